@@ -1,0 +1,294 @@
+"""The `roundtable` command. Thin: parses arguments and calls into the core.
+
+Heavy modules are imported inside the commands so that `roundtable --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.runtime import Database
+
+app = typer.Typer(
+    help="Roundtable: a workshop's questions for the people who could not attend.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database set-up.", no_args_is_help=True)
+packs_app = typer.Typer(help="Prompt packs in prompts/.", no_args_is_help=True)
+round_app = typer.Typer(help="Start, follow and close rounds.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(packs_app, name="packs")
+app.add_typer(round_app, name="round")
+
+
+class DigestFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"roundtable: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _settings() -> Settings:
+    from bot.config import ConfigError, load_settings
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def _database() -> Database:
+    from bot.core.errors import RoundtableError
+    from bot.runtime import open_database
+
+    try:
+        return open_database(_settings())
+    except RoundtableError as exc:
+        fail(str(exc))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or migrate it to the latest schema (safe to run again)."""
+    from storage.db import make_engine
+    from storage.migrate import current_revision, upgrade
+
+    engine = make_engine(_settings().database_url)
+    try:
+        upgrade(engine)
+        typer.echo(f"database at revision {current_revision(engine)}")
+    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+        fail(f"DATABASE_URL: upgrade failed ({exc.__class__.__name__}: {str(exc).splitlines()[0]})")
+
+
+@packs_app.command("list")
+def packs_list() -> None:
+    """List the packs in prompts/ with their questions."""
+    from bot.core.packs import PackError, load_pack, pack_files
+
+    broken = False
+    for path in pack_files():
+        try:
+            pack = load_pack(path)
+        except PackError as exc:
+            typer.echo(f"{path.stem}  (invalid) {exc}")
+            broken = True
+            continue
+        kinds = ", ".join(f"{p.id} ({p.kind})" for p in pack.prompts)
+        typer.echo(f"{pack.id}  {pack.title}  [{pack.workshop_date}]\n    {kinds}")
+    if broken:
+        raise typer.Exit(1)
+
+
+@packs_app.command("validate")
+def packs_validate(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Pack files (default: every pack in prompts/).")
+    ] = None,
+) -> None:
+    """Check pack files; a problem is reported as file:line: field: problem (exit status 1)."""
+    from bot.core.packs import PackError, load_pack, pack_files
+
+    failed = False
+    for path in paths or pack_files():
+        try:
+            pack = load_pack(path)
+            typer.echo(f"{path}: ok ({pack.id}, {len(pack.prompts)} prompts)")
+        except PackError as exc:
+            typer.echo(str(exc), err=True)
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+@round_app.command("start")
+def round_start(
+    pack: Annotated[str, typer.Argument(help="Pack id (or path to a pack file).")],
+    to: Annotated[str, typer.Option(help="Comma-separated platform user ids to ask.")],
+    digest: Annotated[str | None, typer.Option(help="Channel id for the digests.")] = None,
+    closes: Annotated[str | None, typer.Option(help="14d or 2026-12-18.")] = None,
+    anonymous: Annotated[bool, typer.Option(help="Quote nobody by name or role.")] = False,
+) -> None:
+    """Start a round; its questions go out through the chat adapter's sender."""
+    from bot.core.dates import parse_closes
+    from bot.core.errors import RoundtableError
+    from bot.core.packs import PackError, find_pack
+    from bot.core.people import Person
+    from bot.core.rounds import RoundRequest, start_round
+    from bot.runtime import utcnow
+    from storage.db import transaction
+
+    database, settings, now = _database(), _settings(), utcnow()
+    people = [Person(uid.strip()) for uid in to.split(",") if uid.strip()]
+    if not people:
+        fail("--to names nobody")
+    try:
+        request = RoundRequest(
+            find_pack(pack),
+            people,
+            started_by="cli",
+            audience={"users": [p.platform_user_id for p in people]},
+            digest_channel=digest,
+            anonymity="anonymous" if anonymous else "named",
+            closes_at=parse_closes(closes, now, settings.timezone) if closes else None,
+        )
+        with transaction(database.sessions) as session:
+            round_ = start_round(session, request, now)
+            typer.echo(f"round {round_.id} started for {len(round_.deliveries)} people")
+    except (PackError, RoundtableError) as exc:
+        fail(str(exc))
+
+
+@round_app.command("status")
+def round_status(
+    round_id: Annotated[
+        int | None, typer.Argument(help="Round id (default: all open rounds).")
+    ] = None,
+) -> None:
+    """Per round: deliveries sent, pending and failed, and who answered."""
+    from bot.core.errors import RoundtableError
+    from bot.core.rounds import delivery_counts, get_round, open_rounds, participation
+
+    database = _database()
+    with database.sessions() as session:
+        try:
+            rounds = [get_round(session, round_id)] if round_id else open_rounds(session)
+        except RoundtableError as exc:
+            fail(str(exc))
+        if not rounds:
+            typer.echo("no open rounds")
+        for round_ in rounds:
+            counts = delivery_counts(session, round_.id)
+            people = participation(session, round_)
+            typer.echo(
+                f"round {round_.id} ({round_.pack_id}, {round_.status}): "
+                f"{counts['sent']} delivered, {counts['pending']} pending, "
+                f"{counts['failed']} failed; {people.answered_any} of {people.invited} answered, "
+                f"{people.answered_all} answered all"
+            )
+
+
+@round_app.command("close")
+def round_close(round_id: Annotated[int, typer.Argument(help="Round id.")]) -> None:
+    """Close a round: no more answers are taken."""
+    from bot.core.errors import RoundtableError
+    from bot.core.rounds import close_round
+    from bot.runtime import utcnow
+    from storage.db import transaction
+
+    try:
+        with transaction(_database().sessions) as session:
+            close_round(session, round_id, utcnow())
+    except RoundtableError as exc:
+        fail(str(exc))
+    typer.echo(f"round {round_id} closed")
+
+
+@app.command("import-replies")
+def import_replies(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with columns id,prompt_id,participant,role,text.", exists=True, dir_okay=False
+        ),
+    ],
+    round_id: Annotated[int | None, typer.Option("--round", help="Add to this round.")] = None,
+    pack: Annotated[str | None, typer.Option(help="Create a new round of this pack.")] = None,
+) -> None:
+    """Import answers (e.g. notes from the live workshop): every row, or none."""
+    from bot.core.errors import RoundtableError
+    from bot.core.imports import import_replies as run_import
+    from bot.core.packs import PackError, find_pack
+    from bot.runtime import utcnow
+    from storage.db import transaction
+
+    if (round_id is None) == (pack is None):
+        fail("give exactly one of --round ROUND or --pack PACK")
+    database = _database()
+    try:
+        chosen = find_pack(pack) if pack else None
+        with transaction(database.sessions) as session:
+            result = run_import(
+                session, file, utcnow(), round_id=round_id, pack=chosen, started_by="import"
+            )
+    except (PackError, RoundtableError) as exc:
+        fail(f"{exc}\nnothing was imported")
+    typer.echo(
+        f"imported {result.imported} answers"
+        + (f" ({result.already_present} were already there)" if result.already_present else "")
+    )
+    if pack:
+        typer.echo(str(result.round_id))
+
+
+@app.command("digest")
+def digest(
+    round_id: Annotated[int, typer.Option("--round", help="Round id.")],
+    format: Annotated[DigestFormat, typer.Option(help="Output format.")] = DigestFormat.text,
+) -> None:
+    """The digest of a round, now."""
+    from bot.core.digest.build import build_digest
+    from bot.core.digest.render_text import render_text
+    from bot.core.errors import RoundtableError
+    from bot.runtime import utcnow
+
+    with _database().sessions() as session:
+        try:
+            view = build_digest(session, round_id, utcnow())
+        except RoundtableError as exc:
+            fail(str(exc))
+    if format is DigestFormat.json:
+        typer.echo(json.dumps(view.to_json(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(render_text(view), nl=False)
+
+
+@app.command("demo")
+def demo(
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir", help="Where to keep the demo database (default: a new temporary folder)."
+        ),
+    ] = None,
+) -> None:
+    """The whole job with no Slack account: a simulated round of the seed pack and its digest."""
+    from bot.demo import run_demo
+
+    typer.echo(run_demo(folder), nl=False)
+
+
+@app.command("serve")
+def serve(
+    socket: Annotated[
+        bool, typer.Option("--socket", help="Use Socket Mode (no public URL).")
+    ] = False,
+) -> None:
+    """Run the Slack app: HTTP on PORT (POST /slack/events, GET /healthz), or Socket Mode."""
+    try:
+        from bot.slack.server import serve as run_server  # type: ignore[import-not-found]
+    except ModuleNotFoundError:
+        fail("the Slack adapter is not installed in this build")
+    run_server(_settings(), socket=socket)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

@@ -1,0 +1,178 @@
+"""Prompt packs: YAML files in prompts/, validated with pydantic, errors named by file and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+
+Kind = Literal["text", "choice", "rank"]
+
+
+class Prompt(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=SLUG, max_length=100)
+    section: str = Field(min_length=1, max_length=150)
+    kind: Kind
+    question: str = Field(min_length=1, max_length=2000)
+    context: str | None = Field(None, max_length=2000)
+    options: tuple[str, ...] = ()
+    pick: int | None = Field(None, ge=1)
+    """rank: how many to pick and order; choice: the most that may be chosen (1 = one only)."""
+
+    @property
+    def picks(self) -> int:
+        """How many options a vote holds at most."""
+        if self.kind == "rank":
+            return self.pick or len(self.options)
+        return self.pick or 1
+
+
+class Pack(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=SLUG, max_length=100)
+    title: str = Field(min_length=1, max_length=300)
+    workshop_date: dt.date
+    intro: str = Field(min_length=1, max_length=1000)
+    prompts: tuple[Prompt, ...] = Field(min_length=1)
+
+    def prompt(self, prompt_id: str) -> Prompt | None:
+        return next((p for p in self.prompts if p.id == prompt_id), None)
+
+
+class PackError(Exception):
+    """A pack that cannot be used; str() is one line: file:line: field: problem."""
+
+    def __init__(self, path: Path | str, line: int | None, field: str, problem: str) -> None:
+        self.path, self.line, self.field, self.problem = str(path), line, field, problem
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
+
+
+def load_pack(path: Path | str) -> Pack:
+    """Read and validate one pack file, raising PackError at the first problem."""
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PackError(path, None, "", f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise PackError(path, None, "", exc.strerror or "cannot be read") from None
+    return parse_pack(source, path)
+
+
+def parse_pack(source: str, path: Path | str = "<pack>") -> Pack:
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PackError(path, mark.line + 1 if mark else None, "YAML", problem) from None
+    if not isinstance(data, dict) or node is None:
+        raise PackError(
+            path, 1, "", "a pack is a mapping with id, title, workshop_date, intro, prompts"
+        )
+    lines = dict(_node_lines(node, ()))
+    try:
+        pack = Pack.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        raise PackError(path, _line_for(loc, lines), _field(loc), _message(error)) from None
+    for loc, problem in _semantic_problems(pack):
+        raise PackError(path, _line_for(loc, lines), _field(loc), problem)
+    return pack
+
+
+def _semantic_problems(pack: Pack) -> Iterator[tuple[tuple[Any, ...], str]]:
+    seen: set[str] = set()
+    for i, prompt in enumerate(pack.prompts):
+        here = ("prompts", i)
+        if prompt.id in seen:
+            yield (*here, "id"), f"duplicate prompt id {prompt.id!r}"
+        seen.add(prompt.id)
+        if len(set(prompt.options)) != len(prompt.options):
+            yield (*here, "options"), "options must differ from each other"
+        if prompt.kind == "text":
+            if prompt.options or prompt.pick:
+                yield (*here, "options"), "a text prompt takes no options or pick"
+        elif len(prompt.options) < 2:
+            yield (*here, "options"), f"a {prompt.kind} prompt needs at least 2 options"
+        elif prompt.pick and prompt.pick > len(prompt.options):
+            yield (
+                (*here, "pick"),
+                (f"asks for {prompt.pick} but lists only {len(prompt.options)} options"),
+            )
+        for option in prompt.options:
+            if not option.strip() or len(option) > 75:
+                yield (*here, "options"), "each option needs 1 to 75 characters"
+
+
+def _node_lines(node: yaml.Node, loc: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], int]]:
+    yield loc, node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield (*loc, key.value), key.start_mark.line + 1
+            yield from (
+                (k, v) for k, v in _node_lines(value, (*loc, key.value)) if k != (*loc, key.value)
+            )
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _node_lines(item, (*loc, i))
+
+
+def _line_for(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+    while loc not in lines and loc:
+        loc = loc[:-1]
+    return lines.get(loc)
+
+
+def _field(loc: Sequence[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "missing":
+        return "missing field"
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    if error["type"] == "literal_error":
+        return f"unknown value {error['input']!r}; {error['msg'][0].lower()}{error['msg'][1:]}"
+    return str(error["msg"])
+
+
+def pack_files(directory: Path = PROMPTS_DIR) -> list[Path]:
+    return sorted(p for p in directory.glob("*.y*ml") if p.suffix in {".yaml", ".yml"})
+
+
+def find_pack(pack_id: str, directory: Path = PROMPTS_DIR) -> Pack:
+    """The pack with this id among the pack files (or at this path)."""
+    if pack_id.endswith((".yaml", ".yml")) or "/" in pack_id:
+        return load_pack(pack_id)
+    for path in pack_files(directory):
+        if path.stem == pack_id:
+            return load_pack(path)
+    for path in pack_files(directory):
+        pack = load_pack(path)
+        if pack.id == pack_id:
+            return pack
+    known = ", ".join(p.stem for p in pack_files(directory)) or "none"
+    raise PackError(directory, None, "", f"no pack {pack_id!r} (known: {known})")
+
+
+def pack_from_snapshot(snapshot: dict[str, Any]) -> Pack:
+    """The pack a round stored when it started."""
+    return Pack.model_validate(snapshot)

@@ -1,0 +1,191 @@
+"""Answers and votes: record (idempotent), edit (keeping the earlier text), delete, forget."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.core.errors import InvalidAnswer, NotFound, RoundClosed
+from bot.core.packs import Prompt
+from bot.core.rounds import get_round, round_pack
+from storage.models import Participant, Reply, ReplyVersion, Round
+from storage.queries import replies_by_external_id, reply_by_external_id
+
+SOURCES = ("chat", "form", "import", "cli")
+ROOM_SOURCE = "import"
+"""Answers imported from the live workshop were said in the room."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    reply: Reply
+    created: bool
+    """False when the same external id was stored before (a retried event)."""
+
+
+def record_reply(
+    session: Session,
+    round_id: int,
+    prompt_id: str,
+    participant: Participant,
+    text: str,
+    now: datetime,
+    *,
+    source: str = "chat",
+    external_id: str | None = None,
+) -> Recorded:
+    """Store a text answer once per external id; a repeat returns the stored one."""
+    round_, prompt = _open_prompt(session, round_id, prompt_id)
+    if prompt.kind != "text":
+        raise InvalidAnswer(f"question {prompt_id!r} is answered by choosing, not by text")
+    if not text.strip():
+        raise InvalidAnswer("an answer needs some text")
+    return _insert_once(
+        session,
+        Reply(
+            round_id=round_.id,
+            prompt_id=prompt_id,
+            participant_id=participant.id,
+            text=text,
+            source=source,
+            external_id=external_id,
+            created_at=now,
+        ),
+    )
+
+
+def record_vote(
+    session: Session,
+    round_id: int,
+    prompt_id: str,
+    participant: Participant,
+    choices: Sequence[str],
+    now: datetime,
+    *,
+    source: str = "form",
+    external_id: str | None = None,
+) -> Recorded:
+    """Store a participant's choice or ranking; a new vote replaces theirs, keeping the old one."""
+    round_, prompt = _open_prompt(session, round_id, prompt_id)
+    _check_choices(prompt, choices)
+    current = session.scalar(
+        select(Reply).where(
+            Reply.round_id == round_.id,
+            Reply.prompt_id == prompt_id,
+            Reply.participant_id == participant.id,
+            Reply.deleted_at.is_(None),
+        )
+    )
+    if current is not None:
+        if external_id is not None and current.external_id == external_id:
+            return Recorded(current, False)
+        if current.choices != list(choices):
+            _keep_version(current, now)
+            current.choices = list(choices)
+            current.edited_at = now
+        return Recorded(current, False)
+    return _insert_once(
+        session,
+        Reply(
+            round_id=round_.id,
+            prompt_id=prompt_id,
+            participant_id=participant.id,
+            choices=list(choices),
+            source=source,
+            external_id=external_id,
+            created_at=now,
+        ),
+    )
+
+
+def edit_reply(session: Session, external_id: str, text: str, now: datetime) -> Reply:
+    """Replace an answer's text with an edit made in chat; the earlier text is kept."""
+    reply = _live_by_external_id(session, external_id)
+    if not text.strip():
+        raise InvalidAnswer("an edited answer needs some text")
+    if reply.text != text:
+        _keep_version(reply, now)
+        reply.text = text
+        reply.edited_at = now
+    return reply
+
+
+def delete_reply(session: Session, external_id: str, now: datetime) -> Reply:
+    """Honour a deletion: text and history go; a tombstone keeps a retry from restoring it."""
+    reply = _live_by_external_id(session, external_id)
+    reply.deleted_at = now
+    reply.text = None
+    reply.choices = None
+    reply.versions.clear()
+    return reply
+
+
+def forget_participant(session: Session, participant: Participant, now: datetime) -> int:
+    """Delete everything a person answered (`forget-me`); returns how many answers went."""
+    count = len(
+        session.scalars(select(Reply.id).where(Reply.participant_id == participant.id)).all()
+    )
+    session.execute(delete(Reply).where(Reply.participant_id == participant.id))
+    participant.display_name = None
+    participant.opted_out = True
+    participant.opted_out_at = now
+    return count
+
+
+def _open_prompt(session: Session, round_id: int, prompt_id: str) -> tuple[Round, Prompt]:
+    round_ = get_round(session, round_id)
+    if round_.status != "open":
+        raise RoundClosed(f"round {round_id} is closed; answers are no longer taken")
+    prompt = round_pack(round_).prompt(prompt_id)
+    if prompt is None:
+        raise InvalidAnswer(f"round {round_id} has no question {prompt_id!r}")
+    return round_, prompt
+
+
+def _check_choices(prompt: Prompt, choices: Sequence[str]) -> None:
+    if prompt.kind == "text":
+        raise InvalidAnswer(f"question {prompt.id!r} is answered in words, not by choosing")
+    unknown = [c for c in choices if c not in prompt.options]
+    if unknown:
+        raise InvalidAnswer(f"{unknown[0]!r} is not one of the options")
+    if len(set(choices)) != len(choices):
+        raise InvalidAnswer("each option can be chosen once")
+    if not choices:
+        raise InvalidAnswer("choose at least one option")
+    if len(choices) > prompt.picks:
+        raise InvalidAnswer(f"choose at most {prompt.picks}")
+    if prompt.kind == "rank" and len(choices) != min(prompt.picks, len(prompt.options)):
+        raise InvalidAnswer(f"rank your top {prompt.picks}")
+
+
+def _insert_once(session: Session, reply: Reply) -> Recorded:
+    if reply.external_id is not None:
+        existing = reply_by_external_id(session, reply.round_id, reply.external_id)
+        if existing is not None:
+            return Recorded(existing, False)
+    try:
+        with session.begin_nested():
+            session.add(reply)
+    except IntegrityError:
+        # Another worker stored the same external id between our look-up and insert.
+        existing = reply_by_external_id(session, reply.round_id, reply.external_id or "")
+        if existing is None:
+            raise
+        return Recorded(existing, False)
+    return Recorded(reply, True)
+
+
+def _keep_version(reply: Reply, now: datetime) -> None:
+    reply.versions.append(ReplyVersion(text=reply.text, choices=reply.choices, replaced_at=now))
+
+
+def _live_by_external_id(session: Session, external_id: str) -> Reply:
+    live = [r for r in replies_by_external_id(session, external_id) if r.deleted_at is None]
+    if not live:
+        raise NotFound("that answer is not stored (or was deleted)")
+    return live[0]

@@ -1,0 +1,177 @@
+"""Rounds: start one for an audience, close it, and count who took part."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.errors import NotFound, RoundClosed
+from bot.core.packs import Pack, pack_from_snapshot
+from bot.core.people import Person, upsert_participant
+from storage.models import Delivery, Participant, Reply, Round
+
+Anonymity = Literal["named", "role", "anonymous"]
+UNKNOWN_ROLE = "role not given"
+
+
+@dataclass(frozen=True)
+class RoundRequest:
+    """Everything a facilitator chose when starting a round."""
+
+    pack: Pack
+    people: Sequence[Person]
+    started_by: str | None = None
+    audience: dict[str, Any] = field(default_factory=dict)
+    digest_channel: str | None = None
+    closes_at: datetime | None = None
+    anonymity: Anonymity = "named"
+    platform: str = "slack"
+
+
+def start_round(session: Session, request: RoundRequest, now: datetime) -> Round:
+    """Create the round and one pending delivery per person who has not opted out."""
+    if request.closes_at is not None and request.closes_at <= now:
+        raise RoundClosed("the closing date is in the past")
+    round_ = Round(
+        pack_id=request.pack.id,
+        pack_title=request.pack.title,
+        pack=request.pack.model_dump(mode="json"),
+        platform=request.platform,
+        audience=request.audience,
+        digest_channel=request.digest_channel,
+        anonymity=request.anonymity,
+        status="open",
+        started_by=request.started_by,
+        opens_at=now,
+        closes_at=request.closes_at,
+        created_at=now,
+    )
+    session.add(round_)
+    session.flush()
+    seen: set[int] = set()
+    for person in request.people:
+        participant = upsert_participant(session, person, now, request.platform)
+        if participant.opted_out or participant.id in seen:
+            continue
+        seen.add(participant.id)
+        session.add(
+            Delivery(
+                round_id=round_.id, participant_id=participant.id, state="pending", created_at=now
+            )
+        )
+    session.flush()
+    return round_
+
+
+def get_round(session: Session, round_id: int) -> Round:
+    round_ = session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(f"there is no round {round_id}")
+    return round_
+
+
+def round_pack(round_: Round) -> Pack:
+    """The pack as it was when the round started."""
+    return pack_from_snapshot(round_.pack)
+
+
+def close_round(session: Session, round_id: int, now: datetime) -> Round:
+    """Close the round: no more answers are taken. Closing twice is refused."""
+    round_ = get_round(session, round_id)
+    if round_.status == "closed":
+        raise RoundClosed(f"round {round_id} is already closed")
+    round_.status = "closed"
+    round_.closed_at = now
+    return round_
+
+
+def open_rounds(session: Session) -> list[Round]:
+    return list(session.scalars(select(Round).where(Round.status == "open").order_by(Round.id)))
+
+
+@dataclass
+class Turnout:
+    invited: int = 0
+    answered_any: int = 0
+    answered_all: int = 0
+
+
+@dataclass
+class Participation:
+    """Who took part: overall, by role and by organisation."""
+
+    invited: int
+    answered_any: int
+    answered_all: int
+    by_role: dict[str, Turnout]
+    by_organisation: dict[str, Turnout]
+
+    @property
+    def silent_roles(self) -> list[str]:
+        """Invited roles from which nobody has answered yet."""
+        return sorted(r for r, t in self.by_role.items() if t.invited and not t.answered_any)
+
+    def as_dict(self) -> dict[str, Any]:
+        def table(rows: dict[str, Turnout]) -> dict[str, dict[str, int]]:
+            return {k: vars(v).copy() for k, v in sorted(rows.items())}
+
+        return {
+            "invited": self.invited,
+            "answered_any": self.answered_any,
+            "answered_all": self.answered_all,
+            "by_role": table(self.by_role),
+            "by_organisation": table(self.by_organisation),
+            "silent_roles": self.silent_roles,
+        }
+
+
+def participation(session: Session, round_: Round) -> Participation:
+    """Invited (deliveries, plus anyone who answered, e.g. by import), answered any, all."""
+    prompt_ids = {p["id"] for p in round_.pack["prompts"]}
+    answered: dict[int, set[str]] = defaultdict(set)
+    for participant_id, prompt_id in session.execute(
+        select(Reply.participant_id, Reply.prompt_id).where(
+            Reply.round_id == round_.id, Reply.deleted_at.is_(None)
+        )
+    ):
+        answered[participant_id].add(prompt_id)
+    invited_ids = set(
+        session.scalars(select(Delivery.participant_id).where(Delivery.round_id == round_.id))
+    ) | set(answered)
+    people = (
+        session.execute(
+            select(Participant.id, Participant.role, Participant.organisation).where(
+                Participant.id.in_(invited_ids)
+            )
+        ).all()
+        if invited_ids
+        else []
+    )
+    total = Turnout()
+    by_role: dict[str, Turnout] = defaultdict(Turnout)
+    by_org: dict[str, Turnout] = defaultdict(Turnout)
+    for pid, role, organisation in people:
+        rows = [total, by_role[role or UNKNOWN_ROLE]]
+        if organisation:
+            rows.append(by_org[organisation])
+        for row in rows:
+            row.invited += 1
+            row.answered_any += bool(answered[pid])
+            row.answered_all += answered[pid] >= prompt_ids
+    return Participation(
+        total.invited, total.answered_any, total.answered_all, dict(by_role), dict(by_org)
+    )
+
+
+def delivery_counts(session: Session, round_id: int) -> dict[str, int]:
+    """How many deliveries of the round are pending, sent and failed."""
+    counts = {"pending": 0, "sent": 0, "failed": 0}
+    for (state,) in session.execute(select(Delivery.state).where(Delivery.round_id == round_id)):
+        counts[state] = counts.get(state, 0) + 1
+    return counts

@@ -1,0 +1,96 @@
+"""`roundtable demo`: a simulated workspace runs a round of the seed pack and prints its digest."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from bot.core.digest.build import build_digest
+from bot.core.digest.render_text import render_text
+from bot.core.packs import PROMPTS_DIR, load_pack
+from bot.core.people import Person, find_participant
+from bot.core.replies import record_reply, record_vote
+from bot.core.rounds import RoundRequest, start_round
+from bot.runtime import utcnow
+from storage.db import make_engine, make_session_factory, transaction
+from storage.migrate import upgrade
+
+HERE = Path(__file__).parent
+SEED_PACK = PROMPTS_DIR / "sel-pharmacy-leadership.yaml"
+CHOICE_SEPARATOR = "; "
+
+
+def run_demo(folder: Path | None = None) -> str:
+    """Run the demo in `folder` (a new temporary one by default) and return what it printed."""
+    folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="roundtable-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "roundtable-demo.db"
+    database.unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    pack = load_pack(SEED_PACK)
+    people = _people()
+    start = utcnow() - timedelta(days=6)
+    with transaction(sessions) as session:
+        round_ = start_round(
+            session,
+            RoundRequest(
+                pack,
+                people,
+                started_by="U0DEMOFAC",
+                audience={"channel": "C0DEMOLEAD"},
+                digest_channel="C0DEMOLEAD",
+                closes_at=start + timedelta(days=14),
+            ),
+            start,
+        )
+        for n, row in enumerate(_rows("answers.csv"), start=1):
+            participant = find_participant(session, row["participant"])
+            assert participant is not None, row["participant"]
+            when = start + timedelta(hours=n)
+            external_id = f"D{row['participant']}:{n}"
+            if pack.prompt(row["prompt_id"]).kind == "text":  # type: ignore[union-attr]
+                record_reply(
+                    session,
+                    round_.id,
+                    row["prompt_id"],
+                    participant,
+                    row["text"],
+                    when,
+                    external_id=external_id,
+                )
+            else:
+                choices = [c.strip() for c in row["text"].split(";")]
+                record_vote(
+                    session,
+                    round_.id,
+                    row["prompt_id"],
+                    participant,
+                    choices,
+                    when,
+                    external_id=external_id,
+                )
+        round_id = round_.id
+    with sessions() as session:
+        digest = build_digest(session, round_id, utcnow())
+    engine.dispose()
+    header = (
+        f"Roundtable demo: round {round_id} of '{pack.id}' for {len(people)} simulated "
+        f"participants.\nDatabase: {database}\n\n"
+    )
+    return header + render_text(digest)
+
+
+def _people() -> list[Person]:
+    return [
+        Person(r["participant"], r["name"], r["role"], r["organisation"], r["timezone"])
+        for r in _rows("people.csv")
+    ]
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (HERE / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))

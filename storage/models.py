@@ -1,0 +1,230 @@
+"""The tables, as typed SQLAlchemy 2 models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back time-zone aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: Roundtable stores aware UTC times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON}
+
+
+class Participant(Base):
+    """A person who may be asked questions, known by their chat platform id."""
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), default="slack")
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(100))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_at: Mapped[datetime | None]
+    details_fetched_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Facilitator(Base):
+    """Someone allowed to run rounds, added from chat by another facilitator."""
+
+    __tablename__ = "facilitators"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), default="slack")
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    added_by: Mapped[str | None] = mapped_column(String(64))
+    added_at: Mapped[datetime]
+
+
+class Round(Base):
+    """One run of a prompt pack for an audience; keeps the pack as it was at the start."""
+
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pack_id: Mapped[str] = mapped_column(String(100))
+    pack_title: Mapped[str] = mapped_column(String(300))
+    pack: Mapped[dict[str, Any]]
+    platform: Mapped[str] = mapped_column(String(16), default="slack")
+    audience: Mapped[dict[str, Any]]
+    digest_channel: Mapped[str | None] = mapped_column(String(64))
+    digest_cron: Mapped[str | None] = mapped_column(String(100))
+    anonymity: Mapped[str] = mapped_column(String(16), default="named")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    started_by: Mapped[str | None] = mapped_column(String(64))
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    deliveries: Mapped[list[Delivery]] = relationship(back_populates="round")
+
+
+class Delivery(Base):
+    """The questions of one round for one participant: the outbox row."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("round_id", "participant_id"),
+        Index("ix_deliveries_state_not_before", "state", "not_before"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    not_before: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    round: Mapped[Round] = relationship(back_populates="deliveries")
+    participant: Mapped[Participant] = relationship()
+
+
+class QuestionMessage(Base):
+    """A chat message that asked one question, so a threaded answer finds its prompt."""
+
+    __tablename__ = "question_messages"
+    __table_args__ = (UniqueConstraint("channel_id", "message_ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
+    )
+    prompt_id: Mapped[str | None] = mapped_column(String(100))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    message_ts: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Reply(Base):
+    """One answer (text) or vote (choices); idempotent on its external id within a round."""
+
+    __tablename__ = "replies"
+    __table_args__ = (
+        UniqueConstraint("round_id", "external_id"),
+        Index("ix_replies_round_prompt", "round_id", "prompt_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    prompt_id: Mapped[str] = mapped_column(String(100))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str | None] = mapped_column(Text)
+    choices: Mapped[list[str] | None] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(16), default="chat")
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+    participant: Mapped[Participant] = relationship()
+    versions: Mapped[list[ReplyVersion]] = relationship(
+        back_populates="reply", order_by="ReplyVersion.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def public_id(self) -> str:
+        """The id a digest names the reply by: its external id where it has one."""
+        return self.external_id or f"reply-{self.id}"
+
+
+class ReplyVersion(Base):
+    """The text (or choices) a reply had before an edit."""
+
+    __tablename__ = "reply_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reply_id: Mapped[int] = mapped_column(ForeignKey("replies.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str | None] = mapped_column(Text)
+    choices: Mapped[list[str] | None] = mapped_column(JSON)
+    replaced_at: Mapped[datetime]
+
+    reply: Mapped[Reply] = relationship(back_populates="versions")
+
+
+class Digest(Base):
+    """A digest of a round for one period; the unique key makes posting it a one-time claim."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("round_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="claimed")
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    content: Mapped[dict[str, Any] | None]
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+
+
+class ProcessedEvent(Base):
+    """The ledger of platform event ids already acted on (Slack retries the same event)."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), default="slack")
+    received_at: Mapped[datetime]

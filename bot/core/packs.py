@@ -147,6 +147,8 @@ def _field(loc: Sequence[Any]) -> str:
 def _message(error: Any) -> str:
     if error["type"] == "missing":
         return "missing field"
+    if error["type"] == "too_short" and isinstance(error.get("input"), list | tuple):
+        return f"needs at least {error['ctx']['min_length']} item(s)"
     if error["type"] == "extra_forbidden":
         return "unknown field"
     if error["type"] == "literal_error":

@@ -1,0 +1,108 @@
+"""Shared fixtures: every storage and core test runs on SQLite and on a real PostgreSQL server.
+
+PostgreSQL is reached through ROUNDTABLE_TEST_POSTGRES_URL (a server URL whose user may create
+databases, e.g. postgresql://postgres@127.0.0.1:5432/postgres). Each test run gets its own fresh
+database, dropped at the end; without the variable the PostgreSQL half is skipped, visibly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from bot.runtime import Database
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+from storage.models import Base
+
+POSTGRES_ENV = "ROUNDTABLE_TEST_POSTGRES_URL"
+BACKENDS = ["sqlite", "postgres"]
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, 10:00 UTC
+
+
+def pytest_report_header() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    return (
+        f"PostgreSQL tests: {url}"
+        if url
+        else f"PostgreSQL tests: SKIPPED ({POSTGRES_ENV} is not set)"
+    )
+
+
+def _driver_url(url: str) -> str:
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh database for this test run (per xdist worker), dropped afterwards."""
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        pytest.skip(f"PostgreSQL half skipped: {POSTGRES_ENV} is not set")
+    admin = make_engine(_driver_url(server), isolation_level="AUTOCOMMIT")
+    name = f"roundtable_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(_driver_url(server)).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # the last connection to close checkpoints the WAL into the file
+    return path
+
+
+def _truncate(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
+    """A migrated, empty database URL on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "roundtable.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    engine = make_engine(url)
+    _truncate(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    engine = make_engine(database_url)
+    yield Database(engine, make_session_factory(engine))
+    engine.dispose()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW

@@ -1,0 +1,26 @@
+"""Small builders shared by tests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.core.packs import PROMPTS_DIR, Pack, load_pack
+from bot.core.people import Person
+from bot.core.rounds import RoundRequest, start_round
+from storage.models import Round
+
+SEED_PACK_PATH = PROMPTS_DIR / "sel-pharmacy-leadership.yaml"
+
+
+def seed_pack() -> Pack:
+    return load_pack(SEED_PACK_PATH)
+
+
+def people(n: int, role: str = "community pharmacist") -> list[Person]:
+    return [Person(f"U{i:04d}", f"Person {i}", role, f"Pharmacy {i}") for i in range(1, n + 1)]
+
+
+def started_round(session: Session, now: datetime, n: int = 3, **kwargs: object) -> Round:
+    return start_round(session, RoundRequest(seed_pack(), people(n), **kwargs), now)  # type: ignore[arg-type]

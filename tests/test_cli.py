@@ -1,0 +1,138 @@
+"""The `roundtable` command as a user runs it (the installed console script, in a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_imports import rows, write_csv
+
+ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
+
+
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROUNDTABLE_"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [ROUNDTABLE, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A folder with a migrated default SQLite database (DATABASE_URL unset)."""
+    assert run("db", "upgrade", cwd=tmp_path).returncode == 0
+    return tmp_path
+
+
+def test_it_runs_the_demo_to_a_digest_with_no_slack_settings(tmp_path: Path) -> None:
+    result = run("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Participation: 12 of 12 answered at least one question" in result.stdout
+    assert "Protected time" in result.stdout
+    for question in (
+        "Where have you seen",
+        "Who needs to be bought in",
+        "best support",
+        "as ineffective as possible",
+    ):
+        assert question in result.stdout
+
+
+def test_it_upgrades_the_database_twice(tmp_path: Path) -> None:
+    first = run("db", "upgrade", cwd=tmp_path)
+    second = run("db", "upgrade", cwd=tmp_path)
+    assert first.returncode == second.returncode == 0
+    assert (tmp_path / "roundtable.db").exists()
+    assert first.stdout == second.stdout
+
+
+def test_it_says_to_upgrade_when_the_database_is_not_set_up(tmp_path: Path) -> None:
+    result = run("round", "status", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "roundtable: the database is not set up or is behind: run `roundtable db upgrade`"
+    )
+
+
+def test_it_names_a_malformed_setting_in_one_line(tmp_path: Path) -> None:
+    result = run("round", "status", cwd=tmp_path, env={"DATABASE_URL": "roundtable.db"})
+    assert result.returncode == 1
+    assert result.stderr.startswith("roundtable: DATABASE_URL: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    env_file = run("round", "status", cwd=tmp_path, env={"ROUNDTABLE_TIMEZONE": "Europe/Londn"})
+    assert env_file.stderr.strip().startswith("roundtable: ROUNDTABLE_TIMEZONE: ")
+
+
+def test_it_imports_for_a_pack_and_prints_the_round_id_last(workdir: Path) -> None:
+    path = write_csv(workdir / "room.csv", rows(25))
+    result = run("import-replies", str(path), "--pack", "sel-pharmacy-leadership", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    round_id = result.stdout.strip().splitlines()[-1]
+    assert round_id.isdigit()
+    digest = run("digest", "--round", round_id, "--format", "json", cwd=workdir)
+    view = json.loads(digest.stdout)
+    ids = []
+    for prompt in view["prompts"]:
+        ids += prompt["unthemed_reply_ids"] + [i for t in prompt["themes"] for i in t["reply_ids"]]
+    assert sorted(ids) == sorted(r["id"] for r in rows(25))
+
+
+def test_it_imports_nothing_from_a_file_with_a_bad_row(workdir: Path) -> None:
+    data = rows(30)
+    data[20]["prompt_id"] = "nope"
+    path = write_csv(workdir / "bad.csv", data)
+    result = run("import-replies", str(path), "--pack", "sel-pharmacy-leadership", cwd=workdir)
+    assert result.returncode == 1
+    assert f"{path}:22: unknown prompt 'nope'" in result.stderr
+    assert "nothing was imported" in result.stderr
+    assert "no open rounds" in run("round", "status", cwd=workdir).stdout
+
+
+def test_it_validates_packs_with_exit_status_one(workdir: Path) -> None:
+    assert run("packs", "validate", cwd=workdir).returncode == 0
+    bad = workdir / "bad.yaml"
+    bad.write_text("id: x\ntitle: t\nworkshop_date: 2021-03-10\nintro: i\nprompts: []\n")
+    result = run("packs", "validate", str(bad), cwd=workdir)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"{bad}:5: prompts: needs at least 1 item(s)"
+
+
+def test_it_starts_shows_and_closes_a_round(workdir: Path) -> None:
+    started = run(
+        "round",
+        "start",
+        "sel-pharmacy-leadership",
+        "--to",
+        "U1,U2,U3",
+        "--closes",
+        "14d",
+        cwd=workdir,
+    )
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == "round 1 started for 3 people"
+    status = run("round", "status", "1", cwd=workdir)
+    assert "0 delivered, 3 pending, 0 failed; 0 of 3 answered" in status.stdout
+    assert run("round", "close", "1", cwd=workdir).stdout.strip() == "round 1 closed"
+    again = run("round", "close", "1", cwd=workdir)
+    assert again.returncode == 1 and "already closed" in again.stderr
+
+
+def test_it_loads_no_heavy_modules_for_help() -> None:
+    probe = (
+        "import sys; from bot.cli import app; from typer.testing import CliRunner; "
+        "CliRunner().invoke(app, ['--help']); "
+        "print(','.join(m for m in ('sqlalchemy', 'alembic', 'slack_bolt', 'slack_sdk', "
+        "'numpy', 'matplotlib', 'docx', 'apscheduler') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

@@ -1,0 +1,189 @@
+"""Answers and votes in storage: idempotent, edits keep history, deletions honoured (both DBs)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.core.errors import InvalidAnswer, RoundClosed
+from bot.core.people import find_participant
+from bot.core.replies import (
+    delete_reply,
+    edit_reply,
+    forget_participant,
+    record_reply,
+    record_vote,
+)
+from bot.core.rounds import close_round
+from bot.runtime import Database
+from storage.db import transaction
+from storage.models import Reply, ReplyVersion
+from tests.helpers import started_round
+
+TOP5 = [
+    "Protected time",
+    "Insights from elsewhere",
+    "Clear purpose and motivation",
+    "Information and analytics",
+    "Leadership development",
+]
+
+
+def test_it_stores_the_same_message_once(database: Database, now: datetime) -> None:
+    with transaction(database.sessions) as session:
+        round_ = started_round(session, now)
+        amara = find_participant(session, "U0001")
+        assert amara is not None
+        first = record_reply(
+            session,
+            round_.id,
+            "done-well",
+            amara,
+            "Covid vaccines",
+            now,
+            external_id="D1:1700000000.000100",
+        )
+        again = record_reply(
+            session,
+            round_.id,
+            "done-well",
+            amara,
+            "Covid vaccines",
+            now + timedelta(minutes=1),
+            external_id="D1:1700000000.000100",
+        )
+    assert first.created and not again.created
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Reply)) == 1
+
+
+def test_it_keeps_one_row_when_a_retry_arrives_in_another_transaction(
+    database: Database, now: datetime
+) -> None:
+    with transaction(database.sessions) as session:
+        round_id = started_round(session, now).id
+    for _ in range(3):
+        with transaction(database.sessions) as session:
+            person = find_participant(session, "U0002")
+            assert person is not None
+            record_reply(
+                session, round_id, "bought-in", person, "The ICS board", now, external_id="D2:1.2"
+            )
+    with database.sessions() as session:
+        assert session.scalars(select(Reply.text)).all() == ["The ICS board"]
+
+
+def test_it_keeps_the_earlier_text_when_an_answer_is_edited(
+    database: Database, now: datetime
+) -> None:
+    with transaction(database.sessions) as session:
+        round_ = started_round(session, now)
+        person = find_participant(session, "U0001")
+        assert person is not None
+        record_reply(
+            session, round_.id, "done-well", person, "first thought", now, external_id="D1:1.1"
+        )
+    with transaction(database.sessions) as session:
+        edit_reply(session, "D1:1.1", "second thought", now + timedelta(hours=1))
+        edit_reply(session, "D1:1.1", "third thought", now + timedelta(hours=2))
+    with database.sessions() as session:
+        reply = session.scalars(select(Reply)).one()
+        assert reply.text == "third thought"
+        assert reply.edited_at == now + timedelta(hours=2)
+        assert [v.text for v in reply.versions] == ["first thought", "second thought"]
+
+
+def test_it_honours_a_deletion_and_a_retry_does_not_restore_it(
+    database: Database, now: datetime
+) -> None:
+    with transaction(database.sessions) as session:
+        round_ = started_round(session, now)
+        person = find_participant(session, "U0001")
+        assert person is not None
+        record_reply(
+            session, round_.id, "done-well", person, "regret this", now, external_id="D1:1.1"
+        )
+        edit_reply(session, "D1:1.1", "regret this more", now)
+        delete_reply(session, "D1:1.1", now)
+        retried = record_reply(
+            session, round_.id, "done-well", person, "regret this", now, external_id="D1:1.1"
+        )
+    assert not retried.created
+    with database.sessions() as session:
+        reply = session.scalars(select(Reply)).one()
+        assert reply.deleted_at is not None and reply.text is None
+        assert session.scalar(select(func.count()).select_from(ReplyVersion)) == 0
+
+
+def test_it_replaces_a_vote_and_keeps_the_old_ranking(database: Database, now: datetime) -> None:
+    with transaction(database.sessions) as session:
+        round_ = started_round(session, now)
+        person = find_participant(session, "U0003")
+        assert person is not None
+        record_vote(session, round_.id, "support-factors", person, TOP5, now)
+        record_vote(session, round_.id, "support-factors", person, list(reversed(TOP5)), now)
+    with database.sessions() as session:
+        vote = session.scalars(select(Reply)).one()
+        assert vote.choices == list(reversed(TOP5))
+        assert [v.choices for v in vote.versions] == [TOP5]
+
+
+@pytest.mark.parametrize(
+    "choices, problem",
+    [
+        (["Protected time"], "rank your top 5"),
+        (TOP5[:4] + ["Free pizza"], "not one of the options"),
+        (TOP5[:4] + ["Protected time"], "once"),
+    ],
+)
+def test_it_refuses_a_bad_ranking_and_stores_nothing(
+    database: Database, now: datetime, choices: list[str], problem: str
+) -> None:
+    with transaction(database.sessions) as session:
+        round_ = started_round(session, now)
+        person = find_participant(session, "U0001")
+        assert person is not None
+        with pytest.raises(InvalidAnswer, match=problem):
+            record_vote(session, round_.id, "support-factors", person, choices, now)
+        assert session.scalar(select(func.count()).select_from(Reply)) == 0
+
+
+def test_it_refuses_answers_to_a_closed_round(database: Database, now: datetime) -> None:
+    with transaction(database.sessions) as session:
+        round_ = started_round(session, now)
+        person = find_participant(session, "U0001")
+        assert person is not None
+        close_round(session, round_.id, now)
+        with pytest.raises(RoundClosed):
+            record_reply(session, round_.id, "done-well", person, "late", now)
+
+
+def test_it_refuses_an_unknown_question_and_an_empty_answer(
+    database: Database, now: datetime
+) -> None:
+    with transaction(database.sessions) as session:
+        round_ = started_round(session, now)
+        person = find_participant(session, "U0001")
+        assert person is not None
+        with pytest.raises(InvalidAnswer, match="no question"):
+            record_reply(session, round_.id, "nope", person, "text", now)
+        with pytest.raises(InvalidAnswer, match="some text"):
+            record_reply(session, round_.id, "done-well", person, "   ", now)
+
+
+def test_it_forgets_everything_a_person_answered(database: Database, now: datetime) -> None:
+    with transaction(database.sessions) as session:
+        round_ = started_round(session, now)
+        person = find_participant(session, "U0001")
+        other = find_participant(session, "U0002")
+        assert person is not None and other is not None
+        record_reply(session, round_.id, "done-well", person, "mine", now, external_id="a")
+        record_reply(session, round_.id, "bought-in", person, "mine too", now, external_id="b")
+        record_reply(session, round_.id, "done-well", other, "theirs", now, external_id="c")
+        assert forget_participant(session, person, now) == 2
+    with database.sessions() as session:
+        assert session.scalars(select(Reply.text)).all() == ["theirs"]
+        forgotten = find_participant(session, "U0001")
+        assert forgotten is not None and forgotten.opted_out

@@ -1,0 +1,96 @@
+"""Grouping answer vectors into themes, with the number of themes found from the data.
+
+Consensus clustering: spectral clustering of k-nearest-neighbour graphs is run for several
+neighbourhood sizes and every plausible number of clusters; two answers belong together when
+they were put together in most of those runs (a majority, > 50%), and average linkage over
+that co-association cuts at one half. No single k, graph or threshold is trusted, which is
+what makes the result stable on answers the engine has never seen.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.cluster import AgglomerativeClustering, SpectralClustering
+
+Matrix = NDArray[np.float32]
+Labels = NDArray[np.int64]
+
+NEIGHBOURS = (4, 6, 8)
+MAJORITY = 0.5
+
+
+def knn_affinity(similarity: Matrix, k: int) -> Matrix:
+    """Symmetric k-nearest-neighbour graph weighted by (positive) cosine similarity."""
+    n = len(similarity)
+    k = min(k, n - 1)
+    masked = similarity.copy()
+    np.fill_diagonal(masked, -np.inf)
+    nearest = np.argsort(-masked, axis=1, kind="stable")[:, :k]
+    graph = np.zeros_like(similarity)
+    rows = np.repeat(np.arange(n), k)
+    graph[rows, nearest.ravel()] = np.clip(similarity[rows, nearest.ravel()], 0.01, None)
+    return (graph + graph.T) / 2
+
+
+def co_association(similarity: Matrix) -> Matrix:
+    """Share of the spectral runs (graphs x numbers of clusters) that put each pair together."""
+    n = len(similarity)
+    k_values = range(2, max(3, n // 3) + 1)
+    together = np.zeros((n, n), dtype=np.float32)
+    runs = 0
+    for neighbours in NEIGHBOURS:
+        graph = knn_affinity(similarity, neighbours)
+        for k in k_values:
+            labels = _spectral(graph, k)
+            together += labels[:, None] == labels[None, :]
+            runs += 1
+    return together / runs
+
+
+def consensus_labels(vectors: Matrix) -> Labels:
+    """Cluster unit vectors; the number of clusters comes out of the majority cut."""
+    n = len(vectors)
+    if n < 4:
+        return np.zeros(n, dtype=np.int64)
+    together = co_association(vectors @ vectors.T)
+    return cut(1.0 - together, MAJORITY, "average")
+
+
+def threshold_labels(vectors: Matrix, threshold: float, linkage: str = "ward") -> Labels:
+    """Plain agglomerative clustering cut at a fixed distance (the reference methods)."""
+    if len(vectors) < 2:
+        return np.zeros(len(vectors), dtype=np.int64)
+    model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold,
+                                    linkage=linkage)  # type: ignore[arg-type]
+    return model.fit_predict(vectors).astype(np.int64)  # type: ignore[no-any-return]
+
+
+def cut(distance: Matrix, threshold: float, linkage: str) -> Labels:
+    """Agglomerative clustering of a precomputed distance matrix, cut at threshold."""
+    distance = np.clip(distance, 0.0, None)
+    np.fill_diagonal(distance, 0.0)
+    model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold,
+                                    linkage=linkage, metric="precomputed")  # type: ignore[arg-type]
+    return model.fit_predict(distance).astype(np.int64)  # type: ignore[no-any-return]
+
+
+def _spectral(graph: Matrix, k: int) -> Labels:
+    model = SpectralClustering(n_clusters=k, affinity="precomputed", random_state=0,
+                               assign_labels="cluster_qr")
+    with warnings.catch_warnings():
+        # A graph that is not fully connected is fine here; sklearn warns about it.
+        warnings.simplefilter("ignore", UserWarning)
+        return model.fit_predict(graph).astype(np.int64)  # type: ignore[no-any-return]
+
+
+def renumber(labels: Labels, keep: NDArray[np.bool_]) -> Labels:
+    """Labels 0..m-1 ordered by first appearance; -1 where keep is False."""
+    out = np.full(len(labels), -1, dtype=np.int64)
+    seen: dict[int, int] = {}
+    for i, label in enumerate(labels):
+        if keep[i]:
+            out[i] = seen.setdefault(int(label), len(seen))
+    return out

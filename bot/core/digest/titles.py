@@ -1,0 +1,129 @@
+"""Titles, summaries and quotes for a theme, all taken from the answers themselves."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bot.core.digest.lexicon import STOP_WORDS, WORD, content_words, words
+
+Matrix = NDArray[np.float32]
+MAX_TITLE_WORDS = 5
+MAX_TITLE_CHARS = 60
+NEAR_DUPLICATE = 0.9
+
+
+def distinctive_terms(members: Sequence[str], others: Sequence[str]) -> dict[str, float]:
+    """Content words scored by how much more often they occur in the theme than elsewhere."""
+    inside = Counter(w for t in members for w in set(content_words(t)))
+    outside = Counter(w for t in others for w in set(content_words(t)))
+    n_in, n_out = max(len(members), 1), len(others)
+    scores = {}
+    for word, count in inside.items():
+        share_in = count / n_in
+        share_out = (outside[word] + 0.5) / (n_out + 1.0)
+        scores[word] = share_in * math.log(1.0 + share_in / share_out)
+    return scores
+
+
+def title(members: Sequence[str], central_order: Sequence[int], others: Sequence[str]) -> str:
+    """A phrase of up to five words, verbatim from an answer of the theme, that carries the
+    theme's most distinctive words; taken from the most central answer that holds it."""
+    scores = distinctive_terms(members, others)
+    best: tuple[float, int, str] | None = None
+    for rank, index in enumerate(central_order):
+        for phrase, phrase_words in _phrases(members[index]):
+            keys = [w for w in phrase_words if w in scores]
+            if not keys:
+                continue
+            support = sum(1 for t in members if set(keys) <= set(words(t)))
+            score = sum(scores[w] for w in keys) * math.sqrt(support) / math.sqrt(len(phrase_words))
+            score *= 1.0 - 0.02 * rank  # prefer central answers on near ties
+            if best is None or score > best[0] + 1e-9:
+                best = (score, rank, phrase)
+    if best is None:
+        return _first_words(members[central_order[0]] if members else "")
+    return _capitalise(best[2])
+
+
+def summary(size: int, roles: Sequence[str | None], members: Sequence[str],
+            others: Sequence[str]) -> str:
+    """One sentence: how many answers, the roles with three or more of them, the top terms."""
+    noun = "answer" if size == 1 else "answers"
+    sentence = f"{size} {noun}"
+    counts = Counter(r for r in roles if r)
+    # Roles with fewer than three answers are not named: it could name the people.
+    named = [f"{role} ({n})" for role, n in counts.most_common(2) if n >= 3]
+    if named:
+        sentence += ", mostly from " + " and ".join(named)
+    scores = distinctive_terms(members, others)
+    top = [w for w, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
+    if top:
+        sentence += ", about " + _join(top)
+    return sentence + "."
+
+
+def quotes(vectors: Matrix, texts: Sequence[str], limit: int = 3) -> list[int]:
+    """Indices of the most central answers that are not near-duplicates of each other."""
+    order = central_order(vectors)
+    chosen: list[int] = []
+    for i in order:
+        if len(chosen) == limit:
+            break
+        if any(_near_duplicate(vectors, texts, i, j) for j in chosen):
+            continue
+        chosen.append(i)
+    return chosen
+
+
+def central_order(vectors: Matrix) -> list[int]:
+    """Indices by decreasing cosine similarity to the theme's centroid (ties: input order)."""
+    if len(vectors) == 0:
+        return []
+    centroid = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(centroid))
+    if norm == 0.0:
+        return list(range(len(vectors)))
+    closeness = vectors @ (centroid / norm)
+    return sorted(range(len(vectors)), key=lambda i: (-round(float(closeness[i]), 6), i))
+
+
+def _near_duplicate(vectors: Matrix, texts: Sequence[str], i: int, j: int) -> bool:
+    a, b = set(words(texts[i])), set(words(texts[j]))
+    overlap = len(a & b) / max(len(a | b), 1)
+    return overlap >= 0.8 or float(vectors[i] @ vectors[j]) >= NEAR_DUPLICATE
+
+
+def _phrases(text: str) -> list[tuple[str, list[str]]]:
+    """Verbatim spans of 1-5 words inside one clause, not starting or ending on a stop word."""
+    out = []
+    for clause in re.split(r"[.!?;:,()\n\"“”]|\s[-–—]\s", text):
+        spans = [(m.start(), m.end(), m.group().lower().replace("'", "").replace("’", ""))
+                 for m in WORD.finditer(clause)]
+        for i in range(len(spans)):
+            for j in range(i, min(i + MAX_TITLE_WORDS, len(spans))):
+                first, last = spans[i][2], spans[j][2]
+                if first in STOP_WORDS or last in STOP_WORDS or len(last) < 2:
+                    continue
+                phrase = clause[spans[i][0] : spans[j][1]]
+                if len(phrase) <= MAX_TITLE_CHARS:
+                    out.append((phrase, [s[2] for s in spans[i : j + 1]]))
+    return out
+
+
+def _first_words(text: str) -> str:
+    found = WORD.findall(text)[:MAX_TITLE_WORDS]
+    return _capitalise(" ".join(found)) if found else "Other answers"
+
+
+def _capitalise(phrase: str) -> str:
+    return phrase[:1].upper() + phrase[1:]
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -12,16 +12,24 @@ from bot.core.digest.ranking import RankRow
 class AnswerView:
     reply_id: str
     text: str
+    """The answer word for word (for a vote: the options chosen, in order, joined by "; ")."""
     by: str | None
     """Attribution as the round's anonymity allows: a name, a role, or None."""
     role: str | None
+    """The role where the round's anonymity and the group-of-three rule allow it, else None."""
     said_in_room: bool
+    source: str = "chat"
+    noise: bool = False
+    """An answer that says nothing ("no comment"): counted, never quoted."""
+    theme: str | None = None
+    """The title of the theme the answer sits in, if any."""
 
 
 @dataclass(frozen=True)
 class QuoteView:
     reply_id: str
     text: str
+    """The answer's text verbatim, or its beginning followed by "…" when it is very long."""
     by: str | None
 
 
@@ -65,14 +73,54 @@ class RoundInfo:
 
 
 @dataclass(frozen=True)
+class ThemeChange:
+    prompt_id: str
+    title: str
+    added: int
+    """Answers in the theme that are new since the last digest."""
+    total: int
+
+
+@dataclass(frozen=True)
+class RankMove:
+    prompt_id: str
+    option: str
+    place: int
+    previous_place: int
+
+
+@dataclass(frozen=True)
+class SinceLast:
+    """What changed since the previous recorded digest of the round."""
+
+    previous_period: str
+    previous_at: str
+    new_answers: int
+    new_by_prompt: dict[str, int]
+    new_people: int
+    """How many more people have answered at least one question."""
+    new_themes: list[ThemeChange] = field(default_factory=list)
+    grown_themes: list[ThemeChange] = field(default_factory=list)
+    moves: list[RankMove] = field(default_factory=list)
+
+    @property
+    def quiet(self) -> bool:
+        return not (self.new_answers or self.new_themes or self.grown_themes or self.moves)
+
+
+@dataclass(frozen=True)
 class DigestView:
     round: RoundInfo
     participation: dict[str, Any]
     prompts: list[PromptDigest]
+    since_last: SinceLast | None = None
 
     @property
     def answer_count(self) -> int:
         return sum(p.answer_count for p in self.prompts)
+
+    def prompt(self, prompt_id: str) -> PromptDigest | None:
+        return next((p for p in self.prompts if p.prompt_id == prompt_id), None)
 
     def to_json(self) -> dict[str, Any]:
         """The contract shape of PRODUCT.md (`roundtable digest --format json`)."""

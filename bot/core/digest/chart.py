@@ -1,0 +1,43 @@
+"""A bar chart of a vote's ranking, as PNG bytes (matplotlib, imported only when drawn)."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+
+from bot.core.digest.model import PromptDigest
+
+LABEL_WIDTH = 32
+
+
+def ranking_png(prompt: PromptDigest) -> bytes | None:
+    """The ranking as horizontal bars, best at the top; None when nobody has voted."""
+    rows = [row for row in prompt.ranking if row.score]
+    if not rows or not prompt.answer_count:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    labels = [textwrap.fill(row.option, LABEL_WIDTH) for row in reversed(rows)]
+    scores = [row.score for row in reversed(rows)]
+    figure = Figure(figsize=(7.5, 0.5 * len(rows) + 1.3), dpi=120)
+    axes = figure.subplots()
+    bars = axes.barh(labels, scores, color="#2b6cb0")
+    axes.bar_label(bars, padding=3, fontsize=9)
+    unit = "Borda points" if prompt.kind == "rank" else "votes"
+    ballots = prompt.answer_count
+    axes.set_xlabel(f"{unit} ({ballots} ballot{'s' if ballots != 1 else ''})")
+    axes.set_title(textwrap.fill(prompt.question, 80), fontsize=10, loc="left")
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.margins(x=0.12)
+    figure.tight_layout()
+    out = io.BytesIO()
+    # No timestamps or version in the file: the same ranking gives the same bytes.
+    figure.savefig(out, format="png", metadata={"Software": None})
+    return out.getvalue()
+
+
+def chart_filename(round_id: int, prompt_id: str) -> str:
+    return f"round-{round_id}-{prompt_id}.png"

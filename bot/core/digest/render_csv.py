@@ -1,0 +1,41 @@
+"""Every answer and vote of a round as CSV, for the facilitator's own analysis."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from bot.core.digest.model import DigestView
+
+COLUMNS = ("id", "prompt", "question", "participant", "role", "source", "text", "theme")
+NOISE = "(says nothing to quote)"
+
+# A cell that starts like a formula runs as one in a spreadsheet; a leading apostrophe makes
+# Excel and LibreOffice show it as text (OWASP's advice against CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def sheet_safe(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def render_csv(view: DigestView) -> str:
+    """One row per answer: attribution and role as the round's anonymity allows."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for prompt in view.prompts:
+        for answer in prompt.answers:
+            theme = answer.theme or (NOISE if answer.noise else "")
+            writer.writerow(
+                [
+                    answer.reply_id,
+                    prompt.prompt_id,
+                    prompt.question,
+                    *(
+                        sheet_safe(value or "")
+                        for value in (answer.by, answer.role, answer.source, answer.text, theme)
+                    ),
+                ]
+            )
+    return out.getvalue()

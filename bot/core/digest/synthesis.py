@@ -1,0 +1,295 @@
+"""The synthesis document as plain blocks, laid out like the seed workshop's synthesis pack.
+
+Markdown, HTML and Word render these same blocks, so the three exports hold the same content:
+title and date, an introduction with who took part, what is new since the last digest, one
+section per part of the workshop with a heading per question, themes as headings with their
+quotes, and votes as a ranked list with a chart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bot.core.digest.model import AnswerView, DigestView, PromptDigest, SinceLast, ThemeView
+from bot.core.digest.ranking import RankRow
+from bot.core.digest.theme_views import quote_text
+
+
+@dataclass(frozen=True)
+class Run:
+    text: str
+    bold: bool = False
+    italic: bool = False
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    runs: tuple[Run, ...]
+
+
+@dataclass(frozen=True)
+class Quote:
+    reply_id: str
+    text: str
+    by: str | None
+
+
+@dataclass(frozen=True)
+class Items:
+    items: tuple[tuple[Run, ...], ...]
+    numbered: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    prompt: PromptDigest
+    alt: str
+
+
+Block = Heading | Paragraph | Quote | Items | Table | Chart
+
+ANONYMITY_NOTE = {
+    "named": "Quotes carry the name and role of the person who gave them.",
+    "role": "Quotes carry the person's role where at least three people of that role answered, "
+    "and nothing otherwise.",
+    "anonymous": "Quotes carry no name and no role.",
+}
+ORIGIN = {
+    "room": "said in the room",
+    "chat": "said in the chat",
+    "both": "in the room and the chat",
+}
+
+
+def plain(text: str) -> Paragraph:
+    return Paragraph((Run(text),))
+
+
+def synthesis(view: DigestView) -> list[Block]:
+    """The whole document."""
+    info = view.round
+    blocks: list[Block] = [
+        Heading(1, info.title),
+        plain(f"Workshop of {_long_date(info.workshop_date)}"),
+        Paragraph(
+            (
+                Run("Synthesis Pack", bold=True),
+                Run(
+                    f" · round {info.id}, {info.status}"
+                    + (" (late)" if info.late else "")
+                    + f" · generated {_long_time(info.generated_at)}"
+                ),
+            )
+        ),
+        Heading(2, "Introduction"),
+        plain(info.intro),
+        *_participation(view),
+    ]
+    if view.since_last is not None:
+        blocks += [Heading(2, "New since the last digest"), *_since_last(view, view.since_last)]
+    sections: list[str] = []
+    for prompt in view.prompts:
+        if not sections or sections[-1] != prompt.section:
+            sections.append(prompt.section)
+            blocks.append(Heading(2, f"Section {len(sections)}: {prompt.section}"))
+        blocks += _prompt(prompt)
+    blocks += [
+        Heading(2, "About this synthesis"),
+        plain(
+            "Made by Roundtable from the answers given in chat and, where imported, in the room. "
+            "Every quote is an answer word for word; “…” marks where a long answer was cut. "
+            f"{ANONYMITY_NOTE.get(info.anonymity, '')} Every answer is in the CSV export "
+            f"(roundtable export --round {info.id} --format csv)."
+        ),
+    ]
+    return blocks
+
+
+def _participation(view: DigestView) -> list[Block]:
+    people = view.participation
+    blocks: list[Block] = [
+        Heading(3, "Who took part"),
+        plain(
+            f"{people['answered_any']} of {people['invited']} people invited answered at least "
+            f"one question and {people['answered_all']} answered all of them: "
+            f"{view.answer_count} answers and votes in all. "
+            + ANONYMITY_NOTE.get(view.round.anonymity, "")
+        ),
+    ]
+    if people["silent_roles"]:
+        blocks.append(
+            Paragraph((Run("Not heard from yet: ", bold=True), Run(silent_line(people))))
+        )
+    for key, label in (("by_role", "Role"), ("by_organisation", "Organisation")):
+        if people[key]:
+            blocks.append(
+                Table(
+                    (label, "Invited", "Answered any", "Answered all"),
+                    tuple(
+                        (name, str(r["invited"]), str(r["answered_any"]), str(r["answered_all"]))
+                        for name, r in people[key].items()
+                    ),
+                )
+            )
+    return blocks
+
+
+def silent_line(people: dict[str, Any]) -> str:
+    """"no community pharmacists yet" for every invited role nobody has answered from."""
+    return "; ".join(f"no {_plural(str(role))} yet" for role in people.get("silent_roles", []))
+
+
+def _plural(role: str) -> str:
+    return role if role.endswith("s") else role + "s"
+
+
+def since_last_lines(view: DigestView, changes: SinceLast) -> list[str]:
+    """What changed, one line each, in the order a reader cares about."""
+    questions = {p.prompt_id: p.question for p in view.prompts}
+    lines: list[str] = []
+    if changes.quiet:
+        return ["Nothing new since the last digest."]
+    if changes.new_answers:
+        per = ", ".join(
+            f"{n} to “{_short(questions.get(k, k))}”" for k, n in changes.new_by_prompt.items()
+        )
+        people = f" and {changes.new_people} more people took part" if changes.new_people else ""
+        lines.append(f"{changes.new_answers} new answers and votes{people}: {per}.")
+    for change in changes.new_themes:
+        question = _short(questions.get(change.prompt_id, change.prompt_id))
+        lines.append(f"New theme “{change.title}” ({change.total} answers) on “{question}”.")
+    for change in changes.grown_themes:
+        lines.append(f"“{change.title}” grew by {change.added} to {change.total} answers.")
+    for move in changes.moves:
+        way = "up" if move.place < move.previous_place else "down"
+        lines.append(
+            f"“{move.option}” moved {way} to {_ordinal(move.place)} "
+            f"(was {_ordinal(move.previous_place)})."
+        )
+    return lines
+
+
+def _since_last(view: DigestView, changes: SinceLast) -> list[Block]:
+    when = _long_time(changes.previous_at) if changes.previous_at else "the last digest"
+    return [
+        plain(f"Compared with the digest of {when}:"),
+        Items(tuple((Run(line),) for line in since_last_lines(view, changes))),
+    ]
+
+
+def _prompt(prompt: PromptDigest) -> list[Block]:
+    blocks: list[Block] = [Heading(3, prompt.question)]
+    if prompt.kind != "text":
+        return blocks + _votes(prompt)
+    if not prompt.answer_count:
+        return blocks + [plain("No answers yet.")]
+    blocks.append(plain(answers_line(prompt)))
+    for theme in prompt.themes:
+        blocks += _theme(theme)
+    others = other_answers(prompt)
+    if others:
+        blocks.append(Heading(4, "Other answers" if prompt.themes else "Answers"))
+        blocks += [Quote(a.reply_id, quote_text(a.text), a.by) for a in others]
+    return blocks
+
+
+def answers_line(prompt: PromptDigest) -> str:
+    """"12 answers in 3 themes; 2 in no theme; 1 said nothing to quote"."""
+    noise = sum(a.noise for a in prompt.answers)
+    themed = sum(len(t.reply_ids) for t in prompt.themes)
+    parts = [f"{_count(prompt.answer_count, 'answer')}"]
+    if prompt.themes:
+        parts[0] += f", {themed} of them in {_count(len(prompt.themes), 'theme')}"
+    if noise:
+        parts.append(f"{noise} said nothing to quote")
+    return "; ".join(parts) + "."
+
+
+def other_answers(prompt: PromptDigest) -> list[AnswerView]:
+    """Answers in no theme that say something, in the order given."""
+    unthemed = set(prompt.unthemed_reply_ids)
+    return [a for a in prompt.answers if a.reply_id in unthemed and not a.noise]
+
+
+def theme_line(theme: ThemeView) -> str:
+    """"7 answers · community pharmacist 3, PCN pharmacy lead 2 · in the room and the chat"."""
+    parts = [_count(len(theme.reply_ids), "answer")]
+    if theme.roles:
+        parts.append(", ".join(f"{role} {n}" for role, n in theme.roles.items()))
+    parts.append(ORIGIN.get(theme.origin, theme.origin))
+    return " · ".join(parts)
+
+
+def _theme(theme: ThemeView) -> list[Block]:
+    runs = (Run(theme.summary + " "),) if theme.summary else ()
+    return [
+        Heading(4, theme.title),
+        Paragraph((*runs, Run(theme_line(theme), italic=True))),
+        *(Quote(q.reply_id, q.text, q.by) for q in theme.quotes),
+    ]
+
+
+def _votes(prompt: PromptDigest) -> list[Block]:
+    if not prompt.answer_count:
+        return [plain("No votes yet.")]
+    blocks: list[Block] = [plain(f"{_count(prompt.answer_count, 'ballot')}.")]
+    blocks.append(Items(tuple(_rank_item(prompt, row) for row in prompt.ranking), numbered=True))
+    blocks.append(Chart(prompt, f"Bar chart of the votes on: {prompt.question}"))
+    return blocks
+
+
+def rank_detail(prompt: PromptDigest, row: RankRow) -> str:
+    """"42 points, 5 first places, on 8 of 10 ballots" (rank) or "5 votes (50%)" (choice)."""
+    if prompt.kind == "rank":
+        return (
+            f"{_count(row.score, 'point')}, {_count(row.first_places, 'first place')}, "
+            f"on {row.votes} of {prompt.answer_count} ballots"
+        )
+    return f"{_count(row.score, 'vote')} ({row.share:.0%})"
+
+
+def _rank_item(prompt: PromptDigest, row: RankRow) -> tuple[Run, ...]:
+    return (Run(row.option, bold=True), Run(" — " + rank_detail(prompt, row)))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _long_date(iso: str) -> str:
+    try:
+        day = date.fromisoformat(iso[:10])
+    except ValueError:
+        return iso
+    return f"{day.day} {day:%B %Y}"
+
+
+def _long_time(iso: str) -> str:
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"

@@ -1,0 +1,145 @@
+"""From a question's answers to theme views: the engine's grouping, checked and quoted.
+
+The engine (themes.py) decides which answers go together; this module holds the promises the
+digest makes about them whatever the engine returns: every answer sits exactly once in a theme
+or among the unthemed, every quote is an answer of its theme word for word (or its marked
+beginning), and an answer that says nothing is never quoted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.core.digest.model import AnswerView, QuoteView, ThemeView
+
+QUOTE_LIMIT = 600
+"""Longer answers are quoted by their beginning, cut at a word and marked with "…"."""
+CUT_MARK = "…"
+QUOTES_PER_THEME = 3
+OTHER_ROLES = "other roles"
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """An engine's answer, in plain terms: themes of reply ids, and the rest."""
+
+    themes: list[tuple[str, str, list[str], list[str]]]
+    """(title, summary, reply ids, quote ids) per theme."""
+    unthemed: list[str]
+
+
+Engine = Callable[[Sequence[AnswerView]], Grouping]
+
+
+def quote_text(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """The answer verbatim, or its beginning cut at a word boundary and marked with "…"."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    head = text[: limit - len(CUT_MARK)]
+    space = head.rfind(" ")
+    if space > limit // 2:
+        head = head[:space]
+    return head.rstrip() + CUT_MARK
+
+
+def is_verbatim(quote: str, answer: str) -> bool:
+    """True when `quote` is `answer` word for word, or a marked cut of it."""
+    answer = answer.strip()
+    if quote == answer:
+        return True
+    return quote.endswith(CUT_MARK) and answer.startswith(quote[: -len(CUT_MARK)])
+
+
+def engine_noise(text: str) -> bool:
+    """The engine's noise filter, or a plain fallback when the engine is not installed."""
+    try:
+        from bot.core.digest.themes import is_noise
+    except ImportError:
+        return not any(ch.isalnum() for ch in text)
+    return is_noise(text)
+
+
+def engine_grouping(answers: Sequence[AnswerView]) -> Grouping:
+    """Ask the theme engine; without one, every answer is listed unthemed."""
+    try:
+        from bot.core.digest.themes import Answer, find_themes
+    except ImportError:
+        return Grouping([], [a.reply_id for a in answers])
+    found = find_themes([Answer(a.reply_id, a.text, a.role) for a in answers])
+    return Grouping(
+        [(t.title, t.summary, list(t.reply_ids), list(t.quote_ids)) for t in found.themes],
+        list(found.unthemed_ids),
+    )
+
+
+def theme_views(
+    answers: Sequence[AnswerView], anonymity: str, engine: Engine = engine_grouping
+) -> tuple[list[ThemeView], list[str]]:
+    """Themes for one question's answers and the ids of the answers in none, in answer order."""
+    if not answers:
+        return [], []
+    by_id = {a.reply_id: a for a in answers}
+    grouping = engine([a for a in answers if not a.noise]) if any(
+        not a.noise for a in answers
+    ) else Grouping([], [])
+    placed: set[str] = set()
+    views: list[ThemeView] = []
+    for title, summary, reply_ids, quote_ids in grouping.themes:
+        members = [
+            by_id[r] for r in dict.fromkeys(reply_ids)
+            if r in by_id and r not in placed and not by_id[r].noise
+        ]
+        if not members:
+            continue
+        placed.update(a.reply_id for a in members)
+        views.append(
+            ThemeView(
+                title=title.strip() or members[0].text[:60],
+                summary=summary.strip(),
+                quotes=_quotes(members, quote_ids),
+                reply_ids=[a.reply_id for a in members],
+                roles=_roles(members, anonymity),
+                origin=_origin(members),
+            )
+        )
+    unthemed = [a.reply_id for a in answers if a.reply_id not in placed]
+    return views, unthemed
+
+
+def _quotes(members: list[AnswerView], quote_ids: Sequence[str]) -> list[QuoteView]:
+    """The engine's quotes that are members and differ; topped up in answer order to two."""
+    in_theme = {a.reply_id: a for a in members}
+    chosen: list[AnswerView] = []
+
+    def take(answer: AnswerView) -> None:
+        if len(chosen) < QUOTES_PER_THEME and all(_differs(answer.text, c.text) for c in chosen):
+            chosen.append(answer)
+
+    for quote_id in quote_ids:
+        if quote_id in in_theme:
+            take(in_theme[quote_id])
+    for answer in members:
+        if len(chosen) >= 2:
+            break
+        take(answer)
+    return [QuoteView(a.reply_id, quote_text(a.text), a.by) for a in chosen]
+
+
+def _differs(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) != " ".join(b.lower().split())
+
+
+def _roles(members: list[AnswerView], anonymity: str) -> dict[str, int]:
+    """Roles in the theme as the round allows: none when anonymous, small groups folded."""
+    if anonymity == "anonymous":
+        return {}
+    counts = Counter(a.role or OTHER_ROLES for a in members)
+    return dict(sorted(counts.items(), key=lambda kv: (kv[0] == OTHER_ROLES, -kv[1], kv[0])))
+
+
+def _origin(members: list[AnswerView]) -> str:
+    room = sum(a.said_in_room for a in members)
+    return "room" if room == len(members) else "chat" if room == 0 else "both"

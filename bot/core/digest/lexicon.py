@@ -8,7 +8,10 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 STOP_WORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS) | frozenset(
     {"im", "ive", "dont", "didnt", "doesnt", "isnt", "thats", "its", "tbh", "imo", "really",
-     "just", "lot", "lots", "got", "get", "like", "things", "thing", "way", "make", "sure"})
+     "just", "lot", "lots", "got", "get", "like", "things", "thing", "way", "make", "sure",
+     "honestly", "actually", "basically", "definitely", "probably", "maybe", "absolutely",
+     "pretty", "quite", "bit", "easy", "yes", "ha", "oh", "ok", "okay", "good", "great",
+     "bonus", "points", "etc", "stuff", "everyone", "anyone", "someone", "nobody", "people"})
 WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]")
 
 

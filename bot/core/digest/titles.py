@@ -32,20 +32,23 @@ def distinctive_terms(members: Sequence[str], others: Sequence[str]) -> dict[str
 
 
 def title(members: Sequence[str], central_order: Sequence[int], others: Sequence[str]) -> str:
-    """A phrase of up to five words, verbatim from an answer of the theme, that carries the
-    theme's most distinctive words; taken from the most central answer that holds it."""
+    """A phrase of two to five words (one if no answer has more), verbatim from an answer of
+    the theme, that carries the theme's most distinctive words; taken from the most central
+    answer that holds it."""
     scores = distinctive_terms(members, others)
-    best: tuple[float, int, str] | None = None
+    member_words = [set(words(t)) for t in members]
+    best: tuple[bool, float, str] | None = None
     for rank, index in enumerate(central_order):
         for phrase, phrase_words in _phrases(members[index]):
-            keys = [w for w in phrase_words if w in scores]
+            keys = {w for w in phrase_words if w in scores}
             if not keys:
                 continue
-            support = sum(1 for t in members if set(keys) <= set(words(t)))
-            score = sum(scores[w] for w in keys) * math.sqrt(support) / math.sqrt(len(phrase_words))
-            score *= 1.0 - 0.02 * rank  # prefer central answers on near ties
-            if best is None or score > best[0] + 1e-9:
-                best = (score, rank, phrase)
+            support = sum(1 for seen in member_words if keys & seen)
+            score = sum(scores[w] for w in keys) * math.sqrt(support)
+            score *= (1.0 - 0.03 * rank) / len(phrase_words) ** 0.25
+            candidate = (len(phrase_words) > 1, score, phrase)
+            if best is None or candidate[:2] > best[:2]:
+                best = candidate
     if best is None:
         return _first_words(members[central_order[0]] if members else "")
     return _capitalise(best[2])

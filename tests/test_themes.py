@@ -1,0 +1,180 @@
+"""The offline theme engine: what find_themes promises the digest, on invented answers."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bot.core.digest import themes as themes_module
+from bot.core.digest.embeddings import ModelUnavailable
+from bot.core.digest.themes import ENGINES, Answer, Themes, find_themes, is_noise
+
+# Two invented topics, far from the labelled workshop file: a shared kitchen and cycling.
+KITCHEN = [
+    "The coffee machine in the kitchen is always broken, please fix the coffee machine",
+    "Fridge in the kitchen is full of old food nobody claims, clean the fridge weekly",
+    "We need a second kettle in the kitchen, the queue for hot water is endless",
+    "Dirty mugs pile up in the kitchen sink every afternoon",
+    "Please buy decent coffee beans for the kitchen machine, the cheap coffee is awful",
+    "Kitchen microwave queue at lunchtime is far too long, get another microwave",
+    "Someone keeps leaving dirty dishes in the kitchen sink overnight",
+    "The kitchen fridge smells, old milk cartons everywhere",
+]
+CYCLING = [
+    "More bike racks by the entrance, I can never find a space to lock my bike",
+    "Showers for people who cycle to work would make a big difference to cycling",
+    "A secure bike shed so bicycles don't get stolen from the car park",
+    "Cycle to work scheme with a discount on a new bicycle",
+    "Bike repair tools and a pump near the bike racks for cyclists",
+    "Lockers to dry wet cycling gear after riding in the rain",
+    "The bike parking is full by 9am, we need more bike stands",
+    "Safe cycle lane into the site, cycling past the lorries on the road is scary",
+]
+NOISE = ["no comment", "see above", "Thanks!", "not sure", "👍", "n/a"]
+
+
+def answers(texts: list[str], prefix: str = "a") -> list[Answer]:
+    return [Answer(id=f"{prefix}{i}", text=t, role="staff") for i, t in enumerate(texts)]
+
+
+def mixed() -> list[Answer]:
+    # Interleaved, as replies arrive.
+    texts = [t for pair in zip(KITCHEN, CYCLING, strict=True) for t in pair] + NOISE
+    return answers(texts)
+
+
+def placement(result: Themes) -> Counter[str]:
+    return Counter([rid for t in result.themes for rid in t.reply_ids] + list(result.unthemed_ids))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_it_places_every_answer_exactly_once(engine: str) -> None:
+    given = mixed()
+    try:
+        result = find_themes(given, engine=engine)
+    except ModelUnavailable:
+        pytest.skip(f"engine {engine} needs a model package that is not installed")
+    assert placement(result) == Counter(a.id for a in given)
+
+
+def test_it_separates_two_clearly_different_topics() -> None:
+    given = mixed()
+    topic = {a.id: ("kitchen" if a.text in KITCHEN else "cycling") for a in given
+             if a.text in KITCHEN + CYCLING}
+    result = find_themes(given)
+    assert result.themes, "no theme found"
+    for theme in result.themes:
+        assert len({topic[rid] for rid in theme.reply_ids}) == 1, theme
+    themed = [topic[r] for t in result.themes for r in t.reply_ids]
+    # Each topic may be split into finer themes, but its answers are not left aside.
+    assert themed.count("kitchen") >= 6 and themed.count("cycling") >= 6, result
+
+
+def test_it_never_quotes_noise_nor_makes_a_theme_of_it() -> None:
+    given = mixed()
+    noise_ids = {a.id for a in given if a.text in NOISE}
+    result = find_themes(given)
+    assert noise_ids <= set(result.unthemed_ids)
+    for theme in result.themes:
+        assert not noise_ids & set(theme.reply_ids)
+        assert not noise_ids & set(theme.quote_ids)
+
+
+def test_it_quotes_two_or_three_different_members_of_each_theme() -> None:
+    given = mixed()
+    text = {a.id: a.text for a in given}
+    for theme in find_themes(given).themes:
+        assert set(theme.quote_ids) <= set(theme.reply_ids)
+        assert 1 <= len(theme.quote_ids) <= 3
+        assert len(theme.quote_ids) >= min(2, len(theme.reply_ids))
+        quoted = [text[q] for q in theme.quote_ids]
+        assert len(set(quoted)) == len(quoted)
+
+
+def test_it_does_not_quote_near_duplicates() -> None:
+    texts = ["Fix the coffee machine in the kitchen"] * 3 + KITCHEN[1:4]
+    result = find_themes(answers(texts))
+    text = {a.id: a.text for a in answers(texts)}
+    for theme in result.themes:
+        quoted = [text[q] for q in theme.quote_ids]
+        assert len(set(quoted)) == len(quoted)
+
+
+def test_it_titles_themes_with_words_from_their_answers() -> None:
+    given = mixed()
+    text = {a.id: a.text.lower() for a in given}
+    for theme in find_themes(given).themes:
+        assert 0 < len(theme.title) <= 60
+        assert any(theme.title.lower() in text[r] for r in theme.reply_ids), theme.title
+        assert theme.summary.endswith(".")
+        assert theme.summary.startswith(f"{len(theme.reply_ids)} answers")
+
+
+def test_it_lists_themes_largest_first() -> None:
+    sizes = [len(t.reply_ids) for t in find_themes(mixed()).themes]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_it_gives_the_same_result_every_time() -> None:
+    assert find_themes(mixed()) == find_themes(mixed())
+    assert find_themes(list(reversed(mixed()))) == find_themes(list(reversed(mixed())))
+
+
+def test_it_handles_no_answers() -> None:
+    assert find_themes([]) == Themes(themes=(), unthemed_ids=())
+
+
+def test_it_handles_one_answer() -> None:
+    result = find_themes([Answer("only", "More bike racks by the entrance please")])
+    assert placement(result) == Counter(["only"])
+    assert [t.quote_ids for t in result.themes] in ([("only",)], [])
+
+
+def test_it_handles_two_identical_answers() -> None:
+    twins = [Answer("x", "More bike racks please"), Answer("y", "More bike racks please")]
+    result = find_themes(twins)
+    assert placement(result) == Counter(["x", "y"])
+    for theme in result.themes:
+        assert len(theme.quote_ids) == 1
+
+
+def test_it_handles_only_noise() -> None:
+    result = find_themes(answers(NOISE))
+    assert result.themes == ()
+    assert sorted(result.unthemed_ids) == sorted(a.id for a in answers(NOISE))
+
+
+def test_it_assigns_answers_beyond_the_sample_to_the_themes_found(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(themes_module, "SAMPLE", 10)
+    given = answers(KITCHEN * 3 + CYCLING * 3, prefix="big")
+    topic = {a.id: a.text in KITCHEN for a in given}
+    result = find_themes(given)
+    assert placement(result) == Counter(a.id for a in given)
+    for theme in result.themes:
+        assert len({topic[r] for r in theme.reply_ids}) == 1
+        assert set(theme.quote_ids) <= set(theme.reply_ids)
+
+
+def test_it_rejects_an_unknown_engine() -> None:
+    with pytest.raises(ValueError, match="unknown theme engine"):
+        find_themes(mixed(), engine="magic")
+
+
+@pytest.mark.parametrize("text", [
+    "no comment", "No comment.", "n/a", "N/A", "see above", "See my previous reply",
+    "thanks", "Thank you!", "not sure", "Not sure tbh", "🤷", "👍🙏", "...", "",
+    "Same as above", "Will have a think and get back to you",
+    "off topic but does anyone know where the slides are?", "Sorry, joined late - what's this for?",
+])
+def test_it_recognises_answers_that_say_nothing(text: str) -> None:
+    assert is_noise(text)
+
+
+@pytest.mark.parametrize("text", [
+    "More bike racks", "Showers", "Not sure the kettle is safe, it sparks when switched on",
+    "Thanks to the new rota we finally get lunch breaks", "IPMO", "Cycle to work scheme",
+])
+def test_it_keeps_short_real_answers(text: str) -> None:
+    assert not is_noise(text)

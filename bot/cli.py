@@ -15,6 +15,7 @@ import typer
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.core.digest.model import DigestView
     from bot.runtime import Database
 
 app = typer.Typer(
@@ -33,7 +34,16 @@ app.add_typer(round_app, name="round")
 
 class DigestFormat(StrEnum):
     text = "text"
+    md = "md"
     json = "json"
+    blocks = "blocks"
+
+
+class ExportFormat(StrEnum):
+    md = "md"
+    docx = "docx"
+    csv = "csv"
+    html = "html"
 
 
 def fail(message: str) -> NoReturn:
@@ -234,26 +244,83 @@ def import_replies(
         typer.echo(str(result.round_id))
 
 
+def _digest_view(round_id: int) -> DigestView:
+    """Build a round's digest now, with the optional summariser when ROUNDTABLE_LLM_URL is set."""
+    from bot.core.digest.build import build_digest
+    from bot.core.digest.summariser import Endpoint, summariser
+    from bot.core.errors import RoundtableError
+    from bot.runtime import utcnow
+
+    settings = _settings()
+    rewrite = None
+    if settings.llm_url:
+        key = settings.llm_key.get_secret_value() if settings.llm_key else None
+        rewrite = summariser(Endpoint(settings.llm_url, settings.llm_model or "", key))
+    with _database().sessions() as session:
+        try:
+            return build_digest(session, round_id, utcnow(), summariser=rewrite)
+        except RoundtableError as exc:
+            fail(str(exc))
+
+
 @app.command("digest")
 def digest(
     round_id: Annotated[int, typer.Option("--round", help="Round id.")],
     format: Annotated[DigestFormat, typer.Option(help="Output format.")] = DigestFormat.text,
+    post: Annotated[
+        bool, typer.Option("--post", help="Post it to the round's digest channel in Slack.")
+    ] = False,
 ) -> None:
-    """The digest of a round, now."""
-    from bot.core.digest.build import build_digest
-    from bot.core.digest.render_text import render_text
-    from bot.core.errors import RoundtableError
-    from bot.runtime import utcnow
-
-    with _database().sessions() as session:
+    """The digest of a round, now: what changed since the last one, who took part, themes
+    with quotes, and votes."""
+    view = _digest_view(round_id)
+    if post:
         try:
-            view = build_digest(session, round_id, utcnow())
-        except RoundtableError as exc:
-            fail(str(exc))
+            from bot.slack.digest_post import post_digest  # type: ignore[import-not-found]
+        except ModuleNotFoundError:
+            fail("posting needs the Slack adapter (bot.slack.digest_post is not installed)")
+        post_digest(_settings(), view)
+        return
     if format is DigestFormat.json:
         typer.echo(json.dumps(view.to_json(), indent=2, ensure_ascii=False))
+    elif format is DigestFormat.blocks:
+        from bot.slack.digest_blocks import digest_messages
+
+        messages = digest_messages(view, charts=False)
+        payload = [{"text": m.text, "blocks": m.blocks} for m in messages]
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    elif format is DigestFormat.md:
+        from bot.core.digest.render_md import render_md
+
+        typer.echo(render_md(view), nl=False)
     else:
+        from bot.core.digest.render_text import render_text
+
         typer.echo(render_text(view), nl=False)
+
+
+@app.command("export")
+def export(
+    round_id: Annotated[int, typer.Option("--round", help="Round id.")],
+    format: Annotated[ExportFormat, typer.Option(help="File format.")] = ExportFormat.docx,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="File to write (default: round-<id>-synthesis.<format> here)."),
+    ] = None,
+) -> None:
+    """Write the synthesis document of a round, laid out like the workshop's synthesis pack
+    (md, docx, html), or every answer as CSV; prints the path written."""
+    from bot.core.digest.export import default_name, write_export
+
+    view = _digest_view(round_id)
+    path = out or Path.cwd() / default_name(round_id, format.value)
+    try:
+        written = write_export(view, format.value, path)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    for extra in written[1:]:
+        typer.echo(f"chart: {extra}", err=True)
+    typer.echo(str(written[0]))
 
 
 @app.command("demo")
@@ -278,11 +345,14 @@ def serve(
     ] = False,
 ) -> None:
     """Run the Slack app: HTTP on PORT (POST /slack/events, GET /healthz), or Socket Mode."""
+    from bot.config import ConfigError
+    from bot.core.errors import RoundtableError
+    from bot.slack.server import serve as run_server
+
     try:
-        from bot.slack.server import serve as run_server  # type: ignore[import-not-found]
-    except ModuleNotFoundError:
-        fail("the Slack adapter is not installed in this build")
-    run_server(_settings(), socket=socket)
+        run_server(_settings(), socket=socket)
+    except (ConfigError, RoundtableError) as exc:
+        fail(str(exc))
 
 
 def main() -> None:

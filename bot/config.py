@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     )
     timezone: str = Field("Europe/London", validation_alias="ROUNDTABLE_TIMEZONE")
     port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
+    llm_url: str | None = Field(None, validation_alias="ROUNDTABLE_LLM_URL")
+    """An OpenAI-compatible endpoint that may rewrite digest titles and summaries (off if unset)."""
+    llm_model: str | None = Field(None, validation_alias="ROUNDTABLE_LLM_MODEL")
+    llm_key: SecretStr | None = Field(None, validation_alias="ROUNDTABLE_LLM_KEY")
 
     @field_validator("facilitators", mode="before")
     @classmethod

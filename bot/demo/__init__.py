@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.core.digest.build import build_digest
+from bot.core.digest.changes import record_digest
+from bot.core.digest.export import default_name, write_export
 from bot.core.digest.render_text import render_text
 from bot.core.packs import PROMPTS_DIR, load_pack
 from bot.core.people import Person, find_participant
@@ -47,7 +49,15 @@ def run_demo(folder: Path | None = None) -> str:
             ),
             start,
         )
-        for n, row in enumerate(_rows("answers.csv"), start=1):
+        rows = _rows("answers.csv")
+        first_digest_after = len(rows) * 2 // 3
+        for n, row in enumerate(rows, start=1):
+            if n == first_digest_after + 1:
+                # A first weekly digest part-way through, so the final one shows what changed.
+                session.flush()
+                then = start + timedelta(hours=n)
+                week_one = build_digest(session, round_.id, then)
+                record_digest(session, round_.id, "demo-week-1", week_one, then)
             participant = find_participant(session, row["participant"])
             assert participant is not None, row["participant"]
             when = start + timedelta(hours=n)
@@ -77,9 +87,14 @@ def run_demo(folder: Path | None = None) -> str:
     with sessions() as session:
         digest = build_digest(session, round_id, utcnow())
     engine.dispose()
+    exports = [
+        write_export(digest, fmt, folder / default_name(round_id, fmt))[0] for fmt in ("md", "docx")
+    ]
     header = (
         f"Roundtable demo: round {round_id} of '{pack.id}' for {len(people)} simulated "
-        f"participants.\nDatabase: {database}\n\n"
+        f"participants.\nDatabase: {database}\n"
+        + "".join(f"Synthesis export: {path}\n" for path in exports)
+        + "\n"
     )
     return header + render_text(digest)
 

@@ -5,6 +5,15 @@ from __future__ import annotations
 import textwrap
 
 from bot.core.digest.model import DigestView, PromptDigest
+from bot.core.digest.synthesis import (
+    answers_line,
+    other_answers,
+    rank_detail,
+    silent_line,
+    since_last_lines,
+    theme_line,
+)
+from bot.core.digest.theme_views import quote_text
 
 WIDTH = 88
 
@@ -20,31 +29,42 @@ def render_text(digest: DigestView) -> str:
     ]
     for role, row in people["by_role"].items():
         lines.append(f"  {role}: {row['answered_any']} of {row['invited']}")
+    if people["by_organisation"]:
+        lines.append("By organisation:")
+    for organisation, row in people["by_organisation"].items():
+        lines.append(f"  {organisation}: {row['answered_any']} of {row['invited']}")
     if people["silent_roles"]:
-        lines.append("Not heard from yet: " + ", ".join(people["silent_roles"]) + ".")
+        lines.append(f"Not heard from yet: {silent_line(people)}.")
+    if digest.since_last is not None:
+        lines += ["", "New since the last digest:"]
+        lines += [f"  - {line}" for line in since_last_lines(digest, digest.since_last)]
     for prompt in digest.prompts:
         lines += ["", *_prompt_lines(prompt)]
     return "\n".join(lines) + "\n"
 
 
 def _prompt_lines(prompt: PromptDigest) -> list[str]:
-    noun = "vote" if prompt.kind != "text" else "answer"
-    lines = [
-        f"== {prompt.section}: {prompt.question}",
-        f"   {prompt.answer_count} {noun}{'s' if prompt.answer_count != 1 else ''}",
-    ]
+    lines = [f"== {prompt.section}: {prompt.question}"]
+    if prompt.kind != "text":
+        noun = "ballot" if prompt.answer_count == 1 else "ballots"
+        count = f"{prompt.answer_count} {noun}" if prompt.answer_count else "No votes yet."
+        lines.append(f"   {count}")
+        for place, row in enumerate(prompt.ranking if prompt.answer_count else [], start=1):
+            lines.append(f"   {place:>2}. {row.option}: {rank_detail(prompt, row)}")
+        return lines
+    lines.append("   " + (answers_line(prompt) if prompt.answer_count else "No answers yet."))
     for theme in prompt.themes:
-        lines.append(f"   * {theme.title} ({len(theme.reply_ids)}) - {theme.summary}")
+        lines.append(f"   * {theme.title} ({theme_line(theme)})")
+        if theme.summary:
+            lines += _wrapped(theme.summary, 5)
         for quote in theme.quotes:
             lines += _wrapped(f'"{quote.text}"' + (f" - {quote.by}" if quote.by else ""), 7)
-    themed = {q for t in prompt.themes for q in t.reply_ids}
-    for answer in (a for a in prompt.answers if a.reply_id not in themed):
-        lines += _wrapped(f"- {answer.text}" + (f" ({answer.by})" if answer.by else ""), 5)
-    for place, row in enumerate(prompt.ranking, start=1):
-        lines.append(
-            f"   {place:>2}. {row.option}: {row.score} points, "
-            f"{row.first_places} first place{'s' if row.first_places != 1 else ''}"
-        )
+    others = other_answers(prompt)
+    if others:
+        lines.append("   * Other answers" if prompt.themes else "   * Answers")
+    for answer in others:
+        text = quote_text(answer.text)
+        lines += _wrapped(f'"{text}"' + (f" - {answer.by}" if answer.by else ""), 7)
     return lines
 
 

@@ -1,0 +1,188 @@
+"""An optional summariser: any OpenAI-compatible chat endpoint (Azure OpenAI, a local Ollama)
+may rewrite theme titles and summaries. It never changes what is quoted: a quote it proposes is
+kept only when it is found word for word in an answer of that theme, and then the answer
+itself is quoted. Any failure, timeout or odd reply leaves the offline result as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.core.digest.model import AnswerView, DigestView, PromptDigest, QuoteView, ThemeView
+from bot.core.digest.theme_views import QUOTES_PER_THEME, quote_text
+
+log = logging.getLogger(__name__)
+
+TITLE_MAX = 80
+SUMMARY_MAX = 300
+ANSWERS_SENT = 30
+"""Answers sent per theme, each cut to ANSWER_SENT_CHARS: enough to name the theme."""
+ANSWER_SENT_CHARS = 400
+MIN_QUOTE = 15
+"""A proposed quote shorter than this must be a whole answer (a word alone proves nothing)."""
+
+SYSTEM = (
+    "You help write a workshop synthesis. For each numbered theme you get the answers people "
+    "gave. Reply with JSON only: {\"themes\": [{\"n\": <number>, \"title\": <at most 8 words, "
+    "in the participants' own words>, \"summary\": <one sentence>, \"quotes\": [<2 or 3 answers "
+    "copied exactly, character for character>]}]}. Never invent or reword a quote."
+)
+
+
+class SummariserFailed(Exception):
+    """The endpoint could not be used; the offline result stands."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    model: str
+    key: str | None = None
+    timeout: float = 30.0
+
+    @property
+    def chat_url(self) -> str:
+        base = self.url.rstrip("/")
+        return base if "/chat/completions" in base else base + "/chat/completions"
+
+
+def summariser(endpoint: Endpoint) -> Callable[[DigestView], DigestView]:
+    """A function view -> view for build_digest(summariser=…)."""
+    return lambda view: summarise(view, endpoint)
+
+
+def summarise(view: DigestView, endpoint: Endpoint) -> DigestView:
+    """The view with titles and summaries from the endpoint where it answered well."""
+    prompts: list[PromptDigest] = []
+    broken = False
+    for prompt in view.prompts:
+        if broken or prompt.kind != "text" or not prompt.themes:
+            prompts.append(prompt)
+            continue
+        try:
+            prompts.append(_rewrite(prompt, endpoint))
+        except SummariserFailed as exc:
+            log.warning("summariser not used for %s: %s", prompt.prompt_id, exc)
+            broken = exc.__cause__ is not None  # the endpoint is down or slow: stop asking
+            prompts.append(prompt)
+    return replace(view, prompts=prompts)
+
+
+def _rewrite(prompt: PromptDigest, endpoint: Endpoint) -> PromptDigest:
+    answers = {a.reply_id: a for a in prompt.answers}
+    reply = _ask(endpoint, _request(prompt, answers))
+    suggestions = _suggestions(reply)
+    themes = [
+        _apply(theme, suggestions.get(n, {}), answers)
+        for n, theme in enumerate(prompt.themes, start=1)
+    ]
+    titles = {r: t.title for t in themes for r in t.reply_ids}
+    return replace(
+        prompt,
+        themes=themes,
+        answers=[replace(a, theme=titles.get(a.reply_id)) for a in prompt.answers],
+    )
+
+
+def _request(prompt: PromptDigest, answers: dict[str, AnswerView]) -> str:
+    parts = [f"Question: {prompt.question}"]
+    for n, theme in enumerate(prompt.themes, start=1):
+        parts.append(f"\nTheme {n} (now called: {theme.title})")
+        for reply_id in theme.reply_ids[:ANSWERS_SENT]:
+            parts.append("- " + " ".join(answers[reply_id].text.split())[:ANSWER_SENT_CHARS])
+    return "\n".join(parts)
+
+
+def _ask(endpoint: Endpoint, content: str) -> str:
+    body = json.dumps(
+        {
+            "model": endpoint.model,
+            "temperature": 0.2,
+            "messages": [
+                {"role": "system", "content": SYSTEM},
+                {"role": "user", "content": content},
+            ],
+        }
+    ).encode()
+    headers = {"Content-Type": "application/json"}
+    if endpoint.key:
+        headers["Authorization"] = f"Bearer {endpoint.key}"
+        headers["api-key"] = endpoint.key  # Azure OpenAI's header
+    request = urllib.request.Request(endpoint.chat_url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=endpoint.timeout) as response:
+            payload = json.loads(response.read())
+    except (OSError, urllib.error.URLError, TimeoutError) as exc:
+        raise SummariserFailed(f"{exc.__class__.__name__}: {exc}") from exc
+    except ValueError:
+        raise SummariserFailed("the endpoint's answer is not JSON") from None
+    try:
+        content_out = payload["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        raise SummariserFailed("no choices[0].message.content in the answer") from None
+    if not isinstance(content_out, str):
+        raise SummariserFailed("the model's content is not text")
+    return content_out
+
+
+def _suggestions(content: str) -> dict[int, dict[str, Any]]:
+    """The model's JSON, found even inside prose or a code fence; by theme number."""
+    match = re.search(r"\{.*\}", content, re.DOTALL)
+    if match is None:
+        raise SummariserFailed("no JSON object in the model's reply")
+    try:
+        data = json.loads(match.group(0))
+    except ValueError:
+        raise SummariserFailed("the model's JSON does not parse") from None
+    themes = data.get("themes") if isinstance(data, dict) else None
+    if not isinstance(themes, list):
+        raise SummariserFailed("no list of themes in the model's JSON")
+    out: dict[int, dict[str, Any]] = {}
+    for item in themes:
+        if isinstance(item, dict) and isinstance(item.get("n"), int):
+            out[item["n"]] = item
+    return out
+
+
+def _apply(
+    theme: ThemeView, suggestion: dict[str, Any], answers: dict[str, AnswerView]
+) -> ThemeView:
+    title = _clean(suggestion.get("title"), TITLE_MAX) or theme.title
+    summary = _clean(suggestion.get("summary"), SUMMARY_MAX) or theme.summary
+    quotes = _verbatim_quotes(suggestion.get("quotes"), theme, answers) or theme.quotes
+    return replace(theme, title=title, summary=summary, quotes=quotes)
+
+
+def _clean(value: object, limit: int) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.split()).strip("\"“” ")
+    return text if 0 < len(text) <= limit else None
+
+
+def _verbatim_quotes(
+    proposed: object, theme: ThemeView, answers: dict[str, AnswerView]
+) -> list[QuoteView]:
+    """Quotes found word for word in a (non-noise) answer of the theme; the rest are dropped."""
+    if not isinstance(proposed, list):
+        return []
+    members = [answers[r] for r in theme.reply_ids if r in answers and not answers[r].noise]
+    chosen: list[AnswerView] = []
+    for quote in proposed:
+        if not isinstance(quote, str) or not quote.strip():
+            continue
+        quote = quote.strip()
+        source = next(
+            (a for a in members if quote in a.text and len(quote) >= min(MIN_QUOTE, len(a.text))),
+            None,
+        )
+        if source is not None and source not in chosen:
+            chosen.append(source)
+    return [QuoteView(a.reply_id, quote_text(a.text), a.by) for a in chosen[:QUOTES_PER_THEME]]

@@ -1,0 +1,235 @@
+"""The digest in Slack: a short top message for the channel, then one message per question for
+its thread. Every message keeps within Block Kit's limits; what does not fit is cut with a
+pointer to the export. Everything people wrote passes through `inert`, so nothing pings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.core.digest.chart import chart_filename, ranking_png
+from bot.core.digest.model import DigestView, PromptDigest, ThemeView
+from bot.core.digest.synthesis import (
+    answers_line,
+    other_answers,
+    rank_detail,
+    silent_line,
+    since_last_lines,
+    theme_line,
+)
+from bot.slack.limits import HEADER_TEXT, MESSAGE_BLOCKS, MESSAGE_TEXT, SECTION_TEXT
+from bot.slack.mrkdwn import cut, inert, to_plain
+
+QUOTE_CHARS = 800
+"""How much of one answer a quote shows in Slack; three of them and their names fit a section."""
+OTHER_ANSWERS_SHOWN = 5
+ROLE_FIELDS = 10
+FIELD_TEXT = 2000
+TEXT_FALLBACK = 1000
+
+
+@dataclass(frozen=True)
+class SlackFile:
+    """A file to upload beside a message (the ranking chart), in the same thread."""
+
+    filename: str
+    title: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    text: str
+    """The notification and screen-reader text; Slack shows blocks where it can."""
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    files: tuple[SlackFile, ...] = ()
+
+
+def digest_messages(
+    view: DigestView, export_hint: str | None = None, *, charts: bool = True
+) -> list[SlackMessage]:
+    """The top message for the channel, then one message per question for its thread."""
+    hint = export_hint or f"roundtable export --round {view.round.id} --format docx"
+    return [top_message(view, hint)] + [
+        question_message(view, prompt, hint, charts=charts) for prompt in view.prompts
+    ]
+
+
+def top_message(view: DigestView, hint: str) -> SlackMessage:
+    """Headline figures, who has not been heard from, and what changed since the last digest."""
+    info, people = view.round, view.participation
+    headline = (
+        f"*{people['answered_any']}* of *{people['invited']}* people invited have answered at "
+        f"least one question; *{people['answered_all']}* answered all. "
+        f"{view.answer_count} answers and votes across {len(view.prompts)} questions."
+    )
+    blocks: list[Block] = [
+        HeaderBlock(text=_plain(f"Digest: {info.title}", HEADER_TEXT)),
+        _section(headline),
+    ]
+    if info.late:
+        blocks.append(_context("Posted late: the bot was not running at the scheduled time."))
+    if people["silent_roles"]:
+        blocks.append(_section(f":warning: *Not heard from yet:* {inert(silent_line(people))}"))
+    if people["by_role"]:
+        blocks.append(_role_fields(people["by_role"]))
+    if view.since_last is not None:
+        lines = [inert(line) for line in since_last_lines(view, view.since_last)]
+        blocks.append(_section(_fit("*New since the last digest*\n" + "\n".join(
+            f"• {line}" for line in lines
+        ), hint)))
+    themes = sum(len(p.themes) for p in view.prompts)
+    blocks.append(
+        _context(
+            f"{themes} themes across the questions; each question is in this thread. "
+            f"Everything, with every answer: `{inert(hint)}`"
+        )
+    )
+    text = (
+        f"Roundtable digest for {inert(info.title)}: {people['answered_any']} of "
+        f"{people['invited']} have answered"
+        + (f"; {inert(silent_line(people))}" if people["silent_roles"] else "")
+    )
+    return _message(text, blocks)
+
+
+def question_message(
+    view: DigestView, prompt: PromptDigest, hint: str, *, charts: bool = True
+) -> SlackMessage:
+    """One question: its themes with quotes, or its ranking (and chart)."""
+    head: list[Block] = [
+        HeaderBlock(text=_plain(prompt.section, HEADER_TEXT)),
+        _section(_fit(f"*{inert(prompt.question)}*", hint)),
+    ]
+    files: tuple[SlackFile, ...] = ()
+    if prompt.kind != "text":
+        body = _ranking_blocks(prompt, hint)
+        png = ranking_png(prompt) if charts else None
+        if png is not None:
+            name = chart_filename(view.round.id, prompt.prompt_id)
+            files = (SlackFile(name, to_plain(prompt.question)[:250], png),)
+    elif not prompt.answer_count:
+        body = [_section("No answers yet.")]
+    else:
+        body = [_context(inert(answers_line(prompt)))] + _theme_blocks(prompt, hint)
+    text = f"{prompt.section}: {prompt.question} ({_summary(prompt)})"
+    return _message(inert(text, TEXT_FALLBACK), head + body, files)
+
+
+def _theme_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
+    """Two blocks a theme (heading and quotes), other answers, and a pointer when cut."""
+    budget = MESSAGE_BLOCKS - 3 - 2  # header, question, counts; others and the pointer
+    blocks: list[Block] = []
+    shown = 0
+    for theme in prompt.themes:
+        if len(blocks) + 2 > budget:
+            break
+        blocks += _theme(theme, hint)
+        shown += 1
+    others = other_answers(prompt)
+    if others:
+        listed = others[:OTHER_ANSWERS_SHOWN]
+        lines = [_quote(a.text, a.by, QUOTE_CHARS // 2) for a in listed]
+        more = len(others) - len(listed)
+        title = "*Other answers*" if prompt.themes else "*Answers*"
+        tail = f"\n_…and {more} more in the export_" if more else ""
+        blocks.append(_section(_fit(f"{title} ({len(others)})\n" + "\n".join(lines), hint, tail)))
+    if shown < len(prompt.themes):
+        left = len(prompt.themes) - shown
+        blocks.append(_context(f"{left} more themes are in the export: `{inert(hint)}`"))
+    return blocks
+
+
+def _theme(theme: ThemeView, hint: str) -> list[Block]:
+    heading = f"*{inert(theme.title, 200)}*  ·  _{inert(theme_line(theme))}_"
+    if theme.summary:
+        heading += "\n" + inert(theme.summary, 1000)
+    # A blank line between quotes keeps them apart as separate block quotes.
+    quotes = "\n\n".join(_quote(q.text, q.by, QUOTE_CHARS) for q in theme.quotes)
+    return [_section(_fit(heading, hint)), _section(_fit(quotes or "_(no quote)_", hint))]
+
+
+def _quote(text: str, by: str | None, limit: int) -> str:
+    """A quote as Slack block quote lines, with its attribution."""
+    lines = [line for line in inert(text.strip(), limit).splitlines() if line.strip()] or [""]
+    quoted = "\n".join(f">{line}" for line in lines)
+    return quoted + (f"\n>— _{inert(by, 200)}_" if by else "")
+
+
+def _ranking_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
+    if not prompt.answer_count:
+        return [_section("No votes yet.")]
+    lines = [
+        f"{place}. *{inert(row.option, 300)}* — {rank_detail(prompt, row)}"
+        for place, row in enumerate(prompt.ranking, start=1)
+    ]
+    noun = "ballot" if prompt.answer_count == 1 else "ballots"
+    method = " · Borda count" if prompt.kind == "rank" else ""
+    return [
+        _context(f"{prompt.answer_count} {noun}{method}"),
+        _section(_fit("\n".join(lines), hint)),
+    ]
+
+
+def _role_fields(by_role: dict[str, dict[str, int]]) -> SectionBlock:
+    rows = list(by_role.items())
+    shown = rows[: ROLE_FIELDS if len(rows) <= ROLE_FIELDS else ROLE_FIELDS - 1]
+    fields = [
+        MarkdownTextObject(
+            text=f"*{inert(role, 200)}*\n{row['answered_any']} of {row['invited']} answered"
+        )
+        for role, row in shown
+    ]
+    if len(rows) > len(shown):
+        fields.append(MarkdownTextObject(text=f"_and {len(rows) - len(shown)} more roles_"))
+    return SectionBlock(fields=fields)
+
+
+def _summary(prompt: PromptDigest) -> str:
+    if prompt.kind != "text":
+        return f"{prompt.answer_count} ballots"
+    return f"{prompt.answer_count} answers, {len(prompt.themes)} themes"
+
+
+def _fit(mrkdwn: str, hint: str, tail: str = "") -> str:
+    """Keep a section's text within Block Kit's 3,000 characters, pointing to the export."""
+    if len(mrkdwn) + len(tail) <= SECTION_TEXT:
+        return mrkdwn + tail
+    pointer = f"\n_…cut here; the rest is in the export: `{inert(hint, 200)}`_"
+    room = SECTION_TEXT - len(pointer)
+    head = mrkdwn[:room]
+    # never split an escape such as &amp; in two
+    amp = head.rfind("&")
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]
+    return head.rstrip() + pointer
+
+
+def _section(mrkdwn: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=mrkdwn))
+
+
+def _context(mrkdwn: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=mrkdwn)])
+
+
+def _plain(text: str, limit: int) -> PlainTextObject:
+    """Plain text (headers) as a reader would see it, cut to the limit."""
+    text = " ".join(to_plain(text).split())
+    return PlainTextObject(text=text if len(text) <= limit else cut(text, limit), emoji=False)
+
+
+def _message(text: str, blocks: Sequence[Block], files: tuple[SlackFile, ...] = ()) -> SlackMessage:
+    dicts = [block.to_dict() for block in blocks][:MESSAGE_BLOCKS]
+    return SlackMessage(text[:MESSAGE_TEXT], dicts, files)

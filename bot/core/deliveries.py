@@ -1,0 +1,398 @@
+"""Sending a round's questions, and finding which question a chat message answers.
+
+A delivery is claimed with a conditional UPDATE (a lease on `claimed_at`), then each of its
+messages (the intro, then one per question) is sent and recorded as a QuestionMessage in its own
+transaction, so a delivery that fails half-way resumes where it stopped instead of repeating
+what the person already has. Nobody is messaged outside working hours in their own time zone:
+a delivery due at night gets `not_before` the next morning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.digest.build import build_digest
+from bot.core.errors import NotFound
+from bot.core.packs import Prompt
+from bot.core.ports import ChatGateway, DeliveryError, Intro, Question, Sent
+from bot.core.replies import Recorded, record_reply
+from bot.core.rounds import get_round, round_pack
+from storage.db import transaction
+from storage.models import Delivery, Digest, Participant, QuestionMessage, Reply, Round
+
+WORKDAY_START = time(8, 0)
+WORKDAY_END = time(18, 0)
+CLAIM_LEASE = timedelta(minutes=10)
+"""A claim older than this is taken to have died with its process (issue 4 adds recovery)."""
+MAX_ATTEMPTS = 5
+RETRY_AFTER = timedelta(minutes=5)
+
+Clock = Callable[[], datetime]
+
+
+def next_working_time(now: datetime, zone: str | None, default_zone: str) -> datetime | None:
+    """None when `now` is within 08:00-18:00 where the person is; else the next 08:00 there."""
+    try:
+        tz = ZoneInfo(zone or default_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo(default_zone)
+    local = now.astimezone(tz)
+    if WORKDAY_START <= local.time() < WORKDAY_END:
+        return None
+    day = local.date() if local.time() < WORKDAY_START else local.date() + timedelta(days=1)
+    return datetime.combine(day, WORKDAY_START, tzinfo=tz)
+
+
+def due_deliveries(session: Session, now: datetime, limit: int = 100) -> list[int]:
+    """Ids of pending deliveries that may be sent now (unclaimed or with a lapsed claim)."""
+    return list(
+        session.scalars(
+            select(Delivery.id)
+            .where(
+                Delivery.state == "pending",
+                or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+                or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < now - CLAIM_LEASE),
+            )
+            .order_by(Delivery.id)
+            .limit(limit)
+        )
+    )
+
+
+def claim(session: Session, delivery_id: int, now: datetime) -> bool:
+    """Take a pending delivery for sending; False when another worker has it or it is done."""
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.state == "pending",
+            or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < now - CLAIM_LEASE),
+        )
+        .values(claimed_at=now, attempts=Delivery.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivery_id: int
+    state: str
+    """sent, failed, deferred (night where they are, or a retry later) or skipped (not ours)."""
+
+
+def send_delivery(
+    sessions: sessionmaker[Session],
+    gateway: ChatGateway,
+    delivery_id: int,
+    clock: Clock,
+    default_zone: str,
+) -> Outcome:
+    """Send the intro and every question not yet sent for one delivery."""
+    now = clock()
+    with transaction(sessions) as session:
+        delivery = session.get(Delivery, delivery_id)
+        if delivery is None or delivery.state != "pending":
+            return Outcome(delivery_id, "skipped")
+        participant = delivery.participant
+        wait = next_working_time(now, participant.timezone, default_zone)
+        if wait is not None:
+            delivery.not_before = wait
+            return Outcome(delivery_id, "deferred")
+        if not claim(session, delivery_id, now):
+            return Outcome(delivery_id, "skipped")
+        session.refresh(delivery)
+        if participant.opted_out or delivery.round.status != "open":
+            _finish(delivery, "failed", now, "stopped" if participant.opted_out else "closed")
+            return Outcome(delivery_id, "failed")
+        user_id, channel = participant.platform_user_id, delivery.channel_id
+        pack = round_pack(delivery.round)
+        round_id = delivery.round_id
+        already = set(
+            session.scalars(
+                select(QuestionMessage.prompt_id).where(QuestionMessage.delivery_id == delivery_id)
+            )
+        )
+    try:
+        if channel is None:
+            channel = gateway.open_direct(user_id)
+            with transaction(sessions) as session:
+                session.get_one(Delivery, delivery_id).channel_id = channel
+        if None not in already:
+            _record(sessions, delivery_id, None, gateway.send_intro(channel, Intro(
+                round_id, delivery_id, pack)), clock())
+        total = len(pack.prompts)
+        for number, prompt in enumerate(pack.prompts, start=1):
+            if prompt.id not in already:
+                question = Question(round_id, delivery_id, prompt, number, total)
+                _record(sessions, delivery_id, prompt.id,
+                        gateway.send_question(channel, question), clock())
+    except DeliveryError as exc:
+        return _failed(sessions, delivery_id, exc, clock())
+    with transaction(sessions) as session:
+        delivery = session.get_one(Delivery, delivery_id)
+        first = session.scalar(
+            select(QuestionMessage.message_ts)
+            .where(QuestionMessage.delivery_id == delivery_id)
+            .order_by(QuestionMessage.id)
+        )
+        delivery.message_ts = first
+        _finish(delivery, "sent", clock())
+    return Outcome(delivery_id, "sent")
+
+
+def send_due(
+    sessions: sessionmaker[Session], gateway: ChatGateway, clock: Clock, default_zone: str
+) -> list[Outcome]:
+    """Send every delivery that is due now; returns what became of each."""
+    outcomes: list[Outcome] = []
+    while True:
+        with sessions() as session:
+            batch = [i for i in due_deliveries(session, clock()) if i not in {
+                o.delivery_id for o in outcomes}]
+        if not batch:
+            return outcomes
+        for delivery_id in batch:
+            outcomes.append(send_delivery(sessions, gateway, delivery_id, clock, default_zone))
+
+
+def _record(
+    sessions: sessionmaker[Session], delivery_id: int, prompt_id: str | None, sent: Sent,
+    now: datetime,
+) -> None:
+    with transaction(sessions) as session:
+        session.add(QuestionMessage(delivery_id=delivery_id, prompt_id=prompt_id,
+                                    channel_id=sent.channel_id, message_ts=sent.message_ts,
+                                    created_at=now))
+
+
+def _finish(delivery: Delivery, state: str, now: datetime, error: str | None = None) -> None:
+    delivery.state = state
+    delivery.claimed_at = None
+    if state == "sent":
+        delivery.sent_at = now
+        delivery.last_error = None
+    else:
+        delivery.last_error = error
+
+
+def _failed(
+    sessions: sessionmaker[Session], delivery_id: int, exc: DeliveryError, now: datetime
+) -> Outcome:
+    with transaction(sessions) as session:
+        delivery = session.get_one(Delivery, delivery_id)
+        if exc.permanent or delivery.attempts >= MAX_ATTEMPTS:
+            _finish(delivery, "failed", now, exc.reason)
+            return Outcome(delivery_id, "failed")
+        delivery.claimed_at = None
+        delivery.last_error = exc.reason
+        delivery.not_before = now + RETRY_AFTER
+        return Outcome(delivery_id, "deferred")
+
+
+# --- what a chat message answers -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question someone was asked in a conversation."""
+
+    round_id: int
+    participant: Participant
+    prompt: Prompt
+    number: int
+
+
+def question_in_thread(session: Session, channel_id: str, thread_ts: str) -> Asked | None:
+    """The question whose message starts this thread (None for the intro or unknown threads)."""
+    row = session.execute(
+        select(QuestionMessage, Delivery)
+        .join(Delivery, Delivery.id == QuestionMessage.delivery_id)
+        .where(QuestionMessage.channel_id == channel_id, QuestionMessage.message_ts == thread_ts)
+    ).first()
+    if row is None or row[0].prompt_id is None:
+        return None
+    return _asked(row[1], row[0].prompt_id)
+
+
+def waiting_question(session: Session, channel_id: str) -> Asked | None:
+    """The question a plain message in this conversation answers.
+
+    Of the newest open round asked here: the first text question the person has not answered
+    yet, in the order they were asked; when all are answered, the last text question asked.
+    """
+    delivery = session.scalar(
+        select(Delivery)
+        .join(Round, Round.id == Delivery.round_id)
+        .where(Delivery.channel_id == channel_id, Round.status == "open")
+        .order_by(Delivery.round_id.desc())
+    )
+    if delivery is None:
+        return None
+    asked = list(
+        session.scalars(
+            select(QuestionMessage.prompt_id)
+            .where(QuestionMessage.delivery_id == delivery.id,
+                   QuestionMessage.prompt_id.is_not(None))
+            .order_by(QuestionMessage.id)
+        )
+    )
+    pack = round_pack(delivery.round)
+    text_asked = [pid for pid in asked if (p := pack.prompt(pid or "")) and p.kind == "text"]
+    if not text_asked:
+        return None
+    answered = set(
+        session.scalars(
+            select(Reply.prompt_id).where(
+                Reply.round_id == delivery.round_id,
+                Reply.participant_id == delivery.participant_id,
+                Reply.deleted_at.is_(None),
+            )
+        )
+    )
+    waiting = next((pid for pid in text_asked if pid not in answered), text_asked[-1])
+    return _asked(delivery, waiting or "")
+
+
+def _asked(delivery: Delivery, prompt_id: str) -> Asked | None:
+    pack = round_pack(delivery.round)
+    for number, prompt in enumerate(pack.prompts, start=1):
+        if prompt.id == prompt_id:
+            return Asked(delivery.round_id, delivery.participant, prompt, number)
+    return None
+
+
+def answer_from_chat(
+    session: Session,
+    channel_id: str,
+    user_id: str,
+    text: str,
+    external_id: str,
+    now: datetime,
+    thread_ts: str | None = None,
+) -> tuple[Asked, Recorded] | None:
+    """Store a chat message as the answer to the question it replies to (None: not an answer).
+
+    A reply in a question's thread answers that question; any other message answers the
+    question that is waiting (see `waiting_question`).
+    """
+    asked = question_in_thread(session, channel_id, thread_ts) if thread_ts else None
+    asked = asked or waiting_question(session, channel_id)
+    if asked is None or asked.participant.platform_user_id != user_id:
+        return None
+    if asked.prompt.kind != "text":
+        return None
+    recorded = record_reply(session, asked.round_id, asked.prompt.id, asked.participant, text,
+                            now, source="chat", external_id=external_id)
+    return asked, recorded
+
+
+def open_questions(session: Session, participant: Participant) -> list[Asked]:
+    """The questions of open rounds this person was sent and has not answered yet."""
+    out: list[Asked] = []
+    deliveries = session.scalars(
+        select(Delivery)
+        .join(Round, Round.id == Delivery.round_id)
+        .where(Delivery.participant_id == participant.id, Delivery.state == "sent",
+               Round.status == "open")
+        .order_by(Delivery.round_id)
+    )
+    for delivery in deliveries:
+        answered = set(session.scalars(select(Reply.prompt_id).where(
+            Reply.round_id == delivery.round_id, Reply.participant_id == participant.id,
+            Reply.deleted_at.is_(None))))
+        for number, prompt in enumerate(round_pack(delivery.round).prompts, start=1):
+            if prompt.id not in answered:
+                out.append(Asked(delivery.round_id, participant, prompt, number))
+    return out
+
+
+def asked_of(session: Session, round_id: int, prompt_id: str, user_id: str) -> Asked:
+    """The question as asked of this person; NotFound when they were not asked it."""
+    delivery = session.scalar(
+        select(Delivery).join(Participant, Participant.id == Delivery.participant_id).where(
+            Delivery.round_id == round_id, Participant.platform_user_id == user_id)
+    )
+    asked = _asked(delivery, prompt_id) if delivery is not None else None
+    if asked is None:
+        raise NotFound("that question was not asked of you")
+    return asked
+
+
+# --- reminders and digests --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reminded:
+    sent: int
+    waiting: int
+    """Not reminded now: it is outside working hours where they are."""
+
+
+def remind(
+    sessions: sessionmaker[Session], gateway: ChatGateway, round_id: int, clock: Clock,
+    default_zone: str,
+) -> Reminded:
+    """Nudge everyone who was sent the round's questions and has answered none of them."""
+    now = clock()
+    with sessions() as session:
+        round_ = get_round(session, round_id)
+        answered = set(session.scalars(select(Reply.participant_id).where(
+            Reply.round_id == round_id, Reply.deleted_at.is_(None))))
+        targets = [
+            (d.channel_id, d.participant.timezone)
+            for d in round_.deliveries
+            if d.state == "sent" and d.channel_id and d.participant_id not in answered
+            and not d.participant.opted_out
+        ]
+        title = round_.pack_title
+    sent = waiting = 0
+    for channel, zone in targets:
+        if next_working_time(now, zone, default_zone) is not None:
+            waiting += 1
+            continue
+        try:
+            gateway.post_text(channel, f"A reminder: your answers to “{title}” are still welcome. "
+                              "Reply in a question's thread, or just write here.")
+            sent += 1
+        except DeliveryError:
+            continue
+    return Reminded(sent, waiting)
+
+
+def post_digest(
+    sessions: sessionmaker[Session], gateway: ChatGateway, round_id: int, period: str,
+    clock: Clock, channel_id: str | None = None,
+) -> Sent | None:
+    """Post the round's digest for `period` once: the Digest row is claimed before posting.
+
+    None when that period's digest was already claimed (by another worker or earlier).
+    """
+    now = clock()
+    with transaction(sessions) as session:
+        round_ = get_round(session, round_id)
+        channel = channel_id or round_.digest_channel
+        if channel is None:
+            raise NotFound(f"round {round_id} has no digest channel")
+        try:
+            with session.begin_nested():
+                digest = Digest(round_id=round_id, period=period, state="claimed",
+                                channel_id=channel, created_at=now)
+                session.add(digest)
+        except IntegrityError:
+            return None
+        digest_id = digest.id
+        view = build_digest(session, round_id, now)
+    sent = gateway.post_digest(channel, view)
+    with transaction(sessions) as session:
+        row = session.get_one(Digest, digest_id)
+        row.state, row.message_ts, row.posted_at = "posted", sent.message_ts, clock()
+        row.content = {"answers": view.answer_count}
+    return sent

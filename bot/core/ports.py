@@ -1,0 +1,70 @@
+"""What the core needs from a chat platform: a Protocol each adapter implements.
+
+The core hands the gateway domain objects (a pack's intro, a prompt, a digest view); the adapter
+decides how they look on its platform. Nothing here knows Slack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.core.digest.model import DigestView
+from bot.core.packs import Pack, Prompt
+
+
+class DeliveryError(Exception):
+    """Sending failed. `permanent` says that trying again cannot help (user gone, no channel)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Where a message landed: the conversation and the message's id in it."""
+
+    channel_id: str
+    message_ts: str
+
+
+@dataclass(frozen=True)
+class Intro:
+    """The few lines that tell someone why they are asked."""
+
+    round_id: int
+    delivery_id: int
+    pack: Pack
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a round, numbered as the person sees it."""
+
+    round_id: int
+    delivery_id: int
+    prompt: Prompt
+    number: int
+    total: int
+
+
+class ChatGateway(Protocol):
+    """Sending on a chat platform; every method raises DeliveryError when it cannot."""
+
+    def open_direct(self, user_id: str) -> str:
+        """The id of the direct conversation with this user (opened if need be)."""
+        ...
+
+    def send_intro(self, channel_id: str, intro: Intro) -> Sent: ...
+
+    def send_question(self, channel_id: str, question: Question) -> Sent: ...
+
+    def post_digest(self, channel_id: str, view: DigestView) -> Sent:
+        """Post a digest; returns the first (top) message."""
+        ...
+
+    def post_text(self, channel_id: str, text: str) -> Sent:
+        """A short message of the bot's own words (never people's words unescaped)."""
+        ...

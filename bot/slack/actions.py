@@ -1,0 +1,47 @@
+"""Buttons: open the answer form, open the start form, confirm or cancel forget-me."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.core.deliveries import asked_of
+from bot.core.errors import RoundtableError
+from bot.slack import blocks, commands, facilitation
+from bot.slack.app import Bot
+
+
+def register(app: App, bot: Bot) -> None:
+    @app.action(blocks.ANSWER_OPEN)
+    def open_answer(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                    respond: Respond) -> None:
+        ack()
+        target = json.loads(action["value"])
+        try:
+            with bot.database.sessions() as session:
+                asked = asked_of(session, int(target["round"]), str(target["prompt"]),
+                                 body["user"]["id"])
+                view = blocks.answer_view(asked)
+        except RoundtableError as exc:
+            respond(text=blocks.notice(str(exc)).text, replace_original=False)
+            return
+        bot.gateway.open_view(body["trigger_id"], view)
+
+    @app.action(blocks.START_OPEN)
+    def open_start(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        if facilitation.may_facilitate(bot, body["user"]["id"]):
+            bot.gateway.open_view(body["trigger_id"], blocks.start_view(facilitation.packs()))
+
+    @app.action(blocks.FORGET_CONFIRM)
+    def forget_confirm(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        done = commands.forget(bot, body["user"]["id"])
+        respond(text=blocks.notice(done).text, replace_original=True)
+
+    @app.action(blocks.FORGET_CANCEL)
+    def forget_cancel(ack: Ack, respond: Respond) -> None:
+        ack()
+        respond(text="Nothing was deleted.", replace_original=True)

@@ -1,0 +1,301 @@
+"""Block Kit for everything Roundtable posts or opens, built with slack_sdk's models.
+
+People's words always pass through `inert` before they are shown; each message is checked
+against Block Kit's limits (`limits.py`) by the gateway before it is sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    ConversationSelectElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+    UserMultiSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.core.deliveries import Asked
+from bot.core.packs import Pack, Prompt
+from bot.core.ports import Intro, Question
+from bot.slack.limits import HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, VIEW_BLOCKS
+from bot.slack.limits import MESSAGE_TEXT as MESSAGE_TEXT_LIMIT
+from bot.slack.mrkdwn import cut, escape, inert
+
+ANSWER_OPEN = "answer_open"
+ANSWER_VIEW = "answer_submit"
+START_OPEN = "start_open"
+START_VIEW = "start_submit"
+FORGET_CONFIRM = "forget_confirm"
+FORGET_CANCEL = "forget_cancel"
+ANSWER_BLOCK = "answer"
+RANK_BLOCK = "rank"
+QUOTE_LIMIT = 2800
+"""How much of an answer a confirmation shows; the rest is in the export."""
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _message(text: str, blocks: Sequence[Block]) -> SlackMessage:
+    return SlackMessage(text, [b.to_dict() for b in blocks])
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def plain(text: str, limit: int) -> PlainTextObject:
+    """Plain text cut to a limit (titles, labels, options)."""
+    return PlainTextObject(text=text if len(text) <= limit else cut(text, limit), emoji=False)
+
+
+def intro_message(intro: Intro) -> SlackMessage:
+    pack = intro.pack
+    count = len(pack.prompts)
+    how = (f"{count} questions follow, one message each. Reply in a question's thread to answer "
+           "it, or just write here and I'll file it under the first one you haven't answered. "
+           "`/roundtable stop` stops these messages.")
+    text = f"{inert(pack.title)}: {inert(pack.intro, SECTION_TEXT)}"
+    return _message(text, [
+        HeaderBlock(text=plain(pack.title, HEADER_TEXT)),
+        _section(inert(pack.intro, SECTION_TEXT)),
+        _context(how),
+    ])
+
+
+def question_message(question: Question) -> SlackMessage:
+    prompt = question.prompt
+    head = f"Question {question.number} of {question.total} · {inert(prompt.section, 200)}"
+    body = inert(prompt.question, 2400)
+    blocks: list[Block] = [_section(f"*{head}*\n{body}")]
+    if prompt.context:
+        blocks.append(_context(inert(prompt.context, 2000)))
+    value = json.dumps({"round": question.round_id, "prompt": prompt.id})
+    if prompt.kind == "text":
+        blocks.append(_context("Reply in this thread to answer, or use the form."))
+        label, style = "Answer in a form", None
+    else:
+        verb = "Rank" if prompt.kind == "rank" else "Choose"
+        label, style = f"{verb} your answer", "primary"
+    blocks.append(ActionsBlock(elements=[
+        ButtonElement(text=plain(label, 75), action_id=ANSWER_OPEN, value=value, style=style)
+    ]))
+    return _message(f"{head}: {body}", blocks)
+
+
+def confirmation(asked: Asked, text: str, *, updated: bool = False) -> SlackMessage:
+    """What the bot says when it stored an answer: which question, and what was kept."""
+    verb = "Updated" if updated else "Saved"
+    what = f"{verb} as your answer to question {asked.number}: {inert(asked.prompt.question, 300)}"
+    quote = inert(text, QUOTE_LIMIT)
+    blocks: list[Block] = [_section(what), _section(quote)]
+    if len(escape(text)) > QUOTE_LIMIT:
+        blocks.append(_context(
+            f"Your whole answer ({len(text):,} characters) is kept; only the start is shown here. "
+            "It appears in full in the round's export."))
+    blocks.append(_context("Not the right question? Reply in the thread of the one you meant, "
+                           "and delete this message's original."))
+    return _message(what, blocks)
+
+
+def vote_confirmation(asked: Asked, choices: Sequence[str]) -> SlackMessage:
+    listed = "\n".join(f"{i}. {inert(c, 80)}" for i, c in enumerate(choices, start=1))
+    what = f"Saved your answer to question {asked.number}: {inert(asked.prompt.question, 300)}"
+    return _message(what, [_section(what), _section(listed)])
+
+
+def notice(text: str) -> SlackMessage:
+    """The bot's own short words (escaped, so nothing in them can ping)."""
+    return _message(escape(text), [_section(escape(text)[:SECTION_TEXT])])
+
+
+def said(text: str) -> SlackMessage:
+    """The bot's own mrkdwn, built by code that made any quoted words inert."""
+    return _message(text[:MESSAGE_TEXT_LIMIT], [_section(text[:SECTION_TEXT])])
+
+
+def answer_view(asked: Asked) -> dict[str, Any]:
+    """The modal that answers one question: a text box, a choice, or N selects to rank."""
+    prompt = asked.prompt
+    blocks: list[Block] = [_section(f"*Question {asked.number}*\n{inert(prompt.question, 2800)}")]
+    blocks += _answer_inputs(prompt)
+    view = View(
+        type="modal", callback_id=ANSWER_VIEW, title=plain("Your answer", 24),
+        submit=plain("Save", 24), close=plain("Cancel", 24), blocks=blocks,
+        private_metadata=json.dumps({"round": asked.round_id, "prompt": prompt.id}),
+    )
+    return view.to_dict()
+
+
+def _options(prompt: Prompt) -> list[Option]:
+    return [Option(text=plain(o, 75), value=str(i)) for i, o in enumerate(prompt.options)]
+
+
+def _answer_inputs(prompt: Prompt) -> list[Block]:
+    if prompt.kind == "text":
+        return [InputBlock(block_id=ANSWER_BLOCK, label=plain("Your answer", 2000),
+                           element=PlainTextInputElement(action_id="value", multiline=True))]
+    if prompt.kind == "choice" and prompt.picks == 1:
+        element: Any = StaticSelectElement(action_id="value", options=_options(prompt),
+                                           placeholder=plain("Choose one", 150))
+        return [InputBlock(block_id=ANSWER_BLOCK, label=plain("Your choice", 2000),
+                           element=element)]
+    if prompt.kind == "choice":
+        element = (CheckboxesElement(action_id="value", options=_options(prompt))
+                   if len(prompt.options) <= 10 else
+                   StaticMultiSelectElement(action_id="value", options=_options(prompt),
+                                            max_selected_items=prompt.picks))
+        return [InputBlock(block_id=ANSWER_BLOCK, label=plain(f"Choose up to {prompt.picks}",
+                                                              2000), element=element)]
+    places = min(prompt.picks, len(prompt.options))
+    return [
+        InputBlock(block_id=f"{RANK_BLOCK}-{place}", label=plain(_ordinal(place), 2000),
+                   element=StaticSelectElement(action_id="value", options=_options(prompt),
+                                               placeholder=plain("Pick one", 150)))
+        for place in range(1, places + 1)
+    ]
+
+
+def _ordinal(n: int) -> str:
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n if n < 20 else n % 10, "th")
+    return f"{n}{suffix} choice"
+
+
+def choices_from_state(prompt: Prompt, values: dict[str, dict[str, Any]]) -> list[str]:
+    """The options a submitted answer view chose, in the order the person ranked them."""
+    picked: list[dict[str, Any]] = []
+    if prompt.kind == "rank":
+        for place in range(1, min(prompt.picks, len(prompt.options)) + 1):
+            selected = values.get(f"{RANK_BLOCK}-{place}", {}).get("value", {})
+            if selected.get("selected_option"):
+                picked.append(selected["selected_option"])
+    else:
+        state = values.get(ANSWER_BLOCK, {}).get("value", {})
+        picked = ([state["selected_option"]] if state.get("selected_option")
+                  else list(state.get("selected_options") or []))
+    return [prompt.options[int(o["value"])] for o in picked]
+
+
+def start_view(packs: Sequence[Pack]) -> dict[str, Any]:
+    """The form that starts a round, for people who prefer it to typing the command."""
+    pack_options = [Option(text=plain(p.title, 75), value=p.id[:150]) for p in packs][:100]
+    blocks: list[Block] = [
+        InputBlock(block_id="pack", label=plain("Prompt pack", 2000),
+                   element=StaticSelectElement(action_id="value", options=pack_options)),
+        InputBlock(block_id="channel", label=plain("Ask the members of a channel", 2000),
+                   optional=True, element=ConversationSelectElement(action_id="value")),
+        InputBlock(block_id="users", label=plain("…and/or these people", 2000), optional=True,
+                   element=UserMultiSelectElement(action_id="value")),
+        InputBlock(block_id="digest", label=plain("Post digests in", 2000), optional=True,
+                   element=ConversationSelectElement(action_id="value")),
+        InputBlock(block_id="closes", label=plain("Closes (14d or 2026-12-18)", 2000),
+                   optional=True, element=PlainTextInputElement(action_id="value")),
+        InputBlock(block_id="anonymous", label=plain("Anonymity", 2000), optional=True,
+                   element=CheckboxesElement(action_id="value", options=[
+                       Option(text=plain("Quote nobody by name or role", 75), value="yes")])),
+    ]
+    return View(type="modal", callback_id=START_VIEW, title=plain("Start a round", 24),
+                submit=plain("Start", 24), close=plain("Cancel", 24), blocks=blocks).to_dict()
+
+
+@dataclass(frozen=True)
+class RoundLine:
+    """One of a facilitator's rounds as the Home tab lists it."""
+
+    id: int
+    title: str
+    status: str
+    sent: int
+    pending: int
+    failed: int
+    answered: int
+    invited: int
+
+
+def home_view(rounds: Sequence[RoundLine], questions: Sequence[Asked],
+              facilitator: bool) -> dict[str, Any]:
+    """The App Home: a facilitator's rounds and Start button; anyone's open questions."""
+    blocks: list[Block] = []
+    if facilitator:
+        blocks += [HeaderBlock(text=plain("Your rounds", HEADER_TEXT)), ActionsBlock(elements=[
+            ButtonElement(text=plain("Start a round", 75), action_id=START_OPEN,
+                          style="primary")])]
+        for line in rounds[:20]:
+            blocks.append(_section(
+                f"*Round {line.id}* · {inert(line.title, 200)} · {line.status}\n"
+                f"{line.sent} delivered, {line.pending} pending, {line.failed} failed · "
+                f"{line.answered} of {line.invited} answered"))
+        if not rounds:
+            blocks.append(_context("No rounds yet."))
+        blocks.append(DividerBlock())
+    blocks.append(HeaderBlock(text=plain("Your open questions", HEADER_TEXT)))
+    shown = questions[: (VIEW_BLOCKS - len(blocks) - 2)]
+    for asked in shown:
+        value = json.dumps({"round": asked.round_id, "prompt": asked.prompt.id})
+        blocks.append(SectionBlock(
+            text=MarkdownTextObject(text=f"*Question {asked.number}* · "
+                                         f"{inert(asked.prompt.question, 2800)}"),
+            accessory=ButtonElement(text=plain("Answer", 75), action_id=ANSWER_OPEN,
+                                    value=value)))
+    if not questions:
+        blocks.append(_context("Nothing waiting for you. Thank you!"))
+    elif len(shown) < len(questions):
+        blocks.append(_context(f"…and {len(questions) - len(shown)} more in your messages."))
+    return View(type="home", blocks=blocks).to_dict()
+
+
+def forget_prompt(count: int) -> SlackMessage:
+    text = (f"This deletes all {count} of your answers from Roundtable, and you will get no "
+            "more questions. It cannot be undone.")
+    return _message(text, [_section(text), ActionsBlock(elements=[
+        ButtonElement(text=plain("Delete my answers", 75), action_id=FORGET_CONFIRM,
+                      style="danger"),
+        ButtonElement(text=plain("Cancel", 75), action_id=FORGET_CANCEL),
+    ])])
+
+
+def text_digest(rendered: str, export_hint: str) -> SlackMessage:
+    """A digest as plain sections, cut to fit one message; the whole is in the export."""
+    safe = inert(rendered)
+    chunks: list[str] = []
+    while safe and len(chunks) < MESSAGE_BLOCKS - 2:
+        piece = safe[:SECTION_TEXT]
+        if len(safe) > SECTION_TEXT:
+            split = piece.rfind("\n")
+            piece = piece[: split if split > 0 else SECTION_TEXT]
+            # never split an escape such as &amp; in two
+            amp = piece.rfind("&")
+            if amp > len(piece) - 5 and ";" not in piece[amp:]:
+                piece = piece[:amp]
+        chunks.append(piece)
+        safe = safe[len(piece):].lstrip("\n")
+    blocks: list[Block] = [_section(c) for c in chunks if c.strip()]
+    if safe:
+        blocks.append(_context(f"The digest goes on in the export: `{export_hint}`"))
+    first = chunks[0] if chunks else "Digest"
+    return _message(first[:3000], blocks)

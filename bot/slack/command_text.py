@@ -1,0 +1,101 @@
+"""Reading `/roundtable …` text, with mentions in Slack's escaped forms (should_escape: true)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.core.errors import RoundtableError
+
+TOKEN = re.compile(r"<[^<>]*>|\S+")
+CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+GROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$")
+KEYWORDS = {"digest", "closes", "anonymous"}
+
+
+@dataclass(frozen=True)
+class Audience:
+    channels: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in vars(self).items() if v}
+
+
+@dataclass(frozen=True)
+class StartCommand:
+    pack: str
+    audience: Audience
+    digest_channel: str | None = None
+    closes: str | None = None
+    anonymous: bool = False
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: list[str] = field(default_factory=list)
+
+
+def split(text: str) -> Command:
+    tokens = TOKEN.findall(text.strip())
+    if not tokens:
+        return Command("help")
+    return Command(tokens[0].lower(), tokens[1:])
+
+
+def parse_start(args: list[str]) -> StartCommand:
+    """`<pack> to <#C…|@group|@user …> [digest <#C…>] [closes <date|Nd>] [anonymous]`."""
+    usage = ("usage: /roundtable start <pack> to <#channel|@group|@person …> "
+             "[digest #channel] [closes 14d] [anonymous]")
+    if len(args) < 3 or args[1].lower() != "to":
+        raise RoundtableError(usage)
+    channels: list[str] = []
+    groups: list[str] = []
+    users: list[str] = []
+    rest = args[2:]
+    while rest and rest[0].lower() not in KEYWORDS:
+        token = rest.pop(0)
+        if m := CHANNEL.match(token):
+            channels.append(m.group(1))
+        elif m := GROUP.match(token):
+            groups.append(m.group(1))
+        elif m := USER.match(token):
+            users.append(m.group(1))
+        elif token != ",":
+            raise RoundtableError(
+                f"I can't tell who {token.strip(',')!r} is: pick the channel, group or person "
+                "from Slack's suggestions as you type # or @")
+    if not (channels or groups or users):
+        raise RoundtableError("say who to ask: " + usage)
+    digest = closes = None
+    anonymous = False
+    while rest:
+        word = rest.pop(0).lower()
+        if word == "anonymous":
+            anonymous = True
+        elif word == "digest" and rest and (m := CHANNEL.match(rest[0])):
+            digest = m.group(1)
+            rest.pop(0)
+        elif word == "closes" and rest:
+            closes = rest.pop(0)
+        else:
+            raise RoundtableError(usage)
+    return StartCommand(args[0], Audience(tuple(channels), tuple(groups), tuple(users)),
+                        digest, closes, anonymous)
+
+
+def mentioned_user(args: list[str]) -> str:
+    if args and (m := USER.match(args[0])):
+        return m.group(1)
+    raise RoundtableError("mention the person with @ so Slack links them")
+
+
+def round_number(args: list[str]) -> int | None:
+    if not args:
+        return None
+    if args[0].isdigit():
+        return int(args[0])
+    raise RoundtableError(f"{args[0]!r} is not a round number")

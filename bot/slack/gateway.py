@@ -1,0 +1,124 @@
+"""The core's ChatGateway on Slack's Web API; Slack errors become typed DeliveryErrors.
+
+Retries of 429 (after Retry-After), 500/503 and dropped connections happen inside slack_sdk,
+through the retry handlers configured in `make_client`; what still fails here is final for
+this attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.core.digest.model import DigestView
+from bot.core.ports import DeliveryError, Intro, Question, Sent
+from bot.slack import blocks
+from bot.slack.blocks import SlackMessage
+from bot.slack.limits import check_message, check_view
+
+log = logging.getLogger(__name__)
+
+PERMANENT = {
+    "account_inactive", "user_not_found", "user_disabled", "channel_not_found",
+    "cannot_dm_bot", "not_in_channel", "is_archived", "invalid_blocks", "msg_too_long",
+    "no_text", "restricted_action", "not_allowed_token_type", "invalid_auth", "token_revoked",
+    "missing_scope", "messages_tab_disabled",
+}
+RETRIES = 6
+"""slack_sdk counts one retry budget per call across handlers: room for several 429s/500s."""
+
+
+def make_client(token: str, base_url: str) -> WebClient:
+    """A WebClient that waits out 429s and retries 500s and dropped connections itself."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=RETRIES),
+            ServerErrorRetryHandler(max_retry_count=RETRIES),
+            ConnectionErrorRetryHandler(max_retry_count=RETRIES),
+        ],
+    )
+
+
+def delivery_error(exc: Exception) -> DeliveryError:
+    """A Slack failure as the core sees it: permanent when retrying cannot help."""
+    if isinstance(exc, SlackApiError):
+        code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+        return DeliveryError(code, permanent=code in PERMANENT)
+    return DeliveryError(f"{exc.__class__.__name__}: {exc}", permanent=False)
+
+
+def calling(method: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call a WebClient method; whatever still fails after its retries is a DeliveryError."""
+    try:
+        return method(**kwargs)
+    except (SlackClientError, URLError, OSError) as exc:
+        raise delivery_error(exc) from exc
+
+
+class SlackGateway:
+    """Sends what the core asks for; never repeats people's words without `inert`."""
+
+    def __init__(self, client: WebClient, export_hint: Callable[[int], str]) -> None:
+        self.client = client
+        self.export_hint = export_hint
+
+    def open_direct(self, user_id: str) -> str:
+        response = calling(self.client.conversations_open, users=user_id)
+        return str(response["channel"]["id"])
+
+    def send_intro(self, channel_id: str, intro: Intro) -> Sent:
+        return self.post(channel_id, blocks.intro_message(intro))
+
+    def send_question(self, channel_id: str, question: Question) -> Sent:
+        return self.post(channel_id, blocks.question_message(question))
+
+    def post_text(self, channel_id: str, text: str) -> Sent:
+        return self.post(channel_id, blocks.notice(text))
+
+    def post_digest(self, channel_id: str, view: DigestView) -> Sent:
+        messages = digest_messages(view, self.export_hint(view.round.id))
+        top = self.post(channel_id, messages[0])
+        for message in messages[1:]:
+            self.post(channel_id, message, thread_ts=top.message_ts)
+        return top
+
+    def post(self, channel_id: str, message: SlackMessage, thread_ts: str | None = None) -> Sent:
+        """chat.postMessage, checked against Block Kit's limits first."""
+        check_message(message.text, message.blocks)
+        response = calling(
+            self.client.chat_postMessage, channel=channel_id, text=message.text,
+            blocks=message.blocks or None, thread_ts=thread_ts, unfurl_links=False,
+            unfurl_media=False,
+        )
+        return Sent(str(response["channel"]), str(response["ts"]))
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        check_view(view)
+        calling(self.client.views_publish, user_id=user_id, view=view)
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        check_view(view)
+        calling(self.client.views_open, trigger_id=trigger_id, view=view)
+
+
+def digest_messages(view: DigestView, export_hint: str) -> list[Any]:
+    """The digest's top message then one per question (digest_blocks), or a text fallback."""
+    try:
+        from bot.slack.digest_blocks import digest_messages as rich  # type: ignore[import-not-found]
+    except ImportError:
+        from bot.core.digest.render_text import render_text
+
+        return [blocks.text_digest(render_text(view), export_hint)]
+    return list(rich(view, export_hint))

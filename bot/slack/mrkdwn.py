@@ -1,0 +1,62 @@
+"""Making people's words inert before the bot repeats them in Slack.
+
+Slack sends text already encoded: `<@U123|amara>`, `<!channel>`, `<https://x|label>`, and
+`&amp;`/`&lt;`/`&gt;`. Repeating that verbatim would ping again. We turn every control sequence
+into the plain text a reader saw, decode the entities, then escape `&`, `<`, `>` once more.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"<([^<>]*)>")
+_SPECIAL = {"channel", "here", "everyone"}
+ELLIPSIS = "…"
+
+
+def _plain(match: re.Match[str]) -> str:
+    body = match.group(1)
+    target, _, label = body.partition("|")
+    if target.startswith(("@U", "@W", "@B")):
+        return "@" + (label or target[1:])
+    if target.startswith("#C") or target.startswith("#G"):
+        return "#" + (label or target[1:])
+    if target.startswith("!subteam^"):
+        return label or "@" + target.split("^", 1)[1]
+    if target.startswith("!"):
+        name = target[1:].split("^", 1)[0]
+        if name in _SPECIAL:
+            return "@" + name
+        return label or name
+    return label or target
+
+
+def to_plain(text: str) -> str:
+    """What a reader saw: control sequences as plain text, entities decoded."""
+    plain = _CONTROL.sub(_plain, text)
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack treats as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def inert(text: str, limit: int | None = None) -> str:
+    """People's text, safe to post: nothing pings, nothing links; cut to `limit` characters."""
+    plain = to_plain(text)
+    if limit is not None and len(escape(plain)) > limit:
+        plain = cut(plain, limit)
+    return escape(plain)
+
+
+def cut(plain: str, limit: int) -> str:
+    """Shorten plain text so that, once escaped, it fits in `limit` characters, marked with …."""
+    out: list[str] = []
+    size = len(ELLIPSIS)
+    for char in plain:
+        size += len(escape(char))
+        if size > limit:
+            break
+        out.append(char)
+    return "".join(out).rstrip() + ELLIPSIS

@@ -1,0 +1,203 @@
+"""A running Roundtable (waitress + Bolt, in this process) against the Slack stand-in.
+
+Requests from "Slack" are signed with the signing secret and POSTed to the bot's real
+/slack/events; what the bot sends lands in the stand-in, which records it. Bolt acknowledges
+first and works on a thread pool, so tests wait for effects (`wait_for`), never for time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import waitress
+from sqlalchemy import select
+
+from bot.config import Settings, load_settings
+from bot.runtime import Database
+from bot.slack.app import Bot
+from bot.slack.server import MAX_BODY, make_wsgi
+from storage.models import Reply
+from tests.conftest import NOW
+from tests.slack_api_stub import BOT_USER, TEAM, SlackStub
+
+SECRET = "test-signing-secret"
+FACILITATOR = "UFACILITATOR"
+CHANNEL = "CLEADERS"
+DIGEST_CHANNEL = "CDIGEST"
+MEMBERS = ["UAMARA", "UBEN", "UCHIDI", "UDEV", "UELIF"]
+PACK = "sel-pharmacy-leadership"
+
+
+def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    seconds: float
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class SlackDriver:
+    """Plays Slack's part: signed events, slash commands and interactivity payloads."""
+
+    def __init__(self, port: int, stub: SlackStub) -> None:
+        self.port, self.stub = port, stub
+        self._ids = itertools.count(1)
+
+    def post(self, body: bytes, headers: dict[str, str], path: str = "/slack/events") -> Response:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        started = time.perf_counter()
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        conn.close()
+        return Response(response.status, data, time.perf_counter() - started)
+
+    def get(self, path: str) -> Response:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return Response(response.status, response.read(), 0.0)
+
+    def signed(self, body: bytes, content_type: str, extra: dict[str, str] | None = None,
+               timestamp: int | None = None) -> Response:
+        headers = {"Content-Type": content_type, **sign(body, timestamp), **(extra or {})}
+        return self.post(body, headers)
+
+    def event(self, event: dict[str, Any], *, event_id: str | None = None,
+              retry: int | None = None) -> Response:
+        envelope = {
+            "token": "legacy", "team_id": TEAM, "api_app_id": "AROUNDTABLE",
+            "type": "event_callback", "event_id": event_id or f"Ev{next(self._ids):08d}",
+            "event_time": int(time.time()), "event": event,
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+        }
+        extra = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} \
+            if retry else None
+        return self.signed(json.dumps(envelope).encode(), "application/json", extra)
+
+    def dm(self, user: str, text: str, *, thread_ts: str | None = None,
+           event_id: str | None = None, retry: int | None = None) -> tuple[str, Response]:
+        """The user writes in their DM with the bot; returns the message's ts."""
+        ts = f"{1_900_000_000 + next(self._ids)}.000200"
+        event = {"type": "message", "channel": "D" + user, "channel_type": "im", "user": user,
+                 "text": text, "ts": ts, "event_ts": ts, "team": TEAM}
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        return ts, self.event(event, event_id=event_id, retry=retry)
+
+    def command(self, user: str, text: str, channel: str = CHANNEL) -> Response:
+        form = {"token": "legacy", "team_id": TEAM, "team_domain": "test", "channel_id": channel,
+                "channel_name": "leaders", "user_id": user, "user_name": user.lower(),
+                "command": "/roundtable", "text": text, "api_app_id": "AROUNDTABLE",
+                "response_url": self.stub.response_url(f"cmd-{next(self._ids)}"),
+                "trigger_id": f"trigger-{next(self._ids)}"}
+        return self.signed(urlencode(form).encode(), "application/x-www-form-urlencoded")
+
+    def interact(self, payload: dict[str, Any]) -> Response:
+        base = {"token": "legacy", "api_app_id": "AROUNDTABLE", "team": {"id": TEAM},
+                "trigger_id": f"trigger-{next(self._ids)}"}
+        body = urlencode({"payload": json.dumps({**base, **payload})}).encode()
+        return self.signed(body, "application/x-www-form-urlencoded")
+
+    def click(self, user: str, action_id: str, value: str = "", channel: str | None = None
+              ) -> Response:
+        return self.interact({
+            "type": "block_actions", "user": {"id": user, "team_id": TEAM},
+            "container": {"type": "message", "channel_id": channel or "D" + user},
+            "channel": {"id": channel or "D" + user},
+            "response_url": self.stub.response_url(f"act-{next(self._ids)}"),
+            "actions": [{"type": "button", "action_id": action_id, "block_id": "b",
+                         "value": value, "action_ts": str(time.time())}],
+        })
+
+    def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> Response:
+        return self.interact({
+            "type": "view_submission", "user": {"id": user, "team_id": TEAM},
+            "view": {**view, "state": {"values": values}},
+        })
+
+
+@dataclass
+class Running:
+    bot: Bot
+    slack: SlackDriver
+    stub: SlackStub
+    database: Database
+
+    def replies(self) -> list[Reply]:
+        with self.database.sessions() as session:
+            return list(session.scalars(select(Reply).order_by(Reply.id)))
+
+    def wait_for(self, predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+        return self.stub.wait_for(predicate, timeout, what)
+
+
+def advancing_clock(start: datetime = NOW) -> Callable[[], datetime]:
+    """Starts at a Monday 10:00 UTC (working hours in London) and runs with real time."""
+    origin = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
+
+
+def bot_settings(database_url: str, stub: SlackStub) -> Settings:
+    return load_settings(
+        DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=stub.base_url, ROUNDTABLE_FACILITATORS=FACILITATOR,
+    )
+
+
+@pytest.fixture
+def stub() -> Iterator[SlackStub]:
+    stub = SlackStub().start()
+    stub.add_user(FACILITATOR, "Fola Facilitator")
+    for user in MEMBERS:
+        stub.add_user(user, user[1:].title())
+    stub.add_user("UHELPERBOT", "Helper", is_bot=True)
+    stub.add_user("UGONE", "Gone", deleted=True)
+    stub.add_channel(CHANNEL, [FACILITATOR, *MEMBERS, "UHELPERBOT", "UGONE"][1:])
+    stub.add_channel(DIGEST_CHANNEL, [FACILITATOR])
+    yield stub
+    stub.stop()
+    assert not stub.violations, "Block Kit limits broken: " + "; ".join(stub.violations[:5])
+
+
+def run_bot(database: Database, database_url: str, stub: SlackStub,
+            clock: Callable[[], datetime] | None = None) -> Iterator[Running]:
+    endpoint, bot = make_wsgi(bot_settings(database_url, stub), database,
+                              clock=clock or advancing_clock())
+    server = waitress.create_server(endpoint, host="127.0.0.1", port=0, threads=8,
+                                    max_request_body_size=MAX_BODY)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    bot.outbox.start()
+    try:
+        yield Running(bot, SlackDriver(server.effective_port, stub), stub, database)
+    finally:
+        bot.outbox.stop()
+        server.close()
+        thread.join(5)
+        server.task_dispatcher.shutdown()
+
+
+@pytest.fixture
+def running(database: Database, database_url: str, stub: SlackStub) -> Iterator[Running]:
+    yield from run_bot(database, database_url, stub)

@@ -1,0 +1,300 @@
+"""A stand-in for Slack's Web API: a real HTTP server on 127.0.0.1 that answers like Slack.
+
+It keeps a small workspace (users, channels, user groups), records every call (also the ones
+it failed on purpose), checks every message and view against Block Kit's limits, and can be
+told to answer 429 with Retry-After, 500, or `ok: false` on demand or at random. `response_url`
+posts land here too (`response_url()` makes one).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+BOT_USER = "UROUNDTABLE"
+BOT_ID = "BROUNDTABLE"
+TEAM = "T0ROUNDTBL"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    status: int
+    ok: bool
+    answer: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Failure:
+    status: int = 429
+    retry_after: int = 0
+    error: str = "ratelimited"
+
+
+class SlackStub:
+    """Start with `start()`; point SLACK_API_URL at `base_url`."""
+
+    def __init__(self) -> None:
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, list[str]] = {}
+        self.usergroups: dict[str, list[str]] = {}
+        self.calls: list[Call] = []
+        self.violations: list[str] = []
+        self._queued: dict[str, list[Failure]] = {}
+        self._random_rate = 0.0
+        self._random = random.Random(20261126)
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # --- the workspace ---------------------------------------------------------------------
+
+    def add_user(self, user_id: str, name: str, tz: str = "Europe/London", *,
+                 is_bot: bool = False, deleted: bool = False) -> None:
+        self.users[user_id] = {
+            "id": user_id, "team_id": TEAM, "name": name.lower(), "real_name": name,
+            "deleted": deleted, "is_bot": is_bot, "tz": tz,
+            "profile": {"display_name": name, "real_name": name},
+        }
+
+    def add_channel(self, channel_id: str, members: list[str]) -> None:
+        self.channels[channel_id] = list(members)
+
+    # --- failures ----------------------------------------------------------------------------
+
+    def fail_next(self, method: str, times: int = 1, *, status: int = 429, retry_after: int = 0,
+                  error: str = "ratelimited") -> None:
+        """The next `times` calls of `method` fail this way (status 200 means `ok: false`)."""
+        with self._lock:
+            self._queued.setdefault(method, []).extend(
+                Failure(status, retry_after, error) for _ in range(times))
+
+    def fail_at_random(self, rate: float) -> None:
+        """Answer this share of Web API calls with 429 (Retry-After: 0) or 500, at random."""
+        self._random_rate = rate
+
+    # --- what happened -----------------------------------------------------------------------
+
+    def calls_to(self, method: str, *, ok_only: bool = True) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method and (c.ok or not ok_only)]
+
+    def posted(self, channel: str | None = None) -> list[Call]:
+        """Messages actually posted (chat.postMessage that answered ok)."""
+        return [c for c in self.calls_to("chat.postMessage")
+                if channel is None or c.answer.get("channel") == channel]
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 20.0,
+                 what: str = "the expected calls") -> Any:
+        """Poll until `predicate()` is truthy; fail with `what` after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.02)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    # --- the server --------------------------------------------------------------------------
+
+    def start(self) -> SlackStub:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, answer = stub._handle(self.path, self.headers.get(
+                    "Content-Type", ""), body)
+                data = json.dumps(answer).encode() if isinstance(answer, dict) else answer
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def root(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def base_url(self) -> str:
+        return self.root + "/api/"
+
+    def response_url(self, label: str = "r") -> str:
+        return f"{self.root}/response/{label}"
+
+    # --- answering ---------------------------------------------------------------------------
+
+    def _handle(self, path: str, content_type: str, body: bytes) -> tuple[
+            int, dict[str, str], dict[str, Any] | bytes]:
+        text = body.decode()
+        if content_type.startswith("application/json"):
+            params: dict[str, Any] = json.loads(text or "{}")
+        else:
+            params = {k: v[0] for k, v in parse_qs(text).items()}
+        if path.startswith("/response/"):
+            self._check_message(params, "response_url")
+            self._record(Call("response_url", params, 200, True, {"path": path}))
+            return 200, {}, b"ok"
+        method = path.removeprefix("/api/")
+        failure = self._failure(method)
+        if failure is not None:
+            answer = {"ok": False, "error": failure.error if failure.status in (200, 429)
+                      else "internal_error"}
+            self._record(Call(method, params, failure.status, False, answer))
+            headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
+            return failure.status, headers, answer
+        for key in ("blocks", "view"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        answer = self._answer(method, params)
+        self._record(Call(method, params, 200, bool(answer.get("ok")), answer))
+        return 200, {}, answer
+
+    def _failure(self, method: str) -> Failure | None:
+        with self._lock:
+            queued = self._queued.get(method)
+            if queued:
+                return queued.pop(0)
+            if self._random_rate and self._random.random() < self._random_rate:
+                return Failure(self._random.choice([429, 500]))
+        return None
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://roundtable-test.slack.com/", "team": "Test",
+                    "user": "roundtable", "team_id": TEAM, "user_id": BOT_USER,
+                    "bot_id": BOT_ID}
+        if method == "conversations.open":
+            user = str(p.get("users", ""))
+            if user not in self.users or self.users[user]["deleted"]:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "channel": {"id": "D" + user}}
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            return self._post(method, p)
+        if method == "conversations.members":
+            members = self.channels.get(str(p.get("channel")))
+            if members is None:
+                return {"ok": False, "error": "channel_not_found"}
+            start, size = int(p.get("cursor") or 0), int(p.get("limit") or 100)
+            page = members[start: start + size]
+            more = str(start + size) if start + size < len(members) else ""
+            return {"ok": True, "members": page, "response_metadata": {"next_cursor": more}}
+        if method == "usergroups.users.list":
+            users = self.usergroups.get(str(p.get("usergroup")))
+            if users is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": users}
+        if method == "users.info":
+            user = self.users.get(str(p.get("user")))
+            return {"ok": True, "user": user} if user else {"ok": False,
+                                                               "error": "user_not_found"}
+        if method in ("views.open", "views.publish", "views.update"):
+            view = p.get("view") or {}
+            self._check_view(view, method)
+            return {"ok": True, "view": {**view, "id": f"V{next(self._ts):08d}",
+                                         "hash": "h", "state": {"values": {}}}}
+        if method in ("conversations.history", "conversations.replies"):
+            return {"ok": True, "messages": [], "has_more": False}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _post(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        channel = str(p.get("channel", ""))
+        known = channel in self.channels or (channel.startswith("D") and channel[1:] in self.users)
+        if not known:
+            return {"ok": False, "error": "channel_not_found"}
+        problems = self._check_message(p, method)
+        if problems:
+            return {"ok": False, "error": "invalid_blocks", "errors": problems}
+        ts = p.get("ts") or f"{1_800_000_000 + next(self._ts)}.000100"
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        return {"ok": True, "channel": channel, "ts": ts,
+                "message": {"text": p.get("text"), "user": BOT_USER, "bot_id": BOT_ID, "ts": ts}}
+
+    # --- Block Kit limits, checked independently of the bot's own checks ---------------------
+
+    def _check_message(self, p: dict[str, Any], where: str) -> list[str]:
+        problems: list[str] = []
+        text, blocks = p.get("text") or "", p.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if not text:
+            problems.append("no text")
+        if len(text) > 40_000:
+            problems.append(f"text of {len(text)} characters")
+        if len(blocks) > 50:
+            problems.append(f"{len(blocks)} blocks in a message")
+        problems += _block_problems(blocks)
+        for key in ("link_names", "parse"):
+            if p.get(key) not in (None, False, "none", "0", 0):
+                problems.append(f"{key} is set")
+        self._note(where, problems)
+        return problems
+
+    def _check_view(self, view: dict[str, Any], where: str) -> None:
+        blocks = view.get("blocks") or []
+        problems = _block_problems(blocks)
+        if len(blocks) > 100:
+            problems.append(f"{len(blocks)} blocks in a view")
+        if len((view.get("title") or {}).get("text", "")) > 24:
+            problems.append("view title over 24 characters")
+        self._note(where, problems)
+
+    def _note(self, where: str, problems: list[str]) -> None:
+        if problems:
+            with self._lock:
+                self.violations += [f"{where}: {p}" for p in problems]
+
+
+def _block_problems(blocks: list[dict[str, Any]]) -> list[str]:
+    problems: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "section" and len((block.get("text") or {}).get("text", "")) > 3000:
+            problems.append("section text over 3,000 characters")
+        if kind == "header" and len(block["text"]["text"]) > 150:
+            problems.append("header over 150 characters")
+        for element in block.get("elements") or []:
+            if element.get("type") == "button" and len(element["text"]["text"]) > 75:
+                problems.append("button text over 75 characters")
+            if element.get("type") in ("mrkdwn", "plain_text") and len(element["text"]) > 3000:
+                problems.append("context text over 3,000 characters")
+        element = block.get("element") or block.get("accessory") or {}
+        for option in element.get("options") or []:
+            if len(option["text"]["text"]) > 75 or len(option["value"]) > 150:
+                problems.append("option over its limits")
+        if len(element.get("options") or []) > 100:
+            problems.append("over 100 options")
+    return problems

@@ -345,11 +345,14 @@ def serve(
     ] = False,
 ) -> None:
     """Run the Slack app: HTTP on PORT (POST /slack/events, GET /healthz), or Socket Mode."""
+    from bot.config import ConfigError
+    from bot.core.errors import RoundtableError
+    from bot.slack.server import serve as run_server
+
     try:
-        from bot.slack.server import serve as run_server  # type: ignore[import-not-found]
-    except ModuleNotFoundError:
-        fail("the Slack adapter is not installed in this build")
-    run_server(_settings(), socket=socket)
+        run_server(_settings(), socket=socket)
+    except (ConfigError, RoundtableError) as exc:
+        fail(str(exc))
 
 
 def main() -> None:

@@ -154,6 +154,9 @@ class SlackStub:
 
     def _handle(self, path: str, content_type: str, body: bytes) -> tuple[
             int, dict[str, str], dict[str, Any] | bytes]:
+        if path.startswith("/upload/"):
+            self._record(Call("file_upload", {"path": path, "bytes": len(body)}, 200, True))
+            return 200, {}, b"OK - uploaded"
         text = body.decode()
         if content_type.startswith("application/json"):
             params: dict[str, Any] = json.loads(text or "{}")
@@ -225,6 +228,14 @@ class SlackStub:
             self._check_view(view, method)
             return {"ok": True, "view": {**view, "id": f"V{next(self._ts):08d}",
                                          "hash": "h", "state": {"values": {}}}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):08d}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.root}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = p.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")}
+                                          for f in files]}
         if method in ("conversations.history", "conversations.replies"):
             return {"ok": True, "messages": [], "has_more": False}
         return {"ok": False, "error": "unknown_method"}

@@ -389,6 +389,7 @@ def post_digest(
         except IntegrityError:
             return None
         digest_id = digest.id
+    with sessions() as session:
         view = build_digest(session, round_id, now)
     sent = gateway.post_digest(channel, view)
     with transaction(sessions) as session:

@@ -92,7 +92,17 @@ class SlackGateway:
         top = self.post(channel_id, messages[0])
         for message in messages[1:]:
             self.post(channel_id, message, thread_ts=top.message_ts)
+            for file in getattr(message, "files", ()):
+                self._upload(channel_id, top.message_ts, file)
         return top
+
+    def _upload(self, channel_id: str, thread_ts: str, file: Any) -> None:
+        """A chart beside its question; the digest stands without it if the upload fails."""
+        try:
+            calling(self.client.files_upload_v2, channel=channel_id, thread_ts=thread_ts,
+                    content=file.content, filename=file.filename, title=file.title)
+        except DeliveryError as exc:
+            log.warning("could not upload %s: %s", file.filename, exc.reason)
 
     def post(self, channel_id: str, message: SlackMessage, thread_ts: str | None = None) -> Sent:
         """chat.postMessage, checked against Block Kit's limits first."""

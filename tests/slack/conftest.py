@@ -145,8 +145,16 @@ class Running:
     database: Database
 
     def replies(self) -> list[Reply]:
+        return self.scalars(select(Reply).order_by(Reply.id))
+
+    def scalars(self, query: Any) -> list[Any]:
+        """Rows of a query, read in a short session of its own (SQLite locks on BEGIN)."""
         with self.database.sessions() as session:
-            return list(session.scalars(select(Reply).order_by(Reply.id)))
+            return list(session.scalars(query))
+
+    def scalar(self, query: Any) -> Any:
+        with self.database.sessions() as session:
+            return session.scalar(query)
 
     def wait_for(self, predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
         return self.stub.wait_for(predicate, timeout, what)

@@ -1,0 +1,82 @@
+"""What reaches /slack/events: retried events, forged, stale, malformed and oversized requests."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import select
+
+from storage.models import Delivery, ProcessedEvent
+from tests.slack.conftest import MEMBERS, Running, sign
+from tests.slack.test_round_loop import question_ts, sent_to_everyone, start_round
+
+
+def test_it_stores_one_answer_when_slack_retries_an_event(running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    thread = question_ts(running, user, "done-well")
+    event = {"type": "message", "channel": "D" + user, "channel_type": "im", "user": user,
+             "text": "Once, please.", "ts": "1900000001.000100", "thread_ts": thread}
+    statuses = [running.slack.event(event, event_id="EvSAME", retry=retry).status
+                for retry in (None, 1, 2)]
+    # the same message again under a new event id (Slack does this after a reconnect)
+    statuses.append(running.slack.event(event, event_id="EvOTHER").status)
+    assert statuses == [200, 200, 200, 200]
+    running.wait_for(lambda: len(running.scalars(select(ProcessedEvent))) == 2,
+                     "both event ids to be claimed")
+    replies = running.replies()
+    assert [(r.text, r.external_id) for r in replies] == [
+        ("Once, please.", f"D{user}:1900000001.000100")]
+    confirmations = [c for c in running.stub.posted("D" + user) if "Saved" in c.params["text"]]
+    assert len(confirmations) == 1
+
+
+def test_it_refuses_forged_stale_malformed_and_oversized_requests(running: Running) -> None:
+    slack = running.slack
+    event = json.dumps({"type": "event_callback", "event_id": "EvX", "team_id": "T",
+                        "event": {"type": "message", "channel": "DUAMARA", "channel_type": "im",
+                                  "user": "UAMARA", "text": "sneaky", "ts": "1.2"}}).encode()
+    json_type = {"Content-Type": "application/json"}
+    forged = {**json_type, **sign(event, secret="not-the-secret")}
+    stale = {**json_type, **sign(event, timestamp=int(time.time()) - 6 * 60)}
+    unsigned = {**json_type, "X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=00"}
+    malformed = b'{"type": "event_callback", "event": '
+    form_junk = b"payload=%7Bnot+json"
+    huge = json.dumps({"type": "event_callback", "padding": "x" * 400_000}).encode()
+    answers = [
+        slack.post(event, forged).status,
+        slack.post(event, stale).status,
+        slack.post(event, unsigned).status,
+        slack.post(event, json_type).status,
+        slack.signed(malformed, "application/json").status,
+        slack.signed(form_junk, "application/x-www-form-urlencoded").status,
+        slack.signed(b"[1, 2]", "application/json").status,
+        slack.signed(huge, "application/json").status,
+    ]
+    assert answers == [401, 401, 401, 401, 400, 400, 400, 413]
+    assert running.replies() == [] and running.scalars(select(ProcessedEvent)) == []
+    assert slack.get("/healthz").status == 200
+    # and it still works
+    assert slack.command("UAMARA", "help").status == 200
+
+
+def test_it_answers_health_checks_and_unknown_paths(running: Running) -> None:
+    assert running.slack.get("/healthz").body == b"ok"
+    assert running.slack.get("/nowhere").status == 404
+    assert running.slack.get("/slack/events").status == 405
+
+
+def test_it_ignores_messages_from_bots_including_itself(running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    for extra in ({"bot_id": "BROUNDTABLE", "user": "UROUNDTABLE"},
+                  {"bot_id": "BOTHER", "subtype": "bot_message"}):
+        running.slack.event({"type": "message", "channel": "D" + user, "channel_type": "im",
+                             "text": "I am a bot", "ts": f"19000000{len(extra)}.1", **extra})
+    running.slack.dm(user, "A person, finally.")
+    running.wait_for(lambda: running.replies(), "the person's answer")
+    assert [r.text for r in running.replies()] == ["A person, finally."]
+    assert len(running.scalars(select(Delivery))) == len(MEMBERS)

@@ -1,0 +1,131 @@
+"""The whole loop, as Slack drives it: start, questions by DM, answers three ways, the digest."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.core.digest.build import build_digest
+from storage.models import Delivery, Digest, QuestionMessage, Round
+from tests.slack.conftest import (
+    CHANNEL,
+    DIGEST_CHANNEL,
+    FACILITATOR,
+    MEMBERS,
+    PACK,
+    Running,
+)
+
+QUESTIONS = 6
+
+
+def start_round(running: Running, extra: str = "") -> int:
+    """The facilitator starts the seed pack for the channel; returns the round id."""
+    response = running.slack.command(
+        FACILITATOR, f"start {PACK} to <#{CHANNEL}|leaders> digest <#{DIGEST_CHANNEL}|digest>"
+        + extra)
+    assert response.status == 200
+    said = running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                                     if "started" in c.params.get("text", "")],
+                            "the start confirmation")
+    return int(said[0].params["text"].split()[1])
+
+
+def sent_to_everyone(running: Running, members: list[str] = MEMBERS) -> None:
+    def done() -> bool:
+        states = running.scalars(select(Delivery.state))
+        return len(states) == len(members) and set(states) == {"sent"}
+
+    running.wait_for(done, "every delivery to be sent", timeout=60)
+
+
+def question_ts(running: Running, user: str, prompt_id: str) -> str:
+    with running.database.sessions() as session:
+        return session.scalars(select(QuestionMessage.message_ts).where(
+            QuestionMessage.channel_id == "D" + user,
+            QuestionMessage.prompt_id == prompt_id)).one()
+
+
+def rank(running: Running, user: str, round_id: int, picks: list[int]) -> None:
+    """Open the rank form from the question's button and submit it."""
+    opened_before = len(running.stub.calls_to("views.open"))
+    value = json.dumps({"round": round_id, "prompt": "support-factors"})
+    assert running.slack.click(user, "answer_open", value).status == 200
+    calls = running.wait_for(lambda: running.stub.calls_to("views.open")[opened_before:],
+                             "the rank form to open")
+    view = calls[0].answer["view"]
+    options = {b["block_id"]: b["element"]["options"] for b in view["blocks"]
+               if b["type"] == "input"}
+    values: dict[str, Any] = {
+        f"rank-{place}": {"value": {"type": "static_select",
+                                    "selected_option": options[f"rank-{place}"][pick]}}
+        for place, pick in enumerate(picks, start=1)
+    }
+    response = running.slack.submit(user, view, values)
+    assert response.status == 200 and not response.body, response.body
+
+
+def test_it_runs_a_round_for_a_channel_from_start_to_digest(running: Running) -> None:
+    round_id = start_round(running)
+    sent_to_everyone(running)
+    for user in MEMBERS:
+        # the intro, then one message per question, each exactly once
+        assert len(running.stub.posted("D" + user)) == 1 + QUESTIONS
+    assert not running.stub.posted("DUHELPERBOT") and not running.stub.posted("DUGONE")
+    assert not running.stub.posted("D" + FACILITATOR)
+
+    amara, ben, chidi, dev, elif_ = MEMBERS
+    running.slack.dm(amara, "The vaccine rollout: one shared aim.",
+                     thread_ts=question_ts(running, amara, "done-well"))
+    running.slack.dm(amara, "GP practice managers.",
+                     thread_ts=question_ts(running, amara, "bought-in"))
+    running.slack.dm(ben, "Care homes work, because we met weekly.")
+    running.wait_for(lambda: len(running.replies()) == 3, "Ben's first answer")
+    running.slack.dm(ben, "Commissioners and LPC.")
+    running.slack.dm(chidi, "Meetings with no decisions.",
+                     thread_ts=question_ts(running, chidi, "anti-governance"))
+    running.slack.dm(elif_, "Young PCN pharmacists.",
+                     thread_ts=question_ts(running, elif_, "future-leaders"))
+    rank(running, dev, round_id, [0, 1, 2, 3, 4])
+    rank(running, elif_, round_id, [5, 0, 7, 2, 9])
+    running.wait_for(lambda: len(running.replies()) == 8, "eight answers")
+
+    stored = {(r.prompt_id, r.text or tuple(r.choices or ())) for r in running.replies()}
+    assert ("done-well", "Care homes work, because we met weekly.") in stored
+    assert ("bought-in", "Commissioners and LPC.") in stored
+    assert ("anti-governance", "Meetings with no decisions.") in stored
+    assert ("future-leaders", "Young PCN pharmacists.") in stored
+    assert ("support-factors", ("Protected time", "Insights from elsewhere",
+                                "Clear purpose and motivation", "Information and analytics",
+                                "Leadership development")) in stored
+    # a plain message says which question it was filed under
+    confirmations = [c.params["text"] for c in running.stub.posted("D" + ben)[1 + QUESTIONS:]]
+    assert "question 1" in confirmations[0] and "question 2" in confirmations[1]
+
+    assert running.slack.command(FACILITATOR, "digest").status == 200
+    running.wait_for(lambda: running.stub.posted(DIGEST_CHANNEL), "the digest in its channel")
+    digest = running.wait_for(lambda: running.scalar(
+        select(Digest).where(Digest.state == "posted")), "the digest to be recorded")
+    with running.database.sessions() as session:
+        view = build_digest(session, round_id, running.bot.clock()).to_json()
+    assert digest.content == {"answers": 8}
+    listed = [rid for p in view["prompts"] for rid in p["unthemed_reply_ids"]] + [
+        rid for p in view["prompts"] for t in p["themes"] for rid in t["reply_ids"]]
+    assert sorted(listed) == sorted(r.public_id for r in running.replies())
+    top = running.stub.posted(DIGEST_CHANNEL)[0]
+    thread = [c for c in running.stub.posted(DIGEST_CHANNEL)
+              if c.params.get("thread_ts") == top.answer["ts"]]
+    assert len(thread) == QUESTIONS
+
+
+def test_it_starts_a_round_for_people_and_user_groups(running: Running) -> None:
+    running.stub.usergroups["SPCN"] = ["UAMARA", "UBEN"]
+    running.slack.command(FACILITATOR, f"start {PACK} to <!subteam^SPCN|@pcn> <@UCHIDI|chidi> "
+                                       "closes 14d anonymous")
+    sent_to_everyone(running, ["UAMARA", "UBEN", "UCHIDI"])
+    with running.database.sessions() as session:
+        round_ = session.scalars(select(Round)).one()
+        assert round_.anonymity == "anonymous" and round_.closes_at is not None
+        assert round_.audience == {"groups": ["SPCN"], "users": ["UCHIDI"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from slack_bolt import App
@@ -15,6 +16,7 @@ from bot.slack.gateway import SlackGateway, make_client
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60.0
+LISTENER_THREADS = 10
 
 
 @dataclass
@@ -66,10 +68,16 @@ class Bot:
     database: Database
     gateway: SlackGateway
     outbox: Outbox
+    listeners: ThreadPoolExecutor
     clock: Clock = utcnow
 
     def facilitators(self) -> tuple[str, ...]:
         return self.settings.facilitators
+
+    def stop(self) -> None:
+        """Finish the work in hand: the outbox sweep and the listeners Bolt has started."""
+        self.outbox.stop()
+        self.listeners.shutdown(wait=True)
 
 
 def export_hint(round_id: int) -> str:
@@ -84,15 +92,17 @@ def build_app(settings: Settings, database: Database, *, clock: Clock = utcnow) 
     secret = (settings.slack_signing_secret.get_secret_value()
               if settings.slack_signing_secret else "")
     client = make_client(token, settings.slack_api_url)
+    listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="roundtable-listener")
     app = App(
         client=client,
         signing_secret=secret,
+        listener_executor=listeners,
         # say() in a DM thread would first call conversations.replies (1 call a minute).
         attaching_conversation_kwargs_enabled=False,
     )
     gateway = SlackGateway(client, export_hint)
     outbox = Outbox(database, gateway, clock, settings.timezone)
-    bot = Bot(settings, database, gateway, outbox, clock)
+    bot = Bot(settings, database, gateway, outbox, listeners, clock)
     for surface in (events, commands, actions, views):
         surface.register(app, bot)
     return app, bot

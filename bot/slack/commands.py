@@ -38,14 +38,17 @@ def register(app: App, bot: Bot) -> None:
         user = command["user_id"]
         if parsed.name in facilitation.FACILITATOR_ONLY and not facilitation.may_facilitate(
                 bot, user):
-            ack(text=facilitation.refusal(parsed.name))
+            ack(text=facilitation.refusal(parsed.name), response_type="ephemeral")
             return
         run = ACTIONS.get(parsed.name)
         if run is None:
             ack(text=HELP if parsed.name == "help" else f"I don't know `{parsed.name[:30]}`.\n"
                 + HELP)
             return
-        ack(text="Working on it…" if parsed.name in SLOW else None)
+        if parsed.name in SLOW:
+            ack(text="Working on it…")
+        else:
+            ack()
         try:
             answer = run(bot, client, command, parsed.args)
         except RoundtableError as exc:

@@ -81,8 +81,8 @@ def _answer(session: Any, bot: Bot, event: dict[str, Any]) -> tuple[
                               bot.clock(), thread_ts=thread)
     if result is None:
         return thread, blocks.notice(
-            "I have no open question waiting for a written answer here. Use the buttons on "
-            "the questions, or see the Home tab.")
+            "I have no open question waiting for a written answer here (a round may have "
+            "closed). Use the buttons on the questions, or see the Home tab.")
     asked, recorded = result
     if not recorded.created:
         return None

@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -188,6 +189,7 @@ def stub() -> Iterator[SlackStub]:
     assert not stub.violations, "Block Kit limits broken: " + "; ".join(stub.violations[:5])
 
 
+@contextmanager
 def run_bot(database: Database, database_url: str, stub: SlackStub,
             clock: Callable[[], datetime] | None = None) -> Iterator[Running]:
     endpoint, bot = make_wsgi(bot_settings(database_url, stub), database,
@@ -200,12 +202,13 @@ def run_bot(database: Database, database_url: str, stub: SlackStub,
     try:
         yield Running(bot, SlackDriver(server.effective_port, stub), stub, database)
     finally:
-        bot.outbox.stop()
         server.close()
+        bot.stop()
         thread.join(5)
         server.task_dispatcher.shutdown()
 
 
 @pytest.fixture
 def running(database: Database, database_url: str, stub: SlackStub) -> Iterator[Running]:
-    yield from run_bot(database, database_url, stub)
+    with run_bot(database, database_url, stub) as bot:
+        yield bot

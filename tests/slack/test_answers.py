@@ -1,0 +1,171 @@
+"""Answering as a participant: words kept verbatim, shown inert; edits, deletions, long answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.models import Delivery, Participant, Reply, ReplyVersion
+from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
+from tests.slack.test_round_loop import question_ts, sent_to_everyone, start_round
+
+TRICKY = [
+    "<!channel> we need <!here> and <!everyone> to read this",
+    "Ask <@UFACILITATOR> or <@UBEN|ben> about <#CLEADERS|leaders> and <!subteam^SPCN|@pcn>",
+    "See <https://evil.example/phish|the NHS site> &amp; <mailto:a@b.example>",
+    "*bold* _italic_ ~strike~ `code` ```block``` > quote &lt;tag&gt;",
+]
+
+
+def _bot_output(running: Running) -> str:
+    """Everything the bot sent to Slack (messages, views, command answers) as one string."""
+    sent = [c.params for c in running.stub.calls
+            if c.method in ("chat.postMessage", "chat.update", "views.open", "views.publish",
+                            "response_url")]
+    return json.dumps(sent)
+
+
+def test_it_keeps_mentions_links_and_markup_verbatim_and_never_pings(running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    for user, text in zip(MEMBERS, TRICKY, strict=False):
+        running.slack.dm(user, text, thread_ts=question_ts(running, user, "done-well"))
+    running.wait_for(lambda: len(running.replies()) == len(TRICKY), "the tricky answers")
+    assert sorted(r.text or "" for r in running.replies()) == sorted(TRICKY)
+    running.slack.command(FACILITATOR, "digest")
+    running.wait_for(lambda: running.stub.posted(DIGEST_CHANNEL), "the digest")
+    running.wait_for(lambda: len([c for c in running.stub.calls_to("chat.postMessage")
+                                  if c.params["channel"] == DIGEST_CHANNEL]) > 1,
+                     "the digest thread")
+    out = _bot_output(running)
+    for control in ("<!channel", "<!here", "<!everyone", "<@U", "<!subteam", "<https:",
+                    "<mailto:", "link_names", '"parse"'):
+        assert control not in out, control
+    # what people wrote is still readable, as plain text
+    confirmations = json.dumps([c.params for u in MEMBERS for c in running.stub.posted("D" + u)])
+    assert "@channel" in confirmations and "@ben" in confirmations
+
+
+def test_it_stores_a_long_answer_whole_and_shows_it_cut(running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    long = ("Protected time matters. " * 1300)[:30_000]
+    running.slack.dm(user, long, thread_ts=question_ts(running, user, "best-support"))
+    running.wait_for(lambda: running.replies(), "the long answer")
+    assert running.replies()[0].text == long
+    confirmation = running.wait_for(lambda: [c for c in running.stub.posted("D" + user)
+                                             if c.params["text"].startswith("Saved")], "it")
+    blocks: list[dict[str, Any]] = confirmation[0].params["blocks"]
+    shown = " ".join(json.dumps(b) for b in blocks)
+    assert len(shown) < 6000 and "export" in shown and "30,000 characters" in shown
+
+
+def test_it_follows_edits_and_deletions_made_in_slack(running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[2]
+    channel = "D" + user
+    ts, _ = running.slack.dm(user, "First thought.")
+    running.wait_for(lambda: running.replies(), "the answer")
+    running.slack.event({"type": "message", "subtype": "message_changed", "channel": channel,
+                         "channel_type": "im", "ts": "1900000999.1", "hidden": True,
+                         "message": {"type": "message", "user": user, "text": "Second thought.",
+                                     "ts": ts, "edited": {"user": user, "ts": "1900000999.1"}},
+                         "previous_message": {"user": user, "text": "First thought.", "ts": ts}})
+    running.wait_for(lambda: running.replies()[0].text == "Second thought.", "the edit")
+    assert running.scalars(select(ReplyVersion.text)) == ["First thought."]
+    running.slack.event({"type": "message", "subtype": "message_deleted", "channel": channel,
+                         "channel_type": "im", "ts": "1900001000.1", "hidden": True,
+                         "deleted_ts": ts, "previous_message": {"user": user, "ts": ts}})
+    running.wait_for(lambda: running.replies()[0].deleted_at is not None, "the deletion")
+    assert running.replies()[0].text is None
+    # an event subtype nobody handles is still acknowledged (no 404, so Slack does not retry)
+    other = running.slack.event({"type": "message", "subtype": "channel_join",
+                                 "channel": channel, "channel_type": "im", "ts": "1.1"})
+    assert other.status == 200
+
+
+def test_it_stops_and_forgets_a_participant_on_request(running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[3]
+    running.slack.dm(user, "Something I may regret.")
+    running.wait_for(lambda: running.replies(), "the answer")
+    running.slack.command(user, "forget-me")
+    asked = running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                                      if "cannot be undone" in c.params.get("text", "")],
+                             "the confirmation question")
+    assert "1 of your answers" in asked[0].params["text"]
+    assert running.replies(), "nothing is deleted before the confirmation"
+    running.slack.click(user, "forget_confirm")
+    running.wait_for(lambda: not running.replies(), "the answers to go")
+    assert running.scalar(select(Participant.opted_out).where(
+        Participant.platform_user_id == user))
+    other = MEMBERS[4]
+    running.slack.command(other, "stop")
+    running.wait_for(lambda: running.scalar(select(Participant.opted_out).where(
+        Participant.platform_user_id == other)), "the opt-out")
+    running.slack.command(FACILITATOR, "remind")
+    reminded = running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                                         if "Reminded" in c.params.get("text", "")], "reminders")
+    assert "Reminded 3 " in reminded[0].params["text"]
+
+
+def test_it_shows_open_questions_on_the_home_tab_with_an_answer_form(running: Running) -> None:
+    round_id = start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    running.slack.event({"type": "app_home_opened", "user": user, "channel": "D" + user,
+                         "tab": "home"})
+    home = running.wait_for(lambda: running.stub.calls_to("views.publish"), "the home tab")
+    view = home[0].params["view"]
+    buttons = [b["accessory"] for b in view["blocks"] if b.get("accessory")]
+    assert len(buttons) == 6 and all(b["action_id"] == "answer_open" for b in buttons)
+    assert json.loads(buttons[0]["value"]) == {"round": round_id, "prompt": "done-well"}
+    running.slack.click(user, "answer_open", buttons[1]["value"])
+    form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the form")[0]
+    response = running.slack.submit(user, form.answer["view"], {
+        "answer": {"value": {"type": "plain_text_input", "value": "From the form."}}})
+    assert response.status == 200
+    running.wait_for(lambda: running.replies(), "the form's answer")
+    reply = running.replies()[0]
+    assert (reply.prompt_id, reply.text, reply.source) == ("bought-in", "From the form.", "form")
+    refreshed = running.wait_for(lambda: running.stub.calls_to("views.publish")[1:], "refresh")
+    assert len([b for b in refreshed[0].params["view"]["blocks"] if b.get("accessory")]) == 5
+    # an empty rank is refused inside the form, and nothing is stored
+    rank_value = json.dumps({"round": round_id, "prompt": "support-factors"})
+    running.slack.click(user, "answer_open", rank_value)
+    form = running.wait_for(lambda: running.stub.calls_to("views.open")[1:], "rank form")[0]
+    refused = running.slack.submit(user, form.answer["view"], {})
+    assert refused.json()["response_action"] == "errors"
+    assert len(running.scalars(select(Reply))) == 1
+
+
+def test_it_starts_a_round_from_the_home_tab_form(running: Running) -> None:
+    running.slack.event({"type": "app_home_opened", "user": FACILITATOR,
+                         "channel": "D" + FACILITATOR, "tab": "home"})
+    home = running.wait_for(lambda: running.stub.calls_to("views.publish"), "the home tab")
+    actions = [e["action_id"] for b in home[0].params["view"]["blocks"] if b["type"] == "actions"
+               for e in b["elements"]]
+    assert "start_open" in actions
+    running.slack.click(FACILITATOR, "start_open")
+    form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the start form")[0]
+    view = form.answer["view"]
+    pack_option = next(b for b in view["blocks"] if b["block_id"] == "pack")["element"][
+        "options"][0]
+    response = running.slack.submit(FACILITATOR, view, {
+        "pack": {"value": {"type": "static_select", "selected_option": pack_option}},
+        "users": {"value": {"type": "multi_users_select", "selected_users": MEMBERS[:2]}},
+        "digest": {"value": {"type": "conversations_select",
+                             "selected_conversation": DIGEST_CHANNEL}},
+        "closes": {"value": {"type": "plain_text_input", "value": "7d"}},
+        "anonymous": {"value": {"type": "checkboxes", "selected_options": []}},
+    })
+    assert response.status == 200
+    sent_to_everyone(running, MEMBERS[:2])
+    told = running.wait_for(lambda: running.stub.posted("D" + FACILITATOR), "the outcome")
+    assert "started" in told[0].params["text"]
+    assert len(running.scalars(select(Delivery))) == 2

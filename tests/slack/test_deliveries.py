@@ -1,0 +1,153 @@
+"""Sending the questions: exactly once through 429s and 500s, never at night, resumable."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.core.deliveries import next_working_time, send_due
+from bot.core.digest.model import DigestView
+from bot.core.people import Person
+from bot.core.ports import DeliveryError, Intro, Question, Sent
+from bot.core.rounds import RoundRequest, start_round
+from bot.runtime import Database
+from storage.db import transaction
+from storage.models import Delivery, QuestionMessage
+from tests.conftest import NOW
+from tests.helpers import seed_pack
+from tests.slack.conftest import MEMBERS, advancing_clock, run_bot
+from tests.slack.test_round_loop import sent_to_everyone
+from tests.slack.test_round_loop import start_round as slack_start
+from tests.slack_api_stub import SlackStub
+
+LONDON = "Europe/London"
+
+
+@pytest.mark.parametrize(("at", "zone", "expected"), [
+    (datetime(2026, 11, 23, 10, 0, tzinfo=UTC), LONDON, None),
+    (datetime(2026, 11, 23, 7, 59, tzinfo=UTC), LONDON, datetime(2026, 11, 23, 8, 0, tzinfo=UTC)),
+    (datetime(2026, 11, 23, 18, 0, tzinfo=UTC), LONDON, datetime(2026, 11, 24, 8, 0, tzinfo=UTC)),
+    # 10:00 UTC is 23:00 in Auckland (NZDT, UTC+13): the next morning there is 19:00 UTC
+    (datetime(2026, 11, 23, 10, 0, tzinfo=UTC), "Pacific/Auckland",
+     datetime(2026, 11, 23, 19, 0, tzinfo=UTC)),
+    (datetime(2026, 7, 1, 7, 30, tzinfo=UTC), LONDON, None),  # 08:30 BST
+    (datetime(2026, 11, 23, 10, 0, tzinfo=UTC), "Not/AZone", None),
+])
+def test_it_keeps_messages_to_working_hours_where_people_are(
+        at: datetime, zone: str, expected: datetime | None) -> None:
+    assert next_working_time(at, zone, LONDON) == expected
+
+
+@dataclass
+class Transcript:
+    """A ChatGateway that records what it sent and fails on the calls it is told to."""
+
+    fail_on: set[int] = field(default_factory=set)
+    permanent: bool = False
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    calls: int = 0
+
+    def _step(self, what: str, channel: str) -> Sent:
+        self.calls += 1
+        if self.calls in self.fail_on:
+            raise DeliveryError("user_not_found" if self.permanent else "ratelimited",
+                                permanent=self.permanent)
+        self.sent.append((channel, what))
+        return Sent(channel, f"{1_800_000_000 + len(self.sent)}.0001")
+
+    def open_direct(self, user_id: str) -> str:
+        return "D" + user_id
+
+    def send_intro(self, channel_id: str, intro: Intro) -> Sent:
+        return self._step("intro", channel_id)
+
+    def send_question(self, channel_id: str, question: Question) -> Sent:
+        return self._step(question.prompt.id, channel_id)
+
+    def post_digest(self, channel_id: str, view: DigestView) -> Sent:
+        return self._step("digest", channel_id)
+
+    def post_text(self, channel_id: str, text: str) -> Sent:
+        return self._step(text, channel_id)
+
+
+def _round(database: Database, *people: Person) -> None:
+    with transaction(database.sessions) as session:
+        start_round(session, RoundRequest(seed_pack(), list(people)), NOW)
+
+
+def test_it_resumes_a_half_sent_delivery_without_repeating_a_message(database: Database) -> None:
+    _round(database, Person("UAMARA", "Amara", timezone=LONDON))
+    gateway = Transcript(fail_on={4})
+    first = send_due(database.sessions, gateway, lambda: NOW, LONDON)
+    assert [o.state for o in first] == ["deferred"]
+    assert len(gateway.sent) == 3  # intro and two questions went before the failure
+    assert send_due(database.sessions, gateway, lambda: NOW, LONDON) == []  # waits to retry
+    later = NOW + timedelta(minutes=6)
+    assert [o.state for o in send_due(database.sessions, gateway, lambda: later, LONDON)] == [
+        "sent"]
+    assert Counter(gateway.sent) == Counter({("DUAMARA", w): 1 for w in (
+        "intro", *[p.id for p in seed_pack().prompts])})
+    with database.sessions() as session:
+        delivery = session.scalars(select(Delivery)).one()
+        assert (delivery.state, delivery.attempts, delivery.channel_id) == ("sent", 2, "DUAMARA")
+        assert len(session.scalars(select(QuestionMessage)).all()) == 7
+
+
+def test_it_marks_a_delivery_failed_when_retrying_cannot_help(database: Database) -> None:
+    _round(database, Person("UGONE", timezone=LONDON))
+    gateway = Transcript(fail_on={1}, permanent=True)
+    assert [o.state for o in send_due(database.sessions, gateway, lambda: NOW, LONDON)] == [
+        "failed"]
+    with database.sessions() as session:
+        delivery = session.scalars(select(Delivery)).one()
+        assert (delivery.state, delivery.last_error) == ("failed", "user_not_found")
+
+
+def test_it_holds_messages_until_morning_where_the_person_is(database: Database) -> None:
+    _round(database, Person("UKIRI", timezone="Pacific/Auckland"),
+           Person("UAMARA", timezone=LONDON))
+    gateway = Transcript()
+    outcomes = send_due(database.sessions, gateway, lambda: NOW, LONDON)
+    assert sorted(o.state for o in outcomes) == ["deferred", "sent"]
+    assert {channel for channel, _ in gateway.sent} == {"DUAMARA"}
+    morning = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)
+    with database.sessions() as session:
+        waiting = session.scalars(select(Delivery).where(Delivery.state == "pending")).one()
+        assert waiting.not_before == morning
+    assert send_due(database.sessions, gateway, lambda: morning - timedelta(minutes=1),
+                    LONDON) == []
+    assert [o.state for o in send_due(database.sessions, gateway, lambda: morning, LONDON)] == [
+        "sent"]
+
+
+def test_it_sends_everyone_their_questions_once_through_random_429s_and_500s(
+        database: Database, database_url: str, stub: SlackStub) -> None:
+    with run_bot(database, database_url, stub, advancing_clock()) as running:
+        stub.fail_at_random(0.2)
+        slack_start(running)
+        sent_to_everyone(running)
+        stub.fail_at_random(0)
+        failed = [c for c in stub.calls if not c.ok and c.status in (429, 500)]
+        assert len(failed) >= 3, "the stand-in should have failed some calls"
+        per_message = Counter((c.params["channel"], c.params["text"][:40])
+                              for c in stub.posted() if c.params["channel"].startswith("D"))
+        assert set(per_message.values()) == {1}
+        assert len(per_message) == len(MEMBERS) * 7
+
+
+def test_it_waits_for_the_morning_in_a_far_time_zone(
+        database: Database, database_url: str, stub: SlackStub) -> None:
+    stub.add_user("UKIRI", "Kiri", tz="Pacific/Auckland")
+    stub.add_channel("CMIXED", ["UKIRI", "UAMARA"])
+    with run_bot(database, database_url, stub) as running:
+        running.slack.command("UFACILITATOR", "start sel-pharmacy-leadership to <#CMIXED|mixed>")
+        running.wait_for(lambda: running.scalar(select(Delivery).where(
+            Delivery.state == "sent")), "Amara's questions")
+        running.wait_for(lambda: running.scalar(select(Delivery.not_before).where(
+            Delivery.state == "pending")), "Kiri's delivery to be deferred")
+        assert not stub.posted("DUKIRI") and stub.posted("DUAMARA")

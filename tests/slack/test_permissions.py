@@ -1,0 +1,61 @@
+"""Facilitator commands: refused politely for anyone else, and nothing changes."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import Digest, Facilitator, Round
+from tests.slack.conftest import CHANNEL, FACILITATOR, MEMBERS, PACK, Running
+from tests.slack.test_round_loop import sent_to_everyone, start_round
+
+OUTSIDER = MEMBERS[0]
+
+
+@pytest.mark.parametrize("command", [
+    f"start {PACK} to <#{CHANNEL}|leaders>", "close", "remind", "digest", "status",
+    "add-facilitator <@UBEN|ben>",
+])
+def test_it_refuses_facilitator_commands_from_others(running: Running, command: str) -> None:
+    if not command.startswith("start"):
+        start_round(running)
+        sent_to_everyone(running)
+    rounds_before = [(r.id, r.status) for r in running.scalars(select(Round))]
+    calls_before = len(running.stub.calls)
+    response = running.slack.command(OUTSIDER, command)
+    assert response.status == 200
+    answer = response.json()
+    assert "only facilitators" in answer["text"]
+    assert answer["response_type"] == "ephemeral"
+    assert [(r.id, r.status) for r in running.scalars(select(Round))] == rounds_before
+    assert running.scalars(select(Digest)) == [] and running.scalars(select(Facilitator)) == []
+    assert len(running.stub.calls) == calls_before  # nothing sent, nobody looked up
+
+
+def test_it_lets_a_facilitator_add_another(running: Running) -> None:
+    running.slack.command(FACILITATOR, "add-facilitator <@UBEN|ben>")
+    running.wait_for(lambda: running.scalars(select(Facilitator)), "the new facilitator")
+    running.slack.command("UBEN", f"start {PACK} to <@UCHIDI>")
+    sent_to_everyone(running, ["UCHIDI"])
+
+
+def test_it_reports_status_and_closes_with_a_final_digest(running: Running) -> None:
+    round_id = start_round(running)
+    sent_to_everyone(running)
+    running.slack.command(FACILITATOR, "status")
+    status = running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                                       if "delivered" in c.params.get("text", "")], "status")
+    assert f"Round {round_id}" in status[0].params["text"]
+    assert "5 delivered, 0 pending, 0 failed" in status[0].params["text"]
+    running.slack.command(FACILITATOR, "remind")
+    running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                              if "Reminded 5" in c.params.get("text", "")], "the reminders")
+    running.slack.command(FACILITATOR, f"close {round_id}")
+    running.wait_for(lambda: running.scalar(select(Digest).where(Digest.period == "final",
+                                                                 Digest.state == "posted")),
+                     "the final digest")
+    assert running.scalar(select(Round.status)) == "closed"
+    running.slack.dm(MEMBERS[1], "Too late?")
+    running.wait_for(lambda: [c for c in running.stub.posted("D" + MEMBERS[1])
+                              if "no open question" in c.params["text"]], "the refusal")
+    assert running.replies() == []

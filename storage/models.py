@@ -228,3 +228,39 @@ class ProcessedEvent(Base):
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     platform: Mapped[str] = mapped_column(String(16), default="slack")
     received_at: Mapped[datetime]
+
+
+class Reminder(Base):
+    """A nudge to one participant about their open questions; numbered, so the cap holds."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("round_id", "participant_id", "number"),
+        Index("ix_reminders_state_not_before", "state", "not_before"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    not_before: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class SchedulerLease(Base):
+    """Who runs the schedule: one holder at a time, renewed while alive, taken over when lapsed."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

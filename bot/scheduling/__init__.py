@@ -1,0 +1,1 @@
+"""Schedules: the leader lease, APScheduler wiring and the module-level jobs it runs."""

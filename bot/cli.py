@@ -275,11 +275,17 @@ def digest(
     with quotes, and votes."""
     view = _digest_view(round_id)
     if post:
+        from bot.config import ConfigError
+        from bot.core.errors import RoundtableError
+
         try:
-            from bot.slack.digest_post import post_digest  # type: ignore[import-not-found]
+            from bot.slack.digest_post import post_digest
         except ModuleNotFoundError:
             fail("posting needs the Slack adapter (bot.slack.digest_post is not installed)")
-        post_digest(_settings(), view)
+        try:
+            post_digest(_settings(), view)
+        except (ConfigError, RoundtableError) as exc:
+            fail(str(exc))
         return
     if format is DigestFormat.json:
         typer.echo(json.dumps(view.to_json(), indent=2, ensure_ascii=False))

@@ -62,17 +62,22 @@ def engine_noise(text: str) -> bool:
     return is_noise(text)
 
 
-def engine_grouping(answers: Sequence[AnswerView]) -> Grouping:
+def engine_grouping(answers: Sequence[AnswerView], name: str = "default") -> Grouping:
     """Ask the theme engine; without one, every answer is listed unthemed."""
     try:
         from bot.core.digest.themes import Answer, find_themes
     except ImportError:
         return Grouping([], [a.reply_id for a in answers])
-    found = find_themes([Answer(a.reply_id, a.text, a.role) for a in answers])
+    found = find_themes([Answer(a.reply_id, a.text, a.role) for a in answers], engine=name)
     return Grouping(
         [(t.title, t.summary, list(t.reply_ids), list(t.quote_ids)) for t in found.themes],
         list(found.unthemed_ids),
     )
+
+
+def named_engine(name: str) -> Engine:
+    """The theme engine's method `name` (see themes.ENGINES) as an Engine."""
+    return lambda answers: engine_grouping(answers, name)
 
 
 def theme_views(

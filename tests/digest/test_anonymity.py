@@ -1,0 +1,104 @@
+"""Anonymity, once promised, holds in every renderer and export: names only in named rounds,
+and a role only where at least three people of that role answered."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+
+from docx import Document
+
+from bot.core.digest.build import build_digest
+from bot.core.digest.model import DigestView
+from bot.core.digest.render_csv import render_csv
+from bot.core.digest.render_docx import render_docx
+from bot.core.digest.render_html import render_html
+from bot.core.digest.render_md import render_md
+from bot.core.digest.render_text import render_text
+from bot.core.people import Person
+from bot.runtime import Database
+from bot.slack.digest_blocks import digest_messages
+from storage.db import transaction
+from tests.digest.builders import Said, round_with
+
+PEOPLE = [
+    Person("UC1", "Chidi Okeke", "community pharmacist", "High Street"),
+    Person("UC2", "Ruth Barnes", "community pharmacist", "Corner Chemist"),
+    Person("UC3", "Sanjay Patel", "community pharmacist", "Late Night Pharmacy"),
+    Person("UK1", "Kay Lindqvist", "consultant pharmacist", "King's"),
+]
+SAID = [
+    Said("UC1", "done-well", "The covid vaccine rollout, community pharmacies at the heart of it."),
+    Said("UC2", "done-well", "Covid vaccination clinics run jointly with practices."),
+    Said("UC3", "done-well", "Vaccine sites during covid, with every sector on one rota."),
+    Said("UK1", "done-well", "Palliative care medicines in care homes, led across trusts."),
+    Said("UK1", "bought-in", "The ICS executive."),
+]
+NAMES = [p.display_name for p in PEOPLE]
+
+
+def outputs_after_participation(view: DigestView) -> dict[str, str]:
+    """Each renderer's output from the first question on (participation counts roles openly)."""
+    md = render_md(view)
+    html = render_html(view, charts=False)
+    word = Document(io.BytesIO(render_docx(view)))
+    paragraphs = [p.text for p in word.paragraphs]
+    first = next(i for i, t in enumerate(paragraphs) if t.startswith("Section 1"))
+    text = render_text(view)
+    data = view.to_json()
+    return {
+        "md": md[md.index("## Section 1") :],
+        "html": html[html.index("<h2>Section 1") :],
+        "docx": "\n".join(paragraphs[first:]),
+        "text": text[text.index("== ") :],
+        "csv": render_csv(view),
+        "json": json.dumps(data["prompts"], ensure_ascii=False),
+        "slack": json.dumps(
+            [m.blocks for m in digest_messages(view, charts=False)[1:]], ensure_ascii=False
+        ),
+    }
+
+
+def digest(database: Database, now: datetime, anonymity: str) -> DigestView:
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, PEOPLE, SAID, anonymity=anonymity)
+        return build_digest(session, round_.id, now)
+
+
+def test_it_shows_a_role_only_where_three_people_of_it_answered(
+    database: Database, now: datetime
+) -> None:
+    view = digest(database, now, "role")
+    done_well = view.prompt("done-well")
+    assert done_well is not None
+    for answer in done_well.answers:
+        if answer.text.startswith("Palliative"):
+            assert (answer.by, answer.role) == (None, None)
+        else:
+            assert (answer.by, answer.role) == ("community pharmacist", "community pharmacist")
+    for name, output in outputs_after_participation(view).items():
+        assert "consultant pharmacist" not in output, name
+        assert "community pharmacist" in output, name
+        for person in NAMES:
+            assert person not in output, (name, person)
+    assert "consultant pharmacist" in render_md(view)  # counted openly in who took part
+
+
+def test_it_shows_no_name_and_no_role_in_an_anonymous_round(
+    database: Database, now: datetime
+) -> None:
+    view = digest(database, now, "anonymous")
+    for name, output in outputs_after_participation(view).items():
+        assert "pharmacist" not in output.replace(view.prompts[0].question, ""), name
+        for person in NAMES:
+            assert person not in output, (name, person)
+    whole = render_md(view) + render_html(view, charts=False) + render_text(view)
+    assert not any(person in whole for person in NAMES)
+
+
+def test_it_names_people_in_a_named_round(database: Database, now: datetime) -> None:
+    view = digest(database, now, "named")
+    outputs = outputs_after_participation(view)
+    for name in ("md", "html", "csv", "text"):
+        assert "Kay Lindqvist (consultant pharmacist)" in outputs[name], name

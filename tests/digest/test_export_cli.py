@@ -1,0 +1,89 @@
+"""`roundtable export` and `roundtable digest` as a facilitator runs them, on the demo round."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from tests.test_cli import run
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    folder = tmp_path_factory.mktemp("demo")
+    result = run("demo", "--dir", str(folder), cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert f"Synthesis export: {folder / 'round-1-synthesis.md'}" in result.stdout
+    assert f"Synthesis export: {folder / 'round-1-synthesis.docx'}" in result.stdout
+    assert "New since the last digest:" in result.stdout
+    return folder, {"DATABASE_URL": f"sqlite:///{folder / 'roundtable-demo.db'}"}
+
+
+def test_it_exports_word_by_default_name_in_the_current_folder(
+    demo: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    _, env = demo
+    result = run("export", "--round", "1", "--format", "docx", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip())
+    assert path == tmp_path / "round-1-synthesis.docx"
+    word = Document(str(path))
+    headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading")]
+    assert any("Who needs to be bought in" in h for h in headings)
+
+
+def test_it_exports_markdown_with_its_chart_csv_and_html(
+    demo: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    _, env = demo
+    md = run("export", "--round", "1", "--format", "md", "--out", str(tmp_path / "s.md"),
+             cwd=tmp_path, env=env)
+    assert md.returncode == 0, md.stderr
+    assert md.stdout.strip() == str(tmp_path / "s.md")
+    text = (tmp_path / "s.md").read_text(encoding="utf-8")
+    assert "](<round-1-support-factors.png>)" in text
+    assert (tmp_path / "round-1-support-factors.png").read_bytes().startswith(b"\x89PNG")
+    out = run("export", "--round", "1", "--format", "csv", cwd=tmp_path, env=env)
+    rows = list(csv.DictReader(io.StringIO(Path(out.stdout.strip()).read_text("utf-8-sig"))))
+    assert len(rows) == 71 and rows[0]["participant"]
+    html = run("export", "--round", "1", "--format", "html", cwd=tmp_path, env=env)
+    assert Path(html.stdout.strip()).read_text("utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_it_prints_the_digest_as_markdown_json_and_slack_blocks(
+    demo: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    _, env = demo
+    blocks = run("digest", "--round", "1", "--format", "blocks", cwd=tmp_path, env=env)
+    assert blocks.returncode == 0, blocks.stderr
+    messages = json.loads(blocks.stdout)
+    assert len(messages) == 7 and all(m["text"] and len(m["blocks"]) <= 50 for m in messages)
+    as_json = run("digest", "--round", "1", "--format", "json", cwd=tmp_path, env=env)
+    data = json.loads(as_json.stdout)
+    assert data["since_last"]["previous_period"] == "demo-week-1"
+    md = run("digest", "--round", "1", "--format", "md", cwd=tmp_path, env=env)
+    assert md.stdout.startswith("# SEL pharmacy system leadership")
+
+
+def test_it_says_what_posting_needs_without_slack_settings(
+    demo: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    _, env = demo
+    result = run("digest", "--round", "1", "--post", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("roundtable: ") and "SLACK_BOT_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_it_refuses_an_unknown_round_in_one_line(
+    demo: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    _, env = demo
+    result = run("export", "--round", "99", "--format", "md", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "roundtable: there is no round 99"

@@ -1,0 +1,240 @@
+"""Every renderer of one digest: quotes verbatim, same content in Markdown and HTML, Word
+readable, and the edge cases (empty round, one answer, a question nobody answered)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import Counter
+from datetime import datetime
+from html.parser import HTMLParser
+
+import pytest
+from docx import Document
+
+from bot.core.digest.build import build_digest
+from bot.core.digest.model import DigestView
+from bot.core.digest.render_csv import COLUMNS, render_csv
+from bot.core.digest.render_docx import render_docx
+from bot.core.digest.render_html import render_html
+from bot.core.digest.render_md import render_md
+from bot.core.digest.render_text import render_text
+from bot.core.digest.theme_views import is_verbatim
+from bot.core.people import Person
+from bot.runtime import Database
+from bot.slack.digest_blocks import digest_messages
+from bot.slack.mrkdwn import inert
+from storage.db import transaction
+from tests.digest.builders import (
+    RANK_PROMPT,
+    Said,
+    demo_people,
+    demo_said,
+    round_with,
+    view_of,
+)
+
+MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+@pytest.fixture
+def view(database: Database, now: datetime) -> DigestView:
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, demo_people(), demo_said())
+        return build_digest(session, round_.id, now)
+
+
+def texts_by_id(view: DigestView) -> dict[str, str]:
+    return {a.reply_id: a.text for p in view.prompts for a in p.answers}
+
+
+def md_plain(markdown: str) -> str:
+    return MD_ESCAPE.sub(r"\1", markdown)
+
+
+class Blocks(HTMLParser):
+    """Text of an HTML page by element, and each blockquote with its reply id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: list[str] = []
+        self.quotes: list[tuple[str, str]] = []
+        self.headings: list[str] = []
+        self._stack: list[str] = []
+        self._reply: str | None = None
+        self._quote: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._stack.append(tag)
+        if tag == "blockquote":
+            self._reply, self._quote = dict(attrs)["data-reply-id"], []
+
+    def handle_endtag(self, tag: str) -> None:
+        self._stack.pop()
+        if tag == "blockquote" and self._reply:
+            self.quotes.append((self._reply, self._quote[0] if self._quote else ""))
+            self._reply = None
+
+    def handle_data(self, data: str) -> None:
+        if "style" in self._stack or "title" in self._stack:
+            return
+        if self._reply and self._stack[-1] == "p":
+            self._quote.append(data)
+        if self._stack and self._stack[-1] in ("h1", "h2", "h3", "h4"):
+            self.headings.append(data)
+        self.words += re.findall(r"\w+", data)
+
+
+def test_it_quotes_only_verbatim_answers_of_the_theme_in_every_renderer(view: DigestView) -> None:
+    said = texts_by_id(view)
+    quotes = [(t, q) for p in view.prompts for t in p.themes for q in t.quotes]
+    assert quotes, "the engine found no theme in the demo answers"
+    for theme, quote in quotes:
+        assert quote.reply_id in theme.reply_ids
+        assert is_verbatim(quote.text, said[quote.reply_id])
+
+    page = Blocks()
+    page.feed(render_html(view, charts=False))
+    others = {a.reply_id for p in view.prompts for a in p.answers if not a.noise}
+    for reply_id, text in page.quotes:
+        assert reply_id in others and is_verbatim(text, said[reply_id])
+    assert {q.reply_id for _, q in quotes} <= {r for r, _ in page.quotes}
+
+    markdown = md_plain(render_md(view))
+    text = render_text(view)
+    word = Document(io.BytesIO(render_docx(view)))
+    quoted_in_word = [p.text for p in word.paragraphs if p.style.name == "Quote"]
+    slack = json.dumps([m.blocks for m in digest_messages(view, charts=False)], ensure_ascii=False)
+    for _, quote in quotes:
+        first_line = quote.text.splitlines()[0]
+        assert first_line in markdown
+        assert " ".join(quote.text.split())[:60] in " ".join(text.split())
+        assert any(q.startswith(f"“{quote.text}”") for q in quoted_in_word)
+        assert json.dumps(inert(first_line)[:200], ensure_ascii=False)[1:-1] in slack
+
+
+def test_it_never_quotes_an_answer_that_says_nothing(view: DigestView) -> None:
+    noise = [a for p in view.prompts for a in p.answers if a.noise]
+    assert {a.text for a in noise} >= {"no comment", "thanks"}
+    quoted = {q.reply_id for p in view.prompts for t in p.themes for q in t.quotes}
+    page = Blocks()
+    page.feed(render_html(view, charts=False))
+    for answer in noise:
+        assert answer.reply_id not in quoted
+        assert answer.reply_id not in {r for r, _ in page.quotes}
+        assert answer.reply_id in {r for p in view.prompts for r in p.unthemed_reply_ids}
+
+
+def test_it_lists_every_answer_exactly_once_in_the_json(view: DigestView) -> None:
+    data = view.to_json()
+    for prompt in data["prompts"]:
+        placed = [r for t in prompt["themes"] for r in t["reply_ids"]] + prompt[
+            "unthemed_reply_ids"
+        ]
+        assert len(placed) == len(set(placed)) == prompt["answer_count"]
+        assert set(placed) == {a["reply_id"] for a in prompt["answers"]}
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_it_holds_the_same_content_in_markdown_and_html(view: DigestView) -> None:
+    page = Blocks()
+    page.feed(render_html(view, charts=False))
+    # Ordered-list numbers are text in Markdown and markup in HTML.
+    markdown = re.sub(r"^\d+\. ", "", render_md(view), flags=re.MULTILINE)
+    markdown_words = re.findall(r"\w+", md_plain(markdown))
+    assert Counter(markdown_words) == Counter(page.words)
+    for prompt in view.prompts:
+        assert prompt.question in page.headings
+        assert f"### {prompt.question}" in render_md(view)
+
+
+def test_it_escapes_everything_people_wrote_in_html_and_markdown() -> None:
+    view = view_of({"done-well": ["<script>alert(1)</script> & <!channel> *all* # of us"]})
+    html = render_html(view, charts=False)
+    assert "<script>" not in html and "<!channel>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;!channel&gt;" in html
+    markdown = render_md(view)
+    assert "\\<script\\>alert(1)\\</script\\> & \\<!channel\\> \\*all\\* # of us" in markdown
+
+
+def test_it_writes_a_word_file_with_a_heading_per_question_and_the_ranking(
+    view: DigestView,
+) -> None:
+    word = Document(io.BytesIO(render_docx(view)))
+    headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading")]
+    for prompt in view.prompts:
+        assert prompt.question in headings
+    ranked = [p.text for p in word.paragraphs if p.style.name == "List Number"]
+    ranking = view.prompt(RANK_PROMPT).ranking  # type: ignore[union-attr]
+    assert [line.split(" — ")[0] for line in ranked] == [r.option for r in ranking]
+    assert f"{ranking[0].score} points" in ranked[0]
+    assert len(word.inline_shapes) == 1  # the ranking chart
+    assert word.paragraphs[0].text == view.round.title
+    assert "Introduction" in headings
+
+
+def test_it_writes_every_answer_to_csv_with_formulas_defused(view: DigestView) -> None:
+    rows = list(csv.DictReader(io.StringIO(render_csv(view))))
+    assert tuple(rows[0]) == COLUMNS
+    assert len(rows) == view.answer_count
+    by_id = {r["id"]: r for r in rows}
+    for prompt in view.prompts:
+        for answer in prompt.answers:
+            row = by_id[answer.reply_id]
+            assert row["prompt"] == prompt.prompt_id
+            assert row["text"] in (answer.text, "'" + answer.text)
+            noise = "(says nothing to quote)" if answer.noise else ""
+            assert row["theme"] == (answer.theme or noise)
+    assert not any(r["text"].startswith("=") for r in rows)
+    assert {r["source"] for r in rows} == {"room", "chat", "form"}
+
+
+def every_format(view: DigestView) -> None:
+    render_text(view)
+    render_md(view)
+    render_html(view)
+    Document(io.BytesIO(render_docx(view)))
+    render_csv(view)
+    json.dumps(view.to_json())
+    for message in digest_messages(view):
+        assert message.text and message.blocks
+
+
+def test_it_renders_an_empty_round_in_every_format(database: Database, now: datetime) -> None:
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, demo_people(), [])
+        view = build_digest(session, round_.id, now)
+    every_format(view)
+    assert "No answers yet." in render_md(view)
+    assert "No votes yet." in render_md(view)
+
+
+def test_it_renders_a_round_with_one_answer_in_every_format(
+    database: Database, now: datetime
+) -> None:
+    person = Person("U1", "Ada", "community pharmacist", "High Street")
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, [person], [Said("U1", "done-well", "Covid.")])
+        view = build_digest(session, round_.id, now)
+    every_format(view)
+    assert "Covid." in render_md(view)
+    done_well = view.prompt("done-well")
+    assert done_well is not None and done_well.answer_count == 1
+
+
+def test_it_renders_a_question_nobody_answered_and_a_lone_vote(
+    database: Database, now: datetime
+) -> None:
+    people = [Person(f"U{i}", f"P{i}", "PCN pharmacy lead", None) for i in range(3)]
+    said = [Said(f"U{i}", "bought-in", f"The ICS board, answer {i}") for i in range(3)]
+    said.append(Said("U0", RANK_PROMPT, choices=("Protected time", "Information and analytics",
+                                                 "Leadership development", "Psychological safety",
+                                                 "Insights from elsewhere")))
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, people, said)
+        view = build_digest(session, round_.id, now)
+    every_format(view)
+    assert view.prompt("done-well").answer_count == 0  # type: ignore[union-attr]
+    assert view.prompt(RANK_PROMPT).ranking[0].option == "Protected time"  # type: ignore[union-attr]

@@ -1,0 +1,100 @@
+"""The digest in Slack: within Block Kit's limits and pinging nobody, whatever people wrote."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from functools import cache
+from typing import Any
+
+from bot.core.digest.model import DigestView
+from bot.slack.digest_blocks import digest_messages
+from tests.digest.builders import LONG, NASTY, RANK_PROMPT, TEXT_PROMPTS, demo_said, view_of
+
+OPTIONS = [
+    "Protected time", "Insights from elsewhere", "Clear purpose and motivation",
+    "Information and analytics", "Leadership development", "Psychological safety",
+    "Relationships and networks", "Executive backing and trust", "Joint cross-sector training",
+    "Shared vision across the system",
+]
+
+
+@cache
+def thousand_answers() -> DigestView:
+    """1,000 answers mixed from the demo's and nasty ones; the quick TF-IDF method groups them
+    (the renderer is under test here, not the grouping)."""
+    rng = random.Random(5)
+    plain = [s.text for s in demo_said(extra=False) if s.text]
+    pool = plain + NASTY + [LONG, "no comment", "x" * 5000, "<" * 3000, "&" * 3000]
+    answers: dict[str, list[str]] = {p: [] for p in TEXT_PROMPTS}
+    for n in range(1000):
+        a, b = rng.sample(pool, 2)
+        text = a if n % 3 else f"{a} {b}"
+        answers[TEXT_PROMPTS[n % len(TEXT_PROMPTS)]].append(text)
+    ballots = [rng.sample(OPTIONS, 5) for _ in range(200)]
+    return view_of(answers, ballots, engine="tfidf")
+
+
+def texts(node: Any) -> list[str]:
+    """Every string Slack would read as text in a block tree."""
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "text" and isinstance(v, str)] + [
+            t for k, v in node.items() for t in texts(v)
+        ]
+    if isinstance(node, list):
+        return [t for item in node for t in texts(item)]
+    return []
+
+
+def test_it_keeps_every_message_of_a_1000_answer_digest_within_block_kit_limits() -> None:
+    view = thousand_answers()
+    assert view.answer_count >= 1000
+    messages = digest_messages(view)
+    assert len(messages) == 1 + len(view.prompts)
+    for message in messages:
+        assert 0 < len(message.text) <= 40_000
+        assert len(message.blocks) <= 50
+        for block in message.blocks:
+            if block["type"] == "header":
+                assert len(block["text"]["text"]) <= 150
+            if block["type"] == "section":
+                assert len(block.get("text", {}).get("text", "")) <= 3000
+                assert len(block.get("fields", [])) <= 10
+                assert all(len(f["text"]) <= 2000 for f in block.get("fields", []))
+            if block["type"] == "context":
+                assert all(len(e["text"]) <= 3000 for e in block["elements"])
+    assert messages[-1].files and messages[-1].files[0].content.startswith(b"\x89PNG")
+
+
+def test_it_pings_nobody_and_breaks_no_markup_whatever_the_answers_contain() -> None:
+    messages = digest_messages(thousand_answers())
+    everything = [m.text for m in messages] + [t for m in messages for t in texts(m.blocks)]
+    for text in everything:
+        assert "<" not in text, text[:200]
+        assert not re.search(r"&(?!amp;|lt;|gt;)", text), text[:200]
+        for line in text.splitlines():
+            assert ">" not in line.lstrip(">"), line[:200]
+    joined = json.dumps(everything)
+    assert "@channel" in joined  # shown as plain text, which notifies nobody
+    assert "evil.example/x" not in joined  # a link's label is kept, its target dropped
+
+
+def test_it_points_to_the_export_when_a_question_has_more_themes_than_fit() -> None:
+    view = thousand_answers()
+    hint = "roundtable export --round 1 --format docx"
+    for prompt, message in zip(view.prompts, digest_messages(view, hint)[1:], strict=True):
+        shown = sum(1 for b in message.blocks if b["type"] == "section") - 1
+        if len(prompt.themes) * 2 > shown:
+            assert hint in json.dumps(message.blocks)
+
+
+def test_it_leads_the_top_message_with_the_headline_and_silent_roles() -> None:
+    top = digest_messages(view_of({}), charts=False)[0]
+    blob = json.dumps(top.blocks)
+    assert "*900* of *1200*" in blob
+    assert "no community pharmacists yet" in blob
+    assert "no community pharmacists yet" in top.text
+    fields = [b for b in top.blocks if b.get("fields")][0]["fields"]
+    assert len(fields) == 10 and "3 more roles" in fields[-1]["text"]
+    assert RANK_PROMPT not in blob

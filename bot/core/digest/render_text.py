@@ -6,6 +6,7 @@ import textwrap
 
 from bot.core.digest.model import DigestView, PromptDigest
 from bot.core.digest.synthesis import (
+    OTHERS_LISTED,
     answers_line,
     other_answers,
     rank_detail,
@@ -62,9 +63,11 @@ def _prompt_lines(prompt: PromptDigest) -> list[str]:
     others = other_answers(prompt)
     if others:
         lines.append("   * Other answers" if prompt.themes else "   * Answers")
-    for answer in others:
+    for answer in others[:OTHERS_LISTED]:
         text = quote_text(answer.text)
         lines += _wrapped(f'"{text}"' + (f" - {answer.by}" if answer.by else ""), 7)
+    if len(others) > OTHERS_LISTED:
+        lines.append(f"     …and {len(others) - OTHERS_LISTED} more, all in the CSV export.")
     return lines
 
 

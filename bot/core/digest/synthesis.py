@@ -68,6 +68,8 @@ ANONYMITY_NOTE = {
     "and nothing otherwise.",
     "anonymous": "Quotes carry no name and no role.",
 }
+OTHERS_LISTED = 40
+"""Answers in no theme listed per question; the CSV export has every one."""
 ORIGIN = {
     "room": "said in the room",
     "chat": "said in the chat",
@@ -203,7 +205,9 @@ def _prompt(prompt: PromptDigest) -> list[Block]:
     others = other_answers(prompt)
     if others:
         blocks.append(Heading(4, "Other answers" if prompt.themes else "Answers"))
-        blocks += [Quote(a.reply_id, quote_text(a.text), a.by) for a in others]
+        blocks += [Quote(a.reply_id, quote_text(a.text), a.by) for a in others[:OTHERS_LISTED]]
+    if len(others) > OTHERS_LISTED:
+        blocks.append(plain(f"…and {len(others) - OTHERS_LISTED} more, all in the CSV export."))
     return blocks
 
 

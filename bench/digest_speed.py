@@ -1,0 +1,162 @@
+"""How long a digest takes, and how much memory, as the number of answers grows.
+
+Usage: python bench/digest_speed.py [--sizes 1000 10000 100000] [--engine NAME] [--data CSV]
+
+For each size, a fresh SQLite database gets a round of the seed pack with that many answers
+(one in six a ranked vote), generated from the labelled file's vocabulary: each answer takes
+the words of a labelled answer to the same question and mixes in words of another answer of the
+same theme, so answers stay on a theme but are (almost) never identical. What is timed is
+`build_digest` (load, noise filter, themes, votes, participation, changes) and then rendering
+the Markdown export and the Slack messages. Each size runs in its own process so that its peak
+memory (the resident set's high-water mark) is its own. Growth compares each size's build time
+with the one before, beside what n log n would give.
+Target: 10,000 answers under 10 s and 100,000 under 2 minutes, under 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data" / "replies-labeled.csv"
+SIZES = (1_000, 10_000, 100_000)
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+VOTE_SHARE = 6  # one answer in six is a vote on the ranked question
+
+
+def generate(data: Path, n: int, seed: int = 7) -> list[tuple[str, str]]:
+    """(prompt_id, text) pairs: texts mixed from labelled answers of the same theme."""
+    by_theme: dict[tuple[str, str], list[list[str]]] = defaultdict(list)
+    with data.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            by_theme[(row["prompt_id"], row["theme"])].append(row["text"].split())
+    themes = sorted(by_theme)
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        prompt_id, theme = rng.choice(themes)
+        words = list(rng.choice(by_theme[(prompt_id, theme)]))
+        other = rng.choice(by_theme[(prompt_id, theme)])
+        for _swap in range(max(1, len(words) // 4)):
+            if other:
+                words.insert(rng.randrange(len(words) + 1), rng.choice(other))
+        out.append((prompt_id, " ".join(words)))
+    return out
+
+
+def one(n: int, data: Path, engine_name: str) -> dict[str, float]:
+    """Build and render a digest of n answers in this process; the figures as a dict."""
+    from sqlalchemy import insert
+
+    from bot.core.digest.build import build_digest
+    from bot.core.digest.render_md import render_md
+    from bot.core.digest.theme_views import named_engine
+    from bot.core.packs import PROMPTS_DIR, load_pack
+    from bot.core.people import Person
+    from bot.core.rounds import RoundRequest, start_round
+    from bot.slack.digest_blocks import digest_messages
+    from storage.db import make_engine, make_session_factory, transaction
+    from storage.migrate import upgrade
+    from storage.models import Participant, Reply
+
+    pack = load_pack(PROMPTS_DIR / "sel-pharmacy-leadership.yaml")
+    rank = next(p for p in pack.prompts if p.kind == "rank")
+    folder = Path(tempfile.mkdtemp(prefix="roundtable-speed-"))
+    engine = make_engine(f"sqlite:///{folder / 'speed.db'}")
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    rng = random.Random(n)
+    people = [
+        Person(f"U{i:05d}", f"Person {i}", rng.choice(["community pharmacist", "PCN pharmacy lead",
+               "practice pharmacist", "consultant pharmacist"]), f"Org {i % 97}")
+        for i in range(max(10, min(1000, n // 10)))
+    ]
+    texts = generate(data, n - n // VOTE_SHARE)
+    with transaction(sessions) as session:
+        round_ = start_round(session, RoundRequest(pack, people), NOW - timedelta(days=7))
+        ids = list(session.scalars(Participant.__table__.select().with_only_columns(
+            Participant.id)))
+        rows = [
+            {"round_id": round_.id, "prompt_id": prompt_id, "participant_id": rng.choice(ids),
+             "text": text, "source": "chat", "external_id": f"T{i}",
+             "created_at": NOW - timedelta(seconds=n - i)}
+            for i, (prompt_id, text) in enumerate(texts)
+        ]
+        rows += [
+            {"round_id": round_.id, "prompt_id": rank.id, "participant_id": rng.choice(ids),
+             "choices": rng.sample(list(rank.options), rank.picks), "source": "form",
+             "external_id": f"V{i}", "created_at": NOW}
+            for i in range(n // VOTE_SHARE)
+        ]
+        session.execute(insert(Reply), rows)
+        round_id = round_.id
+    start = time.perf_counter()
+    with sessions() as session:
+        view = build_digest(session, round_id, NOW, engine=named_engine(engine_name))
+    built = time.perf_counter() - start
+    start = time.perf_counter()
+    render_md(view)
+    messages = digest_messages(view, charts=False)
+    rendered = time.perf_counter() - start
+    engine.dispose()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "answers": view.answer_count,
+        "themes": sum(len(p.themes) for p in view.prompts),
+        "build_s": built,
+        "render_s": rendered,
+        "peak_mb": peak_kb / 1024,
+        "messages": len(messages),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--engine", default="default", help="theme engine (themes.ENGINES)")
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, args.data, args.engine)))
+        return
+    print(f"digest speed, engine {args.engine!r}, answers from {args.data.name}")
+    print(f"{'answers':>8} {'themes':>6} {'build s':>8} {'render s':>8} {'peak MB':>8} "
+          f"{'growth':>7} {'n log n':>7}")
+    previous: tuple[int, float] | None = None
+    for n in args.sizes:
+        child = subprocess.run(
+            [sys.executable, __file__, "--one", str(n), "--engine", args.engine,
+             "--data", str(args.data)],
+            capture_output=True, text=True, check=False,
+        )
+        if child.returncode != 0:
+            print(f"{n:>8} failed:\n{child.stderr[-2000:]}")
+            continue
+        figures = json.loads(child.stdout.strip().splitlines()[-1])
+        growth = expected = ""
+        if previous is not None:
+            m, t = previous
+            growth = f"{figures['build_s'] / t:.1f}x"
+            expected = f"{n * math.log(n) / (m * math.log(m)):.1f}x"
+        print(f"{figures['answers']:>8} {figures['themes']:>6} {figures['build_s']:>8.1f} "
+              f"{figures['render_s']:>8.2f} {figures['peak_mb']:>8.0f} {growth:>7} {expected:>7}",
+              flush=True)
+        previous = (n, figures["build_s"])
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,9 @@ import warnings
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.cluster import AgglomerativeClustering, SpectralClustering
+from scipy.linalg import qr, svd
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.manifold import spectral_embedding
 
 Matrix = NDArray[np.float32]
 Labels = NDArray[np.int64]
@@ -35,16 +37,24 @@ def knn_affinity(similarity: Matrix, k: int) -> Matrix:
     return ((graph + graph.T) / 2).astype(np.float32)
 
 
+def k_range(n: int) -> range:
+    """Numbers of clusters tried: 2 up to n/3 (themes of three answers on average)."""
+    return range(2, max(3, min(n // 3, 80)) + 1)
+
+
 def co_association(similarity: Matrix) -> Matrix:
-    """Share of the spectral runs (graphs x numbers of clusters) that put each pair together."""
+    """Share of the spectral runs (graphs x numbers of clusters) that put each pair together.
+
+    Each graph's spectral embedding is computed once with as many eigenvectors as the largest
+    k; every k then uses its first k (what a separate run for that k would compute)."""
     n = len(similarity)
-    k_values = range(2, max(3, n // 3) + 1)
+    k_values = k_range(n)
     together = np.zeros((n, n), dtype=np.float32)
     runs = 0
     for neighbours in NEIGHBOURS:
-        graph = knn_affinity(similarity, neighbours)
+        maps = _spectral_embedding(knn_affinity(similarity, neighbours), max(k_values))
         for k in k_values:
-            labels = _spectral(graph, k)
+            labels = _cluster_qr(maps[:, :k])
             together += labels[:, None] == labels[None, :]
             runs += 1
     return (together / runs).astype(np.float32)
@@ -77,13 +87,23 @@ def cut(distance: Matrix, threshold: float, linkage: str) -> Labels:
     return model.fit_predict(distance).astype(np.int64)  # type: ignore[no-any-return]
 
 
-def _spectral(graph: Matrix, k: int) -> Labels:
-    model = SpectralClustering(n_clusters=k, affinity="precomputed", random_state=0,
-                               assign_labels="cluster_qr")
+def _spectral_embedding(graph: Matrix, dims: int) -> Matrix:
     with warnings.catch_warnings():
         # A graph that is not fully connected is fine here; sklearn warns about it.
         warnings.simplefilter("ignore", UserWarning)
-        return model.fit_predict(graph).astype(np.int64)  # type: ignore[no-any-return]
+        maps = spectral_embedding(graph, n_components=dims, random_state=0, drop_first=False)
+    out: Matrix = np.asarray(maps, dtype=np.float64)
+    return out
+
+
+def _cluster_qr(vectors: Matrix) -> Labels:
+    """Cluster assignment from a spectral embedding by pivoted QR (Damle et al. 2019), as
+    sklearn's SpectralClustering(assign_labels="cluster_qr") does; deterministic."""
+    k = vectors.shape[1]
+    _, _, pivots = qr(vectors.T, pivoting=True)
+    left, _, right = svd(vectors[pivots[:k], :].T)
+    labels: Labels = np.abs(vectors @ (left @ right.conj())).argmax(axis=1).astype(np.int64)
+    return labels
 
 
 def renumber(labels: Labels, keep: NDArray[np.bool_]) -> Labels:

@@ -26,7 +26,7 @@ __all__ = ["ENGINES", "Answer", "Theme", "Themes", "find_themes", "is_noise"]
 ENGINES: tuple[str, ...] = ("default", *engines.REGISTRY)
 MIN_THEME = 2  # a "theme" of one answer is one person's point: it stays unthemed
 MIN_TO_CLUSTER = 4  # fewer substantive answers than this make a single theme
-SAMPLE = 240  # answers embedded and clustered per question; the rest are assigned
+SAMPLE = 150  # answers embedded and clustered per question; the rest are assigned
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,10 @@ def _theme(substantive: Sequence[Answer], labels: NDArray[np.int64], label: int,
     member_vectors = vectors[in_sample]
     order = titles.central_order(member_vectors)
     quote_positions = titles.quotes(member_vectors, sample_members)
+    scores = titles.distinctive_terms(sample_members, others)
     theme = Theme(
-        title=titles.title(sample_members, order, others),
-        summary=titles.summary(len(members), [substantive[i].role for i in members],
-                               sample_members, others),
+        title=titles.title(sample_members, order, scores),
+        summary=titles.summary(len(members), [substantive[i].role for i in members], scores),
         reply_ids=tuple(substantive[i].id for i in members),
         quote_ids=tuple(substantive[sample[in_sample[q]]].id for q in quote_positions),
     )

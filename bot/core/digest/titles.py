@@ -6,6 +6,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,8 +21,8 @@ NEAR_DUPLICATE = 0.9
 
 def distinctive_terms(members: Sequence[str], others: Sequence[str]) -> dict[str, float]:
     """Content words scored by how much more often they occur in the theme than elsewhere."""
-    inside = Counter(w for t in members for w in set(content_words(t)))
-    outside = Counter(w for t in others for w in set(content_words(t)))
+    inside = Counter(w for t in members for w in _content_set(t))
+    outside = Counter(w for t in others for w in _content_set(t))
     n_in, n_out = max(len(members), 1), len(others)
     scores = {}
     for word, count in inside.items():
@@ -31,11 +32,11 @@ def distinctive_terms(members: Sequence[str], others: Sequence[str]) -> dict[str
     return scores
 
 
-def title(members: Sequence[str], central_order: Sequence[int], others: Sequence[str]) -> str:
+def title(members: Sequence[str], central_order: Sequence[int],
+          scores: dict[str, float]) -> str:
     """A phrase of two to five words (one if no answer has more), verbatim from an answer of
     the theme, that carries the theme's most distinctive words; taken from the most central
-    answer that holds it."""
-    scores = distinctive_terms(members, others)
+    answer that holds it. ``scores`` come from ``distinctive_terms``."""
     member_words = [set(words(t)) for t in members]
     best: tuple[bool, float, str] | None = None
     for rank, index in enumerate(central_order):
@@ -54,8 +55,7 @@ def title(members: Sequence[str], central_order: Sequence[int], others: Sequence
     return _capitalise(best[2])
 
 
-def summary(size: int, roles: Sequence[str | None], members: Sequence[str],
-            others: Sequence[str]) -> str:
+def summary(size: int, roles: Sequence[str | None], scores: dict[str, float]) -> str:
     """One sentence: how many answers, the roles with three or more of them, the top terms."""
     noun = "answer" if size == 1 else "answers"
     sentence = f"{size} {noun}"
@@ -64,7 +64,6 @@ def summary(size: int, roles: Sequence[str | None], members: Sequence[str],
     named = [f"{role} ({n})" for role, n in counts.most_common(2) if n >= 3]
     if named:
         sentence += ", mostly from " + " and ".join(named)
-    scores = distinctive_terms(members, others)
     top = [w for w, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
     if top:
         sentence += ", about " + _join(top)
@@ -94,6 +93,11 @@ def central_order(vectors: Matrix) -> list[int]:
         return list(range(len(vectors)))
     closeness = vectors @ (centroid / norm)
     return sorted(range(len(vectors)), key=lambda i: (-round(float(closeness[i]), 6), i))
+
+
+@lru_cache(maxsize=8192)
+def _content_set(text: str) -> frozenset[str]:
+    return frozenset(content_words(text))
 
 
 def _near_duplicate(vectors: Matrix, texts: Sequence[str], i: int, j: int) -> bool:

@@ -3,8 +3,8 @@
 ``find_themes`` sets aside answers that say nothing (``is_noise``), lets an engine group the
 rest (see ``engines.py``; the method and its measured quality are in docs/theme-engine.md),
 drops groups of one, and gives each theme a title and quotes taken verbatim from its answers.
-Large inputs are clustered on a fixed-size sample; the other answers join the theme whose
-TF-IDF centroid they are closest to, so the cost grows linearly with the number of answers.
+Large inputs are clustered on a fixed-size sample; every other answer joins the theme of the
+sampled answer most like it (TF-IDF), so the cost grows linearly with the number of answers.
 """
 
 from __future__ import annotations
@@ -108,24 +108,21 @@ def _sample(n: int) -> list[int]:
 
 def _assign_rest(texts: Sequence[str], sample: list[int],
                  sample_labels: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Labels for all texts: the sample's own, and for the rest the theme whose TF-IDF
-    centroid is most similar (none when no word is shared with any theme)."""
+    """Labels for all texts: the sample's own, and for the rest that of the most similar
+    sampled answer by TF-IDF cosine (none when it shares no word with any sampled answer)."""
     labels = np.full(len(texts), -1, dtype=np.int64)
     labels[sample] = sample_labels
-    n_themes = int(sample_labels.max(initial=-1)) + 1
     rest = np.setdiff1d(np.arange(len(texts)), sample)
-    if n_themes == 0 or len(rest) == 0:
+    if sample_labels.max(initial=-1) < 0 or len(rest) == 0:
         return labels
     tfidf = TfidfVectorizer(stop_words=sorted(STOP_WORDS), sublinear_tf=True)
     try:
         matrix = tfidf.fit_transform(texts)
     except ValueError:
         return labels
-    sampled = matrix[sample]
-    centroids = np.vstack([np.asarray(sampled[sample_labels == t].mean(axis=0))
-                           for t in range(n_themes)])
-    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-    similarity = np.asarray(matrix[rest] @ centroids.T)
-    best = similarity.argmax(axis=1)
-    labels[rest] = np.where(similarity.max(axis=1) > 0, best, -1)
+    for start in range(0, len(rest), 10_000):  # bounded memory for very large inputs
+        chunk = rest[start : start + 10_000]
+        similarity = (matrix[chunk] @ matrix[sample].T).toarray()
+        nearest = similarity.argmax(axis=1)
+        labels[chunk] = np.where(similarity.max(axis=1) > 0, sample_labels[nearest], -1)
     return labels

@@ -16,7 +16,7 @@ from bot.core.digest.lexicon import STOP_WORDS, WORD, content_words, words
 Matrix = NDArray[np.float32]
 MAX_TITLE_WORDS = 5
 MAX_TITLE_CHARS = 60
-NEAR_DUPLICATE = 0.9
+NEAR_DUPLICATE = 0.7
 
 
 def distinctive_terms(members: Sequence[str], others: Sequence[str]) -> dict[str, float]:
@@ -77,7 +77,7 @@ def quotes(vectors: Matrix, texts: Sequence[str], limit: int = 3) -> list[int]:
     for i in order:
         if len(chosen) == limit:
             break
-        if any(_near_duplicate(vectors, texts, i, j) for j in chosen):
+        if any(_near_duplicate(texts, i, j) for j in chosen):
             continue
         chosen.append(i)
     return chosen
@@ -100,10 +100,10 @@ def _content_set(text: str) -> frozenset[str]:
     return frozenset(content_words(text))
 
 
-def _near_duplicate(vectors: Matrix, texts: Sequence[str], i: int, j: int) -> bool:
+def _near_duplicate(texts: Sequence[str], i: int, j: int) -> bool:
+    """Same words, give or take a few: sharing 70% of their distinct words."""
     a, b = set(words(texts[i])), set(words(texts[j]))
-    overlap = len(a & b) / max(len(a | b), 1)
-    return overlap >= 0.8 or float(vectors[i] @ vectors[j]) >= NEAR_DUPLICATE
+    return len(a & b) >= NEAR_DUPLICATE * max(len(a | b), 1)
 
 
 def _phrases(text: str) -> list[tuple[str, list[str]]]:

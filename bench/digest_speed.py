@@ -1,6 +1,6 @@
 """How long a digest takes, and how much memory, as the number of answers grows.
 
-Usage: python bench/digest_speed.py [--sizes 1000 10000 100000] [--engine NAME] [--data CSV]
+Usage: python bench/digest_speed.py [--sizes 1000 10000 100000] [--engine NAME|none] [--data CSV]
 
 For each size, a fresh SQLite database gets a round of the seed pack with that many answers
 (one in six a ranked vote), generated from the labelled file's vocabulary: each answer takes
@@ -63,7 +63,7 @@ def one(n: int, data: Path, engine_name: str) -> dict[str, float]:
 
     from bot.core.digest.build import build_digest
     from bot.core.digest.render_md import render_md
-    from bot.core.digest.theme_views import named_engine
+    from bot.core.digest.theme_views import Grouping, named_engine
     from bot.core.packs import PROMPTS_DIR, load_pack
     from bot.core.people import Person
     from bot.core.rounds import RoundRequest, start_round
@@ -103,9 +103,13 @@ def one(n: int, data: Path, engine_name: str) -> dict[str, float]:
         ]
         session.execute(insert(Reply), rows)
         round_id = round_.id
+    if engine_name == "none":  # everything but the theme engine: what the digest itself costs
+        themes = lambda answers: Grouping([], [a.reply_id for a in answers])  # noqa: E731
+    else:
+        themes = named_engine(engine_name)
     start = time.perf_counter()
     with sessions() as session:
-        view = build_digest(session, round_id, NOW, engine=named_engine(engine_name))
+        view = build_digest(session, round_id, NOW, engine=themes)
     built = time.perf_counter() - start
     start = time.perf_counter()
     render_md(view)
@@ -126,7 +130,10 @@ def one(n: int, data: Path, engine_name: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    parser.add_argument("--engine", default="default", help="theme engine (themes.ENGINES)")
+    parser.add_argument(
+        "--engine", default="default",
+        help="theme engine (themes.ENGINES), or none to time the digest without themes",
+    )
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

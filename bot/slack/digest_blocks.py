@@ -35,6 +35,7 @@ QUOTE_CHARS = 800
 """How much of one answer a quote shows in Slack; three of them and their names fit a section."""
 OTHER_ANSWERS_SHOWN = 5
 ROLE_FIELDS = 10
+SILENT_ORGANISATIONS = 15
 FIELD_TEXT = 2000
 TEXT_FALLBACK = 1000
 
@@ -84,6 +85,8 @@ def top_message(view: DigestView, hint: str) -> SlackMessage:
         blocks.append(_section(f":warning: *Not heard from yet:* {inert(silent_line(people))}"))
     if people["by_role"]:
         blocks.append(_role_fields(people["by_role"]))
+    if people["by_organisation"]:
+        blocks.append(_context(_fit(_organisations(people["by_organisation"]), hint)))
     if view.since_last is not None:
         lines = [inert(line) for line in since_last_lines(view, view.since_last)]
         blocks.append(_section(_fit("*New since the last digest*\n" + "\n".join(
@@ -194,6 +197,18 @@ def _role_fields(by_role: dict[str, dict[str, int]]) -> SectionBlock:
     if len(rows) > len(shown):
         fields.append(MarkdownTextObject(text=f"_and {len(rows) - len(shown)} more roles_"))
     return SectionBlock(fields=fields)
+
+
+def _organisations(by_organisation: dict[str, dict[str, int]]) -> str:
+    """"Organisations: 11 of 12 heard from; not yet: …" (the first few silent ones)."""
+    silent = [name for name, row in by_organisation.items() if not row["answered_any"]]
+    total = len(by_organisation)
+    line = f"Organisations: {total - len(silent)} of {total} heard from"
+    if silent:
+        names = ", ".join(inert(name, 100) for name in silent[:SILENT_ORGANISATIONS])
+        more = len(silent) - SILENT_ORGANISATIONS
+        line += f"; not yet: {names}" + (f" and {more} more" if more > 0 else "")
+    return line
 
 
 def _summary(prompt: PromptDigest) -> str:

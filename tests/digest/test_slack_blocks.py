@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -98,3 +99,13 @@ def test_it_leads_the_top_message_with_the_headline_and_silent_roles() -> None:
     fields = [b for b in top.blocks if b.get("fields")][0]["fields"]
     assert len(fields) == 10 and "3 more roles" in fields[-1]["text"]
     assert RANK_PROMPT not in blob
+
+
+def test_it_names_organisations_not_heard_from_in_the_top_message() -> None:
+    view = view_of({})
+    organisations = {f"Org <!here> {i}": {"invited": 2, "answered_any": i % 2, "answered_all": 0}
+                     for i in range(40)}
+    view = replace(view, participation={**view.participation, "by_organisation": organisations})
+    blob = json.dumps(digest_messages(view, charts=False)[0].blocks)
+    assert "Organisations: 20 of 40 heard from; not yet: Org @here 0, Org @here 2" in blob
+    assert "and 5 more" in blob and "<!here>" not in blob

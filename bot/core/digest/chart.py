@@ -22,17 +22,16 @@ def ranking_png(prompt: PromptDigest) -> bytes | None:
 
     labels = [textwrap.fill(row.option, LABEL_WIDTH) for row in reversed(rows)]
     scores = [row.score for row in reversed(rows)]
-    figure = Figure(figsize=(7.5, 0.5 * len(rows) + 1.3), dpi=120)
+    figure = Figure(figsize=(7.5, 0.5 * len(rows) + 1.5), dpi=120, layout="constrained")
     axes = figure.subplots()
     bars = axes.barh(labels, scores, color="#2b6cb0")
     axes.bar_label(bars, padding=3, fontsize=9)
     unit = "Borda points" if prompt.kind == "rank" else "votes"
     ballots = prompt.answer_count
     axes.set_xlabel(f"{unit} ({ballots} ballot{'s' if ballots != 1 else ''})")
-    axes.set_title(textwrap.fill(prompt.question, 80), fontsize=10, loc="left")
+    figure.suptitle(textwrap.fill(prompt.question, 95), x=0.01, ha="left", fontsize=10)
     axes.spines[["top", "right"]].set_visible(False)
     axes.margins(x=0.12)
-    figure.tight_layout()
     out = io.BytesIO()
     # No timestamps or version in the file: the same ranking gives the same bytes.
     figure.savefig(out, format="png", metadata={"Software": None})

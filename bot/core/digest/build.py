@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
+from typing import NamedTuple
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.digest.changes import last_recorded, with_changes
@@ -16,8 +17,7 @@ from bot.core.digest.theme_views import Engine, engine_grouping, engine_noise, t
 from bot.core.packs import Prompt
 from bot.core.replies import ROOM_SOURCE
 from bot.core.rounds import get_round, participation, round_pack
-from storage.models import Reply, Round
-from storage.queries import live_replies
+from storage.models import Participant, Reply, Round
 
 MIN_ROLE_GROUP = 3
 """A role is shown beside a quote only when at least this many people of that role answered."""
@@ -25,6 +25,26 @@ CHOICE_JOIN = "; "
 
 Summariser = Callable[[DigestView], DigestView]
 """Rewrites titles and summaries (bot.core.digest.summariser); must keep quotes verbatim."""
+
+
+class Answered(NamedTuple):
+    """One live reply with the little of its author a digest needs (loaded as plain rows)."""
+
+    id: int
+    external_id: str | None
+    prompt_id: str
+    participant_id: int
+    text: str | None
+    choices: list[str] | None
+    source: str
+    role: str | None
+    name: str | None
+    user_id: str
+
+    @property
+    def public_id(self) -> str:
+        """As Reply.public_id: the external id where there is one."""
+        return self.external_id or f"reply-{self.id}"
 
 
 def build_digest(
@@ -40,8 +60,8 @@ def build_digest(
     and what changed since the last recorded digest."""
     round_ = get_round(session, round_id)
     pack = round_pack(round_)
-    replies = live_replies(session, round_id)
-    by_prompt: dict[str, list[Reply]] = defaultdict(list)
+    replies = _live_answers(session, round_id)
+    by_prompt: dict[str, list[Answered]] = defaultdict(list)
     for reply in replies:
         by_prompt[reply.prompt_id].append(reply)
     shown_roles = _roles_safe_to_show(replies)
@@ -68,12 +88,37 @@ def build_digest(
     return with_changes(view, last_recorded(session, round_id))
 
 
+def _live_answers(session: Session, round_id: int) -> list[Answered]:
+    """The round's replies that were not deleted, oldest first, as plain rows (fast at 100k)."""
+    rows = session.execute(
+        select(
+            Reply.id,
+            Reply.external_id,
+            Reply.prompt_id,
+            Reply.participant_id,
+            Reply.text,
+            Reply.choices,
+            Reply.source,
+            Participant.role,
+            Participant.display_name,
+            Participant.platform_user_id,
+        )
+        .join(Participant, Participant.id == Reply.participant_id)
+        .where(Reply.round_id == round_id, Reply.deleted_at.is_(None))
+        .order_by(Reply.created_at, Reply.id)
+    )
+    return [Answered._make(row) for row in rows]
+
+
 def _prompt_digest(
-    prompt: Prompt, replies: list[Reply], round_: Round, shown_roles: set[str], engine: Engine
+    prompt: Prompt, replies: list[Answered], round_: Round, shown_roles: set[str], engine: Engine
 ) -> PromptDigest:
     if prompt.kind == "text":
-        answers = [_answer_view(r, r.text, round_, shown_roles) for r in replies if r.text]
-        answers = [replace(a, noise=engine_noise(a.text)) for a in answers]
+        written = [r for r in replies if r.text]
+        answers = [
+            _answer_view(r, r.text or "", round_, shown_roles, noise=engine_noise(r.text or ""))
+            for r in written
+        ]
         themes, unthemed = theme_views(answers, round_.anonymity, engine)
         titles = {r: t.title for t in themes for r in t.reply_ids}
         return PromptDigest(
@@ -84,7 +129,14 @@ def _prompt_digest(
             len(answers),
             themes=themes,
             unthemed_reply_ids=unthemed,
-            answers=[replace(a, theme=titles.get(a.reply_id)) for a in answers],
+            answers=[
+                _answer_view(
+                    r, r.text or "", round_, shown_roles,
+                    noise=a.noise, theme=titles.get(a.reply_id),
+                )
+                if a.reply_id in titles else a
+                for r, a in zip(written, answers, strict=True)
+            ],
         )
     voted = [r for r in replies if r.choices]
     ballots = [r.choices or [] for r in voted]
@@ -107,23 +159,30 @@ def _prompt_digest(
     )
 
 
-def _roles_safe_to_show(replies: list[Reply]) -> set[str]:
+def _roles_safe_to_show(replies: list[Answered]) -> set[str]:
     people_by_role: dict[str, set[int]] = defaultdict(set)
     for reply in replies:
-        if reply.participant.role:
-            people_by_role[reply.participant.role].add(reply.participant_id)
+        if reply.role:
+            people_by_role[reply.role].add(reply.participant_id)
     return {role for role, people in people_by_role.items() if len(people) >= MIN_ROLE_GROUP}
 
 
-def _answer_view(reply: Reply, text: str, round_: Round, shown_roles: set[str]) -> AnswerView:
+def _answer_view(
+    reply: Answered,
+    text: str,
+    round_: Round,
+    shown_roles: set[str],
+    *,
+    noise: bool = False,
+    theme: str | None = None,
+) -> AnswerView:
     """The answer with the attribution the round's anonymity allows."""
-    person = reply.participant
     if round_.anonymity == "named":
-        name = person.display_name or person.platform_user_id
-        by: str | None = f"{name} ({person.role})" if person.role else name
-        role = person.role
+        name = reply.name or reply.user_id
+        by: str | None = f"{name} ({reply.role})" if reply.role else name
+        role = reply.role
     elif round_.anonymity == "role":
-        by = role = person.role if person.role in shown_roles else None
+        by = role = reply.role if reply.role in shown_roles else None
     else:
         by = role = None
     return AnswerView(
@@ -133,4 +192,6 @@ def _answer_view(reply: Reply, text: str, round_: Round, shown_roles: set[str]) 
         role,
         reply.source == ROOM_SOURCE,
         source="room" if reply.source == ROOM_SOURCE else reply.source,
+        noise=noise,
+        theme=theme,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -35,7 +35,8 @@ from slack_sdk.models.views import View
 from bot.core.deliveries import Asked
 from bot.core.packs import Pack, Prompt
 from bot.core.ports import Intro, Question
-from bot.slack.limits import HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, VIEW_BLOCKS
+from bot.slack.digest_blocks import SlackMessage
+from bot.slack.limits import HEADER_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.limits import MESSAGE_TEXT as MESSAGE_TEXT_LIMIT
 from bot.slack.mrkdwn import cut, escape, inert
 
@@ -49,12 +50,6 @@ ANSWER_BLOCK = "answer"
 RANK_BLOCK = "rank"
 QUOTE_LIMIT = 2800
 """How much of an answer a confirmation shows; the rest is in the export."""
-
-
-@dataclass(frozen=True)
-class SlackMessage:
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _message(text: str, blocks: Sequence[Block]) -> SlackMessage:
@@ -277,25 +272,3 @@ def forget_prompt(count: int) -> SlackMessage:
                       style="danger"),
         ButtonElement(text=plain("Cancel", 75), action_id=FORGET_CANCEL),
     ])])
-
-
-def text_digest(rendered: str, export_hint: str) -> SlackMessage:
-    """A digest as plain sections, cut to fit one message; the whole is in the export."""
-    safe = inert(rendered)
-    chunks: list[str] = []
-    while safe and len(chunks) < MESSAGE_BLOCKS - 2:
-        piece = safe[:SECTION_TEXT]
-        if len(safe) > SECTION_TEXT:
-            split = piece.rfind("\n")
-            piece = piece[: split if split > 0 else SECTION_TEXT]
-            # never split an escape such as &amp; in two
-            amp = piece.rfind("&")
-            if amp > len(piece) - 5 and ";" not in piece[amp:]:
-                piece = piece[:amp]
-        chunks.append(piece)
-        safe = safe[len(piece):].lstrip("\n")
-    blocks: list[Block] = [_section(c) for c in chunks if c.strip()]
-    if safe:
-        blocks.append(_context(f"The digest goes on in the export: `{export_hint}`"))
-    first = chunks[0] if chunks else "Digest"
-    return _message(first[:3000], blocks)

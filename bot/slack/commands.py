@@ -15,6 +15,7 @@ from bot.core.replies import forget_participant
 from bot.slack import blocks, facilitation
 from bot.slack.app import Bot
 from bot.slack.command_text import mentioned_user, parse_start, round_number, split
+from bot.slack.digest_blocks import SlackMessage
 from storage.db import transaction
 from storage.models import Reply
 
@@ -59,7 +60,7 @@ def register(app: App, bot: Bot) -> None:
                 replace_original=False)
 
 
-Action = Callable[[Bot, WebClient, dict[str, Any], list[str]], "str | blocks.SlackMessage"]
+Action = Callable[[Bot, WebClient, dict[str, Any], list[str]], "str | SlackMessage"]
 
 
 def _start(bot: Bot, client: WebClient, command: dict[str, Any], args: list[str]) -> str:
@@ -97,7 +98,7 @@ def _stop(bot: Bot, client: WebClient, command: dict[str, Any], args: list[str])
 
 
 def _forget_me(bot: Bot, client: WebClient, command: dict[str, Any],
-               args: list[str]) -> str | blocks.SlackMessage:
+               args: list[str]) -> str | SlackMessage:
     with bot.database.sessions() as session:
         participant = find_participant(session, command["user_id"])
         count = 0 if participant is None else session.scalar(

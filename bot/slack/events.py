@@ -18,6 +18,7 @@ from bot.core.ports import DeliveryError
 from bot.core.replies import delete_reply, edit_reply
 from bot.slack import blocks, facilitation
 from bot.slack.app import Bot
+from bot.slack.digest_blocks import SlackMessage
 from storage.db import transaction
 from storage.queries import claim_event
 
@@ -52,7 +53,7 @@ def handle_message(bot: Bot, event: dict[str, Any], event_id: str) -> None:
     if _from_bot(event) or (subtype == "message_changed" and _from_bot(changed)):
         return
     now = bot.clock()
-    reply: tuple[str | None, blocks.SlackMessage] | None = None
+    reply: tuple[str | None, SlackMessage] | None = None
     try:
         with transaction(bot.database.sessions) as session:
             if event_id and not claim_event(session, event_id, now):
@@ -74,7 +75,7 @@ def handle_message(bot: Bot, event: dict[str, Any], event_id: str) -> None:
 
 
 def _answer(session: Any, bot: Bot, event: dict[str, Any]) -> tuple[
-        str | None, blocks.SlackMessage] | None:
+        str | None, SlackMessage] | None:
     channel, ts, text = event["channel"], event["ts"], event.get("text") or ""
     thread = event.get("thread_ts") if event.get("thread_ts") != ts else None
     result = answer_from_chat(session, channel, event["user"], text, f"{channel}:{ts}",

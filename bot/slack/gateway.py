@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.core.digest.model import DigestView
 from bot.core.ports import DeliveryError, Intro, Question, Sent
 from bot.slack import blocks
-from bot.slack.blocks import SlackMessage
+from bot.slack.digest_blocks import SlackFile, SlackMessage, digest_messages
 from bot.slack.limits import check_message, check_view
 
 log = logging.getLogger(__name__)
@@ -92,11 +92,11 @@ class SlackGateway:
         top = self.post(channel_id, messages[0])
         for message in messages[1:]:
             self.post(channel_id, message, thread_ts=top.message_ts)
-            for file in getattr(message, "files", ()):
+            for file in message.files:
                 self._upload(channel_id, top.message_ts, file)
         return top
 
-    def _upload(self, channel_id: str, thread_ts: str, file: Any) -> None:
+    def _upload(self, channel_id: str, thread_ts: str, file: SlackFile) -> None:
         """A chart beside its question; the digest stands without it if the upload fails."""
         try:
             calling(self.client.files_upload_v2, channel=channel_id, thread_ts=thread_ts,
@@ -121,14 +121,3 @@ class SlackGateway:
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         check_view(view)
         calling(self.client.views_open, trigger_id=trigger_id, view=view)
-
-
-def digest_messages(view: DigestView, export_hint: str) -> list[Any]:
-    """The digest's top message then one per question (digest_blocks), or a text fallback."""
-    try:
-        from bot.slack.digest_blocks import digest_messages as rich  # type: ignore[import-not-found]
-    except ImportError:
-        from bot.core.digest.render_text import render_text
-
-        return [blocks.text_digest(render_text(view), export_hint)]
-    return list(rich(view, export_hint))

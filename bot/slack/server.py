@@ -60,7 +60,7 @@ class SlackEndpoint:
             status, reason = refused
             log.info("refused a request to %s: %s %s", path, status, reason)
             return _answer(start_response, status, reason)
-        return self.bolt(environ, start_response)  # type: ignore[arg-type]
+        return self.bolt(environ, start_response)
 
     def _refusal(self, environ: dict[str, Any]) -> tuple[int, str] | None:
         """Why the request must not reach Bolt, or None; puts the read body back for Bolt."""
@@ -128,7 +128,7 @@ def serve(settings: Settings, *, socket: bool = False) -> None:
         app, bot = build_app(settings, database)
         bot.outbox.start()
         token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
-        SocketModeHandler(app, token).start()
+        SocketModeHandler(app, token).start()  # type: ignore[no-untyped-call]
         return
     import waitress
 

@@ -22,7 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.config import Settings
 from bot.core.deliveries import Clock
 from bot.runtime import Database, open_database, utcnow
-from bot.slack.app import build_app
+from bot.slack.app import Bot, build_app
 from storage.db import database_answers
 
 log = logging.getLogger(__name__)
@@ -108,12 +108,21 @@ def _answer(start_response: StartResponse, status: int, text: str) -> list[bytes
 
 
 def make_wsgi(settings: Settings, database: Database, *, clock: Clock = utcnow) -> tuple[
-        SlackEndpoint, Any]:
+        SlackEndpoint, Bot]:
     """The guarded WSGI app and the Bot behind it (its outbox not yet started)."""
     app, bot = build_app(settings, database, clock=clock)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret \
         else ""
     return SlackEndpoint(app, database, secret), bot
+
+
+def socket_mode(settings: Settings, database: Database) -> tuple[Any, Bot]:
+    """A Socket Mode handler (slack_sdk's built-in client) for the app, not yet connected."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    app, bot = build_app(settings, database)
+    token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
+    return SocketModeHandler(app, token), bot
 
 
 def serve(settings: Settings, *, socket: bool = False) -> None:
@@ -123,12 +132,10 @@ def serve(settings: Settings, *, socket: bool = False) -> None:
     settings.require_slack(socket=socket)
     database = open_database(settings)
     if socket:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        app, bot = build_app(settings, database)
+        handler, bot = socket_mode(settings, database)
         bot.outbox.start()
-        token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
-        SocketModeHandler(app, token).start()  # type: ignore[no-untyped-call]
+        bot.outbox.wake()
+        handler.start()
         return
     import waitress
 

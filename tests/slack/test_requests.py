@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import time
 
+from pydantic import SecretStr
 from sqlalchemy import select
 
+from bot.runtime import Database
+from bot.slack.server import socket_mode
 from storage.models import Delivery, ProcessedEvent
-from tests.slack.conftest import MEMBERS, Running, sign
+from tests.slack.conftest import MEMBERS, Running, bot_settings, sign
 from tests.slack.test_round_loop import question_ts, sent_to_everyone, start_round
+from tests.slack_api_stub import SlackStub
 
 
 def test_it_stores_one_answer_when_slack_retries_an_event(running: Running) -> None:
@@ -80,3 +84,15 @@ def test_it_ignores_messages_from_bots_including_itself(running: Running) -> Non
     running.wait_for(lambda: running.replies(), "the person's answer")
     assert [r.text for r in running.replies()] == ["A person, finally."]
     assert len(running.scalars(select(Delivery))) == len(MEMBERS)
+
+
+def test_it_builds_socket_mode_on_the_same_web_api(database: Database, database_url: str,
+                                                   stub: SlackStub) -> None:
+    settings = bot_settings(database_url, stub).model_copy(
+        update={"slack_app_token": SecretStr("xapp-test")})
+    settings.require_slack(socket=True)
+    handler, bot = socket_mode(settings, database)
+    assert handler.client.web_client.base_url == stub.base_url
+    assert handler.app.client.base_url == stub.base_url
+    assert stub.calls_to("auth.test")
+    bot.stop()

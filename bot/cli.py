@@ -286,6 +286,8 @@ def digest(
             post_digest(_settings(), view)
         except (ConfigError, RoundtableError) as exc:
             fail(str(exc))
+        _record_posted(view)
+        typer.echo(f"digest of round {round_id} posted")
         return
     if format is DigestFormat.json:
         typer.echo(json.dumps(view.to_json(), indent=2, ensure_ascii=False))
@@ -303,6 +305,18 @@ def digest(
         from bot.core.digest.render_text import render_text
 
         typer.echo(render_text(view), nl=False)
+
+
+def _record_posted(view: DigestView) -> None:
+    """Record a digest posted by hand, so the next one says what changed since it."""
+    from datetime import datetime
+
+    from bot.core.digest.changes import record_digest
+    from storage.db import transaction
+
+    when = datetime.fromisoformat(view.round.generated_at)
+    with transaction(_database().sessions) as session:
+        record_digest(session, view.round.id, f"posted-{view.round.generated_at}", view, when)
 
 
 @app.command("export")

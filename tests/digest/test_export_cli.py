@@ -87,3 +87,31 @@ def test_it_refuses_an_unknown_round_in_one_line(
     result = run("export", "--round", "99", "--format", "md", cwd=tmp_path, env=env)
     assert result.returncode == 1
     assert result.stderr.strip() == "roundtable: there is no round 99"
+
+
+def test_it_posts_the_digest_to_slack_and_records_it_as_the_new_baseline(
+    tmp_path: Path,
+) -> None:
+    from tests.slack_api_stub import SlackStub
+
+    assert run("demo", "--dir", str(tmp_path), cwd=tmp_path).returncode == 0
+    stub = SlackStub()
+    stub.add_channel("C0DEMOLEAD", [])
+    stub.start()
+    try:
+        env = {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'roundtable-demo.db'}",
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "secret",
+            "SLACK_API_URL": stub.base_url,
+        }
+        posted = run("digest", "--round", "1", "--post", cwd=tmp_path, env=env)
+        assert posted.returncode == 0, posted.stderr
+        assert len(stub.posted("C0DEMOLEAD")) == 7
+        assert stub.violations == []
+    finally:
+        stub.stop()
+    again = run("digest", "--round", "1", "--format", "json", cwd=tmp_path, env=env)
+    after = json.loads(again.stdout)
+    assert after["since_last"]["previous_period"].startswith("posted-")
+    assert after["since_last"]["new_answers"] == 0

@@ -223,6 +223,12 @@ class SlackStub:
             user = self.users.get(str(p.get("user")))
             return {"ok": True, "user": user} if user else {"ok": False,
                                                                "error": "user_not_found"}
+        if method == "users.list":
+            everyone = list(self.users.values())
+            start, size = int(p.get("cursor") or 0), int(p.get("limit") or 100)
+            more = str(start + size) if start + size < len(everyone) else ""
+            return {"ok": True, "members": everyone[start: start + size],
+                    "response_metadata": {"next_cursor": more}}
         if method in ("views.open", "views.publish", "views.update"):
             view = p.get("view") or {}
             self._check_view(view, method)

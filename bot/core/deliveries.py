@@ -153,13 +153,14 @@ def send_due(
 ) -> list[Outcome]:
     """Send every delivery that is due now; returns what became of each."""
     outcomes: list[Outcome] = []
+    tried: set[int] = set()
     while True:
         with sessions() as session:
-            batch = [i for i in due_deliveries(session, clock()) if i not in {
-                o.delivery_id for o in outcomes}]
+            batch = [i for i in due_deliveries(session, clock()) if i not in tried]
         if not batch:
             return outcomes
         for delivery_id in batch:
+            tried.add(delivery_id)
             outcomes.append(send_delivery(sessions, gateway, delivery_id, clock, default_zone))
 
 

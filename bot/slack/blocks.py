@@ -237,7 +237,7 @@ def home_view(rounds: Sequence[RoundLine], questions: Sequence[Asked],
     """The App Home: a facilitator's rounds and Start button; anyone's open questions."""
     blocks: list[Block] = []
     if facilitator:
-        blocks += [HeaderBlock(text=plain("Your rounds", HEADER_TEXT)), ActionsBlock(elements=[
+        blocks += [HeaderBlock(text=plain("Rounds", HEADER_TEXT)), ActionsBlock(elements=[
             ButtonElement(text=plain("Start a round", 75), action_id=START_OPEN,
                           style="primary")])]
         for line in rounds[:20]:

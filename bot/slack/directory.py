@@ -1,26 +1,32 @@
 """Who an audience is: channel and user-group members, with names and time zones from Slack.
 
-Details come from `users.info` once and are cached in the participants table for a week, so a
-second round for the same people costs no lookups. Bots, apps and deactivated users are left out.
+Details come from Slack once (`users.info`, or `users.list` for a large audience) and are
+cached in the participants table for a week, so a second round for the same people costs no
+lookups. Bots, apps and deactivated users are left out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.errors import RoundtableError
-from bot.core.people import Person, find_participant, upsert_participant
+from bot.core.people import Person
 from bot.core.ports import DeliveryError
 from bot.slack.command_text import Audience
 from bot.slack.gateway import calling
+from storage.models import Participant
 
 CACHE_FOR = timedelta(days=7)
 SLACKBOT = "USLACKBOT"
+LIST_ABOVE = 50
+"""Past this many unknown people, page through users.list (T2) instead of users.info (T4)."""
 
 
 def members(client: WebClient, audience: Audience) -> list[str]:
@@ -41,28 +47,65 @@ def members(client: WebClient, audience: Audience) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def people(client: WebClient, session: Session, user_ids: Iterable[str],
-           now: datetime) -> list[Person]:
-    """Each user as a Person (name, time zone), from the cache or `users.info`; humans only."""
-    out: list[Person] = []
-    for user_id in user_ids:
-        if user_id == SLACKBOT:
-            continue
-        cached = find_participant(session, user_id)
-        if (cached is not None and cached.timezone and cached.details_fetched_at
-                and cached.details_fetched_at > now - CACHE_FOR):
-            out.append(Person(user_id, cached.display_name, timezone=cached.timezone))
-            continue
-        user: dict[str, Any] = _call(f"user {user_id}", client.users_info, user=user_id)["user"]
-        if user.get("is_bot") or user.get("deleted") or user.get("is_app_user"):
-            continue
-        profile = user.get("profile") or {}
-        name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") \
-            or user.get("name")
-        person = Person(user_id, name, timezone=user.get("tz"))
-        upsert_participant(session, person, now).details_fetched_at = now
-        out.append(person)
-    return out
+@dataclass(frozen=True)
+class Looked:
+    """The humans of an audience, and which of them Slack was just asked about."""
+
+    people: list[Person]
+    fetched: list[str]
+
+
+def people(client: WebClient, sessions: sessionmaker[Session], user_ids: Iterable[str],
+           now: datetime) -> Looked:
+    """Each user as a Person (name, time zone), from the cache or Slack; humans only.
+
+    Runs outside any transaction: Slack may make us wait (rate limits), and a write lock must
+    not be held meanwhile. Call `remember` in the transaction that stores the people.
+    """
+    ids = [u for u in dict.fromkeys(user_ids) if u != SLACKBOT]
+    with sessions() as session:
+        known = {p.platform_user_id: p for p in session.scalars(select(Participant).where(
+            Participant.platform == "slack", Participant.platform_user_id.in_(ids)))}
+    cached = {uid: Person(uid, p.display_name, timezone=p.timezone) for uid, p in known.items()
+              if p.timezone and p.details_fetched_at and p.details_fetched_at > now - CACHE_FOR}
+    missing = [u for u in ids if u not in cached]
+    listed = _whole_workspace(client) if len(missing) > LIST_ABOVE else {}
+    fetched: dict[str, Person | None] = {}
+    for user_id in missing:
+        user = listed.get(user_id) or _call(f"user {user_id}", client.users_info,
+                                            user=user_id)["user"]
+        fetched[user_id] = _person(user)
+    found = [cached.get(u) or fetched.get(u) for u in ids]
+    return Looked([p for p in found if p is not None],
+                  [u for u, p in fetched.items() if p is not None])
+
+
+def remember(session: Session, user_ids: Iterable[str], now: datetime) -> None:
+    """Mark these participants' details as fresh from Slack (the cache lasts CACHE_FOR)."""
+    session.execute(update(Participant).where(
+        Participant.platform == "slack", Participant.platform_user_id.in_(list(user_ids))
+    ).values(details_fetched_at=now))
+
+
+def _person(user: dict[str, Any]) -> Person | None:
+    if user.get("is_bot") or user.get("deleted") or user.get("is_app_user"):
+        return None
+    profile = user.get("profile") or {}
+    name = (profile.get("display_name") or profile.get("real_name") or user.get("real_name")
+            or user.get("name"))
+    return Person(str(user["id"]), name, timezone=user.get("tz"))
+
+
+def _whole_workspace(client: WebClient) -> dict[str, dict[str, Any]]:
+    """Every user of the workspace, a page at a time: far fewer calls than users.info each."""
+    users: dict[str, dict[str, Any]] = {}
+    cursor: str | None = None
+    while True:
+        page = _call("the workspace", client.users_list, limit=1000, cursor=cursor)
+        users.update({u["id"]: u for u in page["members"]})
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return users
 
 
 def _call(what: str, method: Callable[..., Any], **kwargs: Any) -> Any:

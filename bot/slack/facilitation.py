@@ -53,15 +53,16 @@ def start(bot: Bot, client: WebClient, user_id: str, request: StartCommand) -> s
     now = bot.clock()
     closes = parse_closes(request.closes, now, bot.settings.timezone) if request.closes else None
     user_ids = directory.members(client, request.audience)
+    looked = directory.people(client, bot.database.sessions, user_ids, now)
+    if not looked.people:
+        raise RoundtableError("that audience has nobody I can ask (bots are left out)")
     with transaction(bot.database.sessions) as session:
-        audience = directory.people(client, session, user_ids, now)
-        if not audience:
-            raise RoundtableError("that audience has nobody I can ask (bots are left out)")
         round_ = start_round(session, RoundRequest(
-            pack, audience, started_by=user_id, audience=request.audience.as_dict(),
+            pack, looked.people, started_by=user_id, audience=request.audience.as_dict(),
             digest_channel=request.digest_channel,
             closes_at=closes, anonymity="anonymous" if request.anonymous else "named",
         ), now)
+        directory.remember(session, looked.fetched, now)
         round_id, asked = round_.id, len(round_.deliveries)
     bot.outbox.wake()
     where = f" Digests go to <#{request.digest_channel}>." if request.digest_channel else ""

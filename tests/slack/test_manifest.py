@@ -19,6 +19,7 @@ SCOPES_OF_METHOD = {
     "conversations_members": {"channels:read", "groups:read"},
     "usergroups_users_list": {"usergroups:read"},
     "users_info": {"users:read"},
+    "users_list": {"users:read"},
     "views_publish": set(),
     "views_open": set(),
     "views_update": set(),

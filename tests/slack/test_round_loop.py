@@ -129,3 +129,26 @@ def test_it_starts_a_round_for_people_and_user_groups(running: Running) -> None:
         round_ = session.scalars(select(Round)).one()
         assert round_.anonymity == "anonymous" and round_.closes_at is not None
         assert round_.audience == {"groups": ["SPCN"], "users": ["UCHIDI"]}
+
+
+def test_it_looks_people_up_once_and_pages_the_workspace_for_big_audiences(
+        running: Running) -> None:
+    def members_looked_up() -> int:
+        return len([c for c in running.stub.calls_to("users.info")
+                    if c.params["user"] in MEMBERS])
+
+    start_round(running)
+    sent_to_everyone(running)
+    assert members_looked_up() == len(MEMBERS)
+    running.slack.command(FACILITATOR, f"start {PACK} to <#{CHANNEL}|leaders>")
+    running.wait_for(lambda: len(running.scalars(select(Round))) == 2, "the second round")
+    assert members_looked_up() == len(MEMBERS)  # from the cache this time
+    looked_up = len(running.stub.calls_to("users.info"))
+    crowd = [f"UCROWD{i:03d}" for i in range(120)]
+    for user in crowd:
+        running.stub.add_user(user, user.title())
+    running.stub.add_channel("CCROWD", crowd)
+    running.slack.command(FACILITATOR, f"start {PACK} to <#CCROWD|crowd>")
+    running.wait_for(lambda: len(running.scalars(select(Round))) == 3, "the crowd's round")
+    assert len(running.stub.calls_to("users.info")) == looked_up
+    assert running.stub.calls_to("users.list")

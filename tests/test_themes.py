@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 
+from bot.core.digest import clustering, embeddings
 from bot.core.digest import themes as themes_module
 from bot.core.digest.embeddings import ModelUnavailable
 from bot.core.digest.themes import ENGINES, Answer, Themes, find_themes, is_noise
@@ -183,3 +185,45 @@ def test_it_recognises_answers_that_say_nothing(text: str) -> None:
 ])
 def test_it_keeps_short_real_answers(text: str) -> None:
     assert not is_noise(text)
+
+
+def test_the_whitened_view_is_unit_length_deterministic_and_keeps_tiny_inputs() -> None:
+    rng = np.random.default_rng(1)
+    x = embeddings.centred(rng.normal(size=(12, 384)).astype(np.float32))
+    view = embeddings.whitened(x)
+    # Rows are the answers; columns are the principal axes (at most as many as answers).
+    assert view.shape[0] == len(x) and view.dtype == np.float32
+    assert np.allclose(np.linalg.norm(view, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(view, embeddings.whitened(x.copy()))
+    assert np.array_equal(embeddings.whitened(x[:2]), x[:2])
+
+
+def test_the_whitened_view_evens_out_a_dominant_direction() -> None:
+    # Two groups told apart along a weak axis, while one strong axis varies within both:
+    # cosine on the raw vectors is dominated by the strong axis, the whitened view is not.
+    rng = np.random.default_rng(2)
+    strong = rng.normal(size=(20, 1)) * 10.0
+    group = np.repeat([1.0, -1.0], 10)[:, None]
+    x = np.hstack([strong, group, 0.1 * rng.normal(size=(20, 6))]).astype(np.float32)
+    x = embeddings.centred(x)
+    view = embeddings.whitened(x)
+
+    def separation(v: np.ndarray) -> float:
+        sim = v @ v.T
+        same = group @ group.T > 0
+        return float(sim[same].mean() - sim[~same].mean())
+
+    assert separation(view) > separation(x)
+
+
+def test_consensus_over_two_views_never_mixes_clear_groups() -> None:
+    rng = np.random.default_rng(3)
+    centres = np.eye(3, 16, dtype=np.float32) * 5
+    x = np.vstack([c + 0.3 * rng.normal(size=(8, 16)) for c in centres]).astype(np.float32)
+    x = embeddings.centred(x)
+    labels = clustering.consensus_labels(x, embeddings.whitened(x))
+    group = np.repeat(np.arange(3), 8)
+    # A group may be split (consensus errs on the fine side), but no theme mixes groups.
+    for label in set(labels.tolist()):
+        assert len(set(group[labels == label].tolist())) == 1
+    assert np.array_equal(labels, clustering.consensus_labels(x, embeddings.whitened(x)))

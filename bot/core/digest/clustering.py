@@ -4,7 +4,9 @@ Consensus clustering: spectral clustering of k-nearest-neighbour graphs is run f
 neighbourhood sizes and every plausible number of clusters; two answers belong together when
 they were put together in most of those runs (a majority, > 50%), and average linkage over
 that co-association cuts at one half. No single k, graph or threshold is trusted, which is
-what makes the result stable on answers the engine has never seen.
+what makes the result stable on answers the engine has never seen. Several views of the same
+answers (the default engine uses two: the pooled vectors and their whitened form) simply add
+their runs to the vote.
 """
 
 from __future__ import annotations
@@ -60,12 +62,13 @@ def co_association(similarity: Matrix) -> Matrix:
     return (together / runs).astype(np.float32)
 
 
-def consensus_labels(vectors: Matrix) -> Labels:
-    """Cluster unit vectors; the number of clusters comes out of the majority cut."""
-    n = len(vectors)
+def consensus_labels(*views: Matrix) -> Labels:
+    """Cluster answers given one or more views of them (unit vectors, one row per answer);
+    the number of clusters comes out of the majority cut over all runs of all views."""
+    n = len(views[0])
     if n < 4:
         return np.zeros(n, dtype=np.int64)
-    together = co_association(vectors @ vectors.T)
+    together = np.mean([co_association(v @ v.T) for v in views], axis=0).astype(np.float32)
     return cut(1.0 - together, MAJORITY, "average")
 
 

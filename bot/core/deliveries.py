@@ -149,9 +149,10 @@ def send_delivery(
 
 
 def send_due(
-    sessions: sessionmaker[Session], gateway: ChatGateway, clock: Clock, default_zone: str
+    sessions: sessionmaker[Session], gateway: ChatGateway, clock: Clock, default_zone: str,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> list[Outcome]:
-    """Send every delivery that is due now; returns what became of each."""
+    """Send every delivery that is due now (until `stopping()`); returns what became of each."""
     outcomes: list[Outcome] = []
     tried: set[int] = set()
     while True:
@@ -160,6 +161,8 @@ def send_due(
         if not batch:
             return outcomes
         for delivery_id in batch:
+            if stopping():
+                return outcomes
             tried.add(delivery_id)
             outcomes.append(send_delivery(sessions, gateway, delivery_id, clock, default_zone))
 

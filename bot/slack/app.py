@@ -55,7 +55,8 @@ class Outbox:
             if self._stop.is_set():
                 return
             try:
-                send_due(self.database.sessions, self.gateway, self.clock, self.zone)
+                send_due(self.database.sessions, self.gateway, self.clock, self.zone,
+                         stopping=self._stop.is_set)
             except Exception:  # noqa: BLE001 - the loop must outlive one bad sweep
                 log.exception("sending due deliveries failed; trying again on the next sweep")
 

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 import pytest
 import waitress
+from waitress import wasyncore
 from sqlalchemy import select
 
 from bot.config import Settings, load_settings
@@ -182,7 +183,7 @@ def stub() -> Iterator[SlackStub]:
         stub.add_user(user, user[1:].title())
     stub.add_user("UHELPERBOT", "Helper", is_bot=True)
     stub.add_user("UGONE", "Gone", deleted=True)
-    stub.add_channel(CHANNEL, [FACILITATOR, *MEMBERS, "UHELPERBOT", "UGONE"][1:])
+    stub.add_channel(CHANNEL, [*MEMBERS, "UHELPERBOT", "UGONE"])
     stub.add_channel(DIGEST_CHANNEL, [FACILITATOR])
     yield stub
     stub.stop()
@@ -195,17 +196,18 @@ def run_bot(database: Database, database_url: str, stub: SlackStub,
     endpoint, bot = make_wsgi(bot_settings(database_url, stub), database,
                               clock=clock or advancing_clock())
     server = waitress.create_server(endpoint, host="127.0.0.1", port=0, threads=8,
-                                    max_request_body_size=MAX_BODY)
+                                    max_request_body_size=MAX_BODY, asyncore_loop_timeout=0.05)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     bot.outbox.start()
     try:
         yield Running(bot, SlackDriver(server.effective_port, stub), stub, database)
     finally:
-        server.close()
-        bot.stop()
+        # close every socket from the server's own loop thread, so no select() sees one vanish
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(5)
         server.task_dispatcher.shutdown()
+        bot.stop()
 
 
 @pytest.fixture

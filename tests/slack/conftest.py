@@ -23,8 +23,8 @@ from urllib.parse import urlencode
 
 import pytest
 import waitress
-from waitress import wasyncore
 from sqlalchemy import select
+from waitress import wasyncore
 
 from bot.config import Settings, load_settings
 from bot.runtime import Database

@@ -25,7 +25,8 @@ def register(app: App, bot: Bot) -> None:
                                  body["user"]["id"])
                 view = blocks.answer_view(asked)
         except RoundtableError as exc:
-            respond(text=blocks.notice(str(exc)).text, replace_original=False)
+            if body.get("response_url"):  # buttons on the Home tab have none
+                respond(text=blocks.notice(str(exc)).text, replace_original=False)
             return
         bot.gateway.open_view(body["trigger_id"], view)
 

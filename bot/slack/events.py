@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from slack_bolt import App
+from sqlalchemy.orm import Session
 
 from bot.core.deliveries import answer_from_chat
 from bot.core.errors import RoundtableError
@@ -74,7 +75,7 @@ def handle_message(bot: Bot, event: dict[str, Any], event_id: str) -> None:
             log.warning("could not confirm an answer in %s: %s", channel, exc.reason)
 
 
-def _answer(session: Any, bot: Bot, event: dict[str, Any]) -> tuple[
+def _answer(session: Session, bot: Bot, event: dict[str, Any]) -> tuple[
         str | None, SlackMessage] | None:
     channel, ts, text = event["channel"], event["ts"], event.get("text") or ""
     thread = event.get("thread_ts") if event.get("thread_ts") != ts else None

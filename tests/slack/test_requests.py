@@ -96,3 +96,9 @@ def test_it_builds_socket_mode_on_the_same_web_api(database: Database, database_
     assert handler.app.client.base_url == stub.base_url
     assert stub.calls_to("auth.test")
     bot.stop()
+
+
+def test_it_answers_slacks_url_verification_challenge(running: Running) -> None:
+    body = json.dumps({"token": "t", "challenge": "c-123", "type": "url_verification"}).encode()
+    response = running.slack.signed(body, "application/json")
+    assert response.status == 200 and b"c-123" in response.body

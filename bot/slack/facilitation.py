@@ -6,6 +6,8 @@ checks happen before any of them is called.
 
 from __future__ import annotations
 
+import re
+
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +33,7 @@ from bot.slack.mrkdwn import inert
 from storage.db import transaction
 from storage.models import Round
 
+PACK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 FACILITATOR_ONLY = frozenset({"start", "status", "remind", "digest", "close", "add-facilitator"})
 
 
@@ -46,6 +49,10 @@ def refusal(name: str) -> str:
 
 def start(bot: Bot, client: WebClient, user_id: str, request: StartCommand) -> str:
     """Resolve the audience through Slack, create the round, and wake the sender."""
+    if not PACK_ID.fullmatch(request.pack):
+        # find_pack also takes file paths; from Slack only the ids of packs in prompts/ go
+        raise RoundtableError(f"{request.pack[:40]!r} is not a pack id (see `roundtable packs "
+                              "list`)")
     try:
         pack = find_pack(request.pack)
     except PackError as exc:

@@ -59,3 +59,10 @@ def test_it_reports_status_and_closes_with_a_final_digest(running: Running) -> N
     running.wait_for(lambda: [c for c in running.stub.posted("D" + MEMBERS[1])
                               if "no open question" in c.params["text"]], "the refusal")
     assert running.replies() == []
+
+
+def test_it_takes_only_pack_ids_from_slack_never_file_paths(running: Running) -> None:
+    running.slack.command(FACILITATOR, "start /etc/passwd.yaml to <@UBEN>")
+    said = running.wait_for(lambda: running.stub.calls_to("response_url"), "the refusal")
+    assert "is not a pack id" in said[0].params["text"]
+    assert running.scalars(select(Round)) == [] and not running.stub.calls_to("users.info")

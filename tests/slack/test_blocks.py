@@ -1,0 +1,65 @@
+"""Block Kit builders: every kind of question as a form, within Slack's limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.deliveries import Asked
+from bot.core.packs import Prompt
+from bot.core.ports import Intro, Question
+from bot.slack import blocks
+from bot.slack.command_text import Audience, parse_start
+from bot.slack.limits import message_problems, view_problems
+from storage.models import Participant
+from tests.helpers import seed_pack
+
+OPTIONS = tuple(f"Option {i}" for i in range(12))
+
+
+def _asked(prompt: Prompt) -> Asked:
+    return Asked(1, Participant(platform_user_id="U1"), prompt, 2)
+
+
+@pytest.mark.parametrize("prompt", [
+    Prompt(id="one", section="S", kind="choice", question="Pick one?", options=OPTIONS[:3]),
+    Prompt(id="few", section="S", kind="choice", question="Up to 2?", options=OPTIONS[:4],
+           pick=2),
+    Prompt(id="many", section="S", kind="choice", question="Up to 3?", options=OPTIONS, pick=3),
+    Prompt(id="top", section="S", kind="rank", question="Top 3?", options=OPTIONS, pick=3),
+])
+def test_it_turns_each_kind_of_question_into_a_form_and_reads_it_back(prompt: Prompt) -> None:
+    view = blocks.answer_view(_asked(prompt))
+    assert view_problems(view) == []
+    inputs = [b for b in view["blocks"] if b["type"] == "input"]
+    options = inputs[0]["element"]["options"]
+    if prompt.kind == "rank":
+        values = {b["block_id"]: {"value": {"selected_option": b["element"]["options"][-1 - i]}}
+                  for i, b in enumerate(inputs)}
+        assert blocks.choices_from_state(prompt, values) == ["Option 11", "Option 10", "Option 9"]
+    elif prompt.picks == 1:
+        values = {"answer": {"value": {"selected_option": options[2]}}}
+        assert blocks.choices_from_state(prompt, values) == ["Option 2"]
+    else:
+        values = {"answer": {"value": {"selected_options": options[:2]}}}
+        assert blocks.choices_from_state(prompt, values) == ["Option 0", "Option 1"]
+
+
+def test_it_keeps_every_message_of_the_seed_pack_within_limits() -> None:
+    pack = seed_pack()
+    messages = [blocks.intro_message(Intro(1, 1, pack))] + [
+        blocks.question_message(Question(1, 1, p, i, len(pack.prompts)))
+        for i, p in enumerate(pack.prompts, start=1)]
+    long_answer = blocks.confirmation(_asked(pack.prompts[0]), "<!channel> " + "x" * 40_000)
+    for message in [*messages, long_answer]:
+        assert message_problems(message.text, message.blocks) == []
+    assert "<!channel>" not in str(long_answer.blocks)
+
+
+def test_it_reads_the_start_command_in_slacks_escaped_forms() -> None:
+    start = parse_start(["sel-pharmacy-leadership", "to", "<#C1|leaders>", "<!subteam^S1|@pcn>",
+                         "<@U1|amara>", "<@U2>", "digest", "<#C9>", "closes", "14d",
+                         "anonymous"])
+    assert start.audience == Audience(("C1",), ("S1",), ("U1", "U2"))
+    assert (start.digest_channel, start.closes, start.anonymous) == ("C9", "14d", True)
+    with pytest.raises(Exception, match="can't tell who"):
+        parse_start(["sel-pharmacy-leadership", "to", "#leaders"])

@@ -99,6 +99,8 @@ class Round(Base):
     audience: Mapped[dict[str, Any]]
     digest_channel: Mapped[str | None] = mapped_column(String(64))
     digest_cron: Mapped[str | None] = mapped_column(String(100))
+    reminder_slots_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How many of the scheduled reminder times have been acted on (claimed by UPDATE)."""
     anonymity: Mapped[str] = mapped_column(String(16), default="named")
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     started_by: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,183 @@
+"""Reminders: who is nudged about their open questions, when, and never more than the cap.
+
+Scheduled reminders fall 3 days after a round opens and 1 day before it closes. Acting on a
+reminder time is claimed on the round (`reminder_slots_done`), so two schedulers, or a restart
+after missing both times, plan one reminder, not a backlog. Each planned reminder is an outbox
+row that waits for 08:00-18:00 where the person is, and is dropped if they answer meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.deliveries import next_working_time
+from bot.core.ports import ChatGateway, DeliveryError
+from bot.core.rounds import get_round, round_pack
+from storage.db import transaction
+from storage.models import Delivery, Participant, Reminder, Reply, Round
+
+MAX_REMINDERS = 2
+FIRST_AFTER = timedelta(days=3)
+BEFORE_CLOSE = timedelta(days=1)
+CLAIM_LEASE = timedelta(minutes=10)
+
+Clock = Callable[[], datetime]
+
+
+def reminder_times(round_: Round) -> list[datetime]:
+    """When the round's scheduled reminders fall, at most MAX_REMINDERS of them."""
+    times = [round_.opens_at + FIRST_AFTER]
+    if round_.closes_at is not None:
+        last = round_.closes_at - BEFORE_CLOSE
+        times = [t for t in times if t < last] + [last]
+    return sorted(t for t in times if t > round_.opens_at)[:MAX_REMINDERS]
+
+
+def plan_scheduled(session: Session, round_id: int, now: datetime, zone: str) -> int:
+    """Plan the reminder whose time has come, once; returns how many people it will reach."""
+    round_ = get_round(session, round_id)
+    due = sum(1 for t in reminder_times(round_) if t <= now)
+    done = round_.reminder_slots_done
+    if round_.status != "open" or due <= done:
+        return 0
+    claimed = cast("CursorResult[Any]", session.execute(
+        update(Round)
+        .where(Round.id == round_id, Round.reminder_slots_done == done)
+        .values(reminder_slots_done=due)
+        .execution_options(synchronize_session=False)
+    ))
+    if claimed.rowcount != 1:
+        return 0  # another scheduler acted on this time
+    return plan_now(session, round_id, now, zone)
+
+
+def plan_now(session: Session, round_id: int, now: datetime, zone: str) -> int:
+    """Plan one reminder for everyone with open questions who is under the cap."""
+    round_ = get_round(session, round_id)
+    planned = 0
+    for participant_id, timezone in _who_to_remind(session, round_):
+        count = session.scalar(select(func.count()).select_from(Reminder).where(
+            Reminder.round_id == round_id, Reminder.participant_id == participant_id)) or 0
+        if count >= MAX_REMINDERS:
+            continue
+        row = Reminder(round_id=round_id, participant_id=participant_id, number=count + 1,
+                       state="pending", not_before=next_working_time(now, timezone, zone),
+                       created_at=now)
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            continue  # planned concurrently
+        planned += 1
+    return planned
+
+
+def open_prompt_ids(session: Session, round_: Round, participant_id: int) -> list[str]:
+    answered = set(session.scalars(select(Reply.prompt_id).where(
+        Reply.round_id == round_.id, Reply.participant_id == participant_id,
+        Reply.deleted_at.is_(None))))
+    return [p.id for p in round_pack(round_).prompts if p.id not in answered]
+
+
+def _who_to_remind(session: Session, round_: Round) -> list[tuple[int, str | None]]:
+    rows = session.execute(
+        select(Participant.id, Participant.timezone)
+        .join(Delivery, Delivery.participant_id == Participant.id)
+        .where(Delivery.round_id == round_.id, Delivery.state == "sent",
+               Participant.opted_out.is_(False))
+        .order_by(Participant.id)
+    ).all()
+    return [(pid, tz) for pid, tz in rows if open_prompt_ids(session, round_, pid)]
+
+
+@dataclass(frozen=True)
+class ReminderSweep:
+    sent: int = 0
+    deferred: int = 0
+    dropped: int = 0
+    failed: int = 0
+
+
+def send_due(sessions: sessionmaker[Session], gateway: ChatGateway, clock: Clock,
+             zone: str) -> ReminderSweep:
+    """Send every reminder that is due, in working hours, to people who still have questions."""
+    sent = deferred = dropped = failed = 0
+    while True:
+        now = clock()
+        with sessions() as session:
+            batch = list(session.scalars(
+                select(Reminder.id).where(
+                    Reminder.state == "pending",
+                    or_(Reminder.not_before.is_(None), Reminder.not_before <= now),
+                    or_(Reminder.claimed_at.is_(None), Reminder.claimed_at < now - CLAIM_LEASE),
+                ).order_by(Reminder.id).limit(100)))
+        if not batch:
+            return ReminderSweep(sent, deferred, dropped, failed)
+        for reminder_id in batch:
+            outcome = _send_one(sessions, gateway, reminder_id, clock, zone)
+            sent += outcome == "sent"
+            deferred += outcome == "deferred"
+            dropped += outcome == "dropped"
+            failed += outcome == "failed"
+
+
+def _send_one(sessions: sessionmaker[Session], gateway: ChatGateway, reminder_id: int,
+              clock: Clock, zone: str) -> str:
+    now = clock()
+    with transaction(sessions) as session:
+        reminder = session.get_one(Reminder, reminder_id)
+        participant = session.get_one(Participant, reminder.participant_id)
+        round_ = get_round(session, reminder.round_id)
+        delivery = session.scalar(select(Delivery).where(
+            Delivery.round_id == round_.id, Delivery.participant_id == participant.id))
+        open_ids = open_prompt_ids(session, round_, participant.id)
+        if (round_.status != "open" or participant.opted_out or not open_ids
+                or delivery is None or delivery.channel_id is None):
+            reminder.state = "dropped"
+            return "dropped"
+        wait = next_working_time(now, participant.timezone, zone)
+        if wait is not None:
+            reminder.not_before = wait
+            return "deferred"
+        claimed = cast("CursorResult[Any]", session.execute(
+            update(Reminder)
+            .where(Reminder.id == reminder_id, Reminder.state == "pending",
+                   or_(Reminder.claimed_at.is_(None), Reminder.claimed_at < now - CLAIM_LEASE))
+            .values(claimed_at=now)
+            .execution_options(synchronize_session=False)))
+        if claimed.rowcount != 1:
+            return "skipped"
+        channel, text = delivery.channel_id, reminder_text(round_, open_ids)
+    try:
+        posted = gateway.post_text(channel, text)
+    except DeliveryError as exc:
+        with transaction(sessions) as session:
+            row = session.get_one(Reminder, reminder_id)
+            row.claimed_at, row.last_error = None, exc.reason
+            if exc.permanent:
+                row.state = "failed"
+            else:
+                row.not_before = clock() + timedelta(minutes=5)
+        return "failed" if exc.permanent else "deferred"
+    with transaction(sessions) as session:
+        row = session.get_one(Reminder, reminder_id)
+        row.state, row.sent_at, row.claimed_at = "sent", clock(), None
+        row.channel_id, row.message_ts = posted.channel_id, posted.message_ts
+    return "sent"
+
+
+def reminder_text(round_: Round, open_ids: list[str]) -> str:
+    pack = round_pack(round_)
+    numbers = [str(i) for i, p in enumerate(pack.prompts, start=1) if p.id in open_ids]
+    which = (f"question {numbers[0]}" if len(numbers) == 1
+             else "questions " + ", ".join(numbers[:-1]) + f" and {numbers[-1]}")
+    closes = (f" The round closes on {round_.closes_at:%A %d %B}." if round_.closes_at else "")
+    return (f"A gentle reminder about “{pack.title}”: {which} still wait for your answer, "
+            f"whenever suits you.{closes} Reply in a question's thread, or just write here.")

@@ -1,0 +1,45 @@
+"""Stand-ins at the network edge for core tests: a chat gateway that keeps a transcript."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.core.digest.model import DigestView
+from bot.core.ports import DeliveryError, Intro, Question, Sent
+
+
+@dataclass
+class Transcript:
+    """A ChatGateway that records what it sent and fails on the calls it is told to."""
+
+    fail_on: set[int] = field(default_factory=set)
+    permanent: bool = False
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    calls: int = 0
+
+    def _step(self, what: str, channel: str) -> Sent:
+        self.calls += 1
+        if self.calls in self.fail_on:
+            raise DeliveryError("user_not_found" if self.permanent else "ratelimited",
+                                permanent=self.permanent)
+        self.sent.append((channel, what))
+        return Sent(channel, f"{1_800_000_000 + len(self.sent)}.0001")
+
+    def open_direct(self, user_id: str) -> str:
+        return "D" + user_id
+
+    def send_intro(self, channel_id: str, intro: Intro) -> Sent:
+        return self._step("intro", channel_id)
+
+    def send_question(self, channel_id: str, question: Question) -> Sent:
+        return self._step(question.prompt.id, channel_id)
+
+    def post_digest(self, channel_id: str, view: DigestView) -> Sent:
+        return self._step("digest", channel_id)
+
+    def post_text(self, channel_id: str, text: str) -> Sent:
+        return self._step(text, channel_id)
+
+    def to(self, channel: str) -> list[str]:
+        """What was sent to one conversation, in order."""
+        return [what for where, what in self.sent if where == channel]

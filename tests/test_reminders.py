@@ -1,0 +1,115 @@
+"""Reminders: only to people with open questions, never at night where they are, capped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.core import deliveries, reminders
+from bot.core.people import Person, find_participant
+from bot.core.replies import record_reply, record_vote
+from bot.core.rounds import RoundRequest, start_round
+from bot.runtime import Database
+from storage.db import transaction
+from storage.models import Reminder
+from tests.fakes import Transcript
+from tests.helpers import seed_pack
+
+LONDON = "Europe/London"
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 in London
+TOP5 = ["Protected time", "Insights from elsewhere", "Clear purpose and motivation",
+        "Information and analytics", "Leadership development"]
+PEOPLE = [Person("UAMARA", "Amara", timezone=LONDON), Person("UBEN", "Ben", timezone=LONDON),
+          Person("UMEI", "Mei", timezone="Asia/Hong_Kong")]
+
+
+def started(database: Database, gateway: Transcript) -> int:
+    with transaction(database.sessions) as session:
+        round_id = start_round(session, RoundRequest(
+            seed_pack(), PEOPLE, closes_at=START + timedelta(days=14)), START).id
+    deliveries.send_due(database.sessions, gateway, lambda: START, LONDON)
+    return round_id
+
+
+def answer_everything(database: Database, round_id: int, user: str) -> None:
+    with transaction(database.sessions) as session:
+        person = find_participant(session, user)
+        assert person is not None
+        for prompt in seed_pack().prompts:
+            if prompt.kind == "text":
+                record_reply(session, round_id, prompt.id, person, "an answer", START)
+            else:
+                record_vote(session, round_id, prompt.id, person, TOP5, START)
+
+
+def plan(database: Database, round_id: int, at: datetime) -> int:
+    with transaction(database.sessions) as session:
+        return reminders.plan_scheduled(session, round_id, at, LONDON)
+
+
+def reminded(gateway: Transcript) -> list[str]:
+    return [where for where, what in gateway.sent if what.startswith("A gentle reminder")]
+
+
+def test_it_reminds_only_those_with_open_questions(database: Database) -> None:
+    gateway = Transcript()
+    round_id = started(database, gateway)
+    answer_everything(database, round_id, "UAMARA")
+    day3 = START + timedelta(days=3, hours=1)  # Thursday 10:00 London, 18:00 Hong Kong
+    assert plan(database, round_id, day3) == 2
+    sweep = reminders.send_due(database.sessions, gateway, lambda: day3, LONDON)
+    assert sweep.sent == 1
+    assert reminded(gateway) == ["DUBEN"]  # Mei's waits for the Hong Kong morning
+    assert "questions 1, 2, 3, 4, 5 and 6 still wait" in gateway.to("DUBEN")[-1]
+
+
+def test_it_waits_for_the_morning_where_the_person_is(database: Database) -> None:
+    gateway = Transcript()
+    round_id = started(database, gateway)
+    day3 = START + timedelta(days=3, hours=1)
+    plan(database, round_id, day3)
+    reminders.send_due(database.sessions, gateway, lambda: day3, LONDON)
+    assert "DUMEI" not in reminded(gateway)
+    hong_kong_night = day3 + timedelta(hours=6)  # 00:00 there
+    reminders.send_due(database.sessions, gateway, lambda: hong_kong_night, LONDON)
+    assert "DUMEI" not in reminded(gateway)
+    hong_kong_morning = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # 08:00 there
+    reminders.send_due(database.sessions, gateway, lambda: hong_kong_morning, LONDON)
+    assert reminded(gateway).count("DUMEI") == 1
+
+
+def test_it_drops_a_reminder_when_the_answers_arrive_first(database: Database) -> None:
+    gateway = Transcript()
+    round_id = started(database, gateway)
+    plan(database, round_id, START + timedelta(days=3, hours=10))  # 19:00 London: waits
+    answer_everything(database, round_id, "UBEN")
+    morning = START + timedelta(days=4)
+    sweep = reminders.send_due(database.sessions, gateway, lambda: morning, LONDON)
+    assert "DUBEN" not in reminded(gateway)
+    assert sweep.dropped >= 1
+
+
+def test_it_never_sends_more_than_the_cap(database: Database) -> None:
+    gateway = Transcript()
+    round_id = started(database, gateway)
+    for day in (3, 5, 13, 13):
+        at = START + timedelta(days=day, hours=1)
+        plan(database, round_id, at)
+        with transaction(database.sessions) as session:
+            reminders.plan_now(session, round_id, at, LONDON)  # a facilitator's `remind`
+        reminders.send_due(database.sessions, gateway, lambda at=at: at, LONDON)
+    assert reminded(gateway).count("DUBEN") == reminders.MAX_REMINDERS
+    with database.sessions() as session:
+        numbers = session.scalars(select(Reminder.number)).all()
+    assert max(numbers) == reminders.MAX_REMINDERS
+
+
+def test_it_plans_one_reminder_after_missing_both_times(database: Database) -> None:
+    gateway = Transcript()
+    round_id = started(database, gateway)
+    after_both = START + timedelta(days=13, hours=2)
+    assert plan(database, round_id, after_both) == 3
+    assert plan(database, round_id, after_both) == 0  # acted on already: no backlog
+    reminders.send_due(database.sessions, gateway, lambda: after_both, LONDON)
+    assert reminded(gateway).count("DUAMARA") == 1

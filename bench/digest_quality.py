@@ -1,6 +1,7 @@
 """How well the theme engines recover the themes a careful reader gave the labelled answers.
 
 Usage: python bench/digest_quality.py [--data CSV] [--engine NAME ...] [--no-loqo]
+                                      [--resample N]
 
 For each engine and each question (prompt_id) of the labelled file, the answers go through
 ``find_themes`` exactly as in a digest, and the result is compared with the labels:
@@ -17,7 +18,9 @@ For each engine and each question (prompt_id) of the labelled file, the answers 
 recovered. Unless --no-loqo, the default engine's two knobs (the whitened view's ridge, or
 no second view, and the consensus cut) are also chosen leave-one-question-out: best mean ARI
 on the other four questions, scored on the held-out fifth. Those held-out figures are the
-honest estimate of how the engine does on questions it has not seen.
+honest estimate of how the engine does on questions it has not seen. --resample N scores the
+engines again on N random 85% subsets of the answers, to show how far the figures move with
+the sample (differences smaller than that spread are noise).
 Runs offline: the models come from installed packages.
 """
 
@@ -172,15 +175,47 @@ def loqo(data: dict[str, list[dict[str, str]]]) -> None:
           f"{sum(result[p][fixed][1] for p in result)}/{total} |")
 
 
+def resample(data: dict[str, list[dict[str, str]]], engines: Sequence[str], times: int,
+             share: float = 0.85) -> None:
+    """How much the figures move with the answers: each run keeps a random 85% of every
+    question's answers (the same subsets for every engine) and scores the engines on them.
+    A difference between engines smaller than the spread shown here is not a finding."""
+    rng = np.random.default_rng(2026)
+    subsets = [{p: [r for r in rows if rng.random() < share] for p, rows in data.items()}
+               for _ in range(times)]
+    runs: dict[str, list[dict[str, float]]] = {}
+    for engine in engines:
+        try:
+            runs[engine] = [run_engine(engine, subset)["overall"] for subset in subsets]
+        except ModelUnavailable:
+            continue
+    if not runs:
+        return
+    first = next(iter(runs))
+    print(f"\n## {times} random subsets of {share:.0%} of the answers (same subsets for all)")
+    print(f"| engine | ARI mean ± sd | themes recovered mean | ARI above {first} in |")
+    print("|---|---|---|---|")
+    reference = np.array([o["ari"] for o in runs[first]])
+    for engine, overall in runs.items():
+        ari = np.array([o["ari"] for o in overall])
+        rec = np.mean([o["hits"] / o["total"] for o in overall])
+        wins = int((ari > reference).sum())
+        print(f"| {engine} | {ari.mean():.2f} ± {ari.std():.2f} | {rec:.0%} | "
+              f"{wins}/{times} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--engine", action="append", choices=ENGINES)
     parser.add_argument("--no-loqo", action="store_true")
+    parser.add_argument("--resample", type=int, default=0, metavar="N",
+                        help="also score the engines on N random 85%% subsets of the answers")
     args = parser.parse_args()
     data = load(args.data.resolve())
     summary = []
-    for engine in args.engine or [e for e in ENGINES if e != "default"]:
+    chosen = args.engine or [e for e in ENGINES if e != "default"]
+    for engine in chosen:
         start = time.perf_counter()
         try:
             results = run_engine(engine, data)
@@ -197,6 +232,8 @@ def main() -> None:
               f"{int(s['hits'])}/{int(s['total'])} ({s['hits'] / s['total']:.0%}) |")
     if not args.no_loqo:
         loqo(data)
+    if args.resample:
+        resample(data, chosen, args.resample)
 
 
 if __name__ == "__main__":

@@ -108,9 +108,9 @@ def test_it_runs_a_round_for_a_channel_from_start_to_digest(running: Running) ->
     running.wait_for(lambda: running.stub.posted(DIGEST_CHANNEL), "the digest in its channel")
     digest = running.wait_for(lambda: running.scalar(
         select(Digest).where(Digest.state == "posted")), "the digest to be recorded")
+    assert digest.channel_id == DIGEST_CHANNEL and digest.message_ts
     with running.database.sessions() as session:
         view = build_digest(session, round_id, running.bot.clock()).to_json()
-    assert digest.content == {"answers": 8}
     listed = [rid for p in view["prompts"] for rid in p["unthemed_reply_ids"]] + [
         rid for p in view["prompts"] for t in p["themes"] for rid in t["reply_ids"]]
     assert sorted(listed) == sorted(r.public_id for r in running.replies())

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.digest.build import build_digest
+from bot.core.digest.changes import snapshot
 from bot.core.errors import NotFound
 from bot.core.packs import Prompt
 from bot.core.ports import ChatGateway, DeliveryError, Intro, Question, Sent
@@ -373,7 +374,7 @@ def remind(
 
 def post_digest(
     sessions: sessionmaker[Session], gateway: ChatGateway, round_id: int, period: str,
-    clock: Clock, channel_id: str | None = None,
+    clock: Clock, channel_id: str | None = None, *, late: bool = False,
 ) -> Sent | None:
     """Post the round's digest for `period` once: the Digest row is claimed before posting.
 
@@ -388,16 +389,16 @@ def post_digest(
         try:
             with session.begin_nested():
                 digest = Digest(round_id=round_id, period=period, state="claimed",
-                                channel_id=channel, created_at=now)
+                                late=late, channel_id=channel, created_at=now)
                 session.add(digest)
         except IntegrityError:
             return None
         digest_id = digest.id
     with sessions() as session:
-        view = build_digest(session, round_id, now)
+        view = build_digest(session, round_id, now, late=late)
     sent = gateway.post_digest(channel, view)
     with transaction(sessions) as session:
         row = session.get_one(Digest, digest_id)
         row.state, row.message_ts, row.posted_at = "posted", sent.message_ts, clock()
-        row.content = {"answers": view.answer_count}
+        row.content = snapshot(view)  # what the next digest compares against
     return sent

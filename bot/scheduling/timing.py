@@ -23,17 +23,26 @@ def digest_trigger(expression: str | None, zone: str) -> CronTrigger:
             return CronTrigger.from_crontab(expression, timezone=tz)
         if len(fields) == 6:
             second, minute, hour, day, month, day_of_week = fields
-            return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
-                               day_of_week=day_of_week, timezone=tz)
+            return CronTrigger(
+                second=second,
+                minute=minute,
+                hour=hour,
+                day=day,
+                month=month,
+                day_of_week=day_of_week,
+                timezone=tz,
+            )
     except ValueError as exc:
         raise RoundtableError(f"cannot read the schedule {expression!r}: {exc}") from None
-    raise RoundtableError(f"cannot read the schedule {expression!r}: give 5 cron fields "
-                          "(minute hour day month weekday), or 6 with seconds first")
+    raise RoundtableError(
+        f"cannot read the schedule {expression!r}: give 5 cron fields "
+        "(minute hour day month weekday), or 6 with seconds first"
+    )
 
 
 def latest_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
     """The last time at or before `now` the trigger fired (None if it never has within a year)."""
-    first = trigger.get_next_fire_time(None, now)
+    first: datetime | None = trigger.get_next_fire_time(None, now)
     if first is None:
         return None
     second = trigger.get_next_fire_time(first, first + timedelta(microseconds=1))
@@ -41,8 +50,8 @@ def latest_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
     lookback = max(step, timedelta(seconds=1))
     while lookback <= timedelta(days=400):
         start = now - lookback * 2
-        fire = trigger.get_next_fire_time(None, start)
-        latest = None
+        fire: datetime | None = trigger.get_next_fire_time(None, start)
+        latest: datetime | None = None
         while fire is not None and fire <= now:
             latest = fire
             fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
@@ -53,4 +62,5 @@ def latest_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
 
 
 def next_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
-    return trigger.get_next_fire_time(None, now + timedelta(microseconds=1))
+    fire: datetime | None = trigger.get_next_fire_time(None, now + timedelta(microseconds=1))
+    return fire

@@ -1,0 +1,134 @@
+"""The scheduled jobs: module-level functions that take ids, so APScheduler can store them.
+
+What a job needs at run time (the database, the chat gateway, the clock) is set once per process
+by `install()`. Every job is safe to run twice: the work it does is claimed in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.core import deliveries, reminders
+from bot.core.errors import RoundtableError
+from bot.core.ports import ChatGateway, DeliveryError
+from bot.core.rounds import close_round
+from bot.runtime import Database
+from bot.scheduling.timing import digest_trigger, latest_fire_time
+from storage.db import transaction
+from storage.models import Digest, Round
+
+log = logging.getLogger(__name__)
+LATE_AFTER = timedelta(minutes=1)
+"""A digest posted this long after its time says that it is late."""
+FINAL_PERIOD = "final"
+
+
+@dataclass(frozen=True)
+class JobContext:
+    database: Database
+    gateway: ChatGateway
+    clock: deliveries.Clock
+    zone: str
+
+
+_context: JobContext | None = None
+
+
+def install(context: JobContext) -> None:
+    global _context
+    _context = context
+
+
+def context() -> JobContext:
+    if _context is None:
+        raise RuntimeError("scheduling.jobs.install() was not called in this process")
+    return _context
+
+
+def digest_job_id(round_id: int) -> str:
+    return f"digest-{round_id}"
+
+
+def post_round_digest(round_id: int) -> None:
+    """The recurring digest: posts the period that fell due last, once, marked late if it is."""
+    ctx = context()
+    now = ctx.clock()
+    with ctx.database.sessions() as session:
+        round_ = session.get(Round, round_id)
+        if round_ is None or round_.status != "open" or not round_.digest_channel:
+            return
+        due = latest_fire_time(digest_trigger(round_.digest_cron, ctx.zone), now)
+        if due is None or due < round_.opens_at:
+            return
+    late = now - due > LATE_AFTER
+    _post(ctx, round_id, due.isoformat(), late=late)
+
+
+def close_due_rounds() -> list[int]:
+    """Close rounds whose closing time has passed and post each one's final digest once."""
+    ctx = context()
+    now = ctx.clock()
+    with ctx.database.sessions() as session:
+        due = list(
+            session.scalars(
+                select(Round.id).where(
+                    Round.status == "open", Round.closes_at.is_not(None), Round.closes_at <= now
+                )
+            )
+        )
+    closed = []
+    for round_id in due:
+        try:
+            with transaction(ctx.database.sessions) as session:
+                close_round(session, round_id, now)
+        except RoundtableError:
+            continue  # closed meanwhile (by a facilitator or another scheduler)
+        closed.append(round_id)
+    with ctx.database.sessions() as session:
+        finals = list(
+            session.scalars(
+                select(Round.id).where(
+                    Round.status == "closed",
+                    Round.digest_channel.is_not(None),
+                    ~select(Digest.id)
+                    .where(Digest.round_id == Round.id, Digest.period == FINAL_PERIOD)
+                    .exists(),
+                )
+            )
+        )
+    for round_id in finals:
+        _post(ctx, round_id, FINAL_PERIOD, late=False)
+    return closed
+
+
+def remind_due() -> None:
+    """Plan the reminders whose time has come, then send those due in working hours."""
+    ctx = context()
+    now = ctx.clock()
+    with ctx.database.sessions() as session:
+        open_ids = list(session.scalars(select(Round.id).where(Round.status == "open")))
+    for round_id in open_ids:
+        with transaction(ctx.database.sessions) as session:
+            reminders.plan_scheduled(session, round_id, now, ctx.zone)
+    reminders.send_due(ctx.database.sessions, ctx.gateway, ctx.clock, ctx.zone)
+
+
+def send_due_deliveries() -> None:
+    ctx = context()
+    deliveries.send_due(ctx.database.sessions, ctx.gateway, ctx.clock, ctx.zone)
+
+
+def _post(ctx: JobContext, round_id: int, period: str, *, late: bool) -> None:
+    try:
+        sent = deliveries.post_digest(
+            ctx.database.sessions, ctx.gateway, round_id, period, ctx.clock, late=late
+        )
+    except (DeliveryError, RoundtableError) as exc:
+        log.warning("digest of round %s for %s not posted: %s", round_id, period, exc)
+        return
+    if sent is not None:
+        log.info("digest of round %s for %s posted%s", round_id, period, " (late)" if late else "")

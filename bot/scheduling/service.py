@@ -1,0 +1,151 @@
+"""The scheduler: APScheduler with its job store in Roundtable's database, run by one process.
+
+Every process that may schedule asks for the lease every few seconds; the one that holds it runs
+APScheduler, the others wait. Recurring digests are stored jobs (they outlive the process, and a
+time missed while no process ran is run once on start: coalesced, never replayed). The sweep job
+keeps those stored jobs in step with the open rounds and does the periodic work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
+
+from bot.core.errors import RoundtableError
+from bot.scheduling import jobs, leader
+from bot.scheduling.timing import digest_trigger
+from storage.models import JOBS_TABLE, Round
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 15.0
+LEASE_CHECK_SECONDS = 5.0
+
+
+class Scheduler:
+    """Holds the lease while alive and runs the schedule while it holds it."""
+
+    def __init__(
+        self,
+        context: jobs.JobContext,
+        *,
+        sweep_seconds: float = SWEEP_SECONDS,
+        lease_check_seconds: float = LEASE_CHECK_SECONDS,
+    ) -> None:
+        self.context = context
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.sweep_seconds = sweep_seconds
+        self.lease_check_seconds = lease_check_seconds
+        self._aps: BackgroundScheduler | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def leading(self) -> bool:
+        return self._aps is not None
+
+    def start(self) -> None:
+        jobs.install(self.context)
+        self._thread = threading.Thread(target=self._run, name="roundtable-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._resign()
+        leader.release(self.context.database.sessions, self.holder)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                held = leader.acquire(
+                    self.context.database.sessions, self.holder, self.context.clock()
+                )
+            except Exception:  # noqa: BLE001 - a database blip must not end the loop
+                log.exception("could not reach the database for the scheduler lease")
+                held = False
+            if held and self._aps is None:
+                self._lead()
+            elif not held and self._aps is not None:
+                log.warning("scheduler lease lost; standing down")
+                self._resign()
+            if self._aps is not None:
+                try:
+                    sync_digest_jobs(self._aps)
+                except Exception:  # noqa: BLE001 - retried at the next check
+                    log.exception("could not bring the digest jobs in step with the rounds")
+            self._stop.wait(self.lease_check_seconds)
+
+    def _lead(self) -> None:
+        log.info("this process now runs the schedule (%s)", self.holder)
+        # The table is created by our migrations (storage.models declares it); the store's own
+        # create_all then finds it there.
+        store = SQLAlchemyJobStore(engine=self.context.database.engine, tablename=JOBS_TABLE)
+        aps = BackgroundScheduler(
+            jobstores={"default": store},
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+            timezone=self.context.zone,
+        )
+        aps.add_job(
+            sweep,
+            "interval",
+            seconds=self.sweep_seconds,
+            id="sweep",
+            replace_existing=True,
+            next_run_time=self.context.clock(),
+        )
+        aps.start()
+        self._aps = aps
+
+    def _resign(self) -> None:
+        if self._aps is not None:
+            self._aps.shutdown(wait=True)
+            self._aps = None
+
+
+def sweep() -> None:
+    """The periodic work: close due rounds, remind, send what is due."""
+    for step in (jobs.close_due_rounds, jobs.remind_due, jobs.send_due_deliveries):
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - one failing step must not starve the others
+            log.exception("scheduled step %s failed", step.__name__)
+
+
+def sync_digest_jobs(aps: BackgroundScheduler) -> None:
+    """Add a stored digest job for each open round that has none; drop those of closed rounds.
+
+    A job that exists is left alone: replacing it would move its next run time and lose a
+    digest that fell due while no process was running.
+    """
+    ctx = jobs.context()
+    with ctx.database.sessions() as session:
+        rounds = session.execute(
+            select(Round.id, Round.status, Round.digest_channel, Round.digest_cron)
+        ).all()
+    for round_id, status, channel, cron in rounds:
+        job_id = jobs.digest_job_id(round_id)
+        if status != "open" or not channel:
+            try:
+                aps.remove_job(job_id)
+            except JobLookupError:
+                pass
+            continue
+        if aps.get_job(job_id) is not None:
+            continue
+        try:
+            trigger = digest_trigger(cron, ctx.zone)
+        except RoundtableError as exc:
+            log.warning("round %s has an unusable digest schedule: %s", round_id, exc)
+            continue
+        aps.add_job(
+            jobs.post_round_digest, trigger, args=[round_id], id=job_id, replace_existing=True
+        )

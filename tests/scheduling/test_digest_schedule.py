@@ -1,0 +1,161 @@
+"""Scheduled digests: once per period, late when the bot was down, never a replayed backlog."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from sqlalchemy import select, text
+
+from bot.core.people import Person
+from bot.core.rounds import RoundRequest, start_round
+from bot.runtime import Database
+from bot.scheduling import jobs
+from bot.scheduling.service import Scheduler
+from storage.db import transaction
+from storage.models import JOBS_TABLE, Digest, Round
+from tests.fakes import Transcript
+from tests.helpers import seed_pack
+
+LONDON = "Europe/London"
+FRIDAY_NOON = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def a_round(
+    database: Database, opened: datetime, cron: str | None = None, closes: datetime | None = None
+) -> int:
+    with transaction(database.sessions) as session:
+        round_ = start_round(
+            session,
+            RoundRequest(
+                seed_pack(), [Person("UAMARA", "Amara")], digest_channel="CLEADS", closes_at=closes
+            ),
+            opened,
+        )
+        round_.digest_cron = cron
+        return round_.id
+
+
+def run_job(
+    database: Database, gateway: Transcript, at: datetime, job: Callable[[], object]
+) -> None:
+    jobs.install(jobs.JobContext(database, gateway, lambda: at, LONDON))
+    job()
+
+
+def digests(database: Database) -> list[tuple[str, bool]]:
+    with database.sessions() as session:
+        return [(d.period, d.late) for d in session.scalars(select(Digest).order_by(Digest.id))]
+
+
+def test_it_posts_a_weekly_digest_once_per_period(database: Database) -> None:
+    gateway = Transcript()
+    round_id = a_round(database, FRIDAY_NOON - timedelta(days=4))
+    for seconds in (0, 20, 40):
+        run_job(
+            database,
+            gateway,
+            FRIDAY_NOON + timedelta(seconds=seconds),
+            lambda: jobs.post_round_digest(round_id),
+        )
+    assert gateway.to("CLEADS") == ["digest"]
+    assert digests(database) == [(FRIDAY_NOON.isoformat(), False)]
+
+
+def test_it_marks_a_digest_late_when_the_bot_was_down_at_its_time(database: Database) -> None:
+    gateway = Transcript()
+    round_id = a_round(database, FRIDAY_NOON - timedelta(days=4))
+    run_job(
+        database,
+        gateway,
+        FRIDAY_NOON + timedelta(hours=1),
+        lambda: jobs.post_round_digest(round_id),
+    )
+    assert digests(database) == [(FRIDAY_NOON.isoformat(), True)]
+
+
+def test_it_posts_once_after_missing_three_digest_times(database: Database) -> None:
+    gateway = Transcript()
+    opened = FRIDAY_NOON - timedelta(days=4)
+    round_id = a_round(database, opened, closes=FRIDAY_NOON + timedelta(days=30))
+    back = FRIDAY_NOON + timedelta(weeks=2, hours=3)  # missed three Fridays
+    for _ in range(3):  # a coalesced misfire, and any extra runs, post one digest
+        run_job(database, gateway, back, lambda: jobs.post_round_digest(round_id))
+    assert gateway.to("CLEADS") == ["digest"]
+    assert digests(database) == [((FRIDAY_NOON + timedelta(weeks=2)).isoformat(), True)]
+
+
+def test_it_closes_a_due_round_with_one_final_digest(database: Database) -> None:
+    gateway = Transcript()
+    closes = FRIDAY_NOON + timedelta(days=3)
+    round_id = a_round(database, FRIDAY_NOON - timedelta(days=4), closes=closes)
+    for minutes in (1, 2):
+        run_job(database, gateway, closes + timedelta(minutes=minutes), jobs.close_due_rounds)
+    with database.sessions() as session:
+        assert session.get_one(Round, round_id).status == "closed"
+    assert digests(database) == [("final", False)]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the scheduler"
+        time.sleep(0.05)
+
+
+def test_it_runs_a_digest_missed_while_no_scheduler_ran_once_on_start(database: Database) -> None:
+    """The stored job outlives its process; on start it runs once, coalesced, marked late."""
+    gateway = Transcript()
+    now = datetime.now(UTC)
+    round_id = a_round(database, now - timedelta(days=1), cron="0 0 12 * * *")
+    first = Scheduler(
+        jobs.JobContext(database, gateway, lambda: datetime.now(UTC), "UTC"),
+        sweep_seconds=3600,
+        lease_check_seconds=0.05,
+    )
+    first.start()
+    wait_for(lambda: _stored_job_count(database) >= 2)  # the sweep and the round's digest job
+    first.stop()
+    # Pretend the process died three days ago: the stored digest job is long overdue.
+    store = SQLAlchemyJobStore(engine=database.engine, tablename=JOBS_TABLE)
+    job = store.lookup_job(jobs.digest_job_id(round_id))
+    assert job is not None
+    job.next_run_time = now - timedelta(days=3)
+    store.update_job(job)
+    second = Scheduler(
+        jobs.JobContext(database, gateway, lambda: datetime.now(UTC), "UTC"),
+        sweep_seconds=3600,
+        lease_check_seconds=0.05,
+    )
+    second.start()
+    try:
+        wait_for(lambda: len(digests(database)) >= 1)
+    finally:
+        second.stop()
+    assert gateway.to("CLEADS") == ["digest"]
+    [(period, late)] = digests(database)
+    assert late
+
+
+def test_it_lets_only_the_lease_holder_run_the_schedule(database: Database) -> None:
+    gateway = Transcript()
+    context = jobs.JobContext(database, gateway, lambda: datetime.now(UTC), "UTC")
+    one = Scheduler(context, sweep_seconds=3600, lease_check_seconds=0.05)
+    two = Scheduler(context, sweep_seconds=3600, lease_check_seconds=0.05)
+    one.start()
+    wait_for(lambda: one.leading)
+    two.start()
+    try:
+        time.sleep(0.3)  # several lease checks by the second process
+        assert not two.leading
+        one.stop()  # a clean stop releases the lease at once
+        wait_for(lambda: two.leading)
+    finally:
+        two.stop()
+
+
+def _stored_job_count(database: Database) -> int:
+    with database.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar_one())

@@ -273,7 +273,6 @@ def digest(
 ) -> None:
     """The digest of a round, now: what changed since the last one, who took part, themes
     with quotes, and votes."""
-    view = _digest_view(round_id)
     if post:
         from bot.config import ConfigError
         from bot.core.errors import RoundtableError
@@ -283,12 +282,18 @@ def digest(
         except ModuleNotFoundError:
             fail("posting needs the Slack adapter (bot.slack.digest_post is not installed)")
         try:
+            _settings().require_slack()  # before the digest is built: fail fast
+        except ConfigError as exc:
+            fail(str(exc))
+        view = _digest_view(round_id)
+        try:
             post_digest(_settings(), view)
         except (ConfigError, RoundtableError) as exc:
             fail(str(exc))
         _record_posted(view)
         typer.echo(f"digest of round {round_id} posted")
         return
+    view = _digest_view(round_id)
     if format is DigestFormat.json:
         typer.echo(json.dumps(view.to_json(), indent=2, ensure_ascii=False))
     elif format is DigestFormat.blocks:

@@ -131,6 +131,9 @@ def round_start(
     digest: Annotated[str | None, typer.Option(help="Channel id for the digests.")] = None,
     closes: Annotated[str | None, typer.Option(help="14d or 2026-12-18.")] = None,
     anonymous: Annotated[bool, typer.Option(help="Quote nobody by name or role.")] = False,
+    digest_cron: Annotated[str | None, typer.Option(
+        help="When digests are posted: cron, 5 fields or 6 with seconds first "
+             "(default: Fridays 12:00, ROUNDTABLE_TIMEZONE).")] = None,
 ) -> None:
     """Start a round; its questions go out through the chat adapter's sender."""
     from bot.core.dates import parse_closes
@@ -146,12 +149,17 @@ def round_start(
     if not people:
         fail("--to names nobody")
     try:
+        if digest_cron:
+            from bot.scheduling.timing import digest_trigger
+
+            digest_trigger(digest_cron, settings.timezone)  # refuse a schedule it cannot read
         request = RoundRequest(
             find_pack(pack),
             people,
             started_by="cli",
             audience={"users": [p.platform_user_id for p in people]},
             digest_channel=digest,
+            digest_cron=digest_cron,
             anonymity="anonymous" if anonymous else "named",
             closes_at=parse_closes(closes, now, settings.timezone) if closes else None,
         )
@@ -368,14 +376,35 @@ def serve(
     socket: Annotated[
         bool, typer.Option("--socket", help="Use Socket Mode (no public URL).")
     ] = False,
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Serve Slack only; run `roundtable "
+                           "scheduler` elsewhere.")
+    ] = False,
 ) -> None:
-    """Run the Slack app: HTTP on PORT (POST /slack/events, GET /healthz), or Socket Mode."""
+    """Run the Slack app: HTTP on PORT (POST /slack/events, GET /healthz), or Socket Mode.
+
+    Unless --no-scheduler, the process also runs the schedule while it holds the database lease
+    (one process at a time does; another takes over within a minute if it dies).
+    """
     from bot.config import ConfigError
     from bot.core.errors import RoundtableError
     from bot.slack.server import serve as run_server
 
     try:
-        run_server(_settings(), socket=socket)
+        run_server(_settings(), socket=socket, scheduler=not no_scheduler)
+    except (ConfigError, RoundtableError) as exc:
+        fail(str(exc))
+
+
+@app.command("scheduler")
+def scheduler() -> None:
+    """Run only the schedule: digests, reminders, closing rounds and sending due messages."""
+    from bot.config import ConfigError
+    from bot.core.errors import RoundtableError
+    from bot.slack.server import run_scheduler
+
+    try:
+        run_scheduler(_settings())
     except (ConfigError, RoundtableError) as exc:
         fail(str(exc))
 

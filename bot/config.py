@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     )
     timezone: str = Field("Europe/London", validation_alias="ROUNDTABLE_TIMEZONE")
     port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
+    scheduler_lease_seconds: int = Field(
+        30, ge=2, le=300, validation_alias="ROUNDTABLE_SCHEDULER_LEASE_SECONDS"
+    )
     llm_url: str | None = Field(None, validation_alias="ROUNDTABLE_LLM_URL")
     """An OpenAI-compatible endpoint that may rewrite digest titles and summaries (off if unset)."""
     llm_model: str | None = Field(None, validation_alias="ROUNDTABLE_LLM_MODEL")

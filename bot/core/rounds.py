@@ -29,6 +29,8 @@ class RoundRequest:
     started_by: str | None = None
     audience: dict[str, Any] = field(default_factory=dict)
     digest_channel: str | None = None
+    digest_cron: str | None = None
+    """When digests are posted (cron); None for the default, weekly on Friday at noon."""
     closes_at: datetime | None = None
     anonymity: Anonymity = "named"
     platform: str = "slack"
@@ -45,6 +47,7 @@ def start_round(session: Session, request: RoundRequest, now: datetime) -> Round
         platform=request.platform,
         audience=request.audience,
         digest_channel=request.digest_channel,
+        digest_cron=request.digest_cron,
         anonymity=request.anonymity,
         status="open",
         started_by=request.started_by,

@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import uuid
+from datetime import timedelta
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -38,8 +39,10 @@ class Scheduler:
         *,
         sweep_seconds: float = SWEEP_SECONDS,
         lease_check_seconds: float = LEASE_CHECK_SECONDS,
+        lease_ttl: timedelta = leader.LEASE_TTL,
     ) -> None:
         self.context = context
+        self.lease_ttl = lease_ttl
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.sweep_seconds = sweep_seconds
         self.lease_check_seconds = lease_check_seconds
@@ -67,7 +70,8 @@ class Scheduler:
         while not self._stop.is_set():
             try:
                 held = leader.acquire(
-                    self.context.database.sessions, self.holder, self.context.clock()
+                    self.context.database.sessions, self.holder, self.context.clock(),
+                    self.lease_ttl,
                 )
             except Exception:  # noqa: BLE001 - a database blip must not end the loop
                 log.exception("could not reach the database for the scheduler lease")

@@ -11,7 +11,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import signal
+import threading
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -22,6 +25,8 @@ from slack_sdk.signature import SignatureVerifier
 from bot.config import Settings
 from bot.core.deliveries import Clock
 from bot.runtime import Database, open_database, utcnow
+from bot.scheduling.jobs import JobContext
+from bot.scheduling.service import Scheduler
 from bot.slack.app import Bot, build_app
 from storage.db import database_answers
 
@@ -125,22 +130,68 @@ def socket_mode(settings: Settings, database: Database) -> tuple[Any, Bot]:
     return SocketModeHandler(app, token), bot
 
 
-def serve(settings: Settings, *, socket: bool = False) -> None:
-    """Run until interrupted: HTTP on settings.port under waitress, or Socket Mode."""
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def serve(settings: Settings, *, socket: bool = False, scheduler: bool = True) -> None:
+    """Run until interrupted: HTTP on settings.port under waitress, or Socket Mode.
+
+    With `scheduler`, this process also competes for the scheduler lease (see bot.scheduling).
+    """
+    _log_to_stderr()
     settings.require_slack(socket=socket)
     database = open_database(settings)
+    _stop_on_sigterm()
     if socket:
         handler, bot = socket_mode(settings, database)
-        bot.outbox.start()
-        bot.outbox.wake()
-        handler.start()
-        return
-    import waitress
-
-    endpoint, bot = make_wsgi(settings, database)
+    else:
+        endpoint, bot = make_wsgi(settings, database)
+    schedule = _schedule(settings, database, bot) if scheduler else None
     bot.outbox.start()
     bot.outbox.wake()
-    waitress.serve(endpoint, host="0.0.0.0", port=settings.port, threads=THREADS,
-                   max_request_body_size=MAX_BODY, ident="roundtable")
+    try:
+        if socket:
+            handler.start()
+        else:
+            import waitress
+
+            waitress.serve(endpoint, host="0.0.0.0", port=settings.port, threads=THREADS,
+                           max_request_body_size=MAX_BODY, ident="roundtable")
+    finally:
+        if schedule is not None:
+            schedule.stop()
+        bot.stop()
+
+
+def run_scheduler(settings: Settings) -> None:
+    """Only the schedule (digests, reminders, closing, the outbox): `roundtable scheduler`."""
+    _log_to_stderr()
+    settings.require_slack(socket=False)
+    database = open_database(settings)
+    _stop_on_sigterm()
+    _, bot = build_app(settings, database)
+    schedule = _schedule(settings, database, bot)
+    bot.outbox.start()
+    try:
+        threading.Event().wait()
+    finally:
+        schedule.stop()
+        bot.stop()
+
+
+def _schedule(settings: Settings, database: Database, bot: Bot) -> Scheduler:
+    lease = timedelta(seconds=settings.scheduler_lease_seconds)
+    schedule = Scheduler(JobContext(database, bot.gateway, bot.clock, settings.timezone),
+                         lease_ttl=lease, lease_check_seconds=lease.total_seconds() / 3)
+    schedule.start()
+    return schedule
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _stop_on_sigterm() -> None:
+    """Turn SIGTERM into a clean exit, so the scheduler lease is released for a successor."""
+    def stop(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)

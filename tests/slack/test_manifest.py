@@ -17,6 +17,7 @@ SCOPES_OF_METHOD = {
     "chat_update": {"chat:write"},
     "conversations_open": {"im:write"},
     "conversations_members": {"channels:read", "groups:read"},
+    "conversations_history": {"im:history"},  # recovery checks in DMs (issue 4's outbox)
     "usergroups_users_list": {"usergroups:read"},
     "users_info": {"users:read"},
     "users_list": {"users:read"},

@@ -31,9 +31,8 @@ class Settings(BaseSettings):
     )
     timezone: str = Field("Europe/London", validation_alias="ROUNDTABLE_TIMEZONE")
     port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
-    scheduler_lease_seconds: int = Field(
-        30, ge=2, le=300, validation_alias="ROUNDTABLE_SCHEDULER_LEASE_SECONDS"
-    )
+    lease_seconds: int = Field(30, ge=2, le=300, validation_alias="ROUNDTABLE_LEASE_SECONDS")
+    """How soon another process takes over the schedule, or the sends of a process that died."""
     llm_url: str | None = Field(None, validation_alias="ROUNDTABLE_LLM_URL")
     """An OpenAI-compatible endpoint that may rewrite digest titles and summaries (off if unset)."""
     llm_model: str | None = Field(None, validation_alias="ROUNDTABLE_LLM_MODEL")

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -138,6 +139,9 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     not_before: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    uncertain: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """An attempt ended without knowing whether its last message arrived: look before sending."""
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 
@@ -262,10 +266,14 @@ class Reminder(Base):
     sent_at: Mapped[datetime | None]
 
 
-class SchedulerLease(Base):
-    """Who runs the schedule: one holder at a time, renewed while alive, taken over when lapsed."""
+class Lease(Base):
+    """A named lease: one holder at a time, renewed while alive, taken over when it lapses.
 
-    __tablename__ = "scheduler_leases"
+    "scheduler" says who runs the schedule; "worker:<id>" says that a sending process is alive,
+    so the deliveries it claimed are not taken for abandoned.
+    """
+
+    __tablename__ = "leases"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))

@@ -40,6 +40,10 @@ class Transcript:
     def post_text(self, channel_id: str, text: str) -> Sent:
         return self._step(text, channel_id)
 
+    def find_sent(self, channel_id: str, delivery_id: int) -> dict[str | None, Sent]:
+        """This fake tags nothing, so it finds nothing (recovery is tested against the stub)."""
+        return {}
+
     def to(self, channel: str) -> list[str]:
         """What was sent to one conversation, in order."""
         return [what for where, what in self.sent if where == channel]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +41,10 @@ class Failure:
     error: str = "ratelimited"
 
 
+DROP = 0
+"""A Failure status: the call takes effect, then the connection drops with no answer."""
+
+
 class SlackStub:
     """Start with `start()`; point SLACK_API_URL at `base_url`."""
 
@@ -51,7 +56,14 @@ class SlackStub:
         self.violations: list[str] = []
         self._queued: dict[str, list[Failure]] = {}
         self._random_rate = 0.0
+        self._random_modes: tuple[int, ...] = (429, 500)
         self._random = random.Random(20261126)
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self.post_rate: int | None = None
+        self._post_window: tuple[int, int] = (0, 0)
+        self.history_interval = 60.0
+        """Seconds between conversations.history calls (Slack: one a minute for our kind of app)."""
+        self._history_next = 0.0
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -78,9 +90,18 @@ class SlackStub:
             self._queued.setdefault(method, []).extend(
                 Failure(status, retry_after, error) for _ in range(times))
 
-    def fail_at_random(self, rate: float) -> None:
-        """Answer this share of Web API calls with 429 (Retry-After: 0) or 500, at random."""
+    def fail_at_random(self, rate: float, modes: tuple[int, ...] = (429, 500)) -> None:
+        """Answer this share of Web API calls with 429 (Retry-After: 0) or 500, at random.
+
+        Mode DROP (0) is a dropped connection after a chat.postMessage took effect: the message
+        is posted, but the caller never hears so.
+        """
         self._random_rate = rate
+        self._random_modes = modes
+
+    def limit_posts(self, per_second: int) -> None:
+        """Refuse chat.postMessage over this many a second, workspace-wide (429, Retry-After 1)."""
+        self.post_rate = per_second
 
     # --- what happened -----------------------------------------------------------------------
 
@@ -116,6 +137,10 @@ class SlackStub:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, headers, answer = stub._handle(self.path, self.headers.get(
                     "Content-Type", ""), body)
+                if status == DROP:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 data = json.dumps(answer).encode() if isinstance(answer, dict) else answer
                 self.send_response(status)
                 for key, value in headers.items():
@@ -167,14 +192,24 @@ class SlackStub:
             self._record(Call("response_url", params, 200, True, {"path": path}))
             return 200, {}, b"ok"
         method = path.removeprefix("/api/")
-        failure = self._failure(method)
+        failure = self._failure(method) or self._over_limit(method)
+        if failure is not None and failure.status == DROP:
+            if method != "chat.postMessage":
+                failure = Failure(500)
+            else:
+                for key in ("blocks", "metadata"):
+                    if isinstance(params.get(key), str):
+                        params[key] = json.loads(params[key])
+                answer = self._answer(method, params)
+                self._record(Call(method, params, DROP, bool(answer.get("ok")), answer))
+                return DROP, {}, answer
         if failure is not None:
             answer = {"ok": False, "error": failure.error if failure.status in (200, 429)
                       else "internal_error"}
             self._record(Call(method, params, failure.status, False, answer))
             headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
             return failure.status, headers, answer
-        for key in ("blocks", "view"):
+        for key in ("blocks", "view", "metadata"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         answer = self._answer(method, params)
@@ -187,7 +222,24 @@ class SlackStub:
             if queued:
                 return queued.pop(0)
             if self._random_rate and self._random.random() < self._random_rate:
-                return Failure(self._random.choice([429, 500]))
+                return Failure(self._random.choice(self._random_modes))
+        return None
+
+    def _over_limit(self, method: str) -> Failure | None:
+        """Slack's rate limits that matter here: posting, and reading history."""
+        with self._lock:
+            if method == "chat.postMessage" and self.post_rate:
+                second = int(time.monotonic())
+                window, used = self._post_window
+                used = used + 1 if window == second else 1
+                self._post_window = (second, used)
+                if used > self.post_rate:
+                    return Failure(429, 1)
+            if method == "conversations.history":
+                now = time.monotonic()
+                if now < self._history_next:
+                    return Failure(429, max(1, int(self._history_next - now + 0.999)))
+                self._history_next = now + self.history_interval
         return None
 
     def _record(self, call: Call) -> None:
@@ -242,7 +294,16 @@ class SlackStub:
             files = json.loads(files) if isinstance(files, str) else files or []
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")}
                                           for f in files]}
-        if method in ("conversations.history", "conversations.replies"):
+        if method == "conversations.history":
+            channel = str(p.get("channel", ""))
+            limit = min(int(p.get("limit") or 100), 15)  # non-Marketplace apps get 15 at most
+            with_metadata = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+            with self._lock:
+                newest = list(reversed(self.history.get(channel, [])))[:limit]
+            messages = [{k: v for k, v in m.items() if k != "metadata" or with_metadata}
+                        for m in newest]
+            return {"ok": True, "messages": messages, "has_more": False}
+        if method == "conversations.replies":
             return {"ok": True, "messages": [], "has_more": False}
         return {"ok": False, "error": "unknown_method"}
 
@@ -257,6 +318,12 @@ class SlackStub:
         ts = p.get("ts") or f"{1_800_000_000 + next(self._ts)}.000100"
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
+        if method == "chat.postMessage" and not p.get("thread_ts"):
+            message = {"type": "message", "ts": ts, "text": p.get("text"), "bot_id": BOT_ID}
+            if isinstance(p.get("metadata"), dict):
+                message["metadata"] = p["metadata"]
+            with self._lock:
+                self.history.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": ts,
                 "message": {"text": p.get("text"), "user": BOT_USER, "bot_id": BOT_ID, "ts": ts}}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.runtime import Database
-from bot.scheduling.leader import LEASE_TTL, acquire, release
+from storage.leases import LEASE_TTL, acquire, release
 
 
 def test_it_gives_the_schedule_to_one_process_at_a_time(database: Database, now: datetime) -> None:

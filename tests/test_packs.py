@@ -1,4 +1,4 @@
-"""Prompt packs: the seed pack loads; each kind of broken pack is one line naming file, line, field."""
+"""Prompt packs: the seed pack loads; each broken pack is one line naming file, line, field."""
 
 from __future__ import annotations
 

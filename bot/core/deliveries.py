@@ -1,20 +1,27 @@
 """Sending a round's questions, and finding which question a chat message answers.
 
-A delivery is claimed with a conditional UPDATE (a lease on `claimed_at`), then each of its
-messages (the intro, then one per question) is sent and recorded as a QuestionMessage in its own
-transaction, so a delivery that fails half-way resumes where it stopped instead of repeating
-what the person already has. Nobody is messaged outside working hours in their own time zone:
-a delivery due at night gets `not_before` the next morning.
+A delivery is an outbox row. A sender claims it with a conditional UPDATE naming itself, then
+sends each of its messages (the intro, then one per question), tagged with the delivery id, and
+records each as a QuestionMessage in its own transaction, so a delivery that fails half-way
+resumes where it stopped. A claim lives as long as its sender's worker lease: when a sender dies
+between Slack posting a message and the row being written, the next sender looks the delivery's
+tagged messages up in the conversation before it sends anything again. Nobody is messaged
+outside working hours in their own time zone: a delivery due at night waits for the morning.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,14 +33,27 @@ from bot.core.ports import ChatGateway, DeliveryError, Intro, Question, Sent
 from bot.core.replies import Recorded, record_reply
 from bot.core.rounds import get_round, round_pack
 from storage.db import transaction
-from storage.models import Delivery, Digest, Participant, QuestionMessage, Reply, Round
+from storage.models import (
+    Delivery,
+    Digest,
+    Lease,
+    Participant,
+    QuestionMessage,
+    Reply,
+    Round,
+)
 
+WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+"""This process, as a sender: its claims live as long as its worker lease (see Outbox)."""
 WORKDAY_START = time(8, 0)
 WORKDAY_END = time(18, 0)
-CLAIM_LEASE = timedelta(minutes=10)
-"""A claim older than this is taken to have died with its process (issue 4 adds recovery)."""
+CLAIM_GRACE = timedelta(seconds=30)
+"""A claim whose sender holds no live worker lease is taken for dead after this long."""
 MAX_ATTEMPTS = 5
 RETRY_AFTER = timedelta(minutes=5)
+IN_FLIGHT = 8
+"""Deliveries sent at once: enough to keep Slack's per-workspace rate busy while each DM goes
+at about one message a second, few enough that a crash leaves little to look up afterwards."""
 
 Clock = Callable[[], datetime]
 
@@ -51,15 +71,30 @@ def next_working_time(now: datetime, zone: str | None, default_zone: str) -> dat
     return datetime.combine(day, WORKDAY_START, tzinfo=tz)
 
 
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Unclaimed, or claimed by a sender that is gone: its worker lease lapsed (or, for a sender
+    that never held one, its claim is older than CLAIM_GRACE)."""
+    lease_expiry = (
+        select(Lease.expires_at)
+        .where(Lease.name == literal("worker:") + Delivery.claimed_by)
+        .scalar_subquery()
+    )
+    return or_(
+        Delivery.claimed_by.is_(None),
+        lease_expiry < now,
+        and_(lease_expiry.is_(None), Delivery.claimed_at < now - CLAIM_GRACE),
+    )
+
+
 def due_deliveries(session: Session, now: datetime, limit: int = 100) -> list[int]:
-    """Ids of pending deliveries that may be sent now (unclaimed or with a lapsed claim)."""
+    """Ids of pending deliveries that may be sent now (unclaimed, or abandoned by a dead sender)."""
     return list(
         session.scalars(
             select(Delivery.id)
             .where(
                 Delivery.state == "pending",
                 or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
-                or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < now - CLAIM_LEASE),
+                _claimable(now),
             )
             .order_by(Delivery.id)
             .limit(limit)
@@ -67,19 +102,15 @@ def due_deliveries(session: Session, now: datetime, limit: int = 100) -> list[in
     )
 
 
-def claim(session: Session, delivery_id: int, now: datetime) -> bool:
-    """Take a pending delivery for sending; False when another worker has it or it is done."""
-    result = session.execute(
+def claim(session: Session, delivery_id: int, now: datetime, worker: str) -> bool:
+    """Take a pending delivery for sending; False when another sender has it or it is done."""
+    result = cast("CursorResult[Any]", session.execute(
         update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.state == "pending",
-            or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < now - CLAIM_LEASE),
-        )
-        .values(claimed_at=now, attempts=Delivery.attempts + 1)
+        .where(Delivery.id == delivery_id, Delivery.state == "pending", _claimable(now))
+        .values(claimed_at=now, claimed_by=worker, attempts=Delivery.attempts + 1)
         .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    ))
+    return result.rowcount == 1
 
 
 @dataclass(frozen=True)
@@ -95,8 +126,14 @@ def send_delivery(
     delivery_id: int,
     clock: Clock,
     default_zone: str,
+    worker: str = WORKER,
 ) -> Outcome:
-    """Send the intro and every question not yet sent for one delivery."""
+    """Send the intro and every question not yet sent for one delivery.
+
+    When an earlier attempt's outcome is unknown (its sender died, or a connection dropped
+    before Slack answered), the conversation is searched for the tagged messages that did
+    arrive before anything is sent again.
+    """
     now = clock()
     with transaction(sessions) as session:
         delivery = session.get(Delivery, delivery_id)
@@ -107,7 +144,8 @@ def send_delivery(
         if wait is not None:
             delivery.not_before = wait
             return Outcome(delivery_id, "deferred")
-        if not claim(session, delivery_id, now):
+        unknown = delivery.uncertain or delivery.claimed_by is not None
+        if not claim(session, delivery_id, now, worker):
             return Outcome(delivery_id, "skipped")
         session.refresh(delivery)
         if participant.opted_out or delivery.round.status != "open":
@@ -116,12 +154,10 @@ def send_delivery(
         user_id, channel = participant.platform_user_id, delivery.channel_id
         pack = round_pack(delivery.round)
         round_id = delivery.round_id
-        already = set(
-            session.scalars(
-                select(QuestionMessage.prompt_id).where(QuestionMessage.delivery_id == delivery_id)
-            )
-        )
+        already = _recorded(session, delivery_id)
     try:
+        if unknown and channel is not None:
+            already = _recover(sessions, gateway, delivery_id, channel, already, clock())
         if channel is None:
             channel = gateway.open_direct(user_id)
             with transaction(sessions) as session:
@@ -151,21 +187,49 @@ def send_delivery(
 
 def send_due(
     sessions: sessionmaker[Session], gateway: ChatGateway, clock: Clock, default_zone: str,
-    stopping: Callable[[], bool] = lambda: False,
+    stopping: Callable[[], bool] = lambda: False, *, worker: str = WORKER,
+    in_flight: int = IN_FLIGHT,
 ) -> list[Outcome]:
-    """Send every delivery that is due now (until `stopping()`); returns what became of each."""
+    """Send every delivery that is due now, `in_flight` at a time, until `stopping()`."""
     outcomes: list[Outcome] = []
     tried: set[int] = set()
-    while True:
-        with sessions() as session:
-            batch = [i for i in due_deliveries(session, clock()) if i not in tried]
-        if not batch:
-            return outcomes
-        for delivery_id in batch:
-            if stopping():
-                return outcomes
-            tried.add(delivery_id)
-            outcomes.append(send_delivery(sessions, gateway, delivery_id, clock, default_zone))
+    with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="roundtable-send") as pool:
+        while not stopping():
+            with sessions() as session:
+                batch = [i for i in due_deliveries(session, clock(), limit=in_flight * 16)
+                         if i not in tried]
+            if not batch:
+                break
+            tried.update(batch)
+            futures = [pool.submit(_send_unless_stopping, sessions, gateway, i, clock,
+                                   default_zone, worker, stopping) for i in batch]
+            outcomes += [o for o in (f.result() for f in futures) if o is not None]
+    return outcomes
+
+
+def _send_unless_stopping(sessions: sessionmaker[Session], gateway: ChatGateway,
+                          delivery_id: int, clock: Clock, default_zone: str, worker: str,
+                          stopping: Callable[[], bool]) -> Outcome | None:
+    if stopping():
+        return None
+    return send_delivery(sessions, gateway, delivery_id, clock, default_zone, worker)
+
+
+def _recorded(session: Session, delivery_id: int) -> set[str | None]:
+    return set(session.scalars(
+        select(QuestionMessage.prompt_id).where(QuestionMessage.delivery_id == delivery_id)))
+
+
+def _recover(sessions: sessionmaker[Session], gateway: ChatGateway, delivery_id: int,
+             channel: str, already: set[str | None], now: datetime) -> set[str | None]:
+    """Record the messages of this delivery that arrived although nobody wrote them down."""
+    found = gateway.find_sent(channel, delivery_id)
+    for prompt_id, sent in found.items():
+        if prompt_id not in already:
+            _record(sessions, delivery_id, prompt_id, sent, now)
+    with transaction(sessions) as session:
+        session.get_one(Delivery, delivery_id).uncertain = False
+    return already | set(found)
 
 
 def _record(
@@ -181,6 +245,7 @@ def _record(
 def _finish(delivery: Delivery, state: str, now: datetime, error: str | None = None) -> None:
     delivery.state = state
     delivery.claimed_at = None
+    delivery.claimed_by = None
     if state == "sent":
         delivery.sent_at = now
         delivery.last_error = None
@@ -193,11 +258,20 @@ def _failed(
 ) -> Outcome:
     with transaction(sessions) as session:
         delivery = session.get_one(Delivery, delivery_id)
-        if exc.permanent or delivery.attempts >= MAX_ATTEMPTS:
+        if exc.permanent:
             _finish(delivery, "failed", now, exc.reason)
             return Outcome(delivery_id, "failed")
         delivery.claimed_at = None
+        delivery.claimed_by = None
         delivery.last_error = exc.reason
+        if exc.uncertain:
+            # Look in the conversation and carry on at once; this is no failure of the person.
+            delivery.uncertain = True
+            delivery.not_before = now
+            return Outcome(delivery_id, "deferred")
+        if delivery.attempts >= MAX_ATTEMPTS:
+            _finish(delivery, "failed", now, exc.reason)
+            return Outcome(delivery_id, "failed")
         delivery.not_before = now + RETRY_AFTER
         return Outcome(delivery_id, "deferred")
 

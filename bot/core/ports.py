@@ -14,12 +14,15 @@ from bot.core.packs import Pack, Prompt
 
 
 class DeliveryError(Exception):
-    """Sending failed. `permanent` says that trying again cannot help (user gone, no channel)."""
+    """Sending failed. `permanent` says that trying again cannot help (user gone, no channel);
+    `uncertain` that the message may have arrived all the same (the connection dropped before
+    the answer), so it must be looked for before it is sent again."""
 
-    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+    def __init__(self, reason: str, *, permanent: bool = False, uncertain: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        self.uncertain = uncertain
 
 
 @dataclass(frozen=True)
@@ -67,4 +70,12 @@ class ChatGateway(Protocol):
 
     def post_text(self, channel_id: str, text: str) -> Sent:
         """A short message of the bot's own words (never people's words unescaped)."""
+        ...
+
+    def find_sent(self, channel_id: str, delivery_id: int) -> dict[str | None, Sent]:
+        """Messages of this delivery already in the conversation, by prompt id (None: intro).
+
+        For recovery only, when an earlier attempt's outcome is unknown: platforms limit how
+        often this may be asked.
+        """
         ...

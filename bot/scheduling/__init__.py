@@ -1,1 +1,1 @@
-"""Schedules: the leader lease, APScheduler wiring and the module-level jobs it runs."""
+"""Schedules: APScheduler wiring run by the lease holder, and the module-level jobs it runs."""

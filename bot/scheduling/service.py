@@ -21,8 +21,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from bot.core.errors import RoundtableError
-from bot.scheduling import jobs, leader
+from bot.scheduling import jobs
 from bot.scheduling.timing import digest_trigger
+from storage import leases
 from storage.models import JOBS_TABLE, Round
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class Scheduler:
         *,
         sweep_seconds: float = SWEEP_SECONDS,
         lease_check_seconds: float = LEASE_CHECK_SECONDS,
-        lease_ttl: timedelta = leader.LEASE_TTL,
+        lease_ttl: timedelta = leases.LEASE_TTL,
     ) -> None:
         self.context = context
         self.lease_ttl = lease_ttl
@@ -64,12 +65,12 @@ class Scheduler:
         if self._thread is not None:
             self._thread.join(timeout=30)
         self._resign()
-        leader.release(self.context.database.sessions, self.holder)
+        leases.release(self.context.database.sessions, self.holder)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                held = leader.acquire(
+                held = leases.acquire(
                     self.context.database.sessions, self.holder, self.context.clock(),
                     self.lease_ttl,
                 )

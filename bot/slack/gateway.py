@@ -19,6 +19,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.core.digest.model import DigestView
 from bot.core.ports import DeliveryError, Intro, Question, Sent
@@ -36,17 +39,35 @@ PERMANENT = {
 }
 RETRIES = 6
 """slack_sdk counts one retry budget per call across handlers: room for several 429s/500s."""
+QUESTION_EVENT = "roundtable_question"
+"""Message metadata on every intro and question: ids only, so recovery can find what arrived."""
+NOT_IDEMPOTENT = ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal")
+
+
+class IdempotentConnectionRetryHandler(ConnectionErrorRetryHandler):
+    """Retries dropped connections, except for calls that may have taken effect already.
+
+    A post whose connection drops may have been posted: repeating it blindly would send it
+    twice. Those errors reach the core as `uncertain`, which looks before it sends again.
+    """
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest,
+                   response: HttpResponse | None = None, error: Exception | None = None) -> bool:
+        if request.url.rstrip("/").endswith(NOT_IDEMPOTENT):
+            return False
+        return bool(super()._can_retry(state=state, request=request, response=response,
+                                       error=error))
 
 
 def make_client(token: str, base_url: str) -> WebClient:
-    """A WebClient that waits out 429s and retries 500s and dropped connections itself."""
+    """A WebClient that waits out 429s and retries 500s and (safe) dropped connections itself."""
     return WebClient(
         token=token,
         base_url=base_url,
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=RETRIES),
             ServerErrorRetryHandler(max_retry_count=RETRIES),
-            ConnectionErrorRetryHandler(max_retry_count=RETRIES),
+            IdempotentConnectionRetryHandler(max_retry_count=RETRIES),
         ],
     )
 
@@ -56,7 +77,8 @@ def delivery_error(exc: Exception) -> DeliveryError:
     if isinstance(exc, SlackApiError):
         code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
         return DeliveryError(code, permanent=code in PERMANENT)
-    return DeliveryError(f"{exc.__class__.__name__}: {exc}", permanent=False)
+    # No answer at all: the request may or may not have taken effect.
+    return DeliveryError(f"{exc.__class__.__name__}: {exc}", permanent=False, uncertain=True)
 
 
 def calling(method: Callable[..., Any], **kwargs: Any) -> Any:
@@ -65,6 +87,11 @@ def calling(method: Callable[..., Any], **kwargs: Any) -> Any:
         return method(**kwargs)
     except (SlackClientError, URLError, OSError) as exc:
         raise delivery_error(exc) from exc
+
+
+def _tag(delivery_id: int, prompt_id: str | None) -> dict[str, Any]:
+    return {"event_type": QUESTION_EVENT,
+            "event_payload": {"delivery": delivery_id, "prompt": prompt_id or ""}}
 
 
 class SlackGateway:
@@ -79,10 +106,25 @@ class SlackGateway:
         return str(response["channel"]["id"])
 
     def send_intro(self, channel_id: str, intro: Intro) -> Sent:
-        return self.post(channel_id, blocks.intro_message(intro))
+        return self.post(channel_id, blocks.intro_message(intro),
+                         metadata=_tag(intro.delivery_id, None))
 
     def send_question(self, channel_id: str, question: Question) -> Sent:
-        return self.post(channel_id, blocks.question_message(question))
+        return self.post(channel_id, blocks.question_message(question),
+                         metadata=_tag(question.delivery_id, question.prompt.id))
+
+    def find_sent(self, channel_id: str, delivery_id: int) -> dict[str | None, Sent]:
+        """Our tagged messages in the conversation (the newest 15: a delivery has fewer)."""
+        response = calling(self.client.conversations_history, channel=channel_id, limit=15,
+                           include_all_metadata=True)
+        found: dict[str | None, Sent] = {}
+        for message in response.get("messages") or []:
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == QUESTION_EVENT and payload.get("delivery") == delivery_id:
+                prompt = payload.get("prompt") or None
+                found.setdefault(prompt, Sent(channel_id, str(message["ts"])))
+        return found
 
     def post_text(self, channel_id: str, text: str) -> Sent:
         return self.post(channel_id, blocks.notice(text))
@@ -104,13 +146,14 @@ class SlackGateway:
         except DeliveryError as exc:
             log.warning("could not upload %s: %s", file.filename, exc.reason)
 
-    def post(self, channel_id: str, message: SlackMessage, thread_ts: str | None = None) -> Sent:
+    def post(self, channel_id: str, message: SlackMessage, thread_ts: str | None = None,
+             metadata: dict[str, Any] | None = None) -> Sent:
         """chat.postMessage, checked against Block Kit's limits first."""
         check_message(message.text, message.blocks)
         response = calling(
             self.client.chat_postMessage, channel=channel_id, text=message.text,
             blocks=message.blocks or None, thread_ts=thread_ts, unfurl_links=False,
-            unfurl_media=False,
+            unfurl_media=False, metadata=metadata,
         )
         return Sent(str(response["channel"]), str(response["ts"]))
 

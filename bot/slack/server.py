@@ -177,7 +177,7 @@ def run_scheduler(settings: Settings) -> None:
 
 
 def _schedule(settings: Settings, database: Database, bot: Bot) -> Scheduler:
-    lease = timedelta(seconds=settings.scheduler_lease_seconds)
+    lease = timedelta(seconds=settings.lease_seconds)
     schedule = Scheduler(JobContext(database, bot.gateway, bot.clock, settings.timezone),
                          lease_ttl=lease, lease_check_seconds=lease.total_seconds() / 3)
     schedule.start()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.runtime import Database
 from storage.db import make_engine, make_session_factory
-from storage.models import Digest, SchedulerLease
+from storage.models import Digest, Lease
 from tests.conftest import _truncate
 from tests.slack_api_stub import SlackStub
 
@@ -56,7 +56,7 @@ def env_for(url: str, stub: SlackStub, tmp_path: Path) -> dict[str, str]:
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": "test-signing-secret",
         "SLACK_API_URL": stub.base_url,
-        "ROUNDTABLE_SCHEDULER_LEASE_SECONDS": "3",
+        "ROUNDTABLE_LEASE_SECONDS": "3",
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -70,7 +70,7 @@ def posted(database: Database) -> list[Digest]:
 
 def holder_pid(database: Database) -> int | None:
     with database.sessions() as session:
-        lease = session.get(SchedulerLease, "scheduler")
+        lease = session.get(Lease, "scheduler")
         return int(lease.holder.split(":")[1]) if lease else None
 
 

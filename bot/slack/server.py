@@ -169,6 +169,7 @@ def run_scheduler(settings: Settings) -> None:
     _, bot = build_app(settings, database)
     schedule = _schedule(settings, database, bot)
     bot.outbox.start()
+    bot.outbox.wake()
     try:
         threading.Event().wait()
     finally:

@@ -1,0 +1,120 @@
+"""Fan-out to 200: everyone gets the questions exactly once through 429s, 500s and dropped
+connections (in process), and through the sending process being killed ten times (real
+processes), judged from what the Slack stand-in recorded."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.core.deliveries import send_due
+from bot.core.people import Person
+from bot.core.rounds import RoundRequest, start_round
+from bot.runtime import Database, utcnow
+from bot.slack.gateway import SlackGateway, make_client
+from storage.db import transaction
+from tests.helpers import seed_pack
+from tests.outbox.fanout import missing_and_repeated, people
+from tests.slack_api_stub import DROP, SlackStub
+
+ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
+PROMPTS = [p.id for p in seed_pack().prompts]
+AUDIENCE = 200
+
+
+@pytest.fixture
+def stub() -> Iterator[SlackStub]:
+    slack = SlackStub().start()
+    yield slack
+    slack.stop()
+
+
+def test_it_reaches_everyone_once_through_rate_limits_errors_and_dropped_connections(
+    database: Database, stub: SlackStub
+) -> None:
+    users = people(stub, AUDIENCE)
+    with transaction(database.sessions) as session:
+        start_round(session, RoundRequest(seed_pack(), [Person(u) for u in users]), utcnow())
+    stub.history_interval = 0.0  # a storm of unknown outcomes, checked without Slack's 1/min
+    stub.fail_at_random(0.2, modes=(429, 500, DROP))
+    gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
+    for _ in range(20):  # sweeps, as the outbox makes them; uncertain sends go again at once
+        outcomes = send_due(database.sessions, gateway, utcnow, "UTC")
+        if not outcomes:
+            break
+    assert missing_and_repeated(stub, users, PROMPTS) == (0, 0)
+    assert {c.status for c in stub.calls} >= {429, 500, DROP}  # the storm really happened
+
+
+def test_it_reaches_everyone_once_when_the_sender_is_killed_ten_times(
+    database_url: str, stub: SlackStub, tmp_path: Path
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("one run is enough: the same code on SQLite, with real processes")
+    users = people(stub, AUDIENCE)
+    stub.history_interval = 1.0
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROUNDTABLE_"))}
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "secret",
+            "SLACK_API_URL": stub.base_url,
+            "ROUNDTABLE_LEASE_SECONDS": "2",
+        }
+    )
+    started = subprocess.run(
+        [ROUNDTABLE, "round", "start", "sel-pharmacy-leadership", "--to", ",".join(users)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode == 0, started.stderr
+    chance = random.Random(7)
+    total = AUDIENCE * (len(PROMPTS) + 1)
+
+    def run_server() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [ROUNDTABLE, "scheduler"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    for _ in range(10):
+        before = len(stub.posted())
+        if before >= total:
+            break
+        server = run_server()
+        target = before + chance.randint(1, 120)
+        try:
+            stub.wait_for(
+                lambda t=target, s=server: len(stub.posted()) >= t or s.poll() is not None,
+                timeout=60,
+                what="sending to make progress",
+            )
+        finally:
+            server.send_signal(signal.SIGKILL)
+            server.wait(timeout=30)
+    server = run_server()
+    try:
+        stub.wait_for(
+            lambda: missing_and_repeated(stub, users, PROMPTS)[0] == 0,
+            timeout=180,
+            what="every question to reach everyone",
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert missing_and_repeated(stub, users, PROMPTS) == (0, 0)
+    assert stub.calls_to("conversations.history")  # a kill left outcomes to look up

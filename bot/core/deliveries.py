@@ -269,6 +269,11 @@ def _failed(
             delivery.uncertain = True
             delivery.not_before = now
             return Outcome(delivery_id, "deferred")
+        if exc.retry_after is not None:
+            # Still rate limited after the client's own waits: carry on when the platform says.
+            delivery.attempts -= 1
+            delivery.not_before = now + timedelta(seconds=exc.retry_after)
+            return Outcome(delivery_id, "deferred")
         if delivery.attempts >= MAX_ATTEMPTS:
             _finish(delivery, "failed", now, exc.reason)
             return Outcome(delivery_id, "failed")

@@ -18,11 +18,14 @@ class DeliveryError(Exception):
     `uncertain` that the message may have arrived all the same (the connection dropped before
     the answer), so it must be looked for before it is sent again."""
 
-    def __init__(self, reason: str, *, permanent: bool = False, uncertain: bool = False) -> None:
+    def __init__(self, reason: str, *, permanent: bool = False, uncertain: bool = False,
+                 retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.uncertain = uncertain
+        self.retry_after = retry_after
+        """The platform said when to try again (rate limited): no fault of the person's."""
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,11 @@ def delivery_error(exc: Exception) -> DeliveryError:
     """A Slack failure as the core sees it: permanent when retrying cannot help."""
     if isinstance(exc, SlackApiError):
         code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+        if exc.response.status_code == 429:
+            wait = exc.response.headers.get("Retry-After") or exc.response.headers.get(
+                "retry-after")
+            return DeliveryError(code, retry_after=float(wait[0] if isinstance(wait, list)
+                                                         else wait or 1))
         return DeliveryError(code, permanent=code in PERMANENT)
     # No answer at all: the request may or may not have taken effect.
     return DeliveryError(f"{exc.__class__.__name__}: {exc}", permanent=False, uncertain=True)

@@ -1,0 +1,87 @@
+"""How fast a round's questions reach everyone, beside the floor Slack's rate limit sets.
+
+Usage: python bench/fanout.py [--people 2000] [--rate 50] [--database sqlite|URL]
+
+A round of the seed pack (an intro and six questions: 7 messages a person) is started for
+`--people` participants; the outbox sender (the same code `roundtable serve` runs, 8 deliveries
+in flight) sends it through the real Slack gateway to the Slack stand-in of the tests, which
+refuses chat.postMessage beyond `--rate` a second (429, Retry-After: 1), as Slack does. Prints
+the time taken beside the floor (messages / rate), their ratio, and how many messages were
+missing or repeated (judged from the stand-in's record, by the metadata each message carries).
+Target (issue 4): within 1.15x of the floor, none missing, none repeated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from bot.core.deliveries import send_due  # noqa: E402
+from bot.core.people import Person  # noqa: E402
+from bot.core.rounds import RoundRequest, start_round  # noqa: E402
+from bot.runtime import Database, utcnow  # noqa: E402
+from bot.slack.gateway import SlackGateway, make_client  # noqa: E402
+from storage.db import make_engine, make_session_factory, transaction  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.models import Delivery  # noqa: E402
+from tests.helpers import seed_pack  # noqa: E402
+from tests.outbox.fanout import PACK_MESSAGES, missing_and_repeated, people  # noqa: E402
+from tests.slack_api_stub import SlackStub  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--rate", type=int, default=50, help="chat.postMessage a second")
+    parser.add_argument("--database", default="sqlite", help="sqlite, or a PostgreSQL URL")
+    args = parser.parse_args()
+
+    url = args.database
+    if url == "sqlite":
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='roundtable-fanout-')}/fanout.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    database = Database(engine, make_session_factory(engine))
+    stub = SlackStub().start()
+    stub.limit_posts(args.rate)
+    users = people(stub, args.people)
+    with transaction(database.sessions) as session:
+        start_round(session, RoundRequest(seed_pack(), [Person(u) for u in users]), utcnow())
+    gateway = SlackGateway(make_client("xoxb-bench", stub.base_url), lambda r: "")
+
+    began = time.perf_counter()
+    while pending(database):
+        if not send_due(database.sessions, gateway, utcnow, "UTC"):
+            time.sleep(0.1)  # what is left waits for a Retry-After
+    elapsed = time.perf_counter() - began
+    stub.stop()
+
+    messages = args.people * PACK_MESSAGES
+    floor = messages / args.rate
+    missing, repeated = missing_and_repeated(stub, users, [p.id for p in seed_pack().prompts])
+    refused = sum(1 for c in stub.calls if c.method == "chat.postMessage" and c.status == 429)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {engine.dialect.name}")
+    print(f"people: {args.people}, messages: {messages}, Slack limit: {args.rate}/s")
+    print(f"time: {elapsed:.1f} s, floor: {floor:.1f} s, ratio: {elapsed / floor:.3f} "
+          f"(target <= 1.15)")
+    print(f"missing: {missing}, repeated: {repeated}, 429s answered: {refused}")
+
+
+def pending(database: Database) -> int:
+    with database.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Delivery)
+                              .where(Delivery.state == "pending")) or 0
+
+
+if __name__ == "__main__":
+    main()

@@ -176,11 +176,14 @@ def round_status(
         int | None, typer.Argument(help="Round id (default: all open rounds).")
     ] = None,
 ) -> None:
-    """Per round: deliveries sent, pending and failed, and who answered."""
+    """Per round: delivered, pending and failed (with why), answered, reminders, next digest."""
     from bot.core.errors import RoundtableError
-    from bot.core.rounds import delivery_counts, get_round, open_rounds, participation
+    from bot.core.rounds import get_round, open_rounds
+    from bot.core.status import round_status as status_of
+    from bot.runtime import utcnow
+    from bot.scheduling.timing import next_digest_time
 
-    database = _database()
+    database, settings, now = _database(), _settings(), utcnow()
     with database.sessions() as session:
         try:
             rounds = [get_round(session, round_id)] if round_id else open_rounds(session)
@@ -189,14 +192,9 @@ def round_status(
         if not rounds:
             typer.echo("no open rounds")
         for round_ in rounds:
-            counts = delivery_counts(session, round_.id)
-            people = participation(session, round_)
-            typer.echo(
-                f"round {round_.id} ({round_.pack_id}, {round_.status}): "
-                f"{counts['sent']} delivered, {counts['pending']} pending, "
-                f"{counts['failed']} failed; {people.answered_any} of {people.invited} answered, "
-                f"{people.answered_all} answered all"
-            )
+            when = next_digest_time(round_.digest_cron, bool(round_.digest_channel), now,
+                                    settings.timezone)
+            typer.echo("\n".join(status_of(session, round_, when).lines(settings.timezone)))
 
 
 @round_app.command("close")

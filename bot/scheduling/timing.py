@@ -64,3 +64,14 @@ def latest_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
 def next_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
     fire: datetime | None = trigger.get_next_fire_time(None, now + timedelta(microseconds=1))
     return fire
+
+
+def next_digest_time(cron: str | None, has_channel: bool, now: datetime,
+                     zone: str) -> datetime | None:
+    """When a round's next scheduled digest falls (None without a digest channel)."""
+    if not has_channel:
+        return None
+    try:
+        return next_fire_time(digest_trigger(cron, zone), now)
+    except RoundtableError:
+        return None

@@ -26,6 +26,8 @@ from bot.core.rounds import (
     participation,
     start_round,
 )
+from bot.core.status import round_status
+from bot.scheduling.timing import next_digest_time
 from bot.slack import blocks, directory
 from bot.slack.app import Bot
 from bot.slack.command_text import StartCommand
@@ -83,21 +85,15 @@ def status(bot: Bot, round_id: int | None) -> str:
         rounds = [get_round(session, round_id)] if round_id else open_rounds(session)
         if not rounds:
             return "No open rounds."
-        return "\n".join(_status_line(session, r) for r in rounds)
+        return "\n".join(_status_line(bot, session, r) for r in rounds)
 
 
-def _status_line(session: Session, round_: Round) -> str:
-    counts = delivery_counts(session, round_.id)
-    turnout = participation(session, round_)
-    failed = [f"{d.participant.platform_user_id}: {d.last_error}" for d in round_.deliveries
-              if d.state == "failed"][:10]
-    line = (f"*Round {round_.id}* · {inert(round_.pack_title, 200)} · {round_.status}\n"
-            f"{counts['sent']} delivered, {counts['pending']} pending, {counts['failed']} failed"
-            f" · {turnout.answered_any} of {turnout.invited} answered, "
-            f"{turnout.answered_all} answered all")
-    if failed:
-        line += "\nNot delivered: " + "; ".join(inert(f, 200) for f in failed)
-    return line
+def _status_line(bot: Bot, session: Session, round_: Round) -> str:
+    now = bot.clock()
+    when = next_digest_time(round_.digest_cron, bool(round_.digest_channel), now,
+                            bot.settings.timezone)
+    lines = round_status(session, round_, when).lines(bot.settings.timezone)
+    return "\n".join([f"*{inert(lines[0], 300)}*", *(inert(line, 2000) for line in lines[1:])])
 
 
 def chosen_round(bot: Bot, round_id: int | None) -> int:

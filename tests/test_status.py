@@ -1,0 +1,45 @@
+"""`status`: deliveries with the reason any failed, answers, reminders, digests, next digest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.core import deliveries
+from bot.core.people import Person
+from bot.core.rounds import RoundRequest, get_round, start_round
+from bot.core.status import round_status
+from bot.runtime import Database
+from storage.db import transaction
+from tests.fakes import Transcript
+from tests.helpers import seed_pack
+
+START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def test_it_shows_failed_deliveries_with_their_reason_and_the_next_digest(
+    database: Database,
+) -> None:
+    with transaction(database.sessions) as session:
+        round_id = start_round(
+            session,
+            RoundRequest(
+                seed_pack(),
+                [
+                    Person("UGONE", "Gone Person", timezone="Europe/London"),
+                    Person("UHERE", "Here", timezone="Europe/London"),
+                ],
+                closes_at=START + timedelta(days=14),
+                digest_channel="CLEADS",
+            ),
+            START,
+        ).id
+    deliveries.send_due(
+        database.sessions, Transcript(fail_on={1}, permanent=True), lambda: START, "Europe/London"
+    )
+    friday = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    with database.sessions() as session:
+        lines = round_status(session, get_round(session, round_id), friday).lines("Europe/London")
+    assert lines[1].startswith("1 delivered, 0 pending, 1 failed · 0 of 2 answered")
+    assert "0 reminders sent, 0 digests posted" in lines[1]
+    assert lines[2] == "Next digest Fri 27 Nov 12:00 GMT, closes Mon 07 Dec 10:00 GMT"
+    assert lines[3] == "Not delivered: Gone Person: user_not_found"

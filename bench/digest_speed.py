@@ -9,7 +9,10 @@ same theme, so answers stay on a theme but are (almost) never identical. What is
 `build_digest` (load, noise filter, themes, votes, participation, changes) and then rendering
 the Markdown export and the Slack messages. Each size runs in its own process so that its peak
 memory (the resident set's high-water mark) is its own. Growth compares each size's build time
-with the one before, beside what n log n would give.
+with the one before, beside what n log n would give. Each row also gives the load average when
+it started and the theme engine's stages: importing it, loading the model (once per process),
+embedding the sampled answers, clustering them, assigning the other answers, and "themes", the
+engine's whole time (which holds the embedding, clustering and assignment).
 Target: 10,000 answers under 10 s and 100,000 under 2 minutes, under 2 GB.
 """
 
@@ -28,6 +31,7 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -57,7 +61,7 @@ def generate(data: Path, n: int, seed: int = 7) -> list[tuple[str, str]]:
     return out
 
 
-def one(n: int, data: Path, engine_name: str) -> dict[str, float]:
+def one(n: int, data: Path, engine_name: str) -> dict[str, Any]:
     """Build and render a digest of n answers in this process; the figures as a dict."""
     from sqlalchemy import insert
 
@@ -107,7 +111,10 @@ def one(n: int, data: Path, engine_name: str) -> dict[str, float]:
         themes = lambda answers: Grouping([], [a.reply_id for a in answers])  # noqa: E731
     else:
         themes = named_engine(engine_name)
+    stages = Stages()
     start = time.perf_counter()
+    if engine_name != "none":
+        stages.instrument()  # imports the engine: its import time is part of the build
     with sessions() as session:
         view = build_digest(session, round_id, NOW, engine=themes)
     built = time.perf_counter() - start
@@ -124,7 +131,45 @@ def one(n: int, data: Path, engine_name: str) -> dict[str, float]:
         "render_s": rendered,
         "peak_mb": peak_kb / 1024,
         "messages": len(messages),
+        "stages": stages.seconds,
     }
+
+
+class Stages:
+    """Seconds spent in the theme engine's stages, by wrapping its functions in place."""
+
+    WRAPPED = (
+        ("import", None, None),
+        ("load model", "bot.core.digest.embeddings", "default_encoder"),
+        ("embed", "bot.core.digest.embeddings", "pooled_vectors"),
+        ("cluster", "bot.core.digest.clustering", "consensus_labels"),
+        ("assign", "bot.core.digest.themes", "_assign_rest"),
+        ("themes", "bot.core.digest.themes", "find_themes"),
+    )
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def instrument(self) -> None:
+        import importlib
+
+        start = time.perf_counter()
+        importlib.import_module("bot.core.digest.themes")
+        self.seconds["import"] = time.perf_counter() - start
+        for stage, module_name, attr in self.WRAPPED[1:]:
+            assert module_name is not None and attr is not None
+            module = importlib.import_module(module_name)
+            setattr(module, attr, self._timed(stage, getattr(module, attr)))
+
+    def _timed(self, stage: str, func: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+
+        return wrapper
 
 
 def main() -> None:
@@ -142,9 +187,10 @@ def main() -> None:
         return
     print(f"digest speed, engine {args.engine!r}, answers from {args.data.name}")
     print(f"{'answers':>8} {'themes':>6} {'build s':>8} {'render s':>8} {'peak MB':>8} "
-          f"{'growth':>7} {'n log n':>7}")
+          f"{'growth':>7} {'n log n':>7} {'load':>5}  theme engine stages, s")
     previous: tuple[int, float] | None = None
     for n in args.sizes:
+        load = _load_average()
         child = subprocess.run(
             [sys.executable, __file__, "--one", str(n), "--engine", args.engine,
              "--data", str(args.data)],
@@ -159,10 +205,20 @@ def main() -> None:
             m, t = previous
             growth = f"{figures['build_s'] / t:.1f}x"
             expected = f"{n * math.log(n) / (m * math.log(m)):.1f}x"
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in figures["stages"].items())
         print(f"{figures['answers']:>8} {figures['themes']:>6} {figures['build_s']:>8.1f} "
-              f"{figures['render_s']:>8.2f} {figures['peak_mb']:>8.0f} {growth:>7} {expected:>7}",
-              flush=True)
+              f"{figures['render_s']:>8.2f} {figures['peak_mb']:>8.0f} {growth:>7} "
+              f"{expected:>7} {load:>5}  {stages}", flush=True)
         previous = (n, figures["build_s"])
+
+
+def _load_average() -> str:
+    """The one-minute load average when a size starts (other work on the machine slows every
+    figure; on 2 cores, a load above 2 means this run did not have them to itself)."""
+    try:
+        return Path("/proc/loadavg").read_text(encoding="utf-8").split()[0]
+    except OSError:
+        return "?"
 
 
 if __name__ == "__main__":

@@ -227,3 +227,100 @@ def test_consensus_over_two_views_never_mixes_clear_groups() -> None:
     for label in set(labels.tolist()):
         assert len(set(group[labels == label].tolist())) == 1
     assert np.array_equal(labels, clustering.consensus_labels(x, embeddings.whitened(x)))
+
+
+# Speed work (docs/theme-engine.md, "Speed"): each faster piece must give what the piece it
+# replaced gave, so that the quality figures stay the same.
+
+
+def test_the_copied_stop_words_are_sklearn_s() -> None:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from bot.core.digest.lexicon import ENGLISH_STOP_WORDS as copied
+
+    assert copied == ENGLISH_STOP_WORDS
+
+
+def test_the_assignment_tfidf_is_sklearn_s_to_the_last_bit() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from bot.core.digest.lexicon import STOP_WORDS
+
+    texts = [*KITCHEN, *CYCLING, "Kitchen kitchen KITCHEN bike", "the and of", "", "café naïve"]
+    expected = TfidfVectorizer(stop_words=sorted(STOP_WORDS), sublinear_tf=True).fit_transform(
+        texts)
+    got = themes_module._tfidf(texts)
+    assert got is not None and got.shape == expected.shape
+    assert np.array_equal(got.toarray(), expected.toarray())
+    sample = [0, 3, 8, 12]
+    assert np.array_equal((got @ got[sample].T).toarray(),
+                          (expected @ expected[sample].T).toarray())
+    assert themes_module._tfidf(["the and of", "it is"]) is None
+
+
+def test_the_majority_cut_groups_as_sklearn_s_agglomerative_clustering() -> None:
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(4)
+    for n in (2, 3, 9, 40, 90):
+        runs = 30
+        group = rng.integers(0, 5, n)
+        votes = (group[:, None] == group[None, :]) * 20 + rng.integers(0, 12, (n, n))
+        votes = np.triu(np.clip(votes, 0, runs), 1)
+        distance = (1.0 - (votes + votes.T) / runs).astype(np.float32)
+        np.fill_diagonal(distance, 0.0)
+        for threshold in (0.4, 0.5, 0.6):
+            ours = clustering.cut(distance.copy(), threshold, "average")
+            theirs = AgglomerativeClustering(
+                n_clusters=None, distance_threshold=threshold, linkage="average",
+                metric="precomputed").fit_predict(np.clip(distance, 0.0, None))
+            assert adjusted_rand_score(ours, theirs) == 1.0
+
+
+def test_the_dense_spectral_embedding_clusters_as_sklearn_s() -> None:
+    import warnings
+
+    from sklearn.manifold import spectral_embedding
+
+    rng = np.random.default_rng(5)
+    x = embeddings.centred(rng.normal(size=(60, 24)).astype(np.float32))
+    for neighbours in clustering.NEIGHBOURS:
+        graph = clustering.knn_affinity(x @ x.T, neighbours)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            theirs = spectral_embedding(graph, n_components=20, random_state=0,
+                                        drop_first=False)
+        ours = clustering._spectral_embedding(graph, 20)
+        for k in range(2, 21):
+            assert np.array_equal(clustering._cluster_qr(ours[:, :k]),
+                                  clustering._cluster_qr(theirs[:, :k]))
+
+
+def test_batched_model_runs_give_each_answer_the_states_it_gets_alone() -> None:
+    try:
+        encoder = embeddings.default_encoder()
+    except ModelUnavailable:
+        pytest.skip("the packaged model is not installed")
+    texts = [*KITCHEN, *CYCLING, KITCHEN[0], "ok", " ".join(CYCLING) * 3]
+    ids = encoder.token_ids(texts)
+    together = encoder.token_states(ids)
+    for seq, states in zip(ids, together, strict=True):
+        alone = encoder.token_states([seq])[0]
+        assert states.shape == (len(seq), embeddings.HIDDEN)
+        assert np.allclose(states, alone, atol=1e-5)
+
+
+def test_the_default_engine_imports_neither_sklearn_nor_the_model_until_needed() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from bot.core.digest.themes import Answer, find_themes, is_noise\n"
+        "is_noise('thanks')\n"
+        "assert 'onnxruntime' not in sys.modules and 'sklearn' not in sys.modules\n"
+        f"find_themes([Answer(str(i), t) for i, t in enumerate({KITCHEN + CYCLING!r})])\n"
+        "assert 'sklearn' not in sys.modules, 'the default engine imported scikit-learn'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)

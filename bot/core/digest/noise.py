@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from bot.core.digest.lexicon import content_words, words
 
@@ -39,6 +40,7 @@ _DEFERRAL = re.compile(
 _MAX_NOISE_WORDS = 16
 
 
+@lru_cache(maxsize=1 << 17)  # a digest asks twice per answer (the view and the engine)
 def is_noise(text: str) -> bool:
     """True when an answer says nothing about the question: empty, emoji or punctuation only,
     a stock non-answer ("no comment", "n/a", "see above", "thanks", "not sure"), a deferral

@@ -9,12 +9,13 @@ sampled answer most like it (TF-IDF), so the cost grows linearly with the number
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy.sparse import csr_matrix
 
 from bot.core.digest import engines, titles
 from bot.core.digest.clustering import renumber
@@ -71,18 +72,18 @@ def find_themes(answers: Sequence[Answer], *, engine: str = "default") -> Themes
 
     built: list[tuple[int, int, Theme]] = []
     for label in range(int(sample_labels.max(initial=-1)) + 1):
-        built.append(_theme(substantive, labels, label, sample, sample_labels, vectors))
+        members = np.flatnonzero(labels == label).tolist()
+        built.append(_theme(substantive, members, label, sample, sample_labels, vectors))
     built.sort(key=lambda t: (-t[0], t[1]))
     themed = {rid for _, _, t in built for rid in t.reply_ids}
     unthemed = tuple(a.id for a in answers if a.id not in themed)
     return Themes(themes=tuple(t for _, _, t in built), unthemed_ids=unthemed)
 
 
-def _theme(substantive: Sequence[Answer], labels: NDArray[np.int64], label: int,
+def _theme(substantive: Sequence[Answer], members: list[int], label: int,
            sample: list[int], sample_labels: NDArray[np.int64],
            vectors: NDArray[np.float32]) -> tuple[int, int, Theme]:
-    members = [i for i, lab in enumerate(labels) if lab == label]
-    in_sample = [k for k, lab in enumerate(sample_labels) if lab == label]
+    in_sample = np.flatnonzero(sample_labels == label).tolist()
     sample_members = [substantive[sample[k]].text for k in in_sample]
     others = [substantive[sample[k]].text for k, lab in enumerate(sample_labels) if lab != label]
     member_vectors = vectors[in_sample]
@@ -115,14 +116,54 @@ def _assign_rest(texts: Sequence[str], sample: list[int],
     rest = np.setdiff1d(np.arange(len(texts)), sample)
     if sample_labels.max(initial=-1) < 0 or len(rest) == 0:
         return labels
-    tfidf = TfidfVectorizer(stop_words=sorted(STOP_WORDS), sublinear_tf=True)
-    try:
-        matrix = tfidf.fit_transform(texts)
-    except ValueError:
+    matrix = _tfidf(texts)
+    if matrix is None:  # nothing but stop words
         return labels
+    sampled = matrix[sample].T
     for start in range(0, len(rest), 10_000):  # bounded memory for very large inputs
         chunk = rest[start : start + 10_000]
-        similarity = (matrix[chunk] @ matrix[sample].T).toarray()
+        similarity = (matrix[chunk] @ sampled).toarray()
         nearest = similarity.argmax(axis=1)
         labels[chunk] = np.where(similarity.max(axis=1) > 0, sample_labels[nearest], -1)
     return labels
+
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def _tfidf(texts: Sequence[str]) -> csr_matrix | None:
+    """Unit TF-IDF rows of the texts (sublinear tf, smoothed idf, stop words left out), the
+    matrix sklearn's TfidfVectorizer(stop_words=STOP_WORDS, sublinear_tf=True) gives, with
+    its columns in the same (alphabetical) order, but without importing scikit-learn.
+    None when the texts hold no word but stop words."""
+    vocabulary: dict[str, int] = {}
+    columns: list[int] = []
+    indptr = [0]
+    for text in texts:
+        for token in _TOKEN.findall(text.lower()):
+            if token not in STOP_WORDS:
+                columns.append(vocabulary.setdefault(token, len(vocabulary)))
+        indptr.append(len(columns))
+    if not vocabulary:
+        return None
+    matrix = csr_matrix((np.ones(len(columns)), np.asarray(columns, np.int64),
+                         np.asarray(indptr, np.int64)), shape=(len(texts), len(vocabulary)))
+    matrix.sum_duplicates()  # term counts, each row's terms in order of first appearance
+    # Columns in alphabetical order, each row's entries left in the order above: the very
+    # layout sklearn builds, so that every sum below adds in the same order and the figures
+    # come out the same to the last bit.
+    alphabetical = np.empty(len(vocabulary), dtype=np.int64)
+    for position, term in enumerate(sorted(vocabulary)):
+        alphabetical[vocabulary[term]] = position
+    matrix.indices = alphabetical[matrix.indices].astype(matrix.indices.dtype)
+    matrix.has_sorted_indices = False
+    doc_freq = np.bincount(matrix.indices, minlength=len(vocabulary)).astype(np.float64)
+    idf = np.log((len(texts) + 1) / (doc_freq + 1)) + 1.0
+    np.log(matrix.data, matrix.data)
+    matrix.data += 1.0
+    matrix.data *= idf[matrix.indices]
+    squares = csr_matrix((matrix.data * matrix.data, matrix.indices, matrix.indptr),
+                         shape=matrix.shape)
+    norms = np.sqrt(squares @ np.ones(matrix.shape[1]))  # summed in column order, as sklearn
+    matrix.data /= np.repeat(np.where(norms > 0, norms, 1.0), np.diff(matrix.indptr))
+    return matrix

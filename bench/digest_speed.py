@@ -1,6 +1,7 @@
 """How long a digest takes, and how much memory, as the number of answers grows.
 
 Usage: python bench/digest_speed.py [--sizes 1000 10000 100000] [--engine NAME|none] [--data CSV]
+       python bench/digest_speed.py --sample-quality N [SAMPLE ...]
 
 For each size, a fresh SQLite database gets a round of the seed pack with that many answers
 (one in six a ranked vote), generated from the labelled file's vocabulary: each answer takes
@@ -43,6 +44,11 @@ VOTE_SHARE = 6  # one answer in six is a vote on the ranked question
 
 def generate(data: Path, n: int, seed: int = 7) -> list[tuple[str, str]]:
     """(prompt_id, text) pairs: texts mixed from labelled answers of the same theme."""
+    return [(prompt_id, text) for prompt_id, _, text in generate_labelled(data, n, seed)]
+
+
+def generate_labelled(data: Path, n: int, seed: int = 7) -> list[tuple[str, str, str]]:
+    """(prompt_id, theme, text) triples: the generated answers with the theme they came from."""
     by_theme: dict[tuple[str, str], list[list[str]]] = defaultdict(list)
     with data.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
@@ -57,8 +63,38 @@ def generate(data: Path, n: int, seed: int = 7) -> list[tuple[str, str]]:
         for _swap in range(max(1, len(words) // 4)):
             if other:
                 words.insert(rng.randrange(len(words) + 1), rng.choice(other))
-        out.append((prompt_id, " ".join(words)))
+        out.append((prompt_id, theme, " ".join(words)))
     return out
+
+
+def sample_quality(data: Path, n: int, samples: list[int]) -> None:
+    """How the themes of n generated answers match the themes they were generated from, for
+    each size of the per-question sample that is embedded and clustered (themes.SAMPLE):
+    mean adjusted Rand index and V-measure over the questions, as bench/digest_quality.py
+    scores them (unthemed answers as one cluster). A check that the sample is big enough,
+    on answers that are not the labelled file itself (though made from its words)."""
+    from sklearn.metrics import adjusted_rand_score, v_measure_score
+
+    from bot.core.digest import themes
+
+    rows = generate_labelled(data, n, seed=n % 97)
+    print(f"themes of {n} generated answers against the themes they came from")
+    print(f"{'sample':>6} {'ARI':>5} {'V':>5} {'themes':>6}  ARI per question")
+    for size in samples:
+        themes.SAMPLE = size
+        aris, vs, found = [], [], 0
+        for prompt in sorted({p for p, _, _ in rows}):
+            mine = [(str(i), theme, text) for i, (p, theme, text) in enumerate(rows)
+                    if p == prompt]
+            result = themes.find_themes([themes.Answer(i, text) for i, _, text in mine])
+            label = {rid: k for k, t in enumerate(result.themes) for rid in t.reply_ids}
+            predicted = [label.get(i, -1) for i, _, _ in mine]
+            truth = [theme for _, theme, _ in mine]
+            aris.append(adjusted_rand_score(truth, predicted))
+            vs.append(v_measure_score(truth, predicted))
+            found += len(result.themes)
+        print(f"{size:>6} {sum(aris) / len(aris):5.2f} {sum(vs) / len(vs):5.2f} {found:>6}  "
+              + " ".join(f"{a:.2f}" for a in aris), flush=True)
 
 
 def one(n: int, data: Path, engine_name: str) -> dict[str, Any]:
@@ -181,7 +217,16 @@ def main() -> None:
     )
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sample-quality", type=int, nargs="+", metavar=("N", "SAMPLE"),
+        help="instead of timing: score the themes of N generated answers against the themes "
+             "they came from, for each per-question sample size given (e.g. 10000 100 150)",
+    )
     args = parser.parse_args()
+    if args.sample_quality:
+        n, *samples = args.sample_quality
+        sample_quality(args.data, n, samples or [100, 150])
+        return
     if args.one:
         print(json.dumps(one(args.one, args.data, args.engine)))
         return

@@ -27,7 +27,11 @@ __all__ = ["ENGINES", "Answer", "Theme", "Themes", "find_themes", "is_noise"]
 ENGINES: tuple[str, ...] = ("default", *engines.REGISTRY)
 MIN_THEME = 2  # a "theme" of one answer is one person's point: it stays unthemed
 MIN_TO_CLUSTER = 4  # fewer substantive answers than this make a single theme
-SAMPLE = 150  # answers embedded and clustered per question; the rest are assigned
+# Answers embedded and clustered per question; the rest are assigned. Embedding is the cost
+# (~1 s per 150 answers on 2 cores). 100 keeps a theme of 3% of the answers in the sample at
+# least twice with probability ~0.8 (0.94 at 150); on generated answers it scores better
+# than 150, not worse (docs/theme-engine.md, "Speed"). The labelled file has <= 44 a question.
+SAMPLE = 100
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,8 @@ def send_delivery(
         if not claim(session, delivery_id, now, worker):
             return Outcome(delivery_id, "skipped")
         session.refresh(delivery)
+        if unknown:
+            delivery.uncertain = True  # stays until the conversation has been looked at
         if participant.opted_out or delivery.round.status != "open":
             _finish(delivery, "failed", now, "stopped" if participant.opted_out else "closed")
             return Outcome(delivery_id, "failed")

@@ -204,7 +204,10 @@ def run_bot(database: Database, database_url: str, stub: SlackStub,
         yield Running(bot, SlackDriver(server.effective_port, stub), stub, database)
     finally:
         # close every socket from the server's own loop thread, so no select() sees one vanish
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:
+            pass  # the loop already closed its sockets (its trigger among them)
         thread.join(5)
         server.task_dispatcher.shutdown()
         bot.stop()

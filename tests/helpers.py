@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,9 @@ from bot.core.rounds import RoundRequest, start_round
 from storage.models import Round
 
 SEED_PACK_PATH = PROMPTS_DIR / "sel-pharmacy-leadership.yaml"
+TOP5 = ["Protected time", "Insights from elsewhere", "Clear purpose and motivation",
+        "Information and analytics", "Leadership development"]
+"""A valid ballot for the seed pack's ranked question."""
 
 
 def seed_pack() -> Pack:
@@ -24,3 +28,10 @@ def people(n: int, role: str = "community pharmacist") -> list[Person]:
 
 def started_round(session: Session, now: datetime, n: int = 3, **kwargs: object) -> Round:
     return start_round(session, RoundRequest(seed_pack(), people(n), **kwargs), now)  # type: ignore[arg-type]
+
+
+def cli_env(**settings: str) -> dict[str, str]:
+    """The environment for running `roundtable` in a subprocess: ours, less any settings of the
+    person running the tests, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROUNDTABLE_"))}
+    return {**env, **settings}

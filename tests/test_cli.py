@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import cli_env
 from tests.test_imports import rows, write_csv
 
 ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
@@ -18,10 +18,9 @@ ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
 def run(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROUNDTABLE_"))}
-    full_env.update(env or {})
     return subprocess.run(
-        [ROUNDTABLE, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120
+        [ROUNDTABLE, *args], cwd=cwd, env=cli_env(**(env or {})), capture_output=True, text=True,
+        timeout=120,
     )
 
 

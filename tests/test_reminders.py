@@ -14,12 +14,10 @@ from bot.runtime import Database
 from storage.db import transaction
 from storage.models import Reminder
 from tests.fakes import Transcript
-from tests.helpers import seed_pack
+from tests.helpers import TOP5, seed_pack
 
 LONDON = "Europe/London"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 in London
-TOP5 = ["Protected time", "Insights from elsewhere", "Clear purpose and motivation",
-        "Information and analytics", "Leadership development"]
 PEOPLE = [Person("UAMARA", "Amara", timezone=LONDON), Person("UBEN", "Ben", timezone=LONDON),
           Person("UMEI", "Mei", timezone="Asia/Hong_Kong")]
 

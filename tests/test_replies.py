@@ -20,15 +20,7 @@ from bot.core.rounds import close_round
 from bot.runtime import Database
 from storage.db import transaction
 from storage.models import Reply, ReplyVersion
-from tests.helpers import started_round
-
-TOP5 = [
-    "Protected time",
-    "Insights from elsewhere",
-    "Clear purpose and motivation",
-    "Information and analytics",
-    "Leadership development",
-]
+from tests.helpers import TOP5, started_round
 
 
 def test_it_stores_the_same_message_once(database: Database, now: datetime) -> None:

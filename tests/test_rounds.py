@@ -14,15 +14,7 @@ from bot.core.rounds import RoundRequest, close_round, participation, round_pack
 from bot.runtime import Database
 from storage.db import transaction
 from storage.models import Delivery
-from tests.helpers import people, seed_pack, started_round
-
-TOP5 = [
-    "Protected time",
-    "Insights from elsewhere",
-    "Clear purpose and motivation",
-    "Information and analytics",
-    "Leadership development",
-]
+from tests.helpers import TOP5, people, seed_pack, started_round
 
 
 def test_it_creates_one_pending_delivery_per_person(database: Database, now: datetime) -> None:

@@ -18,6 +18,7 @@ from bot.runtime import Database
 from storage.db import make_engine, make_session_factory
 from storage.models import Digest, Lease
 from tests.conftest import _truncate
+from tests.helpers import cli_env
 from tests.slack_api_stub import SlackStub
 
 ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
@@ -48,17 +49,10 @@ def stub() -> Iterator[SlackStub]:
     slack.stop()
 
 
-def env_for(url: str, stub: SlackStub, tmp_path: Path) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROUNDTABLE_"))}
-    return {
-        **keep,
-        "DATABASE_URL": url,
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": "test-signing-secret",
-        "SLACK_API_URL": stub.base_url,
-        "ROUNDTABLE_LEASE_SECONDS": "3",
-        "PYTHONUNBUFFERED": "1",
-    }
+def env_for(url: str, stub: SlackStub) -> dict[str, str]:
+    return cli_env(DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-test",
+                   SLACK_SIGNING_SECRET="test-signing-secret", SLACK_API_URL=stub.base_url,
+                   ROUNDTABLE_LEASE_SECONDS="3", PYTHONUNBUFFERED="1")
 
 
 def posted(database: Database) -> list[Digest]:
@@ -77,7 +71,7 @@ def holder_pid(database: Database) -> int | None:
 def test_it_posts_each_digest_once_and_hands_the_schedule_over(
     postgres: Database, postgres_url: str, stub: SlackStub, tmp_path: Path
 ) -> None:
-    env = env_for(postgres_url, stub, tmp_path)
+    env = env_for(postgres_url, stub)
     started = subprocess.run(
         [
             ROUNDTABLE,

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.core.deliveries import next_working_time, send_due
-from bot.core.digest.model import DigestView
 from bot.core.people import Person
-from bot.core.ports import DeliveryError, Intro, Question, Sent
 from bot.core.rounds import RoundRequest, start_round
 from bot.runtime import Database
 from storage.db import transaction
 from storage.models import Delivery, QuestionMessage
 from tests.conftest import NOW
+from tests.fakes import Transcript
 from tests.helpers import seed_pack
 from tests.slack.conftest import MEMBERS, advancing_clock, run_bot
 from tests.slack.test_round_loop import sent_to_everyone
@@ -40,39 +38,6 @@ LONDON = "Europe/London"
 def test_it_keeps_messages_to_working_hours_where_people_are(
         at: datetime, zone: str, expected: datetime | None) -> None:
     assert next_working_time(at, zone, LONDON) == expected
-
-
-@dataclass
-class Transcript:
-    """A ChatGateway that records what it sent and fails on the calls it is told to."""
-
-    fail_on: set[int] = field(default_factory=set)
-    permanent: bool = False
-    sent: list[tuple[str, str]] = field(default_factory=list)
-    calls: int = 0
-
-    def _step(self, what: str, channel: str) -> Sent:
-        self.calls += 1
-        if self.calls in self.fail_on:
-            raise DeliveryError("user_not_found" if self.permanent else "ratelimited",
-                                permanent=self.permanent)
-        self.sent.append((channel, what))
-        return Sent(channel, f"{1_800_000_000 + len(self.sent)}.0001")
-
-    def open_direct(self, user_id: str) -> str:
-        return "D" + user_id
-
-    def send_intro(self, channel_id: str, intro: Intro) -> Sent:
-        return self._step("intro", channel_id)
-
-    def send_question(self, channel_id: str, question: Question) -> Sent:
-        return self._step(question.prompt.id, channel_id)
-
-    def post_digest(self, channel_id: str, view: DigestView) -> Sent:
-        return self._step("digest", channel_id)
-
-    def post_text(self, channel_id: str, text: str) -> Sent:
-        return self._step(text, channel_id)
 
 
 def _round(database: Database, *people: Person) -> None:

@@ -4,7 +4,6 @@ processes), judged from what the Slack stand-in recorded."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
@@ -20,7 +19,7 @@ from bot.core.rounds import RoundRequest, start_round
 from bot.runtime import Database, utcnow
 from bot.slack.gateway import SlackGateway, make_client
 from storage.db import transaction
-from tests.helpers import seed_pack
+from tests.helpers import cli_env, seed_pack
 from tests.outbox.fanout import missing_and_repeated, people
 from tests.slack_api_stub import DROP, SlackStub
 
@@ -60,16 +59,9 @@ def test_it_reaches_everyone_once_when_the_sender_is_killed_ten_times(
         pytest.skip("one run is enough: the same code on SQLite, with real processes")
     users = people(stub, AUDIENCE)
     stub.history_interval = 1.0
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROUNDTABLE_"))}
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "secret",
-            "SLACK_API_URL": stub.base_url,
-            "ROUNDTABLE_LEASE_SECONDS": "2",
-        }
-    )
+    env = cli_env(DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test",
+                  SLACK_SIGNING_SECRET="secret", SLACK_API_URL=stub.base_url,
+                  ROUNDTABLE_LEASE_SECONDS="2")
     started = subprocess.run(
         [ROUNDTABLE, "round", "start", "sel-pharmacy-leadership", "--to", ",".join(users)],
         env=env,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,10 +15,12 @@ from bot.core.rounds import RoundRequest, start_round
 from bot.runtime import Database
 from bot.scheduling import jobs
 from bot.scheduling.service import Scheduler
+from bot.slack.gateway import SlackGateway, make_client
 from storage.db import transaction
 from storage.models import JOBS_TABLE, Digest, Round
 from tests.fakes import Transcript
 from tests.helpers import seed_pack
+from tests.slack_api_stub import SlackStub
 
 LONDON = "Europe/London"
 FRIDAY_NOON = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -159,3 +162,18 @@ def test_it_lets_only_the_lease_holder_run_the_schedule(database: Database) -> N
 def _stored_job_count(database: Database) -> int:
     with database.engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar_one())
+
+
+def test_it_tells_the_channel_that_a_digest_is_late(database: Database) -> None:
+    stub = SlackStub().start()
+    stub.add_channel("CLEADS", ["UFAC"])
+    try:
+        gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
+        round_id = a_round(database, FRIDAY_NOON - timedelta(days=4))
+        jobs.install(jobs.JobContext(database, gateway, lambda: FRIDAY_NOON + timedelta(hours=1),
+                                     LONDON))
+        jobs.post_round_digest(round_id)
+        [top] = [c for c in stub.posted("CLEADS") if not c.params.get("thread_ts")]
+    finally:
+        stub.stop()
+    assert "Posted late" in json.dumps(top.params["blocks"])

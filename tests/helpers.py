@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.core.packs import PROMPTS_DIR, Pack, load_pack
-from bot.core.people import Person
+from bot.core.people import Person, find_participant
 from bot.core.rounds import RoundRequest, start_round
-from storage.models import Round
+from storage.models import Participant, Round
 
 SEED_PACK_PATH = PROMPTS_DIR / "sel-pharmacy-leadership.yaml"
 TOP5 = ["Protected time", "Insights from elsewhere", "Clear purpose and motivation",
@@ -24,6 +24,13 @@ def seed_pack() -> Pack:
 
 def people(n: int, role: str = "community pharmacist") -> list[Person]:
     return [Person(f"U{i:04d}", f"Person {i}", role, f"Pharmacy {i}") for i in range(1, n + 1)]
+
+
+def participant(session: Session, user_id: str) -> Participant:
+    """A participant who must exist (started_round makes U0001, U0002, …)."""
+    found = find_participant(session, user_id)
+    assert found is not None, user_id
+    return found
 
 
 def started_round(session: Session, now: datetime, n: int = 3, **kwargs: object) -> Round:

@@ -20,14 +20,13 @@ from bot.core.rounds import close_round
 from bot.runtime import Database
 from storage.db import transaction
 from storage.models import Reply, ReplyVersion
-from tests.helpers import TOP5, started_round
+from tests.helpers import TOP5, participant, started_round
 
 
 def test_it_stores_the_same_message_once(database: Database, now: datetime) -> None:
     with transaction(database.sessions) as session:
         round_ = started_round(session, now)
-        amara = find_participant(session, "U0001")
-        assert amara is not None
+        amara = participant(session, "U0001")
         first = record_reply(
             session,
             round_.id,
@@ -58,8 +57,7 @@ def test_it_keeps_one_row_when_a_retry_arrives_in_another_transaction(
         round_id = started_round(session, now).id
     for _ in range(3):
         with transaction(database.sessions) as session:
-            person = find_participant(session, "U0002")
-            assert person is not None
+            person = participant(session, "U0002")
             record_reply(
                 session, round_id, "bought-in", person, "The ICS board", now, external_id="D2:1.2"
             )
@@ -72,8 +70,7 @@ def test_it_keeps_the_earlier_text_when_an_answer_is_edited(
 ) -> None:
     with transaction(database.sessions) as session:
         round_ = started_round(session, now)
-        person = find_participant(session, "U0001")
-        assert person is not None
+        person = participant(session, "U0001")
         record_reply(
             session, round_.id, "done-well", person, "first thought", now, external_id="D1:1.1"
         )
@@ -92,8 +89,7 @@ def test_it_honours_a_deletion_and_a_retry_does_not_restore_it(
 ) -> None:
     with transaction(database.sessions) as session:
         round_ = started_round(session, now)
-        person = find_participant(session, "U0001")
-        assert person is not None
+        person = participant(session, "U0001")
         record_reply(
             session, round_.id, "done-well", person, "regret this", now, external_id="D1:1.1"
         )
@@ -112,8 +108,7 @@ def test_it_honours_a_deletion_and_a_retry_does_not_restore_it(
 def test_it_replaces_a_vote_and_keeps_the_old_ranking(database: Database, now: datetime) -> None:
     with transaction(database.sessions) as session:
         round_ = started_round(session, now)
-        person = find_participant(session, "U0003")
-        assert person is not None
+        person = participant(session, "U0003")
         record_vote(session, round_.id, "support-factors", person, TOP5, now)
         record_vote(session, round_.id, "support-factors", person, list(reversed(TOP5)), now)
     with database.sessions() as session:
@@ -135,8 +130,7 @@ def test_it_refuses_a_bad_ranking_and_stores_nothing(
 ) -> None:
     with transaction(database.sessions) as session:
         round_ = started_round(session, now)
-        person = find_participant(session, "U0001")
-        assert person is not None
+        person = participant(session, "U0001")
         with pytest.raises(InvalidAnswer, match=problem):
             record_vote(session, round_.id, "support-factors", person, choices, now)
         assert session.scalar(select(func.count()).select_from(Reply)) == 0
@@ -145,8 +139,7 @@ def test_it_refuses_a_bad_ranking_and_stores_nothing(
 def test_it_refuses_answers_to_a_closed_round(database: Database, now: datetime) -> None:
     with transaction(database.sessions) as session:
         round_ = started_round(session, now)
-        person = find_participant(session, "U0001")
-        assert person is not None
+        person = participant(session, "U0001")
         close_round(session, round_.id, now)
         with pytest.raises(RoundClosed):
             record_reply(session, round_.id, "done-well", person, "late", now)
@@ -157,8 +150,7 @@ def test_it_refuses_an_unknown_question_and_an_empty_answer(
 ) -> None:
     with transaction(database.sessions) as session:
         round_ = started_round(session, now)
-        person = find_participant(session, "U0001")
-        assert person is not None
+        person = participant(session, "U0001")
         with pytest.raises(InvalidAnswer, match="no question"):
             record_reply(session, round_.id, "nope", person, "text", now)
         with pytest.raises(InvalidAnswer, match="some text"):
@@ -168,9 +160,8 @@ def test_it_refuses_an_unknown_question_and_an_empty_answer(
 def test_it_forgets_everything_a_person_answered(database: Database, now: datetime) -> None:
     with transaction(database.sessions) as session:
         round_ = started_round(session, now)
-        person = find_participant(session, "U0001")
-        other = find_participant(session, "U0002")
-        assert person is not None and other is not None
+        person = participant(session, "U0001")
+        other = participant(session, "U0002")
         record_reply(session, round_.id, "done-well", person, "mine", now, external_id="a")
         record_reply(session, round_.id, "bought-in", person, "mine too", now, external_id="b")
         record_reply(session, round_.id, "done-well", other, "theirs", now, external_id="c")

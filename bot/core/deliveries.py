@@ -412,45 +412,7 @@ def asked_of(session: Session, round_id: int, prompt_id: str, user_id: str) -> A
     return asked
 
 
-# --- reminders and digests --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reminded:
-    sent: int
-    waiting: int
-    """Not reminded now: it is outside working hours where they are."""
-
-
-def remind(
-    sessions: sessionmaker[Session], gateway: ChatGateway, round_id: int, clock: Clock,
-    default_zone: str,
-) -> Reminded:
-    """Nudge everyone who was sent the round's questions and has answered none of them."""
-    now = clock()
-    with sessions() as session:
-        round_ = get_round(session, round_id)
-        answered = set(session.scalars(select(Reply.participant_id).where(
-            Reply.round_id == round_id, Reply.deleted_at.is_(None))))
-        targets = [
-            (d.channel_id, d.participant.timezone)
-            for d in round_.deliveries
-            if d.state == "sent" and d.channel_id and d.participant_id not in answered
-            and not d.participant.opted_out
-        ]
-        title = round_.pack_title
-    sent = waiting = 0
-    for channel, zone in targets:
-        if next_working_time(now, zone, default_zone) is not None:
-            waiting += 1
-            continue
-        try:
-            gateway.post_text(channel, f"A reminder: your answers to “{title}” are still welcome. "
-                              "Reply in a question's thread, or just write here.")
-            sent += 1
-        except DeliveryError:
-            continue
-    return Reminded(sent, waiting)
+# --- digests ----------------------------------------------------------------------------------
 
 
 def post_digest(

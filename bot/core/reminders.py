@@ -79,6 +79,12 @@ def plan_now(session: Session, round_id: int, now: datetime, zone: str) -> int:
     return planned
 
 
+def waiting(session: Session, round_id: int) -> int:
+    """The round's reminders planned but not yet sent (outside working hours, or a retry)."""
+    return session.scalar(select(func.count()).select_from(Reminder).where(
+        Reminder.round_id == round_id, Reminder.state == "pending")) or 0
+
+
 def open_prompt_ids(session: Session, round_: Round, participant_id: int) -> list[str]:
     answered = set(session.scalars(select(Reply.prompt_id).where(
         Reply.round_id == round_.id, Reply.participant_id == participant_id,

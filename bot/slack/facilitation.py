@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import deliveries, people
+from bot.core import deliveries, people, reminders
 from bot.core.dates import parse_closes
 from bot.core.errors import RoundtableError
 from bot.core.packs import Pack, PackError, find_pack, load_pack, pack_files
@@ -110,12 +110,18 @@ def chosen_round(bot: Bot, round_id: int | None) -> int:
 
 
 def remind(bot: Bot, round_id: int | None) -> str:
+    """Nudge everyone with open questions now (within the cap, in their working hours)."""
     chosen = chosen_round(bot, round_id)
-    result = deliveries.remind(bot.database.sessions, bot.gateway, chosen, bot.clock,
-                               bot.settings.timezone)
-    waiting = (f" {result.waiting} not reminded: it is outside working hours where they are."
-               if result.waiting else "")
-    return f"Reminded {result.sent} people who have not answered round {chosen} yet.{waiting}"
+    zone = bot.settings.timezone
+    with transaction(bot.database.sessions) as session:
+        planned = reminders.plan_now(session, chosen, bot.clock(), zone)
+    reminders.send_due(bot.database.sessions, bot.gateway, bot.clock, zone)
+    with bot.database.sessions() as session:
+        waiting = reminders.waiting(session, chosen)
+    later = (f" {waiting} will be reminded when it is working hours where they are."
+             if waiting else "")
+    return (f"Reminded {planned - min(waiting, planned)} people who have open questions in "
+            f"round {chosen}.{later} Nobody gets more than {reminders.MAX_REMINDERS} reminders.")
 
 
 def digest(bot: Bot, round_id: int | None, channel_id: str, period: str | None = None) -> str:

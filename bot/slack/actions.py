@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.core.deliveries import asked_of
+from bot.core.answers import asked_of
 from bot.core.errors import RoundtableError
 from bot.slack import blocks, commands, facilitation
 from bot.slack.app import Bot

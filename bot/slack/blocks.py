@@ -32,7 +32,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.deliveries import Asked
+from bot.core.answers import Asked
 from bot.core.packs import Pack, Prompt
 from bot.core.ports import Intro, Question
 from bot.slack.digest_blocks import SlackMessage

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import App
 from sqlalchemy.orm import Session
 
-from bot.core.deliveries import answer_from_chat
+from bot.core.answers import answer_from_chat
 from bot.core.errors import RoundtableError
 from bot.core.ports import DeliveryError
 from bot.core.replies import delete_reply, edit_reply

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import deliveries, people, reminders
+from bot.core import answers, deliveries, people, reminders
 from bot.core.dates import parse_closes
 from bot.core.errors import RoundtableError
 from bot.core.packs import Pack, PackError, find_pack, load_pack, pack_files
@@ -178,6 +178,6 @@ def home(bot: Bot, user_id: str) -> dict[str, object]:
                                               counts["failed"], turnout.answered_any,
                                               turnout.invited))
         participant = find_participant(session, user_id)
-        questions = (deliveries.open_questions(session, participant)
+        questions = (answers.open_questions(session, participant)
                      if participant is not None and not participant.opted_out else [])
         return blocks.home_view(lines, questions, facilitator)

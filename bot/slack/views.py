@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.core.deliveries import asked_of
+from bot.core.answers import asked_of
 from bot.core.errors import RoundtableError
 from bot.core.ports import DeliveryError
 from bot.core.replies import record_reply, record_vote

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.deliveries import Asked
+from bot.core.answers import Asked
 from bot.core.packs import Prompt
 from bot.core.ports import Intro, Question
 from bot.slack import blocks

@@ -33,7 +33,10 @@ def test_it_stores_one_answer_when_slack_retries_an_event(running: Running) -> N
     replies = running.replies()
     assert [(r.text, r.external_id) for r in replies] == [
         ("Once, please.", f"D{user}:1900000001.000100")]
-    confirmations = [c for c in running.stub.posted("D" + user) if "Saved" in c.params["text"]]
+    # the confirmation is posted after the answer's transaction commits: wait for it
+    confirmations = running.wait_for(
+        lambda: [c for c in running.stub.posted("D" + user) if "Saved" in c.params["text"]],
+        "the confirmation")
     assert len(confirmations) == 1
 
 

@@ -44,7 +44,12 @@ def test_it_keeps_mentions_links_and_markup_verbatim_and_never_pings(running: Ru
                     "<mailto:", "link_names", '"parse"'):
         assert control not in out, control
     # what people wrote is still readable, as plain text
-    confirmations = json.dumps([c.params for u in MEMBERS for c in running.stub.posted("D" + u)])
+    def confirmations_of_all() -> str:  # posted after each answer commits
+        sent = [c for u in MEMBERS for c in running.stub.posted("D" + u)]
+        saved = [c for c in sent if "Saved" in c.params["text"]]
+        return json.dumps([c.params for c in sent]) if len(saved) >= len(TRICKY) else ""
+
+    confirmations = running.wait_for(confirmations_of_all, "a confirmation of every answer")
     assert "@channel" in confirmations and "@ben" in confirmations
 
 

@@ -101,7 +101,11 @@ def test_it_runs_a_round_for_a_channel_from_start_to_digest(running: Running) ->
                                 "Clear purpose and motivation", "Information and analytics",
                                 "Leadership development")) in stored
     # a plain message says which question it was filed under
-    confirmations = [c.params["text"] for c in running.stub.posted("D" + ben)[1 + QUESTIONS:]]
+    def bens_confirmations() -> list[str]:  # posted after each answer commits
+        texts = [c.params["text"] for c in running.stub.posted("D" + ben)[1 + QUESTIONS:]]
+        return texts if len(texts) >= 2 else []
+
+    confirmations = running.wait_for(bens_confirmations, "Ben's two confirmations")
     assert "question 1" in confirmations[0] and "question 2" in confirmations[1]
 
     assert running.slack.command(FACILITATOR, "digest").status == 200

@@ -197,6 +197,9 @@ def round_status(
             typer.echo("\n".join(status_of(session, round_, when).lines(settings.timezone)))
 
 
+app.command("status", help="Same as `roundtable round status`.")(round_status)
+
+
 @round_app.command("close")
 def round_close(round_id: Annotated[int, typer.Argument(help="Round id.")]) -> None:
     """Close a round: no more answers are taken."""

@@ -120,6 +120,7 @@ def test_it_starts_shows_and_closes_a_round(workdir: Path) -> None:
     status = run("round", "status", "1", cwd=workdir)
     assert "0 delivered, 3 pending, 0 failed · 0 of 3 answered" in status.stdout
     assert "0 reminders sent, 0 digests posted" in status.stdout
+    assert run("status", cwd=workdir).stdout == status.stdout  # the short form
     assert run("round", "close", "1", cwd=workdir).stdout.strip() == "round 1 closed"
     again = run("round", "close", "1", cwd=workdir)
     assert again.returncode == 1 and "already closed" in again.stderr

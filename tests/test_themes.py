@@ -174,6 +174,8 @@ def test_it_rejects_an_unknown_engine() -> None:
     "thanks", "Thank you!", "not sure", "Not sure tbh", "🤷", "👍🙏", "...", "",
     "Same as above", "Will have a think and get back to you",
     "off topic but does anyone know where the slides are?", "Sorry, joined late - what's this for?",
+    "Honestly, not sure I have seen it from where I sit.", "Nothing springs to mind",
+    "I can't think of any",
 ])
 def test_it_recognises_answers_that_say_nothing(text: str) -> None:
     assert is_noise(text)
@@ -182,6 +184,7 @@ def test_it_recognises_answers_that_say_nothing(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "More bike racks", "Showers", "Not sure the kettle is safe, it sparks when switched on",
     "Thanks to the new rota we finally get lunch breaks", "IPMO", "Cycle to work scheme",
+    "Not sure I have seen better than the bike loan scheme, everyone in the team uses it now",
 ])
 def test_it_keeps_short_real_answers(text: str) -> None:
     assert not is_noise(text)

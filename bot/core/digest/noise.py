@@ -29,6 +29,8 @@ _DEFERRAL = re.compile(
       | get\ back\ to\ you | come\ back\ to\ (?:this|it|you)
       | (?:not\ sure|no\ idea|don'?t\ know)\b.{0,40}\b(?:to\ say|sorry|really)
       | not\ (?:really\ )?(?:seen|got|sure)\ (?:anything|enough|much)
+      | not\ sure\ (?:I(?:'ve|\ have)\ )?(?:ever\ )?(?:seen|come\ across|experienced)
+      | can'?t\ think\ of\ (?:any|one|an\ example) | nothing\ (?:comes|springs)\ to\ mind
       | too\ many\ to\ (?:name|list|mention) | too\ many\ good
       | off\ topic | (?:does|do)\ anyone\ know | (?:joined|arrived)\ late
       | what(?:'s|\ is)\ this\ (?:for|about) | is\ there\ a\ deadline

@@ -33,9 +33,9 @@ def test_it_shows_failed_deliveries_with_their_reason_and_the_next_digest(
             ),
             START,
         ).id
-    deliveries.send_due(
-        database.sessions, Transcript(fail_on={1}, permanent=True), lambda: START, "Europe/London"
-    )
+    # one at a time, so the first call (the one that fails) is Gone Person's
+    deliveries.send_due(database.sessions, Transcript(fail_on={1}, permanent=True),
+                        lambda: START, "Europe/London", in_flight=1)
     friday = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
     with database.sessions() as session:
         lines = round_status(session, get_round(session, round_id), friday).lines("Europe/London")

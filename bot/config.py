@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -104,11 +103,3 @@ def _env_name(field: str) -> str:
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     return load_settings()
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file behind an SQLite URL, or None for other databases and in-memory SQLite."""
-    if not url.startswith("sqlite"):
-        return None
-    path = url.split(":///", 1)[1] if ":///" in url else ""
-    return Path(path) if path and path != ":memory:" else None

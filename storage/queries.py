@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from storage.models import ProcessedEvent, Reply
 
@@ -30,15 +30,3 @@ def reply_by_external_id(session: Session, round_id: int, external_id: str) -> R
 def replies_by_external_id(session: Session, external_id: str) -> list[Reply]:
     """Every reply with this external id, whatever the round (a chat message belongs to one)."""
     return list(session.scalars(select(Reply).where(Reply.external_id == external_id)))
-
-
-def live_replies(session: Session, round_id: int) -> list[Reply]:
-    """The round's replies that were not deleted, oldest first."""
-    return list(
-        session.scalars(
-            select(Reply)
-            .options(selectinload(Reply.participant))
-            .where(Reply.round_id == round_id, Reply.deleted_at.is_(None))
-            .order_by(Reply.created_at, Reply.id)
-        )
-    )

@@ -35,15 +35,21 @@ def register(app: App, bot: Bot) -> None:
                     text = values[blocks.ANSWER_BLOCK]["value"].get("value") or ""
                     record_reply(session, asked.round_id, asked.prompt.id, asked.participant,
                                  text, bot.clock(), source="form", external_id=external_id)
+                    saved = blocks.confirmation(asked, text)
                 else:
+                    choices = blocks.choices_from_state(asked.prompt, values)
                     record_vote(session, asked.round_id, asked.prompt.id, asked.participant,
-                                blocks.choices_from_state(asked.prompt, values), bot.clock(),
-                                source="form", external_id=external_id)
+                                choices, bot.clock(), source="form", external_id=external_id)
+                    saved = blocks.vote_confirmation(asked, choices)
         except RoundtableError as exc:
             first = next(iter(values), blocks.ANSWER_BLOCK)
             ack(response_action="errors", errors={first: str(exc)[:150]})
             return
         ack()
+        try:  # the form closes: say in the conversation what was kept
+            bot.gateway.post(bot.gateway.open_direct(user), saved)
+        except DeliveryError as exc:
+            log.warning("could not confirm a form answer to %s: %s", user, exc.reason)
         _refresh_home(bot, user)
 
     @app.view(blocks.START_VIEW)

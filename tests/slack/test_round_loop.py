@@ -91,6 +91,9 @@ def test_it_runs_a_round_for_a_channel_from_start_to_digest(running: Running) ->
     rank(running, dev, round_id, [0, 1, 2, 3, 4])
     rank(running, elif_, round_id, [5, 0, 7, 2, 9])
     running.wait_for(lambda: len(running.replies()) == 8, "eight answers")
+    running.wait_for(lambda: [c for c in running.stub.posted("D" + dev)
+                              if "Saved your answer to question 6" in c.params["text"]],
+                     "the ranking's confirmation in the conversation")
 
     stored = {(r.prompt_id, r.text or tuple(r.choices or ())) for r in running.replies()}
     assert ("done-well", "Care homes work, because we met weekly.") in stored

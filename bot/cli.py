@@ -294,12 +294,10 @@ def digest(
             _settings().require_slack()  # before the digest is built: fail fast
         except ConfigError as exc:
             fail(str(exc))
-        view = _digest_view(round_id)
         try:
-            post_digest(_settings(), view)
+            post_digest(_settings(), round_id)
         except (ConfigError, RoundtableError) as exc:
             fail(str(exc))
-        _record_posted(view)
         typer.echo(f"digest of round {round_id} posted")
         return
     view = _digest_view(round_id)
@@ -319,18 +317,6 @@ def digest(
         from bot.core.digest.render_text import render_text
 
         typer.echo(render_text(view), nl=False)
-
-
-def _record_posted(view: DigestView) -> None:
-    """Record a digest posted by hand, so the next one says what changed since it."""
-    from datetime import datetime
-
-    from bot.core.digest.changes import record_digest
-    from storage.db import transaction
-
-    when = datetime.fromisoformat(view.round.generated_at)
-    with transaction(_database().sessions) as session:
-        record_digest(session, view.round.id, f"posted-{view.round.generated_at}", view, when)
 
 
 @app.command("export")

@@ -22,11 +22,10 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, CursorResult, and_, literal, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.digest.build import build_digest
-from bot.core.digest.changes import snapshot
+from bot.core.digest.changes import claim_digest, snapshot
 from bot.core.errors import NotFound
 from bot.core.ports import ChatGateway, DeliveryError, Intro, Question, Sent
 from bot.core.rounds import get_round, round_pack
@@ -295,12 +294,8 @@ def post_digest(
         channel = channel_id or round_.digest_channel
         if channel is None:
             raise NotFound(f"round {round_id} has no digest channel")
-        try:
-            with session.begin_nested():
-                digest = Digest(round_id=round_id, period=period, state="claimed",
-                                late=late, channel_id=channel, created_at=now)
-                session.add(digest)
-        except IntegrityError:
+        digest = claim_digest(session, round_id, period, now, late=late, channel_id=channel)
+        if digest is None:
             return None
         digest_id = digest.id
     with sessions() as session:

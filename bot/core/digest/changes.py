@@ -45,24 +45,28 @@ def snapshot(view: DigestView) -> dict[str, Any]:
     }
 
 
-def record_digest(
-    session: Session, round_id: int, period: str, view: DigestView, now: datetime
+def claim_digest(
+    session: Session, round_id: int, period: str, now: datetime, *, late: bool = False,
+    channel_id: str | None = None, content: dict[str, Any] | None = None,
 ) -> Digest | None:
-    """Claim `period` for the round and store the digest's snapshot; None if already claimed."""
-    row = Digest(
-        round_id=round_id,
-        period=period,
-        state="claimed",
-        late=view.round.late,
-        content=snapshot(view),
-        created_at=now,
-    )
+    """Claim `period` for the round (its unique key makes this a one-time claim); None if it
+    was claimed already, by another worker or earlier."""
+    row = Digest(round_id=round_id, period=period, state="claimed", late=late,
+                 channel_id=channel_id, content=content, created_at=now)
     try:
         with session.begin_nested():
             session.add(row)
     except IntegrityError:
         return None
     return row
+
+
+def record_digest(
+    session: Session, round_id: int, period: str, view: DigestView, now: datetime
+) -> Digest | None:
+    """Claim `period` for the round and store the digest's snapshot; None if already claimed."""
+    return claim_digest(session, round_id, period, now, late=view.round.late,
+                        content=snapshot(view))
 
 
 def last_recorded(session: Session, round_id: int) -> Digest | None:

@@ -282,16 +282,17 @@ def _failed(
 
 def post_digest(
     sessions: sessionmaker[Session], gateway: ChatGateway, round_id: int, period: str,
-    clock: Clock, channel_id: str | None = None, *, late: bool = False,
+    clock: Clock, fallback_channel: str | None = None, *, late: bool = False,
 ) -> Sent | None:
     """Post the round's digest for `period` once: the Digest row is claimed before posting.
 
+    It goes to the round's digest channel, or to `fallback_channel` when the round has none.
     None when that period's digest was already claimed (by another worker or earlier).
     """
     now = clock()
     with transaction(sessions) as session:
         round_ = get_round(session, round_id)
-        channel = channel_id or round_.digest_channel
+        channel = round_.digest_channel or fallback_channel
         if channel is None:
             raise NotFound(f"round {round_id} has no digest channel")
         digest = claim_digest(session, round_id, period, now, late=late, channel_id=channel)

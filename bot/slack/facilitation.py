@@ -129,15 +129,10 @@ def digest(bot: Bot, round_id: int | None, channel_id: str, period: str | None =
     now = bot.clock()
     sent = deliveries.post_digest(bot.database.sessions, bot.gateway, chosen,
                                   period or f"manual:{now.isoformat()}", bot.clock,
-                                  channel_id=_digest_channel(bot, chosen, channel_id))
+                                  fallback_channel=channel_id)
     if sent is None:
         return f"The digest of round {chosen} for that period was already posted."
     return f"Posted the digest of round {chosen} in <#{sent.channel_id}>."
-
-
-def _digest_channel(bot: Bot, round_id: int, fallback: str) -> str:
-    with bot.database.sessions() as session:
-        return get_round(session, round_id).digest_channel or fallback
 
 
 def close(bot: Bot, round_id: int | None, channel_id: str) -> str:

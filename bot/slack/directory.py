@@ -33,14 +33,8 @@ def members(client: WebClient, audience: Audience) -> list[str]:
     """The user ids the audience names, in order, once each."""
     ids: list[str] = []
     for channel in audience.channels:
-        cursor: str | None = None
-        while True:
-            page = _call(f"channel <#{channel}>", client.conversations_members,
-                         channel=channel, limit=200, cursor=cursor)
-            ids += page["members"]
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                break
+        ids += _paged(f"channel <#{channel}>", client.conversations_members, "members",
+                      channel=channel, limit=200)
     for group in audience.groups:
         ids += _call("that user group", client.usergroups_users_list, usergroup=group)["users"]
     ids += audience.users
@@ -98,14 +92,20 @@ def _person(user: dict[str, Any]) -> Person | None:
 
 def _whole_workspace(client: WebClient) -> dict[str, dict[str, Any]]:
     """Every user of the workspace, a page at a time: far fewer calls than users.info each."""
-    users: dict[str, dict[str, Any]] = {}
+    return {u["id"]: u for u in _paged("the workspace", client.users_list, "members",
+                                       limit=1000)}
+
+
+def _paged(what: str, method: Callable[..., Any], key: str, **kwargs: Any) -> list[Any]:
+    """Every item of a cursor-paginated Web API list."""
+    items: list[Any] = []
     cursor: str | None = None
     while True:
-        page = _call("the workspace", client.users_list, limit=1000, cursor=cursor)
-        users.update({u["id"]: u for u in page["members"]})
+        page = _call(what, method, cursor=cursor, **kwargs)
+        items += page[key]
         cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
         if not cursor:
-            return users
+            return items
 
 
 def _call(what: str, method: Callable[..., Any], **kwargs: Any) -> Any:

@@ -16,7 +16,6 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     CheckboxesElement,
-    ContextBlock,
     ConversationSelectElement,
     DividerBlock,
     HeaderBlock,
@@ -24,7 +23,6 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
-    PlainTextObject,
     SectionBlock,
     StaticMultiSelectElement,
     StaticSelectElement,
@@ -35,10 +33,10 @@ from slack_sdk.models.views import View
 from bot.core.answers import Asked
 from bot.core.packs import Pack, Prompt
 from bot.core.ports import Intro, Question
-from bot.slack.digest_blocks import SlackMessage
 from bot.slack.limits import HEADER_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.limits import MESSAGE_TEXT as MESSAGE_TEXT_LIMIT
-from bot.slack.mrkdwn import cut, escape, inert
+from bot.slack.messages import SlackMessage, context, message, plain, section
+from bot.slack.mrkdwn import escape, inert
 
 ANSWER_OPEN = "answer_open"
 ANSWER_VIEW = "answer_submit"
@@ -52,23 +50,6 @@ QUOTE_LIMIT = 2800
 """How much of an answer a confirmation shows; the rest is in the export."""
 
 
-def _message(text: str, blocks: Sequence[Block]) -> SlackMessage:
-    return SlackMessage(text, [b.to_dict() for b in blocks])
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
-
-
-def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text)])
-
-
-def plain(text: str, limit: int) -> PlainTextObject:
-    """Plain text cut to a limit (titles, labels, options)."""
-    return PlainTextObject(text=text if len(text) <= limit else cut(text, limit), emoji=False)
-
-
 def intro_message(intro: Intro) -> SlackMessage:
     pack = intro.pack
     count = len(pack.prompts)
@@ -76,10 +57,10 @@ def intro_message(intro: Intro) -> SlackMessage:
            "it, or just write here and I'll file it under the first one you haven't answered. "
            "`/roundtable stop` stops these messages.")
     text = f"{inert(pack.title)}: {inert(pack.intro, SECTION_TEXT)}"
-    return _message(text, [
+    return message(text, [
         HeaderBlock(text=plain(pack.title, HEADER_TEXT)),
-        _section(inert(pack.intro, SECTION_TEXT)),
-        _context(how),
+        section(inert(pack.intro, SECTION_TEXT)),
+        context(how),
     ])
 
 
@@ -87,12 +68,12 @@ def question_message(question: Question) -> SlackMessage:
     prompt = question.prompt
     head = f"Question {question.number} of {question.total} · {inert(prompt.section, 200)}"
     body = inert(prompt.question, 2400)
-    blocks: list[Block] = [_section(f"*{head}*\n{body}")]
+    blocks: list[Block] = [section(f"*{head}*\n{body}")]
     if prompt.context:
-        blocks.append(_context(inert(prompt.context, 2000)))
+        blocks.append(context(inert(prompt.context, 2000)))
     value = json.dumps({"round": question.round_id, "prompt": prompt.id})
     if prompt.kind == "text":
-        blocks.append(_context("Reply in this thread to answer, or use the form."))
+        blocks.append(context("Reply in this thread to answer, or use the form."))
         label, style = "Answer in a form", None
     else:
         verb = "Rank" if prompt.kind == "rank" else "Choose"
@@ -100,7 +81,7 @@ def question_message(question: Question) -> SlackMessage:
     blocks.append(ActionsBlock(elements=[
         ButtonElement(text=plain(label, 75), action_id=ANSWER_OPEN, value=value, style=style)
     ]))
-    return _message(f"{head}: {body}", blocks)
+    return message(f"{head}: {body}", blocks)
 
 
 def confirmation(asked: Asked, text: str, *, updated: bool = False) -> SlackMessage:
@@ -108,36 +89,36 @@ def confirmation(asked: Asked, text: str, *, updated: bool = False) -> SlackMess
     verb = "Updated" if updated else "Saved"
     what = f"{verb} as your answer to question {asked.number}: {inert(asked.prompt.question, 300)}"
     quote = inert(text, QUOTE_LIMIT)
-    blocks: list[Block] = [_section(what), _section(quote)]
+    blocks: list[Block] = [section(what), section(quote)]
     if len(escape(text)) > QUOTE_LIMIT:
-        blocks.append(_context(
+        blocks.append(context(
             f"Your whole answer ({len(text):,} characters) is kept; only the start is shown here. "
             "It appears in full in the round's export."))
-    blocks.append(_context("Not the right question? Reply in the thread of the one you meant, "
+    blocks.append(context("Not the right question? Reply in the thread of the one you meant, "
                            "and delete this message's original."))
-    return _message(what, blocks)
+    return message(what, blocks)
 
 
 def vote_confirmation(asked: Asked, choices: Sequence[str]) -> SlackMessage:
     listed = "\n".join(f"{i}. {inert(c, 80)}" for i, c in enumerate(choices, start=1))
     what = f"Saved your answer to question {asked.number}: {inert(asked.prompt.question, 300)}"
-    return _message(what, [_section(what), _section(listed)])
+    return message(what, [section(what), section(listed)])
 
 
 def notice(text: str) -> SlackMessage:
     """The bot's own short words (escaped, so nothing in them can ping)."""
-    return _message(escape(text), [_section(escape(text)[:SECTION_TEXT])])
+    return message(escape(text), [section(escape(text)[:SECTION_TEXT])])
 
 
 def said(text: str) -> SlackMessage:
     """The bot's own mrkdwn, built by code that made any quoted words inert."""
-    return _message(text[:MESSAGE_TEXT_LIMIT], [_section(text[:SECTION_TEXT])])
+    return message(text[:MESSAGE_TEXT_LIMIT], [section(text[:SECTION_TEXT])])
 
 
 def answer_view(asked: Asked) -> dict[str, Any]:
     """The modal that answers one question: a text box, a choice, or N selects to rank."""
     prompt = asked.prompt
-    blocks: list[Block] = [_section(f"*Question {asked.number}*\n{inert(prompt.question, 2800)}")]
+    blocks: list[Block] = [section(f"*Question {asked.number}*\n{inert(prompt.question, 2800)}")]
     blocks += _answer_inputs(prompt)
     view = View(
         type="modal", callback_id=ANSWER_VIEW, title=plain("Your answer", 24),
@@ -241,12 +222,12 @@ def home_view(rounds: Sequence[RoundLine], questions: Sequence[Asked],
             ButtonElement(text=plain("Start a round", 75), action_id=START_OPEN,
                           style="primary")])]
         for line in rounds[:20]:
-            blocks.append(_section(
+            blocks.append(section(
                 f"*Round {line.id}* · {inert(line.title, 200)} · {line.status}\n"
                 f"{line.sent} delivered, {line.pending} pending, {line.failed} failed · "
                 f"{line.answered} of {line.invited} answered"))
         if not rounds:
-            blocks.append(_context("No rounds yet."))
+            blocks.append(context("No rounds yet."))
         blocks.append(DividerBlock())
     blocks.append(HeaderBlock(text=plain("Your open questions", HEADER_TEXT)))
     shown = questions[: (VIEW_BLOCKS - len(blocks) - 2)]
@@ -258,16 +239,16 @@ def home_view(rounds: Sequence[RoundLine], questions: Sequence[Asked],
             accessory=ButtonElement(text=plain("Answer", 75), action_id=ANSWER_OPEN,
                                     value=value)))
     if not questions:
-        blocks.append(_context("Nothing waiting for you. Thank you!"))
+        blocks.append(context("Nothing waiting for you. Thank you!"))
     elif len(shown) < len(questions):
-        blocks.append(_context(f"…and {len(questions) - len(shown)} more in your messages."))
+        blocks.append(context(f"…and {len(questions) - len(shown)} more in your messages."))
     return View(type="home", blocks=blocks).to_dict()
 
 
 def forget_prompt(count: int) -> SlackMessage:
     text = (f"This deletes all {count} of your answers from Roundtable, and you will get no "
             "more questions. It cannot be undone.")
-    return _message(text, [_section(text), ActionsBlock(elements=[
+    return message(text, [section(text), ActionsBlock(elements=[
         ButtonElement(text=plain("Delete my answers", 75), action_id=FORGET_CONFIRM,
                       style="danger"),
         ButtonElement(text=plain("Cancel", 75), action_id=FORGET_CANCEL),

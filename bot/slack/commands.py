@@ -15,7 +15,7 @@ from bot.core.replies import forget_participant
 from bot.slack import blocks, facilitation
 from bot.slack.app import Bot
 from bot.slack.command_text import mentioned_user, parse_start, round_number, split
-from bot.slack.digest_blocks import SlackMessage
+from bot.slack.messages import SlackMessage
 from storage.db import transaction
 from storage.models import Reply
 

@@ -5,13 +5,8 @@ pointer to the export. Everything people wrote passes through `inert`, so nothin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
-
 from slack_sdk.models.blocks import (
     Block,
-    ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
@@ -28,8 +23,9 @@ from bot.core.digest.synthesis import (
     since_last_lines,
     theme_line,
 )
-from bot.slack.limits import HEADER_TEXT, MESSAGE_BLOCKS, MESSAGE_TEXT, SECTION_TEXT
-from bot.slack.mrkdwn import cut, inert, to_plain
+from bot.slack.limits import HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT
+from bot.slack.messages import SlackFile, SlackMessage, context, message, plain, section
+from bot.slack.mrkdwn import inert, to_plain
 
 QUOTE_CHARS = 800
 """How much of one answer a quote shows in Slack; three of them and their names fit a section."""
@@ -38,23 +34,6 @@ ROLE_FIELDS = 10
 SILENT_ORGANISATIONS = 15
 FIELD_TEXT = 2000
 TEXT_FALLBACK = 1000
-
-
-@dataclass(frozen=True)
-class SlackFile:
-    """A file to upload beside a message (the ranking chart), in the same thread."""
-
-    filename: str
-    title: str
-    content: bytes
-
-
-@dataclass(frozen=True)
-class SlackMessage:
-    text: str
-    """The notification and screen-reader text; Slack shows blocks where it can."""
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    files: tuple[SlackFile, ...] = ()
 
 
 def digest_messages(
@@ -77,24 +56,24 @@ def top_message(view: DigestView, hint: str) -> SlackMessage:
     )
     blocks: list[Block] = [
         HeaderBlock(text=_plain(f"Digest: {info.title}", HEADER_TEXT)),
-        _section(headline),
+        section(headline),
     ]
     if info.late:
-        blocks.append(_context("Posted late: the bot was not running at the scheduled time."))
+        blocks.append(context("Posted late: the bot was not running at the scheduled time."))
     if people["silent_roles"]:
-        blocks.append(_section(f":warning: *Not heard from yet:* {inert(silent_line(people))}"))
+        blocks.append(section(f":warning: *Not heard from yet:* {inert(silent_line(people))}"))
     if people["by_role"]:
         blocks.append(_role_fields(people["by_role"]))
     if people["by_organisation"]:
-        blocks.append(_context(_fit(_organisations(people["by_organisation"]), hint)))
+        blocks.append(context(_fit(_organisations(people["by_organisation"]), hint)))
     if view.since_last is not None:
         lines = [inert(line) for line in since_last_lines(view, view.since_last)]
-        blocks.append(_section(_fit("*New since the last digest*\n" + "\n".join(
+        blocks.append(section(_fit("*New since the last digest*\n" + "\n".join(
             f"• {line}" for line in lines
         ), hint)))
     themes = sum(len(p.themes) for p in view.prompts)
     blocks.append(
-        _context(
+        context(
             f"{themes} themes across the questions; each question is in this thread. "
             f"Everything, with every answer: `{inert(hint)}`"
         )
@@ -104,7 +83,7 @@ def top_message(view: DigestView, hint: str) -> SlackMessage:
         f"{people['invited']} have answered"
         + (f"; {inert(silent_line(people))}" if people["silent_roles"] else "")
     )
-    return _message(text, blocks)
+    return message(text, blocks)
 
 
 def question_message(
@@ -113,7 +92,7 @@ def question_message(
     """One question: its themes with quotes, or its ranking (and chart)."""
     head: list[Block] = [
         HeaderBlock(text=_plain(prompt.section, HEADER_TEXT)),
-        _section(_fit(f"*{inert(prompt.question)}*", hint)),
+        section(_fit(f"*{inert(prompt.question)}*", hint)),
     ]
     files: tuple[SlackFile, ...] = ()
     if prompt.kind != "text":
@@ -123,11 +102,11 @@ def question_message(
             name = chart_filename(view.round.id, prompt.prompt_id)
             files = (SlackFile(name, to_plain(prompt.question)[:250], png),)
     elif not prompt.answer_count:
-        body = [_section("No answers yet.")]
+        body = [section("No answers yet.")]
     else:
-        body = [_context(inert(answers_line(prompt)))] + _theme_blocks(prompt, hint)
+        body = [context(inert(answers_line(prompt)))] + _theme_blocks(prompt, hint)
     text = f"{prompt.section}: {prompt.question} ({_summary(prompt)})"
-    return _message(inert(text, TEXT_FALLBACK), head + body, files)
+    return message(inert(text, TEXT_FALLBACK), head + body, files)
 
 
 def _theme_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
@@ -147,10 +126,10 @@ def _theme_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
         more = len(others) - len(listed)
         title = "*Other answers*" if prompt.themes else "*Answers*"
         tail = f"\n_…and {more} more in the export_" if more else ""
-        blocks.append(_section(_fit(f"{title} ({len(others)})\n" + "\n".join(lines), hint, tail)))
+        blocks.append(section(_fit(f"{title} ({len(others)})\n" + "\n".join(lines), hint, tail)))
     if shown < len(prompt.themes):
         left = len(prompt.themes) - shown
-        blocks.append(_context(f"{left} more themes are in the export: `{inert(hint)}`"))
+        blocks.append(context(f"{left} more themes are in the export: `{inert(hint)}`"))
     return blocks
 
 
@@ -160,7 +139,7 @@ def _theme(theme: ThemeView, hint: str) -> list[Block]:
         heading += "\n" + inert(theme.summary, 1000)
     # A blank line between quotes keeps them apart as separate block quotes.
     quotes = "\n\n".join(_quote(q.text, q.by, QUOTE_CHARS) for q in theme.quotes)
-    return [_section(_fit(heading, hint)), _section(_fit(quotes or "_(no quote)_", hint))]
+    return [section(_fit(heading, hint)), section(_fit(quotes or "_(no quote)_", hint))]
 
 
 def _quote(text: str, by: str | None, limit: int) -> str:
@@ -172,7 +151,7 @@ def _quote(text: str, by: str | None, limit: int) -> str:
 
 def _ranking_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
     if not prompt.answer_count:
-        return [_section("No votes yet.")]
+        return [section("No votes yet.")]
     lines = [
         f"{place}. *{inert(row.option, 300)}* — {rank_detail(prompt, row)}"
         for place, row in enumerate(prompt.ranking, start=1)
@@ -180,8 +159,8 @@ def _ranking_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
     noun = "ballot" if prompt.answer_count == 1 else "ballots"
     method = " · Borda count" if prompt.kind == "rank" else ""
     return [
-        _context(f"{prompt.answer_count} {noun}{method}"),
-        _section(_fit("\n".join(lines), hint)),
+        context(f"{prompt.answer_count} {noun}{method}"),
+        section(_fit("\n".join(lines), hint)),
     ]
 
 
@@ -231,20 +210,6 @@ def _fit(mrkdwn: str, hint: str, tail: str = "") -> str:
     return head.rstrip() + pointer
 
 
-def _section(mrkdwn: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=mrkdwn))
-
-
-def _context(mrkdwn: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=mrkdwn)])
-
-
 def _plain(text: str, limit: int) -> PlainTextObject:
     """Plain text (headers) as a reader would see it, cut to the limit."""
-    text = " ".join(to_plain(text).split())
-    return PlainTextObject(text=text if len(text) <= limit else cut(text, limit), emoji=False)
-
-
-def _message(text: str, blocks: Sequence[Block], files: tuple[SlackFile, ...] = ()) -> SlackMessage:
-    dicts = [block.to_dict() for block in blocks][:MESSAGE_BLOCKS]
-    return SlackMessage(text[:MESSAGE_TEXT], dicts, files)
+    return plain(" ".join(to_plain(text).split()), limit)

@@ -19,7 +19,7 @@ from bot.core.ports import DeliveryError
 from bot.core.replies import delete_reply, edit_reply
 from bot.slack import blocks, facilitation
 from bot.slack.app import Bot
-from bot.slack.digest_blocks import SlackMessage
+from bot.slack.messages import SlackMessage
 from storage.db import transaction
 from storage.queries import claim_event
 

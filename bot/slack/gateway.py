@@ -26,8 +26,9 @@ from slack_sdk.http_retry.state import RetryState
 from bot.core.digest.model import DigestView
 from bot.core.ports import DeliveryError, Intro, Question, Sent
 from bot.slack import blocks
-from bot.slack.digest_blocks import SlackFile, SlackMessage, digest_messages
+from bot.slack.digest_blocks import digest_messages
 from bot.slack.limits import check_message, check_view
+from bot.slack.messages import SlackFile, SlackMessage
 
 log = logging.getLogger(__name__)
 

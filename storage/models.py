@@ -195,8 +195,12 @@ class Reply(Base):
 
     @property
     def public_id(self) -> str:
-        """The id a digest names the reply by: its external id where it has one."""
-        return self.external_id or f"reply-{self.id}"
+        return public_reply_id(self.id, self.external_id)
+
+
+def public_reply_id(reply_id: int, external_id: str | None) -> str:
+    """The id a digest names a reply by: its external id where it has one."""
+    return external_id or f"reply-{reply_id}"
 
 
 class ReplyVersion(Base):

@@ -17,7 +17,7 @@ from bot.core.digest.theme_views import Engine, engine_grouping, engine_noise, t
 from bot.core.packs import Prompt
 from bot.core.replies import ROOM_SOURCE
 from bot.core.rounds import get_round, participation, round_pack
-from storage.models import Participant, Reply, Round
+from storage.models import Participant, Reply, Round, public_reply_id
 
 MIN_ROLE_GROUP = 3
 """A role is shown beside a quote only when at least this many people of that role answered."""
@@ -43,8 +43,7 @@ class Answered(NamedTuple):
 
     @property
     def public_id(self) -> str:
-        """As Reply.public_id: the external id where there is one."""
-        return self.external_id or f"reply-{self.id}"
+        return public_reply_id(self.id, self.external_id)
 
 
 def build_digest(

@@ -8,6 +8,7 @@ row that waits for 08:00-18:00 where the person is, and is dropped if they answe
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -61,10 +62,12 @@ def plan_scheduled(session: Session, round_id: int, now: datetime, zone: str) ->
 def plan_now(session: Session, round_id: int, now: datetime, zone: str) -> int:
     """Plan one reminder for everyone with open questions who is under the cap."""
     round_ = get_round(session, round_id)
+    sent_so_far: dict[int, int] = dict(session.execute(
+        select(Reminder.participant_id, func.count())
+        .where(Reminder.round_id == round_id).group_by(Reminder.participant_id)).all())
     planned = 0
     for participant_id, timezone in _who_to_remind(session, round_):
-        count = session.scalar(select(func.count()).select_from(Reminder).where(
-            Reminder.round_id == round_id, Reminder.participant_id == participant_id)) or 0
+        count = sent_so_far.get(participant_id, 0)
         if count >= MAX_REMINDERS:
             continue
         row = Reminder(round_id=round_id, participant_id=participant_id, number=count + 1,
@@ -93,6 +96,13 @@ def open_prompt_ids(session: Session, round_: Round, participant_id: int) -> lis
 
 
 def _who_to_remind(session: Session, round_: Round) -> list[tuple[int, str | None]]:
+    """Participants who were sent the questions, have not said stop, and have some open."""
+    prompt_ids = {p.id for p in round_pack(round_).prompts}
+    answered: dict[int, set[str]] = defaultdict(set)
+    for participant_id, prompt_id in session.execute(select(Reply.participant_id, Reply.prompt_id)
+                                                     .where(Reply.round_id == round_.id,
+                                                            Reply.deleted_at.is_(None))):
+        answered[participant_id].add(prompt_id)
     rows = session.execute(
         select(Participant.id, Participant.timezone)
         .join(Delivery, Delivery.participant_id == Participant.id)
@@ -100,7 +110,7 @@ def _who_to_remind(session: Session, round_: Round) -> list[tuple[int, str | Non
                Participant.opted_out.is_(False))
         .order_by(Participant.id)
     ).all()
-    return [(pid, tz) for pid, tz in rows if open_prompt_ids(session, round_, pid)]
+    return [(pid, tz) for pid, tz in rows if not answered[pid] >= prompt_ids]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -125,11 +125,15 @@ def delete_reply(session: Session, external_id: str, now: datetime) -> Reply:
     return reply
 
 
+def answer_count(session: Session, participant: Participant) -> int:
+    """How many answers this person has stored, in every round (what `forget-me` deletes)."""
+    return session.scalar(select(func.count(Reply.id)).where(
+        Reply.participant_id == participant.id)) or 0
+
+
 def forget_participant(session: Session, participant: Participant, now: datetime) -> int:
     """Delete everything a person answered (`forget-me`); returns how many answers went."""
-    count = len(
-        session.scalars(select(Reply.id).where(Reply.participant_id == participant.id)).all()
-    )
+    count = answer_count(session, participant)
     session.execute(delete(Reply).where(Reply.participant_id == participant.id))
     participant.display_name = None
     participant.opted_out = True

@@ -7,17 +7,15 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from sqlalchemy import func, select
 
 from bot.core.errors import RoundtableError
 from bot.core.people import find_participant, opt_out
-from bot.core.replies import forget_participant
+from bot.core.replies import answer_count, forget_participant
 from bot.slack import blocks, facilitation
 from bot.slack.app import Bot
 from bot.slack.command_text import mentioned_user, parse_start, round_number, split
 from bot.slack.messages import SlackMessage
 from storage.db import transaction
-from storage.models import Reply
 
 COMMAND = "/roundtable"
 HELP = """*Roundtable* asks a workshop's questions to the people who could not be in the room.
@@ -101,8 +99,7 @@ def _forget_me(bot: Bot, client: WebClient, command: dict[str, Any],
                args: list[str]) -> str | SlackMessage:
     with bot.database.sessions() as session:
         participant = find_participant(session, command["user_id"])
-        count = 0 if participant is None else session.scalar(
-            select(func.count(Reply.id)).where(Reply.participant_id == participant.id)) or 0
+        count = 0 if participant is None else answer_count(session, participant)
     return blocks.forget_prompt(count)
 
 

@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from bot.config import Settings
+    from bot.core.people import Person
     from bot.core.digest.model import DigestView
     from bot.runtime import Database
 
@@ -127,7 +130,10 @@ def packs_validate(
 @round_app.command("start")
 def round_start(
     pack: Annotated[str, typer.Argument(help="Pack id (or path to a pack file).")],
-    to: Annotated[str, typer.Option(help="Comma-separated platform user ids to ask.")],
+    to: Annotated[str, typer.Option(
+        help="Comma-separated Slack ids to ask: users (U…), channels (C…, their members) or "
+             "user groups (S…). With SLACK_BOT_TOKEN set, names and time zones come from "
+             "Slack; without it, only user ids, messaged in ROUNDTABLE_TIMEZONE's hours.")],
     digest: Annotated[str | None, typer.Option(help="Channel id for the digests.")] = None,
     closes: Annotated[str | None, typer.Option(help="14d or 2026-12-18.")] = None,
     anonymous: Annotated[bool, typer.Option(help="Quote nobody by name or role.")] = False,
@@ -139,16 +145,16 @@ def round_start(
     from bot.core.dates import parse_closes
     from bot.core.errors import RoundtableError
     from bot.core.packs import PackError, find_pack
-    from bot.core.people import Person
     from bot.core.rounds import RoundRequest, start_round
     from bot.runtime import utcnow
     from storage.db import transaction
 
     database, settings, now = _database(), _settings(), utcnow()
-    people = [Person(uid.strip()) for uid in to.split(",") if uid.strip()]
-    if not people:
+    ids = [i.strip() for i in to.split(",") if i.strip()]
+    if not ids:
         fail("--to names nobody")
     try:
+        people, audience, fetched = _audience(database, settings, ids, now)
         if digest_cron:
             from bot.scheduling.timing import digest_trigger
 
@@ -157,7 +163,7 @@ def round_start(
             find_pack(pack),
             people,
             started_by="cli",
-            audience={"users": [p.platform_user_id for p in people]},
+            audience=audience,
             digest_channel=digest,
             digest_cron=digest_cron,
             anonymity="anonymous" if anonymous else "named",
@@ -165,9 +171,34 @@ def round_start(
         )
         with transaction(database.sessions) as session:
             round_ = start_round(session, request, now)
+            if fetched:
+                from bot.slack.directory import remember
+
+                remember(session, fetched, now)
             typer.echo(f"round {round_.id} started for {len(round_.deliveries)} people")
     except (PackError, RoundtableError) as exc:
         fail(str(exc))
+
+
+def _audience(database: Database, settings: Settings, ids: list[str], now: datetime
+              ) -> tuple[list[Person], dict[str, list[str]], list[str]]:
+    """The people `--to` names; through Slack when a bot token is set, else as bare ids."""
+    from bot.core.errors import RoundtableError
+    from bot.core.people import Person
+
+    token = settings.slack_bot_token
+    if token is None:
+        if any(i[:1] in {"C", "G", "S", "#"} for i in ids):
+            raise RoundtableError("channels and user groups need SLACK_BOT_TOKEN to be "
+                                  "looked up; without it, give user ids")
+        return [Person(i.lstrip("@")) for i in ids], {"users": ids}, []
+    from bot.slack import directory
+    from bot.slack.gateway import make_client
+
+    audience = directory.audience_of(ids)
+    client = make_client(token.get_secret_value(), settings.slack_api_url)
+    looked = directory.resolve(client, database.sessions, audience, now)
+    return looked.people, audience.as_dict(), looked.fetched
 
 
 @round_app.command("status")

@@ -74,6 +74,23 @@ def people(client: WebClient, sessions: sessionmaker[Session], user_ids: Iterabl
                   [u for u, p in fetched.items() if p is not None])
 
 
+def resolve(client: WebClient, sessions: sessionmaker[Session], audience: Audience,
+            now: datetime) -> Looked:
+    """The humans an audience names (channels, user groups, users), with their details."""
+    looked = people(client, sessions, members(client, audience), now)
+    if not looked.people:
+        raise RoundtableError("that audience has nobody I can ask (bots are left out)")
+    return looked
+
+
+def audience_of(ids: Iterable[str]) -> Audience:
+    """Bare Slack ids sorted by kind: C…/G… channels, S… user groups, anything else a user."""
+    ids = [i.strip().lstrip("#@") for i in ids if i.strip()]
+    return Audience(channels=tuple(i for i in ids if i[:1] in {"C", "G"}),
+                    groups=tuple(i for i in ids if i[:1] == "S"),
+                    users=tuple(i for i in ids if i[:1] not in {"C", "G", "S"}))
+
+
 def remember(session: Session, user_ids: Iterable[str], now: datetime) -> None:
     """Mark these participants' details as fresh from Slack (the cache lasts CACHE_FOR)."""
     session.execute(update(Participant).where(

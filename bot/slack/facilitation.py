@@ -61,10 +61,7 @@ def start(bot: Bot, client: WebClient, user_id: str, request: StartCommand) -> s
         raise RoundtableError(str(exc)) from None
     now = bot.clock()
     closes = parse_closes(request.closes, now, bot.settings.timezone) if request.closes else None
-    user_ids = directory.members(client, request.audience)
-    looked = directory.people(client, bot.database.sessions, user_ids, now)
-    if not looked.people:
-        raise RoundtableError("that audience has nobody I can ask (bots are left out)")
+    looked = directory.resolve(client, bot.database.sessions, request.audience, now)
     with transaction(bot.database.sessions) as session:
         round_ = start_round(session, RoundRequest(
             pack, looked.people, started_by=user_id, audience=request.audience.as_dict(),

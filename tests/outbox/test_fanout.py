@@ -20,7 +20,7 @@ from bot.runtime import Database, utcnow
 from bot.slack.gateway import SlackGateway, make_client
 from storage.db import transaction
 from tests.helpers import cli_env, seed_pack
-from tests.outbox.fanout import missing_and_repeated, people
+from tests.outbox.fanout import missing_and_repeated, people, working_zone
 from tests.slack_api_stub import DROP, SlackStub
 
 ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
@@ -40,7 +40,8 @@ def test_it_reaches_everyone_once_through_rate_limits_errors_and_dropped_connect
 ) -> None:
     users = people(stub, AUDIENCE)
     with transaction(database.sessions) as session:
-        start_round(session, RoundRequest(seed_pack(), [Person(u) for u in users]), utcnow())
+        start_round(session, RoundRequest(seed_pack(), [Person(u, timezone=working_zone())
+                                                        for u in users]), utcnow())
     stub.history_interval = 0.0  # a storm of unknown outcomes, checked without Slack's 1/min
     stub.fail_at_random(0.2, modes=(429, 500, DROP))
     gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")

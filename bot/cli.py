@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from bot.config import Settings
-    from bot.core.people import Person
     from bot.core.digest.model import DigestView
+    from bot.core.people import Person
     from bot.runtime import Database
 
 app = typer.Typer(

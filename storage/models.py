@@ -245,6 +245,22 @@ class ProcessedEvent(Base):
     received_at: Mapped[datetime]
 
 
+class InboxEvent(Base):
+    """An event stored before the platform was told it arrived, until it has been handled
+    (bot/core/inbox.py). Rows that keep failing stay, with their error, for a person to see."""
+
+    __tablename__ = "inbox_events"
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 class Reminder(Base):
     """A nudge to one participant about their open questions; numbered, so the cap holds."""
 

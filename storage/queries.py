@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import ProcessedEvent, Reply
 
 
-def claim_event(session: Session, event_id: str, now: datetime, platform: str = "slack") -> bool:
-    """Record a platform event id; False when it was already processed (a retry)."""
-    try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(event_id=event_id, platform=platform, received_at=now))
-    except IntegrityError:
-        return False
-    return True
+def claim_events(session: Session, event_ids: list[str], now: datetime,
+                 platform: str = "slack") -> set[str]:
+    """Record platform event ids; returns those not processed before (the rest are retries)."""
+    seen = set(session.scalars(select(ProcessedEvent.event_id).where(
+        ProcessedEvent.event_id.in_(event_ids))))
+    fresh = [e for e in dict.fromkeys(event_ids) if e not in seen]
+    if fresh:
+        session.execute(insert(ProcessedEvent), [
+            {"event_id": e, "platform": platform, "received_at": now} for e in fresh])
+    return set(fresh)
 
 
 def reply_by_external_id(session: Session, round_id: int, external_id: str) -> Reply | None:

@@ -1,17 +1,19 @@
-"""Which question a chat message answers: a reply in a question's thread answers that question;
-any other message in the conversation answers the question that is waiting."""
+"""Which question a chat message answers, and storing chat messages as answers: a reply in a
+question's thread answers that question; any other message in the conversation answers the
+question that is waiting."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, selectinload
 
-from bot.core.errors import NotFound
-from bot.core.packs import Prompt
-from bot.core.replies import Recorded, record_reply
+from bot.core.errors import NotFound, RoundtableError
+from bot.core.packs import Pack, Prompt
+from bot.core.replies import check_text_answer
 from bot.core.rounds import round_pack
 from storage.models import Delivery, Participant, QuestionMessage, Reply, Round
 
@@ -26,88 +28,137 @@ class Asked:
     number: int
 
 
-def question_in_thread(session: Session, channel_id: str, thread_ts: str) -> Asked | None:
-    """The question whose message starts this thread (None for the intro or unknown threads)."""
-    row = session.execute(
-        select(QuestionMessage, Delivery)
-        .join(Delivery, Delivery.id == QuestionMessage.delivery_id)
-        .where(QuestionMessage.channel_id == channel_id, QuestionMessage.message_ts == thread_ts)
-    ).first()
-    if row is None or row[0].prompt_id is None:
-        return None
-    return _asked(row[1], row[0].prompt_id)
+@dataclass(frozen=True)
+class ChatMessage:
+    """A message someone wrote in their conversation with the bot."""
+
+    channel_id: str
+    user_id: str
+    text: str
+    external_id: str
+    thread_ts: str | None = None
 
 
-def waiting_question(session: Session, channel_id: str) -> Asked | None:
-    """The question a plain message in this conversation answers.
+@dataclass(frozen=True)
+class ChatAnswer:
+    """What became of a chat message: the question it answers (None when no question waits
+    for a written answer there), whether it was stored now, and why not if it was refused."""
 
-    Of the newest open round asked here: the first text question the person has not answered
-    yet, in the order they were asked; when all are answered, the last text question asked.
+    asked: Asked | None
+    created: bool = False
+    refused: str | None = None
+
+
+def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: datetime
+                     ) -> list[ChatAnswer]:
+    """Store chat messages, in order, as answers to the questions they reply to.
+
+    A reply in a question's thread answers that question; any other message answers the
+    question that is waiting: of the newest open round asked in that conversation, the first
+    text question the person has not answered yet, in the order asked; when all are answered,
+    the last one. A message stored before (same external id) is not stored again. The whole
+    batch costs a handful of queries and one insert, whatever its size.
     """
-    delivery = session.scalar(
-        select(Delivery)
-        .join(Round, Round.id == Delivery.round_id)
-        .where(Delivery.channel_id == channel_id, Round.status == "open")
-        .order_by(Delivery.round_id.desc())
-    )
-    if delivery is None:
-        return None
-    asked = list(
-        session.scalars(
-            select(QuestionMessage.prompt_id)
-            .where(QuestionMessage.delivery_id == delivery.id,
-                   QuestionMessage.prompt_id.is_not(None))
-            .order_by(QuestionMessage.id)
-        )
-    )
-    pack = round_pack(delivery.round)
-    text_asked = [pid for pid in asked if (p := pack.prompt(pid or "")) and p.kind == "text"]
-    if not text_asked:
-        return None
-    answered = set(
-        session.scalars(
-            select(Reply.prompt_id).where(
-                Reply.round_id == delivery.round_id,
-                Reply.participant_id == delivery.participant_id,
-                Reply.deleted_at.is_(None),
-            )
-        )
-    )
-    waiting = next((pid for pid in text_asked if pid not in answered), text_asked[-1])
-    return _asked(delivery, waiting or "")
+    if not messages:
+        return []
+    talk = _Conversations(session, {m.channel_id for m in messages})
+    stored = set(session.scalars(select(Reply.external_id).where(
+        Reply.external_id.in_([m.external_id for m in messages]))))
+    rows: list[dict[str, object]] = []
+    out: list[ChatAnswer] = []
+    for message in messages:
+        asked = talk.question(message)
+        if (asked is None or asked.participant.platform_user_id != message.user_id
+                or asked.prompt.kind != "text"):
+            out.append(ChatAnswer(None))
+            continue
+        if message.external_id in stored:
+            out.append(ChatAnswer(asked))
+            continue
+        try:
+            check_text_answer(talk.round_of(asked), asked.prompt.id, asked.prompt, message.text)
+        except RoundtableError as exc:
+            out.append(ChatAnswer(asked, refused=str(exc)))
+            continue
+        rows.append({"round_id": asked.round_id, "prompt_id": asked.prompt.id,
+                     "participant_id": asked.participant.id, "text": message.text,
+                     "source": "chat", "external_id": message.external_id, "created_at": now})
+        stored.add(message.external_id)
+        talk.answered(asked)
+        out.append(ChatAnswer(asked, created=True))
+    if rows:
+        session.execute(insert(Reply), rows)
+    return out
 
 
-def _asked(delivery: Delivery, prompt_id: str) -> Asked | None:
-    pack = round_pack(delivery.round)
-    for number, prompt in enumerate(pack.prompts, start=1):
+class _Conversations:
+    """What answering needs to know about some conversations, read in four queries."""
+
+    def __init__(self, session: Session, channels: set[str]) -> None:
+        deliveries = session.scalars(
+            select(Delivery).where(Delivery.channel_id.in_(channels))
+            .options(selectinload(Delivery.round), selectinload(Delivery.participant))).all()
+        self.deliveries = {d.id: d for d in deliveries}
+        self.newest_open: dict[str, Delivery] = {}
+        for d in sorted(deliveries, key=lambda d: d.round_id):
+            if d.round.status == "open":
+                self.newest_open[str(d.channel_id)] = d
+        self.threads: dict[tuple[str, str], tuple[Delivery, str | None]] = {}
+        self.asked: dict[int, list[str]] = {}
+        for m in session.execute(
+                select(QuestionMessage.channel_id, QuestionMessage.message_ts,
+                       QuestionMessage.prompt_id, QuestionMessage.delivery_id)
+                .where(QuestionMessage.delivery_id.in_(list(self.deliveries)))
+                .order_by(QuestionMessage.id)):
+            delivery = self.deliveries[m.delivery_id]
+            self.threads[(m.channel_id, m.message_ts)] = (delivery, m.prompt_id)
+            if m.prompt_id is not None:
+                self.asked.setdefault(delivery.id, []).append(m.prompt_id)
+        self.done: dict[tuple[int, int], set[str]] = {}
+        open_ = list(self.newest_open.values())
+        for round_id, participant_id, prompt_id in session.execute(
+                select(Reply.round_id, Reply.participant_id, Reply.prompt_id).where(
+                    Reply.participant_id.in_([d.participant_id for d in open_]),
+                    Reply.round_id.in_({d.round_id for d in open_}),
+                    Reply.deleted_at.is_(None))):
+            self.done.setdefault((round_id, participant_id), set()).add(prompt_id)
+        self.packs: dict[int, Pack] = {}
+
+    def question(self, message: ChatMessage) -> Asked | None:
+        if message.thread_ts:
+            delivery, prompt_id = self.threads.get((message.channel_id, message.thread_ts),
+                                                   (None, None))
+            if delivery is not None and prompt_id is not None:
+                return _asked(delivery, prompt_id, self._pack(delivery))
+        delivery = self.newest_open.get(message.channel_id)
+        if delivery is None:
+            return None
+        pack = self._pack(delivery)
+        text_asked = [pid for pid in self.asked.get(delivery.id, [])
+                      if (p := pack.prompt(pid)) and p.kind == "text"]
+        if not text_asked:
+            return None
+        answered = self.done.get((delivery.round_id, delivery.participant_id), set())
+        waiting = next((pid for pid in text_asked if pid not in answered), text_asked[-1])
+        return _asked(delivery, waiting, pack)
+
+    def round_of(self, asked: Asked) -> Round:
+        return next(d.round for d in self.deliveries.values() if d.round_id == asked.round_id)
+
+    def answered(self, asked: Asked) -> None:
+        self.done.setdefault((asked.round_id, asked.participant.id), set()).add(asked.prompt.id)
+
+    def _pack(self, delivery: Delivery) -> Pack:
+        if delivery.round_id not in self.packs:
+            self.packs[delivery.round_id] = round_pack(delivery.round)
+        return self.packs[delivery.round_id]
+
+
+def _asked(delivery: Delivery, prompt_id: str, pack: Pack | None = None) -> Asked | None:
+    for number, prompt in enumerate((pack or round_pack(delivery.round)).prompts, start=1):
         if prompt.id == prompt_id:
             return Asked(delivery.round_id, delivery.participant, prompt, number)
     return None
-
-
-def answer_from_chat(
-    session: Session,
-    channel_id: str,
-    user_id: str,
-    text: str,
-    external_id: str,
-    now: datetime,
-    thread_ts: str | None = None,
-) -> tuple[Asked, Recorded] | None:
-    """Store a chat message as the answer to the question it replies to (None: not an answer).
-
-    A reply in a question's thread answers that question; any other message answers the
-    question that is waiting (see `waiting_question`).
-    """
-    asked = question_in_thread(session, channel_id, thread_ts) if thread_ts else None
-    asked = asked or waiting_question(session, channel_id)
-    if asked is None or asked.participant.platform_user_id != user_id:
-        return None
-    if asked.prompt.kind != "text":
-        return None
-    recorded = record_reply(session, asked.round_id, asked.prompt.id, asked.participant, text,
-                            now, source="chat", external_id=external_id)
-    return asked, recorded
 
 
 def open_questions(session: Session, participant: Participant) -> list[Asked]:

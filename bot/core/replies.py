@@ -40,11 +40,8 @@ def record_reply(
     external_id: str | None = None,
 ) -> Recorded:
     """Store a text answer once per external id; a repeat returns the stored one."""
-    round_, prompt = _open_prompt(session, round_id, prompt_id)
-    if prompt.kind != "text":
-        raise InvalidAnswer(f"question {prompt_id!r} is answered by choosing, not by text")
-    if not text.strip():
-        raise InvalidAnswer("an answer needs some text")
+    round_ = get_round(session, round_id)
+    check_text_answer(round_, prompt_id, round_pack(round_).prompt(prompt_id), text)
     return _insert_once(
         session,
         Reply(
@@ -141,14 +138,26 @@ def forget_participant(session: Session, participant: Participant, now: datetime
     return count
 
 
+def check_text_answer(round_: Round, prompt_id: str, prompt: Prompt | None, text: str) -> None:
+    """Refuse (RoundtableError) what cannot be stored as a text answer to this question."""
+    prompt = _check_open(round_, prompt_id, prompt)
+    if prompt.kind != "text":
+        raise InvalidAnswer(f"question {prompt_id!r} is answered by choosing, not by text")
+    if not text.strip():
+        raise InvalidAnswer("an answer needs some text")
+
+
 def _open_prompt(session: Session, round_id: int, prompt_id: str) -> tuple[Round, Prompt]:
     round_ = get_round(session, round_id)
+    return round_, _check_open(round_, prompt_id, round_pack(round_).prompt(prompt_id))
+
+
+def _check_open(round_: Round, prompt_id: str, prompt: Prompt | None) -> Prompt:
     if round_.status != "open":
-        raise RoundClosed(f"round {round_id} is closed; answers are no longer taken")
-    prompt = round_pack(round_).prompt(prompt_id)
+        raise RoundClosed(f"round {round_.id} is closed; answers are no longer taken")
     if prompt is None:
-        raise InvalidAnswer(f"round {round_id} has no question {prompt_id!r}")
-    return round_, prompt
+        raise InvalidAnswer(f"round {round_.id} has no question {prompt_id!r}")
+    return prompt
 
 
 def _check_choices(prompt: Prompt, choices: Sequence[str]) -> None:

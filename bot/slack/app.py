@@ -11,6 +11,7 @@ from slack_bolt import App
 
 from bot.config import Settings
 from bot.core.deliveries import Clock
+from bot.core.inbox import Inbox
 from bot.core.outbox import Outbox
 from bot.runtime import Database, utcnow
 from bot.slack.gateway import SlackGateway, make_client
@@ -21,11 +22,12 @@ LISTENER_THREADS = 10
 
 @dataclass
 class Bot:
-    """What the listeners need: settings, the database, the clock, Slack, the outbox."""
+    """What the listeners need: settings, the database, the clock, Slack, inbox and outbox."""
 
     settings: Settings
     database: Database
     gateway: SlackGateway
+    inbox: Inbox
     outbox: Outbox
     listeners: ThreadPoolExecutor
     clock: Clock = utcnow
@@ -33,8 +35,15 @@ class Bot:
     def facilitators(self) -> tuple[str, ...]:
         return self.settings.facilitators
 
+    def start(self) -> None:
+        """Start taking events (the inbox) and sending questions (the outbox)."""
+        self.inbox.start()
+        self.outbox.start()
+        self.outbox.wake()
+
     def stop(self) -> None:
-        """Finish the work in hand: the outbox sweep and the listeners Bolt has started."""
+        """Finish the work in hand: stored events, the outbox sweep, the listeners' work."""
+        self.inbox.stop()
         self.outbox.stop()
         self.listeners.shutdown(wait=True)
 
@@ -62,7 +71,11 @@ def build_app(settings: Settings, database: Database, *, clock: Clock = utcnow) 
     gateway = SlackGateway(client, export_hint)
     outbox = Outbox(database, gateway, clock, settings.timezone,
                     lease_ttl=timedelta(seconds=settings.lease_seconds))
-    bot = Bot(settings, database, gateway, outbox, listeners, clock)
+    # `bot` is bound below, before the inbox's thread can call this
+    inbox = Inbox(database.sessions, "slack",
+                  lambda session, received: events.handle(bot, session, received), clock,
+                  follow_up=listeners.submit)
+    bot = Bot(settings, database, gateway, inbox, outbox, listeners, clock)
     for surface in (events, commands, actions, views):
         surface.register(app, bot)
     return app, bot

@@ -1,27 +1,30 @@
 """Events: direct messages (answers, edits, deletions) and the App Home tab.
 
-Bolt acknowledges events before running these listeners. Slack retries an event it thinks
-failed, so each one claims its event id in the same transaction as its work, and an answer's
-external id is `channel:ts`: a retry finds both taken and does nothing.
+A direct message is stored in the inbox (bot/core/inbox.py) before Bolt acknowledges it: the
+listener middleware below runs ahead of the acknowledgement, and `capture` returns once the
+event is on disk. The inbox's writer then hands it to `handle` in a batch. Slack retries an
+event it thinks failed: the inbox hands over each event id once, and an answer's external id
+is `channel:ts`, so a retry that slips through finds it taken and stores nothing.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from sqlalchemy.orm import Session
 
-from bot.core.answers import answer_from_chat
+from bot.core.answers import ChatAnswer, ChatMessage, answer_from_chat
 from bot.core.errors import RoundtableError
+from bot.core.inbox import FollowUp, InboxUnavailable, Received
 from bot.core.ports import DeliveryError
 from bot.core.replies import delete_reply, edit_reply
 from bot.slack import blocks, facilitation
 from bot.slack.app import Bot
-from bot.slack.messages import SlackMessage
-from storage.db import transaction
-from storage.queries import claim_event
 
 log = logging.getLogger(__name__)
 ANSWER_SUBTYPES = {None, "thread_broadcast", "file_share"}
@@ -31,10 +34,9 @@ SUBSCRIBED = ("message.im", "app_home_opened")
 
 def register(app: App, bot: Bot) -> None:
     # One listener for every `message` subtype, so none of them is answered 404 (and retried).
-    @app.event("message")
-    def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
-        if event.get("channel_type") == "im":
-            handle_message(bot, event, str(body.get("event_id") or ""))
+    @app.event("message", middleware=[_stored_first(bot)])
+    def on_other_message() -> None:
+        """Messages outside a DM with the bot concern nobody here."""
 
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any]) -> None:
@@ -42,50 +44,95 @@ def register(app: App, bot: Bot) -> None:
             bot.gateway.publish_home(event["user"], facilitation.home(bot, event["user"]))
 
 
+def _stored_first(bot: Bot) -> Callable[..., BoltResponse | None]:
+    def store(body: dict[str, Any], next_: Callable[[], None]) -> BoltResponse | None:
+        event = body.get("event") or {}
+        if event.get("channel_type") != "im" or not isinstance(event.get("channel"), str):
+            next_()
+            return None
+        event_id = body.get("event_id") or f"{event['channel']}:{event.get('event_ts')}"
+        try:
+            bot.inbox.capture(str(event_id), event)
+        except InboxUnavailable as exc:
+            log.error("could not store an event; Slack will send it again: %s", exc)
+            return BoltResponse(status=503, body="")
+        return BoltResponse(status=200, body="")
+    return store
+
+
 def _from_bot(message: dict[str, Any]) -> bool:
     return bool(message.get("bot_id") or message.get("subtype") == "bot_message"
                 or message.get("bot_profile"))
 
 
-def handle_message(bot: Bot, event: dict[str, Any], event_id: str) -> None:
-    """An answer, an edit or a deletion in a DM with the bot; anything else is ignored."""
-    subtype, channel = event.get("subtype"), event["channel"]
-    changed = event.get("message") or {}
-    if _from_bot(event) or (subtype == "message_changed" and _from_bot(changed)):
-        return
+def handle(bot: Bot, session: Session, received: list[Received]) -> list[FollowUp]:
+    """Answers, edits and deletions in DMs with the bot, in the order they came; anything
+    else is ignored. Runs in the inbox's transaction; what to say back is returned, to be
+    sent after the commit. Consecutive answers are stored together (a few queries in all)."""
     now = bot.clock()
-    reply: tuple[str | None, SlackMessage] | None = None
+    events = [r.payload for r in received if _concerns_us(r.payload)]
+    follow_ups: list[FollowUp] = []
+    answers: list[dict[str, Any]] = []
+    for event in [*events, None]:
+        if event is not None and event.get("subtype") in ANSWER_SUBTYPES:
+            answers.append(event)
+            continue
+        follow_ups += _store_answers(bot, session, answers, now)
+        answers = []
+        if event is not None:
+            _change(session, event, now)
+    return follow_ups
+
+
+def _concerns_us(event: dict[str, Any]) -> bool:
+    subtype, changed = event.get("subtype"), event.get("message") or {}
+    if _from_bot(event) or (subtype == "message_changed" and _from_bot(changed)):
+        return False
+    return subtype in {"message_changed", "message_deleted"} or (
+        subtype in ANSWER_SUBTYPES and bool(event.get("user")))
+
+
+def _change(session: Session, event: dict[str, Any], now: datetime) -> None:
+    """An edit or a deletion of an answer; one of something that is not an answer is no-op."""
+    channel = event["channel"]
     try:
-        with transaction(bot.database.sessions) as session:
-            if event_id and not claim_event(session, event_id, now):
-                return
-            if subtype == "message_changed":
+        with session.begin_nested():
+            if event.get("subtype") == "message_changed":
+                changed = event.get("message") or {}
                 edit_reply(session, f"{channel}:{changed['ts']}", changed.get("text", ""), now)
-            elif subtype == "message_deleted":
+            else:
                 delete_reply(session, f"{channel}:{event['deleted_ts']}", now)
-            elif subtype in ANSWER_SUBTYPES and event.get("user"):
-                reply = _answer(session, bot, event)
     except RoundtableError as exc:
-        if subtype in ANSWER_SUBTYPES:
-            reply = (event.get("thread_ts"), blocks.notice(f"I could not save that: {exc}"))
-    if reply is not None:
-        try:
-            bot.gateway.post(channel, reply[1], thread_ts=reply[0])
-        except DeliveryError as exc:
-            log.warning("could not confirm an answer in %s: %s", channel, exc.reason)
+        log.info("ignored a change in %s: %s", channel, exc)
 
 
-def _answer(session: Session, bot: Bot, event: dict[str, Any]) -> tuple[
-        str | None, SlackMessage] | None:
-    channel, ts, text = event["channel"], event["ts"], event.get("text") or ""
-    thread = event.get("thread_ts") if event.get("thread_ts") != ts else None
-    result = answer_from_chat(session, channel, event["user"], text, f"{channel}:{ts}",
-                              bot.clock(), thread_ts=thread)
-    if result is None:
-        return thread, blocks.notice(
+def _store_answers(bot: Bot, session: Session, events: list[dict[str, Any]], now: datetime
+                   ) -> list[FollowUp]:
+    messages = [ChatMessage(e["channel"], e["user"], e.get("text") or "",
+                            f"{e['channel']}:{e['ts']}", _thread(e)) for e in events]
+    follow_ups: list[FollowUp] = []
+    for message, outcome in zip(messages, answer_from_chat(session, messages, now), strict=True):
+        if outcome.asked is not None and not outcome.refused and not outcome.created:
+            continue  # stored before: it was confirmed then
+        follow_ups.append(partial(_say, bot, message, outcome))
+    return follow_ups
+
+
+def _thread(event: dict[str, Any]) -> str | None:
+    return event.get("thread_ts") if event.get("thread_ts") != event["ts"] else None
+
+
+def _say(bot: Bot, message: ChatMessage, outcome: ChatAnswer) -> None:
+    """Confirm an answer (or say why it was not stored) where it was written."""
+    if outcome.asked is None:
+        said = blocks.notice(
             "I have no open question waiting for a written answer here (a round may have "
             "closed). Use the buttons on the questions, or see the Home tab.")
-    asked, recorded = result
-    if not recorded.created:
-        return None
-    return thread, blocks.confirmation(asked, text)
+    elif outcome.refused:
+        said = blocks.notice(f"I could not save that: {outcome.refused}")
+    else:
+        said = blocks.confirmation(outcome.asked, message.text)
+    try:
+        bot.gateway.post(message.channel_id, said, thread_ts=message.thread_ts)
+    except DeliveryError as exc:
+        log.warning("could not confirm an answer in %s: %s", message.channel_id, exc.reason)

@@ -144,8 +144,7 @@ def serve(settings: Settings, *, socket: bool = False, scheduler: bool = True) -
     else:
         endpoint, bot = make_wsgi(settings, database)
     schedule = _schedule(settings, database, bot) if scheduler else None
-    bot.outbox.start()
-    bot.outbox.wake()
+    bot.start()
     try:
         if socket:
             handler.start()
@@ -168,8 +167,7 @@ def run_scheduler(settings: Settings) -> None:
     _stop_on_sigterm()
     _, bot = build_app(settings, database)
     schedule = _schedule(settings, database, bot)
-    bot.outbox.start()
-    bot.outbox.wake()
+    bot.start()  # its inbox also handles any events a stopped server left stored
     try:
         threading.Event().wait()
     finally:

@@ -199,7 +199,7 @@ def run_bot(database: Database, database_url: str, stub: SlackStub,
                                     max_request_body_size=MAX_BODY, asyncore_loop_timeout=0.05)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    bot.outbox.start()
+    bot.start()
     try:
         yield Running(bot, SlackDriver(server.effective_port, stub), stub, database)
     finally:

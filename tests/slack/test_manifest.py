@@ -40,7 +40,7 @@ def _source() -> str:
 
 def test_it_subscribes_to_exactly_the_events_it_listens_for() -> None:
     manifest = _manifest()
-    listened = set(re.findall(r'@app\.event\("([a-z_]+)"\)', _source()))
+    listened = set(re.findall(r'@app\.event\("([a-z_]+)"[,)]', _source()))
     assert listened == {"message", "app_home_opened"}
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == set(SUBSCRIBED)
     # a `message` listener in DMs needs the message.im subscription, and nothing else

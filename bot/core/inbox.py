@@ -1,0 +1,224 @@
+"""The inbox: what people send is on disk before the platform is told it arrived.
+
+A chat platform that hears "received" does not send an event again, so an answer acknowledged
+but not yet stored would be lost if the process died in between. Request threads therefore
+hand each event to `Inbox.capture`, which returns once the event is committed to the
+`inbox_events` table; many concurrent captures share one commit (group commit), so this costs
+little per event. The same single writer thread then works through the stored events in
+batches, one transaction per batch, each event in its own savepoint, and deletes them as they
+are handled: far cheaper than a transaction per event, and on SQLite it keeps every write of
+this process in one thread instead of many threads queueing for the write lock.
+
+An event whose handling raises an unexpected error is kept with the error and tried again,
+up to `MAX_ATTEMPTS` times; after that it stays in the table (never dropped) for a person to
+look at. Events left behind by a process that died are handled by the next one to look; on
+PostgreSQL several processes share the work (rows are claimed with SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.deliveries import Clock
+from storage.db import transaction
+from storage.models import InboxEvent
+from storage.queries import claim_events
+
+log = logging.getLogger(__name__)
+BATCH = 100
+"""Events handled in one transaction: small enough that a capture never waits long."""
+MAX_ATTEMPTS = 3
+POLL_SECONDS = 5.0
+"""How often to look for events left by other processes (or by this one's failures)."""
+CAPTURE_TIMEOUT = 2.5
+"""Slack gives up on an acknowledgement after 3 seconds; fail first, so it retries."""
+
+
+class InboxUnavailable(Exception):
+    """The event could not be stored in time; the platform should send it again."""
+
+
+@dataclass(frozen=True)
+class Received:
+    """One stored event, as the platform sent it."""
+
+    id: int
+    event_id: str
+    payload: dict[str, Any]
+
+
+FollowUp = Callable[[], None]
+"""Work to do after the batch is committed (a confirmation message); never inside it."""
+Handler = Callable[[Session, list[Received]], list[FollowUp]]
+"""Acts on events (each once, in order) in the caller's transaction; raising undoes them all."""
+
+
+class Inbox:
+    """Captures events durably and handles them in batches on one writer thread."""
+
+    def __init__(self, sessions: sessionmaker[Session], platform: str, handle: Handler,
+                 clock: Clock, *, follow_up: Callable[[FollowUp], object] | None = None,
+                 batch: int = BATCH, poll_seconds: float = POLL_SECONDS) -> None:
+        self.sessions, self.platform, self.handle, self.clock = sessions, platform, handle, clock
+        self.follow_up = follow_up or (lambda work: work())
+        self.batch, self.poll_seconds = batch, poll_seconds
+        self._captures: queue.SimpleQueue[tuple[str, str, Future[None]] | None] = (
+            queue.SimpleQueue())
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"{self.platform}-inbox",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Store what was captured, handle what is stored, then end the writer thread."""
+        self._stop.set()
+        self._captures.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+
+    def capture(self, event_id: str, payload: dict[str, Any]) -> None:
+        """Return once the event is on disk; InboxUnavailable when it could not be stored."""
+        if self._thread is None or not self._thread.is_alive() or self._stop.is_set():
+            raise InboxUnavailable("the inbox is not running")
+        done: Future[None] = Future()
+        self._captures.put((event_id, json.dumps(payload, ensure_ascii=False), done))
+        try:
+            done.result(timeout=CAPTURE_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - a timeout or the database's own error
+            raise InboxUnavailable(str(exc) or type(exc).__name__) from exc
+
+    def waiting(self) -> tuple[int, int]:
+        """(events waiting to be handled, events set aside after MAX_ATTEMPTS failures)."""
+        set_aside = case((InboxEvent.attempts >= MAX_ATTEMPTS, 1), else_=0)
+        with self.sessions() as session:
+            total, aside = session.execute(
+                select(func.count(), func.coalesce(func.sum(set_aside), 0))
+                .where(InboxEvent.platform == self.platform)).one()
+        return int(total) - int(aside), int(aside)
+
+    def _run(self) -> None:
+        backlog = True  # events a dead process may have left behind
+        while True:
+            items, stopping = self._take_captures(wait=not backlog)
+            self._store(items)
+            if stopping:
+                while self._handle_stored() == self.batch:
+                    pass
+                return
+            backlog = self._handle_stored() == self.batch
+
+    def _take_captures(self, wait: bool) -> tuple[list[tuple[str, str, Future[None]]], bool]:
+        """Everything captured so far, waiting up to poll_seconds for the first when `wait`;
+        and whether the inbox is stopping."""
+        items: list[tuple[str, str, Future[None]]] = []
+        try:
+            item = self._captures.get(timeout=self.poll_seconds) if wait else (
+                self._captures.get_nowait())
+            while item is not None:
+                items.append(item)
+                item = self._captures.get_nowait()
+            return items, True
+        except queue.Empty:
+            return items, False
+
+    def _store(self, items: list[tuple[str, str, Future[None]]]) -> None:
+        if not items:
+            return
+        now = self.clock()
+        rows = [{"platform": self.platform, "event_id": event_id, "payload": payload,
+                 "received_at": now, "attempts": 0} for event_id, payload, _ in items]
+        try:
+            with transaction(self.sessions) as session:
+                insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
+                          else sqlite.insert)(InboxEvent)
+                # a retried event already waiting here is the same event: keep one
+                session.execute(insert.on_conflict_do_nothing(
+                    index_elements=[InboxEvent.platform, InboxEvent.event_id]), rows)
+        except Exception as exc:  # noqa: BLE001 - every waiting request hears of it
+            log.exception("could not store %d incoming events", len(items))
+            for *_, done in items:
+                done.set_exception(exc)
+            return
+        for *_, done in items:
+            done.set_result(None)
+
+    def _handle_stored(self) -> int:
+        """Handle up to `batch` stored events in one transaction; how many were taken."""
+        try:
+            with transaction(self.sessions) as session:
+                events = session.scalars(
+                    select(InboxEvent)
+                    .where(InboxEvent.platform == self.platform,
+                           InboxEvent.attempts < MAX_ATTEMPTS)
+                    .order_by(InboxEvent.id).limit(self.batch)
+                    .with_for_update(skip_locked=True)).all()
+                if not events:
+                    return 0
+                follow_ups, handled = self._handle_batch(session, events)
+                session.execute(delete(InboxEvent).where(InboxEvent.id.in_(handled)))
+        except Exception:  # noqa: BLE001 - the batch stays stored; try again shortly
+            log.exception("could not handle stored events; they stay in the inbox")
+            self._stop.wait(1.0)
+            return 0
+        for work in follow_ups:
+            self.follow_up(work)
+        return len(events)
+
+    def _handle_batch(self, session: Session, events: Sequence[InboxEvent]
+                      ) -> tuple[list[FollowUp], list[int]]:
+        """Hand the events over together; if that fails, one at a time, so that one bad
+        event is set aside and the rest go through. (what to do after the commit, handled)"""
+        try:
+            with session.begin_nested():
+                return self._hand_over(session, events), [e.id for e in events]
+        except Exception:  # noqa: BLE001 - retried below, event by event
+            if len(events) == 1:
+                return [], self._failed(events[0])
+            log.warning("a batch of %d events failed; handling them one by one", len(events))
+        follow_ups: list[FollowUp] = []
+        handled: list[int] = []
+        for event in events:
+            try:
+                with session.begin_nested():
+                    follow_ups += self._hand_over(session, [event])
+                handled.append(event.id)
+            except Exception:  # noqa: BLE001 - one bad event must not hold up the rest
+                self._failed(event)
+        return follow_ups, handled
+
+    def _hand_over(self, session: Session, events: Sequence[InboxEvent]) -> list[FollowUp]:
+        """Claim the events' ids and hand over those not handled before (Slack's retries of
+        an event already handled and deleted come back with the same id)."""
+        fresh = claim_events(session, [e.event_id for e in events], self.clock(), self.platform)
+        return self.handle(session, [_received(e) for e in events if e.event_id in fresh])
+
+    @staticmethod
+    def _failed(event: InboxEvent) -> list[int]:
+        """Keep the event with its error, to try again (or for a person, after MAX_ATTEMPTS)."""
+        log.exception("event %s failed (attempt %d of %d)", event.event_id, event.attempts + 1,
+                      MAX_ATTEMPTS)
+        exc = sys.exc_info()[1]
+        event.attempts += 1
+        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        return []
+
+
+def _received(event: InboxEvent) -> Received:
+    return Received(event.id, event.event_id, json.loads(event.payload))

@@ -1,0 +1,44 @@
+"""Answers go through the inbox: Slack hears "received" only once an answer is on disk, and
+what people write is handled in the order they wrote it."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import InboxEvent, Reply
+from tests.slack.conftest import MEMBERS, Running
+from tests.slack.test_round_loop import sent_to_everyone, start_round
+
+
+def test_an_answer_edited_at_once_keeps_the_edit_and_the_next_answers_the_next_question(
+        running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    ts, first = running.slack.dm(user, "Protectd time")
+    edit = {"type": "message", "subtype": "message_changed", "channel": "D" + user,
+            "channel_type": "im", "hidden": True, "ts": "1900009999.000100",
+            "message": {"type": "message", "user": user, "text": "Protected time", "ts": ts}}
+    second = running.slack.event(edit)
+    _, third = running.slack.dm(user, "A pharmacist on the board")
+    assert (first.status, second.status, third.status) == (200, 200, 200)
+    running.wait_for(lambda: len(running.replies()) == 2, "both answers")
+    answers = sorted(running.replies(), key=lambda r: r.id)
+    assert [(r.prompt_id, r.text) for r in answers] == [
+        ("done-well", "Protected time"), ("bought-in", "A pharmacist on the board")]
+
+
+def test_slack_is_told_to_send_again_when_the_answer_cannot_be_stored(
+        running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    running.bot.inbox.stop()
+    _, refused = running.slack.dm(MEMBERS[1], "Clear purpose", event_id="EvLater")
+    assert refused.status == 503  # not "received": Slack retries
+    assert running.scalars(select(InboxEvent)) == [] and running.replies() == []
+
+    running.bot.inbox.start()
+    _, retried = running.slack.dm(MEMBERS[1], "Clear purpose", event_id="EvLater", retry=1)
+    assert retried.status == 200
+    running.wait_for(lambda: running.replies(), "the retried answer")
+    assert [r.text for r in running.scalars(select(Reply))] == ["Clear purpose"]

@@ -76,26 +76,33 @@ class Inbox:
         self.batch, self.poll_seconds = batch, poll_seconds
         self._captures: queue.SimpleQueue[tuple[str, str, Future[None]] | None] = (
             queue.SimpleQueue())
-        self._wake = threading.Event()
+        self._stored = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # One writer at a time in this process: SQLite would make the other sleep-and-retry.
+        self._writing = threading.Lock()
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"{self.platform}-inbox",
-                                        daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._capturing, name=f"{self.platform}-inbox-store",
+                             daemon=True),
+            threading.Thread(target=self._handling, name=f"{self.platform}-inbox-handle",
+                             daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
-        """Store what was captured, handle what is stored, then end the writer thread."""
+        """Store what was captured, handle what is stored, then end both threads."""
         self._stop.set()
         self._captures.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout=60)
+        for thread in self._threads:
+            thread.join(timeout=60)
 
     def capture(self, event_id: str, payload: dict[str, Any]) -> None:
         """Return once the event is on disk; InboxUnavailable when it could not be stored."""
-        if self._thread is None or not self._thread.is_alive() or self._stop.is_set():
+        if not self._threads or not all(t.is_alive() for t in self._threads) or (
+                self._stop.is_set()):
             raise InboxUnavailable("the inbox is not running")
         done: Future[None] = Future()
         self._captures.put((event_id, json.dumps(payload, ensure_ascii=False), done))
@@ -113,24 +120,35 @@ class Inbox:
                 .where(InboxEvent.platform == self.platform)).one()
         return int(total) - int(aside), int(aside)
 
-    def _run(self) -> None:
-        backlog = True  # events a dead process may have left behind
-        while True:
-            items, stopping = self._take_captures(wait=not backlog)
-            self._store(items)
-            if stopping:
-                while self._handle_stored() == self.batch:
-                    pass
-                return
-            backlog = self._handle_stored() == self.batch
+    def _capturing(self) -> None:
+        """Store captured events as they come, many to a commit; never waits on handling for
+        longer than one batch."""
+        stopping = False
+        while not stopping:
+            items, stopping = self._take_captures()
+            with self._writing:
+                self._store(items)
+            self._stored.set()
 
-    def _take_captures(self, wait: bool) -> tuple[list[tuple[str, str, Future[None]]], bool]:
-        """Everything captured so far, waiting up to poll_seconds for the first when `wait`;
-        and whether the inbox is stopping."""
+    def _handling(self) -> None:
+        """Handle stored events whenever some were stored (or every poll_seconds, for those
+        a dead process left behind or that failed before)."""
+        while True:
+            self._stored.wait(self.poll_seconds)
+            self._stored.clear()
+            stopping = self._stop.is_set() and not any(
+                t.is_alive() for t in self._threads[:1])
+            while self._handle_stored() == self.batch:
+                pass
+            if stopping:
+                return
+
+    def _take_captures(self) -> tuple[list[tuple[str, str, Future[None]]], bool]:
+        """Everything captured so far (waiting for the first); and whether the inbox is
+        stopping."""
         items: list[tuple[str, str, Future[None]]] = []
         try:
-            item = self._captures.get(timeout=self.poll_seconds) if wait else (
-                self._captures.get_nowait())
+            item = self._captures.get()
             while item is not None:
                 items.append(item)
                 item = self._captures.get_nowait()
@@ -162,7 +180,7 @@ class Inbox:
     def _handle_stored(self) -> int:
         """Handle up to `batch` stored events in one transaction; how many were taken."""
         try:
-            with transaction(self.sessions) as session:
+            with self._writing, transaction(self.sessions) as session:
                 events = session.scalars(
                     select(InboxEvent)
                     .where(InboxEvent.platform == self.platform,

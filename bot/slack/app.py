@@ -18,6 +18,9 @@ from bot.slack.gateway import SlackGateway, make_client
 
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 10
+CONFIRMING_THREADS = 2
+"""Confirmations of answers wait their turn in a burst rather than slow the storing of answers
+(Slack takes about one message a second per conversation in any case)."""
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Bot:
     inbox: Inbox
     outbox: Outbox
     listeners: ThreadPoolExecutor
+    confirming: ThreadPoolExecutor
     clock: Clock = utcnow
 
     def facilitators(self) -> tuple[str, ...]:
@@ -46,6 +50,7 @@ class Bot:
         self.inbox.stop()
         self.outbox.stop()
         self.listeners.shutdown(wait=True)
+        self.confirming.shutdown(wait=True)
 
 
 def export_hint(round_id: int) -> str:
@@ -61,6 +66,7 @@ def build_app(settings: Settings, database: Database, *, clock: Clock = utcnow) 
               if settings.slack_signing_secret else "")
     client = make_client(token, settings.slack_api_url)
     listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="roundtable-listener")
+    confirming = ThreadPoolExecutor(CONFIRMING_THREADS, thread_name_prefix="roundtable-confirm")
     app = App(
         client=client,
         signing_secret=secret,
@@ -74,8 +80,8 @@ def build_app(settings: Settings, database: Database, *, clock: Clock = utcnow) 
     # `bot` is bound below, before the inbox's thread can call this
     inbox = Inbox(database.sessions, "slack",
                   lambda session, received: events.handle(bot, session, received), clock,
-                  follow_up=listeners.submit)
-    bot = Bot(settings, database, gateway, inbox, outbox, listeners, clock)
+                  follow_up=confirming.submit)
+    bot = Bot(settings, database, gateway, inbox, outbox, listeners, confirming, clock)
     for surface in (events, commands, actions, views):
         surface.register(app, bot)
     return app, bot

@@ -209,6 +209,7 @@ def round_status(
 ) -> None:
     """Per round: delivered, pending and failed (with why), answered, reminders, next digest."""
     from bot.core.errors import RoundtableError
+    from bot.core.inbox import backlog_line
     from bot.core.rounds import get_round, open_rounds
     from bot.core.status import round_status as status_of
     from bot.runtime import utcnow
@@ -226,6 +227,8 @@ def round_status(
             when = next_digest_time(round_.digest_cron, bool(round_.digest_channel), now,
                                     settings.timezone)
             typer.echo("\n".join(status_of(session, round_, when).lines(settings.timezone)))
+        if (inbox := backlog_line(session)) is not None:
+            typer.echo(inbox)
 
 
 app.command("status", help="Same as `roundtable round status`.")(round_status)

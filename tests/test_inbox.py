@@ -3,8 +3,11 @@ once and in order; one that keeps failing is set aside with its error, never dro
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,6 +19,9 @@ from bot.core.inbox import MAX_ATTEMPTS, FollowUp, Inbox, InboxUnavailable, Rece
 from bot.runtime import Database
 from storage.models import InboxEvent
 from tests.conftest import NOW
+from tests.helpers import cli_env
+
+ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
 
 
 class Crash(BaseException):
@@ -104,7 +110,7 @@ def test_what_was_acknowledged_outlives_a_handler_that_died(
 
 
 def test_it_sets_aside_an_event_that_keeps_failing_and_handles_the_rest(
-        inbox: Inbox, recorder: Recorder, database: Database) -> None:
+        inbox: Inbox, recorder: Recorder, database: Database, database_url: str) -> None:
     inbox.capture("EvGood1", {})
     inbox.capture("EvBad", {"bad": True})
     inbox.capture("EvGood2", {})
@@ -114,6 +120,9 @@ def test_it_sets_aside_an_event_that_keeps_failing_and_handles_the_rest(
     assert (kept.event_id, kept.attempts) == ("EvBad", MAX_ATTEMPTS)
     assert kept.last_error == "ValueError: cannot read EvBad"
     assert '"bad": true' in kept.payload  # what was sent is still there, word for word
+    status = subprocess.run([ROUNDTABLE, "status"], env=cli_env(DATABASE_URL=database_url),
+                            capture_output=True, text=True, timeout=60)
+    assert "1 incoming message(s) could not be handled after 3 tries" in status.stdout
 
 
 def test_it_refuses_to_acknowledge_when_it_is_not_running(database: Database,

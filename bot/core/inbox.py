@@ -113,12 +113,8 @@ class Inbox:
 
     def waiting(self) -> tuple[int, int]:
         """(events waiting to be handled, events set aside after MAX_ATTEMPTS failures)."""
-        set_aside = case((InboxEvent.attempts >= MAX_ATTEMPTS, 1), else_=0)
         with self.sessions() as session:
-            total, aside = session.execute(
-                select(func.count(), func.coalesce(func.sum(set_aside), 0))
-                .where(InboxEvent.platform == self.platform)).one()
-        return int(total) - int(aside), int(aside)
+            return backlog(session, self.platform)
 
     def _capturing(self) -> None:
         """Store captured events as they come, many to a commit; never waits on handling for
@@ -236,6 +232,28 @@ class Inbox:
         event.attempts += 1
         event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         return []
+
+
+def backlog(session: Session, platform: str | None = None) -> tuple[int, int]:
+    """(events waiting to be handled, events set aside after MAX_ATTEMPTS failures)."""
+    set_aside = case((InboxEvent.attempts >= MAX_ATTEMPTS, 1), else_=0)
+    query = select(func.count(), func.coalesce(func.sum(set_aside), 0))
+    if platform is not None:
+        query = query.where(InboxEvent.platform == platform)
+    total, aside = session.execute(query).one()
+    return int(total) - int(aside), int(aside)
+
+
+def backlog_line(session: Session) -> str | None:
+    """What `status` says about the inbox, when there is something to say."""
+    waiting, aside = backlog(session)
+    if aside:
+        return (f"{aside} incoming message(s) could not be handled after {MAX_ATTEMPTS} tries; "
+                "they are kept word for word in the inbox_events table, with the error "
+                "(see the log)")
+    if waiting > BATCH:
+        return f"{waiting} incoming messages are waiting to be handled"
+    return None
 
 
 def _received(event: InboxEvent) -> Received:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.core import answers, deliveries, people, reminders
 from bot.core.dates import parse_closes
 from bot.core.errors import RoundtableError
+from bot.core.inbox import backlog_line
 from bot.core.packs import Pack, PackError, find_pack, load_pack, pack_files
 from bot.core.people import find_participant, is_facilitator
 from bot.core.rounds import (
@@ -80,9 +81,10 @@ def start(bot: Bot, client: WebClient, user_id: str, request: StartCommand) -> s
 def status(bot: Bot, round_id: int | None) -> str:
     with bot.database.sessions() as session:
         rounds = [get_round(session, round_id)] if round_id else open_rounds(session)
-        if not rounds:
-            return "No open rounds."
-        return "\n".join(_status_line(bot, session, r) for r in rounds)
+        lines = [_status_line(bot, session, r) for r in rounds] or ["No open rounds."]
+        if (inbox := backlog_line(session)) is not None:
+            lines.append(f":warning: {inbox}")
+        return "\n".join(lines)
 
 
 def _status_line(bot: Bot, session: Session, round_: Round) -> str:

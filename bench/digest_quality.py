@@ -16,7 +16,8 @@ For each engine and each question (prompt_id) of the labelled file, the answers 
 
 "overall" is the mean ARI and V-measure over questions and the pooled share of themes
 recovered. Unless --no-loqo, the default engine's two knobs (the whitened view's ridge, or
-no second view, and the consensus cut) are also chosen leave-one-question-out: best mean ARI
+no second view, and the consensus cut; the profile view is always added, as in the engine)
+are also chosen leave-one-question-out: best mean ARI
 on the other four questions, scored on the held-out fifth. Those held-out figures are the
 honest estimate of how the engine does on questions it has not seen. --resample N scores the
 engines again on N random 85% subsets of the answers, to show how far the figures move with
@@ -122,6 +123,7 @@ def loqo(data: dict[str, list[dict[str, str]]]) -> None:
     """Leave-one-question-out choice of the default engine's two knobs: the whitened view's
     ridge (or no second view) and the consensus cut. Each is chosen by mean ARI on the other
     four questions and scored on the held-out one; these held-out figures are the honest ones.
+    The profile view (clustering.profile) is added to every setting, as in the engine.
     """
     try:
         encoder = embeddings.default_encoder()
@@ -137,11 +139,14 @@ def loqo(data: dict[str, list[dict[str, str]]]) -> None:
         truth = [r["theme"] for r in rows]
         result[prompt] = {}
         for shrink in LOQO_SHRINK:
-            together = plain
+            runs = [plain]
             if shrink is not None:
                 view = embeddings.whitened(vectors, shrink)
-                second = clustering.co_association(view @ view.T)
-                together = ((plain + second) / 2).astype(np.float32)
+                runs.append(clustering.co_association(view @ view.T))
+            # The profile view, as the default engine adds it (consensus_labels).
+            company = clustering.profile(np.mean(runs, axis=0))
+            runs.append(clustering.co_association(company @ company.T))
+            together = np.mean(runs, axis=0).astype(np.float32)
             for cut_at in LOQO_CUT:
                 labels = clustering.cut(1.0 - together, cut_at, "average")
                 sizes = Counter(labels.tolist())

@@ -232,6 +232,27 @@ def test_consensus_over_two_views_never_mixes_clear_groups() -> None:
     assert np.array_equal(labels, clustering.consensus_labels(x, embeddings.whitened(x)))
 
 
+def test_the_profile_view_never_mixes_clear_groups() -> None:
+    rng = np.random.default_rng(3)
+    centres = np.eye(3, 16, dtype=np.float32) * 5
+    x = np.vstack([c + 0.3 * rng.normal(size=(8, 16)) for c in centres]).astype(np.float32)
+    x = embeddings.centred(x)
+    labels = clustering.consensus_labels(x, embeddings.whitened(x), profile_view=True)
+    group = np.repeat(np.arange(3), 8)
+    for label in set(labels.tolist()):
+        assert len(set(group[labels == label].tolist())) == 1
+    assert np.array_equal(
+        labels, clustering.consensus_labels(x, embeddings.whitened(x), profile_view=True))
+
+
+def test_a_profile_is_each_answer_s_unit_co_association_row() -> None:
+    together = np.array([[1.0, 0.8, 0.0], [0.8, 1.0, 0.0], [0.0, 0.0, 1.0]], np.float32)
+    company = clustering.profile(together)
+    assert np.allclose(np.linalg.norm(company, axis=1), 1.0)
+    assert np.allclose(company[0], together[0] / np.linalg.norm(together[0]))
+    assert company[2] @ company[0] == 0.0  # no shared company, nothing in common
+
+
 # Speed work (docs/theme-engine.md, "Speed"): each faster piece must give what the piece it
 # replaced gave, so that the quality figures stay the same.
 

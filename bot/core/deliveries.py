@@ -29,7 +29,7 @@ from bot.core.digest.changes import claim_digest, snapshot
 from bot.core.errors import NotFound
 from bot.core.ports import ChatGateway, DeliveryError, Intro, Question, Sent
 from bot.core.rounds import get_round, round_pack
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import (
     Delivery,
     Digest,
@@ -299,7 +299,7 @@ def post_digest(
         if digest is None:
             return None
         digest_id = digest.id
-    with sessions() as session:
+    with reading(sessions) as session:
         view = build_digest(session, round_id, now, late=late)
     sent = gateway.post_digest(channel, view)
     with transaction(sessions) as session:

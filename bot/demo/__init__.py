@@ -16,7 +16,7 @@ from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, start_round
 from bot.runtime import utcnow
-from storage.db import make_engine, make_session_factory, transaction
+from storage.db import make_engine, make_session_factory, reading, transaction
 from storage.migrate import upgrade
 
 HERE = Path(__file__).parent
@@ -84,7 +84,7 @@ def run_demo(folder: Path | None = None) -> str:
                     external_id=external_id,
                 )
         round_id = round_.id
-    with sessions() as session:
+    with reading(sessions) as session:
         digest = build_digest(session, round_id, utcnow())
     engine.dispose()
     exports = [

@@ -1,0 +1,32 @@
+"""Sessions: a long read (building a digest) never holds up a write (an answer being stored)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from bot.runtime import Database
+from storage.db import reading, transaction
+from storage.models import ProcessedEvent
+
+
+def test_a_reader_in_the_middle_of_its_work_does_not_hold_up_a_writer(database: Database
+                                                                      ) -> None:
+    written = threading.Event()
+
+    def write() -> None:
+        with transaction(database.sessions) as session:
+            session.add(ProcessedEvent(event_id="Ev1", received_at=datetime.now(UTC)))
+        written.set()
+
+    with reading(database.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+        writer = threading.Thread(target=write)
+        writer.start()
+        # on SQLite, a reader holding the write lock would keep the writer waiting 15 s
+        assert written.wait(5), "the write waited for the read to finish"
+        writer.join()
+    with reading(database.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1

@@ -188,6 +188,17 @@ class SlackStub:
         else:
             params = {k: v[0] for k, v in parse_qs(text).items()}
         if path.startswith("/response/"):
+            if isinstance(params.get("blocks"), str):
+                params["blocks"] = json.loads(params["blocks"])
+            with self._lock:
+                queued = self._queued.get("response_url")
+                refused = queued.pop(0) if queued else None
+            if refused is not None:  # only failures asked for with fail_next("response_url")
+                self._record(Call("response_url", params, refused.status, False, {"path": path}))
+                headers = {"Retry-After": str(refused.retry_after)} if refused.status == 429 \
+                    else {}
+                return refused.status, headers, b"rate_limited" if refused.status == 429 \
+                    else b"internal_error"
             self._check_message(params, "response_url")
             self._record(Call("response_url", params, 200, True, {"path": path}))
             return 200, {}, b"ok"

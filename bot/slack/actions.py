@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 
 from bot.core.answers import asked_of
 from bot.core.errors import RoundtableError
@@ -15,8 +15,7 @@ from bot.slack.app import Bot
 
 def register(app: App, bot: Bot) -> None:
     @app.action(blocks.ANSWER_OPEN)
-    def open_answer(ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                    respond: Respond) -> None:
+    def open_answer(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         target = json.loads(action["value"])
         try:
@@ -25,8 +24,7 @@ def register(app: App, bot: Bot) -> None:
                                  body["user"]["id"])
                 view = blocks.answer_view(asked)
         except RoundtableError as exc:
-            if body.get("response_url"):  # buttons on the Home tab have none
-                respond(text=blocks.notice(str(exc)).text, replace_original=False)
+            bot.gateway.respond(body.get("response_url"), blocks.notice(str(exc)))
             return
         bot.gateway.open_view(body["trigger_id"], view)
 
@@ -37,12 +35,13 @@ def register(app: App, bot: Bot) -> None:
             bot.gateway.open_view(body["trigger_id"], blocks.start_view(facilitation.packs()))
 
     @app.action(blocks.FORGET_CONFIRM)
-    def forget_confirm(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def forget_confirm(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         done = commands.forget(bot, body["user"]["id"])
-        respond(text=blocks.notice(done).text, replace_original=True)
+        bot.gateway.respond(body.get("response_url"), blocks.notice(done), replace_original=True)
 
     @app.action(blocks.FORGET_CANCEL)
-    def forget_cancel(ack: Ack, respond: Respond) -> None:
+    def forget_cancel(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        respond(text="Nothing was deleted.", replace_original=True)
+        bot.gateway.respond(body.get("response_url"), blocks.said("Nothing was deleted."),
+                            replace_original=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.core.errors import RoundtableError
@@ -32,7 +32,7 @@ The Home tab shows your open questions (and, for facilitators, your rounds and a
 
 def register(app: App, bot: Bot) -> None:
     @app.command(COMMAND)
-    def roundtable(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def roundtable(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         parsed = split(command.get("text") or "")
         user = command["user_id"]
         if parsed.name in facilitation.FACILITATOR_ONLY and not facilitation.may_facilitate(
@@ -54,8 +54,7 @@ def register(app: App, bot: Bot) -> None:
             answer = blocks.notice(f"Sorry: {exc}")
         if isinstance(answer, str):
             answer = blocks.said(answer)
-        respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral",
-                replace_original=False)
+        bot.gateway.respond(command.get("response_url"), answer)
 
 
 Action = Callable[[Bot, WebClient, dict[str, Any], list[str]], "str | SlackMessage"]

@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.webhook import WebhookClient
 
 from bot.core.digest.model import DigestView
 from bot.core.ports import DeliveryError, Intro, Question, Sent
@@ -162,6 +163,28 @@ class SlackGateway:
             unfurl_media=False, metadata=metadata,
         )
         return Sent(str(response["channel"]), str(response["ts"]))
+
+    def respond(self, response_url: str | None, message: SlackMessage, *,
+                replace_original: bool = False) -> None:
+        """Answer the person who typed a command or clicked a button, only to them, through
+        the request's response_url, with the Web API's retry handlers (Bolt's respond() has
+        none, so a 500 or a 429 would lose "Round 3 started" and invite a second start)."""
+        if not response_url:  # buttons on the Home tab and in modals have none
+            return
+        check_message(message.text, message.blocks)
+        webhook = WebhookClient(response_url, retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=RETRIES),
+            ServerErrorRetryHandler(max_retry_count=RETRIES),
+            ConnectionErrorRetryHandler(max_retry_count=RETRIES),
+        ])
+        body: dict[str, Any] = {"text": message.text, "response_type": "ephemeral",
+                                "replace_original": replace_original}
+        if message.blocks:
+            body["blocks"] = message.blocks
+        answer = webhook.send_dict(body)
+        if answer.status_code != 200:
+            log.warning("Slack did not take a response (HTTP %s): %s", answer.status_code,
+                        answer.body[:200])
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         check_view(view)

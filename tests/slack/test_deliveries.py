@@ -13,11 +13,11 @@ from bot.core.people import Person
 from bot.core.rounds import RoundRequest, start_round
 from bot.runtime import Database
 from storage.db import transaction
-from storage.models import Delivery, QuestionMessage
+from storage.models import Delivery, QuestionMessage, Round
 from tests.conftest import NOW
 from tests.fakes import Transcript
 from tests.helpers import seed_pack
-from tests.slack.conftest import MEMBERS, advancing_clock, run_bot
+from tests.slack.conftest import MEMBERS, Running, advancing_clock, run_bot
 from tests.slack.test_round_loop import sent_to_everyone
 from tests.slack.test_round_loop import start_round as slack_start
 from tests.slack_api_stub import SlackStub
@@ -116,3 +116,14 @@ def test_it_waits_for_the_morning_in_a_far_time_zone(
         running.wait_for(lambda: running.scalar(select(Delivery.not_before).where(
             Delivery.state == "pending")), "Kiri's delivery to be deferred")
         assert not stub.posted("DUKIRI") and stub.posted("DUAMARA")
+
+
+def test_the_facilitator_hears_the_round_started_even_when_slack_stumbles(
+        running: Running) -> None:
+    running.stub.fail_next("response_url", status=500)
+    running.stub.fail_next("response_url", status=429)
+    round_id = slack_start(running)  # waits for the "Round N started" the facilitator sees
+    said = [c for c in running.stub.calls if c.method == "response_url"]
+    assert [c.status for c in said] == [500, 429, 200]
+    assert f"Round {round_id} of" in said[-1].params["text"]
+    assert len(running.scalars(select(Round))) == 1

@@ -67,6 +67,8 @@ class SlackStub:
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self.socket_url: str | None = None
+        """What apps.connections.open answers: a SocketModeStub's address, once one runs."""
 
     # --- the workspace ---------------------------------------------------------------------
 
@@ -262,6 +264,10 @@ class SlackStub:
             return {"ok": True, "url": "https://roundtable-test.slack.com/", "team": "Test",
                     "user": "roundtable", "team_id": TEAM, "user_id": BOT_USER,
                     "bot_id": BOT_ID}
+        if method == "apps.connections.open":
+            if self.socket_url is None:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": True, "url": self.socket_url}
         if method == "conversations.open":
             user = str(p.get("users", ""))
             if user not in self.users or self.users[user]["deleted"]:
@@ -393,3 +399,59 @@ def _block_problems(blocks: list[dict[str, Any]]) -> list[str]:
         if len(element.get("options") or []) > 100:
             problems.append("over 100 options")
     return problems
+
+
+class SocketModeStub:
+    """Slack's Socket Mode end, locally: the app's client connects (at the URL the Web API
+    stand-in hands out from apps.connections.open), is greeted with `hello`, receives the
+    envelopes `send` pushes, and its acknowledgements are recorded by envelope id."""
+
+    def __init__(self, api: SlackStub) -> None:
+        self.api = api
+        self.acks: dict[str, dict[str, Any]] = {}
+        self._clients: list[Any] = []
+        self._lock = threading.Lock()
+        self._server: Any = None
+
+    def start(self) -> SocketModeStub:
+        from websockets.sync.server import serve
+
+        self._server = serve(self._session, "127.0.0.1", 0)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.api.socket_url = f"ws://127.0.0.1:{self._server.socket.getsockname()[1]}/link"
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+
+    def connected(self) -> bool:
+        with self._lock:
+            return bool(self._clients)
+
+    def send(self, kind: str, payload: dict[str, Any]) -> str:
+        """Push an envelope (events_api, slash_commands, interactive); returns its id."""
+        envelope_id = f"env-{next(self.api._ts)}"
+        with self._lock:
+            client = self._clients[-1]
+        client.send(json.dumps({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                "accepts_response_payload": kind != "events_api",
+                                "retry_attempt": 0, "retry_reason": ""}))
+        return envelope_id
+
+    def _session(self, connection: Any) -> None:
+        connection.send(json.dumps({"type": "hello", "num_connections": 1,
+                                    "connection_info": {"app_id": "AROUNDTABLE"}}))
+        with self._lock:
+            self._clients.append(connection)
+        try:
+            for raw in connection:
+                message = json.loads(raw)
+                if "envelope_id" in message:
+                    with self._lock:
+                        self.acks[message["envelope_id"]] = message
+        except Exception:  # noqa: BLE001 - the client went away; the test judges the rest
+            return
+        finally:
+            with self._lock:
+                self._clients.remove(connection)

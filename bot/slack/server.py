@@ -121,11 +121,12 @@ def make_wsgi(settings: Settings, database: Database, *, clock: Clock = utcnow) 
     return SlackEndpoint(app, database, secret), bot
 
 
-def socket_mode(settings: Settings, database: Database) -> tuple[Any, Bot]:
+def socket_mode(settings: Settings, database: Database, *, clock: Clock = utcnow) -> tuple[
+        Any, Bot]:
     """A Socket Mode handler (slack_sdk's built-in client) for the app, not yet connected."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    app, bot = build_app(settings, database)
+    app, bot = build_app(settings, database, clock=clock)
     token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
     return SocketModeHandler(app, token), bot
 

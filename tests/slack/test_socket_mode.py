@@ -1,0 +1,85 @@
+"""`roundtable serve --socket`: the same round over Socket Mode, against a local Socket Mode
+end (no public URL, which suits NHS networks). The app's own client connects, acknowledges
+each envelope, and answers are stored once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from bot.runtime import Database
+from bot.slack.server import socket_mode
+from storage.models import Delivery, Reply
+from tests.slack.conftest import CHANNEL, FACILITATOR, MEMBERS, PACK, advancing_clock, bot_settings
+from tests.slack_api_stub import BOT_USER, TEAM, SlackStub, SocketModeStub
+
+
+def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def sockets(stub: SlackStub) -> Iterator[SocketModeStub]:
+    end = SocketModeStub(stub).start()
+    yield end
+    end.stop()
+
+
+def dm_event(user: str, text: str, event_id: str, ts: str) -> dict[str, Any]:
+    return {"token": "legacy", "team_id": TEAM, "api_app_id": "AROUNDTABLE",
+            "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+            "event": {"type": "message", "channel": "D" + user, "channel_type": "im",
+                      "user": user, "text": text, "ts": ts, "event_ts": ts, "team": TEAM}}
+
+
+def test_a_round_runs_over_socket_mode(database: Database, database_url: str, stub: SlackStub,
+                                       sockets: SocketModeStub) -> None:
+    settings = bot_settings(database_url, stub).model_copy(
+        update={"slack_app_token": SecretStr("xapp-test")})
+    handler, bot = socket_mode(settings, database, clock=advancing_clock())
+    bot.start()
+    handler.connect()
+    try:
+        wait_for(sockets.connected, "the app to connect")
+        started = sockets.send("slash_commands", {
+            "command": "/roundtable", "text": f"start {PACK} to <#{CHANNEL}|leaders>",
+            "user_id": FACILITATOR, "channel_id": CHANNEL, "team_id": TEAM,
+            "response_url": stub.response_url("start"), "trigger_id": "trigger"})
+        wait_for(lambda: started in sockets.acks, "the command's acknowledgement")
+        wait_for(lambda: [c for c in stub.calls_to("response_url")
+                          if "started" in c.params.get("text", "")], "the start confirmation")
+
+        def all_sent() -> bool:
+            with database.sessions() as session:
+                states = session.scalars(select(Delivery.state)).all()
+            return len(states) == len(MEMBERS) and set(states) == {"sent"}
+
+        wait_for(all_sent, "the questions to go out")
+        answer = dm_event(MEMBERS[0], "Protected time for leads", "EvSocket1", "1900000001.0001")
+        first = sockets.send("events_api", answer)
+        again = sockets.send("events_api", answer)  # Socket Mode's retry of the same event
+        wait_for(lambda: first in sockets.acks and again in sockets.acks, "both acks")
+
+        def stored() -> list[Reply]:
+            with database.sessions() as session:
+                return list(session.scalars(select(Reply)))
+
+        wait_for(stored, "the answer")
+        wait_for(lambda: [c for c in stub.posted("D" + MEMBERS[0])
+                          if "Protected time for leads" in str(c.params)], "the confirmation")
+        assert [(r.prompt_id, r.text) for r in stored()] == [
+            ("done-well", "Protected time for leads")]
+    finally:
+        handler.close()
+        bot.stop()

@@ -102,3 +102,25 @@ def test_it_names_people_in_a_named_round(database: Database, now: datetime) -> 
     outputs = outputs_after_participation(view)
     for name in ("md", "html", "csv", "text"):
         assert "Kay Lindqvist (consultant pharmacist)" in outputs[name], name
+
+
+def test_it_pools_organisations_too_small_to_hide_who_took_part(
+    database: Database, now: datetime
+) -> None:
+    big = [Person(f"UB{i}", f"Boots {i}", "community pharmacist", "Boots") for i in range(3)]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, [*PEOPLE, *big], SAID, anonymity="anonymous")
+        view = build_digest(session, round_.id, now)
+    by_org = view.participation["by_organisation"]
+    assert by_org == {
+        "Boots": {"invited": 3, "answered_any": 0, "answered_all": 0},
+        "Organisations with one or two people asked": {
+            "invited": 4, "answered_any": 4, "answered_all": 0},
+    }
+    whole = render_md(view) + render_text(view) + json.dumps(view.to_json())
+    for organisation in ("High Street", "Corner Chemist", "Late Night Pharmacy", "King's"):
+        assert organisation not in whole, organisation
+    with transaction(database.sessions) as session:
+        named = build_digest(session, round_with(session, now, PEOPLE, SAID, anonymity="named",
+                                                 ).id, now)
+    assert "King's" in named.participation["by_organisation"]

@@ -20,6 +20,7 @@ from bot.core.rounds import get_round, participation, round_pack
 from storage.models import Participant, Reply, Round, public_reply_id
 
 MIN_ROLE_GROUP = 3
+SMALL_ORGANISATIONS = "Organisations with one or two people asked"
 """A role is shown beside a quote only when at least this many people of that role answered."""
 CHOICE_JOIN = "; "
 
@@ -81,10 +82,26 @@ def build_digest(
         generated_at=now.isoformat(),
         late=late,
     )
-    view = DigestView(info, participation(session, round_).as_dict(), prompts)
+    people = participation(session, round_).as_dict()
+    if round_.anonymity != "named":
+        people["by_organisation"] = _pool_small_organisations(people["by_organisation"])
+    view = DigestView(info, people, prompts)
     if summariser is not None:
         view = summariser(view)
     return with_changes(view, last_recorded(session, round_id))
+
+
+def _pool_small_organisations(by_organisation: dict[str, dict[str, int]]
+                              ) -> dict[str, dict[str, int]]:
+    """Organisations with fewer than MIN_ROLE_GROUP people invited, as one row: where one or
+    two people were asked, "answered 1 of 1" would say who took part in a round that promised
+    not to."""
+    shown = {org: row for org, row in by_organisation.items()
+             if row["invited"] >= MIN_ROLE_GROUP}
+    small = [row for org, row in by_organisation.items() if org not in shown]
+    if small:
+        shown[SMALL_ORGANISATIONS] = {key: sum(row[key] for row in small) for key in small[0]}
+    return shown
 
 
 def _live_answers(session: Session, round_id: int) -> list[Answered]:

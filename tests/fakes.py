@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.core.digest.model import DigestView
 from bot.core.ports import DeliveryError, Intro, Question, Sent
@@ -34,8 +35,12 @@ class Transcript:
     def send_question(self, channel_id: str, question: Question) -> Sent:
         return self._step(question.prompt.id, channel_id)
 
-    def post_digest(self, channel_id: str, view: DigestView) -> Sent:
+    def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None
+                    ) -> Sent:
         return self._step("digest", channel_id)
+
+    def find_digest(self, channel_id: str, digest_id: int, since: datetime) -> Sent | None:
+        return None
 
     def post_text(self, channel_id: str, text: str) -> Sent:
         return self._step(text, channel_id)

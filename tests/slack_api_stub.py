@@ -315,8 +315,10 @@ class SlackStub:
             channel = str(p.get("channel", ""))
             limit = min(int(p.get("limit") or 100), 15)  # non-Marketplace apps get 15 at most
             with_metadata = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+            oldest = float(p.get("oldest") or 0)
             with self._lock:
-                newest = list(reversed(self.history.get(channel, [])))[:limit]
+                newest = [m for m in reversed(self.history.get(channel, []))
+                          if float(m["ts"]) > oldest][:limit]
             messages = [{k: v for k, v in m.items() if k != "metadata" or with_metadata}
                         for m in newest]
             return {"ok": True, "messages": messages, "has_more": False}

@@ -11,6 +11,7 @@ outside working hours in their own time zone: a delivery due at night waits for 
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -37,6 +38,9 @@ from storage.models import (
     QuestionMessage,
 )
 
+log = logging.getLogger(__name__)
+STALE_DIGEST_CLAIM = timedelta(minutes=10)
+"""Longer than any digest takes to build and post: a claim this old was not going to finish."""
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 """This process, as a sender: its claims live as long as its worker lease (see Outbox)."""
 WORKDAY_START = time(8, 0)
@@ -287,7 +291,8 @@ def post_digest(
     """Post the round's digest for `period` once: the Digest row is claimed before posting.
 
     It goes to the round's digest channel, or to `fallback_channel` when the round has none.
-    None when that period's digest was already claimed (by another worker or earlier).
+    None when that period's digest was already claimed (by another worker or earlier). A claim
+    whose posting fails, or whose poster dies, is taken up again by `recover_digests`.
     """
     now = clock()
     with transaction(sessions) as session:
@@ -299,9 +304,52 @@ def post_digest(
         if digest is None:
             return None
         digest_id = digest.id
+    return _send_digest(sessions, gateway, digest_id, clock)
+
+
+def recover_digests(sessions: sessionmaker[Session], gateway: ChatGateway, clock: Clock
+                    ) -> list[Sent]:
+    """Digests claimed over STALE_DIGEST_CLAIM ago and never marked posted (Slack failed them,
+    or their poster died): each is looked for in its channel first, by the id its top message
+    carries, and posted only if it is not there. One worker takes each (a conditional UPDATE)."""
+    now = clock()
     with reading(sessions) as session:
-        view = build_digest(session, round_id, now, late=late)
-    sent = gateway.post_digest(channel, view)
+        stale = session.execute(select(Digest.id, Digest.created_at).where(
+            Digest.state == "claimed", Digest.channel_id.is_not(None),
+            Digest.created_at < now - STALE_DIGEST_CLAIM)).all()
+    recovered: list[Sent] = []
+    for digest_id, claimed_at in stale:
+        with transaction(sessions) as session:
+            taken = cast(CursorResult[Any], session.execute(
+                update(Digest).where(Digest.id == digest_id, Digest.state == "claimed",
+                                     Digest.created_at == claimed_at)
+                .values(created_at=now))).rowcount
+            channel = session.get_one(Digest, digest_id).channel_id
+        if not taken or channel is None:
+            continue
+        try:
+            found = gateway.find_digest(channel, digest_id, claimed_at)
+            recovered.append(_send_digest(sessions, gateway, digest_id, clock, posted=found))
+        except DeliveryError as exc:
+            log.warning("digest %s still not posted: %s", digest_id, exc.reason)
+    return recovered
+
+
+def _send_digest(sessions: sessionmaker[Session], gateway: ChatGateway, digest_id: int,
+                 clock: Clock, posted: Sent | None = None) -> Sent:
+    """Build and post a claimed digest (unless it is `posted` already), then mark it posted.
+    A digest Slack refuses for good (the channel is gone) is marked failed, not retried."""
+    with reading(sessions) as session:
+        row = session.get_one(Digest, digest_id)
+        round_id, channel, late = row.round_id, str(row.channel_id), row.late
+        view = build_digest(session, round_id, row.created_at, late=late)
+    try:
+        sent = posted or gateway.post_digest(channel, view, digest_id)
+    except DeliveryError as exc:
+        if exc.permanent:
+            with transaction(sessions) as session:
+                session.get_one(Digest, digest_id).state = "failed"
+        raise
     with transaction(sessions) as session:
         row = session.get_one(Digest, digest_id)
         row.state, row.message_ts, row.posted_at = "posted", sent.message_ts, clock()

@@ -7,6 +7,7 @@ decides how they look on its platform. Nothing here knows Slack.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from bot.core.digest.model import DigestView
@@ -67,8 +68,13 @@ class ChatGateway(Protocol):
 
     def send_question(self, channel_id: str, question: Question) -> Sent: ...
 
-    def post_digest(self, channel_id: str, view: DigestView) -> Sent:
-        """Post a digest; returns the first (top) message."""
+    def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None
+                    ) -> Sent:
+        """Post a digest, tagged with its id when given; returns the first (top) message."""
+        ...
+
+    def find_digest(self, channel_id: str, digest_id: int, since: datetime) -> Sent | None:
+        """The top message of the digest tagged `digest_id` posted after `since`, if any."""
         ...
 
     def post_text(self, channel_id: str, text: str) -> Sent:

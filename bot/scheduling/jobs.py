@@ -122,6 +122,13 @@ def send_due_deliveries() -> None:
     deliveries.send_due(ctx.database.sessions, ctx.gateway, ctx.clock, ctx.zone)
 
 
+def recover_digests() -> None:
+    """Post (or find already posted) digests whose claim was left unfinished."""
+    ctx = context()
+    for sent in deliveries.recover_digests(ctx.database.sessions, ctx.gateway, ctx.clock):
+        log.info("an unfinished digest is now posted in %s", sent.channel_id)
+
+
 def _post(ctx: JobContext, round_id: int, period: str, *, late: bool) -> None:
     try:
         sent = deliveries.post_digest(

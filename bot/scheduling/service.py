@@ -117,8 +117,9 @@ class Scheduler:
 
 
 def sweep() -> None:
-    """The periodic work: close due rounds, remind, send what is due."""
-    for step in (jobs.close_due_rounds, jobs.remind_due, jobs.send_due_deliveries):
+    """The periodic work: close due rounds, remind, send what is due, finish digests."""
+    for step in (jobs.close_due_rounds, jobs.remind_due, jobs.send_due_deliveries,
+                 jobs.recover_digests):
         try:
             step()
         except Exception:  # noqa: BLE001 - one failing step must not starve the others

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.error import URLError
 
@@ -42,6 +43,7 @@ PERMANENT = {
 RETRIES = 6
 """slack_sdk counts one retry budget per call across handlers: room for several 429s/500s."""
 QUESTION_EVENT = "roundtable_question"
+DIGEST_EVENT = "roundtable_digest"
 """Message metadata on every intro and question: ids only, so recovery can find what arrived."""
 NOT_IDEMPOTENT = ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal")
 
@@ -133,12 +135,26 @@ class SlackGateway:
                 found.setdefault(prompt, Sent(channel_id, str(message["ts"])))
         return found
 
+    def find_digest(self, channel_id: str, digest_id: int, since: datetime) -> Sent | None:
+        """The top message of this digest, if it reached the channel after `since`."""
+        response = calling(self.client.conversations_history, channel=channel_id, limit=100,
+                           oldest=f"{since.timestamp():.6f}", include_all_metadata=True)
+        for message in response.get("messages") or []:
+            meta = message.get("metadata") or {}
+            if (meta.get("event_type") == DIGEST_EVENT
+                    and (meta.get("event_payload") or {}).get("digest") == digest_id):
+                return Sent(channel_id, str(message["ts"]))
+        return None
+
     def post_text(self, channel_id: str, text: str) -> Sent:
         return self.post(channel_id, blocks.notice(text))
 
-    def post_digest(self, channel_id: str, view: DigestView) -> Sent:
+    def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None
+                    ) -> Sent:
         messages = digest_messages(view, self.export_hint(view.round.id))
-        top = self.post(channel_id, messages[0])
+        tag = None if digest_id is None else {"event_type": DIGEST_EVENT,
+                                               "event_payload": {"digest": digest_id}}
+        top = self.post(channel_id, messages[0], metadata=tag)
         for message in messages[1:]:
             self.post(channel_id, message, thread_ts=top.message_ts)
             for file in message.files:

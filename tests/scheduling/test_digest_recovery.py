@@ -1,0 +1,110 @@
+"""A digest whose claim was left unfinished (Slack failed it, or its poster died) is found in
+the channel or posted, once; a fresh claim is left to its poster; a gone channel is not
+retried for ever."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.core.deliveries import STALE_DIGEST_CLAIM, post_digest, recover_digests
+from bot.core.digest.build import build_digest
+from bot.core.digest.changes import claim_digest
+from bot.core.people import Person
+from bot.core.ports import DeliveryError
+from bot.core.rounds import RoundRequest, start_round
+from bot.runtime import Database
+from bot.slack.gateway import DIGEST_EVENT, SlackGateway, make_client
+from storage.db import reading, transaction
+from storage.models import Digest
+from tests.helpers import seed_pack
+from tests.slack_api_stub import SlackStub
+
+CLAIMED = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+LATER = CLAIMED + STALE_DIGEST_CLAIM + timedelta(minutes=1)
+
+
+@pytest.fixture
+def stub() -> Iterator[SlackStub]:
+    slack = SlackStub().start()
+    slack.add_channel("CLEADS", ["UFAC"])
+    slack.history_interval = 0.0
+    yield slack
+    slack.stop()
+
+
+@pytest.fixture
+def gateway(stub: SlackStub) -> SlackGateway:
+    return SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
+
+
+def claimed(database: Database, channel: str = "CLEADS") -> tuple[int, int]:
+    """A round and a digest claimed at CLAIMED by a poster that never finished."""
+    with transaction(database.sessions) as session:
+        round_ = start_round(session, RoundRequest(seed_pack(), [Person("UAMARA", "Amara")],
+                                                   digest_channel=channel), CLAIMED)
+        digest = claim_digest(session, round_.id, "2026-11-27", CLAIMED, channel_id=channel)
+        assert digest is not None
+        return round_.id, digest.id
+
+
+def digest_posts(stub: SlackStub, digest_id: int) -> list[str]:
+    return [c.answer["ts"] for c in stub.posted("CLEADS")
+            if (c.params.get("metadata") or {}).get("event_type") == DIGEST_EVENT
+            and c.params["metadata"]["event_payload"]["digest"] == digest_id]
+
+
+def state(database: Database, digest_id: int) -> tuple[str, str | None]:
+    with database.sessions() as session:
+        row = session.get_one(Digest, digest_id)
+        return row.state, row.message_ts
+
+
+def test_a_digest_slack_has_already_is_marked_posted_not_posted_again(
+        database: Database, stub: SlackStub, gateway: SlackGateway) -> None:
+    round_id, digest_id = claimed(database)
+    with reading(database.sessions) as session:
+        view = build_digest(session, round_id, CLAIMED)
+    gateway.post_digest("CLEADS", view, digest_id)  # then its poster died
+    recovered = recover_digests(database.sessions, gateway, lambda: LATER)
+    assert [s.message_ts for s in recovered] == digest_posts(stub, digest_id)
+    assert len(digest_posts(stub, digest_id)) == 1
+    assert state(database, digest_id) == ("posted", digest_posts(stub, digest_id)[0])
+    assert recover_digests(database.sessions, gateway, lambda: LATER) == []
+
+
+def test_a_digest_that_never_reached_slack_is_posted_once(
+        database: Database, stub: SlackStub, gateway: SlackGateway) -> None:
+    _, digest_id = claimed(database)
+    assert recover_digests(database.sessions, gateway,
+                           lambda: CLAIMED + timedelta(minutes=1)) == []  # its poster may be busy
+    assert digest_posts(stub, digest_id) == []
+    recover_digests(database.sessions, gateway, lambda: LATER)
+    recover_digests(database.sessions, gateway, lambda: LATER + timedelta(minutes=1))
+    assert len(digest_posts(stub, digest_id)) == 1
+    assert state(database, digest_id)[0] == "posted"
+
+
+def test_a_failed_post_is_taken_up_again_and_a_gone_channel_given_up(
+        database: Database, stub: SlackStub, gateway: SlackGateway) -> None:
+    round_id, _ = claimed(database)
+    stub.fail_next("chat.postMessage", status=200, error="internal_error", times=1)
+    with pytest.raises(DeliveryError):
+        post_digest(database.sessions, gateway, round_id, "next-week", lambda: CLAIMED)
+    with database.sessions() as session:
+        retried = session.scalars(select(Digest).where(Digest.period == "next-week")).one()
+    assert retried.state == "claimed"
+    recover_digests(database.sessions, gateway, lambda: LATER)
+    assert state(database, retried.id)[0] == "posted"
+
+    stub.channels.pop("CLEADS")
+    with pytest.raises(DeliveryError):
+        post_digest(database.sessions, gateway, round_id, "week-after", lambda: LATER)
+    with database.sessions() as session:
+        gone = session.scalars(select(Digest).where(Digest.period == "week-after")).one()
+    assert gone.state == "failed"
+    assert recover_digests(database.sessions, gateway, lambda: LATER + 2 * STALE_DIGEST_CLAIM
+                           ) == []

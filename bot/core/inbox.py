@@ -3,11 +3,11 @@
 A chat platform that hears "received" does not send an event again, so an answer acknowledged
 but not yet stored would be lost if the process died in between. Request threads therefore
 hand each event to `Inbox.capture`, which returns once the event is committed to the
-`inbox_events` table; many concurrent captures share one commit (group commit), so this costs
-little per event. The same single writer thread then works through the stored events in
-batches, one transaction per batch, each event in its own savepoint, and deletes them as they
-are handled: far cheaper than a transaction per event, and on SQLite it keeps every write of
-this process in one thread instead of many threads queueing for the write lock.
+`inbox_events` table; concurrent captures share one commit (group commit), so this costs
+little per event. A second thread works through the stored events in batches, one transaction
+per batch, each event in its own savepoint, and deletes them as they are handled: far cheaper
+than a transaction per event. The two threads take turns at writing (one lock), which on
+SQLite spares them its sleep-and-retry on a busy database.
 
 An event whose handling raises an unexpected error is kept with the error and tried again,
 up to `MAX_ATTEMPTS` times; after that it stays in the table (never dropped) for a person to
@@ -66,7 +66,7 @@ Handler = Callable[[Session, list[Received]], list[FollowUp]]
 
 
 class Inbox:
-    """Captures events durably and handles them in batches on one writer thread."""
+    """Stores events as they are captured (one thread) and handles them in batches (another)."""
 
     def __init__(self, sessions: sessionmaker[Session], platform: str, handle: Handler,
                  clock: Clock, *, follow_up: Callable[[FollowUp], object] | None = None,

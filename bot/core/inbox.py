@@ -22,6 +22,7 @@ import logging
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -129,12 +130,16 @@ class Inbox:
     def _handling(self) -> None:
         """Handle stored events whenever some were stored (or every poll_seconds, for those
         a dead process left behind or that failed before)."""
+        retried = 0.0
         while True:
             self._stored.wait(self.poll_seconds)
             self._stored.clear()
             stopping = self._stop.is_set() and not any(
                 t.is_alive() for t in self._threads[:1])
-            while self._handle_stored() == self.batch:
+            # events that failed are tried again at most every poll_seconds, not at each wake
+            retry = time.monotonic() - retried >= self.poll_seconds
+            retried = time.monotonic() if retry else retried
+            while self._handle_stored(retry) == self.batch:
                 pass
             if stopping:
                 return
@@ -173,14 +178,15 @@ class Inbox:
         for *_, done in items:
             done.set_result(None)
 
-    def _handle_stored(self) -> int:
-        """Handle up to `batch` stored events in one transaction; how many were taken."""
+    def _handle_stored(self, retry: bool = True) -> int:
+        """Handle up to `batch` stored events in one transaction (with `retry`, also those
+        that failed before); how many were taken."""
+        tries = InboxEvent.attempts < MAX_ATTEMPTS if retry else InboxEvent.attempts == 0
         try:
             with self._writing, transaction(self.sessions) as session:
                 events = session.scalars(
                     select(InboxEvent)
-                    .where(InboxEvent.platform == self.platform,
-                           InboxEvent.attempts < MAX_ATTEMPTS)
+                    .where(InboxEvent.platform == self.platform, tries)
                     .order_by(InboxEvent.id).limit(self.batch)
                     .with_for_update(skip_locked=True)).all()
                 if not events:

@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from bot.core.digest import clustering, embeddings
+from bot.core.digest import clustering, embeddings, titles
 from bot.core.digest import themes as themes_module
 from bot.core.digest.embeddings import ModelUnavailable
 from bot.core.digest.themes import ENGINES, Answer, Themes, find_themes, is_noise
@@ -111,6 +111,20 @@ def test_it_titles_themes_with_words_from_their_answers() -> None:
         assert any(theme.title.lower() in text[r] for r in theme.reply_ids), theme.title
         assert theme.summary.endswith(".")
         assert theme.summary.startswith(f"{len(theme.reply_ids)} answers")
+
+
+def test_it_sums_a_theme_up_in_the_phrases_its_answers_use() -> None:
+    members = [
+        "End of life care in care homes, with the ICS paying for it.",
+        "Care homes sharing end of life medicines so nobody went without.",
+        "The palliative scheme joined up care homes and hospices; end of life stock shared.",
+    ]
+    others = ["Protected time for leads.", "A seat on the ICS board.", "Fund backfill."]
+    scores = titles.distinctive_terms(members, others)
+    said = titles.summary(3, ["PCN pharmacy lead"] * 3, scores, members)
+    assert said.startswith("3 answers, mostly from PCN pharmacy lead (3), about ")
+    assert "care homes" in said and "end of life" in said  # phrases, not "care", "homes"
+    assert "palliative" not in said  # one answer's word is not what the theme is about
 
 
 def test_it_lists_themes_largest_first() -> None:

@@ -96,7 +96,8 @@ def _theme(substantive: Sequence[Answer], members: list[int], label: int,
     scores = titles.distinctive_terms(sample_members, others)
     theme = Theme(
         title=titles.title(sample_members, order, scores),
-        summary=titles.summary(len(members), [substantive[i].role for i in members], scores),
+        summary=titles.summary(len(members), [substantive[i].role for i in members], scores,
+                               sample_members),
         reply_ids=tuple(substantive[i].id for i in members),
         quote_ids=tuple(substantive[sample[in_sample[q]]].id for q in quote_positions),
     )

@@ -55,8 +55,10 @@ def title(members: Sequence[str], central_order: Sequence[int],
     return _capitalise(best[2])
 
 
-def summary(size: int, roles: Sequence[str | None], scores: dict[str, float]) -> str:
-    """One sentence: how many answers, the roles with three or more of them, the top terms."""
+def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
+            members: Sequence[str] = ()) -> str:
+    """One sentence: how many answers, the roles with three or more of them, the top terms
+    (as the phrases the answers use, "care homes" rather than "care" and "homes")."""
     noun = "answer" if size == 1 else "answers"
     sentence = f"{size} {noun}"
     counts = Counter(r for r in roles if r)
@@ -64,10 +66,70 @@ def summary(size: int, roles: Sequence[str | None], scores: dict[str, float]) ->
     named = [f"{role} ({n})" for role, n in counts.most_common(2) if n >= 3]
     if named:
         sentence += ", mostly from " + " and ".join(named)
-    top = [w for w, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
+    top = summary_terms(members, scores)
     if top:
         sentence += ", about " + _join(top)
     return sentence + "."
+
+
+def summary_terms(members: Sequence[str], scores: dict[str, float], limit: int = 3
+                  ) -> list[str]:
+    """The theme's most distinctive words, each joined to its neighbour where most answers
+    that use it say them together ("end of life", "care homes")."""
+    said = Counter(w for t in members for w in _content_set(t))
+    # In a theme of three or more, a word only one answer uses is not what the theme is about.
+    least = 2 if len(members) >= 3 else 1
+    ranked = [w for w, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+              if said[w] >= least or not members]
+    together = Counter(p for t in members for p in set(_word_pairs(t)))
+    terms: list[str] = []
+    used: set[str] = set()
+    for word in ranked:
+        if len(terms) == limit:
+            break
+        if word in used:
+            continue
+        pairs = [(n, p) for p, n in together.items()
+                 if word in (p[0], p[-1]) and n >= 2 and 2 * n >= said[word]
+                 and not used & {p[0], p[-1]}]
+        if pairs:
+            _, phrase = max(pairs, key=lambda item: (item[0], scores.get(item[1][0], 0.0)
+                                                     + scores.get(item[1][-1], 0.0)))
+            terms.append(_as_written(phrase, members))
+            used |= {phrase[0], phrase[-1]}
+        else:
+            terms.append(_as_written((word,), members))
+            used.add(word)
+    return terms
+
+
+def _as_written(term: Sequence[str], members: Sequence[str]) -> str:
+    """The term as the answers most often write it ("ICS board", not "ics board")."""
+    pattern = re.compile(r"\b" + r"\W+".join(
+        r"['’]?".join(re.escape(ch) for ch in word) for word in term) + r"\b", re.IGNORECASE)
+    plain = " ".join(term)
+    seen = Counter(m.group() for text in members for m in pattern.finditer(text))
+    if not seen:
+        return plain
+    form = seen.most_common(1)[0][0]
+    if form == _capitalise(plain) or "'" in form or "’" in form:
+        return plain  # capitalised only for starting a sentence; or a possessive
+    return form
+
+
+def _word_pairs(text: str) -> list[tuple[str, ...]]:
+    """Adjacent content words ("care homes"), or two joined by "of" ("end of life")."""
+    said = words(text)
+    pairs: list[tuple[str, ...]] = []
+    for i, word in enumerate(said[:-1]):
+        if word in STOP_WORDS:
+            continue
+        after = said[i + 1]
+        if after not in STOP_WORDS:
+            pairs.append((word, after))
+        elif after == "of" and i + 2 < len(said) and said[i + 2] not in STOP_WORDS:
+            pairs.append((word, "of", said[i + 2]))
+    return pairs
 
 
 def quotes(vectors: Matrix, texts: Sequence[str], limit: int = 3) -> list[int]:

@@ -30,9 +30,12 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database set-up.", no_args_is_help=True)
 packs_app = typer.Typer(help="Prompt packs in prompts/.", no_args_is_help=True)
 round_app = typer.Typer(help="Start, follow and close rounds.", no_args_is_help=True)
+inbox_app = typer.Typer(help="Incoming messages that could not be handled.",
+                        no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(packs_app, name="packs")
 app.add_typer(round_app, name="round")
+app.add_typer(inbox_app, name="inbox")
 
 
 class DigestFormat(StrEnum):
@@ -248,6 +251,32 @@ def round_close(round_id: Annotated[int, typer.Argument(help="Round id.")]) -> N
     except RoundtableError as exc:
         fail(str(exc))
     typer.echo(f"round {round_id} closed")
+
+
+@inbox_app.command("list")
+def inbox_list() -> None:
+    """Messages set aside after failing three times: when, which event, the error."""
+    from bot.core.inbox import set_aside
+
+    with _database().sessions() as session:
+        events = set_aside(session)
+        for event in events:
+            typer.echo(f"{event.id}\t{event.received_at:%Y-%m-%d %H:%M}\t{event.platform}\t"
+                       f"{event.event_id}\t{(event.last_error or '').splitlines()[0][:120]}")
+        if not events:
+            typer.echo("nothing set aside")
+
+
+@inbox_app.command("retry")
+def inbox_retry() -> None:
+    """Try the set-aside messages again (once the cause is fixed); a running server takes
+    them within a few seconds."""
+    from bot.core.inbox import retry_set_aside
+    from storage.db import transaction
+
+    with transaction(_database().sessions) as session:
+        count = retry_set_aside(session)
+    typer.echo(f"{count} message(s) will be tried again")
 
 
 @app.command("import-replies")

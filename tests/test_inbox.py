@@ -35,13 +35,14 @@ class Recorder:
         self.handled: list[str] = []
         self.said: list[str] = []
         self.crash = False
+        self.bad_is_fine = False
 
     def __call__(self, session: Session, received: list[Received]) -> list[FollowUp]:
         if self.crash:
             raise Crash
         follow_ups: list[FollowUp] = []
         for event in received:
-            if event.payload.get("bad"):
+            if event.payload.get("bad") and not self.bad_is_fine:
                 raise ValueError(f"cannot read {event.event_id}")
             self.handled.append(event.event_id)
             follow_ups.append(lambda e=event.event_id: self.said.append(e))
@@ -123,6 +124,17 @@ def test_it_sets_aside_an_event_that_keeps_failing_and_handles_the_rest(
     status = subprocess.run([ROUNDTABLE, "status"], env=cli_env(DATABASE_URL=database_url),
                             capture_output=True, text=True, timeout=60)
     assert "1 incoming message(s) could not be handled after 3 tries" in status.stdout
+    env = cli_env(DATABASE_URL=database_url)
+    listed = subprocess.run([ROUNDTABLE, "inbox", "list"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert "EvBad" in listed.stdout and "ValueError: cannot read EvBad" in listed.stdout
+
+    recorder.bad_is_fine = True  # the cause is fixed
+    retried = subprocess.run([ROUNDTABLE, "inbox", "retry"], env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert retried.stdout.strip() == "1 message(s) will be tried again"
+    wait_for(lambda: "EvBad" in recorder.handled, "the retried event")
+    assert stored(database) == []
 
 
 def test_it_refuses_to_acknowledge_when_it_is_not_running(database: Database,

@@ -255,11 +255,25 @@ def backlog_line(session: Session) -> str | None:
     waiting, aside = backlog(session)
     if aside:
         return (f"{aside} incoming message(s) could not be handled after {MAX_ATTEMPTS} tries; "
-                "they are kept word for word in the inbox_events table, with the error "
-                "(see the log)")
+                "they are kept word for word (`roundtable inbox list`, then `roundtable inbox "
+                "retry` once the cause is fixed)")
     if waiting > BATCH:
         return f"{waiting} incoming messages are waiting to be handled"
     return None
+
+
+def set_aside(session: Session) -> list[InboxEvent]:
+    """The events that failed MAX_ATTEMPTS times, oldest first (kept word for word)."""
+    return list(session.scalars(select(InboxEvent).where(InboxEvent.attempts >= MAX_ATTEMPTS)
+                                .order_by(InboxEvent.id)))
+
+
+def retry_set_aside(session: Session) -> int:
+    """Give set-aside events their tries back (after the cause is fixed); how many."""
+    events = set_aside(session)
+    for event in events:
+        event.attempts = 0
+    return len(events)
 
 
 def _received(event: InboxEvent) -> Received:

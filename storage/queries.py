@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import ProcessedEvent, Reply
@@ -20,6 +20,13 @@ def claim_events(session: Session, event_ids: list[str], now: datetime,
         session.execute(insert(ProcessedEvent), [
             {"event_id": e, "platform": platform, "received_at": now} for e in fresh])
     return set(fresh)
+
+
+def forget_old_events(session: Session, before: datetime) -> int:
+    """Drop ledger entries older than `before` (Slack stops retrying within hours; an answer's
+    own unique id still guards it); how many went."""
+    result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def reply_by_external_id(session: Session, round_id: int, external_id: str) -> Reply | None:

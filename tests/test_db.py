@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -30,3 +30,17 @@ def test_a_reader_in_the_middle_of_its_work_does_not_hold_up_a_writer(database: 
         writer.join()
     with reading(database.sessions) as session:
         assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
+
+
+def test_the_event_ledger_forgets_what_slack_can_no_longer_retry(database: Database) -> None:
+    from bot.scheduling import jobs
+    from tests.fakes import Transcript
+
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    with transaction(database.sessions) as session:
+        session.add_all([ProcessedEvent(event_id="EvOld", received_at=now - timedelta(days=8)),
+                         ProcessedEvent(event_id="EvNew", received_at=now - timedelta(days=6))])
+    jobs.install(jobs.JobContext(database, Transcript(), lambda: now, "Europe/London"))
+    jobs.forget_old_events()
+    with reading(database.sessions) as session:
+        assert list(session.scalars(select(ProcessedEvent.event_id))) == ["EvNew"]

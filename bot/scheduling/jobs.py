@@ -20,11 +20,13 @@ from bot.runtime import Database
 from bot.scheduling.timing import digest_trigger, latest_fire_time
 from storage.db import transaction
 from storage.models import Digest, Round
+from storage.queries import forget_old_events as forget_old_events_before
 
 log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(minutes=1)
 """A digest posted this long after its time says that it is late."""
 FINAL_PERIOD = "final"
+EVENT_LEDGER_KEEPS = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,13 @@ def remind_due() -> None:
 def send_due_deliveries() -> None:
     ctx = context()
     deliveries.send_due(ctx.database.sessions, ctx.gateway, ctx.clock, ctx.zone)
+
+
+def forget_old_events() -> None:
+    """Keep the ledger of handled event ids to the weeks in which Slack could still retry."""
+    ctx = context()
+    with transaction(ctx.database.sessions) as session:
+        forget_old_events_before(session, ctx.clock() - EVENT_LEDGER_KEEPS)
 
 
 def recover_digests() -> None:

@@ -117,9 +117,10 @@ class Scheduler:
 
 
 def sweep() -> None:
-    """The periodic work: close due rounds, remind, send what is due, finish digests."""
+    """The periodic work: close due rounds, remind, send what is due, finish digests, prune
+    the event ledger."""
     for step in (jobs.close_due_rounds, jobs.remind_due, jobs.send_due_deliveries,
-                 jobs.recover_digests):
+                 jobs.recover_digests, jobs.forget_old_events):
         try:
             step()
         except Exception:  # noqa: BLE001 - one failing step must not starve the others

@@ -50,6 +50,8 @@ def _stored_first(bot: Bot) -> Callable[..., BoltResponse | None]:
         if event.get("channel_type") != "im" or not isinstance(event.get("channel"), str):
             next_()
             return None
+        if not _concerns_us(event):  # the bot's own messages (each one comes back as an event)
+            return BoltResponse(status=200, body="")
         event_id = body.get("event_id") or f"{event['channel']}:{event.get('event_ts')}"
         try:
             bot.inbox.capture(str(event_id), event)

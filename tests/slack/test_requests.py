@@ -79,13 +79,16 @@ def test_it_ignores_messages_from_bots_including_itself(running: Running) -> Non
     start_round(running)
     sent_to_everyone(running)
     user = MEMBERS[0]
-    for extra in ({"bot_id": "BROUNDTABLE", "user": "UROUNDTABLE"},
-                  {"bot_id": "BOTHER", "subtype": "bot_message"}):
+    for n, extra in enumerate(({"bot_id": "BROUNDTABLE", "user": "UROUNDTABLE"},
+                               {"bot_id": "BOTHER", "subtype": "bot_message"})):
         running.slack.event({"type": "message", "channel": "D" + user, "channel_type": "im",
-                             "text": "I am a bot", "ts": f"19000000{len(extra)}.1", **extra})
+                             "text": "I am a bot", "ts": f"19000000{len(extra)}.1", **extra},
+                            event_id=f"EvBot{n}")
     running.slack.dm(user, "A person, finally.")
     running.wait_for(lambda: running.replies(), "the person's answer")
     assert [r.text for r in running.replies()] == ["A person, finally."]
+    handled = running.scalars(select(ProcessedEvent.event_id))
+    assert not {"EvBot0", "EvBot1"} & set(handled)  # not even stored: nothing to act on
     assert len(running.scalars(select(Delivery))) == len(MEMBERS)
 
 

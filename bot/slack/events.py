@@ -87,11 +87,21 @@ def handle(bot: Bot, session: Session, received: list[Received]) -> list[FollowU
 
 
 def _concerns_us(event: dict[str, Any]) -> bool:
-    subtype, changed = event.get("subtype"), event.get("message") or {}
-    if _from_bot(event) or (subtype == "message_changed" and _from_bot(changed)):
+    """An answer, an edit or a deletion by a person, with the fields each needs."""
+    subtype, changed = event.get("subtype"), event.get("message")
+    if _from_bot(event):
         return False
-    return subtype in {"message_changed", "message_deleted"} or (
-        subtype in ANSWER_SUBTYPES and bool(event.get("user")))
+    if subtype == "message_changed":
+        return (isinstance(changed, dict) and not _from_bot(changed) and _text(changed.get("ts"))
+                and isinstance(changed.get("text", ""), str))
+    if subtype == "message_deleted":
+        return _text(event.get("deleted_ts"))
+    return (subtype in ANSWER_SUBTYPES and _text(event.get("user")) and _text(event.get("ts"))
+            and isinstance(event.get("text", ""), str))
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
 
 
 def _change(session: Session, event: dict[str, Any], now: datetime) -> None:

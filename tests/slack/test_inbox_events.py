@@ -42,3 +42,24 @@ def test_slack_is_told_to_send_again_when_the_answer_cannot_be_stored(
     assert retried.status == 200
     running.wait_for(lambda: running.replies(), "the retried answer")
     assert [r.text for r in running.scalars(select(Reply))] == ["Clear purpose"]
+
+
+def test_a_message_event_missing_what_it_needs_is_ignored_not_kept_failing(
+        running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[2]
+    odd = [{"type": "message", "channel": "D" + user, "channel_type": "im", "user": user,
+            "text": "no ts"},
+           {"type": "message", "subtype": "message_changed", "channel": "D" + user,
+            "channel_type": "im", "ts": "1900000000.1", "message": "not an object"},
+           {"type": "message", "subtype": "message_deleted", "channel": "D" + user,
+            "channel_type": "im", "ts": "1900000000.2"},
+           {"type": "message", "channel": "D" + user, "channel_type": "im", "user": user,
+            "ts": "1900000000.3", "text": ["not", "text"]}]
+    assert [running.slack.event(e).status for e in odd] == [200, 200, 200, 200]
+    _, fine = running.slack.dm(user, "A real answer")
+    assert fine.status == 200
+    running.wait_for(lambda: running.replies(), "the real answer")
+    assert [r.text for r in running.replies()] == ["A real answer"]
+    assert running.scalars(select(InboxEvent)) == []  # nothing stuck, nothing set aside

@@ -99,6 +99,30 @@ def confirmation(asked: Asked, text: str, *, updated: bool = False) -> SlackMess
     return message(what, blocks)
 
 
+CONFIRMED_TOGETHER = 20
+"""Answers confirmed in one message at most (three blocks of room are kept for the rest)."""
+
+
+def confirmations(saved: Sequence[tuple[Asked, str]]) -> SlackMessage:
+    """One message for answers that arrived together in a conversation: which question each
+    was saved to, and its start. (Slack takes about one message a second per conversation.)"""
+    if len(saved) == 1:
+        return confirmation(*saved[0])
+    what = (f"Saved {len(saved)} answers, to questions "
+            f"{_listed([str(asked.number) for asked, _ in saved])}.")
+    blocks: list[Block] = [section(what)]
+    for asked, text in saved:
+        blocks.append(section(f"*{asked.number}. {inert(asked.prompt.question, 200)}*\n"
+                              f"{inert(text, 600)}"))
+    blocks.append(context("Not the right question? Reply in the thread of the one you meant, "
+                          "and delete the original message."))
+    return message(what, blocks)
+
+
+def _listed(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def vote_confirmation(asked: Asked, choices: Sequence[str]) -> SlackMessage:
     listed = "\n".join(f"{i}. {inert(c, 80)}" for i, c in enumerate(choices, start=1))
     what = f"Saved your answer to question {asked.number}: {inert(asked.prompt.question, 300)}"

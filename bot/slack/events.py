@@ -18,13 +18,14 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from sqlalchemy.orm import Session
 
-from bot.core.answers import ChatAnswer, ChatMessage, answer_from_chat
+from bot.core.answers import Asked, ChatMessage, answer_from_chat
 from bot.core.errors import RoundtableError
 from bot.core.inbox import FollowUp, InboxUnavailable, Received
 from bot.core.ports import DeliveryError
 from bot.core.replies import delete_reply, edit_reply
 from bot.slack import blocks, facilitation
 from bot.slack.app import Bot
+from bot.slack.messages import SlackMessage
 
 log = logging.getLogger(__name__)
 ANSWER_SUBTYPES = {None, "thread_broadcast", "file_share"}
@@ -120,13 +121,28 @@ def _change(session: Session, event: dict[str, Any], now: datetime) -> None:
 
 def _store_answers(bot: Bot, session: Session, events: list[dict[str, Any]], now: datetime
                    ) -> list[FollowUp]:
+    """Store the answers; what to say back, one message per conversation (and thread) for
+    the answers of this batch, so a burst does not become a burst of replies."""
     messages = [ChatMessage(e["channel"], e["user"], e.get("text") or "",
                             f"{e['channel']}:{e['ts']}", _thread(e)) for e in events]
+    saved: dict[tuple[str, str | None], list[tuple[Asked, str]]] = {}
     follow_ups: list[FollowUp] = []
     for message, outcome in zip(messages, answer_from_chat(session, messages, now), strict=True):
-        if outcome.asked is not None and not outcome.refused and not outcome.created:
-            continue  # stored before: it was confirmed then
-        follow_ups.append(partial(_say, bot, message, outcome))
+        where = (message.channel_id, message.thread_ts)
+        if outcome.asked is None:
+            follow_ups.append(partial(_say, bot, where, blocks.notice(
+                "I have no open question waiting for a written answer here (a round may have "
+                "closed). Use the buttons on the questions, or see the Home tab.")))
+        elif outcome.refused:
+            follow_ups.append(partial(_say, bot, where, blocks.notice(
+                f"I could not save that: {outcome.refused}")))
+        elif outcome.created:
+            saved.setdefault(where, []).append((outcome.asked, message.text))
+        # else: stored before, and confirmed then
+    for where, answers in saved.items():
+        for start in range(0, len(answers), blocks.CONFIRMED_TOGETHER):
+            chunk = answers[start:start + blocks.CONFIRMED_TOGETHER]
+            follow_ups.append(partial(_confirm, bot, where, chunk))
     return follow_ups
 
 
@@ -134,17 +150,15 @@ def _thread(event: dict[str, Any]) -> str | None:
     return event.get("thread_ts") if event.get("thread_ts") != event["ts"] else None
 
 
-def _say(bot: Bot, message: ChatMessage, outcome: ChatAnswer) -> None:
-    """Confirm an answer (or say why it was not stored) where it was written."""
-    if outcome.asked is None:
-        said = blocks.notice(
-            "I have no open question waiting for a written answer here (a round may have "
-            "closed). Use the buttons on the questions, or see the Home tab.")
-    elif outcome.refused:
-        said = blocks.notice(f"I could not save that: {outcome.refused}")
-    else:
-        said = blocks.confirmation(outcome.asked, message.text)
+def _confirm(bot: Bot, where: tuple[str, str | None], saved: list[tuple[Asked, str]]
+             ) -> None:
+    _say(bot, where, blocks.confirmations(saved))  # built here, off the inbox's thread
+
+
+def _say(bot: Bot, where: tuple[str, str | None], said: SlackMessage) -> None:
+    """Tell the person what became of what they wrote, where they wrote it."""
+    channel, thread = where
     try:
-        bot.gateway.post(message.channel_id, said, thread_ts=message.thread_ts)
+        bot.gateway.post(channel, said, thread_ts=thread)
     except DeliveryError as exc:
-        log.warning("could not confirm an answer in %s: %s", message.channel_id, exc.reason)
+        log.warning("could not confirm an answer in %s: %s", channel, exc.reason)

@@ -3,8 +3,13 @@ what people write is handled in the order they wrote it."""
 
 from __future__ import annotations
 
+import json
+import time
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
+from storage.db import transaction
 from storage.models import InboxEvent, Reply
 from tests.slack.conftest import MEMBERS, Running
 from tests.slack.test_round_loop import sent_to_everyone, start_round
@@ -63,3 +68,27 @@ def test_a_message_event_missing_what_it_needs_is_ignored_not_kept_failing(
     running.wait_for(lambda: running.replies(), "the real answer")
     assert [r.text for r in running.replies()] == ["A real answer"]
     assert running.scalars(select(InboxEvent)) == []  # nothing stuck, nothing set aside
+
+
+def test_answers_that_arrive_together_are_confirmed_in_one_message(running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[3]
+    running.bot.inbox.stop()  # a burst lands while the handler is busy: stored, not handled
+    with transaction(running.database.sessions) as session:
+        for n, text in enumerate(["Covid jabs", "The ICS board", "Trainee leads"]):
+            ts = f"1900001000.{n:06d}"
+            session.add(InboxEvent(
+                platform="slack", event_id=f"EvBurst{n}", received_at=datetime.now(UTC),
+                payload=json.dumps({"type": "message", "channel": "D" + user,
+                                    "channel_type": "im", "user": user, "text": text,
+                                    "ts": ts, "event_ts": ts})))
+    before = len(running.stub.posted("D" + user))
+    running.bot.inbox.start()
+    running.wait_for(lambda: len(running.replies()) == 3, "the three answers")
+    said = running.wait_for(lambda: running.stub.posted("D" + user)[before:], "a confirmation")
+    time.sleep(0.3)  # a second confirmation, were there one, would be out by now
+    assert len(running.stub.posted("D" + user)) == before + 1
+    assert said[0].params["text"] == "Saved 3 answers, to questions 1, 2 and 3."
+    assert all(t in json.dumps(said[0].params["blocks"])
+               for t in ("Covid jabs", "The ICS board", "Trainee leads"))

@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests.helpers import wait_for
+
 BOT_USER = "UROUNDTABLE"
 BOT_ID = "BROUNDTABLE"
 TEAM = "T0ROUNDTBL"
@@ -119,13 +121,7 @@ class SlackStub:
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 20.0,
                  what: str = "the expected calls") -> Any:
         """Poll until `predicate()` is truthy; fail with `what` after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {what}")
+        return wait_for(predicate, what, timeout)
 
     # --- the server --------------------------------------------------------------------------
 

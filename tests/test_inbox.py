@@ -6,10 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +17,7 @@ from bot.core.inbox import MAX_ATTEMPTS, FollowUp, Inbox, InboxUnavailable, Rece
 from bot.runtime import Database
 from storage.models import InboxEvent
 from tests.conftest import NOW
-from tests.helpers import cli_env
+from tests.helpers import cli_env, wait_for
 
 ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
 
@@ -47,15 +45,6 @@ class Recorder:
             self.handled.append(event.event_id)
             follow_ups.append(lambda e=event.event_id: self.said.append(e))
         return follow_ups
-
-
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

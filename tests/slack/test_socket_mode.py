@@ -5,7 +5,7 @@ each envelope, and answers are stored once."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,17 +15,9 @@ from sqlalchemy import select
 from bot.runtime import Database
 from bot.slack.server import socket_mode
 from storage.models import Delivery, Reply
+from tests.helpers import wait_for
 from tests.slack.conftest import CHANNEL, FACILITATOR, MEMBERS, PACK, advancing_clock, bot_settings
 from tests.slack_api_stub import BOT_USER, TEAM, SlackStub, SocketModeStub
-
-
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

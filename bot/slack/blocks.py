@@ -33,6 +33,7 @@ from slack_sdk.models.views import View
 from bot.core.answers import Asked
 from bot.core.packs import Pack, Prompt
 from bot.core.ports import Intro, Question
+from bot.core.wording import listed
 from bot.slack.limits import HEADER_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.limits import MESSAGE_TEXT as MESSAGE_TEXT_LIMIT
 from bot.slack.messages import SlackMessage, context, message, plain, section
@@ -109,7 +110,7 @@ def confirmations(saved: Sequence[tuple[Asked, str]]) -> SlackMessage:
     if len(saved) == 1:
         return confirmation(*saved[0])
     what = (f"Saved {len(saved)} answers, to questions "
-            f"{_listed([str(asked.number) for asked, _ in saved])}.")
+            f"{listed([str(asked.number) for asked, _ in saved])}.")
     blocks: list[Block] = [section(what)]
     for asked, text in saved:
         blocks.append(section(f"*{asked.number}. {inert(asked.prompt.question, 200)}*\n"
@@ -117,10 +118,6 @@ def confirmations(saved: Sequence[tuple[Asked, str]]) -> SlackMessage:
     blocks.append(context("Not the right question? Reply in the thread of the one you meant, "
                           "and delete the original message."))
     return message(what, blocks)
-
-
-def _listed(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def vote_confirmation(asked: Asked, choices: Sequence[str]) -> SlackMessage:

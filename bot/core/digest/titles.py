@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bot.core.digest.lexicon import STOP_WORDS, WORD, content_words, words
+from bot.core.wording import listed
 
 Matrix = NDArray[np.float32]
 MAX_TITLE_WORDS = 5
@@ -68,7 +69,7 @@ def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
         sentence += ", mostly from " + " and ".join(named)
     top = summary_terms(members, scores)
     if top:
-        sentence += ", about " + _join(top)
+        sentence += ", about " + listed(top)
     return sentence + "."
 
 
@@ -192,7 +193,3 @@ def _first_words(text: str) -> str:
 
 def _capitalise(phrase: str) -> str:
     return phrase[:1].upper() + phrase[1:]
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -40,11 +43,22 @@ def started_round(session: Session, now: datetime, n: int = 3, **kwargs: object)
     return start_round(session, RoundRequest(seed_pack(), people(n), **kwargs), now)  # type: ignore[arg-type]
 
 
+ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
+"""The installed console script, as a user runs it."""
+
+
 def cli_env(**settings: str) -> dict[str, str]:
     """The environment for running `roundtable` in a subprocess: ours, less any settings of the
     person running the tests, plus `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROUNDTABLE_"))}
     return {**env, **settings}
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`roundtable ARGS` in a subprocess with `env` as its settings (see cli_env)."""
+    return subprocess.run([ROUNDTABLE, *args], cwd=cwd, env=cli_env(**(env or {})),
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:

@@ -9,30 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import cli_env
+from tests.helpers import run_cli
 from tests.test_imports import rows, write_csv
-
-ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
-
-
-def run(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ROUNDTABLE, *args], cwd=cwd, env=cli_env(**(env or {})), capture_output=True, text=True,
-        timeout=120,
-    )
 
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """A folder with a migrated default SQLite database (DATABASE_URL unset)."""
-    assert run("db", "upgrade", cwd=tmp_path).returncode == 0
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
     return tmp_path
 
 
 def test_it_runs_the_demo_to_a_digest_with_no_slack_settings(tmp_path: Path) -> None:
-    result = run("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)
+    result = run_cli("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Participation: 12 of 12 answered at least one question" in result.stdout
     assert "Protected time" in result.stdout
@@ -46,15 +35,15 @@ def test_it_runs_the_demo_to_a_digest_with_no_slack_settings(tmp_path: Path) -> 
 
 
 def test_it_upgrades_the_database_twice(tmp_path: Path) -> None:
-    first = run("db", "upgrade", cwd=tmp_path)
-    second = run("db", "upgrade", cwd=tmp_path)
+    first = run_cli("db", "upgrade", cwd=tmp_path)
+    second = run_cli("db", "upgrade", cwd=tmp_path)
     assert first.returncode == second.returncode == 0
     assert (tmp_path / "roundtable.db").exists()
     assert first.stdout == second.stdout
 
 
 def test_it_says_to_upgrade_when_the_database_is_not_set_up(tmp_path: Path) -> None:
-    result = run("round", "status", cwd=tmp_path)
+    result = run_cli("round", "status", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "roundtable: the database is not set up or is behind: run `roundtable db upgrade`"
@@ -62,21 +51,21 @@ def test_it_says_to_upgrade_when_the_database_is_not_set_up(tmp_path: Path) -> N
 
 
 def test_it_names_a_malformed_setting_in_one_line(tmp_path: Path) -> None:
-    result = run("round", "status", cwd=tmp_path, env={"DATABASE_URL": "roundtable.db"})
+    result = run_cli("round", "status", cwd=tmp_path, env={"DATABASE_URL": "roundtable.db"})
     assert result.returncode == 1
     assert result.stderr.startswith("roundtable: DATABASE_URL: ")
     assert len(result.stderr.strip().splitlines()) == 1
-    env_file = run("round", "status", cwd=tmp_path, env={"ROUNDTABLE_TIMEZONE": "Europe/Londn"})
+    env_file = run_cli("round", "status", cwd=tmp_path, env={"ROUNDTABLE_TIMEZONE": "Europe/Londn"})
     assert env_file.stderr.strip().startswith("roundtable: ROUNDTABLE_TIMEZONE: ")
 
 
 def test_it_imports_for_a_pack_and_prints_the_round_id_last(workdir: Path) -> None:
     path = write_csv(workdir / "room.csv", rows(25))
-    result = run("import-replies", str(path), "--pack", "sel-pharmacy-leadership", cwd=workdir)
+    result = run_cli("import-replies", str(path), "--pack", "sel-pharmacy-leadership", cwd=workdir)
     assert result.returncode == 0, result.stderr
     round_id = result.stdout.strip().splitlines()[-1]
     assert round_id.isdigit()
-    digest = run("digest", "--round", round_id, "--format", "json", cwd=workdir)
+    digest = run_cli("digest", "--round", round_id, "--format", "json", cwd=workdir)
     view = json.loads(digest.stdout)
     ids = []
     for prompt in view["prompts"]:
@@ -88,24 +77,24 @@ def test_it_imports_nothing_from_a_file_with_a_bad_row(workdir: Path) -> None:
     data = rows(30)
     data[20]["prompt_id"] = "nope"
     path = write_csv(workdir / "bad.csv", data)
-    result = run("import-replies", str(path), "--pack", "sel-pharmacy-leadership", cwd=workdir)
+    result = run_cli("import-replies", str(path), "--pack", "sel-pharmacy-leadership", cwd=workdir)
     assert result.returncode == 1
     assert f"{path}:22: unknown prompt 'nope'" in result.stderr
     assert "nothing was imported" in result.stderr
-    assert "no open rounds" in run("round", "status", cwd=workdir).stdout
+    assert "no open rounds" in run_cli("round", "status", cwd=workdir).stdout
 
 
 def test_it_validates_packs_with_exit_status_one(workdir: Path) -> None:
-    assert run("packs", "validate", cwd=workdir).returncode == 0
+    assert run_cli("packs", "validate", cwd=workdir).returncode == 0
     bad = workdir / "bad.yaml"
     bad.write_text("id: x\ntitle: t\nworkshop_date: 2021-03-10\nintro: i\nprompts: []\n")
-    result = run("packs", "validate", str(bad), cwd=workdir)
+    result = run_cli("packs", "validate", str(bad), cwd=workdir)
     assert result.returncode == 1
     assert result.stderr.strip() == f"{bad}:5: prompts: needs at least 1 item(s)"
 
 
 def test_it_starts_shows_and_closes_a_round(workdir: Path) -> None:
-    started = run(
+    started = run_cli(
         "round",
         "start",
         "sel-pharmacy-leadership",
@@ -117,12 +106,12 @@ def test_it_starts_shows_and_closes_a_round(workdir: Path) -> None:
     )
     assert started.returncode == 0, started.stderr
     assert started.stdout.strip() == "round 1 started for 3 people"
-    status = run("round", "status", "1", cwd=workdir)
+    status = run_cli("round", "status", "1", cwd=workdir)
     assert "0 delivered, 3 pending, 0 failed · 0 of 3 answered" in status.stdout
     assert "0 reminders sent, 0 digests posted" in status.stdout
-    assert run("status", cwd=workdir).stdout == status.stdout  # the short form
-    assert run("round", "close", "1", cwd=workdir).stdout.strip() == "round 1 closed"
-    again = run("round", "close", "1", cwd=workdir)
+    assert run_cli("status", cwd=workdir).stdout == status.stdout  # the short form
+    assert run_cli("round", "close", "1", cwd=workdir).stdout.strip() == "round 1 closed"
+    again = run_cli("round", "close", "1", cwd=workdir)
     assert again.returncode == 1 and "already closed" in again.stderr
 
 

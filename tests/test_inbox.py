@@ -3,11 +3,8 @@ once and in order; one that keeps failing is set aside with its error, never dro
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,9 +14,7 @@ from bot.core.inbox import MAX_ATTEMPTS, FollowUp, Inbox, InboxUnavailable, Rece
 from bot.runtime import Database
 from storage.models import InboxEvent
 from tests.conftest import NOW
-from tests.helpers import cli_env, wait_for
-
-ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
+from tests.helpers import run_cli, wait_for
 
 
 class Crash(BaseException):
@@ -110,17 +105,14 @@ def test_it_sets_aside_an_event_that_keeps_failing_and_handles_the_rest(
     assert (kept.event_id, kept.attempts) == ("EvBad", MAX_ATTEMPTS)
     assert kept.last_error == "ValueError: cannot read EvBad"
     assert '"bad": true' in kept.payload  # what was sent is still there, word for word
-    status = subprocess.run([ROUNDTABLE, "status"], env=cli_env(DATABASE_URL=database_url),
-                            capture_output=True, text=True, timeout=60)
+    env = {"DATABASE_URL": database_url}
+    status = run_cli("status", env=env)
     assert "1 incoming message(s) could not be handled after 3 tries" in status.stdout
-    env = cli_env(DATABASE_URL=database_url)
-    listed = subprocess.run([ROUNDTABLE, "inbox", "list"], env=env, capture_output=True,
-                            text=True, timeout=60)
+    listed = run_cli("inbox", "list", env=env)
     assert "EvBad" in listed.stdout and "ValueError: cannot read EvBad" in listed.stdout
 
     recorder.bad_is_fine = True  # the cause is fixed
-    retried = subprocess.run([ROUNDTABLE, "inbox", "retry"], env=env, capture_output=True,
-                             text=True, timeout=60)
+    retried = run_cli("inbox", "retry", env=env)
     assert retried.stdout.strip() == "1 message(s) will be tried again"
     wait_for(lambda: "EvBad" in recorder.handled, "the retried event")
     assert stored(database) == []

@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,11 +18,10 @@ from bot.core.rounds import RoundRequest, start_round
 from bot.runtime import Database, utcnow
 from bot.slack.gateway import SlackGateway, make_client
 from storage.db import transaction
-from tests.helpers import cli_env, seed_pack
+from tests.helpers import ROUNDTABLE, cli_env, run_cli, seed_pack
 from tests.outbox.fanout import missing_and_repeated, people, working_zone
 from tests.slack_api_stub import DROP, SlackStub
 
-ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
 PROMPTS = [p.id for p in seed_pack().prompts]
 AUDIENCE = 200
 
@@ -63,14 +61,8 @@ def test_it_reaches_everyone_once_when_the_sender_is_killed_ten_times(
     env = cli_env(DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test",
                   SLACK_SIGNING_SECRET="secret", SLACK_API_URL=stub.base_url,
                   ROUNDTABLE_LEASE_SECONDS="2")
-    started = subprocess.run(
-        [ROUNDTABLE, "round", "start", "sel-pharmacy-leadership", "--to", ",".join(users)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    started = run_cli("round", "start", "sel-pharmacy-leadership", "--to", ",".join(users),
+                      env=env, cwd=tmp_path)
     assert started.returncode == 0, started.stderr
     chance = random.Random(7)
     total = AUDIENCE * (len(PROMPTS) + 1)

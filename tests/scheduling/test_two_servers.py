@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,10 +17,9 @@ from bot.runtime import Database
 from storage.db import make_engine, make_session_factory
 from storage.models import Digest, Lease
 from tests.conftest import _truncate
-from tests.helpers import cli_env
+from tests.helpers import ROUNDTABLE, cli_env, run_cli
 from tests.slack_api_stub import SlackStub
 
-ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
 DIGESTS = "CDIGESTS"
 
 
@@ -72,25 +70,9 @@ def test_it_posts_each_digest_once_and_hands_the_schedule_over(
     postgres: Database, postgres_url: str, stub: SlackStub, tmp_path: Path
 ) -> None:
     env = env_for(postgres_url, stub)
-    started = subprocess.run(
-        [
-            ROUNDTABLE,
-            "round",
-            "start",
-            "sel-pharmacy-leadership",
-            "--to",
-            "UAMARA,UBEN",
-            "--digest",
-            DIGESTS,
-            "--digest-cron",
-            "*/2 * * * * *",
-        ],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    started = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "UAMARA,UBEN",
+                      "--digest", DIGESTS, "--digest-cron", "*/2 * * * * *",
+                      env=env, cwd=tmp_path)
     assert started.returncode == 0, started.stderr
     servers = [
         subprocess.Popen(

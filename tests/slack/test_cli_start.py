@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +12,8 @@ from sqlalchemy import select
 
 from bot.runtime import Database
 from storage.models import Participant
-from tests.helpers import cli_env
+from tests.helpers import run_cli
 from tests.slack_api_stub import SlackStub
-
-ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))
 
 
 @pytest.fixture
@@ -33,10 +30,8 @@ def stub() -> Iterator[SlackStub]:
 
 def start(database_url: str, to: str, tmp_path: Path, **settings: str
           ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ROUNDTABLE, "round", "start", "sel-pharmacy-leadership", "--to", to],
-        env=cli_env(DATABASE_URL=database_url, **settings), cwd=tmp_path,
-        capture_output=True, text=True, timeout=60)
+    return run_cli("round", "start", "sel-pharmacy-leadership", "--to", to, cwd=tmp_path,
+                   env={"DATABASE_URL": database_url, **settings})
 
 
 def test_it_looks_people_up_in_slack_and_expands_channels(

@@ -99,6 +99,7 @@ class _Conversations:
             select(Delivery).where(Delivery.channel_id.in_(channels))
             .options(selectinload(Delivery.round), selectinload(Delivery.participant))).all()
         self.deliveries = {d.id: d for d in deliveries}
+        self.rounds = {d.round_id: d.round for d in deliveries}
         self.newest_open: dict[str, Delivery] = {}
         for d in sorted(deliveries, key=lambda d: d.round_id):
             if d.round.status == "open":
@@ -143,7 +144,7 @@ class _Conversations:
         return _asked(delivery, waiting, pack)
 
     def round_of(self, asked: Asked) -> Round:
-        return next(d.round for d in self.deliveries.values() if d.round_id == asked.round_id)
+        return self.rounds[asked.round_id]
 
     def answered(self, asked: Asked) -> None:
         self.done.setdefault((asked.round_id, asked.participant.id), set()).add(asked.prompt.id)

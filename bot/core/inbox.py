@@ -210,7 +210,8 @@ class Inbox:
                 return self._hand_over(session, events), [e.id for e in events]
         except Exception:  # noqa: BLE001 - retried below, event by event
             if len(events) == 1:
-                return [], self._failed(events[0])
+                self._failed(events[0])
+                return [], []
             log.warning("a batch of %d events failed; handling them one by one", len(events))
         follow_ups: list[FollowUp] = []
         handled: list[int] = []
@@ -230,14 +231,13 @@ class Inbox:
         return self.handle(session, [_received(e) for e in events if e.event_id in fresh])
 
     @staticmethod
-    def _failed(event: InboxEvent) -> list[int]:
+    def _failed(event: InboxEvent) -> None:
         """Keep the event with its error, to try again (or for a person, after MAX_ATTEMPTS)."""
         log.exception("event %s failed (attempt %d of %d)", event.event_id, event.attempts + 1,
                       MAX_ATTEMPTS)
         exc = sys.exc_info()[1]
         event.attempts += 1
         event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        return []
 
 
 def backlog(session: Session, platform: str | None = None) -> tuple[int, int]:

@@ -460,6 +460,20 @@ def scheduler() -> None:
         fail(str(exc))
 
 
+@app.command("worker")
+def worker() -> None:
+    """Handle incoming answers stored by `roundtable serve` (and confirm them), so that the
+    serving processes only store and acknowledge; they handle again when no worker runs."""
+    from bot.config import ConfigError
+    from bot.core.errors import RoundtableError
+    from bot.slack.server import run_worker
+
+    try:
+        run_worker(_settings())
+    except (ConfigError, RoundtableError) as exc:
+        fail(str(exc))
+
+
 def main() -> None:
     app()
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.inbox import MAX_ATTEMPTS, FollowUp, Inbox, InboxUnavailable, Received
+from bot.core.inbox import MAX_ATTEMPTS, FollowUp, Inbox, InboxUnavailable, Received, WorkerWatch
 from bot.runtime import Database
 from storage.models import InboxEvent
 from tests.conftest import NOW
@@ -136,3 +136,28 @@ def test_many_senders_at_once_share_commits_and_lose_nothing(
         thread.join()
     wait_for(lambda: len(recorder.handled) == 200, "every event")
     assert sorted(recorder.handled) == sorted(f"Ev{i}-{k}" for i in range(8) for k in range(25))
+
+
+def test_a_worker_process_handles_what_the_server_stores_until_it_stops(
+        database: Database) -> None:
+    served, worked = Recorder(), Recorder()
+    server = Inbox(database.sessions, "slack", served, lambda: NOW, poll_seconds=0.05,
+                   handled_elsewhere=WorkerWatch(database.sessions, lambda: NOW, every=0.05))
+    worker = Inbox(database.sessions, "slack", worked, lambda: NOW, poll_seconds=0.05)
+    worker.start(capturing=False)  # `roundtable worker`
+    server.start()
+    try:
+        with pytest.raises(InboxUnavailable):
+            worker.capture("EvNotHere", {})  # a worker takes no requests
+        for n in range(5):
+            server.capture(f"Ev{n}", {"n": n})
+        wait_for(lambda: len(worked.said) == 5, "the worker to handle and confirm all five")
+        assert worked.handled == [f"Ev{n}" for n in range(5)]
+        assert served.handled == [] and stored(database) == []
+
+        worker.stop()  # gives its lease up: the server handles again
+        server.capture("Ev5", {"n": 5})
+        wait_for(lambda: served.said == ["Ev5"], "the server to handle it itself")
+        assert worked.handled == [f"Ev{n}" for n in range(5)]
+    finally:
+        server.stop()

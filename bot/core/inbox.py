@@ -13,12 +13,18 @@ An event whose handling raises an unexpected error is kept with the error and tr
 up to `MAX_ATTEMPTS` times; after that it stays in the table (never dropped) for a person to
 look at. Events left behind by a process that died are handled by the next one to look; on
 PostgreSQL several processes share the work (rows are claimed with SKIP LOCKED).
+
+Handling can live in a process of its own (`roundtable worker`): it announces itself with a
+lease (`inbox-worker:<holder>`, renewed while it lives), and a process that captures leaves
+the handling to it while that lease is live, so its requests only store and acknowledge.
+When the worker stops or dies, its lease lapses and the capturing process handles again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import sys
 import threading
@@ -26,15 +32,21 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's own locking alone
+    fcntl = None  # type: ignore[assignment]
+
 from sqlalchemy import case, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.deliveries import Clock
-from storage.db import transaction
-from storage.models import InboxEvent
+from bot.core.deliveries import WORKER, Clock
+from storage import leases
+from storage.db import reading, transaction
+from storage.models import InboxEvent, Lease
 from storage.queries import claim_events
 
 log = logging.getLogger(__name__)
@@ -43,6 +55,12 @@ BATCH = 100
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 5.0
 """How often to look for events left by other processes (or by this one's failures)."""
+WORKER_BATCH = 400
+"""A worker's batches may be larger: no request of its own waits on them."""
+WORKER_POLL_SECONDS = 0.02
+"""How often a worker without captures of its own looks for stored events (a cheap read)."""
+WORKER_LEASE = "inbox-worker:"
+"""Prefix of the leases that say a process handles the inbox for the others."""
 CAPTURE_TIMEOUT = 2.5
 """Slack gives up on an acknowledgement after 3 seconds; fail first, so it retries."""
 
@@ -71,39 +89,77 @@ class Inbox:
 
     def __init__(self, sessions: sessionmaker[Session], platform: str, handle: Handler,
                  clock: Clock, *, follow_up: Callable[[FollowUp], object] | None = None,
-                 batch: int = BATCH, poll_seconds: float = POLL_SECONDS) -> None:
+                 batch: int = BATCH, poll_seconds: float = POLL_SECONDS,
+                 retry_seconds: float | None = None,
+                 handled_elsewhere: Callable[[], bool] = lambda: False) -> None:
         self.sessions, self.platform, self.handle, self.clock = sessions, platform, handle, clock
         self.follow_up = follow_up or (lambda work: work())
         self.batch, self.poll_seconds = batch, poll_seconds
+        self.retry_seconds = poll_seconds if retry_seconds is None else retry_seconds
+        self.handled_elsewhere = handled_elsewhere
+        self.capturing = True
         self._captures: queue.SimpleQueue[tuple[str, str, Future[None]] | None] = (
             queue.SimpleQueue())
         self._stored = threading.Event()
         self._stop = threading.Event()
-        # One writer at a time in this process: SQLite would make the other sleep-and-retry.
-        self._writing = threading.Lock()
+        # One writer at a time: SQLite would make the other sleep-and-retry.
+        self._writing = _WriteTurn(sessions)
+        self._insert_sql: str | None = None
+        self._when: Callable[[datetime], Any] = lambda value: value
         self._threads: list[threading.Thread] = []
 
-    def start(self) -> None:
+    def start(self, *, capturing: bool = True, lease_ttl: timedelta = leases.LEASE_TTL,
+              holder: str = WORKER) -> None:
+        """Start handling stored events and, with `capturing`, storing captured ones. Without
+        it (a worker process), the inbox only handles, polling every WORKER_POLL_SECONDS, and
+        holds an `inbox-worker:` lease while it runs, so capturing processes leave the
+        handling to it."""
         self._stop.clear()
+        self.capturing = capturing
         self._threads = [
             threading.Thread(target=self._capturing, name=f"{self.platform}-inbox-store",
-                             daemon=True),
+                             daemon=True)] if capturing else []
+        if not capturing:
+            self.poll_seconds = min(self.poll_seconds, WORKER_POLL_SECONDS)
+            self.batch = max(self.batch, WORKER_BATCH)
+            self._holder, self._lease_ttl = holder, lease_ttl
+            self._announce()  # before the first batch, so the others stop handling soon
+            self._threads.append(threading.Thread(
+                target=self._announcing, name=f"{self.platform}-inbox-lease", daemon=True))
+        self._threads.append(
             threading.Thread(target=self._handling, name=f"{self.platform}-inbox-handle",
-                             daemon=True)]
+                             daemon=True))
         for thread in self._threads:
             thread.start()
 
     def stop(self) -> None:
-        """Store what was captured, handle what is stored, then end both threads."""
+        """Store what was captured, handle what is stored, then end the threads (a worker
+        gives its lease up, so capturing processes handle again at once)."""
         self._stop.set()
         self._captures.put(None)
         for thread in self._threads:
             thread.join(timeout=60)
+        if not self.capturing:
+            try:
+                leases.release(self.sessions, self._holder, WORKER_LEASE + self._holder)
+            except Exception:  # noqa: BLE001 - it lapses by itself
+                log.exception("could not give up the inbox worker lease")
+
+    def _announce(self) -> None:
+        leases.acquire(self.sessions, self._holder, self.clock(), self._lease_ttl,
+                       name=WORKER_LEASE + self._holder)
+
+    def _announcing(self) -> None:
+        while not self._stop.wait(self._lease_ttl.total_seconds() / 3):
+            try:
+                self._announce()
+            except Exception:  # noqa: BLE001 - tried again at the next beat
+                log.exception("could not renew the inbox worker lease")
 
     def capture(self, event_id: str, payload: dict[str, Any]) -> None:
         """Return once the event is on disk; InboxUnavailable when it could not be stored."""
-        if not self._threads or not all(t.is_alive() for t in self._threads) or (
-                self._stop.is_set()):
+        if not self.capturing or not self._threads or not all(
+                t.is_alive() for t in self._threads) or self._stop.is_set():
             raise InboxUnavailable("the inbox is not running")
         done: Future[None] = Future()
         self._captures.put((event_id, json.dumps(payload, ensure_ascii=False), done))
@@ -129,20 +185,37 @@ class Inbox:
 
     def _handling(self) -> None:
         """Handle stored events whenever some were stored (or every poll_seconds, for those
-        a dead process left behind or that failed before)."""
+        a dead process left behind or that failed before), unless a worker process does."""
         retried = 0.0
         while True:
-            self._stored.wait(self.poll_seconds)
+            signalled = self._stored.wait(self.poll_seconds)
             self._stored.clear()
             stopping = self._stop.is_set() and not any(
-                t.is_alive() for t in self._threads[:1])
-            # events that failed are tried again at most every poll_seconds, not at each wake
-            retry = time.monotonic() - retried >= self.poll_seconds
+                t.is_alive() for t in self._threads if t.name.endswith("-store"))
+            if not stopping and self.capturing and self.handled_elsewhere():
+                continue
+            # events that failed are tried again at most every retry_seconds, not at each wake
+            retry = time.monotonic() - retried >= self.retry_seconds
             retried = time.monotonic() if retry else retried
-            while self._handle_stored(retry) == self.batch:
-                pass
+            if signalled or stopping or self._any_stored(retry):
+                while self._handle_stored(retry) == self.batch:
+                    pass
             if stopping:
                 return
+
+    def _any_stored(self, retry: bool) -> bool:
+        """Whether anything waits (a read that takes no write lock, for polling)."""
+        try:
+            with reading(self.sessions) as session:
+                return session.scalar(select(InboxEvent.id).where(
+                    InboxEvent.platform == self.platform, self._tries(retry)).limit(1)
+                ) is not None
+        except Exception:  # noqa: BLE001 - the write transaction will say what is wrong
+            return True
+
+    @staticmethod
+    def _tries(retry: bool) -> Any:
+        return InboxEvent.attempts < MAX_ATTEMPTS if retry else InboxEvent.attempts == 0
 
     def _take_captures(self) -> tuple[list[tuple[str, str, Future[None]]], bool]:
         """Everything captured so far (waiting for the first); and whether the inbox is
@@ -161,15 +234,8 @@ class Inbox:
         if not items:
             return
         now = self.clock()
-        rows = [{"platform": self.platform, "event_id": event_id, "payload": payload,
-                 "received_at": now, "attempts": 0} for event_id, payload, _ in items]
         try:
-            with transaction(self.sessions) as session:
-                insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-                          else sqlite.insert)(InboxEvent)
-                # a retried event already waiting here is the same event: keep one
-                session.execute(insert.on_conflict_do_nothing(
-                    index_elements=[InboxEvent.platform, InboxEvent.event_id]), rows)
+            self._insert([(event_id, payload) for event_id, payload, _ in items], now)
         except Exception as exc:  # noqa: BLE001 - every waiting request hears of it
             log.exception("could not store %d incoming events", len(items))
             for *_, done in items:
@@ -178,10 +244,30 @@ class Inbox:
         for *_, done in items:
             done.set_result(None)
 
+    def _insert(self, events: list[tuple[str, str]], now: datetime) -> None:
+        """One INSERT of the events on a pooled connection (a retried event already waiting
+        here is the same event: one is kept). Written at the driver's level: each step of
+        Python on the way back from the database waits for the request threads to let go
+        of the interpreter, so the fewer steps, the sooner every waiting request hears."""
+        engine = self.sessions.kw["bind"]
+        if self._insert_sql is None:
+            mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+            self._insert_sql = (
+                f"INSERT INTO {InboxEvent.__tablename__} (platform, event_id, payload, "
+                f"received_at, attempts) VALUES ({mark}, {mark}, {mark}, {mark}, 0) "
+                "ON CONFLICT (platform, event_id) DO NOTHING")
+            to_db = InboxEvent.__table__.c.received_at.type.bind_processor(engine.dialect)
+            self._when = to_db or (lambda value: value)
+        when = self._when(now)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                self._insert_sql, [(self.platform, event_id, payload, when)
+                                   for event_id, payload in events])
+
     def _handle_stored(self, retry: bool = True) -> int:
         """Handle up to `batch` stored events in one transaction (with `retry`, also those
         that failed before); how many were taken."""
-        tries = InboxEvent.attempts < MAX_ATTEMPTS if retry else InboxEvent.attempts == 0
+        tries = self._tries(retry)
         try:
             with self._writing, transaction(self.sessions) as session:
                 events = session.scalars(
@@ -238,6 +324,66 @@ class Inbox:
         exc = sys.exc_info()[1]
         event.attempts += 1
         event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+
+
+class _WriteTurn:
+    """The inbox's turn to write: one thread at a time in this process and, on an SQLite
+    file, one inbox at a time across processes (an flock on `<database>-inbox.lock`). Waiters
+    queue in the kernel and wake when the turn is free; SQLite's own busy handler sleeps and
+    retries (1, 2, 5 ... 100 ms), which lets a worker handling batch after batch starve the
+    capturing process."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._lock = threading.Lock()
+        self._path: str | None = None
+        self._fd: int | None = None
+        url = getattr(sessions.kw.get("bind"), "url", None)
+        if fcntl is not None and url is not None and url.get_backend_name() == "sqlite" and (
+                url.database not in (None, "", ":memory:")):
+            self._path = f"{url.database}-inbox.lock"
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        if self._path is None:
+            return
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except OSError:  # a folder we cannot write in: SQLite's busy handler still guards
+            log.warning("no inbox lock file at %s; relying on SQLite's locking", self._path)
+            self._path = None
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            if self._path is not None and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+
+class WorkerWatch:
+    """Whether a worker process handles the inbox (someone holds a live `inbox-worker:`
+    lease); the database is asked at most every `every` seconds."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock,
+                 every: float = POLL_SECONDS) -> None:
+        self.sessions, self.clock, self.every = sessions, clock, every
+        self._asked, self._answer = -float("inf"), False
+
+    def __call__(self) -> bool:
+        if time.monotonic() - self._asked >= self.every:
+            try:
+                with reading(self.sessions) as session:
+                    self._answer = session.scalar(
+                        select(Lease.name).where(Lease.name.startswith(WORKER_LEASE),
+                                                 Lease.expires_at > self.clock()).limit(1)
+                    ) is not None
+            except Exception:  # noqa: BLE001 - then handle here, as if alone
+                log.exception("could not tell whether an inbox worker runs")
+                self._answer = False
+            self._asked = time.monotonic()
+        return self._answer
 
 
 def backlog(session: Session, platform: str | None = None) -> tuple[int, int]:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
 from bot.config import Settings
 from bot.core.deliveries import Clock
-from bot.core.inbox import Inbox
+from bot.core.inbox import Inbox, WorkerWatch
 from bot.core.outbox import Outbox
 from bot.runtime import Database, utcnow
 from bot.slack.gateway import SlackGateway, make_client
+
+if TYPE_CHECKING:
+    from bot.slack.events import Confirmations
 
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 10
@@ -35,19 +39,31 @@ class Bot:
     listeners: ThreadPoolExecutor
     confirming: ThreadPoolExecutor
     clock: Clock = utcnow
+    confirmations: Confirmations = field(init=False)
+    """Answers' confirmations waiting to be posted (set by build_app)."""
 
     def facilitators(self) -> tuple[str, ...]:
         return self.settings.facilitators
 
     def start(self) -> None:
         """Start taking events (the inbox) and sending questions (the outbox)."""
+        self.confirmations.start()
         self.inbox.start()
+        self.outbox.start()
+        self.outbox.wake()
+
+    def start_worker(self) -> None:
+        """Handle stored events and send (`roundtable worker`), taking no requests."""
+        self.confirmations.start()
+        self.inbox.start(capturing=False,
+                         lease_ttl=timedelta(seconds=self.settings.lease_seconds))
         self.outbox.start()
         self.outbox.wake()
 
     def stop(self) -> None:
         """Finish the work in hand: stored events, the outbox sweep, the listeners' work."""
         self.inbox.stop()
+        self.confirmations.stop()
         self.outbox.stop()
         self.listeners.shutdown(wait=True)
         self.confirming.shutdown(wait=True)
@@ -77,11 +93,13 @@ def build_app(settings: Settings, database: Database, *, clock: Clock = utcnow) 
     gateway = SlackGateway(client, export_hint)
     outbox = Outbox(database, gateway, clock, settings.timezone,
                     lease_ttl=timedelta(seconds=settings.lease_seconds))
-    # `bot` is bound below, before the inbox's thread can call this
+    # `bot` is bound below, before the inbox's thread can call this. What to say after a
+    # batch is queued on its thread (cheap); the posting happens on the confirming threads.
     inbox = Inbox(database.sessions, "slack",
                   lambda session, received: events.handle(bot, session, received), clock,
-                  follow_up=confirming.submit)
+                  handled_elsewhere=WorkerWatch(database.sessions, clock))
     bot = Bot(settings, database, gateway, inbox, outbox, listeners, confirming, clock)
+    bot.confirmations = events.Confirmations(bot, confirming.submit)
     for surface in (events, commands, actions, views):
         surface.register(app, bot)
     return app, bot

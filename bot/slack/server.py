@@ -176,6 +176,24 @@ def run_scheduler(settings: Settings) -> None:
         bot.stop()
 
 
+def run_worker(settings: Settings) -> None:
+    """Handle the answers, edits and deletions that `roundtable serve` processes stored, and
+    confirm them (`roundtable worker`); it also sends what is due, as every process does.
+    While it runs, those processes only store and acknowledge; when it stops, they handle
+    again."""
+    _log_to_stderr()
+    settings.require_slack(socket=False)
+    database = open_database(settings)
+    _stop_on_sigterm()
+    _, bot = build_app(settings, database)
+    bot.start_worker()
+    log.info("handling the inbox for the serving processes")
+    try:
+        threading.Event().wait()
+    finally:
+        bot.stop()
+
+
 def _schedule(settings: Settings, database: Database, bot: Bot) -> Scheduler:
     lease = timedelta(seconds=settings.lease_seconds)
     schedule = Scheduler(JobContext(database, bot.gateway, bot.clock, settings.timezone),

@@ -92,3 +92,25 @@ def test_answers_that_arrive_together_are_confirmed_in_one_message(running: Runn
     assert said[0].params["text"] == "Saved 3 answers, to questions 1, 2 and 3."
     assert all(t in json.dumps(said[0].params["blocks"])
                for t in ("Covid jabs", "The ICS board", "Trainee leads"))
+
+
+def test_answers_written_in_a_burst_are_confirmed_together_not_one_message_each(
+        running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    running.bot.confirmations.clock = lambda: 0.0  # the second the first confirmation went out
+    user = MEMBERS[3]
+    texts = ["Protected time", "A pharmacist on the board", "Shared data"]
+    for text in texts:
+        assert running.slack.dm(user, text)[1].status == 200
+    running.wait_for(lambda: len(running.replies()) == 3, "the three answers")
+
+    def confirmations() -> list[str]:
+        return [str(c.params) for c in running.stub.posted("D" + user)
+                if any(t in str(c.params) for t in texts)]
+
+    running.wait_for(confirmations, "the first confirmation, at once")
+    running.bot.confirmations.stop()  # what waits for the next second is posted now
+    said = running.wait_for(lambda: all(any(t in m for m in confirmations()) for t in texts)
+                            and confirmations(), "every answer confirmed")
+    assert len(said) <= 2

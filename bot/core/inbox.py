@@ -55,8 +55,6 @@ BATCH = 100
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 5.0
 """How often to look for events left by other processes (or by this one's failures)."""
-WORKER_BATCH = 400
-"""A worker's batches may be larger: no request of its own waits on them."""
 WORKER_POLL_SECONDS = 0.02
 """How often a worker without captures of its own looks for stored events (a cheap read)."""
 WORKER_LEASE = "inbox-worker:"
@@ -121,7 +119,6 @@ class Inbox:
                              daemon=True)] if capturing else []
         if not capturing:
             self.poll_seconds = min(self.poll_seconds, WORKER_POLL_SECONDS)
-            self.batch = max(self.batch, WORKER_BATCH)
             self._holder, self._lease_ttl = holder, lease_ttl
             self._announce()  # before the first batch, so the others stop handling soon
             self._threads.append(threading.Thread(

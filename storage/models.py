@@ -119,7 +119,11 @@ class Round(Base):
 
 
 class Delivery(Base):
-    """The questions of one round for one participant: the outbox row."""
+    """The questions of one round for one participant: the outbox row.
+
+    `state` is the first message's (the intro with the first question); later questions are
+    asked one at a time, each once the person has no question waiting, through `next_prompt_id`.
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -142,6 +146,10 @@ class Delivery(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     uncertain: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """An attempt ended without knowing whether its last message arrived: look before sending."""
+    next_prompt_id: Mapped[str | None] = mapped_column(String(100))
+    """The question to ask next, queued when the person answered or skipped the one waiting."""
+    follow_up_at: Mapped[datetime | None]
+    """When the person's answer queued `next_prompt_id`: they are at their keyboard then."""
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 
@@ -163,6 +171,8 @@ class QuestionMessage(Base):
     channel_id: Mapped[str] = mapped_column(String(64))
     message_ts: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    skipped_at: Mapped[datetime | None]
+    """The person chose to skip the question for now (it stays open on their Home tab)."""
 
 
 class Reply(Base):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.digest.model import DigestView
-from bot.core.ports import DeliveryError, Intro, Question, Sent
+from bot.core.ports import DeliveryError, Question, Sent
 
 
 @dataclass
@@ -28,9 +28,6 @@ class Transcript:
 
     def open_direct(self, user_id: str) -> str:
         return "D" + user_id
-
-    def send_intro(self, channel_id: str, intro: Intro) -> Sent:
-        return self._step("intro", channel_id)
 
     def send_question(self, channel_id: str, question: Question) -> Sent:
         return self._step(question.prompt.id, channel_id)

@@ -1,6 +1,6 @@
 """Which question a chat message answers, and storing chat messages as answers: a reply in a
 question's thread answers that question; any other message in the conversation answers the
-question that is waiting."""
+question that is waiting. Answering or skipping the question waiting queues the next one."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.core.deliveries import ask_next
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.packs import Pack, Prompt
 from bot.core.replies import check_text_answer
@@ -55,9 +56,11 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
 
     A reply in a question's thread answers that question; any other message answers the
     question that is waiting: of the newest open round asked in that conversation, the first
-    text question the person has not answered yet, in the order asked; when all are answered,
-    the last one. A message stored before (same external id) is not stored again. The whole
-    batch costs a handful of queries and one insert, whatever its size.
+    text question the person has neither answered nor skipped, in the order asked; when there
+    is none, the last one asked (so words sent before the next question arrives join the
+    answer before). A message stored before (same external id) is not stored again. People
+    whose answer leaves no question waiting get their next question queued (`ask_next`). The
+    whole batch costs a handful of queries and one insert, whatever its size.
     """
     if not messages:
         return []
@@ -88,6 +91,8 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
         out.append(ChatAnswer(asked, created=True))
     if rows:
         session.execute(insert(Reply), rows)
+        ask_next(session, {(a.asked.round_id, a.asked.participant.id) for a in out
+                           if a.created and a.asked is not None}, now)
     return out
 
 
@@ -106,15 +111,19 @@ class _Conversations:
                 self.newest_open[str(d.channel_id)] = d
         self.threads: dict[tuple[str, str], tuple[Delivery, str | None]] = {}
         self.asked: dict[int, list[str]] = {}
+        self.skipped: set[tuple[int, str]] = set()
         for m in session.execute(
                 select(QuestionMessage.channel_id, QuestionMessage.message_ts,
-                       QuestionMessage.prompt_id, QuestionMessage.delivery_id)
+                       QuestionMessage.prompt_id, QuestionMessage.delivery_id,
+                       QuestionMessage.skipped_at)
                 .where(QuestionMessage.delivery_id.in_(list(self.deliveries)))
                 .order_by(QuestionMessage.id)):
             delivery = self.deliveries[m.delivery_id]
             self.threads[(m.channel_id, m.message_ts)] = (delivery, m.prompt_id)
             if m.prompt_id is not None:
                 self.asked.setdefault(delivery.id, []).append(m.prompt_id)
+                if m.skipped_at is not None:
+                    self.skipped.add((delivery.id, m.prompt_id))
         self.done: dict[tuple[int, int], set[str]] = {}
         open_ = list(self.newest_open.values())
         for round_id, participant_id, prompt_id in session.execute(
@@ -140,7 +149,9 @@ class _Conversations:
         if not text_asked:
             return None
         answered = self.done.get((delivery.round_id, delivery.participant_id), set())
-        waiting = next((pid for pid in text_asked if pid not in answered), text_asked[-1])
+        waiting = next((pid for pid in text_asked
+                        if pid not in answered and (delivery.id, pid) not in self.skipped),
+                       text_asked[-1])
         return _asked(delivery, waiting, pack)
 
     def round_of(self, asked: Asked) -> Round:
@@ -180,6 +191,24 @@ def open_questions(session: Session, participant: Participant) -> list[Asked]:
             if prompt.id not in answered:
                 out.append(Asked(delivery.round_id, participant, prompt, number))
     return out
+
+
+def skip(session: Session, round_id: int, prompt_id: str, user_id: str, now: datetime
+         ) -> tuple[Asked, bool]:
+    """The person puts a question aside for now; whether a next question was queued. Their
+    question stays open (Home tab, reminders) and can still be answered in its thread."""
+    asked = asked_of(session, round_id, prompt_id, user_id)
+    message = session.scalar(
+        select(QuestionMessage).join(Delivery, Delivery.id == QuestionMessage.delivery_id)
+        .where(Delivery.round_id == round_id, Delivery.participant_id == asked.participant.id,
+               QuestionMessage.prompt_id == prompt_id))
+    if message is None:
+        raise NotFound("that question was not asked of you")
+    if session.get_one(Round, round_id).status != "open":
+        raise RoundtableError("this round is closed")
+    if message.skipped_at is None:
+        message.skipped_at = now
+    return asked, ask_next(session, [(round_id, asked.participant.id)], now) > 0
 
 
 def asked_of(session: Session, round_id: int, prompt_id: str, user_id: str) -> Asked:

@@ -1,11 +1,13 @@
 """Sending a round's questions: the outbox rows, their claims, and recovery after a crash.
 
-A delivery is an outbox row. A sender claims it with a conditional UPDATE naming itself, then
-sends each of its messages (the intro, then one per question), tagged with the delivery id, and
-records each as a QuestionMessage in its own transaction, so a delivery that fails half-way
-resumes where it stopped. A claim lives as long as its sender's worker lease: when a sender dies
-between Slack posting a message and the row being written, the next sender looks the delivery's
-tagged messages up in the conversation before it sends anything again. Nobody is messaged
+A delivery is an outbox row. Questions are asked one at a time: the first message carries the
+pack's intro and the first question; each later question is queued on the row (`ask_next`) once
+the person has no question waiting, and sent by the same outbox. A sender claims the row with a
+conditional UPDATE naming itself, sends the message tagged with the delivery and prompt ids, and
+records it as a QuestionMessage in its own transaction. A claim lives as long as its sender's
+worker lease: when a sender dies between Slack posting a message and the row being written, the
+next sender looks the delivery's tagged messages up in the conversation before it sends
+anything again. Nobody is messaged
 outside working hours in their own time zone: a delivery due at night waits for the morning.
 """
 
@@ -15,8 +17,8 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, cast
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.digest.build import build_digest
 from bot.core.digest.changes import claim_digest, snapshot
 from bot.core.errors import NotFound
-from bot.core.ports import ChatGateway, DeliveryError, Intro, Question, Sent
+from bot.core.ports import ChatGateway, DeliveryError, Question, Sent
 from bot.core.rounds import get_round, round_pack
 from storage.db import reading, transaction
 from storage.models import (
@@ -36,6 +38,7 @@ from storage.models import (
     Digest,
     Lease,
     QuestionMessage,
+    Reply,
 )
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,9 @@ CLAIM_GRACE = timedelta(seconds=30)
 """A claim whose sender holds no live worker lease is taken for dead after this long."""
 MAX_ATTEMPTS = 5
 RETRY_AFTER = timedelta(minutes=5)
+FOLLOW_UP_WINDOW = timedelta(minutes=30)
+"""The next question goes at once, night or day, this long after the person's answer asked for
+it: they are writing to us then. Later than that it waits for their working hours."""
 IN_FLIGHT = 8
 """Deliveries sent at once: enough to keep Slack's per-workspace rate busy while each DM goes
 at about one message a second, few enough that a crash leaves little to look up afterwards."""
@@ -84,13 +90,19 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def _something_to_send() -> ColumnElement[bool]:
+    return or_(Delivery.state == "pending",
+               and_(Delivery.state == "sent", Delivery.next_prompt_id.is_not(None)))
+
+
 def due_deliveries(session: Session, now: datetime, limit: int = 100) -> list[int]:
-    """Ids of pending deliveries that may be sent now (unclaimed, or abandoned by a dead sender)."""
+    """Ids of deliveries with a message to send now (a first message, or a next question),
+    unclaimed or abandoned by a dead sender."""
     return list(
         session.scalars(
             select(Delivery.id)
             .where(
-                Delivery.state == "pending",
+                _something_to_send(),
                 or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
                 _claimable(now),
             )
@@ -101,10 +113,10 @@ def due_deliveries(session: Session, now: datetime, limit: int = 100) -> list[in
 
 
 def claim(session: Session, delivery_id: int, now: datetime, worker: str) -> bool:
-    """Take a pending delivery for sending; False when another sender has it or it is done."""
+    """Take a delivery for sending; False when another sender has it or nothing is left."""
     result = cast("CursorResult[Any]", session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.state == "pending", _claimable(now))
+        .where(Delivery.id == delivery_id, _something_to_send(), _claimable(now))
         .values(claimed_at=now, claimed_by=worker, attempts=Delivery.attempts + 1)
         .execution_options(synchronize_session=False)
     ))
@@ -126,19 +138,22 @@ def send_delivery(
     default_zone: str,
     worker: str = WORKER,
 ) -> Outcome:
-    """Send the intro and every question not yet sent for one delivery.
+    """Send what one delivery has to send: its first message (the intro and first question),
+    or the next question queued on it.
 
     When an earlier attempt's outcome is unknown (its sender died, or a connection dropped
-    before Slack answered), the conversation is searched for the tagged messages that did
-    arrive before anything is sent again.
+    before Slack answered), the conversation is searched for the tagged message before it is
+    sent again.
     """
     now = clock()
     with transaction(sessions) as session:
         delivery = session.get(Delivery, delivery_id)
-        if delivery is None or delivery.state != "pending":
+        if delivery is None or not (delivery.state == "pending" or delivery.next_prompt_id):
             return Outcome(delivery_id, "skipped")
         participant = delivery.participant
-        wait = next_working_time(now, participant.timezone, default_zone)
+        answering = (delivery.follow_up_at is not None
+                     and now - delivery.follow_up_at < FOLLOW_UP_WINDOW)
+        wait = None if answering else next_working_time(now, participant.timezone, default_zone)
         if wait is not None:
             delivery.not_before = wait
             return Outcome(delivery_id, "deferred")
@@ -148,13 +163,17 @@ def send_delivery(
         session.refresh(delivery)
         if unknown:
             delivery.uncertain = True  # stays until the conversation has been looked at
+        first = delivery.state == "pending"
         if participant.opted_out or delivery.round.status != "open":
-            _finish(delivery, "failed", now, "stopped" if participant.opted_out else "closed")
-            return Outcome(delivery_id, "failed")
+            why = "stopped" if participant.opted_out else "closed"
+            _finish(delivery, "failed" if first else "sent", now, why if first else None)
+            return Outcome(delivery_id, "failed" if first else "skipped")
         user_id, channel = participant.platform_user_id, delivery.channel_id
         pack = round_pack(delivery.round)
         round_id = delivery.round_id
         already = _recorded(session, delivery_id)
+        prompt_id = (delivery.next_prompt_id or pack.prompts[0].id) if first else str(
+            delivery.next_prompt_id)
     try:
         if unknown and channel is not None:
             already = _recover(sessions, gateway, delivery_id, channel, already, clock())
@@ -162,27 +181,75 @@ def send_delivery(
             channel = gateway.open_direct(user_id)
             with transaction(sessions) as session:
                 session.get_one(Delivery, delivery_id).channel_id = channel
-        if None not in already:
-            _record(sessions, delivery_id, None, gateway.send_intro(channel, Intro(
-                round_id, delivery_id, pack)), clock())
-        total = len(pack.prompts)
-        for number, prompt in enumerate(pack.prompts, start=1):
-            if prompt.id not in already:
-                question = Question(round_id, delivery_id, prompt, number, total)
-                _record(sessions, delivery_id, prompt.id,
-                        gateway.send_question(channel, question), clock())
+        if prompt_id not in already:
+            number, prompt = next((n, p) for n, p in enumerate(pack.prompts, start=1)
+                                  if p.id == prompt_id)
+            intro = pack if first and not already else None
+            question = Question(round_id, delivery_id, prompt, number, len(pack.prompts), intro)
+            _record(sessions, delivery_id, prompt_id, gateway.send_question(channel, question),
+                    clock())
     except DeliveryError as exc:
-        return _failed(sessions, delivery_id, exc, clock())
+        return _failed(sessions, delivery_id, exc, clock(), first=first)
     with transaction(sessions) as session:
         delivery = session.get_one(Delivery, delivery_id)
-        first = session.scalar(
-            select(QuestionMessage.message_ts)
-            .where(QuestionMessage.delivery_id == delivery_id)
-            .order_by(QuestionMessage.id)
-        )
-        delivery.message_ts = first
+        if first:
+            delivery.message_ts = session.scalar(
+                select(QuestionMessage.message_ts)
+                .where(QuestionMessage.delivery_id == delivery_id)
+                .order_by(QuestionMessage.id)
+            )
         _finish(delivery, "sent", clock())
     return Outcome(delivery_id, "sent")
+
+
+def ask_next(session: Session, asked: Iterable[tuple[int, int]], now: datetime) -> int:
+    """Queue the next question for each (round id, participant id) whose person has no
+    question waiting any more (each asked one is answered or skipped): the first of the pack,
+    in order, neither asked nor answered. Returns how many were queued.
+
+    Call it in the transaction that stored the answers or the skip; a few queries for any
+    number of people.
+    """
+    pairs = set(asked)
+    if not pairs:
+        return 0
+    deliveries = session.scalars(select(Delivery).where(
+        Delivery.round_id.in_({r for r, _ in pairs}),
+        Delivery.participant_id.in_({p for _, p in pairs}),
+        Delivery.state == "sent", Delivery.next_prompt_id.is_(None))).all()
+    deliveries = [d for d in deliveries if (d.round_id, d.participant_id) in pairs
+                  and d.round.status == "open"]
+    if not deliveries:
+        return 0
+    asked_by: dict[int, dict[str, datetime | None]] = {}
+    for delivery_id, prompt_id, skipped_at in session.execute(
+            select(QuestionMessage.delivery_id, QuestionMessage.prompt_id,
+                   QuestionMessage.skipped_at)
+            .where(QuestionMessage.delivery_id.in_([d.id for d in deliveries]),
+                   QuestionMessage.prompt_id.is_not(None))):
+        asked_by.setdefault(delivery_id, {})[str(prompt_id)] = skipped_at
+    answered: dict[tuple[int, int], set[str]] = {}
+    for round_id, participant_id, prompt_id in session.execute(
+            select(Reply.round_id, Reply.participant_id, Reply.prompt_id).where(
+                Reply.round_id.in_({d.round_id for d in deliveries}),
+                Reply.participant_id.in_({d.participant_id for d in deliveries}),
+                Reply.deleted_at.is_(None))):
+        answered.setdefault((round_id, participant_id), set()).add(prompt_id)
+    queued = 0
+    for delivery in deliveries:
+        done = answered.get((delivery.round_id, delivery.participant_id), set())
+        asked_here = asked_by.get(delivery.id, {})
+        if any(p not in done and skipped is None for p, skipped in asked_here.items()):
+            continue  # a question is still waiting for them
+        following = next((p.id for p in round_pack(delivery.round).prompts
+                          if p.id not in asked_here and p.id not in done), None)
+        if following is not None:
+            delivery.next_prompt_id = following
+            delivery.follow_up_at = now
+            delivery.not_before = None
+            delivery.attempts = 0
+            queued += 1
+    return queued
 
 
 def send_due(
@@ -190,20 +257,31 @@ def send_due(
     stopping: Callable[[], bool] = lambda: False, *, worker: str = WORKER,
     in_flight: int = IN_FLIGHT,
 ) -> list[Outcome]:
-    """Send every delivery that is due now, `in_flight` at a time, until `stopping()`."""
+    """Send every delivery that is due now, `in_flight` at a time, until `stopping()`.
+
+    A pipeline, not batches: as soon as one send ends the next begins, so one send waiting out
+    a Retry-After holds up only itself.
+    """
     outcomes: list[Outcome] = []
     tried: set[int] = set()
+    queue: list[int] = []
+    running: set[Future[Outcome | None]] = set()
     with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="roundtable-send") as pool:
         while not stopping():
-            with sessions() as session:
-                batch = [i for i in due_deliveries(session, clock(), limit=in_flight * 16)
-                         if i not in tried]
-            if not batch:
+            if len(queue) < in_flight:
+                with sessions() as session:
+                    fresh = [i for i in due_deliveries(session, clock(), limit=in_flight * 16)
+                             if i not in tried]
+                tried.update(fresh)
+                queue += fresh
+            while queue and len(running) < in_flight:
+                running.add(pool.submit(_send_unless_stopping, sessions, gateway,
+                                        queue.pop(0), clock, default_zone, worker, stopping))
+            if not running:
                 break
-            tried.update(batch)
-            futures = [pool.submit(_send_unless_stopping, sessions, gateway, i, clock,
-                                   default_zone, worker, stopping) for i in batch]
-            outcomes += [o for o in (f.result() for f in futures) if o is not None]
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            outcomes += [o for o in (f.result() for f in done) if o is not None]
+        outcomes += [o for o in (f.result() for f in running) if o is not None]
     return outcomes
 
 
@@ -243,23 +321,32 @@ def _record(
 
 
 def _finish(delivery: Delivery, state: str, now: datetime, error: str | None = None) -> None:
+    first = delivery.state == "pending"
     delivery.state = state
     delivery.claimed_at = None
     delivery.claimed_by = None
+    delivery.next_prompt_id = None
+    delivery.follow_up_at = None
     if state == "sent":
-        delivery.sent_at = now
+        if first:
+            delivery.sent_at = now
         delivery.last_error = None
     else:
         delivery.last_error = error
 
 
 def _failed(
-    sessions: sessionmaker[Session], delivery_id: int, exc: DeliveryError, now: datetime
+    sessions: sessionmaker[Session], delivery_id: int, exc: DeliveryError, now: datetime, *,
+    first: bool = True,
 ) -> Outcome:
+    """A failed first message fails the delivery for good when trying again cannot help, or
+    after MAX_ATTEMPTS; a failed next question is given up the same way but leaves the
+    delivery sent (the person has the questions asked so far, and the Home tab)."""
     with transaction(sessions) as session:
         delivery = session.get_one(Delivery, delivery_id)
         if exc.permanent:
-            _finish(delivery, "failed", now, exc.reason)
+            _finish(delivery, "failed" if first else "sent", now)
+            delivery.last_error = exc.reason
             return Outcome(delivery_id, "failed")
         delivery.claimed_at = None
         delivery.claimed_by = None
@@ -275,7 +362,8 @@ def _failed(
             delivery.not_before = now + timedelta(seconds=exc.retry_after)
             return Outcome(delivery_id, "deferred")
         if delivery.attempts >= MAX_ATTEMPTS:
-            _finish(delivery, "failed", now, exc.reason)
+            _finish(delivery, "failed" if first else "sent", now)
+            delivery.last_error = exc.reason
             return Outcome(delivery_id, "failed")
         delivery.not_before = now + RETRY_AFTER
         return Outcome(delivery_id, "deferred")

@@ -38,23 +38,16 @@ class Sent:
 
 
 @dataclass(frozen=True)
-class Intro:
-    """The few lines that tell someone why they are asked."""
-
-    round_id: int
-    delivery_id: int
-    pack: Pack
-
-
-@dataclass(frozen=True)
 class Question:
-    """One question of a round, numbered as the person sees it."""
+    """One question of a round, numbered as the person sees it. The first comes with the
+    pack's intro (`intro`): the few lines that tell someone why they are asked."""
 
     round_id: int
     delivery_id: int
     prompt: Prompt
     number: int
     total: int
+    intro: Pack | None = None
 
 
 class ChatGateway(Protocol):
@@ -64,9 +57,9 @@ class ChatGateway(Protocol):
         """The id of the direct conversation with this user (opened if need be)."""
         ...
 
-    def send_intro(self, channel_id: str, intro: Intro) -> Sent: ...
-
-    def send_question(self, channel_id: str, question: Question) -> Sent: ...
+    def send_question(self, channel_id: str, question: Question) -> Sent:
+        """Post one question, tagged with its delivery and prompt (see find_sent)."""
+        ...
 
     def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None
                     ) -> Sent:
@@ -82,7 +75,8 @@ class ChatGateway(Protocol):
         ...
 
     def find_sent(self, channel_id: str, delivery_id: int) -> dict[str | None, Sent]:
-        """Messages of this delivery already in the conversation, by prompt id (None: intro).
+        """Messages of this delivery already in the conversation, by prompt id (None: an intro
+        sent on its own, as versions before questions were asked one at a time did).
 
         For recovery only, when an earlier attempt's outcome is unknown: platforms limit how
         often this may be asked.

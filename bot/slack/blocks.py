@@ -32,7 +32,7 @@ from slack_sdk.models.views import View
 
 from bot.core.answers import Asked
 from bot.core.packs import Pack, Prompt
-from bot.core.ports import Intro, Question
+from bot.core.ports import Question
 from bot.core.wording import listed
 from bot.slack.limits import HEADER_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.limits import MESSAGE_TEXT as MESSAGE_TEXT_LIMIT
@@ -40,6 +40,7 @@ from bot.slack.messages import SlackMessage, context, message, plain, section
 from bot.slack.mrkdwn import escape, inert
 
 ANSWER_OPEN = "answer_open"
+SKIP = "question_skip"
 ANSWER_VIEW = "answer_submit"
 START_OPEN = "start_open"
 START_VIEW = "start_submit"
@@ -51,38 +52,44 @@ QUOTE_LIMIT = 2800
 """How much of an answer a confirmation shows; the rest is in the export."""
 
 
-def intro_message(intro: Intro) -> SlackMessage:
-    pack = intro.pack
-    count = len(pack.prompts)
-    how = (f"{count} questions follow, one message each. Reply in a question's thread to answer "
-           "it, or just write here and I'll file it under the first one you haven't answered. "
-           "`/roundtable stop` stops these messages.")
-    text = f"{inert(pack.title)}: {inert(pack.intro, SECTION_TEXT)}"
-    return message(text, [
-        HeaderBlock(text=plain(pack.title, HEADER_TEXT)),
-        section(inert(pack.intro, SECTION_TEXT)),
-        context(how),
-    ])
-
-
 def question_message(question: Question) -> SlackMessage:
+    """One question; the first comes under the pack's title and intro, with how answering
+    works. The next question follows once this one is answered or skipped."""
     prompt = question.prompt
     head = f"Question {question.number} of {question.total} · {inert(prompt.section, 200)}"
     body = inert(prompt.question, 2400)
-    blocks: list[Block] = [section(f"*{head}*\n{body}")]
+    blocks: list[Block] = []
+    text = f"{head}: {body}"
+    if question.intro is not None:
+        pack = question.intro
+        blocks += [HeaderBlock(text=plain(pack.title, HEADER_TEXT)),
+                   section(inert(pack.intro, SECTION_TEXT)),
+                   context(f"{question.total} questions, one at a time: the next comes when you "
+                           "answer or skip this one. Just write here to answer. "
+                           "`/roundtable stop` stops these messages.")]
+        text = f"{inert(pack.title)}: {text}"
+    blocks.append(section(f"*{head}*\n{body}"))
     if prompt.context:
         blocks.append(context(inert(prompt.context, 2000)))
     value = json.dumps({"round": question.round_id, "prompt": prompt.id})
     if prompt.kind == "text":
-        blocks.append(context("Reply in this thread to answer, or use the form."))
+        blocks.append(context("Write your answer here, or reply in this thread, or use the form."))
         label, style = "Answer in a form", None
     else:
         verb = "Rank" if prompt.kind == "rank" else "Choose"
         label, style = f"{verb} your answer", "primary"
-    blocks.append(ActionsBlock(elements=[
-        ButtonElement(text=plain(label, 75), action_id=ANSWER_OPEN, value=value, style=style)
-    ]))
-    return message(f"{head}: {body}", blocks)
+    buttons = [ButtonElement(text=plain(label, 75), action_id=ANSWER_OPEN, value=value,
+                             style=style)]
+    if question.number < question.total:
+        buttons.append(ButtonElement(text=plain("Skip for now", 75), action_id=SKIP,
+                                     value=value))
+    blocks.append(ActionsBlock(elements=buttons))
+    return message(text, blocks)
+
+
+def skipped(asked: Asked) -> SlackMessage:
+    return notice(f"Skipped question {asked.number} for now. It stays open on your Home tab, "
+                  "and you can still answer it in its thread.")
 
 
 def confirmation(asked: Asked, text: str, *, updated: bool = False) -> SlackMessage:
@@ -109,8 +116,10 @@ def confirmations(saved: Sequence[tuple[Asked, str]]) -> SlackMessage:
     was saved to, and its start. (Slack takes about one message a second per conversation.)"""
     if len(saved) == 1:
         return confirmation(*saved[0])
-    what = (f"Saved {len(saved)} answers, to questions "
-            f"{listed([str(asked.number) for asked, _ in saved])}.")
+    numbers = list(dict.fromkeys(str(asked.number) for asked, _ in saved))
+    what = (f"Saved {len(saved)} messages as your answer to question {numbers[0]}."
+            if len(numbers) == 1 else
+            f"Saved {len(saved)} answers, to questions {listed(numbers)}.")
     blocks: list[Block] = [section(what)]
     for asked, text in saved:
         blocks.append(section(f"*{asked.number}. {inert(asked.prompt.question, 200)}*\n"

@@ -144,6 +144,8 @@ def _store_answers(bot: Bot, session: Session, events: list[dict[str, Any]], now
         # else: stored before, and confirmed then
     for where, answers in saved.items():
         follow_ups.append(partial(bot.confirmations.add, where, answers))
+    if saved:
+        follow_ups.append(bot.outbox.wake)  # next questions may have been queued
     return follow_ups
 
 

@@ -26,7 +26,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
 from bot.core.digest.model import DigestView
-from bot.core.ports import DeliveryError, Intro, Question, Sent
+from bot.core.ports import DeliveryError, Question, Sent
 from bot.slack import blocks
 from bot.slack.digest_blocks import digest_messages
 from bot.slack.limits import check_message, check_view
@@ -114,17 +114,14 @@ class SlackGateway:
         response = calling(self.client.conversations_open, users=user_id)
         return str(response["channel"]["id"])
 
-    def send_intro(self, channel_id: str, intro: Intro) -> Sent:
-        return self.post(channel_id, blocks.intro_message(intro),
-                         metadata=_tag(intro.delivery_id, None))
-
     def send_question(self, channel_id: str, question: Question) -> Sent:
         return self.post(channel_id, blocks.question_message(question),
                          metadata=_tag(question.delivery_id, question.prompt.id))
 
     def find_sent(self, channel_id: str, delivery_id: int) -> dict[str | None, Sent]:
-        """Our tagged messages in the conversation (the newest 15: a delivery has fewer)."""
-        response = calling(self.client.conversations_history, channel=channel_id, limit=15,
+        """Our tagged messages among the newest 50 of the conversation: what is looked for was
+        posted moments before, with at most a few answers and confirmations after it."""
+        response = calling(self.client.conversations_history, channel=channel_id, limit=50,
                            include_all_metadata=True)
         found: dict[str | None, Sent] = {}
         for message in response.get("messages") or []:

@@ -10,6 +10,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.core.answers import asked_of
+from bot.core.deliveries import ask_next
 from bot.core.errors import RoundtableError
 from bot.core.ports import DeliveryError
 from bot.core.replies import record_reply, record_vote
@@ -41,6 +42,7 @@ def register(app: App, bot: Bot) -> None:
                     record_vote(session, asked.round_id, asked.prompt.id, asked.participant,
                                 choices, bot.clock(), source="form", external_id=external_id)
                     saved = blocks.vote_confirmation(asked, choices)
+                ask_next(session, [(asked.round_id, asked.participant.id)], bot.clock())
         except RoundtableError as exc:
             first = next(iter(values), blocks.ANSWER_BLOCK)
             ack(response_action="errors", errors={first: str(exc)[:150]})
@@ -50,6 +52,7 @@ def register(app: App, bot: Bot) -> None:
             bot.gateway.post(bot.gateway.open_direct(user), saved)
         except DeliveryError as exc:
             log.warning("could not confirm a form answer to %s: %s", user, exc.reason)
+        bot.outbox.wake()  # after the confirmation, so the next question comes below it
         _refresh_home(bot, user)
 
     @app.view(blocks.START_VIEW)

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from bot.slack.gateway import QUESTION_EVENT
 from tests.slack_api_stub import SlackStub
 
-PACK_MESSAGES = 7
-"""The seed pack: an intro and six questions."""
+PACK_MESSAGES = 1
+"""What a round's start sends each person: the seed pack's intro with its first question (the
+next questions follow the person's answers, one at a time)."""
 
 
 def working_zone(now: datetime | None = None) -> str:
@@ -46,9 +47,10 @@ def tagged_posts(stub: SlackStub) -> Counter[tuple[str, str]]:
 
 
 def missing_and_repeated(stub: SlackStub, users: list[str], prompts: list[str]) -> tuple[int, int]:
-    """How many (person, message) pairs never arrived, and how many arrived more than once."""
+    """How many (person, question) pairs of `prompts` never arrived, and how many question
+    messages of anyone arrived more than once."""
     seen = tagged_posts(stub)
-    expected = {("D" + u, p) for u in users for p in ["intro", *prompts]}
+    expected = {("D" + u, p) for u in users for p in prompts}
     missing = sum(1 for key in expected if seen[key] == 0)
     repeated = sum(n - 1 for key, n in seen.items() if n > 1)
     return missing, repeated

@@ -58,7 +58,7 @@ def test_it_stores_a_long_answer_whole_and_shows_it_cut(running: Running) -> Non
     sent_to_everyone(running)
     user = MEMBERS[0]
     long = ("Protected time matters. " * 1300)[:30_000]
-    running.slack.dm(user, long, thread_ts=question_ts(running, user, "best-support"))
+    running.slack.dm(user, long, thread_ts=question_ts(running, user, "done-well"))
     running.wait_for(lambda: running.replies(), "the long answer")
     assert running.replies()[0].text == long
     confirmation = running.wait_for(lambda: [c for c in running.stub.posted("D" + user)

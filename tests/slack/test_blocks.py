@@ -6,7 +6,7 @@ import pytest
 
 from bot.core.answers import Asked
 from bot.core.packs import Prompt
-from bot.core.ports import Intro, Question
+from bot.core.ports import Question
 from bot.slack import blocks
 from bot.slack.command_text import Audience, parse_start
 from bot.slack.limits import message_problems, view_problems
@@ -46,8 +46,8 @@ def test_it_turns_each_kind_of_question_into_a_form_and_reads_it_back(prompt: Pr
 
 def test_it_keeps_every_message_of_the_seed_pack_within_limits() -> None:
     pack = seed_pack()
-    messages = [blocks.intro_message(Intro(1, 1, pack))] + [
-        blocks.question_message(Question(1, 1, p, i, len(pack.prompts)))
+    messages = [
+        blocks.question_message(Question(1, 1, p, i, len(pack.prompts), pack if i == 1 else None))
         for i, p in enumerate(pack.prompts, start=1)]
     long_answer = blocks.confirmation(_asked(pack.prompts[0]), "<!channel> " + "x" * 40_000)
     for message in [*messages, long_answer]:

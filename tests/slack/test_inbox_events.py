@@ -12,7 +12,7 @@ from sqlalchemy import select
 from storage.db import transaction
 from storage.models import InboxEvent, Reply
 from tests.slack.conftest import MEMBERS, Running
-from tests.slack.test_round_loop import sent_to_everyone, start_round
+from tests.slack.test_round_loop import asked, said_to, sent_to_everyone, start_round
 
 
 def test_an_answer_edited_at_once_keeps_the_edit_and_the_next_answers_the_next_question(
@@ -25,6 +25,7 @@ def test_an_answer_edited_at_once_keeps_the_edit_and_the_next_answers_the_next_q
             "channel_type": "im", "hidden": True, "ts": "1900009999.000100",
             "message": {"type": "message", "user": user, "text": "Protected time", "ts": ts}}
     second = running.slack.event(edit)
+    asked(running, user, "bought-in")  # the answer brought the next question
     _, third = running.slack.dm(user, "A pharmacist on the board")
     assert (first.status, second.status, third.status) == (200, 200, 200)
     running.wait_for(lambda: len(running.replies()) == 2, "both answers")
@@ -83,14 +84,18 @@ def test_answers_that_arrive_together_are_confirmed_in_one_message(running: Runn
                 payload=json.dumps({"type": "message", "channel": "D" + user,
                                     "channel_type": "im", "user": user, "text": text,
                                     "ts": ts, "event_ts": ts})))
-    before = len(running.stub.posted("D" + user))
     running.bot.inbox.start()
     running.wait_for(lambda: len(running.replies()) == 3, "the three answers")
-    said = running.wait_for(lambda: running.stub.posted("D" + user)[before:], "a confirmation")
+    said = running.wait_for(lambda: said_to(running, user, "Saved"), "a confirmation")
+    asked(running, user, "bought-in")  # the next question follows
     time.sleep(0.3)  # a second confirmation, were there one, would be out by now
-    assert len(running.stub.posted("D" + user)) == before + 1
-    assert said[0].params["text"] == "Saved 3 answers, to questions 1, 2 and 3."
-    assert all(t in json.dumps(said[0].params["blocks"])
+    assert len(said_to(running, user, "Saved")) == 1
+    # all three came before the next question was asked: they answer the first
+    assert said[0] == "Saved 3 messages as your answer to question 1."
+    assert {r.prompt_id for r in running.replies()} == {"done-well"}
+    confirmation = next(c for c in running.stub.posted("D" + user)
+                        if c.params["text"] == said[0])
+    assert all(t in json.dumps(confirmation.params["blocks"])
                for t in ("Covid jabs", "The ICS board", "Trainee leads"))
 
 

@@ -177,7 +177,10 @@ class Inbox:
         while not stopping:
             items, stopping = self._take_captures()
             with self._writing:
-                self._store(items)
+                failure = self._store(items)
+            # the waiting requests are woken after the turn is given up: once woken they
+            # take the interpreter, and the turn would wait for them to let go of it
+            self._settle(items, failure)
             self._stored.set()
 
     def _handling(self) -> None:
@@ -227,19 +230,26 @@ class Inbox:
         except queue.Empty:
             return items, False
 
-    def _store(self, items: list[tuple[str, str, Future[None]]]) -> None:
+    def _store(self, items: list[tuple[str, str, Future[None]]]) -> Exception | None:
+        """Commit the captured events; the error, if they could not be stored."""
         if not items:
-            return
-        now = self.clock()
+            return None
         try:
-            self._insert([(event_id, payload) for event_id, payload, _ in items], now)
+            self._insert([(event_id, payload) for event_id, payload, _ in items], self.clock())
         except Exception as exc:  # noqa: BLE001 - every waiting request hears of it
             log.exception("could not store %d incoming events", len(items))
-            for *_, done in items:
-                done.set_exception(exc)
-            return
+            return exc
+        return None
+
+    @staticmethod
+    def _settle(items: list[tuple[str, str, Future[None]]], failure: Exception | None
+                ) -> None:
+        """Tell each waiting request whether its event is on disk."""
         for *_, done in items:
-            done.set_result(None)
+            if failure is None:
+                done.set_result(None)
+            else:
+                done.set_exception(failure)
 
     def _insert(self, events: list[tuple[str, str]], now: datetime) -> None:
         """One INSERT of the events on a pooled connection (a retried event already waiting

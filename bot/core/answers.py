@@ -206,6 +206,11 @@ def skip(session: Session, round_id: int, prompt_id: str, user_id: str, now: dat
         raise NotFound("that question was not asked of you")
     if session.get_one(Round, round_id).status != "open":
         raise RoundtableError("this round is closed")
+    if session.scalar(select(Reply.id).where(
+            Reply.round_id == round_id, Reply.participant_id == asked.participant.id,
+            Reply.prompt_id == prompt_id, Reply.deleted_at.is_(None)).limit(1)) is not None:
+        raise RoundtableError(f"question {asked.number} is answered already; to change your "
+                              "answer, edit it")
     if message.skipped_at is None:
         message.skipped_at = now
     return asked, ask_next(session, [(round_id, asked.participant.id)], now) > 0

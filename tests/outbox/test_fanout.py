@@ -78,12 +78,11 @@ def test_it_reaches_everyone_once_when_the_sender_is_killed_ten_times(
             stderr=subprocess.DEVNULL,
         )
 
-    for _ in range(10):
+    for _ in range(10):  # ten kills, all during the fan-out: at most 10 x 18 < 200 posts
         before = len(stub.posted())
-        if before >= total:
-            break
+        assert before < total
         server = run_server()
-        target = before + chance.randint(1, 25)  # about ten kills before all 200 are out
+        target = before + chance.randint(1, 18)
         try:
             stub.wait_for(
                 lambda t=target, s=server: len(stub.posted()) >= t or s.poll() is not None,

@@ -174,6 +174,15 @@ def send_delivery(
         already = _recorded(session, delivery_id)
         prompt_id = (delivery.next_prompt_id or pack.prompts[0].id) if first else str(
             delivery.next_prompt_id)
+        pair = (round_id, delivery.participant_id)
+        if not first and _answered(session, pair, prompt_id):
+            # answered ahead (Home tab) while it waited to be sent: ask the one after instead
+            delivery.next_prompt_id = None
+            ask_next(session, [pair], now)
+            if delivery.next_prompt_id is None:
+                _finish(delivery, "sent", now)
+                return Outcome(delivery_id, "skipped")
+            prompt_id = delivery.next_prompt_id
     try:
         if unknown and channel is not None:
             already = _recover(sessions, gateway, delivery_id, channel, already, clock())
@@ -199,7 +208,15 @@ def send_delivery(
                 .order_by(QuestionMessage.id)
             )
         _finish(delivery, "sent", clock())
+        if not first:  # an answer that came while this was being sent asked for the next
+            ask_next(session, [pair], clock())
     return Outcome(delivery_id, "sent")
+
+
+def _answered(session: Session, pair: tuple[int, int], prompt_id: str) -> bool:
+    return session.scalar(select(Reply.id).where(
+        Reply.round_id == pair[0], Reply.participant_id == pair[1],
+        Reply.prompt_id == prompt_id, Reply.deleted_at.is_(None)).limit(1)) is not None
 
 
 def ask_next(session: Session, asked: Iterable[tuple[int, int]], now: datetime) -> int:

@@ -12,6 +12,7 @@ from bot.core.answers import ChatMessage, answer_from_chat, skip
 from bot.core.deliveries import ask_next, send_due
 from bot.core.errors import RoundtableError
 from bot.core.people import Person
+from bot.core.ports import Question, Sent
 from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, close_round, start_round
 from bot.runtime import Database
@@ -164,3 +165,33 @@ def test_the_last_question_brings_nothing_after_it(database: Database) -> None:
     with database.sessions() as session:
         assert len(session.scalars(select(Reply)).all()) == len(prompts)
         assert len(session.scalars(select(QuestionMessage)).all()) == len(prompts)
+
+
+def test_a_question_answered_ahead_while_it_waited_is_not_asked(database: Database) -> None:
+    evening = datetime(2026, 11, 23, 20, 0, tzinfo=NOW.tzinfo)
+    talk = Conversation(database)
+    talk.send()
+    talk.now = evening
+    talk.write("Shared aims")  # queues bought-in, but the outbox is down till morning
+    talk.now = evening + timedelta(hours=1)
+    assert talk.send() == []
+    talk.answer_by_form("bought-in", "The LPC")  # from the Home tab, at night
+    talk.now = datetime(2026, 11, 24, 8, 0, tzinfo=NOW.tzinfo)
+    assert talk.send() == ["future-leaders"]
+
+
+def test_an_answer_that_lands_while_its_question_is_sent_still_brings_the_next(
+        database: Database) -> None:
+    talk = Conversation(database)
+    talk.send()
+    talk.write("Shared aims")
+
+    class AnswersAsItLands(Transcript):
+        def send_question(self, channel_id: str, question: Question) -> Sent:
+            sent = super().send_question(channel_id, question)
+            talk.answer_by_form(question.prompt.id, "Said at once")  # before it is recorded
+            return sent
+
+    talk.gateway = AnswersAsItLands(sent=list(talk.gateway.sent))  # message ids go on
+    assert talk.send() == ["bought-in"]
+    assert talk.send() == ["future-leaders"]

@@ -32,8 +32,8 @@ class Transcript:
     def send_question(self, channel_id: str, question: Question) -> Sent:
         return self._step(question.prompt.id, channel_id)
 
-    def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None
-                    ) -> Sent:
+    def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
+                    *, top: Sent | None = None) -> Sent:
         return self._step("digest", channel_id)
 
     def find_digest(self, channel_id: str, digest_id: int, since: datetime) -> Sent | None:

@@ -56,16 +56,18 @@ class SlackStub:
         self.usergroups: dict[str, list[str]] = {}
         self.calls: list[Call] = []
         self.violations: list[str] = []
-        self._queued: dict[str, list[Failure]] = {}
+        self._queued: dict[str, list[Failure | None]] = {}
         self._random_rate = 0.0
         self._random_modes: tuple[int, ...] = (429, 500)
         self._random = random.Random(20261126)
         self.history: dict[str, list[dict[str, Any]]] = {}
+        self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        """Replies in threads, by (channel, parent ts), oldest first."""
         self.post_rate: int | None = None
         self._post_window: tuple[int, int] = (0, 0)
         self.history_interval = 60.0
         """Seconds between conversations.history calls (Slack: one a minute for our kind of app)."""
-        self._history_next = 0.0
+        self._history_next: dict[str, float] = {}
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -88,11 +90,12 @@ class SlackStub:
     # --- failures ----------------------------------------------------------------------------
 
     def fail_next(self, method: str, times: int = 1, *, status: int = 429, retry_after: int = 0,
-                  error: str = "ratelimited") -> None:
-        """The next `times` calls of `method` fail this way (status 200 means `ok: false`)."""
+                  error: str = "ratelimited", after: int = 0) -> None:
+        """The next `times` calls of `method`, once `after` more have gone through, fail this
+        way (status 200 means `ok: false`)."""
         with self._lock:
             self._queued.setdefault(method, []).extend(
-                Failure(status, retry_after, error) for _ in range(times))
+                [None] * after + [Failure(status, retry_after, error)] * times)
 
     def fail_at_random(self, rate: float, modes: tuple[int, ...] = (429, 500)) -> None:
         """Answer this share of Web API calls with 429 (Retry-After: 0) or 500, at random.
@@ -229,13 +232,13 @@ class SlackStub:
         with self._lock:
             queued = self._queued.get(method)
             if queued:
-                return queued.pop(0)
+                return queued.pop(0)  # None: this one goes through
             if self._random_rate and self._random.random() < self._random_rate:
                 return Failure(self._random.choice(self._random_modes))
         return None
 
     def _over_limit(self, method: str) -> Failure | None:
-        """Slack's rate limits that matter here: posting, and reading history."""
+        """Slack's rate limits that matter here: posting, and reading history and threads."""
         with self._lock:
             if method == "chat.postMessage" and self.post_rate:
                 second = int(time.monotonic())
@@ -244,11 +247,12 @@ class SlackStub:
                 self._post_window = (second, used)
                 if used > self.post_rate:
                     return Failure(429, 1)
-            if method == "conversations.history":
-                now = time.monotonic()
-                if now < self._history_next:
-                    return Failure(429, max(1, int(self._history_next - now + 0.999)))
-                self._history_next = now + self.history_interval
+            if method in ("conversations.history", "conversations.replies"):
+                now = time.monotonic()  # one a minute each, for apps outside the Marketplace
+                due = self._history_next.get(method, 0.0)
+                if now < due:
+                    return Failure(429, max(1, int(due - now + 0.999)))
+                self._history_next[method] = now + self.history_interval
         return None
 
     def _record(self, call: Call) -> None:
@@ -319,7 +323,17 @@ class SlackStub:
                         for m in newest]
             return {"ok": True, "messages": messages, "has_more": False}
         if method == "conversations.replies":
-            return {"ok": True, "messages": [], "has_more": False}
+            channel, parent = str(p.get("channel", "")), str(p.get("ts", ""))
+            with_metadata = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+            with self._lock:
+                top = [m for m in self.history.get(channel, []) if m["ts"] == parent]
+                if not top:
+                    return {"ok": False, "error": "thread_not_found"}
+                thread = top + self.threads.get((channel, parent), [])
+            limit = min(int(p.get("limit") or 100), 15)  # as for history
+            messages = [{k: v for k, v in m.items() if k != "metadata" or with_metadata}
+                        for m in thread[:limit]]
+            return {"ok": True, "messages": messages, "has_more": len(thread) > limit}
         return {"ok": False, "error": "unknown_method"}
 
     def _post(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -333,12 +347,16 @@ class SlackStub:
         ts = p.get("ts") or f"{1_800_000_000 + next(self._ts)}.000100"
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
-        if method == "chat.postMessage" and not p.get("thread_ts"):
+        if method == "chat.postMessage":
             message = {"type": "message", "ts": ts, "text": p.get("text"), "bot_id": BOT_ID}
             if isinstance(p.get("metadata"), dict):
                 message["metadata"] = p["metadata"]
             with self._lock:
-                self.history.setdefault(channel, []).append(message)
+                if p.get("thread_ts"):
+                    message["thread_ts"] = str(p["thread_ts"])
+                    self.threads.setdefault((channel, str(p["thread_ts"])), []).append(message)
+                else:
+                    self.history.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": ts,
                 "message": {"text": p.get("text"), "user": BOT_USER, "bot_id": BOT_ID, "ts": ts}}
 

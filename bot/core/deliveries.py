@@ -442,14 +442,15 @@ def recover_digests(sessions: sessionmaker[Session], gateway: ChatGateway, clock
 
 def _send_digest(sessions: sessionmaker[Session], gateway: ChatGateway, digest_id: int,
                  clock: Clock, posted: Sent | None = None) -> Sent:
-    """Build and post a claimed digest (unless it is `posted` already), then mark it posted.
-    A digest Slack refuses for good (the channel is gone) is marked failed, not retried."""
+    """Build and post a claimed digest (or the parts missing from one `posted` before), then
+    mark it posted. A digest Slack refuses for good (the channel is gone) is marked failed, not
+    retried."""
     with reading(sessions) as session:
         row = session.get_one(Digest, digest_id)
         round_id, channel, late = row.round_id, str(row.channel_id), row.late
         view = build_digest(session, round_id, row.created_at, late=late)
     try:
-        sent = posted or gateway.post_digest(channel, view, digest_id)
+        sent = gateway.post_digest(channel, view, digest_id, top=posted)
     except DeliveryError as exc:
         if exc.permanent:
             with transaction(sessions) as session:

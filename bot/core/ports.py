@@ -61,9 +61,10 @@ class ChatGateway(Protocol):
         """Post one question, tagged with its delivery and prompt (see find_sent)."""
         ...
 
-    def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None
-                    ) -> Sent:
-        """Post a digest, tagged with its id when given; returns the first (top) message."""
+    def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
+                    *, top: Sent | None = None) -> Sent:
+        """Post a digest, tagged with its id when given; returns the first (top) message.
+        Given the `top` an earlier attempt posted, posts only the parts still missing."""
         ...
 
     def find_digest(self, channel_id: str, digest_id: int, since: datetime) -> Sent | None:

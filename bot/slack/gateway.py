@@ -44,7 +44,8 @@ RETRIES = 6
 """slack_sdk counts one retry budget per call across handlers: room for several 429s/500s."""
 QUESTION_EVENT = "roundtable_question"
 DIGEST_EVENT = "roundtable_digest"
-"""Message metadata on every intro and question: ids only, so recovery can find what arrived."""
+"""Message metadata on every question and digest part: ids only, so recovery can find what
+arrived."""
 NOT_IDEMPOTENT = ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal")
 
 
@@ -103,6 +104,21 @@ def _tag(delivery_id: int, prompt_id: str | None) -> dict[str, Any]:
             "event_payload": {"delivery": delivery_id, "prompt": prompt_id or ""}}
 
 
+def _digest_tag(digest_id: int | None, part: int) -> dict[str, Any] | None:
+    return None if digest_id is None else {
+        "event_type": DIGEST_EVENT, "event_payload": {"digest": digest_id, "part": part}}
+
+
+def _digest_part(message: dict[str, Any], digest_id: int) -> int | None:
+    """Which part of this digest a message is (0: the top), or None if it is not one."""
+    meta = message.get("metadata") or {}
+    payload = meta.get("event_payload") or {}
+    if meta.get("event_type") != DIGEST_EVENT or payload.get("digest") != digest_id:
+        return None
+    part = payload.get("part", 0)  # digests posted before parts were tagged: the top only
+    return part if isinstance(part, int) else None
+
+
 class SlackGateway:
     """Sends what the core asks for; never repeats people's words without `inert`."""
 
@@ -137,23 +153,34 @@ class SlackGateway:
         response = calling(self.client.conversations_history, channel=channel_id, limit=100,
                            oldest=f"{since.timestamp():.6f}", include_all_metadata=True)
         for message in response.get("messages") or []:
-            meta = message.get("metadata") or {}
-            if (meta.get("event_type") == DIGEST_EVENT
-                    and (meta.get("event_payload") or {}).get("digest") == digest_id):
+            if _digest_part(message, digest_id) == 0:
                 return Sent(channel_id, str(message["ts"]))
         return None
+
+    def _parts_in_thread(self, top: Sent, digest_id: int) -> set[int]:
+        response = calling(self.client.conversations_replies, channel=top.channel_id,
+                           ts=top.message_ts, limit=100, include_all_metadata=True)
+        return {part for m in response.get("messages") or []
+                if (part := _digest_part(m, digest_id)) is not None}
 
     def post_text(self, channel_id: str, text: str) -> Sent:
         return self.post(channel_id, blocks.notice(text))
 
-    def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None
-                    ) -> Sent:
+    def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
+                    *, top: Sent | None = None) -> Sent:
+        """The top message, then one per question in its thread, each tagged with the digest
+        id and its place. Given the `top` of an earlier attempt, only the thread parts missing
+        from Slack are posted."""
         messages = digest_messages(view, self.export_hint(view.round.id))
-        tag = None if digest_id is None else {"event_type": DIGEST_EVENT,
-                                               "event_payload": {"digest": digest_id}}
-        top = self.post(channel_id, messages[0], metadata=tag)
-        for message in messages[1:]:
-            self.post(channel_id, message, thread_ts=top.message_ts)
+        present = set() if top is None or digest_id is None else self._parts_in_thread(
+            top, digest_id)
+        if top is None:
+            top = self.post(channel_id, messages[0], metadata=_digest_tag(digest_id, 0))
+        for part, message in enumerate(messages[1:], start=1):
+            if part in present:
+                continue
+            self.post(channel_id, message, thread_ts=top.message_ts,
+                      metadata=_digest_tag(digest_id, part))
             for file in message.files:
                 self._upload(channel_id, top.message_ts, file)
         return top

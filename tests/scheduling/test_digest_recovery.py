@@ -51,10 +51,18 @@ def claimed(database: Database, channel: str = "CLEADS") -> tuple[int, int]:
         return round_.id, digest.id
 
 
-def digest_posts(stub: SlackStub, digest_id: int) -> list[str]:
-    return [c.answer["ts"] for c in stub.posted("CLEADS")
+def digest_parts(stub: SlackStub, digest_id: int) -> list[int]:
+    """The parts of this digest that reached the channel (0: the top message), in order."""
+    return [c.params["metadata"]["event_payload"]["part"] for c in stub.posted("CLEADS")
             if (c.params.get("metadata") or {}).get("event_type") == DIGEST_EVENT
             and c.params["metadata"]["event_payload"]["digest"] == digest_id]
+
+
+def digest_posts(stub: SlackStub, digest_id: int) -> list[str]:
+    """The top messages of this digest in the channel."""
+    return [c.answer["ts"] for c in stub.posted("CLEADS")
+            if (c.params.get("metadata") or {}).get("event_type") == DIGEST_EVENT
+            and c.params["metadata"]["event_payload"] == {"digest": digest_id, "part": 0}]
 
 
 def state(database: Database, digest_id: int) -> tuple[str, str | None]:
@@ -108,3 +116,20 @@ def test_a_failed_post_is_taken_up_again_and_a_gone_channel_given_up(
     assert gone.state == "failed"
     assert recover_digests(database.sessions, gateway, lambda: LATER + 2 * STALE_DIGEST_CLAIM
                            ) == []
+
+
+def test_a_digest_cut_short_in_its_thread_gets_only_its_missing_parts(
+        database: Database, stub: SlackStub, gateway: SlackGateway) -> None:
+    round_id, _ = claimed(database)
+    stub.fail_next("chat.postMessage", status=200, error="internal_error", after=3)
+    with pytest.raises(DeliveryError):
+        post_digest(database.sessions, gateway, round_id, "cut-short", lambda: CLAIMED)
+    with database.sessions() as session:
+        digest = session.scalars(select(Digest).where(Digest.period == "cut-short")).one()
+    assert digest_parts(stub, digest.id) == [0, 1, 2]
+    recover_digests(database.sessions, gateway, lambda: LATER)
+    questions = len(seed_pack().prompts)
+    assert sorted(digest_parts(stub, digest.id)) == list(range(questions + 1))  # each once
+    thread = stub.threads[("CLEADS", digest_posts(stub, digest.id)[0])]
+    assert len(thread) == questions
+    assert state(database, digest.id) == ("posted", digest_posts(stub, digest.id)[0])

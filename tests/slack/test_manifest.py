@@ -17,7 +17,9 @@ SCOPES_OF_METHOD = {
     "chat_update": {"chat:write"},
     "conversations_open": {"im:write"},
     "conversations_members": {"channels:read", "groups:read"},
-    "conversations_history": {"im:history"},  # recovery checks in DMs (issue 4's outbox)
+    # recovery: questions in DMs (issue 4's outbox), digests in their channel and its thread
+    "conversations_history": {"im:history", "channels:history", "groups:history"},
+    "conversations_replies": {"im:history", "channels:history", "groups:history"},
     "usergroups_users_list": {"usergroups:read"},
     "users_info": {"users:read"},
     "users_list": {"users:read"},

@@ -59,7 +59,9 @@ def test_it_reminds_only_those_with_open_questions(database: Database) -> None:
     sweep = reminders.send_due(database.sessions, gateway, lambda: day3, LONDON)
     assert sweep.sent == 1
     assert reminded(gateway) == ["DUBEN"]  # Mei's waits for the Hong Kong morning
-    assert "questions 1, 2, 3, 4, 5 and 6 still wait" in gateway.to("DUBEN")[-1]
+    nudge = gateway.to("DUBEN")[-1]  # the question waiting in the conversation, by name
+    assert "question 1 of 6 is waiting" in nudge and "5 more follow it" in nudge
+    assert seed_pack().prompts[0].question in nudge
 
 
 def test_it_waits_for_the_morning_where_the_person_is(database: Database) -> None:

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.deliveries import next_working_time
 from bot.core.ports import ChatGateway, DeliveryError
 from bot.core.rounds import get_round, round_pack
+from bot.core.wording import listed
 from storage.db import transaction
-from storage.models import Delivery, Participant, Reminder, Reply, Round
+from storage.models import Delivery, Participant, QuestionMessage, Reminder, Reply, Round
 
 MAX_REMINDERS = 2
 FIRST_AFTER = timedelta(days=3)
@@ -170,7 +171,13 @@ def _send_one(sessions: sessionmaker[Session], gateway: ChatGateway, reminder_id
             .execution_options(synchronize_session=False)))
         if claimed.rowcount != 1:
             return "skipped"
-        channel, text = delivery.channel_id, reminder_text(round_, open_ids)
+        asked = session.execute(
+            select(QuestionMessage.prompt_id, QuestionMessage.skipped_at)
+            .where(QuestionMessage.delivery_id == delivery.id,
+                   QuestionMessage.prompt_id.is_not(None))
+            .order_by(QuestionMessage.id)).all()
+        waiting = next((p for p, skipped in asked if p in open_ids and skipped is None), None)
+        channel, text = delivery.channel_id, reminder_text(round_, open_ids, waiting)
     try:
         posted = gateway.post_text(channel, text)
     except DeliveryError as exc:
@@ -189,11 +196,20 @@ def _send_one(sessions: sessionmaker[Session], gateway: ChatGateway, reminder_id
     return "sent"
 
 
-def reminder_text(round_: Round, open_ids: list[str]) -> str:
+def reminder_text(round_: Round, open_ids: list[str], waiting: str | None = None) -> str:
+    """The nudge: the question waiting in the conversation, if one is, and what else is open."""
     pack = round_pack(round_)
     numbers = [str(i) for i, p in enumerate(pack.prompts, start=1) if p.id in open_ids]
-    which = (f"question {numbers[0]}" if len(numbers) == 1
-             else "questions " + ", ".join(numbers[:-1]) + f" and {numbers[-1]}")
     closes = (f" The round closes on {round_.closes_at:%A %d %B}." if round_.closes_at else "")
-    return (f"A gentle reminder about “{pack.title}”: {which} still wait for your answer, "
-            f"whenever suits you.{closes} Reply in a question's thread, or just write here.")
+    if waiting is not None:
+        number, prompt = next((i, p) for i, p in enumerate(pack.prompts, start=1)
+                              if p.id == waiting)
+        more = len(open_ids) - 1
+        after = (f" {more} more {'follows' if more == 1 else 'follow'} it." if more else "")
+        return (f"A gentle reminder about “{pack.title}”, whenever suits you: question {number} "
+                f"of {len(pack.prompts)} is waiting for your answer: “{prompt.question}”{after}"
+                f"{closes} Just write here to answer it.")
+    which = f"question{'' if len(numbers) == 1 else 's'} {listed(numbers)}"
+    verb = "waits" if len(numbers) == 1 else "wait"
+    return (f"A gentle reminder about “{pack.title}”: {which} still {verb} for your answer, "
+            f"whenever suits you.{closes} You will find them on the Home tab.")

@@ -7,8 +7,8 @@ conditional UPDATE naming itself, sends the message tagged with the delivery and
 records it as a QuestionMessage in its own transaction. A claim lives as long as its sender's
 worker lease: when a sender dies between Slack posting a message and the row being written, the
 next sender looks the delivery's tagged messages up in the conversation before it sends
-anything again. Nobody is messaged
-outside working hours in their own time zone: a delivery due at night waits for the morning.
+anything again. Nobody is messaged outside working hours in their own time zone: a delivery due
+at night waits for the morning.
 """
 
 from __future__ import annotations
@@ -230,11 +230,14 @@ def ask_next(session: Session, asked: Iterable[tuple[int, int]], now: datetime) 
     pairs = set(asked)
     if not pairs:
         return 0
+    # Locked whether or not a question is queued on them: a sender finishing one waits for
+    # this transaction, then sees its answers and queues the next (see send_delivery).
     deliveries = session.scalars(select(Delivery).where(
         Delivery.round_id.in_({r for r, _ in pairs}),
-        Delivery.participant_id.in_({p for _, p in pairs}),
-        Delivery.state == "sent", Delivery.next_prompt_id.is_(None))).all()
+        Delivery.participant_id.in_({p for _, p in pairs}))
+        .order_by(Delivery.id).with_for_update()).all()  # one order: no deadlock between two
     deliveries = [d for d in deliveries if (d.round_id, d.participant_id) in pairs
+                  and d.state == "sent" and d.next_prompt_id is None
                   and d.round.status == "open"]
     if not deliveries:
         return 0

@@ -1,12 +1,29 @@
-"""Engine and session factory: SQLite with WAL and foreign keys, or PostgreSQL via psycopg 3."""
+"""Engine and session factory: SQLite with WAL and foreign keys, or PostgreSQL via psycopg 3.
+
+SQLite lets one transaction write at a time, and a writer that finds the database busy sleeps
+and retries (1, 2, 5 ... 100 ms) until its busy timeout. Under load that turns a wait of a
+millisecond into tens of them, and a process writing transaction after transaction starves
+the others. So on an SQLite file every write transaction first takes its turn (`_WriteTurn`):
+a lock among this process's threads, then an flock on `<database>-write.lock` among processes;
+waiters wake as soon as the turn is free. The turn is given back right after COMMIT or
+ROLLBACK. Reading takes no turn.
+"""
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's own busy handler alone
+    fcntl = None  # type: ignore[assignment]
+
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -16,9 +33,12 @@ READ_ONLY = "roundtable_read_only"
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
-        )
+        connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        database = make_url(url).database
+        if fcntl is not None and database not in (None, "", ":memory:") and (
+                "mode=memory" not in url):
+            connect_args["factory"] = _turn_taking(_WriteTurn.of(os.path.abspath(database)))
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -40,7 +60,91 @@ def _sqlite_begin(conn: Connection) -> None:
     # statement so that SELECT-then-INSERT sequences are isolated. Sessions opened by
     # `reading` only read, and take no lock, so they never hold up a writer.
     read_only = conn.get_execution_options().get(READ_ONLY, False)
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    if not read_only:
+        dbapi_connection = conn.connection.dbapi_connection
+        if isinstance(dbapi_connection, _TurnTaking):
+            dbapi_connection.take_turn()
+    try:
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    except BaseException:
+        dbapi_connection = conn.connection.dbapi_connection
+        if isinstance(dbapi_connection, _TurnTaking):
+            dbapi_connection.give_turn()
+        raise
+
+
+class _WriteTurn:
+    """One writer at a time to one SQLite file: among threads, then among processes."""
+
+    _turns: dict[str, _WriteTurn] = {}
+    _made = threading.Lock()
+
+    def __init__(self, path: str) -> None:
+        self.path = f"{path}-write.lock"
+        self.threads = threading.Lock()
+        self.fd: int | None = None
+
+    @classmethod
+    def of(cls, path: str) -> _WriteTurn:
+        with cls._made:
+            return cls._turns.setdefault(path, cls(path))
+
+    def take(self) -> None:
+        if not self.threads.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked")
+        try:
+            if self.fd is None:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            self.threads.release()
+            raise
+
+    def give(self) -> None:
+        try:
+            if self.fd is not None:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            self.threads.release()
+
+
+class _TurnTaking(sqlite3.Connection):
+    """A connection that holds the write turn from BEGIN IMMEDIATE to COMMIT or ROLLBACK."""
+
+    turn: _WriteTurn
+    holding = False
+
+    def take_turn(self) -> None:
+        if not self.holding:
+            self.turn.take()
+            self.holding = True
+
+    def give_turn(self) -> None:
+        if self.holding:
+            self.holding = False
+            self.turn.give()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.give_turn()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.give_turn()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.give_turn()
+
+
+def _turn_taking(turn: _WriteTurn) -> type[_TurnTaking]:
+    return type("TurnTaking", (_TurnTaking,), {"turn": turn})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

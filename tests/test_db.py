@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bot.runtime import Database
-from storage.db import reading, transaction
+from storage.db import make_engine, make_session_factory, reading, transaction
+from storage.migrate import upgrade
 from storage.models import ProcessedEvent
 
 
@@ -44,3 +46,29 @@ def test_the_event_ledger_forgets_what_slack_can_no_longer_retry(database: Datab
     jobs.forget_old_events()
     with reading(database.sessions) as session:
         assert list(session.scalars(select(ProcessedEvent.event_id))) == ["EvNew"]
+
+
+def test_sqlite_writers_of_two_processes_take_turns_and_neither_fails(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'turns.db'}"
+    upgrade(make_engine(url))
+    ours, theirs = (make_session_factory(make_engine(url)) for _ in range(2))
+    written = threading.Event()
+
+    def write() -> None:
+        with transaction(theirs) as session:
+            session.add(ProcessedEvent(event_id="EvTheirs", received_at=datetime.now(UTC)))
+        written.set()
+
+    with transaction(ours) as session:
+        session.add(ProcessedEvent(event_id="EvOurs", received_at=datetime.now(UTC)))
+        session.flush()
+        writer = threading.Thread(target=write)
+        writer.start()
+        with reading(theirs) as other:  # reading takes no turn
+            assert other.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+        assert not written.is_set()  # its turn comes after our commit
+    writer.join(20)
+    assert written.is_set()
+    with reading(theirs) as session:
+        assert set(session.scalars(select(ProcessedEvent.event_id))) == {"EvOurs", "EvTheirs"}
+    assert (tmp_path / "turns.db-write.lock").exists()

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import sys
 import threading
@@ -34,11 +33,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-
-try:
-    import fcntl
-except ImportError:  # Windows: SQLite's own locking alone
-    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -100,8 +94,9 @@ class Inbox:
             queue.SimpleQueue())
         self._stored = threading.Event()
         self._stop = threading.Event()
-        # One writer at a time: SQLite would make the other sleep-and-retry.
-        self._writing = _WriteTurn(sessions)
+        # One writer at a time in this process (on SQLite, storage.db also makes every writer
+        # of every process take turns).
+        self._writing = threading.Lock()
         self._insert_sql: str | None = None
         self._when: Callable[[datetime], Any] = lambda value: value
         self._threads: list[threading.Thread] = []
@@ -331,42 +326,6 @@ class Inbox:
         exc = sys.exc_info()[1]
         event.attempts += 1
         event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-
-
-class _WriteTurn:
-    """The inbox's turn to write: one thread at a time in this process and, on an SQLite
-    file, one inbox at a time across processes (an flock on `<database>-inbox.lock`). Waiters
-    queue in the kernel and wake when the turn is free; SQLite's own busy handler sleeps and
-    retries (1, 2, 5 ... 100 ms), which lets a worker handling batch after batch starve the
-    capturing process."""
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._lock = threading.Lock()
-        self._path: str | None = None
-        self._fd: int | None = None
-        url = getattr(sessions.kw.get("bind"), "url", None)
-        if fcntl is not None and url is not None and url.get_backend_name() == "sqlite" and (
-                url.database not in (None, "", ":memory:")):
-            self._path = f"{url.database}-inbox.lock"
-
-    def __enter__(self) -> None:
-        self._lock.acquire()
-        if self._path is None:
-            return
-        try:
-            if self._fd is None:
-                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-        except OSError:  # a folder we cannot write in: SQLite's busy handler still guards
-            log.warning("no inbox lock file at %s; relying on SQLite's locking", self._path)
-            self._path = None
-
-    def __exit__(self, *_exc: object) -> None:
-        try:
-            if self._path is not None and self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-        finally:
-            self._lock.release()
 
 
 class WorkerWatch:

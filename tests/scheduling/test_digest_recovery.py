@@ -71,6 +71,15 @@ def state(database: Database, digest_id: int) -> tuple[str, str | None]:
         return row.state, row.message_ts
 
 
+def failed_post(database: Database, gateway: SlackGateway, round_id: int, period: str,
+                at: datetime) -> Digest:
+    """Post a period's digest, which Slack fails; its row as it was left."""
+    with pytest.raises(DeliveryError):
+        post_digest(database.sessions, gateway, round_id, period, lambda: at)
+    with database.sessions() as session:
+        return session.scalars(select(Digest).where(Digest.period == period)).one()
+
+
 def test_a_digest_slack_has_already_is_marked_posted_not_posted_again(
         database: Database, stub: SlackStub, gateway: SlackGateway) -> None:
     round_id, digest_id = claimed(database)
@@ -100,20 +109,13 @@ def test_a_failed_post_is_taken_up_again_and_a_gone_channel_given_up(
         database: Database, stub: SlackStub, gateway: SlackGateway) -> None:
     round_id, _ = claimed(database)
     stub.fail_next("chat.postMessage", status=200, error="internal_error", times=1)
-    with pytest.raises(DeliveryError):
-        post_digest(database.sessions, gateway, round_id, "next-week", lambda: CLAIMED)
-    with database.sessions() as session:
-        retried = session.scalars(select(Digest).where(Digest.period == "next-week")).one()
+    retried = failed_post(database, gateway, round_id, "next-week", CLAIMED)
     assert retried.state == "claimed"
     recover_digests(database.sessions, gateway, lambda: LATER)
     assert state(database, retried.id)[0] == "posted"
 
     stub.channels.pop("CLEADS")
-    with pytest.raises(DeliveryError):
-        post_digest(database.sessions, gateway, round_id, "week-after", lambda: LATER)
-    with database.sessions() as session:
-        gone = session.scalars(select(Digest).where(Digest.period == "week-after")).one()
-    assert gone.state == "failed"
+    assert failed_post(database, gateway, round_id, "week-after", LATER).state == "failed"
     assert recover_digests(database.sessions, gateway, lambda: LATER + 2 * STALE_DIGEST_CLAIM
                            ) == []
 
@@ -122,10 +124,7 @@ def test_a_digest_cut_short_in_its_thread_gets_only_its_missing_parts(
         database: Database, stub: SlackStub, gateway: SlackGateway) -> None:
     round_id, _ = claimed(database)
     stub.fail_next("chat.postMessage", status=200, error="internal_error", after=3)
-    with pytest.raises(DeliveryError):
-        post_digest(database.sessions, gateway, round_id, "cut-short", lambda: CLAIMED)
-    with database.sessions() as session:
-        digest = session.scalars(select(Digest).where(Digest.period == "cut-short")).one()
+    digest = failed_post(database, gateway, round_id, "cut-short", CLAIMED)
     assert digest_parts(stub, digest.id) == [0, 1, 2]
     recover_digests(database.sessions, gateway, lambda: LATER)
     questions = len(seed_pack().prompts)

@@ -144,8 +144,6 @@ def _store_answers(bot: Bot, session: Session, events: list[dict[str, Any]], now
         # else: stored before, and confirmed then
     for where, answers in saved.items():
         follow_ups.append(partial(bot.confirmations.add, where, answers))
-    if saved:
-        follow_ups.append(bot.outbox.wake)  # next questions may have been queued
     return follow_ups
 
 
@@ -211,6 +209,7 @@ def _confirm(bot: Bot, where: tuple[str, str | None], saved: list[tuple[Asked, s
              ) -> None:
     for start in range(0, len(saved), blocks.CONFIRMED_TOGETHER):  # built off the inbox thread
         _say(bot, where, blocks.confirmations(saved[start:start + blocks.CONFIRMED_TOGETHER]))
+    bot.outbox.wake()  # the next question, if one was queued, comes below the confirmation
 
 
 def _thread(event: dict[str, Any]) -> str | None:

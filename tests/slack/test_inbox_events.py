@@ -26,6 +26,8 @@ def test_an_answer_edited_at_once_keeps_the_edit_and_the_next_answers_the_next_q
             "message": {"type": "message", "user": user, "text": "Protected time", "ts": ts}}
     second = running.slack.event(edit)
     asked(running, user, "bought-in")  # the answer brought the next question
+    said = [c.params["text"] for c in running.stub.posted("D" + user)]
+    assert said[1].startswith("Saved") and "Question 2 of 6" in said[2]  # in that order
     _, third = running.slack.dm(user, "A pharmacist on the board")
     assert (first.status, second.status, third.status) == (200, 200, 200)
     running.wait_for(lambda: len(running.replies()) == 2, "both answers")

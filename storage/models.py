@@ -182,6 +182,8 @@ class Reply(Base):
     __table_args__ = (
         UniqueConstraint("round_id", "external_id"),
         Index("ix_replies_round_prompt", "round_id", "prompt_id"),
+        # chat answers are looked up by message id alone (edits, deletions, Slack's retries)
+        Index("ix_replies_external_id", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

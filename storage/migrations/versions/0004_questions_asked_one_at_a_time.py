@@ -1,4 +1,5 @@
-"""questions asked one at a time: the next question queued on the delivery, skips recorded
+"""questions asked one at a time: the next question queued on the delivery, skips recorded;
+replies found by message id through an index
 
 Revision ID: 0004
 Revises: 0003
@@ -24,9 +25,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("follow_up_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("question_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("skipped_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("replies", schema=None) as batch_op:
+        batch_op.create_index("ix_replies_external_id", ["external_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("replies", schema=None) as batch_op:
+        batch_op.drop_index("ix_replies_external_id")
     with op.batch_alter_table("question_messages", schema=None) as batch_op:
         batch_op.drop_column("skipped_at")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:

@@ -135,9 +135,10 @@ class SlackGateway:
                          metadata=_tag(question.delivery_id, question.prompt.id))
 
     def find_sent(self, channel_id: str, delivery_id: int) -> dict[str | None, Sent]:
-        """Our tagged messages among the newest 50 of the conversation: what is looked for was
-        posted moments before, with at most a few answers and confirmations after it."""
-        response = calling(self.client.conversations_history, channel=channel_id, limit=50,
+        """Our tagged messages among the newest of the conversation (15 at most for apps outside
+        the Marketplace): what is looked for was posted moments before, with at most a few
+        answers and confirmations after it."""
+        response = calling(self.client.conversations_history, channel=channel_id, limit=15,
                            include_all_metadata=True)
         found: dict[str | None, Sent] = {}
         for message in response.get("messages") or []:

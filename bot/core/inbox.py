@@ -80,14 +80,11 @@ class Inbox:
     """Stores events as they are captured (one thread) and handles them in batches (another)."""
 
     def __init__(self, sessions: sessionmaker[Session], platform: str, handle: Handler,
-                 clock: Clock, *, follow_up: Callable[[FollowUp], object] | None = None,
-                 batch: int = BATCH, poll_seconds: float = POLL_SECONDS,
-                 retry_seconds: float | None = None,
+                 clock: Clock, *, batch: int = BATCH, poll_seconds: float = POLL_SECONDS,
                  handled_elsewhere: Callable[[], bool] = lambda: False) -> None:
         self.sessions, self.platform, self.handle, self.clock = sessions, platform, handle, clock
-        self.follow_up = follow_up or (lambda work: work())
         self.batch, self.poll_seconds = batch, poll_seconds
-        self.retry_seconds = poll_seconds if retry_seconds is None else retry_seconds
+        self.retry_seconds = poll_seconds  # a worker polls more often, but retries no faster
         self.handled_elsewhere = handled_elsewhere
         self.capturing = True
         self._captures: queue.SimpleQueue[tuple[str, str, Future[None]] | None] = (
@@ -285,8 +282,8 @@ class Inbox:
             log.exception("could not handle stored events; they stay in the inbox")
             self._stop.wait(1.0)
             return 0
-        for work in follow_ups:
-            self.follow_up(work)
+        for work in follow_ups:  # cheap: queueing what to say (see the handler)
+            work()
         return len(events)
 
     def _handle_batch(self, session: Session, events: Sequence[InboxEvent]

@@ -18,7 +18,7 @@ from bot.runtime import Database, utcnow
 from bot.slack.gateway import SlackGateway, make_client
 
 if TYPE_CHECKING:
-    from bot.slack.events import Confirmations
+    from bot.slack.confirmations import Confirmations
 
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 10
@@ -76,6 +76,7 @@ def export_hint(round_id: int) -> str:
 def build_app(settings: Settings, database: Database, *, clock: Clock = utcnow) -> tuple[App, Bot]:
     """The Bolt app with every listener registered, and the Bot behind them."""
     from bot.slack import actions, commands, events, views
+    from bot.slack.confirmations import Confirmations
 
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     secret = (settings.slack_signing_secret.get_secret_value()
@@ -99,7 +100,7 @@ def build_app(settings: Settings, database: Database, *, clock: Clock = utcnow) 
                   lambda session, received: events.handle(bot, session, received), clock,
                   handled_elsewhere=WorkerWatch(database.sessions, clock))
     bot = Bot(settings, database, gateway, inbox, outbox, listeners, confirming, clock)
-    bot.confirmations = events.Confirmations(bot, confirming.submit)
+    bot.confirmations = Confirmations(bot, confirming.submit)
     for surface in (events, commands, actions, views):
         surface.register(app, bot)
     return app, bot

@@ -9,10 +9,7 @@ is `channel:ts`, so a retry that slips through finds it taken and stores nothing
 
 from __future__ import annotations
 
-import heapq
 import logging
-import threading
-import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -24,11 +21,10 @@ from sqlalchemy.orm import Session
 from bot.core.answers import Asked, ChatMessage, answer_from_chat
 from bot.core.errors import RoundtableError
 from bot.core.inbox import FollowUp, InboxUnavailable, Received
-from bot.core.ports import DeliveryError
 from bot.core.replies import delete_reply, edit_reply
 from bot.slack import blocks, facilitation
 from bot.slack.app import Bot
-from bot.slack.messages import SlackMessage
+from bot.slack.confirmations import say_later
 
 log = logging.getLogger(__name__)
 ANSWER_SUBTYPES = {None, "thread_broadcast", "file_share"}
@@ -133,11 +129,11 @@ def _store_answers(bot: Bot, session: Session, events: list[dict[str, Any]], now
     for message, outcome in zip(messages, answer_from_chat(session, messages, now), strict=True):
         where = (message.channel_id, message.thread_ts)
         if outcome.asked is None:
-            follow_ups.append(partial(_say_later, bot, where, blocks.notice(
+            follow_ups.append(partial(say_later, bot, where, blocks.notice(
                 "I have no open question waiting for a written answer here (a round may have "
                 "closed). Use the buttons on the questions, or see the Home tab.")))
         elif outcome.refused:
-            follow_ups.append(partial(_say_later, bot, where, blocks.notice(
+            follow_ups.append(partial(say_later, bot, where, blocks.notice(
                 f"I could not save that: {outcome.refused}")))
         elif outcome.created:
             saved.setdefault(where, []).append((outcome.asked, message.text))
@@ -147,84 +143,5 @@ def _store_answers(bot: Bot, session: Session, events: list[dict[str, Any]], now
     return follow_ups
 
 
-class Confirmations:
-    """Confirmations waiting to be posted, one queue per conversation (and thread). Slack
-    takes about one message a second per conversation, so a conversation's confirmation goes
-    out at once, and answers saved within the next SPACING seconds join the one after it: a
-    burst of answers becomes a message a second per person, not one per answer. Everything
-    waiting is posted when the process stops."""
-
-    SPACING = 1.0
-
-    def __init__(self, bot: Bot, submit: Callable[[Callable[[], None]], object],
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.bot, self.submit, self.clock = bot, submit, clock
-        self._waiting: dict[tuple[str, str | None], list[tuple[Asked, str]]] = {}
-        self._due: list[tuple[float, tuple[str, str | None]]] = []
-        self._last: dict[tuple[str, str | None], float] = {}
-        self._changed = threading.Condition()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="roundtable-confirmations",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Post everything waiting, now."""
-        with self._changed:
-            self._stopping = True
-            self._changed.notify()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
-
-    def add(self, where: tuple[str, str | None], saved: list[tuple[Asked, str]]) -> None:
-        """After the answers are committed: queue their confirmation."""
-        with self._changed:
-            if where not in self._waiting:
-                due = self._last.get(where, -self.SPACING) + self.SPACING
-                heapq.heappush(self._due, (due, where))
-                self._changed.notify()
-            self._waiting.setdefault(where, []).extend(saved)
-
-    def _run(self) -> None:
-        while True:
-            with self._changed:
-                now = self.clock()
-                while not self._stopping and (not self._due or self._due[0][0] > now):
-                    self._changed.wait(self._due[0][0] - now if self._due else None)
-                    now = self.clock()
-                if self._stopping and not self._due:
-                    return
-                _, where = heapq.heappop(self._due)
-                saved = self._waiting.pop(where)
-                self._last = {w: t for w, t in self._last.items() if t > now - self.SPACING}
-                self._last[where] = now
-            self.submit(partial(_confirm, self.bot, where, saved))
-
-
-def _confirm(bot: Bot, where: tuple[str, str | None], saved: list[tuple[Asked, str]]
-             ) -> None:
-    for start in range(0, len(saved), blocks.CONFIRMED_TOGETHER):  # built off the inbox thread
-        _say(bot, where, blocks.confirmations(saved[start:start + blocks.CONFIRMED_TOGETHER]))
-    bot.outbox.wake()  # the next question, if one was queued, comes below the confirmation
-
-
 def _thread(event: dict[str, Any]) -> str | None:
     return event.get("thread_ts") if event.get("thread_ts") != event["ts"] else None
-
-
-def _say_later(bot: Bot, where: tuple[str, str | None], said: SlackMessage) -> None:
-    """Off the inbox's thread: on the confirming threads."""
-    bot.confirming.submit(_say, bot, where, said)
-
-
-def _say(bot: Bot, where: tuple[str, str | None], said: SlackMessage) -> None:
-    """Tell the person what became of what they wrote, where they wrote it."""
-    channel, thread = where
-    try:
-        bot.gateway.post(channel, said, thread_ts=thread)
-    except DeliveryError as exc:
-        log.warning("could not confirm an answer in %s: %s", channel, exc.reason)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.core.deliveries import ask_next
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.packs import Pack, Prompt
-from bot.core.replies import check_text_answer
+from bot.core.replies import check_text_answer, is_answered
 from bot.core.rounds import round_pack
 from storage.models import Delivery, Participant, QuestionMessage, Reply, Round
 
@@ -206,9 +206,7 @@ def skip(session: Session, round_id: int, prompt_id: str, user_id: str, now: dat
         raise NotFound("that question was not asked of you")
     if session.get_one(Round, round_id).status != "open":
         raise RoundtableError("this round is closed")
-    if session.scalar(select(Reply.id).where(
-            Reply.round_id == round_id, Reply.participant_id == asked.participant.id,
-            Reply.prompt_id == prompt_id, Reply.deleted_at.is_(None)).limit(1)) is not None:
+    if is_answered(session, round_id, asked.participant.id, prompt_id):
         raise RoundtableError(f"question {asked.number} is answered already; to change your "
                               "answer, edit it")
     if message.skipped_at is None:

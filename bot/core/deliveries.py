@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -31,6 +31,7 @@ from bot.core.digest.build import build_digest
 from bot.core.digest.changes import claim_digest, snapshot
 from bot.core.errors import NotFound
 from bot.core.ports import ChatGateway, DeliveryError, Question, Sent
+from bot.core.replies import is_answered
 from bot.core.rounds import get_round, round_pack
 from storage.db import reading, transaction
 from storage.models import (
@@ -175,7 +176,7 @@ def send_delivery(
         prompt_id = (delivery.next_prompt_id or pack.prompts[0].id) if first else str(
             delivery.next_prompt_id)
         pair = (round_id, delivery.participant_id)
-        if not first and _answered(session, pair, prompt_id):
+        if not first and is_answered(session, *pair, prompt_id):
             # answered ahead (Home tab) while it waited to be sent: ask the one after instead
             delivery.next_prompt_id = None
             ask_next(session, [pair], now)
@@ -213,10 +214,11 @@ def send_delivery(
     return Outcome(delivery_id, "sent")
 
 
-def _answered(session: Session, pair: tuple[int, int], prompt_id: str) -> bool:
-    return session.scalar(select(Reply.id).where(
-        Reply.round_id == pair[0], Reply.participant_id == pair[1],
-        Reply.prompt_id == prompt_id, Reply.deleted_at.is_(None)).limit(1)) is not None
+def still_waiting(asked: Iterable[tuple[str, datetime | None]], answered: Collection[str]
+                  ) -> list[str]:
+    """Of the questions asked (prompt id, when skipped), those still waiting for the person:
+    neither answered nor skipped, in the order asked."""
+    return [p for p, skipped in asked if p not in answered and skipped is None]
 
 
 def ask_next(session: Session, asked: Iterable[tuple[int, int]], now: datetime) -> int:
@@ -259,7 +261,7 @@ def ask_next(session: Session, asked: Iterable[tuple[int, int]], now: datetime) 
     for delivery in deliveries:
         done = answered.get((delivery.round_id, delivery.participant_id), set())
         asked_here = asked_by.get(delivery.id, {})
-        if any(p not in done and skipped is None for p, skipped in asked_here.items()):
+        if still_waiting(asked_here.items(), done):
             continue  # a question is still waiting for them
         following = next((p.id for p in round_pack(delivery.round).prompts
                           if p.id not in asked_here and p.id not in done), None)

@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.deliveries import next_working_time
+from bot.core.deliveries import next_working_time, still_waiting
 from bot.core.ports import ChatGateway, DeliveryError
 from bot.core.rounds import get_round, round_pack
 from bot.core.wording import listed
@@ -176,8 +176,9 @@ def _send_one(sessions: sessionmaker[Session], gateway: ChatGateway, reminder_id
             .where(QuestionMessage.delivery_id == delivery.id,
                    QuestionMessage.prompt_id.is_not(None))
             .order_by(QuestionMessage.id)).all()
-        waiting = next((p for p, skipped in asked if p in open_ids and skipped is None), None)
-        channel, text = delivery.channel_id, reminder_text(round_, open_ids, waiting)
+        answered = {p.id for p in round_pack(round_).prompts} - set(open_ids)
+        first = next(iter(still_waiting([(str(p), at) for p, at in asked], answered)), None)
+        channel, text = delivery.channel_id, reminder_text(round_, open_ids, first)
     try:
         posted = gateway.post_text(channel, text)
     except DeliveryError as exc:

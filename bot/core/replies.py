@@ -100,6 +100,13 @@ def record_vote(
     )
 
 
+def is_answered(session: Session, round_id: int, participant_id: int, prompt_id: str) -> bool:
+    """Whether the person has a live (not deleted) answer to this question."""
+    return session.scalar(select(Reply.id).where(
+        Reply.round_id == round_id, Reply.participant_id == participant_id,
+        Reply.prompt_id == prompt_id, Reply.deleted_at.is_(None)).limit(1)) is not None
+
+
 def edit_reply(session: Session, external_id: str, text: str, now: datetime) -> Reply:
     """Replace an answer's text with an edit made in chat; the earlier text is kept."""
     reply = _live_by_external_id(session, external_id)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.core.deliveries import ask_next
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.packs import Pack, Prompt
-from bot.core.replies import check_text_answer, is_answered
+from bot.core.replies import check_text_answer, is_answered, record_reply, record_vote
 from bot.core.rounds import round_pack
 from storage.models import Delivery, Participant, QuestionMessage, Reply, Round
 
@@ -191,6 +191,19 @@ def open_questions(session: Session, participant: Participant) -> list[Asked]:
             if prompt.id not in answered:
                 out.append(Asked(delivery.round_id, participant, prompt, number))
     return out
+
+
+def answer_in_form(session: Session, asked: Asked, answer: str | Sequence[str],
+                   now: datetime, external_id: str) -> int:
+    """Store an answer given in a form: text, or the options chosen (in ranked order). Queues
+    the next question if none is waiting any more; returns how many were queued (0 or 1)."""
+    if isinstance(answer, str):
+        record_reply(session, asked.round_id, asked.prompt.id, asked.participant, answer, now,
+                     source="form", external_id=external_id)
+    else:
+        record_vote(session, asked.round_id, asked.prompt.id, asked.participant, answer, now,
+                    source="form", external_id=external_id)
+    return ask_next(session, [(asked.round_id, asked.participant.id)], now)
 
 
 def skip(session: Session, round_id: int, prompt_id: str, user_id: str, now: datetime

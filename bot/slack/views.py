@@ -9,11 +9,9 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.core.answers import asked_of
-from bot.core.deliveries import ask_next
+from bot.core.answers import answer_in_form, asked_of
 from bot.core.errors import RoundtableError
 from bot.core.ports import DeliveryError
-from bot.core.replies import record_reply, record_vote
 from bot.slack import blocks, facilitation
 from bot.slack.app import Bot
 from bot.slack.command_text import Audience, StartCommand
@@ -34,15 +32,12 @@ def register(app: App, bot: Bot) -> None:
                 external_id = f"view:{view['id']}"
                 if asked.prompt.kind == "text":
                     text = values[blocks.ANSWER_BLOCK]["value"].get("value") or ""
-                    record_reply(session, asked.round_id, asked.prompt.id, asked.participant,
-                                 text, bot.clock(), source="form", external_id=external_id)
+                    answer_in_form(session, asked, text, bot.clock(), external_id)
                     saved = blocks.confirmation(asked, text)
                 else:
                     choices = blocks.choices_from_state(asked.prompt, values)
-                    record_vote(session, asked.round_id, asked.prompt.id, asked.participant,
-                                choices, bot.clock(), source="form", external_id=external_id)
+                    answer_in_form(session, asked, choices, bot.clock(), external_id)
                     saved = blocks.vote_confirmation(asked, choices)
-                ask_next(session, [(asked.round_id, asked.participant.id)], bot.clock())
         except RoundtableError as exc:
             first = next(iter(values), blocks.ANSWER_BLOCK)
             ack(response_action="errors", errors={first: str(exc)[:150]})

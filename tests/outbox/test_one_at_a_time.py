@@ -8,16 +8,15 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.core.answers import ChatMessage, answer_from_chat, skip
-from bot.core.deliveries import ask_next, send_due
+from bot.core.answers import ChatMessage, answer_from_chat, answer_in_form, asked_of, skip
+from bot.core.deliveries import send_due
 from bot.core.errors import RoundtableError
 from bot.core.people import Person
 from bot.core.ports import Question, Sent
-from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, close_round, start_round
 from bot.runtime import Database
 from storage.db import transaction
-from storage.models import Delivery, Participant, QuestionMessage, Reply
+from storage.models import Delivery, QuestionMessage, Reply
 from tests.conftest import NOW
 from tests.fakes import Transcript
 from tests.helpers import seed_pack
@@ -65,14 +64,8 @@ class Conversation:
     def answer_by_form(self, prompt_id: str, text: str | list[str]) -> int:
         """The answer form, as from the Home tab; how many questions it queued."""
         with transaction(self.database.sessions) as session:
-            person = session.scalars(select(Participant)).one()
-            if isinstance(text, str):
-                record_reply(session, self.round_id, prompt_id, person, text, self.now,
-                             source="form", external_id=f"view:{prompt_id}")
-            else:
-                record_vote(session, self.round_id, prompt_id, person, text, self.now,
-                            source="form", external_id=f"view:{prompt_id}")
-            return ask_next(session, [(self.round_id, person.id)], self.now)
+            asked = asked_of(session, self.round_id, prompt_id, USER)
+            return answer_in_form(session, asked, text, self.now, f"view:{prompt_id}")
 
 
 def test_the_first_message_asks_one_question_and_each_answer_brings_the_next(

@@ -45,18 +45,15 @@ class Bot:
     def facilitators(self) -> tuple[str, ...]:
         return self.settings.facilitators
 
-    def start(self) -> None:
-        """Start taking events (the inbox) and sending questions (the outbox)."""
+    def start(self, *, worker: bool = False) -> None:
+        """Start taking events (the inbox) and sending questions (the outbox). A `worker`
+        (`roundtable worker`) takes no requests: its inbox only handles what others stored."""
         self.confirmations.start()
-        self.inbox.start()
-        self.outbox.start()
-        self.outbox.wake()
-
-    def start_worker(self) -> None:
-        """Handle stored events and send (`roundtable worker`), taking no requests."""
-        self.confirmations.start()
-        self.inbox.start(capturing=False,
-                         lease_ttl=timedelta(seconds=self.settings.lease_seconds))
+        if worker:
+            self.inbox.start(capturing=False,
+                             lease_ttl=timedelta(seconds=self.settings.lease_seconds))
+        else:
+            self.inbox.start()
         self.outbox.start()
         self.outbox.wake()
 

@@ -161,19 +161,9 @@ def serve(settings: Settings, *, socket: bool = False, scheduler: bool = True) -
 
 
 def run_scheduler(settings: Settings) -> None:
-    """Only the schedule (digests, reminders, closing, the outbox): `roundtable scheduler`."""
-    _log_to_stderr()
-    settings.require_slack(socket=False)
-    database = open_database(settings)
-    _stop_on_sigterm()
-    _, bot = build_app(settings, database)
-    schedule = _schedule(settings, database, bot)
-    bot.start()  # its inbox also handles any events a stopped server left stored
-    try:
-        threading.Event().wait()
-    finally:
-        schedule.stop()
-        bot.stop()
+    """Only the schedule (digests, reminders, closing, the outbox): `roundtable scheduler`.
+    Its inbox also handles any events a stopped server left stored."""
+    _run_without_requests(settings, worker=False)
 
 
 def run_worker(settings: Settings) -> None:
@@ -181,16 +171,24 @@ def run_worker(settings: Settings) -> None:
     confirm them (`roundtable worker`); it also sends what is due, as every process does.
     While it runs, those processes only store and acknowledge; when it stops, they handle
     again."""
+    _run_without_requests(settings, worker=True)
+
+
+def _run_without_requests(settings: Settings, *, worker: bool) -> None:
     _log_to_stderr()
     settings.require_slack(socket=False)
     database = open_database(settings)
     _stop_on_sigterm()
     _, bot = build_app(settings, database)
-    bot.start_worker()
-    log.info("handling the inbox for the serving processes")
+    schedule = None if worker else _schedule(settings, database, bot)
+    bot.start(worker=worker)
+    if worker:
+        log.info("handling the inbox for the serving processes")
     try:
         threading.Event().wait()
     finally:
+        if schedule is not None:
+            schedule.stop()
         bot.stop()
 
 

@@ -182,7 +182,7 @@ class Reply(Base):
     __table_args__ = (
         UniqueConstraint("round_id", "external_id"),
         Index("ix_replies_round_prompt", "round_id", "prompt_id"),
-        # chat answers are looked up by message id alone (edits, deletions, Slack's retries)
+        # chat answers are looked up by message id alone (edits, deletions, the platform's retries)
         Index("ix_replies_external_id", "external_id"),
     )
 

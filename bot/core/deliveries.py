@@ -5,10 +5,10 @@ pack's intro and the first question; each later question is queued on the row (`
 the person has no question waiting, and sent by the same outbox. A sender claims the row with a
 conditional UPDATE naming itself, sends the message tagged with the delivery and prompt ids, and
 records it as a QuestionMessage in its own transaction. A claim lives as long as its sender's
-worker lease: when a sender dies between Slack posting a message and the row being written, the
-next sender looks the delivery's tagged messages up in the conversation before it sends
-anything again. Nobody is messaged outside working hours in their own time zone: a delivery due
-at night waits for the morning.
+worker lease: when a sender dies between the platform posting a message and the row being
+written, the next sender looks the delivery's tagged messages up in the conversation before it
+sends anything again. Nobody is messaged outside working hours in their own time zone: a
+delivery due at night waits for the morning.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def send_delivery(
     or the next question queued on it.
 
     When an earlier attempt's outcome is unknown (its sender died, or a connection dropped
-    before Slack answered), the conversation is searched for the tagged message before it is
+    before the platform answered), the conversation is searched for the tagged message before it is
     sent again.
     """
     now = clock()
@@ -419,9 +419,10 @@ def post_digest(
 
 def recover_digests(sessions: sessionmaker[Session], gateway: ChatGateway, clock: Clock
                     ) -> list[Sent]:
-    """Digests claimed over STALE_DIGEST_CLAIM ago and never marked posted (Slack failed them,
-    or their poster died): each is looked for in its channel first, by the id its top message
-    carries, and posted only if it is not there. One worker takes each (a conditional UPDATE)."""
+    """Digests claimed over STALE_DIGEST_CLAIM ago and never marked posted (the platform failed
+    them, or their poster died): each is looked for in its channel first, by the id its top
+    message carries, and only what is not there is posted. One worker takes each (a
+    conditional UPDATE)."""
     now = clock()
     with reading(sessions) as session:
         stale = session.execute(select(Digest.id, Digest.created_at).where(
@@ -448,8 +449,8 @@ def recover_digests(sessions: sessionmaker[Session], gateway: ChatGateway, clock
 def _send_digest(sessions: sessionmaker[Session], gateway: ChatGateway, digest_id: int,
                  clock: Clock, posted: Sent | None = None) -> Sent:
     """Build and post a claimed digest (or the parts missing from one `posted` before), then
-    mark it posted. A digest Slack refuses for good (the channel is gone) is marked failed, not
-    retried."""
+    mark it posted. A digest the platform refuses for good (the channel is gone) is marked
+    failed, not retried."""
     with reading(sessions) as session:
         row = session.get_one(Digest, digest_id)
         round_id, channel, late = row.round_id, str(row.channel_id), row.late

@@ -230,6 +230,7 @@ def round_status(
             when = next_digest_time(round_.digest_cron, bool(round_.digest_channel), now,
                                     settings.timezone)
             typer.echo("\n".join(status_of(session, round_, when).lines(settings.timezone)))
+    with database.inbox_sessions() as session:
         if (inbox := backlog_line(session)) is not None:
             typer.echo(inbox)
 
@@ -258,7 +259,7 @@ def inbox_list() -> None:
     """Messages set aside after failing three times: when, which event, the error."""
     from bot.core.inbox import set_aside
 
-    with _database().sessions() as session:
+    with _database().inbox_sessions() as session:
         events = set_aside(session)
         for event in events:
             typer.echo(f"{event.id}\t{event.received_at:%Y-%m-%d %H:%M}\t{event.platform}\t"
@@ -274,7 +275,7 @@ def inbox_retry() -> None:
     from bot.core.inbox import retry_set_aside
     from storage.db import transaction
 
-    with transaction(_database().sessions) as session:
+    with transaction(_database().inbox_sessions) as session:
         count = retry_set_aside(session)
     typer.echo(f"{count} message(s) will be tried again")
 

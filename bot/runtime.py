@@ -10,14 +10,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.core.errors import RoundtableError
-from storage.db import make_engine, make_session_factory
-from storage.migrate import current_revision, head_revision
+from storage.db import inbox_url, make_engine, make_session_factory
+from storage.migrate import current_revision, head_revision, prepare_inbox
 
 
 @dataclass(frozen=True)
 class Database:
     engine: Engine
     sessions: sessionmaker[Session]
+    inbox: sessionmaker[Session] | None = None
+    """Where incoming events wait, when not in the main database (storage.db.inbox_url)."""
+
+    @property
+    def inbox_sessions(self) -> sessionmaker[Session]:
+        return self.inbox or self.sessions
 
 
 def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
@@ -35,7 +41,18 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
             raise RoundtableError(
                 "the database is not set up or is behind: run `roundtable db upgrade`"
             )
-    return Database(engine, make_session_factory(engine))
+    return connect(engine)
+
+
+def connect(engine: Engine) -> Database:
+    """The database on `engine`, with the inbox's own file beside an SQLite file (created, and
+    given any events an earlier version left in the main one)."""
+    url = engine.url.render_as_string(hide_password=False)
+    if inbox_url(url) == url:
+        return Database(engine, make_session_factory(engine))
+    inbox = make_engine(inbox_url(url))
+    prepare_inbox(engine, inbox)
+    return Database(engine, make_session_factory(engine), make_session_factory(inbox))
 
 
 def utcnow() -> datetime:

@@ -16,6 +16,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 try:
@@ -145,6 +146,22 @@ class _TurnTaking(sqlite3.Connection):
 
 def _turn_taking(turn: _WriteTurn) -> type[_TurnTaking]:
     return type("TurnTaking", (_TurnTaking,), {"turn": turn})
+
+
+def inbox_url(url: str) -> str:
+    """Where incoming events wait to be handled (bot/core/inbox.py). Beside an SQLite file, a
+    file of their own: SQLite writes one transaction at a time per file, so storing an event
+    then never waits for answers being saved, nor they for it. Anywhere else, the database
+    itself (PostgreSQL locks rows, not the whole database; an in-memory SQLite has no beside).
+    """
+    parsed = make_url(url)
+    database = parsed.database
+    if (parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:")
+            or "mode=memory" in url):
+        return url
+    path = Path(database)
+    return parsed.set(database=str(path.with_name(f"{path.stem}.inbox{path.suffix or '.db'}"))
+                      ).render_as_string(hide_password=False)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

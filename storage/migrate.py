@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table, delete, inspect, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.models import InboxEvent
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -35,3 +39,26 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def prepare_inbox(engine: Engine, inbox: Engine) -> int:
+    """Give the inbox its own database when it has one (storage.db.inbox_url): create its
+    table there, and move in the events an earlier version left waiting in the main database,
+    so none is lost; how many moved. Safe to run again, and from several processes at once."""
+    if inbox.url == engine.url:
+        return 0
+    table = cast(Table, InboxEvent.__table__)
+    table.create(inbox, checkfirst=True)
+    if not inspect(engine).has_table(table.name):
+        return 0
+    with engine.connect() as connection:
+        rows = [dict(row) for row in connection.execute(select(table).order_by(table.c.id))
+                .mappings()]
+    if not rows:
+        return 0
+    with inbox.begin() as connection:
+        connection.execute(sqlite_insert(table).on_conflict_do_nothing(),
+                           [{k: v for k, v in row.items() if k != "id"} for row in rows])
+    with engine.begin() as connection:
+        connection.execute(delete(table).where(table.c.id.in_([row["id"] for row in rows])))
+    return len(rows)

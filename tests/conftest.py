@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from bot.runtime import Database
-from storage.db import make_engine, make_session_factory
+from bot.runtime import Database, connect
+from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Base
 
@@ -99,7 +99,10 @@ def database_url(
 @pytest.fixture
 def database(database_url: str) -> Iterator[Database]:
     engine = make_engine(database_url)
-    yield Database(engine, make_session_factory(engine))
+    database = connect(engine)  # as the app connects: on SQLite, the inbox in a file of its own
+    yield database
+    if database.inbox is not None:
+        database.inbox.kw["bind"].dispose()
     engine.dispose()
 
 

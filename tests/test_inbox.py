@@ -3,16 +3,21 @@ once and in order; one that keeps failing is set aside with its error, never dro
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.inbox import MAX_ATTEMPTS, FollowUp, Inbox, InboxUnavailable, Received, WorkerWatch
-from bot.runtime import Database
+from bot.runtime import Database, connect
+from storage.db import make_engine, make_session_factory, transaction
 from storage.models import InboxEvent
+from storage.queries import claim_events
 from tests.conftest import NOW
 from tests.helpers import run_cli, wait_for
 
@@ -42,6 +47,12 @@ class Recorder:
         return follow_ups
 
 
+def inbox_of(database: Database, handler: Recorder, **options: Any) -> Inbox:
+    """An inbox as the app makes one: events wait in the inbox's own database (on SQLite)."""
+    return Inbox(database.sessions, "slack", handler, lambda: NOW, store=database.inbox,
+                 **options)
+
+
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
@@ -49,14 +60,14 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def inbox(database: Database, recorder: Recorder) -> Iterator[Inbox]:
-    box = Inbox(database.sessions, "slack", recorder, lambda: NOW, poll_seconds=0.05)
+    box = inbox_of(database, recorder, poll_seconds=0.05)
     box.start()
     yield box
     box.stop()
 
 
 def stored(database: Database) -> list[InboxEvent]:
-    with database.sessions() as session:
+    with database.inbox_sessions() as session:
         return list(session.scalars(select(InboxEvent).order_by(InboxEvent.id)))
 
 
@@ -73,7 +84,7 @@ def test_it_handles_what_it_acknowledged_once_in_order_then_says_so(
 def test_what_was_acknowledged_outlives_a_handler_that_died(
         database: Database, recorder: Recorder) -> None:
     recorder.crash = True
-    first = Inbox(database.sessions, "slack", recorder, lambda: NOW, poll_seconds=0.05)
+    first = inbox_of(database, recorder, poll_seconds=0.05)
     first.start()
     first.capture("Ev0", {"n": 0})  # returned: Slack has been told "received"
     first._threads[-1].join(5)  # the handler died handling it (Crash is not an Exception)
@@ -83,7 +94,7 @@ def test_what_was_acknowledged_outlives_a_handler_that_died(
     assert recorder.handled == []
 
     recorder.crash = False
-    second = Inbox(database.sessions, "slack", recorder, lambda: NOW, poll_seconds=0.05)
+    second = inbox_of(database, recorder, poll_seconds=0.05)
     second.start()
     try:
         second.capture("Ev1", {"n": 1})
@@ -120,7 +131,7 @@ def test_it_sets_aside_an_event_that_keeps_failing_and_handles_the_rest(
 
 def test_it_refuses_to_acknowledge_when_it_is_not_running(database: Database,
                                                           recorder: Recorder) -> None:
-    box = Inbox(database.sessions, "slack", recorder, lambda: NOW)
+    box = inbox_of(database, recorder)
     with pytest.raises(InboxUnavailable):
         box.capture("Ev0", {})
     assert stored(database) == []
@@ -141,9 +152,9 @@ def test_many_senders_at_once_share_commits_and_lose_nothing(
 def test_a_worker_process_handles_what_the_server_stores_until_it_stops(
         database: Database) -> None:
     served, worked = Recorder(), Recorder()
-    server = Inbox(database.sessions, "slack", served, lambda: NOW, poll_seconds=0.05,
+    server = inbox_of(database, served, poll_seconds=0.05,
                    handled_elsewhere=WorkerWatch(database.sessions, lambda: NOW, every=0.05))
-    worker = Inbox(database.sessions, "slack", worked, lambda: NOW, poll_seconds=0.05)
+    worker = inbox_of(database, worked, poll_seconds=0.05)
     worker.start(capturing=False)  # `roundtable worker`
     server.start()
     try:
@@ -161,3 +172,74 @@ def test_a_worker_process_handles_what_the_server_stores_until_it_stops(
         assert worked.handled == [f"Ev{n}" for n in range(5)]
     finally:
         server.stop()
+
+
+def test_an_event_handled_just_before_its_handler_died_is_not_handled_again(
+        database: Database, recorder: Recorder) -> None:
+    # What a handler leaves when it dies between saving the answers and removing their events
+    # (two databases on SQLite): the event id claimed with the answers, the event still here.
+    with transaction(database.sessions) as session:
+        claim_events(session, ["Ev0"], NOW)
+    with transaction(database.inbox_sessions) as session:
+        session.add(InboxEvent(platform="slack", event_id="Ev0", payload="{}", received_at=NOW))
+    box = inbox_of(database, recorder, poll_seconds=0.05)
+    box.start()
+    try:
+        box.capture("Ev1", {"n": 1})
+        wait_for(lambda: recorder.handled == ["Ev1"] and not stored(database), "Ev1")
+    finally:
+        box.stop()
+    assert recorder.handled == ["Ev1"]  # Ev0 was removed, not handled a second time
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """Only SQLite writes one transaction at a time for the whole file (PostgreSQL locks rows),
+    so only there has the inbox a file of its own."""
+    shutil.copy(sqlite_template, tmp_path / "roundtable.db")
+    return f"sqlite:///{tmp_path / 'roundtable.db'}"
+
+
+@pytest.fixture
+def sqlite_database(sqlite_url: str) -> Iterator[Database]:
+    engine = make_engine(sqlite_url)
+    database = connect(engine)
+    yield database
+    engine.dispose()
+
+
+def test_on_an_sqlite_file_storing_an_event_never_waits_for_answers_being_saved(
+        sqlite_database: Database, recorder: Recorder) -> None:
+    database = sqlite_database
+    assert database.inbox is not None  # a file of its own, beside the main one
+    box = inbox_of(database, recorder, poll_seconds=0.05)
+    box.start()
+    try:
+        with transaction(database.sessions) as session:
+            claim_events(session, ["EvSomethingElse"], NOW)  # holds SQLite's write lock
+            for n in range(3):
+                box.capture(f"Ev{n}", {"n": n})  # would time out, were it the same lock
+            assert [e.event_id for e in stored(database)] == ["Ev0", "Ev1", "Ev2"]
+        wait_for(lambda: len(recorder.handled) == 3, "the three, once the lock is free")
+    finally:
+        box.stop()
+
+
+def test_events_an_earlier_version_left_in_the_main_database_move_to_the_inbox_file(
+        sqlite_url: str, recorder: Recorder) -> None:
+    engine = make_engine(sqlite_url)
+    with transaction(make_session_factory(engine)) as session:
+        session.add(InboxEvent(platform="slack", event_id="EvLeft", payload='{"text": "kept"}',
+                               received_at=NOW))
+    database = connect(engine)
+    assert stored(database)[0].payload == '{"text": "kept"}'
+    with make_session_factory(engine)() as session:
+        assert session.scalars(select(InboxEvent)).all() == []
+    assert connect(engine).inbox is not None and len(stored(database)) == 1  # moved once
+    box = inbox_of(database, recorder, poll_seconds=0.05)
+    box.start()
+    try:
+        wait_for(lambda: recorder.handled == ["EvLeft"], "the event left behind")
+    finally:
+        box.stop()
+        engine.dispose()

@@ -6,8 +6,16 @@ hand each event to `Inbox.capture`, which returns once the event is committed to
 `inbox_events` table; concurrent captures share one commit (group commit), so this costs
 little per event. A second thread works through the stored events in batches, one transaction
 per batch, each event in its own savepoint, and deletes them as they are handled: far cheaper
-than a transaction per event. The two threads take turns at writing (one lock), which on
-SQLite spares them its sleep-and-retry on a busy database.
+than a transaction per event.
+
+Beside an SQLite file the table lives in a file of its own (storage.db.inbox_url): SQLite
+writes one transaction at a time per file, and in one file every capture would wait for the
+batch being handled (and every batch for the captures). Apart, a batch is read from the inbox
+file, handled in the main database (its event ids claimed in the same transaction), then
+deleted from the inbox file; a handler that dies in between leaves events whose ids are
+claimed, and the next one deletes them without handling them again. Elsewhere (PostgreSQL)
+the table is in the main database and a batch is taken, handled and deleted in one
+transaction.
 
 An event whose handling raises an unexpected error is kept with the error and tried again,
 up to `MAX_ATTEMPTS` times; after that it stays in the table (never dropped) for a person to
@@ -30,11 +38,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.deliveries import WORKER, Clock
@@ -44,13 +53,16 @@ from storage.models import InboxEvent, Lease
 from storage.queries import claim_events
 
 log = logging.getLogger(__name__)
-BATCH = 100
-"""Events handled in one transaction: small enough that a capture never waits long."""
+BATCH = 500
+"""Events handled in one transaction at most. Large batches make a burst cheap (a person's
+answers in one batch share the reading of their conversation); captures do not wait for them
+(a file of their own on SQLite, row locks on PostgreSQL)."""
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 5.0
 """How often to look for events left by other processes (or by this one's failures)."""
-WORKER_POLL_SECONDS = 0.02
-"""How often a worker without captures of its own looks for stored events (a cheap read)."""
+WORKER_POLL_SECONDS = 0.1
+"""How often a worker without captures of its own looks for stored events (a cheap read).
+Under load, what arrived in between is handled as one batch; the answers are on disk already."""
 WORKER_LEASE = "inbox-worker:"
 """Prefix of the leases that say a process handles the inbox for the others."""
 CAPTURE_TIMEOUT = 2.5
@@ -80,9 +92,14 @@ class Inbox:
     """Stores events as they are captured (one thread) and handles them in batches (another)."""
 
     def __init__(self, sessions: sessionmaker[Session], platform: str, handle: Handler,
-                 clock: Clock, *, batch: int = BATCH, poll_seconds: float = POLL_SECONDS,
+                 clock: Clock, *, store: sessionmaker[Session] | None = None,
+                 batch: int = BATCH, poll_seconds: float = POLL_SECONDS,
                  handled_elsewhere: Callable[[], bool] = lambda: False) -> None:
+        """`sessions` is where events are handled; `store` where they wait, when that is a
+        database of its own (storage.db.inbox_url)."""
         self.sessions, self.platform, self.handle, self.clock = sessions, platform, handle, clock
+        self.store = store or sessions
+        self.apart = self.store is not sessions
         self.batch, self.poll_seconds = batch, poll_seconds
         self.retry_seconds = poll_seconds  # a worker polls more often, but retries no faster
         self.handled_elsewhere = handled_elsewhere
@@ -91,9 +108,12 @@ class Inbox:
             queue.SimpleQueue())
         self._stored = threading.Event()
         self._stop = threading.Event()
-        # One writer at a time in this process (on SQLite, storage.db also makes every writer
-        # of every process take turns).
-        self._writing = threading.Lock()
+        # One handler at a time in this process; storing takes turns with it only when events
+        # wait in the database they are handled in (on SQLite, storage.db also makes every
+        # writer of every process take turns).
+        self._handling_one = threading.Lock()
+        self._storing: AbstractContextManager[Any] = (
+            nullcontext() if self.apart else self._handling_one)
         self._insert_sql: str | None = None
         self._when: Callable[[datetime], Any] = lambda value: value
         self._threads: list[threading.Thread] = []
@@ -159,7 +179,7 @@ class Inbox:
 
     def waiting(self) -> tuple[int, int]:
         """(events waiting to be handled, events set aside after MAX_ATTEMPTS failures)."""
-        with self.sessions() as session:
+        with self.store() as session:
             return backlog(session, self.platform)
 
     def _capturing(self) -> None:
@@ -168,7 +188,7 @@ class Inbox:
         stopping = False
         while not stopping:
             items, stopping = self._take_captures()
-            with self._writing:
+            with self._storing:
                 failure = self._store(items)
             # the waiting requests are woken after the turn is given up: once woken they
             # take the interpreter, and the turn would wait for them to let go of it
@@ -198,7 +218,7 @@ class Inbox:
     def _any_stored(self, retry: bool) -> bool:
         """Whether anything waits (a read that takes no write lock, for polling)."""
         try:
-            with reading(self.sessions) as session:
+            with reading(self.store) as session:
                 return session.scalar(select(InboxEvent.id).where(
                     InboxEvent.platform == self.platform, self._tries(retry)).limit(1)
                 ) is not None
@@ -248,7 +268,7 @@ class Inbox:
         here is the same event: one is kept). Written at the driver's level: each step of
         Python on the way back from the database waits for the request threads to let go
         of the interpreter, so the fewer steps, the sooner every waiting request hears."""
-        engine = self.sessions.kw["bind"]
+        engine = self.store.kw["bind"]
         if self._insert_sql is None:
             mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
             self._insert_sql = (
@@ -266,63 +286,109 @@ class Inbox:
     def _handle_stored(self, retry: bool = True) -> int:
         """Handle up to `batch` stored events in one transaction (with `retry`, also those
         that failed before); how many were taken."""
-        tries = self._tries(retry)
         try:
-            with self._writing, transaction(self.sessions) as session:
-                events = session.scalars(
-                    select(InboxEvent)
-                    .where(InboxEvent.platform == self.platform, tries)
-                    .order_by(InboxEvent.id).limit(self.batch)
-                    .with_for_update(skip_locked=True)).all()
-                if not events:
-                    return 0
-                follow_ups, handled = self._handle_batch(session, events)
-                session.execute(delete(InboxEvent).where(InboxEvent.id.in_(handled)))
+            with self._handling_one:
+                taken, follow_ups = (self._handle_apart(retry) if self.apart
+                                     else self._handle_together(retry))
         except Exception:  # noqa: BLE001 - the batch stays stored; try again shortly
             log.exception("could not handle stored events; they stay in the inbox")
             self._stop.wait(1.0)
             return 0
         for work in follow_ups:  # cheap: queueing what to say (see the handler)
             work()
-        return len(events)
+        return taken
 
-    def _handle_batch(self, session: Session, events: Sequence[InboxEvent]
-                      ) -> tuple[list[FollowUp], list[int]]:
+    def _waiting(self, session: Session, retry: bool) -> list[Stored]:
+        rows = session.scalars(
+            select(InboxEvent)
+            .where(InboxEvent.platform == self.platform, self._tries(retry))
+            .order_by(InboxEvent.id).limit(self.batch)
+            .with_for_update(skip_locked=True)).all()
+        return [Stored(r.id, r.event_id, r.payload, r.attempts) for r in rows]
+
+    def _handle_together(self, retry: bool) -> tuple[int, list[FollowUp]]:
+        """Events wait where they are handled: taken (rows locked, on PostgreSQL), handled
+        and removed in one transaction."""
+        with transaction(self.sessions) as session:
+            events = self._waiting(session, retry)
+            if not events:
+                return 0, []
+            follow_ups, handled, failed = self._handle_batch(session, events)
+            _settle(session, handled, failed)
+        return len(events), follow_ups
+
+    def _handle_apart(self, retry: bool) -> tuple[int, list[FollowUp]]:
+        """Events wait in a database of their own: read there (no lock), handled in the main
+        database, then removed from theirs. Dying in between leaves them waiting, and the
+        next try finds their ids claimed (in the handling transaction) and does nothing."""
+        with reading(self.store) as session:
+            events = self._waiting(session, retry)
+        if not events:
+            return 0, []
+        with transaction(self.sessions) as session:
+            follow_ups, handled, failed = self._handle_batch(session, events)
+        with transaction(self.store) as session:
+            _settle(session, handled, failed)
+        return len(events), follow_ups
+
+    def _handle_batch(self, session: Session, events: Sequence[Stored]
+                      ) -> tuple[list[FollowUp], list[int], dict[int, str]]:
         """Hand the events over together; if that fails, one at a time, so that one bad
-        event is set aside and the rest go through. (what to do after the commit, handled)"""
+        event is set aside and the rest go through. (what to do after the commit, handled,
+        the error of each that failed)"""
         try:
             with session.begin_nested():
-                return self._hand_over(session, events), [e.id for e in events]
+                return self._hand_over(session, events), [e.id for e in events], {}
         except Exception:  # noqa: BLE001 - retried below, event by event
             if len(events) == 1:
-                self._failed(events[0])
-                return [], []
+                return [], [], {events[0].id: _failure(events[0])}
             log.warning("a batch of %d events failed; handling them one by one", len(events))
         follow_ups: list[FollowUp] = []
         handled: list[int] = []
+        failed: dict[int, str] = {}
         for event in events:
             try:
                 with session.begin_nested():
                     follow_ups += self._hand_over(session, [event])
                 handled.append(event.id)
             except Exception:  # noqa: BLE001 - one bad event must not hold up the rest
-                self._failed(event)
-        return follow_ups, handled
+                failed[event.id] = _failure(event)
+        return follow_ups, handled, failed
 
-    def _hand_over(self, session: Session, events: Sequence[InboxEvent]) -> list[FollowUp]:
+    def _hand_over(self, session: Session, events: Sequence[Stored]) -> list[FollowUp]:
         """Claim the events' ids and hand over those not handled before (Slack's retries of
         an event already handled and deleted come back with the same id)."""
         fresh = claim_events(session, [e.event_id for e in events], self.clock(), self.platform)
-        return self.handle(session, [_received(e) for e in events if e.event_id in fresh])
+        return self.handle(session, [Received(e.id, e.event_id, json.loads(e.payload))
+                                     for e in events if e.event_id in fresh])
 
-    @staticmethod
-    def _failed(event: InboxEvent) -> None:
-        """Keep the event with its error, to try again (or for a person, after MAX_ATTEMPTS)."""
-        log.exception("event %s failed (attempt %d of %d)", event.event_id, event.attempts + 1,
-                      MAX_ATTEMPTS)
-        exc = sys.exc_info()[1]
-        event.attempts += 1
-        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+
+@dataclass(frozen=True)
+class Stored:
+    """An event as it waits in the table."""
+
+    id: int
+    event_id: str
+    payload: str
+    attempts: int
+
+
+def _failure(event: Stored) -> str:
+    """Log the error being handled; what to keep of it with the event."""
+    log.exception("event %s failed (attempt %d of %d)", event.event_id, event.attempts + 1,
+                  MAX_ATTEMPTS)
+    exc = sys.exc_info()[1]
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _settle(session: Session, handled: list[int], failed: dict[int, str]) -> None:
+    """Remove the handled events; count a try against each that failed, keeping its error
+    (after MAX_ATTEMPTS it waits for a person)."""
+    if handled:
+        session.execute(delete(InboxEvent).where(InboxEvent.id.in_(handled)))
+    for event_id, error in failed.items():
+        session.execute(update(InboxEvent).where(InboxEvent.id == event_id).values(
+            attempts=InboxEvent.attempts + 1, last_error=error))
 
 
 class WorkerWatch:
@@ -384,6 +450,3 @@ def retry_set_aside(session: Session) -> int:
         event.attempts = 0
     return len(events)
 
-
-def _received(event: InboxEvent) -> Received:
-    return Received(event.id, event.event_id, json.loads(event.payload))

@@ -95,7 +95,7 @@ def build_app(settings: Settings, database: Database, *, clock: Clock = utcnow) 
     # batch is queued on its thread (cheap); the posting happens on the confirming threads.
     inbox = Inbox(database.sessions, "slack",
                   lambda session, received: events.handle(bot, session, received), clock,
-                  handled_elsewhere=WorkerWatch(database.sessions, clock))
+                  store=database.inbox, handled_elsewhere=WorkerWatch(database.sessions, clock))
     bot = Bot(settings, database, gateway, inbox, outbox, listeners, confirming, clock)
     bot.confirmations = Confirmations(bot, confirming.submit)
     for surface in (events, commands, actions, views):

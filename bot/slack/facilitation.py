@@ -82,9 +82,10 @@ def status(bot: Bot, round_id: int | None) -> str:
     with bot.database.sessions() as session:
         rounds = [get_round(session, round_id)] if round_id else open_rounds(session)
         lines = [_status_line(bot, session, r) for r in rounds] or ["No open rounds."]
+    with bot.database.inbox_sessions() as session:
         if (inbox := backlog_line(session)) is not None:
             lines.append(f":warning: {inbox}")
-        return "\n".join(lines)
+    return "\n".join(lines)
 
 
 def _status_line(bot: Bot, session: Session, round_: Round) -> str:

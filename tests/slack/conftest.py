@@ -30,7 +30,7 @@ from bot.config import Settings, load_settings
 from bot.runtime import Database
 from bot.slack.app import Bot
 from bot.slack.server import MAX_BODY, make_wsgi
-from storage.models import Reply
+from storage.models import InboxEvent, Reply
 from tests.conftest import NOW
 from tests.slack_api_stub import BOT_USER, TEAM, SlackStub
 
@@ -153,6 +153,11 @@ class Running:
         """Rows of a query, read in a short session of its own (SQLite locks on BEGIN)."""
         with self.database.sessions() as session:
             return list(session.scalars(query))
+
+    def waiting_events(self) -> list[InboxEvent]:
+        """Events stored and not yet handled (the inbox may be in a database of its own)."""
+        with self.database.inbox_sessions() as session:
+            return list(session.scalars(select(InboxEvent).order_by(InboxEvent.id)))
 
     def scalar(self, query: Any) -> Any:
         with self.database.sessions() as session:

@@ -43,7 +43,7 @@ def test_slack_is_told_to_send_again_when_the_answer_cannot_be_stored(
     running.bot.inbox.stop()
     _, refused = running.slack.dm(MEMBERS[1], "Clear purpose", event_id="EvLater")
     assert refused.status == 503  # not "received": Slack retries
-    assert running.scalars(select(InboxEvent)) == [] and running.replies() == []
+    assert running.waiting_events() == [] and running.replies() == []
 
     running.bot.inbox.start()
     _, retried = running.slack.dm(MEMBERS[1], "Clear purpose", event_id="EvLater", retry=1)
@@ -70,7 +70,7 @@ def test_a_message_event_missing_what_it_needs_is_ignored_not_kept_failing(
     assert fine.status == 200
     running.wait_for(lambda: running.replies(), "the real answer")
     assert [r.text for r in running.replies()] == ["A real answer"]
-    assert running.scalars(select(InboxEvent)) == []  # nothing stuck, nothing set aside
+    assert running.waiting_events() == []  # nothing stuck, nothing set aside
 
 
 def test_answers_that_arrive_together_are_confirmed_in_one_message(running: Running) -> None:
@@ -78,7 +78,7 @@ def test_answers_that_arrive_together_are_confirmed_in_one_message(running: Runn
     sent_to_everyone(running)
     user = MEMBERS[3]
     running.bot.inbox.stop()  # a burst lands while the handler is busy: stored, not handled
-    with transaction(running.database.sessions) as session:
+    with transaction(running.database.inbox_sessions) as session:
         for n, text in enumerate(["Covid jabs", "The ICS board", "Trainee leads"]):
             ts = f"1900001000.{n:06d}"
             session.add(InboxEvent(

@@ -130,7 +130,7 @@ class _Conversations:
                 select(Reply.round_id, Reply.participant_id, Reply.prompt_id).where(
                     Reply.participant_id.in_([d.participant_id for d in open_]),
                     Reply.round_id.in_({d.round_id for d in open_}),
-                    Reply.deleted_at.is_(None))):
+                    Reply.deleted_at.is_(None)).distinct()):
             self.done.setdefault((round_id, participant_id), set()).add(prompt_id)
         self.packs: dict[int, Pack] = {}
 

@@ -25,7 +25,8 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, CursorResult, and_, literal, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.core.digest.build import build_digest
 from bot.core.digest.changes import claim_digest, snapshot
@@ -47,6 +48,7 @@ STALE_DIGEST_CLAIM = timedelta(minutes=10)
 """Longer than any digest takes to build and post: a claim this old was not going to finish."""
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 """This process, as a sender: its claims live as long as its worker lease (see Outbox)."""
+_COLUMNS = [column.key for column in sa_inspect(Delivery).column_attrs]
 WORKDAY_START = time(8, 0)
 WORKDAY_END = time(18, 0)
 CLAIM_GRACE = timedelta(seconds=30)
@@ -148,7 +150,8 @@ def send_delivery(
     """
     now = clock()
     with transaction(sessions) as session:
-        delivery = session.get(Delivery, delivery_id)
+        delivery = session.get(Delivery, delivery_id, options=[
+            joinedload(Delivery.participant), joinedload(Delivery.round)])
         if delivery is None or not (delivery.state == "pending" or delivery.next_prompt_id):
             return Outcome(delivery_id, "skipped")
         participant = delivery.participant
@@ -161,7 +164,7 @@ def send_delivery(
         unknown = delivery.uncertain or delivery.claimed_by is not None
         if not claim(session, delivery_id, now, worker):
             return Outcome(delivery_id, "skipped")
-        session.refresh(delivery)
+        session.refresh(delivery, _COLUMNS)  # what the claim wrote, not the person or round
         if unknown:
             delivery.uncertain = True  # stays until the conversation has been looked at
         first = delivery.state == "pending"
@@ -184,6 +187,7 @@ def send_delivery(
                 _finish(delivery, "sent", now)
                 return Outcome(delivery_id, "skipped")
             prompt_id = delivery.next_prompt_id
+    sent: Sent | None = None
     try:
         if unknown and channel is not None:
             already = _recover(sessions, gateway, delivery_id, channel, already, clock())
@@ -196,11 +200,15 @@ def send_delivery(
                                   if p.id == prompt_id)
             intro = pack if first and not already else None
             question = Question(round_id, delivery_id, prompt, number, len(pack.prompts), intro)
-            _record(sessions, delivery_id, prompt_id, gateway.send_question(channel, question),
-                    clock())
+            sent = gateway.send_question(channel, question)
     except DeliveryError as exc:
         return _failed(sessions, delivery_id, exc, clock(), first=first)
+    # Written down with the delivery's new state in one transaction; should it fail, the
+    # claim stays, and the next sender looks in the conversation before sending again.
     with transaction(sessions) as session:
+        if sent is not None:
+            session.add(_question_message(delivery_id, prompt_id, sent, clock()))
+            session.flush()
         delivery = session.get_one(Delivery, delivery_id)
         if first:
             delivery.message_ts = session.scalar(
@@ -255,15 +263,16 @@ def ask_next(session: Session, asked: Iterable[tuple[int, int]], now: datetime) 
             select(Reply.round_id, Reply.participant_id, Reply.prompt_id).where(
                 Reply.round_id.in_({d.round_id for d in deliveries}),
                 Reply.participant_id.in_({d.participant_id for d in deliveries}),
-                Reply.deleted_at.is_(None))):
+                Reply.deleted_at.is_(None)).distinct()):
         answered.setdefault((round_id, participant_id), set()).add(prompt_id)
+    packs = {d.round_id: round_pack(d.round) for d in deliveries}
     queued = 0
     for delivery in deliveries:
         done = answered.get((delivery.round_id, delivery.participant_id), set())
         asked_here = asked_by.get(delivery.id, {})
         if still_waiting(asked_here.items(), done):
             continue  # a question is still waiting for them
-        following = next((p.id for p in round_pack(delivery.round).prompts
+        following = next((p.id for p in packs[delivery.round_id].prompts
                           if p.id not in asked_here and p.id not in done), None)
         if following is not None:
             delivery.next_prompt_id = following
@@ -337,9 +346,14 @@ def _record(
     now: datetime,
 ) -> None:
     with transaction(sessions) as session:
-        session.add(QuestionMessage(delivery_id=delivery_id, prompt_id=prompt_id,
-                                    channel_id=sent.channel_id, message_ts=sent.message_ts,
-                                    created_at=now))
+        session.add(_question_message(delivery_id, prompt_id, sent, now))
+
+
+def _question_message(delivery_id: int, prompt_id: str | None, sent: Sent, now: datetime
+                      ) -> QuestionMessage:
+    return QuestionMessage(delivery_id=delivery_id, prompt_id=prompt_id,
+                           channel_id=sent.channel_id, message_ts=sent.message_ts,
+                           created_at=now)
 
 
 def _finish(delivery: Delivery, state: str, now: datetime, error: str | None = None) -> None:

@@ -208,7 +208,6 @@ def send_delivery(
     with transaction(sessions) as session:
         if sent is not None:
             session.add(_question_message(delivery_id, prompt_id, sent, clock()))
-            session.flush()
         delivery = session.get_one(Delivery, delivery_id)
         if first:
             delivery.message_ts = session.scalar(
@@ -217,7 +216,9 @@ def send_delivery(
                 .order_by(QuestionMessage.id)
             )
         _finish(delivery, "sent", clock())
-        if not first:  # an answer that came while this was being sent asked for the next
+        if not first and is_answered(session, *pair, prompt_id):
+            # answered (in a form) while it was being sent, when its answer could not yet ask
+            # for the next (this one was still queued): ask now
             ask_next(session, [pair], clock())
     return Outcome(delivery_id, "sent")
 

@@ -25,7 +25,6 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, CursorResult, and_, literal, or_, select, update
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.core.digest.build import build_digest
@@ -48,7 +47,6 @@ STALE_DIGEST_CLAIM = timedelta(minutes=10)
 """Longer than any digest takes to build and post: a claim this old was not going to finish."""
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 """This process, as a sender: its claims live as long as its worker lease (see Outbox)."""
-_COLUMNS = [column.key for column in sa_inspect(Delivery).column_attrs]
 WORKDAY_START = time(8, 0)
 WORKDAY_END = time(18, 0)
 CLAIM_GRACE = timedelta(seconds=30)
@@ -150,8 +148,11 @@ def send_delivery(
     """
     now = clock()
     with transaction(sessions) as session:
-        delivery = session.get(Delivery, delivery_id, options=[
-            joinedload(Delivery.participant), joinedload(Delivery.round)])
+        # Locked from here (PostgreSQL; SQLite locks the database at BEGIN), so nothing but
+        # the claim below changes it in this transaction.
+        delivery = session.get(Delivery, delivery_id, with_for_update={"of": Delivery},
+                               options=[joinedload(Delivery.participant),
+                                        joinedload(Delivery.round)])
         if delivery is None or not (delivery.state == "pending" or delivery.next_prompt_id):
             return Outcome(delivery_id, "skipped")
         participant = delivery.participant
@@ -164,7 +165,7 @@ def send_delivery(
         unknown = delivery.uncertain or delivery.claimed_by is not None
         if not claim(session, delivery_id, now, worker):
             return Outcome(delivery_id, "skipped")
-        session.refresh(delivery, _COLUMNS)  # what the claim wrote, not the person or round
+        session.expire(delivery, ["claimed_at", "claimed_by", "attempts"])  # the claim's
         if unknown:
             delivery.uncertain = True  # stays until the conversation has been looked at
         first = delivery.state == "pending"
@@ -208,15 +209,20 @@ def send_delivery(
     with transaction(sessions) as session:
         if sent is not None:
             session.add(_question_message(delivery_id, prompt_id, sent, clock()))
-        delivery = session.get_one(Delivery, delivery_id)
         if first:
+            delivery = session.get_one(Delivery, delivery_id)
             delivery.message_ts = session.scalar(
                 select(QuestionMessage.message_ts)
                 .where(QuestionMessage.delivery_id == delivery_id)
                 .order_by(QuestionMessage.id)
             )
-        _finish(delivery, "sent", clock())
-        if not first and is_answered(session, *pair, prompt_id):
+            _finish(delivery, "sent", clock())
+            return Outcome(delivery_id, "sent")
+        # a next question (the hot path under load): one UPDATE, as _finish would leave it
+        session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
+            state="sent", claimed_at=None, claimed_by=None, next_prompt_id=None,
+            follow_up_at=None, last_error=None).execution_options(synchronize_session=False))
+        if is_answered(session, *pair, prompt_id):
             # answered (in a form) while it was being sent, when its answer could not yet ask
             # for the next (this one was still queued): ask now
             ask_next(session, [pair], clock())

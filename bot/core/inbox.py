@@ -210,8 +210,10 @@ class Inbox:
             retry = time.monotonic() - retried >= self.retry_seconds
             retried = time.monotonic() if retry else retried
             if signalled or stopping or self._any_stored(retry):
-                while self._handle_stored(retry) == self.batch:
-                    pass
+                # what arrived while a batch was handled is the next batch, without waiting
+                # for the next poll: under load, batches grow to what one handling takes
+                while self._handle_stored(retry) > 0:
+                    retry = False  # those that failed wait for their retry_seconds
             if stopping:
                 return
 

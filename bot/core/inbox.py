@@ -329,8 +329,13 @@ class Inbox:
             return 0, []
         with transaction(self.sessions) as session:
             follow_ups, handled, failed = self._handle_batch(session, events)
-        with transaction(self.store) as session:
-            _settle(session, handled, failed)
+        try:
+            with transaction(self.store) as session:
+                _settle(session, handled, failed)
+        except Exception:  # noqa: BLE001 - the answers are saved: still confirm them
+            log.exception("could not remove %d handled events; the next try will (their ids "
+                          "are claimed, so they are not handled again)", len(handled))
+            return 0, follow_ups  # and no going round again until then
         return len(events), follow_ups
 
     def _handle_batch(self, session: Session, events: Sequence[Stored]

@@ -8,6 +8,8 @@ this attempt.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -64,13 +66,71 @@ class IdempotentConnectionRetryHandler(ConnectionErrorRetryHandler):
                                        error=error))
 
 
+class RateLimitPause:
+    """Slack limits each Web API method for the whole app: once it answers 429 with
+    Retry-After, every call of that method should wait that long, not only the one refused.
+    Senders working side by side (the outbox has several in flight) then wait it out
+    together and start again together, instead of each being refused in turn and sleeping a
+    second and a random part of another on its own, which left the allowance unused."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.clock, self.sleep = clock, sleep
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def hold(self, method: str, seconds: float) -> None:
+        with self._lock:
+            self._until[method] = max(self._until.get(method, 0.0), self.clock() + seconds)
+
+    def wait(self, method: str) -> None:
+        """Return when `method` may be called (at once, unless Slack asked to wait)."""
+        delay = self._until.get(method, 0.0) - self.clock()
+        if delay > 0:
+            self.sleep(delay)
+
+
+class SharedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler, waiting out Retry-After with every other caller of the method
+    (RateLimitPause) rather than alone."""
+
+    def __init__(self, pause: RateLimitPause, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.pause = pause
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: HttpResponse | None = None,
+                                 error: Exception | None = None) -> None:
+        if response is None:
+            raise error  # type: ignore[misc]  # as slack_sdk's own handler does
+        state.next_attempt_requested = True
+        wait = next((v for k, v in response.headers.items() if k.lower() == "retry-after"),
+                    ["1"])
+        method = api_method(request.url)
+        self.pause.hold(method, float(wait[0] if isinstance(wait, list) else wait))
+        self.pause.wait(method)
+        state.increment_current_attempt()
+
+
+def api_method(url: str) -> str:
+    """`chat.postMessage` for https://slack.com/api/chat.postMessage."""
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _pause_of(web: WebClient) -> RateLimitPause:
+    """The pause the client's 429 handler keeps, so posts wait with it (a client made
+    elsewhere gets a pause of its own)."""
+    return next((h.pause for h in web.retry_handlers
+                 if isinstance(h, SharedRateLimitRetryHandler)), RateLimitPause())
+
+
 def make_client(token: str, base_url: str) -> WebClient:
     """A WebClient that waits out 429s and retries 500s and (safe) dropped connections itself."""
     return WebClient(
         token=token,
         base_url=base_url,
         retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=RETRIES),
+            SharedRateLimitRetryHandler(RateLimitPause(), max_retry_count=RETRIES),
             ServerErrorRetryHandler(max_retry_count=RETRIES),
             IdempotentConnectionRetryHandler(max_retry_count=RETRIES),
         ],
@@ -125,6 +185,7 @@ class SlackGateway:
     def __init__(self, client: WebClient, export_hint: Callable[[int], str]) -> None:
         self.client = client
         self.export_hint = export_hint
+        self.pause = _pause_of(client)
 
     def open_direct(self, user_id: str) -> str:
         response = calling(self.client.conversations_open, users=user_id)
@@ -198,6 +259,7 @@ class SlackGateway:
              metadata: dict[str, Any] | None = None) -> Sent:
         """chat.postMessage, checked against Block Kit's limits first."""
         check_message(message.text, message.blocks)
+        self.pause.wait("chat.postMessage")
         response = calling(
             self.client.chat_postMessage, channel=channel_id, text=message.text,
             blocks=message.blocks or None, thread_ts=thread_ts, unfurl_links=False,

@@ -6,12 +6,15 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.core.deliveries import next_working_time, send_due
 from bot.core.people import Person
 from bot.core.rounds import RoundRequest, start_round
 from bot.runtime import Database
+from bot.slack.blocks import notice
+from bot.slack.gateway import RateLimitPause, SharedRateLimitRetryHandler, SlackGateway
 from storage.db import transaction
 from storage.models import Delivery, QuestionMessage, Round
 from tests.conftest import NOW
@@ -128,3 +131,29 @@ def test_the_facilitator_hears_the_round_started_even_when_slack_stumbles(
     assert [c.status for c in said] == [500, 429, 200]
     assert f"Round {round_id} of" in said[-1].params["text"]
     assert len(running.scalars(select(Round))) == 1
+
+
+def test_after_a_429_every_post_waits_out_retry_after_not_only_the_refused_one(
+        stub: SlackStub) -> None:
+    now, slept = [1000.0], []
+    dm = ["D" + member for member in MEMBERS[:3]]
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pause = RateLimitPause(lambda: now[0], sleep)
+    gateway = SlackGateway(WebClient(token="xoxb-test", base_url=stub.base_url, retry_handlers=[
+        SharedRateLimitRetryHandler(pause, max_retry_count=3)]), lambda r: "")
+    stub.fail_next("chat.postMessage", status=429, retry_after=2)
+    sent = gateway.post(dm[0], notice("First"))  # refused once, waits 2 s, then lands
+    assert slept == [2.0] and sent.channel_id == dm[0]
+    assert [c.status for c in stub.calls_to("chat.postMessage", ok_only=False)] == [429, 200]
+
+    now[0] = 1001.5  # a second sender, half way through that wait: waits the rest
+    gateway.post(dm[1], notice("Second"))
+    assert slept == [2.0, 0.5]
+    gateway.client.users_info(user=MEMBERS[0])  # other methods are not held up
+    gateway.post(dm[2], notice("Third"))  # the wait is over: no more waiting
+    assert slept == [2.0, 0.5]
+    assert [c.params["channel"] for c in stub.calls_to("chat.postMessage")] == dm

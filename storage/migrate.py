@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, Table, delete, inspect, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 
 from storage.models import InboxEvent
 
@@ -48,7 +49,11 @@ def prepare_inbox(engine: Engine, inbox: Engine) -> int:
     if inbox.url == engine.url:
         return 0
     table = cast(Table, InboxEvent.__table__)
-    table.create(inbox, checkfirst=True)
+    try:
+        table.create(inbox, checkfirst=True)
+    except OperationalError:  # another process starting at the same moment made it first
+        if not inspect(inbox).has_table(table.name):
+            raise
     if not inspect(engine).has_table(table.name):
         return 0
     with engine.connect() as connection:

@@ -12,7 +12,7 @@ import io
 import json
 import logging
 import signal
-import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
@@ -185,7 +185,10 @@ def _run_without_requests(settings: Settings, *, worker: bool) -> None:
     if worker:
         log.info("handling the inbox for the serving processes")
     try:
-        threading.Event().wait()
+        # Not one endless wait: a SIGTERM that lands on another thread only flags the main
+        # thread, which acts on it (raising SystemExit) when it next wakes.
+        while True:
+            time.sleep(1.0)
     finally:
         if schedule is not None:
             schedule.stop()

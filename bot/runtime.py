@@ -48,9 +48,10 @@ def connect(engine: Engine) -> Database:
     """The database on `engine`, with the inbox's own file beside an SQLite file (created, and
     given any events an earlier version left in the main one)."""
     url = engine.url.render_as_string(hide_password=False)
-    if inbox_url(url) == url:
+    beside = inbox_url(url)
+    if beside == url:
         return Database(engine, make_session_factory(engine))
-    inbox = make_engine(inbox_url(url))
+    inbox = make_engine(beside)
     prepare_inbox(engine, inbox)
     return Database(engine, make_session_factory(engine), make_session_factory(inbox))
 

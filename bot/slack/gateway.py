@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.error import URLError
@@ -104,12 +104,19 @@ class SharedRateLimitRetryHandler(RateLimitErrorRetryHandler):
         if response is None:
             raise error  # type: ignore[misc]  # as slack_sdk's own handler does
         state.next_attempt_requested = True
-        wait = next((v for k, v in response.headers.items() if k.lower() == "retry-after"),
-                    ["1"])
         method = api_method(request.url)
-        self.pause.hold(method, float(wait[0] if isinstance(wait, list) else wait))
+        self.pause.hold(method, retry_after(response.headers))
         self.pause.wait(method)
         state.increment_current_attempt()
+
+
+def retry_after(headers: Mapping[str, Any]) -> float:
+    """Seconds Slack asked to wait (its Retry-After header, in any case; a value or a list of
+    them, as slack_sdk gives headers in different places); 1 when it did not say."""
+    wait = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if isinstance(wait, list):
+        wait = wait[0] if wait else None
+    return float(wait or 1)
 
 
 def api_method(url: str) -> str:
@@ -142,10 +149,7 @@ def delivery_error(exc: Exception) -> DeliveryError:
     if isinstance(exc, SlackApiError):
         code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
         if exc.response.status_code == 429:
-            wait = exc.response.headers.get("Retry-After") or exc.response.headers.get(
-                "retry-after")
-            return DeliveryError(code, retry_after=float(wait[0] if isinstance(wait, list)
-                                                         else wait or 1))
+            return DeliveryError(code, retry_after=retry_after(exc.response.headers))
         return DeliveryError(code, permanent=code in PERMANENT)
     # No answer at all: the request may or may not have taken effect.
     return DeliveryError(f"{exc.__class__.__name__}: {exc}", permanent=False, uncertain=True)

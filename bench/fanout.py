@@ -26,11 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bot.core.deliveries import send_due  # noqa: E402
 from bot.core.people import Person  # noqa: E402
+from bot.core.ports import utcnow
 from bot.core.rounds import RoundRequest, start_round  # noqa: E402
-from bot.runtime import Database, utcnow  # noqa: E402
+from bot.core.sending import send_due  # noqa: E402
 from bot.slack.gateway import SlackGateway, make_client  # noqa: E402
+from storage.database import Database  # noqa: E402
 from storage.db import make_engine, make_session_factory, transaction  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Delivery  # noqa: E402
@@ -68,7 +69,7 @@ def main() -> None:
 
     began = time.perf_counter()
     while pending(database):
-        if not send_due(database.sessions, gateway, utcnow, "UTC"):
+        if not send_due(database.sessions, {"slack": gateway}, utcnow, "UTC"):
             time.sleep(0.1)  # what is left waits for a Retry-After
     elapsed = time.perf_counter() - began
     stub.stop()

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
+    from bot.app.processes import Served
+    from bot.app.roundtable import Roundtable
     from bot.config import Settings
     from bot.core.digest.model import DigestView
-    from bot.core.people import Person
-    from bot.runtime import Database
+    from storage.database import Database
 
 app = typer.Typer(
     help="Roundtable: a workshop's questions for the people who could not attend.",
@@ -52,6 +54,12 @@ class ExportFormat(StrEnum):
     html = "html"
 
 
+def _now() -> datetime:
+    from bot.core.ports import utcnow
+
+    return utcnow()
+
+
 def fail(message: str) -> NoReturn:
     typer.echo(f"roundtable: {message}", err=True)
     raise typer.Exit(1)
@@ -67,13 +75,28 @@ def _settings() -> Settings:
 
 
 def _database() -> Database:
+    from bot.app.database import open_database
     from bot.core.errors import RoundtableError
-    from bot.runtime import open_database
 
     try:
         return open_database(_settings())
     except RoundtableError as exc:
         fail(str(exc))
+
+
+def platforms(settings: Settings, database: Database) -> Sequence[Served]:
+    """The chat platforms this installation is set up for."""
+    from bot.slack.app import SlackPlatform
+
+    return [SlackPlatform(settings, database)]
+
+
+def _application() -> Roundtable:
+    """The application, for a command that acts once (nothing is started)."""
+    from bot.app.roundtable import assemble
+
+    settings, database = _settings(), _database()
+    return assemble(settings, database, platforms(settings, database))
 
 
 @db_app.command("upgrade")
@@ -145,63 +168,23 @@ def round_start(
              "(default: Fridays 12:00, ROUNDTABLE_TIMEZONE).")] = None,
 ) -> None:
     """Start a round; its questions go out through the chat adapter's sender."""
-    from bot.core.dates import parse_closes
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
     from bot.core.errors import RoundtableError
-    from bot.core.packs import PackError, find_pack
-    from bot.core.rounds import RoundRequest, start_round
-    from bot.runtime import utcnow
-    from storage.db import transaction
+    from bot.core.people import Audience
 
-    database, settings, now = _database(), _settings(), utcnow()
-    ids = [i.strip() for i in to.split(",") if i.strip()]
+    ids = [i.strip().lstrip("#@") for i in to.split(",") if i.strip()]
     if not ids:
         fail("--to names nobody")
+    audience = Audience(channels=tuple(i for i in ids if i[:1] in {"C", "G"}),
+                        groups=tuple(i for i in ids if i[:1] == "S"),
+                        users=tuple(i for i in ids if i[:1] not in {"C", "G", "S"}))
+    request = facilitation.StartRequest(pack, audience, digest, closes, anonymous, digest_cron)
     try:
-        people, audience, fetched = _audience(database, settings, ids, now)
-        if digest_cron:
-            from bot.scheduling.timing import digest_trigger
-
-            digest_trigger(digest_cron, settings.timezone)  # refuse a schedule it cannot read
-        request = RoundRequest(
-            find_pack(pack),
-            people,
-            started_by="cli",
-            audience=audience,
-            digest_channel=digest,
-            digest_cron=digest_cron,
-            anonymity="anonymous" if anonymous else "named",
-            closes_at=parse_closes(closes, now, settings.timezone) if closes else None,
-        )
-        with transaction(database.sessions) as session:
-            round_ = start_round(session, request, now)
-            if fetched:
-                from bot.slack.directory import remember
-
-                remember(session, fetched, now)
-            typer.echo(f"round {round_.id} started for {len(round_.deliveries)} people")
-    except (PackError, RoundtableError) as exc:
+        started = facilitation.start(_application(), OPERATOR, request, platform="slack")
+    except RoundtableError as exc:
         fail(str(exc))
-
-
-def _audience(database: Database, settings: Settings, ids: list[str], now: datetime
-              ) -> tuple[list[Person], dict[str, list[str]], list[str]]:
-    """The people `--to` names; through Slack when a bot token is set, else as bare ids."""
-    from bot.core.errors import RoundtableError
-    from bot.core.people import Person
-
-    token = settings.slack_bot_token
-    if token is None:
-        if any(i[:1] in {"C", "G", "S", "#"} for i in ids):
-            raise RoundtableError("channels and user groups need SLACK_BOT_TOKEN to be "
-                                  "looked up; without it, give user ids")
-        return [Person(i.lstrip("@")) for i in ids], {"users": ids}, []
-    from bot.slack import directory
-    from bot.slack.gateway import make_client
-
-    audience = directory.audience_of(ids)
-    client = make_client(token.get_secret_value(), settings.slack_api_url)
-    looked = directory.resolve(client, database.sessions, audience, now)
-    return looked.people, audience.as_dict(), looked.fetched
+    typer.echo(f"round {started.round_id} started for {started.invited} people")
 
 
 @round_app.command("status")
@@ -211,28 +194,14 @@ def round_status(
     ] = None,
 ) -> None:
     """Per round: delivered, pending and failed (with why), answered, reminders, next digest."""
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
     from bot.core.errors import RoundtableError
-    from bot.core.inbox import backlog_line
-    from bot.core.rounds import get_round, open_rounds
-    from bot.core.status import round_status as status_of
-    from bot.runtime import utcnow
-    from bot.scheduling.timing import next_digest_time
 
-    database, settings, now = _database(), _settings(), utcnow()
-    with database.sessions() as session:
-        try:
-            rounds = [get_round(session, round_id)] if round_id else open_rounds(session)
-        except RoundtableError as exc:
-            fail(str(exc))
-        if not rounds:
-            typer.echo("no open rounds")
-        for round_ in rounds:
-            when = next_digest_time(round_.digest_cron, bool(round_.digest_channel), now,
-                                    settings.timezone)
-            typer.echo("\n".join(status_of(session, round_, when).lines(settings.timezone)))
-    with database.inbox_sessions() as session:
-        if (inbox := backlog_line(session)) is not None:
-            typer.echo(inbox)
+    try:
+        typer.echo(facilitation.status(_application(), OPERATOR, round_id).plain)
+    except RoundtableError as exc:
+        fail(str(exc))
 
 
 app.command("status", help="Same as `roundtable round status`.")(round_status)
@@ -240,18 +209,18 @@ app.command("status", help="Same as `roundtable round status`.")(round_status)
 
 @round_app.command("close")
 def round_close(round_id: Annotated[int, typer.Argument(help="Round id.")]) -> None:
-    """Close a round: no more answers are taken."""
+    """Close a round: no more answers are taken; its final digest is posted to its channel."""
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
     from bot.core.errors import RoundtableError
-    from bot.core.rounds import close_round
-    from bot.runtime import utcnow
-    from storage.db import transaction
 
     try:
-        with transaction(_database().sessions) as session:
-            close_round(session, round_id, utcnow())
+        closed = facilitation.close(_application(), OPERATOR, round_id)
     except RoundtableError as exc:
         fail(str(exc))
     typer.echo(f"round {round_id} closed")
+    if closed.digest is not None:
+        typer.echo(closed.digest.plain)
 
 
 @inbox_app.command("list")
@@ -295,7 +264,7 @@ def import_replies(
     from bot.core.errors import RoundtableError
     from bot.core.imports import import_replies as run_import
     from bot.core.packs import PackError, find_pack
-    from bot.runtime import utcnow
+    from bot.core.ports import utcnow
     from storage.db import transaction
 
     if (round_id is None) == (pack is None):
@@ -322,7 +291,7 @@ def _digest_view(round_id: int) -> DigestView:
     from bot.core.digest.build import build_digest
     from bot.core.digest.summariser import Endpoint, summariser
     from bot.core.errors import RoundtableError
-    from bot.runtime import utcnow
+    from bot.core.ports import utcnow
     from storage.db import reading
 
     settings = _settings()
@@ -348,22 +317,18 @@ def digest(
     """The digest of a round, now: what changed since the last one, who took part, themes
     with quotes, and votes."""
     if post:
+        from bot.app import facilitation
+        from bot.app.actors import OPERATOR
         from bot.config import ConfigError
         from bot.core.errors import RoundtableError
 
         try:
-            from bot.slack.digest_post import post_digest
-        except ModuleNotFoundError:
-            fail("posting needs the Slack adapter (bot.slack.digest_post is not installed)")
-        try:
             _settings().require_slack()  # before the digest is built: fail fast
-        except ConfigError as exc:
-            fail(str(exc))
-        try:
-            post_digest(_settings(), round_id)
+            said = facilitation.digest(_application(), OPERATOR, round_id,
+                                       period=f"posted-{_now().isoformat()}")
         except (ConfigError, RoundtableError) as exc:
             fail(str(exc))
-        typer.echo(f"digest of round {round_id} posted")
+        typer.echo(said.plain)
         return
     view = _digest_view(round_id)
     if format is DigestFormat.json:
@@ -438,12 +403,14 @@ def serve(
     Unless --no-scheduler, the process also runs the schedule while it holds the database lease
     (one process at a time does; another takes over within a minute if it dies).
     """
+    from bot.app.processes import serve as run_server
     from bot.config import ConfigError
     from bot.core.errors import RoundtableError
-    from bot.slack.server import serve as run_server
 
     try:
-        run_server(_settings(), socket=socket, scheduler=not no_scheduler)
+        settings = _settings()
+        settings.require_slack(socket=socket)
+        run_server(settings, platforms, socket=socket, scheduler=not no_scheduler)
     except (ConfigError, RoundtableError) as exc:
         fail(str(exc))
 
@@ -451,12 +418,14 @@ def serve(
 @app.command("scheduler")
 def scheduler() -> None:
     """Run only the schedule: digests, reminders, closing rounds and sending due messages."""
+    from bot.app.processes import run_scheduler
     from bot.config import ConfigError
     from bot.core.errors import RoundtableError
-    from bot.slack.server import run_scheduler
 
     try:
-        run_scheduler(_settings())
+        settings = _settings()
+        settings.require_slack()
+        run_scheduler(settings, platforms)
     except (ConfigError, RoundtableError) as exc:
         fail(str(exc))
 
@@ -465,12 +434,14 @@ def scheduler() -> None:
 def worker() -> None:
     """Handle incoming answers stored by `roundtable serve` (and confirm them), so that the
     serving processes only store and acknowledge; they handle again when no worker runs."""
+    from bot.app.processes import run_worker
     from bot.config import ConfigError
     from bot.core.errors import RoundtableError
-    from bot.slack.server import run_worker
 
     try:
-        run_worker(_settings())
+        settings = _settings()
+        settings.require_slack()
+        run_worker(settings, platforms)
     except (ConfigError, RoundtableError) as exc:
         fail(str(exc))
 

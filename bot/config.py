@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEFAULT_DATABASE_URL = "sqlite:///roundtable.db"
 SLACK_API_URL = "https://slack.com/api/"
@@ -36,12 +38,27 @@ class Settings(BaseSettings):
     """An OpenAI-compatible endpoint that may rewrite digest titles and summaries (off if unset)."""
     llm_model: str | None = Field(None, validation_alias="ROUNDTABLE_LLM_MODEL")
     llm_key: SecretStr | None = Field(None, validation_alias="ROUNDTABLE_LLM_KEY")
+    data_dir: Path | None = Field(None, validation_alias="ROUNDTABLE_DATA_DIR")
+    """Local files of the service (the spool of answers kept while the database is away);
+    default: the SQLite database's folder, or the working folder."""
+    faults: str = Field("", validation_alias="ROUNDTABLE_FAULTS")
+    """For tests and drills only: loops to make fail, e.g. `inbox-handle:3`."""
 
     @field_validator("facilitators", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("faults")
+    @classmethod
+    def _faults(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            name, _, count = item.partition(":")
+            if not name or (count and not count.isdigit()):
+                raise ValueError("expected loop names with an optional count, e.g. "
+                                 "inbox-handle:3")
         return value
 
     @field_validator("timezone")
@@ -69,6 +86,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http(s) URL")
         return value if value.endswith("/") else value + "/"
+
+    @property
+    def data_folder(self) -> Path:
+        if self.data_dir is not None:
+            return self.data_dir
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(str(url.database)).absolute().parent
+        return Path.cwd()
 
     def require_slack(self, *, socket: bool = False) -> None:
         """Fail with one clear line when a Slack setting the command needs is missing."""

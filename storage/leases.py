@@ -8,10 +8,13 @@ SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, update
+from sqlalchemy import CursorResult, delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +22,10 @@ from storage.db import transaction
 from storage.models import Lease
 
 SCHEDULER = "scheduler"
+PROCESS = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+"""This process, as a holder of leases and of the claims they keep alive."""
+PROCESS_LEASES = ("worker:", "inbox-worker:")
+"""Prefixes of the leases each process takes in its own name; gone with the process."""
 LEASE_TTL = timedelta(seconds=30)
 """How long a silent holder keeps a lease; a successor takes over within this."""
 
@@ -57,14 +64,32 @@ def acquire(
 
 
 def release(sessions: sessionmaker[Session], holder: str, name: str = SCHEDULER) -> None:
-    """Give the lease up at a clean shutdown, so a successor need not wait for it to lapse."""
+    """Give the lease up at a clean shutdown, so a successor need not wait for it to lapse. A
+    lease named for this process alone (PROCESS_LEASES) is deleted: nobody will renew it."""
     with transaction(sessions) as session:
+        if name.startswith(PROCESS_LEASES):
+            session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
+            return
         session.execute(
             update(Lease)
             .where(Lease.name == name, Lease.holder == holder)
             .values(expires_at=datetime(1970, 1, 1, tzinfo=UTC))
             .execution_options(synchronize_session=False)
         )
+
+
+def forget_lapsed(sessions: sessionmaker[Session], now: datetime,
+                  after: timedelta = timedelta(days=1)) -> int:
+    """Delete the leases of processes that died without giving them up, once lapsed for
+    `after` (long past any claim they kept alive); how many went."""
+    with transaction(sessions) as session:
+        gone = 0
+        for prefix in PROCESS_LEASES:
+            result = cast("CursorResult[Any]", session.execute(
+                delete(Lease).where(Lease.name.startswith(prefix),
+                                    Lease.expires_at < now - after)))
+            gone += result.rowcount
+        return gone
 
 
 def worker_lease(holder: str) -> str:

@@ -138,7 +138,7 @@ class Delivery(Base):
     )
     state: Mapped[str] = mapped_column(String(16), default="pending")
     channel_id: Mapped[str | None] = mapped_column(String(64))
-    message_ts: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     not_before: Mapped[datetime | None]
@@ -161,7 +161,7 @@ class QuestionMessage(Base):
     """A chat message that asked one question, so a threaded answer finds its prompt."""
 
     __tablename__ = "question_messages"
-    __table_args__ = (UniqueConstraint("channel_id", "message_ts"),)
+    __table_args__ = (UniqueConstraint("channel_id", "message_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     delivery_id: Mapped[int] = mapped_column(
@@ -169,7 +169,7 @@ class QuestionMessage(Base):
     )
     prompt_id: Mapped[str | None] = mapped_column(String(100))
     channel_id: Mapped[str] = mapped_column(String(64))
-    message_ts: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     skipped_at: Mapped[datetime | None]
     """The person chose to skip the question for now (it stays open on their Home tab)."""
@@ -242,7 +242,7 @@ class Digest(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     content: Mapped[dict[str, Any] | None]
     channel_id: Mapped[str | None] = mapped_column(String(64))
-    message_ts: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     posted_at: Mapped[datetime | None]
 
@@ -292,7 +292,7 @@ class Reminder(Base):
     not_before: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
     channel_id: Mapped[str | None] = mapped_column(String(64))
-    message_ts: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from bot.runtime import Database, connect
+from storage.database import Database, connect
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Base

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.digest.model import DigestView
-from bot.core.ports import DeliveryError, Question, Sent
+from bot.core.home import HomeView
+from bot.core.ports import DeliveryError, Sent, Where
+from bot.core.questions import Question, Saved
+from bot.core.said import Said
 
 
 @dataclass
 class Transcript:
     """A ChatGateway that records what it sent and fails on the calls it is told to."""
 
+    platform = "slack"
     fail_on: set[int] = field(default_factory=set)
     permanent: bool = False
     sent: list[tuple[str, str]] = field(default_factory=list)
@@ -39,8 +44,19 @@ class Transcript:
     def find_digest(self, channel_id: str, digest_id: int, since: datetime) -> Sent | None:
         return None
 
-    def post_text(self, channel_id: str, text: str) -> Sent:
-        return self._step(text, channel_id)
+    def say(self, where: Where, said: Said) -> Sent:
+        return self._step(said.plain, where.channel_id)
+
+    def confirm(self, where: Where, saved: Sequence[Saved]) -> None:
+        self._step("confirmed " + ", ".join(s.asked.prompt.id for s in saved), where.channel_id)
+
+    def publish_home(self, user_id: str, home: HomeView) -> None:
+        self._step("home", user_id)
+
+    @property
+    def gateways(self) -> dict[str, Transcript]:
+        """Itself as the one platform's gateway, as the core takes gateways."""
+        return {self.platform: self}
 
     def find_sent(self, channel_id: str, delivery_id: int) -> dict[str | None, Sent]:
         """This fake tags nothing, so it finds nothing (recovery is tested against the stub)."""

@@ -81,7 +81,7 @@ def test_it_imports_nothing_from_a_file_with_a_bad_row(workdir: Path) -> None:
     assert result.returncode == 1
     assert f"{path}:22: unknown prompt 'nope'" in result.stderr
     assert "nothing was imported" in result.stderr
-    assert "no open rounds" in run_cli("round", "status", cwd=workdir).stdout
+    assert "No open rounds." in run_cli("round", "status", cwd=workdir).stdout
 
 
 def test_it_validates_packs_with_exit_status_one(workdir: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.runtime import Database
+from storage.database import Database
 from storage.db import make_engine, make_session_factory, reading, transaction
 from storage.migrate import upgrade
 from storage.models import ProcessedEvent
@@ -42,7 +42,7 @@ def test_the_event_ledger_forgets_what_slack_can_no_longer_retry(database: Datab
     with transaction(database.sessions) as session:
         session.add_all([ProcessedEvent(event_id="EvOld", received_at=now - timedelta(days=8)),
                          ProcessedEvent(event_id="EvNew", received_at=now - timedelta(days=6))])
-    jobs.install(jobs.JobContext(database, Transcript(), lambda: now, "Europe/London"))
+    jobs.install(jobs.JobContext(database, {"slack": Transcript()}, lambda: now, "Europe/London"))
     jobs.forget_old_events()
     with reading(database.sessions) as session:
         assert list(session.scalars(select(ProcessedEvent.event_id))) == ["EvNew"]

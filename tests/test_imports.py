@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select
 
 from bot.core.imports import ImportError_, import_replies
 from bot.core.replies import ROOM_SOURCE
-from bot.runtime import Database
+from storage.database import Database
 from storage.db import transaction
 from storage.models import Reply, Round
 from tests.helpers import seed_pack, started_round

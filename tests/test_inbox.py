@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.inbox import MAX_ATTEMPTS, FollowUp, Inbox, InboxUnavailable, Received, WorkerWatch
-from bot.runtime import Database, connect
+from bot.app.inbox import FollowUp, Inbox, InboxUnavailable, WorkerWatch
+from bot.core.inbox import MAX_ATTEMPTS, Received
+from storage.database import Database, connect
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import InboxEvent
 from storage.queries import claim_events
@@ -49,8 +50,7 @@ class Recorder:
 
 def inbox_of(database: Database, handler: Recorder, **options: Any) -> Inbox:
     """An inbox as the app makes one: events wait in the inbox's own database (on SQLite)."""
-    return Inbox(database.sessions, "slack", handler, lambda: NOW, store=database.inbox,
-                 **options)
+    return Inbox(database, handler, lambda: NOW, **options)
 
 
 @pytest.fixture
@@ -74,8 +74,8 @@ def stored(database: Database) -> list[InboxEvent]:
 def test_it_handles_what_it_acknowledged_once_in_order_then_says_so(
         inbox: Inbox, recorder: Recorder, database: Database) -> None:
     for n in range(5):
-        inbox.capture(f"Ev{n}", {"n": n})
-    inbox.capture("Ev1", {"n": 1})  # Slack's retry of an event already here
+        inbox.capture("slack", f"Ev{n}", {"n": n})
+    inbox.capture("slack", "Ev1", {"n": 1})  # Slack's retry of an event already here
     wait_for(lambda: len(recorder.said) == 5 and not stored(database), "all to be handled")
     assert recorder.handled == [f"Ev{n}" for n in range(5)]
     assert recorder.said == recorder.handled
@@ -86,10 +86,10 @@ def test_what_was_acknowledged_outlives_a_handler_that_died(
     recorder.crash = True
     first = inbox_of(database, recorder, poll_seconds=0.05)
     first.start()
-    first.capture("Ev0", {"n": 0})  # returned: Slack has been told "received"
-    first._threads[-1].join(5)  # the handler died handling it (Crash is not an Exception)
+    first.capture("slack", "Ev0", {"n": 0})  # returned: Slack has been told "received"
+    first.loops[-1]._thread.join(5)  # type: ignore[union-attr]  # the handler died handling it (Crash is not an Exception)
     with pytest.raises(InboxUnavailable):
-        first.capture("Ev1", {"n": 1})  # not acknowledged, so Slack sends it again
+        first.capture("slack", "Ev1", {"n": 1})  # not acknowledged, so Slack sends it again
     assert [e.event_id for e in stored(database)] == ["Ev0"]
     assert recorder.handled == []
 
@@ -97,7 +97,7 @@ def test_what_was_acknowledged_outlives_a_handler_that_died(
     second = inbox_of(database, recorder, poll_seconds=0.05)
     second.start()
     try:
-        second.capture("Ev1", {"n": 1})
+        second.capture("slack", "Ev1", {"n": 1})
         wait_for(lambda: len(recorder.handled) == 2, "the next process to handle both")
     finally:
         second.stop()
@@ -107,9 +107,9 @@ def test_what_was_acknowledged_outlives_a_handler_that_died(
 
 def test_it_sets_aside_an_event_that_keeps_failing_and_handles_the_rest(
         inbox: Inbox, recorder: Recorder, database: Database, database_url: str) -> None:
-    inbox.capture("EvGood1", {})
-    inbox.capture("EvBad", {"bad": True})
-    inbox.capture("EvGood2", {})
+    inbox.capture("slack", "EvGood1", {})
+    inbox.capture("slack", "EvBad", {"bad": True})
+    inbox.capture("slack", "EvGood2", {})
     wait_for(lambda: inbox.waiting() == (0, 1), "the bad event to be set aside")
     assert set(recorder.handled) == {"EvGood1", "EvGood2"}
     [kept] = stored(database)
@@ -133,13 +133,13 @@ def test_it_refuses_to_acknowledge_when_it_is_not_running(database: Database,
                                                           recorder: Recorder) -> None:
     box = inbox_of(database, recorder)
     with pytest.raises(InboxUnavailable):
-        box.capture("Ev0", {})
+        box.capture("slack", "Ev0", {})
     assert stored(database) == []
 
 
 def test_many_senders_at_once_share_commits_and_lose_nothing(
         inbox: Inbox, recorder: Recorder) -> None:
-    threads = [threading.Thread(target=lambda i=i: [inbox.capture(f"Ev{i}-{k}", {})
+    threads = [threading.Thread(target=lambda i=i: [inbox.capture("slack", f"Ev{i}-{k}", {})
                                                     for k in range(25)]) for i in range(8)]
     for thread in threads:
         thread.start()
@@ -153,21 +153,21 @@ def test_a_worker_process_handles_what_the_server_stores_until_it_stops(
         database: Database) -> None:
     served, worked = Recorder(), Recorder()
     server = inbox_of(database, served, poll_seconds=0.05,
-                   handled_elsewhere=WorkerWatch(database.sessions, lambda: NOW, every=0.05))
+                   handled_elsewhere=WorkerWatch(database, lambda: NOW, every=0.05))
     worker = inbox_of(database, worked, poll_seconds=0.05)
     worker.start(capturing=False)  # `roundtable worker`
     server.start()
     try:
         with pytest.raises(InboxUnavailable):
-            worker.capture("EvNotHere", {})  # a worker takes no requests
+            worker.capture("slack", "EvNotHere", {})  # a worker takes no requests
         for n in range(5):
-            server.capture(f"Ev{n}", {"n": n})
+            server.capture("slack", f"Ev{n}", {"n": n})
         wait_for(lambda: len(worked.said) == 5, "the worker to handle and confirm all five")
         assert worked.handled == [f"Ev{n}" for n in range(5)]
         assert served.handled == [] and stored(database) == []
 
         worker.stop()  # gives its lease up: the server handles again
-        server.capture("Ev5", {"n": 5})
+        server.capture("slack", "Ev5", {"n": 5})
         wait_for(lambda: served.said == ["Ev5"], "the server to handle it itself")
         assert worked.handled == [f"Ev{n}" for n in range(5)]
     finally:
@@ -185,7 +185,7 @@ def test_an_event_handled_just_before_its_handler_died_is_not_handled_again(
     box = inbox_of(database, recorder, poll_seconds=0.05)
     box.start()
     try:
-        box.capture("Ev1", {"n": 1})
+        box.capture("slack", "Ev1", {"n": 1})
         wait_for(lambda: recorder.handled == ["Ev1"] and not stored(database), "Ev1")
     finally:
         box.stop()
@@ -218,7 +218,7 @@ def test_on_an_sqlite_file_storing_an_event_never_waits_for_answers_being_saved(
         with transaction(database.sessions) as session:
             claim_events(session, ["EvSomethingElse"], NOW)  # holds SQLite's write lock
             for n in range(3):
-                box.capture(f"Ev{n}", {"n": n})  # would time out, were it the same lock
+                box.capture("slack", f"Ev{n}", {"n": n})  # would time out, were it the same lock
             assert [e.event_id for e in stored(database)] == ["Ev0", "Ev1", "Ev2"]
         wait_for(lambda: len(recorder.handled) == 3, "the three, once the lock is free")
     finally:

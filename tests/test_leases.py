@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.runtime import Database
-from storage.leases import LEASE_TTL, acquire, release
+from sqlalchemy import select
+
+from storage.database import Database
+from storage.leases import LEASE_TTL, acquire, forget_lapsed, release, worker_lease
+from storage.models import Lease
 
 
 def test_it_gives_the_schedule_to_one_process_at_a_time(database: Database, now: datetime) -> None:
@@ -30,3 +33,15 @@ def test_it_lets_a_successor_in_at_once_after_a_clean_release(
     assert acquire(database.sessions, "web-1", now)
     release(database.sessions, "web-1")
     assert acquire(database.sessions, "web-2", now)
+
+
+def test_it_forgets_the_leases_of_processes_that_died_once_long_lapsed(
+    database: Database, now: datetime
+) -> None:
+    for holder in ("host:1:a", "host:2:b"):
+        assert acquire(database.sessions, holder, now, name=worker_lease(holder))
+    assert acquire(database.sessions, "web-1", now)  # the scheduler's lease is kept
+    assert forget_lapsed(database.sessions, now + timedelta(hours=1)) == 0  # not long enough
+    assert forget_lapsed(database.sessions, now + timedelta(days=2)) == 2
+    with database.sessions() as session:
+        assert session.scalars(select(Lease.name)).all() == ["scheduler"]

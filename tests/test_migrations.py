@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from bot.runtime import Database
+from storage.database import Database
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import Base
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.core import deliveries, reminders
+from bot.core import reminders, sending
 from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, start_round
-from bot.runtime import Database
+from storage.database import Database
 from storage.db import transaction
 from storage.models import Reminder
 from tests.fakes import Transcript
@@ -26,7 +26,7 @@ def started(database: Database, gateway: Transcript) -> int:
     with transaction(database.sessions) as session:
         round_id = start_round(session, RoundRequest(
             seed_pack(), PEOPLE, closes_at=START + timedelta(days=14)), START).id
-    deliveries.send_due(database.sessions, gateway, lambda: START, LONDON)
+    sending.send_due(database.sessions, {"slack": gateway}, lambda: START, LONDON)
     return round_id
 
 
@@ -56,7 +56,7 @@ def test_it_reminds_only_those_with_open_questions(database: Database) -> None:
     answer_everything(database, round_id, "UAMARA")
     day3 = START + timedelta(days=3, hours=1)  # Thursday 10:00 London, 18:00 Hong Kong
     assert plan(database, round_id, day3) == 2
-    sweep = reminders.send_due(database.sessions, gateway, lambda: day3, LONDON)
+    sweep = reminders.send_due(database.sessions, {"slack": gateway}, lambda: day3, LONDON)
     assert sweep.sent == 1
     assert reminded(gateway) == ["DUBEN"]  # Mei's waits for the Hong Kong morning
     nudge = gateway.to("DUBEN")[-1]  # the question waiting in the conversation, by name
@@ -69,13 +69,13 @@ def test_it_waits_for_the_morning_where_the_person_is(database: Database) -> Non
     round_id = started(database, gateway)
     day3 = START + timedelta(days=3, hours=1)
     plan(database, round_id, day3)
-    reminders.send_due(database.sessions, gateway, lambda: day3, LONDON)
+    reminders.send_due(database.sessions, {"slack": gateway}, lambda: day3, LONDON)
     assert "DUMEI" not in reminded(gateway)
     hong_kong_night = day3 + timedelta(hours=6)  # 00:00 there
-    reminders.send_due(database.sessions, gateway, lambda: hong_kong_night, LONDON)
+    reminders.send_due(database.sessions, {"slack": gateway}, lambda: hong_kong_night, LONDON)
     assert "DUMEI" not in reminded(gateway)
     hong_kong_morning = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # 08:00 there
-    reminders.send_due(database.sessions, gateway, lambda: hong_kong_morning, LONDON)
+    reminders.send_due(database.sessions, {"slack": gateway}, lambda: hong_kong_morning, LONDON)
     assert reminded(gateway).count("DUMEI") == 1
 
 
@@ -85,7 +85,7 @@ def test_it_drops_a_reminder_when_the_answers_arrive_first(database: Database) -
     plan(database, round_id, START + timedelta(days=3, hours=10))  # 19:00 London: waits
     answer_everything(database, round_id, "UBEN")
     morning = START + timedelta(days=4)
-    sweep = reminders.send_due(database.sessions, gateway, lambda: morning, LONDON)
+    sweep = reminders.send_due(database.sessions, {"slack": gateway}, lambda: morning, LONDON)
     assert "DUBEN" not in reminded(gateway)
     assert sweep.dropped >= 1
 
@@ -98,7 +98,7 @@ def test_it_never_sends_more_than_the_cap(database: Database) -> None:
         plan(database, round_id, at)
         with transaction(database.sessions) as session:
             reminders.plan_now(session, round_id, at, LONDON)  # a facilitator's `remind`
-        reminders.send_due(database.sessions, gateway, lambda at=at: at, LONDON)
+        reminders.send_due(database.sessions, {"slack": gateway}, lambda at=at: at, LONDON)
     assert reminded(gateway).count("DUBEN") == reminders.MAX_REMINDERS
     with database.sessions() as session:
         numbers = session.scalars(select(Reminder.number)).all()
@@ -111,5 +111,5 @@ def test_it_plans_one_reminder_after_missing_both_times(database: Database) -> N
     after_both = START + timedelta(days=13, hours=2)
     assert plan(database, round_id, after_both) == 3
     assert plan(database, round_id, after_both) == 0  # acted on already: no backlog
-    reminders.send_due(database.sessions, gateway, lambda: after_both, LONDON)
+    reminders.send_due(database.sessions, {"slack": gateway}, lambda: after_both, LONDON)
     assert reminded(gateway).count("DUAMARA") == 1

@@ -17,7 +17,7 @@ from bot.core.replies import (
     record_vote,
 )
 from bot.core.rounds import close_round
-from bot.runtime import Database
+from storage.database import Database
 from storage.db import transaction
 from storage.models import Reply, ReplyVersion
 from tests.helpers import TOP5, participant, started_round

@@ -11,7 +11,7 @@ from bot.core.errors import RoundClosed
 from bot.core.people import Person, find_participant, opt_out
 from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, close_round, participation, round_pack, start_round
-from bot.runtime import Database
+from storage.database import Database
 from storage.db import transaction
 from storage.models import Delivery
 from tests.helpers import TOP5, people, seed_pack, started_round

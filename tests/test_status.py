@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.core import deliveries
+from bot.core import sending
 from bot.core.people import Person
 from bot.core.rounds import RoundRequest, get_round, start_round
 from bot.core.status import round_status
-from bot.runtime import Database
+from storage.database import Database
 from storage.db import transaction
 from tests.fakes import Transcript
 from tests.helpers import seed_pack
@@ -34,7 +34,7 @@ def test_it_shows_failed_deliveries_with_their_reason_and_the_next_digest(
             START,
         ).id
     # one at a time, so the first call (the one that fails) is Gone Person's
-    deliveries.send_due(database.sessions, Transcript(fail_on={1}, permanent=True),
+    sending.send_due(database.sessions, {"slack": Transcript(fail_on={1}, permanent=True)},
                         lambda: START, "Europe/London", in_flight=1)
     friday = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
     with database.sessions() as session:

@@ -11,22 +11,13 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.core.deliveries import ask_next
 from bot.core.errors import NotFound, RoundtableError
-from bot.core.packs import Pack, Prompt
+from bot.core.next_questions import ask_next
+from bot.core.packs import Pack
+from bot.core.questions import Asked
 from bot.core.replies import check_text_answer, is_answered, record_reply, record_vote
 from bot.core.rounds import round_pack
 from storage.models import Delivery, Participant, QuestionMessage, Reply, Round
-
-
-@dataclass(frozen=True)
-class Asked:
-    """A question someone was asked in a conversation."""
-
-    round_id: int
-    participant: Participant
-    prompt: Prompt
-    number: int
 
 
 @dataclass(frozen=True)
@@ -37,7 +28,7 @@ class ChatMessage:
     user_id: str
     text: str
     external_id: str
-    thread_ts: str | None = None
+    thread_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,8 +41,8 @@ class ChatAnswer:
     refused: str | None = None
 
 
-def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: datetime
-                     ) -> list[ChatAnswer]:
+def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: datetime,
+                     platform: str = "slack") -> list[ChatAnswer]:
     """Store chat messages, in order, as answers to the questions they reply to.
 
     A reply in a question's thread answers that question; any other message answers the
@@ -72,7 +63,7 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
     for message in messages:
         asked = talk.question(message)
         if (asked is None or asked.participant.platform_user_id != message.user_id
-                or asked.prompt.kind != "text"):
+                or asked.participant.platform != platform or asked.prompt.kind != "text"):
             out.append(ChatAnswer(None))
             continue
         if message.external_id in stored:
@@ -113,13 +104,13 @@ class _Conversations:
         self.asked: dict[int, list[str]] = {}
         self.skipped: set[tuple[int, str]] = set()
         for m in session.execute(
-                select(QuestionMessage.channel_id, QuestionMessage.message_ts,
+                select(QuestionMessage.channel_id, QuestionMessage.message_id,
                        QuestionMessage.prompt_id, QuestionMessage.delivery_id,
                        QuestionMessage.skipped_at)
                 .where(QuestionMessage.delivery_id.in_(list(self.deliveries)))
                 .order_by(QuestionMessage.id)):
             delivery = self.deliveries[m.delivery_id]
-            self.threads[(m.channel_id, m.message_ts)] = (delivery, m.prompt_id)
+            self.threads[(m.channel_id, m.message_id)] = (delivery, m.prompt_id)
             if m.prompt_id is not None:
                 self.asked.setdefault(delivery.id, []).append(m.prompt_id)
                 if m.skipped_at is not None:
@@ -135,8 +126,8 @@ class _Conversations:
         self.packs: dict[int, Pack] = {}
 
     def question(self, message: ChatMessage) -> Asked | None:
-        if message.thread_ts:
-            delivery, prompt_id = self.threads.get((message.channel_id, message.thread_ts),
+        if message.thread_id:
+            delivery, prompt_id = self.threads.get((message.channel_id, message.thread_id),
                                                    (None, None))
             if delivery is not None and prompt_id is not None:
                 return _asked(delivery, prompt_id, self._pack(delivery))
@@ -206,11 +197,11 @@ def answer_in_form(session: Session, asked: Asked, answer: str | Sequence[str],
     return ask_next(session, [(asked.round_id, asked.participant.id)], now)
 
 
-def skip(session: Session, round_id: int, prompt_id: str, user_id: str, now: datetime
-         ) -> tuple[Asked, bool]:
+def skip(session: Session, round_id: int, prompt_id: str, user_id: str, now: datetime,
+         platform: str = "slack") -> tuple[Asked, bool]:
     """The person puts a question aside for now; whether a next question was queued. Their
     question stays open (Home tab, reminders) and can still be answered in its thread."""
-    asked = asked_of(session, round_id, prompt_id, user_id)
+    asked = asked_of(session, round_id, prompt_id, user_id, platform)
     message = session.scalar(
         select(QuestionMessage).join(Delivery, Delivery.id == QuestionMessage.delivery_id)
         .where(Delivery.round_id == round_id, Delivery.participant_id == asked.participant.id,
@@ -227,11 +218,13 @@ def skip(session: Session, round_id: int, prompt_id: str, user_id: str, now: dat
     return asked, ask_next(session, [(round_id, asked.participant.id)], now) > 0
 
 
-def asked_of(session: Session, round_id: int, prompt_id: str, user_id: str) -> Asked:
+def asked_of(session: Session, round_id: int, prompt_id: str, user_id: str,
+             platform: str = "slack") -> Asked:
     """The question as asked of this person; NotFound when they were not asked it."""
     delivery = session.scalar(
         select(Delivery).join(Participant, Participant.id == Delivery.participant_id).where(
-            Delivery.round_id == round_id, Participant.platform_user_id == user_id)
+            Delivery.round_id == round_id, Participant.platform_user_id == user_id,
+            Participant.platform == platform)
     )
     asked = _asked(delivery, prompt_id) if delivery is not None else None
     if asked is None:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from bot.core.said import Said
+
 
 class RoundtableError(Exception):
-    """A request the core refuses; nothing was changed."""
+    """A request the core refuses; nothing was changed. `said` is the message with its
+    places named the platform's way (str() is plain text)."""
+
+    def __init__(self, message: str = "", said: Said | None = None) -> None:
+        super().__init__(message or (said.plain if said is not None else ""))
+        self.said = said if said is not None else Said((message,))
 
 
 class NotFound(RoundtableError):
@@ -17,3 +24,7 @@ class RoundClosed(RoundtableError):
 
 class InvalidAnswer(RoundtableError):
     pass
+
+
+class NotAllowed(RoundtableError):
+    """The person may not do this (not a facilitator; not the author of that answer)."""

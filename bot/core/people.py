@@ -12,6 +12,19 @@ from storage.models import Facilitator, Participant
 
 
 @dataclass(frozen=True)
+class Audience:
+    """Who a round is for, as a facilitator named them on their platform: the members of
+    channels (or teams), of user groups, and people one by one."""
+
+    channels: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in vars(self).items() if v}
+
+
+@dataclass(frozen=True)
 class Person:
     """What a chat platform (or an import) tells us about someone."""
 
@@ -20,6 +33,14 @@ class Person:
     role: str | None = None
     organisation: str | None = None
     timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class Looked:
+    """The humans of an audience, and which of them the platform was just asked about."""
+
+    people: list[Person]
+    fetched: list[str]
 
 
 def upsert_participant(

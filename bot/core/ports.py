@@ -1,17 +1,32 @@
-"""What the core needs from a chat platform: a Protocol each adapter implements.
+"""What the core needs from the world: a clock, a chat platform (ChatGateway) and its
+directory of people. Each platform adapter implements the protocols; nothing here knows one.
 
-The core hands the gateway domain objects (a pack's intro, a prompt, a digest view); the adapter
-decides how they look on its platform. Nothing here knows Slack.
+The core hands the gateway domain objects (a question, a digest view, a Said); the adapter
+decides how they look on its platform.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.digest.model import DigestView
-from bot.core.packs import Pack, Prompt
+from bot.core.questions import Question, Saved
+from bot.core.said import Said
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.core.home import HomeView
+    from bot.core.people import Audience, Looked
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class DeliveryError(Exception):
@@ -20,13 +35,15 @@ class DeliveryError(Exception):
     the answer), so it must be looked for before it is sent again."""
 
     def __init__(self, reason: str, *, permanent: bool = False, uncertain: bool = False,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, hint: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.uncertain = uncertain
         self.retry_after = retry_after
         """The platform said when to try again (rate limited): no fault of the person's."""
+        self.hint = hint
+        """What a person can do about it, in the platform's terms ("invite the app")."""
 
 
 @dataclass(frozen=True)
@@ -34,24 +51,21 @@ class Sent:
     """Where a message landed: the conversation and the message's id in it."""
 
     channel_id: str
-    message_ts: str
+    message_id: str
 
 
 @dataclass(frozen=True)
-class Question:
-    """One question of a round, numbered as the person sees it. The first comes with the
-    pack's intro (`intro`): the few lines that tell someone why they are asked."""
+class Where:
+    """A place to answer someone: a conversation, and a thread in it when there is one."""
 
-    round_id: int
-    delivery_id: int
-    prompt: Prompt
-    number: int
-    total: int
-    intro: Pack | None = None
+    channel_id: str
+    thread_id: str | None = None
 
 
 class ChatGateway(Protocol):
-    """Sending on a chat platform; every method raises DeliveryError when it cannot."""
+    """Sending on one chat platform; every method raises DeliveryError when it cannot."""
+
+    platform: str
 
     def open_direct(self, user_id: str) -> str:
         """The id of the direct conversation with this user (opened if need be)."""
@@ -59,6 +73,19 @@ class ChatGateway(Protocol):
 
     def send_question(self, channel_id: str, question: Question) -> Sent:
         """Post one question, tagged with its delivery and prompt (see find_sent)."""
+        ...
+
+    def say(self, where: Where, said: Said) -> Sent:
+        """A short message of the bot's own words (plain parts escaped by the adapter)."""
+        ...
+
+    def confirm(self, where: Where, saved: Sequence[Saved]) -> None:
+        """Tell someone which questions their answers were saved to (one message for
+        answers that arrived together)."""
+        ...
+
+    def publish_home(self, user_id: str, home: HomeView) -> None:
+        """Show someone their own view: their open questions (and a facilitator's rounds)."""
         ...
 
     def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
@@ -71,10 +98,6 @@ class ChatGateway(Protocol):
         """The top message of the digest tagged `digest_id` posted after `since`, if any."""
         ...
 
-    def post_text(self, channel_id: str, text: str) -> Sent:
-        """A short message of the bot's own words (never people's words unescaped)."""
-        ...
-
     def find_sent(self, channel_id: str, delivery_id: int) -> dict[str | None, Sent]:
         """Messages of this delivery already in the conversation, by prompt id (None: an intro
         sent on its own, as versions before questions were asked one at a time did).
@@ -82,4 +105,28 @@ class ChatGateway(Protocol):
         For recovery only, when an earlier attempt's outcome is unknown: platforms limit how
         often this may be asked.
         """
+        ...
+
+
+Gateways = Mapping[str, ChatGateway]
+"""The gateway of each platform this process can send on, by platform name: what is sent is
+sent on the platform of the person (or the round) it is for."""
+
+
+def gateway_for(gateways: Gateways, platform: str) -> ChatGateway:
+    gateway = gateways.get(platform)
+    if gateway is None:
+        raise DeliveryError(f"this process cannot send on {platform}", permanent=False)
+    return gateway
+
+
+class Directory(Protocol):
+    """Who an audience is, on one platform: people with their names and time zones."""
+
+    def resolve(self, audience: Audience, now: datetime) -> Looked:
+        """The humans the audience names; RoundtableError when it names nobody to ask."""
+        ...
+
+    def remember(self, session: Session, looked: Looked, now: datetime) -> None:
+        """In the transaction that stores the people: note whose details are fresh."""
         ...

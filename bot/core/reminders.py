@@ -9,7 +9,6 @@ row that waits for 08:00-18:00 where the person is, and is dropped if they answe
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -18,10 +17,12 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.deliveries import next_working_time, still_waiting
-from bot.core.ports import ChatGateway, DeliveryError
+from bot.core.next_questions import still_waiting
+from bot.core.ports import Clock, DeliveryError, Gateways, Where, gateway_for
 from bot.core.rounds import get_round, round_pack
+from bot.core.said import Said
 from bot.core.wording import listed
+from bot.core.working_hours import next_working_time
 from storage.db import transaction
 from storage.models import Delivery, Participant, QuestionMessage, Reminder, Reply, Round
 
@@ -29,8 +30,6 @@ MAX_REMINDERS = 2
 FIRST_AFTER = timedelta(days=3)
 BEFORE_CLOSE = timedelta(days=1)
 CLAIM_LEASE = timedelta(minutes=10)
-
-Clock = Callable[[], datetime]
 
 
 def reminder_times(round_: Round) -> list[datetime]:
@@ -122,7 +121,7 @@ class ReminderSweep:
     failed: int = 0
 
 
-def send_due(sessions: sessionmaker[Session], gateway: ChatGateway, clock: Clock,
+def send_due(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock,
              zone: str) -> ReminderSweep:
     """Send every reminder that is due, in working hours, to people who still have questions."""
     sent = deferred = dropped = failed = 0
@@ -130,7 +129,9 @@ def send_due(sessions: sessionmaker[Session], gateway: ChatGateway, clock: Clock
         now = clock()
         with sessions() as session:
             batch = list(session.scalars(
-                select(Reminder.id).where(
+                select(Reminder.id)
+                .join(Participant, Participant.id == Reminder.participant_id).where(
+                    Participant.platform.in_(list(gateways)),
                     Reminder.state == "pending",
                     or_(Reminder.not_before.is_(None), Reminder.not_before <= now),
                     or_(Reminder.claimed_at.is_(None), Reminder.claimed_at < now - CLAIM_LEASE),
@@ -138,14 +139,14 @@ def send_due(sessions: sessionmaker[Session], gateway: ChatGateway, clock: Clock
         if not batch:
             return ReminderSweep(sent, deferred, dropped, failed)
         for reminder_id in batch:
-            outcome = _send_one(sessions, gateway, reminder_id, clock, zone)
+            outcome = _send_one(sessions, gateways, reminder_id, clock, zone)
             sent += outcome == "sent"
             deferred += outcome == "deferred"
             dropped += outcome == "dropped"
             failed += outcome == "failed"
 
 
-def _send_one(sessions: sessionmaker[Session], gateway: ChatGateway, reminder_id: int,
+def _send_one(sessions: sessionmaker[Session], gateways: Gateways, reminder_id: int,
               clock: Clock, zone: str) -> str:
     now = clock()
     with transaction(sessions) as session:
@@ -179,8 +180,9 @@ def _send_one(sessions: sessionmaker[Session], gateway: ChatGateway, reminder_id
         answered = {p.id for p in round_pack(round_).prompts} - set(open_ids)
         first = next(iter(still_waiting([(str(p), at) for p, at in asked], answered)), None)
         channel, text = delivery.channel_id, reminder_text(round_, open_ids, first)
+        platform = participant.platform
     try:
-        posted = gateway.post_text(channel, text)
+        posted = gateway_for(gateways, platform).say(Where(channel), Said((text,)))
     except DeliveryError as exc:
         with transaction(sessions) as session:
             row = session.get_one(Reminder, reminder_id)
@@ -193,7 +195,7 @@ def _send_one(sessions: sessionmaker[Session], gateway: ChatGateway, reminder_id
     with transaction(sessions) as session:
         row = session.get_one(Reminder, reminder_id)
         row.state, row.sent_at, row.claimed_at = "sent", clock(), None
-        row.channel_id, row.message_ts = posted.channel_id, posted.message_ts
+        row.channel_id, row.message_id = posted.channel_id, posted.message_id
     return "sent"
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.core.errors import InvalidAnswer, NotFound, RoundClosed
+from bot.core.errors import InvalidAnswer, NotAllowed, NotFound, RoundClosed
 from bot.core.packs import Prompt
 from bot.core.rounds import get_round, round_pack
 from storage.models import Participant, Reply, ReplyVersion, Round
@@ -107,9 +107,15 @@ def is_answered(session: Session, round_id: int, participant_id: int, prompt_id:
         Reply.prompt_id == prompt_id, Reply.deleted_at.is_(None)).limit(1)) is not None
 
 
-def edit_reply(session: Session, external_id: str, text: str, now: datetime) -> Reply:
-    """Replace an answer's text with an edit made in chat; the earlier text is kept."""
-    reply = _live_by_external_id(session, external_id)
+Author = tuple[str, str]
+"""Who changes an answer: (platform, user id on it)."""
+
+
+def edit_reply(session: Session, external_id: str, text: str, now: datetime,
+               author: Author | None = None) -> Reply:
+    """Replace an answer's text with an edit made in chat; the earlier text is kept. Given
+    the `author` of the edit, only their own answer can change."""
+    reply = _live_by_external_id(session, external_id, author)
     if not text.strip():
         raise InvalidAnswer("an edited answer needs some text")
     if reply.text != text:
@@ -119,9 +125,11 @@ def edit_reply(session: Session, external_id: str, text: str, now: datetime) -> 
     return reply
 
 
-def delete_reply(session: Session, external_id: str, now: datetime) -> Reply:
-    """Honour a deletion: text and history go; a tombstone keeps a retry from restoring it."""
-    reply = _live_by_external_id(session, external_id)
+def delete_reply(session: Session, external_id: str, now: datetime,
+                 author: Author | None = None) -> Reply:
+    """Honour a deletion: text and history go; a tombstone keeps a retry from restoring it.
+    Given the `author` of the deletion, only their own answer goes."""
+    reply = _live_by_external_id(session, external_id, author)
     reply.deleted_at = now
     reply.text = None
     reply.choices = None
@@ -204,8 +212,12 @@ def _keep_version(reply: Reply, now: datetime) -> None:
     reply.versions.append(ReplyVersion(text=reply.text, choices=reply.choices, replaced_at=now))
 
 
-def _live_by_external_id(session: Session, external_id: str) -> Reply:
+def _live_by_external_id(session: Session, external_id: str, author: Author | None) -> Reply:
     live = [r for r in replies_by_external_id(session, external_id) if r.deleted_at is None]
     if not live:
         raise NotFound("that answer is not stored (or was deleted)")
-    return live[0]
+    reply = live[0]
+    if author is not None and (reply.participant.platform,
+                               reply.participant.platform_user_id) != author:
+        raise NotAllowed("only the person who wrote an answer can change it")
+    return reply

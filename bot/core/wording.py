@@ -10,3 +10,8 @@ def listed(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """"1 answer", "3 answers", "1 person", "2 people"."""
+    return f"{n} {one if n == 1 else many or one + 's'}"

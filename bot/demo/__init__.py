@@ -13,9 +13,9 @@ from bot.core.digest.export import default_name, write_export
 from bot.core.digest.render_text import render_text
 from bot.core.packs import PROMPTS_DIR, load_pack
 from bot.core.people import Person, find_participant
+from bot.core.ports import utcnow
 from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, start_round
-from bot.runtime import utcnow
 from storage.db import make_engine, make_session_factory, reading, transaction
 from storage.migrate import upgrade
 

@@ -12,12 +12,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.core import deliveries, reminders
+from bot.core import digest_posts, reminders, sending
 from bot.core.errors import RoundtableError
-from bot.core.ports import ChatGateway, DeliveryError
+from bot.core.ports import Clock, DeliveryError, Gateways
 from bot.core.rounds import close_round
-from bot.runtime import Database
 from bot.scheduling.timing import digest_trigger, latest_fire_time
+from storage import leases
+from storage.database import Database
 from storage.db import transaction
 from storage.models import Digest, Round
 from storage.queries import forget_old_events as forget_old_events_before
@@ -32,8 +33,8 @@ EVENT_LEDGER_KEEPS = timedelta(days=7)
 @dataclass(frozen=True)
 class JobContext:
     database: Database
-    gateway: ChatGateway
-    clock: deliveries.Clock
+    gateways: Gateways
+    clock: Clock
     zone: str
 
 
@@ -116,12 +117,12 @@ def remind_due() -> None:
     for round_id in open_ids:
         with transaction(ctx.database.sessions) as session:
             reminders.plan_scheduled(session, round_id, now, ctx.zone)
-    reminders.send_due(ctx.database.sessions, ctx.gateway, ctx.clock, ctx.zone)
+    reminders.send_due(ctx.database.sessions, ctx.gateways, ctx.clock, ctx.zone)
 
 
 def send_due_deliveries() -> None:
     ctx = context()
-    deliveries.send_due(ctx.database.sessions, ctx.gateway, ctx.clock, ctx.zone)
+    sending.send_due(ctx.database.sessions, ctx.gateways, ctx.clock, ctx.zone)
 
 
 def forget_old_events() -> None:
@@ -131,17 +132,23 @@ def forget_old_events() -> None:
         forget_old_events_before(session, ctx.clock() - EVENT_LEDGER_KEEPS)
 
 
+def forget_lapsed_leases() -> None:
+    """Leases of processes that died without giving them up."""
+    ctx = context()
+    leases.forget_lapsed(ctx.database.sessions, ctx.clock())
+
+
 def recover_digests() -> None:
     """Post (or find already posted) digests whose claim was left unfinished."""
     ctx = context()
-    for sent in deliveries.recover_digests(ctx.database.sessions, ctx.gateway, ctx.clock):
+    for sent in digest_posts.recover_digests(ctx.database.sessions, ctx.gateways, ctx.clock):
         log.info("an unfinished digest is now posted in %s", sent.channel_id)
 
 
 def _post(ctx: JobContext, round_id: int, period: str, *, late: bool) -> None:
     try:
-        sent = deliveries.post_digest(
-            ctx.database.sessions, ctx.gateway, round_id, period, ctx.clock, late=late
+        sent = digest_posts.post_digest(
+            ctx.database.sessions, ctx.gateways, round_id, period, ctx.clock, late=late
         )
     except (DeliveryError, RoundtableError) as exc:
         log.warning("digest of round %s for %s not posted: %s", round_id, period, exc)

@@ -1,20 +1,18 @@
 """The scheduler: APScheduler with its job store in Roundtable's database, run by one process.
 
-Every process that may schedule asks for the lease every few seconds; the one that holds it runs
-APScheduler, the others wait. Recurring digests are stored jobs (they outlive the process, and a
-time missed while no process ran is run once on start: coalesced, never replayed). The sweep job
-keeps those stored jobs in step with the open rounds and does the periodic work.
+Every process that may schedule asks for the lease every few seconds (`tick`, called by the
+process's lease loop); the one that holds it runs APScheduler, the others wait. Recurring
+digests are stored jobs (they outlive the process, and a time missed while no process ran is
+run once on start: coalesced, never replayed). The sweep job keeps those stored jobs in step
+with the open rounds and does the periodic work.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
-import uuid
 from datetime import timedelta
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -29,10 +27,13 @@ from storage.models import JOBS_TABLE, Round
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 15.0
 LEASE_CHECK_SECONDS = 5.0
+JOB_THREADS = 2
+"""A digest being built and posted (seconds) does not hold up the sweep; more buy nothing:
+every job claims its work in the database, and the sweep runs one at a time."""
 
 
 class Scheduler:
-    """Holds the lease while alive and runs the schedule while it holds it."""
+    """Takes the lease when it can (`tick`) and runs the schedule while it holds it."""
 
     def __init__(
         self,
@@ -41,53 +42,48 @@ class Scheduler:
         sweep_seconds: float = SWEEP_SECONDS,
         lease_check_seconds: float = LEASE_CHECK_SECONDS,
         lease_ttl: timedelta = leases.LEASE_TTL,
+        holder: str = leases.PROCESS,
     ) -> None:
         self.context = context
         self.lease_ttl = lease_ttl
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.holder = holder
         self.sweep_seconds = sweep_seconds
         self.lease_check_seconds = lease_check_seconds
         self._aps: BackgroundScheduler | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        jobs.install(context)
 
     @property
     def leading(self) -> bool:
         return self._aps is not None
 
-    def start(self) -> None:
-        jobs.install(self.context)
-        self._thread = threading.Thread(target=self._run, name="roundtable-scheduler", daemon=True)
-        self._thread.start()
+    def tick(self) -> None:
+        """Take or keep the lease (and lead), or stand down when another process has it;
+        while leading, keep the digest jobs in step with the rounds."""
+        try:
+            held = leases.acquire(
+                self.context.database.sessions, self.holder, self.context.clock(),
+                self.lease_ttl,
+            )
+        except Exception:  # noqa: BLE001 - a database blip: stand down until it answers
+            log.exception("could not reach the database for the scheduler lease")
+            held = False
+        if held and self._aps is None:
+            self._lead()
+        elif not held and self._aps is not None:
+            log.warning("scheduler lease lost; standing down")
+            self._resign()
+        if self._aps is not None:
+            try:
+                sync_digest_jobs(self._aps)
+            except Exception:  # noqa: BLE001 - retried at the next check
+                log.exception("could not bring the digest jobs in step with the rounds")
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
         self._resign()
-        leases.release(self.context.database.sessions, self.holder)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                held = leases.acquire(
-                    self.context.database.sessions, self.holder, self.context.clock(),
-                    self.lease_ttl,
-                )
-            except Exception:  # noqa: BLE001 - a database blip must not end the loop
-                log.exception("could not reach the database for the scheduler lease")
-                held = False
-            if held and self._aps is None:
-                self._lead()
-            elif not held and self._aps is not None:
-                log.warning("scheduler lease lost; standing down")
-                self._resign()
-            if self._aps is not None:
-                try:
-                    sync_digest_jobs(self._aps)
-                except Exception:  # noqa: BLE001 - retried at the next check
-                    log.exception("could not bring the digest jobs in step with the rounds")
-            self._stop.wait(self.lease_check_seconds)
+        try:
+            leases.release(self.context.database.sessions, self.holder)
+        except Exception:  # noqa: BLE001 - it lapses by itself
+            log.exception("could not give up the scheduler lease")
 
     def _lead(self) -> None:
         log.info("this process now runs the schedule (%s)", self.holder)
@@ -96,6 +92,7 @@ class Scheduler:
         store = SQLAlchemyJobStore(engine=self.context.database.engine, tablename=JOBS_TABLE)
         aps = BackgroundScheduler(
             jobstores={"default": store},
+            executors={"default": ThreadPoolExecutor(JOB_THREADS)},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
             timezone=self.context.zone,
         )
@@ -120,7 +117,7 @@ def sweep() -> None:
     """The periodic work: close due rounds, remind, send what is due, finish digests, prune
     the event ledger."""
     for step in (jobs.close_due_rounds, jobs.remind_due, jobs.send_due_deliveries,
-                 jobs.recover_digests, jobs.forget_old_events):
+                 jobs.recover_digests, jobs.forget_old_events, jobs.forget_lapsed_leases):
         try:
             step()
         except Exception:  # noqa: BLE001 - one failing step must not starve the others

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -30,9 +29,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.answers import Asked
+from bot.core.home import HomeView
 from bot.core.packs import Pack, Prompt
-from bot.core.ports import Question
+from bot.core.questions import Asked, Question, Saved
 from bot.core.wording import listed
 from bot.slack.limits import HEADER_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.limits import MESSAGE_TEXT as MESSAGE_TEXT_LIMIT
@@ -87,11 +86,6 @@ def question_message(question: Question) -> SlackMessage:
     return message(text, blocks)
 
 
-def skipped(asked: Asked) -> SlackMessage:
-    return notice(f"Skipped question {asked.number} for now. It stays open on your Home tab, "
-                  "and you can still answer it in its thread.")
-
-
 def confirmation(asked: Asked, text: str, *, updated: bool = False) -> SlackMessage:
     """What the bot says when it stored an answer: which question, and what was kept."""
     verb = "Updated" if updated else "Saved"
@@ -107,23 +101,24 @@ def confirmation(asked: Asked, text: str, *, updated: bool = False) -> SlackMess
     return message(what, blocks)
 
 
-CONFIRMED_TOGETHER = 20
-"""Answers confirmed in one message at most (three blocks of room are kept for the rest)."""
-
-
-def confirmations(saved: Sequence[tuple[Asked, str]]) -> SlackMessage:
+def confirmations(saved: Sequence[Saved]) -> SlackMessage:
     """One message for answers that arrived together in a conversation: which question each
-    was saved to, and its start. (Slack takes about one message a second per conversation.)"""
+    was saved to, and its start. (Slack takes about one message a second per conversation;
+    bot.app.confirmations sends at most 20 together, so three blocks of room are kept.)"""
     if len(saved) == 1:
-        return confirmation(*saved[0])
-    numbers = list(dict.fromkeys(str(asked.number) for asked, _ in saved))
+        one = saved[0]
+        if isinstance(one.answer, str):
+            return confirmation(one.asked, one.answer)
+        return vote_confirmation(one.asked, one.answer)
+    numbers = list(dict.fromkeys(str(s.asked.number) for s in saved))
     what = (f"Saved {len(saved)} messages as your answer to question {numbers[0]}."
             if len(numbers) == 1 else
             f"Saved {len(saved)} answers, to questions {listed(numbers)}.")
     blocks: list[Block] = [section(what)]
-    for asked, text in saved:
-        blocks.append(section(f"*{asked.number}. {inert(asked.prompt.question, 200)}*\n"
-                              f"{inert(text, 600)}"))
+    for one in saved:
+        text = one.answer if isinstance(one.answer, str) else "; ".join(one.answer)
+        blocks.append(section(f"*{one.asked.number}. {inert(one.asked.prompt.question, 200)}*"
+                              f"\n{inert(text, 600)}"))
     blocks.append(context("Not the right question? Reply in the thread of the one you meant, "
                           "and delete the original message."))
     return message(what, blocks)
@@ -137,12 +132,12 @@ def vote_confirmation(asked: Asked, choices: Sequence[str]) -> SlackMessage:
 
 def notice(text: str) -> SlackMessage:
     """The bot's own short words (escaped, so nothing in them can ping)."""
-    return message(escape(text), [section(escape(text)[:SECTION_TEXT])])
+    return notice_blocks(escape(text))
 
 
-def said(text: str) -> SlackMessage:
+def notice_blocks(mrkdwn: str) -> SlackMessage:
     """The bot's own mrkdwn, built by code that made any quoted words inert."""
-    return message(text[:MESSAGE_TEXT_LIMIT], [section(text[:SECTION_TEXT])])
+    return message(mrkdwn[:MESSAGE_TEXT_LIMIT], [section(mrkdwn[:SECTION_TEXT])])
 
 
 def answer_view(asked: Asked) -> dict[str, Any]:
@@ -229,23 +224,9 @@ def start_view(packs: Sequence[Pack]) -> dict[str, Any]:
                 submit=plain("Start", 24), close=plain("Cancel", 24), blocks=blocks).to_dict()
 
 
-@dataclass(frozen=True)
-class RoundLine:
-    """One of a facilitator's rounds as the Home tab lists it."""
-
-    id: int
-    title: str
-    status: str
-    sent: int
-    pending: int
-    failed: int
-    answered: int
-    invited: int
-
-
-def home_view(rounds: Sequence[RoundLine], questions: Sequence[Asked],
-              facilitator: bool) -> dict[str, Any]:
+def home_view(home: HomeView) -> dict[str, Any]:
     """The App Home: a facilitator's rounds and Start button; anyone's open questions."""
+    rounds, questions, facilitator = home.rounds, home.questions, home.facilitator
     blocks: list[Block] = []
     if facilitator:
         blocks += [HeaderBlock(text=plain("Rounds", HEADER_TEXT)), ActionsBlock(elements=[

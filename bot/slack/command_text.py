@@ -5,32 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.app.facilitation import StartRequest
 from bot.core.errors import RoundtableError
+from bot.core.people import Audience
 
 TOKEN = re.compile(r"<[^<>]*>|\S+")
 CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 GROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$")
 KEYWORDS = {"digest", "closes", "anonymous"}
-
-
-@dataclass(frozen=True)
-class Audience:
-    channels: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()
-    users: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, list[str]]:
-        return {k: list(v) for k, v in vars(self).items() if v}
-
-
-@dataclass(frozen=True)
-class StartCommand:
-    pack: str
-    audience: Audience
-    digest_channel: str | None = None
-    closes: str | None = None
-    anonymous: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,7 +29,7 @@ def split(text: str) -> Command:
     return Command(tokens[0].lower(), tokens[1:])
 
 
-def parse_start(args: list[str]) -> StartCommand:
+def parse_start(args: list[str]) -> StartRequest:
     """`<pack> to <#C…|@group|@user …> [digest <#C…>] [closes <date|Nd>] [anonymous]`."""
     usage = ("usage: /roundtable start <pack> to <#channel|@group|@person …> "
              "[digest #channel] [closes 14d] [anonymous]")
@@ -83,7 +66,7 @@ def parse_start(args: list[str]) -> StartCommand:
             closes = rest.pop(0)
         else:
             raise RoundtableError(usage)
-    return StartCommand(args[0], Audience(tuple(channels), tuple(groups), tuple(users)),
+    return StartRequest(args[0], Audience(tuple(channels), tuple(groups), tuple(users)),
                         digest, closes, anonymous)
 
 

@@ -8,7 +8,6 @@ lookups. Bots, apps and deactivated users are left out.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,9 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.errors import RoundtableError
-from bot.core.people import Person
+from bot.core.people import Audience, Looked, Person
 from bot.core.ports import DeliveryError
-from bot.slack.command_text import Audience
 from bot.slack.gateway import calling
 from storage.models import Participant
 
@@ -39,14 +37,6 @@ def members(client: WebClient, audience: Audience) -> list[str]:
         ids += _call("that user group", client.usergroups_users_list, usergroup=group)["users"]
     ids += audience.users
     return list(dict.fromkeys(ids))
-
-
-@dataclass(frozen=True)
-class Looked:
-    """The humans of an audience, and which of them Slack was just asked about."""
-
-    people: list[Person]
-    fetched: list[str]
 
 
 def people(client: WebClient, sessions: sessionmaker[Session], user_ids: Iterable[str],
@@ -89,6 +79,19 @@ def audience_of(ids: Iterable[str]) -> Audience:
     return Audience(channels=tuple(i for i in ids if i[:1] in {"C", "G"}),
                     groups=tuple(i for i in ids if i[:1] == "S"),
                     users=tuple(i for i in ids if i[:1] not in {"C", "G", "S"}))
+
+
+class SlackDirectory:
+    """The core's Directory on Slack: members through the Web API, details cached."""
+
+    def __init__(self, client: WebClient, sessions: sessionmaker[Session]) -> None:
+        self.client, self.sessions = client, sessions
+
+    def resolve(self, audience: Audience, now: datetime) -> Looked:
+        return resolve(self.client, self.sessions, audience, now)
+
+    def remember(self, session: Session, looked: Looked, now: datetime) -> None:
+        remember(session, looked.fetched, now)
 
 
 def remember(session: Session, user_ids: Iterable[str], now: datetime) -> None:

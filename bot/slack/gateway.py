@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.error import URLError
@@ -28,8 +28,11 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
 from bot.core.digest.model import DigestView
-from bot.core.ports import DeliveryError, Question, Sent
-from bot.slack import blocks
+from bot.core.home import HomeView
+from bot.core.ports import DeliveryError, Sent, Where
+from bot.core.questions import Question, Saved
+from bot.core.said import Said
+from bot.slack import blocks, render
 from bot.slack.digest_blocks import digest_messages
 from bot.slack.limits import check_message, check_view
 from bot.slack.messages import SlackFile, SlackMessage
@@ -144,13 +147,27 @@ def make_client(token: str, base_url: str) -> WebClient:
     )
 
 
+HINTS = {
+    "not_in_channel": "Invite @Roundtable to the channel (type /invite @Roundtable there), "
+                      "then try again.",
+    "channel_not_found": "The channel is private or gone: invite @Roundtable to it (type "
+                         "/invite @Roundtable there), or choose another channel.",
+    "is_archived": "The channel is archived: choose another channel for the digests.",
+    "missing_scope": "The Slack app lacks a permission: reinstall it from manifest.yml.",
+    "invalid_auth": "The bot token is wrong or revoked: check SLACK_BOT_TOKEN.",
+    "token_revoked": "The bot token was revoked: reinstall the app and update "
+                     "SLACK_BOT_TOKEN.",
+}
+"""What a person can do about Slack's refusals, in Slack's terms."""
+
+
 def delivery_error(exc: Exception) -> DeliveryError:
     """A Slack failure as the core sees it: permanent when retrying cannot help."""
     if isinstance(exc, SlackApiError):
         code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
         if exc.response.status_code == 429:
             return DeliveryError(code, retry_after=retry_after(exc.response.headers))
-        return DeliveryError(code, permanent=code in PERMANENT)
+        return DeliveryError(code, permanent=code in PERMANENT, hint=HINTS.get(code))
     # No answer at all: the request may or may not have taken effect.
     return DeliveryError(f"{exc.__class__.__name__}: {exc}", permanent=False, uncertain=True)
 
@@ -185,6 +202,8 @@ def _digest_part(message: dict[str, Any], digest_id: int) -> int | None:
 
 class SlackGateway:
     """Sends what the core asks for; never repeats people's words without `inert`."""
+
+    platform = "slack"
 
     def __init__(self, client: WebClient, export_hint: Callable[[int], str]) -> None:
         self.client = client
@@ -225,12 +244,15 @@ class SlackGateway:
 
     def _parts_in_thread(self, top: Sent, digest_id: int) -> set[int]:
         response = calling(self.client.conversations_replies, channel=top.channel_id,
-                           ts=top.message_ts, limit=100, include_all_metadata=True)
+                           ts=top.message_id, limit=100, include_all_metadata=True)
         return {part for m in response.get("messages") or []
                 if (part := _digest_part(m, digest_id)) is not None}
 
-    def post_text(self, channel_id: str, text: str) -> Sent:
-        return self.post(channel_id, blocks.notice(text))
+    def say(self, where: Where, said: Said) -> Sent:
+        return self.post(where.channel_id, render.message(said), thread_ts=where.thread_id)
+
+    def confirm(self, where: Where, saved: Sequence[Saved]) -> None:
+        self.post(where.channel_id, blocks.confirmations(saved), thread_ts=where.thread_id)
 
     def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
                     *, top: Sent | None = None) -> Sent:
@@ -245,10 +267,10 @@ class SlackGateway:
         for part, message in enumerate(messages[1:], start=1):
             if part in present:
                 continue
-            self.post(channel_id, message, thread_ts=top.message_ts,
+            self.post(channel_id, message, thread_ts=top.message_id,
                       metadata=_digest_tag(digest_id, part))
             for file in message.files:
-                self._upload(channel_id, top.message_ts, file)
+                self._upload(channel_id, top.message_id, file)
         return top
 
     def _upload(self, channel_id: str, thread_ts: str, file: SlackFile) -> None:
@@ -293,7 +315,8 @@ class SlackGateway:
             log.warning("Slack did not take a response (HTTP %s): %s", answer.status_code,
                         answer.body[:200])
 
-    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+    def publish_home(self, user_id: str, home: HomeView) -> None:
+        view = blocks.home_view(home)
         check_view(view)
         calling(self.client.views_publish, user_id=user_id, view=view)
 

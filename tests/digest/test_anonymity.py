@@ -17,8 +17,8 @@ from bot.core.digest.render_html import render_html
 from bot.core.digest.render_md import render_md
 from bot.core.digest.render_text import render_text
 from bot.core.people import Person
-from bot.runtime import Database
 from bot.slack.digest_blocks import digest_messages
+from storage.database import Database
 from storage.db import transaction
 from tests.digest.builders import Said, round_with
 

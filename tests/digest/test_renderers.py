@@ -23,9 +23,9 @@ from bot.core.digest.render_md import render_md
 from bot.core.digest.render_text import render_text
 from bot.core.digest.theme_views import is_verbatim
 from bot.core.people import Person
-from bot.runtime import Database
 from bot.slack.digest_blocks import digest_messages
 from bot.slack.mrkdwn import inert
+from storage.database import Database
 from storage.db import transaction
 from tests.digest.builders import (
     RANK_PROMPT,

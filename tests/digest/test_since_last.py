@@ -13,8 +13,8 @@ from bot.core.digest.render_md import render_md
 from bot.core.digest.render_text import render_text
 from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
-from bot.runtime import Database
 from bot.slack.digest_blocks import digest_messages
+from storage.database import Database
 from storage.db import transaction
 from tests.digest.builders import RANK_PROMPT, Said, round_with, view_of
 

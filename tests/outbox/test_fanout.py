@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from bot.core.answers import ChatMessage, answer_from_chat
-from bot.core.deliveries import send_due
 from bot.core.people import Person
+from bot.core.ports import utcnow
 from bot.core.rounds import RoundRequest, start_round
-from bot.runtime import Database, utcnow
+from bot.core.sending import send_due
 from bot.slack.gateway import SlackGateway, make_client
+from storage.database import Database
 from storage.db import transaction
 from tests.helpers import ROUNDTABLE, cli_env, run_cli, seed_pack
 from tests.outbox.fanout import missing_and_repeated, people, working_zone
@@ -46,7 +47,7 @@ def test_it_reaches_everyone_once_through_rate_limits_errors_and_dropped_connect
     stub.fail_at_random(0.2, modes=(429, 500, DROP))
     gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
     for _ in range(20):  # sweeps, as the outbox makes them; uncertain sends go again at once
-        outcomes = send_due(database.sessions, gateway, utcnow, "UTC")
+        outcomes = send_due(database.sessions, {"slack": gateway}, utcnow, "UTC")
         if not outcomes:
             break
     assert missing_and_repeated(stub, users, FIRST) == (0, 0)
@@ -114,14 +115,14 @@ def test_next_questions_reach_everyone_once_through_errors_and_dropped_connectio
         start_round(session, RoundRequest(seed_pack(), [Person(u, timezone=working_zone())
                                                         for u in users]), utcnow())
     gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
-    send_due(database.sessions, gateway, utcnow, "UTC")
+    send_due(database.sessions, {"slack": gateway}, utcnow, "UTC")
     with transaction(database.sessions) as session:  # everyone answers the first question
         answer_from_chat(session, [ChatMessage("D" + u, u, "Shared aims", f"D{u}:1")
                                    for u in users], utcnow())
     stub.history_interval = 0.0
     stub.fail_at_random(0.2, modes=(429, 500, DROP))
     for _ in range(20):
-        if not send_due(database.sessions, gateway, utcnow, "UTC"):
+        if not send_due(database.sessions, {"slack": gateway}, utcnow, "UTC"):
             break
     assert missing_and_repeated(stub, users, [*FIRST, seed_pack().prompts[1].id]) == (0, 0)
     assert {c.status for c in stub.calls} >= {429, 500, DROP}

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.answers import ChatMessage, answer_from_chat, answer_in_form, asked_of, skip
-from bot.core.deliveries import send_due
 from bot.core.errors import RoundtableError
 from bot.core.people import Person
 from bot.core.ports import Question, Sent
 from bot.core.rounds import RoundRequest, close_round, start_round
-from bot.runtime import Database
+from bot.core.sending import send_due
+from storage.database import Database
 from storage.db import transaction
 from storage.models import Delivery, QuestionMessage, Reply
 from tests.conftest import NOW
@@ -40,7 +40,7 @@ class Conversation:
     def send(self) -> list[str]:
         """Run the outbox once; the questions it sent, by prompt id."""
         before = len(self.gateway.sent)
-        send_due(self.database.sessions, self.gateway, lambda: self.now, LONDON)
+        send_due(self.database.sessions, {"slack": self.gateway}, lambda: self.now, LONDON)
         return [what for _, what in self.gateway.sent[before:]]
 
     def write(self, text: str, thread: str | None = None) -> str:
@@ -49,7 +49,7 @@ class Conversation:
         thread_ts = None
         if thread is not None:
             with self.database.sessions() as session:
-                thread_ts = session.scalars(select(QuestionMessage.message_ts).where(
+                thread_ts = session.scalars(select(QuestionMessage.message_id).where(
                     QuestionMessage.prompt_id == thread)).one()
         with transaction(self.database.sessions) as session:
             answer, = answer_from_chat(session, [ChatMessage(

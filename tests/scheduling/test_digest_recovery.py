@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.core.deliveries import STALE_DIGEST_CLAIM, post_digest, recover_digests
 from bot.core.digest.build import build_digest
 from bot.core.digest.changes import claim_digest
+from bot.core.digest_posts import STALE_DIGEST_CLAIM, post_digest, recover_digests
 from bot.core.people import Person
 from bot.core.ports import DeliveryError
 from bot.core.rounds import RoundRequest, start_round
-from bot.runtime import Database
 from bot.slack.gateway import DIGEST_EVENT, SlackGateway, make_client
+from storage.database import Database
 from storage.db import reading, transaction
 from storage.models import Digest
 from tests.helpers import seed_pack
@@ -68,14 +68,14 @@ def digest_posts(stub: SlackStub, digest_id: int) -> list[str]:
 def state(database: Database, digest_id: int) -> tuple[str, str | None]:
     with database.sessions() as session:
         row = session.get_one(Digest, digest_id)
-        return row.state, row.message_ts
+        return row.state, row.message_id
 
 
 def failed_post(database: Database, gateway: SlackGateway, round_id: int, period: str,
                 at: datetime) -> Digest:
     """Post a period's digest, which Slack fails; its row as it was left."""
     with pytest.raises(DeliveryError):
-        post_digest(database.sessions, gateway, round_id, period, lambda: at)
+        post_digest(database.sessions, {"slack": gateway}, round_id, period, lambda: at)
     with database.sessions() as session:
         return session.scalars(select(Digest).where(Digest.period == period)).one()
 
@@ -86,21 +86,21 @@ def test_a_digest_slack_has_already_is_marked_posted_not_posted_again(
     with reading(database.sessions) as session:
         view = build_digest(session, round_id, CLAIMED)
     gateway.post_digest("CLEADS", view, digest_id)  # then its poster died
-    recovered = recover_digests(database.sessions, gateway, lambda: LATER)
-    assert [s.message_ts for s in recovered] == digest_posts(stub, digest_id)
+    recovered = recover_digests(database.sessions, {"slack": gateway}, lambda: LATER)
+    assert [s.message_id for s in recovered] == digest_posts(stub, digest_id)
     assert len(digest_posts(stub, digest_id)) == 1
     assert state(database, digest_id) == ("posted", digest_posts(stub, digest_id)[0])
-    assert recover_digests(database.sessions, gateway, lambda: LATER) == []
+    assert recover_digests(database.sessions, {"slack": gateway}, lambda: LATER) == []
 
 
 def test_a_digest_that_never_reached_slack_is_posted_once(
         database: Database, stub: SlackStub, gateway: SlackGateway) -> None:
     _, digest_id = claimed(database)
-    assert recover_digests(database.sessions, gateway,
+    assert recover_digests(database.sessions, {"slack": gateway},
                            lambda: CLAIMED + timedelta(minutes=1)) == []  # its poster may be busy
     assert digest_posts(stub, digest_id) == []
-    recover_digests(database.sessions, gateway, lambda: LATER)
-    recover_digests(database.sessions, gateway, lambda: LATER + timedelta(minutes=1))
+    recover_digests(database.sessions, {"slack": gateway}, lambda: LATER)
+    recover_digests(database.sessions, {"slack": gateway}, lambda: LATER + timedelta(minutes=1))
     assert len(digest_posts(stub, digest_id)) == 1
     assert state(database, digest_id)[0] == "posted"
 
@@ -111,13 +111,13 @@ def test_a_failed_post_is_taken_up_again_and_a_gone_channel_given_up(
     stub.fail_next("chat.postMessage", status=200, error="internal_error", times=1)
     retried = failed_post(database, gateway, round_id, "next-week", CLAIMED)
     assert retried.state == "claimed"
-    recover_digests(database.sessions, gateway, lambda: LATER)
+    recover_digests(database.sessions, {"slack": gateway}, lambda: LATER)
     assert state(database, retried.id)[0] == "posted"
 
     stub.channels.pop("CLEADS")
     assert failed_post(database, gateway, round_id, "week-after", LATER).state == "failed"
-    assert recover_digests(database.sessions, gateway, lambda: LATER + 2 * STALE_DIGEST_CLAIM
-                           ) == []
+    assert recover_digests(database.sessions, {"slack": gateway},
+                           lambda: LATER + 2 * STALE_DIGEST_CLAIM) == []
 
 
 def test_a_digest_cut_short_in_its_thread_gets_only_its_missing_parts(
@@ -126,7 +126,7 @@ def test_a_digest_cut_short_in_its_thread_gets_only_its_missing_parts(
     stub.fail_next("chat.postMessage", status=200, error="internal_error", after=3)
     digest = failed_post(database, gateway, round_id, "cut-short", CLAIMED)
     assert digest_parts(stub, digest.id) == [0, 1, 2]
-    recover_digests(database.sessions, gateway, lambda: LATER)
+    recover_digests(database.sessions, {"slack": gateway}, lambda: LATER)
     questions = len(seed_pack().prompts)
     assert sorted(digest_parts(stub, digest.id)) == list(range(questions + 1))  # each once
     thread = stub.threads[("CLEADS", digest_posts(stub, digest.id)[0])]

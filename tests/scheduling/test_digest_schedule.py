@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -12,10 +13,10 @@ from sqlalchemy import select, text
 
 from bot.core.people import Person
 from bot.core.rounds import RoundRequest, start_round
-from bot.runtime import Database
 from bot.scheduling import jobs
 from bot.scheduling.service import Scheduler
 from bot.slack.gateway import SlackGateway, make_client
+from storage.database import Database
 from storage.db import transaction
 from storage.models import JOBS_TABLE, Digest, Round
 from tests.fakes import Transcript
@@ -44,7 +45,7 @@ def a_round(
 def run_job(
     database: Database, gateway: Transcript, at: datetime, job: Callable[[], object]
 ) -> None:
-    jobs.install(jobs.JobContext(database, gateway, lambda: at, LONDON))
+    jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: at, LONDON))
     job()
 
 
@@ -101,6 +102,32 @@ def test_it_closes_a_due_round_with_one_final_digest(database: Database) -> None
     assert digests(database) == [("final", False)]
 
 
+class Ticking:
+    """A scheduler ticking as a process's lease loop ticks it, on a thread of the test's."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def leading(self) -> bool:
+        return self.scheduler.leading
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.scheduler.tick()
+            self._stop.wait(self.scheduler.lease_check_seconds)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self.scheduler.stop()
+
+
 def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -113,11 +140,12 @@ def test_it_runs_a_digest_missed_while_no_scheduler_ran_once_on_start(database: 
     gateway = Transcript()
     now = datetime.now(UTC)
     round_id = a_round(database, now - timedelta(days=1), cron="0 0 12 * * *")
-    first = Scheduler(
-        jobs.JobContext(database, gateway, lambda: datetime.now(UTC), "UTC"),
+    first = Ticking(Scheduler(
+        jobs.JobContext(database, {"slack": gateway}, lambda: datetime.now(UTC), "UTC"),
         sweep_seconds=3600,
         lease_check_seconds=0.05,
-    )
+        holder="first",
+    ))
     first.start()
     wait_for(lambda: _stored_job_count(database) >= 2)  # the sweep and the round's digest job
     first.stop()
@@ -127,11 +155,12 @@ def test_it_runs_a_digest_missed_while_no_scheduler_ran_once_on_start(database: 
     assert job is not None
     job.next_run_time = now - timedelta(days=3)
     store.update_job(job)
-    second = Scheduler(
-        jobs.JobContext(database, gateway, lambda: datetime.now(UTC), "UTC"),
+    second = Ticking(Scheduler(
+        jobs.JobContext(database, {"slack": gateway}, lambda: datetime.now(UTC), "UTC"),
         sweep_seconds=3600,
         lease_check_seconds=0.05,
-    )
+        holder="second",
+    ))
     second.start()
     try:
         wait_for(lambda: len(digests(database)) >= 1)
@@ -144,9 +173,11 @@ def test_it_runs_a_digest_missed_while_no_scheduler_ran_once_on_start(database: 
 
 def test_it_lets_only_the_lease_holder_run_the_schedule(database: Database) -> None:
     gateway = Transcript()
-    context = jobs.JobContext(database, gateway, lambda: datetime.now(UTC), "UTC")
-    one = Scheduler(context, sweep_seconds=3600, lease_check_seconds=0.05)
-    two = Scheduler(context, sweep_seconds=3600, lease_check_seconds=0.05)
+    context = jobs.JobContext(database, {"slack": gateway}, lambda: datetime.now(UTC), "UTC")
+    one = Ticking(Scheduler(context, sweep_seconds=3600, lease_check_seconds=0.05,
+                            holder="one"))
+    two = Ticking(Scheduler(context, sweep_seconds=3600, lease_check_seconds=0.05,
+                            holder="two"))
     one.start()
     wait_for(lambda: one.leading)
     two.start()
@@ -170,8 +201,8 @@ def test_it_tells_the_channel_that_a_digest_is_late(database: Database) -> None:
     try:
         gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
         round_id = a_round(database, FRIDAY_NOON - timedelta(days=4))
-        jobs.install(jobs.JobContext(database, gateway, lambda: FRIDAY_NOON + timedelta(hours=1),
-                                     LONDON))
+        jobs.install(jobs.JobContext(database, {"slack": gateway},
+                                     lambda: FRIDAY_NOON + timedelta(hours=1), LONDON))
         jobs.post_round_digest(round_id)
         [top] = [c for c in stub.posted("CLEADS") if not c.params.get("thread_ts")]
     finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.runtime import Database
+from storage.database import Database
 from storage.db import make_engine, make_session_factory
 from storage.models import Digest, Lease
 from tests.conftest import _truncate
@@ -111,5 +111,5 @@ def test_it_posts_each_digest_once_and_hands_the_schedule_over(
     top_posts = {c.answer["ts"] for c in stub.posted(DIGESTS) if not c.params.get("thread_ts")}
     # Every recorded digest was posted, and nothing was posted beyond one message per claimed
     # period (a process killed mid-post may leave a period claimed and posted but unrecorded).
-    assert {d.message_ts for d in posted(postgres)} <= top_posts
+    assert {d.message_id for d in posted(postgres)} <= top_posts
     assert len(top_posts) <= len(claimed)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,10 +27,11 @@ import waitress
 from sqlalchemy import select
 from waitress import wasyncore
 
+from bot.app.processes import MAX_BODY, endpoints
+from bot.app.roundtable import Roundtable, assemble
 from bot.config import Settings, load_settings
-from bot.runtime import Database
-from bot.slack.app import Bot
-from bot.slack.server import MAX_BODY, make_wsgi
+from bot.slack.app import SlackPlatform
+from storage.database import Database
 from storage.models import InboxEvent, Reply
 from tests.conftest import NOW
 from tests.slack_api_stub import BOT_USER, TEAM, SlackStub
@@ -141,7 +143,7 @@ class SlackDriver:
 
 @dataclass
 class Running:
-    bot: Bot
+    bot: Roundtable
     slack: SlackDriver
     stub: SlackStub
     database: Database
@@ -173,11 +175,19 @@ def advancing_clock(start: datetime = NOW) -> Callable[[], datetime]:
     return lambda: start + timedelta(seconds=time.monotonic() - origin)
 
 
-def bot_settings(database_url: str, stub: SlackStub) -> Settings:
-    return load_settings(
-        DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=stub.base_url, ROUNDTABLE_FACILITATORS=FACILITATOR,
-    )
+def bot_settings(database_url: str, stub: SlackStub, **more: str) -> Settings:
+    return load_settings(**{
+        "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": stub.base_url,
+        "ROUNDTABLE_FACILITATORS": FACILITATOR, **more,
+    })
+
+
+def application(settings: Settings, database: Database,
+                clock: Callable[[], datetime] | None = None) -> Roundtable:
+    """The application as `roundtable serve` assembles it, with Slack as its platform."""
+    return assemble(settings, database, [SlackPlatform(settings, database)],
+                    clock=clock or advancing_clock())
 
 
 @pytest.fixture
@@ -197,10 +207,13 @@ def stub() -> Iterator[SlackStub]:
 
 @contextmanager
 def run_bot(database: Database, database_url: str, stub: SlackStub,
-            clock: Callable[[], datetime] | None = None) -> Iterator[Running]:
-    endpoint, bot = make_wsgi(bot_settings(database_url, stub), database,
-                              clock=clock or advancing_clock())
-    server = waitress.create_server(endpoint, host="127.0.0.1", port=0, threads=8,
+            clock: Callable[[], datetime] | None = None, **settings: str) -> Iterator[Running]:
+    """The bot serving HTTP on a free port (settings as environment variables, e.g.
+    ROUNDTABLE_DATA_DIR), as `roundtable serve --no-scheduler` runs it."""
+    chosen = bot_settings(database_url, stub, **settings)
+    slack = SlackPlatform(chosen, database)
+    bot = assemble(chosen, database, [slack], clock=clock or advancing_clock())
+    server = waitress.create_server(endpoints(bot, [slack]), host="127.0.0.1", port=0, threads=8,
                                     max_request_body_size=MAX_BODY, asyncore_loop_timeout=0.05)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -219,6 +232,7 @@ def run_bot(database: Database, database_url: str, stub: SlackStub,
 
 
 @pytest.fixture
-def running(database: Database, database_url: str, stub: SlackStub) -> Iterator[Running]:
-    with run_bot(database, database_url, stub) as bot:
+def running(database: Database, database_url: str, stub: SlackStub, tmp_path: Path
+            ) -> Iterator[Running]:
+    with run_bot(database, database_url, stub, ROUNDTABLE_DATA_DIR=str(tmp_path)) as bot:
         yield bot

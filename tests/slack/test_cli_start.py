@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.runtime import Database
+from storage.database import Database
 from storage.models import Participant
 from tests.helpers import run_cli
 from tests.slack_api_stub import SlackStub

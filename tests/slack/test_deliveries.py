@@ -9,12 +9,13 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.core.deliveries import next_working_time, send_due
 from bot.core.people import Person
 from bot.core.rounds import RoundRequest, start_round
-from bot.runtime import Database
+from bot.core.sending import send_due
+from bot.core.working_hours import next_working_time
 from bot.slack.blocks import notice
 from bot.slack.gateway import RateLimitPause, SharedRateLimitRetryHandler, SlackGateway
+from storage.database import Database
 from storage.db import transaction
 from storage.models import Delivery, QuestionMessage, Round
 from tests.conftest import NOW
@@ -52,12 +53,13 @@ def test_it_sends_a_first_message_that_failed_once_when_it_may_retry(database: D
                                                                         ) -> None:
     _round(database, Person("UAMARA", "Amara", timezone=LONDON))
     gateway = Transcript(fail_on={1})
-    first = send_due(database.sessions, gateway, lambda: NOW, LONDON)
+    first = send_due(database.sessions, gateway.gateways, lambda: NOW, LONDON)
     assert [o.state for o in first] == ["deferred"] and gateway.sent == []
-    assert send_due(database.sessions, gateway, lambda: NOW, LONDON) == []  # waits to retry
+    # it waits to retry:
+    assert send_due(database.sessions, gateway.gateways, lambda: NOW, LONDON) == []
     later = NOW + timedelta(minutes=6)
-    assert [o.state for o in send_due(database.sessions, gateway, lambda: later, LONDON)] == [
-        "sent"]
+    outcomes = send_due(database.sessions, gateway.gateways, lambda: later, LONDON)
+    assert [o.state for o in outcomes] == ["sent"]
     assert gateway.sent == [("DUAMARA", seed_pack().prompts[0].id)]
     with database.sessions() as session:
         delivery = session.scalars(select(Delivery)).one()
@@ -68,8 +70,8 @@ def test_it_sends_a_first_message_that_failed_once_when_it_may_retry(database: D
 def test_it_marks_a_delivery_failed_when_retrying_cannot_help(database: Database) -> None:
     _round(database, Person("UGONE", timezone=LONDON))
     gateway = Transcript(fail_on={1}, permanent=True)
-    assert [o.state for o in send_due(database.sessions, gateway, lambda: NOW, LONDON)] == [
-        "failed"]
+    outcomes = send_due(database.sessions, gateway.gateways, lambda: NOW, LONDON)
+    assert [o.state for o in outcomes] == ["failed"]
     with database.sessions() as session:
         delivery = session.scalars(select(Delivery)).one()
         assert (delivery.state, delivery.last_error) == ("failed", "user_not_found")
@@ -79,17 +81,17 @@ def test_it_holds_messages_until_morning_where_the_person_is(database: Database)
     _round(database, Person("UKIRI", timezone="Pacific/Auckland"),
            Person("UAMARA", timezone=LONDON))
     gateway = Transcript()
-    outcomes = send_due(database.sessions, gateway, lambda: NOW, LONDON)
+    outcomes = send_due(database.sessions, gateway.gateways, lambda: NOW, LONDON)
     assert sorted(o.state for o in outcomes) == ["deferred", "sent"]
     assert {channel for channel, _ in gateway.sent} == {"DUAMARA"}
     morning = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)
     with database.sessions() as session:
         waiting = session.scalars(select(Delivery).where(Delivery.state == "pending")).one()
         assert waiting.not_before == morning
-    assert send_due(database.sessions, gateway, lambda: morning - timedelta(minutes=1),
+    assert send_due(database.sessions, gateway.gateways, lambda: morning - timedelta(minutes=1),
                     LONDON) == []
-    assert [o.state for o in send_due(database.sessions, gateway, lambda: morning, LONDON)] == [
-        "sent"]
+    outcomes = send_due(database.sessions, gateway.gateways, lambda: morning, LONDON)
+    assert [o.state for o in outcomes] == ["sent"]
 
 
 def test_it_sends_everyone_their_questions_once_through_random_429s_and_500s(

@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
+from storage.database import Database
 from storage.db import transaction
 from storage.models import InboxEvent, Reply
-from tests.slack.conftest import MEMBERS, Running
+from tests.slack.conftest import MEMBERS, Running, run_bot
 from tests.slack.test_round_loop import asked, said_to, sent_to_everyone, start_round
+from tests.slack_api_stub import SlackStub
 
 
 def test_an_answer_edited_at_once_keeps_the_edit_and_the_next_answers_the_next_question(
@@ -36,20 +39,45 @@ def test_an_answer_edited_at_once_keeps_the_edit_and_the_next_answers_the_next_q
         ("done-well", "Protected time"), ("bought-in", "A pharmacist on the board")]
 
 
-def test_slack_is_told_to_send_again_when_the_answer_cannot_be_stored(
+def test_an_answer_that_cannot_be_stored_now_is_kept_in_the_spool_and_stored_once_later(
         running: Running) -> None:
     start_round(running)
     sent_to_everyone(running)
-    running.bot.inbox.stop()
-    _, refused = running.slack.dm(MEMBERS[1], "Clear purpose", event_id="EvLater")
-    assert refused.status == 503  # not "received": Slack retries
+    running.bot.inbox.stop()  # nothing can be stored in the inbox now
+    _, kept = running.slack.dm(MEMBERS[1], "Clear purpose", event_id="EvLater")
+    assert kept.status == 200  # on disk, in the spool: Slack need not send it again
     assert running.waiting_events() == [] and running.replies() == []
+    assert running.bot.spool is not None and running.bot.spool.waiting() == 1
+    health = running.slack.get("/healthz").json()
+    assert health["spool"]["events"] == 1
 
-    running.bot.inbox.start()
+    running.bot.inbox.start()  # replays the spool
     _, retried = running.slack.dm(MEMBERS[1], "Clear purpose", event_id="EvLater", retry=1)
     assert retried.status == 200
-    running.wait_for(lambda: running.replies(), "the retried answer")
+    running.wait_for(lambda: running.replies(), "the spooled answer")
+    running.wait_for(lambda: said_to(running, MEMBERS[1], "Saved"), "its confirmation")
     assert [r.text for r in running.scalars(select(Reply))] == ["Clear purpose"]
+    assert running.bot.spool.waiting() == 0
+
+
+def test_slack_is_told_to_send_again_when_the_answer_can_be_kept_nowhere(
+        database: Database, database_url: str, stub: SlackStub, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    with run_bot(database, database_url, stub,
+                 ROUNDTABLE_DATA_DIR=str(tmp_path / "a-file" / "data")) as running:
+        start_round(running)
+        sent_to_everyone(running)
+        running.bot.inbox.stop()
+        _, refused = running.slack.dm(MEMBERS[1], "Clear purpose", event_id="EvLater")
+        assert refused.status == 503  # not "received": Slack retries
+        assert running.slack.get("/healthz").status == 503  # and says it cannot take answers
+        assert running.waiting_events() == [] and running.replies() == []
+
+        running.bot.inbox.start()
+        _, retried = running.slack.dm(MEMBERS[1], "Clear purpose", event_id="EvLater", retry=1)
+        assert retried.status == 200
+        running.wait_for(lambda: running.replies(), "the retried answer")
+        assert [r.text for r in running.scalars(select(Reply))] == ["Clear purpose"]
 
 
 def test_a_message_event_missing_what_it_needs_is_ignored_not_kept_failing(
@@ -65,7 +93,8 @@ def test_a_message_event_missing_what_it_needs_is_ignored_not_kept_failing(
             "channel_type": "im", "ts": "1900000000.2"},
            {"type": "message", "channel": "D" + user, "channel_type": "im", "user": user,
             "ts": "1900000000.3", "text": ["not", "text"]}]
-    assert [running.slack.event(e).status for e in odd] == [200, 200, 200, 200]
+    # incomplete ones are ignored; ones whose fields are of the wrong type are refused (400)
+    assert [running.slack.event(e).status for e in odd] == [200, 400, 200, 400]
     _, fine = running.slack.dm(user, "A real answer")
     assert fine.status == 200
     running.wait_for(lambda: running.replies(), "the real answer")
@@ -117,6 +146,9 @@ def test_answers_written_in_a_burst_are_confirmed_together_not_one_message_each(
                 if any(t in str(c.params) for t in texts)]
 
     running.wait_for(confirmations, "the first confirmation, at once")
+    running.wait_for(lambda: all(any(t in m for m in confirmations())
+                                 or any(s.answer == t for s in running.bot.confirmations.queued())
+                                 for t in texts), "the others to wait for the next second")
     running.bot.confirmations.stop()  # what waits for the next second is posted now
     said = running.wait_for(lambda: all(any(t in m for m in confirmations()) for t in texts)
                             and confirmations(), "every answer confirmed")

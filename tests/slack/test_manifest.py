@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from bot.slack.events import SUBSCRIBED
+from bot.slack.listeners.events import SUBSCRIBED
 
 ROOT = Path(__file__).resolve().parents[2]
-SLACK_CODE = sorted((ROOT / "bot" / "slack").glob("*.py"))
+SLACK_CODE = sorted((ROOT / "bot" / "slack").rglob("*.py"))
 
 SCOPES_OF_METHOD = {
     "chat_postMessage": {"chat:write"},
@@ -42,7 +42,7 @@ def _source() -> str:
 
 def test_it_subscribes_to_exactly_the_events_it_listens_for() -> None:
     manifest = _manifest()
-    listened = set(re.findall(r'@app\.event\("([a-z_]+)"[,)]', _source()))
+    listened = set(re.findall(r'@bolt\.event\("([a-z_]+)"[,)]', _source()))
     assert listened == {"message", "app_home_opened"}
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == set(SUBSCRIBED)
     # a `message` listener in DMs needs the message.im subscription, and nothing else
@@ -57,7 +57,7 @@ def test_it_asks_for_every_scope_the_code_needs_and_no_more() -> None:
     assert not unknown, f"add these methods to SCOPES_OF_METHOD: {unknown}"
     needed = set().union(*(SCOPES_OF_METHOD[m] for m in called))
     needed |= set().union(*(SCOPES_OF_EVENT[e] for e in SUBSCRIBED))
-    if re.search(r"@app\.command\(", source):
+    if re.search(r"@bolt\.command\(", source):
         needed.add("commands")
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
 
@@ -65,9 +65,9 @@ def test_it_asks_for_every_scope_the_code_needs_and_no_more() -> None:
 def test_it_declares_the_slash_command_with_escaping_and_interactivity() -> None:
     manifest = _manifest()
     commands = manifest["features"]["slash_commands"]
-    from bot.slack.commands import COMMAND
+    from bot.slack.listeners.commands import COMMAND
 
-    assert re.findall(r"@app\.command\((\w+)\)", _source()) == ["COMMAND"]
+    assert re.findall(r"@bolt\.command\((\w+)\)", _source()) == ["COMMAND"]
     assert [c["command"] for c in commands] == [COMMAND]
     assert commands[0]["should_escape"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True

@@ -8,10 +8,9 @@ import time
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.runtime import Database
-from bot.slack.server import socket_mode
+from storage.database import Database
 from storage.models import Delivery, ProcessedEvent
-from tests.slack.conftest import MEMBERS, Running, bot_settings, sign
+from tests.slack.conftest import MEMBERS, Running, application, bot_settings, sign
 from tests.slack.test_round_loop import question_ts, sent_to_everyone, start_round
 from tests.slack_api_stub import SlackStub
 
@@ -70,7 +69,9 @@ def test_it_refuses_forged_stale_malformed_and_oversized_requests(running: Runni
 
 
 def test_it_answers_health_checks_and_unknown_paths(running: Running) -> None:
-    assert running.slack.get("/healthz").body == b"ok"
+    health = running.slack.get("/healthz")
+    assert health.status == 200
+    assert health.json()["database"] == "ok" and health.json()["ok"] is True
     assert running.slack.get("/nowhere").status == 404
     assert running.slack.get("/slack/events").status == 405
 
@@ -97,7 +98,10 @@ def test_it_builds_socket_mode_on_the_same_web_api(database: Database, database_
     settings = bot_settings(database_url, stub).model_copy(
         update={"slack_app_token": SecretStr("xapp-test")})
     settings.require_slack(socket=True)
-    handler, bot = socket_mode(settings, database)
+    bot = application(settings, database)
+    slack = bot.platforms["slack"]
+    slack.socket(bot)
+    handler = slack.socket_handler  # type: ignore[attr-defined]
     assert handler.client.web_client.base_url == stub.base_url
     assert handler.app.client.base_url == stub.base_url
     assert stub.calls_to("auth.test")

@@ -44,7 +44,7 @@ def sent_to_everyone(running: Running, members: list[str] = MEMBERS) -> None:
 
 def question_ts(running: Running, user: str, prompt_id: str) -> str:
     with running.database.sessions() as session:
-        return session.scalars(select(QuestionMessage.message_ts).where(
+        return session.scalars(select(QuestionMessage.message_id).where(
             QuestionMessage.channel_id == "D" + user,
             QuestionMessage.prompt_id == prompt_id)).one()
 
@@ -70,7 +70,7 @@ def rank(running: Running, user: str, round_id: int, picks: list[int]) -> None:
 
 def asked(running: Running, user: str, prompt_id: str) -> str:
     """Wait until the person has been asked this question; its message's ts."""
-    return running.wait_for(lambda: running.scalar(select(QuestionMessage.message_ts).where(
+    return running.wait_for(lambda: running.scalar(select(QuestionMessage.message_id).where(
         QuestionMessage.channel_id == "D" + user, QuestionMessage.prompt_id == prompt_id)),
         f"{user} to be asked {prompt_id}")
 
@@ -139,7 +139,7 @@ def test_it_runs_a_round_for_a_channel_from_start_to_digest(running: Running) ->
     running.wait_for(lambda: running.stub.posted(DIGEST_CHANNEL), "the digest in its channel")
     digest = running.wait_for(lambda: running.scalar(
         select(Digest).where(Digest.state == "posted")), "the digest to be recorded")
-    assert digest.channel_id == DIGEST_CHANNEL and digest.message_ts
+    assert digest.channel_id == DIGEST_CHANNEL and digest.message_id
     with running.database.sessions() as session:
         view = build_digest(session, round_id, running.bot.clock()).to_json()
     listed = [rid for p in view["prompts"] for rid in p["unthemed_reply_ids"]] + [

@@ -12,11 +12,10 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.runtime import Database
-from bot.slack.server import socket_mode
+from storage.database import Database
 from storage.models import Delivery, Reply
 from tests.helpers import wait_for
-from tests.slack.conftest import CHANNEL, FACILITATOR, MEMBERS, PACK, advancing_clock, bot_settings
+from tests.slack.conftest import CHANNEL, FACILITATOR, MEMBERS, PACK, application, bot_settings
 from tests.slack_api_stub import BOT_USER, TEAM, SlackStub, SocketModeStub
 
 
@@ -39,7 +38,10 @@ def test_a_round_runs_over_socket_mode(database: Database, database_url: str, st
                                        sockets: SocketModeStub) -> None:
     settings = bot_settings(database_url, stub).model_copy(
         update={"slack_app_token": SecretStr("xapp-test")})
-    handler, bot = socket_mode(settings, database, clock=advancing_clock())
+    bot = application(settings, database)
+    slack = bot.platforms["slack"]
+    slack.socket(bot)
+    handler = slack.socket_handler  # type: ignore[attr-defined]
     bot.start()
     handler.connect()
     try:

@@ -1,0 +1,136 @@
+"""Telling people what became of what they wrote: confirmations of saved answers, paced per
+conversation, and short notices, all posted by one loop of their own.
+
+Platforms take about one message a second per conversation, so a conversation's confirmation
+goes out at once, and answers saved within the next SPACING seconds join the one after it: a
+burst of answers becomes a message a second per person, not one per answer. `add` only queues
+(it is called right after the inbox commits a batch, and must not fail there); the pacing and
+the posting happen on this loop. Everything waiting is posted when the process stops.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.app.loops import Faults, Loop
+from bot.core.ports import DeliveryError, Gateways, Where
+from bot.core.questions import Saved
+from bot.core.said import Said
+
+log = logging.getLogger(__name__)
+CONFIRMED_TOGETHER = 20
+"""Answers confirmed in one message at most."""
+
+Key = tuple[str, Where]
+"""(platform, where): one queue per conversation and thread."""
+
+
+@dataclass
+class Waiting:
+    saved: list[Saved] = field(default_factory=list)
+    notices: list[Said] = field(default_factory=list)
+
+
+class Confirmations:
+    SPACING = 1.0
+
+    def __init__(self, gateways: Gateways, *, after: Callable[[], None] = lambda: None,
+                 clock: Callable[[], float] = time.monotonic,
+                 faults: Faults | None = None) -> None:
+        self.gateways, self.after, self.clock = gateways, after, clock
+        """`after` runs once confirmations went out (the outbox's wake: a next question then
+        comes below its answer's confirmation)."""
+        self._arrived: list[tuple[Key, Saved | Said]] = []
+        self._waiting: dict[Key, Waiting] = {}
+        self._due: list[tuple[float, int, Key]] = []
+        self._order = itertools.count()  # equal times never compare the keys
+        self._last: dict[Key, float] = {}
+        self._changed = threading.Condition()
+        self.loop = Loop("confirmations", self._step, faults=faults, on_stop=self._poke)
+
+    def start(self) -> None:
+        self.loop.start()
+
+    def stop(self) -> None:
+        """Post everything waiting, now."""
+        self.loop.stop()
+
+    def confirm(self, platform: str, where: Where, saved: list[Saved]) -> None:
+        """After the answers are committed: queue their confirmation."""
+        with self._changed:
+            self._arrived += [((platform, where), s) for s in saved]
+            self._changed.notify()
+
+    def notify(self, platform: str, where: Where, said: Said) -> None:
+        """Queue a short notice (what could not be saved, and why)."""
+        with self._changed:
+            self._arrived.append(((platform, where), said))
+            self._changed.notify()
+
+    def queued(self) -> list[Saved]:
+        """The answers whose confirmation waits for its turn."""
+        with self._changed:
+            return ([item for _, item in self._arrived if isinstance(item, Saved)]
+                    + [s for waiting in self._waiting.values() for s in waiting.saved])
+
+    def _poke(self) -> None:
+        with self._changed:
+            self._changed.notify()
+
+    def _step(self) -> bool:
+        with self._changed:
+            self._take_arrived()
+            now = self.clock()
+            while not self.loop.stopping.is_set() and not self._arrived and (
+                    not self._due or self._due[0][0] > now):
+                self._changed.wait(self._due[0][0] - now if self._due else None)
+                self._take_arrived()
+                now = self.clock()
+            self._take_arrived()
+            stopping = self.loop.stopping.is_set()
+            if stopping and not self._due:
+                return False
+            if not self._due or (self._due[0][0] > now and not stopping):
+                return True
+            _, _, key = heapq.heappop(self._due)
+            waiting = self._waiting.pop(key)
+            self._last = {k: t for k, t in self._last.items() if t > now - self.SPACING}
+            self._last[key] = now
+        self._post(key, waiting)
+        return True
+
+    def _take_arrived(self) -> None:
+        """Pace what arrived: a conversation not already waiting is due SPACING after its
+        last message (at once, if that was long ago)."""
+        for key, item in self._arrived:
+            if key not in self._waiting:
+                self._waiting[key] = Waiting()
+                due = self._last.get(key, -self.SPACING) + self.SPACING
+                heapq.heappush(self._due, (due, next(self._order), key))
+            if isinstance(item, Said):
+                self._waiting[key].notices.append(item)
+            else:
+                self._waiting[key].saved.append(item)
+        self._arrived = []
+
+    def _post(self, key: Key, waiting: Waiting) -> None:
+        platform, where = key
+        gateway = self.gateways.get(platform)
+        if gateway is None:
+            log.warning("no gateway for %s: %d confirmations not posted", platform,
+                        len(waiting.saved))
+            return
+        try:
+            for said in waiting.notices:
+                gateway.say(where, said)
+            for start in range(0, len(waiting.saved), CONFIRMED_TOGETHER):
+                gateway.confirm(where, waiting.saved[start:start + CONFIRMED_TOGETHER])
+        except DeliveryError as exc:
+            log.warning("could not confirm in %s: %s", where.channel_id, exc.reason)
+        self.after()

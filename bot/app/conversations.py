@@ -1,0 +1,112 @@
+"""What people write to the bot: answers, edits and deletions, as every platform's adapter
+translates them (bot.core.incoming), handled in the inbox's batches.
+
+An answer is stored to the question it replies to (bot.core.answers); an edit or a deletion
+changes an answer only when it comes from the answer's author. What to say back (a
+confirmation, or why nothing was saved) is queued for after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import partial
+
+from sqlalchemy.orm import Session
+
+from bot.app.confirmations import Confirmations
+from bot.app.inbox import FollowUp
+from bot.core.answers import ChatMessage, answer_from_chat
+from bot.core.errors import RoundtableError
+from bot.core.inbox import Received
+from bot.core.incoming import Deleted, Edited, Incoming, Written, external_id, from_payload
+from bot.core.ports import Clock, Where
+from bot.core.questions import Saved
+from bot.core.replies import delete_reply, edit_reply
+from bot.core.said import said
+
+log = logging.getLogger(__name__)
+NO_QUESTION = said("I have no open question waiting for a written answer here (a round may "
+                   "have closed). Use the buttons on the questions, or see your open "
+                   "questions on the Home tab.")
+
+Translate = Callable[[dict[str, object]], Incoming | None]
+"""A platform's own payload (stored by an earlier version) as an incoming event."""
+
+
+class Conversations:
+    """The inbox's handler: each event once, in order, in the inbox's transaction."""
+
+    def __init__(self, clock: Clock, confirmations: Confirmations,
+                 translate: Mapping[str, Translate] | None = None) -> None:
+        self.clock, self.confirmations = clock, confirmations
+        self.translate = translate or {}
+
+    def __call__(self, session: Session, received: list[Received]) -> list[FollowUp]:
+        now = self.clock()
+        follow_ups: list[FollowUp] = []
+        written: list[Written] = []  # consecutive answers of one platform, stored together
+        platform = ""
+        for item in received:
+            event = self._incoming(item)
+            if event is None:
+                continue
+            if written and (not isinstance(event, Written) or item.platform != platform):
+                follow_ups += self._answers(session, platform, written, now)
+                written = []
+            if isinstance(event, Written):
+                written.append(event)
+                platform = item.platform
+            else:
+                _change(session, item.platform, event, now)
+        follow_ups += self._answers(session, platform, written, now)
+        return follow_ups
+
+    def _incoming(self, received: Received) -> Incoming | None:
+        event = from_payload(received.payload)
+        if event is None and received.platform in self.translate:
+            event = self.translate[received.platform](received.payload)
+        return event
+
+    def _answers(self, session: Session, platform: str, written: list[Written],
+                 now: datetime) -> list[FollowUp]:
+        """Store the answers; what to say back, one message per conversation (and thread)
+        for the answers of this batch, so a burst does not become a burst of replies."""
+        if not written:
+            return []
+        messages = [ChatMessage(w.channel_id, w.author_id, w.text,
+                                external_id(w.channel_id, w.message_id), w.thread_id)
+                    for w in written]
+        saved: dict[Where, list[Saved]] = {}
+        follow_ups: list[FollowUp] = []
+        outcomes = answer_from_chat(session, messages, now, platform)
+        for message, outcome in zip(messages, outcomes, strict=True):
+            where = Where(message.channel_id, message.thread_id)
+            if outcome.asked is None:
+                follow_ups.append(partial(self.confirmations.notify, platform, where,
+                                          NO_QUESTION))
+            elif outcome.refused:
+                follow_ups.append(partial(self.confirmations.notify, platform, where,
+                                          said(f"I could not save that: {outcome.refused}")))
+            elif outcome.created:
+                saved.setdefault(where, []).append(Saved(outcome.asked, message.text))
+            # else: stored before, and confirmed then
+        for where, answers in saved.items():
+            follow_ups.append(partial(self.confirmations.confirm, platform, where, answers))
+        return follow_ups
+
+
+def _change(session: Session, platform: str, event: Edited | Deleted, now: datetime) -> None:
+    """An edit or a deletion of an answer, by its author; one of anything else (a message
+    that is not an answer, or someone else's) changes nothing."""
+    answer = external_id(event.channel_id, event.message_id)
+    author = (platform, event.author_id)
+    try:
+        with session.begin_nested():
+            if isinstance(event, Edited):
+                edit_reply(session, answer, event.text, now, author)
+            else:
+                delete_reply(session, answer, now, author)
+    except RoundtableError as exc:
+        log.info("ignored a change in %s: %s", event.channel_id, exc)

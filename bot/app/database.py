@@ -1,0 +1,27 @@
+"""Opening the database for a command or a process: clear words when it cannot be used."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.core.errors import RoundtableError
+from storage.database import Database, connect
+from storage.db import make_engine
+from storage.migrate import current_revision, head_revision
+
+
+def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
+    """Connect, and refuse clearly when the schema is missing or behind."""
+    engine = make_engine(settings.database_url)
+    if check_schema:
+        try:
+            current = current_revision(engine)
+        except Exception as exc:  # noqa: BLE001 - any connection failure is reported as one line
+            raise RoundtableError(
+                f"DATABASE_URL: cannot connect ({exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''})"
+            ) from None
+        if current != head_revision():
+            raise RoundtableError(
+                "the database is not set up or is behind: run `roundtable db upgrade`"
+            )
+    return connect(engine)

@@ -1,0 +1,64 @@
+"""The outbox sender: sends due deliveries while its process lives, on long-lived senders.
+
+Its claims on deliveries live as long as this process's worker lease (renewed by the process's
+lease loop, `renew`); when the process dies, the lease lapses and any other sender (or this
+one, restarted) recovers them. Each delivery goes out on the platform of its person.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from bot.app.loops import Faults, Loop
+from bot.core import sending
+from bot.core.ports import Clock, Gateways
+from storage import leases
+from storage.database import Database
+
+SWEEP_SECONDS = 60.0
+
+
+class Outbox:
+    """Sends due deliveries: at once when woken, else every minute (quiet hours, retries)."""
+
+    def __init__(self, database: Database, gateways: Gateways, clock: Clock, zone: str,
+                 lease_ttl: timedelta = leases.LEASE_TTL, worker: str = leases.PROCESS,
+                 faults: Faults | None = None) -> None:
+        self.database, self.gateways, self.clock, self.zone = database, gateways, clock, zone
+        self.lease_ttl, self.worker = lease_ttl, worker
+        self._wake = threading.Event()
+        self.loop = Loop("outbox", self._step, faults=faults, on_stop=self._wake.set)
+        self._senders: ThreadPoolExecutor | None = None
+
+    def start(self) -> None:
+        self.renew()
+        self._senders = ThreadPoolExecutor(sending.IN_FLIGHT,
+                                           thread_name_prefix="roundtable-sender")
+        self.loop.start()
+        self.wake()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self.loop.stop(timeout=30)
+        if self._senders is not None:
+            self._senders.shutdown(wait=True)
+        leases.release(self.database.sessions, self.worker, leases.worker_lease(self.worker))
+
+    def renew(self) -> None:
+        """This process's worker lease: its claims stay its own while it lives."""
+        leases.acquire(self.database.sessions, self.worker, self.clock(), self.lease_ttl,
+                       name=leases.worker_lease(self.worker))
+
+    def _step(self) -> bool:
+        self._wake.wait(SWEEP_SECONDS)
+        self._wake.clear()
+        if self.loop.stopping.is_set():
+            return False
+        sending.send_due(self.database.sessions, self.gateways, self.clock, self.zone,
+                         stopping=self.loop.stopping.is_set, worker=self.worker,
+                         pool=self._senders)
+        return True

@@ -1,0 +1,63 @@
+"""What a chat platform's adapter gives the application: its gateway (sending), its directory
+(who an audience is), and its translation of stored payloads (its ways in, for a serving
+process, are in bot.app.processes). The application looks each up by the platform's name, as
+healthchecks picks a transport by a channel's kind: what is sent goes out on the platform of
+the person or round it is for, and one sender serves every platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from bot.core.errors import RoundtableError
+from bot.core.incoming import Incoming
+from bot.core.people import Audience, Looked, Person
+from bot.core.ports import ChatGateway, Directory
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class Platform(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def gateway(self) -> ChatGateway: ...
+
+    @property
+    def directory(self) -> Directory: ...
+
+    @property
+    def facilitators(self) -> tuple[str, ...]:
+        """User ids on this platform configured as facilitators (others are added in the
+        app)."""
+        ...
+
+    def translate(self, payload: dict[str, Any]) -> Incoming | None:
+        """An event stored in the platform's own form (by an earlier version)."""
+        ...
+
+    def close(self) -> None:
+        """Finish the work in hand (listeners still running)."""
+        ...
+
+
+class BareDirectory:
+    """People named by their user ids alone, when the platform cannot be asked (no token):
+    no names, and messages in the default time zone's working hours."""
+
+    def __init__(self, token_setting: str) -> None:
+        self.token_setting = token_setting
+
+    def resolve(self, audience: Audience, now: datetime) -> Looked:
+        if audience.channels or audience.groups:
+            raise RoundtableError(f"channels and user groups need {self.token_setting} to be "
+                                  "looked up; without it, give user ids")
+        return Looked([Person(u.lstrip("@")) for u in audience.users], [])
+
+    def remember(self, session: Session, looked: Looked, now: datetime) -> None:
+        return None

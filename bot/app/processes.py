@@ -1,0 +1,163 @@
+"""The processes: `roundtable serve` (HTTP or a socket, for every platform set up), `roundtable
+worker` and `roundtable scheduler`; how each is wired and stopped.
+
+A serving process answers `GET /healthz` and each platform's endpoints on one port (waitress:
+a threaded WSGI server that behaves the same on Linux and Windows and caps request size).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from bot.app.database import open_database
+from bot.app.health import health
+from bot.app.platforms import Platform, WsgiApp
+from bot.app.roundtable import Roundtable, assemble
+from bot.config import Settings
+from bot.core.errors import RoundtableError
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+HEALTH_PATH = "/healthz"
+THREADS = 8
+"""Request threads: each only checks, stores and acknowledges (or hands a command to its
+platform's listeners), so a few keep up with any platform's rate."""
+MAX_BODY = 256 * 1024
+"""The largest request any platform sends us (a form of long answers) is well under this."""
+
+class Served(Platform, Protocol):
+    """A platform with its ways in: what a serving process needs of it."""
+
+    def endpoints(self, app: Roundtable) -> Mapping[str, WsgiApp]:
+        """The HTTP paths this platform's requests arrive on, and what answers them."""
+        ...
+
+    def socket(self, app: Roundtable) -> Callable[[], None] | None:
+        """A connection the platform opens to us instead (Slack's Socket Mode): a call that
+        runs until the process stops; None when the platform has none."""
+        ...
+
+
+PlatformsFor = Callable[[Settings, Database], Sequence[Served]]
+"""The platforms set up in these settings (made by the command line, which knows them)."""
+StartResponse = Callable[..., Any]
+
+
+class Endpoints:
+    """The WSGI application: /healthz, and each platform's paths."""
+
+    def __init__(self, app: Roundtable, routes: Mapping[str, WsgiApp]) -> None:
+        self.app, self.routes = app, dict(routes)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse
+                 ) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path == HEALTH_PATH:
+            if method not in ("GET", "HEAD"):
+                return answer(start_response, 405, "use GET")
+            report = health(self.app)
+            return answer(start_response, 200 if report.ok else 503,
+                          json.dumps(report.as_json()), "application/json")
+        route = self.routes.get(path)
+        if route is None:
+            return answer(start_response, 404, "not found")
+        return route(environ, start_response)
+
+
+PHRASES = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+           405: "Method Not Allowed", 411: "Length Required", 413: "Payload Too Large",
+           503: "Service Unavailable"}
+
+
+def answer(start_response: StartResponse, status: int, text: str,
+           content_type: str = "text/plain; charset=utf-8") -> list[bytes]:
+    body = text.encode()
+    start_response(f"{status} {PHRASES.get(status, '')}", [
+        ("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def endpoints(app: Roundtable, platforms: Sequence[Served]) -> Endpoints:
+    routes: dict[str, WsgiApp] = {}
+    for platform in platforms:
+        routes.update(platform.endpoints(app))
+    return Endpoints(app, routes)
+
+
+def serve(settings: Settings, platforms_for: PlatformsFor, *, socket: bool = False,
+          scheduler: bool = True) -> None:
+    """Run until stopped: HTTP on settings.port under waitress, or the platforms' sockets.
+
+    With `scheduler`, this process also competes for the scheduler's lease."""
+    _log_to_stderr()
+    database = open_database(settings)
+    _stop_on_sigterm()
+    served = platforms_for(settings, database)
+    app = assemble(settings, database, served)
+    runners = [r for p in served if (r := p.socket(app)) is not None] if socket else []
+    if socket and not runners:
+        raise RoundtableError("no platform set up here can connect by socket")
+    http = None if socket else endpoints(app, served)
+    app.start(schedule=scheduler)
+    try:
+        if runners:
+            runners[0]()  # Slack's Socket Mode; one socket platform at a time for now
+        else:
+            import waitress
+
+            waitress.serve(http, host="0.0.0.0", port=settings.port, threads=THREADS,
+                           max_request_body_size=MAX_BODY, ident="roundtable")
+    finally:
+        app.stop()
+        database.dispose()
+
+
+def run_worker(settings: Settings, platforms_for: PlatformsFor) -> None:
+    """Handle the answers, edits and deletions that serving processes stored, and confirm
+    them (`roundtable worker`); it also sends what is due, as every process does. While it
+    runs, the serving processes only store and acknowledge; when it stops, they handle
+    again."""
+    _run_without_requests(settings, platforms_for, worker=True)
+
+
+def run_scheduler(settings: Settings, platforms_for: PlatformsFor) -> None:
+    """Only the schedule (digests, reminders, closing, the outbox): `roundtable scheduler`.
+    Its inbox also handles any events a stopped server left stored."""
+    _run_without_requests(settings, platforms_for, worker=False)
+
+
+def _run_without_requests(settings: Settings, platforms_for: PlatformsFor, *, worker: bool
+                          ) -> None:
+    _log_to_stderr()
+    database = open_database(settings)
+    _stop_on_sigterm()
+    app = assemble(settings, database, platforms_for(settings, database))
+    app.start(worker=worker, schedule=not worker)
+    if worker:
+        log.info("handling the inbox for the serving processes")
+    try:
+        # Not one endless wait: a SIGTERM that lands on another thread only flags the main
+        # thread, which acts on it (raising SystemExit) when it next wakes.
+        while True:
+            time.sleep(1.0)
+    finally:
+        app.stop()
+        database.dispose()
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+
+
+def _stop_on_sigterm() -> None:
+    """Turn SIGTERM into a clean exit, so the leases are given up for a successor."""
+    def stop(_signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)

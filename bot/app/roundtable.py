@@ -1,0 +1,126 @@
+"""The application, assembled: settings, the database, the platforms, and the loops that run
+in a process (inbox, confirmations, outbox, leases; the schedule where it is wanted).
+
+Every adapter (Slack, Teams, the command line) holds one `Roundtable` and calls the use cases
+of bot.app with it. Making one starts nothing; `start` starts the loops the process needs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from bot.app.confirmations import Confirmations
+from bot.app.conversations import Conversations
+from bot.app.inbox import Inbox, WorkerWatch
+from bot.app.loops import Faults, Loop
+from bot.app.outbox import Outbox
+from bot.app.platforms import Platform
+from bot.app.spool import Spool
+from bot.config import Settings
+from bot.core.ports import ChatGateway, Clock, Gateways, utcnow
+from bot.scheduling.jobs import JobContext
+from bot.scheduling.service import Scheduler
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Roundtable:
+    settings: Settings
+    database: Database
+    platforms: dict[str, Platform]
+    clock: Clock = utcnow
+    faults: Faults = field(default_factory=Faults)
+    spool: Spool | None = None
+    scheduler: Scheduler | None = None
+    confirmations: Confirmations = field(init=False)
+    outbox: Outbox = field(init=False)
+    inbox: Inbox = field(init=False)
+    keeper: Loop | None = None
+    """The lease loop, once started."""
+
+    def __post_init__(self) -> None:
+        ttl = timedelta(seconds=self.settings.lease_seconds)
+        self.outbox = Outbox(self.database, self.gateways, self.clock, self.settings.timezone,
+                             lease_ttl=ttl, faults=self.faults)
+        self.confirmations = Confirmations(self.gateways, after=self.outbox.wake,
+                                           faults=self.faults)
+        handle = Conversations(self.clock, self.confirmations,
+                               {name: p.translate for name, p in self.platforms.items()})
+        self.inbox = Inbox(self.database, handle, self.clock, spool=self.spool,
+                           handled_elsewhere=WorkerWatch(self.database, self.clock),
+                           faults=self.faults)
+
+    @property
+    def gateways(self) -> Gateways:
+        return {name: p.gateway for name, p in self.platforms.items()}
+
+    def gateway(self, platform: str) -> ChatGateway:
+        return self.platforms[platform].gateway
+
+    def facilitators(self) -> tuple[str, ...]:
+        return self.settings.facilitators
+
+    def start(self, *, worker: bool = False, schedule: bool = False) -> None:
+        """Start taking events (the inbox) and sending (confirmations, the outbox). A
+        `worker` (`roundtable worker`) takes no requests: its inbox only handles what others
+        stored. With `schedule`, the process also competes for the scheduler's lease."""
+        ttl = timedelta(seconds=self.settings.lease_seconds)
+        if schedule:
+            self.scheduler = Scheduler(
+                JobContext(self.database, self.gateways, self.clock, self.settings.timezone),
+                lease_ttl=ttl)
+        self.confirmations.start()
+        self.inbox.start(capturing=not worker, lease_ttl=ttl)
+        self.outbox.start()
+        self.keeper = Loop("leases", self._keep_leases, faults=self.faults)
+        self.keeper.start()
+
+    @property
+    def loops(self) -> list[Loop]:
+        """The loops this process runs (none before `start`)."""
+        if self.keeper is None:
+            return []
+        return [*self.inbox.loops, self.confirmations.loop, self.outbox.loop, self.keeper]
+
+    def stop(self) -> None:
+        """Finish the work in hand: stored events, confirmations, the outbox sweep."""
+        if self.keeper is not None:
+            self.keeper.stop()  # first: the schedule stands down
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        self.inbox.stop()
+        self.confirmations.stop()
+        self.outbox.stop()
+        for platform in self.platforms.values():
+            platform.close()
+
+    def _keep_leases(self) -> bool:
+        """One beat of the process's leases: its sender's, its inbox worker's, and the
+        scheduler's (taken, kept or given up)."""
+        keeper = self.keeper
+        beat = (self.settings.lease_seconds / 3 if self.scheduler is None
+                else min(self.settings.lease_seconds / 3, self.scheduler.lease_check_seconds))
+        for renew in (self.outbox.renew, self.inbox.announce,
+                      *([self.scheduler.tick] if self.scheduler is not None else [])):
+            try:
+                renew()
+            except Exception as exc:  # noqa: BLE001 - the database is away: /healthz says so
+                log.warning("could not keep a lease (%s): %s", renew.__qualname__, exc)
+        return keeper is None or not keeper.stopping.wait(beat)
+
+
+def spool_folder(settings: Settings) -> Path:
+    return settings.data_folder / "spool"
+
+
+def assemble(settings: Settings, database: Database, platforms: Sequence[Platform], *,
+             clock: Clock = utcnow) -> Roundtable:
+    """The application for this process (nothing started yet)."""
+    return Roundtable(settings, database, {p.name: p for p in platforms}, clock,
+                      Faults(settings.faults), Spool(spool_folder(settings)))

@@ -1,0 +1,101 @@
+"""Posting a round's digest once per period, and finishing digests whose posting was left
+unfinished (the platform failed it, or the process died)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.digest.build import build_digest
+from bot.core.digest.changes import claim_digest, snapshot
+from bot.core.errors import NotFound
+from bot.core.ports import Clock, DeliveryError, Gateways, Sent, gateway_for
+from bot.core.rounds import get_round
+from storage.db import reading, transaction
+from storage.models import Digest, Round
+
+log = logging.getLogger(__name__)
+STALE_DIGEST_CLAIM = timedelta(minutes=10)
+"""Longer than any digest takes to build and post: a claim this old was not going to finish."""
+
+
+def post_digest(
+    sessions: sessionmaker[Session], gateways: Gateways, round_id: int, period: str,
+    clock: Clock, fallback_channel: str | None = None, *, late: bool = False,
+) -> Sent | None:
+    """Post the round's digest for `period` once: the Digest row is claimed before posting.
+
+    It goes to the round's digest channel, or to `fallback_channel` when the round has none.
+    None when that period's digest was already claimed (by another worker or earlier). A claim
+    whose posting fails, or whose poster dies, is taken up again by `recover_digests`.
+    """
+    now = clock()
+    with transaction(sessions) as session:
+        round_ = get_round(session, round_id)
+        channel = round_.digest_channel or fallback_channel
+        if channel is None:
+            raise NotFound(f"round {round_id} has no digest channel")
+        digest = claim_digest(session, round_id, period, now, late=late, channel_id=channel)
+        if digest is None:
+            return None
+        digest_id = digest.id
+    return _send_digest(sessions, gateways, digest_id, clock)
+
+
+def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock
+                    ) -> list[Sent]:
+    """Digests claimed over STALE_DIGEST_CLAIM ago and never marked posted (the platform failed
+    them, or their poster died): each is looked for in its channel first, by the id its top
+    message carries, and only what is not there is posted. One worker takes each (a
+    conditional UPDATE)."""
+    now = clock()
+    with reading(sessions) as session:
+        stale = session.execute(select(Digest.id, Digest.created_at, Round.platform)
+                                .join(Round, Round.id == Digest.round_id).where(
+            Digest.state == "claimed", Digest.channel_id.is_not(None),
+            Digest.created_at < now - STALE_DIGEST_CLAIM, Round.platform.in_(list(gateways)))
+        ).all()
+    recovered: list[Sent] = []
+    for digest_id, claimed_at, platform in stale:
+        with transaction(sessions) as session:
+            taken = cast(CursorResult[Any], session.execute(
+                update(Digest).where(Digest.id == digest_id, Digest.state == "claimed",
+                                     Digest.created_at == claimed_at)
+                .values(created_at=now))).rowcount
+            channel = session.get_one(Digest, digest_id).channel_id
+        if not taken or channel is None:
+            continue
+        try:
+            found = gateways[platform].find_digest(channel, digest_id, claimed_at)
+            recovered.append(_send_digest(sessions, gateways, digest_id, clock, posted=found))
+        except DeliveryError as exc:
+            log.warning("digest %s still not posted: %s", digest_id, exc.reason)
+    return recovered
+
+
+def _send_digest(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
+                 clock: Clock, posted: Sent | None = None) -> Sent:
+    """Build and post a claimed digest (or the parts missing from one `posted` before), then
+    mark it posted. A digest the platform refuses for good (the channel is gone) is marked
+    failed, not retried."""
+    with reading(sessions) as session:
+        row = session.get_one(Digest, digest_id)
+        round_id, channel, late = row.round_id, str(row.channel_id), row.late
+        gateway = gateway_for(gateways, get_round(session, round_id).platform)
+        view = build_digest(session, round_id, row.created_at, late=late)
+    try:
+        sent = gateway.post_digest(channel, view, digest_id, top=posted)
+    except DeliveryError as exc:
+        if exc.permanent:
+            with transaction(sessions) as session:
+                session.get_one(Digest, digest_id).state = "failed"
+        raise
+    with transaction(sessions) as session:
+        row = session.get_one(Digest, digest_id)
+        row.state, row.message_id, row.posted_at = "posted", sent.message_id, clock()
+        row.content = snapshot(view)  # what the next digest compares against
+    return sent

@@ -1,0 +1,57 @@
+"""What someone sees on their own page of the app (Slack's App Home, Teams' personal tab):
+a facilitator's rounds, and anyone's open questions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.answers import open_questions
+from bot.core.people import find_participant, is_facilitator
+from bot.core.questions import Asked
+from bot.core.rounds import delivery_counts, participation
+from storage.models import Round
+
+ROUNDS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class RoundLine:
+    """One of the rounds as a facilitator's home lists it."""
+
+    id: int
+    title: str
+    status: str
+    sent: int
+    pending: int
+    failed: int
+    answered: int
+    invited: int
+
+
+@dataclass(frozen=True)
+class HomeView:
+    facilitator: bool
+    rounds: tuple[RoundLine, ...]
+    questions: tuple[Asked, ...]
+
+
+def home_view(session: Session, platform: str, user_id: str, configured: tuple[str, ...]
+              ) -> HomeView:
+    """This person's home: their open questions and, for a facilitator, the newest rounds."""
+    facilitator = is_facilitator(session, user_id, configured, platform)
+    lines: list[RoundLine] = []
+    if facilitator:
+        for round_ in session.scalars(select(Round).order_by(Round.id.desc())
+                                      .limit(ROUNDS_SHOWN)):
+            counts = delivery_counts(session, round_.id)
+            turnout = participation(session, round_)
+            lines.append(RoundLine(round_.id, round_.pack_title, round_.status, counts["sent"],
+                                   counts["pending"], counts["failed"], turnout.answered_any,
+                                   turnout.invited))
+    participant = find_participant(session, user_id, platform)
+    questions = (open_questions(session, participant)
+                 if participant is not None and not participant.opted_out else [])
+    return HomeView(facilitator, tuple(lines), tuple(questions))

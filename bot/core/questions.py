@@ -1,0 +1,39 @@
+"""Questions as people meet them: one being sent, one someone was asked, an answer they gave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.packs import Pack, Prompt
+from storage.models import Participant
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a round to send, numbered as the person sees it. The first comes with
+    the pack's intro (`intro`): the few lines that tell someone why they are asked."""
+
+    round_id: int
+    delivery_id: int
+    prompt: Prompt
+    number: int
+    total: int
+    intro: Pack | None = None
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question someone was asked in a conversation."""
+
+    round_id: int
+    participant: Participant
+    prompt: Prompt
+    number: int
+
+
+@dataclass(frozen=True)
+class Saved:
+    """An answer stored: words, or the options chosen (in ranked order)."""
+
+    asked: Asked
+    answer: str | tuple[str, ...]

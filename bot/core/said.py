@@ -1,0 +1,71 @@
+"""What the bot says, in words every platform can show: plain text with a little emphasis.
+
+Use cases build a `Said`; each adapter renders it in its own markup, escaping the plain parts,
+so nothing anybody typed (a pack title, a reason) can turn into a mention or a link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Strong:
+    text: str
+
+
+@dataclass(frozen=True)
+class Code:
+    """A command or a value to type, shown as code."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Place:
+    """A conversation named by its platform id (a channel); the platform shows its name."""
+
+    conversation_id: str
+
+
+Part = str | Strong | Code | Place
+
+
+@dataclass(frozen=True)
+class Said:
+    parts: tuple[Part, ...] = ()
+
+    def __add__(self, other: Said | Part) -> Said:
+        more = other.parts if isinstance(other, Said) else (other,)
+        return Said(self.parts + more)
+
+    @property
+    def plain(self) -> str:
+        """As plain text (the command line, logs): code in backticks, places as #id."""
+        return "".join(_plain(p) for p in self.parts)
+
+
+def said(*parts: Part | Said) -> Said:
+    out: list[Part] = []
+    for part in parts:
+        out += part.parts if isinstance(part, Said) else [part]
+    return Said(tuple(out))
+
+
+def lines(items: Iterable[Said | Part]) -> Said:
+    """The items one under the other."""
+    out = Said()
+    for i, item in enumerate(items):
+        out = (out + "\n" if i else out) + item
+    return out
+
+
+def _plain(part: Part) -> str:
+    if isinstance(part, Strong):
+        return part.text
+    if isinstance(part, Code):
+        return f"`{part.text}`"
+    if isinstance(part, Place):
+        return f"#{part.conversation_id}"
+    return part

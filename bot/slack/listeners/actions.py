@@ -1,0 +1,60 @@
+"""Buttons: open the answer form, skip a question, open the start form, confirm or cancel
+forget-me."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.app import facilitation, participants
+from bot.app.actors import Actor
+from bot.app.roundtable import Roundtable
+from bot.core.errors import RoundtableError
+from bot.core.said import said
+from bot.slack import blocks, render
+from bot.slack.gateway import SlackGateway
+from bot.slack.payloads import target
+
+
+def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
+    def actor(body: dict[str, Any]) -> Actor:
+        return Actor(slack.platform, str(body["user"]["id"]))
+
+    @bolt.action(blocks.ANSWER_OPEN)
+    def open_answer(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        try:
+            which = target(action.get("value"))
+            asked = participants.question(app, actor(body), which.round, which.prompt)
+        except (RoundtableError, ValueError) as exc:
+            slack.respond(body.get("response_url"), blocks.notice(str(exc)))
+            return
+        slack.open_view(body["trigger_id"], blocks.answer_view(asked))
+
+    @bolt.action(blocks.SKIP)
+    def skip_question(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        try:
+            which = target(action.get("value"))
+            participants.skip(app, actor(body), which.round, which.prompt)
+        except (RoundtableError, ValueError) as exc:
+            slack.respond(body.get("response_url"), blocks.notice(str(exc)))
+
+    @bolt.action(blocks.START_OPEN)
+    def open_start(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        if facilitation.may_facilitate(app, actor(body)):
+            slack.open_view(body["trigger_id"], blocks.start_view(facilitation.packs()))
+
+    @bolt.action(blocks.FORGET_CONFIRM)
+    def forget_confirm(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        done = participants.forget(app, actor(body))
+        slack.respond(body.get("response_url"), render.message(done), replace_original=True)
+
+    @bolt.action(blocks.FORGET_CANCEL)
+    def forget_cancel(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        slack.respond(body.get("response_url"), render.message(said("Nothing was deleted.")),
+                      replace_original=True)

@@ -1,0 +1,81 @@
+"""The `/roundtable` slash command: parse, call the application, answer ephemerally."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.app import facilitation, participants
+from bot.app.actors import Actor
+from bot.app.roundtable import Roundtable
+from bot.core.errors import RoundtableError
+from bot.core.said import Said, said
+from bot.slack import blocks, render
+from bot.slack.command_text import mentioned_user, parse_start, round_number, split
+from bot.slack.gateway import SlackGateway
+from bot.slack.messages import SlackMessage
+
+COMMAND = "/roundtable"
+HELP = """*Roundtable* asks a workshop's questions to the people who could not be in the room.
+For facilitators:
+• `/roundtable start <pack> to #channel @group @person …` \
+`[digest #channel] [closes 14d|2026-12-18] [anonymous]`
+• `/roundtable status [round]` · `remind [round]` · `digest [round]` · `close [round]`
+• `/roundtable add-facilitator @person`
+For everyone:
+• `/roundtable stop`: no more questions for you
+• `/roundtable forget-me`: delete your answers (asks first)
+The Home tab shows your open questions (and, for facilitators, your rounds and a Start form)."""
+SLOW = {"start", "remind", "digest", "close"}
+
+Run = Callable[[Roundtable, Actor, dict[str, Any], list[str]], "Said | SlackMessage"]
+
+
+def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
+    @bolt.command(COMMAND)
+    def roundtable(ack: Ack, command: dict[str, Any]) -> None:
+        parsed = split(command.get("text") or "")
+        actor = Actor(slack.platform, str(command.get("user_id")))
+        run = RUNS.get(parsed.name)
+        if run is None:
+            ack(text=HELP if parsed.name == "help" else f"I don't know `{parsed.name[:30]}`.\n"
+                + HELP)
+            return
+        if parsed.name in facilitation.FACILITATOR_ONLY and not facilitation.may_facilitate(
+                app, actor):
+            ack(text=f"Sorry, {facilitation.refusal(parsed.name)} (They type "
+                     "`/roundtable add-facilitator @you`.)", response_type="ephemeral")
+            return
+        ack(text="Working on it…") if parsed.name in SLOW else ack()
+        try:
+            answer = run(app, actor, command, parsed.args)
+        except RoundtableError as exc:
+            answer = said("Sorry: ", exc.said)
+        slack.respond(command.get("response_url"),
+                      answer if isinstance(answer, SlackMessage) else render.message(answer))
+
+
+def _start(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
+    return facilitation.start(app, actor, parse_start(args)).said
+
+
+def _forget_me(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]
+               ) -> SlackMessage:
+    return blocks.forget_prompt(participants.answers_kept(app, actor))
+
+
+RUNS: dict[str, Run] = {
+    "start": _start,
+    "status": lambda app, actor, c, args: facilitation.status(app, actor, round_number(args)),
+    "remind": lambda app, actor, c, args: facilitation.remind(app, actor, round_number(args)),
+    "digest": lambda app, actor, c, args: facilitation.digest(
+        app, actor, round_number(args), c.get("channel_id")),
+    "close": lambda app, actor, c, args: facilitation.close(
+        app, actor, round_number(args), c.get("channel_id")).said,
+    "add-facilitator": lambda app, actor, c, args: facilitation.add_facilitator(
+        app, actor, mentioned_user(args)),
+    "stop": lambda app, actor, c, args: participants.stop(app, actor),
+    "forget-me": _forget_me,
+}

@@ -1,0 +1,75 @@
+"""Modal submissions: an answer form, and the start form of the App Home."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.app import facilitation, participants
+from bot.app.actors import Actor
+from bot.app.facilitation import StartRequest
+from bot.app.roundtable import Roundtable
+from bot.core.errors import RoundtableError
+from bot.core.people import Audience
+from bot.core.ports import DeliveryError, Where
+from bot.core.said import said
+from bot.slack import blocks
+from bot.slack.gateway import SlackGateway
+from bot.slack.payloads import target
+
+
+def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
+    @bolt.view(blocks.ANSWER_VIEW)
+    def answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view["state"]["values"]
+        first = next(iter(values), blocks.ANSWER_BLOCK)
+        actor = Actor(slack.platform, str(body["user"]["id"]))
+        try:
+            which = target(view.get("private_metadata"))
+            asked = participants.question(app, actor, which.round, which.prompt)
+            answer: str | list[str] = (
+                values[blocks.ANSWER_BLOCK]["value"].get("value") or ""
+                if asked.prompt.kind == "text" else blocks.choices_from_state(asked.prompt,
+                                                                              values))
+            participants.answer_in_form(app, actor, which.round, which.prompt, answer,
+                                        f"view:{view['id']}")
+        except (RoundtableError, ValueError) as exc:
+            ack(response_action="errors", errors={first: str(exc)[:150]})
+            return
+        ack()
+        participants.refresh_home(app, actor)
+
+    @bolt.view(blocks.START_VIEW)
+    def start_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        actor = Actor(slack.platform, str(body["user"]["id"]))
+        if not facilitation.may_facilitate(app, actor):
+            ack(response_action="errors", errors={"pack": facilitation.refusal("start")})
+            return
+        values = view["state"]["values"]
+
+        def picked(block: str, key: str) -> Any:
+            return values.get(block, {}).get("value", {}).get(key)
+
+        channel, users = picked("channel", "selected_conversation"), picked(
+            "users", "selected_users") or []
+        if not channel and not users:
+            ack(response_action="errors", errors={"channel": "Choose a channel or people."})
+            return
+        ack()
+        request = StartRequest(
+            pack=(picked("pack", "selected_option") or {}).get("value", ""),
+            audience=Audience(channels=(channel,) if channel else (), users=tuple(users)),
+            digest_channel=picked("digest", "selected_conversation"),
+            closes=picked("closes", "value"),
+            anonymous=bool(picked("anonymous", "selected_options")),
+        )
+        try:
+            outcome = facilitation.start(app, actor, request).said
+        except RoundtableError as exc:
+            outcome = said(f"The round was not started: {exc}")
+        try:
+            slack.say(Where(slack.open_direct(actor.user_id)), outcome)
+        except DeliveryError:
+            pass  # they see the round on the Home tab, refreshed below
+        participants.refresh_home(app, actor)

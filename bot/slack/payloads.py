@@ -1,0 +1,128 @@
+"""Slack's payloads, checked before anything acts on them, and translated into what the
+application handles (bot.core.incoming).
+
+A request whose signature is right may still be malformed (a field of the wrong type, a
+form's metadata that is not ours): `problem` says so before Bolt sees it, and the endpoint
+answers 400, which Slack does not retry. `translate` turns a direct-message event into an
+answer, an edit or a deletion, or None for what concerns nobody here (bots, Slackbot,
+channel joins).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot.core.incoming import Deleted, Edited, Incoming, Written
+
+SLACKBOT = "USLACKBOT"
+ANSWER_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
+"""Message subtypes that are a person writing: plain, sent to the channel too, with a file,
+and `/me`."""
+OUR_FORMS = ("answer_submit",)
+OUR_BUTTONS = ("answer_open", "question_skip")
+
+
+class MessageFields(BaseModel):
+    """The fields of a message event that the bot reads: each, when present, of its type."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str | None = None
+    subtype: str | None = None
+    channel: str | None = None
+    channel_type: str | None = None
+    user: str | None = None
+    text: str | None = None
+    ts: str | None = None
+    thread_ts: str | None = None
+    deleted_ts: str | None = None
+    event_ts: str | None = None
+    bot_id: str | None = None
+    tab: str | None = None
+    hidden: bool | None = None
+    message: MessageFields | None = None
+    previous_message: MessageFields | None = None
+
+
+class Target(BaseModel):
+    """What our buttons and forms carry: which question of which round."""
+
+    round: int
+    prompt: str
+
+
+def problem(body: dict[str, Any]) -> str | None:
+    """Why a signed payload cannot be acted on, or None."""
+    kind = body.get("type")
+    try:
+        if kind == "event_callback":
+            event = body.get("event")
+            if not isinstance(event, dict):
+                return "event is not an object"
+            MessageFields.model_validate(event)
+        elif kind == "view_submission":
+            view = body.get("view")
+            if not isinstance(view, dict):
+                return "view is not an object"
+            if view.get("callback_id") in OUR_FORMS:
+                target(view.get("private_metadata"))
+        elif kind == "block_actions":
+            for action in body.get("actions") or []:
+                if isinstance(action, dict) and action.get("action_id") in OUR_BUTTONS:
+                    target(action.get("value"))
+    except (ValidationError, ValueError) as exc:
+        return f"malformed {kind}: {str(exc).splitlines()[0]}"
+    return None
+
+
+def target(value: Any) -> Target:
+    """The round and question a button or form of ours names (ValueError when it does not)."""
+    if not isinstance(value, str):
+        raise ValueError("no target")
+    return Target.model_validate(json.loads(value))
+
+
+def translate(event: dict[str, Any]) -> Incoming | None:
+    """A message event in a direct conversation with the bot, as what the application handles
+    (None when it concerns nobody here, or cannot be read)."""
+    try:
+        fields = MessageFields.model_validate(event)
+    except ValidationError:
+        return None
+    if fields.channel_type != "im" or not fields.channel or _from_bot(fields):
+        return None
+    channel = fields.channel
+    if fields.subtype == "message_changed":
+        return _changed(channel, fields.message, fields.previous_message)
+    if fields.subtype == "message_deleted":
+        previous = fields.previous_message
+        if previous is None or not previous.user or not fields.deleted_ts:
+            return None
+        return Deleted(channel, previous.user, fields.deleted_ts)
+    if fields.subtype in ANSWER_SUBTYPES and fields.user and fields.ts \
+            and fields.user != SLACKBOT:
+        thread = fields.thread_ts if fields.thread_ts != fields.ts else None
+        return Written(channel, fields.user, fields.text or "", fields.ts, thread)
+    return None
+
+
+def _changed(channel: str, changed: MessageFields | None,
+             previous: MessageFields | None) -> Incoming | None:
+    if changed is None or not changed.ts:
+        return None
+    if changed.subtype == "tombstone":
+        # Deleting a message that has thread replies leaves a tombstone in its place
+        # ("This message was deleted.", by Slackbot): the person deleted their message.
+        if previous is None or not previous.user:
+            return None
+        return Deleted(channel, previous.user, changed.ts)
+    if _from_bot(changed) or not changed.user or changed.user == SLACKBOT:
+        return None
+    return Edited(channel, changed.user, changed.ts, changed.text or "")
+
+
+def _from_bot(message: MessageFields) -> bool:
+    extra = message.model_extra or {}
+    return bool(message.bot_id or message.subtype == "bot_message" or extra.get("bot_profile"))

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from bot.core import digest_posts, reminders, sending
 from bot.core.errors import RoundtableError
-from bot.core.ports import Clock, DeliveryError, Gateways
+from bot.core.ports import Clock, DeliveryError, Gateways, Where
 from bot.core.rounds import close_round
+from bot.core.said import Code, Place, said
 from bot.scheduling.timing import digest_trigger, latest_fire_time
 from storage import leases
 from storage.database import Database
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(minutes=1)
 """A digest posted this long after its time says that it is late."""
 FINAL_PERIOD = "final"
+NOT_PEOPLE = {"cli", "import"}
+"""Who starts a round without being someone to message (the command line, an import)."""
 EVENT_LEDGER_KEEPS = timedelta(days=7)
 
 
@@ -150,8 +153,36 @@ def _post(ctx: JobContext, round_id: int, period: str, *, late: bool) -> None:
         sent = digest_posts.post_digest(
             ctx.database.sessions, ctx.gateways, round_id, period, ctx.clock, late=late
         )
-    except (DeliveryError, RoundtableError) as exc:
+    except DeliveryError as exc:
+        log.warning("digest of round %s for %s not posted: %s", round_id, period, exc.reason)
+        if exc.permanent:
+            _tell_starter(ctx, round_id, exc)
+        return
+    except RoundtableError as exc:
         log.warning("digest of round %s for %s not posted: %s", round_id, period, exc)
         return
     if sent is not None:
         log.info("digest of round %s for %s posted%s", round_id, period, " (late)" if late else "")
+
+
+def _tell_starter(ctx: JobContext, round_id: int, exc: DeliveryError) -> None:
+    """The facilitator who started the round hears that its digest could not be posted, why,
+    and what to do (a scheduled digest has nobody else to tell)."""
+    with ctx.database.sessions() as session:
+        round_ = session.get(Round, round_id)
+        if round_ is None or not round_.started_by or round_.started_by in NOT_PEOPLE:
+            return
+        platform, starter, channel = round_.platform, round_.started_by, round_.digest_channel
+    gateway = ctx.gateways.get(platform)
+    if gateway is None:
+        return
+    where = said(" in ", Place(channel)) if channel else said()
+    try:
+        gateway.say(Where(gateway.open_direct(starter)), said(
+            f"The scheduled digest of round {round_id} could not be posted", where,
+            f": {exc.reason}.", f" {exc.hint}" if exc.hint else "",
+            " Once that is fixed, the ", Code("digest"), " command posts it now; otherwise "
+            "the next one is tried at the next digest time."))
+    except DeliveryError as again:
+        log.warning("could not tell %s about round %s's digest: %s", starter, round_id,
+                    again.reason)

@@ -187,6 +187,20 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix} choice"
 
 
+def answer_from_state(prompt: Prompt, values: dict[str, Any]) -> str | list[str]:
+    """What a submitted answer form says: the text, or the options chosen in ranked order;
+    ValueError when the form's state is not what the form asked for."""
+    try:
+        if prompt.kind == "text":
+            text = values[ANSWER_BLOCK]["value"].get("value") or ""
+            if not isinstance(text, str):
+                raise TypeError("the answer is not text")
+            return text
+        return choices_from_state(prompt, values)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise ValueError("that form could not be read; please open it again") from exc
+
+
 def choices_from_state(prompt: Prompt, values: dict[str, dict[str, Any]]) -> list[str]:
     """The options a submitted answer view chose, in the order the person ranked them."""
     picked: list[dict[str, Any]] = []

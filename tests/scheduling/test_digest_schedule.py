@@ -109,6 +109,7 @@ class Ticking:
         self.scheduler = scheduler
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self.ticks = 0
 
     @property
     def leading(self) -> bool:
@@ -120,6 +121,7 @@ class Ticking:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.scheduler.tick()
+            self.ticks += 1
             self._stop.wait(self.scheduler.lease_check_seconds)
 
     def stop(self) -> None:
@@ -182,7 +184,7 @@ def test_it_lets_only_the_lease_holder_run_the_schedule(database: Database) -> N
     wait_for(lambda: one.leading)
     two.start()
     try:
-        time.sleep(0.3)  # several lease checks by the second process
+        wait_for(lambda: two.ticks >= 5)  # several lease checks by the second process
         assert not two.leading
         one.stop()  # a clean stop releases the lease at once
         wait_for(lambda: two.leading)
@@ -208,3 +210,27 @@ def test_it_tells_the_channel_that_a_digest_is_late(database: Database) -> None:
     finally:
         stub.stop()
     assert "Posted late" in json.dumps(top.params["blocks"])
+
+
+def test_the_facilitator_who_started_a_round_hears_why_its_scheduled_digest_failed(
+        database: Database) -> None:
+    stub = SlackStub().start()
+    stub.add_user("UFAC", "Fola")
+    try:
+        gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
+        with transaction(database.sessions) as session:
+            round_ = start_round(session, RoundRequest(
+                seed_pack(), [Person("UAMARA", "Amara")], started_by="UFAC",
+                digest_channel="CGONE"), FRIDAY_NOON - timedelta(days=4))
+            round_id = round_.id
+        jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: FRIDAY_NOON,
+                                     LONDON))
+        jobs.post_round_digest(round_id)  # the channel does not exist (any more)
+        [told] = stub.posted("DUFAC")
+    finally:
+        stub.stop()
+    assert told.params["text"].startswith(
+        f"The scheduled digest of round {round_id} could not be posted in <#CGONE>: "
+        "channel_not_found.")
+    assert "/invite @Roundtable" in told.params["text"]
+    assert digests(database) == [(FRIDAY_NOON.isoformat(), False)]

@@ -4,7 +4,6 @@ what people write is handled in the order they wrote it."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -119,7 +118,8 @@ def test_answers_that_arrive_together_are_confirmed_in_one_message(running: Runn
     running.wait_for(lambda: len(running.replies()) == 3, "the three answers")
     said = running.wait_for(lambda: said_to(running, user, "Saved"), "a confirmation")
     asked(running, user, "bought-in")  # the next question follows
-    time.sleep(0.3)  # a second confirmation, were there one, would be out by now
+    # the next question follows the confirmation; none waits to be posted after it
+    running.wait_for(lambda: running.bot.confirmations.queued() == [], "nothing more to confirm")
     assert len(said_to(running, user, "Saved")) == 1
     # all three came before the next question was asked: they answer the first
     assert said[0] == "Saved 3 messages as your answer to question 1."

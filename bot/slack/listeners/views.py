@@ -22,18 +22,15 @@ from bot.slack.payloads import target
 def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
     @bolt.view(blocks.ANSWER_VIEW)
     def answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view["state"]["values"]
+        values = (view.get("state") or {}).get("values") or {}
         first = next(iter(values), blocks.ANSWER_BLOCK)
         actor = Actor(slack.platform, str(body["user"]["id"]))
         try:
             which = target(view.get("private_metadata"))
             asked = participants.question(app, actor, which.round, which.prompt)
-            answer: str | list[str] = (
-                values[blocks.ANSWER_BLOCK]["value"].get("value") or ""
-                if asked.prompt.kind == "text" else blocks.choices_from_state(asked.prompt,
-                                                                              values))
+            answer = blocks.answer_from_state(asked.prompt, values)
             participants.answer_in_form(app, actor, which.round, which.prompt, answer,
-                                        f"view:{view['id']}")
+                                        f"view:{view.get('id')}")
         except (RoundtableError, ValueError) as exc:
             ack(response_action="errors", errors={first: str(exc)[:150]})
             return

@@ -101,7 +101,7 @@ def _change(session: Session, platform: str, event: Edited | Deleted, now: datet
     """An edit or a deletion of an answer, by its author; one of anything else (a message
     that is not an answer, or someone else's) changes nothing."""
     answer = external_id(event.channel_id, event.message_id)
-    author = (platform, event.author_id)
+    author = (platform, event.author_id) if event.author_id is not None else None
     try:
         with session.begin_nested():
             if isinstance(event, Edited):

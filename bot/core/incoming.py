@@ -33,7 +33,8 @@ class Edited:
 @dataclass(frozen=True)
 class Deleted:
     channel_id: str
-    author_id: str
+    author_id: str | None
+    """None when the platform does not say; then only the conversation vouches for it."""
     message_id: str
 
 

@@ -43,7 +43,8 @@ class MessageFields(BaseModel):
     tab: str | None = None
     hidden: bool | None = None
     message: MessageFields | None = None
-    previous_message: MessageFields | None = None
+    previous_message: MessageFields | list[Any] | None = None
+    """A list (empty) in the tombstone Slack sends again when a thread empties."""
 
 
 class Target(BaseModel):
@@ -94,10 +95,11 @@ def translate(event: dict[str, Any]) -> Incoming | None:
     if fields.channel_type != "im" or not fields.channel or _from_bot(fields):
         return None
     channel = fields.channel
+    previous = fields.previous_message if isinstance(fields.previous_message,
+                                                     MessageFields) else None
     if fields.subtype == "message_changed":
-        return _changed(channel, fields.message, fields.previous_message)
+        return _changed(channel, fields.message, previous)
     if fields.subtype == "message_deleted":
-        previous = fields.previous_message
         if previous is None or not previous.user or not fields.deleted_ts:
             return None
         return Deleted(channel, previous.user, fields.deleted_ts)
@@ -114,10 +116,10 @@ def _changed(channel: str, changed: MessageFields | None,
         return None
     if changed.subtype == "tombstone":
         # Deleting a message that has thread replies leaves a tombstone in its place
-        # ("This message was deleted.", by Slackbot): the person deleted their message.
-        if previous is None or not previous.user:
-            return None
-        return Deleted(channel, previous.user, changed.ts)
+        # ("This message was deleted.", by Slackbot): the person deleted their message. When
+        # its thread empties too, Slack sends the tombstone again with no previous message;
+        # in a direct conversation only its person writes, so the answer's author stands.
+        return Deleted(channel, previous.user if previous is not None else None, changed.ts)
     if _from_bot(changed) or not changed.user or changed.user == SLACKBOT:
         return None
     return Edited(channel, changed.user, changed.ts, changed.text or "")

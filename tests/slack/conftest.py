@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import http.client
 import itertools
+import tempfile
 import json
 import threading
 import time
@@ -210,6 +211,7 @@ def run_bot(database: Database, database_url: str, stub: SlackStub,
             clock: Callable[[], datetime] | None = None, **settings: str) -> Iterator[Running]:
     """The bot serving HTTP on a free port (settings as environment variables, e.g.
     ROUNDTABLE_DATA_DIR), as `roundtable serve --no-scheduler` runs it."""
+    settings.setdefault("ROUNDTABLE_DATA_DIR", tempfile.mkdtemp(prefix="roundtable-data-"))
     chosen = bot_settings(database_url, stub, **settings)
     slack = SlackPlatform(chosen, database)
     bot = assemble(chosen, database, [slack], clock=clock or advancing_clock())

@@ -15,7 +15,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from bot.runtime import connect
+from storage.database import connect
 from storage.db import make_engine
 from storage.models import Participant, Reply
 from tests.pg_cluster import PrivatePostgres

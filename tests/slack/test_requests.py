@@ -112,3 +112,44 @@ def test_it_answers_slacks_url_verification_challenge(running: Running) -> None:
     body = json.dumps({"token": "t", "challenge": "c-123", "type": "url_verification"}).encode()
     response = running.slack.signed(body, "application/json")
     assert response.status == 200 and b"c-123" in response.body
+
+
+MALFORMED_EVENTS = {
+    "event as a list": ["message"],
+    "channel as a number": {"type": "message", "channel": 42, "channel_type": "im",
+                            "user": "UAMARA", "text": "x", "ts": "1900000000.1"},
+    "event type as a number": {"type": 7, "channel": "DUAMARA", "channel_type": "im",
+                               "user": "UAMARA", "text": "x", "ts": "1900000000.2"},
+    "thread_ts as an object": {"type": "message", "channel": "DUAMARA", "channel_type": "im",
+                               "user": "UAMARA", "text": "x", "ts": "1900000000.3",
+                               "thread_ts": {"ts": "1"}},
+    "edit whose message is a string": {"type": "message", "subtype": "message_changed",
+                                       "channel": "DUAMARA", "channel_type": "im",
+                                       "ts": "1900000000.4", "message": "text"},
+}
+
+
+def test_it_refuses_signed_events_whose_fields_are_of_the_wrong_type(running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    statuses = {what: running.slack.event(event).status  # type: ignore[arg-type]
+                for what, event in MALFORMED_EVENTS.items()}
+    assert statuses == dict.fromkeys(MALFORMED_EVENTS, 400)
+    _, fine = running.slack.dm("UAMARA", "A real answer")  # and the next real one is taken
+    assert fine.status == 200
+    running.wait_for(lambda: running.replies(), "the real answer")
+    assert [r.text for r in running.replies()] == ["A real answer"]
+    running.wait_for(lambda: running.waiting_events() == [], "nothing left in the inbox")
+
+
+def test_it_refuses_our_buttons_and_forms_when_what_they_carry_is_not_ours(
+        running: Running) -> None:
+    round_id = start_round(running)
+    sent_to_everyone(running)
+    buttons = [running.slack.click("UAMARA", "answer_open", value) for value in
+               ("not json", "[1]", json.dumps({"round": "one", "prompt": "done-well"}))]
+    form = {"type": "modal", "callback_id": "answer_submit", "id": "V1",
+            "private_metadata": json.dumps([round_id])}
+    submitted = running.slack.submit("UAMARA", form, {})
+    assert [r.status for r in buttons] + [submitted.status] == [400, 400, 400, 400]
+    assert running.replies() == [] and running.stub.calls_to("views.open") == []

@@ -11,8 +11,8 @@ import hashlib
 import hmac
 import http.client
 import itertools
-import tempfile
 import json
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator

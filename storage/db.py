@@ -28,6 +28,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+CONNECT_TIMEOUT = 3
+"""Seconds to reach a PostgreSQL server before giving up."""
 READ_ONLY = "roundtable_read_only"
 
 
@@ -43,6 +45,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    if url.startswith("postgresql"):
+        # an unreachable server fails in seconds, not after the system's TCP timeout: the
+        # inbox then keeps answers in its spool instead of making Slack wait
+        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

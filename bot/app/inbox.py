@@ -56,7 +56,7 @@ from bot.core.inbox import BATCH, MAX_ATTEMPTS, Received, backlog
 from bot.core.ports import Clock
 from storage import leases
 from storage.database import Database
-from storage.db import reading, transaction
+from storage.db import database_answers, reading, transaction
 from storage.models import InboxEvent, Lease
 from storage.queries import claim_events
 
@@ -232,11 +232,12 @@ class Inbox:
         return None
 
     def _replay(self) -> None:
+        """Store what the spool kept, once the inbox's database answers (again)."""
         self._replayed = time.monotonic()
-        if self.spool is None:
+        if self.database_away and not database_answers(self.store.kw["bind"]):
             return
         try:
-            if self.spool.replay(self._store_spooled):
+            if self.spool is not None and self.spool.replay(self._store_spooled):
                 self._stored.set()
             self.database_away = False
         except Exception as exc:  # noqa: BLE001 - the database is still away; try again later

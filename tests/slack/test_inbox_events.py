@@ -12,7 +12,7 @@ from sqlalchemy import select
 from storage.database import Database
 from storage.db import transaction
 from storage.models import InboxEvent, Reply
-from tests.slack.conftest import MEMBERS, Running, run_bot
+from tests.slack.conftest import FACILITATOR, MEMBERS, Running, run_bot
 from tests.slack.test_round_loop import asked, said_to, sent_to_everyone, start_round
 from tests.slack_api_stub import SlackStub
 
@@ -49,6 +49,10 @@ def test_an_answer_that_cannot_be_stored_now_is_kept_in_the_spool_and_stored_onc
     assert running.bot.spool is not None and running.bot.spool.waiting() == 1
     health = running.slack.get("/healthz").json()
     assert health["spool"]["events"] == 1
+    running.slack.command(FACILITATOR, "status")
+    running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                              if "1 incoming message kept in the spool" in c.params["text"]],
+                     "status to say what waits in the spool")
 
     running.bot.inbox.start()  # replays the spool
     _, retried = running.slack.dm(MEMBERS[1], "Clear purpose", event_id="EvLater", retry=1)

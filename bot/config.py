@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
     """An OpenAI-compatible endpoint that may rewrite digest titles and summaries (off if unset)."""
     llm_model: str | None = Field(None, validation_alias="ROUNDTABLE_LLM_MODEL")
     llm_key: SecretStr | None = Field(None, validation_alias="ROUNDTABLE_LLM_KEY")
+    embedding_model: Path | None = Field(None, validation_alias="ROUNDTABLE_EMBEDDING_MODEL")
+    """A folder (or zip) with model.safetensors, tokenizer.json and config.json of a BERT-family
+    sentence model, for deployers who fetch their own; default: the packaged all-MiniLM-L6-v2."""
 
     @field_validator("facilitators", mode="before")
     @classmethod
@@ -43,6 +47,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("embedding_model", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("timezone")
     @classmethod

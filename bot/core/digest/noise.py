@@ -1,58 +1,102 @@
-"""Recognising answers that say nothing: generic chat patterns, no topic knowledge."""
+"""Recognising replies that are not answers, by a general method: no phrase lists.
+
+A reply is set aside as "not an answer" when two views agree:
+
+1. **It says nothing specific.** Every word in it is one of the common words of everyday
+   English: none below Zipf frequency 4 (ten uses per million words) in ``wordfreq``'s
+   general-English counts (its data ships with the package: subtitles, news, books,
+   Wikipedia, web text), and it holds no number. "Sorry, not sure", "thanks, will reply
+   later", "same as before" are made of such words; nearly any answer that names a thing
+   ("locum cover", "the IT", "referrals", "2020") is not.
+2. **It says little about the question's subject.** Its relevance (the cosine of its
+   sentence vector to the sum of the question's and all the other replies' vectors) is well
+   below the question's typical reply: under the lower quartile less half the interquartile
+   range of the relevance of all the replies to that question.
+
+Neither view alone is enough: short real answers are often made of common words ("time,
+we have no time"), and a real answer can sit far from the others; a reply needs both to be
+set aside. Two exceptions: a reply with no letter or digit at all (empty, emoji, "...")
+says nothing outright, and a reply whose relevance is far out (below the lower quartile
+less three interquartile ranges, Tukey's fence for far-out values) says nothing about the
+question whatever words it uses.
+
+The two cut-offs were chosen on ``../shared/data/replies-labeled.csv`` alone (Zipf 4 is
+also where the Zipf scale puts the start of high-frequency words); docs/theme-engine.md
+gives the rules compared.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
-from bot.core.digest.lexicon import content_words, words
+import numpy as np
+from numpy.typing import NDArray
 
-# Whole-answer non-answers, and the phrases that make an answer about the process rather
-# than the question. Generic to any workshop: nothing here names a topic.
-_NON_ANSWER = re.compile(
-    r"""^(?:
-        n/?a | none | nothing | nope | no | nil | - | \.+ | \? | idk | dunno | pass
-      | no\ comments? | nothing\ to\ add | nothing\ (?:more\ )?to\ say
-      | (?:not\ sure|unsure|no\ idea|don'?t\ know)
-      | (?:many\ )?thanks?(?:\ you)? | ty | cheers | ok(?:ay)? | sure | yes
-      | same(?:\ as\ (?:above|before))? | ditto | as\ above | see\ above
-    )[\s.!?,:;]*$""", re.IGNORECASE | re.VERBOSE)
-
-_DEFERRAL = re.compile(
-    r"""\b(?:
-        see\ (?:my\ )?(?:above|previous|earlier|last)
-      | same\ (?:answer|point|as\ (?:above|before|my))
-      | as\ (?:i\ )?(?:said|mentioned)\ (?:above|before|earlier)
-      | (?:will|I'?ll|let\ me)\ (?:have\ a\ )?
-        (?:think|reflect|come\ back|get\ back|reply\ (?:properly\ )?later|pass)
-      | get\ back\ to\ you | come\ back\ to\ (?:this|it|you)
-      | (?:not\ sure|no\ idea|don'?t\ know)\b.{0,40}\b(?:to\ say|sorry|really)
-      | not\ (?:really\ )?(?:seen|got|sure)\ (?:anything|enough|much)
-      | not\ sure\ (?:I(?:'ve|\ have)\ )?(?:ever\ )?(?:seen|come\ across|experienced)
-      | can'?t\ think\ of\ (?:any|one|an\ example) | nothing\ (?:comes|springs)\ to\ mind
-      | too\ many\ to\ (?:name|list|mention) | too\ many\ good
-      | off\ topic | (?:does|do)\ anyone\ know | (?:joined|arrived)\ late
-      | what(?:'s|\ is)\ this\ (?:for|about) | is\ there\ a\ deadline
-      | can\ (?:someone|anyone|you)\ (?:share|send|resend)
-      | does\ this\ (?:link|relate|connect)\ to
-      | (?:love|great|good|interesting)\ (?:this\ )?question
-    )""", re.IGNORECASE | re.VERBOSE)
-
-_MAX_NOISE_WORDS = 16
+COMMON_ZIPF = 4.0
+"""Words at or above this Zipf frequency are everyday English; below it, specific."""
+RELEVANCE_FENCE = 0.5
+"""How many interquartile ranges below the lower quartile the relevance of a reply of
+everyday words must fall."""
+FAR_FENCE = 3.0
+"""Tukey's fence for far-out values: a reply this far below says nothing about the subject,
+whatever words it uses."""
+MIN_FOR_RELEVANCE = 8
+"""Quartiles of fewer replies mean little: below this only empty replies are set aside."""
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
-@lru_cache(maxsize=1 << 17)  # a digest asks twice per answer (the view and the engine)
-def is_noise(text: str) -> bool:
-    """True when an answer says nothing about the question: empty, emoji or punctuation only,
-    a stock non-answer ("no comment", "n/a", "see above", "thanks", "not sure"), a deferral
-    ("will think and come back"), or a short remark about the process rather than an answer."""
-    stripped = " ".join(text.split())
-    if not stripped or not any(unicodedata.category(c)[0] in "LN" for c in stripped):
+def says_nothing(text: str) -> bool:
+    """True when a reply has no letter or digit at all (empty, emoji, punctuation)."""
+    return not any(unicodedata.category(c)[0] in "LN" for c in text)
+
+
+@lru_cache(maxsize=1 << 17)
+def is_specific(text: str) -> bool:
+    """True when a reply holds a number or a word that is not everyday English."""
+    if any(c.isdigit() for c in text):
         return True
-    if _NON_ANSWER.match(stripped):
-        return True
-    n_words = len(words(stripped))
-    if n_words <= _MAX_NOISE_WORDS and _DEFERRAL.search(stripped):
-        return True
-    return n_words <= 3 and not content_words(stripped)
+    return any(_zipf(word.lower().replace("’", "'")) < COMMON_ZIPF
+               for word in _WORD.findall(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))
+
+
+def relevance(vectors: NDArray[np.float32], reference: NDArray[np.bool_],
+              question: NDArray[np.float32] | None) -> NDArray[np.float64]:
+    """Each reply's cosine to the sum of the question's vector and the reference replies'
+    (those that name something specific), its own left out."""
+    vectors64 = vectors.astype(np.float64)
+    total = vectors64[reference].sum(axis=0)
+    if question is not None:
+        total = total + question.astype(np.float64)
+    others = total[None, :] - np.where(reference[:, None], vectors64, 0.0)
+    norms = np.linalg.norm(others, axis=1)
+    out: NDArray[np.float64] = (vectors64 * others).sum(axis=1) / np.maximum(norms, 1e-12)
+    return out
+
+
+def relevance_floors(scores: NDArray[np.float64]) -> tuple[float, float]:
+    """The relevance under which a reply of everyday words says little about the question's
+    subject, and the one under which any reply says nothing about it."""
+    if len(scores) < MIN_FOR_RELEVANCE:
+        return -np.inf, -np.inf
+    low, high = np.quantile(scores, [0.25, 0.75])
+    return float(low - RELEVANCE_FENCE * (high - low)), float(low - FAR_FENCE * (high - low))
+
+
+def not_answers(texts: Sequence[str], scores: NDArray[np.float64],
+                floors: tuple[float, float]) -> list[bool]:
+    """Which replies are not answers: nothing specific in them and little relevance, or no
+    relevance at all."""
+    low, far = floors
+    return [says_nothing(text) or float(score) < far
+            or (not is_specific(text) and float(score) < low)
+            for text, score in zip(texts, scores, strict=True)]

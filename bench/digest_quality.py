@@ -147,6 +147,8 @@ def print_table(name: str, engine: str, results: dict[str, dict[str, float]],
 
 LOQO_CAP = (7, 10, 14, 80)  # numbers of clusters tried: 2 up to n / 3 and this cap
 LOQO_CUT = (0.4, 0.5, 0.6)  # the consensus cut
+LOQO_MERGE: tuple[int | None, ...] = (None, 7)  # merge groups beyond this many (None: no)
+Setting = tuple[int, float, int | None]
 
 
 def loqo(data: dict[str, list[dict[str, str]]], engine: str = "default") -> None:
@@ -154,23 +156,22 @@ def loqo(data: dict[str, list[dict[str, str]]], engine: str = "default") -> None
     clusters tried, as a share of the answers, and the consensus cut), each setting run
     through find_themes exactly as the engine runs: chosen by mean ARI on the other
     questions, scored on the held-out one. These held-out figures are the honest ones."""
-    shipped = (clustering.K_CAP, clustering.MAJORITY)
-    grid = [(d, c) for d in LOQO_CAP for c in LOQO_CUT]
-    result: dict[str, dict[tuple[int, float], tuple[float, int, int]]] = defaultdict(dict)
+    shipped: Setting = (clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO)
+    grid: list[Setting] = [(d, c, m) for d in LOQO_CAP for c in LOQO_CUT for m in LOQO_MERGE]
+    result: dict[str, dict[Setting, tuple[float, int, int]]] = defaultdict(dict)
     try:
-        for divisor, cut_at in grid:
-            clustering.K_CAP, clustering.MAJORITY = divisor, cut_at
+        for setting in grid:
+            clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO = setting
             for prompt, s in run_engine(engine, data).items():
                 if prompt != "overall":
-                    result[prompt][(divisor, cut_at)] = (s["ari"], int(s["hits"]),
-                                                         int(s["total"]))
+                    result[prompt][setting] = (s["ari"], int(s["hits"]), int(s["total"]))
     except ModelUnavailable as exc:
         print(f"\n(leave-one-question-out skipped: {exc})")
         return
     finally:
-        clustering.K_CAP, clustering.MAJORITY = shipped
+        clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO = shipped
     print(f"\n## leave-one-question-out on the sample file: k up to {list(LOQO_CAP)} "
-          f"x consensus cut {list(LOQO_CUT)}")
+          f"x consensus cut {list(LOQO_CUT)} x merge beyond {list(LOQO_MERGE)} groups")
     print("| held-out question | chosen on the others | held-out ARI | recovered | "
           "shipped values: ARI | recovered |")
     print("|---|---|---|---|---|---|")
@@ -182,7 +183,7 @@ def loqo(data: dict[str, list[dict[str, str]]], engine: str = "default") -> None
         held.append(result[prompt][chosen])
         a, h, t = result[prompt][chosen]
         fa, fh, ft = result[prompt][shipped]
-        print(f"| {prompt} | k <= {chosen[0]}, cut {chosen[1]} | {a:.2f} | {h}/{t} | "
+        print(f"| {prompt} | {_setting(chosen)} | {a:.2f} | {h}/{t} | "
               f"{fa:.2f} | {fh}/{ft} |")
     hits = sum(h for _, h, _ in held)
     total = sum(t for _, _, t in held)
@@ -193,11 +194,16 @@ def loqo(data: dict[str, list[dict[str, str]]], engine: str = "default") -> None
     print("| setting, all five questions | mean ARI | recovered |")
     print("|---|---|---|")
     for g in grid:
-        print(f"| k <= {g[0]}, cut {g[1]} | {np.mean([result[p][g][0] for p in result]):.3f} | "
+        print(f"| {_setting(g)} | {np.mean([result[p][g][0] for p in result]):.3f} | "
               f"{sum(result[p][g][1] for p in result)}/{total} |")
     best = max(grid, key=lambda g: np.mean([result[p][g][0] for p in result]))
-    print(f"(on all five questions the best setting is k <= {best[0]}, cut {best[1]}; "
-          f"shipped: k <= {shipped[0]}, cut {shipped[1]})")
+    print(f"(on all five questions the best setting is {_setting(best)}; "
+          f"shipped: {_setting(shipped)})")
+
+
+def _setting(setting: Setting) -> str:
+    cap, cut_at, merge = setting
+    return f"k <= {cap}, cut {cut_at}" + (f", merge to {merge}" if merge else "")
 
 
 def resample(data: dict[str, list[dict[str, str]]], engines: Sequence[str], times: int,

@@ -138,7 +138,8 @@ def test_it_sums_a_theme_up_in_a_sentence_of_its_answers_own_words() -> None:
      ["UTI upper age limit", "all three mean back to GP"]),
     ("time. thats it. we have no time", ["we have no time"]),
     ("Know what pharmacists can do and", []),
-    ("- a named contact in each practice\n- and a WhatsApp group", ["a named contact in each practice"]),
+    ("- a named contact in each practice\n- and a WhatsApp group",
+     ["a named contact in each practice"]),
 ])
 def test_a_title_is_a_whole_clause_never_one_cut_or_ending_on_a_function_word(
         text: str, clauses: list[str]) -> None:

@@ -97,6 +97,16 @@ def minilm_consensus(texts: Sequence[str]) -> tuple[Matrix, Labels]:
                                                 profile_view=True)
 
 
+def minilm_meaning_views(texts: Sequence[str]) -> tuple[Matrix, Labels]:
+    """Variant: the default's views plus the model's own sentence vector (plain mean pooling,
+    what it was trained to compare), centred, as one more view that must agree."""
+    pooled = embeddings.pool(embeddings.default_encoder(), texts)
+    vectors = pooled.weighted
+    return vectors, clustering.consensus_labels(vectors, embeddings.whitened(vectors),
+                                                embeddings.centred(pooled.plain),
+                                                profile_view=True)
+
+
 def minilm_two_views(texts: Sequence[str]) -> tuple[Matrix, Labels]:
     """Ablation (the previous default): the same, without the profile view."""
     vectors = embeddings.pooled_vectors(embeddings.default_encoder(), texts)
@@ -120,6 +130,7 @@ def _agglomerative_k(distance: Matrix, k: int) -> Labels:
 
 REGISTRY: dict[str, Engine] = {
     "consensus": minilm_consensus,
+    "minilm-meaning": minilm_meaning_views,
     "minilm-two-views": minilm_two_views,
     "minilm-one-view": minilm_one_view,
     "tfidf": tfidf_agglomerative,

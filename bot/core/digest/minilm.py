@@ -161,10 +161,10 @@ class MiniLM:
         states: list[Matrix] = [np.zeros((0, self.hidden_size), np.float32)] * len(unique)
         todo: list[int] = []
         with self._lock:
-            for i, seq in enumerate(unique):
-                if seq in self._seen:
-                    states[i] = self._seen[seq]
-                    self._seen.move_to_end(seq)
+            for i, known in enumerate(unique):
+                if known in self._seen:
+                    states[i] = self._seen[known]
+                    self._seen.move_to_end(known)
                 else:
                     todo.append(i)
         order = sorted(todo, key=lambda i: (len(unique[i]), i))
@@ -243,7 +243,8 @@ class MiniLM:
         mean = x.mean(-1, keepdims=True)
         var = x.var(-1, keepdims=True)
         normed = (x - mean) / np.sqrt(var + self.eps) * self.w[p + "weight"] + self.w[p + "bias"]
-        return normed.astype(np.float32)
+        out: Matrix = normed.astype(np.float32)
+        return out
 
 
 def _erf(x: Matrix) -> Matrix:

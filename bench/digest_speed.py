@@ -177,7 +177,8 @@ class Stages:
     WRAPPED = (
         ("import", None, None),
         ("load model", "bot.core.digest.embeddings", "default_encoder"),
-        ("embed", "bot.core.digest.embeddings", "pooled_vectors"),
+        ("embed", "bot.core.digest.embeddings", "pool"),
+        ("non-answers", "bot.core.digest.themes", "_not_answers"),
         ("cluster", "bot.core.digest.clustering", "consensus_labels"),
         ("assign", "bot.core.digest.themes", "_assign_rest"),
         ("themes", "bot.core.digest.themes", "find_themes"),

@@ -35,7 +35,6 @@ MAX_THEMES = 7  # themes shown per question, largest first; the rest are "other 
 # Answers embedded and clustered per question; the rest are assigned. Embedding is the cost.
 # 100 keeps a theme of 3% of the answers in the sample at least twice with probability ~0.8.
 SAMPLE = 100
-MAX_CHECKED = 400  # unsampled replies of common words only whose relevance is measured
 
 
 @dataclass(frozen=True)
@@ -113,27 +112,34 @@ def _in_order(answers: Sequence[Answer], ids: Sequence[str]) -> tuple[str, ...]:
 
 
 def _not_answers(kept: Sequence[Answer], sample: list[int], question: str) -> list[bool]:
-    """Which replies are not answers (noise.py): replies of everyday words only whose
-    relevance to the question's subject is well below the sampled replies'."""
+    """Which replies are not answers (noise.py), judged on the sampled replies; a reply
+    outside the sample that names nothing specific follows the sampled reply most like it
+    (TF-IDF), and is not an answer when it shares no word with any sampled reply."""
     if len(kept) < noise.MIN_FOR_RELEVANCE:
         return [False] * len(kept)
     try:
         encoder = embeddings.default_encoder()
     except embeddings.ModelUnavailable:
         return [False] * len(kept)
-    in_sample = set(sample)
-    outside = [i for i in range(len(kept))
-               if i not in in_sample and not noise.is_specific(kept[i].text)][:MAX_CHECKED]
-    texts = [kept[i].text for i in sample] + [kept[i].text for i in outside]
+    texts = [kept[i].text for i in sample]
     plain = embeddings.pool(encoder, [*texts, question] if question else texts).plain
     asked = plain[len(texts)] if question else None
-    sampled = np.arange(len(texts)) < len(sample)  # what each reply is measured against
-    scores = noise.relevance(plain[: len(texts)], sampled, asked)
-    floors = noise.relevance_floors(scores[: len(sample)])
-    flags = noise.not_answers(texts, scores, floors)
+    scores = noise.relevance(plain[: len(texts)], np.ones(len(texts), dtype=bool), asked)
+    flags = noise.not_answers(texts, scores, noise.relevance_floors(scores))
     refused = [False] * len(kept)
-    for position, index in enumerate([*sample, *outside]):
+    for position, index in enumerate(sample):
         refused[index] = flags[position]
+    in_sample = set(sample)
+    outside = [i for i in range(len(kept))
+               if i not in in_sample and not noise.is_specific(kept[i].text)]
+    if outside:
+        matrix = _tfidf(texts + [kept[i].text for i in outside])
+        if matrix is None:
+            return refused
+        similarity = (matrix[len(texts):] @ matrix[: len(texts)].T).toarray()
+        nearest = similarity.argmax(axis=1)
+        for row, index in enumerate(outside):
+            refused[index] = bool(similarity[row, nearest[row]] <= 0 or flags[nearest[row]])
     return refused
 
 

@@ -18,7 +18,8 @@ A reply is set aside as "not an answer" when two views agree:
 
 No view alone is enough: short real answers are often made of common words ("time, we have
 no time"), and a real answer can sit far from the others; a reply needs all three to be set
-aside. Two exceptions: a reply with no letter or digit at all (empty, emoji, "...")
+aside. A reply of one to three words is too short for the model's relevance to mean much, so
+for it the first and third views decide ("no comment", "see above", "thanks"). Two exceptions: a reply with no letter or digit at all (empty, emoji, "...")
 says nothing outright, and a reply whose relevance is far out (below the lower quartile
 less three interquartile ranges, Tukey's fence for far-out values) says nothing about the
 question whatever words it uses.
@@ -49,6 +50,9 @@ FAR_FENCE = 3.0
 whatever words it uses."""
 MIN_SUPPORT = 3
 """A reply that shares a content word with this many other replies is on their subject."""
+SHORT = 3
+"""Replies of at most this many words are too short for the sentence model's relevance to
+mean much: for them the other two views decide."""
 MIN_FOR_RELEVANCE = 8
 """Quartiles of fewer replies mean little: below this only empty replies are set aside."""
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -119,5 +123,6 @@ def not_answers(texts: Sequence[str], scores: NDArray[np.float64],
     low, far = floors
     shared = support(texts)
     return [says_nothing(text) or float(score) < far
-            or (not is_specific(text) and float(score) < low and others < MIN_SUPPORT)
+            or (not is_specific(text) and others < MIN_SUPPORT
+                and (float(score) < low or len(_WORD.findall(text)) <= SHORT))
             for text, score, others in zip(texts, scores, shared, strict=True)]

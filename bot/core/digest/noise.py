@@ -1,6 +1,6 @@
 """Recognising replies that are not answers, by a general method: no phrase lists.
 
-A reply is set aside as "not an answer" when two views agree:
+A reply is set aside as "not an answer" when three views agree:
 
 1. **It says nothing specific.** Every word in it is one of the common words of everyday
    English: none below Zipf frequency 4 (ten uses per million words) in ``wordfreq``'s
@@ -12,17 +12,16 @@ A reply is set aside as "not an answer" when two views agree:
    sentence vector to the sum of the question's and all the other replies' vectors) is well
    below the question's typical reply: under the lower quartile less half the interquartile
    range of the relevance of all the replies to that question.
-
 3. **It has nothing in common with the other replies' words.** Fewer than three other
    replies share a content word with it (a word outside the stop-word list, plurals folded).
 
 No view alone is enough: short real answers are often made of common words ("time, we have
-no time"), and a real answer can sit far from the others; a reply needs all three to be set
-aside. A reply of one to three words is too short for the model's relevance to mean much, so
-for it the first and third views decide ("no comment", "see above", "thanks"). Two exceptions: a reply with no letter or digit at all (empty, emoji, "...")
-says nothing outright, and a reply whose relevance is far out (below the lower quartile
-less three interquartile ranges, Tukey's fence for far-out values) says nothing about the
-question whatever words it uses.
+no time"), and a real answer can sit far from the others. A reply of one to three words is
+too short for the model's relevance to mean much, so for it the first and third views decide
+("no comment", "see above", "thanks"). Two exceptions: a reply with no letter or digit at
+all (empty, emoji, "...") says nothing outright, and a reply whose relevance is far out
+(below the lower quartile less three interquartile ranges, Tukey's fence for far-out values)
+says nothing about the question whatever words it uses.
 
 The cut-offs of the first two views were chosen on ``../shared/data/replies-labeled.csv``
 (Zipf 4 is also where the Zipf scale puts the start of high-frequency words); the third view

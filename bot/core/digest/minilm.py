@@ -139,6 +139,12 @@ class MiniLM:
         self.hidden_size = int(self.w["embeddings.word_embeddings.weight"].shape[1])
         layers = {int(k.split(".")[2]) for k in self.w if k.startswith("encoder.layer.")}
         self.layers = sorted(layers)
+        for i in self.layers:  # query, key and value in one product
+            p = f"encoder.layer.{i}.attention.self."
+            self.w[p + "qkv.weight"] = np.ascontiguousarray(np.concatenate(
+                [self.w[p + n + ".weight"] for n in ("query", "key", "value")], axis=1))
+            self.w[p + "qkv.bias"] = np.concatenate(
+                [self.w[p + n + ".bias"] for n in ("query", "key", "value")])
         # Token states of recent sequences: a digest pools the same answers more than once
         # (relevance, then themes), and the model run is the cost.
         self._seen: OrderedDict[tuple[int, ...], Matrix] = OrderedDict()
@@ -219,24 +225,25 @@ class MiniLM:
         hd = d // self.heads
 
         def proj(name: str, x: Matrix) -> Matrix:
-            out = x.reshape(-1, x.shape[-1]) @ w[p + name + ".weight"]
-            return (out + w[p + name + ".bias"]).reshape(n, t, -1)
+            out = np.ascontiguousarray(x).reshape(-1, x.shape[-1]) @ w[p + name + ".weight"]
+            out += w[p + name + ".bias"]
+            return out.reshape(n, t, -1)
 
-        def heads(x: Matrix) -> Matrix:
-            return x.reshape(n, t, self.heads, hd).transpose(0, 2, 1, 3)
-
-        q = heads(proj("attention.self.query", h))
-        k = heads(proj("attention.self.key", h))
-        v = heads(proj("attention.self.value", h))
-        scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(hd))
+        qkv = proj("attention.self.qkv", h).reshape(n, t, 3, self.heads, hd)
+        q = np.ascontiguousarray(qkv[:, :, 0].transpose(0, 2, 1, 3))
+        k = np.ascontiguousarray(qkv[:, :, 1].transpose(0, 2, 3, 1))
+        v = np.ascontiguousarray(qkv[:, :, 2].transpose(0, 2, 1, 3))
+        scores = q @ k
+        scores *= np.float32(1.0 / np.sqrt(hd))
         if bias is not None:
-            scores = scores + bias[:, None, None, :]
-        scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores += bias[:, None, None, :]
+        scores -= scores.max(-1, keepdims=True)
+        np.exp(scores, out=scores)
         scores /= scores.sum(-1, keepdims=True)
         ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(n, t, d)
         h = self._norm(h + proj("attention.output.dense", ctx), p + "attention.output.LayerNorm.")
         mid = proj("intermediate.dense", h)
-        mid = 0.5 * mid * (1.0 + _erf(mid / np.float32(np.sqrt(2.0))))
+        mid *= 0.5 * (1.0 + _erf(mid * np.float32(1.0 / np.sqrt(2.0))))
         return self._norm(h + proj("output.dense", mid), p + "output.LayerNorm.")
 
     def _norm(self, x: Matrix, p: str) -> Matrix:
@@ -248,6 +255,12 @@ class MiniLM:
 
 
 def _erf(x: Matrix) -> Matrix:
-    from scipy.special import erf
-
-    return np.asarray(erf(x), dtype=np.float32)
+    """erf in float32 by Abramowitz and Stegun 7.1.26 (absolute error under 1.5e-7, below
+    float32's own rounding at these magnitudes), several times faster than scipy's."""
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + np.float32(0.3275911) * a)
+    poly = t * (np.float32(0.254829592) + t * (np.float32(-0.284496736) + t * (
+        np.float32(1.421413741) + t * (np.float32(-1.453152027) + t * np.float32(1.061405429)))))
+    out: Matrix = (sign * (1.0 - poly * np.exp(-a * a))).astype(np.float32)
+    return out

@@ -34,7 +34,7 @@ MIN_TO_THEME = 5  # fewer answers than this are listed, not themed
 MAX_THEMES = 7  # themes shown per question, largest first; the rest are "other answers"
 # Answers embedded and clustered per question; the rest are assigned. Embedding is the cost.
 # 100 keeps a theme of 3% of the answers in the sample at least twice with probability ~0.8.
-SAMPLE = 60
+SAMPLE = 100
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,12 @@ MIN_SUPPORT = 3
 SHORT = 3
 """Replies of at most this many words are too short for the sentence model's relevance to
 mean much: for them the other two views decide."""
-MIN_FOR_RELEVANCE = 8
-"""Quartiles of fewer replies mean little: below this only empty replies are set aside."""
+MIN_FOR_RELEVANCE = 20
+"""Quartiles of fewer replies mean little (in a question of twelve very alike answers, a
+real one fell under the floor): below this the relevance view is not used, and only empty
+replies and replies of one to three everyday words shared by no three others are set aside."""
+MIN_TO_JUDGE = 8
+"""Below this many replies, those of everyday words only are listed, never themed."""
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
@@ -94,7 +98,8 @@ def relevance(vectors: NDArray[np.float32], reference: NDArray[np.bool_],
 
 def relevance_floors(scores: NDArray[np.float64]) -> tuple[float, float]:
     """The relevance under which a reply of everyday words says little about the question's
-    subject, and the one under which any reply says nothing about it."""
+    subject, and the one under which any reply says nothing about it (-inf, -inf: too few
+    replies to tell)."""
     if len(scores) < MIN_FOR_RELEVANCE:
         return -np.inf, -np.inf
     low, high = np.quantile(scores, [0.25, 0.75])

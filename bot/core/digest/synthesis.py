@@ -219,8 +219,8 @@ def answers_line(prompt: PromptDigest) -> str:
     if prompt.themes:
         parts[0] += f", {themed} of them in {_count(len(prompt.themes), 'theme')}"
     if noise:
-        parts.append(f"{noise} {'reply that was' if noise == 1 else 'replies that were'} "
-                     "not answers")
+        parts.append(f"{noise} reply that was not an answer" if noise == 1
+                     else f"{noise} replies that were not answers")
     return "; ".join(parts) + "."
 
 

@@ -75,7 +75,7 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
         a.id for a, no in zip(kept, refused, strict=True) if no)
     if len(substantive) < MIN_TO_THEME:
         return Themes((), tuple(a.id for a in answers), _in_order(answers, non_answers))
-    if len(kept) < noise.MIN_FOR_RELEVANCE:
+    if len(kept) < noise.MIN_TO_JUDGE:
         # Too few replies to tell an answer of everyday words from a remark: such replies
         # are listed with the other answers, and only those that name something are themed.
         substantive = [a for a in substantive if noise.is_specific(a.text)]
@@ -115,7 +115,7 @@ def _not_answers(kept: Sequence[Answer], sample: list[int], question: str) -> li
     """Which replies are not answers (noise.py), judged on the sampled replies; a reply
     outside the sample that names nothing specific follows the sampled reply most like it
     (TF-IDF), and is not an answer when it shares no word with any sampled reply."""
-    if len(kept) < noise.MIN_FOR_RELEVANCE:
+    if len(kept) < noise.MIN_TO_JUDGE:
         return [False] * len(kept)
     try:
         encoder = embeddings.default_encoder()

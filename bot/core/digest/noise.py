@@ -53,9 +53,8 @@ SHORT = 3
 """Replies of at most this many words are too short for the sentence model's relevance to
 mean much: for them the other two views decide."""
 MIN_FOR_RELEVANCE = 20
-"""Quartiles of fewer replies mean little (in a question of twelve very alike answers, a
-real one fell under the floor): below this the relevance view is not used, and only empty
-replies and replies of one to three everyday words shared by no three others are set aside."""
+"""Quartiles of fewer replies are rough (in a question of twelve very alike answers, a real
+one fell under the lower fence): below this a reply of everyday words must be far out."""
 MIN_TO_JUDGE = 8
 """Below this many replies, those of everyday words only are listed, never themed."""
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -98,12 +97,16 @@ def relevance(vectors: NDArray[np.float32], reference: NDArray[np.bool_],
 
 def relevance_floors(scores: NDArray[np.float64]) -> tuple[float, float]:
     """The relevance under which a reply of everyday words says little about the question's
-    subject, and the one under which any reply says nothing about it (-inf, -inf: too few
-    replies to tell)."""
-    if len(scores) < MIN_FOR_RELEVANCE:
+    subject, and the one under which any reply says nothing about it. With fewer than
+    MIN_FOR_RELEVANCE replies the quartiles are rough: a reply of everyday words must then be
+    far out, and no other reply is judged by relevance; below MIN_TO_JUDGE, none is."""
+    if len(scores) < MIN_TO_JUDGE:
         return -np.inf, -np.inf
     low, high = np.quantile(scores, [0.25, 0.75])
-    return float(low - RELEVANCE_FENCE * (high - low)), float(low - FAR_FENCE * (high - low))
+    far = float(low - FAR_FENCE * (high - low))
+    if len(scores) < MIN_FOR_RELEVANCE:
+        return far, -np.inf
+    return float(low - RELEVANCE_FENCE * (high - low)), far
 
 
 def support(texts: Sequence[str]) -> list[int]:

@@ -157,7 +157,7 @@ def _theme(substantive: Sequence[Answer], members: list[int], label: int,
     theme = Theme(
         title=heading,
         summary=titles.summary(len(members), [substantive[i].role for i in members], scores,
-                               sample_members, heading),
+                               sample_members, heading, quote_positions),
         reply_ids=tuple(substantive[i].id for i in members),
         quote_ids=tuple(substantive[sample[in_sample[q]]].id for q in quote_positions),
     )

@@ -62,9 +62,10 @@ def title(members: Sequence[str], central_order: Sequence[int],
 
 
 def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
-            members: Sequence[str] = (), shown: str = "") -> str:
+            members: Sequence[str] = (), shown: str = "", quoted: Sequence[int] = ()) -> str:
     """One sentence: how many answers, the roles with three or more of them, and two more
-    things the theme's answers say in their own words (clauses other than the title)."""
+    things the theme's answers say in their own words (clauses other than the title, from
+    answers that are not quoted where the theme has enough of them)."""
     noun = "answer" if size == 1 else "answers"
     sentence = f"{size} {noun}"
     counts = Counter(r for r in roles if r)
@@ -72,7 +73,9 @@ def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
     named = [f"{role} ({n})" for role, n in counts.most_common(2) if n >= 3]
     if named:
         sentence += ", mostly from " + " and ".join(named)
-    said = _also_said(members, scores, shown)
+    unquoted = [m for i, m in enumerate(members) if i not in set(quoted)]
+    said = _also_said(unquoted, scores, shown) if len(unquoted) >= 2 else []
+    said = said or _also_said(members, scores, shown)
     if said:
         sentence += "; they also say " + " and ".join(f"“{clause}”" for clause in said)
     return sentence + "."

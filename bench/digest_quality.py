@@ -1,28 +1,30 @@
-"""How well the theme engines recover the themes a careful reader gave the labelled answers.
+"""How well the theme engine recovers the themes a careful reader gave labelled answers.
 
-Usage: python bench/digest_quality.py [--data CSV] [--engine NAME ...] [--no-loqo]
+Usage: python bench/digest_quality.py [--data CSV ...] [--engine NAME ...] [--no-loqo]
                                       [--resample N]
 
-For each engine and each question (prompt_id) of the labelled file, the answers go through
-``find_themes`` exactly as in a digest, and the result is compared with the labels:
+Sets scored (all unless --data names some): the sample file ``../shared/data/
+replies-labeled.csv`` (its questions from the seed pack), on which every parameter was
+chosen, and each set under ``bench/data/`` (``*.csv`` beside a ``*-themes.csv``; questions
+in ``bench/data/*-questions.csv``), written for this and never used to choose anything.
+For each engine and question the answers go through ``find_themes`` exactly as in a digest
+(with the question's wording), and the result is compared with the labels:
 
 - adjusted Rand index and V-measure (sklearn). Noise is scored as a cluster of its own on both
-  sides: the labelled "noise" answers form one class, and every answer the engine left
-  unthemed (noise and one-off points) forms one predicted cluster. So an engine is rewarded
-  for setting noise aside and penalised for leaving real answers unthemed.
+  sides: the labelled non-answers ("noise") form one class, and every answer the engine put in
+  no shown theme (non-answers, other answers) forms one predicted cluster.
 - themes recovered: a labelled theme (noise excluded) is recovered when more than half of its
   answers sit in one digest theme and more than half of that theme's answers are its own.
-- noise: the share of labelled noise left unthemed, and of unthemed answers that are noise.
+- non-answers quoted: labelled non-answers that sit in a theme (and so could be quoted);
+  real answers set aside: labelled answers the engine called "not an answer".
+- themes shown, against the labelled number.
 
-"overall" is the mean ARI and V-measure over questions and the pooled share of themes
-recovered. Unless --no-loqo, the default engine's two knobs (the whitened view's ridge, or
-no second view, and the consensus cut; the profile view is always added, as in the engine)
-are also chosen leave-one-question-out: best mean ARI
-on the other four questions, scored on the held-out fifth. Those held-out figures are the
-honest estimate of how the engine does on questions it has not seen. --resample N scores the
-engines again on N random 85% subsets of the answers, to show how far the figures move with
-the sample (differences smaller than that spread are noise).
-Runs offline: the models come from installed packages.
+"overall" is the mean ARI and V-measure over the set's questions and pooled counts. Unless
+--no-loqo, the default engine's clustering knobs are also chosen leave-one-question-out on
+the sample file: best mean ARI on four questions, scored on the fifth; those held-out figures
+are the honest estimate for a question the engine has not seen. --resample N scores again on
+N random 85% subsets of the sample file's answers, to show how far figures move.
+Runs offline: the model comes from an installed package or ROUNDTABLE_EMBEDDING_MODEL.
 """
 
 from __future__ import annotations
@@ -37,12 +39,34 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, v_measure_score
 
-from bot.core.digest import clustering, embeddings
+from bot.core.digest import clustering
 from bot.core.digest.embeddings import ModelUnavailable
-from bot.core.digest.themes import ENGINES, Answer, find_themes, is_noise
+from bot.core.digest.themes import ENGINES, Answer, find_themes
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "replies-labeled.csv"
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DATA = ROOT.parent / "shared" / "data" / "replies-labeled.csv"
+SETS = ROOT / "bench" / "data"
 UNTHEMED = "(unthemed)"
+
+
+def data_files() -> list[Path]:
+    """The sample file, then every labelled set under bench/data (by name)."""
+    return [SAMPLE_DATA, *sorted(p for p in SETS.glob("*.csv")
+                                 if not p.stem.endswith(("-themes", "-questions")))]
+
+
+def questions() -> dict[str, str]:
+    """Each prompt id's wording: the seed pack's, and bench/data's questions files."""
+    import yaml
+
+    found = {}
+    for pack in (ROOT / "prompts").glob("*.yaml"):
+        for prompt in yaml.safe_load(pack.read_text(encoding="utf-8")).get("prompts", []):
+            found[prompt["id"]] = prompt["question"]
+    for listed in SETS.glob("*-questions.csv"):
+        with listed.open(newline="", encoding="utf-8") as f:
+            found.update({row["prompt_id"]: row["question"] for row in csv.DictReader(f)})
+    return found
 
 
 def load(path: Path) -> dict[str, list[dict[str, str]]]:
@@ -54,11 +78,16 @@ def load(path: Path) -> dict[str, list[dict[str, str]]]:
     return dict(by_prompt)
 
 
-def predicted_labels(rows: Sequence[dict[str, str]], engine: str) -> list[str]:
+QUESTIONS: dict[str, str] = {}
+
+
+def predicted_labels(rows: Sequence[dict[str, str]], engine: str) -> tuple[list[str], set[str]]:
+    """Each row's digest theme (or UNTHEMED), and the ids the engine called non-answers."""
     answers = [Answer(r["id"], r["text"], r.get("role") or None) for r in rows]
-    result = find_themes(answers, engine=engine)
+    question = QUESTIONS.get(rows[0]["prompt_id"], "") if rows else ""
+    result = find_themes(answers, question=question, engine=engine)
     label = {rid: f"t{n}" for n, theme in enumerate(result.themes) for rid in theme.reply_ids}
-    return [label.get(r["id"], UNTHEMED) for r in rows]
+    return [label.get(r["id"], UNTHEMED) for r in rows], set(result.non_answer_ids)
 
 
 def recovered(truth: Sequence[str], predicted: Sequence[str]) -> tuple[int, int]:
@@ -74,110 +103,107 @@ def recovered(truth: Sequence[str], predicted: Sequence[str]) -> tuple[int, int]
     return hits, total
 
 
-def score(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
+def score(truth: Sequence[str], predicted: Sequence[str], refused: Sequence[bool]
+          ) -> dict[str, float]:
     hits, total = recovered(truth, predicted)
-    noise = [p == UNTHEMED for t, p in zip(truth, predicted, strict=True) if t == "noise"]
-    unthemed = [t == "noise" for t, p in zip(truth, predicted, strict=True) if p == UNTHEMED]
+    pairs = list(zip(truth, predicted, refused, strict=True))
     return {"ari": adjusted_rand_score(truth, predicted),
             "v": v_measure_score(truth, predicted), "hits": hits, "total": total,
             "k": len(set(predicted) - {UNTHEMED}), "k_true": total,
-            "noise_recall": float(np.mean(noise)) if noise else 1.0,
-            "noise_precision": float(np.mean(unthemed)) if unthemed else 1.0}
+            "quoted": sum(t == "noise" and p != UNTHEMED for t, p, _ in pairs),
+            "set_aside": sum(t != "noise" and r for t, _, r in pairs),
+            "noise": sum(t == "noise" for t in truth),
+            "caught": sum(t == "noise" and r for t, _, r in pairs)}
 
 
 def run_engine(engine: str, data: dict[str, list[dict[str, str]]]) -> dict[str, dict[str, float]]:
     rows_out = {}
     for prompt, rows in data.items():
-        rows_out[prompt] = score([r["theme"] for r in rows], predicted_labels(rows, engine))
-    rows_out["overall"] = {
-        "ari": float(np.mean([s["ari"] for s in rows_out.values()])),
-        "v": float(np.mean([s["v"] for s in rows_out.values()])),
-        "hits": sum(s["hits"] for s in rows_out.values()),
-        "total": sum(s["total"] for s in rows_out.values()),
-        "k": sum(s["k"] for s in rows_out.values()),
-        "k_true": sum(s["k_true"] for s in rows_out.values()),
-        "noise_recall": float(np.mean([s["noise_recall"] for s in rows_out.values()])),
-        "noise_precision": float(np.mean([s["noise_precision"] for s in rows_out.values()])),
-    }
+        predicted, refused = predicted_labels(rows, engine)
+        rows_out[prompt] = score([r["theme"] for r in rows], predicted,
+                                 [r["id"] in refused for r in rows])
+    overall = {key: float(sum(s[key] for s in rows_out.values()))
+               for key in ("hits", "total", "k", "k_true", "quoted", "set_aside", "noise",
+                           "caught")}
+    overall["ari"] = float(np.mean([s["ari"] for s in rows_out.values()]))
+    overall["v"] = float(np.mean([s["v"] for s in rows_out.values()]))
+    rows_out["overall"] = overall
     return rows_out
 
 
-def print_table(engine: str, results: dict[str, dict[str, float]], seconds: float) -> None:
-    print(f"\n## engine: {engine}  ({seconds:.1f} s)")
-    print(f"| {'question':<16} | {'ARI':>5} | {'V':>5} | {'recovered':>11} | {'themes':>9} "
-          f"| {'noise R/P':>9} |")
-    print(f"|{'-' * 18}|{'-' * 7}|{'-' * 7}|{'-' * 13}|{'-' * 11}|{'-' * 11}|")
+def print_table(name: str, engine: str, results: dict[str, dict[str, float]],
+                seconds: float) -> None:
+    print(f"\n## {name}, engine {engine}  ({seconds:.1f} s)")
+    print("| question | ARI | V | themes recovered | themes shown (labelled) | "
+          "non-answers set aside | non-answers quoted | real answers set aside |")
+    print("|---|---|---|---|---|---|---|---|")
     for prompt, s in results.items():
         share = s["hits"] / s["total"] if s["total"] else 0.0
-        print(f"| {prompt:<16} | {s['ari']:5.2f} | {s['v']:5.2f} | "
-              f"{int(s['hits']):>2}/{int(s['total']):<2} {share:4.0%} | "
-              f"{int(s['k']):>3} of {int(s['k_true']):<2} | "
-              f"{s['noise_recall']:4.0%}/{s['noise_precision']:<4.0%} |")
+        print(f"| {prompt} | {s['ari']:.2f} | {s['v']:.2f} | "
+              f"{int(s['hits'])}/{int(s['total'])} ({share:.0%}) | "
+              f"{int(s['k'])} ({int(s['k_true'])}) | {int(s['caught'])}/{int(s['noise'])} | "
+              f"{int(s['quoted'])} | {int(s['set_aside'])} |")
 
 
-LOQO_SHRINK: tuple[float | None, ...] = (None, 0.5, 1.0, 2.0, 3.0)  # None: one view only
-LOQO_CUT = (0.4, 0.5, 0.6)
+LOQO_CAP = (7, 10, 14, 80)  # numbers of clusters tried: 2 up to n / 3 and this cap
+LOQO_CUT = (0.4, 0.5, 0.6)  # the consensus cut
+LOQO_MERGE: tuple[int | None, ...] = (None, 7)  # merge groups beyond this many (None: no)
+Setting = tuple[int, float, int | None]
 
 
-def loqo(data: dict[str, list[dict[str, str]]]) -> None:
-    """Leave-one-question-out choice of the default engine's two knobs: the whitened view's
-    ridge (or no second view) and the consensus cut. Each is chosen by mean ARI on the other
-    four questions and scored on the held-out one; these held-out figures are the honest ones.
-    The profile view (clustering.profile) is added to every setting, as in the engine.
-    """
+def loqo(data: dict[str, list[dict[str, str]]], engine: str = "default") -> None:
+    """Leave-one-question-out choice of the clustering's two knobs (the largest number of
+    clusters tried, as a share of the answers, and the consensus cut), each setting run
+    through find_themes exactly as the engine runs: chosen by mean ARI on the other
+    questions, scored on the held-out one. These held-out figures are the honest ones."""
+    shipped: Setting = (clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO)
+    grid: list[Setting] = [(d, c, m) for d in LOQO_CAP for c in LOQO_CUT for m in LOQO_MERGE]
+    result: dict[str, dict[Setting, tuple[float, int, int]]] = defaultdict(dict)
     try:
-        encoder = embeddings.default_encoder()
+        for setting in grid:
+            clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO = setting
+            for prompt, s in run_engine(engine, data).items():
+                if prompt != "overall":
+                    result[prompt][setting] = (s["ari"], int(s["hits"]), int(s["total"]))
     except ModelUnavailable as exc:
         print(f"\n(leave-one-question-out skipped: {exc})")
         return
-    grid = [(shrink, cut_at) for shrink in LOQO_SHRINK for cut_at in LOQO_CUT]
-    result: dict[str, dict[tuple[float | None, float], tuple[float, int, int]]] = {}
-    for prompt, rows in data.items():
-        keep = [r for r in rows if not is_noise(r["text"])]
-        vectors = embeddings.pooled_vectors(encoder, [r["text"] for r in keep])
-        plain = clustering.co_association(vectors @ vectors.T)
-        truth = [r["theme"] for r in rows]
-        result[prompt] = {}
-        for shrink in LOQO_SHRINK:
-            runs = [plain]
-            if shrink is not None:
-                view = embeddings.whitened(vectors, shrink)
-                runs.append(clustering.co_association(view @ view.T))
-            # The profile view, as the default engine adds it (consensus_labels).
-            company = clustering.profile(np.mean(runs, axis=0))
-            runs.append(clustering.co_association(company @ company.T))
-            together = np.mean(runs, axis=0).astype(np.float32)
-            for cut_at in LOQO_CUT:
-                labels = clustering.cut(1.0 - together, cut_at, "average")
-                sizes = Counter(labels.tolist())
-                by_id = {r["id"]: (f"t{lab}" if sizes[lab] >= 2 else UNTHEMED)
-                         for r, lab in zip(keep, labels.tolist(), strict=True)}
-                predicted = [by_id.get(r["id"], UNTHEMED) for r in rows]
-                hits, total = recovered(truth, predicted)
-                result[prompt][(shrink, cut_at)] = (adjusted_rand_score(truth, predicted),
-                                                    hits, total)
-    fixed = (embeddings.WHITEN_SHRINK, clustering.MAJORITY)
-    print("\n## leave-one-question-out (default engine): whitened view's ridge "
-          f"{list(LOQO_SHRINK)} (None = no second view) x consensus cut {list(LOQO_CUT)}")
-    print("| held-out question | chosen on the other four | held-out ARI | recovered | "
+    finally:
+        clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO = shipped
+    print(f"\n## leave-one-question-out on the sample file: k up to {list(LOQO_CAP)} "
+          f"x consensus cut {list(LOQO_CUT)} x merge beyond {list(LOQO_MERGE)} groups")
+    print("| held-out question | chosen on the others | held-out ARI | recovered | "
           "shipped values: ARI | recovered |")
     print("|---|---|---|---|---|---|")
     held: list[tuple[float, int, int]] = []
     for prompt in result:
         others = [p for p in result if p != prompt]
         chosen = max(grid, key=lambda g: (np.mean([result[p][g][0] for p in others]),
-                                          g == fixed))
+                                          g == shipped))
         held.append(result[prompt][chosen])
         a, h, t = result[prompt][chosen]
-        fa, fh, ft = result[prompt][fixed]
-        print(f"| {prompt} | ridge {chosen[0]}, cut {chosen[1]} | {a:.2f} | {h}/{t} | "
+        fa, fh, ft = result[prompt][shipped]
+        print(f"| {prompt} | {_setting(chosen)} | {a:.2f} | {h}/{t} | "
               f"{fa:.2f} | {fh}/{ft} |")
     hits = sum(h for _, h, _ in held)
     total = sum(t for _, _, t in held)
     print(f"| **mean / pooled** | | **{np.mean([a for a, _, _ in held]):.2f}** | "
           f"**{hits}/{total} ({hits / total:.0%})** | "
-          f"{np.mean([result[p][fixed][0] for p in result]):.2f} | "
-          f"{sum(result[p][fixed][1] for p in result)}/{total} |")
+          f"{np.mean([result[p][shipped][0] for p in result]):.2f} | "
+          f"{sum(result[p][shipped][1] for p in result)}/{total} |")
+    print("| setting, all five questions | mean ARI | recovered |")
+    print("|---|---|---|")
+    for g in grid:
+        print(f"| {_setting(g)} | {np.mean([result[p][g][0] for p in result]):.3f} | "
+              f"{sum(result[p][g][1] for p in result)}/{total} |")
+    best = max(grid, key=lambda g: np.mean([result[p][g][0] for p in result]))
+    print(f"(on all five questions the best setting is {_setting(best)}; "
+          f"shipped: {_setting(shipped)})")
+
+
+def _setting(setting: Setting) -> str:
+    cap, cut_at, merge = setting
+    return f"k <= {cap}, cut {cut_at}" + (f", merge to {merge}" if merge else "")
 
 
 def resample(data: dict[str, list[dict[str, str]]], engines: Sequence[str], times: int,
@@ -211,34 +237,42 @@ def resample(data: dict[str, list[dict[str, str]]], engines: Sequence[str], time
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, action="append",
+                        help="a labelled CSV (repeatable); default: the sample and bench/data")
     parser.add_argument("--engine", action="append", choices=ENGINES)
     parser.add_argument("--no-loqo", action="store_true")
     parser.add_argument("--resample", type=int, default=0, metavar="N",
-                        help="also score the engines on N random 85%% subsets of the answers")
+                        help="also score the engines on N random 85%% subsets of the sample")
     args = parser.parse_args()
-    data = load(args.data.resolve())
+    QUESTIONS.update(questions())
+    files = [f.resolve() for f in args.data] if args.data else data_files()
+    chosen = args.engine or ["default"]
     summary = []
-    chosen = args.engine or [e for e in ENGINES if e != "default"]
-    for engine in chosen:
-        start = time.perf_counter()
-        try:
-            results = run_engine(engine, data)
-        except ModelUnavailable as exc:
-            print(f"\n## engine: {engine}: skipped ({exc})")
-            continue
-        print_table(engine, results, time.perf_counter() - start)
-        summary.append((engine, results["overall"]))
-    print("\n## overall, per engine")
-    print("| engine | ARI | V-measure | themes recovered |")
-    print("|---|---|---|---|")
-    for engine, s in summary:
-        print(f"| {engine} | {s['ari']:.2f} | {s['v']:.2f} | "
-              f"{int(s['hits'])}/{int(s['total'])} ({s['hits'] / s['total']:.0%}) |")
-    if not args.no_loqo:
-        loqo(data)
+    for path in files:
+        data = load(path)
+        name = "sample file" if path == SAMPLE_DATA.resolve() else path.stem
+        for engine in chosen:
+            start = time.perf_counter()
+            try:
+                results = run_engine(engine, data)
+            except ModelUnavailable as exc:
+                print(f"\n## {name}, engine {engine}: skipped ({exc})")
+                continue
+            print_table(name, engine, results, time.perf_counter() - start)
+            summary.append((name, engine, results["overall"]))
+    print("\n## overall, per set and engine")
+    print("| set | engine | ARI | V-measure | themes recovered | themes shown (labelled) | "
+          "non-answers quoted | real answers set aside |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, engine, s in summary:
+        print(f"| {name} | {engine} | {s['ari']:.2f} | {s['v']:.2f} | "
+              f"{int(s['hits'])}/{int(s['total'])} ({s['hits'] / s['total']:.0%}) | "
+              f"{int(s['k'])} ({int(s['k_true'])}) | {int(s['quoted'])} | "
+              f"{int(s['set_aside'])} |")
+    if not args.no_loqo and SAMPLE_DATA.resolve() in files:
+        loqo(load(SAMPLE_DATA))
     if args.resample:
-        resample(data, chosen, args.resample)
+        resample(load(SAMPLE_DATA), chosen, args.resample)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,10 @@ def sample_quality(data: Path, n: int, samples: list[int]) -> None:
     from sklearn.metrics import adjusted_rand_score, v_measure_score
 
     from bot.core.digest import themes
+    from bot.core.packs import PROMPTS_DIR, load_pack
 
+    pack = load_pack(PROMPTS_DIR / "sel-pharmacy-leadership.yaml")
+    asked = {p.id: p.question for p in pack.prompts}
     rows = generate_labelled(data, n, seed=n % 97)
     print(f"themes of {n} generated answers against the themes they came from")
     print(f"{'sample':>6} {'ARI':>5} {'V':>5} {'themes':>6}  ARI per question")
@@ -86,7 +89,8 @@ def sample_quality(data: Path, n: int, samples: list[int]) -> None:
         for prompt in sorted({p for p, _, _ in rows}):
             mine = [(str(i), theme, text) for i, (p, theme, text) in enumerate(rows)
                     if p == prompt]
-            result = themes.find_themes([themes.Answer(i, text) for i, _, text in mine])
+            result = themes.find_themes([themes.Answer(i, text) for i, _, text in mine],
+                                        question=asked[prompt])
             label = {rid: k for k, t in enumerate(result.themes) for rid in t.reply_ids}
             predicted = [label.get(i, -1) for i, _, _ in mine]
             truth = [theme for _, theme, _ in mine]
@@ -177,7 +181,8 @@ class Stages:
     WRAPPED = (
         ("import", None, None),
         ("load model", "bot.core.digest.embeddings", "default_encoder"),
-        ("embed", "bot.core.digest.embeddings", "pooled_vectors"),
+        ("embed", "bot.core.digest.embeddings", "pool"),
+        ("non-answers", "bot.core.digest.themes", "_not_answers"),
         ("cluster", "bot.core.digest.clustering", "consensus_labels"),
         ("assign", "bot.core.digest.themes", "_assign_rest"),
         ("themes", "bot.core.digest.themes", "find_themes"),

@@ -289,12 +289,14 @@ def import_replies(
 def _digest_view(round_id: int) -> DigestView:
     """Build a round's digest now, with the optional summariser when ROUNDTABLE_LLM_URL is set."""
     from bot.core.digest.build import build_digest
+    from bot.core.digest.embeddings import use_model
     from bot.core.digest.summariser import Endpoint, summariser
     from bot.core.errors import RoundtableError
     from bot.core.ports import utcnow
     from storage.db import reading
 
     settings = _settings()
+    use_model(settings.embedding_model)
     rewrite = None
     if settings.llm_url:
         key = settings.llm_key.get_secret_value() if settings.llm_key else None

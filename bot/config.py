@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     default: the SQLite database's folder, or the working folder."""
     faults: str = Field("", validation_alias="ROUNDTABLE_FAULTS")
     """For tests and drills only: loops to make fail, e.g. `inbox-handle:3`."""
+    embedding_model: Path | None = Field(None, validation_alias="ROUNDTABLE_EMBEDDING_MODEL")
+    """A folder (or zip) with model.safetensors, tokenizer.json and config.json of a BERT-family
+    sentence model, for deployers who fetch their own; default: the packaged all-MiniLM-L6-v2."""
 
     @field_validator("facilitators", mode="before")
     @classmethod
@@ -60,6 +63,11 @@ class Settings(BaseSettings):
                 raise ValueError("expected loop names with an optional count, e.g. "
                                  "inbox-handle:3")
         return value
+
+    @field_validator("embedding_model", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("timezone")
     @classmethod

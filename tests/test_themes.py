@@ -7,10 +7,11 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from bot.core.digest import clustering, embeddings, titles
+from bot.core.digest import clustering, embeddings, noise, titles
 from bot.core.digest import themes as themes_module
 from bot.core.digest.embeddings import ModelUnavailable
-from bot.core.digest.themes import ENGINES, Answer, Themes, find_themes, is_noise
+from bot.core.digest.lexicon import STOP_WORDS
+from bot.core.digest.themes import ENGINES, Answer, Themes, find_themes
 
 # Two invented topics, far from the labelled workshop file: a shared kitchen and cycling.
 KITCHEN = [
@@ -76,8 +77,9 @@ def test_it_separates_two_clearly_different_topics() -> None:
 def test_it_never_quotes_noise_nor_makes_a_theme_of_it() -> None:
     given = mixed()
     noise_ids = {a.id for a in given if a.text in NOISE}
-    result = find_themes(given)
+    result = find_themes(given, question="What would make the office a better place to work?")
     assert noise_ids <= set(result.unthemed_ids)
+    assert set(result.non_answer_ids) <= noise_ids  # no real answer set aside
     for theme in result.themes:
         assert not noise_ids & set(theme.reply_ids)
         assert not noise_ids & set(theme.quote_ids)
@@ -103,17 +105,18 @@ def test_it_does_not_quote_near_duplicates() -> None:
         assert len(set(quoted)) == len(quoted)
 
 
-def test_it_titles_themes_with_words_from_their_answers() -> None:
+def test_it_titles_themes_with_whole_phrases_of_their_answers() -> None:
     given = mixed()
     text = {a.id: a.text.lower() for a in given}
     for theme in find_themes(given).themes:
-        assert 0 < len(theme.title) <= 60
+        assert 0 < len(theme.title) <= titles.MAX_TITLE_CHARS
         assert any(theme.title.lower() in text[r] for r in theme.reply_ids), theme.title
+        assert theme.title.split()[-1].lower() not in STOP_WORDS, theme.title
         assert theme.summary.endswith(".")
         assert theme.summary.startswith(f"{len(theme.reply_ids)} answers")
 
 
-def test_it_sums_a_theme_up_in_the_phrases_its_answers_use() -> None:
+def test_it_sums_a_theme_up_in_a_sentence_of_its_answers_own_words() -> None:
     members = [
         "End of life care in care homes, with the ICS paying for it.",
         "Care homes sharing end of life medicines so nobody went without.",
@@ -121,10 +124,26 @@ def test_it_sums_a_theme_up_in_the_phrases_its_answers_use() -> None:
     ]
     others = ["Protected time for leads.", "A seat on the ICS board.", "Fund backfill."]
     scores = titles.distinctive_terms(members, others)
-    said = titles.summary(3, ["PCN pharmacy lead"] * 3, scores, members)
-    assert said.startswith("3 answers, mostly from PCN pharmacy lead (3), about ")
-    assert "care homes" in said and "end of life" in said  # phrases, not "care", "homes"
-    assert "palliative" not in said  # one answer's word is not what the theme is about
+    heading = titles.title(members, [0, 1, 2], scores)
+    said = titles.summary(3, ["PCN pharmacy lead"] * 3, scores, members, heading)
+    assert said.startswith("3 answers, mostly from PCN pharmacy lead (3); they also say “")
+    assert said.endswith("”.")
+    for clause in said.split("“")[1:]:
+        assert any(clause.split("”")[0] in m for m in members), said
+    assert heading not in said
+
+
+@pytest.mark.parametrize(("text", "clauses"), [
+    ("1) UTI upper age limit, 2) impetigo exclusions too many. all three mean back to GP",
+     ["UTI upper age limit", "all three mean back to GP"]),
+    ("time. thats it. we have no time", ["we have no time"]),
+    ("Know what pharmacists can do and", []),
+    ("- a named contact in each practice\n- and a WhatsApp group",
+     ["a named contact in each practice"]),
+])
+def test_a_title_is_a_whole_clause_never_one_cut_or_ending_on_a_function_word(
+        text: str, clauses: list[str]) -> None:
+    assert titles.whole_clauses(text) == clauses
 
 
 def test_it_lists_themes_largest_first() -> None:
@@ -141,18 +160,36 @@ def test_it_handles_no_answers() -> None:
     assert find_themes([]) == Themes(themes=(), unthemed_ids=())
 
 
-def test_it_handles_one_answer() -> None:
+def test_it_lists_one_answer_rather_than_making_a_theme_of_it() -> None:
     result = find_themes([Answer("only", "More bike racks by the entrance please")])
-    assert placement(result) == Counter(["only"])
-    assert [t.quote_ids for t in result.themes] in ([("only",)], [])
+    assert result == Themes(themes=(), unthemed_ids=("only",))
 
 
-def test_it_handles_two_identical_answers() -> None:
-    twins = [Answer("x", "More bike racks please"), Answer("y", "More bike racks please")]
-    result = find_themes(twins)
-    assert placement(result) == Counter(["x", "y"])
-    for theme in result.themes:
-        assert len(theme.quote_ids) == 1
+def test_it_invents_no_theme_for_fewer_than_five_answers() -> None:
+    given = answers([KITCHEN[0], KITCHEN[1], CYCLING[0], "More bike racks please"])
+    result = find_themes(given)
+    assert result.themes == ()
+    assert result.unthemed_ids == tuple(a.id for a in given)
+
+
+def test_it_shows_at_most_seven_themes_and_leaves_the_rest_as_other_answers() -> None:
+    topics = [
+        ["coffee machine broken", "the coffee machine leaks", "coffee machine needs fixing"],
+        ["more bike racks", "bike racks are full", "bike racks by the door"],
+        ["car park is full", "car park spaces by 8am", "the car park needs more spaces"],
+        ["printer jams daily", "printer out of toner", "printer on floor two broken"],
+        ["lifts are slow", "lifts broken again", "the lifts need servicing"],
+        ["heating too hot", "heating off in winter", "heating control in the office"],
+        ["windows do not open", "windows leak in rain", "windows need cleaning"],
+        ["wifi drops out", "wifi slow in meeting rooms", "wifi password changes daily"],
+        ["desks too small", "desks wobble", "standing desks please"],
+    ]
+    given = answers([t for topic in topics for t in topic])
+    result = find_themes(given)
+    assert len(result.themes) <= themes_module.MAX_THEMES
+    assert placement(result) == Counter(a.id for a in given)
+    sizes = [len(t.reply_ids) for t in result.themes]
+    assert sizes == sorted(sizes, reverse=True)
 
 
 def test_it_handles_only_noise() -> None:
@@ -183,25 +220,28 @@ def test_it_rejects_an_unknown_engine() -> None:
         find_themes(mixed(), engine="magic")
 
 
-@pytest.mark.parametrize("text", [
-    "no comment", "No comment.", "n/a", "N/A", "see above", "See my previous reply",
-    "thanks", "Thank you!", "not sure", "Not sure tbh", "🤷", "👍🙏", "...", "",
-    "Same as above", "Will have a think and get back to you",
-    "off topic but does anyone know where the slides are?", "Sorry, joined late - what's this for?",
-    "Honestly, not sure I have seen it from where I sit.", "Nothing springs to mind",
-    "I can't think of any",
-])
-def test_it_recognises_answers_that_say_nothing(text: str) -> None:
-    assert is_noise(text)
+@pytest.mark.parametrize("text", ["🤷", "👍🙏", "...", "", "?"])
+def test_a_reply_without_a_letter_or_digit_says_nothing(text: str) -> None:
+    assert noise.says_nothing(text)
 
 
-@pytest.mark.parametrize("text", [
-    "More bike racks", "Showers", "Not sure the kettle is safe, it sparks when switched on",
-    "Thanks to the new rota we finally get lunch breaks", "IPMO", "Cycle to work scheme",
-    "Not sure I have seen better than the bike loan scheme, everyone in the team uses it now",
+@pytest.mark.parametrize(("text", "specific"), [
+    ("Sorry, not sure, will get back to you", False), ("thanks so much", False),
+    ("More bike racks", True), ("IPMO", True), ("Covid wave 1", True),
+    ("Showers for cyclists", True), ("time. we have no time", False),
 ])
-def test_it_keeps_short_real_answers(text: str) -> None:
-    assert not is_noise(text)
+def test_a_reply_is_specific_when_it_names_something_beyond_everyday_words(
+        text: str, specific: bool) -> None:
+    assert noise.is_specific(text) is specific
+
+
+def test_it_keeps_short_real_answers_made_of_everyday_words() -> None:
+    # Everyday words alone are not enough to be set aside: the reply must also say little
+    # about what the other answers are about.
+    texts = [*KITCHEN, "the kitchen is always dirty and nobody cleans it", "no idea sorry"]
+    result = find_themes(answers(texts), question="What would make the kitchen better?")
+    said = {a.id: a.text for a in answers(texts)}
+    assert [said[i] for i in result.non_answer_ids] == ["no idea sorry"]
 
 
 def test_the_whitened_view_is_unit_length_deterministic_and_keeps_tiny_inputs() -> None:
@@ -345,7 +385,7 @@ def test_batched_model_runs_give_each_answer_the_states_it_gets_alone() -> None:
     together = encoder.token_states(ids)
     for seq, states in zip(ids, together, strict=True):
         alone = encoder.token_states([seq])[0]
-        assert states.shape == (len(seq), embeddings.HIDDEN)
+        assert states.shape == (len(seq), encoder.hidden_size)
         assert np.allclose(states, alone, atol=1e-5)
 
 
@@ -355,9 +395,8 @@ def test_the_default_engine_imports_neither_sklearn_nor_the_model_until_needed()
 
     script = (
         "import sys\n"
-        "from bot.core.digest.themes import Answer, find_themes, is_noise\n"
-        "is_noise('thanks')\n"
-        "assert 'onnxruntime' not in sys.modules and 'sklearn' not in sys.modules\n"
+        "from bot.core.digest.themes import Answer, find_themes\n"
+        "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules\n"
         f"find_themes([Answer(str(i), t) for i, t in enumerate({KITCHEN + CYCLING!r})])\n"
         "assert 'sklearn' not in sys.modules, 'the default engine imported scikit-learn'\n"
     )

@@ -122,5 +122,8 @@ def spool_folder(settings: Settings) -> Path:
 def assemble(settings: Settings, database: Database, platforms: Sequence[Platform], *,
              clock: Clock = utcnow) -> Roundtable:
     """The application for this process (nothing started yet)."""
+    from bot.core.digest.embeddings import use_model
+
+    use_model(settings.embedding_model)
     return Roundtable(settings, database, {p.name: p for p in platforms}, clock,
                       Faults(settings.faults), Spool(spool_folder(settings)))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo
 from bot.core.digest.ranking import borda
-from bot.core.digest.theme_views import engine_noise, named_engine, theme_views
+from bot.core.digest.theme_views import named_engine, says_nothing, theme_views
 from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, start_round
@@ -89,9 +89,11 @@ def view_of(
                 n += 1
                 views.append(
                     AnswerView(f"R{n}", text, f"Person {n % 7}", None, n % 5 == 0,
-                               noise=engine_noise(text))
+                               noise=says_nothing(text))
                 )
-            themes, unthemed = theme_views(views, "named", named_engine(engine))
+            themes, unthemed, non_answers = theme_views(views, "named", named_engine(engine),
+                                                        prompt.question)
+            views = [replace(v, noise=True) if v.reply_id in non_answers else v for v in views]
             prompts.append(
                 PromptDigest(prompt.id, prompt.section, prompt.kind, prompt.question, len(views),
                              themes=themes, unthemed_reply_ids=unthemed, answers=views)

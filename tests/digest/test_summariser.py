@@ -65,6 +65,7 @@ def offline() -> DigestView:
             "The covid vaccination sites run jointly by hospital and community pharmacists.",
             "Vaccine clinics during covid, mutual aid across sectors.",
             "Covid jabs in care homes with the PCN pharmacists.",
+            "Covid vaccine hubs staffed by pharmacists from every sector.",
         ]
     })
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
@@ -13,7 +14,13 @@ from sqlalchemy.orm import Session
 from bot.core.digest.changes import last_recorded, with_changes
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo
 from bot.core.digest.ranking import borda, tally
-from bot.core.digest.theme_views import Engine, engine_grouping, engine_noise, theme_views
+from bot.core.digest.theme_views import (
+    Engine,
+    QuestionThemes,
+    engine_grouping,
+    says_nothing,
+    theme_views,
+)
 from bot.core.packs import Prompt
 from bot.core.replies import ROOM_SOURCE
 from bot.core.rounds import get_round, participation, round_pack
@@ -132,10 +139,11 @@ def _prompt_digest(
     if prompt.kind == "text":
         written = [r for r in replies if r.text]
         answers = [
-            _answer_view(r, r.text or "", round_, shown_roles, noise=engine_noise(r.text or ""))
+            _answer_view(r, r.text or "", round_, shown_roles, noise=says_nothing(r.text or ""))
             for r in written
         ]
-        themes, unthemed = theme_views(answers, round_.anonymity, engine)
+        themes, unthemed, non_answers = _themes_once(
+            round_.id, prompt, answers, round_.anonymity, engine)
         titles = {r: t.title for t in themes for r in t.reply_ids}
         return PromptDigest(
             prompt.id,
@@ -148,9 +156,9 @@ def _prompt_digest(
             answers=[
                 _answer_view(
                     r, r.text or "", round_, shown_roles,
-                    noise=a.noise, theme=titles.get(a.reply_id),
+                    noise=a.reply_id in non_answers, theme=titles.get(a.reply_id),
                 )
-                if a.reply_id in titles else a
+                if a.reply_id in titles or a.reply_id in non_answers else a
                 for r, a in zip(written, answers, strict=True)
             ],
         )
@@ -173,6 +181,32 @@ def _prompt_digest(
             _answer_view(r, CHOICE_JOIN.join(r.choices or []), round_, shown_roles) for r in voted
         ],
     )
+
+
+_BUILT: OrderedDict[tuple[object, ...], QuestionThemes] = OrderedDict()
+_BUILT_LOCK = threading.Lock()
+BUILT_KEPT = 32
+"""Questions whose themes are kept: a digest's formats and its post share one build."""
+
+
+def _themes_once(round_id: int, prompt: Prompt, answers: list[AnswerView], anonymity: str,
+                 engine: Engine) -> QuestionThemes:
+    """The question's themes, built once per round, question and set of answers (and the
+    way they may be attributed): exporting four formats or posting after a preview reuses
+    them, and any new, edited or deleted answer builds them again."""
+    key = (round_id, prompt.id, prompt.question, anonymity, engine,
+           tuple((a.reply_id, a.text, a.by, a.role, a.source, a.said_in_room, a.noise)
+                 for a in answers))
+    with _BUILT_LOCK:
+        if key in _BUILT:
+            _BUILT.move_to_end(key)
+            return _BUILT[key]
+    built = theme_views(answers, anonymity, engine, prompt.question)
+    with _BUILT_LOCK:
+        _BUILT[key] = built
+        while len(_BUILT) > BUILT_KEPT:
+            _BUILT.popitem(last=False)
+    return built
 
 
 def _roles_safe_to_show(replies: list[Answered]) -> set[str]:

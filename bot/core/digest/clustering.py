@@ -19,7 +19,13 @@ Matrix = NDArray[np.float32]
 Labels = NDArray[np.int64]
 
 NEIGHBOURS = (4, 6, 8)
-MAJORITY = 0.5
+MAJORITY = 0.6
+MERGE_TO: int | None = 7
+"""If set, groups the majority cut leaves beyond this many merge (see ``coarsen``)."""
+K_DIVISOR = 3
+K_CAP = 10
+"""Numbers of clusters tried run from 2 to n / K_DIVISOR (themes of K_DIVISOR answers on
+average at the finest), and to K_CAP at most."""
 
 
 def knn_affinity(similarity: Matrix, k: int) -> Matrix:
@@ -36,8 +42,8 @@ def knn_affinity(similarity: Matrix, k: int) -> Matrix:
 
 
 def k_range(n: int) -> range:
-    """Numbers of clusters tried: 2 up to n/3 (themes of three answers on average)."""
-    return range(2, max(3, min(n // 3, 80)) + 1)
+    """Numbers of clusters tried: 2 up to n / K_DIVISOR."""
+    return range(2, max(3, min(n // K_DIVISOR, K_CAP)) + 1)
 
 
 def co_association(similarity: Matrix) -> Matrix:
@@ -79,7 +85,33 @@ def consensus_labels(*views: Matrix, profile_view: bool = False) -> Labels:
             company = profile(np.mean(runs, axis=0))
             runs.append(co_association(company @ company.T))
     together = np.mean(runs, axis=0).astype(np.float32)
-    return cut(1.0 - together, MAJORITY, "average")
+    labels = cut(1.0 - together, MAJORITY, "average")
+    if MERGE_TO is not None:
+        labels = coarsen(together, labels, MERGE_TO)
+    return labels
+
+
+def coarsen(together: Matrix, labels: Labels, most: int) -> Labels:
+    """When the majority cut leaves more than ``most`` groups of two or more, the cut rises
+    (average linkage on the same co-association) until it leaves no more than that: the
+    groups the runs most often put together merge first."""
+    def groups(found: Labels) -> int:
+        return int((np.bincount(found) >= 2).sum())
+
+    if groups(labels) <= most:
+        return labels
+    from scipy.cluster.hierarchy import linkage as build_tree
+
+    distance = np.clip(1.0 - together, 0.0, None)
+    np.fill_diagonal(distance, 0.0)
+    rows, cols = np.triu_indices(len(distance), k=1)
+    heights = sorted({float(h) for h in build_tree(distance[rows, cols], method="average")[:, 2]
+                      if h >= MAJORITY})
+    for height in heights:
+        found = cut(distance.copy(), height + 1e-6, "average")
+        if groups(found) <= most:
+            return found
+    return labels
 
 
 def profile(together: Matrix) -> Matrix:

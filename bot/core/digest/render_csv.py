@@ -8,7 +8,7 @@ import io
 from bot.core.digest.model import DigestView
 
 COLUMNS = ("id", "prompt", "question", "participant", "role", "source", "text", "theme")
-NOISE = "(says nothing to quote)"
+NOISE = "(not an answer)"
 
 # A cell that starts like a formula runs as one in a spreadsheet; a leading apostrophe makes
 # Excel and LibreOffice show it as text (OWASP's advice against CSV injection).

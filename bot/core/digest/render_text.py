@@ -9,6 +9,7 @@ from bot.core.digest.synthesis import (
     OTHERS_LISTED,
     answers_line,
     other_answers,
+    others_heading,
     rank_detail,
     silent_line,
     since_last_lines,
@@ -62,7 +63,7 @@ def _prompt_lines(prompt: PromptDigest) -> list[str]:
             lines += _wrapped(f'"{quote.text}"' + (f" - {quote.by}" if quote.by else ""), 7)
     others = other_answers(prompt)
     if others:
-        lines.append("   * Other answers" if prompt.themes else "   * Answers")
+        lines.append("   * " + others_heading(prompt, len(others)))
     for answer in others[:OTHERS_LISTED]:
         text = quote_text(answer.text)
         lines += _wrapped(f'"{text}"' + (f" - {answer.by}" if answer.by else ""), 7)

@@ -204,7 +204,7 @@ def _prompt(prompt: PromptDigest) -> list[Block]:
         blocks += _theme(theme)
     others = other_answers(prompt)
     if others:
-        blocks.append(Heading(4, "Other answers" if prompt.themes else "Answers"))
+        blocks.append(Heading(4, others_heading(prompt, len(others))))
         blocks += [Quote(a.reply_id, quote_text(a.text), a.by) for a in others[:OTHERS_LISTED]]
     if len(others) > OTHERS_LISTED:
         blocks.append(plain(f"…and {len(others) - OTHERS_LISTED} more, all in the CSV export."))
@@ -212,15 +212,21 @@ def _prompt(prompt: PromptDigest) -> list[Block]:
 
 
 def answers_line(prompt: PromptDigest) -> str:
-    """"12 answers in 3 themes; 2 in no theme; 1 said nothing to quote"."""
+    """"12 answers, 9 of them in 3 themes; 2 replies that were not answers"."""
     noise = sum(a.noise for a in prompt.answers)
     themed = sum(len(t.reply_ids) for t in prompt.themes)
-    parts = [f"{_count(prompt.answer_count, 'answer')}"]
+    parts = [_count(prompt.answer_count - noise, "answer")]
     if prompt.themes:
         parts[0] += f", {themed} of them in {_count(len(prompt.themes), 'theme')}"
     if noise:
-        parts.append(f"{noise} said nothing to quote")
+        parts.append(f"{noise} reply that was not an answer" if noise == 1
+                     else f"{noise} replies that were not answers")
     return "; ".join(parts) + "."
+
+
+def others_heading(prompt: PromptDigest, others: int) -> str:
+    """"Other answers (4)" beside themes; "Answers" where the question has no theme."""
+    return f"Other answers ({others})" if prompt.themes else "Answers"
 
 
 def other_answers(prompt: PromptDigest) -> list[AnswerView]:

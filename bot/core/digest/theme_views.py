@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bot.core.digest.model import AnswerView, QuoteView, ThemeView
 
@@ -28,9 +29,19 @@ class Grouping:
     themes: list[tuple[str, str, list[str], list[str]]]
     """(title, summary, reply ids, quote ids) per theme."""
     unthemed: list[str]
+    non_answers: list[str] = field(default_factory=list)
+    """Replies that are not answers: never in a theme, never quoted."""
 
 
-Engine = Callable[[Sequence[AnswerView]], Grouping]
+Engine = Callable[[Sequence[AnswerView], str], Grouping]
+"""(a question's answers, the question) -> their grouping."""
+
+
+class QuestionThemes(NamedTuple):
+    themes: list[ThemeView]
+    unthemed: list[str]
+    """Answers in no theme, and replies that are not answers, in answer order."""
+    non_answers: set[str]
 
 
 def quote_text(text: str, limit: int = QUOTE_LIMIT) -> str:
@@ -53,49 +64,51 @@ def is_verbatim(quote: str, answer: str) -> bool:
     return quote.endswith(CUT_MARK) and answer.startswith(quote[: -len(CUT_MARK)])
 
 
-def engine_noise(text: str) -> bool:
-    """The engine's noise filter, or a plain fallback when the engine is not installed."""
-    try:
-        from bot.core.digest.themes import is_noise
-    except ImportError:
-        return not any(ch.isalnum() for ch in text)
-    return is_noise(text)
+def says_nothing(text: str) -> bool:
+    """A reply with no letter or digit at all: never an answer, whatever the engine says."""
+    return not any(ch.isalnum() for ch in text)
 
 
-def engine_grouping(answers: Sequence[AnswerView], name: str = "default") -> Grouping:
+def engine_grouping(answers: Sequence[AnswerView], question: str = "",
+                    name: str = "default") -> Grouping:
     """Ask the theme engine; without one, every answer is listed unthemed."""
     try:
         from bot.core.digest.themes import Answer, find_themes
     except ImportError:
         return Grouping([], [a.reply_id for a in answers])
-    found = find_themes([Answer(a.reply_id, a.text, a.role) for a in answers], engine=name)
+    found = find_themes([Answer(a.reply_id, a.text, a.role) for a in answers],
+                        question=question, engine=name)
     return Grouping(
         [(t.title, t.summary, list(t.reply_ids), list(t.quote_ids)) for t in found.themes],
         list(found.unthemed_ids),
+        list(found.non_answer_ids),
     )
 
 
 def named_engine(name: str) -> Engine:
     """The theme engine's method `name` (see themes.ENGINES) as an Engine."""
-    return lambda answers: engine_grouping(answers, name)
+    return lambda answers, question: engine_grouping(answers, question, name)
 
 
 def theme_views(
-    answers: Sequence[AnswerView], anonymity: str, engine: Engine = engine_grouping
-) -> tuple[list[ThemeView], list[str]]:
-    """Themes for one question's answers and the ids of the answers in none, in answer order."""
+    answers: Sequence[AnswerView], anonymity: str, engine: Engine = engine_grouping,
+    question: str = "",
+) -> QuestionThemes:
+    """Themes for one question's answers, the ids of the answers in none (in answer order),
+    and the ids of the replies that are not answers."""
     if not answers:
-        return [], []
+        return QuestionThemes([], [], set())
+    noise = {a.reply_id for a in answers if a.noise or says_nothing(a.text)}
+    heard = [a for a in answers if a.reply_id not in noise]
+    grouping = engine(heard, question) if heard else Grouping([], [])
+    noise |= set(grouping.non_answers) & {a.reply_id for a in answers}
     by_id = {a.reply_id: a for a in answers}
-    grouping = engine([a for a in answers if not a.noise]) if any(
-        not a.noise for a in answers
-    ) else Grouping([], [])
     placed: set[str] = set()
     views: list[ThemeView] = []
     for title, summary, reply_ids, quote_ids in grouping.themes:
         members = [
             by_id[r] for r in dict.fromkeys(reply_ids)
-            if r in by_id and r not in placed and not by_id[r].noise
+            if r in by_id and r not in placed and r not in noise
         ]
         if not members:
             continue
@@ -111,7 +124,7 @@ def theme_views(
             )
         )
     unthemed = [a.reply_id for a in answers if a.reply_id not in placed]
-    return views, unthemed
+    return QuestionThemes(views, unthemed, noise)
 
 
 def _quotes(members: list[AnswerView], quote_ids: Sequence[str]) -> list[QuoteView]:

@@ -1,14 +1,18 @@
 """Themes in the answers to one question: the public API of the offline theme engine.
 
-``find_themes`` sets aside answers that say nothing (``is_noise``), lets an engine group the
-rest (see ``engines.py``; the method and its measured quality are in docs/theme-engine.md),
-drops groups of one, and gives each theme a title and quotes taken verbatim from its answers.
-Large inputs are clustered on a fixed-size sample; every other answer joins the theme of the
-sampled answer most like it (TF-IDF), so the cost grows linearly with the number of answers.
+``find_themes`` sets aside replies that are not answers (``noise.py``: nothing specific in
+them and little relevance to the question's subject), lets an engine group the rest (see
+``engines.py``; the method and its measured quality are in docs/theme-engine.md), keeps the
+largest MAX_THEMES groups of two or more as themes (the rest are "other answers"), and gives
+each theme a title and quotes taken verbatim from its answers. A question with fewer than
+MIN_TO_THEME answers gets no theme: its answers are listed. Large inputs are clustered on a
+fixed-size sample; every other answer joins the theme of the sampled answer most like it
+(TF-IDF), so the cost grows linearly with the number of answers.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,20 +21,19 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 
-from bot.core.digest import engines, titles
+from bot.core.digest import embeddings, engines, noise, titles
 from bot.core.digest.clustering import renumber
 from bot.core.digest.lexicon import STOP_WORDS
-from bot.core.digest.noise import is_noise
 
-__all__ = ["ENGINES", "Answer", "Theme", "Themes", "find_themes", "is_noise"]
+__all__ = ["ENGINES", "Answer", "Theme", "Themes", "find_themes"]
 
+log = logging.getLogger(__name__)
 ENGINES: tuple[str, ...] = ("default", *engines.REGISTRY)
-MIN_THEME = 2  # a "theme" of one answer is one person's point: it stays unthemed
-MIN_TO_CLUSTER = 4  # fewer substantive answers than this make a single theme
-# Answers embedded and clustered per question; the rest are assigned. Embedding is the cost
-# (~1 s per 150 answers on 2 cores). 100 keeps a theme of 3% of the answers in the sample at
-# least twice with probability ~0.8 (0.94 at 150); on generated answers it scores better
-# than 150, not worse (docs/theme-engine.md, "Speed"). The labelled file has <= 44 a question.
+MIN_THEME = 2  # a "theme" of one answer is one person's point: it stays among the others
+MIN_TO_THEME = 5  # fewer answers than this are listed, not themed
+MAX_THEMES = 7  # themes shown per question, largest first; the rest are "other answers"
+# Answers embedded and clustered per question; the rest are assigned. Embedding is the cost.
+# 100 keeps a theme of 3% of the answers in the sample at least twice with probability ~0.8.
 SAMPLE = 100
 
 
@@ -53,24 +56,42 @@ class Theme:
 class Themes:
     themes: tuple[Theme, ...]
     unthemed_ids: tuple[str, ...]
+    """Answers in no theme (the "other answers") and the replies that are not answers."""
+    non_answer_ids: tuple[str, ...] = ()
+    """Replies that are not answers: never themed, titled or quoted (a subset of unthemed)."""
 
 
-def find_themes(answers: Sequence[Answer], *, engine: str = "default") -> Themes:
-    """Group the answers to one question into themes, largest first. Every answer id ends up
-    exactly once: in one theme, or in ``unthemed_ids`` (noise and one-off points)."""
+def find_themes(answers: Sequence[Answer], *, question: str = "",
+                engine: str = "default") -> Themes:
+    """Group the answers to one question into at most MAX_THEMES themes, largest first.
+    Every answer id ends up exactly once: in one theme, or in ``unthemed_ids``."""
     if engine not in ENGINES:
         raise ValueError(f"unknown theme engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    substantive = [a for a in answers if not is_noise(a.text)]
+    kept = [a for a in answers if not noise.says_nothing(a.text)]
+    sample = _sample(len(kept))
+    refused = _not_answers(kept, sample, question)
+    substantive = [a for a, no in zip(kept, refused, strict=True) if not no]
+    non_answers = tuple(a.id for a in answers if noise.says_nothing(a.text)) + tuple(
+        a.id for a, no in zip(kept, refused, strict=True) if no)
+    if len(substantive) < MIN_TO_THEME:
+        return Themes((), tuple(a.id for a in answers), _in_order(answers, non_answers))
+    if len(kept) < noise.MIN_TO_JUDGE:
+        # Too few replies to tell an answer of everyday words from a remark: such replies
+        # are listed with the other answers, and only those that name something are themed.
+        substantive = [a for a in substantive if noise.is_specific(a.text)]
+        if len(substantive) < MIN_TO_THEME:
+            return Themes((), tuple(a.id for a in answers), _in_order(answers, non_answers))
     texts = [a.text for a in substantive]
     sample = _sample(len(substantive))
     sample_texts = [texts[i] for i in sample]
-    if len(sample) < MIN_TO_CLUSTER:
-        vectors = engines.tfidf_vectors(sample_texts) if sample else np.zeros((0, 1), np.float32)
-        sample_labels = np.zeros(len(sample), dtype=np.int64)
-    else:
-        vectors, sample_labels = engines.run(engine, sample_texts)
-    sizes = np.bincount(sample_labels) if len(sample_labels) else np.zeros(0, dtype=np.int64)
-    keep = sizes[sample_labels] >= (MIN_THEME if len(sample) >= MIN_TO_CLUSTER else 1)
+    vectors, sample_labels = engines.run(engine, sample_texts)
+    sizes = np.bincount(sample_labels)
+    # A theme names something: a group whose replies are all everyday words ("no comment",
+    # "see above", "not sure") is no theme; its replies are listed with the other answers.
+    named = np.zeros(len(sizes), dtype=bool)
+    for text, label in zip(sample_texts, sample_labels.tolist(), strict=True):
+        named[label] |= noise.is_specific(text)
+    keep = (sizes[sample_labels] >= MIN_THEME) & named[sample_labels]
     sample_labels = renumber(sample_labels, keep)
     labels = _assign_rest(texts, sample, sample_labels)
 
@@ -79,9 +100,47 @@ def find_themes(answers: Sequence[Answer], *, engine: str = "default") -> Themes
         members = np.flatnonzero(labels == label).tolist()
         built.append(_theme(substantive, members, label, sample, sample_labels, vectors))
     built.sort(key=lambda t: (-t[0], t[1]))
-    themed = {rid for _, _, t in built for rid in t.reply_ids}
+    shown = built[:MAX_THEMES]
+    themed = {rid for _, _, t in shown for rid in t.reply_ids}
     unthemed = tuple(a.id for a in answers if a.id not in themed)
-    return Themes(themes=tuple(t for _, _, t in built), unthemed_ids=unthemed)
+    return Themes(tuple(t for _, _, t in shown), unthemed, _in_order(answers, non_answers))
+
+
+def _in_order(answers: Sequence[Answer], ids: Sequence[str]) -> tuple[str, ...]:
+    wanted = set(ids)
+    return tuple(a.id for a in answers if a.id in wanted)
+
+
+def _not_answers(kept: Sequence[Answer], sample: list[int], question: str) -> list[bool]:
+    """Which replies are not answers (noise.py), judged on the sampled replies; a reply
+    outside the sample that names nothing specific follows the sampled reply most like it
+    (TF-IDF), and is not an answer when it shares no word with any sampled reply."""
+    if len(kept) < noise.MIN_TO_JUDGE:
+        return [False] * len(kept)
+    try:
+        encoder = embeddings.default_encoder()
+    except embeddings.ModelUnavailable:
+        return [False] * len(kept)
+    texts = [kept[i].text for i in sample]
+    plain = embeddings.pool(encoder, [*texts, question] if question else texts).plain
+    asked = plain[len(texts)] if question else None
+    scores = noise.relevance(plain[: len(texts)], np.ones(len(texts), dtype=bool), asked)
+    flags = noise.not_answers(texts, scores, noise.relevance_floors(scores))
+    refused = [False] * len(kept)
+    for position, index in enumerate(sample):
+        refused[index] = flags[position]
+    in_sample = set(sample)
+    outside = [i for i in range(len(kept))
+               if i not in in_sample and not noise.is_specific(kept[i].text)]
+    if outside:
+        matrix = _tfidf(texts + [kept[i].text for i in outside])
+        if matrix is None:
+            return refused
+        similarity = (matrix[len(texts):] @ matrix[: len(texts)].T).toarray()
+        nearest = similarity.argmax(axis=1)
+        for row, index in enumerate(outside):
+            refused[index] = bool(similarity[row, nearest[row]] <= 0 or flags[nearest[row]])
+    return refused
 
 
 def _theme(substantive: Sequence[Answer], members: list[int], label: int,
@@ -94,10 +153,11 @@ def _theme(substantive: Sequence[Answer], members: list[int], label: int,
     order = titles.central_order(member_vectors)
     quote_positions = titles.quotes(member_vectors, sample_members)
     scores = titles.distinctive_terms(sample_members, others)
+    heading = titles.title(sample_members, order, scores)
     theme = Theme(
-        title=titles.title(sample_members, order, scores),
+        title=heading,
         summary=titles.summary(len(members), [substantive[i].role for i in members], scores,
-                               sample_members),
+                               sample_members, heading, quote_positions),
         reply_ids=tuple(substantive[i].id for i in members),
         quote_ids=tuple(substantive[sample[in_sample[q]]].id for q in quote_positions),
     )

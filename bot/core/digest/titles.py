@@ -11,12 +11,11 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from bot.core.digest.lexicon import STOP_WORDS, WORD, content_words, words
-from bot.core.wording import listed
+from bot.core.digest.lexicon import STOP_WORDS, content_words, words
 
 Matrix = NDArray[np.float32]
-MAX_TITLE_WORDS = 5
-MAX_TITLE_CHARS = 60
+MAX_TITLE_WORDS = 12
+MAX_TITLE_CHARS = 90
 NEAR_DUPLICATE = 0.7
 
 
@@ -35,31 +34,38 @@ def distinctive_terms(members: Sequence[str], others: Sequence[str]) -> dict[str
 
 def title(members: Sequence[str], central_order: Sequence[int],
           scores: dict[str, float]) -> str:
-    """A phrase of two to five words (one if no answer has more), verbatim from an answer of
-    the theme, that carries the theme's most distinctive words; taken from the most central
-    answer that holds it. ``scores`` come from ``distinctive_terms``."""
+    """A whole phrase from an answer of the theme: a clause (the words between two marks of
+    punctuation) of two to MAX_TITLE_WORDS words that neither starts on a joining word nor
+    ends on a function word, chosen for the theme's distinctive words it carries, how many
+    answers share them, and how central its answer is. ``scores`` come from
+    ``distinctive_terms``. Never cut inside a clause."""
     member_words = [set(words(t)) for t in members]
-    best: tuple[bool, float, str] | None = None
+    best: tuple[float, str] | None = None
     for rank, index in enumerate(central_order):
-        for phrase, phrase_words in _phrases(members[index]):
-            keys = {w for w in phrase_words if w in scores}
+        for clause in whole_clauses(members[index]):
+            said = words(clause)
+            keys = {w for w in said if w in scores}
             if not keys:
                 continue
             support = sum(1 for seen in member_words if keys & seen)
             score = sum(scores[w] for w in keys) * math.sqrt(support)
-            score *= (1.0 - 0.03 * rank) / len(phrase_words) ** 0.25
-            candidate = (len(phrase_words) > 1, score, phrase)
-            if best is None or candidate[:2] > best[:2]:
-                best = candidate
-    if best is None:
-        return _first_words(members[central_order[0]] if members else "")
-    return _capitalise(best[2])
+            score *= (1.0 - 0.03 * rank) / math.sqrt(len(said))
+            if best is None or score > best[0]:
+                best = (score, clause)
+    if best is not None:
+        return _capitalise(best[1])
+    for index in central_order:  # no clause carries a distinctive word: the shortest whole one
+        clauses = sorted(whole_clauses(members[index]), key=len)
+        if clauses:
+            return _capitalise(clauses[0])
+    return _capitalise(_first_clause(members[central_order[0]])) if members else "Other answers"
 
 
 def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
-            members: Sequence[str] = ()) -> str:
-    """One sentence: how many answers, the roles with three or more of them, the top terms
-    (as the phrases the answers use, "care homes" rather than "care" and "homes")."""
+            members: Sequence[str] = (), shown: str = "", quoted: Sequence[int] = ()) -> str:
+    """One sentence: how many answers, the roles with three or more of them, and two more
+    things the theme's answers say in their own words (clauses other than the title, from
+    answers that are not quoted where the theme has enough of them)."""
     noun = "answer" if size == 1 else "answers"
     sentence = f"{size} {noun}"
     counts = Counter(r for r in roles if r)
@@ -67,70 +73,69 @@ def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
     named = [f"{role} ({n})" for role, n in counts.most_common(2) if n >= 3]
     if named:
         sentence += ", mostly from " + " and ".join(named)
-    top = summary_terms(members, scores)
-    if top:
-        sentence += ", about " + listed(top)
+    unquoted = [m for i, m in enumerate(members) if i not in set(quoted)]
+    said = _also_said(unquoted, scores, shown) if len(unquoted) >= 2 else []
+    said = said or _also_said(members, scores, shown)
+    if said:
+        sentence += "; they also say " + " and ".join(f"“{clause}”" for clause in said)
     return sentence + "."
 
 
-def summary_terms(members: Sequence[str], scores: dict[str, float], limit: int = 3
-                  ) -> list[str]:
-    """The theme's most distinctive words, each joined to its neighbour where most answers
-    that use it say them together ("end of life", "care homes")."""
-    said = Counter(w for t in members for w in _content_set(t))
-    # In a theme of three or more, a word only one answer uses is not what the theme is about.
-    least = 2 if len(members) >= 3 else 1
-    ranked = [w for w, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-              if said[w] >= least or not members]
-    together = Counter(p for t in members for p in set(_word_pairs(t)))
-    terms: list[str] = []
-    used: set[str] = set()
-    for word in ranked:
-        if len(terms) == limit:
+def _also_said(members: Sequence[str], scores: dict[str, float], shown: str,
+               limit: int = 2) -> list[str]:
+    """Up to ``limit`` clauses from different answers, richest in distinctive words first,
+    none repeating the title or each other."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, text in enumerate(members):
+        options = [(sum(scores.get(w, 0.0) for w in set(words(c))) / math.sqrt(len(words(c))),
+                    c) for c in whole_clauses(text)]
+        options = [o for o in options if o[0] > 0 and o[1].lower() != shown.lower()]
+        if options:
+            score, clause = max(options)
+            ranked.append((score, index, clause))
+    ranked.sort(key=lambda item: (-item[0], item[1]))
+    chosen: list[str] = []
+    for _, _, clause in ranked:
+        if len(chosen) == limit:
             break
-        if word in used:
+        if all(not _overlaps(clause, other) for other in [shown, *chosen]):
+            chosen.append(clause)
+    return chosen
+
+
+def _overlaps(a: str, b: str) -> bool:
+    first, second = set(content_words(a)), set(content_words(b))
+    return bool(first) and len(first & second) >= NEAR_DUPLICATE * len(first | second)
+
+
+_CLAUSE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”…]+|\s[-–—+=]+\s|\s[-–—]+$|^[-–—]+\s")
+_LIST_MARK = re.compile(r"^\s*(?:[-*•>]+|\d+[.)]|[a-z][.)])\s*", re.IGNORECASE)
+_JOINING = frozenset({"and", "or", "but", "so", "because", "if", "which", "that", "then",
+                      "than", "as", "when", "while", "though", "although", "whether", "nor",
+                      "unless", "until", "whereas", "plus", "also", "etc"})
+
+
+def whole_clauses(text: str) -> list[str]:
+    """The answer's clauses that read as whole phrases: 2 to MAX_TITLE_WORDS words, not
+    starting on a joining word ("and", "because"), not ending on a function word, at most
+    MAX_TITLE_CHARS long. Verbatim, but for list marks and stray quotes at the ends."""
+    out = []
+    for part in _CLAUSE_BREAK.split(text):
+        clause = _LIST_MARK.sub("", part).strip(" '‘’\t*_~")
+        said = words(clause)
+        if not 2 <= len(said) <= MAX_TITLE_WORDS or len(clause) > MAX_TITLE_CHARS:
             continue
-        pairs = [(n, p) for p, n in together.items()
-                 if word in (p[0], p[-1]) and n >= 2 and 2 * n >= said[word]
-                 and not used & {p[0], p[-1]}]
-        if pairs:
-            _, phrase = max(pairs, key=lambda item: (item[0], scores.get(item[1][0], 0.0)
-                                                     + scores.get(item[1][-1], 0.0)))
-            terms.append(_as_written(phrase, members))
-            used |= {phrase[0], phrase[-1]}
-        else:
-            terms.append(_as_written((word,), members))
-            used.add(word)
-    return terms
-
-
-def _as_written(term: Sequence[str], members: Sequence[str]) -> str:
-    """The term as the answers most often write it ("ICS board", not "ics board")."""
-    pattern = re.compile(r"\b" + r"\W+".join(
-        r"['’]?".join(re.escape(ch) for ch in word) for word in term) + r"\b", re.IGNORECASE)
-    plain = " ".join(term)
-    seen = Counter(m.group() for text in members for m in pattern.finditer(text))
-    if not seen:
-        return plain
-    form = seen.most_common(1)[0][0]
-    if form == _capitalise(plain) or "'" in form or "’" in form:
-        return plain  # capitalised only for starting a sentence; or a possessive
-    return form
-
-
-def _word_pairs(text: str) -> list[tuple[str, ...]]:
-    """Adjacent content words ("care homes"), or two joined by "of" ("end of life")."""
-    said = words(text)
-    pairs: list[tuple[str, ...]] = []
-    for i, word in enumerate(said[:-1]):
-        if word in STOP_WORDS:
+        if said[0] in _JOINING or said[-1] in STOP_WORDS or said[-1] in _JOINING:
             continue
-        after = said[i + 1]
-        if after not in STOP_WORDS:
-            pairs.append((word, after))
-        elif after == "of" and i + 2 < len(said) and said[i + 2] not in STOP_WORDS:
-            pairs.append((word, "of", said[i + 2]))
-    return pairs
+        if clause.count("'") % 2 and not re.search(r"\w'\w", clause):
+            continue
+        out.append(clause)
+    return out
+
+
+def _first_clause(text: str) -> str:
+    parts = [p.strip() for p in _CLAUSE_BREAK.split(text) if words(p)]
+    return parts[0] if parts else "Other answers"
 
 
 def quotes(vectors: Matrix, texts: Sequence[str], limit: int = 3) -> list[int]:
@@ -167,28 +172,6 @@ def _near_duplicate(texts: Sequence[str], i: int, j: int) -> bool:
     """Same words, give or take a few: sharing 70% of their distinct words."""
     a, b = set(words(texts[i])), set(words(texts[j]))
     return len(a & b) >= NEAR_DUPLICATE * max(len(a | b), 1)
-
-
-def _phrases(text: str) -> list[tuple[str, list[str]]]:
-    """Verbatim spans of 1-5 words inside one clause, not starting or ending on a stop word."""
-    out = []
-    for clause in re.split(r"[.!?;:,()\n\"“”]|\s[-–—]\s", text):
-        spans = [(m.start(), m.end(), m.group().lower().replace("'", "").replace("’", ""))
-                 for m in WORD.finditer(clause)]
-        for i in range(len(spans)):
-            for j in range(i, min(i + MAX_TITLE_WORDS, len(spans))):
-                first, last = spans[i][2], spans[j][2]
-                if first in STOP_WORDS or last in STOP_WORDS or len(last) < 2:
-                    continue
-                phrase = clause[spans[i][0] : spans[j][1]]
-                if len(phrase) <= MAX_TITLE_CHARS:
-                    out.append((phrase, [s[2] for s in spans[i : j + 1]]))
-    return out
-
-
-def _first_words(text: str) -> str:
-    found = WORD.findall(text)[:MAX_TITLE_WORDS]
-    return _capitalise(" ".join(found)) if found else "Other answers"
 
 
 def _capitalise(phrase: str) -> str:

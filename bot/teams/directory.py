@@ -70,7 +70,7 @@ class TeamsDirectory:
         token: str | None = None
         while True:
             def one_page(after: str | None = token) -> Coroutine[Any, Any, Any]:
-                return api.conversations.members(team_id).get_paged(PAGE, after)
+                return api.conversations.get_paged_members(team_id, PAGE, after)
             try:
                 page: Any = self.connector.call(one_page, method="GET")
             except DeliveryError as exc:
@@ -102,7 +102,7 @@ class TeamsDirectory:
             api = self.connector.at(channel.service_url)
 
             def get(a: ApiClient = api, t: str = team_id) -> Coroutine[Any, Any, Any]:
-                return a.conversations.members(t).get(who)
+                return a.conversations.get_member_by_id(t, who)
             try:
                 account = self.connector.call(get, method="GET")
             except DeliveryError as exc:

@@ -108,7 +108,7 @@ class TeamsGateway:
         message.from_ = Account(id=self.bot_id)
         api = self.connector.at(reference.service_url)
         sent = self.connector.call(
-            lambda: api.conversations.activities(conversation).create(message))
+            lambda: api.conversations.create_activity(conversation, message))
         return Sent(key, sent.id)
 
     def send_question(self, channel_id: str, question: Question) -> Sent:

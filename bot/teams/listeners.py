@@ -178,32 +178,37 @@ class Listeners:
                 return _done(f"Not saved: {text.plain}")
             self._later(self._say, where.key, said("Not saved: ", text))
             return None
+        toast, message = outcome
         if action.execute:
-            return _done(outcome.plain if outcome else "Done.")
-        if outcome is not None:
-            self._later(self._say, where.key, outcome)
+            return _done(toast)
+        if message is not None:
+            self._later(self._say, where.key, message)
         return None
 
     def _card(self, action: CardAction, actor: Actor, where: Reference, activity_id: str
-              ) -> Said | None:
+              ) -> tuple[str, Said | None]:
+        """What the button did: a line to show by the card (Action.Execute), and a message
+        for the chat (Action.Submit, or when there is more to say)."""
         data, verb = action.data, action.verb
         if verb in (cards.ANSWER, cards.SKIP):
             round_id, prompt_id = _target(data)
             if verb == cards.SKIP:
                 participants.skip(self.app, actor, round_id, prompt_id)
-                return None
+                return "Skipped for now.", None  # the notice follows in the chat
             asked = participants.question(self.app, actor, round_id, prompt_id)
             answer = cards.answer_from(asked.prompt,
                                        cards.scoped_inputs(data, round_id, prompt_id))
             participants.answer_in_form(self.app, actor, round_id, prompt_id, answer,
                                         f"card:{activity_id}")
-            return None  # the confirmation follows in the chat
+            return f"Saved as your answer to question {asked.number}.", None  # confirmed too
         if verb == cards.START:
-            return self._start(data, actor, where)
+            started = self._start(data, actor, where)
+            return started.plain, started
         if verb == cards.FORGET:
-            return participants.forget(self.app, actor)
+            done = participants.forget(self.app, actor)
+            return done.plain, done
         if verb == cards.CANCEL:
-            return said("Nothing was deleted.")
+            return "Nothing was deleted.", said("Nothing was deleted.")
         raise ValueError("that button is not one of Roundtable's")
 
     def _start(self, data: dict[str, Any], actor: Actor, where: Reference) -> Said:

@@ -8,7 +8,8 @@ loop; the request thread waits for its answer.
 
 Before the SDK sees a request: its size is capped (413) and a request without a bearer token
 is refused (401); a body that is not a JSON object gets 400. The SDK answers 401 to a token
-that is not the Bot Connector's, signed by its keys, for this bot and this service URL.
+that is not the Bot Connector's, signed by its keys, for this bot and this service URL. An
+authenticated activity whose fields are not of their types gets 400, not the SDK's 500.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from microsoft_teams.apps.http.adapter import HttpMethod, HttpRequest, HttpRouteHandler
 
 from bot.app.processes import MAX_BODY, answer
+from bot.teams.activities import problem
 from bot.teams.loop import SdkLoop
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,11 @@ class TeamsEndpoint:
         request = HttpRequest(body=parsed, headers={"authorization": authorization})
         response = self.loop.run(handler(request), timeout=ANSWER_WITHIN)
         status = int(response["status"])
+        if status == 500 and (why := problem(parsed)) is not None:
+            # authenticated, but its fields are not of their types: the SDK could not read it
+            # (answered 500, which Teams would retry); nothing was done with it
+            log.info("refused a malformed activity: %s", why)
+            return answer(start_response, 400, why)
         if status == 401:
             log.info("refused a request to %s: token not accepted", MESSAGES_PATH)
         if response["body"] is None:

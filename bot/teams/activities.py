@@ -152,10 +152,12 @@ def timezone_of(activity: Activity) -> str | None:
 
 
 def words(activity: Activity) -> str:
-    """What someone wrote, without the bot's @mention (in a channel). Teams sends rich text
-    as HTML: tags are dropped and entities decoded, so an answer is stored as it reads."""
-    text = MENTION.sub("", activity.text or "")
-    if activity.textFormat == "xml" or TAG.search(text):
+    """What someone wrote: in a 1:1 chat word for word; in a channel (a command) without the
+    bot's @mention. Text Teams marks as HTML (`textFormat: xml`) is read as it shows."""
+    text = activity.text or ""
+    if kind_of(activity) != "personal":
+        text = MENTION.sub("", text)
+    if activity.textFormat == "xml":
         text = html.unescape(TAG.sub("", text.replace("<br>", "\n").replace("</p>", "\n")))
     return text.strip()
 

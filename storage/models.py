@@ -245,6 +245,9 @@ class Digest(Base):
     message_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     posted_at: Mapped[datetime | None]
+    platform: Mapped[str | None] = mapped_column(String(16))
+    """Where it is posted when not on the round's own platform (a mixed round's other
+    platforms each get the same digest, under the period `<period>@<platform>`)."""
 
 
 class ProcessedEvent(Base):
@@ -322,6 +325,18 @@ apscheduler_jobs = Table(
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),
 )
+
+
+class RoundChannel(Base):
+    """Where a mixed round's digests go on a platform other than its own (the round's own
+    digest channel is `Round.digest_channel`)."""
+
+    __tablename__ = "round_channels"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
 
 
 class TeamsConversation(Base):

@@ -30,6 +30,7 @@ For facilitators (here, or with @Roundtable in a team's channel):
 - in a channel: `start <pack> to team`: everyone in the team, digests in that channel
 - `form`: the same as a form
 - `status [round]` · `remind [round]` · `digest [round]` · `close [round]`
+- `invite <round> to <team|email …>`: add people here to a round (started here or in Slack)
 - `add-facilitator <email or Entra id>`
 For everyone: `questions` (your open questions), `stop` (no more questions), `forget-me`
 (delete your answers; asks first). Anything else you write here answers the question waiting."""
@@ -57,6 +58,8 @@ def command(text: str) -> Command | None:
     if name == "add-facilitator" and len(args) == 1 and _person(args[0]):
         return Command(name, args)
     if name == "start" and len(args) >= 3 and args[1].lower() == "to":
+        return Command(name, args)
+    if name == "invite" and len(args) >= 3 and args[0].isdigit() and args[1].lower() == "to":
         return Command(name, args)
     return None
 

@@ -144,6 +144,11 @@ class Listeners:
             named.update({c.key: c.key for c in self.conversations.channels()})
             request = parse_start(args, team=here, here=here, channels=named)
             return facilitation.start(app, actor, request).said
+        if found.name == "invite":
+            named = {(c.name or "").lower(): c.key for c in self.conversations.channels()}
+            request = parse_start(["-", *args[1:]], team=here, here=here, channels=named)
+            return facilitation.invite(app, actor, int(args[0]), request.audience,
+                                       request.digest_channel)
         if found.name == "status":
             return facilitation.status(app, actor, round_number(args))
         if found.name == "remind":

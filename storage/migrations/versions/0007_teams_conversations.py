@@ -1,4 +1,5 @@
-"""Teams: conversation references, people found in team rosters, and the activities sent
+"""Teams: conversation references, people found in team rosters, the activities sent; and
+mixed rounds: a digest channel per further platform, and the platform of a digest post
 
 Revision ID: 0007
 Revises: 0005 (written beside the privacy work's 0006: rechain to "0006" when both land)
@@ -19,6 +20,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "round_channels",
+        sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=16), nullable=False),
+        sa.Column("channel_id", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["round_id"], ["rounds.id"],
+                                name=op.f("fk_round_channels_round_id_rounds"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("round_id", "platform", name=op.f("pk_round_channels")),
+    )
+    with op.batch_alter_table("digests", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("platform", sa.String(length=16), nullable=True))
     op.create_table(
         "teams_conversations",
         sa.Column("key", sa.String(length=64), nullable=False),
@@ -64,6 +77,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("digests", schema=None) as batch_op:
+        batch_op.drop_column("platform")
+    op.drop_table("round_channels")
     op.drop_table("teams_sent")
     with op.batch_alter_table("teams_users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_teams_users_email"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from storage.models import Participant, TeamsConversation, TeamsSent, TeamsUser
 
 PLATFORM = "teams"
 KEY_PREFIX = "t-"
+KNOWN = 20_000
 
 
 def conversation_key(conversation_id: str) -> str:
@@ -85,15 +87,27 @@ class Conversations:
 
     def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
         self.sessions, self.clock = sessions, clock
+        self._known: dict[str, tuple[Reference, Member | None, str | None]] = {}
+        """What this process last stored for each conversation: an answer whose conversation,
+        person and time zone are unchanged costs no write."""
+        self._lock = threading.Lock()
 
     def remember(self, reference: Reference, member: Member | None = None,
                  timezone: str | None = None) -> None:
         """Store (or refresh) a conversation, the person who wrote in it, and their time zone
         where the activity gave one."""
+        seen = (reference, member, timezone)
+        with self._lock:
+            if self._known.get(reference.key) == seen:
+                return
         try:
             self._remember(reference, member, timezone)
         except IntegrityError:  # two first activities of one conversation at once
             self._remember(reference, member, timezone)
+        with self._lock:
+            if len(self._known) > KNOWN:
+                self._known.clear()
+            self._known[reference.key] = seen
 
     def _remember(self, reference: Reference, member: Member | None,
                   timezone: str | None) -> None:

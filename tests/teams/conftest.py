@@ -93,10 +93,12 @@ class TeamsDriver:
                 "id": self.stub.chat_of(person)}
 
     def chat(self, person: Person, text: str, *, activity_id: str | None = None,
-             times: int = 1) -> tuple[str, list[Response]]:
+             times: int = 1, zone: str | None = None) -> tuple[str, list[Response]]:
         """The person writes in their 1:1 chat with the bot (delivered `times` times)."""
         activity = self._base("message", person, self.personal(person), activity_id)
         activity.update(text=text, textFormat="plain")
+        if zone:
+            activity["localTimezone"] = zone
         return activity["id"], [self.send(activity) for _ in range(times)]
 
     def edit(self, person: Person, activity_id: str, text: str) -> Response:

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.core.home import HomeView
 from bot.core.packs import Pack, Prompt
-from bot.core.questions import Asked, Question, Saved
+from bot.core.questions import Question, Saved
 from bot.core.wording import listed
 from bot.teams.activities import OURS
 from bot.teams.render import Element, action, card, heading, note, rich, run
@@ -196,7 +196,3 @@ def forget_card(count: int) -> Element:
             "more questions. It cannot be undone.")
     return card([rich(text)], [action("Delete my answers", FORGET, {OURS: FORGET}),
                                action("Cancel", CANCEL, {OURS: CANCEL})])
-
-
-def asked_label(asked: Asked) -> str:
-    return f"question {asked.number}"

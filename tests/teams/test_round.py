@@ -8,7 +8,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from storage.models import Delivery, Reply
+from storage.models import Delivery, Participant, QuestionMessage, Reply
 from tests.helpers import TOP5
 from tests.teams.conftest import PACK, RunningTeams, Tenant
 from tests.teams_connector_stub import Call, Person, card_text
@@ -25,11 +25,19 @@ def start_from_channel(running: RunningTeams, tenant: Tenant, extra: str = "") -
 
 
 def question(running: RunningTeams, person: Person, number: int) -> Call:
-    """The card asking `person` question `number` (waits for it)."""
-    return running.wait_for(
+    """The card asking `person` question `number`, once the bot has also written down that it
+    asked it (as a person would answer: after the question is there)."""
+    card = running.wait_for(
         lambda: next((c for c in running.stub.sent_to(person)
                       if f"Question {number} of 6" in card_text(c)), None),
         f"question {number} to reach {person.name}")
+    running.wait_for(lambda: len(running.scalars(
+        select(QuestionMessage.id).join(Delivery, Delivery.id == QuestionMessage.delivery_id)
+        .join(Participant, Participant.id == Delivery.participant_id)
+        .where(Participant.platform_user_id == person.aad,
+               QuestionMessage.prompt_id.is_not(None)))) >= number,
+        f"question {number} to be recorded as asked of {person.name}")
+    return card
 
 
 def target(call: Call) -> dict[str, object]:

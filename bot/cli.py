@@ -408,7 +408,8 @@ def serve(
                            "scheduler` elsewhere.")
     ] = False,
 ) -> None:
-    """Run the Slack app: HTTP on PORT (POST /slack/events, GET /healthz), or Socket Mode.
+    """Run the chat platforms set up: HTTP on PORT (Slack's POST /slack/events, Teams' POST
+    /api/messages, GET /healthz), or Slack's Socket Mode.
 
     Unless --no-scheduler, the process also runs the schedule while it holds the database lease
     (one process at a time does; another takes over within a minute if it dies).

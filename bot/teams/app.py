@@ -42,7 +42,6 @@ class TeamsPlatform:
     name = PLATFORM
 
     def __init__(self, settings: Settings, database: Database, clock: Clock = utcnow) -> None:
-        settings.require_teams()
         app_id = str(settings.teams_app_id)
         password = settings.teams_app_password.get_secret_value() \
             if settings.teams_app_password else ""

@@ -80,7 +80,11 @@ class TeamsEndpoint:
         if not isinstance(parsed, dict):
             return answer(start_response, 400, "malformed body")
         request = HttpRequest(body=parsed, headers={"authorization": authorization})
-        response = self.loop.run(handler(request), timeout=ANSWER_WITHIN)
+        try:
+            response = self.loop.run(handler(request), timeout=ANSWER_WITHIN)
+        except TimeoutError:
+            log.error("an activity took over %.0fs; Teams will send it again", ANSWER_WITHIN)
+            return answer(start_response, 503, "try again")
         status = int(response["status"])
         if status == 500 and (why := problem(parsed)) is not None:
             # authenticated, but its fields are not of their types: the SDK could not read it

@@ -19,6 +19,7 @@ from threading import Lock
 from typing import Any
 
 from microsoft_teams.api import InvokeResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import facilitation, participants
 from bot.app.actors import Actor
@@ -73,8 +74,13 @@ class Listeners:
         reference = activities.reference(activity)
         if reference is None:
             return None
-        self.conversations.remember(reference, activities.member(activity),
-                                    activities.timezone_of(activity))
+        try:
+            self.conversations.remember(reference, activities.member(activity),
+                                        activities.timezone_of(activity))
+        except SQLAlchemyError as exc:
+            # the database is away: an answer still goes to the inbox (or its spool); the
+            # reference was stored when the conversation began, and is refreshed next time
+            log.warning("could not store a conversation reference: %s", exc.__class__.__name__)
         actor = Actor(PLATFORM, str(activity.from_.aadObjectId)) if (
             activity.from_ and activity.from_.aadObjectId) else None
         if activities.bot_added(activity, self.gateway.bot_id):

@@ -85,3 +85,21 @@ def test_it_messages_people_after_a_restart_from_the_references_it_stored(
     assert len([c for c in connector.calls if c.path == "/v3/conversations"]) == created
     assert len(second.scalars(select(TeamsConversation).where(
         TeamsConversation.kind == "personal"))) == len(tenant.members)
+
+
+def test_a_facilitator_names_people_by_email_or_entra_id_in_their_chat_with_the_bot(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, stub, teams = running_teams, running_teams.stub, running_teams.teams
+    assert teams.added_to_team(tenant.team, tenant.facilitator).status == 200
+    chat = "a:1facilitator-chat-with-roundtable"
+    stub.conversations[chat] = tenant.facilitator.aad
+    assert teams.installed(tenant.facilitator, chat).status == 200
+    amara, ben = tenant.members[:2]
+    teams.chat(tenant.facilitator, f'start sel-pharmacy-leadership to {amara.email}, '
+                                   f'{ben.aad} digest "Leaders (General)"')
+    said = running.wait_for(lambda: [card_text(c) for c in stub.sent(chat)
+                                     if "started" in card_text(c)], "the round to start")
+    assert "2 people" in said[0] and "#Leaders (General)" in said[0]
+    question(running, amara, 1)
+    question(running, ben, 1)
+    assert all(stub.sent_to(p) == [] for p in tenant.members[2:])

@@ -34,10 +34,12 @@ packs_app = typer.Typer(help="Prompt packs in prompts/.", no_args_is_help=True)
 round_app = typer.Typer(help="Start, follow and close rounds.", no_args_is_help=True)
 inbox_app = typer.Typer(help="Incoming messages that could not be handled.",
                         no_args_is_help=True)
+teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(packs_app, name="packs")
 app.add_typer(round_app, name="round")
 app.add_typer(inbox_app, name="inbox")
+app.add_typer(teams_app, name="teams")
 
 
 class DigestFormat(StrEnum):
@@ -85,10 +87,18 @@ def _database() -> Database:
 
 
 def platforms(settings: Settings, database: Database) -> Sequence[Served]:
-    """The chat platforms this installation is set up for."""
+    """The chat platforms this installation is set up for: Slack (unless only Teams is set
+    up) and Teams (when TEAMS_APP_ID is set)."""
     from bot.slack.app import SlackPlatform
 
-    return [SlackPlatform(settings, database)]
+    chosen: list[Served] = []
+    if settings.slack_enabled or not settings.teams_enabled:
+        chosen.append(SlackPlatform(settings, database))
+    if settings.teams_enabled:
+        from bot.teams.app import TeamsPlatform
+
+        chosen.append(TeamsPlatform(settings, database))
+    return chosen
 
 
 def _application() -> Roundtable:
@@ -325,7 +335,7 @@ def digest(
         from bot.core.errors import RoundtableError
 
         try:
-            _settings().require_slack()  # before the digest is built: fail fast
+            _settings().require_platform()  # before the digest is built: fail fast
             said = facilitation.digest(_application(), OPERATOR, round_id,
                                        period=f"posted-{_now().isoformat()}")
         except (ConfigError, RoundtableError) as exc:
@@ -400,7 +410,8 @@ def serve(
                            "scheduler` elsewhere.")
     ] = False,
 ) -> None:
-    """Run the Slack app: HTTP on PORT (POST /slack/events, GET /healthz), or Socket Mode.
+    """Run the chat platforms set up: HTTP on PORT (Slack's POST /slack/events, Teams' POST
+    /api/messages, GET /healthz), or Slack's Socket Mode.
 
     Unless --no-scheduler, the process also runs the schedule while it holds the database lease
     (one process at a time does; another takes over within a minute if it dies).
@@ -411,7 +422,7 @@ def serve(
 
     try:
         settings = _settings()
-        settings.require_slack(socket=socket)
+        settings.require_platform(socket=socket)
         run_server(settings, platforms, socket=socket, scheduler=not no_scheduler)
     except (ConfigError, RoundtableError) as exc:
         fail(str(exc))
@@ -426,7 +437,7 @@ def scheduler() -> None:
 
     try:
         settings = _settings()
-        settings.require_slack()
+        settings.require_platform()
         run_scheduler(settings, platforms)
     except (ConfigError, RoundtableError) as exc:
         fail(str(exc))
@@ -442,10 +453,31 @@ def worker() -> None:
 
     try:
         settings = _settings()
-        settings.require_slack()
+        settings.require_platform()
         run_worker(settings, platforms)
     except (ConfigError, RoundtableError) as exc:
         fail(str(exc))
+
+
+@teams_app.command("package")
+def teams_package(
+    out: Annotated[Path, typer.Option(help="The zip to write.")] = Path("roundtable-teams.zip"),
+    app_id: Annotated[str | None, typer.Option(
+        "--app-id", help="The bot's Microsoft app id (default: TEAMS_APP_ID).")] = None,
+    domain: Annotated[str | None, typer.Option(
+        help="The public host name of `roundtable serve` (shown as the app's website).")] = None,
+) -> None:
+    """Build the Teams app package (manifest.json and icons, zipped) to upload to a tenant."""
+    from bot.teams.package import PackageError, write_package
+
+    chosen = app_id or _settings().teams_app_id
+    if not chosen:
+        fail("give --app-id or set TEAMS_APP_ID")
+    try:
+        written = write_package(out, chosen, domain)
+    except PackageError as exc:
+        fail(str(exc))
+    typer.echo(str(written))
 
 
 def main() -> None:

@@ -13,6 +13,10 @@ from sqlalchemy.engine import make_url
 
 DEFAULT_DATABASE_URL = "sqlite:///roundtable.db"
 SLACK_API_URL = "https://slack.com/api/"
+TEAMS_LOGIN_URL = "https://login.microsoftonline.com"
+TEAMS_OPENID_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+TEAMS_TOKEN_ISSUER = "https://api.botframework.com"
+TEAMS_SERVICE_URL = "https://smba.trafficmanager.net/teams"
 
 
 class ConfigError(Exception):
@@ -30,6 +34,23 @@ class Settings(BaseSettings):
     facilitators: Annotated[tuple[str, ...], NoDecode] = Field(
         (), validation_alias="ROUNDTABLE_FACILITATORS"
     )
+    teams_app_id: str | None = Field(None, validation_alias="TEAMS_APP_ID")
+    """The bot's Microsoft app id (its Azure Bot registration); Teams is on when it is set."""
+    teams_app_password: SecretStr | None = Field(None, validation_alias="TEAMS_APP_PASSWORD")
+    teams_tenant_id: str | None = Field(None, validation_alias="TEAMS_TENANT_ID")
+    """The Entra tenant of a single-tenant bot registration (NHSmail's, for example)."""
+    teams_facilitators: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias="TEAMS_FACILITATORS")
+    """Entra object ids of the people in Teams who may run rounds."""
+    teams_login_url: str = Field(TEAMS_LOGIN_URL, validation_alias="TEAMS_LOGIN_URL")
+    """Where the bot gets its own token (OAuth 2 client credentials); tests point it at a
+    local issuer."""
+    teams_openid_url: str = Field(TEAMS_OPENID_URL, validation_alias="TEAMS_OPENID_URL")
+    """The Bot Connector's OpenID metadata (its signing keys beside it, at …/keys)."""
+    teams_token_issuer: str = Field(TEAMS_TOKEN_ISSUER, validation_alias="TEAMS_TOKEN_ISSUER")
+    teams_service_url: str = Field(TEAMS_SERVICE_URL, validation_alias="TEAMS_SERVICE_URL")
+    """The Bot Connector to create chats on before any activity named one (activities bring
+    their own)."""
     timezone: str = Field("Europe/London", validation_alias="ROUNDTABLE_TIMEZONE")
     port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
     lease_seconds: int = Field(30, ge=2, le=300, validation_alias="ROUNDTABLE_LEASE_SECONDS")
@@ -47,7 +68,7 @@ class Settings(BaseSettings):
     """A folder (or zip) with model.safetensors, tokenizer.json and config.json of a BERT-family
     sentence model, for deployers who fetch their own; default: the packaged all-MiniLM-L6-v2."""
 
-    @field_validator("facilitators", mode="before")
+    @field_validator("facilitators", "teams_facilitators", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
@@ -95,6 +116,22 @@ class Settings(BaseSettings):
             raise ValueError("expected an http(s) URL")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("teams_login_url", "teams_openid_url", "teams_token_issuer",
+                     "teams_service_url")
+    @classmethod
+    def _teams_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("teams_openid_url")
+    @classmethod
+    def _openid_url(cls, value: str) -> str:
+        if not value.endswith("/openidconfiguration"):
+            # the Teams SDK finds the signing keys beside it, at …/keys
+            raise ValueError("expected a URL ending in /openidconfiguration")
+        return value
+
     @property
     def data_folder(self) -> Path:
         if self.data_dir is not None:
@@ -103,6 +140,29 @@ class Settings(BaseSettings):
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             return Path(str(url.database)).absolute().parent
         return Path.cwd()
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_bot_token.get_secret_value())
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.teams_app_id)
+
+    def require_teams(self) -> None:
+        """Fail with one clear line when a Teams setting is missing."""
+        if not self.teams_app_id:
+            raise ConfigError("TEAMS_APP_ID is not set (see .env.example)")
+        if self.teams_app_password is None or not self.teams_app_password.get_secret_value():
+            raise ConfigError("TEAMS_APP_PASSWORD is not set (see .env.example)")
+
+    def require_platform(self, *, socket: bool = False) -> None:
+        """At least one platform, and everything it needs: Slack's settings when its token is
+        set or Teams is not; Teams' when its app id is set."""
+        if self.teams_enabled:
+            self.require_teams()
+        if self.slack_enabled or not self.teams_enabled or socket:
+            self.require_slack(socket=socket)
 
     def require_slack(self, *, socket: bool = False) -> None:
         """Fail with one clear line when a Slack setting the command needs is missing."""

@@ -245,6 +245,9 @@ class Digest(Base):
     message_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     posted_at: Mapped[datetime | None]
+    platform: Mapped[str | None] = mapped_column(String(16))
+    """Where it is posted when not on the round's own platform (a mixed round's other
+    platforms each get the same digest, under the period `<period>@<platform>`)."""
 
 
 class ProcessedEvent(Base):
@@ -322,3 +325,74 @@ apscheduler_jobs = Table(
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),
 )
+
+
+class RoundChannel(Base):
+    """Where a mixed round's digests go on a platform other than its own (the round's own
+    digest channel is `Round.digest_channel`)."""
+
+    __tablename__ = "round_channels"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+
+
+class TeamsConversation(Base):
+    """A conversation the Teams bot can post to, stored so that proactive messages work after a
+    restart: its reference (conversation id, service URL, tenant) under a short key.
+
+    Teams' conversation ids are long (a 1:1 chat's runs past a hundred characters), so the
+    rest of Roundtable names a Teams conversation by `key`, a hash of its id, wherever it
+    keeps a channel id (deliveries, question messages, a round's digest channel)."""
+
+    __tablename__ = "teams_conversations"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(Text)
+    service_url: Mapped[str] = mapped_column(String(500))
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    """personal (the bot and one person), channel, or groupChat."""
+    aad_object_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The person of a personal conversation (their Entra object id)."""
+    team_id: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(300))
+    updated_at: Mapped[datetime]
+
+
+class TeamsUser(Base):
+    """Someone found in a team's roster (or who wrote to the bot): how to open a 1:1 chat with
+    them. Participants on Teams are known by their Entra object id."""
+
+    __tablename__ = "teams_users"
+
+    aad_object_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(200))
+    """Their id in the Bot Connector (29:…), needed to create a conversation."""
+    service_url: Mapped[str] = mapped_column(String(500))
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    """From their own activities' `localTimezone`, when one gave it."""
+    updated_at: Mapped[datetime]
+
+
+class TeamsSent(Base):
+    """Which activity Teams created for a question or a digest part, written as soon as the
+    Bot Connector answers. Teams offers no history to search without Microsoft Graph, so this
+    is what recovery reads where Slack's reads the conversation."""
+
+    __tablename__ = "teams_sent"
+    __table_args__ = (UniqueConstraint("kind", "ref_id", "part"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """question (ref_id: the delivery, part: the prompt id) or digest (part: its number)."""
+    ref_id: Mapped[int] = mapped_column(Integer)
+    part: Mapped[str] = mapped_column(String(100))
+    conversation_key: Mapped[str] = mapped_column(String(64))
+    activity_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]

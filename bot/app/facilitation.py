@@ -21,7 +21,15 @@ from bot.core.inbox import backlog_line
 from bot.core.packs import Pack, PackError, find_pack, load_pack, pack_files
 from bot.core.people import Audience
 from bot.core.ports import DeliveryError
-from bot.core.rounds import RoundRequest, close_round, get_round, open_rounds, start_round
+from bot.core.rounds import (
+    RoundRequest,
+    add_people,
+    close_round,
+    get_round,
+    open_rounds,
+    set_digest_channel,
+    start_round,
+)
 from bot.core.said import Place, Said, Strong, lines, said
 from bot.core.status import round_status
 from bot.core.wording import counted
@@ -57,7 +65,7 @@ def may_facilitate(app: Roundtable, actor: Actor) -> bool:
         return people.is_facilitator(session, actor.user_id, configured, actor.platform)
 
 
-FACILITATOR_ONLY = frozenset({"start", "status", "remind", "digest", "close",
+FACILITATOR_ONLY = frozenset({"start", "invite", "status", "remind", "digest", "close",
                               "add-facilitator"})
 
 
@@ -107,6 +115,33 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
         f"Round {round_id} of “{pack.title}” started: sending the questions to "
         f"{counted(invited, 'person', 'people')} (those at night where they are get them in "
         "the morning).", where))
+
+
+def invite(app: Roundtable, actor: Actor, round_id: int, audience: Audience,
+           digest_channel: str | None = None, platform: str | None = None) -> Said:
+    """Ask more people in an open round, on any platform set up here (a mixed round: one
+    digest covers everyone; it is posted to the round's channel on each platform that has one).
+    `digest_channel` is where its digests go on that platform."""
+    require_facilitator(app, actor, "invite")
+    on = platform or actor.platform
+    if on not in app.platforms:
+        raise RoundtableError(f"Roundtable is not set up for {on} here")
+    now = app.clock()
+    directory = app.platforms[on].directory
+    looked = directory.resolve(audience, now)
+    with transaction(app.database.sessions) as session:
+        round_ = get_round(session, round_id)
+        if round_.status != "open":
+            raise RoundtableError(f"round {round_id} is closed")
+        added = add_people(session, round_, looked.people, on, now)
+        if digest_channel:
+            set_digest_channel(session, round_, on, digest_channel)
+        directory.remember(session, looked, now)
+    app.outbox.wake()
+    where = (said(" Its digests go to ", Place(digest_channel), " too.")
+             if digest_channel else said())
+    return said(f"Round {round_id}: asking {counted(added, 'more person', 'more people')}.",
+                where)
 
 
 def status(app: Roundtable, actor: Actor, round_id: int | None) -> Said:

@@ -7,14 +7,14 @@ import logging
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.digest.build import build_digest
 from bot.core.digest.changes import claim_digest, snapshot
 from bot.core.errors import NotFound
 from bot.core.ports import Clock, DeliveryError, Gateways, Sent, gateway_for
-from bot.core.rounds import get_round
+from bot.core.rounds import digest_channels, get_round
 from storage.db import reading, transaction
 from storage.models import Digest, Round
 
@@ -29,21 +29,39 @@ def post_digest(
 ) -> Sent | None:
     """Post the round's digest for `period` once: the Digest row is claimed before posting.
 
-    It goes to the round's digest channel, or to `fallback_channel` when the round has none.
-    None when that period's digest was already claimed (by another worker or earlier). A claim
-    whose posting fails, or whose poster dies, is taken up again by `recover_digests`.
+    It goes to the round's digest channel, or to `fallback_channel` when the round has none;
+    a mixed round's digest also goes to its channel on each further platform (the same digest,
+    claimed as `<period>@<platform>`). None when that period's digest was already claimed (by
+    another worker or earlier). A claim whose posting fails, or whose poster dies, is taken up
+    again by `recover_digests`.
     """
     now = clock()
     with transaction(sessions) as session:
         round_ = get_round(session, round_id)
-        channel = round_.digest_channel or fallback_channel
-        if channel is None:
+        channels = digest_channels(session, round_, fallback_channel)
+        if not channels:
             raise NotFound(f"round {round_id} has no digest channel")
-        digest = claim_digest(session, round_id, period, now, late=late, channel_id=channel)
-        if digest is None:
-            return None
-        digest_id = digest.id
-    return _send_digest(sessions, gateways, digest_id, clock)
+        claimed: list[tuple[str, int]] = []
+        for platform, channel in channels.items():
+            own = platform == round_.platform
+            digest = claim_digest(session, round_id, period if own else f"{period}@{platform}",
+                                  now, late=late, channel_id=channel)
+            if digest is not None:
+                digest.platform = None if own else platform
+                session.flush()
+                claimed.append((platform, digest.id))
+        own_platform = round_.platform
+    first: Sent | None = None
+    for platform, digest_id in claimed:
+        try:
+            sent = _send_digest(sessions, gateways, digest_id, clock)
+        except DeliveryError as exc:
+            if platform == own_platform or len(claimed) == 1:
+                raise
+            log.warning("digest %s not posted on %s yet: %s", digest_id, platform, exc.reason)
+            continue
+        first = first or sent
+    return first
 
 
 def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock
@@ -54,10 +72,11 @@ def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: 
     conditional UPDATE)."""
     now = clock()
     with reading(sessions) as session:
-        stale = session.execute(select(Digest.id, Digest.created_at, Round.platform)
+        platform_of = func.coalesce(Digest.platform, Round.platform)
+        stale = session.execute(select(Digest.id, Digest.created_at, platform_of)
                                 .join(Round, Round.id == Digest.round_id).where(
             Digest.state == "claimed", Digest.channel_id.is_not(None),
-            Digest.created_at < now - STALE_DIGEST_CLAIM, Round.platform.in_(list(gateways)))
+            Digest.created_at < now - STALE_DIGEST_CLAIM, platform_of.in_(list(gateways)))
         ).all()
     recovered: list[Sent] = []
     for digest_id, claimed_at, platform in stale:
@@ -85,7 +104,7 @@ def _send_digest(sessions: sessionmaker[Session], gateways: Gateways, digest_id:
     with reading(sessions) as session:
         row = session.get_one(Digest, digest_id)
         round_id, channel, late = row.round_id, str(row.channel_id), row.late
-        gateway = gateway_for(gateways, get_round(session, round_id).platform)
+        gateway = gateway_for(gateways, row.platform or get_round(session, round_id).platform)
         view = build_digest(session, round_id, row.created_at, late=late)
     try:
         sent = gateway.post_digest(channel, view, digest_id, top=posted)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.core.errors import NotFound, RoundClosed
 from bot.core.packs import Pack, pack_from_snapshot
 from bot.core.people import Person, upsert_participant
-from storage.models import Delivery, Participant, Reply, Round
+from storage.models import Delivery, Participant, Reply, Round, RoundChannel
 
 Anonymity = Literal["named", "role", "anonymous"]
 UNKNOWN_ROLE = "role not given"
@@ -57,9 +57,19 @@ def start_round(session: Session, request: RoundRequest, now: datetime) -> Round
     )
     session.add(round_)
     session.flush()
-    seen: set[int] = set()
-    for person in request.people:
-        participant = upsert_participant(session, person, now, request.platform)
+    add_people(session, round_, request.people, request.platform, now)
+    return round_
+
+
+def add_people(session: Session, round_: Round, people: Sequence[Person], platform: str,
+               now: datetime) -> int:
+    """One pending delivery for each person (on `platform`) not yet asked in the round and
+    not opted out: how a round takes in people of several platforms. Returns how many."""
+    seen = set(session.scalars(select(Delivery.participant_id).where(
+        Delivery.round_id == round_.id)))
+    added = 0
+    for person in people:
+        participant = upsert_participant(session, person, now, platform)
         if participant.opted_out or participant.id in seen:
             continue
         seen.add(participant.id)
@@ -68,8 +78,32 @@ def start_round(session: Session, request: RoundRequest, now: datetime) -> Round
                 round_id=round_.id, participant_id=participant.id, state="pending", created_at=now
             )
         )
+        added += 1
     session.flush()
-    return round_
+    return added
+
+
+def digest_channels(session: Session, round_: Round, fallback: str | None = None
+                    ) -> dict[str, str]:
+    """Where the round's digests go, by platform: its own channel (or `fallback`), and a
+    mixed round's channel on each further platform."""
+    out = {p: c for p, c in session.execute(
+        select(RoundChannel.platform, RoundChannel.channel_id).where(
+            RoundChannel.round_id == round_.id)) if p != round_.platform}
+    own = round_.digest_channel or fallback
+    return {round_.platform: own, **out} if own else out
+
+
+def set_digest_channel(session: Session, round_: Round, platform: str, channel_id: str) -> None:
+    """Where the round's digests go on `platform`."""
+    if platform == round_.platform:
+        round_.digest_channel = channel_id
+        return
+    row = session.get(RoundChannel, (round_.id, platform))
+    if row is None:
+        session.add(RoundChannel(round_id=round_.id, platform=platform, channel_id=channel_id))
+    else:
+        row.channel_id = channel_id
 
 
 def get_round(session: Session, round_id: int) -> Round:

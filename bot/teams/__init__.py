@@ -1,0 +1,1 @@
+"""The Microsoft Teams adapter, on Microsoft's Teams SDK for Python (microsoft-teams-apps)."""

@@ -1,0 +1,225 @@
+"""Teams activities, checked and translated: where they came from (a conversation reference
+to keep), and what they mean here: an answer written in the 1:1 chat (bot.core.incoming), a
+card's submission, a command, or nothing to act on.
+
+Shapes as Teams sends them: a message carries `text` (in a channel with `<at>…</at>` for the
+bot's mention), a card's Action.Submit comes as a message with `value` and no text, its
+Action.Execute as an `invoke` named `adaptiveCard/action`; edits and deletions come as
+`messageUpdate` / `messageDelete` with the original message's id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot.core.incoming import Deleted, Edited, Incoming, Written
+from bot.teams.references import Member, Reference, conversation_key
+
+MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
+TAG = re.compile(r"<[^>]+>")
+CARD_ACTION = "adaptiveCard/action"
+OURS = "roundtable"
+"""The key every card action of ours carries in its data (what it is: answer, skip, …)."""
+
+
+class _Fields(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Account(_Fields):
+    id: str
+    name: str | None = None
+    aadObjectId: str | None = None
+    email: str | None = None
+    userPrincipalName: str | None = None
+
+
+class Conversation(_Fields):
+    id: str
+    conversationType: str | None = None
+    tenantId: str | None = None
+    name: str | None = None
+    isGroup: bool | None = None
+
+
+class Activity(_Fields):
+    """The fields of an activity the bot reads, each of its type when present."""
+
+    type: str
+    id: str | None = None
+    serviceUrl: str | None = None
+    channelId: str | None = None
+    from_: Account | None = None
+    conversation: Conversation | None = None
+    recipient: Account | None = None
+    text: str | None = None
+    textFormat: str | None = None
+    value: Any = None
+    name: str | None = None
+    localTimezone: str | None = None
+    entities: list[dict[str, Any]] | None = None
+    channelData: dict[str, Any] | None = None
+    membersAdded: list[Account] | None = None
+    action: str | None = None
+    replyToId: str | None = None
+
+
+def parse(body: dict[str, Any]) -> Activity | None:
+    """The activity's fields, or None when they are not of their types."""
+    try:
+        return Activity.model_validate({**body, "from_": body.get("from")})
+    except ValidationError:
+        return None
+
+
+def problem(body: dict[str, Any]) -> str | None:
+    """Why an authenticated activity cannot be acted on (answered 400), or None."""
+    try:
+        Activity.model_validate({**body, "from_": body.get("from")})
+    except ValidationError as exc:
+        return f"malformed activity: {str(exc).splitlines()[0]}"
+    return None
+
+
+def kind_of(activity: Activity) -> str:
+    """personal, channel or groupChat."""
+    conversation = activity.conversation
+    kind = conversation.conversationType if conversation else None
+    if kind in {"personal", "channel", "groupChat"}:
+        return str(kind)
+    return "groupChat" if conversation is not None and conversation.isGroup else "personal"
+
+
+def tenant_of(activity: Activity) -> str | None:
+    data = activity.channelData or {}
+    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
+    found = (activity.conversation.tenantId if activity.conversation else None) or (
+        tenant or {}).get("id")
+    return str(found) if found else None
+
+
+def team_of(activity: Activity) -> tuple[str | None, str | None]:
+    """The team (id, name) an activity came from, if any."""
+    data = activity.channelData or {}
+    team = data.get("team") if isinstance(data.get("team"), dict) else None
+    if team and isinstance(team.get("id"), str):
+        name = team.get("name")
+        return team["id"], name if isinstance(name, str) else None
+    return None, None
+
+
+def reference(activity: Activity) -> Reference | None:
+    """Where to answer this activity (and post to its conversation later)."""
+    if activity.conversation is None or not activity.serviceUrl:
+        return None
+    kind = kind_of(activity)
+    conversation_id = activity.conversation.id.split(";messageid=")[0]
+    team_id, team_name = team_of(activity)
+    data = activity.channelData or {}
+    channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+    name = (channel or {}).get("name") or activity.conversation.name
+    if kind == "channel" and not name:
+        name = f"{team_name} (General)" if team_name else None
+    person = activity.from_.aadObjectId if activity.from_ and kind == "personal" else None
+    return Reference(conversation_key(conversation_id), conversation_id,
+                     activity.serviceUrl.rstrip("/"), tenant_of(activity), kind,
+                     str(name) if name else None, team_id, person)
+
+
+def member(activity: Activity) -> Member | None:
+    """The person who sent the activity (people only: bots have no Entra object id)."""
+    who = activity.from_
+    if who is None or not who.aadObjectId or not activity.serviceUrl:
+        return None
+    return Member(who.aadObjectId, who.id, activity.serviceUrl.rstrip("/"), tenant_of(activity),
+                  who.name, who.email or who.userPrincipalName)
+
+
+def timezone_of(activity: Activity) -> str | None:
+    """The sender's time zone: `localTimezone`, or the clientInfo entity's."""
+    if activity.localTimezone:
+        return activity.localTimezone
+    for entity in activity.entities or []:
+        if entity.get("type") == "clientInfo" and isinstance(entity.get("timezone"), str):
+            return str(entity["timezone"])
+    return None
+
+
+def words(activity: Activity) -> str:
+    """What someone wrote: in a 1:1 chat word for word; in a channel (a command) without the
+    bot's @mention. Text Teams marks as HTML (`textFormat: xml`) is read as it shows."""
+    text = activity.text or ""
+    if kind_of(activity) != "personal":
+        text = MENTION.sub("", text)
+    if activity.textFormat == "xml":
+        text = html.unescape(TAG.sub("", text.replace("<br>", "\n").replace("</p>", "\n")))
+    return text.strip()
+
+
+def is_from_person(activity: Activity) -> bool:
+    who = activity.from_
+    return who is not None and bool(who.aadObjectId) and not who.id.startswith("28:")
+
+
+def incoming(activity: Activity, key: str) -> Incoming | None:
+    """An answer, an edit or a deletion written in the 1:1 chat; None for anything else."""
+    if kind_of(activity) != "personal" or not is_from_person(activity) or not activity.id:
+        return None
+    author = str(activity.from_.aadObjectId)  # type: ignore[union-attr]
+    if activity.type == "message" and activity.value is None:
+        text = words(activity)
+        return Written(key, author, text, activity.id) if text else None
+    if activity.type == "messageUpdate":
+        return Edited(key, author, activity.id, words(activity))
+    if activity.type == "messageDelete":
+        return Deleted(key, author, activity.id)
+    return None
+
+
+def event_id(activity: Activity) -> str:
+    """The id the inbox keeps an event under: a redelivered activity has the same; an edit
+    names its text, since it keeps the id of the message it edits."""
+    if activity.type == "messageUpdate":
+        digest = hashlib.sha256(words(activity).encode()).hexdigest()[:16]
+        return f"edit:{activity.id}:{digest}"
+    if activity.type == "messageDelete":
+        return f"delete:{activity.id}"
+    return f"message:{activity.id}"
+
+
+@dataclass(frozen=True)
+class CardAction:
+    """A card of ours submitted: what for (`verb`), and its data and inputs."""
+
+    verb: str
+    data: dict[str, Any]
+    execute: bool
+    """Action.Execute (an invoke answered with a card), else Action.Submit (a message)."""
+
+
+def card_action(activity: Activity) -> CardAction | None:
+    if activity.type == "invoke" and activity.name == CARD_ACTION:
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        data = (action or {}).get("data")
+        if isinstance(data, dict) and isinstance(data.get(OURS), str):
+            return CardAction(str(data[OURS]), data, execute=True)
+        return None
+    if activity.type == "message" and isinstance(activity.value, dict) and isinstance(
+            activity.value.get(OURS), str):
+        return CardAction(str(activity.value[OURS]), activity.value, execute=False)
+    return None
+
+
+def bot_added(activity: Activity, bot_id: str | None) -> bool:
+    """The app was just added to a team, a chat or someone's personal scope."""
+    if activity.type == "installationUpdate":
+        return activity.action in (None, "add", "add-upgrade")
+    return activity.type == "conversationUpdate" and any(
+        m.id == bot_id or m.id.startswith("28:") for m in activity.membersAdded or [])

@@ -1,0 +1,198 @@
+"""Adaptive Cards for everything the bot posts in a 1:1 chat: questions (with their answer
+inputs), confirmations, the start form, someone's open questions, forget-me.
+
+Answer inputs sit on the question's card: `Input.Text` for a written answer, `Input.ChoiceSet`
+for a choice, one ChoiceSet per place for a ranking. Each button is an Action.Execute with an
+Action.Submit fallback (bot.teams.render.action), both carrying the same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.core.home import HomeView
+from bot.core.packs import Pack, Prompt
+from bot.core.questions import Question, Saved
+from bot.core.wording import listed
+from bot.teams.activities import OURS
+from bot.teams.render import Element, action, card, heading, note, rich, run
+
+ANSWER, SKIP, START, FORGET, CANCEL = "answer", "skip", "start", "forget", "cancel"
+ANSWER_INPUT = "answer"
+RANK_INPUT = "rank-{}"
+QUOTE_CHARS = 1500
+
+
+def _target(verb: str, round_id: int, prompt_id: str) -> dict[str, Any]:
+    return {OURS: verb, "round": round_id, "prompt": prompt_id}
+
+
+def question_card(question: Question) -> Element:
+    """One question, under the pack's title and intro when it is the first."""
+    prompt = question.prompt
+    body: list[Element] = []
+    if question.intro is not None:
+        pack = question.intro
+        body += [heading(pack.title, "Large"), rich(pack.intro),
+                 note(f"{question.total} questions, one at a time: the next comes when you "
+                      "answer or skip this one. Just write here to answer. Write stop to stop "
+                      "these messages.")]
+    body += [rich(run(f"Question {question.number} of {question.total} · ", bold=True),
+                  run(prompt.section, bold=True), separator=question.intro is not None),
+             rich(prompt.question)]
+    if prompt.context:
+        body.append(note(prompt.context))
+    body += answer_inputs(prompt)
+    target = _target(ANSWER, question.round_id, prompt.id)
+    actions = [action("Save my answer", ANSWER, target, primary=True)]
+    if question.number < question.total:
+        actions.append(action("Skip for now", SKIP, _target(SKIP, question.round_id, prompt.id)))
+    return card(body, actions)
+
+
+def answer_inputs(prompt: Prompt) -> list[Element]:
+    options = [{"title": o, "value": str(i)} for i, o in enumerate(prompt.options)]
+    if prompt.kind == "text":
+        return [note("Write your answer in the chat, or here:"),
+                {"type": "Input.Text", "id": ANSWER_INPUT, "isMultiline": True,
+                 "maxLength": 10000, "label": "Your answer"}]
+    if prompt.kind == "choice":
+        many = prompt.picks > 1
+        label = f"Choose up to {prompt.picks}" if many else "Choose one"
+        return [{"type": "Input.ChoiceSet", "id": ANSWER_INPUT, "label": label,
+                 "isMultiSelect": many, "style": "expanded" if len(options) <= 10
+                 else "compact", "choices": options, "isRequired": True,
+                 "errorMessage": "Choose at least one"}]
+    places = min(prompt.picks, len(prompt.options))
+    return [{"type": "Input.ChoiceSet", "id": RANK_INPUT.format(place), "style": "compact",
+             "label": _ordinal(place), "choices": options, "isRequired": place == 1,
+             "placeholder": "Pick one"} for place in range(1, places + 1)]
+
+
+def _ordinal(n: int) -> str:
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(n if n < 20 else n % 10, "th")
+    return f"{n}{suffix} choice"
+
+
+def answer_from(prompt: Prompt, data: Mapping[str, Any]) -> str | list[str]:
+    """What a submitted card says: the text, or the options chosen (ranked in order);
+    ValueError when it is not what the card asked for."""
+    if prompt.kind == "text":
+        text = data.get(ANSWER_INPUT)
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("write an answer first")
+        return text.strip()
+    if prompt.kind == "choice":
+        raw = data.get(ANSWER_INPUT)
+        picked = [p for p in str(raw or "").split(",") if p]
+        if not picked or len(picked) > prompt.picks:
+            raise ValueError(f"choose between 1 and {prompt.picks}")
+    else:
+        places = min(prompt.picks, len(prompt.options))
+        picked = [str(data[k]) for k in (RANK_INPUT.format(p) for p in range(1, places + 1))
+                  if data.get(k) not in (None, "")]
+        if not picked:
+            raise ValueError("pick your first choice at least")
+        if len(set(picked)) != len(picked):
+            raise ValueError("each option can have one place only")
+    try:
+        return [prompt.options[int(p)] for p in picked]
+    except (ValueError, IndexError) as exc:
+        raise ValueError("that form could not be read; please use the newest card") from exc
+
+
+def confirmations_card(saved: Sequence[Saved]) -> Element:
+    """Which question each answer was saved to, and its start."""
+    if len(saved) == 1:
+        one = saved[0]
+        text = one.answer if isinstance(one.answer, str) else None
+        body = [rich(run(f"Saved as your answer to question {one.asked.number}: ", bold=True),
+                     run(one.asked.prompt.question))]
+        if text is None:
+            body += [rich(f"{i}. {c}") for i, c in enumerate(one.answer, start=1)]
+        else:
+            body.append(rich(run(_cut(text, QUOTE_CHARS), italic=True)))
+            if len(text) > QUOTE_CHARS:
+                body.append(note(f"Your whole answer ({len(text):,} characters) is kept; only "
+                                 "the start is shown here."))
+        return card(body)
+    numbers = list(dict.fromkeys(str(s.asked.number) for s in saved))
+    what = (f"Saved {len(saved)} messages as your answer to question {numbers[0]}."
+            if len(numbers) == 1 else f"Saved {len(saved)} answers, to questions "
+            f"{listed(numbers)}.")
+    body = [rich(run(what, bold=True))]
+    for one in saved:
+        text = one.answer if isinstance(one.answer, str) else "; ".join(one.answer)
+        body.append(rich(run(f"{one.asked.number}. ", bold=True), run(_cut(text, 400))))
+    return card(body)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def start_form(packs: Sequence[Pack], channels: Sequence[tuple[str, str]], *,
+               in_team: bool) -> Element:
+    """The form that starts a round. `channels`: (key, name) of channels digests can go to."""
+    body: list[Element] = [
+        heading("Start a round"),
+        {"type": "Input.ChoiceSet", "id": "pack", "label": "Prompt pack", "isRequired": True,
+         "style": "compact", "errorMessage": "Choose a pack",
+         "choices": [{"title": p.title, "value": p.id} for p in packs][:100]},
+        {"type": "Input.Text", "id": "people", "isMultiline": True,
+         "label": "Ask these people (emails or Entra object ids, one a line)"},
+    ]
+    if in_team:
+        body.append({"type": "Input.Toggle", "id": "team", "title": "Ask everyone in this team",
+                     "valueOn": "yes", "valueOff": "no"})
+    body += [
+        {"type": "Input.ChoiceSet", "id": "digest", "label": "Post digests in",
+         "style": "compact", "choices": [{"title": name, "value": key}
+                                         for key, name in channels][:100]},
+        {"type": "Input.Text", "id": "closes", "label": "Closes (14d or 2026-12-18)"},
+        {"type": "Input.Toggle", "id": "anonymous", "title": "Quote nobody by name or role",
+         "valueOn": "yes", "valueOff": "no"},
+    ]
+    return card(body, [action("Start", START, {OURS: START}, primary=True)])
+
+
+def home_card(home: HomeView) -> Element:
+    """Someone's open questions (each answerable here), and a facilitator's rounds."""
+    body: list[Element] = []
+    actions: list[Element] = []
+    if home.facilitator:
+        body.append(heading("Rounds"))
+        for line in home.rounds[:10]:
+            body.append(rich(run(f"Round {line.id} · ", bold=True), run(line.title),
+                             run(f" · {line.status} · {line.sent} delivered, {line.pending} "
+                                 f"pending, {line.failed} failed · {line.answered} of "
+                                 f"{line.invited} answered")))
+        if not home.rounds:
+            body.append(note("No rounds yet. Write form to start one."))
+    body.append(heading("Your open questions"))
+    for asked in home.questions[:8]:
+        body.append(rich(run(f"Question {asked.number} (round {asked.round_id}) · ", bold=True),
+                         run(asked.prompt.question), separator=True))
+        body += [dict(e, id=f"{e['id']}-{asked.round_id}-{asked.prompt.id}",
+                 isRequired=False)
+                 for e in answer_inputs(asked.prompt) if "id" in e]
+        actions.append(action(f"Save question {asked.number}", ANSWER,
+                              _target(ANSWER, asked.round_id, asked.prompt.id)))
+    if not home.questions:
+        body.append(note("Nothing waiting for you. Thank you!"))
+    return card(body, actions[:5])
+
+
+def scoped_inputs(data: Mapping[str, Any], round_id: int, prompt_id: str) -> dict[str, Any]:
+    """The inputs of one question of the open-questions card, under their plain names."""
+    suffix = f"-{round_id}-{prompt_id}"
+    return {**data, **{k[: -len(suffix)]: v for k, v in data.items()
+                       if isinstance(k, str) and k.endswith(suffix)}}
+
+
+def forget_card(count: int) -> Element:
+    text = (f"This deletes all {count} of your answers from Roundtable, and you will get no "
+            "more questions. It cannot be undone.")
+    return card([rich(text)], [action("Delete my answers", FORGET, {OURS: FORGET}),
+                               action("Cancel", CANCEL, {OURS: CANCEL})])

@@ -1,0 +1,118 @@
+"""The digest in Teams: a card for the channel with the headline figures, then a card per
+question as replies to it. Each card keeps within Teams' message size; what does not fit is
+left to the export, with a pointer saying so. People's words are text runs only (render.py).
+"""
+
+from __future__ import annotations
+
+from bot.core.digest.model import DigestView, PromptDigest, ThemeView
+from bot.core.digest.synthesis import (
+    answers_line,
+    other_answers,
+    rank_detail,
+    silent_line,
+    since_last_lines,
+    theme_line,
+)
+from bot.teams.render import MAX_CARD_BYTES, Element, card, heading, note, rich, run, size
+
+QUOTE_CHARS = 800
+OTHER_ANSWERS_SHOWN = 5
+
+
+def digest_cards(view: DigestView, export_hint: str) -> list[Element]:
+    """The top card for the channel, then one card per question for its replies."""
+    return [top_card(view, export_hint)] + [question_card(view, p, export_hint)
+                                            for p in view.prompts]
+
+
+def top_card(view: DigestView, hint: str) -> Element:
+    info, people = view.round, view.participation
+    body: list[Element] = [
+        heading(f"Digest: {info.title}", "Large"),
+        rich(run(f"{people['answered_any']} of {people['invited']}", bold=True),
+             run(" people invited have answered at least one question; "),
+             run(str(people["answered_all"]), bold=True),
+             run(f" answered all. {view.answer_count} answers and votes across "
+                 f"{len(view.prompts)} questions.")),
+    ]
+    if info.late:
+        body.append(note("Posted late: the bot was not running at the scheduled time."))
+    if people["silent_roles"]:
+        body.append(rich(run("Not heard from yet: ", bold=True), run(silent_line(people))))
+    for role, row in list(people["by_role"].items())[:10]:
+        body.append(rich(run(role, bold=True),
+                         run(f": {row['answered_any']} of {row['invited']} answered")))
+    if view.since_last is not None:
+        body.append(rich(run("New since the last digest", bold=True), separator=True))
+        body += [rich(f"• {line}") for line in since_last_lines(view, view.since_last)]
+    themes = sum(len(p.themes) for p in view.prompts)
+    closing = note(f"{themes} themes across the questions; each question is in the replies. "
+                   f"Everything, with every answer: {hint}")
+    return _fitted(body, closing, hint)
+
+
+def question_card(view: DigestView, prompt: PromptDigest, hint: str) -> Element:
+    body: list[Element] = [heading(prompt.section), rich(run(prompt.question, bold=True))]
+    if prompt.kind != "text":
+        body += _ranking(prompt)
+    elif not prompt.answer_count:
+        body.append(rich("No answers yet."))
+    else:
+        body.append(note(answers_line(prompt)))
+        for theme in prompt.themes:
+            body += _theme(theme)
+        others = other_answers(prompt)
+        if others:
+            title = "Other answers" if prompt.themes else "Answers"
+            body.append(rich(run(f"{title} ({len(others)})", bold=True), separator=True))
+            for answer in others[:OTHER_ANSWERS_SHOWN]:
+                body.append(_quote(answer.text, answer.by, QUOTE_CHARS // 2))
+            if len(others) > OTHER_ANSWERS_SHOWN:
+                body.append(note(f"…and {len(others) - OTHER_ANSWERS_SHOWN} more in the "
+                                 "export"))
+    return _fitted(body, None, hint)
+
+
+def _theme(theme: ThemeView) -> list[Element]:
+    out = [rich(run(theme.title, bold=True), run("  ·  "), run(theme_line(theme), italic=True),
+                separator=True)]
+    if theme.summary:
+        out.append(rich(theme.summary))
+    out += [_quote(q.text, q.by, QUOTE_CHARS) for q in theme.quotes]
+    return out
+
+
+def _quote(text: str, by: str | None, limit: int) -> Element:
+    words = text.strip()
+    words = words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
+    runs = [run("“" + words + "”", italic=True)]
+    if by:
+        runs.append(run(f" — {by}", subtle=True))
+    return rich(*runs)
+
+
+def _ranking(prompt: PromptDigest) -> list[Element]:
+    if not prompt.answer_count:
+        return [rich("No votes yet.")]
+    noun = "ballot" if prompt.answer_count == 1 else "ballots"
+    method = " · Borda count" if prompt.kind == "rank" else ""
+    return [note(f"{prompt.answer_count} {noun}{method}")] + [
+        rich(run(f"{place}. "), run(row.option, bold=True),
+             run(f" — {rank_detail(prompt, row)}"))
+        for place, row in enumerate(prompt.ranking, start=1)]
+
+
+def _fitted(body: list[Element], closing: Element | None, hint: str) -> Element:
+    """The card with as much of `body` as fits, and a pointer to the export when cut."""
+    tail = [closing] if closing is not None else []
+    whole = card(body + tail)
+    if size(whole) <= MAX_CARD_BYTES:
+        return whole
+    pointer = note(f"…cut here to fit Teams; the rest is in the export: {hint}")
+    kept: list[Element] = []
+    for element in body:
+        if size(card(kept + [element, pointer] + tail)) > MAX_CARD_BYTES:
+            break
+        kept.append(element)
+    return card(kept + [pointer] + tail)

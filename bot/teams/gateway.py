@@ -1,0 +1,172 @@
+"""The core's ChatGateway on Teams: Adaptive Cards sent through the Bot Connector.
+
+Recovery without history: Teams lets a bot read no conversation history without Microsoft
+Graph, so the gateway writes down the activity Teams created for each question and digest
+part the moment the Bot Connector answers (bot.teams.references, `teams_sent`), and
+`find_sent`/`find_digest` read that. What it cannot know is a post whose answer never came
+(the process died, or the connection dropped, while Teams was taking it): that one is sent
+again, so a question or a digest part arrives at least once, and twice only in that window.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from microsoft_teams.api.activities.message import MessageActivityInput
+from microsoft_teams.api.clients.conversation.params import CreateConversationParams
+from microsoft_teams.api.models import Account, ConversationAccount
+
+from bot.core.digest.model import DigestView
+from bot.core.home import HomeView
+from bot.core.ports import DeliveryError, Sent, Where
+from bot.core.questions import Question, Saved
+from bot.core.said import Said
+from bot.teams import cards, render
+from bot.teams.connector import Connector
+from bot.teams.digest_cards import digest_cards
+from bot.teams.references import (
+    PLATFORM,
+    Conversations,
+    Reference,
+    conversation_key,
+    message_key,
+)
+from bot.teams.render import CARD_TYPE, MAX_CARD_BYTES, Element
+
+log = logging.getLogger(__name__)
+QUESTION, DIGEST = "question", "digest"
+INTRO = "-"
+"""The part name of a delivery's message that carried no question (never sent by Teams)."""
+
+
+def activity(content: Element, summary: str = "") -> MessageActivityInput:
+    """A message holding one card (its size checked first)."""
+    if render.size(content) > MAX_CARD_BYTES:
+        raise DeliveryError(f"card of {render.size(content)} bytes is over Teams' limit",
+                            permanent=True)
+    return MessageActivityInput.model_validate({
+        "type": "message", "summary": summary[:200] or None,
+        "attachments": [{"contentType": CARD_TYPE, "content": content}]})
+
+
+class TeamsGateway:
+    """Sends what the core asks for, as cards; people's words only ever as text runs."""
+
+    platform = PLATFORM
+
+    def __init__(self, connector: Connector, conversations: Conversations, app_id: str,
+                 default_service_url: str, export_hint: Callable[[int], str]) -> None:
+        self.connector, self.conversations = connector, conversations
+        self.bot_id = f"28:{app_id}"
+        self.default_service_url = default_service_url
+        self.export_hint = export_hint
+
+    # -- where to post --------------------------------------------------------------------
+
+    def reference(self, key: str) -> Reference:
+        found = self.conversations.get(key)
+        if found is None:
+            raise DeliveryError(f"no Teams conversation {key} is known here", permanent=True,
+                                hint="Add Roundtable to the team (or chat) again, so Teams "
+                                     "introduces it.")
+        return found
+
+    def open_direct(self, user_id: str) -> str:
+        """The 1:1 chat with someone (by Entra object id), created if need be."""
+        known = self.conversations.personal(user_id)
+        if known is not None:
+            return known.key
+        member = self.conversations.member(user_id)
+        if member is None:
+            raise DeliveryError(
+                "this person is in no team Roundtable knows", permanent=True,
+                hint="Add Roundtable to a team they are in (or they add it for themselves).")
+        params = CreateConversationParams.model_validate({
+            "isGroup": False, "bot": {"id": self.bot_id},
+            "members": [{"id": member.user_id}], "tenantId": member.tenant_id,
+            "channelData": {"tenant": {"id": member.tenant_id}} if member.tenant_id else None})
+        api = self.connector.at(member.service_url)
+        created = self.connector.call(lambda: api.conversations.create(params))
+        reference = Reference(conversation_key(created.id), created.id, member.service_url,
+                              member.tenant_id, "personal", member.name, None, user_id)
+        self.conversations.remember(reference)
+        return reference.key
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def post(self, key: str, content: Element, summary: str = "",
+             reply_to: str | None = None) -> Sent:
+        """One card in a conversation (in a channel, as a reply to `reply_to`)."""
+        reference = self.reference(key)
+        conversation = reference.conversation_id
+        if reply_to is not None:
+            conversation = f"{conversation};messageid={reply_to}"
+        message = activity(content, summary)
+        message.conversation = ConversationAccount(id=conversation)
+        message.from_ = Account(id=self.bot_id)
+        api = self.connector.at(reference.service_url)
+        sent = self.connector.call(
+            lambda: api.conversations.create_activity(conversation, message))
+        return Sent(key, sent.id)
+
+    def send_question(self, channel_id: str, question: Question) -> Sent:
+        summary = f"Question {question.number} of {question.total}"
+        sent = self.post(channel_id, cards.question_card(question), summary)
+        self.conversations.record_sent(QUESTION, question.delivery_id, question.prompt.id,
+                                       channel_id, sent.message_id)
+        return Sent(channel_id, message_key(sent.message_id))
+
+    def find_sent(self, channel_id: str, delivery_id: int) -> dict[str | None, Sent]:
+        return {(None if part == INTRO else part): Sent(key, message_key(activity_id))
+                for part, (key, activity_id) in self.conversations.sent(
+                    QUESTION, delivery_id).items()}
+
+    def say(self, where: Where, said: Said) -> Sent:
+        names = self.conversations.names(render.places(said))
+        return self.post(where.channel_id, render.card(render.said_elements(said, names)),
+                         render.plain(said, names))
+
+    def confirm(self, where: Where, saved: Sequence[Saved]) -> None:
+        self.post(where.channel_id, cards.confirmations_card(saved), "Saved")
+
+    def publish_home(self, user_id: str, home: HomeView) -> None:
+        """Teams has no home page without a tab: the open questions come as a card in the
+        1:1 chat (the `questions` command)."""
+        self.post(self.open_direct(user_id), cards.home_card(home), "Your open questions")
+
+    def send_card(self, key: str, content: Element, summary: str = "") -> Sent:
+        return self.post(key, content, summary)
+
+    # -- digests ----------------------------------------------------------------------------
+
+    def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
+                    *, top: Sent | None = None) -> Sent:
+        """The top card in the channel, then one card per question as replies to it; given
+        the `top` of an earlier attempt, only the parts Teams has not taken are posted."""
+        parts = digest_cards(view, self.export_hint(view.round.id))
+        posted = self.conversations.sent(DIGEST, digest_id) if digest_id is not None else {}
+        title = f"Digest: {view.round.title}"
+        if top is None and "0" in posted:
+            top = Sent(posted["0"][0], posted["0"][1])
+        if top is None:
+            top = self.post(channel_id, parts[0], title)
+            self._record_part(digest_id, 0, top)
+        thread = posted.get("0", (channel_id, top.message_id))[1]
+        for number, content in enumerate(parts[1:], start=1):
+            if str(number) in posted:
+                continue
+            sent = self.post(channel_id, content, title, reply_to=thread)
+            self._record_part(digest_id, number, sent)
+        return Sent(top.channel_id, message_key(top.message_id))
+
+    def _record_part(self, digest_id: int | None, part: int, sent: Sent) -> None:
+        if digest_id is not None:
+            self.conversations.record_sent(DIGEST, digest_id, str(part), sent.channel_id,
+                                           sent.message_id)
+
+    def find_digest(self, channel_id: str, digest_id: int, since: datetime) -> Sent | None:
+        top = self.conversations.sent(DIGEST, digest_id).get("0")
+        return None if top is None else Sent(top[0], top[1])
+

@@ -1,0 +1,281 @@
+"""What the bot does with each activity: keep its conversation reference, then store an answer
+in the inbox (before Teams is answered), run a command, or take a card's submission.
+
+Handlers run on the SDK's loop and hand their blocking work (the database, sending) to
+threads. Answers written in the 1:1 chat are stored in the inbox before the HTTP answer (200),
+under the activity's id, so an activity Teams delivers twice is handled once. Commands and
+the welcome are answered at once and worked on by a few listener threads, the answer
+following as a message (Teams waits at most 15 seconds for the HTTP answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from threading import Lock
+from typing import Any
+
+from microsoft_teams.api import InvokeResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.app import facilitation, participants
+from bot.app.actors import Actor
+from bot.app.facilitation import StartRequest
+from bot.app.inbox import InboxUnavailable
+from bot.app.roundtable import Roundtable
+from bot.core.errors import RoundtableError
+from bot.core.incoming import to_payload
+from bot.core.people import Audience
+from bot.core.ports import DeliveryError, Where
+from bot.core.said import Said, said
+from bot.teams import activities, cards
+from bot.teams.activities import Activity, CardAction
+from bot.teams.commands import HELP, Command, command, parse_start, people, round_number
+from bot.teams.gateway import TeamsGateway
+from bot.teams.references import PLATFORM, Conversations, Reference
+from bot.teams.render import card
+
+log = logging.getLogger(__name__)
+LISTENER_THREADS = 4
+REMEMBERED = 10_000
+"""Card submissions handled lately, by activity id: a redelivered one is not confirmed twice
+(it would be stored once anyway)."""
+WELCOME_PERSONAL = ("Hello! I am Roundtable. When a facilitator starts a round for you, I "
+                    "will ask its questions here, one at a time; just write your answers. "
+                    "Write help to see what else I do.")
+WELCOME_TEAM = ("Roundtable is here. Facilitators: mention me with start <pack> to team to "
+                "ask everyone in this team, or with form for the start form. Digests are "
+                "posted in the channel the round was started from.")
+MESSAGE = "application/vnd.microsoft.activity.message"
+
+
+class Listeners:
+    """The Teams side of every use case: translates, calls bot.app, answers as cards."""
+
+    def __init__(self, app: Roundtable, gateway: TeamsGateway, conversations: Conversations
+                 ) -> None:
+        self.app, self.gateway, self.conversations = app, gateway, conversations
+        self.pool = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="roundtable-teams")
+        self._handled: OrderedDict[str, None] = OrderedDict()
+        self._lock = Lock()
+
+    async def on_activity(self, ctx: Any) -> Any:
+        """The SDK's handler for every activity (authenticated by then)."""
+        body = ctx.activity.model_dump(by_alias=True, exclude_none=True, mode="json")
+        return await asyncio.to_thread(self.handle, body)
+
+    def handle(self, body: dict[str, Any]) -> InvokeResponse[Any] | None:
+        activity = activities.parse(body)
+        if activity is None:
+            return InvokeResponse(status=400)
+        reference = activities.reference(activity)
+        if reference is None:
+            return None
+        try:
+            self.conversations.remember(reference, activities.member(activity),
+                                        activities.timezone_of(activity))
+        except SQLAlchemyError as exc:
+            # the database is away: an answer still goes to the inbox (or its spool); the
+            # reference was stored when the conversation began, and is refreshed next time
+            log.warning("could not store a conversation reference: %s", exc.__class__.__name__)
+        actor = Actor(PLATFORM, str(activity.from_.aadObjectId)) if (
+            activity.from_ and activity.from_.aadObjectId) else None
+        if activities.bot_added(activity, self.gateway.bot_id):
+            welcome = WELCOME_PERSONAL if reference.kind == "personal" else WELCOME_TEAM
+            self._later(self._say, reference.key, said(welcome))
+            return None
+        action = activities.card_action(activity)
+        if action is not None:
+            if actor is None:
+                return None
+            return self.card(activity, action, actor, reference)
+        if activity.type == "message" and actor is not None:
+            found = command(activities.words(activity))
+            if found is not None:
+                self._later(self.command, found, actor, reference, activity)
+                return None
+            if reference.kind != "personal":
+                self._later(self._say, reference.key, said(
+                    "Answers go in your 1:1 chat with me. Here I take commands: ", HELP_LINE))
+                return None
+        incoming = activities.incoming(activity, reference.key)
+        if incoming is None:
+            return None
+        try:
+            self.app.inbox.capture(PLATFORM, activities.event_id(activity), to_payload(incoming))
+        except InboxUnavailable as exc:
+            log.error("could not store an activity; Teams will send it again: %s", exc)
+            return InvokeResponse(status=503)
+        return None
+
+    # -- commands --------------------------------------------------------------------------
+
+    def command(self, found: Command, actor: Actor, where: Reference, activity: Activity
+                ) -> None:
+        name = found.name
+        if name in facilitation.FACILITATOR_ONLY and not facilitation.may_facilitate(
+                self.app, actor):
+            self._say(where.key, said(f"Sorry, {facilitation.refusal(name)}"))
+            return
+        try:
+            if name == "help":
+                self.gateway.send_card(where.key, card([{"type": "TextBlock", "text": HELP,
+                                                         "wrap": True}]), "Roundtable help")
+            elif name == "form":
+                channels = [(c.key, c.name or "a channel") for c in self.conversations.channels()]
+                in_team = where.kind == "channel"
+                if in_team:
+                    channels = [(where.key, where.name or "this channel"),
+                                *(c for c in channels if c[0] != where.key)]
+                self.gateway.send_card(where.key, cards.start_form(
+                    facilitation.packs(), channels, in_team=in_team), "Start a round")
+            elif name == "questions":
+                participants.refresh_home(self.app, actor)
+            elif name == "forget-me":
+                count = participants.answers_kept(self.app, actor)
+                self.gateway.send_card(where.key, cards.forget_card(count), "Forget me?")
+            else:
+                self._say(where.key, self._run(found, actor, where))
+        except RoundtableError as exc:
+            self._say(where.key, said("Sorry: ", exc.said))
+
+    def _run(self, found: Command, actor: Actor, where: Reference) -> Said:
+        args, app = found.args, self.app
+        here = where.key if where.kind == "channel" else None
+        if found.name == "start":
+            named = {(c.name or "").lower(): c.key for c in self.conversations.channels()}
+            named.update({c.key: c.key for c in self.conversations.channels()})
+            request = parse_start(args, team=here, here=here, channels=named)
+            return facilitation.start(app, actor, request).said
+        if found.name == "invite":
+            named = {(c.name or "").lower(): c.key for c in self.conversations.channels()}
+            request = parse_start(["-", *args[1:]], team=here, here=here, channels=named)
+            return facilitation.invite(app, actor, int(args[0]), request.audience,
+                                       request.digest_channel)
+        if found.name == "status":
+            return facilitation.status(app, actor, round_number(args))
+        if found.name == "remind":
+            return facilitation.remind(app, actor, round_number(args))
+        if found.name == "digest":
+            return facilitation.digest(app, actor, round_number(args), here)
+        if found.name == "close":
+            return facilitation.close(app, actor, round_number(args), here).said
+        if found.name == "add-facilitator":
+            member = self.conversations.member(args[0])
+            if member is None:
+                raise RoundtableError("I don't know them yet: they need to be in a team I am "
+                                      "in, or to write to me once")
+            return facilitation.add_facilitator(app, actor, member.aad_object_id)
+        if found.name == "stop":
+            return participants.stop(app, actor)
+        return said(HELP_LINE)
+
+    # -- cards -----------------------------------------------------------------------------
+
+    def card(self, activity: Activity, action: CardAction, actor: Actor, where: Reference
+             ) -> InvokeResponse[Any] | None:
+        """A card's button: answer, skip, start, forget, cancel. Action.Execute is answered in
+        the HTTP response; Action.Submit with a message."""
+        if activity.id and self._seen(activity.id):
+            return _done("Saved.") if action.execute else None
+        try:
+            outcome = self._card(action, actor, where, activity.id or "")
+        except (RoundtableError, ValueError) as exc:
+            text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
+            if action.execute:
+                return _done(f"Not saved: {text.plain}")
+            self._later(self._say, where.key, said("Not saved: ", text))
+            return None
+        toast, message = outcome
+        if action.execute:
+            return _done(toast)
+        if message is not None:
+            self._later(self._say, where.key, message)
+        return None
+
+    def _card(self, action: CardAction, actor: Actor, where: Reference, activity_id: str
+              ) -> tuple[str, Said | None]:
+        """What the button did: a line to show by the card (Action.Execute), and a message
+        for the chat (Action.Submit, or when there is more to say)."""
+        data, verb = action.data, action.verb
+        if verb in (cards.ANSWER, cards.SKIP):
+            round_id, prompt_id = _target(data)
+            if verb == cards.SKIP:
+                participants.skip(self.app, actor, round_id, prompt_id)
+                return "Skipped for now.", None  # the notice follows in the chat
+            asked = participants.question(self.app, actor, round_id, prompt_id)
+            answer = cards.answer_from(asked.prompt,
+                                       cards.scoped_inputs(data, round_id, prompt_id))
+            participants.answer_in_form(self.app, actor, round_id, prompt_id, answer,
+                                        f"card:{activity_id}")
+            return f"Saved as your answer to question {asked.number}.", None  # confirmed too
+        if verb == cards.START:
+            started = self._start(data, actor, where)
+            return started.plain, started
+        if verb == cards.FORGET:
+            done = participants.forget(self.app, actor)
+            return done.plain, done
+        if verb == cards.CANCEL:
+            return "Nothing was deleted.", said("Nothing was deleted.")
+        raise ValueError("that button is not one of Roundtable's")
+
+    def _start(self, data: dict[str, Any], actor: Actor, where: Reference) -> Said:
+        if not facilitation.may_facilitate(self.app, actor):
+            raise RoundtableError(facilitation.refusal("start"))
+        who = people([str(data.get("people") or "").replace("\n", ",")])
+        team = (where.key,) if data.get("team") == "yes" and where.kind == "channel" else ()
+        if not who and not team:
+            raise RoundtableError("name people, or ask everyone in the team")
+        digest = str(data.get("digest") or "") or None
+        request = StartRequest(str(data.get("pack") or ""), Audience(channels=team,
+                                                                    users=tuple(who)),
+                               digest, str(data.get("closes") or "") or None,
+                               data.get("anonymous") == "yes")
+        return facilitation.start(self.app, actor, request).said
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _seen(self, activity_id: str) -> bool:
+        with self._lock:
+            if activity_id in self._handled:
+                return True
+            self._handled[activity_id] = None
+            if len(self._handled) > REMEMBERED:
+                self._handled.popitem(last=False)
+            return False
+
+    def _say(self, key: str, words: Said) -> None:
+        try:
+            self.gateway.say(Where(key), words)
+        except DeliveryError as exc:
+            log.warning("could not answer in Teams conversation %s: %s", key, exc.reason)
+
+    def _later(self, work: Callable[..., None], *args: Any) -> None:
+        def run() -> None:
+            try:
+                work(*args)
+            except Exception:  # noqa: BLE001 - a listener's failure is logged, never lost
+                log.exception("a Teams listener failed")
+        self.pool.submit(run)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
+HELP_LINE = said("write help to see them.")
+
+
+def _target(data: dict[str, Any]) -> tuple[int, str]:
+    round_id, prompt_id = data.get("round"), data.get("prompt")
+    if not isinstance(round_id, int) or not isinstance(prompt_id, str):
+        raise ValueError("that form could not be read; please use the newest card")
+    return round_id, prompt_id
+
+
+def _done(text: str) -> InvokeResponse[Any]:
+    """The answer to an Action.Execute: a short message Teams shows by the card."""
+    return InvokeResponse(status=200, body={"statusCode": 200, "type": MESSAGE,
+                                            "value": text[:500]})

@@ -1,0 +1,123 @@
+"""Adaptive Card pieces, and the bot's own words (a Said) as card elements.
+
+Everything that is not our own fixed wording goes into a RichTextBlock's TextRuns, which
+Teams never reads as Markdown; and no activity of ours carries a mention entity, without
+which Teams makes no mention of `<at>…</at>` or of anything else. So nothing anybody typed (an
+answer, a pack title, a channel's name) can ping, link or change the formatting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bot.core.said import Code, Place, Said, Strong
+
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+MAX_CARD_BYTES = 26_000
+"""Teams takes about 28 KB in one message, card and envelope together: room is kept for the
+envelope."""
+Element = dict[str, Any]
+
+
+def run(text: str, *, bold: bool = False, italic: bool = False, code: bool = False,
+        subtle: bool = False, size: str | None = None) -> Element:
+    out: Element = {"type": "TextRun", "text": text}
+    if bold:
+        out["weight"] = "Bolder"
+    if italic:
+        out["italic"] = True
+    if code:
+        out["fontType"] = "Monospace"
+    if subtle:
+        out["isSubtle"] = True
+    if size:
+        out["size"] = size
+    return out
+
+
+def rich(*inlines: Element | str, separator: bool = False, spacing: str | None = None
+         ) -> Element:
+    """One paragraph of text runs (plain strings become plain runs)."""
+    out: Element = {"type": "RichTextBlock",
+                    "inlines": [run(i) if isinstance(i, str) else i for i in inlines]}
+    if separator:
+        out["separator"] = True
+    if spacing:
+        out["spacing"] = spacing
+    return out
+
+
+def heading(text: str, size: str = "Medium") -> Element:
+    return rich(run(text, bold=True, size=size))
+
+
+def note(text: str) -> Element:
+    """A small grey line (our own wording, or people's words: runs either way)."""
+    return rich(run(text, subtle=True, size="Small"))
+
+
+def card(body: list[Element], actions: list[Element] | None = None) -> Element:
+    out: Element = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION,
+                    "body": body, "msteams": {"width": "Full"}}
+    if actions:
+        out["actions"] = actions
+    return out
+
+
+def size(content: Element) -> int:
+    return len(json.dumps(content, ensure_ascii=False).encode())
+
+
+def action(title: str, verb: str, data: Mapping[str, Any], *, primary: bool = False
+           ) -> Element:
+    """An Action.Execute, with an Action.Submit of the same data for clients that cannot
+    execute (older Teams clients, Outlook)."""
+    payload = dict(data)
+    out: Element = {"type": "Action.Execute", "title": title, "verb": verb, "data": payload,
+                    "fallback": {"type": "Action.Submit", "title": title, "data": payload}}
+    if primary:
+        out["style"] = "positive"
+    return out
+
+
+def said_elements(words: Said, names: Mapping[str, str] | None = None) -> list[Element]:
+    """The bot's words as paragraphs of runs: a paragraph a line."""
+    names = names or {}
+    paragraphs: list[list[Element]] = [[]]
+    for part in words.parts:
+        bold = isinstance(part, Strong | Place)
+        code = isinstance(part, Code)
+        if isinstance(part, Place):
+            lines = ["#" + names.get(part.conversation_id, "a channel")]
+        elif isinstance(part, Code):
+            lines = [part.text.replace("\n", " ")]
+        else:
+            lines = (part.text if isinstance(part, Strong) else part).split("\n")
+        for n, text in enumerate(lines):
+            if n:
+                paragraphs.append([])
+            if text:
+                paragraphs[-1].append(run(text, bold=bold, code=code))
+    return [rich(*p) for p in paragraphs if p]
+
+
+def places(words: Said) -> Iterable[str]:
+    return (p.conversation_id for p in words.parts if isinstance(p, Place))
+
+
+def plain(words: Said, names: Mapping[str, str] | None = None) -> str:
+    """As one line of plain text (a notification's summary)."""
+    names = names or {}
+    out = []
+    for part in words.parts:
+        if isinstance(part, Place):
+            out.append("#" + names.get(part.conversation_id, "a channel"))
+        elif isinstance(part, Strong | Code):
+            out.append(part.text)
+        else:
+            out.append(part)
+    return " ".join("".join(out).split())

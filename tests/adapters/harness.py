@@ -1,0 +1,254 @@
+"""One way to drive a running Roundtable on either platform, so one suite runs over both
+adapters (as APScheduler runs one suite over every job store): a facilitator starts a round
+for five people, they write answers in their conversation with the bot (Slack's DM, Teams'
+1:1 chat), the facilitator posts the digest; the stand-in records what the bot sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from sqlalchemy import select
+
+from storage.database import Database
+from storage.models import Delivery, Reply
+from tests.slack.conftest import (
+    CHANNEL,
+    DIGEST_CHANNEL,
+    FACILITATOR,
+    MEMBERS,
+    PACK,
+    Running,
+    run_bot,
+)
+from tests.slack_api_stub import SlackStub
+from tests.teams.conftest import MEMBER_NAMES, RunningTeams, run_teams
+from tests.teams_connector_stub import Call, ConnectorStub, card_text
+
+NAMES = [m[1:].title() for m in MEMBERS]
+"""The five people's names, the same on both platforms (Amara, Ben, Chidi, Dev, Elif)."""
+
+
+class Harness(Protocol):
+    platform: str
+
+    def start(self, *, anonymous: bool = False) -> None:
+        """Start the seed pack for the five; return once each was sent question 1."""
+
+    def write(self, who: int, text: str, *, times: int = 1) -> None:
+        """Person `who` writes `text` to the bot, delivered `times` times (one event id)."""
+
+    def said_to(self, who: int) -> list[str]:
+        """Everything person `who` was sent, as they read it, one string a message."""
+
+    def digest(self) -> list[str]:
+        """The facilitator posts the digest; each of its messages as people read it."""
+
+    def everything_sent(self) -> str:
+        """All the bot sent the platform, as JSON, for scanning."""
+
+    def pings(self) -> list[str]:
+        """Whatever in what the bot sent would ping someone, link, or format people's words."""
+
+    def refuse_next_posts(self, times: int, retry_after: int = 1) -> None:
+        """The platform answers the next `times` posts 429 with Retry-After."""
+
+    def refusals(self) -> int:
+        """How many calls the stand-in answered 429."""
+
+    def replies(self) -> list[Reply]: ...
+
+    def deliveries(self) -> list[Delivery]: ...
+
+
+HOSTILE = {
+    "slack": "<!channel> ask <@UFACILITATOR> *now* <https://evil.example/x|the NHS site>",
+    "teams": "@channel ask <at>Fola</at> **now** [the NHS site](https://evil.example/x)",
+}
+"""The same hostile answer, as each platform delivers what someone typed."""
+
+
+class SlackHarness:
+    platform = "slack"
+
+    def __init__(self, running: Running) -> None:
+        self.running, self.stub = running, running.stub
+        self._events = 0
+
+    def start(self, *, anonymous: bool = False) -> None:
+        extra = " anonymous" if anonymous else ""
+        assert self.running.slack.command(
+            FACILITATOR, f"start {PACK} to <#{CHANNEL}|leaders> digest <#{DIGEST_CHANNEL}|d>"
+            + extra).status == 200
+        self.running.wait_for(lambda: len([d for d in self.deliveries()
+                                           if d.state == "sent"]) == len(MEMBERS),
+                              "question 1 to reach everyone", timeout=60)
+
+    def write(self, who: int, text: str, *, times: int = 1) -> None:
+        user = MEMBERS[who]
+        self._events += 1
+        ts = f"{1_900_000_000 + self._events}.000100"
+        event = {"type": "message", "channel": "D" + user, "channel_type": "im",
+                 "user": user, "text": text, "ts": ts, "event_ts": ts}
+        for retry in range(times):
+            response = self.running.slack.event(event, event_id=f"EvH{self._events}",
+                                                retry=retry or None)
+            assert response.status == 200
+
+    def said_to(self, who: int) -> list[str]:
+        return [_slack_text(c.params) for c in self.stub.posted("D" + MEMBERS[who])]
+
+    def digest(self) -> list[str]:
+        before = len(self.stub.posted(DIGEST_CHANNEL))
+        assert self.running.slack.command(FACILITATOR, "digest").status == 200
+        self.running.wait_for(lambda: len(self.stub.posted(DIGEST_CHANNEL)) >= before + 7,
+                              "the digest and its thread")
+        return [_slack_text(c.params) for c in self.stub.posted(DIGEST_CHANNEL)[before:]]
+
+    def everything_sent(self) -> str:
+        return json.dumps([c.params for c in self.stub.calls if c.method in (
+            "chat.postMessage", "chat.update", "views.publish", "response_url")])
+
+    def pings(self) -> list[str]:
+        out = self.everything_sent()
+        return [c for c in ("<!channel", "<!here", "<@U", "<https:", '"link_names"',
+                            '"parse"') if c in out]
+
+    def refuse_next_posts(self, times: int, retry_after: int = 1) -> None:
+        self.stub.fail_next("chat.postMessage", times, status=429, retry_after=retry_after)
+
+    def refusals(self) -> int:
+        return len([c for c in self.stub.calls if c.status == 429])
+
+    def replies(self) -> list[Reply]:
+        return self.running.replies()
+
+    def deliveries(self) -> list[Delivery]:
+        return self.running.scalars(select(Delivery))
+
+
+def _slack_text(params: dict[str, Any]) -> str:
+    """A Slack message as read: its blocks' text (mrkdwn unescaped), else its text."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"),
+                                                                          str):
+                parts.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    blocks = params.get("blocks")
+    walk(json.loads(blocks) if isinstance(blocks, str) else blocks or [])
+    text = "\n".join(parts) or str(params.get("text", ""))
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+class TeamsHarness:
+    platform = "teams"
+
+    def __init__(self, running: RunningTeams, tenant: Any) -> None:
+        self.running, self.stub, self.tenant = running, running.stub, tenant
+        self.channel = tenant.team.channel_id
+
+    def start(self, *, anonymous: bool = False) -> None:
+        teams = self.running.teams
+        assert teams.added_to_team(self.tenant.team, self.tenant.facilitator).status == 200
+        extra = " anonymous" if anonymous else ""
+        assert teams.in_channel(self.tenant.team, self.tenant.facilitator,
+                                f"start {PACK} to team{extra}").status == 200
+        self.running.wait_for(lambda: len([d for d in self.deliveries()
+                                           if d.state == "sent"]) == len(MEMBER_NAMES),
+                              "question 1 to reach everyone", timeout=60)
+
+    def write(self, who: int, text: str, *, times: int = 1) -> None:
+        _, responses = self.running.teams.chat(self.tenant.members[who], text, times=times)
+        assert {r.status for r in responses} == {200}
+
+    def said_to(self, who: int) -> list[str]:
+        return [card_text(c) for c in self.stub.sent_to(self.tenant.members[who])]
+
+    def _in_channel(self) -> list[Call]:
+        return [c for c in self.stub.sent() if (c.conversation or "").startswith(self.channel)]
+
+    def digest(self) -> list[str]:
+        before = len(self._in_channel())
+        assert self.running.teams.in_channel(self.tenant.team, self.tenant.facilitator,
+                                             "digest").status == 200
+        self.running.wait_for(lambda: len(self._in_channel()) >= before + 8,
+                              "the digest and its replies")
+        return [card_text(c) for c in self._in_channel()[before:] if "Posted the digest"
+                not in card_text(c)]
+
+    def everything_sent(self) -> str:
+        return json.dumps([c.body for c in self.stub.calls if c.method in ("POST", "PUT")
+                           and c.path.endswith("activities")])
+
+    def pings(self) -> list[str]:
+        """Mentions need an entity, and Markdown is read only in TextBlocks: people's words
+        must be in neither (only in text runs)."""
+        found: list[str] = []
+        for call in self.stub.sent():
+            body = call.body or {}
+            if any(e.get("type") == "mention" for e in body.get("entities") or []):
+                found.append("a mention entity")
+            if body.get("text") and body.get("textFormat") != "plain":
+                found.append(f"markdown text: {body['text'][:40]}")
+            for block in _text_blocks(body):
+                if "<at>" in block or "evil.example" in block or "**" in block:
+                    found.append(f"people's words in a TextBlock: {block[:40]}")
+        return found
+
+    def refuse_next_posts(self, times: int, retry_after: int = 1) -> None:
+        self.stub.fail_next("send", status=429, retry_after=retry_after, times=times)
+
+    def refusals(self) -> int:
+        return len([c for c in self.stub.calls if c.status == 429])
+
+    def replies(self) -> list[Reply]:
+        return self.running.replies()
+
+    def deliveries(self) -> list[Delivery]:
+        return self.running.scalars(select(Delivery))
+
+
+def _text_blocks(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if node.get("type") == "TextBlock":
+            yield str(node.get("text", ""))
+        for value in node.values():
+            yield from _text_blocks(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _text_blocks(item)
+
+
+@contextmanager
+def harness(platform: str, database: Database, database_url: str, tmp: str,
+            tenant_of: Any) -> Iterator[Harness]:
+    if platform == "slack":
+        stub = SlackStub().start()
+        stub.add_user(FACILITATOR, "Fola Facilitator")
+        for user in MEMBERS:
+            stub.add_user(user, user[1:].title())
+        stub.add_channel(CHANNEL, MEMBERS)
+        stub.add_channel(DIGEST_CHANNEL, [FACILITATOR])
+        try:
+            with run_bot(database, database_url, stub, ROUNDTABLE_DATA_DIR=tmp) as running:
+                yield SlackHarness(running)
+        finally:
+            stub.stop()
+        return
+    connector = ConnectorStub().start()
+    tenant = tenant_of(connector)
+    try:
+        with run_teams(database, database_url, connector, tenant.facilitator,
+                       ROUNDTABLE_DATA_DIR=tmp) as running:
+            yield TeamsHarness(running, tenant)
+    finally:
+        connector.stop()

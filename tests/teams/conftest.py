@@ -1,0 +1,245 @@
+"""A running Roundtable with Teams (and Slack, for mixed rounds) against local stand-ins.
+
+Activities shaped like Teams' own (Microsoft's docs: a message in a 1:1 chat, a channel
+message with the bot's @mention, conversationUpdate when the app is added to a team, a card's
+Action.Submit and Action.Execute, messageUpdate and messageDelete) are signed with the stand-in
+issuer's key and POSTed to the bot's real /api/messages, where the Teams SDK checks them.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pytest
+import waitress
+from sqlalchemy import select
+from waitress import wasyncore
+
+from bot.app.platforms import Platform
+from bot.app.processes import MAX_BODY, Served, endpoints
+from bot.app.roundtable import Roundtable, assemble
+from bot.config import Settings, load_settings
+from bot.teams.app import TeamsPlatform
+from storage.database import Database
+from storage.models import Reply
+from tests.slack.conftest import advancing_clock
+from tests.teams_connector_stub import APP_ID, PASSWORD, TENANT, ConnectorStub, Person, Team
+
+MEMBER_NAMES = ["Amara", "Ben", "Chidi", "Dev", "Elif"]
+PACK = "sel-pharmacy-leadership"
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class TeamsDriver:
+    """Plays Teams' part: signed activities to the bot's /api/messages."""
+
+    def __init__(self, port: int, stub: ConnectorStub) -> None:
+        self.port, self.stub = port, stub
+        self._ids = itertools.count(1)
+
+    def post(self, body: bytes, headers: dict[str, str]) -> Response:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request("POST", "/api/messages", body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        conn.close()
+        return Response(response.status, data)
+
+    def send(self, activity: dict[str, Any], token: str | None = None) -> Response:
+        headers = {"Content-Type": "application/json",
+                   "Authorization": f"Bearer {token or self.stub.sign()}"}
+        return self.post(json.dumps(activity).encode(), headers)
+
+    def new_id(self) -> str:
+        return f"1:{int(time.time() * 1000)}{next(self._ids):06d}"
+
+    def _base(self, kind: str, sender: Person | None, conversation: dict[str, Any],
+              activity_id: str | None = None) -> dict[str, Any]:
+        return {
+            "type": kind, "id": activity_id or self.new_id(),
+            "timestamp": "2026-11-23T10:00:00.000Z", "localTimestamp":
+                "2026-11-23T10:00:00.000+00:00", "localTimezone": "Europe/London",
+            "serviceUrl": self.stub.base_url, "channelId": "msteams",
+            "from": ({"id": sender.user_id, "name": sender.name, "aadObjectId": sender.aad}
+                     if sender else {"id": "29:system"}),
+            "conversation": conversation,
+            "recipient": {"id": f"28:{APP_ID}", "name": "Roundtable"},
+            "entities": [{"type": "clientInfo", "locale": "en-GB", "country": "GB",
+                          "platform": "Web", "timezone": "Europe/London"}],
+            "channelData": {"tenant": {"id": TENANT}},
+            "locale": "en-GB",
+        }
+
+    def personal(self, person: Person) -> dict[str, Any]:
+        return {"conversationType": "personal", "tenantId": TENANT,
+                "id": self.stub.chat_of(person)}
+
+    def chat(self, person: Person, text: str, *, activity_id: str | None = None,
+             times: int = 1, zone: str | None = None) -> tuple[str, list[Response]]:
+        """The person writes in their 1:1 chat with the bot (delivered `times` times)."""
+        activity = self._base("message", person, self.personal(person), activity_id)
+        activity.update(text=text, textFormat="plain")
+        if zone:
+            activity["localTimezone"] = zone
+        return activity["id"], [self.send(activity) for _ in range(times)]
+
+    def edit(self, person: Person, activity_id: str, text: str) -> Response:
+        activity = self._base("messageUpdate", person, self.personal(person), activity_id)
+        activity.update(text=text, textFormat="plain")
+        activity["channelData"]["eventType"] = "editMessage"
+        return self.send(activity)
+
+    def delete(self, person: Person, activity_id: str) -> Response:
+        activity = self._base("messageDelete", person, self.personal(person), activity_id)
+        activity["channelData"]["eventType"] = "softDeleteMessage"
+        return self.send(activity)
+
+    def submit(self, person: Person, data: dict[str, Any], *, execute: bool = True,
+               times: int = 1) -> list[Response]:
+        """A card's button: Action.Execute (an invoke) or its Action.Submit fallback."""
+        if execute:
+            activity = self._base("invoke", person, self.personal(person))
+            activity.update(name="adaptiveCard/action", value={
+                "action": {"type": "Action.Execute", "verb": data.get("roundtable"),
+                           "data": data}, "trigger": "manual"})
+        else:
+            activity = self._base("message", person, self.personal(person))
+            activity["value"] = data
+        return [self.send(activity) for _ in range(times)]
+
+    def channel(self, team: Team) -> dict[str, Any]:
+        return {"isGroup": True, "conversationType": "channel", "tenantId": TENANT,
+                "id": team.channel_id}
+
+    def team_data(self, team: Team) -> dict[str, Any]:
+        return {"teamsChannelId": team.channel_id, "teamsTeamId": team.team_id,
+                "channel": {"id": team.channel_id},
+                "team": {"id": team.team_id, "name": team.name}, "tenant": {"id": TENANT}}
+
+    def added_to_team(self, team: Team, by: Person) -> Response:
+        activity = self._base("conversationUpdate", by, self.channel(team))
+        activity["membersAdded"] = [{"id": f"28:{APP_ID}"}]
+        activity["channelData"] = {**self.team_data(team), "eventType": "teamMemberAdded"}
+        return self.send(activity)
+
+    def installed(self, person: Person, conversation_id: str) -> Response:
+        activity = self._base("installationUpdate", person, {
+            "conversationType": "personal", "tenantId": TENANT, "id": conversation_id})
+        activity["action"] = "add"
+        return self.send(activity)
+
+    def in_channel(self, team: Team, by: Person, text: str) -> Response:
+        """`@Roundtable <text>` in the team's channel."""
+        activity = self._base("message", by, self.channel(team))
+        activity.update(text=f"<at>Roundtable</at> {text}", textFormat="plain",
+                        entities=[{"type": "mention", "text": "<at>Roundtable</at>",
+                                   "mentioned": {"id": f"28:{APP_ID}", "name": "Roundtable"}}])
+        activity["channelData"] = self.team_data(team)
+        return self.send(activity)
+
+
+@dataclass
+class RunningTeams:
+    bot: Roundtable
+    teams: TeamsDriver
+    stub: ConnectorStub
+    database: Database
+
+    def replies(self) -> list[Reply]:
+        with self.database.sessions() as session:
+            return list(session.scalars(select(Reply).order_by(Reply.id)))
+
+    def scalars(self, query: Any) -> list[Any]:
+        with self.database.sessions() as session:
+            return list(session.scalars(query))
+
+    def wait_for(self, predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+        return self.stub.wait_for(predicate, what, timeout)
+
+
+def teams_settings(database_url: str, stub: ConnectorStub, **more: str) -> Settings:
+    return load_settings(**{
+        "DATABASE_URL": database_url, "TEAMS_APP_ID": APP_ID, "TEAMS_APP_PASSWORD": PASSWORD,
+        "TEAMS_LOGIN_URL": stub.base_url, "TEAMS_OPENID_URL": stub.openid_url,
+        "TEAMS_SERVICE_URL": stub.base_url, **more})
+
+
+@contextmanager
+def serving(settings: Settings, database: Database, platforms: list[Served],
+            clock: Callable[[], datetime] | None = None) -> Iterator[tuple[Roundtable, int]]:
+    """The bot on a free port, as `roundtable serve --no-scheduler` runs it."""
+    chosen: list[Platform] = list(platforms)
+    bot = assemble(settings, database, chosen, clock=clock or advancing_clock())
+    server = waitress.create_server(endpoints(bot, platforms), host="127.0.0.1", port=0,
+                                    threads=8, max_request_body_size=MAX_BODY,
+                                    asyncore_loop_timeout=0.05)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    bot.start()
+    try:
+        yield bot, server.effective_port
+    finally:
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:
+            pass
+        thread.join(5)
+        server.task_dispatcher.shutdown()
+        bot.stop()
+
+
+@contextmanager
+def run_teams(database: Database, database_url: str, stub: ConnectorStub,
+              facilitator: Person, clock: Callable[[], datetime] | None = None,
+              **more: str) -> Iterator[RunningTeams]:
+    more.setdefault("ROUNDTABLE_DATA_DIR", tempfile.mkdtemp(prefix="roundtable-data-"))
+    settings = teams_settings(database_url, stub, TEAMS_FACILITATORS=facilitator.aad, **more)
+    teams = TeamsPlatform(settings, database)
+    with serving(settings, database, [teams], clock) as (bot, port):
+        yield RunningTeams(bot, TeamsDriver(port, stub), stub, database)
+
+
+@pytest.fixture
+def connector() -> Iterator[ConnectorStub]:
+    stub = ConnectorStub().start()
+    yield stub
+    stub.stop()
+
+
+@dataclass
+class Tenant:
+    facilitator: Person
+    members: list[Person]
+    team: Team
+
+
+@pytest.fixture
+def tenant(connector: ConnectorStub) -> Tenant:
+    facilitator = connector.add_person("Fola")
+    members = [connector.add_person(name) for name in MEMBER_NAMES]
+    return Tenant(facilitator, members, connector.add_team("Leaders", members))
+
+
+@pytest.fixture
+def running_teams(database: Database, database_url: str, connector: ConnectorStub,
+                  tenant: Tenant) -> Iterator[RunningTeams]:
+    with run_teams(database, database_url, connector, tenant.facilitator) as running:
+        yield running

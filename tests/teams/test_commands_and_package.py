@@ -1,0 +1,62 @@
+"""Teams commands are told from answers written in the same chat; the app package holds a
+manifest for this bot and icons of the sizes Teams asks for."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.teams.commands import command
+from tests.teams_connector_stub import APP_ID
+
+
+@pytest.mark.parametrize("text", [
+    "Stop the duplicate audits", "status: nobody knows", "Close working with the PCN",
+    "help the locums first", "start with protected time", "digest of the week was useful",
+    "remind people of the peer review", "forget-me-not", "add-facilitator for every PCN",
+])
+def test_an_answer_that_begins_like_a_command_is_an_answer(text: str) -> None:
+    assert command(text) is None
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("stop", "stop"), ("  Help ", "help"), ("status 3", "status"), ("digest", "digest"),
+    ("forget-me", "forget-me"), ("start sel-pharmacy-leadership to team", "start"),
+    ("start p to amara@nhs.net, ben@nhs.net closes 14d", "start"),
+    ("invite 2 to team", "invite"), ("add-facilitator fola@nhs.net", "add-facilitator"),
+])
+def test_a_command_alone_is_a_command(text: str, name: str) -> None:
+    found = command(text)
+    assert found is not None and found.name == name
+
+
+def test_it_packages_the_manifest_and_both_icons(tmp_path: Path) -> None:
+    out = tmp_path / "roundtable-teams.zip"
+    result = CliRunner().invoke(app, ["teams", "package", "--app-id", APP_ID, "--domain",
+                                      "roundtable.nhs.example", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(archive.read("manifest.json"))
+        sizes = {name: struct.unpack(">II", archive.read(name)[16:24])
+                 for name in ("color.png", "outline.png")}
+    assert manifest["id"] == APP_ID and manifest["bots"][0]["botId"] == APP_ID
+    assert set(manifest["bots"][0]["scopes"]) == {"personal", "team"}
+    assert manifest["validDomains"] == ["roundtable.nhs.example"]
+    assert manifest["developer"]["websiteUrl"] == "https://roundtable.nhs.example"
+    assert sizes == {"color.png": (192, 192), "outline.png": (32, 32)}
+    titles = {c["title"] for lists in manifest["bots"][0]["commandLists"]
+              for c in lists["commands"]}
+    assert all(command(t) is not None for t in titles)  # each suggestion is a command
+
+
+def test_it_refuses_an_app_id_that_is_not_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["teams", "package", "--app-id", "my-bot", "--out",
+                                      str(tmp_path / "x.zip")])
+    assert result.exit_code == 1 and "is not an app id" in result.output

@@ -1,0 +1,105 @@
+"""Teams journeys beyond the round itself: edits and deletions, stop and forget-me, time zones
+from people's own activities, and proactive messages after a restart from stored references."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.database import Database
+from storage.models import Participant, Reply, TeamsConversation
+from tests.teams.conftest import RunningTeams, Tenant, run_teams
+from tests.teams.test_round import question, start_from_channel
+from tests.teams_connector_stub import ConnectorStub, card_text
+
+
+def test_it_follows_edits_and_deletions_made_in_teams(running_teams: RunningTeams,
+                                                      tenant: Tenant) -> None:
+    running, amara = running_teams, tenant.members[0]
+    start_from_channel(running, tenant)
+    question(running, amara, 1)
+    activity_id, _ = running.teams.chat(amara, "Protected tme")
+    running.wait_for(lambda: running.replies(), "the answer")
+    assert running.teams.edit(amara, activity_id, "Protected time").status == 200
+    running.wait_for(lambda: [r for r in running.replies() if r.text == "Protected time"],
+                     "the edit")
+    assert running.teams.delete(amara, activity_id).status == 200
+    running.wait_for(lambda: running.scalars(select(Reply).where(
+        Reply.deleted_at.is_not(None))), "the deletion")
+
+
+def test_it_stops_and_forgets_a_participant_on_request(running_teams: RunningTeams,
+                                                       tenant: Tenant) -> None:
+    running, ben = running_teams, tenant.members[1]
+    start_from_channel(running, tenant)
+    question(running, ben, 1)
+    running.teams.chat(ben, "Peer support.")
+    running.wait_for(lambda: running.replies(), "the answer")
+    running.teams.chat(ben, "stop")
+    running.wait_for(lambda: running.scalars(select(Participant).where(
+        Participant.opted_out.is_(True))), "Ben to be opted out")
+    running.teams.chat(ben, "forget-me")
+    card = running.wait_for(lambda: next((c for c in running.stub.sent_to(ben)
+                                          if "cannot be undone" in card_text(c)), None),
+                            "the forget-me card")
+    data = card.body["attachments"][0]["content"]["actions"][0]["data"]
+    answered = running.teams.submit(ben, data)
+    assert answered[0].json()["value"].startswith("Done: 1 answer deleted")
+    assert running.replies() == []
+
+
+def test_a_question_can_be_skipped_from_its_card(running_teams: RunningTeams,
+                                                 tenant: Tenant) -> None:
+    running, chidi = running_teams, tenant.members[2]
+    start_from_channel(running, tenant)
+    skip = question(running, chidi, 1).body["attachments"][0]["content"]["actions"][1]
+    assert skip["title"] == "Skip for now" and skip["fallback"]["type"] == "Action.Submit"
+    assert running.teams.submit(chidi, skip["data"])[0].json()["value"] == "Skipped for now."
+    question(running, chidi, 2)
+
+
+def test_it_takes_a_persons_time_zone_from_their_own_activities(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, dev = running_teams, tenant.members[3]
+    start_from_channel(running, tenant)
+    question(running, dev, 1)
+    running.teams.chat(dev, "From Auckland.", zone="Pacific/Auckland")
+    running.wait_for(lambda: running.scalars(select(Participant.timezone).where(
+        Participant.platform_user_id == dev.aad)) == ["Pacific/Auckland"], "Dev's time zone")
+
+
+def test_it_messages_people_after_a_restart_from_the_references_it_stored(
+        database: Database, database_url: str, connector: ConnectorStub,
+        tenant: Tenant) -> None:
+    with run_teams(database, database_url, connector, tenant.facilitator) as first:
+        start_from_channel(first, tenant)
+        for person in tenant.members:
+            question(first, person, 1)
+    created = len([c for c in connector.calls if c.path == "/v3/conversations"])
+    with run_teams(database, database_url, connector, tenant.facilitator) as second:
+        assert second.teams.in_channel(tenant.team, tenant.facilitator, "remind").status == 200
+        for person in tenant.members:
+            second.wait_for(lambda p=person: [c for c in connector.sent_to(p)
+                                              if "reminder" in card_text(c).lower()
+                                              or "still" in card_text(c).lower()],
+                            f"a reminder to {person.name}")
+    assert len([c for c in connector.calls if c.path == "/v3/conversations"]) == created
+    assert len(second.scalars(select(TeamsConversation).where(
+        TeamsConversation.kind == "personal"))) == len(tenant.members)
+
+
+def test_a_facilitator_names_people_by_email_or_entra_id_in_their_chat_with_the_bot(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, stub, teams = running_teams, running_teams.stub, running_teams.teams
+    assert teams.added_to_team(tenant.team, tenant.facilitator).status == 200
+    chat = "a:1facilitator-chat-with-roundtable"
+    stub.conversations[chat] = tenant.facilitator.aad
+    assert teams.installed(tenant.facilitator, chat).status == 200
+    amara, ben = tenant.members[:2]
+    teams.chat(tenant.facilitator, f'start sel-pharmacy-leadership to {amara.email}, '
+                                   f'{ben.aad} digest "Leaders (General)"')
+    said = running.wait_for(lambda: [card_text(c) for c in stub.sent(chat)
+                                     if "started" in card_text(c)], "the round to start")
+    assert "2 people" in said[0] and "#Leaders (General)" in said[0]
+    question(running, amara, 1)
+    question(running, ben, 1)
+    assert all(stub.sent_to(p) == [] for p in tenant.members[2:])

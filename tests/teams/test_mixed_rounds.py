@@ -1,0 +1,129 @@
+"""Acceptance 2 of issue 14: a round with participants on Slack and on Teams. One digest
+covers them all and is posted to each platform's digest channel; a process sends only the
+deliveries of the platforms it is set up for."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+from sqlalchemy import select
+
+from bot.slack.app import SlackPlatform
+from bot.teams.app import TeamsPlatform
+from storage.database import Database
+from storage.models import Delivery, Participant
+from tests.slack.conftest import (
+    CHANNEL,
+    DIGEST_CHANNEL,
+    FACILITATOR,
+    MEMBERS,
+    PACK,
+    SECRET,
+    SlackDriver,
+)
+from tests.slack_api_stub import SlackStub
+from tests.teams.conftest import RunningTeams, TeamsDriver, Tenant, serving, teams_settings
+from tests.teams_connector_stub import ConnectorStub, card_text
+
+
+@pytest.fixture
+def slack_stub() -> Iterator[SlackStub]:
+    stub = SlackStub().start()
+    stub.add_user(FACILITATOR, "Fola Facilitator")
+    for user in MEMBERS:
+        stub.add_user(user, user[1:].title())
+    stub.add_channel(CHANNEL, MEMBERS)
+    stub.add_channel(DIGEST_CHANNEL, [FACILITATOR])
+    yield stub
+    stub.stop()
+
+
+def both_settings(database_url: str, connector: ConnectorStub, slack: SlackStub,
+                  tenant: Tenant, *, slack_on: bool = True, teams_on: bool = True) -> dict:
+    settings = teams_settings(database_url, connector, TEAMS_FACILITATORS=tenant.facilitator.aad,
+                              ROUNDTABLE_FACILITATORS=FACILITATOR, SLACK_BOT_TOKEN="xoxb-test",
+                              SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url,
+                              ROUNDTABLE_DATA_DIR=tempfile.mkdtemp(prefix="roundtable-"))
+    return {"settings": settings, "slack_on": slack_on, "teams_on": teams_on}
+
+
+def start_slack_round(slack: SlackDriver, stub: SlackStub) -> int:
+    assert slack.command(FACILITATOR, f"start {PACK} to <#{CHANNEL}|leaders> digest "
+                                      f"<#{DIGEST_CHANNEL}|digest>").status == 200
+    said = stub.wait_for(lambda: [c for c in stub.calls_to("response_url")
+                                  if "started" in c.params.get("text", "")], 20, "the start")
+    return int(said[0].params["text"].split()[1])
+
+
+def invite_team(teams: TeamsDriver, tenant: Tenant, round_id: int) -> None:
+    assert teams.added_to_team(tenant.team, tenant.facilitator).status == 200
+    assert teams.in_channel(tenant.team, tenant.facilitator,
+                            f"invite {round_id} to team").status == 200
+
+
+def all_sent(database: Database, count: int) -> bool:
+    with database.sessions() as session:
+        states = list(session.scalars(select(Delivery.state)))
+    return len(states) == count and set(states) == {"sent"}
+
+
+def test_one_digest_covers_both_platforms_and_is_posted_on_each(
+        database: Database, database_url: str, connector: ConnectorStub, tenant: Tenant,
+        slack_stub: SlackStub) -> None:
+    chosen = both_settings(database_url, connector, slack_stub, tenant)["settings"]
+    platforms = [SlackPlatform(chosen, database), TeamsPlatform(chosen, database)]
+    with serving(chosen, database, platforms) as (bot, port):
+        slack, teams = SlackDriver(port, slack_stub), TeamsDriver(port, connector)
+        running = RunningTeams(bot, teams, connector, database)
+        round_id = start_slack_round(slack, slack_stub)
+        invite_team(teams, tenant, round_id)
+        running.wait_for(lambda: all_sent(database, 10), "ten first questions", timeout=60)
+        with database.sessions() as session:
+            platforms_of = sorted(session.scalars(select(Participant.platform).join(
+                Delivery, Delivery.participant_id == Participant.id)))
+        assert platforms_of == ["slack"] * 5 + ["teams"] * 5
+        slack.dm(MEMBERS[0], "From Slack: protected time.")
+        teams.chat(tenant.members[0], "From Teams: peer support.")
+        running.wait_for(lambda: len(running.replies()) == 2, "both answers")
+
+        before = len(slack_stub.posted(DIGEST_CHANNEL))
+        assert slack.command(FACILITATOR, "digest").status == 200
+        slack_stub.wait_for(lambda: len(slack_stub.posted(DIGEST_CHANNEL)) >= before + 7, 20,
+                            "the Slack digest")
+        in_teams = running.wait_for(lambda: [c for c in connector.sent() if "Digest:" in
+                                             card_text(c)], "the Teams digest")
+        slack_top = slack_stub.posted(DIGEST_CHANNEL)[before].params["text"]
+        assert "2 of 10 have answered" in slack_top
+        assert "2 of 10" in card_text(in_teams[0])
+        assert in_teams[0].conversation == tenant.team.channel_id
+        thread = running.wait_for(lambda: [c for c in connector.sent() if (
+            c.conversation or "").startswith(tenant.team.channel_id + ";messageid=")],
+            "the Teams digest's replies")
+        everything = "\n".join(card_text(c) for c in thread)
+        assert "From Slack: protected time." in everything
+        assert "From Teams: peer support." in everything
+
+
+def test_each_process_sends_only_the_deliveries_of_its_own_platforms(
+        database: Database, database_url: str, connector: ConnectorStub, tenant: Tenant,
+        slack_stub: SlackStub) -> None:
+    chosen = both_settings(database_url, connector, slack_stub, tenant)["settings"]
+    with ExitStack() as stack:
+        slack_bot, slack_port = stack.enter_context(
+            serving(chosen, database, [SlackPlatform(chosen, database)]))
+        teams_bot, teams_port = stack.enter_context(
+            serving(chosen, database, [TeamsPlatform(chosen, database)]))
+        slack, teams = SlackDriver(slack_port, slack_stub), TeamsDriver(teams_port, connector)
+        round_id = start_slack_round(slack, slack_stub)
+        invite_team(teams, tenant, round_id)
+        connector.wait_for(lambda: all_sent(database, 10), "ten first questions", timeout=60)
+        to_people = [c for c in slack_stub.posted() if c.params["channel"].startswith("D")]
+        assert sorted(c.params["channel"] for c in to_people) == sorted("D" + m for m in MEMBERS)
+        for person in tenant.members:
+            assert len(connector.sent_to(person)) == 1
+        with database.sessions() as session:
+            assert list(session.scalars(select(Delivery.last_error).where(
+                Delivery.last_error.is_not(None)))) == []

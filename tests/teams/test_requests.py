@@ -1,0 +1,57 @@
+"""What reaches /api/messages: only activities the Bot Connector signed for this bot are acted
+on (acceptance 3 of issue 14); the Teams SDK's own JWT validation decides, pointed at the
+stand-in issuer through its configuration."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from storage.models import InboxEvent, ProcessedEvent, Round, TeamsConversation
+from tests.teams.conftest import PACK, RunningTeams, Tenant
+from tests.teams_connector_stub import card_text
+
+
+def test_an_unauthenticated_or_wrongly_signed_activity_gets_401_and_changes_nothing(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, stub, teams = running_teams, running_teams.stub, running_teams.teams
+    start = {**teams._base("message", tenant.facilitator, teams.channel(tenant.team)),
+             "text": f"<at>Roundtable</at> start {PACK} to team",
+             "channelData": teams.team_data(tenant.team)}
+    body = json.dumps(start).encode()
+    plain = {"Content-Type": "application/json"}
+    statuses = [
+        teams.post(body, plain).status,
+        teams.post(body, {**plain, "Authorization": "Basic dXNlcjpwYXNz"}).status,
+        teams.send(start, token="not-a-jwt").status,
+        teams.send(start, token=stub.sign(forged=True)).status,
+        teams.send(start, token=stub.sign(expired=True)).status,
+        teams.send(start, token=stub.sign(audience="another-bot")).status,
+        teams.send(start, token=stub.sign(issuer="https://login.example.com")).status,
+        teams.send(start, token=stub.sign(service_url="https://elsewhere.example.com")).status,
+    ]
+    assert statuses == [401] * 8
+    assert running.scalars(select(Round)) == []
+    assert running.scalars(select(TeamsConversation)) == []
+    with running.database.inbox_sessions() as session:
+        assert list(session.scalars(select(InboxEvent))) == []
+    assert running.scalars(select(ProcessedEvent)) == []
+    assert stub.sent() == []
+    # the same activity, signed by the Bot Connector, is acted on
+    assert teams.send(start).status == 200
+    running.wait_for(lambda: [c for c in stub.sent() if "started" in card_text(c)],
+                     "the round to start")
+
+
+def test_it_refuses_malformed_and_oversized_bodies_and_wrong_methods(
+        running_teams: RunningTeams) -> None:
+    teams = running_teams.teams
+    auth = {"Content-Type": "application/json", "Authorization": f"Bearer {teams.stub.sign()}"}
+    huge = json.dumps({"type": "message", "text": "x" * 400_000}).encode()
+    assert teams.post(b'{"type": "message", ', auth).status == 400
+    assert teams.post(b"[1, 2]", auth).status == 400
+    assert teams.post(huge, auth).status == 413
+    assert teams.send({"type": "message", "id": 7, "from": "me"}).status == 400
+    conn_status = running_teams.teams.post(b"{}", {"Content-Type": "application/json"}).status
+    assert conn_status == 401

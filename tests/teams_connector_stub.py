@@ -1,0 +1,320 @@
+"""A stand-in for Microsoft's side of a Teams bot, on one real HTTP server on 127.0.0.1:
+
+- the Bot Connector REST API (v3): create a conversation, send and update an activity, a
+  team's roster (`pagedMembers`) and one member; every call is recorded, and any can be made
+  to answer 429 (with Retry-After) or 5xx on demand;
+- an OpenID issuer: metadata and signing keys (JWKS), from which the Teams SDK's own JWT
+  validation checks the tokens the tests sign for their activities; and a token endpoint
+  (client credentials) where the bot gets its own token, which the Connector then checks.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.helpers import wait_for
+
+APP_ID = "2f0c6b8e-5d1a-4c3b-9e7f-0a1b2c3d4e5f"
+PASSWORD = "test-app-password"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+ISSUER = "https://api.botframework.com"
+KID = "roundtable-test-key"
+
+
+def _b64(number: int) -> str:
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    conversation: str | None
+    body: Any
+    status: int
+
+
+@dataclass
+class Person:
+    aad: str
+    user_id: str
+    name: str
+    email: str
+
+
+@dataclass
+class Failure:
+    status: int
+    retry_after: int = 0
+
+
+@dataclass
+class Team:
+    team_id: str
+    name: str
+    channel_id: str
+    members: list[str] = field(default_factory=list)
+
+
+class ConnectorStub:
+    """Start with `start()`; `base_url` is both the service URL and the issuer's host."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.people: dict[str, Person] = {}
+        self.teams: dict[str, Team] = {}
+        self.conversations: dict[str, str] = {}
+        """A personal conversation's id → the person's aad id."""
+        self.calls: list[Call] = []
+        self.tokens_issued = 0
+        self._queued: dict[str, list[Failure]] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self.base_url = ""
+        self.bot_token = ""
+        """The last token the issuer gave the bot: the Connector takes no other."""
+
+    # --- the tenant ------------------------------------------------------------------------
+
+    def add_person(self, name: str) -> Person:
+        n = len(self.people) + 1
+        aad = str(uuid.UUID(int=0x1000 + n))
+        person = Person(aad, f"29:1{name.lower()}-{'x' * 60}-{n}", name,
+                        f"{name.lower()}@nhs.net")
+        self.people[aad] = person
+        return person
+
+    def add_team(self, name: str, members: list[Person]) -> Team:
+        n = len(self.teams) + 1
+        team_id = f"19:team{n}{'a' * 24}@thread.tacv2"
+        team = Team(team_id, name, team_id, [m.aad for m in members])
+        self.teams[team_id] = team
+        return team
+
+    def fail_next(self, kind: str, status: int = 429, retry_after: int = 0, times: int = 1
+                  ) -> None:
+        """Answer the next calls of `kind` (create, send, update, members) with an error."""
+        with self._lock:
+            self._queued.setdefault(kind, []).extend([Failure(status, retry_after)] * times)
+
+    # --- tokens the tests sign -------------------------------------------------------------
+
+    def sign(self, service_url: str | None = None, *, audience: str = APP_ID,
+             issuer: str = ISSUER, forged: bool = False, expired: bool = False) -> str:
+        """A Bot Connector token, as Microsoft signs one (or a forged or expired one)."""
+        now = int(time.time())
+        claims = {"iss": issuer, "aud": audience, "serviceurl": service_url or self.base_url,
+                  "nbf": now - 60, "iat": now - 60,
+                  "exp": now - 3600 if expired else now + 3600}
+        key = self.other_key if forged else self.key
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
+
+    def jwks(self) -> dict[str, Any]:
+        numbers = self.key.public_key().public_numbers()
+        return {"keys": [{"kty": "RSA", "use": "sig", "kid": KID, "alg": "RS256",
+                          "n": _b64(numbers.n), "e": _b64(numbers.e),
+                          "endorsements": ["msteams"]}]}
+
+    @property
+    def openid_url(self) -> str:
+        return f"{self.base_url}/v1/.well-known/openidconfiguration"
+
+    # --- what the bot sent -----------------------------------------------------------------
+
+    def sent(self, conversation: str | None = None) -> list[Call]:
+        """Activities the bot created (and the Connector took), oldest first."""
+        return [c for c in list(self.calls) if c.method == "POST" and c.status == 201
+                and c.path.endswith("/activities")
+                and (conversation is None or c.conversation == conversation)]
+
+    def sent_to(self, person: Person) -> list[Call]:
+        chats = [c for c, aad in self.conversations.items() if aad == person.aad]
+        return [c for c in self.sent() if c.conversation in chats]
+
+    def chat_of(self, person: Person) -> str:
+        return next(c for c, aad in self.conversations.items() if aad == person.aad)
+
+    def wait_for(self, predicate: Any, what: str, timeout: float = 20.0) -> Any:
+        return wait_for(predicate, what, timeout)
+
+    # --- the server ------------------------------------------------------------------------
+
+    def start(self) -> ConnectorStub:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                stub._handle(self, "GET")
+
+            def do_POST(self) -> None:
+                stub._handle(self, "POST")
+
+            def do_PUT(self) -> None:
+                stub._handle(self, "PUT")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True,
+                         name="teams-connector-stub").start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def _handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
+        url = urlparse(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        path = url.path
+        if path == "/v1/.well-known/openidconfiguration":
+            return self._reply(request, 200, {
+                "issuer": ISSUER, "jwks_uri": f"{self.base_url}/v1/.well-known/keys",
+                "id_token_signing_alg_values_supported": ["RS256"]})
+        if path == "/v1/.well-known/keys":
+            return self._reply(request, 200, self.jwks())
+        if path.endswith("/oauth2/v2.0/token"):
+            return self._token(request, raw)
+        if not path.startswith("/v3/conversations"):
+            return self._reply(request, 404, {"error": {"code": "NotFound"}})
+        if not self.bot_token or request.headers.get("Authorization", "") != \
+                f"Bearer {self.bot_token}":
+            return self._reply(request, 401, {"error": {"code": "Unauthorized"}})
+        body = json.loads(raw) if raw else None
+        parts = [unquote(p) for p in path.split("/")[3:]]  # after /v3/conversations
+        conversation = parts[0] if parts else None
+        kind = ("create" if not parts else "send" if method == "POST" else
+                "update" if method == "PUT" else "members")
+        failure = self._failure(kind)
+        if failure is not None:
+            headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
+            self._record(method, path, conversation, body, failure.status)
+            return self._reply(request, failure.status, {"error": {"code": "Throttled" if
+                               failure.status == 429 else "ServiceError"}}, headers)
+        if kind == "create":
+            return self._create(request, path, body)
+        if kind == "send":
+            activity_id = f"1:{next(self._ids)}{'q' * 40}"
+            self._record(method, path, conversation, body, 201)
+            return self._reply(request, 201, {"id": activity_id})
+        if kind == "update":
+            self._record(method, path, conversation, body, 200)
+            return self._reply(request, 200, {"id": parts[-1]})
+        return self._members(request, path, conversation, parts, url.query)
+
+    def _token(self, request: BaseHTTPRequestHandler, raw: bytes) -> None:
+        form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+        if form.get("client_id") != APP_ID or form.get("client_secret") != PASSWORD:
+            return self._reply(request, 401, {"error": "invalid_client",
+                                              "error_description": "wrong secret"})
+        now = int(time.time())
+        token = jwt.encode({"aud": "https://api.botframework.com", "appid": APP_ID,
+                            "iat": now, "exp": now + 3600, "iss": "test-issuer"},
+                           self.other_key, algorithm="RS256")
+        with self._lock:
+            self.tokens_issued += 1
+            self.bot_token = token
+        return self._reply(request, 200, {"token_type": "Bearer", "expires_in": 3600,
+                                          "access_token": token})
+
+    def _create(self, request: BaseHTTPRequestHandler, path: str, body: Any) -> None:
+        member = ((body or {}).get("members") or [{}])[0].get("id")
+        person = next((p for p in self.people.values() if p.user_id == member), None)
+        if person is None:
+            self._record("POST", path, None, body, 403)
+            return self._reply(request, 403, {"error": {"code": "Forbidden"}})
+        conversation = f"a:1{person.aad.replace('-', '')}{'c' * 70}"
+        with self._lock:
+            self.conversations[conversation] = person.aad
+        self._record("POST", path, None, body, 201)
+        return self._reply(request, 201, {"id": conversation, "serviceUrl": self.base_url})
+
+    def _members(self, request: BaseHTTPRequestHandler, path: str, conversation: str | None,
+                 parts: list[str], query: str) -> None:
+        team = self.teams.get(conversation or "")
+        if team is None:
+            self._record("GET", path, conversation, None, 404)
+            return self._reply(request, 404, {"error": {"code": "ConversationNotFound"}})
+        people = [self.people[a] for a in team.members]
+        if parts[-1] == "pagedMembers" or parts[-1] == "pagedmembers":
+            self._record("GET", path, conversation, None, 200)
+            return self._reply(request, 200, {"members": [_account(p) for p in people]})
+        wanted = parts[-1].lower()
+        found = next((p for p in people if wanted in {p.aad, p.email, p.user_id.lower()}),
+                     None)
+        status = 200 if found else 404
+        self._record("GET", path, conversation, None, status)
+        return self._reply(request, status, _account(found) if found else
+                           {"error": {"code": "MemberNotFoundInConversation"}})
+
+    def _failure(self, kind: str) -> Failure | None:
+        with self._lock:
+            queue = self._queued.get(kind)
+            return queue.pop(0) if queue else None
+
+    def _record(self, method: str, path: str, conversation: str | None, body: Any,
+                status: int) -> None:
+        with self._lock:
+            self.calls.append(Call(method, path, conversation, body, status))
+
+    @staticmethod
+    def _reply(request: BaseHTTPRequestHandler, status: int, body: Any,
+               headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json; charset=utf-8")
+        request.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(data)
+
+
+def _account(person: Person) -> dict[str, Any]:
+    return {"id": person.user_id, "name": person.name, "aadObjectId": person.aad,
+            "email": person.email, "userPrincipalName": person.email, "tenantId": TENANT,
+            "userRole": "user"}
+
+
+def card_text(call: Call) -> str:
+    """Everything a person reads in an activity's cards, one line per paragraph."""
+    lines: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "RichTextBlock":
+                lines.append("".join(i.get("text", "") for i in node.get("inlines", [])))
+                return
+            if node.get("type") == "TextBlock":
+                lines.append(str(node.get("text", "")))
+                return
+            for key, value in node.items():
+                if key not in ("fallback",):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for attachment in (call.body or {}).get("attachments") or []:
+        walk(attachment.get("content"))
+    return "\n".join(lines)

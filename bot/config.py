@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     facilitators: Annotated[tuple[str, ...], NoDecode] = Field(
         (), validation_alias="ROUNDTABLE_FACILITATORS"
     )
+    admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="ROUNDTABLE_ADMINS")
+    """User ids who see and act on every round and add or remove facilitators."""
+    retention_days: int = Field(365, ge=1, le=36500, validation_alias="ROUNDTABLE_RETENTION_DAYS")
+    """Answers and digests of a round are deleted this many days after it closes."""
+    privacy_notice: str | None = Field(None, validation_alias="ROUNDTABLE_PRIVACY_NOTICE")
+    """The deployment's own words for what is kept and who sees it (first message)."""
+    privacy_notice_file: Path | None = Field(
+        None, validation_alias="ROUNDTABLE_PRIVACY_NOTICE_FILE")
     timezone: str = Field("Europe/London", validation_alias="ROUNDTABLE_TIMEZONE")
     port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
     lease_seconds: int = Field(30, ge=2, le=300, validation_alias="ROUNDTABLE_LEASE_SECONDS")
@@ -44,7 +52,7 @@ class Settings(BaseSettings):
     faults: str = Field("", validation_alias="ROUNDTABLE_FAULTS")
     """For tests and drills only: loops to make fail, e.g. `inbox-handle:3`."""
 
-    @field_validator("facilitators", mode="before")
+    @field_validator("facilitators", "admins", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
@@ -60,6 +68,30 @@ class Settings(BaseSettings):
                 raise ValueError("expected loop names with an optional count, e.g. "
                                  "inbox-handle:3")
         return value
+
+    @field_validator("privacy_notice", "privacy_notice_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("privacy_notice_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                text = value.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"cannot read {value}: {exc}") from None
+            if not text.strip():
+                raise ValueError(f"{value} is empty")
+        return value
+
+    @property
+    def privacy_text(self) -> str | None:
+        """The deployment's words for the privacy notice, if it has its own."""
+        if self.privacy_notice_file is not None:
+            return self.privacy_notice_file.read_text(encoding="utf-8").strip()
+        return self.privacy_notice.replace("\\n", "\n") if self.privacy_notice else None
 
     @field_validator("timezone")
     @classmethod

@@ -27,6 +27,8 @@ except ImportError:  # Windows: SQLite's own busy handler alone
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.files import private_file
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 READ_ONLY = "roundtable_read_only"
 
@@ -36,6 +38,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         database = make_url(url).database
+        if database not in (None, "", ":memory:") and "mode=memory" not in url and not (
+                database or "").startswith("file:"):
+            # SQLite creates -wal and -shm with the database file's permissions: 0600 here
+            private_file(Path(str(database)).absolute())
         if fcntl is not None and database not in (None, "", ":memory:") and (
                 "mode=memory" not in url):
             connect_args["factory"] = _turn_taking(_WriteTurn.of(os.path.abspath(database)))

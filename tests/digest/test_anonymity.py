@@ -1,5 +1,6 @@
 """Anonymity, once promised, holds in every renderer and export: names only in named rounds,
-and a role only where at least three people of that role answered."""
+a role only where at least three people of that role answered (by role), and no role or
+organisation at all in an anonymous round."""
 
 from __future__ import annotations
 
@@ -82,7 +83,12 @@ def test_it_shows_a_role_only_where_three_people_of_it_answered(
         assert "community pharmacist" in output, name
         for person in NAMES:
             assert person not in output, (name, person)
-    assert "consultant pharmacist" in render_md(view)  # counted openly in who took part
+    # one consultant: pooled in who took part, never named as a role
+    assert "consultant pharmacist" not in render_md(view) + render_text(view)
+    assert view.participation["by_role"] == {
+        "community pharmacist": {"invited": 3, "answered_any": 3, "answered_all": 0},
+        "Other roles (fewer than three people each)": {
+            "invited": 1, "answered_any": 1, "answered_all": 0}}
 
 
 def test_it_shows_no_name_and_no_role_in_an_anonymous_round(
@@ -95,6 +101,10 @@ def test_it_shows_no_name_and_no_role_in_an_anonymous_round(
             assert person not in output, (name, person)
     whole = render_md(view) + render_html(view, charts=False) + render_text(view)
     assert not any(person in whole for person in NAMES)
+    assert "pharmacist" not in whole.replace(view.round.intro, "").replace(
+        view.prompts[0].question, "")  # who took part: totals only
+    for organisation in ("High Street", "Corner Chemist", "King's"):
+        assert organisation not in whole
 
 
 def test_it_names_people_in_a_named_round(database: Database, now: datetime) -> None:
@@ -109,7 +119,7 @@ def test_it_pools_organisations_too_small_to_hide_who_took_part(
 ) -> None:
     big = [Person(f"UB{i}", f"Boots {i}", "community pharmacist", "Boots") for i in range(3)]
     with transaction(database.sessions) as session:
-        round_ = round_with(session, now, [*PEOPLE, *big], SAID, anonymity="anonymous")
+        round_ = round_with(session, now, [*PEOPLE, *big], SAID, anonymity="role")
         view = build_digest(session, round_.id, now)
     by_org = view.participation["by_organisation"]
     assert by_org == {

@@ -64,9 +64,11 @@ Block = Heading | Paragraph | Quote | Items | Table | Chart
 
 ANONYMITY_NOTE = {
     "named": "Quotes carry the name and role of the person who gave them.",
-    "role": "Quotes carry the person's role where at least three people of that role answered, "
-    "and nothing otherwise.",
-    "anonymous": "Quotes carry no name and no role.",
+    "role": "Quotes carry the person's role where at least three people of that role answered "
+    "(and their organisation where three of that role and organisation did), and nothing "
+    "otherwise; roles and organisations of fewer than three people are counted together.",
+    "anonymous": "Quotes carry no name, role or organisation, and who took part is counted "
+    "only in total.",
 }
 OTHERS_LISTED = 40
 """Answers in no theme listed per question; the CSV export has every one."""
@@ -224,9 +226,9 @@ def answers_line(prompt: PromptDigest) -> str:
 
 
 def other_answers(prompt: PromptDigest) -> list[AnswerView]:
-    """Answers in no theme that say something, in the order given."""
+    """Answers in no theme that say something and may be quoted, in the order given."""
     unthemed = set(prompt.unthemed_reply_ids)
-    return [a for a in prompt.answers if a.reply_id in unthemed and not a.noise]
+    return [a for a in prompt.answers if a.reply_id in unthemed and not a.noise and a.quotable]
 
 
 def theme_line(theme: ThemeView) -> str:

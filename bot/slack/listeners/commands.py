@@ -13,7 +13,13 @@ from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
 from bot.core.said import Said, said
 from bot.slack import blocks, render
-from bot.slack.command_text import mentioned_user, parse_start, round_number, split
+from bot.slack.command_text import (
+    digest_setting,
+    parse_start,
+    person_and_round,
+    round_number,
+    split,
+)
 from bot.slack.gateway import SlackGateway
 from bot.slack.messages import SlackMessage
 
@@ -21,14 +27,19 @@ COMMAND = "/roundtable"
 HELP = """*Roundtable* asks a workshop's questions to the people who could not be in the room.
 For facilitators:
 • `/roundtable start <pack> to #channel @group @person …` \
-`[digest #channel] [closes 14d|2026-12-18] [anonymous]`
+`[digest #channel] [closes 14d|2026-12-18] [named|anonymous|by-role]` (by role unless you say)
 • `/roundtable status [round]` · `remind [round]` · `digest [round]` · `close [round]`
-• `/roundtable add-facilitator @person`
+• `/roundtable set [round] digest #channel`: where the round's digests go (and only there)
+• `/roundtable add-facilitator @person [round N]` · `remove-facilitator @person [round N]`: \
+a co-facilitator of one of your rounds (admins: a facilitator of any round)
 For everyone:
 • `/roundtable stop`: no more questions for you
-• `/roundtable forget-me`: delete your answers (asks first)
+• `/roundtable my-data`: a file of everything Roundtable holds about you
+• `/roundtable forget-me`: delete it all (asks first)
+• Write "don't quote me" in an answer (or press the button under my reply): it counts, but \
+is never quoted
 The Home tab shows your open questions (and, for facilitators, your rounds and a Start form)."""
-SLOW = {"start", "remind", "digest", "close"}
+SLOW = {"start", "remind", "digest", "close", "my-data"}
 
 Run = Callable[[Roundtable, Actor, dict[str, Any], list[str]], "Said | SlackMessage"]
 
@@ -70,12 +81,16 @@ RUNS: dict[str, Run] = {
     "start": _start,
     "status": lambda app, actor, c, args: facilitation.status(app, actor, round_number(args)),
     "remind": lambda app, actor, c, args: facilitation.remind(app, actor, round_number(args)),
-    "digest": lambda app, actor, c, args: facilitation.digest(
-        app, actor, round_number(args), c.get("channel_id")),
+    "digest": lambda app, actor, c, args: facilitation.digest(app, actor, round_number(args)),
     "close": lambda app, actor, c, args: facilitation.close(
-        app, actor, round_number(args), c.get("channel_id")).said,
+        app, actor, round_number(args)).said,
+    "set": lambda app, actor, c, args: facilitation.set_digest_channel(
+        app, actor, *digest_setting(args)),
     "add-facilitator": lambda app, actor, c, args: facilitation.add_facilitator(
-        app, actor, mentioned_user(args)),
+        app, actor, *person_and_round(args)),
+    "remove-facilitator": lambda app, actor, c, args: facilitation.remove_facilitator(
+        app, actor, *person_and_round(args)),
     "stop": lambda app, actor, c, args: participants.stop(app, actor),
+    "my-data": lambda app, actor, c, args: participants.my_data(app, actor),
     "forget-me": _forget_me,
 }

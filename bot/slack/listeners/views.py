@@ -40,7 +40,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
     @bolt.view(blocks.START_VIEW)
     def start_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         actor = Actor(slack.platform, str(body["user"]["id"]))
-        if not facilitation.may_facilitate(app, actor):
+        if not facilitation.may_start(app, actor):
             ack(response_action="errors", errors={"pack": facilitation.refusal("start")})
             return
         values = view["state"]["values"]
@@ -59,7 +59,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             audience=Audience(channels=(channel,) if channel else (), users=tuple(users)),
             digest_channel=picked("digest", "selected_conversation"),
             closes=picked("closes", "value"),
-            anonymous=bool(picked("anonymous", "selected_options")),
+            mode=facilitation.mode_chosen((picked("mode", "selected_option") or {}).get("value")),
         )
         try:
             outcome = facilitation.start(app, actor, request).said

@@ -34,7 +34,12 @@ READ_ONLY = "roundtable_read_only"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+    """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys on every connection.
+
+    A statement's parameters are kept out of error messages (`hide_parameters`): they are
+    people's answers and ids, and errors end up in logs and in the inbox's `last_error`.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         database = make_url(url).database

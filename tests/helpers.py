@@ -70,3 +70,17 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> 
             return value
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def stored_values(session: Any) -> list[str]:
+    """Every value of every row of every table of ours, as text (to search a database for
+    someone's id, name or words)."""
+    from sqlalchemy import select
+
+    from storage.models import Base
+
+    out: list[str] = []
+    for table in Base.metadata.sorted_tables:
+        for row in session.execute(select(table)):
+            out += [str(value) for value in row if value is not None]
+    return out

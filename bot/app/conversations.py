@@ -109,4 +109,4 @@ def _change(session: Session, platform: str, event: Edited | Deleted, now: datet
             else:
                 delete_reply(session, answer, now, author)
     except RoundtableError as exc:
-        log.info("ignored a change in %s: %s", event.channel_id, exc)
+        log.info("ignored a change on %s: %s", platform, exc)

@@ -134,3 +134,62 @@ def test_it_pools_organisations_too_small_to_hide_who_took_part(
         named = build_digest(session, round_with(session, now, PEOPLE, SAID, anonymity="named",
                                                  ).id, now)
     assert "King's" in named.participation["by_organisation"]
+
+
+def test_it_names_an_organisation_beside_a_role_only_where_three_of_both_answered(
+    database: Database, now: datetime
+) -> None:
+    boots = [Person(f"UB{i}", f"Boots {i}", "community pharmacist", "Boots") for i in range(3)]
+    said = [*SAID, *(Said(p.platform_user_id, "done-well", f"Boots answer {n}")
+                     for n, p in enumerate(boots))]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, [*PEOPLE, *boots], said, anonymity="role")
+        view = build_digest(session, round_.id, now)
+    done_well = view.prompt("done-well")
+    assert done_well is not None
+    by = {a.text: a.by for a in done_well.answers}
+    assert by["Boots answer 0"] == "community pharmacist, Boots"
+    assert by[SAID[0].text or ""] == "community pharmacist"  # High Street: one of them
+    assert by[SAID[3].text or ""] is None  # the one consultant
+
+
+def test_it_counts_an_answer_that_says_dont_quote_me_and_never_shows_its_words(
+    database: Database, now: datetime
+) -> None:
+    secret = "Frankly the ICS board ignored contractors for years, don't quote me"
+    said = [*SAID, Said("UC2", "best-support", secret),
+            Said("UC1", "best-support", "Protected time for leadership development")]
+    for mode in ("named", "role", "anonymous"):
+        with transaction(database.sessions) as session:
+            round_ = round_with(session, now, PEOPLE, said, anonymity=mode)
+            view = build_digest(session, round_.id, now)
+        support = view.prompt("best-support")
+        assert support is not None and support.answer_count == 2
+        hidden = next(a for a in support.answers if not a.quotable)
+        assert hidden.text == "(asked not to be quoted)"
+        assert hidden.reply_id in support.unthemed_reply_ids + [
+            r for t in support.themes for r in t.reply_ids]
+        everything = (render_md(view) + render_html(view, charts=False) + render_text(view)
+                      + render_csv(view) + json.dumps(view.to_json())
+                      + json.dumps([m.blocks for m in digest_messages(view, charts=False)]))
+        for words in (secret, "ICS board ignored", "ignored contractors"):
+            assert words not in everything, (mode, words)
+
+
+def test_no_theme_is_titled_or_summed_up_in_words_not_to_be_quoted() -> None:
+    from bot.core.digest.model import AnswerView, ThemeView
+    from bot.core.digest.not_quoted import keep_unquoted_out
+
+    words = {"R1": "Frankly the ICS board ignored contractors for years",
+             "R2": "Locum cover paid for, so contractors can come",
+             "R3": "The ICS board must own it"}
+    answers = [AnswerView("R1", "(asked not to be quoted)", None, None, False, quotable=False),
+               AnswerView("R2", words["R2"], None, None, False),
+               AnswerView("R3", words["R3"], None, None, False)]
+    themes = [ThemeView("ICS board ignored contractors", "2 answers; they also say “Frankly "
+                        "the ICS board ignored contractors”.", [], ["R1", "R2"], {}, "chat"),
+              ThemeView("The ICS board", "2 answers, about the ICS board.", [], ["R1", "R3"],
+                        {}, "chat")]
+    kept = keep_unquoted_out(themes, answers, words)
+    assert (kept[0].title, kept[0].summary) == ("Locum cover paid for", "2 answers.")
+    assert kept[1] == themes[1]  # "the ICS board" is also a quotable answer's words

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.digest.changes import last_recorded, with_changes
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo
+from bot.core.digest.not_quoted import keep_unquoted_out
 from bot.core.digest.ranking import borda, tally
 from bot.core.digest.theme_views import Engine, engine_grouping, engine_noise, theme_views
 from bot.core.packs import Prompt
@@ -131,6 +132,7 @@ def _prompt_digest(
             for r in written
         ]
         themes, unthemed = theme_views(answers, round_.anonymity, engine)
+        themes = keep_unquoted_out(themes, answers, {a.reply_id: a.text for a in answers})
         titles = {r: t.title for t in themes for r in t.reply_ids}
         return PromptDigest(
             prompt.id,

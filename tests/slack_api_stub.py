@@ -181,7 +181,8 @@ class SlackStub:
     def _handle(self, path: str, content_type: str, body: bytes) -> tuple[
             int, dict[str, str], dict[str, Any] | bytes]:
         if path.startswith("/upload/"):
-            self._record(Call("file_upload", {"path": path, "bytes": len(body)}, 200, True))
+            self._record(Call("file_upload", {"path": path, "bytes": len(body),
+                                              "content": body}, 200, True))
             return 200, {}, b"OK - uploaded"
         text = body.decode()
         if content_type.startswith("application/json"):
@@ -394,6 +395,19 @@ class SlackStub:
                 if found in messages:
                     messages.remove(found)
         return {"ok": True, "channel": channel, "ts": ts}
+
+    def uploaded(self, channel: str) -> list[tuple[dict[str, Any], bytes]]:
+        """Files shared in a conversation: (files.completeUploadExternal's file, its bytes)."""
+        contents = {c.params["path"].rsplit("/", 1)[-1]: c.params["content"]
+                    for c in self.calls_to("file_upload")}
+        out = []
+        for call in self.calls_to("files.completeUploadExternal"):
+            if call.params.get("channel_id") != channel:
+                continue
+            files = call.params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            out += [(f, contents.get(f["id"], b"")) for f in files]
+        return out
 
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """What a posted message says now (after any chat.update), or None once deleted."""

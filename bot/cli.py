@@ -468,9 +468,13 @@ def participant_forget(
     from bot.app.actors import OPERATOR
 
     on, user_id = _person(user, platform)
-    if not yes and not typer.confirm(f"Delete everything Roundtable holds about {user_id}? "
-                                     "It cannot be undone"):
-        fail("nothing was deleted")
+    try:
+        sure = yes or typer.confirm(f"Delete everything Roundtable holds about {user_id}? It "
+                                    "cannot be undone")
+    except typer.Abort:  # no answer (end of input)
+        sure = False
+    if not sure:
+        fail("nothing was deleted (give --yes to skip the question)")
     typer.echo(participants.forget(_application(), OPERATOR, on, user_id).plain)
 
 

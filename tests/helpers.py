@@ -58,7 +58,8 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """`roundtable ARGS` in a subprocess with `env` as its settings (see cli_env)."""
     return subprocess.run([ROUNDTABLE, *args], cwd=cwd, env=cli_env(**(env or {})),
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)  # a question asked gets no answer
 
 
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:

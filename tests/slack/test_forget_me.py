@@ -114,6 +114,7 @@ def test_forget_me_forgets_and_says_exactly_what_was_done(running: Running) -> N
     assert (people["invited"], people["answered_any"], people["withdrawn"]) == (4, 1, 1)
     assert sum(r["invited"] for r in people["by_role"].values()) == people["invited"]
     assert view.answer_count == len(running.replies()) == 1
+    assert "1 person invited asked for everything about them to be deleted" in exported
     # and she is asked nothing again, in this round or a new one
     running.slack.command(FACILITATOR, f"start sel-pharmacy-leadership to <@{AMARA}> <@{BEN}>")
     running.wait_for(lambda: len(running.scalars(select(Digest.round_id).distinct())) >= 1

@@ -132,6 +132,7 @@ def _participation(view: DigestView) -> list[Block]:
             f"one question and {people['answered_all']} answered all of them: "
             f"{view.answer_count} answers and votes in all. "
             + ANONYMITY_NOTE.get(view.round.anonymity, "")
+            + _withdrawn(people.get("withdrawn", 0))
         ),
     ]
     if people["silent_roles"]:
@@ -150,6 +151,15 @@ def _participation(view: DigestView) -> list[Block]:
                 )
             )
     return blocks
+
+
+def _withdrawn(n: int) -> str:
+    """" 1 person invited asked for everything about them to be deleted…" (forget-me)."""
+    if not n:
+        return ""
+    who = "1 person" if n == 1 else f"{n} people"
+    return (f" {who} invited asked for everything about them to be deleted, and "
+            f"{'is' if n == 1 else 'are'} not counted.")
 
 
 def silent_line(people: dict[str, Any]) -> str:

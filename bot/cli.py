@@ -303,6 +303,7 @@ def import_replies(
         help="With --pack: how the new round attributes quotes.")] = Mode.by_role,
 ) -> None:
     """Import answers (e.g. notes from the live workshop): every row, or none."""
+    from bot.core.audit import OPERATOR, record
     from bot.core.errors import RoundtableError
     from bot.core.imports import import_replies as run_import
     from bot.core.packs import PackError, find_pack
@@ -320,6 +321,8 @@ def import_replies(
                 session, file, utcnow(), round_id=round_id, pack=chosen, started_by="import",
                 anonymity=mode_of(mode.value),
             )
+            record(session, utcnow(), OPERATOR, "round.import", round_id=result.round_id,
+                   detail=f"{result.imported} answers from {file.name}")
     except (PackError, RoundtableError) as exc:
         fail(f"{exc}\nnothing was imported")
     typer.echo(

@@ -59,7 +59,7 @@ def test_it_stops_and_forgets_a_person_on_request_and_logs_who_did(workdir: Path
     forgot = run_cli("participant", "forget", "U1", "--yes", cwd=workdir)
     assert forgot.returncode == 0, forgot.stderr
     said = forgot.stdout
-    assert said.startswith("Done. Roundtable deleted 2 answers, 0 votes")
+    assert said.startswith("Done. Roundtable deleted 2 answers, their invitation to 1 round")
     assert "their name, role, time zone and Slack id" in said
     assert "withdrew from round 1" in said
     log = run_cli("audit", cwd=workdir).stdout.splitlines()

@@ -271,12 +271,16 @@ def _counts(erased: Erased, work: PlatformWork) -> str:
 
 def _forgotten(erased: Erased, work: PlatformWork, waiting: int, *, yourself: bool) -> Said:
     your, you = ("your", "you") if yourself else ("their", "them")
-    deleted = [counted(erased.answers, "answer"), counted(erased.votes, "vote")]
+    deleted = [counted(erased.answers, "answer")]
+    if erased.votes:
+        deleted.append(counted(erased.votes, "vote"))
     if erased.versions:
         deleted.append(counted(erased.versions, "earlier version") + " of edited answers")
     if erased.rounds:
-        deleted.append(f"the {counted(erased.questions_sent, 'question')} sent to {you} in "
-                       f"{counted(len(erased.rounds), 'round')}"
+        rounds = counted(len(erased.rounds), "round")
+        deleted.append((f"the {counted(erased.questions_sent, 'question')} sent to {you} in "
+                        f"{rounds}" if erased.questions_sent else
+                        f"{your} invitation to {rounds}")
                        + (f" and {counted(erased.reminders, 'reminder')}" if erased.reminders
                           else ""))
     if waiting:

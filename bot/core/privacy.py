@@ -25,11 +25,11 @@ DEFAULT_KEPT = (
     "facilitators and Roundtable's administrators can read your answers; nobody else sees "
     "them except as quoted in a digest."
 )
-WHERE_QUOTED = {
-    "named": "with your name and role",
-    "role": "with your role (and organisation) but never your name; roles and organisations "
-            "shared by fewer than three people are never shown",
-    "anonymous": "with no name, role or organisation",
+ATTRIBUTION = {
+    "named": "with your name and role.",
+    "role": "with your role (and organisation) but never your name. Roles and organisations "
+            "shared by fewer than three people are never shown.",
+    "anonymous": "with no name, role or organisation.",
 }
 
 
@@ -53,13 +53,13 @@ def notice(policy: Policy, mode: str, digest_channel: str | None) -> Said:
                                                  str(policy.retention_days)).strip()
     ai = (f"Theme titles and summaries are drafted with an AI service "
           f"({urlsplit(policy.ai_service).hostname or policy.ai_service}): the answers of "
-          "this round are sent to it." if policy.ai_service
-          else "Your answers are not sent to any AI service.")
+          "this round are sent to it, except those you ask not to be quoted."
+          if policy.ai_service else "Your answers are not sent to any AI service.")
     return said(
         Strong(TITLE), "\n",
         "This round is ", Strong(MODE_NAMES.get(mode, mode)), ": what you write may be quoted "
-        f"word for word, {WHERE_QUOTED.get(mode, '')}, ", where,
-        ", and in the facilitators' exports.\n",
+        "word for word ", where, " and in the facilitators' exports, ",
+        ATTRIBUTION.get(mode, ""), "\n",
         kept, "\n", ai, "\n",
         "Write “don't quote me” in an answer (or press the button under my reply to it) and "
         "it is counted in its theme but never quoted.\n",

@@ -85,7 +85,7 @@ def test_forget_me_forgets_and_says_exactly_what_was_done(running: Running) -> N
         assert "someone asked Roundtable to delete their answers" in text
         assert running.stub.message(DIGEST_CHANNEL, ts)["text"] == text  # type: ignore[index]
     # what was done, exactly
-    assert "deleted 2 answers, 0 votes" in done
+    assert "deleted 2 answers, the 3 questions sent to you in 1 round" in done
     assert f"deleted {len(deleted)} messages of mine that repeated your answers" in done
     assert f"replaced {len(updated)} digest messages that drew on them, in <#{DIGEST_CHANNEL}>" \
         in done

@@ -428,12 +428,12 @@ def participant_export(
     platform: Annotated[str, typer.Option(help="Their chat platform.")] = "slack",
 ) -> None:
     """Everything held about one person, as JSON (a subject access request); prints the path."""
-    from bot.app import participants
+    from bot.app import personal_data
     from bot.app.actors import OPERATOR
     from storage.files import write_private
 
     on, user_id = _person(user, platform)
-    data = participants.export_person(_application(), OPERATOR, on, user_id)
+    data = personal_data.export_person(_application(), OPERATOR, on, user_id)
     if data is None:
         fail(f"Roundtable holds nothing about {user_id} on {on}")
     path = out or Path.cwd() / f"roundtable-data-{user_id}.json"
@@ -467,7 +467,7 @@ def participant_forget(
 ) -> None:
     """Delete everything held about this person (as their forget-me does) and say what was
     done; the bot's messages that repeat their words are deleted or replaced in Slack."""
-    from bot.app import participants
+    from bot.app import personal_data
     from bot.app.actors import OPERATOR
 
     on, user_id = _person(user, platform)
@@ -478,7 +478,7 @@ def participant_forget(
         sure = False
     if not sure:
         fail("nothing was deleted (give --yes to skip the question)")
-    typer.echo(participants.forget(_application(), OPERATOR, on, user_id).plain)
+    typer.echo(personal_data.forget(_application(), OPERATOR, on, user_id).plain)
 
 
 @app.command("audit")

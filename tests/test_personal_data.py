@@ -12,8 +12,9 @@ from bot.core import audit
 from bot.core.bot_messages import remember_confirmation, remember_digest, repeating
 from bot.core.digest.build import build_digest
 from bot.core.digest.changes import record_digest
+from bot.core.forgetting import erase
 from bot.core.people import Person, add_facilitator, find_participant
-from bot.core.personal_data import erase, held_about, inbox_events_of
+from bot.core.personal_data import held_about, inbox_events_of
 from bot.core.ports import Sent
 from bot.core.replies import edit_reply, record_reply, record_vote
 from bot.core.rounds import RoundRequest, get_round, participation, start_round

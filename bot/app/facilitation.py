@@ -3,11 +3,8 @@
 One place for every way in: the Slack command and forms, Teams, and the command line call
 these, and show the Said that comes back in their own markup.
 
-Who may: a facilitator (ROUNDTABLE_FACILITATORS, or added by an admin) starts rounds; a
-round is acted on only by its team (whoever started it, while they are a facilitator, and the
-co-facilitators they added to it) and by Roundtable's admins (ROUNDTABLE_ADMINS), who also add
-and remove facilitators. The command line is the operator, who may do everything. Each action
-on a round is written to the audit log.
+Who may is bot.app.access's; who facilitates, bot.app.facilitators'. Each action on a round
+is written to the audit log.
 """
 
 from __future__ import annotations
@@ -18,9 +15,17 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.app.access import (
+    may_start,
+    refusal,
+    require_facilitator,
+    round_of,
+    visible_rounds,
+    who,
+)
 from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
-from bot.core import audit, people, reminders
+from bot.core import audit, reminders
 from bot.core.dates import parse_closes
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
@@ -74,82 +79,6 @@ class Started:
     round_id: int
     invited: int
     said: Said
-
-
-def who(actor: Actor) -> str:
-    """How the audit log names the actor."""
-    return audit.OPERATOR if actor.is_operator else audit.person(actor.platform, actor.user_id)
-
-
-def is_admin(app: Roundtable, actor: Actor) -> bool:
-    return actor.is_operator or actor.user_id in app.settings.admins
-
-
-def may_start(app: Roundtable, actor: Actor) -> bool:
-    """A facilitator: may start rounds."""
-    if is_admin(app, actor):
-        return True
-    configured = app.platforms[actor.platform].facilitators
-    with app.database.sessions() as session:
-        return people.is_facilitator(session, actor.user_id, configured, actor.platform)
-
-
-def may_facilitate(app: Roundtable, actor: Actor) -> bool:
-    """A facilitator, or on the team of some round: may use the facilitators' commands
-    (each round's own check comes after)."""
-    if may_start(app, actor):
-        return True
-    with app.database.sessions() as session:
-        return bool(people.rounds_of(session, actor.platform, actor.user_id))
-
-
-FACILITATOR_ONLY = frozenset({"start", "status", "remind", "digest", "close", "set",
-                              "add-facilitator", "remove-facilitator"})
-
-
-def refusal(what: str) -> str:
-    return (f"only facilitators can use `{what}`. If you should be one, ask one of "
-            "Roundtable's admins to add you.")
-
-
-def require_facilitator(app: Roundtable, actor: Actor, what: str) -> None:
-    if not may_facilitate(app, actor):
-        raise NotAllowed(refusal(what))
-
-
-def may_act_on(app: Roundtable, session: Session, actor: Actor, round_: Round) -> bool:
-    """Admins on every round; otherwise its co-facilitators, and whoever started it while
-    they are still a facilitator."""
-    if is_admin(app, actor):
-        return True
-    if round_.platform != actor.platform:
-        return False
-    if round_.started_by == actor.user_id:
-        configured = app.platforms[actor.platform].facilitators
-        return people.is_facilitator(session, actor.user_id, configured, actor.platform)
-    return actor.user_id in people.round_team(session, round_)
-
-
-def round_of(app: Roundtable, session: Session, actor: Actor, round_id: int) -> Round:
-    """The round, when the actor may act on it; NotAllowed (a clear refusal) when not."""
-    round_ = get_round(session, round_id)
-    if not may_act_on(app, session, actor, round_):
-        raise NotAllowed(f"round {round_id} is not one of yours: only the facilitator who "
-                         "started it, the co-facilitators they added, and Roundtable's admins "
-                         "can act on it")
-    return round_
-
-
-def visible_rounds(app: Roundtable, session: Session, actor: Actor, *, open_only: bool = True
-                   ) -> list[Round]:
-    """The rounds this actor may act on (every round, for an admin), oldest first."""
-    query = select(Round).order_by(Round.id)
-    if open_only:
-        query = query.where(Round.status == "open")
-    if not is_admin(app, actor):
-        query = query.where(Round.id.in_(people.rounds_of(session, actor.platform,
-                                                          actor.user_id)))
-    return [r for r in session.scalars(query) if may_act_on(app, session, actor, r)]
 
 
 def policy(app: Roundtable) -> Policy:
@@ -350,75 +279,6 @@ def close(app: Roundtable, actor: Actor, round_id: int | None) -> Closed:
         return Closed(chosen, digest(app, actor, chosen, period="final"))
     except RoundtableError as exc:
         return Closed(chosen, exc.said)
-
-
-def add_facilitator(app: Roundtable, actor: Actor, user_id: str,
-                    round_id: int | None = None) -> Said:
-    """Make someone a facilitator (admins), or a co-facilitator of one round (its owner, or
-    an admin)."""
-    require_facilitator(app, actor, "add-facilitator")
-    now, subject = app.clock(), audit.person(actor.platform, user_id)
-    with transaction(app.database.sessions) as session:
-        if round_id is None:
-            if not is_admin(app, actor):
-                raise NotAllowed("only Roundtable's admins can make someone a facilitator. To "
-                                 "share one of your rounds, add them to it: "
-                                 "`add-facilitator @person round N`")
-            added = people.add_facilitator(session, user_id, actor.user_id, now,
-                                           actor.platform)
-            if added:
-                audit.record(session, now, who(actor), "facilitator.add", subject=subject)
-            return said("Done: they can now start rounds (and act on the rounds they start)."
-                        if added else "They were already a facilitator.")
-        round_ = _owned(app, session, actor, round_id)
-        added = people.add_to_team(session, round_, user_id, actor.user_id, now)
-        if added:
-            audit.record(session, now, who(actor), "facilitator.add", round_id=round_id,
-                         subject=subject)
-    return said(f"Done: they can now act on round {round_id}." if added
-                else f"They already facilitate round {round_id}.")
-
-
-def remove_facilitator(app: Roundtable, actor: Actor, user_id: str,
-                       round_id: int | None = None) -> Said:
-    """Take someone's facilitator rights away: everywhere (admins), or on one round (its
-    owner, or an admin)."""
-    require_facilitator(app, actor, "remove-facilitator")
-    now, subject = app.clock(), audit.person(actor.platform, user_id)
-    with transaction(app.database.sessions) as session:
-        if round_id is None:
-            if not is_admin(app, actor):
-                raise NotAllowed("only Roundtable's admins can remove a facilitator. To take "
-                                 "someone off one of your rounds: "
-                                 "`remove-facilitator @person round N`")
-            if user_id in app.platforms[actor.platform].facilitators:
-                raise RoundtableError("they are a facilitator by the server's settings "
-                                      "(ROUNDTABLE_FACILITATORS): the operator removes them "
-                                      "there")
-            removed = people.remove_facilitator(session, user_id, actor.platform)
-            if removed:
-                audit.record(session, now, who(actor), "facilitator.remove", subject=subject)
-            return said("Done: they can no longer start rounds, nor act on any round."
-                        if removed else "They were not a facilitator.")
-        round_ = _owned(app, session, actor, round_id)
-        if user_id == round_.started_by:
-            raise RoundtableError(f"they started round {round_id}: an admin removes them as a "
-                                  "facilitator to take it from them")
-        removed = people.remove_from_team(session, round_, user_id)
-        if removed:
-            audit.record(session, now, who(actor), "facilitator.remove", round_id=round_id,
-                         subject=subject)
-    return said(f"Done: they can no longer act on round {round_id}." if removed
-                else f"They were not a co-facilitator of round {round_id}.")
-
-
-def _owned(app: Roundtable, session: Session, actor: Actor, round_id: int) -> Round:
-    """The round, when the actor started it or is an admin (who changes its team)."""
-    round_ = round_of(app, session, actor, round_id)
-    if not is_admin(app, actor) and round_.started_by != actor.user_id:
-        raise NotAllowed(f"only the facilitator who started round {round_id} (or an admin) "
-                         "changes who facilitates it")
-    return round_
 
 
 def digest_view(app: Roundtable, actor: Actor, round_id: int, what: str) -> DigestView:

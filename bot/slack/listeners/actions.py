@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.app import facilitation, participants
+from bot.app import access, facilitation, participants, personal_data
 from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
@@ -62,13 +62,13 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
     @bolt.action(blocks.START_OPEN)
     def open_start(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        if facilitation.may_start(app, actor(body)):
+        if access.may_start(app, actor(body)):
             slack.open_view(body["trigger_id"], blocks.start_view(facilitation.packs()))
 
     @bolt.action(blocks.FORGET_CONFIRM)
     def forget_confirm(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        done = participants.forget(app, actor(body))
+        done = personal_data.forget(app, actor(body))
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
     @bolt.action(blocks.FORGET_CANCEL)

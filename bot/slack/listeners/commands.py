@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.app import facilitation, participants
+from bot.app import access, facilitation, facilitators, participants, personal_data
 from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
@@ -54,9 +54,9 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             ack(text=HELP if parsed.name == "help" else f"I don't know `{parsed.name[:30]}`.\n"
                 + HELP)
             return
-        if parsed.name in facilitation.FACILITATOR_ONLY and not facilitation.may_facilitate(
+        if parsed.name in access.FACILITATOR_ONLY and not access.may_facilitate(
                 app, actor):
-            ack(text=f"Sorry, {facilitation.refusal(parsed.name)} (They type "
+            ack(text=f"Sorry, {access.refusal(parsed.name)} (They type "
                      "`/roundtable add-facilitator @you`.)", response_type="ephemeral")
             return
         ack(text="Working on it…") if parsed.name in SLOW else ack()
@@ -86,11 +86,11 @@ RUNS: dict[str, Run] = {
         app, actor, round_number(args)).said,
     "set": lambda app, actor, c, args: facilitation.set_digest_channel(
         app, actor, *digest_setting(args)),
-    "add-facilitator": lambda app, actor, c, args: facilitation.add_facilitator(
+    "add-facilitator": lambda app, actor, c, args: facilitators.add_facilitator(
         app, actor, *person_and_round(args)),
-    "remove-facilitator": lambda app, actor, c, args: facilitation.remove_facilitator(
+    "remove-facilitator": lambda app, actor, c, args: facilitators.remove_facilitator(
         app, actor, *person_and_round(args)),
     "stop": lambda app, actor, c, args: participants.stop(app, actor),
-    "my-data": lambda app, actor, c, args: participants.my_data(app, actor),
+    "my-data": lambda app, actor, c, args: personal_data.my_data(app, actor),
     "forget-me": _forget_me,
 }

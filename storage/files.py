@@ -30,9 +30,15 @@ def private_folder(path: Path) -> Path:
 
 
 def private_file(path: Path) -> Path:
-    """Make sure the file exists; created 0600 if it did not (an existing one is left)."""
+    """Make sure the file exists; created empty and 0600 if it did not (an existing one is
+    left as it is, and need not be writable)."""
+    if path.exists():
+        return path
     private_folder(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        return path  # made meanwhile by another process
     os.close(fd)
     return path
 

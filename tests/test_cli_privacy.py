@@ -62,9 +62,13 @@ def test_it_stops_and_forgets_a_person_on_request_and_logs_who_did(workdir: Path
     assert said.startswith("Done. Roundtable deleted 2 answers, their invitation to 1 round")
     assert "their name, role, time zone and Slack id" in said
     assert "withdrew from round 1" in said
+    again = run_cli("participant", "forget", "U1", "--yes", cwd=workdir)
+    assert again.stdout.strip() == ("Roundtable held nothing about them; it will not ask them "
+                                    "in any future round.")
     log = run_cli("audit", cwd=workdir).stdout.splitlines()
     assert [line.split("  ")[1:3] for line in log] == [
-        ["cli", "participant.stop"], ["cli", "participant.forget"]]
+        ["cli", "participant.stop"], ["cli", "participant.forget"],
+        ["cli", "participant.forget"]]
     assert "slack:U2" in log[0] and "U1" not in "\n".join(log)
     status = run_cli("round", "status", "1", cwd=workdir).stdout
     assert "1 of 1 answered" in status and "1 person asked to be forgotten" in status

@@ -123,9 +123,14 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
         if events:
             inbox.execute(delete(InboxEvent).where(InboxEvent.id.in_([e.id for e in events])))
             waiting = len(events)
-    if actor.user_id == user_id:
+    yourself = actor.user_id == user_id
+    if yourself:
         refresh_home(app, actor)
-    return _forgotten(erased, work, waiting, yourself=actor.user_id == user_id)
+    if participant is None and not (erased.facilitator or erased.audit_entries or waiting):
+        return said("Roundtable held nothing about " + ("you" if yourself else "them")
+                    + "; it will not ask " + ("you" if yourself else "them")
+                    + " in any future round.")
+    return _forgotten(erased, work, waiting, yourself=yourself)
 
 
 def _question_numbers(session: Session, parts: Sequence[Any]) -> dict[int, str]:

@@ -35,11 +35,15 @@ round_app = typer.Typer(help="Start, follow and close rounds.", no_args_is_help=
 inbox_app = typer.Typer(help="Incoming messages that could not be handled.",
                         no_args_is_help=True)
 teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
+participant_app = typer.Typer(
+    help="One person's data, on their written request: a copy, stop, or forget.",
+    no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(packs_app, name="packs")
 app.add_typer(round_app, name="round")
 app.add_typer(inbox_app, name="inbox")
 app.add_typer(teams_app, name="teams")
+app.add_typer(participant_app, name="participant")
 
 
 class DigestFormat(StrEnum):
@@ -54,6 +58,12 @@ class ExportFormat(StrEnum):
     docx = "docx"
     csv = "csv"
     html = "html"
+
+
+class Mode(StrEnum):
+    named = "named"
+    by_role = "by-role"
+    anonymous = "anonymous"
 
 
 def _now() -> datetime:
@@ -170,9 +180,16 @@ def round_start(
         help="Comma-separated Slack ids to ask: users (U…), channels (C…, their members) or "
              "user groups (S…). With SLACK_BOT_TOKEN set, names and time zones come from "
              "Slack; without it, only user ids, messaged in ROUNDTABLE_TIMEZONE's hours.")],
-    digest: Annotated[str | None, typer.Option(help="Channel id for the digests.")] = None,
+    digest: Annotated[str | None, typer.Option(
+        help="Channel id for the digests (the only place they are posted).")] = None,
     closes: Annotated[str | None, typer.Option(help="14d or 2026-12-18.")] = None,
-    anonymous: Annotated[bool, typer.Option(help="Quote nobody by name or role.")] = False,
+    mode: Annotated[Mode, typer.Option(
+        help="How quotes are attributed: named (name and role), by-role (role and "
+             "organisation, groups under three pooled), anonymous (nothing).")] = Mode.by_role,
+    anonymous: Annotated[bool, typer.Option(help="Same as --mode anonymous.")] = False,
+    owner: Annotated[str | None, typer.Option(
+        help="The facilitator's user id who owns the round (acts on it from Slack); "
+             "default: nobody but the admins and the command line.")] = None,
     digest_cron: Annotated[str | None, typer.Option(
         help="When digests are posted: cron, 5 fields or 6 with seconds first "
              "(default: Fridays 12:00, ROUNDTABLE_TIMEZONE).")] = None,
@@ -182,6 +199,7 @@ def round_start(
     from bot.app.actors import OPERATOR
     from bot.core.errors import RoundtableError
     from bot.core.people import Audience
+    from bot.core.rounds import mode_of
 
     ids = [i.strip().lstrip("#@") for i in to.split(",") if i.strip()]
     if not ids:
@@ -189,12 +207,34 @@ def round_start(
     audience = Audience(channels=tuple(i for i in ids if i[:1] in {"C", "G"}),
                         groups=tuple(i for i in ids if i[:1] == "S"),
                         users=tuple(i for i in ids if i[:1] not in {"C", "G", "S"}))
-    request = facilitation.StartRequest(pack, audience, digest, closes, anonymous, digest_cron)
+    request = facilitation.StartRequest(
+        pack, audience, digest, closes, mode_of("anonymous" if anonymous else mode.value),
+        digest_cron, owner)
     try:
         started = facilitation.start(_application(), OPERATOR, request, platform="slack")
     except RoundtableError as exc:
         fail(str(exc))
     typer.echo(f"round {started.round_id} started for {started.invited} people")
+
+
+@round_app.command("set")
+def round_set(
+    round_id: Annotated[int, typer.Argument(help="Round id.")],
+    digest: Annotated[str | None, typer.Option(
+        help="Channel id (C…) the round's digests are posted to, and nowhere else.")] = None,
+) -> None:
+    """Change a round's settings."""
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
+    from bot.core.errors import RoundtableError
+
+    if digest is None:
+        fail("nothing to set: give --digest C…")
+    try:
+        typer.echo(facilitation.set_digest_channel(_application(), OPERATOR, round_id,
+                                                   digest.lstrip("#")).plain)
+    except RoundtableError as exc:
+        fail(str(exc))
 
 
 @round_app.command("status")
@@ -269,12 +309,16 @@ def import_replies(
     ],
     round_id: Annotated[int | None, typer.Option("--round", help="Add to this round.")] = None,
     pack: Annotated[str | None, typer.Option(help="Create a new round of this pack.")] = None,
+    mode: Annotated[Mode, typer.Option(
+        help="With --pack: how the new round attributes quotes.")] = Mode.by_role,
 ) -> None:
     """Import answers (e.g. notes from the live workshop): every row, or none."""
+    from bot.core.audit import OPERATOR, record
     from bot.core.errors import RoundtableError
     from bot.core.imports import import_replies as run_import
     from bot.core.packs import PackError, find_pack
     from bot.core.ports import utcnow
+    from bot.core.rounds import mode_of
     from storage.db import transaction
 
     if (round_id is None) == (pack is None):
@@ -284,8 +328,11 @@ def import_replies(
         chosen = find_pack(pack) if pack else None
         with transaction(database.sessions) as session:
             result = run_import(
-                session, file, utcnow(), round_id=round_id, pack=chosen, started_by="import"
+                session, file, utcnow(), round_id=round_id, pack=chosen, started_by="import",
+                anonymity=mode_of(mode.value),
             )
+            record(session, utcnow(), OPERATOR, "round.import", round_id=result.round_id,
+                   detail=f"{result.imported} answers from {file.name}")
     except (PackError, RoundtableError) as exc:
         fail(f"{exc}\nnothing was imported")
     typer.echo(
@@ -296,26 +343,17 @@ def import_replies(
         typer.echo(str(result.round_id))
 
 
-def _digest_view(round_id: int) -> DigestView:
-    """Build a round's digest now, with the optional summariser when ROUNDTABLE_LLM_URL is set."""
-    from bot.core.digest.build import build_digest
-    from bot.core.digest.embeddings import use_model
-    from bot.core.digest.summariser import Endpoint, summariser
+def _digest_view(round_id: int, what: str) -> DigestView:
+    """Build a round's digest now (audited as `what`), with the optional summariser when
+    ROUNDTABLE_LLM_URL is set."""
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
     from bot.core.errors import RoundtableError
-    from bot.core.ports import utcnow
-    from storage.db import reading
 
-    settings = _settings()
-    use_model(settings.embedding_model)
-    rewrite = None
-    if settings.llm_url:
-        key = settings.llm_key.get_secret_value() if settings.llm_key else None
-        rewrite = summariser(Endpoint(settings.llm_url, settings.llm_model or "", key))
-    with reading(_database().sessions) as session:
-        try:
-            return build_digest(session, round_id, utcnow(), summariser=rewrite)
-        except RoundtableError as exc:
-            fail(str(exc))
+    try:
+        return facilitation.digest_view(_application(), OPERATOR, round_id, what)
+    except RoundtableError as exc:
+        fail(str(exc))
 
 
 @app.command("digest")
@@ -342,7 +380,7 @@ def digest(
             fail(str(exc))
         typer.echo(said.plain)
         return
-    view = _digest_view(round_id)
+    view = _digest_view(round_id, f"digest.show ({format.value})")
     if format is DigestFormat.json:
         typer.echo(json.dumps(view.to_json(), indent=2, ensure_ascii=False))
     elif format is DigestFormat.blocks:
@@ -374,7 +412,7 @@ def export(
     (md, docx, html), or every answer as CSV; prints the path written."""
     from bot.core.digest.export import default_name, write_export
 
-    view = _digest_view(round_id)
+    view = _digest_view(round_id, f"round.export ({format.value})")
     path = out or Path.cwd() / default_name(round_id, format.value)
     try:
         written = write_export(view, format.value, path)
@@ -383,6 +421,121 @@ def export(
     for extra in written[1:]:
         typer.echo(f"chart: {extra}", err=True)
     typer.echo(str(written[0]))
+
+
+def _person(user: str, platform: str) -> tuple[str, str]:
+    user = user.strip().lstrip("@")
+    if not user:
+        fail("name the person by their user id (U…)")
+    return platform, user
+
+
+@participant_app.command("export")
+def participant_export(
+    user: Annotated[str, typer.Argument(help="Their user id (U…).")],
+    out: Annotated[Path | None, typer.Option(
+        help="File to write (default: roundtable-data-<user>.json here); created 0600.")] = None,
+    platform: Annotated[str, typer.Option(help="Their chat platform.")] = "slack",
+) -> None:
+    """Everything held about one person, as JSON (a subject access request); prints the path."""
+    from bot.app import personal_data
+    from bot.app.actors import OPERATOR
+    from storage.files import write_private
+
+    on, user_id = _person(user, platform)
+    data = personal_data.export_person(_application(), OPERATOR, on, user_id)
+    if data is None:
+        fail(f"Roundtable holds nothing about {user_id} on {on}")
+    path = out or Path.cwd() / f"roundtable-data-{user_id}.json"
+    try:
+        write_private(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    typer.echo(str(path))
+
+
+@participant_app.command("stop")
+def participant_stop(
+    user: Annotated[str, typer.Argument(help="Their user id (U…).")],
+    platform: Annotated[str, typer.Option(help="Their chat platform.")] = "slack",
+) -> None:
+    """Message this person no more (their answers are kept)."""
+    from bot.app import participants
+    from bot.app.actors import OPERATOR
+
+    on, user_id = _person(user, platform)
+    if not participants.stop_person(_application(), OPERATOR, on, user_id):
+        fail(f"Roundtable holds nothing about {user_id} on {on}")
+    typer.echo(f"{user_id} will not be messaged again")
+
+
+@participant_app.command("forget")
+def participant_forget(
+    user: Annotated[str, typer.Argument(help="Their user id (U…).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    platform: Annotated[str, typer.Option(help="Their chat platform.")] = "slack",
+) -> None:
+    """Delete everything held about this person (as their forget-me does) and say what was
+    done; the bot's messages that repeat their words are deleted or replaced in Slack."""
+    from bot.app import personal_data
+    from bot.app.actors import OPERATOR
+
+    on, user_id = _person(user, platform)
+    try:
+        sure = yes or typer.confirm(f"Delete everything Roundtable holds about {user_id}? It "
+                                    "cannot be undone")
+    except typer.Abort:  # no answer (end of input)
+        sure = False
+    if not sure:
+        fail("nothing was deleted (give --yes to skip the question)")
+    typer.echo(personal_data.forget(_application(), OPERATOR, on, user_id).plain)
+
+
+@app.command("audit")
+def audit_log(
+    round_id: Annotated[int | None, typer.Option("--round", help="Only this round.")] = None,
+    limit: Annotated[int, typer.Option(help="The newest this many entries.")] = 200,
+) -> None:
+    """Who started, closed, posted, exported which round; who ran forget-me, my-data or a
+    purge; facilitator changes; when (oldest first)."""
+    from bot.core.audit import entries, line
+
+    with _database().sessions() as session:
+        found = entries(session, round_id, limit)
+        for entry in found:
+            typer.echo(line(entry))
+    if not found:
+        typer.echo("the audit log is empty" if round_id is None
+                   else f"nothing recorded for round {round_id}")
+
+
+@app.command("purge")
+def purge() -> None:
+    """Apply the retention period now (the schedule does it daily): delete the answers and
+    digests of rounds closed more than ROUNDTABLE_RETENTION_DAYS ago, and older set-aside
+    incoming messages."""
+    from bot.core.audit import OPERATOR
+    from bot.core.retention import apply_retention
+
+    application = _application()
+    typer.echo(apply_retention(application.database, application.clock(),
+                               application.settings.retention_days, OPERATOR).line())
+
+
+@app.command("sbom")
+def sbom(
+    out: Annotated[Path | None, typer.Option(help="File to write (default: print it).")] = None,
+) -> None:
+    """A software bill of materials (CycloneDX 1.5 JSON) of this installation: Roundtable and
+    every Python package installed beside it, with versions, licences and package URLs."""
+    from bot.sbom import bill_of_materials
+
+    text = json.dumps(bill_of_materials(), indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    typer.echo(str(out))
 
 
 @app.command("demo")

@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     teams_service_url: str = Field(TEAMS_SERVICE_URL, validation_alias="TEAMS_SERVICE_URL")
     """The Bot Connector to create chats on before any activity named one (activities bring
     their own)."""
+    admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="ROUNDTABLE_ADMINS")
+    """User ids who see and act on every round and add or remove facilitators."""
+    retention_days: int = Field(365, ge=1, le=36500, validation_alias="ROUNDTABLE_RETENTION_DAYS")
+    """Answers and digests of a round are deleted this many days after it closes."""
+    privacy_notice: str | None = Field(None, validation_alias="ROUNDTABLE_PRIVACY_NOTICE")
+    """The deployment's own words for what is kept and who sees it (first message)."""
+    privacy_notice_file: Path | None = Field(
+        None, validation_alias="ROUNDTABLE_PRIVACY_NOTICE_FILE")
     timezone: str = Field("Europe/London", validation_alias="ROUNDTABLE_TIMEZONE")
     port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
     lease_seconds: int = Field(30, ge=2, le=300, validation_alias="ROUNDTABLE_LEASE_SECONDS")
@@ -68,7 +76,7 @@ class Settings(BaseSettings):
     """A folder (or zip) with model.safetensors, tokenizer.json and config.json of a BERT-family
     sentence model, for deployers who fetch their own; default: the packaged all-MiniLM-L6-v2."""
 
-    @field_validator("facilitators", "teams_facilitators", mode="before")
+    @field_validator("facilitators", "teams_facilitators", "admins", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
@@ -85,10 +93,29 @@ class Settings(BaseSettings):
                                  "inbox-handle:3")
         return value
 
-    @field_validator("embedding_model", mode="before")
+    @field_validator("embedding_model", "privacy_notice", "privacy_notice_file", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("privacy_notice_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                text = value.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"cannot read {value}: {exc}") from None
+            if not text.strip():
+                raise ValueError(f"{value} is empty")
+        return value
+
+    @property
+    def privacy_text(self) -> str | None:
+        """The deployment's words for the privacy notice, if it has its own."""
+        if self.privacy_notice_file is not None:
+            return self.privacy_notice_file.read_text(encoding="utf-8").strip()
+        return self.privacy_notice.replace("\\n", "\n") if self.privacy_notice else None
 
     @field_validator("timezone")
     @classmethod

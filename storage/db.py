@@ -27,6 +27,8 @@ except ImportError:  # Windows: SQLite's own busy handler alone
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.files import private_file
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 CONNECT_TIMEOUT = 3
 """Seconds to reach a PostgreSQL server before giving up."""
@@ -34,10 +36,19 @@ READ_ONLY = "roundtable_read_only"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+    """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys on every connection.
+
+    A statement's parameters are kept out of error messages (`hide_parameters`): they are
+    people's answers and ids, and errors end up in logs and in the inbox's `last_error`.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         connect_args: dict[str, Any] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         database = make_url(url).database
+        if database not in (None, "", ":memory:") and "mode=memory" not in url and not (
+                database or "").startswith("file:"):
+            # SQLite creates -wal and -shm with the database file's permissions: 0600 here
+            private_file(Path(str(database)).absolute())
         if fcntl is not None and database not in (None, "", ":memory:") and (
                 "mode=memory" not in url):
             connect_args["factory"] = _turn_taking(_WriteTurn.of(os.path.abspath(database)))

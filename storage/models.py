@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.sql.expression import false
+from sqlalchemy.sql.expression import false, true
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -107,7 +108,18 @@ class Round(Base):
     digest_cron: Mapped[str | None] = mapped_column(String(100))
     reminder_slots_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """How many of the scheduled reminder times have been acted on (claimed by UPDATE)."""
-    anonymity: Mapped[str] = mapped_column(String(16), default="named")
+    anonymity: Mapped[str] = mapped_column(String(16), default="role")
+    """named, role (by role: the default) or anonymous: how answers are attributed."""
+    secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
+    """Key of the round's opaque answer ids (bot/core/public_ids.py); never shown."""
+    privacy_notice: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    """What the first message told people about their answers (bot/core/privacy.py)."""
+    withdrawn: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """People who asked to be forgotten: counted, nothing else kept of them."""
+    purged_at: Mapped[datetime | None]
+    """When the retention job deleted the round's answers and digests."""
+    summary: Mapped[dict[str, Any] | None]
+    """The round's counts as they were when its answers were deleted (retention)."""
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     started_by: Mapped[str | None] = mapped_column(String(64))
     opens_at: Mapped[datetime]
@@ -116,6 +128,19 @@ class Round(Base):
     created_at: Mapped[datetime]
 
     deliveries: Mapped[list[Delivery]] = relationship(back_populates="round")
+
+
+class RoundFacilitator(Base):
+    """A co-facilitator of one round, added by its owner (who started it) or an admin."""
+
+    __tablename__ = "round_facilitators"
+    __table_args__ = (UniqueConstraint("round_id", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    added_by: Mapped[str | None] = mapped_column(String(64))
+    added_at: Mapped[datetime]
 
 
 class Delivery(Base):
@@ -196,6 +221,10 @@ class Reply(Base):
     choices: Mapped[list[str] | None] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(16), default="chat")
     external_id: Mapped[str | None] = mapped_column(String(200))
+    """The answer's id where it came from (conversation and message, a CSV's id): for
+    retries, edits and deletions only; outputs name answers by bot/core/public_ids.py."""
+    quotable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """False once the author said "don't quote me": counted in its theme, never quoted."""
     created_at: Mapped[datetime]
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
@@ -204,15 +233,6 @@ class Reply(Base):
     versions: Mapped[list[ReplyVersion]] = relationship(
         back_populates="reply", order_by="ReplyVersion.id", cascade="all, delete-orphan"
     )
-
-    @property
-    def public_id(self) -> str:
-        return public_reply_id(self.id, self.external_id)
-
-
-def public_reply_id(reply_id: int, external_id: str | None) -> str:
-    """The id a digest names a reply by: its external id where it has one."""
-    return external_id or f"reply-{reply_id}"
 
 
 class ReplyVersion(Base):
@@ -248,6 +268,59 @@ class Digest(Base):
     platform: Mapped[str | None] = mapped_column(String(16))
     """Where it is posted when not on the round's own platform (a mixed round's other
     platforms each get the same digest, under the period `<period>@<platform>`)."""
+
+
+class BotMessage(Base):
+    """A message of the bot's that repeats someone's words (a confirmation, a digest part),
+    kept so that forget-me can delete or replace it on the platform."""
+
+    __tablename__ = "bot_messages"
+    __table_args__ = (Index("ix_bot_messages_round_id_kind", "round_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    """confirmation (in someone's conversation) or digest (a part of a posted digest)."""
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    """Whose answers a confirmation repeats."""
+    digest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("digests.id", ondelete="CASCADE"), index=True)
+    part: Mapped[int | None] = mapped_column(Integer)
+    """A digest's message: 0 the top, then one per question in the pack's order."""
+    prompt_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Who did what to which round, and when: never the words of an answer, never a token.
+    No foreign key: the log outlives the rounds it names."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    """platform:user id, `cli` (the operator), `scheduler`, or `a forgotten person`."""
+    action: Mapped[str] = mapped_column(String(50))
+    round_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    subject: Mapped[str | None] = mapped_column(String(200))
+    """Whom it was about, where that is not the actor (a facilitator added)."""
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Suppressed(Base):
+    """Someone who asked to be forgotten and never to be messaged again, as a one-way
+    fingerprint of their platform id (bot/core/personal_data.py): it cannot be read back to
+    the id, only matched when the same person is in a new audience."""
+
+    __tablename__ = "suppressed"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime]
 
 
 class ProcessedEvent(Base):

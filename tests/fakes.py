@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.core.digest.model import DigestView
 from bot.core.home import HomeView
-from bot.core.ports import DeliveryError, Sent, Where
+from bot.core.ports import Attachment, DeliveryError, Posted, Sent, Where
 from bot.core.questions import Question, Saved
 from bot.core.said import Said
 
@@ -38,8 +38,9 @@ class Transcript:
         return self._step(question.prompt.id, channel_id)
 
     def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
-                    *, top: Sent | None = None) -> Sent:
-        return self._step("digest", channel_id)
+                    *, top: Sent | None = None) -> Posted:
+        sent = self._step("digest", channel_id)
+        return Posted(sent, {0: sent})
 
     def find_digest(self, channel_id: str, digest_id: int, since: datetime) -> Sent | None:
         return None
@@ -47,8 +48,18 @@ class Transcript:
     def say(self, where: Where, said: Said) -> Sent:
         return self._step(said.plain, where.channel_id)
 
-    def confirm(self, where: Where, saved: Sequence[Saved]) -> None:
-        self._step("confirmed " + ", ".join(s.asked.prompt.id for s in saved), where.channel_id)
+    def confirm(self, where: Where, saved: Sequence[Saved]) -> Sent:
+        return self._step("confirmed " + ", ".join(s.asked.prompt.id for s in saved),
+                          where.channel_id)
+
+    def replace_message(self, sent: Sent, said: Said) -> None:
+        self._step(f"replaced {sent.message_id}: {said.plain}", sent.channel_id)
+
+    def delete_message(self, sent: Sent) -> None:
+        self._step(f"deleted {sent.message_id}", sent.channel_id)
+
+    def send_file(self, where: Where, file: Attachment, said: Said) -> Sent:
+        return self._step(f"file {file.filename}", where.channel_id)
 
     def publish_home(self, user_id: str, home: HomeView) -> None:
         self._step("home", user_id)

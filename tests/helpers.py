@@ -58,7 +58,8 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """`roundtable ARGS` in a subprocess with `env` as its settings (see cli_env)."""
     return subprocess.run([ROUNDTABLE, *args], cwd=cwd, env=cli_env(**(env or {})),
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)  # a question asked gets no answer
 
 
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
@@ -70,3 +71,20 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> 
             return value
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def stored_values(session: Any) -> list[str]:
+    """Every value of every row of every table of ours, as text (to search a database for
+    someone's id, name or words)."""
+    from sqlalchemy import inspect, select
+
+    from storage.models import Base
+
+    out: list[str] = []
+    present = set(inspect(session.connection()).get_table_names())
+    for table in Base.metadata.sorted_tables:
+        if table.name not in present:
+            continue
+        for row in session.execute(select(table)):
+            out += [str(value) for value in row if value is not None]
+    return out

@@ -181,7 +181,8 @@ class SlackStub:
     def _handle(self, path: str, content_type: str, body: bytes) -> tuple[
             int, dict[str, str], dict[str, Any] | bytes]:
         if path.startswith("/upload/"):
-            self._record(Call("file_upload", {"path": path, "bytes": len(body)}, 200, True))
+            self._record(Call("file_upload", {"path": path, "bytes": len(body),
+                                              "content": body}, 200, True))
             return 200, {}, b"OK - uploaded"
         text = body.decode()
         if content_type.startswith("application/json"):
@@ -275,6 +276,8 @@ class SlackStub:
             return {"ok": True, "channel": {"id": "D" + user}}
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             return self._post(method, p)
+        if method == "chat.delete":
+            return self._delete(str(p.get("channel", "")), str(p.get("ts", "")))
         if method == "conversations.members":
             members = self.channels.get(str(p.get("channel")))
             if members is None:
@@ -347,8 +350,18 @@ class SlackStub:
         ts = p.get("ts") or f"{1_800_000_000 + next(self._ts)}.000100"
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
+        if method == "chat.update":
+            with self._lock:
+                found = self._find(channel, str(ts))
+                if found is None:
+                    return {"ok": False, "error": "message_not_found"}
+                found["text"] = p.get("text")
+                found["blocks"] = p.get("blocks")
+                found["edited"] = True
+            return {"ok": True, "channel": channel, "ts": ts, "text": p.get("text")}
         if method == "chat.postMessage":
-            message = {"type": "message", "ts": ts, "text": p.get("text"), "bot_id": BOT_ID}
+            message = {"type": "message", "ts": ts, "text": p.get("text"), "bot_id": BOT_ID,
+                       "blocks": p.get("blocks")}
             if isinstance(p.get("metadata"), dict):
                 message["metadata"] = p["metadata"]
             with self._lock:
@@ -359,6 +372,47 @@ class SlackStub:
                     self.history.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": ts,
                 "message": {"text": p.get("text"), "user": BOT_USER, "bot_id": BOT_ID, "ts": ts}}
+
+    def _find(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """A posted message, at the top of the channel or in a thread (caller holds the lock)."""
+        for message in self.history.get(channel, []):
+            if message["ts"] == ts:
+                return message
+        for (where, _), replies in self.threads.items():
+            if where == channel:
+                for message in replies:
+                    if message["ts"] == ts:
+                        return message
+        return None
+
+    def _delete(self, channel: str, ts: str) -> dict[str, Any]:
+        with self._lock:
+            found = self._find(channel, ts)
+            if found is None:
+                return {"ok": False, "error": "message_not_found"}
+            for messages in [self.history.get(channel, []), *(
+                    r for (where, _), r in self.threads.items() if where == channel)]:
+                if found in messages:
+                    messages.remove(found)
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def uploaded(self, channel: str) -> list[tuple[dict[str, Any], bytes]]:
+        """Files shared in a conversation: (files.completeUploadExternal's file, its bytes)."""
+        contents = {c.params["path"].rsplit("/", 1)[-1]: c.params["content"]
+                    for c in self.calls_to("file_upload")}
+        out = []
+        for call in self.calls_to("files.completeUploadExternal"):
+            if call.params.get("channel_id") != channel:
+                continue
+            files = call.params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            out += [(f, contents.get(f["id"], b"")) for f in files]
+        return out
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """What a posted message says now (after any chat.update), or None once deleted."""
+        with self._lock:
+            return self._find(channel, ts)
 
     # --- Block Kit limits, checked independently of the bot's own checks ---------------------
 

@@ -61,7 +61,8 @@ def test_it_names_a_malformed_setting_in_one_line(tmp_path: Path) -> None:
 
 def test_it_imports_for_a_pack_and_prints_the_round_id_last(workdir: Path) -> None:
     path = write_csv(workdir / "room.csv", rows(25))
-    result = run_cli("import-replies", str(path), "--pack", "sel-pharmacy-leadership", cwd=workdir)
+    result = run_cli("import-replies", str(path), "--pack", "sel-pharmacy-leadership",
+                     "--mode", "named", cwd=workdir)
     assert result.returncode == 0, result.stderr
     round_id = result.stdout.strip().splitlines()[-1]
     assert round_id.isdigit()
@@ -70,7 +71,15 @@ def test_it_imports_for_a_pack_and_prints_the_round_id_last(workdir: Path) -> No
     ids = []
     for prompt in view["prompts"]:
         ids += prompt["unthemed_reply_ids"] + [i for t in prompt["themes"] for i in t["reply_ids"]]
-    assert sorted(ids) == sorted(r["id"] for r in rows(25))
+    assert sorted(ids) == sorted(r["id"] for r in rows(25))  # a named round keeps the CSV's ids
+    by_role = run_cli("import-replies", str(path), "--pack", "sel-pharmacy-leadership",
+                      cwd=workdir)
+    other = json.loads(run_cli("digest", "--round", by_role.stdout.strip().splitlines()[-1],
+                               "--format", "json", cwd=workdir).stdout)
+    opaque = [i for p in other["prompts"]
+              for i in p["unthemed_reply_ids"] + [i for t in p["themes"] for i in t["reply_ids"]]]
+    assert len(opaque) == 25 and not set(opaque) & set(ids)  # by role (the default): opaque
+    assert all(i.startswith("ans-") for i in opaque)
 
 
 def test_it_imports_nothing_from_a_file_with_a_bad_row(workdir: Path) -> None:
@@ -110,7 +119,10 @@ def test_it_starts_shows_and_closes_a_round(workdir: Path) -> None:
     assert "0 delivered, 3 pending, 0 failed · 0 of 3 answered" in status.stdout
     assert "0 reminders sent, 0 digests posted" in status.stdout
     assert run_cli("status", cwd=workdir).stdout == status.stdout  # the short form
-    assert run_cli("round", "close", "1", cwd=workdir).stdout.strip() == "round 1 closed"
+    closed = run_cli("round", "close", "1", cwd=workdir).stdout.splitlines()
+    assert closed[0] == "round 1 closed"
+    assert closed[1].startswith("No final digest was posted: the round has no digest channel.")
+    assert "roundtable round set 1 --digest C0123" in closed[1]
     again = run_cli("round", "close", "1", cwd=workdir)
     assert again.returncode == 1 and "already closed" in again.stderr
 

@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.errors import InvalidAnswer, RoundClosed
-from bot.core.people import find_participant
+from bot.core.errors import InvalidAnswer, NotAllowed, RoundClosed
 from bot.core.replies import (
     delete_reply,
+    dont_quote,
     edit_reply,
-    forget_participant,
     record_reply,
     record_vote,
 )
@@ -157,16 +156,22 @@ def test_it_refuses_an_unknown_question_and_an_empty_answer(
             record_reply(session, round_.id, "done-well", person, "   ", now)
 
 
-def test_it_forgets_everything_a_person_answered(database: Database, now: datetime) -> None:
+def test_it_keeps_an_answer_that_says_dont_quote_me_from_quotes_for_good(
+        database: Database, now: datetime) -> None:
     with transaction(database.sessions) as session:
         round_ = started_round(session, now)
         person = participant(session, "U0001")
-        other = participant(session, "U0002")
-        record_reply(session, round_.id, "done-well", person, "mine", now, external_id="a")
-        record_reply(session, round_.id, "bought-in", person, "mine too", now, external_id="b")
-        record_reply(session, round_.id, "done-well", other, "theirs", now, external_id="c")
-        assert forget_participant(session, person, now) == 2
-    with database.sessions() as session:
-        assert session.scalars(select(Reply.text)).all() == ["theirs"]
-        forgotten = find_participant(session, "U0001")
-        assert forgotten is not None and forgotten.opted_out
+        said = record_reply(session, round_.id, "done-well", person,
+                            "The ICS board failed us. Don’t quote me on that.", now,
+                            external_id="D1:1.1").reply
+        plain = record_reply(session, round_.id, "bought-in", person, "GP practices", now,
+                             external_id="D1:1.2").reply
+        assert (said.quotable, plain.quotable) == (False, True)
+        edited = edit_reply(session, "D1:1.2", "GP practices #noquote", now)
+        assert not edited.quotable
+        again = edit_reply(session, "D1:1.2", "GP practices", now)
+        assert not again.quotable  # an edit never makes an answer quotable again
+        asked = dont_quote(session, "D1:1.1", ("slack", "U0001"))
+        assert not asked.quotable
+        with pytest.raises(NotAllowed):
+            dont_quote(session, "D1:1.1", ("slack", "U0002"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.core import sending
 from bot.core.people import Person
 from bot.core.rounds import RoundRequest, get_round, start_round
@@ -16,8 +18,10 @@ from tests.helpers import seed_pack
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(("mode", "who"), [("named", "Gone Person"), ("role", "1 person"),
+                                          ("anonymous", "1 person")])
 def test_it_shows_failed_deliveries_with_their_reason_and_the_next_digest(
-    database: Database,
+    database: Database, mode: str, who: str
 ) -> None:
     with transaction(database.sessions) as session:
         round_id = start_round(
@@ -30,6 +34,7 @@ def test_it_shows_failed_deliveries_with_their_reason_and_the_next_digest(
                 ],
                 closes_at=START + timedelta(days=14),
                 digest_channel="CLEADS",
+                anonymity=mode,  # type: ignore[arg-type]
             ),
             START,
         ).id
@@ -42,4 +47,4 @@ def test_it_shows_failed_deliveries_with_their_reason_and_the_next_digest(
     assert lines[1].startswith("1 delivered, 0 pending, 1 failed · 0 of 2 answered")
     assert "0 reminders sent, 0 digests posted" in lines[1]
     assert lines[2] == "Next digest Fri 27 Nov 12:00 GMT, closes Mon 07 Dec 10:00 GMT"
-    assert lines[3] == "Not delivered: Gone Person: user_not_found"
+    assert lines[3] == f"Not delivered: {who}: user_not_found"  # names only when named

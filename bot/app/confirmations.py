@@ -6,6 +6,10 @@ goes out at once, and answers saved within the next SPACING seconds join the one
 burst of answers becomes a message a second per person, not one per answer. `add` only queues
 (it is called right after the inbox commits a batch, and must not fail there); the pacing and
 the posting happen on this loop. Everything waiting is posted when the process stops.
+
+Where each confirmation landed is handed to `remember` (the application stores it, so that
+forget-me can delete it later: it repeats the person's words), in batches, whenever the loop
+has nothing due, so a burst costs one write, not one per message.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.app.loops import Faults, Loop
-from bot.core.ports import DeliveryError, Gateways, Where
+from bot.core.ports import DeliveryError, Gateways, Sent, Where
 from bot.core.questions import Saved
 from bot.core.said import Said
 
@@ -29,6 +33,16 @@ CONFIRMED_TOGETHER = 20
 
 Key = tuple[str, Where]
 """(platform, where): one queue per conversation and thread."""
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """A confirmation that landed: where, and whose answers (in which round) it repeats."""
+
+    platform: str
+    sent: Sent
+    participant_id: int
+    round_id: int
 
 
 @dataclass
@@ -42,10 +56,13 @@ class Confirmations:
 
     def __init__(self, gateways: Gateways, *, after: Callable[[], None] = lambda: None,
                  clock: Callable[[], float] = time.monotonic,
-                 faults: Faults | None = None) -> None:
+                 faults: Faults | None = None,
+                 remember: Callable[[list[Confirmed]], None] = lambda _: None) -> None:
         self.gateways, self.after, self.clock = gateways, after, clock
         """`after` runs once confirmations went out (the outbox's wake: a next question then
         comes below its answer's confirmation)."""
+        self.remember = remember
+        self._confirmed: list[Confirmed] = []
         self._arrived: list[tuple[Key, Saved | Said]] = []
         self._waiting: dict[Key, Waiting] = {}
         self._due: list[tuple[float, int, Key]] = []
@@ -87,6 +104,12 @@ class Confirmations:
         with self._changed:
             self._take_arrived()
             now = self.clock()
+            idle = not self._arrived and (not self._due or self._due[0][0] > now)
+        if idle or self.loop.stopping.is_set():
+            self.flush()
+        with self._changed:
+            self._take_arrived()
+            now = self.clock()
             while not self.loop.stopping.is_set() and not self._arrived and (
                     not self._due or self._due[0][0] > now):
                 self._changed.wait(self._due[0][0] - now if self._due else None)
@@ -95,6 +118,7 @@ class Confirmations:
             self._take_arrived()
             stopping = self.loop.stopping.is_set()
             if stopping and not self._due:
+                self.flush()
                 return False
             if not self._due or (self._due[0][0] > now and not stopping):
                 return True
@@ -130,7 +154,25 @@ class Confirmations:
             for said in waiting.notices:
                 gateway.say(where, said)
             for start in range(0, len(waiting.saved), CONFIRMED_TOGETHER):
-                gateway.confirm(where, waiting.saved[start:start + CONFIRMED_TOGETHER])
+                batch = waiting.saved[start:start + CONFIRMED_TOGETHER]
+                sent = gateway.confirm(where, batch)
+                first = batch[0].asked
+                with self._changed:
+                    self._confirmed.append(Confirmed(platform, sent, first.participant.id,
+                                                     first.round_id))
         except DeliveryError as exc:
-            log.warning("could not confirm in %s: %s", where.channel_id, exc.reason)
+            log.warning("could not confirm %d answers on %s: %s", len(waiting.saved), platform,
+                        exc.reason)
         self.after()
+
+    def flush(self) -> None:
+        """Hand over where the confirmations posted since the last flush landed (any thread:
+        forget-me flushes before it looks)."""
+        with self._changed:
+            confirmed, self._confirmed = self._confirmed, []
+        if not confirmed:
+            return
+        try:
+            self.remember(confirmed)
+        except Exception:  # noqa: BLE001 - the answers are saved; forget-me would miss these
+            log.exception("could not record where %d confirmations landed", len(confirmed))

@@ -90,7 +90,8 @@ class Conversations:
                 follow_ups.append(partial(self.confirmations.notify, platform, where,
                                           said(f"I could not save that: {outcome.refused}")))
             elif outcome.created:
-                saved.setdefault(where, []).append(Saved(outcome.asked, message.text))
+                saved.setdefault(where, []).append(Saved(outcome.asked, message.text,
+                                                         message.external_id))
             # else: stored before, and confirmed then
         for where, answers in saved.items():
             follow_ups.append(partial(self.confirmations.confirm, platform, where, answers))
@@ -109,4 +110,4 @@ def _change(session: Session, platform: str, event: Edited | Deleted, now: datet
             else:
                 delete_reply(session, answer, now, author)
     except RoundtableError as exc:
-        log.info("ignored a change in %s: %s", event.channel_id, exc)
+        log.info("ignored a change on %s: %s", platform, exc)

@@ -416,7 +416,9 @@ def _settle_captures(items: list[Capture], failure: Exception | None) -> None:
 
 def _failure(event: Stored) -> str:
     """Log the error being handled; what to keep of it with the event."""
-    log.exception("event %s failed (attempt %d of %d)", event.event_id, event.attempts + 1,
+    # the inbox row's number, not the event's id: an id made of a conversation and a time
+    # would say who wrote, and when
+    log.exception("incoming event %d failed (attempt %d of %d)", event.id, event.attempts + 1,
                   MAX_ATTEMPTS)
     exc = sys.exc_info()[1]
     return f"{type(exc).__name__}: {exc}"[:2000]

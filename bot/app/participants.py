@@ -1,5 +1,6 @@
-"""What anyone does about themselves: answer in a form, skip a question, see their open
-questions, stop the questions, forget their answers."""
+"""What anyone does about themselves: answer in a form, skip a question, keep an answer from
+being quoted, see their open questions, stop the questions (the operator too, for someone, on
+a written request). Their data (`my-data`, `forget-me`) is bot.app.personal_data's."""
 
 from __future__ import annotations
 
@@ -9,20 +10,21 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.app.access import may_facilitate, visible_rounds, who
 from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
-from bot.core import answers
+from bot.core import answers, audit
 from bot.core.home import HomeView, home_view
 from bot.core.people import find_participant, opt_out
 from bot.core.ports import DeliveryError, Where
 from bot.core.questions import Asked, Saved
-from bot.core.replies import answer_count, forget_participant
+from bot.core.replies import answer_count, dont_quote
 from bot.core.said import Code, Said, said
-from bot.core.wording import counted
 from storage.db import transaction
 from storage.models import Delivery
 
 log = logging.getLogger(__name__)
+MY_DATA_FILE = "roundtable-my-data.json"
 
 
 def question(app: Roundtable, actor: Actor, round_id: int, prompt_id: str) -> Asked:
@@ -40,12 +42,12 @@ def answer_in_form(app: Roundtable, actor: Actor, round_id: int, prompt_id: str,
         asked = answers.asked_of(session, round_id, prompt_id, actor.user_id, actor.platform)
         answers.answer_in_form(session, asked, answer, app.clock(), external_id)
         channel = _conversation(session, asked)
-    saved = Saved(asked, answer if isinstance(answer, str) else tuple(answer))
+    saved = Saved(asked, answer if isinstance(answer, str) else tuple(answer), external_id)
     try:
         where = Where(channel or app.gateway(actor.platform).open_direct(actor.user_id))
         app.confirmations.confirm(actor.platform, where, [saved])
     except DeliveryError as exc:
-        log.warning("could not confirm a form answer to %s: %s", actor.user_id, exc.reason)
+        log.warning("could not confirm a form answer in round %s: %s", round_id, exc.reason)
         app.outbox.wake()
     return saved
 
@@ -63,26 +65,47 @@ def skip(app: Roundtable, actor: Actor, round_id: int, prompt_id: str) -> None:
     app.outbox.wake()
 
 
+def keep_from_quotes(app: Roundtable, actor: Actor, external_id: str) -> Said:
+    """"Don't quote me" on one of the actor's answers: counted in its theme, never quoted."""
+    with transaction(app.database.sessions) as session:
+        dont_quote(session, external_id, (actor.platform, actor.user_id))
+    return said("Done: that answer counts in its theme but will never be quoted.")
+
+
 def home(app: Roundtable, actor: Actor) -> HomeView:
-    configured = app.platforms[actor.platform].facilitators
+    facilitating = may_facilitate(app, actor)
     with app.database.sessions() as session:
-        return home_view(session, actor.platform, actor.user_id, configured)
+        rounds = visible_rounds(app, session, actor, open_only=False) if facilitating else None
+        return home_view(session, actor.platform, actor.user_id, rounds)
 
 
 def refresh_home(app: Roundtable, actor: Actor) -> None:
     try:
         app.gateway(actor.platform).publish_home(actor.user_id, home(app, actor))
     except DeliveryError as exc:
-        log.warning("could not refresh the home of %s: %s", actor.user_id, exc.reason)
+        log.warning("could not refresh a home tab on %s: %s", actor.platform, exc.reason)
 
 
 def stop(app: Roundtable, actor: Actor) -> Said:
-    with transaction(app.database.sessions) as session:
-        participant = find_participant(session, actor.user_id, actor.platform)
-        if participant is not None:
-            opt_out(session, participant, app.clock())
+    """No more messages to this person (they keep their answers)."""
+    stop_person(app, actor, actor.platform, actor.user_id)
     return said("Done: Roundtable will not message you again. Your answers are kept; ",
-                Code("forget-me"), " deletes them.")
+                Code("/roundtable my-data"), " sends you a copy and ",
+                Code("/roundtable forget-me"), " deletes them.")
+
+
+def stop_person(app: Roundtable, actor: Actor, platform: str, user_id: str) -> bool:
+    """Stop messaging someone (themselves, or the operator on their request); False when
+    Roundtable knows nothing of them."""
+    with transaction(app.database.sessions) as session:
+        participant = find_participant(session, user_id, platform)
+        if participant is None:
+            return False
+        opt_out(session, participant, app.clock())
+        audit.record(session, app.clock(), who(actor), "participant.stop",
+                     subject=None if actor.user_id == user_id else audit.person(platform,
+                                                                                user_id))
+    return True
 
 
 def answers_kept(app: Roundtable, actor: Actor) -> int:
@@ -92,16 +115,8 @@ def answers_kept(app: Roundtable, actor: Actor) -> int:
         return 0 if participant is None else answer_count(session, participant)
 
 
-def forget(app: Roundtable, actor: Actor) -> Said:
-    """Delete everything this person answered (after they confirmed)."""
-    with transaction(app.database.sessions) as session:
-        participant = find_participant(session, actor.user_id, actor.platform)
-        count = 0 if participant is None else forget_participant(session, participant,
-                                                                 app.clock())
-    return said(f"Done: {counted(count, 'answer')} deleted. Roundtable will not message you "
-                "again.")
-
-
 def _conversation(session: Session, asked: Asked) -> str | None:
     return session.scalar(select(Delivery.channel_id).where(
         Delivery.round_id == asked.round_id, Delivery.participant_id == asked.participant.id))
+
+

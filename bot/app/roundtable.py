@@ -13,18 +13,21 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app.confirmations import Confirmations
+from bot.app.confirmations import Confirmations, Confirmed
 from bot.app.conversations import Conversations
 from bot.app.inbox import Inbox, WorkerWatch
+from bot.app.logs import keep_logs_clean
 from bot.app.loops import Faults, Loop
 from bot.app.outbox import Outbox
 from bot.app.platforms import Platform
 from bot.app.spool import Spool
 from bot.config import Settings
+from bot.core.bot_messages import remember_confirmation
 from bot.core.ports import ChatGateway, Clock, Gateways, utcnow
 from bot.scheduling.jobs import JobContext
 from bot.scheduling.service import Scheduler
 from storage.database import Database
+from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +52,20 @@ class Roundtable:
         self.outbox = Outbox(self.database, self.gateways, self.clock, self.settings.timezone,
                              lease_ttl=ttl, faults=self.faults)
         self.confirmations = Confirmations(self.gateways, after=self.outbox.wake,
-                                           faults=self.faults)
+                                           faults=self.faults, remember=self._confirmed)
         handle = Conversations(self.clock, self.confirmations,
                                {name: p.translate for name, p in self.platforms.items()})
         self.inbox = Inbox(self.database, handle, self.clock, spool=self.spool,
                            handled_elsewhere=WorkerWatch(self.database, self.clock),
                            faults=self.faults)
+
+    def _confirmed(self, confirmed: list[Confirmed]) -> None:
+        """Keep where confirmations landed: they repeat people's words (forget-me)."""
+        now = self.clock()
+        with transaction(self.database.sessions) as session:
+            for one in confirmed:
+                remember_confirmation(session, one.platform, one.sent, one.participant_id,
+                                      one.round_id, now)
 
     @property
     def gateways(self) -> Gateways:
@@ -73,7 +84,8 @@ class Roundtable:
         ttl = timedelta(seconds=self.settings.lease_seconds)
         if schedule:
             self.scheduler = Scheduler(
-                JobContext(self.database, self.gateways, self.clock, self.settings.timezone),
+                JobContext(self.database, self.gateways, self.clock, self.settings.timezone,
+                           self.settings.retention_days),
                 lease_ttl=ttl)
         self.confirmations.start()
         self.inbox.start(capturing=not worker, lease_ttl=ttl)
@@ -125,5 +137,6 @@ def assemble(settings: Settings, database: Database, platforms: Sequence[Platfor
     from bot.core.digest.embeddings import use_model
 
     use_model(settings.embedding_model)
+    keep_logs_clean()
     return Roundtable(settings, database, {p.name: p for p in platforms}, clock,
                       Faults(settings.faults), Spool(spool_folder(settings)))

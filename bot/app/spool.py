@@ -29,6 +29,7 @@ try:
 except ImportError:  # Windows: one process per spool folder, guarded by the thread lock alone
     fcntl = None  # type: ignore[assignment]
 
+from storage.files import private_folder
 from storage.leases import PROCESS
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class Spool:
                            "received_at": event.received_at.isoformat()},
                           ensure_ascii=False) + "\n"
         with self._lock:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_folder(self.folder)
             with _appending(self.path) as fd:
                 os.write(fd, line.encode())
                 os.fsync(fd)

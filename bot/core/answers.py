@@ -15,7 +15,13 @@ from bot.core.errors import NotFound, RoundtableError
 from bot.core.next_questions import ask_next
 from bot.core.packs import Pack
 from bot.core.questions import Asked
-from bot.core.replies import check_text_answer, is_answered, record_reply, record_vote
+from bot.core.replies import (
+    asks_not_to_be_quoted,
+    check_text_answer,
+    is_answered,
+    record_reply,
+    record_vote,
+)
 from bot.core.rounds import round_pack
 from storage.models import Delivery, Participant, QuestionMessage, Reply, Round
 
@@ -76,7 +82,8 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
             continue
         rows.append({"round_id": asked.round_id, "prompt_id": asked.prompt.id,
                      "participant_id": asked.participant.id, "text": message.text,
-                     "source": "chat", "external_id": message.external_id, "created_at": now})
+                     "source": "chat", "external_id": message.external_id, "created_at": now,
+                     "quotable": not asks_not_to_be_quoted(message.text)})
         stored.add(message.external_id)
         talk.answered(asked)
         out.append(ChatAnswer(asked, created=True))

@@ -10,10 +10,12 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core import audit
+from bot.core.bot_messages import remember_digest
 from bot.core.digest.build import build_digest
 from bot.core.digest.changes import claim_digest, snapshot
 from bot.core.errors import NotFound
-from bot.core.ports import Clock, DeliveryError, Gateways, Sent, gateway_for
+from bot.core.ports import Clock, DeliveryError, Gateways, Posted, Sent, gateway_for
 from bot.core.rounds import digest_channels, get_round
 from storage.db import reading, transaction
 from storage.models import Digest, Round
@@ -25,20 +27,20 @@ STALE_DIGEST_CLAIM = timedelta(minutes=10)
 
 def post_digest(
     sessions: sessionmaker[Session], gateways: Gateways, round_id: int, period: str,
-    clock: Clock, fallback_channel: str | None = None, *, late: bool = False,
-) -> Sent | None:
+    clock: Clock, *, late: bool = False, actor: str = audit.SCHEDULER,
+) -> Posted | None:
     """Post the round's digest for `period` once: the Digest row is claimed before posting.
 
-    It goes to the round's digest channel, or to `fallback_channel` when the round has none;
-    a mixed round's digest also goes to its channel on each further platform (the same digest,
-    claimed as `<period>@<platform>`). None when that period's digest was already claimed (by
-    another worker or earlier). A claim whose posting fails, or whose poster dies, is taken up
-    again by `recover_digests`.
+    It goes to the round's digest channel and nowhere else (NotFound when it has none); a mixed
+    round's digest also goes to its channel on each further platform (the same digest, claimed
+    as `<period>@<platform>`). None when that period's digest was already claimed (by another
+    worker or earlier). A claim whose posting fails, or whose poster dies, is taken up again by
+    `recover_digests`.
     """
     now = clock()
     with transaction(sessions) as session:
         round_ = get_round(session, round_id)
-        channels = digest_channels(session, round_, fallback_channel)
+        channels = digest_channels(session, round_)
         if not channels:
             raise NotFound(f"round {round_id} has no digest channel")
         claimed: list[tuple[str, int]] = []
@@ -51,10 +53,10 @@ def post_digest(
                 session.flush()
                 claimed.append((platform, digest.id))
         own_platform = round_.platform
-    first: Sent | None = None
+    first: Posted | None = None
     for platform, digest_id in claimed:
         try:
-            sent = _send_digest(sessions, gateways, digest_id, clock)
+            sent = _send_digest(sessions, gateways, digest_id, clock, actor=actor)
         except DeliveryError as exc:
             if platform == own_platform or len(claimed) == 1:
                 raise
@@ -65,7 +67,7 @@ def post_digest(
 
 
 def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock
-                    ) -> list[Sent]:
+                    ) -> list[Posted]:
     """Digests claimed over STALE_DIGEST_CLAIM ago and never marked posted (the platform failed
     them, or their poster died): each is looked for in its channel first, by the id its top
     message carries, and only what is not there is posted. One worker takes each (a
@@ -78,7 +80,7 @@ def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: 
             Digest.state == "claimed", Digest.channel_id.is_not(None),
             Digest.created_at < now - STALE_DIGEST_CLAIM, platform_of.in_(list(gateways)))
         ).all()
-    recovered: list[Sent] = []
+    recovered: list[Posted] = []
     for digest_id, claimed_at, platform in stale:
         with transaction(sessions) as session:
             taken = cast(CursorResult[Any], session.execute(
@@ -97,14 +99,17 @@ def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: 
 
 
 def _send_digest(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
-                 clock: Clock, posted: Sent | None = None) -> Sent:
+                 clock: Clock, posted: Sent | None = None, actor: str = audit.SCHEDULER
+                 ) -> Posted:
     """Build and post a claimed digest (or the parts missing from one `posted` before), then
-    mark it posted. A digest the platform refuses for good (the channel is gone) is marked
-    failed, not retried."""
+    mark it posted, remembering where each part landed (forget-me may have to replace one).
+    A digest the platform refuses for good (the channel is gone) is marked failed, not
+    retried."""
     with reading(sessions) as session:
         row = session.get_one(Digest, digest_id)
-        round_id, channel, late = row.round_id, str(row.channel_id), row.late
-        gateway = gateway_for(gateways, row.platform or get_round(session, round_id).platform)
+        round_id, channel, late, period = row.round_id, str(row.channel_id), row.late, row.period
+        platform = row.platform or get_round(session, round_id).platform
+        gateway = gateway_for(gateways, platform)
         view = build_digest(session, round_id, row.created_at, late=late)
     try:
         sent = gateway.post_digest(channel, view, digest_id, top=posted)
@@ -117,4 +122,8 @@ def _send_digest(sessions: sessionmaker[Session], gateways: Gateways, digest_id:
         row = session.get_one(Digest, digest_id)
         row.state, row.message_id, row.posted_at = "posted", sent.message_id, clock()
         row.content = snapshot(view)  # what the next digest compares against
+        remember_digest(session, platform, round_id, digest_id, sent.parts,
+                        [p.prompt_id for p in view.prompts], clock())
+        audit.record(session, clock(), actor, "digest.post", round_id=round_id,
+                     detail=f"period {period}" + (" (late)" if late else ""))
     return sent

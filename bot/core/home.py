@@ -3,13 +3,13 @@ a facilitator's rounds, and anyone's open questions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.answers import open_questions
-from bot.core.people import find_participant, is_facilitator
+from bot.core.people import find_participant
 from bot.core.questions import Asked
 from bot.core.rounds import delivery_counts, participation
 from storage.models import Round
@@ -38,20 +38,18 @@ class HomeView:
     questions: tuple[Asked, ...]
 
 
-def home_view(session: Session, platform: str, user_id: str, configured: tuple[str, ...]
+def home_view(session: Session, platform: str, user_id: str, rounds: Sequence[Round] | None
               ) -> HomeView:
-    """This person's home: their open questions and, for a facilitator, the newest rounds."""
-    facilitator = is_facilitator(session, user_id, configured, platform)
+    """This person's home: their open questions and, for a facilitator (`rounds` given: the
+    rounds they may act on), the newest of those rounds."""
     lines: list[RoundLine] = []
-    if facilitator:
-        for round_ in session.scalars(select(Round).order_by(Round.id.desc())
-                                      .limit(ROUNDS_SHOWN)):
-            counts = delivery_counts(session, round_.id)
-            turnout = participation(session, round_)
-            lines.append(RoundLine(round_.id, round_.pack_title, round_.status, counts["sent"],
-                                   counts["pending"], counts["failed"], turnout.answered_any,
-                                   turnout.invited))
+    for round_ in sorted(rounds or [], key=lambda r: -r.id)[:ROUNDS_SHOWN]:
+        counts = delivery_counts(session, round_.id)
+        turnout = participation(session, round_)
+        lines.append(RoundLine(round_.id, round_.pack_title, round_.status, counts["sent"],
+                               counts["pending"], counts["failed"], turnout.answered_any,
+                               turnout.invited))
     participant = find_participant(session, user_id, platform)
     questions = (open_questions(session, participant)
                  if participant is not None and not participant.opted_out else [])
-    return HomeView(facilitator, tuple(lines), tuple(questions))
+    return HomeView(rounds is not None, tuple(lines), tuple(questions))

@@ -14,7 +14,14 @@ from bot.core.errors import InvalidAnswer, RoundtableError
 from bot.core.packs import Pack
 from bot.core.people import Person, upsert_participant
 from bot.core.replies import ROOM_SOURCE, record_reply, record_vote
-from bot.core.rounds import RoundRequest, get_round, round_pack, start_round
+from bot.core.rounds import (
+    DEFAULT_MODE,
+    Anonymity,
+    RoundRequest,
+    get_round,
+    round_pack,
+    start_round,
+)
 from storage.models import Participant
 
 REQUIRED = ("prompt_id", "participant", "text")
@@ -117,8 +124,10 @@ def import_replies(
     round_id: int | None = None,
     pack: Pack | None = None,
     started_by: str | None = None,
+    anonymity: Anonymity = DEFAULT_MODE,
 ) -> ImportResult:
-    """Import every row into a round (new, for a pack, or existing) in the caller's transaction."""
+    """Import every row into a round (new, for a pack, of the mode given; or existing) in the
+    caller's transaction."""
     if round_id is not None:
         round_ = get_round(session, round_id)
         pack = round_pack(round_)
@@ -134,6 +143,7 @@ def import_replies(
                 started_by=started_by,
                 audience={"import": str(path.name)},
                 platform=IMPORT_PLATFORM,
+                anonymity=anonymity,
             ),
             now,
         )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import Facilitator, Participant
+from storage.models import Facilitator, Participant, Round, RoundFacilitator, Suppressed
 
 
 @dataclass(frozen=True)
@@ -113,3 +115,76 @@ def add_facilitator(
     )
     session.flush()
     return True
+
+
+def remove_facilitator(session: Session, platform_user_id: str, platform: str = "slack") -> int:
+    """Someone is no longer a facilitator, of any round; how many of their rights went (their
+    place on the list, and on each round they co-facilitated)."""
+    listed = session.execute(delete(Facilitator).where(
+        Facilitator.platform == platform, Facilitator.platform_user_id == platform_user_id))
+    teams = session.execute(delete(RoundFacilitator).where(
+        RoundFacilitator.platform_user_id == platform_user_id,
+        RoundFacilitator.round_id.in_(select(Round.id).where(Round.platform == platform))))
+    return int(getattr(listed, "rowcount", 0) or 0) + int(getattr(teams, "rowcount", 0) or 0)
+
+
+def round_team(session: Session, round_: Round) -> set[str]:
+    """Who facilitates a round, on its platform: whoever started it and those they added."""
+    team = set(session.scalars(select(RoundFacilitator.platform_user_id).where(
+        RoundFacilitator.round_id == round_.id)))
+    if round_.started_by:
+        team.add(round_.started_by)
+    return team
+
+
+def add_to_team(session: Session, round_: Round, platform_user_id: str, added_by: str,
+                now: datetime) -> bool:
+    """Make someone a co-facilitator of one round; False when they already facilitate it."""
+    if platform_user_id in round_team(session, round_):
+        return False
+    session.add(RoundFacilitator(round_id=round_.id, platform_user_id=platform_user_id,
+                                 added_by=added_by, added_at=now))
+    session.flush()
+    return True
+
+
+def remove_from_team(session: Session, round_: Round, platform_user_id: str) -> bool:
+    """Someone no longer co-facilitates the round; False when they did not."""
+    result = session.execute(delete(RoundFacilitator).where(
+        RoundFacilitator.round_id == round_.id,
+        RoundFacilitator.platform_user_id == platform_user_id))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def rounds_of(session: Session, platform: str, platform_user_id: str) -> set[int]:
+    """The rounds someone facilitates (started, or was added to)."""
+    started = session.scalars(select(Round.id).where(
+        Round.platform == platform, Round.started_by == platform_user_id))
+    added = session.scalars(select(RoundFacilitator.round_id).join(
+        Round, Round.id == RoundFacilitator.round_id).where(
+        Round.platform == platform, RoundFacilitator.platform_user_id == platform_user_id))
+    return set(started) | set(added)
+
+
+def fingerprint(platform: str, platform_user_id: str) -> str:
+    """A one-way fingerprint of someone's platform id: what the suppression list keeps of
+    people who asked to be forgotten, so that a new round never asks them again."""
+    return hashlib.sha256(f"roundtable-forgotten:{platform}:{platform_user_id}".encode()
+                          ).hexdigest()
+
+
+def suppress(session: Session, platform: str, platform_user_id: str, now: datetime) -> None:
+    """Never ask this person again (they asked to be forgotten)."""
+    mark = fingerprint(platform, platform_user_id)
+    if session.get(Suppressed, mark) is None:
+        session.add(Suppressed(fingerprint=mark, created_at=now))
+
+
+def suppressed(session: Session, platform_user_ids: Iterable[str], platform: str) -> set[str]:
+    """Those of these people who asked to be forgotten."""
+    marks = {fingerprint(platform, u): u for u in platform_user_ids}
+    if not marks:
+        return set()
+    found = session.scalars(select(Suppressed.fingerprint).where(
+        Suppressed.fingerprint.in_(list(marks))))
+    return {marks[m] for m in found}

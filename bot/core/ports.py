@@ -55,6 +55,32 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class Posted:
+    """Where a digest landed: its top message, and every part by its place (0: the top, then
+    one per question), as far as they are known."""
+
+    top: Sent
+    parts: dict[int, Sent]
+
+    @property
+    def channel_id(self) -> str:
+        return self.top.channel_id
+
+    @property
+    def message_id(self) -> str:
+        return self.top.message_id
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file the bot sends someone (their data, as JSON)."""
+
+    filename: str
+    title: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Where:
     """A place to answer someone: a conversation, and a thread in it when there is one."""
 
@@ -79,9 +105,22 @@ class ChatGateway(Protocol):
         """A short message of the bot's own words (plain parts escaped by the adapter)."""
         ...
 
-    def confirm(self, where: Where, saved: Sequence[Saved]) -> None:
+    def confirm(self, where: Where, saved: Sequence[Saved]) -> Sent:
         """Tell someone which questions their answers were saved to (one message for
         answers that arrived together)."""
+        ...
+
+    def replace_message(self, sent: Sent, said: Said) -> None:
+        """Replace the words of one of the bot's own messages (a digest part that quoted
+        someone who asked to be forgotten). A message already gone is not an error."""
+        ...
+
+    def delete_message(self, sent: Sent) -> None:
+        """Delete one of the bot's own messages. A message already gone is not an error."""
+        ...
+
+    def send_file(self, where: Where, file: Attachment, said: Said) -> Sent:
+        """Send someone a file, with a few words."""
         ...
 
     def publish_home(self, user_id: str, home: HomeView) -> None:
@@ -89,8 +128,8 @@ class ChatGateway(Protocol):
         ...
 
     def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
-                    *, top: Sent | None = None) -> Sent:
-        """Post a digest, tagged with its id when given; returns the first (top) message.
+                    *, top: Sent | None = None) -> Posted:
+        """Post a digest, tagged with its id when given; returns where its messages landed.
         Given the `top` an earlier attempt posted, posts only the parts still missing."""
         ...
 

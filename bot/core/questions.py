@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.packs import Pack, Prompt
+from bot.core.said import Said
 from storage.models import Participant
 
 
@@ -19,6 +20,8 @@ class Question:
     number: int
     total: int
     intro: Pack | None = None
+    notice: Said | None = None
+    """With the intro: how the round will use the person's words (bot.core.privacy)."""
 
 
 @dataclass(frozen=True)
@@ -37,3 +40,5 @@ class Saved:
 
     asked: Asked
     answer: str | tuple[str, ...]
+    external_id: str | None = None
+    """The answer's own id (for "don't quote me" on its confirmation)."""

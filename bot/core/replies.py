@@ -1,12 +1,14 @@
-"""Answers and votes: record (idempotent), edit (keeping the earlier text), delete, forget."""
+"""Answers and votes: record (idempotent), edit (keeping the earlier text), delete, and keep
+from being quoted ("don't quote me")."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,13 @@ from storage.queries import replies_by_external_id, reply_by_external_id
 SOURCES = ("chat", "form", "import", "cli")
 ROOM_SOURCE = "import"
 """Answers imported from the live workshop were said in the room."""
+NOT_QUOTED = re.compile(r"\b(?:don[’']?t|do not) quote me\b|#noquote\b", re.IGNORECASE)
+"""What a person writes in an answer to keep it from being quoted (the help explains it)."""
+
+
+def asks_not_to_be_quoted(text: str | None) -> bool:
+    """True when the answer says "don't quote me" (or "do not quote me", or #noquote)."""
+    return bool(text) and NOT_QUOTED.search(text or "") is not None
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ def record_reply(
             text=text,
             source=source,
             external_id=external_id,
+            quotable=not asks_not_to_be_quoted(text),
             created_at=now,
         ),
     )
@@ -122,6 +132,15 @@ def edit_reply(session: Session, external_id: str, text: str, now: datetime,
         _keep_version(reply, now)
         reply.text = text
         reply.edited_at = now
+    if asks_not_to_be_quoted(text):
+        reply.quotable = False  # and it stays so: an edit never makes an answer quotable
+    return reply
+
+
+def dont_quote(session: Session, external_id: str, author: Author) -> Reply:
+    """The author asks that this answer be counted but never quoted (for good)."""
+    reply = _live_by_external_id(session, external_id, author)
+    reply.quotable = False
     return reply
 
 
@@ -141,16 +160,6 @@ def answer_count(session: Session, participant: Participant) -> int:
     """How many answers this person has stored, in every round (what `forget-me` deletes)."""
     return session.scalar(select(func.count(Reply.id)).where(
         Reply.participant_id == participant.id)) or 0
-
-
-def forget_participant(session: Session, participant: Participant, now: datetime) -> int:
-    """Delete everything a person answered (`forget-me`); returns how many answers went."""
-    count = answer_count(session, participant)
-    session.execute(delete(Reply).where(Reply.participant_id == participant.id))
-    participant.display_name = None
-    participant.opted_out = True
-    participant.opted_out_at = now
-    return count
 
 
 def check_text_answer(round_: Round, prompt_id: str, prompt: Prompt | None, text: str) -> None:

@@ -11,13 +11,30 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.errors import NotFound, RoundClosed
+from bot.core.errors import NotFound, RoundClosed, RoundtableError
 from bot.core.packs import Pack, pack_from_snapshot
-from bot.core.people import Person, upsert_participant
+from bot.core.people import Person, suppressed, upsert_participant
 from storage.models import Delivery, Participant, Reply, Round, RoundChannel
 
 Anonymity = Literal["named", "role", "anonymous"]
+DEFAULT_MODE: Anonymity = "role"
+MODE_WORDS: dict[str, Anonymity] = {"named": "named", "by-role": "role", "role": "role",
+                                    "anonymous": "anonymous"}
+"""What people type for each mode (`by-role`; `role` is the stored name)."""
+MODE_NAMES: dict[str, str] = {"named": "named", "role": "by role", "anonymous": "anonymous"}
 UNKNOWN_ROLE = "role not given"
+MIN_GROUP = 3
+"""Outside named rounds, no group of fewer than this many people is shown on its own."""
+SMALL_ROLES = "Other roles (fewer than three people each)"
+SMALL_ORGANISATIONS = "Organisations with one or two people asked"
+
+
+def mode_of(word: str) -> Anonymity:
+    """The mode a facilitator typed: named, by-role (or role), anonymous."""
+    mode = MODE_WORDS.get(word.strip().lower())
+    if mode is None:
+        raise RoundtableError(f"{word[:30]!r} is not a mode: say named, by-role or anonymous")
+    return mode
 
 
 @dataclass(frozen=True)
@@ -32,12 +49,15 @@ class RoundRequest:
     digest_cron: str | None = None
     """When digests are posted (cron); None for the default, weekly on Friday at noon."""
     closes_at: datetime | None = None
-    anonymity: Anonymity = "named"
+    anonymity: Anonymity = DEFAULT_MODE
     platform: str = "slack"
+    privacy_notice: list[dict[str, str]] | None = None
+    """What the first message tells people (bot.core.privacy.notice_parts)."""
 
 
 def start_round(session: Session, request: RoundRequest, now: datetime) -> Round:
-    """Create the round and one pending delivery per person who has not opted out."""
+    """Create the round and one pending delivery per person who has not opted out (nor
+    asked to be forgotten: those are not even stored again)."""
     if request.closes_at is not None and request.closes_at <= now:
         raise RoundClosed("the closing date is in the past")
     round_ = Round(
@@ -49,6 +69,7 @@ def start_round(session: Session, request: RoundRequest, now: datetime) -> Round
         digest_channel=request.digest_channel,
         digest_cron=request.digest_cron,
         anonymity=request.anonymity,
+        privacy_notice=request.privacy_notice,
         status="open",
         started_by=request.started_by,
         opens_at=now,
@@ -63,12 +84,16 @@ def start_round(session: Session, request: RoundRequest, now: datetime) -> Round
 
 def add_people(session: Session, round_: Round, people: Sequence[Person], platform: str,
                now: datetime) -> int:
-    """One pending delivery for each person (on `platform`) not yet asked in the round and
-    not opted out: how a round takes in people of several platforms. Returns how many."""
+    """One pending delivery for each person (on `platform`) not yet asked in the round, not
+    opted out and not forgotten at their request: how a round takes in people of several
+    platforms. Returns how many."""
     seen = set(session.scalars(select(Delivery.participant_id).where(
         Delivery.round_id == round_.id)))
+    gone = suppressed(session, [p.platform_user_id for p in people], platform)
     added = 0
     for person in people:
+        if person.platform_user_id in gone:
+            continue
         participant = upsert_participant(session, person, now, platform)
         if participant.opted_out or participant.id in seen:
             continue
@@ -148,6 +173,8 @@ class Participation:
     answered_all: int
     by_role: dict[str, Turnout]
     by_organisation: dict[str, Turnout]
+    withdrawn: int = 0
+    """People who asked to be forgotten: no longer invited, only counted here."""
 
     @property
     def silent_roles(self) -> list[str]:
@@ -165,11 +192,47 @@ class Participation:
             "by_role": table(self.by_role),
             "by_organisation": table(self.by_organisation),
             "silent_roles": self.silent_roles,
+            "withdrawn": self.withdrawn,
+        }
+
+    def shown(self, anonymity: str) -> dict[str, Any]:
+        """Who took part, as a round of this mode may say it: named rounds in full; by role,
+        every role and organisation of fewer than MIN_GROUP people invited counted in one
+        row (and not named among those not heard from); anonymous, totals only."""
+        out = self.as_dict()
+        if anonymity == "named":
+            return out
+        if anonymity == "anonymous":
+            return {**out, "by_role": {}, "by_organisation": {}, "silent_roles": []}
+        roles = _pooled(self.by_role, SMALL_ROLES)
+        return {
+            **out,
+            "by_role": {k: vars(v).copy() for k, v in roles.items()},
+            "by_organisation": {k: vars(v).copy() for k, v in
+                                _pooled(self.by_organisation, SMALL_ORGANISATIONS).items()},
+            "silent_roles": sorted(r for r, t in roles.items()
+                                   if r != SMALL_ROLES and t.invited and not t.answered_any),
         }
 
 
+def _pooled(rows: dict[str, Turnout], label: str) -> dict[str, Turnout]:
+    """Rows of at least MIN_GROUP people invited, in order, and the rest added up as one."""
+    shown = {k: v for k, v in sorted(rows.items()) if v.invited >= MIN_GROUP}
+    small = [v for k, v in rows.items() if k not in shown]
+    if small:
+        shown[label] = Turnout(sum(t.invited for t in small),
+                               sum(t.answered_any for t in small),
+                               sum(t.answered_all for t in small))
+    return shown
+
+
 def participation(session: Session, round_: Round) -> Participation:
-    """Invited (deliveries, plus anyone who answered, e.g. by import), answered any, all."""
+    """Invited (deliveries, plus anyone who answered, e.g. by import), answered any, all.
+    (Of a round whose answers the retention job deleted, the counts it kept.)"""
+    if round_.purged_at is not None and round_.summary:
+        kept = round_.summary
+        return Participation(int(kept.get("invited", 0)), int(kept.get("answered_any", 0)),
+                             int(kept.get("answered_all", 0)), {}, {}, round_.withdrawn)
     prompt_ids = {p["id"] for p in round_.pack["prompts"]}
     answered: dict[int, set[str]] = defaultdict(set)
     for participant_id, prompt_id in session.execute(
@@ -202,7 +265,8 @@ def participation(session: Session, round_: Round) -> Participation:
             row.answered_any += bool(answered[pid])
             row.answered_all += answered[pid] >= prompt_ids
     return Participation(
-        total.invited, total.answered_any, total.answered_all, dict(by_role), dict(by_org)
+        total.invited, total.answered_any, total.answered_all, dict(by_role), dict(by_org),
+        round_.withdrawn,
     )
 
 

@@ -69,3 +69,32 @@ def _plain(part: Part) -> str:
     if isinstance(part, Place):
         return f"#{part.conversation_id}"
     return part
+
+
+def to_parts(words: Said) -> list[dict[str, str]]:
+    """As stored (JSON): each part a one-key object, `text`, `strong`, `code` or `place`."""
+    out: list[dict[str, str]] = []
+    for part in words.parts:
+        if isinstance(part, Strong):
+            out.append({"strong": part.text})
+        elif isinstance(part, Code):
+            out.append({"code": part.text})
+        elif isinstance(part, Place):
+            out.append({"place": part.conversation_id})
+        else:
+            out.append({"text": part})
+    return out
+
+
+def from_parts(stored: list[dict[str, str]]) -> Said:
+    """A Said stored by `to_parts` (unknown parts are left out)."""
+    kinds: dict[str, type[Strong] | type[Code] | type[Place]] = {
+        "strong": Strong, "code": Code, "place": Place}
+    out: list[Part] = []
+    for item in stored:
+        for key, value in item.items():
+            if key == "text":
+                out.append(str(value))
+            elif key in kinds:
+                out.append(kinds[key](str(value)))
+    return Said(tuple(out))

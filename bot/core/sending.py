@@ -29,6 +29,7 @@ from bot.core.ports import ChatGateway, Clock, DeliveryError, Gateways, Sent
 from bot.core.questions import Question
 from bot.core.replies import is_answered
 from bot.core.rounds import round_pack
+from bot.core.said import from_parts
 from bot.core.working_hours import next_working_time
 from storage.db import transaction
 from storage.leases import PROCESS
@@ -148,6 +149,7 @@ def send_delivery(
             return Outcome(delivery_id, "failed" if first else "skipped")
         user_id, channel = participant.platform_user_id, delivery.channel_id
         pack = round_pack(delivery.round)
+        notice = delivery.round.privacy_notice
         round_id = delivery.round_id
         already = _recorded(session, delivery_id)
         prompt_id = (delivery.next_prompt_id or pack.prompts[0].id) if first else str(
@@ -173,7 +175,8 @@ def send_delivery(
             number, prompt = next((n, p) for n, p in enumerate(pack.prompts, start=1)
                                   if p.id == prompt_id)
             intro = pack if first and not already else None
-            question = Question(round_id, delivery_id, prompt, number, len(pack.prompts), intro)
+            question = Question(round_id, delivery_id, prompt, number, len(pack.prompts), intro,
+                                from_parts(notice) if intro and notice else None)
             sent = gateway.send_question(channel, question)
     except DeliveryError as exc:
         return _failed(sessions, delivery_id, exc, clock(), first=first)

@@ -17,6 +17,7 @@ from bot.core.ports import utcnow
 from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, start_round
 from storage.db import make_engine, make_session_factory, reading, transaction
+from storage.files import private_folder
 from storage.migrate import upgrade
 
 HERE = Path(__file__).parent
@@ -27,7 +28,7 @@ CHOICE_SEPARATOR = "; "
 def run_demo(folder: Path | None = None) -> str:
     """Run the demo in `folder` (a new temporary one by default) and return what it printed."""
     folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="roundtable-demo-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     database = folder / "roundtable-demo.db"
     database.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{database}")

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.core import digest_posts, reminders, sending
+from bot.core import audit, digest_posts, reminders, retention, sending
 from bot.core.errors import RoundtableError
 from bot.core.ports import Clock, DeliveryError, Gateways, Where
 from bot.core.rounds import close_round
@@ -39,6 +39,7 @@ class JobContext:
     gateways: Gateways
     clock: Clock
     zone: str
+    retention_days: int = retention.DEFAULT_DAYS
 
 
 _context: JobContext | None = None
@@ -135,6 +136,16 @@ def forget_old_events() -> None:
         forget_old_events_before(session, ctx.clock() - EVENT_LEDGER_KEEPS)
 
 
+def apply_retention() -> None:
+    """The daily retention run: answers and digests of rounds closed longer ago than the
+    retention period, and old set-aside incoming events, are deleted (bot.core.retention)."""
+    ctx = context()
+    done = retention.apply_retention(ctx.database, ctx.clock(), ctx.retention_days,
+                                     audit.SCHEDULER)
+    if done.anything:
+        log.info("retention: %s", done.line())
+
+
 def forget_lapsed_leases() -> None:
     """Leases of processes that died without giving them up."""
     ctx = context()
@@ -151,7 +162,8 @@ def recover_digests() -> None:
 def _post(ctx: JobContext, round_id: int, period: str, *, late: bool) -> None:
     try:
         sent = digest_posts.post_digest(
-            ctx.database.sessions, ctx.gateways, round_id, period, ctx.clock, late=late
+            ctx.database.sessions, ctx.gateways, round_id, period, ctx.clock, late=late,
+            actor=audit.SCHEDULER,
         )
     except DeliveryError as exc:
         log.warning("digest of round %s for %s not posted: %s", round_id, period, exc.reason)
@@ -184,5 +196,5 @@ def _tell_starter(ctx: JobContext, round_id: int, exc: DeliveryError) -> None:
             " Once that is fixed, the ", Code("digest"), " command posts it now; otherwise "
             "the next one is tried at the next digest time."))
     except DeliveryError as again:
-        log.warning("could not tell %s about round %s's digest: %s", starter, round_id,
-                    again.reason)
+        log.warning("could not tell the facilitator of round %s about its digest: %s",
+                    round_id, again.reason)

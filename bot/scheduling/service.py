@@ -26,6 +26,9 @@ from storage.models import JOBS_TABLE, Round
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 15.0
+RETENTION_JOB = "retention"
+RETENTION_AT = {"hour": 3, "minute": 30}
+"""The daily retention run, at night in ROUNDTABLE_TIMEZONE (and once when first scheduled)."""
 LEASE_CHECK_SECONDS = 5.0
 JOB_THREADS = 2
 """A digest being built and posted (seconds) does not hold up the sweep; more buy nothing:
@@ -105,6 +108,11 @@ class Scheduler:
             next_run_time=self.context.clock(),
         )
         aps.start()
+        if aps.get_job(RETENTION_JOB) is None:  # (the store answers once started)
+            # Stored, and added once: replacing it at each start would move its next run and
+            # skip a night missed while nothing ran (a missed run is run once on start).
+            aps.add_job(jobs.apply_retention, "cron", id=RETENTION_JOB,
+                        next_run_time=self.context.clock(), **RETENTION_AT)
         self._aps = aps
 
     def _resign(self) -> None:

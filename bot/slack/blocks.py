@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
+    RadioButtonsElement,
     SectionBlock,
     StaticMultiSelectElement,
     StaticSelectElement,
@@ -32,11 +33,12 @@ from slack_sdk.models.views import View
 from bot.core.home import HomeView
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import Asked, Question, Saved
+from bot.core.replies import asks_not_to_be_quoted
 from bot.core.wording import listed
 from bot.slack.limits import HEADER_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.limits import MESSAGE_TEXT as MESSAGE_TEXT_LIMIT
 from bot.slack.messages import SlackMessage, context, message, plain, section
-from bot.slack.mrkdwn import escape, inert
+from bot.slack.mrkdwn import escape, inert, said_mrkdwn
 
 ANSWER_OPEN = "answer_open"
 SKIP = "question_skip"
@@ -45,6 +47,11 @@ START_OPEN = "start_open"
 START_VIEW = "start_submit"
 FORGET_CONFIRM = "forget_confirm"
 FORGET_CANCEL = "forget_cancel"
+DONT_QUOTE = "answer_dont_quote"
+NOT_QUOTED_NOTE = "You asked that this answer is never quoted: it counts in its theme, that is all."
+MODES = (("role", "By role: quotes carry role (and organisation), never a name"),
+         ("named", "Named: quotes carry the person's name and role"),
+         ("anonymous", "Anonymous: no name, role or organisation anywhere"))
 ANSWER_BLOCK = "answer"
 RANK_BLOCK = "rank"
 QUOTE_LIMIT = 2800
@@ -62,10 +69,13 @@ def question_message(question: Question) -> SlackMessage:
     if question.intro is not None:
         pack = question.intro
         blocks += [HeaderBlock(text=plain(pack.title, HEADER_TEXT)),
-                   section(inert(pack.intro, SECTION_TEXT)),
-                   context(f"{question.total} questions, one at a time: the next comes when you "
-                           "answer or skip this one. Just write here to answer. "
-                           "`/roundtable stop` stops these messages.")]
+                   section(inert(pack.intro, SECTION_TEXT))]
+        if question.notice is not None:
+            blocks.append(section(cut_mrkdwn(said_mrkdwn(question.notice))))
+        blocks.append(context(f"{question.total} questions, one at a time: the next comes when "
+                              "you answer or skip this one. Just write here to answer."
+                              + ("" if question.notice is not None else
+                                 " `/roundtable stop` stops these messages.")))
         text = f"{inert(pack.title)}: {text}"
     blocks.append(section(f"*{head}*\n{body}"))
     if prompt.context:
@@ -86,7 +96,8 @@ def question_message(question: Question) -> SlackMessage:
     return message(text, blocks)
 
 
-def confirmation(asked: Asked, text: str, *, updated: bool = False) -> SlackMessage:
+def confirmation(asked: Asked, text: str, *, updated: bool = False,
+                 external_id: str | None = None) -> SlackMessage:
     """What the bot says when it stored an answer: which question, and what was kept."""
     verb = "Updated" if updated else "Saved"
     what = f"{verb} as your answer to question {asked.number}: {inert(asked.prompt.question, 300)}"
@@ -98,7 +109,18 @@ def confirmation(asked: Asked, text: str, *, updated: bool = False) -> SlackMess
             "It appears in full in the round's export."))
     blocks.append(context("Not the right question? Reply in the thread of the one you meant, "
                            "and delete this message's original."))
-    return message(what, blocks)
+    return message(what, blocks + _dont_quote(asked, text, external_id))
+
+
+def _dont_quote(asked: Asked, text: str, external_id: str | None) -> list[Block]:
+    """The "Don't quote me" button under a written answer (or the note, when it says so)."""
+    if asked.prompt.kind != "text" or external_id is None:
+        return []
+    if asks_not_to_be_quoted(text):
+        return [context(NOT_QUOTED_NOTE)]
+    return [ActionsBlock(elements=[ButtonElement(
+        text=plain("Don't quote me", 75), action_id=DONT_QUOTE,
+        value=json.dumps({"answer": external_id}))])]
 
 
 def confirmations(saved: Sequence[Saved]) -> SlackMessage:
@@ -108,7 +130,7 @@ def confirmations(saved: Sequence[Saved]) -> SlackMessage:
     if len(saved) == 1:
         one = saved[0]
         if isinstance(one.answer, str):
-            return confirmation(one.asked, one.answer)
+            return confirmation(one.asked, one.answer, external_id=one.external_id)
         return vote_confirmation(one.asked, one.answer)
     numbers = list(dict.fromkeys(str(s.asked.number) for s in saved))
     what = (f"Saved {len(saved)} messages as your answer to question {numbers[0]}."
@@ -117,8 +139,14 @@ def confirmations(saved: Sequence[Saved]) -> SlackMessage:
     blocks: list[Block] = [section(what)]
     for one in saved:
         text = one.answer if isinstance(one.answer, str) else "; ".join(one.answer)
-        blocks.append(section(f"*{one.asked.number}. {inert(one.asked.prompt.question, 200)}*"
-                              f"\n{inert(text, 600)}"))
+        shown = f"*{one.asked.number}. {inert(one.asked.prompt.question, 200)}*\n{inert(text, 600)}"
+        button = _dont_quote(one.asked, text, one.external_id)
+        accessory = (button[0].elements[0] if button and isinstance(button[0], ActionsBlock)
+                     else None)
+        if isinstance(accessory, ButtonElement):
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=shown), accessory=accessory))
+        else:
+            blocks.append(section(shown + (f"\n_{NOT_QUOTED_NOTE}_" if button else "")))
     blocks.append(context("Not the right question? Reply in the thread of the one you meant, "
                           "and delete the original message."))
     return message(what, blocks)
@@ -230,9 +258,11 @@ def start_view(packs: Sequence[Pack]) -> dict[str, Any]:
                    element=ConversationSelectElement(action_id="value")),
         InputBlock(block_id="closes", label=plain("Closes (14d or 2026-12-18)", 2000),
                    optional=True, element=PlainTextInputElement(action_id="value")),
-        InputBlock(block_id="anonymous", label=plain("Anonymity", 2000), optional=True,
-                   element=CheckboxesElement(action_id="value", options=[
-                       Option(text=plain("Quote nobody by name or role", 75), value="yes")])),
+        InputBlock(block_id="mode", label=plain("How quotes are attributed", 2000),
+                   element=RadioButtonsElement(
+                       action_id="value", options=[Option(text=plain(label, 75), value=value)
+                                                   for value, label in MODES],
+                       initial_option=Option(text=plain(MODES[0][1], 75), value=MODES[0][0]))),
     ]
     return View(type="modal", callback_id=START_VIEW, title=plain("Start a round", 24),
                 submit=plain("Start", 24), close=plain("Cancel", 24), blocks=blocks).to_dict()
@@ -271,10 +301,38 @@ def home_view(home: HomeView) -> dict[str, Any]:
 
 
 def forget_prompt(count: int) -> SlackMessage:
-    text = (f"This deletes all {count} of your answers from Roundtable, and you will get no "
-            "more questions. It cannot be undone.")
+    text = (f"This deletes everything Roundtable holds about you: all {count} of your answers "
+            "and votes, the questions sent to you, your name, time zone and Slack id. My "
+            "messages that repeat your answers are deleted, and digest messages that drew on "
+            "them are replaced. You will get no more questions. It cannot be undone. "
+            "(`/roundtable my-data` first sends you a copy of it all.)")
     return message(text, [section(text), ActionsBlock(elements=[
-        ButtonElement(text=plain("Delete my answers", 75), action_id=FORGET_CONFIRM,
+        ButtonElement(text=plain("Delete everything", 75), action_id=FORGET_CONFIRM,
                       style="danger"),
         ButtonElement(text=plain("Cancel", 75), action_id=FORGET_CANCEL),
     ])])
+
+
+def cut_mrkdwn(text: str) -> str:
+    """mrkdwn already made inert, kept within a section's 3,000 characters."""
+    return text if len(text) <= SECTION_TEXT else text[:SECTION_TEXT - 1].rsplit(" ", 1)[0] + "…"
+
+
+def without_dont_quote(blocks: list[dict[str, Any]], external_id: str) -> list[dict[str, Any]]:
+    """A confirmation's blocks once its answer may no longer be quoted: the button gone,
+    a note in its place."""
+    value = json.dumps({"answer": external_id})
+    out: list[dict[str, Any]] = []
+    for block in blocks:
+        accessory = block.get("accessory") or {}
+        if accessory.get("action_id") == DONT_QUOTE and accessory.get("value") == value:
+            text = dict(block["text"])
+            text["text"] = cut_mrkdwn(f"{text['text']}\n_{NOT_QUOTED_NOTE}_")
+            out.append({k: v for k, v in block.items() if k != "accessory"} | {"text": text})
+        elif block.get("type") == "actions" and any(
+                e.get("action_id") == DONT_QUOTE and e.get("value") == value
+                for e in block.get("elements") or []):
+            out.append(context(NOT_QUOTED_NOTE).to_dict())
+        else:
+            out.append(block)
+    return out

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from bot.app.facilitation import StartRequest
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience
+from bot.core.rounds import DEFAULT_MODE, MODE_WORDS, Anonymity
 
 TOKEN = re.compile(r"<[^<>]*>|\S+")
 CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 GROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$")
-KEYWORDS = {"digest", "closes", "anonymous"}
+MODES = {"named", "anonymous", "by-role"}
+KEYWORDS = {"digest", "closes", *MODES}
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,10 @@ def split(text: str) -> Command:
 
 
 def parse_start(args: list[str]) -> StartRequest:
-    """`<pack> to <#C…|@group|@user …> [digest <#C…>] [closes <date|Nd>] [anonymous]`."""
+    """`<pack> to <#C…|@group|@user …> [digest <#C…>] [closes <date|Nd>]
+    [named|anonymous|by-role]` (by role when no mode is said)."""
     usage = ("usage: /roundtable start <pack> to <#channel|@group|@person …> "
-             "[digest #channel] [closes 14d] [anonymous]")
+             "[digest #channel] [closes 14d] [named|anonymous|by-role]")
     if len(args) < 3 or args[1].lower() != "to":
         raise RoundtableError(usage)
     channels: list[str] = []
@@ -54,11 +57,13 @@ def parse_start(args: list[str]) -> StartRequest:
     if not (channels or groups or users):
         raise RoundtableError("say who to ask: " + usage)
     digest = closes = None
-    anonymous = False
+    mode: Anonymity | None = None
     while rest:
         word = rest.pop(0).lower()
-        if word == "anonymous":
-            anonymous = True
+        if word in MODES:
+            if mode is not None and mode != MODE_WORDS[word]:
+                raise RoundtableError("say one mode: named, anonymous or by-role")
+            mode = MODE_WORDS[word]
         elif word == "digest" and rest and (m := CHANNEL.match(rest[0])):
             digest = m.group(1)
             rest.pop(0)
@@ -67,13 +72,34 @@ def parse_start(args: list[str]) -> StartRequest:
         else:
             raise RoundtableError(usage)
     return StartRequest(args[0], Audience(tuple(channels), tuple(groups), tuple(users)),
-                        digest, closes, anonymous)
+                        digest, closes, mode or DEFAULT_MODE)
 
 
 def mentioned_user(args: list[str]) -> str:
     if args and (m := USER.match(args[0])):
         return m.group(1)
     raise RoundtableError("mention the person with @ so Slack links them")
+
+
+def person_and_round(args: list[str]) -> tuple[str, int | None]:
+    """`@person [round N]` (add-facilitator, remove-facilitator)."""
+    user = mentioned_user(args)
+    rest = [a.lower() for a in args[1:]]
+    if not rest:
+        return user, None
+    if len(rest) == 2 and rest[0] == "round" and rest[1].isdigit():
+        return user, int(rest[1])
+    raise RoundtableError("say `@person` for every round, or `@person round N` for one")
+
+
+def digest_setting(args: list[str]) -> tuple[int | None, str]:
+    """`[round] digest #channel` (set)."""
+    round_id = int(args[0]) if args and args[0].isdigit() else None
+    rest = args[1:] if round_id is not None else args
+    if len(rest) == 2 and rest[0].lower() == "digest" and (m := CHANNEL.match(rest[1])):
+        return round_id, m.group(1)
+    raise RoundtableError("usage: /roundtable set [round] digest #channel (pick the channel "
+                          "from Slack's suggestions as you type #)")
 
 
 def round_number(args: list[str]) -> int | None:

@@ -29,7 +29,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.core.digest.model import DigestView
 from bot.core.home import HomeView
-from bot.core.ports import DeliveryError, Sent, Where
+from bot.core.ports import Attachment, DeliveryError, Posted, Sent, Where
 from bot.core.questions import Question, Saved
 from bot.core.said import Said
 from bot.slack import blocks, render
@@ -52,6 +52,8 @@ DIGEST_EVENT = "roundtable_digest"
 """Message metadata on every question and digest part: ids only, so recovery can find what
 arrived."""
 NOT_IDEMPOTENT = ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal")
+GONE = {"message_not_found", "channel_not_found", "is_archived", "thread_not_found"}
+"""What Slack says when the message to change is gone already: nothing left to remove."""
 
 
 class IdempotentConnectionRetryHandler(ConnectionErrorRetryHandler):
@@ -242,36 +244,64 @@ class SlackGateway:
                 return Sent(channel_id, str(message["ts"]))
         return None
 
-    def _parts_in_thread(self, top: Sent, digest_id: int) -> set[int]:
+    def _parts_in_thread(self, top: Sent, digest_id: int) -> dict[int, Sent]:
         response = calling(self.client.conversations_replies, channel=top.channel_id,
                            ts=top.message_id, limit=100, include_all_metadata=True)
-        return {part for m in response.get("messages") or []
+        return {part: Sent(top.channel_id, str(m["ts"])) for m in response.get("messages") or []
                 if (part := _digest_part(m, digest_id)) is not None}
 
     def say(self, where: Where, said: Said) -> Sent:
         return self.post(where.channel_id, render.message(said), thread_ts=where.thread_id)
 
-    def confirm(self, where: Where, saved: Sequence[Saved]) -> None:
-        self.post(where.channel_id, blocks.confirmations(saved), thread_ts=where.thread_id)
+    def confirm(self, where: Where, saved: Sequence[Saved]) -> Sent:
+        return self.post(where.channel_id, blocks.confirmations(saved),
+                         thread_ts=where.thread_id)
+
+    def replace_message(self, sent: Sent, said: Said) -> None:
+        message = render.message(said)
+        check_message(message.text, message.blocks)
+        try:
+            calling(self.client.chat_update, channel=sent.channel_id, ts=sent.message_id,
+                    text=message.text, blocks=message.blocks)
+        except DeliveryError as exc:
+            if exc.reason not in GONE:
+                raise
+
+    def delete_message(self, sent: Sent) -> None:
+        try:
+            calling(self.client.chat_delete, channel=sent.channel_id, ts=sent.message_id)
+        except DeliveryError as exc:
+            if exc.reason not in GONE:
+                raise
+
+    def send_file(self, where: Where, file: Attachment, said: Said) -> Sent:
+        """files.upload_v2 into the conversation, with the words as its comment."""
+        response = calling(self.client.files_upload_v2, channel=where.channel_id,
+                           thread_ts=where.thread_id, content=file.content,
+                           filename=file.filename, title=file.title,
+                           initial_comment=render.mrkdwn(said))
+        files = response.get("files") or [{}]
+        return Sent(where.channel_id, str(files[0].get("id", "")))
 
     def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
-                    *, top: Sent | None = None) -> Sent:
+                    *, top: Sent | None = None) -> Posted:
         """The top message, then one per question in its thread, each tagged with the digest
         id and its place. Given the `top` of an earlier attempt, only the thread parts missing
         from Slack are posted."""
         messages = digest_messages(view, self.export_hint(view.round.id))
-        present = set() if top is None or digest_id is None else self._parts_in_thread(
+        present = {} if top is None or digest_id is None else self._parts_in_thread(
             top, digest_id)
         if top is None:
             top = self.post(channel_id, messages[0], metadata=_digest_tag(digest_id, 0))
+        parts = {**present, 0: top}
         for part, message in enumerate(messages[1:], start=1):
             if part in present:
                 continue
-            self.post(channel_id, message, thread_ts=top.message_id,
-                      metadata=_digest_tag(digest_id, part))
+            parts[part] = self.post(channel_id, message, thread_ts=top.message_id,
+                                    metadata=_digest_tag(digest_id, part))
             for file in message.files:
                 self._upload(channel_id, top.message_id, file)
-        return top
+        return Posted(top, parts)
 
     def _upload(self, channel_id: str, thread_ts: str, file: SlackFile) -> None:
         """A chart beside its question; the digest stands without it if the upload fails."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from bot.core.said import Code, Place, Said, Strong
+
 _CONTROL = re.compile(r"<([^<>]*)>")
 _SPECIAL = {"channel", "here", "everyone"}
 ELLIPSIS = "…"
@@ -60,3 +62,19 @@ def cut(plain: str, limit: int) -> str:
             break
         out.append(char)
     return "".join(out).rstrip() + ELLIPSIS
+
+
+def said_mrkdwn(words: Said) -> str:
+    """The bot's own words in mrkdwn: plain parts made inert, places as channel links."""
+    out: list[str] = []
+    for part in words.parts:
+        if isinstance(part, Strong):
+            out.append(f"*{inert(part.text)}*")
+        elif isinstance(part, Code):
+            code = inert(part.text).replace("`", "'")
+            out.append(f"`{code}`")
+        elif isinstance(part, Place):
+            out.append(f"<#{part.conversation_id}>")
+        else:
+            out.append(inert(part))
+    return "".join(out)

@@ -23,6 +23,7 @@ ANSWER_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
 and `/me`."""
 OUR_FORMS = ("answer_submit",)
 OUR_BUTTONS = ("answer_open", "question_skip")
+QUOTE_BUTTONS = ("answer_dont_quote",)
 
 
 class MessageFields(BaseModel):
@@ -54,6 +55,12 @@ class Target(BaseModel):
     prompt: str
 
 
+class AnswerTarget(BaseModel):
+    """What "don't quote me" carries: the answer's own id."""
+
+    answer: str
+
+
 def problem(body: dict[str, Any]) -> str | None:
     """Why a signed payload cannot be acted on, or None."""
     kind = body.get("type")
@@ -73,6 +80,8 @@ def problem(body: dict[str, Any]) -> str | None:
             for action in body.get("actions") or []:
                 if isinstance(action, dict) and action.get("action_id") in OUR_BUTTONS:
                     target(action.get("value"))
+                if isinstance(action, dict) and action.get("action_id") in QUOTE_BUTTONS:
+                    answer_target(action.get("value"))
     except (ValidationError, ValueError) as exc:
         return f"malformed {kind}: {str(exc).splitlines()[0]}"
     return None
@@ -83,6 +92,13 @@ def target(value: Any) -> Target:
     if not isinstance(value, str):
         raise ValueError("no target")
     return Target.model_validate(json.loads(value))
+
+
+def answer_target(value: Any) -> str:
+    """The answer a "don't quote me" button names (ValueError when it does not)."""
+    if not isinstance(value, str):
+        raise ValueError("no answer")
+    return AnswerTarget.model_validate(json.loads(value)).answer
 
 
 def translate(event: dict[str, Any]) -> Incoming | None:

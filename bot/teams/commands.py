@@ -12,7 +12,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from bot.app.facilitation import StartRequest
+from bot.app.facilitation import StartRequest, mode_chosen
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience
 
@@ -21,12 +21,13 @@ OBJECT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
                        r"[0-9a-fA-F]{12}$")
 BARE = {"help", "stop", "forget-me", "questions", "form"}
 NUMBERED = {"status", "remind", "digest", "close"}
-KEYWORDS = {"digest", "closes", "anonymous"}
+MODES = {"named", "anonymous", "by-role"}
+KEYWORDS = {"digest", "closes", *MODES}
 TEAM = "team"
 """In `start … to team`: the members of the team the command was written in."""
 HELP = """**Roundtable** asks a workshop's questions to the people who could not be in the room.
 For facilitators (here, or with @Roundtable in a team's channel):
-- `start <pack> to <email or Entra id …> [digest <channel>] [closes 14d] [anonymous]`
+- `start <pack> to <email or Entra id …> [digest <channel>] [closes 14d] [named|anonymous|by-role]`
 - in a channel: `start <pack> to team`: everyone in the team, digests in that channel
 - `form`: the same as a form
 - `status [round]` · `remind [round]` · `digest [round]` · `close [round]`
@@ -80,12 +81,13 @@ def people(tokens: list[str]) -> list[str]:
 
 def parse_start(args: list[str], *, team: str | None, here: str | None,
                 channels: dict[str, str]) -> StartRequest:
-    """`<pack> to <team|email|Entra id …> [digest <channel>] [closes …] [anonymous]`.
+    """`<pack> to <team|email|Entra id …> [digest <channel>] [closes …]
+    [named|anonymous|by-role]` (by role when no mode is said).
 
     `team` is the key of the channel the command came from (None in a 1:1 chat), `here` the
     channel itself, `channels` the channels the bot knows by lower-cased name (and key)."""
     usage = ("usage: start <pack> to <email or Entra id …> [digest <channel>] "
-             "[closes 14d] [anonymous]")
+             "[closes 14d] [named|anonymous|by-role]")
     if len(args) < 3 or args[1].lower() != "to":
         raise RoundtableError(usage)
     rest = args[2:]
@@ -105,11 +107,13 @@ def parse_start(args: list[str], *, team: str | None, here: str | None,
             who.append(person)
     if not (who or teams):
         raise RoundtableError("say who to ask: " + usage)
-    digest, closes, anonymous = here, None, False
+    digest, closes, mode = here, None, None
     while rest:
         word = rest.pop(0).lower()
-        if word == "anonymous":
-            anonymous = True
+        if word in MODES:
+            if mode is not None and mode != word:
+                raise RoundtableError("say one mode: named, anonymous or by-role")
+            mode = word
         elif word == "digest" and rest:
             name = rest.pop(0)
             digest = channels.get(name.lower().lstrip("#")) or channels.get(name)
@@ -121,7 +125,7 @@ def parse_start(args: list[str], *, team: str | None, here: str | None,
         else:
             raise RoundtableError(usage)
     return StartRequest(args[0], Audience(channels=tuple(teams), users=tuple(who)), digest,
-                        closes, anonymous)
+                        closes, mode_chosen(mode))
 
 
 def round_number(args: list[str]) -> int | None:

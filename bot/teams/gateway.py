@@ -20,7 +20,7 @@ from microsoft_teams.api.models import Account, ConversationAccount
 
 from bot.core.digest.model import DigestView
 from bot.core.home import HomeView
-from bot.core.ports import DeliveryError, Sent, Where
+from bot.core.ports import Attachment, DeliveryError, Posted, Sent, Where
 from bot.core.questions import Question, Saved
 from bot.core.said import Said
 from bot.teams import cards, render
@@ -36,7 +36,11 @@ from bot.teams.references import (
 from bot.teams.render import CARD_TYPE, MAX_CARD_BYTES, Element
 
 log = logging.getLogger(__name__)
-QUESTION, DIGEST = "question", "digest"
+QUESTION, DIGEST, MESSAGE = "question", "digest", "message"
+"""What teams_sent records: question and digest parts (for recovery), and other messages the
+bot may have to change later (a confirmation that quotes someone who asks to be forgotten)."""
+FILE_TEXT = 20_000
+"""Characters of a file sent as text in one card (Teams takes about 28 KB a message)."""
 INTRO = "-"
 """The part name of a delivery's message that carried no question (never sent by Teams)."""
 
@@ -109,6 +113,8 @@ class TeamsGateway:
         api = self.connector.at(reference.service_url)
         sent = self.connector.call(
             lambda: api.conversations.create_activity(conversation, message))
+        if message_key(sent.id) != sent.id:  # the core keeps a short key: note the whole id
+            self.conversations.record_sent(MESSAGE, 0, message_key(sent.id), key, sent.id)
         return Sent(key, sent.id)
 
     def send_question(self, channel_id: str, question: Question) -> Sent:
@@ -128,8 +134,58 @@ class TeamsGateway:
         return self.post(where.channel_id, render.card(render.said_elements(said, names)),
                          render.plain(said, names))
 
-    def confirm(self, where: Where, saved: Sequence[Saved]) -> None:
-        self.post(where.channel_id, cards.confirmations_card(saved), "Saved")
+    def confirm(self, where: Where, saved: Sequence[Saved]) -> Sent:
+        return self._kept(self.post(where.channel_id, cards.confirmations_card(saved), "Saved"))
+
+    def replace_message(self, sent: Sent, said: Said) -> None:
+        found = self._activity(sent)
+        if found is None:
+            return  # not a message of ours that is kept: nothing to replace
+        reference, activity_id = found
+        names = self.conversations.names(render.places(said))
+        message = activity(render.card(render.said_elements(said, names)),
+                           render.plain(said, names))
+        api = self.connector.at(reference.service_url)
+        self.connector.call(lambda: api.conversations.update_activity(
+            reference.conversation_id, activity_id, message), method="PUT")
+
+    def delete_message(self, sent: Sent) -> None:
+        found = self._activity(sent)
+        if found is None:
+            return
+        reference, activity_id = found
+        api = self.connector.at(reference.service_url)
+        try:
+            self.connector.call(lambda: api.conversations.delete_activity(
+                reference.conversation_id, activity_id), method="DELETE")
+        except DeliveryError as exc:
+            if exc.reason not in ("http_404", "MessageNotFound", "NotFound"):
+                raise
+
+    def send_file(self, where: Where, file: Attachment, said: Said) -> Sent:
+        """Teams bots can send files in a 1:1 chat only through a consent card and the
+        person's OneDrive (Microsoft Graph); the file comes as text in cards instead."""
+        text = file.content.decode("utf-8", errors="replace")
+        first = self.say(where, said)
+        for start in range(0, len(text), FILE_TEXT):
+            chunk = text[start:start + FILE_TEXT]
+            self.post(where.channel_id, render.card([render.code_block(chunk)]),
+                      f"{file.filename} ({start // FILE_TEXT + 1})")
+        return first
+
+    def _kept(self, sent: Sent) -> Sent:
+        """The core's id of a message the bot may change later (a long activity id is
+        written down under its short key by `post`)."""
+        return Sent(sent.channel_id, message_key(sent.message_id))
+
+    def _activity(self, sent: Sent) -> tuple[Reference, str] | None:
+        """The conversation and the full activity id behind a message the core holds."""
+        if self.conversations.get(sent.channel_id) is None:
+            return None
+        if sent.message_id == message_key(sent.message_id):  # short ids are kept whole
+            return self.reference(sent.channel_id), sent.message_id
+        found = self.conversations.sent(MESSAGE, 0).get(sent.message_id)
+        return None if found is None else (self.reference(found[0]), found[1])
 
     def publish_home(self, user_id: str, home: HomeView) -> None:
         """Teams has no home page without a tab: the open questions come as a card in the
@@ -142,7 +198,7 @@ class TeamsGateway:
     # -- digests ----------------------------------------------------------------------------
 
     def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
-                    *, top: Sent | None = None) -> Sent:
+                    *, top: Sent | None = None) -> Posted:
         """The top card in the channel, then one card per question as replies to it; given
         the `top` of an earlier attempt, only the parts Teams has not taken are posted."""
         parts = digest_cards(view, self.export_hint(view.round.id))
@@ -154,12 +210,16 @@ class TeamsGateway:
             top = self.post(channel_id, parts[0], title)
             self._record_part(digest_id, 0, top)
         thread = posted.get("0", (channel_id, top.message_id))[1]
+        where: dict[int, Sent] = {0: Sent(top.channel_id, message_key(thread))}
         for number, content in enumerate(parts[1:], start=1):
             if str(number) in posted:
+                key, activity_id = posted[str(number)]
+                where[number] = Sent(key, message_key(activity_id))
                 continue
             sent = self.post(channel_id, content, title, reply_to=thread)
             self._record_part(digest_id, number, sent)
-        return Sent(top.channel_id, message_key(top.message_id))
+            where[number] = Sent(sent.channel_id, message_key(sent.message_id))
+        return Posted(where[0], where)
 
     def _record_part(self, digest_id: int | None, part: int, sent: Sent) -> None:
         if digest_id is not None:

@@ -21,7 +21,7 @@ from typing import Any
 from microsoft_teams.api import InvokeResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import facilitation, participants
+from bot.app import access, facilitation, facilitators, participants, personal_data
 from bot.app.actors import Actor
 from bot.app.facilitation import StartRequest
 from bot.app.inbox import InboxUnavailable
@@ -116,9 +116,9 @@ class Listeners:
     def command(self, found: Command, actor: Actor, where: Reference, activity: Activity
                 ) -> None:
         name = found.name
-        if name in facilitation.FACILITATOR_ONLY and not facilitation.may_facilitate(
+        if name in access.FACILITATOR_ONLY and not access.may_facilitate(
                 self.app, actor):
-            self._say(where.key, said(f"Sorry, {facilitation.refusal(name)}"))
+            self._say(where.key, said(f"Sorry, {access.refusal(name)}"))
             return
         try:
             if name == "help":
@@ -160,15 +160,15 @@ class Listeners:
         if found.name == "remind":
             return facilitation.remind(app, actor, round_number(args))
         if found.name == "digest":
-            return facilitation.digest(app, actor, round_number(args), here)
+            return facilitation.digest(app, actor, round_number(args))
         if found.name == "close":
-            return facilitation.close(app, actor, round_number(args), here).said
+            return facilitation.close(app, actor, round_number(args)).said
         if found.name == "add-facilitator":
             member = self.conversations.member(args[0])
             if member is None:
                 raise RoundtableError("I don't know them yet: they need to be in a team I am "
                                       "in, or to write to me once")
-            return facilitation.add_facilitator(app, actor, member.aad_object_id)
+            return facilitators.add_facilitator(app, actor, member.aad_object_id)
         if found.name == "stop":
             return participants.stop(app, actor)
         return said(HELP_LINE)
@@ -216,15 +216,15 @@ class Listeners:
             started = self._start(data, actor, where)
             return started.plain, started
         if verb == cards.FORGET:
-            done = participants.forget(self.app, actor)
+            done = personal_data.forget(self.app, actor)
             return done.plain, done
         if verb == cards.CANCEL:
             return "Nothing was deleted.", said("Nothing was deleted.")
         raise ValueError("that button is not one of Roundtable's")
 
     def _start(self, data: dict[str, Any], actor: Actor, where: Reference) -> Said:
-        if not facilitation.may_facilitate(self.app, actor):
-            raise RoundtableError(facilitation.refusal("start"))
+        if not access.may_facilitate(self.app, actor):
+            raise RoundtableError(access.refusal("start"))
         who = people([str(data.get("people") or "").replace("\n", ",")])
         team = (where.key,) if data.get("team") == "yes" and where.kind == "channel" else ()
         if not who and not team:
@@ -233,7 +233,9 @@ class Listeners:
         request = StartRequest(str(data.get("pack") or ""), Audience(channels=team,
                                                                     users=tuple(who)),
                                digest, str(data.get("closes") or "") or None,
-                               data.get("anonymous") == "yes")
+                               facilitation.mode_chosen(str(data.get("mode") or "")
+                                                        or ("anonymous" if data.get("anonymous")
+                                                            == "yes" else None)))
         return facilitation.start(self.app, actor, request).said
 
     # -- helpers ---------------------------------------------------------------------------

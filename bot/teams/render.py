@@ -60,6 +60,12 @@ def note(text: str) -> Element:
     return rich(run(text, subtle=True, size="Small"))
 
 
+def code_block(text: str) -> Element:
+    """Text shown as it is, in a fixed-width font (a data file): a run, so nothing in it is
+    read as markup or a mention."""
+    return rich(run(text, code=True))
+
+
 def card(body: list[Element], actions: list[Element] | None = None) -> Element:
     out: Element = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION,
                     "body": body, "msteams": {"width": "Full"}}

@@ -1,5 +1,6 @@
 """Anonymity, once promised, holds in every renderer and export: names only in named rounds,
-and a role only where at least three people of that role answered."""
+a role only where at least three people of that role answered (by role), and no role or
+organisation at all in an anonymous round."""
 
 from __future__ import annotations
 
@@ -82,7 +83,12 @@ def test_it_shows_a_role_only_where_three_people_of_it_answered(
         assert "community pharmacist" in output, name
         for person in NAMES:
             assert person not in output, (name, person)
-    assert "consultant pharmacist" in render_md(view)  # counted openly in who took part
+    # one consultant: pooled in who took part, never named as a role
+    assert "consultant pharmacist" not in render_md(view) + render_text(view)
+    assert view.participation["by_role"] == {
+        "community pharmacist": {"invited": 3, "answered_any": 3, "answered_all": 0},
+        "Other roles (fewer than three people each)": {
+            "invited": 1, "answered_any": 1, "answered_all": 0}}
 
 
 def test_it_shows_no_name_and_no_role_in_an_anonymous_round(
@@ -95,6 +101,10 @@ def test_it_shows_no_name_and_no_role_in_an_anonymous_round(
             assert person not in output, (name, person)
     whole = render_md(view) + render_html(view, charts=False) + render_text(view)
     assert not any(person in whole for person in NAMES)
+    assert "pharmacist" not in whole.replace(view.round.intro, "").replace(
+        view.prompts[0].question, "")  # who took part: totals only
+    for organisation in ("High Street", "Corner Chemist", "King's"):
+        assert organisation not in whole
 
 
 def test_it_names_people_in_a_named_round(database: Database, now: datetime) -> None:
@@ -109,7 +119,7 @@ def test_it_pools_organisations_too_small_to_hide_who_took_part(
 ) -> None:
     big = [Person(f"UB{i}", f"Boots {i}", "community pharmacist", "Boots") for i in range(3)]
     with transaction(database.sessions) as session:
-        round_ = round_with(session, now, [*PEOPLE, *big], SAID, anonymity="anonymous")
+        round_ = round_with(session, now, [*PEOPLE, *big], SAID, anonymity="role")
         view = build_digest(session, round_.id, now)
     by_org = view.participation["by_organisation"]
     assert by_org == {
@@ -124,3 +134,62 @@ def test_it_pools_organisations_too_small_to_hide_who_took_part(
         named = build_digest(session, round_with(session, now, PEOPLE, SAID, anonymity="named",
                                                  ).id, now)
     assert "King's" in named.participation["by_organisation"]
+
+
+def test_it_names_an_organisation_beside_a_role_only_where_three_of_both_answered(
+    database: Database, now: datetime
+) -> None:
+    boots = [Person(f"UB{i}", f"Boots {i}", "community pharmacist", "Boots") for i in range(3)]
+    said = [*SAID, *(Said(p.platform_user_id, "done-well", f"Boots answer {n}")
+                     for n, p in enumerate(boots))]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, [*PEOPLE, *boots], said, anonymity="role")
+        view = build_digest(session, round_.id, now)
+    done_well = view.prompt("done-well")
+    assert done_well is not None
+    by = {a.text: a.by for a in done_well.answers}
+    assert by["Boots answer 0"] == "community pharmacist, Boots"
+    assert by[SAID[0].text or ""] == "community pharmacist"  # High Street: one of them
+    assert by[SAID[3].text or ""] is None  # the one consultant
+
+
+def test_it_counts_an_answer_that_says_dont_quote_me_and_never_shows_its_words(
+    database: Database, now: datetime
+) -> None:
+    secret = "Frankly the ICS board ignored contractors for years, don't quote me"
+    said = [*SAID, Said("UC2", "best-support", secret),
+            Said("UC1", "best-support", "Protected time for leadership development")]
+    for mode in ("named", "role", "anonymous"):
+        with transaction(database.sessions) as session:
+            round_ = round_with(session, now, PEOPLE, said, anonymity=mode)
+            view = build_digest(session, round_.id, now)
+        support = view.prompt("best-support")
+        assert support is not None and support.answer_count == 2
+        hidden = next(a for a in support.answers if not a.quotable)
+        assert hidden.text == "(asked not to be quoted)"
+        assert hidden.reply_id in support.unthemed_reply_ids + [
+            r for t in support.themes for r in t.reply_ids]
+        everything = (render_md(view) + render_html(view, charts=False) + render_text(view)
+                      + render_csv(view) + json.dumps(view.to_json())
+                      + json.dumps([m.blocks for m in digest_messages(view, charts=False)]))
+        for words in (secret, "ICS board ignored", "ignored contractors"):
+            assert words not in everything, (mode, words)
+
+
+def test_no_theme_is_titled_or_summed_up_in_words_not_to_be_quoted() -> None:
+    from bot.core.digest.model import AnswerView, ThemeView
+    from bot.core.digest.not_quoted import keep_unquoted_out
+
+    words = {"R1": "Frankly the ICS board ignored contractors for years",
+             "R2": "Locum cover paid for, so contractors can come",
+             "R3": "The ICS board must own it"}
+    answers = [AnswerView("R1", "(asked not to be quoted)", None, None, False, quotable=False),
+               AnswerView("R2", words["R2"], None, None, False),
+               AnswerView("R3", words["R3"], None, None, False)]
+    themes = [ThemeView("ICS board ignored contractors", "2 answers; they also say “Frankly "
+                        "the ICS board ignored contractors”.", [], ["R1", "R2"], {}, "chat"),
+              ThemeView("The ICS board", "2 answers, about the ICS board.", [], ["R1", "R3"],
+                        {}, "chat")]
+    kept = keep_unquoted_out(themes, answers, words)
+    assert (kept[0].title, kept[0].summary) == ("Locum cover paid for", "2 answers.")
+    assert kept[1] == themes[1]  # "the ICS board" is also a quotable answer's words

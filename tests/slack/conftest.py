@@ -39,6 +39,7 @@ from tests.slack_api_stub import BOT_USER, TEAM, SlackStub
 
 SECRET = "test-signing-secret"
 FACILITATOR = "UFACILITATOR"
+ADMIN = "UADMIN"
 CHANNEL = "CLEADERS"
 DIGEST_CHANNEL = "CDIGEST"
 MEMBERS = ["UAMARA", "UBEN", "UCHIDI", "UDEV", "UELIF"]
@@ -180,7 +181,7 @@ def bot_settings(database_url: str, stub: SlackStub, **more: str) -> Settings:
     return load_settings(**{
         "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": stub.base_url,
-        "ROUNDTABLE_FACILITATORS": FACILITATOR, **more,
+        "ROUNDTABLE_FACILITATORS": FACILITATOR, "ROUNDTABLE_ADMINS": ADMIN, **more,
     })
 
 
@@ -195,6 +196,7 @@ def application(settings: Settings, database: Database,
 def stub() -> Iterator[SlackStub]:
     stub = SlackStub().start()
     stub.add_user(FACILITATOR, "Fola Facilitator")
+    stub.add_user(ADMIN, "Ade Admin")
     for user in MEMBERS:
         stub.add_user(user, user[1:].title())
     stub.add_user("UHELPERBOT", "Helper", is_bot=True)

@@ -60,6 +60,11 @@ def test_it_reads_the_start_command_in_slacks_escaped_forms() -> None:
                          "<@U1|amara>", "<@U2>", "digest", "<#C9>", "closes", "14d",
                          "anonymous"])
     assert start.audience == Audience(("C1",), ("S1",), ("U1", "U2"))
-    assert (start.digest_channel, start.closes, start.anonymous) == ("C9", "14d", True)
+    assert (start.digest_channel, start.closes, start.mode) == ("C9", "14d", "anonymous")
     with pytest.raises(Exception, match="can't tell who"):
         parse_start(["sel-pharmacy-leadership", "to", "#leaders"])
+    for words, mode in (([], "role"), (["named"], "named"), (["by-role"], "role"),
+                        (["anonymous"], "anonymous")):
+        assert parse_start(["p", "to", "<@U1>", *words]).mode == mode, words
+    with pytest.raises(Exception, match="one mode"):
+        parse_start(["p", "to", "<@U1>", "named", "anonymous"])

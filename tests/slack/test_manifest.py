@@ -15,6 +15,7 @@ SLACK_CODE = sorted((ROOT / "bot" / "slack").rglob("*.py"))
 SCOPES_OF_METHOD = {
     "chat_postMessage": {"chat:write"},
     "chat_update": {"chat:write"},
+    "chat_delete": {"chat:write"},  # forget-me: the bot's own confirmations
     "conversations_open": {"im:write"},
     "conversations_members": {"channels:read", "groups:read"},
     # recovery: questions in DMs (issue 4's outbox), digests in their channel and its thread

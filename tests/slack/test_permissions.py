@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Digest, Facilitator, Round
-from tests.slack.conftest import CHANNEL, FACILITATOR, MEMBERS, PACK, Running
+from tests.slack.conftest import ADMIN, CHANNEL, FACILITATOR, MEMBERS, PACK, Running
 from tests.slack.test_round_loop import sent_to_everyone, start_round
 
 OUTSIDER = MEMBERS[0]
@@ -32,8 +32,13 @@ def test_it_refuses_facilitator_commands_from_others(running: Running, command: 
     assert len(running.stub.calls) == calls_before  # nothing sent, nobody looked up
 
 
-def test_it_lets_a_facilitator_add_another(running: Running) -> None:
+def test_it_lets_an_admin_add_a_facilitator_and_no_facilitator_add_another(
+        running: Running) -> None:
     running.slack.command(FACILITATOR, "add-facilitator <@UBEN|ben>")
+    refused = running.wait_for(lambda: running.stub.calls_to("response_url"), "the refusal")
+    assert "only Roundtable's admins can make someone a facilitator" in refused[0].params["text"]
+    assert running.scalars(select(Facilitator)) == []
+    running.slack.command(ADMIN, "add-facilitator <@UBEN|ben>")
     running.wait_for(lambda: running.scalars(select(Facilitator)), "the new facilitator")
     running.slack.command("UBEN", f"start {PACK} to <@UCHIDI>")
     sent_to_everyone(running, ["UCHIDI"])

@@ -43,7 +43,7 @@ def test_it_stops_and_forgets_a_participant_on_request(running_teams: RunningTea
                             "the forget-me card")
     data = card.body["attachments"][0]["content"]["actions"][0]["data"]
     answered = running.teams.submit(ben, data)
-    assert answered[0].json()["value"].startswith("Done: 1 answer deleted")
+    assert answered[0].json()["value"].startswith("Done. Roundtable deleted 1 answer")
     assert running.replies() == []
 
 

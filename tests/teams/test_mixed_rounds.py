@@ -43,7 +43,9 @@ def slack_stub() -> Iterator[SlackStub]:
 
 def both_settings(database_url: str, connector: ConnectorStub, slack: SlackStub,
                   tenant: Tenant, *, slack_on: bool = True, teams_on: bool = True) -> dict:
+    # the Teams facilitator is an admin: a round started in Slack is not theirs otherwise
     settings = teams_settings(database_url, connector, TEAMS_FACILITATORS=tenant.facilitator.aad,
+                              ROUNDTABLE_ADMINS=tenant.facilitator.aad,
                               ROUNDTABLE_FACILITATORS=FACILITATOR, SLACK_BOT_TOKEN="xoxb-test",
                               SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url,
                               ROUNDTABLE_DATA_DIR=tempfile.mkdtemp(prefix="roundtable-"))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.digest.changes import last_recorded, with_changes
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo
+from bot.core.digest.not_quoted import keep_unquoted_out
 from bot.core.digest.ranking import borda, tally
 from bot.core.digest.theme_views import (
     Engine,
@@ -22,14 +23,17 @@ from bot.core.digest.theme_views import (
     theme_views,
 )
 from bot.core.packs import Prompt
+from bot.core.public_ids import public_reply_id
 from bot.core.replies import ROOM_SOURCE
-from bot.core.rounds import get_round, participation, round_pack
-from storage.models import Participant, Reply, Round, public_reply_id
+from bot.core.rounds import MIN_GROUP, get_round, participation, round_pack
+from storage.models import Participant, Reply, Round
 
-MIN_ROLE_GROUP = 3
-SMALL_ORGANISATIONS = "Organisations with one or two people asked"
-"""A role is shown beside a quote only when at least this many people of that role answered."""
+MIN_ROLE_GROUP = MIN_GROUP
+"""A role is shown beside a quote only when at least this many people of that role answered
+(and an organisation only when this many of that role and organisation did)."""
 CHOICE_JOIN = "; "
+NOT_QUOTED = "(asked not to be quoted)"
+"""What outputs show in place of the words of an answer whose author said "don't quote me"."""
 
 Summariser = Callable[[DigestView], DigestView]
 """Rewrites titles and summaries (bot.core.digest.summariser); must keep quotes verbatim."""
@@ -45,13 +49,13 @@ class Answered(NamedTuple):
     text: str | None
     choices: list[str] | None
     source: str
+    quotable: bool
     role: str | None
+    organisation: str | None
     name: str | None
     user_id: str
-
-    @property
-    def public_id(self) -> str:
-        return public_reply_id(self.id, self.external_id)
+    public_id: str = ""
+    """The id outputs name the answer by (bot/core/public_ids.py), set once loaded."""
 
 
 def build_digest(
@@ -67,7 +71,7 @@ def build_digest(
     and what changed since the last recorded digest."""
     round_ = get_round(session, round_id)
     pack = round_pack(round_)
-    replies = _live_answers(session, round_id)
+    replies = _live_answers(session, round_)
     by_prompt: dict[str, list[Answered]] = defaultdict(list)
     for reply in replies:
         by_prompt[reply.prompt_id].append(reply)
@@ -89,30 +93,16 @@ def build_digest(
         generated_at=now.isoformat(),
         late=late,
     )
-    people = participation(session, round_).as_dict()
-    if round_.anonymity != "named":
-        people["by_organisation"] = _pool_small_organisations(people["by_organisation"])
+    people = participation(session, round_).shown(round_.anonymity)
     view = DigestView(info, people, prompts)
     if summariser is not None:
         view = summariser(view)
     return with_changes(view, last_recorded(session, round_id))
 
 
-def _pool_small_organisations(by_organisation: dict[str, dict[str, int]]
-                              ) -> dict[str, dict[str, int]]:
-    """Organisations with fewer than MIN_ROLE_GROUP people invited, as one row: where one or
-    two people were asked, "answered 1 of 1" would say who took part in a round that promised
-    not to."""
-    shown = {org: row for org, row in by_organisation.items()
-             if row["invited"] >= MIN_ROLE_GROUP}
-    small = [row for org, row in by_organisation.items() if org not in shown]
-    if small:
-        shown[SMALL_ORGANISATIONS] = {key: sum(row[key] for row in small) for key in small[0]}
-    return shown
-
-
-def _live_answers(session: Session, round_id: int) -> list[Answered]:
-    """The round's replies that were not deleted, oldest first, as plain rows (fast at 100k)."""
+def _live_answers(session: Session, round_: Round) -> list[Answered]:
+    """The round's replies that were not deleted, oldest first, as plain rows (fast at 100k),
+    each with the id outputs name it by."""
     rows = session.execute(
         select(
             Reply.id,
@@ -122,19 +112,25 @@ def _live_answers(session: Session, round_id: int) -> list[Answered]:
             Reply.text,
             Reply.choices,
             Reply.source,
+            Reply.quotable,
             Participant.role,
+            Participant.organisation,
             Participant.display_name,
             Participant.platform_user_id,
         )
         .join(Participant, Participant.id == Reply.participant_id)
-        .where(Reply.round_id == round_id, Reply.deleted_at.is_(None))
+        .where(Reply.round_id == round_.id, Reply.deleted_at.is_(None))
         .order_by(Reply.created_at, Reply.id)
     )
-    return [Answered._make(row) for row in rows]
+    return [
+        answered._replace(public_id=public_reply_id(
+            round_.secret, round_.anonymity, answered.id, answered.external_id, answered.source))
+        for answered in (Answered._make((*row, "")) for row in rows)
+    ]
 
 
 def _prompt_digest(
-    prompt: Prompt, replies: list[Answered], round_: Round, shown_roles: set[str], engine: Engine
+    prompt: Prompt, replies: list[Answered], round_: Round, shown_roles: Shown, engine: Engine
 ) -> PromptDigest:
     if prompt.kind == "text":
         written = [r for r in replies if r.text]
@@ -144,6 +140,7 @@ def _prompt_digest(
         ]
         themes, unthemed, non_answers = _themes_once(
             round_.id, prompt, answers, round_.anonymity, engine)
+        themes = keep_unquoted_out(themes, answers, {a.reply_id: a.text for a in answers})
         titles = {r: t.title for t in themes for r in t.reply_ids}
         return PromptDigest(
             prompt.id,
@@ -157,8 +154,9 @@ def _prompt_digest(
                 _answer_view(
                     r, r.text or "", round_, shown_roles,
                     noise=a.reply_id in non_answers, theme=titles.get(a.reply_id),
+                    final=True,
                 )
-                if a.reply_id in titles or a.reply_id in non_answers else a
+                if a.reply_id in titles or a.reply_id in non_answers or not a.quotable else a
                 for r, a in zip(written, answers, strict=True)
             ],
         )
@@ -195,7 +193,8 @@ def _themes_once(round_id: int, prompt: Prompt, answers: list[AnswerView], anony
     way they may be attributed): exporting four formats or posting after a preview reuses
     them, and any new, edited or deleted answer builds them again."""
     key = (round_id, prompt.id, prompt.question, anonymity, engine,
-           tuple((a.reply_id, a.text, a.by, a.role, a.source, a.said_in_room, a.noise)
+           tuple((a.reply_id, a.text, a.by, a.role, a.source, a.said_in_room, a.noise,
+            a.quotable)
                  for a in answers))
     with _BUILT_LOCK:
         if key in _BUILT:
@@ -209,39 +208,60 @@ def _themes_once(round_id: int, prompt: Prompt, answers: list[AnswerView], anony
     return built
 
 
-def _roles_safe_to_show(replies: list[Answered]) -> set[str]:
+class Shown(NamedTuple):
+    """What a by-role round may say beside a quote: roles, and role-and-organisation pairs,
+    that at least MIN_ROLE_GROUP people who answered share."""
+
+    roles: set[str]
+    pairs: set[tuple[str, str]]
+
+
+def _roles_safe_to_show(replies: list[Answered]) -> Shown:
     people_by_role: dict[str, set[int]] = defaultdict(set)
+    people_by_pair: dict[tuple[str, str], set[int]] = defaultdict(set)
     for reply in replies:
         if reply.role:
             people_by_role[reply.role].add(reply.participant_id)
-    return {role for role, people in people_by_role.items() if len(people) >= MIN_ROLE_GROUP}
+            if reply.organisation:
+                people_by_pair[(reply.role, reply.organisation)].add(reply.participant_id)
+    return Shown(
+        {role for role, people in people_by_role.items() if len(people) >= MIN_ROLE_GROUP},
+        {pair for pair, people in people_by_pair.items() if len(people) >= MIN_ROLE_GROUP},
+    )
 
 
 def _answer_view(
     reply: Answered,
     text: str,
     round_: Round,
-    shown_roles: set[str],
+    shown_roles: Shown,
     *,
     noise: bool = False,
     theme: str | None = None,
+    final: bool = False,
 ) -> AnswerView:
-    """The answer with the attribution the round's anonymity allows."""
+    """The answer with the attribution the round's anonymity allows. An answer its author
+    asked not to be quoted keeps its words only for finding its theme: in the `final` view,
+    the one outputs get, its words are NOT_QUOTED."""
     if round_.anonymity == "named":
         name = reply.name or reply.user_id
         by: str | None = f"{name} ({reply.role})" if reply.role else name
         role = reply.role
     elif round_.anonymity == "role":
-        by = role = reply.role if reply.role in shown_roles else None
+        role = reply.role if reply.role in shown_roles.roles else None
+        by = role
+        if role and reply.organisation and (role, reply.organisation) in shown_roles.pairs:
+            by = f"{role}, {reply.organisation}"
     else:
         by = role = None
     return AnswerView(
         reply.public_id,
-        text,
+        text if reply.quotable or not final else NOT_QUOTED,
         by,
         role,
         reply.source == ROOM_SOURCE,
         source="room" if reply.source == ROOM_SOURCE else reply.source,
         noise=noise,
         theme=theme,
+        quotable=reply.quotable,
     )

@@ -1,10 +1,12 @@
-"""Writing the synthesis export to files: Markdown (with its charts beside it), Word, CSV, HTML."""
+"""Writing the synthesis export to files: Markdown (with its charts beside it), Word, CSV, HTML.
+Each file is created readable by its owner alone (0600): it holds people's words."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from bot.core.digest.model import DigestView
+from storage.files import private_folder, write_private
 
 FORMATS = ("md", "docx", "csv", "html")
 
@@ -19,7 +21,7 @@ def write_export(view: DigestView, fmt: str, path: Path) -> list[Path]:
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     written = [path]
     if fmt == "md":
         from bot.core.digest.render_md import render_md
@@ -29,21 +31,21 @@ def write_export(view: DigestView, fmt: str, path: Path) -> list[Path]:
             png = ranking_png(prompt) if prompt.kind != "text" else None
             if png is not None:
                 chart = path.with_name(chart_filename(view.round.id, prompt.prompt_id))
-                chart.write_bytes(png)
+                write_private(chart, png)
                 charts[prompt.prompt_id] = chart.name
                 written.append(chart)
-        path.write_text(render_md(view, charts), encoding="utf-8")
+        write_private(path, render_md(view, charts))
     elif fmt == "docx":
         from bot.core.digest.render_docx import render_docx
 
-        path.write_bytes(render_docx(view))
+        write_private(path, render_docx(view))
     elif fmt == "csv":
         from bot.core.digest.render_csv import render_csv
 
         # A byte-order mark so that Excel reads the file as UTF-8.
-        path.write_text(render_csv(view), encoding="utf-8-sig", newline="")
+        write_private(path, render_csv(view), encoding="utf-8-sig")
     else:
         from bot.core.digest.render_html import render_html
 
-        path.write_text(render_html(view), encoding="utf-8")
+        write_private(path, render_html(view))
     return written

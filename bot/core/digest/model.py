@@ -23,6 +23,9 @@ class AnswerView:
     """An answer that says nothing ("no comment"): counted, never quoted."""
     theme: str | None = None
     """The title of the theme the answer sits in, if any."""
+    quotable: bool = True
+    """False when the author said "don't quote me": counted in its theme, never quoted (its
+    text in the view outputs get is bot.core.digest.build.NOT_QUOTED)."""
 
 
 @dataclass(frozen=True)

@@ -173,7 +173,8 @@ def _verbatim_quotes(
     """Quotes found word for word in a (non-noise) answer of the theme; the rest are dropped."""
     if not isinstance(proposed, list):
         return []
-    members = [answers[r] for r in theme.reply_ids if r in answers and not answers[r].noise]
+    members = [answers[r] for r in theme.reply_ids
+               if r in answers and not answers[r].noise and answers[r].quotable]
     chosen: list[AnswerView] = []
     for quote in proposed:
         if not isinstance(quote, str) or not quote.strip():

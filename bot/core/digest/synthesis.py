@@ -64,9 +64,11 @@ Block = Heading | Paragraph | Quote | Items | Table | Chart
 
 ANONYMITY_NOTE = {
     "named": "Quotes carry the name and role of the person who gave them.",
-    "role": "Quotes carry the person's role where at least three people of that role answered, "
-    "and nothing otherwise.",
-    "anonymous": "Quotes carry no name and no role.",
+    "role": "Quotes carry the person's role where at least three people of that role answered "
+    "(and their organisation where three of that role and organisation did), and nothing "
+    "otherwise; roles and organisations of fewer than three people are counted together.",
+    "anonymous": "Quotes carry no name, role or organisation, and who took part is counted "
+    "only in total.",
 }
 OTHERS_LISTED = 40
 """Answers in no theme listed per question; the CSV export has every one."""
@@ -130,6 +132,7 @@ def _participation(view: DigestView) -> list[Block]:
             f"one question and {people['answered_all']} answered all of them: "
             f"{view.answer_count} answers and votes in all. "
             + ANONYMITY_NOTE.get(view.round.anonymity, "")
+            + _withdrawn(people.get("withdrawn", 0))
         ),
     ]
     if people["silent_roles"]:
@@ -148,6 +151,15 @@ def _participation(view: DigestView) -> list[Block]:
                 )
             )
     return blocks
+
+
+def _withdrawn(n: int) -> str:
+    """" 1 person invited asked for everything about them to be deleted…" (forget-me)."""
+    if not n:
+        return ""
+    who = "1 person" if n == 1 else f"{n} people"
+    return (f" {who} invited asked for everything about them to be deleted, and "
+            f"{'is' if n == 1 else 'are'} not counted.")
 
 
 def silent_line(people: dict[str, Any]) -> str:
@@ -230,9 +242,9 @@ def others_heading(prompt: PromptDigest, others: int) -> str:
 
 
 def other_answers(prompt: PromptDigest) -> list[AnswerView]:
-    """Answers in no theme that say something, in the order given."""
+    """Answers in no theme that say something and may be quoted, in the order given."""
     unthemed = set(prompt.unthemed_reply_ids)
-    return [a for a in prompt.answers if a.reply_id in unthemed and not a.noise]
+    return [a for a in prompt.answers if a.reply_id in unthemed and not a.noise and a.quotable]
 
 
 def theme_line(theme: ThemeView) -> str:

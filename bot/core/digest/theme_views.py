@@ -133,7 +133,8 @@ def _quotes(members: list[AnswerView], quote_ids: Sequence[str]) -> list[QuoteVi
     chosen: list[AnswerView] = []
 
     def take(answer: AnswerView) -> None:
-        if len(chosen) < QUOTES_PER_THEME and all(_differs(answer.text, c.text) for c in chosen):
+        if answer.quotable and len(chosen) < QUOTES_PER_THEME and all(
+                _differs(answer.text, c.text) for c in chosen):
             chosen.append(answer)
 
     for quote_id in quote_ids:

@@ -1,5 +1,5 @@
-"""Buttons: open the answer form, skip a question, open the start form, confirm or cancel
-forget-me."""
+"""Buttons: open the answer form, skip a question, "don't quote me", open the start form,
+confirm or cancel forget-me."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.app import facilitation, participants
+from bot.app import access, facilitation, participants, personal_data
 from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
 from bot.core.said import said
 from bot.slack import blocks, render
 from bot.slack.gateway import SlackGateway
-from bot.slack.payloads import target
+from bot.slack.messages import SlackMessage
+from bot.slack.payloads import answer_target, target
 
 
 def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
@@ -41,16 +42,33 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         except (RoundtableError, ValueError) as exc:
             slack.respond(body.get("response_url"), blocks.notice(str(exc)))
 
+    @bolt.action(blocks.DONT_QUOTE)
+    def dont_quote(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        try:
+            answer = answer_target(action.get("value"))
+            done = participants.keep_from_quotes(app, actor(body), answer)
+        except (RoundtableError, ValueError) as exc:
+            slack.respond(body.get("response_url"), blocks.notice(str(exc)))
+            return
+        original = (body.get("message") or {}).get("blocks")
+        if isinstance(original, list) and original:
+            slack.respond(body.get("response_url"), SlackMessage(
+                str((body.get("message") or {}).get("text") or done.plain),
+                blocks.without_dont_quote(original, answer)), replace_original=True)
+        else:
+            slack.respond(body.get("response_url"), render.message(done))
+
     @bolt.action(blocks.START_OPEN)
     def open_start(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        if facilitation.may_facilitate(app, actor(body)):
+        if access.may_start(app, actor(body)):
             slack.open_view(body["trigger_id"], blocks.start_view(facilitation.packs()))
 
     @bolt.action(blocks.FORGET_CONFIRM)
     def forget_confirm(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        done = participants.forget(app, actor(body))
+        done = personal_data.forget(app, actor(body))
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
     @bolt.action(blocks.FORGET_CANCEL)

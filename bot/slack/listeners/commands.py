@@ -7,13 +7,19 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.app import facilitation, participants
+from bot.app import access, facilitation, facilitators, participants, personal_data
 from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
 from bot.core.said import Said, said
 from bot.slack import blocks, render
-from bot.slack.command_text import mentioned_user, parse_start, round_number, split
+from bot.slack.command_text import (
+    digest_setting,
+    parse_start,
+    person_and_round,
+    round_number,
+    split,
+)
 from bot.slack.gateway import SlackGateway
 from bot.slack.messages import SlackMessage
 
@@ -21,14 +27,19 @@ COMMAND = "/roundtable"
 HELP = """*Roundtable* asks a workshop's questions to the people who could not be in the room.
 For facilitators:
 • `/roundtable start <pack> to #channel @group @person …` \
-`[digest #channel] [closes 14d|2026-12-18] [anonymous]`
+`[digest #channel] [closes 14d|2026-12-18] [named|anonymous|by-role]` (by role unless you say)
 • `/roundtable status [round]` · `remind [round]` · `digest [round]` · `close [round]`
-• `/roundtable add-facilitator @person`
+• `/roundtable set [round] digest #channel`: where the round's digests go (and only there)
+• `/roundtable add-facilitator @person [round N]` · `remove-facilitator @person [round N]`: \
+a co-facilitator of one of your rounds (admins: a facilitator of any round)
 For everyone:
 • `/roundtable stop`: no more questions for you
-• `/roundtable forget-me`: delete your answers (asks first)
+• `/roundtable my-data`: a file of everything Roundtable holds about you
+• `/roundtable forget-me`: delete it all (asks first)
+• Write "don't quote me" in an answer (or press the button under my reply): it counts, but \
+is never quoted
 The Home tab shows your open questions (and, for facilitators, your rounds and a Start form)."""
-SLOW = {"start", "remind", "digest", "close"}
+SLOW = {"start", "remind", "digest", "close", "my-data"}
 
 Run = Callable[[Roundtable, Actor, dict[str, Any], list[str]], "Said | SlackMessage"]
 
@@ -43,9 +54,9 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             ack(text=HELP if parsed.name == "help" else f"I don't know `{parsed.name[:30]}`.\n"
                 + HELP)
             return
-        if parsed.name in facilitation.FACILITATOR_ONLY and not facilitation.may_facilitate(
+        if parsed.name in access.FACILITATOR_ONLY and not access.may_facilitate(
                 app, actor):
-            ack(text=f"Sorry, {facilitation.refusal(parsed.name)} (They type "
+            ack(text=f"Sorry, {access.refusal(parsed.name)} (They type "
                      "`/roundtable add-facilitator @you`.)", response_type="ephemeral")
             return
         ack(text="Working on it…") if parsed.name in SLOW else ack()
@@ -70,12 +81,16 @@ RUNS: dict[str, Run] = {
     "start": _start,
     "status": lambda app, actor, c, args: facilitation.status(app, actor, round_number(args)),
     "remind": lambda app, actor, c, args: facilitation.remind(app, actor, round_number(args)),
-    "digest": lambda app, actor, c, args: facilitation.digest(
-        app, actor, round_number(args), c.get("channel_id")),
+    "digest": lambda app, actor, c, args: facilitation.digest(app, actor, round_number(args)),
     "close": lambda app, actor, c, args: facilitation.close(
-        app, actor, round_number(args), c.get("channel_id")).said,
-    "add-facilitator": lambda app, actor, c, args: facilitation.add_facilitator(
-        app, actor, mentioned_user(args)),
+        app, actor, round_number(args)).said,
+    "set": lambda app, actor, c, args: facilitation.set_digest_channel(
+        app, actor, *digest_setting(args)),
+    "add-facilitator": lambda app, actor, c, args: facilitators.add_facilitator(
+        app, actor, *person_and_round(args)),
+    "remove-facilitator": lambda app, actor, c, args: facilitators.remove_facilitator(
+        app, actor, *person_and_round(args)),
     "stop": lambda app, actor, c, args: participants.stop(app, actor),
+    "my-data": lambda app, actor, c, args: personal_data.my_data(app, actor),
     "forget-me": _forget_me,
 }

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.app import facilitation, participants
+from bot.app import access, facilitation, participants
 from bot.app.actors import Actor
 from bot.app.facilitation import StartRequest
 from bot.app.roundtable import Roundtable
@@ -40,8 +40,8 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
     @bolt.view(blocks.START_VIEW)
     def start_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         actor = Actor(slack.platform, str(body["user"]["id"]))
-        if not facilitation.may_facilitate(app, actor):
-            ack(response_action="errors", errors={"pack": facilitation.refusal("start")})
+        if not access.may_start(app, actor):
+            ack(response_action="errors", errors={"pack": access.refusal("start")})
             return
         values = view["state"]["values"]
 
@@ -59,7 +59,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             audience=Audience(channels=(channel,) if channel else (), users=tuple(users)),
             digest_channel=picked("digest", "selected_conversation"),
             closes=picked("closes", "value"),
-            anonymous=bool(picked("anonymous", "selected_options")),
+            mode=facilitation.mode_chosen((picked("mode", "selected_option") or {}).get("value")),
         )
         try:
             outcome = facilitation.start(app, actor, request).said

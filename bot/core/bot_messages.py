@@ -1,0 +1,61 @@
+"""The bot's own messages that repeat someone's words, kept so that forget-me can delete or
+replace them on the platform: confirmations (in the person's conversation with the bot) and
+the parts of posted digests (one per question, each drawing on everyone who answered it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot.core.ports import Sent
+from storage.models import BotMessage, Reply
+
+CONFIRMATION = "confirmation"
+DIGEST = "digest"
+
+
+def remember_confirmation(session: Session, platform: str, sent: Sent, participant_id: int,
+                          round_id: int | None, now: datetime) -> None:
+    session.add(BotMessage(platform=platform, channel_id=sent.channel_id,
+                           message_id=sent.message_id, kind=CONFIRMATION, round_id=round_id,
+                           participant_id=participant_id, created_at=now))
+
+
+def remember_digest(session: Session, platform: str, round_id: int, digest_id: int,
+                    parts: dict[int, Sent], prompt_ids: Sequence[str], now: datetime) -> None:
+    """A posted digest's messages: part 0 the top, then part n for the n-th question."""
+    known = set(session.scalars(select(BotMessage.part).where(BotMessage.digest_id == digest_id)))
+    for part, sent in sorted(parts.items()):
+        if part in known:
+            continue
+        prompt = prompt_ids[part - 1] if 0 < part <= len(prompt_ids) else None
+        session.add(BotMessage(platform=platform, channel_id=sent.channel_id,
+                               message_id=sent.message_id, kind=DIGEST, round_id=round_id,
+                               digest_id=digest_id, part=part, prompt_id=prompt, created_at=now))
+
+
+@dataclass(frozen=True)
+class Repeating:
+    """The bot's messages that repeat a person's words."""
+
+    confirmations: list[BotMessage]
+    digest_parts: list[BotMessage]
+    """Parts of digests about a question the person had answered by the time it was posted."""
+
+
+def repeating(session: Session, participant_id: int) -> Repeating:
+    confirmations = list(session.scalars(select(BotMessage).where(
+        BotMessage.participant_id == participant_id, BotMessage.kind == CONFIRMATION)
+        .order_by(BotMessage.id)))
+    answered = select(Reply.id).where(
+        Reply.participant_id == participant_id, Reply.round_id == BotMessage.round_id,
+        Reply.prompt_id == BotMessage.prompt_id, Reply.created_at <= BotMessage.created_at,
+        or_(Reply.deleted_at.is_(None), Reply.deleted_at > BotMessage.created_at))
+    parts = list(session.scalars(select(BotMessage).where(
+        BotMessage.kind == DIGEST, BotMessage.prompt_id.is_not(None), answered.exists())
+        .order_by(BotMessage.id)))
+    return Repeating(confirmations, parts)

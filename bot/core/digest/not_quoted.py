@@ -1,0 +1,73 @@
+"""Keeping the words of answers whose authors said "don't quote me" out of every title and
+summary. Such an answer counts in its theme, and the engine reads its words to find the
+theme; but titles and summaries are made of phrases of the theme's answers, so a title may be
+a phrase of exactly that answer. A title or summary that carries a run of its words (three,
+or the whole of a shorter title) found in no answer that may be quoted is replaced: the title
+by the first phrase of an answer that may be quoted, the summary by the count alone."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from bot.core.digest.model import AnswerView, ThemeView
+
+RUN = 3
+"""Consecutive words that make a phrase someone's own."""
+_WORD = re.compile(r"[\w’']+")
+_CLAUSE = re.compile(r"[.!?;:,()\n\"“”…]+")
+TITLE_WORDS = 8
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+
+
+def _runs(words: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def keep_unquoted_out(themes: Sequence[ThemeView], answers: Sequence[AnswerView],
+                      words_of: dict[str, str]) -> list[ThemeView]:
+    """The themes, with any title or summary made of a not-to-be-quoted answer's own words
+    replaced. `words_of` holds the text of every answer by id (the views may already say
+    NOT_QUOTED in place of it)."""
+    hidden = [words_of.get(a.reply_id, "") for a in answers if not a.quotable]
+    if not any(hidden):
+        return list(themes)
+    allowed = [words_of.get(a.reply_id, a.text) for a in answers if a.quotable]
+    out = []
+    for theme in themes:
+        members = {r for r in theme.reply_ids}
+        quotable = [a for a in answers if a.reply_id in members and a.quotable]
+        title, summary = theme.title, theme.summary
+        if _leaks(title, hidden, allowed):
+            title = _plain_title(quotable, words_of) or "Answers not to be quoted"
+        if _leaks(summary, hidden, allowed):
+            size = len(theme.reply_ids)
+            summary = f"{size} {'answer' if size == 1 else 'answers'}."
+        out.append(replace(theme, title=title, summary=summary))
+    return out
+
+
+def _leaks(text: str, hidden: Sequence[str], allowed: Sequence[str]) -> bool:
+    said = _words(text)
+    if not said:
+        return False
+    n = min(RUN, len(said))
+    runs = _runs(said, n)
+    theirs = set().union(*(_runs(_words(t), n) for t in hidden))
+    others = set().union(*(_runs(_words(t), n) for t in allowed)) if allowed else set()
+    return bool(runs & (theirs - others))
+
+
+def _plain_title(quotable: Sequence[AnswerView], words_of: dict[str, str]) -> str | None:
+    """The first phrase of the first answer of the theme that may be quoted."""
+    for answer in quotable:
+        for clause in _CLAUSE.split(words_of.get(answer.reply_id, answer.text)):
+            said = clause.strip().split()
+            if len(said) >= 2:
+                title = " ".join(said[:TITLE_WORDS])
+                return title[0].upper() + title[1:]
+    return None

@@ -1,0 +1,191 @@
+"""Everything Roundtable holds about one person (`my-data`).
+
+`held_about` gathers the rows that are theirs, and only theirs: where a row also names someone
+else (the facilitator who started a round, a facilitator they added), that other person is
+left out. Waiting incoming events, which live in the inbox's own database, are found by
+`inbox_events_of`. Forgetting them is bot.core.forgetting's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.public_ids import public_reply_id
+from bot.core.rounds import MODE_NAMES, round_pack
+from storage.models import (
+    AuditEntry,
+    BotMessage,
+    Delivery,
+    Facilitator,
+    InboxEvent,
+    Participant,
+    QuestionMessage,
+    Reminder,
+    Reply,
+    Round,
+    RoundFacilitator,
+)
+
+FORMAT_VERSION = 1
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def conversations_of(session: Session, participant: Participant) -> set[str]:
+    """The person's conversations with the bot (their ids name them on the platform)."""
+    return {c for c in session.scalars(select(Delivery.channel_id).where(
+        Delivery.participant_id == participant.id)) if c}
+
+
+def inbox_events_of(events: Iterable[InboxEvent], user_id: str, conversations: set[str]
+                    ) -> list[InboxEvent]:
+    """Events waiting (or set aside) that this person sent: written by them, or in their
+    conversation with the bot. Payloads are as adapters translated them (`author_id`,
+    `channel_id`), or as an earlier version stored Slack's own (`user`, `channel`)."""
+    mine: list[InboxEvent] = []
+    for event in events:
+        try:
+            payload = json.loads(event.payload)
+        except ValueError:
+            continue
+        if not isinstance(payload, dict):
+            continue
+        inner = payload.get("event")
+        if not isinstance(inner, dict):
+            inner = payload
+        author = inner.get("author_id") or inner.get("user")
+        channel = inner.get("channel_id") or inner.get("channel")
+        if author == user_id or channel in conversations:
+            mine.append(event)
+    return mine
+
+
+def held_about(session: Session, participant: Participant, inbox: Sequence[InboxEvent],
+               now: datetime) -> dict[str, Any]:
+    """Everything held about this person, as JSON-ready data (what `my-data` sends them)."""
+    platform, user_id = participant.platform, participant.platform_user_id
+    replies = list(session.scalars(select(Reply).where(Reply.participant_id == participant.id)
+                                   .order_by(Reply.created_at, Reply.id)))
+    deliveries = list(session.scalars(select(Delivery).where(
+        Delivery.participant_id == participant.id).order_by(Delivery.round_id)))
+    round_ids = {d.round_id for d in deliveries} | {r.round_id for r in replies}
+    rounds = {r.id: r for r in session.scalars(select(Round).where(Round.id.in_(round_ids)))}
+    asked: dict[int, list[QuestionMessage]] = defaultdict(list)
+    for message in session.scalars(select(QuestionMessage).where(
+            QuestionMessage.delivery_id.in_([d.id for d in deliveries]))
+            .order_by(QuestionMessage.id)):
+        asked[message.delivery_id].append(message)
+    reminders: dict[int, list[Reminder]] = defaultdict(list)
+    for reminder in session.scalars(select(Reminder).where(
+            Reminder.participant_id == participant.id).order_by(Reminder.number)):
+        reminders[reminder.round_id].append(reminder)
+    me = audit.person(platform, user_id)
+    return {
+        "about": "Everything Roundtable holds about you. Answers are yours alone here; "
+                 "digests and exports show them only as each round's mode allows.",
+        "format_version": FORMAT_VERSION,
+        "generated_at": now.isoformat(),
+        "person": {
+            "platform": platform,
+            "user_id": user_id,
+            "name": participant.display_name,
+            "role": participant.role,
+            "organisation": participant.organisation,
+            "time_zone": participant.timezone,
+            "first_seen": _iso(participant.created_at),
+            "details_from_the_platform_at": _iso(participant.details_fetched_at),
+            "stopped": participant.opted_out,
+            "stopped_at": _iso(participant.opted_out_at),
+        },
+        "rounds": [_round(rounds[d.round_id], d, asked[d.id], reminders[d.round_id])
+                   for d in deliveries],
+        "answers": [_answer(rounds[r.round_id], r) for r in replies],
+        "facilitator": _facilitating(session, participant),
+        "messages_waiting_to_be_handled": [_waiting(e) for e in inbox],
+        "bot_messages_repeating_your_answers": session.scalar(
+            select(func.count(BotMessage.id)).where(BotMessage.participant_id == participant.id)
+        ) or 0,
+        "audit_log": [
+            {"at": _iso(e.at), "action": e.action, "round": e.round_id,
+             "you_were": "the one acting" if e.actor == me else "whom it was about",
+             "detail": e.detail}
+            for e in session.scalars(select(AuditEntry).where(
+                or_(AuditEntry.actor == me, AuditEntry.subject == me)).order_by(AuditEntry.id))
+        ],
+    }
+
+
+def _round(round_: Round, delivery: Delivery, asked: list[QuestionMessage],
+           reminders: list[Reminder]) -> dict[str, Any]:
+    questions = {p.id: p.question for p in round_pack(round_).prompts}
+    return {
+        "round": round_.id,
+        "title": round_.pack_title,
+        "mode": MODE_NAMES.get(round_.anonymity, round_.anonymity),
+        "status": round_.status,
+        "digest_channel": round_.digest_channel,
+        "first_message": {"state": delivery.state, "sent_at": _iso(delivery.sent_at),
+                          "problem": delivery.last_error},
+        "questions_sent": [{"prompt_id": m.prompt_id, "question": questions.get(
+            m.prompt_id or "", ""), "sent_at": _iso(m.created_at),
+            "skipped_at": _iso(m.skipped_at)} for m in asked],
+        "reminders": [{"number": r.number, "state": r.state, "sent_at": _iso(r.sent_at)}
+                      for r in reminders],
+    }
+
+
+def _answer(round_: Round, reply: Reply) -> dict[str, Any]:
+    prompt = round_pack(round_).prompt(reply.prompt_id)
+    return {
+        "round": round_.id,
+        "prompt_id": reply.prompt_id,
+        "question": prompt.question if prompt else None,
+        "text": reply.text,
+        "choices": reply.choices,
+        "source": reply.source,
+        "may_be_quoted": reply.quotable,
+        "given_at": _iso(reply.created_at),
+        "edited_at": _iso(reply.edited_at),
+        "deleted_at": _iso(reply.deleted_at),
+        "earlier_versions": [{"text": v.text, "choices": v.choices,
+                              "replaced_at": _iso(v.replaced_at)} for v in reply.versions],
+        "id_in_digests_and_exports": public_reply_id(
+            round_.secret, round_.anonymity, reply.id, reply.external_id, reply.source),
+    }
+
+
+def _facilitating(session: Session, participant: Participant) -> dict[str, Any]:
+    platform, user_id = participant.platform, participant.platform_user_id
+    listed = session.scalar(select(Facilitator).where(
+        Facilitator.platform == platform, Facilitator.platform_user_id == user_id))
+    owned = session.scalars(select(Round.id).where(
+        Round.platform == platform, Round.started_by == user_id).order_by(Round.id))
+    added = session.scalars(select(RoundFacilitator.round_id).join(
+        Round, Round.id == RoundFacilitator.round_id).where(
+        Round.platform == platform, RoundFacilitator.platform_user_id == user_id))
+    return {
+        "added_as_facilitator_at": _iso(listed.added_at) if listed else None,
+        "rounds_started": list(owned),
+        "rounds_co_facilitated": sorted(added),
+    }
+
+
+def _waiting(event: InboxEvent) -> dict[str, Any]:
+    try:
+        payload: Any = json.loads(event.payload)
+    except ValueError:
+        payload = event.payload
+    return {"received_at": _iso(event.received_at), "tries": event.attempts,
+            "as_received": payload}
+
+

@@ -1,0 +1,138 @@
+"""Retention: what is deleted once it has been kept long enough.
+
+Once a round has been closed for longer than the retention period, its answers (with their
+earlier versions), its digests, and everything that tied people to it (deliveries, the
+questions sent, reminders, the bot's messages kept for forget-me, co-facilitators, the user
+ids its audience named) are deleted; the round itself stays with its pack and its counts
+(invited, answered, withdrawn), marked `purged_at`. People left in no round at all are
+deleted too, except those who said `stop`: of them only the platform id and the stop are
+kept, so that no new round asks them. Incoming events set aside after failing, kept word for
+word for a person to look at, go once they are older than the period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from bot.core import audit
+from bot.core.inbox import MAX_ATTEMPTS
+from bot.core.rounds import participation
+from storage.database import Database
+from storage.db import transaction
+from storage.models import (
+    BotMessage,
+    Delivery,
+    Digest,
+    InboxEvent,
+    Participant,
+    QuestionMessage,
+    Reminder,
+    Reply,
+    ReplyVersion,
+    Round,
+    RoundFacilitator,
+)
+
+DEFAULT_DAYS = 365
+
+
+@dataclass
+class Purged:
+    rounds: list[int] = field(default_factory=list)
+    answers: int = 0
+    digests: int = 0
+    people: int = 0
+    """People deleted because no round was left that named them."""
+    inbox_events: int = 0
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.rounds or self.people or self.inbox_events)
+
+    def line(self) -> str:
+        rounds = ", ".join(map(str, self.rounds)) or "none"
+        return (f"rounds purged: {rounds}; {self.answers} answers, {self.digests} digests, "
+                f"{self.people} people, {self.inbox_events} set-aside incoming events deleted")
+
+
+def due_rounds(session: Session, now: datetime, days: int) -> list[int]:
+    """Rounds closed more than `days` days before `now` whose answers are still kept."""
+    return list(session.scalars(select(Round.id).where(
+        Round.status == "closed", Round.closed_at.is_not(None),
+        Round.closed_at < now - timedelta(days=days), Round.purged_at.is_(None)
+    ).order_by(Round.id)))
+
+
+def purge(session: Session, now: datetime, days: int) -> Purged:
+    """Delete what is due in the main database (see the module); the inbox's set-aside events
+    are `purge_inbox`'s, as they may live in a database of their own."""
+    done = Purged()
+    for round_id in due_rounds(session, now, days):
+        done.answers += _purge_round(session, round_id, now, done)
+        done.rounds.append(round_id)
+    done.people = _purge_people(session)
+    return done
+
+
+def _purge_round(session: Session, round_id: int, now: datetime, done: Purged) -> int:
+    answers = session.scalar(select(func.count(Reply.id)).where(Reply.round_id == round_id)) or 0
+    done.digests += session.scalar(select(func.count(Digest.id)).where(
+        Digest.round_id == round_id)) or 0
+    round_ = session.get_one(Round, round_id)
+    # the counts stay: who was invited and who answered is known only from the rows going now
+    turnout = participation(session, round_)
+    round_.summary = {"invited": turnout.invited, "answered_any": turnout.answered_any,
+                      "answered_all": turnout.answered_all, "answers": answers,
+                      "withdrawn": round_.withdrawn}
+    replies = select(Reply.id).where(Reply.round_id == round_id)
+    deliveries = select(Delivery.id).where(Delivery.round_id == round_id)
+    session.execute(delete(ReplyVersion).where(ReplyVersion.reply_id.in_(replies)))
+    session.execute(delete(Reply).where(Reply.round_id == round_id))
+    session.execute(delete(BotMessage).where(BotMessage.round_id == round_id))
+    session.execute(delete(Digest).where(Digest.round_id == round_id))
+    session.execute(delete(QuestionMessage).where(QuestionMessage.delivery_id.in_(deliveries)))
+    session.execute(delete(Reminder).where(Reminder.round_id == round_id))
+    session.execute(delete(Delivery).where(Delivery.round_id == round_id))
+    session.execute(delete(RoundFacilitator).where(RoundFacilitator.round_id == round_id))
+    round_.audience = {k: v for k, v in (round_.audience or {}).items() if k != "users"}
+    round_.purged_at = now
+    return answers
+
+
+def _purge_people(session: Session) -> int:
+    """Delete people no round names any more (keeping only the stop of those who said it)."""
+    unused = ~exists().where(Delivery.participant_id == Participant.id) & ~exists().where(
+        Reply.participant_id == Participant.id) & ~exists().where(
+        Reminder.participant_id == Participant.id)
+    gone = session.execute(delete(Participant).where(
+        unused, Participant.opted_out.is_(False)).execution_options(synchronize_session=False))
+    session.execute(update(Participant).where(unused, Participant.opted_out.is_(True)).values(
+        display_name=None, role=None, organisation=None, timezone=None,
+        details_fetched_at=None).execution_options(synchronize_session=False))
+    return int(getattr(gone, "rowcount", 0) or 0)
+
+
+def purge_inbox(session: Session, now: datetime, days: int) -> int:
+    """Delete incoming events set aside after failing, older than `days` days."""
+    result = session.execute(delete(InboxEvent).where(
+        InboxEvent.attempts >= MAX_ATTEMPTS, InboxEvent.received_at < now - timedelta(days=days)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def apply_retention(database: Database, now: datetime, days: int, actor: str) -> Purged:
+    """Delete what has been kept long enough, in the main database and the inbox's (the daily
+    job and `roundtable purge`); one audit line says what went (a run that finds nothing
+    due writes none)."""
+    with transaction(database.sessions) as session:
+        done = purge(session, now, days)
+    with transaction(database.inbox_sessions) as session:
+        done.inbox_events = purge_inbox(session, now, days)
+    if done.anything:
+        with transaction(database.sessions) as session:
+            audit.record(session, now, actor, "retention.purge",
+                         detail=f"kept {days} days; {done.line()}")
+    return done

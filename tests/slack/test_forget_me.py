@@ -1,0 +1,186 @@
+"""forget-me, my-data and "don't quote me", as people use them in Slack (acceptance 2 and 3 of
+issue 13): after forget-me the person's words appear in no later digest or export, the
+database holds no row with their id, name or words, the bot's messages that repeated them
+were deleted or replaced (the stand-in records the calls), and the counts still add up;
+my-data sends exactly the person's own data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.core.digest.build import build_digest
+from bot.core.digest.render_csv import render_csv
+from bot.core.digest.render_md import render_md
+from storage.db import transaction
+from storage.models import BotMessage, Digest, InboxEvent, Reply
+from tests.helpers import stored_values
+from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
+from tests.slack.test_round_loop import asked, question_ts, sent_to_everyone, start_round
+
+AMARA, BEN = MEMBERS[0], MEMBERS[1]
+AMARA_SAID = ["Vaccination clinics run with every practice in Lewisham",
+              "Commissioners who return calls within the week"]
+BEN_SAID = "Care homes work, because we met weekly."
+
+
+def _answered(running: Running) -> int:
+    round_id = start_round(running)
+    sent_to_everyone(running)
+    running.slack.dm(AMARA, AMARA_SAID[0], thread_ts=question_ts(running, AMARA, "done-well"))
+    running.slack.dm(AMARA, AMARA_SAID[1], thread_ts=asked(running, AMARA, "bought-in"))
+    running.slack.dm(BEN, BEN_SAID)
+    running.wait_for(lambda: len(running.replies()) == 3, "three answers")
+    running.wait_for(lambda: len(running.scalars(select(BotMessage).where(
+        BotMessage.kind == "confirmation"))) >= 3, "the confirmations, remembered")
+    return round_id
+
+
+def _digest(running: Running) -> list[Any]:
+    before = len(running.scalars(select(Digest)))
+    running.slack.command(FACILITATOR, "digest")
+    running.wait_for(lambda: len(running.scalars(select(Digest).where(
+        Digest.state == "posted"))) > before, "the digest")
+    return running.scalars(select(BotMessage).where(BotMessage.kind == "digest"))
+
+
+def _said(running: Running, words: str) -> str:
+    found = running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                                      if words in c.params.get("text", "")], words)
+    return str(found[-1].params["text"])
+
+
+def test_forget_me_forgets_and_says_exactly_what_was_done(running: Running) -> None:
+    round_id = _answered(running)
+    parts = _digest(running)
+    with running.database.sessions() as session:
+        confirmations = list(session.scalars(select(BotMessage).where(
+            BotMessage.kind == "confirmation", BotMessage.channel_id == "D" + AMARA)))
+    assert confirmations and all(running.stub.message(m.channel_id, m.message_id)
+                                 for m in confirmations)
+    with transaction(running.database.inbox_sessions) as session:  # set aside after failing
+        session.add(InboxEvent(platform="slack", event_id="EvStuck", attempts=3,
+                               received_at=running.bot.clock(), payload=json.dumps(
+                                   {"kind": "written", "channel_id": "D" + AMARA,
+                                    "author_id": AMARA, "text": "a stuck answer",
+                                    "message_id": "1900000999.000200"})))
+    running.slack.command(AMARA, "forget-me")
+    assert "cannot be undone" in _said(running, "cannot be undone")
+    assert len(running.replies()) == 3  # nothing before the confirmation
+    running.slack.click(AMARA, "forget_confirm")
+    done = _said(running, "Done. Roundtable deleted")
+
+    # the bot's messages that repeated her words: confirmations deleted, digest parts replaced
+    deleted = {(c.params["channel"], c.params["ts"]) for c in running.stub.calls_to("chat.delete")}
+    assert deleted == {(m.channel_id, m.message_id) for m in confirmations}
+    assert all(running.stub.message(*where) is None for where in deleted)
+    updated = {c.params["ts"]: c.params["text"] for c in running.stub.calls_to("chat.update")}
+    about = {p.message_id: p.prompt_id for p in parts if p.part}
+    assert {about[ts] for ts in updated} == {"done-well", "bought-in"}  # what she answered
+    top = next(p for p in parts if p.part == 0)
+    assert top.message_id not in updated
+    for ts, text in updated.items():
+        assert "someone asked Roundtable to delete their answers" in text
+        assert running.stub.message(DIGEST_CHANNEL, ts)["text"] == text  # type: ignore[index]
+    # what was done, exactly
+    assert "deleted 2 answers, the 3 questions sent to you in 1 round" in done
+    assert f"deleted {len(deleted)} messages of mine that repeated your answers" in done
+    assert f"replaced {len(updated)} digest messages that drew on them, in <#{DIGEST_CHANNEL}>" \
+        in done
+    assert "1 message waiting to be handled" in done
+    assert f"withdrew from round {round_id}" in done and "one-way fingerprint" in done
+
+    # nothing left about her: no id, no name, no words, in either database
+    with running.database.sessions() as session:
+        left = "\n".join(stored_values(session))
+    with running.database.inbox_sessions() as session:
+        left += "\n".join(stored_values(session))
+    for trace in (AMARA, "Amara", *AMARA_SAID, "a stuck answer"):
+        assert trace not in left, trace
+    assert BEN_SAID in left  # Ben's answer stays
+
+    # a later digest and the exports: without her words, counts that add up
+    later = _digest(running)
+    posted = json.dumps([running.stub.message(DIGEST_CHANNEL, m.message_id)
+                         for m in later if m.digest_id == max(p.digest_id or 0 for p in later)])
+    with running.database.sessions() as session:
+        view = build_digest(session, round_id, running.bot.clock())
+    exported = render_md(view) + render_csv(view) + json.dumps(view.to_json()) + posted
+    assert BEN_SAID in exported
+    assert not any(words in exported for words in AMARA_SAID)
+    people = view.participation
+    assert (people["invited"], people["answered_any"], people["withdrawn"]) == (4, 1, 1)
+    assert sum(r["invited"] for r in people["by_role"].values()) == people["invited"]
+    assert view.answer_count == len(running.replies()) == 1
+    assert "1 person invited asked for everything about them to be deleted" in exported
+    # and she is asked nothing again, in this round or a new one
+    running.slack.command(FACILITATOR, f"start sel-pharmacy-leadership to <@{AMARA}> <@{BEN}>")
+    running.wait_for(lambda: len(running.scalars(select(Digest.round_id).distinct())) >= 1
+                     and _said(running, "Round 2"), "the second round")
+    assert "to 1 person" in _said(running, "Round 2")
+
+
+def test_my_data_sends_exactly_the_persons_own_data(running: Running) -> None:
+    round_id = _answered(running)
+    running.slack.command(AMARA, "my-data")
+    assert "roundtable-my-data.json" in _said(running, "I have sent you")
+    (shared, content), = running.wait_for(lambda: running.stub.uploaded("D" + AMARA),
+                                          "her file")
+    assert shared["title"] == "Everything Roundtable holds about you"
+    data = json.loads(content)
+    assert data["person"]["user_id"] == AMARA and data["person"]["name"] == "Amara"
+    assert [a["text"] for a in data["answers"]] == AMARA_SAID
+    assert [r["round"] for r in data["rounds"]] == [round_id]
+    assert {q["prompt_id"] for q in data["rounds"][0]["questions_sent"]} >= {"done-well",
+                                                                             "bought-in"}
+    text = content.decode()
+    for someone_else in (BEN, "Ben", BEN_SAID, FACILITATOR, "Fola"):
+        assert someone_else not in text, someone_else
+    assert not running.stub.uploaded("D" + BEN)  # sent to her alone
+    running.slack.command(BEN, "my-data")
+    (_, bens), = running.wait_for(lambda: running.stub.uploaded("D" + BEN), "Ben's file")
+    assert [a["text"] for a in json.loads(bens)["answers"]] == [BEN_SAID]
+    assert not any(words in bens.decode() for words in [AMARA, *AMARA_SAID])
+
+
+def test_dont_quote_me_on_the_confirmation_keeps_an_answer_from_quotes(
+        running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    running.slack.dm(AMARA, AMARA_SAID[0])
+    confirmation = running.wait_for(lambda: [c for c in running.stub.posted("D" + AMARA)
+                                             if c.params["text"].startswith("Saved")],
+                                    "the confirmation")[0]
+    button = next(e for b in confirmation.params["blocks"] if b["type"] == "actions"
+                  for e in b["elements"] if e["action_id"] == "answer_dont_quote")
+    assert button["text"]["text"] == "Don't quote me"
+    response = running.slack.interact({
+        "type": "block_actions", "user": {"id": AMARA, "team_id": "T0ROUNDTBL"},
+        "container": {"type": "message", "channel_id": "D" + AMARA,
+                      "message_ts": confirmation.answer["ts"]},
+        "channel": {"id": "D" + AMARA},
+        "message": {"ts": confirmation.answer["ts"], "text": confirmation.params["text"],
+                    "blocks": confirmation.params["blocks"]},
+        "response_url": running.stub.response_url("dont-quote"),
+        "actions": [{**button, "block_id": "b", "action_ts": "1"}]})
+    assert response.status == 200
+    running.wait_for(lambda: not running.replies()[0].quotable, "the answer marked")
+    replaced = running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                                         if c.params.get("replace_original")], "the update")
+    blocks = json.dumps(replaced[0].params["blocks"])
+    assert "answer_dont_quote" not in blocks and "never quoted" in blocks
+    # someone else cannot mark it
+    running.slack.interact({
+        "type": "block_actions", "user": {"id": BEN, "team_id": "T0ROUNDTBL"},
+        "response_url": running.stub.response_url("not-yours"),
+        "actions": [{**button, "block_id": "b", "action_ts": "2"}]})
+    said = running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                                     if "/not-yours" in c.answer.get("path", "")], "refusal")
+    assert "only the person who wrote an answer" in said[0].params["text"]
+    # written in the answer itself, it is understood too
+    running.slack.dm(BEN, "The ICS board never listened. Don't quote me on that.")
+    running.wait_for(lambda: len(running.replies()) == 2, "Ben's answer")
+    assert [r.quotable for r in running.scalars(select(Reply).order_by(Reply.id))] == [
+        False, False]

@@ -1,0 +1,112 @@
+"""The operator's side of people's data, as a user runs the command line: a person's data on
+their written request (export, stop, forget), the audit log, a purge now, the SBOM."""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.people import Person
+from bot.core.replies import record_reply
+from bot.core.rounds import RoundRequest, close_round, start_round
+from storage.database import connect
+from storage.db import make_engine, transaction
+from tests.helpers import run_cli, seed_pack
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A migrated database with a round two people answered (U1 twice, U2 once)."""
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    engine = make_engine(f"sqlite:///{tmp_path / 'roundtable.db'}")
+    now = datetime.now(UTC)
+    with transaction(connect(engine).sessions) as session:
+        round_ = start_round(session, RoundRequest(
+            seed_pack(), [Person("U1", "Una Ferreira"), Person("U2", "Tomasz Nowak")],
+            digest_channel="CLEADS"), now - timedelta(days=2))
+        one, two = (d.participant for d in round_.deliveries)
+        record_reply(session, round_.id, "done-well", one, "Una's first answer", now)
+        record_reply(session, round_.id, "bought-in", one, "Una's second answer", now)
+        record_reply(session, round_.id, "done-well", two, "Tomasz's answer", now)
+    engine.dispose()
+    return tmp_path
+
+
+def test_it_exports_a_persons_data_as_a_private_json_file(workdir: Path) -> None:
+    result = run_cli("participant", "export", "U1", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip())
+    assert path == workdir / "roundtable-data-U1.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    data = json.loads(path.read_text())
+    assert [a["text"] for a in data["answers"]] == ["Una's first answer", "Una's second answer"]
+    assert "Tomasz" not in path.read_text()
+    nobody = run_cli("participant", "export", "UNOBODY", cwd=workdir)
+    assert nobody.returncode == 1
+    assert nobody.stderr.strip() == "roundtable: Roundtable holds nothing about UNOBODY on slack"
+
+
+def test_it_stops_and_forgets_a_person_on_request_and_logs_who_did(workdir: Path) -> None:
+    assert run_cli("participant", "stop", "U2", cwd=workdir).stdout.strip() == \
+        "U2 will not be messaged again"
+    refused = run_cli("participant", "forget", "U1", cwd=workdir)
+    assert refused.returncode == 1  # asked to confirm, and no answer came
+    assert "nothing was deleted" in refused.stderr
+    forgot = run_cli("participant", "forget", "U1", "--yes", cwd=workdir)
+    assert forgot.returncode == 0, forgot.stderr
+    said = forgot.stdout
+    assert said.startswith("Done. Roundtable deleted 2 answers, their invitation to 1 round")
+    assert "their name, role, time zone and Slack id" in said
+    assert "withdrew from round 1" in said
+    again = run_cli("participant", "forget", "U1", "--yes", cwd=workdir)
+    assert again.stdout.strip() == ("Roundtable held nothing about them; it will not ask them "
+                                    "in any future round.")
+    log = run_cli("audit", cwd=workdir).stdout.splitlines()
+    assert [line.split("  ")[1:3] for line in log] == [
+        ["cli", "participant.stop"], ["cli", "participant.forget"],
+        ["cli", "participant.forget"]]
+    assert "slack:U2" in log[0] and "U1" not in "\n".join(log)
+    status = run_cli("round", "status", "1", cwd=workdir).stdout
+    assert "1 of 1 answered" in status and "1 person asked to be forgotten" in status
+
+
+def test_it_purges_what_the_retention_period_no_longer_keeps(workdir: Path) -> None:
+    engine = make_engine(f"sqlite:///{workdir / 'roundtable.db'}")
+    with transaction(connect(engine).sessions) as session:
+        close_round(session, 1, datetime.now(UTC) - timedelta(days=400))
+    engine.dispose()
+    kept = run_cli("purge", cwd=workdir, env={"ROUNDTABLE_RETENTION_DAYS": "500"})
+    assert kept.stdout.strip().startswith("rounds purged: none;")
+    purged = run_cli("purge", cwd=workdir)  # 365 days by default
+    assert purged.stdout.strip().startswith("rounds purged: 1; 3 answers, 0 digests, 2 people")
+    assert "retention.purge" in run_cli("audit", "--round", "1", cwd=workdir).stdout or \
+        "retention.purge" in run_cli("audit", cwd=workdir).stdout
+    status = run_cli("round", "status", "1", cwd=workdir).stdout
+    assert "Answers and digests deleted" in status and "2 of 2 answered" in status
+    refused = run_cli("digest", "--round", "1", cwd=workdir)
+    assert refused.returncode == 1 and "(retention): nothing is left" in refused.stderr
+
+
+def test_it_writes_a_cyclonedx_bill_of_materials(tmp_path: Path) -> None:
+    result = run_cli("sbom", "--out", str(tmp_path / "sbom.json"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    bom = json.loads((tmp_path / "sbom.json").read_text())
+    assert (bom["bomFormat"], bom["specVersion"]) == ("CycloneDX", "1.5")
+    assert bom["metadata"]["component"]["name"] == "roundtable"
+    names = {c["name"].lower().replace("_", "-"): c for c in bom["components"]}
+    for needed in ("slack-bolt", "sqlalchemy", "alembic", "pydantic"):
+        assert needed in names, needed
+        assert names[needed]["purl"].startswith(f"pkg:pypi/{needed}@")
+    refs = {c["bom-ref"] for c in bom["components"]} | {bom["metadata"]["component"]["bom-ref"]}
+    assert all(set(d["dependsOn"]) <= refs for d in bom["dependencies"])
+    try:
+        from cyclonedx.schema import SchemaVersion
+        from cyclonedx.validation.json import JsonStrictValidator
+    except ImportError:
+        pytest.skip("cyclonedx-python-lib[json-validation] is not installed: shape checked only")
+    errors = JsonStrictValidator(SchemaVersion.V1_5).validate_str(json.dumps(bom))
+    assert errors is None, errors

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from bot.core.wording import counted
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
@@ -34,6 +36,32 @@ packs_app = typer.Typer(help="Prompt packs in prompts/.", no_args_is_help=True)
 round_app = typer.Typer(help="Start, follow and close rounds.", no_args_is_help=True)
 inbox_app = typer.Typer(help="Incoming messages that could not be handled.",
                         no_args_is_help=True)
+DEBUG = False
+"""--debug: a traceback for unexpected errors, and logs at DEBUG."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"roundtable {version('roundtable')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Show the traceback of an unexpected error (otherwise one line).")
+    ] = False,
+    _show_version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and stop.")
+    ] = False,
+) -> None:
+    """Roundtable: a workshop's questions for the people who could not attend."""
+    global DEBUG
+    DEBUG = debug
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(packs_app, name="packs")
 app.add_typer(round_app, name="round")
@@ -69,9 +97,10 @@ def _settings() -> Settings:
     from bot.config import ConfigError, load_settings
 
     try:
-        return load_settings()
+        chosen = load_settings()
     except ConfigError as exc:
         fail(str(exc))
+    return chosen.model_copy(update={"log_level": "DEBUG"}) if DEBUG else chosen
 
 
 def _database() -> Database:
@@ -115,15 +144,19 @@ def db_upgrade() -> None:
 
 @packs_app.command("list")
 def packs_list() -> None:
-    """List the packs in prompts/ with their questions."""
-    from bot.core.packs import PackError, load_pack, pack_files
+    """List the packs in ROUNDTABLE_PACKS_DIR (default: prompts/) with their questions."""
+    from bot.core.packs import check_pack, pack_files
 
+    folder = _settings().packs_dir
+    files = pack_files(folder)
+    if not files:
+        fail(f"ROUNDTABLE_PACKS_DIR: no pack files (*.yaml) in {folder}")
     broken = False
-    for path in pack_files():
-        try:
-            pack = load_pack(path)
-        except PackError as exc:
-            typer.echo(f"{path.stem}  (invalid) {exc}")
+    for path in files:
+        pack, problems = check_pack(path)
+        if pack is None:
+            typer.echo(f"{path.stem}  (invalid: {counted(len(problems), 'problem')}; see "
+                       f"`roundtable packs validate`) {problems[0]}")
             broken = True
             continue
         kinds = ", ".join(f"{p.id} ({p.kind})" for p in pack.prompts)
@@ -134,22 +167,27 @@ def packs_list() -> None:
 
 @packs_app.command("validate")
 def packs_validate(
-    paths: Annotated[
-        list[Path] | None, typer.Argument(help="Pack files (default: every pack in prompts/).")
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Pack files or folders of them (default: ROUNDTABLE_PACKS_DIR, else prompts/).")
     ] = None,
 ) -> None:
-    """Check pack files; a problem is reported as file:line: field: problem (exit status 1)."""
-    from bot.core.packs import PackError, load_pack, pack_files
+    """Check packs: every problem of every file, each as file:line: field: problem (exit
+    status 1 if there is any)."""
+    from bot.core.packs import PackError, check_pack, pack_paths
 
-    failed = False
-    for path in paths or pack_files():
-        try:
-            pack = load_pack(path)
-            typer.echo(f"{path}: ok ({pack.id}, {len(pack.prompts)} prompts)")
-        except PackError as exc:
-            typer.echo(str(exc), err=True)
-            failed = True
-    if failed:
+    problems = 0
+    for found in pack_paths(paths or [_settings().packs_dir]):
+        if isinstance(found, PackError):
+            typer.echo(str(found), err=True)
+            problems += 1
+            continue
+        pack, errors = check_pack(found)
+        for error in errors:
+            typer.echo(str(error), err=True)
+        problems += len(errors)
+        if pack is not None:
+            typer.echo(f"{found}: ok ({pack.id}, {counted(len(pack.prompts), 'prompt')})")
+    if problems:
         raise typer.Exit(1)
 
 
@@ -179,12 +217,32 @@ def round_start(
     audience = Audience(channels=tuple(i for i in ids if i[:1] in {"C", "G"}),
                         groups=tuple(i for i in ids if i[:1] == "S"),
                         users=tuple(i for i in ids if i[:1] not in {"C", "G", "S"}))
-    request = facilitation.StartRequest(pack, audience, digest, closes, anonymous, digest_cron)
+    request = facilitation.StartRequest(pack, audience, _channel(digest), closes, anonymous,
+                                        digest_cron)
     try:
         started = facilitation.start(_application(), OPERATOR, request, platform="slack")
     except RoundtableError as exc:
         fail(str(exc))
-    typer.echo(f"round {started.round_id} started for {started.invited} people")
+    invited = counted(started.invited, "person", "people")
+    typer.echo(f"round {started.round_id} started for {invited}")
+
+
+CHANNEL_ID = r"[CG][A-Z0-9]{2,}"
+
+
+def _channel(value: str | None) -> str | None:
+    """A Slack channel id given as --digest (a leading # is fine); "none" is "" (no channel)."""
+    import re
+
+    if value is None:
+        return None
+    if value.strip().lower() == "none":
+        return ""
+    channel = value.strip().lstrip("#")
+    if not re.fullmatch(CHANNEL_ID, channel):
+        fail(f"--digest: {value!r} is not a Slack channel id (C…): in Slack, open the "
+             "channel's name → About; the id is at the bottom")
+    return channel
 
 
 @round_app.command("status")
@@ -192,6 +250,9 @@ def round_status(
     round_id: Annotated[
         int | None, typer.Argument(help="Round id (default: all open rounds).")
     ] = None,
+    who: Annotated[bool, typer.Option(
+        "--who", help="Who has not answered yet: names in a named round, counts in others.")
+    ] = False,
 ) -> None:
     """Per round: delivered, pending and failed (with why), answered, reminders, next digest."""
     from bot.app import facilitation
@@ -199,9 +260,117 @@ def round_status(
     from bot.core.errors import RoundtableError
 
     try:
-        typer.echo(facilitation.status(_application(), OPERATOR, round_id).plain)
+        typer.echo(facilitation.status(_application(), OPERATOR, round_id, who=who).plain)
     except RoundtableError as exc:
         fail(str(exc))
+
+
+@round_app.command("list")
+def round_list(
+    every: Annotated[bool, typer.Option("--all", help="Closed rounds too.")] = False,
+) -> None:
+    """The open rounds (or every round), newest first: pack, state, answers, owner, digest
+    channel, closing date."""
+    from zoneinfo import ZoneInfo
+
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
+    from bot.core.errors import RoundtableError
+
+    application = _application()
+    try:
+        found = facilitation.rounds(application, OPERATOR, include_closed=every)
+    except RoundtableError as exc:
+        fail(str(exc))
+    if not found:
+        typer.echo("no rounds" if every else "no open rounds (--all shows closed ones)")
+        return
+    zone = ZoneInfo(application.settings.timezone)
+
+    def when(moment: datetime | None) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}" if moment else "-"
+
+    table = [("round", "pack", "state", "answered", "answers", "owner", "digest",
+              "closes")] + [
+        (str(r.round_id), r.pack_id, r.status + ("" if r.anonymity == "named"
+                                                  else f" ({r.anonymity})"),
+         f"{r.answered_any}/{r.invited}", str(r.answers), r.owner or "-",
+         r.digest_channel or "-", when(r.closed_at if r.status == "closed" else r.closes_at)
+         + (" (closed)" if r.status == "closed" else ""))
+        for r in found]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                             ).rstrip())
+
+
+@round_app.command("set")
+def round_set(
+    round_id: Annotated[int, typer.Argument(help="Round id.")],
+    digest: Annotated[str | None, typer.Option(
+        help="Channel id for the digests (C…); none: no digests.")] = None,
+    closes: Annotated[str | None, typer.Option(
+        help="Closing date: 14d or 2026-12-18; never: no closing date.")] = None,
+    digest_cron: Annotated[str | None, typer.Option(
+        help="When digests are posted: cron, 5 fields or 6 with seconds first; default: "
+             "weekly, Fridays 12:00.")] = None,
+) -> None:
+    """Change a round's digest channel, digest schedule or closing date. A closed round given
+    a digest channel posts its final digest there now."""
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
+    from bot.core.errors import RoundtableError
+
+    cron = None if digest_cron is None else ("" if digest_cron.lower() == "default"
+                                             else digest_cron)
+    chosen = facilitation.RoundSettings(_channel(digest), closes, cron)
+    try:
+        typer.echo(facilitation.set_round(_application(), OPERATOR, round_id, chosen).plain)
+    except RoundtableError as exc:
+        fail(str(exc))
+
+
+@round_app.command("reopen")
+def round_reopen(
+    round_id: Annotated[int, typer.Argument(help="Round id.")],
+    closes: Annotated[str | None, typer.Option(
+        help="A new closing date: 14d or 2026-12-18 (one already past is dropped).")] = None,
+) -> None:
+    """Take answers in a closed round again; questions not yet sent go out."""
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
+    from bot.core.errors import RoundtableError
+
+    try:
+        typer.echo(facilitation.reopen(_application(), OPERATOR, round_id, closes).plain)
+    except RoundtableError as exc:
+        fail(str(exc))
+
+
+@round_app.command("delete")
+def round_delete(
+    round_id: Annotated[int, typer.Argument(help="Round id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask first.")] = False,
+) -> None:
+    """Delete a round and everything Roundtable holds of it (answers, digests, deliveries,
+    and the people in no other round); asks first."""
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
+    from bot.core.errors import RoundtableError
+
+    application = _application()
+    try:
+        what = facilitation.deletion(application, OPERATOR, round_id)
+        typer.echo(facilitation.deletion_said(what).plain)
+        if not yes and not typer.confirm(f"Delete round {round_id}?", default=False,
+                                         err=True):
+            typer.echo("nothing was deleted")
+            return
+        typer.echo(facilitation.delete(application, OPERATOR, round_id).plain)
+    except RoundtableError as exc:
+        fail(str(exc))
+    except typer.Abort:
+        fail("no answer, so nothing was deleted (--yes deletes without asking)")
 
 
 app.command("status", help="Same as `roundtable round status`.")(round_status)
@@ -246,7 +415,7 @@ def inbox_retry() -> None:
 
     with transaction(_database().inbox_sessions) as session:
         count = retry_set_aside(session)
-    typer.echo(f"{count} message(s) will be tried again")
+    typer.echo(f"{counted(count, 'message')} will be tried again")
 
 
 @app.command("import-replies")
@@ -271,7 +440,7 @@ def import_replies(
         fail("give exactly one of --round ROUND or --pack PACK")
     database = _database()
     try:
-        chosen = find_pack(pack) if pack else None
+        chosen = find_pack(pack, _settings().packs_dir) if pack else None
         with transaction(database.sessions) as session:
             result = run_import(
                 session, file, utcnow(), round_id=round_id, pack=chosen, started_by="import"
@@ -279,7 +448,7 @@ def import_replies(
     except (PackError, RoundtableError) as exc:
         fail(f"{exc}\nnothing was imported")
     typer.echo(
-        f"imported {result.imported} answers"
+        f"imported {counted(result.imported, 'answer')}"
         + (f" ({result.already_present} were already there)" if result.already_present else "")
     )
     if pack:
@@ -383,9 +552,15 @@ def demo(
     ] = None,
 ) -> None:
     """The whole job with no Slack account: a simulated round of the seed pack and its digest."""
+    if folder is not None and folder.exists() and not folder.is_dir():
+        fail(f"--dir: {folder} is a file; give a folder for the demo's database (it is "
+             "created if missing)")
     from bot.demo import run_demo
 
-    typer.echo(run_demo(folder), nl=False)
+    try:
+        typer.echo(run_demo(folder), nl=False)
+    except OSError as exc:
+        fail(f"--dir: cannot use {folder or 'a temporary folder'}: {exc.strerror or exc}")
 
 
 @app.command("serve")
@@ -447,7 +622,20 @@ def worker() -> None:
 
 
 def main() -> None:
-    app()
+    """The console script: one line for an unexpected error unless --debug was given."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("roundtable: stopped", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last net: one line, the traceback on --debug
+        if DEBUG or "--debug" in sys.argv[1:]:
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        typer.echo(f"roundtable: unexpected error: {type(exc).__name__}"
+                   + (f": {first}" if first else "") + " (run with --debug for the details)",
+                   err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app.actors import Actor
@@ -21,13 +23,22 @@ from bot.core.inbox import backlog_line
 from bot.core.packs import Pack, PackError, find_pack, load_pack, pack_files
 from bot.core.people import Audience
 from bot.core.ports import DeliveryError
+from bot.core.round_changes import (
+    Changes,
+    Contents,
+    change_round,
+    contents,
+    delete_round,
+    reopen_round,
+)
 from bot.core.rounds import RoundRequest, close_round, get_round, open_rounds, start_round
-from bot.core.said import Place, Said, Strong, lines, said
-from bot.core.status import round_status
+from bot.core.said import Code, Place, Said, Strong, lines, said
+from bot.core.status import RoundLine, Who, round_lines, round_status, who_answered
 from bot.core.wording import counted
+from bot.scheduling.jobs import forget_digest_job
 from bot.scheduling.timing import digest_trigger, next_digest_time
 from storage.db import transaction
-from storage.models import Round
+from storage.models import Digest, Round
 
 PACK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 
@@ -58,7 +69,7 @@ def may_facilitate(app: Roundtable, actor: Actor) -> bool:
 
 
 FACILITATOR_ONLY = frozenset({"start", "status", "remind", "digest", "close",
-                              "add-facilitator"})
+                              "add-facilitator", "list", "set", "reopen", "delete"})
 
 
 def refusal(what: str) -> str:
@@ -79,11 +90,11 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
     if on not in app.platforms:
         raise RoundtableError(f"Roundtable is not set up for {on} here")
     if not actor.is_operator and not PACK_ID.fullmatch(request.pack):
-        # find_pack also takes file paths; from chat only the ids of packs in prompts/ go
+        # find_pack also takes file paths; from chat only the ids of packs in the folder go
         raise RoundtableError(f"{request.pack[:40]!r} is not a pack id (see `roundtable packs "
                               "list`)")
     try:
-        pack = find_pack(request.pack)
+        pack = find_pack(request.pack, app.settings.packs_dir)
     except PackError as exc:
         raise RoundtableError(str(exc)) from None
     now, zone = app.clock(), app.settings.timezone
@@ -109,11 +120,14 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
         "the morning).", where))
 
 
-def status(app: Roundtable, actor: Actor, round_id: int | None) -> Said:
+def status(app: Roundtable, actor: Actor, round_id: int | None, *, who: bool = False
+           ) -> Said:
+    """Where each open round (or the one named) stands; with `who`, who has not answered
+    (by name in a named round, counted in any other)."""
     require_facilitator(app, actor, "status")
     with app.database.sessions() as session:
         rounds = [get_round(session, round_id)] if round_id else open_rounds(session)
-        out = [_status(app, session, r) for r in rounds] or [said("No open rounds.")]
+        out = [_status(app, session, r, who) for r in rounds] or [said("No open rounds.")]
     with app.database.inbox_sessions() as session:
         if (inbox := backlog_line(session)) is not None:
             out.append(said(f"Warning: {inbox}"))
@@ -123,11 +137,156 @@ def status(app: Roundtable, actor: Actor, round_id: int | None) -> Said:
     return lines(out)
 
 
-def _status(app: Roundtable, session: Session, round_: Round) -> Said:
+def _status(app: Roundtable, session: Session, round_: Round, who: bool) -> Said:
     zone = app.settings.timezone
     when = next_digest_time(round_.digest_cron, bool(round_.digest_channel), app.clock(), zone)
     first, *rest = round_status(session, round_, when).lines(zone)
-    return lines([said(Strong(first)), *(said(line) for line in rest)])
+    out = [said(Strong(first)), *(said(line) for line in rest)]
+    if round_.status == "open" and not round_.digest_channel:
+        out.append(said("No digest channel: no digest is posted until one is set (",
+                        Code(f"/roundtable set {round_.id} digest #channel"), " in Slack, ",
+                        Code(f"roundtable round set {round_.id} --digest C…"), ")."))
+    return lines(out + (_who(who_answered(session, round_)) if who else []))
+
+
+def _who(found: Who) -> list[Said]:
+    people = found.counts
+    if not found.named:
+        return [said(f"Not answered yet: {counted(people['not yet'], 'person', 'people')} · "
+                     f"answered some: {people['some']} · answered all: {people['all']}"
+                     + (f" · stopped: {people['stopped']}" if people["stopped"] else "")
+                     + " (names are shown only in named rounds)")]
+    out = [said(f"Not answered yet ({len(found.not_yet)}): "
+                + (", ".join(found.not_yet) if found.not_yet else "nobody"))]
+    if found.some:
+        out.append(said(f"Answered some ({len(found.some)}): " + ", ".join(found.some)))
+    out.append(said(f"Answered all: {counted(people['all'], 'person', 'people')}"
+                    + (f" · stopped: {people['stopped']}" if people["stopped"] else "")))
+    return out
+
+
+def rounds(app: Roundtable, actor: Actor, include_closed: bool = False) -> list[RoundLine]:
+    """The open rounds (or every round), newest first, for `round list`."""
+    require_facilitator(app, actor, "list")
+    with app.database.sessions() as session:
+        return round_lines(session, include_closed)
+
+
+def rounds_said(found: list[RoundLine], zone: str, include_closed: bool) -> Said:
+    """`list` in chat: a line a round."""
+    if not found:
+        return said("No rounds." if include_closed else
+                    "No open rounds (`list all` shows the closed ones too).")
+    out: list[Said] = []
+    for line in found:
+        where = said(" · digests to ", Place(line.digest_channel)) if line.digest_channel \
+            else said(" · no digest channel")
+        closes = (f" · closes {line.closes_at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M}"
+                  if line.closes_at and line.status == "open" else "")
+        out.append(said(Strong(f"Round {line.round_id}"), f" · {line.pack_id} · {line.status}"
+                        f" · {line.answered_any} of {line.invited} answered, "
+                        f"{counted(line.answers, 'answer')}", where, closes,
+                        f" · started by {line.owner or 'unknown'}"))
+    return lines(out)
+
+
+@dataclass(frozen=True)
+class RoundSettings:
+    """What `set` changes; None leaves it. A digest of "" takes the channel away; closes
+    "never" takes the closing date away; a digest_cron of "" goes back to the default."""
+
+    digest_channel: str | None = None
+    closes: str | None = None
+    digest_cron: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.digest_channel is None and self.closes is None and self.digest_cron is None
+
+
+NEVER = "never"
+
+
+def set_round(app: Roundtable, actor: Actor, round_id: int, chosen: RoundSettings) -> Said:
+    """Change a round's digest channel, digest schedule or closing date. A closed round that
+    is given a channel posts its final digest there now."""
+    require_facilitator(app, actor, "set")
+    if chosen.empty:
+        raise RoundtableError("nothing to change: give a digest channel, a closing date or a "
+                              "digest schedule")
+    now, zone = app.clock(), app.settings.timezone
+    closes = (parse_closes(chosen.closes, now, zone)
+              if chosen.closes and chosen.closes.lower() != NEVER else None)
+    if chosen.digest_cron:
+        digest_trigger(chosen.digest_cron, zone)  # refuse a schedule it cannot read
+    changes = Changes(chosen.digest_channel, closes,
+                      chosen.closes is not None and chosen.closes.lower() == NEVER,
+                      chosen.digest_cron)
+    with transaction(app.database.sessions) as session:
+        round_ = change_round(session, round_id, changes, now)
+        channel, cron, status = round_.digest_channel, round_.digest_cron, round_.status
+        closes_at = round_.closes_at
+        final_due = status == "closed" and channel and not session.scalar(
+            select(Digest.id).where(Digest.round_id == round_id, Digest.period == "final"))
+    out = [said(f"Round {round_id}: ")]
+    if channel:
+        out.append(said("digests go to ", Place(channel)))
+        when = next_digest_time(cron, True, now, zone) if status == "open" else None
+        if when is not None:
+            out.append(said(f", the next on {when.astimezone(ZoneInfo(zone)):%a %d %b %H:%M}"))
+    else:
+        out.append(said("no digest channel, so no digests are posted"))
+    if status == "open":
+        out.append(said(f"; closes {closes_at.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M}."
+                        if closes_at else "; no closing date."))
+    else:
+        out.append(said("."))
+    if final_due:
+        try:
+            out.append(said(" ", digest(app, actor, round_id, period="final")))
+        except RoundtableError as exc:
+            out.append(said(" ", exc.said))
+    return said(*out)
+
+
+def reopen(app: Roundtable, actor: Actor, round_id: int, closes: str | None = None) -> Said:
+    """Take answers again in a closed round (a closing date already past is dropped)."""
+    require_facilitator(app, actor, "reopen")
+    now, zone = app.clock(), app.settings.timezone
+    closes_at = parse_closes(closes, now, zone) if closes else None
+    with transaction(app.database.sessions) as session:
+        round_ = reopen_round(session, round_id, now, closes_at)
+        closes_at = round_.closes_at
+    app.outbox.wake()
+    when = (f"; it closes {closes_at.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M}"
+            if closes_at else "; it has no closing date")
+    return said(f"Round {round_id} is open again{when}. Closing it again posts a new final "
+                "digest.")
+
+
+def deletion(app: Roundtable, actor: Actor, round_id: int) -> Contents:
+    """What deleting the round would remove: asked before `delete`."""
+    require_facilitator(app, actor, "delete")
+    with app.database.sessions() as session:
+        return contents(session, round_id)
+
+
+def deletion_said(what: Contents) -> Said:
+    return said(f"Round {what.round_id} ({what.title}, {what.status}) holds "
+                f"{counted(what.answers, 'answer')} from "
+                f"{counted(what.people, 'person', 'people')} and "
+                f"{counted(what.digests, 'digest')}. Deleting it removes all of them from "
+                "Roundtable for good (messages already in chat stay there).")
+
+
+def delete(app: Roundtable, actor: Actor, round_id: int) -> Said:
+    """Delete the round and everything Roundtable holds of it."""
+    require_facilitator(app, actor, "delete")
+    with transaction(app.database.sessions) as session:
+        what = delete_round(session, round_id)
+        forget_digest_job(session, round_id)
+    return said(f"Round {round_id} is deleted, with its {counted(what.answers, 'answer')} "
+                f"and {counted(what.digests, 'digest')}.")
 
 
 def chosen_round(app: Roundtable, round_id: int | None) -> int:
@@ -218,10 +377,10 @@ def add_facilitator(app: Roundtable, actor: Actor, user_id: str) -> Said:
                 "They were already a facilitator.")
 
 
-def packs() -> list[Pack]:
+def packs(app: Roundtable) -> list[Pack]:
     """The packs a round can be started with (broken files left out)."""
     out: list[Pack] = []
-    for path in pack_files():
+    for path in pack_files(app.settings.packs_dir):
         try:
             out.append(load_pack(path))
         except PackError:

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     CheckboxesElement,
+    ConfirmObject,
     ConversationSelectElement,
     DividerBlock,
     HeaderBlock,
@@ -32,7 +33,7 @@ from slack_sdk.models.views import View
 from bot.core.home import HomeView
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import Asked, Question, Saved
-from bot.core.wording import listed
+from bot.core.wording import counted, listed
 from bot.slack.limits import HEADER_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.limits import MESSAGE_TEXT as MESSAGE_TEXT_LIMIT
 from bot.slack.messages import SlackMessage, context, message, plain, section
@@ -45,6 +46,8 @@ START_OPEN = "start_open"
 START_VIEW = "start_submit"
 FORGET_CONFIRM = "forget_confirm"
 FORGET_CANCEL = "forget_cancel"
+DELETE_CONFIRM = "round_delete"
+DELETE_CANCEL = "round_delete_cancel"
 ANSWER_BLOCK = "answer"
 RANK_BLOCK = "rank"
 QUOTE_LIMIT = 2800
@@ -63,8 +66,8 @@ def question_message(question: Question) -> SlackMessage:
         pack = question.intro
         blocks += [HeaderBlock(text=plain(pack.title, HEADER_TEXT)),
                    section(inert(pack.intro, SECTION_TEXT)),
-                   context(f"{question.total} questions, one at a time: the next comes when you "
-                           "answer or skip this one. Just write here to answer. "
+                   context(f"{counted(question.total, 'question')}, one at a time: the next "
+                           "comes when you answer or skip this one. Just write here to answer. "
                            "`/roundtable stop` stops these messages.")]
         text = f"{inert(pack.title)}: {text}"
     blocks.append(section(f"*{head}*\n{body}"))
@@ -277,4 +280,19 @@ def forget_prompt(count: int) -> SlackMessage:
         ButtonElement(text=plain("Delete my answers", 75), action_id=FORGET_CONFIRM,
                       style="danger"),
         ButtonElement(text=plain("Cancel", 75), action_id=FORGET_CANCEL),
+    ])])
+
+
+def delete_prompt(round_id: int, text: str) -> SlackMessage:
+    """What deleting a round removes, with a button that asks once more before it does."""
+    return message(text, [section(text), ActionsBlock(elements=[
+        ButtonElement(
+            text=plain(f"Delete round {round_id}", 75), action_id=DELETE_CONFIRM,
+            value=str(round_id), style="danger",
+            confirm=ConfirmObject(title=plain("Delete the round?", 100),
+                                  text=plain(f"Round {round_id} and all its answers go for "
+                                             "good.", 300),
+                                  confirm=plain("Delete", 30), deny=plain("Keep it", 30),
+                                  style="danger")),
+        ButtonElement(text=plain("Cancel", 75), action_id=DELETE_CANCEL),
     ])])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.app.facilitation import StartRequest
+from bot.app.facilitation import RoundSettings, StartRequest
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience
 
@@ -82,3 +82,40 @@ def round_number(args: list[str]) -> int | None:
     if args[0].isdigit():
         return int(args[0])
     raise RoundtableError(f"{args[0]!r} is not a round number")
+
+
+SET_KEYWORDS = {"digest", "closes", "schedule"}
+SET_USAGE = ("usage: /roundtable set <round> [digest #channel|none] [closes 14d|2026-12-18|never] "
+             "[schedule <cron: minute hour day month weekday>|default]")
+
+
+def parse_set(args: list[str]) -> tuple[int, RoundSettings]:
+    """`<round> [digest <#C…>|none] [closes <date|Nd|never>] [schedule <cron…>|default]`."""
+    if not args or not args[0].isdigit():
+        raise RoundtableError(SET_USAGE)
+    round_id, rest = int(args[0]), args[1:]
+    digest = closes = cron = None
+    while rest:
+        word = rest.pop(0).lower()
+        value: list[str] = []
+        while rest and rest[0].lower() not in SET_KEYWORDS:
+            value.append(rest.pop(0))
+        if word == "digest" and len(value) == 1 and (m := CHANNEL.match(value[0])):
+            digest = m.group(1)
+        elif word == "digest" and [v.lower() for v in value] == ["none"]:
+            digest = ""
+        elif word == "closes" and len(value) == 1:
+            closes = value[0]
+        elif word == "schedule" and value:
+            cron = "" if [v.lower() for v in value] == ["default"] else " ".join(value)
+        else:
+            raise RoundtableError(SET_USAGE)
+    if digest is None and closes is None and cron is None:
+        raise RoundtableError(SET_USAGE)
+    return round_id, RoundSettings(digest, closes, cron)
+
+
+def required_round(args: list[str], usage: str) -> int:
+    if args and args[0].isdigit():
+        return int(args[0])
+    raise RoundtableError(usage)

@@ -13,7 +13,14 @@ from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
 from bot.core.said import Said, said
 from bot.slack import blocks, render
-from bot.slack.command_text import mentioned_user, parse_start, round_number, split
+from bot.slack.command_text import (
+    mentioned_user,
+    parse_set,
+    parse_start,
+    required_round,
+    round_number,
+    split,
+)
 from bot.slack.gateway import SlackGateway
 from bot.slack.messages import SlackMessage
 
@@ -22,13 +29,16 @@ HELP = """*Roundtable* asks a workshop's questions to the people who could not b
 For facilitators:
 • `/roundtable start <pack> to #channel @group @person …` \
 `[digest #channel] [closes 14d|2026-12-18] [anonymous]`
-• `/roundtable status [round]` · `remind [round]` · `digest [round]` · `close [round]`
+• `/roundtable list [all]` · `status [round] [who]` · `remind [round]` · `digest [round]` · \
+`close [round]`
+• `/roundtable set <round> [digest #channel] [closes 14d|never] [schedule <cron>]`
+• `/roundtable reopen <round> [closes 14d]` · `delete <round>` (asks first)
 • `/roundtable add-facilitator @person`
 For everyone:
 • `/roundtable stop`: no more questions for you
 • `/roundtable forget-me`: delete your answers (asks first)
 The Home tab shows your open questions (and, for facilitators, your rounds and a Start form)."""
-SLOW = {"start", "remind", "digest", "close"}
+SLOW = {"start", "remind", "digest", "close", "set"}
 
 Run = Callable[[Roundtable, Actor, dict[str, Any], list[str]], "Said | SlackMessage"]
 
@@ -61,6 +71,38 @@ def _start(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[st
     return facilitation.start(app, actor, parse_start(args)).said
 
 
+def _status(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
+    who = bool(args) and args[-1].lower() == "who"
+    return facilitation.status(app, actor, round_number(args[:-1] if who else args), who=who)
+
+
+def _list(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
+    every = bool(args) and args[0].lower() == "all"
+    return facilitation.rounds_said(facilitation.rounds(app, actor, every),
+                                    app.settings.timezone, every)
+
+
+def _set(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
+    round_id, chosen = parse_set(args)
+    return facilitation.set_round(app, actor, round_id, chosen)
+
+
+def _reopen(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
+    usage = "usage: /roundtable reopen <round> [closes 14d|2026-12-18]"
+    round_id = required_round(args, usage)
+    rest = [a.lower() for a in args[1:]]
+    if rest and (len(rest) != 2 or rest[0] != "closes"):
+        raise RoundtableError(usage)
+    return facilitation.reopen(app, actor, round_id, args[2] if rest else None)
+
+
+def _delete(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]
+            ) -> SlackMessage:
+    round_id = required_round(args, "usage: /roundtable delete <round>")
+    return blocks.delete_prompt(round_id, render.mrkdwn(facilitation.deletion_said(
+        facilitation.deletion(app, actor, round_id))))
+
+
 def _forget_me(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]
                ) -> SlackMessage:
     return blocks.forget_prompt(participants.answers_kept(app, actor))
@@ -68,7 +110,11 @@ def _forget_me(app: Roundtable, actor: Actor, command: dict[str, Any], args: lis
 
 RUNS: dict[str, Run] = {
     "start": _start,
-    "status": lambda app, actor, c, args: facilitation.status(app, actor, round_number(args)),
+    "status": _status,
+    "list": _list,
+    "set": _set,
+    "reopen": _reopen,
+    "delete": _delete,
     "remind": lambda app, actor, c, args: facilitation.remind(app, actor, round_number(args)),
     "digest": lambda app, actor, c, args: facilitation.digest(
         app, actor, round_number(args), c.get("channel_id")),

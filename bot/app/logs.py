@@ -1,0 +1,47 @@
+"""How a process logs: to stderr (systemd's journal, Docker's log driver, a Windows service
+wrapper's log file), as readable lines or as JSON lines for a log collector, at the level
+ROUNDTABLE_LOG_LEVEL names.
+
+Nothing here writes what people said: log lines name ids, counts and errors only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+TEXT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
+QUIET_UNLESS_DEBUG = ("alembic", "apscheduler.executors")
+"""Loggers whose INFO lines say nothing an operator acts on (a migration check at every start,
+each scheduled run); they speak at DEBUG."""
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object a line: time (UTC, ISO 8601), level, logger, thread, message, and the
+    traceback as one string when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "thread": record.threadName,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def configure(level: str = "INFO", form: str = "text") -> None:
+    """Send every log record of the process to stderr, in `form` ("text" or "json")."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLines() if form == "json" else logging.Formatter(TEXT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in QUIET_UNLESS_DEBUG:
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)

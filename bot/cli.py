@@ -466,6 +466,12 @@ def _digest_view(round_id: int) -> DigestView:
     settings = _settings()
     rewrite = None
     if settings.llm_url:
+        if settings.https_proxy:  # the summariser calls with urllib: route it as Slack's calls
+            import urllib.request
+
+            urllib.request.install_opener(urllib.request.build_opener(
+                urllib.request.ProxyHandler({"http": settings.https_proxy,
+                                             "https": settings.https_proxy})))
         key = settings.llm_key.get_secret_value() if settings.llm_key else None
         rewrite = summariser(Endpoint(settings.llm_url, settings.llm_model or "", key))
     with reading(_database().sessions) as session:

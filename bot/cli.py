@@ -142,6 +142,55 @@ def db_upgrade() -> None:
         fail(f"DATABASE_URL: upgrade failed ({exc.__class__.__name__}: {str(exc).splitlines()[0]})")
 
 
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[Path, typer.Argument(
+        help="The backup file to write, e.g. /var/backups/roundtable/2026-12-01.db; the inbox "
+             "file goes beside it (2026-12-01.inbox.db).")],
+) -> None:
+    """Back up the SQLite database and its inbox file while the service runs (SQLite's online
+    backup: each a consistent copy). For PostgreSQL, it says how to use pg_dump."""
+    from storage.backup import BackupError, backup_sqlite, sqlite_path
+
+    settings = _settings()
+    if sqlite_path(settings.database_url) is None:
+        fail("DATABASE_URL is PostgreSQL: back it up with pg_dump, e.g. `pg_dump "
+             f"--format=custom --file {path} \"$DATABASE_URL\"`, and restore with pg_restore "
+             "(docs/operations.md, Backups)")
+    try:
+        copied = backup_sqlite(settings.database_url, path)
+    except BackupError as exc:
+        fail(f"db backup: {exc}")
+    for one in copied:
+        typer.echo(f"{one.source} -> {one.backup}")
+
+
+@app.command("health")
+def health_check(
+    url: Annotated[str | None, typer.Option(
+        help="The /healthz to ask (default: this machine's, on ROUNDTABLE_HEALTH_PORT if set, "
+             "else PORT).")] = None,
+) -> None:
+    """Ask a running process whether it is healthy: prints its /healthz report; exit status 0
+    when it is, 1 when it is not or nothing answers (for Docker's HEALTHCHECK, monitoring)."""
+    import urllib.error
+    import urllib.request
+
+    if url is None:
+        settings = _settings()
+        url = f"http://127.0.0.1:{settings.health_port or settings.port}/healthz"
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+    try:
+        with direct.open(url, timeout=10) as response:
+            typer.echo(response.read().decode())
+    except urllib.error.HTTPError as exc:
+        typer.echo(exc.read().decode())
+        fail(f"unhealthy: {url} answered {exc.code}")
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        fail(f"nothing answers at {url} ({reason}): is the service running?")
+
+
 @packs_app.command("list")
 def packs_list() -> None:
     """List the packs in ROUNDTABLE_PACKS_DIR (default: prompts/) with their questions."""
@@ -438,13 +487,15 @@ def import_replies(
 
     if (round_id is None) == (pack is None):
         fail("give exactly one of --round ROUND or --pack PACK")
+    from bot.terminal import working
+
     database = _database()
     try:
         chosen = find_pack(pack, _settings().packs_dir) if pack else None
-        with transaction(database.sessions) as session:
-            result = run_import(
-                session, file, utcnow(), round_id=round_id, pack=chosen, started_by="import"
-            )
+        with working(f"Importing {file.name}", total=0) as advance, \
+                transaction(database.sessions) as session:
+            result = run_import(session, file, utcnow(), round_id=round_id, pack=chosen,
+                                started_by="import", progress=advance)
     except (PackError, RoundtableError) as exc:
         fail(f"{exc}\nnothing was imported")
     typer.echo(
@@ -474,7 +525,10 @@ def _digest_view(round_id: int) -> DigestView:
                                              "https": settings.https_proxy})))
         key = settings.llm_key.get_secret_value() if settings.llm_key else None
         rewrite = summariser(Endpoint(settings.llm_url, settings.llm_model or "", key))
-    with reading(_database().sessions) as session:
+    from bot.terminal import working
+
+    with reading(_database().sessions) as session, \
+            working(f"Finding the themes of round {round_id}"):
         try:
             return build_digest(session, round_id, utcnow(), summariser=rewrite)
         except RoundtableError as exc:
@@ -499,8 +553,12 @@ def digest(
 
         try:
             _settings().require_slack()  # before the digest is built: fail fast
-            said = facilitation.digest(_application(), OPERATOR, round_id,
-                                       period=f"posted-{_now().isoformat()}")
+            from bot.terminal import working
+
+            application = _application()
+            with working(f"Building and posting the digest of round {round_id}"):
+                said = facilitation.digest(application, OPERATOR, round_id,
+                                           period=f"posted-{_now().isoformat()}")
         except (ConfigError, RoundtableError) as exc:
             fail(str(exc))
         typer.echo(said.plain)
@@ -539,8 +597,11 @@ def export(
 
     view = _digest_view(round_id)
     path = out or Path.cwd() / default_name(round_id, format.value)
+    from bot.terminal import working
+
     try:
-        written = write_export(view, format.value, path)
+        with working(f"Writing {path.name}"):
+            written = write_export(view, format.value, path)
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror or exc}")
     for extra in written[1:]:
@@ -562,9 +623,12 @@ def demo(
         fail(f"--dir: {folder} is a file; give a folder for the demo's database (it is "
              "created if missing)")
     from bot.demo import run_demo
+    from bot.terminal import working
 
     try:
-        typer.echo(run_demo(folder), nl=False)
+        with working("Running the demo round"):
+            shown = run_demo(folder)
+        typer.echo(shown, nl=False)
     except OSError as exc:
         fail(f"--dir: cannot use {folder or 'a temporary folder'}: {exc.strerror or exc}")
 

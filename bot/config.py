@@ -26,7 +26,8 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      env_ignore_empty=True)  # "X=" in .env: X unset
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
@@ -60,6 +61,10 @@ class Settings(BaseSettings):
     health_port: int | None = Field(None, ge=1, le=65535,
                                     validation_alias="ROUNDTABLE_HEALTH_PORT")
     """`roundtable worker` and `scheduler` answer GET /healthz on this port (off if unset)."""
+    notify_socket: str | None = Field(None, validation_alias="NOTIFY_SOCKET")
+    """Set by systemd for a `Type=notify` unit: where to say READY=1 and WATCHDOG=1."""
+    watchdog_usec: int | None = Field(None, ge=1, validation_alias="WATCHDOG_USEC")
+    """Set by systemd from the unit's WatchdogSec=: how often to say the process is healthy."""
 
     @field_validator("facilitators", mode="before")
     @classmethod

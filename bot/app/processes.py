@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.app.database import open_database
@@ -20,6 +21,7 @@ from bot.app.health import health
 from bot.app.logs import configure as configure_logging
 from bot.app.platforms import Platform, WsgiApp
 from bot.app.roundtable import Roundtable, assemble
+from bot.app.supervisor import Supervisor
 from bot.config import Settings
 from bot.core.errors import RoundtableError
 from storage.database import Database
@@ -114,17 +116,30 @@ def serve(settings: Settings, platforms_for: PlatformsFor, *, socket: bool = Fal
         raise RoundtableError("no platform set up here can connect by socket")
     http = None if socket else endpoints(app, served)
     app.start(schedule=scheduler)
+    supervisor = _supervisor(settings)
     try:
         if runners:
+            supervisor.ready(app)
             runners[0]()  # Slack's Socket Mode; one socket platform at a time for now
         else:
             import waitress
 
-            waitress.serve(http, host="0.0.0.0", port=settings.port, threads=THREADS,
-                           max_request_body_size=MAX_BODY, ident="roundtable")
+            server = waitress.create_server(http, host="0.0.0.0", port=settings.port,
+                                            threads=THREADS, max_request_body_size=MAX_BODY,
+                                            ident="roundtable")
+            server.print_listen("Serving on http://{}:{}")
+            supervisor.ready(app)  # listening now
+            server.run()
     finally:
+        supervisor.stopping()
         app.stop()
         database.dispose()
+
+
+def _supervisor(settings: Settings) -> Supervisor:
+    every = settings.watchdog_usec
+    return Supervisor(settings.notify_socket,
+                      timedelta(microseconds=every) if every else None)
 
 
 def run_worker(settings: Settings, platforms_for: PlatformsFor) -> None:
@@ -152,6 +167,8 @@ def _run_without_requests(settings: Settings, platforms_for: PlatformsFor, *, wo
     app = assemble(settings, database, served)
     app.start(worker=worker, schedule=not worker)
     health_server = _health_only(app, settings.health_port) if settings.health_port else None
+    supervisor = _supervisor(settings)
+    supervisor.ready(app)
     log.info("%s%s", "handling the inbox for the serving processes" if worker
              else "running the schedule when this process holds its lease",
              f"; GET /healthz on port {settings.health_port}" if settings.health_port else "")
@@ -161,6 +178,7 @@ def _run_without_requests(settings: Settings, platforms_for: PlatformsFor, *, wo
         while True:
             time.sleep(1.0)
     finally:
+        supervisor.stopping()
         if health_server is not None:
             health_server.close()
         app.stop()

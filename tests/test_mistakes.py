@@ -4,6 +4,7 @@ exit status and no traceback, at the real command line (issue 15, acceptance 2).
 from __future__ import annotations
 
 import socket
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,3 +119,33 @@ def test_it_prints_its_version() -> None:
     result = run_cli("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("roundtable ") and result.stdout.strip()[-1].isdigit()
+
+
+def test_an_unexpected_error_is_one_line_and_its_traceback_comes_with_debug(
+        workdir: Path) -> None:
+    with sqlite3.connect(workdir / "roundtable.db") as damaged:
+        damaged.execute("DROP TABLE rounds")  # a database someone edited by hand
+    result = run_cli("round", "status", cwd=workdir)
+    assert result.returncode == 1
+    assert one_line(result.stderr).startswith("roundtable: unexpected error: OperationalError: ")
+    assert result.stderr.strip().endswith("(run with --debug for the details)")
+    debug = run_cli("--debug", "round", "status", cwd=workdir)
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert "no such table: rounds" in debug.stderr
+
+
+def test_a_slack_refusal_of_a_digest_says_what_to_do(workdir: Path, stub: SlackStub) -> None:
+    stub.add_user("UAMARA", "Amara")
+    stub.add_channel("CLEADS", [])
+    slack = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
+             "SLACK_API_URL": stub.base_url}
+    started = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "UAMARA", "--digest",
+                      "CLEADS", cwd=workdir, env=slack)
+    assert started.returncode == 0, started.stderr
+    stub.fail_next("chat.postMessage", status=200, error="not_in_channel")
+    refused = run_cli("digest", "--round", "1", "--post", cwd=workdir, env=slack)
+    assert refused.returncode == 1
+    assert one_line(refused.stderr) == (
+        "roundtable: I could not post the digest of round 1 in #CLEADS: not_in_channel. Invite "
+        "@Roundtable to the channel (type /invite @Roundtable there), then try again.")

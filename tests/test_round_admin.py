@@ -148,22 +148,22 @@ def test_a_closed_round_given_a_digest_channel_posts_its_final_digest_there(
         assert session.scalars(select(Digest.period)).all() == ["final"]
 
 
-def test_set_refuses_what_it_cannot_do_and_changes_nothing(
-        database: Database, database_url: str, now: datetime, tmp_path: Path) -> None:
-    with transaction(database.sessions) as session:
-        round_id = started_round(session, now, 1).id
+def test_set_refuses_what_it_cannot_do_and_changes_nothing(tmp_path: Path) -> None:
+    # input checks, the same on any database: SQLite
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    assert run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0001",
+                   cwd=tmp_path).returncode == 0
     for args, problem in [
         (["--closes", "2020-01-01"], "the closing date 2020-01-01 is already past"),
         (["--digest-cron", "every friday"], "cannot read the schedule 'every friday'"),
         (["--digest", "leaders"], "--digest: 'leaders' is not a Slack channel id (C…)"),
         ([], "nothing to change"),
     ]:
-        result = cli(database_url, "round", "set", str(round_id), *args, tmp_path=tmp_path)
+        result = run_cli("round", "set", "1", *args, cwd=tmp_path)
         assert result.returncode == 1
         assert problem in result.stderr, result.stderr
-    with database.sessions() as session:
-        round_ = session.get_one(Round, round_id)
-        assert (round_.digest_channel, round_.digest_cron, round_.closes_at) == (None, None, None)
+    listed = run_cli("round", "list", cwd=tmp_path).stdout.splitlines()[1].split()
+    assert listed[-2:] == ["-", "-"]  # no digest channel, no closing date
 
 
 def test_a_reopened_round_sends_what_its_closing_held_back_and_closes_again_with_a_new_final(
@@ -257,26 +257,27 @@ def test_delete_asks_first_then_leaves_nothing_of_the_round_behind(
 
 
 def test_without_a_token_only_user_ids_are_taken_and_nothing_is_stored_otherwise(
-        database: Database, database_url: str, tmp_path: Path) -> None:
-    result = cli(database_url, "round", "start", "sel-pharmacy-leadership", "--to", "bob,alice",
-                 tmp_path=tmp_path)
+        tmp_path: Path) -> None:
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    result = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "bob,alice",
+                     cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "roundtable: 'bob', 'alice' are not user ids (like U0123ABCD): without SLACK_BOT_TOKEN "
         "nobody can be looked up, so give user ids, or set SLACK_BOT_TOKEN to name channels, "
         "groups and people")
-    assert row_counts(database)["rounds"] == row_counts(database)["participants"] == 0
-    one = cli(database_url, "round", "start", "sel-pharmacy-leadership", "--to", "U0AMARA",
-              tmp_path=tmp_path)
+    assert run_cli("round", "list", "--all", cwd=tmp_path).stdout.strip() == "no rounds"
+    one = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0AMARA", cwd=tmp_path)
     assert one.stdout.strip() == "round 1 started for 1 person"
 
 
 def test_with_a_token_every_id_is_checked_in_slack_before_anything_is_stored(
-        database: Database, database_url: str, stub: SlackStub, tmp_path: Path) -> None:
-    result = cli(database_url, "round", "start", "sel-pharmacy-leadership", "--to",
-                 "UAMARA,bob", tmp_path=tmp_path, **slack_settings(stub))
+        stub: SlackStub, tmp_path: Path) -> None:
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    result = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "UAMARA,bob",
+                     cwd=tmp_path, env=slack_settings(stub))
     assert result.returncode == 1
     assert result.stderr.strip() == "roundtable: Slack would not look up user bob: user_not_found"
-    assert row_counts(database)["rounds"] == row_counts(database)["participants"] == 0
     assert [c.params["user"] for c in stub.calls_to("users.info", ok_only=False)] == [
         "UAMARA", "bob"]
+    assert run_cli("round", "list", "--all", cwd=tmp_path).stdout.strip() == "no rounds"

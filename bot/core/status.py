@@ -123,9 +123,9 @@ def round_lines(session: Session, include_closed: bool = False) -> list[RoundLin
     query = select(Round).order_by(Round.id.desc())
     if not include_closed:
         query = query.where(Round.status == "open")
-    answers = dict(session.execute(
+    answers: dict[int, int] = {round_id: count for round_id, count in session.execute(
         select(Reply.round_id, func.count()).where(Reply.deleted_at.is_(None))
-        .group_by(Reply.round_id)).tuples().all())
+        .group_by(Reply.round_id))}
     out = []
     for round_ in session.scalars(query):
         turnout = participation(session, round_)

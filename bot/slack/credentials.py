@@ -8,6 +8,7 @@ no retries and a short timeout, turns both into one line naming the setting to f
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -32,18 +33,22 @@ FIXES = {
 def check_tokens(settings: Settings, *, socket: bool = False) -> None:
     """Raise a RoundtableError of one line when Slack cannot be reached or refuses a token."""
     bot = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    _ask(settings, "SLACK_BOT_TOKEN", bot, "auth.test")
+    _ask(settings, "SLACK_BOT_TOKEN", lambda: _client(settings, bot).auth_test())
     if socket:
         app = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
         # the one call an app-level token may make; the address it answers is left unused
-        _ask(settings, "SLACK_APP_TOKEN", app, "apps.connections.open")
+        _ask(settings, "SLACK_APP_TOKEN",
+             lambda: _client(settings, app).apps_connections_open(app_token=app))
 
 
-def _ask(settings: Settings, setting: str, token: str, method: str) -> None:
-    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=TIMEOUT,
-                       proxy=settings.https_proxy, retry_handlers=[], logger=QUIET)
+def _client(settings: Settings, token: str) -> WebClient:
+    return WebClient(token=token, base_url=settings.slack_api_url, timeout=TIMEOUT,
+                     proxy=settings.https_proxy, retry_handlers=[], logger=QUIET)
+
+
+def _ask(settings: Settings, setting: str, call: Callable[[], object]) -> None:
     try:
-        client.api_call(method)
+        call()
     except SlackApiError as exc:
         code = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
         raise RoundtableError(f"{setting} was refused by Slack ({code}): "

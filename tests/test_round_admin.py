@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select, update
 
+from bot.app import facilitation
+from bot.app.actors import OPERATOR
+from bot.app.roundtable import assemble
+from bot.config import load_settings
 from bot.core import reminders, sending
 from bot.core.digest.changes import claim_digest
 from bot.core.replies import edit_reply, record_reply
@@ -98,6 +102,11 @@ def test_status_who_names_people_only_in_a_named_round(
         "Not answered yet: 2 people · answered some: 1 · answered all: 0 (names are shown only "
         "in named rounds)")
     assert "Person" not in counted.stdout
+    # in Slack, a message holds a few dozen names; the rest are counted
+    app = assemble(load_settings(DATABASE_URL=database_url, ROUNDTABLE_DATA_DIR=str(tmp_path)),
+                   database, [])
+    shown = facilitation.status(app, OPERATOR, named, who=True, names_shown=1).plain
+    assert "Not answered yet (2): Person 1 and 1 more" in shown.splitlines()
 
 
 def test_a_round_started_without_a_digest_channel_is_given_one_and_then_posts(

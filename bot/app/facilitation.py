@@ -120,14 +120,16 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
         "the morning).", where))
 
 
-def status(app: Roundtable, actor: Actor, round_id: int | None, *, who: bool = False
-           ) -> Said:
+def status(app: Roundtable, actor: Actor, round_id: int | None, *, who: bool = False,
+           names_shown: int | None = None) -> Said:
     """Where each open round (or the one named) stands; with `who`, who has not answered
-    (by name in a named round, counted in any other)."""
+    (by name in a named round, counted in any other; `names_shown` at most, then how many
+    more)."""
     require_facilitator(app, actor, "status")
     with app.database.sessions() as session:
         rounds = [get_round(session, round_id)] if round_id else open_rounds(session)
-        out = [_status(app, session, r, who) for r in rounds] or [said("No open rounds.")]
+        out = [_status(app, session, r, names_shown if who else 0) for r in rounds] or [
+            said("No open rounds.")]
     with app.database.inbox_sessions() as session:
         if (inbox := backlog_line(session)) is not None:
             out.append(said(f"Warning: {inbox}"))
@@ -137,7 +139,9 @@ def status(app: Roundtable, actor: Actor, round_id: int | None, *, who: bool = F
     return lines(out)
 
 
-def _status(app: Roundtable, session: Session, round_: Round, who: bool) -> Said:
+def _status(app: Roundtable, session: Session, round_: Round, who: int | None) -> Said:
+    """A round's status; `who`: 0 without who has answered, else how many names at most
+    (None: all)."""
     zone = app.settings.timezone
     when = next_digest_time(round_.digest_cron, bool(round_.digest_channel), app.clock(), zone)
     first, *rest = round_status(session, round_, when).lines(zone)
@@ -146,20 +150,25 @@ def _status(app: Roundtable, session: Session, round_: Round, who: bool) -> Said
         out.append(said("No digest channel: no digest is posted until one is set (",
                         Code(f"/roundtable set {round_.id} digest #channel"), " in Slack, ",
                         Code(f"roundtable round set {round_.id} --digest C…"), ")."))
-    return lines(out + (_who(who_answered(session, round_)) if who else []))
+    return lines(out + (_who(who_answered(session, round_), who) if who != 0 else []))
 
 
-def _who(found: Who) -> list[Said]:
+def _names(names: list[str], shown: int | None) -> str:
+    if shown is None or len(names) <= shown:
+        return ", ".join(names) if names else "nobody"
+    return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
+
+
+def _who(found: Who, shown: int | None) -> list[Said]:
     people = found.counts
     if not found.named:
         return [said(f"Not answered yet: {counted(people['not yet'], 'person', 'people')} · "
                      f"answered some: {people['some']} · answered all: {people['all']}"
                      + (f" · stopped: {people['stopped']}" if people["stopped"] else "")
                      + " (names are shown only in named rounds)")]
-    out = [said(f"Not answered yet ({len(found.not_yet)}): "
-                + (", ".join(found.not_yet) if found.not_yet else "nobody"))]
+    out = [said(f"Not answered yet ({len(found.not_yet)}): {_names(found.not_yet, shown)}")]
     if found.some:
-        out.append(said(f"Answered some ({len(found.some)}): " + ", ".join(found.some)))
+        out.append(said(f"Answered some ({len(found.some)}): {_names(found.some, shown)}"))
     out.append(said(f"Answered all: {counted(people['all'], 'person', 'people')}"
                     + (f" · stopped: {people['stopped']}" if people["stopped"] else "")))
     return out
@@ -172,13 +181,17 @@ def rounds(app: Roundtable, actor: Actor, include_closed: bool = False) -> list[
         return round_lines(session, include_closed)
 
 
+ROUNDS_SHOWN = 20
+"""`list` in chat shows the newest rounds; the command line lists them all."""
+
+
 def rounds_said(found: list[RoundLine], zone: str, include_closed: bool) -> Said:
-    """`list` in chat: a line a round."""
+    """`list` in chat: a line a round, the newest ROUNDS_SHOWN."""
     if not found:
         return said("No rounds." if include_closed else
                     "No open rounds (`list all` shows the closed ones too).")
     out: list[Said] = []
-    for line in found:
+    for line in found[:ROUNDS_SHOWN]:
         where = said(" · digests to ", Place(line.digest_channel)) if line.digest_channel \
             else said(" · no digest channel")
         closes = (f" · closes {line.closes_at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M}"
@@ -187,6 +200,9 @@ def rounds_said(found: list[RoundLine], zone: str, include_closed: bool) -> Said
                         f" · {line.answered_any} of {line.invited} answered, "
                         f"{counted(line.answers, 'answer')}", where, closes,
                         f" · started by {line.owner or 'unknown'}"))
+    if len(found) > ROUNDS_SHOWN:
+        out.append(said(f"…and {len(found) - ROUNDS_SHOWN} older (",
+                        Code("roundtable round list --all"), " lists them all)."))
     return lines(out)
 
 

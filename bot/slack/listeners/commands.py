@@ -39,6 +39,9 @@ For everyone:
 • `/roundtable forget-me`: delete your answers (asks first)
 The Home tab shows your open questions (and, for facilitators, your rounds and a Start form)."""
 SLOW = {"start", "remind", "digest", "close", "set"}
+NAMES_SHOWN = 60
+"""`status N who` names this many people at most in a message (Slack cuts a section at 3,000
+characters); the command line lists everyone."""
 
 Run = Callable[[Roundtable, Actor, dict[str, Any], list[str]], "Said | SlackMessage"]
 
@@ -73,7 +76,8 @@ def _start(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[st
 
 def _status(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
     who = bool(args) and args[-1].lower() == "who"
-    return facilitation.status(app, actor, round_number(args[:-1] if who else args), who=who)
+    return facilitation.status(app, actor, round_number(args[:-1] if who else args), who=who,
+                               names_shown=NAMES_SHOWN)
 
 
 def _list(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:

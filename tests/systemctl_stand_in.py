@@ -14,6 +14,7 @@ import configparser
 import json
 import os
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -88,6 +89,14 @@ def start(name: str) -> int:
     process = subprocess.Popen(command(unit["ExecStart"]), cwd=workdir, env=env, stdout=log,
                                stderr=log, start_new_session=True)
     (STATE / f"{name}.pid").write_text(str(process.pid))
+    try:
+        return _until_ready(name, process, listener)
+    finally:  # the process's later notifications find nobody, as when systemd reloads
+        listener.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _until_ready(name: str, process: subprocess.Popen[bytes], listener: socket.socket) -> int:
     deadline = time.monotonic() + READY_WITHIN
     listener.settimeout(1.0)
     while time.monotonic() < deadline:

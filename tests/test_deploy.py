@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import ROUNDTABLE, cli_env, run_cli
+from tests.helpers import ROUNDTABLE, cli_env, run_cli, wait_for
 from tests.slack_api_stub import SlackStub
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,9 +80,18 @@ def test_a_process_tells_systemd_it_is_ready_and_healthy_and_when_it_stops(
     assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
     folder = tempfile.mkdtemp(prefix="sd-", dir="/tmp")  # a short path for the socket
     address = os.path.join(folder, "notify")
+    said: list[bytes] = []
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
         listener.bind(address)
         listener.settimeout(60)
+
+        def read() -> None:  # as systemd does, all the time
+            while (message := listener.recv(4096)) != b"STOPPING=1":
+                said.append(message)
+            said.append(message)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
         worker = subprocess.Popen([ROUNDTABLE, "worker"], cwd=tmp_path, text=True,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                   env=cli_env(SLACK_BOT_TOKEN="xoxb-test",
@@ -89,14 +99,15 @@ def test_a_process_tells_systemd_it_is_ready_and_healthy_and_when_it_stops(
                                               SLACK_API_URL=stub.base_url,
                                               NOTIFY_SOCKET=address, WATCHDOG_USEC="300000"))
         try:
-            said = [listener.recv(4096), listener.recv(4096)]
+            wait_for(lambda: b"WATCHDOG=1" in said, "the first WATCHDOG=1", timeout=60)
         finally:
             worker.terminate()
             worker.communicate(timeout=60)
             stub.stop()
-        while (message := listener.recv(4096)) != b"STOPPING=1":
-            said.append(message)
+        reader.join(60)
+    shutil.rmtree(folder)
     assert said[:2] == [b"READY=1", b"WATCHDOG=1"]
+    assert said[-1] == b"STOPPING=1"
 
 
 def dockerfile() -> list[tuple[str, str]]:

@@ -18,6 +18,8 @@ from bot.app.loops import Loop
 from bot.app.roundtable import Roundtable
 
 log = logging.getLogger(__name__)
+SEND_WITHIN = 1.0
+"""Seconds a notification may wait for room in the manager's queue."""
 
 
 class Supervisor:
@@ -37,6 +39,7 @@ class Supervisor:
         address = "\0" + self.address[1:] if self.address.startswith("@") else self.address
         try:
             with socket.socket(family, socket.SOCK_DGRAM) as channel:
+                channel.settimeout(SEND_WITHIN)  # never hang on a manager that does not read
                 channel.connect(address)
                 channel.sendall(message.encode())
         except OSError as exc:

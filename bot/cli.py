@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from bot.core.wording import counted
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
@@ -38,6 +40,34 @@ teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
 participant_app = typer.Typer(
     help="One person's data, on their written request: a copy, stop, or forget.",
     no_args_is_help=True)
+
+
+DEBUG = False
+"""--debug: a traceback for unexpected errors, and logs at DEBUG."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"roundtable {version('roundtable')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Show the traceback of an unexpected error (otherwise one line).")
+    ] = False,
+    _show_version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and stop.")
+    ] = False,
+) -> None:
+    """Roundtable: a workshop's questions for the people who could not attend."""
+    global DEBUG
+    DEBUG = debug
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(packs_app, name="packs")
 app.add_typer(round_app, name="round")
@@ -81,9 +111,10 @@ def _settings() -> Settings:
     from bot.config import ConfigError, load_settings
 
     try:
-        return load_settings()
+        chosen = load_settings()
     except ConfigError as exc:
         fail(str(exc))
+    return chosen.model_copy(update={"log_level": "DEBUG"}) if DEBUG else chosen
 
 
 def _database() -> Database:
@@ -133,17 +164,70 @@ def db_upgrade() -> None:
         fail(f"DATABASE_URL: upgrade failed ({exc.__class__.__name__}: {str(exc).splitlines()[0]})")
 
 
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[Path, typer.Argument(
+        help="The backup file to write, e.g. /var/backups/roundtable/2026-12-01.db; the inbox "
+             "file goes beside it (2026-12-01.inbox.db).")],
+) -> None:
+    """Back up the SQLite database and its inbox file while the service runs (SQLite's online
+    backup: each a consistent copy). For PostgreSQL, it says how to use pg_dump."""
+    from storage.backup import BackupError, backup_sqlite, sqlite_path
+
+    settings = _settings()
+    if sqlite_path(settings.database_url) is None:
+        fail("DATABASE_URL is PostgreSQL: back it up with pg_dump, e.g. `pg_dump "
+             f"--format=custom --file {path} \"$DATABASE_URL\"`, and restore with pg_restore "
+             "(docs/operations.md, Backups)")
+    try:
+        copied = backup_sqlite(settings.database_url, path)
+    except BackupError as exc:
+        fail(f"db backup: {exc}")
+    for one in copied:
+        typer.echo(f"{one.source} -> {one.backup}")
+
+
+@app.command("health")
+def health_check(
+    url: Annotated[str | None, typer.Option(
+        help="The /healthz to ask (default: this machine's, on ROUNDTABLE_HEALTH_PORT if set, "
+             "else PORT).")] = None,
+) -> None:
+    """Ask a running process whether it is healthy: prints its /healthz report; exit status 0
+    when it is, 1 when it is not or nothing answers (for Docker's HEALTHCHECK, monitoring)."""
+    import urllib.error
+    import urllib.request
+
+    if url is None:
+        settings = _settings()
+        url = f"http://127.0.0.1:{settings.health_port or settings.port}/healthz"
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+    try:
+        with direct.open(url, timeout=10) as response:
+            typer.echo(response.read().decode())
+    except urllib.error.HTTPError as exc:
+        typer.echo(exc.read().decode())
+        fail(f"unhealthy: {url} answered {exc.code}")
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        fail(f"nothing answers at {url} ({reason}): is the service running?")
+
+
 @packs_app.command("list")
 def packs_list() -> None:
-    """List the packs in prompts/ with their questions."""
-    from bot.core.packs import PackError, load_pack, pack_files
+    """List the packs in ROUNDTABLE_PACKS_DIR (default: prompts/) with their questions."""
+    from bot.core.packs import check_pack, pack_files
 
+    folder = _settings().packs_dir
+    files = pack_files(folder)
+    if not files:
+        fail(f"ROUNDTABLE_PACKS_DIR: no pack files (*.yaml) in {folder}")
     broken = False
-    for path in pack_files():
-        try:
-            pack = load_pack(path)
-        except PackError as exc:
-            typer.echo(f"{path.stem}  (invalid) {exc}")
+    for path in files:
+        pack, problems = check_pack(path)
+        if pack is None:
+            typer.echo(f"{path.stem}  (invalid: {counted(len(problems), 'problem')}; see "
+                       f"`roundtable packs validate`) {problems[0]}")
             broken = True
             continue
         kinds = ", ".join(f"{p.id} ({p.kind})" for p in pack.prompts)
@@ -154,22 +238,27 @@ def packs_list() -> None:
 
 @packs_app.command("validate")
 def packs_validate(
-    paths: Annotated[
-        list[Path] | None, typer.Argument(help="Pack files (default: every pack in prompts/).")
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Pack files or folders of them (default: ROUNDTABLE_PACKS_DIR, else prompts/).")
     ] = None,
 ) -> None:
-    """Check pack files; a problem is reported as file:line: field: problem (exit status 1)."""
-    from bot.core.packs import PackError, load_pack, pack_files
+    """Check packs: every problem of every file, each as file:line: field: problem (exit
+    status 1 if there is any)."""
+    from bot.core.packs import PackError, check_pack, pack_paths
 
-    failed = False
-    for path in paths or pack_files():
-        try:
-            pack = load_pack(path)
-            typer.echo(f"{path}: ok ({pack.id}, {len(pack.prompts)} prompts)")
-        except PackError as exc:
-            typer.echo(str(exc), err=True)
-            failed = True
-    if failed:
+    problems = 0
+    for found in pack_paths(paths or [_settings().packs_dir]):
+        if isinstance(found, PackError):
+            typer.echo(str(found), err=True)
+            problems += 1
+            continue
+        pack, errors = check_pack(found)
+        for error in errors:
+            typer.echo(str(error), err=True)
+        problems += len(errors)
+        if pack is not None:
+            typer.echo(f"{found}: ok ({pack.id}, {counted(len(pack.prompts), 'prompt')})")
+    if problems:
         raise typer.Exit(1)
 
 
@@ -208,33 +297,32 @@ def round_start(
                         groups=tuple(i for i in ids if i[:1] == "S"),
                         users=tuple(i for i in ids if i[:1] not in {"C", "G", "S"}))
     request = facilitation.StartRequest(
-        pack, audience, digest, closes, mode_of("anonymous" if anonymous else mode.value),
-        digest_cron, owner)
+        pack, audience, _channel(digest), closes,
+        mode_of("anonymous" if anonymous else mode.value), digest_cron, owner)
     try:
         started = facilitation.start(_application(), OPERATOR, request, platform="slack")
     except RoundtableError as exc:
         fail(str(exc))
-    typer.echo(f"round {started.round_id} started for {started.invited} people")
+    invited = counted(started.invited, "person", "people")
+    typer.echo(f"round {started.round_id} started for {invited}")
 
 
-@round_app.command("set")
-def round_set(
-    round_id: Annotated[int, typer.Argument(help="Round id.")],
-    digest: Annotated[str | None, typer.Option(
-        help="Channel id (C…) the round's digests are posted to, and nowhere else.")] = None,
-) -> None:
-    """Change a round's settings."""
-    from bot.app import facilitation
-    from bot.app.actors import OPERATOR
-    from bot.core.errors import RoundtableError
+CHANNEL_ID = r"[CG][A-Z0-9]{2,}"
 
-    if digest is None:
-        fail("nothing to set: give --digest C…")
-    try:
-        typer.echo(facilitation.set_digest_channel(_application(), OPERATOR, round_id,
-                                                   digest.lstrip("#")).plain)
-    except RoundtableError as exc:
-        fail(str(exc))
+
+def _channel(value: str | None) -> str | None:
+    """A Slack channel id given as --digest (a leading # is fine); "none" is "" (no channel)."""
+    import re
+
+    if value is None:
+        return None
+    if value.strip().lower() == "none":
+        return ""
+    channel = value.strip().lstrip("#")
+    if not re.fullmatch(CHANNEL_ID, channel):
+        fail(f"--digest: {value!r} is not a Slack channel id (C…): in Slack, open the "
+             "channel's name → About; the id is at the bottom")
+    return channel
 
 
 @round_app.command("status")
@@ -242,6 +330,9 @@ def round_status(
     round_id: Annotated[
         int | None, typer.Argument(help="Round id (default: all open rounds).")
     ] = None,
+    who: Annotated[bool, typer.Option(
+        "--who", help="Who has not answered yet: names in a named round, counts in others.")
+    ] = False,
 ) -> None:
     """Per round: delivered, pending and failed (with why), answered, reminders, next digest."""
     from bot.app import facilitation
@@ -249,9 +340,117 @@ def round_status(
     from bot.core.errors import RoundtableError
 
     try:
-        typer.echo(facilitation.status(_application(), OPERATOR, round_id).plain)
+        typer.echo(facilitation.status(_application(), OPERATOR, round_id, who=who).plain)
     except RoundtableError as exc:
         fail(str(exc))
+
+
+@round_app.command("list")
+def round_list(
+    every: Annotated[bool, typer.Option("--all", help="Closed rounds too.")] = False,
+) -> None:
+    """The open rounds (or every round), newest first: pack, state, answers, owner, digest
+    channel, closing date."""
+    from zoneinfo import ZoneInfo
+
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
+    from bot.core.errors import RoundtableError
+
+    application = _application()
+    try:
+        found = facilitation.rounds(application, OPERATOR, include_closed=every)
+    except RoundtableError as exc:
+        fail(str(exc))
+    if not found:
+        typer.echo("no rounds" if every else "no open rounds (--all shows closed ones)")
+        return
+    zone = ZoneInfo(application.settings.timezone)
+
+    def when(moment: datetime | None) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}" if moment else "-"
+
+    table = [("round", "pack", "state", "answered", "answers", "owner", "digest",
+              "closes")] + [
+        (str(r.round_id), r.pack_id, r.status + ("" if r.anonymity == "named"
+                                                  else f" ({r.anonymity})"),
+         f"{r.answered_any}/{r.invited}", str(r.answers), r.owner or "-",
+         r.digest_channel or "-", when(r.closed_at if r.status == "closed" else r.closes_at)
+         + (" (closed)" if r.status == "closed" else ""))
+        for r in found]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                             ).rstrip())
+
+
+@round_app.command("set")
+def round_set(
+    round_id: Annotated[int, typer.Argument(help="Round id.")],
+    digest: Annotated[str | None, typer.Option(
+        help="Channel id for the digests (C…); none: no digests.")] = None,
+    closes: Annotated[str | None, typer.Option(
+        help="Closing date: 14d or 2026-12-18; never: no closing date.")] = None,
+    digest_cron: Annotated[str | None, typer.Option(
+        help="When digests are posted: cron, 5 fields or 6 with seconds first; default: "
+             "weekly, Fridays 12:00.")] = None,
+) -> None:
+    """Change a round's digest channel, digest schedule or closing date. A closed round given
+    a digest channel posts its final digest there now."""
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
+    from bot.core.errors import RoundtableError
+
+    cron = None if digest_cron is None else ("" if digest_cron.lower() == "default"
+                                             else digest_cron)
+    chosen = facilitation.RoundSettings(_channel(digest), closes, cron)
+    try:
+        typer.echo(facilitation.set_round(_application(), OPERATOR, round_id, chosen).plain)
+    except RoundtableError as exc:
+        fail(str(exc))
+
+
+@round_app.command("reopen")
+def round_reopen(
+    round_id: Annotated[int, typer.Argument(help="Round id.")],
+    closes: Annotated[str | None, typer.Option(
+        help="A new closing date: 14d or 2026-12-18 (one already past is dropped).")] = None,
+) -> None:
+    """Take answers in a closed round again; questions not yet sent go out."""
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
+    from bot.core.errors import RoundtableError
+
+    try:
+        typer.echo(facilitation.reopen(_application(), OPERATOR, round_id, closes).plain)
+    except RoundtableError as exc:
+        fail(str(exc))
+
+
+@round_app.command("delete")
+def round_delete(
+    round_id: Annotated[int, typer.Argument(help="Round id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask first.")] = False,
+) -> None:
+    """Delete a round and everything Roundtable holds of it (answers, digests, deliveries,
+    and the people in no other round); asks first."""
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
+    from bot.core.errors import RoundtableError
+
+    application = _application()
+    try:
+        what = facilitation.deletion(application, OPERATOR, round_id)
+        typer.echo(facilitation.deletion_said(what).plain)
+        if not yes and not typer.confirm(f"Delete round {round_id}?", default=False,
+                                         err=True):
+            typer.echo("nothing was deleted")
+            return
+        typer.echo(facilitation.delete(application, OPERATOR, round_id).plain)
+    except RoundtableError as exc:
+        fail(str(exc))
+    except typer.Abort:
+        fail("no answer, so nothing was deleted (--yes deletes without asking)")
 
 
 app.command("status", help="Same as `roundtable round status`.")(round_status)
@@ -296,7 +495,7 @@ def inbox_retry() -> None:
 
     with transaction(_database().inbox_sessions) as session:
         count = retry_set_aside(session)
-    typer.echo(f"{count} message(s) will be tried again")
+    typer.echo(f"{counted(count, 'message')} will be tried again")
 
 
 @app.command("import-replies")
@@ -323,20 +522,22 @@ def import_replies(
 
     if (round_id is None) == (pack is None):
         fail("give exactly one of --round ROUND or --pack PACK")
+    from bot.terminal import working
+
     database = _database()
     try:
-        chosen = find_pack(pack) if pack else None
-        with transaction(database.sessions) as session:
-            result = run_import(
-                session, file, utcnow(), round_id=round_id, pack=chosen, started_by="import",
-                anonymity=mode_of(mode.value),
-            )
+        chosen = find_pack(pack, _settings().packs_dir) if pack else None
+        with working(f"Importing {file.name}", total=0) as advance, \
+                transaction(database.sessions) as session:
+            result = run_import(session, file, utcnow(), round_id=round_id, pack=chosen,
+                                started_by="import", anonymity=mode_of(mode.value),
+                                progress=advance)
             record(session, utcnow(), OPERATOR, "round.import", round_id=result.round_id,
                    detail=f"{result.imported} answers from {file.name}")
     except (PackError, RoundtableError) as exc:
         fail(f"{exc}\nnothing was imported")
     typer.echo(
-        f"imported {result.imported} answers"
+        f"imported {counted(result.imported, 'answer')}"
         + (f" ({result.already_present} were already there)" if result.already_present else "")
     )
     if pack:
@@ -350,10 +551,21 @@ def _digest_view(round_id: int, what: str) -> DigestView:
     from bot.app.actors import OPERATOR
     from bot.core.errors import RoundtableError
 
-    try:
-        return facilitation.digest_view(_application(), OPERATOR, round_id, what)
-    except RoundtableError as exc:
-        fail(str(exc))
+    settings = _settings()
+    if settings.llm_url and settings.https_proxy:
+        # the summariser calls with urllib: route it as Slack's calls are routed
+        import urllib.request
+
+        urllib.request.install_opener(urllib.request.build_opener(
+            urllib.request.ProxyHandler({"http": settings.https_proxy,
+                                         "https": settings.https_proxy})))
+    from bot.terminal import working
+
+    with working(f"Finding the themes of round {round_id}"):
+        try:
+            return facilitation.digest_view(_application(), OPERATOR, round_id, what)
+        except RoundtableError as exc:
+            fail(str(exc))
 
 
 @app.command("digest")
@@ -374,8 +586,12 @@ def digest(
 
         try:
             _settings().require_platform()  # before the digest is built: fail fast
-            said = facilitation.digest(_application(), OPERATOR, round_id,
-                                       period=f"posted-{_now().isoformat()}")
+            from bot.terminal import working
+
+            application = _application()
+            with working(f"Building and posting the digest of round {round_id}"):
+                said = facilitation.digest(application, OPERATOR, round_id,
+                                           period=f"posted-{_now().isoformat()}")
         except (ConfigError, RoundtableError) as exc:
             fail(str(exc))
         typer.echo(said.plain)
@@ -414,8 +630,11 @@ def export(
 
     view = _digest_view(round_id, f"round.export ({format.value})")
     path = out or Path.cwd() / default_name(round_id, format.value)
+    from bot.terminal import working
+
     try:
-        written = write_export(view, format.value, path)
+        with working(f"Writing {path.name}"):
+            written = write_export(view, format.value, path)
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror or exc}")
     for extra in written[1:]:
@@ -548,9 +767,18 @@ def demo(
     ] = None,
 ) -> None:
     """The whole job with no Slack account: a simulated round of the seed pack and its digest."""
+    if folder is not None and folder.exists() and not folder.is_dir():
+        fail(f"--dir: {folder} is a file; give a folder for the demo's database (it is "
+             "created if missing)")
     from bot.demo import run_demo
+    from bot.terminal import working
 
-    typer.echo(run_demo(folder), nl=False)
+    try:
+        with working("Running the demo round"):
+            shown = run_demo(folder)
+        typer.echo(shown, nl=False)
+    except OSError as exc:
+        fail(f"--dir: cannot use {folder or 'a temporary folder'}: {exc.strerror or exc}")
 
 
 @app.command("serve")
@@ -634,7 +862,20 @@ def teams_package(
 
 
 def main() -> None:
-    app()
+    """The console script: one line for an unexpected error unless --debug was given."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("roundtable: stopped", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last net: one line, the traceback on --debug
+        if DEBUG or "--debug" in sys.argv[1:]:
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        typer.echo(f"roundtable: unexpected error: {type(exc).__name__}"
+                   + (f": {first}" if first else "") + " (run with --debug for the details)",
+                   err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -17,6 +17,12 @@ TEAMS_LOGIN_URL = "https://login.microsoftonline.com"
 TEAMS_OPENID_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 TEAMS_TOKEN_ISSUER = "https://api.botframework.com"
 TEAMS_SERVICE_URL = "https://smba.trafficmanager.net/teams"
+PROJECT_PACKS = Path(__file__).resolve().parents[1] / "prompts"
+"""The project's own packs (prompts/ in the source tree), unless ROUNDTABLE_PACKS_DIR says."""
+DATABASES = {"sqlite": "sqlite:///roundtable.db", "postgresql": "postgresql://user@host/db"}
+"""The databases Roundtable runs on, with an example URL of each."""
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(Exception):
@@ -24,7 +30,8 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      env_ignore_empty=True)  # "X=" in .env: X unset
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
@@ -75,6 +82,21 @@ class Settings(BaseSettings):
     embedding_model: Path | None = Field(None, validation_alias="ROUNDTABLE_EMBEDDING_MODEL")
     """A folder (or zip) with model.safetensors, tokenizer.json and config.json of a BERT-family
     sentence model, for deployers who fetch their own; default: the packaged all-MiniLM-L6-v2."""
+    packs_dir: Path = Field(PROJECT_PACKS, validation_alias="ROUNDTABLE_PACKS_DIR")
+    """Where the prompt packs are (`packs list`, `round start PACK`, the start form)."""
+    https_proxy: str | None = Field(
+        None, validation_alias=AliasChoices("HTTPS_PROXY", "https_proxy"))
+    """The outbound web proxy every call to Slack (and the LLM endpoint) goes through."""
+    log_level: str = Field("INFO", validation_alias="ROUNDTABLE_LOG_LEVEL")
+    log_format: str = Field("text", validation_alias="ROUNDTABLE_LOG_FORMAT")
+    """`text` (one readable line) or `json` (one JSON object a line, for a log collector)."""
+    health_port: int | None = Field(None, ge=1, le=65535,
+                                    validation_alias="ROUNDTABLE_HEALTH_PORT")
+    """`roundtable worker` and `scheduler` answer GET /healthz on this port (off if unset)."""
+    notify_socket: str | None = Field(None, validation_alias="NOTIFY_SOCKET")
+    """Set by systemd for a `Type=notify` unit: where to say READY=1 and WATCHDOG=1."""
+    watchdog_usec: int | None = Field(None, ge=1, validation_alias="WATCHDOG_USEC")
+    """Set by systemd from the unit's WatchdogSec=: how often to say the process is healthy."""
 
     @field_validator("facilitators", "teams_facilitators", "admins", mode="before")
     @classmethod
@@ -131,10 +153,46 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         if "://" not in value:
             raise ValueError("expected a URL such as sqlite:///roundtable.db or postgresql://…")
+        scheme = value.split("://", 1)[0].split("+", 1)[0].lower()
+        if scheme not in (*DATABASES, "postgres"):
+            raise ValueError(f"{scheme} is not supported: Roundtable runs on SQLite "
+                             "(sqlite:///roundtable.db) or PostgreSQL (postgresql://user@host/db)")
         if value.startswith(("postgresql://", "postgres://")):
             # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
             return "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
+
+    @field_validator("packs_dir")
+    @classmethod
+    def _packs_dir(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(f"{value} is not a folder")
+        return value
+
+    @field_validator("https_proxy")
+    @classmethod
+    def _proxy(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected the proxy's URL, e.g. http://proxy.example.nhs.uk:8080")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        level = str(value).strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        chosen = str(value).strip().lower()
+        if chosen not in LOG_FORMATS:
+            raise ValueError(f"expected one of {', '.join(LOG_FORMATS)}")
+        return chosen
 
     @field_validator("slack_api_url")
     @classmethod
@@ -212,7 +270,8 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "settings"
         name = _env_name(field)
-        raise ConfigError(f"{name}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {message}") from None
 
 
 def _env_name(field: str) -> str:

@@ -64,6 +64,7 @@ def test_it_imports_for_a_pack_and_prints_the_round_id_last(workdir: Path) -> No
     result = run_cli("import-replies", str(path), "--pack", "sel-pharmacy-leadership",
                      "--mode", "named", cwd=workdir)
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no progress shown in a pipe
     round_id = result.stdout.strip().splitlines()[-1]
     assert round_id.isdigit()
     digest = run_cli("digest", "--round", round_id, "--format", "json", cwd=workdir)

@@ -118,13 +118,13 @@ def test_it_sets_aside_an_event_that_keeps_failing_and_handles_the_rest(
     assert '"bad": true' in kept.payload  # what was sent is still there, word for word
     env = {"DATABASE_URL": database_url}
     status = run_cli("status", env=env)
-    assert "1 incoming message(s) could not be handled after 3 tries" in status.stdout
+    assert "1 incoming message could not be handled after 3 tries" in status.stdout
     listed = run_cli("inbox", "list", env=env)
     assert "EvBad" in listed.stdout and "ValueError: cannot read EvBad" in listed.stdout
 
     recorder.bad_is_fine = True  # the cause is fixed
     retried = run_cli("inbox", "retry", env=env)
-    assert retried.stdout.strip() == "1 message(s) will be tried again"
+    assert retried.stdout.strip() == "1 message will be tried again"
     wait_for(lambda: "EvBad" in recorder.handled, "the retried event")
     assert stored(database) == []
 

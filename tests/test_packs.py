@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.packs import PackError, load_pack, pack_files
-from tests.helpers import seed_pack
+from bot.core.packs import PROMPTS_DIR, PackError, check_pack, load_pack, pack_files
+from tests.helpers import run_cli, seed_pack
 
 GOOD = """\
 id: tiny
@@ -103,3 +103,52 @@ def test_it_refuses_a_pack_that_is_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(GOOD.replace("tiny pack", "caf\xe9 pack").encode("latin-1"))
     with pytest.raises(PackError, match="not UTF-8"):
         load_pack(path)
+
+
+THREE_PROBLEMS = (GOOD.replace("title: A tiny pack\n", "")
+                  .replace("kind: text", "kind: essay")
+                  .replace("pick: 2", "pick: 4"))
+
+
+def test_it_reports_every_problem_of_a_pack_in_the_order_of_its_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, THREE_PROBLEMS)
+    pack, problems = check_pack(path)
+    assert pack is None
+    assert [str(p) for p in problems] == [
+        f"{path}:1: title: missing field",
+        f"{path}:7: prompts[0].kind: unknown value 'essay'; input should be 'text', 'choice' "
+        "or 'rank'",
+        f"{path}:13: prompts[1].pick: asks for 4 but lists only 3 options",
+    ]
+
+
+def test_packs_validate_takes_folders_and_prints_a_line_per_problem(tmp_path: Path) -> None:
+    assert run_cli("packs", "validate", str(PROMPTS_DIR) + "/").returncode == 0
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    (folder / "good.yaml").write_text(GOOD, encoding="utf-8")
+    (folder / "broken.yaml").write_text(THREE_PROBLEMS, encoding="utf-8")
+    result = run_cli("packs", "validate", str(folder), str(tmp_path / "missing.yaml"))
+    assert result.returncode == 1
+    assert result.stdout == f"{folder / 'good.yaml'}: ok (tiny, 2 prompts)\n"
+    assert [line.split(": ", 1)[0] for line in result.stderr.splitlines()] == [
+        f"{folder / 'broken.yaml'}:1", f"{folder / 'broken.yaml'}:7",
+        f"{folder / 'broken.yaml'}:13", str(tmp_path / "missing.yaml")]
+
+
+def test_a_deployers_own_packs_folder_is_used_by_list_validate_and_start(tmp_path: Path) -> None:
+    folder = tmp_path / "our-packs"
+    folder.mkdir()
+    (folder / "tiny.yaml").write_text(GOOD, encoding="utf-8")
+    env = {"ROUNDTABLE_PACKS_DIR": str(folder)}
+    listed = run_cli("packs", "list", env=env)
+    assert listed.stdout.splitlines()[0] == "tiny  A tiny pack  [2026-01-15]"
+    assert run_cli("packs", "validate", env=env).stdout.strip() == (
+        f"{folder / 'tiny.yaml'}: ok (tiny, 2 prompts)")
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    started = run_cli("round", "start", "tiny", "--to", "U0AMARA", cwd=tmp_path, env=env)
+    assert started.stdout.strip() == "round 1 started for 1 person", started.stderr
+    unknown = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0AMARA",
+                      cwd=tmp_path, env=env)
+    assert unknown.returncode == 1
+    assert "no pack 'sel-pharmacy-leadership' (known: tiny)" in unknown.stderr

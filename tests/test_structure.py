@@ -13,14 +13,17 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # a module of the first package may not import any of the packages listed after it
     "storage": ("bot",),
     "bot.config": ("bot.core", "bot.app", "bot.scheduling", "bot.slack", "bot.teams",
-                   "bot.cli", "bot.demo"),
+                   "bot.cli", "bot.demo", "bot.terminal"),
     "bot.core": ("bot.app", "bot.scheduling", "bot.slack", "bot.teams", "bot.cli",
-                 "bot.demo", "bot.config"),
-    "bot.scheduling": ("bot.app", "bot.slack", "bot.teams", "bot.cli", "bot.demo"),
-    "bot.demo": ("bot.app", "bot.slack", "bot.teams", "bot.cli"),
-    "bot.app": ("bot.slack", "bot.teams", "bot.cli", "bot.demo"),
-    "bot.slack": ("bot.teams", "bot.cli"),
-    "bot.teams": ("bot.slack", "bot.cli"),
+                 "bot.demo", "bot.config", "bot.terminal"),
+    "bot.scheduling": ("bot.app", "bot.slack", "bot.teams", "bot.cli", "bot.demo",
+                       "bot.terminal"),
+    "bot.demo": ("bot.app", "bot.slack", "bot.teams", "bot.cli", "bot.terminal"),
+    "bot.app": ("bot.slack", "bot.teams", "bot.cli", "bot.demo", "bot.terminal"),
+    "bot.slack": ("bot.teams", "bot.cli", "bot.terminal"),
+    "bot.teams": ("bot.slack", "bot.cli", "bot.terminal"),
+    "bot.terminal": ("bot.app", "bot.core", "bot.slack", "bot.teams", "bot.cli", "storage"),
+    # bot.terminal: what the command line shows on a terminal; only bot.cli uses it
 }
 
 

@@ -44,7 +44,8 @@ def may_facilitate(app: Roundtable, actor: Actor) -> bool:
 
 
 FACILITATOR_ONLY = frozenset({"start", "invite", "status", "remind", "digest", "close", "set",
-                              "add-facilitator", "remove-facilitator"})
+                              "list", "reopen", "delete", "add-facilitator",
+                              "remove-facilitator"})
 
 
 def refusal(what: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,6 +38,14 @@ from bot.core.packs import Pack, PackError, find_pack, load_pack, pack_files
 from bot.core.people import Audience
 from bot.core.ports import DeliveryError
 from bot.core.privacy import Policy, notice
+from bot.core.round_changes import (
+    Changes,
+    Contents,
+    change_round,
+    contents,
+    delete_round,
+    reopen_round,
+)
 from bot.core.rounds import (
     DEFAULT_MODE,
     MODE_NAMES,
@@ -50,11 +59,12 @@ from bot.core.rounds import (
 )
 from bot.core.rounds import set_digest_channel as set_round_channel
 from bot.core.said import Code, Place, Said, Strong, lines, said, to_parts
-from bot.core.status import round_status
+from bot.core.status import RoundLine, Who, round_lines, round_status, who_answered
 from bot.core.wording import counted
+from bot.scheduling.jobs import forget_digest_job
 from bot.scheduling.timing import digest_trigger, next_digest_time
 from storage.db import reading, transaction
-from storage.models import Delivery, Round
+from storage.models import Delivery, Digest, Round
 
 PACK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 
@@ -97,11 +107,11 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
     if on not in app.platforms:
         raise RoundtableError(f"Roundtable is not set up for {on} here")
     if not actor.is_operator and not PACK_ID.fullmatch(request.pack):
-        # find_pack also takes file paths; from chat only the ids of packs in prompts/ go
+        # find_pack also takes file paths; from chat only the ids of packs in the folder go
         raise RoundtableError(f"{request.pack[:40]!r} is not a pack id (see `roundtable packs "
                               "list`)")
     try:
-        pack = find_pack(request.pack)
+        pack = find_pack(request.pack, app.settings.packs_dir)
     except PackError as exc:
         raise RoundtableError(str(exc)) from None
     now, zone = app.clock(), app.settings.timezone
@@ -161,13 +171,17 @@ def invite(app: Roundtable, actor: Actor, round_id: int, audience: Audience,
                 where)
 
 
-def status(app: Roundtable, actor: Actor, round_id: int | None) -> Said:
-    """Where each of the actor's open rounds stands (or the one named)."""
+def status(app: Roundtable, actor: Actor, round_id: int | None, *, who: bool = False,
+           names_shown: int | None = None) -> Said:
+    """Where each of the actor's open rounds (or the one named) stands; with `who`, who has
+    not answered (by name in a named round, counted in any other; `names_shown` at most, then
+    how many more)."""
     require_facilitator(app, actor, "status")
     with app.database.sessions() as session:
         rounds = ([round_of(app, session, actor, round_id)] if round_id
                   else visible_rounds(app, session, actor))
-        out = [_status(app, session, r) for r in rounds] or [said("No open rounds.")]
+        out = [_status(app, session, r, names_shown if who else 0) for r in rounds] or [
+            said("No open rounds.")]
     with app.database.inbox_sessions() as session:
         if (inbox := backlog_line(session)) is not None:
             out.append(said(f"Warning: {inbox}"))
@@ -177,20 +191,209 @@ def status(app: Roundtable, actor: Actor, round_id: int | None) -> Said:
     return lines(out)
 
 
-def _status(app: Roundtable, session: Session, round_: Round) -> Said:
+def _status(app: Roundtable, session: Session, round_: Round, who: int | None) -> Said:
+    """A round's status; `who`: 0 without who has answered, else how many names at most
+    (None: all)."""
     zone = app.settings.timezone
     when = next_digest_time(round_.digest_cron, bool(round_.digest_channel), app.clock(), zone)
     first, *rest = round_status(session, round_, when).lines(zone)
-    return lines([said(Strong(first)), *(said(line) for line in rest)])
+    out = [said(Strong(first)), *(said(line) for line in rest)]
+    if round_.status == "open" and not round_.digest_channel:
+        out.append(said("No digest channel: no digest is posted until one is set (",
+                        Code(f"/roundtable set {round_.id} digest #channel"), " in Slack, ",
+                        Code(f"roundtable round set {round_.id} --digest C…"), ")."))
+    return lines(out + (_who(who_answered(session, round_), who) if who != 0 else []))
 
 
-def chosen_round(app: Roundtable, actor: Actor, round_id: int | None) -> int:
+def _names(names: list[str], shown: int | None) -> str:
+    if shown is None or len(names) <= shown:
+        return ", ".join(names) if names else "nobody"
+    return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
+
+
+def _who(found: Who, shown: int | None) -> list[Said]:
+    people = found.counts
+    if not found.named:
+        return [said(f"Not answered yet: {counted(people['not yet'], 'person', 'people')} · "
+                     f"answered some: {people['some']} · answered all: {people['all']}"
+                     + (f" · stopped: {people['stopped']}" if people["stopped"] else "")
+                     + " (names are shown only in named rounds)")]
+    out = [said(f"Not answered yet ({len(found.not_yet)}): {_names(found.not_yet, shown)}")]
+    if found.some:
+        out.append(said(f"Answered some ({len(found.some)}): {_names(found.some, shown)}"))
+    out.append(said(f"Answered all: {counted(people['all'], 'person', 'people')}"
+                    + (f" · stopped: {people['stopped']}" if people["stopped"] else "")))
+    return out
+
+
+def rounds(app: Roundtable, actor: Actor, include_closed: bool = False) -> list[RoundLine]:
+    """The open rounds (or every round), newest first, for `round list`."""
+    require_facilitator(app, actor, "list")
+    with app.database.sessions() as session:
+        mine = {r.id for r in visible_rounds(app, session, actor, open_only=not include_closed)}
+        return [line for line in round_lines(session, include_closed) if line.round_id in mine]
+
+
+ROUNDS_SHOWN = 20
+"""`list` in chat shows the newest rounds; the command line lists them all."""
+
+
+def rounds_said(found: list[RoundLine], zone: str, include_closed: bool) -> Said:
+    """`list` in chat: a line a round, the newest ROUNDS_SHOWN."""
+    if not found:
+        return said("No rounds." if include_closed else
+                    "No open rounds (`list all` shows the closed ones too).")
+    out: list[Said] = []
+    for line in found[:ROUNDS_SHOWN]:
+        where = said(" · digests to ", Place(line.digest_channel)) if line.digest_channel \
+            else said(" · no digest channel")
+        closes = (f" · closes {line.closes_at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M}"
+                  if line.closes_at and line.status == "open" else "")
+        out.append(said(Strong(f"Round {line.round_id}"), f" · {line.pack_id} · {line.status}"
+                        f" · {line.answered_any} of {line.invited} answered, "
+                        f"{counted(line.answers, 'answer')}", where, closes,
+                        f" · started by {line.owner or 'unknown'}"))
+    if len(found) > ROUNDS_SHOWN:
+        out.append(said(f"…and {len(found) - ROUNDS_SHOWN} older (",
+                        Code("roundtable round list --all"), " lists them all)."))
+    return lines(out)
+
+
+@dataclass(frozen=True)
+class RoundSettings:
+    """What `set` changes; None leaves it. A digest of "" takes the channel away; closes
+    "never" takes the closing date away; a digest_cron of "" goes back to the default."""
+
+    digest_channel: str | None = None
+    closes: str | None = None
+    digest_cron: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.digest_channel is None and self.closes is None and self.digest_cron is None
+
+
+NEVER = "never"
+
+
+def set_round(app: Roundtable, actor: Actor, round_id: int | None, chosen: RoundSettings
+              ) -> Said:
+    """Change a round's digest channel (the only place its digests are posted), digest
+    schedule or closing date. A closed round that is given a channel posts its final digest
+    there now. People asked from now on are told of a new channel in their first message."""
+    require_facilitator(app, actor, "set")
+    round_id = chosen_round(app, actor, round_id, open_only=False)
+    if chosen.empty:
+        raise RoundtableError("nothing to change: give a digest channel, a closing date or a "
+                              "digest schedule")
+    now, zone = app.clock(), app.settings.timezone
+    closes = (parse_closes(chosen.closes, now, zone)
+              if chosen.closes and chosen.closes.lower() != NEVER else None)
+    if chosen.digest_cron:
+        digest_trigger(chosen.digest_cron, zone)  # refuse a schedule it cannot read
+    changes = Changes(chosen.digest_channel, closes,
+                      chosen.closes is not None and chosen.closes.lower() == NEVER,
+                      chosen.digest_cron)
+    with transaction(app.database.sessions) as session:
+        before = round_of(app, session, actor, round_id).digest_channel
+        round_ = change_round(session, round_id, changes, now)
+        channel, cron, status = round_.digest_channel, round_.digest_cron, round_.status
+        if channel != before:
+            round_.privacy_notice = to_parts(notice(policy(app), round_.anonymity, channel))
+        told = channel != before and session.scalar(select(Delivery.id).where(
+            Delivery.round_id == round_id, Delivery.state == "sent").limit(1)) is not None
+        audit.record(session, now, who(actor), "round.set", round_id=round_id,
+                     detail=", ".join(f"{k} {v}" for k, v in (
+                         ("digest", None if chosen.digest_channel is None
+                          else f"from {before or 'none'} to {channel or 'none'}"),
+                         ("closes", chosen.closes), ("schedule", chosen.digest_cron))
+                         if v is not None))
+        closes_at = round_.closes_at
+        final_due = status == "closed" and channel and not session.scalar(
+            select(Digest.id).where(Digest.round_id == round_id, Digest.period == "final"))
+    out = [said(f"Round {round_id}: ")]
+    if channel:
+        out.append(said("digests go to ", Place(channel)))
+        when = next_digest_time(cron, True, now, zone) if status == "open" else None
+        if when is not None:
+            out.append(said(f", the next on {when.astimezone(ZoneInfo(zone)):%a %d %b %H:%M}"))
+    else:
+        out.append(said("no digest channel, so no digests are posted"))
+    if status == "open":
+        out.append(said(f"; closes {closes_at.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M}."
+                        if closes_at else "; no closing date."))
+    else:
+        out.append(said("."))
+    if told:
+        out.append(said(" People already asked were told ",
+                        *((Place(before),) if before else ("that digests go to a channel",)),
+                        "; those asked from now on are told ",
+                        *((Place(channel),) if channel else ("there is none",)), "."))
+    if final_due:
+        try:
+            out.append(said(" ", digest(app, actor, round_id, period="final")))
+        except RoundtableError as exc:
+            out.append(said(" ", exc.said))
+    return said(*out)
+
+
+def reopen(app: Roundtable, actor: Actor, round_id: int, closes: str | None = None) -> Said:
+    """Take answers again in a closed round (a closing date already past is dropped)."""
+    require_facilitator(app, actor, "reopen")
+    now, zone = app.clock(), app.settings.timezone
+    closes_at = parse_closes(closes, now, zone) if closes else None
+    with transaction(app.database.sessions) as session:
+        round_of(app, session, actor, round_id)
+        round_ = reopen_round(session, round_id, now, closes_at)
+        audit.record(session, now, who(actor), "round.reopen", round_id=round_id)
+        closes_at = round_.closes_at
+    app.outbox.wake()
+    when = (f"; it closes {closes_at.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M}"
+            if closes_at else "; it has no closing date")
+    return said(f"Round {round_id} is open again{when}. Closing it again posts a new final "
+                "digest.")
+
+
+def deletion(app: Roundtable, actor: Actor, round_id: int) -> Contents:
+    """What deleting the round would remove: asked before `delete`."""
+    require_facilitator(app, actor, "delete")
+    with app.database.sessions() as session:
+        round_of(app, session, actor, round_id)
+        return contents(session, round_id)
+
+
+def deletion_said(what: Contents) -> Said:
+    return said(f"Round {what.round_id} ({what.title}, {what.status}) holds "
+                f"{counted(what.answers, 'answer')} from "
+                f"{counted(what.people, 'person', 'people')} and "
+                f"{counted(what.digests, 'digest')}. Deleting it removes all of them from "
+                "Roundtable for good (messages already in chat stay there).")
+
+
+def delete(app: Roundtable, actor: Actor, round_id: int) -> Said:
+    """Delete the round and everything Roundtable holds of it."""
+    require_facilitator(app, actor, "delete")
+    with transaction(app.database.sessions) as session:
+        round_of(app, session, actor, round_id)
+        what = delete_round(session, round_id)
+        forget_digest_job(session, round_id)
+        audit.record(session, app.clock(), who(actor), "round.delete", round_id=round_id,
+                     detail=f"{counted(what.answers, 'answer')}, "
+                            f"{counted(what.digests, 'digest')}")
+    return said(f"Round {round_id} is deleted, with its {counted(what.answers, 'answer')} "
+                f"and {counted(what.digests, 'digest')}.")
+
+
+def chosen_round(app: Roundtable, actor: Actor, round_id: int | None, *,
+                 open_only: bool = True) -> int:
     """The round a command means: the one named (if the actor may act on it), or the only
     open one of theirs."""
     with app.database.sessions() as session:
         if round_id is not None:
             return round_of(app, session, actor, round_id).id
-        ids = [r.id for r in visible_rounds(app, session, actor)]
+        ids = [r.id for r in visible_rounds(app, session, actor, open_only=open_only)]
+        if not open_only and len(ids) > 1:
+            ids = [r.id for r in visible_rounds(app, session, actor)]
     if len(ids) == 1:
         return ids[0]
     if not ids:
@@ -259,28 +462,6 @@ def digest(app: Roundtable, actor: Actor, round_id: int | None, period: str | No
     return said(f"Posted the digest of round {chosen} in ", Place(sent.channel_id), ".")
 
 
-def set_digest_channel(app: Roundtable, actor: Actor, round_id: int | None, channel: str
-                       ) -> Said:
-    """Give a round the channel its digests go to (the only place they are posted)."""
-    require_facilitator(app, actor, "set")
-    chosen = chosen_round(app, actor, round_id)
-    with transaction(app.database.sessions) as session:
-        round_ = get_round(session, chosen)
-        before = round_.digest_channel
-        round_.digest_channel = channel
-        round_.privacy_notice = to_parts(notice(policy(app), round_.anonymity, channel))
-        told = session.scalar(select(Delivery.id).where(
-            Delivery.round_id == chosen, Delivery.state == "sent").limit(1)) is not None
-        audit.record(session, app.clock(), who(actor), "round.set-digest", round_id=chosen,
-                     detail=f"from {before or 'none'} to {channel}")
-    out = said(f"Digests of round {chosen} now go to ", Place(channel), ".")
-    if told:
-        out += said(" People already asked were told ",
-                    *((Place(before),) if before else ("that digests go to a channel",)),
-                    "; those asked from now on are told ", Place(channel), ".")
-    return out
-
-
 @dataclass(frozen=True)
 class Closed:
     round_id: int
@@ -329,10 +510,10 @@ def digest_view(app: Roundtable, actor: Actor, round_id: int, what: str) -> Dige
     return view
 
 
-def packs() -> list[Pack]:
+def packs(app: Roundtable) -> list[Pack]:
     """The packs a round can be started with (broken files left out)."""
     out: list[Pack] = []
-    for path in pack_files():
+    for path in pack_files(app.settings.packs_dir):
         try:
             out.append(load_pack(path))
         except PackError:

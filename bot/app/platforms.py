@@ -7,6 +7,7 @@ the person or round it is for, and one sender serves every platform.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
@@ -50,14 +51,26 @@ class BareDirectory:
     """People named by their user ids alone, when the platform cannot be asked (no token):
     no names, and messages in the default time zone's working hours."""
 
-    def __init__(self, token_setting: str) -> None:
+    def __init__(self, token_setting: str, user_id: re.Pattern[str] | None = None,
+                 example: str = "") -> None:
         self.token_setting = token_setting
+        self.user_id, self.example = user_id, example
 
     def resolve(self, audience: Audience, now: datetime) -> Looked:
         if audience.channels or audience.groups:
             raise RoundtableError(f"channels and user groups need {self.token_setting} to be "
                                   "looked up; without it, give user ids")
-        return Looked([Person(u.lstrip("@")) for u in audience.users], [])
+        users = [u.lstrip("@") for u in audience.users]
+        if self.user_id is not None:
+            wrong = [u for u in users if not self.user_id.fullmatch(u)]
+            if wrong:
+                raise RoundtableError(
+                    f"{', '.join(repr(w) for w in wrong[:5])} "
+                    f"{'is not a user id' if len(wrong) == 1 else 'are not user ids'}"
+                    f"{f' (like {self.example})' if self.example else ''}: without "
+                    f"{self.token_setting} nobody can be looked up, so give user ids, or set "
+                    f"{self.token_setting} to name channels, groups and people")
+        return Looked([Person(u) for u in users], [])
 
     def remember(self, session: Session, looked: Looked, now: datetime) -> None:
         return None

@@ -10,14 +10,18 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.app.database import open_database
 from bot.app.health import health
+from bot.app.logs import configure as configure_logging
 from bot.app.platforms import Platform, WsgiApp
 from bot.app.roundtable import Roundtable, assemble
+from bot.app.supervisor import Supervisor
 from bot.config import Settings
 from bot.core.errors import RoundtableError
 from storage.database import Database
@@ -40,6 +44,12 @@ class Served(Platform, Protocol):
     def socket(self, app: Roundtable) -> Callable[[], None] | None:
         """A connection the platform opens to us instead (Slack's Socket Mode): a call that
         runs until the process stops; None when the platform has none."""
+        ...
+
+    def check(self, *, socket: bool = False) -> None:
+        """Make sure the platform answers and accepts our credentials (those of its socket
+        too, with `socket`) before a process starts; a RoundtableError naming the setting to
+        fix when it does not."""
         ...
 
 
@@ -94,27 +104,42 @@ def serve(settings: Settings, platforms_for: PlatformsFor, *, socket: bool = Fal
     """Run until stopped: HTTP on settings.port under waitress, or the platforms' sockets.
 
     With `scheduler`, this process also competes for the scheduler's lease."""
-    _log_to_stderr()
+    configure_logging(settings.log_level, settings.log_format)
     database = open_database(settings)
     _stop_on_sigterm()
     served = platforms_for(settings, database)
+    for platform in served:
+        platform.check(socket=socket)
     app = assemble(settings, database, served)
     runners = [r for p in served if (r := p.socket(app)) is not None] if socket else []
     if socket and not runners:
         raise RoundtableError("no platform set up here can connect by socket")
     http = None if socket else endpoints(app, served)
     app.start(schedule=scheduler)
+    supervisor = _supervisor(settings)
     try:
         if runners:
+            supervisor.ready(app)
             runners[0]()  # Slack's Socket Mode; one socket platform at a time for now
         else:
             import waitress
 
-            waitress.serve(http, host="0.0.0.0", port=settings.port, threads=THREADS,
-                           max_request_body_size=MAX_BODY, ident="roundtable")
+            server = waitress.create_server(http, host="0.0.0.0", port=settings.port,
+                                            threads=THREADS, max_request_body_size=MAX_BODY,
+                                            ident="roundtable")
+            server.print_listen("Serving on http://{}:{}")
+            supervisor.ready(app)  # listening now
+            server.run()
     finally:
+        supervisor.stopping()
         app.stop()
         database.dispose()
+
+
+def _supervisor(settings: Settings) -> Supervisor:
+    every = settings.watchdog_usec
+    return Supervisor(settings.notify_socket,
+                      timedelta(microseconds=every) if every else None)
 
 
 def run_worker(settings: Settings, platforms_for: PlatformsFor) -> None:
@@ -133,26 +158,42 @@ def run_scheduler(settings: Settings, platforms_for: PlatformsFor) -> None:
 
 def _run_without_requests(settings: Settings, platforms_for: PlatformsFor, *, worker: bool
                           ) -> None:
-    _log_to_stderr()
+    configure_logging(settings.log_level, settings.log_format)
     database = open_database(settings)
     _stop_on_sigterm()
-    app = assemble(settings, database, platforms_for(settings, database))
+    served = platforms_for(settings, database)
+    for platform in served:
+        platform.check()
+    app = assemble(settings, database, served)
     app.start(worker=worker, schedule=not worker)
-    if worker:
-        log.info("handling the inbox for the serving processes")
+    health_server = _health_only(app, settings.health_port) if settings.health_port else None
+    supervisor = _supervisor(settings)
+    supervisor.ready(app)
+    log.info("%s%s", "handling the inbox for the serving processes" if worker
+             else "running the schedule when this process holds its lease",
+             f"; GET /healthz on port {settings.health_port}" if settings.health_port else "")
     try:
         # Not one endless wait: a SIGTERM that lands on another thread only flags the main
         # thread, which acts on it (raising SystemExit) when it next wakes.
         while True:
             time.sleep(1.0)
     finally:
+        supervisor.stopping()
+        if health_server is not None:
+            health_server.close()
         app.stop()
         database.dispose()
 
 
-def _log_to_stderr() -> None:
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+def _health_only(app: Roundtable, port: int) -> Any:
+    """`GET /healthz` on `port` for a process that takes no requests (worker, scheduler), so
+    its supervisor can watch it as it watches `serve`."""
+    import waitress
+
+    server = waitress.create_server(Endpoints(app, {}), host="0.0.0.0", port=port, threads=1,
+                                    ident="roundtable")
+    threading.Thread(target=server.run, name="roundtable-health", daemon=True).start()
+    return server
 
 
 def _stop_on_sigterm() -> None:

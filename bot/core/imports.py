@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from storage.models import Participant
 REQUIRED = ("prompt_id", "participant", "text")
 IMPORT_PLATFORM = "import"
 CHOICE_SEPARATOR = ";"
+PROGRESS_EVERY = 100
 
 
 class ImportError_(RoundtableError):
@@ -125,9 +127,11 @@ def import_replies(
     pack: Pack | None = None,
     started_by: str | None = None,
     anonymity: Anonymity = DEFAULT_MODE,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Import every row into a round (new, for a pack, of the mode given; or existing) in the
-    caller's transaction."""
+    caller's transaction;
+    `progress(done, total)` hears how far it is, every hundred rows."""
     if round_id is not None:
         round_ = get_round(session, round_id)
         pack = round_pack(round_)
@@ -149,7 +153,9 @@ def import_replies(
         )
     people: dict[str, Participant] = {}
     imported = present = 0
-    for row in rows:
+    for done, row in enumerate(rows):
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, len(rows))
         participant = people.get(row.participant)
         if participant is None:
             participant = upsert_participant(
@@ -186,4 +192,6 @@ def import_replies(
             raise ImportError_(str(path), row.line, str(exc)) from None
         imported += result.created
         present += not result.created
+    if progress is not None:
+        progress(len(rows), len(rows))
     return ImportResult(round_.id, imported, present)

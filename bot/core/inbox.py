@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from bot.core.wording import counted
 from storage.models import InboxEvent
 
 BATCH = 500
@@ -44,9 +45,9 @@ def backlog_line(session: Session) -> str | None:
     """What `status` says about the inbox, when there is something to say."""
     waiting, aside = backlog(session)
     if aside:
-        return (f"{aside} incoming message(s) could not be handled after {MAX_ATTEMPTS} tries; "
-                "they are kept word for word (`roundtable inbox list`, then `roundtable inbox "
-                "retry` once the cause is fixed)")
+        return (f"{counted(aside, 'incoming message')} could not be handled after "
+                f"{MAX_ATTEMPTS} tries; they are kept word for word (`roundtable inbox list`, "
+                "then `roundtable inbox retry` once the cause is fixed)")
     if waiting > BATCH:
         return f"{waiting} incoming messages are waiting to be handled"
     return None

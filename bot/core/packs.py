@@ -60,62 +60,87 @@ class PackError(Exception):
 
 def load_pack(path: Path | str) -> Pack:
     """Read and validate one pack file, raising PackError at the first problem."""
+    pack, problems = check_pack(path)
+    if pack is None:
+        raise problems[0]
+    return pack
+
+
+def check_pack(path: Path | str) -> tuple[Pack | None, list[PackError]]:
+    """Read and validate one pack file: the pack (None if it has any problem) and every
+    problem found, in the order of the file's lines."""
     path = Path(path)
     try:
         source = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise PackError(path, None, "", f"not UTF-8 text ({exc.reason})") from None
+        return None, [PackError(path, None, "", f"not UTF-8 text ({exc.reason})")]
     except OSError as exc:
-        raise PackError(path, None, "", exc.strerror or "cannot be read") from None
-    return parse_pack(source, path)
+        return None, [PackError(path, None, "", exc.strerror or "cannot be read")]
+    return _checked(source, path)
 
 
 def parse_pack(source: str, path: Path | str = "<pack>") -> Pack:
+    pack, problems = _checked(source, path)
+    if pack is None:
+        raise problems[0]
+    return pack
+
+
+def _checked(source: str, path: Path | str) -> tuple[Pack | None, list[PackError]]:
     try:
         node = yaml.compose(source, Loader=yaml.SafeLoader)
         data = yaml.safe_load(source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise PackError(path, mark.line + 1 if mark else None, "YAML", problem) from None
+        return None, [PackError(path, mark.line + 1 if mark else None, "YAML", problem)]
     if not isinstance(data, dict) or node is None:
-        raise PackError(
-            path, 1, "", "a pack is a mapping with id, title, workshop_date, intro, prompts"
-        )
+        return None, [PackError(
+            path, 1, "", "a pack is a mapping with id, title, workshop_date, intro, prompts")]
     lines = dict(_node_lines(node, ()))
+    found: list[tuple[tuple[Any, ...], str]] = []
+    pack: Pack | None = None
     try:
         pack = Pack.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(error["loc"])
-        raise PackError(path, _line_for(loc, lines), _field(loc), _message(error)) from None
-    for loc, problem in _semantic_problems(pack):
-        raise PackError(path, _line_for(loc, lines), _field(loc), problem)
-    return pack
+        found += [(tuple(error["loc"]), _message(error)) for error in exc.errors()]
+    found += list(_semantic_problems(data))
+    problems = [PackError(path, _line_for(loc, lines), _field(loc), problem)
+                for loc, problem in found]
+    problems.sort(key=lambda p: p.line or 0)  # stable: at one line, in the order found
+    return (pack if not problems else None), problems
 
 
-def _semantic_problems(pack: Pack) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """What the schema cannot say, read from the raw data so that it is reported beside the
+    schema's own problems (a field of the wrong type is the schema's to report)."""
+    prompts = data.get("prompts")
     seen: set[str] = set()
-    for i, prompt in enumerate(pack.prompts):
+    for i, prompt in enumerate(prompts if isinstance(prompts, list) else []):
+        if not isinstance(prompt, dict):
+            continue
         here = ("prompts", i)
-        if prompt.id in seen:
-            yield (*here, "id"), f"duplicate prompt id {prompt.id!r}"
-        seen.add(prompt.id)
-        if len(set(prompt.options)) != len(prompt.options):
+        if isinstance(prompt_id := prompt.get("id"), str):
+            if prompt_id in seen:
+                yield (*here, "id"), f"duplicate prompt id {prompt_id!r}"
+            seen.add(prompt_id)
+        options = prompt.get("options") or []
+        if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+            continue
+        kind, pick = prompt.get("kind"), prompt.get("pick")
+        if len(set(options)) != len(options):
             yield (*here, "options"), "options must differ from each other"
-        if prompt.kind == "text":
-            if prompt.options or prompt.pick:
+        if kind == "text":
+            if options or pick:
                 yield (*here, "options"), "a text prompt takes no options or pick"
-        elif len(prompt.options) < 2:
-            yield (*here, "options"), f"a {prompt.kind} prompt needs at least 2 options"
-        elif prompt.pick and prompt.pick > len(prompt.options):
-            yield (
-                (*here, "pick"),
-                (f"asks for {prompt.pick} but lists only {len(prompt.options)} options"),
-            )
-        for option in prompt.options:
-            if not option.strip() or len(option) > 75:
-                yield (*here, "options"), "each option needs 1 to 75 characters"
+        elif kind in ("choice", "rank"):
+            if len(options) < 2:
+                yield (*here, "options"), f"a {kind} prompt needs at least 2 options"
+            elif isinstance(pick, int) and pick > len(options):
+                yield (*here, "pick"), (f"asks for {pick} but lists only {len(options)} "
+                                        "options")
+        if any(not option.strip() or len(option) > 75 for option in options):
+            yield (*here, "options"), "each option needs 1 to 75 characters"
 
 
 def _node_lines(node: yaml.Node, loc: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], int]]:
@@ -157,7 +182,23 @@ def _message(error: Any) -> str:
 
 
 def pack_files(directory: Path = PROMPTS_DIR) -> list[Path]:
+    """The pack files of a folder (*.yaml, *.yml), by name."""
     return sorted(p for p in directory.glob("*.y*ml") if p.suffix in {".yaml", ".yml"})
+
+
+def pack_paths(paths: Sequence[Path]) -> Iterator[Path | PackError]:
+    """The pack files that `paths` name (files, or folders of them), or a problem for a path
+    that names none."""
+    for path in paths:
+        if path.is_dir():
+            files = pack_files(path)
+            if not files:
+                yield PackError(path, None, "", "no pack files (*.yaml, *.yml) in this folder")
+            yield from files
+        elif path.exists():
+            yield path
+        else:
+            yield PackError(path, None, "", "no such file or folder")
 
 
 def find_pack(pack_id: str, directory: Path = PROMPTS_DIR) -> Pack:

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core.rounds import MODE_NAMES, delivery_counts, participation
-from storage.models import Delivery, Digest, Participant, Reminder, Round
+from bot.core.wording import counted
+from storage.models import Delivery, Digest, Participant, Reminder, Reply, Round
 
 FAILURES_SHOWN = 10
 
@@ -47,7 +48,8 @@ class RoundStatus:
             f"{MODE_NAMES.get(self.mode, self.mode)}",
             f"{self.delivered} delivered, {self.pending} pending, {self.failed} failed · "
             f"{self.answered_any} of {self.invited} answered, {self.answered_all} answered all · "
-            f"{self.reminders_sent} reminders sent, {self.digests_posted} digests posted",
+            f"{counted(self.reminders_sent, 'reminder')} sent, "
+            f"{counted(self.digests_posted, 'digest')} posted",
         ]
         if self.withdrawn:
             out.append(f"{self.withdrawn} {'person' if self.withdrawn == 1 else 'people'} "
@@ -123,3 +125,82 @@ def round_status(session: Session, round_: Round, next_digest: datetime | None) 
         round_.withdrawn,
         round_.purged_at,
     )
+
+
+@dataclass(frozen=True)
+class RoundLine:
+    """One round in a list of rounds."""
+
+    round_id: int
+    pack_id: str
+    status: str
+    anonymity: str
+    invited: int
+    answered_any: int
+    answers: int
+    owner: str | None
+    digest_channel: str | None
+    closes_at: datetime | None
+    closed_at: datetime | None
+
+
+def round_lines(session: Session, include_closed: bool = False) -> list[RoundLine]:
+    """The open rounds (every round, with `include_closed`), newest first."""
+    query = select(Round).order_by(Round.id.desc())
+    if not include_closed:
+        query = query.where(Round.status == "open")
+    answers: dict[int, int] = {round_id: count for round_id, count in session.execute(
+        select(Reply.round_id, func.count()).where(Reply.deleted_at.is_(None))
+        .group_by(Reply.round_id))}
+    out = []
+    for round_ in session.scalars(query):
+        turnout = participation(session, round_)
+        out.append(RoundLine(round_.id, round_.pack_id, round_.status, round_.anonymity,
+                             turnout.invited, turnout.answered_any, answers.get(round_.id, 0),
+                             round_.started_by, round_.digest_channel, round_.closes_at,
+                             round_.closed_at))
+    return out
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who has answered a round: by name in a named round, only counted in any other."""
+
+    named: bool
+    not_yet: list[str]
+    """Names of those who have answered nothing (named rounds only)."""
+    some: list[str]
+    """Names of those who have answered some of the questions but not all."""
+    counts: dict[str, int]
+    """"not yet", "some", "all", "stopped": how many people are at each."""
+
+
+def who_answered(session: Session, round_: Round) -> Who:
+    prompt_ids = {p["id"] for p in round_.pack["prompts"]}
+    answered: dict[int, set[str]] = {}
+    for participant_id, prompt_id in session.execute(select(Reply.participant_id,
+                                                            Reply.prompt_id).where(
+            Reply.round_id == round_.id, Reply.deleted_at.is_(None))):
+        answered.setdefault(participant_id, set()).add(prompt_id)
+    invited = select(Delivery.participant_id).where(Delivery.round_id == round_.id)
+    people = session.execute(select(Participant).where(
+        Participant.id.in_(invited) | Participant.id.in_(list(answered)))
+        .order_by(Participant.display_name, Participant.platform_user_id)).scalars().all()
+    counts = {"not yet": 0, "some": 0, "all": 0, "stopped": 0}
+    not_yet: list[str] = []
+    some: list[str] = []
+    for person in people:
+        done = answered.get(person.id, set())
+        name = person.display_name or person.platform_user_id
+        if done >= prompt_ids:
+            counts["all"] += 1
+        elif person.opted_out:
+            counts["stopped"] += 1
+        elif done:
+            counts["some"] += 1
+            some.append(name)
+        else:
+            counts["not yet"] += 1
+            not_yet.append(name)
+    named = round_.anonymity == "named"
+    return Who(named, not_yet if named else [], some if named else [], counts)

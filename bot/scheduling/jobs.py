@@ -10,7 +10,8 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from bot.core import audit, digest_posts, reminders, retention, sending
 from bot.core.errors import RoundtableError
@@ -21,7 +22,7 @@ from bot.scheduling.timing import digest_trigger, latest_fire_time
 from storage import leases
 from storage.database import Database
 from storage.db import transaction
-from storage.models import Digest, Round
+from storage.models import Digest, Round, apscheduler_jobs
 from storage.queries import forget_old_events as forget_old_events_before
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,17 @@ def context() -> JobContext:
 
 def digest_job_id(round_id: int) -> str:
     return f"digest-{round_id}"
+
+
+def is_digest_job(job_id: str) -> bool:
+    return job_id.startswith("digest-")
+
+
+def forget_digest_job(session: Session, round_id: int) -> None:
+    """Delete a round's stored digest job (the round is being deleted), whether or not a
+    scheduler runs now."""
+    session.execute(delete(apscheduler_jobs).where(
+        apscheduler_jobs.c.id == digest_job_id(round_id)))
 
 
 def post_round_digest(round_id: int) -> None:

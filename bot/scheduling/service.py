@@ -133,31 +133,38 @@ def sweep() -> None:
 
 
 def sync_digest_jobs(aps: BackgroundScheduler) -> None:
-    """Add a stored digest job for each open round that has none; drop those of closed rounds.
+    """Add a stored digest job for each open round with a digest channel; drop those of
+    closed or deleted rounds and of rounds whose channel was taken away; follow a changed
+    schedule (`roundtable round set --digest-cron`).
 
-    A job that exists is left alone: replacing it would move its next run time and lose a
-    digest that fell due while no process was running.
+    A job whose schedule is unchanged is left alone: replacing it would move its next run time
+    and lose a digest that fell due while no process was running.
     """
     ctx = jobs.context()
     with ctx.database.sessions() as session:
         rounds = session.execute(
             select(Round.id, Round.status, Round.digest_channel, Round.digest_cron)
         ).all()
+    wanted: set[str] = set()
     for round_id, status, channel, cron in rounds:
         job_id = jobs.digest_job_id(round_id)
         if status != "open" or not channel:
-            try:
-                aps.remove_job(job_id)
-            except JobLookupError:
-                pass
-            continue
-        if aps.get_job(job_id) is not None:
             continue
         try:
             trigger = digest_trigger(cron, ctx.zone)
         except RoundtableError as exc:
             log.warning("round %s has an unusable digest schedule: %s", round_id, exc)
             continue
-        aps.add_job(
-            jobs.post_round_digest, trigger, args=[round_id], id=job_id, replace_existing=True
-        )
+        wanted.add(job_id)
+        job = aps.get_job(job_id)
+        if job is None:
+            aps.add_job(jobs.post_round_digest, trigger, args=[round_id], id=job_id,
+                        replace_existing=True)
+        elif repr(job.trigger) != repr(trigger):
+            aps.reschedule_job(job_id, trigger=trigger)
+    for job in aps.get_jobs():
+        if jobs.is_digest_job(job.id) and job.id not in wanted:
+            try:
+                aps.remove_job(job.id)
+            except JobLookupError:
+                pass  # removed meanwhile

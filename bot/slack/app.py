@@ -3,6 +3,7 @@ or Socket Mode), with every listener registered on a Bolt app bound to the appli
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -14,11 +15,14 @@ from bot.app.roundtable import Roundtable
 from bot.config import Settings
 from bot.core.incoming import Incoming
 from bot.slack import listeners, payloads
+from bot.slack.credentials import check_tokens
 from bot.slack.directory import SlackDirectory
 from bot.slack.endpoint import EVENTS_PATH, SlackEndpoint
 from bot.slack.gateway import SlackGateway, make_client
 from storage.database import Database
 
+USER_ID = re.compile(r"[UW][A-Z0-9]+")
+"""A Slack user id (W… in Enterprise Grid)."""
 LISTENER_THREADS = 4
 """Bolt runs each command, button and form after acknowledging it: a few at a time is plenty
 (answers do not come this way; they are stored before the acknowledgement)."""
@@ -36,11 +40,11 @@ class SlackPlatform:
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-        self.client = make_client(token, settings.slack_api_url)
+        self.client = make_client(token, settings.slack_api_url, settings.https_proxy)
         self.gateway = SlackGateway(self.client, export_hint)
         self.directory: SlackDirectory | BareDirectory = (
             SlackDirectory(self.client, database.sessions) if token
-            else BareDirectory("SLACK_BOT_TOKEN"))
+            else BareDirectory("SLACK_BOT_TOKEN", USER_ID, "U0123ABCD"))
         self.facilitators = settings.facilitators
         self._listeners: ThreadPoolExecutor | None = None
         self._bolt: App | None = None
@@ -74,9 +78,14 @@ class SlackPlatform:
 
         token = (self.settings.slack_app_token.get_secret_value()
                  if self.settings.slack_app_token else "")
-        handler = SocketModeHandler(self.bolt(app), token)
+        handler = SocketModeHandler(self.bolt(app), token, proxy=self.settings.https_proxy)
         self.socket_handler = handler
         return handler.start
+
+    def check(self, *, socket: bool = False) -> None:
+        """Slack answers and takes the bot token (and the app token, for a socket): one line
+        naming the setting when not (bot.slack.credentials)."""
+        check_tokens(self.settings, socket=socket)
 
     def close(self) -> None:
         if self._listeners is not None:

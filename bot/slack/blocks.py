@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     CheckboxesElement,
+    ConfirmObject,
     ConversationSelectElement,
     DividerBlock,
     HeaderBlock,
@@ -34,7 +35,7 @@ from bot.core.home import HomeView
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import Asked, Question, Saved
 from bot.core.replies import asks_not_to_be_quoted
-from bot.core.wording import listed
+from bot.core.wording import counted, listed
 from bot.slack.limits import HEADER_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.limits import MESSAGE_TEXT as MESSAGE_TEXT_LIMIT
 from bot.slack.messages import SlackMessage, context, message, plain, section
@@ -52,6 +53,8 @@ NOT_QUOTED_NOTE = "You asked that this answer is never quoted: it counts in its 
 MODES = (("role", "By role: quotes carry role (and organisation), never a name"),
          ("named", "Named: quotes carry the person's name and role"),
          ("anonymous", "Anonymous: no name, role or organisation anywhere"))
+DELETE_CONFIRM = "round_delete"
+DELETE_CANCEL = "round_delete_cancel"
 ANSWER_BLOCK = "answer"
 RANK_BLOCK = "rank"
 QUOTE_LIMIT = 2800
@@ -72,8 +75,8 @@ def question_message(question: Question) -> SlackMessage:
                    section(inert(pack.intro, SECTION_TEXT))]
         if question.notice is not None:
             blocks.append(section(cut_mrkdwn(said_mrkdwn(question.notice))))
-        blocks.append(context(f"{question.total} questions, one at a time: the next comes when "
-                              "you answer or skip this one. Just write here to answer."
+        blocks.append(context(f"{counted(question.total, 'question')}, one at a time: the next "
+                              "comes when you answer or skip this one. Just write here to answer."
                               + ("" if question.notice is not None else
                                  " `/roundtable stop` stops these messages.")))
         text = f"{inert(pack.title)}: {text}"
@@ -336,3 +339,18 @@ def without_dont_quote(blocks: list[dict[str, Any]], external_id: str) -> list[d
         else:
             out.append(block)
     return out
+
+
+def delete_prompt(round_id: int, text: str) -> SlackMessage:
+    """What deleting a round removes, with a button that asks once more before it does."""
+    return message(text, [section(text), ActionsBlock(elements=[
+        ButtonElement(
+            text=plain(f"Delete round {round_id}", 75), action_id=DELETE_CONFIRM,
+            value=str(round_id), style="danger",
+            confirm=ConfirmObject(title=plain("Delete the round?", 100),
+                                  text=plain(f"Round {round_id} and all its answers go for "
+                                             "good.", 300),
+                                  confirm=plain("Delete", 30), deny=plain("Keep it", 30),
+                                  style="danger")),
+        ButtonElement(text=plain("Cancel", 75), action_id=DELETE_CANCEL),
+    ])])

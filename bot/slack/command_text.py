@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.app.facilitation import StartRequest
+from bot.app.facilitation import RoundSettings, StartRequest
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience
 from bot.core.rounds import DEFAULT_MODE, MODE_WORDS, Anonymity
@@ -92,19 +92,46 @@ def person_and_round(args: list[str]) -> tuple[str, int | None]:
     raise RoundtableError("say `@person` for every round, or `@person round N` for one")
 
 
-def digest_setting(args: list[str]) -> tuple[int | None, str]:
-    """`[round] digest #channel` (set)."""
-    round_id = int(args[0]) if args and args[0].isdigit() else None
-    rest = args[1:] if round_id is not None else args
-    if len(rest) == 2 and rest[0].lower() == "digest" and (m := CHANNEL.match(rest[1])):
-        return round_id, m.group(1)
-    raise RoundtableError("usage: /roundtable set [round] digest #channel (pick the channel "
-                          "from Slack's suggestions as you type #)")
-
-
 def round_number(args: list[str]) -> int | None:
     if not args:
         return None
     if args[0].isdigit():
         return int(args[0])
     raise RoundtableError(f"{args[0]!r} is not a round number")
+
+
+SET_KEYWORDS = {"digest", "closes", "schedule"}
+SET_USAGE = ("usage: /roundtable set [round] [digest #channel|none] [closes 14d|2026-12-18|never] "
+             "[schedule <cron: minute hour day month weekday>|default]")
+
+
+def parse_set(args: list[str]) -> tuple[int | None, RoundSettings]:
+    """`[round] [digest <#C…>|none] [closes <date|Nd|never>] [schedule <cron…>|default]` (no
+    round: the only open one of the facilitator's)."""
+    round_id = int(args[0]) if args and args[0].isdigit() else None
+    rest = args[1:] if round_id is not None else list(args)
+    digest = closes = cron = None
+    while rest:
+        word = rest.pop(0).lower()
+        value: list[str] = []
+        while rest and rest[0].lower() not in SET_KEYWORDS:
+            value.append(rest.pop(0))
+        if word == "digest" and len(value) == 1 and (m := CHANNEL.match(value[0])):
+            digest = m.group(1)
+        elif word == "digest" and [v.lower() for v in value] == ["none"]:
+            digest = ""
+        elif word == "closes" and len(value) == 1:
+            closes = value[0]
+        elif word == "schedule" and value:
+            cron = "" if [v.lower() for v in value] == ["default"] else " ".join(value)
+        else:
+            raise RoundtableError(SET_USAGE)
+    if digest is None and closes is None and cron is None:
+        raise RoundtableError(SET_USAGE)
+    return round_id, RoundSettings(digest, closes, cron)
+
+
+def required_round(args: list[str], usage: str) -> int:
+    if args and args[0].isdigit():
+        return int(args[0])
+    raise RoundtableError(usage)

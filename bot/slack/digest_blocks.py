@@ -23,6 +23,7 @@ from bot.core.digest.synthesis import (
     since_last_lines,
     theme_line,
 )
+from bot.core.wording import counted
 from bot.slack.limits import HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT
 from bot.slack.messages import SlackFile, SlackMessage, context, message, plain, section
 from bot.slack.mrkdwn import inert, to_plain
@@ -52,7 +53,8 @@ def top_message(view: DigestView, hint: str) -> SlackMessage:
     headline = (
         f"*{people['answered_any']}* of *{people['invited']}* people invited have answered at "
         f"least one question; *{people['answered_all']}* answered all. "
-        f"{view.answer_count} answers and votes across {len(view.prompts)} questions."
+        f"{counted(view.answer_count, 'answer and vote', 'answers and votes')} across "
+        f"{counted(len(view.prompts), 'question')}."
     )
     blocks: list[Block] = [
         HeaderBlock(text=_plain(f"Digest: {info.title}", HEADER_TEXT)),
@@ -192,8 +194,8 @@ def _organisations(by_organisation: dict[str, dict[str, int]]) -> str:
 
 def _summary(prompt: PromptDigest) -> str:
     if prompt.kind != "text":
-        return f"{prompt.answer_count} ballots"
-    return f"{prompt.answer_count} answers, {len(prompt.themes)} themes"
+        return counted(prompt.answer_count, "ballot")
+    return f"{counted(prompt.answer_count, 'answer')}, {counted(len(prompt.themes), 'theme')}"
 
 
 def _fit(mrkdwn: str, hint: str, tail: str = "") -> str:

@@ -31,10 +31,11 @@ def members(client: WebClient, audience: Audience) -> list[str]:
     """The user ids the audience names, in order, once each."""
     ids: list[str] = []
     for channel in audience.channels:
-        ids += _paged(f"channel <#{channel}>", client.conversations_members, "members",
-                      channel=channel, limit=200)
+        ids += _paged(f"the members of channel {channel}", client.conversations_members,
+                      "members", channel=channel, limit=200)
     for group in audience.groups:
-        ids += _call("that user group", client.usergroups_users_list, usergroup=group)["users"]
+        ids += _call(f"the members of user group {group}", client.usergroups_users_list,
+                     usergroup=group)["users"]
     ids += audience.users
     return list(dict.fromkeys(ids))
 
@@ -112,7 +113,7 @@ def _person(user: dict[str, Any]) -> Person | None:
 
 def _whole_workspace(client: WebClient) -> dict[str, dict[str, Any]]:
     """Every user of the workspace, a page at a time: far fewer calls than users.info each."""
-    return {u["id"]: u for u in _paged("the workspace", client.users_list, "members",
+    return {u["id"]: u for u in _paged("the people of the workspace", client.users_list, "members",
                                        limit=1000)}
 
 
@@ -134,5 +135,4 @@ def _call(what: str, method: Callable[..., Any], **kwargs: Any) -> Any:
     except DeliveryError as exc:
         hint = " (invite me to the channel first)" if exc.reason in {
             "not_in_channel", "channel_not_found"} else ""
-        raise RoundtableError(f"Slack would not tell me who is in {what}: {exc.reason}{hint}"
-                              ) from exc
+        raise RoundtableError(f"Slack would not look up {what}: {exc.reason}{hint}") from exc

@@ -136,11 +136,13 @@ def _pause_of(web: WebClient) -> RateLimitPause:
                  if isinstance(h, SharedRateLimitRetryHandler)), RateLimitPause())
 
 
-def make_client(token: str, base_url: str) -> WebClient:
-    """A WebClient that waits out 429s and retries 500s and (safe) dropped connections itself."""
+def make_client(token: str, base_url: str, proxy: str | None = None) -> WebClient:
+    """A WebClient that waits out 429s and retries 500s and (safe) dropped connections itself;
+    through `proxy` when one is given (HTTPS_PROXY)."""
     return WebClient(
         token=token,
         base_url=base_url,
+        proxy=proxy,
         retry_handlers=[
             SharedRateLimitRetryHandler(RateLimitPause(), max_retry_count=RETRIES),
             ServerErrorRetryHandler(max_retry_count=RETRIES),
@@ -159,7 +161,25 @@ HINTS = {
     "invalid_auth": "The bot token is wrong or revoked: check SLACK_BOT_TOKEN.",
     "token_revoked": "The bot token was revoked: reinstall the app and update "
                      "SLACK_BOT_TOKEN.",
+    "not_authed": "No bot token was sent: set SLACK_BOT_TOKEN (see .env.example).",
+    "account_inactive": "The app was uninstalled or its token deactivated: reinstall it and "
+                        "update SLACK_BOT_TOKEN.",
+    "restricted_action": "This workspace does not let apps post there: ask a Slack admin, or "
+                         "choose another channel.",
+    "user_not_found": "That person is not in the workspace (or the id is wrong).",
+    "user_disabled": "That person's account is deactivated.",
+    "cannot_dm_bot": "That id is a bot: only people can be asked.",
+    "messages_tab_disabled": "Turn on the Messages tab (App Home → Show Tabs) in the app's "
+                             "settings, or reinstall it from manifest.yml.",
+    "not_allowed_token_type": "SLACK_BOT_TOKEN must be the bot token (xoxb-…), not a user "
+                              "or app-level token.",
+    "team_access_not_granted": "The app is not installed in that workspace of the "
+                               "organisation: ask a Slack admin to add it.",
+    "msg_too_long": "The message is too long for Slack: the export has everything "
+                    "(roundtable export).",
 }
+UNREACHABLE_HINT = ("Slack could not be reached: check this server's network, or set "
+                    "HTTPS_PROXY to the web proxy it must use.")
 """What a person can do about Slack's refusals, in Slack's terms."""
 
 
@@ -171,7 +191,9 @@ def delivery_error(exc: Exception) -> DeliveryError:
             return DeliveryError(code, retry_after=retry_after(exc.response.headers))
         return DeliveryError(code, permanent=code in PERMANENT, hint=HINTS.get(code))
     # No answer at all: the request may or may not have taken effect.
-    return DeliveryError(f"{exc.__class__.__name__}: {exc}", permanent=False, uncertain=True)
+    reason = getattr(exc, "reason", None) or exc
+    return DeliveryError(f"no answer from Slack ({reason})", permanent=False, uncertain=True,
+                         hint=UNREACHABLE_HINT)
 
 
 def calling(method: Callable[..., Any], **kwargs: Any) -> Any:
@@ -331,7 +353,7 @@ class SlackGateway:
         if not response_url:  # buttons on the Home tab and in modals have none
             return
         check_message(message.text, message.blocks)
-        webhook = WebhookClient(response_url, retry_handlers=[
+        webhook = WebhookClient(response_url, proxy=self.client.proxy, retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=RETRIES),
             ServerErrorRetryHandler(max_retry_count=RETRIES),
             ConnectionErrorRetryHandler(max_retry_count=RETRIES),

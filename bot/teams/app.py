@@ -4,6 +4,7 @@ on a loop of its own, our gateway and directory, and its way in, `POST /api/mess
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from bot.app.platforms import WsgiApp
 from bot.app.roundtable import Roundtable
 from bot.config import Settings
+from bot.core.errors import RoundtableError
 from bot.core.incoming import Incoming
 from bot.core.ports import Clock, utcnow
 from bot.teams.connector import Connector, Retrying
@@ -25,11 +27,13 @@ from bot.teams.gateway import TeamsGateway
 from bot.teams.listeners import Listeners
 from bot.teams.loop import SdkLoop
 from bot.teams.references import PLATFORM, Conversations
-from bot.teams.tokens import ClientCredentials
+from bot.teams.tokens import ClientCredentials, TokenError
 from storage.database import Database
 
 log = logging.getLogger(__name__)
 TIMEOUT = 20.0
+BOT_SCOPE = "https://api.botframework.com/.default"
+"""What the bot's token is for: the Bot Connector."""
 
 
 def export_hint(round_id: int) -> str:
@@ -46,8 +50,14 @@ class TeamsPlatform:
         password = settings.teams_app_password.get_secret_value() \
             if settings.teams_app_password else ""
         self.settings = settings
+        if settings.https_proxy:
+            # the Teams SDK's HTTP client and ours (httpx) take the proxy from the
+            # environment; the setting may have come from .env
+            os.environ.setdefault("HTTPS_PROXY", settings.https_proxy)
         self.loop = SdkLoop()
         self.endpoint = TeamsEndpoint(self.loop)
+        self.credentials = ClientCredentials(settings.teams_login_url, app_id, password,
+                                             settings.teams_tenant_id)
         http = Client(ClientOptions(timeout=TIMEOUT))
         http.use(Retrying())
         cloud = with_overrides(PUBLIC, openid_metadata_url=settings.teams_openid_url,
@@ -55,8 +65,7 @@ class TeamsPlatform:
                                login_endpoint=settings.teams_login_url)
         self.sdk = App(
             client_id=app_id, tenant_id=settings.teams_tenant_id,
-            token=ClientCredentials(settings.teams_login_url, app_id, password,
-                                    settings.teams_tenant_id),
+            token=self.credentials,
             cloud=cloud, client=http, http_server_adapter=self.endpoint,
             messaging_endpoint=MESSAGES_PATH, service_url=settings.teams_service_url,
             telemetry={"agent365": False}, state=False,
@@ -84,6 +93,16 @@ class TeamsPlatform:
 
     def socket(self, app: Roundtable) -> Callable[[], None] | None:
         return None  # Teams always calls in over HTTPS
+
+    def check(self, *, socket: bool = False) -> None:
+        """The bot's Microsoft app id and secret get a Bot Connector token: one line naming
+        the settings when they do not."""
+        try:
+            self.loop.run(self.credentials(BOT_SCOPE))
+        except TokenError as exc:
+            raise RoundtableError(f"TEAMS_APP_ID / TEAMS_APP_PASSWORD / TEAMS_TENANT_ID: {exc} "
+                                  "(check the Azure Bot's app id, its client secret and the "
+                                  "tenant)") from None
 
     def close(self) -> None:
         if self.listeners is not None:

@@ -131,7 +131,7 @@ class Listeners:
                     channels = [(where.key, where.name or "this channel"),
                                 *(c for c in channels if c[0] != where.key)]
                 self.gateway.send_card(where.key, cards.start_form(
-                    facilitation.packs(), channels, in_team=in_team), "Start a round")
+                    facilitation.packs(self.app), channels, in_team=in_team), "Start a round")
             elif name == "questions":
                 participants.refresh_home(self.app, actor)
             elif name == "forget-me":

@@ -121,7 +121,7 @@ def test_a_digest_posts_only_to_its_rounds_channel(running: Running) -> None:
     assert not [c for c in running.stub.calls_to("chat.postMessage")
                 if not str(c.params["channel"]).startswith("D")]
     assert running.scalars(select(Digest)) == []
-    assert f"Digests of round {round_id} now go to <#{DIGEST_CHANNEL}>" in _said(
+    assert f"Round {round_id}: digests go to <#{DIGEST_CHANNEL}>" in _said(
         running, FACILITATOR, f"set digest <#{DIGEST_CHANNEL}|digest>")
     notice = running.scalar(select(Round.privacy_notice).where(Round.id == round_id))
     assert {"place": DIGEST_CHANNEL} in notice  # those asked from now on are told where

@@ -28,6 +28,8 @@ SCOPES_OF_METHOD = {
     "views_open": set(),
     "views_update": set(),
     "files_upload_v2": {"files:write"},
+    "auth_test": set(),
+    "apps_connections_open": set(),  # the app-level token's scope (connections:write)
 }
 """Each Web API method the code calls, and the bot scopes it needs (from Slack's method docs)."""
 SCOPES_OF_EVENT = {"message.im": {"im:history"}, "app_home_opened": set()}

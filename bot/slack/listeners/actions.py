@@ -1,5 +1,5 @@
 """Buttons: open the answer form, skip a question, "don't quote me", open the start form,
-confirm or cancel forget-me."""
+confirm or cancel forget-me and the deletion of a round."""
 
 from __future__ import annotations
 
@@ -63,13 +63,29 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
     def open_start(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         if access.may_start(app, actor(body)):
-            slack.open_view(body["trigger_id"], blocks.start_view(facilitation.packs()))
+            slack.open_view(body["trigger_id"], blocks.start_view(facilitation.packs(app)))
 
     @bolt.action(blocks.FORGET_CONFIRM)
     def forget_confirm(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         done = personal_data.forget(app, actor(body))
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
+
+    @bolt.action(blocks.DELETE_CONFIRM)
+    def delete_round(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        try:
+            done = facilitation.delete(app, actor(body), int(str(action.get("value"))))
+        except (RoundtableError, ValueError) as exc:
+            slack.respond(body.get("response_url"), blocks.notice(f"Sorry: {exc}"))
+            return
+        slack.respond(body.get("response_url"), render.message(done), replace_original=True)
+
+    @bolt.action(blocks.DELETE_CANCEL)
+    def delete_cancel(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        slack.respond(body.get("response_url"), render.message(said("Nothing was deleted.")),
+                      replace_original=True)
 
     @bolt.action(blocks.FORGET_CANCEL)
     def forget_cancel(ack: Ack, body: dict[str, Any]) -> None:

@@ -14,9 +14,10 @@ from bot.core.errors import RoundtableError
 from bot.core.said import Said, said
 from bot.slack import blocks, render
 from bot.slack.command_text import (
-    digest_setting,
+    parse_set,
     parse_start,
     person_and_round,
+    required_round,
     round_number,
     split,
 )
@@ -28,8 +29,11 @@ HELP = """*Roundtable* asks a workshop's questions to the people who could not b
 For facilitators:
 • `/roundtable start <pack> to #channel @group @person …` \
 `[digest #channel] [closes 14d|2026-12-18] [named|anonymous|by-role]` (by role unless you say)
-• `/roundtable status [round]` · `remind [round]` · `digest [round]` · `close [round]`
-• `/roundtable set [round] digest #channel`: where the round's digests go (and only there)
+• `/roundtable list [all]` · `status [round] [who]` · `remind [round]` · `digest [round]` · \
+`close [round]`
+• `/roundtable set [round] [digest #channel] [closes 14d|never] [schedule <cron>]`: where the \
+round's digests go (and only there), when it closes, when digests come
+• `/roundtable reopen <round> [closes 14d]` · `delete <round>` (asks first)
 • `/roundtable add-facilitator @person [round N]` · `remove-facilitator @person [round N]`: \
 a co-facilitator of one of your rounds (admins: a facilitator of any round)
 For everyone:
@@ -39,7 +43,10 @@ For everyone:
 • Write "don't quote me" in an answer (or press the button under my reply): it counts, but \
 is never quoted
 The Home tab shows your open questions (and, for facilitators, your rounds and a Start form)."""
-SLOW = {"start", "remind", "digest", "close", "my-data"}
+SLOW = {"start", "remind", "digest", "close", "set", "my-data"}
+NAMES_SHOWN = 60
+"""`status N who` names this many people at most in a message (Slack cuts a section at 3,000
+characters); the command line lists everyone."""
 
 Run = Callable[[Roundtable, Actor, dict[str, Any], list[str]], "Said | SlackMessage"]
 
@@ -72,6 +79,39 @@ def _start(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[st
     return facilitation.start(app, actor, parse_start(args)).said
 
 
+def _status(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
+    who = bool(args) and args[-1].lower() == "who"
+    return facilitation.status(app, actor, round_number(args[:-1] if who else args), who=who,
+                               names_shown=NAMES_SHOWN)
+
+
+def _list(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
+    every = bool(args) and args[0].lower() == "all"
+    return facilitation.rounds_said(facilitation.rounds(app, actor, every),
+                                    app.settings.timezone, every)
+
+
+def _set(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
+    round_id, chosen = parse_set(args)
+    return facilitation.set_round(app, actor, round_id, chosen)
+
+
+def _reopen(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
+    usage = "usage: /roundtable reopen <round> [closes 14d|2026-12-18]"
+    round_id = required_round(args, usage)
+    rest = [a.lower() for a in args[1:]]
+    if rest and (len(rest) != 2 or rest[0] != "closes"):
+        raise RoundtableError(usage)
+    return facilitation.reopen(app, actor, round_id, args[2] if rest else None)
+
+
+def _delete(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]
+            ) -> SlackMessage:
+    round_id = required_round(args, "usage: /roundtable delete <round>")
+    return blocks.delete_prompt(round_id, render.mrkdwn(facilitation.deletion_said(
+        facilitation.deletion(app, actor, round_id))))
+
+
 def _forget_me(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]
                ) -> SlackMessage:
     return blocks.forget_prompt(participants.answers_kept(app, actor))
@@ -79,13 +119,15 @@ def _forget_me(app: Roundtable, actor: Actor, command: dict[str, Any], args: lis
 
 RUNS: dict[str, Run] = {
     "start": _start,
-    "status": lambda app, actor, c, args: facilitation.status(app, actor, round_number(args)),
+    "status": _status,
+    "list": _list,
+    "set": _set,
+    "reopen": _reopen,
+    "delete": _delete,
     "remind": lambda app, actor, c, args: facilitation.remind(app, actor, round_number(args)),
     "digest": lambda app, actor, c, args: facilitation.digest(app, actor, round_number(args)),
     "close": lambda app, actor, c, args: facilitation.close(
         app, actor, round_number(args)).said,
-    "set": lambda app, actor, c, args: facilitation.set_digest_channel(
-        app, actor, *digest_setting(args)),
     "add-facilitator": lambda app, actor, c, args: facilitators.add_facilitator(
         app, actor, *person_and_round(args)),
     "remove-facilitator": lambda app, actor, c, args: facilitators.remove_facilitator(

@@ -1,0 +1,91 @@
+"""Managing rounds from Slack, as a facilitator would expect: `/roundtable list`, `status N
+who`, `set N digest #channel`, `reopen N`, and `delete N` behind a confirmation button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.models import Delivery, Digest, Participant, Round
+from tests.slack.conftest import CHANNEL, DIGEST_CHANNEL, FACILITATOR, MEMBERS, PACK, Running
+from tests.slack.test_round_loop import sent_to_everyone
+
+OUTSIDER = MEMBERS[0]
+
+
+def command(running: Running, text: str, expect: str, user: str = FACILITATOR) -> dict[str, Any]:
+    """Type `/roundtable TEXT`; the answer (sent to the response_url) that contains `expect`."""
+    before = len(running.stub.calls_to("response_url"))
+    assert running.slack.command(user, text).status == 200
+    found = running.wait_for(lambda: [c.params for c in running.stub.calls_to("response_url")
+                                      [before:] if expect in c.params.get("text", "")],
+                             f"an answer to {text!r} saying {expect!r}")
+    return dict(found[0])
+
+
+def test_a_round_started_without_a_digest_channel_is_given_one_in_slack_and_posts_there(
+        running: Running) -> None:
+    started = command(running, f"start {PACK} to <#{CHANNEL}|leaders> named", "started")
+    round_id = int(started["text"].split()[1])
+    sent_to_everyone(running)
+    status = command(running, f"status {round_id}", "No digest channel")
+    assert "/roundtable set" in status["text"]
+
+    changed = command(running, f"set {round_id} digest <#{DIGEST_CHANNEL}|digest> "
+                               "schedule 0 9 * * mon", "digests go to")
+    assert changed["text"].startswith(f"Round {round_id}: digests go to <#{DIGEST_CHANNEL}>, "
+                                      "the next on Mon ")
+    assert running.scalar(select(Round.digest_cron)) == "0 9 * * mon"
+    command(running, f"digest {round_id}", "Posted the digest")  # typed in #leaders
+    assert running.stub.posted(DIGEST_CHANNEL) and not running.stub.posted(CHANNEL)
+
+    listed = command(running, "list", f"Round {round_id}")
+    assert f"0 of 5 answered, 0 answers · digests to <#{DIGEST_CHANNEL}>" in listed["text"]
+    assert f"started by {FACILITATOR}" in listed["text"]
+    who = command(running, f"status {round_id} who", "Not answered yet")
+    assert "Not answered yet (5): Amara, Ben, Chidi, Dev, Elif" in who["text"]
+
+
+def test_a_closed_round_is_reopened_and_a_mistaken_one_deleted_after_a_button(
+        running: Running) -> None:
+    round_id = int(command(running, f"start {PACK} to <@UBEN>", "started")["text"].split()[1])
+    sent_to_everyone(running, ["UBEN"])
+    command(running, f"close {round_id}", "is closed")
+    assert "No open rounds" in command(running, "list", "No open rounds")["text"]
+    assert f"Round {round_id}* · {PACK} · closed" in command(running, "list all", "closed")[
+        "text"]
+    command(running, f"reopen {round_id}", "is open again")
+    assert running.scalar(select(Round.status)) == "open"
+
+    asked = command(running, f"delete {round_id}", "Deleting it removes")
+    # no final digest: the round has no digest channel, and digests go nowhere else
+    assert "holds 0 answers from 1 person and 0 digests." in asked["text"]
+    buttons = [e for b in asked["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    delete = next(b for b in buttons if b["style"] == "danger")
+    assert delete["confirm"]["title"]["text"] == "Delete the round?"
+    assert running.scalar(select(Round.id)) == round_id  # asking deleted nothing
+
+    before = len(running.stub.calls_to("response_url"))
+    assert running.slack.click(FACILITATOR, delete["action_id"], delete["value"],
+                               channel=CHANNEL).status == 200
+    done = running.wait_for(lambda: [c.params for c in running.stub.calls_to("response_url")
+                                     [before:]], "the deletion")
+    assert done[0]["text"] == f"Round {round_id} is deleted, with its 0 answers and 1 digest."
+    assert done[0]["replace_original"] is True
+    assert running.scalars(select(Round)) == running.scalars(select(Delivery)) == []
+    assert running.scalars(select(Participant)) == [] and running.scalars(select(Digest)) == []
+
+
+def test_round_management_is_refused_to_anyone_but_a_facilitator(running: Running) -> None:
+    for text in ("list", "set 1 digest <#CDIGEST|digest>", "reopen 1", "delete 1",
+                 "status 1 who"):
+        answer = running.slack.command(OUTSIDER, text).json()
+        assert "only facilitators" in answer["text"], text
+    assert running.stub.calls_to("response_url") == []
+
+
+def test_set_says_how_to_use_it(running: Running) -> None:
+    answer = command(running, "set 1 digest leaders", "usage")
+    assert answer["text"].startswith("Sorry: usage: /roundtable set ")
+    assert "[digest #channel|none] [closes 14d|2026-12-18|never]" in answer["text"]

@@ -1,0 +1,151 @@
+"""The likeliest first mistakes end in one line naming the setting and the fix, with a non-zero
+exit status and no traceback, at the real command line (issue 15, acceptance 2)."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+from tests.helpers import run_cli
+from tests.slack_api_stub import SlackStub
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A folder with a migrated default SQLite database."""
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    return tmp_path
+
+
+@pytest.fixture
+def stub() -> Iterator[SlackStub]:
+    slack = SlackStub().start()
+    yield slack
+    slack.stop()
+
+
+def one_line(result_stderr: str) -> str:
+    lines = result_stderr.strip().splitlines()
+    assert len(lines) == 1, result_stderr
+    assert "Traceback" not in result_stderr
+    return lines[0]
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", ["serve", "worker", "scheduler"])
+def test_a_wrong_slack_token_is_one_line_naming_it(
+        workdir: Path, stub: SlackStub, command: str) -> None:
+    stub.fail_next("auth.test", status=200, error="invalid_auth")
+    result = run_cli(command, cwd=workdir, env={
+        "SLACK_BOT_TOKEN": "xoxb-wrong", "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": stub.base_url})
+    assert result.returncode == 1
+    assert one_line(result.stderr) == (
+        "roundtable: SLACK_BOT_TOKEN was refused by Slack (invalid_auth): check the Bot User "
+        "OAuth Token (xoxb-…) on the app's OAuth & Permissions page, and reinstall the app if "
+        "it was revoked")
+
+
+def test_a_wrong_app_token_for_socket_mode_is_one_line_naming_it(
+        workdir: Path, stub: SlackStub) -> None:
+    stub.fail_next("apps.connections.open", status=200, error="invalid_auth")
+    result = run_cli("serve", "--socket", cwd=workdir, env={
+        "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-wrong",
+        "SLACK_API_URL": stub.base_url})
+    assert result.returncode == 1
+    assert one_line(result.stderr).startswith(
+        "roundtable: SLACK_APP_TOKEN was refused by Slack (invalid_auth): check the app-level "
+        "token")
+
+
+def test_slack_out_of_reach_is_one_line_pointing_at_the_proxy_setting(workdir: Path) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/api/"
+    for command in ("serve",):
+        result = run_cli(command, cwd=workdir, env={
+            "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": url})
+        assert result.returncode == 1
+        assert one_line(result.stderr) == (
+            f"roundtable: Slack cannot be reached at {url} (Connection refused): check this "
+            "server's network, or set HTTPS_PROXY to the web proxy it must use")
+
+
+def test_a_mysql_database_url_is_one_line_saying_what_is_supported(tmp_path: Path) -> None:
+    result = run_cli("db", "upgrade", cwd=tmp_path,
+                     env={"DATABASE_URL": "mysql://roundtable@db.example.nhs.uk/roundtable"})
+    assert result.returncode == 1
+    assert one_line(result.stderr) == (
+        "roundtable: DATABASE_URL: mysql is not supported: Roundtable runs on SQLite "
+        "(sqlite:///roundtable.db) or PostgreSQL (postgresql://user@host/db)")
+
+
+def test_a_demo_folder_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine\n")
+    result = run_cli("demo", "--dir", str(taken), cwd=tmp_path)
+    assert result.returncode == 1
+    assert one_line(result.stderr) == (
+        f"roundtable: --dir: {taken} is a file; give a folder for the demo's database (it is "
+        "created if missing)")
+    assert taken.read_text() == "mine\n"
+
+
+def test_other_settings_of_this_issue_are_checked_in_one_line(tmp_path: Path) -> None:
+    cases = {
+        "ROUNDTABLE_PACKS_DIR": (str(tmp_path / "nowhere"), "is not a folder"),
+        "HTTPS_PROXY": ("proxy.example.nhs.uk:8080", "expected the proxy's URL"),
+        "ROUNDTABLE_LOG_FORMAT": ("xml", "expected one of text, json"),
+        "ROUNDTABLE_LOG_LEVEL": ("loud", "expected one of DEBUG, INFO, WARNING, ERROR"),
+        "ROUNDTABLE_HEALTH_PORT": ("0", "greater than or equal to 1"),
+    }
+    for name, (value, problem) in cases.items():
+        with pytest.raises(ConfigError) as refused:
+            load_settings(**{name: value})
+        assert str(refused.value).startswith(f"{name}: ") and problem in str(refused.value)
+        assert "\n" not in str(refused.value)
+
+
+def test_it_prints_its_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("roundtable ") and result.stdout.strip()[-1].isdigit()
+
+
+def test_an_unexpected_error_is_one_line_and_its_traceback_comes_with_debug(
+        workdir: Path) -> None:
+    with sqlite3.connect(workdir / "roundtable.db") as damaged:
+        damaged.execute("DROP TABLE rounds")  # a database someone edited by hand
+    result = run_cli("round", "status", cwd=workdir)
+    assert result.returncode == 1
+    assert one_line(result.stderr).startswith("roundtable: unexpected error: OperationalError: ")
+    assert result.stderr.strip().endswith("(run with --debug for the details)")
+    debug = run_cli("--debug", "round", "status", cwd=workdir)
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert "no such table: rounds" in debug.stderr
+
+
+def test_a_slack_refusal_of_a_digest_says_what_to_do(workdir: Path, stub: SlackStub) -> None:
+    stub.add_user("UAMARA", "Amara")
+    stub.add_channel("CLEADS", [])
+    slack = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
+             "SLACK_API_URL": stub.base_url}
+    started = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "UAMARA", "--digest",
+                      "CLEADS", cwd=workdir, env=slack)
+    assert started.returncode == 0, started.stderr
+    stub.fail_next("chat.postMessage", status=200, error="not_in_channel")
+    refused = run_cli("digest", "--round", "1", "--post", cwd=workdir, env=slack)
+    assert refused.returncode == 1
+    assert one_line(refused.stderr) == (
+        "roundtable: I could not post the digest of round 1 in #CLEADS: not_in_channel. Invite "
+        "@Roundtable to the channel (type /invite @Roundtable there), then try again.")

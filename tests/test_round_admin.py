@@ -1,0 +1,295 @@
+"""Managing rounds from the command line, on SQLite and PostgreSQL: list them, see who has not
+answered, change a round's digest channel, schedule and closing date, reopen one, delete one
+with nothing left behind (issue 15, acceptance 3)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select, update
+
+from bot.app import facilitation
+from bot.app.actors import OPERATOR
+from bot.app.roundtable import assemble
+from bot.config import load_settings
+from bot.core import reminders, sending
+from bot.core.digest.changes import claim_digest
+from bot.core.replies import edit_reply, record_reply
+from bot.core.rounds import close_round
+from storage.database import Database
+from storage.db import transaction
+from storage.models import Base, Delivery, Digest, Participant, Round, apscheduler_jobs
+from tests.fakes import Transcript
+from tests.helpers import ROUNDTABLE, cli_env, participant, run_cli, started_round
+from tests.slack_api_stub import SlackStub
+
+LONDON = "Europe/London"
+
+
+def cli(database_url: str, *args: str, tmp_path: Path, input: str | None = None,
+        **settings: str) -> subprocess.CompletedProcess[str]:
+    if input is None:
+        return run_cli(*args, cwd=tmp_path, env={"DATABASE_URL": database_url, **settings})
+    return subprocess.run([ROUNDTABLE, *args], cwd=tmp_path, input=input, capture_output=True,
+                          text=True, timeout=120,
+                          env=cli_env(DATABASE_URL=database_url, **settings))
+
+
+@pytest.fixture
+def stub() -> Iterator[SlackStub]:
+    slack = SlackStub().start()
+    for user, name in (("UAMARA", "Amara"), ("UBEN", "Ben"), ("UCHIDI", "Chidi")):
+        slack.add_user(user, name)
+    slack.add_channel("CDIGEST", [])
+    yield slack
+    slack.stop()
+
+
+def slack_settings(stub: SlackStub) -> dict[str, str]:
+    return {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": stub.base_url}
+
+
+def test_it_lists_open_rounds_and_with_all_the_closed_ones(
+        database: Database, database_url: str, now: datetime, tmp_path: Path) -> None:
+    with transaction(database.sessions) as session:
+        first = started_round(session, now, 3, digest_channel="CLEADS", started_by="UFOLA",
+                              closes_at=now + timedelta(days=14), anonymity="named").id
+        closed = started_round(session, now, 2, started_by="UFOLA").id
+        anonymous = started_round(session, now, 1, anonymity="anonymous").id
+        record_reply(session, first, "done-well", participant(session, "U0001"), "Huddles",
+                     now)
+        close_round(session, closed, now + timedelta(days=1))
+    listed = cli(database_url, "round", "list", tmp_path=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split() for line in listed.stdout.splitlines()]
+    assert rows[0] == ["round", "pack", "state", "answered", "answers", "owner", "digest",
+                       "closes"]
+    assert rows[1] == [str(anonymous), "sel-pharmacy-leadership", "open", "(anonymous)", "0/1",
+                       "0", "-", "-", "-"]
+    assert rows[2] == [str(first), "sel-pharmacy-leadership", "open", "1/3", "1", "UFOLA",
+                       "CLEADS", "2026-12-07", "10:00"]
+    assert len(rows) == 3
+    everything = cli(database_url, "round", "list", "--all", tmp_path=tmp_path)
+    assert [line.split()[:3] for line in everything.stdout.splitlines()[1:]] == [
+        [str(anonymous), "sel-pharmacy-leadership", "open"],
+        [str(closed), "sel-pharmacy-leadership", "closed"],
+        [str(first), "sel-pharmacy-leadership", "open"]]
+    assert "2026-11-24 10:00 (closed)" in everything.stdout
+
+
+def test_status_who_names_people_only_in_a_named_round(
+        database: Database, database_url: str, now: datetime, tmp_path: Path) -> None:
+    with transaction(database.sessions) as session:
+        named = started_round(session, now, 3, anonymity="named").id
+        anonymous = started_round(session, now, 3, anonymity="anonymous").id
+        for round_id in (named, anonymous):
+            record_reply(session, round_id, "done-well", participant(session, "U0002"),
+                         "Huddles", now)
+    shown = cli(database_url, "round", "status", str(named), "--who", tmp_path=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[-3:] == [
+        "Not answered yet (2): Person 1, Person 3",
+        "Answered some (1): Person 2",
+        "Answered all: 0 people",
+    ]
+    counted = cli(database_url, "round", "status", str(anonymous), "--who", tmp_path=tmp_path)
+    assert counted.stdout.splitlines()[-1] == (
+        "Not answered yet: 2 people · answered some: 1 · answered all: 0 (names are shown only "
+        "in named rounds)")
+    assert "Person" not in counted.stdout
+    # in Slack, a message holds a few dozen names; the rest are counted
+    app = assemble(load_settings(DATABASE_URL=database_url, ROUNDTABLE_DATA_DIR=str(tmp_path)),
+                   database, [])
+    shown = facilitation.status(app, OPERATOR, named, who=True, names_shown=1).plain
+    assert "Not answered yet (2): Person 1 and 1 more" in shown.splitlines()
+
+
+def test_a_round_started_without_a_digest_channel_is_given_one_and_then_posts(
+        database: Database, database_url: str, stub: SlackStub, tmp_path: Path) -> None:
+    slack = slack_settings(stub)
+    started = cli(database_url, "round", "start", "sel-pharmacy-leadership", "--to",
+                  "UAMARA,UBEN", tmp_path=tmp_path, **slack)
+    assert started.stdout.strip() == "round 1 started for 2 people", started.stderr
+    status = cli(database_url, "round", "status", "1", tmp_path=tmp_path)
+    assert "No digest channel: no digest is posted until one is set" in status.stdout
+
+    changed = cli(database_url, "round", "set", "1", "--digest", "#CDIGEST", "--digest-cron",
+                  "*/3 * * * * *", "--closes", "14d", tmp_path=tmp_path)
+    assert changed.returncode == 0, changed.stderr
+    assert changed.stdout.startswith("Round 1: digests go to #CDIGEST, the next on ")
+    assert "; closes " in changed.stdout
+    # the schedule, as `roundtable scheduler` runs it, posts the digest to the new channel
+    scheduler = subprocess.Popen([ROUNDTABLE, "scheduler"], cwd=tmp_path, text=True,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 env=cli_env(DATABASE_URL=database_url, **slack))
+    try:
+        stub.wait_for(lambda: stub.posted("CDIGEST"), timeout=60,
+                      what="the scheduled digest in the channel set after the start")
+    finally:
+        scheduler.terminate()
+        scheduler.communicate(timeout=60)
+    assert stub.posted("CDIGEST")[0].params["metadata"]["event_type"] == "roundtable_digest"
+
+
+def test_a_closed_round_given_a_digest_channel_posts_its_final_digest_there(
+        database: Database, database_url: str, stub: SlackStub, tmp_path: Path) -> None:
+    slack = slack_settings(stub)
+    cli(database_url, "round", "start", "sel-pharmacy-leadership", "--to", "UAMARA",
+        tmp_path=tmp_path, **slack)
+    closed = cli(database_url, "round", "close", "1", tmp_path=tmp_path, **slack).stdout
+    assert closed.splitlines()[0] == "round 1 closed"
+    assert "no digest channel" in closed  # and how to set one
+    assert stub.posted() == []  # nowhere to post it
+    refused = cli(database_url, "round", "set", "1", "--closes", "7d", tmp_path=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == ("roundtable: round 1 is closed: reopen it to give it a "
+                                      "closing date (`reopen` takes one)")
+    changed = cli(database_url, "round", "set", "1", "--digest", "CDIGEST", tmp_path=tmp_path,
+                  **slack)
+    assert changed.stdout.strip() == (
+        "Round 1: digests go to #CDIGEST. Posted the digest of round 1 in #CDIGEST.")
+    assert len(stub.posted("CDIGEST")) >= 1
+    with database.sessions() as session:
+        assert session.scalars(select(Digest.period)).all() == ["final"]
+
+
+def test_set_refuses_what_it_cannot_do_and_changes_nothing(tmp_path: Path) -> None:
+    # input checks, the same on any database: SQLite
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    assert run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0001",
+                   cwd=tmp_path).returncode == 0
+    for args, problem in [
+        (["--closes", "2020-01-01"], "the closing date 2020-01-01 is already past"),
+        (["--digest-cron", "every friday"], "cannot read the schedule 'every friday'"),
+        (["--digest", "leaders"], "--digest: 'leaders' is not a Slack channel id (C…)"),
+        ([], "nothing to change"),
+    ]:
+        result = run_cli("round", "set", "1", *args, cwd=tmp_path)
+        assert result.returncode == 1
+        assert problem in result.stderr, result.stderr
+    listed = run_cli("round", "list", cwd=tmp_path).stdout.splitlines()[1].split()
+    assert listed[-2:] == ["-", "-"]  # no digest channel, no closing date
+
+
+def test_a_reopened_round_sends_what_its_closing_held_back_and_closes_again_with_a_new_final(
+        database: Database, database_url: str, now: datetime, stub: SlackStub,
+        tmp_path: Path) -> None:
+    with transaction(database.sessions) as session:
+        round_id = started_round(session, now, 2, digest_channel="CDIGEST",
+                                 closes_at=now + timedelta(days=3)).id
+    with transaction(database.sessions) as session:
+        close_round(session, round_id, now + timedelta(hours=1))
+        claim_digest(session, round_id, "final", now, channel_id="CDIGEST")
+    # the questions due after the close are not sent: the round is closed
+    sending.send_due(database.sessions, Transcript().gateways, lambda: now + timedelta(hours=2),
+                     LONDON)
+    with database.sessions() as session:
+        assert set(session.scalars(select(Delivery.last_error))) == {"closed"}
+
+    reopened = cli(database_url, "round", "reopen", str(round_id), "--closes", "2099-01-01",
+                   tmp_path=tmp_path)
+    assert reopened.returncode == 0, reopened.stderr
+    assert reopened.stdout.strip() == (
+        f"Round {round_id} is open again; it closes Thu 01 Jan 2099 18:00. Closing it again "
+        "posts a new final digest.")
+    again = cli(database_url, "round", "reopen", str(round_id), tmp_path=tmp_path)
+    assert again.stderr.strip() == f"roundtable: round {round_id} is open already"
+    with database.sessions() as session:
+        assert set(session.scalars(select(Delivery.state))) == {"pending"}
+        assert [p.startswith("final-") for p in session.scalars(select(Digest.period))] == [True]
+
+    closed = cli(database_url, "round", "close", str(round_id), tmp_path=tmp_path,
+                 **slack_settings(stub))
+    assert f"Posted the digest of round {round_id} in #CDIGEST" in closed.stdout, closed.stderr
+    with database.sessions() as session:
+        assert sorted(p[:6] for p in session.scalars(select(Digest.period))) == [
+            "final", "final-"]
+
+
+def row_counts(database: Database) -> dict[str, int]:
+    with database.sessions() as session:
+        return {table.name: session.scalar(select(func.count()).select_from(table)) or 0
+                for table in Base.metadata.sorted_tables}
+
+
+def test_delete_asks_first_then_leaves_nothing_of_the_round_behind(
+        database: Database, database_url: str, now: datetime, tmp_path: Path) -> None:
+    with transaction(database.sessions) as session:
+        kept = started_round(session, now, 1).id  # U0001 is in another round: kept
+    chat = Transcript()
+    sending.send_due(database.sessions, chat.gateways, lambda: now, LONDON)
+    before = row_counts(database)
+    with transaction(database.sessions) as session:
+        doomed = started_round(session, now, 4, digest_channel="CDIGEST").id
+        session.execute(update(Participant).where(Participant.platform_user_id == "U0004")
+                        .values(opted_out=True))  # said stop: that wish outlives the round
+    sending.send_due(database.sessions, chat.gateways, lambda: now, LONDON)
+    with transaction(database.sessions) as session:
+        for user in ("U0001", "U0002"):
+            record_reply(session, doomed, "done-well", participant(session, user),
+                         f"First thoughts of {user}", now, external_id=f"D{user}:1.0")
+        edit_reply(session, "DU0001:1.0", "Second thoughts", now)
+        reminders.plan_now(session, doomed, now, LONDON)
+        claim_digest(session, doomed, "2026-11-27T12:00:00+00:00", now, channel_id="CDIGEST")
+        session.execute(insert(apscheduler_jobs).values(
+            id=f"digest-{doomed}", next_run_time=0.0, job_state=b"stored job"))
+    during = row_counts(database)
+    assert all(during[t] > before[t] for t in ("deliveries", "question_messages", "replies",
+                                               "reply_versions", "reminders", "digests",
+                                               "apscheduler_jobs"))
+
+    declined = cli(database_url, "round", "delete", str(doomed), tmp_path=tmp_path, input="n\n")
+    assert declined.returncode == 0
+    assert [line.strip() for line in declined.stdout.splitlines()] == [
+        f"Round {doomed} (SEL pharmacy system leadership: what works, who to involve, what "
+        "support, open) holds 2 answers from 4 people and 1 digest. Deleting it removes all of "
+        "them from Roundtable for good (messages already in chat stay there).",
+        "nothing was deleted"]
+    assert row_counts(database) == during
+
+    deleted = cli(database_url, "round", "delete", str(doomed), tmp_path=tmp_path, input="y\n")
+    assert deleted.returncode == 0, deleted.stderr
+    assert deleted.stdout.splitlines()[-1].strip() == (
+        f"Round {doomed} is deleted, with its 2 answers and 1 digest.")
+    after = row_counts(database)
+    # the deletion's own audit line stays: who deleted what, and when
+    assert after == {**before, "participants": before["participants"] + 1,
+                     "audit_log": before["audit_log"] + 1}
+    with database.sessions() as session:
+        assert session.scalars(select(Participant.platform_user_id).order_by(
+            Participant.platform_user_id)).all() == ["U0001", "U0004"]
+        assert session.scalars(select(Round.id)).all() == [kept]
+    gone = cli(database_url, "round", "delete", str(doomed), "--yes", tmp_path=tmp_path)
+    assert gone.returncode == 1 and gone.stderr.strip() == f"roundtable: there is no round {doomed}"
+
+
+def test_without_a_token_only_user_ids_are_taken_and_nothing_is_stored_otherwise(
+        tmp_path: Path) -> None:
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    result = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "bob,alice",
+                     cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "roundtable: 'bob', 'alice' are not user ids (like U0123ABCD): without SLACK_BOT_TOKEN "
+        "nobody can be looked up, so give user ids, or set SLACK_BOT_TOKEN to name channels, "
+        "groups and people")
+    assert run_cli("round", "list", "--all", cwd=tmp_path).stdout.strip() == "no rounds"
+    one = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0AMARA", cwd=tmp_path)
+    assert one.stdout.strip() == "round 1 started for 1 person"
+
+
+def test_with_a_token_every_id_is_checked_in_slack_before_anything_is_stored(
+        stub: SlackStub, tmp_path: Path) -> None:
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    result = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "UAMARA,bob",
+                     cwd=tmp_path, env=slack_settings(stub))
+    assert result.returncode == 1
+    assert result.stderr.strip() == "roundtable: Slack would not look up user bob: user_not_found"
+    assert [c.params["user"] for c in stub.calls_to("users.info", ok_only=False)] == [
+        "UAMARA", "bob"]
+    assert run_cli("round", "list", "--all", cwd=tmp_path).stdout.strip() == "no rounds"

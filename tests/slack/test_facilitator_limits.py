@@ -131,7 +131,7 @@ def test_a_digest_posts_only_to_its_rounds_channel(running: Running) -> None:
     assert channels == {DIGEST_CHANNEL}  # not #leaders, where the command was typed
     with running.database.sessions() as session:
         actions = [(e.action, e.round_id) for e in entries(session)]
-    assert ("round.set-digest", round_id) in actions and ("digest.post", round_id) in actions
+    assert ("round.set", round_id) in actions and ("digest.post", round_id) in actions
 
 
 def test_closing_a_round_without_a_channel_posts_no_final_digest_anywhere(

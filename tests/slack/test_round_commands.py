@@ -71,7 +71,7 @@ def test_a_closed_round_is_reopened_and_a_mistaken_one_deleted_after_a_button(
                                channel=CHANNEL).status == 200
     done = running.wait_for(lambda: [c.params for c in running.stub.calls_to("response_url")
                                      [before:]], "the deletion")
-    assert done[0]["text"] == f"Round {round_id} is deleted, with its 0 answers and 1 digest."
+    assert done[0]["text"] == f"Round {round_id} is deleted, with its 0 answers and 0 digests."
     assert done[0]["replace_original"] is True
     assert running.scalars(select(Round)) == running.scalars(select(Delivery)) == []
     assert running.scalars(select(Participant)) == [] and running.scalars(select(Digest)) == []

@@ -585,7 +585,7 @@ def digest(
         from bot.core.errors import RoundtableError
 
         try:
-            _settings().require_platform()  # before the digest is built: fail fast
+            _settings().require_platform(receiving=False)  # before the digest is built: fail fast
             from bot.terminal import working
 
             application = _application()
@@ -818,7 +818,7 @@ def scheduler() -> None:
 
     try:
         settings = _settings()
-        settings.require_platform()
+        settings.require_platform(receiving=False)
         run_scheduler(settings, platforms)
     except (ConfigError, RoundtableError) as exc:
         fail(str(exc))
@@ -834,7 +834,7 @@ def worker() -> None:
 
     try:
         settings = _settings()
-        settings.require_platform()
+        settings.require_platform(receiving=False)
         run_worker(settings, platforms)
     except (ConfigError, RoundtableError) as exc:
         fail(str(exc))

@@ -136,3 +136,23 @@ class DigestView:
             for row in prompt["ranking"]:
                 row["share"] = round(row["share"], 4)
         return out
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A digest waiting for a facilitator's approval, as the facilitators are shown it."""
+
+    digest_id: int
+    period: str
+    view: DigestView
+    state: str
+    """review (waiting), claimed or posted (approved, or posted at its deadline), superseded
+    (a later digest of the round took its place) or failed."""
+    review_until: str | None
+    unreviewed: str
+    """What happens at `review_until` if nobody approves: post (as built) or wait."""
+    approved_by: str | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.state == "review"

@@ -210,6 +210,8 @@ def _since_last(view: DigestView, changes: SinceLast) -> list[Block]:
 
 def _prompt(prompt: PromptDigest) -> list[Block]:
     blocks: list[Block] = [Heading(3, prompt.question)]
+    if prompt.lead:  # a facilitator's words, from review
+        blocks.append(Paragraph((Run(prompt.lead, bold=True),)))
     if prompt.kind != "text":
         return blocks + _votes(prompt)
     if not prompt.answer_count:

@@ -112,6 +112,7 @@ def settle_due(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock
         try:
             if release(sessions, gateways, digest_id, clock, audit.SCHEDULER) is not None:
                 posted.append(digest_id)
+                refresh_draft(sessions, gateways, digest_id, clock)
         except DeliveryError as exc:
             log.warning("digest %s not posted at its review deadline: %s", digest_id, exc.reason)
     return posted
@@ -150,11 +151,18 @@ def refresh_drafts(sessions: sessionmaker[Session], gateways: Gateways, round_id
                    clock: Clock) -> None:
     """Bring the facilitators' copies of the round's latest draft up to date (after an edit,
     an approval, or its posting)."""
-    now = clock()
     with reading(sessions) as session:
         row = latest_draft(session, round_id)
-        if row is None:
-            return
+    if row is not None:
+        refresh_draft(sessions, gateways, row.id, clock)
+
+
+def refresh_draft(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
+                  clock: Clock) -> None:
+    """Bring the facilitators' copies of one draft up to date."""
+    now = clock()
+    with reading(sessions) as session:
+        row = session.get_one(Digest, digest_id)
         shown = session.execute(select(BotMessage.platform, BotMessage.channel_id,
                                        BotMessage.message_id).where(
             BotMessage.digest_id == row.id, BotMessage.kind == DRAFT)).all()

@@ -185,9 +185,14 @@ def _hold(ctx: JobContext, round_id: int, period: str, *, late: bool) -> bool:
         round_ = session.get_one(Round, round_id)
         if not digest_review.in_review(round_):
             return False
+        older = digest_review.waiting_draft(session, round_id)
+        older_id = older.id if older is not None else None
         held = digest_review.hold_digest(session, round_, period, ctx.clock(), late=late)
         digest_id = held.id if held is not None else None
     if digest_id is not None:
+        if older_id is not None:  # its copies now say that this one took its place
+            digest_review.refresh_draft(ctx.database.sessions, ctx.gateways, older_id,
+                                        ctx.clock)
         shown = digest_review.send_drafts(ctx.database.sessions, ctx.gateways, digest_id,
                                           ctx.clock)
         log.info("digest of round %s for %s waits for review (shown to %s)", round_id, period,

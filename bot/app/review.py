@@ -194,9 +194,26 @@ def approve(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None 
                 Place(posted.channel_id), ".")
 
 
+def show(app: Roundtable, actor: Actor, round_id: int) -> Said:
+    """Send the actor the round's draft waiting for review, in a direct message."""
+    require_facilitator(app, actor, "review")
+    with reading(app.database.sessions) as session:
+        round_of(app, session, actor, round_id)
+        row = digest_review.waiting_draft(session, round_id)
+        digest_id = row.id if row is not None else None
+    if digest_id is None or actor.is_operator:
+        raise RoundtableError(f"round {round_id} has no digest waiting for review"
+                              if digest_id is None else "the command line shows the draft: "
+                              f"roundtable digest review {round_id}")
+    if not digest_review.send_drafts(app.database.sessions, app.gateways, digest_id,
+                                     app.clock, to=[actor.user_id]):
+        raise RoundtableError("the draft could not be sent to you; try again in a minute")
+    return said(f"The draft digest of round {round_id} is in your direct messages with me.")
+
+
 def set_review(app: Roundtable, actor: Actor, round_id: int, mode: str | None = None,
                unreviewed: str | None = None, hours: int | None = None) -> Said:
-    """How a round's digests go out: reviewed first or posted as built; what happens when
+    """How a round's digests go out: reviewed first or posted as built; what becomes of one
     nobody approves within `hours`."""
     require_facilitator(app, actor, "set")
     if mode is not None and mode not in MODES:
@@ -208,8 +225,8 @@ def set_review(app: Roundtable, actor: Actor, round_id: int, mode: str | None = 
         raise RoundtableError("the review deadline is given in hours, from 1 to 336 (two "
                               "weeks)")
     if mode is None and unreviewed is None and hours is None:
-        raise RoundtableError("nothing to change: give review or post, what happens when "
-                              "nobody approves, or the hours to approve in")
+        raise RoundtableError("nothing to change: give review or post, post or wait for a "
+                              "digest nobody approves, or the hours to approve in")
     with transaction(app.database.sessions) as session:
         round_ = round_of(app, session, actor, round_id)
         round_.review = mode or round_.review

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 REVIEW, POST, WAIT = "review", "post", "wait"
 DRAFT = "review"
 """The kind of BotMessage that shows a facilitator a draft."""
+NOT_PEOPLE = {"cli", "import"}
+"""Who starts a round without being someone to message (the command line, an import)."""
 
 
 def in_review(round_: Round) -> bool:
@@ -119,14 +121,14 @@ def settle_due(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock
 
 
 def send_drafts(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
-                clock: Clock) -> int:
-    """Show the draft to each of the round's facilitators in a direct message, remembered so
-    that it can be brought up to date; how many got it."""
+                clock: Clock, to: list[str] | None = None) -> int:
+    """Show the draft to each of the round's facilitators (or those named) in a direct
+    message, remembered so that it can be brought up to date; how many got it."""
     now = clock()
     with reading(sessions) as session:
         row = session.get_one(Digest, digest_id)
         round_ = get_round(session, row.round_id)
-        team = sorted(round_team(session, round_) - {"cli", "import"})
+        team = to if to is not None else sorted(round_team(session, round_) - NOT_PEOPLE)
         platform = round_.platform
         draft = draft_of(session, row, now)
     gateway = gateways.get(platform)

@@ -29,8 +29,7 @@ log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(minutes=1)
 """A digest posted this long after its time says that it is late."""
 FINAL_PERIOD = "final"
-NOT_PEOPLE = {"cli", "import"}
-"""Who starts a round without being someone to message (the command line, an import)."""
+NOT_PEOPLE = digest_review.NOT_PEOPLE
 EVENT_LEDGER_KEEPS = timedelta(days=7)
 
 

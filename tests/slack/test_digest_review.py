@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.scheduling import jobs
 from bot.slack import review_blocks
-from storage.models import AuditEntry, Digest
+from storage.models import AuditEntry, Digest, Round
 from tests.conftest import NOW
 from tests.review_round import (
     PROMPT,
@@ -23,6 +23,7 @@ from tests.review_round import (
     unquoted_in,
 )
 from tests.slack.conftest import CHANNEL, DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
+from tests.slack.test_round_commands import command
 
 CO_FACILITATOR = "UCOFAC"
 FRIDAY_NOON = NOW + timedelta(days=4, hours=2)  # the default digest time, in London (UTC now)
@@ -133,3 +134,22 @@ def test_a_reviewed_digest_is_edited_and_approved_in_slack_and_posts_once(
         assert (me, action) in actions, action
     running.wait_for(lambda: "Approved by" in json.dumps(
         draft_in(running, CO_FACILITATOR)["blocks"]), "the drafts marked approved")
+
+
+def test_a_facilitator_sets_how_a_round_is_reviewed_from_slack(running: Running) -> None:
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
+    said = command(running, f"review {round_id} unapproved post within 12h", "Round")
+    assert said["text"] == (f"Round {round_id}: each scheduled digest goes to its facilitators "
+                            "first; one nobody approves within 12 hours is posted as built.")
+    [round_] = running.scalars(select(Round))
+    assert (round_.review, round_.unreviewed, round_.review_hours) == ("review", "post", 12)
+    none = command(running, f"review {round_id}", "Sorry")
+    assert none["text"] == f"Sorry: round {round_id} has no digest waiting for review"
+    bad = command(running, f"review {round_id} sometimes", "usage")
+    assert bad["text"] == ("Sorry: usage: /roundtable review N [on|off] [unapproved post|wait] "
+                           "[within 24h]")
+    refused = running.slack.command(MEMBERS[0], f"review {round_id} off").json()
+    assert "only facilitators can use `review`" in refused["text"]
+    assert running.scalars(select(Round.review)) == ["review"]
+    off = command(running, f"review {round_id} off", "Round")
+    assert off["text"] == f"Round {round_id}: digests are posted as built."

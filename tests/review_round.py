@@ -40,9 +40,10 @@ def review_round(database: Database, now: datetime, members: list[str], *, start
         return round_.id
 
 
-def answer_all(session: Session, round_id: int, members: list[str], now: datetime) -> None:
+def answer_all(session: Session, round_id: int, members: list[str], now: datetime,
+               platform: str = "slack") -> None:
     for n, text in enumerate(ANSWERS):
-        person = find_participant(session, members[n % len(members)])
+        person = find_participant(session, members[n % len(members)], platform)
         assert person is not None
         record_reply(session, round_id, PROMPT, person, text, now, external_id=f"review-{n}")
     session.flush()

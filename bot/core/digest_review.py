@@ -21,6 +21,7 @@ from bot.core import audit
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import Draft
 from bot.core.digest_posts import claim_channels, send_claimed
+from bot.core.errors import RoundtableError
 from bot.core.people import round_team
 from bot.core.ports import Clock, DeliveryError, Gateways, Posted, Sent
 from bot.core.rounds import get_round
@@ -117,6 +118,8 @@ def settle_due(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock
                 refresh_draft(sessions, gateways, digest_id, clock)
         except DeliveryError as exc:
             log.warning("digest %s not posted at its review deadline: %s", digest_id, exc.reason)
+        except RoundtableError as exc:  # its channel was taken away meanwhile
+            log.warning("digest %s not posted at its review deadline: %s", digest_id, exc)
     return posted
 
 

@@ -18,7 +18,8 @@ Never the sets kept back for scoring (``-blood-pressure``, ``-medicines-waste``)
 decision threshold is the highest score any *real* answer below its question's lower
 relevance quartile gets in that training data (so no training answer would be kept out of a
 theme), and a reply is kept out only when both hold: its score is above the threshold and its
-relevance is under the lower quartile (``noise.doubtful``). The weights are written to ``bot/core/digest/non_answer_model.py``.
+relevance is under the lower quartile (``noise.doubtful``). The weights are written to
+``bot/core/digest/non_answer_model.py``.
 
 It prints, leave-one-set-out (fit on three sets, judge the fourth), how many non-answers the
 classifier would keep out of themes that the other views miss, and how many real answers

@@ -164,7 +164,7 @@ def _remove_messages(app: Roundtable, platform: str,
                 work.deleted += 1
             else:
                 gateway.replace_message(sent, said(
-                    f"This part of the digest ({digest_part}) was removed on "
+                    f"This digest message ({digest_part}) was removed on "
                     f"{app.clock():%d %B %Y}: someone asked Roundtable to delete their answers, "
                     "and it drew on them. The next digest and the export show the question "
                     "without them."))

@@ -26,6 +26,8 @@ class AnswerView:
     quotable: bool = True
     """False when the author said "don't quote me": counted in its theme, never quoted (its
     text in the view outputs get is bot.core.digest.build.NOT_QUOTED)."""
+    comment: bool = False
+    """Words written to a vote's question that are not a ballot (shown as the person's)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,19 @@ class ThemeView:
     roles: dict[str, int]
     origin: str
     """"room", "chat" or "both": where the answers in the theme were given."""
+    beyond_room: bool = False
+    """True when the round has answers from the room but none of them is in this theme:
+    raised only by people who were not there."""
+    written_by_model: bool = False
+    """True when the title or summary is a language model's (checked against the answers)."""
+
+
+@dataclass(frozen=True)
+class OptionReasons:
+    """What people who put an option first wrote about the question (their comments)."""
+
+    option: str
+    quotes: list[QuoteView]
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,12 @@ class PromptDigest:
     unthemed_reply_ids: list[str] = field(default_factory=list)
     ranking: list[RankRow] = field(default_factory=list)
     answers: list[AnswerView] = field(default_factory=list)
+    picks: int = 0
+    """How many options a ballot holds (a ranking's "top five": 5)."""
+    reasons: list[OptionReasons] = field(default_factory=list)
+    """Under each of a vote's top options, the comments of people who put it first."""
+    comments: list[QuoteView] = field(default_factory=list)
+    """A vote's other comments: words written to the question that name no ranking."""
 
 
 @dataclass(frozen=True)

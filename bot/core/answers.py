@@ -23,6 +23,7 @@ from bot.core.replies import (
     record_vote,
 )
 from bot.core.rounds import round_pack
+from bot.core.typed_votes import TypedVote, read_vote
 from storage.models import Delivery, Participant, QuestionMessage, Reply, Round
 
 
@@ -40,11 +41,15 @@ class ChatMessage:
 @dataclass(frozen=True)
 class ChatAnswer:
     """What became of a chat message: the question it answers (None when no question waits
-    for a written answer there), whether it was stored now, and why not if it was refused."""
+    for an answer there), whether it was stored now, and why not if it was refused. To a
+    rank or choice question, a message is a `vote` (the options understood, in order) or,
+    when it names no ballot, kept as a comment: then `comment` says why it is not a vote."""
 
     asked: Asked | None
     created: bool = False
     refused: str | None = None
+    vote: tuple[str, ...] | None = None
+    comment: TypedVote | None = None
 
 
 def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: datetime,
@@ -53,9 +58,11 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
 
     A reply in a question's thread answers that question; any other message answers the
     question that is waiting: of the newest open round asked in that conversation, the first
-    text question the person has neither answered nor skipped, in the order asked; when there
-    is none, the last one asked (so words sent before the next question arrives join the
-    answer before). A message stored before (same external id) is not stored again. People
+    question the person has neither answered nor skipped, in the order asked; when there
+    is none, the last text question asked (so words sent before the next question arrives
+    join the answer before). To a rank or choice question, a message that names options (by
+    number or name, in order) is stored as that vote; any other is kept as a comment on it.
+    A message stored before (same external id) is not stored again. People
     whose answer leaves no question waiting get their next question queued (`ask_next`). The
     whole batch costs a handful of queries and one insert, whatever its size.
     """
@@ -65,18 +72,30 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
     stored = set(session.scalars(select(Reply.external_id).where(
         Reply.external_id.in_([m.external_id for m in messages]))))
     rows: list[dict[str, object]] = []
+    votes: list[tuple[int, int]] = []
     out: list[ChatAnswer] = []
     for message in messages:
         asked = talk.question(message)
         if (asked is None or asked.participant.platform_user_id != message.user_id
-                or asked.participant.platform != platform or asked.prompt.kind != "text"):
+                or asked.participant.platform != platform):
             out.append(ChatAnswer(None))
             continue
         if message.external_id in stored:
             out.append(ChatAnswer(asked))
             continue
+        typed = read_vote(asked.prompt, message.text) if asked.prompt.kind != "text" else None
         try:
-            check_text_answer(talk.round_of(asked), asked.prompt.id, asked.prompt, message.text)
+            check_text_answer(talk.round_of(asked), asked.prompt.id, asked.prompt, message.text,
+                              comment=typed is not None)
+            if typed is not None and typed.ballot is not None:
+                record_vote(session, asked.round_id, asked.prompt.id,
+                            asked.participant, typed.ballot, now, source="chat",
+                            external_id=message.external_id, text=message.text)
+                stored.add(message.external_id)
+                talk.answered(asked)
+                out.append(ChatAnswer(asked, created=True, vote=typed.ballot))
+                votes.append((asked.round_id, asked.participant.id))
+                continue
         except RoundtableError as exc:
             out.append(ChatAnswer(asked, refused=str(exc)))
             continue
@@ -86,9 +105,10 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
                      "quotable": not asks_not_to_be_quoted(message.text)})
         stored.add(message.external_id)
         talk.answered(asked)
-        out.append(ChatAnswer(asked, created=True))
+        out.append(ChatAnswer(asked, created=True, comment=typed))
     if rows:
         session.execute(insert(Reply), rows)
+    if rows or votes:
         ask_next(session, {(a.asked.round_id, a.asked.participant.id) for a in out
                            if a.created and a.asked is not None}, now)
     return out
@@ -142,14 +162,14 @@ class _Conversations:
         if delivery is None:
             return None
         pack = self._pack(delivery)
-        text_asked = [pid for pid in self.asked.get(delivery.id, [])
-                      if (p := pack.prompt(pid)) and p.kind == "text"]
-        if not text_asked:
+        asked = [pid for pid in self.asked.get(delivery.id, []) if pack.prompt(pid)]
+        text_asked = [pid for pid in asked if (p := pack.prompt(pid)) and p.kind == "text"]
+        if not asked:
             return None
         answered = self.done.get((delivery.round_id, delivery.participant_id), set())
-        waiting = next((pid for pid in text_asked
+        waiting = next((pid for pid in asked
                         if pid not in answered and (delivery.id, pid) not in self.skipped),
-                       text_asked[-1])
+                       (text_asked or asked)[-1])
         return _asked(delivery, waiting, pack)
 
     def round_of(self, asked: Asked) -> Round:

@@ -42,3 +42,5 @@ class Saved:
     answer: str | tuple[str, ...]
     external_id: str | None = None
     """The answer's own id (for "don't quote me" on its confirmation)."""
+    typed: bool = False
+    """A vote read from a message's words (the confirmation says how it was understood)."""

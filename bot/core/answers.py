@@ -59,8 +59,8 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
     A reply in a question's thread answers that question; any other message answers the
     question that is waiting: of the newest open round asked in that conversation, the first
     question the person has neither answered nor skipped, in the order asked; when there
-    is none, the last text question asked (so words sent before the next question arrives
-    join the answer before). To a rank or choice question, a message that names options (by
+    is none, the last one asked (so words sent before the next question arrives join the
+    answer before). To a rank or choice question, a message that names options (by
     number or name, in order) is stored as that vote; any other is kept as a comment on it.
     A message stored before (same external id) is not stored again. People
     whose answer leaves no question waiting get their next question queued (`ask_next`). The
@@ -163,13 +163,12 @@ class _Conversations:
             return None
         pack = self._pack(delivery)
         asked = [pid for pid in self.asked.get(delivery.id, []) if pack.prompt(pid)]
-        text_asked = [pid for pid in asked if (p := pack.prompt(pid)) and p.kind == "text"]
         if not asked:
             return None
         answered = self.done.get((delivery.round_id, delivery.participant_id), set())
         waiting = next((pid for pid in asked
                         if pid not in answered and (delivery.id, pid) not in self.skipped),
-                       (text_asked or asked)[-1])
+                       asked[-1])
         return _asked(delivery, waiting, pack)
 
     def round_of(self, asked: Asked) -> Round:

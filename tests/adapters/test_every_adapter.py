@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.core.digest.build import build_digest
 from bot.core.public_ids import public_reply_id
 from storage.database import Database
-from storage.models import Reply, Round
+from storage.models import Delivery, QuestionMessage, Reply, Round
 from tests.adapters.harness import HOSTILE, NAMES, Harness, harness
 from tests.helpers import wait_for
 from tests.teams.conftest import MEMBER_NAMES, Tenant
@@ -96,19 +96,31 @@ RANKED_BY_NAME = ("Protected time, then psychological safety, then relationships
                   "executive backing and trust, leadership development")
 
 
-def answer_text_questions(bot: Harness, who: int) -> None:
-    """Person `who` answers questions 1 to 5 in their conversation, one after the other."""
+def answer_text_questions(bot: Harness, who: int, database: Database) -> None:
+    """Person `who` answers questions 1 to 5 in their conversation, one after the other (each
+    once the bot has recorded asking it, as a person would only answer what they were sent)."""
     for n, text in enumerate(TEXT_ANSWERS, start=2):
-        bot.write(who, text)
-        wait(bot, lambda n=n: any(f"Question {n} of 6" in m for m in bot.said_to(who)),
-             f"question {n}")
+        bot.write(who, f"{text} ({who})")
+        wait(bot, lambda n=n, text=text: any(f"Question {n} of 6" in m for m in bot.said_to(who))
+             and _asked(database, f"{text} ({who})") >= n, f"question {n}")
+
+
+def _asked(database: Database, answer: str) -> int:
+    """How many questions the bot has recorded asking the author of `answer`."""
+    with database.sessions() as session:
+        return len(session.scalars(
+            select(QuestionMessage.id)
+            .join(Delivery, Delivery.id == QuestionMessage.delivery_id)
+            .join(Reply, (Reply.participant_id == Delivery.participant_id)
+                  & (Reply.round_id == Delivery.round_id))
+            .where(Reply.text == answer, QuestionMessage.prompt_id.is_not(None))).all())
 
 
 def test_typed_rankings_are_stored_as_votes_and_other_words_as_comments(
         bot: Harness, database: Database) -> None:
     bot.start()
     for who in range(3):
-        answer_text_questions(bot, who)
+        answer_text_questions(bot, who, database)
     bot.write(0, "3, 1, 5, 2, 4")
     bot.write(1, RANKED_BY_NAME)
     bot.write(2, "Honestly it is time to think that matters, more than any list")

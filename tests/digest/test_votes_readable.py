@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import datetime
 from html.parser import HTMLParser
 
@@ -15,15 +16,18 @@ from docx import Document
 
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
+from bot.core.digest.render_csv import render_csv
 from bot.core.digest.render_docx import render_docx
 from bot.core.digest.render_html import render_html
 from bot.core.digest.render_md import render_md
+from bot.core.digest.render_text import render_text
+from bot.core.digest.synthesis import BEYOND_ROOM
 from bot.core.people import find_participant
 from bot.slack.digest_blocks import digest_messages
 from storage.database import Database
 from storage.db import transaction
 from storage.models import Reply
-from tests.digest.builders import RANK_PROMPT, Said, demo_people, round_with
+from tests.digest.builders import RANK_PROMPT, Said, demo_people, demo_said, round_with
 from tests.digest.test_renderers import md_plain
 from tests.helpers import seed_pack
 
@@ -101,3 +105,37 @@ def test_it_shows_a_comment_under_the_top_option_its_author_put_first(
     for name, text in lines_of(view).items():
         heading = text.index(f"1. {FIRST}: why people put it first")
         assert text.index(REASON) > heading, name
+
+
+def test_it_marks_themes_not_raised_in_the_room_in_every_format(
+        database: Database, now: datetime) -> None:
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, demo_people(), demo_said(extra=False))
+        view = build_digest(session, round_.id, now)
+    themes = [t for p in view.prompts for t in p.themes]
+    beyond = [t for t in themes if t.beyond_room]
+    assert beyond and all(t.origin == "chat" for t in beyond)
+    assert all(t.beyond_room for t in themes if t.origin == "chat")
+    word = Document(io.BytesIO(render_docx(view)))
+    outputs = {
+        "slack": json.dumps([m.blocks for m in digest_messages(view, charts=False)]),
+        "markdown": render_md(view), "html": render_html(view, charts=False),
+        "word": "\n".join(p.text for p in word.paragraphs), "csv": render_csv(view),
+        "text": render_text(view),
+    }
+    for name, out in outputs.items():
+        assert out.count(BEYOND_ROOM) >= len(beyond), name
+    assert all(t["beyond_room"] for p in view.to_json()["prompts"] for t in p["themes"]
+               if t["origin"] == "chat")
+
+
+def test_it_says_who_has_not_been_heard_from_when_nobody_has_a_role(
+        database: Database, now: datetime) -> None:
+    people = [replace(p, role=None) for p in demo_people()[:3]]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, people, [], anonymity="named")
+        view = build_digest(session, round_.id, now)
+    text = render_text(view) + render_md(view)
+    assert "not givens" not in text
+    assert "Not heard from yet: nobody whose role is not given yet." in text
+    assert "0 of 3 people invited" in md_plain(render_md(view))

@@ -96,7 +96,8 @@ class Conversations:
             elif outcome.created and outcome.comment is not None:
                 asked = outcome.asked
                 follow_ups.append(partial(self.confirmations.notify, platform, where, said(
-                    comment_notice(asked.number, asked.prompt, outcome.comment))))
+                    comment_notice(asked.number, asked.prompt, outcome.comment,
+                                   voted=outcome.beside_ballot))))
             elif outcome.created:
                 saved.setdefault(where, []).append(Saved(outcome.asked, message.text,
                                                          message.external_id))

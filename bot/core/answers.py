@@ -22,9 +22,10 @@ from bot.core.replies import (
     record_reply,
     record_vote,
 )
-from bot.core.rounds import round_pack
+from bot.core.rounds import round_pack, vote_questions
 from bot.core.typed_votes import TypedVote, read_vote
 from storage.models import Delivery, Participant, QuestionMessage, Reply, Round
+from storage.queries import is_an_answer
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class ChatAnswer:
     refused: str | None = None
     vote: tuple[str, ...] | None = None
     comment: TypedVote | None = None
+    beside_ballot: bool = False
+    """A comment from someone who had already voted on the question."""
 
 
 def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: datetime,
@@ -104,8 +107,10 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
                      "source": "chat", "external_id": message.external_id, "created_at": now,
                      "quotable": not asks_not_to_be_quoted(message.text)})
         stored.add(message.external_id)
-        talk.answered(asked)
-        out.append(ChatAnswer(asked, created=True, comment=typed))
+        if typed is None:
+            talk.answered(asked)
+        out.append(ChatAnswer(asked, created=True, comment=typed,
+                              beside_ballot=typed is not None and talk.has_answered(asked)))
     if rows:
         session.execute(insert(Reply), rows)
     if rows or votes:
@@ -148,7 +153,8 @@ class _Conversations:
                 select(Reply.round_id, Reply.participant_id, Reply.prompt_id).where(
                     Reply.participant_id.in_([d.participant_id for d in open_]),
                     Reply.round_id.in_({d.round_id for d in open_}),
-                    Reply.deleted_at.is_(None)).distinct()):
+                    Reply.deleted_at.is_(None),
+                    is_an_answer(vote_questions(d.round for d in open_))).distinct()):
             self.done.setdefault((round_id, participant_id), set()).add(prompt_id)
         self.packs: dict[int, Pack] = {}
 
@@ -173,6 +179,9 @@ class _Conversations:
 
     def round_of(self, asked: Asked) -> Round:
         return self.rounds[asked.round_id]
+
+    def has_answered(self, asked: Asked) -> bool:
+        return asked.prompt.id in self.done.get((asked.round_id, asked.participant.id), set())
 
     def answered(self, asked: Asked) -> None:
         self.done.setdefault((asked.round_id, asked.participant.id), set()).add(asked.prompt.id)
@@ -203,7 +212,7 @@ def open_questions(session: Session, participant: Participant) -> list[Asked]:
     for delivery in deliveries:
         answered = set(session.scalars(select(Reply.prompt_id).where(
             Reply.round_id == delivery.round_id, Reply.participant_id == participant.id,
-            Reply.deleted_at.is_(None))))
+            Reply.deleted_at.is_(None), is_an_answer(vote_questions([delivery.round])))))
         for number, prompt in enumerate(round_pack(delivery.round).prompts, start=1):
             if prompt.id not in answered:
                 out.append(Asked(delivery.round_id, participant, prompt, number))

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from bot.core.errors import InvalidAnswer, NotAllowed, NotFound, RoundClosed
 from bot.core.packs import Prompt
-from bot.core.rounds import get_round, round_pack
+from bot.core.rounds import get_round, round_pack, vote_questions
 from bot.core.typed_votes import read_vote
 from storage.models import Participant, Reply, ReplyVersion, Round
-from storage.queries import replies_by_external_id, reply_by_external_id
+from storage.queries import is_an_answer, replies_by_external_id, reply_by_external_id
 
 SOURCES = ("chat", "form", "import", "cli")
 ROOM_SOURCE = "import"
@@ -116,10 +116,12 @@ def record_vote(
 
 
 def is_answered(session: Session, round_id: int, participant_id: int, prompt_id: str) -> bool:
-    """Whether the person has a live (not deleted) answer to this question."""
+    """Whether the person has a live (not deleted) answer to this question (to a vote: a
+    ballot; their comments on it are not answers)."""
     return session.scalar(select(Reply.id).where(
         Reply.round_id == round_id, Reply.participant_id == participant_id,
-        Reply.prompt_id == prompt_id, Reply.deleted_at.is_(None)).limit(1)) is not None
+        Reply.prompt_id == prompt_id, Reply.deleted_at.is_(None),
+        is_an_answer(vote_questions([get_round(session, round_id)]))).limit(1)) is not None
 
 
 Author = tuple[str, str]

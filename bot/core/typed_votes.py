@@ -145,12 +145,19 @@ def _example(wanted: int, options: int) -> list[int]:
     return picked + [n for n in range(1, options + 1) if n not in picked][:wanted - len(picked)]
 
 
-def comment_notice(number: int, prompt: Prompt, typed: TypedVote) -> str:
-    """What the bot says when words to a vote's question were kept as a comment."""
-    verb = "rank" if prompt.kind == "rank" else "choose"
+def comment_notice(number: int, prompt: Prompt, typed: TypedVote, *,
+                   voted: bool = False) -> str:
+    """What the bot says when words to a vote's question were kept as a comment (`voted`:
+    beside the person's ballot)."""
+    vote = "ranking" if prompt.kind == "rank" else "choice"
+    kept = (f"I kept your message as a comment on question {number}, beside your {vote}: it "
+            "appears in the digest under the question, as your words. ")
+    if voted:
+        return kept + (f"To change your {vote}, use the button on the question. "
+                       f"{how_to_type(prompt)}")
     found = ""
     if typed.named and typed.problem:
-        found = (f"I found {', '.join(typed.named)} in it, but {typed.problem}. ")
-    return (f"I kept your message as a comment on question {number}: it appears in the digest "
-            f"under the question, as your words. {found}It is not a vote yet: to {verb}, use "
-            f"the button on the question. {how_to_type(prompt)}")
+        found = f"I found {', '.join(typed.named)} in it, but {typed.problem}. "
+    verb = "rank" if prompt.kind == "rank" else "choose"
+    return (kept.replace(f", beside your {vote}", "") + f"{found}It is not a vote yet: to "
+            f"{verb}, use the button on the question. {how_to_type(prompt)}")

@@ -143,12 +143,16 @@ def test_typed_rankings_are_stored_as_votes_and_other_words_as_comments(
     comment = [r for r in votes.values() if not r.choices]
     assert [r.text for r in comment] == [
         "Honestly it is time to think that matters, more than any list"]
-    # the person who commented can still vote in words, and both are kept
+    assert "It is not a vote yet" in notice
+    # the question still waits for their vote: the next words are read as one, and both kept
     bot.write(2, "2, 1, 4, 3, 5")
     wait(bot, lambda: any("as I read your message" in m for m in bot.said_to(2)), "ranking 2")
+    bot.write(0, "Purpose matters more than anything else")
+    wait(bot, lambda: any("beside your ranking" in m for m in bot.said_to(0)), "a 2nd comment")
 
     digest = "\n".join(bot.digest())
     assert "Honestly it is time to think that matters, more than any list" in digest
+    assert "Purpose matters more than anything else" in digest
     with database.sessions() as session:
         round_id = session.scalars(select(Reply.round_id)).first()
         view = build_digest(session, round_id, datetime.now(UTC)).to_json()
@@ -158,8 +162,10 @@ def test_typed_rankings_are_stored_as_votes_and_other_words_as_comments(
     assert sorted(listed) == sorted(public.values())  # every reply exactly once
     rank = next(p for p in view["prompts"] if p["prompt_id"] == "support-factors")
     assert rank["answer_count"] == 3
-    reasons = [q["text"] for r in rank["reasons"] for q in r["quotes"]]
-    assert reasons == ["Honestly it is time to think that matters, more than any list"]
+    reasons = {q["text"]: r["option"] for r in rank["reasons"] for q in r["quotes"]}
+    assert reasons == {
+        "Honestly it is time to think that matters, more than any list": "Insights from elsewhere",
+        "Purpose matters more than anything else": "Clear purpose and motivation"}
 
 
 def _public_ids(session: Session, round_id: int) -> list[tuple[Reply, str]]:

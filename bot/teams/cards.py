@@ -15,7 +15,7 @@ from bot.core.home import HomeView
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import Question, Saved
 from bot.core.typed_votes import how_to_type, numbered_options
-from bot.core.wording import listed
+from bot.core.wording import counted, listed
 from bot.teams.activities import OURS
 from bot.teams.render import Element, action, card, heading, note, rich, run
 
@@ -36,7 +36,8 @@ def question_card(question: Question) -> Element:
     if question.intro is not None:
         pack = question.intro
         body += [heading(pack.title, "Large"), rich(pack.intro),
-                 note(f"{question.total} questions, one at a time: the next comes when you "
+                 note(f"{counted(question.total, 'question')}, one at a time: the next comes "
+                      "when you "
                       "answer or skip this one. Just write here to answer. Write stop to stop "
                       "these messages.")]
     body += [rich(run(f"Question {question.number} of {question.total} · ", bold=True),

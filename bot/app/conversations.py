@@ -92,7 +92,8 @@ class Conversations:
                                           said(f"I could not save that: {outcome.refused}")))
             elif outcome.created and outcome.vote is not None:
                 saved.setdefault(where, []).append(Saved(outcome.asked, outcome.vote,
-                                                         message.external_id, typed=True))
+                                                         message.external_id, typed=True,
+                                                         reason=outcome.reason))
             elif outcome.created and outcome.comment is not None:
                 asked = outcome.asked
                 follow_ups.append(partial(self.confirmations.notify, platform, where, said(

@@ -23,7 +23,7 @@ from bot.core.replies import (
     record_vote,
 )
 from bot.core.rounds import round_pack, vote_questions
-from bot.core.typed_votes import TypedVote, read_vote
+from bot.core.typed_votes import TypedVote, read_vote_and_reason
 from storage.models import Delivery, Participant, QuestionMessage, Reply, Round
 from storage.queries import is_an_answer
 
@@ -53,6 +53,8 @@ class ChatAnswer:
     comment: TypedVote | None = None
     beside_ballot: bool = False
     """A comment from someone who had already voted on the question."""
+    reason: str | None = None
+    """The person's words after the ballot in their message (kept with it)."""
 
 
 def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: datetime,
@@ -86,7 +88,8 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
         if message.external_id in stored:
             out.append(ChatAnswer(asked))
             continue
-        typed = read_vote(asked.prompt, message.text) if asked.prompt.kind != "text" else None
+        typed, reason = (read_vote_and_reason(asked.prompt, message.text)
+                         if asked.prompt.kind != "text" else (None, None))
         try:
             check_text_answer(talk.round_of(asked), asked.prompt.id, asked.prompt, message.text,
                               comment=typed is not None)
@@ -96,7 +99,7 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
                             external_id=message.external_id, text=message.text)
                 stored.add(message.external_id)
                 talk.answered(asked)
-                out.append(ChatAnswer(asked, created=True, vote=typed.ballot))
+                out.append(ChatAnswer(asked, created=True, vote=typed.ballot, reason=reason))
                 votes.append((asked.round_id, asked.participant.id))
                 continue
         except RoundtableError as exc:

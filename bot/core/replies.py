@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.core.errors import InvalidAnswer, NotAllowed, NotFound, RoundClosed
 from bot.core.packs import Prompt
 from bot.core.rounds import get_round, round_pack, vote_questions
-from bot.core.typed_votes import read_vote
+from bot.core.typed_votes import read_vote_and_reason
 from storage.models import Participant, Reply, ReplyVersion, Round
 from storage.queries import is_an_answer, replies_by_external_id, reply_by_external_id
 
@@ -99,6 +99,8 @@ def record_vote(
             current.choices = list(choices)
             current.text = text
             current.edited_at = now
+        if text is not None and asks_not_to_be_quoted(text):
+            current.quotable = False
         return Recorded(current, False)
     return _insert_once(
         session,
@@ -108,6 +110,7 @@ def record_vote(
             participant_id=participant.id,
             choices=list(choices),
             text=text,
+            quotable=not (text and asks_not_to_be_quoted(text)),
             source=source,
             external_id=external_id,
             created_at=now,
@@ -150,7 +153,7 @@ def _read_again(session: Session, reply: Reply, text: str) -> None:
     """A typed vote edited in chat: the ballot follows the words where they still name one
     (else the ballot stands, and the edited words are kept with it)."""
     prompt = round_pack(session.get_one(Round, reply.round_id)).prompt(reply.prompt_id)
-    ballot = read_vote(prompt, text).ballot if prompt is not None else None
+    ballot = read_vote_and_reason(prompt, text)[0].ballot if prompt is not None else None
     if ballot is not None:
         reply.choices = list(ballot)
 

@@ -58,6 +58,27 @@ def read_vote(prompt: Prompt, text: str) -> TypedVote:
     return TypedVote(tuple(named), _problem(prompt, named))
 
 
+_REASON_START = re.compile(r"\n|(?<=[.!?])\s|\s[-–—]\s|\s(?=(?:because|as|since)\b)|:\s",
+                           re.IGNORECASE)
+REASON_WORDS = 2
+"""Words after a ballot that make a reason (fewer are a stray word, and no ballot)."""
+
+
+def read_vote_and_reason(prompt: Prompt, text: str) -> tuple[TypedVote, str | None]:
+    """A ballot, and the person's reason when words follow it ("3, 1, 5, 2, 4 because…",
+    a numbered list and then a sentence): the reason is their words after the ballot,
+    verbatim. A message that is not a ballot followed by words is read as a whole."""
+    whole = read_vote(prompt, text)
+    if whole.named:
+        return whole, None
+    for match in reversed(list(_REASON_START.finditer(text))):  # the longest ballot first
+        vote = read_vote(prompt, text[:match.start()])
+        reason = text[match.start():].strip(" \t\n-–—:")
+        if vote.ballot is not None and len(_WORD.findall(_folded(reason))) >= REASON_WORDS:
+            return vote, reason
+    return whole, None
+
+
 def _folded(text: str) -> str:
     return text.lower().replace("&", " and ").replace("’", "'").replace("-", " ")
 

@@ -137,7 +137,7 @@ def confirmations(saved: Sequence[Saved]) -> SlackMessage:
         one = saved[0]
         if isinstance(one.answer, str):
             return confirmation(one.asked, one.answer, external_id=one.external_id)
-        return vote_confirmation(one.asked, one.answer, typed=one.typed)
+        return vote_confirmation(one.asked, one.answer, typed=one.typed, reason=one.reason)
     numbers = list(dict.fromkeys(str(s.asked.number) for s in saved))
     what = (f"Saved {len(saved)} messages as your answer to question {numbers[0]}."
             if len(numbers) == 1 else
@@ -158,14 +158,16 @@ def confirmations(saved: Sequence[Saved]) -> SlackMessage:
     return message(what, blocks)
 
 
-def vote_confirmation(asked: Asked, choices: Sequence[str], *, typed: bool = False
-                      ) -> SlackMessage:
+def vote_confirmation(asked: Asked, choices: Sequence[str], *, typed: bool = False,
+                      reason: str | None = None) -> SlackMessage:
     listed = "\n".join(f"{i}. {inert(c, 80)}" for i, c in enumerate(choices, start=1))
     vote = "ranking" if asked.prompt.kind == "rank" else "choice"
     what = (f"Saved your {vote} for question {asked.number}, as I read your message: "
             if typed else f"Saved your answer to question {asked.number}: ")
     what += inert(asked.prompt.question, 300)
     blocks: list[Block] = [section(what), section(listed)]
+    if reason:
+        blocks.append(context(Saved.REASON_KEPT))
     if typed:
         blocks.append(context("Not what you meant? Reply again in the question's thread, or "
                               "use the button on the question."))

@@ -117,6 +117,8 @@ def confirmations_card(saved: Sequence[Saved]) -> Element:
         body = [rich(run(what, bold=True), run(one.asked.prompt.question))]
         if text is None:
             body += [rich(f"{i}. {c}") for i, c in enumerate(one.answer, start=1)]
+            if one.reason:
+                body.append(note(Saved.REASON_KEPT))
             if one.typed:
                 body.append(note("Not what you meant? Reply again, or use the form on the "
                                  "question."))

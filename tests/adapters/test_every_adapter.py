@@ -94,6 +94,7 @@ TEXT_ANSWERS = ["Covid vaccine rollout worked.", "GPs and the ICS board.",
                 "Meet without minutes."]
 RANKED_BY_NAME = ("Protected time, then psychological safety, then relationships and networks, "
                   "executive backing and trust, leadership development")
+REASON = "Without time and safety nobody steps up."
 
 
 def answer_text_questions(bot: Harness, who: int, database: Database) -> None:
@@ -122,7 +123,7 @@ def test_typed_rankings_are_stored_as_votes_and_other_words_as_comments(
     for who in range(3):
         answer_text_questions(bot, who, database)
     bot.write(0, "3, 1, 5, 2, 4")
-    bot.write(1, RANKED_BY_NAME)
+    bot.write(1, f"{RANKED_BY_NAME}\n\n{REASON}")
     bot.write(2, "Honestly it is time to think that matters, more than any list")
     wait(bot, lambda: any("as I read your message" in m for m in bot.said_to(0)), "ranking 0")
     wait(bot, lambda: any("as I read your message" in m for m in bot.said_to(1)), "ranking 1")
@@ -130,6 +131,7 @@ def test_typed_rankings_are_stored_as_votes_and_other_words_as_comments(
          "the comment's notice")
     understood = next(m for m in bot.said_to(0) if "as I read your message" in m)
     assert understood.index("Clear purpose and motivation") < understood.index("Protected time")
+    assert any("as your reason" in m for m in bot.said_to(1))
     notice = next(m for m in bot.said_to(2) if "kept your message as a comment" in m)
     assert "button on the question" in notice and "top 5" in notice
     for who in range(3):
@@ -153,6 +155,7 @@ def test_typed_rankings_are_stored_as_votes_and_other_words_as_comments(
     digest = "\n".join(bot.digest())
     assert "Honestly it is time to think that matters, more than any list" in digest
     assert "Purpose matters more than anything else" in digest
+    assert REASON in digest
     with database.sessions() as session:
         round_id = session.scalars(select(Reply.round_id)).first()
         view = build_digest(session, round_id, datetime.now(UTC)).to_json()
@@ -165,7 +168,8 @@ def test_typed_rankings_are_stored_as_votes_and_other_words_as_comments(
     reasons = {q["text"]: r["option"] for r in rank["reasons"] for q in r["quotes"]}
     assert reasons == {
         "Honestly it is time to think that matters, more than any list": "Insights from elsewhere",
-        "Purpose matters more than anything else": "Clear purpose and motivation"}
+        "Purpose matters more than anything else": "Clear purpose and motivation",
+        REASON: "Protected time"}
 
 
 def _public_ids(session: Session, round_id: int) -> list[tuple[Reply, str]]:

@@ -35,6 +35,7 @@ from bot.core.packs import Prompt
 from bot.core.public_ids import public_reply_id
 from bot.core.replies import ROOM_SOURCE
 from bot.core.rounds import MIN_GROUP, get_round, participation, round_pack
+from bot.core.typed_votes import read_vote_and_reason
 from storage.models import Participant, Reply, Round
 
 MIN_ROLE_GROUP = MIN_GROUP
@@ -192,7 +193,9 @@ def _prompt_digest(
                      final=True, comment=True)
         for r in said
     ]
-    reasons, others = _reasons(prompt, ranking, voted, said, comments)
+    ballots_seen = [_answer_view(r, CHOICE_JOIN.join(r.choices or []), round_, shown_roles)
+                    for r in voted]
+    reasons, others = _reasons(prompt, ranking, voted, ballots_seen, said, comments)
     return PromptDigest(
         prompt.id,
         prompt.section,
@@ -201,9 +204,7 @@ def _prompt_digest(
         len(ballots),
         unthemed_reply_ids=[r.public_id for r in replies if r.choices or r.text],
         ranking=ranking,
-        answers=[
-            _answer_view(r, CHOICE_JOIN.join(r.choices or []), round_, shown_roles) for r in voted
-        ] + comments,
+        answers=ballots_seen + comments,
         picks=prompt.picks,
         reasons=reasons,
         comments=others,
@@ -211,20 +212,28 @@ def _prompt_digest(
 
 
 def _reasons(prompt: Prompt, ranking: list[RankRow], voted: list[Answered],
-             said: list[Answered], comments: list[AnswerView]
-             ) -> tuple[list[OptionReasons], list[QuoteView]]:
-    """Comments that may be quoted, under the top option their author put first; the rest
-    (from people who did not vote, or put first an option outside the top) on their own."""
+             ballots: list[AnswerView], said: list[Answered],
+             comments: list[AnswerView]) -> tuple[list[OptionReasons], list[QuoteView]]:
+    """The person's reasons: the words after a typed ballot, and comments, that may be
+    quoted; each under the top option its author put first, the rest (from people who did
+    not vote, or put first an option outside the top) on their own."""
     first = {r.participant_id: (r.choices or [""])[0] for r in voted}
     top = [row.option for row in ranking if in_top(row, prompt.picks)]
     under: dict[str, list[QuoteView]] = {option: [] for option in top}
     others: list[QuoteView] = []
+    given: list[tuple[int, QuoteView]] = []
+    for reply, view in zip(voted, ballots, strict=True):
+        reason = read_vote_and_reason(prompt, reply.text)[1] if reply.text else None
+        if reason and view.quotable:
+            given.append((reply.participant_id, QuoteView(view.reply_id, quote_text(reason),
+                                                          view.by)))
     for reply, view in zip(said, comments, strict=True):
-        if view.noise or not view.quotable:
-            continue
-        quote = QuoteView(view.reply_id, quote_text(view.text), view.by)
-        option = first.get(reply.participant_id)
-        if option in under:
+        if not view.noise and view.quotable:
+            given.append((reply.participant_id, QuoteView(view.reply_id, quote_text(view.text),
+                                                          view.by)))
+    for participant_id, quote in given:
+        option = first.get(participant_id)
+        if option is not None and option in under:
             under[option].append(quote)
         else:
             others.append(quote)

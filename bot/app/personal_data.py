@@ -179,9 +179,11 @@ def _remove_messages(app: Roundtable, platform: str,
 
 def _counts(erased: Erased, work: PlatformWork) -> str:
     """The audit line's detail: counts only."""
-    return (f"{erased.answers} answers, {erased.votes} votes, {erased.versions} earlier "
-            f"versions, {len(erased.rounds)} rounds; {work.deleted} messages deleted, "
-            f"{work.replaced} digest parts replaced, {len(work.failed)} not changed")
+    return (f"{counted(erased.answers, 'answer')}, {counted(erased.votes, 'vote')}, "
+            f"{counted(erased.versions, 'earlier version')}, "
+            f"{counted(len(erased.rounds), 'round')}; {counted(work.deleted, 'message')} "
+            f"deleted, {counted(work.replaced, 'digest part')} replaced, "
+            f"{len(work.failed)} not changed")
 
 
 def _forgotten(erased: Erased, work: PlatformWork, waiting: int, *, yourself: bool) -> Said:

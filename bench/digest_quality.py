@@ -59,8 +59,8 @@ STATUS = {
     "2026-12-04-discharge": LOOKED_AT + " (after its one score in round 2)",
     "2026-12-04-prescribers": LOOKED_AT + " (after its one score in round 2)",
     "2026-12-04-near-misses": LOOKED_AT + " (after its one score in round 2)",
-    "2026-12-04-blood-pressure": "unseen until the final engine of round 2",
-    "2026-12-04-medicines-waste": "unseen until the final engine of round 2",
+    "2026-12-04-blood-pressure": LOOKED_AT + " (after its one unseen score in round 2)",
+    "2026-12-04-medicines-waste": LOOKED_AT + " (after its one unseen score in round 2)",
 }
 
 

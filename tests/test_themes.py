@@ -146,6 +146,12 @@ def test_a_title_is_a_whole_clause_never_one_cut_or_ending_on_a_function_word(
     assert titles.whole_clauses(text) == clauses
 
 
+def test_a_clause_that_opens_an_example_or_an_aside_is_no_title() -> None:
+    clauses = titles.whole_clauses("Shorter courses, like two weeks, for anything new")
+    assert clauses == ["Shorter courses", "for anything new"]
+    assert titles.whole_clauses("Cheaper lunches, especially hot food") == ["Cheaper lunches"]
+
+
 def test_it_lists_themes_largest_first() -> None:
     sizes = [len(t.reply_ids) for t in find_themes(mixed()).themes]
     assert sizes == sorted(sizes, reverse=True)

@@ -112,7 +112,9 @@ _CLAUSE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”…]+|\s[-–—+=]+\s|\s[-�
 _LIST_MARK = re.compile(r"^\s*(?:[-*•>]+|\d+[.)]|[a-z][.)])\s*", re.IGNORECASE)
 _JOINING = frozenset({"and", "or", "but", "so", "because", "if", "which", "that", "then",
                       "than", "as", "when", "while", "though", "although", "whether", "nor",
-                      "unless", "until", "whereas", "plus", "also", "etc"})
+                      "unless", "until", "whereas", "plus", "also", "etc",
+                      # words that open an example or an aside, not a phrase of its own
+                      "like", "eg", "ie", "such", "including", "especially", "except", "via"})
 
 
 def whole_clauses(text: str) -> list[str]:

@@ -26,7 +26,7 @@ from bot.app.access import (
 )
 from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
-from bot.core import audit, reminders
+from bot.core import audit, digest_review, reminders
 from bot.core.dates import parse_closes
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
@@ -134,12 +134,15 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
                                 else bool(request.digest_channel)) else "post",
         ), now)
         directory.remember(session, looked, now)
-        round_id, invited = round_.id, len(round_.deliveries)
+        round_id, invited, reviewed = round_.id, len(round_.deliveries), round_.review
+
         audit.record(session, now, who(actor), "round.start", round_id=round_id,
                      detail=f"pack {pack.id}, {MODE_NAMES[request.mode]}, {invited} invited, "
                             f"digests to {request.digest_channel or 'no channel yet'}")
     app.outbox.wake()
-    where = (said(" Digests go to ", Place(request.digest_channel), ".")
+    where = (said(" Digests go to ", Place(request.digest_channel), ".",
+                  " Each scheduled one comes to its facilitators to approve first." if
+                  reviewed == "review" else "")
              if request.digest_channel else
              said(" No digest channel yet: set one before the first digest (",
                   Code(f"/roundtable set {round_id} digest #channel"), ")."))
@@ -464,6 +467,9 @@ def digest(app: Roundtable, actor: Actor, round_id: int | None, period: str | No
                                         f" {exc.hint}" if exc.hint else "")) from exc
     if sent is None:
         return said(f"The digest of round {chosen} for that period was already posted.")
+    if digest_review.supersede_waiting(app.database.sessions, app.gateways, chosen, app.clock):
+        return said(f"Posted the digest of round {chosen} in ", Place(sent.channel_id),
+                    "; it takes the place of the draft that was waiting for review.")
     return said(f"Posted the digest of round {chosen} in ", Place(sent.channel_id), ".")
 
 

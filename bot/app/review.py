@@ -248,8 +248,8 @@ def review_line(round_id: int, mode: str, unreviewed: str, hours: int) -> Said:
 
 def _settled(round_id: int, state: str, by: str | None) -> str:
     if state == "superseded":
-        return (f"That draft of round {round_id} was replaced by a newer one: approve that "
-                "one.")
+        return (f"That draft of round {round_id} was replaced (by a newer draft, or a digest "
+                "posted meanwhile); nothing was posted.")
     if by == audit.SCHEDULER:
         return f"The digest of round {round_id} was already posted at its review deadline."
     if state in ("claimed", "posted"):

@@ -59,6 +59,20 @@ def hold_digest(session: Session, round_: Round, period: str, now: datetime, *,
     return row
 
 
+def supersede_waiting(sessions: sessionmaker[Session], gateways: Gateways, round_id: int,
+                      clock: Clock) -> bool:
+    """A digest was posted by other means (a facilitator's `digest`): the draft waiting for
+    review, if any, is superseded and its copies say so. Whether there was one."""
+    with transaction(sessions) as session:
+        row = waiting_draft(session, round_id)
+        if row is None:
+            return False
+        row.state = "superseded"
+        digest_id = row.id
+    refresh_draft(sessions, gateways, digest_id, clock)
+    return True
+
+
 def waiting_draft(session: Session, round_id: int) -> Digest | None:
     """The round's digest waiting for approval, if any."""
     return session.scalar(select(Digest).where(Digest.round_id == round_id,

@@ -75,7 +75,7 @@ def draft_message(draft: Draft) -> SlackMessage:
 
 def _state_line(draft: Draft) -> str:
     if draft.state == "superseded":
-        return "A newer draft of this round took the place of this one."
+        return "A newer draft, or a digest posted meanwhile, took the place of this one."
     if not draft.waiting:
         by = draft.approved_by
         if by == "scheduler":

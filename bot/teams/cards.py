@@ -223,7 +223,8 @@ def draft_card(draft: Draft) -> Element:
                          "move or hide, use `roundtable digest review "
                          f"{view.round.id}` on the server."))
     elif draft.state == "superseded":
-        body.append(note("A newer draft of this round took the place of this one."))
+        body.append(note("A newer draft, or a digest posted meanwhile, took the place of "
+                         "this one."))
     else:
         body.append(note("Posted as built at its review deadline." if draft.approved_by
                          == "scheduler" else "Approved and posted."))

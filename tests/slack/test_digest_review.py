@@ -153,3 +153,21 @@ def test_a_facilitator_sets_how_a_round_is_reviewed_from_slack(running: Running)
     assert running.scalars(select(Round.review)) == ["review"]
     off = command(running, f"review {round_id} off", "Round")
     assert off["text"] == f"Round {round_id}: digests are posted as built."
+
+
+def test_a_digest_posted_by_hand_replaces_the_draft_waiting(running: Running) -> None:
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+    posted = command(running, f"digest {round_id}", "Posted")
+    assert posted["text"] == (f"Posted the digest of round {round_id} in <#{DIGEST_CHANNEL}>; "
+                              "it takes the place of the draft that was waiting for review.")
+    running.wait_for(lambda: "took the place of this one" in json.dumps(
+        draft_in(running, FACILITATOR)["blocks"]), "the draft marked replaced")
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    assert "replaced (by a newer draft, or a digest posted meanwhile); nothing was posted" in \
+        respond_text(running, answers, "replaced")
+    assert len(tops(running)) == 1

@@ -133,6 +133,11 @@ class SlackStub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Each answer leaves in one write, as a real server's does: written in two (head,
+            # then body) on a connection kept alive, the body would wait for the client's
+            # delayed acknowledgement of the head (Nagle's algorithm), some 40 ms a call.
+            wbufsize = -1
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))

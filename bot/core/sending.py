@@ -24,14 +24,27 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    bindparam,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, contains_eager, joinedload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Executable
 
 from bot.core.next_questions import ask_next
 from bot.core.packs import Pack
@@ -60,9 +73,10 @@ DATABASE_PAUSE = 1.0
 """Seconds between attempts to write what was sent while the database cannot be reached."""
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
+def _claimable(now: ColumnElement[datetime], stale: ColumnElement[datetime]
+               ) -> ColumnElement[bool]:
     """Unclaimed, or claimed by a sender that is gone: its worker lease lapsed (or, for a sender
-    that never held one, its claim is older than CLAIM_GRACE)."""
+    that never held one, its claim is older than CLAIM_GRACE: before `stale`)."""
     lease_expiry = (
         select(Lease.expires_at)
         .where(Lease.name == literal("worker:") + Delivery.claimed_by)
@@ -71,7 +85,7 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
         Delivery.claimed_by.is_(None),
         lease_expiry < now,
-        and_(lease_expiry.is_(None), Delivery.claimed_at < now - CLAIM_GRACE),
+        and_(lease_expiry.is_(None), Delivery.claimed_at < stale),
     )
 
 
@@ -80,22 +94,45 @@ def _something_to_send() -> ColumnElement[bool]:
                and_(Delivery.state == "sent", Delivery.next_prompt_id.is_not(None)))
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
-    return and_(_something_to_send(),
-                or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
-                _claimable(now))
+@dataclass(frozen=True)
+class _Statements:
+    due: Executable
+    """Due deliveries after `after`, `room` at most, with what deciding about them needs."""
+    claim: Executable
+    """Claim deliveries `ids` for `worker`; returns the ids it claimed."""
 
 
-def due_deliveries(session: Session, now: datetime, limit: int = 100,
-                   platforms: Collection[str] | None = None) -> list[int]:
-    """Ids of deliveries with a message to send now (a first message, or a next question),
-    unclaimed or abandoned by a dead sender; only for people on `platforms` when given (a
-    process sends only where it has a gateway)."""
-    query = select(Delivery.id).where(_due(now))
-    if platforms is not None:
-        query = query.join(Participant, Participant.id == Delivery.participant_id).where(
-            Participant.platform.in_(list(platforms)))
-    return list(session.scalars(query.order_by(Delivery.id).limit(limit)))
+@cache
+def _statements() -> _Statements:
+    """Built once: building these expressions cost more than running them."""
+    now: ColumnElement[datetime] = bindparam("now")  # typed by the columns compared with
+    stale: ColumnElement[datetime] = bindparam("stale")
+    due = (
+        select(Delivery.id, Delivery.state, Delivery.claimed_by, Delivery.uncertain,
+               Delivery.attempts, Delivery.follow_up_at, Delivery.next_prompt_id,
+               Delivery.channel_id, Delivery.round_id, Delivery.participant_id,
+               Participant.platform, Participant.platform_user_id, Participant.timezone,
+               Participant.opted_out, Round.status)
+        .join(Participant, Participant.id == Delivery.participant_id)
+        .join(Round, Round.id == Delivery.round_id)
+        .where(Delivery.id > bindparam("after"), _something_to_send(),
+               or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+               _claimable(now, stale),
+               Participant.platform.in_(bindparam("platforms", expanding=True)))
+        .order_by(Delivery.id).limit(bindparam("room"))
+        # Locked from here (PostgreSQL; SQLite locks the database at BEGIN), so nothing but
+        # the claim changes them in this transaction.
+        .with_for_update(of=Delivery)
+    )
+    claim = (
+        update(Delivery)
+        .where(Delivery.id.in_(bindparam("ids", expanding=True)), _something_to_send(),
+               _claimable(now, stale))
+        .values(claimed_at=now, claimed_by=bindparam("worker"),
+                attempts=Delivery.attempts + 1)
+        .returning(Delivery.id)
+    )
+    return _Statements(due, claim)
 
 
 @dataclass(frozen=True)
@@ -174,7 +211,7 @@ class _Bookkeeper:
         """The pass has taken every due delivery up to this id."""
         self.more = True
         self.outcomes: list[Outcome] = []
-        self._packs: dict[int, Pack] = {}
+        self._packs: dict[int, tuple[Pack, list[dict[str, str]] | None]] = {}
 
     def run(self, pool: Executor, stopping: Callable[[], bool]) -> list[Outcome]:
         running: set[Future[Attempt]] = set()
@@ -231,143 +268,156 @@ class _Bookkeeper:
                ) -> list[Job]:
         """Claim up to `room` due deliveries after the pass's last; what needs sending becomes
         a Job, the rest an outcome now (deferred to the morning, failed, skipped)."""
-        # Locked from here (PostgreSQL; SQLite locks the database at BEGIN), so nothing but
-        # the claim below changes them in this transaction.
-        rows = list(session.scalars(
-            select(Delivery)
-            .join(Participant, Participant.id == Delivery.participant_id)
-            .where(Delivery.id > self.after, _due(now),
-                   Participant.platform.in_(self.platforms))
-            .options(contains_eager(Delivery.participant), joinedload(Delivery.round))
-            .order_by(Delivery.id).limit(room)
-            .with_for_update(of=Delivery)).unique())
+        statements = _statements()
+        rows = session.execute(statements.due, {
+            "now": now, "stale": now - CLAIM_GRACE, "after": self.after, "room": room,
+            "platforms": self.platforms}).all()
         self.more = len(rows) == room
         if not rows:
             return []
         self.after = rows[-1].id
-        waiting: list[Delivery] = []
-        for delivery in rows:
-            answering = (delivery.follow_up_at is not None
-                         and now - delivery.follow_up_at < FOLLOW_UP_WINDOW)
-            morning = None if answering else next_working_time(
-                now, delivery.participant.timezone, self.default_zone)
+        waiting: list[Row[Any]] = []
+        mornings: list[dict[str, Any]] = []
+        for row in rows:
+            answering = (row.follow_up_at is not None
+                         and now - row.follow_up_at < FOLLOW_UP_WINDOW)
+            morning = None if answering else next_working_time(now, row.timezone,
+                                                               self.default_zone)
             if morning is not None:
-                delivery.not_before = morning
-                outcomes.append(Outcome(delivery.id, "deferred"))
+                mornings.append({"id": row.id, "not_before": morning})
+                outcomes.append(Outcome(row.id, "deferred"))
             else:
-                waiting.append(delivery)
-        unknown = {d.id for d in waiting if d.uncertain or d.claimed_by is not None}
-        claimed = set(session.scalars(
-            update(Delivery)
-            .where(Delivery.id.in_([d.id for d in waiting]), _something_to_send(),
-                   _claimable(now))
-            .values(claimed_at=now, claimed_by=self.worker, attempts=Delivery.attempts + 1)
-            .returning(Delivery.id)
-            .execution_options(synchronize_session=False)))
-        ours = [d for d in waiting if d.id in claimed]
-        outcomes += [Outcome(d.id, "skipped") for d in waiting if d.id not in claimed]
-        for delivery in ours:
-            session.expire(delivery, ["claimed_at", "claimed_by", "attempts"])  # the claim's
-            if delivery.id in unknown:
-                delivery.uncertain = True  # stays until the conversation has been looked at
-        recorded = _recorded(session, [d.id for d in ours])
-        answered = _answered(session, [d for d in ours if d.state != "pending"])
+                waiting.append(row)
+        if mornings:
+            session.execute(update(Delivery), mornings)
+        if not waiting:
+            return []
+        claimed = set(session.scalars(statements.claim.execution_options(
+            synchronize_session=False), {
+            "ids": [r.id for r in waiting], "now": now, "stale": now - CLAIM_GRACE,
+            "worker": self.worker}))
+        outcomes += [Outcome(r.id, "skipped") for r in waiting if r.id not in claimed]
+        ours = [r for r in waiting if r.id in claimed]
+        unknown = {r.id for r in ours if r.uncertain or r.claimed_by is not None}
+        if unknown:  # stays until the conversation has been looked at
+            session.execute(update(Delivery), [{"id": i, "uncertain": True} for i in unknown])
+        # a first message never tried before has nothing recorded
+        recorded = _recorded(session, [r.id for r in ours
+                                       if r.state != "pending" or r.attempts > 0])
+        answered = _answered(session, {(r.round_id, r.participant_id, str(r.next_prompt_id))
+                                       for r in ours if r.state != "pending"})
         jobs: list[Job] = []
-        for delivery in ours:
-            job = self._job(session, delivery, delivery.id in unknown,
-                            recorded.get(delivery.id, set()), answered, now, outcomes)
-            if job is not None:
-                jobs.append(job)
+        finished: list[dict[str, Any]] = []
+        for row in ours:
+            first = row.state == "pending"
+            if row.opted_out or row.status != "open":
+                why = "stopped" if row.opted_out else "closed"
+                finished.append({"id": row.id, **_finished("failed" if first else "sent",
+                                                           first, now, why if first else None)})
+                outcomes.append(Outcome(row.id, "failed" if first else "skipped"))
+                continue
+            pack, notice = self._pack(session, row.round_id)
+            prompt_id = (row.next_prompt_id or pack.prompts[0].id) if first else str(
+                row.next_prompt_id)
+            if not first and (row.round_id, row.participant_id, prompt_id) in answered:
+                # answered ahead (Home tab) while it waited to be sent: ask the one after
+                following = _ask_after(session, row.id, now)
+                if following is None:
+                    outcomes.append(Outcome(row.id, "skipped"))
+                    continue
+                prompt_id = following
+            jobs.append(Job(row.id, row.platform, row.platform_user_id, row.channel_id,
+                            prompt_id, first, row.id in unknown,
+                            frozenset(recorded.get(row.id, set())), row.round_id, pack, notice))
+        if finished:
+            session.execute(update(Delivery), finished)
         return jobs
 
-    def _job(self, session: Session, delivery: Delivery, unknown: bool,
-             already: set[str | None], answered: set[tuple[int, int, str]], now: datetime,
-             outcomes: list[Outcome]) -> Job | None:
-        participant = delivery.participant
-        first = delivery.state == "pending"
-        if participant.opted_out or delivery.round.status != "open":
-            why = "stopped" if participant.opted_out else "closed"
-            _finish(delivery, "failed" if first else "sent", now, why if first else None)
-            outcomes.append(Outcome(delivery.id, "failed" if first else "skipped"))
-            return None
-        pack = self._pack(delivery.round)
-        prompt_id = (delivery.next_prompt_id or pack.prompts[0].id) if first else str(
-            delivery.next_prompt_id)
-        pair = (delivery.round_id, delivery.participant_id)
-        if not first and (*pair, prompt_id) in answered:
-            # answered ahead (Home tab) while it waited to be sent: ask the one after instead
-            delivery.next_prompt_id = None
-            ask_next(session, [pair], now)
-            if delivery.next_prompt_id is None:
-                _finish(delivery, "sent", now)
-                outcomes.append(Outcome(delivery.id, "skipped"))
-                return None
-            prompt_id = delivery.next_prompt_id
-        return Job(delivery.id, participant.platform, participant.platform_user_id,
-                   delivery.channel_id, prompt_id, first, unknown, frozenset(already),
-                   delivery.round_id, pack, delivery.round.privacy_notice)
-
-    def _pack(self, round_: Round) -> Pack:
-        """The round's pack, read once a pass (it is the pack as it was at the start)."""
-        pack = self._packs.get(round_.id)
-        if pack is None:
-            pack = self._packs[round_.id] = round_pack(round_)
-        return pack
+    def _pack(self, session: Session, round_id: int
+              ) -> tuple[Pack, list[dict[str, str]] | None]:
+        """The round's pack and privacy notice, read once a pass (the pack is the pack as it
+        was at the start)."""
+        known = self._packs.get(round_id)
+        if known is None:
+            round_ = session.get_one(Round, round_id)
+            known = self._packs[round_id] = (round_pack(round_), round_.privacy_notice)
+        return known
 
     # --- writing down ------------------------------------------------------------------------
 
     def _write(self, session: Session, ended: list[Attempt]) -> list[Outcome]:
         """What the senders brought back, in one transaction: the messages found and sent,
         and each delivery's new state."""
-        rows = {d.id: d for d in session.scalars(
-            select(Delivery).where(Delivery.id.in_([a.job.delivery_id for a in ended]))
-            .order_by(Delivery.id).with_for_update())}  # after any answer being stored
+        present = set(session.scalars(
+            select(Delivery.id).where(Delivery.id.in_([a.job.delivery_id for a in ended]))
+            .order_by(Delivery.id).with_for_update()))  # after any answer being stored
         outcomes: list[Outcome] = []
-        firsts: list[Delivery] = []
-        asked: list[tuple[Delivery, str]] = []
-        for attempt in ended:
-            job, delivery = attempt.job, rows.get(attempt.job.delivery_id)
-            if delivery is None:  # its round was deleted while it was being sent
+        messages: list[dict[str, Any]] = []
+        firsts: list[dict[str, Any]] = []
+        nexts: list[dict[str, Any]] = []
+        earlier: list[int] = []
+        failed: list[Attempt] = []
+        for attempt in sorted(ended, key=lambda a: a.job.delivery_id):
+            job = attempt.job
+            if job.delivery_id not in present:  # its round was deleted while it was sent
                 outcomes.append(Outcome(job.delivery_id, "skipped"))
                 continue
-            if attempt.channel is not None and delivery.channel_id is None:
-                delivery.channel_id = attempt.channel
-            for prompt_id, sent in attempt.found.items():
-                if prompt_id not in job.already:
-                    session.add(_question_message(delivery.id, prompt_id, sent, attempt.ended))
-            if attempt.looked:
-                delivery.uncertain = False
+            messages += [_question_message(job.delivery_id, prompt_id, sent, attempt.ended)
+                         for prompt_id, sent in attempt.found.items()
+                         if prompt_id not in job.already]
             if attempt.error is not None:
-                outcomes.append(_failed(delivery, attempt.error, attempt.ended,
-                                        first=job.first))
+                failed.append(attempt)
                 continue
             if attempt.sent is not None:
-                session.add(_question_message(delivery.id, job.prompt_id, attempt.sent,
-                                              attempt.ended))
+                messages.append(_question_message(job.delivery_id, job.prompt_id, attempt.sent,
+                                                  attempt.ended))
+            done = {"id": job.delivery_id, "channel_id": attempt.channel, "uncertain": False,
+                    **_finished("sent", job.first, attempt.ended)}
             if job.first:
-                firsts.append(delivery)
+                if job.already or attempt.found or attempt.sent is None:
+                    earlier.append(job.delivery_id)  # its first message: the earliest recorded
+                done["message_id"] = attempt.sent.message_id if attempt.sent else None
+                firsts.append(done)
             else:
-                asked.append((delivery, job.prompt_id))
-            _finish(delivery, "sent", attempt.ended)
-            outcomes.append(Outcome(delivery.id, "sent"))
-        session.flush()
-        if firsts:
+                nexts.append(done)
+            outcomes.append(Outcome(job.delivery_id, "sent"))
+        if messages:
+            session.execute(insert(QuestionMessage), messages)
+        for group in (firsts, nexts):
+            if group:
+                session.execute(update(Delivery), group)
+        if earlier:
             tops: dict[int, str] = {}
             for delivery_id, message_id in session.execute(
                     select(QuestionMessage.delivery_id, QuestionMessage.message_id)
-                    .where(QuestionMessage.delivery_id.in_([d.id for d in firsts]))
+                    .where(QuestionMessage.delivery_id.in_(earlier))
                     .order_by(QuestionMessage.id.desc())):
                 tops[delivery_id] = message_id  # the earliest last
-            for delivery in firsts:
-                delivery.message_id = tops.get(delivery.id)
-        answered = _answered(session, [d for d, _ in asked],
-                             {(d.round_id, d.participant_id, p) for d, p in asked})
-        if answered:
-            # answered (in a form) while it was being sent, when its answer could not yet
-            # ask for the next (this one was still queued): ask now
-            ask_next(session, [(d.round_id, d.participant_id) for d, p in asked
-                               if (d.round_id, d.participant_id, p) in answered],
-                     self.clock())
+            session.execute(update(Delivery), [{"id": i, "message_id": tops.get(i)}
+                                               for i in earlier])
+        for attempt in failed:
+            delivery = session.get_one(Delivery, attempt.job.delivery_id)
+            if attempt.channel is not None and delivery.channel_id is None:
+                delivery.channel_id = attempt.channel
+            if attempt.looked:
+                delivery.uncertain = False
+            assert attempt.error is not None
+            outcomes.append(_failed(delivery, attempt.error, attempt.ended,
+                                    first=attempt.job.first))
+        session.flush()
+        asked = {(d["id"], a.job.round_id, a.job.prompt_id) for a in ended for d in nexts
+                 if d["id"] == a.job.delivery_id}
+        pairs = {i: (r, p) for i, r, p in asked}
+        if pairs:
+            participants = dict(session.execute(
+                select(Delivery.id, Delivery.participant_id)
+                .where(Delivery.id.in_(list(pairs)))).all())
+            triples = {(r, participants[i], p) for i, (r, p) in pairs.items()}
+            answered = _answered(session, triples)
+            if answered:
+                # answered (in a form) while it was being sent, when its answer could not
+                # yet ask for the next (this one was still queued): ask now
+                ask_next(session, [(r, pid) for r, pid, _ in answered], self.clock())
         return outcomes
 
 
@@ -407,12 +457,8 @@ def _recorded(session: Session, delivery_ids: list[int]) -> dict[int, set[str | 
     return recorded
 
 
-def _answered(session: Session, deliveries: Iterable[Delivery],
-              asked: set[tuple[int, int, str]] | None = None) -> set[tuple[int, int, str]]:
-    """(round, participant, prompt) of the live answers among `asked` (by default: the
-    question queued on each delivery)."""
-    if asked is None:
-        asked = {(d.round_id, d.participant_id, str(d.next_prompt_id)) for d in deliveries}
+def _answered(session: Session, asked: set[tuple[int, int, str]]) -> set[tuple[int, int, str]]:
+    """Of the (round, participant, prompt) `asked`, those with a live answer."""
     if not asked:
         return set()
     found = session.execute(select(Reply.round_id, Reply.participant_id, Reply.prompt_id).where(
@@ -423,26 +469,40 @@ def _answered(session: Session, deliveries: Iterable[Delivery],
     return {(r, p, q) for r, p, q in found if (r, p, q) in asked}
 
 
+def _ask_after(session: Session, delivery_id: int, now: datetime) -> str | None:
+    """The question queued on a delivery was answered ahead: queue the one after it instead
+    (None, and the delivery done, when none is left)."""
+    delivery = session.get_one(Delivery, delivery_id)
+    session.expire(delivery, ["claimed_at", "claimed_by", "attempts", "uncertain"])
+    delivery.next_prompt_id = None
+    ask_next(session, [(delivery.round_id, delivery.participant_id)], now)
+    if delivery.next_prompt_id is None:
+        _finish(delivery, "sent", now)
+        return None
+    return delivery.next_prompt_id
+
+
 def _question_message(delivery_id: int, prompt_id: str | None, sent: Sent, now: datetime
-                      ) -> QuestionMessage:
-    return QuestionMessage(delivery_id=delivery_id, prompt_id=prompt_id,
-                           channel_id=sent.channel_id, message_id=sent.message_id,
-                           created_at=now)
+                      ) -> dict[str, Any]:
+    return {"delivery_id": delivery_id, "prompt_id": prompt_id, "channel_id": sent.channel_id,
+            "message_id": sent.message_id, "created_at": now}
+
+
+def _finished(state: str, first: bool, now: datetime, error: str | None = None
+              ) -> dict[str, Any]:
+    """A delivery's columns once its message is done with (sent, or failed with `error`),
+    claim released."""
+    done: dict[str, Any] = {"state": state, "claimed_at": None, "claimed_by": None,
+                            "next_prompt_id": None, "follow_up_at": None,
+                            "last_error": None if state == "sent" else error}
+    if state == "sent" and first:
+        done["sent_at"] = now
+    return done
 
 
 def _finish(delivery: Delivery, state: str, now: datetime, error: str | None = None) -> None:
-    first = delivery.state == "pending"
-    delivery.state = state
-    delivery.claimed_at = None
-    delivery.claimed_by = None
-    delivery.next_prompt_id = None
-    delivery.follow_up_at = None
-    if state == "sent":
-        if first:
-            delivery.sent_at = now
-        delivery.last_error = None
-    else:
-        delivery.last_error = error
+    for column, value in _finished(state, delivery.state == "pending", now, error).items():
+        setattr(delivery, column, value)
 
 
 def _failed(delivery: Delivery, exc: DeliveryError, now: datetime, *, first: bool = True

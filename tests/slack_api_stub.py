@@ -72,6 +72,11 @@ class SlackStub:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self.socket_url: str | None = None
+        self.idle_timeout: float | None = None
+        """Seconds a connection may wait for its next request before the stand-in closes it
+        (servers close idle kept-alive connections); None: never."""
+        self.connections_opened = 0
+        self.connections_closed = 0
         """What apps.connections.open answers: a SocketModeStub's address, once one runs."""
 
     # --- the workspace ---------------------------------------------------------------------
@@ -138,6 +143,18 @@ class SlackStub:
             # delayed acknowledgement of the head (Nagle's algorithm), some 40 ms a call.
             wbufsize = -1
             disable_nagle_algorithm = True
+
+            def setup(self) -> None:
+                super().setup()
+                if stub.idle_timeout is not None:
+                    self.connection.settimeout(stub.idle_timeout)
+                with stub._lock:
+                    stub.connections_opened += 1
+
+            def finish(self) -> None:
+                super().finish()
+                with stub._lock:
+                    stub.connections_closed += 1
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))

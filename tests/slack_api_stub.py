@@ -77,6 +77,7 @@ class SlackStub:
         (servers close idle kept-alive connections); None: never."""
         self.connections_opened = 0
         self.connections_closed = 0
+        self._open: set[socket.socket] = set()
         """What apps.connections.open answers: a SocketModeStub's address, once one runs."""
 
     # --- the workspace ---------------------------------------------------------------------
@@ -150,11 +151,13 @@ class SlackStub:
                     self.connection.settimeout(stub.idle_timeout)
                 with stub._lock:
                     stub.connections_opened += 1
+                    stub._open.add(self.connection)
 
             def finish(self) -> None:
                 super().finish()
                 with stub._lock:
                     stub.connections_closed += 1
+                    stub._open.discard(self.connection)
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -182,9 +185,17 @@ class SlackStub:
         return self
 
     def stop(self) -> None:
+        """Stop answering, and close the connections clients keep open (as a server that
+        stops does): none of them reaches this stand-in afterwards."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        with self._lock:
+            for connection in self._open:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # closed already
 
     @property
     def root(self) -> str:

@@ -158,6 +158,7 @@ class Job:
     already: frozenset[str | None]
     """Prompts of this delivery already recorded as sent."""
     round_id: int
+    participant_id: int
     pack: Pack
     notice: list[dict[str, str]] | None
 
@@ -328,7 +329,8 @@ class _Bookkeeper:
                 prompt_id = following
             jobs.append(Job(row.id, row.platform, row.platform_user_id, row.channel_id,
                             prompt_id, first, row.id in unknown,
-                            frozenset(recorded.get(row.id, set())), row.round_id, pack, notice))
+                            frozenset(recorded.get(row.id, set())), row.round_id,
+                            row.participant_id, pack, notice))
         if finished:
             session.execute(update(Delivery), finished)
         return jobs
@@ -355,6 +357,8 @@ class _Bookkeeper:
         messages: list[dict[str, Any]] = []
         firsts: list[dict[str, Any]] = []
         nexts: list[dict[str, Any]] = []
+        asked: list[Job] = []
+        """next questions sent: answered meanwhile?"""
         earlier: list[int] = []
         failed: list[Attempt] = []
         for attempt in sorted(ended, key=lambda a: a.job.delivery_id):
@@ -380,6 +384,7 @@ class _Bookkeeper:
                 firsts.append(done)
             else:
                 nexts.append(done)
+                asked.append(job)
             outcomes.append(Outcome(job.delivery_id, "sent"))
         if messages:
             session.execute(insert(QuestionMessage), messages)
@@ -405,19 +410,13 @@ class _Bookkeeper:
             outcomes.append(_failed(delivery, attempt.error, attempt.ended,
                                     first=attempt.job.first))
         session.flush()
-        asked = {(d["id"], a.job.round_id, a.job.prompt_id) for a in ended for d in nexts
-                 if d["id"] == a.job.delivery_id}
-        pairs = {i: (r, p) for i, r, p in asked}
-        if pairs:
-            participants = dict(session.execute(
-                select(Delivery.id, Delivery.participant_id)
-                .where(Delivery.id.in_(list(pairs)))).all())
-            triples = {(r, participants[i], p) for i, (r, p) in pairs.items()}
-            answered = _answered(session, triples)
+        if asked:
+            answered = _answered(session, {(j.round_id, j.participant_id, j.prompt_id)
+                                           for j in asked})
             if answered:
                 # answered (in a form) while it was being sent, when its answer could not
                 # yet ask for the next (this one was still queued): ask now
-                ask_next(session, [(r, pid) for r, pid, _ in answered], self.clock())
+                ask_next(session, [(r, p) for r, p, _ in answered], self.clock())
         return outcomes
 
 

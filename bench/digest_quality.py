@@ -6,7 +6,9 @@ Usage: python bench/digest_quality.py [--data CSV ...] [--engine NAME ...] [--no
 Sets scored (all unless --data names some): the sample file ``../shared/data/
 replies-labeled.csv`` (its questions from the seed pack), on which every parameter was
 chosen, and each set under ``bench/data/`` (``*.csv`` beside a ``*-themes.csv``; questions
-in ``bench/data/*-questions.csv``), written for this and never used to choose anything.
+in ``bench/data/*-questions.csv``), written for this. ``STATUS`` says which sets were looked
+at while choosing the engine and which were kept unseen until scored once (the table prints
+it beside each set; docs/theme-engine.md tells the history).
 For each engine and question the answers go through ``find_themes`` exactly as in a digest
 (with the question's wording), and the result is compared with the labels:
 
@@ -47,6 +49,19 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = ROOT.parent / "shared" / "data" / "replies-labeled.csv"
 SETS = ROOT / "bench" / "data"
 UNTHEMED = "(unthemed)"
+LOOKED_AT = "looked at while choosing"
+STATUS = {
+    "sample file": LOOKED_AT,
+    "2026-12-04-pharmacy-first": LOOKED_AT,
+    "2026-12-04-keep-staff": LOOKED_AT,
+    "2026-12-04-shortages": LOOKED_AT,
+    "2026-12-04-inequalities": LOOKED_AT + " (round 2; unseen in round 1)",
+    "2026-12-04-discharge": LOOKED_AT + " (after its one score in round 2)",
+    "2026-12-04-prescribers": LOOKED_AT + " (after its one score in round 2)",
+    "2026-12-04-near-misses": LOOKED_AT + " (after its one score in round 2)",
+    "2026-12-04-blood-pressure": "unseen until the final engine of round 2",
+    "2026-12-04-medicines-waste": "unseen until the final engine of round 2",
+}
 
 
 def data_files() -> list[Path]:
@@ -261,11 +276,12 @@ def main() -> None:
             print_table(name, engine, results, time.perf_counter() - start)
             summary.append((name, engine, results["overall"]))
     print("\n## overall, per set and engine")
-    print("| set | engine | ARI | V-measure | themes recovered | themes shown (labelled) | "
-          "non-answers quoted | real answers set aside |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| set | status | engine | ARI | V-measure | themes recovered | "
+          "themes shown (labelled) | non-answers quoted | real answers set aside |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, engine, s in summary:
-        print(f"| {name} | {engine} | {s['ari']:.2f} | {s['v']:.2f} | "
+        print(f"| {name} | {STATUS.get(name, 'not listed')} | {engine} | {s['ari']:.2f} | "
+              f"{s['v']:.2f} | "
               f"{int(s['hits'])}/{int(s['total'])} ({s['hits'] / s['total']:.0%}) | "
               f"{int(s['k'])} ({int(s['k_true'])}) | {int(s['quoted'])} | "
               f"{int(s['set_aside'])} |")

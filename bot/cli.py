@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from bot.app.processes import Served
+    from bot.app.review import Change
     from bot.app.roundtable import Roundtable
     from bot.config import Settings
     from bot.core.digest.model import DigestView
@@ -37,6 +38,8 @@ round_app = typer.Typer(help="Start, follow and close rounds.", no_args_is_help=
 inbox_app = typer.Typer(help="Incoming messages that could not be handled.",
                         no_args_is_help=True)
 teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
+digest_app = typer.Typer(help="The digest of a round, and reviewing it before it posts.",
+                         no_args_is_help=False)
 participant_app = typer.Typer(
     help="One person's data, on their written request: a copy, stop, or forget.",
     no_args_is_help=True)
@@ -74,6 +77,7 @@ app.add_typer(round_app, name="round")
 app.add_typer(inbox_app, name="inbox")
 app.add_typer(teams_app, name="teams")
 app.add_typer(participant_app, name="participant")
+app.add_typer(digest_app, name="digest")
 
 
 class DigestFormat(StrEnum):
@@ -282,6 +286,9 @@ def round_start(
     digest_cron: Annotated[str | None, typer.Option(
         help="When digests are posted: cron, 5 fields or 6 with seconds first "
              "(default: Fridays 12:00, ROUNDTABLE_TIMEZONE).")] = None,
+    review: Annotated[bool | None, typer.Option(
+        "--review/--no-review", help="Whether scheduled digests wait for a facilitator's "
+        "approval (default: they do when the round has a digest channel).")] = None,
 ) -> None:
     """Start a round; its questions go out through the chat adapter's sender."""
     from bot.app import facilitation
@@ -298,7 +305,7 @@ def round_start(
                         users=tuple(i for i in ids if i[:1] not in {"C", "G", "S"}))
     request = facilitation.StartRequest(
         pack, audience, _channel(digest), closes,
-        mode_of("anonymous" if anonymous else mode.value), digest_cron, owner)
+        mode_of("anonymous" if anonymous else mode.value), digest_cron, owner, review)
     try:
         started = facilitation.start(_application(), OPERATOR, request, platform="slack")
     except RoundtableError as exc:
@@ -394,18 +401,33 @@ def round_set(
     digest_cron: Annotated[str | None, typer.Option(
         help="When digests are posted: cron, 5 fields or 6 with seconds first; default: "
              "weekly, Fridays 12:00.")] = None,
+    review: Annotated[str | None, typer.Option(
+        metavar="review|post", help="review: each scheduled digest waits for a "
+        "facilitator's approval; post: digests are posted as built.")] = None,
+    unreviewed: Annotated[str | None, typer.Option(
+        metavar="post|wait", help="A digest nobody approved by its deadline: post it as "
+        "built, or keep it waiting.")] = None,
+    review_hours: Annotated[int | None, typer.Option(
+        help="Hours a digest waits for approval (1 to 336).")] = None,
 ) -> None:
-    """Change a round's digest channel, digest schedule or closing date. A closed round given
-    a digest channel posts its final digest there now."""
+    """Change a round's digest channel, digest schedule, closing date, or how its digests
+    are reviewed. A closed round given a digest channel posts its final digest there now."""
     from bot.app import facilitation
+    from bot.app import review as reviewing
     from bot.app.actors import OPERATOR
     from bot.core.errors import RoundtableError
 
     cron = None if digest_cron is None else ("" if digest_cron.lower() == "default"
                                              else digest_cron)
     chosen = facilitation.RoundSettings(_channel(digest), closes, cron)
+    wants_review = review is not None or unreviewed is not None or review_hours is not None
     try:
-        typer.echo(facilitation.set_round(_application(), OPERATOR, round_id, chosen).plain)
+        application = _application()
+        if wants_review:
+            typer.echo(reviewing.set_review(application, OPERATOR, round_id, review,
+                                            unreviewed, review_hours).plain)
+        if not chosen.empty or not wants_review:
+            typer.echo(facilitation.set_round(application, OPERATOR, round_id, chosen).plain)
     except RoundtableError as exc:
         fail(str(exc))
 
@@ -568,16 +590,22 @@ def _digest_view(round_id: int, what: str) -> DigestView:
             fail(str(exc))
 
 
-@app.command("digest")
+@digest_app.callback(invoke_without_command=True)
 def digest(
-    round_id: Annotated[int, typer.Option("--round", help="Round id.")],
+    ctx: typer.Context,
+    round_id: Annotated[int | None, typer.Option("--round", help="Round id.")] = None,
     format: Annotated[DigestFormat, typer.Option(help="Output format.")] = DigestFormat.text,
     post: Annotated[
         bool, typer.Option("--post", help="Post it to the round's digest channel in Slack.")
     ] = False,
 ) -> None:
     """The digest of a round, now: what changed since the last one, who took part, themes
-    with quotes, and votes."""
+    with quotes, and votes. `roundtable digest review ROUND` reviews one before it posts."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if round_id is None:
+        fail("--round: give the round's id (roundtable digest --round 3), or review a digest "
+             "with `roundtable digest review ROUND`")
     if post:
         from bot.app import facilitation
         from bot.app.actors import OPERATOR
@@ -585,7 +613,7 @@ def digest(
         from bot.core.errors import RoundtableError
 
         try:
-            _settings().require_platform()  # before the digest is built: fail fast
+            _settings().require_platform(receiving=False)  # before the digest is built: fail fast
             from bot.terminal import working
 
             application = _application()
@@ -613,6 +641,82 @@ def digest(
         from bot.core.digest.render_text import render_text
 
         typer.echo(render_text(view), nl=False)
+
+
+@digest_app.command("review")
+def digest_review(
+    round_id: Annotated[int, typer.Argument(help="Round id.")],
+    rename: Annotated[tuple[str, str] | None, typer.Option(
+        metavar="THEME TITLE", help="Rename a theme: done-well/2 \"A title\".")] = None,
+    merge: Annotated[tuple[str, str] | None, typer.Option(
+        metavar="THEME INTO", help="Merge a theme into another of its question, which keeps "
+                                   "its title: done-well/3 done-well/1.")] = None,
+    move: Annotated[tuple[str, str] | None, typer.Option(
+        metavar="ANSWER TO", help="Move an answer (its id) to a theme of its question "
+                                  "(done-well/2) or to other.")] = None,
+    hide: Annotated[list[str] | None, typer.Option(
+        metavar="ANSWER", help="Never quote this answer (it still counts); repeatable.")
+    ] = None,
+    lead: Annotated[tuple[str, str] | None, typer.Option(
+        metavar="QUESTION TEXT", help="A one-line lead for a question: best-support \"…\" "
+                                      "(\"\" takes it away).")] = None,
+    approve: Annotated[bool, typer.Option(
+        "--approve", help="Post the digest waiting for review (once).")] = False,
+) -> None:
+    """The draft of a round's digest for a facilitator: its themes numbered and its quotes
+    with their ids. Rename, merge, move an answer, hide a quote, write a question's lead
+    (all at once, or none if one is refused), then --approve to post it. Edits carry over to
+    the round's later digests."""
+    from bot.app import review
+    from bot.app.actors import OPERATOR
+    from bot.core.digest.render_review import review_text
+    from bot.core.errors import RoundtableError
+
+    try:
+        changes = _review_changes(rename, merge, move, hide or [], lead)
+        application = _application()
+        if changes:
+            typer.echo(review.edit(application, OPERATOR, round_id, changes).plain)
+        if approve:
+            typer.echo(review.approve(application, OPERATOR, round_id).plain)
+            return
+        shown = review.reviewing(application, OPERATOR, round_id)
+    except RoundtableError as exc:
+        fail(str(exc))
+    typer.echo(review_text(shown.view, shown.draft), nl=False)
+
+
+def _review_changes(rename: tuple[str, str] | None, merge: tuple[str, str] | None,
+                    move: tuple[str, str] | None, hide: list[str],
+                    lead: tuple[str, str] | None) -> list[Change]:
+    from bot.app.review import Change
+
+    changes = []
+    if rename:
+        prompt, number = _theme_ref("--rename", rename[0])
+        changes.append(Change("rename", prompt, theme=number, text=rename[1]))
+    if merge:
+        prompt, number = _theme_ref("--merge", merge[0])
+        other, into = _theme_ref("--merge", merge[1])
+        if other != prompt:
+            fail("--merge: both themes must be of the same question")
+        changes.append(Change("merge", prompt, theme=number, into=into))
+    if move:
+        to = move[1] if move[1].lower() == "other" else str(_theme_ref("--move", move[1])[1])
+        changes.append(Change("move", reply_id=move[0], to=to))
+    changes += [Change("hide", reply_id=answer) for answer in hide]
+    if lead:
+        changes.append(Change("lead", lead[0], text=lead[1]))
+    return changes
+
+
+def _theme_ref(option: str, ref: str) -> tuple[str, int]:
+    """done-well/2 -> ("done-well", 2)."""
+    prompt, _, number = ref.rpartition("/")
+    if not number.isdigit() or (option != "--move" and not prompt):
+        fail(f"{option}: {ref!r} is not a theme: write the question's id and the theme's "
+             "number as the draft shows them, like done-well/2")
+    return prompt, int(number)
 
 
 @app.command("export")
@@ -818,7 +922,7 @@ def scheduler() -> None:
 
     try:
         settings = _settings()
-        settings.require_platform()
+        settings.require_platform(receiving=False)
         run_scheduler(settings, platforms)
     except (ConfigError, RoundtableError) as exc:
         fail(str(exc))
@@ -834,7 +938,7 @@ def worker() -> None:
 
     try:
         settings = _settings()
-        settings.require_platform()
+        settings.require_platform(receiving=False)
         run_worker(settings, platforms)
     except (ConfigError, RoundtableError) as exc:
         fail(str(exc))

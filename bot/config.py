@@ -241,17 +241,23 @@ class Settings(BaseSettings):
         if self.teams_app_password is None or not self.teams_app_password.get_secret_value():
             raise ConfigError("TEAMS_APP_PASSWORD is not set (see .env.example)")
 
-    def require_platform(self, *, socket: bool = False) -> None:
+    def require_platform(self, *, socket: bool = False, receiving: bool = True) -> None:
         """At least one platform, and everything it needs: Slack's settings when its token is
-        set or Teams is not; Teams' when its app id is set."""
+        set or Teams is not; Teams' when its app id is set. A process that only sends
+        (`receiving=False`: the worker, the scheduler, a posted digest) needs no signing
+        secret."""
         if self.teams_enabled:
             self.require_teams()
         if self.slack_enabled or not self.teams_enabled or socket:
-            self.require_slack(socket=socket)
+            self.require_slack(socket=socket, receiving=receiving)
 
-    def require_slack(self, *, socket: bool = False) -> None:
+    def require_slack(self, *, socket: bool = False, receiving: bool = True) -> None:
         """Fail with one clear line when a Slack setting the command needs is missing."""
-        needed = ["SLACK_BOT_TOKEN"] + (["SLACK_APP_TOKEN"] if socket else ["SLACK_SIGNING_SECRET"])
+        needed = ["SLACK_BOT_TOKEN"]
+        if socket:
+            needed.append("SLACK_APP_TOKEN")
+        elif receiving:
+            needed.append("SLACK_SIGNING_SECRET")
         values = {
             "SLACK_BOT_TOKEN": self.slack_bot_token,
             "SLACK_SIGNING_SECRET": self.slack_signing_secret,

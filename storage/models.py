@@ -120,6 +120,12 @@ class Round(Base):
     """When the retention job deleted the round's answers and digests."""
     summary: Mapped[dict[str, Any] | None]
     """The round's counts as they were when its answers were deleted (retention)."""
+    review: Mapped[str] = mapped_column(String(8), default="post", server_default="post")
+    """post (digests are posted as built) or review (a facilitator approves each first)."""
+    review_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    """How long a digest in review waits for approval before `unreviewed` applies."""
+    unreviewed: Mapped[str] = mapped_column(String(8), default="wait", server_default="wait")
+    """What happens to a digest nobody approved in time: post (as built) or wait."""
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     started_by: Mapped[str | None] = mapped_column(String(64))
     opens_at: Mapped[datetime]
@@ -268,6 +274,37 @@ class Digest(Base):
     platform: Mapped[str | None] = mapped_column(String(16))
     """Where it is posted when not on the round's own platform (a mixed round's other
     platforms each get the same digest, under the period `<period>@<platform>`)."""
+    review_until: Mapped[datetime | None]
+    """A digest in review (state "review") waits for approval until then."""
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    """Who approved it (as the audit log names them), or `scheduler` at the deadline."""
+
+
+class DigestEdit(Base):
+    """A facilitator's change to a round's digests, applied to every later build of them:
+    a theme is named by the answers it held when it was edited, and the change applies to
+    the theme that still holds most of them. Holds ids and the facilitator's own words, never
+    an answer's."""
+
+    __tablename__ = "digest_edits"
+    __table_args__ = (Index("ix_digest_edits_round_id", "round_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    prompt_id: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(16))
+    """rename, merge, move, hide or lead."""
+    theme: Mapped[list[str] | None] = mapped_column(JSON)
+    """The answer ids of the theme edited (rename, merge: the theme kept; move: the target,
+    None for "Other answers")."""
+    other: Mapped[list[str] | None] = mapped_column(JSON)
+    """merge: the answer ids of the theme merged into `theme`."""
+    reply_id: Mapped[str | None] = mapped_column(String(200))
+    """move, hide: the answer's public id."""
+    text: Mapped[str | None] = mapped_column(Text)
+    """rename: the title; lead: the question's lead line."""
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
 
 
 class BotMessage(Base):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.core.digest.model import DigestView
+from bot.core.digest.model import DigestView, Draft
 from bot.core.home import HomeView
 from bot.core.ports import Attachment, DeliveryError, Posted, Sent, Where
 from bot.core.questions import Question, Saved
@@ -44,6 +44,12 @@ class Transcript:
 
     def find_digest(self, channel_id: str, digest_id: int, since: datetime) -> Sent | None:
         return None
+
+    def send_draft(self, channel_id: str, draft: Draft) -> Sent:
+        return self._step(f"draft {draft.digest_id}", channel_id)
+
+    def update_draft(self, sent: Sent, draft: Draft) -> None:
+        self._step(f"draft {draft.digest_id} {draft.state}", sent.channel_id)
 
     def say(self, where: Where, said: Said) -> Sent:
         return self._step(said.plain, where.channel_id)

@@ -244,6 +244,35 @@ def test_it_keeps_short_real_answers_made_of_everyday_words() -> None:
     assert [said[i] for i in result.non_answer_ids] == ["no idea sorry"]
 
 
+def test_a_reply_is_doubtful_only_when_the_classifier_and_low_relevance_agree() -> None:
+    from bot.core.digest import non_answer_model
+
+    rng = np.random.default_rng(3)
+    weights = np.asarray(non_answer_model.WEIGHTS, dtype=np.float64)
+    direction = (weights / np.linalg.norm(weights)).astype(np.float32)
+    plain = rng.normal(size=(30, 384)).astype(np.float32) * 0.05
+    plain -= np.outer(plain @ direction, direction)  # the others say nothing of the kind
+    plain[0] += 40.0 * direction  # a reply far along the learned direction
+    scores = np.linspace(0.2, 0.8, 30)
+    assert noise.doubtful(plain, scores) == [True] + [False] * 29
+    # The same reply with the best relevance is an answer that merely reads oddly.
+    assert not any(noise.doubtful(plain, scores[::-1].copy()))
+    # Quartiles of fewer replies are rough: nothing is judged.
+    assert not any(noise.doubtful(plain[:10], scores[:10]))
+
+
+def test_a_doubtful_reply_is_listed_with_the_other_answers_not_refused(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [*KITCHEN, *CYCLING, *KITCHEN[:4], *CYCLING[:4]]
+    given = answers(texts)
+    monkeypatch.setattr(noise, "doubtful",
+                        lambda plain, scores: [i == 3 for i in range(len(scores))])
+    result = find_themes(given, question="What would make the office a better place to work?")
+    assert "a3" in result.unthemed_ids and "a3" not in result.non_answer_ids
+    assert all("a3" not in t.reply_ids and "a3" not in t.quote_ids for t in result.themes)
+    assert placement(result) == Counter(a.id for a in given)
+
+
 def test_the_whitened_view_is_unit_length_deterministic_and_keeps_tiny_inputs() -> None:
     rng = np.random.default_rng(1)
     x = embeddings.centred(rng.normal(size=(12, 384)).astype(np.float32))

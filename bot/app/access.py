@@ -45,7 +45,7 @@ def may_facilitate(app: Roundtable, actor: Actor) -> bool:
 
 FACILITATOR_ONLY = frozenset({"start", "invite", "status", "remind", "digest", "close", "set",
                               "list", "reopen", "delete", "add-facilitator",
-                              "remove-facilitator"})
+                              "remove-facilitator", "review"})
 
 
 def refusal(what: str) -> str:

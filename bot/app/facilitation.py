@@ -84,6 +84,9 @@ class StartRequest:
     digest_cron: str | None = None
     owner: str | None = None
     """Who owns the round when the operator starts it for a facilitator (their user id)."""
+    review: bool | None = None
+    """Whether scheduled digests wait for a facilitator's approval; None: they do when the
+    round has a digest channel."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
             digest_channel=request.digest_channel, digest_cron=request.digest_cron,
             closes_at=closes, anonymity=request.mode, platform=on,
             privacy_notice=to_parts(notice(policy(app), request.mode, request.digest_channel)),
+            review="review" if (request.review if request.review is not None
+                                else bool(request.digest_channel)) else "post",
         ), now)
         directory.remember(session, looked, now)
         round_id, invited = round_.id, len(round_.deliveries)

@@ -19,7 +19,7 @@ from bot.app.access import who
 from bot.app.actors import Actor
 from bot.app.participants import refresh_home
 from bot.app.roundtable import Roundtable
-from bot.core import audit
+from bot.core import audit, digest_review
 from bot.core.bot_messages import repeating
 from bot.core.forgetting import Erased, erase
 from bot.core.people import find_participant
@@ -29,7 +29,7 @@ from bot.core.rounds import round_pack
 from bot.core.said import Code, Place, Said, said
 from bot.core.wording import counted, listed
 from storage.db import transaction
-from storage.models import InboxEvent, Round
+from storage.models import Delivery, InboxEvent, Round
 
 log = logging.getLogger(__name__)
 MY_DATA_FILE = "roundtable-my-data.json"
@@ -107,6 +107,8 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
         participant = find_participant(session, user_id, platform)
         conversations = conversations_of(session, participant) if participant else set()
         mine = repeating(session, participant.id) if participant else None
+        rounds = set(session.scalars(select(Delivery.round_id).where(
+            Delivery.participant_id == participant.id))) if participant else set()
         questions = _question_numbers(session, mine.digest_parts if mine else [])
         messages = ([(Sent(m.channel_id, m.message_id), None) for m in mine.confirmations]
                     + [(Sent(m.channel_id, m.message_id), questions.get(m.id))
@@ -117,6 +119,8 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
         erased = erase(session, platform, user_id, now)
         audit.record(session, now, audit.FORGOTTEN if actor.user_id == user_id else who(actor),
                      "participant.forget", detail=_counts(erased, work))
+    for round_id in sorted(rounds):  # drafts waiting for review quote them no more
+        digest_review.refresh_drafts(app.database.sessions, app.gateways, round_id, app.clock)
     waiting = 0
     with transaction(app.database.inbox_sessions) as inbox:
         events = inbox_events_of(inbox.scalars(select(InboxEvent)), user_id, conversations)

@@ -4,7 +4,7 @@ unfinished (the platform failed it, or the process died)."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
@@ -40,19 +40,40 @@ def post_digest(
     now = clock()
     with transaction(sessions) as session:
         round_ = get_round(session, round_id)
-        channels = digest_channels(session, round_)
-        if not channels:
-            raise NotFound(f"round {round_id} has no digest channel")
-        claimed: list[tuple[str, int]] = []
-        for platform, channel in channels.items():
-            own = platform == round_.platform
-            digest = claim_digest(session, round_id, period if own else f"{period}@{platform}",
-                                  now, late=late, channel_id=channel)
-            if digest is not None:
-                digest.platform = None if own else platform
-                session.flush()
-                claimed.append((platform, digest.id))
+        claimed = claim_channels(session, round_, period, now, late=late)
         own_platform = round_.platform
+    return send_claimed(sessions, gateways, claimed, own_platform, clock, actor)
+
+
+def claim_channels(session: Session, round_: Round, period: str, now: datetime, *,
+                   late: bool = False, own: Digest | None = None) -> list[tuple[str, int]]:
+    """Claim `period` on each platform the round has a digest channel on (NotFound when it has
+    none): (platform, digest id) of each claim made now. `own`: the round's own platform's
+    row, claimed already (a digest approved after review)."""
+    channels = digest_channels(session, round_)
+    if not channels:
+        raise NotFound(f"round {round_.id} has no digest channel")
+    claimed: list[tuple[str, int]] = []
+    for platform, channel in channels.items():
+        mine = platform == round_.platform
+        if mine and own is not None:
+            own.channel_id = channel
+            claimed.append((platform, own.id))
+            continue
+        digest = claim_digest(session, round_.id, period if mine else f"{period}@{platform}",
+                              now, late=late, channel_id=channel)
+        if digest is not None:
+            digest.platform = None if mine else platform
+            session.flush()
+            claimed.append((platform, digest.id))
+    return claimed
+
+
+def send_claimed(sessions: sessionmaker[Session], gateways: Gateways,
+                 claimed: list[tuple[str, int]], own_platform: str, clock: Clock,
+                 actor: str = audit.SCHEDULER) -> Posted | None:
+    """Post each claimed digest; a failure on a further platform is logged and left to
+    recovery, one on the round's own platform raised."""
     first: Posted | None = None
     for platform, digest_id in claimed:
         try:

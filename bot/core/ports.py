@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from bot.core.digest.model import DigestView
+from bot.core.digest.model import DigestView, Draft
 from bot.core.questions import Question, Saved
 from bot.core.said import Said
 
@@ -132,6 +132,15 @@ class ChatGateway(Protocol):
                     *, top: Sent | None = None) -> Posted:
         """Post a digest, tagged with its id when given; returns where its messages landed.
         Given the `top` an earlier attempt posted, posts only the parts still missing."""
+        ...
+
+    def send_draft(self, channel_id: str, draft: Draft) -> Sent:
+        """Show a facilitator a digest waiting for review, with the ways to edit and approve
+        it that the platform offers."""
+        ...
+
+    def update_draft(self, sent: Sent, draft: Draft) -> None:
+        """Bring a draft shown earlier up to date (edited, approved or posted)."""
         ...
 
     def find_digest(self, channel_id: str, digest_id: int, since: datetime) -> Sent | None:

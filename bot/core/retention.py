@@ -27,6 +27,7 @@ from storage.models import (
     BotMessage,
     Delivery,
     Digest,
+    DigestEdit,
     InboxEvent,
     Participant,
     QuestionMessage,
@@ -93,6 +94,7 @@ def _purge_round(session: Session, round_id: int, now: datetime, done: Purged) -
     session.execute(delete(ReplyVersion).where(ReplyVersion.reply_id.in_(replies)))
     session.execute(delete(Reply).where(Reply.round_id == round_id))
     session.execute(delete(BotMessage).where(BotMessage.round_id == round_id))
+    session.execute(delete(DigestEdit).where(DigestEdit.round_id == round_id))
     session.execute(delete(Digest).where(Digest.round_id == round_id))
     session.execute(delete(QuestionMessage).where(QuestionMessage.delivery_id.in_(deliveries)))
     session.execute(delete(Reminder).where(Reminder.round_id == round_id))

@@ -14,6 +14,7 @@ from bot.core.rounds import get_round
 from storage.models import (
     Delivery,
     Digest,
+    DigestEdit,
     Participant,
     QuestionMessage,
     Reminder,
@@ -126,6 +127,7 @@ def delete_round(session: Session, round_id: int) -> Contents:
         delete(Reply).where(Reply.round_id == round_id),
         delete(QuestionMessage).where(QuestionMessage.delivery_id.in_(deliveries)),
         delete(Reminder).where(Reminder.round_id == round_id),
+        delete(DigestEdit).where(DigestEdit.round_id == round_id),
         delete(Digest).where(Digest.round_id == round_id),
         delete(Delivery).where(Delivery.round_id == round_id),
         delete(Round).where(Round.id == round_id),

@@ -53,6 +53,8 @@ class RoundRequest:
     platform: str = "slack"
     privacy_notice: list[dict[str, str]] | None = None
     """What the first message tells people (bot.core.privacy.notice_parts)."""
+    review: str = "post"
+    """post: digests are posted as built; review: a facilitator approves each first."""
 
 
 def start_round(session: Session, request: RoundRequest, now: datetime) -> Round:
@@ -70,6 +72,7 @@ def start_round(session: Session, request: RoundRequest, now: datetime) -> Round
         digest_cron=request.digest_cron,
         anonymity=request.anonymity,
         privacy_notice=request.privacy_notice,
+        review=request.review,
         status="open",
         started_by=request.started_by,
         opens_at=now,

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.core import audit, digest_posts, reminders, retention, sending
+from bot.core import audit, digest_posts, digest_review, reminders, retention, sending
 from bot.core.errors import RoundtableError
 from bot.core.ports import Clock, DeliveryError, Gateways, Where
 from bot.core.rounds import close_round
@@ -29,8 +29,7 @@ log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(minutes=1)
 """A digest posted this long after its time says that it is late."""
 FINAL_PERIOD = "final"
-NOT_PEOPLE = {"cli", "import"}
-"""Who starts a round without being someone to message (the command line, an import)."""
+NOT_PEOPLE = digest_review.NOT_PEOPLE
 EVENT_LEDGER_KEEPS = timedelta(days=7)
 
 
@@ -171,7 +170,38 @@ def recover_digests() -> None:
         log.info("an unfinished digest is now posted in %s", sent.channel_id)
 
 
+def settle_reviews() -> None:
+    """Digests nobody approved by their deadline: posted as built where the round says so."""
+    ctx = context()
+    for digest_id in digest_review.settle_due(ctx.database.sessions, ctx.gateways, ctx.clock):
+        log.info("digest %s posted as built at its review deadline", digest_id)
+
+
+def _hold(ctx: JobContext, round_id: int, period: str, *, late: bool) -> bool:
+    """In a round whose digests are reviewed: claim the period for review and show the
+    draft to its facilitators (True); False when the round posts as built."""
+    with transaction(ctx.database.sessions) as session:
+        round_ = session.get_one(Round, round_id)
+        if not digest_review.in_review(round_):
+            return False
+        older = digest_review.waiting_draft(session, round_id)
+        older_id = older.id if older is not None else None
+        held = digest_review.hold_digest(session, round_, period, ctx.clock(), late=late)
+        digest_id = held.id if held is not None else None
+    if digest_id is not None:
+        if older_id is not None:  # its copies now say that this one took its place
+            digest_review.refresh_draft(ctx.database.sessions, ctx.gateways, older_id,
+                                        ctx.clock)
+        shown = digest_review.send_drafts(ctx.database.sessions, ctx.gateways, digest_id,
+                                          ctx.clock)
+        log.info("digest of round %s for %s waits for review (shown to %s)", round_id, period,
+                 shown)
+    return True
+
+
 def _post(ctx: JobContext, round_id: int, period: str, *, late: bool) -> None:
+    if _hold(ctx, round_id, period, late=late):
+        return
     try:
         sent = digest_posts.post_digest(
             ctx.database.sessions, ctx.gateways, round_id, period, ctx.clock, late=late,

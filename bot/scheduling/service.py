@@ -125,7 +125,8 @@ def sweep() -> None:
     """The periodic work: close due rounds, remind, send what is due, finish digests, prune
     the event ledger."""
     for step in (jobs.close_due_rounds, jobs.remind_due, jobs.send_due_deliveries,
-                 jobs.recover_digests, jobs.forget_old_events, jobs.forget_lapsed_leases):
+                 jobs.recover_digests, jobs.settle_reviews, jobs.forget_old_events,
+                 jobs.forget_lapsed_leases):
         try:
             step()
         except Exception:  # noqa: BLE001 - one failing step must not starve the others

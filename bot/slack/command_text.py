@@ -131,6 +131,43 @@ def parse_set(args: list[str]) -> tuple[int | None, RoundSettings]:
     return round_id, RoundSettings(digest, closes, cron)
 
 
+REVIEW_USAGE = ("usage: /roundtable review N [on|off] [unapproved post|wait] "
+                "[within 24h]")
+
+
+@dataclass(frozen=True)
+class ReviewChoice:
+    """`review N …`: what to change (None: leave it); nothing chosen shows the draft."""
+
+    round_id: int
+    mode: str | None = None
+    unreviewed: str | None = None
+    hours: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.mode is None and self.unreviewed is None and self.hours is None
+
+
+def parse_review(args: list[str]) -> ReviewChoice:
+    """`<round> [on|off] [unapproved post|wait] [within 24h]`."""
+    round_id = required_round(args, REVIEW_USAGE)
+    rest = [a.lower() for a in args[1:]]
+    mode = unreviewed = None
+    hours = None
+    while rest:
+        word = rest.pop(0)
+        if word in ("on", "off"):
+            mode = "review" if word == "on" else "post"
+        elif word == "unapproved" and rest and rest[0] in ("post", "wait"):
+            unreviewed = rest.pop(0)
+        elif word == "within" and rest and rest[0].rstrip("h").isdigit():
+            hours = int(rest.pop(0).rstrip("h"))
+        else:
+            raise RoundtableError(REVIEW_USAGE)
+    return ReviewChoice(round_id, mode, unreviewed, hours)
+
+
 def required_round(args: list[str], usage: str) -> int:
     if args and args[0].isdigit():
         return int(args[0])

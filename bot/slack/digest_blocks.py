@@ -96,6 +96,8 @@ def question_message(
         HeaderBlock(text=_plain(prompt.section, HEADER_TEXT)),
         section(_fit(f"*{inert(prompt.question)}*", hint)),
     ]
+    if prompt.lead:  # a facilitator's words, from review
+        head.append(section(f"_{inert(prompt.lead, 600)}_"))
     files: tuple[SlackFile, ...] = ()
     if prompt.kind != "text":
         body = _ranking_blocks(prompt, hint)

@@ -27,12 +27,12 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
-from bot.core.digest.model import DigestView
+from bot.core.digest.model import DigestView, Draft
 from bot.core.home import HomeView
 from bot.core.ports import Attachment, DeliveryError, Posted, Sent, Where
 from bot.core.questions import Question, Saved
 from bot.core.said import Said
-from bot.slack import blocks, render
+from bot.slack import blocks, render, review_blocks
 from bot.slack.digest_blocks import digest_messages
 from bot.slack.keepalive import keep_alive
 from bot.slack.limits import check_message, check_view
@@ -328,6 +328,19 @@ class SlackGateway:
             for file in message.files:
                 self._upload(channel_id, top.message_id, file)
         return Posted(top, parts)
+
+    def send_draft(self, channel_id: str, draft: Draft) -> Sent:
+        return self.post(channel_id, review_blocks.draft_message(draft))
+
+    def update_draft(self, sent: Sent, draft: Draft) -> None:
+        message = review_blocks.draft_message(draft)
+        check_message(message.text, message.blocks)
+        try:
+            calling(self.client.chat_update, channel=sent.channel_id, ts=sent.message_id,
+                    text=message.text, blocks=message.blocks)
+        except DeliveryError as exc:
+            if exc.reason not in GONE:
+                raise
 
     def _upload(self, channel_id: str, thread_ts: str, file: SlackFile) -> None:
         """A chart beside its question; the digest stands without it if the upload fails."""

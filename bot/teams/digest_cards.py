@@ -54,6 +54,8 @@ def top_card(view: DigestView, hint: str) -> Element:
 
 def question_card(view: DigestView, prompt: PromptDigest, hint: str) -> Element:
     body: list[Element] = [heading(prompt.section), rich(run(prompt.question, bold=True))]
+    if prompt.lead:  # a facilitator's words, from review
+        body.append(rich(run(prompt.lead, italic=True)))
     if prompt.kind != "text":
         body += _ranking(prompt)
     elif not prompt.answer_count:

@@ -18,7 +18,7 @@ from microsoft_teams.api.activities.message import MessageActivityInput
 from microsoft_teams.api.clients.conversation.params import CreateConversationParams
 from microsoft_teams.api.models import Account, ConversationAccount
 
-from bot.core.digest.model import DigestView
+from bot.core.digest.model import DigestView, Draft
 from bot.core.home import HomeView
 from bot.core.ports import Attachment, DeliveryError, Posted, Sent, Where
 from bot.core.questions import Question, Saved
@@ -196,6 +196,20 @@ class TeamsGateway:
         return self.post(key, content, summary)
 
     # -- digests ----------------------------------------------------------------------------
+
+    def send_draft(self, channel_id: str, draft: Draft) -> Sent:
+        """A digest waiting for review, with Approve (kept, so it can be updated)."""
+        return self._kept(self.post(channel_id, cards.draft_card(draft), "Digest for review"))
+
+    def update_draft(self, sent: Sent, draft: Draft) -> None:
+        found = self._activity(sent)
+        if found is None:
+            return
+        reference, activity_id = found
+        message = activity(cards.draft_card(draft), "Digest for review")
+        api = self.connector.at(reference.service_url)
+        self.connector.call(lambda: api.conversations.update_activity(
+            reference.conversation_id, activity_id, message), method="PUT")
 
     def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
                     *, top: Sent | None = None) -> Posted:

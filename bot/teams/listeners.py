@@ -21,7 +21,7 @@ from typing import Any
 from microsoft_teams.api import InvokeResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import access, facilitation, facilitators, participants, personal_data
+from bot.app import access, facilitation, facilitators, participants, personal_data, review
 from bot.app.actors import Actor
 from bot.app.facilitation import StartRequest
 from bot.app.inbox import InboxUnavailable
@@ -220,6 +220,12 @@ class Listeners:
             return done.plain, done
         if verb == cards.CANCEL:
             return "Nothing was deleted.", said("Nothing was deleted.")
+        if verb == cards.APPROVE:
+            which, digest = data.get("round"), data.get("digest")
+            if not isinstance(which, int) or not isinstance(digest, int):
+                raise ValueError("that card could not be read; please use the newest one")
+            done = review.approve(self.app, actor, which, digest)
+            return done.plain, done
         raise ValueError("that button is not one of Roundtable's")
 
     def _start(self, data: dict[str, Any], actor: Actor, where: Reference) -> Said:

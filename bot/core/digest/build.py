@@ -12,9 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.digest.changes import last_recorded, with_changes
+from bot.core.digest.edits import apply_edits, load_edits
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo
 from bot.core.digest.not_quoted import keep_unquoted_out
 from bot.core.digest.ranking import borda, tally
+from bot.core.digest.subjects import same_subject
 from bot.core.digest.theme_views import (
     Engine,
     QuestionThemes,
@@ -97,7 +99,8 @@ def build_digest(
     view = DigestView(info, people, prompts)
     if summariser is not None:
         view = summariser(view)
-    return with_changes(view, last_recorded(session, round_id))
+    view = apply_edits(view, load_edits(session, round_id))  # a facilitator's word is last
+    return with_changes(view, last_recorded(session, round_id), same_subject)
 
 
 def _live_answers(session: Session, round_: Round) -> list[Answered]:

@@ -7,6 +7,8 @@ not people's words: enough to say what changed, and nothing that `forget-me` wou
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.core.digest.model import DigestView, RankMove, SinceLast, ThemeChange
+from bot.core.digest.model import DigestView, PromptDigest, RankMove, SinceLast, ThemeChange
 from storage.models import Digest
 
 SNAPSHOT_VERSION = 1
@@ -79,17 +81,35 @@ def last_recorded(session: Session, round_id: int) -> Digest | None:
     )
 
 
-def with_changes(view: DigestView, previous: Digest | None) -> DigestView:
-    """The view, leading with what changed since `previous` (unchanged when there is none)."""
+def with_changes(view: DigestView, previous: Digest | None,
+                 same_subject: SameSubject | None = None) -> DigestView:
+    """The view, leading with what changed since `previous` (unchanged when there is none:
+    a round's first digest has no such section)."""
     if previous is None or not previous.content:
         return view
-    return replace(view, since_last=compare(previous.content, view, previous.period))
+    return replace(view, since_last=compare(previous.content, view, previous.period,
+                                            same_subject))
 
 
-def compare(before: dict[str, Any], view: DigestView, period: str = "") -> SinceLast:
-    """What is new in `view` against an earlier snapshot."""
+NEW_THEME_AT_LEAST = 3
+"""A theme is new only with at least this many answers (fewer is one or two people's point)."""
+EARLIER_SHARE = 4
+"""A theme where one answer in this many or more sat in an earlier theme is the engine
+regrouping a subject already there (with more answers it splits subjects finer), not news."""
+
+
+def compare(before: dict[str, Any], view: DigestView, period: str = "",
+            same_subject: SameSubject | None = None) -> SinceLast:
+    """What is new in `view` against an earlier snapshot.
+
+    A theme keeps its identity while it holds most of the answers one of the earlier themes
+    still has: such a theme "grew" by its new answers, whatever it is called now. A theme is
+    new when it continues none, has NEW_THEME_AT_LEAST answers, most of them new, and is not
+    made of answers of earlier themes (one in EARLIER_SHARE or more) nor about the subject of
+    one (`same_subject`): the engine regrouping answers is not news."""
     old_prompts = {p["prompt_id"]: p for p in before.get("prompts", [])}
     new_by_prompt: dict[str, int] = {}
+    new_by_role: Counter[str] = Counter()
     new_themes: list[ThemeChange] = []
     grown: list[ThemeChange] = []
     moves: list[RankMove] = []
@@ -101,15 +121,23 @@ def compare(before: dict[str, Any], view: DigestView, period: str = "") -> Since
         fresh = {r for r in current if r not in seen}
         if fresh:
             new_by_prompt[prompt.prompt_id] = len(fresh)
-        old_themed = set().union(*old_themes)
+        roles = {a.reply_id: a.role for a in prompt.answers}
+        new_by_role.update(role for r in fresh if (role := roles.get(r)))
+        present = set(current)
+        survivors = [o & present for o in old_themes]
+        old_themed = set().union(*survivors)
         for theme in prompt.themes:
             ids = set(theme.reply_ids)
             added = len(ids & fresh)
             change = ThemeChange(prompt.prompt_id, theme.title, added, len(ids))
-            if len(ids & old_themed) * 2 < len(ids) and added:
+            if any(o and len(ids & o) * 2 > len(o) for o in survivors):
+                if added:
+                    grown.append(change)
+            elif (len(ids) >= NEW_THEME_AT_LEAST and added * 2 > len(ids)
+                  and len(ids & old_themed) * EARLIER_SHARE < len(ids)
+                  and not (same_subject and _about_an_earlier(prompt, ids, survivors,
+                                                               same_subject))):
                 new_themes.append(change)
-            elif added:
-                grown.append(change)
         moves += _moves(prompt.prompt_id, old.get("ranking", []), prompt.ranking)
     return SinceLast(
         previous_period=period,
@@ -117,10 +145,29 @@ def compare(before: dict[str, Any], view: DigestView, period: str = "") -> Since
         new_answers=sum(new_by_prompt.values()),
         new_by_prompt=new_by_prompt,
         new_people=max(0, view.participation["answered_any"] - before.get("answered_any", 0)),
+        new_by_role=dict(new_by_role.most_common()),
         new_themes=new_themes,
         grown_themes=sorted(grown, key=lambda c: -c.added),
         moves=moves,
     )
+
+
+SameSubject = Callable[[Sequence[str], Sequence[Sequence[str]]], bool]
+"""(a theme's answers, each earlier theme's answers) -> whether the theme is about the
+subject of one of the earlier themes."""
+EARLIER_ANSWERS_COMPARED = 30
+"""Answers of each earlier theme that a candidate new theme is compared with."""
+
+
+def _about_an_earlier(prompt: PromptDigest, ids: set[str], survivors: list[set[str]],
+                      same_subject: SameSubject) -> bool:
+    """Whether the answers `ids` are about the subject of an earlier theme: compared with the
+    answers that theme still holds."""
+    texts = {a.reply_id: a.text for a in prompt.answers}
+    earlier = [[texts[r] for r in sorted(o) if r in texts][:EARLIER_ANSWERS_COMPARED]
+               for o in survivors if o]
+    earlier = [e for e in earlier if e]
+    return bool(earlier) and same_subject([texts[r] for r in ids if r in texts], earlier)
 
 
 def _moves(prompt_id: str, before: list[dict[str, Any]], now: list[Any]) -> list[RankMove]:

@@ -58,6 +58,8 @@ class PromptDigest:
     unthemed_reply_ids: list[str] = field(default_factory=list)
     ranking: list[RankRow] = field(default_factory=list)
     answers: list[AnswerView] = field(default_factory=list)
+    lead: str | None = None
+    """A facilitator's one-line lead for the question (written in review), shown first."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class SinceLast:
     new_by_prompt: dict[str, int]
     new_people: int
     """How many more people have answered at least one question."""
+    new_by_role: dict[str, int] = field(default_factory=dict)
+    """The new answers by role, where the round's anonymity shows roles."""
     new_themes: list[ThemeChange] = field(default_factory=list)
     grown_themes: list[ThemeChange] = field(default_factory=list)
     moves: list[RankMove] = field(default_factory=list)
@@ -132,3 +136,23 @@ class DigestView:
             for row in prompt["ranking"]:
                 row["share"] = round(row["share"], 4)
         return out
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A digest waiting for a facilitator's approval, as the facilitators are shown it."""
+
+    digest_id: int
+    period: str
+    view: DigestView
+    state: str
+    """review (waiting), claimed or posted (approved, or posted at its deadline), superseded
+    (a later digest of the round took its place) or failed."""
+    review_until: str | None
+    unreviewed: str
+    """What happens at `review_until` if nobody approves: post (as built) or wait."""
+    approved_by: str | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.state == "review"

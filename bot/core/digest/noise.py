@@ -23,6 +23,16 @@ all (empty, emoji, "...") says nothing outright, and a reply whose relevance is 
 (below the lower quartile less three interquartile ranges, Tukey's fence for far-out values)
 says nothing about the question whatever words it uses.
 
+A fourth, learned view keeps *doubtful* replies out of themes (``doubtful``): remarks about
+the exchange itself (a question to the organisers, a request for slides, a complaint about
+when the bot writes) often name something specific, so the word views above miss them, but
+they share a direction in the sentence model's space. A logistic regression on each reply's
+sentence vector, centred on its question's replies, fitted to the labelled non-answers of
+the eight sets looked at while choosing the engine (``bench/train_non_answers.py``, weights in
+``non_answer_model.py``), flags such a reply when its relevance is also under the lower
+quartile. A doubtful reply is not counted as a non-answer: it is listed with the other
+answers, never themed, titled or quoted.
+
 The cut-offs of the first two views were chosen on ``../shared/data/replies-labeled.csv``
 (Zipf 4 is also where the Zipf scale puts the start of high-frequency words); the third view
 was added after scoring two of the sets in bench/data, which were therefore used in choosing
@@ -133,3 +143,25 @@ def not_answers(texts: Sequence[str], scores: NDArray[np.float64],
             or (not is_specific(text) and others < MIN_SUPPORT
                 and (float(score) < low or len(_WORD.findall(text)) <= SHORT))
             for text, score, others in zip(texts, scores, shared, strict=True)]
+
+
+def centred_rows(plain: NDArray[np.float32]) -> NDArray[np.float64]:
+    """Sentence vectors less their mean: what each reply says beyond what every reply to the
+    same question says (the classifier's input)."""
+    rows = plain.astype(np.float64)
+    centred: NDArray[np.float64] = rows - rows.mean(axis=0, keepdims=True)
+    return centred
+
+
+def doubtful(plain: NDArray[np.float32], scores: NDArray[np.float64]) -> list[bool]:
+    """Replies that read like remarks about the exchange rather than answers: the learned
+    classifier's score above its threshold and relevance under the lower quartile. Judged
+    only with MIN_FOR_RELEVANCE replies or more (rougher quartiles judge nothing)."""
+    if len(scores) < MIN_FOR_RELEVANCE:
+        return [False] * len(scores)
+    from bot.core.digest import non_answer_model as model
+
+    logits = centred_rows(plain) @ np.asarray(model.WEIGHTS, dtype=np.float64) + model.BIAS
+    low = float(np.quantile(scores, 0.25))
+    return [bool(logit > model.THRESHOLD and score < low)
+            for logit, score in zip(logits, scores, strict=True)]

@@ -47,6 +47,8 @@ def render_text(digest: DigestView) -> str:
 
 def _prompt_lines(prompt: PromptDigest) -> list[str]:
     lines = [f"== {prompt.section}: {prompt.question}"]
+    if prompt.lead:  # a facilitator's words, from review
+        lines += _wrapped(prompt.lead, 3)
     if prompt.kind != "text":
         noun = "ballot" if prompt.answer_count == 1 else "ballots"
         count = f"{prompt.answer_count} {noun}" if prompt.answer_count else "No votes yet."

@@ -183,6 +183,9 @@ def since_last_lines(view: DigestView, changes: SinceLast) -> list[str]:
         )
         people = f" and {changes.new_people} more people took part" if changes.new_people else ""
         lines.append(f"{changes.new_answers} new answers and votes{people}: {per}.")
+        if changes.new_by_role:
+            lines.append("New answers by role: " + ", ".join(
+                f"{role} {n}" for role, n in changes.new_by_role.items()) + ".")
     for change in changes.new_themes:
         question = _short(questions.get(change.prompt_id, change.prompt_id))
         lines.append(f"New theme “{change.title}” ({change.total} answers) on “{question}”.")
@@ -207,6 +210,8 @@ def _since_last(view: DigestView, changes: SinceLast) -> list[Block]:
 
 def _prompt(prompt: PromptDigest) -> list[Block]:
     blocks: list[Block] = [Heading(3, prompt.question)]
+    if prompt.lead:  # a facilitator's words, from review
+        blocks.append(Paragraph((Run(prompt.lead, bold=True),)))
     if prompt.kind != "text":
         return blocks + _votes(prompt)
     if not prompt.answer_count:

@@ -69,8 +69,11 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
         raise ValueError(f"unknown theme engine {engine!r}; choose one of {', '.join(ENGINES)}")
     kept = [a for a in answers if not noise.says_nothing(a.text)]
     sample = _sample(len(kept))
-    refused = _not_answers(kept, sample, question)
-    substantive = [a for a, no in zip(kept, refused, strict=True) if not no]
+    refused, doubtful = _not_answers(kept, sample, question)
+    # A doubtful reply (noise.doubtful: it reads like a remark about the exchange) is
+    # listed with the other answers: never themed, titled or quoted, nor counted as refused.
+    substantive = [a for a, no, unsure in zip(kept, refused, doubtful, strict=True)
+                   if not no and not unsure]
     non_answers = tuple(a.id for a in answers if noise.says_nothing(a.text)) + tuple(
         a.id for a, no in zip(kept, refused, strict=True) if no)
     if len(substantive) < MIN_TO_THEME:
@@ -111,36 +114,41 @@ def _in_order(answers: Sequence[Answer], ids: Sequence[str]) -> tuple[str, ...]:
     return tuple(a.id for a in answers if a.id in wanted)
 
 
-def _not_answers(kept: Sequence[Answer], sample: list[int], question: str) -> list[bool]:
+def _not_answers(kept: Sequence[Answer], sample: list[int],
+                 question: str) -> tuple[list[bool], list[bool]]:
     """Which replies are not answers (noise.py), judged on the sampled replies; a reply
     outside the sample that names nothing specific follows the sampled reply most like it
-    (TF-IDF), and is not an answer when it shares no word with any sampled reply."""
+    (TF-IDF), and is not an answer when it shares no word with any sampled reply. Also which
+    sampled replies are doubtful (``noise.doubtful``), to be kept out of themes."""
+    unsure = [False] * len(kept)
     if len(kept) < noise.MIN_TO_JUDGE:
-        return [False] * len(kept)
+        return [False] * len(kept), unsure
     try:
         encoder = embeddings.default_encoder()
     except embeddings.ModelUnavailable:
-        return [False] * len(kept)
+        return [False] * len(kept), unsure
     texts = [kept[i].text for i in sample]
     plain = embeddings.pool(encoder, [*texts, question] if question else texts).plain
     asked = plain[len(texts)] if question else None
     scores = noise.relevance(plain[: len(texts)], np.ones(len(texts), dtype=bool), asked)
     flags = noise.not_answers(texts, scores, noise.relevance_floors(scores))
+    doubtful = noise.doubtful(plain[: len(texts)], scores)
     refused = [False] * len(kept)
     for position, index in enumerate(sample):
         refused[index] = flags[position]
+        unsure[index] = doubtful[position] and not flags[position]
     in_sample = set(sample)
     outside = [i for i in range(len(kept))
                if i not in in_sample and not noise.is_specific(kept[i].text)]
     if outside:
         matrix = _tfidf(texts + [kept[i].text for i in outside])
         if matrix is None:
-            return refused
+            return refused, unsure
         similarity = (matrix[len(texts):] @ matrix[: len(texts)].T).toarray()
         nearest = similarity.argmax(axis=1)
         for row, index in enumerate(outside):
             refused[index] = bool(similarity[row, nearest[row]] <= 0 or flags[nearest[row]])
-    return refused
+    return refused, unsure
 
 
 def _theme(substantive: Sequence[Answer], members: list[int], label: int,

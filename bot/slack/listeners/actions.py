@@ -3,16 +3,18 @@ confirm or cancel forget-me and the deletion of a round."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.app import access, facilitation, participants, personal_data
+from bot.app import access, facilitation, participants, personal_data, review
 from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
 from bot.core.said import said
-from bot.slack import blocks, render
+from bot.slack import blocks, render, review_blocks
 from bot.slack.gateway import SlackGateway
 from bot.slack.messages import SlackMessage
 from bot.slack.payloads import answer_target, target
@@ -86,6 +88,30 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         ack()
         slack.respond(body.get("response_url"), render.message(said("Nothing was deleted.")),
                       replace_original=True)
+
+    @bolt.action(re.compile(re.escape(review_blocks.REVIEW_EDIT) + ":.*"))
+    def open_review_edit(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        try:
+            which = json.loads(str(action.get("value")))
+            shown = review.reviewing(app, actor(body), int(which["round"]))
+            form = review_blocks.edit_view(shown.view, int(which["digest"]),
+                                           str(which["prompt"]))
+        except (RoundtableError, ValueError, KeyError, TypeError) as exc:
+            slack.respond(body.get("response_url"), blocks.notice(f"Sorry: {exc}"))
+            return
+        slack.open_view(body["trigger_id"], form)
+
+    @bolt.action(review_blocks.REVIEW_APPROVE)
+    def approve_digest(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        try:
+            which = json.loads(str(action.get("value")))
+            done = review.approve(app, actor(body), int(which["round"]), int(which["digest"]))
+        except (RoundtableError, ValueError, KeyError, TypeError) as exc:
+            slack.respond(body.get("response_url"), blocks.notice(f"Sorry: {exc}"))
+            return
+        slack.respond(body.get("response_url"), render.message(done))
 
     @bolt.action(blocks.FORGET_CANCEL)
     def forget_cancel(ack: Ack, body: dict[str, Any]) -> None:

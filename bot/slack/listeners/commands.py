@@ -7,13 +7,14 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.app import access, facilitation, facilitators, participants, personal_data
+from bot.app import access, facilitation, facilitators, participants, personal_data, review
 from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
 from bot.core.said import Said, said
 from bot.slack import blocks, render
 from bot.slack.command_text import (
+    parse_review,
     parse_set,
     parse_start,
     person_and_round,
@@ -33,6 +34,9 @@ For facilitators:
 `close [round]`
 • `/roundtable set [round] [digest #channel] [closes 14d|never] [schedule <cron>]`: where the \
 round's digests go (and only there), when it closes, when digests come
+• `/roundtable review <round>`: the digest waiting for your approval, in a DM, to edit and \
+approve; `review <round> on|off [unapproved post|wait] [within 24h]`: whether scheduled \
+digests wait for approval, and what becomes of one nobody approves in time
 • `/roundtable reopen <round> [closes 14d]` · `delete <round>` (asks first)
 • `/roundtable add-facilitator @person [round N]` · `remove-facilitator @person [round N]`: \
 a co-facilitator of one of your rounds (admins: a facilitator of any round)
@@ -43,7 +47,7 @@ For everyone:
 • Write "don't quote me" in an answer (or press the button under my reply): it counts, but \
 is never quoted
 The Home tab shows your open questions (and, for facilitators, your rounds and a Start form)."""
-SLOW = {"start", "remind", "digest", "close", "set", "my-data"}
+SLOW = {"start", "remind", "digest", "close", "set", "my-data", "review"}
 NAMES_SHOWN = 60
 """`status N who` names this many people at most in a message (Slack cuts a section at 3,000
 characters); the command line lists everyone."""
@@ -96,6 +100,14 @@ def _set(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]
     return facilitation.set_round(app, actor, round_id, chosen)
 
 
+def _review(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
+    chosen = parse_review(args)
+    if chosen.empty:
+        return review.show(app, actor, chosen.round_id)
+    return review.set_review(app, actor, chosen.round_id, chosen.mode, chosen.unreviewed,
+                             chosen.hours)
+
+
 def _reopen(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
     usage = "usage: /roundtable reopen <round> [closes 14d|2026-12-18]"
     round_id = required_round(args, usage)
@@ -123,6 +135,7 @@ RUNS: dict[str, Run] = {
     "list": _list,
     "set": _set,
     "reopen": _reopen,
+    "review": _review,
     "delete": _delete,
     "remind": lambda app, actor, c, args: facilitation.remind(app, actor, round_number(args)),
     "digest": lambda app, actor, c, args: facilitation.digest(app, actor, round_number(args)),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.app import access, facilitation, participants
+from bot.app import access, facilitation, participants, review
 from bot.app.actors import Actor
 from bot.app.facilitation import StartRequest
 from bot.app.roundtable import Roundtable
@@ -14,7 +15,7 @@ from bot.core.errors import RoundtableError
 from bot.core.people import Audience
 from bot.core.ports import DeliveryError, Where
 from bot.core.said import said
-from bot.slack import blocks
+from bot.slack import blocks, review_blocks
 from bot.slack.gateway import SlackGateway
 from bot.slack.payloads import target
 
@@ -36,6 +37,30 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             return
         ack()
         participants.refresh_home(app, actor)
+
+    @bolt.view(review_blocks.REVIEW_VIEW)
+    def review_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = (view.get("state") or {}).get("values") or {}
+        actor = Actor(slack.platform, str(body["user"]["id"]))
+        try:
+            which = json.loads(str(view.get("private_metadata")))
+            round_id, prompt_id = int(which["round"]), str(which["prompt"])
+            lead_before = review.reviewing(app, actor, round_id).view.prompt(prompt_id)
+            changes = review_blocks.changes_from_state(
+                prompt_id, lead_before.lead if lead_before else None, values)
+            if changes:
+                review.edit(app, actor, round_id, changes)
+        except review_blocks.FieldError as exc:
+            ack(response_action="errors", errors={exc.field: str(exc)[:150]})
+            return
+        except review.ChangeRefused as exc:
+            field = exc.change.source if exc.change.source in values else "lead"
+            ack(response_action="errors", errors={field: str(exc)[:150]})
+            return
+        except (RoundtableError, ValueError, KeyError, TypeError) as exc:
+            ack(response_action="errors", errors={"lead": f"Sorry: {exc}"[:150]})
+            return
+        ack()
 
     @bolt.view(blocks.START_VIEW)
     def start_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -1,0 +1,339 @@
+"""Reviewing a digest before it posts: the round's facilitators see the draft, rename, merge,
+move an answer, hide a quote, write a question's lead, and approve. One place for Slack,
+Teams and `roundtable digest review`.
+
+Themes are named by their number in the question as the draft shows it now; an edit is
+stored against the answers the theme holds (bot.core.digest.edits), so it carries over to
+later digests. Every change is in the audit log, with who made it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.app.access import require_facilitator, round_of, who
+from bot.app.actors import Actor
+from bot.app.roundtable import Roundtable
+from bot.core import audit, digest_review
+from bot.core.digest.build import build_digest
+from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
+from bot.core.digest.model import DigestView, Draft, PromptDigest, ThemeView
+from bot.core.errors import NotFound, RoundtableError
+from bot.core.ports import DeliveryError
+from bot.core.said import Code, Place, Said, lines, said
+from bot.core.wording import counted
+from storage.db import reading, transaction
+from storage.models import Digest, DigestEdit
+
+OTHER = "other"
+"""The name of "Other answers" where an answer can be moved to."""
+MODES = ("review", "post")
+UNREVIEWED = ("post", "wait")
+
+
+@dataclass(frozen=True)
+class Reviewing:
+    """What a facilitator sees of a round's digest: the draft waiting (if any) and the digest
+    as it would post now."""
+
+    round_id: int
+    view: DigestView
+    draft: Draft | None
+
+
+def reviewing(app: Roundtable, actor: Actor, round_id: int) -> Reviewing:
+    """The round's digest as it would post now, and its draft waiting for approval."""
+    require_facilitator(app, actor, "review")
+    now = app.clock()
+    with reading(app.database.sessions) as session:
+        round_ = round_of(app, session, actor, round_id)
+        row = digest_review.waiting_draft(session, round_.id)
+        if row is not None:
+            draft = digest_review.draft_of(session, row, now)
+            return Reviewing(round_id, draft.view, draft)
+        return Reviewing(round_id, build_digest(session, round_id, now), None)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One edit as a facilitator asks for it: themes by their number in the question now,
+    answers by the id the draft shows."""
+
+    action: str
+    """rename, merge, move, hide or lead."""
+    prompt_id: str = ""
+    theme: int | None = None
+    """rename, merge: the theme edited (merge: the one merged away)."""
+    into: int | None = None
+    """merge: the theme that takes the other's answers and keeps its title."""
+    reply_id: str = ""
+    """move, hide: the answer."""
+    to: str = ""
+    """move: a theme number, or "other"."""
+    text: str = ""
+    """rename: the title; lead: the line ("" takes it away)."""
+    source: str = ""
+    """Where the change was asked for (a form's field), for saying where a refusal is."""
+
+
+class ChangeRefused(RoundtableError):
+    """A change that cannot be made, and which one: nothing of the request was stored."""
+
+    def __init__(self, change: Change, message: str) -> None:
+        super().__init__(message)
+        self.change = change
+
+
+def edit(app: Roundtable, actor: Actor, round_id: int, changes: list[Change]) -> Said:
+    """Make the changes, all or none, against the digest as it is now; then bring the drafts
+    shown to facilitators up to date."""
+    if not changes:
+        raise RoundtableError("nothing to change")
+    with _editing(app, actor, round_id) as (session, view, now):
+        done = []
+        for change in changes:
+            try:
+                done.append(_change(session, actor, now, view, change))
+            except RoundtableError as exc:
+                raise ChangeRefused(change, str(exc)) from None
+    _refresh(app, round_id)
+    return lines(done)
+
+
+def _change(session: Session, actor: Actor, now: datetime, view: DigestView, change: Change
+            ) -> Said:
+    round_id = view.round.id
+    if change.action in ("move", "hide"):
+        question = _answer_question(view, change.reply_id)
+        prompt_id = question.prompt_id
+    else:
+        question = _question(view, change.prompt_id)
+        prompt_id = question.prompt_id
+    if change.action == "rename":
+        title = _one_line(change.text, "title", TITLE_LIMIT)
+        chosen = _theme(question, change.theme)
+        size = counted(len(chosen.reply_ids), "answer")
+        _record(session, actor, now, round_id, prompt_id, "rename", theme=chosen.reply_ids,
+                text=title, detail=f"theme {change.theme} of {prompt_id} ({size}) renamed "
+                                   f"“{title}”")
+        return said(f"Theme {change.theme} of {prompt_id} is now “{title}”.")
+    if change.action == "merge":
+        merged, kept = _theme(question, change.theme), _theme(question, change.into)
+        if change.theme == change.into:
+            raise RoundtableError("a theme cannot be merged into itself: give two different "
+                                  "theme numbers")
+        _record(session, actor, now, round_id, prompt_id, "merge", theme=kept.reply_ids,
+                other=merged.reply_ids, detail=f"theme {change.theme} of {prompt_id} merged "
+                                               f"into theme {change.into}")
+        return said(f"Theme {change.theme} of {prompt_id} is merged into theme {change.into}, "
+                    f"“{kept.title}”.")
+    if change.action == "move":
+        reply_id = change.reply_id
+        if change.to.strip().lower() == OTHER:
+            target, where = None, "Other answers"
+            if reply_id in question.unthemed_reply_ids:
+                raise RoundtableError(f"answer {reply_id} is among the other answers already")
+        else:
+            number = _number(change.to, "theme")
+            chosen = _theme(question, number)
+            if reply_id in chosen.reply_ids:
+                raise RoundtableError(f"answer {reply_id} is in theme {number} already")
+            target, where = chosen.reply_ids, f"theme {number}, “{chosen.title}”"
+        _record(session, actor, now, round_id, prompt_id, "move", theme=target,
+                reply_id=reply_id, detail=f"answer {reply_id} of {prompt_id} moved to "
+                                          + ("other answers" if target is None
+                                             else f"theme {change.to}"))
+        return said(f"Answer {reply_id} is now in {where}.")
+    if change.action == "hide":
+        _record(session, actor, now, round_id, prompt_id, "hide", reply_id=change.reply_id,
+                detail=f"quote {change.reply_id} of {prompt_id} hidden")
+        return said(f"Answer {change.reply_id} is no longer quoted; it still counts.")
+    if change.action == "lead":
+        text = " ".join(change.text.split())
+        if text:
+            text = _one_line(text, "lead", LEAD_LIMIT)
+        _record(session, actor, now, round_id, prompt_id, "lead", text=text,
+                detail=f"lead of {prompt_id} " + ("written" if text else "taken away"))
+        return said(f"The lead of {prompt_id} is " + (f"“{text}”." if text else "taken away."))
+    raise RoundtableError(f"{change.action!r} is not a change a digest takes: "
+                          "rename, merge, move, hide or lead")
+
+
+def approve(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None = None
+            ) -> Said:
+    """Post the round's digest waiting for review (the one named, when given); once, however
+    many facilitators approve it."""
+    require_facilitator(app, actor, "approve")
+    with reading(app.database.sessions) as session:
+        round_of(app, session, actor, round_id)
+        row = (session.get(Digest, digest_id) if digest_id is not None
+               else digest_review.waiting_draft(session, round_id)
+               or digest_review.latest_draft(session, round_id))
+        if row is None or row.round_id != round_id:
+            raise NotFound(f"round {round_id} has no digest waiting for review")
+        digest_id, state, by = row.id, row.state, row.approved_by
+    if state != "review":
+        return said(_settled(round_id, state, by))
+    try:
+        posted = digest_review.release(app.database.sessions, app.gateways, digest_id,
+                                       app.clock, who(actor))
+    except DeliveryError as exc:
+        raise RoundtableError(f"the digest of round {round_id} could not be posted: "
+                              f"{exc.reason}" + (f". {exc.hint}" if exc.hint else "")) from exc
+    if posted is None:
+        with reading(app.database.sessions) as session:
+            row = session.get_one(Digest, digest_id)
+            return said(_settled(round_id, row.state, row.approved_by))
+    _refresh(app, round_id)
+    return said(f"Approved: the digest of round {round_id} is posted in ",
+                Place(posted.channel_id), ".")
+
+
+def show(app: Roundtable, actor: Actor, round_id: int) -> Said:
+    """Send the actor the round's draft waiting for review, in a direct message."""
+    require_facilitator(app, actor, "review")
+    with reading(app.database.sessions) as session:
+        round_of(app, session, actor, round_id)
+        row = digest_review.waiting_draft(session, round_id)
+        digest_id = row.id if row is not None else None
+    if digest_id is None or actor.is_operator:
+        raise RoundtableError(f"round {round_id} has no digest waiting for review"
+                              if digest_id is None else "the command line shows the draft: "
+                              f"roundtable digest review {round_id}")
+    if not digest_review.send_drafts(app.database.sessions, app.gateways, digest_id,
+                                     app.clock, to=[actor.user_id]):
+        raise RoundtableError("the draft could not be sent to you; try again in a minute")
+    return said(f"The draft digest of round {round_id} is in your direct messages with me.")
+
+
+def set_review(app: Roundtable, actor: Actor, round_id: int, mode: str | None = None,
+               unreviewed: str | None = None, hours: int | None = None) -> Said:
+    """How a round's digests go out: reviewed first or posted as built; what becomes of one
+    nobody approves within `hours`."""
+    require_facilitator(app, actor, "set")
+    if mode is not None and mode not in MODES:
+        raise RoundtableError(f"review: {mode!r} is not one of {', '.join(MODES)}")
+    if unreviewed is not None and unreviewed not in UNREVIEWED:
+        raise RoundtableError(f"unreviewed: {unreviewed!r} is not one of "
+                              f"{', '.join(UNREVIEWED)}")
+    if hours is not None and not 1 <= hours <= 24 * 14:
+        raise RoundtableError("the review deadline is given in hours, from 1 to 336 (two "
+                              "weeks)")
+    if mode is None and unreviewed is None and hours is None:
+        raise RoundtableError("nothing to change: give review or post, post or wait for a "
+                              "digest nobody approves, or the hours to approve in")
+    with transaction(app.database.sessions) as session:
+        round_ = round_of(app, session, actor, round_id)
+        round_.review = mode or round_.review
+        round_.unreviewed = unreviewed or round_.unreviewed
+        round_.review_hours = hours or round_.review_hours
+        audit.record(session, app.clock(), who(actor), "round.set", round_id=round_id,
+                     detail=f"review {round_.review}, unreviewed {round_.unreviewed}, "
+                            f"{round_.review_hours} hours")
+        return review_line(round_id, round_.review, round_.unreviewed, round_.review_hours)
+
+
+def review_line(round_id: int, mode: str, unreviewed: str, hours: int) -> Said:
+    if mode != "review":
+        return said(f"Round {round_id}: digests are posted as built.")
+    then = "posted as built" if unreviewed == "post" else "kept waiting"
+    return said(f"Round {round_id}: each scheduled digest goes to its facilitators first; one "
+                f"nobody approves within {counted(hours, 'hour')} is {then}.")
+
+
+def _settled(round_id: int, state: str, by: str | None) -> str:
+    if state == "superseded":
+        return (f"That draft of round {round_id} was replaced by a newer one: approve that "
+                "one.")
+    if by == audit.SCHEDULER:
+        return f"The digest of round {round_id} was already posted at its review deadline."
+    if state in ("claimed", "posted"):
+        return (f"The digest of round {round_id} was already approved"
+                + (f" by {by}" if by else "") + " and posted; nothing more was posted.")
+    return f"The digest of round {round_id} is not waiting for review ({state})."
+
+
+@contextmanager
+def _editing(app: Roundtable, actor: Actor, round_id: int
+             ) -> Iterator[tuple[Session, DigestView, datetime]]:
+    """The round's digest as it is now, in the transaction that stores an edit and audits
+    it (a refused edit changes nothing)."""
+    require_facilitator(app, actor, "review")
+    with transaction(app.database.sessions) as session:
+        round_ = round_of(app, session, actor, round_id)
+        if round_.purged_at is not None:
+            raise RoundtableError(f"round {round_id}'s answers were deleted (retention): "
+                                  "there is no digest to edit")
+        now = app.clock()
+        yield session, build_digest(session, round_id, now), now
+
+
+def _record(session: Session, actor: Actor, now: datetime, round_id: int, prompt_id: str,
+            action: str, *, theme: list[str] | None = None, other: list[str] | None = None,
+            reply_id: str | None = None, text: str | None = None, detail: str) -> None:
+    session.add(DigestEdit(round_id=round_id, prompt_id=prompt_id, action=action,
+                           theme=list(theme) if theme is not None else None,
+                           other=list(other) if other is not None else None,
+                           reply_id=reply_id, text=text, actor=who(actor), at=now))
+    audit.record(session, now, who(actor), f"digest.{action}", round_id=round_id,
+                 detail=detail)
+
+
+def _refresh(app: Roundtable, round_id: int) -> None:
+    digest_review.refresh_drafts(app.database.sessions, app.gateways, round_id, app.clock)
+
+
+def _question(view: DigestView, prompt_id: str) -> PromptDigest:
+    found = view.prompt(prompt_id)
+    if found is None:
+        raise RoundtableError(f"round {view.round.id} has no question {prompt_id!r}; its "
+                              "questions: " + ", ".join(p.prompt_id for p in view.prompts))
+    return found
+
+
+def _theme(question: PromptDigest, number: int | None) -> ThemeView:
+    if number is None:
+        raise RoundtableError("which theme? give its number")
+    if not question.themes:
+        raise RoundtableError(f"question {question.prompt_id} has no themes")
+    if not 1 <= number <= len(question.themes):
+        raise RoundtableError(f"question {question.prompt_id} has "
+                              f"{counted(len(question.themes), 'theme')}: give a number from "
+                              f"1 to {len(question.themes)}")
+    return question.themes[number - 1]
+
+
+def _answer_question(view: DigestView, reply_id: str) -> PromptDigest:
+    for question in view.prompts:
+        if question.kind == "text" and any(a.reply_id == reply_id for a in question.answers):
+            return question
+    raise RoundtableError(f"round {view.round.id} has no written answer {reply_id!r} (answers "
+                          "are named by the id the draft shows beside each)")
+
+
+def _number(text: str, what: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise RoundtableError(f"{text!r} is not a {what} number (or {OTHER!r})") from None
+
+
+def _one_line(text: str, what: str, limit: int) -> str:
+    text = text.strip()
+    if not text:
+        raise RoundtableError(f"the {what} is empty")
+    if "\n" in text:
+        raise RoundtableError(f"the {what} must be one line")
+    if len(text) > limit:
+        raise RoundtableError(f"the {what} is {len(text)} characters long: at most {limit}")
+    return text
+
+
+def review_hint(round_id: int) -> Said:
+    return said("Edit and approve it in the message above, or with ",
+                Code(f"roundtable digest review {round_id}"), ".")

@@ -1,0 +1,170 @@
+"""A facilitator's edits to a round's digests, applied to every build after they were made.
+
+A theme has no id of its own: the engine groups the answers afresh each time. An edit names a
+theme by the answers it held when it was edited, and applies to the theme of today's build
+that holds most of those answers (`matching`): a renamed theme keeps its name while it keeps
+most of its answers, and an edit whose theme has gone applies to nothing. Answers are named by
+their public id, which does not change.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.digest.model import DigestView, PromptDigest, ThemeView
+from bot.core.digest.theme_views import OTHER_ROLES, QUOTES_PER_THEME
+from storage.models import DigestEdit
+
+ACTIONS = ("rename", "merge", "move", "hide", "lead")
+TITLE_LIMIT = 120
+LEAD_LIMIT = 280
+"""A lead is one line: a headline, not a paragraph."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    prompt_id: str
+    action: str
+    theme: tuple[str, ...] | None = None
+    other: tuple[str, ...] | None = None
+    reply_id: str | None = None
+    text: str | None = None
+
+
+def load_edits(session: Session, round_id: int) -> list[Edit]:
+    """The round's edits, in the order they were made."""
+    rows = session.scalars(select(DigestEdit).where(DigestEdit.round_id == round_id)
+                           .order_by(DigestEdit.id))
+    return [Edit(r.prompt_id, r.action, tuple(r.theme) if r.theme is not None else None,
+                 tuple(r.other) if r.other is not None else None, r.reply_id, r.text)
+            for r in rows]
+
+
+def matching(themes: Sequence[ThemeView], ids: Iterable[str], present: set[str]) -> int | None:
+    """The index of the theme that holds most of `ids` (of those still answers of the
+    question), or None when no theme holds more than half of them."""
+    wanted = set(ids) & present
+    if not wanted:
+        return None
+    best, best_shared = None, 0
+    for index, theme in enumerate(themes):
+        shared = len(wanted.intersection(theme.reply_ids))
+        if shared > best_shared:
+            best, best_shared = index, shared
+    return best if best_shared * 2 > len(wanted) else None
+
+
+def apply_edits(view: DigestView, edits: Sequence[Edit]) -> DigestView:
+    """The view with every edit that still applies, in order."""
+    if not edits:
+        return view
+    prompts = []
+    for prompt in view.prompts:
+        mine = [e for e in edits if e.prompt_id == prompt.prompt_id]
+        for edit in mine:
+            prompt = _apply(prompt, edit, view.round.anonymity)
+        if mine:
+            prompt = _with_answer_themes(prompt)
+        prompts.append(prompt)
+    return replace(view, prompts=prompts)
+
+
+def _present(prompt: PromptDigest) -> set[str]:
+    return set(prompt.unthemed_reply_ids).union(*(t.reply_ids for t in prompt.themes))
+
+
+def _apply(prompt: PromptDigest, edit: Edit, anonymity: str) -> PromptDigest:
+    themes = list(prompt.themes)
+    present = _present(prompt)
+    if edit.action == "lead":
+        return replace(prompt, lead=(edit.text or "").strip() or None)
+    if edit.action == "hide" and edit.reply_id:
+        return _hidden(prompt, edit.reply_id)
+    if edit.action == "rename" and edit.theme and edit.text:
+        index = matching(themes, edit.theme, present)
+        if index is not None:
+            themes[index] = replace(themes[index], title=edit.text)
+        return replace(prompt, themes=themes)
+    if edit.action == "merge" and edit.theme and edit.other:
+        kept, merged = matching(themes, edit.theme, present), matching(themes, edit.other,
+                                                                      present)
+        if kept is None or merged is None or kept == merged:
+            return prompt
+        themes[kept] = _merged(themes[kept], themes[merged])
+        del themes[merged]
+        return replace(prompt, themes=themes)
+    if edit.action == "move" and edit.reply_id in present:
+        return _moved(prompt, edit.reply_id, edit.theme, anonymity)
+    return prompt
+
+
+def _merged(kept: ThemeView, other: ThemeView) -> ThemeView:
+    roles = Counter(kept.roles)
+    roles.update(other.roles)
+    return replace(
+        kept,
+        quotes=(kept.quotes + other.quotes)[:QUOTES_PER_THEME],
+        reply_ids=kept.reply_ids + other.reply_ids,
+        roles=_ordered(roles),
+        origin=kept.origin if kept.origin == other.origin else "both",
+    )
+
+
+def _moved(prompt: PromptDigest, reply_id: str, to: tuple[str, ...] | None, anonymity: str
+           ) -> PromptDigest:
+    answer = next((a for a in prompt.answers if a.reply_id == reply_id), None)
+    role = (answer.role if answer else None) or OTHER_ROLES
+    target = matching(prompt.themes, to, _present(prompt)) if to else None
+    if to and target is None:
+        return prompt  # the theme it was moved to has gone: it stays where the engine put it
+    themes: list[ThemeView | None] = []
+    for index, theme in enumerate(prompt.themes):
+        if reply_id in theme.reply_ids and index != target:
+            roles = Counter(theme.roles)
+            if anonymity != "anonymous":
+                roles[role] -= 1
+            ids = [r for r in theme.reply_ids if r != reply_id]
+            theme = replace(theme, reply_ids=ids, roles=_ordered(roles),
+                            quotes=[q for q in theme.quotes if q.reply_id != reply_id])
+            themes.append(theme if ids else None)
+        elif index == target and reply_id not in theme.reply_ids:
+            roles = Counter(theme.roles)
+            if anonymity != "anonymous":
+                roles[role] += 1
+            themes.append(replace(theme, reply_ids=[*theme.reply_ids, reply_id],
+                                  roles=_ordered(roles)))
+        else:
+            themes.append(theme)
+    unthemed = [r for r in prompt.unthemed_reply_ids if r != reply_id]
+    if target is None:
+        unthemed.append(reply_id)
+    return replace(prompt, themes=[t for t in themes if t is not None],
+                   unthemed_reply_ids=unthemed)
+
+
+def _hidden(prompt: PromptDigest, reply_id: str) -> PromptDigest:
+    """Never quoted again: out of its theme's quotes and the other answers listed; counted."""
+    return replace(
+        prompt,
+        themes=[replace(t, quotes=[q for q in t.quotes if q.reply_id != reply_id])
+                for t in prompt.themes],
+        answers=[replace(a, quotable=False) if a.reply_id == reply_id else a
+                 for a in prompt.answers],
+    )
+
+
+def _ordered(roles: Counter[str]) -> dict[str, int]:
+    return dict(sorted(((k, n) for k, n in roles.items() if n > 0),
+                       key=lambda kv: (kv[0] == OTHER_ROLES, -kv[1], kv[0])))
+
+
+def _with_answer_themes(prompt: PromptDigest) -> PromptDigest:
+    titles = {r: t.title for t in prompt.themes for r in t.reply_ids}
+    return replace(prompt, answers=[
+        a if a.theme == titles.get(a.reply_id) else replace(a, theme=titles.get(a.reply_id))
+        for a in prompt.answers])

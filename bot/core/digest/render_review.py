@@ -1,0 +1,47 @@
+"""A digest under review as plain text (`roundtable digest review`): each question with its
+lead and numbered themes, each quote with the id an edit names it by, and the other answers."""
+
+from __future__ import annotations
+
+from bot.core.digest.model import DigestView, Draft
+from bot.core.digest.theme_views import quote_text
+from bot.core.wording import counted
+
+QUOTE_SHOWN = 160
+
+
+def review_text(view: DigestView, draft: Draft | None) -> str:
+    info = view.round
+    lines = [f"Round {info.id} · {info.title}"]
+    if draft is None:
+        lines.append("No digest is waiting for review: this is the digest as it would be built "
+                     "now. Edits made here apply to the round's next digests.")
+    elif draft.waiting:
+        then = "posted as built" if draft.unreviewed == "post" else "kept waiting"
+        lines.append(f"Digest {draft.period} waits for approval until {draft.review_until}; "
+                     f"then it is {then}.")
+    for prompt in view.prompts:
+        lines += ["", f"[{prompt.prompt_id}] {prompt.question}"]
+        if prompt.lead:
+            lines.append(f"  Lead: {prompt.lead}")
+        if prompt.kind != "text":
+            lines.append(f"  {counted(prompt.answer_count, 'ballot')}")
+            continue
+        for number, theme in enumerate(prompt.themes, start=1):
+            lines.append(f"  {prompt.prompt_id}/{number}  {theme.title} "
+                         f"({counted(len(theme.reply_ids), 'answer')})")
+            for quote in theme.quotes:
+                lines.append(f"      {quote.reply_id}  “{quote_text(quote.text, QUOTE_SHOWN)}”")
+        quoted = {q.reply_id for t in prompt.themes for q in t.quotes}
+        themed = {r for t in prompt.themes for r in t.reply_ids}
+        rest = [a for a in prompt.answers
+                if a.reply_id not in quoted and not a.noise and a.quotable]
+        if rest:
+            lines.append("  Answers not quoted (" + ("in a theme or " if themed else "")
+                         + "other answers):")
+        for answer in rest:
+            where = next((f"{prompt.prompt_id}/{n}" for n, t in enumerate(prompt.themes, 1)
+                          if answer.reply_id in t.reply_ids), "other")
+            lines.append(f"      {answer.reply_id}  [{where}]  "
+                         f"“{quote_text(answer.text, QUOTE_SHOWN)}”")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,182 @@
+"""Digests reviewed before they post (a round whose `review` is "review").
+
+The period's Digest row is claimed in state "review" instead of being posted: its draft goes
+to the round's facilitators. Approving it is a conditional UPDATE from "review" to "claimed",
+so it posts once however many approve; at its deadline (`review_until`) the schedule posts it
+as built or leaves it waiting, as the round says. A newer digest of the round supersedes a
+draft still waiting: it holds every answer the older one did.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core import audit
+from bot.core.digest.build import build_digest
+from bot.core.digest.model import Draft
+from bot.core.digest_posts import claim_channels, send_claimed
+from bot.core.errors import RoundtableError
+from bot.core.people import round_team
+from bot.core.ports import Clock, DeliveryError, Gateways, Posted, Sent
+from bot.core.rounds import get_round
+from storage.db import reading, transaction
+from storage.models import BotMessage, Digest, Round
+
+log = logging.getLogger(__name__)
+REVIEW, POST, WAIT = "review", "post", "wait"
+DRAFT = "review"
+"""The kind of BotMessage that shows a facilitator a draft."""
+NOT_PEOPLE = {"cli", "import"}
+"""Who starts a round without being someone to message (the command line, an import)."""
+
+
+def in_review(round_: Round) -> bool:
+    return round_.review == REVIEW
+
+
+def hold_digest(session: Session, round_: Round, period: str, now: datetime, *,
+                late: bool = False) -> Digest | None:
+    """Claim `period` for review (None when it was claimed already); a draft of the round
+    still waiting is superseded by this one."""
+    row = Digest(round_id=round_.id, period=period, state="review", late=late,
+                 channel_id=round_.digest_channel, created_at=now,
+                 review_until=now + timedelta(hours=round_.review_hours))
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    session.execute(update(Digest).where(Digest.round_id == round_.id, Digest.id != row.id,
+                                         Digest.state == "review").values(state="superseded"))
+    audit.record(session, now, audit.SCHEDULER, "digest.review", round_id=round_.id,
+                 detail=f"period {period}, waiting until {row.review_until:%Y-%m-%d %H:%M} UTC")
+    return row
+
+
+def waiting_draft(session: Session, round_id: int) -> Digest | None:
+    """The round's digest waiting for approval, if any."""
+    return session.scalar(select(Digest).where(Digest.round_id == round_id,
+                                               Digest.state == "review")
+                          .order_by(Digest.id.desc()).limit(1))
+
+
+def latest_draft(session: Session, round_id: int) -> Digest | None:
+    """The round's latest digest that was held for review (waiting or not)."""
+    return session.scalar(select(Digest).where(Digest.round_id == round_id,
+                                               Digest.review_until.is_not(None))
+                          .order_by(Digest.id.desc()).limit(1))
+
+
+def draft_of(session: Session, row: Digest, now: datetime) -> Draft:
+    """The draft as it would post now: built afresh, with every edit made so far."""
+    round_ = get_round(session, row.round_id)
+    return Draft(row.id, row.period, build_digest(session, row.round_id, now, late=row.late),
+                 row.state, row.review_until.isoformat() if row.review_until else None,
+                 round_.unreviewed, row.approved_by)
+
+
+def release(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int, clock: Clock,
+            actor: str) -> Posted | None:
+    """Post a digest waiting for review, once: None when it was not waiting (approved by
+    someone else, posted at its deadline, or superseded)."""
+    now = clock()
+    with transaction(sessions) as session:
+        taken = cast(CursorResult[Any], session.execute(
+            update(Digest).where(Digest.id == digest_id, Digest.state == "review")
+            .values(state="claimed", approved_by=actor, created_at=now))).rowcount
+        if not taken:
+            return None
+        row = session.get_one(Digest, digest_id)
+        round_ = get_round(session, row.round_id)
+        audit.record(session, now, actor, "digest.approve", round_id=round_.id,
+                     detail=f"period {row.period}")
+        claimed = claim_channels(session, round_, row.period, now, late=row.late, own=row)
+        own_platform = round_.platform
+    return send_claimed(sessions, gateways, claimed, own_platform, clock, actor)
+
+
+def settle_due(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock
+               ) -> list[int]:
+    """Digests whose review deadline passed: posted as built where the round says so, left
+    waiting where it says wait. The ids of those posted."""
+    now = clock()
+    with reading(sessions) as session:
+        due = session.execute(select(Digest.id).join(Round, Round.id == Digest.round_id).where(
+            Digest.state == "review", Digest.review_until <= now, Round.unreviewed == POST)
+        ).scalars().all()
+    posted = []
+    for digest_id in due:
+        try:
+            if release(sessions, gateways, digest_id, clock, audit.SCHEDULER) is not None:
+                posted.append(digest_id)
+                refresh_draft(sessions, gateways, digest_id, clock)
+        except DeliveryError as exc:
+            log.warning("digest %s not posted at its review deadline: %s", digest_id, exc.reason)
+        except RoundtableError as exc:  # its channel was taken away meanwhile
+            log.warning("digest %s not posted at its review deadline: %s", digest_id, exc)
+    return posted
+
+
+def send_drafts(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
+                clock: Clock, to: list[str] | None = None) -> int:
+    """Show the draft to each of the round's facilitators (or those named) in a direct
+    message, remembered so that it can be brought up to date; how many got it."""
+    now = clock()
+    with reading(sessions) as session:
+        row = session.get_one(Digest, digest_id)
+        round_ = get_round(session, row.round_id)
+        team = to if to is not None else sorted(round_team(session, round_) - NOT_PEOPLE)
+        platform = round_.platform
+        draft = draft_of(session, row, now)
+    gateway = gateways.get(platform)
+    if gateway is None:
+        return 0
+    sent: list[Sent] = []
+    for user in team:
+        try:
+            sent.append(gateway.send_draft(gateway.open_direct(user), draft))
+        except DeliveryError as exc:
+            log.warning("draft digest %s not shown to a facilitator: %s", digest_id, exc.reason)
+    with transaction(sessions) as session:
+        for message in sent:
+            session.add(BotMessage(platform=platform, channel_id=message.channel_id,
+                                   message_id=message.message_id, kind=DRAFT,
+                                   round_id=draft.view.round.id, digest_id=digest_id,
+                                   created_at=now))
+    return len(sent)
+
+
+def refresh_drafts(sessions: sessionmaker[Session], gateways: Gateways, round_id: int,
+                   clock: Clock) -> None:
+    """Bring the facilitators' copies of the round's latest draft up to date (after an edit,
+    an approval, or its posting)."""
+    with reading(sessions) as session:
+        row = latest_draft(session, round_id)
+    if row is not None:
+        refresh_draft(sessions, gateways, row.id, clock)
+
+
+def refresh_draft(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
+                  clock: Clock) -> None:
+    """Bring the facilitators' copies of one draft up to date."""
+    now = clock()
+    with reading(sessions) as session:
+        row = session.get_one(Digest, digest_id)
+        shown = session.execute(select(BotMessage.platform, BotMessage.channel_id,
+                                       BotMessage.message_id).where(
+            BotMessage.digest_id == row.id, BotMessage.kind == DRAFT)).all()
+        draft = draft_of(session, row, now)
+    for platform, channel, message in shown:
+        gateway = gateways.get(platform)
+        if gateway is None:
+            continue
+        try:
+            gateway.update_draft(Sent(channel, message), draft)
+        except DeliveryError as exc:
+            log.warning("draft digest %s not brought up to date: %s", row.id, exc.reason)

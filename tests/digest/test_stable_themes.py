@@ -1,0 +1,150 @@
+"""Themes keep their identity across digests: "new since the last digest" lists real changes
+(new answers by role, new themes of three answers or more, themes that grew), not the engine
+regrouping the same answers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.core.digest.build import build_digest
+from bot.core.digest.changes import record_digest
+from bot.core.digest.render_md import render_md
+from bot.core.people import Person, find_participant
+from bot.core.replies import record_reply
+from storage.database import Database
+from storage.db import transaction
+from tests.digest.builders import Said, round_with
+
+PROMPT = "best-support"
+ROLES = ("community pharmacist", "PCN pharmacist", "hospital pharmacist")
+PEOPLE = [Person(f"U{i:03d}", f"Person {i}", ROLES[i % 3], None) for i in range(80)]
+
+# Three subjects, written for this test: time set aside, a mentor, and peers to talk to.
+TIME = [
+    "Time set aside in the rota each week to think and plan, not just dispense",
+    "Backfill so that I can leave the counter for an afternoon of planning",
+    "A protected session every month away from the dispensary",
+    "Funded locum cover so I can attend the leadership sessions",
+    "Hours in my contract that are kept for development work",
+    "Being released from the pharmacy for half a day a week",
+    "Cover for the shop so I am not always the only pharmacist on",
+    "Paid time away from dispensing to work on service changes",
+    "Rota time that is ring-fenced for improvement projects",
+    "Locum backfill paid for by the system so the pharmacy stays open while I learn",
+    "A regular half day each month with no dispensing duties at all",
+    "Protected hours in the week that managers do not take back",
+    "Someone to cover my clinics so I can take part in the programme",
+    "Time off the bench that is planned, not snatched at lunchtime",
+    "An afternoon per fortnight freed from the dispensary",
+    "Contracted development time that is actually honoured",
+    "Cover arranged centrally so that leaving the pharmacy is possible",
+    "Being paid for the hours spent in leadership meetings",
+    "Regular release from day to day dispensing to lead change",
+]
+MENTOR = [
+    "A mentor who has led a service and can tell me what they learnt",
+    "Coaching sessions with an experienced leader outside my own trust",
+    "Someone senior to talk through hard decisions with, one to one",
+    "A named coach for the first year in a leadership post",
+    "Regular mentoring from a chief pharmacist in another area",
+    "One to one coaching that is confidential and paid for",
+    "An experienced mentor I can call when a meeting goes badly",
+    "Being matched with a coach who understands primary care",
+    "A senior sponsor who will open doors and give honest feedback",
+    "Mentoring from someone who has already done the job I want",
+    "A coach to help me prepare for board level conversations",
+    "Ongoing one to one support from an experienced leader",
+    "Access to a mentoring scheme across the integrated care system",
+    "A wise head to ask for advice when I am out of my depth",
+    "Formal coaching with a trained coach, not just a line manager",
+    "A mentor from outside pharmacy who sees things differently",
+    "Monthly mentoring conversations with a consultant pharmacist",
+    "A leadership coach available to every new PCN pharmacist",
+    "Somebody experienced to shadow and learn from each month",
+]
+PEERS = [
+    "A network of other pharmacists in the same role to share problems with",
+    "Meeting peers from neighbouring boroughs to compare notes",
+    "A group chat with other community pharmacists facing the same issues",
+    "Peer support sets where we solve each other's problems",
+    "Regular meet ups with colleagues across sectors to swap ideas",
+    "Knowing other leads I can phone to ask how they handled something",
+    "An action learning set with pharmacists from different settings",
+    "A community of practice for pharmacy leaders in the area",
+    "Peer groups that meet in the evening so contractors can come",
+    "Sharing what works with other pharmacy teams across the patch",
+    "Networking events that bring hospital and community colleagues together",
+    "A forum where peers can be honest about what is not working",
+    "Other pharmacists at my level to learn alongside",
+    "Local peer networks that keep going after the course ends",
+    "Connections with colleagues in other PCNs doing similar work",
+    "A buddy from another pharmacy to check in with every few weeks",
+    "Peer review of each other's projects in a friendly group",
+    "Group learning with pharmacists from across the region",
+    "Being part of a supportive network of fellow leaders",
+]
+# A subject nobody raised before: the computer systems pharmacists work with.
+SYSTEMS = [
+    "Access to the GP clinical record from the community pharmacy computer",
+    "IT systems that let hospital and community pharmacy records talk to each other",
+    "Read and write access to the shared care record for pharmacists",
+    "Digital referral systems that actually connect pharmacy with general practice",
+    "One computer system for prescribing data instead of four logins",
+]
+
+
+def add(session: Session, round_id: int, texts: list[str], start: int, when: datetime
+        ) -> None:
+    """Each text as the answer of the next person, from PEOPLE[start]."""
+    for n, text in enumerate(texts):
+        person = find_participant(session, PEOPLE[start + n].platform_user_id)
+        assert person is not None
+        record_reply(session, round_id, PROMPT, person, text, when,
+                     external_id=f"later-{start + n}")
+    session.flush()
+
+
+def new_theme_lines(markdown: str) -> list[str]:
+    return [line for line in markdown.splitlines() if "New theme" in line]
+
+
+def test_it_announces_only_themes_of_a_new_subject(database: Database, now: datetime) -> None:
+    subjects = [TIME, MENTOR, PEERS]
+    first = [s[i] for i in range(5) for s in subjects]  # 15 answers, five per subject
+    later = [s[i] for i in range(5, 19) for s in subjects][:40]  # 40 more of the same subjects
+    assert len(later) == 40
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, PEOPLE, [
+            Said(p.platform_user_id, PROMPT, text) for p, text in zip(PEOPLE, first, strict=False)
+        ], anonymity="role")
+        opening = build_digest(session, round_.id, now)
+        assert opening.since_last is None
+        assert "New since the last digest" not in render_md(opening)
+        asked = opening.prompt(PROMPT)
+        assert asked is not None and asked.themes
+        record_digest(session, round_.id, "week-1", opening, now)
+
+        week2 = now + timedelta(days=7)
+        add(session, round_.id, later, 15, week2)
+        grown = build_digest(session, round_.id, week2)
+        changes = grown.since_last
+        assert changes is not None and changes.new_answers == 40
+        assert sum(changes.new_by_role.values()) == 40
+        assert set(changes.new_by_role) <= set(ROLES)
+        assert changes.new_themes == [], [c.title for c in changes.new_themes]
+        markdown = render_md(grown)
+        assert new_theme_lines(markdown) == []
+        assert "grew by" in markdown
+        record_digest(session, round_.id, "week-2", grown, week2)
+
+        week3 = week2 + timedelta(days=7)
+        add(session, round_.id, SYSTEMS, 55, week3)
+        fresh = build_digest(session, round_.id, week3)
+    changes = fresh.since_last
+    assert changes is not None and changes.new_answers == 5
+    assert len(changes.new_themes) == 1, [c.title for c in changes.new_themes]
+    assert changes.new_themes[0].total >= 3
+    assert len(new_theme_lines(render_md(fresh))) == 1
+

@@ -1,0 +1,155 @@
+"""A digest reviewed before it posts, in Slack: the draft goes to the round's facilitators
+only; a rename, a merge, a move and a hidden quote made in the edit form show in the digest
+posted; approving posts it once, and a second facilitator's approval posts nothing more."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.scheduling import jobs
+from bot.slack import review_blocks
+from storage.models import AuditEntry, Digest, Round
+from tests.conftest import NOW
+from tests.review_round import (
+    PROMPT,
+    current,
+    question,
+    review_round,
+    text_of,
+    unquoted_in,
+)
+from tests.slack.conftest import CHANNEL, DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
+from tests.slack.test_round_commands import command
+
+CO_FACILITATOR = "UCOFAC"
+FRIDAY_NOON = NOW + timedelta(days=4, hours=2)  # the default digest time, in London (UTC now)
+
+
+def draft_in(running: Running, user: str) -> dict[str, Any]:
+    """The draft digest in someone's direct message with the bot, as it reads now."""
+    posted = running.wait_for(lambda: [c for c in running.stub.posted("D" + user)
+                                       if "For review" in json.dumps(c.params.get("blocks"))],
+                              f"the draft in {user}'s DM")
+    found = running.stub.message("D" + user, posted[0].answer["ts"])
+    assert found is not None
+    return found
+
+
+def button(message: dict[str, Any], prefix: str) -> dict[str, Any]:
+    for block in message["blocks"]:
+        for element in [block.get("accessory") or {}, *(block.get("elements") or [])]:
+            if str(element.get("action_id", "")).startswith(prefix):
+                return dict(element)
+    raise AssertionError(f"no button {prefix} in {message['blocks']}")
+
+
+def digest_posted(running: Running) -> str:
+    """Everything the digest channel holds, as one text."""
+    return json.dumps([c.params for c in running.stub.posted(DIGEST_CHANNEL)],
+                      ensure_ascii=False)
+
+
+def tops(running: Running) -> list[Any]:
+    return [c for c in running.stub.posted(DIGEST_CHANNEL) if not c.params.get("thread_ts")]
+
+
+def respond_text(running: Running, before: int, expect: str) -> str:
+    found = running.wait_for(lambda: [c.params["text"] for c in running.stub.calls_to(
+        "response_url")[before:] if expect in c.params.get("text", "")], repr(expect))
+    return str(found[0])
+
+
+def test_a_reviewed_digest_is_edited_and_approved_in_slack_and_posts_once(
+        running: Running) -> None:
+    running.stub.add_user(CO_FACILITATOR, "Cora Cofacilitator")
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR,
+                            co_facilitator=CO_FACILITATOR)
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+
+    draft = draft_in(running, FACILITATOR)
+    draft_in(running, CO_FACILITATOR)
+    assert not running.stub.posted(DIGEST_CHANNEL) and not running.stub.posted(CHANNEL)
+    for member in MEMBERS:
+        assert "For review" not in json.dumps([c.params for c in running.stub.posted(
+            "D" + member)])
+
+    before = question(current(running.database, round_id, NOW))
+    renamed, kept, merged = before.themes[0], before.themes[2], before.themes[3]
+    moved = unquoted_in(before, 2)
+    hidden = renamed.quotes[0].reply_id
+    view = current(running.database, round_id, NOW)
+    moved_text, hidden_text = text_of(view, moved), text_of(view, hidden)
+
+    edit = button(draft, f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
+    assert running.slack.click(FACILITATOR, edit["action_id"], edit["value"]).status == 200
+    form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the edit form")[0]
+    refused = running.slack.submit(FACILITATOR, form.answer["view"], {
+        "rename_theme": {"value": {"selected_option": {"value": "1"}}}})
+    assert refused.json()["errors"] == {"rename_title": "give both the theme and its new title"}
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], {
+        "rename_theme": {"value": {"selected_option": {"value": "1"}}},
+        "rename_title": {"value": {"value": "Time away from the dispensary"}},
+        "merge_theme": {"value": {"selected_option": {"value": "4"}}},
+        "merge_into": {"value": {"selected_option": {"value": "3"}}},
+        "move_answer": {"value": {"selected_option": {"value": moved}}},
+        "move_to": {"value": {"selected_option": {"value": "other"}}},
+        "hide": {"value": {"selected_options": [{"value": hidden}]}},
+        "lead": {"value": {"value": ""}},
+    })
+    assert answered.status == 200 and not answered.body, answered.body
+    running.wait_for(lambda: "Time away from the dispensary" in json.dumps(
+        draft_in(running, CO_FACILITATOR)["blocks"]), "the co-facilitator's draft updated")
+
+    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    assert respond_text(running, answers, "Approved").startswith(
+        f"Approved: the digest of round {round_id} is posted in <#{DIGEST_CHANNEL}>")
+    posted = digest_posted(running)
+    assert "*Time away from the dispensary*  ·" in posted
+    assert f"*{renamed.title}*  ·" not in posted
+    assert f"*{kept.title}*  ·" in posted and f"*{merged.title}*  ·" not in posted
+    assert f"{len(kept.reply_ids) + len(merged.reply_ids)} answers" in posted
+    assert "Other answers" in posted and json.dumps(moved_text, ensure_ascii=False)[1:-1] \
+        in posted
+    assert json.dumps(hidden_text, ensure_ascii=False)[1:-1] not in posted
+
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(CO_FACILITATOR, approve["action_id"], approve["value"])
+    assert "nothing more was posted" in respond_text(running, answers, "already approved")
+    assert len(tops(running)) == 1
+    [row] = running.scalars(select(Digest))
+    assert (row.state, row.approved_by) == ("posted", f"slack:{FACILITATOR}")
+    actions = [(e.actor, e.action) for e in running.scalars(
+        select(AuditEntry).where(AuditEntry.round_id == round_id).order_by(AuditEntry.id))]
+    me = f"slack:{FACILITATOR}"
+    for action in ("digest.rename", "digest.merge", "digest.move", "digest.hide",
+                   "digest.approve", "digest.post"):
+        assert (me, action) in actions, action
+    running.wait_for(lambda: "Approved by" in json.dumps(
+        draft_in(running, CO_FACILITATOR)["blocks"]), "the drafts marked approved")
+
+
+def test_a_facilitator_sets_how_a_round_is_reviewed_from_slack(running: Running) -> None:
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
+    said = command(running, f"review {round_id} unapproved post within 12h", "Round")
+    assert said["text"] == (f"Round {round_id}: each scheduled digest goes to its facilitators "
+                            "first; one nobody approves within 12 hours is posted as built.")
+    [round_] = running.scalars(select(Round))
+    assert (round_.review, round_.unreviewed, round_.review_hours) == ("review", "post", 12)
+    none = command(running, f"review {round_id}", "Sorry")
+    assert none["text"] == f"Sorry: round {round_id} has no digest waiting for review"
+    bad = command(running, f"review {round_id} sometimes", "usage")
+    assert bad["text"] == ("Sorry: usage: /roundtable review N [on|off] [unapproved post|wait] "
+                           "[within 24h]")
+    refused = running.slack.command(MEMBERS[0], f"review {round_id} off").json()
+    assert "only facilitators can use `review`" in refused["text"]
+    assert running.scalars(select(Round.review)) == ["review"]
+    off = command(running, f"review {round_id} off", "Round")
+    assert off["text"] == f"Round {round_id}: digests are posted as built."

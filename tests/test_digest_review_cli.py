@@ -1,0 +1,95 @@
+"""`roundtable digest review ROUND`: the draft of a digest waiting for review, edited and
+approved from the command line; it posts once, with the edits, and a bad edit changes
+nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.scheduling import jobs
+from bot.slack.gateway import SlackGateway, make_client
+from storage.database import Database
+from storage.models import AuditEntry, Digest, DigestEdit
+from tests.helpers import run_cli
+from tests.review_round import PROMPT, current, question, review_round, text_of, unquoted_in
+from tests.slack_api_stub import SlackStub
+
+MEMBERS = ["UAMARA", "UBEN", "UCHIDI", "UDEV", "UELIF"]
+FACILITATOR = "UFAC"
+
+
+@pytest.fixture
+def stub() -> Iterator[SlackStub]:
+    stub = SlackStub().start()
+    stub.add_user(FACILITATOR, "Fola")
+    stub.add_channel("CDIGEST", [FACILITATOR])
+    yield stub
+    stub.stop()
+
+
+def test_a_digest_is_reviewed_and_approved_at_the_command_line(
+        database: Database, database_url: str, stub: SlackStub) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    round_id = review_round(database, now - timedelta(days=1), MEMBERS, starter=FACILITATOR,
+                            digest_cron="0 * * * *")  # hourly
+    gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
+    jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: now, "UTC"))
+    jobs.post_round_digest(round_id)
+    assert stub.posted("DUFAC") and not stub.posted("CDIGEST")
+    env = {"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-test",
+           "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": stub.base_url}
+
+    shown = run_cli("digest", "review", str(round_id), env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "waits for approval until" in shown.stdout
+    before = question(current(database, round_id, now))
+    for number, theme in enumerate(before.themes, start=1):
+        assert f"{PROMPT}/{number}  {theme.title}" in shown.stdout
+    hidden, moved = before.themes[0].quotes[0].reply_id, unquoted_in(before, 2)
+    assert hidden in shown.stdout and moved in shown.stdout
+    view = current(database, round_id, now)
+    hidden_text, moved_text = text_of(view, hidden), text_of(view, moved)
+
+    refused = run_cli("digest", "review", str(round_id), "--rename", f"{PROMPT}/1", "Fine",
+                      "--merge", f"{PROMPT}/9", f"{PROMPT}/1", env=env)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (f"roundtable: question {PROMPT} has 4 themes: give a "
+                                      "number from 1 to 4")
+    bad_ref = run_cli("digest", "review", str(round_id), "--rename", "1", "x", env=env)
+    assert "is not a theme" in bad_ref.stderr and bad_ref.returncode == 1
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DigestEdit)) == 0
+
+    edited = run_cli("digest", "review", str(round_id),
+                     "--rename", f"{PROMPT}/1", "Time away from the dispensary",
+                     "--merge", f"{PROMPT}/4", f"{PROMPT}/3", "--move", moved, "other",
+                     "--hide", hidden, "--lead", PROMPT, "Time, a mentor and peers", env=env)
+    assert edited.returncode == 0, edited.stderr
+    assert f"Theme 1 of {PROMPT} is now “Time away from the dispensary”." in edited.stdout
+    assert f"{PROMPT}/1  Time away from the dispensary" in edited.stdout
+    assert "Lead: Time, a mentor and peers" in edited.stdout
+
+    approved = run_cli("digest", "review", str(round_id), "--approve", env=env)
+    assert approved.returncode == 0, approved.stderr
+    assert approved.stdout.strip() == (f"Approved: the digest of round {round_id} is posted "
+                                       "in #CDIGEST.")
+    again = run_cli("digest", "review", str(round_id), "--approve", env=env)
+    assert again.stdout.strip() == (f"The digest of round {round_id} was already approved by "
+                                    "cli and posted; nothing more was posted.")
+    tops = [c for c in stub.posted("CDIGEST") if not c.params.get("thread_ts")]
+    assert len(tops) == 1
+    posted = json.dumps([c.params for c in stub.posted("CDIGEST")], ensure_ascii=False)
+    assert "*Time away from the dispensary*  ·" in posted
+    assert "_Time, a mentor and peers_" in posted
+    assert f"*{before.themes[3].title}*  ·" not in posted
+    assert moved_text in posted and hidden_text not in posted
+    with database.sessions() as session:
+        assert session.scalar(select(Digest.approved_by)) == "cli"
+        logged = {(e.actor, e.action) for e in session.scalars(select(AuditEntry))}
+    assert {("cli", "digest.rename"), ("cli", "digest.merge"), ("cli", "digest.move"),
+            ("cli", "digest.hide"), ("cli", "digest.lead"), ("cli", "digest.approve")} <= logged

@@ -555,7 +555,7 @@ def import_replies(
                                 started_by="import", anonymity=mode_of(mode.value),
                                 progress=advance)
             record(session, utcnow(), OPERATOR, "round.import", round_id=result.round_id,
-                   detail=f"{result.imported} answers from {file.name}")
+                   detail=f"{counted(result.imported, 'answer')} from {file.name}")
     except (PackError, RoundtableError) as exc:
         fail(f"{exc}\nnothing was imported")
     typer.echo(

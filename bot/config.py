@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -169,6 +171,21 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} is not a folder")
         return value
 
+    @field_validator("llm_url")
+    @classmethod
+    def _llm_url(cls, value: str | None) -> str | None:
+        """Answers go to this URL: over TLS, unless it never leaves the machine."""
+        if not value or not value.strip():
+            return None
+        value = value.strip()
+        parsed = urlsplit(value)
+        if parsed.scheme == "https" and parsed.hostname:
+            return value
+        if parsed.scheme == "http" and _loopback(parsed.hostname):
+            return value
+        raise ValueError("must start with https:// (plain http:// only to this machine, e.g. "
+                         "http://127.0.0.1:11434/v1), as people's answers are sent to it")
+
     @field_validator("https_proxy")
     @classmethod
     def _proxy(cls, value: str | None) -> str | None:
@@ -278,6 +295,17 @@ def load_settings(**overrides: object) -> Settings:
         name = _env_name(field)
         message = str(first["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{name}: {message}") from None
+
+
+def _loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _env_name(field: str) -> str:

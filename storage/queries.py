@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import ColumnElement, and_, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import ProcessedEvent, Reply
@@ -38,3 +39,12 @@ def reply_by_external_id(session: Session, round_id: int, external_id: str) -> R
 def replies_by_external_id(session: Session, external_id: str) -> list[Reply]:
     """Every reply with this external id, whatever the round (a chat message belongs to one)."""
     return list(session.scalars(select(Reply).where(Reply.external_id == external_id)))
+
+
+def is_an_answer(votes: Mapping[int, Collection[str]]) -> ColumnElement[bool]:
+    """A condition on replies: those that answer their question. `votes` holds, per round id,
+    the ids of its rank and choice questions: to those, only a ballot is an answer (words
+    written to one are a comment on it, and leave it waiting)."""
+    return or_(Reply.choices.is_not(None), *(
+        and_(Reply.round_id == round_id, Reply.prompt_id.not_in(list(prompt_ids)))
+        for round_id, prompt_ids in votes.items()))

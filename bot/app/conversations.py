@@ -25,9 +25,10 @@ from bot.core.ports import Clock, Where
 from bot.core.questions import Saved
 from bot.core.replies import delete_reply, edit_reply
 from bot.core.said import said
+from bot.core.typed_votes import comment_notice
 
 log = logging.getLogger(__name__)
-NO_QUESTION = said("I have no open question waiting for a written answer here (a round may "
+NO_QUESTION = said("I have no open question waiting for an answer here (a round may "
                    "have closed). Use the buttons on the questions, or see your open "
                    "questions on the Home tab.")
 
@@ -89,6 +90,15 @@ class Conversations:
             elif outcome.refused:
                 follow_ups.append(partial(self.confirmations.notify, platform, where,
                                           said(f"I could not save that: {outcome.refused}")))
+            elif outcome.created and outcome.vote is not None:
+                saved.setdefault(where, []).append(Saved(outcome.asked, outcome.vote,
+                                                         message.external_id, typed=True,
+                                                         reason=outcome.reason))
+            elif outcome.created and outcome.comment is not None:
+                asked = outcome.asked
+                follow_ups.append(partial(self.confirmations.notify, platform, where, said(
+                    comment_notice(asked.number, asked.prompt, outcome.comment,
+                                   voted=outcome.beside_ballot))))
             elif outcome.created:
                 saved.setdefault(where, []).append(Saved(outcome.asked, message.text,
                                                          message.external_id))

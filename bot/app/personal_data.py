@@ -164,7 +164,7 @@ def _remove_messages(app: Roundtable, platform: str,
                 work.deleted += 1
             else:
                 gateway.replace_message(sent, said(
-                    f"This part of the digest ({digest_part}) was removed on "
+                    f"This digest message ({digest_part}) was removed on "
                     f"{app.clock():%d %B %Y}: someone asked Roundtable to delete their answers, "
                     "and it drew on them. The next digest and the export show the question "
                     "without them."))
@@ -179,9 +179,11 @@ def _remove_messages(app: Roundtable, platform: str,
 
 def _counts(erased: Erased, work: PlatformWork) -> str:
     """The audit line's detail: counts only."""
-    return (f"{erased.answers} answers, {erased.votes} votes, {erased.versions} earlier "
-            f"versions, {len(erased.rounds)} rounds; {work.deleted} messages deleted, "
-            f"{work.replaced} digest parts replaced, {len(work.failed)} not changed")
+    return (f"{counted(erased.answers, 'answer')}, {counted(erased.votes, 'vote')}, "
+            f"{counted(erased.versions, 'earlier version')}, "
+            f"{counted(len(erased.rounds), 'round')}; {counted(work.deleted, 'message')} "
+            f"deleted, {counted(work.replaced, 'digest part')} replaced, "
+            f"{len(work.failed)} not changed")
 
 
 def _forgotten(erased: Erased, work: PlatformWork, waiting: int, *, yourself: bool) -> Said:

@@ -22,8 +22,10 @@ from bot.core.replies import (
     record_reply,
     record_vote,
 )
-from bot.core.rounds import round_pack
+from bot.core.rounds import round_pack, vote_questions
+from bot.core.typed_votes import TypedVote, read_vote_and_reason
 from storage.models import Delivery, Participant, QuestionMessage, Reply, Round
+from storage.queries import is_an_answer
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,19 @@ class ChatMessage:
 @dataclass(frozen=True)
 class ChatAnswer:
     """What became of a chat message: the question it answers (None when no question waits
-    for a written answer there), whether it was stored now, and why not if it was refused."""
+    for an answer there), whether it was stored now, and why not if it was refused. To a
+    rank or choice question, a message is a `vote` (the options understood, in order) or,
+    when it names no ballot, kept as a comment: then `comment` says why it is not a vote."""
 
     asked: Asked | None
     created: bool = False
     refused: str | None = None
+    vote: tuple[str, ...] | None = None
+    comment: TypedVote | None = None
+    beside_ballot: bool = False
+    """A comment from someone who had already voted on the question."""
+    reason: str | None = None
+    """The person's words after the ballot in their message (kept with it)."""
 
 
 def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: datetime,
@@ -53,9 +63,11 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
 
     A reply in a question's thread answers that question; any other message answers the
     question that is waiting: of the newest open round asked in that conversation, the first
-    text question the person has neither answered nor skipped, in the order asked; when there
+    question the person has neither answered nor skipped, in the order asked; when there
     is none, the last one asked (so words sent before the next question arrives join the
-    answer before). A message stored before (same external id) is not stored again. People
+    answer before). To a rank or choice question, a message that names options (by
+    number or name, in order) is stored as that vote; any other is kept as a comment on it.
+    A message stored before (same external id) is not stored again. People
     whose answer leaves no question waiting get their next question queued (`ask_next`). The
     whole batch costs a handful of queries and one insert, whatever its size.
     """
@@ -65,18 +77,31 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
     stored = set(session.scalars(select(Reply.external_id).where(
         Reply.external_id.in_([m.external_id for m in messages]))))
     rows: list[dict[str, object]] = []
+    votes: list[tuple[int, int]] = []
     out: list[ChatAnswer] = []
     for message in messages:
         asked = talk.question(message)
         if (asked is None or asked.participant.platform_user_id != message.user_id
-                or asked.participant.platform != platform or asked.prompt.kind != "text"):
+                or asked.participant.platform != platform):
             out.append(ChatAnswer(None))
             continue
         if message.external_id in stored:
             out.append(ChatAnswer(asked))
             continue
+        typed, reason = (read_vote_and_reason(asked.prompt, message.text)
+                         if asked.prompt.kind != "text" else (None, None))
         try:
-            check_text_answer(talk.round_of(asked), asked.prompt.id, asked.prompt, message.text)
+            check_text_answer(talk.round_of(asked), asked.prompt.id, asked.prompt, message.text,
+                              comment=typed is not None)
+            if typed is not None and typed.ballot is not None:
+                record_vote(session, asked.round_id, asked.prompt.id,
+                            asked.participant, typed.ballot, now, source="chat",
+                            external_id=message.external_id, text=message.text)
+                stored.add(message.external_id)
+                talk.answered(asked)
+                out.append(ChatAnswer(asked, created=True, vote=typed.ballot, reason=reason))
+                votes.append((asked.round_id, asked.participant.id))
+                continue
         except RoundtableError as exc:
             out.append(ChatAnswer(asked, refused=str(exc)))
             continue
@@ -85,10 +110,13 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
                      "source": "chat", "external_id": message.external_id, "created_at": now,
                      "quotable": not asks_not_to_be_quoted(message.text)})
         stored.add(message.external_id)
-        talk.answered(asked)
-        out.append(ChatAnswer(asked, created=True))
+        if typed is None:
+            talk.answered(asked)
+        out.append(ChatAnswer(asked, created=True, comment=typed,
+                              beside_ballot=typed is not None and talk.has_answered(asked)))
     if rows:
         session.execute(insert(Reply), rows)
+    if rows or votes:
         ask_next(session, {(a.asked.round_id, a.asked.participant.id) for a in out
                            if a.created and a.asked is not None}, now)
     return out
@@ -128,7 +156,8 @@ class _Conversations:
                 select(Reply.round_id, Reply.participant_id, Reply.prompt_id).where(
                     Reply.participant_id.in_([d.participant_id for d in open_]),
                     Reply.round_id.in_({d.round_id for d in open_}),
-                    Reply.deleted_at.is_(None)).distinct()):
+                    Reply.deleted_at.is_(None),
+                    is_an_answer(vote_questions(d.round for d in open_))).distinct()):
             self.done.setdefault((round_id, participant_id), set()).add(prompt_id)
         self.packs: dict[int, Pack] = {}
 
@@ -142,18 +171,20 @@ class _Conversations:
         if delivery is None:
             return None
         pack = self._pack(delivery)
-        text_asked = [pid for pid in self.asked.get(delivery.id, [])
-                      if (p := pack.prompt(pid)) and p.kind == "text"]
-        if not text_asked:
+        asked = [pid for pid in self.asked.get(delivery.id, []) if pack.prompt(pid)]
+        if not asked:
             return None
         answered = self.done.get((delivery.round_id, delivery.participant_id), set())
-        waiting = next((pid for pid in text_asked
+        waiting = next((pid for pid in asked
                         if pid not in answered and (delivery.id, pid) not in self.skipped),
-                       text_asked[-1])
+                       asked[-1])
         return _asked(delivery, waiting, pack)
 
     def round_of(self, asked: Asked) -> Round:
         return self.rounds[asked.round_id]
+
+    def has_answered(self, asked: Asked) -> bool:
+        return asked.prompt.id in self.done.get((asked.round_id, asked.participant.id), set())
 
     def answered(self, asked: Asked) -> None:
         self.done.setdefault((asked.round_id, asked.participant.id), set()).add(asked.prompt.id)
@@ -184,7 +215,7 @@ def open_questions(session: Session, participant: Participant) -> list[Asked]:
     for delivery in deliveries:
         answered = set(session.scalars(select(Reply.prompt_id).where(
             Reply.round_id == delivery.round_id, Reply.participant_id == participant.id,
-            Reply.deleted_at.is_(None))))
+            Reply.deleted_at.is_(None), is_an_answer(vote_questions([delivery.round])))))
         for number, prompt in enumerate(round_pack(delivery.round).prompts, start=1):
             if prompt.id not in answered:
                 out.append(Asked(delivery.round_id, participant, prompt, number))

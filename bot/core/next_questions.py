@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.rounds import round_pack
+from bot.core.rounds import round_pack, vote_questions
 from storage.models import Delivery, QuestionMessage, Reply
+from storage.queries import is_an_answer
 
 
 def still_waiting(asked: Iterable[tuple[str, datetime | None]], answered: Collection[str]
@@ -54,7 +55,8 @@ def ask_next(session: Session, asked: Iterable[tuple[int, int]], now: datetime) 
             select(Reply.round_id, Reply.participant_id, Reply.prompt_id).where(
                 Reply.round_id.in_({d.round_id for d in deliveries}),
                 Reply.participant_id.in_({d.participant_id for d in deliveries}),
-                Reply.deleted_at.is_(None)).distinct()):
+                Reply.deleted_at.is_(None),
+                is_an_answer(vote_questions(d.round for d in deliveries))).distinct()):
         answered.setdefault((round_id, participant_id), set()).add(prompt_id)
     packs = {d.round_id: round_pack(d.round) for d in deliveries}
     queued = 0

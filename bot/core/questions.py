@@ -42,3 +42,10 @@ class Saved:
     answer: str | tuple[str, ...]
     external_id: str | None = None
     """The answer's own id (for "don't quote me" on its confirmation)."""
+    typed: bool = False
+    """A vote read from a message's words (the confirmation says how it was understood)."""
+    reason: str | None = None
+    """The words after a typed vote, kept with it as the person's reason."""
+
+    REASON_KEPT = ("Your words after it are kept with it, as your reason: the digest shows "
+                   "them under your first choice.")

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.next_questions import still_waiting
 from bot.core.ports import Clock, DeliveryError, Gateways, Where, gateway_for
-from bot.core.rounds import get_round, round_pack
+from bot.core.rounds import get_round, round_pack, vote_questions
 from bot.core.said import Said
 from bot.core.wording import listed
 from bot.core.working_hours import next_working_time
 from storage.db import transaction
 from storage.models import Delivery, Participant, QuestionMessage, Reminder, Reply, Round
+from storage.queries import is_an_answer
 
 MAX_REMINDERS = 2
 FIRST_AFTER = timedelta(days=3)
@@ -91,7 +92,7 @@ def waiting(session: Session, round_id: int) -> int:
 def open_prompt_ids(session: Session, round_: Round, participant_id: int) -> list[str]:
     answered = set(session.scalars(select(Reply.prompt_id).where(
         Reply.round_id == round_.id, Reply.participant_id == participant_id,
-        Reply.deleted_at.is_(None))))
+        Reply.deleted_at.is_(None), is_an_answer(vote_questions([round_])))))
     return [p.id for p in round_pack(round_).prompts if p.id not in answered]
 
 
@@ -101,7 +102,9 @@ def _who_to_remind(session: Session, round_: Round) -> list[tuple[int, str | Non
     answered: dict[int, set[str]] = defaultdict(set)
     for participant_id, prompt_id in session.execute(select(Reply.participant_id, Reply.prompt_id)
                                                      .where(Reply.round_id == round_.id,
-                                                            Reply.deleted_at.is_(None))):
+                                                            Reply.deleted_at.is_(None),
+                                                            is_an_answer(
+                                                                vote_questions([round_])))):
         answered[participant_id].add(prompt_id)
     rows = session.execute(
         select(Participant.id, Participant.timezone)

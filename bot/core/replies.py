@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from bot.core.errors import InvalidAnswer, NotAllowed, NotFound, RoundClosed
 from bot.core.packs import Prompt
-from bot.core.rounds import get_round, round_pack
+from bot.core.rounds import get_round, round_pack, vote_questions
+from bot.core.typed_votes import read_vote_and_reason
 from storage.models import Participant, Reply, ReplyVersion, Round
-from storage.queries import replies_by_external_id, reply_by_external_id
+from storage.queries import is_an_answer, replies_by_external_id, reply_by_external_id
 
 SOURCES = ("chat", "form", "import", "cli")
 ROOM_SOURCE = "import"
@@ -76,25 +77,30 @@ def record_vote(
     *,
     source: str = "form",
     external_id: str | None = None,
+    text: str | None = None,
 ) -> Recorded:
-    """Store a participant's choice or ranking; a new vote replaces theirs, keeping the old one."""
+    """Store a participant's choice or ranking; a new vote replaces theirs, keeping the old one.
+    `text` is the message a typed vote was read from (kept with it). Comments the person
+    wrote on the question are other replies, and stay."""
     round_, prompt = _open_prompt(session, round_id, prompt_id)
     _check_choices(prompt, choices)
-    current = session.scalar(
+    current = next((reply for reply in session.scalars(
         select(Reply).where(
             Reply.round_id == round_.id,
             Reply.prompt_id == prompt_id,
             Reply.participant_id == participant.id,
             Reply.deleted_at.is_(None),
-        )
-    )
+        ).order_by(Reply.id)) if reply.choices), None)
     if current is not None:
         if external_id is not None and current.external_id == external_id:
             return Recorded(current, False)
-        if current.choices != list(choices):
+        if current.choices != list(choices) or current.text != text:
             _keep_version(current, now)
             current.choices = list(choices)
+            current.text = text
             current.edited_at = now
+        if text is not None and asks_not_to_be_quoted(text):
+            current.quotable = False
         return Recorded(current, False)
     return _insert_once(
         session,
@@ -103,6 +109,8 @@ def record_vote(
             prompt_id=prompt_id,
             participant_id=participant.id,
             choices=list(choices),
+            text=text,
+            quotable=not (text and asks_not_to_be_quoted(text)),
             source=source,
             external_id=external_id,
             created_at=now,
@@ -111,10 +119,12 @@ def record_vote(
 
 
 def is_answered(session: Session, round_id: int, participant_id: int, prompt_id: str) -> bool:
-    """Whether the person has a live (not deleted) answer to this question."""
+    """Whether the person has a live (not deleted) answer to this question (to a vote: a
+    ballot; their comments on it are not answers)."""
     return session.scalar(select(Reply.id).where(
         Reply.round_id == round_id, Reply.participant_id == participant_id,
-        Reply.prompt_id == prompt_id, Reply.deleted_at.is_(None)).limit(1)) is not None
+        Reply.prompt_id == prompt_id, Reply.deleted_at.is_(None),
+        is_an_answer(vote_questions([get_round(session, round_id)]))).limit(1)) is not None
 
 
 Author = tuple[str, str]
@@ -132,9 +142,20 @@ def edit_reply(session: Session, external_id: str, text: str, now: datetime,
         _keep_version(reply, now)
         reply.text = text
         reply.edited_at = now
+        if reply.choices:
+            _read_again(session, reply, text)
     if asks_not_to_be_quoted(text):
         reply.quotable = False  # and it stays so: an edit never makes an answer quotable
     return reply
+
+
+def _read_again(session: Session, reply: Reply, text: str) -> None:
+    """A typed vote edited in chat: the ballot follows the words where they still name one
+    (else the ballot stands, and the edited words are kept with it)."""
+    prompt = round_pack(session.get_one(Round, reply.round_id)).prompt(reply.prompt_id)
+    ballot = read_vote_and_reason(prompt, text)[0].ballot if prompt is not None else None
+    if ballot is not None:
+        reply.choices = list(ballot)
 
 
 def dont_quote(session: Session, external_id: str, author: Author) -> Reply:
@@ -162,10 +183,12 @@ def answer_count(session: Session, participant: Participant) -> int:
         Reply.participant_id == participant.id)) or 0
 
 
-def check_text_answer(round_: Round, prompt_id: str, prompt: Prompt | None, text: str) -> None:
-    """Refuse (RoundtableError) what cannot be stored as a text answer to this question."""
+def check_text_answer(round_: Round, prompt_id: str, prompt: Prompt | None, text: str,
+                      *, comment: bool = False) -> None:
+    """Refuse (RoundtableError) what cannot be stored as a text answer to this question (or,
+    with `comment`, as words on a rank or choice question)."""
     prompt = _check_open(round_, prompt_id, prompt)
-    if prompt.kind != "text":
+    if prompt.kind != "text" and not comment:
         raise InvalidAnswer(f"question {prompt_id!r} is answered by choosing, not by text")
     if not text.strip():
         raise InvalidAnswer("an answer needs some text")

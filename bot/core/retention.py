@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.inbox import MAX_ATTEMPTS
 from bot.core.rounds import participation
+from bot.core.wording import counted
 from storage.database import Database
 from storage.db import transaction
 from storage.models import (
@@ -56,8 +57,9 @@ class Purged:
 
     def line(self) -> str:
         rounds = ", ".join(map(str, self.rounds)) or "none"
-        return (f"rounds purged: {rounds}; {self.answers} answers, {self.digests} digests, "
-                f"{self.people} people, {self.inbox_events} set-aside incoming events deleted")
+        return (f"rounds purged: {rounds}; {counted(self.answers, 'answer')}, "
+                f"{counted(self.digests, 'digest')}, {counted(self.people, 'person', 'people')}, "
+                f"{counted(self.inbox_events, 'set-aside incoming event')} deleted")
 
 
 def due_rounds(session: Session, now: datetime, days: int) -> list[int]:
@@ -136,5 +138,5 @@ def apply_retention(database: Database, now: datetime, days: int, actor: str) ->
     if done.anything:
         with transaction(database.sessions) as session:
             audit.record(session, now, actor, "retention.purge",
-                         detail=f"kept {days} days; {done.line()}")
+                         detail=f"kept {counted(days, 'day')}; {done.line()}")
     return done

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -144,6 +144,13 @@ def get_round(session: Session, round_id: int) -> Round:
 def round_pack(round_: Round) -> Pack:
     """The pack as it was when the round started."""
     return pack_from_snapshot(round_.pack)
+
+
+def vote_questions(rounds: Iterable[Round]) -> dict[int, set[str]]:
+    """Per round id, its rank and choice questions (words written to one are a comment, not
+    an answer: storage.queries.is_an_answer)."""
+    return {r.id: {p["id"] for p in r.pack["prompts"] if p.get("kind") != "text"}
+            for r in rounds}
 
 
 def close_round(session: Session, round_id: int, now: datetime) -> Round:

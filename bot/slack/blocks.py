@@ -35,6 +35,7 @@ from bot.core.home import HomeView
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import Asked, Question, Saved
 from bot.core.replies import asks_not_to_be_quoted
+from bot.core.typed_votes import how_to_type, numbered_options
 from bot.core.wording import counted, listed
 from bot.slack.limits import HEADER_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.limits import MESSAGE_TEXT as MESSAGE_TEXT_LIMIT
@@ -90,6 +91,8 @@ def question_message(question: Question) -> SlackMessage:
     else:
         verb = "Rank" if prompt.kind == "rank" else "Choose"
         label, style = f"{verb} your answer", "primary"
+        blocks.append(context(inert(f"{numbered_options(prompt)}\n{how_to_type(prompt)}",
+                                    2000)))
     buttons = [ButtonElement(text=plain(label, 75), action_id=ANSWER_OPEN, value=value,
                              style=style)]
     if question.number < question.total:
@@ -134,7 +137,7 @@ def confirmations(saved: Sequence[Saved]) -> SlackMessage:
         one = saved[0]
         if isinstance(one.answer, str):
             return confirmation(one.asked, one.answer, external_id=one.external_id)
-        return vote_confirmation(one.asked, one.answer)
+        return vote_confirmation(one.asked, one.answer, typed=one.typed, reason=one.reason)
     numbers = list(dict.fromkeys(str(s.asked.number) for s in saved))
     what = (f"Saved {len(saved)} messages as your answer to question {numbers[0]}."
             if len(numbers) == 1 else
@@ -155,10 +158,20 @@ def confirmations(saved: Sequence[Saved]) -> SlackMessage:
     return message(what, blocks)
 
 
-def vote_confirmation(asked: Asked, choices: Sequence[str]) -> SlackMessage:
+def vote_confirmation(asked: Asked, choices: Sequence[str], *, typed: bool = False,
+                      reason: str | None = None) -> SlackMessage:
     listed = "\n".join(f"{i}. {inert(c, 80)}" for i, c in enumerate(choices, start=1))
-    what = f"Saved your answer to question {asked.number}: {inert(asked.prompt.question, 300)}"
-    return message(what, [section(what), section(listed)])
+    vote = "ranking" if asked.prompt.kind == "rank" else "choice"
+    what = (f"Saved your {vote} for question {asked.number}, as I read your message: "
+            if typed else f"Saved your answer to question {asked.number}: ")
+    what += inert(asked.prompt.question, 300)
+    blocks: list[Block] = [section(what), section(listed)]
+    if reason:
+        blocks.append(context(Saved.REASON_KEPT))
+    if typed:
+        blocks.append(context("Not what you meant? Reply again in the question's thread, or "
+                              "use the button on the question."))
+    return message(what, blocks)
 
 
 def notice(text: str) -> SlackMessage:

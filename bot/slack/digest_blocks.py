@@ -17,11 +17,15 @@ from bot.core.digest.chart import chart_filename, ranking_png
 from bot.core.digest.model import DigestView, PromptDigest, ThemeView
 from bot.core.digest.synthesis import (
     answers_line,
+    is_top,
     other_answers,
+    points_line,
     rank_detail,
     silent_line,
     since_last_lines,
     theme_line,
+    top_label,
+    top_line,
 )
 from bot.core.wording import counted
 from bot.slack.limits import HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT
@@ -50,10 +54,12 @@ def digest_messages(
 def top_message(view: DigestView, hint: str) -> SlackMessage:
     """Headline figures, who has not been heard from, and what changed since the last digest."""
     info, people = view.round, view.participation
+    invited = people["invited"]
     headline = (
-        f"*{people['answered_any']}* of *{people['invited']}* people invited have answered at "
+        f"*{people['answered_any']}* of *{invited}* {'person' if invited == 1 else 'people'} "
+        f"invited {'has' if people['answered_any'] == 1 else 'have'} answered at "
         f"least one question; *{people['answered_all']}* answered all. "
-        f"{counted(view.answer_count, 'answer and vote', 'answers and votes')} across "
+        f"{counted(view.answer_count, 'answer or vote', 'answers and votes')} across "
         f"{counted(len(view.prompts), 'question')}."
     )
     blocks: list[Block] = [
@@ -76,7 +82,7 @@ def top_message(view: DigestView, hint: str) -> SlackMessage:
     themes = sum(len(p.themes) for p in view.prompts)
     blocks.append(
         context(
-            f"{themes} themes across the questions; each question is in this thread. "
+            f"{counted(themes, 'theme')} across the questions; each question is in this thread. "
             f"Everything, with every answer: `{inert(hint)}`"
         )
     )
@@ -133,7 +139,8 @@ def _theme_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
         blocks.append(section(_fit(f"{title} ({len(others)})\n" + "\n".join(lines), hint, tail)))
     if shown < len(prompt.themes):
         left = len(prompt.themes) - shown
-        blocks.append(context(f"{left} more themes are in the export: `{inert(hint)}`"))
+        blocks.append(context(f"{counted(left, 'more theme is', 'more themes are')} in the "
+                              f"export: `{inert(hint)}`"))
     return blocks
 
 
@@ -154,18 +161,43 @@ def _quote(text: str, by: str | None, limit: int) -> str:
 
 
 def _ranking_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
+    """The ballots and how points are counted, the options by place (ties as "=2", the top
+    the question asks for marked), then the reasons under the top options and comments."""
+    comments = _comment_blocks(prompt, hint)
     if not prompt.answer_count:
-        return [section("No votes yet.")]
-    lines = [
-        f"{place}. *{inert(row.option, 300)}* — {rank_detail(prompt, row)}"
-        for place, row in enumerate(prompt.ranking, start=1)
-    ]
-    noun = "ballot" if prompt.answer_count == 1 else "ballots"
-    method = " · Borda count" if prompt.kind == "rank" else ""
-    return [
-        context(f"{prompt.answer_count} {noun}{method}"),
+        return [section("No votes yet."), *comments]
+    lines = []
+    for row in prompt.ranking:
+        mark = f" _({top_label(prompt)})_" if is_top(prompt, row) else ""
+        lines.append(f"{row.place_label}. *{inert(row.option, 300)}*{mark} — "
+                     f"{rank_detail(prompt, row)}")
+    top = top_line(prompt)
+    blocks: list[Block] = [
+        context(f"{counted(prompt.answer_count, 'ballot')} · {points_line(prompt)}"),
         section(_fit("\n".join(lines), hint)),
     ]
+    if top:
+        blocks.append(context(top))
+    places = {row.option: row.place_label for row in prompt.ranking}
+    budget = MESSAGE_BLOCKS - 2 - len(blocks) - len(comments)
+    for reasons in prompt.reasons[:max(0, budget)]:
+        quotes = "\n\n".join(_quote(q.text, q.by, QUOTE_CHARS // 2) for q in reasons.quotes)
+        blocks.append(section(_fit(
+            f"*{places.get(reasons.option, '')}. {inert(reasons.option, 300)}: why people put "
+            f"it first*\n{quotes}", hint)))
+    return blocks + comments
+
+
+def _comment_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
+    if not prompt.comments:
+        return []
+    listed = prompt.comments[:OTHER_ANSWERS_SHOWN]
+    more = len(prompt.comments) - len(listed)
+    title = "*Other comments*" if prompt.reasons else "*Comments*"
+    tail = f"\n_…and {more} more in the export_" if more else ""
+    lines = [_quote(q.text, q.by, QUOTE_CHARS // 2) for q in listed]
+    return [section(_fit(f"{title} ({len(prompt.comments)})\n" + "\n".join(lines), hint,
+                         tail))]
 
 
 def _role_fields(by_role: dict[str, dict[str, int]]) -> SectionBlock:

@@ -15,7 +15,8 @@ from bot.core.digest.model import Draft
 from bot.core.home import HomeView
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import Question, Saved
-from bot.core.wording import listed
+from bot.core.typed_votes import how_to_type, numbered_options
+from bot.core.wording import counted, listed
 from bot.teams.activities import OURS
 from bot.teams.render import Element, action, card, heading, note, rich, run
 
@@ -36,7 +37,8 @@ def question_card(question: Question) -> Element:
     if question.intro is not None:
         pack = question.intro
         body += [heading(pack.title, "Large"), rich(pack.intro),
-                 note(f"{question.total} questions, one at a time: the next comes when you "
+                 note(f"{counted(question.total, 'question')}, one at a time: the next comes "
+                      "when you "
                       "answer or skip this one. Just write here to answer. Write stop to stop "
                       "these messages.")]
     body += [rich(run(f"Question {question.number} of {question.total} · ", bold=True),
@@ -44,6 +46,8 @@ def question_card(question: Question) -> Element:
              rich(prompt.question)]
     if prompt.context:
         body.append(note(prompt.context))
+    if prompt.kind != "text":
+        body.append(note(f"{numbered_options(prompt)}\n{how_to_type(prompt)}"))
     body += answer_inputs(prompt)
     target = _target(ANSWER, question.round_id, prompt.id)
     actions = [action("Save my answer", ANSWER, target, primary=True)]
@@ -108,10 +112,17 @@ def confirmations_card(saved: Sequence[Saved]) -> Element:
     if len(saved) == 1:
         one = saved[0]
         text = one.answer if isinstance(one.answer, str) else None
-        body = [rich(run(f"Saved as your answer to question {one.asked.number}: ", bold=True),
-                     run(one.asked.prompt.question))]
+        vote = "ranking" if one.asked.prompt.kind == "rank" else "choice"
+        what = (f"Saved your {vote} for question {one.asked.number}, as I read your message: "
+                if one.typed else f"Saved as your answer to question {one.asked.number}: ")
+        body = [rich(run(what, bold=True), run(one.asked.prompt.question))]
         if text is None:
             body += [rich(f"{i}. {c}") for i, c in enumerate(one.answer, start=1)]
+            if one.reason:
+                body.append(note(Saved.REASON_KEPT))
+            if one.typed:
+                body.append(note("Not what you meant? Reply again, or use the form on the "
+                                 "question."))
         else:
             body.append(rich(run(_cut(text, QUOTE_CHARS), italic=True)))
             if len(text) > QUOTE_CHARS:

@@ -8,12 +8,17 @@ from __future__ import annotations
 from bot.core.digest.model import DigestView, PromptDigest, ThemeView
 from bot.core.digest.synthesis import (
     answers_line,
+    is_top,
     other_answers,
+    points_line,
     rank_detail,
     silent_line,
     since_last_lines,
     theme_line,
+    top_label,
+    top_line,
 )
+from bot.core.wording import counted
 from bot.teams.render import MAX_CARD_BYTES, Element, card, heading, note, rich, run, size
 
 QUOTE_CHARS = 800
@@ -31,10 +36,13 @@ def top_card(view: DigestView, hint: str) -> Element:
     body: list[Element] = [
         heading(f"Digest: {info.title}", "Large"),
         rich(run(f"{people['answered_any']} of {people['invited']}", bold=True),
-             run(" people invited have answered at least one question; "),
+             run(f" {'person' if people['invited'] == 1 else 'people'} invited "
+                 f"{'has' if people['answered_any'] == 1 else 'have'} answered at least one "
+                 "question; "),
              run(str(people["answered_all"]), bold=True),
-             run(f" answered all. {view.answer_count} answers and votes across "
-                 f"{len(view.prompts)} questions.")),
+             run(f" answered all. "
+                 f"{counted(view.answer_count, 'answer or vote', 'answers and votes')} across "
+                 f"{counted(len(view.prompts), 'question')}.")),
     ]
     if info.late:
         body.append(note("Posted late: the bot was not running at the scheduled time."))
@@ -47,8 +55,8 @@ def top_card(view: DigestView, hint: str) -> Element:
         body.append(rich(run("New since the last digest", bold=True), separator=True))
         body += [rich(f"• {line}") for line in since_last_lines(view, view.since_last)]
     themes = sum(len(p.themes) for p in view.prompts)
-    closing = note(f"{themes} themes across the questions; each question is in the replies. "
-                   f"Everything, with every answer: {hint}")
+    closing = note(f"{counted(themes, 'theme')} across the questions; each question is in "
+                   f"the replies. Everything, with every answer: {hint}")
     return _fitted(body, closing, hint)
 
 
@@ -95,14 +103,35 @@ def _quote(text: str, by: str | None, limit: int) -> Element:
 
 
 def _ranking(prompt: PromptDigest) -> list[Element]:
+    comments = _comments(prompt)
     if not prompt.answer_count:
-        return [rich("No votes yet.")]
-    noun = "ballot" if prompt.answer_count == 1 else "ballots"
-    method = " · Borda count" if prompt.kind == "rank" else ""
-    return [note(f"{prompt.answer_count} {noun}{method}")] + [
-        rich(run(f"{place}. "), run(row.option, bold=True),
-             run(f" — {rank_detail(prompt, row)}"))
-        for place, row in enumerate(prompt.ranking, start=1)]
+        return [rich("No votes yet."), *comments]
+    out: list[Element] = [note(f"{counted(prompt.answer_count, 'ballot')} · "
+                               f"{points_line(prompt)}")]
+    for row in prompt.ranking:
+        mark = [run(f" ({top_label(prompt)})", italic=True)] if is_top(prompt, row) else []
+        out.append(rich(run(f"{row.place_label}. "), run(row.option, bold=True), *mark,
+                        run(f" — {rank_detail(prompt, row)}")))
+    top = top_line(prompt)
+    if top:
+        out.append(note(top))
+    places = {row.option: row.place_label for row in prompt.ranking}
+    for reasons in prompt.reasons:
+        out.append(rich(run(f"{places.get(reasons.option, '')}. {reasons.option}: why people "
+                            "put it first", bold=True), separator=True))
+        out += [_quote(q.text, q.by, QUOTE_CHARS // 2) for q in reasons.quotes]
+    return out + comments
+
+
+def _comments(prompt: PromptDigest) -> list[Element]:
+    if not prompt.comments:
+        return []
+    title = "Other comments" if prompt.reasons else "Comments"
+    out = [rich(run(f"{title} ({len(prompt.comments)})", bold=True), separator=True)]
+    out += [_quote(q.text, q.by, QUOTE_CHARS // 2) for q in prompt.comments[:OTHER_ANSWERS_SHOWN]]
+    if len(prompt.comments) > OTHER_ANSWERS_SHOWN:
+        out.append(note(f"…and {len(prompt.comments) - OTHER_ANSWERS_SHOWN} more in the export"))
+    return out
 
 
 def _fitted(body: list[Element], closing: Element | None, hint: str) -> Element:

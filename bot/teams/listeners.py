@@ -166,8 +166,8 @@ class Listeners:
         if found.name == "add-facilitator":
             member = self.conversations.member(args[0])
             if member is None:
-                raise RoundtableError("I don't know them yet: they need to be in a team I am "
-                                      "in, or to write to me once")
+                raise RoundtableError("I don't know them yet: they must be in a team I am in, "
+                                      "or write to me once")
             return facilitators.add_facilitator(app, actor, member.aad_object_id)
         if found.name == "stop":
             return participants.stop(app, actor)

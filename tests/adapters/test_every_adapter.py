@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from bot.core.digest.build import build_digest
+from bot.core.public_ids import public_reply_id
 from storage.database import Database
+from storage.models import Delivery, QuestionMessage, Reply, Round
 from tests.adapters.harness import HOSTILE, NAMES, Harness, harness
 from tests.helpers import wait_for
 from tests.teams.conftest import MEMBER_NAMES, Tenant
@@ -81,3 +87,94 @@ def test_an_anonymous_round_names_nobody_in_its_digest(bot: Harness) -> None:
 
 def wait(bot: Harness, predicate: Callable[[], object], what: str) -> None:
     wait_for(predicate, what)
+
+
+TEXT_ANSWERS = ["Covid vaccine rollout worked.", "GPs and the ICS board.",
+                "Community pharmacists who mentor.", "Action learning sets.",
+                "Meet without minutes."]
+RANKED_BY_NAME = ("Protected time, then psychological safety, then relationships and networks, "
+                  "executive backing and trust, leadership development")
+REASON = "Without time and safety nobody steps up."
+
+
+def answer_text_questions(bot: Harness, who: int, database: Database) -> None:
+    """Person `who` answers questions 1 to 5 in their conversation, one after the other (each
+    once the bot has recorded asking it, as a person would only answer what they were sent)."""
+    for n, text in enumerate(TEXT_ANSWERS, start=2):
+        bot.write(who, f"{text} ({who})")
+        wait(bot, lambda n=n, text=text: any(f"Question {n} of 6" in m for m in bot.said_to(who))
+             and _asked(database, f"{text} ({who})") >= n, f"question {n}")
+
+
+def _asked(database: Database, answer: str) -> int:
+    """How many questions the bot has recorded asking the author of `answer`."""
+    with database.sessions() as session:
+        return len(session.scalars(
+            select(QuestionMessage.id)
+            .join(Delivery, Delivery.id == QuestionMessage.delivery_id)
+            .join(Reply, (Reply.participant_id == Delivery.participant_id)
+                  & (Reply.round_id == Delivery.round_id))
+            .where(Reply.text == answer, QuestionMessage.prompt_id.is_not(None))).all())
+
+
+def test_typed_rankings_are_stored_as_votes_and_other_words_as_comments(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    for who in range(3):
+        answer_text_questions(bot, who, database)
+    bot.write(0, "3, 1, 5, 2, 4")
+    bot.write(1, f"{RANKED_BY_NAME}\n\n{REASON}")
+    bot.write(2, "Honestly it is time to think that matters, more than any list")
+    wait(bot, lambda: any("as I read your message" in m for m in bot.said_to(0)), "ranking 0")
+    wait(bot, lambda: any("as I read your message" in m for m in bot.said_to(1)), "ranking 1")
+    wait(bot, lambda: any("kept your message as a comment" in m for m in bot.said_to(2)),
+         "the comment's notice")
+    understood = next(m for m in bot.said_to(0) if "as I read your message" in m)
+    assert understood.index("Clear purpose and motivation") < understood.index("Protected time")
+    assert any("as your reason" in m for m in bot.said_to(1))
+    notice = next(m for m in bot.said_to(2) if "kept your message as a comment" in m)
+    assert "button on the question" in notice and "top 5" in notice
+    for who in range(3):
+        assert not any("no open question" in m for m in bot.said_to(who)), who
+    votes = {r.participant_id: r for r in bot.replies() if r.prompt_id == "support-factors"}
+    assert sorted(tuple(r.choices or ()) for r in votes.values() if r.choices) == sorted([
+        ("Clear purpose and motivation", "Protected time", "Leadership development",
+         "Insights from elsewhere", "Information and analytics"),
+        ("Protected time", "Psychological safety", "Relationships and networks",
+         "Executive backing and trust", "Leadership development")])
+    comment = [r for r in votes.values() if not r.choices]
+    assert [r.text for r in comment] == [
+        "Honestly it is time to think that matters, more than any list"]
+    assert "It is not a vote yet" in notice
+    # the question still waits for their vote: the next words are read as one, and both kept
+    bot.write(2, "2, 1, 4, 3, 5")
+    wait(bot, lambda: any("as I read your message" in m for m in bot.said_to(2)), "ranking 2")
+    bot.write(0, "Purpose matters more than anything else")
+    wait(bot, lambda: any("beside your ranking" in m for m in bot.said_to(0)), "a 2nd comment")
+
+    digest = "\n".join(bot.digest())
+    assert "Honestly it is time to think that matters, more than any list" in digest
+    assert "Purpose matters more than anything else" in digest
+    assert REASON in digest
+    with database.sessions() as session:
+        round_id = session.scalars(select(Reply.round_id)).first()
+        view = build_digest(session, round_id, datetime.now(UTC)).to_json()
+        public = {r.id: public_id for r, public_id in _public_ids(session, round_id)}
+    listed = [i for p in view["prompts"] for t in p["themes"] for i in t["reply_ids"]]
+    listed += [i for p in view["prompts"] for i in p["unthemed_reply_ids"]]
+    assert sorted(listed) == sorted(public.values())  # every reply exactly once
+    rank = next(p for p in view["prompts"] if p["prompt_id"] == "support-factors")
+    assert rank["answer_count"] == 3
+    reasons = {q["text"]: r["option"] for r in rank["reasons"] for q in r["quotes"]}
+    assert reasons == {
+        "Honestly it is time to think that matters, more than any list": "Insights from elsewhere",
+        "Purpose matters more than anything else": "Clear purpose and motivation",
+        REASON: "Protected time"}
+
+
+def _public_ids(session: Session, round_id: int) -> list[tuple[Reply, str]]:
+    round_ = session.get_one(Round, round_id)
+    replies = session.scalars(select(Reply).where(Reply.round_id == round_id,
+                                                  Reply.deleted_at.is_(None))).all()
+    return [(r, public_reply_id(round_.secret, round_.anonymity, r.id, r.external_id,
+                                r.source)) for r in replies]

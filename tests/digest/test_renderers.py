@@ -166,9 +166,11 @@ def test_it_writes_a_word_file_with_a_heading_per_question_and_the_ranking(
     headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading")]
     for prompt in view.prompts:
         assert prompt.question in headings
-    ranked = [p.text for p in word.paragraphs if p.style.name == "List Number"]
+    ranked = [p.text for p in word.paragraphs
+              if p.style.name == "List Bullet" and re.match(r"=?\d+\. ", p.text)]
     ranking = view.prompt(RANK_PROMPT).ranking  # type: ignore[union-attr]
-    assert [line.split(" — ")[0] for line in ranked] == [r.option for r in ranking]
+    assert [re.sub(r"^=?\d+\. | \(top 5\)$", "", line.split(" — ")[0]) for line in ranked] == [
+        r.option for r in ranking]
     assert f"{ranking[0].score} points" in ranked[0]
     assert len(word.inline_shapes) == 1  # the ranking chart
     assert word.paragraphs[0].text == view.round.title

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage.models import Delivery, Participant, Reply, ReplyVersion
+from storage.models import Delivery, Participant, QuestionMessage, Reply, ReplyVersion
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
 from tests.slack.test_round_loop import question_ts, sent_to_everyone, start_round
 
@@ -174,3 +174,53 @@ def test_it_starts_a_round_from_the_home_tab_form(running: Running) -> None:
     told = running.wait_for(lambda: running.stub.posted("D" + FACILITATOR), "the outcome")
     assert "started" in told[0].params["text"]
     assert len(running.scalars(select(Delivery))) == 2
+
+
+def test_a_typed_ranking_in_the_thread_of_the_ranking_question_is_stored(
+        running: Running) -> None:
+    """The words written in the thread of the ranking question are never dropped: a ranking
+    is stored as the vote and confirmed as understood, other words as a comment beside it."""
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    for prompt_id in ("done-well", "bought-in", "future-leaders", "best-support",
+                      "anti-governance"):
+        ts = running.wait_for(lambda p=prompt_id: _asked_ts(running, user, p), prompt_id)
+        running.slack.dm(user, f"An answer to {prompt_id}.", thread_ts=ts)
+    ts = running.wait_for(lambda: _asked_ts(running, user, "support-factors"), "question 6")
+    running.slack.dm(user, "1. Psychological safety\n2. Protected time\n3. Executive backing\n"
+                           "4. Relationships and networks\n5. Shared vision", thread_ts=ts)
+    running.slack.dm(user, "Safety first: people speak up when they are not afraid.",
+                     thread_ts=ts)
+    said = running.wait_for(lambda: [t for t in _said_to(running, user)
+                                     if "beside your ranking" in t], "the comment's notice")
+    confirmed = next(t for t in _said_to(running, user) if "as I read your message" in t)
+    assert "1. Psychological safety\n2. Protected time\n3. Executive backing and trust" in confirmed
+    assert "To change your ranking, use the button on the question" in said[0]
+    assert not any("no open question" in t for t in _said_to(running, user))
+    replies = [r for r in running.replies() if r.prompt_id == "support-factors"]
+    assert [(r.choices, r.text) for r in replies] == [
+        (["Psychological safety", "Protected time", "Executive backing and trust",
+          "Relationships and networks", "Shared vision across the system"],
+         "1. Psychological safety\n2. Protected time\n3. Executive backing\n"
+         "4. Relationships and networks\n5. Shared vision"),
+        (None, "Safety first: people speak up when they are not afraid.")]
+
+
+def _asked_ts(running: Running, user: str, prompt_id: str) -> str | None:
+    with running.database.sessions() as session:
+        return session.scalars(select(QuestionMessage.message_id).where(
+            QuestionMessage.channel_id == "D" + user,
+            QuestionMessage.prompt_id == prompt_id)).first()
+
+
+def _said_to(running: Running, user: str) -> list[str]:
+    out = []
+    for call in running.stub.posted("D" + user):
+        blocks = call.params.get("blocks")
+        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks or []
+        texts = [b["text"]["text"] for b in blocks if isinstance(b.get("text"), dict)]
+        texts += [e["text"] for b in blocks for e in b.get("elements", [])
+                  if isinstance(e, dict) and isinstance(e.get("text"), str)]
+        out.append("\n".join(texts).replace("&amp;", "&") or str(call.params.get("text")))
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple
 
@@ -13,14 +14,22 @@ from sqlalchemy.orm import Session
 
 from bot.core.digest.changes import last_recorded, with_changes
 from bot.core.digest.edits import apply_edits, load_edits
-from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo
+from bot.core.digest.model import (
+    AnswerView,
+    DigestView,
+    OptionReasons,
+    PromptDigest,
+    QuoteView,
+    RoundInfo,
+)
 from bot.core.digest.not_quoted import keep_unquoted_out
-from bot.core.digest.ranking import borda, tally
+from bot.core.digest.ranking import RankRow, borda, in_top, tally
 from bot.core.digest.subjects import same_subject
 from bot.core.digest.theme_views import (
     Engine,
     QuestionThemes,
     engine_grouping,
+    quote_text,
     says_nothing,
     theme_views,
 )
@@ -28,6 +37,7 @@ from bot.core.packs import Prompt
 from bot.core.public_ids import public_reply_id
 from bot.core.replies import ROOM_SOURCE
 from bot.core.rounds import MIN_GROUP, get_round, participation, round_pack
+from bot.core.typed_votes import read_vote_and_reason
 from storage.models import Participant, Reply, Round
 
 MIN_ROLE_GROUP = MIN_GROUP
@@ -82,6 +92,8 @@ def build_digest(
         _prompt_digest(prompt, by_prompt[prompt.id], round_, shown_roles, engine)
         for prompt in pack.prompts
     ]
+    if any(reply.source == ROOM_SOURCE for reply in replies):
+        prompts = [_beyond_the_room(p) for p in prompts]
     info = RoundInfo(
         id=round_.id,
         pack_id=pack.id,
@@ -101,6 +113,14 @@ def build_digest(
         view = summariser(view)
     view = apply_edits(view, load_edits(session, round_id))  # a facilitator's word is last
     return with_changes(view, last_recorded(session, round_id), same_subject)
+
+
+def _beyond_the_room(prompt: PromptDigest) -> PromptDigest:
+    """Mark the themes no answer from the room is in (the round has answers from the room)."""
+    if not prompt.themes:
+        return prompt
+    return replace(prompt, themes=[replace(t, beyond_room=t.origin == "chat")
+                                   for t in prompt.themes])
 
 
 def _live_answers(session: Session, round_: Round) -> list[Answered]:
@@ -170,18 +190,57 @@ def _prompt_digest(
         if prompt.kind == "rank"
         else tally(ballots, prompt.options)
     )
+    said = [r for r in replies if not r.choices and r.text]
+    comments = [
+        _answer_view(r, r.text or "", round_, shown_roles, noise=says_nothing(r.text or ""),
+                     final=True, comment=True)
+        for r in said
+    ]
+    ballots_seen = [_answer_view(r, CHOICE_JOIN.join(r.choices or []), round_, shown_roles)
+                    for r in voted]
+    reasons, others = _reasons(prompt, ranking, voted, ballots_seen, said, comments)
     return PromptDigest(
         prompt.id,
         prompt.section,
         prompt.kind,
         prompt.question,
         len(ballots),
-        unthemed_reply_ids=[r.public_id for r in voted],
+        unthemed_reply_ids=[r.public_id for r in replies if r.choices or r.text],
         ranking=ranking,
-        answers=[
-            _answer_view(r, CHOICE_JOIN.join(r.choices or []), round_, shown_roles) for r in voted
-        ],
+        answers=ballots_seen + comments,
+        picks=prompt.picks,
+        reasons=reasons,
+        comments=others,
     )
+
+
+def _reasons(prompt: Prompt, ranking: list[RankRow], voted: list[Answered],
+             ballots: list[AnswerView], said: list[Answered],
+             comments: list[AnswerView]) -> tuple[list[OptionReasons], list[QuoteView]]:
+    """The person's reasons: the words after a typed ballot, and comments, that may be
+    quoted; each under the top option its author put first, the rest (from people who did
+    not vote, or put first an option outside the top) on their own."""
+    first = {r.participant_id: (r.choices or [""])[0] for r in voted}
+    top = [row.option for row in ranking if in_top(row, prompt.picks)]
+    under: dict[str, list[QuoteView]] = {option: [] for option in top}
+    others: list[QuoteView] = []
+    given: list[tuple[int, QuoteView]] = []
+    for reply, view in zip(voted, ballots, strict=True):
+        reason = read_vote_and_reason(prompt, reply.text)[1] if reply.text else None
+        if reason and view.quotable:
+            given.append((reply.participant_id, QuoteView(view.reply_id, quote_text(reason),
+                                                          view.by)))
+    for reply, view in zip(said, comments, strict=True):
+        if not view.noise and view.quotable:
+            given.append((reply.participant_id, QuoteView(view.reply_id, quote_text(view.text),
+                                                          view.by)))
+    for participant_id, quote in given:
+        option = first.get(participant_id)
+        if option is not None and option in under:
+            under[option].append(quote)
+        else:
+            others.append(quote)
+    return [OptionReasons(o, q) for o, q in under.items() if q], others
 
 
 _BUILT: OrderedDict[tuple[object, ...], QuestionThemes] = OrderedDict()
@@ -242,6 +301,7 @@ def _answer_view(
     noise: bool = False,
     theme: str | None = None,
     final: bool = False,
+    comment: bool = False,
 ) -> AnswerView:
     """The answer with the attribution the round's anonymity allows. An answer its author
     asked not to be quoted keeps its words only for finding its theme: in the `final` view,
@@ -267,4 +327,5 @@ def _answer_view(
         noise=noise,
         theme=theme,
         quotable=reply.quotable,
+        comment=comment,
     )

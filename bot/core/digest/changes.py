@@ -38,7 +38,8 @@ def snapshot(view: DigestView) -> dict[str, Any]:
                 "themes": [{"title": t.title, "reply_ids": t.reply_ids} for t in p.themes],
                 "unthemed_reply_ids": p.unthemed_reply_ids,
                 "ranking": [
-                    {"option": r.option, "score": r.score, "first_places": r.first_places}
+                    {"option": r.option, "score": r.score, "first_places": r.first_places,
+                     "place": r.place}
                     for r in p.ranking
                 ],
             }
@@ -171,12 +172,16 @@ def _about_an_earlier(prompt: PromptDigest, ids: set[str], survivors: list[set[s
 
 
 def _moves(prompt_id: str, before: list[dict[str, Any]], now: list[Any]) -> list[RankMove]:
-    """Options whose place changed, among those placed with points now or before."""
-    old_place = {r["option"]: i for i, r in enumerate(before, start=1) if r.get("score")}
+    """Options whose place changed, among those placed with points now or before. Places are
+    the shared ones (a tie is one place), so reordering within a tie is no move; a snapshot
+    from before places were recorded falls back to its order."""
+    old_place = {r["option"]: r.get("place") or i
+                 for i, r in enumerate(before, start=1) if r.get("score")}
     if not old_place:
         return []
     out = []
-    for place, row in enumerate(now, start=1):
+    for i, row in enumerate(now, start=1):
+        place = row.place or i
         was = old_place.get(row.option)
         if row.score and was is not None and was != place and min(place, was) <= MOVES_WITHIN:
             out.append(RankMove(prompt_id, row.option, place, was))

@@ -8,6 +8,8 @@ import textwrap
 from bot.core.digest.model import PromptDigest
 
 LABEL_WIDTH = 32
+TOP = "#2b6cb0"
+OTHER = "#a0aec0"
 
 
 def ranking_png(prompt: PromptDigest) -> bytes | None:
@@ -20,13 +22,25 @@ def ranking_png(prompt: PromptDigest) -> bytes | None:
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure
 
-    labels = [textwrap.fill(row.option, LABEL_WIDTH) for row in reversed(rows)]
+    from bot.core.digest.synthesis import is_top, top_label
+
+    labels = [textwrap.fill(f"{row.place_label}. {row.option}", LABEL_WIDTH)
+              for row in reversed(rows)]
     scores = [row.score for row in reversed(rows)]
+    top = [is_top(prompt, row) for row in reversed(rows)]
     figure = Figure(figsize=(7.5, 0.5 * len(rows) + 1.5), dpi=120, layout="constrained")
     axes = figure.subplots()
-    bars = axes.barh(labels, scores, color="#2b6cb0")
+    bars = axes.barh(labels, scores, color=[TOP if t else OTHER for t in top])
     axes.bar_label(bars, padding=3, fontsize=9)
-    unit = "Borda points" if prompt.kind == "rank" else "votes"
+    label = top_label(prompt)
+    if label and any(top):
+        from matplotlib.patches import Patch
+
+        axes.legend(handles=[Patch(color=TOP, label=f"{label.capitalize()}, as the question "
+                                                    "asks"),
+                             Patch(color=OTHER, label="the other options")],
+                    loc="lower right", fontsize=8, frameon=False)
+    unit = "points" if prompt.kind == "rank" else "votes"
     ballots = prompt.answer_count
     axes.set_xlabel(f"{unit} ({ballots} ballot{'s' if ballots != 1 else ''})")
     figure.suptitle(textwrap.fill(prompt.question, 95), x=0.01, ha="left", fontsize=10)

@@ -26,6 +26,8 @@ class AnswerView:
     quotable: bool = True
     """False when the author said "don't quote me": counted in its theme, never quoted (its
     text in the view outputs get is bot.core.digest.build.NOT_QUOTED)."""
+    comment: bool = False
+    """Words written to a vote's question that are not a ballot (shown as the person's)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,19 @@ class ThemeView:
     roles: dict[str, int]
     origin: str
     """"room", "chat" or "both": where the answers in the theme were given."""
+    beyond_room: bool = False
+    """True when the round has answers from the room but none of them is in this theme:
+    raised only by people who were not there."""
+    written_by_model: bool = False
+    """True when the title or summary is a language model's (checked against the answers)."""
+
+
+@dataclass(frozen=True)
+class OptionReasons:
+    """What people who put an option first wrote about the question (their comments)."""
+
+    option: str
+    quotes: list[QuoteView]
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,12 @@ class PromptDigest:
     answers: list[AnswerView] = field(default_factory=list)
     lead: str | None = None
     """A facilitator's one-line lead for the question (written in review), shown first."""
+    picks: int = 0
+    """How many options a ballot holds (a ranking's "top five": 5)."""
+    reasons: list[OptionReasons] = field(default_factory=list)
+    """Under each of a vote's top options, the comments of people who put it first."""
+    comments: list[QuoteView] = field(default_factory=list)
+    """A vote's other comments: words written to the question that name no ranking."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +156,7 @@ class DigestView:
         for prompt in out["prompts"]:
             for row in prompt["ranking"]:
                 row["share"] = round(row["share"], 4)
+                row["place_label"] = f"={row['place']}" if row["tied"] else str(row["place"])
         return out
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
-from bot.core.digest.model import DigestView
+from bot.core.digest.model import DigestView, ThemeView
+from bot.core.digest.synthesis import BEYOND_ROOM, BY_MODEL
 
-COLUMNS = ("id", "prompt", "question", "participant", "role", "source", "text", "theme")
+COLUMNS = ("id", "prompt", "question", "participant", "role", "source", "text", "theme",
+           "theme_note")
 NOISE = "(not an answer)"
+COMMENT = "(a comment on the vote)"
 
 # A cell that starts like a formula runs as one in a spreadsheet; a leading apostrophe makes
 # Excel and LibreOffice show it as text (OWASP's advice against CSV injection).
@@ -25,8 +28,11 @@ def render_csv(view: DigestView) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for prompt in view.prompts:
+        notes = {t.title: _note(t) for t in prompt.themes}
         for answer in prompt.answers:
             theme = answer.theme or (NOISE if answer.noise else "")
+            if answer.comment:
+                theme = COMMENT
             writer.writerow(
                 [
                     answer.reply_id,
@@ -34,8 +40,15 @@ def render_csv(view: DigestView) -> str:
                     prompt.question,
                     *(
                         sheet_safe(value or "")
-                        for value in (answer.by, answer.role, answer.source, answer.text, theme)
+                        for value in (answer.by, answer.role, answer.source, answer.text, theme,
+                                      notes.get(answer.theme or "", ""))
                     ),
                 ]
             )
     return out.getvalue()
+
+
+def _note(theme: ThemeView) -> str:
+    """"not raised in the room" and "headline written by a language model", where so."""
+    return "; ".join(note for note, holds in ((BEYOND_ROOM, theme.beyond_room),
+                                              (BY_MODEL, theme.written_by_model)) if holds)

@@ -8,14 +8,19 @@ from bot.core.digest.model import DigestView, PromptDigest
 from bot.core.digest.synthesis import (
     OTHERS_LISTED,
     answers_line,
+    is_top,
     other_answers,
     others_heading,
+    points_line,
     rank_detail,
     silent_line,
     since_last_lines,
     theme_line,
+    top_label,
+    top_line,
 )
 from bot.core.digest.theme_views import quote_text
+from bot.core.wording import counted
 
 WIDTH = 88
 
@@ -50,12 +55,7 @@ def _prompt_lines(prompt: PromptDigest) -> list[str]:
     if prompt.lead:  # a facilitator's words, from review
         lines += _wrapped(prompt.lead, 3)
     if prompt.kind != "text":
-        noun = "ballot" if prompt.answer_count == 1 else "ballots"
-        count = f"{prompt.answer_count} {noun}" if prompt.answer_count else "No votes yet."
-        lines.append(f"   {count}")
-        for place, row in enumerate(prompt.ranking if prompt.answer_count else [], start=1):
-            lines.append(f"   {place:>2}. {row.option}: {rank_detail(prompt, row)}")
-        return lines
+        return lines + _vote_lines(prompt)
     lines.append("   " + (answers_line(prompt) if prompt.answer_count else "No answers yet."))
     for theme in prompt.themes:
         lines.append(f"   * {theme.title} ({theme_line(theme)})")
@@ -71,6 +71,31 @@ def _prompt_lines(prompt: PromptDigest) -> list[str]:
         lines += _wrapped(f'"{text}"' + (f" - {answer.by}" if answer.by else ""), 7)
     if len(others) > OTHERS_LISTED:
         lines.append(f"     …and {len(others) - OTHERS_LISTED} more, all in the CSV export.")
+    return lines
+
+
+def _vote_lines(prompt: PromptDigest) -> list[str]:
+    if not prompt.answer_count:
+        lines = ["   No votes yet."]
+    else:
+        lines = _wrapped(f"{counted(prompt.answer_count, 'ballot')}. {points_line(prompt)}", 3)
+    for row in prompt.ranking if prompt.answer_count else []:
+        mark = f" ({top_label(prompt)})" if is_top(prompt, row) else ""
+        lines.append(f"   {row.place_label:>3}. {row.option}{mark}: {rank_detail(prompt, row)}")
+    top = top_line(prompt) if prompt.answer_count else None
+    if top:
+        lines += _wrapped(top, 3)
+    places = {row.option: row.place_label for row in prompt.ranking}
+    for reasons in prompt.reasons:
+        lines.append(f"   * {places.get(reasons.option, '')}. {reasons.option}: why people put "
+                     "it first")
+        for quote in reasons.quotes:
+            lines += _wrapped(f'"{quote.text}"' + (f" - {quote.by}" if quote.by else ""), 7)
+    if prompt.comments:
+        heading = "Other comments" if prompt.reasons else "Comments"
+        lines.append(f"   * {heading} ({len(prompt.comments)})")
+    for quote in prompt.comments[:OTHERS_LISTED]:
+        lines += _wrapped(f'"{quote.text}"' + (f" - {quote.by}" if quote.by else ""), 7)
     return lines
 
 

@@ -1,7 +1,11 @@
 """An optional summariser: any OpenAI-compatible chat endpoint (Azure OpenAI, a local Ollama)
 may rewrite theme titles and summaries. It never changes what is quoted: a quote it proposes is
 kept only when it is found word for word in an answer of that theme, and then the answer
-itself is quoted. Any failure, timeout or odd reply leaves the offline result as it was.
+itself is quoted. A title or summary is checked like a quote (bot.core.digest.grounded): only
+words of the theme's answers, no names, user ids, mentions, quotation marks or links; one that
+fails is dropped for the offline one, and a theme whose headline the model wrote says so
+(ThemeView.written_by_model). Any failure, timeout or odd reply leaves the offline result as
+it was.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.core.digest.grounded import Grounding
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, QuoteView, ThemeView
 from bot.core.digest.theme_views import QUOTES_PER_THEME, quote_text
 
@@ -62,12 +67,15 @@ def summarise(view: DigestView, endpoint: Endpoint) -> DigestView:
     """The view with titles and summaries from the endpoint where it answered well."""
     prompts: list[PromptDigest] = []
     broken = False
+    # In a named round the views carry people's names: no headline may hold one.
+    names = ({a.by.split(" (")[0] for p in view.prompts for a in p.answers if a.by}
+             if view.round.anonymity == "named" else set())
     for prompt in view.prompts:
         if broken or prompt.kind != "text" or not prompt.themes:
             prompts.append(prompt)
             continue
         try:
-            prompts.append(_rewrite(prompt, endpoint))
+            prompts.append(_rewrite(prompt, endpoint, names))
         except SummariserFailed as exc:
             log.warning("summariser not used for %s: %s", prompt.prompt_id, exc)
             broken = exc.__cause__ is not None  # the endpoint is down or slow: stop asking
@@ -75,12 +83,12 @@ def summarise(view: DigestView, endpoint: Endpoint) -> DigestView:
     return replace(view, prompts=prompts)
 
 
-def _rewrite(prompt: PromptDigest, endpoint: Endpoint) -> PromptDigest:
+def _rewrite(prompt: PromptDigest, endpoint: Endpoint, names: set[str]) -> PromptDigest:
     answers = {a.reply_id: a for a in prompt.answers}
     reply = _ask(endpoint, _request(prompt, answers))
     suggestions = _suggestions(reply)
     themes = [
-        _apply(theme, suggestions.get(n, {}), answers)
+        _apply(theme, suggestions.get(n, {}), answers, names)
         for n, theme in enumerate(prompt.themes, start=1)
     ]
     titles = {r: t.title for t in themes for r in t.reply_ids}
@@ -152,19 +160,31 @@ def _suggestions(content: str) -> dict[int, dict[str, Any]]:
 
 
 def _apply(
-    theme: ThemeView, suggestion: dict[str, Any], answers: dict[str, AnswerView]
+    theme: ThemeView, suggestion: dict[str, Any], answers: dict[str, AnswerView],
+    names: set[str],
 ) -> ThemeView:
-    title = _clean(suggestion.get("title"), TITLE_MAX) or theme.title
-    summary = _clean(suggestion.get("summary"), SUMMARY_MAX) or theme.summary
+    members = [answers[r] for r in theme.reply_ids
+               if r in answers and not answers[r].noise and answers[r].quotable]
+    ground = Grounding([a.text for a in members], names)
+    title = _checked(suggestion.get("title"), TITLE_MAX, ground, "title")
+    summary = _checked(suggestion.get("summary"), SUMMARY_MAX, ground, "summary")
     quotes = _verbatim_quotes(suggestion.get("quotes"), theme, answers) or theme.quotes
-    return replace(theme, title=title, summary=summary, quotes=quotes)
+    return replace(theme, title=title or theme.title, summary=summary or theme.summary,
+                   quotes=quotes, written_by_model=bool(title or summary))
 
 
-def _clean(value: object, limit: int) -> str | None:
+def _checked(value: object, limit: int, ground: Grounding, what: str) -> str | None:
+    """The model's text where it stands the check, else None (the offline text stays)."""
     if not isinstance(value, str):
         return None
-    text = " ".join(value.split()).strip("\"“” ")
-    return text if 0 < len(text) <= limit else None
+    text = " ".join(value.split())
+    if not 0 < len(text) <= limit:
+        return None
+    problem = ground.problem(text)
+    if problem is not None:
+        log.warning("the model's %s was not used: %s", what, problem)
+        return None
+    return text
 
 
 def _verbatim_quotes(

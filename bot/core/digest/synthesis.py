@@ -13,8 +13,10 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, SinceLast, ThemeView
-from bot.core.digest.ranking import RankRow
+from bot.core.digest.ranking import RankRow, in_top
 from bot.core.digest.theme_views import quote_text
+from bot.core.rounds import UNKNOWN_ROLE
+from bot.core.wording import counted
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,9 @@ ORIGIN = {
     "chat": "said in the chat",
     "both": "in the room and the chat",
 }
+BEYOND_ROOM = "not raised in the room: new from the chat"
+"""Beside a theme none of whose answers came from the live workshop (when some did)."""
+BY_MODEL = "headline written by a language model, checked against these answers"
 
 
 def plain(text: str) -> Paragraph:
@@ -116,11 +121,19 @@ def synthesis(view: DigestView) -> list[Block]:
         plain(
             "Made by Roundtable from the answers given in chat and, where imported, in the room. "
             "Every quote is an answer word for word; “…” marks where a long answer was cut. "
-            f"{ANONYMITY_NOTE.get(info.anonymity, '')} Every answer is in the CSV export "
+            + _model_note(view)
+            + f"{ANONYMITY_NOTE.get(info.anonymity, '')} Every answer is in the CSV export "
             f"(roundtable export --round {info.id} --format csv)."
         ),
     ]
     return blocks
+
+
+def _model_note(view: DigestView) -> str:
+    if not any(t.written_by_model for p in view.prompts for t in p.themes):
+        return ""
+    return ("Headlines marked as written by a language model were checked against their "
+            "theme's answers: only their words, no names, links or quotation marks. ")
 
 
 def _participation(view: DigestView) -> list[Block]:
@@ -128,9 +141,10 @@ def _participation(view: DigestView) -> list[Block]:
     blocks: list[Block] = [
         Heading(3, "Who took part"),
         plain(
-            f"{people['answered_any']} of {people['invited']} people invited answered at least "
-            f"one question and {people['answered_all']} answered all of them: "
-            f"{view.answer_count} answers and votes in all. "
+            f"{people['answered_any']} of {_count(people['invited'], 'person', 'people')} "
+            f"invited answered at least one question and {people['answered_all']} answered all "
+            f"of them: {_count(view.answer_count, 'answer or vote', 'answers and votes')} in "
+            "all. "
             + ANONYMITY_NOTE.get(view.round.anonymity, "")
             + _withdrawn(people.get("withdrawn", 0))
         ),
@@ -163,8 +177,11 @@ def _withdrawn(n: int) -> str:
 
 
 def silent_line(people: dict[str, Any]) -> str:
-    """"no community pharmacists yet" for every invited role nobody has answered from."""
-    return "; ".join(f"no {_plural(str(role))} yet" for role in people.get("silent_roles", []))
+    """"no community pharmacists yet" for every invited role nobody has answered from (and
+    "nobody whose role is not given" for the people invited without one)."""
+    return "; ".join("nobody whose role is not given yet" if role == UNKNOWN_ROLE
+                     else f"no {_plural(str(role))} yet"
+                     for role in people.get("silent_roles", []))
 
 
 def _plural(role: str) -> str:
@@ -181,16 +198,20 @@ def since_last_lines(view: DigestView, changes: SinceLast) -> list[str]:
         per = ", ".join(
             f"{n} to “{_short(questions.get(k, k))}”" for k, n in changes.new_by_prompt.items()
         )
-        people = f" and {changes.new_people} more people took part" if changes.new_people else ""
-        lines.append(f"{changes.new_answers} new answers and votes{people}: {per}.")
+        people = (f" and {_count(changes.new_people, 'more person', 'more people')} took part"
+                  if changes.new_people else "")
+        new = _count(changes.new_answers, "new answer or vote", "new answers and votes")
+        lines.append(f"{new}{people}: {per}.")
         if changes.new_by_role:
             lines.append("New answers by role: " + ", ".join(
                 f"{role} {n}" for role, n in changes.new_by_role.items()) + ".")
     for change in changes.new_themes:
         question = _short(questions.get(change.prompt_id, change.prompt_id))
-        lines.append(f"New theme “{change.title}” ({change.total} answers) on “{question}”.")
+        lines.append(f"New theme “{change.title}” ({_count(change.total, 'answer')}) on "
+                     f"“{question}”.")
     for change in changes.grown_themes:
-        lines.append(f"“{change.title}” grew by {change.added} to {change.total} answers.")
+        lines.append(f"“{change.title}” grew by {change.added} to "
+                     f"{_count(change.total, 'answer')}.")
     for move in changes.moves:
         way = "up" if move.place < move.previous_place else "down"
         lines.append(
@@ -257,7 +278,9 @@ def theme_line(theme: ThemeView) -> str:
     parts = [_count(len(theme.reply_ids), "answer")]
     if theme.roles:
         parts.append(", ".join(f"{role} {n}" for role, n in theme.roles.items()))
-    parts.append(ORIGIN.get(theme.origin, theme.origin))
+    parts.append(BEYOND_ROOM if theme.beyond_room else ORIGIN.get(theme.origin, theme.origin))
+    if theme.written_by_model:
+        parts.append(BY_MODEL)
     return " · ".join(parts)
 
 
@@ -272,11 +295,67 @@ def _theme(theme: ThemeView) -> list[Block]:
 
 def _votes(prompt: PromptDigest) -> list[Block]:
     if not prompt.answer_count:
-        return [plain("No votes yet.")]
-    blocks: list[Block] = [plain(f"{_count(prompt.answer_count, 'ballot')}.")]
-    blocks.append(Items(tuple(_rank_item(prompt, row) for row in prompt.ranking), numbered=True))
+        return [plain("No votes yet."), *_comments(prompt)]
+    blocks: list[Block] = [plain(f"{_count(prompt.answer_count, 'ballot')}. "
+                                 f"{points_line(prompt)}")]
+    blocks.append(Items(tuple(_rank_item(prompt, row) for row in prompt.ranking)))
+    top = top_line(prompt)
+    if top:
+        blocks.append(plain(top))
     blocks.append(Chart(prompt, f"Bar chart of the votes on: {prompt.question}"))
-    return blocks
+    places = {row.option: row.place_label for row in prompt.ranking}
+    for reasons in prompt.reasons:
+        blocks.append(Heading(4, f"{places.get(reasons.option, '')}. {reasons.option}: "
+                                 "why people put it first"))
+        blocks += [Quote(q.reply_id, q.text, q.by) for q in reasons.quotes]
+    return blocks + _comments(prompt)
+
+
+def _comments(prompt: PromptDigest) -> list[Block]:
+    if not prompt.comments:
+        return []
+    heading = "Other comments" if prompt.reasons else "Comments"
+    return [Heading(4, f"{heading} ({len(prompt.comments)})"),
+            *(Quote(q.reply_id, q.text, q.by) for q in prompt.comments[:OTHERS_LISTED])]
+
+
+_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+                  "ninth", "tenth")
+
+
+def points_line(prompt: PromptDigest) -> str:
+    """How the figures are counted, in one line: "5 points for a first place, 4 for a
+    second…"; and that options of equal standing share a place."""
+    if prompt.kind != "rank":
+        return ("Each ballot counts once for every option it chose; options chosen as often "
+                "share a place (=2).")
+    picks = prompt.picks or 1
+    words = [*_ORDINAL_WORDS, *(_ordinal(n) for n in range(len(_ORDINAL_WORDS) + 1, picks + 1))]
+    worth = [f"{picks - i} for a {words[i]}" for i in range(picks)]
+    worth[0] = f"{_count(picks, 'point')} for a {_ORDINAL_WORDS[0]} place"
+    counted = worth[0] if picks == 1 else ", ".join(worth[:-1]) + " and " + worth[-1]
+    return (f"Points: {counted}; an option nobody picked gets none. Options with equal "
+            "points and first places share a place (=2).")
+
+
+def top_label(prompt: PromptDigest) -> str | None:
+    """"top 5": the mark beside the options among the top the question asks for."""
+    if prompt.kind != "rank" or not prompt.picks or prompt.picks >= len(prompt.ranking):
+        return None
+    return f"top {prompt.picks}"
+
+
+def top_line(prompt: PromptDigest) -> str | None:
+    """What the top mark means, where the question asks for a top."""
+    label = top_label(prompt)
+    if label is None:
+        return None
+    return (f"“{label.capitalize()}” marks the options with the most points: the top "
+            f"{prompt.picks} the question asks for (all of them where a place is shared).")
+
+
+def is_top(prompt: PromptDigest, row: RankRow) -> bool:
+    return top_label(prompt) is not None and in_top(row, prompt.picks)
 
 
 def rank_detail(prompt: PromptDigest, row: RankRow) -> str:
@@ -284,17 +363,19 @@ def rank_detail(prompt: PromptDigest, row: RankRow) -> str:
     if prompt.kind == "rank":
         return (
             f"{_count(row.score, 'point')}, {_count(row.first_places, 'first place')}, "
-            f"on {row.votes} of {prompt.answer_count} ballots"
+            f"on {row.votes} of {_count(prompt.answer_count, 'ballot')}"
         )
     return f"{_count(row.score, 'vote')} ({row.share:.0%})"
 
 
 def _rank_item(prompt: PromptDigest, row: RankRow) -> tuple[Run, ...]:
-    return (Run(row.option, bold=True), Run(" — " + rank_detail(prompt, row)))
+    mark = (Run(f" ({top_label(prompt)})", bold=True),) if is_top(prompt, row) else ()
+    return (Run(f"{row.place_label}. "), Run(row.option, bold=True), *mark,
+            Run(" — " + rank_detail(prompt, row)))
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def _count(n: int, noun: str, nouns: str | None = None) -> str:
+    return counted(n, noun, nouns)
 
 
 def _short(text: str, limit: int = 60) -> str:

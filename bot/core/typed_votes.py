@@ -1,0 +1,184 @@
+"""Reading a vote from words someone typed: "3, 1, 5, 2, 4", or the options' names in order
+("Protected time, then psychological safety, …"), or a numbered list of them.
+
+The reading is strict on purpose: every word must name an option, be its number, or be one
+of a few joining words ("then", "and", "first", "my top five is"). A message with any other
+word is not a vote; it is kept as the person's comment on the question instead, so that a
+reason is never mistaken for a ballot and nothing anybody wrote is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.core.packs import Prompt
+
+_WORD = re.compile(r"[a-z0-9]+")
+_SEPARATORS = re.compile(r"[,;\n>/|→]+|\bthen\b|\bfollowed by\b|\bnext\b", re.IGNORECASE)
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+             "ninth", "tenth")
+JOINING = frozenset({
+    "and", "then", "next", "followed", "by", "finally", "lastly", "last", "after", "that",
+    "my", "top", "is", "are", "choice", "choices", "ranking", "rank", "ranked", "order",
+    "in", "i", "d", "say", "would", "pick", "picks", "option", "options", "number",
+    "numbers", "place", "the", "a", "of", "one", "two", "three", "four", "five", "st", "nd",
+    "rd", "th", "most", "least", "important", "plus", "also", "with", "it", "s", "to", "me",
+    *_ORDINALS,
+})
+"""Words that join names in a typed vote and say nothing of their own."""
+
+
+@dataclass(frozen=True)
+class TypedVote:
+    """What a message says as a vote: the options named, in order, and whether they make a
+    ballot this question takes (`problem` says why not)."""
+
+    named: tuple[str, ...]
+    problem: str | None = None
+
+    @property
+    def ballot(self) -> tuple[str, ...] | None:
+        return self.named if self.named and self.problem is None else None
+
+
+def read_vote(prompt: Prompt, text: str) -> TypedVote:
+    """The options a message names for a rank or choice question, checked as a ballot."""
+    named: list[str] = []
+    for chunk in _SEPARATORS.split(text):
+        words = _WORD.findall(_folded(chunk))
+        if not words:
+            continue
+        options = _whole_names(prompt, words) or _one_shortened(prompt, words)
+        if options is None:
+            return TypedVote(())
+        named += options
+    if not named:
+        return TypedVote(())
+    return TypedVote(tuple(named), _problem(prompt, named))
+
+
+_REASON_START = re.compile(r"\n|(?<=[.!?])\s|\s[-–—]\s|\s(?=(?:because|as|since)\b)|:\s",
+                           re.IGNORECASE)
+REASON_WORDS = 2
+"""Words after a ballot that make a reason (fewer are a stray word, and no ballot)."""
+
+
+def read_vote_and_reason(prompt: Prompt, text: str) -> tuple[TypedVote, str | None]:
+    """A ballot, and the person's reason when words follow it ("3, 1, 5, 2, 4 because…",
+    a numbered list and then a sentence): the reason is their words after the ballot,
+    verbatim. A message that is not a ballot followed by words is read as a whole."""
+    whole = read_vote(prompt, text)
+    if whole.named:
+        return whole, None
+    for match in reversed(list(_REASON_START.finditer(text))):  # the longest ballot first
+        vote = read_vote(prompt, text[:match.start()])
+        reason = text[match.start():].strip(" \t\n-–—:")
+        if vote.ballot is not None and len(_WORD.findall(_folded(reason))) >= REASON_WORDS:
+            return vote, reason
+    return whole, None
+
+
+def _folded(text: str) -> str:
+    return text.lower().replace("&", " and ").replace("’", "'").replace("-", " ")
+
+
+def _option_words(prompt: Prompt) -> list[tuple[str, list[str]]]:
+    return [(option, _WORD.findall(_folded(option))) for option in prompt.options]
+
+
+def _whole_names(prompt: Prompt, words: list[str]) -> list[str] | None:
+    """Options named in full, or by number, one after another with joining words between;
+    a number followed by an option's name is the list's numbering, not the option's."""
+    names = sorted(_option_words(prompt), key=lambda kv: -len(kv[1]))
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        found = _name_at(names, words, i)
+        if found is not None:
+            out.append(found[0])
+            i += found[1]
+        elif words[i].isdigit():
+            if _name_at(names, words, i + 1) is None:
+                number = int(words[i])
+                if not 1 <= number <= len(prompt.options):
+                    return None
+                out.append(prompt.options[number - 1])
+            i += 1
+        elif words[i] in JOINING or re.fullmatch(r"\d+(st|nd|rd|th)", words[i]):
+            i += 1
+        else:
+            return None
+    return out or None
+
+
+def _name_at(names: list[tuple[str, list[str]]], words: list[str], i: int
+             ) -> tuple[str, int] | None:
+    for option, name in names:
+        if name and words[i:i + len(name)] == name:
+            return option, len(name)
+    return None
+
+
+def _one_shortened(prompt: Prompt, words: list[str]) -> list[str] | None:
+    """A piece between separators that names one option by some of its words
+    ("relationships", "executive backing"), and no other option."""
+    content = [w for w in words if w not in JOINING and not w.isdigit()]
+    if not content:
+        return None
+    matches = [option for option, name in _option_words(prompt)
+               if all(w in name for w in content)]
+    return matches if len(matches) == 1 else None
+
+
+def _problem(prompt: Prompt, named: list[str]) -> str | None:
+    if len(set(named)) != len(named):
+        twice = next(o for o in named if named.count(o) > 1)
+        return f"{twice} is named twice"
+    if prompt.kind == "rank":
+        wanted = min(prompt.picks, len(prompt.options))
+        if len(named) != wanted:
+            return f"a ranking here needs your top {wanted}, and I found {len(named)}"
+    elif len(named) > prompt.picks:
+        return f"this question takes at most {prompt.picks}, and I found {len(named)}"
+    return None
+
+
+def numbered_options(prompt: Prompt) -> str:
+    """"1. Protected time · 2. Insights from elsewhere · …": the numbers a typed vote uses."""
+    return " · ".join(f"{n}. {option}" for n, option in enumerate(prompt.options, start=1))
+
+
+def how_to_type(prompt: Prompt) -> str:
+    """One line on answering a vote in words."""
+    if prompt.kind == "rank":
+        wanted = min(prompt.picks, len(prompt.options))
+        example = ", ".join(str(n) for n in _example(wanted, len(prompt.options)))
+        return (f"Or reply with the numbers or names of your top {wanted}, best first "
+                f"(like {example}).")
+    most = "one" if prompt.picks == 1 else f"up to {prompt.picks}"
+    return f"Or reply with the number or name of {most} of the options."
+
+
+def _example(wanted: int, options: int) -> list[int]:
+    order = [3, 1, 5, 2, 4, 6, 7, 8, 9, 10]
+    picked = [n for n in order if n <= options][:wanted]
+    return picked + [n for n in range(1, options + 1) if n not in picked][:wanted - len(picked)]
+
+
+def comment_notice(number: int, prompt: Prompt, typed: TypedVote, *,
+                   voted: bool = False) -> str:
+    """What the bot says when words to a vote's question were kept as a comment (`voted`:
+    beside the person's ballot)."""
+    vote = "ranking" if prompt.kind == "rank" else "choice"
+    kept = (f"I kept your message as a comment on question {number}, beside your {vote}: it "
+            "appears in the digest under the question, as your words. ")
+    if voted:
+        return kept + (f"To change your {vote}, use the button on the question. "
+                       f"{how_to_type(prompt)}")
+    found = ""
+    if typed.named and typed.problem:
+        found = f"I found {', '.join(typed.named)} in it, but {typed.problem}. "
+    verb = "rank" if prompt.kind == "rank" else "choose"
+    return (kept.replace(f", beside your {vote}", "") + f"{found}It is not a vote yet: to "
+            f"{verb}, use the button on the question. {how_to_type(prompt)}")

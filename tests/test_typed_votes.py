@@ -1,0 +1,55 @@
+"""Reading a vote from typed words: strict, so that a reason is never taken for a ballot."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.typed_votes import read_vote, read_vote_and_reason
+from tests.helpers import seed_pack
+
+RANK = seed_pack().prompt("support-factors")
+assert RANK is not None
+OPT = RANK.options
+
+
+@pytest.mark.parametrize(("typed", "ballot"), [
+    ("3, 1, 5, 2, 4", (OPT[2], OPT[0], OPT[4], OPT[1], OPT[3])),
+    ("3 1 5 2 4", (OPT[2], OPT[0], OPT[4], OPT[1], OPT[3])),
+    ("My top five: 2, 4, 6, 8, 10", (OPT[1], OPT[3], OPT[5], OPT[7], OPT[9])),
+    ("Protected time, then psychological safety, then relationships and networks, executive "
+     "backing and trust, leadership development", (OPT[0], OPT[5], OPT[6], OPT[7], OPT[4])),
+    ("1. Protected time\n2. Psychological safety\n3. Relationships\n4. Executive backing\n"
+     "5. Shared vision", (OPT[0], OPT[5], OPT[6], OPT[7], OPT[9])),
+    ("protected time and information and analytics and insights from elsewhere and joint "
+     "cross-sector training and clear purpose and motivation",
+     (OPT[0], OPT[3], OPT[1], OPT[8], OPT[2])),
+])
+def test_it_reads_a_ranking_typed_by_number_or_name(typed: str, ballot: tuple[str, ...]) -> None:
+    assert read_vote(RANK, typed).ballot == ballot
+
+
+@pytest.mark.parametrize(("typed", "problem"), [
+    ("3, 1, 5", "a ranking here needs your top 5, and I found 3"),
+    ("3, 1, 5, 1, 4", "Protected time is named twice"),
+])
+def test_it_says_why_named_options_are_not_a_ballot(typed: str, problem: str) -> None:
+    vote = read_vote(RANK, typed)
+    assert vote.ballot is None and vote.problem == problem and vote.named
+
+
+@pytest.mark.parametrize("typed", [
+    "Honestly protected time matters most", "11, 1, 2, 3, 4", "Not protected time, 1, 2, 3, 4",
+    "the first one", "",
+])
+def test_it_takes_words_that_are_not_only_options_for_no_vote(typed: str) -> None:
+    assert read_vote(RANK, typed).named == ()
+
+
+def test_it_keeps_the_words_after_a_ballot_as_the_reason() -> None:
+    vote, reason = read_vote_and_reason(RANK, "3, 1, 5, 2, 4 because time comes first")
+    assert vote.ballot == (OPT[2], OPT[0], OPT[4], OPT[1], OPT[3])
+    assert reason == "because time comes first"
+    listed = "1. Protected time\n2. Psychological safety\n3. Relationships\n4. Executive backing"
+    vote, reason = read_vote_and_reason(RANK, f"{listed}\n5. Shared vision\n\nWe lack time.")
+    assert vote.ballot == (OPT[0], OPT[5], OPT[6], OPT[7], OPT[9]) and reason == "We lack time."
+    assert read_vote_and_reason(RANK, "3, 1, 5, 2, 4 - ok") == (read_vote(RANK, "x"), None)

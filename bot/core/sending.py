@@ -50,12 +50,13 @@ from bot.core.next_questions import ask_next
 from bot.core.packs import Pack
 from bot.core.ports import ChatGateway, Clock, DeliveryError, Gateways, Sent
 from bot.core.questions import Question
-from bot.core.rounds import round_pack
+from bot.core.rounds import round_pack, vote_questions
 from bot.core.said import from_parts
 from bot.core.working_hours import next_working_time
 from storage.db import transaction
 from storage.leases import PROCESS
 from storage.models import Delivery, Lease, Participant, QuestionMessage, Reply, Round
+from storage.queries import is_an_answer
 
 log = logging.getLogger(__name__)
 CLAIM_GRACE = timedelta(seconds=30)
@@ -213,6 +214,8 @@ class _Bookkeeper:
         self.more = True
         self.outcomes: list[Outcome] = []
         self._packs: dict[int, tuple[Pack, list[dict[str, str]] | None]] = {}
+        self._votes: dict[int, set[str]] = {}
+        """Per round, its vote questions (storage.queries.is_an_answer)."""
 
     def run(self, pool: Executor, stopping: Callable[[], bool]) -> list[Outcome]:
         running: set[Future[Attempt]] = set()
@@ -305,8 +308,9 @@ class _Bookkeeper:
         # a first message never tried before has nothing recorded
         recorded = _recorded(session, [r.id for r in ours
                                        if r.state != "pending" or r.attempts > 0])
-        answered = _answered(session, {(r.round_id, r.participant_id, str(r.next_prompt_id))
-                                       for r in ours if r.state != "pending"})
+        answered = self._answered(session, {
+            (r.round_id, r.participant_id, str(r.next_prompt_id))
+            for r in ours if r.state != "pending"})
         jobs: list[Job] = []
         finished: list[dict[str, Any]] = []
         for row in ours:
@@ -343,7 +347,26 @@ class _Bookkeeper:
         if known is None:
             round_ = session.get_one(Round, round_id)
             known = self._packs[round_id] = (round_pack(round_), round_.privacy_notice)
+            self._votes.update(vote_questions([round_]))
         return known
+
+    def _answered(self, session: Session, asked: set[tuple[int, int, str]]
+                  ) -> set[tuple[int, int, str]]:
+        """Of the (round, participant, prompt) `asked`, those with a live answer (to a vote: a
+        ballot; words written to it are a comment)."""
+        if not asked:
+            return set()
+        rounds = {r for r, _, _ in asked}
+        for round_id in rounds:
+            self._pack(session, round_id)
+        found = session.execute(
+            select(Reply.round_id, Reply.participant_id, Reply.prompt_id).where(
+                Reply.round_id.in_(rounds),
+                Reply.participant_id.in_({p for _, p, _ in asked}),
+                Reply.prompt_id.in_({q for _, _, q in asked}),
+                Reply.deleted_at.is_(None),
+                is_an_answer({r: self._votes[r] for r in rounds})))
+        return {(r, p, q) for r, p, q in found if (r, p, q) in asked}
 
     # --- writing down ------------------------------------------------------------------------
 
@@ -411,8 +434,8 @@ class _Bookkeeper:
                                     first=attempt.job.first))
         session.flush()
         if asked:
-            answered = _answered(session, {(j.round_id, j.participant_id, j.prompt_id)
-                                           for j in asked})
+            answered = self._answered(session, {(j.round_id, j.participant_id, j.prompt_id)
+                                                for j in asked})
             if answered:
                 # answered (in a form) while it was being sent, when its answer could not
                 # yet ask for the next (this one was still queued): ask now
@@ -454,18 +477,6 @@ def _recorded(session: Session, delivery_ids: list[int]) -> dict[int, set[str | 
                 .where(QuestionMessage.delivery_id.in_(delivery_ids))):
             recorded.setdefault(delivery_id, set()).add(prompt_id)
     return recorded
-
-
-def _answered(session: Session, asked: set[tuple[int, int, str]]) -> set[tuple[int, int, str]]:
-    """Of the (round, participant, prompt) `asked`, those with a live answer."""
-    if not asked:
-        return set()
-    found = session.execute(select(Reply.round_id, Reply.participant_id, Reply.prompt_id).where(
-        Reply.round_id.in_({r for r, _, _ in asked}),
-        Reply.participant_id.in_({p for _, p, _ in asked}),
-        Reply.prompt_id.in_({q for _, _, q in asked}),
-        Reply.deleted_at.is_(None)))
-    return {(r, p, q) for r, p, q in found if (r, p, q) in asked}
 
 
 def _ask_after(session: Session, delivery_id: int, now: datetime) -> str | None:

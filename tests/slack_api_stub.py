@@ -72,6 +72,12 @@ class SlackStub:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self.socket_url: str | None = None
+        self.idle_timeout: float | None = None
+        """Seconds a connection may wait for its next request before the stand-in closes it
+        (servers close idle kept-alive connections); None: never."""
+        self.connections_opened = 0
+        self.connections_closed = 0
+        self._open: set[socket.socket] = set()
         """What apps.connections.open answers: a SocketModeStub's address, once one runs."""
 
     # --- the workspace ---------------------------------------------------------------------
@@ -133,6 +139,25 @@ class SlackStub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Each answer leaves in one write, as a real server's does: written in two (head,
+            # then body) on a connection kept alive, the body would wait for the client's
+            # delayed acknowledgement of the head (Nagle's algorithm), some 40 ms a call.
+            wbufsize = -1
+            disable_nagle_algorithm = True
+
+            def setup(self) -> None:
+                super().setup()
+                if stub.idle_timeout is not None:
+                    self.connection.settimeout(stub.idle_timeout)
+                with stub._lock:
+                    stub.connections_opened += 1
+                    stub._open.add(self.connection)
+
+            def finish(self) -> None:
+                super().finish()
+                with stub._lock:
+                    stub.connections_closed += 1
+                    stub._open.discard(self.connection)
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -160,9 +185,17 @@ class SlackStub:
         return self
 
     def stop(self) -> None:
+        """Stop answering, and close the connections clients keep open (as a server that
+        stops does): none of them reaches this stand-in afterwards."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        with self._lock:
+            for connection in self._open:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # closed already
 
     @property
     def root(self) -> str:

@@ -94,7 +94,8 @@ class ChatGateway(Protocol):
     platform: str
 
     def open_direct(self, user_id: str) -> str:
-        """The id of the direct conversation with this user (opened if need be)."""
+        """The id of the direct conversation with this user (opened if need be); the same
+        each time for a person (recovery opens it again to look for what was sent)."""
         ...
 
     def send_question(self, channel_id: str, question: Question) -> Sent:

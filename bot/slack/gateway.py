@@ -34,6 +34,7 @@ from bot.core.questions import Question, Saved
 from bot.core.said import Said
 from bot.slack import blocks, render, review_blocks
 from bot.slack.digest_blocks import digest_messages
+from bot.slack.keepalive import keep_alive
 from bot.slack.limits import check_message, check_view
 from bot.slack.messages import SlackFile, SlackMessage
 
@@ -138,7 +139,10 @@ def _pause_of(web: WebClient) -> RateLimitPause:
 
 def make_client(token: str, base_url: str, proxy: str | None = None) -> WebClient:
     """A WebClient that waits out 429s and retries 500s and (safe) dropped connections itself;
-    through `proxy` when one is given (HTTPS_PROXY)."""
+    through `proxy` when one is given (HTTPS_PROXY), else on kept-alive connections
+    (`keepalive`)."""
+    if proxy is None:
+        keep_alive(base_url)
     return WebClient(
         token=token,
         base_url=base_url,

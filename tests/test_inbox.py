@@ -81,6 +81,8 @@ def test_it_handles_what_it_acknowledged_once_in_order_then_says_so(
     assert recorder.said == recorder.handled
 
 
+# The handler's thread dies of Crash on purpose: that death is what this test is about.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_what_was_acknowledged_outlives_a_handler_that_died(
         database: Database, recorder: Recorder) -> None:
     recorder.crash = True

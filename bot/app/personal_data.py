@@ -112,7 +112,9 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
         questions = _question_numbers(session, mine.digest_parts if mine else [])
         messages = ([(Sent(m.channel_id, m.message_id), None) for m in mine.confirmations]
                     + [(Sent(m.channel_id, m.message_id), questions.get(m.id))
-                       for m in mine.digest_parts]) if mine else []
+                       for m in mine.digest_parts]
+                    + [(Sent(m.channel_id, m.message_id), f"the summary of round {m.round_id}")
+                       for m in mine.digest_tops]) if mine else []
     work = _remove_messages(app, platform, messages)
     now = app.clock()
     with transaction(app.database.sessions) as session:
@@ -166,8 +168,7 @@ def _remove_messages(app: Roundtable, platform: str,
                 gateway.replace_message(sent, said(
                     f"This digest message ({digest_part}) was removed on "
                     f"{app.clock():%d %B %Y}: someone asked Roundtable to delete their answers, "
-                    "and it drew on them. The next digest and the export show the question "
-                    "without them."))
+                    "and it drew on them. The next digest and the export leave them out."))
                 work.replaced += 1
                 if sent.channel_id not in work.channels:
                     work.channels.append(sent.channel_id)

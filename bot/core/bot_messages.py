@@ -5,14 +5,14 @@ the parts of posted digests (one per question, each drawing on everyone who answ
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.ports import Sent
-from storage.models import BotMessage, Reply
+from storage.models import BotMessage, Digest, Reply
 
 CONFIRMATION = "confirmation"
 DIGEST = "digest"
@@ -45,6 +45,9 @@ class Repeating:
     confirmations: list[BotMessage]
     digest_parts: list[BotMessage]
     """Parts of digests about a question the person had answered by the time it was posted."""
+    digest_tops: list[BotMessage] = field(default_factory=list)
+    """The top messages of those digests that followed an earlier one of their round: their
+    "new since the last digest" lines name themes whose titles are words of the answers."""
 
 
 def repeating(session: Session, participant_id: int) -> Repeating:
@@ -58,4 +61,11 @@ def repeating(session: Session, participant_id: int) -> Repeating:
     parts = list(session.scalars(select(BotMessage).where(
         BotMessage.kind == DIGEST, BotMessage.prompt_id.is_not(None), answered.exists())
         .order_by(BotMessage.id)))
-    return Repeating(confirmations, parts)
+    digests = {p.digest_id for p in parts if p.digest_id is not None}
+    earlier = select(Digest.id).where(
+        Digest.round_id == BotMessage.round_id, Digest.content.is_not(None),
+        Digest.id != BotMessage.digest_id, Digest.created_at <= BotMessage.created_at)
+    tops = list(session.scalars(select(BotMessage).where(
+        BotMessage.kind == DIGEST, BotMessage.part == 0, BotMessage.digest_id.in_(digests),
+        earlier.exists()).order_by(BotMessage.id))) if digests else []
+    return Repeating(confirmations, parts, tops)

@@ -13,7 +13,7 @@ from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, close_round, participation, round_pack, start_round
 from storage.database import Database
 from storage.db import transaction
-from storage.models import Delivery
+from storage.models import Delivery, Reply
 from tests.helpers import TOP5, people, seed_pack, started_round
 
 
@@ -94,3 +94,25 @@ def test_it_closes_a_round_once(database: Database, now: datetime) -> None:
 def test_it_refuses_a_closing_date_in_the_past(database: Database, now: datetime) -> None:
     with transaction(database.sessions) as session, pytest.raises(RoundClosed):
         started_round(session, now, closes_at=now - timedelta(days=1))
+
+
+def test_words_written_to_a_vote_question_are_taking_part_not_answering_it(
+        database: Database, now: datetime) -> None:
+    audience = [Person("U0100", "Lead", "PCN pharmacy lead")]
+    with transaction(database.sessions) as session:
+        round_ = start_round(session, RoundRequest(seed_pack(), audience), now)
+        lead = find_participant(session, "U0100")
+        assert lead is not None
+        for prompt in seed_pack().prompts:
+            if prompt.kind == "text":
+                record_reply(session, round_.id, prompt.id, lead, "an answer", now)
+            else:  # words and no ballot: kept as a comment, as a chat message is
+                session.add(Reply(round_id=round_.id, prompt_id=prompt.id,
+                                  participant_id=lead.id, text="I could not choose",
+                                  source="chat", created_at=now))
+        before = participation(session, round_)
+        vote = next(p for p in seed_pack().prompts if p.kind != "text")
+        record_vote(session, round_.id, vote.id, lead, TOP5, now)
+        after = participation(session, round_)
+    assert (before.answered_any, before.answered_all) == (1, 0)  # the vote still waits
+    assert (after.answered_any, after.answered_all) == (1, 1)

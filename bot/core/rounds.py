@@ -15,6 +15,7 @@ from bot.core.errors import NotFound, RoundClosed, RoundtableError
 from bot.core.packs import Pack, pack_from_snapshot
 from bot.core.people import Person, suppressed, upsert_participant
 from storage.models import Delivery, Participant, Reply, Round, RoundChannel
+from storage.queries import is_an_answer
 
 Anonymity = Literal["named", "role", "anonymous"]
 DEFAULT_MODE: Anonymity = "role"
@@ -244,16 +245,22 @@ def participation(session: Session, round_: Round) -> Participation:
         return Participation(int(kept.get("invited", 0)), int(kept.get("answered_any", 0)),
                              int(kept.get("answered_all", 0)), {}, {}, round_.withdrawn)
     prompt_ids = {p["id"] for p in round_.pack["prompts"]}
+    # A comment on a vote question (words, no ballot) is taking part, but leaves that
+    # question unanswered: it does not count towards answering all.
     answered: dict[int, set[str]] = defaultdict(set)
-    for participant_id, prompt_id in session.execute(
-        select(Reply.participant_id, Reply.prompt_id).where(
+    took_part: set[int] = set()
+    for participant_id, prompt_id, is_answer in session.execute(
+        select(Reply.participant_id, Reply.prompt_id,
+               is_an_answer(vote_questions([round_]))).where(
             Reply.round_id == round_.id, Reply.deleted_at.is_(None)
         )
     ):
-        answered[participant_id].add(prompt_id)
+        took_part.add(participant_id)
+        if is_answer:
+            answered[participant_id].add(prompt_id)
     invited_ids = set(
         session.scalars(select(Delivery.participant_id).where(Delivery.round_id == round_.id))
-    ) | set(answered)
+    ) | took_part
     people = (
         session.execute(
             select(Participant.id, Participant.role, Participant.organisation).where(
@@ -272,7 +279,7 @@ def participation(session: Session, round_: Round) -> Participation:
             rows.append(by_org[organisation])
         for row in rows:
             row.invited += 1
-            row.answered_any += bool(answered[pid])
+            row.answered_any += pid in took_part
             row.answered_all += answered[pid] >= prompt_ids
     return Participation(
         total.invited, total.answered_any, total.answered_all, dict(by_role), dict(by_org),

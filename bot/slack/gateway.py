@@ -284,14 +284,7 @@ class SlackGateway:
                          thread_ts=where.thread_id)
 
     def replace_message(self, sent: Sent, said: Said) -> None:
-        message = render.message(said)
-        check_message(message.text, message.blocks)
-        try:
-            calling(self.client.chat_update, channel=sent.channel_id, ts=sent.message_id,
-                    text=message.text, blocks=message.blocks)
-        except DeliveryError as exc:
-            if exc.reason not in GONE:
-                raise
+        self._update(sent, render.message(said))
 
     def delete_message(self, sent: Sent) -> None:
         try:
@@ -333,7 +326,10 @@ class SlackGateway:
         return self.post(channel_id, review_blocks.draft_message(draft))
 
     def update_draft(self, sent: Sent, draft: Draft) -> None:
-        message = review_blocks.draft_message(draft)
+        self._update(sent, review_blocks.draft_message(draft))
+
+    def _update(self, sent: Sent, message: SlackMessage) -> None:
+        """chat.update; a message deleted meanwhile is left gone."""
         check_message(message.text, message.blocks)
         try:
             calling(self.client.chat_update, channel=sent.channel_id, ts=sent.message_id,

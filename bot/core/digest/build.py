@@ -23,8 +23,8 @@ from bot.core.digest.model import (
     RoundInfo,
 )
 from bot.core.digest.not_quoted import keep_unquoted_out
+from bot.core.digest.novelty import judge
 from bot.core.digest.ranking import RankRow, borda, in_top, tally
-from bot.core.digest.subjects import same_subject
 from bot.core.digest.theme_views import (
     Engine,
     QuestionThemes,
@@ -112,7 +112,7 @@ def build_digest(
     if summariser is not None:
         view = summariser(view)
     view = apply_edits(view, load_edits(session, round_id))  # a facilitator's word is last
-    return with_changes(view, last_recorded(session, round_id), same_subject)
+    return with_changes(view, last_recorded(session, round_id), judge=judge)
 
 
 def _beyond_the_room(prompt: PromptDigest) -> PromptDigest:

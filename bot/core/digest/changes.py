@@ -18,6 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.digest.model import DigestView, PromptDigest, RankMove, SinceLast, ThemeChange
+from bot.core.digest.novelty import Judgement
+from bot.core.digest.titles import distinctive_terms, title
 from storage.models import Digest
 
 SNAPSHOT_VERSION = 1
@@ -83,13 +85,14 @@ def last_recorded(session: Session, round_id: int) -> Digest | None:
 
 
 def with_changes(view: DigestView, previous: Digest | None,
-                 same_subject: SameSubject | None = None) -> DigestView:
+                 same_subject: SameSubject | None = None,
+                 judge: NewAnswers | None = None) -> DigestView:
     """The view, leading with what changed since `previous` (unchanged when there is none:
     a round's first digest has no such section)."""
     if previous is None or not previous.content:
         return view
     return replace(view, since_last=compare(previous.content, view, previous.period,
-                                            same_subject))
+                                            same_subject, judge))
 
 
 NEW_THEME_AT_LEAST = 3
@@ -100,14 +103,18 @@ regrouping a subject already there (with more answers it splits subjects finer),
 
 
 def compare(before: dict[str, Any], view: DigestView, period: str = "",
-            same_subject: SameSubject | None = None) -> SinceLast:
+            same_subject: SameSubject | None = None,
+            judge: NewAnswers | None = None) -> SinceLast:
     """What is new in `view` against an earlier snapshot.
 
-    A theme keeps its identity while it holds most of the answers one of the earlier themes
-    still has: such a theme "grew" by its new answers, whatever it is called now. A theme is
-    new when it continues none, has NEW_THEME_AT_LEAST answers, most of them new, and is not
-    made of answers of earlier themes (one in EARLIER_SHARE or more) nor about the subject of
-    one (`same_subject`): the engine regrouping answers is not news."""
+    With `judge` (what build_digest uses: novelty.judge), the answers added since are judged
+    against the earlier digest's themes directly (see `_judged`), whatever the engine made
+    of them this time. Without it, the themes are matched: a theme keeps its identity while
+    it holds most of the answers one of the earlier themes still has, and such a theme
+    "grew" by its new answers, whatever it is called now. A theme is then new when it
+    continues none, has NEW_THEME_AT_LEAST answers, most of them new, and is not made of
+    answers of earlier themes (one in EARLIER_SHARE or more) nor about the subject of one
+    (`same_subject`): the engine regrouping answers is not news."""
     old_prompts = {p["prompt_id"]: p for p in before.get("prompts", [])}
     new_by_prompt: dict[str, int] = {}
     new_by_role: Counter[str] = Counter()
@@ -127,6 +134,13 @@ def compare(before: dict[str, Any], view: DigestView, period: str = "",
         present = set(current)
         survivors = [o & present for o in old_themes]
         old_themed = set().union(*survivors)
+        if judge is not None:
+            found, more = _judged(prompt, [r for r in current if r in fresh], survivors,
+                                  [t.get("title", "") for t in old.get("themes", [])], judge)
+            new_themes += found
+            grown += more
+            moves += _moves(prompt.prompt_id, old.get("ranking", []), prompt.ranking)
+            continue
         for theme in prompt.themes:
             ids = set(theme.reply_ids)
             added = len(ids & fresh)
@@ -158,6 +172,57 @@ SameSubject = Callable[[Sequence[str], Sequence[Sequence[str]]], bool]
 subject of one of the earlier themes."""
 EARLIER_ANSWERS_COMPARED = 30
 """Answers of each earlier theme that a candidate new theme is compared with."""
+
+
+NewAnswers = Callable[[Sequence[str], Sequence[Sequence[str]]], Judgement]
+"""(the new answers, each earlier theme's answers) -> which earlier theme covers each new
+answer, and the groups of uncovered ones that make new themes (novelty.judge)."""
+
+
+def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
+            old_titles: list[str], judge: NewAnswers) -> tuple[list[ThemeChange],
+                                                                list[ThemeChange]]:
+    """New and grown themes of one question, from `judge`: each new answer covered by an
+    earlier theme makes it grow (named as the theme now shown that holds most of what it
+    held); each group of uncovered new answers is one new theme, named as the theme now shown
+    that is mostly that group, else titled from the group's own answers."""
+    texts = {a.reply_id: a.text for a in prompt.answers}
+    fresh = [r for r in fresh if r in texts]
+    earlier = [i for i, o in enumerate(survivors) if any(r in texts for r in o)]
+    judged = judge([texts[r] for r in fresh],
+                   [[texts[r] for r in sorted(survivors[i]) if r in texts] for i in earlier])
+    shown = [(t, set(t.reply_ids)) for t in prompt.themes]
+    grew: dict[str, ThemeChange] = {}
+    for covered in judged.covered_by:
+        if covered is None:
+            continue
+        held = survivors[earlier[covered]]
+        now = max(shown, key=lambda s: len(s[1] & held), default=None)
+        if now is not None and now[1] & held:
+            name, total = now[0].title, len(now[1])
+        else:
+            name = (old_titles[earlier[covered]] if earlier[covered] < len(old_titles)
+                    else "")
+            total = len(held) + judged.covered_by.count(covered)
+        was = grew.get(name)
+        grew[name] = ThemeChange(prompt.prompt_id, name, (was.added if was else 0) + 1,
+                                 max(total, (was.total if was else 0)))
+    new = []
+    continuing = [ids for _, ids in shown if any(o and len(ids & o) * 2 > len(o)
+                                                 for o in survivors)]
+    for group in judged.groups:
+        ids = [fresh[i] for i in group]
+        mine = set(ids)
+        now = max(shown, key=lambda s: len(s[1] & mine), default=None)
+        if (now is not None and len(now[1] & mine) * 2 > len(mine)
+                and len(now[1] & mine) * 2 > len(now[1]) and now[1] not in continuing):
+            new.append(ThemeChange(prompt.prompt_id, now[0].title, len(mine), len(now[1])))
+            continue
+        members = [texts[r] for r in ids]
+        others = [t for r, t in texts.items() if r not in mine]
+        named = title(members, range(len(members)), distinctive_terms(members, others))
+        new.append(ThemeChange(prompt.prompt_id, named, len(mine), len(mine)))
+    return new, list(grew.values())
 
 
 def _about_an_earlier(prompt: PromptDigest, ids: set[str], survivors: list[set[str]],

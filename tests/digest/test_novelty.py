@@ -1,0 +1,71 @@
+"""New answers judged against the earlier digest's themes directly: the ones an earlier theme
+covers make it grow; a tight group of uncovered ones is one new theme."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from bot.core.digest.changes import compare, snapshot
+from bot.core.digest.model import AnswerView, ThemeView
+from bot.core.digest.novelty import Judgement, judge_vectors
+from tests.digest.builders import view_of
+
+
+def around(axis: int, n: int, seed: int) -> np.ndarray:
+    """`n` unit vectors spread around one axis of eight."""
+    rng = np.random.default_rng(seed)
+    rows = np.zeros((n, 8), np.float32)
+    rows[:, axis] = 1.0
+    rows += rng.normal(0, 0.1, rows.shape).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_answers_near_an_earlier_theme_are_covered_and_a_tight_new_group_is_one_theme() -> None:
+    earlier = [around(0, 6, 1), around(1, 6, 2)]
+    new = np.vstack([around(0, 4, 3), around(1, 4, 4), around(2, 4, 5)])
+    judged = judge_vectors(new, earlier)
+    # an earlier theme covers answers as close as most of its own members (not all of them)
+    assert set(judged.covered_by[:4]) <= {0, None} and judged.covered_by[:4].count(0) >= 3
+    assert set(judged.covered_by[4:8]) <= {1, None} and judged.covered_by[4:8].count(1) >= 3
+    assert judged.covered_by[8:] == [None] * 4
+    assert [sorted(g) for g in judged.groups] == [[8, 9, 10, 11]]
+
+
+def test_two_uncovered_answers_are_no_theme() -> None:
+    judged = judge_vectors(around(2, 2, 6), [around(0, 6, 1)])
+    assert judged.covered_by == [None, None] and judged.groups == []
+
+
+def theme(title: str, *ids: str) -> ThemeView:
+    return ThemeView(title, "", [], list(ids), {}, "chat")
+
+
+def test_compare_names_grown_themes_as_shown_now_and_new_ones_from_their_answers() -> None:
+    before = view_of({})
+    prompt = before.prompts[0]
+    answers = [AnswerView(r, f"answer {r}", None, None, False) for r in "abcdefghij"]
+    before = replace(before, prompts=[replace(
+        prompt, themes=[theme("Covid", "a", "b"), theme("Care homes", "c", "d")],
+        unthemed_reply_ids=["e"], answers=answers[:5])])
+    after = replace(before, prompts=[replace(
+        prompt, themes=[theme("Covid response", "a", "b", "f", "g", "h", "i", "j"),
+                        theme("Care homes", "c", "d")],
+        unthemed_reply_ids=["e"], answers=answers)])
+
+    def judge(new: Sequence[str], earlier: Sequence[Sequence[str]]) -> Judgement:
+        assert list(new) == [f"answer {r}" for r in "fghij"]
+        assert [list(e) for e in earlier] == [["answer a", "answer b"],
+                                              ["answer c", "answer d"]]
+        # f and g continue the first earlier theme; h, i, j are a new subject the engine
+        # folded into it this time
+        return Judgement([0, 0, None, None, None], [[3, 2, 4]])
+
+    changes = compare(snapshot(before), after, "week 1", judge=judge)
+    assert [(c.title, c.added, c.total) for c in changes.grown_themes] == [
+        ("Covid response", 2, 7)]
+    assert len(changes.new_themes) == 1
+    assert changes.new_themes[0].added == changes.new_themes[0].total == 3
+    assert changes.new_themes[0].title != "Covid response"

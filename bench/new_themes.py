@@ -24,9 +24,16 @@ Also printed: the largest similarity of every theme that reached the subject tes
 those made mostly of H's answers (really new: should be below the threshold) and the others
 (the engine regrouping earlier subjects: should be at or above it).
 
+Also measured: the direct decision build_digest now uses (``novelty.judge`` through
+``changes.compare``): the answers added since the earlier digest, each compared with that
+digest's themes on each theme's own scale, and the uncovered ones grouped among themselves;
+for each (COVER_QUANTILE, GROUP_LINK, SHRINK) in the grid below. Rows "direct c/g/s".
+
 The threshold is chosen on the round-1 sets (sample file, pharmacy-first, keep-staff,
 shortages, inequalities: fewest errors, the shipped value on a tie) and checked on the
-round-2 sets (discharge, prescribers, near-misses, blood-pressure, medicines-waste).
+round-2 sets (discharge, prescribers, near-misses, blood-pressure, medicines-waste); the
+direct decision's parameters likewise (fewest errors on the round-1 sets). --decide-only runs
+the round-1 sets alone, for choosing without looking at the others.
 """
 
 from __future__ import annotations
@@ -49,7 +56,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from digest_quality import QUESTIONS, SAMPLE_DATA, data_files, load, questions  # noqa: E402
 
-from bot.core.digest import subjects  # noqa: E402
+from bot.core.digest import novelty, subjects  # noqa: E402
 from bot.core.digest.changes import EARLIER_SHARE, snapshot, with_changes  # noqa: E402
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo  # noqa: E402
 from bot.core.digest.theme_views import (  # noqa: E402
@@ -60,6 +67,12 @@ from bot.core.digest.theme_views import (  # noqa: E402
 from storage.models import Digest  # noqa: E402
 
 THRESHOLDS = (0.6, 0.65, 0.7, 0.75, 0.8)
+COVERS = (0.1, 0.25, 0.4, 0.5)
+"""novelty.COVER_QUANTILE values tried for the direct decision (--direct)."""
+LINKS = (0.1, 0.15, 0.2, 0.25)
+"""novelty.GROUP_LINK values tried."""
+SHRINKS = (0.0, 5.0, 10.0, 30.0)
+"""novelty.SHRINK values tried."""
 FIRST_SHARE = 0.4
 LATER_AT_MOST = 40
 FEW = 5
@@ -144,6 +157,43 @@ def new_themes(later: DigestView, before: Digest, threshold: float) -> list[set[
     return out
 
 
+@lru_cache(maxsize=64)
+def _direct_vectors(new: tuple[str, ...], earlier: tuple[tuple[str, ...], ...]) -> object:
+    texts = [*new, *(t for group in earlier for t in group)]
+    return novelty._vectors(texts)
+
+
+def direct_new_themes(later: DigestView, before: Digest, cover: float,
+                      link: float, shrink: float) -> list[set[str]]:
+    """The reply ids of each group of new answers the direct decision (novelty.judge: each
+    new answer against the earlier digest's themes) makes a new theme, at these parameters."""
+    assert before.content is not None
+    prompt = later.prompts[0]
+    old = [set(t["reply_ids"]) for t in before.content["prompts"][0]["themes"]]
+    seen = set(before.content["prompts"][0].get("unthemed_reply_ids", [])).union(*old)
+    current = [*prompt.unthemed_reply_ids, *(r for t in prompt.themes for r in t.reply_ids)]
+    fresh = [r for r in current if r not in seen]
+    texts = {a.reply_id: a.text for a in prompt.answers}
+    present = set(current)
+    earlier = tuple(tuple(texts[r] for r in sorted(o & present)) for o in old if o & present)
+    vectors = _direct_vectors(tuple(texts[r] for r in fresh), earlier)
+    if vectors is None or not fresh:
+        return []
+    rows = np.asarray(vectors)
+    sizes = [len(e) for e in earlier]
+    parts, start = [], len(fresh)
+    for n in sizes:
+        parts.append(rows[start:start + n])
+        start += n
+    saved = novelty.COVER_QUANTILE, novelty.GROUP_LINK, novelty.SHRINK
+    novelty.COVER_QUANTILE, novelty.GROUP_LINK, novelty.SHRINK = cover, link, shrink
+    try:
+        judged = novelty.judge_vectors(rows[:len(fresh)], parts)
+    finally:
+        novelty.COVER_QUANTILE, novelty.GROUP_LINK, novelty.SHRINK = saved
+    return [{fresh[i] for i in group} for group in judged.groups]
+
+
 def gate(digest: DigestView, before: Digest, held: set[str]) -> str:
     """Where H's answers went, for reading the figures (the decision itself is compare's):
     no theme of three or more mostly H's; or H's theme continues an earlier one; or one in
@@ -161,7 +211,26 @@ def gate(digest: DigestView, before: Digest, held: set[str]) -> str:
     return "no theme of its own"
 
 
-def run_question(rows: list[Row], seed: int, tallies: dict[float, Tally],
+Key = float | tuple[float, float, float]
+"""A SAME_SUBJECT threshold (the matching decision), or (COVER_QUANTILE, GROUP_LINK, SHRINK)
+of the direct one."""
+
+
+def decided(key: Key, digest: DigestView, before: Digest) -> list[set[str]]:
+    if isinstance(key, tuple):
+        return direct_new_themes(digest, before, *key)
+    return new_themes(digest, before, key)
+
+
+def label(key: Key) -> str:
+    if isinstance(key, tuple):
+        shipped = (novelty.COVER_QUANTILE, novelty.GROUP_LINK, novelty.SHRINK)
+        mark = " (shipped)" if key == shipped else ""
+        return f"direct {key[0]}/{key[1]}/{key[2]:g}{mark}"
+    return f"{key}{' (shipped)' if key == subjects.SAME_SUBJECT else ''}"
+
+
+def run_question(rows: list[Row], seed: int, tallies: dict[Key, Tally],
                  sims: dict[str, list[float]], why: Counter[str]) -> None:
     prompt_id = rows[0]["prompt_id"]
     labelled = sorted({r["theme"] for r in rows} - {"noise"})
@@ -181,13 +250,13 @@ def run_question(rows: list[Row], seed: int, tallies: dict[float, Tally],
                  "all": view(prompt_id, a_rows + mine, "2026-12-15T10:00:00+00:00")}
         before_a, before_b = recorded(first, "week-1"), recorded(grown, "week-2")
         SEEN.clear()
-        for threshold, tally in tallies.items():
+        for key, tally in tallies.items():
             tally.runs += 1
-            false = new_themes(grown, before_a, threshold)
+            false = decided(key, grown, before_a)
             tally.false_new += len(false)
             tally.runs_with_false += bool(false)
             for kind, digest in later.items():
-                found = new_themes(digest, before_b, threshold)
+                found = decided(key, digest, before_b)
                 tally.hits[kind] += len(found) == 1
                 tally.right[kind] += len(found) == 1 and 2 * len(found[0] & held_ids) > len(
                     found[0])
@@ -215,7 +284,7 @@ def below(values: Sequence[float]) -> str:
     return " ".join(f"{sum(v < t for v in values)}" for t in THRESHOLDS)
 
 
-def report(name: str, tallies: dict[float, Tally], sims: dict[str, list[float]],
+def report(name: str, tallies: dict[Key, Tally], sims: dict[str, list[float]],
            why: Counter[str]) -> None:
     print(f"\n## {name}")
     print("| threshold | runs | (a) false new themes (runs with any) | (b) five: exactly one "
@@ -223,9 +292,8 @@ def report(name: str, tallies: dict[float, Tally], sims: dict[str, list[float]],
           "H's own theme formed (five, all) |")
     print("|---|---|---|---|---|---|---|")
     for t, s in tallies.items():
-        mark = " (shipped)" if t == subjects.SAME_SUBJECT else ""
         b = [f"{s.hits[k]} ({s.right[k]}) / {s.none[k]} / {s.extra[k]}" for k in ("five", "all")]
-        print(f"| {t}{mark} | {s.runs} | {s.false_new} ({s.runs_with_false}) | {b[0]} | "
+        print(f"| {label(t)} | {s.runs} | {s.false_new} ({s.runs_with_false}) | {b[0]} | "
               f"{b[1]} | {s.errors()} | {s.formed['five']}, {s.formed['all']} |")
     print("largest similarity to an earlier theme, of themes that reached the subject test "
           "(min / quartiles / max):")
@@ -235,7 +303,7 @@ def report(name: str, tallies: dict[float, Tally], sims: dict[str, list[float]],
     print("where H's answers went in (b): " + "; ".join(f"{k} {n}" for k, n in sorted(why.items())))
 
 
-def add(total: dict[float, Tally], part: dict[float, Tally]) -> None:
+def add(total: dict[Key, Tally], part: dict[Key, Tally]) -> None:
     for t, s in part.items():
         into = total[t]
         into.runs += s.runs
@@ -254,18 +322,24 @@ def main() -> None:
     parser.add_argument("--data", type=Path, action="append",
                         help="a labelled CSV (repeatable); default: the sample and bench/data")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--decide-only", action="store_true",
+                        help="only the round-1 sets (for choosing parameters)")
     args = parser.parse_args()
     QUESTIONS.update(questions())
     subjects.similarities = cached_similarities()  # type: ignore[assignment]
     files = [f.resolve() for f in args.data] if args.data else data_files()
-    halves: dict[str, dict[float, Tally]] = {h: {t: Tally() for t in THRESHOLDS}
-                                             for h in ("decide", "check")}
+    keys: list[Key] = [*THRESHOLDS, *((c, g, k) for c in COVERS for g in LINKS
+                                      for k in SHRINKS)]
+    if args.decide_only:
+        files = [f for f in files if f.stem in DECIDE or f == SAMPLE_DATA.resolve()]
+    halves: dict[str, dict[Key, Tally]] = {h: {t: Tally() for t in keys}
+                                           for h in ("decide", "check")}
     half_sims: dict[str, dict[str, list[float]]] = {h: defaultdict(list) for h in halves}
     half_why: dict[str, Counter[str]] = {h: Counter() for h in halves}
     for path in files:
         name = "sample file" if path == SAMPLE_DATA.resolve() else path.stem
         start = time.perf_counter()
-        tallies = {t: Tally() for t in THRESHOLDS}
+        tallies: dict[Key, Tally] = {t: Tally() for t in keys}
         sims: dict[str, list[float]] = defaultdict(list)
         why: Counter[str] = Counter()
         for rows in load(path).values():
@@ -283,6 +357,10 @@ def main() -> None:
     print(f"\nchosen on the decide half: {chosen} (shipped {shipped}); errors on the check "
           f"half: {halves['check'][chosen].errors()} at {chosen}, "
           f"{halves['check'][shipped].errors()} at {shipped}")
+    direct: list[Key] = [k for k in keys if isinstance(k, tuple)]
+    best = min(direct, key=lambda k: halves["decide"][k].errors())
+    print(f"direct decision, chosen on the decide half: {label(best)}; errors on the check "
+          f"half: {halves['check'][best].errors()}")
 
 
 if __name__ == "__main__":

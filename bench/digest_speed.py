@@ -101,11 +101,14 @@ def sample_quality(data: Path, n: int, samples: list[int]) -> None:
               + " ".join(f"{a:.2f}" for a in aris), flush=True)
 
 
-def one(n: int, data: Path, engine_name: str) -> dict[str, Any]:
-    """Build and render a digest of n answers in this process; the figures as a dict."""
+def one(n: int, data: Path, engine_name: str, second: bool = False) -> dict[str, Any]:
+    """Build and render a digest of n answers in this process; the figures as a dict. With
+    `second`, the round's second digest: a first was recorded when 80% of the answers were
+    in, so this one also says what is new since (the new answers judged against its themes)."""
     from sqlalchemy import insert
 
     from bot.core.digest.build import build_digest
+    from bot.core.digest.changes import record_digest
     from bot.core.digest.render_md import render_md
     from bot.core.digest.theme_views import Grouping, named_engine
     from bot.core.packs import PROMPTS_DIR, load_pack
@@ -145,6 +148,13 @@ def one(n: int, data: Path, engine_name: str) -> dict[str, Any]:
              "external_id": f"V{i}", "created_at": NOW}
             for i in range(n // VOTE_SHARE)
         ]
+        if second:  # a first digest of the first 80%, recorded, then the rest come in
+            rng.shuffle(rows)
+            session.execute(insert(Reply), rows[: len(rows) * 4 // 5])
+            session.flush()
+            first = build_digest(session, round_.id, NOW - timedelta(days=1))
+            record_digest(session, round_.id, "week-1", first, NOW - timedelta(days=1))
+            rows = rows[len(rows) * 4 // 5:]
         session.execute(insert(Reply), rows)
         round_id = round_.id
     if engine_name == "none":  # everything but the theme engine: what the digest itself costs
@@ -222,6 +232,9 @@ def main() -> None:
     )
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--second", action="store_true",
+                        help="time a round's second digest (what is new since the first, "
+                             "recorded at 80%% of the answers)")
     parser.add_argument(
         "--sample-quality", type=int, nargs="+", metavar=("N", "SAMPLE"),
         help="instead of timing: score the themes of N generated answers against the themes "
@@ -233,9 +246,10 @@ def main() -> None:
         sample_quality(args.data, n, samples or [100, 150])
         return
     if args.one:
-        print(json.dumps(one(args.one, args.data, args.engine)))
+        print(json.dumps(one(args.one, args.data, args.engine, args.second)))
         return
-    print(f"digest speed, engine {args.engine!r}, answers from {args.data.name}")
+    print(f"digest speed, engine {args.engine!r}, answers from {args.data.name}"
+          + (", a round's second digest" if args.second else ""))
     print(f"{'answers':>8} {'themes':>6} {'build s':>8} {'render s':>8} {'peak MB':>8} "
           f"{'growth':>7} {'n log n':>7} {'load':>5}  theme engine stages, s")
     previous: tuple[int, float] | None = None
@@ -243,7 +257,7 @@ def main() -> None:
         load = _load_average()
         child = subprocess.run(
             [sys.executable, __file__, "--one", str(n), "--engine", args.engine,
-             "--data", str(args.data)],
+             "--data", str(args.data), *(["--second"] if args.second else [])],
             capture_output=True, text=True, check=False,
         )
         if child.returncode != 0:

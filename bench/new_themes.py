@@ -39,6 +39,7 @@ the round-1 sets alone, for choosing without looking at the others.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sys
 import time
@@ -57,7 +58,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 from digest_quality import QUESTIONS, SAMPLE_DATA, data_files, load, questions  # noqa: E402
 
 from bot.core.digest import novelty, subjects  # noqa: E402
-from bot.core.digest.changes import EARLIER_SHARE, snapshot, with_changes  # noqa: E402
+from bot.core.digest.changes import (  # noqa: E402
+    EARLIER_JUDGED,
+    EARLIER_SHARE,
+    JUDGED_AT_MOST,
+    _spread,
+    snapshot,
+    with_changes,
+)
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo  # noqa: E402
 from bot.core.digest.theme_views import (  # noqa: E402
     engine_grouping,
@@ -172,10 +180,12 @@ def direct_new_themes(later: DigestView, before: Digest, cover: float,
     old = [set(t["reply_ids"]) for t in before.content["prompts"][0]["themes"]]
     seen = set(before.content["prompts"][0].get("unthemed_reply_ids", [])).union(*old)
     current = [*prompt.unthemed_reply_ids, *(r for t in prompt.themes for r in t.reply_ids)]
-    fresh = [r for r in current if r not in seen]
+    everyone = [r for r in current if r not in seen]
     texts = {a.reply_id: a.text for a in prompt.answers}
+    fresh = everyone[::max(1, math.ceil(len(everyone) / JUDGED_AT_MOST))]  # as compare reads
     present = set(current)
-    earlier = tuple(tuple(texts[r] for r in sorted(o & present)) for o in old if o & present)
+    earlier = tuple(tuple(_spread([texts[r] for r in sorted(o & present)], EARLIER_JUDGED))
+                    for o in old if o & present)
     vectors = _direct_vectors(tuple(texts[r] for r in fresh), earlier)
     if vectors is None or not fresh:
         return []

@@ -7,6 +7,7 @@ not people's words: enough to say what changed, and nothing that `forget-me` wou
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -174,6 +175,17 @@ EARLIER_ANSWERS_COMPARED = 30
 """Answers of each earlier theme that a candidate new theme is compared with."""
 
 
+JUDGED_AT_MOST = 40
+"""New answers to a question that are judged one by one; beyond, an even sample of them."""
+EARLIER_JUDGED = 10
+"""Answers of each earlier theme (spread over it) that new answers are judged against."""
+
+
+def _spread(items: list[str], at_most: int) -> list[str]:
+    """At most `at_most` of `items`, evenly spread over them."""
+    return items if len(items) <= at_most else items[::math.ceil(len(items) / at_most)]
+
+
 NewAnswers = Callable[[Sequence[str], Sequence[Sequence[str]]], Judgement]
 """(the new answers, each earlier theme's answers) -> which earlier theme covers each new
 answer, and the groups of uncovered ones that make new themes (novelty.judge)."""
@@ -187,12 +199,19 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
     held); each group of uncovered new answers is one new theme, named as the theme now shown
     that is mostly that group, else titled from the group's own answers."""
     texts = {a.reply_id: a.text for a in prompt.answers}
-    fresh = [r for r in fresh if r in texts]
+    everyone = [r for r in fresh if r in texts]
+    # A large round: an even sample of the new answers stands for them all (each counting
+    # for `weight`), and each earlier theme is read from a few of its answers, so the model
+    # reads a bounded number of answers however many came in.
+    fresh = everyone[::max(1, math.ceil(len(everyone) / JUDGED_AT_MOST))]
+    weight = len(everyone) / len(fresh) if fresh else 1.0
     earlier = [i for i, o in enumerate(survivors) if any(r in texts for r in o)]
-    judged = judge([texts[r] for r in fresh],
-                   [[texts[r] for r in sorted(survivors[i]) if r in texts] for i in earlier])
+    judged = judge([texts[r] for r in fresh], [_spread(
+        [texts[r] for r in sorted(survivors[i]) if r in texts], EARLIER_JUDGED)
+        for i in earlier])
     shown = [(t, set(t.reply_ids)) for t in prompt.themes]
     grew: dict[str, ThemeChange] = {}
+    grew_by: dict[str, float] = {}
     for covered in judged.covered_by:
         if covered is None:
             continue
@@ -203,9 +222,10 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
         else:
             name = (old_titles[earlier[covered]] if earlier[covered] < len(old_titles)
                     else "")
-            total = len(held) + judged.covered_by.count(covered)
+            total = len(held) + round(judged.covered_by.count(covered) * weight)
+        grew_by[name] = grew_by.get(name, 0.0) + weight
         was = grew.get(name)
-        grew[name] = ThemeChange(prompt.prompt_id, name, (was.added if was else 0) + 1,
+        grew[name] = ThemeChange(prompt.prompt_id, name, round(grew_by[name]),
                                  max(total, (was.total if was else 0)))
     new = []
     continuing = [ids for _, ids in shown if any(o and len(ids & o) * 2 > len(o)
@@ -216,12 +236,14 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
         now = max(shown, key=lambda s: len(s[1] & mine), default=None)
         if (now is not None and len(now[1] & mine) * 2 > len(mine)
                 and len(now[1] & mine) * 2 > len(now[1]) and now[1] not in continuing):
-            new.append(ThemeChange(prompt.prompt_id, now[0].title, len(mine), len(now[1])))
+            new.append(ThemeChange(prompt.prompt_id, now[0].title, round(len(mine) * weight),
+                                   len(now[1])))
             continue
         members = [texts[r] for r in ids]
         others = [t for r, t in texts.items() if r not in mine]
         named = title(members, range(len(members)), distinctive_terms(members, others))
-        new.append(ThemeChange(prompt.prompt_id, named, len(mine), len(mine)))
+        size = round(len(mine) * weight)
+        new.append(ThemeChange(prompt.prompt_id, named, size, size))
     return new, list(grew.values())
 
 

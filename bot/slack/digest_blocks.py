@@ -27,6 +27,9 @@ from bot.core.digest.synthesis import (
     top_label,
     top_line,
 )
+from bot.core.digest.synthesis import (
+    headline as synthesis_headline,
+)
 from bot.core.wording import counted
 from bot.slack.limits import HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT
 from bot.slack.messages import SlackFile, SlackMessage, context, message, plain, section
@@ -54,14 +57,7 @@ def digest_messages(
 def top_message(view: DigestView, hint: str) -> SlackMessage:
     """Headline figures, who has not been heard from, and what changed since the last digest."""
     info, people = view.round, view.participation
-    invited = people["invited"]
-    headline = (
-        f"*{people['answered_any']}* of *{invited}* {'person' if invited == 1 else 'people'} "
-        f"invited {'has' if people['answered_any'] == 1 else 'have'} answered at "
-        f"least one question; *{people['answered_all']}* answered all. "
-        f"{counted(view.answer_count, 'answer or vote', 'answers and votes')} across "
-        f"{counted(len(view.prompts), 'question')}."
-    )
+    headline = "".join(f"*{r.text}*" if r.bold else r.text for r in synthesis_headline(view))
     blocks: list[Block] = [
         HeaderBlock(text=_plain(f"Digest: {info.title}", HEADER_TEXT)),
         section(headline),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.core.digest.model import DigestView, PromptDigest, ThemeView
 from bot.core.digest.synthesis import (
     answers_line,
+    headline,
     is_top,
     other_answers,
     points_line,
@@ -35,14 +36,7 @@ def top_card(view: DigestView, hint: str) -> Element:
     info, people = view.round, view.participation
     body: list[Element] = [
         heading(f"Digest: {info.title}", "Large"),
-        rich(run(f"{people['answered_any']} of {people['invited']}", bold=True),
-             run(f" {'person' if people['invited'] == 1 else 'people'} invited "
-                 f"{'has' if people['answered_any'] == 1 else 'have'} answered at least one "
-                 "question; "),
-             run(str(people["answered_all"]), bold=True),
-             run(f" answered all. "
-                 f"{counted(view.answer_count, 'answer or vote', 'answers and votes')} across "
-                 f"{counted(len(view.prompts), 'question')}.")),
+        rich(*(run(r.text, bold=r.bold) for r in headline(view))),
     ]
     if info.late:
         body.append(note("Posted late: the bot was not running at the scheduled time."))

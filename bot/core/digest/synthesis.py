@@ -141,9 +141,9 @@ def _participation(view: DigestView) -> list[Block]:
     blocks: list[Block] = [
         Heading(3, "Who took part"),
         plain(
-            f"{people['answered_any']} of {_count(people['invited'], 'person', 'people')} "
+            f"{people['answered_any']} of {counted(people['invited'], 'person', 'people')} "
             f"invited answered at least one question and {people['answered_all']} answered all "
-            f"of them: {_count(view.answer_count, 'answer or vote', 'answers and votes')} in "
+            f"of them: {counted(view.answer_count, 'answer or vote', 'answers and votes')} in "
             "all. "
             + ANONYMITY_NOTE.get(view.round.anonymity, "")
             + _withdrawn(people.get("withdrawn", 0))
@@ -176,6 +176,20 @@ def _withdrawn(n: int) -> str:
             f"{'is' if n == 1 else 'are'} not counted.")
 
 
+def headline(view: DigestView) -> tuple[Run, ...]:
+    """The digest's headline figures, as every platform's top message opens."""
+    people = view.participation
+    invited, answered = people["invited"], people["answered_any"]
+    return (
+        Run(str(answered), bold=True), Run(" of "), Run(str(invited), bold=True),
+        Run(f" {'person' if invited == 1 else 'people'} invited "
+            f"{'has' if answered == 1 else 'have'} answered at least one question; "),
+        Run(str(people["answered_all"]), bold=True),
+        Run(f" answered all. {counted(view.answer_count, 'answer or vote', 'answers and votes')}"
+            f" across {counted(len(view.prompts), 'question')}."),
+    )
+
+
 def silent_line(people: dict[str, Any]) -> str:
     """"no community pharmacists yet" for every invited role nobody has answered from (and
     "nobody whose role is not given" for the people invited without one)."""
@@ -198,20 +212,20 @@ def since_last_lines(view: DigestView, changes: SinceLast) -> list[str]:
         per = ", ".join(
             f"{n} to “{_short(questions.get(k, k))}”" for k, n in changes.new_by_prompt.items()
         )
-        people = (f" and {_count(changes.new_people, 'more person', 'more people')} took part"
+        people = (f" and {counted(changes.new_people, 'more person', 'more people')} took part"
                   if changes.new_people else "")
-        new = _count(changes.new_answers, "new answer or vote", "new answers and votes")
+        new = counted(changes.new_answers, "new answer or vote", "new answers and votes")
         lines.append(f"{new}{people}: {per}.")
         if changes.new_by_role:
             lines.append("New answers by role: " + ", ".join(
                 f"{role} {n}" for role, n in changes.new_by_role.items()) + ".")
     for change in changes.new_themes:
         question = _short(questions.get(change.prompt_id, change.prompt_id))
-        lines.append(f"New theme “{change.title}” ({_count(change.total, 'answer')}) on "
+        lines.append(f"New theme “{change.title}” ({counted(change.total, 'answer')}) on "
                      f"“{question}”.")
     for change in changes.grown_themes:
         lines.append(f"“{change.title}” grew by {change.added} to "
-                     f"{_count(change.total, 'answer')}.")
+                     f"{counted(change.total, 'answer')}.")
     for move in changes.moves:
         way = "up" if move.place < move.previous_place else "down"
         lines.append(
@@ -253,9 +267,9 @@ def answers_line(prompt: PromptDigest) -> str:
     """"12 answers, 9 of them in 3 themes; 2 replies that were not answers"."""
     noise = sum(a.noise for a in prompt.answers)
     themed = sum(len(t.reply_ids) for t in prompt.themes)
-    parts = [_count(prompt.answer_count - noise, "answer")]
+    parts = [counted(prompt.answer_count - noise, "answer")]
     if prompt.themes:
-        parts[0] += f", {themed} of them in {_count(len(prompt.themes), 'theme')}"
+        parts[0] += f", {themed} of them in {counted(len(prompt.themes), 'theme')}"
     if noise:
         parts.append(f"{noise} reply that was not an answer" if noise == 1
                      else f"{noise} replies that were not answers")
@@ -275,7 +289,7 @@ def other_answers(prompt: PromptDigest) -> list[AnswerView]:
 
 def theme_line(theme: ThemeView) -> str:
     """"7 answers · community pharmacist 3, PCN pharmacy lead 2 · in the room and the chat"."""
-    parts = [_count(len(theme.reply_ids), "answer")]
+    parts = [counted(len(theme.reply_ids), "answer")]
     if theme.roles:
         parts.append(", ".join(f"{role} {n}" for role, n in theme.roles.items()))
     parts.append(BEYOND_ROOM if theme.beyond_room else ORIGIN.get(theme.origin, theme.origin))
@@ -296,7 +310,7 @@ def _theme(theme: ThemeView) -> list[Block]:
 def _votes(prompt: PromptDigest) -> list[Block]:
     if not prompt.answer_count:
         return [plain("No votes yet."), *_comments(prompt)]
-    blocks: list[Block] = [plain(f"{_count(prompt.answer_count, 'ballot')}. "
+    blocks: list[Block] = [plain(f"{counted(prompt.answer_count, 'ballot')}. "
                                  f"{points_line(prompt)}")]
     blocks.append(Items(tuple(_rank_item(prompt, row) for row in prompt.ranking)))
     top = top_line(prompt)
@@ -332,9 +346,9 @@ def points_line(prompt: PromptDigest) -> str:
     picks = prompt.picks or 1
     words = [*_ORDINAL_WORDS, *(_ordinal(n) for n in range(len(_ORDINAL_WORDS) + 1, picks + 1))]
     worth = [f"{picks - i} for a {words[i]}" for i in range(picks)]
-    worth[0] = f"{_count(picks, 'point')} for a {_ORDINAL_WORDS[0]} place"
-    counted = worth[0] if picks == 1 else ", ".join(worth[:-1]) + " and " + worth[-1]
-    return (f"Points: {counted}; an option nobody picked gets none. Options with equal "
+    worth[0] = f"{counted(picks, 'point')} for a {_ORDINAL_WORDS[0]} place"
+    scale = worth[0] if picks == 1 else ", ".join(worth[:-1]) + " and " + worth[-1]
+    return (f"Points: {scale}; an option nobody picked gets none. Options with equal "
             "points and first places share a place (=2).")
 
 
@@ -362,20 +376,16 @@ def rank_detail(prompt: PromptDigest, row: RankRow) -> str:
     """"42 points, 5 first places, on 8 of 10 ballots" (rank) or "5 votes (50%)" (choice)."""
     if prompt.kind == "rank":
         return (
-            f"{_count(row.score, 'point')}, {_count(row.first_places, 'first place')}, "
-            f"on {row.votes} of {_count(prompt.answer_count, 'ballot')}"
+            f"{counted(row.score, 'point')}, {counted(row.first_places, 'first place')}, "
+            f"on {row.votes} of {counted(prompt.answer_count, 'ballot')}"
         )
-    return f"{_count(row.score, 'vote')} ({row.share:.0%})"
+    return f"{counted(row.score, 'vote')} ({row.share:.0%})"
 
 
 def _rank_item(prompt: PromptDigest, row: RankRow) -> tuple[Run, ...]:
     mark = (Run(f" ({top_label(prompt)})", bold=True),) if is_top(prompt, row) else ()
     return (Run(f"{row.place_label}. "), Run(row.option, bold=True), *mark,
             Run(" — " + rank_detail(prompt, row)))
-
-
-def _count(n: int, noun: str, nouns: str | None = None) -> str:
-    return counted(n, noun, nouns)
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -19,7 +19,7 @@ from bot.core.people import find_participant, opt_out
 from bot.core.ports import DeliveryError, Where
 from bot.core.questions import Asked, Saved
 from bot.core.replies import answer_count, dont_quote
-from bot.core.said import Code, Said, said
+from bot.core.said import Command, Said, said
 from storage.db import transaction
 from storage.models import Delivery
 
@@ -90,8 +90,8 @@ def stop(app: Roundtable, actor: Actor) -> Said:
     """No more messages to this person (they keep their answers)."""
     stop_person(app, actor, actor.platform, actor.user_id)
     return said("Done: Roundtable will not message you again. Your answers are kept; ",
-                Code("/roundtable my-data"), " sends you a copy and ",
-                Code("/roundtable forget-me"), " deletes them.")
+                Command("my-data"), " sends you a copy and ",
+                Command("forget-me"), " deletes them.")
 
 
 def stop_person(app: Roundtable, actor: Actor, platform: str, user_id: str) -> bool:

@@ -26,7 +26,7 @@ from bot.core.people import find_participant
 from bot.core.personal_data import conversations_of, held_about, inbox_events_of
 from bot.core.ports import Attachment, DeliveryError, Sent, Where
 from bot.core.rounds import round_pack
-from bot.core.said import Code, Place, Said, said
+from bot.core.said import Command, Place, Said, said
 from bot.core.wording import counted, listed
 from storage.db import transaction
 from storage.models import Delivery, InboxEvent, Round
@@ -72,7 +72,7 @@ def my_data(app: Roundtable, actor: Actor) -> Said:
                     "an admin can also export it for you.")
     return said(f"I have sent you {MY_DATA_FILE} in our conversation: "
                 f"{counted(len(data['answers']), 'answer')} and everything else held about "
-                "you. ", Code("/roundtable forget-me"), " deletes it all.")
+                "you. ", Command("forget-me"), " deletes it all.")
 
 
 def export_person(app: Roundtable, actor: Actor, platform: str, user_id: str

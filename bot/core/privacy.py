@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.core.rounds import MODE_NAMES
-from bot.core.said import Code, Place, Said, Strong, said
+from bot.core.said import Command, Place, Said, Strong, said
 
 TITLE = "How your answers are used"
 DEFAULT_KEPT = (
     "Roundtable keeps what you write here (and the earlier wording of anything you edit), "
-    "your name and time zone from Slack, and when each question was sent to you, for "
+    "your name and time zone from your chat app, and when each question was sent to you, for "
     "{retention_days} days after the round closes; then they are deleted. The round's "
     "facilitators and Roundtable's administrators can read your answers; nobody else sees "
     "them except as quoted in a digest."
@@ -63,7 +63,7 @@ def notice(policy: Policy, mode: str, digest_channel: str | None) -> Said:
         kept, "\n", ai, "\n",
         "Write “don't quote me” in an answer (or press the button under my reply to it) and "
         "it is counted in its theme but never quoted.\n",
-        Code("/roundtable stop"), " stops the questions · ", Code("/roundtable my-data"),
-        " sends you everything held about you · ", Code("/roundtable forget-me"),
+        Command("stop"), " stops the questions · ", Command("my-data"),
+        " sends you everything held about you · ", Command("forget-me"),
         " deletes it.",
     )

@@ -23,13 +23,21 @@ class Code:
 
 
 @dataclass(frozen=True)
+class Command:
+    """One of Roundtable's chat commands (`stop`, `forget-me`), shown as people type it on
+    their platform (in Slack, `/roundtable stop`)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Place:
     """A conversation named by its platform id (a channel); the platform shows its name."""
 
     conversation_id: str
 
 
-Part = str | Strong | Code | Place
+Part = str | Strong | Code | Command | Place
 
 
 @dataclass(frozen=True)
@@ -66,19 +74,24 @@ def _plain(part: Part) -> str:
         return part.text
     if isinstance(part, Code):
         return f"`{part.text}`"
+    if isinstance(part, Command):
+        return f"`/roundtable {part.text}`"
     if isinstance(part, Place):
         return f"#{part.conversation_id}"
     return part
 
 
 def to_parts(words: Said) -> list[dict[str, str]]:
-    """As stored (JSON): each part a one-key object, `text`, `strong`, `code` or `place`."""
+    """As stored (JSON): each part a one-key object, `text`, `strong`, `code`, `command` or
+    `place`."""
     out: list[dict[str, str]] = []
     for part in words.parts:
         if isinstance(part, Strong):
             out.append({"strong": part.text})
         elif isinstance(part, Code):
             out.append({"code": part.text})
+        elif isinstance(part, Command):
+            out.append({"command": part.text})
         elif isinstance(part, Place):
             out.append({"place": part.conversation_id})
         else:
@@ -88,8 +101,8 @@ def to_parts(words: Said) -> list[dict[str, str]]:
 
 def from_parts(stored: list[dict[str, str]]) -> Said:
     """A Said stored by `to_parts` (unknown parts are left out)."""
-    kinds: dict[str, type[Strong] | type[Code] | type[Place]] = {
-        "strong": Strong, "code": Code, "place": Place}
+    kinds: dict[str, type[Strong] | type[Code] | type[Command] | type[Place]] = {
+        "strong": Strong, "code": Code, "command": Command, "place": Place}
     out: list[Part] = []
     for item in stored:
         for key, value in item.items():

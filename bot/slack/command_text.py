@@ -10,6 +10,9 @@ from bot.core.errors import RoundtableError
 from bot.core.people import Audience
 from bot.core.rounds import DEFAULT_MODE, MODE_WORDS, Anonymity
 
+SLASH_COMMAND = "/roundtable"
+"""The app's slash command (manifest.yml); the bot's words show commands with it."""
+
 TOKEN = re.compile(r"<[^<>]*>|\S+")
 CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")

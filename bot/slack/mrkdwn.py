@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from bot.core.said import Code, Place, Said, Strong
+from bot.core.said import Code, Command, Place, Said, Strong
+from bot.slack.command_text import SLASH_COMMAND
 
 _CONTROL = re.compile(r"<([^<>]*)>")
 _SPECIAL = {"channel", "here", "everyone"}
@@ -70,8 +71,9 @@ def said_mrkdwn(words: Said) -> str:
     for part in words.parts:
         if isinstance(part, Strong):
             out.append(f"*{inert(part.text)}*")
-        elif isinstance(part, Code):
-            code = inert(part.text).replace("`", "'")
+        elif isinstance(part, Code | Command):
+            text = part.text if isinstance(part, Code) else f"{SLASH_COMMAND} {part.text}"
+            code = inert(text).replace("`", "'")
             out.append(f"`{code}`")
         elif isinstance(part, Place):
             out.append(f"<#{part.conversation_id}>")

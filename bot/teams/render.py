@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bot.core.said import Code, Place, Said, Strong
+from bot.core.said import Code, Command, Place, Said, Strong
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -96,10 +96,10 @@ def said_elements(words: Said, names: Mapping[str, str] | None = None) -> list[E
     paragraphs: list[list[Element]] = [[]]
     for part in words.parts:
         bold = isinstance(part, Strong | Place)
-        code = isinstance(part, Code)
+        code = isinstance(part, Code | Command)  # Teams commands are typed as they are
         if isinstance(part, Place):
             lines = ["#" + names.get(part.conversation_id, "a channel")]
-        elif isinstance(part, Code):
+        elif isinstance(part, Code | Command):
             lines = [part.text.replace("\n", " ")]
         else:
             lines = (part.text if isinstance(part, Strong) else part).split("\n")
@@ -122,7 +122,7 @@ def plain(words: Said, names: Mapping[str, str] | None = None) -> str:
     for part in words.parts:
         if isinstance(part, Place):
             out.append("#" + names.get(part.conversation_id, "a channel"))
-        elif isinstance(part, Strong | Code):
+        elif isinstance(part, Strong | Code | Command):
             out.append(part.text)
         else:
             out.append(part)

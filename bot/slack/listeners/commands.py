@@ -13,6 +13,7 @@ from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
 from bot.core.said import Said, said
 from bot.slack import blocks, render
+from bot.slack.command_text import SLASH_COMMAND as COMMAND
 from bot.slack.command_text import (
     parse_review,
     parse_set,
@@ -25,7 +26,6 @@ from bot.slack.command_text import (
 from bot.slack.gateway import SlackGateway
 from bot.slack.messages import SlackMessage
 
-COMMAND = "/roundtable"
 HELP = """*Roundtable* asks a workshop's questions to the people who could not be in the room.
 For facilitators:
 • `/roundtable start <pack> to #channel @group @person …` \

@@ -138,16 +138,9 @@ class TeamsGateway:
         return self._kept(self.post(where.channel_id, cards.confirmations_card(saved), "Saved"))
 
     def replace_message(self, sent: Sent, said: Said) -> None:
-        found = self._activity(sent)
-        if found is None:
-            return  # not a message of ours that is kept: nothing to replace
-        reference, activity_id = found
         names = self.conversations.names(render.places(said))
-        message = activity(render.card(render.said_elements(said, names)),
-                           render.plain(said, names))
-        api = self.connector.at(reference.service_url)
-        self.connector.call(lambda: api.conversations.update_activity(
-            reference.conversation_id, activity_id, message), method="PUT")
+        self._update(sent, activity(render.card(render.said_elements(said, names)),
+                                    render.plain(said, names)))
 
     def delete_message(self, sent: Sent) -> None:
         found = self._activity(sent)
@@ -202,11 +195,14 @@ class TeamsGateway:
         return self._kept(self.post(channel_id, cards.draft_card(draft), "Digest for review"))
 
     def update_draft(self, sent: Sent, draft: Draft) -> None:
+        self._update(sent, activity(cards.draft_card(draft), "Digest for review"))
+
+    def _update(self, sent: Sent, message: MessageActivityInput) -> None:
+        """Replace a message of ours in place; one not kept is left alone."""
         found = self._activity(sent)
         if found is None:
             return
         reference, activity_id = found
-        message = activity(cards.draft_card(draft), "Digest for review")
         api = self.connector.at(reference.service_url)
         self.connector.call(lambda: api.conversations.update_activity(
             reference.conversation_id, activity_id, message), method="PUT")

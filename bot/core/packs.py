@@ -35,6 +35,11 @@ class Prompt(BaseModel):
             return self.pick or len(self.options)
         return self.pick or 1
 
+    @property
+    def places(self) -> int:
+        """How many places a ranking ballot fills (its picks, or every option when fewer)."""
+        return min(self.picks, len(self.options))
+
 
 class Pack(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

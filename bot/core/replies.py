@@ -219,7 +219,7 @@ def _check_choices(prompt: Prompt, choices: Sequence[str]) -> None:
         raise InvalidAnswer("choose at least one option")
     if len(choices) > prompt.picks:
         raise InvalidAnswer(f"choose at most {prompt.picks}")
-    if prompt.kind == "rank" and len(choices) != min(prompt.picks, len(prompt.options)):
+    if prompt.kind == "rank" and len(choices) != prompt.places:
         raise InvalidAnswer(f"rank your top {prompt.picks}")
 
 

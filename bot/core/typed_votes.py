@@ -136,7 +136,7 @@ def _problem(prompt: Prompt, named: list[str]) -> str | None:
         twice = next(o for o in named if named.count(o) > 1)
         return f"{twice} is named twice"
     if prompt.kind == "rank":
-        wanted = min(prompt.picks, len(prompt.options))
+        wanted = prompt.places
         if len(named) != wanted:
             return f"a ranking here needs your top {wanted}, and I found {len(named)}"
     elif len(named) > prompt.picks:
@@ -152,7 +152,7 @@ def numbered_options(prompt: Prompt) -> str:
 def how_to_type(prompt: Prompt) -> str:
     """One line on answering a vote in words."""
     if prompt.kind == "rank":
-        wanted = min(prompt.picks, len(prompt.options))
+        wanted = prompt.places
         example = ", ".join(str(n) for n in _example(wanted, len(prompt.options)))
         return (f"Or reply with the numbers or names of your top {wanted}, best first "
                 f"(like {example}).")

@@ -217,7 +217,7 @@ def _answer_inputs(prompt: Prompt) -> list[Block]:
                                             max_selected_items=prompt.picks))
         return [InputBlock(block_id=ANSWER_BLOCK, label=plain(f"Choose up to {prompt.picks}",
                                                               2000), element=element)]
-    places = min(prompt.picks, len(prompt.options))
+    places = prompt.places
     return [
         InputBlock(block_id=f"{RANK_BLOCK}-{place}", label=plain(_ordinal(place), 2000),
                    element=StaticSelectElement(action_id="value", options=_options(prompt),
@@ -249,7 +249,7 @@ def choices_from_state(prompt: Prompt, values: dict[str, dict[str, Any]]) -> lis
     """The options a submitted answer view chose, in the order the person ranked them."""
     picked: list[dict[str, Any]] = []
     if prompt.kind == "rank":
-        for place in range(1, min(prompt.picks, len(prompt.options)) + 1):
+        for place in range(1, prompt.places + 1):
             selected = values.get(f"{RANK_BLOCK}-{place}", {}).get("value", {})
             if selected.get("selected_option"):
                 picked.append(selected["selected_option"])

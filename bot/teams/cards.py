@@ -69,7 +69,7 @@ def answer_inputs(prompt: Prompt) -> list[Element]:
                  "isMultiSelect": many, "style": "expanded" if len(options) <= 10
                  else "compact", "choices": options, "isRequired": True,
                  "errorMessage": "Choose at least one"}]
-    places = min(prompt.picks, len(prompt.options))
+    places = prompt.places
     return [{"type": "Input.ChoiceSet", "id": RANK_INPUT.format(place), "style": "compact",
              "label": _ordinal(place), "choices": options, "isRequired": place == 1,
              "placeholder": "Pick one"} for place in range(1, places + 1)]
@@ -94,7 +94,7 @@ def answer_from(prompt: Prompt, data: Mapping[str, Any]) -> str | list[str]:
         if not picked or len(picked) > prompt.picks:
             raise ValueError(f"choose between 1 and {prompt.picks}")
     else:
-        places = min(prompt.picks, len(prompt.options))
+        places = prompt.places
         picked = [str(data[k]) for k in (RANK_INPUT.format(p) for p in range(1, places + 1))
                   if data.get(k) not in (None, "")]
         if not picked:

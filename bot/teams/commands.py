@@ -19,7 +19,7 @@ from bot.core.people import Audience
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                        r"[0-9a-fA-F]{12}$")
-BARE = {"help", "stop", "forget-me", "questions", "form"}
+BARE = {"help", "stop", "my-data", "forget-me", "questions", "form"}
 NUMBERED = {"status", "remind", "digest", "close"}
 MODES = {"named", "anonymous", "by-role"}
 KEYWORDS = {"digest", "closes", *MODES}
@@ -33,8 +33,9 @@ For facilitators (here, or with @Roundtable in a team's channel):
 - `status [round]` · `remind [round]` · `digest [round]` · `close [round]`
 - `invite <round> to <team|email …>`: add people here to a round (started here or in Slack)
 - `add-facilitator <email or Entra id>`
-For everyone: `questions` (your open questions), `stop` (no more questions), `forget-me`
-(delete your answers; asks first). Anything else you write here answers the question waiting."""
+For everyone: `questions` (your open questions), `stop` (no more questions), `my-data`
+(everything Roundtable holds about you), `forget-me` (delete your answers; asks first).
+Anything else you write here answers the question waiting."""
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,8 @@ class Listeners:
             return facilitators.add_facilitator(app, actor, member.aad_object_id)
         if found.name == "stop":
             return participants.stop(app, actor)
+        if found.name == "my-data":
+            return personal_data.my_data(app, actor)
         return said(HELP_LINE)
 
     # -- cards -----------------------------------------------------------------------------

@@ -47,6 +47,24 @@ def test_it_stops_and_forgets_a_participant_on_request(running_teams: RunningTea
     assert running.replies() == []
 
 
+
+def test_my_data_sends_a_person_their_own_answers_only(running_teams: RunningTeams,
+                                                      tenant: Tenant) -> None:
+    running, amara, ben = running_teams, tenant.members[0], tenant.members[1]
+    start_from_channel(running, tenant)
+    question(running, amara, 1)
+    question(running, ben, 1)
+    running.teams.chat(amara, "Protected time for the leads.")
+    running.teams.chat(ben, "Peer support.")
+    running.wait_for(lambda: len(running.replies()) == 2, "both answers")
+    before = len(running.stub.sent_to(ben))
+    running.teams.chat(ben, "my-data")
+    sent = running.wait_for(lambda: [card_text(c) for c in running.stub.sent_to(ben)[before:]
+                                     if "Peer support." in card_text(c)], "Ben's data")
+    everything = "\n".join(card_text(c) for c in running.stub.sent_to(ben)[before:])
+    assert sent and "Protected time for the leads." not in everything
+
+
 def test_a_question_can_be_skipped_from_its_card(running_teams: RunningTeams,
                                                  tenant: Tenant) -> None:
     running, chidi = running_teams, tenant.members[2]

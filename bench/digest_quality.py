@@ -61,9 +61,9 @@ STATUS = {
     "2026-12-04-near-misses": LOOKED_AT + " (after its one score in round 2)",
     "2026-12-04-blood-pressure": LOOKED_AT + " (after its one unseen score in round 2)",
     "2026-12-04-medicines-waste": LOOKED_AT + " (after its one unseen score in round 2)",
-    "2026-12-05-technician-skills": "unseen: written 5 Dec before any change, scored once",
-    "2026-12-05-shared-records": "unseen: written 5 Dec before any change, scored once",
-    "2026-12-05-mental-health": "unseen: written 5 Dec before any change, scored once",
+    "2026-12-05-technician-skills": "unseen until scored once on 5 Dec (0.20); not used for choosing",
+    "2026-12-05-shared-records": "unseen until scored once on 5 Dec (0.18); not used for choosing",
+    "2026-12-05-mental-health": "unseen until scored once on 5 Dec (0.24); not used for choosing",
 }
 
 

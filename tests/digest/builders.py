@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo
 from bot.core.digest.ranking import borda
-from bot.core.digest.theme_views import named_engine, says_nothing, theme_views
+from bot.core.digest.theme_views import Engine, named_engine, says_nothing, theme_views
 from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, start_round
@@ -76,9 +76,11 @@ def round_with(
 
 
 def view_of(
-    answers: dict[str, list[str]], ballots: Sequence[Sequence[str]] = (), engine: str = "default"
+    answers: dict[str, list[str]], ballots: Sequence[Sequence[str]] = (), engine: str = "default",
+    grouping: Engine | None = None,
 ) -> DigestView:
-    """A digest view straight from texts (no database): the theme engine, Borda votes."""
+    """A digest view straight from texts (no database): the theme engine (or a `grouping`
+    given by the test), Borda votes."""
     pack = seed_pack()
     prompts = []
     n = 0
@@ -91,7 +93,8 @@ def view_of(
                     AnswerView(f"R{n}", text, f"Person {n % 7}", None, n % 5 == 0,
                                noise=says_nothing(text))
                 )
-            themes, unthemed, non_answers = theme_views(views, "named", named_engine(engine),
+            themes, unthemed, non_answers = theme_views(views, "named",
+                                                        grouping or named_engine(engine),
                                                         prompt.question)
             views = [replace(v, noise=True) if v.reply_id in non_answers else v for v in views]
             prompts.append(

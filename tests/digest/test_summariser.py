@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from bot.core.digest.model import DigestView
+from bot.core.digest.model import AnswerView, DigestView
 from bot.core.digest.summariser import Endpoint, summarise
-from bot.core.digest.theme_views import is_verbatim
+from bot.core.digest.theme_views import Grouping, is_verbatim
 from tests.digest.builders import view_of
 
 Reply = Callable[[dict[str, Any]], tuple[int, bytes, float]]
@@ -58,8 +58,16 @@ def endpoint() -> Iterator[tuple[StandIn, str]]:
     server.server_close()
 
 
+def one_theme(answers: Sequence[AnswerView], _question: str) -> Grouping:
+    """All the answers in one theme: what these tests are about is the summariser, not where a
+    borderline clustering of five answers falls (it can differ with a machine's floating-point
+    arithmetic)."""
+    ids = [a.reply_id for a in answers]
+    return Grouping([("Covid vaccine rollout", "", ids, ids[:2])], [])
+
+
 def offline() -> DigestView:
-    return view_of({
+    return view_of(grouping=one_theme, answers={
         "done-well": [
             "Covid vaccine rollout: every sector on one rota.",
             "The covid vaccination sites run jointly by hospital and community pharmacists.",

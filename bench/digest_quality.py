@@ -50,6 +50,9 @@ SAMPLE_DATA = ROOT.parent / "shared" / "data" / "replies-labeled.csv"
 SETS = ROOT / "bench" / "data"
 UNTHEMED = "(unthemed)"
 LOOKED_AT = "looked at while choosing"
+FIRST_5_DEC = ("scored once unseen on 5 Dec, then used to fit the non-answer classifier; "
+               "first score")
+UNSEEN = "unseen: written 5 Dec after the first 5 Dec sets were scored, to be scored once"
 STATUS = {
     "sample file": LOOKED_AT,
     "2026-12-04-pharmacy-first": LOOKED_AT,
@@ -61,9 +64,12 @@ STATUS = {
     "2026-12-04-near-misses": LOOKED_AT + " (after its one score in round 2)",
     "2026-12-04-blood-pressure": LOOKED_AT + " (after its one unseen score in round 2)",
     "2026-12-04-medicines-waste": LOOKED_AT + " (after its one unseen score in round 2)",
-    "2026-12-05-technician-skills": "unseen until scored once on 5 Dec (0.20); not used for choosing",
-    "2026-12-05-shared-records": "unseen until scored once on 5 Dec (0.18); not used for choosing",
-    "2026-12-05-mental-health": "unseen until scored once on 5 Dec (0.24); not used for choosing",
+    "2026-12-05-technician-skills": FIRST_5_DEC + " (0.20)",
+    "2026-12-05-shared-records": FIRST_5_DEC + " (0.18)",
+    "2026-12-05-mental-health": FIRST_5_DEC + " (0.24)",
+    "2026-12-05b-antibiotics": UNSEEN,
+    "2026-12-05b-trainees": UNSEEN,
+    "2026-12-05b-accessibility": UNSEEN,
 }
 
 

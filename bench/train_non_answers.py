@@ -13,11 +13,14 @@ labelled non-answers of the sets that were looked at while choosing the engine:
 - the sample file ``../shared/data/replies-labeled.csv`` (five questions),
 - ``bench/data/2026-12-04-pharmacy-first``, ``-keep-staff``, ``-shortages``,
   ``-inequalities``, ``-discharge``, ``-prescribers``, ``-near-misses``, ``-blood-pressure``
-  and ``-medicines-waste``.
+  and ``-medicines-waste``;
+- ``bench/data/2026-12-05-technician-skills``, ``-shared-records`` and ``-mental-health``,
+  added after they were scored once unseen (5 Dec).
 
-The last two were kept out until they had been scored once with the engine fitted on the
-other eight (docs/theme-engine.md); every set is now looked at, so the leave-one-set-out
-figures below are the estimate for unseen answers.
+Each set was kept out until it had been scored once with the engine fitted on the sets before
+it (docs/theme-engine.md); the sets under ``bench/data/2026-12-05b-*`` stay out, unseen, until
+scored once with this fit. The leave-one-set-out figures below are the estimate for unseen
+answers.
 
 The decision threshold is the highest score any *real* answer below its question's lower
 relevance quartile gets in that training data (so no training answer would be kept out of a
@@ -27,8 +30,8 @@ relevance is under the lower quartile (``noise.doubtful``). The weights are writ
 
 It prints, leave-one-set-out (fit on three sets, judge the fourth), how many non-answers the
 classifier would keep out of themes that the other views miss, and how many real answers
-it would wrongly keep out (leave-one-set-out over the ten sets: 12 of the 23 non-answers the
-other views miss, 1 real answer). ``--check`` refits and fails if the shipped weights differ.
+it would wrongly keep out (leave-one-set-out over the thirteen sets: 13 of the 37 non-answers
+the other views miss, 1 real answer). ``--check`` refits and fails if the shipped weights differ.
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ TRAINING = {
     "near-misses": dq.SETS / "2026-12-04-near-misses.csv",
     "blood-pressure": dq.SETS / "2026-12-04-blood-pressure.csv",
     "medicines-waste": dq.SETS / "2026-12-04-medicines-waste.csv",
+    "technician-skills": dq.SETS / "2026-12-05-technician-skills.csv",
+    "shared-records": dq.SETS / "2026-12-05-shared-records.csv",
+    "mental-health": dq.SETS / "2026-12-05-mental-health.csv",
 }
 C = 1.0  # inverse L2 strength; the features are unit-scale
 OUT = ROOT / "bot" / "core" / "digest" / "non_answer_model.py"
@@ -132,7 +138,8 @@ def render(weights: np.ndarray, bias: float, threshold: float) -> str:
         "Written by ``bench/train_non_answers.py`` (logistic regression, C = "
         f"{C}) from the labelled\nnon-answers of every labelled set: "
         "the sample file, pharmacy-first,\nkeep-staff, shortages, inequalities, discharge, "
-        "prescribers, near-misses, blood-pressure and\nmedicines-waste. Do not edit: refit. "
+        "prescribers, near-misses, blood-pressure,\nmedicines-waste, technician-skills, "
+        "shared-records and mental-health. Do not edit: refit.\n"
         "``noise.doubtful`` says how they are used.\n"
         '"""\n\n'
         f"BIAS = {bias:+.6f}\n"

@@ -28,7 +28,7 @@ the exchange itself (a question to the organisers, a request for slides, a compl
 when the bot writes) often name something specific, so the word views above miss them, but
 they share a direction in the sentence model's space. A logistic regression on each reply's
 sentence vector, centred on its question's replies, fitted to the labelled non-answers of
-the sample file and the nine sets of bench/data (``bench/train_non_answers.py``, weights in
+the sample file and twelve sets of bench/data (``bench/train_non_answers.py``, weights in
 ``non_answer_model.py``), flags such a reply when its relevance is also under the lower
 quartile. A doubtful reply is not counted as a non-answer: it is listed with the other
 answers, never themed, titled or quoted.

@@ -52,7 +52,8 @@ UNTHEMED = "(unthemed)"
 LOOKED_AT = "looked at while choosing"
 FIRST_5_DEC = ("scored once unseen on 5 Dec, then used to fit the non-answer classifier; "
                "first score")
-UNSEEN = "unseen: written 5 Dec after the first 5 Dec sets were scored, to be scored once"
+SECOND_5_DEC = ("scored once unseen on 5 Dec (second batch), then its quoted non-answers were "
+                "read; first score")
 STATUS = {
     "sample file": LOOKED_AT,
     "2026-12-04-pharmacy-first": LOOKED_AT,
@@ -67,9 +68,9 @@ STATUS = {
     "2026-12-05-technician-skills": FIRST_5_DEC + " (0.20)",
     "2026-12-05-shared-records": FIRST_5_DEC + " (0.18)",
     "2026-12-05-mental-health": FIRST_5_DEC + " (0.24)",
-    "2026-12-05b-antibiotics": UNSEEN,
-    "2026-12-05b-trainees": UNSEEN,
-    "2026-12-05b-accessibility": UNSEEN,
+    "2026-12-05b-antibiotics": SECOND_5_DEC + " (0.34)",
+    "2026-12-05b-trainees": SECOND_5_DEC + " (0.31)",
+    "2026-12-05b-accessibility": SECOND_5_DEC + " (0.30)",
 }
 
 

@@ -18,20 +18,25 @@ labelled non-answers of the sets that were looked at while choosing the engine:
   added after they were scored once unseen (5 Dec).
 
 Each set was kept out until it had been scored once with the engine fitted on the sets before
-it (docs/theme-engine.md); the sets under ``bench/data/2026-12-05b-*`` stay out, unseen, until
-scored once with this fit. The leave-one-set-out figures below are the estimate for unseen
+it (docs/theme-engine.md). The leave-one-set-out figures below are the estimate for unseen
 answers.
 
-The decision threshold is the highest score any *real* answer below its question's lower
-relevance quartile gets in that training data (so no training answer would be kept out of a
-theme), and a reply is kept out only when both hold: its score is above the threshold and its
-relevance is under the lower quartile (``noise.doubtful``). The weights are written to
+A reply is kept out only when both hold: its score is above the threshold and its relevance is
+under its question's lower quartile (``noise.doubtful``). The threshold is a high quantile of
+the scores *real* answers get in the training data: QUANTILES are tried leave-one-set-out
+(fit on twelve sets, judge the thirteenth) and the one that keeps out the most non-answers the
+other views miss, less the real answers it keeps out, is shipped (the higher one on a tie).
+A real answer kept out is not lost: it is listed with the other answers, only not themed or
+quoted; a non-answer in a theme may be quoted as what people said. Until 5 Dec the threshold
+was the highest score of any real answer (leave-one-set-out over thirteen sets: 13 of the 37
+non-answers the other views miss, 1 real answer); the 0.995 quantile keeps out 25 of the 37
+for 8 real answers in about 800. The weights are written to
 ``bot/core/digest/non_answer_model.py``.
 
-It prints, leave-one-set-out (fit on three sets, judge the fourth), how many non-answers the
-classifier would keep out of themes that the other views miss, and how many real answers
-it would wrongly keep out (leave-one-set-out over the thirteen sets: 13 of the 37 non-answers
-the other views miss, 1 real answer). ``--check`` refits and fails if the shipped weights differ.
+It prints, leave-one-set-out, for each quantile and then per set at the chosen one, how many
+non-answers the classifier would keep out of themes that the other views miss, and how many
+real answers it would wrongly keep out. ``--check`` refits and fails if the shipped weights
+differ.
 """
 
 from __future__ import annotations
@@ -66,6 +71,8 @@ TRAINING = {
     "mental-health": dq.SETS / "2026-12-05-mental-health.csv",
 }
 C = 1.0  # inverse L2 strength; the features are unit-scale
+QUANTILES = (1.0, 0.995, 0.99, 0.98, 0.97, 0.95)
+"""Quantiles of the real answers' scores tried as the threshold (1.0: the highest)."""
 OUT = ROOT / "bot" / "core" / "digest" / "non_answer_model.py"
 
 
@@ -87,17 +94,16 @@ def features(path: Path) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     return out
 
 
-def fit(data: list) -> tuple[np.ndarray, float, float]:
+def fit(data: list, quantile: float) -> tuple[np.ndarray, float, float]:
     from sklearn.linear_model import LogisticRegression
 
     x = np.vstack([d[0] for d in data])
     y = np.concatenate([d[1] for d in data])
-    below = np.concatenate([d[2] for d in data])
     model = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(x, y)
     weights = model.coef_[0].astype(np.float64)
     bias = float(model.intercept_[0])
     logits = x @ weights + bias
-    return weights, bias, float(logits[~y & below].max())
+    return weights, bias, float(np.quantile(logits[~y], quantile))
 
 
 def main() -> None:
@@ -105,21 +111,22 @@ def main() -> None:
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     sets = {name: features(path) for name, path in TRAINING.items()}
+    tallies = {q: held_out(sets, q) for q in QUANTILES}
+    print("| quantile of real answers' scores | non-answers the other views miss | kept out by "
+          "the classifier | real answers kept out |")
+    print("|---|---|---|---|")
+    for q, per_set in tallies.items():
+        missed, new, wrong = (sum(t[i] for t in per_set.values()) for i in (1, 2, 3))
+        print(f"| {q} | {missed} | {new} | {wrong} |")
+    chosen = max(QUANTILES, key=lambda q: (sum(t[2] - t[3] for t in tallies[q].values()), q))
+    print(f"\nchosen: {chosen}\n")
     print("| held-out set | non-answers | kept out by the other views | kept out by the "
           "classifier as well | real answers kept out |")
     print("|---|---|---|---|---|")
-    for held in sets:
-        weights, bias, threshold = fit([q for n, s in sets.items() if n != held for q in s])
-        n = old = new = wrong = 0
-        for x, y, below, flags, _ in sets[held]:
-            doubtful = (x @ weights + bias > threshold) & below
-            n += int(y.sum())
-            old += int((y & flags).sum())
-            new += int((y & doubtful & ~flags).sum())
-            wrong += int((~y & doubtful).sum())
-        print(f"| {held} | {n} | {old} | {new} | {wrong} |")
-    weights, bias, threshold = fit([q for s in sets.values() for q in s])
-    text = render(weights, bias, threshold)
+    for held, (n, missed, new, wrong) in tallies[chosen].items():
+        print(f"| {held} | {n} | {n - missed} | {new} | {wrong} |")
+    weights, bias, threshold = fit([q for s in sets.values() for q in s], chosen)
+    text = render(weights, bias, threshold, chosen)
     if args.check:
         if OUT.read_text(encoding="utf-8") != text:
             sys.exit(f"{OUT} differs from a fresh fit")
@@ -129,17 +136,36 @@ def main() -> None:
     print(f"wrote {OUT.relative_to(ROOT)} (threshold {threshold:.4f})")
 
 
-def render(weights: np.ndarray, bias: float, threshold: float) -> str:
+def held_out(sets: dict[str, list], quantile: float) -> dict[str, tuple[int, int, int, int]]:
+    """Per set, fitted on the others: (non-answers, those the other views miss, those the
+    classifier keeps out as well, real answers it keeps out)."""
+    out = {}
+    for held in sets:
+        weights, bias, threshold = fit([q for n, s in sets.items() if n != held for q in s],
+                                       quantile)
+        n = missed = new = wrong = 0
+        for x, y, below, flags, _ in sets[held]:
+            doubtful = (x @ weights + bias > threshold) & below
+            n += int(y.sum())
+            missed += int((y & ~flags).sum())
+            new += int((y & doubtful & ~flags).sum())
+            wrong += int((~y & doubtful & ~flags).sum())
+        out[held] = (n, missed, new, wrong)
+    return out
+
+
+def render(weights: np.ndarray, bias: float, threshold: float, quantile: float) -> str:
     rows = [", ".join(f"{w:+.6f}" for w in weights[i : i + 6])
             for i in range(0, len(weights), 6)]
     body = "".join(f"    {row},\n" for row in rows)
     return (
         '"""Weights of the classifier that keeps remarks about the process out of themes.\n\n'
         "Written by ``bench/train_non_answers.py`` (logistic regression, C = "
-        f"{C}) from the labelled\nnon-answers of every labelled set: "
-        "the sample file, pharmacy-first,\nkeep-staff, shortages, inequalities, discharge, "
-        "prescribers, near-misses, blood-pressure,\nmedicines-waste, technician-skills, "
-        "shared-records and mental-health. Do not edit: refit.\n"
+        f"{C};\nthreshold: the {quantile} quantile of the real answers' scores) from the "
+        "labelled non-answers\nof every labelled set: the sample file, pharmacy-first, "
+        "keep-staff, shortages,\ninequalities, discharge, prescribers, near-misses, "
+        "blood-pressure, medicines-waste,\ntechnician-skills, shared-records and mental-health.\n"
+        "Do not edit: refit.\n"
         "``noise.doubtful`` says how they are used.\n"
         '"""\n\n'
         f"BIAS = {bias:+.6f}\n"

@@ -54,6 +54,7 @@ FIRST_5_DEC = ("scored once unseen on 5 Dec, then used to fit the non-answer cla
                "first score")
 SECOND_5_DEC = ("scored once unseen on 5 Dec (second batch), then its quoted non-answers were "
                 "read; first score")
+THIRD_5_DEC = "scored once unseen on 5 Dec (third batch); first score"
 STATUS = {
     "sample file": LOOKED_AT,
     "2026-12-04-pharmacy-first": LOOKED_AT,
@@ -71,6 +72,9 @@ STATUS = {
     "2026-12-05b-antibiotics": SECOND_5_DEC + " (0.34)",
     "2026-12-05b-trainees": SECOND_5_DEC + " (0.31)",
     "2026-12-05b-accessibility": SECOND_5_DEC + " (0.30)",
+    "2026-12-05c-weight-loss": THIRD_5_DEC,
+    "2026-12-05c-stop-smoking": THIRD_5_DEC,
+    "2026-12-05c-closures": THIRD_5_DEC,
 }
 
 

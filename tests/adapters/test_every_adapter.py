@@ -85,6 +85,23 @@ def test_an_anonymous_round_names_nobody_in_its_digest(bot: Harness) -> None:
         assert name not in digest, name
 
 
+def _round(bot: Harness, database: Database) -> Round:
+    with database.sessions() as session:
+        return session.scalars(select(Round)).one()
+
+
+def test_a_bad_round_number_gets_the_same_clear_message_and_changes_nothing(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    before = _round(bot, database)
+    for text, typed in (("close 3x", "3x"), ("status #1", "#1"), ("remind 1.", "1.")):
+        assert bot.command(text) == f"Sorry: '{typed}' is not a round number", text
+    after = _round(bot, database)
+    assert (after.status, after.closes_at, after.digest_channel, after.review) == (
+        before.status, before.closes_at, before.digest_channel, before.review)
+    assert bot.replies() == []  # Teams: not kept as an answer either
+
+
 def wait(bot: Harness, predicate: Callable[[], object], what: str) -> None:
     wait_for(predicate, what)
 

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.app import command_words
-from bot.app.facilitation import StartRequest
+from bot.app.command_words import SET_OPTIONS
+from bot.app.facilitation import RoundSettings, StartRequest
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience
 
@@ -27,7 +28,7 @@ OBJECT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
                        r"[0-9a-fA-F]{12}$")
 BARE = {"help", "stop", "my-data", "forget-me", "questions", "form"}
 NUMBERED = {"status", "remind", "digest", "close"}
-WITH_ARGUMENTS = {*NUMBERED, "start", "invite", "add-facilitator"}
+WITH_ARGUMENTS = {*NUMBERED, "start", "invite", "set", "review", "add-facilitator"}
 TEAM = "team"
 """In `start … to team`: the members of the team the command was written in."""
 WHO = "team|email or Entra id …"
@@ -39,6 +40,11 @@ For facilitators (here, or with @Roundtable in a team's channel):
 - in a channel: `start <pack> to team`: everyone in the team, digests in that channel
 - `form`: the same as a form
 - `status [round]` · `remind [round]` · `digest [round]` · `close [round]`
+- `set [round] [digest #channel|none] [closes 14d|never] [schedule <cron>|default]`: where the \
+round's digests go (and only there), when it closes, when digests come
+- `review <round>`: the digest waiting for your approval, in your chat with me, to approve; \
+`review <round> on|off [unapproved post|wait] [within 24h]`: whether scheduled digests wait \
+for approval, and what becomes of one nobody approves in time
 - `invite <round> to <team|email …>`: add people here to a round (started here or in Slack)
 - `add-facilitator <email or Entra id>`
 For everyone: `questions` (your open questions), `stop` (no more questions), `my-data`
@@ -74,6 +80,10 @@ def _is_command(name: str, args: list[str]) -> bool:
     first = args[0] if args else ""
     if name in NUMBERED:
         return not args or (len(args) == 1 and _typed_as_round(first))
+    if name == "set":
+        return bool(args) and (first.lower() in SET_OPTIONS or _typed_as_round(first))
+    if name == "review":
+        return _typed_as_round(first)
     if name == "invite":
         return len(args) >= 3 and _typed_as_round(first) and args[1].lower() == "to"
     if name == "add-facilitator":
@@ -135,6 +145,10 @@ def parse_start(args: list[str], *, team: str | None, here: str | None,
                 who.append(person)
         return Audience(channels=tuple(teams), users=tuple(who))
     return command_words.parse_start(args, WHO, audience, channel_named(channels), here)
+
+
+def parse_set(args: list[str], channels: dict[str, str]) -> tuple[int | None, RoundSettings]:
+    return command_words.parse_set(args, channel_named(channels))
 
 
 def parse_invite(args: list[str], *, team: str | None, here: str | None,

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import access, facilitation, facilitators, participants, personal_data, review
 from bot.app.actors import Actor
-from bot.app.command_words import round_number
+from bot.app.command_words import parse_review, round_number
 from bot.app.facilitation import StartRequest
 from bot.app.inbox import InboxUnavailable
 from bot.app.roundtable import Roundtable
@@ -39,6 +39,7 @@ from bot.teams.commands import (
     Command,
     command,
     parse_invite,
+    parse_set,
     parse_start,
     people,
 )
@@ -160,6 +161,14 @@ class Listeners:
         if found.name == "invite":
             return facilitation.invite(app, actor, *parse_invite(
                 args, team=here, here=here, channels=self._channels()))
+        if found.name == "set":
+            return facilitation.set_round(app, actor, *parse_set(args, self._channels()))
+        if found.name == "review":
+            chosen = parse_review(args)
+            if chosen.empty:
+                return review.show(app, actor, chosen.round_id)
+            return review.set_review(app, actor, chosen.round_id, chosen.mode,
+                                     chosen.unreviewed, chosen.hours)
         if found.name == "status":
             return facilitation.status(app, actor, round_number(args))
         if found.name == "remind":

@@ -32,13 +32,16 @@ def test_an_answer_that_begins_like_a_command_is_an_answer(text: str) -> None:
     ("forget-me", "forget-me"), ("start sel-pharmacy-leadership to team", "start"),
     ("start p to amara@nhs.net, ben@nhs.net closes 14d", "start"),
     ("invite 2 to team", "invite"), ("add-facilitator fola@nhs.net", "add-facilitator"),
+    ("set 3 digest #Leaders", "set"), ("set digest none", "set"), ("review 3", "review"),
+    ("review 3 on within 12h", "review"),
 ])
 def test_a_command_alone_is_a_command(text: str, name: str) -> None:
     found = command(text)
     assert found is not None and found.name == name
 
 
-@pytest.mark.parametrize("text", ["close 3x", "status #2", "remind 1.", "invite 2x to team"])
+@pytest.mark.parametrize("text", ["close 3x", "status #2", "remind 1.", "set 2x closes 14d",
+                                  "review #3", "invite 2x to team"])
 def test_a_mistyped_round_number_is_a_command_to_refuse_not_an_answer(text: str) -> None:
     assert command(text) is not None
 

@@ -133,7 +133,8 @@ def one(n: int, data: Path, engine_name: str, second: bool = False) -> dict[str,
     ]
     texts = generate(data, n - n // VOTE_SHARE)
     with transaction(sessions) as session:
-        round_ = start_round(session, RoundRequest(pack, people), NOW - timedelta(days=7))
+        round_ = start_round(session, RoundRequest(pack, people, platform="slack"),
+                             NOW - timedelta(days=7))
         ids = list(session.scalars(Participant.__table__.select().with_only_columns(
             Participant.id)))
         rows = [

@@ -58,8 +58,8 @@ def main() -> None:
     base_url = stub.start()
     with transaction(database.sessions) as session:
         # people whose working day it is now (quiet hours would hold the messages back)
-        start_round(session, RoundRequest(seed_pack(), [Person(u, timezone=working_zone())
-                                                        for u in stub.users]), utcnow())
+        everyone = [Person(u, timezone=working_zone()) for u in stub.users]
+        start_round(session, RoundRequest(seed_pack(), everyone, platform="slack"), utcnow())
     gateway = SlackGateway(make_client("xoxb-bench", base_url), lambda r: "")
 
     load = os.getloadavg()[0]

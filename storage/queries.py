@@ -12,7 +12,7 @@ from storage.models import ProcessedEvent, Reply
 
 
 def claim_events(session: Session, event_ids: list[str], now: datetime,
-                 platform: str = "slack") -> set[str]:
+                 platform: str) -> set[str]:
     """Record platform event ids; returns those not processed before (the rest are retries)."""
     seen = set(session.scalars(select(ProcessedEvent.event_id).where(
         ProcessedEvent.event_id.in_(event_ids))))

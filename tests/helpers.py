@@ -28,19 +28,24 @@ def seed_pack() -> Pack:
     return load_pack(SEED_PACK_PATH)
 
 
+PLATFORM = "slack"
+"""The platform of the people these builders make (Slack-style ids: U0001, …)."""
+
+
 def people(n: int, role: str = "community pharmacist") -> list[Person]:
     return [Person(f"U{i:04d}", f"Person {i}", role, f"Pharmacy {i}") for i in range(1, n + 1)]
 
 
 def participant(session: Session, user_id: str) -> Participant:
     """A participant who must exist (started_round makes U0001, U0002, …)."""
-    found = find_participant(session, user_id)
+    found = find_participant(session, user_id, PLATFORM)
     assert found is not None, user_id
     return found
 
 
 def started_round(session: Session, now: datetime, n: int = 3, **kwargs: object) -> Round:
-    return start_round(session, RoundRequest(seed_pack(), people(n), **kwargs), now)  # type: ignore[arg-type]
+    request = RoundRequest(seed_pack(), people(n), platform=PLATFORM, **kwargs)  # type: ignore[arg-type]
+    return start_round(session, request, now)
 
 
 ROUNDTABLE = str(Path(sys.executable).with_name("roundtable"))

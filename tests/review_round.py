@@ -18,7 +18,7 @@ from bot.core.rounds import RoundRequest, start_round
 from storage.database import Database
 from storage.db import transaction
 from tests.digest.test_stable_themes import MENTOR, PEERS, TIME
-from tests.helpers import seed_pack
+from tests.helpers import PLATFORM, seed_pack
 
 PROMPT = "best-support"
 ANSWERS = [*TIME[:6], *MENTOR[:6], *PEERS[:6]]
@@ -32,16 +32,16 @@ def review_round(database: Database, now: datetime, members: list[str], *, start
     with transaction(database.sessions) as session:
         round_ = start_round(session, RoundRequest(
             seed_pack(), [Person(m, m[1:].title()) for m in members], started_by=starter,
-            digest_channel=channel, review="review", **more), now)
+            digest_channel=channel, review="review", platform=PLATFORM, **more), now)
         round_.unreviewed, round_.review_hours = unreviewed, hours
         if co_facilitator:
             people.add_to_team(session, round_, co_facilitator, starter, now)
-        answer_all(session, round_.id, members, now)
+        answer_all(session, round_.id, members, now, PLATFORM)
         return round_.id
 
 
 def answer_all(session: Session, round_id: int, members: list[str], now: datetime,
-               platform: str = "slack") -> None:
+               platform: str) -> None:
     for n, text in enumerate(ANSWERS):
         person = find_participant(session, members[n % len(members)], platform)
         assert person is not None

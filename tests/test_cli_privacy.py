@@ -27,7 +27,7 @@ def workdir(tmp_path: Path) -> Path:
     with transaction(connect(engine).sessions) as session:
         round_ = start_round(session, RoundRequest(
             seed_pack(), [Person("U1", "Una Ferreira"), Person("U2", "Tomasz Nowak")],
-            digest_channel="CLEADS"), now - timedelta(days=2))
+            digest_channel="CLEADS", platform="slack"), now - timedelta(days=2))
         one, two = (d.participant for d in round_.deliveries)
         record_reply(session, round_.id, "done-well", one, "Una's first answer", now)
         record_reply(session, round_.id, "bought-in", one, "Una's second answer", now)

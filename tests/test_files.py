@@ -46,7 +46,7 @@ def test_the_database_and_its_inbox_are_created_0600_in_a_0700_folder(
     database = connect(engine)
     try:
         with transaction(database.sessions) as session:  # a write, so -wal and -shm exist
-            start_round(session, RoundRequest(seed_pack(), [Person("U1", "One")]),
+            start_round(session, RoundRequest(seed_pack(), [Person("U1", "One")], platform="slack"),
                         datetime.now(UTC))
         with database.inbox_engine.begin() as connection:
             connection.execute(text("SELECT count(*) FROM inbox_events"))
@@ -95,8 +95,8 @@ def test_the_command_line_writes_0600_files(tmp_path: Path) -> None:
         assert run_cli("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
         engine = make_engine(env["DATABASE_URL"])
         with transaction(connect(engine).sessions) as session:
-            round_ = start_round(session, RoundRequest(seed_pack(), [Person("U1", "One")]),
-                                 datetime.now(UTC))
+            round_ = start_round(session, RoundRequest(seed_pack(), [Person("U1", "One")],
+                                                       platform="slack"), datetime.now(UTC))
             voter = round_.deliveries[0].participant
             record_vote(session, round_.id, "support-factors", voter, TOP5, datetime.now(UTC))
         engine.dispose()

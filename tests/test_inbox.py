@@ -181,7 +181,7 @@ def test_an_event_handled_just_before_its_handler_died_is_not_handled_again(
     # What a handler leaves when it dies between saving the answers and removing their events
     # (two databases on SQLite): the event id claimed with the answers, the event still here.
     with transaction(database.sessions) as session:
-        claim_events(session, ["Ev0"], NOW)
+        claim_events(session, ["Ev0"], NOW, "slack")
     with transaction(database.inbox_sessions) as session:
         session.add(InboxEvent(platform="slack", event_id="Ev0", payload="{}", received_at=NOW))
     box = inbox_of(database, recorder, poll_seconds=0.05)
@@ -218,7 +218,7 @@ def test_on_an_sqlite_file_storing_an_event_never_waits_for_answers_being_saved(
     box.start()
     try:
         with transaction(database.sessions) as session:
-            claim_events(session, ["EvSomethingElse"], NOW)  # holds SQLite's write lock
+            claim_events(session, ["EvSomethingElse"], NOW, "slack")  # holds SQLite's write lock
             for n in range(3):
                 box.capture("slack", f"Ev{n}", {"n": n})  # would time out, were it the same lock
             assert [e.event_id for e in stored(database)] == ["Ev0", "Ev1", "Ev2"]

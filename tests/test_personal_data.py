@@ -33,8 +33,8 @@ def _round_with_answers(database: Database, now: datetime, mode: str = "role") -
     with transaction(database.sessions) as session:
         round_ = start_round(session, RoundRequest(
             seed_pack(), PEOPLE, started_by="UFAC", audience={"users": ["UAMARA", "UBEN"]},
-            digest_channel="CLEADS", anonymity=mode), now)  # type: ignore[arg-type]
-        amara, ben = (find_participant(session, p.platform_user_id) for p in PEOPLE)
+            digest_channel="CLEADS", anonymity=mode, platform="slack"), now)  # type: ignore[arg-type]
+        amara, ben = (find_participant(session, p.platform_user_id, "slack") for p in PEOPLE)
         assert amara is not None and ben is not None
         for delivery in session.scalars(select(Delivery)):
             delivery.state, delivery.channel_id = "sent", "D" + (
@@ -62,7 +62,7 @@ def _round_with_answers(database: Database, now: datetime, mode: str = "role") -
                          1: Sent("CLEADS", "1800000003.000100"),
                          4: Sent("CLEADS", "1800000004.000100")},
                         [p.id for p in seed_pack().prompts], now + timedelta(minutes=1))
-        add_facilitator(session, "UAMARA", "UADMIN", now)
+        add_facilitator(session, "UAMARA", "UADMIN", now, "slack")
         audit.record(session, now, audit.person("slack", "UAMARA"), "participant.my-data")
         audit.record(session, now, "cli", "participant.export",
                      subject=audit.person("slack", "UAMARA"))
@@ -73,8 +73,8 @@ def test_it_finds_the_bots_messages_that_repeat_someones_words(database: Databas
                                                                 now: datetime) -> None:
     _round_with_answers(database, now)
     with database.sessions() as session:
-        amara = find_participant(session, "UAMARA")
-        ben = find_participant(session, "UBEN")
+        amara = find_participant(session, "UAMARA", "slack")
+        ben = find_participant(session, "UBEN", "slack")
         assert amara is not None and ben is not None
         theirs = repeating(session, amara.id)
         assert [m.message_id for m in theirs.confirmations] == ["1800000001.000100"]
@@ -108,8 +108,8 @@ def test_it_forgets_every_row_about_a_person_and_keeps_counts_that_add_up(
         assert view.answer_count == session.scalar(select(func.count(Reply.id)))
     # and a new round for the same people does not ask them again
     with transaction(database.sessions) as session:
-        again = start_round(session, RoundRequest(seed_pack(), PEOPLE), now)
-        assert len(again.deliveries) == 1 and find_participant(session, "UAMARA") is None
+        again = start_round(session, RoundRequest(seed_pack(), PEOPLE, platform="slack"), now)
+        assert len(again.deliveries) == 1 and find_participant(session, "UAMARA", "slack") is None
 
 
 def test_it_forgets_a_facilitator_who_never_answered(database: Database, now: datetime) -> None:
@@ -135,7 +135,7 @@ def test_it_gives_a_person_exactly_their_own_data(database: Database, now: datet
                                            "author_id": "UBEN", "text": "Ben's stuck one",
                                            "message_id": "1.2"}))])
     with database.sessions() as session, database.inbox_sessions() as inbox:
-        amara = find_participant(session, "UAMARA")
+        amara = find_participant(session, "UAMARA", "slack")
         assert amara is not None
         waiting = inbox_events_of(inbox.scalars(select(InboxEvent)), "UAMARA", {"DUAMARA"})
         data = held_about(session, amara, waiting, now)

@@ -25,14 +25,14 @@ PEOPLE = [Person("UAMARA", "Amara", timezone=LONDON), Person("UBEN", "Ben", time
 def started(database: Database, gateway: Transcript) -> int:
     with transaction(database.sessions) as session:
         round_id = start_round(session, RoundRequest(
-            seed_pack(), PEOPLE, closes_at=START + timedelta(days=14)), START).id
+            seed_pack(), PEOPLE, closes_at=START + timedelta(days=14), platform="slack"), START).id
     sending.send_due(database.sessions, {"slack": gateway}, lambda: START, LONDON)
     return round_id
 
 
 def answer_everything(database: Database, round_id: int, user: str) -> None:
     with transaction(database.sessions) as session:
-        person = find_participant(session, user)
+        person = find_participant(session, user, "slack")
         assert person is not None
         for prompt in seed_pack().prompts:
             if prompt.kind == "text":

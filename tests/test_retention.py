@@ -33,9 +33,9 @@ def _round(database: Database, name: str, people: list[str], *, closed_days_ago:
     with transaction(database.sessions) as session:
         round_ = start_round(session, RoundRequest(
             seed_pack(), [Person(p, p.title()) for p in people],
-            audience={"users": people}, digest_channel="CLEADS"), opened)
+            audience={"users": people}, digest_channel="CLEADS", platform="slack"), opened)
         for p in people:
-            person = find_participant(session, p)
+            person = find_participant(session, p, "slack")
             assert person is not None
             record_reply(session, round_.id, "done-well", person, f"{name} said by {p}", opened,
                          external_id=f"D{p}:{name}")
@@ -58,7 +58,7 @@ def test_the_daily_job_deletes_what_is_due_and_nothing_else(database: Database) 
     kept = _round(database, "kept", ["UNEW", "USHARED"], closed_days_ago=DAYS - 1)
     still_open = _round(database, "open", ["UOPEN"], closed_days_ago=None, opened_days_ago=900)
     with transaction(database.sessions) as session:
-        stopped = find_participant(session, "USTOPPED")
+        stopped = find_participant(session, "USTOPPED", "slack")
         assert stopped is not None
         opt_out(session, stopped, NOW - timedelta(days=500))
     with transaction(database.inbox_sessions) as session:

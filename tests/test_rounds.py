@@ -20,7 +20,7 @@ from tests.helpers import TOP5, people, seed_pack, started_round
 def test_it_creates_one_pending_delivery_per_person(database: Database, now: datetime) -> None:
     with transaction(database.sessions) as session:
         audience = people(4) + people(2)  # two people named twice
-        round_ = start_round(session, RoundRequest(seed_pack(), audience), now)
+        round_ = start_round(session, RoundRequest(seed_pack(), audience, platform="slack"), now)
         states = session.scalars(select(Delivery.state).where(Delivery.round_id == round_.id))
         assert sorted(states) == ["pending"] * 4
 
@@ -28,7 +28,7 @@ def test_it_creates_one_pending_delivery_per_person(database: Database, now: dat
 def test_it_leaves_out_people_who_said_stop(database: Database, now: datetime) -> None:
     with transaction(database.sessions) as session:
         started_round(session, now, n=3)
-        stopped = find_participant(session, "U0002")
+        stopped = find_participant(session, "U0002", "slack")
         assert stopped is not None
         opt_out(session, stopped, now)
         second = started_round(session, now, n=3)
@@ -62,9 +62,9 @@ def test_it_counts_participation_by_role(database: Database, now: datetime) -> N
         Person("U0101", "Chief", "chief pharmacist"),
     ]
     with transaction(database.sessions) as session:
-        round_ = start_round(session, RoundRequest(seed_pack(), audience), now)
-        cp = find_participant(session, "U0001")
-        lead = find_participant(session, "U0100")
+        round_ = start_round(session, RoundRequest(seed_pack(), audience, platform="slack"), now)
+        cp = find_participant(session, "U0001", "slack")
+        lead = find_participant(session, "U0100", "slack")
         assert cp is not None and lead is not None
         for prompt in seed_pack().prompts:
             if prompt.kind == "text":
@@ -100,8 +100,8 @@ def test_words_written_to_a_vote_question_are_taking_part_not_answering_it(
         database: Database, now: datetime) -> None:
     audience = [Person("U0100", "Lead", "PCN pharmacy lead")]
     with transaction(database.sessions) as session:
-        round_ = start_round(session, RoundRequest(seed_pack(), audience), now)
-        lead = find_participant(session, "U0100")
+        round_ = start_round(session, RoundRequest(seed_pack(), audience, platform="slack"), now)
+        lead = find_participant(session, "U0100", "slack")
         assert lead is not None
         for prompt in seed_pack().prompts:
             if prompt.kind == "text":

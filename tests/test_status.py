@@ -35,6 +35,7 @@ def test_it_shows_failed_deliveries_with_their_reason_and_the_next_digest(
                 closes_at=START + timedelta(days=14),
                 digest_channel="CLEADS",
                 anonymity=mode,  # type: ignore[arg-type]
+                platform="slack",
             ),
             START,
         ).id

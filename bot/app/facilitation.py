@@ -58,7 +58,7 @@ from bot.core.rounds import (
     start_round,
 )
 from bot.core.rounds import set_digest_channel as set_round_channel
-from bot.core.said import Code, Place, Said, Strong, lines, said, to_parts
+from bot.core.said import Code, Command, Place, Said, Strong, lines, said, to_parts
 from bot.core.status import RoundLine, Who, round_lines, round_status, who_answered
 from bot.core.wording import counted
 from bot.scheduling.jobs import forget_digest_job
@@ -145,7 +145,7 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
                   reviewed == "review" else "")
              if request.digest_channel else
              said(" No digest channel yet: set one before the first digest (",
-                  Code(f"/roundtable set {round_id} digest #channel"), ")."))
+                  Command(f"set {round_id} digest #channel"), ")."))
     return Started(round_id, invited, said(
         f"Round {round_id} of “{pack.title}” started ({MODE_NAMES[request.mode]}): sending the "
         f"questions to {counted(invited, 'person', 'people')} (those at night where they are "
@@ -208,8 +208,9 @@ def _status(app: Roundtable, session: Session, round_: Round, who: int | None) -
     out = [said(Strong(first)), *(said(line) for line in rest)]
     if round_.status == "open" and not round_.digest_channel:
         out.append(said("No digest channel: no digest is posted until one is set (",
-                        Code(f"/roundtable set {round_.id} digest #channel"), " in Slack, ",
-                        Code(f"roundtable round set {round_.id} --digest C…"), ")."))
+                        Command(f"set {round_.id} digest #channel"), " in chat, or ",
+                        Code(f"roundtable round set {round_.id} --digest C…"),
+                        " on the server)."))
     return lines(out + (_who(who_answered(session, round_), who) if who != 0 else []))
 
 
@@ -303,7 +304,13 @@ def set_round(app: Roundtable, actor: Actor, round_id: int | None, chosen: Round
                       chosen.closes is not None and chosen.closes.lower() == NEVER,
                       chosen.digest_cron)
     with transaction(app.database.sessions) as session:
-        before = round_of(app, session, actor, round_id).digest_channel
+        round_ = round_of(app, session, actor, round_id)
+        if (chosen.digest_channel is not None and not actor.is_operator
+                and actor.platform != round_.platform and round_.platform in app.platforms):
+            # the channel named is one of the actor's platform; the round posts on its own
+            raise RoundtableError(f"round {round_id} was started in "
+                                  f"{round_.platform.capitalize()}: set its digest channel there")
+        before = round_.digest_channel
         round_ = change_round(session, round_id, changes, now)
         channel, cron, status = round_.digest_channel, round_.digest_cron, round_.status
         if channel != before:
@@ -429,9 +436,9 @@ def remind(app: Roundtable, actor: Actor, round_id: int | None) -> Said:
 
 
 def set_channel_hint(round_id: int) -> Said:
-    """How to give a round its digest channel, from Slack or the server."""
-    return said("Set one: ", Code(f"/roundtable set {round_id} digest #channel"),
-                " in Slack, or ", Code(f"roundtable round set {round_id} --digest C0123"),
+    """How to give a round its digest channel, in chat or on the server."""
+    return said("Set one: ", Command(f"set {round_id} digest #channel"),
+                " in chat, or ", Code(f"roundtable round set {round_id} --digest C0123"),
                 " on the server; then post the digest.")
 
 

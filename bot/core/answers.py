@@ -58,7 +58,7 @@ class ChatAnswer:
 
 
 def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: datetime,
-                     platform: str = "slack") -> list[ChatAnswer]:
+                     platform: str) -> list[ChatAnswer]:
     """Store chat messages, in order, as answers to the questions they reply to.
 
     A reply in a question's thread answers that question; any other message answers the
@@ -236,7 +236,7 @@ def answer_in_form(session: Session, asked: Asked, answer: str | Sequence[str],
 
 
 def skip(session: Session, round_id: int, prompt_id: str, user_id: str, now: datetime,
-         platform: str = "slack") -> tuple[Asked, bool]:
+         platform: str) -> tuple[Asked, bool]:
     """The person puts a question aside for now; whether a next question was queued. Their
     question stays open (Home tab, reminders) and can still be answered in its thread."""
     asked = asked_of(session, round_id, prompt_id, user_id, platform)
@@ -257,7 +257,7 @@ def skip(session: Session, round_id: int, prompt_id: str, user_id: str, now: dat
 
 
 def asked_of(session: Session, round_id: int, prompt_id: str, user_id: str,
-             platform: str = "slack") -> Asked:
+             platform: str) -> Asked:
     """The question as asked of this person; NotFound when they were not asked it."""
     delivery = session.scalar(
         select(Delivery).join(Participant, Participant.id == Delivery.participant_id).where(

@@ -46,7 +46,7 @@ class Looked:
 
 
 def upsert_participant(
-    session: Session, person: Person, now: datetime, platform: str = "slack"
+    session: Session, person: Person, now: datetime, platform: str
 ) -> Participant:
     """The participant for this platform id, created or refreshed with any details given."""
     participant = session.scalar(
@@ -72,7 +72,7 @@ def upsert_participant(
 
 
 def find_participant(
-    session: Session, platform_user_id: str, platform: str = "slack"
+    session: Session, platform_user_id: str, platform: str
 ) -> Participant | None:
     return session.scalar(
         select(Participant).where(
@@ -88,7 +88,7 @@ def opt_out(session: Session, participant: Participant, now: datetime) -> None:
 
 
 def is_facilitator(
-    session: Session, platform_user_id: str, configured: tuple[str, ...], platform: str = "slack"
+    session: Session, platform_user_id: str, configured: tuple[str, ...], platform: str
 ) -> bool:
     if platform_user_id in configured:
         return True
@@ -103,7 +103,7 @@ def is_facilitator(
 
 
 def add_facilitator(
-    session: Session, platform_user_id: str, added_by: str, now: datetime, platform: str = "slack"
+    session: Session, platform_user_id: str, added_by: str, now: datetime, platform: str
 ) -> bool:
     """Make someone a facilitator; False when they already were one."""
     if is_facilitator(session, platform_user_id, (), platform):
@@ -117,7 +117,7 @@ def add_facilitator(
     return True
 
 
-def remove_facilitator(session: Session, platform_user_id: str, platform: str = "slack") -> int:
+def remove_facilitator(session: Session, platform_user_id: str, platform: str) -> int:
     """Someone is no longer a facilitator, of any round; how many of their rights went (their
     place on the list, and on each round they co-facilitated)."""
     listed = session.execute(delete(Facilitator).where(

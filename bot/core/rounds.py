@@ -51,7 +51,8 @@ class RoundRequest:
     """When digests are posted (cron); None for the default, weekly on Friday at noon."""
     closes_at: datetime | None = None
     anonymity: Anonymity = DEFAULT_MODE
-    platform: str = "slack"
+    platform: str = field(kw_only=True)
+    """The chat platform the round runs on (slack, teams)."""
     privacy_notice: list[dict[str, str]] | None = None
     """What the first message tells people (bot.core.privacy.notice_parts)."""
     review: str = "post"

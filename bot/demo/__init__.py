@@ -22,6 +22,8 @@ from storage.migrate import upgrade
 
 HERE = Path(__file__).parent
 SEED_PACK = PROMPTS_DIR / "sel-pharmacy-leadership.yaml"
+PLATFORM = "slack"
+"""The simulated workspace's ids (U0DEMOFAC, C0DEMOLEAD) are Slack's."""
 CHOICE_SEPARATOR = "; "
 
 
@@ -47,6 +49,7 @@ def run_demo(folder: Path | None = None) -> str:
                 audience={"channel": "C0DEMOLEAD"},
                 digest_channel="C0DEMOLEAD",
                 closes_at=start + timedelta(days=14),
+                platform=PLATFORM,
             ),
             start,
         )
@@ -59,7 +62,7 @@ def run_demo(folder: Path | None = None) -> str:
                 then = start + timedelta(hours=n)
                 week_one = build_digest(session, round_.id, then)
                 record_digest(session, round_.id, "demo-week-1", week_one, then)
-            participant = find_participant(session, row["participant"])
+            participant = find_participant(session, row["participant"], PLATFORM)
             assert participant is not None, row["participant"]
             when = start + timedelta(hours=n)
             external_id = f"D{row['participant']}:{n}"

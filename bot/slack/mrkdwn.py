@@ -73,8 +73,10 @@ def said_mrkdwn(words: Said) -> str:
             out.append(f"*{inert(part.text)}*")
         elif isinstance(part, Code | Command):
             text = part.text if isinstance(part, Code) else f"{SLASH_COMMAND} {part.text}"
-            code = inert(text).replace("`", "'")
-            out.append(f"`{code}`")
+            # a command is the bot's own words: its placeholders (<pack>) are shown as typed,
+            # not read as Slack's markup
+            shown = inert(text) if isinstance(part, Code) else escape(text)
+            out.append("`" + shown.replace("`", "'") + "`")
         elif isinstance(part, Place):
             out.append(f"<#{part.conversation_id}>")
         else:

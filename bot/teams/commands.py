@@ -1,18 +1,25 @@
 """Commands written to the bot in Teams (in the 1:1 chat, or with an @mention in a channel).
 
-Answers are written in the same 1:1 chat, so a message is a command only when it is exactly
-one: `stop` alone stops, but "Stop the duplicate audits" is an answer. Facilitators name people
-by email or Entra object id; in a channel, `team` means the team's members and the digests go
-to that channel unless `digest` names another.
+Answers are written in the same 1:1 chat, so there a message is a command only when it is
+exactly one: `stop` alone stops, but "Stop the duplicate audits" is an answer; a command that
+takes a round is one when a round number follows it, or something typed as one (`close 3x`,
+`status #2`, refused with a clear message rather than kept as an answer). In a channel no
+answers are taken, so a command's word is enough and any mistake after it is explained.
+Facilitators name people by email or Entra object id; in a channel, `team` means the team's
+members and the digests go to that channel unless `digest` names another. The command words
+themselves are bot.app.command_words'.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.app.facilitation import StartRequest, mode_chosen
+from bot.app import command_words
+from bot.app.command_words import SET_OPTIONS
+from bot.app.facilitation import RoundSettings, StartRequest
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience
 
@@ -21,16 +28,23 @@ OBJECT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
                        r"[0-9a-fA-F]{12}$")
 BARE = {"help", "stop", "my-data", "forget-me", "questions", "form"}
 NUMBERED = {"status", "remind", "digest", "close"}
-MODES = {"named", "anonymous", "by-role"}
-KEYWORDS = {"digest", "closes", *MODES}
+WITH_ARGUMENTS = {*NUMBERED, "start", "invite", "set", "review", "add-facilitator"}
 TEAM = "team"
 """In `start … to team`: the members of the team the command was written in."""
+WHO = "team|email or Entra id …"
+"""How people are named in `start`, for its usage line."""
+INVITE_USAGE = f"invite <round> to <{WHO}> [digest #channel]"
 HELP = """**Roundtable** asks a workshop's questions to the people who could not be in the room.
 For facilitators (here, or with @Roundtable in a team's channel):
-- `start <pack> to <email or Entra id …> [digest <channel>] [closes 14d] [named|anonymous|by-role]`
+- `start <pack> to <email or Entra id …> [digest #channel] [closes 14d] [named|anonymous|by-role]`
 - in a channel: `start <pack> to team`: everyone in the team, digests in that channel
 - `form`: the same as a form
 - `status [round]` · `remind [round]` · `digest [round]` · `close [round]`
+- `set [round] [digest #channel|none] [closes 14d|never] [schedule <cron>|default]`: where the \
+round's digests go (and only there), when it closes, when digests come
+- `review <round>`: the digest waiting for your approval, in your chat with me, to approve; \
+`review <round> on|off [unapproved post|wait] [within 24h]`: whether scheduled digests wait \
+for approval, and what becomes of one nobody approves in time
 - `invite <round> to <team|email …>`: add people here to a round (started here or in Slack)
 - `add-facilitator <email or Entra id>`
 For everyone: `questions` (your open questions), `stop` (no more questions), `my-data`
@@ -44,8 +58,9 @@ class Command:
     args: list[str] = field(default_factory=list)
 
 
-def command(text: str) -> Command | None:
-    """The command a message is, or None when it is an answer (or nothing we know)."""
+def command(text: str, *, answers_here: bool = True) -> Command | None:
+    """The command a message is, or None when it is an answer (or nothing we know).
+    `answers_here`: the message was written where answers are taken (the 1:1 chat)."""
     try:
         tokens = shlex.split(text.strip().replace("\u201c", '"').replace("\u201d", '"'))
     except ValueError:
@@ -55,15 +70,30 @@ def command(text: str) -> Command | None:
     name, args = tokens[0].lower(), tokens[1:]
     if name in BARE and not args:
         return Command(name)
-    if name in NUMBERED and (not args or (len(args) == 1 and args[0].isdigit())):
-        return Command(name, args)
-    if name == "add-facilitator" and len(args) == 1 and _person(args[0]):
-        return Command(name, args)
-    if name == "start" and len(args) >= 3 and args[1].lower() == "to":
-        return Command(name, args)
-    if name == "invite" and len(args) >= 3 and args[0].isdigit() and args[1].lower() == "to":
+    if name in WITH_ARGUMENTS and (not answers_here or _is_command(name, args)):
         return Command(name, args)
     return None
+
+
+def _is_command(name: str, args: list[str]) -> bool:
+    """Whether words written in the 1:1 chat are this command rather than an answer."""
+    first = args[0] if args else ""
+    if name in NUMBERED:
+        return not args or (len(args) == 1 and _typed_as_round(first))
+    if name == "set":
+        return bool(args) and (first.lower() in SET_OPTIONS or _typed_as_round(first))
+    if name == "review":
+        return _typed_as_round(first)
+    if name == "invite":
+        return len(args) >= 3 and _typed_as_round(first) and args[1].lower() == "to"
+    if name == "add-facilitator":
+        return len(args) == 1 and _person(first)
+    return name == "start" and len(args) >= 3 and args[1].lower() == "to"
+
+
+def _typed_as_round(token: str) -> bool:
+    """A round number, or a mistyped one: digits in it, or a #."""
+    return token.startswith("#") or any(c.isdigit() for c in token)
 
 
 def _person(token: str) -> bool:
@@ -80,54 +110,53 @@ def people(tokens: list[str]) -> list[str]:
     return found
 
 
+def channel_named(channels: dict[str, str]) -> Callable[[str], str]:
+    """Reads a channel as typed (`#Leaders`, `Leaders` or its key) among `channels`, the
+    channels the bot knows by lower-cased name and key."""
+    def read(name: str) -> str:
+        found = channels.get(name.lower().lstrip("#")) or channels.get(name)
+        if found is None:
+            raise RoundtableError(f"I don't know a channel called {name[:60]!r}: add me to "
+                                  "its team first, or start the round from that channel")
+        return found
+    return read
+
+
 def parse_start(args: list[str], *, team: str | None, here: str | None,
                 channels: dict[str, str]) -> StartRequest:
-    """`<pack> to <team|email|Entra id …> [digest <channel>] [closes …]
-    [named|anonymous|by-role]` (by role when no mode is said).
+    """`<pack> to <team|email|Entra id …> [options]` (bot.app.command_words.parse_start).
 
     `team` is the key of the channel the command came from (None in a 1:1 chat), `here` the
     channel itself, `channels` the channels the bot knows by lower-cased name (and key)."""
-    usage = ("usage: start <pack> to <email or Entra id …> [digest <channel>] "
-             "[closes 14d] [named|anonymous|by-role]")
+    def audience(tokens: list[str]) -> Audience:
+        who: list[str] = []
+        teams: list[str] = []
+        for token in tokens:
+            if token.lower() == TEAM:
+                if team is None:
+                    raise RoundtableError("`to team` works in a team's channel: mention me "
+                                          "there")
+                teams.append(team)
+                continue
+            for person in people([token]):
+                if not _person(person):
+                    raise RoundtableError(f"I can't tell who {person[:60]!r} is: give an "
+                                          "email address or an Entra object id")
+                who.append(person)
+        return Audience(channels=tuple(teams), users=tuple(who))
+    return command_words.parse_start(args, WHO, audience, channel_named(channels), here)
+
+
+def parse_set(args: list[str], channels: dict[str, str]) -> tuple[int | None, RoundSettings]:
+    return command_words.parse_set(args, channel_named(channels))
+
+
+def parse_invite(args: list[str], *, team: str | None, here: str | None,
+                 channels: dict[str, str]) -> tuple[int, Audience, str | None]:
+    """`<round> to <team|email|Entra id …> [digest #channel]`: the round, who to add, and
+    where its digests go on Teams (as parse_start)."""
+    chosen = command_words.required_round(args, INVITE_USAGE)
     if len(args) < 3 or args[1].lower() != "to":
-        raise RoundtableError(usage)
-    rest = args[2:]
-    who: list[str] = []
-    teams: list[str] = []
-    while rest and rest[0].lower() not in KEYWORDS:
-        token = rest.pop(0)
-        if token.lower() == TEAM:
-            if team is None:
-                raise RoundtableError("`to team` works in a team's channel: mention me there")
-            teams.append(team)
-            continue
-        for person in people([token]):
-            if not _person(person):
-                raise RoundtableError(f"I can't tell who {person[:60]!r} is: give an email "
-                                      "address or an Entra object id")
-            who.append(person)
-    if not (who or teams):
-        raise RoundtableError("say who to ask: " + usage)
-    digest, closes, mode = here, None, None
-    while rest:
-        word = rest.pop(0).lower()
-        if word in MODES:
-            if mode is not None and mode != word:
-                raise RoundtableError("say one mode: named, anonymous or by-role")
-            mode = word
-        elif word == "digest" and rest:
-            name = rest.pop(0)
-            digest = channels.get(name.lower().lstrip("#")) or channels.get(name)
-            if digest is None:
-                raise RoundtableError(f"I don't know a channel called {name[:60]!r}: add me to "
-                                      "its team first, or start the round from that channel")
-        elif word == "closes" and rest:
-            closes = rest.pop(0)
-        else:
-            raise RoundtableError(usage)
-    return StartRequest(args[0], Audience(channels=tuple(teams), users=tuple(who)), digest,
-                        closes, mode_chosen(mode))
-
-
-def round_number(args: list[str]) -> int | None:
-    return int(args[0]) if args and args[0].isdigit() else None
+        raise command_words.usage(INVITE_USAGE)
+    request = parse_start(["-", *args[1:]], team=team, here=here, channels=channels)
+    return chosen, request.audience, request.digest_channel

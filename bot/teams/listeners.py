@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import access, facilitation, facilitators, participants, personal_data, review
 from bot.app.actors import Actor
+from bot.app.command_words import parse_review, round_number
 from bot.app.facilitation import StartRequest
 from bot.app.inbox import InboxUnavailable
 from bot.app.roundtable import Roundtable
@@ -33,7 +34,15 @@ from bot.core.ports import DeliveryError, Where
 from bot.core.said import Said, said
 from bot.teams import activities, cards
 from bot.teams.activities import Activity, CardAction
-from bot.teams.commands import HELP, Command, command, parse_start, people, round_number
+from bot.teams.commands import (
+    HELP,
+    Command,
+    command,
+    parse_invite,
+    parse_set,
+    parse_start,
+    people,
+)
 from bot.teams.gateway import TeamsGateway
 from bot.teams.references import PLATFORM, Conversations, Reference
 from bot.teams.render import card
@@ -93,7 +102,8 @@ class Listeners:
                 return None
             return self.card(activity, action, actor, reference)
         if activity.type == "message" and actor is not None:
-            found = command(activities.words(activity))
+            found = command(activities.words(activity),
+                            answers_here=reference.kind == "personal")
             if found is not None:
                 self._later(self.command, found, actor, reference, activity)
                 return None
@@ -146,15 +156,19 @@ class Listeners:
         args, app = found.args, self.app
         here = where.key if where.kind == "channel" else None
         if found.name == "start":
-            named = {(c.name or "").lower(): c.key for c in self.conversations.channels()}
-            named.update({c.key: c.key for c in self.conversations.channels()})
-            request = parse_start(args, team=here, here=here, channels=named)
+            request = parse_start(args, team=here, here=here, channels=self._channels())
             return facilitation.start(app, actor, request).said
         if found.name == "invite":
-            named = {(c.name or "").lower(): c.key for c in self.conversations.channels()}
-            request = parse_start(["-", *args[1:]], team=here, here=here, channels=named)
-            return facilitation.invite(app, actor, int(args[0]), request.audience,
-                                       request.digest_channel)
+            return facilitation.invite(app, actor, *parse_invite(
+                args, team=here, here=here, channels=self._channels()))
+        if found.name == "set":
+            return facilitation.set_round(app, actor, *parse_set(args, self._channels()))
+        if found.name == "review":
+            chosen = parse_review(args)
+            if chosen.empty:
+                return review.show(app, actor, chosen.round_id)
+            return review.set_review(app, actor, chosen.round_id, chosen.mode,
+                                     chosen.unreviewed, chosen.hours)
         if found.name == "status":
             return facilitation.status(app, actor, round_number(args))
         if found.name == "remind":
@@ -174,6 +188,11 @@ class Listeners:
         if found.name == "my-data":
             return personal_data.my_data(app, actor)
         return said(HELP_LINE)
+
+    def _channels(self) -> dict[str, str]:
+        """The channels the bot knows, by lower-cased name and by key."""
+        known = self.conversations.channels()
+        return {**{(c.name or "").lower(): c.key for c in known}, **{c.key: c.key for c in known}}
 
     # -- cards -----------------------------------------------------------------------------
 

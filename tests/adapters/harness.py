@@ -46,6 +46,13 @@ class Harness(Protocol):
     def digest(self) -> list[str]:
         """The facilitator posts the digest; each of its messages as people read it."""
 
+    def command(self, text: str) -> str:
+        """The facilitator types the command `text` where they talk to the bot (Slack's
+        /roundtable, Teams' 1:1 chat, where answers are written too); the answer as read."""
+
+    digest_channel: str
+    """The round's digest channel as the facilitator names it in a command."""
+
     def everything_sent(self) -> str:
         """All the bot sent the platform, as JSON, for scanning."""
 
@@ -72,6 +79,7 @@ HOSTILE = {
 
 class SlackHarness:
     platform = "slack"
+    digest_channel = f"<#{DIGEST_CHANNEL}|digest>"
 
     def __init__(self, running: Running) -> None:
         self.running, self.stub = running, running.stub
@@ -106,6 +114,13 @@ class SlackHarness:
         self.running.wait_for(lambda: len(self.stub.posted(DIGEST_CHANNEL)) >= before + 7,
                               "the digest and its thread")
         return [_slack_text(c.params) for c in self.stub.posted(DIGEST_CHANNEL)[before:]]
+
+    def command(self, text: str) -> str:
+        before = len(self.stub.calls_to("response_url"))
+        assert self.running.slack.command(FACILITATOR, text).status == 200
+        answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
+                                       f"the answer to {text!r}")[0]
+        return _slack_text(answer.params)
 
     def everything_sent(self) -> str:
         return json.dumps([c.params for c in self.stub.calls if c.method in (
@@ -151,6 +166,7 @@ def _slack_text(params: dict[str, Any]) -> str:
 
 class TeamsHarness:
     platform = "teams"
+    digest_channel = "#Leaders (General)"
 
     def __init__(self, running: RunningTeams, tenant: Any) -> None:
         self.running, self.stub, self.tenant = running, running.stub, tenant
@@ -184,6 +200,21 @@ class TeamsHarness:
                               "the digest and its replies")
         return [card_text(c) for c in self._in_channel()[before:] if "Posted the digest"
                 not in card_text(c)]
+
+    def command(self, text: str) -> str:
+        facilitator = self.tenant.facilitator
+        if facilitator.aad not in self.stub.conversations.values():
+            # the facilitator installs the bot for themselves, and is welcomed in that chat
+            chat = "a:1facilitator-chat-with-roundtable"
+            self.stub.conversations[chat] = facilitator.aad
+            assert self.running.teams.installed(facilitator, chat).status == 200
+            self.running.wait_for(lambda: self.stub.sent(chat), "the welcome")
+        before = len(self.stub.sent_to(facilitator))
+        _, responses = self.running.teams.chat(facilitator, text)
+        assert [r.status for r in responses] == [200]
+        answer = self.running.wait_for(lambda: self.stub.sent_to(facilitator)[before:],
+                                       f"the answer to {text!r}")[0]
+        return card_text(answer)
 
     def everything_sent(self) -> str:
         return json.dumps([c.body for c in self.stub.calls if c.method in ("POST", "PUT")

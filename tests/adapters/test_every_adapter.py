@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.app.command_words import SET_USAGE
 from bot.core.digest.build import build_digest
 from bot.core.public_ids import public_reply_id
 from storage.database import Database
@@ -83,6 +84,52 @@ def test_an_anonymous_round_names_nobody_in_its_digest(bot: Harness) -> None:
     assert "Answer 0: protected time" in digest
     for name in NAMES:
         assert name not in digest, name
+
+
+def _round(bot: Harness, database: Database) -> Round:
+    with database.sessions() as session:
+        return session.scalars(select(Round)).one()
+
+
+def test_a_bad_round_number_gets_the_same_clear_message_and_changes_nothing(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    before = _round(bot, database)
+    for text, typed in (("close 3x", "3x"), ("status #1", "#1"), ("set 1x closes 14d", "1x"),
+                        ("review 1x on", "1x"), ("remind 1.", "1.")):
+        assert bot.command(text) == f"Sorry: '{typed}' is not a round number", text
+    after = _round(bot, database)
+    assert (after.status, after.closes_at, after.digest_channel, after.review) == (
+        before.status, before.closes_at, before.digest_channel, before.review)
+    assert bot.replies() == []  # Teams: not kept as an answer either
+
+
+def test_set_and_review_change_a_round_alike_on_both(bot: Harness, database: Database
+                                                      ) -> None:
+    bot.start()
+    round_ = _round(bot, database)
+    channel, n = round_.digest_channel, round_.id
+    assert bot.command(f"set {n} digest none").startswith(
+        f"Round {n}: no digest channel, so no digests are posted; no closing date.")
+    assert _round(bot, database).digest_channel is None
+    status = bot.command(f"status {n}")  # how to give it one, as typed on this platform
+    typed = f"/roundtable set {n} digest #channel" if bot.platform == "slack" else (
+        f"set {n} digest #channel")
+    assert typed in status and "in Slack" not in status, status
+    assert ("/roundtable" in status) == (bot.platform == "slack")
+    set_again = bot.command(f"set {n} digest {bot.digest_channel} closes 14d")
+    assert set_again.startswith(f"Round {n}: digests go to "), set_again
+    assert _round(bot, database).digest_channel == channel
+
+    assert bot.command(f"review {n} on unapproved wait within 12h") == (
+        f"Round {n}: each scheduled digest goes to its facilitators first; one nobody "
+        "approves within 12 hours is kept waiting.")
+    assert (_round(bot, database).unreviewed, _round(bot, database).review_hours) == (
+        "wait", 12)
+    assert bot.command(f"review {n}") == (
+        f"Sorry: round {n} has no digest waiting for review")
+    usage = bot.command(f"set {n} digest")  # the same usage, the command shown as typed there
+    assert usage.replace("`/roundtable ", "").rstrip("`") == f"Sorry: usage: {SET_USAGE}"
 
 
 def wait(bot: Harness, predicate: Callable[[], object], what: str) -> None:

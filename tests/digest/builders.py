@@ -54,11 +54,12 @@ def round_with(
     """Start a round of the seed pack for `people` and record what they said, in order."""
     round_ = start_round(
         session,
-        RoundRequest(seed_pack(), people, anonymity=anonymity),  # type: ignore[arg-type]
+        RoundRequest(seed_pack(), people, anonymity=anonymity,  # type: ignore[arg-type]
+                     platform="slack"),
         now - timedelta(days=7),
     )
     for n, item in enumerate(said, start=1):
-        person = find_participant(session, item.person)
+        person = find_participant(session, item.person, "slack")
         assert person is not None, item.person
         when = now - timedelta(days=7) + timedelta(minutes=n)
         if item.text is not None:

@@ -60,7 +60,7 @@ def test_edits_carry_over_to_later_digests(database: Database, now: datetime) ->
     later = now + timedelta(days=7)
     with transaction(database.sessions) as session:
         for n, text in enumerate([*TIME[6:], *MENTOR[6:], *PEERS[6:]]):
-            person = find_participant(session, MEMBERS[n % 5])
+            person = find_participant(session, MEMBERS[n % 5], "slack")
             assert person is not None
             record_reply(session, round_id, PROMPT, person, text, later,
                          external_id=f"later-{n}")

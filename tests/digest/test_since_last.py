@@ -43,7 +43,7 @@ def test_it_records_a_period_once_and_compares_with_the_last_recorded(
         assert record_digest(session, round_.id, "2026-W47", first, now) is None
         later = now + timedelta(days=1)
         for uid in ("U1", "U2", "U3"):
-            person = find_participant(session, uid)
+            person = find_participant(session, uid, "slack")
             assert person is not None
             record_reply(session, round_.id, "done-well", person, f"Covid response {uid}", later)
             record_vote(session, round_.id, RANK_PROMPT, person, list(SECOND), later)

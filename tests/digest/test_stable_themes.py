@@ -99,7 +99,7 @@ def add(session: Session, round_id: int, texts: list[str], start: int, when: dat
         ) -> None:
     """Each text as the answer of the next person, from PEOPLE[start]."""
     for n, text in enumerate(texts):
-        person = find_participant(session, PEOPLE[start + n].platform_user_id)
+        person = find_participant(session, PEOPLE[start + n].platform_user_id, "slack")
         assert person is not None
         record_reply(session, round_id, PROMPT, person, text, when,
                      external_id=f"later-{start + n}")

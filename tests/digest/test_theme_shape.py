@@ -122,7 +122,7 @@ def test_four_formats_of_one_digest_build_its_themes_once(
         from bot.core.people import find_participant
         from bot.core.replies import record_reply
 
-        participant = find_participant(session, person)
+        participant = find_participant(session, person, "slack")
         assert participant is not None
         record_reply(session, round_.id, "bought-in", participant, "LPC chairs too", now)
         build_digest(session, round_.id, now, engine=engine)

@@ -46,7 +46,7 @@ def view(database: Database, now: datetime) -> DigestView:
         round_ = round_with(session, now, people, [
             Said(p.platform_user_id, RANK_PROMPT, choices=b) for p, b in zip(people, ballots,
                                                                              strict=True)])
-        author = find_participant(session, people[0].platform_user_id)
+        author = find_participant(session, people[0].platform_user_id, "slack")
         assert author is not None
         session.add(Reply(round_id=round_.id, prompt_id=RANK_PROMPT, participant_id=author.id,
                           text=REASON, source="chat", created_at=now))

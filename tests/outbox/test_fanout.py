@@ -41,8 +41,8 @@ def test_it_reaches_everyone_once_through_rate_limits_errors_and_dropped_connect
 ) -> None:
     users = people(stub, AUDIENCE)
     with transaction(database.sessions) as session:
-        start_round(session, RoundRequest(seed_pack(), [Person(u, timezone=working_zone())
-                                                        for u in users]), utcnow())
+        everyone = [Person(u, timezone=working_zone()) for u in users]
+        start_round(session, RoundRequest(seed_pack(), everyone, platform="slack"), utcnow())
     stub.history_interval = 0.0  # a storm of unknown outcomes, checked without Slack's 1/min
     stub.fail_at_random(0.2, modes=(429, 500, DROP))
     gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
@@ -112,13 +112,13 @@ def test_next_questions_reach_everyone_once_through_errors_and_dropped_connectio
 ) -> None:
     users = people(stub, 60)
     with transaction(database.sessions) as session:
-        start_round(session, RoundRequest(seed_pack(), [Person(u, timezone=working_zone())
-                                                        for u in users]), utcnow())
+        everyone = [Person(u, timezone=working_zone()) for u in users]
+        start_round(session, RoundRequest(seed_pack(), everyone, platform="slack"), utcnow())
     gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
     send_due(database.sessions, {"slack": gateway}, utcnow, "UTC")
     with transaction(database.sessions) as session:  # everyone answers the first question
         answer_from_chat(session, [ChatMessage("D" + u, u, "Shared aims", f"D{u}:1")
-                                   for u in users], utcnow())
+                                   for u in users], utcnow(), "slack")
     stub.history_interval = 0.0
     stub.fail_at_random(0.2, modes=(429, 500, DROP))
     for _ in range(20):

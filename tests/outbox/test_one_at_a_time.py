@@ -35,7 +35,7 @@ class Conversation:
         self.said = 0
         with transaction(database.sessions) as session:
             self.round_id = start_round(session, RoundRequest(
-                seed_pack(), [Person(USER, "Amara", timezone=LONDON)]), now).id
+                seed_pack(), [Person(USER, "Amara", timezone=LONDON)], platform="slack"), now).id
 
     def send(self) -> list[str]:
         """Run the outbox once; the questions it sent, by prompt id."""
@@ -53,18 +53,18 @@ class Conversation:
                     QuestionMessage.prompt_id == thread)).one()
         with transaction(self.database.sessions) as session:
             answer, = answer_from_chat(session, [ChatMessage(
-                CHANNEL, USER, text, f"{CHANNEL}:{self.said}", thread_ts)], self.now)
+                CHANNEL, USER, text, f"{CHANNEL}:{self.said}", thread_ts)], self.now, "slack")
         assert answer.asked is not None and answer.created
         return answer.asked.prompt.id
 
     def skip(self, prompt_id: str) -> bool:
         with transaction(self.database.sessions) as session:
-            return skip(session, self.round_id, prompt_id, USER, self.now)[1]
+            return skip(session, self.round_id, prompt_id, USER, self.now, "slack")[1]
 
     def answer_by_form(self, prompt_id: str, text: str | list[str]) -> int:
         """The answer form, as from the Home tab; how many questions it queued."""
         with transaction(self.database.sessions) as session:
-            asked = asked_of(session, self.round_id, prompt_id, USER)
+            asked = asked_of(session, self.round_id, prompt_id, USER, "slack")
             return answer_in_form(session, asked, text, self.now, f"view:{prompt_id}")
 
 
@@ -143,7 +143,7 @@ def test_nothing_more_is_asked_once_a_round_closes(database: Database) -> None:
         delivery = session.scalars(select(Delivery)).one()
         assert (delivery.state, delivery.next_prompt_id) == ("sent", None)  # not a failure
     with pytest.raises(RoundtableError), transaction(database.sessions) as session:
-        skip(session, talk.round_id, "done-well", USER, NOW)
+        skip(session, talk.round_id, "done-well", USER, NOW, "slack")
 
 
 def test_the_last_question_brings_nothing_after_it(database: Database) -> None:

@@ -45,7 +45,8 @@ def claimed(database: Database, channel: str = "CLEADS") -> tuple[int, int]:
     """A round and a digest claimed at CLAIMED by a poster that never finished."""
     with transaction(database.sessions) as session:
         round_ = start_round(session, RoundRequest(seed_pack(), [Person("UAMARA", "Amara")],
-                                                   digest_channel=channel), CLAIMED)
+                                                   digest_channel=channel, platform="slack"),
+                             CLAIMED)
         digest = claim_digest(session, round_.id, "2026-11-27", CLAIMED, channel_id=channel)
         assert digest is not None
         return round_.id, digest.id

@@ -34,7 +34,8 @@ def a_round(
         round_ = start_round(
             session,
             RoundRequest(
-                seed_pack(), [Person("UAMARA", "Amara")], digest_channel="CLEADS", closes_at=closes
+                seed_pack(), [Person("UAMARA", "Amara")], digest_channel="CLEADS", closes_at=closes,
+                platform="slack",
             ),
             opened,
         )
@@ -221,7 +222,7 @@ def test_the_facilitator_who_started_a_round_hears_why_its_scheduled_digest_fail
         with transaction(database.sessions) as session:
             round_ = start_round(session, RoundRequest(
                 seed_pack(), [Person("UAMARA", "Amara")], started_by="UFAC",
-                digest_channel="CGONE"), FRIDAY_NOON - timedelta(days=4))
+                digest_channel="CGONE", platform="slack"), FRIDAY_NOON - timedelta(days=4))
             round_id = round_.id
         jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: FRIDAY_NOON,
                                      LONDON))

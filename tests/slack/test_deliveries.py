@@ -46,7 +46,7 @@ def test_it_keeps_messages_to_working_hours_where_people_are(
 
 def _round(database: Database, *people: Person) -> None:
     with transaction(database.sessions) as session:
-        start_round(session, RoundRequest(seed_pack(), list(people)), NOW)
+        start_round(session, RoundRequest(seed_pack(), list(people), platform="slack"), NOW)
 
 
 def test_it_sends_a_first_message_that_failed_once_when_it_may_retry(database: Database

@@ -146,8 +146,8 @@ def test_a_facilitator_sets_how_a_round_is_reviewed_from_slack(running: Running)
     none = command(running, f"review {round_id}", "Sorry")
     assert none["text"] == f"Sorry: round {round_id} has no digest waiting for review"
     bad = command(running, f"review {round_id} sometimes", "usage")
-    assert bad["text"] == ("Sorry: usage: /roundtable review N [on|off] [unapproved post|wait] "
-                           "[within 24h]")
+    assert bad["text"] == ("Sorry: usage: `/roundtable review N [on|off] [unapproved post|wait] "
+                           "[within 24h]`")
     refused = running.slack.command(MEMBERS[0], f"review {round_id} off").json()
     assert "only facilitators can use `review`" in refused["text"]
     assert running.scalars(select(Round.review)) == ["review"]

@@ -20,6 +20,8 @@ from tests.teams_connector_stub import APP_ID
     "Stop the duplicate audits", "status: nobody knows", "Close working with the PCN",
     "help the locums first", "start with protected time", "digest of the week was useful",
     "remind people of the peer review", "forget-me-not", "add-facilitator for every PCN",
+    "status quo", "close gaps", "set clear goals", "review the rota weekly",
+    "invite them to lunch",
 ])
 def test_an_answer_that_begins_like_a_command_is_an_answer(text: str) -> None:
     assert command(text) is None
@@ -30,10 +32,25 @@ def test_an_answer_that_begins_like_a_command_is_an_answer(text: str) -> None:
     ("forget-me", "forget-me"), ("start sel-pharmacy-leadership to team", "start"),
     ("start p to amara@nhs.net, ben@nhs.net closes 14d", "start"),
     ("invite 2 to team", "invite"), ("add-facilitator fola@nhs.net", "add-facilitator"),
+    ("set 3 digest #Leaders", "set"), ("set digest none", "set"), ("review 3", "review"),
+    ("review 3 on within 12h", "review"),
 ])
 def test_a_command_alone_is_a_command(text: str, name: str) -> None:
     found = command(text)
     assert found is not None and found.name == name
+
+
+@pytest.mark.parametrize("text", ["close 3x", "status #2", "remind 1.", "set 2x closes 14d",
+                                  "review #3", "invite 2x to team"])
+def test_a_mistyped_round_number_is_a_command_to_refuse_not_an_answer(text: str) -> None:
+    assert command(text) is not None
+
+
+def test_in_a_channel_a_command_word_is_enough_for_its_mistakes_to_be_explained() -> None:
+    found = command("close the round", answers_here=False)
+    assert found is not None and found.args == ["the", "round"]
+    assert command("close the round") is None  # in the 1:1 chat, an answer
+    assert command("Stop the duplicate audits", answers_here=False) is None
 
 
 def test_it_packages_the_manifest_and_both_icons(tmp_path: Path) -> None:

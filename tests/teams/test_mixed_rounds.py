@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.slack.app import SlackPlatform
 from bot.teams.app import TeamsPlatform
 from storage.database import Database
-from storage.models import Delivery, Participant
+from storage.models import Delivery, Participant, Round
 from tests.slack.conftest import (
     CHANNEL,
     DIGEST_CHANNEL,
@@ -129,3 +129,28 @@ def test_each_process_sends_only_the_deliveries_of_its_own_platforms(
         with database.sessions() as session:
             assert list(session.scalars(select(Delivery.last_error).where(
                 Delivery.last_error.is_not(None)))) == []
+
+
+def test_a_round_started_in_slack_keeps_its_digest_channel_when_set_from_teams(
+        database: Database, database_url: str, connector: ConnectorStub, tenant: Tenant,
+        slack_stub: SlackStub) -> None:
+    chosen = both_settings(database_url, connector, slack_stub, tenant)["settings"]
+    platforms = [SlackPlatform(chosen, database), TeamsPlatform(chosen, database)]
+    with serving(chosen, database, platforms) as (bot, port):
+        teams, channel = TeamsDriver(port, connector), tenant.team.channel_id
+        running = RunningTeams(bot, teams, connector, database)
+        round_id = start_slack_round(SlackDriver(port, slack_stub), slack_stub)
+        invite_team(teams, tenant, round_id)
+
+        def answer(text: str, expect: str) -> str:
+            assert teams.in_channel(tenant.team, tenant.facilitator, text).status == 200
+            return str(running.wait_for(lambda: [card_text(c) for c in connector.sent(channel)
+                                                 if expect in card_text(c)], expect)[0])
+
+        refused = answer(f"set {round_id} digest #Leaders (General)", "Sorry")
+        assert refused == (f"Sorry: round {round_id} was started in Slack: set its digest "
+                           "channel there")
+        assert running.scalars(select(Round.digest_channel)) == [DIGEST_CHANNEL]
+        closes = answer(f"set {round_id} closes 14d", "; closes ")
+        assert closes.startswith(f"Round {round_id}: digests go to ")
+        assert running.scalars(select(Round.closes_at)) != [None]

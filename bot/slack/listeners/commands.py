@@ -9,20 +9,19 @@ from slack_bolt import Ack, App
 
 from bot.app import access, facilitation, facilitators, participants, personal_data, review
 from bot.app.actors import Actor
+from bot.app.command_words import (
+    DELETE_USAGE,
+    parse_reopen,
+    parse_review,
+    required_round,
+    round_number,
+)
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
 from bot.core.said import Said, said
 from bot.slack import blocks, render
 from bot.slack.command_text import SLASH_COMMAND as COMMAND
-from bot.slack.command_text import (
-    parse_review,
-    parse_set,
-    parse_start,
-    person_and_round,
-    required_round,
-    round_number,
-    split,
-)
+from bot.slack.command_text import parse_set, parse_start, person_and_round, split
 from bot.slack.gateway import SlackGateway
 from bot.slack.messages import SlackMessage
 
@@ -109,17 +108,12 @@ def _review(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[s
 
 
 def _reopen(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
-    usage = "usage: /roundtable reopen <round> [closes 14d|2026-12-18]"
-    round_id = required_round(args, usage)
-    rest = [a.lower() for a in args[1:]]
-    if rest and (len(rest) != 2 or rest[0] != "closes"):
-        raise RoundtableError(usage)
-    return facilitation.reopen(app, actor, round_id, args[2] if rest else None)
+    return facilitation.reopen(app, actor, *parse_reopen(args))
 
 
 def _delete(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]
             ) -> SlackMessage:
-    round_id = required_round(args, "usage: /roundtable delete <round>")
+    round_id = required_round(args, DELETE_USAGE)
     return blocks.delete_prompt(round_id, render.mrkdwn(facilitation.deletion_said(
         facilitation.deletion(app, actor, round_id))))
 

@@ -1,0 +1,185 @@
+"""The words of Roundtable's chat commands, the same on every platform: round numbers, the
+options of `start`, `set` and `review`, and the usage lines.
+
+An adapter splits the text into tokens and reads only its own forms (how people and
+channels are named in Slack or Teams), passing them in as functions; everything else a
+facilitator types means the same, and a mistake gets the same message, on every platform.
+Usage lines name the command with a Command part, so each platform shows it as it is typed
+there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.app.facilitation import RoundSettings, StartRequest, mode_chosen
+from bot.core.errors import RoundtableError
+from bot.core.people import Audience
+from bot.core.said import Command, said
+
+MODES = ("named", "anonymous", "by-role")
+START_OPTIONS = {"digest", "closes", *MODES}
+"""The words after `start <pack> to <who …>`; the audience ends at the first of them."""
+SET_OPTIONS = {"digest", "closes", "schedule"}
+NO_CHANNEL = "none"
+DEFAULT_SCHEDULE = "default"
+CLOSES = "14d|2026-12-18"
+"""What `closes` takes: a number of days, or a date (bot.core.dates.parse_closes)."""
+
+SET_USAGE = (f"set [round] [digest #channel|{NO_CHANNEL}] [closes {CLOSES}|never] "
+             f"[schedule <cron: minute hour day month weekday>|{DEFAULT_SCHEDULE}]")
+REVIEW_USAGE = "review N [on|off] [unapproved post|wait] [within 24h]"
+REOPEN_USAGE = f"reopen <round> [closes {CLOSES}]"
+DELETE_USAGE = "delete <round>"
+
+Channel = Callable[[str], "str | None"]
+"""A platform's reading of a channel as typed: its id, or None when it is not one."""
+
+
+def usage(command: str) -> RoundtableError:
+    """The refusal that shows how a command is typed (`command` without the platform's
+    prefix)."""
+    return RoundtableError(said=said("usage: ", Command(command)))
+
+
+def start_usage(who: str) -> str:
+    """`start`'s usage, `who` being how the platform names people (`#channel @person …`)."""
+    return (f"start <pack> to <{who}> [digest #channel] [closes {CLOSES}] "
+            f"[{'|'.join(MODES)}]")
+
+
+def _digits(token: str) -> bool:
+    return token.isascii() and token.isdigit()
+
+
+def round_id(token: str) -> int:
+    """A round's number as typed; anything else is refused, saying so."""
+    if _digits(token):
+        return int(token)
+    raise RoundtableError(f"{token[:30]!r} is not a round number")
+
+
+def round_number(args: list[str]) -> int | None:
+    """The round named first, or None when none is (the command then means the only open
+    round of the facilitator's)."""
+    return round_id(args[0]) if args else None
+
+
+def required_round(args: list[str], command: str) -> int:
+    """The round named first, which `command` (its usage) needs."""
+    if not args:
+        raise usage(command)
+    return round_id(args[0])
+
+
+def parse_start(args: list[str], who: str, audience: Callable[[list[str]], Audience],
+                channel: Channel, digest: str | None = None) -> StartRequest:
+    """`<pack> to <who …> [digest #channel] [closes 14d|date] [named|anonymous|by-role]`, by
+    role when no mode is said. `audience` reads the platform's tokens naming people,
+    `channel` a digest channel; `digest` is where digests go unless one is named."""
+    shown = start_usage(who)
+    if len(args) < 3 or args[1].lower() != "to":
+        raise usage(shown)
+    rest = args[2:]
+    named: list[str] = []
+    while rest and rest[0].lower() not in START_OPTIONS:
+        named.append(rest.pop(0))
+    people = audience(named)
+    if not (people.channels or people.groups or people.users):
+        raise RoundtableError(said=said("say who to ask: ", usage(shown).said))
+    closes = mode = None
+    while rest:
+        word = rest.pop(0).lower()
+        if word in MODES:
+            if mode is not None and mode != word:
+                raise RoundtableError("say one mode: " + ", ".join(MODES))
+            mode = word
+        elif word == "digest" and rest and (found := channel(rest[0])) is not None:
+            digest = found
+            rest.pop(0)
+        elif word == "closes" and rest:
+            closes = rest.pop(0)
+        else:
+            raise usage(shown)
+    return StartRequest(args[0], people, digest, closes, mode_chosen(mode))
+
+
+def parse_set(args: list[str], channel: Channel) -> tuple[int | None, RoundSettings]:
+    """`[round] [digest #channel|none] [closes 14d|date|never] [schedule <cron…>|default]`
+    (no round: the only open one of the facilitator's)."""
+    rest = list(args)
+    chosen = round_id(rest.pop(0)) if rest and rest[0].lower() not in SET_OPTIONS else None
+    digest = closes = cron = None
+    while rest:
+        word = rest.pop(0).lower()
+        value: list[str] = []
+        while rest and rest[0].lower() not in SET_OPTIONS:
+            value.append(rest.pop(0))
+        typed = " ".join(value)
+        if word == "digest" and typed.lower() == NO_CHANNEL:
+            digest = ""
+        elif word == "digest" and value and (found := channel(typed)) is not None:
+            digest = found
+        elif word == "closes" and len(value) == 1:
+            closes = value[0]
+        elif word == "schedule" and value:
+            cron = "" if typed.lower() == DEFAULT_SCHEDULE else typed
+        else:
+            raise usage(SET_USAGE)
+    if digest is None and closes is None and cron is None:
+        raise usage(SET_USAGE)
+    return chosen, RoundSettings(digest, closes, cron)
+
+
+@dataclass(frozen=True)
+class ReviewChoice:
+    """`review N …`: what to change (None: leave it); nothing chosen shows the draft."""
+
+    round_id: int
+    mode: str | None = None
+    unreviewed: str | None = None
+    hours: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.mode is None and self.unreviewed is None and self.hours is None
+
+
+def parse_review(args: list[str]) -> ReviewChoice:
+    """`<round> [on|off] [unapproved post|wait] [within 24h]`."""
+    chosen = required_round(args, REVIEW_USAGE)
+    rest = [a.lower() for a in args[1:]]
+    mode = unreviewed = None
+    hours = None
+    while rest:
+        word = rest.pop(0)
+        if word in ("on", "off"):
+            mode = "review" if word == "on" else "post"
+        elif word == "unapproved" and rest and rest[0] in ("post", "wait"):
+            unreviewed = rest.pop(0)
+        elif word == "within" and rest and _digits(rest[0].removesuffix("h")):
+            hours = int(rest.pop(0).removesuffix("h"))
+        else:
+            raise usage(REVIEW_USAGE)
+    return ReviewChoice(chosen, mode, unreviewed, hours)
+
+
+def parse_reopen(args: list[str]) -> tuple[int, str | None]:
+    """`<round> [closes 14d|date]`: the round, and its new closing date if one is given."""
+    chosen = required_round(args, REOPEN_USAGE)
+    rest = [a.lower() for a in args[1:]]
+    if rest and (len(rest) != 2 or rest[0] != "closes"):
+        raise usage(REOPEN_USAGE)
+    return chosen, args[2] if rest else None
+
+
+def round_after(args: list[str], refusal: str) -> int | None:
+    """`[round N]` at the end of a command: the round, or None when not given; `refusal`
+    when something else follows."""
+    rest = [a.lower() for a in args]
+    if not rest:
+        return None
+    if len(rest) == 2 and rest[0] == "round":
+        return round_id(rest[1])
+    raise RoundtableError(refusal)

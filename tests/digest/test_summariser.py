@@ -85,16 +85,17 @@ def test_it_takes_titles_and_summaries_and_only_verbatim_quotes(
     real = answers[theme.reply_ids[-1]]
     suggestion = {"themes": [{
         "n": 1,
-        "title": "Covid vaccine hubs across every sector",
-        "summary": "Pharmacists from every sector staffed covid vaccine hubs.",
+        "title": "Covid vaccine rollout across every sector",
+        "summary": "Hospital and community pharmacists run covid vaccination sites across "
+                   "every sector.",
         "quotes": ["Vaccination was a triumph of teamwork!", real[5:40]],
     }]}
     fenced = "Here you are:\n```json\n" + json.dumps(suggestion) + "\n```"
     stand_in.reply = lambda _r: (200, chat(fenced), 0.0)
     after = summarise(before, Endpoint(url, "local-model", "secret-key", timeout=5))
     new = after.prompts[0].themes[0]
-    assert new.title == "Covid vaccine hubs across every sector"
-    assert new.summary.startswith("Pharmacists from every sector")
+    assert new.title == "Covid vaccine rollout across every sector"
+    assert new.summary.startswith("Hospital and community pharmacists")
     assert new.written_by_model
     assert [q.reply_id for q in new.quotes] == [theme.reply_ids[-1]]  # the invented one dropped
     for quote in new.quotes:

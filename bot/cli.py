@@ -572,15 +572,6 @@ def _digest_view(round_id: int, what: str) -> DigestView:
     from bot.app import facilitation
     from bot.app.actors import OPERATOR
     from bot.core.errors import RoundtableError
-
-    settings = _settings()
-    if settings.llm_url and settings.https_proxy:
-        # the summariser calls with urllib: route it as Slack's calls are routed
-        import urllib.request
-
-        urllib.request.install_opener(urllib.request.build_opener(
-            urllib.request.ProxyHandler({"http": settings.https_proxy,
-                                         "https": settings.https_proxy})))
     from bot.terminal import working
 
     with working(f"Finding the themes of round {round_id}"):

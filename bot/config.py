@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     """An OpenAI-compatible endpoint that may rewrite digest titles and summaries (off if unset)."""
     llm_model: str | None = Field(None, validation_alias="ROUNDTABLE_LLM_MODEL")
     llm_key: SecretStr | None = Field(None, validation_alias="ROUNDTABLE_LLM_KEY")
+    llm_timeout: float = Field(30.0, gt=0, le=300, validation_alias="ROUNDTABLE_LLM_TIMEOUT")
+    """Seconds to wait for the endpoint's answer to one question; a digest waits no longer
+    for a model that does not answer (it posts the offline headlines)."""
     data_dir: Path | None = Field(None, validation_alias="ROUNDTABLE_DATA_DIR")
     """Local files of the service (the spool of answers kept while the database is away);
     default: the SQLite database's folder, or the working folder."""

@@ -30,7 +30,6 @@ from bot.core import audit, digest_review, reminders
 from bot.core.dates import parse_closes
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
-from bot.core.digest.summariser import Endpoint, summariser
 from bot.core.digest_posts import post_digest
 from bot.core.errors import NotAllowed, NotFound, RoundtableError
 from bot.core.inbox import backlog_line
@@ -465,7 +464,7 @@ def digest(app: Roundtable, actor: Actor, round_id: int | None, period: str | No
     try:
         sent = post_digest(app.database.sessions, app.gateways, chosen,
                            period or f"manual:{app.clock().isoformat()}", app.clock,
-                           actor=who(actor))
+                           actor=who(actor), summariser=app.summariser)
     except NotFound as exc:  # the channel was unset meanwhile
         raise RoundtableError(said=no_digest_channel(chosen)) from exc
     except DeliveryError as exc:
@@ -474,7 +473,8 @@ def digest(app: Roundtable, actor: Actor, round_id: int | None, period: str | No
                                         f" {exc.hint}" if exc.hint else "")) from exc
     if sent is None:
         return said(f"The digest of round {chosen} for that period was already posted.")
-    if digest_review.supersede_waiting(app.database.sessions, app.gateways, chosen, app.clock):
+    if digest_review.supersede_waiting(app.database.sessions, app.gateways, chosen, app.clock,
+                                       summariser=app.summariser):
         return said(f"Posted the digest of round {chosen} in ", Place(sent.channel_id),
                     "; it takes the place of the draft that was waiting for review.")
     return said(f"Posted the digest of round {chosen} in ", Place(sent.channel_id), ".")
@@ -512,17 +512,13 @@ def close(app: Roundtable, actor: Actor, round_id: int | None) -> Closed:
 def digest_view(app: Roundtable, actor: Actor, round_id: int, what: str) -> DigestView:
     """A round's digest as of now, for showing or exporting (`what` says which, for the audit
     log); theme titles and summaries reworded by the AI service when one is set."""
-    rewrite = None
-    if app.settings.llm_url:
-        key = app.settings.llm_key.get_secret_value() if app.settings.llm_key else None
-        rewrite = summariser(Endpoint(app.settings.llm_url, app.settings.llm_model or "", key))
     with reading(app.database.sessions) as session:
         round_ = round_of(app, session, actor, round_id)
         if round_.purged_at is not None:
             raise RoundtableError(f"round {round_id}'s answers were deleted on "
                                   f"{round_.purged_at:%d %b %Y} (retention): nothing is left "
                                   "to show")
-        view = build_digest(session, round_id, app.clock(), summariser=rewrite)
+        view = build_digest(session, round_id, app.clock(), summariser=app.summariser)
     with transaction(app.database.sessions) as session:
         audit.record(session, app.clock(), who(actor), what, round_id=round_id)
     return view

@@ -122,7 +122,8 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
         audit.record(session, now, audit.FORGOTTEN if actor.user_id == user_id else who(actor),
                      "participant.forget", detail=_counts(erased, work))
     for round_id in sorted(rounds):  # drafts waiting for review quote them no more
-        digest_review.refresh_drafts(app.database.sessions, app.gateways, round_id, app.clock)
+        digest_review.refresh_drafts(app.database.sessions, app.gateways, round_id, app.clock,
+                                     summariser=app.summariser)
     waiting = 0
     with transaction(app.database.inbox_sessions) as inbox:
         events = inbox_events_of(inbox.scalars(select(InboxEvent)), user_id, conversations)

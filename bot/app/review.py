@@ -54,9 +54,10 @@ def reviewing(app: Roundtable, actor: Actor, round_id: int) -> Reviewing:
         round_ = round_of(app, session, actor, round_id)
         row = digest_review.waiting_draft(session, round_.id)
         if row is not None:
-            draft = digest_review.draft_of(session, row, now)
+            draft = digest_review.draft_of(session, row, now, summariser=app.summariser)
             return Reviewing(round_id, draft.view, draft)
-        return Reviewing(round_id, build_digest(session, round_id, now), None)
+        return Reviewing(round_id, build_digest(session, round_id, now,
+                                                summariser=app.summariser), None)
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ def approve(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None 
         return said(_settled(round_id, state, by))
     try:
         posted = digest_review.release(app.database.sessions, app.gateways, digest_id,
-                                       app.clock, who(actor))
+                                       app.clock, who(actor), summariser=app.summariser)
     except DeliveryError as exc:
         raise RoundtableError(f"the digest of round {round_id} could not be posted: "
                               f"{exc.reason}" + (f". {exc.hint}" if exc.hint else "")) from exc
@@ -206,7 +207,8 @@ def show(app: Roundtable, actor: Actor, round_id: int) -> Said:
                               if digest_id is None else "the command line shows the draft: "
                               f"roundtable digest review {round_id}")
     if not digest_review.send_drafts(app.database.sessions, app.gateways, digest_id,
-                                     app.clock, to=[actor.user_id]):
+                                     app.clock, to=[actor.user_id],
+                                     summariser=app.summariser):
         raise RoundtableError("the draft could not be sent to you; try again in a minute")
     return said(f"The draft digest of round {round_id} is in your direct messages with me.")
 
@@ -270,7 +272,8 @@ def _editing(app: Roundtable, actor: Actor, round_id: int
             raise RoundtableError(f"round {round_id}'s answers were deleted (retention): "
                                   "there is no digest to edit")
         now = app.clock()
-        yield session, build_digest(session, round_id, now), now
+        # the themes as the draft numbers them: worded by the model as the draft is
+        yield session, build_digest(session, round_id, now, summariser=app.summariser), now
 
 
 def _record(session: Session, actor: Actor, now: datetime, round_id: int, prompt_id: str,
@@ -285,7 +288,8 @@ def _record(session: Session, actor: Actor, now: datetime, round_id: int, prompt
 
 
 def _refresh(app: Roundtable, round_id: int) -> None:
-    digest_review.refresh_drafts(app.database.sessions, app.gateways, round_id, app.clock)
+    digest_review.refresh_drafts(app.database.sessions, app.gateways, round_id, app.clock,
+                                 summariser=app.summariser)
 
 
 def _question(view: DigestView, prompt_id: str) -> PromptDigest:

@@ -23,6 +23,8 @@ from bot.app.platforms import Platform
 from bot.app.spool import Spool
 from bot.config import Settings
 from bot.core.bot_messages import remember_confirmation
+from bot.core.digest.build import Summariser
+from bot.core.digest.summariser import Endpoint, summariser
 from bot.core.ports import ChatGateway, Clock, Gateways, utcnow
 from bot.scheduling.jobs import JobContext
 from bot.scheduling.service import Scheduler
@@ -41,6 +43,10 @@ class Roundtable:
     faults: Faults = field(default_factory=Faults)
     spool: Spool | None = None
     scheduler: Scheduler | None = None
+    summariser: Summariser | None = field(init=False)
+    """Words digest headlines with the configured language model; None when none is. Made
+    once, so every digest this process builds (posted, drafted, shown, exported) shares
+    what the model answered."""
     confirmations: Confirmations = field(init=False)
     outbox: Outbox = field(init=False)
     inbox: Inbox = field(init=False)
@@ -48,6 +54,7 @@ class Roundtable:
     """The lease loop, once started."""
 
     def __post_init__(self) -> None:
+        self.summariser = model_summariser(self.settings)
         ttl = timedelta(seconds=self.settings.lease_seconds)
         self.outbox = Outbox(self.database, self.gateways, self.clock, self.settings.timezone,
                              lease_ttl=ttl, faults=self.faults)
@@ -83,15 +90,17 @@ class Roundtable:
         stored. With `schedule`, the process also competes for the scheduler's lease."""
         ttl = timedelta(seconds=self.settings.lease_seconds)
         if schedule:
-            self.scheduler = Scheduler(
-                JobContext(self.database, self.gateways, self.clock, self.settings.timezone,
-                           self.settings.retention_days),
-                lease_ttl=ttl)
+            self.scheduler = Scheduler(self.job_context(), lease_ttl=ttl)
         self.confirmations.start()
         self.inbox.start(capturing=not worker, lease_ttl=ttl)
         self.outbox.start()
         self.keeper = Loop("leases", self._keep_leases, faults=self.faults)
         self.keeper.start()
+
+    def job_context(self) -> JobContext:
+        """What the scheduled jobs of this process work with."""
+        return JobContext(self.database, self.gateways, self.clock, self.settings.timezone,
+                          self.settings.retention_days, self.summariser)
 
     @property
     def loops(self) -> list[Loop]:
@@ -125,6 +134,16 @@ class Roundtable:
             except Exception as exc:  # noqa: BLE001 - the database is away: /healthz says so
                 log.warning("could not keep a lease (%s): %s", renew.__qualname__, exc)
         return keeper is None or not keeper.stopping.wait(beat)
+
+
+def model_summariser(settings: Settings) -> Summariser | None:
+    """The summariser of ROUNDTABLE_LLM_URL (through HTTPS_PROXY where one is set), or None
+    when no endpoint is configured."""
+    if not settings.llm_url:
+        return None
+    key = settings.llm_key.get_secret_value() if settings.llm_key else None
+    return summariser(Endpoint(settings.llm_url, settings.llm_model or "", key,
+                               timeout=settings.llm_timeout, proxy=settings.https_proxy))
 
 
 def spool_folder(settings: Settings) -> Path:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import audit
 from bot.core.bot_messages import remember_digest
-from bot.core.digest.build import build_digest
+from bot.core.digest.build import Summariser, build_digest
 from bot.core.digest.changes import claim_digest, snapshot
 from bot.core.errors import NotFound
 from bot.core.ports import Clock, DeliveryError, Gateways, Posted, Sent, gateway_for
@@ -28,6 +28,7 @@ STALE_DIGEST_CLAIM = timedelta(minutes=10)
 def post_digest(
     sessions: sessionmaker[Session], gateways: Gateways, round_id: int, period: str,
     clock: Clock, *, late: bool = False, actor: str = audit.SCHEDULER,
+    summariser: Summariser | None = None,
 ) -> Posted | None:
     """Post the round's digest for `period` once: the Digest row is claimed before posting.
 
@@ -35,14 +36,16 @@ def post_digest(
     round's digest also goes to its channel on each further platform (the same digest, claimed
     as `<period>@<platform>`). None when that period's digest was already claimed (by another
     worker or earlier). A claim whose posting fails, or whose poster dies, is taken up again by
-    `recover_digests`.
+    `recover_digests`. With a `summariser`, the model may word its headlines (any failure
+    of the model posts the offline ones).
     """
     now = clock()
     with transaction(sessions) as session:
         round_ = get_round(session, round_id)
         claimed = claim_channels(session, round_, period, now, late=late)
         own_platform = round_.platform
-    return send_claimed(sessions, gateways, claimed, own_platform, clock, actor)
+    return send_claimed(sessions, gateways, claimed, own_platform, clock, actor,
+                        summariser=summariser)
 
 
 def claim_channels(session: Session, round_: Round, period: str, now: datetime, *,
@@ -71,13 +74,15 @@ def claim_channels(session: Session, round_: Round, period: str, now: datetime, 
 
 def send_claimed(sessions: sessionmaker[Session], gateways: Gateways,
                  claimed: list[tuple[str, int]], own_platform: str, clock: Clock,
-                 actor: str = audit.SCHEDULER) -> Posted | None:
+                 actor: str = audit.SCHEDULER, *, summariser: Summariser | None = None
+                 ) -> Posted | None:
     """Post each claimed digest; a failure on a further platform is logged and left to
     recovery, one on the round's own platform raised."""
     first: Posted | None = None
     for platform, digest_id in claimed:
         try:
-            sent = _send_digest(sessions, gateways, digest_id, clock, actor=actor)
+            sent = _send_digest(sessions, gateways, digest_id, clock, actor=actor,
+                                summariser=summariser)
         except DeliveryError as exc:
             if platform == own_platform or len(claimed) == 1:
                 raise
@@ -87,8 +92,8 @@ def send_claimed(sessions: sessionmaker[Session], gateways: Gateways,
     return first
 
 
-def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock
-                    ) -> list[Posted]:
+def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock, *,
+                    summariser: Summariser | None = None) -> list[Posted]:
     """Digests claimed over STALE_DIGEST_CLAIM ago and never marked posted (the platform failed
     them, or their poster died): each is looked for in its channel first, by the id its top
     message carries, and only what is not there is posted. One worker takes each (a
@@ -113,15 +118,16 @@ def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: 
             continue
         try:
             found = gateways[platform].find_digest(channel, digest_id, claimed_at)
-            recovered.append(_send_digest(sessions, gateways, digest_id, clock, posted=found))
+            recovered.append(_send_digest(sessions, gateways, digest_id, clock, posted=found,
+                                          summariser=summariser))
         except DeliveryError as exc:
             log.warning("digest %s still not posted: %s", digest_id, exc.reason)
     return recovered
 
 
 def _send_digest(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
-                 clock: Clock, posted: Sent | None = None, actor: str = audit.SCHEDULER
-                 ) -> Posted:
+                 clock: Clock, posted: Sent | None = None, actor: str = audit.SCHEDULER,
+                 summariser: Summariser | None = None) -> Posted:
     """Build and post a claimed digest (or the parts missing from one `posted` before), then
     mark it posted, remembering where each part landed (forget-me may have to replace one).
     A digest the platform refuses for good (the channel is gone) is marked failed, not
@@ -131,7 +137,8 @@ def _send_digest(sessions: sessionmaker[Session], gateways: Gateways, digest_id:
         round_id, channel, late, period = row.round_id, str(row.channel_id), row.late, row.period
         platform = row.platform or get_round(session, round_id).platform
         gateway = gateway_for(gateways, platform)
-        view = build_digest(session, round_id, row.created_at, late=late)
+        view = build_digest(session, round_id, row.created_at, late=late,
+                            summariser=summariser)
     try:
         sent = gateway.post_digest(channel, view, digest_id, top=posted)
     except DeliveryError as exc:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import audit
-from bot.core.digest.build import build_digest
+from bot.core.digest.build import Summariser, build_digest
 from bot.core.digest.model import Draft
 from bot.core.digest_posts import claim_channels, send_claimed
 from bot.core.errors import RoundtableError
@@ -60,7 +60,7 @@ def hold_digest(session: Session, round_: Round, period: str, now: datetime, *,
 
 
 def supersede_waiting(sessions: sessionmaker[Session], gateways: Gateways, round_id: int,
-                      clock: Clock) -> bool:
+                      clock: Clock, *, summariser: Summariser | None = None) -> bool:
     """A digest was posted by other means (a facilitator's `digest`): the draft waiting for
     review, if any, is superseded and its copies say so. Whether there was one."""
     with transaction(sessions) as session:
@@ -69,7 +69,7 @@ def supersede_waiting(sessions: sessionmaker[Session], gateways: Gateways, round
             return False
         row.state = "superseded"
         digest_id = row.id
-    refresh_draft(sessions, gateways, digest_id, clock)
+    refresh_draft(sessions, gateways, digest_id, clock, summariser=summariser)
     return True
 
 
@@ -87,16 +87,19 @@ def latest_draft(session: Session, round_id: int) -> Digest | None:
                           .order_by(Digest.id.desc()).limit(1))
 
 
-def draft_of(session: Session, row: Digest, now: datetime) -> Draft:
-    """The draft as it would post now: built afresh, with every edit made so far."""
+def draft_of(session: Session, row: Digest, now: datetime, *,
+             summariser: Summariser | None = None) -> Draft:
+    """The draft as it would post now: built afresh (headlines worded by the `summariser`'s
+    model as the post will be), with every edit made so far."""
     round_ = get_round(session, row.round_id)
-    return Draft(row.id, row.period, build_digest(session, row.round_id, now, late=row.late),
-                 row.state, row.review_until.isoformat() if row.review_until else None,
+    view = build_digest(session, row.round_id, now, late=row.late, summariser=summariser)
+    return Draft(row.id, row.period, view, row.state,
+                 row.review_until.isoformat() if row.review_until else None,
                  round_.unreviewed, row.approved_by)
 
 
 def release(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int, clock: Clock,
-            actor: str) -> Posted | None:
+            actor: str, *, summariser: Summariser | None = None) -> Posted | None:
     """Post a digest waiting for review, once: None when it was not waiting (approved by
     someone else, posted at its deadline, or superseded)."""
     now = clock()
@@ -112,11 +115,12 @@ def release(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
                      detail=f"period {row.period}")
         claimed = claim_channels(session, round_, row.period, now, late=row.late, own=row)
         own_platform = round_.platform
-    return send_claimed(sessions, gateways, claimed, own_platform, clock, actor)
+    return send_claimed(sessions, gateways, claimed, own_platform, clock, actor,
+                        summariser=summariser)
 
 
-def settle_due(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock
-               ) -> list[int]:
+def settle_due(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock, *,
+               summariser: Summariser | None = None) -> list[int]:
     """Digests whose review deadline passed: posted as built where the round says so, left
     waiting where it says wait. The ids of those posted."""
     now = clock()
@@ -127,9 +131,10 @@ def settle_due(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock
     posted = []
     for digest_id in due:
         try:
-            if release(sessions, gateways, digest_id, clock, audit.SCHEDULER) is not None:
+            if release(sessions, gateways, digest_id, clock, audit.SCHEDULER,
+                       summariser=summariser) is not None:
                 posted.append(digest_id)
-                refresh_draft(sessions, gateways, digest_id, clock)
+                refresh_draft(sessions, gateways, digest_id, clock, summariser=summariser)
         except DeliveryError as exc:
             log.warning("digest %s not posted at its review deadline: %s", digest_id, exc.reason)
         except RoundtableError as exc:  # its channel was taken away meanwhile
@@ -138,7 +143,8 @@ def settle_due(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock
 
 
 def send_drafts(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
-                clock: Clock, to: list[str] | None = None) -> int:
+                clock: Clock, to: list[str] | None = None, *,
+                summariser: Summariser | None = None) -> int:
     """Show the draft to each of the round's facilitators (or those named) in a direct
     message, remembered so that it can be brought up to date; how many got it."""
     now = clock()
@@ -147,7 +153,7 @@ def send_drafts(sessions: sessionmaker[Session], gateways: Gateways, digest_id: 
         round_ = get_round(session, row.round_id)
         team = to if to is not None else sorted(round_team(session, round_) - NOT_PEOPLE)
         platform = round_.platform
-        draft = draft_of(session, row, now)
+        draft = draft_of(session, row, now, summariser=summariser)
     gateway = gateways.get(platform)
     if gateway is None:
         return 0
@@ -167,17 +173,17 @@ def send_drafts(sessions: sessionmaker[Session], gateways: Gateways, digest_id: 
 
 
 def refresh_drafts(sessions: sessionmaker[Session], gateways: Gateways, round_id: int,
-                   clock: Clock) -> None:
+                   clock: Clock, *, summariser: Summariser | None = None) -> None:
     """Bring the facilitators' copies of the round's latest draft up to date (after an edit,
     an approval, or its posting)."""
     with reading(sessions) as session:
         row = latest_draft(session, round_id)
     if row is not None:
-        refresh_draft(sessions, gateways, row.id, clock)
+        refresh_draft(sessions, gateways, row.id, clock, summariser=summariser)
 
 
 def refresh_draft(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
-                  clock: Clock) -> None:
+                  clock: Clock, *, summariser: Summariser | None = None) -> None:
     """Bring the facilitators' copies of one draft up to date."""
     now = clock()
     with reading(sessions) as session:
@@ -185,7 +191,7 @@ def refresh_draft(sessions: sessionmaker[Session], gateways: Gateways, digest_id
         shown = session.execute(select(BotMessage.platform, BotMessage.channel_id,
                                        BotMessage.message_id).where(
             BotMessage.digest_id == row.id, BotMessage.kind == DRAFT)).all()
-        draft = draft_of(session, row, now)
+        draft = draft_of(session, row, now, summariser=summariser)
     for platform, channel, message in shown:
         gateway = gateways.get(platform)
         if gateway is None:

@@ -1,7 +1,8 @@
 """The scheduled jobs: module-level functions that take ids, so APScheduler can store them.
 
-What a job needs at run time (the database, the chat gateway, the clock) is set once per process
-by `install()`. Every job is safe to run twice: the work it does is claimed in the database.
+What a job needs at run time (the database, the chat gateway, the clock, the summariser that
+may word digest headlines) is set once per process by `install()`. Every job is safe to run
+twice: the work it does is claimed in the database.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit, digest_posts, digest_review, reminders, retention, sending
+from bot.core.digest.build import Summariser
 from bot.core.errors import RoundtableError
 from bot.core.ports import Clock, DeliveryError, Gateways, Where
 from bot.core.rounds import close_round
@@ -40,6 +42,8 @@ class JobContext:
     clock: Clock
     zone: str
     retention_days: int = retention.DEFAULT_DAYS
+    summariser: Summariser | None = None
+    """Words digest headlines with the configured language model (None: offline only)."""
 
 
 _context: JobContext | None = None
@@ -166,14 +170,16 @@ def forget_lapsed_leases() -> None:
 def recover_digests() -> None:
     """Post (or find already posted) digests whose claim was left unfinished."""
     ctx = context()
-    for sent in digest_posts.recover_digests(ctx.database.sessions, ctx.gateways, ctx.clock):
+    for sent in digest_posts.recover_digests(ctx.database.sessions, ctx.gateways, ctx.clock,
+                                             summariser=ctx.summariser):
         log.info("an unfinished digest is now posted in %s", sent.channel_id)
 
 
 def settle_reviews() -> None:
     """Digests nobody approved by their deadline: posted as built where the round says so."""
     ctx = context()
-    for digest_id in digest_review.settle_due(ctx.database.sessions, ctx.gateways, ctx.clock):
+    for digest_id in digest_review.settle_due(ctx.database.sessions, ctx.gateways, ctx.clock,
+                                              summariser=ctx.summariser):
         log.info("digest %s posted as built at its review deadline", digest_id)
 
 
@@ -191,9 +197,9 @@ def _hold(ctx: JobContext, round_id: int, period: str, *, late: bool) -> bool:
     if digest_id is not None:
         if older_id is not None:  # its copies now say that this one took its place
             digest_review.refresh_draft(ctx.database.sessions, ctx.gateways, older_id,
-                                        ctx.clock)
+                                        ctx.clock, summariser=ctx.summariser)
         shown = digest_review.send_drafts(ctx.database.sessions, ctx.gateways, digest_id,
-                                          ctx.clock)
+                                          ctx.clock, summariser=ctx.summariser)
         log.info("digest of round %s for %s waits for review (shown to %s)", round_id, period,
                  shown)
     return True
@@ -205,7 +211,7 @@ def _post(ctx: JobContext, round_id: int, period: str, *, late: bool) -> None:
     try:
         sent = digest_posts.post_digest(
             ctx.database.sessions, ctx.gateways, round_id, period, ctx.clock, late=late,
-            actor=audit.SCHEDULER,
+            actor=audit.SCHEDULER, summariser=ctx.summariser,
         )
     except DeliveryError as exc:
         log.warning("digest of round %s for %s not posted: %s", round_id, period, exc.reason)

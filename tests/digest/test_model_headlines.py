@@ -40,8 +40,9 @@ HOSTILE = [
 ]
 LEAKS = ("Dave", "Smith", "Boots", "bullied", "U0123ABCD", "@channel", "<!channel", "evil.",
          "the chief", "lied", "ignored", "Managers", "Covid vaccine\\\"", "“Every sector")
-GROUNDED = {"title": "Covid vaccine hubs across every sector",
-            "summary": "Pharmacists from every sector staffed covid vaccine hubs."}
+GROUNDED = {"title": "Covid vaccine rollout across every sector",
+            "summary": "Hospital and community pharmacists run covid vaccination sites across "
+                       "every sector."}
 
 
 def every_format(view: DigestView) -> dict[str, str]:

@@ -7,13 +7,14 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from bot.core.digest.model import AnswerView, DigestView
-from bot.core.digest.summariser import Endpoint, summarise
+from bot.core.digest.summariser import Endpoint, summarise, summariser
 from bot.core.digest.theme_views import Grouping, is_verbatim
 from tests.digest.builders import view_of
 
@@ -93,16 +94,17 @@ def test_it_takes_titles_and_summaries_and_only_verbatim_quotes(
     real = answers[theme.reply_ids[-1]]
     suggestion = {"themes": [{
         "n": 1,
-        "title": "Covid vaccine hubs across every sector",
-        "summary": "Pharmacists from every sector staffed covid vaccine hubs.",
+        "title": "Covid vaccine rollout across every sector",
+        "summary": "Hospital and community pharmacists run covid vaccination sites across "
+                   "every sector.",
         "quotes": ["Vaccination was a triumph of teamwork!", real[5:40]],
     }]}
     fenced = "Here you are:\n```json\n" + json.dumps(suggestion) + "\n```"
     stand_in.reply = lambda _r: (200, chat(fenced), 0.0)
     after = summarise(before, Endpoint(url, "local-model", "secret-key", timeout=5))
     new = after.prompts[0].themes[0]
-    assert new.title == "Covid vaccine hubs across every sector"
-    assert new.summary.startswith("Pharmacists from every sector")
+    assert new.title == "Covid vaccine rollout across every sector"
+    assert new.summary.startswith("Hospital and community pharmacists")
     assert new.written_by_model
     assert [q.reply_id for q in new.quotes] == [theme.reply_ids[-1]]  # the invented one dropped
     for quote in new.quotes:
@@ -146,3 +148,36 @@ def test_it_keeps_the_offline_digest_when_the_endpoint_errs_or_times_out(
 def test_it_keeps_the_offline_digest_when_nothing_listens() -> None:
     before = offline()
     assert summarise(before, Endpoint("http://127.0.0.1:9/v1", "m", timeout=2)) == before
+
+
+def test_it_asks_once_for_the_same_themes_and_again_when_they_change(
+    endpoint: tuple[StandIn, str],
+) -> None:
+    stand_in, url = endpoint
+    titles = iter(["Covid vaccine rollout across every sector", "Every sector on one rota"])
+    stand_in.reply = lambda _r: (200, chat(json.dumps(
+        {"themes": [{"n": 1, "title": next(titles)}]})), 0.0)
+    rewrite = summariser(Endpoint(url, "m", timeout=5))
+    before = offline()
+    first = rewrite(before).prompts[0].themes[0]
+    assert first.title == "Covid vaccine rollout across every sector" and first.written_by_model
+    assert rewrite(before).prompts[0].themes[0] == first
+    assert len(stand_in.requests) == 1
+    fewer = replace(before.prompts[0], themes=[replace(before.prompts[0].themes[0],
+                                                       reply_ids=["R1", "R3"])])
+    again = rewrite(replace(before, prompts=[fewer])).prompts[0].themes[0]
+    assert again.title == "Every sector on one rota"
+    assert len(stand_in.requests) == 2
+
+
+def test_it_asks_again_after_a_failure(endpoint: tuple[StandIn, str]) -> None:
+    stand_in, url = endpoint
+    rewrite = summariser(Endpoint(url, "m", timeout=5))
+    before = offline()
+    stand_in.reply = lambda _r: (500, b"", 0.0)
+    assert rewrite(before) == before
+    stand_in.reply = lambda _r: (200, chat(json.dumps(
+        {"themes": [{"n": 1, "title": "Covid vaccine rollout across every sector"}]})), 0.0)
+    assert rewrite(before).prompts[0].themes[0].title == (
+        "Covid vaccine rollout across every sector")
+    assert len(stand_in.requests) == 2

@@ -6,10 +6,17 @@ words of the theme's answers, no names, user ids, mentions, quotation marks or l
 fails is dropped for the offline one, and a theme whose headline the model wrote says so
 (ThemeView.written_by_model). Any failure, timeout or odd reply leaves the offline result as
 it was.
+
+A summariser made once (`summariser`) remembers the model's answer for each question
+(bot.core.digest.model_answers), keyed by all it was given: a draft rebuilt after each of a
+facilitator's edits, and the digest posted once it is approved, show the same headlines and
+ask the model once. Every build checks the remembered answer again against the answers as
+they are.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import re
@@ -21,6 +28,7 @@ from typing import Any
 
 from bot.core.digest.grounded import Grounding
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, QuoteView, ThemeView
+from bot.core.digest.model_answers import ModelAnswers, Suggestions, key_of
 from bot.core.digest.theme_views import QUOTES_PER_THEME, quote_text
 
 log = logging.getLogger(__name__)
@@ -51,6 +59,10 @@ class Endpoint:
     model: str
     key: str | None = None
     timeout: float = 30.0
+    """Seconds for one question's answer: a digest waits at most this long for a model that
+    does not answer (the questions after it are not asked)."""
+    proxy: str | None = None
+    """The outbound web proxy to call it through (HTTPS_PROXY), if any."""
 
     @property
     def chat_url(self) -> str:
@@ -58,35 +70,47 @@ class Endpoint:
         return base if "/chat/completions" in base else base + "/chat/completions"
 
 
-def summariser(endpoint: Endpoint) -> Callable[[DigestView], DigestView]:
-    """A function view -> view for build_digest(summariser=…)."""
-    return lambda view: summarise(view, endpoint)
+def summariser(endpoint: Endpoint, answers: ModelAnswers | None = None
+               ) -> Callable[[DigestView], DigestView]:
+    """A function view -> view for build_digest(summariser=…), remembering the model's
+    answers (in `answers`, or a store of its own) for as long as it is kept."""
+    remembered = answers if answers is not None else ModelAnswers()
+    return lambda view: summarise(view, endpoint, remembered)
 
 
-def summarise(view: DigestView, endpoint: Endpoint) -> DigestView:
-    """The view with titles and summaries from the endpoint where it answered well."""
+def summarise(view: DigestView, endpoint: Endpoint, remembered: ModelAnswers | None = None
+              ) -> DigestView:
+    """The view with titles and summaries from the endpoint where it answered well (or
+    where it answered well before, for the same themes, when `remembered` is given)."""
     prompts: list[PromptDigest] = []
     broken = False
     # In a named round the views carry people's names: no headline may hold one.
     names = ({a.by.split(" (")[0] for p in view.prompts for a in p.answers if a.by}
              if view.round.anonymity == "named" else set())
     for prompt in view.prompts:
-        if broken or prompt.kind != "text" or not prompt.themes:
+        if prompt.kind != "text" or not prompt.themes:
             prompts.append(prompt)
             continue
-        try:
-            prompts.append(_rewrite(prompt, endpoint, names))
-        except SummariserFailed as exc:
-            log.warning("summariser not used for %s: %s", prompt.prompt_id, exc)
-            broken = exc.__cause__ is not None  # the endpoint is down or slow: stop asking
-            prompts.append(prompt)
+        answers = {a.reply_id: a for a in prompt.answers}
+        request = _request(prompt, answers)
+        key = key_of(view.round.id, prompt, request)
+        suggestions = remembered.recall(key) if remembered is not None else None
+        if suggestions is None and not broken:
+            try:
+                suggestions = _suggestions(_ask(endpoint, request))
+            except SummariserFailed as exc:
+                log.warning("summariser not used for %s: %s", prompt.prompt_id, exc)
+                broken = exc.__cause__ is not None  # the endpoint is down or slow: stop asking
+            else:
+                if remembered is not None:
+                    remembered.keep(key, suggestions)
+        prompts.append(prompt if suggestions is None
+                       else _rewrite(prompt, suggestions, answers, names))
     return replace(view, prompts=prompts)
 
 
-def _rewrite(prompt: PromptDigest, endpoint: Endpoint, names: set[str]) -> PromptDigest:
-    answers = {a.reply_id: a for a in prompt.answers}
-    reply = _ask(endpoint, _request(prompt, answers))
-    suggestions = _suggestions(reply)
+def _rewrite(prompt: PromptDigest, suggestions: Suggestions,
+             answers: dict[str, AnswerView], names: set[str]) -> PromptDigest:
     themes = [
         _apply(theme, suggestions.get(n, {}), answers, names)
         for n, theme in enumerate(prompt.themes, start=1)
@@ -124,10 +148,13 @@ def _ask(endpoint: Endpoint, content: str) -> str:
         headers["Authorization"] = f"Bearer {endpoint.key}"
         headers["api-key"] = endpoint.key  # Azure OpenAI's header
     request = urllib.request.Request(endpoint.chat_url, data=body, headers=headers)
+    opener = (urllib.request.build_opener(urllib.request.ProxyHandler(
+        {"http": endpoint.proxy, "https": endpoint.proxy})) if endpoint.proxy
+        else urllib.request.build_opener())
     try:
-        with urllib.request.urlopen(request, timeout=endpoint.timeout) as response:
+        with opener.open(request, timeout=endpoint.timeout) as response:
             payload = json.loads(response.read())
-    except (OSError, urllib.error.URLError, TimeoutError) as exc:
+    except (OSError, urllib.error.URLError, TimeoutError, http.client.HTTPException) as exc:
         raise SummariserFailed(f"{exc.__class__.__name__}: {exc}") from exc
     except ValueError:
         raise SummariserFailed("the endpoint's answer is not JSON") from None
@@ -140,7 +167,7 @@ def _ask(endpoint: Endpoint, content: str) -> str:
     return content_out
 
 
-def _suggestions(content: str) -> dict[int, dict[str, Any]]:
+def _suggestions(content: str) -> Suggestions:
     """The model's JSON, found even inside prose or a code fence; by theme number."""
     match = re.search(r"\{.*\}", content, re.DOTALL)
     if match is None:
@@ -152,7 +179,7 @@ def _suggestions(content: str) -> dict[int, dict[str, Any]]:
     themes = data.get("themes") if isinstance(data, dict) else None
     if not isinstance(themes, list):
         raise SummariserFailed("no list of themes in the model's JSON")
-    out: dict[int, dict[str, Any]] = {}
+    out: Suggestions = {}
     for item in themes:
         if isinstance(item, dict) and isinstance(item.get("n"), int):
             out[item["n"]] = item

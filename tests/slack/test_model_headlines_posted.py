@@ -1,0 +1,165 @@
+"""With ROUNDTABLE_LLM_URL set, the digests the group reads in Slack carry the model's checked
+headlines, labelled: posted on demand or on schedule, and drafted for review, where a
+facilitator's rename wins, the model is asked once per question, and the approved post shows
+what the draft showed. A model that fails or does not answer leaves the offline digest posted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.scheduling import jobs
+from bot.slack import review_blocks
+from storage.database import Database
+from storage.db import transaction
+from storage.models import Round
+from tests.digest.test_summariser import StandIn, chat, endpoint
+from tests.model_headlines import HOSTILE_LEAKS, LABEL, answering
+from tests.review_round import PROMPT, current, question, review_round
+from tests.slack.conftest import FACILITATOR, MEMBERS, Running, run_bot
+from tests.slack.test_digest_review import (
+    FRIDAY_NOON,
+    button,
+    digest_posted,
+    draft_in,
+    respond_text,
+)
+from tests.slack.test_round_commands import command
+from tests.slack_api_stub import SlackStub
+
+__all__ = ["endpoint"]  # the stand-in's fixture, used here too
+
+@pytest.fixture
+def model_url(endpoint: tuple[StandIn, str]) -> str:
+    return endpoint[1]
+
+
+@pytest.fixture
+def stand_in(endpoint: tuple[StandIn, str]) -> StandIn:
+    return endpoint[0]
+
+
+@pytest.fixture
+def with_model(database: Database, database_url: str, stub: SlackStub, tmp_path: Path,
+               model_url: str) -> Iterator[Running]:
+    """The bot serving, with ROUNDTABLE_LLM_URL at the stand-in (half a second to answer)."""
+    with run_bot(database, database_url, stub, ROUNDTABLE_DATA_DIR=str(tmp_path),
+                 ROUNDTABLE_LLM_URL=model_url, ROUNDTABLE_LLM_MODEL="local-model",
+                 ROUNDTABLE_LLM_TIMEOUT="0.5") as running:
+        yield running
+
+
+def posted_round(running: Running) -> int:
+    """A round with answers enough for themes whose digests post as built."""
+    round_id = review_round(running.database, FRIDAY_NOON - timedelta(days=4), MEMBERS,
+                            starter=FACILITATOR)
+    with transaction(running.database.sessions) as session:
+        session.get_one(Round, round_id).review = "post"
+    return round_id
+
+
+def on_schedule(running: Running) -> None:
+    """The scheduled jobs of this process, as its scheduler runs them, just after Friday noon."""
+    jobs.install(replace(running.bot.job_context(),
+                         clock=lambda: FRIDAY_NOON + timedelta(seconds=30)))
+
+
+def post_headings(running: Running) -> list[str]:
+    """The theme headings of the digest channel, as posted."""
+    return re.findall(r"\*([^*]+)\*  ·  _", digest_posted(running))
+
+
+def draft_titles(message: dict[str, Any]) -> list[str]:
+    """The theme titles a draft shows, in order."""
+    return re.findall(r"\d+\. \*([^*]+)\* · ", json.dumps(message["blocks"], ensure_ascii=False))
+
+
+def offline_titles(running: Running, round_id: int) -> list[str]:
+    return [t.title for t in question(current(running.database, round_id, FRIDAY_NOON)).themes]
+
+
+def test_a_digest_posted_on_demand_shows_the_models_headlines_labelled(
+        with_model: Running, stand_in: StandIn) -> None:
+    running = with_model
+    round_id = posted_round(running)
+    offline = offline_titles(running, round_id)
+    proposed = answering(stand_in)
+    command(running, f"digest {round_id}", "Posted")
+    headings = post_headings(running)
+    assert headings == [proposed[n] for n in sorted(proposed)] != offline
+    assert digest_posted(running).count(LABEL) == len(proposed)
+
+
+def test_a_hostile_model_headline_never_reaches_the_scheduled_post(
+        with_model: Running, stand_in: StandIn) -> None:
+    running = with_model
+    round_id = posted_round(running)
+    offline = offline_titles(running, round_id)
+    proposed = answering(stand_in, hostile=True)
+    on_schedule(running)
+    jobs.post_round_digest(round_id)
+    posted = digest_posted(running)
+    assert len(proposed) == len(offline) >= 3
+    assert post_headings(running) == [*offline[:-1], proposed[len(offline)]]
+    assert posted.count(LABEL) == 1
+    assert [leak for leak in HOSTILE_LEAKS if leak in posted] == []
+    assert [t for t in list(proposed.values())[:-1] if t in posted] == []
+
+
+def test_a_draft_keeps_the_models_headlines_through_an_edit_and_posts_them_as_approved(
+        with_model: Running, stand_in: StandIn) -> None:
+    running = with_model
+    round_id = review_round(running.database, FRIDAY_NOON - timedelta(days=4), MEMBERS,
+                            starter=FACILITATOR)
+    proposed = answering(stand_in)
+    on_schedule(running)
+    jobs.post_round_digest(round_id)
+    draft = draft_in(running, FACILITATOR)
+    shown = draft_titles(draft)
+    assert shown == [proposed[n] for n in sorted(proposed)]
+
+    edit = button(draft, f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
+    assert running.slack.click(FACILITATOR, edit["action_id"], edit["value"]).status == 200
+    form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the edit form")[0]
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], {
+        "rename_theme": {"value": {"selected_option": {"value": "1"}}},
+        "rename_title": {"value": {"value": "Time away from the dispensary"}},
+    })
+    assert answered.status == 200 and not answered.body, answered.body
+    edited = running.wait_for(
+        lambda: [t for t in [draft_titles(draft_in(running, FACILITATOR))]
+                 if t[:1] == ["Time away from the dispensary"]], "the draft renamed")[0]
+    assert edited == ["Time away from the dispensary", *shown[1:]]
+
+    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    assert respond_text(running, answers, "Approved").startswith("Approved")
+    assert post_headings(running) == edited
+    assert digest_posted(running).count(LABEL) >= len(shown) - 1
+    assert len(stand_in.requests) == 1  # one question with themes, asked once
+
+
+@pytest.mark.parametrize("failure", ["500", "timeout"])
+def test_a_digest_posts_with_offline_headlines_when_the_model_fails(
+        with_model: Running, stand_in: StandIn, failure: str) -> None:
+    running = with_model
+    round_id = posted_round(running)
+    offline = offline_titles(running, round_id)
+    stand_in.reply = ((lambda _r: (500, b"{}", 0.0)) if failure == "500"
+                      else (lambda _r: (200, chat('{"themes": []}'), 3.0)))
+    on_schedule(running)
+    jobs.post_round_digest(round_id)
+    assert post_headings(running) == offline
+    command(running, f"digest {round_id}", "Posted")
+    assert post_headings(running) == offline * 2
+    assert LABEL not in digest_posted(running)
+    assert stand_in.requests  # it was asked, each time

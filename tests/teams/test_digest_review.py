@@ -25,7 +25,7 @@ from bot.core.digest.model import (
 from bot.core.digest_review import DRAFT
 from bot.scheduling import jobs
 from bot.teams.render import MAX_CARD_BYTES, size
-from bot.teams.review_cards import draft_card
+from bot.teams.review_cards import draft_card, form_fields
 from storage.db import transaction
 from storage.models import AuditEntry, BotMessage, DigestEdit, Round
 from tests.conftest import NOW
@@ -262,3 +262,18 @@ def test_a_long_draft_opens_one_form_listing_fewer_answers_and_says_so() -> None
     assert f"Listed to move: the first {len(listed)} of the 100 answers" in json_text(card)
     assert [b["data"]["prompt"] for b in buttons(card, "digest-open")] == [
         "q0", "q1", "", "q3", "q4", "q5"]  # Edit by the others, Close by the open one
+
+
+def test_quotes_to_hide_keep_ids_with_commas_apart() -> None:
+    quotes = [QuoteView("row,1", "Named in a spreadsheet", None),
+              QuoteView("ans-2", "Another", None)]
+    prompt = PromptDigest("q", "S", "text", "Q?", 2, themes=[ThemeView(
+        "Theme", "", quotes, ["row,1", "ans-2"], {}, "chat")], answers=[
+        AnswerView(q.reply_id, q.text, None, None, False) for q in quotes])
+    info = RoundInfo(7, "pack", "Imported", "", "", "open", "named", "", None, "")
+    card = draft_card(Draft(3, "week", DigestView(info, {}, [prompt]), "review", None, "wait"),
+                      "q")
+    save, inputs = form_of(card, 7, "q")
+    chosen = ",".join(c["value"] for c in inputs["hide"]["choices"])  # as Teams joins them
+    fields = form_fields(filled(save, inputs, hide=chosen), 7, "q")
+    assert fields["hide"] == ["row,1", "ans-2"]

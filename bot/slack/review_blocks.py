@@ -28,11 +28,25 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.app.review import OTHER, Change
+from bot.app import review_form
+from bot.app.review import OTHER
+from bot.app.review_form import (
+    HIDE,
+    LABELS,
+    LEAD,
+    MERGE_INTO,
+    MERGE_THEME,
+    MOVE_ANSWER,
+    MOVE_TO,
+    OTHER_ANSWERS,
+    RENAME_THEME,
+    RENAME_TITLE,
+    Choice,
+)
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import DigestView, Draft, PromptDigest
 from bot.core.wording import counted
-from bot.slack.limits import HEADER_TEXT, OPTION_TEXT, SECTION_TEXT, SELECT_OPTIONS
+from bot.slack.limits import HEADER_TEXT, OPTION_TEXT, SECTION_TEXT
 from bot.slack.messages import SlackMessage, context, message, plain
 from bot.slack.mrkdwn import cut, inert, to_plain
 
@@ -41,8 +55,6 @@ REVIEW_APPROVE = "digest_review_approve"
 REVIEW_VIEW = "digest_review_submit"
 QUOTE_SHOWN = 90
 """How much of a quote the draft shows: enough to recognise it (the digest shows it all)."""
-FIELDS = ("rename_theme", "rename_title", "merge_theme", "merge_into", "move_answer",
-          "move_to", "hide", "lead")
 
 
 def draft_message(draft: Draft) -> SlackMessage:
@@ -122,32 +134,27 @@ def edit_view(view: DigestView, digest_id: int, prompt_id: str) -> dict[str, Any
         raise ValueError(f"no question {prompt_id}")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(
         text=f"*{inert(prompt.question, 2800)}*"))]
-    themes = [Option(text=plain(f"{n}. {to_plain(t.title)}", OPTION_TEXT), value=str(n))
-              for n, t in enumerate(prompt.themes, start=1)][:SELECT_OPTIONS]
-    if themes:
-        answers = [Option(text=plain(f"{_shown(a.text)}", OPTION_TEXT), value=a.reply_id)
-                   for a in prompt.answers if not a.noise][:SELECT_OPTIONS]
-        quotes = [Option(text=plain(_shown(q.text), OPTION_TEXT), value=q.reply_id)
-                  for t in prompt.themes for q in t.quotes][:SELECT_OPTIONS]
+    offered = review_form.choices(prompt)
+    if offered.themes:
+        themes = [Option(text=plain(to_plain(c.text), OPTION_TEXT), value=c.value)
+                  for c in offered.themes]
         blocks += [
-            _select("rename_theme", "Rename theme", themes),
-            _text("rename_title", "New title", TITLE_LIMIT),
-            _select("merge_theme", "Merge theme", themes),
-            _select("merge_into", "into theme", themes),
+            _select(RENAME_THEME, themes),
+            _text(RENAME_TITLE, TITLE_LIMIT),
+            _select(MERGE_THEME, themes),
+            _select(MERGE_INTO, themes),
         ]
-        if answers:
+        if offered.answers:
             blocks += [
-                _select("move_answer", "Move answer", answers),
-                _select("move_to", "to", [*themes, Option(text=plain("Other answers", 75),
-                                                          value=OTHER)]),
+                _select(MOVE_ANSWER, _options(offered.answers)),
+                _select(MOVE_TO, [*themes, Option(text=plain(OTHER_ANSWERS, 75), value=OTHER)]),
             ]
-        if quotes:
+        if offered.quotes:
             blocks.append(InputBlock(
-                block_id="hide", label=plain("Hide quotes (the answers still count)", 2000),
-                optional=True, element=StaticMultiSelectElement(action_id="value",
-                                                                options=quotes)))
-    blocks.append(_text("lead", "Lead (one line, above the themes)", LEAD_LIMIT,
-                        initial=prompt.lead or ""))
+                block_id=HIDE, label=plain(LABELS[HIDE], 2000), optional=True,
+                element=StaticMultiSelectElement(action_id="value",
+                                                 options=_options(offered.quotes))))
+    blocks.append(_text(LEAD, LEAD_LIMIT, initial=prompt.lead or ""))
     return View(
         type="modal", callback_id=REVIEW_VIEW, title=plain("Edit the draft", 24),
         submit=plain("Save", 24), close=plain("Cancel", 24), blocks=blocks,
@@ -156,67 +163,36 @@ def edit_view(view: DigestView, digest_id: int, prompt_id: str) -> dict[str, Any
     ).to_dict()
 
 
+def _options(chosen: list[Choice]) -> list[Option]:
+    return [Option(text=plain(_shown(c.text), OPTION_TEXT), value=c.value) for c in chosen]
+
+
 def _shown(text: str) -> str:
     plain_text = " ".join(to_plain(text).split())
     return plain_text if len(plain_text) <= OPTION_TEXT else cut(plain_text, OPTION_TEXT)
 
 
-def _select(block_id: str, label: str, options: list[Option]) -> InputBlock:
-    return InputBlock(block_id=block_id, label=plain(label, 2000), optional=True,
+def _select(block_id: str, options: list[Option]) -> InputBlock:
+    return InputBlock(block_id=block_id, label=plain(LABELS[block_id], 2000), optional=True,
                       element=StaticSelectElement(action_id="value", options=options,
                                                   placeholder=plain("Choose", 150)))
 
 
-def _text(block_id: str, label: str, limit: int, initial: str = "") -> InputBlock:
-    return InputBlock(block_id=block_id, label=plain(label, 2000), optional=True,
+def _text(block_id: str, limit: int, initial: str = "") -> InputBlock:
+    return InputBlock(block_id=block_id, label=plain(LABELS[block_id], 2000), optional=True,
                       element=PlainTextInputElement(action_id="value", max_length=limit,
                                                     initial_value=initial or None))
 
 
-def changes_from_state(prompt_id: str, lead_before: str | None,
-                       values: dict[str, dict[str, Any]]) -> list[Change]:
-    """The changes a submitted edit form asks for; ValueError (naming the field) when a pair
-    is half filled in."""
-
-    def picked(block: str) -> str:
-        state = values.get(block, {}).get("value", {})
-        chosen = state.get("selected_option") or {}
-        return str(chosen.get("value") or state.get("value") or "").strip()
-
-    changes: list[Change] = []
-    theme, title = picked("rename_theme"), picked("rename_title")
-    if theme or title:
-        if not (theme and title):
-            raise FieldError("rename_title" if theme else "rename_theme",
-                             "give both the theme and its new title")
-        changes.append(Change("rename", prompt_id, theme=int(theme), text=title,
-                              source="rename_title"))
-    merged, into = picked("merge_theme"), picked("merge_into")
-    if merged or into:
-        if not (merged and into):
-            raise FieldError("merge_into" if merged else "merge_theme",
-                             "give both themes to merge")
-        changes.append(Change("merge", prompt_id, theme=int(merged), into=int(into),
-                              source="merge_into"))
-    answer, to = picked("move_answer"), picked("move_to")
-    if answer or to:
-        if not (answer and to):
-            raise FieldError("move_to" if answer else "move_answer",
-                             "give both the answer and where it goes")
-        changes.append(Change("move", prompt_id, reply_id=answer, to=to, source="move_to"))
-    hidden = values.get("hide", {}).get("value", {}).get("selected_options") or []
-    changes += [Change("hide", prompt_id, reply_id=str(o.get("value")), source="hide")
-                for o in hidden]
-    if "lead" in values:
-        lead = picked("lead")
-        if lead != (lead_before or ""):
-            changes.append(Change("lead", prompt_id, text=lead, source="lead"))
-    return changes
-
-
-class FieldError(ValueError):
-    """A form field filled in wrongly: which one, and why."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+def form_fields(values: dict[str, dict[str, Any]]) -> dict[str, str | list[str]]:
+    """A submitted edit form's `view.state.values` as field name → value (the quotes to hide:
+    a list), for bot.app.review_form to read."""
+    fields: dict[str, str | list[str]] = {}
+    for block, states in values.items():
+        state = states.get("value") or {}
+        if "selected_options" in state:
+            fields[block] = [str(o.get("value")) for o in state["selected_options"] or []]
+        else:
+            chosen = state.get("selected_option") or {}
+            fields[block] = str(chosen.get("value") or state.get("value") or "")
+    return fields

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.core.digest.model import Draft
 from bot.core.home import HomeView
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import Question, Saved
@@ -209,34 +208,3 @@ def forget_card(count: int) -> Element:
     return card([rich(text)], [action("Delete my answers", FORGET, {OURS: FORGET}),
                                action("Cancel", CANCEL, {OURS: CANCEL})])
 
-
-APPROVE = "digest-approve"
-
-
-def draft_card(draft: Draft) -> Element:
-    """A digest waiting for review: its questions and numbered themes, and Approve. Edits
-    are made in Slack or with `roundtable digest review` (this card offers approval only)."""
-    view = draft.view
-    body: list[Element] = [heading(f"For review: {view.round.title}")]
-    if draft.waiting:
-        body.append(note("Nothing is posted until a facilitator approves it. To rename, merge, "
-                         "move or hide, use `roundtable digest review "
-                         f"{view.round.id}` on the server."))
-    elif draft.state == "superseded":
-        body.append(note("A newer draft, or a digest posted meanwhile, took the place of "
-                         "this one."))
-    else:
-        body.append(note("Posted as built at its review deadline." if draft.approved_by
-                         == "scheduler" else "Approved and posted."))
-    for prompt in view.prompts:
-        body.append(rich(run(prompt.question, bold=True), separator=True))
-        if prompt.lead:
-            body.append(rich(run(prompt.lead, italic=True)))
-        for number, theme in enumerate(prompt.themes, start=1):
-            body.append(rich(run(f"{number}. "), run(theme.title, bold=True),
-                             run(f" · {len(theme.reply_ids)} answer"
-                                 + ("" if len(theme.reply_ids) == 1 else "s"))))
-    actions = ([action("Approve and post", APPROVE, {OURS: APPROVE, "round": view.round.id,
-                                                     "digest": draft.digest_id},
-                       primary=True)] if draft.waiting else [])
-    return card(body[:60], actions)

@@ -23,7 +23,7 @@ from bot.core.home import HomeView
 from bot.core.ports import Attachment, DeliveryError, Posted, Sent, Where
 from bot.core.questions import Question, Saved
 from bot.core.said import Said
-from bot.teams import cards, render
+from bot.teams import cards, render, review_cards
 from bot.teams.connector import Connector
 from bot.teams.digest_cards import digest_cards
 from bot.teams.references import (
@@ -191,11 +191,19 @@ class TeamsGateway:
     # -- digests ----------------------------------------------------------------------------
 
     def send_draft(self, channel_id: str, draft: Draft) -> Sent:
-        """A digest waiting for review, with Approve (kept, so it can be updated)."""
-        return self._kept(self.post(channel_id, cards.draft_card(draft), "Digest for review"))
+        """A digest waiting for review, with its edit forms and Approve (kept, so it can be
+        updated)."""
+        return self._kept(self.post(channel_id, review_cards.draft_card(draft),
+                                    review_cards.SUMMARY))
 
     def update_draft(self, sent: Sent, draft: Draft) -> None:
-        self._update(sent, activity(cards.draft_card(draft), "Digest for review"))
+        self._update(sent, activity(review_cards.draft_card(draft), review_cards.SUMMARY))
+
+    def replace_card(self, key: str, activity_id: str, content: Element, summary: str = ""
+                     ) -> None:
+        """Put `content` in place of a card of ours, named by its activity id (the card a
+        button was pressed on)."""
+        self._update(Sent(key, message_key(activity_id)), activity(content, summary))
 
     def _update(self, sent: Sent, message: MessageActivityInput) -> None:
         """Replace a message of ours in place; one not kept is left alone."""

@@ -21,7 +21,15 @@ from typing import Any
 from microsoft_teams.api import InvokeResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import access, facilitation, facilitators, participants, personal_data, review
+from bot.app import (
+    access,
+    facilitation,
+    facilitators,
+    participants,
+    personal_data,
+    review,
+    review_form,
+)
 from bot.app.actors import Actor
 from bot.app.command_words import parse_review, round_number
 from bot.app.facilitation import StartRequest
@@ -32,7 +40,7 @@ from bot.core.incoming import to_payload
 from bot.core.people import Audience
 from bot.core.ports import DeliveryError, Where
 from bot.core.said import Said, said
-from bot.teams import activities, cards
+from bot.teams import activities, cards, review_cards
 from bot.teams.activities import Activity, CardAction
 from bot.teams.commands import (
     HELP,
@@ -45,7 +53,7 @@ from bot.teams.commands import (
 )
 from bot.teams.gateway import TeamsGateway
 from bot.teams.references import PLATFORM, Conversations, Reference
-from bot.teams.render import card
+from bot.teams.render import CARD_TYPE, card
 
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 4
@@ -198,17 +206,21 @@ class Listeners:
 
     def card(self, activity: Activity, action: CardAction, actor: Actor, where: Reference
              ) -> InvokeResponse[Any] | None:
-        """A card's button: answer, skip, start, forget, cancel. Action.Execute is answered in
-        the HTTP response; Action.Submit with a message."""
+        """A card's button: answer, skip, start, forget, cancel; a draft digest's Edit, Save
+        changes or Approve. Action.Execute is answered in the HTTP response; Action.Submit
+        with a message."""
         if activity.id and self._seen(activity.id):
             return _done("Saved.") if action.execute else None
         try:
+            if action.verb == review_cards.OPEN:
+                return self._open(action, actor, where, activity.replyToId)
             outcome = self._card(action, actor, where, activity.id or "")
         except (RoundtableError, ValueError) as exc:
             text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
+            failed = "Sorry" if action.verb == review_cards.OPEN else "Not saved"
             if action.execute:
-                return _done(f"Not saved: {text.plain}")
-            self._later(self._say, where.key, said("Not saved: ", text))
+                return _done(f"{failed}: {text.plain}")
+            self._later(self._say, where.key, said(f"{failed}: ", text))
             return None
         toast, message = outcome
         if action.execute:
@@ -241,13 +253,40 @@ class Listeners:
             return done.plain, done
         if verb == cards.CANCEL:
             return "Nothing was deleted.", said("Nothing was deleted.")
-        if verb == cards.APPROVE:
+        if verb == review_cards.APPROVE:
             which, digest = data.get("round"), data.get("digest")
             if not isinstance(which, int) or not isinstance(digest, int):
                 raise ValueError("that card could not be read; please use the newest one")
             done = review.approve(self.app, actor, which, digest)
             return done.plain, done
+        if verb == review_cards.EDIT:
+            round_id, prompt_id = _target(data)
+            changes = review_form.changes_asked(
+                self.app, actor, round_id, prompt_id,
+                review_cards.form_fields(data, round_id, prompt_id))
+            done = (review.edit(self.app, actor, round_id, changes) if changes
+                    else said("Nothing changed: the form was left as it was."))
+            return done.plain, done
         raise ValueError("that button is not one of Roundtable's")
+
+    def _open(self, action: CardAction, actor: Actor, where: Reference, card_id: str | None
+              ) -> InvokeResponse[Any] | None:
+        """Edit (or Close) on a draft digest: the facilitator's card, with that question's form
+        open; in the HTTP answer (Action.Execute) or in place of the card (Action.Submit)."""
+        round_id, prompt_id = _target(action.data)
+        shown = review.reviewing(self.app, actor, round_id).draft
+        if shown is None or shown.digest_id != action.data.get("digest"):
+            raise RoundtableError(f"that draft of round {round_id} is no longer waiting for "
+                                  "review")
+        content = review_cards.draft_card(shown, prompt_id)
+        if action.execute:
+            return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_TYPE,
+                                                    "value": content})
+        if not card_id:
+            raise ValueError("that card could not be read; please use the newest one")
+        self._later(self.gateway.replace_card, where.key, card_id, content,
+                    review_cards.SUMMARY)
+        return None
 
     def _start(self, data: dict[str, Any], actor: Actor, where: Reference) -> Said:
         if not access.may_facilitate(self.app, actor):

@@ -113,8 +113,9 @@ class TeamsDriver:
         return self.send(activity)
 
     def submit(self, person: Person, data: dict[str, Any], *, execute: bool = True,
-               times: int = 1) -> list[Response]:
-        """A card's button: Action.Execute (an invoke) or its Action.Submit fallback."""
+               times: int = 1, card_id: str | None = None) -> list[Response]:
+        """A card's button: Action.Execute (an invoke) or its Action.Submit fallback;
+        `card_id`: the activity id of the card the button is on (Teams' replyToId)."""
         if execute:
             activity = self._base("invoke", person, self.personal(person))
             activity.update(name="adaptiveCard/action", value={
@@ -123,6 +124,8 @@ class TeamsDriver:
         else:
             activity = self._base("message", person, self.personal(person))
             activity["value"] = data
+        if card_id is not None:
+            activity["replyToId"] = card_id
         return [self.send(activity) for _ in range(times)]
 
     def channel(self, team: Team) -> dict[str, Any]:

@@ -1,48 +1,279 @@
-"""A digest in review reaches a Teams facilitator as a card with Approve; approving posts it
-to the team's channel once, and approving again posts nothing more."""
+"""A digest in review reaches a Teams facilitator as a card: each question has an Edit button
+that opens its form in the card (rename, merge, move an answer, hide quotes, write its lead),
+and the card has Approve. What the forms change shows in the digest posted to the team's
+channel, once; a half-filled form, a refused change and a non-facilitator's form change
+nothing."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
+from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
+from bot.core.digest.model import (
+    AnswerView,
+    DigestView,
+    Draft,
+    PromptDigest,
+    QuoteView,
+    RoundInfo,
+    ThemeView,
+)
+from bot.core.digest_review import DRAFT
 from bot.scheduling import jobs
+from bot.teams.render import MAX_CARD_BYTES, size
+from bot.teams.review_cards import draft_card, form_fields
 from storage.db import transaction
-from storage.models import Round
+from storage.models import AuditEntry, BotMessage, DigestEdit, Round
 from tests.conftest import NOW
-from tests.review_round import answer_all
+from tests.review_round import PROMPT, answer_all, current, question, text_of, unquoted_in
 from tests.teams.conftest import RunningTeams, Tenant
 from tests.teams.test_round import start_from_channel
-from tests.teams_connector_stub import card_text
+from tests.teams_connector_stub import Call, Person, card_text
 
 FRIDAY_NOON = NOW + timedelta(days=4, hours=2)
+LEAD = "Most of you asked for protected time first."
+Card = dict[str, Any]
 
 
-def test_a_teams_facilitator_approves_a_reviewed_digest_once(
-        running_teams: RunningTeams, tenant: Tenant) -> None:
-    running, stub, channel = running_teams, running_teams.stub, tenant.team.channel_id
+def draft_for_review(running: RunningTeams, tenant: Tenant) -> tuple[int, Card]:
+    """A round started from the team's channel, answered, its digest built at its time: the
+    round's id, and the draft card the facilitator got."""
     start_from_channel(running, tenant)
     [round_] = running.wait_for(lambda: running.scalars(select(Round)), "the round")
     assert round_.review == "review"  # a round with a digest channel is reviewed by default
     with transaction(running.database.sessions) as session:
         answer_all(session, round_.id, [p.aad for p in tenant.members], NOW, "teams")
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_.id)
+    draft = running.wait_for(lambda: [c for c in running.stub.sent_to(tenant.facilitator)
+                                      if "For review" in card_text(c)], "the draft card")[0]
+    return round_.id, content(draft)
+
+
+def content(call: Call) -> Card:
+    return dict(call.body["attachments"][0]["content"])
+
+
+def json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def buttons(card: Card, verb: str) -> list[dict[str, Any]]:
+    """The buttons of the card (in its body's action sets too) that do `verb`."""
+    found = [a for e in card["body"] if e.get("type") == "ActionSet" for a in e["actions"]]
+    return [a for a in [*found, *card.get("actions", [])] if a["data"]["roundtable"] == verb]
+
+
+def edit_button(card: Card, prompt_id: str) -> dict[str, Any]:
+    [edit] = [b for b in buttons(card, "digest-open") if b["data"]["prompt"] == prompt_id]
+    return edit
+
+
+def opened(running: RunningTeams, person: Person, card: Card, prompt_id: str) -> Card:
+    """The card Teams shows once Edit is pressed by the question (an Action.Execute: the card
+    comes back in the HTTP answer)."""
+    [answer] = running.teams.submit(person, dict(edit_button(card, prompt_id)["data"]))
+    assert answer.json()["type"] == "application/vnd.microsoft.card.adaptive", answer.body
+    return dict(answer.json()["value"])
+
+
+def form_of(card: Card, round_id: int, prompt_id: str) -> tuple[Card, dict[str, Card]]:
+    """The open form on a draft card: its Save changes button, and its inputs by field."""
+    [save] = buttons(card, "digest-edit")
+    assert save["type"] == "Action.Submit" and save["data"]["prompt"] == prompt_id
+    suffix = f"-{round_id}-{prompt_id}"
+    return save, {e["id"][: -len(suffix)]: e for e in card["body"]
+                  if str(e.get("id", "")).endswith(suffix)}
+
+
+def filled(save: Card, inputs: dict[str, Card], **values: str) -> dict[str, Any]:
+    """What Teams sends for the form: the button's data and every input's value."""
+    sent = {e["id"]: e.get("value", "") for e in inputs.values()}
+    sent.update({inputs[field]["id"]: value for field, value in values.items()})
+    return {**save["data"], **sent}
+
+
+def said_to(running: RunningTeams, person: Person, words: str) -> str:
+    found = running.wait_for(lambda: [card_text(c) for c in running.stub.sent_to(person)
+                                      if words in card_text(c)], repr(words))
+    return str(found[0])
+
+
+def updates(running: RunningTeams, person: Person) -> list[Card]:
+    """The cards the bot put in place of its earlier ones in `person`'s chat."""
+    chat = running.stub.chat_of(person)
+    return [content(c) for c in list(running.stub.calls)
+            if c.method == "PUT" and c.conversation == chat and c.status == 200]
+
+
+def digest_cards(running: RunningTeams, tenant: Tenant) -> list[Call]:
+    """The digest's cards in the channel: the top card and the replies under it."""
+    channel = tenant.team.channel_id
+    return [c for c in running.stub.sent() if (c.conversation == channel and card_text(
+        c).startswith("Digest: ")) or (c.conversation or "").startswith(channel + ";messageid=")]
+
+
+def edits(running: RunningTeams) -> list[tuple[str, str]]:
+    return [(e.action, e.actor) for e in running.scalars(select(DigestEdit))]
+
+
+def test_a_teams_facilitator_edits_the_draft_in_its_card_and_the_digest_shows_it(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    assert "roundtable digest review" not in json_text(draft)
+    assert buttons(draft, "digest-edit") == []  # forms open one at a time, on Edit
+    before = question(current(running.database, round_id, NOW))
+    renamed, kept, merged = before.themes[0], before.themes[2], before.themes[3]
+    moved = unquoted_in(before, 2)
+    hidden = renamed.quotes[0].reply_id
+    view = current(running.database, round_id, NOW)
+    moved_text, hidden_text = text_of(view, moved), text_of(view, hidden)
+
+    card = opened(running, facilitator, draft, PROMPT)
+    save, inputs = form_of(card, round_id, PROMPT)
+    assert (inputs["rename_title"]["maxLength"], inputs["lead"]["maxLength"]) == (
+        TITLE_LIMIT, LEAD_LIMIT)
+    assert inputs["hide"]["isMultiSelect"] is True
+    assert {c["value"] for c in inputs["move_to"]["choices"]} >= {"1", "2", "other"}
+    assert moved in {c["value"] for c in inputs["move_answer"]["choices"]}
+    assert hidden in {c["value"] for c in inputs["hide"]["choices"]}
+    running.teams.submit(facilitator, filled(
+        save, inputs, rename_theme="1", rename_title="Time away from the dispensary",
+        merge_theme="4", merge_into="3", move_answer=moved, move_to="other", hide=hidden,
+        lead=LEAD), execute=False)
+
+    reply = said_to(running, facilitator, "Time away from the dispensary")
+    assert f"Theme 4 of {PROMPT} is merged into theme 3" in reply
+    assert f"Answer {moved} is now in Other answers." in reply
+    assert f"Answer {hidden} is no longer quoted; it still counts." in reply
+    assert f"The lead of {PROMPT} is “{LEAD}”." in reply
+    now = running.wait_for(lambda: [c for c in updates(running, facilitator)
+                                    if "Time away from the dispensary" in json_text(c)],
+                           "the draft card brought up to date")[-1]
+    assert LEAD in json_text(now) and buttons(now, "digest-edit") == []
+    assert {action for action, _ in edits(running)} == {"rename", "merge", "move", "hide",
+                                                         "lead"}
+
+    [approve] = buttons(now, "digest-approve")
+    answered = running.teams.submit(facilitator, dict(approve["data"]))
+    assert answered[0].json()["value"].startswith(f"Approved: the digest of round {round_id}")
+    running.wait_for(lambda: [c for c in digest_cards(running, tenant) if LEAD in card_text(c)],
+                     "the question's card in the channel, with its lead")
+    lines = "\n".join(card_text(c) for c in digest_cards(running, tenant)).splitlines()
+    assert any(line.startswith("Time away from the dispensary  ·") for line in lines)
+    assert not any(line.startswith(f"{renamed.title}  ·") for line in lines)
+    assert not any(line.startswith(f"{merged.title}  ·") for line in lines)
+    assert any(line.startswith(f"{kept.title}  ·  "
+                               f"{len(kept.reply_ids) + len(merged.reply_ids)} answers")
+               for line in lines)
+    others = lines[next(n for n, line in enumerate(lines)
+                        if line.startswith("Other answers (")):]
+    assert any(moved_text.strip() in line for line in others)
+    assert not any(hidden_text.strip() in line for line in lines)
+    me = f"teams:{facilitator.aad}"
+    audited = [(e.actor, e.action) for e in running.scalars(
+        select(AuditEntry).where(AuditEntry.round_id == round_id))]
+    for action in ("digest.rename", "digest.merge", "digest.move", "digest.hide",
+                   "digest.lead", "digest.approve"):
+        assert (me, action) in audited, action
+
+
+def test_a_half_filled_or_refused_form_changes_nothing(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    [card_id] = running.scalars(select(BotMessage.message_id).where(BotMessage.kind == DRAFT))
+    # a client without Action.Execute: Edit comes as a message, the card is replaced in place
+    running.teams.submit(facilitator, dict(edit_button(draft, PROMPT)["data"]), execute=False,
+                         card_id=card_id)
+    card = running.wait_for(lambda: updates(running, facilitator), "the form opened")[0]
+    save, inputs = form_of(card, round_id, PROMPT)
+
+    running.teams.submit(facilitator, filled(save, inputs, rename_theme="1"), execute=False)
+    assert said_to(running, facilitator, "Not saved") == (
+        "Not saved: give both the theme and its new title")
+    running.teams.submit(facilitator, filled(save, inputs, rename_theme="1",
+                                             rename_title="Kept?", merge_theme="2",
+                                             merge_into="2"), execute=False)
+    said_to(running, facilitator, "merged into itself")
+    assert edits(running) == [] and len(updates(running, facilitator)) == 1
+
+
+def test_a_form_submitted_by_someone_not_a_facilitator_is_refused(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, member = running_teams, tenant.members[0]
+    round_id, draft = draft_for_review(running, tenant)
+    running.wait_for(lambda: running.stub.sent_to(member), "the member's chat with the bot")
+    [refused] = running.teams.submit(member, dict(edit_button(draft, PROMPT)["data"]))
+    assert "only facilitators can use `review`" in refused.json()["value"]
+    save, inputs = form_of(opened(running, tenant.facilitator, draft, PROMPT), round_id,
+                           PROMPT)
+    running.teams.submit(member, filled(save, inputs, rename_theme="1",
+                                        rename_title="Mine now", lead="Mine"), execute=False)
+    assert "only facilitators can use `review`" in said_to(running, member, "Not saved")
+    assert edits(running) == [] and updates(running, tenant.facilitator) == []
+
+
+def test_a_teams_facilitator_approves_a_reviewed_digest_once(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, stub, channel = running_teams, running_teams.stub, tenant.team.channel_id
+    round_id, card = draft_for_review(running, tenant)
 
     def digests() -> list[object]:
         return [c for c in stub.sent(channel) if card_text(c).startswith("Digest: ")]
 
-    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
-                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
-    jobs.post_round_digest(round_.id)
-
-    draft = running.wait_for(lambda: [c for c in stub.sent_to(tenant.facilitator)
-                                      if "For review" in card_text(c)], "the draft card")[0]
     assert digests() == []
-    card = draft.body["attachments"][0]["content"]
     [approve] = card["actions"]
     answered = running.teams.submit(tenant.facilitator, dict(approve["data"]))
-    assert answered[0].json()["value"].startswith(f"Approved: the digest of round {round_.id}")
+    assert answered[0].json()["value"].startswith(f"Approved: the digest of round {round_id}")
     tops = running.wait_for(digests, "the digest in the channel")
     again = running.teams.submit(tenant.facilitator, dict(approve["data"]))
     assert "nothing more was posted" in again[0].json()["value"]
     assert len(tops) == 1 and digests() == tops
+
+
+def test_a_long_draft_opens_one_form_listing_fewer_answers_and_says_so() -> None:
+    prompts = []
+    for q in range(6):
+        answers = [AnswerView(f"ans-{q}-{n}", f"Answer {n} to question {q}, " + "words " * 30,
+                              None, None, False) for n in range(100)]
+        themes = [ThemeView(f"Theme {t} of question {q}", "", [QuoteView(
+            a.reply_id, a.text, None) for a in answers[t * 10:t * 10 + 3]],
+            [a.reply_id for a in answers[t * 10:(t + 1) * 10]], {}, "chat") for t in range(10)]
+        prompts.append(PromptDigest(f"q{q}", "Section", "text", f"Question {q}?", 100,
+                                    themes=themes, answers=answers))
+    info = RoundInfo(7, "pack", "A long round", "", "", "open", "named", "", None, "")
+    draft = Draft(3, "week", DigestView(info, {}, prompts), "review", None, "wait")
+    closed = draft_card(draft)
+    assert [b["data"]["prompt"] for b in buttons(closed, "digest-open")] == [
+        f"q{q}" for q in range(6)]
+    card = draft_card(draft, "q2")
+    assert size(card) <= MAX_CARD_BYTES
+    save, inputs = form_of(card, 7, "q2")
+    assert save["data"] == {"roundtable": "digest-edit", "round": 7, "digest": 3, "prompt": "q2"}
+    listed = inputs["move_answer"]["choices"]
+    assert 0 < len(listed) < 100 and all(len(c["title"]) <= 75 for c in listed)
+    assert f"Listed to move: the first {len(listed)} of the 100 answers" in json_text(card)
+    assert [b["data"]["prompt"] for b in buttons(card, "digest-open")] == [
+        "q0", "q1", "", "q3", "q4", "q5"]  # Edit by the others, Close by the open one
+
+
+def test_quotes_to_hide_keep_ids_with_commas_apart() -> None:
+    quotes = [QuoteView("row,1", "Named in a spreadsheet", None),
+              QuoteView("ans-2", "Another", None)]
+    prompt = PromptDigest("q", "S", "text", "Q?", 2, themes=[ThemeView(
+        "Theme", "", quotes, ["row,1", "ans-2"], {}, "chat")], answers=[
+        AnswerView(q.reply_id, q.text, None, None, False) for q in quotes])
+    info = RoundInfo(7, "pack", "Imported", "", "", "open", "named", "", None, "")
+    card = draft_card(Draft(3, "week", DigestView(info, {}, [prompt]), "review", None, "wait"),
+                      "q")
+    save, inputs = form_of(card, 7, "q")
+    chosen = ",".join(c["value"] for c in inputs["hide"]["choices"])  # as Teams joins them
+    fields = form_fields(filled(save, inputs, hide=chosen), 7, "q")
+    assert fields["hide"] == ["row,1", "ans-2"]

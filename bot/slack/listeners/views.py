@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.app import access, facilitation, participants, review
+from bot.app import access, facilitation, participants, review, review_form
 from bot.app.actors import Actor
 from bot.app.facilitation import StartRequest
 from bot.app.roundtable import Roundtable
@@ -45,12 +45,11 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         try:
             which = json.loads(str(view.get("private_metadata")))
             round_id, prompt_id = int(which["round"]), str(which["prompt"])
-            lead_before = review.reviewing(app, actor, round_id).view.prompt(prompt_id)
-            changes = review_blocks.changes_from_state(
-                prompt_id, lead_before.lead if lead_before else None, values)
+            changes = review_form.changes_asked(app, actor, round_id, prompt_id,
+                                                review_blocks.form_fields(values))
             if changes:
                 review.edit(app, actor, round_id, changes)
-        except review_blocks.FieldError as exc:
+        except review_form.FieldError as exc:
             ack(response_action="errors", errors={exc.field: str(exc)[:150]})
             return
         except review.ChangeRefused as exc:

@@ -1,0 +1,137 @@
+"""The form that edits one question of a draft digest, whatever the platform shows it in: its
+fields and their labels, the choices it offers, and the changes a submitted one asks for.
+
+An adapter builds its own widgets from `choices` and hands back what was submitted as a flat
+mapping, field name → value (a string; a list of strings for the quotes to hide). Every field
+may be left empty; the pairs (a theme and its new title, two themes to merge, an answer and
+where it goes) are filled in both or neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.app import review
+from bot.app.actors import Actor
+from bot.app.review import OTHER, Change
+from bot.app.roundtable import Roundtable
+from bot.core.digest.model import PromptDigest
+
+RENAME_THEME, RENAME_TITLE = "rename_theme", "rename_title"
+MERGE_THEME, MERGE_INTO = "merge_theme", "merge_into"
+MOVE_ANSWER, MOVE_TO = "move_answer", "move_to"
+HIDE, LEAD = "hide", "lead"
+FIELDS = (RENAME_THEME, RENAME_TITLE, MERGE_THEME, MERGE_INTO, MOVE_ANSWER, MOVE_TO, HIDE, LEAD)
+LABELS = {
+    RENAME_THEME: "Rename theme", RENAME_TITLE: "New title",
+    MERGE_THEME: "Merge theme", MERGE_INTO: "into theme",
+    MOVE_ANSWER: "Move answer", MOVE_TO: "to",
+    HIDE: "Hide quotes (the answers still count)",
+    LEAD: "Lead (one line, above the themes)",
+}
+CHOICES = 100
+"""At most this many choices in one list (Slack takes no more options in a select; a Teams card
+may have room for fewer answers, and asks for fewer)."""
+OTHER_ANSWERS = "Other answers"
+
+Fields = Mapping[str, str | Sequence[str]]
+
+
+class FieldError(ValueError):
+    """A form field filled in wrongly: which one, and why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    text: str
+    """As people wrote it (an answer, a quote, a theme's title): each adapter makes it safe
+    and short for its platform."""
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What a question's form offers to choose from. `themes` empty: only the lead."""
+
+    themes: list[Choice]
+    """Numbered as the draft shows them: "1. Time to learn", value "1"."""
+    answers: list[Choice]
+    """Written answers that can be moved (not the ones that say nothing), the first ones."""
+    answers_in_all: int
+    """How many could be moved: more than `answers` holds when the list was cut."""
+    quotes: list[Choice]
+
+    @property
+    def targets(self) -> list[Choice]:
+        """Where an answer can go: a theme, or "Other answers"."""
+        return [*self.themes, Choice(OTHER, OTHER_ANSWERS)]
+
+
+def choices(prompt: PromptDigest, answers: int = CHOICES) -> Choices:
+    """The choices one question's form offers, at most CHOICES (or `answers`) in a list."""
+    themes = [Choice(str(n), f"{n}. {t.title}")
+              for n, t in enumerate(prompt.themes, start=1)][:CHOICES]
+    if not themes:
+        return Choices([], [], 0, [])
+    movable = [Choice(a.reply_id, a.text) for a in prompt.answers if not a.noise]
+    quotes = [Choice(q.reply_id, q.text) for t in prompt.themes for q in t.quotes][:CHOICES]
+    return Choices(themes, movable[:min(answers, CHOICES)], len(movable), quotes)
+
+
+def changes_from(prompt_id: str, lead_before: str | None, fields: Fields) -> list[Change]:
+    """The changes a submitted form asks for (none when nothing was filled in); FieldError,
+    naming the field, when a pair is half filled in. The lead counts as a change only when it
+    differs from `lead_before`, and only when the form had the field."""
+
+    def picked(field: str) -> str:
+        value = fields.get(field)
+        return value.strip() if isinstance(value, str) else ""
+
+    changes: list[Change] = []
+    theme, title = picked(RENAME_THEME), picked(RENAME_TITLE)
+    if theme or title:
+        if not (theme and title):
+            raise FieldError(RENAME_TITLE if theme else RENAME_THEME,
+                             "give both the theme and its new title")
+        changes.append(Change("rename", prompt_id, theme=_number(RENAME_THEME, theme),
+                              text=title, source=RENAME_TITLE))
+    merged, into = picked(MERGE_THEME), picked(MERGE_INTO)
+    if merged or into:
+        if not (merged and into):
+            raise FieldError(MERGE_INTO if merged else MERGE_THEME, "give both themes to merge")
+        changes.append(Change("merge", prompt_id, theme=_number(MERGE_THEME, merged),
+                              into=_number(MERGE_INTO, into), source=MERGE_INTO))
+    answer, to = picked(MOVE_ANSWER), picked(MOVE_TO)
+    if answer or to:
+        if not (answer and to):
+            raise FieldError(MOVE_TO if answer else MOVE_ANSWER,
+                             "give both the answer and where it goes")
+        changes.append(Change("move", prompt_id, reply_id=answer, to=to, source=MOVE_TO))
+    hidden = fields.get(HIDE) or []
+    quotes = [hidden] if isinstance(hidden, str) else hidden
+    changes += [Change("hide", prompt_id, reply_id=str(r), source=HIDE) for r in quotes if r]
+    if LEAD in fields:
+        lead = picked(LEAD)
+        if lead != (lead_before or ""):
+            changes.append(Change("lead", prompt_id, text=lead, source=LEAD))
+    return changes
+
+
+def changes_asked(app: Roundtable, actor: Actor, round_id: int, prompt_id: str,
+                  fields: Fields) -> list[Change]:
+    """The changes a form submitted for one question asks for, its lead compared with the
+    lead the question has now."""
+    question = review.reviewing(app, actor, round_id).view.prompt(prompt_id)
+    return changes_from(prompt_id, question.lead if question else None, fields)
+
+
+def _number(field: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise FieldError(field, "choose a theme from the list") from None

@@ -1,0 +1,166 @@
+"""A digest waiting for review, in Teams: the card a facilitator gets in their 1:1 chat (each
+question with its numbered themes and an Edit button; then Approve), the same card with one
+question's edit form open, and reading a submitted form.
+
+A question's form: choice sets for a theme, an answer, where it goes and the quotes to hide,
+text inputs for a new title and the lead, and "Save changes", an Action.Submit. Its inputs are
+named for the question (`lead-7-best-support`). Choice titles are plain text, which Teams
+never reads as Markdown.
+
+One form is open at a time, because a card and its envelope must stay within about 28 KB
+(render.MAX_CARD_BYTES): every question's form at once left no room to list answers to move
+in a round of five questions with twenty answers each. Edit asks the bot for the card with
+that question's form open; saving brings every copy of the draft up to date, forms closed.
+When even one form does not fit, the answers it lists to move are cut, fewer and fewer, and
+the form says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, unquote
+
+from bot.app import review_form
+from bot.app.review_form import (
+    FIELDS,
+    HIDE,
+    LABELS,
+    LEAD,
+    MERGE_INTO,
+    MERGE_THEME,
+    MOVE_ANSWER,
+    MOVE_TO,
+    RENAME_THEME,
+    RENAME_TITLE,
+    Choice,
+)
+from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
+from bot.core.digest.model import Draft, PromptDigest
+from bot.core.wording import counted
+from bot.teams.activities import OURS
+from bot.teams.cards import scoped_inputs
+from bot.teams.render import MAX_CARD_BYTES, Element, action, card, heading, note, rich, run, size
+
+APPROVE, OPEN, EDIT = "digest-approve", "digest-open", "digest-edit"
+SUMMARY = "Digest for review"
+ANSWERS_LISTED = (review_form.CHOICES, 80, 60, 40, 25, 10, 0)
+"""How many answers the open form lists to move, tried in turn until the card fits."""
+CHOICE_CHARS = 75
+"""How much of an answer or a quote a choice shows: enough to recognise it (as in Slack)."""
+SHOWN = 60
+"""Paragraphs of a draft shown when the whole of it would be too big for a card."""
+
+
+def draft_card(draft: Draft, editing: str = "") -> Element:
+    """The draft as a facilitator sees it: while it waits, each question with its Edit button
+    (`editing`: the question whose form is open), and Approve; once settled, what became of
+    it."""
+    content: Element = {}
+    for listed in ANSWERS_LISTED if draft.waiting and editing else (0,):
+        content = _card(draft, editing, listed)
+        if size(content) <= MAX_CARD_BYTES:
+            return content
+    if editing:  # not even the form without answers fits: the draft as it was
+        return draft_card(draft)
+    return {**content, "body": content["body"][:SHOWN]}
+
+
+def _card(draft: Draft, editing: str, listed: int) -> Element:
+    view = draft.view
+    round_id = view.round.id
+    body: list[Element] = [heading(f"For review: {view.round.title}")]
+    if draft.waiting:
+        body.append(note("Nothing is posted until a facilitator approves it. Edit a question "
+                         "to rename or merge its themes, move an answer, hide quotes or write "
+                         "its lead; edits carry over to the round's later digests."))
+    elif draft.state == "superseded":
+        body.append(note("A newer draft, or a digest posted meanwhile, took the place of "
+                         "this one."))
+    else:
+        body.append(note("Posted as built at its review deadline." if draft.approved_by
+                         == "scheduler" else "Approved and posted."))
+    for prompt in view.prompts:
+        body.append(rich(run(prompt.question, bold=True), separator=True))
+        if prompt.lead:
+            body.append(rich(run(prompt.lead, italic=True)))
+        for number, theme in enumerate(prompt.themes, start=1):
+            body.append(rich(run(f"{number}. "), run(theme.title, bold=True),
+                             run(f" · {counted(len(theme.reply_ids), 'answer')}")))
+        if not draft.waiting:
+            continue
+        which = {"round": round_id, "digest": draft.digest_id, "prompt": prompt.prompt_id}
+        if prompt.prompt_id != editing:
+            body.append({"type": "ActionSet", "actions": [
+                action("Edit", OPEN, {OURS: OPEN, **which})]})
+            continue
+        body += _form(prompt, round_id, listed)
+        body.append({"type": "ActionSet", "actions": [
+            {"type": "Action.Submit", "title": "Save changes", "style": "positive",
+             "data": {OURS: EDIT, **which}},
+            action("Close", OPEN, {OURS: OPEN, **which, "prompt": ""})]})
+    actions = ([action("Approve and post", APPROVE, {OURS: APPROVE, "round": round_id,
+                                                     "digest": draft.digest_id},
+                       primary=True)] if draft.waiting else [])
+    return card(body, actions)
+
+
+def _form(prompt: PromptDigest, round_id: int, listed: int) -> list[Element]:
+    """One question's inputs; every one may be left empty."""
+
+    def named(field: str) -> str:
+        return f"{field}-{round_id}-{prompt.prompt_id}"
+
+    def chosen(field: str, choices: list[Choice], *, many: bool = False) -> Element:
+        out: Element = {"type": "Input.ChoiceSet", "id": named(field), "label": LABELS[field],
+                        "style": "compact", "placeholder": "Choose", "choices": [
+                            {"title": _shown(c.text), "value": quote(c.value, safe="")
+                             if many else c.value} for c in choices]}
+        if many:
+            out["isMultiSelect"] = True
+        return out
+
+    def written(field: str, limit: int, value: str = "") -> Element:
+        return {"type": "Input.Text", "id": named(field), "label": LABELS[field],
+                "maxLength": limit, "value": value}
+
+    offered = review_form.choices(prompt, answers=listed)
+    form: list[Element] = [note("Every field may be left empty; a theme is named by its number "
+                                "above.")]
+    if offered.themes:
+        themes = offered.themes
+        form += [chosen(RENAME_THEME, themes), written(RENAME_TITLE, TITLE_LIMIT),
+                 chosen(MERGE_THEME, themes), chosen(MERGE_INTO, themes)]
+        if len(offered.answers) < offered.answers_in_all:
+            form.append(note(_cut_line(len(offered.answers), offered.answers_in_all)))
+        if offered.answers:
+            form += [chosen(MOVE_ANSWER, offered.answers),
+                     chosen(MOVE_TO, offered.targets)]
+        if offered.quotes:
+            form.append(chosen(HIDE, offered.quotes, many=True))
+    form.append(written(LEAD, LEAD_LIMIT, prompt.lead or ""))
+    return form
+
+
+def _cut_line(listed: int, in_all: int) -> str:
+    if not listed:
+        return (f"None of the {in_all} answers is listed to move: this card has no room for "
+                "them (`roundtable digest review` on the server moves any).")
+    return (f"Listed to move: the first {listed} of the {in_all} answers (a Teams card has "
+            "room for no more).")
+
+
+def _shown(text: str) -> str:
+    words = " ".join(text.split())
+    return words if len(words) <= CHOICE_CHARS else words[: CHOICE_CHARS - 1].rstrip() + "…"
+
+
+def form_fields(data: Mapping[str, Any], round_id: int, prompt_id: str
+                ) -> dict[str, str | list[str]]:
+    """A submitted question form as field name → value (the quotes to hide: a list), for
+    bot.app.review_form to read. Teams joins a multiple choice's values with commas."""
+    inputs = scoped_inputs(data, round_id, prompt_id)
+    fields: dict[str, str | list[str]] = {
+        f: str(inputs[f] or "") for f in FIELDS if f != HIDE and f in inputs}
+    fields[HIDE] = [unquote(v) for v in str(inputs.get(HIDE) or "").split(",") if v]
+    return fields

@@ -1,0 +1,69 @@
+"""Reading a submitted edit form, whatever the platform: each pair is filled in both or
+neither, the field left empty is named, and the lead counts only when it changed."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app.review import Change
+from bot.app.review_form import CHOICES, FieldError, changes_from, choices
+from bot.core.digest.model import AnswerView, PromptDigest, QuoteView, ThemeView
+
+PROMPT = "best-support"
+
+
+@pytest.mark.parametrize(("fields", "named", "message"), [
+    ({"rename_theme": "1"}, "rename_title", "give both the theme and its new title"),
+    ({"rename_title": "Time away"}, "rename_theme", "give both the theme and its new title"),
+    ({"merge_theme": "2", "merge_into": " "}, "merge_into", "give both themes to merge"),
+    ({"merge_into": "3"}, "merge_theme", "give both themes to merge"),
+    ({"move_answer": "ans-1"}, "move_to", "give both the answer and where it goes"),
+    ({"move_to": "other", "lead": ""}, "move_answer", "give both the answer and where it goes"),
+])
+def test_it_names_the_empty_half_of_a_pair(fields: dict[str, str], named: str,
+                                           message: str) -> None:
+    with pytest.raises(FieldError) as refused:
+        changes_from(PROMPT, None, fields)
+    assert (refused.value.field, str(refused.value)) == (named, message)
+
+
+def test_it_reads_every_change_a_form_asks_for() -> None:
+    assert changes_from(PROMPT, "Before", {
+        "rename_theme": "1", "rename_title": " Time away ", "merge_theme": "4",
+        "merge_into": "3", "move_answer": "ans-7", "move_to": "other",
+        "hide": ["ans-2", "ans-5"], "lead": "After"}) == [
+        Change("rename", PROMPT, theme=1, text="Time away", source="rename_title"),
+        Change("merge", PROMPT, theme=4, into=3, source="merge_into"),
+        Change("move", PROMPT, reply_id="ans-7", to="other", source="move_to"),
+        Change("hide", PROMPT, reply_id="ans-2", source="hide"),
+        Change("hide", PROMPT, reply_id="ans-5", source="hide"),
+        Change("lead", PROMPT, text="After", source="lead")]
+
+
+def test_it_counts_the_lead_only_when_it_changed() -> None:
+    assert changes_from(PROMPT, "Same", {"lead": " Same ", "hide": []}) == []
+    assert changes_from(PROMPT, None, {"lead": "", "rename_theme": ""}) == []
+    assert changes_from(PROMPT, "Gone", {}) == []
+    assert changes_from(PROMPT, "Gone", {"lead": ""}) == [
+        Change("lead", PROMPT, text="", source="lead")]
+
+
+def test_a_theme_that_is_not_a_number_is_a_field_error() -> None:
+    with pytest.raises(FieldError) as refused:
+        changes_from(PROMPT, None, {"merge_theme": "1", "merge_into": "three"})
+    assert refused.value.field == "merge_into"
+
+
+def test_the_choices_leave_out_non_answers_and_keep_to_the_shared_limit() -> None:
+    answers = [AnswerView(f"ans-{n}", f"answer {n}", None, None, False, noise=n % 10 == 0)
+               for n in range(150)]
+    theme = ThemeView("Time", "", [QuoteView("ans-1", "answer 1", None)],
+                      [a.reply_id for a in answers], {}, "chat")
+    prompt = PromptDigest(PROMPT, "S", "text", "Q?", 150, themes=[theme], answers=answers)
+    offered = choices(prompt)
+    assert [(c.value, c.text) for c in offered.themes] == [("1", "1. Time")]
+    assert [c.value for c in offered.targets] == ["1", "other"]
+    assert len(offered.answers) == CHOICES and offered.answers_in_all == 135
+    assert "ans-10" not in {c.value for c in offered.answers}
+    assert len(choices(prompt, answers=20).answers) == 20
+    assert choices(PromptDigest(PROMPT, "S", "text", "Q?", 0)).themes == []

@@ -144,8 +144,8 @@ def _form(prompt: PromptDigest, round_id: int, listed: int) -> list[Element]:
 
 def _cut_line(listed: int, in_all: int) -> str:
     if not listed:
-        return (f"None of the {in_all} answers is listed to move: this card has no room for "
-                "them (`roundtable digest review` on the server moves any).")
+        return (f"No answer can be listed to move: this card has no room for the {in_all} "
+                "answers (`roundtable digest review` on the server moves any).")
     return (f"Listed to move: the first {listed} of the {in_all} answers (a Teams card has "
             "room for no more).")
 

@@ -29,7 +29,6 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.app import review_form
-from bot.app.review import OTHER
 from bot.app.review_form import (
     HIDE,
     LABELS,
@@ -38,7 +37,6 @@ from bot.app.review_form import (
     MERGE_THEME,
     MOVE_ANSWER,
     MOVE_TO,
-    OTHER_ANSWERS,
     RENAME_THEME,
     RENAME_TITLE,
     Choice,
@@ -136,8 +134,7 @@ def edit_view(view: DigestView, digest_id: int, prompt_id: str) -> dict[str, Any
         text=f"*{inert(prompt.question, 2800)}*"))]
     offered = review_form.choices(prompt)
     if offered.themes:
-        themes = [Option(text=plain(to_plain(c.text), OPTION_TEXT), value=c.value)
-                  for c in offered.themes]
+        themes = _options(offered.themes)
         blocks += [
             _select(RENAME_THEME, themes),
             _text(RENAME_TITLE, TITLE_LIMIT),
@@ -147,7 +144,7 @@ def edit_view(view: DigestView, digest_id: int, prompt_id: str) -> dict[str, Any
         if offered.answers:
             blocks += [
                 _select(MOVE_ANSWER, _options(offered.answers)),
-                _select(MOVE_TO, [*themes, Option(text=plain(OTHER_ANSWERS, 75), value=OTHER)]),
+                _select(MOVE_TO, _options(offered.targets)),
             ]
         if offered.quotes:
             blocks.append(InputBlock(

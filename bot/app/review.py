@@ -21,7 +21,7 @@ from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
 from bot.core.digest.build import build_digest
-from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
+from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT, lead_of, load_edits
 from bot.core.digest.model import DigestView, Draft, PromptDigest, ThemeView
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.ports import DeliveryError
@@ -58,6 +58,15 @@ def reviewing(app: Roundtable, actor: Actor, round_id: int) -> Reviewing:
             return Reviewing(round_id, draft.view, draft)
         return Reviewing(round_id, build_digest(session, round_id, now,
                                                 summariser=app.summariser), None)
+
+
+def lead_now(app: Roundtable, actor: Actor, round_id: int, prompt_id: str) -> str | None:
+    """The lead a question of the round's digest has now (what an edit form starts from),
+    read from the edits alone: no digest is built for it."""
+    require_facilitator(app, actor, "review")
+    with reading(app.database.sessions) as session:
+        round_of(app, session, actor, round_id)
+        return lead_of(load_edits(session, round_id), prompt_id)
 
 
 @dataclass(frozen=True)

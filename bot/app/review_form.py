@@ -126,8 +126,7 @@ def changes_asked(app: Roundtable, actor: Actor, round_id: int, prompt_id: str,
                   fields: Fields) -> list[Change]:
     """The changes a form submitted for one question asks for, its lead compared with the
     lead the question has now."""
-    question = review.reviewing(app, actor, round_id).view.prompt(prompt_id)
-    return changes_from(prompt_id, question.lead if question else None, fields)
+    return changes_from(prompt_id, review.lead_now(app, actor, round_id, prompt_id), fields)
 
 
 def _number(field: str, text: str) -> int:

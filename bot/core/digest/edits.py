@@ -45,6 +45,16 @@ def load_edits(session: Session, round_id: int) -> list[Edit]:
             for r in rows]
 
 
+def lead_of(edits: Sequence[Edit], prompt_id: str) -> str | None:
+    """The lead a question has after these edits (the last one written), or None."""
+    leads = [e for e in edits if e.prompt_id == prompt_id and e.action == "lead"]
+    return _lead(leads[-1]) if leads else None
+
+
+def _lead(edit: Edit) -> str | None:
+    return (edit.text or "").strip() or None
+
+
 def matching(themes: Sequence[ThemeView], ids: Iterable[str], present: set[str]) -> int | None:
     """The index of the theme that holds most of `ids` (of those still answers of the
     question), or None when no theme holds more than half of them."""
@@ -82,7 +92,7 @@ def _apply(prompt: PromptDigest, edit: Edit, anonymity: str) -> PromptDigest:
     themes = list(prompt.themes)
     present = _present(prompt)
     if edit.action == "lead":
-        return replace(prompt, lead=(edit.text or "").strip() or None)
+        return replace(prompt, lead=_lead(edit))
     if edit.action == "hide" and edit.reply_id:
         return _hidden(prompt, edit.reply_id)
     if edit.action == "rename" and edit.theme and edit.text:

@@ -11,7 +11,7 @@ there.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.app.facilitation import RoundSettings, StartRequest, mode_chosen
 from bot.core.errors import RoundtableError
@@ -32,6 +32,14 @@ SET_USAGE = (f"set [round] [digest #channel|{NO_CHANNEL}] [closes {CLOSES}|never
 REVIEW_USAGE = "review N [on|off] [unapproved post|wait] [within 24h]"
 REOPEN_USAGE = f"reopen <round> [closes {CLOSES}]"
 DELETE_USAGE = "delete <round>"
+
+@dataclass(frozen=True)
+class Typed:
+    """A command as typed: its word (lower case) and the tokens after it."""
+
+    name: str
+    args: list[str] = field(default_factory=list)
+
 
 Channel = Callable[[str], "str | None"]
 """A platform's reading of a channel as typed: its id, or None when it is not one."""

@@ -4,9 +4,9 @@ true); the command words themselves are bot.app.command_words'."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from bot.app import command_words
+from bot.app.command_words import Typed
 from bot.app.facilitation import RoundSettings, StartRequest
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience
@@ -23,17 +23,11 @@ WHO = "#channel|@group|@person …"
 PERSON_AND_ROUND = "say `@person` for every round, or `@person round N` for one"
 
 
-@dataclass(frozen=True)
-class Command:
-    name: str
-    args: list[str] = field(default_factory=list)
-
-
-def split(text: str) -> Command:
+def split(text: str) -> Typed:
     tokens = TOKEN.findall(text.strip())
     if not tokens:
-        return Command("help")
-    return Command(tokens[0].lower(), tokens[1:])
+        return Typed("help")
+    return Typed(tokens[0].lower(), tokens[1:])
 
 
 def channel(token: str) -> str | None:

@@ -15,10 +15,9 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from bot.app import command_words
-from bot.app.command_words import SET_OPTIONS
+from bot.app.command_words import SET_OPTIONS, Typed
 from bot.app.facilitation import RoundSettings, StartRequest
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience
@@ -52,13 +51,7 @@ For everyone: `questions` (your open questions), `stop` (no more questions), `my
 Anything else you write here answers the question waiting."""
 
 
-@dataclass(frozen=True)
-class Command:
-    name: str
-    args: list[str] = field(default_factory=list)
-
-
-def command(text: str, *, answers_here: bool = True) -> Command | None:
+def command(text: str, *, answers_here: bool = True) -> Typed | None:
     """The command a message is, or None when it is an answer (or nothing we know).
     `answers_here`: the message was written where answers are taken (the 1:1 chat)."""
     try:
@@ -69,9 +62,9 @@ def command(text: str, *, answers_here: bool = True) -> Command | None:
         return None
     name, args = tokens[0].lower(), tokens[1:]
     if name in BARE and not args:
-        return Command(name)
+        return Typed(name)
     if name in WITH_ARGUMENTS and (not answers_here or _is_command(name, args)):
-        return Command(name, args)
+        return Typed(name, args)
     return None
 
 

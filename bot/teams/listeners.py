@@ -31,7 +31,7 @@ from bot.app import (
     review_form,
 )
 from bot.app.actors import Actor
-from bot.app.command_words import parse_review, round_number
+from bot.app.command_words import Typed, parse_review, round_number
 from bot.app.facilitation import StartRequest
 from bot.app.inbox import InboxUnavailable
 from bot.app.roundtable import Roundtable
@@ -44,7 +44,6 @@ from bot.teams import activities, cards, review_cards
 from bot.teams.activities import Activity, CardAction
 from bot.teams.commands import (
     HELP,
-    Command,
     command,
     parse_invite,
     parse_set,
@@ -131,7 +130,7 @@ class Listeners:
 
     # -- commands --------------------------------------------------------------------------
 
-    def command(self, found: Command, actor: Actor, where: Reference, activity: Activity
+    def command(self, found: Typed, actor: Actor, where: Reference, activity: Activity
                 ) -> None:
         name = found.name
         if name in access.FACILITATOR_ONLY and not access.may_facilitate(
@@ -160,7 +159,7 @@ class Listeners:
         except RoundtableError as exc:
             self._say(where.key, said("Sorry: ", exc.said))
 
-    def _run(self, found: Command, actor: Actor, where: Reference) -> Said:
+    def _run(self, found: Typed, actor: Actor, where: Reference) -> Said:
         args, app = found.args, self.app
         here = where.key if where.kind == "channel" else None
         if found.name == "start":

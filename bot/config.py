@@ -73,12 +73,16 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(30, ge=2, le=300, validation_alias="ROUNDTABLE_LEASE_SECONDS")
     """How soon another process takes over the schedule, or the sends of a process that died."""
     llm_url: str | None = Field(None, validation_alias="ROUNDTABLE_LLM_URL")
-    """An OpenAI-compatible endpoint that may rewrite digest titles and summaries (off if unset)."""
+    """An OpenAI-compatible endpoint that may group answers into themes and rewrite digest
+    titles and summaries (off if unset)."""
     llm_model: str | None = Field(None, validation_alias="ROUNDTABLE_LLM_MODEL")
     llm_key: SecretStr | None = Field(None, validation_alias="ROUNDTABLE_LLM_KEY")
     llm_timeout: float = Field(30.0, gt=0, le=300, validation_alias="ROUNDTABLE_LLM_TIMEOUT")
     """Seconds to wait for the endpoint's answer to one question; a digest waits no longer
     for a model that does not answer (it posts the offline headlines)."""
+    llm_grouping: bool = Field(True, validation_alias="ROUNDTABLE_LLM_GROUPING")
+    """With ROUNDTABLE_LLM_URL: the model also proposes which answers make each theme
+    (false: the offline engine groups, the model only words headlines)."""
     data_dir: Path | None = Field(None, validation_alias="ROUNDTABLE_DATA_DIR")
     """Local files of the service (the spool of answers kept while the database is away);
     default: the SQLite database's folder, or the working folder."""

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from bot.core.digest.summariser import GROUPING_SYSTEM
 from tests.digest.test_summariser import StandIn, chat
 
 LABEL = "headline written by a language model"
@@ -14,6 +15,14 @@ HOSTILE = ("{} Dave Smith", "“{}”", "{} <@U0123ABCD> <!channel>", "{} https:
 """A grounded headline with one thing added that must never reach a post."""
 HOSTILE_LEAKS = ("Dave", "Smith", "U0123ABCD", "<!channel", "evil.example")
 THEME = re.compile(r"^Theme (\d+) \(now called: .*\)$")
+
+
+def asked(stand_in: StandIn) -> tuple[int, int]:
+    """How often the model was asked to group a question's answers, and to headline themes.
+    The stand-in declines to group (its answer places no answer in a group), so the offline
+    themes stand and the headlines are what these tests follow."""
+    grouping = sum(r["messages"][0]["content"] == GROUPING_SYSTEM for r in stand_in.requests)
+    return grouping, len(stand_in.requests) - grouping
 
 
 def grounded(answers: list[str], shift: int = 0) -> str:
@@ -46,7 +55,7 @@ def answering(stand_in: StandIn, hostile: bool = False) -> dict[int, str]:
     def reply(request: dict[str, Any]) -> tuple[int, bytes, float]:
         sent = themes_sent(request)
         themes = []
-        shift = len(stand_in.requests) - 1
+        shift = asked(stand_in)[1] - 1
         for n, answers in sent.items():
             title = grounded(answers, shift)
             if hostile and n < max(sent):

@@ -44,7 +44,8 @@ class Roundtable:
     spool: Spool | None = None
     scheduler: Scheduler | None = None
     summariser: Summariser | None = field(init=False)
-    """Words digest headlines with the configured language model; None when none is. Made
+    """Groups answers and words digest headlines with the configured language model; None
+    when none is. Made
     once, so every digest this process builds (posted, drafted, shown, exported) shares
     what the model answered."""
     confirmations: Confirmations = field(init=False)
@@ -143,7 +144,8 @@ def model_summariser(settings: Settings) -> Summariser | None:
         return None
     key = settings.llm_key.get_secret_value() if settings.llm_key else None
     return summariser(Endpoint(settings.llm_url, settings.llm_model or "", key,
-                               timeout=settings.llm_timeout, proxy=settings.https_proxy))
+                               timeout=settings.llm_timeout, proxy=settings.https_proxy),
+                      grouping=settings.llm_grouping)
 
 
 def spool_folder(settings: Settings) -> Path:

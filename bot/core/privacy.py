@@ -51,7 +51,7 @@ def notice(policy: Policy, mode: str, digest_channel: str | None) -> Said:
              if digest_channel else said("in digests the facilitators post to a channel"))
     kept = (policy.kept or DEFAULT_KEPT).replace("{retention_days}",
                                                  str(policy.retention_days)).strip()
-    ai = (f"Theme titles and summaries are drafted with an AI service "
+    ai = (f"Themes, their titles and summaries are drafted with an AI service "
           f"({urlsplit(policy.ai_service).hostname or policy.ai_service}): the answers of "
           "this round are sent to it, except those you ask not to be quoted."
           if policy.ai_service else "Your answers are not sent to any AI service.")

@@ -16,13 +16,16 @@ from typing import Any
 
 import pytest
 
+from bot.core.digest.summariser import GROUPING_SYSTEM
+from bot.core.digest.synthesis import GROUPED_BY_MODEL
 from bot.scheduling import jobs
 from bot.slack import review_blocks
 from storage.database import Database
 from storage.db import transaction
 from storage.models import Round
+from tests.digest.test_stable_themes import TIME
 from tests.digest.test_summariser import StandIn, chat, endpoint
-from tests.model_headlines import HOSTILE_LEAKS, LABEL, answering
+from tests.model_headlines import HOSTILE_LEAKS, LABEL, answering, asked
 from tests.review_round import PROMPT, current, question, review_round
 from tests.slack.conftest import FACILITATOR, MEMBERS, Running, run_bot
 from tests.slack.test_digest_review import (
@@ -145,7 +148,7 @@ def test_a_draft_keeps_the_models_headlines_through_an_edit_and_posts_them_as_ap
     assert respond_text(running, answers, "Approved").startswith("Approved")
     assert post_headings(running) == edited
     assert digest_posted(running).count(LABEL) >= len(shown) - 1
-    assert len(stand_in.requests) == 1  # one question with themes, asked once
+    assert asked(stand_in) == (1, 1)  # one question with themes: each kind asked once
 
 
 @pytest.mark.parametrize("failure", ["500", "timeout"])
@@ -163,3 +166,25 @@ def test_a_digest_posts_with_offline_headlines_when_the_model_fails(
     assert post_headings(running) == offline * 2
     assert LABEL not in digest_posted(running)
     assert stand_in.requests  # it was asked, each time
+
+
+def test_a_digest_posted_on_demand_shows_the_models_grouping_labelled(
+        with_model: Running, stand_in: StandIn) -> None:
+    running = with_model
+    round_id = posted_round(running)
+    offline = question(current(running.database, round_id, FRIDAY_NOON)).themes
+
+    def reply(request: dict[str, Any]) -> tuple[int, bytes, float]:
+        if request["messages"][0]["content"] != GROUPING_SYSTEM:
+            return 500, b"", 0.0  # headlines: the offline ones stand
+        sent = dict(re.findall(r"^(\d+)\. (.*)$", request["messages"][1]["content"], re.M))
+        time = [int(n) for n, text in sent.items() if text in TIME]
+        return 200, chat(json.dumps({"themes": [
+            {"answers": [int(n) for n in sent if int(n) not in time]}, {"answers": time}]})), 0.0
+
+    stand_in.reply = reply
+    command(running, f"digest {round_id}", "Posted")
+    posted = digest_posted(running)
+    assert len(offline) >= 3 and len(post_headings(running)) == 2
+    assert posted.count(GROUPED_BY_MODEL) == 2
+    assert "12 answers" in posted and "6 answers" in posted

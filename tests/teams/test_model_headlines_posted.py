@@ -14,7 +14,7 @@ from storage.db import transaction
 from storage.models import Round
 from tests.conftest import NOW
 from tests.digest.test_summariser import StandIn, endpoint
-from tests.model_headlines import LABEL, answering
+from tests.model_headlines import LABEL, answering, asked
 from tests.review_round import answer_all
 from tests.teams.conftest import Tenant, run_teams
 from tests.teams.test_round import start_from_channel
@@ -57,4 +57,4 @@ def test_a_teams_digest_shows_the_models_headlines_labelled(
     assert proposed
     for title in proposed.values():
         assert f"{title}  ·  " in posted and LABEL in posted
-    assert len(stand_in.requests) == 1
+    assert asked(stand_in) == (1, 1)  # grouping declined, then headlines: each once

@@ -48,7 +48,8 @@ NOT_QUOTED = "(asked not to be quoted)"
 """What outputs show in place of the words of an answer whose author said "don't quote me"."""
 
 Summariser = Callable[[DigestView], DigestView]
-"""Rewrites titles and summaries (bot.core.digest.summariser); must keep quotes verbatim."""
+"""Rewrites titles and summaries (bot.core.digest.summariser); must keep quotes verbatim.
+One with an `engine` (a language model's grouping) also groups the answers."""
 
 
 class Answered(NamedTuple):
@@ -81,6 +82,8 @@ def build_digest(
 ) -> DigestView:
     """Everything a digest shows, loaded first and then grouped: themes, votes, who took part,
     and what changed since the last recorded digest."""
+    if engine is engine_grouping:
+        engine = getattr(summariser, "engine", None) or engine
     round_ = get_round(session, round_id)
     pack = round_pack(round_)
     replies = _live_answers(session, round_)

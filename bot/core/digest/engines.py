@@ -153,3 +153,17 @@ def run(name: str, texts: Sequence[str]) -> tuple[Matrix, Labels]:
             raise
         log.warning("theme engine %s unavailable (%s); using %s", DEFAULT, exc, FALLBACK)
         return REGISTRY[FALLBACK](texts)
+
+
+def vectors(name: str, texts: Sequence[str]) -> Matrix:
+    """The vectors the named engine compares answers by, without its clustering: what titles
+    and quotes of groups found some other way (a language model's) are chosen with."""
+    key = DEFAULT if name == "default" else name
+    if key.startswith("tfidf"):
+        return tfidf_vectors(texts)
+    try:
+        return embeddings.pooled_vectors(embeddings.default_encoder(), texts)
+    except embeddings.ModelUnavailable:
+        if name != "default":
+            raise
+        return tfidf_vectors(texts)

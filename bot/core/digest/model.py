@@ -52,6 +52,8 @@ class ThemeView:
     raised only by people who were not there."""
     written_by_model: bool = False
     """True when the title or summary is a language model's (checked against the answers)."""
+    grouped_by_model: bool = False
+    """True when a language model proposed which answers make the theme."""
 
 
 @dataclass(frozen=True)

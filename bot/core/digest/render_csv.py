@@ -6,7 +6,7 @@ import csv
 import io
 
 from bot.core.digest.model import DigestView, ThemeView
-from bot.core.digest.synthesis import BEYOND_ROOM, BY_MODEL
+from bot.core.digest.synthesis import BEYOND_ROOM, model_notes
 
 COLUMNS = ("id", "prompt", "question", "participant", "role", "source", "text", "theme",
            "theme_note")
@@ -49,6 +49,5 @@ def render_csv(view: DigestView) -> str:
 
 
 def _note(theme: ThemeView) -> str:
-    """"not raised in the room" and "headline written by a language model", where so."""
-    return "; ".join(note for note, holds in ((BEYOND_ROOM, theme.beyond_room),
-                                              (BY_MODEL, theme.written_by_model)) if holds)
+    """"not raised in the room" and what a language model did, where so."""
+    return "; ".join([BEYOND_ROOM] * theme.beyond_room + model_notes(theme))

@@ -12,24 +12,36 @@ A summariser made once (`summariser`) remembers the model's answer for each ques
 facilitator's edits, and the digest posted once it is approved, show the same headlines and
 ask the model once. Every build checks the remembered answer again against the answers as
 they are.
+
+Unless turned off (ROUNDTABLE_LLM_GROUPING=false), the model also proposes which answers go
+together (`Summariser.engine`, which build_digest uses): a general sentence model groups
+answers by the things they mention, a language model can group them by what they say about
+them. Only its numbers are used: replies the engine finds are not answers are never sent nor
+themed, a group of one is no theme, at most seven are shown, and titles and quotes are still
+taken from each group's own answers (then headlined as above). A reply that does not place at
+least half the answers in groups, or any failure, leaves the engine's grouping; themes the
+model grouped say so (ThemeView.grouped_by_model).
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import logging
 import re
+import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.core.digest.grounded import Grounding
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, QuoteView, ThemeView
 from bot.core.digest.model_answers import ModelAnswers, Suggestions, key_of
-from bot.core.digest.theme_views import QUOTES_PER_THEME, quote_text
+from bot.core.digest.theme_views import QUOTES_PER_THEME, Engine, proposing_engine, quote_text
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +59,21 @@ SYSTEM = (
     "in the participants' own words>, \"summary\": <one sentence>, \"quotes\": [<2 or 3 answers "
     "copied exactly, character for character>]}]}. Never invent or reword a quote."
 )
+
+
+GROUPING_SYSTEM = (
+    "You group the answers people gave to one workshop question into themes for a synthesis. "
+    "A theme is one point several people make: what they propose, report or ask for, not "
+    "only the things they mention. Reply with JSON only: {\"themes\": [{\"label\": <a few "
+    "words>, \"answers\": [<answer numbers>]}]}. At most 7 themes, largest first, each of 2 "
+    "answers or more; an answer in one theme at most; leave out answers that fit no theme."
+)
+PLACED_AT_LEAST = 0.5
+"""A proposed grouping is used only when it places at least this share of the answers in
+groups of two or more (a model that groups little has not grouped)."""
+RETRY_AFTER = 60.0
+"""Seconds without asking for groupings after the endpoint failed to answer (a build of
+several questions then waits for one timeout, not one per question)."""
 
 
 class SummariserFailed(Exception):
@@ -70,12 +97,82 @@ class Endpoint:
         return base if "/chat/completions" in base else base + "/chat/completions"
 
 
-def summariser(endpoint: Endpoint, answers: ModelAnswers | None = None
-               ) -> Callable[[DigestView], DigestView]:
-    """A function view -> view for build_digest(summariser=…), remembering the model's
-    answers (in `answers`, or a store of its own) for as long as it is kept."""
-    remembered = answers if answers is not None else ModelAnswers()
-    return lambda view: summarise(view, endpoint, remembered)
+class Summariser:
+    """The model's part in digests, made once per process: called on a view, its headlines
+    (`summarise`); its `engine` (None when grouping is off) proposes the grouping. Both
+    remember the model's answers for as long as the summariser is kept."""
+
+    def __init__(self, endpoint: Endpoint, answers: ModelAnswers | None = None,
+                 grouping: bool = True) -> None:
+        self.endpoint = endpoint
+        self._remembered = answers if answers is not None else ModelAnswers()
+        self._groupings = ModelAnswers()
+        self._failed_at: float | None = None
+        self._lock = threading.Lock()
+        self.engine: Engine | None = proposing_engine(self.propose) if grouping else None
+
+    def __call__(self, view: DigestView) -> DigestView:
+        return summarise(view, self.endpoint, self._remembered)
+
+    def propose(self, texts: Sequence[str], question: str) -> list[int] | None:
+        """The model's groups of `texts` (a number per answer, -1 for none), or None."""
+        request = _grouping_request(texts, question)
+        key = ("grouping", hashlib.sha256(request.encode()).hexdigest())
+        found = self._groupings.recall(key)
+        if found is not None:
+            return list(found[0]["labels"])
+        with self._lock:
+            if self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_AFTER:
+                return None
+        try:
+            labels = _grouping(_ask(self.endpoint, request, GROUPING_SYSTEM), len(texts))
+        except SummariserFailed as exc:
+            log.warning("the model's grouping was not used: %s", exc)
+            if exc.__cause__ is not None:  # the endpoint is down or slow: stop asking a while
+                with self._lock:
+                    self._failed_at = time.monotonic()
+            return None
+        self._groupings.keep(key, {0: {"labels": labels}})
+        return labels
+
+
+def summariser(endpoint: Endpoint, answers: ModelAnswers | None = None,
+               grouping: bool = True) -> Summariser:
+    """A summariser for build_digest(summariser=…), remembering the model's answers (in
+    `answers`, or a store of its own) for as long as it is kept; with `grouping`, the model
+    also proposes each question's groups."""
+    return Summariser(endpoint, answers, grouping)
+
+
+def _grouping_request(texts: Sequence[str], question: str) -> str:
+    parts = [f"Question: {question}", "", "Answers:"]
+    parts += [f"{n}. " + " ".join(text.split())[:ANSWER_SENT_CHARS]
+              for n, text in enumerate(texts, start=1)]
+    return "\n".join(parts)
+
+
+def _grouping(content: str, count: int) -> list[int]:
+    """A group number per answer from the model's JSON (-1: in none); numbers outside
+    1..count, repeats and groups of one are dropped."""
+    labels = [-1] * count
+    groups = 0
+    for item in _json_themes(content):
+        numbers = item.get("answers") if isinstance(item, dict) else None
+        if not isinstance(numbers, list):
+            continue
+        members = list(dict.fromkeys(
+            n - 1 for n in numbers
+            if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= count
+            and labels[n - 1] < 0))
+        if len(members) < 2:
+            continue
+        for index in members:
+            labels[index] = groups
+        groups += 1
+    placed = sum(label >= 0 for label in labels)
+    if placed < PLACED_AT_LEAST * count:
+        raise SummariserFailed(f"it placed {placed} of {count} answers in groups")
+    return labels
 
 
 def summarise(view: DigestView, endpoint: Endpoint, remembered: ModelAnswers | None = None
@@ -132,13 +229,13 @@ def _request(prompt: PromptDigest, answers: dict[str, AnswerView]) -> str:
     return "\n".join(parts)
 
 
-def _ask(endpoint: Endpoint, content: str) -> str:
+def _ask(endpoint: Endpoint, content: str, system: str = SYSTEM) -> str:
     body = json.dumps(
         {
             "model": endpoint.model,
             "temperature": 0.2,
             "messages": [
-                {"role": "system", "content": SYSTEM},
+                {"role": "system", "content": system},
                 {"role": "user", "content": content},
             ],
         }
@@ -167,8 +264,8 @@ def _ask(endpoint: Endpoint, content: str) -> str:
     return content_out
 
 
-def _suggestions(content: str) -> Suggestions:
-    """The model's JSON, found even inside prose or a code fence; by theme number."""
+def _json_themes(content: str) -> list[Any]:
+    """The list of themes in the model's JSON, found even inside prose or a code fence."""
     match = re.search(r"\{.*\}", content, re.DOTALL)
     if match is None:
         raise SummariserFailed("no JSON object in the model's reply")
@@ -179,8 +276,13 @@ def _suggestions(content: str) -> Suggestions:
     themes = data.get("themes") if isinstance(data, dict) else None
     if not isinstance(themes, list):
         raise SummariserFailed("no list of themes in the model's JSON")
+    return themes
+
+
+def _suggestions(content: str) -> Suggestions:
+    """The model's proposals by theme number."""
     out: Suggestions = {}
-    for item in themes:
+    for item in _json_themes(content):
         if isinstance(item, dict) and isinstance(item.get("n"), int):
             out[item["n"]] = item
     return out

@@ -82,6 +82,7 @@ ORIGIN = {
 BEYOND_ROOM = "not raised in the room: new from the chat"
 """Beside a theme none of whose answers came from the live workshop (when some did)."""
 BY_MODEL = "headline written by a language model, checked against these answers"
+GROUPED_BY_MODEL = "answers grouped by a language model"
 
 
 def plain(text: str) -> Paragraph:
@@ -130,10 +131,16 @@ def synthesis(view: DigestView) -> list[Block]:
 
 
 def _model_note(view: DigestView) -> str:
-    if not any(t.written_by_model for p in view.prompts for t in p.themes):
-        return ""
-    return ("Headlines marked as written by a language model were checked against their "
-            "theme's answers: only their words, no names, links or quotation marks. ")
+    themes = [t for p in view.prompts for t in p.themes]
+    note = ""
+    if any(t.grouped_by_model for t in themes):
+        note += ("Themes marked as grouped by a language model are its proposal of which "
+                 "answers go together; every answer still appears once, and quotes are the "
+                 "answers' own words. ")
+    if any(t.written_by_model for t in themes):
+        note += ("Headlines marked as written by a language model were checked against their "
+                 "theme's answers: only their words, no names, links or quotation marks. ")
+    return note
 
 
 def _participation(view: DigestView) -> list[Block]:
@@ -293,9 +300,14 @@ def theme_line(theme: ThemeView) -> str:
     if theme.roles:
         parts.append(", ".join(f"{role} {n}" for role, n in theme.roles.items()))
     parts.append(BEYOND_ROOM if theme.beyond_room else ORIGIN.get(theme.origin, theme.origin))
-    if theme.written_by_model:
-        parts.append(BY_MODEL)
+    parts += model_notes(theme)
     return " · ".join(parts)
+
+
+def model_notes(theme: ThemeView) -> list[str]:
+    """What a language model did for the theme: grouped its answers, wrote its headline."""
+    return [note for note, holds in ((GROUPED_BY_MODEL, theme.grouped_by_model),
+                                     (BY_MODEL, theme.written_by_model)) if holds]
 
 
 def _theme(theme: ThemeView) -> list[Block]:

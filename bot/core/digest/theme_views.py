@@ -31,6 +31,8 @@ class Grouping:
     unthemed: list[str]
     non_answers: list[str] = field(default_factory=list)
     """Replies that are not answers: never in a theme, never quoted."""
+    grouped_by_model: bool = False
+    """The themes are a language model's grouping (titles and quotes still the engine's)."""
 
 
 Engine = Callable[[Sequence[AnswerView], str], Grouping]
@@ -69,25 +71,49 @@ def says_nothing(text: str) -> bool:
     return not any(ch.isalnum() for ch in text)
 
 
+Propose = Callable[[Sequence[str], str], "Sequence[int] | None"]
+"""(answers' words, question) -> a group number per answer (-1: none), or None."""
+
+
 def engine_grouping(answers: Sequence[AnswerView], question: str = "",
-                    name: str = "default") -> Grouping:
-    """Ask the theme engine; without one, every answer is listed unthemed."""
+                    name: str = "default", propose: Propose | None = None) -> Grouping:
+    """Ask the theme engine (with `propose`, the groups it proposes where it gives any);
+    without an engine, every answer is listed unthemed. `propose` is never given the words
+    of an answer whose author asked not to be quoted."""
     try:
-        from bot.core.digest.themes import Answer, find_themes
+        from bot.core.digest.themes import WITHHELD, Answer, find_themes
     except ImportError:
         return Grouping([], [a.reply_id for a in answers])
+    private = {a.reply_id for a in answers if not a.quotable}
+
+    def shown_only(sample: Sequence[Answer], asked: str) -> list[int] | None:
+        assert propose is not None
+        sent = [a for a in sample if a.id not in private]
+        labels = propose([a.text for a in sent], asked) if sent else None
+        if labels is None or len(labels) != len(sent):
+            return None
+        given = dict(zip((a.id for a in sent), labels, strict=True))
+        return [given.get(a.id, WITHHELD) for a in sample]
+
     found = find_themes([Answer(a.reply_id, a.text, a.role) for a in answers],
-                        question=question, engine=name)
+                        question=question, engine=name,
+                        propose=shown_only if propose is not None else None)
     return Grouping(
         [(t.title, t.summary, list(t.reply_ids), list(t.quote_ids)) for t in found.themes],
         list(found.unthemed_ids),
         list(found.non_answer_ids),
+        found.grouped_by_model,
     )
 
 
 def named_engine(name: str) -> Engine:
     """The theme engine's method `name` (see themes.ENGINES) as an Engine."""
     return lambda answers, question: engine_grouping(answers, question, name)
+
+
+def proposing_engine(propose: Propose) -> Engine:
+    """The default engine, taking the groups `propose` gives (a language model's)."""
+    return lambda answers, question: engine_grouping(answers, question, propose=propose)
 
 
 def theme_views(
@@ -121,6 +147,7 @@ def theme_views(
                 reply_ids=[a.reply_id for a in members],
                 roles=_roles(members, anonymity),
                 origin=_origin(members),
+                grouped_by_model=grouping.grouped_by_model,
             )
         )
     unthemed = [a.reply_id for a in answers if a.reply_id not in placed]

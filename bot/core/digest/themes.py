@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +25,7 @@ from bot.core.digest import embeddings, engines, noise, titles
 from bot.core.digest.clustering import renumber
 from bot.core.digest.lexicon import STOP_WORDS
 
-__all__ = ["ENGINES", "Answer", "Theme", "Themes", "find_themes"]
+__all__ = ["ENGINES", "Answer", "Proposer", "Theme", "Themes", "find_themes"]
 
 log = logging.getLogger(__name__)
 ENGINES: tuple[str, ...] = ("default", *engines.REGISTRY)
@@ -59,12 +59,27 @@ class Themes:
     """Answers in no theme (the "other answers") and the replies that are not answers."""
     non_answer_ids: tuple[str, ...] = ()
     """Replies that are not answers: never themed, titled or quoted (a subset of unthemed)."""
+    grouped_by_model: bool = False
+    """True when the groups are a language model's proposal (see ``Proposer``)."""
+
+
+Proposer = Callable[[Sequence[Answer], str], "Sequence[int] | None"]
+"""(the answers to group, the question) -> a group number per answer (NO_GROUP: in none;
+WITHHELD: not shown to the proposer), or None to leave the grouping to the engine. Used for a
+language model's grouping: whatever it proposes, replies that are not answers stay out, a
+group of one is no theme, at most MAX_THEMES are shown, and titles and quotes are still taken
+from each group's own answers."""
+NO_GROUP = -1
+WITHHELD = -2
+"""An answer the proposer was not given (its author asked not to be quoted): it joins the
+group of the answer most like it."""
 
 
 def find_themes(answers: Sequence[Answer], *, question: str = "",
-                engine: str = "default") -> Themes:
+                engine: str = "default", propose: Proposer | None = None) -> Themes:
     """Group the answers to one question into at most MAX_THEMES themes, largest first.
-    Every answer id ends up exactly once: in one theme, or in ``unthemed_ids``."""
+    Every answer id ends up exactly once: in one theme, or in ``unthemed_ids``. With
+    `propose`, its groups of the (sampled) answers replace the engine's where it gives any."""
     if engine not in ENGINES:
         raise ValueError(f"unknown theme engine {engine!r}; choose one of {', '.join(ENGINES)}")
     kept = [a for a in answers if not noise.says_nothing(a.text)]
@@ -87,14 +102,24 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
     texts = [a.text for a in substantive]
     sample = _sample(len(substantive))
     sample_texts = [texts[i] for i in sample]
-    vectors, sample_labels = engines.run(engine, sample_texts)
-    sizes = np.bincount(sample_labels)
+    proposed = (_proposed(propose, [substantive[i] for i in sample], question)
+                if propose is not None else None)
+    if proposed is None:
+        vectors, sample_labels = engines.run(engine, sample_texts)
+    else:
+        vectors = engines.vectors(engine, sample_texts)
+        sample_labels = _join_withheld(proposed, vectors)
+    if sample_labels.max(initial=-1) < 0:
+        return Themes((), tuple(a.id for a in answers), _in_order(answers, non_answers),
+                      proposed is not None)
+    sizes = np.bincount(sample_labels[sample_labels >= 0])
     # A theme names something: a group whose replies are all everyday words ("no comment",
     # "see above", "not sure") is no theme; its replies are listed with the other answers.
     named = np.zeros(len(sizes), dtype=bool)
     for text, label in zip(sample_texts, sample_labels.tolist(), strict=True):
-        named[label] |= noise.is_specific(text)
-    keep = (sizes[sample_labels] >= MIN_THEME) & named[sample_labels]
+        if label >= 0:
+            named[label] |= noise.is_specific(text)
+    keep = (sample_labels >= 0) & (sizes[sample_labels] >= MIN_THEME) & named[sample_labels]
     sample_labels = renumber(sample_labels, keep)
     labels = _assign_rest(texts, sample, sample_labels)
 
@@ -106,7 +131,32 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
     shown = built[:MAX_THEMES]
     themed = {rid for _, _, t in shown for rid in t.reply_ids}
     unthemed = tuple(a.id for a in answers if a.id not in themed)
-    return Themes(tuple(t for _, _, t in shown), unthemed, _in_order(answers, non_answers))
+    return Themes(tuple(t for _, _, t in shown), unthemed, _in_order(answers, non_answers),
+                  proposed is not None)
+
+
+def _proposed(propose: Proposer, answers: list[Answer],
+              question: str) -> NDArray[np.int64] | None:
+    """The proposer's groups as labels, or None when it gives none: anything but one whole
+    number per answer is not used."""
+    labels = propose(answers, question)
+    if labels is None or len(labels) != len(answers):
+        return None
+    if not all(isinstance(label, int) and not isinstance(label, bool) for label in labels):
+        return None
+    array = np.asarray(labels, dtype=np.int64)
+    array[(array < 0) & (array != WITHHELD)] = NO_GROUP
+    return array if array.max(initial=NO_GROUP) >= 0 else None
+
+
+def _join_withheld(labels: NDArray[np.int64], vectors: NDArray[np.float32]) -> NDArray[np.int64]:
+    """Labels 0, 1, … (NO_GROUP for none), each withheld answer in the group of the grouped
+    answer most like it."""
+    labels = labels.copy()
+    grouped = np.flatnonzero(labels >= 0)
+    for i in np.flatnonzero(labels == WITHHELD):
+        labels[i] = labels[grouped[int(np.argmax(vectors[grouped] @ vectors[i]))]]
+    return renumber(labels, labels >= 0)
 
 
 def _in_order(answers: Sequence[Answer], ids: Sequence[str]) -> tuple[str, ...]:

@@ -125,7 +125,9 @@ class Summariser:
             if self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_AFTER:
                 return None
         try:
-            labels = _grouping(_ask(self.endpoint, request, GROUPING_SYSTEM), len(texts))
+            # Temperature 0: another process (the scheduler, a second server) asking again
+            # for the same answers should get the same groups.
+            labels = _grouping(_ask(self.endpoint, request, GROUPING_SYSTEM, 0.0), len(texts))
         except SummariserFailed as exc:
             log.warning("the model's grouping was not used: %s", exc)
             if exc.__cause__ is not None:  # the endpoint is down or slow: stop asking a while
@@ -229,11 +231,12 @@ def _request(prompt: PromptDigest, answers: dict[str, AnswerView]) -> str:
     return "\n".join(parts)
 
 
-def _ask(endpoint: Endpoint, content: str, system: str = SYSTEM) -> str:
+def _ask(endpoint: Endpoint, content: str, system: str = SYSTEM,
+         temperature: float = 0.2) -> str:
     body = json.dumps(
         {
             "model": endpoint.model,
-            "temperature": 0.2,
+            "temperature": temperature,
             "messages": [
                 {"role": "system", "content": system},
                 {"role": "user", "content": content},

@@ -55,6 +55,7 @@ FIRST_5_DEC = ("scored once unseen on 5 Dec, then used to fit the non-answer cla
 SECOND_5_DEC = ("scored once unseen on 5 Dec (second batch), then its quoted non-answers were "
                 "read; first score")
 THIRD_5_DEC = "scored once unseen on 5 Dec (third batch); first score"
+FOURTH_5_DEC = "scored once unseen on 5 Dec (fourth batch); first score"
 STATUS = {
     "sample file": LOOKED_AT,
     "2026-12-04-pharmacy-first": LOOKED_AT,
@@ -75,6 +76,9 @@ STATUS = {
     "2026-12-05c-weight-loss": THIRD_5_DEC,
     "2026-12-05c-stop-smoking": THIRD_5_DEC,
     "2026-12-05c-closures": THIRD_5_DEC,
+    "2026-12-05d-vaccination": FOURTH_5_DEC,
+    "2026-12-05d-staff-abuse": FOURTH_5_DEC,
+    "2026-12-05d-care-home-reviews": FOURTH_5_DEC,
 }
 
 

@@ -426,6 +426,20 @@ class Lease(Base):
     expires_at: Mapped[datetime]
 
 
+class ModelGrouping(Base):
+    """A language model's grouping of one question's answers, shared by every process: the
+    scheduler that drafts a digest and the server that posts it once approved show the same
+    themes. Holds a hash of what was sent and the group numbers, never an answer's words."""
+
+    __tablename__ = "model_groupings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 of the request sent (the question and its numbered answers), in hex."""
+    labels: Mapped[list[int]] = mapped_column(JSON)
+    """A group number per answer sent, -1 for none."""
+    created_at: Mapped[datetime]
+
+
 JOBS_TABLE = "apscheduler_jobs"
 # APScheduler 3's SQLAlchemyJobStore table, declared here so that Alembic creates and checks it.
 apscheduler_jobs = Table(

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.app.roundtable import model_summariser
 from bot.config import load_settings
@@ -22,6 +23,8 @@ from bot.core.digest.synthesis import GROUPED_BY_MODEL
 from bot.core.people import Person
 from storage.database import Database
 from storage.db import transaction
+from storage.model_groupings import DatabaseGroupings
+from storage.models import ModelGrouping
 from tests.digest.builders import Said, round_with
 from tests.digest.test_model_headlines import every_format
 from tests.digest.test_stable_themes import MENTOR, PEERS, TIME
@@ -210,3 +213,28 @@ def test_grouping_turned_off_asks_the_model_for_headlines_only(
     monkeypatch.delenv("ROUNDTABLE_LLM_GROUPING")
     on = model_summariser(load_settings())
     assert on is not None and getattr(on, "engine", None) is not None
+
+
+def test_a_second_process_shows_the_groups_the_first_was_given_without_asking_again(
+        database: Database, now: datetime, endpoint: tuple[StandIn, str]) -> None:
+    """The scheduler drafts a digest; a server, another process, posts it once approved: both
+    must show the themes the facilitator saw, though the model would now answer otherwise."""
+    stand_in, url = endpoint
+    round_id = stored_round(database, now)
+    answering(stand_in, two_groups)
+    stores = [DatabaseGroupings(database.sessions) for _ in range(2)]
+    processes = [summariser(Endpoint(url, "m", timeout=5), shared=store) for store in stores]
+    with database.sessions() as session:  # on SQLite, this holds the write turn throughout
+        drafted = build_digest(session, round_id, now, summariser=processes[0]).prompt(PROMPT)
+    stores[0].flush(timeout=20)  # the first process's grouping has been written
+    answering(stand_in, lambda sent: {"themes": [{"answers": list(sent)}]})  # all in one
+    with database.sessions() as session:
+        posted = build_digest(session, round_id, now, summariser=processes[1]).prompt(PROMPT)
+    assert drafted is not None and posted is not None
+    assert len(grouping_requests(stand_in)) == 1
+    assert [t.reply_ids for t in posted.themes] == [t.reply_ids for t in drafted.themes]
+    assert len(posted.themes) == 2 and all(t.grouped_by_model for t in posted.themes)
+    with database.sessions() as session:
+        [kept] = session.scalars(select(ModelGrouping)).all()
+    assert len(kept.key) == 64 and set(kept.labels) <= {-1, 0, 1}
+    assert not any(word in json.dumps(kept.labels) for word in ("mentor", "Time"))

@@ -36,7 +36,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core.digest.grounded import Grounding
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, QuoteView, ThemeView
@@ -97,16 +97,25 @@ class Endpoint:
         return base if "/chat/completions" in base else base + "/chat/completions"
 
 
+class Groupings(Protocol):
+    """Where the model's groupings are kept beyond this process (storage.model_groupings)."""
+
+    def load(self, key: str) -> list[int] | None: ...
+
+    def keep(self, key: str, labels: list[int]) -> None: ...
+
+
 class Summariser:
     """The model's part in digests, made once per process: called on a view, its headlines
     (`summarise`); its `engine` (None when grouping is off) proposes the grouping. Both
     remember the model's answers for as long as the summariser is kept."""
 
     def __init__(self, endpoint: Endpoint, answers: ModelAnswers | None = None,
-                 grouping: bool = True) -> None:
+                 grouping: bool = True, shared: Groupings | None = None) -> None:
         self.endpoint = endpoint
         self._remembered = answers if answers is not None else ModelAnswers()
         self._groupings = ModelAnswers()
+        self._shared = shared
         self._failed_at: float | None = None
         self._lock = threading.Lock()
         self.engine: Engine | None = proposing_engine(self.propose) if grouping else None
@@ -117,10 +126,15 @@ class Summariser:
     def propose(self, texts: Sequence[str], question: str) -> list[int] | None:
         """The model's groups of `texts` (a number per answer, -1 for none), or None."""
         request = _grouping_request(texts, question)
-        key = ("grouping", hashlib.sha256(request.encode()).hexdigest())
+        digest = hashlib.sha256(request.encode()).hexdigest()
+        key = ("grouping", digest)
         found = self._groupings.recall(key)
         if found is not None:
             return list(found[0]["labels"])
+        kept = self._shared.load(digest) if self._shared is not None else None
+        if kept is not None and len(kept) == len(texts):
+            self._groupings.keep(key, {0: {"labels": kept}})
+            return kept
         with self._lock:
             if self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_AFTER:
                 return None
@@ -134,16 +148,19 @@ class Summariser:
                 with self._lock:
                     self._failed_at = time.monotonic()
             return None
+        if self._shared is not None:
+            self._shared.keep(digest, labels)
         self._groupings.keep(key, {0: {"labels": labels}})
         return labels
 
 
 def summariser(endpoint: Endpoint, answers: ModelAnswers | None = None,
-               grouping: bool = True) -> Summariser:
+               grouping: bool = True, shared: Groupings | None = None) -> Summariser:
     """A summariser for build_digest(summariser=…), remembering the model's answers (in
     `answers`, or a store of its own) for as long as it is kept; with `grouping`, the model
-    also proposes each question's groups."""
-    return Summariser(endpoint, answers, grouping)
+    also proposes each question's groups, kept in `shared` too where given (the database),
+    so that every process shows the same."""
+    return Summariser(endpoint, answers, grouping, shared)
 
 
 def _grouping_request(texts: Sequence[str], question: str) -> str:

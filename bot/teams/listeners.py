@@ -260,10 +260,11 @@ class Listeners:
             return done.plain, done
         if verb == review_cards.EDIT:
             round_id, prompt_id = _target(data)
+            digest_id = _digest(data)
             changes = review_form.changes_asked(
                 self.app, actor, round_id, prompt_id,
                 review_cards.form_fields(data, round_id, prompt_id))
-            done = (review.edit(self.app, actor, round_id, changes) if changes
+            done = (review.edit(self.app, actor, round_id, changes, digest_id) if changes
                     else said("Nothing changed: the form was left as it was."))
             return done.plain, done
         raise ValueError("that button is not one of Roundtable's")
@@ -273,10 +274,7 @@ class Listeners:
         """Edit (or Close) on a draft digest: the facilitator's card, with that question's form
         open; in the HTTP answer (Action.Execute) or in place of the card (Action.Submit)."""
         round_id, prompt_id = _target(action.data)
-        shown = review.reviewing(self.app, actor, round_id).draft
-        if shown is None or shown.digest_id != action.data.get("digest"):
-            raise RoundtableError(f"that draft of round {round_id} is no longer waiting for "
-                                  "review")
+        shown = review.waiting(self.app, actor, round_id, _digest(action.data))
         content = review_cards.draft_card(shown, prompt_id)
         if action.execute:
             return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_TYPE,
@@ -340,6 +338,14 @@ def _target(data: dict[str, Any]) -> tuple[int, str]:
     if not isinstance(round_id, int) or not isinstance(prompt_id, str):
         raise ValueError("that form could not be read; please use the newest card")
     return round_id, prompt_id
+
+
+def _digest(data: dict[str, Any]) -> int:
+    """The draft digest a card's button was on."""
+    digest_id = data.get("digest")
+    if not isinstance(digest_id, int):
+        raise ValueError("that form could not be read; please use the newest card")
+    return digest_id
 
 
 def _done(text: str) -> InvokeResponse[Any]:

@@ -218,7 +218,7 @@ class Listeners:
             text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
             failed = "Sorry" if action.verb == review_cards.OPEN else "Not saved"
             if action.execute:
-                return _done(f"{failed}: {text.plain}")
+                return _done(f"{failed}: {self.gateway.plain(text)}")
             self._later(self._say, where.key, said(f"{failed}: ", text))
             return None
         toast, message = outcome
@@ -246,10 +246,10 @@ class Listeners:
             return f"Saved as your answer to question {asked.number}.", None  # confirmed too
         if verb == cards.START:
             started = self._start(data, actor, where)
-            return started.plain, started
+            return self.gateway.plain(started), started
         if verb == cards.FORGET:
             done = personal_data.forget(self.app, actor)
-            return done.plain, done
+            return self.gateway.plain(done), done
         if verb == cards.CANCEL:
             return "Nothing was deleted.", said("Nothing was deleted.")
         if verb == review_cards.APPROVE:
@@ -257,7 +257,7 @@ class Listeners:
             if not isinstance(which, int) or not isinstance(digest, int):
                 raise ValueError("that card could not be read; please use the newest one")
             done = review.approve(self.app, actor, which, digest)
-            return done.plain, done
+            return self.gateway.plain(done), done
         if verb == review_cards.EDIT:
             round_id, prompt_id = _target(data)
             digest_id = _digest(data)
@@ -266,7 +266,7 @@ class Listeners:
                 review_cards.form_fields(data, round_id, prompt_id))
             done = (review.edit(self.app, actor, round_id, changes, digest_id) if changes
                     else said("Nothing changed: the form was left as it was."))
-            return done.plain, done
+            return self.gateway.plain(done), done
         raise ValueError("that button is not one of Roundtable's")
 
     def _open(self, action: CardAction, actor: Actor, where: Reference, card_id: str | None

@@ -25,7 +25,7 @@ from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT, lead_of, load_edits
 from bot.core.digest.model import DigestView, Draft, PromptDigest, ThemeView
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.ports import DeliveryError
-from bot.core.said import Code, Place, Said, lines, said
+from bot.core.said import Code, DirectChat, Place, Said, lines, said
 from bot.core.wording import counted
 from storage.db import reading, transaction
 from storage.models import Digest, DigestEdit
@@ -246,7 +246,7 @@ def approve(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None 
 
 
 def show(app: Roundtable, actor: Actor, round_id: int) -> Said:
-    """Send the actor the round's draft waiting for review, in a direct message."""
+    """Send the actor the round's draft waiting for review, in their chat with the bot."""
     require_facilitator(app, actor, "review")
     with reading(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
@@ -260,7 +260,7 @@ def show(app: Roundtable, actor: Actor, round_id: int) -> Said:
                                      app.clock, to=[actor.user_id],
                                      summariser=app.summariser):
         raise RoundtableError("the draft could not be sent to you; try again in a minute")
-    return said(f"The draft digest of round {round_id} is in your direct messages with me.")
+    return said(f"The draft digest of round {round_id} is in ", DirectChat(), ".")
 
 
 def set_review(app: Roundtable, actor: Actor, round_id: int, mode: str | None = None,

@@ -201,3 +201,15 @@ def test_an_edit_form_saved_after_its_draft_was_approved_changes_nothing_and_say
         f"Sorry: that draft of round {round_id} was already approved and posted, so nothing "
         "was changed")
     assert len(running.stub.calls_to("views.open")) == 1
+
+
+def test_review_sends_the_draft_again_and_says_it_is_in_the_direct_messages(
+        running: Running) -> None:
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+    draft_in(running, FACILITATOR)
+    said = command(running, f"review {round_id}", "The draft digest")
+    assert said["text"] == (f"The draft digest of round {round_id} is in your direct messages "
+                            "with me.")

@@ -314,3 +314,14 @@ def test_a_form_saved_from_a_draft_replaced_meanwhile_changes_nothing_and_says_w
         f"Sorry: that draft of round {round_id} was replaced (by a newer draft, or a digest "
         "posted meanwhile), so nothing was changed; please edit the newest draft")
     assert edits(running) == []
+
+
+def test_review_sends_the_draft_again_and_says_it_is_in_the_teams_chat(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, _ = draft_for_review(running, tenant)
+    running.teams.chat(facilitator, f"review {round_id}")
+    assert said_to(running, facilitator, "The draft digest") == (
+        f"The draft digest of round {round_id} is in your 1:1 chat with me.")
+    running.wait_for(lambda: len([c for c in running.stub.sent_to(facilitator)
+                                  if "For review" in card_text(c)]) == 2, "the draft again")

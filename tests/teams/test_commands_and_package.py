@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.teams.commands import command
-from tests.teams_connector_stub import APP_ID
+from tests.teams.conftest import RunningTeams, Tenant
+from tests.teams_connector_stub import APP_ID, card_text
 
 
 @pytest.mark.parametrize("text", [
@@ -77,3 +78,18 @@ def test_it_refuses_an_app_id_that_is_not_one(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["teams", "package", "--app-id", "my-bot", "--out",
                                       str(tmp_path / "x.zip")])
     assert result.exit_code == 1 and "is not an app id" in result.output
+
+
+@pytest.mark.parametrize("words", ["to digest Leaders", "to fola@nhs.net anonymous",
+                                   "to fola@nhs.net closes 14d"])
+def test_invite_typed_wrongly_shows_how_invite_is_typed(
+        running_teams: RunningTeams, tenant: Tenant, words: str) -> None:
+    running, facilitator = running_teams, tenant.facilitator
+    running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
+    assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
+    running.teams.chat(facilitator, f"invite 1 {words}")
+    [said] = running.wait_for(lambda: [card_text(c) for c in running.stub.sent_to(facilitator)
+                                       if "Sorry" in card_text(c)], "the refusal")
+    assert said.endswith("usage: invite <round> to <team|email or Entra id …> "
+                         "[digest #channel]"), said
+    assert "start" not in said

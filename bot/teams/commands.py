@@ -72,10 +72,10 @@ def _is_command(name: str, args: list[str]) -> bool:
     first = args[0] if args else ""
     if name in NUMBERED:
         return not args or (len(args) == 1 and _typed_as_round(first))
-    if name == "set":
-        return bool(args) and (first.lower() in SET_OPTIONS or _typed_as_round(first))
+    if name == "set":  # alone (as the app's suggested commands send it): shows its usage
+        return not args or first.lower() in SET_OPTIONS or _typed_as_round(first)
     if name == "review":
-        return _typed_as_round(first)
+        return not args or _typed_as_round(first)
     if name == "invite":
         return len(args) >= 3 and _typed_as_round(first) and args[1].lower() == "to"
     if name == "add-facilitator":

@@ -41,6 +41,19 @@ def test_a_command_alone_is_a_command(text: str, name: str) -> None:
     assert found is not None and found.name == name
 
 
+def test_set_or_review_sent_alone_from_the_suggested_commands_shows_how_it_is_typed(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, facilitator = running_teams, tenant.facilitator
+    running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
+    assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
+    for word, shown in (("review", "review N [on|off]"), ("set", "set [round] [digest")):
+        running.teams.chat(facilitator, word)
+        running.wait_for(lambda shown=shown: [c for c in running.stub.sent_to(facilitator)
+                                              if f"Sorry: usage: {shown}" in card_text(c)],
+                         f"the usage of {word}")
+    assert running.replies() == []
+
+
 @pytest.mark.parametrize("text", ["close 3x", "status #2", "remind 1.", "set 2x closes 14d",
                                   "review #3", "invite 2x to team"])
 def test_a_mistyped_round_number_is_a_command_to_refuse_not_an_answer(text: str) -> None:
@@ -69,9 +82,15 @@ def test_it_packages_the_manifest_and_both_icons(tmp_path: Path) -> None:
     assert manifest["validDomains"] == ["roundtable.nhs.example"]
     assert manifest["developer"]["websiteUrl"] == "https://roundtable.nhs.example"
     assert sizes == {"color.png": (192, 192), "outline.png": (32, 32)}
-    titles = {c["title"] for lists in manifest["bots"][0]["commandLists"]
-              for c in lists["commands"]}
-    assert all(command(t) is not None for t in titles)  # each suggestion is a command
+    suggested = {lists["scopes"][0]: lists["commands"]
+                 for lists in manifest["bots"][0]["commandLists"]}
+    assert {"set", "review"} <= {c["title"] for c in suggested["personal"]}
+    assert {"set", "review"} <= {c["title"] for c in suggested["team"]}
+    for commands in suggested.values():  # the manifest schema's limits
+        assert len(commands) <= 10
+        assert all(len(c["title"]) <= 32 and len(c["description"]) <= 128 for c in commands)
+        # each suggestion, sent as it is, is a command (and never taken as an answer)
+        assert all(command(c["title"]) is not None for c in commands)
 
 
 def test_it_refuses_an_app_id_that_is_not_one(tmp_path: Path) -> None:

@@ -90,12 +90,7 @@ def parse_start(args: list[str], who: str, audience: Callable[[list[str]], Audie
     if len(args) < 3 or args[1].lower() != "to":
         raise usage(shown)
     rest = args[2:]
-    named: list[str] = []
-    while rest and rest[0].lower() not in START_OPTIONS:
-        named.append(rest.pop(0))
-    people = audience(named)
-    if not (people.channels or people.groups or people.users):
-        raise RoundtableError(said=said("say who to ask: ", usage(shown).said))
+    people = _asked(rest, audience, shown)
     closes = mode = None
     while rest:
         word = rest.pop(0).lower()
@@ -111,6 +106,45 @@ def parse_start(args: list[str], who: str, audience: Callable[[list[str]], Audie
         else:
             raise usage(shown)
     return StartRequest(args[0], people, digest, closes, mode_chosen(mode))
+
+
+def invite_usage(who: str) -> str:
+    """`invite`'s usage, `who` being how the platform names people."""
+    return f"invite <round> to <{who}> [digest #channel]"
+
+
+def parse_invite(args: list[str], who: str, audience: Callable[[list[str]], Audience],
+                 channel: Channel, digest: str | None = None
+                 ) -> tuple[int, Audience, str | None]:
+    """`<round> to <who …> [digest #channel]`: the round, who to add, and where its digests go
+    on the platform (`digest` unless one is named); read as `start` reads its audience, any
+    mistake shown with `invite`'s own usage."""
+    shown = invite_usage(who)
+    chosen = required_round(args, shown)
+    if len(args) < 3 or args[1].lower() != "to":
+        raise usage(shown)
+    rest = args[2:]
+    people = _asked(rest, audience, shown)
+    while rest:
+        word = rest.pop(0).lower()
+        if word == "digest" and rest and (found := channel(rest[0])) is not None:
+            digest = found
+            rest.pop(0)
+        else:
+            raise usage(shown)
+    return chosen, people, digest
+
+
+def _asked(rest: list[str], audience: Callable[[list[str]], Audience], shown: str
+           ) -> Audience:
+    """The people named at the head of `rest` (taken off it), up to the first option."""
+    named: list[str] = []
+    while rest and rest[0].lower() not in START_OPTIONS:
+        named.append(rest.pop(0))
+    people = audience(named)
+    if not (people.channels or people.groups or people.users):
+        raise RoundtableError(said=said("say who to ask: ", usage(shown).said))
+    return people
 
 
 def parse_set(args: list[str], channel: Channel) -> tuple[int | None, RoundSettings]:

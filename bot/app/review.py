@@ -25,7 +25,7 @@ from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT, lead_of, load_edits
 from bot.core.digest.model import DigestView, Draft, PromptDigest, ThemeView
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.ports import DeliveryError
-from bot.core.said import Code, Place, Said, lines, said
+from bot.core.said import Code, DirectChat, Place, Said, lines, said
 from bot.core.wording import counted
 from storage.db import reading, transaction
 from storage.models import Digest, DigestEdit
@@ -58,6 +58,45 @@ def reviewing(app: Roundtable, actor: Actor, round_id: int) -> Reviewing:
             return Reviewing(round_id, draft.view, draft)
         return Reviewing(round_id, build_digest(session, round_id, now,
                                                 summariser=app.summariser), None)
+
+
+def waiting(app: Roundtable, actor: Actor, round_id: int, digest_id: int) -> Draft:
+    """The draft `digest_id` of the round, as it would post now, while it is the one waiting
+    for review (what an edit form is opened on); else RoundtableError saying what became of
+    it."""
+    require_facilitator(app, actor, "review")
+    with reading(app.database.sessions) as session:
+        round_of(app, session, actor, round_id)
+        row = _still_waiting(session, round_id, digest_id)
+        return digest_review.draft_of(session, row, app.clock(), summariser=app.summariser)
+
+
+def _still_waiting(session: Session, round_id: int, digest_id: int, *, lock: bool = False
+                   ) -> Digest:
+    """The round's draft `digest_id`, when it is still the one waiting for review: a form
+    opened on an older card (the draft approved, posted at its deadline, or replaced by a
+    newer one) numbers its themes as that draft did, so nothing of it may be stored.
+    `lock`: held until the transaction ends, so an approval cannot slip in between."""
+    row = session.get(Digest, digest_id, with_for_update=lock)
+    if row is None or row.round_id != round_id:
+        raise NotFound(f"round {round_id} has no such draft digest; please use the newest "
+                       "draft")
+    if row.state != "review":
+        raise RoundtableError(_stale(round_id, row.state, row.approved_by))
+    return row
+
+
+def _stale(round_id: int, state: str, by: str | None) -> str:
+    if state == "superseded":
+        return (f"that draft of round {round_id} was replaced (by a newer draft, or a digest "
+                "posted meanwhile), so nothing was changed; please edit the newest draft")
+    if by == audit.SCHEDULER:
+        return (f"that draft of round {round_id} was already posted at its review deadline, "
+                "so nothing was changed")
+    if state in ("claimed", "posted"):
+        return (f"that draft of round {round_id} was already approved and posted, so nothing "
+                "was changed")
+    return f"that draft of round {round_id} is not waiting for review, so nothing was changed"
 
 
 def lead_now(app: Roundtable, actor: Actor, round_id: int, prompt_id: str) -> str | None:
@@ -99,12 +138,14 @@ class ChangeRefused(RoundtableError):
         self.change = change
 
 
-def edit(app: Roundtable, actor: Actor, round_id: int, changes: list[Change]) -> Said:
+def edit(app: Roundtable, actor: Actor, round_id: int, changes: list[Change],
+         digest_id: int | None = None) -> Said:
     """Make the changes, all or none, against the digest as it is now; then bring the drafts
-    shown to facilitators up to date."""
+    shown to facilitators up to date. `digest_id`: the draft the changes were asked on (a
+    card's or a message's form), which must still be the one waiting for review."""
     if not changes:
         raise RoundtableError("nothing to change")
-    with _editing(app, actor, round_id) as (session, view, now):
+    with _editing(app, actor, round_id, digest_id) as (session, view, now):
         done = []
         for change in changes:
             try:
@@ -205,7 +246,7 @@ def approve(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None 
 
 
 def show(app: Roundtable, actor: Actor, round_id: int) -> Said:
-    """Send the actor the round's draft waiting for review, in a direct message."""
+    """Send the actor the round's draft waiting for review, in their chat with the bot."""
     require_facilitator(app, actor, "review")
     with reading(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
@@ -219,7 +260,7 @@ def show(app: Roundtable, actor: Actor, round_id: int) -> Said:
                                      app.clock, to=[actor.user_id],
                                      summariser=app.summariser):
         raise RoundtableError("the draft could not be sent to you; try again in a minute")
-    return said(f"The draft digest of round {round_id} is in your direct messages with me.")
+    return said(f"The draft digest of round {round_id} is in ", DirectChat(), ".")
 
 
 def set_review(app: Roundtable, actor: Actor, round_id: int, mode: str | None = None,
@@ -270,13 +311,15 @@ def _settled(round_id: int, state: str, by: str | None) -> str:
 
 
 @contextmanager
-def _editing(app: Roundtable, actor: Actor, round_id: int
+def _editing(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None
              ) -> Iterator[tuple[Session, DigestView, datetime]]:
     """The round's digest as it is now, in the transaction that stores an edit and audits
-    it (a refused edit changes nothing)."""
+    it (a refused edit changes nothing); with `digest_id`, while that draft waits."""
     require_facilitator(app, actor, "review")
     with transaction(app.database.sessions) as session:
         round_ = round_of(app, session, actor, round_id)
+        if digest_id is not None:
+            _still_waiting(session, round_id, digest_id, lock=True)
         if round_.purged_at is not None:
             raise RoundtableError(f"round {round_id}'s answers were deleted (retention): "
                                   "there is no digest to edit")

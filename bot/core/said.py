@@ -37,7 +37,13 @@ class Place:
     conversation_id: str
 
 
-Part = str | Strong | Code | Command | Place
+@dataclass(frozen=True)
+class DirectChat:
+    """The person's one-to-one conversation with the bot, named the platform's way (in
+    Slack, their direct messages with the bot; in Teams, their 1:1 chat with it)."""
+
+
+Part = str | Strong | Code | Command | Place | DirectChat
 
 
 @dataclass(frozen=True)
@@ -78,12 +84,14 @@ def _plain(part: Part) -> str:
         return f"`/roundtable {part.text}`"
     if isinstance(part, Place):
         return f"#{part.conversation_id}"
+    if isinstance(part, DirectChat):
+        return "your one-to-one chat with me"
     return part
 
 
 def to_parts(words: Said) -> list[dict[str, str]]:
-    """As stored (JSON): each part a one-key object, `text`, `strong`, `code`, `command` or
-    `place`."""
+    """As stored (JSON): each part a one-key object, `text`, `strong`, `code`, `command`,
+    `place` or `direct` (its value empty)."""
     out: list[dict[str, str]] = []
     for part in words.parts:
         if isinstance(part, Strong):
@@ -94,6 +102,8 @@ def to_parts(words: Said) -> list[dict[str, str]]:
             out.append({"command": part.text})
         elif isinstance(part, Place):
             out.append({"place": part.conversation_id})
+        elif isinstance(part, DirectChat):
+            out.append({"direct": ""})
         else:
             out.append({"text": part})
     return out
@@ -108,6 +118,8 @@ def from_parts(stored: list[dict[str, str]]) -> Said:
         for key, value in item.items():
             if key == "text":
                 out.append(str(value))
+            elif key == "direct":
+                out.append(DirectChat())
             elif key in kinds:
                 out.append(kinds[key](str(value)))
     return Said(tuple(out))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core.said import Code, Command, Place, Said, Strong
+from bot.core.said import Code, Command, DirectChat, Place, Said, Strong
 from bot.slack.command_text import SLASH_COMMAND
 
 _CONTROL = re.compile(r"<([^<>]*)>")
@@ -65,6 +65,10 @@ def cut(plain: str, limit: int) -> str:
     return "".join(out).rstrip() + ELLIPSIS
 
 
+DIRECT_CHAT = "your direct messages with me"
+"""Someone's one-to-one conversation with the bot, as Slack calls it."""
+
+
 def said_mrkdwn(words: Said) -> str:
     """The bot's own words in mrkdwn: plain parts made inert, places as channel links."""
     out: list[str] = []
@@ -79,6 +83,8 @@ def said_mrkdwn(words: Said) -> str:
             out.append("`" + shown.replace("`", "'") + "`")
         elif isinstance(part, Place):
             out.append(f"<#{part.conversation_id}>")
+        elif isinstance(part, DirectChat):
+            out.append(DIRECT_CHAT)
         else:
             out.append(inert(part))
     return "".join(out)

@@ -32,7 +32,6 @@ TEAM = "team"
 """In `start … to team`: the members of the team the command was written in."""
 WHO = "team|email or Entra id …"
 """How people are named in `start`, for its usage line."""
-INVITE_USAGE = f"invite <round> to <{WHO}> [digest #channel]"
 HELP = """**Roundtable** asks a workshop's questions to the people who could not be in the room.
 For facilitators (here, or with @Roundtable in a team's channel):
 - `start <pack> to <email or Entra id …> [digest #channel] [closes 14d] [named|anonymous|by-role]`
@@ -73,10 +72,10 @@ def _is_command(name: str, args: list[str]) -> bool:
     first = args[0] if args else ""
     if name in NUMBERED:
         return not args or (len(args) == 1 and _typed_as_round(first))
-    if name == "set":
-        return bool(args) and (first.lower() in SET_OPTIONS or _typed_as_round(first))
+    if name == "set":  # alone (as the app's suggested commands send it): shows its usage
+        return not args or first.lower() in SET_OPTIONS or _typed_as_round(first)
     if name == "review":
-        return _typed_as_round(first)
+        return not args or _typed_as_round(first)
     if name == "invite":
         return len(args) >= 3 and _typed_as_round(first) and args[1].lower() == "to"
     if name == "add-facilitator":
@@ -121,6 +120,12 @@ def parse_start(args: list[str], *, team: str | None, here: str | None,
 
     `team` is the key of the channel the command came from (None in a 1:1 chat), `here` the
     channel itself, `channels` the channels the bot knows by lower-cased name (and key)."""
+    return command_words.parse_start(args, WHO, _audience(team), channel_named(channels), here)
+
+
+def _audience(team: str | None) -> Callable[[list[str]], Audience]:
+    """Reads people as typed in Teams: `team` (the members of the team written in, whose
+    channel's key is `team`), emails and Entra object ids."""
     def audience(tokens: list[str]) -> Audience:
         who: list[str] = []
         teams: list[str] = []
@@ -137,7 +142,7 @@ def parse_start(args: list[str], *, team: str | None, here: str | None,
                                           "email address or an Entra object id")
                 who.append(person)
         return Audience(channels=tuple(teams), users=tuple(who))
-    return command_words.parse_start(args, WHO, audience, channel_named(channels), here)
+    return audience
 
 
 def parse_set(args: list[str], channels: dict[str, str]) -> tuple[int | None, RoundSettings]:
@@ -147,9 +152,6 @@ def parse_set(args: list[str], channels: dict[str, str]) -> tuple[int | None, Ro
 def parse_invite(args: list[str], *, team: str | None, here: str | None,
                  channels: dict[str, str]) -> tuple[int, Audience, str | None]:
     """`<round> to <team|email|Entra id …> [digest #channel]`: the round, who to add, and
-    where its digests go on Teams (as parse_start)."""
-    chosen = command_words.required_round(args, INVITE_USAGE)
-    if len(args) < 3 or args[1].lower() != "to":
-        raise command_words.usage(INVITE_USAGE)
-    request = parse_start(["-", *args[1:]], team=team, here=here, channels=channels)
-    return chosen, request.audience, request.digest_channel
+    where its digests go on Teams (bot.app.command_words.parse_invite)."""
+    return command_words.parse_invite(args, WHO, _audience(team), channel_named(channels),
+                                      here)

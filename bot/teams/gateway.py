@@ -134,6 +134,12 @@ class TeamsGateway:
         return self.post(where.channel_id, render.card(render.said_elements(said, names)),
                          render.plain(said, names))
 
+    def plain(self, said: Said) -> str:
+        """The bot's words as one line of text, the Teams way (a command as it is typed to
+        the bot, a channel by its name): what Teams shows by a card whose button was
+        pressed."""
+        return render.plain(said, self.conversations.names(render.places(said)))
+
     def confirm(self, where: Where, saved: Sequence[Saved]) -> Sent:
         return self._kept(self.post(where.channel_id, cards.confirmations_card(saved), "Saved"))
 

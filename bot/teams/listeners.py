@@ -218,7 +218,7 @@ class Listeners:
             text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
             failed = "Sorry" if action.verb == review_cards.OPEN else "Not saved"
             if action.execute:
-                return _done(f"{failed}: {text.plain}")
+                return _done(f"{failed}: {self.gateway.plain(text)}")
             self._later(self._say, where.key, said(f"{failed}: ", text))
             return None
         toast, message = outcome
@@ -246,10 +246,10 @@ class Listeners:
             return f"Saved as your answer to question {asked.number}.", None  # confirmed too
         if verb == cards.START:
             started = self._start(data, actor, where)
-            return started.plain, started
+            return self.gateway.plain(started), started
         if verb == cards.FORGET:
             done = personal_data.forget(self.app, actor)
-            return done.plain, done
+            return self.gateway.plain(done), done
         if verb == cards.CANCEL:
             return "Nothing was deleted.", said("Nothing was deleted.")
         if verb == review_cards.APPROVE:
@@ -257,15 +257,16 @@ class Listeners:
             if not isinstance(which, int) or not isinstance(digest, int):
                 raise ValueError("that card could not be read; please use the newest one")
             done = review.approve(self.app, actor, which, digest)
-            return done.plain, done
+            return self.gateway.plain(done), done
         if verb == review_cards.EDIT:
             round_id, prompt_id = _target(data)
+            digest_id = _digest(data)
             changes = review_form.changes_asked(
                 self.app, actor, round_id, prompt_id,
                 review_cards.form_fields(data, round_id, prompt_id))
-            done = (review.edit(self.app, actor, round_id, changes) if changes
+            done = (review.edit(self.app, actor, round_id, changes, digest_id) if changes
                     else said("Nothing changed: the form was left as it was."))
-            return done.plain, done
+            return self.gateway.plain(done), done
         raise ValueError("that button is not one of Roundtable's")
 
     def _open(self, action: CardAction, actor: Actor, where: Reference, card_id: str | None
@@ -273,10 +274,7 @@ class Listeners:
         """Edit (or Close) on a draft digest: the facilitator's card, with that question's form
         open; in the HTTP answer (Action.Execute) or in place of the card (Action.Submit)."""
         round_id, prompt_id = _target(action.data)
-        shown = review.reviewing(self.app, actor, round_id).draft
-        if shown is None or shown.digest_id != action.data.get("digest"):
-            raise RoundtableError(f"that draft of round {round_id} is no longer waiting for "
-                                  "review")
+        shown = review.waiting(self.app, actor, round_id, _digest(action.data))
         content = review_cards.draft_card(shown, prompt_id)
         if action.execute:
             return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_TYPE,
@@ -340,6 +338,14 @@ def _target(data: dict[str, Any]) -> tuple[int, str]:
     if not isinstance(round_id, int) or not isinstance(prompt_id, str):
         raise ValueError("that form could not be read; please use the newest card")
     return round_id, prompt_id
+
+
+def _digest(data: dict[str, Any]) -> int:
+    """The draft digest a card's button was on."""
+    digest_id = data.get("digest")
+    if not isinstance(digest_id, int):
+        raise ValueError("that form could not be read; please use the newest card")
+    return digest_id
 
 
 def _done(text: str) -> InvokeResponse[Any]:

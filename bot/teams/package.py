@@ -17,18 +17,26 @@ MANIFEST_VERSION = "1.19"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DEFAULT_DOMAIN = "roundtable.example.org"
 NHS_BLUE = (0, 94, 184)
+SET = ("set", "Then a round's number: where its digests go, when it closes, its schedule "
+             "(facilitators)")
+REVIEW = ("review", "Then a round's number: its draft digest, to edit and approve; or on/off "
+                    "(facilitators)")
 COMMANDS = {
     "personal": [("help", "What Roundtable does and its commands"),
                  ("questions", "Your open questions, to answer here"),
                  ("stop", "No more questions for you"),
                  ("forget-me", "Delete your answers (asks first)"),
                  ("form", "Start a round with a form (facilitators)"),
-                 ("status", "How the open rounds are going (facilitators)")],
+                 ("status", "How the open rounds are going (facilitators)"),
+                 REVIEW, SET],
     "team": [("form", "Start a round for this team (facilitators)"),
              ("status", "How the open rounds are going (facilitators)"),
              ("digest", "Post the digest here now (facilitators)"),
+             SET, REVIEW,
              ("help", "What Roundtable does and its commands")],
 }
+"""The commands Teams suggests, by scope: at most 10 a list, a title at most 32 characters,
+a description at most 128 (the manifest schema's limits)."""
 
 
 class PackageError(Exception):

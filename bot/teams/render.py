@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bot.core.said import Code, Command, Place, Said, Strong
+from bot.core.said import Code, Command, DirectChat, Place, Said, Strong
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -21,6 +21,8 @@ MAX_CARD_BYTES = 26_000
 """Teams takes about 28 KB in one message, card and envelope together: room is kept for the
 envelope."""
 Element = dict[str, Any]
+DIRECT_CHAT = "your 1:1 chat with me"
+"""Someone's one-to-one conversation with the bot, as Teams calls it."""
 
 
 def run(text: str, *, bold: bool = False, italic: bool = False, code: bool = False,
@@ -99,6 +101,8 @@ def said_elements(words: Said, names: Mapping[str, str] | None = None) -> list[E
         code = isinstance(part, Code | Command)  # Teams commands are typed as they are
         if isinstance(part, Place):
             lines = ["#" + names.get(part.conversation_id, "a channel")]
+        elif isinstance(part, DirectChat):
+            lines = [DIRECT_CHAT]
         elif isinstance(part, Code | Command):
             lines = [part.text.replace("\n", " ")]
         else:
@@ -122,6 +126,8 @@ def plain(words: Said, names: Mapping[str, str] | None = None) -> str:
     for part in words.parts:
         if isinstance(part, Place):
             out.append("#" + names.get(part.conversation_id, "a channel"))
+        elif isinstance(part, DirectChat):
+            out.append(DIRECT_CHAT)
         elif isinstance(part, Strong | Code | Command):
             out.append(part.text)
         else:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.scheduling import jobs
 from bot.slack import review_blocks
-from storage.models import AuditEntry, Digest, Round
+from storage.models import AuditEntry, Digest, DigestEdit, Round
 from tests.conftest import NOW
 from tests.review_round import (
     PROMPT,
@@ -171,3 +171,45 @@ def test_a_digest_posted_by_hand_replaces_the_draft_waiting(running: Running) ->
     assert "replaced (by a newer draft, or a digest posted meanwhile); nothing was posted" in \
         respond_text(running, answers, "replaced")
     assert len(tops(running)) == 1
+
+
+def test_an_edit_form_saved_after_its_draft_was_approved_changes_nothing_and_says_why(
+        running: Running) -> None:
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+    draft = draft_in(running, FACILITATOR)
+    edit = button(draft, f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
+    running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
+    form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the edit form")[0]
+    approve = button(draft, review_blocks.REVIEW_APPROVE)
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    respond_text(running, answers, "Approved")
+
+    refused = running.slack.submit(FACILITATOR, form.answer["view"], {
+        "rename_theme": {"value": {"selected_option": {"value": "1"}}},
+        "rename_title": {"value": {"value": "Too late"}}})
+    assert refused.json()["errors"] == {"lead": (
+        f"Sorry: that draft of round {round_id} was already approved and posted, so nothing "
+        "was changed")[:150]}
+    assert running.scalars(select(DigestEdit)) == []
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
+    assert respond_text(running, answers, "Sorry") == (
+        f"Sorry: that draft of round {round_id} was already approved and posted, so nothing "
+        "was changed")
+    assert len(running.stub.calls_to("views.open")) == 1
+
+
+def test_review_sends_the_draft_again_and_says_it_is_in_the_direct_messages(
+        running: Running) -> None:
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+    draft_in(running, FACILITATOR)
+    said = command(running, f"review {round_id}", "The draft digest")
+    assert said["text"] == (f"The draft digest of round {round_id} is in your direct messages "
+                            "with me.")

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.teams.commands import command
-from tests.teams_connector_stub import APP_ID
+from tests.teams.conftest import RunningTeams, Tenant
+from tests.teams_connector_stub import APP_ID, card_text
 
 
 @pytest.mark.parametrize("text", [
@@ -38,6 +39,19 @@ def test_an_answer_that_begins_like_a_command_is_an_answer(text: str) -> None:
 def test_a_command_alone_is_a_command(text: str, name: str) -> None:
     found = command(text)
     assert found is not None and found.name == name
+
+
+def test_set_or_review_sent_alone_from_the_suggested_commands_shows_how_it_is_typed(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, facilitator = running_teams, tenant.facilitator
+    running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
+    assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
+    for word, shown in (("review", "review N [on|off]"), ("set", "set [round] [digest")):
+        running.teams.chat(facilitator, word)
+        running.wait_for(lambda shown=shown: [c for c in running.stub.sent_to(facilitator)
+                                              if f"Sorry: usage: {shown}" in card_text(c)],
+                         f"the usage of {word}")
+    assert running.replies() == []
 
 
 @pytest.mark.parametrize("text", ["close 3x", "status #2", "remind 1.", "set 2x closes 14d",
@@ -68,12 +82,33 @@ def test_it_packages_the_manifest_and_both_icons(tmp_path: Path) -> None:
     assert manifest["validDomains"] == ["roundtable.nhs.example"]
     assert manifest["developer"]["websiteUrl"] == "https://roundtable.nhs.example"
     assert sizes == {"color.png": (192, 192), "outline.png": (32, 32)}
-    titles = {c["title"] for lists in manifest["bots"][0]["commandLists"]
-              for c in lists["commands"]}
-    assert all(command(t) is not None for t in titles)  # each suggestion is a command
+    suggested = {lists["scopes"][0]: lists["commands"]
+                 for lists in manifest["bots"][0]["commandLists"]}
+    assert {"set", "review"} <= {c["title"] for c in suggested["personal"]}
+    assert {"set", "review"} <= {c["title"] for c in suggested["team"]}
+    for commands in suggested.values():  # the manifest schema's limits
+        assert len(commands) <= 10
+        assert all(len(c["title"]) <= 32 and len(c["description"]) <= 128 for c in commands)
+        # each suggestion, sent as it is, is a command (and never taken as an answer)
+        assert all(command(c["title"]) is not None for c in commands)
 
 
 def test_it_refuses_an_app_id_that_is_not_one(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["teams", "package", "--app-id", "my-bot", "--out",
                                       str(tmp_path / "x.zip")])
     assert result.exit_code == 1 and "is not an app id" in result.output
+
+
+@pytest.mark.parametrize("words", ["to digest Leaders", "to fola@nhs.net anonymous",
+                                   "to fola@nhs.net closes 14d"])
+def test_invite_typed_wrongly_shows_how_invite_is_typed(
+        running_teams: RunningTeams, tenant: Tenant, words: str) -> None:
+    running, facilitator = running_teams, tenant.facilitator
+    running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
+    assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
+    running.teams.chat(facilitator, f"invite 1 {words}")
+    [said] = running.wait_for(lambda: [card_text(c) for c in running.stub.sent_to(facilitator)
+                                       if "Sorry" in card_text(c)], "the refusal")
+    assert said.endswith("usage: invite <round> to <team|email or Entra id …> "
+                         "[digest #channel]"), said
+    assert "start" not in said

@@ -277,3 +277,51 @@ def test_quotes_to_hide_keep_ids_with_commas_apart() -> None:
     chosen = ",".join(c["value"] for c in inputs["hide"]["choices"])  # as Teams joins them
     fields = form_fields(filled(save, inputs, hide=chosen), 7, "q")
     assert fields["hide"] == ["row,1", "ans-2"]
+
+
+def test_a_form_saved_from_a_draft_already_approved_changes_nothing_and_says_why(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    save, inputs = form_of(opened(running, facilitator, draft, PROMPT), round_id, PROMPT)
+    [approve] = buttons(draft, "digest-approve")
+    running.teams.submit(facilitator, dict(approve["data"]))
+
+    running.teams.submit(facilitator, filled(save, inputs, rename_theme="1",
+                                             rename_title="Too late", lead=LEAD),
+                         execute=False)
+    assert said_to(running, facilitator, "Not saved") == (
+        f"Not saved: that draft of round {round_id} was already approved and posted, so "
+        "nothing was changed")
+    assert edits(running) == []
+
+
+def test_a_form_saved_from_a_draft_replaced_meanwhile_changes_nothing_and_says_why(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    save, inputs = form_of(opened(running, facilitator, draft, PROMPT), round_id, PROMPT)
+    running.teams.chat(facilitator, f"digest {round_id}")  # posted by hand: the draft replaced
+    said_to(running, facilitator, "takes the place of the draft")
+
+    running.teams.submit(facilitator, filled(save, inputs, merge_theme="2", merge_into="1"),
+                         execute=False)
+    assert said_to(running, facilitator, "Not saved") == (
+        f"Not saved: that draft of round {round_id} was replaced (by a newer draft, or a "
+        "digest posted meanwhile), so nothing was changed; please edit the newest draft")
+    [reopened] = running.teams.submit(facilitator, dict(edit_button(draft, PROMPT)["data"]))
+    assert reopened.json()["value"] == (
+        f"Sorry: that draft of round {round_id} was replaced (by a newer draft, or a digest "
+        "posted meanwhile), so nothing was changed; please edit the newest draft")
+    assert edits(running) == []
+
+
+def test_review_sends_the_draft_again_and_says_it_is_in_the_teams_chat(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, _ = draft_for_review(running, tenant)
+    running.teams.chat(facilitator, f"review {round_id}")
+    assert said_to(running, facilitator, "The draft digest") == (
+        f"The draft digest of round {round_id} is in your 1:1 chat with me.")
+    running.wait_for(lambda: len([c for c in running.stub.sent_to(facilitator)
+                                  if "For review" in card_text(c)]) == 2, "the draft again")

@@ -121,3 +121,24 @@ def test_a_facilitator_names_people_by_email_or_entra_id_in_their_chat_with_the_
     question(running, amara, 1)
     question(running, ben, 1)
     assert all(stub.sent_to(p) == [] for p in tenant.members[2:])
+
+
+def test_what_a_card_button_answers_by_the_card_names_commands_and_channels_the_teams_way(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, teams, facilitator = running_teams, running_teams.teams, tenant.facilitator
+    assert teams.added_to_team(tenant.team, facilitator).status == 200
+    running.wait_for(lambda: running.stub.sent(tenant.team.channel_id), "the welcome")
+    running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
+    assert teams.installed(facilitator, "a:1facilitator-chat").status == 200
+    amara, ben = tenant.members[:2]
+    start = {"roundtable": "start", "pack": "sel-pharmacy-leadership", "people": amara.email}
+
+    [answer] = teams.submit(facilitator, start)  # Action.Execute: a line shown by the card
+    shown = answer.json()["value"]
+    assert "No digest channel yet: set one before the first digest (set 1 digest #channel)" \
+        in shown and "/roundtable" not in shown
+    [channel] = running.scalars(select(TeamsConversation.key).where(
+        TeamsConversation.kind == "channel"))  # as the start form offers it
+    [answer] = teams.submit(facilitator, {**start, "people": ben.email, "digest": channel})
+    shown = answer.json()["value"]
+    assert "Digests go to #Leaders (General)." in shown and channel not in shown

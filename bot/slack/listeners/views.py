@@ -48,7 +48,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             changes = review_form.changes_asked(app, actor, round_id, prompt_id,
                                                 review_blocks.form_fields(values))
             if changes:
-                review.edit(app, actor, round_id, changes)
+                review.edit(app, actor, round_id, changes, int(which["digest"]))
         except review_form.FieldError as exc:
             ack(response_action="errors", errors={exc.field: str(exc)[:150]})
             return

@@ -56,6 +56,7 @@ SECOND_5_DEC = ("scored once unseen on 5 Dec (second batch), then its quoted non
                 "read; first score")
 THIRD_5_DEC = "scored once unseen on 5 Dec (third batch); first score"
 FOURTH_5_DEC = "scored once unseen on 5 Dec (fourth batch); first score"
+FIFTH_5_DEC = "scored once unseen on 5 Dec (fifth batch); first score"
 STATUS = {
     "sample file": LOOKED_AT,
     "2026-12-04-pharmacy-first": LOOKED_AT,
@@ -79,6 +80,9 @@ STATUS = {
     "2026-12-05d-vaccination": FOURTH_5_DEC,
     "2026-12-05d-staff-abuse": FOURTH_5_DEC,
     "2026-12-05d-care-home-reviews": FOURTH_5_DEC,
+    "2026-12-05e-inhaler-carbon": FIFTH_5_DEC,
+    "2026-12-05e-controlled-drugs": FIFTH_5_DEC,
+    "2026-12-05e-outpatient-scripts": FIFTH_5_DEC,
 }
 
 

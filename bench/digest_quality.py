@@ -27,12 +27,18 @@ the sample file: best mean ARI on four questions, scored on the fifth; those hel
 are the honest estimate for a question the engine has not seen. --resample N scores again on
 N random 85% subsets of the sample file's answers, to show how far figures move.
 Runs offline: the model comes from an installed package or ROUNDTABLE_EMBEDDING_MODEL.
+
+--llm-url URL [--llm-model NAME] scores a language model's grouping instead, as a digest gets
+it with ROUNDTABLE_LLM_URL (the key, if any, from ROUNDTABLE_LLM_KEY): the same find_themes,
+with the model proposing the groups. No such model can run on the project's machine, so no
+figure of it is recorded here; a deployer can measure theirs on these sets.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -43,7 +49,8 @@ from sklearn.metrics import adjusted_rand_score, v_measure_score
 
 from bot.core.digest import clustering
 from bot.core.digest.embeddings import ModelUnavailable
-from bot.core.digest.themes import ENGINES, Answer, find_themes
+from bot.core.digest.summariser import Endpoint, summariser
+from bot.core.digest.themes import ENGINES, Answer, Proposer, find_themes
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = ROOT.parent / "shared" / "data" / "replies-labeled.csv"
@@ -118,11 +125,24 @@ def load(path: Path) -> dict[str, list[dict[str, str]]]:
 QUESTIONS: dict[str, str] = {}
 
 
+PROPOSE: Proposer | None = None
+"""With --llm-url: the language model's grouping, as a digest gets it."""
+
+
+def model_grouping(url: str, model: str) -> Proposer:
+    """The endpoint's grouping of a question's answers, as a digest asks for it."""
+    asked = summariser(Endpoint(url, model, os.environ.get("ROUNDTABLE_LLM_KEY"), timeout=120))
+
+    def propose(answers: Sequence[Answer], question: str) -> list[int] | None:
+        return asked.propose([a.text for a in answers], question)
+    return propose
+
+
 def predicted_labels(rows: Sequence[dict[str, str]], engine: str) -> tuple[list[str], set[str]]:
     """Each row's digest theme (or UNTHEMED), and the ids the engine called non-answers."""
     answers = [Answer(r["id"], r["text"], r.get("role") or None) for r in rows]
     question = QUESTIONS.get(rows[0]["prompt_id"], "") if rows else ""
-    result = find_themes(answers, question=question, engine=engine)
+    result = find_themes(answers, question=question, engine=engine, propose=PROPOSE)
     label = {rid: f"t{n}" for n, theme in enumerate(result.themes) for rid in theme.reply_ids}
     return [label.get(r["id"], UNTHEMED) for r in rows], set(result.non_answer_ids)
 
@@ -280,7 +300,13 @@ def main() -> None:
     parser.add_argument("--no-loqo", action="store_true")
     parser.add_argument("--resample", type=int, default=0, metavar="N",
                         help="also score the engines on N random 85%% subsets of the sample")
+    parser.add_argument("--llm-url", help="score a language model's grouping (an "
+                        "OpenAI-compatible endpoint; key in ROUNDTABLE_LLM_KEY)")
+    parser.add_argument("--llm-model", default="")
     args = parser.parse_args()
+    if args.llm_url:
+        global PROPOSE
+        PROPOSE = model_grouping(args.llm_url, args.llm_model)
     QUESTIONS.update(questions())
     files = [f.resolve() for f in args.data] if args.data else data_files()
     chosen = args.engine or ["default"]
@@ -295,8 +321,9 @@ def main() -> None:
             except ModelUnavailable as exc:
                 print(f"\n## {name}, engine {engine}: skipped ({exc})")
                 continue
-            print_table(name, engine, results, time.perf_counter() - start)
-            summary.append((name, engine, results["overall"]))
+            label = engine + (" + model grouping" if PROPOSE else "")
+            print_table(name, label, results, time.perf_counter() - start)
+            summary.append((name, label, results["overall"]))
     print("\n## overall, per set and engine")
     print("| set | status | engine | ARI | V-measure | themes recovered | "
           "themes shown (labelled) | non-answers quoted | real answers set aside |")

@@ -24,13 +24,13 @@ from bot.core.incoming import Deleted, Edited, Incoming, Written, external_id, f
 from bot.core.ports import Clock, Where
 from bot.core.questions import Saved
 from bot.core.replies import delete_reply, edit_reply
-from bot.core.said import said
+from bot.core.said import OpenQuestions, said
 from bot.core.typed_votes import comment_notice
 
 log = logging.getLogger(__name__)
 NO_QUESTION = said("I have no open question waiting for an answer here (a round may "
                    "have closed). Use the buttons on the questions, or see your open "
-                   "questions on the Home tab.")
+                   "questions ", OpenQuestions(), ".")
 
 Translate = Callable[[dict[str, object]], Incoming | None]
 """A platform's own payload (stored by an earlier version) as an incoming event."""

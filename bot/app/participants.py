@@ -19,7 +19,7 @@ from bot.core.people import find_participant, opt_out
 from bot.core.ports import DeliveryError, Where
 from bot.core.questions import Asked, Saved
 from bot.core.replies import answer_count, dont_quote
-from bot.core.said import Command, Said, said
+from bot.core.said import Command, OpenQuestions, Said, WhereAsked, said
 from storage.db import transaction
 from storage.models import Delivery
 
@@ -58,8 +58,9 @@ def skip(app: Roundtable, actor: Actor, round_id: int, prompt_id: str) -> None:
         asked, _ = answers.skip(session, round_id, prompt_id, actor.user_id, app.clock(),
                                 actor.platform)
         channel = _conversation(session, asked)
-    notice = said(f"Skipped question {asked.number} for now. It stays open on your Home tab, "
-                  "and you can still answer it in its thread.")
+    notice = said(f"Skipped question {asked.number} for now. It stays open ",
+                  OpenQuestions(yours=True), ", and you can still answer it ", WhereAsked(),
+                  ".")
     if channel is not None:
         app.confirmations.notify(actor.platform, Where(channel), notice)
     app.outbox.wake()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.next_questions import still_waiting
 from bot.core.ports import Clock, DeliveryError, Gateways, Where, gateway_for
 from bot.core.rounds import get_round, round_pack, vote_questions
-from bot.core.said import Said
+from bot.core.said import OpenQuestions, Said, said
 from bot.core.wording import listed
 from bot.core.working_hours import next_working_time
 from storage.db import transaction
@@ -182,10 +182,10 @@ def _send_one(sessions: sessionmaker[Session], gateways: Gateways, reminder_id: 
             .order_by(QuestionMessage.id)).all()
         answered = {p.id for p in round_pack(round_).prompts} - set(open_ids)
         first = next(iter(still_waiting([(str(p), at) for p, at in asked], answered)), None)
-        channel, text = delivery.channel_id, reminder_text(round_, open_ids, first)
+        channel, nudge = delivery.channel_id, reminder_text(round_, open_ids, first)
         platform = participant.platform
     try:
-        posted = gateway_for(gateways, platform).say(Where(channel), Said((text,)))
+        posted = gateway_for(gateways, platform).say(Where(channel), nudge)
     except DeliveryError as exc:
         with transaction(sessions) as session:
             row = session.get_one(Reminder, reminder_id)
@@ -202,7 +202,7 @@ def _send_one(sessions: sessionmaker[Session], gateways: Gateways, reminder_id: 
     return "sent"
 
 
-def reminder_text(round_: Round, open_ids: list[str], waiting: str | None = None) -> str:
+def reminder_text(round_: Round, open_ids: list[str], waiting: str | None = None) -> Said:
     """The nudge: the question waiting in the conversation, if one is, and what else is open."""
     pack = round_pack(round_)
     numbers = [str(i) for i, p in enumerate(pack.prompts, start=1) if p.id in open_ids]
@@ -212,10 +212,10 @@ def reminder_text(round_: Round, open_ids: list[str], waiting: str | None = None
                               if p.id == waiting)
         more = len(open_ids) - 1
         after = (f" {more} more {'follows' if more == 1 else 'follow'} it." if more else "")
-        return (f"A gentle reminder about “{pack.title}”, whenever suits you: question {number} "
-                f"of {len(pack.prompts)} is waiting for your answer: “{prompt.question}”{after}"
-                f"{closes} Just write here to answer it.")
+        return said(f"A gentle reminder about “{pack.title}”, whenever suits you: question "
+                    f"{number} of {len(pack.prompts)} is waiting for your answer: "
+                    f"“{prompt.question}”{after}{closes} Just write here to answer it.")
     which = f"question{'' if len(numbers) == 1 else 's'} {listed(numbers)}"
     verb = "waits" if len(numbers) == 1 else "wait"
-    return (f"A gentle reminder about “{pack.title}”: {which} still {verb} for your answer, "
-            f"whenever suits you.{closes} You will find them on the Home tab.")
+    return said(f"A gentle reminder about “{pack.title}”: {which} still {verb} for your "
+                f"answer, whenever suits you.{closes} You will find them ", OpenQuestions(), ".")

@@ -43,7 +43,22 @@ class DirectChat:
     Slack, their direct messages with the bot; in Teams, their 1:1 chat with it)."""
 
 
-Part = str | Strong | Code | Command | Place | DirectChat
+@dataclass(frozen=True)
+class OpenQuestions:
+    """Where the person sees their open questions, as a place after a verb, named the
+    platform's way (in Slack, "on the Home tab", or "on your Home tab" when `yours`; in
+    Teams, which has no such page, the list the `questions` command brings)."""
+
+    yours: bool = False
+
+
+@dataclass(frozen=True)
+class WhereAsked:
+    """Where a question already asked can still be answered, as a place after a verb (in
+    Slack, in its thread; in Teams, on its card)."""
+
+
+Part = str | Strong | Code | Command | Place | DirectChat | OpenQuestions | WhereAsked
 
 
 @dataclass(frozen=True)
@@ -86,12 +101,17 @@ def _plain(part: Part) -> str:
         return f"#{part.conversation_id}"
     if isinstance(part, DirectChat):
         return "your one-to-one chat with me"
+    if isinstance(part, OpenQuestions):
+        return "in your list of open questions"
+    if isinstance(part, WhereAsked):
+        return "where it was asked"
     return part
 
 
 def to_parts(words: Said) -> list[dict[str, str]]:
     """As stored (JSON): each part a one-key object, `text`, `strong`, `code`, `command`,
-    `place` or `direct` (its value empty)."""
+    `place`, `direct` (its value empty), `open_questions` (`your` or empty) or `where_asked`
+    (empty)."""
     out: list[dict[str, str]] = []
     for part in words.parts:
         if isinstance(part, Strong):
@@ -104,6 +124,10 @@ def to_parts(words: Said) -> list[dict[str, str]]:
             out.append({"place": part.conversation_id})
         elif isinstance(part, DirectChat):
             out.append({"direct": ""})
+        elif isinstance(part, OpenQuestions):
+            out.append({"open_questions": "your" if part.yours else ""})
+        elif isinstance(part, WhereAsked):
+            out.append({"where_asked": ""})
         else:
             out.append({"text": part})
     return out
@@ -120,6 +144,10 @@ def from_parts(stored: list[dict[str, str]]) -> Said:
                 out.append(str(value))
             elif key == "direct":
                 out.append(DirectChat())
+            elif key == "open_questions":
+                out.append(OpenQuestions(yours=value == "your"))
+            elif key == "where_asked":
+                out.append(WhereAsked())
             elif key in kinds:
                 out.append(kinds[key](str(value)))
     return Said(tuple(out))

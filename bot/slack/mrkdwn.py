@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core.said import Code, Command, DirectChat, Place, Said, Strong
+from bot.core.said import Code, Command, DirectChat, OpenQuestions, Place, Said, Strong, WhereAsked
 from bot.slack.command_text import SLASH_COMMAND
 
 _CONTROL = re.compile(r"<([^<>]*)>")
@@ -85,6 +85,10 @@ def said_mrkdwn(words: Said) -> str:
             out.append(f"<#{part.conversation_id}>")
         elif isinstance(part, DirectChat):
             out.append(DIRECT_CHAT)
+        elif isinstance(part, OpenQuestions):
+            out.append(f"on {'your' if part.yours else 'the'} Home tab")
+        elif isinstance(part, WhereAsked):
+            out.append("in its thread")
         else:
             out.append(inert(part))
     return "".join(out)

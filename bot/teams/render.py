@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bot.core.said import Code, Command, DirectChat, Place, Said, Strong
+from bot.core.said import Code, Command, DirectChat, OpenQuestions, Place, Said, Strong, WhereAsked
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -23,6 +23,12 @@ envelope."""
 Element = dict[str, Any]
 DIRECT_CHAT = "your 1:1 chat with me"
 """Someone's one-to-one conversation with the bot, as Teams calls it."""
+OPEN_QUESTIONS = ("in the list you get by writing ", "questions")
+"""Where someone sees their open questions: Teams has no Home tab, so the `questions` command
+brings them as a card in the 1:1 chat (bot.teams.cards.home_card)."""
+WHERE_ASKED = "on its card"
+"""Where an asked question can still be answered: its card keeps its inputs and its Save
+button (bot.teams.cards.question_card)."""
 
 
 def run(text: str, *, bold: bool = False, italic: bool = False, code: bool = False,
@@ -103,6 +109,12 @@ def said_elements(words: Said, names: Mapping[str, str] | None = None) -> list[E
             lines = ["#" + names.get(part.conversation_id, "a channel")]
         elif isinstance(part, DirectChat):
             lines = [DIRECT_CHAT]
+        elif isinstance(part, OpenQuestions):
+            lead, command = OPEN_QUESTIONS
+            paragraphs[-1] += [run(lead), run(command, code=True)]
+            continue
+        elif isinstance(part, WhereAsked):
+            lines = [WHERE_ASKED]
         elif isinstance(part, Code | Command):
             lines = [part.text.replace("\n", " ")]
         else:
@@ -128,6 +140,10 @@ def plain(words: Said, names: Mapping[str, str] | None = None) -> str:
             out.append("#" + names.get(part.conversation_id, "a channel"))
         elif isinstance(part, DirectChat):
             out.append(DIRECT_CHAT)
+        elif isinstance(part, OpenQuestions):
+            out.append("".join(OPEN_QUESTIONS))
+        elif isinstance(part, WhereAsked):
+            out.append(WHERE_ASKED)
         elif isinstance(part, Strong | Code | Command):
             out.append(part.text)
         else:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.database import Database
-from storage.models import Participant, Reply, TeamsConversation
+from storage.models import Participant, Reply, Round, TeamsConversation
+from tests.helpers import TOP5
 from tests.teams.conftest import RunningTeams, Tenant, run_teams
 from tests.teams.test_round import question, start_from_channel
 from tests.teams_connector_stub import ConnectorStub, card_text
@@ -73,6 +74,42 @@ def test_a_question_can_be_skipped_from_its_card(running_teams: RunningTeams,
     assert skip["title"] == "Skip for now" and skip["fallback"]["type"] == "Action.Submit"
     assert running.teams.submit(chidi, skip["data"])[0].json()["value"] == "Skipped for now."
     question(running, chidi, 2)
+    # the notice says where the skipped question is in Teams: no Home tab, no thread
+    notice = running.wait_for(lambda: next((card_text(c) for c in running.stub.sent_to(chidi)
+                                            if "Skipped question 1" in card_text(c)), None),
+                              "the skip notice")
+    assert "Home tab" not in notice and "thread" not in notice
+    assert "writing questions" in notice and "answer it on its card" in notice
+
+
+def test_a_reminder_and_a_word_with_no_question_waiting_name_the_questions_command(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, teams, dev = running_teams, running_teams.teams, tenant.members[3]
+    start_from_channel(running, tenant)
+    for number in range(1, 6):  # skip all but the last, which has no Skip
+        card = question(running, dev, number).body["attachments"][0]["content"]
+        skipped = teams.submit(dev, card["actions"][1]["data"])[0].json()["value"]
+        assert skipped == "Skipped for now."
+    card = question(running, dev, 6).body["attachments"][0]["content"]
+    choices = next(e for e in card["body"] if e.get("id") == "rank-1")["choices"]
+    index = {c["title"]: c["value"] for c in choices}
+    ballot = {f"rank-{i}": index[o] for i, o in enumerate(TOP5, start=1)}
+    teams.submit(dev, {**card["actions"][0]["data"], **ballot})
+    running.wait_for(lambda: running.replies(), "the ranking of question 6")
+    # nothing waits in the chat now, but questions 1 to 5 are open
+    assert teams.in_channel(tenant.team, tenant.facilitator, "remind").status == 200
+    nudge = running.wait_for(lambda: next((card_text(c) for c in running.stub.sent_to(dev)
+                                           if "gentle reminder" in card_text(c)), None),
+                             "the reminder")
+    assert "still wait" in nudge and "Home tab" not in nudge
+    assert "You will find them in the list you get by writing questions." in nudge
+    assert teams.in_channel(tenant.team, tenant.facilitator, "close 1").status == 200
+    running.wait_for(lambda: running.scalars(select(Round.status)) == ["closed"], "the close")
+    teams.chat(dev, "One more thing.")
+    refusal = running.wait_for(lambda: next((card_text(c) for c in running.stub.sent_to(dev)
+                                             if "no open question" in card_text(c)), None),
+                               "the word that no question waits")
+    assert "Home tab" not in refusal and "writing questions" in refusal
 
 
 def test_it_takes_a_persons_time_zone_from_their_own_activities(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bot.core.digest.model import PromptDigest
 
@@ -23,6 +23,7 @@ KEPT = 128
 Key = tuple[object, ...]
 Suggestions = dict[int, dict[str, Any]]
 """The model's parsed answer for one question: its proposals by theme number."""
+V = TypeVar("V")
 
 
 def key_of(round_id: int, prompt: PromptDigest, request: str) -> Key:
@@ -32,15 +33,16 @@ def key_of(round_id: int, prompt: PromptDigest, request: str) -> Key:
     return (round_id, prompt.prompt_id, themes, sent)
 
 
-class ModelAnswers:
-    """A bounded, thread-safe store of the model's answers by what it was given."""
+class ModelAnswers(Generic[V]):
+    """A bounded, thread-safe store of the model's answers by what it was given (headline
+    suggestions, or a grouping's labels)."""
 
     def __init__(self, kept: int = KEPT) -> None:
-        self._kept: OrderedDict[Key, Suggestions] = OrderedDict()
+        self._kept: OrderedDict[Key, V] = OrderedDict()
         self._size = kept
         self._lock = threading.Lock()
 
-    def recall(self, key: Key) -> Suggestions | None:
+    def recall(self, key: Key) -> V | None:
         """The model's answer given for this key before, if it is still kept."""
         with self._lock:
             found = self._kept.get(key)
@@ -48,9 +50,9 @@ class ModelAnswers:
                 self._kept.move_to_end(key)
             return found
 
-    def keep(self, key: Key, suggestions: Suggestions) -> None:
+    def keep(self, key: Key, answer: V) -> None:
         with self._lock:
-            self._kept[key] = suggestions
+            self._kept[key] = answer
             self._kept.move_to_end(key)
             while len(self._kept) > self._size:
                 self._kept.popitem(last=False)

@@ -110,11 +110,11 @@ class Summariser:
     (`summarise`); its `engine` (None when grouping is off) proposes the grouping. Both
     remember the model's answers for as long as the summariser is kept."""
 
-    def __init__(self, endpoint: Endpoint, answers: ModelAnswers | None = None,
+    def __init__(self, endpoint: Endpoint, answers: ModelAnswers[Suggestions] | None = None,
                  grouping: bool = True, shared: Groupings | None = None) -> None:
         self.endpoint = endpoint
-        self._remembered = answers if answers is not None else ModelAnswers()
-        self._groupings = ModelAnswers()
+        self._remembered = answers if answers is not None else ModelAnswers[Suggestions]()
+        self._groupings = ModelAnswers[list[int]]()
         self._shared = shared
         self._failed_at: float | None = None
         self._lock = threading.Lock()
@@ -130,10 +130,10 @@ class Summariser:
         key = ("grouping", digest)
         found = self._groupings.recall(key)
         if found is not None:
-            return list(found[0]["labels"])
+            return list(found)
         kept = self._shared.load(digest) if self._shared is not None else None
         if kept is not None and len(kept) == len(texts):
-            self._groupings.keep(key, {0: {"labels": kept}})
+            self._groupings.keep(key, kept)
             return kept
         with self._lock:
             if self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_AFTER:
@@ -150,11 +150,11 @@ class Summariser:
             return None
         if self._shared is not None:
             self._shared.keep(digest, labels)
-        self._groupings.keep(key, {0: {"labels": labels}})
+        self._groupings.keep(key, labels)
         return labels
 
 
-def summariser(endpoint: Endpoint, answers: ModelAnswers | None = None,
+def summariser(endpoint: Endpoint, answers: ModelAnswers[Suggestions] | None = None,
                grouping: bool = True, shared: Groupings | None = None) -> Summariser:
     """A summariser for build_digest(summariser=…), remembering the model's answers (in
     `answers`, or a store of its own) for as long as it is kept; with `grouping`, the model
@@ -194,8 +194,8 @@ def _grouping(content: str, count: int) -> list[int]:
     return labels
 
 
-def summarise(view: DigestView, endpoint: Endpoint, remembered: ModelAnswers | None = None
-              ) -> DigestView:
+def summarise(view: DigestView, endpoint: Endpoint,
+              remembered: ModelAnswers[Suggestions] | None = None) -> DigestView:
     """The view with titles and summaries from the endpoint where it answered well (or
     where it answered well before, for the same themes, when `remembered` is given)."""
     prompts: list[PromptDigest] = []

@@ -17,6 +17,7 @@ from bot.core.packs import PROMPTS_DIR, Pack, load_pack
 from bot.core.people import Person, find_participant
 from bot.core.rounds import RoundRequest, start_round
 from storage.models import Participant, Round
+from tests.forked_cli import ForkingCli
 
 SEED_PACK_PATH = PROMPTS_DIR / "sel-pharmacy-leadership.yaml"
 TOP5 = ["Protected time", "Insights from elsewhere", "Clear purpose and motivation",
@@ -59,12 +60,25 @@ def cli_env(**settings: str) -> dict[str, str]:
     return {**env, **settings}
 
 
+FORKS = ForkingCli()
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`roundtable ARGS` in a subprocess with `env` as its settings (see cli_env)."""
+            timeout: float = 120, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`roundtable ARGS` in a process of its own with `env` as its settings (see cli_env),
+    `input` as what is typed at its questions (none: a question asked gets no answer).
+    The process is forked with the application imported (tests.forked_cli); tests of the
+    console script itself use `run_script`."""
+    return FORKS.run(list(args), cwd=cwd, env=cli_env(**(env or {})), input=input,
+                     timeout=timeout)
+
+
+def run_script(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+               timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`roundtable ARGS` as a user runs it: the installed console script, in a subprocess."""
     return subprocess.run([ROUNDTABLE, *args], cwd=cwd, env=cli_env(**(env or {})),
                           capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)  # a question asked gets no answer
+                          stdin=subprocess.DEVNULL)
 
 
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:

@@ -1,4 +1,5 @@
-"""The `roundtable` command as a user runs it (the installed console script, in a subprocess)."""
+"""The `roundtable` command as a user runs it: each run a process of its own (the installed
+console script for the demo; forked with the application imported for the rest)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import run_cli, run_script
 from tests.test_imports import rows, write_csv
 
 
@@ -21,7 +22,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def test_it_runs_the_demo_to_a_digest_with_no_slack_settings(tmp_path: Path) -> None:
-    result = run_cli("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)
+    result = run_script("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Participation: 12 of 12 answered at least one question" in result.stdout
     assert "Protected time" in result.stdout

@@ -32,11 +32,8 @@ LONDON = "Europe/London"
 
 def cli(database_url: str, *args: str, tmp_path: Path, input: str | None = None,
         **settings: str) -> subprocess.CompletedProcess[str]:
-    if input is None:
-        return run_cli(*args, cwd=tmp_path, env={"DATABASE_URL": database_url, **settings})
-    return subprocess.run([ROUNDTABLE, *args], cwd=tmp_path, input=input, capture_output=True,
-                          text=True, timeout=120,
-                          env=cli_env(DATABASE_URL=database_url, **settings))
+    return run_cli(*args, cwd=tmp_path, env={"DATABASE_URL": database_url, **settings},
+                   input=input)
 
 
 @pytest.fixture

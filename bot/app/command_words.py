@@ -32,6 +32,12 @@ SET_USAGE = (f"set [round] [digest #channel|{NO_CHANNEL}] [closes {CLOSES}|never
 REVIEW_USAGE = "review N [on|off] [unapproved post|wait] [within 24h]"
 REOPEN_USAGE = f"reopen <round> [closes {CLOSES}]"
 DELETE_USAGE = "delete <round>"
+STATUS_USAGE = "status [round] [who]"
+LIST_USAGE = "list [all]"
+WHO = "who"
+"""After `status [round]`: who has not answered yet."""
+ALL = "all"
+"""After `list`: the closed rounds too."""
 
 @dataclass(frozen=True)
 class Typed:
@@ -72,6 +78,25 @@ def round_number(args: list[str]) -> int | None:
     """The round named first, or None when none is (the command then means the only open
     round of the facilitator's)."""
     return round_id(args[0]) if args else None
+
+
+def parse_status(args: list[str]) -> tuple[int | None, bool]:
+    """`[round] [who]`: the round (None: the facilitator's open ones), and whether to say who
+    has not answered."""
+    who = bool(args) and args[-1].lower() == WHO
+    rest = args[:-1] if who else args
+    if len(rest) > 1:
+        raise usage(STATUS_USAGE)
+    return round_number(rest), who
+
+
+def parse_list(args: list[str]) -> bool:
+    """`[all]`: whether the closed rounds are listed too."""
+    if not args:
+        return False
+    if len(args) == 1 and args[0].lower() == ALL:
+        return True
+    raise usage(LIST_USAGE)
 
 
 def required_round(args: list[str], command: str) -> int:

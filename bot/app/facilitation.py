@@ -244,13 +244,22 @@ def rounds(app: Roundtable, actor: Actor, include_closed: bool = False) -> list[
 
 ROUNDS_SHOWN = 20
 """`list` in chat shows the newest rounds; the command line lists them all."""
+NAMES_SHOWN = 60
+"""`status N who` in chat names this many people at most (a Slack section holds 3,000
+characters); the command line lists everyone."""
+
+
+def list_rounds(app: Roundtable, actor: Actor, include_closed: bool = False) -> Said:
+    """`list` in chat: the actor's open rounds (or every round of theirs), newest first."""
+    return rounds_said(rounds(app, actor, include_closed), app.settings.timezone,
+                       include_closed)
 
 
 def rounds_said(found: list[RoundLine], zone: str, include_closed: bool) -> Said:
     """`list` in chat: a line a round, the newest ROUNDS_SHOWN."""
     if not found:
-        return said("No rounds." if include_closed else
-                    "No open rounds (`list all` shows the closed ones too).")
+        return said("No rounds.") if include_closed else said(
+            "No open rounds (", Command("list all"), " shows the closed ones too).")
     out: list[Said] = []
     for line in found[:ROUNDS_SHOWN]:
         where = said(" · digests to ", Place(line.digest_channel)) if line.digest_channel \
@@ -374,6 +383,11 @@ def deletion(app: Roundtable, actor: Actor, round_id: int) -> Contents:
     with app.database.sessions() as session:
         round_of(app, session, actor, round_id)
         return contents(session, round_id)
+
+
+def deletion_asked(app: Roundtable, actor: Actor, round_id: int) -> Said:
+    """What deleting the round would remove, in words: the question `delete` asks first."""
+    return deletion_said(deletion(app, actor, round_id))
 
 
 def deletion_said(what: Contents) -> Said:

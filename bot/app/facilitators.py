@@ -10,7 +10,7 @@ from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
 from bot.core import audit, people
 from bot.core.errors import NotAllowed, RoundtableError
-from bot.core.said import Said, said
+from bot.core.said import Code, Command, Part, Said, said
 from storage.db import transaction
 from storage.models import Round
 
@@ -24,9 +24,9 @@ def add_facilitator(app: Roundtable, actor: Actor, user_id: str,
     with transaction(app.database.sessions) as session:
         if round_id is None:
             if not is_admin(app, actor):
-                raise NotAllowed("only Roundtable's admins can make someone a facilitator. To "
-                                 "share one of your rounds, add them to it: "
-                                 "`add-facilitator @person round N`")
+                raise NotAllowed(said=said(
+                    "only Roundtable's admins can make someone a facilitator. To share one of "
+                    "your rounds, add them to it: ", *_for_one_round("add-facilitator")))
             added = people.add_facilitator(session, user_id, actor.user_id, now,
                                            actor.platform)
             if added:
@@ -51,9 +51,9 @@ def remove_facilitator(app: Roundtable, actor: Actor, user_id: str,
     with transaction(app.database.sessions) as session:
         if round_id is None:
             if not is_admin(app, actor):
-                raise NotAllowed("only Roundtable's admins can remove a facilitator. To take "
-                                 "someone off one of your rounds: "
-                                 "`remove-facilitator @person round N`")
+                raise NotAllowed(said=said(
+                    "only Roundtable's admins can remove a facilitator. To take someone off "
+                    "one of your rounds: ", *_for_one_round("remove-facilitator")))
             if user_id in app.platforms[actor.platform].facilitators:
                 raise RoundtableError("they are a facilitator by the server's settings "
                                       "(ROUNDTABLE_FACILITATORS): the operator removes them "
@@ -73,6 +73,12 @@ def remove_facilitator(app: Roundtable, actor: Actor, user_id: str,
                          subject=subject)
     return said(f"Done: they can no longer act on round {round_id}." if removed
                 else f"They were not a co-facilitator of round {round_id}.")
+
+
+def _for_one_round(command: str) -> tuple[Part, ...]:
+    """The command with a round, in words that hold on every platform (people are named with
+    @ in Slack, by email in Teams)."""
+    return Command(command), " with ", Code("round N"), " after the person."
 
 
 def _owned(app: Roundtable, session: Session, actor: Actor, round_id: int) -> Round:

@@ -1,5 +1,6 @@
 """Adaptive Cards for everything the bot posts in a 1:1 chat: questions (with their answer
-inputs), confirmations, the start form, someone's open questions, forget-me.
+inputs), confirmations, the start form, someone's open questions, forget-me and the deletion
+of a round (each asking first, with a Cancel button).
 
 Answer inputs sit on the question's card: `Input.Text` for a written answer, `Input.ChoiceSet`
 for a choice, one ChoiceSet per place for a ranking. Each button is an Action.Execute with an
@@ -14,12 +15,14 @@ from typing import Any
 from bot.core.home import HomeView
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import Question, Saved
+from bot.core.said import Said
 from bot.core.typed_votes import how_to_type, numbered_options
 from bot.core.wording import counted, listed
 from bot.teams.activities import OURS
-from bot.teams.render import Element, action, card, heading, note, rich, run
+from bot.teams.render import Element, action, card, heading, note, rich, run, said_elements
 
 ANSWER, SKIP, START, FORGET, CANCEL = "answer", "skip", "start", "forget", "cancel"
+DELETE_ROUND = "delete-round"
 ANSWER_INPUT = "answer"
 RANK_INPUT = "rank-{}"
 QUOTE_CHARS = 1500
@@ -208,3 +211,12 @@ def forget_card(count: int) -> Element:
     return card([rich(text)], [action("Delete my answers", FORGET, {OURS: FORGET}),
                                action("Cancel", CANCEL, {OURS: CANCEL})])
 
+
+
+def delete_card(round_id: int, asked: Said) -> Element:
+    """What deleting a round removes (`asked`, which names no channel), with a button that
+    deletes it and one that does not."""
+    return card(said_elements(asked), [
+        action(f"Delete round {round_id}", DELETE_ROUND, {OURS: DELETE_ROUND, "round": round_id},
+               destructive=True),
+        action("Cancel", CANCEL, {OURS: CANCEL})])

@@ -17,7 +17,7 @@ import shlex
 from collections.abc import Callable
 
 from bot.app import command_words
-from bot.app.command_words import SET_OPTIONS, Typed
+from bot.app.command_words import ALL, SET_OPTIONS, WHO, Typed
 from bot.app.facilitation import RoundSettings, StartRequest
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience
@@ -27,24 +27,31 @@ OBJECT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
                        r"[0-9a-fA-F]{12}$")
 BARE = {"help", "stop", "my-data", "forget-me", "questions", "form"}
 NUMBERED = {"status", "remind", "digest", "close"}
-WITH_ARGUMENTS = {*NUMBERED, "start", "invite", "set", "review", "add-facilitator"}
+PERSON_AND_ROUND = {"add-facilitator", "remove-facilitator"}
+WITH_ARGUMENTS = {*NUMBERED, *PERSON_AND_ROUND, "start", "invite", "set", "review", "list",
+                  "reopen", "delete"}
 TEAM = "team"
 """In `start … to team`: the members of the team the command was written in."""
-WHO = "team|email or Entra id …"
+PEOPLE = "team|email or Entra id …"
 """How people are named in `start`, for its usage line."""
+PERSON_AND_ROUND_USAGE = ("name them by email or Entra id for every round, or add `round N` "
+                          "for one")
 HELP = """**Roundtable** asks a workshop's questions to the people who could not be in the room.
 For facilitators (here, or with @Roundtable in a team's channel):
 - `start <pack> to <email or Entra id …> [digest #channel] [closes 14d] [named|anonymous|by-role]`
 - in a channel: `start <pack> to team`: everyone in the team, digests in that channel
 - `form`: the same as a form
-- `status [round]` · `remind [round]` · `digest [round]` · `close [round]`
+- `list [all]` · `status [round] [who]` · `remind [round]` · `digest [round]` · \
+`close [round]`
 - `set [round] [digest #channel|none] [closes 14d|never] [schedule <cron>|default]`: where the \
 round's digests go (and only there), when it closes, when digests come
 - `review <round>`: the digest waiting for your approval, in your chat with me, to approve; \
 `review <round> on|off [unapproved post|wait] [within 24h]`: whether scheduled digests wait \
 for approval, and what becomes of one nobody approves in time
 - `invite <round> to <team|email …>`: add people here to a round (started here or in Slack)
-- `add-facilitator <email or Entra id>`
+- `reopen <round> [closes 14d]` · `delete <round>` (asks first)
+- `add-facilitator <email or Entra id> [round N]` · `remove-facilitator <email or Entra id> \
+[round N]`: a co-facilitator of one of your rounds (admins: a facilitator of any round)
 For everyone: `questions` (your open questions), `stop` (no more questions), `my-data`
 (everything Roundtable holds about you), `forget-me` (delete your answers; asks first).
 Anything else you write here answers the question waiting."""
@@ -70,16 +77,24 @@ def command(text: str, *, answers_here: bool = True) -> Typed | None:
 def _is_command(name: str, args: list[str]) -> bool:
     """Whether words written in the 1:1 chat are this command rather than an answer."""
     first = args[0] if args else ""
-    if name in NUMBERED:
+    if name == "status" and args and args[-1].lower() == WHO:
+        return len(args) == 1 or (len(args) == 2 and _typed_as_round(first))
+    if name in NUMBERED or name == "delete":  # delete alone shows its usage
         return not args or (len(args) == 1 and _typed_as_round(first))
+    if name == "list":
+        return not args or (len(args) == 1 and first.lower() == ALL)
+    if name == "reopen":
+        return not args or (_typed_as_round(first) and (
+            len(args) == 1 or args[1].lower() == "closes"))
     if name == "set":  # alone (as the app's suggested commands send it): shows its usage
         return not args or first.lower() in SET_OPTIONS or _typed_as_round(first)
     if name == "review":
         return not args or _typed_as_round(first)
     if name == "invite":
         return len(args) >= 3 and _typed_as_round(first) and args[1].lower() == "to"
-    if name == "add-facilitator":
-        return len(args) == 1 and _person(first)
+    if name in PERSON_AND_ROUND:
+        return _person(first) and (len(args) == 1 or (
+            len(args) == 3 and args[1].lower() == "round" and _typed_as_round(args[2])))
     return name == "start" and len(args) >= 3 and args[1].lower() == "to"
 
 
@@ -120,7 +135,8 @@ def parse_start(args: list[str], *, team: str | None, here: str | None,
 
     `team` is the key of the channel the command came from (None in a 1:1 chat), `here` the
     channel itself, `channels` the channels the bot knows by lower-cased name (and key)."""
-    return command_words.parse_start(args, WHO, _audience(team), channel_named(channels), here)
+    return command_words.parse_start(args, PEOPLE, _audience(team), channel_named(channels),
+                                     here)
 
 
 def _audience(team: str | None) -> Callable[[list[str]], Audience]:
@@ -153,5 +169,14 @@ def parse_invite(args: list[str], *, team: str | None, here: str | None,
                  channels: dict[str, str]) -> tuple[int, Audience, str | None]:
     """`<round> to <team|email|Entra id …> [digest #channel]`: the round, who to add, and
     where its digests go on Teams (bot.app.command_words.parse_invite)."""
-    return command_words.parse_invite(args, WHO, _audience(team), channel_named(channels),
+    return command_words.parse_invite(args, PEOPLE, _audience(team), channel_named(channels),
                                       here)
+
+
+def person_and_round(args: list[str]) -> tuple[str, int | None]:
+    """`<email or Entra id> [round N]` (add-facilitator, remove-facilitator): the person as
+    typed, and the round."""
+    found = people(args[:1])
+    if len(found) != 1 or not _person(found[0]):
+        raise RoundtableError(PERSON_AND_ROUND_USAGE)
+    return found[0], command_words.round_after(args[1:], PERSON_AND_ROUND_USAGE)

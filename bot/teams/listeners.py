@@ -31,7 +31,16 @@ from bot.app import (
     review_form,
 )
 from bot.app.actors import Actor
-from bot.app.command_words import Typed, parse_review, round_number
+from bot.app.command_words import (
+    DELETE_USAGE,
+    Typed,
+    parse_list,
+    parse_reopen,
+    parse_review,
+    parse_status,
+    required_round,
+    round_number,
+)
 from bot.app.facilitation import StartRequest
 from bot.app.inbox import InboxUnavailable
 from bot.app.roundtable import Roundtable
@@ -49,6 +58,7 @@ from bot.teams.commands import (
     parse_set,
     parse_start,
     people,
+    person_and_round,
 )
 from bot.teams.gateway import TeamsGateway
 from bot.teams.references import PLATFORM, Conversations, Reference
@@ -154,6 +164,11 @@ class Listeners:
             elif name == "forget-me":
                 count = participants.answers_kept(self.app, actor)
                 self.gateway.send_card(where.key, cards.forget_card(count), "Forget me?")
+            elif name == "delete":
+                round_id = required_round(found.args, DELETE_USAGE)
+                asked = facilitation.deletion_asked(self.app, actor, round_id)
+                self.gateway.send_card(where.key, cards.delete_card(round_id, asked),
+                                       f"Delete round {round_id}?")
             else:
                 self._say(where.key, self._run(found, actor, where))
         except RoundtableError as exc:
@@ -176,20 +191,29 @@ class Listeners:
                 return review.show(app, actor, chosen.round_id)
             return review.set_review(app, actor, chosen.round_id, chosen.mode,
                                      chosen.unreviewed, chosen.hours)
+        if found.name == "list":
+            return facilitation.list_rounds(app, actor, parse_list(args))
         if found.name == "status":
-            return facilitation.status(app, actor, round_number(args))
+            round_id, who = parse_status(args)
+            return facilitation.status(app, actor, round_id, who=who,
+                                       names_shown=facilitation.NAMES_SHOWN)
+        if found.name == "reopen":
+            return facilitation.reopen(app, actor, *parse_reopen(args))
         if found.name == "remind":
             return facilitation.remind(app, actor, round_number(args))
         if found.name == "digest":
             return facilitation.digest(app, actor, round_number(args))
         if found.name == "close":
             return facilitation.close(app, actor, round_number(args)).said
-        if found.name == "add-facilitator":
-            member = self.conversations.member(args[0])
+        if found.name in ("add-facilitator", "remove-facilitator"):
+            person, round_id = person_and_round(args)
+            member = self.conversations.member(person)
             if member is None:
                 raise RoundtableError("I don't know them yet: they must be in a team I am in, "
                                       "or write to me once")
-            return facilitators.add_facilitator(app, actor, member.aad_object_id)
+            change = (facilitators.add_facilitator if found.name == "add-facilitator"
+                      else facilitators.remove_facilitator)
+            return change(app, actor, member.aad_object_id, round_id)
         if found.name == "stop":
             return participants.stop(app, actor)
         if found.name == "my-data":
@@ -205,9 +229,9 @@ class Listeners:
 
     def card(self, activity: Activity, action: CardAction, actor: Actor, where: Reference
              ) -> InvokeResponse[Any] | None:
-        """A card's button: answer, skip, start, forget, cancel; a draft digest's Edit, Save
-        changes or Approve. Action.Execute is answered in the HTTP response; Action.Submit
-        with a message."""
+        """A card's button: answer, skip, start, forget, delete a round, cancel; a draft
+        digest's Edit, Save changes or Approve. Action.Execute is answered in the HTTP
+        response; Action.Submit with a message."""
         if activity.id and self._seen(activity.id):
             return _done("Saved.") if action.execute else None
         try:
@@ -216,7 +240,8 @@ class Listeners:
             outcome = self._card(action, actor, where, activity.id or "")
         except (RoundtableError, ValueError) as exc:
             text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
-            failed = "Sorry" if action.verb == review_cards.OPEN else "Not saved"
+            failed = ("Sorry" if action.verb in (review_cards.OPEN, cards.DELETE_ROUND)
+                      else "Not saved")
             if action.execute:
                 return _done(f"{failed}: {self.gateway.plain(text)}")
             self._later(self._say, where.key, said(f"{failed}: ", text))
@@ -249,6 +274,12 @@ class Listeners:
             return self.gateway.plain(started), started
         if verb == cards.FORGET:
             done = personal_data.forget(self.app, actor)
+            return self.gateway.plain(done), done
+        if verb == cards.DELETE_ROUND:
+            which = data.get("round")
+            if not isinstance(which, int):
+                raise ValueError("that card could not be read; please use the newest one")
+            done = facilitation.delete(self.app, actor, which)
             return self.gateway.plain(done), done
         if verb == cards.CANCEL:
             return "Nothing was deleted.", said("Nothing was deleted.")

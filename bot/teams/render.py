@@ -86,15 +86,15 @@ def size(content: Element) -> int:
     return len(json.dumps(content, ensure_ascii=False).encode())
 
 
-def action(title: str, verb: str, data: Mapping[str, Any], *, primary: bool = False
-           ) -> Element:
+def action(title: str, verb: str, data: Mapping[str, Any], *, primary: bool = False,
+           destructive: bool = False) -> Element:
     """An Action.Execute, with an Action.Submit of the same data for clients that cannot
     execute (older Teams clients, Outlook)."""
     payload = dict(data)
     out: Element = {"type": "Action.Execute", "title": title, "verb": verb, "data": payload,
                     "fallback": {"type": "Action.Submit", "title": title, "data": payload}}
-    if primary:
-        out["style"] = "positive"
+    if primary or destructive:
+        out["style"] = "destructive" if destructive else "positive"
     return out
 
 

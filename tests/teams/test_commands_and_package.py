@@ -22,7 +22,10 @@ from tests.teams_connector_stub import APP_ID, card_text
     "help the locums first", "start with protected time", "digest of the week was useful",
     "remind people of the peer review", "forget-me-not", "add-facilitator for every PCN",
     "status quo", "close gaps", "set clear goals", "review the rota weekly",
-    "invite them to lunch",
+    "invite them to lunch", "delete the duplicate audits", "delete 3 of the audits",
+    "list all the PCNs", "reopen the Saturday clinics", "reopen 2 clinics",
+    "status who cares", "status 3 who knows", "remove-facilitator roles from the board",
+    "add-facilitator fola@nhs.net for round 2",
 ])
 def test_an_answer_that_begins_like_a_command_is_an_answer(text: str) -> None:
     assert command(text) is None
@@ -34,7 +37,12 @@ def test_an_answer_that_begins_like_a_command_is_an_answer(text: str) -> None:
     ("start p to amara@nhs.net, ben@nhs.net closes 14d", "start"),
     ("invite 2 to team", "invite"), ("add-facilitator fola@nhs.net", "add-facilitator"),
     ("set 3 digest #Leaders", "set"), ("set digest none", "set"), ("review 3", "review"),
-    ("review 3 on within 12h", "review"),
+    ("review 3 on within 12h", "review"), ("list", "list"), ("List all", "list"),
+    ("status who", "status"), ("status 3 who", "status"), ("reopen 3", "reopen"),
+    ("reopen 3 closes 14d", "reopen"), ("delete 3", "delete"), ("delete", "delete"),
+    ("remove-facilitator fola@nhs.net", "remove-facilitator"),
+    ("add-facilitator fola@nhs.net round 2", "add-facilitator"),
+    ("remove-facilitator 00000000-0000-0000-0000-000000001001 round 2", "remove-facilitator"),
 ])
 def test_a_command_alone_is_a_command(text: str, name: str) -> None:
     found = command(text)
@@ -55,7 +63,9 @@ def test_set_or_review_sent_alone_from_the_suggested_commands_shows_how_it_is_ty
 
 
 @pytest.mark.parametrize("text", ["close 3x", "status #2", "remind 1.", "set 2x closes 14d",
-                                  "review #3", "invite 2x to team"])
+                                  "review #3", "invite 2x to team", "delete 3x", "status 2x who",
+                                  "reopen #2", "reopen 2x closes 14d",
+                                  "remove-facilitator fola@nhs.net round 2x"])
 def test_a_mistyped_round_number_is_a_command_to_refuse_not_an_answer(text: str) -> None:
     assert command(text) is not None
 
@@ -84,8 +94,8 @@ def test_it_packages_the_manifest_and_both_icons(tmp_path: Path) -> None:
     assert sizes == {"color.png": (192, 192), "outline.png": (32, 32)}
     suggested = {lists["scopes"][0]: lists["commands"]
                  for lists in manifest["bots"][0]["commandLists"]}
-    assert {"set", "review"} <= {c["title"] for c in suggested["personal"]}
-    assert {"set", "review"} <= {c["title"] for c in suggested["team"]}
+    assert {"set", "review", "list"} <= {c["title"] for c in suggested["personal"]}
+    assert {"set", "review", "list"} <= {c["title"] for c in suggested["team"]}
     for commands in suggested.values():  # the manifest schema's limits
         assert len(commands) <= 10
         assert all(len(c["title"]) <= 32 and len(c["description"]) <= 128 for c in commands)

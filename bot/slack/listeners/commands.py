@@ -11,8 +11,10 @@ from bot.app import access, facilitation, facilitators, participants, personal_d
 from bot.app.actors import Actor
 from bot.app.command_words import (
     DELETE_USAGE,
+    parse_list,
     parse_reopen,
     parse_review,
+    parse_status,
     required_round,
     round_number,
 )
@@ -47,9 +49,6 @@ For everyone:
 is never quoted
 The Home tab shows your open questions (and, for facilitators, your rounds and a Start form)."""
 SLOW = {"start", "remind", "digest", "close", "set", "my-data", "review"}
-NAMES_SHOWN = 60
-"""`status N who` names this many people at most in a message (Slack cuts a section at 3,000
-characters); the command line lists everyone."""
 
 Run = Callable[[Roundtable, Actor, dict[str, Any], list[str]], "Said | SlackMessage"]
 
@@ -83,15 +82,13 @@ def _start(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[st
 
 
 def _status(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
-    who = bool(args) and args[-1].lower() == "who"
-    return facilitation.status(app, actor, round_number(args[:-1] if who else args), who=who,
-                               names_shown=NAMES_SHOWN)
+    round_id, who = parse_status(args)
+    return facilitation.status(app, actor, round_id, who=who,
+                               names_shown=facilitation.NAMES_SHOWN)
 
 
 def _list(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
-    every = bool(args) and args[0].lower() == "all"
-    return facilitation.rounds_said(facilitation.rounds(app, actor, every),
-                                    app.settings.timezone, every)
+    return facilitation.list_rounds(app, actor, parse_list(args))
 
 
 def _set(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
@@ -114,8 +111,8 @@ def _reopen(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[s
 def _delete(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]
             ) -> SlackMessage:
     round_id = required_round(args, DELETE_USAGE)
-    return blocks.delete_prompt(round_id, render.mrkdwn(facilitation.deletion_said(
-        facilitation.deletion(app, actor, round_id))))
+    return blocks.delete_prompt(round_id, render.mrkdwn(facilitation.deletion_asked(
+        app, actor, round_id)))
 
 
 def _forget_me(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]

@@ -1,0 +1,185 @@
+"""Managing rounds from Teams as from Slack: `list [all]`, `status N who`, `reopen N`,
+`delete N` behind a card that asks first, and `add-facilitator`/`remove-facilitator … round N`;
+refused to anyone who does not facilitate, and never taken for an answer that starts with the
+same word."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.models import Delivery, Participant, Round, RoundFacilitator
+from tests.teams.conftest import PACK, RunningTeams, Tenant
+from tests.teams.test_round import question, start_from_channel
+from tests.teams_connector_stub import Call, Person, card_text
+
+FACILITATOR_CHAT = "a:1facilitator-chat"
+
+
+def in_chat(running: RunningTeams, person: Person, text: str, expect: str) -> str:
+    """`person` writes `text` in their 1:1 chat; what the bot then says there that contains
+    `expect`."""
+    before = len(running.stub.sent_to(person))
+    running.teams.chat(person, text)
+    found = running.wait_for(lambda: [card_text(c) for c in running.stub.sent_to(person)[before:]
+                                      if expect in card_text(c)],
+                             f"an answer to {text!r} saying {expect!r}")
+    return str(found[0])
+
+
+def card_sent(running: RunningTeams, person: Person, text: str, expect: str) -> Call:
+    before = len(running.stub.sent_to(person))
+    running.teams.chat(person, text)
+    found = running.wait_for(lambda: [c for c in running.stub.sent_to(person)[before:]
+                                      if expect in card_text(c)], f"the card for {text!r}")
+    return found[0]
+
+
+def buttons(call: Call) -> dict[str, dict[str, Any]]:
+    """A card's buttons by title."""
+    return {a["title"]: a for a in call.body["attachments"][0]["content"]["actions"]}
+
+
+def facilitator_chat(running: RunningTeams, tenant: Tenant) -> Person:
+    facilitator = tenant.facilitator
+    running.stub.conversations[FACILITATOR_CHAT] = facilitator.aad
+    assert running.teams.installed(facilitator, FACILITATOR_CHAT).status == 200
+    return facilitator
+
+
+def started(running: RunningTeams, tenant: Tenant, extra: str = "") -> int:
+    start_from_channel(running, tenant, extra)
+    [round_id] = running.wait_for(lambda: running.scalars(select(Round.id)), "the round")
+    return int(round_id)
+
+
+def test_a_facilitator_lists_rounds_sees_who_has_not_answered_and_reopens_a_closed_round(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, amara = running_teams, tenant.members[0]
+    round_id = started(running, tenant, " named")
+    fola = facilitator_chat(running, tenant)
+    question(running, amara, 1)
+
+    listed = in_chat(running, fola, "list", f"Round {round_id}")
+    assert f"Round {round_id} · {PACK} · open · 0 of 5 answered, 0 answers · digests to " \
+           "#Leaders" in listed
+    who = in_chat(running, fola, f"status {round_id} who", "Not answered yet")
+    assert "Not answered yet (5): Amara, Ben, Chidi, Dev, Elif" in who
+
+    in_chat(running, fola, f"close {round_id}", "is closed")
+    assert "No open rounds (list all shows the closed ones too)." in in_chat(
+        running, fola, "list", "No open rounds")
+    assert f"Round {round_id} · {PACK} · closed" in in_chat(running, fola, "list all", "closed")
+    # in a channel, where no answers are taken, a mistake after the word is explained
+    before = len(running.stub.sent(tenant.team.channel_id))
+    running.teams.in_channel(tenant.team, fola, "list everything")
+    assert running.wait_for(lambda: [card_text(c) for c in running.stub.sent(
+        tenant.team.channel_id)[before:] if "Sorry" in card_text(c)], "the usage") == [
+        "Sorry: usage: list [all]"]
+
+    reopened = in_chat(running, fola, f"reopen {round_id} closes 14d", "is open again")
+    assert reopened.startswith(f"Round {round_id} is open again; it closes ")
+    assert running.scalars(select(Round.status)) == ["open"]
+    # the reopened round takes answers again
+    running.teams.chat(amara, "Protected time, once it was open again.")
+    running.wait_for(lambda: running.replies(), "Amara's answer")
+    assert [r.text for r in running.replies()] == ["Protected time, once it was open again."]
+
+
+def test_a_round_is_deleted_only_once_its_card_is_confirmed(running_teams: RunningTeams,
+                                                            tenant: Tenant) -> None:
+    running, amara = running_teams, tenant.members[0]
+    round_id = started(running, tenant)
+    fola = facilitator_chat(running, tenant)
+    question(running, amara, 1)
+    running.teams.chat(amara, "Peer support.")
+    running.wait_for(lambda: running.replies(), "Amara's answer")
+
+    asked = card_sent(running, fola, f"delete {round_id}", "Deleting it removes")
+    assert "holds 1 answer from 5 people and 0 digests" in card_text(asked)
+    shown = buttons(asked)
+    assert set(shown) == {f"Delete round {round_id}", "Cancel"}
+    assert shown[f"Delete round {round_id}"]["style"] == "destructive"
+    assert running.scalars(select(Round.id)) == [round_id]  # asking deleted nothing
+
+    cancelled = running.teams.submit(fola, shown["Cancel"]["data"])
+    assert cancelled[0].json()["value"] == "Nothing was deleted."
+    assert running.scalars(select(Round.id)) == [round_id] and len(running.replies()) == 1
+
+    # someone else pressing the button (the card was posted where others see it) is refused
+    refused = running.teams.submit(amara, shown[f"Delete round {round_id}"]["data"])
+    assert refused[0].json()["value"].startswith("Sorry: only facilitators can use `delete`")
+    assert running.scalars(select(Round.id)) == [round_id]
+
+    asked = card_sent(running, fola, f"delete {round_id}", "Deleting it removes")
+    done = running.teams.submit(fola, buttons(asked)[f"Delete round {round_id}"]["data"],
+                                execute=False)
+    assert done[0].status == 200
+    in_chat_said = running.wait_for(
+        lambda: [card_text(c) for c in running.stub.sent_to(fola) if "is deleted" in
+                 card_text(c)], "the deletion")
+    assert in_chat_said == [f"Round {round_id} is deleted, with its 1 answer and 0 digests."]
+    assert running.scalars(select(Round)) == running.scalars(select(Delivery)) == []
+    assert running.scalars(select(Participant)) == [] and running.replies() == []
+
+
+def test_round_management_is_refused_to_anyone_who_does_not_facilitate(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, ben = running_teams, tenant.members[1]
+    round_id = started(running, tenant)
+    question(running, ben, 1)
+    in_chat(running, facilitator_chat(running, tenant), f"close {round_id}", "is closed")
+    for text in ("list", "list all", f"status {round_id} who", f"reopen {round_id}",
+                 f"delete {round_id}", f"remove-facilitator {tenant.facilitator.email}",
+                 f"add-facilitator {ben.email} round {round_id}"):
+        word = text.split()[0]
+        said = in_chat(running, ben, text, "Sorry")
+        assert said == (f"Sorry, only facilitators can use `{word}`. If you should be one, ask "
+                        "one of Roundtable's admins to add you."), text
+    assert running.scalars(select(Round.status)) == ["closed"]
+    assert running.scalars(select(RoundFacilitator)) == [] and running.replies() == []
+    assert not [c for c in running.stub.sent_to(ben) if "Deleting it removes" in card_text(c)]
+
+
+def test_answers_that_start_with_the_new_command_words_are_stored_as_answers(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, chidi = running_teams, tenant.members[2]
+    started(running, tenant)
+    answers = ["delete the duplicate audits", "List all the PCNs in the patch first",
+               "reopen the Saturday clinics", "status who cares, outcomes matter",
+               "remove-facilitator roles from the board"]
+    for number, text in enumerate(answers, start=1):
+        question(running, chidi, number)
+        running.teams.chat(chidi, text)
+        running.wait_for(lambda number=number: len(running.replies()) == number,
+                         f"answer {number}")
+    assert [r.text for r in running.replies()] == answers
+    assert not [c for c in running.stub.sent_to(chidi) if "Sorry" in card_text(c)]
+
+
+def test_the_owner_shares_a_round_by_email_and_takes_it_back(running_teams: RunningTeams,
+                                                             tenant: Tenant) -> None:
+    running, dev = running_teams, tenant.members[3]
+    round_id = started(running, tenant)
+    fola = facilitator_chat(running, tenant)
+    question(running, dev, 1)
+
+    assert f"they can now act on round {round_id}" in in_chat(
+        running, fola, f"add-facilitator {dev.email} round {round_id}", "Done")
+    assert running.scalars(select(RoundFacilitator.platform_user_id)) == [dev.aad]
+    assert f"Round {round_id}" in in_chat(running, dev, f"status {round_id}", f"Round {round_id}")
+
+    refused = in_chat(running, fola, f"remove-facilitator {dev.email}", "Sorry")
+    assert refused == ("Sorry: only Roundtable's admins can remove a facilitator. To take "
+                       "someone off one of your rounds: remove-facilitator with round N after "
+                       "the person.")
+    assert running.scalars(select(RoundFacilitator.platform_user_id)) == [dev.aad]
+    assert "'2x' is not a round number" in in_chat(
+        running, fola, f"remove-facilitator {dev.email} round 2x", "Sorry")
+
+    assert f"they can no longer act on round {round_id}" in in_chat(
+        running, fola, f"remove-facilitator {dev.email} round {round_id}", "Done")
+    assert running.scalars(select(RoundFacilitator)) == []
+    assert "only facilitators can use `status`" in in_chat(
+        running, dev, f"status {round_id}", "Sorry")

@@ -8,7 +8,8 @@ the round itself stays with its pack and its counts (invited, answered, withdraw
 `purged_at`. People left in no round at all are deleted too, except those who said `stop`:
 of them only the platform id and the stop are kept, so that no new round asks them. Incoming
 events set aside after failing, kept word for word for a person to look at, go once they are
-older than the period.
+older than the period; a language model's answers kept for every process, once older than
+theirs (storage.model_answers.KEPT).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.core.rounds import participation
 from bot.core.wording import counted
 from storage.database import Database
 from storage.db import transaction
+from storage.model_answers import KEPT as MODEL_ANSWERS_KEPT
 from storage.models import (
     BotMessage,
     Delivery,
@@ -80,6 +82,7 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
         done.answers += _purge_round(session, round_id, now, done)
         done.rounds.append(round_id)
     done.people = _purge_people(session)
+    session.execute(delete(ModelAnswer).where(ModelAnswer.created_at < now - MODEL_ANSWERS_KEPT))
     return done
 
 

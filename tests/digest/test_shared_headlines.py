@@ -7,7 +7,7 @@ an OpenAI-compatible endpoint, through build_digest on a stored round."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -205,3 +205,16 @@ def test_deleting_or_purging_a_round_deletes_its_kept_headlines(
         round_.status, round_.closed_at = "closed", now
         assert purge(session, now + timedelta(days=31), 30).rounds == [second]
     assert kept(database) == []
+
+
+def test_the_nightly_purge_deletes_headlines_kept_longer_than_60_days(
+        database: Database, now: datetime, endpoint: tuple[StandIn, str]) -> None:
+    stand_in, url = endpoint
+    answering(stand_in)
+    old, recent = headlined_rounds(database, now, url)
+    written = datetime.now(UTC)  # rows are written with the time they were kept
+    with transaction(database.sessions) as session:
+        session.execute(update(ModelAnswer).where(ModelAnswer.round_id == old)
+                        .values(created_at=written - timedelta(days=61)))
+        purge(session, written, 365)
+    assert [row.round_id for row in kept(database)] == [recent]

@@ -39,13 +39,16 @@ class DatabaseModelAnswers:
 
     def load(self, kind: str, key: str) -> object | None:
         """The value kept for `key`, as its JSON was stored (its shape unchecked), or None;
-        a value that is not JSON is None too."""
+        also None when the value is not JSON or the database does not answer."""
         try:
             with reading(self._sessions) as session:
                 row = session.get(ModelAnswer, (kind, key))
                 return row.value if row is not None else None
         except ValueError:
             log.warning("a kept model %s is not JSON; it is not used", kind)
+            return None
+        except SQLAlchemyError as exc:  # the database is busy or away: the model is asked
+            log.warning("a kept model %s was not read: %s", kind, exc.__class__.__name__)
             return None
 
     def keep(self, kind: str, key: str, value: object, round_id: int | None = None,

@@ -426,17 +426,25 @@ class Lease(Base):
     expires_at: Mapped[datetime]
 
 
-class ModelGrouping(Base):
-    """A language model's grouping of one question's answers, shared by every process: the
-    scheduler that drafts a digest and the server that posts it once approved show the same
-    themes. Holds a hash of what was sent and the group numbers, never an answer's words."""
+class ModelAnswer(Base):
+    """A language model's answer for one question, shared by every process: the scheduler
+    that drafts a digest and the server that posts it once approved show the same themes and
+    the same headlines. Keyed by the kind of answer and a hash of what the model was given."""
 
-    __tablename__ = "model_groupings"
+    __tablename__ = "model_answers"
+    __table_args__ = (Index("ix_model_answers_round_id", "round_id"),)
 
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """grouping (group numbers, no words) or headlines (titles, summaries and quotes that
+    passed the grounding check: words of the theme's answers)."""
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    """SHA-256 of the request sent (the question and its numbered answers), in hex."""
-    labels: Mapped[list[int]] = mapped_column(JSON)
-    """A group number per answer sent, -1 for none."""
+    """SHA-256, in hex, of what the model was given (grouping: the question and its numbered
+    answers; headlines: the round, the question, each theme's answer ids and title, and the
+    text sent)."""
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    """The round whose answers the value holds words of (headlines), so that deleting the
+    round or forgetting one of its people deletes them; None for groupings."""
+    value: Mapped[Any] = mapped_column(JSON)
     created_at: Mapped[datetime]
 
 

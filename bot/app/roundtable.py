@@ -24,13 +24,14 @@ from bot.app.spool import Spool
 from bot.config import Settings
 from bot.core.bot_messages import remember_confirmation
 from bot.core.digest.build import Summariser
-from bot.core.digest.summariser import Endpoint, Groupings, summariser
+from bot.core.digest.model_answers import SharedAnswers
+from bot.core.digest.summariser import Endpoint, summariser
 from bot.core.ports import ChatGateway, Clock, Gateways, utcnow
 from bot.scheduling.jobs import JobContext
 from bot.scheduling.service import Scheduler
 from storage.database import Database
 from storage.db import transaction
-from storage.model_groupings import DatabaseGroupings
+from storage.model_answers import DatabaseModelAnswers
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,8 @@ class Roundtable:
     scheduler: Scheduler | None = None
     summariser: Summariser | None = field(init=False)
     """Groups answers and words digest headlines with the configured language model; None
-    when none is. Made
-    once, so every digest this process builds (posted, drafted, shown, exported) shares
-    what the model answered."""
+    when none is. Made once, so every digest this process builds (posted, drafted, shown,
+    exported) shares what the model answered; kept in the database too, for every process."""
     confirmations: Confirmations = field(init=False)
     outbox: Outbox = field(init=False)
     inbox: Inbox = field(init=False)
@@ -56,7 +56,8 @@ class Roundtable:
     """The lease loop, once started."""
 
     def __post_init__(self) -> None:
-        self.summariser = model_summariser(self.settings, DatabaseGroupings(self.database.sessions))
+        self.summariser = model_summariser(self.settings,
+                                           DatabaseModelAnswers(self.database.sessions))
         ttl = timedelta(seconds=self.settings.lease_seconds)
         self.outbox = Outbox(self.database, self.gateways, self.clock, self.settings.timezone,
                              lease_ttl=ttl, faults=self.faults)
@@ -138,16 +139,17 @@ class Roundtable:
         return keeper is None or not keeper.stopping.wait(beat)
 
 
-def model_summariser(settings: Settings, groupings: Groupings | None = None
+def model_summariser(settings: Settings, shared: SharedAnswers | None = None
                      ) -> Summariser | None:
     """The summariser of ROUNDTABLE_LLM_URL (through HTTPS_PROXY where one is set), or None
-    when no endpoint is configured; the model's groupings kept in `groupings` too."""
+    when no endpoint is configured; the model's groupings and headlines kept in `shared` too
+    (the database), so that every process shows the same."""
     if not settings.llm_url:
         return None
     key = settings.llm_key.get_secret_value() if settings.llm_key else None
     return summariser(Endpoint(settings.llm_url, settings.llm_model or "", key,
                                timeout=settings.llm_timeout, proxy=settings.https_proxy),
-                      grouping=settings.llm_grouping, shared=groupings)
+                      grouping=settings.llm_grouping, shared=shared)
 
 
 def spool_folder(settings: Settings) -> Path:

@@ -2,10 +2,11 @@
 identifies them is kept: each round counts one more person who withdrew, and a one-way
 fingerprint of their platform id keeps them from being asked again
 (bot.core.people.suppress). Their answers' ids leave the stored digest snapshots (with the
-titles of the themes they were in), and the audit log names them FORGOTTEN. The bot's messages
-that repeat their words are dealt with on the platform first, by the application
-(bot.core.bot_messages.repeating); waiting incoming events live in the inbox's own database
-(bot.core.personal_data.inbox_events_of)."""
+titles of the themes they were in), the language model's headlines kept for the rounds they
+answered in are deleted (they may hold their words), and the audit log names them FORGOTTEN.
+The bot's messages that repeat their words are dealt with on the platform first, by the
+application (bot.core.bot_messages.repeating); waiting incoming events live in the inbox's
+own database (bot.core.personal_data.inbox_events_of)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from storage.models import (
     Delivery,
     Digest,
     Facilitator,
+    ModelAnswer,
     Participant,
     ProcessedEvent,
     QuestionMessage,
@@ -88,6 +90,9 @@ def _erase_participant(session: Session, participant: Participant, done: Erased)
     done.rounds = sorted({d.round_id for d in deliveries} | {r.round_id for r in replies})
     rounds = {r.id: r for r in session.scalars(select(Round).where(Round.id.in_(done.rounds)))}
     done.digests_scrubbed = _scrub_digests(session, rounds, replies)
+    # made of the answers of their rounds, theirs among them: the next digest asks again
+    session.execute(delete(ModelAnswer).where(
+        ModelAnswer.round_id.in_({r.round_id for r in replies})))
     done.questions_sent = _count(session, select(func.count(QuestionMessage.id)).where(
         QuestionMessage.delivery_id.in_(delivery_ids)))
     done.reminders = _count(session, select(func.count(Reminder.id)).where(

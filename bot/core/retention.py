@@ -1,13 +1,15 @@
 """Retention: what is deleted once it has been kept long enough.
 
 Once a round has been closed for longer than the retention period, its answers (with their
-earlier versions), its digests, and everything that tied people to it (deliveries, the
-questions sent, reminders, the bot's messages kept for forget-me, co-facilitators, the user
-ids its audience named) are deleted; the round itself stays with its pack and its counts
-(invited, answered, withdrawn), marked `purged_at`. People left in no round at all are
-deleted too, except those who said `stop`: of them only the platform id and the stop are
-kept, so that no new round asks them. Incoming events set aside after failing, kept word for
-word for a person to look at, go once they are older than the period.
+earlier versions), its digests (and the language model's headlines kept for them), and
+everything that tied people to it (deliveries, the questions sent, reminders, the bot's
+messages kept for forget-me, co-facilitators, the user ids its audience named) are deleted;
+the round itself stays with its pack and its counts (invited, answered, withdrawn), marked
+`purged_at`. People left in no round at all are deleted too, except those who said `stop`:
+of them only the platform id and the stop are kept, so that no new round asks them. Incoming
+events set aside after failing, kept word for word for a person to look at, go once they are
+older than the period; a language model's answers kept for every process, once older than
+theirs (storage.model_answers.KEPT).
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from bot.core.rounds import participation
 from bot.core.wording import counted
 from storage.database import Database
 from storage.db import transaction
+from storage.model_answers import KEPT as MODEL_ANSWERS_KEPT
 from storage.models import (
     BotMessage,
     Delivery,
     Digest,
     DigestEdit,
     InboxEvent,
+    ModelAnswer,
     Participant,
     QuestionMessage,
     Reminder,
@@ -78,6 +82,7 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
         done.answers += _purge_round(session, round_id, now, done)
         done.rounds.append(round_id)
     done.people = _purge_people(session)
+    session.execute(delete(ModelAnswer).where(ModelAnswer.created_at < now - MODEL_ANSWERS_KEPT))
     return done
 
 
@@ -98,6 +103,7 @@ def _purge_round(session: Session, round_id: int, now: datetime, done: Purged) -
     session.execute(delete(BotMessage).where(BotMessage.round_id == round_id))
     session.execute(delete(DigestEdit).where(DigestEdit.round_id == round_id))
     session.execute(delete(Digest).where(Digest.round_id == round_id))
+    session.execute(delete(ModelAnswer).where(ModelAnswer.round_id == round_id))
     session.execute(delete(QuestionMessage).where(QuestionMessage.delivery_id.in_(deliveries)))
     session.execute(delete(Reminder).where(Reminder.round_id == round_id))
     session.execute(delete(Delivery).where(Delivery.round_id == round_id))

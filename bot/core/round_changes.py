@@ -15,6 +15,7 @@ from storage.models import (
     Delivery,
     Digest,
     DigestEdit,
+    ModelAnswer,
     Participant,
     QuestionMessage,
     Reminder,
@@ -114,8 +115,9 @@ def contents(session: Session, round_id: int) -> Contents:
 
 def delete_round(session: Session, round_id: int) -> Contents:
     """Delete the round and everything in it: deliveries and the messages that asked, answers
-    and their earlier versions, reminders, digests, and the people who were in no other round
-    (except those who asked for no more questions: that wish is kept)."""
+    and their earlier versions, reminders, digests, the language model's headlines kept for
+    them, and the people who were in no other round (except those who asked for no more
+    questions: that wish is kept)."""
     what = contents(session, round_id)
     replies = select(Reply.id).where(Reply.round_id == round_id)
     deliveries = select(Delivery.id).where(Delivery.round_id == round_id)
@@ -129,6 +131,7 @@ def delete_round(session: Session, round_id: int) -> Contents:
         delete(Reminder).where(Reminder.round_id == round_id),
         delete(DigestEdit).where(DigestEdit.round_id == round_id),
         delete(Digest).where(Digest.round_id == round_id),
+        delete(ModelAnswer).where(ModelAnswer.round_id == round_id),
         delete(Delivery).where(Delivery.round_id == round_id),
         delete(Round).where(Round.id == round_id),
     ):

@@ -23,8 +23,8 @@ from bot.core.digest.synthesis import GROUPED_BY_MODEL
 from bot.core.people import Person
 from storage.database import Database
 from storage.db import transaction
-from storage.model_groupings import DatabaseGroupings
-from storage.models import ModelGrouping
+from storage.model_answers import DatabaseModelAnswers
+from storage.models import ModelAnswer
 from tests.digest.builders import Said, round_with
 from tests.digest.test_model_headlines import every_format
 from tests.digest.test_stable_themes import MENTOR, PEERS, TIME
@@ -222,7 +222,7 @@ def test_a_second_process_shows_the_groups_the_first_was_given_without_asking_ag
     stand_in, url = endpoint
     round_id = stored_round(database, now)
     answering(stand_in, two_groups)
-    stores = [DatabaseGroupings(database.sessions) for _ in range(2)]
+    stores = [DatabaseModelAnswers(database.sessions) for _ in range(2)]
     processes = [summariser(Endpoint(url, "m", timeout=5), shared=store) for store in stores]
     with database.sessions() as session:  # on SQLite, this holds the write turn throughout
         drafted = build_digest(session, round_id, now, summariser=processes[0]).prompt(PROMPT)
@@ -235,6 +235,6 @@ def test_a_second_process_shows_the_groups_the_first_was_given_without_asking_ag
     assert [t.reply_ids for t in posted.themes] == [t.reply_ids for t in drafted.themes]
     assert len(posted.themes) == 2 and all(t.grouped_by_model for t in posted.themes)
     with database.sessions() as session:
-        [kept] = session.scalars(select(ModelGrouping)).all()
-    assert len(kept.key) == 64 and set(kept.labels) <= {-1, 0, 1}
-    assert not any(word in json.dumps(kept.labels) for word in ("mentor", "Time"))
+        [kept] = session.scalars(select(ModelAnswer).where(ModelAnswer.kind == "grouping"))
+    assert len(kept.key) == 64 and set(kept.value) <= {-1, 0, 1} and kept.round_id is None
+    assert not any(word in json.dumps(kept.value) for word in ("mentor", "Time"))

@@ -16,12 +16,14 @@ from typing import Any
 
 import pytest
 
+from bot.app.roundtable import model_summariser
 from bot.core.digest.summariser import GROUPING_SYSTEM
 from bot.core.digest.synthesis import GROUPED_BY_MODEL
 from bot.scheduling import jobs
 from bot.slack import review_blocks
 from storage.database import Database
 from storage.db import transaction
+from storage.model_answers import DatabaseModelAnswers
 from storage.models import Round
 from tests.digest.test_stable_themes import TIME
 from tests.digest.test_summariser import StandIn, chat, endpoint
@@ -149,6 +151,33 @@ def test_a_draft_keeps_the_models_headlines_through_an_edit_and_posts_them_as_ap
     assert post_headings(running) == edited
     assert digest_posted(running).count(LABEL) >= len(shown) - 1
     assert asked(stand_in) == (1, 1)  # one question with themes: each kind asked once
+
+
+def test_an_approved_draft_posts_the_headlines_a_scheduler_in_another_process_drafted(
+        with_model: Running, stand_in: StandIn) -> None:
+    """The scheduler drafts in a process of its own; the server that takes the approval has
+    never asked the model, and the model, asked again, would word every title otherwise."""
+    running = with_model
+    round_id = review_round(running.database, FRIDAY_NOON - timedelta(days=4), MEMBERS,
+                            starter=FACILITATOR)
+    proposed = answering(stand_in)
+    store = DatabaseModelAnswers(running.database.sessions)
+    scheduler = model_summariser(running.bot.settings, store)
+    assert scheduler is not None and scheduler is not running.bot.summariser
+    jobs.install(replace(running.bot.job_context(), summariser=scheduler,
+                         clock=lambda: FRIDAY_NOON + timedelta(seconds=30)))
+    jobs.post_round_digest(round_id)
+    store.flush(timeout=20)
+    shown = draft_titles(draft_in(running, FACILITATOR))
+    assert shown == [proposed[n] for n in sorted(proposed)]
+
+    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    assert respond_text(running, answers, "Approved").startswith("Approved")
+    assert post_headings(running) == shown
+    assert digest_posted(running).count(LABEL) == len(shown)
+    assert asked(stand_in)[1] == 1  # the headlines: asked by the scheduler alone
 
 
 @pytest.mark.parametrize("failure", ["500", "timeout"])

@@ -8,10 +8,11 @@ fails is dropped for the offline one, and a theme whose headline the model wrote
 it was.
 
 A summariser made once (`summariser`) remembers the model's answer for each question
-(bot.core.digest.model_answers), keyed by all it was given: a draft rebuilt after each of a
-facilitator's edits, and the digest posted once it is approved, show the same headlines and
-ask the model once. Every build checks the remembered answer again against the answers as
-they are.
+(bot.core.digest.model_answers), keyed by all it was given, and where given a shared store
+(the database) keeps it for every process too: a draft rebuilt after each of a facilitator's
+edits, and the digest posted once it is approved, by whichever process, show the same
+headlines and ask the model once. Only the parts of an answer that passed the checks below
+are remembered, and every build checks them again against the answers as they are.
 
 Unless turned off (ROUNDTABLE_LLM_GROUPING=false), the model also proposes which answers go
 together (`Summariser.engine`, which build_digest uses): a general sentence model groups
@@ -25,7 +26,6 @@ model grouped say so (ThemeView.grouped_by_model).
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import logging
@@ -36,11 +36,23 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
 from bot.core.digest.grounded import Grounding
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, QuoteView, ThemeView
-from bot.core.digest.model_answers import ModelAnswers, Suggestions, key_of
+from bot.core.digest.model_answers import (
+    GROUPING,
+    HEADLINES,
+    KeptAnswers,
+    ModelAnswers,
+    SharedAnswers,
+    Suggestions,
+    grouping_key,
+    headline_key,
+    labels_from_json,
+    suggestions_from_json,
+    suggestions_json,
+)
 from bot.core.digest.theme_views import QUOTES_PER_THEME, Engine, proposing_engine, quote_text
 
 log = logging.getLogger(__name__)
@@ -97,44 +109,33 @@ class Endpoint:
         return base if "/chat/completions" in base else base + "/chat/completions"
 
 
-class Groupings(Protocol):
-    """Where the model's groupings are kept beyond this process (storage.model_groupings)."""
-
-    def load(self, key: str) -> list[int] | None: ...
-
-    def keep(self, key: str, labels: list[int]) -> None: ...
-
-
 class Summariser:
     """The model's part in digests, made once per process: called on a view, its headlines
     (`summarise`); its `engine` (None when grouping is off) proposes the grouping. Both
-    remember the model's answers for as long as the summariser is kept."""
+    remember the model's answers for as long as the summariser is kept, and keep them in
+    `shared` (the database) where given, for every process."""
 
     def __init__(self, endpoint: Endpoint, answers: ModelAnswers[Suggestions] | None = None,
-                 grouping: bool = True, shared: Groupings | None = None) -> None:
+                 grouping: bool = True, shared: SharedAnswers | None = None) -> None:
         self.endpoint = endpoint
-        self._remembered = answers if answers is not None else ModelAnswers[Suggestions]()
-        self._groupings = ModelAnswers[list[int]]()
-        self._shared = shared
+        self._headlines = KeptAnswers[Suggestions](HEADLINES, suggestions_from_json,
+                                                   suggestions_json, shared, answers)
+        self._groupings = KeptAnswers[list[int]](GROUPING, labels_from_json, list, shared)
         self._failed_at: float | None = None
         self._lock = threading.Lock()
         self.engine: Engine | None = proposing_engine(self.propose) if grouping else None
 
     def __call__(self, view: DigestView) -> DigestView:
-        return summarise(view, self.endpoint, self._remembered)
+        return summarise(view, self.endpoint, self._headlines)
 
     def propose(self, texts: Sequence[str], question: str) -> list[int] | None:
         """The model's groups of `texts` (a number per answer, -1 for none), or None."""
         request = _grouping_request(texts, question)
-        digest = hashlib.sha256(request.encode()).hexdigest()
-        key = ("grouping", digest)
-        found = self._groupings.recall(key)
-        if found is not None:
+        key = grouping_key(request)
+        found, stale = self._groupings.recall(key)
+        if found is not None and len(found) == len(texts):
             return list(found)
-        kept = self._shared.load(digest) if self._shared is not None else None
-        if kept is not None and len(kept) == len(texts):
-            self._groupings.keep(key, kept)
-            return kept
+        stale = stale or found is not None
         with self._lock:
             if self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_AFTER:
                 return None
@@ -148,18 +149,16 @@ class Summariser:
                 with self._lock:
                     self._failed_at = time.monotonic()
             return None
-        if self._shared is not None:
-            self._shared.keep(digest, labels)
-        self._groupings.keep(key, labels)
+        self._groupings.keep(key, labels, replace=stale)
         return labels
 
 
 def summariser(endpoint: Endpoint, answers: ModelAnswers[Suggestions] | None = None,
-               grouping: bool = True, shared: Groupings | None = None) -> Summariser:
+               grouping: bool = True, shared: SharedAnswers | None = None) -> Summariser:
     """A summariser for build_digest(summariser=…), remembering the model's answers (in
-    `answers`, or a store of its own) for as long as it is kept; with `grouping`, the model
-    also proposes each question's groups, kept in `shared` too where given (the database),
-    so that every process shows the same."""
+    `answers`, or a store of its own) for as long as it is kept, and in `shared` too where
+    given (the database), so that every process shows the same; with `grouping`, the model
+    also proposes each question's groups."""
     return Summariser(endpoint, answers, grouping, shared)
 
 
@@ -195,9 +194,10 @@ def _grouping(content: str, count: int) -> list[int]:
 
 
 def summarise(view: DigestView, endpoint: Endpoint,
-              remembered: ModelAnswers[Suggestions] | None = None) -> DigestView:
+              remembered: KeptAnswers[Suggestions] | None = None) -> DigestView:
     """The view with titles and summaries from the endpoint where it answered well (or
-    where it answered well before, for the same themes, when `remembered` is given)."""
+    where it answered well before, for the same themes, when `remembered` is given: then
+    what passed the checks is kept there)."""
     prompts: list[PromptDigest] = []
     broken = False
     # In a named round the views carry people's names: no headline may hold one.
@@ -209,34 +209,43 @@ def summarise(view: DigestView, endpoint: Endpoint,
             continue
         answers = {a.reply_id: a for a in prompt.answers}
         request = _request(prompt, answers)
-        key = key_of(view.round.id, prompt, request)
-        suggestions = remembered.recall(key) if remembered is not None else None
-        if suggestions is None and not broken:
-            try:
-                suggestions = _suggestions(_ask(endpoint, request))
-            except SummariserFailed as exc:
-                log.warning("summariser not used for %s: %s", prompt.prompt_id, exc)
-                broken = exc.__cause__ is not None  # the endpoint is down or slow: stop asking
-            else:
-                if remembered is not None:
-                    remembered.keep(key, suggestions)
-        prompts.append(prompt if suggestions is None
-                       else _rewrite(prompt, suggestions, answers, names))
+        key = headline_key(view.round.id, prompt, request)
+        suggestions, stale = (remembered.recall(key) if remembered is not None
+                              else (None, False))
+        if suggestions is not None:
+            prompts.append(_rewrite(prompt, suggestions, answers, names)[0])
+            continue
+        if broken:
+            prompts.append(prompt)
+            continue
+        try:
+            suggestions = _suggestions(_ask(endpoint, request))
+        except SummariserFailed as exc:
+            log.warning("summariser not used for %s: %s", prompt.prompt_id, exc)
+            broken = exc.__cause__ is not None  # the endpoint is down or slow: stop asking
+            prompts.append(prompt)
+            continue
+        rewritten, passed = _rewrite(prompt, suggestions, answers, names)
+        if remembered is not None:
+            remembered.keep(key, passed, view.round.id, replace=stale)
+        prompts.append(rewritten)
     return replace(view, prompts=prompts)
 
 
-def _rewrite(prompt: PromptDigest, suggestions: Suggestions,
-             answers: dict[str, AnswerView], names: set[str]) -> PromptDigest:
-    themes = [
-        _apply(theme, suggestions.get(n, {}), answers, names)
-        for n, theme in enumerate(prompt.themes, start=1)
-    ]
+def _rewrite(prompt: PromptDigest, suggestions: Suggestions, answers: dict[str, AnswerView],
+             names: set[str]) -> tuple[PromptDigest, Suggestions]:
+    """The question with the suggestions that pass the checks applied; and those parts of
+    the suggestions alone, by theme number (what is kept)."""
+    applied = [_apply(theme, suggestions.get(n, {}), answers, names)
+               for n, theme in enumerate(prompt.themes, start=1)]
+    themes = [theme for theme, _passed in applied]
     titles = {r: t.title for t in themes for r in t.reply_ids}
+    passed = {n: kept for n, (_theme, kept) in enumerate(applied, start=1) if kept}
     return replace(
         prompt,
         themes=themes,
         answers=[replace(a, theme=titles.get(a.reply_id)) for a in prompt.answers],
-    )
+    ), passed
 
 
 def _request(prompt: PromptDigest, answers: dict[str, AnswerView]) -> str:
@@ -300,7 +309,7 @@ def _json_themes(content: str) -> list[Any]:
 
 
 def _suggestions(content: str) -> Suggestions:
-    """The model's proposals by theme number."""
+    """The model's proposals by theme number (checked when applied)."""
     out: Suggestions = {}
     for item in _json_themes(content):
         if isinstance(item, dict) and isinstance(item.get("n"), int):
@@ -311,15 +320,19 @@ def _suggestions(content: str) -> Suggestions:
 def _apply(
     theme: ThemeView, suggestion: dict[str, Any], answers: dict[str, AnswerView],
     names: set[str],
-) -> ThemeView:
+) -> tuple[ThemeView, dict[str, Any]]:
+    """The theme with what of the suggestion passes the checks; and those parts alone."""
     members = [answers[r] for r in theme.reply_ids
                if r in answers and not answers[r].noise and answers[r].quotable]
     ground = Grounding([a.text for a in members], names)
     title = _checked(suggestion.get("title"), TITLE_MAX, ground, "title")
     summary = _checked(suggestion.get("summary"), SUMMARY_MAX, ground, "summary")
-    quotes = _verbatim_quotes(suggestion.get("quotes"), theme, answers) or theme.quotes
+    found = _verbatim_quotes(suggestion.get("quotes"), theme, answers)
+    passed = {"title": title, "summary": summary, "quotes": [q for q, _a in found] or None}
+    quotes = [QuoteView(a.reply_id, quote_text(a.text), a.by) for _q, a in found]
     return replace(theme, title=title or theme.title, summary=summary or theme.summary,
-                   quotes=quotes, written_by_model=bool(title or summary))
+                   quotes=quotes or theme.quotes, written_by_model=bool(title or summary)
+                   ), {name: value for name, value in passed.items() if value}
 
 
 def _checked(value: object, limit: int, ground: Grounding, what: str) -> str | None:
@@ -338,13 +351,14 @@ def _checked(value: object, limit: int, ground: Grounding, what: str) -> str | N
 
 def _verbatim_quotes(
     proposed: object, theme: ThemeView, answers: dict[str, AnswerView]
-) -> list[QuoteView]:
-    """Quotes found word for word in a (non-noise) answer of the theme; the rest are dropped."""
+) -> list[tuple[str, AnswerView]]:
+    """Proposed quotes found word for word in a (non-noise) answer of the theme, each with
+    that answer (which is what is quoted); the rest are dropped."""
     if not isinstance(proposed, list):
         return []
     members = [answers[r] for r in theme.reply_ids
                if r in answers and not answers[r].noise and answers[r].quotable]
-    chosen: list[AnswerView] = []
+    chosen: list[tuple[str, AnswerView]] = []
     for quote in proposed:
         if not isinstance(quote, str) or not quote.strip():
             continue
@@ -353,6 +367,6 @@ def _verbatim_quotes(
             (a for a in members if quote in a.text and len(quote) >= min(MIN_QUOTE, len(a.text))),
             None,
         )
-        if source is not None and source not in chosen:
-            chosen.append(source)
-    return [QuoteView(a.reply_id, quote_text(a.text), a.by) for a in chosen[:QUOTES_PER_THEME]]
+        if source is not None and source not in [a for _q, a in chosen]:
+            chosen.append((quote, source))
+    return chosen[:QUOTES_PER_THEME]

@@ -13,12 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app.command_words import SET_USAGE
+from bot.app.confirmations import Confirmations
 from bot.core.digest.build import build_digest
 from bot.core.public_ids import public_reply_id
 from storage.database import Database
 from storage.models import Delivery, QuestionMessage, Reply, Round
 from tests.adapters.harness import HOSTILE, NAMES, Harness, harness
-from tests.helpers import wait_for
+from tests.helpers import HeldClock, wait_for
 from tests.teams.conftest import MEMBER_NAMES, Tenant
 from tests.teams_connector_stub import ConnectorStub
 
@@ -147,10 +148,16 @@ REASON = "Without time and safety nobody steps up."
 def answer_text_questions(bot: Harness, who: int, database: Database) -> None:
     """Person `who` answers questions 1 to 5 in their conversation, one after the other (each
     once the bot has recorded asking it, as a person would only answer what they were sent)."""
-    for n, text in enumerate(TEXT_ANSWERS, start=2):
-        bot.write(who, f"{text} ({who})")
-        wait(bot, lambda n=n, text=text: any(f"Question {n} of 6" in m for m in bot.said_to(who))
-             and _asked(database, f"{text} ({who})") >= n, f"question {n}")
+    for n in range(1, len(TEXT_ANSWERS) + 1):
+        answer_text_question(bot, who, database, n)
+
+
+def answer_text_question(bot: Harness, who: int, database: Database, n: int) -> None:
+    """Person `who` answers question `n` (1 to 5); returns once question n + 1 is asked."""
+    text = f"{TEXT_ANSWERS[n - 1]} ({who})"
+    bot.write(who, text)
+    wait(bot, lambda: any(f"Question {n + 1} of 6" in m for m in bot.said_to(who))
+         and _asked(database, text) >= n + 1, f"question {n + 1}")
 
 
 def _asked(database: Database, answer: str) -> int:
@@ -228,3 +235,44 @@ def _public_ids(session: Session, round_id: int) -> list[tuple[Reply, str]]:
                                                   Reply.deleted_at.is_(None))).all()
     return [(r, public_reply_id(round_.secret, round_.anonymity, r.id, r.external_id,
                                 r.source)) for r in replies]
+
+
+@pytest.fixture(params=PLATFORMS)
+def paced_bot(request: pytest.FixtureRequest, database: Database, database_url: str,
+              tmp_path: Path) -> Iterator[tuple[Harness, HeldClock]]:
+    """The bot, its confirmations paced by a clock the test moves on."""
+    pacing = HeldClock()
+    with harness(request.param, database, database_url, str(tmp_path), _tenant,
+                 pacing) as running:
+        yield running, pacing
+
+
+def test_a_ranking_typed_right_after_an_answer_is_read_back_in_their_shared_confirmation(
+        paced_bot: tuple[Harness, HeldClock], database: Database) -> None:
+    bot, pacing = paced_bot
+    bot.start()
+    for n in range(1, 5):  # a second apart: each answer is confirmed on its own
+        pacing.advance(Confirmations.SPACING)
+        answer_text_question(bot, 0, database, n)
+    # within a second of the 4th's confirmation, the answer to question 5 waits for its turn;
+    # another person's confirmation wakes the sender, which asks question 6 meanwhile
+    bot.write(0, f"{TEXT_ANSWERS[4]} (0)")
+    wait(bot, lambda: len(bot.app.confirmations.queued()) == 1, "the 5th answer to be saved")
+    bot.write(1, "Peer support in the pandemic.")
+    wait(bot, lambda: any("Question 6 of 6" in m for m in bot.said_to(0))
+         and _asked(database, f"{TEXT_ANSWERS[4]} (0)") == 6, "question 6")
+    bot.write(0, f"{RANKED_BY_NAME}\n\n{REASON}")  # and the ranking joins the 5th answer
+    wait(bot, lambda: len(bot.app.confirmations.queued()) == 2, "the ranking to be saved")
+    pacing.advance(Confirmations.SPACING)
+
+    shared = wait_for(lambda: [m for m in bot.said_to(0) if "Saved 2 answers" in m],
+                      "the shared confirmation")
+    assert len(shared) == 1
+    said = shared[0]
+    assert f"{TEXT_ANSWERS[4]} (0)" in said
+    assert ("Your ranking, as I read your message:\n1. Protected time\n2. Psychological "
+            "safety\n3. Relationships and networks\n4. Executive backing and trust\n"
+            "5. Leadership development") in said
+    assert "Your words after it are kept with it, as your reason" in said
+    assert said.count("Not what you meant?") == 1
+    assert not any("as I read your message" in m for m in bot.said_to(0) if m != said)

@@ -107,3 +107,17 @@ def stored_values(session: Any) -> list[str]:
         for row in session.execute(select(table)):
             out += [str(value) for value in row if value is not None]
     return out
+
+
+class HeldClock:
+    """Seconds that pass only when a test moves them on: a stand-in for time.monotonic, so
+    what is paced by it (confirmations) waits until the test says the time has come."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds

@@ -8,7 +8,8 @@ of bot.app with it. Making one starts nothing; `start` starts the loops the proc
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -45,6 +46,8 @@ class Roundtable:
     faults: Faults = field(default_factory=Faults)
     spool: Spool | None = None
     scheduler: Scheduler | None = None
+    pacing: Callable[[], float] = time.monotonic
+    """The seconds confirmations are paced by (a test holds them still)."""
     summariser: Summariser | None = field(init=False)
     """Groups answers and words digest headlines with the configured language model; None
     when none is. Made once, so every digest this process builds (posted, drafted, shown,
@@ -62,7 +65,8 @@ class Roundtable:
         self.outbox = Outbox(self.database, self.gateways, self.clock, self.settings.timezone,
                              lease_ttl=ttl, faults=self.faults)
         self.confirmations = Confirmations(self.gateways, after=self.outbox.wake,
-                                           faults=self.faults, remember=self._confirmed)
+                                           clock=self.pacing, faults=self.faults,
+                                           remember=self._confirmed)
         handle = Conversations(self.clock, self.confirmations,
                                {name: p.translate for name, p in self.platforms.items()})
         self.inbox = Inbox(self.database, handle, self.clock, spool=self.spool,
@@ -157,11 +161,12 @@ def spool_folder(settings: Settings) -> Path:
 
 
 def assemble(settings: Settings, database: Database, platforms: Sequence[Platform], *,
-             clock: Clock = utcnow) -> Roundtable:
+             clock: Clock = utcnow, pacing: Callable[[], float] = time.monotonic
+             ) -> Roundtable:
     """The application for this process (nothing started yet)."""
     from bot.core.digest.embeddings import use_model
 
     use_model(settings.embedding_model)
     keep_logs_clean()
     return Roundtable(settings, database, {p.name: p for p in platforms}, clock,
-                      Faults(settings.faults), Spool(spool_folder(settings)))
+                      Faults(settings.faults), Spool(spool_folder(settings)), pacing=pacing)

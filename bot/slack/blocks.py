@@ -34,6 +34,7 @@ from slack_sdk.models.views import View
 from bot.core.home import HomeView
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import Asked, Question, Saved
+from bot.core.read_back import NOT_WHAT_YOU_MEANT, ReadBack, correction, read_back
 from bot.core.replies import asks_not_to_be_quoted
 from bot.core.typed_votes import how_to_type, numbered_options
 from bot.core.wording import counted, listed
@@ -131,21 +132,29 @@ def _dont_quote(asked: Asked, text: str, external_id: str | None) -> list[Block]
 
 def confirmations(saved: Sequence[Saved]) -> SlackMessage:
     """One message for answers that arrived together in a conversation: which question each
-    was saved to, and its start. (Slack takes about one message a second per conversation;
-    bot.app.confirmations sends at most 20 together, so three blocks of room are kept.)"""
+    was saved to, and its start; a vote typed in words is read back as its own confirmation
+    would. (Slack takes about one message a second per conversation; bot.app.confirmations
+    sends at most 20 together: with a note under each, 43 blocks of the 50.)"""
     if len(saved) == 1:
         one = saved[0]
         if isinstance(one.answer, str):
             return confirmation(one.asked, one.answer, external_id=one.external_id)
-        return vote_confirmation(one.asked, one.answer, typed=one.typed, reason=one.reason)
+        return vote_confirmation(one)
     numbers = list(dict.fromkeys(str(s.asked.number) for s in saved))
     what = (f"Saved {len(saved)} messages as your answer to question {numbers[0]}."
             if len(numbers) == 1 else
             f"Saved {len(saved)} answers, to questions {listed(numbers)}.")
     blocks: list[Block] = [section(what)]
     for one in saved:
+        shown = f"*{one.asked.number}. {inert(one.asked.prompt.question, 200)}*\n"
+        understood = read_back(one)
+        if understood is not None:
+            blocks.append(section(cut_mrkdwn(shown + _read_back_lines(understood))))
+            if understood.note:
+                blocks.append(context(understood.note))
+            continue
         text = one.answer if isinstance(one.answer, str) else "; ".join(one.answer)
-        shown = f"*{one.asked.number}. {inert(one.asked.prompt.question, 200)}*\n{inert(text, 600)}"
+        shown += inert(text, 600)
         button = _dont_quote(one.asked, text, one.external_id)
         accessory = (button[0].elements[0] if button and isinstance(button[0], ActionsBlock)
                      else None)
@@ -153,24 +162,34 @@ def confirmations(saved: Sequence[Saved]) -> SlackMessage:
             blocks.append(SectionBlock(text=MarkdownTextObject(text=shown), accessory=accessory))
         else:
             blocks.append(section(shown + (f"\n_{NOT_QUOTED_NOTE}_" if button else "")))
+    how = correction(saved)
+    if how is not None:
+        blocks.append(context(said_mrkdwn(how)))
     blocks.append(context("Not the right question? Reply in the thread of the one you meant, "
                           "and delete the original message."))
     return message(what, blocks)
 
 
-def vote_confirmation(asked: Asked, choices: Sequence[str], *, typed: bool = False,
-                      reason: str | None = None) -> SlackMessage:
-    listed = "\n".join(f"{i}. {inert(c, 80)}" for i, c in enumerate(choices, start=1))
-    vote = "ranking" if asked.prompt.kind == "rank" else "choice"
-    what = (f"Saved your {vote} for question {asked.number}, as I read your message: "
-            if typed else f"Saved your answer to question {asked.number}: ")
-    what += inert(asked.prompt.question, 300)
-    blocks: list[Block] = [section(what), section(listed)]
-    if reason:
-        blocks.append(context(Saved.REASON_KEPT))
-    if typed:
-        blocks.append(context("Not what you meant? Reply again in the question's thread, or "
-                              "use the button on the question."))
+def _read_back_lines(understood: ReadBack) -> str:
+    return "\n".join([inert(understood.heading), *(inert(o, 90) for o in understood.lines)])
+
+
+def vote_confirmation(saved: Saved) -> SlackMessage:
+    """A vote saved alone: read back as understood when it was typed in words."""
+    asked = saved.asked
+    understood = read_back(saved)
+    if understood is None:
+        what = f"Saved your answer to question {asked.number}: "
+        options = [f"{n}. {o}" for n, o in enumerate(saved.answer, start=1)]
+    else:
+        what, options = understood.saved, understood.lines
+    what = inert(what) + inert(asked.prompt.question, 300)
+    blocks: list[Block] = [section(what),
+                           section(cut_mrkdwn("\n".join(inert(o, 90) for o in options)))]
+    if understood is not None:
+        if understood.note:
+            blocks.append(context(understood.note))
+        blocks.append(context(said_mrkdwn(NOT_WHAT_YOU_MEANT)))
     return message(what, blocks)
 
 

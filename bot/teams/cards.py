@@ -15,11 +15,12 @@ from typing import Any
 from bot.core.home import HomeView
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import Question, Saved
+from bot.core.read_back import NOT_WHAT_YOU_MEANT, ReadBack, correction, read_back
 from bot.core.said import Said
 from bot.core.typed_votes import how_to_type, numbered_options
 from bot.core.wording import counted, listed
 from bot.teams.activities import OURS
-from bot.teams.render import Element, action, card, heading, note, rich, run, said_elements
+from bot.teams.render import Element, action, card, heading, note, plain, rich, run, said_elements
 
 ANSWER, SKIP, START, FORGET, CANCEL = "answer", "skip", "start", "forget", "cancel"
 DELETE_ROUND = "delete-round"
@@ -110,36 +111,56 @@ def answer_from(prompt: Prompt, data: Mapping[str, Any]) -> str | list[str]:
 
 
 def confirmations_card(saved: Sequence[Saved]) -> Element:
-    """Which question each answer was saved to, and its start."""
+    """Which question each answer was saved to, and its start; a vote typed in words is read
+    back as understood."""
     if len(saved) == 1:
-        one = saved[0]
-        text = one.answer if isinstance(one.answer, str) else None
-        vote = "ranking" if one.asked.prompt.kind == "rank" else "choice"
-        what = (f"Saved your {vote} for question {one.asked.number}, as I read your message: "
-                if one.typed else f"Saved as your answer to question {one.asked.number}: ")
-        body = [rich(run(what, bold=True), run(one.asked.prompt.question))]
-        if text is None:
-            body += [rich(f"{i}. {c}") for i, c in enumerate(one.answer, start=1)]
-            if one.reason:
-                body.append(note(Saved.REASON_KEPT))
-            if one.typed:
-                body.append(note("Not what you meant? Reply again, or use the form on the "
-                                 "question."))
-        else:
-            body.append(rich(run(_cut(text, QUOTE_CHARS), italic=True)))
-            if len(text) > QUOTE_CHARS:
-                body.append(note(f"Your whole answer ({len(text):,} characters) is kept; only "
-                                 "the start is shown here."))
-        return card(body)
+        return _confirmation_card(saved[0])
     numbers = list(dict.fromkeys(str(s.asked.number) for s in saved))
     what = (f"Saved {len(saved)} messages as your answer to question {numbers[0]}."
             if len(numbers) == 1 else f"Saved {len(saved)} answers, to questions "
             f"{listed(numbers)}.")
     body = [rich(run(what, bold=True))]
     for one in saved:
+        understood = read_back(one)
+        if understood is not None:
+            body.append(rich(run(f"{one.asked.number}. ", bold=True),
+                             run(_cut(one.asked.prompt.question, 400), bold=True)))
+            body += _read_back(understood, under_question=True)
+            continue
         text = one.answer if isinstance(one.answer, str) else "; ".join(one.answer)
         body.append(rich(run(f"{one.asked.number}. ", bold=True), run(_cut(text, 400))))
+    how = correction(saved)
+    if how is not None:
+        body.append(note(plain(how)))
     return card(body)
+
+
+def _confirmation_card(one: Saved) -> Element:
+    understood = read_back(one)
+    what = (understood.saved if understood is not None
+            else f"Saved as your answer to question {one.asked.number}: ")
+    body = [rich(run(what, bold=True), run(one.asked.prompt.question))]
+    if understood is not None:
+        body += _read_back(understood)
+        body.append(note(plain(NOT_WHAT_YOU_MEANT)))
+    elif isinstance(one.answer, str):
+        text = one.answer
+        body.append(rich(run(_cut(text, QUOTE_CHARS), italic=True)))
+        if len(text) > QUOTE_CHARS:
+            body.append(note(f"Your whole answer ({len(text):,} characters) is kept; only "
+                             "the start is shown here."))
+    else:
+        body += [rich(f"{i}. {c}") for i, c in enumerate(one.answer, start=1)]
+    return card(body)
+
+
+def _read_back(understood: ReadBack, *, under_question: bool = False) -> list[Element]:
+    """The options as understood, one a line, and whether the person's reason was kept."""
+    body = [rich(understood.heading)] if under_question else []
+    body += [rich(line) for line in understood.lines]
+    if understood.note:
+        body.append(note(understood.note))
+    return body
 
 
 def _cut(text: str, limit: int) -> str:

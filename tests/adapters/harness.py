@@ -6,12 +6,14 @@ for five people, they write answers in their conversation with the bot (Slack's 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from bot.app.roundtable import Roundtable
 from storage.database import Database
 from storage.models import Delivery, Reply
 from tests.slack.conftest import (
@@ -33,6 +35,8 @@ NAMES = [m[1:].title() for m in MEMBERS]
 
 class Harness(Protocol):
     platform: str
+    app: Roundtable
+    """The running application (to wait for what it has queued)."""
 
     def start(self, *, anonymous: bool = False) -> None:
         """Start the seed pack for the five; return once each was sent question 1."""
@@ -82,7 +86,7 @@ class SlackHarness:
     digest_channel = f"<#{DIGEST_CHANNEL}|digest>"
 
     def __init__(self, running: Running) -> None:
-        self.running, self.stub = running, running.stub
+        self.running, self.stub, self.app = running, running.stub, running.bot
         self._events = 0
 
     def start(self, *, anonymous: bool = False) -> None:
@@ -170,6 +174,7 @@ class TeamsHarness:
 
     def __init__(self, running: RunningTeams, tenant: Any) -> None:
         self.running, self.stub, self.tenant = running, running.stub, tenant
+        self.app = running.bot
         self.channel = tenant.team.channel_id
 
     def start(self, *, anonymous: bool = False) -> None:
@@ -261,7 +266,8 @@ def _text_blocks(node: Any) -> Iterator[str]:
 
 @contextmanager
 def harness(platform: str, database: Database, database_url: str, tmp: str,
-            tenant_of: Any) -> Iterator[Harness]:
+            tenant_of: Any, pacing: Callable[[], float] = time.monotonic) -> Iterator[Harness]:
+    """The bot on `platform`; `pacing` is the clock its confirmations are paced by."""
     if platform == "slack":
         stub = SlackStub().start()
         stub.add_user(FACILITATOR, "Fola Facilitator")
@@ -270,7 +276,8 @@ def harness(platform: str, database: Database, database_url: str, tmp: str,
         stub.add_channel(CHANNEL, MEMBERS)
         stub.add_channel(DIGEST_CHANNEL, [FACILITATOR])
         try:
-            with run_bot(database, database_url, stub, ROUNDTABLE_DATA_DIR=tmp) as running:
+            with run_bot(database, database_url, stub, pacing=pacing,
+                         ROUNDTABLE_DATA_DIR=tmp) as running:
                 yield SlackHarness(running)
         finally:
             stub.stop()
@@ -278,7 +285,7 @@ def harness(platform: str, database: Database, database_url: str, tmp: str,
     connector = ConnectorStub().start()
     tenant = tenant_of(connector)
     try:
-        with run_teams(database, database_url, connector, tenant.facilitator,
+        with run_teams(database, database_url, connector, tenant.facilitator, pacing=pacing,
                        ROUNDTABLE_DATA_DIR=tmp) as running:
             yield TeamsHarness(running, tenant)
     finally:

@@ -13,12 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app.command_words import SET_USAGE
+from bot.app.confirmations import Confirmations
 from bot.core.digest.build import build_digest
 from bot.core.public_ids import public_reply_id
 from storage.database import Database
 from storage.models import Delivery, QuestionMessage, Reply, Round
 from tests.adapters.harness import HOSTILE, NAMES, Harness, harness
-from tests.helpers import wait_for
+from tests.helpers import HeldClock, wait_for
 from tests.teams.conftest import MEMBER_NAMES, Tenant
 from tests.teams_connector_stub import ConnectorStub
 
@@ -144,13 +145,30 @@ RANKED_BY_NAME = ("Protected time, then psychological safety, then relationships
 REASON = "Without time and safety nobody steps up."
 
 
-def answer_text_questions(bot: Harness, who: int, database: Database) -> None:
-    """Person `who` answers questions 1 to 5 in their conversation, one after the other (each
-    once the bot has recorded asking it, as a person would only answer what they were sent)."""
-    for n, text in enumerate(TEXT_ANSWERS, start=2):
-        bot.write(who, f"{text} ({who})")
-        wait(bot, lambda n=n, text=text: any(f"Question {n} of 6" in m for m in bot.said_to(who))
-             and _asked(database, f"{text} ({who})") >= n, f"question {n}")
+def answer_text_questions(bot: Harness, people: range, database: Database) -> None:
+    """Each of `people` answers questions 1 to 5 in their own conversation, one after the
+    other (each once the bot has recorded asking it, as a person would only answer what they
+    were sent); the people write at the same time, as they would."""
+    for n in range(1, len(TEXT_ANSWERS) + 1):
+        for who in people:
+            bot.write(who, _text_answer(n, who))
+        for who in people:
+            _wait_for_next_question(bot, who, database, n)
+
+
+def answer_text_question(bot: Harness, who: int, database: Database, n: int) -> None:
+    """Person `who` answers question `n` (1 to 5); returns once question n + 1 is asked."""
+    bot.write(who, _text_answer(n, who))
+    _wait_for_next_question(bot, who, database, n)
+
+
+def _text_answer(n: int, who: int) -> str:
+    return f"{TEXT_ANSWERS[n - 1]} ({who})"
+
+
+def _wait_for_next_question(bot: Harness, who: int, database: Database, n: int) -> None:
+    wait(bot, lambda: any(f"Question {n + 1} of 6" in m for m in bot.said_to(who))
+         and _asked(database, _text_answer(n, who)) >= n + 1, f"question {n + 1} to {who}")
 
 
 def _asked(database: Database, answer: str) -> int:
@@ -167,11 +185,9 @@ def _asked(database: Database, answer: str) -> int:
 def test_typed_rankings_are_stored_as_votes_and_other_words_as_comments(
         bot: Harness, database: Database) -> None:
     bot.start()
-    # One after the other: a person's typed ranking right after their last answer would share
-    # its confirmation (a conversation gets a message a second), which lists the answers
-    # rather than reading the ranking back; this test reads the ranking's own confirmation.
-    for who in range(3):
-        answer_text_questions(bot, who, database)
+    # together: a typed ranking may share a confirmation with its author's last answer, which
+    # reads it back all the same
+    answer_text_questions(bot, range(3), database)
     bot.write(0, "3, 1, 5, 2, 4")
     bot.write(1, f"{RANKED_BY_NAME}\n\n{REASON}")
     bot.write(2, "Honestly it is time to think that matters, more than any list")
@@ -228,3 +244,43 @@ def _public_ids(session: Session, round_id: int) -> list[tuple[Reply, str]]:
                                                   Reply.deleted_at.is_(None))).all()
     return [(r, public_reply_id(round_.secret, round_.anonymity, r.id, r.external_id,
                                 r.source)) for r in replies]
+
+
+@pytest.fixture(params=PLATFORMS)
+def paced_bot(request: pytest.FixtureRequest, database: Database, database_url: str,
+              tmp_path: Path) -> Iterator[tuple[Harness, HeldClock]]:
+    """The bot, its confirmations paced by a clock the test moves on."""
+    pacing = HeldClock()
+    with harness(request.param, database, database_url, str(tmp_path), _tenant,
+                 pacing) as running:
+        yield running, pacing
+
+
+def test_a_ranking_typed_right_after_an_answer_is_read_back_in_their_shared_confirmation(
+        paced_bot: tuple[Harness, HeldClock], database: Database) -> None:
+    bot, pacing = paced_bot
+    bot.start()
+    for n in range(1, 5):  # a second apart: each answer is confirmed on its own
+        pacing.advance(Confirmations.SPACING)
+        answer_text_question(bot, 0, database, n)
+    # within a second of the 4th's confirmation, the answer to question 5 waits for its turn;
+    # another person's confirmation wakes the sender, which asks question 6 meanwhile
+    bot.write(0, _text_answer(5, 0))
+    wait(bot, lambda: len(bot.app.confirmations.queued()) == 1, "the 5th answer to be saved")
+    bot.write(1, "Peer support in the pandemic.")
+    _wait_for_next_question(bot, 0, database, 5)
+    bot.write(0, f"{RANKED_BY_NAME}\n\n{REASON}")  # and the ranking joins the 5th answer
+    wait(bot, lambda: len(bot.app.confirmations.queued()) == 2, "the ranking to be saved")
+    pacing.advance(Confirmations.SPACING)
+
+    shared = wait_for(lambda: [m for m in bot.said_to(0) if "Saved 2 answers" in m],
+                      "the shared confirmation")
+    assert len(shared) == 1
+    said = shared[0]
+    assert _text_answer(5, 0) in said
+    assert ("Your ranking, as I read your message:\n1. Protected time\n2. Psychological "
+            "safety\n3. Relationships and networks\n4. Executive backing and trust\n"
+            "5. Leadership development") in said
+    assert "Your words after it are kept with it, as your reason" in said
+    assert said.count("Not what you meant?") == 1
+    assert not any("as I read your message" in m for m in bot.said_to(0) if m != said)

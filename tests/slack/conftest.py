@@ -210,13 +210,14 @@ def stub() -> Iterator[SlackStub]:
 
 @contextmanager
 def run_bot(database: Database, database_url: str, stub: SlackStub,
-            clock: Callable[[], datetime] | None = None, **settings: str) -> Iterator[Running]:
+            clock: Callable[[], datetime] | None = None,
+            pacing: Callable[[], float] = time.monotonic, **settings: str) -> Iterator[Running]:
     """The bot serving HTTP on a free port (settings as environment variables, e.g.
     ROUNDTABLE_DATA_DIR), as `roundtable serve --no-scheduler` runs it."""
     settings.setdefault("ROUNDTABLE_DATA_DIR", tempfile.mkdtemp(prefix="roundtable-data-"))
     chosen = bot_settings(database_url, stub, **settings)
     slack = SlackPlatform(chosen, database)
-    bot = assemble(chosen, database, [slack], clock=clock or advancing_clock())
+    bot = assemble(chosen, database, [slack], clock=clock or advancing_clock(), pacing=pacing)
     server = waitress.create_server(endpoints(bot, [slack]), host="127.0.0.1", port=0, threads=8,
                                     max_request_body_size=MAX_BODY, asyncore_loop_timeout=0.05)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.core.answers import Asked
 from bot.core.packs import Prompt
 from bot.core.ports import Question
+from bot.core.questions import Saved
 from bot.slack import blocks
 from bot.slack.command_text import Audience, parse_start
 from bot.slack.limits import message_problems, view_problems
@@ -53,6 +56,55 @@ def test_it_keeps_every_message_of_the_seed_pack_within_limits() -> None:
     for message in [*messages, long_answer]:
         assert message_problems(message.text, message.blocks) == []
     assert "<!channel>" not in str(long_answer.blocks)
+
+
+CHOOSE = Prompt(id="choose", section="S", kind="choice", question="Pick two?",
+                options=OPTIONS[:4], pick=2)
+RANK = Prompt(id="top", section="S", kind="rank", question="Top 3?", options=OPTIONS, pick=3)
+WRITE = Prompt(id="write", section="S", kind="text", question="What worked?")
+
+
+def _read(blocks: list[dict[str, Any]]) -> str:
+    """A message as read: its blocks' texts, one a line (a button's label too)."""
+    out: list[str] = []
+    for block in blocks:
+        texts = [block.get("text"), *(block.get("elements") or []), block.get("accessory")]
+        for item in texts:
+            if isinstance(item, dict) and isinstance(item.get("text"), dict):
+                item = item["text"]
+            if isinstance(item, dict) and isinstance(item.get("text"), str):
+                out.append(item["text"])
+    return "\n".join(out)
+
+
+def test_a_shared_confirmation_reads_back_a_typed_vote_and_lists_a_form_vote() -> None:
+    typed = Saved(Asked(1, Participant(), CHOOSE, 3), ("Option 2", "Option 0"), "D1:2",
+                  typed=True)
+    form = Saved(Asked(1, Participant(), RANK, 4), ("Option 9", "Option 1", "Option 5"), "f1")
+    written = Saved(Asked(1, Participant(), WRITE, 2), "Mutual aid", "D1:1")
+    message = blocks.confirmations([written, typed, form])
+    assert message_problems(message.text, message.blocks) == []
+    read = _read(message.blocks)
+    assert "*3. Pick two?*\nYour choice, as I read your message:\n1. Option 2\n2. Option 0" in read
+    assert "*4. Top 3?*\nOption 9; Option 1; Option 5" in read
+    assert "Mutual aid" in read and "Don't quote me" in read
+    assert read.count("Not what you meant? Answer the question again in its thread.") == 1
+    assert "as your reason" not in read
+    with_reason = blocks.confirmations([written, Saved(typed.asked, typed.answer, "D1:2",
+                                                       typed=True, reason="Because.")])
+    assert "kept with it, as your reason" in _read(with_reason.blocks)
+    assert "Not what you meant?" not in _read(blocks.confirmations([written, form]).blocks)
+
+
+def test_twenty_typed_rankings_with_reasons_fit_in_one_message() -> None:
+    long_options = tuple(f"{'Option with a long name ' * 4}{i}" for i in range(30))
+    ranking = Prompt(id="long", section="S", kind="rank", question="Q? " * 600,
+                     options=long_options, pick=30)
+    saved = [Saved(Asked(1, Participant(), ranking, n), long_options, f"D1:{n}", typed=True,
+                   reason="Because.") for n in range(20)]
+    message = blocks.confirmations(saved)
+    assert message_problems(message.text, message.blocks) == []
+    assert _read(message.blocks).count("Your ranking, as I read your message:") == 20
 
 
 def test_it_reads_the_start_command_in_slacks_escaped_forms() -> None:

@@ -187,10 +187,11 @@ def teams_settings(database_url: str, stub: ConnectorStub, **more: str) -> Setti
 
 @contextmanager
 def serving(settings: Settings, database: Database, platforms: list[Served],
-            clock: Callable[[], datetime] | None = None) -> Iterator[tuple[Roundtable, int]]:
+            clock: Callable[[], datetime] | None = None,
+            pacing: Callable[[], float] = time.monotonic) -> Iterator[tuple[Roundtable, int]]:
     """The bot on a free port, as `roundtable serve --no-scheduler` runs it."""
     chosen: list[Platform] = list(platforms)
-    bot = assemble(settings, database, chosen, clock=clock or advancing_clock())
+    bot = assemble(settings, database, chosen, clock=clock or advancing_clock(), pacing=pacing)
     server = waitress.create_server(endpoints(bot, platforms), host="127.0.0.1", port=0,
                                     threads=8, max_request_body_size=MAX_BODY,
                                     asyncore_loop_timeout=0.05)
@@ -212,11 +213,12 @@ def serving(settings: Settings, database: Database, platforms: list[Served],
 @contextmanager
 def run_teams(database: Database, database_url: str, stub: ConnectorStub,
               facilitator: Person, clock: Callable[[], datetime] | None = None,
-              **more: str) -> Iterator[RunningTeams]:
+              pacing: Callable[[], float] = time.monotonic, **more: str
+              ) -> Iterator[RunningTeams]:
     more.setdefault("ROUNDTABLE_DATA_DIR", tempfile.mkdtemp(prefix="roundtable-data-"))
     settings = teams_settings(database_url, stub, TEAMS_FACILITATORS=facilitator.aad, **more)
     teams = TeamsPlatform(settings, database)
-    with serving(settings, database, [teams], clock) as (bot, port):
+    with serving(settings, database, [teams], clock, pacing) as (bot, port):
         yield RunningTeams(bot, TeamsDriver(port, stub), stub, database)
 
 

@@ -127,6 +127,13 @@ def test_it_sums_a_theme_up_in_a_sentence_of_its_answers_own_words() -> None:
     heading = titles.title(members, [0, 1, 2], scores)
     said = titles.summary(3, ["PCN pharmacy lead"] * 3, scores, members, heading)
     assert said.startswith("3 answers, mostly from PCN pharmacy lead (3); they also say “")
+    # three of eight is the largest share, not most of them
+    fewer = titles.summary(8, ["PCN pharmacy lead"] * 3 + ["GP", "nurse", None, None, None],
+                           scores, members, heading)
+    assert fewer.startswith("8 answers, the most from PCN pharmacy lead (3); ")
+    both = titles.summary(7, ["PCN pharmacy lead"] * 3 + ["GP"] * 3 + [None], scores, members,
+                          heading)
+    assert both.startswith("7 answers, mostly from PCN pharmacy lead (3) and GP (3); ")
     assert said.endswith("”.")
     for clause in said.split("“")[1:]:
         assert any(clause.split("”")[0] in m for m in members), said

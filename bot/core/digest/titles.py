@@ -70,9 +70,11 @@ def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
     sentence = f"{size} {noun}"
     counts = Counter(r for r in roles if r)
     # Roles with fewer than three answers are not named: it could name the people.
-    named = [f"{role} ({n})" for role, n in counts.most_common(2) if n >= 3]
-    if named:
-        sentence += ", mostly from " + " and ".join(named)
+    top = [(role, n) for role, n in counts.most_common(2) if n >= 3]
+    if top:
+        # "mostly" only where the roles named gave more than half of the answers
+        share = "mostly from " if 2 * sum(n for _, n in top) > size else "the most from "
+        sentence += ", " + share + " and ".join(f"{role} ({n})" for role, n in top)
     unquoted = [m for i, m in enumerate(members) if i not in set(quoted)]
     said = _also_said(unquoted, scores, shown) if len(unquoted) >= 2 else []
     said = said or _also_said(members, scores, shown)

@@ -13,6 +13,7 @@ from bot.app.roundtable import Roundtable
 from bot.core import audit, people
 from bot.core.errors import NotAllowed
 from bot.core.rounds import get_round
+from bot.core.said import Command, Said, said
 from storage.models import Round
 
 
@@ -48,14 +49,15 @@ FACILITATOR_ONLY = frozenset({"start", "invite", "status", "remind", "digest", "
                               "remove-facilitator", "review"})
 
 
-def refusal(what: str) -> str:
-    return (f"only facilitators can use `{what}`. If you should be one, ask one of "
-            "Roundtable's admins to add you.")
+def refusal(what: str) -> Said:
+    """Why a facilitator's command was refused, the command named the platform's way."""
+    return said("only facilitators can use ", Command(what), ". If you should be one, ask one "
+                "of Roundtable's admins to add you.")
 
 
 def require_facilitator(app: Roundtable, actor: Actor, what: str) -> None:
     if not may_facilitate(app, actor):
-        raise NotAllowed(refusal(what))
+        raise NotAllowed(said=refusal(what))
 
 
 def may_act_on(app: Roundtable, session: Session, actor: Actor, round_: Round) -> bool:

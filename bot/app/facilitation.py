@@ -104,7 +104,7 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
           ) -> Started:
     """Resolve the audience on its platform, create the round, and wake the sender."""
     if not may_start(app, actor):
-        raise NotAllowed(refusal("start"))
+        raise NotAllowed(said=refusal("start"))
     on = platform or actor.platform
     if on not in app.platforms:
         raise RoundtableError(f"Roundtable is not set up for {on} here")

@@ -145,7 +145,7 @@ class Listeners:
         name = found.name
         if name in access.FACILITATOR_ONLY and not access.may_facilitate(
                 self.app, actor):
-            self._say(where.key, said(f"Sorry, {access.refusal(name)}"))
+            self._say(where.key, said("Sorry, ", access.refusal(name)))
             return
         try:
             if name == "help":
@@ -318,7 +318,7 @@ class Listeners:
 
     def _start(self, data: dict[str, Any], actor: Actor, where: Reference) -> Said:
         if not access.may_facilitate(self.app, actor):
-            raise RoundtableError(access.refusal("start"))
+            raise RoundtableError(said=access.refusal("start"))
         who = people([str(data.get("people") or "").replace("\n", ",")])
         team = (where.key,) if data.get("team") == "yes" and where.kind == "channel" else ()
         if not who and not team:

@@ -149,7 +149,7 @@ def test_a_facilitator_sets_how_a_round_is_reviewed_from_slack(running: Running)
     assert bad["text"] == ("Sorry: usage: `/roundtable review N [on|off] [unapproved post|wait] "
                            "[within 24h]`")
     refused = running.slack.command(MEMBERS[0], f"review {round_id} off").json()
-    assert "only facilitators can use `review`" in refused["text"]
+    assert "only facilitators can use `/roundtable review`" in refused["text"]
     assert running.scalars(select(Round.review)) == ["review"]
     off = command(running, f"review {round_id} off", "Round")
     assert off["text"] == f"Round {round_id}: digests are posted as built."

@@ -211,12 +211,12 @@ def test_a_form_submitted_by_someone_not_a_facilitator_is_refused(
     round_id, draft = draft_for_review(running, tenant)
     running.wait_for(lambda: running.stub.sent_to(member), "the member's chat with the bot")
     [refused] = running.teams.submit(member, dict(edit_button(draft, PROMPT)["data"]))
-    assert "only facilitators can use `review`" in refused.json()["value"]
+    assert "only facilitators can use review." in refused.json()["value"]
     save, inputs = form_of(opened(running, tenant.facilitator, draft, PROMPT), round_id,
                            PROMPT)
     running.teams.submit(member, filled(save, inputs, rename_theme="1",
                                         rename_title="Mine now", lead="Mine"), execute=False)
-    assert "only facilitators can use `review`" in said_to(running, member, "Not saved")
+    assert "only facilitators can use review." in said_to(running, member, "Not saved")
     assert edits(running) == [] and updates(running, tenant.facilitator) == []
 
 

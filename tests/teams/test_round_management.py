@@ -109,7 +109,7 @@ def test_a_round_is_deleted_only_once_its_card_is_confirmed(running_teams: Runni
 
     # someone else pressing the button (the card was posted where others see it) is refused
     refused = running.teams.submit(amara, shown[f"Delete round {round_id}"]["data"])
-    assert refused[0].json()["value"].startswith("Sorry: only facilitators can use `delete`")
+    assert refused[0].json()["value"].startswith("Sorry: only facilitators can use delete.")
     assert running.scalars(select(Round.id)) == [round_id]
 
     asked = card_sent(running, fola, f"delete {round_id}", "Deleting it removes")
@@ -135,7 +135,7 @@ def test_round_management_is_refused_to_anyone_who_does_not_facilitate(
                  f"add-facilitator {ben.email} round {round_id}"):
         word = text.split()[0]
         said = in_chat(running, ben, text, "Sorry")
-        assert said == (f"Sorry, only facilitators can use `{word}`. If you should be one, ask "
+        assert said == (f"Sorry, only facilitators can use {word}. If you should be one, ask "
                         "one of Roundtable's admins to add you."), text
     assert running.scalars(select(Round.status)) == ["closed"]
     assert running.scalars(select(RoundFacilitator)) == [] and running.replies() == []
@@ -181,5 +181,5 @@ def test_the_owner_shares_a_round_by_email_and_takes_it_back(running_teams: Runn
     assert f"they can no longer act on round {round_id}" in in_chat(
         running, fola, f"remove-facilitator {dev.email} round {round_id}", "Done")
     assert running.scalars(select(RoundFacilitator)) == []
-    assert "only facilitators can use `status`" in in_chat(
+    assert "only facilitators can use status." in in_chat(
         running, dev, f"status {round_id}", "Sorry")

@@ -20,12 +20,13 @@ from bot.app.command_words import (
 )
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
-from bot.core.said import Said, said
+from bot.core.said import Command, Said, said
 from bot.slack import blocks, render
 from bot.slack.command_text import SLASH_COMMAND as COMMAND
 from bot.slack.command_text import parse_set, parse_start, person_and_round, split
 from bot.slack.gateway import SlackGateway
 from bot.slack.messages import SlackMessage
+from bot.slack.mrkdwn import said_mrkdwn
 
 HELP = """*Roundtable* asks a workshop's questions to the people who could not be in the room.
 For facilitators:
@@ -65,8 +66,9 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             return
         if parsed.name in access.FACILITATOR_ONLY and not access.may_facilitate(
                 app, actor):
-            ack(text=f"Sorry, {access.refusal(parsed.name)} (They type "
-                     "`/roundtable add-facilitator @you`.)", response_type="ephemeral")
+            ack(text=said_mrkdwn(said("Sorry, ", access.refusal(parsed.name), " (They type ",
+                                      Command("add-facilitator @you"), ".)")),
+                response_type="ephemeral")
             return
         ack(text="Working on it…") if parsed.name in SLOW else ack()
         try:

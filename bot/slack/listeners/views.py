@@ -65,7 +65,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
     def start_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         actor = Actor(slack.platform, str(body["user"]["id"]))
         if not access.may_start(app, actor):
-            ack(response_action="errors", errors={"pack": access.refusal("start")})
+            ack(response_action="errors", errors={"pack": access.refusal("start").plain})
             return
         values = view["state"]["values"]
 

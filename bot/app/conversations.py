@@ -96,9 +96,10 @@ class Conversations:
                                                          reason=outcome.reason))
             elif outcome.created and outcome.comment is not None:
                 asked = outcome.asked
-                follow_ups.append(partial(self.confirmations.notify, platform, where, said(
-                    comment_notice(asked.number, asked.prompt, outcome.comment,
-                                   voted=outcome.beside_ballot))))
+                follow_ups.append(partial(self.confirmations.notify, platform, where,
+                                          comment_notice(asked.number, asked.prompt,
+                                                         outcome.comment,
+                                                         voted=outcome.beside_ballot)))
             elif outcome.created:
                 saved.setdefault(where, []).append(Saved(outcome.asked, message.text,
                                                          message.external_id))

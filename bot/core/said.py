@@ -58,7 +58,14 @@ class WhereAsked:
     Slack, in its thread; in Teams, on its card)."""
 
 
-Part = str | Strong | Code | Command | Place | DirectChat | OpenQuestions | WhereAsked
+@dataclass(frozen=True)
+class AnswerForm:
+    """The form that answers a question already asked, as a thing to use (in Slack, the
+    button on the question; in Teams, the form on its card)."""
+
+
+Part = (str | Strong | Code | Command | Place | DirectChat | OpenQuestions | WhereAsked
+        | AnswerForm)
 
 
 @dataclass(frozen=True)
@@ -105,13 +112,15 @@ def _plain(part: Part) -> str:
         return "in your list of open questions"
     if isinstance(part, WhereAsked):
         return "where it was asked"
+    if isinstance(part, AnswerForm):
+        return "the question's form"
     return part
 
 
 def to_parts(words: Said) -> list[dict[str, str]]:
     """As stored (JSON): each part a one-key object, `text`, `strong`, `code`, `command`,
-    `place`, `direct` (its value empty), `open_questions` (`your` or empty) or `where_asked`
-    (empty)."""
+    `place`, `direct` (its value empty), `open_questions` (`your` or empty), `where_asked` or
+    `answer_form` (both empty)."""
     out: list[dict[str, str]] = []
     for part in words.parts:
         if isinstance(part, Strong):
@@ -128,6 +137,8 @@ def to_parts(words: Said) -> list[dict[str, str]]:
             out.append({"open_questions": "your" if part.yours else ""})
         elif isinstance(part, WhereAsked):
             out.append({"where_asked": ""})
+        elif isinstance(part, AnswerForm):
+            out.append({"answer_form": ""})
         else:
             out.append({"text": part})
     return out
@@ -148,6 +159,8 @@ def from_parts(stored: list[dict[str, str]]) -> Said:
                 out.append(OpenQuestions(yours=value == "your"))
             elif key == "where_asked":
                 out.append(WhereAsked())
+            elif key == "answer_form":
+                out.append(AnswerForm())
             elif key in kinds:
                 out.append(kinds[key](str(value)))
     return Said(tuple(out))

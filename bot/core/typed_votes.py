@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core.packs import Prompt
+from bot.core.said import AnswerForm, Said, said
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SEPARATORS = re.compile(r"[,;\n>/|→]+|\bthen\b|\bfollowed by\b|\bnext\b", re.IGNORECASE)
@@ -167,18 +168,19 @@ def _example(wanted: int, options: int) -> list[int]:
 
 
 def comment_notice(number: int, prompt: Prompt, typed: TypedVote, *,
-                   voted: bool = False) -> str:
+                   voted: bool = False) -> Said:
     """What the bot says when words to a vote's question were kept as a comment (`voted`:
     beside the person's ballot)."""
     vote = "ranking" if prompt.kind == "rank" else "choice"
-    kept = (f"I kept your message as a comment on question {number}, beside your {vote}: it "
-            "appears in the digest under the question, as your words. ")
+    beside = f", beside your {vote}" if voted else ""
+    kept = (f"I kept your message as a comment on question {number}{beside}: it appears in "
+            "the digest under the question, as your words. ")
     if voted:
-        return kept + (f"To change your {vote}, use the button on the question. "
-                       f"{how_to_type(prompt)}")
+        return said(kept, f"To change your {vote}, use ", AnswerForm(),
+                    f". {how_to_type(prompt)}")
     found = ""
     if typed.named and typed.problem:
         found = f"I found {', '.join(typed.named)} in it, but {typed.problem}. "
     verb = "rank" if prompt.kind == "rank" else "choose"
-    return (kept.replace(f", beside your {vote}", "") + f"{found}It is not a vote yet: to "
-            f"{verb}, use the button on the question. {how_to_type(prompt)}")
+    return said(kept, f"{found}It is not a vote yet: to {verb}, use ", AnswerForm(),
+                f". {how_to_type(prompt)}")

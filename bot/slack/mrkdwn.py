@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import re
 
-from bot.core.said import Code, Command, DirectChat, OpenQuestions, Place, Said, Strong, WhereAsked
+from bot.core.said import (
+    AnswerForm,
+    Code,
+    Command,
+    DirectChat,
+    OpenQuestions,
+    Place,
+    Said,
+    Strong,
+    WhereAsked,
+)
 from bot.slack.command_text import SLASH_COMMAND
 
 _CONTROL = re.compile(r"<([^<>]*)>")
@@ -89,6 +99,8 @@ def said_mrkdwn(words: Said) -> str:
             out.append(f"on {'your' if part.yours else 'the'} Home tab")
         elif isinstance(part, WhereAsked):
             out.append("in its thread")
+        elif isinstance(part, AnswerForm):
+            out.append("the button on the question")
         else:
             out.append(inert(part))
     return "".join(out)

@@ -12,7 +12,17 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bot.core.said import Code, Command, DirectChat, OpenQuestions, Place, Said, Strong, WhereAsked
+from bot.core.said import (
+    AnswerForm,
+    Code,
+    Command,
+    DirectChat,
+    OpenQuestions,
+    Place,
+    Said,
+    Strong,
+    WhereAsked,
+)
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -27,6 +37,7 @@ OPEN_QUESTIONS = ("in the list you get by writing ", "questions")
 """Where someone sees their open questions: Teams has no Home tab, so the `questions` command
 brings them as a card in the 1:1 chat (bot.teams.cards.home_card)."""
 WHERE_ASKED = "on its card"
+ANSWER_FORM = "the form on its card"
 """Where an asked question can still be answered: its card keeps its inputs and its Save
 button (bot.teams.cards.question_card)."""
 
@@ -115,6 +126,8 @@ def said_elements(words: Said, names: Mapping[str, str] | None = None) -> list[E
             continue
         elif isinstance(part, WhereAsked):
             lines = [WHERE_ASKED]
+        elif isinstance(part, AnswerForm):
+            lines = [ANSWER_FORM]
         elif isinstance(part, Code | Command):
             lines = [part.text.replace("\n", " ")]
         else:
@@ -144,6 +157,8 @@ def plain(words: Said, names: Mapping[str, str] | None = None) -> str:
             out.append("".join(OPEN_QUESTIONS))
         elif isinstance(part, WhereAsked):
             out.append(WHERE_ASKED)
+        elif isinstance(part, AnswerForm):
+            out.append(ANSWER_FORM)
         elif isinstance(part, Strong | Code | Command):
             out.append(part.text)
         else:

@@ -229,9 +229,9 @@ def scoped_inputs(data: Mapping[str, Any], round_id: int, prompt_id: str) -> dic
 def forget_card(count: int) -> Element:
     text = (f"This deletes all {count} of your answers from Roundtable, and you will get no "
             "more questions. It cannot be undone.")
-    return card([rich(text)], [action("Delete my answers", FORGET, {OURS: FORGET}),
+    return card([rich(text)], [action("Delete my answers", FORGET, {OURS: FORGET},
+                                      destructive=True),
                                action("Cancel", CANCEL, {OURS: CANCEL})])
-
 
 
 def delete_card(round_id: int, asked: Said) -> Element:

@@ -42,11 +42,11 @@ def test_it_stops_and_forgets_a_participant_on_request(running_teams: RunningTea
     card = running.wait_for(lambda: next((c for c in running.stub.sent_to(ben)
                                           if "cannot be undone" in card_text(c)), None),
                             "the forget-me card")
-    data = card.body["attachments"][0]["content"]["actions"][0]["data"]
-    answered = running.teams.submit(ben, data)
+    delete = card.body["attachments"][0]["content"]["actions"][0]
+    assert (delete["title"], delete["style"]) == ("Delete my answers", "destructive")
+    answered = running.teams.submit(ben, delete["data"])
     assert answered[0].json()["value"].startswith("Done. Roundtable deleted 1 answer")
     assert running.replies() == []
-
 
 
 def test_my_data_sends_a_person_their_own_answers_only(running_teams: RunningTeams,

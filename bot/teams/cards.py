@@ -121,14 +121,14 @@ def confirmations_card(saved: Sequence[Saved]) -> Element:
             f"{listed(numbers)}.")
     body = [rich(run(what, bold=True))]
     for one in saved:
+        body.append(rich(run(f"{one.asked.number}. ", bold=True),
+                         run(_cut(one.asked.prompt.question, 400), bold=True)))
         understood = read_back(one)
         if understood is not None:
-            body.append(rich(run(f"{one.asked.number}. ", bold=True),
-                             run(_cut(one.asked.prompt.question, 400), bold=True)))
             body += _read_back(understood, under_question=True)
             continue
         text = one.answer if isinstance(one.answer, str) else "; ".join(one.answer)
-        body.append(rich(run(f"{one.asked.number}. ", bold=True), run(_cut(text, 400))))
+        body.append(rich(run(_cut(text, 400), italic=True)))
     how = correction(saved)
     if how is not None:
         body.append(note(plain(how)))

@@ -30,10 +30,11 @@ def test_a_shared_confirmation_reads_back_a_typed_vote_and_lists_a_form_vote() -
     written = Saved(Asked(1, Participant(), WRITE, 2), "Mutual aid", "a:1:1")
     card = confirmations_card([written, typed, form])
     read = _read(card)
-    assert read.startswith("Saved 3 answers, to questions 2, 3 and 4.\n2. Mutual aid\n")
+    assert read.startswith("Saved 3 answers, to questions 2, 3 and 4.\n2. What worked?\n"
+                           "Mutual aid\n")
     assert ("3. Pick two?\nYour choice, as I read your message:\n1. Option 2\n2. Option 0\n"
             "Your words after it are kept with it, as your reason") in read
-    assert "4. Option 5; Option 1; Option 3" in read
+    assert "4. Top 3?\nOption 5; Option 1; Option 3" in read
     assert read.count("Not what you meant? Answer the question again on its card.") == 1
     assert "Not what you meant?" not in _read(confirmations_card([written, form]))
 
@@ -44,3 +45,12 @@ def test_twenty_typed_rankings_fit_in_one_card() -> None:
     card = confirmations_card(saved)
     assert size(card) < MAX_CARD_BYTES
     assert _read(card).count("Your ranking, as I read your message:\n1. Option 5") == 20
+
+
+def test_twenty_long_written_answers_fit_in_one_card_each_under_its_question() -> None:
+    long = Prompt(id="long", section="S", kind="text", question="Why? " * 200)
+    saved = [Saved(Asked(1, Participant(), long, n), "Because " * 300, f"a:1:{n}")
+             for n in range(20)]
+    card = confirmations_card(saved)
+    assert size(card) < MAX_CARD_BYTES
+    assert _read(card).count("\nBecause Because") == 20

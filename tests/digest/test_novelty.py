@@ -69,3 +69,10 @@ def test_compare_names_grown_themes_as_shown_now_and_new_ones_from_their_answers
     assert len(changes.new_themes) == 1
     assert changes.new_themes[0].added == changes.new_themes[0].total == 3
     assert changes.new_themes[0].title != "Covid response"
+
+    # the same, after a facilitator merged h, i and j into the theme: it grew by all five
+    placed = {prompt.prompt_id: {"h", "i", "j"}}
+    merged = compare(snapshot(before), after, "week 1", judge=judge, placed=placed)
+    assert [(c.title, c.added, c.total) for c in merged.grown_themes] == [
+        ("Covid response", 5, 7)]
+    assert merged.new_themes == []

@@ -15,6 +15,7 @@ from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply
 from storage.database import Database
 from storage.db import transaction
+from storage.models import DigestEdit
 from tests.digest.builders import Said, round_with
 
 PROMPT = "best-support"
@@ -147,4 +148,22 @@ def test_it_announces_only_themes_of_a_new_subject(database: Database, now: date
     assert len(changes.new_themes) == 1, [c.title for c in changes.new_themes]
     assert changes.new_themes[0].total >= 3
     assert len(new_theme_lines(render_md(fresh))) == 1
+
+    # Where the engine calls a theme new and the facilitator reviewing the draft judges it
+    # part of an earlier one, merging the two takes the line away: the earlier theme grew.
+    asked = fresh.prompt(PROMPT)
+    assert asked is not None
+    announced = changes.new_themes[0].title
+    [new] = [t for t in asked.themes if t.title == announced]
+    older = max((t for t in asked.themes if t is not new), key=lambda t: len(t.reply_ids))
+    with transaction(database.sessions) as session:
+        session.add(DigestEdit(round_id=round_.id, prompt_id=PROMPT, action="merge",
+                               theme=list(older.reply_ids), other=list(new.reply_ids),
+                               actor="facilitator", at=week3))
+    with transaction(database.sessions) as session:
+        reviewed = build_digest(session, round_.id, week3)
+    assert reviewed.since_last is not None and reviewed.since_last.new_themes == []
+    markdown = render_md(reviewed)
+    assert new_theme_lines(markdown) == []
+    assert f"“{older.title}” grew by {len(new.reply_ids)}" in markdown, markdown
 

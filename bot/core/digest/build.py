@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.digest.changes import last_recorded, with_changes
-from bot.core.digest.edits import apply_edits, load_edits
+from bot.core.digest.edits import apply_edits, load_edits, placed
 from bot.core.digest.model import (
     AnswerView,
     DigestView,
@@ -114,8 +114,10 @@ def build_digest(
     view = DigestView(info, people, prompts)
     if summariser is not None:
         view = summariser(view)
-    view = apply_edits(view, load_edits(session, round_id))  # a facilitator's word is last
-    return with_changes(view, last_recorded(session, round_id), judge=judge)
+    edits = load_edits(session, round_id)
+    view = apply_edits(view, edits)  # a facilitator's word is last
+    return with_changes(view, last_recorded(session, round_id), judge=judge,
+                        placed=placed(edits))
 
 
 def _beyond_the_room(prompt: PromptDigest) -> PromptDigest:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -87,13 +87,15 @@ def last_recorded(session: Session, round_id: int) -> Digest | None:
 
 def with_changes(view: DigestView, previous: Digest | None,
                  same_subject: SameSubject | None = None,
-                 judge: NewAnswers | None = None) -> DigestView:
+                 judge: NewAnswers | None = None,
+                 placed: Mapping[str, Set[str]] | None = None) -> DigestView:
     """The view, leading with what changed since `previous` (unchanged when there is none:
-    a round's first digest has no such section)."""
+    a round's first digest has no such section). `placed`: by question, the answers a
+    facilitator put into a theme (bot.core.digest.edits.placed)."""
     if previous is None or not previous.content:
         return view
     return replace(view, since_last=compare(previous.content, view, previous.period,
-                                            same_subject, judge))
+                                            same_subject, judge, placed))
 
 
 NEW_THEME_AT_LEAST = 3
@@ -105,7 +107,8 @@ regrouping a subject already there (with more answers it splits subjects finer),
 
 def compare(before: dict[str, Any], view: DigestView, period: str = "",
             same_subject: SameSubject | None = None,
-            judge: NewAnswers | None = None) -> SinceLast:
+            judge: NewAnswers | None = None,
+            placed: Mapping[str, Set[str]] | None = None) -> SinceLast:
     """What is new in `view` against an earlier snapshot.
 
     With `judge` (what build_digest uses: novelty.judge), the answers added since are judged
@@ -137,7 +140,8 @@ def compare(before: dict[str, Any], view: DigestView, period: str = "",
         old_themed = set().union(*survivors)
         if judge is not None:
             found, more = _judged(prompt, [r for r in current if r in fresh], survivors,
-                                  [t.get("title", "") for t in old.get("themes", [])], judge)
+                                  [t.get("title", "") for t in old.get("themes", [])], judge,
+                                  (placed or {}).get(prompt.prompt_id, set()))
             new_themes += found
             grown += more
             moves += _moves(prompt.prompt_id, old.get("ranking", []), prompt.ranking)
@@ -192,12 +196,14 @@ answer, and the groups of uncovered ones that make new themes (novelty.judge).""
 
 
 def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
-            old_titles: list[str], judge: NewAnswers) -> tuple[list[ThemeChange],
-                                                                list[ThemeChange]]:
+            old_titles: list[str], judge: NewAnswers, placed: Set[str] = frozenset()
+            ) -> tuple[list[ThemeChange], list[ThemeChange]]:
     """New and grown themes of one question, from `judge`: each new answer covered by an
     earlier theme makes it grow (named as the theme now shown that holds most of what it
     held); each group of uncovered new answers is one new theme, named as the theme now shown
-    that is mostly that group, else titled from the group's own answers."""
+    that is mostly that group, else titled from the group's own answers. But a group that a
+    facilitator put (`placed`: merged or moved) into a theme continuing an earlier one makes
+    that theme grow: their word is last, as in the rest of the digest."""
     texts = {a.reply_id: a.text for a in prompt.answers}
     everyone = [r for r in fresh if r in texts]
     # A large round: an even sample of the new answers stands for them all (each counting
@@ -212,21 +218,23 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
     shown = [(t, set(t.reply_ids)) for t in prompt.themes]
     grew: dict[str, ThemeChange] = {}
     grew_by: dict[str, float] = {}
+
+    def grow(name: str, total: int, by: float) -> None:
+        grew_by[name] = grew_by.get(name, 0.0) + by
+        was = grew.get(name)
+        grew[name] = ThemeChange(prompt.prompt_id, name, round(grew_by[name]),
+                                 max(total, (was.total if was else 0)))
+
     for covered in judged.covered_by:
         if covered is None:
             continue
         held = survivors[earlier[covered]]
         now = max(shown, key=lambda s: len(s[1] & held), default=None)
         if now is not None and now[1] & held:
-            name, total = now[0].title, len(now[1])
+            grow(now[0].title, len(now[1]), weight)
         else:
-            name = (old_titles[earlier[covered]] if earlier[covered] < len(old_titles)
-                    else "")
-            total = len(held) + round(judged.covered_by.count(covered) * weight)
-        grew_by[name] = grew_by.get(name, 0.0) + weight
-        was = grew.get(name)
-        grew[name] = ThemeChange(prompt.prompt_id, name, round(grew_by[name]),
-                                 max(total, (was.total if was else 0)))
+            grow(old_titles[earlier[covered]] if earlier[covered] < len(old_titles) else "",
+                 len(held) + round(judged.covered_by.count(covered) * weight), weight)
     new = []
     continuing = [ids for _, ids in shown if any(o and len(ids & o) * 2 > len(o)
                                                  for o in survivors)]
@@ -234,6 +242,10 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
         ids = [fresh[i] for i in group]
         mine = set(ids)
         now = max(shown, key=lambda s: len(s[1] & mine), default=None)
+        if (now is not None and now[1] in continuing and len(now[1] & mine & placed) * 2
+                > len(mine)):
+            grow(now[0].title, len(now[1]), len(mine) * weight)
+            continue
         if (now is not None and len(now[1] & mine) * 2 > len(mine)
                 and len(now[1] & mine) * 2 > len(now[1]) and now[1] not in continuing):
             new.append(ThemeChange(prompt.prompt_id, now[0].title, round(len(mine) * weight),

@@ -45,6 +45,18 @@ def load_edits(session: Session, round_id: int) -> list[Edit]:
             for r in rows]
 
 
+def placed(edits: Sequence[Edit]) -> dict[str, set[str]]:
+    """By question, the answers a facilitator put into a theme: those of a theme they merged
+    into another, and those they moved to a theme."""
+    out: dict[str, set[str]] = {}
+    for edit in edits:
+        if edit.action == "merge" and edit.other:
+            out.setdefault(edit.prompt_id, set()).update(edit.other)
+        elif edit.action == "move" and edit.theme and edit.reply_id:
+            out.setdefault(edit.prompt_id, set()).add(edit.reply_id)
+    return out
+
+
 def lead_of(edits: Sequence[Edit], prompt_id: str) -> str | None:
     """The lead a question has after these edits (the last one written), or None."""
     leads = [e for e in edits if e.prompt_id == prompt_id and e.action == "lead"]

@@ -129,6 +129,25 @@ def test_it_marks_themes_not_raised_in_the_room_in_every_format(
                if t["origin"] == "chat")
 
 
+def test_a_round_with_no_answers_from_the_room_marks_no_theme_with_where_it_was_said(
+        database: Database, now: datetime) -> None:
+    said = [replace(s, source="chat") for s in demo_said(extra=False)]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, demo_people(), said)
+        view = build_digest(session, round_.id, now)
+    assert [t for p in view.prompts for t in p.themes]
+    word = Document(io.BytesIO(render_docx(view)))
+    outputs = {
+        "slack": json.dumps([m.blocks for m in digest_messages(view, charts=False)]),
+        "markdown": render_md(view), "html": render_html(view, charts=False),
+        "word": "\n".join(p.text for p in word.paragraphs), "text": render_text(view),
+    }
+    for name, out in outputs.items():
+        for where in ("said in the chat", "said in the room", "in the room and the chat",
+                      BEYOND_ROOM):
+            assert where not in out, (name, where)
+
+
 def test_it_says_who_has_not_been_heard_from_when_nobody_has_a_role(
         database: Database, now: datetime) -> None:
     people = [replace(p, role=None) for p in demo_people()[:3]]

@@ -76,9 +76,11 @@ OTHERS_LISTED = 40
 """Answers in no theme listed per question; the CSV export has every one."""
 ORIGIN = {
     "room": "said in the room",
-    "chat": "said in the chat",
     "both": "in the room and the chat",
 }
+"""Where a theme's answers were given, beside it where some came from the room (a theme said
+only in the chat is marked BEYOND_ROOM then, and unmarked in a round with none from the room:
+there everything was)."""
 BEYOND_ROOM = "not raised in the room: new from the chat"
 """Beside a theme none of whose answers came from the live workshop (when some did)."""
 BY_MODEL = "headline written by a language model, checked against these answers"
@@ -299,7 +301,10 @@ def theme_line(theme: ThemeView) -> str:
     parts = [counted(len(theme.reply_ids), "answer")]
     if theme.roles:
         parts.append(", ".join(f"{role} {n}" for role, n in theme.roles.items()))
-    parts.append(BEYOND_ROOM if theme.beyond_room else ORIGIN.get(theme.origin, theme.origin))
+    if theme.beyond_room:
+        parts.append(BEYOND_ROOM)
+    elif theme.origin in ORIGIN:
+        parts.append(ORIGIN[theme.origin])
     parts += model_notes(theme)
     return " · ".join(parts)
 

@@ -48,7 +48,7 @@ from bot.core.errors import RoundtableError
 from bot.core.incoming import to_payload
 from bot.core.people import Audience
 from bot.core.ports import DeliveryError, Where
-from bot.core.said import Said, said
+from bot.core.said import DirectChat, Said, said
 from bot.teams import activities, cards, review_cards
 from bot.teams.activities import Activity, CardAction
 from bot.teams.commands import (
@@ -66,6 +66,9 @@ from bot.teams.render import CARD_TYPE, card
 
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 4
+PRIVATE = frozenset({"stop", "my-data", "forget-me", "delete"})
+"""Commands whose answer is for the person alone: written in a channel (where Teams has no
+message only one person sees), it goes to their 1:1 chat, and the channel is told so."""
 REMEMBERED = 10_000
 """Card submissions handled lately, by activity id: a redelivered one is not confirmed twice
 (it would be stored once anyway)."""
@@ -148,6 +151,7 @@ class Listeners:
             self._say(where.key, said("Sorry, ", access.refusal(name)))
             return
         try:
+            key = self._answer_in(name, actor, where)
             if name == "help":
                 self.gateway.send_card(where.key, card([{"type": "TextBlock", "text": HELP,
                                                          "wrap": True}]), "Roundtable help")
@@ -163,16 +167,29 @@ class Listeners:
                 participants.refresh_home(self.app, actor)
             elif name == "forget-me":
                 count = participants.answers_kept(self.app, actor)
-                self.gateway.send_card(where.key, cards.forget_card(count), "Forget me?")
+                self.gateway.send_card(key, cards.forget_card(count), "Forget me?")
             elif name == "delete":
                 round_id = required_round(found.args, DELETE_USAGE)
                 asked = facilitation.deletion_asked(self.app, actor, round_id)
-                self.gateway.send_card(where.key, cards.delete_card(round_id, asked),
+                self.gateway.send_card(key, cards.delete_card(round_id, asked),
                                        f"Delete round {round_id}?")
             else:
-                self._say(where.key, self._run(found, actor, where))
+                self._say(key, self._run(found, actor, where))
+            if key != where.key:
+                self._say(where.key, said("I have answered you in ", DirectChat(), "."))
         except RoundtableError as exc:
             self._say(where.key, said("Sorry: ", exc.said))
+
+    def _answer_in(self, name: str, actor: Actor, where: Reference) -> str:
+        """The conversation a command's answer goes to: where it was written, or the
+        person's 1:1 chat for a PRIVATE one written in a channel."""
+        if where.kind == "personal" or name not in PRIVATE:
+            return where.key
+        try:
+            return self.gateway.open_direct(actor.user_id)
+        except DeliveryError as exc:
+            raise RoundtableError(f"I could not open a 1:1 chat with you ({exc.reason}). "
+                                  "Write the command to me there instead.") from exc
 
     def _run(self, found: Typed, actor: Actor, where: Reference) -> Said:
         args, app = found.args, self.app

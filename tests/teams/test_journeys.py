@@ -10,7 +10,7 @@ from storage.models import Participant, Reply, Round, TeamsConversation
 from tests.helpers import TOP5
 from tests.teams.conftest import RunningTeams, Tenant, run_teams
 from tests.teams.test_round import question, start_from_channel
-from tests.teams_connector_stub import ConnectorStub, card_text
+from tests.teams_connector_stub import Call, ConnectorStub, card_text
 
 
 def test_it_follows_edits_and_deletions_made_in_teams(running_teams: RunningTeams,
@@ -47,6 +47,31 @@ def test_it_stops_and_forgets_a_participant_on_request(running_teams: RunningTea
     answered = running.teams.submit(ben, delete["data"])
     assert answered[0].json()["value"].startswith("Done. Roundtable deleted 1 answer")
     assert running.replies() == []
+
+
+def test_personal_commands_written_in_a_channel_are_answered_in_the_1_1_chat(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    # a channel has no message only one person sees: what concerns one person goes to them
+    running, ben, channel = running_teams, tenant.members[1], tenant.team.channel_id
+    start_from_channel(running, tenant)
+    question(running, ben, 1)
+    running.teams.chat(ben, "Peer support.")
+    running.wait_for(lambda: running.replies(), "the answer")
+    for command, private in (("my-data", "my-data.json"), ("forget-me", "cannot be undone"),
+                             ("stop", "no more questions")):
+        before = len(running.stub.sent(channel))
+        assert running.teams.in_channel(tenant.team, ben, command).status == 200
+        def answered(words: str = private) -> bool:
+            return any(words in card_text(c) for c in running.stub.sent_to(ben))
+
+        def told_here(after: int = before) -> list[Call]:
+            return running.stub.sent(channel)[after:]
+
+        running.wait_for(answered, f"{command}'s answer in Ben's chat")
+        told = running.wait_for(told_here, f"{command}'s word in the channel")
+        assert [card_text(c) for c in told] == [
+            "I have answered you in your 1:1 chat with me."], command
+    assert running.replies() != []  # nothing is deleted until Ben presses the button
 
 
 def test_my_data_sends_a_person_their_own_answers_only(running_teams: RunningTeams,

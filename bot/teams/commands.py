@@ -53,7 +53,8 @@ for approval, and what becomes of one nobody approves in time
 - `add-facilitator <email or Entra id> [round N]` · `remove-facilitator <email or Entra id> \
 [round N]`: a co-facilitator of one of your rounds (admins: a facilitator of any round)
 For everyone: `questions` (your open questions), `stop` (no more questions), `my-data`
-(everything Roundtable holds about you), `forget-me` (delete your answers; asks first).
+(everything Roundtable holds about you), `forget-me` (delete your answers; asks first);
+written in a channel, what concerns you alone is answered in your 1:1 chat with me.
 Anything else you write here answers the question waiting."""
 
 

@@ -238,7 +238,8 @@ def answer_in_form(session: Session, asked: Asked, answer: str | Sequence[str],
 def skip(session: Session, round_id: int, prompt_id: str, user_id: str, now: datetime,
          platform: str) -> tuple[Asked, bool]:
     """The person puts a question aside for now; whether a next question was queued. Their
-    question stays open (Home tab, reminders) and can still be answered in its thread."""
+    question stays open (in the list of open questions, reminders) and can still be answered
+    where it was asked."""
     asked = asked_of(session, round_id, prompt_id, user_id, platform)
     message = session.scalar(
         select(QuestionMessage).join(Delivery, Delivery.id == QuestionMessage.delivery_id)

@@ -325,7 +325,8 @@ class _Bookkeeper:
             prompt_id = (row.next_prompt_id or pack.prompts[0].id) if first else str(
                 row.next_prompt_id)
             if not first and (row.round_id, row.participant_id, prompt_id) in answered:
-                # answered ahead (Home tab) while it waited to be sent: ask the one after
+                # answered ahead (from the list of open questions) while it waited to be
+                # sent: ask the one after
                 following = _ask_after(session, row.id, now)
                 if following is None:
                     outcomes.append(Outcome(row.id, "skipped"))
@@ -519,7 +520,8 @@ def _failed(delivery: Delivery, exc: DeliveryError, now: datetime, *, first: boo
             ) -> Outcome:
     """A failed first message fails the delivery for good when trying again cannot help, or
     after MAX_ATTEMPTS; a failed next question is given up the same way but leaves the
-    delivery sent (the person has the questions asked so far, and the Home tab)."""
+    delivery sent (the person has the questions asked so far, and their list of open
+    questions)."""
     delivery_id = delivery.id
     if exc.permanent:
         _finish(delivery, "failed" if first else "sent", now)

@@ -133,8 +133,8 @@ class Change:
 class ChangeRefused(RoundtableError):
     """A change that cannot be made, and which one: nothing of the request was stored."""
 
-    def __init__(self, change: Change, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, change: Change, refused: RoundtableError) -> None:
+        super().__init__(str(refused), refused.said)
         self.change = change
 
 
@@ -151,7 +151,7 @@ def edit(app: Roundtable, actor: Actor, round_id: int, changes: list[Change],
             try:
                 done.append(_change(session, actor, now, view, change))
             except RoundtableError as exc:
-                raise ChangeRefused(change, str(exc)) from None
+                raise ChangeRefused(change, exc) from None
     _refresh(app, round_id)
     return lines(done)
 

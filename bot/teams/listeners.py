@@ -88,7 +88,10 @@ class Listeners:
                  ) -> None:
         self.app, self.gateway, self.conversations = app, gateway, conversations
         self.pool = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="roundtable-teams")
-        self._handled: OrderedDict[str, None] = OrderedDict()
+        self._handled: OrderedDict[str, InvokeResponse[Any] | None] = OrderedDict()
+        """Card actions handled, by activity id, with what the first delivery was answered
+        (None while it is being handled): Teams delivers an activity again when the answer
+        was slow, and the button's answer must not change."""
         self._lock = Lock()
 
     async def on_activity(self, ctx: Any) -> Any:
@@ -249,8 +252,20 @@ class Listeners:
         """A card's button: answer, skip, start, forget, delete a round, cancel; a draft
         digest's Edit, Save changes or Approve. Action.Execute is answered in the HTTP
         response; Action.Submit with a message."""
-        if activity.id and self._seen(activity.id):
-            return _done("Saved.") if action.execute else None
+        if activity.id:
+            first, seen = self._seen(activity.id)
+            if seen:
+                return (first or _done("Still working on that: a moment.")) if (
+                    action.execute) else None
+        answered = self._card_answer(activity, action, actor, where)
+        if activity.id and answered is not None:
+            with self._lock:
+                if activity.id in self._handled:
+                    self._handled[activity.id] = answered
+        return answered
+
+    def _card_answer(self, activity: Activity, action: CardAction, actor: Actor,
+                     where: Reference) -> InvokeResponse[Any] | None:
         try:
             if action.verb == review_cards.OPEN:
                 return self._open(action, actor, where, activity.replyToId)
@@ -351,14 +366,16 @@ class Listeners:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _seen(self, activity_id: str) -> bool:
+    def _seen(self, activity_id: str) -> tuple[InvokeResponse[Any] | None, bool]:
+        """What the activity's first delivery was answered (None while it is handled), and
+        whether it was delivered before."""
         with self._lock:
             if activity_id in self._handled:
-                return True
+                return self._handled[activity_id], True
             self._handled[activity_id] = None
             if len(self._handled) > REMEMBERED:
                 self._handled.popitem(last=False)
-            return False
+            return None, False
 
     def _say(self, key: str, words: Said) -> None:
         try:

@@ -64,7 +64,8 @@ def test_a_round_started_from_teams_reaches_everyone_once_and_its_digest_counts_
         data = {**target(question(running, person, 2)), "answer": f"Card two {person.name}"}
         answered = teams.submit(person, data, times=2)
         assert [r.status for r in answered] == [200, 200]
-        assert answered[0].json()["value"].startswith("Saved")
+        assert answered[0].json()["value"].startswith("Saved as your answer to question 2")
+        assert answered[1].json() == answered[0].json()  # the card says the same again
         # 3-5: in the chat (the Action.Submit fallback for one of them)
         for number in (3, 4):
             question(running, person, number)

@@ -316,6 +316,13 @@ def _editing(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None
     """The round's digest as it is now, in the transaction that stores an edit and audits
     it (a refused edit changes nothing); with `digest_id`, while that draft waits."""
     require_facilitator(app, actor, "review")
+    if app.summariser is not None:
+        # The model is asked, where it must be, before the write turn is taken: on SQLite the
+        # transaction below holds it, and no answer could be stored while the model thinks.
+        # The build inside then finds the model's answers remembered.
+        with reading(app.database.sessions) as session:
+            round_of(app, session, actor, round_id)
+            build_digest(session, round_id, app.clock(), summariser=app.summariser)
     with transaction(app.database.sessions) as session:
         round_ = round_of(app, session, actor, round_id)
         if digest_id is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -17,8 +18,11 @@ from typing import Any
 import pytest
 
 from bot.app.roundtable import model_summariser
+from bot.core import audit
 from bot.core.digest.summariser import GROUPING_SYSTEM
 from bot.core.digest.synthesis import GROUPED_BY_MODEL
+from bot.core.people import find_participant
+from bot.core.replies import record_reply
 from bot.scheduling import jobs
 from bot.slack import review_blocks
 from storage.database import Database
@@ -217,3 +221,61 @@ def test_a_digest_posted_on_demand_shows_the_models_grouping_labelled(
     assert len(offline) >= 3 and len(post_headings(running)) == 2
     assert posted.count(GROUPED_BY_MODEL) == 2
     assert "12 answers" in posted and "6 answers" in posted
+
+
+@pytest.fixture
+def with_patient_model(database: Database, database_url: str, stub: SlackStub, tmp_path: Path,
+                       model_url: str) -> Iterator[Running]:
+    """The bot serving, with a model that may take its time (20 s) to answer."""
+    with run_bot(database, database_url, stub, ROUNDTABLE_DATA_DIR=str(tmp_path),
+                 ROUNDTABLE_LLM_URL=model_url, ROUNDTABLE_LLM_MODEL="local-model",
+                 ROUNDTABLE_LLM_TIMEOUT="20") as running:
+        yield running
+
+
+def test_answers_are_stored_while_the_model_words_a_draft_being_edited(
+        with_patient_model: Running, stand_in: StandIn) -> None:
+    """An edit saved after an answer came in makes the model word the draft again: while it
+    does, the database takes other writes (on SQLite, one writer at a time), so the people
+    answering are not held up by the facilitator's edit."""
+    running = with_patient_model
+    round_id = review_round(running.database, FRIDAY_NOON - timedelta(days=4), MEMBERS,
+                            starter=FACILITATOR)
+    answering(stand_in)
+    on_schedule(running)
+    jobs.post_round_digest(round_id)
+    draft = draft_in(running, FACILITATOR)
+    edit = button(draft, f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
+    assert running.slack.click(FACILITATOR, edit["action_id"], edit["value"]).status == 200
+    form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the edit form")[0]
+
+    with transaction(running.database.sessions) as session:  # an answer comes in meanwhile
+        person = find_participant(session, MEMBERS[0], "slack")
+        assert person is not None
+        record_reply(session, round_id, PROMPT, person, TIME[10], FRIDAY_NOON,
+                     external_id="late-answer")
+    headline = stand_in.reply
+    stored_meanwhile: list[bool] = []
+
+    def reply(request: dict[str, Any]) -> tuple[int, bytes, float]:
+        if request["messages"][0]["content"] != GROUPING_SYSTEM:
+            done = threading.Event()
+
+            def another_write() -> None:
+                with transaction(running.database.sessions) as session:
+                    audit.record(session, FRIDAY_NOON, "test", "test.meanwhile")
+                done.set()
+
+            threading.Thread(target=another_write, daemon=True).start()
+            stored_meanwhile.append(done.wait(10))
+        return headline(request)
+
+    stand_in.reply = reply
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], {
+        "rename_theme": {"value": {"selected_option": {"value": "1"}}},
+        "rename_title": {"value": {"value": "Time away from the dispensary"}},
+    })
+    assert answered.status == 200 and not answered.body, answered.body
+    running.wait_for(lambda: [t for t in [draft_titles(draft_in(running, FACILITATOR))]
+                              if t[:1] == ["Time away from the dispensary"]], "the rename")
+    assert stored_meanwhile and all(stored_meanwhile), stored_meanwhile

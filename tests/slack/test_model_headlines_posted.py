@@ -233,12 +233,9 @@ def with_patient_model(database: Database, database_url: str, stub: SlackStub, t
         yield running
 
 
-def test_answers_are_stored_while_the_model_words_a_draft_being_edited(
-        with_patient_model: Running, stand_in: StandIn) -> None:
-    """An edit saved after an answer came in makes the model word the draft again: while it
-    does, the database takes other writes (on SQLite, one writer at a time), so the people
-    answering are not held up by the facilitator's edit."""
-    running = with_patient_model
+def edit_form_opened_before_an_answer(running: Running, stand_in: StandIn) -> Any:
+    """A draft worded by the model, its edit form opened, and then an answer in: saving the
+    form makes the model word the draft again. The form (views.open's call)."""
     round_id = review_round(running.database, FRIDAY_NOON - timedelta(days=4), MEMBERS,
                             starter=FACILITATOR)
     answering(stand_in)
@@ -248,12 +245,29 @@ def test_answers_are_stored_while_the_model_words_a_draft_being_edited(
     edit = button(draft, f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
     assert running.slack.click(FACILITATOR, edit["action_id"], edit["value"]).status == 200
     form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the edit form")[0]
-
-    with transaction(running.database.sessions) as session:  # an answer comes in meanwhile
+    with transaction(running.database.sessions) as session:
         person = find_participant(session, MEMBERS[0], "slack")
         assert person is not None
         record_reply(session, round_id, PROMPT, person, TIME[10], FRIDAY_NOON,
                      external_id="late-answer")
+    return form
+
+
+RENAME = {"rename_theme": {"value": {"selected_option": {"value": "1"}}},
+          "rename_title": {"value": {"value": "Time away from the dispensary"}}}
+
+
+def renamed(running: Running) -> None:
+    running.wait_for(lambda: [t for t in [draft_titles(draft_in(running, FACILITATOR))]
+                              if t[:1] == ["Time away from the dispensary"]], "the rename")
+
+
+def test_answers_are_stored_while_the_model_words_a_draft_being_edited(
+        with_patient_model: Running, stand_in: StandIn) -> None:
+    """While the model words the draft again for an edit, the database takes other writes
+    (on SQLite, one writer at a time): the people answering are not held up by the edit."""
+    running = with_patient_model
+    form = edit_form_opened_before_an_answer(running, stand_in)
     headline = stand_in.reply
     stored_meanwhile: list[bool] = []
 
@@ -271,11 +285,48 @@ def test_answers_are_stored_while_the_model_words_a_draft_being_edited(
         return headline(request)
 
     stand_in.reply = reply
-    answered = running.slack.submit(FACILITATOR, form.answer["view"], {
-        "rename_theme": {"value": {"selected_option": {"value": "1"}}},
-        "rename_title": {"value": {"value": "Time away from the dispensary"}},
-    })
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], RENAME)
     assert answered.status == 200 and not answered.body, answered.body
-    running.wait_for(lambda: [t for t in [draft_titles(draft_in(running, FACILITATOR))]
-                              if t[:1] == ["Time away from the dispensary"]], "the rename")
+    renamed(running)
     assert stored_meanwhile and all(stored_meanwhile), stored_meanwhile
+
+
+def test_an_edit_the_model_takes_long_over_closes_the_form_in_time_and_is_saved(
+        with_patient_model: Running, stand_in: StandIn) -> None:
+    """Slack gives a form's submission three seconds; the model, wording the draft again,
+    takes four: the form closes in time (no error shown) and the change is saved after."""
+    running = with_patient_model
+    form = edit_form_opened_before_an_answer(running, stand_in)
+    headline = stand_in.reply
+
+    def slow(request: dict[str, Any]) -> tuple[int, bytes, float]:
+        status, body, _ = headline(request)
+        return status, body, 4.0
+
+    stand_in.reply = slow
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], RENAME)
+    assert answered.status == 200 and not answered.body, answered.body
+    renamed(running)
+
+
+def test_an_edit_refused_after_its_form_closed_says_why_in_a_direct_message(
+        with_patient_model: Running, stand_in: StandIn) -> None:
+    """The form closed in time while the model worded the draft; meanwhile the draft was
+    approved, so the change cannot be made: the facilitator is told so, and why."""
+    running = with_patient_model
+    form = edit_form_opened_before_an_answer(running, stand_in)
+    headline = stand_in.reply
+    stand_in.reply = lambda request: (*headline(request)[:2], 4.0)
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], RENAME)
+    assert answered.status == 200 and not answered.body, answered.body
+    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    told = running.wait_for(lambda: [c.params["text"] for c in running.stub.posted(
+        "D" + FACILITATOR) if "were not saved" in c.params.get("text", "")], "why not")
+    assert told[0].startswith(
+        f"Your changes to the draft of round {round_of_form(form)} were not saved: "), told
+    assert "already approved" in told[0], told
+
+
+def round_of_form(form: Any) -> int:
+    return int(json.loads(form.params["view"]["private_metadata"])["round"])

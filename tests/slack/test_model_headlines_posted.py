@@ -10,6 +10,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -56,13 +57,21 @@ def stand_in(endpoint: tuple[StandIn, str]) -> StandIn:
     return endpoint[0]
 
 
+@contextmanager
+def serving_with_model(database: Database, database_url: str, stub: SlackStub, tmp_path: Path,
+                       model_url: str, timeout: str) -> Iterator[Running]:
+    """The bot serving, with ROUNDTABLE_LLM_URL at the stand-in (`timeout` s to answer)."""
+    with run_bot(database, database_url, stub, ROUNDTABLE_DATA_DIR=str(tmp_path),
+                 ROUNDTABLE_LLM_URL=model_url, ROUNDTABLE_LLM_MODEL="local-model",
+                 ROUNDTABLE_LLM_TIMEOUT=timeout) as running:
+        yield running
+
+
 @pytest.fixture
 def with_model(database: Database, database_url: str, stub: SlackStub, tmp_path: Path,
                model_url: str) -> Iterator[Running]:
-    """The bot serving, with ROUNDTABLE_LLM_URL at the stand-in (half a second to answer)."""
-    with run_bot(database, database_url, stub, ROUNDTABLE_DATA_DIR=str(tmp_path),
-                 ROUNDTABLE_LLM_URL=model_url, ROUNDTABLE_LLM_MODEL="local-model",
-                 ROUNDTABLE_LLM_TIMEOUT="0.5") as running:
+    """The bot serving, with a model given half a second to answer."""
+    with serving_with_model(database, database_url, stub, tmp_path, model_url, "0.5") as running:
         yield running
 
 
@@ -227,9 +236,7 @@ def test_a_digest_posted_on_demand_shows_the_models_grouping_labelled(
 def with_patient_model(database: Database, database_url: str, stub: SlackStub, tmp_path: Path,
                        model_url: str) -> Iterator[Running]:
     """The bot serving, with a model that may take its time (20 s) to answer."""
-    with run_bot(database, database_url, stub, ROUNDTABLE_DATA_DIR=str(tmp_path),
-                 ROUNDTABLE_LLM_URL=model_url, ROUNDTABLE_LLM_MODEL="local-model",
-                 ROUNDTABLE_LLM_TIMEOUT="20") as running:
+    with serving_with_model(database, database_url, stub, tmp_path, model_url, "20") as running:
         yield running
 
 

@@ -64,8 +64,16 @@ class AnswerForm:
     button on the question; in Teams, the form on its card)."""
 
 
-Part = (str | Strong | Code | Command | Place | DirectChat | OpenQuestions | WhereAsked
-        | AnswerForm)
+Marker = DirectChat | WhereAsked | AnswerForm
+"""A part with no value of its own: a place or thing each platform names its own way."""
+Part = str | Strong | Code | Command | Place | OpenQuestions | Marker
+MARKERS: dict[str, type[Marker]] = {
+    "direct": DirectChat, "where_asked": WhereAsked, "answer_form": AnswerForm}
+"""Each marker by the key it is stored under (to_parts)."""
+_STORED = {kind: key for key, kind in MARKERS.items()}
+_PLAIN: dict[type[Marker], str] = {DirectChat: "your one-to-one chat with me",
+                                    WhereAsked: "where it was asked",
+                                    AnswerForm: "the question's form"}
 
 
 @dataclass(frozen=True)
@@ -106,14 +114,10 @@ def _plain(part: Part) -> str:
         return f"`/roundtable {part.text}`"
     if isinstance(part, Place):
         return f"#{part.conversation_id}"
-    if isinstance(part, DirectChat):
-        return "your one-to-one chat with me"
     if isinstance(part, OpenQuestions):
         return "in your list of open questions"
-    if isinstance(part, WhereAsked):
-        return "where it was asked"
-    if isinstance(part, AnswerForm):
-        return "the question's form"
+    if isinstance(part, Marker):
+        return _PLAIN[type(part)]
     return part
 
 
@@ -131,14 +135,10 @@ def to_parts(words: Said) -> list[dict[str, str]]:
             out.append({"command": part.text})
         elif isinstance(part, Place):
             out.append({"place": part.conversation_id})
-        elif isinstance(part, DirectChat):
-            out.append({"direct": ""})
         elif isinstance(part, OpenQuestions):
             out.append({"open_questions": "your" if part.yours else ""})
-        elif isinstance(part, WhereAsked):
-            out.append({"where_asked": ""})
-        elif isinstance(part, AnswerForm):
-            out.append({"answer_form": ""})
+        elif isinstance(part, Marker):
+            out.append({_STORED[type(part)]: ""})
         else:
             out.append({"text": part})
     return out
@@ -153,14 +153,10 @@ def from_parts(stored: list[dict[str, str]]) -> Said:
         for key, value in item.items():
             if key == "text":
                 out.append(str(value))
-            elif key == "direct":
-                out.append(DirectChat())
             elif key == "open_questions":
                 out.append(OpenQuestions(yours=value == "your"))
-            elif key == "where_asked":
-                out.append(WhereAsked())
-            elif key == "answer_form":
-                out.append(AnswerForm())
+            elif key in MARKERS:
+                out.append(MARKERS[key]())
             elif key in kinds:
                 out.append(kinds[key](str(value)))
     return Said(tuple(out))

@@ -14,6 +14,7 @@ from bot.core.said import (
     Code,
     Command,
     DirectChat,
+    Marker,
     OpenQuestions,
     Place,
     Said,
@@ -77,6 +78,9 @@ def cut(plain: str, limit: int) -> str:
 
 DIRECT_CHAT = "your direct messages with me"
 """Someone's one-to-one conversation with the bot, as Slack calls it."""
+MARKERS: dict[type[Marker], str] = {DirectChat: DIRECT_CHAT, WhereAsked: "in its thread",
+                                    AnswerForm: "the button on the question"}
+"""The places and things each platform names its own way, as Slack's words name them."""
 
 
 def said_mrkdwn(words: Said) -> str:
@@ -93,14 +97,10 @@ def said_mrkdwn(words: Said) -> str:
             out.append("`" + shown.replace("`", "'") + "`")
         elif isinstance(part, Place):
             out.append(f"<#{part.conversation_id}>")
-        elif isinstance(part, DirectChat):
-            out.append(DIRECT_CHAT)
         elif isinstance(part, OpenQuestions):
             out.append(f"on {'your' if part.yours else 'the'} Home tab")
-        elif isinstance(part, WhereAsked):
-            out.append("in its thread")
-        elif isinstance(part, AnswerForm):
-            out.append("the button on the question")
+        elif isinstance(part, Marker):
+            out.append(MARKERS[type(part)])
         else:
             out.append(inert(part))
     return "".join(out)

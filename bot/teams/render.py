@@ -17,6 +17,7 @@ from bot.core.said import (
     Code,
     Command,
     DirectChat,
+    Marker,
     OpenQuestions,
     Place,
     Said,
@@ -40,6 +41,9 @@ WHERE_ASKED = "on its card"
 ANSWER_FORM = "the form on its card"
 """Where an asked question can still be answered: its card keeps its inputs and its Save
 button (bot.teams.cards.question_card)."""
+MARKERS: dict[type[Marker], str] = {DirectChat: DIRECT_CHAT, WhereAsked: WHERE_ASKED,
+                                    AnswerForm: ANSWER_FORM}
+"""The places and things each platform names its own way, as Teams' words name them."""
 
 
 def run(text: str, *, bold: bool = False, italic: bool = False, code: bool = False,
@@ -118,16 +122,12 @@ def said_elements(words: Said, names: Mapping[str, str] | None = None) -> list[E
         code = isinstance(part, Code | Command)  # Teams commands are typed as they are
         if isinstance(part, Place):
             lines = ["#" + names.get(part.conversation_id, "a channel")]
-        elif isinstance(part, DirectChat):
-            lines = [DIRECT_CHAT]
         elif isinstance(part, OpenQuestions):
             lead, command = OPEN_QUESTIONS
             paragraphs[-1] += [run(lead), run(command, code=True)]
             continue
-        elif isinstance(part, WhereAsked):
-            lines = [WHERE_ASKED]
-        elif isinstance(part, AnswerForm):
-            lines = [ANSWER_FORM]
+        elif isinstance(part, Marker):
+            lines = [MARKERS[type(part)]]
         elif isinstance(part, Code | Command):
             lines = [part.text.replace("\n", " ")]
         else:
@@ -151,14 +151,10 @@ def plain(words: Said, names: Mapping[str, str] | None = None) -> str:
     for part in words.parts:
         if isinstance(part, Place):
             out.append("#" + names.get(part.conversation_id, "a channel"))
-        elif isinstance(part, DirectChat):
-            out.append(DIRECT_CHAT)
         elif isinstance(part, OpenQuestions):
             out.append("".join(OPEN_QUESTIONS))
-        elif isinstance(part, WhereAsked):
-            out.append(WHERE_ASKED)
-        elif isinstance(part, AnswerForm):
-            out.append(ANSWER_FORM)
+        elif isinstance(part, Marker):
+            out.append(MARKERS[type(part)])
         elif isinstance(part, Strong | Code | Command):
             out.append(part.text)
         else:

@@ -26,7 +26,6 @@ from bot.core.digest.model import PromptDigest
 KEPT = 128
 """Questions whose model answer is kept (the one used longest ago is forgotten first)."""
 
-Key = tuple[object, ...]
 Suggestions = dict[int, dict[str, Any]]
 """The model's parsed answer for one question: its proposals by theme number."""
 V = TypeVar("V")
@@ -37,16 +36,13 @@ HEADLINES = "headlines"
 HEADLINE_FIELDS = {"title": str, "summary": str, "quotes": list}
 
 
-def key_of(round_id: int, prompt: PromptDigest, request: str) -> Key:
-    """What the model was given for this question, as a key."""
-    themes = tuple((tuple(t.reply_ids), t.title) for t in prompt.themes)
-    sent = hashlib.sha256(request.encode()).hexdigest()
-    return (round_id, prompt.prompt_id, themes, sent)
-
-
 def headline_key(round_id: int, prompt: PromptDigest, request: str) -> str:
-    """What the model was given for this question's headlines (key_of), as a SHA-256 in hex."""
-    return hashlib.sha256(json.dumps(key_of(round_id, prompt, request)).encode()).hexdigest()
+    """What the model was given for this question's headlines (the round, the question, each
+    theme's answers and offline title, and the text sent), as a SHA-256 in hex."""
+    themes = [(list(t.reply_ids), t.title) for t in prompt.themes]
+    sent = hashlib.sha256(request.encode()).hexdigest()
+    given = json.dumps([round_id, prompt.prompt_id, themes, sent])
+    return hashlib.sha256(given.encode()).hexdigest()
 
 
 def grouping_key(request: str) -> str:
@@ -59,11 +55,11 @@ class ModelAnswers(Generic[V]):
     suggestions, or a grouping's labels)."""
 
     def __init__(self, kept: int = KEPT) -> None:
-        self._kept: OrderedDict[Key, V] = OrderedDict()
+        self._kept: OrderedDict[str, V] = OrderedDict()
         self._size = kept
         self._lock = threading.Lock()
 
-    def recall(self, key: Key) -> V | None:
+    def recall(self, key: str) -> V | None:
         """The model's answer given for this key before, if it is still kept."""
         with self._lock:
             found = self._kept.get(key)
@@ -71,7 +67,7 @@ class ModelAnswers(Generic[V]):
                 self._kept.move_to_end(key)
             return found
 
-    def keep(self, key: Key, answer: V) -> None:
+    def keep(self, key: str, answer: V) -> None:
         with self._lock:
             self._kept[key] = answer
             self._kept.move_to_end(key)
@@ -98,29 +94,28 @@ class KeptAnswers(Generic[V]):
     store; what is kept goes to both."""
 
     def __init__(self, kind: str, read: Callable[[object], V | None],
-                 write: Callable[[V], object], shared: SharedAnswers | None = None,
-                 memory: ModelAnswers[V] | None = None) -> None:
+                 write: Callable[[V], object], shared: SharedAnswers | None = None) -> None:
         self.kind = kind
         self._read = read
         self._write = write
         self._shared = shared
-        self._memory = memory if memory is not None else ModelAnswers[V]()
+        self._memory = ModelAnswers[V]()
 
     def recall(self, key: str) -> tuple[V | None, bool]:
         """The answer kept for `key`, if any; and whether the shared store holds one for it
         that could not be used (then `keep` replaces it)."""
-        found = self._memory.recall((self.kind, key))
+        found = self._memory.recall(key)
         if found is not None or self._shared is None:
             return found, False
         stored = self._shared.load(self.kind, key)
         found = self._read(stored) if stored is not None else None
         if found is not None:
-            self._memory.keep((self.kind, key), found)
+            self._memory.keep(key, found)
         return found, stored is not None and found is None
 
     def keep(self, key: str, answer: V, round_id: int | None = None,
              replace: bool = False) -> None:
-        self._memory.keep((self.kind, key), answer)
+        self._memory.keep(key, answer)
         if self._shared is not None:
             self._shared.keep(self.kind, key, self._write(answer), round_id, replace)
 

@@ -44,7 +44,6 @@ from bot.core.digest.model_answers import (
     GROUPING,
     HEADLINES,
     KeptAnswers,
-    ModelAnswers,
     SharedAnswers,
     Suggestions,
     grouping_key,
@@ -115,11 +114,11 @@ class Summariser:
     remember the model's answers for as long as the summariser is kept, and keep them in
     `shared` (the database) where given, for every process."""
 
-    def __init__(self, endpoint: Endpoint, answers: ModelAnswers[Suggestions] | None = None,
-                 grouping: bool = True, shared: SharedAnswers | None = None) -> None:
+    def __init__(self, endpoint: Endpoint, grouping: bool = True,
+                 shared: SharedAnswers | None = None) -> None:
         self.endpoint = endpoint
         self._headlines = KeptAnswers[Suggestions](HEADLINES, suggestions_from_json,
-                                                   suggestions_json, shared, answers)
+                                                   suggestions_json, shared)
         self._groupings = KeptAnswers[list[int]](GROUPING, labels_from_json, list, shared)
         self._failed_at: float | None = None
         self._lock = threading.Lock()
@@ -153,13 +152,12 @@ class Summariser:
         return labels
 
 
-def summariser(endpoint: Endpoint, answers: ModelAnswers[Suggestions] | None = None,
-               grouping: bool = True, shared: SharedAnswers | None = None) -> Summariser:
-    """A summariser for build_digest(summariser=…), remembering the model's answers (in
-    `answers`, or a store of its own) for as long as it is kept, and in `shared` too where
-    given (the database), so that every process shows the same; with `grouping`, the model
-    also proposes each question's groups."""
-    return Summariser(endpoint, answers, grouping, shared)
+def summariser(endpoint: Endpoint, grouping: bool = True,
+               shared: SharedAnswers | None = None) -> Summariser:
+    """A summariser for build_digest(summariser=…), remembering the model's answers for as
+    long as it is kept, and in `shared` too where given (the database), so that every process
+    shows the same; with `grouping`, the model also proposes each question's groups."""
+    return Summariser(endpoint, grouping, shared)
 
 
 def _grouping_request(texts: Sequence[str], question: str) -> str:

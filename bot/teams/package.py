@@ -22,16 +22,17 @@ SET = ("set", "Then a round's number: where its digests go, when it closes, its 
 REVIEW = ("review", "Then a round's number: its draft digest, to edit and approve; or on/off "
                     "(facilitators)")
 LIST = ("list", "Your open rounds; list all shows the closed ones too (facilitators)")
+STATUS = ("status", "How the open rounds are going (facilitators)")
 COMMANDS = {
     "personal": [("help", "What Roundtable does and its commands"),
                  ("questions", "Your open questions, to answer here"),
                  ("stop", "No more questions for you"),
                  ("forget-me", "Delete your answers (asks first)"),
                  ("form", "Start a round with a form (facilitators)"),
-                 LIST, ("status", "How the open rounds are going (facilitators)"),
+                 LIST, STATUS,
                  REVIEW, SET],
     "team": [("form", "Start a round for this team (facilitators)"),
-             LIST, ("status", "How the open rounds are going (facilitators)"),
+             LIST, STATUS,
              ("digest", "Post the digest here now (facilitators)"),
              SET, REVIEW,
              ("help", "What Roundtable does and its commands")],

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.app.access import require_facilitator, round_of, who
 from bot.app.actors import Actor
+from bot.app.deadlines import Outcome
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
 from bot.core.digest.build import build_digest
@@ -154,6 +155,17 @@ def edit(app: Roundtable, actor: Actor, round_id: int, changes: list[Change],
                 raise ChangeRefused(change, exc) from None
     _refresh(app, round_id)
     return lines(done)
+
+
+def edit_outcome(round_id: int, outcome: Outcome[Said]) -> Said:
+    """What to tell a facilitator of an edit that outlasted the platform's wait: saved (and
+    what changed), or not saved and why (the draft was approved meanwhile, say)."""
+    if outcome.error is None and outcome.result is not None:
+        return said(f"Your changes to the draft of round {round_id} are saved: ",
+                    outcome.result)
+    words = (outcome.error.said if isinstance(outcome.error, RoundtableError)
+             else said("something went wrong; please try again"))
+    return said(f"Your changes to the draft of round {round_id} were not saved: ", words)
 
 
 def _change(session: Session, actor: Actor, now: datetime, view: DigestView, change: Change

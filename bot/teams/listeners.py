@@ -15,6 +15,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from threading import Lock
 from typing import Any
 
@@ -41,6 +42,7 @@ from bot.app.command_words import (
     required_round,
     round_number,
 )
+from bot.app.deadlines import Deadline, Late, Outcome
 from bot.app.facilitation import StartRequest
 from bot.app.inbox import InboxUnavailable
 from bot.app.roundtable import Roundtable
@@ -88,6 +90,7 @@ class Listeners:
                  ) -> None:
         self.app, self.gateway, self.conversations = app, gateway, conversations
         self.pool = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="roundtable-teams")
+        self.edits = Deadline(REVIEW_WAIT, "roundtable-teams-edit")
         self._handled: OrderedDict[str, InvokeResponse[Any] | None] = OrderedDict()
         """Card actions handled, by activity id, with what the first delivery was answered
         (None while it is being handled): Teams delivers an activity again when the answer
@@ -327,8 +330,15 @@ class Listeners:
             changes = review_form.changes_asked(
                 self.app, actor, round_id, prompt_id,
                 review_cards.form_fields(data, round_id, prompt_id))
-            done = (review.edit(self.app, actor, round_id, changes, digest_id) if changes
-                    else said("Nothing changed: the form was left as it was."))
+            if not changes:
+                done = said("Nothing changed: the form was left as it was.")
+                return self.gateway.plain(done), done
+            try:
+                done = self.edits.run(
+                    partial(review.edit, self.app, actor, round_id, changes, digest_id),
+                    partial(self._told_late, where.key, round_id))
+            except Late:
+                return SAVING, said(SAVING)
             return self.gateway.plain(done), done
         raise ValueError("that button is not one of Roundtable's")
 
@@ -383,6 +393,9 @@ class Listeners:
         except DeliveryError as exc:
             log.warning("could not answer in Teams conversation %s: %s", key, exc.reason)
 
+    def _told_late(self, key: str, round_id: int, outcome: Outcome[Said]) -> None:
+        self._say(key, review.edit_outcome(round_id, outcome))
+
     def _later(self, work: Callable[..., None], *args: Any) -> None:
         def run() -> None:
             try:
@@ -392,10 +405,18 @@ class Listeners:
         self.pool.submit(run)
 
     def close(self) -> None:
+        self.edits.close()
         self.pool.shutdown(wait=True)
 
 
 HELP_LINE = said("write help to see them.")
+REVIEW_WAIT = 4.0
+"""Seconds a draft's Save changes waits for them to be saved before its button is answered.
+Teams shows an error by a card whose action is not answered within a few seconds (and
+delivers it again); a change takes longer where the language model words the draft again.
+Then the button (or the chat, for a form sent by Action.Submit) says SAVING, and the outcome
+follows in the chat."""
+SAVING = "Saving your changes while the draft is worded again: I'll say here when it's done."
 
 
 def _target(data: dict[str, Any]) -> tuple[int, str]:

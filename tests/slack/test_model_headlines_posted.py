@@ -301,7 +301,8 @@ def test_answers_are_stored_while_the_model_words_a_draft_being_edited(
 def test_an_edit_the_model_takes_long_over_closes_the_form_in_time_and_is_saved(
         with_patient_model: Running, stand_in: StandIn) -> None:
     """Slack gives a form's submission three seconds; the model, wording the draft again,
-    takes four: the form closes in time (no error shown) and the change is saved after."""
+    takes four: the form closes in time (no error shown), the change is saved after, and a
+    direct message says so."""
     running = with_patient_model
     form = edit_form_opened_before_an_answer(running, stand_in)
     headline = stand_in.reply
@@ -314,6 +315,10 @@ def test_an_edit_the_model_takes_long_over_closes_the_form_in_time_and_is_saved(
     answered = running.slack.submit(FACILITATOR, form.answer["view"], RENAME)
     assert answered.status == 200 and not answered.body, answered.body
     renamed(running)
+    told = running.wait_for(lambda: [c.params["text"] for c in running.stub.posted(
+        "D" + FACILITATOR) if "are saved" in c.params.get("text", "")], "that it is saved")
+    assert told[0].startswith(f"Your changes to the draft of round {round_of_form(form)} are "
+                              f"saved: Theme 1 of {PROMPT} is now "), told
 
 
 def test_an_edit_refused_after_its_form_closed_says_why_in_a_direct_message(

@@ -8,15 +8,30 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.core.people import find_participant
+from bot.core.replies import record_reply
 from bot.scheduling import jobs
 from storage.database import Database
 from storage.db import transaction
-from storage.models import Round
+from storage.models import DigestEdit, Round
 from tests.conftest import NOW
+from tests.digest.test_stable_themes import TIME
 from tests.digest.test_summariser import StandIn, endpoint
 from tests.model_headlines import LABEL, answering, asked
-from tests.review_round import answer_all
-from tests.teams.conftest import Tenant, run_teams
+from tests.review_round import PROMPT, answer_all
+from tests.teams.conftest import RunningTeams, Tenant, run_teams
+from tests.teams.test_digest_review import (
+    Card,
+    buttons,
+    content,
+    draft_for_review,
+    filled,
+    form_of,
+    json_text,
+    opened,
+    said_to,
+    updates,
+)
 from tests.teams.test_round import start_from_channel
 from tests.teams_connector_stub import ConnectorStub, card_text
 
@@ -58,3 +73,74 @@ def test_a_teams_digest_shows_the_models_headlines_labelled(
     for title in proposed.values():
         assert f"{title}  ·  " in posted and LABEL in posted
     assert asked(stand_in) == (1, 1)  # grouping declined, then headlines: each once
+
+
+def edit_opened_before_an_answer(running: RunningTeams, tenant: Tenant, stand_in: StandIn
+                                 ) -> tuple[int, Card, dict[str, Card]]:
+    """A Teams draft worded by the model, its question's form opened, and then an answer in:
+    saving the form makes the model word the draft again. The round, and the open form."""
+    answering(stand_in)
+    round_id, draft = draft_for_review(running, tenant)
+    save, inputs = form_of(opened(running, tenant.facilitator, draft, PROMPT), round_id, PROMPT)
+    with transaction(running.database.sessions) as session:
+        person = find_participant(session, tenant.members[0].aad, "teams")
+        assert person is not None
+        record_reply(session, round_id, PROMPT, person, TIME[10], FRIDAY_NOON,
+                     external_id="late-answer")
+    return round_id, save, inputs
+
+
+def slow(stand_in: StandIn) -> None:
+    """The model takes five seconds over each answer from now on (longer than a card's
+    button waits before it is answered)."""
+    headline = stand_in.reply
+    stand_in.reply = lambda request: (*headline(request)[:2], 5.0)
+
+
+RENAMED = "Time away from the dispensary"
+
+
+def test_a_teams_edit_the_model_takes_long_over_is_saved_and_the_chat_says_so(
+        database: Database, database_url: str, connector: ConnectorStub, tenant: Tenant,
+        endpoint: tuple[StandIn, str]) -> None:
+    """Saving a draft's form while the model words it again: the chat says the changes are
+    being saved, then that they are, and what changed; the draft card shows the new name."""
+    stand_in, url = endpoint
+    facilitator = tenant.facilitator
+    with run_teams(database, database_url, connector, facilitator, ROUNDTABLE_LLM_URL=url,
+                   ROUNDTABLE_LLM_MODEL="local-model", ROUNDTABLE_LLM_TIMEOUT="20") as running:
+        round_id, save, inputs = edit_opened_before_an_answer(running, tenant, stand_in)
+        slow(stand_in)
+        [answered] = running.teams.submit(facilitator, filled(
+            save, inputs, rename_theme="1", rename_title=RENAMED), execute=False)
+        assert answered.status == 200
+        assert said_to(running, facilitator, "Saving your changes")
+        told = said_to(running, facilitator, f"Your changes to the draft of round {round_id}")
+        assert told.startswith(f"Your changes to the draft of round {round_id} are saved: "
+                               f"Theme 1 of {PROMPT} is now “{RENAMED}”."), told
+        running.wait_for(lambda: [c for c in updates(running, facilitator)
+                                  if RENAMED in json_text(c)], "the draft card brought up to date")
+
+
+def test_a_teams_edit_refused_while_the_model_worded_it_says_why_in_the_chat(
+        database: Database, database_url: str, connector: ConnectorStub, tenant: Tenant,
+        endpoint: tuple[StandIn, str]) -> None:
+    """The form was saved while the model worded the draft; meanwhile the draft was approved,
+    so the change cannot be made: the chat says it was not saved, and why."""
+    stand_in, url = endpoint
+    facilitator = tenant.facilitator
+    with run_teams(database, database_url, connector, facilitator, ROUNDTABLE_LLM_URL=url,
+                   ROUNDTABLE_LLM_MODEL="local-model", ROUNDTABLE_LLM_TIMEOUT="20") as running:
+        round_id, save, inputs = edit_opened_before_an_answer(running, tenant, stand_in)
+        slow(stand_in)
+        running.teams.submit(facilitator, filled(save, inputs, rename_theme="1",
+                                                 rename_title=RENAMED), execute=False)
+        draft = running.wait_for(lambda: [c for c in running.stub.sent_to(facilitator)
+                                          if "For review" in card_text(c)], "the draft")[-1]
+        [approve] = buttons(content(draft), "digest-approve")
+        approved = running.teams.submit(facilitator, dict(approve["data"]))
+        assert approved[0].json()["value"].startswith("Approved"), approved[0].body
+        told = said_to(running, facilitator, f"Your changes to the draft of round {round_id}")
+    assert told.startswith(f"Your changes to the draft of round {round_id} were not saved: "), told
+    assert "already approved" in told, told
+    assert not [e for e in running.scalars(select(DigestEdit)) if e.action == "rename"]

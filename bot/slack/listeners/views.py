@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as StillSaving
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot.app import access, facilitation, participants, review, review_form
 from bot.app.actors import Actor
+from bot.app.deadlines import Deadline, Late, Outcome
 from bot.app.facilitation import StartRequest
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
@@ -27,24 +27,19 @@ log = logging.getLogger(__name__)
 REVIEW_WAIT = 2.5
 """Seconds a review form's submission waits for its changes to be saved. Slack closes the
 form with an error after three; a change can take longer where the language model words the
-draft again (answers came in since it was opened): then the form closes at once, and a
-refusal, if any, follows in a direct message."""
+draft again (answers came in since it was opened): then the form closes at once, and the
+outcome (saved, or why not) follows in a direct message."""
 
 
 def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
-    edits = ThreadPoolExecutor(max_workers=2, thread_name_prefix="review-edit")
+    edits = Deadline(REVIEW_WAIT, "review-edit")
 
-    def told_late(actor: Actor, round_id: int, saving: Future[Said]) -> None:
-        refused = saving.exception()
-        if refused is None:
-            return  # the draft shown to the facilitators is brought up to date
-        words = (refused.said if isinstance(refused, RoundtableError)
-                 else said("something went wrong"))
+    def told_late(actor: Actor, round_id: int, saving: Outcome[Said]) -> None:
         try:
-            slack.say(Where(slack.open_direct(actor.user_id)), said(
-                f"Your changes to the draft of round {round_id} were not saved: ", words))
+            slack.say(Where(slack.open_direct(actor.user_id)),
+                      review.edit_outcome(round_id, saving))
         except DeliveryError as exc:
-            log.warning("could not say why a review change was refused: %s", exc.reason)
+            log.warning("could not tell the outcome of a review change: %s", exc.reason)
 
     @bolt.view(blocks.ANSWER_VIEW)
     def answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -73,15 +68,10 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             changes = review_form.changes_asked(app, actor, round_id, prompt_id,
                                                 review_blocks.form_fields(values))
             if changes:
-                saving = edits.submit(review.edit, app, actor, round_id, changes,
-                                      int(which["digest"]))
-                try:
-                    saving.result(timeout=REVIEW_WAIT)
-                except StillSaving:
-                    ack()
-                    saving.add_done_callback(
-                        lambda done: told_late(actor, round_id, done))
-                    return
+                edits.run(partial(review.edit, app, actor, round_id, changes,
+                                  int(which["digest"])), partial(told_late, actor, round_id))
+        except Late:
+            pass  # the form closes now; the outcome follows in a direct message
         except review_form.FieldError as exc:
             ack(response_action="errors", errors={exc.field: str(exc)[:150]})
             return

@@ -12,11 +12,12 @@ from bot.core.digest.build import build_digest
 from bot.core.digest.changes import record_digest
 from bot.core.digest.render_md import render_md
 from bot.core.people import Person, find_participant
-from bot.core.replies import record_reply
+from bot.core.replies import record_reply, record_vote
 from storage.database import Database
 from storage.db import transaction
 from storage.models import DigestEdit
 from tests.digest.builders import Said, round_with
+from tests.helpers import seed_pack
 
 PROMPT = "best-support"
 ROLES = ("community pharmacist", "PCN pharmacist", "hospital pharmacist")
@@ -167,3 +168,30 @@ def test_it_announces_only_themes_of_a_new_subject(database: Database, now: date
     assert new_theme_lines(markdown) == []
     assert f"“{older.title}” grew by {len(new.reply_ids)}" in markdown, markdown
 
+
+
+def test_votes_cast_since_the_last_digest_make_no_theme(database: Database, now: datetime
+                                                        ) -> None:
+    """Ballots on a ranking question are counted in the ranking, never grouped as answers:
+    eleven people voting since the last digest is news of votes, not a "new theme" named after
+    the option most of them put first."""
+    pack = seed_pack()
+    [rank] = [p for p in pack.prompts if p.kind == "rank"]
+    first = [s[i] for i in range(4) for s in (TIME, MENTOR, PEERS)]
+    orders = [rank.options[:5], rank.options[1:6], [rank.options[0], *rank.options[2:6]]]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, PEOPLE, [
+            Said(p.platform_user_id, PROMPT, text) for p, text in zip(PEOPLE, first, strict=False)
+        ], anonymity="role")
+        record_digest(session, round_.id, "week-1", build_digest(session, round_.id, now), now)
+        week2 = now + timedelta(days=7)
+        for n in range(11):
+            person = find_participant(session, PEOPLE[n].platform_user_id, "slack")
+            assert person is not None
+            record_vote(session, round_.id, rank.id, person, list(orders[n % 3]), week2,
+                        external_id=f"ballot-{n}")
+        voted = build_digest(session, round_.id, week2)
+    changes = voted.since_last
+    assert changes is not None and changes.new_by_prompt == {rank.id: 11}
+    assert changes.new_themes == [], [c.title for c in changes.new_themes]
+    assert new_theme_lines(render_md(voted)) == []

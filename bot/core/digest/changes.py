@@ -139,11 +139,12 @@ def compare(before: dict[str, Any], view: DigestView, period: str = "",
         survivors = [o & present for o in old_themes]
         old_themed = set().union(*survivors)
         if judge is not None:
-            found, more = _judged(prompt, [r for r in current if r in fresh], survivors,
-                                  [t.get("title", "") for t in old.get("themes", [])], judge,
-                                  (placed or {}).get(prompt.prompt_id, set()))
-            new_themes += found
-            grown += more
+            if prompt.kind == "text":  # a vote's ballots are counted, never themed
+                found, more = _judged(prompt, [r for r in current if r in fresh], survivors,
+                                      [t.get("title", "") for t in old.get("themes", [])],
+                                      judge, (placed or {}).get(prompt.prompt_id, set()))
+                new_themes += found
+                grown += more
             moves += _moves(prompt.prompt_id, old.get("ranking", []), prompt.ranking)
             continue
         for theme in prompt.themes:

@@ -9,7 +9,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -26,23 +26,24 @@ if TYPE_CHECKING:
     from bot.core.digest.model import DigestView
     from storage.database import Database
 
-app = typer.Typer(
-    help="Roundtable: a workshop's questions for the people who could not attend.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-db_app = typer.Typer(help="Database set-up.", no_args_is_help=True)
-packs_app = typer.Typer(help="Prompt packs in prompts/.", no_args_is_help=True)
-round_app = typer.Typer(help="Start, follow and close rounds.", no_args_is_help=True)
-inbox_app = typer.Typer(help="Incoming messages that could not be handled.",
-                        no_args_is_help=True)
-teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
-digest_app = typer.Typer(help="The digest of a round, and reviewing it before it posts.",
-                         no_args_is_help=False)
-participant_app = typer.Typer(
-    help="One person's data, on their written request: a copy, stop, or forget.",
-    no_args_is_help=True)
+def _group(help: str, **options: Any) -> typer.Typer:
+    """A command group. Its help is read as Markdown, so that a docstring's lines are wrapped
+    to the terminal rather than broken where the source breaks them."""
+    options.setdefault("no_args_is_help", True)
+    return typer.Typer(help=help, rich_markup_mode="markdown", **options)
+
+
+app = _group("Roundtable: a workshop's questions for the people who could not attend.",
+             add_completion=False, pretty_exceptions_enable=False)
+db_app = _group("Database set-up.")
+packs_app = _group("Prompt packs in prompts/.")
+round_app = _group("Start, follow and close rounds.")
+inbox_app = _group("Incoming messages that could not be handled.")
+teams_app = _group("Microsoft Teams.")
+digest_app = _group("The digest of a round, and reviewing it before it posts.",
+                    no_args_is_help=False)
+participant_app = _group(
+    "One person's data, on their written request: a copy, stop, or forget.")
 
 
 DEBUG = False
@@ -716,7 +717,7 @@ def export(
     format: Annotated[ExportFormat, typer.Option(help="File format.")] = ExportFormat.docx,
     out: Annotated[
         Path | None,
-        typer.Option(help="File to write (default: round-<id>-synthesis.<format> here)."),
+        typer.Option(help="File to write (default: round-ID-synthesis.FORMAT here)."),
     ] = None,
 ) -> None:
     """Write the synthesis document of a round, laid out like the workshop's synthesis pack
@@ -748,7 +749,7 @@ def _person(user: str, platform: str) -> tuple[str, str]:
 def participant_export(
     user: Annotated[str, typer.Argument(help="Their user id (U…).")],
     out: Annotated[Path | None, typer.Option(
-        help="File to write (default: roundtable-data-<user>.json here); created 0600.")] = None,
+        help="File to write (default: roundtable-data-USER.json here); created 0600.")] = None,
     platform: Annotated[str, typer.Option(help="Their chat platform.")] = "slack",
 ) -> None:
     """Everything held about one person, as JSON (a subject access request); prints the path."""

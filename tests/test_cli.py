@@ -140,3 +140,13 @@ def test_it_loads_no_heavy_modules_for_help() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_help_reads_as_sentences_wrapped_to_the_terminal(tmp_path: Path) -> None:
+    """A command's help is its docstring wrapped to the terminal, not broken where the source
+    breaks its lines; placeholders in an option's help are shown."""
+    wide = {"COLUMNS": "200", "TERM": "dumb"}
+    top = run_cli("--help", cwd=tmp_path, env=wide).stdout
+    assert "exit status 0 when it is, 1 when it is not or nothing answers" in top
+    export = run_cli("export", "--help", cwd=tmp_path, env=wide).stdout
+    assert "(default: round-ID-synthesis.FORMAT here)" in export

@@ -9,6 +9,7 @@ later digests. Every change is in the audit log, with who made it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from bot.core.said import Code, DirectChat, Place, Said, lines, said
 from bot.core.wording import counted
 from storage.db import reading, transaction
 from storage.models import Digest, DigestEdit
+
+log = logging.getLogger(__name__)
 
 OTHER = "other"
 """The name of "Other answers" where an answer can be moved to."""
@@ -163,8 +166,12 @@ def edit_outcome(round_id: int, outcome: Outcome[Said]) -> Said:
     if outcome.error is None and outcome.result is not None:
         return said(f"Your changes to the draft of round {round_id} are saved: ",
                     outcome.result)
-    words = (outcome.error.said if isinstance(outcome.error, RoundtableError)
-             else said("something went wrong; please try again"))
+    if isinstance(outcome.error, RoundtableError):
+        words = outcome.error.said
+    else:
+        log.error("a review change failed after the platform's wait: %s",
+                  type(outcome.error).__name__)
+        words = said("something went wrong; please try again")
     return said(f"Your changes to the draft of round {round_id} were not saved: ", words)
 
 

@@ -195,3 +195,25 @@ def test_votes_cast_since_the_last_digest_make_no_theme(database: Database, now:
     assert changes is not None and changes.new_by_prompt == {rank.id: 11}
     assert changes.new_themes == [], [c.title for c in changes.new_themes]
     assert new_theme_lines(render_md(voted)) == []
+
+
+def test_a_question_first_answered_since_the_last_digest_lists_its_themes_as_new(
+        database: Database, now: datetime) -> None:
+    """A question nobody had answered at the last digest: each of its themes (three answers
+    or more) is new, under the title the digest shows it by."""
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, PEOPLE, [
+            Said(PEOPLE[0].platform_user_id, "done-well", "The covid vaccine rota")],
+            anonymity="role")
+        record_digest(session, round_.id, "week-1", build_digest(session, round_.id, now), now)
+        week2 = now + timedelta(days=7)
+        add(session, round_.id, [s[i] for i in range(6) for s in (TIME, MENTOR, PEERS)], 1,
+            week2)
+        answered = build_digest(session, round_.id, week2)
+    asked = answered.prompt(PROMPT)
+    assert asked is not None and asked.themes
+    shown = [t.title for t in asked.themes if len(t.reply_ids) >= 3]
+    changes = answered.since_last
+    assert changes is not None and changes.new_by_prompt == {PROMPT: 18}
+    assert [c.title for c in changes.new_themes] == shown
+    assert len(new_theme_lines(render_md(answered))) == len(shown)

@@ -111,14 +111,14 @@ def compare(before: dict[str, Any], view: DigestView, period: str = "",
             placed: Mapping[str, Set[str]] | None = None) -> SinceLast:
     """What is new in `view` against an earlier snapshot.
 
-    With `judge` (what build_digest uses: novelty.judge), the answers added since are judged
-    against the earlier digest's themes directly (see `_judged`), whatever the engine made
-    of them this time. Without it, the themes are matched: a theme keeps its identity while
-    it holds most of the answers one of the earlier themes still has, and such a theme
-    "grew" by its new answers, whatever it is called now. A theme is then new when it
-    continues none, has NEW_THEME_AT_LEAST answers, most of them new, and is not made of
-    answers of earlier themes (one in EARLIER_SHARE or more) nor about the subject of one
-    (`same_subject`): the engine regrouping answers is not news."""
+    With `judge` (what build_digest uses: novelty.judge), the answers added since to a
+    question that had themes are judged against those themes directly (see `_judged`),
+    whatever the engine made of them this time. Otherwise the themes are matched: a theme
+    keeps its identity while it holds most of the answers one of the earlier themes still
+    has, and such a theme "grew" by its new answers, whatever it is called now. A theme is
+    then new when it continues none, has NEW_THEME_AT_LEAST answers, most of them new, and
+    is not made of answers of earlier themes (one in EARLIER_SHARE or more) nor about the
+    subject of one (`same_subject`): the engine regrouping answers is not news."""
     old_prompts = {p["prompt_id"]: p for p in before.get("prompts", [])}
     new_by_prompt: dict[str, int] = {}
     new_by_role: Counter[str] = Counter()
@@ -138,13 +138,14 @@ def compare(before: dict[str, Any], view: DigestView, period: str = "",
         present = set(current)
         survivors = [o & present for o in old_themes]
         old_themed = set().union(*survivors)
-        if judge is not None:
-            if prompt.kind == "text":  # a vote's ballots are counted, never themed
-                found, more = _judged(prompt, [r for r in current if r in fresh], survivors,
-                                      [t.get("title", "") for t in old.get("themes", [])],
-                                      judge, (placed or {}).get(prompt.prompt_id, set()))
-                new_themes += found
-                grown += more
+        # A vote's ballots are counted, never themed (it shows no themes); a question with no
+        # earlier theme has only new ones, shown as they are: nothing to judge against.
+        if judge is not None and prompt.kind == "text" and any(survivors):
+            found, more = _judged(prompt, [r for r in current if r in fresh], survivors,
+                                  [t.get("title", "") for t in old.get("themes", [])], judge,
+                                  (placed or {}).get(prompt.prompt_id, set()))
+            new_themes += found
+            grown += more
             moves += _moves(prompt.prompt_id, old.get("ranking", []), prompt.ranking)
             continue
         for theme in prompt.themes:

@@ -4,10 +4,16 @@ exactly once whatever is moved or merged."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timedelta
 
 from bot.core.digest.build import build_digest
+from bot.core.digest.edits import HIDDEN
 from bot.core.digest.model import DigestView
+from bot.core.digest.render_csv import render_csv
+from bot.core.digest.render_md import render_md
+from bot.core.digest.render_text import render_text
 from bot.core.people import find_participant
 from bot.core.replies import record_reply
 from storage.database import Database
@@ -70,3 +76,54 @@ def test_edits_carry_over_to_later_digests(database: Database, now: datetime) ->
     assert holder.title == "Time to lead"
     assert moved in grown.unthemed_reply_ids
     accounted_once(build(database, round_id, later))
+
+
+def test_an_edited_theme_is_summed_up_from_the_answers_it_now_holds(
+        database: Database, now: datetime) -> None:
+    """A merge and a move change how many answers a theme holds: its summary says so, as its
+    heading does, in every format (it said the engine's count before)."""
+    round_id = review_round(database, now, MEMBERS[:5], starter="UFAC")
+    first = question(build(database, round_id, now))
+    kept, merged, left = first.themes[0], first.themes[1], first.themes[2]
+    moved = left.reply_ids[0]
+    edit(database, round_id, "merge", now, theme=kept.reply_ids, other=merged.reply_ids)
+    edit(database, round_id, "move", now, reply_id=moved, theme=kept.reply_ids)
+    edited = build(database, round_id, now)
+    prompt = question(edited)
+    grown = next(t for t in prompt.themes if t.title == kept.title)
+    shrunk = next(t for t in prompt.themes if t.title == left.title)
+    size = len(kept.reply_ids) + len(merged.reply_ids) + 1
+    assert len(grown.reply_ids) == size and grown.summary.startswith(f"{size} answers")
+    assert shrunk.summary.startswith(f"{len(left.reply_ids) - 1} answer"), shrunk.summary
+    text = render_text(edited)
+    assert f"{size} answers" in text and f"{len(kept.reply_ids)} answers," not in text
+    accounted_once(edited)
+
+
+def test_a_hidden_answers_words_leave_every_summary_title_and_output(
+        database: Database, now: datetime) -> None:
+    """Hiding an answer takes its words out of the digest: not quoted, not in the summary's
+    "they also say", not a title, not its text in the JSON or the CSV. It still counts."""
+    round_id = review_round(database, now, MEMBERS[:5], starter="UFAC")
+    first = question(build(database, round_id, now))
+    theme, answer = next(
+        (t, a) for t in first.themes for a in first.answers
+        if a.reply_id in t.reply_ids and any(c.strip() and c.strip() in t.summary
+                                             for c in re.split(r"[.,;:!?()-]", a.text)
+                                             if len(c.split()) >= 3))
+    edit(database, round_id, "hide", now, reply_id=answer.reply_id)
+    edited = build(database, round_id, now)
+    prompt = question(edited)
+    after = next(t for t in prompt.themes if answer.reply_id in t.reply_ids)
+    assert len(after.reply_ids) == len(theme.reply_ids) and after.summary.startswith(
+        f"{len(theme.reply_ids)} answers")
+    clauses = [c.strip() for c in re.split(r"[.,;:!?()-]", answer.text) if len(c.split()) >= 3]
+    outputs = [render_text(edited), render_md(edited), json.dumps(edited.to_json()),
+               render_csv(edited)]
+    for output in outputs:
+        assert answer.text not in output
+        for clause in clauses:
+            assert clause not in output, clause
+    [shown] = [a for a in prompt.answers if a.reply_id == answer.reply_id]
+    assert shown.text == HIDDEN and not shown.quotable
+    accounted_once(edited)

@@ -9,6 +9,7 @@ their public id, which does not change.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -16,11 +17,14 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.digest.model import DigestView, PromptDigest, ThemeView
+from bot.core.digest import not_quoted, titles
+from bot.core.digest.model import AnswerView, DigestView, PromptDigest, ThemeView
 from bot.core.digest.theme_views import OTHER_ROLES, QUOTES_PER_THEME
 from storage.models import DigestEdit
 
 ACTIONS = ("rename", "merge", "move", "hide", "lead")
+HIDDEN = "(not quoted: hidden in review)"
+"""The text outputs show for an answer a facilitator hid (it still counts in its theme)."""
 TITLE_LIMIT = 120
 LEAD_LIMIT = 280
 """A lead is one line: a headline, not a paragraph."""
@@ -82,18 +86,79 @@ def matching(themes: Sequence[ThemeView], ids: Iterable[str], present: set[str])
 
 
 def apply_edits(view: DigestView, edits: Sequence[Edit]) -> DigestView:
-    """The view with every edit that still applies, in order."""
+    """The view with every edit that still applies, in order; then each edited question's
+    themes told again from the answers they now hold (`_settled`)."""
     if not edits:
         return view
+    room = any(a.said_in_room for p in view.prompts for a in p.answers)
     prompts = []
-    for prompt in view.prompts:
-        mine = [e for e in edits if e.prompt_id == prompt.prompt_id]
+    for before in view.prompts:
+        mine = [e for e in edits if e.prompt_id == before.prompt_id]
+        prompt = before
         for edit in mine:
             prompt = _apply(prompt, edit, view.round.anonymity)
         if mine:
-            prompt = _with_answer_themes(prompt)
+            renamed = {e.text for e in mine if e.action == "rename" and e.text}
+            prompt = _with_answer_themes(_settled(before, prompt, renamed, room))
         prompts.append(prompt)
     return replace(view, prompts=prompts)
+
+
+def _settled(before: PromptDigest, after: PromptDigest, renamed: set[str], room: bool
+             ) -> PromptDigest:
+    """A question after its edits. A theme whose answers changed (merged, moved) is summed up
+    again from them: its count, roles and what they say, where its answers were given and
+    whether it was raised beyond the room. The words of an answer a facilitator hid leave
+    every summary, every title but one they wrote, and the answer's own text in the outputs
+    (HIDDEN), as for one whose author asked not to be quoted."""
+    was_quotable = {a.reply_id for a in before.answers if a.quotable}
+    hidden = {a.reply_id: a.text for a in after.answers
+              if not a.quotable and a.reply_id in was_quotable}
+    unchanged = {frozenset(t.reply_ids) for t in before.themes}
+    by_id = {a.reply_id: a for a in after.answers}
+    themes = []
+    for theme in after.themes:
+        members = [by_id[r] for r in theme.reply_ids if r in by_id]
+        if frozenset(theme.reply_ids) not in unchanged:
+            origin = _origin(members)
+            theme = replace(theme, origin=origin, beyond_room=room and origin == "chat",
+                            summary=_summary(theme, members, after))
+        elif hidden and not_quoted.leaks(theme.summary, list(hidden.values()),
+                                         [a.text for a in after.answers if a.quotable]):
+            theme = replace(theme, summary=_summary(theme, members, after))
+        themes.append(theme)
+    if hidden:  # summaries are made without them by now; an engine's title may be theirs
+        safe = not_quoted.keep_unquoted_out(themes, after.answers,
+                                            {a.reply_id: a.text for a in after.answers})
+        themes = [theme if theme.title in renamed else replace(theme, title=kept.title)
+                  for theme, kept in zip(themes, safe, strict=True)]
+    answers = [replace(a, text=HIDDEN) if a.reply_id in hidden else a for a in after.answers]
+    return replace(after, themes=themes, answers=answers)
+
+
+SAMPLE_WORDS = 200
+"""Answers of a theme (spread over it) whose words a summary made after an edit reads."""
+
+
+def _summary(theme: ThemeView, members: Sequence[AnswerView], prompt: PromptDigest) -> str:
+    """The offline summary of a theme holding `members`, in the words of the ones that may
+    be quoted (a theme's summary is made so when it is built: titles.summary)."""
+    inside = {a.reply_id for a in members}
+    sayable = [a for a in members if a.quotable]
+    sample = sayable[::max(1, math.ceil(len(sayable) / SAMPLE_WORDS))]
+    others = [a.text for a in prompt.answers
+              if a.reply_id not in inside and a.quotable and not a.noise]
+    others = others[::max(1, math.ceil(len(others) / SAMPLE_WORDS))]
+    texts = [a.text for a in sample]
+    quoted = {q.reply_id for q in theme.quotes}
+    return titles.summary(len(members), [a.role for a in members],
+                          titles.distinctive_terms(texts, others), texts, theme.title,
+                          [i for i, a in enumerate(sample) if a.reply_id in quoted])
+
+
+def _origin(members: Sequence[AnswerView]) -> str:
+    room = sum(a.said_in_room for a in members)
+    return "room" if room == len(members) else "chat" if room == 0 else "both"
 
 
 def _present(prompt: PromptDigest) -> set[str]:

@@ -42,16 +42,16 @@ def keep_unquoted_out(themes: Sequence[ThemeView], answers: Sequence[AnswerView]
         members = {r for r in theme.reply_ids}
         quotable = [a for a in answers if a.reply_id in members and a.quotable]
         title, summary = theme.title, theme.summary
-        if _leaks(title, hidden, allowed):
+        if leaks(title, hidden, allowed):
             title = _plain_title(quotable, words_of) or "Answers not to be quoted"
-        if _leaks(summary, hidden, allowed):
+        if leaks(summary, hidden, allowed):
             size = len(theme.reply_ids)
             summary = f"{size} {'answer' if size == 1 else 'answers'}."
         out.append(replace(theme, title=title, summary=summary))
     return out
 
 
-def _leaks(text: str, hidden: Sequence[str], allowed: Sequence[str]) -> bool:
+def leaks(text: str, hidden: Sequence[str], allowed: Sequence[str]) -> bool:
     said = _words(text)
     if not said:
         return False

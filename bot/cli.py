@@ -646,6 +646,10 @@ def digest_review(
     move: Annotated[tuple[str, str] | None, typer.Option(
         metavar="ANSWER TO", help="Move an answer (its id) to a theme of its question "
                                   "(done-well/2) or to other.")] = None,
+    new_theme: Annotated[tuple[str, str] | None, typer.Option(
+        metavar="ANSWERS TITLE", help="Take answers of one question (ids, comma-separated) out "
+                                      "of their themes as a new theme: ans-a,ans-b \"A title\".")
+    ] = None,
     hide: Annotated[list[str] | None, typer.Option(
         metavar="ANSWER", help="Never quote this answer (it still counts); repeatable.")
     ] = None,
@@ -656,16 +660,16 @@ def digest_review(
         "--approve", help="Post the digest waiting for review (once).")] = False,
 ) -> None:
     """The draft of a round's digest for a facilitator: its themes numbered and its quotes
-    with their ids. Rename, merge, move an answer, hide a quote, write a question's lead
-    (all at once, or none if one is refused), then --approve to post it. Edits carry over to
-    the round's later digests."""
+    with their ids. Rename, merge, move an answer, make answers a new theme, hide a quote,
+    write a question's lead (all at once, or none if one is refused), then --approve to post
+    it. Edits carry over to the round's later digests."""
     from bot.app import review
     from bot.app.actors import OPERATOR
     from bot.core.digest.render_review import review_text
     from bot.core.errors import RoundtableError
 
     try:
-        changes = _review_changes(rename, merge, move, hide or [], lead)
+        changes = _review_changes(rename, merge, move, new_theme, hide or [], lead)
         application = _application()
         if changes:
             typer.echo(review.edit(application, OPERATOR, round_id, changes).plain)
@@ -679,8 +683,8 @@ def digest_review(
 
 
 def _review_changes(rename: tuple[str, str] | None, merge: tuple[str, str] | None,
-                    move: tuple[str, str] | None, hide: list[str],
-                    lead: tuple[str, str] | None) -> list[Change]:
+                    move: tuple[str, str] | None, new_theme: tuple[str, str] | None,
+                    hide: list[str], lead: tuple[str, str] | None) -> list[Change]:
     from bot.app.review import Change
 
     changes = []
@@ -696,6 +700,11 @@ def _review_changes(rename: tuple[str, str] | None, merge: tuple[str, str] | Non
     if move:
         to = move[1] if move[1].lower() == "other" else str(_theme_ref("--move", move[1])[1])
         changes.append(Change("move", reply_id=move[0], to=to))
+    if new_theme:
+        answers = tuple(a.strip() for a in new_theme[0].split(",") if a.strip())
+        if not answers:
+            fail("--new-theme: name its answers by their ids, comma-separated")
+        changes.append(Change("group", reply_ids=answers, text=new_theme[1]))
     changes += [Change("hide", reply_id=answer) for answer in hide]
     if lead:
         changes.append(Change("lead", lead[0], text=lead[1]))

@@ -74,6 +74,17 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     assert f"{PROMPT}/1  Time away from the dispensary" in edited.stdout
     assert "Lead: Time, a mentor and peers" in edited.stdout
 
+    grouped = [r for r in before.themes[1].reply_ids if r != moved][:2]
+    made = run_cli("digest", "review", str(round_id), "--new-theme", ",".join(grouped),
+                   "Mentors named by people", env=env)
+    assert made.returncode == 0, made.stderr
+    assert (f"A new theme of {PROMPT}, “Mentors named by people”, holds answer {grouped[0]} "
+            f"and answer {grouped[1]}.") in made.stdout
+    assert "Mentors named by people (2 answers)" in made.stdout
+    stranger = run_cli("digest", "review", str(round_id), "--new-theme", "ans-nobody", "X",
+                       env=env)
+    assert stranger.returncode == 1 and "no written answer 'ans-nobody'" in stranger.stderr
+
     approved = run_cli("digest", "review", str(round_id), "--approve", env=env)
     assert approved.returncode == 0, approved.stderr
     assert approved.stdout.strip() == (f"Approved: the digest of round {round_id} is posted "
@@ -86,10 +97,12 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     posted = json.dumps([c.params for c in stub.posted("CDIGEST")], ensure_ascii=False)
     assert "*Time away from the dispensary*  ·" in posted
     assert "_Time, a mentor and peers_" in posted
+    assert "*Mentors named by people*  ·" in posted, posted
     assert f"*{before.themes[3].title}*  ·" not in posted
     assert moved_text in posted and hidden_text not in posted
     with database.sessions() as session:
         assert session.scalar(select(Digest.approved_by)) == "cli"
         logged = {(e.actor, e.action) for e in session.scalars(select(AuditEntry))}
     assert {("cli", "digest.rename"), ("cli", "digest.merge"), ("cli", "digest.move"),
-            ("cli", "digest.hide"), ("cli", "digest.lead"), ("cli", "digest.approve")} <= logged
+            ("cli", "digest.group"), ("cli", "digest.hide"), ("cli", "digest.lead"),
+            ("cli", "digest.approve")} <= logged

@@ -1,6 +1,6 @@
 """Reviewing a digest before it posts: the round's facilitators see the draft, rename, merge,
-move an answer, hide a quote, write a question's lead, and approve. One place for Slack,
-Teams and `roundtable digest review`.
+move answers (to a theme, "Other answers" or a new theme), hide a quote, write a question's
+lead, and approve. One place for Slack, Teams and `roundtable digest review`.
 
 Themes are named by their number in the question as the draft shows it now; an edit is
 stored against the answers the theme holds (bot.core.digest.edits), so it carries over to
@@ -28,7 +28,7 @@ from bot.core.digest.model import DigestView, Draft, PromptDigest, ThemeView
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.ports import DeliveryError
 from bot.core.said import Code, DirectChat, Place, Said, lines, said
-from bot.core.wording import counted
+from bot.core.wording import counted, listed
 from storage.db import reading, transaction
 from storage.models import Digest, DigestEdit
 
@@ -118,7 +118,7 @@ class Change:
     answers by the id the draft shows."""
 
     action: str
-    """rename, merge, move, hide or lead."""
+    """rename, merge, move, group (answers as a new theme), hide or lead."""
     prompt_id: str = ""
     theme: int | None = None
     """rename, merge: the theme edited (merge: the one merged away)."""
@@ -126,10 +126,12 @@ class Change:
     """merge: the theme that takes the other's answers and keeps its title."""
     reply_id: str = ""
     """move, hide: the answer."""
+    reply_ids: tuple[str, ...] = ()
+    """group: the answers that make the new theme."""
     to: str = ""
     """move: a theme number, or "other"."""
     text: str = ""
-    """rename: the title; lead: the line ("" takes it away)."""
+    """rename, group: the title; lead: the line ("" takes it away)."""
     source: str = ""
     """Where the change was asked for (a form's field), for saying where a refusal is."""
 
@@ -178,8 +180,9 @@ def edit_outcome(round_id: int, outcome: Outcome[Said]) -> Said:
 def _change(session: Session, actor: Actor, now: datetime, view: DigestView, change: Change
             ) -> Said:
     round_id = view.round.id
-    if change.action in ("move", "hide"):
-        question = _answer_question(view, change.reply_id)
+    if change.action in ("move", "hide", "group"):
+        question = _answer_question(view, change.reply_ids[0] if change.action == "group"
+                                    and change.reply_ids else change.reply_id)
         prompt_id = question.prompt_id
     else:
         question = _question(view, change.prompt_id)
@@ -219,6 +222,8 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
                                           + ("other answers" if target is None
                                              else f"theme {change.to}"))
         return said(f"Answer {reply_id} is now in {where}.")
+    if change.action == "group":
+        return _group(session, actor, now, round_id, question, change)
     if change.action == "hide":
         _record(session, actor, now, round_id, prompt_id, "hide", reply_id=change.reply_id,
                 detail=f"quote {change.reply_id} of {prompt_id} hidden")
@@ -231,7 +236,26 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
                 detail=f"lead of {prompt_id} " + ("written" if text else "taken away"))
         return said(f"The lead of {prompt_id} is " + (f"“{text}”." if text else "taken away."))
     raise RoundtableError(f"{change.action!r} is not a change a digest takes: "
-                          "rename, merge, move, hide or lead")
+                          "rename, merge, move, group, hide or lead")
+
+
+def _group(session: Session, actor: Actor, now: datetime, round_id: int,
+           question: PromptDigest, change: Change) -> Said:
+    """Answers of one question taken out of where they are, as a new theme with a title."""
+    title = _one_line(change.text, "title", TITLE_LIMIT)
+    ids = list(dict.fromkeys(change.reply_ids))
+    answers = {a.reply_id: a for a in question.answers}
+    strangers = [r for r in ids if r not in answers]
+    if strangers:
+        raise RoundtableError(f"a new theme holds answers of one question: {strangers[0]} is "
+                              f"not an answer of {question.prompt_id}")
+    if [r for r in ids if answers[r].noise]:
+        raise RoundtableError("a reply that was not an answer cannot make a theme")
+    prompt_id = question.prompt_id
+    _record(session, actor, now, round_id, prompt_id, "group", other=ids, text=title,
+            detail=f"{counted(len(ids), 'answer')} of {prompt_id} made a new theme “{title}”")
+    return said(f"A new theme of {prompt_id}, “{title}”, holds "
+                f"{listed([f'answer {r}' for r in ids])}.")
 
 
 def approve(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None = None

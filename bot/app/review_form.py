@@ -2,9 +2,10 @@
 fields and their labels, the choices it offers, and the changes a submitted one asks for.
 
 An adapter builds its own widgets from `choices` and hands back what was submitted as a flat
-mapping, field name → value (a string; a list of strings for the quotes to hide). Every field
-may be left empty; the pairs (a theme and its new title, two themes to merge, an answer and
-where it goes) are filled in both or neither.
+mapping, field name → value (a string; a list of strings for the fields in MANY: the answers
+to move, the quotes to hide). Every field may be left empty; the pairs (a theme and its new
+title, two themes to merge, answers and where they go) are filled in both or neither, and
+answers moved to a new theme need its title.
 """
 
 from __future__ import annotations
@@ -20,20 +21,27 @@ from bot.core.digest.model import PromptDigest
 
 RENAME_THEME, RENAME_TITLE = "rename_theme", "rename_title"
 MERGE_THEME, MERGE_INTO = "merge_theme", "merge_into"
-MOVE_ANSWER, MOVE_TO = "move_answer", "move_to"
+MOVE_ANSWER, MOVE_TO, NEW_TITLE = "move_answer", "move_to", "new_title"
 HIDE, LEAD = "hide", "lead"
-FIELDS = (RENAME_THEME, RENAME_TITLE, MERGE_THEME, MERGE_INTO, MOVE_ANSWER, MOVE_TO, HIDE, LEAD)
+FIELDS = (RENAME_THEME, RENAME_TITLE, MERGE_THEME, MERGE_INTO, MOVE_ANSWER, MOVE_TO, NEW_TITLE,
+          HIDE, LEAD)
+MANY = (MOVE_ANSWER, HIDE)
+"""The fields that take several choices (a list of strings)."""
 LABELS = {
     RENAME_THEME: "Rename theme", RENAME_TITLE: "New title",
     MERGE_THEME: "Merge theme", MERGE_INTO: "into theme",
-    MOVE_ANSWER: "Move answer", MOVE_TO: "to",
+    MOVE_ANSWER: "Move answers", MOVE_TO: "to",
+    NEW_TITLE: "Title of the new theme (when they go to a new theme)",
     HIDE: "Hide quotes (the answers still count)",
     LEAD: "Lead (one line, above the themes)",
 }
+NEW = "new"
+"""Where answers can be moved: a new theme, titled in NEW_TITLE."""
 CHOICES = 100
 """At most this many choices in one list (Slack takes no more options in a select; a Teams card
 may have room for fewer answers, and asks for fewer)."""
 OTHER_ANSWERS = "Other answers"
+NEW_THEME = "A new theme (title below)"
 
 Fields = Mapping[str, str | Sequence[str]]
 
@@ -68,8 +76,8 @@ class Choices:
 
     @property
     def targets(self) -> list[Choice]:
-        """Where an answer can go: a theme, or "Other answers"."""
-        return [*self.themes, Choice(OTHER, OTHER_ANSWERS)]
+        """Where answers can go: a theme, "Other answers", or a new theme."""
+        return [*self.themes, Choice(OTHER, OTHER_ANSWERS), Choice(NEW, NEW_THEME)]
 
 
 def choices(prompt: PromptDigest, answers: int = CHOICES) -> Choices:
@@ -92,6 +100,10 @@ def changes_from(prompt_id: str, lead_before: str | None, fields: Fields) -> lis
         value = fields.get(field)
         return value.strip() if isinstance(value, str) else ""
 
+    def several(field: str) -> list[str]:
+        value = fields.get(field) or []
+        return [v for v in ([value] if isinstance(value, str) else map(str, value)) if v]
+
     changes: list[Change] = []
     theme, title = picked(RENAME_THEME), picked(RENAME_TITLE)
     if theme or title:
@@ -106,15 +118,22 @@ def changes_from(prompt_id: str, lead_before: str | None, fields: Fields) -> lis
             raise FieldError(MERGE_INTO if merged else MERGE_THEME, "give both themes to merge")
         changes.append(Change("merge", prompt_id, theme=_number(MERGE_THEME, merged),
                               into=_number(MERGE_INTO, into), source=MERGE_INTO))
-    answer, to = picked(MOVE_ANSWER), picked(MOVE_TO)
-    if answer or to:
-        if not (answer and to):
-            raise FieldError(MOVE_TO if answer else MOVE_ANSWER,
-                             "give both the answer and where it goes")
-        changes.append(Change("move", prompt_id, reply_id=answer, to=to, source=MOVE_TO))
-    hidden = fields.get(HIDE) or []
-    quotes = [hidden] if isinstance(hidden, str) else hidden
-    changes += [Change("hide", prompt_id, reply_id=str(r), source=HIDE) for r in quotes if r]
+    answers, to, title = several(MOVE_ANSWER), picked(MOVE_TO), picked(NEW_TITLE)
+    if answers or to:
+        if not (answers and to):
+            raise FieldError(MOVE_TO if answers else MOVE_ANSWER,
+                             "give both the answers and where they go")
+        if to == NEW:
+            if not title:
+                raise FieldError(NEW_TITLE, "give the new theme its title")
+            changes.append(Change("group", prompt_id, reply_ids=tuple(answers), text=title,
+                                  source=NEW_TITLE))
+        else:
+            changes += [Change("move", prompt_id, reply_id=r, to=to, source=MOVE_TO)
+                        for r in answers]
+    if title and to != NEW:
+        raise FieldError(MOVE_TO, "choose “a new theme” for the answers to take this title")
+    changes += [Change("hide", prompt_id, reply_id=r, source=HIDE) for r in several(HIDE)]
     if LEAD in fields:
         lead = picked(LEAD)
         if lead != (lead_before or ""):

@@ -1,6 +1,7 @@
 """A digest waiting for review, in Slack: the draft a facilitator gets in a direct message
 (each question with its themes, numbered, an Edit button, and Approve), and the form that
-edits one question (rename, merge, move an answer, hide quotes, write its lead).
+edits one question (rename, merge, move answers to a theme or a new one, hide quotes, write
+its lead).
 
 People's words pass through `inert`; option texts are plain text, which Slack never renders
 as markup.
@@ -37,6 +38,7 @@ from bot.app.review_form import (
     MERGE_THEME,
     MOVE_ANSWER,
     MOVE_TO,
+    NEW_TITLE,
     RENAME_THEME,
     RENAME_TITLE,
     Choice,
@@ -143,14 +145,12 @@ def edit_view(view: DigestView, digest_id: int, prompt_id: str) -> dict[str, Any
         ]
         if offered.answers:
             blocks += [
-                _select(MOVE_ANSWER, _options(offered.answers)),
+                _several(MOVE_ANSWER, _options(offered.answers)),
                 _select(MOVE_TO, _options(offered.targets)),
+                _text(NEW_TITLE, TITLE_LIMIT),
             ]
         if offered.quotes:
-            blocks.append(InputBlock(
-                block_id=HIDE, label=plain(LABELS[HIDE], 2000), optional=True,
-                element=StaticMultiSelectElement(action_id="value",
-                                                 options=_options(offered.quotes))))
+            blocks.append(_several(HIDE, _options(offered.quotes)))
     blocks.append(_text(LEAD, LEAD_LIMIT, initial=prompt.lead or ""))
     return View(
         type="modal", callback_id=REVIEW_VIEW, title=plain("Edit the draft", 24),
@@ -175,6 +175,12 @@ def _select(block_id: str, options: list[Option]) -> InputBlock:
                                                   placeholder=plain("Choose", 150)))
 
 
+def _several(block_id: str, options: list[Option]) -> InputBlock:
+    return InputBlock(block_id=block_id, label=plain(LABELS[block_id], 2000), optional=True,
+                      element=StaticMultiSelectElement(action_id="value", options=options,
+                                                       placeholder=plain("Choose", 150)))
+
+
 def _text(block_id: str, limit: int, initial: str = "") -> InputBlock:
     return InputBlock(block_id=block_id, label=plain(LABELS[block_id], 2000), optional=True,
                       element=PlainTextInputElement(action_id="value", max_length=limit,
@@ -182,8 +188,8 @@ def _text(block_id: str, limit: int, initial: str = "") -> InputBlock:
 
 
 def form_fields(values: dict[str, dict[str, Any]]) -> dict[str, str | list[str]]:
-    """A submitted edit form's `view.state.values` as field name → value (the quotes to hide:
-    a list), for bot.app.review_form to read."""
+    """A submitted edit form's `view.state.values` as field name → value (the answers to move
+    and the quotes to hide: lists), for bot.app.review_form to read."""
     fields: dict[str, str | list[str]] = {}
     for block, states in values.items():
         state = states.get("value") or {}

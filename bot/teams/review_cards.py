@@ -27,10 +27,12 @@ from bot.app.review_form import (
     HIDE,
     LABELS,
     LEAD,
+    MANY,
     MERGE_INTO,
     MERGE_THEME,
     MOVE_ANSWER,
     MOVE_TO,
+    NEW_TITLE,
     RENAME_THEME,
     RENAME_TITLE,
     Choice,
@@ -72,8 +74,9 @@ def _card(draft: Draft, editing: str, listed: int) -> Element:
     body: list[Element] = [heading(f"For review: {view.round.title}")]
     if draft.waiting:
         body.append(note("Nothing is posted until a facilitator approves it. Edit a question "
-                         "to rename or merge its themes, move an answer, hide quotes or write "
-                         "its lead; edits carry over to the round's later digests."))
+                         "to rename or merge its themes, move answers (to another theme or a new "
+                         "one), hide quotes or write its lead; edits carry over to the round's "
+                         "later digests."))
     elif draft.state == "superseded":
         body.append(note("A newer draft, or a digest posted meanwhile, took the place of "
                          "this one."))
@@ -134,8 +137,8 @@ def _form(prompt: PromptDigest, round_id: int, listed: int) -> list[Element]:
         if len(offered.answers) < offered.answers_in_all:
             form.append(note(_cut_line(len(offered.answers), offered.answers_in_all)))
         if offered.answers:
-            form += [chosen(MOVE_ANSWER, offered.answers),
-                     chosen(MOVE_TO, offered.targets)]
+            form += [chosen(MOVE_ANSWER, offered.answers, many=True),
+                     chosen(MOVE_TO, offered.targets), written(NEW_TITLE, TITLE_LIMIT)]
         if offered.quotes:
             form.append(chosen(HIDE, offered.quotes, many=True))
     form.append(written(LEAD, LEAD_LIMIT, prompt.lead or ""))
@@ -157,10 +160,12 @@ def _shown(text: str) -> str:
 
 def form_fields(data: Mapping[str, Any], round_id: int, prompt_id: str
                 ) -> dict[str, str | list[str]]:
-    """A submitted question form as field name → value (the quotes to hide: a list), for
-    bot.app.review_form to read. Teams joins a multiple choice's values with commas."""
+    """A submitted question form as field name → value (the answers to move and the quotes to
+    hide: lists), for bot.app.review_form to read. Teams joins a multiple choice's values with
+    commas (each value is percent-encoded, so an id's own comma stays apart)."""
     inputs = scoped_inputs(data, round_id, prompt_id)
     fields: dict[str, str | list[str]] = {
-        f: str(inputs[f] or "") for f in FIELDS if f != HIDE and f in inputs}
-    fields[HIDE] = [unquote(v) for v in str(inputs.get(HIDE) or "").split(",") if v]
+        f: str(inputs[f] or "") for f in FIELDS if f not in MANY and f in inputs}
+    for many in MANY:
+        fields[many] = [unquote(v) for v in str(inputs.get(many) or "").split(",") if v]
     return fields

@@ -17,8 +17,13 @@ PROMPT = "best-support"
     ({"rename_title": "Time away"}, "rename_theme", "give both the theme and its new title"),
     ({"merge_theme": "2", "merge_into": " "}, "merge_into", "give both themes to merge"),
     ({"merge_into": "3"}, "merge_theme", "give both themes to merge"),
-    ({"move_answer": "ans-1"}, "move_to", "give both the answer and where it goes"),
-    ({"move_to": "other", "lead": ""}, "move_answer", "give both the answer and where it goes"),
+    ({"move_answer": ["ans-1"]}, "move_to", "give both the answers and where they go"),
+    ({"move_to": "other", "move_answer": [], "lead": ""}, "move_answer",
+     "give both the answers and where they go"),
+    ({"move_answer": ["ans-1", "ans-2"], "move_to": "new"}, "new_title",
+     "give the new theme its title"),
+    ({"move_answer": ["ans-1"], "move_to": "2", "new_title": "Cover"}, "move_to",
+     "choose “a new theme” for the answers to take this title"),
 ])
 def test_it_names_the_empty_half_of_a_pair(fields: dict[str, str], named: str,
                                            message: str) -> None:
@@ -30,14 +35,22 @@ def test_it_names_the_empty_half_of_a_pair(fields: dict[str, str], named: str,
 def test_it_reads_every_change_a_form_asks_for() -> None:
     assert changes_from(PROMPT, "Before", {
         "rename_theme": "1", "rename_title": " Time away ", "merge_theme": "4",
-        "merge_into": "3", "move_answer": "ans-7", "move_to": "other",
+        "merge_into": "3", "move_answer": ["ans-7", "ans-8"], "move_to": "other",
         "hide": ["ans-2", "ans-5"], "lead": "After"}) == [
         Change("rename", PROMPT, theme=1, text="Time away", source="rename_title"),
         Change("merge", PROMPT, theme=4, into=3, source="merge_into"),
         Change("move", PROMPT, reply_id="ans-7", to="other", source="move_to"),
+        Change("move", PROMPT, reply_id="ans-8", to="other", source="move_to"),
         Change("hide", PROMPT, reply_id="ans-2", source="hide"),
         Change("hide", PROMPT, reply_id="ans-5", source="hide"),
         Change("lead", PROMPT, text="After", source="lead")]
+
+
+def test_answers_moved_to_a_new_theme_make_one_change_with_its_title() -> None:
+    assert changes_from(PROMPT, None, {"move_answer": ["ans-3", "ans-9"], "move_to": "new",
+                                       "new_title": " Backfill for the day "}) == [
+        Change("group", PROMPT, reply_ids=("ans-3", "ans-9"), text="Backfill for the day",
+               source="new_title")]
 
 
 def test_it_counts_the_lead_only_when_it_changed() -> None:
@@ -62,7 +75,7 @@ def test_the_choices_leave_out_non_answers_and_keep_to_the_shared_limit() -> Non
     prompt = PromptDigest(PROMPT, "S", "text", "Q?", 150, themes=[theme], answers=answers)
     offered = choices(prompt)
     assert [(c.value, c.text) for c in offered.themes] == [("1", "1. Time")]
-    assert [c.value for c in offered.targets] == ["1", "other"]
+    assert [c.value for c in offered.targets] == ["1", "other", "new"]
     assert len(offered.answers) == CHOICES and offered.answers_in_all == 135
     assert "ans-10" not in {c.value for c in offered.answers}
     assert len(choices(prompt, answers=20).answers) == 20

@@ -127,3 +127,29 @@ def test_a_hidden_answers_words_leave_every_summary_title_and_output(
     [shown] = [a for a in prompt.answers if a.reply_id == answer.reply_id]
     assert shown.text == HIDDEN and not shown.quotable
     accounted_once(edited)
+
+
+def test_answers_a_facilitator_makes_a_new_theme_stay_one_in_later_digests(
+        database: Database, now: datetime) -> None:
+    """Answers taken out of the engine's themes as a new theme, with the facilitator's title:
+    it is shown by its size, summed up from its own answers, and every answer is still in
+    one place; a later digest keeps it."""
+    round_id = review_round(database, now, MEMBERS[:5], starter="UFAC")
+    first = question(build(database, round_id, now))
+    big = first.themes[0]
+    chosen = [unquoted_in(first, 1), first.themes[1].reply_ids[-1], first.themes[2].quotes[0]
+              .reply_id]
+    edit(database, round_id, "group", now, other=chosen, text="Time and cover, said plainly")
+    for when in (now, now + timedelta(days=7)):
+        edited = build(database, round_id, when)
+        prompt = question(edited)
+        [made] = [t for t in prompt.themes if t.title == "Time and cover, said plainly"]
+        assert made.reply_ids == chosen and made.summary.startswith("3 answers")
+        assert made.quotes and {q.reply_id for q in made.quotes} <= set(chosen)
+        assert not any(set(chosen) & set(t.reply_ids) for t in prompt.themes if t is not made)
+        sizes = [len(t.reply_ids) for t in prompt.themes]
+        assert sizes == sorted(sizes, reverse=True)
+        shrunk = next(t for t in prompt.themes if t.title == big.title)
+        assert len(shrunk.reply_ids) == len(big.reply_ids) - 1
+        accounted_once(edited)
+    assert "Time and cover, said plainly" in render_md(edited)

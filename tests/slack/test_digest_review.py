@@ -97,8 +97,9 @@ def test_a_reviewed_digest_is_edited_and_approved_in_slack_and_posts_once(
         "rename_title": {"value": {"value": "Time away from the dispensary"}},
         "merge_theme": {"value": {"selected_option": {"value": "4"}}},
         "merge_into": {"value": {"selected_option": {"value": "3"}}},
-        "move_answer": {"value": {"selected_option": {"value": moved}}},
+        "move_answer": {"value": {"selected_options": [{"value": moved}]}},
         "move_to": {"value": {"selected_option": {"value": "other"}}},
+        "new_title": {"value": {"value": None}},
         "hide": {"value": {"selected_options": [{"value": hidden}]}},
         "lead": {"value": {"value": ""}},
     })
@@ -213,3 +214,41 @@ def test_review_sends_the_draft_again_and_says_it_is_in_the_direct_messages(
     said = command(running, f"review {round_id}", "The draft digest")
     assert said["text"] == (f"The draft digest of round {round_id} is in your direct messages "
                             "with me.")
+
+
+def test_answers_moved_to_a_new_theme_in_slack_post_as_that_theme(running: Running) -> None:
+    """The form's "Move answers" takes several answers; sent to "a new theme" with a title,
+    they are that theme in the draft and in the digest posted, summed up from themselves."""
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+    before = question(current(running.database, round_id, NOW))
+    chosen = [before.themes[0].reply_ids[-1], before.themes[1].reply_ids[-1]]
+    edit = button(draft_in(running, FACILITATOR), f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
+    running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
+    form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the edit form")[0]
+    fields = {b["block_id"]: b["element"] for b in form.params["view"]["blocks"]
+              if b.get("type") == "input"}
+    assert fields["move_answer"]["type"] == "multi_static_select"
+    assert {"new", "other"} <= {o["value"] for o in fields["move_to"]["options"]}
+
+    moving = {"move_answer": {"value": {"selected_options": [{"value": r} for r in chosen]}},
+              "move_to": {"value": {"selected_option": {"value": "new"}}}}
+    refused = running.slack.submit(FACILITATOR, form.answer["view"], moving)
+    assert refused.json()["errors"] == {"new_title": "give the new theme its title"}
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], {
+        **moving, "new_title": {"value": {"value": "Someone to ask, inside or out"}}})
+    assert answered.status == 200 and not answered.body, answered.body
+    running.wait_for(lambda: "Someone to ask, inside or out" in json.dumps(
+        draft_in(running, FACILITATOR)["blocks"]), "the draft with the new theme")
+
+    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    posted = running.wait_for(lambda: digest_posted(running) if "Someone to ask" in
+                              digest_posted(running) else None, "the question's part posted")
+    assert "*Someone to ask, inside or out*  ·  _2 answers" in posted, posted
+    assert (f"*{before.themes[0].title}*  ·  _{len(before.themes[0].reply_ids) - 1} answers"
+            in posted)
+    assert ("slack:" + FACILITATOR, "digest.group") in [
+        (e.actor, e.action) for e in running.scalars(select(AuditEntry))]

@@ -325,3 +325,34 @@ def test_review_sends_the_draft_again_and_says_it_is_in_the_teams_chat(
         f"The draft digest of round {round_id} is in your 1:1 chat with me.")
     running.wait_for(lambda: len([c for c in running.stub.sent_to(facilitator)
                                   if "For review" in card_text(c)]) == 2, "the draft again")
+
+
+def test_answers_moved_to_a_new_theme_in_teams_post_as_that_theme(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """The card's "Move answers" takes several answers; sent to "a new theme" with a title,
+    they are that theme in the draft and in the digest posted to the channel."""
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    before = question(current(running.database, round_id, NOW))
+    chosen = [before.themes[0].reply_ids[-1], before.themes[1].reply_ids[-1]]
+    save, inputs = form_of(opened(running, facilitator, draft, PROMPT), round_id, PROMPT)
+    assert inputs["move_answer"]["isMultiSelect"] is True
+    assert {"new", "other"} <= {c["value"] for c in inputs["move_to"]["choices"]}
+    running.teams.submit(facilitator, filled(save, inputs, move_answer=",".join(chosen),
+                                             move_to="new"), execute=False)
+    assert "give the new theme its title" in said_to(running, facilitator, "new theme")
+    running.teams.submit(facilitator, filled(
+        save, inputs, move_answer=",".join(chosen), move_to="new",
+        new_title="Someone to ask, inside or out"), execute=False)
+    told = said_to(running, facilitator, "“Someone to ask, inside or out”, holds")
+    assert f"holds answer {chosen[0]} and answer {chosen[1]}." in told
+    now = running.wait_for(lambda: [c for c in updates(running, facilitator)
+                                    if "Someone to ask, inside or out" in json_text(c)],
+                           "the draft card brought up to date")[-1]
+    [approve] = buttons(now, "digest-approve")
+    running.teams.submit(facilitator, dict(approve["data"]))
+    running.wait_for(lambda: [c for c in digest_cards(running, tenant)
+                              if "Someone to ask, inside or out  ·  2 answers" in card_text(c)],
+                     "the new theme in the channel")
+    assert ("digest.group", f"teams:{facilitator.aad}") in {
+        (e.action, e.actor) for e in running.scalars(select(AuditEntry))}

@@ -19,10 +19,16 @@ from sqlalchemy.orm import Session
 
 from bot.core.digest import not_quoted, titles
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, ThemeView
-from bot.core.digest.theme_views import OTHER_ROLES, QUOTES_PER_THEME
+from bot.core.digest.theme_views import (
+    OTHER_ROLES,
+    QUOTES_PER_THEME,
+    origin_of,
+    quotes_of,
+    roles_of,
+)
 from storage.models import DigestEdit
 
-ACTIONS = ("rename", "merge", "move", "hide", "lead")
+ACTIONS = ("rename", "merge", "move", "group", "hide", "lead")
 HIDDEN = "(not quoted: hidden in review)"
 """The text outputs show for an answer a facilitator hid (it still counts in its theme)."""
 TITLE_LIMIT = 120
@@ -106,11 +112,12 @@ def apply_edits(view: DigestView, edits: Sequence[Edit]) -> DigestView:
 
 def _settled(before: PromptDigest, after: PromptDigest, renamed: set[str], room: bool
              ) -> PromptDigest:
-    """A question after its edits. A theme whose answers changed (merged, moved) is summed up
-    again from them: its count, roles and what they say, where its answers were given and
-    whether it was raised beyond the room. The words of an answer a facilitator hid leave
-    every summary, every title but one they wrote, and the answer's own text in the outputs
-    (HIDDEN), as for one whose author asked not to be quoted."""
+    """A question after its edits, its themes ordered by size again. A theme whose answers
+    changed (merged, moved, made a new theme) is summed up again from them: its count, roles
+    and what they say, where its answers were given and whether it was raised beyond the
+    room. The words of an answer a facilitator hid leave every summary, every title but one
+    they wrote, and the answer's own text in the outputs (HIDDEN), as for one whose author
+    asked not to be quoted."""
     was_quotable = {a.reply_id for a in before.answers if a.quotable}
     hidden = {a.reply_id: a.text for a in after.answers
               if not a.quotable and a.reply_id in was_quotable}
@@ -120,7 +127,7 @@ def _settled(before: PromptDigest, after: PromptDigest, renamed: set[str], room:
     for theme in after.themes:
         members = [by_id[r] for r in theme.reply_ids if r in by_id]
         if frozenset(theme.reply_ids) not in unchanged:
-            origin = _origin(members)
+            origin = origin_of(members)
             theme = replace(theme, origin=origin, beyond_room=room and origin == "chat",
                             summary=_summary(theme, members, after))
         elif hidden and not_quoted.leaks(theme.summary, list(hidden.values()),
@@ -133,6 +140,7 @@ def _settled(before: PromptDigest, after: PromptDigest, renamed: set[str], room:
         themes = [theme if theme.title in renamed else replace(theme, title=kept.title)
                   for theme, kept in zip(themes, safe, strict=True)]
     answers = [replace(a, text=HIDDEN) if a.reply_id in hidden else a for a in after.answers]
+    themes.sort(key=lambda t: -len(t.reply_ids))  # stable: equal sizes keep their order
     return replace(after, themes=themes, answers=answers)
 
 
@@ -154,11 +162,6 @@ def _summary(theme: ThemeView, members: Sequence[AnswerView], prompt: PromptDige
     return titles.summary(len(members), [a.role for a in members],
                           titles.distinctive_terms(texts, others), texts, theme.title,
                           [i for i, a in enumerate(sample) if a.reply_id in quoted])
-
-
-def _origin(members: Sequence[AnswerView]) -> str:
-    room = sum(a.said_in_room for a in members)
-    return "room" if room == len(members) else "chat" if room == 0 else "both"
 
 
 def _present(prompt: PromptDigest) -> set[str]:
@@ -187,7 +190,25 @@ def _apply(prompt: PromptDigest, edit: Edit, anonymity: str) -> PromptDigest:
         return replace(prompt, themes=themes)
     if edit.action == "move" and edit.reply_id in present:
         return _moved(prompt, edit.reply_id, edit.theme, anonymity)
+    if edit.action == "group" and edit.other and edit.text:
+        return _grouped(prompt, [r for r in edit.other if r in present], edit.text, anonymity)
     return prompt
+
+
+def _grouped(prompt: PromptDigest, ids: list[str], title: str, anonymity: str
+             ) -> PromptDigest:
+    """The answers `ids` taken out of where they were, as a new theme titled `title` (placed
+    by its size and summed up when the question is settled)."""
+    if not ids:
+        return prompt
+    for reply_id in ids:
+        prompt = _moved(prompt, reply_id, None, anonymity)
+    by_id = {a.reply_id: a for a in prompt.answers}
+    members = [by_id[r] for r in ids if r in by_id]
+    theme = ThemeView(title=title, summary="", quotes=quotes_of(members, []), reply_ids=ids,
+                      roles=roles_of(members, anonymity), origin=origin_of(members))
+    return replace(prompt, themes=[*prompt.themes, theme],
+                   unthemed_reply_ids=[r for r in prompt.unthemed_reply_ids if r not in ids])
 
 
 def _merged(kept: ThemeView, other: ThemeView) -> ThemeView:

@@ -143,10 +143,10 @@ def theme_views(
             ThemeView(
                 title=title.strip() or members[0].text[:60],
                 summary=summary.strip(),
-                quotes=_quotes(members, quote_ids),
+                quotes=quotes_of(members, quote_ids),
                 reply_ids=[a.reply_id for a in members],
-                roles=_roles(members, anonymity),
-                origin=_origin(members),
+                roles=roles_of(members, anonymity),
+                origin=origin_of(members),
                 grouped_by_model=grouping.grouped_by_model,
             )
         )
@@ -154,7 +154,7 @@ def theme_views(
     return QuestionThemes(views, unthemed, noise)
 
 
-def _quotes(members: list[AnswerView], quote_ids: Sequence[str]) -> list[QuoteView]:
+def quotes_of(members: list[AnswerView], quote_ids: Sequence[str]) -> list[QuoteView]:
     """The engine's quotes that are members and differ; topped up in answer order to two."""
     in_theme = {a.reply_id: a for a in members}
     chosen: list[AnswerView] = []
@@ -178,7 +178,7 @@ def _differs(a: str, b: str) -> bool:
     return " ".join(a.lower().split()) != " ".join(b.lower().split())
 
 
-def _roles(members: list[AnswerView], anonymity: str) -> dict[str, int]:
+def roles_of(members: list[AnswerView], anonymity: str) -> dict[str, int]:
     """Roles in the theme as the round allows: none when anonymous, small groups folded."""
     if anonymity == "anonymous":
         return {}
@@ -186,6 +186,6 @@ def _roles(members: list[AnswerView], anonymity: str) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (kv[0] == OTHER_ROLES, -kv[1], kv[0])))
 
 
-def _origin(members: list[AnswerView]) -> str:
+def origin_of(members: list[AnswerView]) -> str:
     room = sum(a.said_in_room for a in members)
     return "room" if room == len(members) else "chat" if room == 0 else "both"

@@ -104,13 +104,13 @@ def apply_edits(view: DigestView, edits: Sequence[Edit]) -> DigestView:
         for edit in mine:
             prompt = _apply(prompt, edit, view.round.anonymity)
         if mine:
-            renamed = {e.text for e in mine if e.action == "rename" and e.text}
-            prompt = _with_answer_themes(_settled(before, prompt, renamed, room))
+            titled = {e.text for e in mine if e.action in ("rename", "group") and e.text}
+            prompt = _with_answer_themes(_settled(before, prompt, titled, room))
         prompts.append(prompt)
     return replace(view, prompts=prompts)
 
 
-def _settled(before: PromptDigest, after: PromptDigest, renamed: set[str], room: bool
+def _settled(before: PromptDigest, after: PromptDigest, titled: set[str], room: bool
              ) -> PromptDigest:
     """A question after its edits, its themes ordered by size again. A theme whose answers
     changed (merged, moved, made a new theme) is summed up again from them: its count, roles
@@ -137,7 +137,7 @@ def _settled(before: PromptDigest, after: PromptDigest, renamed: set[str], room:
     if hidden:  # summaries are made without them by now; an engine's title may be theirs
         safe = not_quoted.keep_unquoted_out(themes, after.answers,
                                             {a.reply_id: a.text for a in after.answers})
-        themes = [theme if theme.title in renamed else replace(theme, title=kept.title)
+        themes = [theme if theme.title in titled else replace(theme, title=kept.title)
                   for theme, kept in zip(themes, safe, strict=True)]
     answers = [replace(a, text=HIDDEN) if a.reply_id in hidden else a for a in after.answers]
     themes.sort(key=lambda t: -len(t.reply_ids))  # stable: equal sizes keep their order

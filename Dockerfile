@@ -20,9 +20,10 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY storage ./storage
 COPY prompts ./prompts
-# Installed in place (-e): the packs in prompts/ and the demo stay where the code finds them.
+# A plain install (not -e): the packs in prompts/ ship in the package, as the code and the
+# demo's files do; the sources copied above are only what the build reads.
 RUN python -m venv .venv \
- && .venv/bin/pip install -e . \
+ && .venv/bin/pip install . \
  && mkdir -p /data \
  && chown roundtable:roundtable /data \
  && chmod 0700 /data

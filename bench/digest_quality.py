@@ -51,6 +51,7 @@ from bot.core.digest import clustering
 from bot.core.digest.embeddings import ModelUnavailable
 from bot.core.digest.summariser import Endpoint, summariser
 from bot.core.digest.themes import ENGINES, Answer, Proposer, find_themes
+from prompts import PROMPTS_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = ROOT.parent / "shared" / "data" / "replies-labeled.csv"
@@ -111,7 +112,7 @@ def questions() -> dict[str, str]:
     import yaml
 
     found = {}
-    for pack in (ROOT / "prompts").glob("*.yaml"):
+    for pack in PROMPTS_DIR.glob("*.yaml"):
         for prompt in yaml.safe_load(pack.read_text(encoding="utf-8")).get("prompts", []):
             found[prompt["id"]] = prompt["question"]
     for listed in SETS.glob("*-questions.csv"):

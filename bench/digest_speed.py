@@ -76,7 +76,8 @@ def sample_quality(data: Path, n: int, samples: list[int]) -> None:
     from sklearn.metrics import adjusted_rand_score, v_measure_score
 
     from bot.core.digest import themes
-    from bot.core.packs import PROMPTS_DIR, load_pack
+    from bot.core.packs import load_pack
+    from prompts import PROMPTS_DIR
 
     pack = load_pack(PROMPTS_DIR / "sel-pharmacy-leadership.yaml")
     asked = {p.id: p.question for p in pack.prompts}
@@ -111,10 +112,11 @@ def one(n: int, data: Path, engine_name: str, second: bool = False) -> dict[str,
     from bot.core.digest.changes import record_digest
     from bot.core.digest.render_md import render_md
     from bot.core.digest.theme_views import Grouping, named_engine
-    from bot.core.packs import PROMPTS_DIR, load_pack
+    from bot.core.packs import load_pack
     from bot.core.people import Person
     from bot.core.rounds import RoundRequest, start_round
     from bot.slack.digest_blocks import digest_messages
+    from prompts import PROMPTS_DIR
     from storage.db import make_engine, make_session_factory, transaction
     from storage.migrate import upgrade
     from storage.models import Participant, Reply

@@ -13,14 +13,14 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from prompts import PROMPTS_DIR
+
 DEFAULT_DATABASE_URL = "sqlite:///roundtable.db"
 SLACK_API_URL = "https://slack.com/api/"
 TEAMS_LOGIN_URL = "https://login.microsoftonline.com"
 TEAMS_OPENID_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 TEAMS_TOKEN_ISSUER = "https://api.botframework.com"
 TEAMS_SERVICE_URL = "https://smba.trafficmanager.net/teams"
-PROJECT_PACKS = Path(__file__).resolve().parents[1] / "prompts"
-"""The project's own packs (prompts/ in the source tree), unless ROUNDTABLE_PACKS_DIR says."""
 DATABASES = {"sqlite": "sqlite:///roundtable.db", "postgresql": "postgresql://user@host/db"}
 """The databases Roundtable runs on, with an example URL of each."""
 LOG_FORMATS = ("text", "json")
@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     embedding_model: Path | None = Field(None, validation_alias="ROUNDTABLE_EMBEDDING_MODEL")
     """A folder (or zip) with model.safetensors, tokenizer.json and config.json of a BERT-family
     sentence model, for deployers who fetch their own; default: the packaged all-MiniLM-L6-v2."""
-    packs_dir: Path = Field(PROJECT_PACKS, validation_alias="ROUNDTABLE_PACKS_DIR")
+    packs_dir: Path = Field(PROMPTS_DIR, validation_alias="ROUNDTABLE_PACKS_DIR")
     """Where the prompt packs are (`packs list`, `round start PACK`, the start form)."""
     https_proxy: str | None = Field(
         None, validation_alias=AliasChoices("HTTPS_PROXY", "https_proxy"))

@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.core.packs import PROMPTS_DIR, Pack, load_pack
+from bot.core.packs import Pack, load_pack
 from bot.core.people import Person, find_participant
 from bot.core.rounds import RoundRequest, start_round
+from prompts import PROMPTS_DIR
 from storage.models import Participant, Round
 from tests.forked_cli import ForkingCli
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.packs import PROMPTS_DIR, PackError, check_pack, load_pack, pack_files
+from bot.core.packs import PackError, check_pack, load_pack, pack_files
+from prompts import PROMPTS_DIR
 from tests.helpers import run_cli, seed_pack
 
 GOOD = """\

@@ -8,9 +8,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("bot", "storage")
+PACKAGES = ("bot", "storage", "prompts")
 LAYERS: dict[str, tuple[str, ...]] = {
     # a module of the first package may not import any of the packages listed after it
+    "prompts": ("bot", "storage"),  # the bottom: the shipped packs and where they are
     "storage": ("bot",),
     "bot.config": ("bot.core", "bot.app", "bot.scheduling", "bot.slack", "bot.teams",
                    "bot.cli", "bot.demo", "bot.terminal"),

@@ -10,7 +10,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+from prompts import PROMPTS_DIR
+
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 
 Kind = Literal["text", "choice", "rank"]

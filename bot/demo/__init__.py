@@ -11,11 +11,12 @@ from bot.core.digest.build import build_digest
 from bot.core.digest.changes import record_digest
 from bot.core.digest.export import default_name, write_export
 from bot.core.digest.render_text import render_text
-from bot.core.packs import PROMPTS_DIR, load_pack
+from bot.core.packs import load_pack
 from bot.core.people import Person, find_participant
 from bot.core.ports import utcnow
 from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, start_round
+from prompts import PROMPTS_DIR
 from storage.db import make_engine, make_session_factory, reading, transaction
 from storage.files import private_folder
 from storage.migrate import upgrade

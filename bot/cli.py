@@ -653,6 +653,9 @@ def digest_review(
     hide: Annotated[list[str] | None, typer.Option(
         metavar="ANSWER", help="Never quote this answer (it still counts); repeatable.")
     ] = None,
+    show: Annotated[list[str] | None, typer.Option(
+        metavar="ANSWER", help="Quote again an answer hidden in review; repeatable.")
+    ] = None,
     lead: Annotated[tuple[str, str] | None, typer.Option(
         metavar="QUESTION TEXT", help="A one-line lead for a question: best-support \"…\" "
                                       "(\"\" takes it away).")] = None,
@@ -660,16 +663,17 @@ def digest_review(
         "--approve", help="Post the digest waiting for review (once).")] = False,
 ) -> None:
     """The draft of a round's digest for a facilitator: its themes numbered and its quotes
-    with their ids. Rename, merge, move an answer, make answers a new theme, hide a quote,
-    write a question's lead (all at once, or none if one is refused), then --approve to post
-    it. Edits carry over to the round's later digests."""
+    with their ids. Rename, merge, move an answer, make answers a new theme, hide a quote (or
+    quote it again), write a question's lead (all at once, or none if one is refused), then
+    --approve to post it. Edits carry over to the round's later digests."""
     from bot.app import review
     from bot.app.actors import OPERATOR
     from bot.core.digest.render_review import review_text
     from bot.core.errors import RoundtableError
 
     try:
-        changes = _review_changes(rename, merge, move, new_theme, hide or [], lead)
+        changes = _review_changes(rename, merge, move, new_theme, hide or [], show or [],
+                                  lead)
         application = _application()
         if changes:
             typer.echo(review.edit(application, OPERATOR, round_id, changes).plain)
@@ -684,7 +688,8 @@ def digest_review(
 
 def _review_changes(rename: tuple[str, str] | None, merge: tuple[str, str] | None,
                     move: tuple[str, str] | None, new_theme: tuple[str, str] | None,
-                    hide: list[str], lead: tuple[str, str] | None) -> list[Change]:
+                    hide: list[str], show: list[str], lead: tuple[str, str] | None
+                    ) -> list[Change]:
     from bot.app.review import Change
 
     changes = []
@@ -706,6 +711,7 @@ def _review_changes(rename: tuple[str, str] | None, merge: tuple[str, str] | Non
             fail("--new-theme: name its answers by their ids, comma-separated")
         changes.append(Change("group", reply_ids=answers, text=new_theme[1]))
     changes += [Change("hide", reply_id=answer) for answer in hide]
+    changes += [Change("show", reply_id=answer) for answer in show]
     if lead:
         changes.append(Change("lead", lead[0], text=lead[1]))
     return changes

@@ -81,6 +81,9 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     assert (f"A new theme of {PROMPT}, “Mentors named by people”, holds answer {grouped[0]} "
             f"and answer {grouped[1]}.") in made.stdout
     assert "Mentors named by people (2 answers)" in made.stdout
+    not_hidden = run_cli("digest", "review", str(round_id), "--show", grouped[0], env=env)
+    assert not_hidden.returncode == 1
+    assert f"answer {grouped[0]} is not hidden" in not_hidden.stderr
     stranger = run_cli("digest", "review", str(round_id), "--new-theme", "ans-nobody", "X",
                        env=env)
     assert stranger.returncode == 1 and "no written answer 'ans-nobody'" in stranger.stderr

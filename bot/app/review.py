@@ -23,7 +23,7 @@ from bot.app.deadlines import Outcome
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
 from bot.core.digest.build import build_digest
-from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT, lead_of, load_edits
+from bot.core.digest.edits import HIDDEN, LEAD_LIMIT, TITLE_LIMIT, lead_of, load_edits
 from bot.core.digest.model import DigestView, Draft, PromptDigest, ThemeView
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.ports import DeliveryError
@@ -118,14 +118,15 @@ class Change:
     answers by the id the draft shows."""
 
     action: str
-    """rename, merge, move, group (answers as a new theme), hide or lead."""
+    """rename, merge, move, group (answers as a new theme), hide, show (a hidden answer quoted
+    again) or lead."""
     prompt_id: str = ""
     theme: int | None = None
     """rename, merge: the theme edited (merge: the one merged away)."""
     into: int | None = None
     """merge: the theme that takes the other's answers and keeps its title."""
     reply_id: str = ""
-    """move, hide: the answer."""
+    """move, hide, show: the answer."""
     reply_ids: tuple[str, ...] = ()
     """group: the answers that make the new theme."""
     to: str = ""
@@ -180,7 +181,7 @@ def edit_outcome(round_id: int, outcome: Outcome[Said]) -> Said:
 def _change(session: Session, actor: Actor, now: datetime, view: DigestView, change: Change
             ) -> Said:
     round_id = view.round.id
-    if change.action in ("move", "hide", "group"):
+    if change.action in ("move", "hide", "show", "group"):
         question = _answer_question(view, change.reply_ids[0] if change.action == "group"
                                     and change.reply_ids else change.reply_id)
         prompt_id = question.prompt_id
@@ -228,6 +229,14 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
         _record(session, actor, now, round_id, prompt_id, "hide", reply_id=change.reply_id,
                 detail=f"quote {change.reply_id} of {prompt_id} hidden")
         return said(f"Answer {change.reply_id} is no longer quoted; it still counts.")
+    if change.action == "show":
+        answer = next(a for a in question.answers if a.reply_id == change.reply_id)
+        if answer.text != HIDDEN:
+            raise RoundtableError(f"answer {change.reply_id} is not hidden" + (
+                "" if answer.quotable else ": its author asked not to be quoted"))
+        _record(session, actor, now, round_id, prompt_id, "show", reply_id=change.reply_id,
+                detail=f"quote {change.reply_id} of {prompt_id} shown again")
+        return said(f"Answer {change.reply_id} may be quoted again.")
     if change.action == "lead":
         text = " ".join(change.text.split())
         if text:
@@ -236,7 +245,7 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
                 detail=f"lead of {prompt_id} " + ("written" if text else "taken away"))
         return said(f"The lead of {prompt_id} is " + (f"“{text}”." if text else "taken away."))
     raise RoundtableError(f"{change.action!r} is not a change a digest takes: "
-                          "rename, merge, move, group, hide or lead")
+                          "rename, merge, move, group, hide, show or lead")
 
 
 def _group(session: Session, actor: Actor, now: datetime, round_id: int,

@@ -3,29 +3,30 @@ fields and their labels, the choices it offers, and the changes a submitted one 
 
 An adapter builds its own widgets from `choices` and hands back what was submitted as a flat
 mapping, field name → value (a string; a list of strings for the fields in MANY: the answers
-to move, the quotes to hide). Every field may be left empty; the pairs (a theme and its new
-title, two themes to merge, answers and where they go) are filled in both or neither, and
-answers moved to a new theme need its title.
+to move, the quotes to hide, the hidden answers to quote again). Every field may be left
+empty; the pairs (a theme and its new title, two themes to merge, answers and where they go)
+are filled in both or neither, and answers moved to a new theme need its title.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.app import review
 from bot.app.actors import Actor
 from bot.app.review import OTHER, Change
 from bot.app.roundtable import Roundtable
+from bot.core.digest.edits import HIDDEN
 from bot.core.digest.model import PromptDigest
 
 RENAME_THEME, RENAME_TITLE = "rename_theme", "rename_title"
 MERGE_THEME, MERGE_INTO = "merge_theme", "merge_into"
 MOVE_ANSWER, MOVE_TO, NEW_TITLE = "move_answer", "move_to", "new_title"
-HIDE, LEAD = "hide", "lead"
+HIDE, SHOW, LEAD = "hide", "show", "lead"
 FIELDS = (RENAME_THEME, RENAME_TITLE, MERGE_THEME, MERGE_INTO, MOVE_ANSWER, MOVE_TO, NEW_TITLE,
-          HIDE, LEAD)
-MANY = (MOVE_ANSWER, HIDE)
+          HIDE, SHOW, LEAD)
+MANY = (MOVE_ANSWER, HIDE, SHOW)
 """The fields that take several choices (a list of strings)."""
 LABELS = {
     RENAME_THEME: "Rename theme", RENAME_TITLE: "New title",
@@ -33,6 +34,7 @@ LABELS = {
     MOVE_ANSWER: "Move answers", MOVE_TO: "to",
     NEW_TITLE: "Title of the new theme (when they go to a new theme)",
     HIDE: "Hide quotes (the answers still count)",
+    SHOW: "Quote again (answers hidden in review)",
     LEAD: "Lead (one line, above the themes)",
 }
 NEW = "new"
@@ -73,6 +75,9 @@ class Choices:
     answers_in_all: int
     """How many could be moved: more than `answers` holds when the list was cut."""
     quotes: list[Choice]
+    hidden: list[Choice] = field(default_factory=list)
+    """Answers a facilitator hid, that may be quoted again (by their id: their words are
+    out of the draft)."""
 
     @property
     def targets(self) -> list[Choice]:
@@ -88,7 +93,9 @@ def choices(prompt: PromptDigest, answers: int = CHOICES) -> Choices:
         return Choices([], [], 0, [])
     movable = [Choice(a.reply_id, a.text) for a in prompt.answers if not a.noise]
     quotes = [Choice(q.reply_id, q.text) for t in prompt.themes for q in t.quotes][:CHOICES]
-    return Choices(themes, movable[:min(answers, CHOICES)], len(movable), quotes)
+    hidden = [Choice(a.reply_id, f"Answer {a.reply_id} (hidden)") for a in prompt.answers
+              if a.text == HIDDEN][:CHOICES]
+    return Choices(themes, movable[:min(answers, CHOICES)], len(movable), quotes, hidden)
 
 
 def changes_from(prompt_id: str, lead_before: str | None, fields: Fields) -> list[Change]:
@@ -134,6 +141,7 @@ def changes_from(prompt_id: str, lead_before: str | None, fields: Fields) -> lis
     if title and to != NEW:
         raise FieldError(MOVE_TO, "choose “a new theme” for the answers to take this title")
     changes += [Change("hide", prompt_id, reply_id=r, source=HIDE) for r in several(HIDE)]
+    changes += [Change("show", prompt_id, reply_id=r, source=SHOW) for r in several(SHOW)]
     if LEAD in fields:
         lead = picked(LEAD)
         if lead != (lead_before or ""):

@@ -41,6 +41,7 @@ from bot.app.review_form import (
     NEW_TITLE,
     RENAME_THEME,
     RENAME_TITLE,
+    SHOW,
     Choice,
 )
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
@@ -151,6 +152,8 @@ def edit_view(view: DigestView, digest_id: int, prompt_id: str) -> dict[str, Any
             ]
         if offered.quotes:
             blocks.append(_several(HIDE, _options(offered.quotes)))
+        if offered.hidden:
+            blocks.append(_several(SHOW, _options(offered.hidden)))
     blocks.append(_text(LEAD, LEAD_LIMIT, initial=prompt.lead or ""))
     return View(
         type="modal", callback_id=REVIEW_VIEW, title=plain("Edit the draft", 24),

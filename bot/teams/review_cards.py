@@ -35,6 +35,7 @@ from bot.app.review_form import (
     NEW_TITLE,
     RENAME_THEME,
     RENAME_TITLE,
+    SHOW,
     Choice,
 )
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
@@ -141,6 +142,8 @@ def _form(prompt: PromptDigest, round_id: int, listed: int) -> list[Element]:
                      chosen(MOVE_TO, offered.targets), written(NEW_TITLE, TITLE_LIMIT)]
         if offered.quotes:
             form.append(chosen(HIDE, offered.quotes, many=True))
+        if offered.hidden:
+            form.append(chosen(SHOW, offered.hidden, many=True))
     form.append(written(LEAD, LEAD_LIMIT, prompt.lead or ""))
     return form
 

@@ -36,13 +36,14 @@ def test_it_reads_every_change_a_form_asks_for() -> None:
     assert changes_from(PROMPT, "Before", {
         "rename_theme": "1", "rename_title": " Time away ", "merge_theme": "4",
         "merge_into": "3", "move_answer": ["ans-7", "ans-8"], "move_to": "other",
-        "hide": ["ans-2", "ans-5"], "lead": "After"}) == [
+        "hide": ["ans-2", "ans-5"], "show": ["ans-6"], "lead": "After"}) == [
         Change("rename", PROMPT, theme=1, text="Time away", source="rename_title"),
         Change("merge", PROMPT, theme=4, into=3, source="merge_into"),
         Change("move", PROMPT, reply_id="ans-7", to="other", source="move_to"),
         Change("move", PROMPT, reply_id="ans-8", to="other", source="move_to"),
         Change("hide", PROMPT, reply_id="ans-2", source="hide"),
         Change("hide", PROMPT, reply_id="ans-5", source="hide"),
+        Change("show", PROMPT, reply_id="ans-6", source="show"),
         Change("lead", PROMPT, text="After", source="lead")]
 
 

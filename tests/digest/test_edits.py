@@ -153,3 +153,21 @@ def test_answers_a_facilitator_makes_a_new_theme_stay_one_in_later_digests(
         assert len(shrunk.reply_ids) == len(big.reply_ids) - 1
         accounted_once(edited)
     assert "Time and cover, said plainly" in render_md(edited)
+
+
+def test_a_hidden_answer_shown_again_is_quoted_as_before(database: Database,
+                                                         now: datetime) -> None:
+    """A hide can be taken back: the answer is quoted again where the engine quoted it, its
+    words back in the outputs; hiding it once more hides it."""
+    round_id = review_round(database, now, MEMBERS[:5], starter="UFAC")
+    first = question(build(database, round_id, now))
+    hidden = first.themes[0].quotes[0]
+    edit(database, round_id, "hide", now, reply_id=hidden.reply_id)
+    assert hidden.text not in render_md(build(database, round_id, now))
+    edit(database, round_id, "show", now, reply_id=hidden.reply_id)
+    shown = build(database, round_id, now)
+    assert question(shown).themes[0].quotes[0] == hidden
+    assert hidden.text in render_md(shown) and HIDDEN not in json.dumps(shown.to_json())
+    edit(database, round_id, "hide", now, reply_id=hidden.reply_id)
+    again = question(build(database, round_id, now))
+    assert hidden.reply_id not in {q.reply_id for t in again.themes for q in t.quotes}

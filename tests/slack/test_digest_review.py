@@ -252,3 +252,38 @@ def test_answers_moved_to_a_new_theme_in_slack_post_as_that_theme(running: Runni
             in posted)
     assert ("slack:" + FACILITATOR, "digest.group") in [
         (e.actor, e.action) for e in running.scalars(select(AuditEntry))]
+
+
+def test_a_quote_hidden_in_slack_can_be_quoted_again(running: Running) -> None:
+    """Hiding is not for ever: the next form lists the hidden answer under "Quote again";
+    chosen there, the digest quotes it as before."""
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+    before = question(current(running.database, round_id, NOW))
+    hidden = before.themes[0].quotes[0]
+
+    def form() -> Any:
+        edit = button(draft_in(running, FACILITATOR), f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
+        opened = len(running.stub.calls_to("views.open"))
+        running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
+        return running.wait_for(lambda: running.stub.calls_to("views.open")[opened:],
+                                "the edit form")[0]
+
+    first = form()
+    assert hidden.text[:40] in json.dumps(draft_in(running, FACILITATOR)["blocks"],
+                                          ensure_ascii=False)
+    assert "show" not in {b.get("block_id") for b in first.params["view"]["blocks"]}
+    running.slack.submit(FACILITATOR, first.answer["view"], {
+        "hide": {"value": {"selected_options": [{"value": hidden.reply_id}]}}})
+    running.wait_for(lambda: hidden.text[:40] not in json.dumps(
+        draft_in(running, FACILITATOR)["blocks"], ensure_ascii=False), "the quote hidden")
+    second = form()
+    [show] = [b for b in second.params["view"]["blocks"] if b.get("block_id") == "show"]
+    assert [o["value"] for o in show["element"]["options"]] == [hidden.reply_id]
+    answered = running.slack.submit(FACILITATOR, second.answer["view"], {
+        "show": {"value": {"selected_options": [{"value": hidden.reply_id}]}}})
+    assert answered.status == 200 and not answered.body, answered.body
+    running.wait_for(lambda: hidden.text[:40] in json.dumps(
+        draft_in(running, FACILITATOR)["blocks"], ensure_ascii=False), "the quote back")

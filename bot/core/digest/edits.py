@@ -28,7 +28,7 @@ from bot.core.digest.theme_views import (
 )
 from storage.models import DigestEdit
 
-ACTIONS = ("rename", "merge", "move", "group", "hide", "lead")
+ACTIONS = ("rename", "merge", "move", "group", "hide", "show", "lead")
 HIDDEN = "(not quoted: hidden in review)"
 """The text outputs show for an answer a facilitator hid (it still counts in its theme)."""
 TITLE_LIMIT = 120
@@ -97,6 +97,7 @@ def apply_edits(view: DigestView, edits: Sequence[Edit]) -> DigestView:
     if not edits:
         return view
     room = any(a.said_in_room for p in view.prompts for a in p.answers)
+    edits = _net_of_shown(edits)
     prompts = []
     for before in view.prompts:
         mine = [e for e in edits if e.prompt_id == before.prompt_id]
@@ -108,6 +109,17 @@ def apply_edits(view: DigestView, edits: Sequence[Edit]) -> DigestView:
             prompt = _with_answer_themes(_settled(before, prompt, titled, room))
         prompts.append(prompt)
     return replace(view, prompts=prompts)
+
+
+def _net_of_shown(edits: Sequence[Edit]) -> list[Edit]:
+    """The edits without the hides a later "show" took back (the answer is quoted again as
+    the engine chose), and without the shows themselves."""
+    last: dict[str, str] = {}
+    for edit in edits:
+        if edit.action in ("hide", "show") and edit.reply_id:
+            last[edit.reply_id] = edit.action
+    return [e for e in edits if e.action != "show" and not (
+        e.action == "hide" and e.reply_id and last.get(e.reply_id) == "show")]
 
 
 def _settled(before: PromptDigest, after: PromptDigest, titled: set[str], room: bool

@@ -217,3 +217,38 @@ def test_a_question_first_answered_since_the_last_digest_lists_its_themes_as_new
     assert changes is not None and changes.new_by_prompt == {PROMPT: 18}
     assert [c.title for c in changes.new_themes] == shown
     assert len(new_theme_lines(render_md(answered))) == len(shown)
+
+
+def test_a_theme_the_facilitator_makes_of_new_answers_is_announced_as_new(
+        database: Database, now: datetime) -> None:
+    """New answers the engine reads as more of an earlier theme, made a theme of their own by
+    the facilitator in review: "New since the last digest" names that theme as new, under
+    their title, and the earlier theme did not grow by them."""
+    subjects = [TIME, MENTOR, PEERS]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, PEOPLE, [
+            Said(p.platform_user_id, PROMPT, text) for p, text in zip(
+                PEOPLE, [s[i] for i in range(5) for s in subjects], strict=False)
+        ], anonymity="role")
+        record_digest(session, round_.id, "week-1", build_digest(session, round_.id, now), now)
+        week2 = now + timedelta(days=7)
+        add(session, round_.id, TIME[5:9], 15, week2)
+        before = build_digest(session, round_.id, week2)
+    asked = before.prompt(PROMPT)
+    assert asked is not None and before.since_last is not None
+    assert new_theme_lines(render_md(before)) == []
+    cover = [a.reply_id for a in asked.answers if a.text in TIME[5:9]]
+    with transaction(database.sessions) as session:
+        session.add(DigestEdit(round_id=round_.id, prompt_id=PROMPT, action="group",
+                               other=cover, text="Cover so we can leave the shop",
+                               actor="facilitator", at=week2))
+    with transaction(database.sessions) as session:
+        reviewed = build_digest(session, round_.id, week2)
+    changes = reviewed.since_last
+    assert changes is not None
+    assert [(c.title, c.added, c.total) for c in changes.new_themes] == [
+        ("Cover so we can leave the shop", 4, 4)]
+    assert sum(c.added for c in changes.grown_themes) == 0, changes.grown_themes
+    assert new_theme_lines(render_md(reviewed)) == [
+        "- New theme “Cover so we can leave the shop” (4 answers) on “What is the best "
+        "support you have seen that helps leaders f…”."]

@@ -205,9 +205,23 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
     held); each group of uncovered new answers is one new theme, named as the theme now shown
     that is mostly that group, else titled from the group's own answers. But a group that a
     facilitator put (`placed`: merged or moved) into a theme continuing an earlier one makes
-    that theme grow: their word is last, as in the rest of the digest."""
+    that theme grow, and a theme they made themselves is new by its own answers: their word
+    is last, as in the rest of the digest."""
     texts = {a.reply_id: a.text for a in prompt.answers}
-    everyone = [r for r in fresh if r in texts]
+    shown = [(t, set(t.reply_ids)) for t in prompt.themes]
+    continuing = [ids for _, ids in shown if any(o and len(ids & o) * 2 > len(o)
+                                                 for o in survivors)]
+    # A theme a facilitator made (most of its answers placed there by them, continuing none)
+    # is theirs to judge: new when it has enough answers, most of them new; its answers are
+    # not judged again.
+    made = [(t, ids) for t, ids in shown
+            if ids not in continuing and len(ids & placed) * 2 > len(ids)]
+    theirs = set().union(*(ids for _, ids in made))
+    fresh_set = set(fresh)
+    new = [ThemeChange(prompt.prompt_id, t.title, len(ids & fresh_set), len(ids))
+           for t, ids in made
+           if len(ids) >= NEW_THEME_AT_LEAST and len(ids & fresh_set) * 2 > len(ids)]
+    everyone = [r for r in fresh if r in texts and r not in theirs]
     # A large round: an even sample of the new answers stands for them all (each counting
     # for `weight`), and each earlier theme is read from a few of its answers, so the model
     # reads a bounded number of answers however many came in.
@@ -217,7 +231,6 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
     judged = judge([texts[r] for r in fresh], [_spread(
         [texts[r] for r in sorted(survivors[i]) if r in texts], EARLIER_JUDGED)
         for i in earlier])
-    shown = [(t, set(t.reply_ids)) for t in prompt.themes]
     grew: dict[str, ThemeChange] = {}
     grew_by: dict[str, float] = {}
 
@@ -237,9 +250,6 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
         else:
             grow(old_titles[earlier[covered]] if earlier[covered] < len(old_titles) else "",
                  len(held) + round(judged.covered_by.count(covered) * weight), weight)
-    new = []
-    continuing = [ids for _, ids in shown if any(o and len(ids & o) * 2 > len(o)
-                                                 for o in survivors)]
     for group in judged.groups:
         ids = [fresh[i] for i in group]
         mine = set(ids)

@@ -57,10 +57,10 @@ def load_edits(session: Session, round_id: int) -> list[Edit]:
 
 def placed(edits: Sequence[Edit]) -> dict[str, set[str]]:
     """By question, the answers a facilitator put into a theme: those of a theme they merged
-    into another, and those they moved to a theme."""
+    into another, those they moved to a theme, and those they made a new theme of."""
     out: dict[str, set[str]] = {}
     for edit in edits:
-        if edit.action == "merge" and edit.other:
+        if edit.action in ("merge", "group") and edit.other:
             out.setdefault(edit.prompt_id, set()).update(edit.other)
         elif edit.action == "move" and edit.theme and edit.reply_id:
             out.setdefault(edit.prompt_id, set()).add(edit.reply_id)

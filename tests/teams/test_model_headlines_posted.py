@@ -3,6 +3,8 @@ is approved carry the model's checked headlines, and the card says a model wrote
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 
@@ -100,20 +102,32 @@ def slow(stand_in: StandIn) -> None:
 RENAMED = "Time away from the dispensary"
 
 
+@contextmanager
+def renamed_while_the_model_words_it(
+        database: Database, database_url: str, connector: ConnectorStub, tenant: Tenant,
+        endpoint: tuple[StandIn, str]) -> Iterator[tuple[RunningTeams, int]]:
+    """The bot serving with a model; a draft's form saved (a rename) while the model, slow,
+    words the draft again. The running bot and the round."""
+    stand_in, url = endpoint
+    with run_teams(database, database_url, connector, tenant.facilitator,
+                   ROUNDTABLE_LLM_URL=url, ROUNDTABLE_LLM_MODEL="local-model",
+                   ROUNDTABLE_LLM_TIMEOUT="20") as running:
+        round_id, save, inputs = edit_opened_before_an_answer(running, tenant, stand_in)
+        slow(stand_in)
+        [answered] = running.teams.submit(tenant.facilitator, filled(
+            save, inputs, rename_theme="1", rename_title=RENAMED), execute=False)
+        assert answered.status == 200
+        yield running, round_id
+
+
 def test_a_teams_edit_the_model_takes_long_over_is_saved_and_the_chat_says_so(
         database: Database, database_url: str, connector: ConnectorStub, tenant: Tenant,
         endpoint: tuple[StandIn, str]) -> None:
     """Saving a draft's form while the model words it again: the chat says the changes are
     being saved, then that they are, and what changed; the draft card shows the new name."""
-    stand_in, url = endpoint
     facilitator = tenant.facilitator
-    with run_teams(database, database_url, connector, facilitator, ROUNDTABLE_LLM_URL=url,
-                   ROUNDTABLE_LLM_MODEL="local-model", ROUNDTABLE_LLM_TIMEOUT="20") as running:
-        round_id, save, inputs = edit_opened_before_an_answer(running, tenant, stand_in)
-        slow(stand_in)
-        [answered] = running.teams.submit(facilitator, filled(
-            save, inputs, rename_theme="1", rename_title=RENAMED), execute=False)
-        assert answered.status == 200
+    with renamed_while_the_model_words_it(database, database_url, connector, tenant,
+                                          endpoint) as (running, round_id):
         assert said_to(running, facilitator, "Saving your changes")
         told = said_to(running, facilitator, f"Your changes to the draft of round {round_id}")
         assert told.startswith(f"Your changes to the draft of round {round_id} are saved: "
@@ -127,14 +141,9 @@ def test_a_teams_edit_refused_while_the_model_worded_it_says_why_in_the_chat(
         endpoint: tuple[StandIn, str]) -> None:
     """The form was saved while the model worded the draft; meanwhile the draft was approved,
     so the change cannot be made: the chat says it was not saved, and why."""
-    stand_in, url = endpoint
     facilitator = tenant.facilitator
-    with run_teams(database, database_url, connector, facilitator, ROUNDTABLE_LLM_URL=url,
-                   ROUNDTABLE_LLM_MODEL="local-model", ROUNDTABLE_LLM_TIMEOUT="20") as running:
-        round_id, save, inputs = edit_opened_before_an_answer(running, tenant, stand_in)
-        slow(stand_in)
-        running.teams.submit(facilitator, filled(save, inputs, rename_theme="1",
-                                                 rename_title=RENAMED), execute=False)
+    with renamed_while_the_model_words_it(database, database_url, connector, tenant,
+                                          endpoint) as (running, round_id):
         draft = running.wait_for(lambda: [c for c in running.stub.sent_to(facilitator)
                                           if "For review" in card_text(c)], "the draft")[-1]
         [approve] = buttons(content(draft), "digest-approve")

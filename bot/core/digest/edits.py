@@ -135,6 +135,8 @@ def _settled(before: PromptDigest, after: PromptDigest, titled: set[str], room: 
               if not a.quotable and a.reply_id in was_quotable}
     unchanged = {frozenset(t.reply_ids) for t in before.themes}
     by_id = {a.reply_id: a for a in after.answers}
+    theirs = not_quoted.OwnWords(list(hidden.values()),
+                                 [a.text for a in after.answers if a.quotable])
     themes = []
     for theme in after.themes:
         members = [by_id[r] for r in theme.reply_ids if r in by_id]
@@ -142,8 +144,7 @@ def _settled(before: PromptDigest, after: PromptDigest, titled: set[str], room: 
             origin = origin_of(members)
             theme = replace(theme, origin=origin, beyond_room=room and origin == "chat",
                             summary=_summary(theme, members, after))
-        elif hidden and not_quoted.leaks(theme.summary, list(hidden.values()),
-                                         [a.text for a in after.answers if a.quotable]):
+        elif hidden and theirs.found_in(theme.summary):
             theme = replace(theme, summary=_summary(theme, members, after))
         themes.append(theme)
     if hidden:  # summaries are made without them by now; an engine's title may be theirs

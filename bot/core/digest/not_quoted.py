@@ -36,30 +36,40 @@ def keep_unquoted_out(themes: Sequence[ThemeView], answers: Sequence[AnswerView]
     hidden = [words_of.get(a.reply_id, "") for a in answers if not a.quotable]
     if not any(hidden):
         return list(themes)
-    allowed = [words_of.get(a.reply_id, a.text) for a in answers if a.quotable]
+    theirs = OwnWords(hidden, [words_of.get(a.reply_id, a.text) for a in answers
+                               if a.quotable])
     out = []
     for theme in themes:
         members = {r for r in theme.reply_ids}
         quotable = [a for a in answers if a.reply_id in members and a.quotable]
         title, summary = theme.title, theme.summary
-        if leaks(title, hidden, allowed):
+        if theirs.found_in(title):
             title = _plain_title(quotable, words_of) or "Answers not to be quoted"
-        if leaks(summary, hidden, allowed):
+        if theirs.found_in(summary):
             size = len(theme.reply_ids)
             summary = f"{size} {'answer' if size == 1 else 'answers'}."
         out.append(replace(theme, title=title, summary=summary))
     return out
 
 
-def leaks(text: str, hidden: Sequence[str], allowed: Sequence[str]) -> bool:
-    said = _words(text)
-    if not said:
-        return False
-    n = min(RUN, len(said))
-    runs = _runs(said, n)
-    theirs = set().union(*(_runs(_words(t), n) for t in hidden))
-    others = set().union(*(_runs(_words(t), n) for t in allowed)) if allowed else set()
-    return bool(runs & (theirs - others))
+class OwnWords:
+    """The runs of words (RUN, or a whole shorter text) that only answers not to be quoted
+    hold, none that may be: read once for a question, asked of each title and summary (a
+    round of thousands of answers would read them all again per theme)."""
+
+    def __init__(self, hidden: Sequence[str], allowed: Sequence[str]) -> None:
+        self._hidden, self._allowed = hidden, allowed
+        self._only: dict[int, set[tuple[str, ...]]] = {}
+
+    def found_in(self, text: str) -> bool:
+        said = _words(text)
+        if not said:
+            return False
+        n = min(RUN, len(said))
+        if n not in self._only:
+            theirs = set().union(*(_runs(_words(t), n) for t in self._hidden))
+            self._only[n] = theirs - set().union(*(_runs(_words(t), n) for t in self._allowed))
+        return bool(_runs(said, n) & self._only[n])
 
 
 def _plain_title(quotable: Sequence[AnswerView], words_of: dict[str, str]) -> str | None:

@@ -23,7 +23,7 @@ from bot.app.deadlines import Outcome
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
 from bot.core.digest.build import build_digest
-from bot.core.digest.edits import HIDDEN, LEAD_LIMIT, TITLE_LIMIT, lead_of, load_edits
+from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT, lead_of, load_edits
 from bot.core.digest.model import DigestView, Draft, PromptDigest, ThemeView
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.ports import DeliveryError
@@ -231,7 +231,7 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
         return said(f"Answer {change.reply_id} is no longer quoted; it still counts.")
     if change.action == "show":
         answer = next(a for a in question.answers if a.reply_id == change.reply_id)
-        if answer.text != HIDDEN:
+        if not answer.hidden:
             raise RoundtableError(f"answer {change.reply_id} is not hidden" + (
                 "" if answer.quotable else ": its author asked not to be quoted"))
         _record(session, actor, now, round_id, prompt_id, "show", reply_id=change.reply_id,

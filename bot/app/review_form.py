@@ -17,7 +17,6 @@ from bot.app import review
 from bot.app.actors import Actor
 from bot.app.review import OTHER, Change
 from bot.app.roundtable import Roundtable
-from bot.core.digest.edits import HIDDEN
 from bot.core.digest.model import PromptDigest
 
 RENAME_THEME, RENAME_TITLE = "rename_theme", "rename_title"
@@ -94,7 +93,7 @@ def choices(prompt: PromptDigest, answers: int = CHOICES) -> Choices:
     movable = [Choice(a.reply_id, a.text) for a in prompt.answers if not a.noise]
     quotes = [Choice(q.reply_id, q.text) for t in prompt.themes for q in t.quotes][:CHOICES]
     hidden = [Choice(a.reply_id, f"Answer {a.reply_id} (hidden)") for a in prompt.answers
-              if a.text == HIDDEN][:CHOICES]
+              if a.hidden][:CHOICES]
     return Choices(themes, movable[:min(answers, CHOICES)], len(movable), quotes, hidden)
 
 

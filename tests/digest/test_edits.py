@@ -125,7 +125,7 @@ def test_a_hidden_answers_words_leave_every_summary_title_and_output(
         for clause in clauses:
             assert clause not in output, clause
     [shown] = [a for a in prompt.answers if a.reply_id == answer.reply_id]
-    assert shown.text == HIDDEN and not shown.quotable
+    assert shown.text == HIDDEN and shown.hidden and not shown.quotable
     accounted_once(edited)
 
 

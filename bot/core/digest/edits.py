@@ -152,7 +152,8 @@ def _settled(before: PromptDigest, after: PromptDigest, titled: set[str], room: 
                                             {a.reply_id: a.text for a in after.answers})
         themes = [theme if theme.title in titled else replace(theme, title=kept.title)
                   for theme, kept in zip(themes, safe, strict=True)]
-    answers = [replace(a, text=HIDDEN) if a.reply_id in hidden else a for a in after.answers]
+    answers = [replace(a, text=HIDDEN, hidden=True) if a.reply_id in hidden else a
+               for a in after.answers]
     themes.sort(key=lambda t: -len(t.reply_ids))  # stable: equal sizes keep their order
     return replace(after, themes=themes, answers=answers)
 

@@ -28,6 +28,9 @@ class AnswerView:
     text in the view outputs get is bot.core.digest.build.NOT_QUOTED)."""
     comment: bool = False
     """Words written to a vote's question that are not a ballot (shown as the person's)."""
+    hidden: bool = False
+    """True when a facilitator hid it in review: counted, never quoted, and its text in the
+    view is bot.core.digest.edits.HIDDEN."""
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,22 @@ def test_a_hidden_answer_shown_again_is_quoted_as_before(database: Database,
     edit(database, round_id, "hide", now, reply_id=hidden.reply_id)
     again = question(build(database, round_id, now))
     assert hidden.reply_id not in {q.reply_id for t in again.themes for q in t.quotes}
+
+
+def test_a_theme_whose_quotes_were_moved_out_is_quoted_and_titled_from_what_is_left(
+        database: Database, now: datetime) -> None:
+    """Every quote of a theme taken into a new theme: what stays is still quoted, from its
+    own answers, and its title is a phrase of one of them, not of an answer gone."""
+    round_id = review_round(database, now, MEMBERS[:5], starter="UFAC")
+    first = question(build(database, round_id, now))
+    theme = first.themes[0]
+    taken = [q.reply_id for q in theme.quotes]
+    assert len(theme.reply_ids) > len(taken)
+    edit(database, round_id, "group", now, other=taken, text="What the quotes said")
+    prompt = question(build(database, round_id, now))
+    [left] = [t for t in prompt.themes if set(t.reply_ids) == set(theme.reply_ids) - set(taken)]
+    texts = {a.reply_id: " ".join(a.text.lower().split()) for a in prompt.answers}
+    assert left.quotes and {q.reply_id for q in left.quotes} <= set(left.reply_ids)
+    assert any(" ".join(left.title.lower().split()) in texts[r] for r in left.reply_ids), (
+        left.title)
+    assert left.summary.startswith(f"{len(left.reply_ids)} answers")

@@ -143,7 +143,11 @@ def _settled(before: PromptDigest, after: PromptDigest, titled: set[str], room: 
         if frozenset(theme.reply_ids) not in unchanged:
             origin = origin_of(members)
             theme = replace(theme, origin=origin, beyond_room=room and origin == "chat",
-                            summary=_summary(theme, members, after))
+                            quotes=quotes_of(members, [q.reply_id for q in theme.quotes]))
+            if not (theme.title in titled or theme.written_by_model
+                    or _said_by_one_of(theme.title, members)):
+                theme = replace(theme, title=_words_of(members, after).title or theme.title)
+            theme = replace(theme, summary=_summary(theme, members, after))
         elif hidden and theirs.found_in(theme.summary):
             theme = replace(theme, summary=_summary(theme, members, after))
         themes.append(theme)
@@ -162,9 +166,26 @@ SAMPLE_WORDS = 200
 """Answers of a theme (spread over it) whose words a summary made after an edit reads."""
 
 
-def _summary(theme: ThemeView, members: Sequence[AnswerView], prompt: PromptDigest) -> str:
-    """The offline summary of a theme holding `members`, in the words of the ones that may
-    be quoted (a theme's summary is made so when it is built: titles.summary)."""
+@dataclass(frozen=True)
+class _Words:
+    """What a theme's answers say, read as the engine reads them at build: the texts of the
+    ones that may be quoted (at most SAMPLE_WORDS, spread over them) and each content word's
+    weight against the question's other answers."""
+
+    texts: list[str]
+    sample: list[AnswerView]
+    scores: dict[str, float]
+
+    @property
+    def title(self) -> str | None:
+        """A whole phrase of one of the answers (titles.title), or None when none may be
+        quoted."""
+        if not self.texts:
+            return None
+        return titles.title(self.texts, range(len(self.texts)), self.scores)
+
+
+def _words_of(members: Sequence[AnswerView], prompt: PromptDigest) -> _Words:
     inside = {a.reply_id for a in members}
     sayable = [a for a in members if a.quotable]
     sample = sayable[::max(1, math.ceil(len(sayable) / SAMPLE_WORDS))]
@@ -172,10 +193,24 @@ def _summary(theme: ThemeView, members: Sequence[AnswerView], prompt: PromptDige
               if a.reply_id not in inside and a.quotable and not a.noise]
     others = others[::max(1, math.ceil(len(others) / SAMPLE_WORDS))]
     texts = [a.text for a in sample]
+    return _Words(texts, sample, titles.distinctive_terms(texts, others))
+
+
+def _summary(theme: ThemeView, members: Sequence[AnswerView], prompt: PromptDigest) -> str:
+    """The offline summary of a theme holding `members`, in the words of the ones that may
+    be quoted (a theme's summary is made so when it is built: titles.summary)."""
+    said = _words_of(members, prompt)
     quoted = {q.reply_id for q in theme.quotes}
-    return titles.summary(len(members), [a.role for a in members],
-                          titles.distinctive_terms(texts, others), texts, theme.title,
-                          [i for i, a in enumerate(sample) if a.reply_id in quoted])
+    return titles.summary(len(members), [a.role for a in members], said.scores, said.texts,
+                          theme.title, [i for i, a in enumerate(said.sample)
+                                        if a.reply_id in quoted])
+
+
+def _said_by_one_of(title: str, members: Sequence[AnswerView]) -> bool:
+    """Whether the title is a phrase of one of the answers that may be quoted (an engine's
+    title taken from an answer since moved out is not)."""
+    wanted = " ".join(title.lower().split())
+    return any(wanted in " ".join(a.text.lower().split()) for a in members if a.quotable)
 
 
 def _present(prompt: PromptDigest) -> set[str]:

@@ -44,4 +44,8 @@ def review_text(view: DigestView, draft: Draft | None) -> str:
                           if answer.reply_id in t.reply_ids), "other")
             lines.append(f"      {answer.reply_id}  [{where}]  "
                          f"“{quote_text(answer.text, QUOTE_SHOWN)}”")
+        hidden = [a.reply_id for a in prompt.answers if a.hidden]
+        if hidden:
+            lines.append("  Hidden in review (each may be quoted again): "
+                         + ", ".join(hidden))
     return "\n".join(lines) + "\n"

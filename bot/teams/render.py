@@ -38,9 +38,10 @@ OPEN_QUESTIONS = ("in the list you get by writing ", "questions")
 """Where someone sees their open questions: Teams has no Home tab, so the `questions` command
 brings them as a card in the 1:1 chat (bot.teams.cards.home_card)."""
 WHERE_ASKED = "on its card"
-ANSWER_FORM = "the form on its card"
 """Where an asked question can still be answered: its card keeps its inputs and its Save
 button (bot.teams.cards.question_card)."""
+ANSWER_FORM = "the form on its card"
+"""The form that answers a question already asked (bot.core.said.AnswerForm)."""
 MARKERS: dict[type[Marker], str] = {DirectChat: DIRECT_CHAT, WhereAsked: WHERE_ASKED,
                                     AnswerForm: ANSWER_FORM}
 """The places and things each platform names its own way, as Teams' words name them."""

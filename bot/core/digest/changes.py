@@ -152,7 +152,7 @@ def compare(before: dict[str, Any], view: DigestView, period: str = "",
             ids = set(theme.reply_ids)
             added = len(ids & fresh)
             change = ThemeChange(prompt.prompt_id, theme.title, added, len(ids))
-            if any(o and len(ids & o) * 2 > len(o) for o in survivors):
+            if _continues(ids, survivors):
                 if added:
                     grown.append(change)
             elif (len(ids) >= NEW_THEME_AT_LEAST and added * 2 > len(ids)
@@ -172,6 +172,12 @@ def compare(before: dict[str, Any], view: DigestView, period: str = "",
         grown_themes=sorted(grown, key=lambda c: -c.added),
         moves=moves,
     )
+
+
+def _continues(ids: Set[str], survivors: Sequence[set[str]]) -> bool:
+    """Whether a theme holding `ids` continues an earlier one: holds most of the answers it
+    still has."""
+    return any(o and len(ids & o) * 2 > len(o) for o in survivors)
 
 
 SameSubject = Callable[[Sequence[str], Sequence[Sequence[str]]], bool]
@@ -209,8 +215,7 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
     is last, as in the rest of the digest."""
     texts = {a.reply_id: a.text for a in prompt.answers}
     shown = [(t, set(t.reply_ids)) for t in prompt.themes]
-    continuing = [ids for _, ids in shown if any(o and len(ids & o) * 2 > len(o)
-                                                 for o in survivors)]
+    continuing = [ids for _, ids in shown if _continues(ids, survivors)]
     # A theme a facilitator made (most of its answers placed there by them, continuing none)
     # is theirs to judge: new when it has enough answers, most of them new; its answers are
     # not judged again.

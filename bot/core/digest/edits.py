@@ -141,15 +141,16 @@ def _settled(before: PromptDigest, after: PromptDigest, titled: set[str], room: 
     for theme in after.themes:
         members = [by_id[r] for r in theme.reply_ids if r in by_id]
         if frozenset(theme.reply_ids) not in unchanged:
+            said = _words_of(members, after)
             origin = origin_of(members)
             theme = replace(theme, origin=origin, beyond_room=room and origin == "chat",
                             quotes=quotes_of(members, [q.reply_id for q in theme.quotes]))
             if not (theme.title in titled or theme.written_by_model
                     or _said_by_one_of(theme.title, members)):
-                theme = replace(theme, title=_words_of(members, after).title or theme.title)
-            theme = replace(theme, summary=_summary(theme, members, after))
+                theme = replace(theme, title=said.title or theme.title)
+            theme = replace(theme, summary=said.summary(theme, members))
         elif hidden and theirs.found_in(theme.summary):
-            theme = replace(theme, summary=_summary(theme, members, after))
+            theme = replace(theme, summary=_words_of(members, after).summary(theme, members))
         themes.append(theme)
     if hidden:  # summaries are made without them by now; an engine's title may be theirs
         safe = not_quoted.keep_unquoted_out(themes, after.answers,
@@ -184,6 +185,13 @@ class _Words:
             return None
         return titles.title(self.texts, range(len(self.texts)), self.scores)
 
+    def summary(self, theme: ThemeView, members: Sequence[AnswerView]) -> str:
+        """The offline summary of `theme`, holding `members` (titles.summary, as at build)."""
+        quoted = {q.reply_id for q in theme.quotes}
+        return titles.summary(len(members), [a.role for a in members], self.scores,
+                              self.texts, theme.title,
+                              [i for i, a in enumerate(self.sample) if a.reply_id in quoted])
+
 
 def _words_of(members: Sequence[AnswerView], prompt: PromptDigest) -> _Words:
     inside = {a.reply_id for a in members}
@@ -194,16 +202,6 @@ def _words_of(members: Sequence[AnswerView], prompt: PromptDigest) -> _Words:
     others = others[::max(1, math.ceil(len(others) / SAMPLE_WORDS))]
     texts = [a.text for a in sample]
     return _Words(texts, sample, titles.distinctive_terms(texts, others))
-
-
-def _summary(theme: ThemeView, members: Sequence[AnswerView], prompt: PromptDigest) -> str:
-    """The offline summary of a theme holding `members`, in the words of the ones that may
-    be quoted (a theme's summary is made so when it is built: titles.summary)."""
-    said = _words_of(members, prompt)
-    quoted = {q.reply_id for q in theme.quotes}
-    return titles.summary(len(members), [a.role for a in members], said.scores, said.texts,
-                          theme.title, [i for i, a in enumerate(said.sample)
-                                        if a.reply_id in quoted])
 
 
 def _said_by_one_of(title: str, members: Sequence[AnswerView]) -> bool:

@@ -10,7 +10,7 @@ import numpy as np
 
 from bot.core.digest.changes import compare, snapshot
 from bot.core.digest.model import AnswerView, ThemeView
-from bot.core.digest.novelty import Judgement, judge_vectors
+from bot.core.digest.novelty import Judgement, judge_vectors, reach_vectors
 from tests.digest.builders import view_of
 
 
@@ -39,6 +39,18 @@ def test_two_uncovered_answers_are_no_theme() -> None:
     assert judged.covered_by == [None, None] and judged.groups == []
 
 
+def test_reach_is_how_far_inside_each_theme_an_answer_is_on_that_themes_scale() -> None:
+    """What a facilitator's theme takes later answers by: the cover of `judge_vectors` as a
+    margin per theme, and nothing reached by an answer or a theme with no vector."""
+    new = np.vstack([around(0, 1, 3), around(1, 1, 4), np.zeros((1, 8), np.float32)])
+    reached = reach_vectors(new, [around(0, 6, 1), around(1, 6, 2),
+                                  np.zeros((0, 8), np.float32)])
+    assert reached[0, 0] >= 0 > reached[0, 1] and reached[1, 1] >= 0 > reached[1, 0]
+    assert np.isneginf(reached[:, 2]).all() and np.isneginf(reached[2]).all()
+    covered = judge_vectors(new[:2], [around(0, 6, 1), around(1, 6, 2)]).covered_by
+    assert covered == [0, 1]
+
+
 def theme(title: str, *ids: str) -> ThemeView:
     return ThemeView(title, "", [], list(ids), {}, "chat")
 
@@ -55,15 +67,21 @@ def test_compare_names_grown_themes_as_shown_now_and_new_ones_from_their_answers
                         theme("Care homes", "c", "d")],
         unthemed_reply_ids=["e"], answers=answers)])
 
+    asked: list[list[str]] = []
+
     def judge(new: Sequence[str], earlier: Sequence[Sequence[str]]) -> Judgement:
-        assert list(new) == [f"answer {r}" for r in "fghij"]
         assert [list(e) for e in earlier] == [["answer a", "answer b"],
                                               ["answer c", "answer d"]]
+        asked.append(list(new))
         # f and g continue the first earlier theme; h, i, j are a new subject the engine
         # folded into it this time
-        return Judgement([0, 0, None, None, None], [[3, 2, 4]])
+        covered: list[int | None] = [0 if t in ("answer f", "answer g") else None
+                                     for t in new]
+        rest = [i for i, c in enumerate(covered) if c is None]
+        return Judgement(covered, [rest] if len(rest) >= 3 else [])
 
     changes = compare(snapshot(before), after, "week 1", judge=judge)
+    assert asked == [[f"answer {r}" for r in "fghij"]]
     assert [(c.title, c.added, c.total) for c in changes.grown_themes] == [
         ("Covid response", 2, 7)]
     assert len(changes.new_themes) == 1
@@ -76,3 +94,4 @@ def test_compare_names_grown_themes_as_shown_now_and_new_ones_from_their_answers
     assert [(c.title, c.added, c.total) for c in merged.grown_themes] == [
         ("Covid response", 5, 7)]
     assert merged.new_themes == []
+    assert asked[-1] == ["answer f", "answer g"]  # what they placed is not judged again

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.digest.changes import last_recorded, with_changes
-from bot.core.digest.edits import apply_edits, load_edits, placed
+from bot.core.digest.edits import Joining, apply_edits, load_edits
 from bot.core.digest.model import (
     AnswerView,
     DigestView,
@@ -23,7 +23,7 @@ from bot.core.digest.model import (
     RoundInfo,
 )
 from bot.core.digest.not_quoted import keep_unquoted_out
-from bot.core.digest.novelty import judge
+from bot.core.digest.novelty import judge, reach
 from bot.core.digest.ranking import RankRow, borda, in_top, tally
 from bot.core.digest.theme_views import (
     Engine,
@@ -67,6 +67,7 @@ class Answered(NamedTuple):
     organisation: str | None
     name: str | None
     user_id: str
+    created_at: datetime
     public_id: str = ""
     """The id outputs name the answer by (bot/core/public_ids.py), set once loaded."""
 
@@ -114,10 +115,11 @@ def build_digest(
     view = DigestView(info, people, prompts)
     if summariser is not None:
         view = summariser(view)
-    edits = load_edits(session, round_id)
-    view = apply_edits(view, edits)  # a facilitator's word is last
-    return with_changes(view, last_recorded(session, round_id), judge=judge,
-                        placed=placed(edits))
+    joining = Joining({r.public_id: r.created_at for r in replies},
+                      {r.public_id: r.text for r in replies if r.text}, reach)
+    edited = apply_edits(view, load_edits(session, round_id), joining)  # their word is last
+    return with_changes(edited.view, last_recorded(session, round_id), judge=judge,
+                        placed=edited.placed)
 
 
 def _beyond_the_room(prompt: PromptDigest) -> PromptDigest:
@@ -145,6 +147,7 @@ def _live_answers(session: Session, round_: Round) -> list[Answered]:
             Participant.organisation,
             Participant.display_name,
             Participant.platform_user_id,
+            Reply.created_at,
         )
         .join(Participant, Participant.id == Reply.participant_id)
         .where(Reply.round_id == round_.id, Reply.deleted_at.is_(None))

@@ -209,20 +209,35 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
     """New and grown themes of one question, from `judge`: each new answer covered by an
     earlier theme makes it grow (named as the theme now shown that holds most of what it
     held); each group of uncovered new answers is one new theme, named as the theme now shown
-    that is mostly that group, else titled from the group's own answers. But a group that a
-    facilitator put (`placed`: merged or moved) into a theme continuing an earlier one makes
-    that theme grow, and a theme they made themselves is new by its own answers: their word
-    is last, as in the rest of the digest."""
+    that is mostly that group, else titled from the group's own answers. But a new answer
+    that a facilitator put (`placed`: merged, moved, or joined to a theme they made) into a
+    theme continuing an earlier one makes that theme grow, unjudged; and a theme they made
+    themselves is new by its own answers: their word is last, as in the rest of the
+    digest."""
     texts = {a.reply_id: a.text for a in prompt.answers}
     shown = [(t, set(t.reply_ids)) for t in prompt.themes]
     continuing = [ids for _, ids in shown if _continues(ids, survivors)]
+    grew: dict[str, ThemeChange] = {}
+    grew_by: dict[str, float] = {}
+
+    def grow(name: str, total: int, by: float) -> None:
+        grew_by[name] = grew_by.get(name, 0.0) + by
+        was = grew.get(name)
+        grew[name] = ThemeChange(prompt.prompt_id, name, round(grew_by[name]),
+                                 max(total, (was.total if was else 0)))
+
+    fresh_set = set(fresh)
+    put: set[str] = set()
+    for shown_theme, holds in shown:
+        if holds in continuing and (put_here := holds & fresh_set & placed):
+            grow(shown_theme.title, len(holds), len(put_here))
+            put |= put_here
     # A theme a facilitator made (most of its answers placed there by them, continuing none)
     # is theirs to judge: new when it has enough answers, most of them new; its answers are
     # not judged again.
     made = [(t, ids) for t, ids in shown
             if ids not in continuing and len(ids & placed) * 2 > len(ids)]
-    theirs = set().union(*(ids for _, ids in made))
-    fresh_set = set(fresh)
+    theirs = set().union(*(ids for _, ids in made)) | put
     new = [ThemeChange(prompt.prompt_id, t.title, len(ids & fresh_set), len(ids))
            for t, ids in made
            if len(ids) >= NEW_THEME_AT_LEAST and len(ids & fresh_set) * 2 > len(ids)]
@@ -236,15 +251,6 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
     judged = judge([texts[r] for r in fresh], [_spread(
         [texts[r] for r in sorted(survivors[i]) if r in texts], EARLIER_JUDGED)
         for i in earlier])
-    grew: dict[str, ThemeChange] = {}
-    grew_by: dict[str, float] = {}
-
-    def grow(name: str, total: int, by: float) -> None:
-        grew_by[name] = grew_by.get(name, 0.0) + by
-        was = grew.get(name)
-        grew[name] = ThemeChange(prompt.prompt_id, name, round(grew_by[name]),
-                                 max(total, (was.total if was else 0)))
-
     for covered in judged.covered_by:
         if covered is None:
             continue
@@ -259,10 +265,6 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
         ids = [fresh[i] for i in group]
         mine = set(ids)
         now = max(shown, key=lambda s: len(s[1] & mine), default=None)
-        if (now is not None and now[1] in continuing and len(now[1] & mine & placed) * 2
-                > len(mine)):
-            grow(now[0].title, len(now[1]), len(mine) * weight)
-            continue
         if (now is not None and len(now[1] & mine) * 2 > len(mine)
                 and len(now[1] & mine) * 2 > len(now[1]) and now[1] not in continuing):
             new.append(ThemeChange(prompt.prompt_id, now[0].title, round(len(mine) * weight),

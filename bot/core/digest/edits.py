@@ -4,21 +4,26 @@ A theme has no id of its own: the engine groups the answers afresh each time. An
 theme by the answers it held when it was edited, and applies to the theme of today's build
 that holds most of those answers (`matching`): a renamed theme keeps its name while it keeps
 most of its answers, and an edit whose theme has gone applies to nothing. Answers are named by
-their public id, which does not change.
+their public id, which does not change. A theme a facilitator made (`group`) also takes in
+the answers given after they made it that are nearer to it than to where the engine put
+them (`_joining`).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.digest import not_quoted, titles
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, ThemeView
+from bot.core.digest.novelty import Reach
 from bot.core.digest.theme_views import (
     OTHER_ROLES,
     QUOTES_PER_THEME,
@@ -44,6 +49,37 @@ class Edit:
     other: tuple[str, ...] | None = None
     reply_id: str | None = None
     text: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Joining:
+    """What a theme a facilitator made needs to take in the answers given after it was made:
+    when each answer was given and its words, by public id (the words of one whose author
+    asked not to be quoted too: read to place it, as the engine reads them, never shown),
+    and how far inside each theme's reach answers are (novelty.reach)."""
+
+    given_at: Mapping[str, datetime]
+    words: Mapping[str, str]
+    reach: Callable[[Sequence[str], Sequence[Sequence[str]]], Reach | None]
+
+
+class Edited(NamedTuple):
+    """A view with a facilitator's edits applied (`apply_edits`)."""
+
+    view: DigestView
+    placed: dict[str, set[str]]
+    """By question, the answers a facilitator put into a theme (`placed`), and those that
+    joined a theme they made."""
+
+
+JOINS_JUDGED_AT_MOST = 200
+"""Answers given after a theme was made that are judged for joining it, the first given
+first (the same ones each digest, so none goes back): a bound on the model's time (some 8 ms
+an answer it has not read already), not a figure fitted to answers."""
+REFERENCE_AT_MOST = 10
+"""Answers of each theme (spread over it) that those answers are judged against, as for
+"new since the last digest" (changes.EARLIER_JUDGED)."""
 
 
 def load_edits(session: Session, round_id: int) -> list[Edit]:
@@ -51,7 +87,7 @@ def load_edits(session: Session, round_id: int) -> list[Edit]:
     rows = session.scalars(select(DigestEdit).where(DigestEdit.round_id == round_id)
                            .order_by(DigestEdit.id))
     return [Edit(r.prompt_id, r.action, tuple(r.theme) if r.theme is not None else None,
-                 tuple(r.other) if r.other is not None else None, r.reply_id, r.text)
+                 tuple(r.other) if r.other is not None else None, r.reply_id, r.text, r.at)
             for r in rows]
 
 
@@ -91,11 +127,14 @@ def matching(themes: Sequence[ThemeView], ids: Iterable[str], present: set[str])
     return best if best_shared * 2 > len(wanted) else None
 
 
-def apply_edits(view: DigestView, edits: Sequence[Edit]) -> DigestView:
+def apply_edits(view: DigestView, edits: Sequence[Edit], joining: Joining | None = None
+                ) -> Edited:
     """The view with every edit that still applies, in order; then each edited question's
-    themes told again from the answers they now hold (`_settled`)."""
+    themes told again from the answers they now hold (`_settled`). Without `joining`, a
+    theme a facilitator made holds only the answers they named."""
+    put = placed(edits)
     if not edits:
-        return view
+        return Edited(view, put)
     room = any(a.said_in_room for p in view.prompts for a in p.answers)
     edits = _net_of_shown(edits)
     prompts = []
@@ -103,12 +142,58 @@ def apply_edits(view: DigestView, edits: Sequence[Edit]) -> DigestView:
         mine = [e for e in edits if e.prompt_id == before.prompt_id]
         prompt = before
         for edit in mine:
+            if edit.action == "group" and joining is not None:
+                joined = _joining(prompt, edit, mine, joining)
+                put.setdefault(prompt.prompt_id, set()).update(joined)
+                edit = replace(edit, other=(*(edit.other or ()), *joined))
             prompt = _apply(prompt, edit, view.round.anonymity)
         if mine:
             titled = {e.text for e in mine if e.action in ("rename", "group") and e.text}
             prompt = _with_answer_themes(_settled(before, prompt, titled, room))
         prompts.append(prompt)
-    return replace(view, prompts=prompts)
+    return Edited(replace(view, prompts=prompts), put)
+
+
+def _joining(prompt: PromptDigest, edit: Edit, edits: Sequence[Edit], joining: Joining
+             ) -> list[str]:
+    """The answers given after `edit` made its theme that join it: those it covers (as an
+    earlier theme covers a new answer, novelty.reach) and reaches further into than the
+    theme the engine put them in, each theme measured on its own scale against the answers
+    it held that were not given since. Not one a facilitator moved or grouped themselves
+    (their word is last), nor a reply that says nothing; nothing when it cannot be judged."""
+    if edit.at is None or not edit.other or prompt.kind != "text":
+        return []
+    where: dict[str, int | None] = {r: i for i, t in enumerate(prompt.themes)
+                                     for r in t.reply_ids}
+    where.update((r, None) for r in prompt.unthemed_reply_ids)
+    named = [r for r in edit.other if r in where and r in joining.words]
+    chosen = {e.reply_id for e in edits if e.action == "move" and e.reply_id}
+    chosen.update(r for e in edits if e.action == "group" for r in e.other or ())
+    later = [a.reply_id for a in prompt.answers
+             if a.reply_id in where and a.reply_id not in chosen and not a.noise
+             and a.reply_id in joining.words
+             and (given := joining.given_at.get(a.reply_id)) is not None and given > edit.at]
+    if not named or not later:
+        return []
+    since = set(later)
+    settled = [[r for r in t.reply_ids if r not in since and r not in edit.other]
+               for t in prompt.themes]
+    references = [[joining.words[r] for r in _spread(ids) if r in joining.words]
+                  for ids in [named, *settled]]
+    judged = later[:JOINS_JUDGED_AT_MOST]
+    reach = joining.reach([joining.words[r] for r in judged], references)
+    if reach is None:
+        return []
+    joined = []
+    for row, reply_id in zip(reach, judged, strict=True):
+        theirs, now = row[0], where[reply_id]
+        if theirs >= 0 and (now is None or theirs > row[now + 1]):
+            joined.append(reply_id)
+    return joined
+
+
+def _spread(ids: list[str]) -> list[str]:
+    return ids[::max(1, math.ceil(len(ids) / REFERENCE_AT_MOST))]
 
 
 def _net_of_shown(edits: Sequence[Edit]) -> list[Edit]:

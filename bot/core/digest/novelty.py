@@ -6,7 +6,8 @@ finer), and matching its new themes to the old ones made both false "new theme" 
 missed ones. Here each new answer is compared with each earlier theme's centroid, on that
 theme's own scale (how close its own members are to the rest of it), and the new answers no
 earlier theme covers are grouped among themselves: a group of NEW_GROUP_AT_LEAST that agrees
-with itself more than with any earlier theme is one new theme.
+with itself more than with any earlier theme is one new theme. The same measure (`reach`)
+decides which answers given after a facilitator made a theme join it (edits.py).
 
 Vectors are the theme engine's (MiniLM, rarity-weighted and centred over the answers being
 compared), or, without the model, TF-IDF. Without either, nothing is judged.
@@ -21,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 Matrix = NDArray[np.float32]
+Reach = NDArray[np.float64]
 
 COVER_QUANTILE = 0.1
 """A new answer is covered by an earlier theme when it is at least as close to the theme's
@@ -53,6 +55,31 @@ def judge(new: Sequence[str], earlier: Sequence[Sequence[str]]) -> Judgement:
     if vectors is None:
         return Judgement([None] * len(new), [])
     return judge_vectors(vectors[: len(new)], _split(vectors[len(new):], earlier))
+
+
+def reach(new: Sequence[str], themes: Sequence[Sequence[str]]) -> Reach | None:
+    """How far inside each theme's reach each of the `new` answers is, on that theme's own
+    scale, as `judge` measures it: its closeness to the theme's centroid less the theme's
+    bar, at least 0 where the theme covers it. A row per new answer, a column per theme
+    (-inf for a theme with no answers, and for an answer or theme with no vector: nothing
+    in it the vectors know). None when nothing can be judged."""
+    if not new:
+        return np.zeros((0, len(themes)))
+    vectors = _vectors([*new, *(t for group in themes for t in group)])
+    if vectors is None:
+        return None
+    return reach_vectors(vectors[: len(new)], _split(vectors[len(new):], themes))
+
+
+def reach_vectors(new: Matrix, themes: Sequence[Matrix]) -> Reach:
+    """`reach` on vectors (rows of unit length, or zero where a text had none)."""
+    out = np.full((len(new), len(themes)), -np.inf)
+    index = [i for i, e in enumerate(themes)
+             if len(e) and np.linalg.norm(e.astype(np.float64).sum(axis=0)) > 0]
+    if index:
+        out[:, index] = _reach(new, [themes[i] for i in index])[1]
+    out[np.linalg.norm(new, axis=1) == 0] = -np.inf
+    return out
 
 
 def _split(rows: Matrix, groups: Sequence[Sequence[str]]) -> list[Matrix]:
@@ -93,6 +120,15 @@ def _bars(themes: Sequence[Matrix], quantile: float) -> NDArray[np.float64]:
         if v else pooled for v in own])
 
 
+def _reach(new: Matrix, themes: Sequence[Matrix]
+           ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each new answer's closeness to each theme's centroid, and how far that is over the
+    theme's bar (at least 0: the theme covers the answer). `themes` have rows."""
+    centroids = np.array([_unit(e.astype(np.float64).mean(axis=0)) for e in themes])
+    close = new.astype(np.float64) @ centroids.T
+    return close, close - _bars(themes, COVER_QUANTILE)
+
+
 def judge_vectors(new: Matrix, earlier: Sequence[Matrix]) -> Judgement:
     """`judge` on vectors (rows of unit length)."""
     themes = [e for e in earlier if len(e)]
@@ -100,9 +136,7 @@ def judge_vectors(new: Matrix, earlier: Sequence[Matrix]) -> Judgement:
     covered_by: list[int | None] = [None] * len(new)
     close = np.zeros((len(new), len(themes)))
     if themes:
-        centroids = np.array([_unit(e.astype(np.float64).mean(axis=0)) for e in themes])
-        close = new.astype(np.float64) @ centroids.T
-        over = close - _bars(themes, COVER_QUANTILE)
+        close, over = _reach(new, themes)
         covered_by = [index[int(b)] if over[i, b] >= 0 else None
                       for i, b in enumerate(over.argmax(axis=1))]
     rest = [i for i, c in enumerate(covered_by) if c is None]

@@ -53,6 +53,10 @@ CHOICE_CHARS = 75
 """How much of an answer or a quote a choice shows: enough to recognise it (as in Slack)."""
 SHOWN = 60
 """Paragraphs of a draft shown when the whole of it would be too big for a card."""
+THEMES = "themes"
+"""Where Save's data holds the open form's themes' values, once: its four lists of themes name
+them by number (what a theme's value holds would take four times the room in the card)."""
+THEME_FIELDS = (RENAME_THEME, MERGE_THEME, MERGE_INTO, MOVE_TO)
 
 
 def draft_card(draft: Draft, editing: str = "") -> Element:
@@ -98,10 +102,11 @@ def _card(draft: Draft, editing: str, listed: int) -> Element:
             body.append({"type": "ActionSet", "actions": [
                 action("Edit", OPEN, {OURS: OPEN, **which})]})
             continue
-        body += _form(prompt, round_id, listed)
+        form, themes = _form(prompt, round_id, listed)
+        body += form
         body.append({"type": "ActionSet", "actions": [
             {"type": "Action.Submit", "title": "Save changes", "style": "positive",
-             "data": {OURS: EDIT, **which}},
+             "data": {OURS: EDIT, **which, THEMES: themes}},
             action("Close", OPEN, {OURS: OPEN, **which, "prompt": ""})]})
     actions = ([action("Approve and post", APPROVE, {OURS: APPROVE, "round": round_id,
                                                      "digest": draft.digest_id},
@@ -109,8 +114,9 @@ def _card(draft: Draft, editing: str, listed: int) -> Element:
     return card(body, actions)
 
 
-def _form(prompt: PromptDigest, round_id: int, listed: int) -> list[Element]:
-    """One question's inputs; every one may be left empty."""
+def _form(prompt: PromptDigest, round_id: int, listed: int) -> tuple[list[Element], list[str]]:
+    """One question's inputs, every one of which may be left empty; and its themes' values
+    (review_form.theme_value), which its choices name by the themes' numbers."""
 
     def named(field: str) -> str:
         return f"{field}-{round_id}-{prompt.prompt_id}"
@@ -131,21 +137,22 @@ def _form(prompt: PromptDigest, round_id: int, listed: int) -> list[Element]:
     offered = review_form.choices(prompt, answers=listed)
     form: list[Element] = [note("Every field may be left empty; a theme is named by its number "
                                 "above.")]
-    if offered.themes:
-        themes = offered.themes
+    themes = [Choice(str(n), c.text) for n, c in enumerate(offered.themes, start=1)]
+    if themes:
         form += [chosen(RENAME_THEME, themes), written(RENAME_TITLE, TITLE_LIMIT),
                  chosen(MERGE_THEME, themes), chosen(MERGE_INTO, themes)]
         if len(offered.answers) < offered.answers_in_all:
             form.append(note(_cut_line(len(offered.answers), offered.answers_in_all)))
         if offered.answers:
             form += [chosen(MOVE_ANSWER, offered.answers, many=True),
-                     chosen(MOVE_TO, offered.targets), written(NEW_TITLE, TITLE_LIMIT)]
+                     chosen(MOVE_TO, [*themes, *offered.targets[len(themes):]]),
+                     written(NEW_TITLE, TITLE_LIMIT)]
         if offered.quotes:
             form.append(chosen(HIDE, offered.quotes, many=True))
         if offered.hidden:
             form.append(chosen(SHOW, offered.hidden, many=True))
     form.append(written(LEAD, LEAD_LIMIT, prompt.lead or ""))
-    return form
+    return form, [c.value for c in offered.themes]
 
 
 def _cut_line(listed: int, in_all: int) -> str:
@@ -171,4 +178,10 @@ def form_fields(data: Mapping[str, Any], round_id: int, prompt_id: str
         f: str(inputs[f] or "") for f in FIELDS if f not in MANY and f in inputs}
     for many in MANY:
         fields[many] = [unquote(v) for v in str(inputs.get(many) or "").split(",") if v]
+    themes = data.get(THEMES)
+    if isinstance(themes, list):  # a card without them is older: its numbers are refused
+        for field in THEME_FIELDS:
+            number = fields.get(field)
+            if isinstance(number, str) and number.isdigit() and 0 < int(number) <= len(themes):
+                fields[field] = str(themes[int(number) - 1])
     return fields

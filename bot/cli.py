@@ -683,7 +683,7 @@ def digest_review(
         shown = review.reviewing(application, OPERATOR, round_id)
     except RoundtableError as exc:
         fail(str(exc))
-    typer.echo(review_text(shown.view, shown.draft), nl=False)
+    typer.echo(review_text(shown.view, shown.draft, shown.hidden_words), nl=False)
 
 
 def _review_changes(rename: tuple[str, str] | None, merge: tuple[str, str] | None,

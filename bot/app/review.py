@@ -49,6 +49,9 @@ class Reviewing:
     round_id: int
     view: DigestView
     draft: Draft | None
+    hidden_words: dict[str, str]
+    """The words of the answers hidden in review, by id, to decide whether to quote one again
+    (digest_review.hidden_words): the view shows none of them."""
 
 
 def reviewing(app: Roundtable, actor: Actor, round_id: int) -> Reviewing:
@@ -58,14 +61,24 @@ def reviewing(app: Roundtable, actor: Actor, round_id: int) -> Reviewing:
     with reading(app.database.sessions) as session:
         round_ = round_of(app, session, actor, round_id)
         row = digest_review.waiting_draft(session, round_.id)
-        if row is not None:
-            draft = digest_review.draft_of(session, row, now, summariser=app.summariser)
-            return Reviewing(round_id, draft.view, draft)
-        return Reviewing(round_id, build_digest(session, round_id, now,
-                                                summariser=app.summariser), None)
+        draft = (digest_review.draft_of(session, row, now, summariser=app.summariser)
+                 if row is not None else None)
+        view = draft.view if draft is not None else build_digest(
+            session, round_id, now, summariser=app.summariser)
+        return Reviewing(round_id, view, draft, digest_review.hidden_words(session, view))
 
 
-def waiting(app: Roundtable, actor: Actor, round_id: int, digest_id: int) -> Draft:
+@dataclass(frozen=True)
+class Opened:
+    """A draft waiting for review as an edit form opens on it."""
+
+    draft: Draft
+    hidden_words: dict[str, str]
+    """The words of the answers hidden in review, by id, for the form's "Quote again"
+    (digest_review.hidden_words): the draft shows none of them."""
+
+
+def waiting(app: Roundtable, actor: Actor, round_id: int, digest_id: int) -> Opened:
     """The draft `digest_id` of the round, as it would post now, while it is the one waiting
     for review (what an edit form is opened on); else RoundtableError saying what became of
     it."""
@@ -73,7 +86,8 @@ def waiting(app: Roundtable, actor: Actor, round_id: int, digest_id: int) -> Dra
     with reading(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
         row = _still_waiting(session, round_id, digest_id)
-        return digest_review.draft_of(session, row, app.clock(), summariser=app.summariser)
+        draft = digest_review.draft_of(session, row, app.clock(), summariser=app.summariser)
+        return Opened(draft, digest_review.hidden_words(session, draft.view))
 
 
 def _still_waiting(session: Session, round_id: int, digest_id: int, *, lock: bool = False

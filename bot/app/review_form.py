@@ -86,8 +86,8 @@ class Choices:
     """How many could be moved: more than `answers` holds when the list was cut."""
     quotes: list[Choice]
     hidden: list[Choice] = field(default_factory=list)
-    """Answers a facilitator hid, that may be quoted again (by their id: their words are
-    out of the draft)."""
+    """Answers a facilitator hid, that may be quoted again: their words, read for the form
+    (they are out of the draft)."""
 
     @property
     def targets(self) -> list[Choice]:
@@ -95,16 +95,19 @@ class Choices:
         return [*self.themes, Choice(OTHER, OTHER_ANSWERS), Choice(NEW, NEW_THEME)]
 
 
-def choices(prompt: PromptDigest, answers: int = CHOICES) -> Choices:
-    """The choices one question's form offers, at most CHOICES (or `answers`) in a list."""
+def choices(prompt: PromptDigest, answers: int = CHOICES,
+            hidden_words: Mapping[str, str] | None = None) -> Choices:
+    """The choices one question's form offers, at most CHOICES (or `answers`) in a list; an
+    answer hidden in review by its words in `hidden_words` (review.Opened), else by its id."""
+    words = hidden_words or {}
     themes = [Choice(theme_value(n, t), f"{n}. {t.title}")
               for n, t in enumerate(prompt.themes, start=1)][:CHOICES]
     if not themes:
         return Choices([], [], 0, [])
     movable = [Choice(a.reply_id, a.text) for a in prompt.answers if not a.noise]
     quotes = [Choice(q.reply_id, q.text) for t in prompt.themes for q in t.quotes][:CHOICES]
-    hidden = [Choice(a.reply_id, f"Answer {a.reply_id} (hidden)") for a in prompt.answers
-              if a.hidden][:CHOICES]
+    hidden = [Choice(a.reply_id, words.get(a.reply_id) or f"Answer {a.reply_id} (hidden)")
+              for a in prompt.answers if a.hidden][:CHOICES]
     return Choices(themes, movable[:min(answers, CHOICES)], len(movable), quotes, hidden)
 
 

@@ -59,13 +59,14 @@ them by number (what a theme's value holds would take four times the room in the
 THEME_FIELDS = (RENAME_THEME, MERGE_THEME, MERGE_INTO, MOVE_TO)
 
 
-def draft_card(draft: Draft, editing: str = "") -> Element:
+def draft_card(draft: Draft, editing: str = "",
+               hidden_words: Mapping[str, str] | None = None) -> Element:
     """The draft as a facilitator sees it: while it waits, each question with its Edit button
-    (`editing`: the question whose form is open), and Approve; once settled, what became of
-    it."""
+    (`editing`: the question whose form is open, which quotes again answers hidden in review
+    by their `hidden_words`), and Approve; once settled, what became of it."""
     content: Element = {}
     for listed in ANSWERS_LISTED if draft.waiting and editing else (0,):
-        content = _card(draft, editing, listed)
+        content = _card(draft, editing, listed, hidden_words or {})
         if size(content) <= MAX_CARD_BYTES:
             return content
     if editing:  # not even the form without answers fits: the draft as it was
@@ -73,7 +74,8 @@ def draft_card(draft: Draft, editing: str = "") -> Element:
     return {**content, "body": content["body"][:SHOWN]}
 
 
-def _card(draft: Draft, editing: str, listed: int) -> Element:
+def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, str]
+          ) -> Element:
     view = draft.view
     round_id = view.round.id
     body: list[Element] = [heading(f"For review: {view.round.title}")]
@@ -102,7 +104,7 @@ def _card(draft: Draft, editing: str, listed: int) -> Element:
             body.append({"type": "ActionSet", "actions": [
                 action("Edit", OPEN, {OURS: OPEN, **which})]})
             continue
-        form, themes = _form(prompt, round_id, listed)
+        form, themes = _form(prompt, round_id, listed, hidden_words)
         body += form
         body.append({"type": "ActionSet", "actions": [
             {"type": "Action.Submit", "title": "Save changes", "style": "positive",
@@ -114,7 +116,8 @@ def _card(draft: Draft, editing: str, listed: int) -> Element:
     return card(body, actions)
 
 
-def _form(prompt: PromptDigest, round_id: int, listed: int) -> tuple[list[Element], list[str]]:
+def _form(prompt: PromptDigest, round_id: int, listed: int, hidden_words: Mapping[str, str]
+          ) -> tuple[list[Element], list[str]]:
     """One question's inputs, every one of which may be left empty; and its themes' values
     (review_form.theme_value), which its choices name by the themes' numbers."""
 
@@ -134,7 +137,7 @@ def _form(prompt: PromptDigest, round_id: int, listed: int) -> tuple[list[Elemen
         return {"type": "Input.Text", "id": named(field), "label": LABELS[field],
                 "maxLength": limit, "value": value}
 
-    offered = review_form.choices(prompt, answers=listed)
+    offered = review_form.choices(prompt, answers=listed, hidden_words=hidden_words)
     form: list[Element] = [note("Every field may be left empty; a theme is named by its number "
                                 "above.")]
     themes = [Choice(str(n), c.text) for n, c in enumerate(offered.themes, start=1)]

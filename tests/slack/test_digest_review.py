@@ -357,3 +357,44 @@ def test_a_form_opened_before_another_edit_changes_the_theme_it_showed_or_nothin
     assert len(running.scalars(select(DigestEdit))) == edits
     assert question(current(running.database, round_id, NOW)) == after
     assert "Not saved" not in json.dumps(draft_in(running, FACILITATOR)["blocks"])
+
+
+def test_the_form_shows_a_hidden_answers_words_and_the_draft_and_post_do_not(
+        running: Running) -> None:
+    """To decide whether to quote a hidden answer again, the facilitator reads its words in
+    the form's "Quote again" (theirs alone); the draft in their DM and the digest posted to
+    the channel still leave them out."""
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+    before = question(current(running.database, round_id, NOW))
+    hidden = before.themes[0].quotes[0]
+    words = json.dumps(hidden.text, ensure_ascii=False)[1:-1]
+
+    def form() -> Any:
+        edit = button(draft_in(running, FACILITATOR), f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
+        opened = len(running.stub.calls_to("views.open"))
+        running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
+        return running.wait_for(lambda: running.stub.calls_to("views.open")[opened:],
+                                "the edit form")[0]
+
+    running.slack.submit(FACILITATOR, form().answer["view"], {
+        "hide": {"value": {"selected_options": [{"value": hidden.reply_id}]}}})
+    running.wait_for(lambda: words[:40] not in json.dumps(
+        draft_in(running, FACILITATOR)["blocks"], ensure_ascii=False), "the quote hidden")
+    [show] = [b for b in form().params["view"]["blocks"] if b.get("block_id") == "show"]
+    [option] = show["element"]["options"]
+    assert option["value"] == hidden.reply_id
+    assert option["text"]["text"] == (hidden.text if len(hidden.text) <= 75
+                                      else hidden.text[:74].rstrip() + "…"), option
+    assert words[:40] not in json.dumps(draft_in(running, FACILITATOR), ensure_ascii=False)
+
+    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    respond_text(running, answers, "Approved")
+    other = json.dumps(before.themes[1].title, ensure_ascii=False)[1:-1]
+    posted = running.wait_for(lambda: digest_posted(running) if other in digest_posted(
+        running) else None, "the question's part posted")
+    assert words[:40] not in posted

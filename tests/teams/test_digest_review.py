@@ -396,3 +396,24 @@ def test_a_form_saved_after_another_edit_changes_the_theme_it_showed_or_nothing(
         "was opened, so nothing was saved: please open the form again")
     assert edits(running) == saved
     assert question(current(running.database, round_id, NOW)) == now
+
+
+def test_a_hidden_answers_words_are_in_the_teams_form_and_not_in_the_draft(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """The card's "Quote again" lists an answer hidden in review by its words; the draft
+    cards, brought up to date after the hide, leave them out."""
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    hidden = question(current(running.database, round_id, NOW)).themes[0].quotes[0]
+    save, inputs = form_of(opened(running, facilitator, draft, PROMPT), round_id, PROMPT)
+    running.teams.submit(facilitator, filled(save, inputs, hide=hidden.reply_id),
+                         execute=False)
+    said_to(running, facilitator, f"Answer {hidden.reply_id} is no longer quoted")
+    refreshed = running.wait_for(lambda: updates(running, facilitator), "the draft updated")
+    assert not [c for c in refreshed if hidden.text[:40] in json_text(c)]
+
+    _, inputs = form_of(opened(running, facilitator, draft, PROMPT), round_id, PROMPT)
+    [choice] = inputs["show"]["choices"]
+    assert choice["value"] == hidden.reply_id
+    assert choice["title"] == (hidden.text if len(hidden.text) <= 75
+                               else hidden.text[:74].rstrip() + "…")

@@ -683,27 +683,28 @@ def digest_review(
         shown = review.reviewing(application, OPERATOR, round_id)
     except RoundtableError as exc:
         fail(str(exc))
-    typer.echo(review_text(shown.view, shown.draft), nl=False)
+    typer.echo(review_text(shown.view, shown.draft, shown.hidden_words), nl=False)
 
 
 def _review_changes(rename: tuple[str, str] | None, merge: tuple[str, str] | None,
                     move: tuple[str, str] | None, new_theme: tuple[str, str] | None,
                     hide: list[str], show: list[str], lead: tuple[str, str] | None
                     ) -> list[Change]:
-    from bot.app.review import Change
+    from bot.app.review import Change, ThemeRef
 
     changes = []
     if rename:
         prompt, number = _theme_ref("--rename", rename[0])
-        changes.append(Change("rename", prompt, theme=number, text=rename[1]))
+        changes.append(Change("rename", prompt, theme=ThemeRef(number), text=rename[1]))
     if merge:
         prompt, number = _theme_ref("--merge", merge[0])
         other, into = _theme_ref("--merge", merge[1])
         if other != prompt:
             fail("--merge: both themes must be of the same question")
-        changes.append(Change("merge", prompt, theme=number, into=into))
+        changes.append(Change("merge", prompt, theme=ThemeRef(number), into=ThemeRef(into)))
     if move:
-        to = move[1] if move[1].lower() == "other" else str(_theme_ref("--move", move[1])[1])
+        to = (None if move[1].strip().lower() == "other"
+              else ThemeRef(_theme_ref("--move", move[1])[1]))
         changes.append(Change("move", reply_id=move[0], to=to))
     if new_theme:
         answers = tuple(a.strip() for a in new_theme[0].split(",") if a.strip())

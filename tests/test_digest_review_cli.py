@@ -73,7 +73,8 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     assert f"Theme 1 of {PROMPT} is now “Time away from the dispensary”." in edited.stdout
     assert f"{PROMPT}/1  Time away from the dispensary" in edited.stdout
     assert "Lead: Time, a mentor and peers" in edited.stdout
-    assert f"  Hidden in review (each may be quoted again): {hidden}\n" in edited.stdout
+    assert (f"  Hidden in review (each may be quoted again):\n      {hidden}  “{hidden_text}”\n"
+            in edited.stdout)  # its words for the facilitator, who may quote it again
 
     grouped = [r for r in before.themes[1].reply_ids if r != moved][:2]
     made = run_cli("digest", "review", str(round_id), "--new-theme", ",".join(grouped),

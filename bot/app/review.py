@@ -2,9 +2,11 @@
 move answers (to a theme, "Other answers" or a new theme), hide a quote, write a question's
 lead, and approve. One place for Slack, Teams and `roundtable digest review`.
 
-Themes are named by their number in the question as the draft shows it now; an edit is
-stored against the answers the theme holds (bot.core.digest.edits), so it carries over to
-later digests. Every change is in the audit log, with who made it.
+Themes are named by their number in the question as the draft shows it now; a form names them
+by the answers they held when it was opened as well (bot.core.digest.theme_marks), so a form
+opened before another edit changes the theme it showed, wherever it is now, or nothing. An
+edit is stored against the answers the theme holds (bot.core.digest.edits), so it carries
+over to later digests. Every change is in the audit log, with who made it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.core import audit, digest_review
 from bot.core.digest.build import build_digest
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT, lead_of, load_edits
 from bot.core.digest.model import DigestView, Draft, PromptDigest, ThemeView
+from bot.core.digest.theme_marks import ThemeMark, marked
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.ports import DeliveryError
 from bot.core.said import Code, DirectChat, Place, Said, lines, said
@@ -34,8 +37,6 @@ from storage.models import Digest, DigestEdit
 
 log = logging.getLogger(__name__)
 
-OTHER = "other"
-"""The name of "Other answers" where an answer can be moved to."""
 MODES = ("review", "post")
 UNREVIEWED = ("post", "wait")
 
@@ -48,6 +49,9 @@ class Reviewing:
     round_id: int
     view: DigestView
     draft: Draft | None
+    hidden_words: dict[str, str]
+    """The words of the answers hidden in review, by id, to decide whether to quote one again
+    (digest_review.hidden_words): the view shows none of them."""
 
 
 def reviewing(app: Roundtable, actor: Actor, round_id: int) -> Reviewing:
@@ -57,14 +61,24 @@ def reviewing(app: Roundtable, actor: Actor, round_id: int) -> Reviewing:
     with reading(app.database.sessions) as session:
         round_ = round_of(app, session, actor, round_id)
         row = digest_review.waiting_draft(session, round_.id)
-        if row is not None:
-            draft = digest_review.draft_of(session, row, now, summariser=app.summariser)
-            return Reviewing(round_id, draft.view, draft)
-        return Reviewing(round_id, build_digest(session, round_id, now,
-                                                summariser=app.summariser), None)
+        draft = (digest_review.draft_of(session, row, now, summariser=app.summariser)
+                 if row is not None else None)
+        view = draft.view if draft is not None else build_digest(
+            session, round_id, now, summariser=app.summariser)
+        return Reviewing(round_id, view, draft, digest_review.hidden_words(session, view))
 
 
-def waiting(app: Roundtable, actor: Actor, round_id: int, digest_id: int) -> Draft:
+@dataclass(frozen=True)
+class Opened:
+    """A draft waiting for review as an edit form opens on it."""
+
+    draft: Draft
+    hidden_words: dict[str, str]
+    """The words of the answers hidden in review, by id, for the form's "Quote again"
+    (digest_review.hidden_words): the draft shows none of them."""
+
+
+def waiting(app: Roundtable, actor: Actor, round_id: int, digest_id: int) -> Opened:
     """The draft `digest_id` of the round, as it would post now, while it is the one waiting
     for review (what an edit form is opened on); else RoundtableError saying what became of
     it."""
@@ -72,7 +86,8 @@ def waiting(app: Roundtable, actor: Actor, round_id: int, digest_id: int) -> Dra
     with reading(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
         row = _still_waiting(session, round_id, digest_id)
-        return digest_review.draft_of(session, row, app.clock(), summariser=app.summariser)
+        draft = digest_review.draft_of(session, row, app.clock(), summariser=app.summariser)
+        return Opened(draft, digest_review.hidden_words(session, draft.view))
 
 
 def _still_waiting(session: Session, round_id: int, digest_id: int, *, lock: bool = False
@@ -113,24 +128,36 @@ def lead_now(app: Roundtable, actor: Actor, round_id: int, prompt_id: str) -> st
 
 
 @dataclass(frozen=True)
+class ThemeRef:
+    """A theme as a facilitator names it: by its number in the question as the draft shows
+    it now (the command line prints the draft just before); from a form, by the mark of the
+    answers it held when the form was opened, and its number and title then, to say which
+    theme it was when it is no longer there."""
+
+    number: int
+    mark: ThemeMark | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Change:
-    """One edit as a facilitator asks for it: themes by their number in the question now,
-    answers by the id the draft shows."""
+    """One edit as a facilitator asks for it: themes as ThemeRef, answers by the id the
+    draft shows."""
 
     action: str
     """rename, merge, move, group (answers as a new theme), hide, show (a hidden answer quoted
     again) or lead."""
     prompt_id: str = ""
-    theme: int | None = None
+    theme: ThemeRef | None = None
     """rename, merge: the theme edited (merge: the one merged away)."""
-    into: int | None = None
+    into: ThemeRef | None = None
     """merge: the theme that takes the other's answers and keeps its title."""
     reply_id: str = ""
     """move, hide, show: the answer."""
     reply_ids: tuple[str, ...] = ()
     """group: the answers that make the new theme."""
-    to: str = ""
-    """move: a theme number, or "other"."""
+    to: ThemeRef | None = None
+    """move: the theme it goes to; None: "Other answers"."""
     text: str = ""
     """rename, group: the title; lead: the line ("" takes it away)."""
     source: str = ""
@@ -190,38 +217,38 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
         prompt_id = question.prompt_id
     if change.action == "rename":
         title = _one_line(change.text, "title", TITLE_LIMIT)
-        chosen = _theme(question, change.theme)
+        number, chosen = _theme(question, change.theme)
         size = counted(len(chosen.reply_ids), "answer")
         _record(session, actor, now, round_id, prompt_id, "rename", theme=chosen.reply_ids,
-                text=title, detail=f"theme {change.theme} of {prompt_id} ({size}) renamed "
+                text=title, detail=f"theme {number} of {prompt_id} ({size}) renamed "
                                    f"“{title}”")
-        return said(f"Theme {change.theme} of {prompt_id} is now “{title}”.")
+        return said(f"Theme {number} of {prompt_id} is now “{title}”.")
     if change.action == "merge":
-        merged, kept = _theme(question, change.theme), _theme(question, change.into)
-        if change.theme == change.into:
+        (number, merged), (into, kept) = (_theme(question, change.theme),
+                                          _theme(question, change.into))
+        if number == into:
             raise RoundtableError("a theme cannot be merged into itself: give two different "
                                   "theme numbers")
         _record(session, actor, now, round_id, prompt_id, "merge", theme=kept.reply_ids,
-                other=merged.reply_ids, detail=f"theme {change.theme} of {prompt_id} merged "
-                                               f"into theme {change.into}")
-        return said(f"Theme {change.theme} of {prompt_id} is merged into theme {change.into}, "
+                other=merged.reply_ids, detail=f"theme {number} of {prompt_id} merged "
+                                               f"into theme {into}")
+        return said(f"Theme {number} of {prompt_id} is merged into theme {into}, "
                     f"“{kept.title}”.")
     if change.action == "move":
         reply_id = change.reply_id
-        if change.to.strip().lower() == OTHER:
+        if change.to is None:
             target, where = None, "Other answers"
             if reply_id in question.unthemed_reply_ids:
                 raise RoundtableError(f"answer {reply_id} is among the other answers already")
         else:
-            number = _number(change.to, "theme")
-            chosen = _theme(question, number)
+            number, chosen = _theme(question, change.to)
             if reply_id in chosen.reply_ids:
                 raise RoundtableError(f"answer {reply_id} is in theme {number} already")
             target, where = chosen.reply_ids, f"theme {number}, “{chosen.title}”"
         _record(session, actor, now, round_id, prompt_id, "move", theme=target,
                 reply_id=reply_id, detail=f"answer {reply_id} of {prompt_id} moved to "
                                           + ("other answers" if target is None
-                                             else f"theme {change.to}"))
+                                             else f"theme {number}"))
         return said(f"Answer {reply_id} is now in {where}.")
     if change.action == "group":
         return _group(session, actor, now, round_id, question, change)
@@ -411,16 +438,25 @@ def _question(view: DigestView, prompt_id: str) -> PromptDigest:
     return found
 
 
-def _theme(question: PromptDigest, number: int | None) -> ThemeView:
-    if number is None:
+def _theme(question: PromptDigest, ref: ThemeRef | None) -> tuple[int, ThemeView]:
+    """The theme named, and its number now."""
+    if ref is None:
         raise RoundtableError("which theme? give its number")
+    if ref.mark is not None:
+        index = marked(question.themes, ref.mark)
+        if index is None:
+            shown = f"theme {ref.number}" + (f", “{ref.title}”," if ref.title else "")
+            raise RoundtableError(f"{shown} has changed since this form was opened, so "
+                                  "nothing was saved: please open the form again")
+        return index + 1, question.themes[index]
+    number = ref.number
     if not question.themes:
         raise RoundtableError(f"question {question.prompt_id} has no themes")
     if not 1 <= number <= len(question.themes):
         raise RoundtableError(f"question {question.prompt_id} has "
                               f"{counted(len(question.themes), 'theme')}: give a number from "
                               f"1 to {len(question.themes)}")
-    return question.themes[number - 1]
+    return number, question.themes[number - 1]
 
 
 def _answer_question(view: DigestView, reply_id: str) -> PromptDigest:
@@ -429,13 +465,6 @@ def _answer_question(view: DigestView, reply_id: str) -> PromptDigest:
             return question
     raise RoundtableError(f"round {view.round.id} has no written answer {reply_id!r} (answers "
                           "are named by the id the draft shows beside each)")
-
-
-def _number(text: str, what: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise RoundtableError(f"{text!r} is not a {what} number (or {OTHER!r})") from None
 
 
 def _one_line(text: str, what: str, limit: int) -> str:

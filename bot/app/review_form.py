@@ -6,6 +6,10 @@ mapping, field name → value (a string; a list of strings for the fields in MAN
 to move, the quotes to hide, the hidden answers to quote again). Every field may be left
 empty; the pairs (a theme and its new title, two themes to merge, answers and where they go)
 are filled in both or neither, and answers moved to a new theme need its title.
+
+A theme's choice names it by its number, the mark of the answers it holds (theme_marks) and
+its title, as the form shows it: a form saved after another edit renumbered the themes edits
+the theme it showed, wherever it is now, or nothing when that theme has changed.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from dataclasses import dataclass, field
 
 from bot.app import review
 from bot.app.actors import Actor
-from bot.app.review import OTHER, Change
+from bot.app.review import Change, ThemeRef
 from bot.app.roundtable import Roundtable
-from bot.core.digest.model import PromptDigest
+from bot.core.digest.model import PromptDigest, ThemeView
+from bot.core.digest.theme_marks import ThemeMark, mark_of
 
 RENAME_THEME, RENAME_TITLE = "rename_theme", "rename_title"
 MERGE_THEME, MERGE_INTO = "merge_theme", "merge_into"
@@ -36,13 +41,18 @@ LABELS = {
     SHOW: "Quote again (answers hidden in review)",
     LEAD: "Lead (one line, above the themes)",
 }
-NEW = "new"
-"""Where answers can be moved: a new theme, titled in NEW_TITLE."""
+NEW, OTHER = "new", "other"
+"""Where answers can be moved besides a theme: a new theme, titled in NEW_TITLE, or "Other
+answers"."""
 CHOICES = 100
 """At most this many choices in one list (Slack takes no more options in a select; a Teams card
 may have room for fewer answers, and asks for fewer)."""
 OTHER_ANSWERS = "Other answers"
 NEW_THEME = "A new theme (title below)"
+TITLE_KEPT = 40
+"""Characters of a theme's title its choice's value keeps, to name the theme in a refusal
+(within Slack's 150 for the whole value)."""
+OUT_OF_DATE = "this form is out of date: please open it again"
 
 Fields = Mapping[str, str | Sequence[str]]
 
@@ -68,15 +78,16 @@ class Choices:
     """What a question's form offers to choose from. `themes` empty: only the lead."""
 
     themes: list[Choice]
-    """Numbered as the draft shows them: "1. Time to learn", value "1"."""
+    """Numbered as the draft shows them: "1. Time to learn", its value the theme's number,
+    mark and title (`theme_value`)."""
     answers: list[Choice]
     """Written answers that can be moved (not the ones that say nothing), the first ones."""
     answers_in_all: int
     """How many could be moved: more than `answers` holds when the list was cut."""
     quotes: list[Choice]
     hidden: list[Choice] = field(default_factory=list)
-    """Answers a facilitator hid, that may be quoted again (by their id: their words are
-    out of the draft)."""
+    """Answers a facilitator hid, that may be quoted again: their words, read for the form
+    (they are out of the draft)."""
 
     @property
     def targets(self) -> list[Choice]:
@@ -84,16 +95,19 @@ class Choices:
         return [*self.themes, Choice(OTHER, OTHER_ANSWERS), Choice(NEW, NEW_THEME)]
 
 
-def choices(prompt: PromptDigest, answers: int = CHOICES) -> Choices:
-    """The choices one question's form offers, at most CHOICES (or `answers`) in a list."""
-    themes = [Choice(str(n), f"{n}. {t.title}")
+def choices(prompt: PromptDigest, answers: int = CHOICES,
+            hidden_words: Mapping[str, str] | None = None) -> Choices:
+    """The choices one question's form offers, at most CHOICES (or `answers`) in a list; an
+    answer hidden in review by its words in `hidden_words` (review.Opened), else by its id."""
+    words = hidden_words or {}
+    themes = [Choice(theme_value(n, t), f"{n}. {t.title}")
               for n, t in enumerate(prompt.themes, start=1)][:CHOICES]
     if not themes:
         return Choices([], [], 0, [])
     movable = [Choice(a.reply_id, a.text) for a in prompt.answers if not a.noise]
     quotes = [Choice(q.reply_id, q.text) for t in prompt.themes for q in t.quotes][:CHOICES]
-    hidden = [Choice(a.reply_id, f"Answer {a.reply_id} (hidden)") for a in prompt.answers
-              if a.hidden][:CHOICES]
+    hidden = [Choice(a.reply_id, words.get(a.reply_id) or f"Answer {a.reply_id} (hidden)")
+              for a in prompt.answers if a.hidden][:CHOICES]
     return Choices(themes, movable[:min(answers, CHOICES)], len(movable), quotes, hidden)
 
 
@@ -116,14 +130,14 @@ def changes_from(prompt_id: str, lead_before: str | None, fields: Fields) -> lis
         if not (theme and title):
             raise FieldError(RENAME_TITLE if theme else RENAME_THEME,
                              "give both the theme and its new title")
-        changes.append(Change("rename", prompt_id, theme=_number(RENAME_THEME, theme),
+        changes.append(Change("rename", prompt_id, theme=_theme(RENAME_THEME, theme),
                               text=title, source=RENAME_TITLE))
     merged, into = picked(MERGE_THEME), picked(MERGE_INTO)
     if merged or into:
         if not (merged and into):
             raise FieldError(MERGE_INTO if merged else MERGE_THEME, "give both themes to merge")
-        changes.append(Change("merge", prompt_id, theme=_number(MERGE_THEME, merged),
-                              into=_number(MERGE_INTO, into), source=MERGE_INTO))
+        changes.append(Change("merge", prompt_id, theme=_theme(MERGE_THEME, merged),
+                              into=_theme(MERGE_INTO, into), source=MERGE_INTO))
     answers, to, title = several(MOVE_ANSWER), picked(MOVE_TO), picked(NEW_TITLE)
     if answers or to:
         if not (answers and to):
@@ -135,7 +149,8 @@ def changes_from(prompt_id: str, lead_before: str | None, fields: Fields) -> lis
             changes.append(Change("group", prompt_id, reply_ids=tuple(answers), text=title,
                                   source=NEW_TITLE))
         else:
-            changes += [Change("move", prompt_id, reply_id=r, to=to, source=MOVE_TO)
+            target = None if to == OTHER else _theme(MOVE_TO, to)
+            changes += [Change("move", prompt_id, reply_id=r, to=target, source=MOVE_TO)
                         for r in answers]
     if title and to != NEW:
         raise FieldError(MOVE_TO, "choose “a new theme” for the answers to take this title")
@@ -155,8 +170,21 @@ def changes_asked(app: Roundtable, actor: Actor, round_id: int, prompt_id: str,
     return changes_from(prompt_id, review.lead_now(app, actor, round_id, prompt_id), fields)
 
 
-def _number(field: str, text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise FieldError(field, "choose a theme from the list") from None
+def theme_value(number: int, theme: ThemeView) -> str:
+    """A theme's choice value: `2:14.<sample>:Time to learn` (its number, the mark of its
+    answers, its title cut to TITLE_KEPT): some 110 characters, within Slack's 150."""
+    title = " ".join(theme.title.split())
+    if len(title) > TITLE_KEPT:
+        title = title[:TITLE_KEPT - 1].rstrip() + "…"
+    return f"{number}:{mark_of(theme.reply_ids).text}:{title}"
+
+
+def _theme(field: str, value: str) -> ThemeRef:
+    number, _, rest = value.partition(":")
+    mark_text, _, title = rest.partition(":")
+    mark = ThemeMark.parse(mark_text)
+    if not number.isdigit():
+        raise FieldError(field, "choose a theme from the list")
+    if mark is None:  # a form made before themes were marked: it numbers them as they were
+        raise FieldError(field, OUT_OF_DATE)
+    return ThemeRef(int(number), mark, title)

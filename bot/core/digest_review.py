@@ -19,14 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import audit
 from bot.core.digest.build import Summariser, build_digest
-from bot.core.digest.model import Draft
+from bot.core.digest.model import DigestView, Draft
 from bot.core.digest_posts import claim_channels, send_claimed
 from bot.core.errors import RoundtableError
 from bot.core.people import round_team
 from bot.core.ports import Clock, DeliveryError, Gateways, Posted, Sent
+from bot.core.public_ids import public_reply_id
 from bot.core.rounds import get_round
 from storage.db import reading, transaction
-from storage.models import BotMessage, Digest, Round
+from storage.models import BotMessage, Digest, Reply, Round
 
 log = logging.getLogger(__name__)
 REVIEW, POST, WAIT = "review", "post", "wait"
@@ -96,6 +97,23 @@ def draft_of(session: Session, row: Digest, now: datetime, *,
     return Draft(row.id, row.period, view, row.state,
                  row.review_until.isoformat() if row.review_until else None,
                  round_.unreviewed, row.approved_by)
+
+
+def hidden_words(session: Session, view: DigestView) -> dict[str, str]:
+    """By id, the words of the answers of `view` a facilitator hid in review, read from the
+    store for the facilitators' own form and listing, where they decide whether to quote one
+    again: the view itself holds edits.HIDDEN in their place, and so does everything posted
+    or exported. An answer whose author has asked not to be quoted is never one of them."""
+    hidden = {a.reply_id: p.prompt_id for p in view.prompts for a in p.answers if a.hidden}
+    if not hidden:
+        return {}
+    round_ = get_round(session, view.round.id)
+    rows = session.execute(select(Reply.id, Reply.external_id, Reply.source, Reply.text).where(
+        Reply.round_id == round_.id, Reply.prompt_id.in_(set(hidden.values())),
+        Reply.deleted_at.is_(None), Reply.quotable.is_(True), Reply.text.is_not(None)))
+    words = {public_reply_id(round_.secret, round_.anonymity, row_id, external_id, source):
+             text or "" for row_id, external_id, source, text in rows}
+    return {reply_id: words[reply_id] for reply_id in hidden if reply_id in words}
 
 
 def release(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int, clock: Clock,

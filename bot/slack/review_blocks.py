@@ -30,6 +30,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.app import review_form
+from bot.app.review import Opened
 from bot.app.review_form import (
     HIDE,
     LABELS,
@@ -45,7 +46,7 @@ from bot.app.review_form import (
     Choice,
 )
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
-from bot.core.digest.model import DigestView, Draft, PromptDigest
+from bot.core.digest.model import Draft, PromptDigest
 from bot.core.wording import counted
 from bot.slack.limits import HEADER_TEXT, OPTION_TEXT, SECTION_TEXT
 from bot.slack.messages import SlackMessage, context, message, plain
@@ -128,14 +129,15 @@ def _question_text(prompt: PromptDigest) -> str:
     return text if len(text) <= SECTION_TEXT else text[: SECTION_TEXT - 1] + "…"
 
 
-def edit_view(view: DigestView, digest_id: int, prompt_id: str) -> dict[str, Any]:
+def edit_view(opened: Opened, prompt_id: str) -> dict[str, Any]:
     """The form that edits one question of the draft; every field may be left empty."""
+    view, digest_id = opened.draft.view, opened.draft.digest_id
     prompt = view.prompt(prompt_id)
     if prompt is None:
         raise ValueError(f"no question {prompt_id}")
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(
         text=f"*{inert(prompt.question, 2800)}*"))]
-    offered = review_form.choices(prompt)
+    offered = review_form.choices(prompt, hidden_words=opened.hidden_words)
     if offered.themes:
         themes = _options(offered.themes)
         blocks += [

@@ -347,8 +347,8 @@ class Listeners:
         """Edit (or Close) on a draft digest: the facilitator's card, with that question's form
         open; in the HTTP answer (Action.Execute) or in place of the card (Action.Submit)."""
         round_id, prompt_id = _target(action.data)
-        shown = review.waiting(self.app, actor, round_id, _digest(action.data))
-        content = review_cards.draft_card(shown, prompt_id)
+        opened = review.waiting(self.app, actor, round_id, _digest(action.data))
+        content = review_cards.draft_card(opened.draft, prompt_id, opened.hidden_words)
         if action.execute:
             return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_TYPE,
                                                     "value": content})

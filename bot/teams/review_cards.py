@@ -53,15 +53,20 @@ CHOICE_CHARS = 75
 """How much of an answer or a quote a choice shows: enough to recognise it (as in Slack)."""
 SHOWN = 60
 """Paragraphs of a draft shown when the whole of it would be too big for a card."""
+THEMES = "themes"
+"""Where Save's data holds the open form's themes' values, once: its four lists of themes name
+them by number (what a theme's value holds would take four times the room in the card)."""
+THEME_FIELDS = (RENAME_THEME, MERGE_THEME, MERGE_INTO, MOVE_TO)
 
 
-def draft_card(draft: Draft, editing: str = "") -> Element:
+def draft_card(draft: Draft, editing: str = "",
+               hidden_words: Mapping[str, str] | None = None) -> Element:
     """The draft as a facilitator sees it: while it waits, each question with its Edit button
-    (`editing`: the question whose form is open), and Approve; once settled, what became of
-    it."""
+    (`editing`: the question whose form is open, which quotes again answers hidden in review
+    by their `hidden_words`), and Approve; once settled, what became of it."""
     content: Element = {}
     for listed in ANSWERS_LISTED if draft.waiting and editing else (0,):
-        content = _card(draft, editing, listed)
+        content = _card(draft, editing, listed, hidden_words or {})
         if size(content) <= MAX_CARD_BYTES:
             return content
     if editing:  # not even the form without answers fits: the draft as it was
@@ -69,7 +74,8 @@ def draft_card(draft: Draft, editing: str = "") -> Element:
     return {**content, "body": content["body"][:SHOWN]}
 
 
-def _card(draft: Draft, editing: str, listed: int) -> Element:
+def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, str]
+          ) -> Element:
     view = draft.view
     round_id = view.round.id
     body: list[Element] = [heading(f"For review: {view.round.title}")]
@@ -98,10 +104,11 @@ def _card(draft: Draft, editing: str, listed: int) -> Element:
             body.append({"type": "ActionSet", "actions": [
                 action("Edit", OPEN, {OURS: OPEN, **which})]})
             continue
-        body += _form(prompt, round_id, listed)
+        form, themes = _form(prompt, round_id, listed, hidden_words)
+        body += form
         body.append({"type": "ActionSet", "actions": [
             {"type": "Action.Submit", "title": "Save changes", "style": "positive",
-             "data": {OURS: EDIT, **which}},
+             "data": {OURS: EDIT, **which, THEMES: themes}},
             action("Close", OPEN, {OURS: OPEN, **which, "prompt": ""})]})
     actions = ([action("Approve and post", APPROVE, {OURS: APPROVE, "round": round_id,
                                                      "digest": draft.digest_id},
@@ -109,8 +116,10 @@ def _card(draft: Draft, editing: str, listed: int) -> Element:
     return card(body, actions)
 
 
-def _form(prompt: PromptDigest, round_id: int, listed: int) -> list[Element]:
-    """One question's inputs; every one may be left empty."""
+def _form(prompt: PromptDigest, round_id: int, listed: int, hidden_words: Mapping[str, str]
+          ) -> tuple[list[Element], list[str]]:
+    """One question's inputs, every one of which may be left empty; and its themes' values
+    (review_form.theme_value), which its choices name by the themes' numbers."""
 
     def named(field: str) -> str:
         return f"{field}-{round_id}-{prompt.prompt_id}"
@@ -128,24 +137,25 @@ def _form(prompt: PromptDigest, round_id: int, listed: int) -> list[Element]:
         return {"type": "Input.Text", "id": named(field), "label": LABELS[field],
                 "maxLength": limit, "value": value}
 
-    offered = review_form.choices(prompt, answers=listed)
+    offered = review_form.choices(prompt, answers=listed, hidden_words=hidden_words)
     form: list[Element] = [note("Every field may be left empty; a theme is named by its number "
                                 "above.")]
-    if offered.themes:
-        themes = offered.themes
+    themes = [Choice(str(n), c.text) for n, c in enumerate(offered.themes, start=1)]
+    if themes:
         form += [chosen(RENAME_THEME, themes), written(RENAME_TITLE, TITLE_LIMIT),
                  chosen(MERGE_THEME, themes), chosen(MERGE_INTO, themes)]
         if len(offered.answers) < offered.answers_in_all:
             form.append(note(_cut_line(len(offered.answers), offered.answers_in_all)))
         if offered.answers:
             form += [chosen(MOVE_ANSWER, offered.answers, many=True),
-                     chosen(MOVE_TO, offered.targets), written(NEW_TITLE, TITLE_LIMIT)]
+                     chosen(MOVE_TO, [*themes, *offered.targets[len(themes):]]),
+                     written(NEW_TITLE, TITLE_LIMIT)]
         if offered.quotes:
             form.append(chosen(HIDE, offered.quotes, many=True))
         if offered.hidden:
             form.append(chosen(SHOW, offered.hidden, many=True))
     form.append(written(LEAD, LEAD_LIMIT, prompt.lead or ""))
-    return form
+    return form, [c.value for c in offered.themes]
 
 
 def _cut_line(listed: int, in_all: int) -> str:
@@ -171,4 +181,10 @@ def form_fields(data: Mapping[str, Any], round_id: int, prompt_id: str
         f: str(inputs[f] or "") for f in FIELDS if f not in MANY and f in inputs}
     for many in MANY:
         fields[many] = [unquote(v) for v in str(inputs.get(many) or "").split(",") if v]
+    themes = data.get(THEMES)
+    if isinstance(themes, list):  # a card without them is older: its numbers are refused
+        for field in THEME_FIELDS:
+            number = fields.get(field)
+            if isinstance(number, str) and number.isdigit() and 0 < int(number) <= len(themes):
+                fields[field] = str(themes[int(number) - 1])
     return fields

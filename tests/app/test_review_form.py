@@ -5,11 +5,30 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app.review import Change
-from bot.app.review_form import CHOICES, FieldError, changes_from, choices
+from bot.app.review import Change, ThemeRef
+from bot.app.review_form import (
+    CHOICES,
+    OUT_OF_DATE,
+    FieldError,
+    changes_from,
+    choices,
+    theme_value,
+)
 from bot.core.digest.model import AnswerView, PromptDigest, QuoteView, ThemeView
+from bot.core.digest.theme_marks import mark_of
 
 PROMPT = "best-support"
+THEMES = [ThemeView(title, "", [], [f"ans-{n}-{i}" for i in range(size)], {}, "chat")
+          for n, (title, size) in enumerate([("Time", 6), ("Mentors", 5), ("Peers", 4),
+                                             ("Cover", 3)], start=1)]
+"""Themes as a form showed them, numbered from 1."""
+VALUES = {n: theme_value(n, t) for n, t in enumerate(THEMES, start=1)}
+
+
+def shown(number: int) -> ThemeRef:
+    """The theme the form showed as `number`, as a change names it."""
+    theme = THEMES[number - 1]
+    return ThemeRef(number, mark_of(theme.reply_ids), theme.title)
 
 
 @pytest.mark.parametrize(("fields", "named", "message"), [
@@ -22,7 +41,7 @@ PROMPT = "best-support"
      "give both the answers and where they go"),
     ({"move_answer": ["ans-1", "ans-2"], "move_to": "new"}, "new_title",
      "give the new theme its title"),
-    ({"move_answer": ["ans-1"], "move_to": "2", "new_title": "Cover"}, "move_to",
+    ({"move_answer": ["ans-1"], "move_to": VALUES[2], "new_title": "Cover"}, "move_to",
      "choose “a new theme” for the answers to take this title"),
 ])
 def test_it_names_the_empty_half_of_a_pair(fields: dict[str, str], named: str,
@@ -34,13 +53,13 @@ def test_it_names_the_empty_half_of_a_pair(fields: dict[str, str], named: str,
 
 def test_it_reads_every_change_a_form_asks_for() -> None:
     assert changes_from(PROMPT, "Before", {
-        "rename_theme": "1", "rename_title": " Time away ", "merge_theme": "4",
-        "merge_into": "3", "move_answer": ["ans-7", "ans-8"], "move_to": "other",
+        "rename_theme": VALUES[1], "rename_title": " Time away ", "merge_theme": VALUES[4],
+        "merge_into": VALUES[3], "move_answer": ["ans-7", "ans-8"], "move_to": "other",
         "hide": ["ans-2", "ans-5"], "show": ["ans-6"], "lead": "After"}) == [
-        Change("rename", PROMPT, theme=1, text="Time away", source="rename_title"),
-        Change("merge", PROMPT, theme=4, into=3, source="merge_into"),
-        Change("move", PROMPT, reply_id="ans-7", to="other", source="move_to"),
-        Change("move", PROMPT, reply_id="ans-8", to="other", source="move_to"),
+        Change("rename", PROMPT, theme=shown(1), text="Time away", source="rename_title"),
+        Change("merge", PROMPT, theme=shown(4), into=shown(3), source="merge_into"),
+        Change("move", PROMPT, reply_id="ans-7", to=None, source="move_to"),
+        Change("move", PROMPT, reply_id="ans-8", to=None, source="move_to"),
         Change("hide", PROMPT, reply_id="ans-2", source="hide"),
         Change("hide", PROMPT, reply_id="ans-5", source="hide"),
         Change("show", PROMPT, reply_id="ans-6", source="show"),
@@ -64,7 +83,7 @@ def test_it_counts_the_lead_only_when_it_changed() -> None:
 
 def test_a_theme_that_is_not_a_number_is_a_field_error() -> None:
     with pytest.raises(FieldError) as refused:
-        changes_from(PROMPT, None, {"merge_theme": "1", "merge_into": "three"})
+        changes_from(PROMPT, None, {"merge_theme": VALUES[1], "merge_into": "three"})
     assert refused.value.field == "merge_into"
 
 
@@ -75,9 +94,38 @@ def test_the_choices_leave_out_non_answers_and_keep_to_the_shared_limit() -> Non
                       [a.reply_id for a in answers], {}, "chat")
     prompt = PromptDigest(PROMPT, "S", "text", "Q?", 150, themes=[theme], answers=answers)
     offered = choices(prompt)
-    assert [(c.value, c.text) for c in offered.themes] == [("1", "1. Time")]
-    assert [c.value for c in offered.targets] == ["1", "other", "new"]
+    assert [(c.value, c.text) for c in offered.themes] == [(theme_value(1, theme), "1. Time")]
+    assert [c.value for c in offered.targets] == [theme_value(1, theme), "other", "new"]
     assert len(offered.answers) == CHOICES and offered.answers_in_all == 135
     assert "ans-10" not in {c.value for c in offered.answers}
     assert len(choices(prompt, answers=20).answers) == 20
     assert choices(PromptDigest(PROMPT, "S", "text", "Q?", 0)).themes == []
+
+
+def test_a_themes_choice_names_the_theme_the_form_showed_within_slacks_limit() -> None:
+    """A theme's choice carries its number, a mark of its answers and its title as shown, so
+    that a form saved after another edit renumbered the themes still names that theme."""
+    big = ThemeView("A title as long as a facilitator may write it, " * 3, "", [],
+                    [f"ans-{i:016d}" for i in range(5000)], {}, "chat")
+    prompt = PromptDigest(PROMPT, "S", "text", "Q?", 5003, themes=[big, THEMES[3]])
+    offered = choices(prompt)
+    assert [c.text for c in offered.themes] == [f"1. {big.title}", "2. Cover"]
+    assert all(len(c.value) <= 150 for c in offered.targets)  # a Slack option's value
+    [change] = changes_from(PROMPT, None, {"rename_theme": offered.themes[0].value,
+                                           "rename_title": "Shorter"})
+    assert change.theme is not None and change.theme.number == 1
+    assert change.theme.mark == mark_of(big.reply_ids)
+    assert change.theme.title == "A title as long as a facilitator may wr…"
+    [move] = changes_from(PROMPT, None, {"move_answer": ["ans-1"],
+                                         "move_to": offered.targets[1].value})
+    assert move.to == ThemeRef(2, mark_of(THEMES[3].reply_ids), "Cover")
+
+
+def test_a_theme_chosen_by_its_number_alone_is_from_a_form_out_of_date() -> None:
+    """A form made before themes were marked numbers them as the draft did then: refused."""
+    with pytest.raises(FieldError) as refused:
+        changes_from(PROMPT, None, {"rename_theme": "2", "rename_title": "Mentoring"})
+    assert (refused.value.field, str(refused.value)) == ("rename_theme", OUT_OF_DATE)
+    with pytest.raises(FieldError) as refused:
+        changes_from(PROMPT, None, {"move_answer": ["ans-1"], "move_to": "2:not-a-mark:X"})
+    assert (refused.value.field, str(refused.value)) == ("move_to", OUT_OF_DATE)

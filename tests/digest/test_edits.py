@@ -8,19 +8,24 @@ import json
 import re
 from datetime import datetime, timedelta
 
+from bot.app.review_form import choices
 from bot.core.digest.build import build_digest
 from bot.core.digest.edits import HIDDEN
 from bot.core.digest.model import DigestView
 from bot.core.digest.render_csv import render_csv
 from bot.core.digest.render_md import render_md
+from bot.core.digest.render_review import review_text
 from bot.core.digest.render_text import render_text
+from bot.core.digest.theme_views import quote_text
+from bot.core.digest_review import hidden_words
 from bot.core.people import find_participant
-from bot.core.replies import record_reply
+from bot.core.replies import dont_quote, record_reply
 from storage.database import Database
 from storage.db import transaction
 from storage.models import DigestEdit
 from tests.digest.test_stable_themes import MENTOR, PEERS, TIME
-from tests.review_round import PROMPT, question, review_round, unquoted_in
+from tests.helpers import PLATFORM
+from tests.review_round import ANSWERS, PROMPT, question, review_round, unquoted_in
 
 MEMBERS = [f"U{i:03d}" for i in range(40)]
 
@@ -127,6 +132,15 @@ def test_a_hidden_answers_words_leave_every_summary_title_and_output(
     [shown] = [a for a in prompt.answers if a.reply_id == answer.reply_id]
     assert shown.text == HIDDEN and shown.hidden and not shown.quotable
     accounted_once(edited)
+    # the facilitators' form and listing alone read its words back, to quote it again or not
+    with database.sessions() as session:
+        words = hidden_words(session, edited)
+    assert words == {answer.reply_id: answer.text}
+    assert [(c.value, c.text) for c in choices(prompt, hidden_words=words).hidden] == [
+        (answer.reply_id, answer.text)]
+    listed = review_text(edited, None, words)
+    assert f"      {answer.reply_id}  “{quote_text(answer.text, 160)}”\n" in listed
+    assert answer.text not in review_text(edited, None)
 
 
 def test_answers_a_facilitator_makes_a_new_theme_stay_one_in_later_digests(
@@ -190,3 +204,22 @@ def test_a_theme_whose_quotes_were_moved_out_is_quoted_and_titled_from_what_is_l
     assert any(" ".join(left.title.lower().split()) in texts[r] for r in left.reply_ids), (
         left.title)
     assert left.summary.startswith(f"{len(left.reply_ids)} answers")
+
+
+def test_an_answer_hidden_whose_author_then_asks_not_to_be_quoted_is_not_offered_again(
+        database: Database, now: datetime) -> None:
+    """Hidden in review, then its author says "don't quote me": it may never be quoted, so
+    neither the form nor the listing offers it, and its words are read for neither."""
+    round_id = review_round(database, now, MEMBERS[:5], starter="UFAC")
+    first = question(build(database, round_id, now))
+    hidden = first.themes[0].quotes[0]
+    edit(database, round_id, "hide", now, reply_id=hidden.reply_id)
+    n = ANSWERS.index(hidden.text)  # review_round's answers are stored as review-<n>
+    with transaction(database.sessions) as session:
+        dont_quote(session, f"review-{n}", (PLATFORM, MEMBERS[n % 5]))
+    edited = build(database, round_id, now)
+    with database.sessions() as session:
+        assert hidden_words(session, edited) == {}
+    assert choices(question(edited), hidden_words={}).hidden == []
+    assert "Hidden in review" not in review_text(edited, None, {})
+    assert hidden.text not in review_text(edited, None, {})

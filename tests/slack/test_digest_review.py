@@ -47,6 +47,15 @@ def button(message: dict[str, Any], prefix: str) -> dict[str, Any]:
     raise AssertionError(f"no button {prefix} in {message['blocks']}")
 
 
+def theme(form: Any, field: str, number: int) -> dict[str, Any]:
+    """Theme `number` (as the form numbers it) chosen in the form's `field`, as Slack sends the
+    choice back."""
+    [block] = [b for b in form.params["view"]["blocks"] if b.get("block_id") == field]
+    option = block["element"]["options"][number - 1]
+    assert option["text"]["text"].startswith(f"{number}. "), option
+    return {"value": {"selected_option": option}}
+
+
 def digest_posted(running: Running) -> str:
     """Everything the digest channel holds, as one text."""
     return json.dumps([c.params for c in running.stub.posted(DIGEST_CHANNEL)],
@@ -90,13 +99,13 @@ def test_a_reviewed_digest_is_edited_and_approved_in_slack_and_posts_once(
     assert running.slack.click(FACILITATOR, edit["action_id"], edit["value"]).status == 200
     form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the edit form")[0]
     refused = running.slack.submit(FACILITATOR, form.answer["view"], {
-        "rename_theme": {"value": {"selected_option": {"value": "1"}}}})
+        "rename_theme": theme(form, "rename_theme", 1)})
     assert refused.json()["errors"] == {"rename_title": "give both the theme and its new title"}
     answered = running.slack.submit(FACILITATOR, form.answer["view"], {
-        "rename_theme": {"value": {"selected_option": {"value": "1"}}},
+        "rename_theme": theme(form, "rename_theme", 1),
         "rename_title": {"value": {"value": "Time away from the dispensary"}},
-        "merge_theme": {"value": {"selected_option": {"value": "4"}}},
-        "merge_into": {"value": {"selected_option": {"value": "3"}}},
+        "merge_theme": theme(form, "merge_theme", 4),
+        "merge_into": theme(form, "merge_into", 3),
         "move_answer": {"value": {"selected_options": [{"value": moved}]}},
         "move_to": {"value": {"selected_option": {"value": "other"}}},
         "new_title": {"value": {"value": None}},
@@ -190,7 +199,7 @@ def test_an_edit_form_saved_after_its_draft_was_approved_changes_nothing_and_say
     respond_text(running, answers, "Approved")
 
     refused = running.slack.submit(FACILITATOR, form.answer["view"], {
-        "rename_theme": {"value": {"selected_option": {"value": "1"}}},
+        "rename_theme": theme(form, "rename_theme", 1),
         "rename_title": {"value": {"value": "Too late"}}})
     assert refused.json()["errors"] == {"lead": (
         f"Sorry: that draft of round {round_id} was already approved and posted, so nothing "
@@ -287,3 +296,105 @@ def test_a_quote_hidden_in_slack_can_be_quoted_again(running: Running) -> None:
     assert answered.status == 200 and not answered.body, answered.body
     running.wait_for(lambda: hidden.text[:40] in json.dumps(
         draft_in(running, FACILITATOR)["blocks"], ensure_ascii=False), "the quote back")
+
+
+def test_a_form_opened_before_another_edit_changes_the_theme_it_showed_or_nothing(
+        running: Running) -> None:
+    """Two forms opened on the same draft: the co-facilitator's merge, saved first, reorders
+    the themes by size. The facilitator's form still names the themes as it showed them: its
+    rename and move reach those themes at their new numbers, and a theme merged away since
+    refuses the whole form, naming the theme, with nothing saved."""
+    running.stub.add_user(CO_FACILITATOR, "Cora Cofacilitator")
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR,
+                            co_facilitator=CO_FACILITATOR)
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+    first, second, third, fourth = question(current(running.database, round_id, NOW)).themes
+    assert len(second.reply_ids) + len(third.reply_ids) > len(first.reply_ids)
+    moved = unquoted_in(question(current(running.database, round_id, NOW)), 1)
+
+    def form(user: str) -> Any:
+        edit = button(draft_in(running, user), f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
+        opened = len(running.stub.calls_to("views.open"))
+        running.slack.click(user, edit["action_id"], edit["value"])
+        return running.wait_for(lambda: running.stub.calls_to("views.open")[opened:],
+                                "the edit form")[0]
+
+    mine, other_tab, theirs = form(FACILITATOR), form(FACILITATOR), form(CO_FACILITATOR)
+    merged = running.slack.submit(CO_FACILITATOR, theirs.answer["view"], {
+        "merge_theme": theme(theirs, "merge_theme", 3),
+        "merge_into": theme(theirs, "merge_into", 2)})
+    assert merged.status == 200 and not merged.body, merged.body
+    now = question(current(running.database, round_id, NOW))
+    assert [t.title for t in now.themes] == [second.title, first.title, fourth.title]
+
+    answered = running.slack.submit(FACILITATOR, mine.answer["view"], {
+        "rename_theme": theme(mine, "rename_theme", 2),
+        "rename_title": {"value": {"value": "Someone outside to learn from"}},
+        "move_answer": {"value": {"selected_options": [{"value": moved}]}},
+        "move_to": theme(mine, "move_to", 4)})
+    assert answered.status == 200 and not answered.body, answered.body
+    draft = running.wait_for(lambda: [d for d in [json.dumps(draft_in(
+        running, FACILITATOR)["blocks"], ensure_ascii=False)] if "Someone outside" in d],
+        "the draft edited")[0]
+    assert (f"1. *Someone outside to learn from* · "
+            f"{len(second.reply_ids) + len(third.reply_ids)} answers") in draft
+    assert f"2. *{first.title}* · {len(first.reply_ids) - 1} answers" in draft
+    assert f"3. *{fourth.title}* · {len(fourth.reply_ids) + 1} answers" in draft
+    after = question(current(running.database, round_id, NOW))
+    assert moved in after.themes[2].reply_ids
+
+    edits = len(running.scalars(select(DigestEdit)))
+    refused = running.slack.submit(FACILITATOR, other_tab.answer["view"], {
+        "rename_theme": theme(other_tab, "rename_theme", 1),
+        "rename_title": {"value": {"value": "Not saved"}},
+        "merge_theme": theme(other_tab, "merge_theme", 3),
+        "merge_into": theme(other_tab, "merge_into", 1)})
+    assert refused.json()["errors"] == {"merge_into": (
+        f"theme 3, “{third.title[:39].rstrip()}…”, has changed since this form was opened, "
+        "so nothing was saved: please open the form again")}
+    assert len(running.scalars(select(DigestEdit))) == edits
+    assert question(current(running.database, round_id, NOW)) == after
+    assert "Not saved" not in json.dumps(draft_in(running, FACILITATOR)["blocks"])
+
+
+def test_the_form_shows_a_hidden_answers_words_and_the_draft_and_post_do_not(
+        running: Running) -> None:
+    """To decide whether to quote a hidden answer again, the facilitator reads its words in
+    the form's "Quote again" (theirs alone); the draft in their DM and the digest posted to
+    the channel still leave them out."""
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+    before = question(current(running.database, round_id, NOW))
+    hidden = before.themes[0].quotes[0]
+    words = json.dumps(hidden.text, ensure_ascii=False)[1:-1]
+
+    def form() -> Any:
+        edit = button(draft_in(running, FACILITATOR), f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
+        opened = len(running.stub.calls_to("views.open"))
+        running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
+        return running.wait_for(lambda: running.stub.calls_to("views.open")[opened:],
+                                "the edit form")[0]
+
+    running.slack.submit(FACILITATOR, form().answer["view"], {
+        "hide": {"value": {"selected_options": [{"value": hidden.reply_id}]}}})
+    running.wait_for(lambda: words[:40] not in json.dumps(
+        draft_in(running, FACILITATOR)["blocks"], ensure_ascii=False), "the quote hidden")
+    [show] = [b for b in form().params["view"]["blocks"] if b.get("block_id") == "show"]
+    [option] = show["element"]["options"]
+    assert option["value"] == hidden.reply_id
+    assert option["text"]["text"] == (hidden.text if len(hidden.text) <= 75
+                                      else hidden.text[:74].rstrip() + "…"), option
+    assert words[:40] not in json.dumps(draft_in(running, FACILITATOR), ensure_ascii=False)
+
+    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    respond_text(running, answers, "Approved")
+    other = json.dumps(before.themes[1].title, ensure_ascii=False)[1:-1]
+    posted = running.wait_for(lambda: digest_posted(running) if other in digest_posted(
+        running) else None, "the question's part posted")
+    assert words[:40] not in posted

@@ -41,6 +41,7 @@ from tests.slack.test_digest_review import (
     digest_posted,
     draft_in,
     respond_text,
+    theme,
 )
 from tests.slack.test_round_commands import command
 from tests.slack_api_stub import SlackStub
@@ -147,10 +148,7 @@ def test_a_draft_keeps_the_models_headlines_through_an_edit_and_posts_them_as_ap
     edit = button(draft, f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
     assert running.slack.click(FACILITATOR, edit["action_id"], edit["value"]).status == 200
     form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the edit form")[0]
-    answered = running.slack.submit(FACILITATOR, form.answer["view"], {
-        "rename_theme": {"value": {"selected_option": {"value": "1"}}},
-        "rename_title": {"value": {"value": "Time away from the dispensary"}},
-    })
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], rename(form))
     assert answered.status == 200 and not answered.body, answered.body
     edited = running.wait_for(
         lambda: [t for t in [draft_titles(draft_in(running, FACILITATOR))]
@@ -260,8 +258,10 @@ def edit_form_opened_before_an_answer(running: Running, stand_in: StandIn) -> An
     return form
 
 
-RENAME = {"rename_theme": {"value": {"selected_option": {"value": "1"}}},
-          "rename_title": {"value": {"value": "Time away from the dispensary"}}}
+def rename(form: Any) -> dict[str, Any]:
+    """The form's first theme renamed."""
+    return {"rename_theme": theme(form, "rename_theme", 1),
+            "rename_title": {"value": {"value": "Time away from the dispensary"}}}
 
 
 def renamed(running: Running) -> None:
@@ -292,7 +292,7 @@ def test_answers_are_stored_while_the_model_words_a_draft_being_edited(
         return headline(request)
 
     stand_in.reply = reply
-    answered = running.slack.submit(FACILITATOR, form.answer["view"], RENAME)
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], rename(form))
     assert answered.status == 200 and not answered.body, answered.body
     renamed(running)
     assert stored_meanwhile and all(stored_meanwhile), stored_meanwhile
@@ -312,7 +312,7 @@ def test_an_edit_the_model_takes_long_over_closes_the_form_in_time_and_is_saved(
         return status, body, 4.0
 
     stand_in.reply = slow
-    answered = running.slack.submit(FACILITATOR, form.answer["view"], RENAME)
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], rename(form))
     assert answered.status == 200 and not answered.body, answered.body
     renamed(running)
     told = running.wait_for(lambda: [c.params["text"] for c in running.stub.posted(
@@ -329,7 +329,7 @@ def test_an_edit_refused_after_its_form_closed_says_why_in_a_direct_message(
     form = edit_form_opened_before_an_answer(running, stand_in)
     headline = stand_in.reply
     stand_in.reply = lambda request: (*headline(request)[:2], 4.0)
-    answered = running.slack.submit(FACILITATOR, form.answer["view"], RENAME)
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], rename(form))
     assert answered.status == 200 and not answered.body, answered.body
     approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
     running.slack.click(FACILITATOR, approve["action_id"], approve["value"])

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.app.review_form import theme_value
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import (
     AnswerView,
@@ -256,7 +257,11 @@ def test_a_long_draft_opens_one_form_listing_fewer_answers_and_says_so() -> None
     card = draft_card(draft, "q2")
     assert size(card) <= MAX_CARD_BYTES
     save, inputs = form_of(card, 7, "q2")
-    assert save["data"] == {"roundtable": "digest-edit", "round": 7, "digest": 3, "prompt": "q2"}
+    assert save["data"] == {"roundtable": "digest-edit", "round": 7, "digest": 3, "prompt": "q2",
+                            "themes": [theme_value(n, t) for n, t in enumerate(
+                                draft.view.prompts[2].themes, start=1)]}
+    assert [c["value"] for c in inputs["rename_theme"]["choices"]] == [
+        str(n) for n in range(1, 11)]  # the values once, in Save's data
     listed = inputs["move_answer"]["choices"]
     assert 0 < len(listed) < 100 and all(len(c["title"]) <= 75 for c in listed)
     assert f"Listed to move: the first {len(listed)} of the 100 answers" in json_text(card)
@@ -356,3 +361,59 @@ def test_answers_moved_to_a_new_theme_in_teams_post_as_that_theme(
                      "the new theme in the channel")
     assert ("digest.group", f"teams:{facilitator.aad}") in {
         (e.action, e.actor) for e in running.scalars(select(AuditEntry))}
+
+
+def test_a_form_saved_after_another_edit_changes_the_theme_it_showed_or_nothing(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Forms open on three copies of the card (a card left open, a second device): a merge
+    saved from one reorders the themes by size. Another card's rename of its theme 2 renames
+    that theme, now first, and a card that names a theme merged away since is refused whole,
+    naming it."""
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    first, second, third, _ = question(current(running.database, round_id, NOW)).themes
+    mine, stale, merging = (form_of(opened(running, facilitator, draft, PROMPT), round_id,
+                                    PROMPT) for _ in range(3))
+    running.teams.submit(facilitator, filled(*merging, merge_theme="3", merge_into="2"),
+                         execute=False)
+    said_to(running, facilitator, f"Theme 3 of {PROMPT} is merged into theme 2")
+
+    running.teams.submit(facilitator, filled(*mine, rename_theme="2",
+                                             rename_title="Someone outside to learn from"),
+                         execute=False)
+    assert said_to(running, facilitator, "Someone outside") == (
+        f"Theme 1 of {PROMPT} is now “Someone outside to learn from”.")
+    now = question(current(running.database, round_id, NOW))
+    assert [(t.title, set(t.reply_ids)) for t in now.themes[:2]] == [
+        ("Someone outside to learn from", {*second.reply_ids, *third.reply_ids}),
+        (first.title, set(first.reply_ids))]
+
+    saved = edits(running)
+    running.teams.submit(facilitator, filled(*stale, rename_theme="1", rename_title="Mine",
+                                             merge_theme="3", merge_into="1"), execute=False)
+    assert said_to(running, facilitator, "Not saved") == (
+        f"Not saved: theme 3, “{third.title[:39].rstrip()}…”, has changed since this form "
+        "was opened, so nothing was saved: please open the form again")
+    assert edits(running) == saved
+    assert question(current(running.database, round_id, NOW)) == now
+
+
+def test_a_hidden_answers_words_are_in_the_teams_form_and_not_in_the_draft(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """The card's "Quote again" lists an answer hidden in review by its words; the draft
+    cards, brought up to date after the hide, leave them out."""
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    hidden = question(current(running.database, round_id, NOW)).themes[0].quotes[0]
+    save, inputs = form_of(opened(running, facilitator, draft, PROMPT), round_id, PROMPT)
+    running.teams.submit(facilitator, filled(save, inputs, hide=hidden.reply_id),
+                         execute=False)
+    said_to(running, facilitator, f"Answer {hidden.reply_id} is no longer quoted")
+    refreshed = running.wait_for(lambda: updates(running, facilitator), "the draft updated")
+    assert not [c for c in refreshed if hidden.text[:40] in json_text(c)]
+
+    _, inputs = form_of(opened(running, facilitator, draft, PROMPT), round_id, PROMPT)
+    [choice] = inputs["show"]["choices"]
+    assert choice["value"] == hidden.reply_id
+    assert choice["title"] == (hidden.text if len(hidden.text) <= 75
+                               else hidden.text[:74].rstrip() + "…")

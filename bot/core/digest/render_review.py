@@ -1,7 +1,11 @@
 """A digest under review as plain text (`roundtable digest review`): each question with its
-lead and numbered themes, each quote with the id an edit names it by, and the other answers."""
+lead and numbered themes, each quote with the id an edit names it by, the other answers, and
+the answers hidden in review with their words, for the facilitator to decide whether to quote
+one again."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from bot.core.digest.model import DigestView, Draft
 from bot.core.digest.theme_views import quote_text
@@ -10,7 +14,11 @@ from bot.core.wording import counted
 QUOTE_SHOWN = 160
 
 
-def review_text(view: DigestView, draft: Draft | None) -> str:
+def review_text(view: DigestView, draft: Draft | None,
+                hidden_words: Mapping[str, str] | None = None) -> str:
+    """The draft (or the digest as it would be built now, `draft` None); each answer hidden
+    in review by its words in `hidden_words` (digest_review.hidden_words), else by its id."""
+    words = hidden_words or {}
     info = view.round
     lines = [f"Round {info.id} · {info.title}"]
     if draft is None:
@@ -46,6 +54,8 @@ def review_text(view: DigestView, draft: Draft | None) -> str:
                          f"“{quote_text(answer.text, QUOTE_SHOWN)}”")
         hidden = [a.reply_id for a in prompt.answers if a.hidden]
         if hidden:
-            lines.append("  Hidden in review (each may be quoted again): "
-                         + ", ".join(hidden))
+            lines.append("  Hidden in review (each may be quoted again):")
+        for reply_id in hidden:
+            text = f"  “{quote_text(words[reply_id], QUOTE_SHOWN)}”" if reply_id in words else ""
+            lines.append(f"      {reply_id}{text}")
     return "\n".join(lines) + "\n"

@@ -94,8 +94,8 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         ack()
         try:
             which = json.loads(str(action.get("value")))
-            shown = review.waiting(app, actor(body), int(which["round"]), int(which["digest"]))
-            form = review_blocks.edit_view(shown.view, shown.digest_id, str(which["prompt"]))
+            opened = review.waiting(app, actor(body), int(which["round"]), int(which["digest"]))
+            form = review_blocks.edit_view(opened, str(which["prompt"]))
         except (RoundtableError, ValueError, KeyError, TypeError) as exc:
             slack.respond(body.get("response_url"), blocks.notice(f"Sorry: {exc}"))
             return

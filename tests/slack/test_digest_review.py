@@ -29,6 +29,16 @@ CO_FACILITATOR = "UCOFAC"
 FRIDAY_NOON = NOW + timedelta(days=4, hours=2)  # the default digest time, in London (UTC now)
 
 
+def drafted(running: Running, *, co_facilitator: bool = False) -> int:
+    """A round in review whose scheduled digest has gone to its facilitators as a draft."""
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR,
+                            co_facilitator=CO_FACILITATOR if co_facilitator else None)
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+    return round_id
+
+
 def draft_in(running: Running, user: str) -> dict[str, Any]:
     """The draft digest in someone's direct message with the bot, as it reads now."""
     posted = running.wait_for(lambda: [c for c in running.stub.posted("D" + user)
@@ -37,6 +47,15 @@ def draft_in(running: Running, user: str) -> dict[str, Any]:
     found = running.stub.message("D" + user, posted[0].answer["ts"])
     assert found is not None
     return found
+
+
+def open_form(running: Running, user: str = FACILITATOR) -> Any:
+    """The edit form `user` opens from the draft in their DM (the views.open call)."""
+    edit = button(draft_in(running, user), f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
+    opened = len(running.stub.calls_to("views.open"))
+    running.slack.click(user, edit["action_id"], edit["value"])
+    return running.wait_for(lambda: running.stub.calls_to("views.open")[opened:],
+                            "the edit form")[0]
 
 
 def button(message: dict[str, Any], prefix: str) -> dict[str, Any]:
@@ -75,11 +94,7 @@ def respond_text(running: Running, before: int, expect: str) -> str:
 def test_a_reviewed_digest_is_edited_and_approved_in_slack_and_posts_once(
         running: Running) -> None:
     running.stub.add_user(CO_FACILITATOR, "Cora Cofacilitator")
-    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR,
-                            co_facilitator=CO_FACILITATOR)
-    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
-                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
-    jobs.post_round_digest(round_id)
+    round_id = drafted(running, co_facilitator=True)
 
     draft = draft_in(running, FACILITATOR)
     draft_in(running, CO_FACILITATOR)
@@ -166,10 +181,7 @@ def test_a_facilitator_sets_how_a_round_is_reviewed_from_slack(running: Running)
 
 
 def test_a_digest_posted_by_hand_replaces_the_draft_waiting(running: Running) -> None:
-    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
-    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
-                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
-    jobs.post_round_digest(round_id)
+    round_id = drafted(running)
     approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
     posted = command(running, f"digest {round_id}", "Posted")
     assert posted["text"] == (f"Posted the digest of round {round_id} in <#{DIGEST_CHANNEL}>; "
@@ -185,10 +197,7 @@ def test_a_digest_posted_by_hand_replaces_the_draft_waiting(running: Running) ->
 
 def test_an_edit_form_saved_after_its_draft_was_approved_changes_nothing_and_says_why(
         running: Running) -> None:
-    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
-    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
-                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
-    jobs.post_round_digest(round_id)
+    round_id = drafted(running)
     draft = draft_in(running, FACILITATOR)
     edit = button(draft, f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
     running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
@@ -215,10 +224,7 @@ def test_an_edit_form_saved_after_its_draft_was_approved_changes_nothing_and_say
 
 def test_review_sends_the_draft_again_and_says_it_is_in_the_direct_messages(
         running: Running) -> None:
-    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
-    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
-                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
-    jobs.post_round_digest(round_id)
+    round_id = drafted(running)
     draft_in(running, FACILITATOR)
     said = command(running, f"review {round_id}", "The draft digest")
     assert said["text"] == (f"The draft digest of round {round_id} is in your direct messages "
@@ -228,10 +234,7 @@ def test_review_sends_the_draft_again_and_says_it_is_in_the_direct_messages(
 def test_answers_moved_to_a_new_theme_in_slack_post_as_that_theme(running: Running) -> None:
     """The form's "Move answers" takes several answers; sent to "a new theme" with a title,
     they are that theme in the draft and in the digest posted, summed up from themselves."""
-    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
-    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
-                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
-    jobs.post_round_digest(round_id)
+    round_id = drafted(running)
     before = question(current(running.database, round_id, NOW))
     chosen = [before.themes[0].reply_ids[-1], before.themes[1].reply_ids[-1]]
     edit = button(draft_in(running, FACILITATOR), f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
@@ -266,21 +269,11 @@ def test_answers_moved_to_a_new_theme_in_slack_post_as_that_theme(running: Runni
 def test_a_quote_hidden_in_slack_can_be_quoted_again(running: Running) -> None:
     """Hiding is not for ever: the next form lists the hidden answer under "Quote again";
     chosen there, the digest quotes it as before."""
-    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
-    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
-                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
-    jobs.post_round_digest(round_id)
+    round_id = drafted(running)
     before = question(current(running.database, round_id, NOW))
     hidden = before.themes[0].quotes[0]
 
-    def form() -> Any:
-        edit = button(draft_in(running, FACILITATOR), f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
-        opened = len(running.stub.calls_to("views.open"))
-        running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
-        return running.wait_for(lambda: running.stub.calls_to("views.open")[opened:],
-                                "the edit form")[0]
-
-    first = form()
+    first = open_form(running)
     assert hidden.text[:40] in json.dumps(draft_in(running, FACILITATOR)["blocks"],
                                           ensure_ascii=False)
     assert "show" not in {b.get("block_id") for b in first.params["view"]["blocks"]}
@@ -288,7 +281,7 @@ def test_a_quote_hidden_in_slack_can_be_quoted_again(running: Running) -> None:
         "hide": {"value": {"selected_options": [{"value": hidden.reply_id}]}}})
     running.wait_for(lambda: hidden.text[:40] not in json.dumps(
         draft_in(running, FACILITATOR)["blocks"], ensure_ascii=False), "the quote hidden")
-    second = form()
+    second = open_form(running)
     [show] = [b for b in second.params["view"]["blocks"] if b.get("block_id") == "show"]
     assert [o["value"] for o in show["element"]["options"]] == [hidden.reply_id]
     answered = running.slack.submit(FACILITATOR, second.answer["view"], {
@@ -305,23 +298,13 @@ def test_a_form_opened_before_another_edit_changes_the_theme_it_showed_or_nothin
     rename and move reach those themes at their new numbers, and a theme merged away since
     refuses the whole form, naming the theme, with nothing saved."""
     running.stub.add_user(CO_FACILITATOR, "Cora Cofacilitator")
-    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR,
-                            co_facilitator=CO_FACILITATOR)
-    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
-                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
-    jobs.post_round_digest(round_id)
+    round_id = drafted(running, co_facilitator=True)
     first, second, third, fourth = question(current(running.database, round_id, NOW)).themes
     assert len(second.reply_ids) + len(third.reply_ids) > len(first.reply_ids)
     moved = unquoted_in(question(current(running.database, round_id, NOW)), 1)
 
-    def form(user: str) -> Any:
-        edit = button(draft_in(running, user), f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
-        opened = len(running.stub.calls_to("views.open"))
-        running.slack.click(user, edit["action_id"], edit["value"])
-        return running.wait_for(lambda: running.stub.calls_to("views.open")[opened:],
-                                "the edit form")[0]
-
-    mine, other_tab, theirs = form(FACILITATOR), form(FACILITATOR), form(CO_FACILITATOR)
+    mine, other_tab = open_form(running), open_form(running)
+    theirs = open_form(running, CO_FACILITATOR)
     merged = running.slack.submit(CO_FACILITATOR, theirs.answer["view"], {
         "merge_theme": theme(theirs, "merge_theme", 3),
         "merge_into": theme(theirs, "merge_into", 2)})
@@ -364,26 +347,17 @@ def test_the_form_shows_a_hidden_answers_words_and_the_draft_and_post_do_not(
     """To decide whether to quote a hidden answer again, the facilitator reads its words in
     the form's "Quote again" (theirs alone); the draft in their DM and the digest posted to
     the channel still leave them out."""
-    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
-    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
-                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
-    jobs.post_round_digest(round_id)
+    round_id = drafted(running)
     before = question(current(running.database, round_id, NOW))
     hidden = before.themes[0].quotes[0]
     words = json.dumps(hidden.text, ensure_ascii=False)[1:-1]
 
-    def form() -> Any:
-        edit = button(draft_in(running, FACILITATOR), f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
-        opened = len(running.stub.calls_to("views.open"))
-        running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
-        return running.wait_for(lambda: running.stub.calls_to("views.open")[opened:],
-                                "the edit form")[0]
-
-    running.slack.submit(FACILITATOR, form().answer["view"], {
+    running.slack.submit(FACILITATOR, open_form(running).answer["view"], {
         "hide": {"value": {"selected_options": [{"value": hidden.reply_id}]}}})
     running.wait_for(lambda: words[:40] not in json.dumps(
         draft_in(running, FACILITATOR)["blocks"], ensure_ascii=False), "the quote hidden")
-    [show] = [b for b in form().params["view"]["blocks"] if b.get("block_id") == "show"]
+    [show] = [b for b in open_form(running).params["view"]["blocks"]
+              if b.get("block_id") == "show"]
     [option] = show["element"]["options"]
     assert option["value"] == hidden.reply_id
     assert option["text"]["text"] == (hidden.text if len(hidden.text) <= 75

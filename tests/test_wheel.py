@@ -1,6 +1,7 @@
-"""A wheel of the project (what `pip install .` installs) ships the prompt packs, and the code
-installed from it finds them from any working folder, with no source tree beside it. Offline:
-the wheel is built with the virtual environment's own setuptools and wheel (the dev extra)."""
+"""A wheel of the project (what `pip install .` installs) ships the prompt packs and the theme
+engine's layers, and the code installed from it finds them from any working folder, with no
+source tree beside it. Offline: the wheel is built with the virtual environment's own
+setuptools and wheel (the dev extra)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ PROBE = """\
 import json, bot, prompts, bot.demo
 from bot.config import Settings
 from bot.core.packs import pack_files
+from bot.core.digest import minilm
 print(json.dumps({
+    "layers": [str(minilm.TUNED_LAYERS), len(minilm.read_tuned_layers())],
     "code": [bot.__file__, prompts.__file__],
     "packs": [str(p) for p in pack_files()],
     "default": str(Settings().packs_dir),
@@ -73,6 +76,8 @@ def test_the_wheel_ships_the_packs_and_the_installed_code_finds_them(tmp_path: P
     assert all(Path(p).is_relative_to(site) for p in found["packs"]), found["packs"]
     assert Path(found["default"]) == site / "prompts"
     assert found["demo"]
+    # the theme engine's own layers, checked as the engine loads them
+    assert Path(found["layers"][0]).is_relative_to(site) and found["layers"][1] > 0
 
     listed = installed_python(site, elsewhere, "-m", "bot.cli", "packs", "list")
     assert listed.returncode == 0, listed.stdout + listed.stderr

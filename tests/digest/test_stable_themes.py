@@ -166,7 +166,14 @@ def test_it_announces_only_themes_of_a_new_subject(database: Database, now: date
     assert reviewed.since_last is not None and reviewed.since_last.new_themes == []
     markdown = render_md(reviewed)
     assert new_theme_lines(markdown) == []
-    assert f"“{older.title}” grew by {len(new.reply_ids)}" in markdown, markdown
+    # by every new answer it now holds: the merged ones and any the engine had put there
+    shown = reviewed.prompt(PROMPT)
+    assert shown is not None
+    [merged] = [t for t in shown.themes if t.title == older.title]
+    texts = {a.reply_id: a.text for a in shown.answers}
+    took_in = sum(texts[r] in SYSTEMS for r in merged.reply_ids)
+    assert took_in >= changes.new_themes[0].added
+    assert f"“{older.title}” grew by {took_in}" in markdown, markdown
 
 
 

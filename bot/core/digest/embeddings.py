@@ -144,22 +144,30 @@ def pool(encoder: TokenEncoder, texts: Sequence[str]) -> Pooled:
         return Pooled(empty, empty)
     ids = encoder.token_ids(texts)
     states = encoder.token_states(ids)
+    weighted_rows = []
+    plain_rows = []
+    for w, h in zip(rarity_weights(encoder, ids), states, strict=True):
+        weighted_rows.append((h * w[:, None]).sum(axis=0) / w.sum())
+        plain_rows.append(h.mean(axis=0))
+    return Pooled(centred(np.array(weighted_rows, dtype=np.float32)),
+                  _unit(np.array(plain_rows, dtype=np.float32)))
+
+
+def rarity_weights(encoder: TokenEncoder, ids: Sequence[list[int]]) -> list[Matrix]:
+    """Each token's weight in the pooling of its sequence: its rarity among `ids` (the
+    answers to one question), little for stop words and punctuation, none for [CLS] and
+    [SEP]; all equal in a sequence with nothing else."""
     vocab = _vocab_of(encoder)
     doc_freq: Counter[int] = Counter()
     for seq in ids:
         doc_freq.update(set(seq[1:-1]))
     n = len(ids)
-    weighted_rows = []
-    plain_rows = []
-    for seq, h in zip(ids, states, strict=True):
+    out = []
+    for seq in ids:
         w = np.array([_token_weight(vocab.get(t, ""), doc_freq[t], n) for t in seq], np.float32)
-        w[0] = w[-1] = 0.0  # [CLS] and [SEP]
-        if w.sum() <= 0:
-            w = np.ones(len(seq), np.float32)
-        weighted_rows.append((h * w[:, None]).sum(axis=0) / w.sum())
-        plain_rows.append(h.mean(axis=0))
-    return Pooled(centred(np.array(weighted_rows, dtype=np.float32)),
-                  _unit(np.array(plain_rows, dtype=np.float32)))
+        w[0] = w[-1] = 0.0
+        out.append(w if w.sum() > 0 else np.ones(len(seq), np.float32))
+    return out
 
 
 _VOCABS: dict[int, dict[int, str]] = {}

@@ -67,6 +67,8 @@ FOURTH_5_DEC = "scored once unseen on 5 Dec (fourth batch); first score"
 FIFTH_5_DEC = "scored once unseen on 5 Dec (fifth batch); first score"
 SIXTH_5_DEC = ("scored once unseen on 5 Dec (sixth batch), by the engine with fine-tuned layers; "
                "first score")
+SEVENTH_5_DEC = ("scored once unseen on 5 Dec (seventh batch), by the shipped engine with "
+                 "fine-tuned layers; first score")
 TRAINED_ON = "; in the fine-tuned layers' training data"
 UNSEEN = "unseen: never scored"
 STATUS = {
@@ -98,9 +100,12 @@ STATUS = {
     "2026-12-05f-cost-of-living": SIXTH_5_DEC,
     "2026-12-05f-sexual-health": SIXTH_5_DEC,
     "2026-12-05f-end-of-life": SIXTH_5_DEC,
+    "2026-12-05g-interpreting": SEVENTH_5_DEC,
+    "2026-12-05g-rotations": SEVENTH_5_DEC,
+    "2026-12-05g-school-medicines": SEVENTH_5_DEC,
 }
 STATUS.update({name: status + TRAINED_ON for name, status in STATUS.items()
-               if not name.startswith("2026-12-05f-")})
+               if not name.startswith(("2026-12-05f-", "2026-12-05g-"))})
 """Sets marked UNSEEN are left out unless named with --data: they are kept for scoring a
 changed engine once, and a run over everything must not look at them first. Every set but the
 sixth batch trained the engine's fine-tuned layers (bench/finetune_folds.py): their figures

@@ -293,16 +293,18 @@ class DigestEdit(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
     prompt_id: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(16))
-    """rename, merge, move, hide or lead."""
+    """rename, merge, move, group (answers made a new theme), hide, show (a hidden answer
+    quoted again) or lead."""
     theme: Mapped[list[str] | None] = mapped_column(JSON)
     """The answer ids of the theme edited (rename, merge: the theme kept; move: the target,
     None for "Other answers")."""
     other: Mapped[list[str] | None] = mapped_column(JSON)
-    """merge: the answer ids of the theme merged into `theme`."""
+    """merge: the answer ids of the theme merged into `theme`; group: the answers the new
+    theme was made of (answers given after `at` may join it: bot.core.digest.edits)."""
     reply_id: Mapped[str | None] = mapped_column(String(200))
-    """move, hide: the answer's public id."""
+    """move, hide, show: the answer's public id."""
     text: Mapped[str | None] = mapped_column(Text)
-    """rename: the title; lead: the question's lead line."""
+    """rename, group: the title; lead: the question's lead line."""
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -137,6 +137,17 @@ class ThemeRef:
     number: int
     mark: ThemeMark | None = None
     title: str = ""
+    source: str = field(default="", compare=False)
+    """The form's field that named it, for saying where a refusal about it is (not part of
+    which theme it is)."""
+
+
+class ThemeChanged(RoundtableError):
+    """A theme a form named is no longer in the draft as the form showed it."""
+
+    def __init__(self, message: str, ref: ThemeRef) -> None:
+        super().__init__(message)
+        self.ref = ref
 
 
 @dataclass(frozen=True)
@@ -170,6 +181,10 @@ class ChangeRefused(RoundtableError):
     def __init__(self, change: Change, refused: RoundtableError) -> None:
         super().__init__(str(refused), refused.said)
         self.change = change
+        self.field = (refused.ref.source if isinstance(refused, ThemeChanged)
+                      and refused.ref.source else change.source)
+        """Where the refusal belongs in the form: the theme that changed, else the change's
+        own field."""
 
 
 def edit(app: Roundtable, actor: Actor, round_id: int, changes: list[Change],
@@ -446,8 +461,8 @@ def _theme(question: PromptDigest, ref: ThemeRef | None) -> tuple[int, ThemeView
         index = marked(question.themes, ref.mark)
         if index is None:
             shown = f"theme {ref.number}" + (f", “{ref.title}”," if ref.title else "")
-            raise RoundtableError(f"{shown} has changed since this form was opened, so "
-                                  "nothing was saved: please open the form again")
+            raise ThemeChanged(f"{shown} has changed since this form was opened, so nothing "
+                               "was saved: please open the form again", ref)
         return index + 1, question.themes[index]
     number = ref.number
     if not question.themes:

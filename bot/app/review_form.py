@@ -187,4 +187,4 @@ def _theme(field: str, value: str) -> ThemeRef:
         raise FieldError(field, "choose a theme from the list")
     if mark is None:  # a form made before themes were marked: it numbers them as they were
         raise FieldError(field, OUT_OF_DATE)
-    return ThemeRef(int(number), mark, title)
+    return ThemeRef(int(number), mark, title, field)

@@ -334,7 +334,7 @@ def test_a_form_opened_before_another_edit_changes_the_theme_it_showed_or_nothin
         "rename_title": {"value": {"value": "Not saved"}},
         "merge_theme": theme(other_tab, "merge_theme", 3),
         "merge_into": theme(other_tab, "merge_into", 1)})
-    assert refused.json()["errors"] == {"merge_into": (
+    assert refused.json()["errors"] == {"merge_theme": (
         f"theme 3, “{third.title[:39].rstrip()}…”, has changed since this form was opened, "
         "so nothing was saved: please open the form again")}
     assert len(running.scalars(select(DigestEdit))) == edits

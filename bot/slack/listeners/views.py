@@ -76,7 +76,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             ack(response_action="errors", errors={exc.field: str(exc)[:150]})
             return
         except review.ChangeRefused as exc:
-            field = exc.change.source if exc.change.source in values else "lead"
+            field = exc.field if exc.field in values else "lead"
             ack(response_action="errors", errors={field: str(exc)[:150]})
             return
         except (RoundtableError, ValueError, KeyError, TypeError) as exc:

@@ -119,6 +119,11 @@ def data_files() -> list[Path]:
                                  and STATUS.get(p.stem) != UNSEEN)]
 
 
+def set_name(path: Path) -> str:
+    """How the bench names a labelled file: "sample file", or its stem."""
+    return "sample file" if path.resolve() == SAMPLE_DATA.resolve() else path.stem
+
+
 def questions() -> dict[str, str]:
     """Each prompt id's wording: the seed pack's, and bench/data's questions files."""
     import yaml
@@ -333,7 +338,7 @@ def main() -> None:
     summary = []
     for path in files:
         data = load(path)
-        name = "sample file" if path == SAMPLE_DATA.resolve() else path.stem
+        name = set_name(path)
         for engine in chosen:
             start = time.perf_counter()
             try:

@@ -235,7 +235,7 @@ def load_questions(encoder: embeddings.TokenEncoder) -> list[Question]:
     for path in dq.data_files():
         if not path.exists() or path.stem.startswith(SCORED_AFTER):
             continue
-        name = "sample file" if path == dq.SAMPLE_DATA else path.stem
+        name = dq.set_name(path)
         for prompt, rows in dq.load(path).items():
             real = [r for r in rows if r["theme"] != "noise"]
             texts = [r["text"] for r in real]
@@ -315,7 +315,7 @@ def engine_scores(folder: Path | None, set_names: set[str]) -> dict[str, float]:
     embeddings.use_model(folder)
     out = {}
     for path in dq.data_files():
-        name = "sample file" if path == dq.SAMPLE_DATA else path.stem
+        name = dq.set_name(path)
         if name in set_names and path.exists():
             out[name] = dq.run_engine("default", dq.load(path))["overall"]["ari"]
     embeddings.use_model(None)

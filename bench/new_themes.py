@@ -55,18 +55,25 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from digest_quality import QUESTIONS, SAMPLE_DATA, data_files, load, questions  # noqa: E402
+from digest_quality import (  # noqa: E402
+    QUESTIONS,
+    SAMPLE_DATA,
+    data_files,
+    load,
+    questions,
+    set_name,
+)
 
 from bot.core.digest import novelty, subjects  # noqa: E402
 from bot.core.digest.changes import (  # noqa: E402
     EARLIER_JUDGED,
     EARLIER_SHARE,
     JUDGED_AT_MOST,
-    _spread,
     snapshot,
     with_changes,
 )
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo  # noqa: E402
+from bot.core.digest.spread import spread as evenly  # noqa: E402
 from bot.core.digest.theme_views import (  # noqa: E402
     engine_grouping,
     says_nothing,
@@ -184,7 +191,7 @@ def direct_new_themes(later: DigestView, before: Digest, cover: float,
     texts = {a.reply_id: a.text for a in prompt.answers}
     fresh = everyone[::max(1, math.ceil(len(everyone) / JUDGED_AT_MOST))]  # as compare reads
     present = set(current)
-    earlier = tuple(tuple(_spread([texts[r] for r in sorted(o & present)], EARLIER_JUDGED))
+    earlier = tuple(tuple(evenly([texts[r] for r in sorted(o & present)], EARLIER_JUDGED))
                     for o in old if o & present)
     vectors = _direct_vectors(tuple(texts[r] for r in fresh), earlier)
     if vectors is None or not fresh:
@@ -347,7 +354,7 @@ def main() -> None:
     half_sims: dict[str, dict[str, list[float]]] = {h: defaultdict(list) for h in halves}
     half_why: dict[str, Counter[str]] = {h: Counter() for h in halves}
     for path in files:
-        name = "sample file" if path == SAMPLE_DATA.resolve() else path.stem
+        name = set_name(path)
         start = time.perf_counter()
         tallies: dict[Key, Tally] = {t: Tally() for t in keys}
         sims: dict[str, list[float]] = defaultdict(list)

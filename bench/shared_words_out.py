@@ -72,7 +72,7 @@ def main() -> None:
     gains = []
     for path in args.data or digest_quality.data_files():
         data = digest_quality.load(path)
-        name = "sample file" if path == digest_quality.SAMPLE_DATA else path.stem
+        name = digest_quality.set_name(path)
         base = digest_quality.run_engine("default", data)["overall"]
         variant = digest_quality.run_engine(VARIANT, data)["overall"]
         gains.append(variant["ari"] - base["ari"])

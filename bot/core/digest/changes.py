@@ -7,7 +7,6 @@ not people's words: enough to say what changed, and nothing that `forget-me` wou
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import replace
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.digest.model import DigestView, PromptDigest, RankMove, SinceLast, ThemeChange
 from bot.core.digest.novelty import Judgement
+from bot.core.digest.spread import spread
 from bot.core.digest.titles import distinctive_terms, title
 from storage.models import Digest
 
@@ -193,11 +193,6 @@ EARLIER_JUDGED = 10
 """Answers of each earlier theme (spread over it) that new answers are judged against."""
 
 
-def _spread(items: list[str], at_most: int) -> list[str]:
-    """At most `at_most` of `items`, evenly spread over them."""
-    return items if len(items) <= at_most else items[::math.ceil(len(items) / at_most)]
-
-
 NewAnswers = Callable[[Sequence[str], Sequence[Sequence[str]]], Judgement]
 """(the new answers, each earlier theme's answers) -> which earlier theme covers each new
 answer, and the groups of uncovered ones that make new themes (novelty.judge)."""
@@ -245,10 +240,10 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
     # A large round: an even sample of the new answers stands for them all (each counting
     # for `weight`), and each earlier theme is read from a few of its answers, so the model
     # reads a bounded number of answers however many came in.
-    fresh = everyone[::max(1, math.ceil(len(everyone) / JUDGED_AT_MOST))]
+    fresh = spread(everyone, JUDGED_AT_MOST)
     weight = len(everyone) / len(fresh) if fresh else 1.0
     earlier = [i for i, o in enumerate(survivors) if any(r in texts for r in o)]
-    judged = judge([texts[r] for r in fresh], [_spread(
+    judged = judge([texts[r] for r in fresh], [spread(
         [texts[r] for r in sorted(survivors[i]) if r in texts], EARLIER_JUDGED)
         for i in earlier])
     for covered in judged.covered_by:

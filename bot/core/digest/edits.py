@@ -11,7 +11,6 @@ them (`_joining`).
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from bot.core.digest import not_quoted, titles
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, ThemeView
 from bot.core.digest.novelty import Reach
+from bot.core.digest.spread import spread
 from bot.core.digest.theme_views import (
     OTHER_ROLES,
     QUOTES_PER_THEME,
@@ -178,7 +178,8 @@ def _joining(prompt: PromptDigest, edit: Edit, edits: Sequence[Edit], joining: J
     since = set(later)
     settled = [[r for r in t.reply_ids if r not in since and r not in edit.other]
                for t in prompt.themes]
-    references = [[joining.words[r] for r in _spread(ids) if r in joining.words]
+    references = [[joining.words[r] for r in spread(ids, REFERENCE_AT_MOST)
+                   if r in joining.words]
                   for ids in [named, *settled]]
     judged = later[:JOINS_JUDGED_AT_MOST]
     reach = joining.reach([joining.words[r] for r in judged], references)
@@ -190,10 +191,6 @@ def _joining(prompt: PromptDigest, edit: Edit, edits: Sequence[Edit], joining: J
         if theirs >= 0 and (now is None or theirs > row[now + 1]):
             joined.append(reply_id)
     return joined
-
-
-def _spread(ids: list[str]) -> list[str]:
-    return ids[::max(1, math.ceil(len(ids) / REFERENCE_AT_MOST))]
 
 
 def _net_of_shown(edits: Sequence[Edit]) -> list[Edit]:
@@ -281,10 +278,10 @@ class _Words:
 def _words_of(members: Sequence[AnswerView], prompt: PromptDigest) -> _Words:
     inside = {a.reply_id for a in members}
     sayable = [a for a in members if a.quotable]
-    sample = sayable[::max(1, math.ceil(len(sayable) / SAMPLE_WORDS))]
+    sample = spread(sayable, SAMPLE_WORDS)
     others = [a.text for a in prompt.answers
               if a.reply_id not in inside and a.quotable and not a.noise]
-    others = others[::max(1, math.ceil(len(others) / SAMPLE_WORDS))]
+    others = spread(others, SAMPLE_WORDS)
     texts = [a.text for a in sample]
     return _Words(texts, sample, titles.distinctive_terms(texts, others))
 

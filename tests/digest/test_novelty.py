@@ -95,3 +95,24 @@ def test_compare_names_grown_themes_as_shown_now_and_new_ones_from_their_answers
         ("Covid response", 5, 7)]
     assert merged.new_themes == []
     assert asked[-1] == ["answer f", "answer g"]  # what they placed is not judged again
+
+
+def test_a_theme_shown_grows_by_no_more_new_answers_than_it_holds() -> None:
+    before = view_of({})
+    prompt = before.prompts[0]
+    answers = [AnswerView(r, f"answer {r}", None, None, False) for r in "abcdefg"]
+    before = replace(before, prompts=[replace(
+        prompt, themes=[theme("Covid", "a", "b"), theme("Care homes", "c", "d")],
+        answers=answers[:4])])
+    # e joined Covid; f and g went to Care homes, but the judge finds all three of Covid's
+    # subject: "Covid grew by 3 to 3 answers" would not add up
+    after = replace(before, prompts=[replace(
+        prompt, themes=[theme("Covid", "a", "b", "e"), theme("Care homes", "c", "d", "f", "g")],
+        answers=answers)])
+
+    def judge(new: Sequence[str], earlier: Sequence[Sequence[str]]) -> Judgement:
+        return Judgement([0] * len(new), [])
+
+    changes = compare(snapshot(before), after, "week 1", judge=judge)
+    assert [(c.title, c.added, c.total) for c in changes.grown_themes] == [("Covid", 1, 3)]
+    assert changes.new_themes == []

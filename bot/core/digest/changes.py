@@ -204,7 +204,8 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
     """New and grown themes of one question, from `judge`: each new answer covered by an
     earlier theme makes it grow (named as the theme now shown that holds most of what it
     held); each group of uncovered new answers is one new theme, named as the theme now shown
-    that is mostly that group, else titled from the group's own answers. But a new answer
+    that is mostly that group, else titled from the group's own answers (a theme shown grows
+    by no more new answers than it holds). But a new answer
     that a facilitator put (`placed`: merged, moved, or joined to a theme they made) into a
     theme continuing an earlier one makes that theme grow, unjudged; and a theme they made
     themselves is new by its own answers: their word is last, as in the rest of the
@@ -270,7 +271,13 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
         named = title(members, range(len(members)), distinctive_terms(members, others))
         size = round(len(mine) * weight)
         new.append(ThemeChange(prompt.prompt_id, named, size, size))
-    return new, list(grew.values())
+    # A theme shown now grew by at most the new answers it holds ("grew by 5 to 9" of a theme
+    # that had 5 would not add up): the judge may find a new answer of its subject that the
+    # engine or a facilitator put elsewhere.
+    holds_new = {t.title: len(ids & fresh_set) for t, ids in shown}
+    grown = [replace(c, added=min(c.added, holds_new[c.title])) if c.title in holds_new else c
+             for c in grew.values()]
+    return new, [c for c in grown if c.added]
 
 
 def _about_an_earlier(prompt: PromptDigest, ids: set[str], survivors: list[set[str]],

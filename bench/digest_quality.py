@@ -69,6 +69,8 @@ SIXTH_5_DEC = ("scored once unseen on 5 Dec (sixth batch), by the engine with fi
                "first score")
 SEVENTH_5_DEC = ("scored once unseen on 5 Dec (seventh batch), by the shipped engine with "
                  "fine-tuned layers; first score")
+TRAINING_BATCH = ("written on 5 Dec as training data for the fine-tuned layers and the non-answer "
+                  "classifier; never scored unseen")
 TRAINED_ON = "; in the fine-tuned layers' training data"
 UNSEEN = "unseen: never scored"
 STATUS = {
@@ -103,13 +105,20 @@ STATUS = {
     "2026-12-05g-interpreting": SEVENTH_5_DEC,
     "2026-12-05g-rotations": SEVENTH_5_DEC,
     "2026-12-05g-school-medicines": SEVENTH_5_DEC,
+    "2026-12-05h-prison-release": UNSEEN,
+    "2026-12-05h-smr-sharing": UNSEEN,
+    "2026-12-05h-safeguarding": UNSEEN,
+    **{f"2026-12-05{batch}-{name}": TRAINING_BATCH for batch, names in (
+        ("i", ("dementia", "homelessness", "automation")),
+        ("j", ("ramadan", "research", "falls")),
+        ("k", ("nhs-app", "new-medicines", "safety-alerts"))) for name in names},
 }
 STATUS.update({name: status + TRAINED_ON for name, status in STATUS.items()
-               if not name.startswith(("2026-12-05f-", "2026-12-05g-"))})
+               if status != UNSEEN})
 """Sets marked UNSEEN are left out unless named with --data: they are kept for scoring a
-changed engine once, and a run over everything must not look at them first. Every set but the
-sixth batch trained the engine's fine-tuned layers (bench/finetune_folds.py): their figures
-are in-sample."""
+changed engine once, and a run over everything must not look at them first. Every other set
+trained the engine's fine-tuned layers (bench/finetune_folds.py): their figures are
+in-sample."""
 
 
 def data_files() -> list[Path]:

@@ -3,7 +3,7 @@ unseen question's themes separable? Grouped k-fold experiment (not shipped unles
 sets it never saw).
 
 Usage: python bench/finetune_folds.py [--folds 5] [--epochs 3] [--top 2] [--lr 2e-5]
-                                      [--save DIR] [--score-engine]
+                                      [--save DIR] [--score-engine] [--keep DIR]
 
 Needs torch (``pip install torch==2.13.0``, CPU) beside the project; the project itself never
 imports it. The model is the engine's own all-MiniLM-L6-v2, its files read and checked as the
@@ -11,7 +11,7 @@ engine reads them; the layers are written out here in torch from the same weight
 frozen part is checked against the engine's numpy forward pass before anything is trained.
 
 Sets: the sample file and every labelled set under bench/data that `digest_quality` scores
-by default, but the sixth batch (``SCORED_AFTER``), which was kept to score these layers.
+by default, but the held-out batch (``HELD_OUT``), kept to score these layers.
 Sets are dealt into folds by name; each fold's sets are held out in turn while the top
 ``--top`` layers are trained on the rest's real answers (non-answers left out), with a
 supervised contrastive loss inside each question: answers of one theme pulled together, of
@@ -22,7 +22,8 @@ Measured per held-out set, for the base model and the fine-tuned one: told the t
 themes, Ward on the pooled vectors, ARI over the real answers (mean over the set's
 questions); with ``--score-engine``, the full engine (``find_themes`` as
 ``bench/digest_quality.py`` scores it) with the fold's model folder as
-``ROUNDTABLE_EMBEDDING_MODEL``. ``--save DIR`` trains once on every set and writes the model
+``ROUNDTABLE_EMBEDDING_MODEL``. ``--keep DIR`` writes each fold's model folder (for
+``bench/new_themes.py --folds DIR``). ``--save DIR`` trains once on every set and writes the model
 folder the engine can load, and beside it ``theme-layers.safetensors``, the trained layers in
 float16, which is the file the engine ships (``bot/core/digest/``).
 """
@@ -225,15 +226,16 @@ def supcon(z: torch.Tensor, labels: Sequence[str], tau: float) -> torch.Tensor:
     return per_anchor.mean()
 
 
-SCORED_AFTER = ("2026-12-05f-", "2026-12-05g-")
-"""Sets written to score the layers the other sets trained: never trained on, so that the
-shipped layers can be built again as they were."""
+HELD_OUT = ("2026-12-05h-",)
+"""Sets written to score the layers the other sets trained: never trained on, never folded.
+(The layers of b7ba7f3 held out the sixth and seventh batches, 2026-12-05f/g, in the same way;
+they were scored once and are training data since.)"""
 
 
 def load_questions(encoder: embeddings.TokenEncoder) -> list[Question]:
     found = []
     for path in dq.data_files():
-        if not path.exists() or path.stem.startswith(SCORED_AFTER):
+        if not path.exists() or path.stem.startswith(HELD_OUT):
             continue
         name = dq.set_name(path)
         for prompt, rows in dq.load(path).items():
@@ -335,6 +337,10 @@ def main() -> None:
     parser.add_argument("--only-folds", type=int, nargs="*")
     parser.add_argument("--save", type=Path)
     parser.add_argument("--score-engine", action="store_true")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="write each fold's model folder to DIR/fold-N, with the names of "
+                             "the sets it held out in held-out.json (for bench/new_themes.py "
+                             "--folds)")
     args = parser.parse_args()
     torch.manual_seed(0)
     dq.QUESTIONS.update(dq.questions())
@@ -402,6 +408,10 @@ def main() -> None:
                                    for q in qs]))
             results[name] = (before, after)
             print(f"  {name:34s} true-k Ward ARI {before:.3f} -> {after:.3f}", flush=True)
+        if args.keep:
+            kept = args.keep / f"fold-{fold}"
+            write_folder(tuned, base, kept)
+            (kept / "held-out.json").write_text(json.dumps(sorted(held)), encoding="utf-8")
         if args.score_engine:
             folder = Path(tempfile.mkdtemp())
             write_folder(tuned, base, folder)

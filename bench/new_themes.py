@@ -1,6 +1,6 @@
 """How often "new since the last digest" announces a theme that is not new, or misses one that is.
 
-Usage: python bench/new_themes.py [--data CSV ...] [--seed N]
+Usage: python bench/new_themes.py [--data CSV ...] [--seed N] [--decide-only] [--folds DIR]
 
 Issue 12 asks that answers falling into existing themes give no "new theme" line, and that a
 few answers of a new subject give exactly one. Whether a regrouped theme counts as new ends in
@@ -34,11 +34,16 @@ shortages, inequalities: fewest errors, the shipped value on a tie) and checked 
 round-2 sets (discharge, prescribers, near-misses, blood-pressure, medicines-waste); the
 direct decision's parameters likewise (fewest errors on the round-1 sets). --decide-only runs
 the round-1 sets alone, for choosing without looking at the others.
+
+With --folds DIR (the fold models of ``bench/finetune_folds.py --keep DIR``) each set is read
+by the fine-tuned model of the fold that held it out, so no set is judged by vectors trained on
+it, and every set is in the decide half: the parameters are chosen over all of them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 import sys
@@ -64,7 +69,7 @@ from digest_quality import (  # noqa: E402
     set_name,
 )
 
-from bot.core.digest import novelty, subjects  # noqa: E402
+from bot.core.digest import embeddings, novelty, subjects  # noqa: E402
 from bot.core.digest.changes import (  # noqa: E402
     EARLIER_JUDGED,
     EARLIER_SHARE,
@@ -334,6 +339,12 @@ def add(total: dict[Key, Tally], part: dict[Key, Tally]) -> None:
             into.formed[k] += s.formed[k]
 
 
+def fold_models(folder: Path) -> dict[str, Path]:
+    """Each set's model: the fold that held it out."""
+    return {name: fold for fold in sorted(folder.glob("fold-*"))
+            for name in json.loads((fold / "held-out.json").read_text(encoding="utf-8"))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, action="append",
@@ -341,6 +352,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--decide-only", action="store_true",
                         help="only the round-1 sets (for choosing parameters)")
+    parser.add_argument("--folds", type=Path, metavar="DIR",
+                        help="the fold models of bench/finetune_folds.py --keep DIR: each set "
+                             "is read by the model that never trained on it, and every set is "
+                             "in the decide half")
     args = parser.parse_args()
     QUESTIONS.update(questions())
     subjects.similarities = cached_similarities()  # type: ignore[assignment]
@@ -353,15 +368,21 @@ def main() -> None:
                                            for h in ("decide", "check")}
     half_sims: dict[str, dict[str, list[float]]] = {h: defaultdict(list) for h in halves}
     half_why: dict[str, Counter[str]] = {h: Counter() for h in halves}
+    model_of = fold_models(args.folds) if args.folds else {}
+    if args.folds:
+        files = [f for f in files if set_name(f) in model_of]
     for path in files:
         name = set_name(path)
+        if args.folds:
+            embeddings.use_model(model_of[name])
+            _direct_vectors.cache_clear()
         start = time.perf_counter()
         tallies: dict[Key, Tally] = {t: Tally() for t in keys}
         sims: dict[str, list[float]] = defaultdict(list)
         why: Counter[str] = Counter()
         for rows in load(path).values():
             run_question(rows, args.seed, tallies, sims, why)
-        half = "decide" if name in DECIDE else "check"
+        half = "decide" if name in DECIDE or args.folds else "check"
         report(f"{name} ({half} half, {time.perf_counter() - start:.0f} s)", tallies, sims, why)
         add(halves[half], tallies)
         half_why[half] += why

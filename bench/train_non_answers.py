@@ -8,23 +8,20 @@ cannot tell it from a short real answer. What such replies share is a *direction
 sentence model's space: they talk about the exchange, not the question's subject. This fits
 a logistic regression on each reply's plain MiniLM sentence vector, centred on its own
 question's replies (what it says beyond what every reply to that question says), to the
-labelled non-answers of the sets that were looked at while choosing the engine:
+labelled non-answers of every set ``bench/digest_quality.py`` scores by default: the sample
+file ``../shared/data/replies-labeled.csv`` and every set under ``bench/data`` but those kept
+unseen (``digest_quality.STATUS``). Until 5 Dec (sixth session) it was fitted on the sample
+file and the twelve sets of 4 Dec and the morning of 5 Dec alone.
 
-- the sample file ``../shared/data/replies-labeled.csv`` (five questions),
-- ``bench/data/2026-12-04-pharmacy-first``, ``-keep-staff``, ``-shortages``,
-  ``-inequalities``, ``-discharge``, ``-prescribers``, ``-near-misses``, ``-blood-pressure``
-  and ``-medicines-waste``;
-- ``bench/data/2026-12-05-technician-skills``, ``-shared-records`` and ``-mental-health``,
-  added after they were scored once unseen (5 Dec).
-
-Each set was kept out until it had been scored once with the engine fitted on the sets before
-it (docs/theme-engine.md). The leave-one-set-out figures below are the estimate for unseen
-answers.
+Each set written to be scored unseen was kept out until it had been scored once with the
+engine fitted on the sets before it (docs/theme-engine.md); the training batches (2026-12-05i,
+j and k) were written to be trained on. The leave-one-set-out figures below are the estimate
+for unseen answers.
 
 A reply is kept out only when both hold: its score is above the threshold and its relevance is
 under its question's lower quartile (``noise.doubtful``). The threshold is a high quantile of
 the scores *real* answers get in the training data: QUANTILES are tried leave-one-set-out
-(fit on twelve sets, judge the thirteenth) and the one that keeps out the most non-answers the
+(fit on all sets but one, judge that one) and the one that keeps out the most non-answers the
 other views miss, less the real answers it keeps out, is shipped (the higher one on a tie).
 A real answer kept out is not lost: it is listed with the other answers, only not themed or
 quoted; a non-answer in a theme may be quoted as what people said. Until 5 Dec the threshold
@@ -55,21 +52,7 @@ import digest_quality as dq  # noqa: E402
 
 from bot.core.digest import embeddings, noise  # noqa: E402
 
-TRAINING = {
-    "sample file": dq.SAMPLE_DATA,
-    "pharmacy-first": dq.SETS / "2026-12-04-pharmacy-first.csv",
-    "keep-staff": dq.SETS / "2026-12-04-keep-staff.csv",
-    "shortages": dq.SETS / "2026-12-04-shortages.csv",
-    "inequalities": dq.SETS / "2026-12-04-inequalities.csv",
-    "discharge": dq.SETS / "2026-12-04-discharge.csv",
-    "prescribers": dq.SETS / "2026-12-04-prescribers.csv",
-    "near-misses": dq.SETS / "2026-12-04-near-misses.csv",
-    "blood-pressure": dq.SETS / "2026-12-04-blood-pressure.csv",
-    "medicines-waste": dq.SETS / "2026-12-04-medicines-waste.csv",
-    "technician-skills": dq.SETS / "2026-12-05-technician-skills.csv",
-    "shared-records": dq.SETS / "2026-12-05-shared-records.csv",
-    "mental-health": dq.SETS / "2026-12-05-mental-health.csv",
-}
+TRAINING = {dq.set_name(path): path for path in dq.data_files()}
 C = 1.0  # inverse L2 strength; the features are unit-scale
 CHECK_TOLERANCE = 1e-4
 QUANTILES = (1.0, 0.995, 0.99, 0.98, 0.97, 0.95)
@@ -168,9 +151,8 @@ def render(weights: np.ndarray, bias: float, threshold: float, quantile: float) 
         '"""Weights of the classifier that keeps remarks about the process out of themes.\n\n'
         "Written by ``bench/train_non_answers.py`` (logistic regression, C = "
         f"{C};\nthreshold: the {quantile} quantile of the real answers' scores) from the "
-        "labelled non-answers\nof every labelled set: the sample file, pharmacy-first, "
-        "keep-staff, shortages,\ninequalities, discharge, prescribers, near-misses, "
-        "blood-pressure, medicines-waste,\ntechnician-skills, shared-records and mental-health.\n"
+        "labelled non-answers\nof every labelled set the benches score but those kept unseen "
+        f"({len(TRAINING)} sets:\n{_wrapped(sorted(TRAINING))}).\n"
         "Do not edit: refit.\n"
         "``noise.doubtful`` says how they are used.\n"
         '"""\n\n'
@@ -178,6 +160,12 @@ def render(weights: np.ndarray, bias: float, threshold: float, quantile: float) 
         f"THRESHOLD = {threshold:+.6f}\n"
         "WEIGHTS = (\n" + body + ")\n"
     )
+
+
+def _wrapped(names: list[str]) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(", ".join(names), width=88, break_on_hyphens=False))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ pinned below (for ``model.safetensors``, the Git LFS object id that Hugging Face
 that revision), so a different file under the same name is refused, never silently used.
 
 Over the publisher's weights the engine lays its own top layers (``theme-layers.safetensors``
-beside this module, float16, its SHA-256 pinned below): layers 2-5 fine-tuned so that answers
+beside this module, float16, its SHA-256 pinned below): all six layers fine-tuned so that answers
 making the same point about the same things lie closer than answers making different points
 about them. ``bench/finetune_folds.py --save`` builds them from the publisher's file and the
 labelled sets under ``bench/data`` (docs/theme-engine.md has how and what they gave).
@@ -51,7 +51,7 @@ UPSTREAM_SHA256 = {
     "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
 }
 TUNED_LAYERS = Path(__file__).with_name("theme-layers.safetensors")
-TUNED_SHA256 = "71e7b40c482df22b423673d508d85082d8b694cc14121cdd707a19535f1799ff"
+TUNED_SHA256 = "87158a4b8cf0c1bd3bba1cf627be6978962d9d15186e93bb0ae3e7688c408017"
 MAX_TOKENS = 128
 BATCH_TOKENS = 2048  # padded tokens per forward pass
 BATCH = 32

@@ -11,7 +11,7 @@ engine reads them; the layers are written out here in torch from the same weight
 frozen part is checked against the engine's numpy forward pass before anything is trained.
 
 Sets: the sample file and every labelled set under bench/data that `digest_quality` scores
-by default, but the held-out batch (``HELD_OUT``), kept to score these layers.
+by default, but those kept to score what is trained (``digest_quality.NEVER_TRAINED``).
 Sets are dealt into folds by name; each fold's sets are held out in turn while the top
 ``--top`` layers are trained on the rest's real answers (non-answers left out), with a
 supervised contrastive loss inside each question: answers of one theme pulled together, of
@@ -226,16 +226,10 @@ def supcon(z: torch.Tensor, labels: Sequence[str], tau: float) -> torch.Tensor:
     return per_anchor.mean()
 
 
-HELD_OUT = ("2026-12-05h-",)
-"""Sets written to score the layers the other sets trained: never trained on, never folded.
-(The layers of b7ba7f3 held out the sixth and seventh batches, 2026-12-05f/g, in the same way;
-they were scored once and are training data since.)"""
-
-
 def load_questions(encoder: embeddings.TokenEncoder) -> list[Question]:
     found = []
-    for path in dq.data_files():
-        if not path.exists() or path.stem.startswith(HELD_OUT):
+    for path in dq.training_files():
+        if not path.exists():
             continue
         name = dq.set_name(path)
         for prompt, rows in dq.load(path).items():

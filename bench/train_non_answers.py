@@ -10,7 +10,8 @@ a logistic regression on each reply's plain MiniLM sentence vector, centred on i
 question's replies (what it says beyond what every reply to that question says), to the
 labelled non-answers of every set ``bench/digest_quality.py`` scores by default: the sample
 file ``../shared/data/replies-labeled.csv`` and every set under ``bench/data`` but those kept
-unseen (``digest_quality.STATUS``). Until 5 Dec (sixth session) it was fitted on the sample
+unseen (``digest_quality.STATUS``) or kept to score what is trained
+(``digest_quality.NEVER_TRAINED``). Until 5 Dec (sixth session) it was fitted on the sample
 file and the twelve sets of 4 Dec and the morning of 5 Dec alone.
 
 Each set written to be scored unseen was kept out until it had been scored once with the
@@ -52,7 +53,7 @@ import digest_quality as dq  # noqa: E402
 
 from bot.core.digest import embeddings, noise  # noqa: E402
 
-TRAINING = {dq.set_name(path): path for path in dq.data_files()}
+TRAINING = {dq.set_name(path): path for path in dq.training_files()}
 C = 1.0  # inverse L2 strength; the features are unit-scale
 CHECK_TOLERANCE = 1e-4
 QUANTILES = (1.0, 0.995, 0.99, 0.98, 0.97, 0.95)
@@ -151,7 +152,7 @@ def render(weights: np.ndarray, bias: float, threshold: float, quantile: float) 
         '"""Weights of the classifier that keeps remarks about the process out of themes.\n\n'
         "Written by ``bench/train_non_answers.py`` (logistic regression, C = "
         f"{C};\nthreshold: the {quantile} quantile of the real answers' scores) from the "
-        "labelled non-answers\nof every labelled set the benches score but those kept unseen "
+        "labelled non-answers\nof every labelled set the benches train on "
         f"({len(TRAINING)} sets:\n{_wrapped(sorted(TRAINING))}).\n"
         "Do not edit: refit.\n"
         "``noise.doubtful`` says how they are used.\n"

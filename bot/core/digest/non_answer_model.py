@@ -2,7 +2,7 @@
 
 Written by ``bench/train_non_answers.py`` (logistic regression, C = 1.0;
 threshold: the 0.995 quantile of the real answers' scores) from the labelled non-answers
-of every labelled set the benches score but those kept unseen (40 sets:
+of every labelled set the benches train on (40 sets:
 2026-12-04-blood-pressure, 2026-12-04-discharge, 2026-12-04-inequalities,
 2026-12-04-keep-staff, 2026-12-04-medicines-waste, 2026-12-04-near-misses,
 2026-12-04-pharmacy-first, 2026-12-04-prescribers, 2026-12-04-shortages,

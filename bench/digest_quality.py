@@ -1,6 +1,6 @@
 """How well the theme engine recovers the themes a careful reader gave labelled answers.
 
-Usage: python bench/digest_quality.py [--data CSV ...] [--engine NAME ...] [--no-loqo]
+Usage: python bench/digest_quality.py [--data CSV ...] [--engine NAME ...] [--no-loqo] [--folds DIR]
                                       [--resample N]
 
 Sets scored (all unless --data names some): the sample file ``../shared/data/
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import sys
 import time
@@ -113,12 +114,15 @@ STATUS = {
     "2026-12-05h-prison-release": EIGHTH_5_DEC,
     "2026-12-05h-smr-sharing": EIGHTH_5_DEC,
     "2026-12-05h-safeguarding": EIGHTH_5_DEC,
+    "2026-12-05l-hrt": UNSEEN,
+    "2026-12-05l-learning-disabilities": UNSEEN,
+    "2026-12-05l-social-prescribing": UNSEEN,
     **{f"2026-12-05{batch}-{name}": TRAINING_BATCH for batch, names in (
         ("i", ("dementia", "homelessness", "automation")),
         ("j", ("ramadan", "research", "falls")),
         ("k", ("nhs-app", "new-medicines", "safety-alerts"))) for name in names},
 }
-NEVER_TRAINED = ("2026-12-05h-",)
+NEVER_TRAINED = ("2026-12-05h-", "2026-12-05l-")
 """Sets kept to score what is trained (the fine-tuned layers, the non-answer classifier): never
 trained on, so the shipped files can be built again as they are. (The layers of b7ba7f3 kept
 the sixth and seventh batches so; each was scored once and is training data since.)"""
@@ -306,6 +310,53 @@ def loqo(data: dict[str, list[dict[str, str]]], engine: str = "default") -> None
           f"shipped: {_setting(shipped)})")
 
 
+def fold_models(folder: Path) -> dict[str, Path]:
+    """Each set's model among the fold models of ``finetune_folds.py --keep DIR``: the fold
+    that held it out (named in its held-out.json)."""
+    return {name: fold for fold in sorted(folder.glob("fold-*"))
+            for name in json.loads((fold / "held-out.json").read_text(encoding="utf-8"))}
+
+
+def fold_grid(folder: Path, files: Sequence[Path]) -> None:
+    """The clustering's knobs (the grid of `loqo`) over every set, each read by the
+    fine-tuned model of the fold that never trained on it: mean ARI over the sets per
+    setting, the best first. For choosing on vectors like those of a new question."""
+    from bot.core.digest import embeddings
+
+    model_of = fold_models(folder)
+    shipped: Setting = (clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO)
+    grid: list[Setting] = [(d, c, m) for d in LOQO_CAP for c in LOQO_CUT for m in LOQO_MERGE]
+    scores: dict[Setting, list[tuple[float, int, int, int]]] = defaultdict(list)
+    try:
+        for path in files:
+            if set_name(path) not in model_of:
+                continue
+            embeddings.use_model(model_of[set_name(path)])
+            data = load(path)
+            for setting in grid:
+                clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO = setting
+                o = run_engine("default", data)["overall"]
+                scores[setting].append((o["ari"], int(o["hits"]), int(o["total"]),
+                                        int(o["quoted"])))
+    finally:
+        clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO = shipped
+        embeddings.use_model(None)
+    base = scores[shipped]
+    print(f"\n## clustering knobs over {len(base)} sets, each read by a model that never "
+          "trained on it")
+    print("| setting | mean ARI | better / worse than shipped | themes recovered | "
+          "non-answers quoted |")
+    print("|---|---|---|---|---|")
+    for setting in sorted(grid, key=lambda g: -np.mean([x[0] for x in scores[g]])):
+        rows = scores[setting]
+        better = sum(a[0] > b[0] + 1e-9 for a, b in zip(rows, base, strict=True))
+        worse = sum(a[0] < b[0] - 1e-9 for a, b in zip(rows, base, strict=True))
+        mark = " (shipped)" if setting == shipped else ""
+        print(f"| {_setting(setting)}{mark} | {np.mean([x[0] for x in rows]):.3f} | "
+              f"{better} / {worse} | {sum(x[1] for x in rows)}/{sum(x[2] for x in rows)} | "
+              f"{sum(x[3] for x in rows)} |", flush=True)
+
+
 def _setting(setting: Setting) -> str:
     cap, cut_at, merge = setting
     return f"k <= {cap}, cut {cut_at}" + (f", merge to {merge}" if merge else "")
@@ -346,6 +397,10 @@ def main() -> None:
                         help="a labelled CSV (repeatable); default: the sample and bench/data")
     parser.add_argument("--engine", action="append", choices=ENGINES)
     parser.add_argument("--no-loqo", action="store_true")
+    parser.add_argument("--folds", type=Path, metavar="DIR",
+                        help="instead of scoring: the clustering knobs over every set, each "
+                             "read by the fold model of finetune_folds.py --keep DIR that "
+                             "never trained on it")
     parser.add_argument("--resample", type=int, default=0, metavar="N",
                         help="also score the engines on N random 85%% subsets of the sample")
     parser.add_argument("--llm-url", help="score a language model's grouping (an "
@@ -357,6 +412,9 @@ def main() -> None:
         PROPOSE = model_grouping(args.llm_url, args.llm_model)
     QUESTIONS.update(questions())
     files = [f.resolve() for f in args.data] if args.data else data_files()
+    if args.folds:
+        fold_grid(args.folds, files)
+        return
     chosen = args.engine or ["default"]
     summary = []
     for path in files:

@@ -43,7 +43,6 @@ it, and every set is in the decide half: the parameters are chosen over all of t
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import random
 import sys
@@ -64,6 +63,7 @@ from digest_quality import (  # noqa: E402
     QUESTIONS,
     SAMPLE_DATA,
     data_files,
+    fold_models,
     load,
     questions,
     set_name,
@@ -337,12 +337,6 @@ def add(total: dict[Key, Tally], part: dict[Key, Tally]) -> None:
             into.none[k] += s.none[k]
             into.extra[k] += s.extra[k]
             into.formed[k] += s.formed[k]
-
-
-def fold_models(folder: Path) -> dict[str, Path]:
-    """Each set's model: the fold that held it out."""
-    return {name: fold for fold in sorted(folder.glob("fold-*"))
-            for name in json.loads((fold / "held-out.json").read_text(encoding="utf-8"))}
 
 
 def main() -> None:

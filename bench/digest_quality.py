@@ -130,7 +130,7 @@ STATUS.update({name: status + TRAINED_ON for name, status in STATUS.items()
                if status != UNSEEN and not name.startswith(NEVER_TRAINED)})
 """Sets marked UNSEEN are left out unless named with --data: they are kept for scoring a
 changed engine once, and a run over everything must not look at them first. Every other set
-but the eighth batch trained the engine's fine-tuned layers (bench/finetune_folds.py): their
+but NEVER_TRAINED trained the engine's fine-tuned layers (bench/finetune_folds.py): their
 figures are in-sample."""
 
 

@@ -75,6 +75,8 @@ SEVENTH_5_DEC = ("scored once unseen on 5 Dec (seventh batch), by the shipped en
                  "fine-tuned layers; first score")
 EIGHTH_5_DEC = ("scored once unseen on 5 Dec (eighth batch), by the engine with all six layers "
                 "fine-tuned on 40 sets; first score; never trained on")
+NINTH_5_DEC = ("scored once unseen on 5 Dec (ninth batch), by the engine with all six layers "
+               "fine-tuned on 40 sets; first score; never trained on")
 TRAINING_BATCH = ("written on 5 Dec as training data for the fine-tuned layers and the non-answer "
                   "classifier; never scored unseen")
 TRAINED_ON = "; in the fine-tuned layers' training data"
@@ -114,9 +116,9 @@ STATUS = {
     "2026-12-05h-prison-release": EIGHTH_5_DEC,
     "2026-12-05h-smr-sharing": EIGHTH_5_DEC,
     "2026-12-05h-safeguarding": EIGHTH_5_DEC,
-    "2026-12-05l-hrt": UNSEEN,
-    "2026-12-05l-learning-disabilities": UNSEEN,
-    "2026-12-05l-social-prescribing": UNSEEN,
+    "2026-12-05l-hrt": NINTH_5_DEC,
+    "2026-12-05l-learning-disabilities": NINTH_5_DEC,
+    "2026-12-05l-social-prescribing": NINTH_5_DEC,
     **{f"2026-12-05{batch}-{name}": TRAINING_BATCH for batch, names in (
         ("i", ("dementia", "homelessness", "automation")),
         ("j", ("ramadan", "research", "falls")),

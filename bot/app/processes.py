@@ -166,13 +166,17 @@ def _run_without_requests(settings: Settings, platforms_for: PlatformsFor, *, wo
         platform.check()
     app = assemble(settings, database, served)
     app.start(worker=worker, schedule=not worker)
-    health_server = _health_only(app, settings.health_port) if settings.health_port else None
+    health_server = None
     supervisor = _supervisor(settings)
-    supervisor.ready(app)
-    log.info("%s%s", "handling the inbox for the serving processes" if worker
-             else "running the schedule when this process holds its lease",
-             f"; GET /healthz on port {settings.health_port}" if settings.health_port else "")
+    # From here a SIGTERM, even one that lands while READY=1 is being said, ends in the
+    # finally: STOPPING=1 said, the leases given up.
     try:
+        if settings.health_port:
+            health_server = _health_only(app, settings.health_port)
+        supervisor.ready(app)
+        log.info("%s%s", "handling the inbox for the serving processes" if worker
+                 else "running the schedule when this process holds its lease",
+                 f"; GET /healthz on port {settings.health_port}" if settings.health_port else "")
         # Not one endless wait: a SIGTERM that lands on another thread only flags the main
         # thread, which acts on it (raising SystemExit) when it next wakes.
         while True:

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from bot.core.digest.changes import compare, snapshot
-from bot.core.digest.model import AnswerView, ThemeView
+from bot.core.digest.model import AnswerView, DigestView, ThemeView
 from bot.core.digest.novelty import Judgement, judge_vectors, reach_vectors
 from tests.digest.builders import view_of
 
@@ -55,17 +55,26 @@ def theme(title: str, *ids: str) -> ThemeView:
     return ThemeView(title, "", [], list(ids), {}, "chat")
 
 
-def test_compare_names_grown_themes_as_shown_now_and_new_ones_from_their_answers() -> None:
+def digests(earlier: list[ThemeView], later: list[ThemeView], answered_before: str,
+            answered_since: str, unthemed: Sequence[str] = ()) -> tuple[DigestView, DigestView]:
+    """Two digests of one question: its themes then and now, over answers "answer <id>"."""
     before = view_of({})
     prompt = before.prompts[0]
-    answers = [AnswerView(r, f"answer {r}", None, None, False) for r in "abcdefghij"]
-    before = replace(before, prompts=[replace(
-        prompt, themes=[theme("Covid", "a", "b"), theme("Care homes", "c", "d")],
-        unthemed_reply_ids=["e"], answers=answers[:5])])
-    after = replace(before, prompts=[replace(
-        prompt, themes=[theme("Covid response", "a", "b", "f", "g", "h", "i", "j"),
-                        theme("Care homes", "c", "d")],
-        unthemed_reply_ids=["e"], answers=answers)])
+    answers = [AnswerView(r, f"answer {r}", None, None, False)
+               for r in answered_before + answered_since]
+    then = replace(before, prompts=[replace(prompt, themes=earlier,
+                                            unthemed_reply_ids=list(unthemed),
+                                            answers=answers[:len(answered_before)])])
+    now = replace(then, prompts=[replace(then.prompts[0], themes=later, answers=answers)])
+    return then, now
+
+
+def test_compare_names_grown_themes_as_shown_now_and_new_ones_from_their_answers() -> None:
+    before, after = digests(
+        [theme("Covid", "a", "b"), theme("Care homes", "c", "d")],
+        [theme("Covid response", "a", "b", "f", "g", "h", "i", "j"),
+         theme("Care homes", "c", "d")], "abcde", "fghij", unthemed=["e"])
+    prompt = before.prompts[0]
 
     asked: list[list[str]] = []
 
@@ -98,17 +107,12 @@ def test_compare_names_grown_themes_as_shown_now_and_new_ones_from_their_answers
 
 
 def test_a_theme_shown_grows_by_no_more_new_answers_than_it_holds() -> None:
-    before = view_of({})
-    prompt = before.prompts[0]
-    answers = [AnswerView(r, f"answer {r}", None, None, False) for r in "abcdefg"]
-    before = replace(before, prompts=[replace(
-        prompt, themes=[theme("Covid", "a", "b"), theme("Care homes", "c", "d")],
-        answers=answers[:4])])
     # e joined Covid; f and g went to Care homes, but the judge finds all three of Covid's
     # subject: "Covid grew by 3 to 3 answers" would not add up
-    after = replace(before, prompts=[replace(
-        prompt, themes=[theme("Covid", "a", "b", "e"), theme("Care homes", "c", "d", "f", "g")],
-        answers=answers)])
+    before, after = digests(
+        [theme("Covid", "a", "b"), theme("Care homes", "c", "d")],
+        [theme("Covid", "a", "b", "e"), theme("Care homes", "c", "d", "f", "g")],
+        "abcd", "efg")
 
     def judge(new: Sequence[str], earlier: Sequence[Sequence[str]]) -> Judgement:
         return Judgement([0] * len(new), [])

@@ -119,12 +119,15 @@ STATUS = {
     "2026-12-05l-hrt": NINTH_5_DEC,
     "2026-12-05l-learning-disabilities": NINTH_5_DEC,
     "2026-12-05l-social-prescribing": NINTH_5_DEC,
+    "2026-12-05m-pain": UNSEEN,
+    "2026-12-05m-locums": UNSEEN,
+    "2026-12-05m-heat": UNSEEN,
     **{f"2026-12-05{batch}-{name}": TRAINING_BATCH for batch, names in (
         ("i", ("dementia", "homelessness", "automation")),
         ("j", ("ramadan", "research", "falls")),
         ("k", ("nhs-app", "new-medicines", "safety-alerts"))) for name in names},
 }
-NEVER_TRAINED = ("2026-12-05h-", "2026-12-05l-")
+NEVER_TRAINED = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-")
 """Sets kept to score what is trained (the fine-tuned layers, the non-answer classifier): never
 trained on, so the shipped files can be built again as they are. (The layers of b7ba7f3 kept
 the sixth and seventh batches so; each was scored once and is training data since.)"""

@@ -15,7 +15,7 @@ from bot.core.digest.build import build_digest
 from bot.core.digest.render_csv import render_csv
 from bot.core.digest.render_md import render_md
 from storage.db import transaction
-from storage.models import BotMessage, Digest, InboxEvent, Reply
+from storage.models import BotMessage, Digest, InboxEvent, QuestionMessage, Reply
 from tests.helpers import stored_values
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
 from tests.slack.test_round_loop import asked, question_ts, sent_to_everyone, start_round
@@ -35,6 +35,9 @@ def _answered(running: Running) -> int:
     running.wait_for(lambda: len(running.replies()) == 3, "three answers")
     running.wait_for(lambda: len(running.scalars(select(BotMessage).where(
         BotMessage.kind == "confirmation"))) >= 3, "the confirmations, remembered")
+    # her second answer releases her third question, sent on its own time
+    running.wait_for(lambda: len(running.scalars(select(QuestionMessage).where(
+        QuestionMessage.channel_id == "D" + AMARA))) == 3, "her third question, sent")
     return round_id
 
 

@@ -16,7 +16,7 @@ from bot.core.answers import ChatMessage, answer_from_chat
 from bot.core.people import Person
 from bot.core.ports import utcnow
 from bot.core.rounds import RoundRequest, start_round
-from bot.core.sending import send_due
+from bot.core.sending import RETRY_AFTER, send_due
 from bot.slack.gateway import SlackGateway, make_client
 from storage.database import Database
 from storage.db import transaction
@@ -46,8 +46,12 @@ def test_it_reaches_everyone_once_through_rate_limits_errors_and_dropped_connect
     stub.history_interval = 0.0  # a storm of unknown outcomes, checked without Slack's 1/min
     stub.fail_at_random(0.2, modes=(429, 500, DROP))
     gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
-    for _ in range(20):  # sweeps, as the outbox makes them; uncertain sends go again at once
-        outcomes = send_due(database.sessions, {"slack": gateway}, utcnow, "UTC")
+    # Sweeps, as the outbox makes them: uncertain sends go again at once, and a send the
+    # platform kept failing after the client's own retries goes again RETRY_AFTER later, so
+    # each sweep is that much later than the one before.
+    for sweep in range(20):
+        outcomes = send_due(database.sessions, {"slack": gateway},
+                            lambda later=sweep * RETRY_AFTER: utcnow() + later, "UTC")
         if not outcomes:
             break
     assert missing_and_repeated(stub, users, FIRST) == (0, 0)

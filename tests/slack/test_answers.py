@@ -194,7 +194,9 @@ def test_a_typed_ranking_in_the_thread_of_the_ranking_question_is_stored(
                      thread_ts=ts)
     said = running.wait_for(lambda: [t for t in _said_to(running, user)
                                      if "beside your ranking" in t], "the comment's notice")
-    confirmed = next(t for t in _said_to(running, user) if "as I read your message" in t)
+    # the ranking's confirmation is posted after it is stored, so it may come after the notice
+    [confirmed] = running.wait_for(lambda: [t for t in _said_to(running, user)
+                                            if "as I read your message" in t], "the confirmation")
     assert "1. Psychological safety\n2. Protected time\n3. Executive backing and trust" in confirmed
     assert "To change your ranking, use the button on the question" in said[0]
     assert not any("no open question" in t for t in _said_to(running, user))

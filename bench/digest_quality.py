@@ -43,7 +43,8 @@ import os
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -73,10 +74,14 @@ SIXTH_5_DEC = ("scored once unseen on 5 Dec (sixth batch), by the engine with fi
                "first score")
 SEVENTH_5_DEC = ("scored once unseen on 5 Dec (seventh batch), by the shipped engine with "
                  "fine-tuned layers; first score")
-EIGHTH_5_DEC = ("scored once unseen on 5 Dec (eighth batch), by the engine with all six layers "
-                "fine-tuned on 40 sets; first score; never trained on")
-NINTH_5_DEC = ("scored once unseen on 5 Dec (ninth batch), by the engine with all six layers "
-               "fine-tuned on 40 sets; first score; never trained on")
+
+
+def _held_out(batch: str) -> str:
+    return (f"scored once unseen on 5 Dec ({batch} batch), by the engine with all six layers "
+            "fine-tuned on 40 sets; first score; never trained on")
+
+
+EIGHTH_5_DEC, NINTH_5_DEC = _held_out("eighth"), _held_out("ninth")
 TRAINING_BATCH = ("written on 5 Dec as training data for the fine-tuned layers and the non-answer "
                   "classifier; never scored unseen")
 TRAINED_ON = "; in the fine-tuned layers' training data"
@@ -263,6 +268,22 @@ LOQO_CAP = (7, 10, 14, 80)  # numbers of clusters tried: 2 up to n / 3 and this 
 LOQO_CUT = (0.4, 0.5, 0.6)  # the consensus cut
 LOQO_MERGE: tuple[int | None, ...] = (None, 7)  # merge groups beyond this many (None: no)
 Setting = tuple[int, float, int | None]
+GRID: list[Setting] = [(d, c, m) for d in LOQO_CAP for c in LOQO_CUT for m in LOQO_MERGE]
+
+
+def shipped_setting() -> Setting:
+    return clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO
+
+
+@contextmanager
+def knobs(setting: Setting) -> Iterator[None]:
+    """The clustering's knobs set to `setting` for a run, then put back."""
+    shipped = shipped_setting()
+    clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO = setting
+    try:
+        yield
+    finally:
+        clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO = shipped
 
 
 def loqo(data: dict[str, list[dict[str, str]]], engine: str = "default") -> None:
@@ -270,20 +291,18 @@ def loqo(data: dict[str, list[dict[str, str]]], engine: str = "default") -> None
     clusters tried, as a share of the answers, and the consensus cut), each setting run
     through find_themes exactly as the engine runs: chosen by mean ARI on the other
     questions, scored on the held-out one. These held-out figures are the honest ones."""
-    shipped: Setting = (clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO)
-    grid: list[Setting] = [(d, c, m) for d in LOQO_CAP for c in LOQO_CUT for m in LOQO_MERGE]
+    shipped, grid = shipped_setting(), GRID
     result: dict[str, dict[Setting, tuple[float, int, int]]] = defaultdict(dict)
     try:
         for setting in grid:
-            clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO = setting
-            for prompt, s in run_engine(engine, data).items():
+            with knobs(setting):
+                scored = run_engine(engine, data)
+            for prompt, s in scored.items():
                 if prompt != "overall":
                     result[prompt][setting] = (s["ari"], int(s["hits"]), int(s["total"]))
     except ModelUnavailable as exc:
         print(f"\n(leave-one-question-out skipped: {exc})")
         return
-    finally:
-        clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO = shipped
     print(f"\n## leave-one-question-out on the sample file: k up to {list(LOQO_CAP)} "
           f"x consensus cut {list(LOQO_CUT)} x merge beyond {list(LOQO_MERGE)} groups")
     print("| held-out question | chosen on the others | held-out ARI | recovered | "
@@ -329,8 +348,7 @@ def fold_grid(folder: Path, files: Sequence[Path]) -> None:
     from bot.core.digest import embeddings
 
     model_of = fold_models(folder)
-    shipped: Setting = (clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO)
-    grid: list[Setting] = [(d, c, m) for d in LOQO_CAP for c in LOQO_CUT for m in LOQO_MERGE]
+    shipped, grid = shipped_setting(), GRID
     scores: dict[Setting, list[tuple[float, int, int, int]]] = defaultdict(list)
     try:
         for path in files:
@@ -339,12 +357,11 @@ def fold_grid(folder: Path, files: Sequence[Path]) -> None:
             embeddings.use_model(model_of[set_name(path)])
             data = load(path)
             for setting in grid:
-                clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO = setting
-                o = run_engine("default", data)["overall"]
+                with knobs(setting):
+                    o = run_engine("default", data)["overall"]
                 scores[setting].append((o["ari"], int(o["hits"]), int(o["total"]),
                                         int(o["quoted"])))
     finally:
-        clustering.K_CAP, clustering.MAJORITY, clustering.MERGE_TO = shipped
         embeddings.use_model(None)
     base = scores[shipped]
     print(f"\n## clustering knobs over {len(base)} sets, each read by a model that never "

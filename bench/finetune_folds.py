@@ -226,17 +226,19 @@ def supcon(z: torch.Tensor, labels: Sequence[str], tau: float) -> torch.Tensor:
     return per_anchor.mean()
 
 
-def load_questions(encoder: embeddings.TokenEncoder) -> list[Question]:
+def load_questions(encoder: embeddings.TokenEncoder, *, non_answers: bool = False
+                   ) -> list[Question]:
+    """Each training question's real answers, and its non-answers too when `non_answers`."""
     found = []
     for path in dq.training_files():
         if not path.exists():
             continue
         name = dq.set_name(path)
         for prompt, rows in dq.load(path).items():
-            real = [r for r in rows if r["theme"] != "noise"]
-            texts = [r["text"] for r in real]
+            kept = [r for r in rows if non_answers or r["theme"] != "noise"]
+            texts = [r["text"] for r in kept]
             ids = encoder.token_ids(texts)
-            found.append(Question(name, prompt, texts, [r["theme"] for r in real], ids,
+            found.append(Question(name, prompt, texts, [r["theme"] for r in kept], ids,
                                   embeddings.rarity_weights(encoder, ids)))
     return found
 
@@ -303,7 +305,8 @@ def write_layers(weights: dict[str, np.ndarray], first: int, sets: Sequence[str]
     save_file(top, str(out), metadata={
         "base": UPSTREAM,
         "built_by": f"bench/finetune_folds.py --top {args.top} --epochs {args.epochs} "
-                    f"--lr {args.lr} --tau {args.tau} --batch {args.batch} --save",
+                    f"--lr {args.lr} --tau {args.tau} --batch {args.batch}"
+                    f"{' --non-answers' if args.non_answers else ''} --save",
         "trained_on": ", ".join(sets)})
 
 
@@ -328,6 +331,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lora", type=int, default=0, metavar="RANK",
                         help="train low-rank updates of this rank instead of the weights")
+    parser.add_argument("--non-answers", action="store_true",
+                        help="train on each question's non-answers too, as one more group "
+                             "(scores stay over the real answers)")
     parser.add_argument("--only-folds", type=int, nargs="*")
     parser.add_argument("--save", type=Path)
     parser.add_argument("--score-engine", action="store_true")
@@ -359,8 +365,9 @@ def main() -> None:
     model = fresh()
     frozen = model.n_layers - args.top
     questions = load_questions(encoder)
+    training = load_questions(encoder, non_answers=True) if args.non_answers else questions
     started = time.time()
-    for q in questions:
+    for q in {id(q): q for q in [*questions, *training]}.values():
         q.frozen = frozen_states(model, q.ids, frozen)
     print(f"{len(questions)} questions, {sum(len(q.texts) for q in questions)} real answers; "
           f"frozen states in {time.time() - started:.0f} s", flush=True)
@@ -374,7 +381,7 @@ def main() -> None:
     assert gap < 1e-3
 
     if args.save:
-        train(model, questions, args, seed=0)
+        train(model, training, args, seed=0)
         write_folder(model, base, args.save)
         write_layers(model.weights(), frozen, sorted({q.set_name for q in questions}), args,
                      args.save / "theme-layers.safetensors")
@@ -392,7 +399,7 @@ def main() -> None:
         print(f"fold {fold}: held out {', '.join(sorted(held))}", flush=True)
         tuned = fresh()
         started = time.time()
-        train(tuned, [q for q in questions if q.set_name not in held], args, seed=fold)
+        train(tuned, [q for q in training if q.set_name not in held], args, seed=fold)
         print(f"  trained in {time.time() - started:.0f} s", flush=True)
         for name in sorted(held):
             qs = [q for q in questions if q.set_name == name]

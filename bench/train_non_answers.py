@@ -1,6 +1,6 @@
 """Fit the small classifier that keeps remarks about the process out of themes.
 
-Usage: python bench/train_non_answers.py [--check]
+Usage: python bench/train_non_answers.py [--check | --folds DIR]
 
 A reply such as a question to the organisers or a remark about the survey often names
 something specific (a date, "slides", "the bot"), so the word-level views of ``noise.py``
@@ -94,7 +94,14 @@ def fit(data: list, quantile: float) -> tuple[np.ndarray, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--folds", type=Path, metavar="DIR",
+                        help="judge out of fold instead: for each model folder DIR/fold-N of "
+                             "bench/finetune_folds.py --keep, fit on its training sets' "
+                             "features and judge the sets it held out")
     args = parser.parse_args()
+    if args.folds:
+        out_of_fold(args.folds)
+        return
     sets = {name: features(path) for name, path in TRAINING.items()}
     tallies = {q: held_out(sets, q) for q in QUANTILES}
     print("| quantile of real answers' scores | non-answers the other views miss | kept out by "
@@ -142,6 +149,35 @@ def held_out(sets: dict[str, list], quantile: float) -> dict[str, tuple[int, int
             wrong += int((~y & doubtful & ~flags).sum())
         out[held] = (n, missed, new, wrong)
     return out
+
+
+def out_of_fold(folder: Path) -> None:
+    """Each set judged by a classifier fitted on features of a sentence model that never
+    trained on it (the fold's model), for every quantile: the figure for answers the shipped
+    layers never saw."""
+    import json
+
+    totals = {q: [0, 0, 0, 0] for q in QUANTILES}
+    for fold in sorted(folder.glob("fold-*")):
+        held = set(json.loads((fold / "held-out.json").read_text(encoding="utf-8")))
+        embeddings.use_model(fold)
+        sets = {name: features(path) for name, path in TRAINING.items()}
+        embeddings.use_model(None)
+        for q in QUANTILES:
+            weights, bias, threshold = fit(
+                [x for n, s in sets.items() if n not in held for x in s], q)
+            for name in held & sets.keys():
+                for x, y, below, flags, _ in sets[name]:
+                    doubtful = (x @ weights + bias > threshold) & below
+                    totals[q][0] += int(y.sum())
+                    totals[q][1] += int((y & ~flags).sum())
+                    totals[q][2] += int((y & doubtful & ~flags).sum())
+                    totals[q][3] += int((~y & doubtful & ~flags).sum())
+    print("| quantile | non-answers | missed by the other views | kept out by the classifier "
+          "| real answers kept out |")
+    print("|---|---|---|---|---|")
+    for q, (n, missed, new, wrong) in totals.items():
+        print(f"| {q} | {n} | {missed} | {new} | {wrong} |")
 
 
 def render(weights: np.ndarray, bias: float, threshold: float, quantile: float) -> str:

@@ -127,12 +127,18 @@ STATUS = {
     "2026-12-05m-pain": UNSEEN,
     "2026-12-05m-locums": UNSEEN,
     "2026-12-05m-heat": UNSEEN,
+    "2026-12-05n-supervised-consumption": UNSEEN,
+    "2026-12-05n-diabetes": UNSEEN,
+    "2026-12-05n-out-of-hours": UNSEEN,
     **{f"2026-12-05{batch}-{name}": TRAINING_BATCH for batch, names in (
         ("i", ("dementia", "homelessness", "automation")),
         ("j", ("ramadan", "research", "falls")),
-        ("k", ("nhs-app", "new-medicines", "safety-alerts"))) for name in names},
+        ("k", ("nhs-app", "new-medicines", "safety-alerts")),
+        ("o", ("contraception", "anticoagulation", "cancer")),
+        ("p", ("virtual-wards", "carers", "children")),
+        ("q", ("gp-relations", "pharmacogenomics", "allergy"))) for name in names},
 }
-NEVER_TRAINED = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-")
+NEVER_TRAINED = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-", "2026-12-05n-")
 """Sets kept to score what is trained (the fine-tuned layers, the non-answer classifier): never
 trained on, so the shipped files can be built again as they are. (The layers of b7ba7f3 kept
 the sixth and seventh batches so; each was scored once and is training data since.)"""

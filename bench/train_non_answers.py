@@ -157,7 +157,7 @@ def out_of_fold(folder: Path) -> None:
     layers never saw."""
     import json
 
-    totals = {q: [0, 0, 0, 0] for q in QUANTILES}
+    totals = {q: [0, 0, 0, 0, 0] for q in QUANTILES}
     for fold in sorted(folder.glob("fold-*")):
         held = set(json.loads((fold / "held-out.json").read_text(encoding="utf-8")))
         embeddings.use_model(fold)
@@ -173,11 +173,12 @@ def out_of_fold(folder: Path) -> None:
                     totals[q][1] += int((y & ~flags).sum())
                     totals[q][2] += int((y & doubtful & ~flags).sum())
                     totals[q][3] += int((~y & doubtful & ~flags).sum())
+                    totals[q][4] += int((~y & flags).sum())
     print("| quantile | non-answers | missed by the other views | kept out by the classifier "
-          "| real answers kept out |")
-    print("|---|---|---|---|---|")
-    for q, (n, missed, new, wrong) in totals.items():
-        print(f"| {q} | {n} | {missed} | {new} | {wrong} |")
+          "| real answers kept out by it | real answers set aside by the other views |")
+    print("|---|---|---|---|---|---|")
+    for q, (n, missed, new, wrong, refused) in totals.items():
+        print(f"| {q} | {n} | {missed} | {new} | {wrong} | {refused} |")
 
 
 def render(weights: np.ndarray, bias: float, threshold: float, quantile: float) -> str:

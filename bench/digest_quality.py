@@ -76,12 +76,13 @@ SEVENTH_5_DEC = ("scored once unseen on 5 Dec (seventh batch), by the shipped en
                  "fine-tuned layers; first score")
 
 
-def _held_out(batch: str) -> str:
+def _held_out(batch: str, layers: str = "fine-tuned on 40 sets") -> str:
     return (f"scored once unseen on 5 Dec ({batch} batch), by the engine with all six layers "
-            "fine-tuned on 40 sets; first score; never trained on")
+            f"{layers}; first score; never trained on")
 
 
 EIGHTH_5_DEC, NINTH_5_DEC = _held_out("eighth"), _held_out("ninth")
+TENTH_5_DEC = _held_out("tenth", "fine-tuned on 49 sets, non-answers included")
 TRAINING_BATCH = ("written on 5 Dec as training data for the fine-tuned layers and the non-answer "
                   "classifier; never scored unseen")
 TRAINED_ON = "; in the fine-tuned layers' training data"
@@ -124,9 +125,9 @@ STATUS = {
     "2026-12-05l-hrt": NINTH_5_DEC,
     "2026-12-05l-learning-disabilities": NINTH_5_DEC,
     "2026-12-05l-social-prescribing": NINTH_5_DEC,
-    "2026-12-05m-pain": UNSEEN,
-    "2026-12-05m-locums": UNSEEN,
-    "2026-12-05m-heat": UNSEEN,
+    "2026-12-05m-pain": TENTH_5_DEC,
+    "2026-12-05m-locums": TENTH_5_DEC,
+    "2026-12-05m-heat": TENTH_5_DEC,
     "2026-12-05n-supervised-consumption": UNSEEN,
     "2026-12-05n-diabetes": UNSEEN,
     "2026-12-05n-out-of-hours": UNSEEN,

@@ -3,7 +3,8 @@ unseen question's themes separable? Grouped k-fold experiment (not shipped unles
 sets it never saw).
 
 Usage: python bench/finetune_folds.py [--folds 5] [--epochs 3] [--top 2] [--lr 2e-5]
-                                      [--save DIR] [--score-engine] [--keep DIR]
+                                      [--non-answers] [--save DIR] [--score-engine]
+                                      [--keep DIR]
 
 Needs torch (``pip install torch==2.13.0``, CPU) beside the project; the project itself never
 imports it. The model is the engine's own all-MiniLM-L6-v2, its files read and checked as the
@@ -13,10 +14,12 @@ frozen part is checked against the engine's numpy forward pass before anything i
 Sets: the sample file and every labelled set under bench/data that `digest_quality` scores
 by default, but those kept to score what is trained (``digest_quality.NEVER_TRAINED``).
 Sets are dealt into folds by name; each fold's sets are held out in turn while the top
-``--top`` layers are trained on the rest's real answers (non-answers left out), with a
-supervised contrastive loss inside each question: answers of one theme pulled together, of
-other themes pushed apart, over the engine's own pooling (rarity-weighted, centred on the
-question, unit length).
+``--top`` layers are trained on the rest's real answers, with a supervised contrastive loss
+inside each question: answers of one theme pulled together, of other themes pushed apart, over
+the engine's own pooling (rarity-weighted, centred on the question, unit length). With
+``--non-answers`` each question's non-answers are one more group (pulled together, pushed away
+from every theme), which is how the shipped layers are trained since the seventh session of
+5 Dec: the non-answer views then read vectors shaped for them.
 
 Measured per held-out set, for the base model and the fine-tuned one: told the true number of
 themes, Ward on the pooled vectors, ARI over the real answers (mean over the set's

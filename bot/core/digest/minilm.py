@@ -51,7 +51,7 @@ UPSTREAM_SHA256 = {
     "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
 }
 TUNED_LAYERS = Path(__file__).with_name("theme-layers.safetensors")
-TUNED_SHA256 = "87158a4b8cf0c1bd3bba1cf627be6978962d9d15186e93bb0ae3e7688c408017"
+TUNED_SHA256 = "b1cc36cdc6a33b2b1a9269f25c5549db1711531c337673c219ff216f9b20e965"
 MAX_TOKENS = 128
 BATCH_TOKENS = 2048  # padded tokens per forward pass
 BATCH = 32

@@ -131,6 +131,9 @@ STATUS = {
     "2026-12-05n-supervised-consumption": UNSEEN,
     "2026-12-05n-diabetes": UNSEEN,
     "2026-12-05n-out-of-hours": UNSEEN,
+    "2026-12-05r-sleep": UNSEEN,
+    "2026-12-05r-alcohol": UNSEEN,
+    "2026-12-05r-refugees": UNSEEN,
     **{f"2026-12-05{batch}-{name}": TRAINING_BATCH for batch, names in (
         ("i", ("dementia", "homelessness", "automation")),
         ("j", ("ramadan", "research", "falls")),
@@ -139,7 +142,8 @@ STATUS = {
         ("p", ("virtual-wards", "carers", "children")),
         ("q", ("gp-relations", "pharmacogenomics", "allergy"))) for name in names},
 }
-NEVER_TRAINED = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-", "2026-12-05n-")
+NEVER_TRAINED = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-", "2026-12-05n-",
+                 "2026-12-05r-")
 """Sets kept to score what is trained (the fine-tuned layers, the non-answer classifier): never
 trained on, so the shipped files can be built again as they are. (The layers of b7ba7f3 kept
 the sixth and seventh batches so; each was scored once and is training data since.)"""

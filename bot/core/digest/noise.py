@@ -28,10 +28,10 @@ the exchange itself (a question to the organisers, a request for slides, a compl
 when the bot writes) often name something specific, so the word views above miss them, but
 they share a direction in the sentence model's space. A logistic regression on each reply's
 sentence vector, centred on its question's replies, fitted to the labelled non-answers of
-the sample file and twelve sets of bench/data (``bench/train_non_answers.py``, weights in
-``non_answer_model.py``), flags such a reply when its score is above all but the top 0.5% of
-the real answers' scores in that data and its relevance is under the lower quartile (the
-quantile chosen leave-one-set-out). A doubtful reply is not counted as a non-answer: it is
+every training set (``bench/train_non_answers.py``, weights in ``non_answer_model.py``), flags
+such a reply when its score is above all but the top 0.5% of the real answers' scores in that
+data and its relevance is under the lower quartile (the quantile chosen out of fold). The
+fine-tuned layers learn the non-answers too, as one more group in each question. A doubtful reply is not counted as a non-answer: it is
 listed with the other answers, never themed, titled or quoted, so a real answer flagged by
 mistake is still shown, while a remark left in a theme could be quoted as what people said.
 

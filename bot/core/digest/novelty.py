@@ -24,16 +24,16 @@ from numpy.typing import NDArray
 Matrix = NDArray[np.float32]
 Reach = NDArray[np.float64]
 
-COVER_QUANTILE = 0.25
+COVER_QUANTILE = 0.1
 """A new answer is covered by an earlier theme when it is at least as close to the theme's
 centroid as this quantile of the theme's own members' closeness (each member measured against
 the centroid of the others): the theme's own scale, not one for all themes. COVER_QUANTILE,
-SHRINK and GROUP_LINK were chosen by ``bench/new_themes.py --folds`` over 40 labelled sets,
+SHRINK and GROUP_LINK were chosen by ``bench/new_themes.py --folds`` over 49 labelled sets,
 each read by fine-tuned layers that never trained on it (fewest errors)."""
-SHRINK = 10.0
+SHRINK = 30.0
 """Each theme's bar is pulled towards that of all earlier themes' members taken together, as
 if the theme had this many more members of that kind (a small theme's own scale is rough)."""
-GROUP_LINK = 0.2
+GROUP_LINK = 0.25
 """Uncovered new answers are grouped (average link) while their mean cosine stays at or above
 this."""
 NEW_GROUP_AT_LEAST = 3

@@ -31,9 +31,10 @@ sentence vector, centred on its question's replies, fitted to the labelled non-a
 every training set (``bench/train_non_answers.py``, weights in ``non_answer_model.py``), flags
 such a reply when its score is above all but the top 0.5% of the real answers' scores in that
 data and its relevance is under the lower quartile (the quantile chosen out of fold). The
-fine-tuned layers learn the non-answers too, as one more group in each question. A doubtful reply is not counted as a non-answer: it is
-listed with the other answers, never themed, titled or quoted, so a real answer flagged by
-mistake is still shown, while a remark left in a theme could be quoted as what people said.
+fine-tuned layers learn the non-answers too, as one more group in each question. A doubtful
+reply is not counted as a non-answer: it is listed with the other answers, never themed,
+titled or quoted, so a real answer flagged by mistake is still shown, while a remark left in a
+theme could be quoted as what people said.
 
 The cut-offs of the first two views were chosen on ``../shared/data/replies-labeled.csv``
 (Zipf 4 is also where the Zipf scale puts the start of high-frequency words); the third view

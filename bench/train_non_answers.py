@@ -40,8 +40,8 @@ shipped is the one the same rule picks there, given with ``--quantile``
 
 It prints, leave-one-set-out, for each quantile and then per set at the chosen one, how many
 non-answers the classifier would keep out of themes that the other views miss, and how many
-real answers it would wrongly keep out. ``--check`` refits and fails if the shipped weights
-differ.
+real answers it would wrongly keep out. ``--check`` refits at the shipped quantile
+(``QUANTILE`` in that file) and fails if the shipped weights differ.
 """
 
 from __future__ import annotations
@@ -120,13 +120,18 @@ def main() -> None:
     for q, per_set in tallies.items():
         missed, new, wrong = (sum(t[i] for t in per_set.values()) for i in (1, 2, 3))
         print(f"| {q} | {missed} | {new} | {wrong} |")
-    chosen = args.quantile or max(
+    given = args.quantile
+    if given is None and args.check:
+        from bot.core.digest import non_answer_model as shipped
+
+        given = shipped.QUANTILE
+    chosen = given if given is not None else max(
         QUANTILES, key=lambda q: (sum(t[2] - t[3] for t in tallies[q].values()), q))
-    print(f"\nchosen: {chosen}{' (given)' if args.quantile else ''}\n")
+    print(f"\nchosen: {chosen}{' (given)' if given is not None else ''}\n")
     print("| held-out set | non-answers | kept out by the other views | kept out by the "
           "classifier as well | real answers kept out |")
     print("|---|---|---|---|---|")
-    for held, (n, missed, new, wrong) in tallies[chosen].items():
+    for held, (n, missed, new, wrong, _) in tallies[chosen].items():
         print(f"| {held} | {n} | {n - missed} | {new} | {wrong} |")
     weights, bias, threshold = fit([q for s in sets.values() for q in s], chosen)
     text = render(weights, bias, threshold, chosen)
@@ -144,22 +149,27 @@ def main() -> None:
     print(f"wrote {OUT.relative_to(ROOT)} (threshold {threshold:.4f})")
 
 
-def held_out(sets: dict[str, list], quantile: float) -> dict[str, tuple[int, int, int, int]]:
-    """Per set, fitted on the others: (non-answers, those the other views miss, those the
-    classifier keeps out as well, real answers it keeps out)."""
-    out = {}
-    for held in sets:
-        weights, bias, threshold = fit([q for n, s in sets.items() if n != held for q in s],
-                                       quantile)
-        n = missed = new = wrong = 0
-        for x, y, below, flags, _ in sets[held]:
-            doubtful = (x @ weights + bias > threshold) & below
-            n += int(y.sum())
-            missed += int((y & ~flags).sum())
-            new += int((y & doubtful & ~flags).sum())
-            wrong += int((~y & doubtful & ~flags).sum())
-        out[held] = (n, missed, new, wrong)
-    return out
+def judged(questions: list, weights: np.ndarray, bias: float,
+           threshold: float) -> tuple[int, int, int, int, int]:
+    """One set's questions judged by a fitted classifier: (non-answers, those the other views
+    miss, those the classifier keeps out as well, real answers it keeps out, real answers the
+    other views set aside)."""
+    n = missed = new = wrong = refused = 0
+    for x, y, below, flags, _ in questions:
+        doubtful = (x @ weights + bias > threshold) & below
+        n += int(y.sum())
+        missed += int((y & ~flags).sum())
+        new += int((y & doubtful & ~flags).sum())
+        wrong += int((~y & doubtful & ~flags).sum())
+        refused += int((~y & flags).sum())
+    return n, missed, new, wrong, refused
+
+
+def held_out(sets: dict[str, list], quantile: float) -> dict[str, tuple[int, int, int, int, int]]:
+    """Per set, fitted on the others: what `judged` counts."""
+    return {held: judged(sets[held], *fit([q for n, s in sets.items() if n != held for q in s],
+                                          quantile))
+            for held in sets}
 
 
 def out_of_fold(folder: Path) -> None:
@@ -168,28 +178,21 @@ def out_of_fold(folder: Path) -> None:
     layers never saw."""
     import json
 
-    totals = {q: [0, 0, 0, 0, 0] for q in QUANTILES}
+    totals = {q: np.zeros(5, dtype=int) for q in QUANTILES}
     for fold in sorted(folder.glob("fold-*")):
         held = set(json.loads((fold / "held-out.json").read_text(encoding="utf-8")))
         embeddings.use_model(fold)
         sets = {name: features(path) for name, path in TRAINING.items()}
         embeddings.use_model(None)
         for q in QUANTILES:
-            weights, bias, threshold = fit(
-                [x for n, s in sets.items() if n not in held for x in s], q)
+            fitted = fit([x for n, s in sets.items() if n not in held for x in s], q)
             for name in held & sets.keys():
-                for x, y, below, flags, _ in sets[name]:
-                    doubtful = (x @ weights + bias > threshold) & below
-                    totals[q][0] += int(y.sum())
-                    totals[q][1] += int((y & ~flags).sum())
-                    totals[q][2] += int((y & doubtful & ~flags).sum())
-                    totals[q][3] += int((~y & doubtful & ~flags).sum())
-                    totals[q][4] += int((~y & flags).sum())
+                totals[q] += judged(sets[name], *fitted)
     print("| quantile | non-answers | missed by the other views | kept out by the classifier "
           "| real answers kept out by it | real answers set aside by the other views |")
     print("|---|---|---|---|---|---|")
-    for q, (n, missed, new, wrong, refused) in totals.items():
-        print(f"| {q} | {n} | {missed} | {new} | {wrong} | {refused} |")
+    for q, counts in totals.items():
+        print(f"| {q} | " + " | ".join(str(c) for c in counts) + " |")
 
 
 def render(weights: np.ndarray, bias: float, threshold: float, quantile: float) -> str:
@@ -205,6 +208,7 @@ def render(weights: np.ndarray, bias: float, threshold: float, quantile: float) 
         "Do not edit: refit.\n"
         "``noise.doubtful`` says how they are used.\n"
         '"""\n\n'
+        f"QUANTILE = {quantile}\n"
         f"BIAS = {bias:+.6f}\n"
         f"THRESHOLD = {threshold:+.6f}\n"
         "WEIGHTS = (\n" + body + ")\n"

@@ -23,6 +23,7 @@ Do not edit: refit.
 ``noise.doubtful`` says how they are used.
 """
 
+QUANTILE = 0.995
 BIAS = -4.086826
 THRESHOLD = +0.097012
 WEIGHTS = (

@@ -172,7 +172,7 @@ def _run_without_requests(settings: Settings, platforms_for: PlatformsFor, *, wo
     # finally: STOPPING=1 said, the leases given up.
     try:
         if settings.health_port:
-            health_server = _health_only(app, settings.health_port)
+            health_server = _HealthOnly(app, settings.health_port)
         supervisor.ready(app)
         log.info("%s%s", "handling the inbox for the serving processes" if worker
                  else "running the schedule when this process holds its lease",
@@ -189,15 +189,33 @@ def _run_without_requests(settings: Settings, platforms_for: PlatformsFor, *, wo
         database.dispose()
 
 
-def _health_only(app: Roundtable, port: int) -> Any:
+class _HealthOnly:
     """`GET /healthz` on `port` for a process that takes no requests (worker, scheduler), so
-    its supervisor can watch it as it watches `serve`."""
-    import waitress
+    its supervisor can watch it as it watches `serve`: served from a thread of its own, closed
+    from the main thread when the process stops."""
 
-    server = waitress.create_server(Endpoints(app, {}), host="0.0.0.0", port=port, threads=1,
-                                    ident="roundtable")
-    threading.Thread(target=server.run, name="roundtable-health", daemon=True).start()
-    return server
+    def __init__(self, app: Roundtable, port: int) -> None:
+        import waitress
+
+        self._server = waitress.create_server(Endpoints(app, {}), host="0.0.0.0", port=port,
+                                              threads=1, ident="roundtable")
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="roundtable-health", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except Exception:
+            # Closing the socket under the loop's poll raises there; only a failure while
+            # open is news (and goes to the log, as a JSON line where logs are JSON).
+            if not self._closing.is_set():
+                log.exception("GET /healthz stopped answering")
+
+    def close(self) -> None:
+        self._closing.set()
+        self._server.close()
+        self._thread.join(timeout=5.0)
 
 
 def _stop_on_sigterm() -> None:

@@ -304,10 +304,10 @@ def loqo(data: dict[str, list[dict[str, str]]], engine: str = "default") -> None
     clusters tried, as a share of the answers, and the consensus cut), each setting run
     through find_themes exactly as the engine runs: chosen by mean ARI on the other
     questions, scored on the held-out one. These held-out figures are the honest ones."""
-    shipped, grid = shipped_setting(), GRID
+    shipped = shipped_setting()
     result: dict[str, dict[Setting, tuple[float, int, int]]] = defaultdict(dict)
     try:
-        for setting in grid:
+        for setting in GRID:
             with knobs(setting):
                 scored = run_engine(engine, data)
             for prompt, s in scored.items():
@@ -324,7 +324,7 @@ def loqo(data: dict[str, list[dict[str, str]]], engine: str = "default") -> None
     held: list[tuple[float, int, int]] = []
     for prompt in result:
         others = [p for p in result if p != prompt]
-        chosen = max(grid, key=lambda g: (np.mean([result[p][g][0] for p in others]),
+        chosen = max(GRID, key=lambda g: (np.mean([result[p][g][0] for p in others]),
                                           g == shipped))
         held.append(result[prompt][chosen])
         a, h, t = result[prompt][chosen]
@@ -339,10 +339,10 @@ def loqo(data: dict[str, list[dict[str, str]]], engine: str = "default") -> None
           f"{sum(result[p][shipped][1] for p in result)}/{total} |")
     print("| setting, all five questions | mean ARI | recovered |")
     print("|---|---|---|")
-    for g in grid:
+    for g in GRID:
         print(f"| {_setting(g)} | {np.mean([result[p][g][0] for p in result]):.3f} | "
               f"{sum(result[p][g][1] for p in result)}/{total} |")
-    best = max(grid, key=lambda g: np.mean([result[p][g][0] for p in result]))
+    best = max(GRID, key=lambda g: np.mean([result[p][g][0] for p in result]))
     print(f"(on all five questions the best setting is {_setting(best)}; "
           f"shipped: {_setting(shipped)})")
 
@@ -361,7 +361,7 @@ def fold_grid(folder: Path, files: Sequence[Path]) -> None:
     from bot.core.digest import embeddings
 
     model_of = fold_models(folder)
-    shipped, grid = shipped_setting(), GRID
+    shipped = shipped_setting()
     scores: dict[Setting, list[tuple[float, int, int, int]]] = defaultdict(list)
     try:
         for path in files:
@@ -369,7 +369,7 @@ def fold_grid(folder: Path, files: Sequence[Path]) -> None:
                 continue
             embeddings.use_model(model_of[set_name(path)])
             data = load(path)
-            for setting in grid:
+            for setting in GRID:
                 with knobs(setting):
                     o = run_engine("default", data)["overall"]
                 scores[setting].append((o["ari"], int(o["hits"]), int(o["total"]),
@@ -382,7 +382,7 @@ def fold_grid(folder: Path, files: Sequence[Path]) -> None:
     print("| setting | mean ARI | better / worse than shipped | themes recovered | "
           "non-answers quoted |")
     print("|---|---|---|---|---|")
-    for setting in sorted(grid, key=lambda g: -np.mean([x[0] for x in scores[g]])):
+    for setting in sorted(GRID, key=lambda g: -np.mean([x[0] for x in scores[g]])):
         rows = scores[setting]
         better = sum(a[0] > b[0] + 1e-9 for a, b in zip(rows, base, strict=True))
         worse = sum(a[0] < b[0] - 1e-9 for a, b in zip(rows, base, strict=True))

@@ -59,6 +59,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import digest_quality as dq  # noqa: E402
 
 from bot.core.digest import embeddings, noise  # noqa: E402
+from bot.core.digest import non_answer_model as shipped  # noqa: E402
 
 TRAINING = {dq.set_name(path): path for path in dq.training_files()}
 C = 1.0  # inverse L2 strength; the features are unit-scale
@@ -120,11 +121,7 @@ def main() -> None:
     for q, per_set in tallies.items():
         missed, new, wrong = (sum(t[i] for t in per_set.values()) for i in (1, 2, 3))
         print(f"| {q} | {missed} | {new} | {wrong} |")
-    given = args.quantile
-    if given is None and args.check:
-        from bot.core.digest import non_answer_model as shipped
-
-        given = shipped.QUANTILE
+    given = shipped.QUANTILE if args.check and args.quantile is None else args.quantile
     chosen = given if given is not None else max(
         QUANTILES, key=lambda q: (sum(t[2] - t[3] for t in tallies[q].values()), q))
     print(f"\nchosen: {chosen}{' (given)' if given is not None else ''}\n")
@@ -136,8 +133,6 @@ def main() -> None:
     weights, bias, threshold = fit([q for s in sets.values() for q in s], chosen)
     text = render(weights, bias, threshold, chosen)
     if args.check:
-        from bot.core.digest import non_answer_model as shipped
-
         fresh = np.array([*weights, bias, threshold])
         kept = np.array([*shipped.WEIGHTS, shipped.BIAS, shipped.THRESHOLD])
         # A refit on another machine's arithmetic differs in the sixth decimal.

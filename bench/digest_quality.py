@@ -136,16 +136,25 @@ STATUS = {
     "2026-12-05r-sleep": UNSEEN,
     "2026-12-05r-alcohol": UNSEEN,
     "2026-12-05r-refugees": UNSEEN,
+    "2026-12-05w-compliance-aids": UNSEEN,
+    "2026-12-05w-skin-conditions": UNSEEN,
+    "2026-12-05w-team-communication": UNSEEN,
     **{f"2026-12-05{batch}-{name}": TRAINING_BATCH for batch, names in (
         ("i", ("dementia", "homelessness", "automation")),
         ("j", ("ramadan", "research", "falls")),
         ("k", ("nhs-app", "new-medicines", "safety-alerts")),
         ("o", ("contraception", "anticoagulation", "cancer")),
         ("p", ("virtual-wards", "carers", "children")),
-        ("q", ("gp-relations", "pharmacogenomics", "allergy"))) for name in names},
+        ("q", ("gp-relations", "pharmacogenomics", "allergy")),
+        ("s", ("travel-health", "eye-care", "veterans")),
+        ("t", ("rural-delivery", "gambling-harm", "asthma-reviews")),
+        ("u", ("consultation-rooms", "lgbtq-health", "sickness-absence")),
+        ("v", ("deprescribing", "eps-outages", "leadership-development")),
+        ("x", ("dental-pain", "patient-feedback", "winter-pressures")),
+        ("y", ("clinical-supervision", "remote-consultations", "vaping"))) for name in names},
 }
 NEVER_TRAINED = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-", "2026-12-05n-",
-                 "2026-12-05r-")
+                 "2026-12-05r-", "2026-12-05w-")
 """Sets kept to score what is trained (the fine-tuned layers, the non-answer classifier): never
 trained on, so the shipped files can be built again as they are. (The layers of b7ba7f3 kept
 the sixth and seventh batches so; each was scored once and is training data since.)"""

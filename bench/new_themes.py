@@ -87,11 +87,12 @@ from bot.core.digest.theme_views import (  # noqa: E402
 from storage.models import Digest  # noqa: E402
 
 THRESHOLDS = (0.6, 0.65, 0.7, 0.75, 0.8)
-COVERS = (0.1, 0.25, 0.4, 0.5)
-"""novelty.COVER_QUANTILE values tried for the direct decision (--direct)."""
-LINKS = (0.1, 0.15, 0.2, 0.25)
+COVERS = (0.05, 0.1, 0.25, 0.4)
+"""novelty.COVER_QUANTILE values tried for the direct decision. The grids reach past the
+values chosen over 49 sets (0.1, 0.25, 30), two of which were at their grid's edge."""
+LINKS = (0.15, 0.2, 0.25, 0.3, 0.35)
 """novelty.GROUP_LINK values tried."""
-SHRINKS = (0.0, 5.0, 10.0, 30.0)
+SHRINKS = (5.0, 10.0, 30.0, 60.0)
 """novelty.SHRINK values tried."""
 FIRST_SHARE = 0.4
 LATER_AT_MOST = 40

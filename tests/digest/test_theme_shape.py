@@ -20,6 +20,7 @@ from bot.core.digest.model import AnswerView
 from bot.core.digest.render_md import render_md
 from bot.core.digest.theme_views import Engine, Grouping, engine_grouping
 from bot.core.digest.themes import MAX_THEMES, Answer, find_themes
+from bot.core.digest.titles import distinctive_terms, title
 from bot.core.people import Person
 from storage.database import Database
 from storage.db import transaction
@@ -64,6 +65,15 @@ def test_every_labelled_question_gets_at_most_seven_themes_titled_from_their_ans
             # A whole clause of one answer, word for word.
             assert any(theme.title.lower() in text[r].lower() for r in theme.reply_ids), theme
             assert theme.summary.endswith("."), (name, theme.summary)
+
+
+def test_a_theme_whose_answers_all_end_on_a_small_word_is_titled_by_a_whole_opening_phrase(
+) -> None:
+    members = ["A weekly huddle with notes sent round to anyone who missed it",
+               "Notes sent round to whoever was off, that is all we need from it"]
+    titled = title(members, [0, 1], distinctive_terms(members, []))
+    assert titled == "A weekly huddle with notes sent round"
+    assert words(titled)[-1] not in STOP_WORDS
 
 
 def said_to_one_question(database: Database, now: datetime, texts: list[str]) -> str:

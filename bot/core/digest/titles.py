@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from bot.core.digest.lexicon import STOP_WORDS, content_words, words
+from bot.core.digest.lexicon import STOP_WORDS, WORD, content_words, words
 
 Matrix = NDArray[np.float32]
 MAX_TITLE_WORDS = 12
@@ -38,7 +38,8 @@ def title(members: Sequence[str], central_order: Sequence[int],
     punctuation) of two to MAX_TITLE_WORDS words that neither starts on a joining word nor
     ends on a function word, chosen for the theme's distinctive words it carries, how many
     answers share them, and how central its answer is. ``scores`` come from
-    ``distinctive_terms``. Never cut inside a clause."""
+    ``distinctive_terms``. Never cut inside a phrase: where no answer has such a clause, the
+    longest opening of one that ends on a whole phrase (``_opening_phrase``)."""
     member_words = [set(words(t)) for t in members]
     best: tuple[float, str] | None = None
     for rank, index in enumerate(central_order):
@@ -58,6 +59,10 @@ def title(members: Sequence[str], central_order: Sequence[int],
         clauses = sorted(whole_clauses(members[index]), key=len)
         if clauses:
             return _capitalise(clauses[0])
+    for index in central_order:  # no whole clause at all: the opening phrase of one
+        for part in _CLAUSE_BREAK.split(members[index]):
+            if opening := _opening_phrase(_LIST_MARK.sub("", part).strip(" '‘’\t*_~")):
+                return _capitalise(opening)
     return _capitalise(_first_clause(members[central_order[0]])) if members else "Other answers"
 
 
@@ -135,6 +140,27 @@ def whole_clauses(text: str) -> list[str]:
             continue
         out.append(clause)
     return out
+
+
+_PHRASE_OPENERS = _JOINING | frozenset({
+    "about", "after", "against", "among", "at", "before", "behind", "between", "by", "for",
+    "from", "in", "into", "of", "off", "on", "onto", "over", "per", "through", "to", "towards",
+    "under", "with", "within", "without", "who", "whom", "whose", "whoever", "where"})
+"""Words that open a new phrase (prepositions, conjunctions, relative words): a clause cut
+just before one ends on a whole phrase, where a cut before "it" or "them" would not."""
+
+
+def _opening_phrase(clause: str) -> str | None:
+    """The longest opening of `clause` that is a whole phrase by itself: it stops just before
+    a word that opens the next phrase ("Weekly huddle with notes sent" of "Weekly huddle with
+    notes sent to whoever missed it"), and reads as ``whole_clauses`` asks."""
+    found = list(WORD.finditer(clause))
+    for n in range(len(found) - 1, 1, -1):
+        if words(found[n].group())[0] in _PHRASE_OPENERS:
+            opening = clause[: found[n - 1].end()]
+            if whole_clauses(opening) == [opening]:
+                return opening
+    return None
 
 
 def _first_clause(text: str) -> str:

@@ -144,20 +144,20 @@ STATUS = {
     "2026-12-05w-compliance-aids": UNSEEN,
     "2026-12-05w-skin-conditions": UNSEEN,
     "2026-12-05w-team-communication": UNSEEN,
-    **{f"2026-12-05{batch}-{name}": TRAINING_BATCH for batch, names in (
-        ("i", ("dementia", "homelessness", "automation")),
-        ("j", ("ramadan", "research", "falls")),
-        ("k", ("nhs-app", "new-medicines", "safety-alerts")),
-        ("o", ("contraception", "anticoagulation", "cancer")),
-        ("p", ("virtual-wards", "carers", "children")),
-        ("q", ("gp-relations", "pharmacogenomics", "allergy"))) for name in names},
-    **{f"2026-12-05{batch}-{name}": NOT_SHIPPED_BATCH for batch, names in (
-        ("s", ("travel-health", "eye-care", "veterans")),
-        ("t", ("rural-delivery", "gambling-harm", "asthma-reviews")),
-        ("u", ("consultation-rooms", "lgbtq-health", "sickness-absence")),
-        ("v", ("deprescribing", "eps-outages", "leadership-development")),
-        ("x", ("dental-pain", "patient-feedback", "winter-pressures")),
-        ("y", ("clinical-supervision", "remote-consultations", "vaping"))) for name in names},
+    **{f"2026-12-05{batch}-{name}": status for batch, status, names in (
+        ("i", TRAINING_BATCH, ("dementia", "homelessness", "automation")),
+        ("j", TRAINING_BATCH, ("ramadan", "research", "falls")),
+        ("k", TRAINING_BATCH, ("nhs-app", "new-medicines", "safety-alerts")),
+        ("o", TRAINING_BATCH, ("contraception", "anticoagulation", "cancer")),
+        ("p", TRAINING_BATCH, ("virtual-wards", "carers", "children")),
+        ("q", TRAINING_BATCH, ("gp-relations", "pharmacogenomics", "allergy")),
+        ("s", NOT_SHIPPED_BATCH, ("travel-health", "eye-care", "veterans")),
+        ("t", NOT_SHIPPED_BATCH, ("rural-delivery", "gambling-harm", "asthma-reviews")),
+        ("u", NOT_SHIPPED_BATCH, ("consultation-rooms", "lgbtq-health", "sickness-absence")),
+        ("v", NOT_SHIPPED_BATCH, ("deprescribing", "eps-outages", "leadership-development")),
+        ("x", NOT_SHIPPED_BATCH, ("dental-pain", "patient-feedback", "winter-pressures")),
+        ("y", NOT_SHIPPED_BATCH, ("clinical-supervision", "remote-consultations", "vaping")))
+       for name in names},
 }
 NEVER_TRAINED = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-", "2026-12-05n-",
                  "2026-12-05r-", "2026-12-05w-", *(f"2026-12-05{b}-" for b in "stuvxy"))

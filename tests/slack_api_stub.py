@@ -155,6 +155,12 @@ class SlackStub:
 
             def finish(self) -> None:
                 super().finish()
+                # The client sees the close before it is counted: a test that waits for the
+                # count would otherwise race the server's own close, which comes later.
+                try:
+                    self.connection.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass  # the client closed it first
                 with stub._lock:
                     stub.connections_closed += 1
                     stub._open.discard(self.connection)

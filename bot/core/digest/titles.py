@@ -60,8 +60,8 @@ def title(members: Sequence[str], central_order: Sequence[int],
         if clauses:
             return _capitalise(clauses[0])
     for index in central_order:  # no whole clause at all: the opening phrase of one
-        for part in _CLAUSE_BREAK.split(members[index]):
-            if opening := _opening_phrase(_LIST_MARK.sub("", part).strip(" '‘’\t*_~")):
+        for clause in _clauses(members[index]):
+            if opening := _opening_phrase(clause):
                 return _capitalise(opening)
     return _capitalise(_first_clause(members[central_order[0]])) if members else "Other answers"
 
@@ -129,8 +129,7 @@ def whole_clauses(text: str) -> list[str]:
     starting on a joining word ("and", "because"), not ending on a function word, at most
     MAX_TITLE_CHARS long. Verbatim, but for list marks and stray quotes at the ends."""
     out = []
-    for part in _CLAUSE_BREAK.split(text):
-        clause = _LIST_MARK.sub("", part).strip(" '‘’\t*_~")
+    for clause in _clauses(text):
         said = words(clause)
         if not 2 <= len(said) <= MAX_TITLE_WORDS or len(clause) > MAX_TITLE_CHARS:
             continue
@@ -140,6 +139,11 @@ def whole_clauses(text: str) -> list[str]:
             continue
         out.append(clause)
     return out
+
+
+def _clauses(text: str) -> list[str]:
+    """The text between marks of punctuation, without list marks and stray quotes at the ends."""
+    return [_LIST_MARK.sub("", part).strip(" '‘’\t*_~") for part in _CLAUSE_BREAK.split(text)]
 
 
 _PHRASE_OPENERS = _JOINING | frozenset({

@@ -144,6 +144,9 @@ STATUS = {
     "2026-12-05w-compliance-aids": UNSEEN,
     "2026-12-05w-skin-conditions": UNSEEN,
     "2026-12-05w-team-communication": UNSEEN,
+    "2026-12-05z-sickle-cell": UNSEEN,
+    "2026-12-05z-pregnancy-medicines": UNSEEN,
+    "2026-12-05z-admin-burden": UNSEEN,
     **{f"2026-12-05{batch}-{name}": status for batch, status, names in (
         ("i", TRAINING_BATCH, ("dementia", "homelessness", "automation")),
         ("j", TRAINING_BATCH, ("ramadan", "research", "falls")),
@@ -160,7 +163,8 @@ STATUS = {
        for name in names},
 }
 NEVER_TRAINED = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-", "2026-12-05n-",
-                 "2026-12-05r-", "2026-12-05w-", *(f"2026-12-05{b}-" for b in "stuvxy"))
+                 "2026-12-05r-", "2026-12-05w-", "2026-12-05z-",
+                 *(f"2026-12-05{b}-" for b in "stuvxy"))
 """Sets kept to score what is trained (the fine-tuned layers, the non-answer classifier): never
 trained on, so the shipped files can be built again as they are. (The layers of b7ba7f3 kept
 the sixth and seventh batches so; each was scored once and is training data since.) Batches

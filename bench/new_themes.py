@@ -49,7 +49,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -129,7 +129,10 @@ def view(prompt_id: str, rows: Sequence[Row], when: str) -> DigestView:
     question = QUESTIONS.get(prompt_id, "")
     answers = [AnswerView(r["id"], r["text"], None, r.get("role") or None, False,
                           noise=says_nothing(r["text"])) for r in rows]
-    themes, unthemed, non_answers = theme_views(answers, "anonymous", engine_grouping, question)
+    themes, unthemed, non_answers, doubtful = theme_views(answers, "anonymous", engine_grouping,
+                                                          question)
+    answers = [replace(a, noise=a.reply_id in non_answers or a.noise,
+                       doubtful=a.reply_id in doubtful) for a in answers]
     prompt = PromptDigest(prompt_id, "", "text", question, len(answers), themes=themes,
                           unthemed_reply_ids=unthemed, answers=answers)
     info = RoundInfo(1, "bench", "bench", "", "2026-12-04", "open", "anonymous",
@@ -194,7 +197,8 @@ def direct_new_themes(later: DigestView, before: Digest, cover: float,
     old = [set(t["reply_ids"]) for t in before.content["prompts"][0]["themes"]]
     seen = set(before.content["prompts"][0].get("unthemed_reply_ids", [])).union(*old)
     current = [*prompt.unthemed_reply_ids, *(r for t in prompt.themes for r in t.reply_ids)]
-    everyone = [r for r in current if r not in seen]
+    judged_out = {a.reply_id for a in prompt.answers if a.noise or a.doubtful}  # as compare
+    everyone = [r for r in current if r not in seen and r not in judged_out]
     texts = {a.reply_id: a.text for a in prompt.answers}
     fresh = everyone[::max(1, math.ceil(len(everyone) / JUDGED_AT_MOST))]  # as compare reads
     present = set(current)

@@ -94,10 +94,10 @@ def view_of(
                     AnswerView(f"R{n}", text, f"Person {n % 7}", None, n % 5 == 0,
                                noise=says_nothing(text))
                 )
-            themes, unthemed, non_answers = theme_views(views, "named",
-                                                        grouping or named_engine(engine),
-                                                        prompt.question)
-            views = [replace(v, noise=True) if v.reply_id in non_answers else v for v in views]
+            themes, unthemed, non_answers, doubtful = theme_views(
+                views, "named", grouping or named_engine(engine), prompt.question)
+            views = [replace(v, noise=v.reply_id in non_answers or v.noise,
+                             doubtful=v.reply_id in doubtful) for v in views]
             prompts.append(
                 PromptDigest(prompt.id, prompt.section, prompt.kind, prompt.question, len(views),
                              themes=themes, unthemed_reply_ids=unthemed, answers=views)

@@ -177,6 +177,38 @@ def test_it_announces_only_themes_of_a_new_subject(database: Database, now: date
 
 
 
+# Replies about the exchange itself, not the question: written for this test.
+REMARKS = [
+    "Sorry for the slow reply, I was on leave last week",
+    "Will the notes from this go to the ICB as well?",
+    "Thanks for organising this, it was a good session",
+    "My last message got cut off half way, shall I send it again?",
+    "Is there a recording of the workshop anywhere?",
+    "Can I answer for my whole team or only for myself?",
+]
+
+
+def test_replies_that_are_not_answers_make_no_new_theme(database: Database, now: datetime
+                                                        ) -> None:
+    subjects = [TIME, MENTOR, PEERS]
+    first = [s[i] for i in range(5) for s in subjects]
+    later = [s[i] for i in range(5, 15) for s in subjects]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, PEOPLE, [
+            Said(p.platform_user_id, PROMPT, text) for p, text in zip(PEOPLE, first, strict=False)
+        ], anonymity="role")
+        record_digest(session, round_.id, "week-1", build_digest(session, round_.id, now), now)
+        week2 = now + timedelta(days=7)
+        add(session, round_.id, [*later[:15], *REMARKS, *later[15:]], 15, week2)
+        grown = build_digest(session, round_.id, week2)
+    changes = grown.since_last
+    assert changes is not None and changes.new_answers == len(later) + len(REMARKS)
+    assert changes.new_themes == [], [c.title for c in changes.new_themes]
+    assert new_theme_lines(render_md(grown)) == []
+    # and the earlier themes grew by real answers only
+    assert sum(c.added for c in changes.grown_themes) <= len(later)
+
+
 def test_votes_cast_since_the_last_digest_make_no_theme(database: Database, now: datetime
                                                         ) -> None:
     """Ballots on a ranking question are counted in the ranking, never grouped as answers:

@@ -39,7 +39,7 @@ def test_it_places_each_answer_once_even_when_the_engine_repeats_or_misses_some(
         [("A", "", ["R0", "R1", "R1", "R9"], ["R1", "R2"]), ("B", "", ["R1", "R2"], [])],
         [],
     )
-    themes, unthemed, _ = theme_views(given, "named", fixed(grouping))
+    themes, unthemed = theme_views(given, "named", fixed(grouping))[:2]
     placed = [r for t in themes for r in t.reply_ids] + unthemed
     assert sorted(placed) == ["R0", "R1", "R2", "R3", "R4"]
     assert themes[0].reply_ids == ["R0", "R1"]
@@ -51,7 +51,7 @@ def test_it_places_each_answer_once_even_when_the_engine_repeats_or_misses_some(
 def test_it_never_quotes_or_themes_an_answer_that_says_nothing() -> None:
     given = answers("protected time", "no comment", "time to lead", "thanks")
     grouping = Grouping([("Time", "", ["R0", "R1", "R2", "R3"], ["R1", "R3"])], [])
-    themes, unthemed, _ = theme_views(given, "named", fixed(grouping))
+    themes, unthemed = theme_views(given, "named", fixed(grouping))[:2]
     assert themes[0].reply_ids == ["R0", "R2"]
     assert [q.reply_id for q in themes[0].quotes] == ["R0", "R2"]
     assert unthemed == ["R1", "R3"]
@@ -62,15 +62,15 @@ def test_it_says_whether_a_theme_came_from_the_room_the_chat_or_both() -> None:
     grouping = Grouping(
         [("A", "", ["R0", "R1"], []), ("B", "", ["R2", "R3"], []), ("C", "", ["R4", "R5"], [])], []
     )
-    themes, _, _ = theme_views(given, "named", fixed(grouping))
+    themes = theme_views(given, "named", fixed(grouping)).themes
     assert [t.origin for t in themes] == ["room", "both", "chat"]
 
 
 def test_it_counts_roles_unless_the_round_is_anonymous() -> None:
     given = answers("a", "b", "c", roles=("PCN lead", "PCN lead", None))
     grouping = Grouping([("A", "", ["R0", "R1", "R2"], [])], [])
-    named, _, _ = theme_views(given, "role", fixed(grouping))
-    anonymous, _, _ = theme_views(given, "anonymous", fixed(grouping))
+    named = theme_views(given, "role", fixed(grouping)).themes
+    anonymous = theme_views(given, "anonymous", fixed(grouping)).themes
     assert named[0].roles == {"PCN lead": 2, "other roles": 1}
     assert anonymous[0].roles == {}
 
@@ -78,7 +78,7 @@ def test_it_counts_roles_unless_the_round_is_anonymous() -> None:
 def test_it_picks_quotes_that_differ() -> None:
     given = answers("Protected time", "protected  time", "Clear purpose")
     grouping = Grouping([("A", "", ["R0", "R1", "R2"], ["R0", "R1"])], [])
-    themes, _, _ = theme_views(given, "named", fixed(grouping))
+    themes = theme_views(given, "named", fixed(grouping)).themes
     assert [q.text for q in themes[0].quotes] == ["Protected time", "Clear purpose"]
 
 

@@ -169,7 +169,7 @@ def _prompt_digest(
             _answer_view(r, r.text or "", round_, shown_roles, noise=says_nothing(r.text or ""))
             for r in written
         ]
-        themes, unthemed, non_answers = _themes_once(
+        themes, unthemed, non_answers, doubtful = _themes_once(
             round_.id, prompt, answers, round_.anonymity, engine)
         themes = keep_unquoted_out(themes, answers, {a.reply_id: a.text for a in answers})
         titles = {r: t.title for t in themes for r in t.reply_ids}
@@ -184,10 +184,11 @@ def _prompt_digest(
             answers=[
                 _answer_view(
                     r, r.text or "", round_, shown_roles,
-                    noise=a.reply_id in non_answers, theme=titles.get(a.reply_id),
-                    final=True,
+                    noise=a.reply_id in non_answers, doubtful=a.reply_id in doubtful,
+                    theme=titles.get(a.reply_id), final=True,
                 )
-                if a.reply_id in titles or a.reply_id in non_answers or not a.quotable else a
+                if a.reply_id in titles or a.reply_id in non_answers or a.reply_id in doubtful
+                or not a.quotable else a
                 for r, a in zip(written, answers, strict=True)
             ],
         )
@@ -307,6 +308,7 @@ def _answer_view(
     shown_roles: Shown,
     *,
     noise: bool = False,
+    doubtful: bool = False,
     theme: str | None = None,
     final: bool = False,
     comment: bool = False,
@@ -333,6 +335,7 @@ def _answer_view(
         reply.source == ROOM_SOURCE,
         source="room" if reply.source == ROOM_SOURCE else reply.source,
         noise=noise,
+        doubtful=doubtful,
         theme=theme,
         quotable=reply.quotable,
         comment=comment,

@@ -237,7 +237,10 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
     new = [ThemeChange(prompt.prompt_id, t.title, len(ids & fresh_set), len(ids))
            for t, ids in made
            if len(ids) >= NEW_THEME_AT_LEAST and len(ids & fresh_set) * 2 > len(ids)]
-    everyone = [r for r in fresh if r in texts and r not in theirs]
+    # Replies the engine did not take for answers (non-answers, remarks about the exchange)
+    # are never themed or titled, so they can neither make a new theme nor grow one.
+    judged_out = {a.reply_id for a in prompt.answers if a.noise or a.doubtful}
+    everyone = [r for r in fresh if r in texts and r not in theirs and r not in judged_out]
     # A large round: an even sample of the new answers stands for them all (each counting
     # for `weight`), and each earlier theme is read from a few of its answers, so the model
     # reads a bounded number of answers however many came in.

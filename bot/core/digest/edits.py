@@ -160,7 +160,8 @@ def _joining(prompt: PromptDigest, edit: Edit, edits: Sequence[Edit], joining: J
     earlier theme covers a new answer, novelty.reach) and reaches further into than the
     theme the engine put them in, each theme measured on its own scale against the answers
     it held that were not given since. Not one a facilitator moved or grouped themselves
-    (their word is last), nor a reply that says nothing; nothing when it cannot be judged."""
+    (their word is last), nor a reply the engine did not take for an answer (a non-answer or
+    a remark about the exchange); nothing when it cannot be judged."""
     if edit.at is None or not edit.other or prompt.kind != "text":
         return []
     where: dict[str, int | None] = {r: i for i, t in enumerate(prompt.themes)
@@ -170,7 +171,8 @@ def _joining(prompt: PromptDigest, edit: Edit, edits: Sequence[Edit], joining: J
     chosen = {e.reply_id for e in edits if e.action == "move" and e.reply_id}
     chosen.update(r for e in edits if e.action == "group" for r in e.other or ())
     later = [a.reply_id for a in prompt.answers
-             if a.reply_id in where and a.reply_id not in chosen and not a.noise
+             if a.reply_id in where and a.reply_id not in chosen
+             and not a.noise and not a.doubtful
              and a.reply_id in joining.words
              and (given := joining.given_at.get(a.reply_id)) is not None and given > edit.at]
     if not named or not later:

@@ -21,6 +21,9 @@ class AnswerView:
     source: str = "chat"
     noise: bool = False
     """An answer that says nothing ("no comment"): counted, never quoted."""
+    doubtful: bool = False
+    """A reply the engine read as a remark about the exchange rather than an answer: listed
+    with the other answers, never themed or quoted, and no part of a new theme."""
     theme: str | None = None
     """The title of the theme the answer sits in, if any."""
     quotable: bool = True

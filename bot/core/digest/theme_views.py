@@ -33,6 +33,9 @@ class Grouping:
     """Replies that are not answers: never in a theme, never quoted."""
     grouped_by_model: bool = False
     """The themes are a language model's grouping (titles and quotes still the engine's)."""
+    doubtful: list[str] = field(default_factory=list)
+    """Replies that read like remarks about the exchange: listed unthemed, never in a theme,
+    never quoted, and not counted as non-answers."""
 
 
 Engine = Callable[[Sequence[AnswerView], str], Grouping]
@@ -44,6 +47,9 @@ class QuestionThemes(NamedTuple):
     unthemed: list[str]
     """Answers in no theme, and replies that are not answers, in answer order."""
     non_answers: set[str]
+    doubtful: frozenset[str] = frozenset()
+    """Listed with the unthemed, but read by the engine as remarks about the exchange rather
+    than answers (see Grouping.doubtful)."""
 
 
 def quote_text(text: str, limit: int = QUOTE_LIMIT) -> str:
@@ -103,6 +109,7 @@ def engine_grouping(answers: Sequence[AnswerView], question: str = "",
         list(found.unthemed_ids),
         list(found.non_answer_ids),
         found.grouped_by_model,
+        list(found.doubtful_ids),
     )
 
 
@@ -151,7 +158,8 @@ def theme_views(
             )
         )
     unthemed = [a.reply_id for a in answers if a.reply_id not in placed]
-    return QuestionThemes(views, unthemed, noise)
+    return QuestionThemes(views, unthemed, noise,
+                          frozenset(grouping.doubtful).intersection(unthemed) - noise)
 
 
 def quotes_of(members: list[AnswerView], quote_ids: Sequence[str]) -> list[QuoteView]:

@@ -61,6 +61,10 @@ class Themes:
     """Replies that are not answers: never themed, titled or quoted (a subset of unthemed)."""
     grouped_by_model: bool = False
     """True when the groups are a language model's proposal (see ``Proposer``)."""
+    doubtful_ids: tuple[str, ...] = ()
+    """Replies that read like remarks about the exchange (``noise.doubtful``): listed with the
+    other answers (a subset of unthemed), never themed, titled or quoted, and not counted as
+    non-answers."""
 
 
 Proposer = Callable[[Sequence[Answer], str], "Sequence[int] | None"]
@@ -91,14 +95,24 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
                    if not no and not unsure]
     non_answers = tuple(a.id for a in answers if noise.says_nothing(a.text)) + tuple(
         a.id for a, no in zip(kept, refused, strict=True) if no)
+    non_answer_ids = _in_order(answers, non_answers)
+    doubtful_ids = tuple(a.id for a, no, unsure in zip(kept, refused, doubtful, strict=True)
+                         if unsure and not no)
+
+    def themes(shown: tuple[Theme, ...] = (), by_model: bool = False) -> Themes:
+        """The result: the `shown` themes, and every other reply listed unthemed."""
+        themed = {rid for t in shown for rid in t.reply_ids}
+        return Themes(shown, tuple(a.id for a in answers if a.id not in themed),
+                      non_answer_ids, by_model, doubtful_ids)
+
     if len(substantive) < MIN_TO_THEME:
-        return Themes((), tuple(a.id for a in answers), _in_order(answers, non_answers))
+        return themes()
     if len(kept) < noise.MIN_TO_JUDGE:
         # Too few replies to tell an answer of everyday words from a remark: such replies
         # are listed with the other answers, and only those that name something are themed.
         substantive = [a for a in substantive if noise.is_specific(a.text)]
         if len(substantive) < MIN_TO_THEME:
-            return Themes((), tuple(a.id for a in answers), _in_order(answers, non_answers))
+            return themes()
     texts = [a.text for a in substantive]
     sample = _sample(len(substantive))
     sample_texts = [texts[i] for i in sample]
@@ -110,8 +124,7 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
         vectors = engines.vectors(engine, sample_texts)
         sample_labels = _join_withheld(proposed, vectors)
     if sample_labels.max(initial=-1) < 0:
-        return Themes((), tuple(a.id for a in answers), _in_order(answers, non_answers),
-                      proposed is not None)
+        return themes(by_model=proposed is not None)
     sizes = np.bincount(sample_labels[sample_labels >= 0])
     # A theme names something: a group whose replies are all everyday words ("no comment",
     # "see above", "not sure") is no theme; its replies are listed with the other answers.
@@ -128,11 +141,7 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
         members = np.flatnonzero(labels == label).tolist()
         built.append(_theme(substantive, members, label, sample, sample_labels, vectors))
     built.sort(key=lambda t: (-t[0], t[1]))
-    shown = built[:MAX_THEMES]
-    themed = {rid for _, _, t in shown for rid in t.reply_ids}
-    unthemed = tuple(a.id for a in answers if a.id not in themed)
-    return Themes(tuple(t for _, _, t in shown), unthemed, _in_order(answers, non_answers),
-                  proposed is not None)
+    return themes(tuple(t for _, _, t in built[:MAX_THEMES]), proposed is not None)
 
 
 def _proposed(propose: Proposer, answers: list[Answer],

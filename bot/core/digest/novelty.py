@@ -24,12 +24,13 @@ from numpy.typing import NDArray
 Matrix = NDArray[np.float32]
 Reach = NDArray[np.float64]
 
-COVER_QUANTILE = 0.1
+COVER_QUANTILE = 0.25
 """A new answer is covered by an earlier theme when it is at least as close to the theme's
 centroid as this quantile of the theme's own members' closeness (each member measured against
 the centroid of the others): the theme's own scale, not one for all themes. COVER_QUANTILE,
 SHRINK and GROUP_LINK were chosen by ``bench/new_themes.py --folds`` over 49 labelled sets,
-each read by fine-tuned layers that never trained on it (fewest errors)."""
+each read by fine-tuned layers that never trained on it (fewest errors), once replies the
+engine does not take for answers were left out of the judgement (changes._judged)."""
 SHRINK = 30.0
 """Each theme's bar is pulled towards that of all earlier themes' members taken together, as
 if the theme had this many more members of that kind (a small theme's own scale is rough)."""

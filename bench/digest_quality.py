@@ -87,6 +87,8 @@ ELEVENTH_5_DEC = _held_out("eleventh", "fine-tuned on 49 sets, non-answers inclu
                            "novelty knobs chosen again")
 TWELFTH_5_DEC = _held_out("twelfth", "fine-tuned on 49 sets, non-answers included (the shipped "
                          "engine, chosen over a candidate trained on 67 sets)")
+THIRTEENTH_5_DEC = _held_out("thirteenth", "fine-tuned on 49 sets, non-answers included (the "
+                             "shipped engine, unchanged since the seventh session)")
 TRAINING_BATCH = ("written on 5 Dec as training data for the fine-tuned layers and the non-answer "
                   "classifier; never scored unseen")
 NOT_SHIPPED_BATCH = ("written on 5 Dec (eighth session) as training data; the layers trained with "
@@ -141,9 +143,9 @@ STATUS = {
     "2026-12-05r-sleep": TWELFTH_5_DEC,
     "2026-12-05r-alcohol": TWELFTH_5_DEC,
     "2026-12-05r-refugees": TWELFTH_5_DEC,
-    "2026-12-05w-compliance-aids": UNSEEN,
-    "2026-12-05w-skin-conditions": UNSEEN,
-    "2026-12-05w-team-communication": UNSEEN,
+    "2026-12-05w-compliance-aids": THIRTEENTH_5_DEC,
+    "2026-12-05w-skin-conditions": THIRTEENTH_5_DEC,
+    "2026-12-05w-team-communication": THIRTEENTH_5_DEC,
     "2026-12-05z-sickle-cell": UNSEEN,
     "2026-12-05z-pregnancy-medicines": UNSEEN,
     "2026-12-05z-admin-burden": UNSEEN,

@@ -15,7 +15,7 @@ from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
 from storage.database import Database
 from storage.db import transaction
-from storage.models import DigestEdit
+from storage.models import DigestEdit, Round
 from tests.digest.builders import Said, round_with
 from tests.helpers import seed_pack
 
@@ -108,6 +108,15 @@ def add(session: Session, round_id: int, texts: list[str], start: int, when: dat
     session.flush()
 
 
+def digested_round(session: Session, now: datetime, first: list[str]) -> Round:
+    """A round whose first answers are `first`, one a person, with its first digest recorded."""
+    round_ = round_with(session, now, PEOPLE, [
+        Said(p.platform_user_id, PROMPT, text) for p, text in zip(PEOPLE, first, strict=False)
+    ], anonymity="role")
+    record_digest(session, round_.id, "week-1", build_digest(session, round_.id, now), now)
+    return round_
+
+
 def new_theme_lines(markdown: str) -> list[str]:
     return [line for line in markdown.splitlines() if "New theme" in line]
 
@@ -194,10 +203,7 @@ def test_replies_that_are_not_answers_make_no_new_theme(database: Database, now:
     first = [s[i] for i in range(5) for s in subjects]
     later = [s[i] for i in range(5, 15) for s in subjects]
     with transaction(database.sessions) as session:
-        round_ = round_with(session, now, PEOPLE, [
-            Said(p.platform_user_id, PROMPT, text) for p, text in zip(PEOPLE, first, strict=False)
-        ], anonymity="role")
-        record_digest(session, round_.id, "week-1", build_digest(session, round_.id, now), now)
+        round_ = digested_round(session, now, first)
         week2 = now + timedelta(days=7)
         add(session, round_.id, [*later[:15], *REMARKS, *later[15:]], 15, week2)
         grown = build_digest(session, round_.id, week2)
@@ -219,10 +225,7 @@ def test_votes_cast_since_the_last_digest_make_no_theme(database: Database, now:
     first = [s[i] for i in range(4) for s in (TIME, MENTOR, PEERS)]
     orders = [rank.options[:5], rank.options[1:6], [rank.options[0], *rank.options[2:6]]]
     with transaction(database.sessions) as session:
-        round_ = round_with(session, now, PEOPLE, [
-            Said(p.platform_user_id, PROMPT, text) for p, text in zip(PEOPLE, first, strict=False)
-        ], anonymity="role")
-        record_digest(session, round_.id, "week-1", build_digest(session, round_.id, now), now)
+        round_ = digested_round(session, now, first)
         week2 = now + timedelta(days=7)
         for n in range(11):
             person = find_participant(session, PEOPLE[n].platform_user_id, "slack")

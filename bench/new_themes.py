@@ -74,6 +74,7 @@ from bot.core.digest.changes import (  # noqa: E402
     EARLIER_JUDGED,
     EARLIER_SHARE,
     JUDGED_AT_MOST,
+    not_judged,
     snapshot,
     with_changes,
 )
@@ -199,7 +200,7 @@ def direct_new_themes(later: DigestView, before: Digest, cover: float,
     old = [set(t["reply_ids"]) for t in before.content["prompts"][0]["themes"]]
     seen = set(before.content["prompts"][0].get("unthemed_reply_ids", [])).union(*old)
     current = [*prompt.unthemed_reply_ids, *(r for t in prompt.themes for r in t.reply_ids)]
-    judged_out = {a.reply_id for a in prompt.answers if a.noise or a.doubtful}  # as compare
+    judged_out = not_judged(prompt)
     everyone = [r for r in current if r not in seen and r not in judged_out]
     texts = {a.reply_id: a.text for a in prompt.answers}
     fresh = everyone[::max(1, math.ceil(len(everyone) / JUDGED_AT_MOST))]  # as compare reads

@@ -198,6 +198,12 @@ NewAnswers = Callable[[Sequence[str], Sequence[Sequence[str]]], Judgement]
 answer, and the groups of uncovered ones that make new themes (novelty.judge)."""
 
 
+def not_judged(prompt: PromptDigest) -> set[str]:
+    """The replies the engine did not take for answers (non-answers, remarks about the
+    exchange): never themed or titled, so they neither make a new theme nor grow one."""
+    return {a.reply_id for a in prompt.answers if a.noise or a.doubtful}
+
+
 def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
             old_titles: list[str], judge: NewAnswers, placed: Set[str] = frozenset()
             ) -> tuple[list[ThemeChange], list[ThemeChange]]:
@@ -237,9 +243,7 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
     new = [ThemeChange(prompt.prompt_id, t.title, len(ids & fresh_set), len(ids))
            for t, ids in made
            if len(ids) >= NEW_THEME_AT_LEAST and len(ids & fresh_set) * 2 > len(ids)]
-    # Replies the engine did not take for answers (non-answers, remarks about the exchange)
-    # are never themed or titled, so they can neither make a new theme nor grow one.
-    judged_out = {a.reply_id for a in prompt.answers if a.noise or a.doubtful}
+    judged_out = not_judged(prompt)
     everyone = [r for r in fresh if r in texts and r not in theirs and r not in judged_out]
     # A large round: an even sample of the new answers stands for them all (each counting
     # for `weight`), and each earlier theme is read from a few of its answers, so the model

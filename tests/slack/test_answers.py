@@ -117,6 +117,17 @@ def test_it_stops_and_forgets_a_participant_on_request(running: Running) -> None
     reminded = running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
                                          if "Reminded" in c.params.get("text", "")], "reminders")
     assert "Reminded 3 " in reminded[0].params["text"]
+    # each of the three still asked gets one nudge in their conversation, in Slack's words;
+    # the one who stopped and the one forgotten get none
+    nudges = running.wait_for(lambda: (found := [c for c in running.stub.calls_to(
+        "chat.postMessage") if "gentle reminder" in c.params.get("text", "")]
+        ) and len(found) >= 3 and found, "the reminders")
+    assert sorted(c.params["channel"] for c in nudges) == sorted(
+        "D" + m for m in MEMBERS if m not in (user, other))
+    for nudge in nudges:
+        assert nudge.params["text"].startswith("A gentle reminder about “"), nudge.params
+        assert nudge.params["text"].endswith(("Just write here to answer it.",
+                                              "You will find them on the Home tab.")), nudge.params
 
 
 def test_it_shows_open_questions_on_the_home_tab_with_an_answer_form(running: Running) -> None:

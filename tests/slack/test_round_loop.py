@@ -110,6 +110,10 @@ def test_it_runs_a_round_for_a_channel_from_start_to_digest(running: Running) ->
     assert running.slack.click(chidi, "question_skip", json.dumps(
         {"round": round_id, "prompt": "done-well"})).status == 200
     asked(running, chidi, "bought-in")  # skipping brings the next question too
+    assert running.wait_for(lambda: said_to(running, chidi, "Skipped question 1 for now"),
+                            "the skip's notice") == [
+        "Skipped question 1 for now. It stays open on your Home tab, and you can still answer "
+        "it in its thread."]
     running.slack.dm(chidi, "The ICS board and the LMC.")
     running.slack.dm(elif_, "Young PCN pharmacists.",
                      thread_ts=question_ts(running, elif_, "done-well"))

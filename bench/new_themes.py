@@ -49,7 +49,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -132,10 +132,8 @@ def view(prompt_id: str, rows: Sequence[Row], when: str) -> DigestView:
     question = QUESTIONS.get(prompt_id, "")
     answers = [AnswerView(r["id"], r["text"], None, r.get("role") or None, False,
                           noise=says_nothing(r["text"])) for r in rows]
-    themes, unthemed, non_answers, doubtful = theme_views(answers, "anonymous", engine_grouping,
-                                                          question)
-    answers = [replace(a, noise=a.reply_id in non_answers or a.noise,
-                       doubtful=a.reply_id in doubtful) for a in answers]
+    built = theme_views(answers, "anonymous", engine_grouping, question)
+    themes, unthemed, answers = built.themes, built.unthemed, built.marked(answers)
     prompt = PromptDigest(prompt_id, "", "text", question, len(answers), themes=themes,
                           unthemed_reply_ids=unthemed, answers=answers)
     info = RoundInfo(1, "bench", "bench", "", "2026-12-04", "open", "anonymous",

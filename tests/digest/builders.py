@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -94,10 +94,9 @@ def view_of(
                     AnswerView(f"R{n}", text, f"Person {n % 7}", None, n % 5 == 0,
                                noise=says_nothing(text))
                 )
-            themes, unthemed, non_answers, doubtful = theme_views(
-                views, "named", grouping or named_engine(engine), prompt.question)
-            views = [replace(v, noise=v.reply_id in non_answers or v.noise,
-                             doubtful=v.reply_id in doubtful) for v in views]
+            built = theme_views(views, "named", grouping or named_engine(engine),
+                                prompt.question)
+            themes, unthemed, views = built.themes, built.unthemed, built.marked(views)
             prompts.append(
                 PromptDigest(prompt.id, prompt.section, prompt.kind, prompt.question, len(views),
                              themes=themes, unthemed_reply_ids=unthemed, answers=views)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from storage.models import Delivery, Participant, QuestionMessage, Reply, ReplyVersion
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
 from tests.slack.test_round_loop import question_ts, sent_to_everyone, start_round
+from tests.slack_api_stub import Call
 
 TRICKY = [
     "<!channel> we need <!here> and <!everyone> to read this",
@@ -119,12 +120,14 @@ def test_it_stops_and_forgets_a_participant_on_request(running: Running) -> None
     assert "Reminded 3 " in reminded[0].params["text"]
     # each of the three still asked gets one nudge in their conversation, in Slack's words;
     # the one who stopped and the one forgotten get none
-    nudges = running.wait_for(lambda: (found := [c for c in running.stub.calls_to(
-        "chat.postMessage") if "gentle reminder" in c.params.get("text", "")]
-        ) and len(found) >= 3 and found, "the reminders")
-    assert sorted(c.params["channel"] for c in nudges) == sorted(
+    def nudges() -> list[Call]:
+        return [c for c in running.stub.calls_to("chat.postMessage")
+                if "gentle reminder" in c.params.get("text", "")]
+
+    running.wait_for(lambda: len(nudges()) >= 3, "the reminders")
+    assert sorted(c.params["channel"] for c in nudges()) == sorted(
         "D" + m for m in MEMBERS if m not in (user, other))
-    for nudge in nudges:
+    for nudge in nudges():
         assert nudge.params["text"].startswith("A gentle reminder about “"), nudge.params
         assert nudge.params["text"].endswith(("Just write here to answer it.",
                                               "You will find them on the Home tab.")), nudge.params

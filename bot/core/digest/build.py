@@ -169,10 +169,12 @@ def _prompt_digest(
             _answer_view(r, r.text or "", round_, shown_roles, noise=says_nothing(r.text or ""))
             for r in written
         ]
-        themes, unthemed, non_answers, doubtful = _themes_once(
-            round_.id, prompt, answers, round_.anonymity, engine)
-        themes = keep_unquoted_out(themes, answers, {a.reply_id: a.text for a in answers})
+        built = _themes_once(round_.id, prompt, answers, round_.anonymity, engine)
+        themes = keep_unquoted_out(built.themes, answers,
+                                   {a.reply_id: a.text for a in answers})
         titles = {r: t.title for t in themes for r in t.reply_ids}
+        # the view outputs get: each answer as the engine set it aside, in its theme, and
+        # without its words where its author asked not to be quoted
         return PromptDigest(
             prompt.id,
             prompt.section,
@@ -180,17 +182,10 @@ def _prompt_digest(
             prompt.question,
             len(answers),
             themes=themes,
-            unthemed_reply_ids=unthemed,
-            answers=[
-                _answer_view(
-                    r, r.text or "", round_, shown_roles,
-                    noise=a.reply_id in non_answers, doubtful=a.reply_id in doubtful,
-                    theme=titles.get(a.reply_id), final=True,
-                )
-                if a.reply_id in titles or a.reply_id in non_answers or a.reply_id in doubtful
-                or not a.quotable else a
-                for r, a in zip(written, answers, strict=True)
-            ],
+            unthemed_reply_ids=built.unthemed,
+            answers=[replace(a, theme=titles.get(a.reply_id),
+                             text=a.text if a.quotable else NOT_QUOTED)
+                     for a in built.marked(answers)],
         )
     voted = [r for r in replies if r.choices]
     ballots = [r.choices or [] for r in voted]
@@ -308,8 +303,6 @@ def _answer_view(
     shown_roles: Shown,
     *,
     noise: bool = False,
-    doubtful: bool = False,
-    theme: str | None = None,
     final: bool = False,
     comment: bool = False,
 ) -> AnswerView:
@@ -335,8 +328,6 @@ def _answer_view(
         reply.source == ROOM_SOURCE,
         source="room" if reply.source == ROOM_SOURCE else reply.source,
         noise=noise,
-        doubtful=doubtful,
-        theme=theme,
         quotable=reply.quotable,
         comment=comment,
     )

@@ -199,9 +199,9 @@ answer, and the groups of uncovered ones that make new themes (novelty.judge).""
 
 
 def not_judged(prompt: PromptDigest) -> set[str]:
-    """The replies the engine did not take for answers (non-answers, remarks about the
-    exchange): never themed or titled, so they neither make a new theme nor grow one."""
-    return {a.reply_id for a in prompt.answers if a.noise or a.doubtful}
+    """The replies the engine did not take for answers (AnswerView.set_aside): they neither
+    make a new theme nor grow one."""
+    return {a.reply_id for a in prompt.answers if a.set_aside}
 
 
 def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],

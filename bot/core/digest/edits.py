@@ -171,8 +171,7 @@ def _joining(prompt: PromptDigest, edit: Edit, edits: Sequence[Edit], joining: J
     chosen = {e.reply_id for e in edits if e.action == "move" and e.reply_id}
     chosen.update(r for e in edits if e.action == "group" for r in e.other or ())
     later = [a.reply_id for a in prompt.answers
-             if a.reply_id in where and a.reply_id not in chosen
-             and not a.noise and not a.doubtful
+             if a.reply_id in where and a.reply_id not in chosen and not a.set_aside
              and a.reply_id in joining.words
              and (given := joining.given_at.get(a.reply_id)) is not None and given > edit.at]
     if not named or not later:

@@ -35,6 +35,12 @@ class AnswerView:
     """True when a facilitator hid it in review: counted, never quoted, and its text in the
     view is bot.core.digest.edits.HIDDEN."""
 
+    @property
+    def set_aside(self) -> bool:
+        """Not taken for an answer (`noise` or `doubtful`): never themed or titled, so it
+        neither makes nor joins a theme, a new one included."""
+        return self.noise or self.doubtful
+
 
 @dataclass(frozen=True)
 class QuoteView:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from bot.core.digest.model import AnswerView, QuoteView, ThemeView
@@ -50,6 +50,11 @@ class QuestionThemes(NamedTuple):
     doubtful: frozenset[str] = frozenset()
     """Listed with the unthemed, but read by the engine as remarks about the exchange rather
     than answers (see Grouping.doubtful)."""
+
+    def marked(self, answers: Sequence[AnswerView]) -> list[AnswerView]:
+        """The answers, each marked as the engine set it aside: `noise`, `doubtful`."""
+        return [replace(a, noise=a.noise or a.reply_id in self.non_answers,
+                        doubtful=a.reply_id in self.doubtful) for a in answers]
 
 
 def quote_text(text: str, limit: int = QUOTE_LIMIT) -> str:

@@ -300,13 +300,17 @@ class DigestEdit(Base):
     None for "Other answers")."""
     other: Mapped[list[str] | None] = mapped_column(JSON)
     """merge: the answer ids of the theme merged into `theme`; group: the answers the new
-    theme was made of (answers given after `at` may join it: bot.core.digest.edits)."""
+    theme was made of (answers given after `seen_at` may join it: bot.core.digest.edits)."""
     reply_id: Mapped[str | None] = mapped_column(String(200))
     """move, hide, show: the answer's public id."""
     text: Mapped[str | None] = mapped_column(Text)
     """rename, group: the title; lead: the question's lead line."""
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime]
+    seen_at: Mapped[datetime | None]
+    """group: when the draft the facilitator chose from was shown to them (their form
+    opened), if known. Answers given after it may join the theme; those given before, they
+    saw and left. None: `at`."""
 
 
 class BotMessage(Base):

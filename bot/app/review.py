@@ -78,6 +78,19 @@ class Opened:
     (digest_review.hidden_words): the draft shows none of them."""
 
 
+def seen_from(value: object) -> datetime | None:
+    """When a form's draft was built, as the form carried it back (the draft's
+    `generated_at`): None when it is missing or not a time with its zone (an older form, or
+    one tampered with: its new theme then takes in only answers given after it is saved)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        seen = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return seen if seen.tzinfo is not None else None
+
+
 def waiting(app: Roundtable, actor: Actor, round_id: int, digest_id: int) -> Opened:
     """The draft `digest_id` of the round, as it would post now, while it is the one waiting
     for review (what an edit form is opened on); else RoundtableError saying what became of
@@ -188,17 +201,19 @@ class ChangeRefused(RoundtableError):
 
 
 def edit(app: Roundtable, actor: Actor, round_id: int, changes: list[Change],
-         digest_id: int | None = None) -> Said:
+         digest_id: int | None = None, seen_at: datetime | None = None) -> Said:
     """Make the changes, all or none, against the digest as it is now; then bring the drafts
     shown to facilitators up to date. `digest_id`: the draft the changes were asked on (a
-    card's or a message's form), which must still be the one waiting for review."""
+    card's or a message's form), which must still be the one waiting for review; `seen_at`:
+    when that form's draft was built (`seen_from`), so that the answers given since, which
+    the facilitator could not see, may join a theme they make."""
     if not changes:
         raise RoundtableError("nothing to change")
     with _editing(app, actor, round_id, digest_id) as (session, view, now):
         done = []
         for change in changes:
             try:
-                done.append(_change(session, actor, now, view, change))
+                done.append(_change(session, actor, now, view, change, seen_at))
             except RoundtableError as exc:
                 raise ChangeRefused(change, exc) from None
     _refresh(app, round_id)
@@ -220,8 +235,8 @@ def edit_outcome(round_id: int, outcome: Outcome[Said]) -> Said:
     return said(f"Your changes to the draft of round {round_id} were not saved: ", words)
 
 
-def _change(session: Session, actor: Actor, now: datetime, view: DigestView, change: Change
-            ) -> Said:
+def _change(session: Session, actor: Actor, now: datetime, view: DigestView, change: Change,
+            seen_at: datetime | None = None) -> Said:
     round_id = view.round.id
     if change.action in ("move", "hide", "show", "group"):
         question = _answer_question(view, change.reply_ids[0] if change.action == "group"
@@ -266,7 +281,7 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
                                              else f"theme {number}"))
         return said(f"Answer {reply_id} is now in {where}.")
     if change.action == "group":
-        return _group(session, actor, now, round_id, question, change)
+        return _group(session, actor, now, round_id, question, change, seen_at)
     if change.action == "hide":
         _record(session, actor, now, round_id, prompt_id, "hide", reply_id=change.reply_id,
                 detail=f"quote {change.reply_id} of {prompt_id} hidden")
@@ -291,8 +306,9 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
 
 
 def _group(session: Session, actor: Actor, now: datetime, round_id: int,
-           question: PromptDigest, change: Change) -> Said:
-    """Answers of one question taken out of where they are, as a new theme with a title."""
+           question: PromptDigest, change: Change, seen_at: datetime | None) -> Said:
+    """Answers of one question taken out of where they are, as a new theme with a title;
+    answers given after `seen_at` (the facilitator did not see them) may join it later."""
     title = _one_line(change.text, "title", TITLE_LIMIT)
     ids = list(dict.fromkeys(change.reply_ids))
     answers = {a.reply_id: a for a in question.answers}
@@ -304,6 +320,7 @@ def _group(session: Session, actor: Actor, now: datetime, round_id: int,
         raise RoundtableError("a reply that was not an answer cannot make a theme")
     prompt_id = question.prompt_id
     _record(session, actor, now, round_id, prompt_id, "group", other=ids, text=title,
+            seen_at=min(seen_at, now) if seen_at is not None else None,
             detail=f"{counted(len(ids), 'answer')} of {prompt_id} made a new theme “{title}”")
     return said(f"A new theme of {prompt_id}, “{title}”, holds "
                 f"{listed([f'answer {r}' for r in ids])}.")
@@ -431,11 +448,13 @@ def _editing(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None
 
 def _record(session: Session, actor: Actor, now: datetime, round_id: int, prompt_id: str,
             action: str, *, theme: list[str] | None = None, other: list[str] | None = None,
-            reply_id: str | None = None, text: str | None = None, detail: str) -> None:
+            reply_id: str | None = None, text: str | None = None,
+            seen_at: datetime | None = None, detail: str) -> None:
     session.add(DigestEdit(round_id=round_id, prompt_id=prompt_id, action=action,
                            theme=list(theme) if theme is not None else None,
                            other=list(other) if other is not None else None,
-                           reply_id=reply_id, text=text, actor=who(actor), at=now))
+                           reply_id=reply_id, text=text, actor=who(actor), at=now,
+                           seen_at=seen_at))
     audit.record(session, now, who(actor), f"digest.{action}", round_id=round_id,
                  detail=detail)
 

@@ -335,7 +335,8 @@ class Listeners:
                 return self.gateway.plain(done), done
             try:
                 done = self.edits.run(
-                    partial(review.edit, self.app, actor, round_id, changes, digest_id),
+                    partial(review.edit, self.app, actor, round_id, changes, digest_id,
+                            review.seen_from(data.get(review_cards.SEEN))),
                     partial(self._told_late, where.key, round_id))
             except Late:
                 return SAVING, said(SAVING)

@@ -3,9 +3,11 @@ neither, the field left empty is named, and the lead counts only when it changed
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from bot.app.review import Change, ThemeRef
+from bot.app.review import Change, ThemeRef, seen_from
 from bot.app.review_form import (
     CHOICES,
     OUT_OF_DATE,
@@ -129,3 +131,17 @@ def test_a_theme_chosen_by_its_number_alone_is_from_a_form_out_of_date() -> None
     with pytest.raises(FieldError) as refused:
         changes_from(PROMPT, None, {"move_answer": ["ans-1"], "move_to": "2:not-a-mark:X"})
     assert (refused.value.field, str(refused.value)) == ("move_to", OUT_OF_DATE)
+
+
+@pytest.mark.parametrize("carried", [None, 17, "", "yesterday", "2026-12-06T10:00:00",
+                                     ["2026-12-06T10:00:00+00:00"]])
+def test_a_form_time_that_is_missing_or_not_a_zoned_time_is_not_used(carried: object) -> None:
+    """What a form carries back is the platform's client's to change: anything but a time
+    with its zone counts as no time (the new theme then takes in only answers given after
+    it is saved)."""
+    assert seen_from(carried) is None
+
+
+def test_the_time_a_form_carries_back_is_the_drafts() -> None:
+    assert seen_from("2026-12-06T10:00:00.250000+00:00") == datetime(
+        2026, 12, 6, 10, 0, 0, 250000, tzinfo=UTC)

@@ -227,3 +227,32 @@ def test_answers_that_joined_the_facilitators_theme_are_its_growth_whatever_the_
     assert sorted((c.title, c.added, c.total) for c in changes.grown_themes) == [
         (TITLE, 2, 4), ("Support to take part", 1, 4)]
     assert changes.new_themes == []
+
+
+def test_answers_given_while_the_facilitator_chose_may_join_their_theme(
+        database: Database, now: datetime, vectors: str) -> None:
+    """An answer given after the facilitator's form opened, and before they saved the new
+    theme, was not on the form: it joins the theme when it says the same, as one given after
+    the save does. Without the time the form opened (the command line), only answers given
+    after the save may join."""
+    first = [*RELEASED[:4], *ALONGSIDE[:5], *RECORDS]
+    opened, saved = now + timedelta(minutes=1), now + timedelta(minutes=5)
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, PEOPLE, [
+            Said(p.platform_user_id, PROMPT, text) for p, text in zip(PEOPLE, first,
+                                                                      strict=False)],
+            anonymity="role")
+        named = ids_of(asked(build_digest(session, round_.id, opened, engine=lumping)),
+                       ALONGSIDE[:5])
+        add(session, round_.id, [ALONGSIDE[5], RELEASED[4]], len(first),
+            now + timedelta(minutes=3))
+        edit(session, round_.id, "group", saved, other=named, text=TITLE, seen_at=opened)
+        prompt = asked(build_digest(session, round_.id, saved, engine=lumping))
+        session.get_one(DigestEdit, 1).seen_at = None
+        session.flush()
+        without = asked(build_digest(session, round_.id, saved, engine=lumping))
+    [theirs] = [t for t in prompt.themes if t.title == TITLE]
+    assert theirs.reply_ids == [*named, *ids_of(prompt, [ALONGSIDE[5]])]
+    assert set(ids_of(prompt, [RELEASED[4]])) <= set(holding(prompt, RELEASED[0]).reply_ids)
+    [theirs] = [t for t in without.themes if t.title == TITLE]
+    assert theirs.reply_ids == named

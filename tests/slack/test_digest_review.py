@@ -10,8 +10,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.core.people import find_participant
+from bot.core.replies import record_reply
 from bot.scheduling import jobs
 from bot.slack import review_blocks
+from storage.db import transaction
 from storage.models import AuditEntry, Digest, DigestEdit, Round
 from tests.conftest import NOW
 from tests.review_round import (
@@ -264,6 +267,31 @@ def test_answers_moved_to_a_new_theme_in_slack_post_as_that_theme(running: Runni
             in posted)
     assert ("slack:" + FACILITATOR, "digest.group") in [
         (e.actor, e.action) for e in running.scalars(select(AuditEntry))]
+
+
+def test_an_answer_given_while_the_form_was_open_joins_the_new_theme_it_matches(
+        running: Running) -> None:
+    """An answer that came in after the form opened was not on it, so the facilitator could
+    not choose it: when it says what the answers they made a new theme of say, the draft
+    shows it in that theme."""
+    round_id = drafted(running)
+    view = current(running.database, round_id, NOW)
+    chosen = question(view).themes[0].reply_ids[:3]
+    form = open_form(running)
+    with transaction(running.database.sessions) as session:
+        person = find_participant(session, MEMBERS[0], "slack")
+        assert person is not None
+        record_reply(session, round_id, PROMPT, person, text_of(view, chosen[0]),
+                     running.bot.clock(), external_id="while-the-form-was-open")
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], {
+        "move_answer": {"value": {"selected_options": [{"value": r} for r in chosen]}},
+        "move_to": {"value": {"selected_option": {"value": "new"}}},
+        "new_title": {"value": {"value": "Someone to ask"}}})
+    assert answered.status == 200 and not answered.body, answered.body
+    draft = running.wait_for(lambda: [d for d in [json.dumps(draft_in(
+        running, FACILITATOR)["blocks"], ensure_ascii=False)] if "Someone to ask" in d],
+        "the draft with the new theme")[0]
+    assert "*Someone to ask* · 4 answers" in draft, draft
 
 
 def test_a_quote_hidden_in_slack_can_be_quoted_again(running: Running) -> None:

@@ -24,6 +24,8 @@ from bot.core.digest.model import (
     ThemeView,
 )
 from bot.core.digest_review import DRAFT
+from bot.core.people import find_participant
+from bot.core.replies import record_reply
 from bot.scheduling import jobs
 from bot.teams.render import MAX_CARD_BYTES, size
 from bot.teams.review_cards import draft_card, form_fields
@@ -259,7 +261,8 @@ def test_a_long_draft_opens_one_form_listing_fewer_answers_and_says_so() -> None
     save, inputs = form_of(card, 7, "q2")
     assert save["data"] == {"roundtable": "digest-edit", "round": 7, "digest": 3, "prompt": "q2",
                             "themes": [theme_value(n, t) for n, t in enumerate(
-                                draft.view.prompts[2].themes, start=1)]}
+                                draft.view.prompts[2].themes, start=1)],
+                            "seen": draft.view.round.generated_at}
     assert [c["value"] for c in inputs["rename_theme"]["choices"]] == [
         str(n) for n in range(1, 11)]  # the values once, in Save's data
     listed = inputs["move_answer"]["choices"]
@@ -361,6 +364,34 @@ def test_answers_moved_to_a_new_theme_in_teams_post_as_that_theme(
                      "the new theme in the channel")
     assert ("digest.group", f"teams:{facilitator.aad}") in {
         (e.action, e.actor) for e in running.scalars(select(AuditEntry))}
+
+
+def test_an_answer_given_while_the_card_form_was_open_joins_the_new_theme_it_matches(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """An answer that came in after the form opened was not on it: when it says what the
+    answers made a new theme say, the draft card shows it in that theme."""
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    view = current(running.database, round_id, NOW)
+    chosen = question(view).themes[0].reply_ids[:3]
+    save, inputs = form_of(opened(running, facilitator, draft, PROMPT), round_id, PROMPT)
+    with transaction(running.database.sessions) as session:
+        person = find_participant(session, tenant.members[0].aad, "teams")
+        assert person is not None
+        record_reply(session, round_id, PROMPT, person, text_of(view, chosen[0]),
+                     running.bot.clock(), external_id="while-the-form-was-open")
+    running.teams.submit(facilitator, filled(save, inputs, move_answer=",".join(chosen),
+                                             move_to="new", new_title="Someone to ask"),
+                         execute=False)
+    running.wait_for(lambda: [c for c in updates(running, facilitator)
+                              if "Someone to ask" in json_text(c)], "the draft with the theme")
+    assert ". Someone to ask · 4 answers" in rich_text(updates(running, facilitator)[-1])
+
+
+def rich_text(card: Card) -> str:
+    """The card's paragraphs as a person reads them, one a line."""
+    return "\n".join("".join(i.get("text", "") for i in e.get("inlines", []))
+                     for e in card["body"] if e.get("type") == "RichTextBlock")
 
 
 def test_a_form_saved_after_another_edit_changes_the_theme_it_showed_or_nothing(

@@ -5,7 +5,7 @@ theme by the answers it held when it was edited, and applies to the theme of tod
 that holds most of those answers (`matching`): a renamed theme keeps its name while it keeps
 most of its answers, and an edit whose theme has gone applies to nothing. Answers are named by
 their public id, which does not change. A theme a facilitator made (`group`) also takes in
-the answers given after they made it that are nearer to it than to where the engine put
+the answers given after they chose its answers that are nearer to it than to where the engine put
 them (`_joining`).
 """
 
@@ -50,6 +50,16 @@ class Edit:
     reply_id: str | None = None
     text: str | None = None
     at: datetime | None = None
+    seen_at: datetime | None = None
+    """group: when the draft the facilitator chose from was shown to them (None: `at`)."""
+
+    @property
+    def since(self) -> datetime | None:
+        """group: answers given after this may join the theme (the facilitator could not
+        see them when they chose); those given before, they saw and left."""
+        if self.seen_at is None or self.at is None:
+            return self.at
+        return min(self.seen_at, self.at)
 
 
 @dataclass(frozen=True)
@@ -87,8 +97,8 @@ def load_edits(session: Session, round_id: int) -> list[Edit]:
     rows = session.scalars(select(DigestEdit).where(DigestEdit.round_id == round_id)
                            .order_by(DigestEdit.id))
     return [Edit(r.prompt_id, r.action, tuple(r.theme) if r.theme is not None else None,
-                 tuple(r.other) if r.other is not None else None, r.reply_id, r.text, r.at)
-            for r in rows]
+                 tuple(r.other) if r.other is not None else None, r.reply_id, r.text, r.at,
+                 r.seen_at) for r in rows]
 
 
 def placed(edits: Sequence[Edit]) -> dict[str, set[str]]:
@@ -156,13 +166,15 @@ def apply_edits(view: DigestView, edits: Sequence[Edit], joining: Joining | None
 
 def _joining(prompt: PromptDigest, edit: Edit, edits: Sequence[Edit], joining: Joining
              ) -> list[str]:
-    """The answers given after `edit` made its theme that join it: those it covers (as an
+    """The answers given after the draft `edit` made its theme from was shown (`Edit.since`:
+    the facilitator could not see them) that join it: those it covers (as an
     earlier theme covers a new answer, novelty.reach) and reaches further into than the
     theme the engine put them in, each theme measured on its own scale against the answers
     it held that were not given since. Not one a facilitator moved or grouped themselves
     (their word is last), nor a reply the engine did not take for an answer (a non-answer or
     a remark about the exchange); nothing when it cannot be judged."""
-    if edit.at is None or not edit.other or prompt.kind != "text":
+    since_shown = edit.since
+    if since_shown is None or not edit.other or prompt.kind != "text":
         return []
     where: dict[str, int | None] = {r: i for i, t in enumerate(prompt.themes)
                                      for r in t.reply_ids}
@@ -173,7 +185,7 @@ def _joining(prompt: PromptDigest, edit: Edit, edits: Sequence[Edit], joining: J
     later = [a.reply_id for a in prompt.answers
              if a.reply_id in where and a.reply_id not in chosen and not a.set_aside
              and a.reply_id in joining.words
-             and (given := joining.given_at.get(a.reply_id)) is not None and given > edit.at]
+             and (given := joining.given_at.get(a.reply_id)) is not None and given > since_shown]
     if not named or not later:
         return []
     since = set(later)

@@ -78,19 +78,6 @@ class Opened:
     (digest_review.hidden_words): the draft shows none of them."""
 
 
-def seen_from(value: object) -> datetime | None:
-    """When a form's draft was built, as the form carried it back (the draft's
-    `generated_at`): None when it is missing or not a time with its zone (an older form, or
-    one tampered with: its new theme then takes in only answers given after it is saved)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        seen = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return seen if seen.tzinfo is not None else None
-
-
 def waiting(app: Roundtable, actor: Actor, round_id: int, digest_id: int) -> Opened:
     """The draft `digest_id` of the round, as it would post now, while it is the one waiting
     for review (what an edit form is opened on); else RoundtableError saying what became of
@@ -205,7 +192,7 @@ def edit(app: Roundtable, actor: Actor, round_id: int, changes: list[Change],
     """Make the changes, all or none, against the digest as it is now; then bring the drafts
     shown to facilitators up to date. `digest_id`: the draft the changes were asked on (a
     card's or a message's form), which must still be the one waiting for review; `seen_at`:
-    when that form's draft was built (`seen_from`), so that the answers given since, which
+    when that form's draft was built (review_form.seen_in), so that the answers given since, which
     the facilitator could not see, may join a theme they make."""
     if not changes:
         raise RoundtableError("nothing to change")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.app import review
 from bot.app.actors import Actor
@@ -53,6 +54,10 @@ TITLE_KEPT = 40
 """Characters of a theme's title its choice's value keeps, to name the theme in a refusal
 (within Slack's 150 for the whole value)."""
 OUT_OF_DATE = "this form is out of date: please open it again"
+SEEN = "seen"
+"""The key under which a form's own data (a Slack modal's metadata, a Teams card's Save) holds
+when its draft was built, the draft's `generated_at` (`seen_in` reads it back for
+review.edit), so that answers given since may join a theme the form makes."""
 
 Fields = Mapping[str, str | Sequence[str]]
 
@@ -161,6 +166,20 @@ def changes_from(prompt_id: str, lead_before: str | None, fields: Fields) -> lis
         if lead != (lead_before or ""):
             changes.append(Change("lead", prompt_id, text=lead, source=LEAD))
     return changes
+
+
+def seen_in(data: Mapping[str, object]) -> datetime | None:
+    """When a submitted form's draft was built, as its data carried it back: None when it is
+    missing or not a time with its zone (an older form, or one tampered with: a new theme it
+    makes then takes in only answers given after it is saved)."""
+    value = data.get(SEEN)
+    if not isinstance(value, str):
+        return None
+    try:
+        seen = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return seen if seen.tzinfo is not None else None
 
 
 def changes_asked(app: Roundtable, actor: Actor, round_id: int, prompt_id: str,

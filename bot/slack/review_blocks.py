@@ -161,7 +161,8 @@ def edit_view(opened: Opened, prompt_id: str) -> dict[str, Any]:
         type="modal", callback_id=REVIEW_VIEW, title=plain("Edit the draft", 24),
         submit=plain("Save", 24), close=plain("Cancel", 24), blocks=blocks,
         private_metadata=json.dumps({"round": view.round.id, "digest": digest_id,
-                                     "prompt": prompt_id, "seen": view.round.generated_at}),
+                                     "prompt": prompt_id,
+                                     review_form.SEEN: view.round.generated_at}),
     ).to_dict()
 
 

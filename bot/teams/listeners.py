@@ -336,7 +336,7 @@ class Listeners:
             try:
                 done = self.edits.run(
                     partial(review.edit, self.app, actor, round_id, changes, digest_id,
-                            review.seen_from(data.get(review_cards.SEEN))),
+                            review_form.seen_in(data)),
                     partial(self._told_late, where.key, round_id))
             except Late:
                 return SAVING, said(SAVING)

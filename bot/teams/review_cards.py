@@ -57,8 +57,6 @@ THEMES = "themes"
 """Where Save's data holds the open form's themes' values, once: its four lists of themes name
 them by number (what a theme's value holds would take four times the room in the card)."""
 THEME_FIELDS = (RENAME_THEME, MERGE_THEME, MERGE_INTO, MOVE_TO)
-SEEN = "seen"
-"""Where Save's data holds when the open form's draft was built (review.seen_from)."""
 
 
 def draft_card(draft: Draft, editing: str = "",
@@ -111,7 +109,7 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
         body.append({"type": "ActionSet", "actions": [
             {"type": "Action.Submit", "title": "Save changes", "style": "positive",
              "data": {OURS: EDIT, **which, THEMES: themes,
-                      SEEN: draft.view.round.generated_at}},
+                      review_form.SEEN: draft.view.round.generated_at}},
             action("Close", OPEN, {OURS: OPEN, **which, "prompt": ""})]})
     actions = ([action("Approve and post", APPROVE, {OURS: APPROVE, "round": round_id,
                                                      "digest": draft.digest_id},

@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app.review import Change, ThemeRef, seen_from
+from bot.app.review import Change, ThemeRef
 from bot.app.review_form import (
     CHOICES,
     OUT_OF_DATE,
+    SEEN,
     FieldError,
     changes_from,
     choices,
+    seen_in,
     theme_value,
 )
 from bot.core.digest.model import AnswerView, PromptDigest, QuoteView, ThemeView
@@ -139,9 +141,9 @@ def test_a_form_time_that_is_missing_or_not_a_zoned_time_is_not_used(carried: ob
     """What a form carries back is the platform's client's to change: anything but a time
     with its zone counts as no time (the new theme then takes in only answers given after
     it is saved)."""
-    assert seen_from(carried) is None
+    assert seen_in({SEEN: carried}) is None and seen_in({}) is None
 
 
 def test_the_time_a_form_carries_back_is_the_drafts() -> None:
-    assert seen_from("2026-12-06T10:00:00.250000+00:00") == datetime(
+    assert seen_in({SEEN: "2026-12-06T10:00:00.250000+00:00"}) == datetime(
         2026, 12, 6, 10, 0, 0, 250000, tzinfo=UTC)

@@ -69,7 +69,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
                                                 review_blocks.form_fields(values))
             if changes:
                 edits.run(partial(review.edit, app, actor, round_id, changes,
-                                  int(which["digest"]), review.seen_from(which.get("seen"))),
+                                  int(which["digest"]), review_form.seen_in(which)),
                           partial(told_late, actor, round_id))
         except Late:
             pass  # the form closes now; the outcome follows in a direct message

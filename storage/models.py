@@ -309,8 +309,8 @@ class DigestEdit(Base):
     at: Mapped[datetime]
     seen_at: Mapped[datetime | None]
     """group: when the draft the facilitator chose from was shown to them (their form
-    opened), if known. Answers given after it may join the theme; those given before, they
-    saw and left. None: `at`."""
+    opened), if known, at or before `at`. Answers given after it may join the theme; those
+    given before, they saw and left. None: `at`."""
 
 
 class BotMessage(Base):

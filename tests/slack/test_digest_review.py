@@ -294,6 +294,29 @@ def test_an_answer_given_while_the_form_was_open_joins_the_new_theme_it_matches(
     assert "*Someone to ask* · 4 answers" in draft, draft
 
 
+def test_a_form_time_in_the_future_or_not_a_time_moves_no_answer_into_the_new_theme(
+        running: Running) -> None:
+    """The form's time comes back with the submission: one later than the save counts as the
+    save, and one that is not a time as none (the theme takes in answers given after the
+    save, as from the command line)."""
+    round_id = drafted(running)
+    chosen = question(current(running.database, round_id, NOW)).themes[0].reply_ids
+    form = open_form(running)
+    for n, seen in enumerate(["2100-01-01T00:00:00+00:00", "not a time"]):
+        view = {**form.answer["view"], "private_metadata": json.dumps(
+            {**json.loads(form.answer["view"]["private_metadata"]), "seen": seen})}
+        answered = running.slack.submit(FACILITATOR, view, {
+            "move_answer": {"value": {"selected_options": [{"value": chosen[n]}]}},
+            "move_to": {"value": {"selected_option": {"value": "new"}}},
+            "new_title": {"value": {"value": f"Theme {n}"}}})
+        assert answered.status == 200 and not answered.body, answered.body
+    stored = running.wait_for(lambda: [e for e in running.scalars(select(DigestEdit))
+                                       if e.action == "group"][1:] and
+                              running.scalars(select(DigestEdit)), "both edits")
+    assert [(e.text, e.seen_at == e.at, e.seen_at) for e in stored] == [
+        ("Theme 0", True, stored[0].at), ("Theme 1", False, None)]
+
+
 def test_a_quote_hidden_in_slack_can_be_quoted_again(running: Running) -> None:
     """Hiding is not for ever: the next form lists the hidden answer under "Quote again";
     chosen there, the digest quotes it as before."""

@@ -51,15 +51,14 @@ class Edit:
     text: str | None = None
     at: datetime | None = None
     seen_at: datetime | None = None
-    """group: when the draft the facilitator chose from was shown to them (None: `at`)."""
+    """group: when the draft the facilitator chose from was shown to them, at or before `at`
+    (None: `at`)."""
 
     @property
     def since(self) -> datetime | None:
         """group: answers given after this may join the theme (the facilitator could not
         see them when they chose); those given before, they saw and left."""
-        if self.seen_at is None or self.at is None:
-            return self.at
-        return min(self.seen_at, self.at)
+        return self.seen_at or self.at
 
 
 @dataclass(frozen=True)

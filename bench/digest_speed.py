@@ -69,13 +69,13 @@ def generate_labelled(data: Path, n: int, seed: int = 7) -> list[tuple[str, str,
 
 def sample_quality(data: Path, n: int, samples: list[int]) -> None:
     """How the themes of n generated answers match the themes they were generated from, for
-    each size of the per-question sample that is embedded and clustered (themes.SAMPLE):
+    each size of the per-question sample that is embedded and clustered (spread.SAMPLE):
     mean adjusted Rand index and V-measure over the questions, as bench/digest_quality.py
     scores them (unthemed answers as one cluster). A check that the sample is big enough,
     on answers that are not the labelled file itself (though made from its words)."""
     from sklearn.metrics import adjusted_rand_score, v_measure_score
 
-    from bot.core.digest import themes
+    from bot.core.digest import spread, themes
     from bot.core.packs import load_pack
     from prompts import PROMPTS_DIR
 
@@ -85,7 +85,7 @@ def sample_quality(data: Path, n: int, samples: list[int]) -> None:
     print(f"themes of {n} generated answers against the themes they came from")
     print(f"{'sample':>6} {'ARI':>5} {'V':>5} {'themes':>6}  ARI per question")
     for size in samples:
-        themes.SAMPLE = size
+        spread.SAMPLE = size
         aris, vs, found = [], [], 0
         for prompt in sorted({p for p, _, _ in rows}):
             mine = [(str(i), theme, text) for i, (p, theme, text) in enumerate(rows)

@@ -43,7 +43,6 @@ it, and every set is in the decide half: the parameters are chosen over all of t
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import sys
 import time
@@ -71,15 +70,13 @@ from digest_quality import (  # noqa: E402
 
 from bot.core.digest import embeddings, novelty, subjects  # noqa: E402
 from bot.core.digest.changes import (  # noqa: E402
-    EARLIER_JUDGED,
     EARLIER_SHARE,
-    JUDGED_AT_MOST,
     not_judged,
+    reading,
     snapshot,
     with_changes,
 )
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo  # noqa: E402
-from bot.core.digest.spread import spread as evenly  # noqa: E402
 from bot.core.digest.theme_views import (  # noqa: E402
     engine_grouping,
     says_nothing,
@@ -201,10 +198,9 @@ def direct_new_themes(later: DigestView, before: Digest, cover: float,
     judged_out = not_judged(prompt)
     everyone = [r for r in current if r not in seen and r not in judged_out]
     texts = {a.reply_id: a.text for a in prompt.answers}
-    fresh = everyone[::max(1, math.ceil(len(everyone) / JUDGED_AT_MOST))]  # as compare reads
     present = set(current)
-    earlier = tuple(tuple(evenly([texts[r] for r in sorted(o & present)], EARLIER_JUDGED))
-                    for o in old if o & present)
+    fresh, references = reading(prompt, everyone, [o & present for o in old if o & present])
+    earlier = tuple(tuple(texts[r] for r in ids) for ids in references)
     vectors = _direct_vectors(tuple(texts[r] for r in fresh), earlier)
     if vectors is None or not fresh:
         return []

@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from bot.core.digest import clustering, embeddings, noise, titles
+from bot.core.digest import clustering, embeddings, noise, spread, titles
 from bot.core.digest import themes as themes_module
 from bot.core.digest.embeddings import ModelUnavailable
 from bot.core.digest.lexicon import STOP_WORDS
@@ -213,7 +213,7 @@ def test_it_handles_only_noise() -> None:
 
 def test_it_assigns_answers_beyond_the_sample_to_the_themes_found(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(themes_module, "SAMPLE", 16)
+    monkeypatch.setattr(spread, "SAMPLE", 16)
     given = answers(KITCHEN * 3 + CYCLING * 3, prefix="big")
     result = find_themes(given)
     assert placement(result) == Counter(a.id for a in given)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.digest.model import DigestView, PromptDigest, RankMove, SinceLast, ThemeChange
 from bot.core.digest.novelty import Judgement
-from bot.core.digest.spread import spread
+from bot.core.digest.spread import read_first, sample
 from bot.core.digest.titles import distinctive_terms, title
 from storage.models import Digest
 
@@ -204,6 +204,19 @@ def not_judged(prompt: PromptDigest) -> set[str]:
     return {a.reply_id for a in prompt.answers if a.set_aside}
 
 
+def reading(prompt: PromptDigest, new: Sequence[str], earlier: Sequence[Set[str]]
+            ) -> tuple[list[str], list[list[str]]]:
+    """What the decision reads of one question, however many answers came in: at most
+    JUDGED_AT_MOST of the `new` answers (an even sample stands for them all) and
+    EARLIER_JUDGED of each `earlier` theme's. Those the engine's model read to find the
+    themes come first (`spread.read_first`): read again, they cost no model run. A question
+    of up to SAMPLE answers was read whole, so there they are simply spread."""
+    answers = [a.reply_id for a in prompt.answers if not a.set_aside]
+    read = {answers[i] for i in sample(len(answers))}
+    return (read_first(new, read, JUDGED_AT_MOST),
+            [read_first(sorted(ids), read, EARLIER_JUDGED) for ids in earlier])
+
+
 def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
             old_titles: list[str], judge: NewAnswers, placed: Set[str] = frozenset()
             ) -> tuple[list[ThemeChange], list[ThemeChange]]:
@@ -248,12 +261,11 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
     # A large round: an even sample of the new answers stands for them all (each counting
     # for `weight`), and each earlier theme is read from a few of its answers, so the model
     # reads a bounded number of answers however many came in.
-    fresh = spread(everyone, JUDGED_AT_MOST)
-    weight = len(everyone) / len(fresh) if fresh else 1.0
     earlier = [i for i, o in enumerate(survivors) if any(r in texts for r in o)]
-    judged = judge([texts[r] for r in fresh], [spread(
-        [texts[r] for r in sorted(survivors[i]) if r in texts], EARLIER_JUDGED)
-        for i in earlier])
+    fresh, references = reading(prompt, everyone,
+                                [{r for r in survivors[i] if r in texts} for i in earlier])
+    weight = len(everyone) / len(fresh) if fresh else 1.0
+    judged = judge([texts[r] for r in fresh], [[texts[r] for r in ids] for ids in references])
     for covered in judged.covered_by:
         if covered is None:
             continue

@@ -24,6 +24,7 @@ from scipy.sparse import csr_matrix
 from bot.core.digest import embeddings, engines, noise, titles
 from bot.core.digest.clustering import renumber
 from bot.core.digest.lexicon import STOP_WORDS
+from bot.core.digest.spread import sample as read_by_model
 
 __all__ = ["ENGINES", "Answer", "Proposer", "Theme", "Themes", "find_themes"]
 
@@ -32,9 +33,6 @@ ENGINES: tuple[str, ...] = ("default", *engines.REGISTRY)
 MIN_THEME = 2  # a "theme" of one answer is one person's point: it stays among the others
 MIN_TO_THEME = 5  # fewer answers than this are listed, not themed
 MAX_THEMES = 7  # themes shown per question, largest first; the rest are "other answers"
-# Answers embedded and clustered per question; the rest are assigned. Embedding is the cost.
-# 100 keeps a theme of 3% of the answers in the sample at least twice with probability ~0.8.
-SAMPLE = 100
 
 
 @dataclass(frozen=True)
@@ -87,7 +85,7 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
     if engine not in ENGINES:
         raise ValueError(f"unknown theme engine {engine!r}; choose one of {', '.join(ENGINES)}")
     kept = [a for a in answers if not noise.says_nothing(a.text)]
-    sample = _sample(len(kept))
+    sample = read_by_model(len(kept))
     refused, doubtful = _not_answers(kept, sample, question)
     # A doubtful reply (noise.doubtful: it reads like a remark about the exchange) is
     # listed with the other answers: never themed, titled or quoted, nor counted as refused.
@@ -114,7 +112,7 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
         if len(substantive) < MIN_TO_THEME:
             return themes()
     texts = [a.text for a in substantive]
-    sample = _sample(len(substantive))
+    sample = read_by_model(len(substantive))
     sample_texts = [texts[i] for i in sample]
     proposed = (_proposed(propose, [substantive[i] for i in sample], question)
                 if propose is not None else None)
@@ -229,14 +227,6 @@ def _theme(substantive: Sequence[Answer], members: list[int], label: int,
         quote_ids=tuple(substantive[sample[in_sample[q]]].id for q in quote_positions),
     )
     return len(members), members[0], theme
-
-
-def _sample(n: int) -> list[int]:
-    """All indices when few; otherwise a fixed pseudo-random sample, in input order."""
-    if n <= SAMPLE:
-        return list(range(n))
-    rng = np.random.default_rng(0)
-    return sorted(rng.choice(n, size=SAMPLE, replace=False).tolist())
 
 
 def _assign_rest(texts: Sequence[str], sample: list[int],

@@ -1,0 +1,24 @@
+"""How a large question's answers are read in part: the engine's sample, and the answers
+"new since" reads, those the model read already first."""
+
+from __future__ import annotations
+
+from bot.core.digest.spread import SAMPLE, read_first, sample, spread
+
+
+def test_a_question_of_few_answers_is_read_whole_and_a_large_one_by_a_fixed_sample() -> None:
+    assert sample(SAMPLE) == list(range(SAMPLE))
+    large = sample(2_000)
+    assert len(large) == SAMPLE == len(set(large)) and large == sorted(large)
+    assert sample(2_000) == large  # the same answers every build
+
+
+def test_the_answers_read_already_come_first_and_nothing_changes_when_all_were_read() -> None:
+    ids = [f"a{n:03}" for n in range(200)]
+    assert read_first(ids, set(ids), 40) == spread(ids, 40)
+    assert read_first(ids[:30], set(ids), 40) == ids[:30]
+    read = set(ids[::20])  # 10 of them
+    chosen = read_first(ids, read, 40)
+    assert len(chosen) <= 40 and read <= set(chosen)
+    assert chosen == [i for i in ids if i in set(chosen)]  # in their order
+    assert read_first(ids, set(ids[::2]), 40) == spread(ids[::2], 40)

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from bot.core.digest.spread import SAMPLE, read_first, sample, spread
+from bot.core.digest.spread import SAMPLE, model_sample, read_first, spread
 
 
 def test_a_question_of_few_answers_is_read_whole_and_a_large_one_by_a_fixed_sample() -> None:
-    assert sample(SAMPLE) == list(range(SAMPLE))
-    large = sample(2_000)
+    assert model_sample(SAMPLE) == list(range(SAMPLE))
+    large = model_sample(2_000)
     assert len(large) == SAMPLE == len(set(large)) and large == sorted(large)
-    assert sample(2_000) == large  # the same answers every build
+    assert model_sample(2_000) == large  # the same answers every build
 
 
 def test_the_answers_read_already_come_first_and_nothing_changes_when_all_were_read() -> None:

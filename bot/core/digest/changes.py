@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.digest.model import DigestView, PromptDigest, RankMove, SinceLast, ThemeChange
 from bot.core.digest.novelty import Judgement
-from bot.core.digest.spread import read_first, sample
+from bot.core.digest.spread import model_sample, read_first
 from bot.core.digest.titles import distinctive_terms, title
 from storage.models import Digest
 
@@ -212,7 +212,7 @@ def reading(prompt: PromptDigest, new: Sequence[str], earlier: Sequence[Set[str]
     themes come first (`spread.read_first`): read again, they cost no model run. A question
     of up to SAMPLE answers was read whole, so there they are simply spread."""
     answers = [a.reply_id for a in prompt.answers if not a.set_aside]
-    read = {answers[i] for i in sample(len(answers))}
+    read = {answers[i] for i in model_sample(len(answers))}
     return (read_first(new, read, JUDGED_AT_MOST),
             [read_first(sorted(ids), read, EARLIER_JUDGED) for ids in earlier])
 

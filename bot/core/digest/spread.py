@@ -23,7 +23,7 @@ def spread(items: Sequence[T], at_most: int) -> list[T]:
     return list(items[::max(1, math.ceil(len(items) / at_most))])
 
 
-def sample(n: int) -> list[int]:
+def model_sample(n: int) -> list[int]:
     """Indices of the answers the theme engine reads with the model among `n`: all when few;
     otherwise a fixed pseudo-random SAMPLE of them, in input order."""
     if n <= SAMPLE:

@@ -24,7 +24,7 @@ from scipy.sparse import csr_matrix
 from bot.core.digest import embeddings, engines, noise, titles
 from bot.core.digest.clustering import renumber
 from bot.core.digest.lexicon import STOP_WORDS
-from bot.core.digest.spread import sample as read_by_model
+from bot.core.digest.spread import model_sample
 
 __all__ = ["ENGINES", "Answer", "Proposer", "Theme", "Themes", "find_themes"]
 
@@ -85,7 +85,7 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
     if engine not in ENGINES:
         raise ValueError(f"unknown theme engine {engine!r}; choose one of {', '.join(ENGINES)}")
     kept = [a for a in answers if not noise.says_nothing(a.text)]
-    sample = read_by_model(len(kept))
+    sample = model_sample(len(kept))
     refused, doubtful = _not_answers(kept, sample, question)
     # A doubtful reply (noise.doubtful: it reads like a remark about the exchange) is
     # listed with the other answers: never themed, titled or quoted, nor counted as refused.
@@ -112,7 +112,7 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
         if len(substantive) < MIN_TO_THEME:
             return themes()
     texts = [a.text for a in substantive]
-    sample = read_by_model(len(substantive))
+    sample = model_sample(len(substantive))
     sample_texts = [texts[i] for i in sample]
     proposed = (_proposed(propose, [substantive[i] for i in sample], question)
                 if propose is not None else None)

@@ -173,8 +173,6 @@ def _prompt_digest(
         themes = keep_unquoted_out(built.themes, answers,
                                    {a.reply_id: a.text for a in answers})
         titles = {r: t.title for t in themes for r in t.reply_ids}
-        # the view outputs get: each answer as the engine set it aside, in its theme, and
-        # without its words where its author asked not to be quoted
         return PromptDigest(
             prompt.id,
             prompt.section,
@@ -183,8 +181,7 @@ def _prompt_digest(
             len(answers),
             themes=themes,
             unthemed_reply_ids=built.unthemed,
-            answers=[replace(a, theme=titles.get(a.reply_id),
-                             text=a.text if a.quotable else NOT_QUOTED)
+            answers=[_outward(replace(a, theme=titles.get(a.reply_id)))
                      for a in built.marked(answers)],
         )
     voted = [r for r in replies if r.choices]
@@ -196,8 +193,8 @@ def _prompt_digest(
     )
     said = [r for r in replies if not r.choices and r.text]
     comments = [
-        _answer_view(r, r.text or "", round_, shown_roles, noise=says_nothing(r.text or ""),
-                     final=True, comment=True)
+        _outward(_answer_view(r, r.text or "", round_, shown_roles,
+                              noise=says_nothing(r.text or ""), comment=True))
         for r in said
     ]
     ballots_seen = [_answer_view(r, CHOICE_JOIN.join(r.choices or []), round_, shown_roles)
@@ -296,6 +293,12 @@ def _roles_safe_to_show(replies: list[Answered]) -> Shown:
     )
 
 
+def _outward(answer: AnswerView) -> AnswerView:
+    """The answer as the view outputs get shows it: without its words where its author asked
+    not to be quoted (NOT_QUOTED)."""
+    return answer if answer.quotable else replace(answer, text=NOT_QUOTED)
+
+
 def _answer_view(
     reply: Answered,
     text: str,
@@ -303,12 +306,11 @@ def _answer_view(
     shown_roles: Shown,
     *,
     noise: bool = False,
-    final: bool = False,
     comment: bool = False,
 ) -> AnswerView:
-    """The answer with the attribution the round's anonymity allows. An answer its author
-    asked not to be quoted keeps its words only for finding its theme: in the `final` view,
-    the one outputs get, its words are NOT_QUOTED."""
+    """The answer with the attribution the round's anonymity allows, with its words (an
+    answer its author asked not to be quoted keeps them only for finding its theme: see
+    `_outward`)."""
     if round_.anonymity == "named":
         name = reply.name or reply.user_id
         by: str | None = f"{name} ({reply.role})" if reply.role else name
@@ -322,7 +324,7 @@ def _answer_view(
         by = role = None
     return AnswerView(
         reply.public_id,
-        text if reply.quotable or not final else NOT_QUOTED,
+        text,
         by,
         role,
         reply.source == ROOM_SOURCE,

@@ -258,9 +258,7 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
            if len(ids) >= NEW_THEME_AT_LEAST and len(ids & fresh_set) * 2 > len(ids)]
     judged_out = not_judged(prompt)
     everyone = [r for r in fresh if r in texts and r not in theirs and r not in judged_out]
-    # A large round: an even sample of the new answers stands for them all (each counting
-    # for `weight`), and each earlier theme is read from a few of its answers, so the model
-    # reads a bounded number of answers however many came in.
+    # In a large round each new answer read counts for `weight` of them (`reading`).
     earlier = [i for i, o in enumerate(survivors) if any(r in texts for r in o)]
     fresh, references = reading(prompt, everyone,
                                 [{r for r in survivors[i] if r in texts} for i in earlier])

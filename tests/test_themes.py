@@ -257,6 +257,22 @@ def test_it_keeps_short_real_answers_made_of_everyday_words() -> None:
     assert [said[i] for i in result.non_answer_ids] == ["no idea sorry"]
 
 
+def test_a_reply_of_everyday_words_is_set_aside_only_when_the_learned_view_agrees(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reply set aside is never shown, and short real answers are made of everyday words
+    too: the word views alone only make a reply doubtful, listed with the other answers."""
+    texts = [*KITCHEN, "the kitchen is always dirty and nobody cleans it", "no idea sorry"]
+    given = answers(texts)
+    reply = given[-1].id
+    assert reply in find_themes(given, question="What would make the kitchen better?"
+                                ).non_answer_ids
+    monkeypatch.setattr(noise, "remarks", lambda plain: [False] * len(plain))
+    result = find_themes(given, question="What would make the kitchen better?")
+    assert reply not in result.non_answer_ids
+    assert reply in result.doubtful_ids and reply in result.unthemed_ids
+    assert all(reply not in t.reply_ids for t in result.themes)
+
+
 def test_a_reply_is_doubtful_only_when_the_classifier_and_low_relevance_agree() -> None:
     from bot.core.digest import non_answer_model
 

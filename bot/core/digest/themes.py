@@ -173,10 +173,10 @@ def _in_order(answers: Sequence[Answer], ids: Sequence[str]) -> tuple[str, ...]:
 
 def _not_answers(kept: Sequence[Answer], sample: list[int],
                  question: str) -> tuple[list[bool], list[bool]]:
-    """Which replies are not answers (noise.py), judged on the sampled replies; a reply
+    """Which replies are set aside as not answers and which are doubtful, to be listed
+    with the other answers (``noise.set_aside``), judged on the sampled replies; a reply
     outside the sample that names nothing specific follows the sampled reply most like it
-    (TF-IDF), and is not an answer when it shares no word with any sampled reply. Also which
-    sampled replies are doubtful (``noise.doubtful``), to be kept out of themes."""
+    (TF-IDF), and is doubtful when it shares no word with any sampled reply."""
     unsure = [False] * len(kept)
     if len(kept) < noise.MIN_TO_JUDGE:
         return [False] * len(kept), unsure
@@ -188,12 +188,11 @@ def _not_answers(kept: Sequence[Answer], sample: list[int],
     plain = embeddings.pool(encoder, [*texts, question] if question else texts).plain
     asked = plain[len(texts)] if question else None
     scores = noise.relevance(plain[: len(texts)], np.ones(len(texts), dtype=bool), asked)
-    flags = noise.not_answers(texts, scores, noise.relevance_floors(scores))
-    doubtful = noise.doubtful(plain[: len(texts)], scores)
+    flags, doubtful = noise.set_aside(texts, plain[: len(texts)], scores)
     refused = [False] * len(kept)
     for position, index in enumerate(sample):
         refused[index] = flags[position]
-        unsure[index] = doubtful[position] and not flags[position]
+        unsure[index] = doubtful[position]
     in_sample = set(sample)
     outside = [i for i in range(len(kept))
                if i not in in_sample and not noise.is_specific(kept[i].text)]
@@ -204,7 +203,9 @@ def _not_answers(kept: Sequence[Answer], sample: list[int],
         similarity = (matrix[len(texts):] @ matrix[: len(texts)].T).toarray()
         nearest = similarity.argmax(axis=1)
         for row, index in enumerate(outside):
-            refused[index] = bool(similarity[row, nearest[row]] <= 0 or flags[nearest[row]])
+            alike = similarity[row, nearest[row]] > 0
+            refused[index] = bool(alike and flags[nearest[row]])
+            unsure[index] = bool(not alike or doubtful[nearest[row]])
     return refused, unsure
 
 

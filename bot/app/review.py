@@ -253,9 +253,10 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
                     f"“{kept.title}”.")
     if change.action == "move":
         reply_id = change.reply_id
+        set_aside = any(a.reply_id == reply_id and a.noise for a in question.answers)
         if change.to is None:
             target, where = None, "Other answers"
-            if reply_id in question.unthemed_reply_ids:
+            if reply_id in question.unthemed_reply_ids and not set_aside:
                 raise RoundtableError(f"answer {reply_id} is among the other answers already")
         else:
             number, chosen = _theme(question, change.to)
@@ -266,7 +267,8 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
                 reply_id=reply_id, detail=f"answer {reply_id} of {prompt_id} moved to "
                                           + ("other answers" if target is None
                                              else f"theme {number}"))
-        return said(f"Answer {reply_id} is now in {where}.")
+        return said(f"Answer {reply_id} is now in {where}"
+                    + (", taken for an answer." if set_aside else "."))
     if change.action == "group":
         return _group(session, actor, now, round_id, question, change, seen_at)
     if change.action == "hide":
@@ -303,8 +305,6 @@ def _group(session: Session, actor: Actor, now: datetime, round_id: int,
     if strangers:
         raise RoundtableError(f"a new theme holds answers of one question: {strangers[0]} is "
                               f"not an answer of {question.prompt_id}")
-    if [r for r in ids if answers[r].noise]:
-        raise RoundtableError("a reply that was not an answer cannot make a theme")
     prompt_id = question.prompt_id
     _record(session, actor, now, round_id, prompt_id, "group", other=ids, text=title,
             seen_at=min(seen_at, now) if seen_at is not None else None,

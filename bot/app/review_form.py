@@ -53,6 +53,8 @@ NEW_THEME = "A new theme (title below)"
 TITLE_KEPT = 40
 """Characters of a theme's title its choice's value keeps, to name the theme in a refusal
 (within Slack's 150 for the whole value)."""
+SET_ASIDE = "(set aside as not an answer) "
+"""How the form marks a reply the engine did not take for an answer."""
 OUT_OF_DATE = "this form is out of date: please open it again"
 SEEN = "seen"
 """The key under which a form's own data (a Slack modal's metadata, a Teams card's Save) holds
@@ -86,7 +88,8 @@ class Choices:
     """Numbered as the draft shows them: "1. Time to learn", its value the theme's number,
     mark and title (`theme_value`)."""
     answers: list[Choice]
-    """Written answers that can be moved (not the ones that say nothing), the first ones."""
+    """Written answers that can be moved, the first ones: those the engine set aside as not
+    answers first (their text starts with SET_ASIDE; moved, they are taken for answers)."""
     answers_in_all: int
     """How many could be moved: more than `answers` holds when the list was cut."""
     quotes: list[Choice]
@@ -109,11 +112,22 @@ def choices(prompt: PromptDigest, answers: int = CHOICES,
               for n, t in enumerate(prompt.themes, start=1)][:CHOICES]
     if not themes:
         return Choices([], [], 0, [])
-    movable = [Choice(a.reply_id, a.text) for a in prompt.answers if not a.noise]
+    # Replies the engine set aside come first: the ones a facilitator most needs to see.
+    movable = [Choice(a.reply_id, SET_ASIDE + a.text) for a in prompt.answers if a.noise] + [
+        Choice(a.reply_id, a.text) for a in prompt.answers if not a.noise]
     quotes = [Choice(q.reply_id, q.text) for t in prompt.themes for q in t.quotes][:CHOICES]
     hidden = [Choice(a.reply_id, words.get(a.reply_id) or f"Answer {a.reply_id} (hidden)")
               for a in prompt.answers if a.hidden][:CHOICES]
     return Choices(themes, movable[:min(answers, CHOICES)], len(movable), quotes, hidden)
+
+
+def set_aside_note(prompt: PromptDigest) -> str | None:
+    """What a draft says of a question's replies set aside as not answers, when it has any."""
+    count = sum(a.noise for a in prompt.answers)
+    if not count or not prompt.themes:
+        return None
+    return (f"Set aside as not answers: {count} (Edit lists them first under “Move answers”; "
+            "moved, a reply is taken for an answer)")
 
 
 def changes_from(prompt_id: str, lead_before: str | None, fields: Fields) -> list[Change]:

@@ -47,6 +47,7 @@ from bot.app.review_form import (
 )
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import Draft, PromptDigest
+from bot.core.digest.synthesis import other_answers
 from bot.core.wording import counted
 from bot.slack.limits import HEADER_TEXT, OPTION_TEXT, SECTION_TEXT
 from bot.slack.messages import SlackMessage, context, message, plain
@@ -122,9 +123,11 @@ def _question_text(prompt: PromptDigest) -> str:
         out.append(f"{number}. *{inert(theme.title, 150)}* · "
                    f"{counted(len(theme.reply_ids), 'answer')}")
         out += [f"      “{inert(q.text, QUOTE_SHOWN)}” `{q.reply_id}`" for q in theme.quotes]
-    others = len(prompt.unthemed_reply_ids)
+    others = len(other_answers(prompt))
     if others and prompt.themes:
         out.append(f"Other answers: {others}")
+    if (aside := review_form.set_aside_note(prompt)) is not None:
+        out.append(aside)
     text = "\n".join(out)
     return text if len(text) <= SECTION_TEXT else text[: SECTION_TEXT - 1] + "…"
 

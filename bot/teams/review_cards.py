@@ -99,6 +99,8 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
                              run(f" · {counted(len(theme.reply_ids), 'answer')}")))
         if not draft.waiting:
             continue
+        if (aside := review_form.set_aside_note(prompt)) is not None:
+            body.append(note(aside))
         which = {"round": round_id, "digest": draft.digest_id, "prompt": prompt.prompt_id}
         if prompt.prompt_id != editing:
             body.append({"type": "ActionSet", "actions": [

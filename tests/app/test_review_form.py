@@ -12,6 +12,7 @@ from bot.app.review_form import (
     CHOICES,
     OUT_OF_DATE,
     SEEN,
+    SET_ASIDE,
     FieldError,
     changes_from,
     choices,
@@ -91,17 +92,21 @@ def test_a_theme_that_is_not_a_number_is_a_field_error() -> None:
     assert refused.value.field == "merge_into"
 
 
-def test_the_choices_leave_out_non_answers_and_keep_to_the_shared_limit() -> None:
+def test_the_choices_list_replies_set_aside_first_and_keep_to_the_shared_limit() -> None:
     answers = [AnswerView(f"ans-{n}", f"answer {n}", None, None, False, noise=n % 10 == 0)
                for n in range(150)]
     theme = ThemeView("Time", "", [QuoteView("ans-1", "answer 1", None)],
-                      [a.reply_id for a in answers], {}, "chat")
+                      [a.reply_id for a in answers if not a.noise], {}, "chat")
     prompt = PromptDigest(PROMPT, "S", "text", "Q?", 150, themes=[theme], answers=answers)
     offered = choices(prompt)
     assert [(c.value, c.text) for c in offered.themes] == [(theme_value(1, theme), "1. Time")]
     assert [c.value for c in offered.targets] == [theme_value(1, theme), "other", "new"]
-    assert len(offered.answers) == CHOICES and offered.answers_in_all == 135
-    assert "ans-10" not in {c.value for c in offered.answers}
+    assert len(offered.answers) == CHOICES and offered.answers_in_all == 150
+    # The replies the engine did not take for answers come first, marked, for a facilitator
+    # to take one for an answer by moving it.
+    assert [(c.value, c.text) for c in offered.answers[:2]] == [
+        ("ans-0", f"{SET_ASIDE}answer 0"), ("ans-10", f"{SET_ASIDE}answer 10")]
+    assert [c.value for c in offered.answers[15:17]] == ["ans-1", "ans-2"]
     assert len(choices(prompt, answers=20).answers) == 20
     assert choices(PromptDigest(PROMPT, "S", "text", "Q?", 0)).themes == []
 

@@ -223,3 +223,32 @@ def test_an_answer_hidden_whose_author_then_asks_not_to_be_quoted_is_not_offered
     assert choices(question(edited), hidden_words={}).hidden == []
     assert "Hidden in review" not in review_text(edited, None, {})
     assert hidden.text not in review_text(edited, None, {})
+
+
+def test_a_reply_set_aside_and_moved_by_a_facilitator_is_an_answer(
+        database: Database, now: datetime) -> None:
+    """The draft lists the replies the engine set aside as not answers; one a facilitator
+    moves into a theme is counted, shown and quoted there like any answer, in later digests
+    too."""
+    round_id = review_round(database, now, MEMBERS[:5], starter="UFAC")
+    with transaction(database.sessions) as session:
+        person = find_participant(session, MEMBERS[0], PLATFORM)
+        assert person is not None
+        record_reply(session, round_id, PROMPT, person, "my mum", now, external_id="aside")
+    view = build(database, round_id, now)
+    first = question(view)
+    aside = next(a.reply_id for a in first.answers if a.text == "my mum")
+    assert next(a for a in first.answers if a.reply_id == aside).noise
+    assert ("  Set aside as not answers (moved to a theme or other answers, a reply is taken "
+            f"for an answer):\n      {aside}  “my mum”\n") in review_text(view, None)
+    assert "1 reply that was not an answer" in render_text(view)
+
+    edit(database, round_id, "move", now, reply_id=aside, theme=first.themes[0].reply_ids)
+    for later in (now, now + timedelta(days=7)):
+        after = build(database, round_id, later)
+        accounted_once(after)
+        moved = question(after)
+        assert not next(a for a in moved.answers if a.reply_id == aside).set_aside
+        assert aside in moved.themes[0].reply_ids
+        assert "not an answer" not in render_text(after) and "Set aside" not in review_text(
+            after, None)

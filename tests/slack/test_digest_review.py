@@ -423,3 +423,41 @@ def test_the_form_shows_a_hidden_answers_words_and_the_draft_and_post_do_not(
     posted = running.wait_for(lambda: digest_posted(running) if other in digest_posted(
         running) else None, "the question's part posted")
     assert words[:40] not in posted
+
+
+def test_a_reply_set_aside_as_not_an_answer_is_taken_for_one_from_the_form(
+        running: Running) -> None:
+    """The engine may set a real answer aside; the draft says how many were, the form lists
+    them first under "Move answers", and one moved into a theme is counted and shown there."""
+    round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR)
+    with transaction(running.database.sessions) as session:
+        person = find_participant(session, MEMBERS[0], "slack")
+        assert person is not None
+        record_reply(session, round_id, PROMPT, person, "my mum", NOW, external_id="set-aside")
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+    before = question(current(running.database, round_id, NOW))
+    aside = next(a.reply_id for a in before.answers if a.text == "my mum")
+    assert [a.reply_id for a in before.answers if a.noise] == [aside]
+    assert "Set aside as not answers: 1" in json.dumps(draft_in(running, FACILITATOR)["blocks"])
+
+    form = open_form(running)
+    [moving] = [b for b in form.params["view"]["blocks"] if b.get("block_id") == "move_answer"]
+    first = moving["element"]["options"][0]
+    assert (first["value"], first["text"]["text"]) == (aside,
+                                                       "(set aside as not an answer) my mum")
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], {
+        "move_answer": {"value": {"selected_options": [{"value": aside}]}},
+        "move_to": theme(form, "move_to", 1)})
+    assert answered.status == 200 and not answered.body, answered.body
+    running.wait_for(lambda: "Set aside" not in json.dumps(
+        draft_in(running, FACILITATOR)["blocks"]), "the draft without the reply set aside")
+
+    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    posted = running.wait_for(lambda: digest_posted(running) if before.themes[0].title in
+                              digest_posted(running) else None, "the question's part posted")
+    assert (f"*{before.themes[0].title}*  ·  _{len(before.themes[0].reply_ids) + 1} answers"
+            in posted), posted
+    assert "not an answer" not in posted

@@ -392,8 +392,12 @@ def _moved(prompt: PromptDigest, reply_id: str, to: tuple[str, ...] | None, anon
     unthemed = [r for r in prompt.unthemed_reply_ids if r != reply_id]
     if target is None:
         unthemed.append(reply_id)
+    # Placed by a facilitator, a reply the engine set aside is an answer: counted and shown.
+    answers = [replace(a, noise=False, doubtful=False)
+               if a.reply_id == reply_id and a.set_aside else a
+               for a in prompt.answers]
     return replace(prompt, themes=[t for t in themes if t is not None],
-                   unthemed_reply_ids=unthemed)
+                   unthemed_reply_ids=unthemed, answers=answers)
 
 
 def _hidden(prompt: PromptDigest, reply_id: str) -> PromptDigest:

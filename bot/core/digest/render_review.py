@@ -1,5 +1,6 @@
 """A digest under review as plain text (`roundtable digest review`): each question with its
-lead and numbered themes, each quote with the id an edit names it by, the other answers, and
+lead and numbered themes, each quote with the id an edit names it by, the other answers, the
+replies set aside as not answers (a facilitator may take one for an answer), and
 the answers hidden in review with their words, for the facilitator to decide whether to quote
 one again."""
 
@@ -52,6 +53,12 @@ def review_text(view: DigestView, draft: Draft | None,
                           if answer.reply_id in t.reply_ids), "other")
             lines.append(f"      {answer.reply_id}  [{where}]  "
                          f"“{quote_text(answer.text, QUOTE_SHOWN)}”")
+        aside = [a for a in prompt.answers if a.noise]
+        if aside and prompt.themes:
+            lines.append("  Set aside as not answers (moved to a theme or other answers, a reply "
+                         "is taken for an answer):")
+        for answer in aside if prompt.themes else []:
+            lines.append(f"      {answer.reply_id}  “{quote_text(answer.text, QUOTE_SHOWN)}”")
         hidden = [a.reply_id for a in prompt.answers if a.hidden]
         if hidden:
             lines.append("  Hidden in review (each may be quoted again):")

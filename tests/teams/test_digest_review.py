@@ -448,3 +448,43 @@ def test_a_hidden_answers_words_are_in_the_teams_form_and_not_in_the_draft(
     assert choice["value"] == hidden.reply_id
     assert choice["title"] == (hidden.text if len(hidden.text) <= 75
                                else hidden.text[:74].rstrip() + "…")
+
+
+def test_a_reply_set_aside_as_not_an_answer_is_taken_for_one_from_the_teams_card(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """As in Slack: the draft card counts the replies set aside, the form lists them first,
+    and one moved to "Other answers" is shown there in the digest, no longer counted aside."""
+    running, facilitator = running_teams, tenant.facilitator
+    start_from_channel(running, tenant)
+    [round_] = running.wait_for(lambda: running.scalars(select(Round)), "the round")
+    with transaction(running.database.sessions) as session:
+        answer_all(session, round_.id, [p.aad for p in tenant.members], NOW, "teams")
+        person = find_participant(session, tenant.members[0].aad, "teams")
+        assert person is not None
+        record_reply(session, round_.id, PROMPT, person, "my mum", NOW, external_id="aside")
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_.id)
+    draft = content(running.wait_for(lambda: [c for c in running.stub.sent_to(facilitator)
+                                              if "For review" in card_text(c)],
+                                     "the draft card")[0])
+    assert "Set aside as not answers: 1" in json_text(draft)
+    aside = next(a.reply_id for a in question(current(running.database, round_.id, NOW)
+                                              ).answers if a.text == "my mum")
+
+    save, inputs = form_of(opened(running, facilitator, draft, PROMPT), round_.id, PROMPT)
+    first = inputs["move_answer"]["choices"][0]
+    assert (first["value"], first["title"]) == (aside, "(set aside as not an answer) my mum")
+    running.teams.submit(facilitator, filled(save, inputs, move_answer=aside,
+                                             move_to="other"), execute=False)
+    assert (f"Answer {aside} is now in Other answers, taken for an answer."
+            in said_to(running, facilitator, "is now in Other answers"))
+
+    now = running.wait_for(lambda: [c for c in updates(running, facilitator)
+                                    if "Set aside" not in json_text(c)],
+                           "the draft card brought up to date")[-1]
+    [approve] = buttons(now, "digest-approve")
+    running.teams.submit(facilitator, dict(approve["data"]))
+    running.wait_for(lambda: [c for c in digest_cards(running, tenant)
+                              if "my mum" in card_text(c)], "the answer among the others")
+    assert not any("not an answer" in card_text(c) for c in digest_cards(running, tenant))

@@ -149,6 +149,9 @@ STATUS = {
     "2026-12-05z-sickle-cell": UNSEEN,
     "2026-12-05z-pregnancy-medicines": UNSEEN,
     "2026-12-05z-admin-burden": UNSEEN,
+    "2026-12-06a-parkinsons": UNSEEN,
+    "2026-12-06a-hepatitis-c": UNSEEN,
+    "2026-12-06a-kidney-disease": UNSEEN,
     **{f"2026-12-05{batch}-{name}": status for batch, status, names in (
         ("i", TRAINING_BATCH, ("dementia", "homelessness", "automation")),
         ("j", TRAINING_BATCH, ("ramadan", "research", "falls")),
@@ -165,7 +168,7 @@ STATUS = {
        for name in names},
 }
 NEVER_TRAINED = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-", "2026-12-05n-",
-                 "2026-12-05r-", "2026-12-05w-", "2026-12-05z-",
+                 "2026-12-05r-", "2026-12-05w-", "2026-12-05z-", "2026-12-06a-",
                  *(f"2026-12-05{b}-" for b in "stuvxy"))
 """Sets kept to score what is trained (the fine-tuned layers, the non-answer classifier): never
 trained on, so the shipped files can be built again as they are. (The layers of b7ba7f3 kept

@@ -82,6 +82,11 @@ def run_script(*args: str, cwd: Path | None = None, env: dict[str, str] | None =
                           stdin=subprocess.DEVNULL)
 
 
+SHUTDOWN_POLL = 0.02
+"""Seconds between a stand-in server's checks for `shutdown()` (serve_forever's poll_interval):
+its default, half a second, was the most of every test's teardown."""
+
+
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
     """Poll until `predicate()` is truthy and return its value; fail naming `what` after
     `timeout` seconds."""

@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.helpers import SHUTDOWN_POLL
+
 
 class CountingProxy:
     def __init__(self) -> None:
@@ -83,7 +85,8 @@ class CountingProxy:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(SHUTDOWN_POLL,),
+                         daemon=True).start()
         return self
 
     def stop(self) -> None:

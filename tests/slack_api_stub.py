@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.helpers import wait_for
+from tests.helpers import SHUTDOWN_POLL, wait_for
 
 BOT_USER = "UROUNDTABLE"
 BOT_ID = "BROUNDTABLE"
@@ -187,7 +187,8 @@ class SlackStub:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(SHUTDOWN_POLL,),
+                         daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.helpers import wait_for
+from tests.helpers import SHUTDOWN_POLL, wait_for
 
 APP_ID = "2f0c6b8e-5d1a-4c3b-9e7f-0a1b2c3d4e5f"
 PASSWORD = "test-app-password"
@@ -173,8 +173,8 @@ class ConnectorStub:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True,
-                         name="teams-connector-stub").start()
+        threading.Thread(target=self._server.serve_forever, args=(SHUTDOWN_POLL,),
+                         daemon=True, name="teams-connector-stub").start()
         return self
 
     def stop(self) -> None:

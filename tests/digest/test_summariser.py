@@ -17,6 +17,7 @@ from bot.core.digest.model import AnswerView, DigestView
 from bot.core.digest.summariser import Endpoint, summarise, summariser
 from bot.core.digest.theme_views import Grouping, is_verbatim
 from tests.digest.builders import view_of
+from tests.helpers import SHUTDOWN_POLL
 
 Reply = Callable[[dict[str, Any]], tuple[int, bytes, float]]
 """request JSON -> (status, body, seconds to wait before answering)."""
@@ -52,7 +53,8 @@ def endpoint() -> Iterator[tuple[StandIn, str]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(SHUTDOWN_POLL,),
+                              daemon=True)
     thread.start()
     yield stand_in, f"http://127.0.0.1:{server.server_address[1]}/v1"
     server.shutdown()

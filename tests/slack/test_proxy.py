@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from storage.database import Database
 from storage.models import Delivery
-from tests.helpers import run_cli
+from tests.helpers import SHUTDOWN_POLL, run_cli
 from tests.proxy_stub import CountingProxy
 from tests.slack.conftest import CHANNEL, FACILITATOR, MEMBERS, PACK, run_bot
 from tests.slack_api_stub import SlackStub
@@ -97,7 +97,7 @@ def test_the_llm_endpoint_is_called_through_the_proxy(
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
-    Thread(target=server.serve_forever, daemon=True).start()
+    Thread(target=server.serve_forever, args=(SHUTDOWN_POLL,), daemon=True).start()
     try:
         assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
         path = write_csv(tmp_path / "room.csv", THEMED)

@@ -218,8 +218,11 @@ def run_bot(database: Database, database_url: str, stub: SlackStub,
     chosen = bot_settings(database_url, stub, **settings)
     slack = SlackPlatform(chosen, database)
     bot = assemble(chosen, database, [slack], clock=clock or advancing_clock(), pacing=pacing)
+    # waitress's own loop timeout, as the product runs it: it reads the setting as an int, so
+    # a fraction (0.05 was given here) is 0, a select() that never waits: a core kept busy
+    # for as long as the bot ran. Answers and the close below wake the loop themselves.
     server = waitress.create_server(endpoints(bot, [slack]), host="127.0.0.1", port=0, threads=8,
-                                    max_request_body_size=MAX_BODY, asyncore_loop_timeout=0.05)
+                                    max_request_body_size=MAX_BODY)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     bot.start()

@@ -192,9 +192,11 @@ def serving(settings: Settings, database: Database, platforms: list[Served],
     """The bot on a free port, as `roundtable serve --no-scheduler` runs it."""
     chosen: list[Platform] = list(platforms)
     bot = assemble(settings, database, chosen, clock=clock or advancing_clock(), pacing=pacing)
+    # waitress's own loop timeout, as the product runs it: it reads the setting as an int, so
+    # a fraction (0.05 was given here) is 0, a select() that never waits: a core kept busy
+    # for as long as the bot ran. Answers and the close below wake the loop themselves.
     server = waitress.create_server(endpoints(bot, platforms), host="127.0.0.1", port=0,
-                                    threads=8, max_request_body_size=MAX_BODY,
-                                    asyncore_loop_timeout=0.05)
+                                    threads=8, max_request_body_size=MAX_BODY)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     bot.start()

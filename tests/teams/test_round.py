@@ -56,23 +56,29 @@ def test_a_round_started_from_teams_reaches_everyone_once_and_its_digest_counts_
     creates = [c for c in stub.calls if c.path == "/v3/conversations" and c.status == 201]
     assert len(creates) == len(tenant.members)
 
-    for n, person in enumerate(tenant.members):
-        # 1: written in the chat, and delivered twice by Teams
+    # Each person answers each question once it is asked; the five answer side by side, as
+    # people do (each chat paces its confirmations, and so its next question, on its own).
+    # 1: written in the chat, and delivered twice by Teams
+    for person in tenant.members:
         _, responses = teams.chat(person, f"Answer one from {person.name}", times=2)
         assert [r.status for r in responses] == [200, 200]
-        # 2: in the card, with Action.Execute, delivered twice
+    # 2: in the card, with Action.Execute, delivered twice
+    for person in tenant.members:
         data = {**target(question(running, person, 2)), "answer": f"Card two {person.name}"}
         answered = teams.submit(person, data, times=2)
         assert [r.status for r in answered] == [200, 200]
         assert answered[0].json()["value"].startswith("Saved as your answer to question 2")
         assert answered[1].json() == answered[0].json()  # the card says the same again
-        # 3-5: in the chat (the Action.Submit fallback for one of them)
-        for number in (3, 4):
+    # 3-5: in the chat (the Action.Submit fallback for one of them)
+    for number in (3, 4):
+        for person in tenant.members:
             question(running, person, number)
             teams.chat(person, f"Answer {number} from {person.name}")
+    for n, person in enumerate(tenant.members):
         data = {**target(question(running, person, 5)), "answer": f"Submitted five {n}"}
         teams.submit(person, data, execute=False, times=2)
-        # 6: the ranking, in the card's ChoiceSets
+    # 6: the ranking, in the card's ChoiceSets
+    for person in tenant.members:
         card = question(running, person, 6).body["attachments"][0]["content"]
         choices = next(e for e in card["body"] if e.get("id") == "rank-1")["choices"]
         index = {c["title"]: c["value"] for c in choices}

@@ -61,6 +61,7 @@ def stub() -> Iterator[SlackStub]:
     slack.stop()
 
 
+@pytest.mark.long
 def test_the_walk_through_from_a_blank_server_runs(tmp_path: Path, stub: SlackStub) -> None:
     lib, backups, etc, units, state, bin_ = (tmp_path / name for name in (
         "var-lib-roundtable", "var-backups-roundtable", "etc-roundtable", "systemd-system",

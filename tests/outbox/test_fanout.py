@@ -58,6 +58,7 @@ def test_it_reaches_everyone_once_through_rate_limits_errors_and_dropped_connect
     assert {c.status for c in stub.calls} >= {429, 500, DROP}  # the storm really happened
 
 
+@pytest.mark.long
 def test_it_reaches_everyone_once_when_the_sender_is_killed_ten_times(
     database_url: str, stub: SlackStub, tmp_path: Path
 ) -> None:

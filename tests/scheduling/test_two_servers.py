@@ -66,6 +66,7 @@ def holder_pid(database: Database) -> int | None:
         return int(lease.holder.split(":")[1]) if lease else None
 
 
+@pytest.mark.long
 def test_it_posts_each_digest_once_and_hands_the_schedule_over(
     postgres: Database, postgres_url: str, stub: SlackStub, tmp_path: Path
 ) -> None:

@@ -70,7 +70,8 @@ def draft_message(draft: Draft) -> SlackMessage:
                                                   HEADER_TEXT)),
                            context(_state_line(draft))]
     for prompt in view.prompts:
-        section = SectionBlock(text=MarkdownTextObject(text=_question_text(prompt)))
+        shown = _question_text(prompt, draft.waiting)
+        section = SectionBlock(text=MarkdownTextObject(text=shown))
         if draft.waiting:
             section.accessory = ButtonElement(
                 text=plain("Edit", 75), action_id=f"{REVIEW_EDIT}:{prompt.prompt_id}"[:255],
@@ -109,7 +110,7 @@ def _when(iso: str | None) -> str:
     return f"{datetime.fromisoformat(iso):%a %d %b %H:%M} UTC"
 
 
-def _question_text(prompt: PromptDigest) -> str:
+def _question_text(prompt: PromptDigest, waiting: bool) -> str:
     head = f"*{inert(prompt.question, 300)}*"
     out = [head]
     if prompt.lead:
@@ -126,7 +127,7 @@ def _question_text(prompt: PromptDigest) -> str:
     others = len(other_answers(prompt))
     if others and prompt.themes:
         out.append(f"Other answers: {others}")
-    if (aside := review_form.set_aside_note(prompt)) is not None:
+    if waiting and (aside := review_form.set_aside_note(prompt)) is not None:
         out.append(aside)
     text = "\n".join(out)
     return text if len(text) <= SECTION_TEXT else text[: SECTION_TEXT - 1] + "…"

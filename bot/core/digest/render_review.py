@@ -53,11 +53,11 @@ def review_text(view: DigestView, draft: Draft | None,
                           if answer.reply_id in t.reply_ids), "other")
             lines.append(f"      {answer.reply_id}  [{where}]  "
                          f"“{quote_text(answer.text, QUOTE_SHOWN)}”")
-        aside = [a for a in prompt.answers if a.noise]
-        if aside and prompt.themes:
+        aside = [a for a in prompt.answers if a.noise] if prompt.themes else []
+        if aside:
             lines.append("  Set aside as not answers (moved to a theme or other answers, a reply "
                          "is taken for an answer):")
-        for answer in aside if prompt.themes else []:
+        for answer in aside:
             lines.append(f"      {answer.reply_id}  “{quote_text(answer.text, QUOTE_SHOWN)}”")
         hidden = [a.reply_id for a in prompt.answers if a.hidden]
         if hidden:

@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.digest.model import DigestView, PromptDigest, RankMove, SinceLast, ThemeChange
+from bot.core.digest.noise import says_nothing
 from bot.core.digest.novelty import Judgement
-from bot.core.digest.spread import model_sample, read_first
+from bot.core.digest.spread import clustering_sample, read_first
 from bot.core.digest.titles import distinctive_terms, title
 from storage.models import Digest
 
@@ -211,8 +212,9 @@ def reading(prompt: PromptDigest, new: Sequence[str], earlier: Sequence[Set[str]
     EARLIER_JUDGED of each `earlier` theme's. Those the engine's model read to find the
     themes come first (`spread.read_first`): read again, they cost no model run. A question
     of up to SAMPLE answers was read whole, so there they are simply spread."""
-    answers = [a.reply_id for a in prompt.answers if not a.set_aside]
-    read = {answers[i] for i in model_sample(len(answers))}
+    kept = [a for a in prompt.answers if not says_nothing(a.text)]
+    answers = [a.reply_id for a in kept if not a.set_aside]
+    read = {answers[i] for i in clustering_sample([a.set_aside for a in kept])}
     return (read_first(new, read, JUDGED_AT_MOST),
             [read_first(sorted(ids), read, EARLIER_JUDGED) for ids in earlier])
 

@@ -41,3 +41,14 @@ def read_first(items: Sequence[T], read: Collection[T], at_most: int) -> list[T]
         return spread(first, at_most)
     chosen = {*first, *spread([i for i in items if i not in read], at_most - len(first))}
     return [i for i in items if i in chosen]
+
+
+def clustering_sample(out: Sequence[bool]) -> list[int]:
+    """Indices, among the replies not `out` (set aside or doubtful), of those the theme engine
+    clusters: at most SAMPLE, first those the non-answer check read with the model
+    (`model_sample` of all the replies, `out` ones included), whose token states the model
+    still holds, topped up, spread, from the others. All of them when few."""
+    read = set(model_sample(len(out)))
+    kept = [i for i, left_out in enumerate(out) if not left_out]
+    position = {i: n for n, i in enumerate(kept)}
+    return [position[i] for i in read_first(kept, read, SAMPLE)]

@@ -24,7 +24,7 @@ from scipy.sparse import csr_matrix
 from bot.core.digest import embeddings, engines, noise, titles
 from bot.core.digest.clustering import renumber
 from bot.core.digest.lexicon import STOP_WORDS
-from bot.core.digest.spread import model_sample
+from bot.core.digest.spread import clustering_sample, model_sample
 
 __all__ = ["ENGINES", "Answer", "Proposer", "Theme", "Themes", "find_themes"]
 
@@ -89,8 +89,13 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
     refused, doubtful = _not_answers(kept, sample, question)
     # A doubtful reply (noise.doubtful: it reads like a remark about the exchange) is
     # listed with the other answers: never themed, titled or quoted, nor counted as refused.
-    substantive = [a for a, no, unsure in zip(kept, refused, doubtful, strict=True)
-                   if not no and not unsure]
+    out = [no or unsure for no, unsure in zip(refused, doubtful, strict=True)]
+    if len(kept) < noise.MIN_TO_JUDGE:
+        # Too few replies to tell an answer of everyday words from a remark: such replies
+        # are listed with the other answers, and only those that name something are themed.
+        out = [left_out or not noise.is_specific(a.text)
+               for a, left_out in zip(kept, out, strict=True)]
+    substantive = [a for a, left_out in zip(kept, out, strict=True) if not left_out]
     non_answers = tuple(a.id for a in answers if noise.says_nothing(a.text)) + tuple(
         a.id for a, no in zip(kept, refused, strict=True) if no)
     non_answer_ids = _in_order(answers, non_answers)
@@ -105,14 +110,8 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
 
     if len(substantive) < MIN_TO_THEME:
         return themes()
-    if len(kept) < noise.MIN_TO_JUDGE:
-        # Too few replies to tell an answer of everyday words from a remark: such replies
-        # are listed with the other answers, and only those that name something are themed.
-        substantive = [a for a in substantive if noise.is_specific(a.text)]
-        if len(substantive) < MIN_TO_THEME:
-            return themes()
     texts = [a.text for a in substantive]
-    sample = model_sample(len(substantive))
+    sample = clustering_sample(out)
     sample_texts = [texts[i] for i in sample]
     proposed = (_proposed(propose, [substantive[i] for i in sample], question)
                 if propose is not None else None)

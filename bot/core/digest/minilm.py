@@ -274,10 +274,14 @@ class MiniLM:
         return self._norm(h + proj("output.dense", mid), p + "output.LayerNorm.")
 
     def _norm(self, x: Matrix, p: str) -> Matrix:
-        mean = x.mean(-1, keepdims=True)
-        var = x.var(-1, keepdims=True)
-        normed = (x - mean) / np.sqrt(var + self.eps) * self.w[p + "weight"] + self.w[p + "bias"]
-        out: Matrix = normed.astype(np.float32)
+        out: Matrix = x - x.mean(-1, keepdims=True)
+        scale = np.einsum("...i,...i->...", out, out)[..., None]
+        scale /= np.float32(out.shape[-1])
+        scale += np.float32(self.eps)
+        np.sqrt(scale, out=scale)
+        out /= scale
+        out *= self.w[p + "weight"]
+        out += self.w[p + "bias"]
         return out
 
 

@@ -270,7 +270,10 @@ class MiniLM:
         attended: Matrix = h + proj("attention.output.dense", ctx)
         h = self._norm(attended, p + "attention.output.LayerNorm.")
         mid = proj("intermediate.dense", h)
-        mid *= 0.5 * (1.0 + _erf(mid * np.float32(1.0 / np.sqrt(2.0))))
+        gate = _erf(mid * np.float32(1.0 / np.sqrt(2.0)))
+        gate += 1.0
+        gate *= 0.5
+        mid *= gate
         return self._norm(h + proj("output.dense", mid), p + "output.LayerNorm.")
 
     def _norm(self, x: Matrix, p: str) -> Matrix:

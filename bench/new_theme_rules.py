@@ -1,0 +1,216 @@
+"""Other rules for "a new theme since the last digest", against the shipped one (novelty.judge),
+on labelled sets the fine-tuned layers never trained on.
+
+Usage: python bench/new_theme_rules.py [--data CSV ...] [--seed N]
+
+The runs are bench/new_themes.py's: per question and per labelled theme H held out, (a) 40
+more answers of the other themes after a first digest of 40% of them (any new theme is false),
+then (b) H's first five answers, and all of them, after (a) (exactly one new theme, mostly H's,
+is right). Errors are counted as there: false new themes plus (b) runs that are not right.
+
+The shipped rule: an answer is covered by an earlier theme when it is at least as close to the
+theme's centroid as the COVER_QUANTILE of its own members; uncovered answers are grouped
+(average link) while their mean cosine is at least GROUP_LINK; a group of three or more that
+agrees with itself more than with its nearest theme is new. On sets the layers never trained
+on, H's answers mostly stay uncovered but never reach the link: their mean cosine is about 0.1.
+So two rules that do not depend on a fixed cosine are tried:
+
+- *relative link*: the link is a quantile of the pairwise cosines inside the earlier themes
+  (the question's own scale) instead of a fixed value;
+- *group coverage*: every new answer is grouped, and a group is new when its centroid is
+  farther from each earlier theme's centroid than the given quantile (a significance level) of
+  the centroids of random subsets of that theme's members of the group's size: the group's
+  average is judged, not each answer.
+
+Each rule's grid is printed; the decide sets are the never-trained batches h, l, m, n, r and
+s to y, which never chose the shipped knobs (they were chosen over 49 training sets read out
+of fold).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import digest_quality as dq  # noqa: E402
+import new_themes as nt  # noqa: E402
+
+from bot.core.digest import novelty  # noqa: E402
+from bot.core.digest.changes import not_judged, reading  # noqa: E402
+from bot.core.digest.model import DigestView  # noqa: E402
+from storage.models import Digest  # noqa: E402
+
+DECIDE_BATCHES = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-", "2026-12-05n-",
+                  "2026-12-05r-", *(f"2026-12-05{b}-" for b in "stuvxy"))
+Matrix = NDArray[np.float32]
+Rule = Callable[[Matrix, list[Matrix]], list[list[int]]]
+
+
+@dataclass
+class Judged:
+    """What the rule sees of one later digest: the new answers' ids and vectors, and the
+    earlier themes' vectors (as changes.compare reads them)."""
+
+    fresh: list[str]
+    new: Matrix
+    earlier: list[Matrix]
+
+
+@dataclass
+class Run:
+    held: set[str]
+    grown: Judged
+    five: Judged
+    every: Judged
+
+
+def judged(later: DigestView, before: Digest) -> Judged:
+    assert before.content is not None
+    prompt = later.prompts[0]
+    old = [set(t["reply_ids"]) for t in before.content["prompts"][0]["themes"]]
+    seen = set(before.content["prompts"][0].get("unthemed_reply_ids", [])).union(*old)
+    current = [*prompt.unthemed_reply_ids, *(r for t in prompt.themes for r in t.reply_ids)]
+    left_out = not_judged(prompt)
+    everyone = [r for r in current if r not in seen and r not in left_out]
+    texts = {a.reply_id: a.text for a in prompt.answers}
+    present = set(current)
+    fresh, references = reading(prompt, everyone, [o & present for o in old if o & present])
+    earlier = [[texts[r] for r in ids] for ids in references]
+    vectors = novelty._vectors([*(texts[r] for r in fresh), *(t for g in earlier for t in g)])
+    assert vectors is not None
+    return Judged(fresh, vectors[:len(fresh)], novelty._split(vectors[len(fresh):], earlier))
+
+
+def runs(path: Path, seed: int) -> list[Run]:
+    out = []
+    for rows in dq.load(path).values():
+        prompt_id = rows[0]["prompt_id"]
+        for held in sorted({r["theme"] for r in rows} - {"noise"}):
+            rng = random.Random(f"{seed}-{prompt_id}-{held}")
+            others = [r for r in rows if r["theme"] != held]
+            mine = [r for r in rows if r["theme"] == held]
+            rng.shuffle(others)
+            rng.shuffle(mine)
+            cut = round(len(others) * nt.FIRST_SHARE)
+            a_rows = others[:cut + nt.LATER_AT_MOST]
+            first = nt.recorded(nt.view(prompt_id, others[:cut], "2026-12-01T10:00:00+00:00"),
+                                "week-1")
+            grown = nt.view(prompt_id, a_rows, "2026-12-08T10:00:00+00:00")
+            before = nt.recorded(grown, "week-2")
+            later = "2026-12-15T10:00:00+00:00"
+            out.append(Run({r["id"] for r in mine}, judged(grown, first),
+                           judged(nt.view(prompt_id, a_rows + mine[:nt.FEW], later), before),
+                           judged(nt.view(prompt_id, a_rows + mine, later), before)))
+    return out
+
+
+def _groups(vectors: NDArray[np.float64], link: float) -> list[list[int]]:
+    return [g for g in novelty._average_link(vectors.astype(np.float32), link) if len(g) >= 3]
+
+
+def shipped(cover: float, link: float, relative: bool) -> Rule:
+    """novelty.judge_vectors with these knobs; with `relative`, `link` is the quantile of the
+    earlier themes' pairwise cosines used as the link."""
+    def rule(new: Matrix, earlier: list[Matrix]) -> list[list[int]]:
+        themes = [e for e in earlier if len(e)]
+        saved = novelty.COVER_QUANTILE
+        novelty.COVER_QUANTILE = cover
+        try:
+            close, over = novelty._reach(new, themes)
+        finally:
+            novelty.COVER_QUANTILE = saved
+        rest = [i for i in range(len(new)) if over[i].max() < 0]
+        level = _pairwise_quantile(themes, link) if relative else link
+        out = []
+        for group in _groups(new[rest].astype(np.float64), level):
+            members = [rest[i] for i in group]
+            vectors = new[members].astype(np.float64)
+            total = vectors.sum(axis=0)
+            cohesion = float(np.mean([np.dot(v, novelty._unit(total - v)) for v in vectors]))
+            if cohesion > float(close[members].mean(axis=0).max()):
+                out.append(members)
+        return out
+    return rule
+
+
+def _pairwise_quantile(themes: Sequence[Matrix], quantile: float) -> float:
+    values = [float(v) for e in themes if len(e) > 1
+              for v in (e @ e.T)[np.triu_indices(len(e), 1)]]
+    return float(np.quantile(values, quantile)) if values else novelty.GROUP_LINK
+
+
+def group_coverage(level: float, link: float, draws: int = 200) -> Rule:
+    rng = np.random.default_rng(0)
+
+    def bar(theme: NDArray[np.float64], size: int) -> float:
+        inside = (rng.random((draws, len(theme))).argsort(axis=1) < size).astype(np.float64)
+        total = theme.sum(axis=0)
+        picked = inside @ theme
+        rest = total - picked
+        close = (picked * rest).sum(axis=1) / np.maximum(
+            np.linalg.norm(picked, axis=1) * np.linalg.norm(rest, axis=1), 1e-12)
+        return float(np.quantile(close, level))
+
+    def rule(new: Matrix, earlier: list[Matrix]) -> list[list[int]]:
+        themes = [e.astype(np.float64) for e in earlier if len(e) > 3]
+        vectors = new.astype(np.float64)
+        out = []
+        for group in _groups(vectors, link):
+            centre = novelty._unit(vectors[group].sum(axis=0))
+            if not any(float(np.dot(centre, novelty._unit(t.sum(axis=0))))
+                       >= bar(t, min(len(group), len(t) - 1)) for t in themes):
+                out.append(group)
+        return out
+    return rule
+
+
+def score(rule: Rule, all_runs: Sequence[Run]) -> tuple[int, int, int, int]:
+    """False new themes in (a), right in (b) five and (b) all, and errors."""
+    false, right = 0, [0, 0]
+    for run in all_runs:
+        false += len(rule(run.grown.new, run.grown.earlier))
+        for kind, later in enumerate((run.five, run.every)):
+            found = rule(later.new, later.earlier)
+            ids = {later.fresh[i] for i in found[0]} if len(found) == 1 else set()
+            right[kind] += bool(ids) and 2 * len(ids & run.held) > len(ids)
+    five, every = right
+    return false, five, every, false + 2 * len(all_runs) - five - every
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, action="append",
+                        help="a labelled CSV (repeatable); default: the decide sets")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    dq.QUESTIONS.update(dq.questions())
+    files = args.data or [p for p in dq.data_files() if p.stem.startswith(DECIDE_BATCHES)]
+    all_runs = [run for path in files for run in runs(path, args.seed)]
+    print(f"{len(files)} sets, {len(all_runs)} runs of (a) and (b)\n")
+    print("| rule | (a) false new themes | (b) five: right | (b) all: right | errors |")
+    print("|---|---|---|---|---|")
+    rules: list[tuple[str, Rule]] = [
+        *((f"shipped rule, cover {c}, link {g}", shipped(c, g, False))
+          for c in (0.1, 0.25, 0.4) for g in (0.05, 0.1, 0.15, 0.25)),
+        *((f"relative link, cover {c}, link at quantile {q}", shipped(c, q, True))
+          for c in (0.1, 0.25, 0.4) for q in (0.25, 0.5, 0.75)),
+        *((f"group coverage, level {a}, link {g}", group_coverage(a, g))
+          for g in (0.05, 0.1, 0.15, 0.25) for a in (0.01, 0.05, 0.1)),
+    ]
+    for name, rule in rules:
+        mark = " (shipped)" if name == (f"shipped rule, cover {novelty.COVER_QUANTILE}, "
+                                        f"link {novelty.GROUP_LINK}") else ""
+        print(f"| {name}{mark} | " + " | ".join(str(v) for v in score(rule, all_runs)) + " |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

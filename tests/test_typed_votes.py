@@ -23,6 +23,11 @@ OPT = RANK.options
     ("protected time and information and analytics and insights from elsewhere and joint "
      "cross-sector training and clear purpose and motivation",
      (OPT[0], OPT[3], OPT[1], OPT[8], OPT[2])),
+    ("Protected time > psych safety > leadership dev > networks > info and analytics",
+     (OPT[0], OPT[5], OPT[4], OPT[6], OPT[3])),
+    ("Time. Safety. Networks. Purpose. Development.", (OPT[0], OPT[5], OPT[6], OPT[2], OPT[4])),
+    ("protected time, pyschological safety, leadership developement, relationships & "
+     "networks, exec backing", (OPT[0], OPT[5], OPT[4], OPT[6], OPT[7])),
 ])
 def test_it_reads_a_ranking_typed_by_number_or_name(typed: str, ballot: tuple[str, ...]) -> None:
     assert read_vote(RANK, typed).ballot == ballot
@@ -39,7 +44,8 @@ def test_it_says_why_named_options_are_not_a_ballot(typed: str, problem: str) ->
 
 @pytest.mark.parametrize("typed", [
     "Honestly protected time matters most", "11, 1, 2, 3, 4", "Not protected time, 1, 2, 3, 4",
-    "the first one", "",
+    "the first one", "", "Protected time. Everything else follows.", "Time is what we lack",
+    "Timing and safety",
 ])
 def test_it_takes_words_that_are_not_only_options_for_no_vote(typed: str) -> None:
     assert read_vote(RANK, typed).named == ()
@@ -53,3 +59,7 @@ def test_it_keeps_the_words_after_a_ballot_as_the_reason() -> None:
     vote, reason = read_vote_and_reason(RANK, f"{listed}\n5. Shared vision\n\nWe lack time.")
     assert vote.ballot == (OPT[0], OPT[5], OPT[6], OPT[7], OPT[9]) and reason == "We lack time."
     assert read_vote_and_reason(RANK, "3, 1, 5, 2, 4 - ok") == (read_vote(RANK, "x"), None)
+    vote, reason = read_vote_and_reason(RANK, "Time. Safety. Networks. Purpose. Development. "
+                                              "All of them, really.")
+    assert vote.ballot == (OPT[0], OPT[5], OPT[6], OPT[2], OPT[4])
+    assert reason == "All of them, really."

@@ -1,9 +1,10 @@
 """Reading a vote from words someone typed: "3, 1, 5, 2, 4", or the options' names in order
 ("Protected time, then psychological safety, …"), or a numbered list of them.
 
-The reading is strict on purpose: every word must name an option, be its number, or be one
-of a few joining words ("then", "and", "first", "my top five is"). A message with any other
-word is not a vote; it is kept as the person's comment on the question instead, so that a
+The reading is strict on purpose: every word must name an option (in full, or shortened, or
+with one slip of the keyboard, as long as only one option fits), be its number, or be one of a
+few joining words ("then", "and", "first", "my top five is"). A message with any other word is
+not a vote; it is kept as the person's comment on the question instead, so that a
 reason is never mistaken for a ballot and nothing anybody wrote is dropped.
 """
 
@@ -16,7 +17,8 @@ from bot.core.packs import Prompt
 from bot.core.said import AnswerForm, Said, said
 
 _WORD = re.compile(r"[a-z0-9]+")
-_SEPARATORS = re.compile(r"[,;\n>/|→]+|\bthen\b|\bfollowed by\b|\bnext\b", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[,;\n>/|→]+|(?<=[^\W\d])\.(?=\s|$)|\bthen\b|\bfollowed by\b|\bnext\b",
+                         re.IGNORECASE)
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
              "ninth", "tenth")
 JOINING = frozenset({
@@ -128,8 +130,33 @@ def _one_shortened(prompt: Prompt, words: list[str]) -> list[str] | None:
     if not content:
         return None
     matches = [option for option, name in _option_words(prompt)
-               if all(w in name for w in content)]
+               if all(any(_same_word(w, n) for n in name) for w in content)]
     return matches if len(matches) == 1 else None
+
+
+SHORTEST_PREFIX = 3
+"""A word this long or longer that begins an option's word stands for it ("psych", "dev")."""
+
+
+def _same_word(typed: str, word: str) -> bool:
+    """`typed` is `word`, its beginning ("analytics" by "analyt"), or `word` with one slip of
+    the keyboard (a letter added, dropped, changed or two swapped) once it has five letters."""
+    if typed == word or (len(typed) >= SHORTEST_PREFIX and word.startswith(typed)):
+        return True
+    return len(typed) >= 5 and _one_slip(typed, word)
+
+
+def _one_slip(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        differ = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(differ) == 1 or (len(differ) == 2 and differ[1] == differ[0] + 1
+                                    and a[differ[0]] == b[differ[1]]
+                                    and a[differ[1]] == b[differ[0]])
+    shorter, longer = sorted((a, b), key=len)
+    i = next((i for i in range(len(shorter)) if shorter[i] != longer[i]), len(shorter))
+    return shorter[i:] == longer[i + 1:]
 
 
 def _problem(prompt: Prompt, named: list[str]) -> str | None:

@@ -44,7 +44,6 @@ import digest_quality as dq  # noqa: E402
 import new_themes as nt  # noqa: E402
 
 from bot.core.digest import novelty  # noqa: E402
-from bot.core.digest.changes import not_judged, reading  # noqa: E402
 from bot.core.digest.model import DigestView  # noqa: E402
 from storage.models import Digest  # noqa: E402
 
@@ -73,18 +72,8 @@ class Run:
 
 
 def judged(later: DigestView, before: Digest) -> Judged:
-    assert before.content is not None
-    prompt = later.prompts[0]
-    old = [set(t["reply_ids"]) for t in before.content["prompts"][0]["themes"]]
-    seen = set(before.content["prompts"][0].get("unthemed_reply_ids", [])).union(*old)
-    current = [*prompt.unthemed_reply_ids, *(r for t in prompt.themes for r in t.reply_ids)]
-    left_out = not_judged(prompt)
-    everyone = [r for r in current if r not in seen and r not in left_out]
-    texts = {a.reply_id: a.text for a in prompt.answers}
-    present = set(current)
-    fresh, references = reading(prompt, everyone, [o & present for o in old if o & present])
-    earlier = [[texts[r] for r in ids] for ids in references]
-    vectors = novelty._vectors([*(texts[r] for r in fresh), *(t for g in earlier for t in g)])
+    fresh, new, earlier = nt.judged_texts(later, before)
+    vectors = novelty._vectors([*new, *(t for group in earlier for t in group)])
     assert vectors is not None
     return Judged(fresh, vectors[:len(fresh)], novelty._split(vectors[len(fresh):], earlier))
 

@@ -186,10 +186,10 @@ def _direct_vectors(new: tuple[str, ...], earlier: tuple[tuple[str, ...], ...]) 
     return novelty._vectors(texts)
 
 
-def direct_new_themes(later: DigestView, before: Digest, cover: float,
-                      link: float, shrink: float) -> list[set[str]]:
-    """The reply ids of each group of new answers the direct decision (novelty.judge: each
-    new answer against the earlier digest's themes) makes a new theme, at these parameters."""
+def judged_texts(later: DigestView, before: Digest
+                 ) -> tuple[list[str], tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """What changes.compare judges of `later` against `before`: the new answers' ids and
+    texts, and the texts of each earlier theme's answers it reads."""
     assert before.content is not None
     prompt = later.prompts[0]
     old = [set(t["reply_ids"]) for t in before.content["prompts"][0]["themes"]]
@@ -200,8 +200,16 @@ def direct_new_themes(later: DigestView, before: Digest, cover: float,
     texts = {a.reply_id: a.text for a in prompt.answers}
     present = set(current)
     fresh, references = reading(prompt, everyone, [o & present for o in old if o & present])
-    earlier = tuple(tuple(texts[r] for r in ids) for ids in references)
-    vectors = _direct_vectors(tuple(texts[r] for r in fresh), earlier)
+    return (fresh, tuple(texts[r] for r in fresh),
+            tuple(tuple(texts[r] for r in ids) for ids in references))
+
+
+def direct_new_themes(later: DigestView, before: Digest, cover: float,
+                      link: float, shrink: float) -> list[set[str]]:
+    """The reply ids of each group of new answers the direct decision (novelty.judge: each
+    new answer against the earlier digest's themes) makes a new theme, at these parameters."""
+    fresh, new, earlier = judged_texts(later, before)
+    vectors = _direct_vectors(new, earlier)
     if vectors is None or not fresh:
         return []
     rows = np.asarray(vectors)

@@ -147,10 +147,20 @@ def test_it_sums_a_theme_up_in_a_sentence_of_its_answers_own_words() -> None:
     ("Know what pharmacists can do and", []),
     ("- a named contact in each practice\n- and a WhatsApp group",
      ["a named contact in each practice"]),
+    ("1. insulin 2. epilepsy meds 3. Parkinson's 4. end of life", ["epilepsy meds", "end of life"]),
 ])
 def test_a_title_is_a_whole_clause_never_one_cut_or_ending_on_a_function_word(
         text: str, clauses: list[str]) -> None:
     assert titles.whole_clauses(text) == clauses
+
+
+def test_a_summary_quotes_no_clause_of_one_content_word() -> None:
+    members = ["Our supplier.", "What worked.", "The supplier never answers the phone",
+               "Weekend opening hours for the late shift", "Weekend opening with a late clinic"]
+    scores = titles.distinctive_terms(members, ["Parking at the station", "A new lift"])
+    said = titles.summary(5, [None] * 5, scores, members, shown="Weekend opening hours",
+                          quoted=(2, 3, 4))
+    assert "“" in said and "“Our supplier”" not in said and "“What worked”" not in said
 
 
 def test_a_clause_that_opens_an_example_or_an_aside_is_no_title() -> None:

@@ -17,6 +17,9 @@ Matrix = NDArray[np.float32]
 MAX_TITLE_WORDS = 12
 MAX_TITLE_CHARS = 90
 NEAR_DUPLICATE = 0.7
+ALSO_SAID_WORDS = 2
+"""Content words a clause needs to be quoted in a summary ("they also say …"): one alone ("what
+worked", "our supplier") says nothing a reader can use."""
 
 
 def distinctive_terms(members: Sequence[str], others: Sequence[str]) -> dict[str, float]:
@@ -96,7 +99,8 @@ def _also_said(members: Sequence[str], scores: dict[str, float], shown: str,
     for index, text in enumerate(members):
         options = [(sum(scores.get(w, 0.0) for w in set(words(c))) / math.sqrt(len(words(c))),
                     c) for c in whole_clauses(text)]
-        options = [o for o in options if o[0] > 0 and o[1].lower() != shown.lower()]
+        options = [o for o in options if o[0] > 0 and o[1].lower() != shown.lower()
+                   and len(content_words(o[1])) >= ALSO_SAID_WORDS]
         if options:
             score, clause = max(options)
             ranked.append((score, index, clause))
@@ -115,7 +119,10 @@ def _overlaps(a: str, b: str) -> bool:
     return bool(first) and len(first & second) >= NEAR_DUPLICATE * len(first | second)
 
 
-_CLAUSE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”…]+|\s[-–—+=]+\s|\s[-–—]+$|^[-–—]+\s")
+_CLAUSE_BREAK = re.compile(r"\s\d{1,2}[.)](?=\s)|[.!?;:,()\[\]\n\"“”…]+|\s[-–—+=]+\s|\s[-–—]+$"
+                           r"|^[-–—]+\s")
+"""Marks of punctuation, dashes between words, and the numbers of a list written on one line
+("1. insulin 2. epilepsy meds 3. …": the next item's number is not part of this one)."""
 _LIST_MARK = re.compile(r"^\s*(?:[-*•>]+|\d+[.)]|[a-z][.)])\s*", re.IGNORECASE)
 _JOINING = frozenset({"and", "or", "but", "so", "because", "if", "which", "that", "then",
                       "than", "as", "when", "while", "though", "although", "whether", "nor",

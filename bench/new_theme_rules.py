@@ -17,6 +17,8 @@ So two rules that do not depend on a fixed cosine are tried:
 
 - *relative link*: the link is a quantile of the pairwise cosines inside the earlier themes
   (the question's own scale) instead of a fixed value;
+- *as tight as the question's themes*: uncovered answers are grouped at, and a group must be
+  at least as tight as, a quantile of the earlier themes' own mean pairwise cosines;
 - *group coverage*: every new answer is grouped, and a group is new when its centroid is
   farther from each earlier theme's centroid than the given quantile (a significance level) of
   the centroids of random subsets of that theme's members of the group's size: the group's
@@ -130,6 +132,27 @@ def shipped(cover: float, link: float, relative: bool) -> Rule:
     return rule
 
 
+def as_tight(cover: float, quantile: float) -> Rule:
+    """Uncovered answers (cover as shipped) grouped while their mean cosine is at least the
+    given quantile of the earlier themes' own mean pairwise cosines (at most GROUP_LINK); a
+    group is new when it is at least that tight and agrees with itself more than with its
+    nearest theme: as tight as a theme of this question, whatever the question's scale."""
+    def rule(new: Matrix, earlier: list[Matrix]) -> list[list[int]]:
+        themes = [e for e in earlier if len(e)]
+        tight = [_mean_pairwise(e.astype(np.float64)) for e in themes if len(e) >= 3]
+        if not tight:
+            return []
+        level = min(float(np.quantile(tight, quantile)), novelty.GROUP_LINK)
+        return [g for g in shipped(cover, level, False)(new, earlier)
+                if _mean_pairwise(new[g].astype(np.float64)) >= level]
+    return rule
+
+
+def _mean_pairwise(rows: NDArray[np.float64]) -> float:
+    products = rows @ rows.T
+    return float((products.sum() - np.trace(products)) / (len(rows) * (len(rows) - 1)))
+
+
 def _pairwise_quantile(themes: Sequence[Matrix], quantile: float) -> float:
     values = [float(v) for e in themes if len(e) > 1
               for v in (e @ e.T)[np.triu_indices(len(e), 1)]]
@@ -191,6 +214,8 @@ def main() -> None:
           for c in (0.1, 0.25, 0.4) for g in (0.05, 0.1, 0.15, 0.25)),
         *((f"relative link, cover {c}, link at quantile {q}", shipped(c, q, True))
           for c in (0.1, 0.25, 0.4) for q in (0.25, 0.5, 0.75)),
+        *((f"as tight as the question's themes, cover {c}, at their quantile {q}",
+           as_tight(c, q)) for c in (0.1, 0.25) for q in (0.5, 0.75)),
         *((f"group coverage, level {a}, link {g}", group_coverage(a, g))
           for g in (0.05, 0.1, 0.15, 0.25) for a in (0.01, 0.05, 0.1)),
     ]

@@ -13,7 +13,7 @@ theme's centroid as the COVER_QUANTILE of its own members; uncovered answers are
 (average link) while their mean cosine is at least GROUP_LINK; a group of three or more that
 agrees with itself more than with its nearest theme is new. On sets the layers never trained
 on, H's answers mostly stay uncovered but never reach the link: their mean cosine is about 0.1.
-So two rules that do not depend on a fixed cosine are tried:
+So three rules that do not depend on a fixed cosine are tried:
 
 - *relative link*: the link is a quantile of the pairwise cosines inside the earlier themes
   (the question's own scale) instead of a fixed value;

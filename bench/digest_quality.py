@@ -17,7 +17,8 @@ For each engine and question the answers go through ``find_themes`` exactly as i
   no shown theme (non-answers, other answers) forms one predicted cluster.
 - themes recovered: a labelled theme (noise excluded) is recovered when more than half of its
   answers sit in one digest theme and more than half of that theme's answers are its own.
-- non-answers quoted: labelled non-answers that sit in a theme (and so could be quoted);
+- non-answers quoted: labelled non-answers that sit in a theme (and so could be quoted); in
+  the overall table also how many of them are among their theme's quotes, what a reader sees;
   real answers set aside: labelled answers the engine called "not an answer".
 - themes shown, against the labelled number.
 
@@ -244,13 +245,16 @@ def model_grouping(url: str, model: str) -> Proposer:
     return propose
 
 
-def predicted_labels(rows: Sequence[dict[str, str]], engine: str) -> tuple[list[str], set[str]]:
-    """Each row's digest theme (or UNTHEMED), and the ids the engine called non-answers."""
+def predicted_labels(rows: Sequence[dict[str, str]], engine: str
+                     ) -> tuple[list[str], set[str], set[str]]:
+    """Each row's digest theme (or UNTHEMED), the ids the engine called non-answers, and the
+    ids its themes quote."""
     answers = [Answer(r["id"], r["text"], r.get("role") or None) for r in rows]
     question = QUESTIONS.get(rows[0]["prompt_id"], "") if rows else ""
     result = find_themes(answers, question=question, engine=engine, propose=PROPOSE)
     label = {rid: f"t{n}" for n, theme in enumerate(result.themes) for rid in theme.reply_ids}
-    return [label.get(r["id"], UNTHEMED) for r in rows], set(result.non_answer_ids)
+    quoted = {rid for theme in result.themes for rid in theme.quote_ids}
+    return [label.get(r["id"], UNTHEMED) for r in rows], set(result.non_answer_ids), quoted
 
 
 def recovered(truth: Sequence[str], predicted: Sequence[str]) -> tuple[int, int]:
@@ -266,14 +270,16 @@ def recovered(truth: Sequence[str], predicted: Sequence[str]) -> tuple[int, int]
     return hits, total
 
 
-def score(truth: Sequence[str], predicted: Sequence[str], refused: Sequence[bool]
-          ) -> dict[str, float]:
+def score(truth: Sequence[str], predicted: Sequence[str], refused: Sequence[bool],
+          quoted: Sequence[bool] = ()) -> dict[str, float]:
     hits, total = recovered(truth, predicted)
     pairs = list(zip(truth, predicted, refused, strict=True))
     return {"ari": adjusted_rand_score(truth, predicted),
             "v": v_measure_score(truth, predicted), "hits": hits, "total": total,
             "k": len(set(predicted) - {UNTHEMED}), "k_true": total,
             "quoted": sum(t == "noise" and p != UNTHEMED for t, p, _ in pairs),
+            "among_quotes": sum(t == "noise" and q for t, q in
+                                zip(truth, quoted or [False] * len(truth), strict=True)),
             "set_aside": sum(t != "noise" and r for t, _, r in pairs),
             "noise": sum(t == "noise" for t in truth),
             "caught": sum(t == "noise" and r for t, _, r in pairs)}
@@ -282,12 +288,13 @@ def score(truth: Sequence[str], predicted: Sequence[str], refused: Sequence[bool
 def run_engine(engine: str, data: dict[str, list[dict[str, str]]]) -> dict[str, dict[str, float]]:
     rows_out = {}
     for prompt, rows in data.items():
-        predicted, refused = predicted_labels(rows, engine)
+        predicted, refused, quoted = predicted_labels(rows, engine)
         rows_out[prompt] = score([r["theme"] for r in rows], predicted,
-                                 [r["id"] in refused for r in rows])
+                                 [r["id"] in refused for r in rows],
+                                 [r["id"] in quoted for r in rows])
     overall = {key: float(sum(s[key] for s in rows_out.values()))
-               for key in ("hits", "total", "k", "k_true", "quoted", "set_aside", "noise",
-                           "caught")}
+               for key in ("hits", "total", "k", "k_true", "quoted", "among_quotes",
+                           "set_aside", "noise", "caught")}
     overall["ari"] = float(np.mean([s["ari"] for s in rows_out.values()]))
     overall["v"] = float(np.mean([s["v"] for s in rows_out.values()]))
     rows_out["overall"] = overall
@@ -498,14 +505,15 @@ def main() -> None:
             summary.append((name, label, results["overall"]))
     print("\n## overall, per set and engine")
     print("| set | status | engine | ARI | V-measure | themes recovered | "
-          "themes shown (labelled) | non-answers quoted | real answers set aside |")
+          "themes shown (labelled) | non-answers quoted (among the quotes) | "
+          "real answers set aside |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, engine, s in summary:
         print(f"| {name} | {STATUS.get(name, 'not listed')} | {engine} | {s['ari']:.2f} | "
               f"{s['v']:.2f} | "
               f"{int(s['hits'])}/{int(s['total'])} ({s['hits'] / s['total']:.0%}) | "
-              f"{int(s['k'])} ({int(s['k_true'])}) | {int(s['quoted'])} | "
-              f"{int(s['set_aside'])} |")
+              f"{int(s['k'])} ({int(s['k_true'])}) | {int(s['quoted'])} "
+              f"({int(s['among_quotes'])}) | {int(s['set_aside'])} |")
     if not args.no_loqo and SAMPLE_DATA.resolve() in files:
         loqo(load(SAMPLE_DATA))
     if args.resample:

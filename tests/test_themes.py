@@ -113,7 +113,8 @@ def test_it_titles_themes_with_whole_phrases_of_their_answers() -> None:
         assert any(theme.title.lower() in text[r] for r in theme.reply_ids), theme.title
         assert theme.title.split()[-1].lower() not in STOP_WORDS, theme.title
         assert theme.summary.endswith(".")
-        assert theme.summary.startswith(f"{len(theme.reply_ids)} answers")
+        # the count is the theme's line ("5 answers · …"), not repeated in its summary
+        assert not theme.summary.startswith(f"{len(theme.reply_ids)} answers"), theme.summary
 
 
 def test_it_sums_a_theme_up_in_a_sentence_of_its_answers_own_words() -> None:
@@ -126,14 +127,16 @@ def test_it_sums_a_theme_up_in_a_sentence_of_its_answers_own_words() -> None:
     scores = titles.distinctive_terms(members, others)
     heading = titles.title(members, [0, 1, 2], scores)
     said = titles.summary(3, ["PCN pharmacy lead"] * 3, scores, members, heading)
-    assert said.startswith("3 answers, mostly from PCN pharmacy lead (3); they also say “")
+    assert said.startswith("Mostly from PCN pharmacy lead (3); they also say “")
     # three of eight is the largest share, not most of them
     fewer = titles.summary(8, ["PCN pharmacy lead"] * 3 + ["GP", "nurse", None, None, None],
                            scores, members, heading)
-    assert fewer.startswith("8 answers, the most from PCN pharmacy lead (3); ")
+    assert fewer.startswith("The most from PCN pharmacy lead (3); ")
     both = titles.summary(7, ["PCN pharmacy lead"] * 3 + ["GP"] * 3 + [None], scores, members,
                           heading)
-    assert both.startswith("7 answers, mostly from PCN pharmacy lead (3) and GP (3); ")
+    assert both.startswith("Mostly from PCN pharmacy lead (3) and GP (3); ")
+    assert titles.summary(3, [None] * 3, scores, members, heading).startswith("They also say “")
+    assert titles.summary(2, [None] * 2, {}, ["Yes", "No"], "") == "2 answers."
     assert said.endswith("”.")
     for clause in said.split("“")[1:]:
         assert any(clause.split("”")[0] in m for m in members), said
@@ -154,13 +157,19 @@ def test_a_title_is_a_whole_clause_never_one_cut_or_ending_on_a_function_word(
     assert titles.whole_clauses(text) == clauses
 
 
-def test_a_summary_quotes_no_clause_of_one_content_word() -> None:
-    members = ["Our supplier.", "What worked.", "The supplier never answers the phone",
+def test_a_summary_quotes_no_clause_of_one_everyday_word() -> None:
+    members = ["Our team.", "What worked.", "The supplier never answers the phone",
                "Weekend opening hours for the late shift", "Weekend opening with a late clinic"]
     scores = titles.distinctive_terms(members, ["Parking at the station", "A new lift"])
     said = titles.summary(5, [None] * 5, scores, members, shown="Weekend opening hours",
                           quoted=(2, 3, 4))
-    assert "“" in said and "“Our supplier”" not in said and "“What worked”" not in said
+    assert "“" in said and "“Our team”" not in said and "“What worked”" not in said
+    # one word that names something specific is worth quoting
+    members = ["The LPC.", *members[1:]]
+    scores = titles.distinctive_terms(members, ["Parking at the station", "A new lift"])
+    named = titles.summary(5, [None] * 5, scores, members, shown="Weekend opening hours",
+                           quoted=(2, 3, 4))
+    assert named == "They also say “The LPC”."
 
 
 def test_a_clause_that_opens_an_example_or_an_aside_is_no_title() -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo
+from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo, ThemeView
 from bot.core.digest.ranking import borda
 from bot.core.digest.theme_views import Engine, named_engine, says_nothing, theme_views
 from bot.core.people import Person, find_participant
@@ -150,3 +151,12 @@ def demo_said(extra: bool = True) -> list[Said]:
         for n, text in enumerate([*NASTY, LONG, "no comment", "thanks"]):
             said.append(Said(people[n % len(people)], TEXT_PROMPTS[n % 2 + 3], text))
     return said
+
+
+def summed_up_from(theme: ThemeView, prompt: PromptDigest) -> bool:
+    """Every clause the theme's summary quotes ("they also say “…”") is words of an answer the
+    theme holds now."""
+    held = set(theme.reply_ids)
+    texts = [a.text for a in prompt.answers if a.reply_id in held]
+    return all(any(clause in text for text in texts)
+               for clause in re.findall(r"“([^”]*)”", theme.summary))

@@ -16,6 +16,7 @@ from bot.core.digest.render_csv import render_csv
 from bot.core.digest.render_md import render_md
 from bot.core.digest.render_review import review_text
 from bot.core.digest.render_text import render_text
+from bot.core.digest.synthesis import theme_line
 from bot.core.digest.theme_views import quote_text
 from bot.core.digest_review import hidden_words
 from bot.core.people import find_participant
@@ -23,6 +24,7 @@ from bot.core.replies import dont_quote, record_reply
 from storage.database import Database
 from storage.db import transaction
 from storage.models import DigestEdit
+from tests.digest.builders import summed_up_from
 from tests.digest.test_stable_themes import MENTOR, PEERS, TIME
 from tests.helpers import PLATFORM
 from tests.review_round import ANSWERS, PROMPT, question, review_round, unquoted_in
@@ -98,8 +100,9 @@ def test_an_edited_theme_is_summed_up_from_the_answers_it_now_holds(
     grown = next(t for t in prompt.themes if t.title == kept.title)
     shrunk = next(t for t in prompt.themes if t.title == left.title)
     size = len(kept.reply_ids) + len(merged.reply_ids) + 1
-    assert len(grown.reply_ids) == size and grown.summary.startswith(f"{size} answers")
-    assert shrunk.summary.startswith(f"{len(left.reply_ids) - 1} answer"), shrunk.summary
+    assert len(grown.reply_ids) == size and theme_line(grown).startswith(f"{size} answers")
+    assert theme_line(shrunk).startswith(f"{len(left.reply_ids) - 1} answer")
+    assert summed_up_from(grown, prompt) and summed_up_from(shrunk, prompt)
     text = render_text(edited)
     assert f"{size} answers" in text and f"{len(kept.reply_ids)} answers," not in text
     accounted_once(edited)
@@ -120,7 +123,7 @@ def test_a_hidden_answers_words_leave_every_summary_title_and_output(
     edited = build(database, round_id, now)
     prompt = question(edited)
     after = next(t for t in prompt.themes if answer.reply_id in t.reply_ids)
-    assert len(after.reply_ids) == len(theme.reply_ids) and after.summary.startswith(
+    assert len(after.reply_ids) == len(theme.reply_ids) and theme_line(after).startswith(
         f"{len(theme.reply_ids)} answers")
     clauses = [c.strip() for c in re.split(r"[.,;:!?()-]", answer.text) if len(c.split()) >= 3]
     outputs = [render_text(edited), render_md(edited), json.dumps(edited.to_json()),
@@ -158,7 +161,8 @@ def test_answers_a_facilitator_makes_a_new_theme_stay_one_in_later_digests(
         edited = build(database, round_id, when)
         prompt = question(edited)
         [made] = [t for t in prompt.themes if t.title == "Time and cover, said plainly"]
-        assert made.reply_ids == chosen and made.summary.startswith("3 answers")
+        assert made.reply_ids == chosen and theme_line(made).startswith("3 answers")
+        assert summed_up_from(made, prompt)
         assert made.quotes and {q.reply_id for q in made.quotes} <= set(chosen)
         assert not any(set(chosen) & set(t.reply_ids) for t in prompt.themes if t is not made)
         sizes = [len(t.reply_ids) for t in prompt.themes]
@@ -203,7 +207,8 @@ def test_a_theme_whose_quotes_were_moved_out_is_quoted_and_titled_from_what_is_l
     assert left.quotes and {q.reply_id for q in left.quotes} <= set(left.reply_ids)
     assert any(" ".join(left.title.lower().split()) in texts[r] for r in left.reply_ids), (
         left.title)
-    assert left.summary.startswith(f"{len(left.reply_ids)} answers")
+    assert theme_line(left).startswith(f"{len(left.reply_ids)} answers")
+    assert summed_up_from(left, prompt)
 
 
 def test_an_answer_hidden_whose_author_then_asks_not_to_be_quoted_is_not_offered_again(

@@ -20,11 +20,12 @@ from bot.core.digest.edits import HIDDEN, Edit, Joining, apply_edits
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, ThemeView
 from bot.core.digest.novelty import Judgement
 from bot.core.digest.render_md import render_md
+from bot.core.digest.synthesis import theme_line
 from bot.core.digest.theme_views import Grouping
 from storage.database import Database
 from storage.db import transaction
 from storage.models import DigestEdit
-from tests.digest.builders import Said, round_with, view_of
+from tests.digest.builders import Said, round_with, summed_up_from, view_of
 from tests.digest.test_stable_themes import PEOPLE, PROMPT, add
 
 # Written for this test. Two subjects the stand-in engine below keeps in one theme: being
@@ -130,7 +131,7 @@ def test_answers_given_later_that_say_the_same_join_the_facilitators_theme(
         joined, released = ids_of(prompt, ALONGSIDE[5:]), ids_of(prompt, RELEASED[4:])
         [theirs] = [t for t in prompt.themes if t.title == TITLE]
         assert theirs.reply_ids == [*named, *joined]
-        assert theirs.summary.startswith("9 answers"), theirs.summary
+        assert theme_line(theirs).startswith("9 answers") and summed_up_from(theirs, prompt)
         assert theirs.quotes and {q.reply_id for q in theirs.quotes} <= set(theirs.reply_ids)
         support = holding(prompt, RELEASED[0])
         assert set(released) <= set(support.reply_ids)
@@ -153,7 +154,8 @@ def test_answers_given_later_that_say_the_same_join_the_facilitators_theme(
     [theirs] = [t for t in prompt.themes if t.title == TITLE]
     support = holding(prompt, RELEASED[0])
     assert moved in support.reply_ids and moved not in theirs.reply_ids
-    assert hidden in theirs.reply_ids and theirs.summary.startswith("8 answers")
+    assert hidden in theirs.reply_ids and theme_line(theirs).startswith("8 answers")
+    assert summed_up_from(theirs, prompt)
     assert hidden not in {q.reply_id for t in prompt.themes for q in t.quotes}
     assert [a.text for a in prompt.answers if a.reply_id == hidden] == [HIDDEN]
     placed = [r for t in prompt.themes for r in t.reply_ids] + prompt.unthemed_reply_ids

@@ -11,6 +11,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from bot.core.digest import noise
 from bot.core.digest.lexicon import STOP_WORDS, WORD, content_words, words
 
 Matrix = NDArray[np.float32]
@@ -18,8 +19,9 @@ MAX_TITLE_WORDS = 12
 MAX_TITLE_CHARS = 90
 NEAR_DUPLICATE = 0.7
 ALSO_SAID_WORDS = 2
-"""Content words a clause needs to be quoted in a summary ("they also say …"): one alone ("what
-worked", "our supplier") says nothing a reader can use."""
+"""Content words a clause needs to be quoted in a summary ("they also say …"): one everyday
+word alone ("what worked", "be open") says nothing a reader can use; one that names
+something specific ("The LPC") does."""
 
 
 def distinctive_terms(members: Sequence[str], others: Sequence[str]) -> dict[str, float]:
@@ -71,24 +73,27 @@ def title(members: Sequence[str], central_order: Sequence[int],
 
 def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
             members: Sequence[str] = (), shown: str = "", quoted: Sequence[int] = ()) -> str:
-    """One sentence: how many answers, the roles with three or more of them, and two more
-    things the theme's answers say in their own words (clauses other than the title, from
-    answers that are not quoted where the theme has enough of them)."""
-    noun = "answer" if size == 1 else "answers"
-    sentence = f"{size} {noun}"
+    """One sentence: the roles with three or more of the answers, and two more things the
+    theme's answers say in their own words (clauses other than the title, from answers that
+    are not quoted where the theme has enough of them). Every format shows the theme's count
+    and roles beside it ("5 answers · …"), so the count is the sentence only when there is
+    nothing else to say."""
     counts = Counter(r for r in roles if r)
     # Roles with fewer than three answers are not named: it could name the people.
     top = [(role, n) for role, n in counts.most_common(2) if n >= 3]
+    parts = []
     if top:
         # "mostly" only where the roles named gave more than half of the answers
         share = "mostly from " if 2 * sum(n for _, n in top) > size else "the most from "
-        sentence += ", " + share + " and ".join(f"{role} ({n})" for role, n in top)
+        parts.append(share + " and ".join(f"{role} ({n})" for role, n in top))
     unquoted = [m for i, m in enumerate(members) if i not in set(quoted)]
     said = _also_said(unquoted, scores, shown) if len(unquoted) >= 2 else []
     said = said or _also_said(members, scores, shown)
     if said:
-        sentence += "; they also say " + " and ".join(f"“{clause}”" for clause in said)
-    return sentence + "."
+        parts.append("they also say " + " and ".join(f"“{clause}”" for clause in said))
+    if not parts:
+        return f"{size} {'answer' if size == 1 else 'answers'}."
+    return _capitalise("; ".join(parts)) + "."
 
 
 def _also_said(members: Sequence[str], scores: dict[str, float], shown: str,
@@ -100,7 +105,8 @@ def _also_said(members: Sequence[str], scores: dict[str, float], shown: str,
         options = [(sum(scores.get(w, 0.0) for w in set(words(c))) / math.sqrt(len(words(c))),
                     c) for c in whole_clauses(text)]
         options = [o for o in options if o[0] > 0 and o[1].lower() != shown.lower()
-                   and len(content_words(o[1])) >= ALSO_SAID_WORDS]
+                   and (len(content_words(o[1])) >= ALSO_SAID_WORDS
+                        or noise.is_specific(o[1]))]
         if options:
             score, clause = max(options)
             ranked.append((score, index, clause))

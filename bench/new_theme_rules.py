@@ -32,7 +32,6 @@ of fold).
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -81,26 +80,9 @@ def judged(later: DigestView, before: Digest) -> Judged:
 
 
 def runs(path: Path, seed: int) -> list[Run]:
-    out = []
-    for rows in dq.load(path).values():
-        prompt_id = rows[0]["prompt_id"]
-        for held in sorted({r["theme"] for r in rows} - {"noise"}):
-            rng = random.Random(f"{seed}-{prompt_id}-{held}")
-            others = [r for r in rows if r["theme"] != held]
-            mine = [r for r in rows if r["theme"] == held]
-            rng.shuffle(others)
-            rng.shuffle(mine)
-            cut = round(len(others) * nt.FIRST_SHARE)
-            a_rows = others[:cut + nt.LATER_AT_MOST]
-            first = nt.recorded(nt.view(prompt_id, others[:cut], "2026-12-01T10:00:00+00:00"),
-                                "week-1")
-            grown = nt.view(prompt_id, a_rows, "2026-12-08T10:00:00+00:00")
-            before = nt.recorded(grown, "week-2")
-            later = "2026-12-15T10:00:00+00:00"
-            out.append(Run({r["id"] for r in mine}, judged(grown, first),
-                           judged(nt.view(prompt_id, a_rows + mine[:nt.FEW], later), before),
-                           judged(nt.view(prompt_id, a_rows + mine, later), before)))
-    return out
+    return [Run(run.held_ids, judged(run.grown, run.before_a),
+                judged(run.later["five"], run.before_b), judged(run.later["all"], run.before_b))
+            for rows in dq.load(path).values() for run in nt.held_out(rows, seed)]
 
 
 def _groups(vectors: NDArray[np.float64], link: float) -> list[list[int]]:

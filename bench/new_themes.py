@@ -47,7 +47,7 @@ import random
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -263,11 +263,22 @@ def label(key: Key) -> str:
     return f"{key}{' (shipped)' if key == subjects.SAME_SUBJECT else ''}"
 
 
-def run_question(rows: list[Row], seed: int, tallies: dict[Key, Tally],
-                 sims: dict[str, list[float]], why: Counter[str]) -> None:
+@dataclass
+class HeldOut:
+    """One run: a question's digests with labelled theme H held out. `grown` is (a), judged
+    against `before_a`; `later` holds (b) "five" and "all", judged against `before_b`."""
+
+    held_ids: set[str]
+    grown: DigestView
+    before_a: Digest
+    before_b: Digest
+    later: dict[str, DigestView]
+
+
+def held_out(rows: list[Row], seed: int) -> Iterator[HeldOut]:
+    """The runs of one question, one per labelled theme held out (the module's steps 1-3)."""
     prompt_id = rows[0]["prompt_id"]
-    labelled = sorted({r["theme"] for r in rows} - {"noise"})
-    for held in labelled:
+    for held in sorted({r["theme"] for r in rows} - {"noise"}):
         rng = random.Random(f"{seed}-{prompt_id}-{held}")
         others = [r for r in rows if r["theme"] != held]
         mine = [r for r in rows if r["theme"] == held]
@@ -278,10 +289,17 @@ def run_question(rows: list[Row], seed: int, tallies: dict[Key, Tally],
         a_rows = first_rows + others[cut:cut + LATER_AT_MOST]
         first = view(prompt_id, first_rows, "2026-12-01T10:00:00+00:00")
         grown = view(prompt_id, a_rows, "2026-12-08T10:00:00+00:00")
-        held_ids = {r["id"] for r in mine}
         later = {"five": view(prompt_id, a_rows + mine[:FEW], "2026-12-15T10:00:00+00:00"),
                  "all": view(prompt_id, a_rows + mine, "2026-12-15T10:00:00+00:00")}
-        before_a, before_b = recorded(first, "week-1"), recorded(grown, "week-2")
+        yield HeldOut({r["id"] for r in mine}, grown, recorded(first, "week-1"),
+                      recorded(grown, "week-2"), later)
+
+
+def run_question(rows: list[Row], seed: int, tallies: dict[Key, Tally],
+                 sims: dict[str, list[float]], why: Counter[str]) -> None:
+    for run in held_out(rows, seed):
+        held_ids, grown, later = run.held_ids, run.grown, run.later
+        before_a, before_b = run.before_a, run.before_b
         SEEN.clear()
         for key, tally in tallies.items():
             tally.runs += 1

@@ -75,6 +75,16 @@ def consensus_labels(*views: Matrix, profile_view: bool = False) -> Labels:
     n = len(views[0])
     if n < 4:
         return np.zeros(n, dtype=np.int64)
+    together = consensus(*views, profile_view=profile_view)
+    labels = cut(1.0 - together, MAJORITY, "average")
+    if MERGE_TO is not None:
+        labels = coarsen(together, labels, MERGE_TO)
+    return labels
+
+
+def consensus(*views: Matrix, profile_view: bool = False) -> Matrix:
+    """How often each pair of answers was put together, over all runs of all views (and of
+    the profile view, see `consensus_labels`): what the majority cut is taken from."""
     from threadpoolctl import threadpool_limits
 
     # Hundreds of small decompositions: BLAS threads cost more than they give here, and far
@@ -84,11 +94,8 @@ def consensus_labels(*views: Matrix, profile_view: bool = False) -> Labels:
         if profile_view:
             company = profile(np.mean(runs, axis=0))
             runs.append(co_association(company @ company.T))
-    together = np.mean(runs, axis=0).astype(np.float32)
-    labels = cut(1.0 - together, MAJORITY, "average")
-    if MERGE_TO is not None:
-        labels = coarsen(together, labels, MERGE_TO)
-    return labels
+    together: Matrix = np.mean(runs, axis=0).astype(np.float32)
+    return together
 
 
 def coarsen(together: Matrix, labels: Labels, most: int) -> Labels:

@@ -302,11 +302,11 @@ def test_a_reply_is_doubtful_only_when_the_classifier_and_low_relevance_agree() 
     plain -= np.outer(plain @ direction, direction)  # the others say nothing of the kind
     plain[0] += 40.0 * direction  # a reply far along the learned direction
     scores = np.linspace(0.2, 0.8, 30)
-    assert noise.doubtful(plain, scores) == [True] + [False] * 29
+    assert noise.doubtful(noise.remarks(plain), scores) == [True] + [False] * 29
     # The same reply with the best relevance is an answer that merely reads oddly.
-    assert not any(noise.doubtful(plain, scores[::-1].copy()))
+    assert not any(noise.doubtful(noise.remarks(plain), scores[::-1].copy()))
     # Quartiles of fewer replies are rough: nothing is judged.
-    assert not any(noise.doubtful(plain[:10], scores[:10]))
+    assert not any(noise.doubtful(noise.remarks(plain[:10]), scores[:10]))
 
 
 def test_a_doubtful_reply_is_listed_with_the_other_answers_not_refused(

@@ -166,7 +166,7 @@ def set_aside(texts: Sequence[str], plain: NDArray[np.float32], scores: NDArray[
     floors = relevance_floors(scores)
     flagged = not_answers(texts, scores, floors)
     remark = remarks(plain)
-    unsure = doubtful(plain, scores)
+    unsure = doubtful(remark, scores)
     refused = [flag and (says_nothing(text) or float(score) < floors[1] or said)
                for text, score, flag, said in zip(texts, scores, flagged, remark, strict=True)]
     return refused, [(flag or other) and not no
@@ -181,14 +181,14 @@ def centred_rows(plain: NDArray[np.float32]) -> NDArray[np.float64]:
     return centred
 
 
-def doubtful(plain: NDArray[np.float32], scores: NDArray[np.float64]) -> list[bool]:
+def doubtful(remark: Sequence[bool], scores: NDArray[np.float64]) -> list[bool]:
     """Replies that read like remarks about the exchange rather than answers: the learned
-    classifier's score above its threshold and relevance under the lower quartile. Judged
+    classifier's reading (`remarks`) and relevance under the lower quartile. Judged
     only with MIN_FOR_RELEVANCE replies or more (rougher quartiles judge nothing)."""
     if len(scores) < MIN_FOR_RELEVANCE:
         return [False] * len(scores)
     low = float(np.quantile(scores, 0.25))
-    return [said and score < low for said, score in zip(remarks(plain), scores, strict=True)]
+    return [said and score < low for said, score in zip(remark, scores, strict=True)]
 
 
 def remarks(plain: NDArray[np.float32]) -> list[bool]:

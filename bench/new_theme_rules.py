@@ -38,7 +38,8 @@ on a fixed cosine are still printed:
   average is judged, not each answer.
 
 The decide sets are the never-trained batches h, l, m, n, r and s to y. The shipped choice
-was checked once on the nine unseen sets (batches z, 06a and 06b, given with --data).
+was checked, after it was made, on the nine unseen sets (batches z, 06a and 06b, given with
+--data; bench/results/2026-12-06c-new-theme-rules.txt).
 """
 
 from __future__ import annotations

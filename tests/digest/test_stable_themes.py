@@ -397,14 +397,19 @@ def test_more_answers_to_a_second_question_make_no_new_theme(database: Database,
         governance_round(session, now)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 12, acceptance 3, a known limit: the engine's consensus sets most of these "
-    "answers apart from the earlier themes, but by their vectors most of them are within a "
-    "loose earlier theme's reach (and the money answers just within one in the consensus "
-    "too), so no new theme is announced; the subject of "
-    "test_it_announces_only_themes_of_a_new_subject is found (docs/digest.md, twelfth and "
-    "thirteenth sessions)"))
-@pytest.mark.parametrize("subject", sorted(NEW_SUBJECTS))
+KNOWN_LIMIT = pytest.mark.xfail(strict=True, reason=(
+    "issue 12, acceptance 3, a known limit: the engine's consensus sets most of these answers "
+    "apart from the earlier themes but does not keep them together in nearly every run, and by "
+    "their vectors most of them are within a loose earlier theme's reach (the money answers "
+    "are just within one in the consensus too), so no new theme is announced "
+    "(docs/digest.md, thirteenth session)"))
+
+
+@pytest.mark.parametrize("subject", [
+    "data",
+    pytest.param("money", marks=KNOWN_LIMIT),
+    pytest.param("patients", marks=KNOWN_LIMIT),
+])
 def test_five_answers_of_a_new_subject_on_a_second_question_make_one_new_theme(
         database: Database, now: datetime, subject: str) -> None:
     with transaction(database.sessions) as session:
@@ -413,4 +418,6 @@ def test_five_answers_of_a_new_subject_on_a_second_question_make_one_new_theme(
         add(session, round_.id, NEW_SUBJECTS[subject], 60, week3, GOVERNANCE)
         fresh = build_digest(session, round_.id, week3)
     assert fresh.since_last is not None and fresh.since_last.new_answers == 5
-    assert len(fresh.since_last.new_themes) == 1
+    assert len(fresh.since_last.new_themes) == 1, [c.title for c in fresh.since_last.new_themes]
+    assert fresh.since_last.new_themes[0].added >= 3
+    assert len(new_theme_lines(render_md(fresh))) == 1

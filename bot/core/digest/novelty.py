@@ -9,8 +9,9 @@ views: the answer vectors (cosine to the theme's centroid), and the engine's own
 (how often the engine's clustering runs over the new and the earlier answers together put the
 answer with the theme's members). A new answer either view puts inside an earlier theme's
 reach makes that theme grow. The others are grouped by the consensus: a group of
-NEW_GROUP_AT_LEAST, most of it beyond every earlier theme's reach by its vectors too, that
-agrees with itself more than with any earlier theme is one new theme. The cosine measure
+NEW_GROUP_AT_LEAST that agrees with itself more than with any earlier theme in both views is
+one new theme, if most of it is beyond every earlier theme's reach by its vectors too, or the
+engine's runs put it together nearly always. The cosine measure
 (`reach`) also decides which answers given after a facilitator made a theme join it
 (edits.py).
 
@@ -37,7 +38,7 @@ TOGETHER_COVER = 0.1
 """The same in the consensus view: the answer's mean share of runs with the theme's members,
 against this quantile of theirs with the rest of the theme.
 
-COVER_QUANTILE, TOGETHER_COVER and GROUPED_TOGETHER were chosen by
+COVER_QUANTILE, TOGETHER_COVER, GROUPED_TOGETHER and ALWAYS_TOGETHER were chosen by
 ``bench/new_theme_rules.py`` over the 33 labelled sets the fine-tuned layers never trained on
 (fewest errors among the rules that make no more false new themes than the vectors-only rule
 before them); SHRINK is that rule's (chosen over 49 sets read out of fold,
@@ -49,6 +50,9 @@ if the theme had this many more members of that kind (a small theme's own scale 
 GROUPED_TOGETHER = 0.3
 """Uncovered new answers are grouped (average link) while the engine's runs put them
 together at least this often on average."""
+ALWAYS_TOGETHER = 0.9
+"""A group the engine's runs put together at least this often on average is new even where
+most of its answers are within a loose earlier theme's reach by their vectors."""
 NEW_GROUP_AT_LEAST = 3
 
 
@@ -180,10 +184,13 @@ def judge_vectors(new: Matrix, earlier: Sequence[Matrix]) -> Judgement:
     groups = []
     for group in _average_link(shares[np.ix_(rest, rest)], GROUPED_TOGETHER):
         members = [rest[i] for i in group]
+        if len(members) < NEW_GROUP_AT_LEAST:
+            continue
         beyond = sum(not _within(over[i]) for i in members)
+        kept = _mean_pair(shares[np.ix_(members, members)])
         # more agreement within the group than with its nearest earlier theme, in both views
-        if (len(members) >= NEW_GROUP_AT_LEAST and 2 * beyond > len(members)
-                and _mean_pair(shares[np.ix_(members, members)]) > _nearest(with_theme[members])
+        if ((2 * beyond > len(members) or kept >= ALWAYS_TOGETHER)
+                and kept > _nearest(with_theme[members])
                 and float(np.mean(_closeness(new[members]))) > _nearest(close[members])):
             centre = _unit(new[members].astype(np.float64).sum(axis=0))
             groups.append(sorted(members, key=lambda i: -float(np.dot(new[i], centre))))

@@ -78,10 +78,10 @@ def judge(new: Sequence[str], earlier: Sequence[Sequence[str]]) -> Judgement:
 
 def reach(new: Sequence[str], themes: Sequence[Sequence[str]]) -> Reach | None:
     """How far inside each theme's reach each of the `new` answers is, on that theme's own
-    scale, as `judge` measures it: its closeness to the theme's centroid less the theme's
-    bar, at least 0 where the theme covers it. A row per new answer, a column per theme
-    (-inf for a theme with no answers, and for an answer or theme with no vector: nothing
-    in it the vectors know). None when nothing can be judged."""
+    scale, as `judge` measures it by the vectors: its closeness to the theme's centroid less
+    the theme's bar, at least 0 where the theme covers it. A row per new answer, a column per
+    theme (-inf for a theme with no answers, and for an answer or theme with no vector:
+    nothing in it the vectors know). None when nothing can be judged."""
     if not new:
         return np.zeros((0, len(themes)))
     vectors = _vectors([*new, *(t for group in themes for t in group)])
@@ -188,7 +188,8 @@ def judge_vectors(new: Matrix, earlier: Sequence[Matrix]) -> Judgement:
             continue
         beyond = sum(not _within(over[i]) for i in members)
         kept = _mean_pair(shares[np.ix_(members, members)])
-        # more agreement within the group than with its nearest earlier theme, in both views
+        # new: mostly beyond the vectors' reach, or kept together nearly always; and agreeing
+        # with itself more than with its nearest earlier theme, in both views
         if ((2 * beyond > len(members) or kept >= ALWAYS_TOGETHER)
                 and kept > _nearest(with_theme[members])
                 and float(np.mean(_closeness(new[members]))) > _nearest(close[members])):

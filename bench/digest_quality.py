@@ -156,6 +156,9 @@ STATUS = {
     "2026-12-06b-men-health": UNSEEN,
     "2026-12-06b-stoma-care": UNSEEN,
     "2026-12-06b-hay-fever": UNSEEN,
+    "2026-12-06c-epilepsy": UNSEEN,
+    "2026-12-06c-heart-failure": UNSEEN,
+    "2026-12-06c-osteoporosis": UNSEEN,
     **{f"2026-12-05{batch}-{name}": status for batch, status, names in (
         ("i", TRAINING_BATCH, ("dementia", "homelessness", "automation")),
         ("j", TRAINING_BATCH, ("ramadan", "research", "falls")),
@@ -173,7 +176,7 @@ STATUS = {
 }
 NEVER_TRAINED = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-", "2026-12-05n-",
                  "2026-12-05r-", "2026-12-05w-", "2026-12-05z-", "2026-12-06a-",
-                 "2026-12-06b-",
+                 "2026-12-06b-", "2026-12-06c-",
                  *(f"2026-12-05{b}-" for b in "stuvxy"))
 """Sets kept to score what is trained (the fine-tuned layers, the non-answer classifier): never
 trained on, so the shipped files can be built again as they are. (The layers of b7ba7f3 kept

@@ -184,6 +184,11 @@ the sixth and seventh batches so; each was scored once and is training data sinc
 s to y were written as training data, but the layers trained with them gave no gain out of
 fold and did not ship (docs/theme-engine.md, eighth session): the shipped files were built
 without them."""
+NEVER_TRAINED_DECIDE = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-", "2026-12-05n-",
+                        "2026-12-05r-", *(f"2026-12-05{b}-" for b in "stuvxy"))
+"""The never-trained batches experiments choose on (33 sets: no layer trained on them, and
+none is kept unseen): what bench/weight_mix.py and bench/new_theme_rules.py read by default."""
+
 STATUS.update({name: status + TRAINED_ON for name, status in STATUS.items()
                if status != UNSEEN and not name.startswith(NEVER_TRAINED)})
 """Sets marked UNSEEN are left out unless named with --data: they are kept for scoring a

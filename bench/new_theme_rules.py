@@ -63,8 +63,6 @@ from bot.core.digest import novelty  # noqa: E402
 from bot.core.digest.model import DigestView  # noqa: E402
 from storage.models import Digest  # noqa: E402
 
-DECIDE_BATCHES = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-", "2026-12-05n-",
-                  "2026-12-05r-", *(f"2026-12-05{b}-" for b in "stuvxy"))
 NEVER = 2.0
 """An ALWAYS_TOGETHER no group reaches."""
 VECTORS_ONLY_COVER, VECTORS_ONLY_LINK = 0.25, 0.25
@@ -220,7 +218,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     dq.QUESTIONS.update(dq.questions())
-    files = args.data or [p for p in dq.data_files() if p.stem.startswith(DECIDE_BATCHES)]
+    files = args.data or [p for p in dq.data_files() if p.stem.startswith(dq.NEVER_TRAINED_DECIDE)]
     all_runs = [run for path in files for run in runs(path, args.seed)]
     print(f"{len(files)} sets, {len(all_runs)} runs of (a) and (b)\n")
     print("| rule | (a) false new themes | (b) five: right | (b) all: right | errors |")

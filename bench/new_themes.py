@@ -227,14 +227,10 @@ def direct_new_themes(later: DigestView, before: Digest, cover: float,
     if vectors is None or not fresh:
         return []
     rows = np.asarray(vectors)
-    sizes = [len(e) for e in earlier]
-    parts, start = [], len(fresh)
-    for n in sizes:
-        parts.append(rows[start:start + n])
-        start += n
     with knobs(COVER_QUANTILE=cover, TOGETHER_COVER=cover, GROUPED_TOGETHER=link,
                SHRINK=shrink):
-        judged = novelty.judge_vectors(rows[:len(fresh)], parts)
+        judged = novelty.judge_vectors(rows[:len(fresh)],
+                                       novelty._split(rows[len(fresh):], earlier))
     return [{fresh[i] for i in group} for group in judged.groups]
 
 

@@ -30,8 +30,6 @@ import digest_quality as dq  # noqa: E402
 
 from bot.core.digest import embeddings, minilm  # noqa: E402
 
-NEVER_TRAINED_DECIDE = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-", "2026-12-05n-",
-                        "2026-12-05r-", *(f"2026-12-05{b}-" for b in "stuvxy"))
 DTYPES = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16", np.dtype(np.int64): "I64"}
 
 
@@ -75,7 +73,7 @@ def main() -> None:
                              "of batches h, l, m, n, r and s to y")
     args = parser.parse_args()
     dq.QUESTIONS.update(dq.questions())
-    files = args.data or [p for p in dq.data_files() if p.stem.startswith(NEVER_TRAINED_DECIDE)]
+    files = args.data or [p for p in dq.data_files() if p.stem.startswith(dq.NEVER_TRAINED_DECIDE)]
     print(f"{len(files)} sets; the full engine, each mix\n")
     print("| alpha | mean ARI | mean V | themes recovered | non-answers quoted | "
           "real answers set aside |")

@@ -161,10 +161,8 @@ def _together(new: Matrix, themes: Sequence[Matrix]
         return np.eye(len(new)), nothing, nothing
     shares = clustering.consensus(rows, embeddings.whitened(rows),
                                   profile_view=True).astype(np.float64)
-    ranges, start = [], len(new)
-    for theme in themes:
-        ranges.append(range(start, start + len(theme)))
-        start += len(theme)
+    bounds = np.cumsum([len(new), *(len(theme) for theme in themes)])
+    ranges = [range(start, end) for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
     with_theme = np.array([shares[: len(new), list(r)].mean(axis=1) for r in ranges]
                           ).T.reshape(len(new), len(themes))
     own = [[float(shares[i, [j for j in r if j != i]].mean()) for i in r] if len(r) > 1

@@ -65,20 +65,27 @@ from storage.models import Digest  # noqa: E402
 
 NEVER = 2.0
 """An ALWAYS_TOGETHER no group reaches."""
+NO_WORDS = 0.0
+"""A WORDS_BY_CHANCE no word passes: the words view off."""
 VECTORS_ONLY_COVER, VECTORS_ONLY_LINK = 0.25, 0.25
 """The vectors-only rule's knobs when it was shipped."""
 Matrix = NDArray[np.float32]
-Rule = Callable[[Matrix, list[Matrix]], list[list[int]]]
+VectorRule = Callable[[Matrix, list[Matrix]], list[list[int]]]
 
 
 @dataclass
 class Judged:
-    """What the rule sees of one later digest: the new answers' ids and vectors, and the
-    earlier themes' vectors (as changes.compare reads them)."""
+    """What the rule sees of one later digest: the new answers' ids, texts and vectors, and
+    the earlier themes' texts and vectors (as changes.compare reads them)."""
 
     fresh: list[str]
+    texts: tuple[str, ...]
     new: Matrix
+    earlier_texts: tuple[tuple[str, ...], ...]
     earlier: list[Matrix]
+
+
+Rule = Callable[[Judged], list[list[int]]]
 
 
 @dataclass
@@ -93,7 +100,8 @@ def judged(later: DigestView, before: Digest) -> Judged:
     fresh, new, earlier = nt.judged_texts(later, before)
     vectors = novelty._vectors([*new, *(t for group in earlier for t in group)])
     assert vectors is not None
-    return Judged(fresh, vectors[:len(fresh)], novelty._split(vectors[len(fresh):], earlier))
+    return Judged(fresh, new, vectors[:len(fresh)], earlier,
+                  novelty._split(vectors[len(fresh):], earlier))
 
 
 def runs(path: Path, seed: int) -> list[Run]:
@@ -102,14 +110,30 @@ def runs(path: Path, seed: int) -> list[Run]:
             for rows in dq.load(path).values() for run in nt.held_out(rows, seed)]
 
 
-def shipped(cover: float, together_cover: float, together: float, always: float) -> Rule:
-    """novelty.judge_vectors with these knobs (vectors' cover, consensus' cover, grouping,
-    and ALWAYS_TOGETHER: above 1, never)."""
-    def rule(new: Matrix, earlier: list[Matrix]) -> list[list[int]]:
+def shipped(cover: float, together_cover: float, together: float, always: float,
+            words: float = NO_WORDS) -> Rule:
+    """novelty.judge with these knobs (vectors' cover, consensus' cover, grouping,
+    ALWAYS_TOGETHER: above 1, never; WORDS_BY_CHANCE: 0, the words not read)."""
+    def rule(judged: Judged) -> list[list[int]]:
         with nt.knobs(COVER_QUANTILE=cover, TOGETHER_COVER=together_cover,
-                      GROUPED_TOGETHER=together, ALWAYS_TOGETHER=always):
-            return novelty.judge_vectors(new, earlier).groups
+                      GROUPED_TOGETHER=together, ALWAYS_TOGETHER=always,
+                      WORDS_BY_CHANCE=words):
+            return novelty.with_new_words(novelty.judge_vectors(judged.new, judged.earlier),
+                                          judged.texts, judged.earlier_texts, judged.new).groups
     return rule
+
+
+def words_only(words: float) -> Rule:
+    """The words view alone (novelty.new_words at this WORDS_BY_CHANCE)."""
+    def rule(judged: Judged) -> list[list[int]]:
+        with nt.knobs(WORDS_BY_CHANCE=words):
+            return [sorted(g) for g in novelty.new_words(
+                judged.texts, [t for theme in judged.earlier_texts for t in theme])]
+    return rule
+
+
+def on_vectors(rule: VectorRule) -> Rule:
+    return lambda judged: rule(judged.new, judged.earlier)
 
 
 def _groups(vectors: NDArray[np.float64], link: float) -> list[list[int]]:
@@ -124,7 +148,7 @@ def _groups(vectors: NDArray[np.float64], link: float) -> list[list[int]]:
             if len(g := [i for i, x in enumerate(labels) if x == label]) >= 3]
 
 
-def vectors_only(cover: float, link: float, relative: bool) -> Rule:
+def vectors_only(cover: float, link: float, relative: bool) -> VectorRule:
     """The rule shipped until the twelfth session, with these knobs; with `relative`, `link`
     is the quantile of the earlier themes' pairwise cosines used as the link."""
     def rule(new: Matrix, earlier: list[Matrix]) -> list[list[int]]:
@@ -145,7 +169,7 @@ def vectors_only(cover: float, link: float, relative: bool) -> Rule:
     return rule
 
 
-def as_tight(cover: float, quantile: float) -> Rule:
+def as_tight(cover: float, quantile: float) -> VectorRule:
     """Uncovered answers (cover as in the vectors-only rule) grouped while their mean cosine
     is at least the given quantile of the earlier themes' own mean pairwise cosines (at most
     VECTORS_ONLY_LINK); a group is new when it is at least that tight and agrees with itself
@@ -173,7 +197,7 @@ def _pairwise_quantile(themes: Sequence[Matrix], quantile: float) -> float:
     return float(np.quantile(values, quantile)) if values else VECTORS_ONLY_LINK
 
 
-def group_coverage(level: float, link: float, draws: int = 200) -> Rule:
+def group_coverage(level: float, link: float, draws: int = 200) -> VectorRule:
     rng = np.random.default_rng(0)
 
     def bar(theme: NDArray[np.float64], size: int) -> float:
@@ -202,9 +226,9 @@ def score(rule: Rule, all_runs: Sequence[Run]) -> tuple[int, int, int, int]:
     """False new themes in (a), right in (b) five and (b) all, and errors."""
     false, right = 0, [0, 0]
     for run in all_runs:
-        false += len(rule(run.grown.new, run.grown.earlier))
+        false += len(rule(run.grown))
         for kind, later in enumerate((run.five, run.every)):
-            found = rule(later.new, later.earlier)
+            found = rule(later)
             ids = {later.fresh[i] for i in found[0]} if len(found) == 1 else set()
             right[kind] += bool(ids) and 2 * len(ids & run.held) > len(ids)
     five, every = right
@@ -224,25 +248,32 @@ def main() -> None:
     print("| rule | (a) false new themes | (b) five: right | (b) all: right | errors |")
     print("|---|---|---|---|---|")
     now = (novelty.COVER_QUANTILE, novelty.TOGETHER_COVER, novelty.GROUPED_TOGETHER,
-           novelty.ALWAYS_TOGETHER)
-    # First without ALWAYS_TOGETHER (never), then, at the covers chosen so, with it.
-    grid = [*((c, t, 0.3, NEVER) for t in (0.05, 0.1, 0.15, 0.25)
+           novelty.ALWAYS_TOGETHER, novelty.WORDS_BY_CHANCE)
+    # Without the words: first without ALWAYS_TOGETHER (never), then, at the covers chosen so,
+    # with it (the thirteenth session's choice); then the words at those knobs.
+    grid = [*((c, t, 0.3, NEVER, NO_WORDS) for t in (0.05, 0.1, 0.15, 0.25)
               for c in (0.1, 0.25, 0.5, 1.0)),
-            (0.1, 0.1, 0.5, NEVER), *((0.1, 0.1, 0.3, a) for a in (0.95, 0.9, 0.8))]
+            (0.1, 0.1, 0.5, NEVER, NO_WORDS),
+            *((0.1, 0.1, 0.3, a, NO_WORDS) for a in (0.95, 0.9, 0.8)),
+            *((0.1, 0.1, 0.3, 0.9, w) for w in (0.01, 0.05, 0.1, 0.2)),
+            (0.1, 0.1, 0.3, NEVER, 0.1)]
     rules: list[tuple[str, Rule]] = [
         *((f"shipped rule, vectors cover {c}, consensus cover {t}, grouped at {g}, "
-           f"{'never always together' if a == NEVER else f'always together at {a}'}"
-           f"{' (shipped)' if (c, t, g, a) == now else ''}", shipped(c, t, g, a))
-          for c, t, g, a in grid),
+           f"{'never always together' if a == NEVER else f'always together at {a}'}, "
+           f"{'words off' if w == NO_WORDS else f'words at {w}'}"
+           f"{' (shipped)' if (c, t, g, a, w) == now else ''}", shipped(c, t, g, a, w))
+          for c, t, g, a, w in grid),
+        *((f"words only, at {w}", words_only(w)) for w in (0.01, 0.05, 0.1, 0.2, 0.5)),
         *((f"vectors only, cover {c}, link {g}"
            f"{' (before)' if (c, g) == (VECTORS_ONLY_COVER, VECTORS_ONLY_LINK) else ''}",
-           vectors_only(c, g, False))
+           on_vectors(vectors_only(c, g, False)))
           for c in (0.1, 0.25, 0.4) for g in (0.05, 0.1, 0.15, 0.25)),
-        *((f"relative link, cover {c}, link at quantile {q}", vectors_only(c, q, True))
+        *((f"relative link, cover {c}, link at quantile {q}",
+           on_vectors(vectors_only(c, q, True)))
           for c in (0.1, 0.25, 0.4) for q in (0.25, 0.5, 0.75)),
         *((f"as tight as the question's themes, cover {c}, at their quantile {q}",
-           as_tight(c, q)) for c in (0.1, 0.25) for q in (0.5, 0.75)),
-        *((f"group coverage, level {a}, link {g}", group_coverage(a, g))
+           on_vectors(as_tight(c, q))) for c in (0.1, 0.25) for q in (0.5, 0.75)),
+        *((f"group coverage, level {a}, link {g}", on_vectors(group_coverage(a, g)))
           for g in (0.05, 0.1, 0.15, 0.25) for a in (0.01, 0.05, 0.1)),
     ]
     for name, rule in rules:

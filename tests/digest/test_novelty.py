@@ -1,5 +1,6 @@
 """New answers judged against the earlier digest's themes directly: the ones an earlier theme
-covers make it grow; a tight group of uncovered ones is one new theme."""
+covers make it grow; a tight group of uncovered ones is one new theme, and so are new answers
+that share a word the earlier ones hardly use."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import numpy as np
 
 from bot.core.digest.changes import compare, snapshot
 from bot.core.digest.model import AnswerView, DigestView, ThemeView
-from bot.core.digest.novelty import Judgement, judge_vectors, reach_vectors
+from bot.core.digest.lexicon import singular
+from bot.core.digest.novelty import (
+    Judgement,
+    judge_vectors,
+    new_words,
+    reach_vectors,
+    with_new_words,
+)
 from tests.digest.builders import view_of
 
 
@@ -49,6 +57,47 @@ def test_reach_is_how_far_inside_each_theme_an_answer_is_on_that_themes_scale() 
     assert np.isneginf(reached[:, 2]).all() and np.isneginf(reached[2]).all()
     covered = judge_vectors(new[:2], [around(0, 6, 1), around(1, 6, 2)]).covered_by
     assert covered == [0, 1]
+
+
+EARLIER = [
+    *(f"Rota gaps on {day} mean the pharmacist works alone" for day in
+      ("Mondays", "Tuesdays", "Fridays", "weekends", "bank holidays")),
+    *(f"Training budget for {who} was cut again" for who in
+      ("technicians", "dispensers", "new starters", "counter staff", "locums")),
+    *(f"The {what} is slow and crashes" for what in
+      ("dispensing software", "ordering portal", "label printer", "stock system", "till")),
+]
+
+
+def test_new_answers_sharing_a_word_the_earlier_ones_never_used_are_one_new_theme() -> None:
+    new = ["Parking for patients is impossible near the surgery",
+           "A patient cannot park anywhere close",
+           "Rota gaps again on Thursdays",
+           "Patients give up when the car park is full"]
+    assert new_words(new, EARLIER) == [{0, 1, 3}]
+    # covered by an earlier theme before, now the new theme's: the answers are not counted twice
+    judged = with_new_words(Judgement([None, 0, 0, 0], []), new, [EARLIER], None)
+    assert judged.groups == [[0, 1, 3]]
+    assert judged.covered_by == [None, None, 0, None]
+
+
+def test_a_word_the_earlier_answers_use_as_often_marks_nothing() -> None:
+    new = ["Rota gaps at lunchtime", "Rota gaps in August", "More rota gaps at Christmas",
+           "Training budget for pre-registration trainees was cut", "The fax machine is slow",
+           "The website crashes"]
+    assert new_words(new, EARLIER) == []
+
+
+def test_a_word_group_overlapping_a_group_the_vectors_found_is_the_same_new_theme() -> None:
+    new = ["Parking for patients is impossible", "Patients cannot park", "No parking for patients",
+           "Nowhere to park"]
+    judged = with_new_words(Judgement([None] * 4, [[1, 2, 3]]), new, [EARLIER], None)
+    assert judged.groups == [[0, 1, 2, 3]]
+
+
+def test_plurals_count_as_the_word() -> None:
+    assert [singular(w) for w in ("patients", "pharmacies", "access", "status", "bus", "rota")
+            ] == ["patient", "pharmacy", "access", "status", "bus", "rota"]
 
 
 def theme(title: str, *ids: str) -> ThemeView:

@@ -60,3 +60,13 @@ def words(text: str) -> list[str]:
 def content_words(text: str) -> list[str]:
     """Words that are not stop words."""
     return [w for w in words(text) if w not in STOP_WORDS and len(w) > 1]
+
+
+def singular(word: str) -> str:
+    """A lower-case word with a regular English plural ending taken off ("pharmacies" ->
+    "pharmacy", "patients" -> "patient"; "access" and "bus" stay as they are)."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word

@@ -11,16 +11,19 @@ answer with the theme's members). A new answer either view puts inside an earlie
 reach makes that theme grow. The others are grouped by the consensus: a group of
 NEW_GROUP_AT_LEAST that agrees with itself more than with any earlier theme in both views is
 one new theme, if most of it is beyond every earlier theme's reach by its vectors too, or the
-engine's runs put it together nearly always. The cosine measure
-(`reach`) also decides which answers given after a facilitator made a theme join it
-(edits.py).
+engine's runs put it together nearly always. A third view reads the words: a word that
+NEW_GROUP_AT_LEAST new answers or more share, far more often than the earlier answers use it
+(more than chance allows), marks those answers as a new subject; they make one new theme, with
+any group above they overlap. The cosine measure (`reach`) also decides which answers given
+after a facilitator made a theme join it (edits.py).
 
 Vectors are the theme engine's (MiniLM, rarity-weighted and centred over the answers being
-compared), or, without the model, TF-IDF. Without either, nothing is judged.
+compared), or, without the model, TF-IDF. Without either, only the words are read.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,6 +56,11 @@ together at least this often on average."""
 ALWAYS_TOGETHER = 0.9
 """A group the engine's runs put together at least this often on average is new even where
 most of its answers are within a loose earlier theme's reach by their vectors."""
+WORDS_BY_CHANCE = 0.1
+"""A word shared by NEW_GROUP_AT_LEAST new answers or more marks a new subject when that many
+of the new answers or more would hold it by chance less often than this (drawing the new
+answers at random from all the answers, new and earlier, that hold it or not), divided by the
+number of words so tested. Chosen with the other knobs (``bench/new_theme_rules.py``)."""
 NEW_GROUP_AT_LEAST = 3
 
 
@@ -72,8 +80,63 @@ def judge(new: Sequence[str], earlier: Sequence[Sequence[str]]) -> Judgement:
     texts = [*new, *(t for group in earlier for t in group)]
     vectors = _vectors(texts)
     if vectors is None:
-        return Judgement([None] * len(new), [])
-    return judge_vectors(vectors[: len(new)], _split(vectors[len(new):], earlier))
+        return with_new_words(Judgement([None] * len(new), []), new, earlier, None)
+    by_vectors = judge_vectors(vectors[: len(new)], _split(vectors[len(new):], earlier))
+    return with_new_words(by_vectors, new, earlier, vectors[: len(new)])
+
+
+def with_new_words(judged: Judgement, new: Sequence[str], earlier: Sequence[Sequence[str]],
+                   vectors: Matrix | None) -> Judgement:
+    """`judged` with the groups of new answers that share a new subject's words: each joins
+    the groups it overlaps (half of the smaller or more), or is a new theme of its own."""
+    found = new_words(new, [t for group in earlier for t in group])
+    if not found:
+        return judged
+    groups = [sorted(g) if vectors is None else _central_first(sorted(g), vectors)
+              for g in _merged([*map(set, judged.groups), *found])]
+    grouped = {i for group in groups for i in group}
+    return Judgement([None if i in grouped else c for i, c in enumerate(judged.covered_by)],
+                     groups)
+
+
+def new_words(new: Sequence[str], earlier: Sequence[str]) -> list[set[int]]:
+    """Sets of new answers (their indices) that share a word the earlier answers use far less
+    (WORDS_BY_CHANCE); sets that overlap by half of the smaller are one."""
+    from bot.core.digest.lexicon import content_words, singular
+
+    held = [{singular(w) for w in content_words(t)} for t in new]
+    before = [{singular(w) for w in content_words(t)} for t in earlier]
+    counts: dict[str, int] = {}
+    for words in held:
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+    tested = sorted(w for w, n in counts.items() if n >= NEW_GROUP_AT_LEAST)
+    everyone = len(held) + len(before)
+    marked = [{i for i, words in enumerate(held) if word in words} for word in tested
+              if _by_chance(counts[word], counts[word] + sum(word in b for b in before),
+                            len(held), everyone) < WORDS_BY_CHANCE / len(tested)]
+    return [g for g in _merged(marked) if len(g) >= NEW_GROUP_AT_LEAST]
+
+
+def _by_chance(at_least: int, holding: int, drawn: int, everyone: int) -> float:
+    """The chance that `drawn` answers taken at random from `everyone`, of which `holding` hold
+    a word, include `at_least` that hold it (the hypergeometric tail)."""
+    ways = sum(math.comb(holding, k) * math.comb(everyone - holding, drawn - k)
+               for k in range(at_least, min(holding, drawn) + 1))
+    return ways / math.comb(everyone, drawn)
+
+
+def _merged(groups: Sequence[set[int]]) -> list[set[int]]:
+    """`groups` with any two that overlap by half of the smaller or more made one."""
+    out: list[set[int]] = []
+    for group in groups:
+        group = set(group)
+        while overlapping := [o for o in out if 2 * len(o & group) >= min(len(o), len(group))]:
+            for o in overlapping:
+                out.remove(o)
+                group |= o
+        out.append(group)
+    return out
 
 
 def reach(new: Sequence[str], themes: Sequence[Sequence[str]]) -> Reach | None:
@@ -191,11 +254,15 @@ def judge_vectors(new: Matrix, earlier: Sequence[Matrix]) -> Judgement:
         if ((2 * beyond > len(members) or kept >= ALWAYS_TOGETHER)
                 and kept > _nearest(with_theme[members])
                 and float(np.mean(_closeness(new[members]))) > _nearest(close[members])):
-            centre = _unit(new[members].astype(np.float64).sum(axis=0))
-            groups.append(sorted(members, key=lambda i: -float(np.dot(new[i], centre))))
+            groups.append(_central_first(members, new))
     grouped = {i for group in groups for i in group}
     return Judgement([None if i in grouped else _covering(over[i], over_together[i], index)
                       for i in range(len(new))], groups)
+
+
+def _central_first(members: list[int], vectors: Matrix) -> list[int]:
+    centre = _unit(vectors[members].astype(np.float64).sum(axis=0))
+    return sorted(members, key=lambda i: -float(np.dot(vectors[i], centre)))
 
 
 def _within(over: NDArray[np.float64]) -> bool:

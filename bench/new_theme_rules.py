@@ -1,26 +1,31 @@
 """Rules for "a new theme since the last digest", on labelled sets the fine-tuned layers never
 trained on.
 
-Usage: python bench/new_theme_rules.py [--data CSV ...] [--seed N]
+Usage: python bench/new_theme_rules.py [--data CSV ...] [--seed N] [--all]
 
 The runs are bench/new_themes.py's: per question and per labelled theme H held out, (a) 40
 more answers of the other themes after a first digest of 40% of them (any new theme is false),
 then (b) H's first five answers, and all of them, after (a) (exactly one new theme, mostly H's,
 is right). Errors are counted as there: false new themes plus (b) runs that are not right.
 
-The shipped rule (novelty.judge_vectors, thirteenth session) reads two views: the answer
-vectors, and the engine's consensus (how often its clustering runs over the new and the
-earlier answers put two answers together). A new answer is within an earlier theme's reach
-in a view when it is at least as close to it as a quantile of the theme's own members (the
-vectors' quantile COVER_QUANTILE, the consensus' TOGETHER_COVER); the answers beyond every
-theme's reach in the consensus are grouped (average link on the shares, while at least
-GROUPED_TOGETHER); a group of three or more is new when it agrees with itself more than with
-its nearest theme in both views and most of it is beyond every theme's reach by its vectors
-too, or the runs put it together nearly always (ALWAYS_TOGETHER). Its grid is printed first
-(a vectors cover of 1.0 leaves the consensus alone to decide): the covers and the grouping
-without ALWAYS_TOGETHER, then it at the covers chosen so. Each was chosen on the decide sets
-below: fewest errors among the rules that make no more false new themes than the vectors-only
-rule before it.
+The shipped rule (novelty.judge) reads three views. Two since the thirteenth session
+(novelty.judge_vectors): the answer vectors, and the engine's consensus (how often its
+clustering runs over the new and the earlier answers put two answers together). A new answer
+is within an earlier theme's reach in a view when it is at least as close to it as a quantile
+of the theme's own members (the vectors' quantile COVER_QUANTILE, the consensus'
+TOGETHER_COVER); the answers beyond every theme's reach in the consensus are grouped (average
+link on the shares, while at least GROUPED_TOGETHER); a group of three or more is new when it
+agrees with itself more than with its nearest theme in both views and most of it is beyond
+every theme's reach by its vectors too, or the runs put it together nearly always
+(ALWAYS_TOGETHER). The third since the fourteenth (novelty.new_words): three or more new
+answers sharing a word that so many of them would hold by chance less often than
+WORDS_BY_CHANCE over the number of words tested are a new theme, merged with any group above
+they overlap. Printed: the thirteenth session's rule, then with the words at several levels,
+then the words alone; with --all, first the thirteenth session's grid (a vectors cover of 1.0
+leaves the consensus alone to decide: the covers and the grouping without ALWAYS_TOGETHER, then
+it at the covers chosen so) and the earlier rules below. Each knob was chosen on the decide
+sets below, in turn: fewest errors among the rules that make no more false new themes than the
+vectors-only rule before them.
 
 The vectors-only rule (shipped until the twelfth session): an answer is covered by an earlier
 theme when it is at least as close to the theme's centroid as the cover quantile of its own
@@ -28,7 +33,7 @@ members; uncovered answers are grouped (average link) while their mean cosine is
 link; a group of three or more that agrees with itself more than with its nearest theme is
 new. On sets the layers never trained on, H's answers mostly stay uncovered but never reach
 the link: their mean cosine is about 0.1. The twelfth session's three rules that do not depend
-on a fixed cosine are still printed:
+on a fixed cosine are printed with --all:
 
 - *relative link*: the link is a quantile of the pairwise cosines inside the earlier themes
   (the question's own scale) instead of a fixed value;
@@ -39,9 +44,10 @@ on a fixed cosine are still printed:
   the centroids of random subsets of that theme's members of the group's size: the group's
   average is judged, not each answer.
 
-The decide sets are the never-trained batches h, l, m, n, r and s to y. The shipped choice
+The decide sets are the never-trained batches h, l, m, n, r and s to y. Each shipped choice
 was checked, after it was made, on the nine unseen sets (batches z, 06a and 06b, given with
---data; bench/results/2026-12-06c-new-theme-rules.txt).
+--data), the words also on the seventeenth batch (06c); bench/results/2026-12-06c- and
+2026-12-06d-new-theme-rules.txt.
 """
 
 from __future__ import annotations
@@ -240,6 +246,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, action="append",
                         help="a labelled CSV (repeatable); default: the decide sets")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--all", action="store_true",
+                        help="also the earlier sessions' grids (the consensus' covers and "
+                             "grouping, the vectors-only rules); slow")
     args = parser.parse_args()
     dq.QUESTIONS.update(dq.questions())
     files = args.data or [p for p in dq.data_files() if p.stem.startswith(dq.NEVER_TRAINED_DECIDE)]
@@ -249,12 +258,14 @@ def main() -> None:
     print("|---|---|---|---|---|")
     now = (novelty.COVER_QUANTILE, novelty.TOGETHER_COVER, novelty.GROUPED_TOGETHER,
            novelty.ALWAYS_TOGETHER, novelty.WORDS_BY_CHANCE)
-    # Without the words: first without ALWAYS_TOGETHER (never), then, at the covers chosen so,
-    # with it (the thirteenth session's choice); then the words at those knobs.
-    grid = [*((c, t, 0.3, NEVER, NO_WORDS) for t in (0.05, 0.1, 0.15, 0.25)
-              for c in (0.1, 0.25, 0.5, 1.0)),
-            (0.1, 0.1, 0.5, NEVER, NO_WORDS),
-            *((0.1, 0.1, 0.3, a, NO_WORDS) for a in (0.95, 0.9, 0.8)),
+    # With --all, the thirteenth session's grid without the words: first without
+    # ALWAYS_TOGETHER (never), then with it at the covers chosen so. Then always: that choice,
+    # and the words at its knobs.
+    earlier = [*((c, t, 0.3, NEVER, NO_WORDS) for t in (0.05, 0.1, 0.15, 0.25)
+                 for c in (0.1, 0.25, 0.5, 1.0)),
+               (0.1, 0.1, 0.5, NEVER, NO_WORDS),
+               *((0.1, 0.1, 0.3, a, NO_WORDS) for a in (0.95, 0.8))]
+    grid = [*(earlier if args.all else []), (0.1, 0.1, 0.3, 0.9, NO_WORDS),
             *((0.1, 0.1, 0.3, 0.9, w) for w in (0.01, 0.05, 0.1, 0.2)),
             (0.1, 0.1, 0.3, NEVER, 0.1)]
     rules: list[tuple[str, Rule]] = [
@@ -264,18 +275,21 @@ def main() -> None:
            f"{' (shipped)' if (c, t, g, a, w) == now else ''}", shipped(c, t, g, a, w))
           for c, t, g, a, w in grid),
         *((f"words only, at {w}", words_only(w)) for w in (0.01, 0.05, 0.1, 0.2, 0.5)),
-        *((f"vectors only, cover {c}, link {g}"
-           f"{' (before)' if (c, g) == (VECTORS_ONLY_COVER, VECTORS_ONLY_LINK) else ''}",
-           on_vectors(vectors_only(c, g, False)))
-          for c in (0.1, 0.25, 0.4) for g in (0.05, 0.1, 0.15, 0.25)),
-        *((f"relative link, cover {c}, link at quantile {q}",
-           on_vectors(vectors_only(c, q, True)))
-          for c in (0.1, 0.25, 0.4) for q in (0.25, 0.5, 0.75)),
-        *((f"as tight as the question's themes, cover {c}, at their quantile {q}",
-           on_vectors(as_tight(c, q))) for c in (0.1, 0.25) for q in (0.5, 0.75)),
-        *((f"group coverage, level {a}, link {g}", on_vectors(group_coverage(a, g)))
-          for g in (0.05, 0.1, 0.15, 0.25) for a in (0.01, 0.05, 0.1)),
     ]
+    if args.all:
+        rules += [
+            *((f"vectors only, cover {c}, link {g}"
+               f"{' (before)' if (c, g) == (VECTORS_ONLY_COVER, VECTORS_ONLY_LINK) else ''}",
+               on_vectors(vectors_only(c, g, False)))
+              for c in (0.1, 0.25, 0.4) for g in (0.05, 0.1, 0.15, 0.25)),
+            *((f"relative link, cover {c}, link at quantile {q}",
+               on_vectors(vectors_only(c, q, True)))
+              for c in (0.1, 0.25, 0.4) for q in (0.25, 0.5, 0.75)),
+            *((f"as tight as the question's themes, cover {c}, at their quantile {q}",
+               on_vectors(as_tight(c, q))) for c in (0.1, 0.25) for q in (0.5, 0.75)),
+            *((f"group coverage, level {a}, link {g}", on_vectors(group_coverage(a, g)))
+              for g in (0.05, 0.1, 0.15, 0.25) for a in (0.01, 0.05, 0.1)),
+        ]
     for name, rule in rules:
         print(f"| {name} | " + " | ".join(str(v) for v in score(rule, all_runs)) + " |",
               flush=True)

@@ -98,9 +98,11 @@ def view_of(
             built = theme_views(views, "named", grouping or named_engine(engine),
                                 prompt.question)
             themes, unthemed, views = built.themes, built.unthemed, built.marked(views)
+            noise = sum(a.noise for a in views)
             prompts.append(
-                PromptDigest(prompt.id, prompt.section, prompt.kind, prompt.question, len(views),
-                             themes=themes, unthemed_reply_ids=unthemed, answers=views)
+                PromptDigest(prompt.id, prompt.section, prompt.kind, prompt.question,
+                             len(views) - noise, themes=themes, unthemed_reply_ids=unthemed,
+                             answers=views, not_answer_count=noise)
             )
         else:
             ranking = borda(ballots, prompt.options, prompt.picks)

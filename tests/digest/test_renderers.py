@@ -133,7 +133,8 @@ def test_it_lists_every_answer_exactly_once_in_the_json(view: DigestView) -> Non
         placed = [r for t in prompt["themes"] for r in t["reply_ids"]] + prompt[
             "unthemed_reply_ids"
         ]
-        assert len(placed) == len(set(placed)) == prompt["answer_count"]
+        assert len(placed) == len(set(placed)) == (prompt["answer_count"]
+                                                   + prompt["not_answer_count"])
         assert set(placed) == {a["reply_id"] for a in prompt["answers"]}
     assert json.loads(json.dumps(data)) == data
 
@@ -180,7 +181,7 @@ def test_it_writes_a_word_file_with_a_heading_per_question_and_the_ranking(
 def test_it_writes_every_answer_to_csv_with_formulas_defused(view: DigestView) -> None:
     rows = list(csv.DictReader(io.StringIO(render_csv(view))))
     assert tuple(rows[0]) == COLUMNS
-    assert len(rows) == view.answer_count
+    assert len(rows) == view.answer_count + sum(p.not_answer_count for p in view.prompts)
     by_id = {r["id"]: r for r in rows}
     for prompt in view.prompts:
         for answer in prompt.answers:

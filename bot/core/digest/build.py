@@ -173,16 +173,18 @@ def _prompt_digest(
         themes = keep_unquoted_out(built.themes, answers,
                                    {a.reply_id: a.text for a in answers})
         titles = {r: t.title for t in themes for r in t.reply_ids}
+        marked = built.marked(answers)
+        not_answers = sum(a.noise for a in marked)
         return PromptDigest(
             prompt.id,
             prompt.section,
             prompt.kind,
             prompt.question,
-            len(answers),
+            len(marked) - not_answers,
             themes=themes,
             unthemed_reply_ids=built.unthemed,
-            answers=[_outward(replace(a, theme=titles.get(a.reply_id)))
-                     for a in built.marked(answers)],
+            answers=[_outward(replace(a, theme=titles.get(a.reply_id))) for a in marked],
+            not_answer_count=not_answers,
         )
     voted = [r for r in replies if r.choices]
     ballots = [r.choices or [] for r in voted]

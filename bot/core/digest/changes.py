@@ -132,10 +132,13 @@ def compare(before: dict[str, Any], view: DigestView, period: str = "",
         seen = set(old.get("unthemed_reply_ids", [])).union(*old_themes)
         current = [*prompt.unthemed_reply_ids, *(r for t in prompt.themes for r in t.reply_ids)]
         fresh = {r for r in current if r not in seen}
-        if fresh:
-            new_by_prompt[prompt.prompt_id] = len(fresh)
+        # Counted as the question counts its answers: a reply set aside as not an answer
+        # (or a vote's comment) is no new answer.
+        new_answers = fresh - prompt.uncounted_ids()
+        if new_answers:
+            new_by_prompt[prompt.prompt_id] = len(new_answers)
         roles = {a.reply_id: a.role for a in prompt.answers}
-        new_by_role.update(role for r in fresh if (role := roles.get(r)))
+        new_by_role.update(role for r in new_answers if (role := roles.get(r)))
         present = set(current)
         survivors = [o & present for o in old_themes]
         old_themed = set().union(*survivors)

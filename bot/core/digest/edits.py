@@ -396,8 +396,11 @@ def _moved(prompt: PromptDigest, reply_id: str, to: tuple[str, ...] | None, anon
     answers = [replace(a, noise=False, doubtful=False)
                if a.reply_id == reply_id and a.set_aside else a
                for a in prompt.answers]
+    taken = sum(a.noise for a in prompt.answers) - sum(a.noise for a in answers)
     return replace(prompt, themes=[t for t in themes if t is not None],
-                   unthemed_reply_ids=unthemed, answers=answers)
+                   unthemed_reply_ids=unthemed, answers=answers,
+                   answer_count=prompt.answer_count + taken,
+                   not_answer_count=prompt.not_answer_count - taken)
 
 
 def _hidden(prompt: PromptDigest, reply_id: str) -> PromptDigest:

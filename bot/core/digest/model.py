@@ -83,6 +83,8 @@ class PromptDigest:
     kind: str
     question: str
     answer_count: int
+    """The answers, as the question's own line counts them ("11 answers"; a vote's ballots):
+    not the replies set aside as not answers (`not_answer_count`), nor a vote's comments."""
     themes: list[ThemeView] = field(default_factory=list)
     unthemed_reply_ids: list[str] = field(default_factory=list)
     ranking: list[RankRow] = field(default_factory=list)
@@ -95,6 +97,13 @@ class PromptDigest:
     """Under each of a vote's top options, the comments of people who put it first."""
     comments: list[QuoteView] = field(default_factory=list)
     """A vote's other comments: words written to the question that name no ranking."""
+    not_answer_count: int = 0
+    """Replies set aside as not answers (`AnswerView.noise`): counted apart, never themed."""
+
+    def uncounted_ids(self) -> set[str]:
+        """The replies `answer_count` leaves out: those set aside as not answers, and a
+        vote's comments."""
+        return {a.reply_id for a in self.answers if a.noise or a.comment}
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,7 @@ class DigestView:
 
     @property
     def answer_count(self) -> int:
+        """Answers and ballots in all, as the questions count them (PromptDigest.answer_count)."""
         return sum(p.answer_count for p in self.prompts)
 
     def prompt(self, prompt_id: str) -> PromptDigest | None:

@@ -274,9 +274,9 @@ def _prompt(prompt: PromptDigest) -> list[Block]:
 
 def answers_line(prompt: PromptDigest) -> str:
     """"12 answers, 9 of them in 3 themes; 2 replies that were not answers"."""
-    noise = sum(a.noise for a in prompt.answers)
+    noise = prompt.not_answer_count
     themed = sum(len(t.reply_ids) for t in prompt.themes)
-    parts = [counted(prompt.answer_count - noise, "answer")]
+    parts = [counted(prompt.answer_count, "answer")]
     if prompt.themes:
         parts[0] += f", {themed} of them in {counted(len(prompt.themes), 'theme')}"
     if noise:

@@ -1,0 +1,85 @@
+"""Every total a reader sees adds up the questions' own counts: a reply set aside as not an
+answer is counted apart, in the questions, the totals, the JSON and "new since"."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timedelta
+
+from docx import Document
+
+from bot.core.digest.build import build_digest
+from bot.core.digest.changes import record_digest
+from bot.core.digest.render_docx import render_docx
+from bot.core.digest.render_html import render_html
+from bot.core.digest.render_md import render_md
+from bot.core.digest.render_text import render_text
+from bot.core.people import find_participant
+from bot.core.replies import record_reply, record_vote
+from bot.slack.digest_blocks import digest_messages
+from storage.database import Database
+from storage.db import transaction
+from tests.digest.builders import demo_people, demo_said, round_with
+
+QUESTION_COUNT = re.compile(r"^\s*(\d+) (?:answers?|ballots?)[.,]", re.MULTILINE)
+
+
+def test_it_counts_in_every_total_only_what_the_questions_count_as_answers(
+    database: Database, now: datetime
+) -> None:
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, demo_people(), demo_said(extra=False))
+        view = build_digest(session, round_.id, now)
+    text = render_text(view)
+    per_question = [int(n) for n in QUESTION_COUNT.findall(text)]
+    assert len(per_question) == len(view.prompts)
+    assert "reply that was not an answer" in text  # the demo has some: "See above"
+    total = sum(per_question)
+    word = "\n".join(p.text for p in Document(io.BytesIO(render_docx(view))).paragraphs)
+    for document in (render_md(view), render_html(view, charts=False), word):
+        assert f"{total} answers and votes in all" in document
+    top = digest_messages(view, charts=False)[0]
+    assert f"{total} answers and votes across 6 questions" in str(top.blocks)
+    data = view.to_json()
+    assert [p["answer_count"] for p in data["prompts"]] == per_question
+    not_answers = [sum(a["noise"] for a in p["answers"]) for p in data["prompts"]]
+    assert [p["not_answer_count"] for p in data["prompts"]] == not_answers
+    assert sum(not_answers) > 0
+
+
+def test_it_counts_as_new_only_the_answers_the_questions_count(
+    database: Database, now: datetime
+) -> None:
+    said = demo_said(extra=False)
+    cut = len(said) * 2 // 3  # where the demo records its first digest
+    later = now + timedelta(days=1)
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, demo_people(), said[:cut])
+        first = build_digest(session, round_.id, now)
+        record_digest(session, round_.id, "week-1", first, now)
+        for n, item in enumerate(said[cut:]):
+            person = find_participant(session, item.person, "slack")
+            assert person is not None
+            if item.text is not None:
+                record_reply(session, round_.id, item.prompt_id, person, item.text,
+                             later + timedelta(minutes=n), external_id=f"L{n}")
+            else:
+                record_vote(session, round_.id, item.prompt_id, person, list(item.choices),
+                            later + timedelta(minutes=n), external_id=f"W{n}")
+        session.flush()
+        second = build_digest(session, round_.id, later + timedelta(hours=1))
+    before = {r for p in first.prompts for r in p.unthemed_reply_ids} | {
+        r for p in first.prompts for t in p.themes for r in t.reply_ids}
+    governance = second.prompt("anti-governance")
+    assert governance is not None
+    new_replies = [a for a in governance.answers if a.reply_id not in before]
+    assert any(a.noise for a in new_replies)  # "See above" came after the first digest
+    new_answers = sum(not a.noise for a in new_replies)
+    text = render_text(second)
+    assert f"{new_answers} to “If we wanted governance" in text
+    changes = second.since_last
+    assert changes is not None
+    assert changes.new_by_prompt["anti-governance"] == new_answers
+    assert changes.new_answers == sum(changes.new_by_prompt.values())
+    assert f"{changes.new_answers} new answers and votes" in text

@@ -127,14 +127,14 @@ def test_it_sums_a_theme_up_in_a_sentence_of_its_answers_own_words() -> None:
     scores = titles.distinctive_terms(members, others)
     heading = titles.title(members, [0, 1, 2], scores)
     said = titles.summary(3, ["PCN pharmacy lead"] * 3, scores, members, heading)
-    assert said.startswith("Mostly from PCN pharmacy lead (3); they also say “")
+    assert said.startswith("Mostly from PCN pharmacy leads (3); they also say “")
     # three of eight is the largest share, not most of them
     fewer = titles.summary(8, ["PCN pharmacy lead"] * 3 + ["GP", "nurse", None, None, None],
                            scores, members, heading)
-    assert fewer.startswith("The most from PCN pharmacy lead (3); ")
+    assert fewer.startswith("Most from PCN pharmacy leads (3); ")
     both = titles.summary(7, ["PCN pharmacy lead"] * 3 + ["GP"] * 3 + [None], scores, members,
                           heading)
-    assert both.startswith("Mostly from PCN pharmacy lead (3) and GP (3); ")
+    assert both.startswith("Mostly from PCN pharmacy leads (3) and GPs (3); ")
     assert titles.summary(3, [None] * 3, scores, members, heading).startswith("They also say “")
     assert titles.summary(2, [None] * 2, {}, ["Yes", "No"], "") == "2 answers."
     assert said.endswith("”.")

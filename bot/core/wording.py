@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 
@@ -15,3 +16,40 @@ def listed(items: Sequence[str]) -> str:
 def counted(n: int, one: str, many: str | None = None) -> str:
     """"1 answer", "3 answers", "1 person", "2 people"."""
     return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+_QUALIFIER = re.compile(r"\s+(?:of|for|in|at|to|with|from|on)\s+|\s*[,(;]|\s+[-–—]\s+",
+                        re.IGNORECASE)
+"""Where a role's head noun ends and what qualifies it begins: "head | of medicines",
+"lead pharmacist | (PCN)", "pharmacist | , Guy's"."""
+_SIBILANT = ("ss", "sh", "ch", "x", "z")
+_UNCOUNTED = frozenset({"staff", "personnel"})
+
+
+def plural(role: str) -> str:
+    """The plural of a role that people wrote freely, by its head noun: "community pharmacist"
+    → "community pharmacists", "head of medicines" → "heads of medicines", "GP" → "GPs",
+    "deputy" → "deputies"; a role already plural ("GPs", "pharmacy leads") stays as it is,
+    and each of alternatives ("pharmacist/technician") is made plural."""
+    if "/" in role:
+        return "/".join(plural(part) for part in role.split("/"))
+    cut = _QUALIFIER.search(role)
+    head, rest = (role[:cut.start()], role[cut.start():]) if cut and cut.start() else (role, "")
+    found = re.search(r"[^\W\d_]+(?=\s*$)", head)
+    if found is None:
+        return role
+    word = found.group()
+    return head[:found.start()] + _plural_word(word) + head[found.end():] + rest
+
+
+def _plural_word(word: str) -> str:
+    lower = word.lower()
+    if len(word) > 1 and word.isupper():  # an acronym: GP, ACP
+        return word + "s"
+    if lower in _UNCOUNTED or (lower.endswith("s") and not lower.endswith("ss")):
+        return word  # already plural, or never counted
+    if lower.endswith(_SIBILANT):
+        return word + ("ES" if word.isupper() else "es")
+    if len(lower) > 1 and lower.endswith("y") and lower[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"

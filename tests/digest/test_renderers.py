@@ -241,3 +241,14 @@ def test_it_renders_a_question_nobody_answered_and_a_lone_vote(
     every_format(view)
     assert view.prompt("done-well").answer_count == 0  # type: ignore[union-attr]
     assert view.prompt(RANK_PROMPT).ranking[0].option == "Protected time"  # type: ignore[union-attr]
+
+
+def test_it_names_the_roles_a_theme_came_from_in_the_plural(view: DigestView) -> None:
+    summaries = [t.summary for p in view.prompts for t in p.themes]
+    from_roles = [s for s in summaries if " from " in s.split(";")[0]]
+    assert from_roles, summaries
+    for said in from_roles:
+        assert re.match(r"(Mostly|Most) from (community pharmacists|PCN pharmacy leads) \(\d+\)"
+                        r"( and (community pharmacists|PCN pharmacy leads) \(\d+\))?[;.]",
+                        said), said
+    assert "community pharmacists (" in render_md(view)

@@ -16,7 +16,7 @@ from bot.core.digest.model import AnswerView, DigestView, PromptDigest, SinceLas
 from bot.core.digest.ranking import RankRow, in_top
 from bot.core.digest.theme_views import quote_text
 from bot.core.rounds import UNKNOWN_ROLE
-from bot.core.wording import counted
+from bot.core.wording import counted, plural
 
 
 @dataclass(frozen=True)
@@ -203,12 +203,8 @@ def silent_line(people: dict[str, Any]) -> str:
     """"no community pharmacists yet" for every invited role nobody has answered from (and
     "nobody whose role is not given" for the people invited without one)."""
     return "; ".join("nobody whose role is not given yet" if role == UNKNOWN_ROLE
-                     else f"no {_plural(str(role))} yet"
+                     else f"no {plural(str(role))} yet"
                      for role in people.get("silent_roles", []))
-
-
-def _plural(role: str) -> str:
-    return role if role.endswith("s") else role + "s"
 
 
 def since_last_lines(view: DigestView, changes: SinceLast) -> list[str]:

@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from bot.core.digest import noise
 from bot.core.digest.lexicon import STOP_WORDS, WORD, content_words, words
+from bot.core.wording import plural
 
 Matrix = NDArray[np.float32]
 MAX_TITLE_WORDS = 12
@@ -84,8 +85,8 @@ def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
     parts = []
     if top:
         # "mostly" only where the roles named gave more than half of the answers
-        share = "mostly from " if 2 * sum(n for _, n in top) > size else "the most from "
-        parts.append(share + " and ".join(f"{role} ({n})" for role, n in top))
+        share = "mostly from " if 2 * sum(n for _, n in top) > size else "most from "
+        parts.append(share + " and ".join(f"{plural(role)} ({n})" for role, n in top))
     unquoted = [m for i, m in enumerate(members) if i not in set(quoted)]
     said = _also_said(unquoted, scores, shown) if len(unquoted) >= 2 else []
     said = said or _also_said(members, scores, shown)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from datetime import datetime, timedelta
+
+from docx import Document
 
 from bot.core.digest.build import build_digest
 from bot.core.digest.changes import compare, record_digest, snapshot
 from bot.core.digest.model import ThemeView
+from bot.core.digest.render_docx import render_docx
 from bot.core.digest.render_html import render_html
 from bot.core.digest.render_md import render_md
 from bot.core.digest.render_text import render_text
@@ -95,3 +99,34 @@ def test_it_says_nothing_is_new_when_nothing_changed() -> None:
     changes = compare(snapshot(view), view)
     assert changes.quiet and changes.new_answers == 0
     assert "Nothing new since the last digest." in render_md(replace(view, since_last=changes))
+
+
+def test_a_move_into_a_shared_place_says_the_place_as_the_ranking_does(
+    database: Database, now: datetime
+) -> None:
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, PEOPLE, [Said("U0", RANK_PROMPT, choices=FIRST)])
+        record_digest(session, round_.id, "2026-W47", build_digest(session, round_.id, now), now)
+        later = now + timedelta(days=1)
+        person = find_participant(session, "U1", "slack")
+        assert person is not None
+        # Leadership development (3rd) draws level with Protected time on points and firsts
+        record_vote(session, round_.id, RANK_PROMPT, person,
+                    ["Leadership development", "Relationships and networks", "Protected time",
+                     "Information and analytics", "Psychological safety"], later)
+        session.flush()
+        second = build_digest(session, round_.id, later)
+    rank = second.prompt(RANK_PROMPT)
+    assert rank is not None
+    assert {r.option: r.place_label for r in rank.ranking}["Leadership development"] == "=1"
+    line = "“Leadership development” moved up to =1st (was 3rd)"
+    word = "\n".join(p.text for p in Document(io.BytesIO(render_docx(second))).paragraphs)
+    top = str(digest_messages(second, charts=False)[0].blocks)
+    for rendered in (render_text(second), render_md(second), render_html(second, charts=False),
+                     word, top):
+        assert line in rendered
+        assert "moved up to 1st" not in rendered
+    moves = second.to_json()["since_last"]["moves"]
+    moved = next(m for m in moves if m["option"] == "Leadership development")
+    assert (moved["tied"], moved["place_label"], moved["previous_place_label"]) == (
+        True, "=1", "3")

@@ -321,10 +321,12 @@ def _moves(prompt_id: str, before: list[dict[str, Any]], now: list[Any]) -> list
                  for i, r in enumerate(before, start=1) if r.get("score")}
     if not old_place:
         return []
+    shared = Counter(r.get("place") or i for i, r in enumerate(before, start=1))
     out = []
     for i, row in enumerate(now, start=1):
         place = row.place or i
         was = old_place.get(row.option)
         if row.score and was is not None and was != place and min(place, was) <= MOVES_WITHIN:
-            out.append(RankMove(prompt_id, row.option, place, was))
+            out.append(RankMove(prompt_id, row.option, place, was, tied=row.tied,
+                                previous_tied=shared[was] > 1))
     return out

@@ -136,6 +136,10 @@ class RankMove:
     option: str
     place: int
     previous_place: int
+    tied: bool = False
+    """True when another option shares its place now (shown "=1", as in the ranking)."""
+    previous_tied: bool = False
+    """True when another option shared its place in the earlier digest."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,11 @@ class DigestView:
             for row in prompt["ranking"]:
                 row["share"] = round(row["share"], 4)
                 row["place_label"] = f"={row['place']}" if row["tied"] else str(row["place"])
+        for move in (out["since_last"] or {}).get("moves", []):
+            move["place_label"] = f"={move['place']}" if move["tied"] else str(move["place"])
+            move["previous_place_label"] = (f"={move['previous_place']}"
+                                            if move["previous_tied"]
+                                            else str(move["previous_place"]))
         return out
 
 

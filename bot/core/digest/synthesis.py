@@ -234,8 +234,8 @@ def since_last_lines(view: DigestView, changes: SinceLast) -> list[str]:
     for move in changes.moves:
         way = "up" if move.place < move.previous_place else "down"
         lines.append(
-            f"“{move.option}” moved {way} to {_ordinal(move.place)} "
-            f"(was {_ordinal(move.previous_place)})."
+            f"“{move.option}” moved {way} to {_place(move.place, move.tied)} "
+            f"(was {_place(move.previous_place, move.previous_tied)})."
         )
     return lines
 
@@ -408,6 +408,11 @@ def _short(text: str, limit: int = 60) -> str:
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+def _place(n: int, tied: bool) -> str:
+    """"3rd", or "=1st" for a place shared, as the ranking shows it ("=1")."""
+    return ("=" if tied else "") + _ordinal(n)
 
 
 def _long_date(iso: str) -> str:

@@ -478,3 +478,26 @@ def test_the_default_engine_imports_neither_sklearn_nor_the_model_until_needed()
         "assert 'sklearn' not in sys.modules, 'the default engine imported scikit-learn'\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+MARKED_UP = [
+    "<@U0123ABC> said shorter meetings with a clear agenda work",
+    "</script> Shorter meetings & clear agendas",
+    "@amara shorter meetings with a clear agenda",
+    "Shorter meetings, see https://example.org/notes for the agenda template",
+    "Agendas sent out a week before every meeting; minutes &amp; actions after",
+]
+MARKUP_LEFTOVERS = ("@", "<", ">", "U0123ABC", "amara", "script", "example", "https", "&amp")
+
+
+@pytest.mark.parametrize("first", range(len(MARKED_UP)))
+def test_a_title_or_quoted_clause_holds_no_mention_link_or_tag(first: int) -> None:
+    members = MARKED_UP[first:] + MARKED_UP[:first]
+    scores = titles.distinctive_terms(members, ["Parking at the station", "A new lift"])
+    heading = titles.title(members, range(len(members)), scores)
+    said = titles.summary(len(members), [None] * len(members), scores, members, heading)
+    alone = titles.title(members[:1], [0], scores)
+    for shown in (heading, said, alone):
+        assert not any(bit in shown for bit in MARKUP_LEFTOVERS), shown
+    assert "“" in said  # the clean clauses are still quoted
+    assert heading.lower() in " ".join(members).lower()

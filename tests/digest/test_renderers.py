@@ -15,6 +15,7 @@ import pytest
 from docx import Document
 
 from bot.core.digest.build import build_digest
+from bot.core.digest.grounded import markup
 from bot.core.digest.model import DigestView
 from bot.core.digest.render_csv import COLUMNS, render_csv
 from bot.core.digest.render_docx import render_docx
@@ -252,3 +253,10 @@ def test_it_names_the_roles_a_theme_came_from_in_the_plural(view: DigestView) ->
                         r"( and (community pharmacists|PCN pharmacy leads) \(\d+\))?[;.]",
                         said), said
     assert "community pharmacists (" in render_md(view)
+
+
+def test_no_theme_title_or_summary_holds_a_mention_link_or_tag(view: DigestView) -> None:
+    for prompt in view.prompts:
+        for theme in prompt.themes:
+            assert markup(theme.title) is None, theme.title
+            assert markup(theme.summary) is None, theme.summary

@@ -1,7 +1,7 @@
 """Checking a language model's headline like a quote: a theme's title or summary written by
 a model is kept only when every word of it is found in the theme's answers (or is a common
-joining word), and it holds no name, user id, mention, quotation mark or link. What fails
-is not shown; the offline title or summary stands in its place."""
+joining word), and it holds no name, user id, mention, quotation mark, link or fragment of a
+tag. What fails is not shown; the offline title or summary stands in its place."""
 
 from __future__ import annotations
 
@@ -19,14 +19,24 @@ GLUE = frozenset({
 })
 """Words a headline may use though no answer does: they say who said it, not what."""
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-_FORBIDDEN = (
-    (re.compile(r"@|<[@!#]|<[^>]*>"), "a mention"),
-    (re.compile(r"[\"“”„«»‹›`]|(?<![^\W_])['‘’]|['‘’](?![^\W_])"), "a quotation mark"),
+_MENTION = (re.compile(r"@|<[@!#]|<[^>]*>"), "a mention")
+_QUOTATION = (re.compile(r"[\"“”„«»‹›`]|(?<![^\W_])['‘’]|['‘’](?![^\W_])"), "a quotation mark")
+_MARKUP = (
+    _MENTION,
     (re.compile(r"://|\bwww\.|\b[\w-]+\.(?:com|org|net|io|uk|gov|nhs|info|co)\b",
                 re.IGNORECASE), "a link"),
     (re.compile(r"\b[A-Z]*\d[A-Z\d]*[A-Z][A-Z\d]*\b|\b[UWB][A-Z\d]{7,}\b|\b\d+:[\w-]{6,}"),
      "a user id"),
+    (re.compile(r"[<>]|&(?:[a-z]+|#\d+);", re.IGNORECASE), "a tag fragment"),
 )
+_FORBIDDEN = (_MENTION, _QUOTATION, *_MARKUP[1:])
+
+
+def markup(text: str) -> str | None:
+    """What in `text` is chat or web markup rather than words (a mention, a link, a user id,
+    a fragment of a tag), None when nothing is. Offline titles and the clauses a summary
+    quotes are chosen among clauses without any (bot.core.digest.titles)."""
+    return next((what for pattern, what in _MARKUP if pattern.search(text)), None)
 
 
 def _forms(word: str) -> set[str]:

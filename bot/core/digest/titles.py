@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bot.core.digest import noise
+from bot.core.digest.grounded import markup
 from bot.core.digest.lexicon import STOP_WORDS, WORD, content_words, words
 from bot.core.wording import plural
 
@@ -144,6 +145,8 @@ def whole_clauses(text: str) -> list[str]:
     MAX_TITLE_CHARS long. Verbatim, but for list marks and stray quotes at the ends."""
     out = []
     for clause in _clauses(text):
+        if MASK in clause:
+            continue
         said = words(clause)
         if not 2 <= len(said) <= MAX_TITLE_WORDS or len(clause) > MAX_TITLE_CHARS:
             continue
@@ -156,8 +159,26 @@ def whole_clauses(text: str) -> list[str]:
 
 
 def _clauses(text: str) -> list[str]:
-    """The text between marks of punctuation, without list marks and stray quotes at the ends."""
-    return [_LIST_MARK.sub("", part).strip(" '‘’\t*_~") for part in _CLAUSE_BREAK.split(text)]
+    """The text between marks of punctuation, without list marks and stray quotes at the ends;
+    a clause that held markup (a mention, link, user id or tag) holds MASK in its place."""
+    return [_LIST_MARK.sub("", part).strip(" '‘’\t*_~")
+            for part in _CLAUSE_BREAK.split(_masked(text))]
+
+
+MASK = "\x00"
+"""Stands for a piece of markup in a clause: such a clause is never a title or quoted."""
+_TOKEN = re.compile(r"([(\[{\"“‘']*)(\S+?)([)\]}\"”’'.,:!?…]*)(?=\s|$)")
+"""A word with the brackets and punctuation around it apart (they still end a clause)."""
+
+
+def _masked(text: str) -> str:
+    """The text with each word that holds markup (grounded.markup) as MASK. A whole word goes,
+    since punctuation inside a link or tag would otherwise split it into clean-looking
+    clauses ("example/a for the notes")."""
+    if not markup(text):
+        return text
+    return _TOKEN.sub(lambda m: m.group(1) + MASK + m.group(3) if markup(m.group(2))
+                      else m.group(), text)
 
 
 _PHRASE_OPENERS = _JOINING | frozenset({
@@ -182,7 +203,8 @@ def _opening_phrase(clause: str) -> str | None:
 
 
 def _first_clause(text: str) -> str:
-    parts = [p.strip() for p in _CLAUSE_BREAK.split(text) if words(p)]
+    parts = [p.strip() for clause in _CLAUSE_BREAK.split(_masked(text))
+             for p in clause.split(MASK) if words(p)]
     return parts[0] if parts else "Other answers"
 
 

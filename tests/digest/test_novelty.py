@@ -10,8 +10,8 @@ from dataclasses import replace
 import numpy as np
 
 from bot.core.digest.changes import compare, snapshot
-from bot.core.digest.model import AnswerView, DigestView, ThemeView
 from bot.core.digest.lexicon import singular
+from bot.core.digest.model import AnswerView, DigestView, ThemeView
 from bot.core.digest.novelty import (
     Judgement,
     judge_vectors,

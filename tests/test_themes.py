@@ -151,6 +151,11 @@ def test_it_sums_a_theme_up_in_a_sentence_of_its_answers_own_words() -> None:
     ("- a named contact in each practice\n- and a WhatsApp group",
      ["a named contact in each practice"]),
     ("1. insulin 2. epilepsy meds 3. Parkinson's 4. end of life", ["epilepsy meds", "end of life"]),
+    # a number is not cut at its point, colon or comma
+    ("1:1 mentoring from a senior pharmacist who had done the job",
+     ["1:1 mentoring from a senior pharmacist who had done the job"]),
+    ("Clinic at 9.30 every Tuesday, 2,000 patients seen. Done",
+     ["Clinic at 9.30 every Tuesday", "2,000 patients seen"]),
 ])
 def test_a_title_is_a_whole_clause_never_one_cut_or_ending_on_a_function_word(
         text: str, clauses: list[str]) -> None:

@@ -127,10 +127,11 @@ def _overlaps(a: str, b: str) -> bool:
     return bool(first) and len(first & second) >= NEAR_DUPLICATE * len(first | second)
 
 
-_CLAUSE_BREAK = re.compile(r"\s\d{1,2}[.)](?=\s)|[.!?;:,()\[\]\n\"“”…]+|\s[-–—+=]+\s|\s[-–—]+$"
-                           r"|^[-–—]+\s")
-"""Marks of punctuation, dashes between words, and the numbers of a list written on one line
-("1. insulin 2. epilepsy meds 3. …": the next item's number is not part of this one)."""
+_CLAUSE_BREAK = re.compile(r"\s\d{1,2}[.)](?=\s)|(?!(?<=\d)[.:,]\d)[.!?;:,()\[\]\n\"“”…]+"
+                           r"|\s[-–—+=]+\s|\s[-–—]+$|^[-–—]+\s")
+"""Marks of punctuation (but a point, colon or comma inside a number: "1:1", "9.30",
+"2,000"), dashes between words, and the numbers of a list written on one line ("1. insulin
+2. epilepsy meds 3. …": the next item's number is not part of this one)."""
 _LIST_MARK = re.compile(r"^\s*(?:[-*•>]+|\d+[.)]|[a-z][.)])\s*", re.IGNORECASE)
 _JOINING = frozenset({"and", "or", "but", "so", "because", "if", "which", "that", "then",
                       "than", "as", "when", "while", "though", "although", "whether", "nor",

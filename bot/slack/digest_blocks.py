@@ -1,6 +1,7 @@
 """The digest in Slack: a short top message for the channel, then one message per question for
 its thread. Every message keeps within Block Kit's limits; what does not fit is cut with a
-pointer to the export. Everything people wrote passes through `inert`, so nothing pings.
+pointer to the export. What people wrote (quotes, theme titles and summaries, leads) goes in
+rich text, shown exactly as written: nothing in it pings, links or formats.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.digest.chart import chart_filename, ranking_png
-from bot.core.digest.model import DigestView, PromptDigest, ThemeView
+from bot.core.digest.model import DigestView, PromptDigest, QuoteView, ThemeView
 from bot.core.digest.synthesis import (
     answers_line,
     is_top,
@@ -32,14 +33,29 @@ from bot.core.digest.synthesis import (
 )
 from bot.core.wording import counted
 from bot.slack.limits import HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT
-from bot.slack.messages import SlackFile, SlackMessage, context, message, plain, section
-from bot.slack.mrkdwn import inert, to_plain
+from bot.slack.messages import (
+    Part,
+    SlackFile,
+    SlackMessage,
+    bullets,
+    context,
+    fitted,
+    line,
+    message,
+    plain,
+    quoted,
+    rich,
+    rich_length,
+    section,
+    words,
+)
+from bot.slack.mrkdwn import inert
 
 QUOTE_CHARS = 800
 """How much of one answer a quote shows in Slack; three of them and their names fit a section."""
 OTHER_ANSWERS_SHOWN = 5
 ROLE_FIELDS = 10
-SILENT_ORGANISATIONS = 15
+ORGANISATIONS_SHOWN = 15
 FIELD_TEXT = 2000
 TEXT_FALLBACK = 1000
 
@@ -70,11 +86,14 @@ def top_message(view: DigestView, hint: str) -> SlackMessage:
         blocks.append(_role_fields(people["by_role"]))
     if people["by_organisation"]:
         blocks.append(context(_fit(_organisations(people["by_organisation"]), hint)))
-    if view.since_last is not None:
-        lines = [inert(line) for line in since_last_lines(view, view.since_last)]
-        blocks.append(section(_fit("*New since the last digest*\n" + "\n".join(
-            f"• {line}" for line in lines
-        ), hint)))
+    if view.since_last is not None:  # theme titles: people's words
+        changes = [line(words(change)) for change in since_last_lines(view, view.since_last)]
+        kept = changes
+        while kept and rich_length(kept) > SECTION_TEXT - 300:
+            kept = kept[:-1]
+        pointer = [_pointer(hint)] if len(kept) < len(changes) else []
+        blocks.append(rich(line(words("New since the last digest", bold=True)),
+                           bullets(kept), *pointer))
     themes = sum(len(p.themes) for p in view.prompts)
     blocks.append(
         context(
@@ -99,14 +118,14 @@ def question_message(
         section(_fit(f"*{inert(prompt.question)}*", hint)),
     ]
     if prompt.lead:  # a facilitator's words, from review
-        head.append(section(f"_{inert(prompt.lead, 600)}_"))
+        head.append(rich(line(words(prompt.lead, 600, italic=True))))
     files: tuple[SlackFile, ...] = ()
     if prompt.kind != "text":
         body = _ranking_blocks(prompt, hint)
         png = ranking_png(prompt) if charts else None
         if png is not None:
             name = chart_filename(view.round.id, prompt.prompt_id)
-            files = (SlackFile(name, to_plain(prompt.question)[:250], png),)
+            files = (SlackFile(name, prompt.question[:250], png),)
     elif not prompt.answer_count:
         body = [section("No answers yet.")]
     else:
@@ -128,11 +147,10 @@ def _theme_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
     others = other_answers(prompt)
     if others:
         listed = others[:OTHER_ANSWERS_SHOWN]
-        lines = [_quote(a.text, a.by, QUOTE_CHARS // 2) for a in listed]
-        more = len(others) - len(listed)
-        title = "*Other answers*" if prompt.themes else "*Answers*"
-        tail = f"\n_…and {more} more in the export_" if more else ""
-        blocks.append(section(_fit(f"{title} ({len(others)})\n" + "\n".join(lines), hint, tail)))
+        title = "Other answers" if prompt.themes else "Answers"
+        blocks.append(_quotes_block(f"{title} ({len(others)})",
+                                    [_quote(a.text, a.by, QUOTE_CHARS // 2) for a in listed],
+                                    len(others) - len(listed), hint))
     if shown < len(prompt.themes):
         left = len(prompt.themes) - shown
         blocks.append(context(f"{counted(left, 'more theme is', 'more themes are')} in the "
@@ -141,19 +159,30 @@ def _theme_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
 
 
 def _theme(theme: ThemeView, hint: str) -> list[Block]:
-    heading = f"*{inert(theme.title, 200)}*  ·  _{inert(theme_line(theme))}_"
-    if theme.summary:
-        heading += "\n" + inert(theme.summary, 1000)
-    # A blank line between quotes keeps them apart as separate block quotes.
-    quotes = "\n\n".join(_quote(q.text, q.by, QUOTE_CHARS) for q in theme.quotes)
-    return [section(_fit(heading, hint)), section(_fit(quotes or "_(no quote)_", hint))]
+    heading = line(words(theme.title, 200, bold=True), words("  ·  "),
+                   words(theme_line(theme), italic=True),
+                   words("\n" + theme.summary if theme.summary else "", 1000))
+    quotes = [_quote(q.text, q.by, QUOTE_CHARS) for q in theme.quotes]
+    return [rich(heading), rich(*fitted(quotes, _pointer(hint)) if quotes
+                                else [line(words("(no quote)", italic=True))])]
 
 
-def _quote(text: str, by: str | None, limit: int) -> str:
-    """A quote as Slack block quote lines, with its attribution."""
-    lines = [line for line in inert(text.strip(), limit).splitlines() if line.strip()] or [""]
-    quoted = "\n".join(f">{line}" for line in lines)
-    return quoted + (f"\n>— _{inert(by, 200)}_" if by else "")
+def _quote(text: str, by: str | None, limit: int) -> Part:
+    """A quote as a rich text block quote, with its attribution."""
+    said = "\n".join(row for row in text.strip().splitlines() if row.strip()) or "…"
+    return quoted(words(said, limit), words(f"\n— {by}" if by else "", 200, italic=True))
+
+
+def _quotes_block(title: str, quotes: list[Part], more: int, hint: str) -> Block:
+    """A bold title over quotes, and how many more the export holds."""
+    tail = [line(words(f"…and {more} more in the export", italic=True))] if more else []
+    return rich(*fitted([line(words(title, bold=True)), *quotes], _pointer(hint),
+                        budget=SECTION_TEXT - 100) + tail)
+
+
+def _pointer(hint: str) -> Part:
+    return line(words("…cut here; the rest is in the export: ", italic=True),
+                words(hint, 200, code=True))
 
 
 def _ranking_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
@@ -177,10 +206,8 @@ def _ranking_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
     places = {row.option: row.place_label for row in prompt.ranking}
     budget = MESSAGE_BLOCKS - 2 - len(blocks) - len(comments)
     for reasons in prompt.reasons[:max(0, budget)]:
-        quotes = "\n\n".join(_quote(q.text, q.by, QUOTE_CHARS // 2) for q in reasons.quotes)
-        blocks.append(section(_fit(
-            f"*{places.get(reasons.option, '')}. {inert(reasons.option, 300)}: why people put "
-            f"it first*\n{quotes}", hint)))
+        title = f"{places.get(reasons.option, '')}. {reasons.option[:300]}: why people put it first"
+        blocks.append(_quotes_block(title, _quotes(reasons.quotes), 0, hint))
     return blocks + comments
 
 
@@ -188,12 +215,13 @@ def _comment_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
     if not prompt.comments:
         return []
     listed = prompt.comments[:OTHER_ANSWERS_SHOWN]
-    more = len(prompt.comments) - len(listed)
-    title = "*Other comments*" if prompt.reasons else "*Comments*"
-    tail = f"\n_…and {more} more in the export_" if more else ""
-    lines = [_quote(q.text, q.by, QUOTE_CHARS // 2) for q in listed]
-    return [section(_fit(f"{title} ({len(prompt.comments)})\n" + "\n".join(lines), hint,
-                         tail))]
+    title = "Other comments" if prompt.reasons else "Comments"
+    return [_quotes_block(f"{title} ({len(prompt.comments)})", _quotes(listed),
+                          len(prompt.comments) - len(listed), hint)]
+
+
+def _quotes(quotes: list[QuoteView]) -> list[Part]:
+    return [_quote(q.text, q.by, QUOTE_CHARS // 2) for q in quotes]
 
 
 def _role_fields(by_role: dict[str, dict[str, int]]) -> SectionBlock:
@@ -211,21 +239,23 @@ def _role_fields(by_role: dict[str, dict[str, int]]) -> SectionBlock:
 
 
 def _organisations(by_organisation: dict[str, dict[str, int]]) -> str:
-    """"Organisations: 11 of 12 heard from; not yet: …" (the first few silent ones)."""
-    silent = [name for name, row in by_organisation.items() if not row["answered_any"]]
-    total = len(by_organisation)
-    line = f"Organisations: {total - len(silent)} of {total} heard from"
-    if silent:
-        names = ", ".join(inert(name, 100) for name in silent[:SILENT_ORGANISATIONS])
-        more = len(silent) - SILENT_ORGANISATIONS
-        line += f"; not yet: {names}" + (f" and {more} more" if more > 0 else "")
-    return line
+    """"By organisation, people who answered of those asked: Lewisham: 3 of 4 · Organisations
+    with one or two people asked: 12 of 12", as the other formats' table counts them: people
+    per row, small organisations pooled in one row (bot.core.rounds)."""
+    rows = list(by_organisation.items())
+    shown = [f"{inert(name, 100)}: {row['answered_any']} of {row['invited']}"
+             for name, row in rows[:ORGANISATIONS_SHOWN]]
+    more = len(rows) - len(shown)
+    return ("By organisation, people who answered of those asked: " + " · ".join(shown)
+            + (f" · and {more} more in the export" if more > 0 else ""))
 
 
 def _summary(prompt: PromptDigest) -> str:
     if prompt.kind != "text":
         return counted(prompt.answer_count, "ballot")
-    return f"{counted(prompt.answer_count, 'answer')}, {counted(len(prompt.themes), 'theme')}"
+    # replies set aside as not answers are not counted, as the question's answers line says
+    answers = sum(not answer.noise for answer in prompt.answers)
+    return f"{counted(answers, 'answer')}, {counted(len(prompt.themes), 'theme')}"
 
 
 def _fit(mrkdwn: str, hint: str, tail: str = "") -> str:
@@ -243,5 +273,5 @@ def _fit(mrkdwn: str, hint: str, tail: str = "") -> str:
 
 
 def _plain(text: str, limit: int) -> PlainTextObject:
-    """Plain text (headers) as a reader would see it, cut to the limit."""
-    return plain(" ".join(to_plain(text).split()), limit)
+    """Plain text (headers) on one line, cut to the limit."""
+    return plain(" ".join(text.split()), limit)

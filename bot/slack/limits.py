@@ -8,6 +8,8 @@ from typing import Any
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 SECTION_TEXT = 3000
+RICH_TEXT = 3000
+"""Our own cap on the text of one rich_text block (Slack documents none): a section's."""
 MESSAGE_TEXT = 40_000
 HEADER_TEXT = 150
 BUTTON_TEXT = 75
@@ -77,11 +79,13 @@ def _block_problems(blocks: Sequence[Mapping[str, Any]]) -> Iterator[str]:
             for field in block.get("fields") or []:
                 if len(field.get("text", "")) > 2000:
                     yield "section field over 2,000 characters"
+        if kind == "rich_text" and _rich_text_length(block) > RICH_TEXT:
+            yield f"rich text over {RICH_TEXT} characters"
         if kind == "header" and len(block["text"]["text"]) > HEADER_TEXT:
             yield f"header over {HEADER_TEXT} characters"
         if kind == "context" and len(block.get("elements") or []) > CONTEXT_ELEMENTS:
             yield f"context with over {CONTEXT_ELEMENTS} elements"
-        elements = list(block.get("elements") or [])
+        elements = list(block.get("elements") or []) if kind != "rich_text" else []
         for name in ("accessory", "element"):
             if block.get(name):
                 elements.append(block[name])
@@ -108,3 +112,10 @@ def _element_problems(element: Mapping[str, Any]) -> Iterator[str]:
             yield f"option text over {OPTION_TEXT} characters"
         if len(option.get("value", "")) > OPTION_VALUE:
             yield f"option value over {OPTION_VALUE} characters"
+
+
+def _rich_text_length(node: Any) -> int:
+    if isinstance(node, Mapping):
+        own = len(node["text"]) if node.get("type") == "text" else 0
+        return own + sum(_rich_text_length(child) for child in node.get("elements") or [])
+    return 0

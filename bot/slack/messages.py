@@ -1,4 +1,8 @@
-"""A Slack message as the adapter builds it, and the few Block Kit parts every builder uses."""
+"""A Slack message as the adapter builds it, and the few Block Kit parts every builder uses.
+
+People's words go into rich text (`words`, `line`, `quoted`, `rich`): Slack shows a rich text
+element's text exactly as given, where mrkdwn would read `*`, `_`, `~` and backticks as
+formatting and has no way to escape them."""
 
 from __future__ import annotations
 
@@ -11,10 +15,15 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     MarkdownTextObject,
     PlainTextObject,
+    RichTextBlock,
+    RichTextElementParts,
+    RichTextListElement,
+    RichTextQuoteElement,
+    RichTextSectionElement,
     SectionBlock,
 )
 
-from bot.slack.limits import MESSAGE_BLOCKS, MESSAGE_TEXT
+from bot.slack.limits import MESSAGE_BLOCKS, MESSAGE_TEXT, RICH_TEXT
 from bot.slack.mrkdwn import cut
 
 
@@ -52,3 +61,61 @@ def context(mrkdwn: str) -> ContextBlock:
 def plain(text: str, limit: int) -> PlainTextObject:
     """Plain text cut to a limit (titles, labels, options)."""
     return PlainTextObject(text=text if len(text) <= limit else cut(text, limit), emoji=False)
+
+
+Words = RichTextElementParts.Text
+Part = RichTextSectionElement | RichTextQuoteElement | RichTextListElement
+
+
+def words(text: str, limit: int | None = None, *, bold: bool = False, italic: bool = False,
+          code: bool = False) -> Words:
+    """Text shown exactly as written (cut to `limit` characters), in the style asked for."""
+    if limit is not None and len(text) > limit:
+        text = cut(text, limit)
+    style = {name: True for name, on in (("bold", bold), ("italic", italic), ("code", code))
+             if on}
+    return Words(text=text, style=style or None)
+
+
+def line(*parts: Words) -> RichTextSectionElement:
+    """A paragraph of rich text; "\n" inside a part breaks the line."""
+    return RichTextSectionElement(elements=[p for p in parts if p.text])
+
+
+def quoted(*parts: Words) -> RichTextQuoteElement:
+    """A block quote of rich text."""
+    return RichTextQuoteElement(elements=[p for p in parts if p.text])
+
+
+def bullets(items: list[RichTextSectionElement]) -> RichTextListElement:
+    return RichTextListElement(style="bullet", elements=items)
+
+
+def rich(*paragraphs: Part) -> RichTextBlock:
+    return RichTextBlock(elements=[p for p in paragraphs if p.elements])
+
+
+def rich_length(nodes: Sequence[object]) -> int:
+    """How many characters of text these paragraphs hold (bot.slack.limits.RICH_TEXT)."""
+    total = 0
+    for node in nodes:
+        if isinstance(node, Words):
+            total += len(node.text)
+        elif isinstance(node, RichTextSectionElement | RichTextQuoteElement
+                        | RichTextListElement):
+            total += rich_length(node.elements)
+    return total
+
+
+def fitted(paragraphs: list[Part], pointer: Part, budget: int = RICH_TEXT) -> list[Part]:
+    """As many paragraphs as fit in `budget` characters; when some do not, `pointer` (where
+    the rest is) in their place."""
+    if rich_length(paragraphs) <= budget:
+        return paragraphs
+    room = budget - rich_length([pointer])
+    kept: list[Part] = []
+    for paragraph in paragraphs:
+        if rich_length(kept + [paragraph]) > room:
+            break
+        kept.append(paragraph)
+    return kept + [pointer]

@@ -1,8 +1,10 @@
-"""Making people's words inert before the bot repeats them in Slack.
+"""People's words between Slack and the core.
 
-Slack sends text already encoded: `<@U123|amara>`, `<!channel>`, `<https://x|label>`, and
-`&amp;`/`&lt;`/`&gt;`. Repeating that verbatim would ping again. We turn every control sequence
-into the plain text a reader saw, decode the entities, then escape `&`, `<`, `>` once more.
+Slack sends message text already encoded: `<@U123|amara>`, `<!channel>`, `<https://x|label>`,
+and `&amp;`/`&lt;`/`&gt;`. The adapter turns it into the plain text a reader saw (`to_plain`)
+before it reaches the core, so the core only ever holds plain text, whichever platform it came
+from. Going out, plain text is escaped (`inert`): `&`, `<`, `>` become entities, so nothing
+in it can ping or link.
 """
 
 from __future__ import annotations
@@ -57,11 +59,11 @@ def escape(text: str) -> str:
 
 
 def inert(text: str, limit: int | None = None) -> str:
-    """People's text, safe to post: nothing pings, nothing links; cut to `limit` characters."""
-    plain = to_plain(text)
-    if limit is not None and len(escape(plain)) > limit:
-        plain = cut(plain, limit)
-    return escape(plain)
+    """Plain text (as the core holds it), safe to post as mrkdwn: nothing pings, nothing
+    links; cut to `limit` characters once escaped."""
+    if limit is not None and len(escape(text)) > limit:
+        text = cut(text, limit)
+    return escape(text)
 
 
 def cut(plain: str, limit: int) -> str:
@@ -91,10 +93,7 @@ def said_mrkdwn(words: Said) -> str:
             out.append(f"*{inert(part.text)}*")
         elif isinstance(part, Code | Command):
             text = part.text if isinstance(part, Code) else f"{SLASH_COMMAND} {part.text}"
-            # a command is the bot's own words: its placeholders (<pack>) are shown as typed,
-            # not read as Slack's markup
-            shown = inert(text) if isinstance(part, Code) else escape(text)
-            out.append("`" + shown.replace("`", "'") + "`")
+            out.append("`" + inert(text).replace("`", "'") + "`")
         elif isinstance(part, Place):
             out.append(f"<#{part.conversation_id}>")
         elif isinstance(part, OpenQuestions):

@@ -5,7 +5,8 @@ A request whose signature is right may still be malformed (a field of the wrong 
 form's metadata that is not ours): `problem` says so before Bolt sees it, and the endpoint
 answers 400, which Slack does not retry. `translate` turns a direct-message event into an
 answer, an edit or a deletion, or None for what concerns nobody here (bots, Slackbot,
-channel joins).
+channel joins). A message's text reaches the core as its reader saw it (bot.slack.mrkdwn
+`to_plain`), never in Slack's encoding.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.core.incoming import Deleted, Edited, Incoming, Written
+from bot.slack.mrkdwn import to_plain
 
 SLACKBOT = "USLACKBOT"
 ANSWER_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
@@ -122,7 +124,7 @@ def translate(event: dict[str, Any]) -> Incoming | None:
     if fields.subtype in ANSWER_SUBTYPES and fields.user and fields.ts \
             and fields.user != SLACKBOT:
         thread = fields.thread_ts if fields.thread_ts != fields.ts else None
-        return Written(channel, fields.user, fields.text or "", fields.ts, thread)
+        return Written(channel, fields.user, to_plain(fields.text or ""), fields.ts, thread)
     return None
 
 
@@ -138,7 +140,7 @@ def _changed(channel: str, changed: MessageFields | None,
         return Deleted(channel, previous.user if previous is not None else None, changed.ts)
     if _from_bot(changed) or not changed.user or changed.user == SLACKBOT:
         return None
-    return Edited(channel, changed.user, changed.ts, changed.text or "")
+    return Edited(channel, changed.user, changed.ts, to_plain(changed.text or ""))
 
 
 def _from_bot(message: MessageFields) -> bool:

@@ -3,8 +3,8 @@
 edits one question (rename, merge, move answers to a theme or a new one, hide quotes, write
 its lead).
 
-People's words pass through `inert`; option texts are plain text, which Slack never renders
-as markup.
+People's words (theme titles, quotes, leads) go in rich text, and option texts are plain
+text: Slack shows both exactly as written.
 """
 
 from __future__ import annotations
@@ -49,9 +49,20 @@ from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import Draft, PromptDigest
 from bot.core.digest.synthesis import other_answers
 from bot.core.wording import counted
-from bot.slack.limits import HEADER_TEXT, OPTION_TEXT, SECTION_TEXT
-from bot.slack.messages import SlackMessage, context, message, plain
-from bot.slack.mrkdwn import cut, inert, to_plain
+from bot.slack.limits import HEADER_TEXT, MESSAGE_BLOCKS, OPTION_TEXT, RICH_TEXT
+from bot.slack.messages import (
+    Part,
+    SlackMessage,
+    context,
+    line,
+    message,
+    plain,
+    quoted,
+    rich,
+    rich_length,
+    words,
+)
+from bot.slack.mrkdwn import cut, inert
 
 REVIEW_EDIT = "digest_review_edit"
 REVIEW_APPROVE = "digest_review_approve"
@@ -70,14 +81,17 @@ def draft_message(draft: Draft) -> SlackMessage:
                                                   HEADER_TEXT)),
                            context(_state_line(draft))]
     for prompt in view.prompts:
-        shown = _question_text(prompt, draft.waiting)
-        section = SectionBlock(text=MarkdownTextObject(text=shown))
+        section = SectionBlock(text=MarkdownTextObject(text=_question_text(prompt)))
         if draft.waiting:
             section.accessory = ButtonElement(
                 text=plain("Edit", 75), action_id=f"{REVIEW_EDIT}:{prompt.prompt_id}"[:255],
                 value=json.dumps({"round": view.round.id, "digest": draft.digest_id,
                                   "prompt": prompt.prompt_id}))
-        blocks.append(section)
+        drafted = _drafted(prompt, draft.waiting)
+        question = [section, rich(*drafted)] if drafted else [section]
+        if len(blocks) + len(question) > MESSAGE_BLOCKS - 1:  # Approve keeps its place
+            break
+        blocks += question
     if draft.waiting:
         blocks.append(ActionsBlock(elements=[ButtonElement(
             text=plain("Approve and post", 75), action_id=REVIEW_APPROVE, value=value,
@@ -86,7 +100,7 @@ def draft_message(draft: Draft) -> SlackMessage:
                 text=MarkdownTextObject(text="It goes to the round's digest channel now, as "
                                              "shown here."),
                 confirm=plain("Post it", 30), deny=plain("Not yet", 30)))]))
-    return message(text, blocks[:49])
+    return message(text, blocks)
 
 
 def _state_line(draft: Draft) -> str:
@@ -110,27 +124,43 @@ def _when(iso: str | None) -> str:
     return f"{datetime.fromisoformat(iso):%a %d %b %H:%M} UTC"
 
 
-def _question_text(prompt: PromptDigest, waiting: bool) -> str:
+def _question_text(prompt: PromptDigest) -> str:
+    """The question (the pack's words) and its count."""
     head = f"*{inert(prompt.question, 300)}*"
-    out = [head]
-    if prompt.lead:
-        out.append(f"_{inert(prompt.lead, LEAD_LIMIT + 20)}_")
     if prompt.kind != "text":
-        out.append(counted(prompt.answer_count, "ballot"))
-        return "\n".join(out)
+        return f"{head}\n{counted(prompt.answer_count, 'ballot')}"
     if not prompt.themes:
-        out.append(counted(prompt.answer_count, "answer") + ", no themes")
+        return f"{head}\n{counted(prompt.answer_count, 'answer')}, no themes"
+    return head
+
+
+def _drafted(prompt: PromptDigest, waiting: bool) -> list[Part]:
+    """The lead, then each theme numbered with its quotes (each with its answer id), as rich
+    text: people's words shown exactly as written."""
+    out: list[Part] = []
+    if prompt.lead:
+        out.append(line(words(prompt.lead, LEAD_LIMIT + 20, italic=True)))
+    if prompt.kind != "text":
+        return out
     for number, theme in enumerate(prompt.themes, start=1):
-        out.append(f"{number}. *{inert(theme.title, 150)}* · "
-                   f"{counted(len(theme.reply_ids), 'answer')}")
-        out += [f"      “{inert(q.text, QUOTE_SHOWN)}” `{q.reply_id}`" for q in theme.quotes]
+        out.append(line(words(f"{number}. "), words(theme.title, 150, bold=True),
+                        words(f" · {counted(len(theme.reply_ids), 'answer')}")))
+        out += [quoted(words("“"), words(q.text, QUOTE_SHOWN), words("” "),
+                       words(q.reply_id, code=True)) for q in theme.quotes]
     others = len(other_answers(prompt))
-    if others and prompt.themes:
-        out.append(f"Other answers: {others}")
+    notes = [f"Other answers: {others}"] if others and prompt.themes else []
     if waiting and (aside := review_form.set_aside_note(prompt)) is not None:
-        out.append(aside)
-    text = "\n".join(out)
-    return text if len(text) <= SECTION_TEXT else text[: SECTION_TEXT - 1] + "…"
+        notes.append(aside)
+    if notes:
+        out.append(line(words("\n".join(notes))))
+    return _within(out)
+
+
+def _within(parts: list[Part]) -> list[Part]:
+    """A draft's question within one rich text block's characters, cut from its end."""
+    while len(parts) > 1 and rich_length(parts) > RICH_TEXT:
+        parts = parts[:-1]
+    return parts
 
 
 def edit_view(opened: Opened, prompt_id: str) -> dict[str, Any]:
@@ -175,7 +205,7 @@ def _options(chosen: list[Choice]) -> list[Option]:
 
 
 def _shown(text: str) -> str:
-    plain_text = " ".join(to_plain(text).split())
+    plain_text = " ".join(text.split())
     return plain_text if len(plain_text) <= OPTION_TEXT else cut(plain_text, OPTION_TEXT)
 
 

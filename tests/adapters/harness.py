@@ -26,6 +26,7 @@ from tests.slack.conftest import (
     run_bot,
 )
 from tests.slack_api_stub import SlackStub
+from tests.slack_reading import as_read
 from tests.teams.conftest import MEMBER_NAMES, RunningTeams, run_teams
 from tests.teams_connector_stub import Call, ConnectorStub, card_text
 
@@ -79,6 +80,12 @@ HOSTILE = {
     "teams": "@channel ask <at>Fola</at> **now** [the NHS site](https://evil.example/x)",
 }
 """The same hostile answer, as each platform delivers what someone typed."""
+STORED = {
+    "slack": "@channel ask @UFACILITATOR *now* the NHS site",
+    "teams": HOSTILE["teams"],
+}
+"""The hostile answer as its reader saw it, which is what is stored: Slack's encoding is
+undone at the adapter."""
 
 
 class SlackHarness:
@@ -150,21 +157,8 @@ class SlackHarness:
 
 def _slack_text(params: dict[str, Any]) -> str:
     """A Slack message as read: its blocks' text (mrkdwn unescaped), else its text."""
-    parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"),
-                                                                          str):
-                parts.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
     blocks = params.get("blocks")
-    walk(json.loads(blocks) if isinstance(blocks, str) else blocks or [])
-    text = "\n".join(parts) or str(params.get("text", ""))
+    text = as_read(blocks or []) or str(params.get("text", ""))
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from bot.core.digest.model import DigestView
+from bot.core.rounds import SMALL_ORGANISATIONS
 from bot.slack.digest_blocks import digest_messages
 from tests.digest.builders import LONG, NASTY, RANK_PROMPT, TEXT_PROMPTS, demo_said, view_of
 
@@ -38,13 +39,27 @@ def thousand_answers() -> DigestView:
 
 
 def texts(node: Any) -> list[str]:
-    """Every string Slack would read as text in a block tree."""
+    """Every string Slack would read as mrkdwn or plain text in a block tree (rich text's
+    own text elements are shown as written, and are not among them)."""
     if isinstance(node, dict):
+        if node.get("type") == "rich_text":
+            return []
         return [v for k, v in node.items() if k == "text" and isinstance(v, str)] + [
             t for k, v in node.items() for t in texts(v)
         ]
     if isinstance(node, list):
         return [t for item in node for t in texts(item)]
+    return []
+
+
+def rich_texts(node: Any) -> list[str]:
+    """The text elements of rich text blocks: shown exactly as written."""
+    if isinstance(node, dict):
+        if node.get("type") == "text" and isinstance(node.get("text"), str):
+            return [node["text"]]
+        return [t for v in node.values() for t in rich_texts(v)]
+    if isinstance(node, list):
+        return [t for item in node for t in rich_texts(item)]
     return []
 
 
@@ -76,16 +91,21 @@ def test_it_pings_nobody_and_breaks_no_markup_whatever_the_answers_contain() -> 
         assert not re.search(r"&(?!amp;|lt;|gt;)", text), text[:200]
         for line in text.splitlines():
             assert ">" not in line.lstrip(">"), line[:200]
-    joined = json.dumps(everything)
-    assert "@channel" in joined  # shown as plain text, which notifies nobody
-    assert "evil.example/x" not in joined  # a link's label is kept, its target dropped
+    shown = "\n".join(t for m in messages for t in rich_texts(m.blocks))
+    # people's words are shown as they wrote them, in rich text, which neither pings nor
+    # formats: none of them in mrkdwn
+    assert "<!channel> please read this" in shown
+    assert "*bold* _italic_ ~strike~ `code`" in shown
+    assert "Fish & chips < champagne > beer" in shown
+    mrkdwn = json.dumps(everything)
+    assert "please read this" not in mrkdwn and "italic" not in mrkdwn
 
 
 def test_it_points_to_the_export_when_a_question_has_more_themes_than_fit() -> None:
     view = thousand_answers()
     hint = "roundtable export --round 1 --format docx"
     for prompt, message in zip(view.prompts, digest_messages(view, hint)[1:], strict=True):
-        shown = sum(1 for b in message.blocks if b["type"] == "section") - 1
+        shown = max(0, sum(1 for b in message.blocks if b["type"] == "rich_text") - 1)
         if len(prompt.themes) * 2 > shown:
             assert hint in json.dumps(message.blocks)
 
@@ -101,11 +121,36 @@ def test_it_leads_the_top_message_with_the_headline_and_silent_roles() -> None:
     assert RANK_PROMPT not in blob
 
 
-def test_it_names_organisations_not_heard_from_in_the_top_message() -> None:
+def test_it_counts_people_by_organisation_as_the_other_formats_do() -> None:
+    """Each row's people who answered of those asked, small organisations pooled in one row,
+    as the Markdown, HTML and Word digests' table; never "1 of 1 heard from" for the pool."""
     view = view_of({})
-    organisations = {f"Org <!here> {i}": {"invited": 2, "answered_any": i % 2, "answered_all": 0}
-                     for i in range(40)}
-    view = replace(view, participation={**view.participation, "by_organisation": organisations})
-    blob = json.dumps(digest_messages(view, charts=False)[0].blocks)
-    assert "Organisations: 20 of 40 heard from; not yet: Org @here 0, Org @here 2" in blob
-    assert "and 5 more" in blob and "<!here>" not in blob
+
+    def top(count: int) -> str:
+        organisations = {f"Org <!here> {i}": {"invited": 3, "answered_any": i % 2,
+                                              "answered_all": 0} for i in range(count)}
+        organisations[SMALL_ORGANISATIONS] = {"invited": 12, "answered_any": 12,
+                                              "answered_all": 3}
+        shown = replace(view, participation={**view.participation,
+                                             "by_organisation": organisations})
+        return json.dumps(digest_messages(shown, charts=False)[0].blocks, ensure_ascii=False)
+
+    blob = top(2)
+    assert ("By organisation, people who answered of those asked: Org &lt;!here&gt; 0: 0 of 3 · "
+            "Org &lt;!here&gt; 1: 1 of 3 · Organisations with one or two people asked: 12 of 12"
+            ) in blob
+    assert "Organisations: " not in blob and "<!here>" not in blob
+    assert "and 6 more in the export" in top(20)
+
+
+def test_it_counts_in_a_questions_thread_header_the_answers_its_body_counts() -> None:
+    """Replies set aside as not answers are not counted in the header, as in the body's
+    "11 answers, …; 1 reply that was not an answer"."""
+    view = thousand_answers()
+    noisy = [(p, m) for p, m in zip(view.prompts, digest_messages(view)[1:], strict=True)
+             if any(a.noise for a in p.answers)]
+    assert noisy
+    for prompt, message in noisy:
+        answers = sum(not a.noise for a in prompt.answers)
+        assert f"({answers} answers, " in message.text
+        assert f"{answers} answers, " in json.dumps(message.blocks)

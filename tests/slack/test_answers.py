@@ -1,4 +1,4 @@
-"""Answering as a participant: words kept verbatim, shown inert; edits, deletions, long answers."""
+"""Answering as a participant: words kept as read, shown inert; edits, deletions, long answers."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ TRICKY = [
     "See <https://evil.example/phish|the NHS site> &amp; <mailto:a@b.example>",
     "*bold* _italic_ ~strike~ `code` ```block``` > quote &lt;tag&gt;",
 ]
+AS_READ = [
+    "@channel we need @here and @everyone to read this",
+    "Ask @UFACILITATOR or @ben about #leaders and @pcn",
+    "See the NHS site & mailto:a@b.example",
+    "*bold* _italic_ ~strike~ `code` ```block``` > quote <tag>",
+]
+"""TRICKY as its readers saw it in Slack: what is stored."""
 
 
 def _bot_output(running: Running) -> str:
@@ -28,13 +35,13 @@ def _bot_output(running: Running) -> str:
     return json.dumps(sent)
 
 
-def test_it_keeps_mentions_links_and_markup_verbatim_and_never_pings(running: Running) -> None:
+def test_it_keeps_words_as_read_and_never_pings(running: Running) -> None:
     start_round(running)
     sent_to_everyone(running)
     for user, text in zip(MEMBERS, TRICKY, strict=False):
         running.slack.dm(user, text, thread_ts=question_ts(running, user, "done-well"))
     running.wait_for(lambda: len(running.replies()) == len(TRICKY), "the tricky answers")
-    assert sorted(r.text or "" for r in running.replies()) == sorted(TRICKY)
+    assert sorted(r.text or "" for r in running.replies()) == sorted(AS_READ)
     running.slack.command(FACILITATOR, "digest")
     running.wait_for(lambda: running.stub.posted(DIGEST_CHANNEL), "the digest")
     running.wait_for(lambda: len([c for c in running.stub.calls_to("chat.postMessage")
@@ -240,3 +247,44 @@ def _said_to(running: Running, user: str) -> list[str]:
                   if isinstance(e, dict) and isinstance(e.get("text"), str)]
         out.append("\n".join(texts).replace("&amp;", "&") or str(call.params.get("text")))
     return out
+
+
+def test_it_keeps_a_readers_less_than_and_markup_as_written_from_answer_to_digest(
+        running: Running) -> None:
+    """Slack sends `<` as `&lt;`: the answer is kept as its writer saw it, an edit too, and
+    the digest shows it exactly so (no `<…>` taken for markup, no `*…*` turned bold)."""
+    start_round(running)
+    sent_to_everyone(running)
+    user, other = MEMBERS[0], MEMBERS[1]
+    ts, _ = running.slack.dm(user,
+                             "Refer if INR &lt;2 or &gt;3 &amp; &lt;script&gt;x&lt;/script&gt;",
+                             thread_ts=question_ts(running, user, "done-well"))
+    running.slack.dm(other, "*Protected* time &amp; _space_",
+                     thread_ts=question_ts(running, other, "done-well"))
+    running.wait_for(lambda: len(running.replies()) == 2, "the answers")
+    running.slack.event({"type": "message", "subtype": "message_changed", "channel": "D" + user,
+                         "channel_type": "im", "ts": "1900000999.1", "hidden": True,
+                         "message": {"type": "message", "user": user, "ts": ts,
+                                     "text": "Refer if INR &lt;2 or &gt;3 twice"},
+                         "previous_message": {"user": user, "ts": ts, "text": "x"}})
+    running.wait_for(lambda: "Refer if INR <2 or >3 twice" in [r.text for r in
+                                                                running.replies()], "the edit")
+    assert sorted(r.text or "" for r in running.replies()) == [
+        "*Protected* time & _space_", "Refer if INR <2 or >3 twice"]
+    assert running.scalars(select(ReplyVersion.text)) == [
+        "Refer if INR <2 or >3 & <script>x</script>"]
+    confirmed = running.wait_for(lambda: [c for c in running.stub.posted("D" + user)
+                                          if "Saved" in c.params["text"]], "the confirmation")
+    assert "Refer if INR &lt;2 or &gt;3 &amp; &lt;script&gt;x&lt;/script&gt;" in json.dumps(
+        confirmed[0].params["blocks"])
+    running.slack.command(FACILITATOR, "digest")
+    question = running.wait_for(lambda: [c for c in running.stub.posted(DIGEST_CHANNEL)
+                                         if "(2 answers" in c.params["text"]], "its thread")[0]
+    shown = [e for b in question.params["blocks"] if b["type"] == "rich_text"
+             for p in b["elements"] for e in p["elements"]]
+    quoted = {e["text"] for e in shown if not e.get("style")}
+    assert {"Refer if INR <2 or >3 twice", "*Protected* time & _space_"} <= quoted, shown
+    # a theme's title of people's words is rich text, bold by its style, never by `*`
+    for block in question.params["blocks"]:
+        if block["type"] in ("section", "context"):
+            assert "Protected" not in json.dumps(block) and "INR" not in json.dumps(block)

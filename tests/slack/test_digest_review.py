@@ -27,6 +27,7 @@ from tests.review_round import (
 )
 from tests.slack.conftest import CHANNEL, DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
 from tests.slack.test_round_commands import command
+from tests.slack_reading import as_read
 
 CO_FACILITATOR = "UCOFAC"
 FRIDAY_NOON = NOW + timedelta(days=4, hours=2)  # the default digest time, in London (UTC now)
@@ -79,9 +80,8 @@ def theme(form: Any, field: str, number: int) -> dict[str, Any]:
 
 
 def digest_posted(running: Running) -> str:
-    """Everything the digest channel holds, as one text."""
-    return json.dumps([c.params for c in running.stub.posted(DIGEST_CHANNEL)],
-                      ensure_ascii=False)
+    """Everything the digest channel holds, as read (tests.slack_reading)."""
+    return as_read([c.params for c in running.stub.posted(DIGEST_CHANNEL)])
 
 
 def tops(running: Running) -> list[Any]:
@@ -288,8 +288,8 @@ def test_an_answer_given_while_the_form_was_open_joins_the_new_theme_it_matches(
         "move_to": {"value": {"selected_option": {"value": "new"}}},
         "new_title": {"value": {"value": "Someone to ask"}}})
     assert answered.status == 200 and not answered.body, answered.body
-    draft = running.wait_for(lambda: [d for d in [json.dumps(draft_in(
-        running, FACILITATOR)["blocks"], ensure_ascii=False)] if "Someone to ask" in d],
+    draft = running.wait_for(lambda: [d for d in [as_read(draft_in(
+        running, FACILITATOR)["blocks"])] if "Someone to ask" in d],
         "the draft with the new theme")[0]
     assert "*Someone to ask* · 4 answers" in draft, draft
 
@@ -369,8 +369,8 @@ def test_a_form_opened_before_another_edit_changes_the_theme_it_showed_or_nothin
         "move_answer": {"value": {"selected_options": [{"value": moved}]}},
         "move_to": theme(mine, "move_to", 4)})
     assert answered.status == 200 and not answered.body, answered.body
-    draft = running.wait_for(lambda: [d for d in [json.dumps(draft_in(
-        running, FACILITATOR)["blocks"], ensure_ascii=False)] if "Someone outside" in d],
+    draft = running.wait_for(lambda: [d for d in [as_read(draft_in(
+        running, FACILITATOR)["blocks"])] if "Someone outside" in d],
         "the draft edited")[0]
     assert (f"1. *Someone outside to learn from* · "
             f"{len(second.reply_ids) + len(third.reply_ids)} answers") in draft

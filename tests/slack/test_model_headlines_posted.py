@@ -45,6 +45,7 @@ from tests.slack.test_digest_review import (
 )
 from tests.slack.test_round_commands import command
 from tests.slack_api_stub import SlackStub
+from tests.slack_reading import as_read
 
 __all__ = ["endpoint"]  # the stand-in's fixture, used here too
 
@@ -98,7 +99,7 @@ def post_headings(running: Running) -> list[str]:
 
 def draft_titles(message: dict[str, Any]) -> list[str]:
     """The theme titles a draft shows, in order."""
-    return re.findall(r"\d+\. \*([^*]+)\* · ", json.dumps(message["blocks"], ensure_ascii=False))
+    return re.findall(r"\d+\. \*([^*]+)\* · ", as_read(message["blocks"]))
 
 
 def offline_titles(running: Running, round_id: int) -> list[str]:

@@ -11,6 +11,7 @@ from bot.app import access, facilitation, facilitators, participants, personal_d
 from bot.app.actors import Actor
 from bot.app.command_words import (
     DELETE_USAGE,
+    Typed,
     parse_list,
     parse_reopen,
     parse_review,
@@ -26,7 +27,7 @@ from bot.slack.command_text import SLASH_COMMAND as COMMAND
 from bot.slack.command_text import parse_set, parse_start, person_and_round, split
 from bot.slack.gateway import SlackGateway
 from bot.slack.messages import SlackMessage
-from bot.slack.mrkdwn import said_mrkdwn
+from bot.slack.mrkdwn import escape, said_mrkdwn, to_plain
 
 HELP = """*Roundtable* asks a workshop's questions to the people who could not be in the room.
 For facilitators:
@@ -57,12 +58,12 @@ Run = Callable[[Roundtable, Actor, dict[str, Any], list[str]], "Said | SlackMess
 def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
     @bolt.command(COMMAND)
     def roundtable(ack: Ack, command: dict[str, Any]) -> None:
-        parsed = split(command.get("text") or "")
+        parsed = as_read(split(command.get("text") or ""))
         actor = Actor(slack.platform, str(command.get("user_id")))
         run = RUNS.get(parsed.name)
         if run is None:
-            ack(text=HELP if parsed.name == "help" else f"I don't know `{parsed.name[:30]}`.\n"
-                + HELP)
+            ack(text=HELP if parsed.name == "help" else
+                f"I don't know `{escape(parsed.name[:30])}`.\n" + HELP)
             return
         if parsed.name in access.FACILITATOR_ONLY and not access.may_facilitate(
                 app, actor):
@@ -77,6 +78,14 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             answer = said("Sorry: ", exc.said)
         slack.respond(command.get("response_url"),
                       answer if isinstance(answer, SlackMessage) else render.message(answer))
+
+
+def as_read(typed: Typed) -> Typed:
+    """A command's words as its writer saw them; Slack's escaped mentions (`<@U…|name>`) stay
+    as they came, for bot.slack.command_text to read the ids in them."""
+    def read(token: str) -> str:
+        return token if token.startswith("<") else to_plain(token)
+    return Typed(read(typed.name), [read(token) for token in typed.args])
 
 
 def _start(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:

@@ -10,11 +10,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
+from bot.core.replies import record_reply, record_vote
 from storage.database import Database
+from storage.db import transaction
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.model_answers import DatabaseModelAnswers
 from storage.models import Base
 from tests.conftest import NOW
+from tests.helpers import TOP5, participant, started_round
 
 
 def test_it_has_no_difference_between_models_and_migrations(database: Database) -> None:
@@ -59,6 +62,70 @@ def test_it_keeps_the_groupings_of_a_database_it_upgrades_past_0010_and_back(
             rows = connection.execute(text("SELECT key, labels FROM model_groupings")).all()
         assert [(key, json.loads(labels) if isinstance(labels, str) else labels)
                 for key, labels in rows] == [(grouping["key"], grouping["labels"])]
+    finally:
+        to("head")
+    assert current_revision(database.engine) == head_revision()
+
+
+def test_it_decodes_the_words_of_slack_messages_stored_before_0012_and_only_those(
+        database: Database) -> None:
+    """Before 0012 a Slack answer was kept as Slack encodes it; after, as its reader saw it.
+    Answers from a form, from Teams or from an import were never encoded and stay as they
+    are, `<` and all."""
+    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
+
+    def to(revision: str) -> None:
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+
+    with transaction(database.sessions) as session:
+        round_ = started_round(session, NOW)
+        amara, ben = participant(session, "U0001"), participant(session, "U0002")
+        ben.platform = "teams"
+        slack = record_reply(session, round_.id, "done-well", amara, "x", NOW,
+                             external_id="D1:1.1").reply
+        form = record_reply(session, round_.id, "bought-in", amara, "INR <2 or >3 & rising",
+                            NOW, source="form", external_id="view:V1").reply
+        teams = record_reply(session, round_.id, "future-leaders", ben, "x", NOW,
+                             external_id="T1:1").reply
+        ballot = record_vote(session, round_.id, "support-factors", amara, TOP5, NOW).reply
+        ids = slack.id, form.id, teams.id, ballot.id
+    encoded_text = "Refer if INR &lt;2 or &gt;3 &amp; ask <@U0002|ben> <!channel>"
+    try:
+        to("0011")
+        with database.engine.begin() as connection:
+            for reply_id, text_ in ((ids[0], encoded_text), (ids[2], "&lt;at&gt; Teams"),
+                                    (ids[3], "1 &gt; 2, *all*")):
+                connection.execute(text("UPDATE replies SET text = :t WHERE id = :i"),
+                                   {"t": text_, "i": reply_id})
+            connection.execute(text(
+                "INSERT INTO reply_versions (reply_id, text, replaced_at) VALUES (:i, :t, :at)"),
+                {"i": ids[0], "t": "first &amp; <https://x.example|the site>", "at": NOW})
+            connection.execute(text(
+                "INSERT INTO inbox_events (platform, event_id, payload, received_at, attempts) "
+                "VALUES ('slack', 'Ev1', :p, :at, 0), ('teams', 'Ev2', :q, :at, 0)"),
+                {"p": json.dumps({"kind": "written", "channel_id": "D1", "author_id": "U0001",
+                                  "text": "a &lt; b", "message_id": "2.2", "thread_id": None}),
+                 "q": json.dumps({"kind": "written", "channel_id": "T1", "author_id": "U0002",
+                                  "text": "a &lt; b", "message_id": "3", "thread_id": None}),
+                 "at": NOW})
+        to("head")
+        with database.engine.connect() as connection:
+            texts = dict(connection.execute(text("SELECT id, text FROM replies")).all())
+            versions = connection.execute(text("SELECT text FROM reply_versions")).scalars().all()
+            waiting = {platform: json.loads(payload)["text"] for platform, payload in
+                       connection.execute(text("SELECT platform, payload FROM inbox_events"))}
+        assert [texts[i] for i in ids] == [
+            "Refer if INR <2 or >3 & ask @ben @channel", "INR <2 or >3 & rising",
+            "&lt;at&gt; Teams", "1 > 2, *all*"]
+        assert versions == ["first & the site"]
+        assert waiting == {"slack": "a < b", "teams": "a &lt; b"}
+        to("0011")
+        with database.engine.connect() as connection:
+            texts = dict(connection.execute(text("SELECT id, text FROM replies")).all())
+        assert texts[ids[0]] == "Refer if INR &lt;2 or &gt;3 &amp; ask @ben @channel"
+        assert texts[ids[1]] == "INR <2 or >3 & rising"
     finally:
         to("head")
     assert current_revision(database.engine) == head_revision()

@@ -130,3 +130,24 @@ def test_a_move_into_a_shared_place_says_the_place_as_the_ranking_does(
     moved = next(m for m in moves if m["option"] == "Leadership development")
     assert (moved["tied"], moved["place_label"], moved["previous_place_label"]) == (
         True, "=1", "3")
+
+
+def test_new_answers_by_role_add_up_with_the_roles_not_shown_as_other_roles(
+        database: Database, now: datetime) -> None:
+    people = [*PEOPLE, Person("U8", "P8", "chief pharmacist", None),
+              Person("U9", "P9", None, None)]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, people, [Said("U0", "done-well", "Covid vaccines.")],
+                            anonymity="role")
+        record_digest(session, round_.id, "2026-W47", build_digest(session, round_.id, now), now)
+        later = now + timedelta(days=1)
+        for uid in ("U1", "U2", "U3", "U8", "U9"):
+            person = find_participant(session, uid, "slack")
+            assert person is not None
+            record_reply(session, round_.id, "done-well", person, f"Covid response {uid}", later)
+        session.flush()
+        second = build_digest(session, round_.id, later)
+    assert second.since_last is not None and second.since_last.new_answers == 5
+    # a chief pharmacist alone, and someone with no role, are not shown by role
+    assert second.since_last.new_by_role == {"PCN pharmacy lead": 3, "other roles": 2}
+    assert "New answers by role: PCN pharmacy lead 3, other roles 2." in render_text(second)

@@ -21,6 +21,7 @@ from bot.core.digest.model import DigestView, PromptDigest, RankMove, SinceLast,
 from bot.core.digest.noise import says_nothing
 from bot.core.digest.novelty import Judgement
 from bot.core.digest.spread import clustering_sample, read_first
+from bot.core.digest.theme_views import OTHER_ROLES
 from bot.core.digest.titles import distinctive_terms, title
 from storage.models import Digest
 
@@ -171,7 +172,7 @@ def compare(before: dict[str, Any], view: DigestView, period: str = "",
         new_answers=sum(new_by_prompt.values()),
         new_by_prompt=new_by_prompt,
         new_people=max(0, view.participation["answered_any"] - before.get("answered_any", 0)),
-        new_by_role=dict(new_by_role.most_common()),
+        new_by_role=_with_other_roles(new_by_role, sum(new_by_prompt.values())),
         new_themes=new_themes,
         grown_themes=sorted(grown, key=lambda c: -c.added),
         moves=moves,
@@ -311,6 +312,15 @@ def _about_an_earlier(prompt: PromptDigest, ids: set[str], survivors: list[set[s
                for o in survivors if o]
     earlier = [e for e in earlier if e]
     return bool(earlier) and same_subject([texts[r] for r in ids if r in texts], earlier)
+
+
+def _with_other_roles(by_role: Counter[str], total: int) -> dict[str, int]:
+    """The new answers by the roles shown, and the rest (roles of fewer than three people, or
+    none given) as "other roles", so that the line adds up; a round that shows no role has none."""
+    out = dict(by_role.most_common())
+    if out and (rest := total - sum(out.values())) > 0:
+        out[OTHER_ROLES] = rest
+    return out
 
 
 def _moves(prompt_id: str, before: list[dict[str, Any]], now: list[Any]) -> list[RankMove]:

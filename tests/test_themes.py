@@ -257,9 +257,14 @@ def test_it_rejects_an_unknown_engine() -> None:
         find_themes(mixed(), engine="magic")
 
 
-@pytest.mark.parametrize("text", ["🤷", "👍🙏", "...", "", "?"])
-def test_a_reply_without_a_letter_or_digit_says_nothing(text: str) -> None:
+@pytest.mark.parametrize("text", ["🤷", "👍🙏", "...", "", "?", "+1", "100%"])
+def test_a_reply_without_a_letter_says_nothing(text: str) -> None:
     assert noise.says_nothing(text)
+
+
+@pytest.mark.parametrize("text", ["A", "£5k", "NHS", "今日"])
+def test_a_reply_with_a_letter_may_say_something(text: str) -> None:
+    assert not noise.says_nothing(text)
 
 
 @pytest.mark.parametrize(("text", "specific"), [

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo, ThemeView
+from bot.core.digest.noise import says_nothing
 from bot.core.digest.ranking import borda
-from bot.core.digest.theme_views import Engine, named_engine, says_nothing, theme_views
+from bot.core.digest.theme_views import Engine, named_engine, theme_views
 from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, start_round

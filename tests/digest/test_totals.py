@@ -20,6 +20,7 @@ from bot.core.replies import record_reply, record_vote
 from bot.slack.digest_blocks import digest_messages
 from storage.database import Database
 from storage.db import transaction
+from storage.models import Reply
 from tests.digest.builders import demo_people, demo_said, round_with
 
 QUESTION_COUNT = re.compile(r"^\s*(\d+) (?:answers?|ballots?)[.,]", re.MULTILINE)
@@ -83,3 +84,31 @@ def test_it_counts_as_new_only_the_answers_the_questions_count(
     assert changes.new_by_prompt["anti-governance"] == new_answers
     assert changes.new_answers == sum(changes.new_by_prompt.values())
     assert f"{changes.new_answers} new answers and votes" in text
+
+
+def test_a_plus_one_is_no_answer_in_a_small_question_nor_a_reason_under_a_vote(
+        database: Database, now: datetime) -> None:
+    people = demo_people()[:6]
+    texts = ["Protected time to lead", "+1", "Backfill so pharmacists can attend",
+             "Protected learning time every month", "Funded backfill for the day", "👍"]
+    from tests.digest.builders import RANK_PROMPT, Said
+    from tests.digest.test_since_last import FIRST as FIVE
+
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, people, [
+            *(Said(p.platform_user_id, "best-support", t) for p, t in zip(people, texts,
+                                                                          strict=True)),
+            Said(people[0].platform_user_id, RANK_PROMPT, choices=FIVE),
+        ])
+        view = build_digest(session, round_.id, now)
+        person = find_participant(session, people[1].platform_user_id, "slack")
+        assert person is not None
+        # words typed on a vote question that name no option are kept as a comment
+        session.add(Reply(round_id=round_.id, prompt_id=RANK_PROMPT, participant_id=person.id,
+                          text="+1", source="chat", created_at=now))
+        session.flush()
+        with_comment = build_digest(session, round_.id, now)
+    text = render_text(view)
+    assert "4 answers" in text and "2 replies that were not answers" in text
+    assert '"+1"' not in text and "“+1”" not in text
+    assert '"+1"' not in render_text(with_comment) and "+1" not in render_md(with_comment)

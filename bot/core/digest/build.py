@@ -22,6 +22,7 @@ from bot.core.digest.model import (
     QuoteView,
     RoundInfo,
 )
+from bot.core.digest.noise import says_nothing
 from bot.core.digest.not_quoted import keep_unquoted_out
 from bot.core.digest.novelty import judge, reach
 from bot.core.digest.ranking import RankRow, borda, in_top, tally
@@ -30,7 +31,6 @@ from bot.core.digest.theme_views import (
     QuestionThemes,
     engine_grouping,
     quote_text,
-    says_nothing,
     theme_views,
 )
 from bot.core.packs import Prompt

@@ -18,8 +18,8 @@ A reply is set aside as "not an answer" when three views agree:
 No view alone is enough: short real answers are often made of common words ("time, we have
 no time"), and a real answer can sit far from the others. A reply of one to three words is
 too short for the model's relevance to mean much, so for it the first and third views decide
-("no comment", "see above", "thanks"). Two exceptions: a reply with no letter or digit at
-all (empty, emoji, "...") says nothing outright, and a reply whose relevance is far out
+("no comment", "see above", "thanks"). Two exceptions: a reply with no letter at all
+(empty, emoji, "...", "+1") says nothing outright, and a reply whose relevance is far out
 (below the lower quartile less three interquartile ranges, Tukey's fence for far-out values)
 says nothing about the question whatever words it uses.
 
@@ -27,7 +27,7 @@ Replies of everyday words are also how people write short real answers ("Fewer f
 "Proper breaks."), and a reply set aside is never shown: so a reply the word views above
 set aside is only set aside when the learned view below agrees that it reads as a remark
 (``set_aside``); otherwise it is *doubtful*, listed with the other answers. Only a reply
-with no letter or digit, or one whose relevance is far out, is set aside on the word views
+with no letter, or one whose relevance is far out, is set aside on the word views
 and relevance alone. (Over the 85 labelled sets of 6 Dec the word views alone hid 32 real
 answers and 335 non-answers; with the learned view agreeing, 6 and 334:
 ``bench/set_aside.py``.)
@@ -83,8 +83,9 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 def says_nothing(text: str) -> bool:
-    """True when a reply has no letter or digit at all (empty, emoji, punctuation)."""
-    return not any(unicodedata.category(c)[0] in "LN" for c in text)
+    """True when a reply has no letter at all (empty, emoji, punctuation, "+1"): a reply to an
+    open question with no word in it is no answer, whatever the engine says."""
+    return not any(unicodedata.category(c)[0] == "L" for c in text)
 
 
 @lru_cache(maxsize=1 << 17)
@@ -159,8 +160,8 @@ def not_answers(texts: Sequence[str], scores: NDArray[np.float64],
 
 def set_aside(texts: Sequence[str], plain: NDArray[np.float32], scores: NDArray[np.float64]
               ) -> tuple[list[bool], list[bool]]:
-    """For each reply: (set aside as not an answer, doubtful). A reply of no letter or digit,
-    or of far-out relevance, is set aside; one the word views flag (``not_answers``) only when
+    """For each reply: (set aside as not an answer, doubtful). A reply of no letter, or of
+    far-out relevance, is set aside; one the word views flag (``not_answers``) only when
     the learned view agrees (``remarks``), else it is doubtful, and so is one ``doubtful``
     flags."""
     floors = relevance_floors(scores)

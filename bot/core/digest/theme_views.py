@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from bot.core.digest.model import AnswerView, QuoteView, ThemeView
+from bot.core.digest.noise import says_nothing
 
 QUOTE_LIMIT = 600
 """Longer answers are quoted by their beginning, cut at a word and marked with "…"."""
@@ -75,11 +76,6 @@ def is_verbatim(quote: str, answer: str) -> bool:
     if quote == answer:
         return True
     return quote.endswith(CUT_MARK) and answer.startswith(quote[: -len(CUT_MARK)])
-
-
-def says_nothing(text: str) -> bool:
-    """A reply with no letter or digit at all: never an answer, whatever the engine says."""
-    return not any(ch.isalnum() for ch in text)
 
 
 Propose = Callable[[Sequence[str], str], "Sequence[int] | None"]

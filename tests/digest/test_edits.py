@@ -247,6 +247,10 @@ def test_a_reply_set_aside_and_moved_by_a_facilitator_is_an_answer(
     assert ("  Set aside as not answers (moved to a theme or other answers, a reply is taken "
             f"for an answer):\n      {aside}  “my mum”\n") in review_text(view, None)
     assert "1 reply that was not an answer" in render_text(view)
+    # the answers the digest lists but does not quote are not called "not quoted"
+    assert "not quoted" not in review_text(view, None)
+    assert "  Answers not among the quotes above (in a theme, or listed under other answers):" \
+        in review_text(view, None)
 
     edit(database, round_id, "move", now, reply_id=aside, theme=first.themes[0].reply_ids)
     for later in (now, now + timedelta(days=7)):

@@ -46,8 +46,10 @@ def review_text(view: DigestView, draft: Draft | None,
         rest = [a for a in prompt.answers
                 if a.reply_id not in quoted and not a.noise and a.quotable]
         if rest:
-            lines.append("  Answers not quoted (" + ("in a theme or " if themed else "")
-                         + "other answers):")
+            # "not quoted" read as if they were not shown; the other answers are listed
+            lines.append("  Answers not among the quotes above ("
+                         + ("in a theme, or " if themed else "")
+                         + "listed under other answers):")
         for answer in rest:
             where = next((f"{prompt.prompt_id}/{n}" for n, t in enumerate(prompt.themes, 1)
                           if answer.reply_id in t.reply_ids), "other")

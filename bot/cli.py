@@ -761,9 +761,21 @@ def _person(user: str, platform: str) -> tuple[str, str]:
     return platform, user
 
 
+def _resolved(application: Roundtable, platform: str, user_id: str) -> str:
+    """The stored id of whom the operator names (an imported label: its one round's person)."""
+    from bot.app import personal_data
+    from bot.core.errors import RoundtableError
+
+    try:
+        return personal_data.resolve_person(application, platform, user_id)
+    except RoundtableError as exc:
+        fail(str(exc))
+
+
 @participant_app.command("export")
 def participant_export(
-    user: Annotated[str, typer.Argument(help="Their user id (U…).")],
+    user: Annotated[str, typer.Argument(
+        help="Their user id (U…); imported: their label (p14), or p14@round3.")],
     out: Annotated[Path | None, typer.Option(
         help="File to write (default: roundtable-data-USER.json here); created 0600.")] = None,
     platform: Annotated[str, typer.Option(help="Their chat platform.")] = "slack",
@@ -774,7 +786,9 @@ def participant_export(
     from storage.files import write_private
 
     on, user_id = _person(user, platform)
-    data = personal_data.export_person(_application(), OPERATOR, on, user_id)
+    application = _application()
+    user_id = _resolved(application, on, user_id)
+    data = personal_data.export_person(application, OPERATOR, on, user_id)
     if data is None:
         fail(f"Roundtable holds nothing about {user_id} on {on}")
     path = out or Path.cwd() / f"roundtable-data-{user_id}.json"
@@ -802,7 +816,8 @@ def participant_stop(
 
 @participant_app.command("forget")
 def participant_forget(
-    user: Annotated[str, typer.Argument(help="Their user id (U…).")],
+    user: Annotated[str, typer.Argument(
+        help="Their user id (U…); imported: their label (p14), or p14@round3.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     platform: Annotated[str, typer.Option(help="Their chat platform.")] = "slack",
 ) -> None:
@@ -812,14 +827,19 @@ def participant_forget(
     from bot.app.actors import OPERATOR
 
     on, user_id = _person(user, platform)
+    application = _application()
+    user_id = _resolved(application, on, user_id)
+    whom = personal_data.describe_person(on, user_id)
     try:
-        sure = yes or typer.confirm(f"Delete everything Roundtable holds about {user_id}? It "
+        sure = yes or typer.confirm(f"Delete everything Roundtable holds about {whom}? It "
                                     "cannot be undone")
     except typer.Abort:  # no answer (end of input)
         sure = False
     if not sure:
         fail("nothing was deleted (give --yes to skip the question)")
-    typer.echo(personal_data.forget(_application(), OPERATOR, on, user_id).plain)
+    if whom != user_id:
+        typer.echo(f"Forgetting {whom}.")
+    typer.echo(personal_data.forget(application, OPERATOR, on, user_id).plain)
 
 
 @app.command("audit")

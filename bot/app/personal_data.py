@@ -22,6 +22,7 @@ from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
 from bot.core.bot_messages import repeating
 from bot.core.forgetting import Erased, erase
+from bot.core.imports import IMPORT_PLATFORM, imported_round, one_imported_person
 from bot.core.people import find_participant
 from bot.core.personal_data import conversations_of, held_about, inbox_events_of
 from bot.core.ports import Attachment, DeliveryError, Sent, Where
@@ -29,10 +30,41 @@ from bot.core.rounds import round_pack
 from bot.core.said import Command, Place, Said, said
 from bot.core.wording import counted, listed
 from storage.db import transaction
-from storage.models import Delivery, InboxEvent, Round
+from storage.models import Delivery, InboxEvent, Reply, Round
 
 log = logging.getLogger(__name__)
 MY_DATA_FILE = "roundtable-my-data.json"
+PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
+
+
+def _platform_name(platform: str) -> str:
+    return PLATFORM_NAMES.get(platform, platform)
+
+
+def _their_id(platform: str) -> str:
+    """What someone's id on a platform is called."""
+    if platform == IMPORT_PLATFORM:
+        return "label in the imported file"
+    return f"{_platform_name(platform)} id"
+
+
+def resolve_person(app: Roundtable, platform: str, user_id: str) -> str:
+    """The stored id of whom the operator names: on most platforms the id given; of an
+    imported person (a CSV's label, meaningful within one round's file), the one round's
+    person of that label (`p14@round3`). A label imported into several rounds is refused
+    (NotFound), naming the ids to choose from."""
+    if platform != IMPORT_PLATFORM:
+        return user_id
+    with app.database.sessions() as session:
+        return one_imported_person(session, user_id) or user_id
+
+
+def describe_person(platform: str, user_id: str) -> str:
+    """How the command line names someone: an imported person with the round of their file."""
+    round_id = imported_round(user_id) if platform == IMPORT_PLATFORM else None
+    if round_id is None:
+        return user_id
+    return f"{user_id.removesuffix(f'@round{round_id}')} (imported into round {round_id})"
 
 
 def held(app: Roundtable, platform: str, user_id: str) -> dict[str, Any] | None:
@@ -77,7 +109,9 @@ def my_data(app: Roundtable, actor: Actor) -> Said:
 
 def export_person(app: Roundtable, actor: Actor, platform: str, user_id: str
                   ) -> dict[str, Any] | None:
-    """The operator's copy of what is held about someone, on their written request."""
+    """The operator's copy of what is held about someone, on their written request (an
+    imported label names the person of one round: `resolve_person`)."""
+    user_id = resolve_person(app, platform, user_id)
     data = held(app, platform, user_id)
     with transaction(app.database.sessions) as session:
         audit.record(session, app.clock(), who(actor), "participant.export",
@@ -94,32 +128,43 @@ class PlatformWork:
     replaced: int = 0
     channels: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    changed_on: list[str] = field(default_factory=list)
+    """The platforms where messages were deleted or replaced."""
+    failed_on: list[str] = field(default_factory=list)
 
 
 def forget(app: Roundtable, actor: Actor, platform: str | None = None,
            user_id: str | None = None) -> Said:
     """Forget someone (the actor, or whom the operator names): first the bot's messages that
     repeat their words (confirmations deleted, digest parts replaced), then every row about
-    them; the answer says exactly what was done."""
+    them; the answer says exactly what was done. An imported label names the person of one
+    round (`resolve_person`)."""
     platform, user_id = platform or actor.platform, user_id or actor.user_id
+    yourself = (platform, user_id) == (actor.platform, actor.user_id)
+    user_id = resolve_person(app, platform, user_id)
     app.confirmations.flush()  # where this process's latest confirmations landed
     with app.database.sessions() as session:
         participant = find_participant(session, user_id, platform)
         conversations = conversations_of(session, participant) if participant else set()
         mine = repeating(session, participant.id) if participant else None
         rounds = set(session.scalars(select(Delivery.round_id).where(
-            Delivery.participant_id == participant.id))) if participant else set()
+            Delivery.participant_id == participant.id).union(select(Reply.round_id).where(
+                Reply.participant_id == participant.id)))) if participant else set()
         questions = _question_numbers(session, mine.digest_parts if mine else [])
-        messages = ([(Sent(m.channel_id, m.message_id), None) for m in mine.confirmations]
-                    + [(Sent(m.channel_id, m.message_id), questions.get(m.id))
+        # each message on the platform it was posted to: a digest goes to the round's
+        # channel, whatever the platform of the people it quotes (an import has none)
+        messages = ([(m.platform, Sent(m.channel_id, m.message_id), None)
+                     for m in mine.confirmations]
+                    + [(m.platform, Sent(m.channel_id, m.message_id), questions.get(m.id))
                        for m in mine.digest_parts]
-                    + [(Sent(m.channel_id, m.message_id), f"the summary of round {m.round_id}")
+                    + [(m.platform, Sent(m.channel_id, m.message_id),
+                        f"the summary of round {m.round_id}")
                        for m in mine.digest_tops]) if mine else []
-    work = _remove_messages(app, platform, messages)
+    work = _remove_messages(app, messages)
     now = app.clock()
     with transaction(app.database.sessions) as session:
         erased = erase(session, platform, user_id, now)
-        audit.record(session, now, audit.FORGOTTEN if actor.user_id == user_id else who(actor),
+        audit.record(session, now, audit.FORGOTTEN if yourself else who(actor),
                      "participant.forget", detail=_counts(erased, work))
     for round_id in sorted(rounds):  # drafts waiting for review quote them no more
         digest_review.refresh_drafts(app.database.sessions, app.gateways, round_id, app.clock,
@@ -130,14 +175,13 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
         if events:
             inbox.execute(delete(InboxEvent).where(InboxEvent.id.in_([e.id for e in events])))
             waiting = len(events)
-    yourself = actor.user_id == user_id
     if yourself:
         refresh_home(app, actor)
     if participant is None and not (erased.facilitator or erased.audit_entries or waiting):
         return said("Roundtable held nothing about " + ("you" if yourself else "them")
                     + "; it will not ask " + ("you" if yourself else "them")
                     + " in any future round.")
-    return _forgotten(erased, work, waiting, yourself=yourself)
+    return _forgotten(erased, work, waiting, platform, yourself=yourself)
 
 
 def _question_numbers(session: Session, parts: Sequence[Any]) -> dict[int, str]:
@@ -153,13 +197,14 @@ def _question_numbers(session: Session, parts: Sequence[Any]) -> dict[int, str]:
     return out
 
 
-def _remove_messages(app: Roundtable, platform: str,
-                     messages: Sequence[tuple[Sent, str | None]]) -> PlatformWork:
+def _remove_messages(app: Roundtable,
+                     messages: Sequence[tuple[str, Sent, str | None]]) -> PlatformWork:
     work = PlatformWork()
-    gateway = app.gateways.get(platform)
-    for sent, digest_part in messages:
+    for platform, sent, digest_part in messages:
+        gateway = app.gateways.get(platform)
         if gateway is None:
-            work.failed.append(f"this process cannot reach {platform}")
+            work.failed.append(f"this process cannot reach {_platform_name(platform)}")
+            _add(work.failed_on, platform)
             continue
         try:
             if digest_part is None:
@@ -171,12 +216,22 @@ def _remove_messages(app: Roundtable, platform: str,
                     f"{app.clock():%d %B %Y}: someone asked Roundtable to delete their answers, "
                     "and it drew on them. The next digest and the export leave them out."))
                 work.replaced += 1
-                if sent.channel_id not in work.channels:
-                    work.channels.append(sent.channel_id)
+                _add(work.channels, sent.channel_id)
+            _add(work.changed_on, platform)
         except DeliveryError as exc:
             log.warning("forget-me could not change a message on %s: %s", platform, exc.reason)
             work.failed.append(exc.reason)
+            _add(work.failed_on, platform)
     return work
+
+
+def _add(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def _on(platforms: Sequence[str]) -> str:
+    return listed([_platform_name(p) for p in platforms])
 
 
 def _counts(erased: Erased, work: PlatformWork) -> str:
@@ -188,7 +243,8 @@ def _counts(erased: Erased, work: PlatformWork) -> str:
             f"{len(work.failed)} not changed")
 
 
-def _forgotten(erased: Erased, work: PlatformWork, waiting: int, *, yourself: bool) -> Said:
+def _forgotten(erased: Erased, work: PlatformWork, waiting: int, platform: str, *,
+               yourself: bool) -> Said:
     your, you = ("your", "you") if yourself else ("their", "them")
     deleted = [counted(erased.answers, "answer")]
     if erased.votes:
@@ -206,11 +262,12 @@ def _forgotten(erased: Erased, work: PlatformWork, waiting: int, *, yourself: bo
         deleted.append(counted(waiting, "message") + " waiting to be handled")
     if erased.facilitator:
         deleted.append(f"{your} place as a facilitator")
-    deleted.append(f"{your} name, role, time zone and Slack id")
+    deleted.append(f"{your} label and role from the imported file" if platform == IMPORT_PLATFORM
+                   else f"{your} name, role, time zone and {_their_id(platform)}")
     out = said(f"Done. Roundtable deleted {listed(deleted)}.")
     if work.deleted or work.replaced:
-        out += said(" In Slack: deleted " + counted(work.deleted, "message") + " of mine that "
-                    f"repeated {your} answers")
+        out += said(f" In {_on(work.changed_on)}: deleted " + counted(work.deleted, "message")
+                    + f" of mine that repeated {your} answers")
         if work.replaced:
             out += said(", and replaced " + counted(work.replaced, "digest message")
                         + " that drew on them, in ")
@@ -218,7 +275,8 @@ def _forgotten(erased: Erased, work: PlatformWork, waiting: int, *, yourself: bo
                 out += said(", " if n else "", Place(channel))
         out += "."
     if work.failed:
-        out += said(f" {counted(len(work.failed), 'message')} could not be changed in Slack "
+        out += said(f" {counted(len(work.failed), 'message')} could not be changed in "
+                    f"{_on(work.failed_on)} "
                     f"({', '.join(sorted(set(work.failed)))}): ask an admin to remove "
                     f"{'it' if len(work.failed) == 1 else 'them'}.")
     if erased.digests_scrubbed:
@@ -231,8 +289,9 @@ def _forgotten(erased: Erased, work: PlatformWork, waiting: int, *, yourself: bo
         [str(r) for r in erased.rounds])
     kept = (f" Kept: only that one person withdrew from {rounds} (so the counts still add "
             "up), and " if erased.rounds else " Kept: ")
-    out += said(kept + f"a one-way fingerprint of {your} Slack id (not the id), so that "
-                f"Roundtable never messages {you} again.")
+    out += said(kept + f"a one-way fingerprint of {your} {_their_id(platform)} (not the "
+                + ("label)." if platform == IMPORT_PLATFORM else
+                   f"id), so that Roundtable never messages {you} again."))
     if yourself:
         out += said(" What you wrote in our conversation is yours: Slack keeps it until you "
                     "delete it there.")

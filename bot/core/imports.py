@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.errors import InvalidAnswer, RoundtableError
+from bot.core.errors import InvalidAnswer, NotFound, RoundtableError
 from bot.core.packs import Pack
 from bot.core.people import Person, upsert_participant
+from bot.core.public_ids import DERIVED
 from bot.core.replies import ROOM_SOURCE, record_reply, record_vote
 from bot.core.rounds import (
     DEFAULT_MODE,
@@ -29,6 +33,49 @@ REQUIRED = ("prompt_id", "participant", "text")
 IMPORT_PLATFORM = "import"
 CHOICE_SEPARATOR = ";"
 PROGRESS_EVERY = 100
+ROUND_MARK = "@round"
+LABEL_LIMIT = 48
+"""Characters of a participant label: with its round (`@round123456`) it fits the stored id."""
+_SCOPED = re.compile(rf"^(?P<label>.+){re.escape(ROUND_MARK)}(?P<round>\d+)$", re.DOTALL)
+
+
+def imported_id(round_id: int, label: str) -> str:
+    """The stored platform id of a CSV's participant label: a label names someone within one
+    workshop's file only, so the same label in another round is another person."""
+    return f"{label}{ROUND_MARK}{round_id}"
+
+
+def imported_round(user_id: str) -> int | None:
+    """The round an imported person's stored id names (None: imported before ids named one)."""
+    found = _SCOPED.match(user_id)
+    return int(found["round"]) if found else None
+
+
+def imported_people(session: Session, given: str) -> list[Participant]:
+    """Who a name given for an imported person is: their stored id (`p14@round3`, or a label
+    imported before ids named the round), else every round's person of that label."""
+    exact = session.scalar(select(Participant).where(
+        Participant.platform == IMPORT_PLATFORM, Participant.platform_user_id == given))
+    if exact is not None:
+        return [exact]
+    return sorted((p for p in session.scalars(select(Participant).where(
+        Participant.platform == IMPORT_PLATFORM,
+        Participant.platform_user_id.startswith(given + ROUND_MARK, autoescape=True)))
+        if (found := _SCOPED.match(p.platform_user_id)) and found["label"] == given),
+        key=lambda p: imported_round(p.platform_user_id) or 0)
+
+
+def one_imported_person(session: Session, given: str) -> str | None:
+    """The stored id of the one imported person `given` names; None when nobody is stored
+    under it. A label imported into several rounds is refused, naming the ids to choose from."""
+    people = imported_people(session, given)
+    if len(people) > 1:
+        rounds = [str(imported_round(p.platform_user_id)) for p in people]
+        raise NotFound(
+            f"{given!r} was imported into rounds {', '.join(rounds)}, and a label names someone "
+            "within one workshop's file only: say which, as "
+            + " or ".join(p.platform_user_id for p in people))
+    return people[0].platform_user_id if people else None
 
 
 class ImportError_(RoundtableError):
@@ -101,6 +148,9 @@ def _check(name: str, row: Row, pack: Pack, seen_ids: dict[str, int]) -> None:
         raise ImportError_(name, row.line, f"unknown prompt {row.prompt_id!r} (known: {known})")
     if not row.participant:
         raise ImportError_(name, row.line, "empty participant")
+    if len(row.participant) > LABEL_LIMIT:
+        raise ImportError_(name, row.line, f"participant label longer than {LABEL_LIMIT} "
+                           "characters (a short label such as p14 is enough)")
     if not row.text.strip():
         raise ImportError_(name, row.line, "empty text")
     if row.id is not None:
@@ -152,6 +202,7 @@ def import_replies(
             now,
         )
     people: dict[str, Participant] = {}
+    row_ids = _row_ids(rows)
     imported = present = 0
     for done, row in enumerate(rows):
         if progress is not None and done % PROGRESS_EVERY == 0:
@@ -159,7 +210,10 @@ def import_replies(
         participant = people.get(row.participant)
         if participant is None:
             participant = upsert_participant(
-                session, Person(row.participant, row.participant, row.role), now, IMPORT_PLATFORM
+                session,
+                Person(imported_id(round_.id, row.participant), row.participant, row.role),
+                now,
+                IMPORT_PLATFORM,
             )
             people[row.participant] = participant
         prompt = pack.prompt(row.prompt_id)
@@ -174,7 +228,7 @@ def import_replies(
                     row.text,
                     now,
                     source=ROOM_SOURCE,
-                    external_id=row.id,
+                    external_id=row_ids[done],
                 )
             else:
                 choices = [c.strip() for c in row.text.split(CHOICE_SEPARATOR) if c.strip()]
@@ -186,7 +240,7 @@ def import_replies(
                     choices,
                     now,
                     source=ROOM_SOURCE,
-                    external_id=row.id,
+                    external_id=row_ids[done],
                 )
         except InvalidAnswer as exc:
             raise ImportError_(str(path), row.line, str(exc)) from None
@@ -195,3 +249,21 @@ def import_replies(
     if progress is not None:
         progress(len(rows), len(rows))
     return ImportResult(round_.id, imported, present)
+
+
+def _row_ids(rows: list[Row]) -> list[str]:
+    """Each row's id: the file's own, or one made of what the row says (its participant,
+    question and text, and which repeat of the same row it is), so that importing the same
+    rows again stores nothing new, and a row whose text changed is another answer."""
+    seen: dict[tuple[str, str, str], int] = {}
+    out: list[str] = []
+    for row in rows:
+        if row.id is not None:
+            out.append(row.id)
+            continue
+        key = (row.participant, row.prompt_id, row.text)
+        seen[key] = seen.get(key, 0) + 1
+        digest = hashlib.sha256(
+            "\x1f".join((*key, str(seen[key]))).encode()).hexdigest()[:32]
+        out.append(DERIVED + digest)
+    return out

@@ -17,6 +17,8 @@ import hmac
 PREFIX = "ans-"
 IMPORTED = frozenset({"import", "cli"})
 """Sources whose external ids were chosen by the facilitator (a CSV's `id` column)."""
+DERIVED = "row:"
+"""How an id an import made for a row without one begins: nobody chose it, so it stays opaque."""
 
 
 def opaque_id(secret: str, reply_id: int) -> str:
@@ -28,6 +30,7 @@ def opaque_id(secret: str, reply_id: int) -> str:
 def public_reply_id(secret: str, anonymity: str, reply_id: int, external_id: str | None,
                     source: str) -> str:
     """The id every output names this answer by."""
-    if anonymity == "named" and source in IMPORTED and external_id:
+    if (anonymity == "named" and source in IMPORTED and external_id
+            and not external_id.startswith(DERIVED)):
         return external_id
     return opaque_id(secret, reply_id)

@@ -7,18 +7,23 @@ my-data sends exactly the person's own data."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.app.actors import OPERATOR
+from bot.app.personal_data import forget
 from bot.core.digest.build import build_digest
 from bot.core.digest.render_csv import render_csv
 from bot.core.digest.render_md import render_md
+from bot.core.imports import import_replies
 from storage.db import transaction
 from storage.models import BotMessage, Digest, InboxEvent, QuestionMessage, Reply
 from tests.helpers import stored_values
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
 from tests.slack.test_round_loop import asked, question_ts, sent_to_everyone, start_round
+from tests.test_imports import write_csv
 
 AMARA, BEN = MEMBERS[0], MEMBERS[1]
 AMARA_SAID = ["Vaccination clinics run with every practice in Lewisham",
@@ -128,6 +133,41 @@ def test_forget_me_forgets_and_says_exactly_what_was_done(running: Running) -> N
     running.wait_for(lambda: len(running.scalars(select(Digest.round_id).distinct())) >= 1
                      and _said(running, "Round 2"), "the second round")
     assert "to 1 person" in _said(running, "Round 2")
+
+
+def test_forgetting_an_imported_person_replaces_the_digest_parts_in_slack(
+        running: Running, tmp_path: Path) -> None:
+    """An imported person has no platform of their own: the digest messages that quote them
+    are where the round's digest was posted, and those are replaced."""
+    round_id = start_round(running)
+    notes = write_csv(tmp_path / "room.csv", [
+        {"prompt_id": "done-well", "participant": "p08", "role": "community pharmacist",
+         "text": "The vaccine hubs, run with every practice"},
+        {"prompt_id": "bought-in", "participant": "p08", "role": "community pharmacist",
+         "text": "Commissioners, early"},
+        {"prompt_id": "done-well", "participant": "p09", "role": "community pharmacist",
+         "text": "Care homes work"}], ["prompt_id", "participant", "role", "text"])
+    with transaction(running.database.sessions) as session:
+        import_replies(session, notes, running.bot.clock(), round_id=round_id)
+    parts = _digest(running)
+    about = {p.message_id: p.prompt_id for p in parts if p.part}
+
+    done = forget(running.bot, OPERATOR, "import", "p08").plain
+
+    updated = {c.params["ts"]: c.params["text"] for c in running.stub.calls_to("chat.update")}
+    assert sorted(about[ts] for ts in updated) == ["bought-in", "done-well"]
+    assert {c.params["channel"] for c in running.stub.calls_to("chat.update")} == {
+        DIGEST_CHANNEL}
+    for ts, text in updated.items():
+        assert "someone asked Roundtable to delete their answers" in text
+        assert running.stub.message(DIGEST_CHANNEL, ts)["text"] == text  # type: ignore[index]
+    assert done.startswith("Done. Roundtable deleted 2 answers")
+    assert "In Slack: deleted 0 messages of mine that repeated their answers, and replaced " \
+        "2 digest messages that drew on them" in done
+    assert "could not be changed" not in done and "Slack id" not in done
+    assert "their label and role from the imported file" in done
+    with running.database.sessions() as session:
+        assert "The vaccine hubs" not in "\n".join(stored_values(session))
 
 
 def test_my_data_sends_exactly_the_persons_own_data(running: Running) -> None:

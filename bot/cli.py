@@ -778,7 +778,8 @@ def participant_export(
         help="Their user id (U…); imported: their label (p14), or p14@round3.")],
     out: Annotated[Path | None, typer.Option(
         help="File to write (default: roundtable-data-USER.json here); created 0600.")] = None,
-    platform: Annotated[str, typer.Option(help="Their chat platform.")] = "slack",
+    platform: Annotated[str, typer.Option(
+        help="Their chat platform (import: imported from a CSV).")] = "slack",
 ) -> None:
     """Everything held about one person, as JSON (a subject access request); prints the path."""
     from bot.app import personal_data
@@ -819,10 +820,12 @@ def participant_forget(
     user: Annotated[str, typer.Argument(
         help="Their user id (U…); imported: their label (p14), or p14@round3.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
-    platform: Annotated[str, typer.Option(help="Their chat platform.")] = "slack",
+    platform: Annotated[str, typer.Option(
+        help="Their chat platform (import: imported from a CSV).")] = "slack",
 ) -> None:
     """Delete everything held about this person (as their forget-me does) and say what was
-    done; the bot's messages that repeat their words are deleted or replaced in Slack."""
+    done; the bot's messages that repeat their words are deleted or replaced where they were
+    posted (Slack or Teams)."""
     from bot.app import personal_data
     from bot.app.actors import OPERATOR
 

@@ -1,4 +1,4 @@
-"""Migration 0012_imported_people on a database imported into before it (both backends):
+"""Migration 0013 on a database imported into before it (both backends):
 each round's p14 becomes a person of their own, so forget/export of a label still work and
 name a round, answers stored without an id are not stored again by a second import, and going
 back makes them one person again."""
@@ -24,7 +24,7 @@ from tests.conftest import NOW
 from tests.helpers import seed_pack
 from tests.test_imports import write_csv
 
-BEFORE = "0011"
+BEFORE = "0012"
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def _people(database: Database) -> dict[str, tuple[str | None, list[int]]]:
 def test_it_splits_a_label_imported_into_two_rounds(
         database: Database, to: Callable[[str], None], tmp_path: Path) -> None:
     go = to
-    with transaction(database.sessions) as session:  # as imports stored them before 0012
+    with transaction(database.sessions) as session:  # as imports stored them before 0013
         rounds = [start_round(session, RoundRequest(seed_pack(), [], platform=IMPORT_PLATFORM),
                               NOW).id for _ in range(2)]
         p14 = upsert_participant(session, Person("p14", "p14", "community pharmacist"), NOW,

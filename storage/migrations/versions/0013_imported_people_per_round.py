@@ -3,8 +3,8 @@ workshop's file only, so each round's p14 becomes a person of their own (`p14@ro
 imported answers that came without an id get the one a new import makes for them, so that
 importing the same file again stores nothing new
 
-Revision ID: 0012_imported_people
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-08 10:00:00
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_imported_people"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -153,3 +153,31 @@ def test_a_deployers_own_packs_folder_is_used_by_list_validate_and_start(tmp_pat
                       cwd=tmp_path, env=env)
     assert unknown.returncode == 1
     assert "no pack 'sel-pharmacy-leadership' (known: tiny)" in unknown.stderr
+
+
+@pytest.mark.parametrize("date", ["2021-02-30", "2021-13-40"])
+def test_an_impossible_workshop_date_is_a_field_problem_and_the_other_packs_still_count(
+        tmp_path: Path, date: str) -> None:
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    (folder / "good.yaml").write_text(GOOD, encoding="utf-8")
+    feb = folder / "feb.yaml"
+    feb.write_text(GOOD.replace("2026-01-15", date).replace("kind: text", "kind: essay"),
+                   encoding="utf-8")
+    validated = run_cli("packs", "validate", str(folder))
+    assert validated.returncode == 1
+    assert "unexpected error" not in validated.stderr
+    assert [line.split(": ", 2)[:2] for line in validated.stderr.splitlines()] == [
+        [f"{feb}:3", "workshop_date"], [f"{feb}:8", "prompts[0].kind"]]
+    assert validated.stdout == f"{folder / 'good.yaml'}: ok (tiny, 2 prompts)\n"
+    listed = run_cli("packs", "list", env={"ROUNDTABLE_PACKS_DIR": str(folder)})
+    assert listed.returncode == 1
+    assert listed.stdout.splitlines()[0].startswith(f"feb  (invalid: 2 problems; see "
+                                                    f"`roundtable packs validate`) {feb}:3: "
+                                                    "workshop_date: ")
+    assert "tiny  A tiny pack  [2026-01-15]" in listed.stdout
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    started = run_cli("round", "start", str(feb), "--to", "U0AMARA", cwd=tmp_path)
+    assert started.returncode == 1
+    assert started.stderr.startswith(f"roundtable: {feb}:3: workshop_date: "), started.stderr
+    assert "No open rounds." in run_cli("round", "status", cwd=tmp_path).stdout

@@ -92,10 +92,21 @@ def parse_pack(source: str, path: Path | str = "<pack>") -> Pack:
     return pack
 
 
+class _DatesAsText(yaml.SafeLoader):
+    """YAML's safe loader, less its dates: a date is read as text and checked by the schema,
+    so that an impossible one (2021-02-30) is a problem of its field beside the file's other
+    problems, not a ValueError out of the YAML parser."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers
+                if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def _checked(source: str, path: Path | str) -> tuple[Pack | None, list[PackError]]:
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(source)
+        node = yaml.compose(source, Loader=_DatesAsText)
+        data = yaml.load(source, Loader=_DatesAsText)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

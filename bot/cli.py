@@ -675,6 +675,9 @@ def digest_review(
         changes = _review_changes(rename, merge, move, new_theme, hide or [], show or [],
                                   lead)
         application = _application()
+        if changes and approve:
+            typer.echo(review.edit_and_approve(application, OPERATOR, round_id, changes).plain)
+            return
         if changes:
             typer.echo(review.edit(application, OPERATOR, round_id, changes).plain)
         if approve:
@@ -683,7 +686,8 @@ def digest_review(
         shown = review.reviewing(application, OPERATOR, round_id)
     except RoundtableError as exc:
         fail(str(exc))
-    typer.echo(review_text(shown.view, shown.draft, shown.hidden_words), nl=False)
+    typer.echo(review_text(shown.view, shown.draft, shown.hidden_words,
+                           application.settings.timezone), nl=False)
 
 
 def _review_changes(rename: tuple[str, str] | None, merge: tuple[str, str] | None,

@@ -5,6 +5,7 @@ nothing."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -46,7 +47,10 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
 
     shown = run_cli("digest", "review", str(round_id), env=env)
     assert shown.returncode == 0, shown.stderr
-    assert "waits for approval until" in shown.stdout
+    waits = next(line for line in shown.stdout.splitlines() if "waits for approval" in line)
+    moment = r"[A-Z][a-z]{2} \d\d [A-Z][a-z]{2} \d\d:\d\d [A-Z]{3,4}"  # Fri 11 Dec 12:00 GMT
+    assert re.fullmatch(f"Digest of {moment} waits for approval until {moment}; then it is "
+                        "kept waiting.", waits), waits
     before = question(current(database, round_id, now))
     for number, theme in enumerate(before.themes, start=1):
         assert f"{PROMPT}/{number}  {theme.title}" in shown.stdout
@@ -97,6 +101,14 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     again = run_cli("digest", "review", str(round_id), "--approve", env=env)
     assert again.stdout.strip() == (f"The digest of round {round_id} was already approved by "
                                     "cli and posted; nothing more was posted.")
+    late_rename = run_cli("digest", "review", str(round_id), "--rename", f"{PROMPT}/1",
+                          "Too late", "--approve", env=env)
+    assert late_rename.returncode == 1
+    assert late_rename.stdout == ""
+    assert late_rename.stderr.strip() == (f"roundtable: that draft of round {round_id} was "
+                                          "already approved and posted, so nothing was changed")
+    with database.sessions() as session:
+        assert "Too late" not in {e.text for e in session.scalars(select(DigestEdit))}
     tops = [c for c in stub.posted("CDIGEST") if not c.params.get("thread_ts")]
     assert len(tops) == 1
     posted = json.dumps([c.params for c in stub.posted("CDIGEST")], ensure_ascii=False)

@@ -343,6 +343,25 @@ def approve(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None 
                 Place(posted.channel_id), ".")
 
 
+def edit_and_approve(app: Roundtable, actor: Actor, round_id: int, changes: list[Change]
+                     ) -> Said:
+    """Make the changes to the draft waiting for review, then post it; when no draft waits
+    (it was approved already, say), nothing is changed: the edits were meant for that post."""
+    require_facilitator(app, actor, "approve")
+    with reading(app.database.sessions) as session:
+        round_of(app, session, actor, round_id)
+        row = digest_review.waiting_draft(session, round_id)
+        if row is None:
+            latest = digest_review.latest_draft(session, round_id)
+            raise RoundtableError(
+                _stale(round_id, latest.state, latest.approved_by) if latest is not None
+                else f"round {round_id} has no digest waiting for review, so nothing was "
+                     "changed")
+        digest_id = row.id
+    edited = edit(app, actor, round_id, changes, digest_id=digest_id)
+    return lines([edited, approve(app, actor, round_id, digest_id)])
+
+
 def show(app: Roundtable, actor: Actor, round_id: int) -> Said:
     """Send the actor the round's draft waiting for review, in their chat with the bot."""
     require_facilitator(app, actor, "review")

@@ -1,4 +1,4 @@
-"""Dates people type: `closes 14d`, `closes 2026-12-18`."""
+"""Dates people type (`closes 14d`, `closes 2026-12-18`) and moments as people read them."""
 
 from __future__ import annotations
 
@@ -11,12 +11,23 @@ from bot.core.errors import RoundtableError
 CLOSING_TIME = time(18, 0)
 """A round that closes "on a date" closes at the end of that working day, local time."""
 
+MOST_DAYS = 999
+"""The furthest `Nd` a closing date may be."""
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    """A moment as people read it, in `zone`: Fri 11 Dec 12:00 GMT."""
+    return f"{moment.astimezone(ZoneInfo(zone)):%a %d %b %H:%M %Z}"
+
 
 def parse_closes(text: str, now: datetime, zone: str) -> datetime:
     """`Nd` (N days from now, at the end of the working day) or an ISO date, in `zone`."""
     text = text.strip().lower()
     tz = ZoneInfo(zone)
-    match = re.fullmatch(r"(\d{1,3})\s*d(ays?)?", text)
+    match = re.fullmatch(r"(\d+)\s*d(ays?)?", text)
+    if match and int(match.group(1)) > MOST_DAYS:
+        raise RoundtableError(f"the closing date {text!r} is too far ahead: give at most "
+                              f"{MOST_DAYS}d, or a date like 2026-12-18")
     if match:
         day = now.astimezone(tz).date() + timedelta(days=int(match.group(1)))
     else:

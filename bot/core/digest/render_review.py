@@ -7,7 +7,9 @@ one again."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
+from bot.core.dates import local_time
 from bot.core.digest.model import DigestView, Draft
 from bot.core.digest.theme_views import quote_text
 from bot.core.wording import counted
@@ -16,9 +18,10 @@ QUOTE_SHOWN = 160
 
 
 def review_text(view: DigestView, draft: Draft | None,
-                hidden_words: Mapping[str, str] | None = None) -> str:
+                hidden_words: Mapping[str, str] | None = None, zone: str = "UTC") -> str:
     """The draft (or the digest as it would be built now, `draft` None); each answer hidden
-    in review by its words in `hidden_words` (digest_review.hidden_words), else by its id."""
+    in review by its words in `hidden_words` (digest_review.hidden_words), else by its id;
+    times in `zone`."""
     words = hidden_words or {}
     info = view.round
     lines = [f"Round {info.id} · {info.title}"]
@@ -27,8 +30,8 @@ def review_text(view: DigestView, draft: Draft | None,
                      "now. Edits made here apply to the round's next digests.")
     elif draft.waiting:
         then = "posted as built" if draft.unreviewed == "post" else "kept waiting"
-        lines.append(f"Digest {draft.period} waits for approval until {draft.review_until}; "
-                     f"then it is {then}.")
+        lines.append(f"Digest of {_when(draft.period, zone)} waits for approval until "
+                     f"{_when(draft.review_until, zone)}; then it is {then}.")
     for prompt in view.prompts:
         lines += ["", f"[{prompt.prompt_id}] {prompt.question}"]
         if prompt.lead:
@@ -68,3 +71,11 @@ def review_text(view: DigestView, draft: Draft | None,
             text = f"  “{quote_text(words[reply_id], QUOTE_SHOWN)}”" if reply_id in words else ""
             lines.append(f"      {reply_id}{text}")
     return "\n".join(lines) + "\n"
+
+
+def _when(iso: str | None, zone: str) -> str:
+    """A stored moment (an ISO time; a period may be any text) as people read it."""
+    try:
+        return local_time(datetime.fromisoformat(iso or ""), zone)
+    except ValueError:
+        return iso or "its deadline"

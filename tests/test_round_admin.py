@@ -114,6 +114,7 @@ def test_a_round_started_without_a_digest_channel_is_given_one_and_then_posts(
     assert started.stdout.strip() == "round 1 started for 2 people", started.stderr
     status = cli(database_url, "round", "status", "1", tmp_path=tmp_path)
     assert "No digest channel: no digest is posted until one is set" in status.stdout
+    assert status.stdout.count("No digest channel") == 1  # said once, with how to set one
 
     changed = cli(database_url, "round", "set", "1", "--digest", "#CDIGEST", "--digest-cron",
                   "*/3 * * * * *", "--closes", "14d", tmp_path=tmp_path)

@@ -205,8 +205,10 @@ def _status(app: Roundtable, session: Session, round_: Round, who: int | None) -
     when = next_digest_time(round_.digest_cron, bool(round_.digest_channel), app.clock(), zone)
     first, *rest = round_status(session, round_, when).lines(zone)
     out = [said(Strong(first)), *(said(line) for line in rest)]
-    if round_.status == "open" and not round_.digest_channel:
-        out.append(said("No digest channel: no digest is posted until one is set (",
+    if not round_.digest_channel and round_.purged_at is None:
+        then = ("no digest is posted until one is set" if round_.status == "open"
+                else "its final digest is posted once one is set")
+        out.append(said(f"No digest channel: {then} (",
                         Command(f"set {round_.id} digest #channel"), " in chat, or ",
                         Code(f"roundtable round set {round_.id} --digest C…"),
                         " on the server)."))

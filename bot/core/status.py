@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.core.dates import local_time
 from bot.core.rounds import MODE_NAMES, delivery_counts, participation, vote_questions
 from bot.core.wording import counted
 from storage.models import Delivery, Digest, Participant, Reminder, Reply, Round
@@ -59,13 +60,11 @@ class RoundStatus:
             out.append(f"Answers and digests deleted {self.purged_at.astimezone(tz):%d %b %Y} "
                        "(kept for the retention period after closing); the counts above are "
                        "as they were then")
-        elif self.digest_channel is None:
-            out.append("No digest channel: set one before the first digest")
         when = []
         if self.next_digest is not None and self.status == "open":
-            when.append(f"next digest {self.next_digest.astimezone(tz):%a %d %b %H:%M %Z}")
+            when.append(f"next digest {local_time(self.next_digest, zone)}")
         if self.closes_at is not None and self.status == "open":
-            when.append(f"closes {self.closes_at.astimezone(tz):%a %d %b %H:%M %Z}")
+            when.append(f"closes {local_time(self.closes_at, zone)}")
         if when:
             text = ", ".join(when)
             out.append(text[0].upper() + text[1:])

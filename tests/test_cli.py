@@ -150,3 +150,24 @@ def test_help_reads_as_sentences_wrapped_to_the_terminal(tmp_path: Path) -> None
     assert "exit status 0 when it is, 1 when it is not or nothing answers" in top
     export = run_cli("export", "--help", cwd=tmp_path, env=wide).stdout
     assert "(default: round-ID-synthesis.FORMAT here)" in export
+
+
+def test_a_csv_cell_over_the_size_limit_is_reported_at_its_own_line(workdir: Path) -> None:
+    data = rows(3)
+    data[1]["text"] = "x" * 200_000
+    path = write_csv(workdir / "huge.csv", data)
+    result = run_cli("import-replies", str(path), "--pack", "sel-pharmacy-leadership",
+                     cwd=workdir)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"roundtable: {path}:3: not valid CSV (field larger than "
+                                    "field limit"), result.stderr
+    assert "nothing was imported" in result.stderr
+
+
+def test_a_closing_date_too_far_ahead_says_so(workdir: Path) -> None:
+    result = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1", "--closes",
+                     "100000d", cwd=workdir)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("roundtable: the closing date '100000d' is too far ahead: "
+                                     "give at most 999d, or a date like 2026-12-18")
+    assert "No open rounds." in run_cli("round", "status", cwd=workdir).stdout

@@ -135,7 +135,8 @@ def read_rows(path: Path, pack: Pack) -> list[Row]:
             _check(name, row, pack, seen_ids)
             rows.append(row)
     except csv.Error as exc:
-        raise ImportError_(name, reader.line_num, f"not valid CSV ({exc})") from None
+        # line_num counts the lines of the records read whole: the bad one starts after them
+        raise ImportError_(name, reader.line_num + 1, f"not valid CSV ({exc})") from None
     if not rows:
         raise ImportError_(name, None, "no rows to import")
     return rows

@@ -69,6 +69,11 @@ def reopen_round(session: Session, round_id: int, now: datetime,
     round_ = get_round(session, round_id)
     if round_.status == "open":
         raise RoundtableError(f"round {round_id} is open already")
+    if round_.purged_at is not None:
+        raise RoundtableError(
+            f"round {round_id} cannot be reopened: its answers and digests were deleted on "
+            f"{round_.purged_at:%d %b %Y} under the retention period; start a new round "
+            "instead")
     if closes_at is not None and closes_at <= now:
         raise RoundtableError("the closing date is in the past")
     if closes_at is not None or (round_.closes_at is not None and round_.closes_at <= now):

@@ -109,6 +109,12 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
                                           "already approved and posted, so nothing was changed")
     with database.sessions() as session:
         assert "Too late" not in {e.text for e in session.scalars(select(DigestEdit))}
+    quoted_again = run_cli("digest", "review", str(round_id), "--show", hidden, env=env)
+    assert quoted_again.returncode == 0, quoted_again.stderr
+    audit_log = run_cli("audit", "--round", str(round_id), env=env).stdout
+    assert f"cli  digest.unhide  round {round_id}  quote {hidden} of {PROMPT} shown again" \
+        in audit_log
+    assert "digest.show  " not in audit_log  # that action is a digest viewed
     tops = [c for c in stub.posted("CDIGEST") if not c.params.get("thread_ts")]
     assert len(tops) == 1
     posted = json.dumps([c.params for c in stub.posted("CDIGEST")], ensure_ascii=False)

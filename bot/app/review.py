@@ -37,6 +37,11 @@ from storage.models import Digest, DigestEdit
 
 log = logging.getLogger(__name__)
 
+AUDITED_AS = {"show": "unhide"}
+"""An edit's audit action where it differs from the edit's own name: `digest.show` is a
+digest viewed. (Entries made before un-hiding had its own name read `digest.show` with the
+detail "quote … shown again".)"""
+
 MODES = ("review", "post")
 UNREVIEWED = ("post", "wait")
 
@@ -461,8 +466,8 @@ def _record(session: Session, actor: Actor, now: datetime, round_id: int, prompt
                            other=list(other) if other is not None else None,
                            reply_id=reply_id, text=text, actor=who(actor), at=now,
                            seen_at=seen_at))
-    audit.record(session, now, who(actor), f"digest.{action}", round_id=round_id,
-                 detail=detail)
+    audit.record(session, now, who(actor), f"digest.{AUDITED_AS.get(action, action)}",
+                 round_id=round_id, detail=detail)
 
 
 def _refresh(app: Roundtable, round_id: int) -> None:

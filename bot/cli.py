@@ -95,6 +95,19 @@ class ExportFormat(StrEnum):
     html = "html"
 
 
+class Platform(StrEnum):
+    slack = "slack"
+    teams = "teams"
+
+
+class HeldOn(StrEnum):
+    """Where a person's data came from: a chat platform, or an imported file."""
+
+    slack = "slack"
+    teams = "teams"
+    imported = "import"
+
+
 class Mode(StrEnum):
     named = "named"
     by_role = "by-role"
@@ -313,6 +326,8 @@ def round_start(
         fail(str(exc))
     invited = counted(started.invited, "person", "people")
     typer.echo(f"round {started.round_id} started for {invited}")
+    if started.stopped:
+        typer.echo(f"left out, as they said stop: {', '.join(started.stopped)}")
 
 
 CHANNEL_ID = r"[CG][A-Z0-9]{2,}"
@@ -567,9 +582,10 @@ def import_replies(
         typer.echo(str(result.round_id))
 
 
-def _digest_view(round_id: int, what: str) -> DigestView:
-    """Build a round's digest now (audited as `what`), with the optional summariser when
-    ROUNDTABLE_LLM_URL is set."""
+def _digest_view(round_id: int, what: str | None, application: Roundtable | None = None
+                 ) -> DigestView:
+    """Build a round's digest now (audited as `what`; None: the caller records it once
+    done), with the optional summariser when ROUNDTABLE_LLM_URL is set."""
     from bot.app import facilitation
     from bot.app.actors import OPERATOR
     from bot.core.errors import RoundtableError
@@ -577,7 +593,8 @@ def _digest_view(round_id: int, what: str) -> DigestView:
 
     with working(f"Finding the themes of round {round_id}"):
         try:
-            return facilitation.digest_view(_application(), OPERATOR, round_id, what)
+            return facilitation.digest_view(application or _application(), OPERATOR,
+                                            round_id, what)
         except RoundtableError as exc:
             fail(str(exc))
 
@@ -742,9 +759,12 @@ def export(
 ) -> None:
     """Write the synthesis document of a round, laid out like the workshop's synthesis pack
     (md, docx, html), or every answer as CSV; prints the path written."""
+    from bot.app import facilitation
+    from bot.app.actors import OPERATOR
     from bot.core.digest.export import default_name, write_export
 
-    view = _digest_view(round_id, f"round.export ({format.value})")
+    application = _application()
+    view = _digest_view(round_id, None, application)
     path = out or Path.cwd() / default_name(round_id, format.value)
     from bot.terminal import working
 
@@ -753,16 +773,18 @@ def export(
             written = write_export(view, format.value, path)
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror or exc}")
+    facilitation.record_view(application, OPERATOR, round_id,
+                             f"round.export ({format.value})")
     for extra in written[1:]:
         typer.echo(f"chart: {extra}", err=True)
     typer.echo(str(written[0]))
 
 
-def _person(user: str, platform: str) -> tuple[str, str]:
+def _person(user: str, platform: Platform | HeldOn) -> tuple[str, str]:
     user = user.strip().lstrip("@")
     if not user:
         fail("name the person by their user id (U…)")
-    return platform, user
+    return platform.value, user
 
 
 def _resolved(application: Roundtable, platform: str, user_id: str) -> str:
@@ -782,8 +804,8 @@ def participant_export(
         help="Their user id (U…); imported: their label (p14), or p14@round3.")],
     out: Annotated[Path | None, typer.Option(
         help="File to write (default: roundtable-data-USER.json here); created 0600.")] = None,
-    platform: Annotated[str, typer.Option(
-        help="Their chat platform (import: imported from a CSV).")] = "slack",
+    platform: Annotated[HeldOn, typer.Option(
+        help="Their chat platform (import: imported from a CSV).")] = HeldOn.slack,
 ) -> None:
     """Everything held about one person, as JSON (a subject access request); prints the path."""
     from bot.app import personal_data
@@ -807,16 +829,18 @@ def participant_export(
 @participant_app.command("stop")
 def participant_stop(
     user: Annotated[str, typer.Argument(help="Their user id (U…).")],
-    platform: Annotated[str, typer.Option(help="Their chat platform.")] = "slack",
+    platform: Annotated[Platform, typer.Option(help="Their chat platform.")] = Platform.slack,
 ) -> None:
     """Message this person no more (their answers are kept)."""
     from bot.app import participants
     from bot.app.actors import OPERATOR
 
     on, user_id = _person(user, platform)
-    if not participants.stop_person(_application(), OPERATOR, on, user_id):
+    stopped = participants.stop_person(_application(), OPERATOR, on, user_id)
+    if stopped is None:
         fail(f"Roundtable holds nothing about {user_id} on {on}")
-    typer.echo(f"{user_id} will not be messaged again")
+    typer.echo(f"{user_id} had already stopped: they are not messaged" if stopped == "already"
+               else f"{user_id} will not be messaged again")
 
 
 @participant_app.command("forget")
@@ -824,8 +848,8 @@ def participant_forget(
     user: Annotated[str, typer.Argument(
         help="Their user id (U…); imported: their label (p14), or p14@round3.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
-    platform: Annotated[str, typer.Option(
-        help="Their chat platform (import: imported from a CSV).")] = "slack",
+    platform: Annotated[HeldOn, typer.Option(
+        help="Their chat platform (import: imported from a CSV).")] = HeldOn.slack,
 ) -> None:
     """Delete everything held about this person (as their forget-me does) and say what was
     done; the bot's messages that repeat their words are deleted or replaced where they were
@@ -852,7 +876,7 @@ def participant_forget(
 @app.command("audit")
 def audit_log(
     round_id: Annotated[int | None, typer.Option("--round", help="Only this round.")] = None,
-    limit: Annotated[int, typer.Option(help="The newest this many entries.")] = 200,
+    limit: Annotated[int, typer.Option(min=1, help="The newest this many entries.")] = 200,
 ) -> None:
     """Who started, closed, posted, exported which round; who ran forget-me, my-data or a
     purge; facilitator changes; when (oldest first)."""

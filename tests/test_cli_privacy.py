@@ -4,6 +4,7 @@ their written request (export, stop, forget), the audit log, a purge now, the SB
 from __future__ import annotations
 
 import json
+import re
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,11 @@ from bot.core.rounds import RoundRequest, close_round, start_round
 from storage.database import connect
 from storage.db import make_engine, transaction
 from tests.helpers import run_cli, seed_pack
+
+
+def unboxed(text: str) -> str:
+    """A usage error as words, without the box drawn around it and its line breaks."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
 
 
 @pytest.fixture
@@ -53,6 +59,9 @@ def test_it_exports_a_persons_data_as_a_private_json_file(workdir: Path) -> None
 def test_it_stops_and_forgets_a_person_on_request_and_logs_who_did(workdir: Path) -> None:
     assert run_cli("participant", "stop", "U2", cwd=workdir).stdout.strip() == \
         "U2 will not be messaged again"
+    again_stop = run_cli("participant", "stop", "U2", cwd=workdir)
+    assert again_stop.returncode == 0
+    assert again_stop.stdout.strip() == "U2 had already stopped: they are not messaged"
     refused = run_cli("participant", "forget", "U1", cwd=workdir)
     assert refused.returncode == 1  # asked to confirm, and no answer came
     assert "nothing was deleted" in refused.stderr
@@ -89,6 +98,70 @@ def test_it_purges_what_the_retention_period_no_longer_keeps(workdir: Path) -> N
     assert "Answers and digests deleted" in status and "2 of 2 answered" in status
     refused = run_cli("digest", "--round", "1", cwd=workdir)
     assert refused.returncode == 1 and "(retention): nothing is left" in refused.stderr
+    reopened = run_cli("round", "reopen", "1", cwd=workdir)
+    assert reopened.returncode == 1
+    assert reopened.stderr.strip() == (
+        f"roundtable: round 1 cannot be reopened: its answers and digests were deleted on "
+        f"{datetime.now(UTC):%d %b %Y} under the retention period; start a new round instead")
+    assert "closed" in run_cli("round", "list", "--all", cwd=workdir).stdout
+
+
+@pytest.mark.parametrize("command", [["export", "U1"], ["forget", "U1", "--yes"],
+                                     ["stop", "U1"]])
+def test_it_refuses_a_platform_it_does_not_know(workdir: Path, command: list[str]) -> None:
+    refused = run_cli("participant", *command, "--platform", "fax", cwd=workdir)
+    assert refused.returncode == 2
+    assert "'fax' is not one of 'slack', 'teams'" in unboxed(refused.stderr)
+    assert "participant." not in run_cli("audit", cwd=workdir).stdout
+    assert run_cli("participant", "export", "U1", cwd=workdir).returncode == 0  # all still held
+
+
+def test_it_starts_no_round_for_people_who_all_said_stop_and_names_those_left_out(
+        workdir: Path) -> None:
+    assert run_cli("participant", "stop", "U2", cwd=workdir).returncode == 0
+    refused = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U2", cwd=workdir)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == ("roundtable: nobody to ask, so no round was started: "
+                                      "Tomasz Nowak said stop")
+    assert "round 2" not in run_cli("round", "list", "--all", cwd=workdir).stdout
+    started = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1,U2",
+                      cwd=workdir)
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.splitlines() == ["round 2 started for 1 person",
+                                           "left out, as they said stop: Tomasz Nowak"]
+
+
+def test_closing_a_round_with_a_digest_channel_needs_the_slack_token(workdir: Path) -> None:
+    refused = run_cli("round", "close", "1", cwd=workdir)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "roundtable: SLACK_BOT_TOKEN is not set (see .env.example); round 1 is still open, as "
+        "its final digest could not be posted")
+    assert " open" in run_cli("round", "list", cwd=workdir).stdout.splitlines()[1]
+    assert "round.close" not in run_cli("audit", cwd=workdir).stdout
+
+
+def test_an_export_that_cannot_be_written_is_not_in_the_audit_log(workdir: Path) -> None:
+    folder = workdir / "exports"
+    folder.mkdir()
+    refused = run_cli("export", "--round", "1", "--format", "md", "--out", str(folder),
+                      cwd=workdir)
+    assert refused.returncode == 1 and "Is a directory" in refused.stderr
+    assert "round.export" not in run_cli("audit", cwd=workdir).stdout
+    written = run_cli("export", "--round", "1", "--format", "md", "--out",
+                      str(folder / "r1.md"), cwd=workdir)
+    assert written.returncode == 0, written.stderr
+    assert "round.export (md)  round 1" in run_cli("audit", cwd=workdir).stdout
+
+
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_the_audit_log_takes_a_limit_of_one_or_more(workdir: Path, limit: str) -> None:
+    assert run_cli("participant", "stop", "U2", cwd=workdir).returncode == 0
+    refused = run_cli("audit", "--limit", limit, cwd=workdir)
+    assert refused.returncode == 2
+    assert "the audit log is empty" not in refused.stdout
+    assert ("Invalid value for '--limit': Input should be greater than or equal to 1"
+            in unboxed(refused.stderr))
 
 
 def test_it_writes_a_cyclonedx_bill_of_materials(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from bot.app.access import (
 )
 from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
+from bot.config import ConfigError
 from bot.core import audit, digest_review, reminders
 from bot.core.dates import parse_closes
 from bot.core.digest.build import build_digest
@@ -34,7 +35,7 @@ from bot.core.digest_posts import post_digest
 from bot.core.errors import NotAllowed, NotFound, RoundtableError
 from bot.core.inbox import backlog_line
 from bot.core.packs import Pack, PackError, find_pack, load_pack, pack_files
-from bot.core.people import Audience
+from bot.core.people import Audience, said_stop
 from bot.core.ports import DeliveryError
 from bot.core.privacy import Policy, notice
 from bot.core.round_changes import (
@@ -59,7 +60,7 @@ from bot.core.rounds import (
 from bot.core.rounds import set_digest_channel as set_round_channel
 from bot.core.said import Code, Command, Place, Said, Strong, lines, said, to_parts
 from bot.core.status import RoundLine, Who, round_lines, round_status, who_answered
-from bot.core.wording import counted
+from bot.core.wording import counted, listed
 from bot.scheduling.jobs import forget_digest_job
 from bot.scheduling.timing import digest_trigger, next_digest_time
 from storage.db import reading, transaction
@@ -93,6 +94,8 @@ class Started:
     round_id: int
     invited: int
     said: Said
+    stopped: tuple[str, ...] = ()
+    """Those of the audience left out because they said stop, by name or id."""
 
 
 def policy(app: Roundtable) -> Policy:
@@ -124,6 +127,7 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
     looked = directory.resolve(request.audience, now)
     owner = request.owner if actor.is_operator and request.owner else actor.user_id
     with transaction(app.database.sessions) as session:
+        stopped = said_stop(session, looked.people, on)
         round_ = start_round(session, RoundRequest(
             pack, looked.people, started_by=owner, audience=request.audience.as_dict(),
             digest_channel=request.digest_channel, digest_cron=request.digest_cron,
@@ -134,6 +138,10 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
         ), now)
         directory.remember(session, looked, now)
         round_id, invited, reviewed = round_.id, len(round_.deliveries), round_.review
+        if not invited:  # raised inside the transaction: the empty round is not kept
+            raise RoundtableError("nobody to ask, so no round was started" + (
+                f": {listed(stopped)} said stop" if stopped else
+                ": the audience holds no one who may be asked"))
 
         audit.record(session, now, who(actor), "round.start", round_id=round_id,
                      detail=f"pack {pack.id}, {MODE_NAMES[request.mode]}, {invited} invited, "
@@ -145,10 +153,11 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
              if request.digest_channel else
              said(" No digest channel yet: set one before the first digest (",
                   Command(f"set {round_id} digest #channel"), ")."))
+    left_out = said(f" Left out: {listed(stopped)}, who said stop.") if stopped else said()
     return Started(round_id, invited, said(
         f"Round {round_id} of “{pack.title}” started ({MODE_NAMES[request.mode]}): sending the "
         f"questions to {counted(invited, 'person', 'people')} (those at night where they are "
-        "get them in the morning).", where))
+        "get them in the morning).", left_out, where), tuple(stopped))
 
 
 def invite(app: Roundtable, actor: Actor, round_id: int, audience: Audience,
@@ -512,6 +521,13 @@ def close(app: Roundtable, actor: Actor, round_id: int | None) -> Closed:
     """Close the round and post its final digest (where it has a channel)."""
     require_facilitator(app, actor, "close")
     chosen = chosen_round(app, actor, round_id)
+    with reading(app.database.sessions) as session:
+        if get_round(session, chosen).digest_channel:
+            try:  # as `digest --post` does: a platform not set up is said before anything
+                app.settings.require_platform(receiving=False)
+            except ConfigError as exc:
+                raise RoundtableError(f"{exc}; round {chosen} is still open, as its final "
+                                      "digest could not be posted") from None
     with transaction(app.database.sessions) as session:
         close_round(session, chosen, app.clock())
         has_channel = bool(get_round(session, chosen).digest_channel)
@@ -525,9 +541,11 @@ def close(app: Roundtable, actor: Actor, round_id: int | None) -> Closed:
         return Closed(chosen, exc.said)
 
 
-def digest_view(app: Roundtable, actor: Actor, round_id: int, what: str) -> DigestView:
+def digest_view(app: Roundtable, actor: Actor, round_id: int, what: str | None) -> DigestView:
     """A round's digest as of now, for showing or exporting (`what` says which, for the audit
-    log); theme titles and summaries reworded by the AI service when one is set."""
+    log; None: the caller records it with record_view once it is done, an export once its
+    file is written); theme titles and summaries reworded by the AI service when one is
+    set."""
     with reading(app.database.sessions) as session:
         round_ = round_of(app, session, actor, round_id)
         if round_.purged_at is not None:
@@ -535,9 +553,15 @@ def digest_view(app: Roundtable, actor: Actor, round_id: int, what: str) -> Dige
                                   f"{round_.purged_at:%d %b %Y} (retention): nothing is left "
                                   "to show")
         view = build_digest(session, round_id, app.clock(), summariser=app.summariser)
+    if what is not None:
+        record_view(app, actor, round_id, what)
+    return view
+
+
+def record_view(app: Roundtable, actor: Actor, round_id: int, what: str) -> None:
+    """Audit a round's digest shown or exported (`what`)."""
     with transaction(app.database.sessions) as session:
         audit.record(session, app.clock(), who(actor), what, round_id=round_id)
-    return view
 
 
 def packs(app: Roundtable) -> list[Pack]:

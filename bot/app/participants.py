@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -95,18 +96,21 @@ def stop(app: Roundtable, actor: Actor) -> Said:
                 Command("forget-me"), " deletes them.")
 
 
-def stop_person(app: Roundtable, actor: Actor, platform: str, user_id: str) -> bool:
-    """Stop messaging someone (themselves, or the operator on their request); False when
-    Roundtable knows nothing of them."""
+def stop_person(app: Roundtable, actor: Actor, platform: str, user_id: str
+                ) -> Literal["stopped", "already"] | None:
+    """Stop messaging someone (themselves, or the operator on their request): stopped, or
+    already (nothing changes); None when Roundtable knows nothing of them."""
     with transaction(app.database.sessions) as session:
         participant = find_participant(session, user_id, platform)
         if participant is None:
-            return False
+            return None
+        if participant.opted_out:
+            return "already"
         opt_out(session, participant, app.clock())
         audit.record(session, app.clock(), who(actor), "participant.stop",
                      subject=None if actor.user_id == user_id else audit.person(platform,
                                                                                 user_id))
-    return True
+    return "stopped"
 
 
 def answers_kept(app: Roundtable, actor: Actor) -> int:

@@ -87,6 +87,15 @@ def opt_out(session: Session, participant: Participant, now: datetime) -> None:
     participant.opted_out_at = now
 
 
+def said_stop(session: Session, people: Iterable[Person], platform: str) -> list[str]:
+    """Those of these people who said stop (to be messaged no more), by name or else id."""
+    ids = [p.platform_user_id for p in people]
+    found = session.execute(select(Participant.platform_user_id, Participant.display_name).where(
+        Participant.platform == platform, Participant.platform_user_id.in_(ids),
+        Participant.opted_out.is_(True))).all()
+    return [name or user_id for user_id, name in sorted(found)]
+
+
 def is_facilitator(
     session: Session, platform_user_id: str, configured: tuple[str, ...], platform: str
 ) -> bool:

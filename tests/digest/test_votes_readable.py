@@ -157,6 +157,6 @@ def test_it_says_who_has_not_been_heard_from_when_nobody_has_a_role(
     text = render_text(view) + render_md(view)
     assert "not givens" not in text
     # "nobody whose role is not given" read as if everyone had answered
-    assert "Not heard from yet: none of the people whose role is not given yet." in text
+    assert "Not heard from yet: no answer yet from anyone whose role is not given." in text
     assert "nobody whose role" not in text
     assert "0 of 3 people invited" in md_plain(render_md(view))

@@ -201,8 +201,8 @@ def headline(view: DigestView) -> tuple[Run, ...]:
 
 def silent_line(people: dict[str, Any]) -> str:
     """"no community pharmacists yet" for every invited role nobody has answered from (and
-    "none of the people whose role is not given yet" for the people invited without one)."""
-    return "; ".join("none of the people whose role is not given yet" if role == UNKNOWN_ROLE
+    "no answer yet from anyone whose role is not given" for the people invited without one)."""
+    return "; ".join("no answer yet from anyone whose role is not given" if role == UNKNOWN_ROLE
                      else f"no {plural(str(role))} yet"
                      for role in people.get("silent_roles", []))
 

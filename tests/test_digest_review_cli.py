@@ -4,7 +4,6 @@ nothing."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from storage.models import AuditEntry, Digest, DigestEdit
 from tests.helpers import run_cli
 from tests.review_round import PROMPT, current, question, review_round, text_of, unquoted_in
 from tests.slack_api_stub import SlackStub
+from tests.slack_reading import as_read
 
 MEMBERS = ["UAMARA", "UBEN", "UCHIDI", "UDEV", "UELIF"]
 FACILITATOR = "UFAC"
@@ -117,7 +117,7 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     assert "digest.show  " not in audit_log  # that action is a digest viewed
     tops = [c for c in stub.posted("CDIGEST") if not c.params.get("thread_ts")]
     assert len(tops) == 1
-    posted = json.dumps([c.params for c in stub.posted("CDIGEST")], ensure_ascii=False)
+    posted = as_read([c.params for c in stub.posted("CDIGEST")])
     assert "*Time away from the dispensary*  ·" in posted
     assert "_Time, a mentor and peers_" in posted
     assert "*Mentors named by people*  ·" in posted, posted

@@ -293,6 +293,6 @@ def _forgotten(erased: Erased, work: PlatformWork, waiting: int, platform: str, 
                 + ("label)." if platform == IMPORT_PLATFORM else
                    f"id), so that Roundtable never messages {you} again."))
     if yourself:
-        out += said(" What you wrote in our conversation is yours: Slack keeps it until you "
-                    "delete it there.")
+        out += said(" What you wrote in our conversation is yours: "
+                    f"{_platform_name(platform)} keeps it until you delete it there.")
     return out

@@ -46,6 +46,8 @@ def test_it_stops_and_forgets_a_participant_on_request(running_teams: RunningTea
     assert (delete["title"], delete["style"]) == ("Delete my answers", "destructive")
     answered = running.teams.submit(ben, delete["data"])
     assert answered[0].json()["value"].startswith("Done. Roundtable deleted 1 answer")
+    assert "Slack" not in answered[0].json()["value"]  # it said Slack keeps what Ben wrote
+    assert "yours: Teams keeps it" in answered[0].json()["value"]
     assert running.replies() == []
 
 

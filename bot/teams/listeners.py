@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import textwrap
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -69,6 +70,9 @@ from bot.teams.render import CARD_TYPE, card
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 4
 PRIVATE = frozenset({"stop", "my-data", "forget-me", "delete"})
+TOAST_LIMIT = 500
+"""Characters of the line Teams shows by a card after an Action.Execute."""
+WHOLE_IN_CHAT = " (the whole answer is in our chat)"
 """Commands whose answer is for the person alone: written in a channel (where Teams has no
 message only one person sees), it goes to their 1:1 chat, and the channel is told so."""
 REMEMBERED = 10_000
@@ -283,6 +287,11 @@ class Listeners:
             return None
         toast, message = outcome
         if action.execute:
+            if len(toast) > TOAST_LIMIT and message is not None:
+                # Teams shows only a short line by the card: the whole answer goes to the chat
+                self._later(self._say, where.key, message)
+                toast = textwrap.shorten(toast, TOAST_LIMIT - len(WHOLE_IN_CHAT),
+                                         placeholder=" …") + WHOLE_IN_CHAT
             return _done(toast)
         if message is not None:
             self._later(self._say, where.key, message)
@@ -438,4 +447,4 @@ def _digest(data: dict[str, Any]) -> int:
 def _done(text: str) -> InvokeResponse[Any]:
     """The answer to an Action.Execute: a short message Teams shows by the card."""
     return InvokeResponse(status=200, body={"statusCode": 200, "type": MESSAGE,
-                                            "value": text[:500]})
+                                            "value": text[:TOAST_LIMIT]})

@@ -47,7 +47,12 @@ def test_it_stops_and_forgets_a_participant_on_request(running_teams: RunningTea
     answered = running.teams.submit(ben, delete["data"])
     assert answered[0].json()["value"].startswith("Done. Roundtable deleted 1 answer")
     assert "Slack" not in answered[0].json()["value"]  # it said Slack keeps what Ben wrote
-    assert "yours: Teams keeps it" in answered[0].json()["value"]
+    by_the_card = answered[0].json()["value"]
+    assert len(by_the_card) <= 500 and by_the_card.endswith(" … (the whole answer is in our chat)")
+    whole = running.wait_for(lambda: next((c for c in running.stub.sent_to(ben)
+                                           if "Done. Roundtable deleted" in card_text(c)), None),
+                             "the whole answer in the chat")
+    assert "yours: Teams keeps it until you delete it there." in card_text(whole)
     assert running.replies() == []
 
 

@@ -73,6 +73,8 @@ NEVER = 2.0
 """An ALWAYS_TOGETHER no group reaches."""
 NO_WORDS = 0.0
 """A WORDS_BY_CHANCE no word passes: the words view off."""
+ALONE = 1.01
+"""A WORD_FAMILY no two words reach: each word is its own family."""
 VECTORS_ONLY_COVER, VECTORS_ONLY_LINK = 0.25, 0.25
 """The vectors-only rule's knobs when it was shipped."""
 Matrix = NDArray[np.float32]
@@ -117,22 +119,23 @@ def runs(path: Path, seed: int) -> list[Run]:
 
 
 def shipped(cover: float, together_cover: float, together: float, always: float,
-            words: float = NO_WORDS) -> Rule:
+            words: float = NO_WORDS, family: float = ALONE) -> Rule:
     """novelty.judge with these knobs (vectors' cover, consensus' cover, grouping,
-    ALWAYS_TOGETHER: above 1, never; WORDS_BY_CHANCE: 0, the words not read)."""
+    ALWAYS_TOGETHER: above 1, never; WORDS_BY_CHANCE: 0, the words not read; WORD_FAMILY:
+    above 1, each word alone)."""
     def rule(judged: Judged) -> list[list[int]]:
         with nt.knobs(COVER_QUANTILE=cover, TOGETHER_COVER=together_cover,
                       GROUPED_TOGETHER=together, ALWAYS_TOGETHER=always,
-                      WORDS_BY_CHANCE=words):
+                      WORDS_BY_CHANCE=words, WORD_FAMILY=family):
             return novelty.with_new_words(novelty.judge_vectors(judged.new, judged.earlier),
                                           judged.texts, judged.earlier_texts, judged.new).groups
     return rule
 
 
-def words_only(words: float) -> Rule:
-    """The words view alone (novelty.new_words at this WORDS_BY_CHANCE)."""
+def words_only(words: float, family: float = ALONE) -> Rule:
+    """The words view alone (novelty.new_words at this WORDS_BY_CHANCE and WORD_FAMILY)."""
     def rule(judged: Judged) -> list[list[int]]:
-        with nt.knobs(WORDS_BY_CHANCE=words):
+        with nt.knobs(WORDS_BY_CHANCE=words, WORD_FAMILY=family):
             return [sorted(g) for g in novelty.new_words(
                 judged.texts, [t for theme in judged.earlier_texts for t in theme])]
     return rule
@@ -228,6 +231,10 @@ def group_coverage(level: float, link: float, draws: int = 200) -> VectorRule:
     return rule
 
 
+def _family(family: float) -> str:
+    return ", each word alone" if family == ALONE else f", by family at {family}"
+
+
 def score(rule: Rule, all_runs: Sequence[Run]) -> tuple[int, int, int, int]:
     """False new themes in (a), right in (b) five and (b) all, and errors."""
     false, right = 0, [0, 0]
@@ -257,24 +264,27 @@ def main() -> None:
     print("| rule | (a) false new themes | (b) five: right | (b) all: right | errors |")
     print("|---|---|---|---|---|")
     now = (novelty.COVER_QUANTILE, novelty.TOGETHER_COVER, novelty.GROUPED_TOGETHER,
-           novelty.ALWAYS_TOGETHER, novelty.WORDS_BY_CHANCE)
+           novelty.ALWAYS_TOGETHER, novelty.WORDS_BY_CHANCE, novelty.WORD_FAMILY)
     # With --all, the thirteenth session's grid without the words: first without
-    # ALWAYS_TOGETHER (never), then with it at the covers chosen so. Then always: that choice,
-    # and the words at its knobs.
-    earlier = [*((c, t, 0.3, NEVER, NO_WORDS) for t in (0.05, 0.1, 0.15, 0.25)
+    # ALWAYS_TOGETHER (never), then with it at the covers chosen so. Then always: that choice;
+    # the words at its knobs, each word alone (fourteenth session, first); and words read by
+    # family at the level chosen so.
+    earlier = [*((c, t, 0.3, NEVER, NO_WORDS, ALONE) for t in (0.05, 0.1, 0.15, 0.25)
                  for c in (0.1, 0.25, 0.5, 1.0)),
-               (0.1, 0.1, 0.5, NEVER, NO_WORDS),
-               *((0.1, 0.1, 0.3, a, NO_WORDS) for a in (0.95, 0.8))]
-    grid = [*(earlier if args.all else []), (0.1, 0.1, 0.3, 0.9, NO_WORDS),
-            *((0.1, 0.1, 0.3, 0.9, w) for w in (0.01, 0.05, 0.1, 0.2)),
-            (0.1, 0.1, 0.3, NEVER, 0.1)]
+               (0.1, 0.1, 0.5, NEVER, NO_WORDS, ALONE),
+               *((0.1, 0.1, 0.3, a, NO_WORDS, ALONE) for a in (0.95, 0.8)),
+               *((0.1, 0.1, 0.3, 0.9, w, ALONE) for w in (0.01, 0.05, 0.2))]
+    grid = [*(earlier if args.all else []), (0.1, 0.1, 0.3, 0.9, NO_WORDS, ALONE),
+            (0.1, 0.1, 0.3, 0.9, 0.1, ALONE),
+            *((0.1, 0.1, 0.3, 0.9, 0.1, f) for f in (0.7, 0.6, 0.55, 0.5))]
     rules: list[tuple[str, Rule]] = [
         *((f"shipped rule, vectors cover {c}, consensus cover {t}, grouped at {g}, "
            f"{'never always together' if a == NEVER else f'always together at {a}'}, "
            f"{'words off' if w == NO_WORDS else f'words at {w}'}"
-           f"{' (shipped)' if (c, t, g, a, w) == now else ''}", shipped(c, t, g, a, w))
-          for c, t, g, a, w in grid),
-        *((f"words only, at {w}", words_only(w)) for w in (0.01, 0.05, 0.1, 0.2, 0.5)),
+           f"{_family(f) if w != NO_WORDS else ''}"
+           f"{' (shipped)' if (c, t, g, a, w, f) == now else ''}", shipped(c, t, g, a, w, f))
+          for c, t, g, a, w, f in grid),
+        *((f"words only, at 0.1{_family(f)}", words_only(0.1, f)) for f in (ALONE, 0.6, 0.55)),
     ]
     if args.all:
         rules += [

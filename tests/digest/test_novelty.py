@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
+from bot.core.digest import novelty
 from bot.core.digest.changes import compare, snapshot
 from bot.core.digest.lexicon import singular
 from bot.core.digest.model import AnswerView, DigestView, ThemeView
@@ -93,6 +95,20 @@ def test_a_word_group_overlapping_a_group_the_vectors_found_is_the_same_new_them
            "Nowhere to park"]
     judged = with_new_words(Judgement([None] * 4, [[1, 2, 3]]), new, [EARLIER], None)
     assert judged.groups == [[0, 1, 2, 3]]
+
+
+def test_new_answers_sharing_words_of_one_family_are_one_new_theme(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three answers about money, each in its own word: the words are read by family."""
+    earlier = [*(f"Rota gaps on {day} mean the pharmacist works alone" for day in
+                 ("Mondays", "Tuesdays", "Fridays", "weekends", "bank holidays")),
+               *(f"The {what} is slow and crashes" for what in
+                 ("dispensing software", "ordering portal", "label printer", "stock system"))]
+    new = ["Cut the budget for every service", "No money left for anything new",
+           "Funding stops after a single year", "Rota gaps again on Thursdays"]
+    assert new_words(new, earlier) == [{0, 1, 2}]
+    monkeypatch.setattr(novelty, "WORD_FAMILY", 1.01)  # each word alone: no word shared
+    assert new_words(new, earlier) == []
 
 
 def test_plurals_count_as_the_word() -> None:

@@ -400,17 +400,10 @@ def test_more_answers_to_a_second_question_make_no_new_theme(database: Database,
         governance_round(session, now)
 
 
-KNOWN_LIMIT = pytest.mark.xfail(strict=True, reason=(
-    "issue 12, acceptance 3, a known limit: these answers share no word (budget, money, "
-    "funding, pay, financial), the engine's consensus puts them just within an earlier theme's "
-    "reach and does not keep them together in nearly every run, so no new theme is announced "
-    "(docs/digest.md)"))
-
-
 @pytest.mark.parametrize("subject", [
-    "data",
-    pytest.param("money", marks=KNOWN_LIMIT),
-    "patients",
+    # "data" is found by the consensus; "money" (budget, money, funding, pay, financial) by
+    # words of one family; "patients" by one word
+    "data", "money", "patients",
 ])
 def test_five_answers_of_a_new_subject_on_a_second_question_make_one_new_theme(
         database: Database, now: datetime, subject: str) -> None:

@@ -11,9 +11,10 @@ answer with the theme's members). A new answer either view puts inside an earlie
 reach makes that theme grow. The others are grouped by the consensus: a group of
 NEW_GROUP_AT_LEAST that agrees with itself more than with any earlier theme in both views is
 one new theme, if most of it is beyond every earlier theme's reach by its vectors too, or the
-engine's runs put it together nearly always. A third view reads the words: a word that
-NEW_GROUP_AT_LEAST new answers or more share, far more often than the earlier answers use it
-(more than chance allows), marks those answers as a new subject; they make one new theme, with
+engine's runs put it together nearly always. A third view reads the words: a word (or words
+of one family, "money" and "funding") that NEW_GROUP_AT_LEAST new answers or more share, far
+more often than the earlier answers use it (more than chance allows), marks those answers as a
+new subject; they make one new theme, with
 any group above they overlap. The cosine measure (`reach`) also decides which answers given
 after a facilitator made a theme join it (edits.py).
 
@@ -61,6 +62,11 @@ WORDS_BY_CHANCE = 0.1
 of the new answers or more would hold it by chance less often than this (drawing the new
 answers at random from all the answers, new and earlier, that hold it or not), divided by the
 number of words so tested. Chosen with the other knobs (``bench/new_theme_rules.py``)."""
+WORD_FAMILY = 0.55
+"""Words are read by family: two words are of one when the model's vectors of each word alone
+are at least this close (cosine), as "money", "funding" and "budget" are; a new answer holds
+a word when it holds any of the word's family. Chosen with the other knobs; without the model,
+each word is its own family."""
 NEW_GROUP_AT_LEAST = 3
 
 
@@ -100,22 +106,61 @@ def with_new_words(judged: Judgement, new: Sequence[str], earlier: Sequence[Sequ
 
 
 def new_words(new: Sequence[str], earlier: Sequence[str]) -> list[set[int]]:
-    """Sets of new answers (their indices) that share a word the earlier answers use far less
-    (WORDS_BY_CHANCE); sets that overlap by half of the smaller are one."""
+    """Sets of new answers (their indices) that share a word, or words of one family
+    (WORD_FAMILY), the earlier answers use far less (WORDS_BY_CHANCE); sets that overlap by
+    half of the smaller are one."""
     from bot.core.digest.lexicon import content_words, singular
 
     held = [{singular(w) for w in content_words(t)} for t in new]
     before = [{singular(w) for w in content_words(t)} for t in earlier]
-    counts: dict[str, int] = {}
-    for words in held:
-        for word in words:
-            counts[word] = counts.get(word, 0) + 1
-    tested = sorted(w for w, n in counts.items() if n >= NEW_GROUP_AT_LEAST)
+    families = _families(sorted(set().union(*held, *before)))
+    holding = {word: {i for i, words in enumerate(held) if families[word] & words}
+               for word in set().union(*held)}
+    tested = sorted(w for w, ids in holding.items() if len(ids) >= NEW_GROUP_AT_LEAST)
     everyone = len(held) + len(before)
-    marked = [{i for i, words in enumerate(held) if word in words} for word in tested
-              if _by_chance(counts[word], counts[word] + sum(word in b for b in before),
-                            len(held), everyone) < WORDS_BY_CHANCE / len(tested)]
+    marked = [holding[word] for word in tested
+              if _by_chance(len(holding[word]), len(holding[word]) + sum(
+                  bool(families[word] & b) for b in before), len(held), everyone)
+              < WORDS_BY_CHANCE / len(tested)]
     return [g for g in _merged(marked) if len(g) >= NEW_GROUP_AT_LEAST]
+
+
+def _families(words: Sequence[str]) -> dict[str, set[str]]:
+    """Each word's family: the words whose vectors, each word read alone, are at least
+    WORD_FAMILY close to its own; the word alone without the model."""
+    alone = {word: {word} for word in words}
+    if not words:
+        return alone
+    try:
+        from bot.core.digest import embeddings
+    except ImportError:
+        return alone
+    try:
+        vectors = _word_vectors(words)
+    except embeddings.ModelUnavailable:
+        return alone
+    close = vectors @ vectors.T >= WORD_FAMILY
+    return {word: alone[word] | {words[int(j)] for j in np.flatnonzero(close[i])}
+            for i, word in enumerate(words)}
+
+
+_WORD_VECTORS: dict[str, NDArray[np.float32]] = {}
+WORD_VECTORS_KEPT = 50_000
+
+
+def _word_vectors(words: Sequence[str]) -> Matrix:
+    """The model's vector of each word read alone (unit length), kept for the process: a
+    round's questions and digests share most of their words."""
+    from bot.core.digest import embeddings
+
+    missing = [w for w in dict.fromkeys(words) if w not in _WORD_VECTORS]
+    if len(_WORD_VECTORS) + len(missing) > WORD_VECTORS_KEPT:
+        _WORD_VECTORS.clear()
+        missing = list(dict.fromkeys(words))
+    if missing:
+        _WORD_VECTORS.update(zip(missing, embeddings.pool(embeddings.default_encoder(),
+                                                          missing).plain, strict=True))
+    return np.array([_WORD_VECTORS[w] for w in words], dtype=np.float32)
 
 
 def _by_chance(at_least: int, holding: int, drawn: int, everyone: int) -> float:

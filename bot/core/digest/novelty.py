@@ -153,14 +153,17 @@ def _word_vectors(words: Sequence[str]) -> Matrix:
     round's questions and digests share most of their words."""
     from bot.core.digest import embeddings
 
-    missing = [w for w in dict.fromkeys(words) if w not in _WORD_VECTORS]
-    if len(_WORD_VECTORS) + len(missing) > WORD_VECTORS_KEPT:
-        _WORD_VECTORS.clear()
-        missing = list(dict.fromkeys(words))
+    # read into a mapping of its own: another digest's thread may clear the kept ones
+    known = {w: v for w in dict.fromkeys(words) if (v := _WORD_VECTORS.get(w)) is not None}
+    missing = [w for w in dict.fromkeys(words) if w not in known]
     if missing:
-        _WORD_VECTORS.update(zip(missing, embeddings.pool(embeddings.default_encoder(),
-                                                          missing).plain, strict=True))
-    return np.array([_WORD_VECTORS[w] for w in words], dtype=np.float32)
+        fresh = dict(zip(missing, embeddings.pool(embeddings.default_encoder(), missing).plain,
+                         strict=True))
+        if len(_WORD_VECTORS) + len(fresh) > WORD_VECTORS_KEPT:
+            _WORD_VECTORS.clear()
+        _WORD_VECTORS.update(fresh)
+        known.update(fresh)
+    return np.array([known[w] for w in words], dtype=np.float32)
 
 
 def _by_chance(at_least: int, holding: int, drawn: int, everyone: int) -> float:

@@ -119,14 +119,14 @@ def runs(path: Path, seed: int) -> list[Run]:
 
 
 def shipped(cover: float, together_cover: float, together: float, always: float,
-            words: float = NO_WORDS, family: float = ALONE) -> Rule:
+            words: float = NO_WORDS, family: float = ALONE, least: int = 3) -> Rule:
     """novelty.judge with these knobs (vectors' cover, consensus' cover, grouping,
     ALWAYS_TOGETHER: above 1, never; WORDS_BY_CHANCE: 0, the words not read; WORD_FAMILY:
-    above 1, each word alone)."""
+    above 1, each word alone; GROUPED_AT_LEAST)."""
     def rule(judged: Judged) -> list[list[int]]:
         with nt.knobs(COVER_QUANTILE=cover, TOGETHER_COVER=together_cover,
                       GROUPED_TOGETHER=together, ALWAYS_TOGETHER=always,
-                      WORDS_BY_CHANCE=words, WORD_FAMILY=family):
+                      WORDS_BY_CHANCE=words, WORD_FAMILY=family, GROUPED_AT_LEAST=least):
             return novelty.with_new_words(novelty.judge_vectors(judged.new, judged.earlier),
                                           judged.texts, judged.earlier_texts, judged.new).groups
     return rule
@@ -264,26 +264,30 @@ def main() -> None:
     print("| rule | (a) false new themes | (b) five: right | (b) all: right | errors |")
     print("|---|---|---|---|---|")
     now = (novelty.COVER_QUANTILE, novelty.TOGETHER_COVER, novelty.GROUPED_TOGETHER,
-           novelty.ALWAYS_TOGETHER, novelty.WORDS_BY_CHANCE, novelty.WORD_FAMILY)
-    # With --all, the thirteenth session's grid without the words: first without
-    # ALWAYS_TOGETHER (never), then with it at the covers chosen so. Then always: that choice;
-    # the words at its knobs, each word alone (fourteenth session, first); and words read by
-    # family at the level chosen so.
-    earlier = [*((c, t, 0.3, NEVER, NO_WORDS, ALONE) for t in (0.05, 0.1, 0.15, 0.25)
+           novelty.ALWAYS_TOGETHER, novelty.WORDS_BY_CHANCE, novelty.WORD_FAMILY,
+           novelty.GROUPED_AT_LEAST)
+    # With --all, the thirteenth session's grid without the words (first without
+    # ALWAYS_TOGETHER, then with it at the covers chosen so), the words' levels and families.
+    # Then always: that choice; the words at its knobs, each word alone (fourteenth session,
+    # first step); by family at the level chosen next; and the vectors' and consensus' groups
+    # of at least 3, 4 or 5 new answers (the last step).
+    earlier = [*((c, t, 0.3, NEVER, NO_WORDS, ALONE, 3) for t in (0.05, 0.1, 0.15, 0.25)
                  for c in (0.1, 0.25, 0.5, 1.0)),
-               (0.1, 0.1, 0.5, NEVER, NO_WORDS, ALONE),
-               *((0.1, 0.1, 0.3, a, NO_WORDS, ALONE) for a in (0.95, 0.8)),
-               *((0.1, 0.1, 0.3, 0.9, w, ALONE) for w in (0.01, 0.05, 0.2))]
-    grid = [*(earlier if args.all else []), (0.1, 0.1, 0.3, 0.9, NO_WORDS, ALONE),
-            (0.1, 0.1, 0.3, 0.9, 0.1, ALONE),
-            *((0.1, 0.1, 0.3, 0.9, 0.1, f) for f in (0.7, 0.6, 0.55, 0.5))]
+               (0.1, 0.1, 0.5, NEVER, NO_WORDS, ALONE, 3),
+               *((0.1, 0.1, 0.3, a, NO_WORDS, ALONE, 3) for a in (0.95, 0.8)),
+               *((0.1, 0.1, 0.3, 0.9, w, ALONE, 3) for w in (0.01, 0.05, 0.2)),
+               *((0.1, 0.1, 0.3, 0.9, 0.1, f, 3) for f in (0.7, 0.6, 0.5))]
+    grid = [*(earlier if args.all else []), (0.1, 0.1, 0.3, 0.9, NO_WORDS, ALONE, 3),
+            (0.1, 0.1, 0.3, 0.9, 0.1, ALONE, 3),
+            *((0.1, 0.1, 0.3, 0.9, 0.1, 0.55, n) for n in (3, 4, 5))]
     rules: list[tuple[str, Rule]] = [
         *((f"shipped rule, vectors cover {c}, consensus cover {t}, grouped at {g}, "
            f"{'never always together' if a == NEVER else f'always together at {a}'}, "
            f"{'words off' if w == NO_WORDS else f'words at {w}'}"
-           f"{_family(f) if w != NO_WORDS else ''}"
-           f"{' (shipped)' if (c, t, g, a, w, f) == now else ''}", shipped(c, t, g, a, w, f))
-          for c, t, g, a, w, f in grid),
+           f"{_family(f) if w != NO_WORDS else ''}, groups of at least {n}"
+           f"{' (shipped)' if (c, t, g, a, w, f, n) == now else ''}",
+           shipped(c, t, g, a, w, f, n))
+          for c, t, g, a, w, f, n in grid),
         *((f"words only, at 0.1{_family(f)}", words_only(0.1, f)) for f in (ALONE, 0.6, 0.55)),
     ]
     if args.all:

@@ -9,7 +9,7 @@ views: the answer vectors (cosine to the theme's centroid), and the engine's own
 (how often the engine's clustering runs over the new and the earlier answers together put the
 answer with the theme's members). A new answer either view puts inside an earlier theme's
 reach makes that theme grow. The others are grouped by the consensus: a group of
-NEW_GROUP_AT_LEAST that agrees with itself more than with any earlier theme in both views is
+GROUPED_AT_LEAST that agrees with itself more than with any earlier theme in both views is
 one new theme, if most of it is beyond every earlier theme's reach by its vectors too, or the
 engine's runs put it together nearly always. A third view reads the words: a word (or words
 of one family, "money" and "funding") that NEW_GROUP_AT_LEAST new answers or more share, far
@@ -68,6 +68,10 @@ are at least this close (cosine), as "money", "funding" and "budget" are; a new 
 a word when it holds any of the word's family. Chosen with the other knobs; without the model,
 each word is its own family."""
 NEW_GROUP_AT_LEAST = 3
+GROUPED_AT_LEAST = 4
+"""The vectors and the consensus announce a group only of this many new answers or more: most
+of their false new themes were groups of three, where a shared word is the firmer sign
+(chosen with the other knobs)."""
 
 
 @dataclass(frozen=True)
@@ -293,7 +297,7 @@ def judge_vectors(new: Matrix, earlier: Sequence[Matrix]) -> Judgement:
     groups = []
     for group in _average_link(shares[np.ix_(rest, rest)], GROUPED_TOGETHER):
         members = [rest[i] for i in group]
-        if len(members) < NEW_GROUP_AT_LEAST:
+        if len(members) < GROUPED_AT_LEAST:
             continue
         beyond = sum(not _within(over[i]) for i in members)
         kept = _mean_pair(shares[np.ix_(members, members)])

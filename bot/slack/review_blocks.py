@@ -10,7 +10,7 @@ text: Slack shows both exactly as written.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -119,9 +119,13 @@ def _state_line(draft: Draft) -> str:
 
 
 def _when(iso: str | None) -> str:
+    """A deadline as Slack shows a date: in each reader's own time zone (UTC where it cannot)."""
     if not iso:
         return "its deadline"
-    return f"{datetime.fromisoformat(iso):%a %d %b %H:%M} UTC"
+    moment = datetime.fromisoformat(iso)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # stored in UTC
+    return (f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}"
+            f"|{moment.astimezone(UTC):%a %d %b %H:%M} UTC>")
 
 
 def _question_text(prompt: PromptDigest) -> str:

@@ -5,7 +5,7 @@ posted; approving posts it once, and a second facilitator's approval posts nothi
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -102,6 +102,12 @@ def test_a_reviewed_digest_is_edited_and_approved_in_slack_and_posts_once(
     draft = draft_in(running, FACILITATOR)
     draft_in(running, CO_FACILITATOR)
     assert not running.stub.posted(DIGEST_CHANNEL) and not running.stub.posted(CHANNEL)
+    # the deadline is a Slack date: each facilitator reads it in their own time zone
+    with running.database.sessions() as session:
+        until = session.scalar(select(Digest.review_until).where(Digest.round_id == round_id))
+    assert until is not None
+    assert (f"If nobody has by <!date^{int(until.replace(tzinfo=until.tzinfo or UTC).timestamp())}"
+            "^{date_short_pretty} at {time}|") in json.dumps(draft["blocks"])
     for member in MEMBERS:
         assert "For review" not in json.dumps([c.params for c in running.stub.posted(
             "D" + member)])

@@ -40,12 +40,12 @@ from bot.slack.messages import (
     bullets,
     context,
     fitted,
+    kept_within,
     line,
     message,
     plain,
     quoted,
     rich,
-    rich_length,
     section,
     words,
 )
@@ -88,9 +88,7 @@ def top_message(view: DigestView, hint: str) -> SlackMessage:
         blocks.append(context(_fit(_organisations(people["by_organisation"]), hint)))
     if view.since_last is not None:  # theme titles: people's words
         changes = [line(words(change)) for change in since_last_lines(view, view.since_last)]
-        kept = changes
-        while kept and rich_length(kept) > SECTION_TEXT - 300:
-            kept = kept[:-1]
+        kept = kept_within(changes, SECTION_TEXT - 300)
         pointer = [_pointer(hint)] if len(kept) < len(changes) else []
         blocks.append(rich(line(words("New since the last digest", bold=True)),
                            bullets(kept), *pointer))
@@ -253,9 +251,7 @@ def _organisations(by_organisation: dict[str, dict[str, int]]) -> str:
 def _summary(prompt: PromptDigest) -> str:
     if prompt.kind != "text":
         return counted(prompt.answer_count, "ballot")
-    # replies set aside as not answers are not counted, as the question's answers line says
-    answers = sum(not answer.noise for answer in prompt.answers)
-    return f"{counted(answers, 'answer')}, {counted(len(prompt.themes), 'theme')}"
+    return f"{counted(prompt.answer_count, 'answer')}, {counted(len(prompt.themes), 'theme')}"
 
 
 def _fit(mrkdwn: str, hint: str, tail: str = "") -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk.models.blocks import (
     Block,
@@ -107,15 +107,24 @@ def rich_length(nodes: Sequence[object]) -> int:
     return total
 
 
+Paragraph = TypeVar("Paragraph", bound=Part)
+
+
+def kept_within(paragraphs: Sequence[Paragraph], budget: int) -> list[Paragraph]:
+    """The first paragraphs, as many as fit in `budget` characters together."""
+    kept: list[Paragraph] = []
+    total = 0
+    for paragraph in paragraphs:
+        total += rich_length([paragraph])
+        if total > budget:
+            break
+        kept.append(paragraph)
+    return kept
+
+
 def fitted(paragraphs: list[Part], pointer: Part, budget: int = RICH_TEXT) -> list[Part]:
     """As many paragraphs as fit in `budget` characters; when some do not, `pointer` (where
     the rest is) in their place."""
     if rich_length(paragraphs) <= budget:
         return paragraphs
-    room = budget - rich_length([pointer])
-    kept: list[Part] = []
-    for paragraph in paragraphs:
-        if rich_length(kept + [paragraph]) > room:
-            break
-        kept.append(paragraph)
-    return kept + [pointer]
+    return kept_within(paragraphs, budget - rich_length([pointer])) + [pointer]

@@ -54,12 +54,12 @@ from bot.slack.messages import (
     Part,
     SlackMessage,
     context,
+    kept_within,
     line,
     message,
     plain,
     quoted,
     rich,
-    rich_length,
     words,
 )
 from bot.slack.mrkdwn import cut, inert
@@ -161,10 +161,9 @@ def _drafted(prompt: PromptDigest, waiting: bool) -> list[Part]:
 
 
 def _within(parts: list[Part]) -> list[Part]:
-    """A draft's question within one rich text block's characters, cut from its end."""
-    while len(parts) > 1 and rich_length(parts) > RICH_TEXT:
-        parts = parts[:-1]
-    return parts
+    """A draft's question within one rich text block's characters, cut from its end (its
+    first paragraph kept whatever its length)."""
+    return kept_within(parts, RICH_TEXT) or parts[:1]
 
 
 def edit_view(opened: Opened, prompt_id: str) -> dict[str, Any]:

@@ -25,18 +25,17 @@ those made mostly of H's answers (really new: should be below the threshold) and
 (the engine regrouping earlier subjects: should be at or above it).
 
 Also measured: the direct decision build_digest now uses (``novelty.judge`` through
-``changes.compare``): the answers added since the earlier digest, each compared with that
-digest's themes on each theme's own scale, and the uncovered ones grouped among themselves;
-for each (cover, GROUPED_TOGETHER, SHRINK) in the grid below, the cover being both
-COVER_QUANTILE and TOGETHER_COVER. Rows "direct c/g/s". (Until the twelfth session the rule
-read the vectors alone, and the grid's middle knob was its GROUP_LINK: the figures of that
-time in docs name it.)
+``changes.compare``): the answers added since the earlier digest, judged against that
+digest's themes; a new theme is a group of them sharing a new subject's words
+(``novelty.new_themes``), row "direct (shipped)". Its knobs are chosen by
+bench/new_theme_rules.py. (Until the fourteenth session the groups came from the vectors and
+the engine's consensus as well, and this bench printed a grid of their knobs, (cover,
+GROUPED_TOGETHER, SHRINK): the figures of that time in docs name them.)
 
 The threshold is chosen on the round-1 sets (sample file, pharmacy-first, keep-staff,
 shortages, inequalities: fewest errors, the shipped value on a tie) and checked on the
-round-2 sets (discharge, prescribers, near-misses, blood-pressure, medicines-waste); the
-direct decision's parameters likewise (fewest errors on the round-1 sets). --decide-only runs
-the round-1 sets alone, for choosing without looking at the others.
+round-2 sets (discharge, prescribers, near-misses, blood-pressure, medicines-waste).
+--decide-only runs the round-1 sets alone, for choosing without looking at the others.
 
 With --folds DIR (the fold models of ``bench/finetune_folds.py --keep DIR``) each set is read
 by the fine-tuned model of the fold that held it out, so no set is judged by vectors trained on
@@ -89,13 +88,8 @@ from bot.core.digest.theme_views import (  # noqa: E402
 from storage.models import Digest  # noqa: E402
 
 THRESHOLDS = (0.6, 0.65, 0.7, 0.75, 0.8)
-COVERS = (0.05, 0.1, 0.25)
-"""novelty.COVER_QUANTILE and TOGETHER_COVER values tried for the direct decision (the two
-views' covers were chosen apart by bench/new_theme_rules.py; here they move together)."""
-LINKS = (0.2, 0.3, 0.4)
-"""novelty.GROUPED_TOGETHER values tried."""
-SHRINKS = (10.0, 30.0, 60.0)
-"""novelty.SHRINK values tried."""
+DIRECT = "direct"
+"""The key of the direct decision's row."""
 FIRST_SHARE = 0.4
 LATER_AT_MOST = 40
 FEW = 5
@@ -218,20 +212,15 @@ def knobs(**values: float) -> Iterator[None]:
             setattr(novelty, name, value)
 
 
-def direct_new_themes(later: DigestView, before: Digest, cover: float,
-                      link: float, shrink: float) -> list[set[str]]:
-    """The reply ids of each group of new answers the direct decision (novelty.judge: each
-    new answer against the earlier digest's themes) makes a new theme, at these parameters."""
+def direct_new_themes(later: DigestView, before: Digest) -> list[set[str]]:
+    """The reply ids of each group of new answers the direct decision (novelty.judge: the
+    new answers against the earlier digest's themes) makes a new theme."""
     fresh, new, earlier = judged_texts(later, before)
-    vectors = _direct_vectors(new, earlier)
-    if vectors is None or not fresh:
+    if not fresh:
         return []
-    rows = np.asarray(vectors)
-    with knobs(COVER_QUANTILE=cover, TOGETHER_COVER=cover, GROUPED_TOGETHER=link,
-               SHRINK=shrink):
-        judged = novelty.judge_vectors(rows[:len(fresh)],
-                                       novelty._split(rows[len(fresh):], earlier))
-    return [{fresh[i] for i in group} for group in judged.groups]
+    vectors = _direct_vectors(new, earlier)
+    rows = None if vectors is None else np.asarray(vectors)[:len(fresh)]
+    return [{fresh[i] for i in group} for group in novelty.new_themes(new, earlier, rows)]
 
 
 def gate(digest: DigestView, before: Digest, held: set[str]) -> str:
@@ -251,22 +240,19 @@ def gate(digest: DigestView, before: Digest, held: set[str]) -> str:
     return "no theme of its own"
 
 
-Key = float | tuple[float, float, float]
-"""A SAME_SUBJECT threshold (the matching decision), or (cover, GROUPED_TOGETHER, SHRINK) of
-the direct one."""
+Key = float | str
+"""A SAME_SUBJECT threshold (the matching decision), or DIRECT."""
 
 
 def decided(key: Key, digest: DigestView, before: Digest) -> list[set[str]]:
-    if isinstance(key, tuple):
-        return direct_new_themes(digest, before, *key)
+    if isinstance(key, str):
+        return direct_new_themes(digest, before)
     return new_themes(digest, before, key)
 
 
 def label(key: Key) -> str:
-    if isinstance(key, tuple):
-        shipped = (novelty.COVER_QUANTILE, novelty.GROUPED_TOGETHER, novelty.SHRINK)
-        mark = " (shipped)" if key == shipped and key[0] == novelty.TOGETHER_COVER else ""
-        return f"direct {key[0]}/{key[1]}/{key[2]:g}{mark}"
+    if isinstance(key, str):
+        return "direct (shipped)"
     return f"{key}{' (shipped)' if key == subjects.SAME_SUBJECT else ''}"
 
 
@@ -390,8 +376,7 @@ def main() -> None:
     QUESTIONS.update(questions())
     subjects.similarities = cached_similarities()  # type: ignore[assignment]
     files = [f.resolve() for f in args.data] if args.data else data_files()
-    keys: list[Key] = [*THRESHOLDS, *((c, g, k) for c in COVERS for g in LINKS
-                                      for k in SHRINKS)]
+    keys: list[Key] = [*THRESHOLDS, DIRECT]
     if args.decide_only:
         files = [f for f in files if f.stem in DECIDE or f == SAMPLE_DATA.resolve()]
     halves: dict[str, dict[Key, Tally]] = {h: {t: Tally() for t in keys}
@@ -425,10 +410,8 @@ def main() -> None:
     print(f"\nchosen on the decide half: {chosen} (shipped {shipped}); errors on the check "
           f"half: {halves['check'][chosen].errors()} at {chosen}, "
           f"{halves['check'][shipped].errors()} at {shipped}")
-    direct: list[Key] = [k for k in keys if isinstance(k, tuple)]
-    best = min(direct, key=lambda k: halves["decide"][k].errors())
-    print(f"direct decision, chosen on the decide half: {label(best)}; errors on the check "
-          f"half: {halves['check'][best].errors()}")
+    print(f"direct decision: errors on the decide half {halves['decide'][DIRECT].errors()}, "
+          f"on the check half {halves['check'][DIRECT].errors()}")
 
 
 if __name__ == "__main__":

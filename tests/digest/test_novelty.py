@@ -1,6 +1,6 @@
 """New answers judged against the earlier digest's themes directly: the ones an earlier theme
-covers make it grow; a tight group of uncovered ones is one new theme, and so are new answers
-that share a word the earlier ones hardly use."""
+covers make it grow; new answers that share a word the earlier ones hardly use are one new
+theme."""
 
 from __future__ import annotations
 
@@ -14,13 +14,7 @@ from bot.core.digest import novelty
 from bot.core.digest.changes import compare, snapshot
 from bot.core.digest.lexicon import singular
 from bot.core.digest.model import AnswerView, DigestView, ThemeView
-from bot.core.digest.novelty import (
-    Judgement,
-    judge_vectors,
-    new_words,
-    reach_vectors,
-    with_new_words,
-)
+from bot.core.digest.novelty import Judgement, covering, judge, new_words, reach_vectors
 from tests.digest.builders import view_of
 
 
@@ -33,32 +27,26 @@ def around(axis: int, n: int, seed: int) -> np.ndarray:
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
-def test_answers_near_an_earlier_theme_are_covered_and_a_tight_new_group_is_one_theme() -> None:
+def test_answers_near_an_earlier_theme_are_covered_and_others_are_not() -> None:
     earlier = [around(0, 6, 1), around(1, 6, 2)]
     new = np.vstack([around(0, 4, 3), around(1, 4, 4), around(2, 4, 5)])
-    judged = judge_vectors(new, earlier)
+    covered = covering(new, earlier)
     # an earlier theme covers answers as close as most of its own members (not all of them)
-    assert set(judged.covered_by[:4]) <= {0, None} and judged.covered_by[:4].count(0) >= 3
-    assert set(judged.covered_by[4:8]) <= {1, None} and judged.covered_by[4:8].count(1) >= 3
-    assert judged.covered_by[8:] == [None] * 4
-    assert [sorted(g) for g in judged.groups] == [[8, 9, 10, 11]]
-
-
-def test_two_uncovered_answers_are_no_theme() -> None:
-    judged = judge_vectors(around(2, 2, 6), [around(0, 6, 1)])
-    assert judged.covered_by == [None, None] and judged.groups == []
+    assert set(covered[:4]) <= {0, None} and covered[:4].count(0) >= 3
+    assert set(covered[4:8]) <= {1, None} and covered[4:8].count(1) >= 3
+    assert covered[8:] == [None] * 4
+    assert covering(new, []) == [None] * 12
 
 
 def test_reach_is_how_far_inside_each_theme_an_answer_is_on_that_themes_scale() -> None:
-    """What a facilitator's theme takes later answers by: the cover of `judge_vectors` as a
+    """What a facilitator's theme takes later answers by: the cover of `covering` as a
     margin per theme, and nothing reached by an answer or a theme with no vector."""
     new = np.vstack([around(0, 1, 3), around(1, 1, 4), np.zeros((1, 8), np.float32)])
     reached = reach_vectors(new, [around(0, 6, 1), around(1, 6, 2),
                                   np.zeros((0, 8), np.float32)])
     assert reached[0, 0] >= 0 > reached[0, 1] and reached[1, 1] >= 0 > reached[1, 0]
     assert np.isneginf(reached[:, 2]).all() and np.isneginf(reached[2]).all()
-    covered = judge_vectors(new[:2], [around(0, 6, 1), around(1, 6, 2)]).covered_by
-    assert covered == [0, 1]
+    assert covering(new[:2], [around(0, 6, 1), around(1, 6, 2)]) == [0, 1]
 
 
 EARLIER = [
@@ -77,10 +65,11 @@ def test_new_answers_sharing_a_word_the_earlier_ones_never_used_are_one_new_them
            "Rota gaps again on Thursdays",
            "Patients give up when the car park is full"]
     assert new_words(new, EARLIER) == [{0, 1, 3}]
-    # covered by an earlier theme before, now the new theme's: the answers are not counted twice
-    judged = with_new_words(Judgement([None, 0, 0, 0], []), new, [EARLIER], None)
-    assert judged.groups == [[0, 1, 3]]
-    assert judged.covered_by == [None, None, 0, None]
+    judged = judge(new, [EARLIER[:5], EARLIER[5:10], EARLIER[10:]])
+    assert [sorted(g) for g in judged.groups] == [[0, 1, 3]]
+    # the new theme's answers grow no earlier theme: they are not counted twice
+    assert [judged.covered_by[i] for i in (0, 1, 3)] == [None] * 3
+    assert judged.covered_by[2] == 0
 
 
 def test_a_word_the_earlier_answers_use_as_often_marks_nothing() -> None:
@@ -88,13 +77,6 @@ def test_a_word_the_earlier_answers_use_as_often_marks_nothing() -> None:
            "Training budget for pre-registration trainees was cut", "The fax machine is slow",
            "The website crashes"]
     assert new_words(new, EARLIER) == []
-
-
-def test_a_word_group_overlapping_a_group_the_vectors_found_is_the_same_new_theme() -> None:
-    new = ["Parking for patients is impossible", "Patients cannot park", "No parking for patients",
-           "Nowhere to park"]
-    judged = with_new_words(Judgement([None] * 4, [[1, 2, 3]]), new, [EARLIER], None)
-    assert judged.groups == [[0, 1, 2, 3]]
 
 
 def test_new_answers_sharing_words_of_one_family_are_one_new_theme(

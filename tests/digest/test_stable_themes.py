@@ -401,9 +401,14 @@ def test_more_answers_to_a_second_question_make_no_new_theme(database: Database,
 
 
 @pytest.mark.parametrize("subject", [
-    # "data" is found by the consensus; "money" (budget, money, funding, pay, financial) by
-    # words of one family; "patients" by one word
-    "data", "money", "patients",
+    pytest.param("data", marks=pytest.mark.xfail(strict=True, reason=(
+        "a new subject is read in its words, and these five share no word or family: the "
+        "nearest, 'count' and 'figure', hold two of them. Only the engine's consensus put "
+        "them together, and on the decide sets that view found one such subject the words "
+        "missed in 396 runs while making 14 to 19 more false new themes (docs/digest.md)"))),
+    # "money" (budget, money, funding, pay, financial) by words of one family; "patients"
+    # by one word
+    "money", "patients",
 ])
 def test_five_answers_of_a_new_subject_on_a_second_question_make_one_new_theme(
         database: Database, now: datetime, subject: str) -> None:

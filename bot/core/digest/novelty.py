@@ -3,20 +3,21 @@
 Judged against the earlier digest's themes directly, not by matching the themes the engine
 makes this time: with more answers it regroups (it folds a few new answers into existing
 themes, or splits a subject finer), and matching its new themes to the old ones made both
-false "new theme" lines and missed ones. Each new answer is measured against each earlier
-theme, on that theme's own scale (how close its own members are to the rest of it), in two
-views: the answer vectors (cosine to the theme's centroid), and the engine's own consensus
-(how often the engine's clustering runs over the new and the earlier answers together put the
-answer with the theme's members). A new answer either view puts inside an earlier theme's
-reach makes that theme grow. The others are grouped by the consensus: a group of
-GROUPED_AT_LEAST that agrees with itself more than with any earlier theme in both views is
-one new theme, if most of it is beyond every earlier theme's reach by its vectors too, or the
-engine's runs put it together nearly always. A third view reads the words: a word (or words
-of one family, "money" and "funding") that NEW_GROUP_AT_LEAST new answers or more share, far
-more often than the earlier answers use it (more than chance allows), marks those answers as a
-new subject; they make one new theme, with
-any group above they overlap. The cosine measure (`reach`) also decides which answers given
-after a facilitator made a theme join it (edits.py).
+false "new theme" lines and missed ones.
+
+A new subject is read in the words: a word (or words of one family, "money" and "funding")
+that NEW_GROUP_AT_LEAST new answers or more share, far more often than the earlier answers use
+it (more than chance allows), marks those answers as a new subject, and they make one new
+theme. Until the fifteenth session the answer vectors and the engine's consensus could also
+announce a group; on the sets chosen on they added almost no new subject found and most of
+the false new themes (docs/digest.md).
+
+Which earlier theme each other new answer continues is read in two views, each on that
+theme's own scale (how close its own members are to the rest of it): the answer vectors
+(cosine to the theme's centroid), and the engine's own consensus (how often the engine's
+clustering runs over the new and the earlier answers together put the answer with the
+theme's members). The cosine measure (`reach`) also decides which answers given after a
+facilitator made a theme join it (edits.py).
 
 Vectors are the theme engine's (MiniLM, rarity-weighted and centred over the answers being
 compared), or, without the model, TF-IDF. Without either, only the words are read.
@@ -42,36 +43,25 @@ TOGETHER_COVER = 0.1
 """The same in the consensus view: the answer's mean share of runs with the theme's members,
 against this quantile of theirs with the rest of the theme.
 
-COVER_QUANTILE, TOGETHER_COVER, GROUPED_TOGETHER and ALWAYS_TOGETHER were chosen by
-``bench/new_theme_rules.py`` over the 33 labelled sets the fine-tuned layers never trained on
-(fewest errors among the rules that make no more false new themes than the vectors-only rule
-before them); SHRINK is that rule's (chosen over 49 sets read out of fold,
-``bench/new_themes.py --folds``). Replies the engine does not take for answers are left out
-of the judgement (changes.not_judged)."""
+COVER_QUANTILE and TOGETHER_COVER were chosen by ``bench/new_theme_rules.py`` (thirteenth
+session) over the 33 labelled sets the fine-tuned layers never trained on; SHRINK is that
+rule's (chosen over 49 sets read out of fold, ``bench/new_themes.py --folds``). Replies the
+engine does not take for answers are left out of the judgement (changes.not_judged)."""
 SHRINK = 30.0
 """Each theme's bar is pulled towards that of all earlier themes' members taken together, as
 if the theme had this many more members of that kind (a small theme's own scale is rough)."""
-GROUPED_TOGETHER = 0.3
-"""Uncovered new answers are grouped (average link) while the engine's runs put them
-together at least this often on average."""
-ALWAYS_TOGETHER = 0.9
-"""A group the engine's runs put together at least this often on average is new even where
-most of its answers are within a loose earlier theme's reach by their vectors."""
-WORDS_BY_CHANCE = 0.1
+WORDS_BY_CHANCE = 0.7
 """A word shared by NEW_GROUP_AT_LEAST new answers or more marks a new subject when that many
 of the new answers or more would hold it by chance less often than this (drawing the new
 answers at random from all the answers, new and earlier, that hold it or not), divided by the
-number of words so tested. Chosen with the other knobs (``bench/new_theme_rules.py``)."""
-WORD_FAMILY = 0.55
+number of words so tested: a judgement expects fewer than this many words to pass by chance.
+Chosen with WORD_FAMILY by ``bench/new_theme_rules.py`` on the 33 decide sets, two seeds."""
+WORD_FAMILY = 0.6
 """Words are read by family: two words are of one when the model's vectors of each word alone
 are at least this close (cosine), as "money", "funding" and "budget" are; a new answer holds
-a word when it holds any of the word's family. Chosen with the other knobs; without the model,
-each word is its own family."""
+a word when it holds any of the word's family. Without the model, each word is its own
+family."""
 NEW_GROUP_AT_LEAST = 3
-GROUPED_AT_LEAST = 4
-"""The vectors and the consensus announce a group only of this many new answers or more: most
-of their false new themes were groups of three, where a shared word is the firmer sign
-(chosen with the other knobs)."""
 
 
 @dataclass(frozen=True)
@@ -79,34 +69,29 @@ class Judgement:
     covered_by: list[int | None]
     """Per new answer, the earlier theme that covers it (its index), or None."""
     groups: list[list[int]]
-    """Groups of uncovered new answers (their indices, the most central first) that make a
-    new theme each."""
+    """Groups of new answers sharing a new subject's words (their indices, the most central
+    first) that make a new theme each; their answers are covered by no earlier theme."""
 
 
 def judge(new: Sequence[str], earlier: Sequence[Sequence[str]]) -> Judgement:
-    """Which earlier theme covers each of the `new` answers, and the new themes among the rest."""
+    """Which earlier theme covers each of the `new` answers, and the new themes among them."""
     if not new:
         return Judgement([], [])
-    texts = [*new, *(t for group in earlier for t in group)]
-    vectors = _vectors(texts)
-    if vectors is None:
-        return with_new_words(Judgement([None] * len(new), []), new, earlier, None)
-    by_vectors = judge_vectors(vectors[: len(new)], _split(vectors[len(new):], earlier))
-    return with_new_words(by_vectors, new, earlier, vectors[: len(new)])
-
-
-def with_new_words(judged: Judgement, new: Sequence[str], earlier: Sequence[Sequence[str]],
-                   vectors: Matrix | None) -> Judgement:
-    """`judged` with the groups of new answers that share a new subject's words: each joins
-    the groups it overlaps (half of the smaller or more), or is a new theme of its own."""
-    found = new_words(new, [t for group in earlier for t in group])
-    if not found:
-        return judged
-    groups = [sorted(g) if vectors is None else _central_first(sorted(g), vectors)
-              for g in _merged([*map(set, judged.groups), *found])]
+    vectors = _vectors([*new, *(t for group in earlier for t in group)])
+    groups = new_themes(new, earlier, None if vectors is None else vectors[: len(new)])
     grouped = {i for group in groups for i in group}
-    return Judgement([None if i in grouped else c for i, c in enumerate(judged.covered_by)],
-                     groups)
+    covered = ([None] * len(new) if vectors is None
+               else covering(vectors[: len(new)], _split(vectors[len(new):], earlier)))
+    return Judgement([None if i in grouped else c for i, c in enumerate(covered)], groups)
+
+
+def new_themes(new: Sequence[str], earlier: Sequence[Sequence[str]],
+               vectors: Matrix | None = None) -> list[list[int]]:
+    """The groups of `new` answers (their indices) that make a new theme each: those sharing
+    a new subject's words (`new_words`), the most central first by their `vectors`."""
+    found = new_words(new, [t for group in earlier for t in group])
+    return [sorted(g) if vectors is None else _central_first(sorted(g), vectors)
+            for g in found]
 
 
 def new_words(new: Sequence[str], earlier: Sequence[str]) -> list[set[int]]:
@@ -211,7 +196,7 @@ def reach_vectors(new: Matrix, themes: Sequence[Matrix]) -> Reach:
     index = [i for i, e in enumerate(themes)
              if len(e) and np.linalg.norm(e.astype(np.float64).sum(axis=0)) > 0]
     if index:
-        out[:, index] = _reach(new, [themes[i] for i in index])[1]
+        out[:, index] = _reach(new, [themes[i] for i in index])
     out[np.linalg.norm(new, axis=1) == 0] = -np.inf
     return out
 
@@ -254,26 +239,22 @@ def _bars(own: Sequence[Sequence[float]], quantile: float) -> NDArray[np.float64
         if len(v) else pooled for v in own])
 
 
-def _reach(new: Matrix, themes: Sequence[Matrix]
-           ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Each new answer's closeness to each theme's centroid, and how far that is over the
-    theme's bar (at least 0: within its reach). `themes` have rows."""
+def _reach(new: Matrix, themes: Sequence[Matrix]) -> NDArray[np.float64]:
+    """How far each new answer's closeness to each theme's centroid is over the theme's bar
+    (at least 0: within its reach). `themes` have rows."""
     centroids = np.array([_unit(e.astype(np.float64).mean(axis=0)) for e in themes])
-    close = new.astype(np.float64) @ centroids.T
-    return close, close - _bars([_closeness(e) for e in themes], COVER_QUANTILE)
+    close: NDArray[np.float64] = new.astype(np.float64) @ centroids.T
+    return close - _bars([_closeness(e) for e in themes], COVER_QUANTILE)
 
 
-def _together(new: Matrix, themes: Sequence[Matrix]
-              ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """The engine's consensus view: how often its runs put the new answers together (a
-    square matrix), each new answer's mean share of runs with each theme's members, and how
-    far that is over the theme's bar (its members' own shares with the rest of it)."""
+def _together(new: Matrix, themes: Sequence[Matrix]) -> NDArray[np.float64]:
+    """The engine's consensus view: how far each new answer's mean share of runs with each
+    theme's members is over the theme's bar (its members' own shares with the rest of it)."""
     from bot.core.digest import clustering, embeddings
 
     rows = np.vstack([new, *themes]).astype(np.float32)
     if len(rows) < NEW_GROUP_AT_LEAST + 1:
-        nothing = np.full((len(new), len(themes)), -np.inf)
-        return np.eye(len(new)), nothing, nothing
+        return np.full((len(new), len(themes)), -np.inf)
     shares = clustering.consensus(rows, embeddings.whitened(rows),
                                   profile_view=True).astype(np.float64)
     bounds = np.cumsum([len(new), *(len(theme) for theme in themes)])
@@ -282,34 +263,18 @@ def _together(new: Matrix, themes: Sequence[Matrix]
                           ).T.reshape(len(new), len(themes))
     own = [[float(shares[i, [j for j in r if j != i]].mean()) for i in r] if len(r) > 1
            else [] for r in ranges]
-    over = with_theme - _bars(own, TOGETHER_COVER) if ranges else with_theme
-    return shares[: len(new), : len(new)], with_theme, over
+    return with_theme - _bars(own, TOGETHER_COVER) if ranges else with_theme
 
 
-def judge_vectors(new: Matrix, earlier: Sequence[Matrix]) -> Judgement:
-    """`judge` on vectors (rows of unit length)."""
+def covering(new: Matrix, earlier: Sequence[Matrix]) -> list[int | None]:
+    """Per new answer (rows of unit length), the earlier theme whose reach holds it (its
+    index): by its vectors, else by the consensus; None for neither."""
     themes = [e for e in earlier if len(e)]
     index = [i for i, e in enumerate(earlier) if len(e)]
-    nothing = np.zeros((len(new), 0))
-    close, over = _reach(new, themes) if themes else (nothing, nothing)
-    shares, with_theme, over_together = _together(new, themes)
-    rest = [i for i in range(len(new)) if not _within(over_together[i])]
-    groups = []
-    for group in _average_link(shares[np.ix_(rest, rest)], GROUPED_TOGETHER):
-        members = [rest[i] for i in group]
-        if len(members) < GROUPED_AT_LEAST:
-            continue
-        beyond = sum(not _within(over[i]) for i in members)
-        kept = _mean_pair(shares[np.ix_(members, members)])
-        # new: mostly beyond the vectors' reach, or kept together nearly always; and agreeing
-        # with itself more than with its nearest earlier theme, in both views
-        if ((2 * beyond > len(members) or kept >= ALWAYS_TOGETHER)
-                and kept > _nearest(with_theme[members])
-                and float(np.mean(_closeness(new[members]))) > _nearest(close[members])):
-            groups.append(_central_first(members, new))
-    grouped = {i for group in groups for i in group}
-    return Judgement([None if i in grouped else _covering(over[i], over_together[i], index)
-                      for i in range(len(new))], groups)
+    if not themes:
+        return [None] * len(new)
+    over, over_together = _reach(new, themes), _together(new, themes)
+    return [_covering(over[i], over_together[i], index) for i in range(len(new))]
 
 
 def _central_first(members: list[int], vectors: Matrix) -> list[int]:
@@ -329,26 +294,3 @@ def _covering(by_vectors: NDArray[np.float64], by_together: NDArray[np.float64],
         if _within(over):
             return index[int(over.argmax())]
     return None
-
-
-def _nearest(to_themes: NDArray[np.float64]) -> float:
-    """A group's mean closeness (its rows) to the theme it is nearest (the columns)."""
-    return float(to_themes.mean(axis=0).max()) if to_themes.shape[1] else -np.inf
-
-
-def _mean_pair(square: NDArray[np.float64]) -> float:
-    return float((square.sum() - np.trace(square)) / (len(square) * (len(square) - 1)))
-
-
-def _average_link(shares: NDArray[np.float64], least: float) -> list[list[int]]:
-    """Average-link clusters of items whose pairwise shares are given, merged while their
-    mean share is >= `least`."""
-    if len(shares) < 2:
-        return [[i] for i in range(len(shares))]
-    from bot.core.digest.clustering import cut
-
-    labels = cut((1.0 - shares).astype(np.float32), 1.0 - least, "average")
-    clusters: dict[int, list[int]] = {}
-    for i, label in enumerate(labels):
-        clusters.setdefault(int(label), []).append(i)
-    return list(clusters.values())

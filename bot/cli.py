@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 from bot.core.wording import counted
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from datetime import datetime
+
+    from typer.models import CommandFunctionType
 
     from bot.app.processes import Served
     from bot.app.review import Change
@@ -26,11 +29,43 @@ if TYPE_CHECKING:
     from bot.core.digest.model import DigestView
     from storage.database import Database
 
+
+class _Command(TyperCommand):
+    """A command whose usage line names its arguments the usual way (`USER`, `[PATHS]...`):
+    typer writes a required one as `{user}`, which reads as a placeholder left unfilled."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:  # typer's click Context
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                pieces.append(_usage_name(param))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
+def _usage_name(argument: TyperArgument) -> str:
+    name = argument.metavar or (argument.name or "").upper()
+    if not argument.required:
+        name = f"[{name}]"
+    return f"{name}..." if argument.nargs != 1 else name
+
+
+class _Commands(typer.Typer):
+    """A command group whose commands are `_Command`s unless told otherwise."""
+
+    def command(
+        self, name: str | None = None, *, cls: type[TyperCommand] | None = None,
+        **options: Any,
+    ) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        return super().command(name, cls=cls or _Command, **options)
+
+
 def _group(help: str, **options: Any) -> typer.Typer:
     """A command group. Its help is read as Markdown, so that a docstring's lines are wrapped
     to the terminal rather than broken where the source breaks them."""
     options.setdefault("no_args_is_help", True)
-    return typer.Typer(help=help, rich_markup_mode="markdown", **options)
+    return _Commands(help=help, rich_markup_mode="markdown", **options)
 
 
 app = _group("Roundtable: a workshop's questions for the people who could not attend.",

@@ -6,10 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.core import TyperGroup
+from typer.main import get_command
 
+from bot.cli import app
 from tests.helpers import run_cli, run_script
 from tests.test_imports import rows, write_csv
 
@@ -150,6 +155,37 @@ def test_help_reads_as_sentences_wrapped_to_the_terminal(tmp_path: Path) -> None
     assert "exit status 0 when it is, 1 when it is not or nothing answers" in top
     export = run_cli("export", "--help", cwd=tmp_path, env=wide).stdout
     assert "(default: round-ID-synthesis.FORMAT here)" in export
+
+
+def test_a_commands_usage_names_its_arguments_without_placeholder_braces(
+        tmp_path: Path) -> None:
+    wide = {"COLUMNS": "200", "TERM": "dumb"}
+    for command, usage in (
+        (["participant", "export"], "roundtable participant export [OPTIONS] USER"),
+        (["participant", "stop"], "roundtable participant stop [OPTIONS] USER"),
+        (["participant", "forget"], "roundtable participant forget [OPTIONS] USER"),
+        (["round", "set"], "roundtable round set [OPTIONS] ROUND_ID"),
+        (["packs", "validate"], "roundtable packs validate [OPTIONS] [PATHS]..."),
+    ):
+        shown = run_cli(*command, "--help", cwd=tmp_path, env=wide).stdout
+        assert f"Usage: {usage}" in [line.strip() for line in shown.splitlines()], shown
+    missing = run_cli("participant", "stop", cwd=tmp_path, env=wide)
+    assert missing.returncode == 2
+    assert "Usage: roundtable participant stop [OPTIONS] USER" in missing.stderr
+
+
+def test_no_commands_usage_shows_a_placeholder_in_braces() -> None:
+    def usages(command: Any, path: str) -> Iterator[tuple[str, str]]:
+        if isinstance(command, TyperGroup):
+            for name, sub in command.commands.items():
+                yield from usages(sub, f"{path} {name}")
+        else:
+            context = command.make_context(path, [], resilient_parsing=True)
+            yield path, command.get_usage(context)
+
+    found = dict(usages(get_command(app), "roundtable"))
+    assert len(found) > 25 and "roundtable participant forget" in found
+    assert {path: usage for path, usage in found.items() if "{" in usage} == {}
 
 
 def test_a_csv_cell_over_the_size_limit_is_reported_at_its_own_line(workdir: Path) -> None:

@@ -123,6 +123,25 @@ def test_it_reports_every_problem_of_a_pack_in_the_order_of_its_lines(tmp_path: 
     ]
 
 
+ONLY_PROMPT_BROKEN = GOOD[:GOOD.index("  - id: top")].replace("kind: text", "kind: essay")
+
+
+def test_a_pack_whose_only_prompt_is_broken_reports_that_prompts_problem_alone(
+        tmp_path: Path) -> None:
+    path = write(tmp_path, ONLY_PROMPT_BROKEN)
+    result = run_cli("packs", "validate", str(path))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"{path}:8: prompts[0].kind: unknown value 'essay'; input should be 'text', 'choice' "
+        "or 'rank'"]
+
+
+def test_a_pack_with_no_prompts_still_says_it_needs_one(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD[:GOOD.index("  - id: first")].replace("prompts:", "prompts: []"))
+    _, problems = check_pack(path)
+    assert [str(p) for p in problems] == [f"{path}:5: prompts: needs at least 1 item(s)"]
+
+
 def test_packs_validate_takes_folders_and_prints_a_line_per_problem(tmp_path: Path) -> None:
     assert run_cli("packs", "validate", str(PROMPTS_DIR) + "/").returncode == 0
     folder = tmp_path / "packs"

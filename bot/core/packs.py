@@ -120,7 +120,8 @@ def _checked(source: str, path: Path | str) -> tuple[Pack | None, list[PackError
     try:
         pack = Pack.model_validate(data)
     except ValidationError as exc:
-        found += [(tuple(error["loc"]), _message(error)) for error in exc.errors()]
+        found += [(tuple(error["loc"]), _message(error)) for error in exc.errors()
+                  if not _short_only_of_invalid_items(error)]
     found += list(_semantic_problems(data))
     problems = [PackError(path, _line_for(loc, lines), _field(loc), problem)
                 for loc, problem in found]
@@ -184,6 +185,14 @@ def _field(loc: Sequence[Any]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def _short_only_of_invalid_items(error: Any) -> bool:
+    """A list counted short only because its invalid items were left out (pydantic counts what
+    validated): each of those items is reported already, and the list was long enough."""
+    given = error.get("input")
+    return (error["type"] == "too_short" and isinstance(given, list | tuple)
+            and len(given) >= error["ctx"]["min_length"])
 
 
 def _message(error: Any) -> str:

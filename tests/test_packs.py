@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bot.core.packs import PackError, check_pack, load_pack, pack_files
+from bot.core.packs import Pack, PackError, check_pack, load_pack, pack_files
 from prompts import PROMPTS_DIR
 from tests.helpers import run_cli, seed_pack
 
@@ -121,6 +122,55 @@ def test_it_reports_every_problem_of_a_pack_in_the_order_of_its_lines(tmp_path: 
         "or 'rank'",
         f"{path}:13: prompts[1].pick: asks for 4 but lists only 3 options",
     ]
+
+
+@pytest.mark.parametrize("change, read", [
+    (("title: A tiny pack", "title: 2026"), lambda pack: pack.title == "2026"),
+    (("title: A tiny pack", "title: 2026-12-01"), lambda pack: pack.title == "2026-12-01"),
+    (("title: A tiny pack", "title: 12:30"), lambda pack: pack.title == "12:30"),
+    (("title: A tiny pack", "title: 0x10"), lambda pack: pack.title == "0x10"),
+    (("id: tiny", "id: 2026"), lambda pack: pack.id == "2026"),
+    (("question: What went well?", "question: no"),
+     lambda pack: pack.prompts[0].question == "no"),
+    (("question: What went well?", "question: 1.50"),
+     lambda pack: pack.prompts[0].question == "1.50"),
+    (("[Alpha, Beta, Gamma]", "[2026, 2027, yes]"),
+     lambda pack: pack.prompts[1].options == ("2026", "2027", "yes")),
+    (("pick: 2", "pick: '2'"), lambda pack: pack.prompts[1].pick == 2),
+    (("2026-01-15", "'2026-01-15'"), lambda pack: pack.workshop_date.isoformat() == "2026-01-15"),
+])
+def test_an_unquoted_number_date_or_yes_in_a_text_field_is_the_text_as_written(
+        tmp_path: Path, change: tuple[str, str], read: Callable[[Pack], bool]) -> None:
+    assert change[0] in GOOD
+    assert read(load_pack(write(tmp_path, GOOD.replace(*change, 1))))
+
+
+@pytest.mark.parametrize("change, line, problem", [
+    (("2026-01-15", "86400"), 3, "workshop_date: write the date as YYYY-MM-DD, like 2026-03-10"),
+    (("2026-01-15", "2026-1-5"), 3, "workshop_date: write the date as YYYY-MM-DD, like 2026-03-10"),
+    (("2026-01-15", "2026-01-15T10:00"), 3,
+     "workshop_date: write the date as YYYY-MM-DD, like 2026-03-10"),
+    (("pick: 2", "pick: yes"), 14, "prompts[1].pick: should be a whole number, not 'yes'"),
+    (("pick: 2", "pick: 4"), 14, "prompts[1].pick: asks for 4 but lists only 3 options"),
+    (("title: A tiny pack", "title:"), 2, "title: is empty"),
+    (("workshop_date: 2026-01-15", "workshop_date: 2026-01-15\nopens: 2026-12-01"), 4,
+     "opens: unknown field"),
+])
+def test_a_value_that_is_no_date_or_number_where_one_belongs_is_its_fields_problem(
+        tmp_path: Path, change: tuple[str, str], line: int, problem: str) -> None:
+    assert change[0] in GOOD
+    path = write(tmp_path, GOOD.replace(*change, 1))
+    assert [str(p) for p in check_pack(path)[1]] == [f"{path}:{line}: {problem}"]
+
+
+def test_packs_list_shows_a_year_written_as_a_title(tmp_path: Path) -> None:
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    (folder / "year.yaml").write_text(GOOD.replace("title: A tiny pack", "title: 2026"),
+                                      encoding="utf-8")
+    listed = run_cli("packs", "list", env={"ROUNDTABLE_PACKS_DIR": str(folder)})
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[0] == "tiny  2026  [2026-01-15]"
 
 
 ONLY_PROMPT_BROKEN = GOOD[:GOOD.index("  - id: top")].replace("kind: text", "kind: essay")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from prompts import PROMPTS_DIR
 
@@ -51,6 +53,15 @@ class Pack(BaseModel):
     intro: str = Field(min_length=1, max_length=1000)
     prompts: tuple[Prompt, ...] = Field(min_length=1)
 
+    @field_validator("workshop_date", mode="before")
+    @classmethod
+    def _written_as_a_date(cls, value: object) -> object:
+        """Only YYYY-MM-DD: pydantic would also take a number as seconds since 1970."""
+        if not isinstance(value, dt.date) and not (
+                isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
+            raise PydanticCustomError("pack_date", "write the date as YYYY-MM-DD, like 2026-03-10")
+        return value
+
     def prompt(self, prompt_id: str) -> Prompt | None:
         return next((p for p in self.prompts if p.id == prompt_id), None)
 
@@ -92,21 +103,24 @@ def parse_pack(source: str, path: Path | str = "<pack>") -> Pack:
     return pack
 
 
-class _DatesAsText(yaml.SafeLoader):
-    """YAML's safe loader, less its dates: a date is read as text and checked by the schema,
-    so that an impossible one (2021-02-30) is a problem of its field beside the file's other
-    problems, not a ValueError out of the YAML parser."""
+class _ScalarsAsWritten(yaml.SafeLoader):
+    """YAML's safe loader, less its guesses at types: every unquoted value is the text as
+    written (bar an empty one, and the merge key `<<`), and the schema reads a number or a date
+    where a field holds one. So `title: 2026` is the title "2026" and `question: 12:30` stays
+    "12:30" (YAML 1.1 would make them 2026 and 750), `pick: yes` is a problem rather than 1, and
+    an impossible date (2021-02-30) is a problem of its field beside the file's other problems,
+    not a ValueError out of the YAML parser."""
 
     yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers
-                if tag != "tag:yaml.org,2002:timestamp"]
+                if tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:merge")]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
 def _checked(source: str, path: Path | str) -> tuple[Pack | None, list[PackError]]:
     try:
-        node = yaml.compose(source, Loader=_DatesAsText)
-        data = yaml.load(source, Loader=_DatesAsText)  # noqa: S506 - a safe loader
+        node = yaml.compose(source, Loader=_ScalarsAsWritten)
+        data = yaml.load(source, Loader=_ScalarsAsWritten)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -145,7 +159,7 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], 
         options = prompt.get("options") or []
         if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
             continue
-        kind, pick = prompt.get("kind"), prompt.get("pick")
+        kind, pick = prompt.get("kind"), _whole_number(prompt.get("pick"))
         if len(set(options)) != len(options):
             yield (*here, "options"), "options must differ from each other"
         if kind == "text":
@@ -159,6 +173,13 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], 
                                         "options")
         if any(not option.strip() or len(option) > 75 for option in options):
             yield (*here, "options"), "each option needs 1 to 75 characters"
+
+
+def _whole_number(value: object) -> int | None:
+    """A number as written in the file (its text), or None when it is not one."""
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.strip().isdecimal() else None
 
 
 def _node_lines(node: yaml.Node, loc: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], int]]:
@@ -198,6 +219,10 @@ def _short_only_of_invalid_items(error: Any) -> bool:
 def _message(error: Any) -> str:
     if error["type"] == "missing":
         return "missing field"
+    if error["type"] in ("string_type", "tuple_type") and error.get("input") is None:
+        return "is empty"
+    if error["type"] == "int_parsing":
+        return f"should be a whole number, not {error['input']!r}"
     if error["type"] == "too_short" and isinstance(error.get("input"), list | tuple):
         return f"needs at least {error['ctx']['min_length']} item(s)"
     if error["type"] == "extra_forbidden":

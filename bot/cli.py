@@ -584,7 +584,9 @@ def import_replies(
     mode: Annotated[Mode, typer.Option(
         help="With --pack: how the new round attributes quotes.")] = Mode.by_role,
 ) -> None:
-    """Import answers (e.g. notes from the live workshop): every row, or none."""
+    """Import answers (e.g. notes from the live workshop): every row, or none. A row whose id
+    was imported before and whose text changed edits that answer (its earlier text kept); says
+    how many answers were added, updated and unchanged."""
     from bot.core.audit import OPERATOR, record
     from bot.core.errors import RoundtableError
     from bot.core.imports import import_replies as run_import
@@ -606,13 +608,10 @@ def import_replies(
                                 started_by="import", anonymity=mode_of(mode.value),
                                 progress=advance)
             record(session, utcnow(), OPERATOR, "round.import", round_id=result.round_id,
-                   detail=f"{counted(result.imported, 'answer')} from {file.name}")
+                   detail=f"{result.summary()} from {file.name}")
     except (PackError, RoundtableError) as exc:
         fail(f"{exc}\nnothing was imported")
-    typer.echo(
-        f"imported {counted(result.imported, 'answer')}"
-        + (f" ({result.already_present} were already there)" if result.already_present else "")
-    )
+    typer.echo(f"imported {file.name}: {result.summary()}")
     if pack:
         typer.echo(str(result.round_id))
 

@@ -89,6 +89,32 @@ def test_it_imports_for_a_pack_and_prints_the_round_id_last(workdir: Path) -> No
     assert all(i.startswith("ans-") for i in opaque)
 
 
+def test_a_corrected_row_imported_again_edits_its_answer_and_says_so(workdir: Path) -> None:
+    data = rows(10)
+    path = write_csv(workdir / "notes.csv", data)
+    first = run_cli("import-replies", str(path), "--pack", "sel-pharmacy-leadership",
+                    "--mode", "named", cwd=workdir)
+    assert first.stdout.splitlines()[0] == "imported notes.csv: 10 answers added, 0 updated, " \
+        "0 unchanged", first.stderr
+    round_id = first.stdout.splitlines()[-1]
+    data[3]["text"] = "answer number 3, with its typo mended"
+    write_csv(path, data)
+    again = run_cli("import-replies", str(path), "--round", round_id, cwd=workdir)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "imported notes.csv: 0 answers added, 1 updated, 9 unchanged\n"
+    exported = run_cli("participant", "export", f"p3@round{round_id}", "--platform", "import",
+                       "--out", str(workdir / "p3.json"), cwd=workdir)
+    assert exported.returncode == 0, exported.stderr
+    [answer] = json.loads((workdir / "p3.json").read_text())["answers"]
+    assert answer["text"] == "answer number 3, with its typo mended"
+    assert [v["text"] for v in answer["earlier_versions"]] == ["answer number 3"]
+    audit = run_cli("audit", "--round", round_id, cwd=workdir).stdout
+    assert "answer.edit  round " + round_id + "  W0003 by line 5 of notes.csv" in audit
+    assert "round.import  round " + round_id + "  0 answers added, 1 updated, 9 unchanged " \
+        "from notes.csv" in audit
+    assert "typo" not in audit
+
+
 def test_it_imports_nothing_from_a_file_with_a_bad_row(workdir: Path) -> None:
     data = rows(30)
     data[20]["prompt_id"] = "nope"

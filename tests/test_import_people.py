@@ -99,12 +99,12 @@ def test_it_imports_rows_without_ids_once(workdir: Path) -> None:
     noid = write_csv(workdir / "noid.csv", rows, ["prompt_id", "participant", "text"])
     round_id = _import(workdir, noid, "--pack", PACK)[-1]
     again = _import(workdir, noid, "--round", round_id)
-    assert again == ["imported 0 answers (2 were already there)"]
+    assert again == ["imported noid.csv: 0 answers added, 0 updated, 2 unchanged"]
     assert len(_answer_ids(workdir, round_id)) == 2
     assert _digest(workdir, round_id).count("The vaccine hubs") == 1
     # a row whose text changed is another answer (without an id, nothing ties it to the first)
     rows[1]["text"] = "Care homes work, because we met weekly"
     changed = write_csv(workdir / "changed.csv", rows, ["prompt_id", "participant", "text"])
     assert _import(workdir, changed, "--round", round_id) == [
-        "imported 1 answer (1 were already there)"]
+        "imported changed.csv: 1 answer added, 0 updated, 1 unchanged"]
     assert len(_answer_ids(workdir, round_id)) == 3

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select
 
+from bot.core.audit import entries
+from bot.core.errors import RoundClosed
 from bot.core.imports import ImportError_, import_replies
-from bot.core.replies import ROOM_SOURCE
+from bot.core.replies import ROOM_SOURCE, delete_reply
 from storage.database import Database
 from storage.db import transaction
 from storage.models import Reply, Round
@@ -55,7 +57,7 @@ def test_it_imports_a_thousand_rows_in_one_transaction(
     event.listen(database.engine, "commit", lambda conn: commits.append(1))
     with transaction(database.sessions) as session:
         result = import_replies(session, path, now, pack=seed_pack())
-    assert (result.imported, result.already_present) == (1000, 0)
+    assert (result.added, result.updated, result.unchanged) == (1000, 0, 0)
     assert len(commits) == 1
     with database.sessions() as session:
         assert session.scalars(select(Reply.source).distinct()).all() == [ROOM_SOURCE]
@@ -108,7 +110,7 @@ def test_it_does_not_import_the_same_file_twice(
     for _ in range(2):
         with transaction(database.sessions) as session:
             result = import_replies(session, path, now, round_id=round_id)
-    assert (result.imported, result.already_present) == (0, 10)
+    assert (result.added, result.updated, result.unchanged) == (0, 0, 10)
     assert count(database) == 10
 
 
@@ -129,7 +131,130 @@ def test_it_imports_rankings_and_files_without_ids(
     )
     with transaction(database.sessions) as session:
         result = import_replies(session, path, now, pack=seed_pack())
-    assert result.imported == 2
+    assert (result.added, result.updated, result.unchanged) == (2, 0, 0)
     with database.sessions() as session:
         vote = session.scalars(select(Reply).where(Reply.prompt_id == "support-factors")).one()
         assert vote.choices is not None and vote.choices[0] == "Protected time"
+
+
+def _import(database: Database, path: Path, now: datetime,
+            round_id: int | None = None) -> tuple[int, int, int, int]:
+    """(round id, added, updated, unchanged)."""
+    with transaction(database.sessions) as session:
+        result = (import_replies(session, path, now, round_id=round_id) if round_id
+                  else import_replies(session, path, now, pack=seed_pack()))
+    return result.round_id, result.added, result.updated, result.unchanged
+
+
+def _reply(database: Database, external_id: str) -> tuple[str | None, list[str] | None,
+                                                            list[tuple[str | None,
+                                                                       list[str] | None]]]:
+    """An answer's text, ballot and earlier versions."""
+    with database.sessions() as session:
+        reply = session.scalars(select(Reply).where(Reply.external_id == external_id)).one()
+        return reply.text, reply.choices, [(v.text, v.choices) for v in reply.versions]
+
+
+def test_a_corrected_row_edits_its_answer_keeping_the_earlier_text_and_is_audited(
+    database: Database, now: datetime, tmp_path: Path
+) -> None:
+    data = rows(10)
+    round_id = _import(database, write_csv(tmp_path / "notes.csv", data), now)[0]
+    data[3]["text"] = "answer number 3, corrected; don't quote me"
+    later = now + timedelta(hours=2)
+    path = write_csv(tmp_path / "notes.csv", data)
+    assert _import(database, path, later, round_id) == (round_id, 0, 1, 9)
+    assert _reply(database, "W0003") == (data[3]["text"], None, [("answer number 3", None)])
+    with database.sessions() as session:
+        reply = session.scalars(select(Reply).where(Reply.external_id == "W0003")).one()
+        assert reply.edited_at == later and reply.quotable is False
+        edits = [entry for entry in entries(session, round_id)
+                 if entry.action == "answer.edit"]
+    assert len(edits) == 1 and edits[0].actor == "cli" and edits[0].at == later
+    assert edits[0].detail.startswith("ans-") and "line 5 of notes.csv" in edits[0].detail
+    assert "corrected" not in edits[0].detail  # the audit log never holds what was said
+    assert _import(database, path, later, round_id) == (round_id, 0, 0, 10)
+    assert count(database) == 10
+
+
+RANKING = ["Protected time", "Leadership development", "Information and analytics",
+           "Insights from elsewhere", "Clear purpose and motivation"]
+
+
+def test_a_corrected_ranking_replaces_the_ballot_keeping_the_earlier_one(
+    database: Database, now: datetime, tmp_path: Path
+) -> None:
+    ballot = {"id": "R1", "prompt_id": "support-factors", "participant": "p1",
+              "text": "; ".join(RANKING)}
+    round_id = _import(database, write_csv(tmp_path / "votes.csv", [ballot]), now)[0]
+    ballot["text"] = "; ".join(reversed(RANKING))
+    assert _import(database, write_csv(tmp_path / "votes.csv", [ballot]), now,
+                   round_id) == (round_id, 0, 1, 0)
+    assert _reply(database, "R1") == (None, RANKING[::-1], [(None, RANKING)])
+
+
+@pytest.mark.parametrize("with_ids", [True, False])
+def test_two_ballots_of_one_person_in_a_file_import_again_unchanged(
+    database: Database, now: datetime, tmp_path: Path, with_ids: bool
+) -> None:
+    first, second = ("; ".join(RANKING), "; ".join(reversed(RANKING)))
+    data = [{"id": f"V{n}" if with_ids else "", "prompt_id": "support-factors",
+             "participant": "p1", "text": text} for n, text in enumerate((first, second))]
+    path = write_csv(tmp_path / "votes.csv", data)
+    round_id = _import(database, path, now)[0]  # the later ballot replaces the earlier one
+    assert _import(database, path, now, round_id) == (round_id, 0, 0, 2)
+    with database.sessions() as session:
+        stored = session.scalars(select(Reply)).one()
+        assert stored.choices == RANKING[::-1]
+        assert [v.choices for v in stored.versions] == [RANKING]
+    data[1]["text"] = "; ".join(RANKING[1:] + RANKING[:1])  # a changed ballot, without an id
+    assert _import(database, write_csv(tmp_path / "votes.csv", data), now,
+                   round_id) == (round_id, 0, 1, 1)
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"prompt_id": "bought-in"},
+     "id 'W0003' was imported as an answer to 'best-support', not 'bought-in': an answer "
+     "keeps its question (give the row an id of its own)"),
+    ({"participant": "p9"},
+     "id 'W0003' was imported as p3's answer, not p9's: an answer keeps its person (give the "
+     "row an id of its own)"),
+])
+def test_an_id_given_to_another_question_or_person_is_refused_and_nothing_changes(
+    database: Database, now: datetime, tmp_path: Path, change: dict[str, str], problem: str
+) -> None:
+    data = rows(10)
+    round_id = _import(database, write_csv(tmp_path / "notes.csv", data), now)[0]
+    data[1]["text"] = "answer number 1, corrected"
+    data[3].update(change)
+    path = write_csv(tmp_path / "notes.csv", data)
+    with pytest.raises(ImportError_) as caught, transaction(database.sessions) as session:
+        import_replies(session, path, now, round_id=round_id)
+    assert str(caught.value) == f"{path}:5: {problem}"
+    assert _reply(database, "W0001") == ("answer number 1", None, [])
+    assert count(database) == 10
+
+
+def test_a_deleted_answer_stays_deleted_when_its_row_is_imported_again(
+    database: Database, now: datetime, tmp_path: Path
+) -> None:
+    data = rows(4)
+    round_id = _import(database, write_csv(tmp_path / "notes.csv", data), now)[0]
+    with transaction(database.sessions) as session:
+        delete_reply(session, "W0002", now)
+    data[2]["text"] = "answer number 2, corrected"
+    assert _import(database, write_csv(tmp_path / "notes.csv", data), now,
+                   round_id) == (round_id, 0, 0, 4)
+    assert _reply(database, "W0002") == (None, None, [])
+
+
+def test_a_closed_round_takes_no_import(
+    database: Database, now: datetime, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "notes.csv", rows(3))
+    round_id = _import(database, path, now)[0]
+    with transaction(database.sessions) as session:
+        session.get_one(Round, round_id).status = "closed"
+    with pytest.raises(RoundClosed, match=f"round {round_id} is closed"), \
+            transaction(database.sessions) as session:
+        import_replies(session, path, now, round_id=round_id)

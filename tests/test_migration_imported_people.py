@@ -72,7 +72,7 @@ def test_it_splits_a_label_imported_into_two_rounds(
         ["prompt_id", "participant", "text"])
     with transaction(database.sessions) as session:
         result = import_replies(session, again, NOW, round_id=first)
-    assert (result.imported, result.already_present) == (0, 1)
+    assert (result.added, result.updated, result.unchanged) == (0, 0, 1)
 
     go(BEFORE)
     assert _people(database) == {"p14": ("community pharmacist", [first, second])}

@@ -6,19 +6,22 @@ import csv
 import hashlib
 import io
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.errors import InvalidAnswer, NotFound, RoundtableError
-from bot.core.packs import Pack
+from bot.core.audit import OPERATOR, record
+from bot.core.errors import InvalidAnswer, NotFound, RoundClosed, RoundtableError
+from bot.core.packs import Pack, Prompt
 from bot.core.people import Person, upsert_participant
-from bot.core.public_ids import DERIVED
-from bot.core.replies import ROOM_SOURCE, record_reply, record_vote
+from bot.core.public_ids import DERIVED, public_reply_id
+from bot.core.replies import ROOM_SOURCE, record_reply, record_vote, revise_reply
 from bot.core.rounds import (
     DEFAULT_MODE,
     Anonymity,
@@ -27,7 +30,9 @@ from bot.core.rounds import (
     round_pack,
     start_round,
 )
-from storage.models import Participant
+from bot.core.wording import counted
+from storage.models import Participant, Reply
+from storage.queries import reply_by_external_id
 
 REQUIRED = ("prompt_id", "participant", "text")
 IMPORT_PLATFORM = "import"
@@ -97,9 +102,21 @@ class Row:
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What became of the file's rows: each one added, updated or unchanged."""
+
     round_id: int
-    imported: int
-    already_present: int
+    added: int
+    updated: int
+    """Answers stored before that the file now words (or ranks) otherwise: edited, as an
+    edit in chat is, the earlier version kept."""
+    unchanged: int
+
+    def summary(self) -> str:
+        return (f"{counted(self.added, 'answer')} added, {self.updated} updated, "
+                f"{self.unchanged} unchanged")
+
+
+Outcome = Literal["added", "updated", "unchanged"]
 
 
 def read_rows(path: Path, pack: Pack) -> list[Row]:
@@ -179,12 +196,16 @@ def import_replies(
     started_by: str | None = None,
     anonymity: Anonymity = DEFAULT_MODE,
     progress: Callable[[int, int], None] | None = None,
+    actor: str = OPERATOR,
 ) -> ImportResult:
     """Import every row into a round (new, for a pack, of the mode given; or existing) in the
-    caller's transaction;
-    `progress(done, total)` hears how far it is, every hundred rows."""
+    caller's transaction: a row whose id was imported before and whose text changed edits that
+    answer (audited as done by `actor`). `progress(done, total)` hears how far it is, every
+    hundred rows."""
     if round_id is not None:
         round_ = get_round(session, round_id)
+        if round_.status != "open":
+            raise RoundClosed(f"round {round_.id} is closed; answers are no longer taken")
         pack = round_pack(round_)
     elif pack is None:
         raise RoundtableError("give a round or a pack")
@@ -204,7 +225,8 @@ def import_replies(
         )
     people: dict[str, Participant] = {}
     row_ids = _row_ids(rows)
-    imported = present = 0
+    last_ballots = _last_ballots(rows, pack)
+    outcomes: Counter[Outcome] = Counter()
     for done, row in enumerate(rows):
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done, len(rows))
@@ -219,37 +241,77 @@ def import_replies(
             people[row.participant] = participant
         prompt = pack.prompt(row.prompt_id)
         assert prompt is not None
+        superseded = prompt.kind != "text" and done not in last_ballots
         try:
-            if prompt.kind == "text":
-                result = record_reply(
-                    session,
-                    round_.id,
-                    row.prompt_id,
-                    participant,
-                    row.text,
-                    now,
-                    source=ROOM_SOURCE,
-                    external_id=row_ids[done],
-                )
-            else:
-                choices = [c.strip() for c in row.text.split(CHOICE_SEPARATOR) if c.strip()]
-                result = record_vote(
-                    session,
-                    round_.id,
-                    row.prompt_id,
-                    participant,
-                    choices,
-                    now,
-                    source=ROOM_SOURCE,
-                    external_id=row_ids[done],
-                )
+            outcome, reply = _store(session, round_.id, prompt, row, participant, row_ids[done],
+                                    now, superseded=superseded)
         except InvalidAnswer as exc:
             raise ImportError_(str(path), row.line, str(exc)) from None
-        imported += result.created
-        present += not result.created
+        if outcome == "updated":
+            answer = public_reply_id(round_.secret, round_.anonymity, reply.id,
+                                     reply.external_id, reply.source)
+            record(session, now, actor, "answer.edit", round_id=round_.id,
+                   detail=f"{answer} by line {row.line} of {path.name}; the earlier version "
+                          "is kept")
+        outcomes[outcome] += 1
     if progress is not None:
         progress(len(rows), len(rows))
-    return ImportResult(round_.id, imported, present)
+    return ImportResult(round_.id, outcomes["added"], outcomes["updated"],
+                        outcomes["unchanged"])
+
+
+def _store(session: Session, round_id: int, prompt: Prompt, row: Row, participant: Participant,
+           external_id: str, now: datetime, *, superseded: bool) -> tuple[Outcome, Reply]:
+    """Store one row as a new answer, or as an edit of the answer its id was stored as
+    (keeping the earlier words); a deleted answer stays deleted. A `superseded` row is a
+    ballot that a later row of the file replaces: once stored, it is not applied again."""
+    choices = ([c.strip() for c in row.text.split(CHOICE_SEPARATOR) if c.strip()]
+               if prompt.kind != "text" else None)
+    stored = reply_by_external_id(session, round_id, external_id)
+    if stored is not None:
+        _check_same_answer(stored, row, participant)
+        if stored.deleted_at is not None or superseded:
+            return "unchanged", stored
+        text = row.text if choices is None else None
+        changed = revise_reply(session, stored, now, text=text, choices=choices)
+        return ("updated" if changed else "unchanged"), stored
+    if choices is None:
+        recorded = record_reply(session, round_id, row.prompt_id, participant, row.text, now,
+                                source=ROOM_SOURCE, external_id=external_id)
+    else:
+        recorded = record_vote(session, round_id, row.prompt_id, participant, choices, now,
+                               source=ROOM_SOURCE, external_id=external_id)
+    if recorded.created:
+        return "added", recorded.reply
+    return ("updated" if recorded.replaced else "unchanged"), recorded.reply
+
+
+def _check_same_answer(stored: Reply, row: Row, participant: Participant) -> None:
+    """An id names one answer, of one person to one question: a row that gives it to another
+    is refused rather than taken as a move."""
+    what = f"id {row.id!r}" if row.id else "this row"
+    if stored.prompt_id != row.prompt_id:
+        raise InvalidAnswer(
+            f"{what} was imported as an answer to {stored.prompt_id!r}, not {row.prompt_id!r}: "
+            "an answer keeps its question (give the row an id of its own)")
+    if stored.participant_id != participant.id:
+        scoped = (_SCOPED.match(stored.participant.platform_user_id)
+                  if stored.participant.platform == IMPORT_PLATFORM else None)
+        whose = f"{scoped['label']}'s" if scoped else "another person's"
+        raise InvalidAnswer(
+            f"{what} was imported as {whose} answer, not {row.participant}'s: an answer keeps "
+            "its person (give the row an id of its own)")
+
+
+def _last_ballots(rows: list[Row], pack: Pack) -> set[int]:
+    """The index of each person's last ballot row on each rank or choice question: a person
+    has one ballot a question, so their earlier rows there are replaced by it."""
+    last: dict[tuple[str, str], int] = {}
+    for index, row in enumerate(rows):
+        prompt = pack.prompt(row.prompt_id)
+        if prompt is not None and prompt.kind != "text":
+            last[(row.participant, row.prompt_id)] = index
+    return set(last.values())
 
 
 def _row_ids(rows: list[Row]) -> list[str]:

@@ -36,6 +36,8 @@ class Recorded:
     reply: Reply
     created: bool
     """False when the same external id was stored before (a retried event)."""
+    replaced: bool = False
+    """True when a vote replaced the person's earlier ballot (which is kept)."""
 
 
 def record_reply(
@@ -94,14 +96,15 @@ def record_vote(
     if current is not None:
         if external_id is not None and current.external_id == external_id:
             return Recorded(current, False)
-        if current.choices != list(choices) or current.text != text:
+        replaced = current.choices != list(choices) or current.text != text
+        if replaced:
             _keep_version(current, now)
             current.choices = list(choices)
             current.text = text
             current.edited_at = now
         if text is not None and asks_not_to_be_quoted(text):
             current.quotable = False
-        return Recorded(current, False)
+        return Recorded(current, False, replaced)
     return _insert_once(
         session,
         Reply(
@@ -147,6 +150,26 @@ def edit_reply(session: Session, external_id: str, text: str, now: datetime,
     if asks_not_to_be_quoted(text):
         reply.quotable = False  # and it stays so: an edit never makes an answer quotable
     return reply
+
+
+def revise_reply(session: Session, reply: Reply, now: datetime, *, text: str | None = None,
+                 choices: Sequence[str] | None = None) -> bool:
+    """Make a stored answer say what its source says now (a corrected row of an imported
+    file): its words or its ballot replaced as an edit replaces them, the earlier ones kept.
+    False when it says that already."""
+    round_, prompt = _open_prompt(session, reply.round_id, reply.prompt_id)
+    if choices is None:
+        check_text_answer(round_, reply.prompt_id, prompt, text or "")
+    else:
+        _check_choices(prompt, choices)
+    ballot = list(choices) if choices is not None else None
+    if reply.text == text and reply.choices == ballot:
+        return False
+    _keep_version(reply, now)
+    reply.text, reply.choices, reply.edited_at = text, ballot, now
+    if text is not None and asks_not_to_be_quoted(text):
+        reply.quotable = False  # and it stays so, as after any edit
+    return True
 
 
 def _read_again(session: Session, reply: Reply, text: str) -> None:

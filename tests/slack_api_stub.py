@@ -54,6 +54,9 @@ class SlackStub:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, list[str]] = {}
         self.usergroups: dict[str, list[str]] = {}
+        self.handles: dict[str, str] = {}
+        """A user group's handle by its id (usergroups.list), for those given one."""
+        self.channel_names: dict[str, str] = {}
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self._queued: dict[str, list[Failure | None]] = {}
@@ -83,15 +86,27 @@ class SlackStub:
     # --- the workspace ---------------------------------------------------------------------
 
     def add_user(self, user_id: str, name: str, tz: str = "Europe/London", *,
-                 is_bot: bool = False, deleted: bool = False) -> None:
+                 is_bot: bool = False, deleted: bool = False,
+                 display_name: str | None = None) -> None:
+        """A member: `name` is their full (real) name, `display_name` what they chose to be
+        called (Slack leaves it empty until they choose; here it is `name` unless given)."""
+        shown = name if display_name is None else display_name
         self.users[user_id] = {
-            "id": user_id, "team_id": TEAM, "name": name.lower(), "real_name": name,
-            "deleted": deleted, "is_bot": is_bot, "tz": tz,
-            "profile": {"display_name": name, "real_name": name},
+            "id": user_id, "team_id": TEAM, "name": name.lower().replace(" ", "."),
+            "real_name": name, "deleted": deleted, "is_bot": is_bot, "is_app_user": False,
+            "tz": tz, "profile": {"display_name": shown, "display_name_normalized": shown,
+                                  "real_name": name, "real_name_normalized": name},
         }
 
-    def add_channel(self, channel_id: str, members: list[str]) -> None:
+    def add_channel(self, channel_id: str, members: list[str], name: str | None = None
+                    ) -> None:
         self.channels[channel_id] = list(members)
+        if name is not None:
+            self.channel_names[channel_id] = name
+
+    def add_group(self, group_id: str, handle: str, members: list[str]) -> None:
+        self.usergroups[group_id] = list(members)
+        self.handles[group_id] = handle
 
     # --- failures ----------------------------------------------------------------------------
 
@@ -326,6 +341,17 @@ class SlackStub:
             page = members[start: start + size]
             more = str(start + size) if start + size < len(members) else ""
             return {"ok": True, "members": page, "response_metadata": {"next_cursor": more}}
+        if method == "usergroups.list":
+            return {"ok": True, "usergroups": [
+                {"id": g, "team_id": TEAM, "is_usergroup": True, "name": self.handles.get(g, g),
+                 "handle": self.handles.get(g, g.lower())} for g in self.usergroups]}
+        if method == "conversations.info":
+            channel = str(p.get("channel"))
+            if channel not in self.channels:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": {"id": channel, "is_channel": True,
+                                            "name": self.channel_names.get(channel,
+                                                                           channel.lower())}}
         if method == "usergroups.users.list":
             users = self.usergroups.get(str(p.get("usergroup")))
             if users is None:

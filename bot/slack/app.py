@@ -19,6 +19,7 @@ from bot.slack.credentials import check_tokens
 from bot.slack.directory import SlackDirectory
 from bot.slack.endpoint import EVENTS_PATH, SlackEndpoint
 from bot.slack.gateway import SlackGateway, make_client
+from bot.slack.mentions import MessageReader
 from storage.database import Database
 
 USER_ID = re.compile(r"[UW][A-Z0-9]+")
@@ -47,10 +48,13 @@ class SlackPlatform:
             else BareDirectory("SLACK_BOT_TOKEN", USER_ID, "U0123ABCD"))
         self.facilitators = settings.facilitators
         self._listeners: ThreadPoolExecutor | None = None
+        self._messages: MessageReader | None = None
         self._bolt: App | None = None
 
     def translate(self, payload: dict[str, Any]) -> Incoming | None:
-        """Events stored as Slack sent them, by versions before the application layer."""
+        """Events stored as Slack sent them, by versions before the application layer. Their
+        mentions are not looked up: this runs inside the transaction that handles them, which
+        must not wait on Slack; a mention with no label shows as a neutral word."""
         return payloads.translate(payload)
 
     def bolt(self, app: Roundtable) -> App:
@@ -65,7 +69,8 @@ class SlackPlatform:
                 # say() in a DM thread would first call conversations.replies (1 call a minute)
                 attaching_conversation_kwargs_enabled=False,
             )
-            listeners.register(self._bolt, app, self.gateway)
+            self._messages = MessageReader(self.client, app.database.sessions, app.clock)
+            listeners.register(self._bolt, app, self.gateway, self._messages)
         return self._bolt
 
     def endpoints(self, app: Roundtable) -> Mapping[str, WsgiApp]:
@@ -90,3 +95,5 @@ class SlackPlatform:
     def close(self) -> None:
         if self._listeners is not None:
             self._listeners.shutdown(wait=True)
+        if self._messages is not None:
+            self._messages.close()

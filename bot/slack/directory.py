@@ -2,7 +2,8 @@
 
 Details come from Slack once (`users.info`, or `users.list` for a large audience) and are
 cached in the participants table for a week, so a second round for the same people costs no
-lookups. Bots, apps and deactivated users are left out.
+lookups. Bots, apps and deactivated users are left out. The names of user groups and channels
+(for mentions in what people write, bot.slack.mentions) come from Slack each time.
 """
 
 from __future__ import annotations
@@ -72,6 +73,18 @@ def resolve(client: WebClient, sessions: sessionmaker[Session], audience: Audien
     if not looked.people:
         raise RoundtableError("that audience has nobody I can ask (bots are left out)")
     return looked
+
+
+def group_handles(client: WebClient) -> dict[str, str]:
+    """Each user group's handle by its id ("S0123" → "pcn"); Slack looks up no single one."""
+    groups = _call("the user groups", client.usergroups_list)["usergroups"]
+    return {str(g["id"]): str(g.get("handle") or g.get("name")) for g in groups}
+
+
+def channel_name(client: WebClient, channel_id: str) -> str:
+    """A channel's name ("leaders"), if the bot may see it."""
+    channel = _call(f"channel {channel_id}", client.conversations_info, channel=channel_id)
+    return str(channel["channel"]["name"])
 
 
 def audience_of(ids: Iterable[str]) -> Audience:

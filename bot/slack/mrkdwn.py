@@ -3,13 +3,16 @@
 Slack sends message text already encoded: `<@U123|amara>`, `<!channel>`, `<https://x|label>`,
 and `&amp;`/`&lt;`/`&gt;`. The adapter turns it into the plain text a reader saw (`to_plain`)
 before it reaches the core, so the core only ever holds plain text, whichever platform it came
-from. Going out, plain text is escaped (`inert`): `&`, `<`, `>` become entities, so nothing
-in it can ping or link.
+from. Mentions usually come with no label (`<@U0123ABC>`): the names they show are looked up
+first (bot.slack.mentions) and given to `to_plain`. Going out, plain text is escaped
+(`inert`): `&`, `<`, `>` become entities, so nothing in it can ping or link.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from bot.core.said import (
     AnswerForm,
@@ -27,18 +30,67 @@ from bot.slack.command_text import SLASH_COMMAND
 
 _CONTROL = re.compile(r"<([^<>]*)>")
 _SPECIAL = {"channel", "here", "everyone"}
+_USER = ("@U", "@W", "@B")
+_CHANNEL = ("#C", "#G")
+_GROUP = "!subteam^"
 ELLIPSIS = "…"
 
+SOMEONE = "@someone"
+A_GROUP = "@a group"
+A_CHANNEL = "#a channel"
+"""What a mention with no label becomes when its name cannot be had (Slack refused the
+look-up, the user is unknown or not a person, or Slack was too slow or rate-limited us).
 
-def _plain(match: re.Match[str]) -> str:
+Never the id: `U0123ABC` tells a reader of a digest or an export nothing, and in an anonymous
+round it is a key to a person. Never a guess at a name either: a quote must not put words
+next to the wrong person. A neutral word that reads as what was mentioned keeps the sentence
+whole ("ask @someone in pharmacy"), and the answer is stored all the same, since losing what
+someone wrote is worse than losing a name in it."""
+
+Names = Mapping[str, str]
+"""What each mention without a label shows, by the id it names ("U0123ABC" → "@Amara
+Okafor", "S0123" → "@pcn", "C0123" → "#leaders"): Slack's ids never repeat across kinds."""
+
+
+@dataclass(frozen=True)
+class Unnamed:
+    """The ids of the mentions in a text that came without a label, by kind."""
+
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.users or self.groups or self.channels)
+
+
+def unnamed(text: str) -> Unnamed:
+    """The mentions without a label in Slack-encoded text, each id once."""
+    users: dict[str, None] = {}
+    groups: dict[str, None] = {}
+    channels: dict[str, None] = {}
+    for match in _CONTROL.finditer(text):
+        target, _, label = match.group(1).partition("|")
+        if label:
+            continue
+        if target.startswith(_USER):
+            users[target[1:]] = None
+        elif target.startswith(_CHANNEL):
+            channels[target[1:]] = None
+        elif target.startswith(_GROUP):
+            groups[target.split("^", 1)[1]] = None
+    return Unnamed(tuple(users), tuple(groups), tuple(channels))
+
+
+def _plain(names: Names, match: re.Match[str]) -> str:
     body = match.group(1)
     target, _, label = body.partition("|")
-    if target.startswith(("@U", "@W", "@B")):
-        return "@" + (label or target[1:])
-    if target.startswith("#C") or target.startswith("#G"):
-        return "#" + (label or target[1:])
-    if target.startswith("!subteam^"):
-        return label or "@" + target.split("^", 1)[1]
+    if target.startswith(_USER):
+        return "@" + label if label else names.get(target[1:], SOMEONE)
+    if target.startswith(_CHANNEL):
+        return "#" + label if label else names.get(target[1:], A_CHANNEL)
+    if target.startswith(_GROUP):
+        return label or names.get(target.split("^", 1)[1], A_GROUP)
     if target.startswith("!"):
         name = target[1:].split("^", 1)[0]
         if name in _SPECIAL:
@@ -47,9 +99,10 @@ def _plain(match: re.Match[str]) -> str:
     return label or target
 
 
-def to_plain(text: str) -> str:
-    """What a reader saw: control sequences as plain text, entities decoded."""
-    plain = _CONTROL.sub(_plain, text)
+def to_plain(text: str, names: Names | None = None) -> str:
+    """What a reader saw: control sequences as plain text, entities decoded; a mention with
+    no label as `names` has it, else as a neutral word (SOMEONE)."""
+    plain = _CONTROL.sub(lambda match: _plain(names or {}, match), text)
     return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 

@@ -6,7 +6,8 @@ form's metadata that is not ours): `problem` says so before Bolt sees it, and th
 answers 400, which Slack does not retry. `translate` turns a direct-message event into an
 answer, an edit or a deletion, or None for what concerns nobody here (bots, Slackbot,
 channel joins). A message's text reaches the core as its reader saw it (bot.slack.mrkdwn
-`to_plain`), never in Slack's encoding.
+`to_plain`), never in Slack's encoding; `mentioned` says which of its mentions came without the
+name the reader saw, for the adapter to look up (bot.slack.mentions) and hand back as `names`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.core.incoming import Deleted, Edited, Incoming, Written
-from bot.slack.mrkdwn import to_plain
+from bot.slack.mrkdwn import Names, Unnamed, to_plain, unnamed
 
 SLACKBOT = "USLACKBOT"
 ANSWER_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
@@ -103,9 +104,10 @@ def answer_target(value: Any) -> str:
     return AnswerTarget.model_validate(json.loads(value)).answer
 
 
-def translate(event: dict[str, Any]) -> Incoming | None:
+def translate(event: dict[str, Any], names: Names | None = None) -> Incoming | None:
     """A message event in a direct conversation with the bot, as what the application handles
-    (None when it concerns nobody here, or cannot be read)."""
+    (None when it concerns nobody here, or cannot be read); mentions with no label shown as
+    `names` has them (bot.slack.mrkdwn.to_plain)."""
     try:
         fields = MessageFields.model_validate(event)
     except ValidationError:
@@ -116,7 +118,7 @@ def translate(event: dict[str, Any]) -> Incoming | None:
     previous = fields.previous_message if isinstance(fields.previous_message,
                                                      MessageFields) else None
     if fields.subtype == "message_changed":
-        return _changed(channel, fields.message, previous)
+        return _changed(channel, fields.message, previous, names)
     if fields.subtype == "message_deleted":
         if previous is None or not previous.user or not fields.deleted_ts:
             return None
@@ -124,12 +126,24 @@ def translate(event: dict[str, Any]) -> Incoming | None:
     if fields.subtype in ANSWER_SUBTYPES and fields.user and fields.ts \
             and fields.user != SLACKBOT:
         thread = fields.thread_ts if fields.thread_ts != fields.ts else None
-        return Written(channel, fields.user, to_plain(fields.text or ""), fields.ts, thread)
+        return Written(channel, fields.user, to_plain(fields.text or "", names), fields.ts,
+                       thread)
     return None
 
 
+def mentioned(event: dict[str, Any]) -> Unnamed:
+    """The mentions without a label in the words `translate` reads from this event: a new
+    message's or an edit's (none when it reads no words from it)."""
+    incoming = translate(event)
+    if not isinstance(incoming, Written | Edited):
+        return Unnamed()
+    fields = MessageFields.model_validate(event)
+    words = fields.message if isinstance(incoming, Edited) else fields
+    return unnamed(words.text or "") if words is not None else Unnamed()
+
+
 def _changed(channel: str, changed: MessageFields | None,
-             previous: MessageFields | None) -> Incoming | None:
+             previous: MessageFields | None, names: Names | None) -> Incoming | None:
     if changed is None or not changed.ts:
         return None
     if changed.subtype == "tombstone":
@@ -140,7 +154,7 @@ def _changed(channel: str, changed: MessageFields | None,
         return Deleted(channel, previous.user if previous is not None else None, changed.ts)
     if _from_bot(changed) or not changed.user or changed.user == SLACKBOT:
         return None
-    return Edited(channel, changed.user, changed.ts, to_plain(changed.text or ""))
+    return Edited(channel, changed.user, changed.ts, to_plain(changed.text or "", names))
 
 
 def _from_bot(message: MessageFields) -> bool:

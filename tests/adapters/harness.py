@@ -81,7 +81,7 @@ HOSTILE = {
 }
 """The same hostile answer, as each platform delivers what someone typed."""
 STORED = {
-    "slack": "@channel ask @UFACILITATOR *now* the NHS site",
+    "slack": "@channel ask @Fola Facilitator *now* the NHS site",
     "teams": HOSTILE["teams"],
 }
 """The hostile answer as its reader saw it, which is what is stored: Slack's encoding is

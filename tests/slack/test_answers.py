@@ -20,7 +20,7 @@ TRICKY = [
 ]
 AS_READ = [
     "@channel we need @here and @everyone to read this",
-    "Ask @UFACILITATOR or @ben about #leaders and @pcn",
+    "Ask @Fola Facilitator or @ben about #leaders and @pcn",
     "See the NHS site & mailto:a@b.example",
     "*bold* _italic_ ~strike~ `code` ```block``` > quote <tag>",
 ]

@@ -18,10 +18,12 @@ SCOPES_OF_METHOD = {
     "chat_delete": {"chat:write"},  # forget-me: the bot's own confirmations
     "conversations_open": {"im:write"},
     "conversations_members": {"channels:read", "groups:read"},
+    "conversations_info": {"channels:read", "groups:read"},  # a channel mentioned in an answer
     # recovery: questions in DMs (issue 4's outbox), digests in their channel and its thread
     "conversations_history": {"im:history", "channels:history", "groups:history"},
     "conversations_replies": {"im:history", "channels:history", "groups:history"},
     "usergroups_users_list": {"usergroups:read"},
+    "usergroups_list": {"usergroups:read"},  # a user group mentioned in an answer
     "users_info": {"users:read"},
     "users_list": {"users:read"},
     "views_publish": set(),

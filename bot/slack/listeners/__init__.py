@@ -8,8 +8,10 @@ from slack_bolt import App
 from bot.app.roundtable import Roundtable
 from bot.slack.gateway import SlackGateway
 from bot.slack.listeners import actions, commands, events, views
+from bot.slack.mentions import MessageReader
 
 
-def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
-    for surface in (events, commands, actions, views):
+def register(bolt: App, app: Roundtable, slack: SlackGateway, messages: MessageReader) -> None:
+    events.register(bolt, app, slack, messages)
+    for surface in (commands, actions, views):
         surface.register(bolt, app, slack)

@@ -1,9 +1,10 @@
 """Events: direct messages (answers, edits, deletions) and the App Home tab.
 
-A direct message is translated (bot.slack.payloads) and stored in the inbox before Bolt
-acknowledges it: the listener middleware below runs ahead of the acknowledgement, and
-`capture` returns once the event is on disk (or in the spool). The application handles it
-from there. Slack retries an event it thinks failed: the inbox hands each event id over once.
+A direct message is read (bot.slack.mentions: translated, its mentions named) and stored in
+the inbox before Bolt acknowledges it: the listener middleware below runs ahead of the
+acknowledgement, and `capture` returns once the event is on disk (or in the spool). The
+application handles it from there. Slack retries an event it thinks failed: the inbox hands
+each event id over once.
 """
 
 from __future__ import annotations
@@ -20,16 +21,16 @@ from bot.app.inbox import InboxUnavailable
 from bot.app.roundtable import Roundtable
 from bot.core.incoming import to_payload
 from bot.slack.gateway import SlackGateway
-from bot.slack.payloads import translate
+from bot.slack.mentions import MessageReader
 
 log = logging.getLogger(__name__)
 SUBSCRIBED = ("message.im", "app_home_opened")
 """The bot events manifest.yml subscribes to (a test compares)."""
 
 
-def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
+def register(bolt: App, app: Roundtable, slack: SlackGateway, messages: MessageReader) -> None:
     # One listener for every `message` subtype, so none of them is answered 404 (and retried).
-    @bolt.event("message", middleware=[stored_first(app)])
+    @bolt.event("message", middleware=[stored_first(app, messages)])
     def on_other_message() -> None:
         """Messages outside a DM with the bot concern nobody here."""
 
@@ -39,13 +40,14 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             participants.refresh_home(app, Actor(slack.platform, event["user"]))
 
 
-def stored_first(app: Roundtable) -> Callable[..., BoltResponse | None]:
+def stored_first(app: Roundtable, messages: MessageReader
+                 ) -> Callable[..., BoltResponse | None]:
     def store(body: dict[str, Any], next_: Callable[[], None]) -> BoltResponse | None:
         event = body.get("event") or {}
         if event.get("channel_type") != "im":
             next_()
             return None
-        incoming = translate(event)
+        incoming = messages.read(event)
         if incoming is None:  # the bot's own messages, other bots, Slackbot, joins…
             return BoltResponse(status=200, body="")
         event_id = body.get("event_id") or f"{incoming.channel_id}:{event.get('event_ts')}"

@@ -1,7 +1,11 @@
 """Block Kit for everything Roundtable posts or opens, built with slack_sdk's models.
 
-People's words always pass through `inert` before they are shown; each message is checked
-against Block Kit's limits (`limits.py`) by the gateway before it is sent.
+Words that people wrote (answers, and the pack's words a facilitator wrote: its intro,
+questions, options) are shown exactly as written: in rich text (bot.slack.messages), or in
+plain text where a block takes no rich text (context), never as mrkdwn, which would turn
+`*really*` bold and has no way to escape it. The bot's own wording keeps its mrkdwn, with any
+words of others in it made `inert`. Each message is checked against Block Kit's limits
+(`limits.py`) by the gateway before it is sent.
 """
 
 from __future__ import annotations
@@ -20,11 +24,9 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
     PlainTextInputElement,
     RadioButtonsElement,
-    SectionBlock,
     StaticMultiSelectElement,
     StaticSelectElement,
     UserMultiSelectElement,
@@ -34,13 +36,26 @@ from slack_sdk.models.views import View
 from bot.core.home import HomeView
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import Asked, Question, Saved
-from bot.core.read_back import NOT_WHAT_YOU_MEANT, ReadBack, correction, read_back
+from bot.core.read_back import NOT_WHAT_YOU_MEANT, correction, read_back
 from bot.core.replies import asks_not_to_be_quoted
 from bot.core.typed_votes import how_to_type, numbered_options
 from bot.core.wording import counted, listed
-from bot.slack.limits import HEADER_TEXT, SECTION_TEXT, VIEW_BLOCKS
+from bot.slack.limits import HEADER_TEXT, RICH_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.limits import MESSAGE_TEXT as MESSAGE_TEXT_LIMIT
-from bot.slack.messages import SlackMessage, context, message, plain, section
+from bot.slack.messages import (
+    Part,
+    SlackMessage,
+    context,
+    fitted,
+    line,
+    message,
+    plain,
+    plain_context,
+    quoted,
+    rich,
+    section,
+    words,
+)
 from bot.slack.mrkdwn import escape, inert, said_mrkdwn
 
 ANSWER_OPEN = "answer_open"
@@ -61,20 +76,25 @@ ANSWER_BLOCK = "answer"
 RANK_BLOCK = "rank"
 QUOTE_LIMIT = 2800
 """How much of an answer a confirmation shows; the rest is in the export."""
+SHARED_QUOTE_LIMIT = 600
+"""How much of each answer a confirmation of several shows."""
+OPTION_LIMIT = 90
+"""How much of an option a vote's confirmation shows."""
+CUT = line(words("…"))
+"""In place of the lines of a vote that do not fit."""
 
 
 def question_message(question: Question) -> SlackMessage:
     """One question; the first comes under the pack's title and intro, with how answering
     works. The next question follows once this one is answered or skipped."""
     prompt = question.prompt
-    head = f"Question {question.number} of {question.total} · {inert(prompt.section, 200)}"
-    body = inert(prompt.question, 2400)
+    number = f"Question {question.number} of {question.total} · "
     blocks: list[Block] = []
-    text = f"{head}: {body}"
+    text = f"{number}{inert(prompt.section, 200)}: {inert(prompt.question, 2400)}"
     if question.intro is not None:
         pack = question.intro
         blocks += [HeaderBlock(text=plain(pack.title, HEADER_TEXT)),
-                   section(inert(pack.intro, SECTION_TEXT))]
+                   rich(line(words(pack.intro, RICH_TEXT)))]
         if question.notice is not None:
             blocks.append(section(cut_mrkdwn(said_mrkdwn(question.notice))))
         blocks.append(context(f"{counted(question.total, 'question')}, one at a time: the next "
@@ -82,9 +102,10 @@ def question_message(question: Question) -> SlackMessage:
                               + ("" if question.notice is not None else
                                  " `/roundtable stop` stops these messages.")))
         text = f"{inert(pack.title)}: {text}"
-    blocks.append(section(f"*{head}*\n{body}"))
+    blocks.append(rich(line(words(number + prompt.section, len(number) + 200, bold=True),
+                            words("\n" + prompt.question, 2400))))
     if prompt.context:
-        blocks.append(context(inert(prompt.context, 2000)))
+        blocks.append(plain_context(prompt.context, 2000))
     value = json.dumps({"round": question.round_id, "prompt": prompt.id})
     if prompt.kind == "text":
         blocks.append(context("Write your answer here, or reply in this thread, or use the form."))
@@ -92,8 +113,8 @@ def question_message(question: Question) -> SlackMessage:
     else:
         verb = "Rank" if prompt.kind == "rank" else "Choose"
         label, style = f"{verb} your answer", "primary"
-        blocks.append(context(inert(f"{numbered_options(prompt)}\n{how_to_type(prompt)}",
-                                    2000)))
+        blocks.append(plain_context(f"{numbered_options(prompt)}\n{how_to_type(prompt)}",
+                                    2000))
     buttons = [ButtonElement(text=plain(label, 75), action_id=ANSWER_OPEN, value=value,
                              style=style)]
     if question.number < question.total:
@@ -105,12 +126,13 @@ def question_message(question: Question) -> SlackMessage:
 
 def confirmation(asked: Asked, text: str, *, updated: bool = False,
                  external_id: str | None = None) -> SlackMessage:
-    """What the bot says when it stored an answer: which question, and what was kept."""
-    verb = "Updated" if updated else "Saved"
-    what = f"{verb} as your answer to question {asked.number}: {inert(asked.prompt.question, 300)}"
-    quote = inert(text, QUOTE_LIMIT)
-    blocks: list[Block] = [section(what), section(quote)]
-    if len(escape(text)) > QUOTE_LIMIT:
+    """What the bot says when it stored an answer: which question, and what was kept (as
+    written: rich text)."""
+    verb = f"{'Updated' if updated else 'Saved'} as your answer to question {asked.number}: "
+    blocks: list[Block] = [rich(line(words(verb), words(asked.prompt.question, 300))),
+                           rich(quoted(words(text, QUOTE_LIMIT)))]
+    what = verb + inert(asked.prompt.question, 300)
+    if len(text) > QUOTE_LIMIT:
         blocks.append(context(
             f"Your whole answer ({len(text):,} characters) is kept; only the start is shown here. "
             "It appears in full in the round's export."))
@@ -134,7 +156,7 @@ def confirmations(saved: Sequence[Saved]) -> SlackMessage:
     """One message for answers that arrived together in a conversation: which question each
     was saved to, and its start; a vote typed in words is read back as its own confirmation
     would. (Slack takes about one message a second per conversation; bot.app.confirmations
-    sends at most 20 together: with a note under each, 43 blocks of the 50.)"""
+    sends at most 20 together: two blocks each, 43 blocks of the 50.)"""
     if len(saved) == 1:
         one = saved[0]
         if isinstance(one.answer, str):
@@ -146,22 +168,18 @@ def confirmations(saved: Sequence[Saved]) -> SlackMessage:
             f"Saved {len(saved)} answers, to questions {listed(numbers)}.")
     blocks: list[Block] = [section(what)]
     for one in saved:
-        shown = f"*{one.asked.number}. {inert(one.asked.prompt.question, 200)}*\n"
+        question = line(words(f"{one.asked.number}. {one.asked.prompt.question}", 200,
+                              bold=True))
         understood = read_back(one)
         if understood is not None:
-            blocks.append(section(cut_mrkdwn(shown + _read_back_lines(understood))))
+            blocks.append(rich(*fitted([question, line(words(understood.heading)),
+                                        *_option_lines(understood.lines)], CUT)))
             if understood.note:
                 blocks.append(context(understood.note))
             continue
         text = one.answer if isinstance(one.answer, str) else "; ".join(one.answer)
-        shown += inert(text, 600)
-        button = _dont_quote(one.asked, text, one.external_id)
-        accessory = (button[0].elements[0] if button and isinstance(button[0], ActionsBlock)
-                     else None)
-        if isinstance(accessory, ButtonElement):
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=shown), accessory=accessory))
-        else:
-            blocks.append(section(shown + (f"\n_{NOT_QUOTED_NOTE}_" if button else "")))
+        blocks += [rich(question, quoted(words(text, SHARED_QUOTE_LIMIT))),
+                   *_dont_quote(one.asked, text, one.external_id)]
     how = correction(saved)
     if how is not None:
         blocks.append(context(said_mrkdwn(how)))
@@ -170,8 +188,8 @@ def confirmations(saved: Sequence[Saved]) -> SlackMessage:
     return message(what, blocks)
 
 
-def _read_back_lines(understood: ReadBack) -> str:
-    return "\n".join([inert(understood.heading), *(inert(o, 90) for o in understood.lines)])
+def _option_lines(options: Sequence[str]) -> list[Part]:
+    return [line(words(option, OPTION_LIMIT)) for option in options]
 
 
 def vote_confirmation(saved: Saved) -> SlackMessage:
@@ -183,9 +201,9 @@ def vote_confirmation(saved: Saved) -> SlackMessage:
         options = [f"{n}. {o}" for n, o in enumerate(saved.answer, start=1)]
     else:
         what, options = understood.saved, understood.lines
+    blocks: list[Block] = [rich(line(words(what), words(asked.prompt.question, 300))),
+                           rich(*fitted(_option_lines(options), CUT))]
     what = inert(what) + inert(asked.prompt.question, 300)
-    blocks: list[Block] = [section(what),
-                           section(cut_mrkdwn("\n".join(inert(o, 90) for o in options)))]
     if understood is not None:
         if understood.note:
             blocks.append(context(understood.note))
@@ -206,7 +224,8 @@ def notice_blocks(mrkdwn: str) -> SlackMessage:
 def answer_view(asked: Asked) -> dict[str, Any]:
     """The modal that answers one question: a text box, a choice, or N selects to rank."""
     prompt = asked.prompt
-    blocks: list[Block] = [section(f"*Question {asked.number}*\n{inert(prompt.question, 2800)}")]
+    blocks: list[Block] = [rich(line(words(f"Question {asked.number}", bold=True),
+                                     words("\n" + prompt.question, 2800)))]
     blocks += _answer_inputs(prompt)
     view = View(
         type="modal", callback_id=ANSWER_VIEW, title=plain("Your answer", 24),
@@ -311,23 +330,22 @@ def home_view(home: HomeView) -> dict[str, Any]:
         blocks += [HeaderBlock(text=plain("Rounds", HEADER_TEXT)), ActionsBlock(elements=[
             ButtonElement(text=plain("Start a round", 75), action_id=START_OPEN,
                           style="primary")])]
-        for line in rounds[:20]:
-            blocks.append(section(
-                f"*Round {line.id}* · {inert(line.title, 200)} · {line.status}\n"
-                f"{line.sent} delivered, {line.pending} pending, {line.failed} failed · "
-                f"{line.answered} of {line.invited} answered"))
+        for one in rounds[:20]:
+            blocks.append(rich(line(
+                words(f"Round {one.id}", bold=True), words(" · "), words(one.title, 200),
+                words(f" · {one.status}\n{one.sent} delivered, {one.pending} pending, "
+                      f"{one.failed} failed · {one.answered} of {one.invited} answered"))))
         if not rounds:
             blocks.append(context("No rounds yet."))
         blocks.append(DividerBlock())
     blocks.append(HeaderBlock(text=plain("Your open questions", HEADER_TEXT)))
-    shown = questions[: (VIEW_BLOCKS - len(blocks) - 2)]
+    shown = questions[: (VIEW_BLOCKS - len(blocks) - 1) // 2]  # two blocks each, a last line
     for asked in shown:
         value = json.dumps({"round": asked.round_id, "prompt": asked.prompt.id})
-        blocks.append(SectionBlock(
-            text=MarkdownTextObject(text=f"*Question {asked.number}* · "
-                                         f"{inert(asked.prompt.question, 2800)}"),
-            accessory=ButtonElement(text=plain("Answer", 75), action_id=ANSWER_OPEN,
-                                    value=value)))
+        blocks += [rich(line(words(f"Question {asked.number}", bold=True), words(" · "),
+                             words(asked.prompt.question, 2800))),
+                   ActionsBlock(elements=[ButtonElement(text=plain("Answer", 75),
+                                                        action_id=ANSWER_OPEN, value=value)])]
     if not questions:
         blocks.append(context("Nothing waiting for you. Thank you!"))
     elif len(shown) < len(questions):
@@ -355,7 +373,8 @@ def cut_mrkdwn(text: str) -> str:
 
 def without_dont_quote(blocks: list[dict[str, Any]], external_id: str) -> list[dict[str, Any]]:
     """A confirmation's blocks once its answer may no longer be quoted: the button gone,
-    a note in its place."""
+    a note in its place. (Confirmations of several answers posted by earlier versions hold
+    the button beside the answer, in a section.)"""
     value = json.dumps({"answer": external_id})
     out: list[dict[str, Any]] = []
     for block in blocks:

@@ -1,8 +1,8 @@
 """A Slack message as the adapter builds it, and the few Block Kit parts every builder uses.
 
-People's words go into rich text (`words`, `line`, `quoted`, `rich`): Slack shows a rich text
-element's text exactly as given, where mrkdwn would read `*`, `_`, `~` and backticks as
-formatting and has no way to escape them."""
+People's words go into rich text (`words`, `line`, `quoted`, `rich`), or plain text where a
+block takes no rich text (`plain`, `plain_context`): Slack shows either exactly as given, where
+mrkdwn would read `*`, `_`, `~` and backticks as formatting and has no way to escape them."""
 
 from __future__ import annotations
 
@@ -61,6 +61,11 @@ def context(mrkdwn: str) -> ContextBlock:
 def plain(text: str, limit: int) -> PlainTextObject:
     """Plain text cut to a limit (titles, labels, options)."""
     return PlainTextObject(text=text if len(text) <= limit else cut(text, limit), emoji=False)
+
+
+def plain_context(text: str, limit: int) -> ContextBlock:
+    """A context line of words shown as written (a context block takes no rich text)."""
+    return ContextBlock(elements=[plain(text, limit)])
 
 
 Words = RichTextElementParts.Text

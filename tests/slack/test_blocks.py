@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
 
 import pytest
 
@@ -15,6 +15,7 @@ from bot.slack.command_text import Audience, parse_start
 from bot.slack.limits import message_problems, view_problems
 from storage.models import Participant
 from tests.helpers import seed_pack
+from tests.slack_reading import as_read
 
 OPTIONS = tuple(f"Option {i}" for i in range(12))
 
@@ -55,26 +56,15 @@ def test_it_keeps_every_message_of_the_seed_pack_within_limits() -> None:
     long_answer = blocks.confirmation(_asked(pack.prompts[0]), "<!channel> " + "x" * 40_000)
     for message in [*messages, long_answer]:
         assert message_problems(message.text, message.blocks) == []
-    assert "<!channel>" not in str(long_answer.blocks)
+    # only in rich text, shown as written: it pings nobody
+    assert [b["type"] for b in long_answer.blocks if "<!channel>" in json.dumps(b)] == [
+        "rich_text"]
 
 
 CHOOSE = Prompt(id="choose", section="S", kind="choice", question="Pick two?",
                 options=OPTIONS[:4], pick=2)
 RANK = Prompt(id="top", section="S", kind="rank", question="Top 3?", options=OPTIONS, pick=3)
 WRITE = Prompt(id="write", section="S", kind="text", question="What worked?")
-
-
-def _read(blocks: list[dict[str, Any]]) -> str:
-    """A message as read: its blocks' texts, one a line (a button's label too)."""
-    out: list[str] = []
-    for block in blocks:
-        texts = [block.get("text"), *(block.get("elements") or []), block.get("accessory")]
-        for item in texts:
-            if isinstance(item, dict) and isinstance(item.get("text"), dict):
-                item = item["text"]
-            if isinstance(item, dict) and isinstance(item.get("text"), str):
-                out.append(item["text"])
-    return "\n".join(out)
 
 
 def test_a_shared_confirmation_reads_back_a_typed_vote_and_lists_a_form_vote() -> None:
@@ -84,16 +74,16 @@ def test_a_shared_confirmation_reads_back_a_typed_vote_and_lists_a_form_vote() -
     written = Saved(Asked(1, Participant(), WRITE, 2), "Mutual aid", "D1:1")
     message = blocks.confirmations([written, typed, form])
     assert message_problems(message.text, message.blocks) == []
-    read = _read(message.blocks)
+    read = as_read(message.blocks)
     assert "*3. Pick two?*\nYour choice, as I read your message:\n1. Option 2\n2. Option 0" in read
-    assert "*4. Top 3?*\nOption 9; Option 1; Option 5" in read
+    assert "*4. Top 3?*\n>Option 9; Option 1; Option 5" in read
     assert "Mutual aid" in read and "Don't quote me" in read
     assert read.count("Not what you meant? Answer the question again in its thread.") == 1
     assert "as your reason" not in read
     with_reason = blocks.confirmations([written, Saved(typed.asked, typed.answer, "D1:2",
                                                        typed=True, reason="Because.")])
-    assert "kept with it, as your reason" in _read(with_reason.blocks)
-    assert "Not what you meant?" not in _read(blocks.confirmations([written, form]).blocks)
+    assert "kept with it, as your reason" in as_read(with_reason.blocks)
+    assert "Not what you meant?" not in as_read(blocks.confirmations([written, form]).blocks)
 
 
 def test_twenty_typed_rankings_with_reasons_fit_in_one_message() -> None:
@@ -104,7 +94,7 @@ def test_twenty_typed_rankings_with_reasons_fit_in_one_message() -> None:
                    reason="Because.") for n in range(20)]
     message = blocks.confirmations(saved)
     assert message_problems(message.text, message.blocks) == []
-    assert _read(message.blocks).count("Your ranking, as I read your message:") == 20
+    assert as_read(message.blocks).count("Your ranking, as I read your message:") == 20
 
 
 def test_it_reads_the_start_command_in_slacks_escaped_forms() -> None:

@@ -25,6 +25,7 @@ from tests.slack.conftest import (
     Running,
 )
 from tests.slack.test_round_loop import start_round
+from tests.slack_reading import as_read
 
 OTHER = "UBEN"
 
@@ -74,8 +75,8 @@ def test_a_facilitator_cannot_act_on_another_facilitators_round(running: Running
                          "tab": "home"})
     home = running.wait_for(lambda: [c for c in running.stub.calls_to("views.publish")
                                      if c.params["user_id"] == OTHER], "their home")
-    shown = str(home[-1].params["view"])
-    assert f"Round {theirs}*" in shown and f"Round {mine}*" not in shown
+    shown = as_read(home[-1].params["view"]["blocks"])
+    assert f"*Round {theirs}*" in shown and f"*Round {mine}*" not in shown
 
 
 def test_the_owner_shares_a_round_and_takes_it_back(running: Running) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from storage.models import ReplyVersion
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Response, Running
+from tests.slack.test_answers import answer_buttons
 from tests.slack.test_round_loop import asked, question_ts, sent_to_everyone, start_round
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
@@ -417,8 +418,7 @@ def test_it_publishes_the_home_tab_when_it_is_opened_and_not_for_the_messages_ta
     settle(running)
     assert len(running.stub.calls_to("views.publish")) == 1  # none for the Messages tab
     assert published[0].params["user_id"] == AMARA
-    buttons = [b["accessory"] for b in published[0].params["view"]["blocks"]
-               if b.get("accessory")]
+    buttons = answer_buttons(published[0].params["view"])
     assert len(buttons) == 6
     assert json.loads(buttons[0]["value"]) == {"round": round_id, "prompt": "done-well"}
 

@@ -1,0 +1,172 @@
+"""Words people wrote, shown back to them exactly as written: an answer in its confirmation
+(alone or with others), and a pack's words (a facilitator's) in the question's message, the
+answer form and the Home tab. Read back from the blocks the Slack stand-in recorded: people's
+words only in rich text or plain text, never in mrkdwn, which would turn `*really*` bold; the
+bot's own words keep their formatting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.app.confirmations import Confirmations
+from storage.database import Database
+from storage.models import Round
+from tests.helpers import HeldClock
+from tests.slack.conftest import FACILITATOR, MEMBERS, run_bot
+from tests.slack.test_answers import answer_buttons
+from tests.slack.test_round_loop import question_ts, sent_to_everyone
+from tests.slack_api_stub import Call, SlackStub
+from tests.slack_reading import as_read
+
+URGENT = "this is *really* _urgent_ ~maybe~"
+MORE = ["`code` and ```a block``` too", "> quoted & <tagged>"]
+"""As their writer saw them; Slack sends `>`, `&` and `<` encoded."""
+PACK = """\
+id: marked
+title: "Leadership *now*: _what_ works"
+workshop_date: 2021-03-10
+intro: "We ask *everyone* the ~same~ questions, in `plain` words."
+prompts:
+  - id: worked
+    section: "Where it *works*"
+    kind: text
+    question: "Where did leadership work *really* well, and _why_?"
+    context: "The room said ~nothing~ about `rotas`."
+  - id: first
+    section: Support
+    kind: choice
+    question: "Which *one* matters most?"
+    options: ["Protected *time*", "_Backing_ from the top"]
+"""
+PACK_WORDS = ["Leadership *now*: _what_ works",
+              "We ask *everyone* the ~same~ questions, in `plain` words.",
+              "Where did leadership work *really* well, and _why_?",
+              "The room said ~nothing~ about `rotas`."]
+
+
+def mrkdwn_of(node: Any) -> str:
+    """Every mrkdwn text in these blocks (or view), one a line: what Slack formats."""
+    if isinstance(node, list):
+        return "\n".join(mrkdwn_of(item) for item in node)
+    if not isinstance(node, dict):
+        return ""
+    if node.get("type") == "mrkdwn":
+        return str(node.get("text", ""))
+    return "\n".join(mrkdwn_of(value) for value in node.values())
+
+
+def shows_as_written(node: Any, words: str) -> bool:
+    """Whether these blocks (or view) show `words` where Slack shows text exactly as given."""
+    return any(words in text for text in shown_as_written(node))
+
+
+def shown_as_written(node: Any) -> list[str]:
+    """Every text Slack shows exactly as given: rich text runs, and plain text."""
+    if isinstance(node, list):
+        return [text for item in node for text in shown_as_written(item)]
+    if not isinstance(node, dict):
+        return []
+    if node.get("type") in ("text", "plain_text") and isinstance(node.get("text"), str):
+        return [node["text"]]
+    return [text for value in node.values() for text in shown_as_written(value)]
+
+
+def test_a_confirmation_shows_the_answers_exactly_as_written(
+        database: Database, database_url: str, stub: SlackStub, tmp_path: Path) -> None:
+    pacing = HeldClock()
+    with run_bot(database, database_url, stub, pacing=pacing,
+                 ROUNDTABLE_DATA_DIR=str(tmp_path)) as running:
+        running.slack.command(FACILITATOR, "start sel-pharmacy-leadership to <#CLEADERS|l>")
+        sent_to_everyone(running)
+        user = MEMBERS[0]
+        thread = question_ts(running, user, "done-well")
+        running.slack.dm(user, URGENT, thread_ts=thread)  # the first is confirmed at once
+        alone = running.wait_for(lambda: _confirmations(running.stub, user), "its confirmation")
+        for text in ("`code` and ```a block``` too", "&gt; quoted &amp; &lt;tagged&gt;"):
+            running.slack.dm(user, text, thread_ts=thread)  # these wait their turn together
+        running.wait_for(lambda: len(running.bot.confirmations.queued()) == 2, "both saved")
+        pacing.advance(Confirmations.SPACING)
+        together = running.wait_for(lambda: _confirmations(running.stub, user)[1:],
+                                    "their shared confirmation")
+
+    one = alone[0].params["blocks"]
+    assert shows_as_written(one, URGENT) and "*really*" not in mrkdwn_of(one)
+    assert f"\n>{URGENT}\n" in as_read(one)  # a quote, in no style of the bot's
+    assert "Not the right question?" in mrkdwn_of(one)  # the bot's words stay mrkdwn
+    assert any(e["action_id"] == "answer_dont_quote" for b in one if b["type"] == "actions"
+               for e in b["elements"])
+    shared = together[0].params
+    assert shared["text"] == "Saved 2 messages as your answer to question 1."
+    blocks = shared["blocks"]
+    assert all(shows_as_written(blocks, words) for words in MORE)
+    assert not any(words in mrkdwn_of(blocks) for words in ("`code`", "quoted", "tagged"))
+    read = as_read(blocks)
+    question = "*1. Where have you seen clinical or professional system leadership work well, and"
+    assert read.count(question) == 2  # the question in the bot's bold, over each answer
+    assert len([e for b in blocks if b["type"] == "actions" for e in b["elements"]
+                if e["action_id"] == "answer_dont_quote"]) == 2
+
+
+def test_a_packs_words_are_shown_as_written_in_the_question_the_form_and_the_home_tab(
+        database: Database, database_url: str, stub: SlackStub, tmp_path: Path) -> None:
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    (packs / "marked.yaml").write_text(PACK, encoding="utf-8")
+    user = MEMBERS[0]
+    with run_bot(database, database_url, stub, ROUNDTABLE_DATA_DIR=str(tmp_path),
+                 ROUNDTABLE_PACKS_DIR=str(packs)) as running:
+        running.slack.command(FACILITATOR, f"start marked to <@{user}>")
+        sent_to_everyone(running, [user])
+        round_id = running.scalar(select(Round.id))
+        question = running.stub.posted("D" + user)[0].params["blocks"]
+        for who in (user, FACILITATOR):
+            running.slack.event({"type": "app_home_opened", "user": who, "channel": "D" + who,
+                                 "tab": "home"})
+        homes = running.wait_for(lambda: _homes(running.stub, user, FACILITATOR), "both homes")
+        button = answer_buttons(homes[user])[0]
+        assert json.loads(button["value"]) == {"round": round_id, "prompt": "worked"}
+        running.slack.click(user, "answer_open", button["value"])
+        form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the form")[0]
+        assert running.slack.submit(user, form.answer["view"], {"answer": {"value": {
+            "type": "plain_text_input", "value": URGENT}}}).status == 200
+        choice = running.wait_for(lambda: running.stub.posted("D" + user)[1:] and [
+            c for c in running.stub.posted("D" + user) if "Question 2 of 2" in c.params["text"]],
+            "question 2")[0]
+        running.slack.dm(user, "1", thread_ts=choice.answer["ts"])
+        vote = running.wait_for(lambda: [c for c in running.stub.posted("D" + user)
+                                         if "as I read your message" in c.params["text"]],
+                                "the vote read back")[0].params["blocks"]
+
+    for words in PACK_WORDS:
+        assert shows_as_written(question, words), words
+    for words in ("*really*", "*everyone*", "~nothing~", "*works*"):
+        assert words not in mrkdwn_of(question), words
+    read = as_read(question)
+    assert "*Question 1 of 2 · Where it *works**\nWhere did leadership" in read  # bot's bold
+    assert "*How your answers are used*" in mrkdwn_of(question)  # the bot's own mrkdwn
+    asked = "Where did leadership work *really* well, and _why_?"
+    for view in (homes[user], form.params["view"]):
+        assert shows_as_written(view, asked) and "*really*" not in mrkdwn_of(view)
+    assert f"*Question 1* · {asked}" in as_read(homes[user]["blocks"])
+    options = "1. Protected *time* · 2. _Backing_ from the top"
+    assert shows_as_written(choice.params["blocks"], options)  # a context line, plain text
+    assert "*time*" not in mrkdwn_of(choice.params["blocks"])
+    assert shows_as_written(vote, "1. Protected *time*") and "*time*" not in mrkdwn_of(vote)
+    facilitators = homes[FACILITATOR]
+    assert shows_as_written(facilitators, PACK_WORDS[0])
+    assert "*now*" not in mrkdwn_of(facilitators)
+    assert f"*Round {round_id}* · {PACK_WORDS[0]} · open" in as_read(facilitators["blocks"])
+
+
+def _confirmations(stub: SlackStub, user: str) -> list[Call]:
+    return [c for c in stub.posted("D" + user) if c.params["text"].startswith("Saved")]
+
+
+def _homes(stub: SlackStub, *users: str) -> dict[str, dict[str, Any]]:
+    """The last Home tab published for each of these people, once each has one."""
+    homes = {c.params["user_id"]: c.params["view"] for c in stub.calls_to("views.publish")}
+    return homes if set(users) <= set(homes) else {}

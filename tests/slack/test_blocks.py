@@ -110,3 +110,15 @@ def test_it_reads_the_start_command_in_slacks_escaped_forms() -> None:
         assert parse_start(["p", "to", "<@U1>", *words]).mode == mode, words
     with pytest.raises(Exception, match="one mode"):
         parse_start(["p", "to", "<@U1>", "named", "anonymous"])
+
+
+def test_dont_quote_me_under_one_of_several_answers_leaves_the_others_their_button() -> None:
+    first = Saved(Asked(1, Participant(), WRITE, 2), "this is *really* _urgent_", "D1:1")
+    second = Saved(Asked(1, Participant(), WRITE, 2), "Mutual aid", "D1:2")
+    shared = blocks.confirmations([first, second]).blocks
+    marked = blocks.without_dont_quote(shared, "D1:1")
+    assert as_read(marked).count(blocks.NOT_QUOTED_NOTE) == 1
+    assert [json.loads(e["value"])["answer"] for b in marked if b["type"] == "actions"
+            for e in b["elements"]] == ["D1:2"]
+    assert [b for b in marked if b["type"] == "rich_text"] == [
+        b for b in shared if b["type"] == "rich_text"]  # the words shown as they were

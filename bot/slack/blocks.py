@@ -41,7 +41,6 @@ from bot.core.replies import asks_not_to_be_quoted
 from bot.core.typed_votes import how_to_type, numbered_options
 from bot.core.wording import counted, listed
 from bot.slack.limits import HEADER_TEXT, RICH_TEXT, SECTION_TEXT, VIEW_BLOCKS
-from bot.slack.limits import MESSAGE_TEXT as MESSAGE_TEXT_LIMIT
 from bot.slack.messages import (
     Part,
     SlackMessage,
@@ -212,13 +211,9 @@ def vote_confirmation(saved: Saved) -> SlackMessage:
 
 
 def notice(text: str) -> SlackMessage:
-    """The bot's own short words (escaped, so nothing in them can ping)."""
-    return notice_blocks(escape(text))
-
-
-def notice_blocks(mrkdwn: str) -> SlackMessage:
-    """The bot's own mrkdwn, built by code that made any quoted words inert."""
-    return message(mrkdwn[:MESSAGE_TEXT_LIMIT], [section(mrkdwn[:SECTION_TEXT])])
+    """A short plain message (a refusal, an error that may quote what was typed), shown as
+    written; escaped in `text`, so nothing in it can ping."""
+    return message(escape(text), [rich(line(words(text, RICH_TEXT)))])
 
 
 def answer_view(asked: Asked) -> dict[str, Any]:

@@ -145,14 +145,23 @@ def said_mrkdwn(words: Said) -> str:
         if isinstance(part, Strong):
             out.append(f"*{inert(part.text)}*")
         elif isinstance(part, Code | Command):
-            text = part.text if isinstance(part, Code) else f"{SLASH_COMMAND} {part.text}"
-            out.append("`" + inert(text).replace("`", "'") + "`")
+            out.append("`" + inert(code_words(part)).replace("`", "'") + "`")
         elif isinstance(part, Place):
             out.append(f"<#{part.conversation_id}>")
-        elif isinstance(part, OpenQuestions):
-            out.append(f"on {'your' if part.yours else 'the'} Home tab")
-        elif isinstance(part, Marker):
-            out.append(MARKERS[type(part)])
+        elif isinstance(part, OpenQuestions | Marker):
+            out.append(named_words(part))
         else:
             out.append(inert(part))
     return "".join(out)
+
+
+def code_words(part: Code | Command) -> str:
+    """What a code part shows: a command as it is typed in Slack."""
+    return part.text if isinstance(part, Code) else f"{SLASH_COMMAND} {part.text}"
+
+
+def named_words(part: OpenQuestions | Marker) -> str:
+    """A place or thing as Slack's words name it ("on your Home tab", "in its thread")."""
+    if isinstance(part, OpenQuestions):
+        return f"on {'your' if part.yours else 'the'} Home tab"
+    return MARKERS[type(part)]

@@ -1,15 +1,58 @@
-"""The bot's own words (a Said) in Slack's mrkdwn: plain parts made inert, so nothing anybody
-typed in them (a pack title, a reason) can ping or link."""
+"""The bot's own words (a Said) in Slack.
+
+Blocks show them as rich text: the bot's emphasis and code as styles, places as channel links,
+and every plain part exactly as written, since plain parts carry others' words too (a pack's
+title and question in a reminder, a round's title, a reason). The message's `text`
+(notifications, screen readers) and a file's comment, which take only mrkdwn, are the same
+words made inert (bot.slack.mrkdwn.said_mrkdwn).
+"""
 
 from __future__ import annotations
 
-from bot.core.said import Said
-from bot.slack.blocks import notice_blocks
-from bot.slack.messages import SlackMessage
-from bot.slack.mrkdwn import said_mrkdwn
+from slack_sdk.models.blocks import (
+    RichTextBlock,
+    RichTextElementParts,
+    RichTextSectionElement,
+)
+
+from bot.core.said import Code, Command, Marker, OpenQuestions, Place, Said, Strong
+from bot.slack import messages
+from bot.slack.limits import RICH_TEXT
+from bot.slack.messages import SlackMessage, Words, words
+from bot.slack.mrkdwn import code_words, named_words, said_mrkdwn
 
 mrkdwn = said_mrkdwn
 
 
-def message(words: Said) -> SlackMessage:
-    return notice_blocks(mrkdwn(words))
+def message(said: Said) -> SlackMessage:
+    return messages.message(mrkdwn(said), [rich_said(said)])
+
+
+def rich_said(said: Said, budget: int = RICH_TEXT) -> RichTextBlock:
+    """The words as one paragraph of rich text, cut to `budget` characters of text."""
+    shown: list[Words | RichTextElementParts.Channel] = []
+    for part in said.parts:
+        if isinstance(part, Place):
+            shown.append(RichTextElementParts.Channel(channel_id=part.conversation_id))
+            continue
+        text, bold, code = _run(part)
+        if not text:
+            continue
+        if len(text) > budget:
+            if budget > 1:
+                shown.append(words(text, budget, bold=bold, code=code))
+            break
+        budget -= len(text)
+        shown.append(words(text, bold=bold, code=code))
+    return RichTextBlock(elements=[RichTextSectionElement(elements=shown)])
+
+
+def _run(part: str | Strong | Code | Command | OpenQuestions | Marker) -> tuple[str, bool, bool]:
+    """A part's text, and whether it is bold or code."""
+    if isinstance(part, Strong):
+        return part.text, True, False
+    if isinstance(part, Code | Command):
+        return code_words(part), False, True
+    if isinstance(part, OpenQuestions | Marker):
+        return named_words(part), False, False
+    return part, False, False

@@ -10,7 +10,8 @@ from bot.core.answers import Asked
 from bot.core.packs import Prompt
 from bot.core.ports import Question
 from bot.core.questions import Saved
-from bot.slack import blocks
+from bot.core.said import Command, OpenQuestions, Place, Strong, said
+from bot.slack import blocks, render
 from bot.slack.command_text import Audience, parse_start
 from bot.slack.limits import message_problems, view_problems
 from storage.models import Participant
@@ -122,3 +123,21 @@ def test_dont_quote_me_under_one_of_several_answers_leaves_the_others_their_butt
             for e in b["elements"]] == ["D1:2"]
     assert [b for b in marked if b["type"] == "rich_text"] == [
         b for b in shared if b["type"] == "rich_text"]  # the words shown as they were
+
+
+def test_the_bots_words_keep_their_style_and_others_words_show_as_written() -> None:
+    words = said("Round 3 (", Strong("Leadership *now*"), ") is open: ", Command("stop"),
+                 " stops it; digests go to ", Place("CDIGEST"), " ", OpenQuestions(yours=True),
+                 ".")
+    message = render.message(words)
+    assert message_problems(message.text, message.blocks) == []
+    [block] = message.blocks
+    assert block["type"] == "rich_text"  # no mrkdwn, which would make *now* bold
+    assert as_read(block) == ("Round 3 (*Leadership *now**) is open: `/roundtable stop` stops "
+                              "it; digests go to  on your Home tab.")
+    runs = block["elements"][0]["elements"]
+    assert {"type": "channel", "channel_id": "CDIGEST"} in runs
+    assert message.text.startswith("Round 3 (*Leadership *now**) is open")  # notifications
+    long = render.message(said("x" * 5000, Strong("never shown")))
+    assert message_problems(long.text, long.blocks) == []
+    assert "never shown" not in json.dumps(long.blocks)

@@ -1,8 +1,8 @@
 """Words people wrote, shown back to them exactly as written: an answer in its confirmation
 (alone or with others), and a pack's words (a facilitator's) in the question's message, the
-answer form and the Home tab. Read back from the blocks the Slack stand-in recorded: people's
-words only in rich text or plain text, never in mrkdwn, which would turn `*really*` bold; the
-bot's own words keep their formatting."""
+answer form, the Home tab and a reminder. Read back from the blocks the Slack stand-in
+recorded: people's words only in rich text or plain text, never in mrkdwn, which would turn
+`*really*` bold; the bot's own words keep their formatting."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def test_a_confirmation_shows_the_answers_exactly_as_written(
                 if e["action_id"] == "answer_dont_quote"]) == 2
 
 
-def test_a_packs_words_are_shown_as_written_in_the_question_the_form_and_the_home_tab(
+def test_a_packs_words_are_shown_as_written_in_the_question_form_home_tab_and_reminder(
         database: Database, database_url: str, stub: SlackStub, tmp_path: Path) -> None:
     packs = tmp_path / "packs"
     packs.mkdir()
@@ -123,6 +123,10 @@ def test_a_packs_words_are_shown_as_written_in_the_question_the_form_and_the_hom
         sent_to_everyone(running, [user])
         round_id = running.scalar(select(Round.id))
         question = running.stub.posted("D" + user)[0].params["blocks"]
+        running.slack.command(FACILITATOR, "remind")
+        reminder = running.wait_for(lambda: [c for c in running.stub.posted("D" + user)
+                                             if "gentle reminder" in c.params["text"]],
+                                    "the reminder")[0].params["blocks"]
         for who in (user, FACILITATOR):
             running.slack.event({"type": "app_home_opened", "user": who, "channel": "D" + who,
                                  "tab": "home"})
@@ -149,7 +153,7 @@ def test_a_packs_words_are_shown_as_written_in_the_question_the_form_and_the_hom
     assert "*Question 1 of 2 · Where it *works**\nWhere did leadership" in read  # bot's bold
     assert "*How your answers are used*" in mrkdwn_of(question)  # the bot's own mrkdwn
     asked = "Where did leadership work *really* well, and _why_?"
-    for view in (homes[user], form.params["view"]):
+    for view in (homes[user], form.params["view"], reminder):
         assert shows_as_written(view, asked) and "*really*" not in mrkdwn_of(view)
     assert f"*Question 1* · {asked}" in as_read(homes[user]["blocks"])
     options = "1. Protected *time* · 2. _Backing_ from the top"

@@ -31,6 +31,8 @@ from bot.slack.command_text import SLASH_COMMAND
 _CONTROL = re.compile(r"<([^<>]*)>")
 _SPECIAL = {"channel", "here", "everyone"}
 _USER = ("@U", "@W", "@B")
+_PERSON = ("@U", "@W")
+"""Users Slack can be asked about (users.info): not bots' B… ids."""
 _CHANNEL = ("#C", "#G")
 _GROUP = "!subteam^"
 ELLIPSIS = "…"
@@ -73,7 +75,7 @@ def unnamed(text: str) -> Unnamed:
         target, _, label = match.group(1).partition("|")
         if label:
             continue
-        if target.startswith(_USER):
+        if target.startswith(_PERSON):
             users[target[1:]] = None
         elif target.startswith(_CHANNEL):
             channels[target[1:]] = None

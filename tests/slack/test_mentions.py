@@ -10,6 +10,7 @@ from docx import Document
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
+from bot.slack.mrkdwn import Unnamed, to_plain, unnamed
 from tests.helpers import cli_env
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
 from tests.slack.test_round_loop import question_ts, sent_to_everyone, start_round
@@ -41,6 +42,13 @@ def _answer(running: Running, text: str, user: str = MEMBERS[0]) -> tuple[str, f
 
 def _users_looked_up(running: Running) -> list[str]:
     return [c.params["user"] for c in running.stub.calls_to("users.info", ok_only=False)]
+
+
+def test_it_asks_about_people_groups_and_channels_mentioned_without_a_name() -> None:
+    text = "<@B01> <@U02|ben> <@W03> <!subteam^S1> <!subteam^S2|@pcn> <#C1|> <#C2|leads> <@W03>"
+    assert unnamed(text) == Unnamed(users=("W03",), groups=("S1",), channels=("C1",))
+    assert to_plain(text, {"W03": "@Amara Okafor"}) == (
+        "@someone @ben @Amara Okafor @a group @pcn #a channel #leads @Amara Okafor")
 
 
 def test_it_keeps_the_names_that_mentions_showed_their_writer(running: Running) -> None:

@@ -76,12 +76,13 @@ VectorRule = Callable[[Matrix, list[Matrix]], list[list[int]]]
 @dataclass
 class Judged:
     """What the rule sees of one later digest: the new answers' ids, texts and vectors, and
-    the earlier themes' texts and vectors (as changes.compare reads them)."""
+    the earlier themes' texts, sizes and vectors (as changes.compare reads them)."""
 
     fresh: list[str]
     texts: tuple[str, ...]
     new: Matrix
     earlier_texts: tuple[tuple[str, ...], ...]
+    sizes: tuple[int, ...]
     earlier: list[Matrix]
 
 
@@ -97,10 +98,10 @@ class Run:
 
 
 def judged(later: DigestView, before: Digest) -> Judged:
-    fresh, new, earlier = nt.judged_texts(later, before)
+    fresh, new, earlier, sizes = nt.judged_texts(later, before)
     vectors = novelty._vectors([*new, *(t for group in earlier for t in group)])
     assert vectors is not None
-    return Judged(fresh, new, vectors[:len(fresh)], earlier,
+    return Judged(fresh, new, vectors[:len(fresh)], earlier, sizes,
                   novelty._split(vectors[len(fresh):], earlier))
 
 
@@ -114,7 +115,8 @@ def words(level: float, family: float) -> Rule:
     """The shipped rule (novelty.new_themes) at this WORDS_BY_CHANCE and WORD_FAMILY."""
     def rule(judged: Judged) -> list[list[int]]:
         with nt.knobs(WORDS_BY_CHANCE=level, WORD_FAMILY=family):
-            return novelty.new_themes(judged.texts, judged.earlier_texts, judged.new)
+            return novelty.new_themes(judged.texts, judged.earlier_texts, judged.new,
+                                      judged.sizes)
     return rule
 
 

@@ -182,9 +182,10 @@ def _direct_vectors(new: tuple[str, ...], earlier: tuple[tuple[str, ...], ...]) 
 
 
 def judged_texts(later: DigestView, before: Digest
-                 ) -> tuple[list[str], tuple[str, ...], tuple[tuple[str, ...], ...]]:
+                 ) -> tuple[list[str], tuple[str, ...], tuple[tuple[str, ...], ...],
+                            tuple[int, ...]]:
     """What changes.compare judges of `later` against `before`: the new answers' ids and
-    texts, and the texts of each earlier theme's answers it reads."""
+    texts, the texts of each earlier theme's answers it reads, and how many each holds."""
     assert before.content is not None
     prompt = later.prompts[0]
     old = [set(t["reply_ids"]) for t in before.content["prompts"][0]["themes"]]
@@ -194,9 +195,11 @@ def judged_texts(later: DigestView, before: Digest
     everyone = [r for r in current if r not in seen and r not in judged_out]
     texts = {a.reply_id: a.text for a in prompt.answers}
     present = set(current)
-    fresh, references = reading(prompt, everyone, [o & present for o in old if o & present])
+    holding = [o & present for o in old if o & present]
+    fresh, references = reading(prompt, everyone, holding)
     return (fresh, tuple(texts[r] for r in fresh),
-            tuple(tuple(texts[r] for r in ids) for ids in references))
+            tuple(tuple(texts[r] for r in ids) for ids in references),
+            tuple(len(ids) for ids in holding))
 
 
 @contextmanager
@@ -215,12 +218,12 @@ def knobs(**values: float) -> Iterator[None]:
 def direct_new_themes(later: DigestView, before: Digest) -> list[set[str]]:
     """The reply ids of each group of new answers the direct decision (novelty.judge: the
     new answers against the earlier digest's themes) makes a new theme."""
-    fresh, new, earlier = judged_texts(later, before)
+    fresh, new, earlier, sizes = judged_texts(later, before)
     if not fresh:
         return []
     vectors = _direct_vectors(new, earlier)
     rows = None if vectors is None else np.asarray(vectors)[:len(fresh)]
-    return [{fresh[i] for i in group} for group in novelty.new_themes(new, earlier, rows)]
+    return [{fresh[i] for i in group} for group in novelty.new_themes(new, earlier, rows, sizes)]
 
 
 def gate(digest: DigestView, before: Digest, held: set[str]) -> str:

@@ -220,7 +220,8 @@ def test_answers_that_joined_the_facilitators_theme_are_its_growth_whatever_the_
         ThemeView("Support to take part", "", [], ["a", "b", "c", "f"], {}, "chat"),
         ThemeView(TITLE, "", [], ["d", "e", "g", "h"], {}, "chat")], answers=answers)])
 
-    def split_from(new: Sequence[str], earlier: Sequence[Sequence[str]]) -> Judgement:
+    def split_from(new: Sequence[str], earlier: Sequence[Sequence[str]],
+                   sizes: Sequence[int]) -> Judgement:
         assert list(new) == ["answer f"]
         return Judgement([0] * len(new), [])
 

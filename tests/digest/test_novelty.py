@@ -4,7 +4,7 @@ theme."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -102,13 +102,15 @@ def theme(title: str, *ids: str) -> ThemeView:
     return ThemeView(title, "", [], list(ids), {}, "chat")
 
 
-def digests(earlier: list[ThemeView], later: list[ThemeView], answered_before: str,
-            answered_since: str, unthemed: Sequence[str] = ()) -> tuple[DigestView, DigestView]:
-    """Two digests of one question: its themes then and now, over answers "answer <id>"."""
+def digests(earlier: list[ThemeView], later: list[ThemeView], answered_before: Sequence[str],
+            answered_since: Sequence[str], unthemed: Sequence[str] = (),
+            texts: Mapping[str, str] | None = None) -> tuple[DigestView, DigestView]:
+    """Two digests of one question: its themes then and now, over answers "answer <id>" (or
+    their `texts`)."""
     before = view_of({})
     prompt = before.prompts[0]
-    answers = [AnswerView(r, f"answer {r}", None, None, False)
-               for r in answered_before + answered_since]
+    answers = [AnswerView(r, texts[r] if texts else f"answer {r}", None, None, False)
+               for r in [*answered_before, *answered_since]]
     then = replace(before, prompts=[replace(prompt, themes=earlier,
                                             unthemed_reply_ids=list(unthemed),
                                             answers=answers[:len(answered_before)])])
@@ -125,7 +127,8 @@ def test_compare_names_grown_themes_as_shown_now_and_new_ones_from_their_answers
 
     asked: list[list[str]] = []
 
-    def judge(new: Sequence[str], earlier: Sequence[Sequence[str]]) -> Judgement:
+    def judge(new: Sequence[str], earlier: Sequence[Sequence[str]],
+              sizes: Sequence[int]) -> Judgement:
         assert [list(e) for e in earlier] == [["answer a", "answer b"],
                                               ["answer c", "answer d"]]
         asked.append(list(new))
@@ -161,9 +164,66 @@ def test_a_theme_shown_grows_by_no_more_new_answers_than_it_holds() -> None:
         [theme("Covid", "a", "b", "e"), theme("Care homes", "c", "d", "f", "g")],
         "abcd", "efg")
 
-    def judge(new: Sequence[str], earlier: Sequence[Sequence[str]]) -> Judgement:
+    def judge(new: Sequence[str], earlier: Sequence[Sequence[str]],
+              sizes: Sequence[int]) -> Judgement:
         return Judgement([0] * len(new), [])
 
     changes = compare(snapshot(before), after, "week 1", judge=judge)
     assert [(c.title, c.added, c.total) for c in changes.grown_themes] == [("Covid", 1, 3)]
     assert changes.new_themes == []
+
+
+PLACES = ("surgery", "health centre", "hospital", "high street", "station", "market",
+          "school", "retail park", "town hall", "clinic")
+WHO = ("patients", "carers", "drivers", "delivery vans", "older people", "parents")
+OTHERS = {
+    "rota": ("Rota gaps on {} mean the pharmacist works alone",
+             ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays",
+              "Sundays", "weekends", "evenings", "bank holidays", "lunchtimes", "mornings",
+              "nights", "Easter")),
+    "training": ("Training budget for {} was cut again",
+                 ("technicians", "dispensers", "new starters", "counter staff", "locums",
+                  "trainees", "managers", "assistants", "drivers", "students", "apprentices",
+                  "pre-registration pharmacists", "accuracy checkers", "relief staff")),
+    "software": ("The {} is slow and crashes",
+                 ("dispensing software", "ordering portal", "label printer", "stock system",
+                  "till", "scanner", "fridge monitor", "booking tool", "intranet",
+                  "email server", "tablet", "PMR system", "card reader", "phone line")),
+    "letters": ("Discharge letters from the {} arrive late",
+                ("hospital", "ward", "hospice", "care home", "clinic", "urgent care centre",
+                 "mental health unit", "day surgery", "rehab unit", "maternity unit",
+                 "eye hospital", "children's ward", "stroke unit", "renal unit")),
+}
+
+
+def test_a_large_theme_growing_as_before_is_no_new_theme() -> None:
+    """Sixty answers about parking, ten of each other subject, then forty more in the same
+    proportions: the judgement reads ten answers of each earlier theme, but parking's share of
+    the earlier answers is still sixty in a hundred, so its words are no new subject."""
+    texts: dict[str, str] = {}
+    said = ("Parking near the {} is impossible for {}", "No parking at the {} for {}")
+    combos = [(i, j) for i in range(len(PLACES)) for j in range(len(WHO))]
+    parking = [said[(i + j) % 2].format(PLACES[i], WHO[j]) for i, j in combos]
+    earlier_ids = {"parking": [f"p{i}" for i in range(60)]}
+    texts |= dict(zip(earlier_ids["parking"], parking, strict=True))
+    # the same places and people, said the other way
+    new_parking = [said[(i + j + 1) % 2].format(PLACES[i], WHO[j]) for i, j in combos[::5][:12]]
+    new_parking += [said[(i + j + 1) % 2].format(PLACES[i], WHO[j]) for i, j in combos[2::5][:12]]
+    since = [f"n{i}" for i in range(24)]
+    texts |= dict(zip(since, new_parking, strict=True))
+    for name, (pattern, fillers) in OTHERS.items():
+        earlier_ids[name] = [f"{name}{i}" for i in range(10)]
+        texts |= {r: pattern.format(f) for r, f in zip(earlier_ids[name], fillers, strict=False)}
+        later = [f"{name}-new{i}" for i in range(4)]
+        texts |= {r: pattern.format(f) for r, f in zip(later, fillers[10:], strict=True)}
+        since += later
+    before_ids = [r for ids in earlier_ids.values() for r in ids]
+    then_themes = [theme(name, *ids) for name, ids in earlier_ids.items()]
+    grown = {name: [*ids, *(r for r in since if r.startswith(name if name != "parking"
+                                                              else "n"))]
+             for name, ids in earlier_ids.items()}
+    before, after = digests(then_themes, [theme(n, *ids) for n, ids in grown.items()],
+                            before_ids, since, texts=texts)
+    changes = compare(snapshot(before), after, "week 2", judge=judge)
+    assert changes.new_themes == [], [(c.title, c.added) for c in changes.new_themes]
+    assert sum(c.added for c in changes.grown_themes) >= 30

@@ -198,9 +198,10 @@ EARLIER_JUDGED = 10
 """Answers of each earlier theme (spread over it) that new answers are judged against."""
 
 
-NewAnswers = Callable[[Sequence[str], Sequence[Sequence[str]]], Judgement]
-"""(the new answers, each earlier theme's answers) -> which earlier theme covers each new
-answer, and the groups of uncovered ones that make new themes (novelty.judge)."""
+NewAnswers = Callable[[Sequence[str], Sequence[Sequence[str]], Sequence[int]], Judgement]
+"""(the new answers, each earlier theme's answers read, how many answers each earlier theme
+holds) -> which earlier theme covers each new answer, and the groups of new answers that make
+new themes (novelty.judge)."""
 
 
 def not_judged(prompt: PromptDigest) -> set[str]:
@@ -266,10 +267,11 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
     everyone = [r for r in fresh if r in texts and r not in theirs and r not in judged_out]
     # In a large round each new answer read counts for `weight` of them (`reading`).
     earlier = [i for i, o in enumerate(survivors) if any(r in texts for r in o)]
-    fresh, references = reading(prompt, everyone,
-                                [{r for r in survivors[i] if r in texts} for i in earlier])
+    holding = [{r for r in survivors[i] if r in texts} for i in earlier]
+    fresh, references = reading(prompt, everyone, holding)
     weight = len(everyone) / len(fresh) if fresh else 1.0
-    judged = judge([texts[r] for r in fresh], [[texts[r] for r in ids] for ids in references])
+    judged = judge([texts[r] for r in fresh], [[texts[r] for r in ids] for ids in references],
+                   [len(ids) for ids in holding])
     for covered in judged.covered_by:
         if covered is None:
             continue

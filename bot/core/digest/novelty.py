@@ -7,10 +7,10 @@ false "new theme" lines and missed ones.
 
 A new subject is read in the words: a word (or words of one family, "money" and "funding")
 that NEW_GROUP_AT_LEAST new answers or more share, far more often than the earlier answers use
-it (more than chance allows), marks those answers as a new subject, and they make one new
-theme. Until the fifteenth session the answer vectors and the engine's consensus could also
-announce a group; on the sets chosen on they added almost no new subject found and most of
-the false new themes (docs/digest.md).
+it (more than chance allows, each earlier theme counted at its size), marks those answers as a
+new subject, and they make one new theme. Until the fifteenth session the answer vectors and
+the engine's consensus could also announce a group; on the sets chosen on they added almost no
+new subject found and most of the false new themes (docs/digest.md).
 
 Which earlier theme each other new answer continues is read in two views, each on that
 theme's own scale (how close its own members are to the rest of it): the answer vectors
@@ -73,12 +73,14 @@ class Judgement:
     first) that make a new theme each; their answers are covered by no earlier theme."""
 
 
-def judge(new: Sequence[str], earlier: Sequence[Sequence[str]]) -> Judgement:
-    """Which earlier theme covers each of the `new` answers, and the new themes among them."""
+def judge(new: Sequence[str], earlier: Sequence[Sequence[str]],
+          sizes: Sequence[int] | None = None) -> Judgement:
+    """Which earlier theme covers each of the `new` answers, and the new themes among them.
+    `sizes`: how many answers each earlier theme holds, where only some of them are given."""
     if not new:
         return Judgement([], [])
     vectors = _vectors([*new, *(t for group in earlier for t in group)])
-    groups = new_themes(new, earlier, None if vectors is None else vectors[: len(new)])
+    groups = new_themes(new, earlier, None if vectors is None else vectors[: len(new)], sizes)
     grouped = {i for group in groups for i in group}
     covered = ([None] * len(new) if vectors is None
                else covering(vectors[: len(new)], _split(vectors[len(new):], earlier)))
@@ -86,31 +88,45 @@ def judge(new: Sequence[str], earlier: Sequence[Sequence[str]]) -> Judgement:
 
 
 def new_themes(new: Sequence[str], earlier: Sequence[Sequence[str]],
-               vectors: Matrix | None = None) -> list[list[int]]:
+               vectors: Matrix | None = None, sizes: Sequence[int] | None = None
+               ) -> list[list[int]]:
     """The groups of `new` answers (their indices) that make a new theme each: those sharing
-    a new subject's words (`new_words`), the most central first by their `vectors`."""
-    found = new_words(new, [t for group in earlier for t in group])
+    a new subject's words (`new_words`), the most central first by their `vectors`. Each
+    earlier theme's answers count for the `sizes` it holds."""
+    sizes = sizes or [len(group) for group in earlier]
+    weights = [size / len(group) for group, size in zip(earlier, sizes, strict=True)
+               for _ in group]
+    found = new_words(new, [t for group in earlier for t in group], weights)
     return [sorted(g) if vectors is None else _central_first(sorted(g), vectors)
             for g in found]
 
 
-def new_words(new: Sequence[str], earlier: Sequence[str]) -> list[set[int]]:
+def new_words(new: Sequence[str], earlier: Sequence[str],
+              weights: Sequence[float] | None = None) -> list[set[int]]:
     """Sets of new answers (their indices) that share a word, or words of one family
     (WORD_FAMILY), the earlier answers use far less (WORDS_BY_CHANCE); sets that overlap by
-    half of the smaller are one."""
+    half of the smaller are one. With `weights`, each earlier answer stands for that many:
+    where a large theme is read in part, its words keep their share of the earlier answers."""
     from bot.core.digest.lexicon import content_words, singular
 
     held = [{singular(w) for w in content_words(t)} for t in new]
     before = [{singular(w) for w in content_words(t)} for t in earlier]
+    # as many earlier answers as were read, each counting for its share of all of them
+    share = ([w * len(before) / sum(weights) for w in weights] if weights and sum(weights)
+             else [1.0] * len(before))
     families = _families(sorted(set().union(*held, *before)))
     holding = {word: {i for i, words in enumerate(held) if families[word] & words}
                for word in set().union(*held)}
     tested = sorted(w for w, ids in holding.items() if len(ids) >= NEW_GROUP_AT_LEAST)
     everyone = len(held) + len(before)
+
+    def used_before(word: str) -> int:
+        return round(sum(s for s, words in zip(share, before, strict=True)
+                         if families[word] & words))
+
     marked = [holding[word] for word in tested
-              if _by_chance(len(holding[word]), len(holding[word]) + sum(
-                  bool(families[word] & b) for b in before), len(held), everyone)
-              < WORDS_BY_CHANCE / len(tested)]
+              if _by_chance(len(holding[word]), len(holding[word]) + used_before(word),
+                            len(held), everyone) < WORDS_BY_CHANCE / len(tested)]
     return [g for g in _merged(marked) if len(g) >= NEW_GROUP_AT_LEAST]
 
 

@@ -1,12 +1,13 @@
 """Rules for "a new theme since the last digest", on labelled sets the fine-tuned layers never
 trained on.
 
-Usage: python bench/new_theme_rules.py [--data CSV ...] [--seed N] [--all]
+Usage: python bench/new_theme_rules.py [--data CSV ...] [--seed N] [--two] [--all]
 
 The runs are bench/new_themes.py's: per question and per labelled theme H held out, (a) 40
 more answers of the other themes after a first digest of 40% of them (any new theme is false),
 then (b) H's first five answers, and all of them, after (a) (exactly one new theme, mostly H's,
 is right). Errors are counted as there: false new themes plus (b) runs that are not right.
+With --two, also (c): five answers of each of two held-out themes at once (two_subjects).
 
 The shipped rule (novelty.new_themes, since the fifteenth session) reads the words: three or
 more new answers sharing a word, or words of one family (WORD_FAMILY: the model's vectors of
@@ -45,6 +46,7 @@ and 06c, given with --data); bench/results/2026-12-06c- to 2026-12-06g-new-theme
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -212,6 +214,49 @@ def group_coverage(level: float, link: float, draws: int = 200) -> VectorRule:
     return rule
 
 
+@dataclass
+class TwoRun:
+    """(c): five answers of each of two held-out themes at once, after (a)."""
+
+    held: tuple[set[str], set[str]]
+    later: Judged
+
+
+def two_subjects(path: Path, seed: int) -> list[TwoRun]:
+    """Per question, each labelled theme H1 with the next, H2, held out together: a first
+    digest of 40% of the other themes' answers, 40 more of them recorded, then five of H1's
+    and five of H2's added (exactly two new themes, one mostly H1's and one mostly H2's, is
+    right)."""
+    out = []
+    for rows in dq.load(path).values():
+        prompt_id = rows[0]["prompt_id"]
+        themes = sorted({r["theme"] for r in rows} - {"noise"})
+        for first, second in zip(themes, [*themes[1:], *themes[:1]], strict=True):
+            rng = random.Random(f"{seed}-{prompt_id}-{first}-{second}")
+            others = [r for r in rows if r["theme"] not in (first, second)]
+            held = [[r for r in rows if r["theme"] == h] for h in (first, second)]
+            for part in (others, *held):
+                rng.shuffle(part)
+            grown_rows = others[:round(len(others) * nt.FIRST_SHARE) + nt.LATER_AT_MOST]
+            grown = nt.view(prompt_id, grown_rows, "2026-12-08T10:00:00+00:00")
+            later = nt.view(prompt_id, grown_rows + held[0][:nt.FEW] + held[1][:nt.FEW],
+                            "2026-12-15T10:00:00+00:00")
+            out.append(TwoRun(({r["id"] for r in held[0]}, {r["id"] for r in held[1]}),
+                              judged(later, nt.recorded(grown, "week-2"))))
+    return out
+
+
+def score_two(rule: Rule, all_runs: Sequence[TwoRun]) -> tuple[int, int]:
+    """(c) runs right, and runs with a new theme of two or more answers of each subject."""
+    right = mixed = 0
+    for run in all_runs:
+        found = [{run.later.fresh[i] for i in g} for g in rule(run.later)]
+        mostly = [[g for g in found if 2 * len(g & h) > len(g)] for h in run.held]
+        right += len(found) == 2 and all(len(m) == 1 for m in mostly)
+        mixed += any(all(len(g & h) >= 2 for h in run.held) for g in found)
+    return right, mixed
+
+
 def score(rule: Rule, all_runs: Sequence[Run]) -> tuple[int, int, int, int]:
     """False new themes in (a), right in (b) five and (b) all, and errors."""
     false, right = 0, [0, 0]
@@ -230,6 +275,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, action="append",
                         help="a labelled CSV (repeatable); default: the decide sets")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--two", action="store_true",
+                        help="also (c): two new subjects at once, five answers each")
     parser.add_argument("--all", action="store_true",
                         help="also the rules of the vectors alone shipped until the twelfth "
                              "session and tried then; slow")
@@ -263,6 +310,14 @@ def main() -> None:
     for name, rule in rules:
         print(f"| {name} | " + " | ".join(str(v) for v in score(rule, all_runs)) + " |",
               flush=True)
+    if args.two:
+        two = [run for path in files for run in two_subjects(path, args.seed)]
+        print(f"\n(c) {len(two)} runs: two new subjects at once\n")
+        print("| rule | (c) right: two new themes, one of each | a new theme mixing both |")
+        print("|---|---|---|")
+        for name, rule in rules:
+            print(f"| {name} | " + " | ".join(str(v) for v in score_two(rule, two)) + " |",
+                  flush=True)
 
 if __name__ == "__main__":
     main()

@@ -72,6 +72,14 @@ def test_new_answers_sharing_a_word_the_earlier_ones_never_used_are_one_new_them
     assert judged.covered_by[2] == 0
 
 
+def test_new_words_that_share_an_answer_are_one_new_theme() -> None:
+    """Five answers of one subject, three saying "parking" and three "patients", one both:
+    one new theme, not two."""
+    new = ["Parking for patients is impossible", "Patients wait far too long",
+           "Patients give up and go home", "Parking costs too much", "Parking spaces are gone"]
+    assert new_words(new, EARLIER) == [{0, 1, 2, 3, 4}]
+
+
 def test_a_word_the_earlier_answers_use_as_often_marks_nothing() -> None:
     new = ["Rota gaps at lunchtime", "Rota gaps in August", "More rota gaps at Christmas",
            "Training budget for pre-registration trainees was cut", "The fax machine is slow",

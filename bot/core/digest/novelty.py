@@ -104,8 +104,8 @@ def new_themes(new: Sequence[str], earlier: Sequence[Sequence[str]],
 def new_words(new: Sequence[str], earlier: Sequence[str],
               weights: Sequence[float] | None = None) -> list[set[int]]:
     """Sets of new answers (their indices) that share a word, or words of one family
-    (WORD_FAMILY), the earlier answers use far less (WORDS_BY_CHANCE); sets that overlap by
-    half of the smaller are one. With `weights`, each earlier answer stands for that many:
+    (WORD_FAMILY), the earlier answers use far less (WORDS_BY_CHANCE); sets that share an
+    answer are one. With `weights`, each earlier answer stands for that many:
     where a large theme is read in part, its words keep their share of the earlier answers."""
     from bot.core.digest.lexicon import content_words, singular
 
@@ -180,11 +180,12 @@ def _by_chance(at_least: int, holding: int, drawn: int, everyone: int) -> float:
 
 
 def _merged(groups: Sequence[set[int]]) -> list[set[int]]:
-    """`groups` with any two that overlap by half of the smaller or more made one."""
+    """`groups` with any two that share an answer made one: an answer holding two new
+    subjects' words ties them together."""
     out: list[set[int]] = []
     for group in groups:
         group = set(group)
-        while overlapping := [o for o in out if 2 * len(o & group) >= min(len(o), len(group))]:
+        while overlapping := [o for o in out if o & group]:
             for o in overlapping:
                 out.remove(o)
                 group |= o

@@ -3,7 +3,7 @@
 Details come from Slack once (`users.info`, or `users.list` for a large audience) and are
 cached in the participants table for a week, so a second round for the same people costs no
 lookups. Bots, apps and deactivated users are left out. The names of user groups and channels
-(for mentions in what people write, bot.slack.mentions) come from Slack each time.
+(for mentions in what people write) are kept by bot.slack.mentions.
 """
 
 from __future__ import annotations

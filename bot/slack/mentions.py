@@ -19,6 +19,7 @@ message is stored all the same.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -41,6 +42,10 @@ LOOKUP_SECONDS = 1.0
 """How long a message waits for the names in it. Slack counts an answer slower than 3 s as
 failed, and storing the message takes up to 2.5 s more when the database is slow
 (bot.app.inbox.CAPTURE_TIMEOUT); users.info answers in a fraction of a second."""
+NAMES_KEPT_SECONDS = 600.0
+"""How long the names of user groups and channels are kept once looked up: usergroups.list
+answers about 20 calls a minute (Tier 2), and a busy hour of answers that mention @pcn would
+spend them all. People are kept by the directory (the participants table)."""
 LOOKUP_THREADS = 4
 """Look-ups in flight at once: the mentions of one message side by side, and a look-up left
 waiting on Slack (a 429's Retry-After) does not hold up the next message's."""
@@ -54,6 +59,9 @@ class MessageReader:
         self.client, self.sessions, self.clock, self.seconds = client, sessions, clock, seconds
         self._lookups = ThreadPoolExecutor(LOOKUP_THREADS,
                                            thread_name_prefix="roundtable-slack-names")
+        self._kept: dict[str, tuple[float, str]] = {}
+        """Groups' and channels' names by id, each with when it is to be looked up again."""
+        self._kept_lock = threading.Lock()
 
     def read(self, event: dict[str, Any]) -> Incoming | None:
         """A message event as the application handles it (bot.slack.payloads.translate), with
@@ -65,12 +73,13 @@ class MessageReader:
         """What these mentions show ("U0123ABC" → "@Amara Okafor"): those found within
         `seconds`; the rest are left out, for the neutral word."""
         deadline = time.monotonic() + self.seconds
+        known = self._known([*wanted.groups, *wanted.channels])
         lookups: list[Future[dict[str, str]]] = [
             self._lookups.submit(self._person, user, deadline) for user in wanted.users]
-        if wanted.groups:
-            lookups.append(self._lookups.submit(self._groups, wanted.groups, deadline))
+        if any(group not in known for group in wanted.groups):
+            lookups.append(self._lookups.submit(self._groups, deadline))
         lookups += [self._lookups.submit(self._channel, channel, deadline)
-                    for channel in wanted.channels]
+                    for channel in wanted.channels if channel not in known]
         done, late = wait(lookups, timeout=self.seconds)
         if late:
             log.warning("%d of %d mentions not named in time", len(late), len(lookups))
@@ -80,7 +89,18 @@ class MessageReader:
                 names |= lookup.result()
             except Exception:  # noqa: BLE001 - a name is not worth the message it is in
                 log.exception("could not look up the name of a mention")
-        return names
+        self._keep({i: name for i, name in names.items() if i not in wanted.users})
+        return known | names
+
+    def _known(self, ids: Sequence[str]) -> dict[str, str]:
+        now = time.monotonic()
+        with self._kept_lock:
+            return {i: kept[1] for i in ids if (kept := self._kept.get(i)) and kept[0] > now}
+
+    def _keep(self, names: dict[str, str]) -> None:
+        until = time.monotonic() + NAMES_KEPT_SECONDS
+        with self._kept_lock:
+            self._kept.update({i: (until, name) for i, name in names.items()})
 
     def close(self) -> None:
         """Stop looking up (a look-up in flight is left to end by itself)."""
@@ -97,7 +117,8 @@ class MessageReader:
         return {p.platform_user_id: f"@{p.display_name}" for p in looked.people
                 if p.display_name}
 
-    def _groups(self, group_ids: Sequence[str], deadline: float) -> dict[str, str]:
+    def _groups(self, deadline: float) -> dict[str, str]:
+        """Every user group's name: one call lists them all, and all are kept."""
         if time.monotonic() >= deadline:
             return {}
         try:
@@ -105,7 +126,7 @@ class MessageReader:
         except RoundtableError as exc:
             log.warning("could not name a mentioned user group: %s", _reason(exc))
             return {}
-        return {g: f"@{handles[g]}" for g in group_ids if handles.get(g)}
+        return {g: f"@{handle}" for g, handle in handles.items() if handle}
 
     def _channel(self, channel_id: str, deadline: float) -> dict[str, str]:
         if time.monotonic() >= deadline:

@@ -66,6 +66,22 @@ def test_it_keeps_the_names_that_mentions_showed_their_writer(running: Running) 
     assert len(running.stub.calls_to("usergroups.list")) == 1
 
 
+def test_it_asks_slack_about_a_group_or_channel_once_for_many_answers(
+        running: Running) -> None:
+    """usergroups.list answers about 20 calls a minute: a morning of answers that mention
+    @pcn-leads must not spend them."""
+    _workspace(running)
+    start_round(running)
+    sent_to_everyone(running)
+    for user in MEMBERS[:3]:
+        _answer(running, "Raise it in <!subteam^S0PCN> and <#C0LEADS>.", user)
+    running.wait_for(lambda: len(running.replies()) == 3, "the three answers")
+    assert {r.text for r in running.replies()} == {
+        "Raise it in @pcn-leads and #pharmacy-leaders."}
+    assert len(running.stub.calls_to("usergroups.list", ok_only=False)) == 1
+    assert len(running.stub.calls_to("conversations.info", ok_only=False)) == 1
+
+
 def test_it_names_the_mentions_of_an_edit_the_same_way(running: Running) -> None:
     _workspace(running)
     start_round(running)

@@ -12,14 +12,16 @@ With --two, also (c): five answers of each of two held-out themes at once (two_s
 The shipped rule (novelty.new_themes, since the fifteenth session) reads the words: three or
 more new answers sharing a word, or words of one family (WORD_FAMILY: the model's vectors of
 each word read alone at least that close), that so many of them would hold by chance less
-often than WORDS_BY_CHANCE over the number of words tested, are a new theme. Printed: that rule
-over a grid of both knobs. From the thirteenth session to the fourteenth, the answer vectors
-and the engine's consensus could announce a group as well (grouped by the consensus, new when
-beyond the earlier themes' reach); on the decide sets they added almost no new subject found
-and most of the false new themes, and were dropped (that rule is at commit 8ad93f1, its
-figures in bench/results/2026-12-06f-new-theme-rules.txt). The knobs were chosen on the decide
-sets below, at seeds 2026 and 2027: fewest errors among the rules that make no more false new
-themes than the rule before them (45 in the 396 runs of both seeds).
+often than WORDS_BY_CHANCE over the number of words tested, are a new theme (the earlier
+answers read counting for their themes' sizes; the answers of two such words one theme when
+one answer holds both). Printed: that rule over a grid of both knobs. From the thirteenth
+session to the fourteenth, the answer vectors and the engine's consensus could announce a group
+as well (grouped by the consensus, new when beyond the earlier themes' reach); on the decide
+sets they added almost no new subject found and most of the false new themes, and were dropped
+(that rule is at commit 8ad93f1, its figures in bench/results/2026-12-06f-new-theme-rules.txt).
+The knobs were chosen on the decide sets below, at seeds 2026 and 2027: fewest errors among
+the rules that make no more false new themes than the rule before them (45 in the 396 runs of
+both seeds).
 
 The vectors-only rule (shipped until the twelfth session): an answer is covered by an earlier
 theme when it is at least as close to the theme's centroid as the cover quantile of its own
@@ -40,7 +42,7 @@ on a fixed cosine are printed with --all:
 
 The decide sets are the never-trained batches h, l, m, n, r and s to y. Each shipped choice
 was checked, after it was made, on the twelve sets kept unseen for themes (batches z, 06a, 06b
-and 06c, given with --data); bench/results/2026-12-06c- to 2026-12-06g-new-theme-rules.txt.
+and 06c, given with --data); bench/results/2026-12-06c- to 2026-12-06h-new-theme-rules.txt.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
 """Rules for "a new theme since the last digest", on labelled sets the fine-tuned layers never
 trained on.
 
-Usage: python bench/new_theme_rules.py [--data CSV ...] [--seed N] [--two] [--all]
+Usage: python bench/new_theme_rules.py [--data CSV ...] [--seed N] [--two] [--mixed] [--all]
 
 The runs are bench/new_themes.py's: per question and per labelled theme H held out, (a) 40
 more answers of the other themes after a first digest of 40% of them (any new theme is false),
 then (b) H's first five answers, and all of them, after (a) (exactly one new theme, mostly H's,
 is right). Errors are counted as there: false new themes plus (b) runs that are not right.
-With --two, also (c): five answers of each of two held-out themes at once (two_subjects).
+With --two, also (c): five answers of each of two held-out themes at once (two_subjects);
+with --mixed, (d): H's five answers in the same period as the 40 others (mixed).
 
 The shipped rule (novelty.new_themes, since the fifteenth session) reads the words: three or
 more new answers sharing a word, or words of one family (WORD_FAMILY: the model's vectors of
@@ -248,6 +249,25 @@ def two_subjects(path: Path, seed: int) -> list[TwoRun]:
     return out
 
 
+def mixed(path: Path, seed: int) -> list[tuple[set[str], Judged]]:
+    """(d), per question and labelled theme H held out: H's first five answers arriving in the
+    same period as the 40 more answers of the other themes, judged against the first digest
+    (exactly one new theme, mostly H's, is right)."""
+    return [(run.held_ids, judged(run.later["five"], run.before_a))
+            for rows in dq.load(path).values() for run in nt.held_out(rows, seed)]
+
+
+def score_mixed(rule: Rule, all_runs: Sequence[tuple[set[str], Judged]]) -> tuple[int, int]:
+    """(d) runs right, and new themes that are not mostly H's."""
+    right = other = 0
+    for held, later in all_runs:
+        found = [{later.fresh[i] for i in g} for g in rule(later)]
+        mostly = [g for g in found if 2 * len(g & held) > len(g)]
+        right += len(found) == 1 and len(mostly) == 1
+        other += len(found) - len(mostly)
+    return right, other
+
+
 def score_two(rule: Rule, all_runs: Sequence[TwoRun]) -> tuple[int, int]:
     """(c) runs right, and runs with a new theme of two or more answers of each subject."""
     right = mixed = 0
@@ -279,6 +299,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--two", action="store_true",
                         help="also (c): two new subjects at once, five answers each")
+    parser.add_argument("--mixed", action="store_true",
+                        help="also (d): a new subject's five answers among 40 others")
     parser.add_argument("--all", action="store_true",
                         help="also the rules of the vectors alone shipped until the twelfth "
                              "session and tried then; slow")
@@ -312,6 +334,14 @@ def main() -> None:
     for name, rule in rules:
         print(f"| {name} | " + " | ".join(str(v) for v in score(rule, all_runs)) + " |",
               flush=True)
+    if args.mixed:
+        among = [run for path in files for run in mixed(path, args.seed)]
+        print(f"\n(d) {len(among)} runs: five answers of a new subject among 40 others\n")
+        print("| rule | (d) right: one new theme, mostly the subject's | other new themes |")
+        print("|---|---|---|")
+        for name, rule in rules:
+            print(f"| {name} | " + " | ".join(str(v) for v in score_mixed(rule, among)) + " |",
+                  flush=True)
     if args.two:
         two = [run for path in files for run in two_subjects(path, args.seed)]
         print(f"\n(c) {len(two)} runs: two new subjects at once\n")

@@ -8,7 +8,7 @@ more answers of the other themes after a first digest of 40% of them (any new th
 then (b) H's first five answers, and all of them, after (a) (exactly one new theme, mostly H's,
 is right). Errors are counted as there: false new themes plus (b) runs that are not right.
 With --two, also (c): five answers of each of two held-out themes at once (two_subjects);
-with --mixed, (d): H's five answers in the same period as the 40 others (mixed).
+with --mixed, (d): H's five answers in the same period as the 40 others (Run.among).
 
 The shipped rule (novelty.new_themes, since the fifteenth session) reads the words: three or
 more new answers sharing a word, or words of one family (WORD_FAMILY: the model's vectors of
@@ -100,6 +100,9 @@ class Run:
     grown: Judged
     five: Judged
     every: Judged
+    among: Judged | None = None
+    """(d), with --mixed: H's five answers and the 40 others judged against the first
+    digest."""
 
 
 def judged(later: DigestView, before: Digest) -> Judged:
@@ -110,9 +113,11 @@ def judged(later: DigestView, before: Digest) -> Judged:
                   novelty._split(vectors[len(fresh):], earlier))
 
 
-def runs(path: Path, seed: int) -> list[Run]:
+def runs(path: Path, seed: int, mixed: bool = False) -> list[Run]:
+    """(a) and (b) of each held-out run; with `mixed`, (d) from the same digests."""
     return [Run(run.held_ids, judged(run.grown, run.before_a),
-                judged(run.later["five"], run.before_b), judged(run.later["all"], run.before_b))
+                judged(run.later["five"], run.before_b), judged(run.later["all"], run.before_b),
+                judged(run.later["five"], run.before_a) if mixed else None)
             for rows in dq.load(path).values() for run in nt.held_out(rows, seed)]
 
 
@@ -249,20 +254,14 @@ def two_subjects(path: Path, seed: int) -> list[TwoRun]:
     return out
 
 
-def mixed(path: Path, seed: int) -> list[tuple[set[str], Judged]]:
-    """(d), per question and labelled theme H held out: H's first five answers arriving in the
-    same period as the 40 more answers of the other themes, judged against the first digest
-    (exactly one new theme, mostly H's, is right)."""
-    return [(run.held_ids, judged(run.later["five"], run.before_a))
-            for rows in dq.load(path).values() for run in nt.held_out(rows, seed)]
-
-
-def score_mixed(rule: Rule, all_runs: Sequence[tuple[set[str], Judged]]) -> tuple[int, int]:
-    """(d) runs right, and new themes that are not mostly H's."""
+def score_mixed(rule: Rule, all_runs: Sequence[Run]) -> tuple[int, int]:
+    """(d) runs right (H's five answers among the 40 others, judged against the first
+    digest: exactly one new theme, mostly H's), and new themes that are not mostly H's."""
     right = other = 0
-    for held, later in all_runs:
-        found = [{later.fresh[i] for i in g} for g in rule(later)]
-        mostly = [g for g in found if 2 * len(g & held) > len(g)]
+    for run in all_runs:
+        assert run.among is not None
+        found = [{run.among.fresh[i] for i in g} for g in rule(run.among)]
+        mostly = [g for g in found if 2 * len(g & run.held) > len(g)]
         right += len(found) == 1 and len(mostly) == 1
         other += len(found) - len(mostly)
     return right, other
@@ -307,10 +306,8 @@ def main() -> None:
     args = parser.parse_args()
     dq.QUESTIONS.update(dq.questions())
     files = args.data or [p for p in dq.data_files() if p.stem.startswith(dq.NEVER_TRAINED_DECIDE)]
-    all_runs = [run for path in files for run in runs(path, args.seed)]
+    all_runs = [run for path in files for run in runs(path, args.seed, args.mixed)]
     print(f"{len(files)} sets, {len(all_runs)} runs of (a) and (b)\n")
-    print("| rule | (a) false new themes | (b) five: right | (b) all: right | errors |")
-    print("|---|---|---|---|---|")
     now = (novelty.WORDS_BY_CHANCE, novelty.WORD_FAMILY)
     rules: list[tuple[str, Rule]] = [
         (f"words at {level}, by family at {family}{' (shipped)' if (level, family) == now else ''}",
@@ -331,25 +328,27 @@ def main() -> None:
             *((f"group coverage, level {a}, link {g}", on_vectors(group_coverage(a, g)))
               for g in (0.05, 0.1, 0.15, 0.25) for a in (0.01, 0.05, 0.1)),
         ]
-    for name, rule in rules:
-        print(f"| {name} | " + " | ".join(str(v) for v in score(rule, all_runs)) + " |",
-              flush=True)
+    table(rules, lambda rule: score(rule, all_runs), "(a) false new themes",
+          "(b) five: right", "(b) all: right", "errors")
     if args.mixed:
-        among = [run for path in files for run in mixed(path, args.seed)]
-        print(f"\n(d) {len(among)} runs: five answers of a new subject among 40 others\n")
-        print("| rule | (d) right: one new theme, mostly the subject's | other new themes |")
-        print("|---|---|---|")
-        for name, rule in rules:
-            print(f"| {name} | " + " | ".join(str(v) for v in score_mixed(rule, among)) + " |",
-                  flush=True)
+        print(f"\n(d) {len(all_runs)} runs: five answers of a new subject among 40 others\n")
+        table(rules, lambda rule: score_mixed(rule, all_runs),
+              "(d) right: one new theme, mostly the subject's", "other new themes")
     if args.two:
         two = [run for path in files for run in two_subjects(path, args.seed)]
         print(f"\n(c) {len(two)} runs: two new subjects at once\n")
-        print("| rule | (c) right: two new themes, one of each | a new theme mixing both |")
-        print("|---|---|---|")
-        for name, rule in rules:
-            print(f"| {name} | " + " | ".join(str(v) for v in score_two(rule, two)) + " |",
-                  flush=True)
+        table(rules, lambda rule: score_two(rule, two),
+              "(c) right: two new themes, one of each", "a new theme mixing both")
+
+
+def table(rules: Sequence[tuple[str, Rule]], scored: Callable[[Rule], tuple[int, ...]],
+          *columns: str) -> None:
+    """A Markdown table: a row per rule, its figures under `columns`."""
+    print("| rule | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for name, rule in rules:
+        print(f"| {name} | " + " | ".join(str(v) for v in scored(rule)) + " |", flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -96,15 +96,7 @@ def record_vote(
     if current is not None:
         if external_id is not None and current.external_id == external_id:
             return Recorded(current, False)
-        replaced = current.choices != list(choices) or current.text != text
-        if replaced:
-            _keep_version(current, now)
-            current.choices = list(choices)
-            current.text = text
-            current.edited_at = now
-        if text is not None and asks_not_to_be_quoted(text):
-            current.quotable = False
-        return Recorded(current, False, replaced)
+        return Recorded(current, False, _revise(current, now, text, list(choices)))
     return _insert_once(
         session,
         Reply(
@@ -141,14 +133,8 @@ def edit_reply(session: Session, external_id: str, text: str, now: datetime,
     reply = _live_by_external_id(session, external_id, author)
     if not text.strip():
         raise InvalidAnswer("an edited answer needs some text")
-    if reply.text != text:
-        _keep_version(reply, now)
-        reply.text = text
-        reply.edited_at = now
-        if reply.choices:
-            _read_again(session, reply, text)
-    if asks_not_to_be_quoted(text):
-        reply.quotable = False  # and it stays so: an edit never makes an answer quotable
+    if _revise(reply, now, text, reply.choices) and reply.choices:
+        _read_again(session, reply, text)
     return reply
 
 
@@ -162,14 +148,20 @@ def revise_reply(session: Session, reply: Reply, now: datetime, *, text: str | N
         check_text_answer(round_, reply.prompt_id, prompt, text or "")
     else:
         _check_choices(prompt, choices)
-    ballot = list(choices) if choices is not None else None
-    if reply.text == text and reply.choices == ballot:
-        return False
-    _keep_version(reply, now)
-    reply.text, reply.choices, reply.edited_at = text, ballot, now
+    return _revise(reply, now, text, list(choices) if choices is not None else None)
+
+
+def _revise(reply: Reply, now: datetime, text: str | None, choices: list[str] | None) -> bool:
+    """Give an answer these words and this ballot, the earlier ones kept as a version; False
+    when it has them already. Words asking not to be quoted make it unquotable, and it stays
+    so: a change never makes an answer quotable."""
+    changed = reply.text != text or reply.choices != choices
+    if changed:
+        _keep_version(reply, now)
+        reply.text, reply.choices, reply.edited_at = text, choices, now
     if text is not None and asks_not_to_be_quoted(text):
-        reply.quotable = False  # and it stays so, as after any edit
-    return True
+        reply.quotable = False
+    return changed
 
 
 def _read_again(session: Session, reply: Reply, text: str) -> None:

@@ -66,8 +66,9 @@ class MessageReader:
     def read(self, event: dict[str, Any]) -> Incoming | None:
         """A message event as the application handles it (bot.slack.payloads.translate), with
         the name each mention showed its writer."""
-        wanted = payloads.mentioned(event)
-        return payloads.translate(event, self.names(wanted) if wanted else None)
+        incoming = payloads.translate(event)
+        wanted = payloads.mentioned(event, incoming)
+        return payloads.translate(event, self.names(wanted)) if wanted else incoming
 
     def names(self, wanted: Unnamed) -> dict[str, str]:
         """What these mentions show ("U0123ABC" → "@Amara Okafor"): those found within

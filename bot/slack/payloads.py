@@ -131,15 +131,14 @@ def translate(event: dict[str, Any], names: Names | None = None) -> Incoming | N
     return None
 
 
-def mentioned(event: dict[str, Any]) -> Unnamed:
-    """The mentions without a label in the words `translate` reads from this event: a new
-    message's or an edit's (none when it reads no words from it)."""
-    incoming = translate(event)
-    if not isinstance(incoming, Written | Edited):
-        return Unnamed()
-    fields = MessageFields.model_validate(event)
-    words = fields.message if isinstance(incoming, Edited) else fields
-    return unnamed(words.text or "") if words is not None else Unnamed()
+def mentioned(event: dict[str, Any], incoming: Incoming | None) -> Unnamed:
+    """The mentions without a label in the words `translate` read from this event into
+    `incoming`: a new message's or an edit's (none when it read no words from it)."""
+    if isinstance(incoming, Edited):
+        return unnamed(str((event.get("message") or {}).get("text") or ""))
+    if isinstance(incoming, Written):
+        return unnamed(str(event.get("text") or ""))
+    return Unnamed()
 
 
 def _changed(channel: str, changed: MessageFields | None,

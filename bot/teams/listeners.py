@@ -70,11 +70,11 @@ from bot.teams.render import CARD_TYPE, card
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 4
 PRIVATE = frozenset({"stop", "my-data", "forget-me", "delete"})
+"""Commands whose answer is for the person alone: written in a channel (where Teams has no
+message only one person sees), it goes to their 1:1 chat, and the channel is told so."""
 TOAST_LIMIT = 500
 """Characters of the line Teams shows by a card after an Action.Execute."""
 WHOLE_IN_CHAT = " (the whole answer is in our chat)"
-"""Commands whose answer is for the person alone: written in a channel (where Teams has no
-message only one person sees), it goes to their 1:1 chat, and the channel is told so."""
 REMEMBERED = 10_000
 """Card submissions handled lately, by activity id: a redelivered one is not confirmed twice
 (it would be stored once anyway)."""

@@ -585,8 +585,9 @@ def import_replies(
         help="With --pack: how the new round attributes quotes.")] = Mode.by_role,
 ) -> None:
     """Import answers (e.g. notes from the live workshop): every row, or none. A row whose id
-    was imported before and whose text changed edits that answer (its earlier text kept); says
-    how many answers were added, updated and unchanged."""
+    was imported before and whose text changed edits that answer (its earlier text kept); the
+    rows of someone forgotten from the round are skipped. Says how many answers were added,
+    updated, unchanged and skipped."""
     from bot.core.audit import OPERATOR, record
     from bot.core.errors import RoundtableError
     from bot.core.imports import import_replies as run_import

@@ -108,3 +108,28 @@ def test_it_imports_rows_without_ids_once(workdir: Path) -> None:
     assert _import(workdir, changed, "--round", round_id) == [
         "imported changed.csv: 1 answer added, 0 updated, 1 unchanged"]
     assert len(_answer_ids(workdir, round_id)) == 3
+
+
+def test_a_forgotten_person_stays_forgotten_when_their_file_is_imported_again(
+        tmp_path: Path, database_url: str) -> None:
+    env = {"DATABASE_URL": database_url}
+    path = _pharmacists(tmp_path, "replies.csv", "Vaccine hubs in")
+    imported = run_cli("import-replies", str(path), "--pack", PACK, cwd=tmp_path, env=env)
+    assert imported.returncode == 0, imported.stderr
+    round_id = imported.stdout.strip().splitlines()[-1]
+    forgot = run_cli("participant", "forget", "p14", "--platform", "import", "--yes",
+                     cwd=tmp_path, env=env)
+    assert forgot.returncode == 0, forgot.stderr
+    assert "importing the file again skips their rows" in forgot.stdout
+
+    again = run_cli("import-replies", str(path), "--round", round_id, cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines() == [
+        "imported replies.csv: 0 answers added, 0 updated, 10 unchanged, "
+        "1 skipped: their writer asked to be forgotten"]
+    assert "p14" not in again.stdout + again.stderr
+    digest = run_cli("digest", "--round", round_id, "--format", "json", cwd=tmp_path, env=env)
+    assert digest.returncode == 0, digest.stderr
+    assert "Vaccine hubs in 14" not in digest.stdout and "Vaccine hubs in 13" in digest.stdout
+    log = run_cli("audit", "--round", round_id, cwd=tmp_path, env=env).stdout
+    assert "1 skipped: their writer asked to be forgotten" in log and "p14" not in log

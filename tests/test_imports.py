@@ -11,11 +11,12 @@ from sqlalchemy import event, func, select
 
 from bot.core.audit import entries
 from bot.core.errors import RoundClosed
+from bot.core.forgetting import erase
 from bot.core.imports import ImportError_, import_replies
 from bot.core.replies import ROOM_SOURCE, delete_reply
 from storage.database import Database
 from storage.db import transaction
-from storage.models import Reply, Round
+from storage.models import Participant, Reply, Round
 from tests.helpers import seed_pack, started_round
 
 TEXT_PROMPTS = ["done-well", "bought-in", "future-leaders", "best-support", "anti-governance"]
@@ -258,3 +259,22 @@ def test_a_closed_round_takes_no_import(
     with pytest.raises(RoundClosed, match=f"round {round_id} is closed"), \
             transaction(database.sessions) as session:
         import_replies(session, path, now, round_id=round_id)
+
+
+def test_a_forgotten_persons_rows_are_skipped_when_the_file_is_imported_again(
+    database: Database, now: datetime, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "notes.csv", rows(80))  # p3 wrote rows 3, 43
+    round_id = _import(database, path, now)[0]
+    with transaction(database.sessions) as session:
+        erase(session, "import", f"p3@round{round_id}", now)
+    assert count(database) == 78
+    with transaction(database.sessions) as session:
+        result = import_replies(session, path, now, round_id=round_id)
+    assert (result.added, result.updated, result.unchanged, result.forgotten) == (0, 0, 78, 2)
+    assert result.summary() == ("0 answers added, 0 updated, 78 unchanged, "
+                                "2 skipped: their writer asked to be forgotten")
+    assert count(database) == 78
+    with database.sessions() as session:
+        labels = set(session.scalars(select(Participant.platform_user_id)))
+    assert f"p3@round{round_id}" not in labels and f"p4@round{round_id}" in labels

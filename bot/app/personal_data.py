@@ -290,7 +290,8 @@ def _forgotten(erased: Erased, work: PlatformWork, waiting: int, platform: str, 
     kept = (f" Kept: only that one person withdrew from {rounds} (so the counts still add "
             "up), and " if erased.rounds else " Kept: ")
     out += said(kept + f"a one-way fingerprint of {your} {_their_id(platform)} (not the "
-                + ("label)." if platform == IMPORT_PLATFORM else
+                + (f"label), so that importing the file again skips {your} rows."
+                   if platform == IMPORT_PLATFORM else
                    f"id), so that Roundtable never messages {you} again."))
     if yourself:
         out += said(" What you wrote in our conversation is yours: "

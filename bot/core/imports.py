@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.core.audit import OPERATOR, record
 from bot.core.errors import InvalidAnswer, NotFound, RoundClosed, RoundtableError
 from bot.core.packs import Pack, Prompt
-from bot.core.people import Person, upsert_participant
+from bot.core.people import Person, suppressed, upsert_participant
 from bot.core.public_ids import DERIVED, public_reply_id
 from bot.core.replies import ROOM_SOURCE, record_reply, record_vote, revise_reply
 from bot.core.rounds import (
@@ -102,7 +102,7 @@ class Row:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What became of the file's rows: each one added, updated or unchanged."""
+    """What became of the file's rows: each one added, updated, unchanged or skipped."""
 
     round_id: int
     added: int
@@ -110,13 +110,19 @@ class ImportResult:
     """Answers stored before that the file now words (or ranks) otherwise: edited, as an
     edit in chat is, the earlier version kept."""
     unchanged: int
+    forgotten: int = 0
+    """Rows of someone who asked to be forgotten from the round: not stored again."""
 
     def summary(self) -> str:
-        return (f"{counted(self.added, 'answer')} added, {self.updated} updated, "
+        """The counts, in words that never name a person nor repeat what they said."""
+        said = (f"{counted(self.added, 'answer')} added, {self.updated} updated, "
                 f"{self.unchanged} unchanged")
+        if self.forgotten:
+            said += f", {self.forgotten} skipped: their writer asked to be forgotten"
+        return said
 
 
-Outcome = Literal["added", "updated", "unchanged"]
+Outcome = Literal["added", "updated", "unchanged", "forgotten"]
 
 
 def read_rows(path: Path, pack: Pack) -> list[Row]:
@@ -200,8 +206,8 @@ def import_replies(
 ) -> ImportResult:
     """Import every row into a round (new, for a pack, of the mode given; or existing) in the
     caller's transaction: a row whose id was imported before and whose text changed edits that
-    answer (audited as done by `actor`). `progress(done, total)` hears how far it is, every
-    hundred rows."""
+    answer (audited as done by `actor`); the rows of someone forgotten from the round are
+    skipped. `progress(done, total)` hears how far it is, every hundred rows."""
     if round_id is not None:
         round_ = get_round(session, round_id)
         if round_.status != "open":
@@ -223,6 +229,8 @@ def import_replies(
             ),
             now,
         )
+    # a new round has nobody forgotten yet (and on SQLite may reuse a deleted round's id)
+    forgotten = _forgotten(session, round_.id, rows) if round_id is not None else set()
     people: dict[str, Participant] = {}
     row_ids = _row_ids(rows)
     last_ballots = _last_ballots(rows, pack)
@@ -230,6 +238,9 @@ def import_replies(
     for done, row in enumerate(rows):
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done, len(rows))
+        if row.participant in forgotten:
+            outcomes["forgotten"] += 1
+            continue
         participant = people.get(row.participant)
         if participant is None:
             participant = upsert_participant(
@@ -257,7 +268,15 @@ def import_replies(
     if progress is not None:
         progress(len(rows), len(rows))
     return ImportResult(round_.id, outcomes["added"], outcomes["updated"],
-                        outcomes["unchanged"])
+                        outcomes["unchanged"], outcomes["forgotten"])
+
+
+def _forgotten(session: Session, round_id: int, rows: list[Row]) -> set[str]:
+    """The labels of the file's people who asked to be forgotten from this round: forgetting
+    keeps a one-way fingerprint of their stored id (bot.core.people.suppress), never the
+    label itself."""
+    ids = {imported_id(round_id, label): label for label in {row.participant for row in rows}}
+    return {ids[user_id] for user_id in suppressed(session, ids, IMPORT_PLATFORM)}
 
 
 def _store(session: Session, round_id: int, prompt: Prompt, row: Row, participant: Participant,

@@ -585,9 +585,10 @@ def import_replies(
         help="With --pack: how the new round attributes quotes.")] = Mode.by_role,
 ) -> None:
     """Import answers (e.g. notes from the live workshop): every row, or none. A row whose id
-    was imported before and whose text changed edits that answer (its earlier text kept); the
-    rows of someone forgotten from the round are skipped. Says how many answers were added,
-    updated, unchanged and skipped."""
+    was imported before and whose text changed edits that answer (its earlier text kept),
+    unless the row is one of the answer's earlier versions (an older file: the answer is kept
+    as changed since); the rows of someone forgotten from the round are skipped. Says how
+    many answers were added, updated, unchanged, kept and skipped."""
     from bot.core.audit import OPERATOR, record
     from bot.core.errors import RoundtableError
     from bot.core.imports import import_replies as run_import

@@ -133,3 +133,27 @@ def test_a_forgotten_person_stays_forgotten_when_their_file_is_imported_again(
     assert "Vaccine hubs in 14" not in digest.stdout and "Vaccine hubs in 13" in digest.stdout
     log = run_cli("audit", "--round", round_id, cwd=tmp_path, env=env).stdout
     assert "1 skipped: their writer asked to be forgotten" in log and "p14" not in log
+
+
+def test_an_older_file_does_not_put_back_an_answer_corrected_since(
+        tmp_path: Path, database_url: str) -> None:
+    env = {"DATABASE_URL": database_url}
+    rows = [{"id": f"W{n}", "prompt_id": "done-well", "participant": f"p{n}",
+             "text": f"Vaccine hubs in {n}"} for n in range(3)]
+    monday = write_csv(tmp_path / "monday.csv", rows, ["id", *FIELDS])
+    first = run_cli("import-replies", str(monday), "--pack", PACK, cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    round_id = first.stdout.strip().splitlines()[-1]
+    rows[1]["text"] = "Vaccine hubs in Lewisham, run by PCN pharmacists"
+    tuesday = write_csv(tmp_path / "tuesday.csv", rows, ["id", *FIELDS])
+    assert run_cli("import-replies", str(tuesday), "--round", round_id, cwd=tmp_path,
+                   env=env).stdout.splitlines() == [
+        "imported tuesday.csv: 0 answers added, 1 updated, 2 unchanged"]
+
+    again = run_cli("import-replies", str(monday), "--round", round_id, cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines() == [
+        "imported monday.csv: 0 answers added, 0 updated, 2 unchanged, "
+        "1 kept: changed since (the file has an earlier version)"]
+    digest = run_cli("digest", "--round", round_id, cwd=tmp_path, env=env).stdout
+    assert "run by PCN pharmacists" in digest and "Vaccine hubs in 1\n" not in digest

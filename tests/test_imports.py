@@ -278,3 +278,32 @@ def test_a_forgotten_persons_rows_are_skipped_when_the_file_is_imported_again(
     with database.sessions() as session:
         labels = set(session.scalars(select(Participant.platform_user_id)))
     assert f"p3@round{round_id}" not in labels and f"p4@round{round_id}" in labels
+
+
+def test_an_older_file_imported_again_keeps_the_answers_changed_since(
+    database: Database, now: datetime, tmp_path: Path
+) -> None:
+    older = rows(4) + [{"prompt_id": "support-factors", "participant": "p1",
+                        "text": "; ".join(RANKING)}]  # a ballot without an id
+    round_id = _import(database, write_csv(tmp_path / "monday.csv", older), now)[0]
+    newer = [dict(row) for row in older]
+    newer[3]["text"] = "answer number 3, corrected"
+    newer[4]["text"] = "; ".join(reversed(RANKING))
+    later = now + timedelta(hours=2)
+    assert _import(database, write_csv(tmp_path / "tuesday.csv", newer), later,
+                   round_id) == (round_id, 0, 2, 3)  # the new ballot replaces p1's, too
+
+    with transaction(database.sessions) as session:
+        result = import_replies(session, write_csv(tmp_path / "monday.csv", older),
+                                later + timedelta(hours=1), round_id=round_id)
+    assert (result.added, result.updated, result.unchanged, result.kept) == (0, 0, 3, 2)
+    assert result.summary() == ("0 answers added, 0 updated, 3 unchanged, "
+                                "2 kept: changed since (the file has an earlier version)")
+    assert _reply(database, "W0003") == ("answer number 3, corrected", None,
+                                         [("answer number 3", None)])
+    with database.sessions() as session:
+        ballot = session.scalars(select(Reply).where(Reply.choices.is_not(None))).one()
+        assert ballot.choices == RANKING[::-1] and ballot.edited_at == later
+        edits = [e for e in entries(session, round_id) if e.action == "answer.edit"]
+    assert [e.at for e in edits] == [later, later]  # none by the older file
+    assert count(database) == 5

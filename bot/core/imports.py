@@ -102,7 +102,7 @@ class Row:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What became of the file's rows: each one added, updated, unchanged or skipped."""
+    """What became of the file's rows: each one added, updated, unchanged, kept or skipped."""
 
     round_id: int
     added: int
@@ -110,6 +110,9 @@ class ImportResult:
     """Answers stored before that the file now words (or ranks) otherwise: edited, as an
     edit in chat is, the earlier version kept."""
     unchanged: int
+    kept: int = 0
+    """Rows that say what an answer said before it was changed (the file is older than the
+    change): the answer keeps what it says now."""
     forgotten: int = 0
     """Rows of someone who asked to be forgotten from the round: not stored again."""
 
@@ -117,12 +120,14 @@ class ImportResult:
         """The counts, in words that never name a person nor repeat what they said."""
         said = (f"{counted(self.added, 'answer')} added, {self.updated} updated, "
                 f"{self.unchanged} unchanged")
+        if self.kept:
+            said += f", {self.kept} kept: changed since (the file has an earlier version)"
         if self.forgotten:
             said += f", {self.forgotten} skipped: their writer asked to be forgotten"
         return said
 
 
-Outcome = Literal["added", "updated", "unchanged", "forgotten"]
+Outcome = Literal["added", "updated", "unchanged", "kept", "forgotten"]
 
 
 def read_rows(path: Path, pack: Pack) -> list[Row]:
@@ -268,7 +273,7 @@ def import_replies(
     if progress is not None:
         progress(len(rows), len(rows))
     return ImportResult(round_.id, outcomes["added"], outcomes["updated"],
-                        outcomes["unchanged"], outcomes["forgotten"])
+                        outcomes["unchanged"], outcomes["kept"], outcomes["forgotten"])
 
 
 def _forgotten(session: Session, round_id: int, rows: list[Row]) -> set[str]:
@@ -282,8 +287,9 @@ def _forgotten(session: Session, round_id: int, rows: list[Row]) -> set[str]:
 def _store(session: Session, round_id: int, prompt: Prompt, row: Row, participant: Participant,
            external_id: str, now: datetime, *, superseded: bool) -> tuple[Outcome, Reply]:
     """Store one row as a new answer, or as an edit of the answer its id was stored as
-    (keeping the earlier words); a deleted answer stays deleted. A `superseded` row is a
-    ballot that a later row of the file replaces: once stored, it is not applied again."""
+    (keeping the earlier words); a deleted answer stays deleted, and a row that says what the
+    answer said before a later change does not put it back. A `superseded` row is a ballot
+    that a later row of the file replaces: once stored, it is not applied again."""
     choices = ([c.strip() for c in row.text.split(CHOICE_SEPARATOR) if c.strip()]
                if prompt.kind != "text" else None)
     stored = reply_by_external_id(session, round_id, external_id)
@@ -292,6 +298,8 @@ def _store(session: Session, round_id: int, prompt: Prompt, row: Row, participan
         if stored.deleted_at is not None or superseded:
             return "unchanged", stored
         text = row.text if choices is None else None
+        if _changed_since(stored, text, choices):
+            return "kept", stored
         changed = revise_reply(session, stored, now, text=text, choices=choices)
         return ("updated" if changed else "unchanged"), stored
     if choices is None:
@@ -303,6 +311,14 @@ def _store(session: Session, round_id: int, prompt: Prompt, row: Row, participan
     if recorded.created:
         return "added", recorded.reply
     return ("updated" if recorded.replaced else "unchanged"), recorded.reply
+
+
+def _changed_since(stored: Reply, text: str | None, choices: list[str] | None) -> bool:
+    """Whether the row says what the answer said before a change made after it (the row is
+    one of its earlier versions): an older file, which must not revert the change."""
+    if (stored.text, stored.choices) == (text, choices):
+        return False
+    return any((v.text, v.choices) == (text, choices) for v in stored.versions)
 
 
 def _check_same_answer(stored: Reply, row: Row, participant: Participant) -> None:

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 class _Command(TyperCommand):
     """A command whose usage line names its arguments the usual way (`USER`, `[PATHS]...`):
-    typer writes a required one as `{user}`, which reads as a placeholder left unfilled."""
+    typer writes a required one as `{user}`, which reads as a placeholder left unfilled. Its
+    errors name an argument as the usage line does (`Missing argument 'USER'`)."""
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:  # typer's click Context
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -43,9 +44,22 @@ class _Command(TyperCommand):
                 pieces.extend(param.get_usage_pieces(ctx))
         return pieces
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except typer.BadParameter as exc:  # MissingParameter too
+            if isinstance(exc.param, TyperArgument) and exc.param_hint is None:
+                exc.param_hint = f"'{_argument_name(exc.param)}'"
+            raise
+
+
+def _argument_name(argument: TyperArgument) -> str:
+    """An argument's name as the usage line writes it, bare (`USER`)."""
+    return argument.metavar or (argument.name or "").upper()
+
 
 def _usage_name(argument: TyperArgument) -> str:
-    name = argument.metavar or (argument.name or "").upper()
+    name = _argument_name(argument)
     if not argument.required:
         name = f"[{name}]"
     return f"{name}..." if argument.nargs != 1 else name

@@ -4,6 +4,7 @@ console script for the demo; forked with the application imported for the rest).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from typer.core import TyperGroup
 from typer.main import get_command
+from typer.testing import CliRunner
 
 from bot.cli import app
 from tests.helpers import run_cli, run_script
@@ -198,6 +200,25 @@ def test_a_commands_usage_names_its_arguments_without_placeholder_braces(
     missing = run_cli("participant", "stop", cwd=tmp_path, env=wide)
     assert missing.returncode == 2
     assert "Usage: roundtable participant stop [OPTIONS] USER" in missing.stderr
+
+
+@pytest.mark.parametrize("command, usage, error", [
+    (["participant", "forget"], "roundtable participant forget [OPTIONS] USER",
+     "Missing argument 'USER'."),
+    (["round", "set"], "roundtable round set [OPTIONS] ROUND_ID",
+     "Missing argument 'ROUND_ID'."),
+    (["import-replies", "no-such.csv", "--round", "1"],
+     "roundtable import-replies [OPTIONS] FILE",
+     "Invalid value for 'FILE': file 'no-such.csv' does not exist."),
+])
+def test_a_usage_error_names_the_argument_as_the_usage_line_does(
+        command: list[str], usage: str, error: str) -> None:
+    result = CliRunner().invoke(app, command, prog_name="roundtable",
+                                env={"COLUMNS": "200", "TERM": "dumb"})
+    assert result.exit_code == 2
+    shown = [" ".join(re.sub(r"[│╭╮╰╯─]", " ", line).split())
+             for line in result.output.splitlines()]
+    assert f"Usage: {usage}" in shown and error in shown, result.output
 
 
 def test_no_commands_usage_shows_a_placeholder_in_braces() -> None:

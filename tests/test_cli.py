@@ -134,7 +134,7 @@ def test_it_validates_packs_with_exit_status_one(workdir: Path) -> None:
     bad.write_text("id: x\ntitle: t\nworkshop_date: 2021-03-10\nintro: i\nprompts: []\n")
     result = run_cli("packs", "validate", str(bad), cwd=workdir)
     assert result.returncode == 1
-    assert result.stderr.strip() == f"{bad}:5: prompts: needs at least 1 item(s)"
+    assert result.stderr.strip() == f"{bad}:5: prompts: needs at least 1 prompt"
 
 
 def test_it_starts_shows_and_closes_a_round(workdir: Path) -> None:

@@ -117,9 +117,8 @@ def test_it_reports_every_problem_of_a_pack_in_the_order_of_its_lines(tmp_path: 
     pack, problems = check_pack(path)
     assert pack is None
     assert [str(p) for p in problems] == [
-        f"{path}:1: title: missing field",
-        f"{path}:7: prompts[0].kind: unknown value 'essay'; input should be 'text', 'choice' "
-        "or 'rank'",
+        f"{path}:1: title: missing field; a pack has id, title, workshop_date, intro and prompts",
+        f"{path}:7: prompts[0].kind: unknown value 'essay'; use text, choice or rank",
         f"{path}:13: prompts[1].pick: asks for 4 but lists only 3 options",
     ]
 
@@ -152,9 +151,9 @@ def test_an_unquoted_number_date_or_yes_in_a_text_field_is_the_text_as_written(
      "workshop_date: write the date as YYYY-MM-DD, like 2026-03-10"),
     (("pick: 2", "pick: yes"), 14, "prompts[1].pick: should be a whole number, not 'yes'"),
     (("pick: 2", "pick: 4"), 14, "prompts[1].pick: asks for 4 but lists only 3 options"),
-    (("title: A tiny pack", "title:"), 2, "title: is empty"),
+    (("title: A tiny pack", "title:"), 2, "title: is empty; it should be text (the pack's title)"),
     (("workshop_date: 2026-01-15", "workshop_date: 2026-01-15\nopens: 2026-12-01"), 4,
-     "opens: unknown field"),
+     "opens: unknown field; a pack has id, title, workshop_date, intro and prompts"),
 ])
 def test_a_value_that_is_no_date_or_number_where_one_belongs_is_its_fields_problem(
         tmp_path: Path, change: tuple[str, str], line: int, problem: str) -> None:
@@ -182,14 +181,13 @@ def test_a_pack_whose_only_prompt_is_broken_reports_that_prompts_problem_alone(
     result = run_cli("packs", "validate", str(path))
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        f"{path}:8: prompts[0].kind: unknown value 'essay'; input should be 'text', 'choice' "
-        "or 'rank'"]
+        f"{path}:8: prompts[0].kind: unknown value 'essay'; use text, choice or rank"]
 
 
 def test_a_pack_with_no_prompts_still_says_it_needs_one(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD[:GOOD.index("  - id: first")].replace("prompts:", "prompts: []"))
     _, problems = check_pack(path)
-    assert [str(p) for p in problems] == [f"{path}:5: prompts: needs at least 1 item(s)"]
+    assert [str(p) for p in problems] == [f"{path}:5: prompts: needs at least 1 prompt"]
 
 
 def test_packs_validate_takes_folders_and_prints_a_line_per_problem(tmp_path: Path) -> None:
@@ -250,3 +248,71 @@ def test_an_impossible_workshop_date_is_a_field_problem_and_the_other_packs_stil
     assert started.returncode == 1
     assert started.stderr.startswith(f"roundtable: {feb}:3: workshop_date: "), started.stderr
     assert "No open rounds." in run_cli("round", "status", cwd=tmp_path).stdout
+
+
+PYDANTIC_WORDS = ("Input should", "input should", "Field required", "valid string",
+                  "valid tuple", "valid integer", "valid dictionary", "instance of",
+                  "should match pattern", "String should", "greater than or equal",
+                  "value is not a valid", "http", "pydantic", "None")
+
+
+@pytest.mark.parametrize("change, line, problem", [
+    (("title: A tiny pack", "title: [Draft, two]"), 2,
+     "title: should be text (the pack's title), not a list (put text starting with [ in "
+     "quotes)"),
+    (("title: A tiny pack", "title: ''"), 2, "title: is empty; it should be text (the pack's "
+     "title)"),
+    (("title: A tiny pack", "title: " + "x" * 301), 2, "title: is 301 characters long; at most "
+     "300 fit"),
+    (("id: tiny", "id: Tiny Pack"), 1, "id: 'Tiny Pack' cannot be an id; it should be a short "
+     "id of lower-case letters, digits and hyphens, like sel-pharmacy-leadership"),
+    (("id: first", "id: First!"), 6, "prompts[0].id: 'First!' cannot be an id; it should be a "
+     "short id of lower-case letters, digits and hyphens, like done-well"),
+    (("id: first", "id:"), 6, "prompts[0].id: is empty; it should be a short id of lower-case "
+     "letters, digits and hyphens, like done-well"),
+    (("    section: One\n", ""), 6, "prompts[0].section: missing field; a prompt has id, "
+     "section, kind and question, and may have context, options and pick"),
+    (("section: One", "section: {a: 1}"), 7, "prompts[0].section: should be text (the part of "
+     "the workshop the prompt belongs to), not a mapping (put text with ': ' or starting with { "
+     "in quotes)"),
+    (("question: What went well?", "question: What: went well?"), 9,
+     "YAML: mapping values are not allowed here; put text that holds ': ' in quotes"),
+    (("kind: text", "kind:"), 8, "prompts[0].kind: is empty; it should be text, choice or "
+     "rank"),
+    (("options: [Alpha, Beta, Gamma]", "options: Alpha"), 15, "prompts[1].options: should be "
+     "a list of options, like [Alpha, Beta], not 'Alpha'"),
+    (("options: [Alpha, Beta, Gamma]", "options: [Alpha, [Beta], Gamma]"), 15,
+     "prompts[1].options[1]: should be text (one option), not a list (put text starting with "
+     "[ in quotes)"),
+    (("options: [Alpha, Beta, Gamma]", "options:"), 15,
+     "prompts[1].options: a rank prompt needs at least 2 options"),
+    (("pick: 2", "pick: 0"), 14, "prompts[1].pick: should be 1 or more, not 0"),
+    (("pick: 2", "pick: [2]"), 14, "prompts[1].pick: should be a whole number, 1 or more, not "
+     "a list"),
+    (("2026-01-15", "2021-02-30"), 3, "workshop_date: 2021-02-30 is not a day of the calendar; "
+     "write the date as YYYY-MM-DD"),
+    (("  - id: first\n", "  - first\n  - id: first\n"), 6, "prompts[0]: should be a prompt, "
+     "with id, section, kind and question on lines of their own, not 'first'"),
+    (("prompts:\n", "prompts: first\nunused:\n"), 5, "prompts: should be a list of prompts, "
+     "each with id, section, kind and question, not 'first'"),
+])
+def test_a_broken_field_says_plainly_what_it_should_hold(
+        tmp_path: Path, change: tuple[str, str], line: int, problem: str) -> None:
+    assert change[0] in GOOD
+    path = write(tmp_path, GOOD.replace(*change, 1))
+    problems = [str(p) for p in check_pack(path)[1]]
+    assert problems[0] == f"{path}:{line}: {problem}"
+    assert not [p for p in problems for word in PYDANTIC_WORDS if word in p], problems
+
+
+@pytest.mark.parametrize("options", ["    options:\n", "    options: []\n"])
+def test_a_text_prompt_with_its_options_left_empty_has_none(
+        tmp_path: Path, options: str) -> None:
+    path = write(tmp_path, GOOD.replace("    question: What went well?\n",
+                                        "    question: What went well?\n" + options))
+    pack, problems = check_pack(path)
+    assert problems == [] and pack is not None
+    assert pack.prompts[0].options == ()
+    validated = run_cli("packs", "validate", str(path))
+    assert validated.returncode == 0, validated.stderr
+    assert validated.stdout == f"{path}: ok (tiny, 2 prompts)\n"

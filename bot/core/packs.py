@@ -12,11 +12,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from bot.core.wording import counted
 from prompts import PROMPTS_DIR
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 
 Kind = Literal["text", "choice", "rank"]
+PACK_DATE = "pack_date"
+"""The type of our own error for a workshop date not written YYYY-MM-DD."""
 
 
 class Prompt(BaseModel):
@@ -30,6 +33,13 @@ class Prompt(BaseModel):
     options: tuple[str, ...] = ()
     pick: int | None = Field(None, ge=1)
     """rank: how many to pick and order; choice: the most that may be chosen (1 = one only)."""
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _none_as_no_options(cls, value: object) -> object:
+        """`options:` left empty lists none (fine on a text prompt; a choice or rank prompt
+        is told it needs at least two)."""
+        return () if value is None else value
 
     @property
     def picks(self) -> int:
@@ -59,7 +69,7 @@ class Pack(BaseModel):
         """Only YYYY-MM-DD: pydantic would also take a number as seconds since 1970."""
         if not isinstance(value, dt.date) and not (
                 isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
-            raise PydanticCustomError("pack_date", "write the date as YYYY-MM-DD, like 2026-03-10")
+            raise PydanticCustomError(PACK_DATE, "write the date as YYYY-MM-DD, like 2026-03-10")
         return value
 
     def prompt(self, prompt_id: str) -> Prompt | None:
@@ -124,6 +134,8 @@ def _checked(source: str, path: Path | str) -> tuple[Pack | None, list[PackError
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
+        if problem == "mapping values are not allowed here":
+            problem += "; put text that holds ': ' in quotes"
         return None, [PackError(path, mark.line + 1 if mark else None, "YAML", problem)]
     if not isinstance(data, dict) or node is None:
         return None, [PackError(
@@ -216,20 +228,79 @@ def _short_only_of_invalid_items(error: Any) -> bool:
             and len(given) >= error["ctx"]["min_length"])
 
 
+PACK_FIELDS = "a pack has id, title, workshop_date, intro and prompts"
+PROMPT_FIELDS = ("a prompt has id, section, kind and question, and may have context, options "
+                 "and pick")
+_EXPECTED = {
+    "title": "text (the pack's title)",
+    "intro": "text (a few lines on why the workshop matters)",
+    "section": "text (the part of the workshop the prompt belongs to)",
+    "question": "text (the question people are asked)",
+    "context": "text (shown before the question), or nothing",
+    "workshop_date": "a date written YYYY-MM-DD, like 2026-03-10",
+    "kind": "text, choice or rank",
+    "options": "a list of options, like [Alpha, Beta]",
+    "pick": "a whole number, 1 or more",
+    "prompts": "a list of prompts, each with id, section, kind and question",
+}
+_ITEMS = {"options": "text (one option)",
+          "prompts": "a prompt, with id, section, kind and question on lines of their own"}
+_ID = "a short id of lower-case letters, digits and hyphens, like "
+_DATE_ERRORS = ("date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact",
+                "date_type")
+
+
 def _message(error: Any) -> str:
-    if error["type"] == "missing":
-        return "missing field"
-    if error["type"] in ("string_type", "tuple_type") and error.get("input") is None:
-        return "is empty"
-    if error["type"] == "int_parsing":
-        return f"should be a whole number, not {error['input']!r}"
-    if error["type"] == "too_short" and isinstance(error.get("input"), list | tuple):
-        return f"needs at least {error['ctx']['min_length']} item(s)"
-    if error["type"] == "extra_forbidden":
-        return "unknown field"
-    if error["type"] == "literal_error":
-        return f"unknown value {error['input']!r}; {error['msg'][0].lower()}{error['msg'][1:]}"
-    return str(error["msg"])
+    """A problem as a facilitator reads it: what is wrong and what the field should hold, in
+    words of our own (pydantic's own messages speak of types and patterns)."""
+    kind, loc, given = error["type"], tuple(error["loc"]), error.get("input")
+    expected = _expected(loc)
+    if kind == "missing":
+        return f"missing field; {PACK_FIELDS if len(loc) == 1 else PROMPT_FIELDS}"
+    if kind == "extra_forbidden":
+        return f"unknown field; {PACK_FIELDS if len(loc) == 1 else PROMPT_FIELDS}"
+    if given is None or kind == "string_too_short":
+        return f"is empty; it should be {expected}"
+    if kind == "int_parsing":
+        return f"should be a whole number, not {given!r}"
+    if kind == "greater_than_equal":
+        return f"should be {error['ctx']['ge']} or more, not {given}"
+    if kind == "too_short" and isinstance(given, list | tuple):
+        return f"needs at least {counted(error['ctx']['min_length'], 'prompt')}"
+    if kind == "string_too_long":
+        return f"is {len(given)} characters long; at most {error['ctx']['max_length']} fit"
+    if kind == "string_pattern_mismatch":
+        return f"{given!r} cannot be an id; it should be {expected}"
+    if kind == "literal_error":
+        return f"unknown value {given!r}; use text, choice or rank"
+    if kind in _DATE_ERRORS:
+        return f"{given} is not a day of the calendar; write the date as YYYY-MM-DD"
+    if kind == PACK_DATE:
+        return str(error["msg"])  # our own words
+    return f"should be {expected}, not {_what_is(given, expected)}"
+
+
+def _expected(loc: tuple[Any, ...]) -> str:
+    """What the field at `loc` should hold, in words."""
+    if not loc:
+        return "a mapping with id, title, workshop_date, intro and prompts"
+    if isinstance(loc[-1], int):
+        return _ITEMS.get(str(loc[-2]) if len(loc) > 1 else "", "text")
+    if loc[-1] == "id":
+        return _ID + ("sel-pharmacy-leadership" if len(loc) == 1 else "done-well")
+    return _EXPECTED.get(str(loc[-1]), "text")
+
+
+def _what_is(value: object, expected: str) -> str:
+    """What a value read from YAML is, in words; where text was expected, how to write it
+    (YAML reads `[...]`, `{...}` and `a: b` as a list or a mapping unless quoted)."""
+    quote = expected.startswith("text")
+    if isinstance(value, dict):
+        return "a mapping" + (" (put text with ': ' or starting with { in quotes)"
+                              if quote else "")
+    if isinstance(value, list | tuple):
+        return "a list" + (" (put text starting with [ in quotes)" if quote else "")
+    return f"{value!r}"
 
 
 def pack_files(directory: Path = PROMPTS_DIR) -> list[Path]:

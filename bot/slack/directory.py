@@ -49,11 +49,7 @@ def people(client: WebClient, sessions: sessionmaker[Session], user_ids: Iterabl
     not be held meanwhile. Call `remember` in the transaction that stores the people.
     """
     ids = [u for u in dict.fromkeys(user_ids) if u != SLACKBOT]
-    with sessions() as session:
-        known = {p.platform_user_id: p for p in session.scalars(select(Participant).where(
-            Participant.platform == "slack", Participant.platform_user_id.in_(ids)))}
-    cached = {uid: Person(uid, p.display_name, timezone=p.timezone) for uid, p in known.items()
-              if p.timezone and p.details_fetched_at and p.details_fetched_at > now - CACHE_FOR}
+    cached = _cached(sessions, ids, now)
     missing = [u for u in ids if u not in cached]
     listed = _whole_workspace(client) if len(missing) > LIST_ABOVE else {}
     fetched: dict[str, Person | None] = {}
@@ -64,6 +60,32 @@ def people(client: WebClient, sessions: sessionmaker[Session], user_ids: Iterabl
     found = [cached.get(u) or fetched.get(u) for u in ids]
     return Looked([p for p in found if p is not None],
                   [u for u, p in fetched.items() if p is not None])
+
+
+def shown_names(client: WebClient, sessions: sessionmaker[Session], user_ids: Iterable[str],
+                now: datetime) -> dict[str, str]:
+    """The name each user shows in Slack, by id, for mentions of them: people from the cache
+    or users.info, and bots and deactivated accounts too (their name is still what a mention
+    of them showed). Users with no name at all are left out."""
+    ids = list(dict.fromkeys(user_ids))
+    names = {uid: p.display_name for uid, p in _cached(sessions, ids, now).items()
+             if p.display_name}
+    for user_id in ids:
+        if user_id not in names:
+            name = _name(_call(f"user {user_id}", client.users_info, user=user_id)["user"])
+            if name:
+                names[user_id] = name
+    return names
+
+
+def _cached(sessions: sessionmaker[Session], ids: list[str], now: datetime
+            ) -> dict[str, Person]:
+    """The participants among these users whose details are fresh (CACHE_FOR)."""
+    with sessions() as session:
+        known = {p.platform_user_id: p for p in session.scalars(select(Participant).where(
+            Participant.platform == "slack", Participant.platform_user_id.in_(ids)))}
+    return {uid: Person(uid, p.display_name, timezone=p.timezone) for uid, p in known.items()
+            if p.timezone and p.details_fetched_at and p.details_fetched_at > now - CACHE_FOR}
 
 
 def resolve(client: WebClient, sessions: sessionmaker[Session], audience: Audience,
@@ -118,10 +140,15 @@ def remember(session: Session, user_ids: Iterable[str], now: datetime) -> None:
 def _person(user: dict[str, Any]) -> Person | None:
     if user.get("is_bot") or user.get("deleted") or user.get("is_app_user"):
         return None
+    return Person(str(user["id"]), _name(user), timezone=user.get("tz"))
+
+
+def _name(user: dict[str, Any]) -> str | None:
+    """What Slack shows for a user: the display name they chose, else their full name."""
     profile = user.get("profile") or {}
     name = (profile.get("display_name") or profile.get("real_name") or user.get("real_name")
             or user.get("name"))
-    return Person(str(user["id"]), name, timezone=user.get("tz"))
+    return str(name) if name else None
 
 
 def _whole_workspace(client: WebClient) -> dict[str, dict[str, Any]]:

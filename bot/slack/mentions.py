@@ -4,8 +4,9 @@ Slack sends a mention as `<@U0123ABC>`, with no name, where its writer saw "@Ama
 (and `<!subteam^S0123>` for "@pcn", `<#C0123>` for "#leaders"). `MessageReader.read` is the
 one way a direct message, new or edited, is read: it looks up the names of the mentions that
 came without one, then translates the event (bot.slack.payloads) with them, so the core only
-ever holds the words as they were seen. People come from the directory
-(bot.slack.directory.people: its cache of participants, else users.info), user groups by
+ever holds the words as they were seen. Users come from the directory
+(bot.slack.directory.shown_names: its cache of participants, else users.info; bots and
+deactivated accounts by the name Slack still shows for them), user groups by
 their handle (usergroups.list), channels by their name (conversations.info, with the
 channels:read and groups:read the manifest already asks for; a private channel the bot is not
 in stays unnamed).
@@ -111,12 +112,11 @@ class MessageReader:
         if time.monotonic() >= deadline:
             return {}  # waited behind others for too long: nobody reads this any more
         try:
-            looked = directory.people(self.client, self.sessions, [user_id], self.clock())
+            names = directory.shown_names(self.client, self.sessions, [user_id], self.clock())
         except (RoundtableError, SQLAlchemyError) as exc:
             log.warning("could not name a mentioned person: %s", _reason(exc))
             return {}
-        return {p.platform_user_id: f"@{p.display_name}" for p in looked.people
-                if p.display_name}
+        return {user: f"@{name}" for user, name in names.items()}
 
     def _groups(self, deadline: float) -> dict[str, str]:
         """Every user group's name: one call lists them all, and all are kept."""

@@ -41,7 +41,7 @@ SOMEONE = "@someone"
 A_GROUP = "@a group"
 A_CHANNEL = "#a channel"
 """What a mention with no label becomes when its name cannot be had (Slack refused the
-look-up, the user is unknown or not a person, or Slack was too slow or rate-limited us).
+look-up, the user is unknown or has no name, or Slack was too slow or rate-limited us).
 
 Never the id: `U0123ABC` tells a reader of a digest or an export nothing, and in an anonymous
 round it is a key to a person. Never a guess at a name either: a quote must not put words

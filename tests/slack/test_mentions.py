@@ -15,6 +15,7 @@ from tests.helpers import cli_env
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
 from tests.slack.test_round_loop import question_ts, sent_to_everyone, start_round
 from tests.slack_events import ACK_TIMEOUT
+from tests.slack_reading import as_read
 
 AMARA = "U0123ABC"
 """Known to Slack by her full name only: she never chose a display name."""
@@ -110,6 +111,26 @@ def test_it_keeps_the_answer_without_the_ids_when_slack_names_nobody(
     assert [(c.params["user"], c.answer["error"]) for c in running.stub.calls_to(
         "users.info", ok_only=False) if c.params["user"] == "U0NOBODY"] == [
         ("U0NOBODY", "user_not_found")]
+
+
+def test_it_names_a_mentioned_bot_or_deactivated_account_as_slack_shows_it(
+        running: Running) -> None:
+    """Bots and deactivated people are no audience, but a mention of one showed its writer a
+    name: that name is kept, not "@someone"."""
+    running.stub.add_user("U0PHARMBOT", "Pharmacy Helper", is_bot=True, display_name="")
+    running.stub.add_user("U0LEFT", "Lola Left", deleted=True, display_name="Lola L")
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    _answer(running, "Ask <@U0PHARMBOT> or <@U0LEFT>, who set it up.", user)
+    running.wait_for(running.replies, "the answer")
+    assert [r.text for r in running.replies()] == [
+        "Ask @Pharmacy Helper or @Lola L, who set it up."]
+    confirmed = running.wait_for(lambda: [c for c in running.stub.posted("D" + user)
+                                          if c.params["text"].startswith("Saved")],
+                                 "the confirmation")
+    assert ">Ask @Pharmacy Helper or @Lola L, who set it up.\n" in as_read(
+        confirmed[0].params["blocks"])
 
 
 def test_it_keeps_the_answer_when_slack_rate_limits_every_try(running: Running) -> None:

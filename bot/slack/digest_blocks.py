@@ -1,7 +1,8 @@
 """The digest in Slack: a short top message for the channel, then one message per question for
 its thread. Every message keeps within Block Kit's limits; what does not fit is cut with a
-pointer to the export. What people wrote (quotes, theme titles and summaries, leads) goes in
-rich text, shown exactly as written: nothing in it pings, links or formats.
+pointer to the export. What people wrote (quotes, theme titles and summaries, leads, their
+roles and organisations) and the pack's words (questions, options) go in rich text or plain
+text, shown exactly as written: nothing in them pings, links or formats.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from slack_sdk.models.blocks import (
     Block,
     HeaderBlock,
-    MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
 )
@@ -44,13 +44,16 @@ from bot.slack.messages import (
     line,
     message,
     plain,
+    plain_context,
     quoted,
     rich,
     section,
     words,
 )
-from bot.slack.mrkdwn import inert
+from bot.slack.mrkdwn import cut, inert
 
+QUESTION_CHARS = 2800
+"""How much of a question (the pack's words) its message shows."""
 QUOTE_CHARS = 800
 """How much of one answer a quote shows in Slack; three of them and their names fit a section."""
 OTHER_ANSWERS_SHOWN = 5
@@ -80,12 +83,13 @@ def top_message(view: DigestView, hint: str) -> SlackMessage:
     ]
     if info.late:
         blocks.append(context("Posted late: the bot was not running at the scheduled time."))
-    if people["silent_roles"]:
-        blocks.append(section(f":warning: *Not heard from yet:* {inert(silent_line(people))}"))
+    if people["silent_roles"]:  # role names: words of the people invited
+        blocks.append(rich(line(words("⚠️ Not heard from yet: ", bold=True),
+                                words(silent_line(people), SECTION_TEXT - 100))))
     if people["by_role"]:
         blocks.append(_role_fields(people["by_role"]))
     if people["by_organisation"]:
-        blocks.append(context(_fit(_organisations(people["by_organisation"]), hint)))
+        blocks.append(plain_context(_organisations(people["by_organisation"]), SECTION_TEXT))
     if view.since_last is not None:  # theme titles: people's words
         changes = [line(words(change)) for change in since_last_lines(view, view.since_last)]
         kept = kept_within(changes, SECTION_TEXT - 300)
@@ -113,7 +117,7 @@ def question_message(
     """One question: its themes with quotes, or its ranking (and chart)."""
     head: list[Block] = [
         HeaderBlock(text=_plain(prompt.section, HEADER_TEXT)),
-        section(_fit(f"*{inert(prompt.question)}*", hint)),
+        rich(line(words(prompt.question, QUESTION_CHARS, bold=True))),
     ]
     if prompt.lead:  # a facilitator's words, from review
         head.append(rich(line(words(prompt.lead, 600, italic=True))))
@@ -189,15 +193,16 @@ def _ranking_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
     comments = _comment_blocks(prompt, hint)
     if not prompt.answer_count:
         return [section("No votes yet."), *comments]
-    lines = []
-    for row in prompt.ranking:
-        mark = f" _({top_label(prompt)})_" if is_top(prompt, row) else ""
-        lines.append(f"{row.place_label}. *{inert(row.option, 300)}*{mark} — "
-                     f"{rank_detail(prompt, row)}")
+    lines: list[Part] = []
+    for row in prompt.ranking:  # the options: the pack's words
+        mark = ([words(" "), words(f"({top_label(prompt)})", italic=True)]
+                if is_top(prompt, row) else [])
+        lines.append(line(words(f"{row.place_label}. "), words(row.option, 300, bold=True),
+                          *mark, words(f" — {rank_detail(prompt, row)}")))
     top = top_line(prompt)
     blocks: list[Block] = [
         context(f"{counted(prompt.answer_count, 'ballot')} · {points_line(prompt)}"),
-        section(_fit("\n".join(lines), hint)),
+        rich(*fitted(lines, _pointer(hint))),
     ]
     if top:
         blocks.append(context(top))
@@ -223,16 +228,16 @@ def _quotes(quotes: list[QuoteView]) -> list[Part]:
 
 
 def _role_fields(by_role: dict[str, dict[str, int]]) -> SectionBlock:
+    """A field a role, in plain text: role names are the words of the people invited."""
     rows = list(by_role.items())
     shown = rows[: ROLE_FIELDS if len(rows) <= ROLE_FIELDS else ROLE_FIELDS - 1]
     fields = [
-        MarkdownTextObject(
-            text=f"*{inert(role, 200)}*\n{row['answered_any']} of {row['invited']} answered"
-        )
+        plain(f"{_short(role, 200)}\n{row['answered_any']} of {row['invited']} answered",
+              FIELD_TEXT)
         for role, row in shown
     ]
     if len(rows) > len(shown):
-        fields.append(MarkdownTextObject(text=f"_and {len(rows) - len(shown)} more roles_"))
+        fields.append(plain(f"and {len(rows) - len(shown)} more roles", FIELD_TEXT))
     return SectionBlock(fields=fields)
 
 
@@ -241,7 +246,7 @@ def _organisations(by_organisation: dict[str, dict[str, int]]) -> str:
     with one or two people asked: 12 of 12", as the other formats' table counts them: people
     per row, small organisations pooled in one row (bot.core.rounds)."""
     rows = list(by_organisation.items())
-    shown = [f"{inert(name, 100)}: {row['answered_any']} of {row['invited']}"
+    shown = [f"{_short(name, 100)}: {row['answered_any']} of {row['invited']}"
              for name, row in rows[:ORGANISATIONS_SHOWN]]
     more = len(rows) - len(shown)
     return ("By organisation, people who answered of those asked: " + " · ".join(shown)
@@ -254,18 +259,9 @@ def _summary(prompt: PromptDigest) -> str:
     return f"{counted(prompt.answer_count, 'answer')}, {counted(len(prompt.themes), 'theme')}"
 
 
-def _fit(mrkdwn: str, hint: str, tail: str = "") -> str:
-    """Keep a section's text within Block Kit's 3,000 characters, pointing to the export."""
-    if len(mrkdwn) + len(tail) <= SECTION_TEXT:
-        return mrkdwn + tail
-    pointer = f"\n_…cut here; the rest is in the export: `{inert(hint, 200)}`_"
-    room = SECTION_TEXT - len(pointer)
-    head = mrkdwn[:room]
-    # never split an escape such as &amp; in two
-    amp = head.rfind("&")
-    if amp != -1 and ";" not in head[amp:]:
-        head = head[:amp]
-    return head.rstrip() + pointer
+def _short(text: str, limit: int) -> str:
+    """Plain text within `limit` characters, marked with … where it was cut."""
+    return text if len(text) <= limit else cut(text, limit)
 
 
 def _plain(text: str, limit: int) -> PlainTextObject:

@@ -3,8 +3,9 @@
 edits one question (rename, merge, move answers to a theme or a new one, hide quotes, write
 its lead).
 
-People's words (theme titles, quotes, leads) go in rich text, and option texts are plain
-text: Slack shows both exactly as written.
+People's words (theme titles, quotes, leads, the approver's name) and the pack's questions
+go in rich text or plain text, and option texts are plain text: Slack shows both exactly as
+written. mrkdwn holds only the bot's own words (and the deadline, a Slack date).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ConfirmObject,
+    ContextBlock,
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
@@ -49,7 +51,13 @@ from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import Draft, PromptDigest
 from bot.core.digest.synthesis import other_answers
 from bot.core.wording import counted
-from bot.slack.limits import HEADER_TEXT, MESSAGE_BLOCKS, OPTION_TEXT, RICH_TEXT
+from bot.slack.limits import (
+    HEADER_TEXT,
+    MESSAGE_BLOCKS,
+    OPTION_TEXT,
+    RICH_TEXT,
+    SECTION_TEXT,
+)
 from bot.slack.messages import (
     Part,
     SlackMessage,
@@ -58,6 +66,7 @@ from bot.slack.messages import (
     line,
     message,
     plain,
+    plain_context,
     quoted,
     rich,
     words,
@@ -79,9 +88,9 @@ def draft_message(draft: Draft) -> SlackMessage:
     text = f"Draft digest of round {view.round.id} ({inert(view.round.title, 200)}) for review"
     blocks: list[Block] = [HeaderBlock(text=plain(f"For review: {view.round.title}",
                                                   HEADER_TEXT)),
-                           context(_state_line(draft))]
+                           _state(draft)]
     for prompt in view.prompts:
-        section = SectionBlock(text=MarkdownTextObject(text=_question_text(prompt)))
+        section = SectionBlock(text=plain(_question_text(prompt), SECTION_TEXT))
         if draft.waiting:
             section.accessory = ButtonElement(
                 text=plain("Edit", 75), action_id=f"{REVIEW_EDIT}:{prompt.prompt_id}"[:255],
@@ -103,19 +112,22 @@ def draft_message(draft: Draft) -> SlackMessage:
     return message(text, blocks)
 
 
-def _state_line(draft: Draft) -> str:
+def _state(draft: Draft) -> ContextBlock:
+    """What became of the draft; while it waits, when it is posted or kept waiting (a Slack
+    date, which only mrkdwn shows: the line holds only the bot's words then)."""
     if draft.state == "superseded":
-        return "A newer draft, or a digest posted meanwhile, took the place of this one."
+        return context("A newer draft, or a digest posted meanwhile, took the place of this one.")
     if not draft.waiting:
         by = draft.approved_by
         if by == "scheduler":
-            return "Posted as built at its review deadline."
-        return "Approved" + (f" by {inert(by)}" if by else "") + " and posted."
+            return context("Posted as built at its review deadline.")
+        # a facilitator's name as they set it: plain text, so nothing in it formats or pings
+        return plain_context("Approved" + (f" by {by}" if by else "") + " and posted.", 2000)
     when = _when(draft.review_until)
     then = ("it is posted as built" if draft.unreviewed == "post"
             else "it keeps waiting for approval")
-    return (f"Nothing is posted until a facilitator approves it. If nobody has by {when}, "
-            f"{then}. Edits carry over to the round's later digests.")
+    return context(f"Nothing is posted until a facilitator approves it. If nobody has by {when}, "
+                   f"{then}. Edits carry over to the round's later digests.")
 
 
 def _when(iso: str | None) -> str:
@@ -129,8 +141,8 @@ def _when(iso: str | None) -> str:
 
 
 def _question_text(prompt: PromptDigest) -> str:
-    """The question (the pack's words) and its count."""
-    head = f"*{inert(prompt.question, 300)}*"
+    """The question (the pack's words, for plain text) and its count."""
+    head = prompt.question if len(prompt.question) <= 300 else cut(prompt.question, 300)
     if prompt.kind != "text":
         return f"{head}\n{counted(prompt.answer_count, 'ballot')}"
     if not prompt.themes:
@@ -172,8 +184,7 @@ def edit_view(opened: Opened, prompt_id: str) -> dict[str, Any]:
     prompt = view.prompt(prompt_id)
     if prompt is None:
         raise ValueError(f"no question {prompt_id}")
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(
-        text=f"*{inert(prompt.question, 2800)}*"))]
+    blocks: list[Block] = [rich(line(words(prompt.question, 2800, bold=True)))]
     offered = review_form.choices(prompt, hidden_words=opened.hidden_words)
     if offered.themes:
         themes = _options(offered.themes)

@@ -30,6 +30,7 @@ from storage.models import Reply
 from tests.digest.builders import RANK_PROMPT, Said, demo_people, demo_said, round_with
 from tests.digest.test_renderers import md_plain
 from tests.helpers import seed_pack
+from tests.slack_reading import as_read
 
 OPTIONS = seed_pack().prompt(RANK_PROMPT).options  # type: ignore[union-attr]
 FIRST, TIED_A, TIED_B, FOURTH, FIFTH = OPTIONS[:5]
@@ -71,8 +72,7 @@ def lines_of(view: DigestView) -> dict[str, str]:
     html.feed(render_html(view, charts=False))
     word = Document(io.BytesIO(render_docx(view)))
     return {
-        "slack": json.dumps(slack.blocks, ensure_ascii=False).replace("*", "").replace(
-            "_(", "(").replace(")_", ")"),
+        "slack": as_read(slack.blocks).replace("*", "").replace("_(", "(").replace(")_", ")"),
         "markdown": md_plain(render_md(view)).replace("**", ""),
         "html": "".join(html.parts),
         "word": "\n".join(p.text for p in word.paragraphs),

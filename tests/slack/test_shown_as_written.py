@@ -1,23 +1,38 @@
 """Words people wrote, shown back to them exactly as written: an answer in its confirmation
 (alone or with others), and a pack's words (a facilitator's) in the question's message, the
-answer form, the Home tab and a reminder. Read back from the blocks the Slack stand-in
-recorded: people's words only in rich text or plain text, never in mrkdwn, which would turn
-`*really*` bold; the bot's own words keep their formatting."""
+answer form, the Home tab and a reminder; the pack's questions and options, people's roles
+and organisations and an approver's name in a draft digest, its edit form and the digest.
+Read back from the blocks the Slack stand-in recorded: people's words only in rich text or
+plain text, never in mrkdwn, which would turn `*really*` bold; the bot's own words keep
+their formatting."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.app.confirmations import Confirmations
+from bot.core.digest_review import draft_of
+from bot.core.packs import load_pack
+from bot.core.people import Person, find_participant
+from bot.core.ports import Sent
+from bot.core.replies import record_reply, record_vote
+from bot.core.rounds import RoundRequest, start_round
+from bot.scheduling import jobs
+from bot.slack import review_blocks
 from storage.database import Database
-from storage.models import Round
+from storage.db import transaction
+from storage.models import Digest, Round
+from tests.conftest import NOW
 from tests.helpers import HeldClock
-from tests.slack.conftest import FACILITATOR, MEMBERS, run_bot
+from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running, run_bot
 from tests.slack.test_answers import answer_buttons
+from tests.slack.test_digest_review import FRIDAY_NOON, button, draft_in
 from tests.slack.test_round_loop import question_ts, sent_to_everyone
 from tests.slack_api_stub import Call, SlackStub
 from tests.slack_reading import as_read
@@ -174,3 +189,97 @@ def _homes(stub: SlackStub, *users: str) -> dict[str, dict[str, Any]]:
     """The last Home tab published for each of these people, once each has one."""
     homes = {c.params["user_id"]: c.params["view"] for c in stub.calls_to("views.publish")}
     return homes if set(users) <= set(homes) else {}
+
+
+HOSTILE_PACK = """\
+id: hostile
+title: Barriers
+workshop_date: 2021-03-10
+intro: What stops you.
+prompts:
+  - id: stopping
+    section: Barriers
+    kind: text
+    question: "What's *really* stopping you? <!channel> & _why_ > now"
+  - id: support
+    section: Support
+    kind: choice
+    question: "Which one helps most?"
+    options: ["Protected *time* <!here> & ~cover~", "Backing from the top"]
+"""
+QUESTION = "What's *really* stopping you? <!channel> & _why_ > now"
+OPTION = "Protected *time* <!here> & ~cover~"
+ROLE = "*Lead* <!channel> & _PCN_ pharmacist"
+SILENT_ROLE = "~Locum~ <@UBEN> pharmacist"
+ORGANISATION = "Boots *Catford* & <!everyone>"
+APPROVER = "Fola *the* <!channel> & _lead_"
+HOSTILE = ("*really*", "*time*", "~cover~", "*Lead*", "~Locum~", "*Catford*", "*the*",
+           "<!channel>", "<!here>", "<!everyone>", "<@UBEN>")
+"""None of this may reach Slack as mrkdwn: it would format, or ping."""
+
+
+def _hostile_round(running: Running, pack: Path) -> int:
+    """A reviewed round of HOSTILE_PACK: four people of ROLE answered, one of SILENT_ROLE
+    did not; its draft digest is in the facilitator's direct messages."""
+    members = [Person(m, m[1:].title(), ROLE, ORGANISATION) for m in MEMBERS[:4]]
+    members.append(Person(MEMBERS[4], "Elif", SILENT_ROLE, ORGANISATION))
+    with transaction(running.database.sessions) as session:
+        round_ = start_round(session, RoundRequest(
+            load_pack(pack), members, started_by=FACILITATOR, digest_channel=DIGEST_CHANNEL,
+            review="review", anonymity="named", platform="slack"), NOW)
+        for n, user in enumerate(MEMBERS[:4]):
+            person = find_participant(session, user, "slack")
+            assert person is not None
+            record_reply(session, round_.id, "stopping", person, f"Rotas, week {n}.", NOW,
+                         external_id=f"hostile-{n}")
+            record_vote(session, round_.id, "support", person, [OPTION], NOW,
+                        external_id=f"vote-{n}")
+        round_id = round_.id
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+    return round_id
+
+
+def _never_as_mrkdwn(node: Any) -> None:
+    marked = mrkdwn_of(node)
+    for words in HOSTILE:
+        assert words not in marked, (words, marked)
+
+
+def test_a_draft_and_its_digest_show_the_packs_and_peoples_words_as_written(
+        running: Running, tmp_path: Path) -> None:
+    pack = tmp_path / "hostile.yaml"
+    pack.write_text(HOSTILE_PACK, encoding="utf-8")
+    round_id = _hostile_round(running, pack)
+    draft = draft_in(running, FACILITATOR)
+    assert shows_as_written(draft["blocks"], QUESTION)
+    _never_as_mrkdwn(draft["blocks"])
+
+    edit = button(draft, f"{review_blocks.REVIEW_EDIT}:stopping")
+    running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
+    form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the edit form")[0]
+    assert shows_as_written(form.params["view"], QUESTION)
+    _never_as_mrkdwn(form.params["view"])
+
+    approve = button(draft, review_blocks.REVIEW_APPROVE)
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    running.wait_for(lambda: len(running.stub.posted(DIGEST_CHANNEL)) >= 3, "the digest")
+    digest = [c.params["blocks"] for c in running.stub.posted(DIGEST_CHANNEL)]
+    for words in (QUESTION, OPTION, ROLE, ORGANISATION, "no ~Locum~ <@UBEN> pharmacists yet"):
+        assert shows_as_written(digest, words), words
+    _never_as_mrkdwn(digest)
+    approved = running.wait_for(lambda: "and posted" in json.dumps(
+        draft_in(running, FACILITATOR)["blocks"]) and draft_in(running, FACILITATOR),
+        "the draft marked approved")
+    _never_as_mrkdwn(approved["blocks"])
+
+    # the line that names who approved it, with a name as hostile as a display name can be
+    with running.database.sessions() as session:
+        row = session.scalars(select(Digest).where(Digest.round_id == round_id)).one()
+        settled = replace(draft_of(session, row, NOW), approved_by=APPROVER)
+    running.bot.gateway("slack").update_draft(
+        Sent("D" + FACILITATOR, str(draft["ts"])), settled)
+    named = running.stub.calls_to("chat.update")[-1].params["blocks"]
+    assert shows_as_written(named, f"Approved by {APPROVER} and posted.")
+    _never_as_mrkdwn(named)

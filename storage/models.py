@@ -335,6 +335,8 @@ class BotMessage(Base):
     part: Mapped[int | None] = mapped_column(Integer)
     """A digest's message: 0 the top, then one per question in the pack's order."""
     prompt_id: Mapped[str | None] = mapped_column(String(100))
+    answer_id: Mapped[str | None] = mapped_column(String(200))
+    """A confirmation of one answer: that answer's external id (its edits update it)."""
     created_at: Mapped[datetime]
 
 

@@ -167,9 +167,9 @@ def test_it_keeps_an_answer_that_says_dont_quote_me_from_quotes_for_good(
         plain = record_reply(session, round_.id, "bought-in", person, "GP practices", now,
                              external_id="D1:1.2").reply
         assert (said.quotable, plain.quotable) == (False, True)
-        edited = edit_reply(session, "D1:1.2", "GP practices #noquote", now)
+        edited = edit_reply(session, "D1:1.2", "GP practices #noquote", now).reply
         assert not edited.quotable
-        again = edit_reply(session, "D1:1.2", "GP practices", now)
+        again = edit_reply(session, "D1:1.2", "GP practices", now).reply
         assert not again.quotable  # an edit never makes an answer quotable again
         asked = dont_quote(session, "D1:1.1", ("slack", "U0001"))
         assert not asked.quotable

@@ -10,6 +10,10 @@ the posting happen on this loop. Everything waiting is posted when the process s
 Where each confirmation landed is handed to `remember` (the application stores it, so that
 forget-me can delete it later: it repeats the person's words), in batches, whenever the loop
 has nothing due, so a burst costs one write, not one per message.
+
+An edited answer is confirmed as updated (`revise`): its own confirmation, if `recall` finds
+where it landed, is changed to say so (what was handed over is remembered first, so a
+confirmation posted moments before is found); else a new one says it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.app.loops import Faults, Loop
-from bot.core.ports import DeliveryError, Gateways, Sent, Where
+from bot.core.ports import ChatGateway, DeliveryError, Gateways, Sent, Where
 from bot.core.questions import Saved
 from bot.core.said import Said
 
@@ -35,6 +39,10 @@ Key = tuple[str, Where]
 """(platform, where): one queue per conversation and thread."""
 
 
+Recall = Callable[[str, int, str], Sent | None]
+"""Where the confirmation of one answer landed, if it is known: (platform, round, answer)."""
+
+
 @dataclass(frozen=True)
 class Confirmed:
     """A confirmation that landed: where, and whose answers (in which round) it repeats."""
@@ -43,12 +51,22 @@ class Confirmed:
     sent: Sent
     participant_id: int
     round_id: int
+    answer_id: str | None = None
+    """The answer it confirms, when it confirms one alone."""
+
+
+@dataclass(frozen=True)
+class Revised:
+    """An answer edited: to confirm as updated."""
+
+    saved: Saved
 
 
 @dataclass
 class Waiting:
     saved: list[Saved] = field(default_factory=list)
     notices: list[Said] = field(default_factory=list)
+    revised: list[Saved] = field(default_factory=list)
 
 
 class Confirmations:
@@ -57,13 +75,14 @@ class Confirmations:
     def __init__(self, gateways: Gateways, *, after: Callable[[], None] = lambda: None,
                  clock: Callable[[], float] = time.monotonic,
                  faults: Faults | None = None,
-                 remember: Callable[[list[Confirmed]], None] = lambda _: None) -> None:
+                 remember: Callable[[list[Confirmed]], None] = lambda _: None,
+                 recall: Recall = lambda *_: None) -> None:
         self.gateways, self.after, self.clock = gateways, after, clock
         """`after` runs once confirmations went out (the outbox's wake: a next question then
         comes below its answer's confirmation)."""
-        self.remember = remember
+        self.remember, self.recall = remember, recall
         self._confirmed: list[Confirmed] = []
-        self._arrived: list[tuple[Key, Saved | Said]] = []
+        self._arrived: list[tuple[Key, Saved | Said | Revised]] = []
         self._waiting: dict[Key, Waiting] = {}
         self._due: list[tuple[float, int, Key]] = []
         self._order = itertools.count()  # equal times never compare the keys
@@ -84,6 +103,13 @@ class Confirmations:
             self._arrived += [((platform, where), s) for s in saved]
             self._changed.notify()
 
+    def revise(self, platform: str, where: Where, saved: Saved) -> None:
+        """After an edit is committed: queue the confirmation that the answer was updated
+        (`where`: the conversation and thread the edited message is in)."""
+        with self._changed:
+            self._arrived.append(((platform, where), Revised(saved)))
+            self._changed.notify()
+
     def notify(self, platform: str, where: Where, said: Said) -> None:
         """Queue a short notice (what could not be saved, and why)."""
         with self._changed:
@@ -93,8 +119,10 @@ class Confirmations:
     def queued(self) -> list[Saved]:
         """The answers whose confirmation waits for its turn."""
         with self._changed:
-            return ([item for _, item in self._arrived if isinstance(item, Saved)]
-                    + [s for waiting in self._waiting.values() for s in waiting.saved])
+            return ([item.saved if isinstance(item, Revised) else item
+                     for _, item in self._arrived if not isinstance(item, Said)]
+                    + [s for waiting in self._waiting.values()
+                       for s in waiting.saved + waiting.revised])
 
     def _poke(self) -> None:
         with self._changed:
@@ -139,6 +167,8 @@ class Confirmations:
                 heapq.heappush(self._due, (due, next(self._order), key))
             if isinstance(item, Said):
                 self._waiting[key].notices.append(item)
+            elif isinstance(item, Revised):
+                self._waiting[key].revised.append(item.saved)
             else:
                 self._waiting[key].saved.append(item)
         self._arrived = []
@@ -148,22 +178,46 @@ class Confirmations:
         gateway = self.gateways.get(platform)
         if gateway is None:
             log.warning("no gateway for %s: %d confirmations not posted", platform,
-                        len(waiting.saved))
+                        len(waiting.saved) + len(waiting.revised))
             return
         try:
             for said in waiting.notices:
                 gateway.say(where, said)
             for start in range(0, len(waiting.saved), CONFIRMED_TOGETHER):
-                batch = waiting.saved[start:start + CONFIRMED_TOGETHER]
-                sent = gateway.confirm(where, batch)
-                first = batch[0].asked
-                with self._changed:
-                    self._confirmed.append(Confirmed(platform, sent, first.participant.id,
-                                                     first.round_id))
+                self._confirm(gateway, key, waiting.saved[start:start + CONFIRMED_TOGETHER])
+            for saved in waiting.revised:
+                self._revise(gateway, key, saved)
         except DeliveryError as exc:
-            log.warning("could not confirm %d answers on %s: %s", len(waiting.saved), platform,
-                        exc.reason)
+            log.warning("could not confirm %d answers on %s: %s",
+                        len(waiting.saved) + len(waiting.revised), platform, exc.reason)
         self.after()
+
+    def _confirm(self, gateway: ChatGateway, key: Key, batch: list[Saved]) -> None:
+        """Post one confirmation, and keep where it landed (and its answer, if it is one)."""
+        platform, where = key
+        sent = gateway.confirm(where, batch)
+        first = batch[0]
+        answer = first.external_id if len(batch) == 1 else None
+        with self._changed:
+            self._confirmed.append(Confirmed(platform, sent, first.asked.participant.id,
+                                             first.asked.round_id, answer))
+
+    def _revise(self, gateway: ChatGateway, key: Key, saved: Saved) -> None:
+        """Update the answer's own confirmation to say it was updated; else post one."""
+        platform, _ = key
+        earlier = None
+        if saved.external_id is not None:
+            self.flush()  # a confirmation posted moments ago is remembered before it is looked for
+            earlier = self._recall(platform, saved.asked.round_id, saved.external_id)
+        if earlier is None or not gateway.update_confirmation(earlier, saved):
+            self._confirm(gateway, key, [saved])
+
+    def _recall(self, platform: str, round_id: int, answer_id: str) -> Sent | None:
+        try:
+            return self.recall(platform, round_id, answer_id)
+        except Exception:  # noqa: BLE001 - the edit is saved; a new confirmation says so
+            log.exception("could not look up the confirmation of an edited answer")
+            return None
 
     def flush(self) -> None:
         """Hand over where the confirmations posted since the last flush landed (any thread:

@@ -3,7 +3,8 @@ translates them (bot.core.incoming), handled in the inbox's batches.
 
 An answer is stored to the question it replies to (bot.core.answers); an edit or a deletion
 changes an answer only when it comes from the answer's author. What to say back (a
-confirmation, or why nothing was saved) is queued for after the commit.
+confirmation, that an edited answer was updated, or why nothing was saved) is queued for
+after the commit.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from bot.app.confirmations import Confirmations
 from bot.app.inbox import FollowUp
-from bot.core.answers import ChatMessage, answer_from_chat
+from bot.core.answers import ChatMessage, answer_from_chat, edit_from_chat
 from bot.core.errors import RoundtableError
 from bot.core.inbox import Received
 from bot.core.incoming import Deleted, Edited, Incoming, Written, external_id, from_payload
 from bot.core.ports import Clock, Where
 from bot.core.questions import Saved
-from bot.core.replies import delete_reply, edit_reply
+from bot.core.replies import delete_reply
 from bot.core.said import OpenQuestions, said
 from bot.core.typed_votes import comment_notice
 
@@ -60,7 +61,7 @@ class Conversations:
                 written.append(event)
                 platform = item.platform
             else:
-                _change(session, item.platform, event, now)
+                follow_ups += self._change(session, item.platform, event, now)
         follow_ups += self._answers(session, platform, written, now)
         return follow_ups
 
@@ -108,17 +109,24 @@ class Conversations:
             follow_ups.append(partial(self.confirmations.confirm, platform, where, answers))
         return follow_ups
 
-
-def _change(session: Session, platform: str, event: Edited | Deleted, now: datetime) -> None:
-    """An edit or a deletion of an answer, by its author; one of anything else (a message
-    that is not an answer, or someone else's) changes nothing."""
-    answer = external_id(event.channel_id, event.message_id)
-    author = (platform, event.author_id) if event.author_id is not None else None
-    try:
-        with session.begin_nested():
-            if isinstance(event, Edited):
-                edit_reply(session, answer, event.text, now, author)
-            else:
-                delete_reply(session, answer, now, author)
-    except RoundtableError as exc:
-        log.info("ignored a change on %s: %s", platform, exc)
+    def _change(self, session: Session, platform: str, event: Edited | Deleted,
+                now: datetime) -> list[FollowUp]:
+        """An edit or a deletion of an answer, by its author; one of anything else (a
+        message that is not an answer, or someone else's) changes nothing. An edit that
+        changed the answer is confirmed as an update."""
+        answer = external_id(event.channel_id, event.message_id)
+        try:
+            with session.begin_nested():
+                if isinstance(event, Deleted):
+                    author = (platform, event.author_id) if event.author_id is not None else None
+                    delete_reply(session, answer, now, author)
+                    return []
+                saved = edit_from_chat(session, answer, event.text, now,
+                                       (platform, event.author_id))
+        except RoundtableError as exc:
+            log.info("ignored a change on %s: %s", platform, exc)
+            return []
+        if saved is None:
+            return []
+        where = Where(event.channel_id, event.thread_id)
+        return [partial(self.confirmations.revise, platform, where, saved)]

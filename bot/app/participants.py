@@ -37,13 +37,15 @@ def question(app: Roundtable, actor: Actor, round_id: int, prompt_id: str) -> As
 def answer_in_form(app: Roundtable, actor: Actor, round_id: int, prompt_id: str,
                    answer: str | Sequence[str], external_id: str) -> Saved:
     """Store an answer given in a form (RoundtableError when it cannot be), confirm it in the
-    person's conversation with the bot, and bring the next question after it. (Refresh their
-    home after answering the form: `refresh_home`.)"""
+    person's conversation with the bot (as updated, when a vote replaced their ballot), and
+    bring the next question after it. (Refresh their home after answering the form:
+    `refresh_home`.)"""
     with transaction(app.database.sessions) as session:
         asked = answers.asked_of(session, round_id, prompt_id, actor.user_id, actor.platform)
-        answers.answer_in_form(session, asked, answer, app.clock(), external_id)
+        stored = answers.answer_in_form(session, asked, answer, app.clock(), external_id)
         channel = _conversation(session, asked)
-    saved = Saved(asked, answer if isinstance(answer, str) else tuple(answer), external_id)
+    saved = Saved(asked, answer if isinstance(answer, str) else tuple(answer), external_id,
+                  updated=stored.replaced)
     try:
         where = Where(channel or app.gateway(actor.platform).open_direct(actor.user_id))
         app.confirmations.confirm(actor.platform, where, [saved])

@@ -23,11 +23,11 @@ from bot.app.outbox import Outbox
 from bot.app.platforms import Platform
 from bot.app.spool import Spool
 from bot.config import Settings
-from bot.core.bot_messages import remember_confirmation
+from bot.core.bot_messages import confirmation_of, remember_confirmation
 from bot.core.digest.build import Summariser
 from bot.core.digest.model_answers import SharedAnswers
 from bot.core.digest.summariser import Endpoint, summariser
-from bot.core.ports import ChatGateway, Clock, Gateways, utcnow
+from bot.core.ports import ChatGateway, Clock, Gateways, Sent, utcnow
 from bot.scheduling.jobs import JobContext
 from bot.scheduling.service import Scheduler
 from storage.database import Database
@@ -66,7 +66,8 @@ class Roundtable:
                              lease_ttl=ttl, faults=self.faults)
         self.confirmations = Confirmations(self.gateways, after=self.outbox.wake,
                                            clock=self.pacing, faults=self.faults,
-                                           remember=self._confirmed)
+                                           remember=self._confirmed,
+                                           recall=self._confirmation_of)
         handle = Conversations(self.clock, self.confirmations,
                                {name: p.translate for name, p in self.platforms.items()})
         self.inbox = Inbox(self.database, handle, self.clock, spool=self.spool,
@@ -79,7 +80,12 @@ class Roundtable:
         with transaction(self.database.sessions) as session:
             for one in confirmed:
                 remember_confirmation(session, one.platform, one.sent, one.participant_id,
-                                      one.round_id, now)
+                                      one.round_id, now, one.answer_id)
+
+    def _confirmation_of(self, platform: str, round_id: int, answer_id: str) -> Sent | None:
+        """Where the confirmation of this one answer landed, if it is remembered."""
+        with self.database.sessions() as session:
+            return confirmation_of(session, platform, round_id, answer_id)
 
     @property
     def gateways(self) -> Gateways:

@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session, selectinload
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.next_questions import ask_next
 from bot.core.packs import Pack
-from bot.core.questions import Asked
+from bot.core.questions import Asked, Saved
 from bot.core.replies import (
+    Author,
     asks_not_to_be_quoted,
     check_text_answer,
+    edit_reply,
     is_answered,
     record_reply,
     record_vote,
@@ -222,17 +224,47 @@ def open_questions(session: Session, participant: Participant) -> list[Asked]:
     return out
 
 
+def edit_from_chat(session: Session, external_id: str, text: str, now: datetime,
+                   author: Author) -> Saved | None:
+    """Store an edit of an answer made in its conversation (RoundtableError when it is not
+    the author's live answer): the answer as it stands now, to confirm as updated, or None
+    when the edit changed nothing."""
+    revision = edit_reply(session, external_id, text, now, author)
+    reply = revision.reply
+    if not revision.changed:
+        return None
+    pack = round_pack(session.get_one(Round, reply.round_id))
+    found = next(((n, p) for n, p in enumerate(pack.prompts, start=1) if p.id == reply.prompt_id),
+                 None)
+    if found is None:
+        return None
+    number, prompt = found
+    asked = Asked(reply.round_id, reply.participant, prompt, number)
+    if reply.choices:  # a typed vote, read again from the edited words
+        return Saved(asked, tuple(reply.choices), external_id, typed=True, updated=True)
+    return Saved(asked, reply.text or "", external_id, updated=True, quotable=reply.quotable)
+
+
+@dataclass(frozen=True)
+class FormAnswer:
+    queued: int
+    """Next questions queued (0 or 1)."""
+    replaced: bool
+    """A vote that replaced the person's earlier ballot (kept as a version)."""
+
+
 def answer_in_form(session: Session, asked: Asked, answer: str | Sequence[str],
-                   now: datetime, external_id: str) -> int:
+                   now: datetime, external_id: str) -> FormAnswer:
     """Store an answer given in a form: text, or the options chosen (in ranked order). Queues
-    the next question if none is waiting any more; returns how many were queued (0 or 1)."""
+    the next question if none is waiting any more."""
     if isinstance(answer, str):
-        record_reply(session, asked.round_id, asked.prompt.id, asked.participant, answer, now,
-                     source="form", external_id=external_id)
+        recorded = record_reply(session, asked.round_id, asked.prompt.id, asked.participant,
+                                answer, now, source="form", external_id=external_id)
     else:
-        record_vote(session, asked.round_id, asked.prompt.id, asked.participant, answer, now,
-                    source="form", external_id=external_id)
-    return ask_next(session, [(asked.round_id, asked.participant.id)], now)
+        recorded = record_vote(session, asked.round_id, asked.prompt.id, asked.participant,
+                               answer, now, source="form", external_id=external_id)
+    queued = ask_next(session, [(asked.round_id, asked.participant.id)], now)
+    return FormAnswer(queued, recorded.replaced)
 
 
 def skip(session: Session, round_id: int, prompt_id: str, user_id: str, now: datetime,

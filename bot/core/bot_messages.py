@@ -19,10 +19,24 @@ DIGEST = "digest"
 
 
 def remember_confirmation(session: Session, platform: str, sent: Sent, participant_id: int,
-                          round_id: int | None, now: datetime) -> None:
+                          round_id: int | None, now: datetime, answer_id: str | None = None
+                          ) -> None:
+    """A confirmation; `answer_id` (the answer's external id) when it confirms that one
+    answer alone, so that an edit of it can update it."""
     session.add(BotMessage(platform=platform, channel_id=sent.channel_id,
                            message_id=sent.message_id, kind=CONFIRMATION, round_id=round_id,
-                           participant_id=participant_id, created_at=now))
+                           participant_id=participant_id, answer_id=answer_id,
+                           created_at=now))
+
+
+def confirmation_of(session: Session, platform: str, round_id: int, answer_id: str
+                    ) -> Sent | None:
+    """The newest confirmation of this one answer, if the bot remembers one."""
+    row = session.scalar(select(BotMessage).where(
+        BotMessage.platform == platform, BotMessage.kind == CONFIRMATION,
+        BotMessage.round_id == round_id, BotMessage.answer_id == answer_id)
+        .order_by(BotMessage.id.desc()).limit(1))
+    return None if row is None else Sent(row.channel_id, row.message_id)
 
 
 def remember_digest(session: Session, platform: str, round_id: int, digest_id: int,

@@ -28,6 +28,8 @@ class Edited:
     author_id: str
     message_id: str
     text: str
+    thread_id: str | None = None
+    """The thread the edited message is in, if any (where its confirmation went)."""
 
 
 @dataclass(frozen=True)

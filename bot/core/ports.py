@@ -111,6 +111,11 @@ class ChatGateway(Protocol):
         answers that arrived together)."""
         ...
 
+    def update_confirmation(self, sent: Sent, saved: Saved) -> bool:
+        """Make a confirmation of one answer confirm it as it stands now (`saved`, revised);
+        False when that message is gone."""
+        ...
+
     def replace_message(self, sent: Sent, said: Said) -> None:
         """Replace the words of one of the bot's own messages (a digest part that quoted
         someone who asked to be forgotten). A message already gone is not an error."""

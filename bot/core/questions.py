@@ -46,6 +46,10 @@ class Saved:
     """A vote read from a message's words (the confirmation says how it was understood)."""
     reason: str | None = None
     """The words after a typed vote, kept with it as the person's reason."""
+    updated: bool = False
+    """It revised an answer stored before (an edit, a new ballot): its confirmation says so."""
+    quotable: bool = True
+    """False once the person asked that it never be quoted (no "don't quote me" to offer)."""
 
     REASON_KEPT = ("Your words after it are kept with it, as your reason: the digest shows "
                    "them under your first choice.")

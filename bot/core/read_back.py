@@ -24,11 +24,14 @@ class ReadBack:
     """"ranking" or "choice"."""
     options: tuple[str, ...]
     reason_kept: bool
+    updated: bool = False
+    """It replaced the vote stored before (the message was edited)."""
 
     @property
     def saved(self) -> str:
         """The start of its own confirmation (the question's words follow)."""
-        return f"Saved your {self.vote} for question {self.number}, as I read your message: "
+        verb = "Updated" if self.updated else "Saved"
+        return f"{verb} your {self.vote} for question {self.number}, as I read your message: "
 
     @property
     def heading(self) -> str:
@@ -51,7 +54,8 @@ def read_back(saved: Saved) -> ReadBack | None:
     if not saved.typed or isinstance(saved.answer, str):
         return None
     vote = "ranking" if saved.asked.prompt.kind == "rank" else "choice"
-    return ReadBack(saved.asked.number, vote, tuple(saved.answer), bool(saved.reason))
+    return ReadBack(saved.asked.number, vote, tuple(saved.answer), bool(saved.reason),
+                    saved.updated)
 
 
 def correction(saved: Sequence[Saved]) -> Said | None:

@@ -126,16 +126,25 @@ Author = tuple[str, str]
 """Who changes an answer: (platform, user id on it)."""
 
 
+@dataclass(frozen=True)
+class Revision:
+    reply: Reply
+    changed: bool
+    """False when the edit said what the answer said already (Slack also reports a message
+    as changed when it only gained a link preview)."""
+
+
 def edit_reply(session: Session, external_id: str, text: str, now: datetime,
-               author: Author | None = None) -> Reply:
+               author: Author | None = None) -> Revision:
     """Replace an answer's text with an edit made in chat; the earlier text is kept. Given
     the `author` of the edit, only their own answer can change."""
     reply = _live_by_external_id(session, external_id, author)
     if not text.strip():
         raise InvalidAnswer("an edited answer needs some text")
-    if _revise(reply, now, text, reply.choices) and reply.choices:
+    changed = _revise(reply, now, text, reply.choices)
+    if changed and reply.choices:
         _read_again(session, reply, text)
-    return reply
+    return Revision(reply, changed)
 
 
 def revise_reply(session: Session, reply: Reply, now: datetime, *, text: str | None = None,

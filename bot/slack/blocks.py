@@ -124,9 +124,9 @@ def question_message(question: Question) -> SlackMessage:
 
 
 def confirmation(asked: Asked, text: str, *, updated: bool = False,
-                 external_id: str | None = None) -> SlackMessage:
-    """What the bot says when it stored an answer: which question, and what was kept (as
-    written: rich text)."""
+                 external_id: str | None = None, quotable: bool = True) -> SlackMessage:
+    """What the bot says when it stored an answer (or an edit of one: `updated`): which
+    question, and what was kept (as written: rich text)."""
     verb = f"{'Updated' if updated else 'Saved'} as your answer to question {asked.number}: "
     blocks: list[Block] = [rich(line(words(verb), words(asked.prompt.question, 300))),
                            rich(quoted(words(text, QUOTE_LIMIT)))]
@@ -137,14 +137,16 @@ def confirmation(asked: Asked, text: str, *, updated: bool = False,
             "It appears in full in the round's export."))
     blocks.append(context("Not the right question? Reply in the thread of the one you meant, "
                            "and delete this message's original."))
-    return message(what, blocks + _dont_quote(asked, text, external_id))
+    return message(what, blocks + _dont_quote(asked, text, external_id, quotable))
 
 
-def _dont_quote(asked: Asked, text: str, external_id: str | None) -> list[Block]:
-    """The "Don't quote me" button under a written answer (or the note, when it says so)."""
+def _dont_quote(asked: Asked, text: str, external_id: str | None,
+                quotable: bool = True) -> list[Block]:
+    """The "Don't quote me" button under a written answer (or the note, when it says so or
+    the person asked already)."""
     if asked.prompt.kind != "text" or external_id is None:
         return []
-    if asks_not_to_be_quoted(text):
+    if not quotable or asks_not_to_be_quoted(text):
         return [context(NOT_QUOTED_NOTE)]
     return [ActionsBlock(elements=[ButtonElement(
         text=plain("Don't quote me", 75), action_id=DONT_QUOTE,
@@ -159,7 +161,8 @@ def confirmations(saved: Sequence[Saved]) -> SlackMessage:
     if len(saved) == 1:
         one = saved[0]
         if isinstance(one.answer, str):
-            return confirmation(one.asked, one.answer, external_id=one.external_id)
+            return confirmation(one.asked, one.answer, updated=one.updated,
+                                external_id=one.external_id, quotable=one.quotable)
         return vote_confirmation(one)
     numbers = list(dict.fromkeys(str(s.asked.number) for s in saved))
     what = (f"Saved {len(saved)} messages as your answer to question {numbers[0]}."
@@ -196,7 +199,7 @@ def vote_confirmation(saved: Saved) -> SlackMessage:
     asked = saved.asked
     understood = read_back(saved)
     if understood is None:
-        what = f"Saved your answer to question {asked.number}: "
+        what = f"{'Updated' if saved.updated else 'Saved'} your answer to question {asked.number}: "
         options = [f"{n}. {o}" for n, o in enumerate(saved.answer, start=1)]
     else:
         what, options = understood.saved, understood.lines

@@ -283,6 +283,9 @@ class SlackGateway:
         return self.post(where.channel_id, blocks.confirmations(saved),
                          thread_ts=where.thread_id)
 
+    def update_confirmation(self, sent: Sent, saved: Saved) -> bool:
+        return self._update(sent, blocks.confirmations([saved]))
+
     def replace_message(self, sent: Sent, said: Said) -> None:
         self._update(sent, render.message(said))
 
@@ -328,8 +331,8 @@ class SlackGateway:
     def update_draft(self, sent: Sent, draft: Draft) -> None:
         self._update(sent, review_blocks.draft_message(draft))
 
-    def _update(self, sent: Sent, message: SlackMessage) -> None:
-        """chat.update; a message deleted meanwhile is left gone."""
+    def _update(self, sent: Sent, message: SlackMessage) -> bool:
+        """chat.update; a message deleted meanwhile is left gone (False)."""
         check_message(message.text, message.blocks)
         try:
             calling(self.client.chat_update, channel=sent.channel_id, ts=sent.message_id,
@@ -337,6 +340,8 @@ class SlackGateway:
         except DeliveryError as exc:
             if exc.reason not in GONE:
                 raise
+            return False
+        return True
 
     def _upload(self, channel_id: str, thread_ts: str, file: SlackFile) -> None:
         """A chart beside its question; the digest stands without it if the upload fails."""

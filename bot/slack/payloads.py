@@ -153,7 +153,8 @@ def _changed(channel: str, changed: MessageFields | None,
         return Deleted(channel, previous.user if previous is not None else None, changed.ts)
     if _from_bot(changed) or not changed.user or changed.user == SLACKBOT:
         return None
-    return Edited(channel, changed.user, changed.ts, to_plain(changed.text or "", names))
+    thread = changed.thread_ts if changed.thread_ts != changed.ts else None
+    return Edited(channel, changed.user, changed.ts, to_plain(changed.text or "", names), thread)
 
 
 def _from_bot(message: MessageFields) -> bool:

@@ -137,8 +137,9 @@ def confirmations_card(saved: Sequence[Saved]) -> Element:
 
 def _confirmation_card(one: Saved) -> Element:
     understood = read_back(one)
+    verb = "Updated" if one.updated else "Saved"
     what = (understood.saved if understood is not None
-            else f"Saved as your answer to question {one.asked.number}: ")
+            else f"{verb} as your answer to question {one.asked.number}: ")
     body = [rich(run(what, bold=True), run(one.asked.prompt.question))]
     if understood is not None:
         body += _read_back(understood)

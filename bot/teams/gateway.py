@@ -41,6 +41,8 @@ QUESTION, DIGEST, MESSAGE = "question", "digest", "message"
 bot may have to change later (a confirmation that quotes someone who asks to be forgotten)."""
 FILE_TEXT = 20_000
 """Characters of a file sent as text in one card (Teams takes about 28 KB a message)."""
+GONE = ("http_404", "MessageNotFound", "NotFound")
+"""What the Bot Connector says of a message that is not there any more."""
 INTRO = "-"
 """The part name of a delivery's message that carried no question (never sent by Teams)."""
 
@@ -141,7 +143,16 @@ class TeamsGateway:
         return render.plain(said, self.conversations.names(render.places(said)))
 
     def confirm(self, where: Where, saved: Sequence[Saved]) -> Sent:
-        return self._kept(self.post(where.channel_id, cards.confirmations_card(saved), "Saved"))
+        summary = "Updated" if all(s.updated for s in saved) else "Saved"
+        return self._kept(self.post(where.channel_id, cards.confirmations_card(saved), summary))
+
+    def update_confirmation(self, sent: Sent, saved: Saved) -> bool:
+        try:
+            return self._update(sent, activity(cards.confirmations_card([saved]), "Updated"))
+        except DeliveryError as exc:
+            if exc.reason in GONE:
+                return False
+            raise
 
     def replace_message(self, sent: Sent, said: Said) -> None:
         names = self.conversations.names(render.places(said))
@@ -158,7 +169,7 @@ class TeamsGateway:
             self.connector.call(lambda: api.conversations.delete_activity(
                 reference.conversation_id, activity_id), method="DELETE")
         except DeliveryError as exc:
-            if exc.reason not in ("http_404", "MessageNotFound", "NotFound"):
+            if exc.reason not in GONE:
                 raise
 
     def send_file(self, where: Where, file: Attachment, said: Said) -> Sent:
@@ -211,15 +222,16 @@ class TeamsGateway:
         button was pressed on)."""
         self._update(Sent(key, message_key(activity_id)), activity(content, summary))
 
-    def _update(self, sent: Sent, message: MessageActivityInput) -> None:
-        """Replace a message of ours in place; one not kept is left alone."""
+    def _update(self, sent: Sent, message: MessageActivityInput) -> bool:
+        """Replace a message of ours in place; one not kept is left alone (False)."""
         found = self._activity(sent)
         if found is None:
-            return
+            return False
         reference, activity_id = found
         api = self.connector.at(reference.service_url)
         self.connector.call(lambda: api.conversations.update_activity(
             reference.conversation_id, activity_id, message), method="PUT")
+        return True
 
     def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
                     *, top: Sent | None = None) -> Posted:

@@ -65,7 +65,7 @@ class Conversation:
         """The answer form, as from the Home tab; how many questions it queued."""
         with transaction(self.database.sessions) as session:
             asked = asked_of(session, self.round_id, prompt_id, USER, "slack")
-            return answer_in_form(session, asked, text, self.now, f"view:{prompt_id}")
+            return answer_in_form(session, asked, text, self.now, f"view:{prompt_id}").queued
 
 
 def test_the_first_message_asks_one_question_and_each_answer_brings_the_next(

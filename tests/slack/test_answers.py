@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from storage.models import Delivery, Participant, QuestionMessage, Reply, ReplyVersion
+from storage.db import transaction
+from storage.models import (
+    BotMessage,
+    Delivery,
+    Participant,
+    QuestionMessage,
+    Reply,
+    ReplyVersion,
+)
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
-from tests.slack.test_round_loop import question_ts, sent_to_everyone, start_round
+from tests.slack.test_round_loop import question_ts, rank, sent_to_everyone, start_round
 from tests.slack_api_stub import Call
 from tests.slack_reading import as_read
 
@@ -100,6 +108,83 @@ def test_it_follows_edits_and_deletions_made_in_slack(running: Running) -> None:
     other = running.slack.event({"type": "message", "subtype": "channel_join",
                                  "channel": channel, "channel_type": "im", "ts": "1.1"})
     assert other.status == 200
+
+
+def _edit(running: Running, user: str, ts: str, text: str, thread_ts: str) -> None:
+    """The person edits their message `ts` in a question's thread, as Slack reports it."""
+    running.slack.event({"type": "message", "subtype": "message_changed", "channel": "D" + user,
+                         "channel_type": "im", "ts": "1900000999.1", "hidden": True,
+                         "message": {"type": "message", "user": user, "text": text, "ts": ts,
+                                     "thread_ts": thread_ts,
+                                     "edited": {"user": user, "ts": "1900000999.1"}},
+                         "previous_message": {"user": user, "text": "x", "ts": ts,
+                                              "thread_ts": thread_ts}})
+
+
+def _confirmations_to(running: Running, user: str, start: str) -> list[Call]:
+    return [c for c in running.stub.posted("D" + user) if c.params["text"].startswith(start)]
+
+
+def test_it_tells_someone_their_edited_answer_was_updated_in_its_confirmation(
+        running: Running) -> None:
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    thread = question_ts(running, user, "done-well")
+    ts, _ = running.slack.dm(user, "First thought.", thread_ts=thread)
+    saved = running.wait_for(lambda: _confirmations_to(running, user, "Saved"),
+                             "the confirmation")[0]
+    _edit(running, user, ts, "Second *thought* &amp; more.", thread)
+    running.wait_for(lambda: running.replies()[0].text == "Second *thought* & more.", "the edit")
+    update = running.wait_for(lambda: running.stub.calls_to("chat.update"), "the update")[0]
+    assert (update.params["channel"], update.params["ts"]) == ("D" + user, saved.answer["ts"])
+    assert update.params["text"].startswith("Updated as your answer to question 1: ")
+    shown = running.stub.message("D" + user, saved.answer["ts"])
+    assert shown is not None
+    read = as_read(shown["blocks"])
+    assert read.startswith("Updated as your answer to question 1: ")
+    assert "\n>Second *thought* & more.\n" in read  # as written, in rich text
+    assert "First thought." not in read
+    assert _confirmations_to(running, user, "Saved") == [saved]
+    assert not _confirmations_to(running, user, "Updated")  # the update was the only word
+
+
+def test_it_confirms_an_edit_anew_when_it_knows_no_confirmation_of_that_answer(
+        running: Running) -> None:
+    """Confirmations posted by earlier versions (or of several answers at once) name no
+    answer: the edit gets a confirmation of its own, in the answer's thread."""
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[1]
+    thread = question_ts(running, user, "done-well")
+    ts, _ = running.slack.dm(user, "First thought.", thread_ts=thread)
+    running.wait_for(lambda: running.scalars(select(BotMessage)), "the confirmation kept")
+    with transaction(running.database.sessions) as session:
+        session.execute(update(BotMessage).values(answer_id=None))
+    _edit(running, user, ts, "Second thought.", thread)
+    posted = running.wait_for(lambda: _confirmations_to(running, user, "Updated"),
+                              "a new confirmation")
+    assert posted[0].params["thread_ts"] == thread
+    read = as_read(posted[0].params["blocks"])
+    assert read.startswith("Updated as your answer to question 1: ")
+    assert "\n>Second thought.\n" in read
+    assert not running.stub.calls_to("chat.update")
+
+
+def test_it_says_a_ranking_given_again_in_the_form_updated_the_first(
+        running: Running) -> None:
+    round_id = start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[2]
+    rank(running, user, round_id, [0, 1, 2, 3, 4])
+    first = running.wait_for(lambda: _confirmations_to(running, user, "Saved your answer"),
+                             "the first ranking's confirmation")
+    rank(running, user, round_id, [4, 3, 2, 1, 0])
+    again = running.wait_for(lambda: _confirmations_to(running, user, "Updated your answer"),
+                             "the second ranking's confirmation")
+    assert first[0].params["text"].startswith("Saved your answer to question 6: ")
+    assert again[0].params["text"].startswith("Updated your answer to question 6: ")
+    assert len([r for r in running.replies() if r.choices]) == 1
 
 
 def test_it_stops_and_forgets_a_participant_on_request(running: Running) -> None:

@@ -28,6 +28,25 @@ def test_it_follows_edits_and_deletions_made_in_teams(running_teams: RunningTeam
         Reply.deleted_at.is_not(None))), "the deletion")
 
 
+def test_it_updates_the_confirmation_of_an_answer_edited_in_teams(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """The same path as Slack's (bot.app.conversations): the answer's confirmation card is
+    changed in place to say it was updated, with the words as they are now."""
+    running, amara = running_teams, tenant.members[0]
+    start_from_channel(running, tenant)
+    question(running, amara, 1)
+    activity_id, _ = running.teams.chat(amara, "Protected tme")
+    running.wait_for(lambda: [c for c in running.stub.sent_to(amara)
+                              if "Saved as your answer to question 1" in card_text(c)],
+                     "the confirmation")
+    assert running.teams.edit(amara, activity_id, "Protected time").status == 200
+    updated = running.wait_for(lambda: [c for c in running.stub.calls if c.method == "PUT"
+                                        and "Updated as your answer" in card_text(c)],
+                               "the confirmation updated")
+    assert "Protected time" in card_text(updated[0])
+    assert updated[0].conversation == running.stub.chat_of(amara)
+
+
 def test_it_stops_and_forgets_a_participant_on_request(running_teams: RunningTeams,
                                                        tenant: Tenant) -> None:
     running, ben = running_teams, tenant.members[1]

@@ -15,7 +15,10 @@ more new answers sharing a word, or words of one family (WORD_FAMILY: the model'
 each word read alone at least that close), that so many of them would hold by chance less
 often than WORDS_BY_CHANCE over the number of words tested, are a new theme (the earlier
 answers read counting for their themes' sizes; the answers of two such words one theme when
-one answer holds both). Printed: that rule over a grid of both knobs. From the thirteenth
+one answer holds both). Since the sixteenth session words exactly two new answers share are
+tested too, in a family of tests of their own at the same level (novelty.PAIRED), and the
+answers they tie count towards the three. Printed: that rule over a grid of both knobs, and
+the fifteenth session's rule (no pairs) beside it. From the thirteenth
 session to the fourteenth, the answer vectors and the engine's consensus could announce a group
 as well (grouped by the consensus, new when beyond the earlier themes' reach); on the decide
 sets they added almost no new subject found and most of the false new themes, and were dropped
@@ -121,10 +124,11 @@ def runs(path: Path, seed: int, mixed: bool = False) -> list[Run]:
             for rows in dq.load(path).values() for run in nt.held_out(rows, seed)]
 
 
-def words(level: float, family: float) -> Rule:
-    """The shipped rule (novelty.new_themes) at this WORDS_BY_CHANCE and WORD_FAMILY."""
+def words(level: float, family: float, paired: int = novelty.PAIRED) -> Rule:
+    """The shipped rule (novelty.new_themes) at this WORDS_BY_CHANCE and WORD_FAMILY (and
+    PAIRED: 0 tests no word two answers share)."""
     def rule(judged: Judged) -> list[list[int]]:
-        with nt.knobs(WORDS_BY_CHANCE=level, WORD_FAMILY=family):
+        with nt.knobs(WORDS_BY_CHANCE=level, WORD_FAMILY=family, PAIRED=paired):
             return novelty.new_themes(judged.texts, judged.earlier_texts, judged.new,
                                       judged.sizes)
     return rule
@@ -314,6 +318,8 @@ def main() -> None:
          words(level, family)) for family in FAMILIES for level in LEVELS]
     rules.append(("words at 0.1, each word alone (fourteenth session, first step)",
                   words(0.1, ALONE)))
+    rules.append(("words at 0.7, by family at 0.6, no word two answers share (fifteenth "
+                  "session)", words(0.7, 0.6, paired=0)))
     if args.all:
         rules += [
             *((f"vectors only, cover {c}, link {g}"

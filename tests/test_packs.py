@@ -272,8 +272,8 @@ PYDANTIC_WORDS = ("Input should", "input should", "Field required", "valid strin
      "letters, digits and hyphens, like done-well"),
     (("    section: One\n", ""), 6, "prompts[0].section: missing field; a prompt has id, "
      "section, kind and question, and may have context, options and pick"),
-    (("section: One", "section: {a: 1}"), 7, "prompts[0].section: should be text (the part of "
-     "the workshop the prompt belongs to), not a mapping (put text with ': ' or starting with { "
+    (("section: One", "section: {a: 1}"), 7, "prompts[0].section: should be text (the workshop "
+     "section the prompt belongs to), not a mapping (put text with ': ' or starting with { "
      "in quotes)"),
     (("question: What went well?", "question: What: went well?"), 9,
      "YAML: mapping values are not allowed here; put text that holds ': ' in quotes"),

@@ -234,7 +234,7 @@ PROMPT_FIELDS = ("a prompt has id, section, kind and question, and may have cont
 _EXPECTED = {
     "title": "text (the pack's title)",
     "intro": "text (a few lines on why the workshop matters)",
-    "section": "text (the part of the workshop the prompt belongs to)",
+    "section": "text (the workshop section the prompt belongs to)",
     "question": "text (the question people are asked)",
     "context": "text (shown before the question), or nothing",
     "workshop_date": "a date written YYYY-MM-DD, like 2026-03-10",

@@ -80,6 +80,18 @@ def test_new_words_that_share_an_answer_are_one_new_theme() -> None:
     assert new_words(new, EARLIER) == [{0, 1, 2, 3, 4}]
 
 
+def test_answers_tied_in_pairs_by_new_words_are_one_new_theme(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three answers about getting to the pharmacy: no word three of them hold, but "bus" in
+    two and "miles" in two, one answer holding both. Two answers alone are no theme."""
+    new = ["The bus to the surgery stopped running", "No bus now, so it is miles on foot",
+           "Older people cannot walk those miles", "Rota gaps again on Thursdays"]
+    assert new_words(new, EARLIER) == [{0, 1, 2}]
+    assert new_words([*new[:2], new[3]], EARLIER) == []
+    monkeypatch.setattr(novelty, "PAIRED", 0)  # only words three answers hold
+    assert new_words(new, EARLIER) == []
+
+
 def test_a_word_the_earlier_answers_use_as_often_marks_nothing() -> None:
     new = ["Rota gaps at lunchtime", "Rota gaps in August", "More rota gaps at Christmas",
            "Training budget for pre-registration trainees was cut", "The fax machine is slow",

@@ -6,11 +6,11 @@ themes, or splits a subject finer), and matching its new themes to the old ones 
 false "new theme" lines and missed ones.
 
 A new subject is read in the words: a word (or words of one family, "money" and "funding")
-that NEW_GROUP_AT_LEAST new answers or more share, far more often than the earlier answers use
-it (more than chance allows, each earlier theme counted at its size), marks those answers as a
-new subject, and they make one new theme. Until the fifteenth session the answer vectors and
-the engine's consensus could also announce a group; on the sets chosen on they added almost no
-new subject found and most of the false new themes (docs/digest.md).
+that new answers share, far more often than the earlier answers use it (more than chance
+allows, each earlier theme counted at its size), marks those answers as a new subject; answers
+so tied, NEW_GROUP_AT_LEAST or more, make one new theme. Until the fifteenth session the
+answer vectors and the engine's consensus could also announce a group; on the sets chosen on
+they added almost no new subject found and most of the false new themes (docs/digest.md).
 
 Which earlier theme each other new answer continues is read in two views, each on that
 theme's own scale (how close its own members are to the rest of it): the answer vectors
@@ -62,6 +62,12 @@ are at least this close (cosine), as "money", "funding" and "budget" are; a new 
 a word when it holds any of the word's family. Without the model, each word is its own
 family."""
 NEW_GROUP_AT_LEAST = 3
+PAIRED = 2
+"""A word exactly two new answers share is tested too, in a family of tests of its own at the
+same level: five answers of one subject often share no word three of them hold, but are tied
+pairwise ("pay" in two, "fee" in two, one answer holding both), and answers tied so make one
+group (`_merged`). Chosen by ``bench/new_theme_rules.py`` on the decide sets, two seeds
+(sixteenth session)."""
 
 
 @dataclass(frozen=True)
@@ -103,9 +109,10 @@ def new_themes(new: Sequence[str], earlier: Sequence[Sequence[str]],
 
 def new_words(new: Sequence[str], earlier: Sequence[str],
               weights: Sequence[float] | None = None) -> list[set[int]]:
-    """Sets of new answers (their indices) that share a word, or words of one family
-    (WORD_FAMILY), the earlier answers use far less (WORDS_BY_CHANCE); sets that share an
-    answer are one. With `weights`, each earlier answer stands for that many:
+    """Sets of three or more new answers (their indices) tied by words, or words of one
+    family (WORD_FAMILY), that the earlier answers use far less (WORDS_BY_CHANCE): a word
+    three or more of them share, or two (PAIRED); sets that share an answer are one. With
+    `weights`, each earlier answer stands for that many:
     where a large theme is read in part, its words keep their share of the earlier answers."""
     from bot.core.digest.lexicon import content_words, singular
 
@@ -117,16 +124,21 @@ def new_words(new: Sequence[str], earlier: Sequence[str],
     families = _families(sorted(set().union(*held, *before)))
     holding = {word: {i for i, words in enumerate(held) if families[word] & words}
                for word in set().union(*held)}
-    tested = sorted(w for w, ids in holding.items() if len(ids) >= NEW_GROUP_AT_LEAST)
     everyone = len(held) + len(before)
 
     def used_before(word: str) -> int:
         return round(sum(s for s, words in zip(share, before, strict=True)
                          if families[word] & words))
 
-    marked = [holding[word] for word in tested
-              if _by_chance(len(holding[word]), len(holding[word]) + used_before(word),
-                            len(held), everyone) < WORDS_BY_CHANCE / len(tested)]
+    def marking(tested: list[str]) -> list[set[int]]:
+        return [holding[word] for word in tested
+                if _by_chance(len(holding[word]), len(holding[word]) + used_before(word),
+                              len(held), everyone) < WORDS_BY_CHANCE / len(tested)]
+
+    # words two answers share are tested apart: they mark a subject only with others, and
+    # counted with the rest they would make each word of three answers harder to pass
+    marked = [*marking(sorted(w for w, ids in holding.items() if len(ids) >= NEW_GROUP_AT_LEAST)),
+              *marking(sorted(w for w, ids in holding.items() if len(ids) == PAIRED))]
     return [g for g in _merged(marked) if len(g) >= NEW_GROUP_AT_LEAST]
 
 

@@ -94,7 +94,8 @@ class Conversations:
             elif outcome.created and outcome.vote is not None:
                 saved.setdefault(where, []).append(Saved(outcome.asked, outcome.vote,
                                                          message.external_id, typed=True,
-                                                         reason=outcome.reason))
+                                                         reason=outcome.reason,
+                                                         updated=outcome.replaced))
             elif outcome.created and outcome.comment is not None:
                 asked = outcome.asked
                 follow_ups.append(partial(self.confirmations.notify, platform, where,

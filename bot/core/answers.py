@@ -57,6 +57,8 @@ class ChatAnswer:
     """A comment from someone who had already voted on the question."""
     reason: str | None = None
     """The person's words after the ballot in their message (kept with it)."""
+    replaced: bool = False
+    """The vote replaced the person's earlier ballot on the question (kept as a version)."""
 
 
 def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: datetime,
@@ -96,12 +98,13 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
             check_text_answer(talk.round_of(asked), asked.prompt.id, asked.prompt, message.text,
                               comment=typed is not None)
             if typed is not None and typed.ballot is not None:
-                record_vote(session, asked.round_id, asked.prompt.id,
-                            asked.participant, typed.ballot, now, source="chat",
-                            external_id=message.external_id, text=message.text)
+                recorded = record_vote(session, asked.round_id, asked.prompt.id,
+                                       asked.participant, typed.ballot, now, source="chat",
+                                       external_id=message.external_id, text=message.text)
                 stored.add(message.external_id)
                 talk.answered(asked)
-                out.append(ChatAnswer(asked, created=True, vote=typed.ballot, reason=reason))
+                out.append(ChatAnswer(asked, created=True, vote=typed.ballot, reason=reason,
+                                      replaced=recorded.replaced))
                 votes.append((asked.round_id, asked.participant.id))
                 continue
         except RoundtableError as exc:

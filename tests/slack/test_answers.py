@@ -315,6 +315,30 @@ def test_a_typed_ranking_in_the_thread_of_the_ranking_question_is_stored(
         (None, "Safety first: people speak up when they are not afraid.")]
 
 
+
+def test_a_ranking_typed_again_is_confirmed_as_updated(running: Running) -> None:
+    """A second ranking typed for a question already voted on replaces the ballot, and the
+    person is told it was updated, not saved as if it were the first."""
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    for prompt_id in ("done-well", "bought-in", "future-leaders", "best-support",
+                      "anti-governance"):
+        ts = running.wait_for(lambda p=prompt_id: _asked_ts(running, user, p), prompt_id)
+        running.slack.dm(user, f"An answer to {prompt_id}.", thread_ts=ts)
+    ts = running.wait_for(lambda: _asked_ts(running, user, "support-factors"), "question 6")
+    running.slack.dm(user, "1, 2, 3, 4, 5", thread_ts=ts)
+    running.wait_for(lambda: [t for t in _said_to(running, user) if "as I read" in t],
+                     "the first confirmation")
+    running.slack.dm(user, "5, 4, 3, 2, 1", thread_ts=ts)
+    confirmed = running.wait_for(lambda: [t for t in _said_to(running, user)
+                                          if "as I read" in t][1:], "the second confirmation")
+    said = [t for t in _said_to(running, user) if "as I read" in t]
+    assert said[0].startswith("Saved your ranking for question 6, as I read your message")
+    assert confirmed[0].startswith("Updated your ranking for question 6, as I read your "
+                                   "message")
+
+
 def _asked_ts(running: Running, user: str, prompt_id: str) -> str | None:
     with running.database.sessions() as session:
         return session.scalars(select(QuestionMessage.message_id).where(

@@ -47,6 +47,30 @@ def test_it_updates_the_confirmation_of_an_answer_edited_in_teams(
     assert updated[0].conversation == running.stub.chat_of(amara)
 
 
+
+def test_a_ranking_typed_again_in_teams_is_confirmed_as_updated(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """A second ranking typed in the chat replaces the ballot, and its card says updated."""
+    running, amara = running_teams, tenant.members[0]
+    start_from_channel(running, tenant)
+    for number in range(1, 6):
+        question(running, amara, number)
+        running.teams.chat(amara, f"An answer to question {number}.")
+    question(running, amara, 6)
+
+    def read_back() -> list[str]:
+        return [card_text(c) for c in running.stub.sent_to(amara)
+                if "as I read your message" in card_text(c)]
+
+    running.teams.chat(amara, "1, 2, 3, 4, 5")
+    running.wait_for(read_back, "the first confirmation")
+    running.teams.chat(amara, "5, 4, 3, 2, 1")
+    first, again = running.wait_for(lambda: read_back()[1:] and read_back(),
+                                    "the second confirmation")
+    assert first.startswith("Saved your ranking for question 6, as I read your message")
+    assert again.startswith("Updated your ranking for question 6, as I read your message")
+
+
 def test_it_stops_and_forgets_a_participant_on_request(running_teams: RunningTeams,
                                                        tenant: Tenant) -> None:
     running, ben = running_teams, tenant.members[1]

@@ -33,7 +33,15 @@ if TYPE_CHECKING:
 class _Command(TyperCommand):
     """A command whose usage line names its arguments the usual way (`USER`, `[PATHS]...`):
     typer writes a required one as `{user}`, which reads as a placeholder left unfilled. Its
-    errors name an argument as the usage line does (`Missing argument 'USER'`)."""
+    help's Arguments panel and its errors name an argument as the usage line does (`USER`,
+    `Missing argument 'USER'`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            # typer's help panel and error hints show an argument's metavar, else its name
+            if isinstance(param, TyperArgument) and param.metavar is None:
+                param.metavar = (param.name or "").upper()
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:  # typer's click Context
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -43,14 +51,6 @@ class _Command(TyperCommand):
             else:
                 pieces.extend(param.get_usage_pieces(ctx))
         return pieces
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except typer.BadParameter as exc:  # MissingParameter too
-            if isinstance(exc.param, TyperArgument) and exc.param_hint is None:
-                exc.param_hint = f"'{_argument_name(exc.param)}'"
-            raise
 
 
 def _argument_name(argument: TyperArgument) -> str:

@@ -221,6 +221,22 @@ def test_a_usage_error_names_the_argument_as_the_usage_line_does(
     assert f"Usage: {usage}" in shown and error in shown, result.output
 
 
+
+@pytest.mark.parametrize("command, name", [
+    (["participant", "export"], "USER"), (["round", "set"], "ROUND_ID"),
+    (["packs", "validate"], "PATHS"), (["import-replies"], "FILE")])
+def test_the_help_names_an_argument_as_the_usage_line_does(command: list[str],
+                                                            name: str) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"], prog_name="roundtable",
+                                env={"COLUMNS": "200", "TERM": "dumb"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    panel = lines[next(n for n, line in enumerate(lines) if "Arguments" in line):]
+    panel = panel[:next(n for n, line in enumerate(panel) if line.startswith("╰"))]
+    names = [re.sub(r"[│*]", " ", line).split()[0] for line in panel[1:] if "<" in line]
+    assert names == [name], result.output
+
+
 def test_no_commands_usage_shows_a_placeholder_in_braces() -> None:
     def usages(command: Any, path: str) -> Iterator[tuple[str, str]]:
         if isinstance(command, TyperGroup):

@@ -20,7 +20,18 @@ from bot.core.said import Said
 from bot.core.typed_votes import how_to_type, numbered_options
 from bot.core.wording import counted, listed
 from bot.teams.activities import OURS
-from bot.teams.render import Element, action, card, heading, note, plain, rich, run, said_elements
+from bot.teams.render import (
+    Element,
+    action,
+    card,
+    choice_set,
+    heading,
+    note,
+    plain,
+    rich,
+    run,
+    said_elements,
+)
 
 ANSWER, SKIP, START, FORGET, CANCEL = "answer", "skip", "start", "forget", "cancel"
 DELETE_ROUND = "delete-round"
@@ -60,7 +71,7 @@ def question_card(question: Question) -> Element:
 
 
 def answer_inputs(prompt: Prompt) -> list[Element]:
-    options = [{"title": o, "value": str(i)} for i, o in enumerate(prompt.options)]
+    options = [(o, str(i)) for i, o in enumerate(prompt.options)]
     if prompt.kind == "text":
         return [note("Write your answer in the chat, or here:"),
                 {"type": "Input.Text", "id": ANSWER_INPUT, "isMultiline": True,
@@ -68,14 +79,15 @@ def answer_inputs(prompt: Prompt) -> list[Element]:
     if prompt.kind == "choice":
         many = prompt.picks > 1
         label = f"Choose up to {prompt.picks}" if many else "Choose one"
-        return [{"type": "Input.ChoiceSet", "id": ANSWER_INPUT, "label": label,
-                 "isMultiSelect": many, "style": "expanded" if len(options) <= 10
-                 else "compact", "choices": options, "isRequired": True,
-                 "errorMessage": "Choose at least one"}]
+        return [choice_set({"id": ANSWER_INPUT, "label": label, "isMultiSelect": many,
+                            "style": "expanded" if len(options) <= 10 else "compact",
+                            "isRequired": True, "errorMessage": "Choose at least one"},
+                           options)]
     places = prompt.places
-    return [{"type": "Input.ChoiceSet", "id": RANK_INPUT.format(place), "style": "compact",
-             "label": _ordinal(place), "choices": options, "isRequired": place == 1,
-             "placeholder": "Pick one"} for place in range(1, places + 1)]
+    return [choice_set({"id": RANK_INPUT.format(place), "style": "compact",
+                        "label": _ordinal(place), "isRequired": place == 1,
+                        "placeholder": "Pick one"}, options)
+            for place in range(1, places + 1)]
 
 
 def _ordinal(n: int) -> str:
@@ -173,9 +185,9 @@ def start_form(packs: Sequence[Pack], channels: Sequence[tuple[str, str]], *,
     """The form that starts a round. `channels`: (key, name) of channels digests can go to."""
     body: list[Element] = [
         heading("Start a round"),
-        {"type": "Input.ChoiceSet", "id": "pack", "label": "Prompt pack", "isRequired": True,
-         "style": "compact", "errorMessage": "Choose a pack",
-         "choices": [{"title": p.title, "value": p.id} for p in packs][:100]},
+        choice_set({"id": "pack", "label": "Prompt pack", "isRequired": True,
+                    "style": "compact", "errorMessage": "Choose a pack"},
+                   [(p.title, p.id) for p in packs][:100]),
         {"type": "Input.Text", "id": "people", "isMultiline": True,
          "label": "Ask these people (emails or Entra object ids, one a line)"},
     ]
@@ -183,9 +195,8 @@ def start_form(packs: Sequence[Pack], channels: Sequence[tuple[str, str]], *,
         body.append({"type": "Input.Toggle", "id": "team", "title": "Ask everyone in this team",
                      "valueOn": "yes", "valueOff": "no"})
     body += [
-        {"type": "Input.ChoiceSet", "id": "digest", "label": "Post digests in",
-         "style": "compact", "choices": [{"title": name, "value": key}
-                                         for key, name in channels][:100]},
+        choice_set({"id": "digest", "label": "Post digests in", "style": "compact"},
+                   [(name, key) for key, name in channels][:100]),
         {"type": "Input.Text", "id": "closes", "label": "Closes (14d or 2026-12-18)"},
         {"type": "Input.Toggle", "id": "anonymous", "title": "Quote nobody by name or role",
          "valueOn": "yes", "valueOff": "no"},

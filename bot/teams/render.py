@@ -1,15 +1,20 @@
 """Adaptive Card pieces, and the bot's own words (a Said) as card elements.
 
 Everything that is not our own fixed wording goes into a RichTextBlock's TextRuns, which
-Teams never reads as Markdown; and no activity of ours carries a mention entity, without
-which Teams makes no mention of `<at>…</at>` or of anything else. So nothing anybody typed (an
-answer, a pack title, a channel's name) can ping, link or change the formatting.
+Teams never reads as Markdown (Microsoft's "Text features": RichTextBlock does not support
+Markdown), never into a TextBlock or a FactSet, which it does read so. The one place people's
+words must go where Markdown is read is the title of a choice shown as a radio button or a
+checkbox (the Adaptive Cards renderer draws it as Markdown text): `choice_set` escapes those
+(`as_written`). And no activity of ours carries a mention entity, without which Teams makes
+no mention of `<at>…</at>` or of anything else. So nothing anybody typed (an answer, a pack
+title, a channel's name) can ping, link or change the formatting.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.core.said import (
@@ -45,6 +50,34 @@ ANSWER_FORM = "the form on its card"
 MARKERS: dict[type[Marker], str] = {DirectChat: DIRECT_CHAT, WhereAsked: WHERE_ASKED,
                                     AnswerForm: ANSWER_FORM}
 """The places and things each platform names its own way, as Teams' words name them."""
+
+
+MARKDOWN = re.compile(r"[\\`*_~\[\]]|^\s*(?:[-+>#]|\d+(?=[.)]))", re.MULTILINE)
+"""What Teams' Markdown reads as markup: emphasis, code, links, and a list, quote or heading
+at the start of a line (a number's `.` or `)` is escaped after the number)."""
+
+
+def as_written(text: str) -> str:
+    """`text` for a field Teams reads as Markdown, shown as written: each character Markdown
+    would read is escaped with a backslash (CommonMark's escape, which Teams' renderers
+    remove)."""
+    return MARKDOWN.sub(lambda m: _escaped(m.group()), text)
+
+
+def _escaped(found: str) -> str:
+    if found[-1:].isdigit():  # "1. " starts a list: the number stays, its dot is escaped
+        return found + "\\"
+    return found[:-1] + "\\" + found[-1]
+
+
+def choice_set(element: Element, choices: Sequence[tuple[str, str]]) -> Element:
+    """An Input.ChoiceSet with these (title, value) choices. Radio buttons and checkboxes
+    (`expanded`, or any multiple choice) show their titles as Markdown, so there the titles
+    are escaped; a drop-down shows them as they are."""
+    marked = element.get("style") == "expanded" or bool(element.get("isMultiSelect"))
+    return {"type": "Input.ChoiceSet", **element, "choices": [
+        {"title": as_written(title) if marked else title, "value": value}
+        for title, value in choices]}
 
 
 def run(text: str, *, bold: bool = False, italic: bool = False, code: bool = False,

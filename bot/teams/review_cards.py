@@ -4,8 +4,8 @@ question's edit form open, and reading a submitted form.
 
 A question's form: choice sets for a theme, an answer, where it goes and the quotes to hide,
 text inputs for a new title and the lead, and "Save changes", an Action.Submit. Its inputs are
-named for the question (`lead-7-best-support`). Choice titles are plain text, which Teams
-never reads as Markdown.
+named for the question (`lead-7-best-support`). Choice titles go through
+render.choice_set, which escapes those Teams reads as Markdown (the checkboxes).
 
 One form is open at a time, because a card and its envelope must stay within about 28 KB
 (render.MAX_CARD_BYTES): every question's form at once left no room to list answers to move
@@ -43,7 +43,18 @@ from bot.core.digest.model import Draft, PromptDigest
 from bot.core.wording import counted
 from bot.teams.activities import OURS
 from bot.teams.cards import scoped_inputs
-from bot.teams.render import MAX_CARD_BYTES, Element, action, card, heading, note, rich, run, size
+from bot.teams.render import (
+    MAX_CARD_BYTES,
+    Element,
+    action,
+    card,
+    choice_set,
+    heading,
+    note,
+    rich,
+    run,
+    size,
+)
 
 APPROVE, OPEN, EDIT = "digest-approve", "digest-open", "digest-edit"
 SUMMARY = "Digest for review"
@@ -128,13 +139,12 @@ def _form(prompt: PromptDigest, round_id: int, listed: int, hidden_words: Mappin
         return f"{field}-{round_id}-{prompt.prompt_id}"
 
     def chosen(field: str, choices: list[Choice], *, many: bool = False) -> Element:
-        out: Element = {"type": "Input.ChoiceSet", "id": named(field), "label": LABELS[field],
-                        "style": "compact", "placeholder": "Choose", "choices": [
-                            {"title": _shown(c.text), "value": quote(c.value, safe="")
-                             if many else c.value} for c in choices]}
+        out: Element = {"id": named(field), "label": LABELS[field], "style": "compact",
+                        "placeholder": "Choose"}
         if many:
             out["isMultiSelect"] = True
-        return out
+        return choice_set(out, [(_shown(c.text), quote(c.value, safe="") if many else c.value)
+                                for c in choices])
 
     def written(field: str, limit: int, value: str = "") -> Element:
         return {"type": "Input.Text", "id": named(field), "label": LABELS[field],

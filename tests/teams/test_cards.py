@@ -54,3 +54,99 @@ def test_twenty_long_written_answers_fit_in_one_card_each_under_its_question() -
     card = confirmations_card(saved)
     assert size(card) < MAX_CARD_BYTES
     assert _read(card).count("\nBecause Because") == 20
+
+
+HOSTILE = "What's *really* [click](https://evil.example)\n- a list\n1. numbered _too_"
+SHOWN = ("What's \\*really\\* \\[click\\](https://evil.example)\n\\- a list\n1\\. numbered "
+         "\\_too\\_")
+"""HOSTILE as a field Teams reads as Markdown must hold it to show it as written."""
+
+
+def _markdown_fields(element: Any, choices_marked: bool = False) -> list[str]:
+    """Every string in a card that Teams reads as Markdown: a TextBlock's text, a fact, a
+    toggle's title, and the titles of choices shown as radio buttons or checkboxes."""
+    if isinstance(element, list):
+        return [t for e in element for t in _markdown_fields(e, choices_marked)]
+    if not isinstance(element, dict):
+        return []
+    kind, found = element.get("type"), []
+    if kind == "TextBlock" or kind == "Input.Toggle":
+        found.append(element.get("text") or element.get("title") or "")
+    if kind == "Fact":
+        found += [element["title"], element["value"]]
+    marked = kind == "Input.ChoiceSet" and (element.get("style") == "expanded"
+                                            or bool(element.get("isMultiSelect")))
+    if "title" in element and "value" in element and choices_marked:
+        found.append(element["title"])
+    return found + [t for k, v in element.items() if k != "type"
+                    for t in _markdown_fields(v, marked if k == "choices" else False)]
+
+
+def _runs(element: Any) -> list[str]:
+    if isinstance(element, list):
+        return [t for e in element for t in _runs(e)]
+    if not isinstance(element, dict):
+        return []
+    own = [element["text"]] if element.get("type") == "TextRun" else []
+    return own + [t for v in element.values() for t in _runs(v)]
+
+
+def _shows_as_written(card: dict[str, Any], *words: str) -> None:
+    runs = "\n".join(_runs(card))
+    for text in words:
+        assert text in runs, text  # a TextRun: never read as Markdown
+    for field in _markdown_fields(card):
+        assert "*really*" not in field and "[click]" not in field, field
+        assert not any(line.lstrip().startswith(("- ", "1. ")) for line in field.split("\n"))
+
+
+def test_peoples_and_the_packs_words_show_as_written_in_every_card() -> None:
+    from bot.core.digest.model import (
+        AnswerView,
+        DigestView,
+        Draft,
+        PromptDigest,
+        QuoteView,
+        RoundInfo,
+        ThemeView,
+    )
+    from bot.core.home import HomeView
+    from bot.core.questions import Question
+    from bot.teams.cards import home_card, question_card
+    from bot.teams.digest_cards import digest_cards
+    from bot.teams.review_cards import draft_card
+
+    hostile_options = (HOSTILE, "Option 1", "Option 2")
+    choose = Prompt(id="choose", section="S", kind="choice", question=HOSTILE,
+                    options=hostile_options, pick=2)
+    asked = Question(1, 7, choose, 1, 3)
+    card = question_card(asked)
+    _shows_as_written(card, HOSTILE)
+    [choices] = [e for e in card["body"] if e["type"] == "Input.ChoiceSet"]
+    assert choices["choices"][0]["title"] == SHOWN
+    home = home_card(HomeView(False, [], [Asked(7, Participant(), choose, 1)]))
+    _shows_as_written(home, HOSTILE)
+    assert SHOWN in [c["title"] for e in home["body"] for c in e.get("choices", [])]
+
+    _shows_as_written(confirmations_card([Saved(Asked(7, Participant(), WRITE, 2), HOSTILE,
+                                                 "a:1:1")]), HOSTILE)
+    _shows_as_written(confirmations_card([Saved(Asked(7, Participant(), choose, 1),
+                                                (HOSTILE,), "f1")]), HOSTILE)
+
+    answers = [AnswerView(f"a{n}", HOSTILE, None, HOSTILE, False) for n in range(2)]
+    theme = ThemeView(HOSTILE, "", [QuoteView("a0", HOSTILE, None)], ["a0", "a1"],
+                      {HOSTILE: 2}, "chat")
+    prompt = PromptDigest("q", "S", "text", HOSTILE, 2, themes=[theme], answers=answers)
+    info = RoundInfo(7, "pack", "Round", "", "", "open", "named", "", None, "")
+    people = {"invited": 3, "answered_any": 2, "answered_all": 2, "silent_roles": [HOSTILE],
+              "by_role": {HOSTILE: {"answered_any": 2, "invited": 2, "answered_all": 2}}}
+    view = DigestView(info, people, [prompt])
+    for part in digest_cards(view, "roundtable export --round 7"):
+        _shows_as_written(part, HOSTILE.split("\n")[0])
+    draft = Draft(3, "week", view, "review", None, "wait")
+    _shows_as_written(draft_card(draft), HOSTILE)
+    form = draft_card(draft, "q")
+    _shows_as_written(form, HOSTILE)
+    titles = [c["title"] for e in form["body"] if e.get("isMultiSelect")
+              for c in e["choices"]]
+    assert titles and all("*really*" not in t and "\\*really\\*" in t for t in titles)

@@ -130,8 +130,8 @@ Author = tuple[str, str]
 class Revision:
     reply: Reply
     changed: bool
-    """False when the edit said what the answer said already (Slack also reports a message
-    as changed when it only gained a link preview)."""
+    """False when the edit said what the answer said already (a platform may report a
+    message as changed when only its link preview changed)."""
 
 
 def edit_reply(session: Session, external_id: str, text: str, now: datetime,

@@ -168,13 +168,34 @@ def test_a_summary_quotes_no_clause_of_one_everyday_word() -> None:
     scores = titles.distinctive_terms(members, ["Parking at the station", "A new lift"])
     said = titles.summary(5, [None] * 5, scores, members, shown="Weekend opening hours",
                           quoted=(2, 3, 4))
-    assert "“" in said and "“Our team”" not in said and "“What worked”" not in said
+    # the answers not quoted say nothing a reader can use, and the quoted ones are shown
+    assert said == "5 answers."
     # one word that names something specific is worth quoting
     members = ["The LPC.", *members[1:]]
     scores = titles.distinctive_terms(members, ["Parking at the station", "A new lift"])
     named = titles.summary(5, [None] * 5, scores, members, shown="Weekend opening hours",
                            quoted=(2, 3, 4))
     assert named == "They also say “The LPC”."
+    # but not a name cut at a comma from the sentence it is the subject of
+    members = ["The ICB, the trust and the GPs met every week.", *members[1:]]
+    scores = titles.distinctive_terms(members, ["Parking at the station", "A new lift"])
+    cut = titles.summary(5, [None] * 5, scores, members, shown="Weekend opening hours",
+                         quoted=(2, 3, 4))
+    assert "“The ICB”" not in cut and "“the trust and the GPs met every week”" in cut, cut
+
+
+def test_a_summary_repeats_no_answer_quoted_beside_it() -> None:
+    """The quotes are shown under the summary: a theme whose answers are all quoted says
+    nothing more of them, and one with an answer left says only what that one says."""
+    members = ["Different IT systems with no shared records",
+               "Keep every system's data separate so nobody sees the whole picture",
+               "Three logins before you can see a blood result"]
+    scores = titles.distinctive_terms(members, ["Protected time for leads", "Fund backfill"])
+    assert titles.summary(2, [None] * 2, scores, members[:2], shown="Different IT systems",
+                          quoted=(0, 1)) == "2 answers."
+    one_left = titles.summary(3, [None] * 3, scores, members, shown="Different IT systems",
+                              quoted=(0, 1))
+    assert one_left == "They also say “Three logins before you can see a blood result”."
 
 
 def test_a_clause_that_opens_an_example_or_an_aside_is_no_title() -> None:

@@ -23,7 +23,8 @@ from storage.db import transaction
 from storage.models import Reply
 from tests.digest.builders import demo_people, demo_said, round_with
 
-QUESTION_COUNT = re.compile(r"^\s*(\d+) (?:answers?|ballots?)[.,]", re.MULTILINE)
+QUESTION_COUNT = re.compile(r"^ {3}(\d+) (?:answers?|ballots?)[.,]", re.MULTILINE)
+"""A question's count, under its heading (a theme's summary, further in, may be a count too)."""
 
 
 def test_it_counts_in_every_total_only_what_the_questions_count_as_answers(

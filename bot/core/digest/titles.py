@@ -23,7 +23,10 @@ NEAR_DUPLICATE = 0.7
 ALSO_SAID_WORDS = 2
 """Content words a clause needs to be quoted in a summary ("they also say …"): one everyday
 word alone ("what worked", "be open") says nothing a reader can use; one that names
-something specific ("The LPC") does."""
+something specific ("The LPC") does, but only where it is a sentence of its own ("The LPC."):
+cut from the rest of its sentence at a comma ("The LPC, the practices and us agreed…") it
+no longer says what the answer said."""
+_SENTENCE_END = re.compile(r"[.!?;\n]+")
 
 
 def distinctive_terms(members: Sequence[str], others: Sequence[str]) -> dict[str, float]:
@@ -75,11 +78,11 @@ def title(members: Sequence[str], central_order: Sequence[int],
 
 def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
             members: Sequence[str] = (), shown: str = "", quoted: Sequence[int] = ()) -> str:
-    """One sentence: the roles with three or more of the answers, and two more things the
-    theme's answers say in their own words (clauses other than the title, from answers that
-    are not quoted where the theme has enough of them). Every format shows the theme's count
-    and roles beside it ("5 answers · …"), so the count is the sentence only when there is
-    nothing else to say."""
+    """One sentence: the roles with three or more of the answers, and up to two more things
+    the theme's answers say in their own words (clauses other than the title, from answers
+    that are not `quoted`: the quotes are shown beside it, and a summary repeating them tells
+    a reader nothing). Every format shows the theme's count and roles beside it ("5 answers ·
+    …"), so the count is the sentence only when there is nothing else to say."""
     counts = Counter(r for r in roles if r)
     # Roles with fewer than three answers are not named: it could name the people.
     top = [(role, n) for role, n in counts.most_common(2) if n >= 3]
@@ -88,9 +91,8 @@ def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
         # "mostly" only where the roles named gave more than half of the answers
         share = "mostly from " if 2 * sum(n for _, n in top) > size else "most from "
         parts.append(share + " and ".join(f"{plural(role)} ({n})" for role, n in top))
-    unquoted = [m for i, m in enumerate(members) if i not in set(quoted)]
-    said = _also_said(unquoted, scores, shown) if len(unquoted) >= 2 else []
-    said = said or _also_said(members, scores, shown)
+    said = _also_said([m for i, m in enumerate(members) if i not in set(quoted)], scores,
+                      shown)
     if said:
         parts.append("they also say " + " and ".join(f"“{clause}”" for clause in said))
     if not parts:
@@ -108,7 +110,7 @@ def _also_said(members: Sequence[str], scores: dict[str, float], shown: str,
                     c) for c in whole_clauses(text)]
         options = [o for o in options if o[0] > 0 and o[1].lower() != shown.lower()
                    and (len(content_words(o[1])) >= ALSO_SAID_WORDS
-                        or noise.is_specific(o[1]))]
+                        or (noise.is_specific(o[1]) and _a_sentence(o[1], text)))]
         if options:
             score, clause = max(options)
             ranked.append((score, index, clause))
@@ -120,6 +122,12 @@ def _also_said(members: Sequence[str], scores: dict[str, float], shown: str,
         if all(not _overlaps(clause, other) for other in [shown, *chosen]):
             chosen.append(clause)
     return chosen
+
+
+def _a_sentence(clause: str, text: str) -> bool:
+    """Whether `clause` is a whole sentence of `text`, not cut from one at a comma or dash."""
+    return any([c for c in _clauses(sentence) if c] == [clause]
+               for sentence in _SENTENCE_END.split(text))
 
 
 def _overlaps(a: str, b: str) -> bool:

@@ -159,6 +159,13 @@ STATUS = {
     "2026-12-06c-epilepsy": UNSEEN,
     "2026-12-06c-heart-failure": UNSEEN,
     "2026-12-06c-osteoporosis": UNSEEN,
+    # batch 06d shares its topics with training batches o and p: new voices on trained topics
+    "2026-12-06d-anticoagulants": UNSEEN,
+    "2026-12-06d-cancer-signs": UNSEEN,
+    "2026-12-06d-unpaid-carers": UNSEEN,
+    "2026-12-06e-high-risk-monitoring": UNSEEN,
+    "2026-12-06e-migraine": UNSEEN,
+    "2026-12-06e-period-health": UNSEEN,
     **{f"2026-12-05{batch}-{name}": status for batch, status, names in (
         ("i", TRAINING_BATCH, ("dementia", "homelessness", "automation")),
         ("j", TRAINING_BATCH, ("ramadan", "research", "falls")),
@@ -176,7 +183,7 @@ STATUS = {
 }
 NEVER_TRAINED = ("2026-12-05h-", "2026-12-05l-", "2026-12-05m-", "2026-12-05n-",
                  "2026-12-05r-", "2026-12-05w-", "2026-12-05z-", "2026-12-06a-",
-                 "2026-12-06b-", "2026-12-06c-",
+                 "2026-12-06b-", "2026-12-06c-", "2026-12-06d-", "2026-12-06e-",
                  *(f"2026-12-05{b}-" for b in "stuvxy"))
 """Sets kept to score what is trained (the fine-tuned layers, the non-answer classifier): never
 trained on, so the shipped files can be built again as they are. (The layers of b7ba7f3 kept

@@ -120,7 +120,7 @@ def test_a_forgotten_person_stays_forgotten_when_their_file_is_imported_again(
     forgot = run_cli("participant", "forget", "p14", "--platform", "import", "--yes",
                      cwd=tmp_path, env=env)
     assert forgot.returncode == 0, forgot.stderr
-    assert "importing the file again skips their rows" in forgot.stdout
+    assert "importing the file again, into any round, skips their rows" in forgot.stdout
 
     again = run_cli("import-replies", str(path), "--round", round_id, cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stderr
@@ -133,6 +133,34 @@ def test_a_forgotten_person_stays_forgotten_when_their_file_is_imported_again(
     assert "Vaccine hubs in 14" not in digest.stdout and "Vaccine hubs in 13" in digest.stdout
     log = run_cli("audit", "--round", round_id, cwd=tmp_path, env=env).stdout
     assert "1 skipped: their writer asked to be forgotten" in log and "p14" not in log
+
+
+def test_a_forgotten_person_stays_forgotten_when_their_file_starts_a_new_round(
+        tmp_path: Path, database_url: str) -> None:
+    """A label names someone within one round only, so the new round's `p14` is matched by
+    their rows' words; another file's `p14`, who wrote something else, is imported."""
+    env = {"DATABASE_URL": database_url}
+    path = _pharmacists(tmp_path, "replies.csv", "Vaccine hubs in")
+    first = run_cli("import-replies", str(path), "--pack", PACK, cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    forgot = run_cli("participant", "forget", "p14", "--platform", "import", "--yes",
+                     cwd=tmp_path, env=env)
+    assert forgot.returncode == 0, forgot.stderr
+
+    again = run_cli("import-replies", str(path), "--pack", PACK, cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[0] == (
+        "imported replies.csv: 10 answers added, 0 updated, 0 unchanged, "
+        "1 skipped: their writer asked to be forgotten")
+    round_id = again.stdout.strip().splitlines()[-1]
+    digest = run_cli("digest", "--round", round_id, "--format", "json", cwd=tmp_path, env=env)
+    assert "Vaccine hubs in 14" not in digest.stdout and "Vaccine hubs in 13" in digest.stdout
+
+    other = _pharmacists(tmp_path, "other.csv", "Care homes in")
+    theirs = run_cli("import-replies", str(other), "--pack", PACK, cwd=tmp_path, env=env)
+    assert theirs.returncode == 0, theirs.stderr
+    assert theirs.stdout.splitlines()[0] == (
+        "imported other.csv: 11 answers added, 0 updated, 0 unchanged")
 
 
 def test_an_older_file_does_not_put_back_an_answer_corrected_since(

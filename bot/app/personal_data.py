@@ -290,7 +290,8 @@ def _forgotten(erased: Erased, work: PlatformWork, waiting: int, platform: str, 
     kept = (f" Kept: only that one person withdrew from {rounds} (so the counts still add "
             "up), and " if erased.rounds else " Kept: ")
     out += said(kept + f"a one-way fingerprint of {your} {_their_id(platform)} (not the "
-                + (f"label), so that importing the file again skips {your} rows."
+                + (f"label) and of each of {your} answers, so that importing the file again, "
+                   f"into any round, skips {your} rows."
                    if platform == IMPORT_PLATFORM else
                    f"id), so that Roundtable never messages {you} again."))
     if yourself:

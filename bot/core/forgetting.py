@@ -1,9 +1,11 @@
 """Forgetting someone (`forget-me`): every row about them is deleted, and only what no longer
 identifies them is kept: each round counts one more person who withdrew, and a one-way
 fingerprint of their platform id keeps them from being asked again
-(bot.core.people.suppress). Their answers' ids leave the stored digest snapshots (with the
-titles of the themes they were in), the language model's headlines kept for the rounds they
-answered in are deleted (they may hold their words), and the audit log names them FORGOTTEN.
+(bot.core.people.suppress); an imported person's answers leave a fingerprint each, so that
+importing their file again skips them (bot.core.imports.keep_rows_out). Their answers' ids
+leave the stored digest snapshots (with the titles of the themes they were in), the language
+model's headlines kept for the rounds they answered in are deleted (they may hold their
+words), and the audit log names them FORGOTTEN.
 The bot's messages that repeat their words are dealt with on the platform first, by the
 application (bot.core.bot_messages.repeating); waiting incoming events live in the inbox's
 own database (bot.core.personal_data.inbox_events_of)."""
@@ -20,6 +22,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.imports import IMPORT_PLATFORM, keep_rows_out
 from bot.core.people import suppress
 from bot.core.public_ids import public_reply_id
 from storage.models import (
@@ -63,6 +66,8 @@ def erase(session: Session, platform: str, user_id: str, now: datetime) -> Erase
     participant = session.scalar(select(Participant).where(
         Participant.platform == platform, Participant.platform_user_id == user_id))
     if participant is not None:
+        if platform == IMPORT_PLATFORM:  # their file may be imported again, into any round
+            keep_rows_out(session, participant, now)
         _erase_participant(session, participant, done)
     done.facilitator = _forget_facilitator(session, platform, user_id)
     done.audit_entries = audit.forget_person(session, audit.person(platform, user_id))

@@ -7,7 +7,7 @@ import hashlib
 import io
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.core.audit import OPERATOR, record
 from bot.core.errors import InvalidAnswer, NotFound, RoundClosed, RoundtableError
 from bot.core.packs import Pack, Prompt
-from bot.core.people import Person, suppressed, upsert_participant
+from bot.core.people import Person, keep_out, kept_out, suppressed, upsert_participant
 from bot.core.public_ids import DERIVED, public_reply_id
 from bot.core.replies import ROOM_SOURCE, record_reply, record_vote, revise_reply
 from bot.core.rounds import (
@@ -236,6 +236,7 @@ def import_replies(
         )
     # a new round has nobody forgotten yet (and on SQLite may reuse a deleted round's id)
     forgotten = _forgotten(session, round_.id, rows) if round_id is not None else set()
+    forgotten_rows = _forgotten_rows(rows, pack, session)
     people: dict[str, Participant] = {}
     row_ids = _row_ids(rows)
     last_ballots = _last_ballots(rows, pack)
@@ -243,7 +244,7 @@ def import_replies(
     for done, row in enumerate(rows):
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done, len(rows))
-        if row.participant in forgotten:
+        if row.participant in forgotten or row.line in forgotten_rows:
             outcomes["forgotten"] += 1
             continue
         participant = people.get(row.participant)
@@ -274,6 +275,48 @@ def import_replies(
         progress(len(rows), len(rows))
     return ImportResult(round_.id, outcomes["added"], outcomes["updated"],
                         outcomes["unchanged"], outcomes["kept"], outcomes["forgotten"])
+
+
+def row_fingerprint(label: str, prompt_id: str, answer: str | Sequence[str]) -> str:
+    """A one-way fingerprint of one imported row: its writer's label, question and words (or
+    choices). Forgetting an imported person keeps these for their answers (`keep_rows_out`),
+    so that importing their file again, into any round, skips their rows; without the file
+    they tell nothing."""
+    said = " ".join(answer.split()) if isinstance(answer, str) else "\x1f".join(answer)
+    return hashlib.sha256(f"roundtable-forgotten-row:{label}\x1f{prompt_id}\x1f{said}".encode()
+                          ).hexdigest()
+
+
+def keep_rows_out(session: Session, participant: Participant, now: datetime) -> None:
+    """Before an imported person's answers are deleted: keep a fingerprint of each (and of
+    each earlier version), so that no later import brings them back, into any round. A label
+    names someone only within one round, so the label alone cannot do this."""
+    found = _SCOPED.match(participant.platform_user_id)
+    label = found["label"] if found else participant.platform_user_id
+    replies = session.scalars(select(Reply).where(Reply.participant_id == participant.id))
+    keep_out(session, [row_fingerprint(label, reply.prompt_id, said)
+                       for reply in replies
+                       for said in [_said(reply.text, reply.choices),
+                                    *(_said(v.text, v.choices) for v in reply.versions)]], now)
+
+
+def _said(text: str | None, choices: Sequence[str] | None) -> str | Sequence[str]:
+    return list(choices) if choices is not None else text or ""
+
+
+def _forgotten_rows(rows: list[Row], pack: Pack, session: Session) -> set[int]:
+    """The lines of the file whose row an imported person who was forgotten wrote."""
+    marks = {row.line: row_fingerprint(row.participant, row.prompt_id, _row_said(row, pack))
+             for row in rows}
+    gone = kept_out(session, marks.values())
+    return {line for line, mark in marks.items() if mark in gone}
+
+
+def _row_said(row: Row, pack: Pack) -> str | list[str]:
+    prompt = pack.prompt(row.prompt_id)
+    if prompt is None or prompt.kind == "text":
+        return row.text
+    return [c.strip() for c in row.text.split(CHOICE_SEPARATOR) if c.strip()]
 
 
 def _forgotten(session: Session, round_id: int, rows: list[Row]) -> set[str]:

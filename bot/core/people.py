@@ -184,16 +184,29 @@ def fingerprint(platform: str, platform_user_id: str) -> str:
 
 def suppress(session: Session, platform: str, platform_user_id: str, now: datetime) -> None:
     """Never ask this person again (they asked to be forgotten)."""
-    mark = fingerprint(platform, platform_user_id)
-    if session.get(Suppressed, mark) is None:
-        session.add(Suppressed(fingerprint=mark, created_at=now))
+    keep_out(session, [fingerprint(platform, platform_user_id)], now)
 
 
 def suppressed(session: Session, platform_user_ids: Iterable[str], platform: str) -> set[str]:
     """Those of these people who asked to be forgotten."""
     marks = {fingerprint(platform, u): u for u in platform_user_ids}
-    if not marks:
-        return set()
-    found = session.scalars(select(Suppressed.fingerprint).where(
-        Suppressed.fingerprint.in_(list(marks))))
-    return {marks[m] for m in found}
+    return {marks[m] for m in kept_out(session, marks)}
+
+
+def keep_out(session: Session, marks: Iterable[str], now: datetime) -> None:
+    """Put these one-way fingerprints on the suppression list."""
+    for mark in set(marks):
+        if session.get(Suppressed, mark) is None:
+            session.add(Suppressed(fingerprint=mark, created_at=now))
+
+
+def kept_out(session: Session, marks: Iterable[str]) -> set[str]:
+    """Those of these fingerprints that are on the suppression list."""
+    wanted = sorted(set(marks))
+    return {found for start in range(0, len(wanted), LOOKED_UP_AT_ONCE)
+            for found in session.scalars(select(Suppressed.fingerprint).where(
+                Suppressed.fingerprint.in_(wanted[start:start + LOOKED_UP_AT_ONCE])))}
+
+
+LOOKED_UP_AT_ONCE = 500
+"""Fingerprints asked for in one query (a large file's rows: SQLite bounds a query's values)."""

@@ -6,6 +6,7 @@ Heavy modules are imported inside the commands so that `roundtable --help` stays
 from __future__ import annotations
 
 import json
+import re
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -34,7 +35,8 @@ class _Command(TyperCommand):
     """A command whose usage line names its arguments the usual way (`USER`, `[PATHS]...`):
     typer writes a required one as `{user}`, which reads as a placeholder left unfilled. Its
     help's Arguments panel and its errors name an argument as the usage line does (`USER`,
-    `Missing argument 'USER'`)."""
+    `Missing argument 'USER'`), and a bad value is refused in words of ours (`should be a
+    whole number`), not those of the checker typer uses."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -42,6 +44,17 @@ class _Command(TyperCommand):
             # typer's help panel and error hints show an argument's metavar, else its name
             if isinstance(param, TyperArgument) and param.metavar is None:
                 param.metavar = (param.name or "").upper()
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
+                     **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except typer.BadParameter as exc:  # typer checks values with pydantic, in its words
+            plain = _plainly(exc.message)
+            if plain == exc.message:  # our own, or click's (a missing argument, a file)
+                raise
+            raise typer.BadParameter(plain, ctx=exc.ctx, param=exc.param,
+                                     param_hint=exc.param_hint) from None
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:  # typer's click Context
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -51,6 +64,22 @@ class _Command(TyperCommand):
             else:
                 pieces.extend(param.get_usage_pieces(ctx))
         return pieces
+
+
+_PLAINLY = (
+    (re.compile(r"^Input should be a valid integer.*", re.DOTALL), "should be a whole number"),
+    (re.compile(r"^Input should be greater than or equal to (\S+)$"), r"should be \1 or more"),
+    (re.compile(r"^Input should be less than or equal to (\S+)$"), r"should be \1 or less"),
+    (re.compile(r"^Input should be (.*)$", re.DOTALL), r"should be \1"),
+)
+"""pydantic's words for a bad value, as a command's error says them."""
+
+
+def _plainly(message: str) -> str:
+    for pattern, plain in _PLAINLY:
+        if pattern.match(message):
+            return pattern.sub(plain, message)
+    return message
 
 
 def _argument_name(argument: TyperArgument) -> str:

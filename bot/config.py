@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -300,8 +300,18 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "settings"
         name = _env_name(field)
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{name}: {message}") from None
+        raise ConfigError(f"{name}: {_plainly(first)}") from None
+
+
+def _plainly(error: Any) -> str:
+    """pydantic's problem with a setting, in words of our own where it speaks of types."""
+    kind, given, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    if kind == "int_parsing":
+        return f"should be a whole number, not {given!r}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        bound, side = (ctx["ge"], "more") if kind == "greater_than_equal" else (ctx["le"], "less")
+        return f"should be {bound} or {side}, not {given}"
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def _loopback(host: str | None) -> bool:

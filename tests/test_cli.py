@@ -210,6 +210,11 @@ def test_a_commands_usage_names_its_arguments_without_placeholder_braces(
     (["import-replies", "no-such.csv", "--round", "1"],
      "roundtable import-replies [OPTIONS] FILE",
      "Invalid value for 'FILE': file 'no-such.csv' does not exist."),
+    # a value typer checks is refused in words of ours, not its checker's
+    (["round", "set", "abc"], "roundtable round set [OPTIONS] ROUND_ID",
+     "Invalid value for 'ROUND_ID': should be a whole number"),
+    (["audit", "--limit", "0"], "roundtable audit [OPTIONS]",
+     "Invalid value for '--limit': should be 1 or more"),
 ])
 def test_a_usage_error_names_the_argument_as_the_usage_line_does(
         command: list[str], usage: str, error: str) -> None:

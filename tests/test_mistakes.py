@@ -107,7 +107,8 @@ def test_other_settings_of_this_issue_are_checked_in_one_line(tmp_path: Path) ->
         "HTTPS_PROXY": ("proxy.example.nhs.uk:8080", "expected the proxy's URL"),
         "ROUNDTABLE_LOG_FORMAT": ("xml", "expected one of text, json"),
         "ROUNDTABLE_LOG_LEVEL": ("loud", "expected one of DEBUG, INFO, WARNING, ERROR"),
-        "ROUNDTABLE_HEALTH_PORT": ("0", "greater than or equal to 1"),
+        "ROUNDTABLE_HEALTH_PORT": ("0", "should be 1 or more, not 0"),
+        "PORT": ("abc", "should be a whole number, not 'abc'"),
     }
     for name, (value, problem) in cases.items():
         with pytest.raises(ConfigError) as refused:

@@ -236,7 +236,7 @@ def import_replies(
         )
     # a new round has nobody forgotten yet (and on SQLite may reuse a deleted round's id)
     forgotten = _forgotten(session, round_.id, rows) if round_id is not None else set()
-    forgotten_rows = _forgotten_rows(rows, pack, session)
+    forgotten_rows = _forgotten_rows(session, rows, pack)
     people: dict[str, Participant] = {}
     row_ids = _row_ids(rows)
     last_ballots = _last_ballots(rows, pack)
@@ -277,7 +277,7 @@ def import_replies(
                         outcomes["unchanged"], outcomes["kept"], outcomes["forgotten"])
 
 
-def row_fingerprint(label: str, prompt_id: str, answer: str | Sequence[str]) -> str:
+def _row_fingerprint(label: str, prompt_id: str, answer: str | Sequence[str]) -> str:
     """A one-way fingerprint of one imported row: its writer's label, question and words (or
     choices). Forgetting an imported person keeps these for their answers (`keep_rows_out`),
     so that importing their file again, into any round, skips their rows; without the file
@@ -294,7 +294,7 @@ def keep_rows_out(session: Session, participant: Participant, now: datetime) -> 
     found = _SCOPED.match(participant.platform_user_id)
     label = found["label"] if found else participant.platform_user_id
     replies = session.scalars(select(Reply).where(Reply.participant_id == participant.id))
-    keep_out(session, [row_fingerprint(label, reply.prompt_id, said)
+    keep_out(session, [_row_fingerprint(label, reply.prompt_id, said)
                        for reply in replies
                        for said in [_said(reply.text, reply.choices),
                                     *(_said(v.text, v.choices) for v in reply.versions)]], now)
@@ -304,9 +304,9 @@ def _said(text: str | None, choices: Sequence[str] | None) -> str | Sequence[str
     return list(choices) if choices is not None else text or ""
 
 
-def _forgotten_rows(rows: list[Row], pack: Pack, session: Session) -> set[int]:
+def _forgotten_rows(session: Session, rows: list[Row], pack: Pack) -> set[int]:
     """The lines of the file whose row an imported person who was forgotten wrote."""
-    marks = {row.line: row_fingerprint(row.participant, row.prompt_id, _row_said(row, pack))
+    marks = {row.line: _row_fingerprint(row.participant, row.prompt_id, _row_said(row, pack))
              for row in rows}
     gone = kept_out(session, marks.values())
     return {line for line, mark in marks.items() if mark in gone}

@@ -282,18 +282,24 @@ def test_it_starts_a_round_from_the_home_tab_form(running: Running) -> None:
     assert len(running.scalars(select(Delivery))) == 2
 
 
-def test_a_typed_ranking_in_the_thread_of_the_ranking_question_is_stored(
-        running: Running) -> None:
-    """The words written in the thread of the ranking question are never dropped: a ranking
-    is stored as the vote and confirmed as understood, other words as a comment beside it."""
+def _at_the_ranking_question(running: Running, user: str) -> str:
+    """Start a round, answer its five written questions in their threads: the thread of the
+    ranking question, asked next."""
     start_round(running)
     sent_to_everyone(running)
-    user = MEMBERS[0]
     for prompt_id in ("done-well", "bought-in", "future-leaders", "best-support",
                       "anti-governance"):
         ts = running.wait_for(lambda p=prompt_id: _asked_ts(running, user, p), prompt_id)
         running.slack.dm(user, f"An answer to {prompt_id}.", thread_ts=ts)
-    ts = running.wait_for(lambda: _asked_ts(running, user, "support-factors"), "question 6")
+    return running.wait_for(lambda: _asked_ts(running, user, "support-factors"), "question 6")
+
+
+def test_a_typed_ranking_in_the_thread_of_the_ranking_question_is_stored(
+        running: Running) -> None:
+    """The words written in the thread of the ranking question are never dropped: a ranking
+    is stored as the vote and confirmed as understood, other words as a comment beside it."""
+    user = MEMBERS[0]
+    ts = _at_the_ranking_question(running, user)
     running.slack.dm(user, "1. Psychological safety\n2. Protected time\n3. Executive backing\n"
                            "4. Relationships and networks\n5. Shared vision", thread_ts=ts)
     running.slack.dm(user, "Safety first: people speak up when they are not afraid.",
@@ -315,18 +321,11 @@ def test_a_typed_ranking_in_the_thread_of_the_ranking_question_is_stored(
         (None, "Safety first: people speak up when they are not afraid.")]
 
 
-
 def test_a_ranking_typed_again_is_confirmed_as_updated(running: Running) -> None:
     """A second ranking typed for a question already voted on replaces the ballot, and the
     person is told it was updated, not saved as if it were the first."""
-    start_round(running)
-    sent_to_everyone(running)
     user = MEMBERS[0]
-    for prompt_id in ("done-well", "bought-in", "future-leaders", "best-support",
-                      "anti-governance"):
-        ts = running.wait_for(lambda p=prompt_id: _asked_ts(running, user, p), prompt_id)
-        running.slack.dm(user, f"An answer to {prompt_id}.", thread_ts=ts)
-    ts = running.wait_for(lambda: _asked_ts(running, user, "support-factors"), "question 6")
+    ts = _at_the_ranking_question(running, user)
     running.slack.dm(user, "1, 2, 3, 4, 5", thread_ts=ts)
     running.wait_for(lambda: [t for t in _said_to(running, user) if "as I read" in t],
                      "the first confirmation")

@@ -8,7 +8,8 @@ more answers of the other themes after a first digest of 40% of them (any new th
 then (b) H's first five answers, and all of them, after (a) (exactly one new theme, mostly H's,
 is right). Errors are counted as there: false new themes plus (b) runs that are not right.
 With --two, also (c): five answers of each of two held-out themes at once (two_subjects);
-with --mixed, (d): H's five answers in the same period as the 40 others (Run.among).
+with --mixed, (d): H's five answers in the same period as the 40 others (Run.among), and how
+well the views of growth tell H's answers from the others there (`separation`).
 
 The shipped rule (novelty.new_themes, since the fifteenth session) reads the words: three or
 more new answers sharing a word, or words of one family (WORD_FAMILY: the model's vectors of
@@ -271,6 +272,28 @@ def score_mixed(rule: Rule, all_runs: Sequence[Run]) -> tuple[int, int]:
     return right, other
 
 
+def separation(all_runs: Sequence[Run]) -> tuple[float, float]:
+    """(d): how well each view of the earlier themes tells the new subject's answers from the
+    40 others, as the mean AUC over the runs of "a subject answer is farther from every
+    earlier theme than another answer" (0.5 is chance): by the vectors' reach, and by the
+    consensus (novelty._reach, novelty._together; the farther, the lower an answer's best)."""
+    by_view: tuple[list[float], list[float]] = ([], [])
+    for run in all_runs:
+        assert run.among is not None
+        themes = [e for e in run.among.earlier if len(e)]
+        held = np.array([f in run.held for f in run.among.fresh])
+        if not themes or held.all() or not held.any():
+            continue
+        for values, over in zip(by_view, (novelty._reach(run.among.new, themes),
+                                          novelty._together(run.among.new, themes)),
+                                strict=True):
+            best = over.max(axis=1)
+            lower = best[held][:, None] < best[~held][None, :]
+            ties = best[held][:, None] == best[~held][None, :]
+            values.append(float((lower + 0.5 * ties).mean()))
+    return float(np.mean(by_view[0])), float(np.mean(by_view[1]))
+
+
 def score_two(rule: Rule, all_runs: Sequence[TwoRun]) -> tuple[int, int]:
     """(c) runs right, and runs with a new theme of two or more answers of each subject."""
     right = mixed = 0
@@ -340,6 +363,10 @@ def main() -> None:
         print(f"\n(d) {len(all_runs)} runs: five answers of a new subject among 40 others\n")
         table(rules, lambda rule: score_mixed(rule, all_runs),
               "(d) right: one new theme, mostly the subject's", "other new themes")
+        vectors, consensus = separation(all_runs)
+        print(f"\n(d) how far the subject's answers stand from the earlier themes, against "
+              f"the 40 others (mean AUC, 0.5 is chance): by the vectors {vectors:.3f}, by the "
+              f"consensus {consensus:.3f}")
     if args.two:
         two = [run for path in files for run in two_subjects(path, args.seed)]
         print(f"\n(c) {len(two)} runs: two new subjects at once\n")

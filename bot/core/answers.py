@@ -201,9 +201,16 @@ class _Conversations:
 
 
 def _asked(delivery: Delivery, prompt_id: str, pack: Pack | None = None) -> Asked | None:
-    for number, prompt in enumerate((pack or round_pack(delivery.round)).prompts, start=1):
+    return _asked_in(pack or round_pack(delivery.round), delivery.round_id, delivery.participant,
+                     prompt_id)
+
+
+def _asked_in(pack: Pack, round_id: int, participant: Participant, prompt_id: str
+              ) -> Asked | None:
+    """The question `prompt_id` of the round's pack as asked of this person, with its number."""
+    for number, prompt in enumerate(pack.prompts, start=1):
         if prompt.id == prompt_id:
-            return Asked(delivery.round_id, delivery.participant, prompt, number)
+            return Asked(round_id, participant, prompt, number)
     return None
 
 
@@ -236,13 +243,10 @@ def edit_from_chat(session: Session, external_id: str, text: str, now: datetime,
     reply = revision.reply
     if not revision.changed:
         return None
-    pack = round_pack(session.get_one(Round, reply.round_id))
-    found = next(((n, p) for n, p in enumerate(pack.prompts, start=1) if p.id == reply.prompt_id),
-                 None)
-    if found is None:
+    asked = _asked_in(round_pack(session.get_one(Round, reply.round_id)), reply.round_id,
+                      reply.participant, reply.prompt_id)
+    if asked is None:
         return None
-    number, prompt = found
-    asked = Asked(reply.round_id, reply.participant, prompt, number)
     if reply.choices:  # a typed vote, read again from the edited words
         return Saved(asked, tuple(reply.choices), external_id, typed=True, updated=True)
     return Saved(asked, reply.text or "", external_id, updated=True, quotable=reply.quotable)

@@ -186,8 +186,8 @@ def _check(name: str, row: Row, pack: Pack, seen_ids: dict[str, int]) -> None:
         if row.id in seen_ids:
             raise ImportError_(name, row.line, f"id {row.id!r} repeats line {seen_ids[row.id]}")
         seen_ids[row.id] = row.line
-    if prompt.kind != "text":
-        choices = [c.strip() for c in row.text.split(CHOICE_SEPARATOR) if c.strip()]
+    choices = _choices(row, prompt)
+    if choices is not None:
         unknown = [c for c in choices if c not in prompt.options]
         if unknown:
             raise ImportError_(
@@ -314,8 +314,14 @@ def _forgotten_rows(session: Session, rows: list[Row], pack: Pack) -> set[int]:
 
 def _row_said(row: Row, pack: Pack) -> str | list[str]:
     prompt = pack.prompt(row.prompt_id)
-    if prompt is None or prompt.kind == "text":
-        return row.text
+    choices = _choices(row, prompt) if prompt is not None else None
+    return row.text if choices is None else choices
+
+
+def _choices(row: Row, prompt: Prompt) -> list[str] | None:
+    """The options a row on a rank or choice question names, in order; None for a text one."""
+    if prompt.kind == "text":
+        return None
     return [c.strip() for c in row.text.split(CHOICE_SEPARATOR) if c.strip()]
 
 
@@ -333,8 +339,7 @@ def _store(session: Session, round_id: int, prompt: Prompt, row: Row, participan
     (keeping the earlier words); a deleted answer stays deleted, and a row that says what the
     answer said before a later change does not put it back. A `superseded` row is a ballot
     that a later row of the file replaces: once stored, it is not applied again."""
-    choices = ([c.strip() for c in row.text.split(CHOICE_SEPARATOR) if c.strip()]
-               if prompt.kind != "text" else None)
+    choices = _choices(row, prompt)
     stored = reply_by_external_id(session, round_id, external_id)
     if stored is not None:
         _check_same_answer(stored, row, participant)

@@ -48,9 +48,10 @@ from bot.slack.messages import (
     quoted,
     rich,
     section,
+    shortened,
     words,
 )
-from bot.slack.mrkdwn import cut, inert
+from bot.slack.mrkdwn import inert
 
 QUESTION_CHARS = 2800
 """How much of a question (the pack's words) its message shows."""
@@ -232,7 +233,7 @@ def _role_fields(by_role: dict[str, dict[str, int]]) -> SectionBlock:
     rows = list(by_role.items())
     shown = rows[: ROLE_FIELDS if len(rows) <= ROLE_FIELDS else ROLE_FIELDS - 1]
     fields = [
-        plain(f"{_short(role, 200)}\n{row['answered_any']} of {row['invited']} answered",
+        plain(f"{shortened(role, 200)}\n{row['answered_any']} of {row['invited']} answered",
               FIELD_TEXT)
         for role, row in shown
     ]
@@ -246,7 +247,7 @@ def _organisations(by_organisation: dict[str, dict[str, int]]) -> str:
     with one or two people asked: 12 of 12", as the other formats' table counts them: people
     per row, small organisations pooled in one row (bot.core.rounds)."""
     rows = list(by_organisation.items())
-    shown = [f"{_short(name, 100)}: {row['answered_any']} of {row['invited']}"
+    shown = [f"{shortened(name, 100)}: {row['answered_any']} of {row['invited']}"
              for name, row in rows[:ORGANISATIONS_SHOWN]]
     more = len(rows) - len(shown)
     return ("By organisation, people who answered of those asked: " + " · ".join(shown)
@@ -257,11 +258,6 @@ def _summary(prompt: PromptDigest) -> str:
     if prompt.kind != "text":
         return counted(prompt.answer_count, "ballot")
     return f"{counted(prompt.answer_count, 'answer')}, {counted(len(prompt.themes), 'theme')}"
-
-
-def _short(text: str, limit: int) -> str:
-    """Plain text within `limit` characters, marked with … where it was cut."""
-    return text if len(text) <= limit else cut(text, limit)
 
 
 def _plain(text: str, limit: int) -> PlainTextObject:

@@ -58,9 +58,14 @@ def context(mrkdwn: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=mrkdwn)])
 
 
+def shortened(text: str, limit: int) -> str:
+    """Words within `limit` characters: as they are, else cut and marked with …."""
+    return text if len(text) <= limit else cut(text, limit)
+
+
 def plain(text: str, limit: int) -> PlainTextObject:
     """Plain text cut to a limit (titles, labels, options)."""
-    return PlainTextObject(text=text if len(text) <= limit else cut(text, limit), emoji=False)
+    return PlainTextObject(text=shortened(text, limit), emoji=False)
 
 
 def plain_context(text: str, limit: int) -> ContextBlock:
@@ -75,8 +80,8 @@ Part = RichTextSectionElement | RichTextQuoteElement | RichTextListElement
 def words(text: str, limit: int | None = None, *, bold: bool = False, italic: bool = False,
           code: bool = False) -> Words:
     """Text shown exactly as written (cut to `limit` characters), in the style asked for."""
-    if limit is not None and len(text) > limit:
-        text = cut(text, limit)
+    if limit is not None:
+        text = shortened(text, limit)
     style = {name: True for name, on in (("bold", bold), ("italic", italic), ("code", code))
              if on}
     return Words(text=text, style=style or None)

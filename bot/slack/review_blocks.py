@@ -69,9 +69,10 @@ from bot.slack.messages import (
     plain_context,
     quoted,
     rich,
+    shortened,
     words,
 )
-from bot.slack.mrkdwn import cut, inert
+from bot.slack.mrkdwn import inert
 
 REVIEW_EDIT = "digest_review_edit"
 REVIEW_APPROVE = "digest_review_approve"
@@ -142,7 +143,7 @@ def _when(iso: str | None) -> str:
 
 def _question_text(prompt: PromptDigest) -> str:
     """The question (the pack's words, for plain text) and its count."""
-    head = prompt.question if len(prompt.question) <= 300 else cut(prompt.question, 300)
+    head = shortened(prompt.question, 300)
     if prompt.kind != "text":
         return f"{head}\n{counted(prompt.answer_count, 'ballot')}"
     if not prompt.themes:
@@ -219,8 +220,7 @@ def _options(chosen: list[Choice]) -> list[Option]:
 
 
 def _shown(text: str) -> str:
-    plain_text = " ".join(text.split())
-    return plain_text if len(plain_text) <= OPTION_TEXT else cut(plain_text, OPTION_TEXT)
+    return shortened(" ".join(text.split()), OPTION_TEXT)
 
 
 def _select(block_id: str, options: list[Option]) -> InputBlock:

@@ -13,7 +13,6 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from bot.core.wording import number_problem
 from prompts import PROMPTS_DIR
 
 DEFAULT_DATABASE_URL = "sqlite:///roundtable.db"
@@ -306,7 +305,13 @@ def load_settings(**overrides: object) -> Settings:
 
 def _plainly(error: Any) -> str:
     """pydantic's problem with a setting, in words of our own where it speaks of types."""
-    return number_problem(error) or str(error["msg"]).removeprefix("Value error, ")
+    kind, given, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    if kind == "int_parsing":
+        return f"should be a whole number, not {given!r}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        bound, side = (ctx["ge"], "more") if kind == "greater_than_equal" else (ctx["le"], "less")
+        return f"should be {bound} or {side}, not {given}"
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def _loopback(host: str | None) -> bool:

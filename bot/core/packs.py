@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from bot.core.wording import counted, number_problem
+from bot.core.wording import counted
 from prompts import PROMPTS_DIR
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
@@ -261,8 +261,10 @@ def _message(error: Any) -> str:
         return f"unknown field; {PACK_FIELDS if len(loc) == 1 else PROMPT_FIELDS}"
     if given is None or kind == "string_too_short":
         return f"is empty; it should be {expected}"
-    if (number := number_problem(error)) is not None:
-        return number
+    if kind == "int_parsing":
+        return f"should be a whole number, not {given!r}"
+    if kind == "greater_than_equal":
+        return f"should be {error['ctx']['ge']} or more, not {given}"
     if kind == "too_short" and isinstance(given, list | tuple):
         return f"needs at least {counted(error['ctx']['min_length'], 'prompt')}"
     if kind == "string_too_long":

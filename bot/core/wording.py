@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 
 def listed(items: Sequence[str]) -> str:
@@ -54,16 +53,3 @@ def _plural_word(word: str) -> str:
     if len(lower) > 1 and lower.endswith("y") and lower[-2] not in "aeiou":
         return word[:-1] + "ies"
     return word + "s"
-
-
-def number_problem(error: Mapping[str, Any]) -> str | None:
-    """A pydantic error about a number (not a whole number, below or above a bound) in words of
-    our own, with the value given; None for any other error."""
-    kind, given, ctx = error["type"], error.get("input"), error.get("ctx") or {}
-    if kind == "int_parsing":
-        return f"should be a whole number, not {given!r}"
-    if kind == "greater_than_equal":
-        return f"should be {ctx['ge']} or more, not {given}"
-    if kind == "less_than_equal":
-        return f"should be {ctx['le']} or less, not {given}"
-    return None

@@ -151,3 +151,26 @@ def test_new_answers_by_role_add_up_with_the_roles_not_shown_as_other_roles(
     # a chief pharmacist alone, and someone with no role, are not shown by role
     assert second.since_last.new_by_role == {"PCN pharmacy lead": 3, "other roles": 2}
     assert "New answers by role: PCN pharmacy lead 3, other roles 2." in render_text(second)
+
+
+def test_roles_with_as_many_new_answers_are_listed_by_name(database: Database,
+                                                            now: datetime) -> None:
+    """Equal counts read in one order, whatever order the answers came in (it followed the
+    hashing of their ids, so one digest could list the roles one way and its copy the other)."""
+    roles = ["technician", "PCN pharmacy lead", "GP", "community pharmacist"]
+    people = [Person(f"U{r}{i}", f"P{r}{i}", role, None)
+              for r, role in enumerate(roles) for i in range(3)]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, people, [Said("U00", "done-well", "Covid vaccines.")],
+                            anonymity="role")
+        record_digest(session, round_.id, "2026-W47", build_digest(session, round_.id, now), now)
+        later = now + timedelta(days=1)
+        for person_ in people[::-1]:
+            person = find_participant(session, person_.platform_user_id, "slack")
+            assert person is not None
+            record_reply(session, round_.id, "done-well", person,
+                         f"Covid response {person_.platform_user_id}", later)
+        session.flush()
+        second = build_digest(session, round_.id, later)
+    assert ("New answers by role: community pharmacist 3, GP 3, PCN pharmacy lead 3, "
+            "technician 3.") in render_text(second)

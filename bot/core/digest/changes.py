@@ -318,8 +318,9 @@ def _about_an_earlier(prompt: PromptDigest, ids: set[str], survivors: list[set[s
 
 def _with_other_roles(by_role: Counter[str], total: int) -> dict[str, int]:
     """The new answers by the roles shown, and the rest (roles of fewer than three people, or
-    none given) as "other roles", so that the line adds up; a round that shows no role has none."""
-    out = dict(by_role.most_common())
+    none given) as "other roles", so that the line adds up; a round that shows no role has none.
+    Most first, equal counts by name: the same answers always read the same."""
+    out = dict(sorted(by_role.items(), key=lambda item: (-item[1], item[0].casefold())))
     if out and (rest := total - sum(out.values())) > 0:
         out[OTHER_ROLES] = rest
     return out

@@ -64,7 +64,8 @@ def test_every_labelled_question_gets_at_most_seven_themes_titled_from_their_ans
             assert set(said) <= theirs, (name, theme.title)
             # A whole clause of one answer, word for word.
             assert any(theme.title.lower() in text[r].lower() for r in theme.reply_ids), theme
-            assert theme.summary.endswith("."), (name, theme.summary)
+            # a sentence, or none where the count (the theme's line) is all there is
+            assert not theme.summary or theme.summary.endswith("."), (name, theme.summary)
 
 
 def test_a_theme_whose_answers_all_end_on_a_small_word_is_titled_by_a_whole_opening_phrase(

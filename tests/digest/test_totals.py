@@ -24,7 +24,7 @@ from storage.models import Reply
 from tests.digest.builders import demo_people, demo_said, round_with
 
 QUESTION_COUNT = re.compile(r"^ {3}(\d+) (?:answers?|ballots?)[.,]", re.MULTILINE)
-"""A question's count, under its heading (a theme's summary, further in, may be a count too)."""
+"""A question's count, under its heading (three spaces in: a theme's lines are further in)."""
 
 
 def test_it_counts_in_every_total_only_what_the_questions_count_as_answers(

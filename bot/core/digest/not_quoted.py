@@ -3,7 +3,8 @@ summary. Such an answer counts in its theme, and the engine reads its words to f
 theme; but titles and summaries are made of phrases of the theme's answers, so a title may be
 a phrase of exactly that answer. A title or summary that carries a run of its words (three,
 or the whole of a shorter title) found in no answer that may be quoted is replaced: the title
-by the first phrase of an answer that may be quoted, the summary by the count alone."""
+by the first phrase of an answer that may be quoted; the summary is left out (the theme's
+line gives its count)."""
 
 from __future__ import annotations
 
@@ -46,8 +47,7 @@ def keep_unquoted_out(themes: Sequence[ThemeView], answers: Sequence[AnswerView]
         if theirs.found_in(title):
             title = _plain_title(quotable, words_of) or "Answers not to be quoted"
         if theirs.found_in(summary):
-            size = len(theme.reply_ids)
-            summary = f"{size} {'answer' if size == 1 else 'answers'}."
+            summary = ""  # the theme's line still gives its count and roles
         out.append(replace(theme, title=title, summary=summary))
     return out
 

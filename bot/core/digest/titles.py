@@ -82,7 +82,7 @@ def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
     the theme's answers say in their own words (clauses other than the title, from answers
     that are not `quoted`: the quotes are shown beside it, and a summary repeating them tells
     a reader nothing). Every format shows the theme's count and roles beside it ("5 answers ·
-    …"), so the count is the sentence only when there is nothing else to say."""
+    …"), so with nothing else to say there is no summary: "" (not the count again)."""
     counts = Counter(r for r in roles if r)
     # Roles with fewer than three answers are not named: it could name the people.
     top = [(role, n) for role, n in counts.most_common(2) if n >= 3]
@@ -96,7 +96,7 @@ def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
     if said:
         parts.append("they also say " + " and ".join(f"“{clause}”" for clause in said))
     if not parts:
-        return f"{size} {'answer' if size == 1 else 'answers'}."
+        return ""
     return _capitalise("; ".join(parts)) + "."
 
 

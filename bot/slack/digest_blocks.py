@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import (
     Block,
     HeaderBlock,
     PlainTextObject,
-    SectionBlock,
+    RichTextBlock,
 )
 
 from bot.core.digest.chart import chart_filename, ranking_png
@@ -58,9 +58,9 @@ QUESTION_CHARS = 2800
 QUOTE_CHARS = 800
 """How much of one answer a quote shows in Slack; three of them and their names fit a section."""
 OTHER_ANSWERS_SHOWN = 5
-ROLE_FIELDS = 10
+ROLES_SHOWN = 10
+"""Roles shown by name in the top message; the rest are counted."""
 ORGANISATIONS_SHOWN = 15
-FIELD_TEXT = 2000
 TEXT_FALLBACK = 1000
 
 
@@ -88,7 +88,7 @@ def top_message(view: DigestView, hint: str) -> SlackMessage:
         blocks.append(rich(line(words("⚠️ Not heard from yet: ", bold=True),
                                 words(silent_line(people), SECTION_TEXT - 100))))
     if people["by_role"]:
-        blocks.append(_role_fields(people["by_role"]))
+        blocks.append(_roles(people["by_role"]))
     if people["by_organisation"]:
         blocks.append(plain_context(_organisations(people["by_organisation"]), SECTION_TEXT))
     if view.since_last is not None:  # theme titles: people's words
@@ -228,18 +228,17 @@ def _quotes(quotes: list[QuoteView]) -> list[Part]:
     return [_quote(q.text, q.by, QUOTE_CHARS // 2) for q in quotes]
 
 
-def _role_fields(by_role: dict[str, dict[str, int]]) -> SectionBlock:
-    """A field a role, in plain text: role names are the words of the people invited."""
+def _roles(by_role: dict[str, dict[str, int]]) -> RichTextBlock:
+    """A line a role, its name in bold (as in Teams' card): rich text, since role names are
+    the words of the people invited and mrkdwn would read their `*` or `_` as formatting."""
     rows = list(by_role.items())
-    shown = rows[: ROLE_FIELDS if len(rows) <= ROLE_FIELDS else ROLE_FIELDS - 1]
-    fields = [
-        plain(f"{shortened(role, 200)}\n{row['answered_any']} of {row['invited']} answered",
-              FIELD_TEXT)
-        for role, row in shown
-    ]
+    shown = rows[: ROLES_SHOWN if len(rows) <= ROLES_SHOWN else ROLES_SHOWN - 1]
+    lines = [line(words(role, 200, bold=True),
+                  words(f": {row['answered_any']} of {row['invited']} answered"))
+             for role, row in shown]
     if len(rows) > len(shown):
-        fields.append(plain(f"and {len(rows) - len(shown)} more roles", FIELD_TEXT))
-    return SectionBlock(fields=fields)
+        lines.append(line(words(f"and {len(rows) - len(shown)} more roles", italic=True)))
+    return rich(*lines)
 
 
 def _organisations(by_organisation: dict[str, dict[str, int]]) -> str:

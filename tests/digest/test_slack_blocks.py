@@ -13,6 +13,7 @@ from bot.core.digest.model import DigestView
 from bot.core.rounds import SMALL_ORGANISATIONS
 from bot.slack.digest_blocks import digest_messages
 from tests.digest.builders import LONG, NASTY, RANK_PROMPT, TEXT_PROMPTS, demo_said, view_of
+from tests.slack_reading import as_read
 
 OPTIONS = [
     "Protected time", "Insights from elsewhere", "Clear purpose and motivation",
@@ -116,9 +117,22 @@ def test_it_leads_the_top_message_with_the_headline_and_silent_roles() -> None:
     assert "*900* of *1200*" in blob
     assert "no community pharmacists yet" in blob
     assert "no community pharmacists yet" in top.text
-    fields = [b for b in top.blocks if b.get("fields")][0]["fields"]
-    assert len(fields) == 10 and "3 more roles" in fields[-1]["text"]
+    shown = as_read(top.blocks)
+    assert "*role 0*: 75 of 100 answered" in shown and "*role 8*: 75 of 100" in shown
+    assert "role 9" not in shown and "_and 3 more roles_" in shown
     assert RANK_PROMPT not in blob
+
+
+def test_it_heads_each_role_in_bold_and_shows_its_name_as_written() -> None:
+    """A role's name is the heading of its count, in bold; its `*`, `_` or `<!here>` are
+    shown as typed, neither formatting nor pinging."""
+    view = view_of({})
+    roles = {"*Lead* _PCN_ <!here> pharmacist": {"invited": 4, "answered_any": 1,
+                                                  "answered_all": 0}}
+    top = digest_messages(replace(view, participation={**view.participation,
+                                                       "by_role": roles}), charts=False)[0]
+    assert "**Lead* _PCN_ <!here> pharmacist*: 1 of 4 answered" in as_read(top.blocks)
+    assert "<!here>" not in json.dumps(texts(top.blocks)) and "<!here>" not in top.text
 
 
 def test_it_counts_people_by_organisation_as_the_other_formats_do() -> None:

@@ -248,7 +248,9 @@ def edit_from_chat(session: Session, external_id: str, text: str, now: datetime,
     if asked is None:
         return None
     if reply.choices:  # a typed vote, read again from the edited words
-        return Saved(asked, tuple(reply.choices), external_id, typed=True, updated=True)
+        reason = read_vote_and_reason(asked.prompt, reply.text)[1] if reply.text else None
+        return Saved(asked, tuple(reply.choices), external_id, typed=True, reason=reason,
+                     updated=True)
     return Saved(asked, reply.text or "", external_id, updated=True, quotable=reply.quotable)
 
 

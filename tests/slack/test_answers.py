@@ -338,6 +338,32 @@ def test_a_ranking_typed_again_is_confirmed_as_updated(running: Running) -> None
                                    "message")
 
 
+def test_an_edited_ranking_with_a_reason_is_confirmed_with_its_reason_kept(
+        running: Running) -> None:
+    """The edited vote's confirmation says again that the words after the ballot are kept as
+    the reason, as the first one did; an edit that leaves no reason does not say so."""
+    user = MEMBERS[0]
+    ts = _at_the_ranking_question(running, user)
+    message, _ = running.slack.dm(user, "3, 1, 5, 2, 4 because protected time matters most",
+                                  thread_ts=ts)
+    first = running.wait_for(lambda: _confirmations_to(running, user, "Saved your ranking"),
+                             "the first confirmation")[0]
+    kept = "Your words after it are kept with it, as your reason"
+    assert kept in as_read(first.params["blocks"])
+
+    def shown() -> str:
+        found = running.stub.message("D" + user, first.answer["ts"])
+        return as_read(found["blocks"]) if found else ""
+
+    _edit(running, user, message, "1, 2, 3, 4, 5 because protected time matters most", ts)
+    running.wait_for(lambda: shown().startswith("Updated your ranking"), "the update")
+    assert "1. Protected time\n2. Insights from elsewhere" in shown()
+    assert kept in shown()
+    _edit(running, user, message, "5, 4, 3, 2, 1", ts)
+    running.wait_for(lambda: "1. Leadership development" in shown(), "the second update")
+    assert kept not in shown()
+
+
 def _asked_ts(running: Running, user: str, prompt_id: str) -> str | None:
     with running.database.sessions() as session:
         return session.scalars(select(QuestionMessage.message_id).where(

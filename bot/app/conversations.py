@@ -2,7 +2,9 @@
 translates them (bot.core.incoming), handled in the inbox's batches.
 
 An answer is stored to the question it replies to (bot.core.answers); an edit or a deletion
-changes an answer only when it comes from the answer's author. What to say back (a
+changes an answer only when it comes from the answer's author. A message that is only one of
+the words a person uses about themselves (`stop`, `help`, `my-data`, `forget-me`) is not an
+answer: `stop` stops the questions, the others are told how to use them. What to say back (a
 confirmation, that an edited answer was updated, or why nothing was saved) is queued for
 after the commit.
 """
@@ -18,20 +20,32 @@ from sqlalchemy.orm import Session
 
 from bot.app.confirmations import Confirmations
 from bot.app.inbox import FollowUp
+from bot.core import audit
 from bot.core.answers import ChatMessage, answer_from_chat, edit_from_chat
 from bot.core.errors import RoundtableError
 from bot.core.inbox import Received
 from bot.core.incoming import Deleted, Edited, Incoming, Written, external_id, from_payload
+from bot.core.people import find_participant, opt_out
 from bot.core.ports import Clock, Where
 from bot.core.questions import Saved
 from bot.core.replies import delete_reply
-from bot.core.said import OpenQuestions, said
+from bot.core.said import Command, OpenQuestions, WhereAsked, said
 from bot.core.typed_votes import comment_notice
 
 log = logging.getLogger(__name__)
 NO_QUESTION = said("I have no open question waiting for an answer here (a round may "
                    "have closed). Use the buttons on the questions, or see your open "
                    "questions ", OpenQuestions(), ".")
+STOPPED = said("Done: Roundtable will not message you again. Your answers are kept; ",
+               Command("my-data"), " sends you a copy and ", Command("forget-me"),
+               " deletes them.")
+HELP_HERE = said("Write here to answer the question waiting, or answer another one ",
+                 WhereAsked(), ". ", Command("stop"), " stops the questions, ",
+                 Command("my-data"), " sends you everything held about you and ",
+                 Command("forget-me"), " deletes it.")
+ALONE = frozenset({"stop", "help", "my-data", "forget-me"})
+"""Words that, written alone, are the person speaking about themselves, not an answer (as a
+Teams chat reads them before they reach the inbox): nobody answers a question with "stop"."""
 
 Translate = Callable[[dict[str, object]], Incoming | None]
 """A platform's own payload (stored by an earlier version) as an incoming event."""
@@ -53,6 +67,11 @@ class Conversations:
         for item in received:
             event = self._incoming(item)
             if event is None:
+                continue
+            if isinstance(event, Written) and event.text.strip().lower() in ALONE:
+                follow_ups += self._answers(session, platform, written, now)
+                written = []
+                follow_ups += self._about_themselves(session, item.platform, event, now)
                 continue
             if written and (not isinstance(event, Written) or item.platform != platform):
                 follow_ups += self._answers(session, platform, written, now)
@@ -109,6 +128,20 @@ class Conversations:
         for where, answers in saved.items():
             follow_ups.append(partial(self.confirmations.confirm, platform, where, answers))
         return follow_ups
+
+    def _about_themselves(self, session: Session, platform: str, event: Written,
+                          now: datetime) -> list[FollowUp]:
+        """`stop` stops messaging the writer (their answers stay); the other words get how
+        to use them."""
+        where = Where(event.channel_id, event.thread_id)
+        if event.text.strip().lower() != "stop":
+            return [partial(self.confirmations.notify, platform, where, HELP_HERE)]
+        participant = find_participant(session, event.author_id, platform)
+        if participant is not None and not participant.opted_out:
+            opt_out(session, participant, now)
+            audit.record(session, now, audit.person(platform, event.author_id),
+                         "participant.stop")
+        return [partial(self.confirmations.notify, platform, where, STOPPED)]
 
     def _change(self, session: Session, platform: str, event: Edited | Deleted,
                 now: datetime) -> list[FollowUp]:

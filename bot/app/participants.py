@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.app.access import may_facilitate, visible_rounds, who
 from bot.app.actors import Actor
+from bot.app.conversations import STOPPED
 from bot.app.roundtable import Roundtable
 from bot.core import answers, audit
 from bot.core.home import HomeView, home_view
@@ -20,7 +21,7 @@ from bot.core.people import find_participant, opt_out
 from bot.core.ports import DeliveryError, Where
 from bot.core.questions import Asked, Saved
 from bot.core.replies import answer_count, dont_quote
-from bot.core.said import Command, OpenQuestions, Said, WhereAsked, said
+from bot.core.said import OpenQuestions, Said, WhereAsked, said
 from storage.db import transaction
 from storage.models import Delivery
 
@@ -93,9 +94,7 @@ def refresh_home(app: Roundtable, actor: Actor) -> None:
 def stop(app: Roundtable, actor: Actor) -> Said:
     """No more messages to this person (they keep their answers)."""
     stop_person(app, actor, actor.platform, actor.user_id)
-    return said("Done: Roundtable will not message you again. Your answers are kept; ",
-                Command("my-data"), " sends you a copy and ",
-                Command("forget-me"), " deletes them.")
+    return STOPPED
 
 
 def stop_person(app: Roundtable, actor: Actor, platform: str, user_id: str

@@ -226,6 +226,36 @@ def test_it_stops_and_forgets_a_participant_on_request(running: Running) -> None
                                               "You will find them on the Home tab.")), nudge.params
 
 
+def test_stop_or_help_written_alone_in_the_conversation_is_not_taken_for_an_answer(
+        running: Running) -> None:
+    """Someone who writes "stop" to the bot is stopped (as `/roundtable stop` does), not sent
+    the next question with "stop" saved, and later quoted, as their answer; "help" alone
+    says what they can do; a sentence that starts with either is an answer as ever."""
+    start_round(running)
+    sent_to_everyone(running)
+    helped, stopped, answering = MEMBERS[0], MEMBERS[1], MEMBERS[2]
+    running.slack.dm(helped, "Help")
+    told = running.wait_for(lambda: _said_to(running, helped)[1:], "the help")
+    assert told[0].startswith("Write here to answer the question waiting, or answer another "
+                              "one in its thread. `/roundtable stop` stops the questions")
+    running.slack.dm(stopped, " STOP ")
+    told = running.wait_for(lambda: _said_to(running, stopped)[1:], "the stop's answer")
+    assert told[0].startswith("Done: Roundtable will not message you again. Your answers are "
+                              "kept; `/roundtable my-data` sends you a copy")
+    assert running.scalar(select(Participant.opted_out).where(
+        Participant.platform_user_id == stopped))
+    running.slack.dm(answering, "Stop the duplicate audits.")
+    running.wait_for(lambda: _asked_ts(running, answering, "bought-in"), "the next question")
+    assert [r.text for r in running.replies()] == ["Stop the duplicate audits."]
+    assert not _asked_ts(running, helped, "bought-in") \
+        and not _asked_ts(running, stopped, "bought-in")
+    running.slack.command(FACILITATOR, "remind")
+    running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                              if "Reminded" in c.params.get("text", "")], "the reminders")
+    assert not [t for t in _said_to(running, stopped) if "reminder" in t]
+    assert [t for t in _said_to(running, helped) if "reminder" in t]
+
+
 def test_it_shows_open_questions_on_the_home_tab_with_an_answer_form(running: Running) -> None:
     round_id = start_round(running)
     sent_to_everyone(running)

@@ -13,7 +13,9 @@ has nothing due, so a burst costs one write, not one per message.
 
 An edited answer is confirmed as updated (`revise`): its own confirmation, if `recall` finds
 where it landed, is changed to say so (what was handed over is remembered first, so a
-confirmation posted moments before is found); else a new one says it.
+confirmation posted moments before is found); else a new one says it. A deleted answer's
+confirmation, where `recall` finds it, no longer repeats the words: it says they are deleted
+(`withdraw`).
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from dataclasses import dataclass, field
 
 from bot.app.loops import Faults, Loop
 from bot.core.ports import ChatGateway, DeliveryError, Gateways, Sent, Where
-from bot.core.questions import Saved
-from bot.core.said import Said
+from bot.core.questions import Asked, Saved
+from bot.core.said import Said, WhereAsked, said
 
 log = logging.getLogger(__name__)
 CONFIRMED_TOGETHER = 20
@@ -62,11 +64,27 @@ class Revised:
     saved: Saved
 
 
+@dataclass(frozen=True)
+class Withdrawn:
+    """An answer deleted: its confirmation should stop repeating it."""
+
+    asked: Asked
+    answer_id: str
+
+
+def deleted(asked: Asked) -> Said:
+    """What a deleted answer's confirmation says instead of the answer."""
+    return said(f"You deleted your answer to question {asked.number}, and it is deleted "
+                "here too. The question is open again: answer it ", WhereAsked(),
+                " whenever you like.")
+
+
 @dataclass
 class Waiting:
     saved: list[Saved] = field(default_factory=list)
     notices: list[Said] = field(default_factory=list)
     revised: list[Saved] = field(default_factory=list)
+    withdrawn: list[Withdrawn] = field(default_factory=list)
 
 
 class Confirmations:
@@ -82,7 +100,7 @@ class Confirmations:
         comes below its answer's confirmation)."""
         self.remember, self.recall = remember, recall
         self._confirmed: list[Confirmed] = []
-        self._arrived: list[tuple[Key, Saved | Said | Revised]] = []
+        self._arrived: list[tuple[Key, Saved | Said | Revised | Withdrawn]] = []
         self._waiting: dict[Key, Waiting] = {}
         self._due: list[tuple[float, int, Key]] = []
         self._order = itertools.count()  # equal times never compare the keys
@@ -116,11 +134,17 @@ class Confirmations:
             self._arrived.append(((platform, where), said))
             self._changed.notify()
 
+    def withdraw(self, platform: str, where: Where, asked: Asked, answer_id: str) -> None:
+        """After a deletion is committed: queue the change of the answer's confirmation."""
+        with self._changed:
+            self._arrived.append(((platform, where), Withdrawn(asked, answer_id)))
+            self._changed.notify()
+
     def queued(self) -> list[Saved]:
         """The answers whose confirmation waits for its turn."""
         with self._changed:
             return ([item.saved if isinstance(item, Revised) else item
-                     for _, item in self._arrived if not isinstance(item, Said)]
+                     for _, item in self._arrived if isinstance(item, Saved | Revised)]
                     + [s for waiting in self._waiting.values()
                        for s in waiting.saved + waiting.revised])
 
@@ -169,6 +193,8 @@ class Confirmations:
                 self._waiting[key].notices.append(item)
             elif isinstance(item, Revised):
                 self._waiting[key].revised.append(item.saved)
+            elif isinstance(item, Withdrawn):
+                self._waiting[key].withdrawn.append(item)
             else:
                 self._waiting[key].saved.append(item)
         self._arrived = []
@@ -187,6 +213,8 @@ class Confirmations:
                 self._confirm(gateway, key, waiting.saved[start:start + CONFIRMED_TOGETHER])
             for saved in waiting.revised:
                 self._revise(gateway, key, saved)
+            for withdrawn in waiting.withdrawn:
+                self._withdraw(gateway, key, withdrawn)
         except DeliveryError as exc:
             log.warning("could not confirm %d answers on %s: %s",
                         len(waiting.saved) + len(waiting.revised), platform, exc.reason)
@@ -211,6 +239,15 @@ class Confirmations:
             earlier = self._recall(platform, saved.asked.round_id, saved.external_id)
         if earlier is None or not gateway.update_confirmation(earlier, saved):
             self._confirm(gateway, key, [saved])
+
+    def _withdraw(self, gateway: ChatGateway, key: Key, withdrawn: Withdrawn) -> None:
+        """Replace the deleted answer's own confirmation, if it is known (one of several
+        answers, or none kept, is left: it would take a new message to say less)."""
+        platform, _ = key
+        self.flush()
+        earlier = self._recall(platform, withdrawn.asked.round_id, withdrawn.answer_id)
+        if earlier is not None:
+            gateway.replace_message(earlier, deleted(withdrawn.asked))
 
     def _recall(self, platform: str, round_id: int, answer_id: str) -> Sent | None:
         try:

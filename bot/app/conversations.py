@@ -21,14 +21,13 @@ from sqlalchemy.orm import Session
 from bot.app.confirmations import Confirmations
 from bot.app.inbox import FollowUp
 from bot.core import audit
-from bot.core.answers import ChatMessage, answer_from_chat, edit_from_chat
+from bot.core.answers import ChatMessage, answer_from_chat, delete_from_chat, edit_from_chat
 from bot.core.errors import RoundtableError
 from bot.core.inbox import Received
 from bot.core.incoming import Deleted, Edited, Incoming, Written, external_id, from_payload
 from bot.core.people import find_participant, opt_out
 from bot.core.ports import Clock, Where
 from bot.core.questions import Saved
-from bot.core.replies import delete_reply
 from bot.core.said import Command, OpenQuestions, WhereAsked, said
 from bot.core.typed_votes import comment_notice
 
@@ -147,14 +146,17 @@ class Conversations:
                 now: datetime) -> list[FollowUp]:
         """An edit or a deletion of an answer, by its author; one of anything else (a
         message that is not an answer, or someone else's) changes nothing. An edit that
-        changed the answer is confirmed as an update."""
+        changed the answer is confirmed as an update; a deletion's confirmation stops
+        repeating the words deleted."""
         answer = external_id(event.channel_id, event.message_id)
         try:
             with session.begin_nested():
                 if isinstance(event, Deleted):
                     author = (platform, event.author_id) if event.author_id is not None else None
-                    delete_reply(session, answer, now, author)
-                    return []
+                    asked = delete_from_chat(session, answer, now, author)
+                    return [] if asked is None else [partial(
+                        self.confirmations.withdraw, platform, Where(event.channel_id), asked,
+                        answer)]
                 saved = edit_from_chat(session, answer, event.text, now,
                                        (platform, event.author_id))
         except RoundtableError as exc:

@@ -19,6 +19,7 @@ from bot.core.replies import (
     Author,
     asks_not_to_be_quoted,
     check_text_answer,
+    delete_reply,
     edit_reply,
     is_answered,
     record_reply,
@@ -252,6 +253,15 @@ def edit_from_chat(session: Session, external_id: str, text: str, now: datetime,
         return Saved(asked, tuple(reply.choices), external_id, typed=True, reason=reason,
                      updated=True)
     return Saved(asked, reply.text or "", external_id, updated=True, quotable=reply.quotable)
+
+
+def delete_from_chat(session: Session, external_id: str, now: datetime,
+                     author: Author | None) -> Asked | None:
+    """Honour the deletion of an answer made in its conversation (RoundtableError when it is
+    not the author's live answer): the question it answered, open again."""
+    reply = delete_reply(session, external_id, now, author)
+    return _asked_in(round_pack(session.get_one(Round, reply.round_id)), reply.round_id,
+                     reply.participant, reply.prompt_id)
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,37 @@ def test_it_tells_someone_their_edited_answer_was_updated_in_its_confirmation(
     assert not _confirmations_to(running, user, "Updated")  # the update was the only word
 
 
+def test_a_deleted_answers_confirmation_no_longer_repeats_it(running: Running) -> None:
+    """Deleting an answer in Slack deletes it from the bot's confirmation too, which says so
+    and that the question is open again; the other answers' confirmations stay."""
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    thread = question_ts(running, user, "done-well")
+    ts, _ = running.slack.dm(user, "Words I regret writing.", thread_ts=thread)
+    saved = running.wait_for(lambda: _confirmations_to(running, user, "Saved"),
+                             "the confirmation")[0]
+    second = running.wait_for(lambda: _asked_ts(running, user, "bought-in"), "question 2")
+    running.slack.dm(user, "Words I stand by.", thread_ts=second)
+    kept = running.wait_for(lambda: _confirmations_to(running, user, "Saved")[1:],
+                            "the second confirmation")[0]
+    running.slack.event({"type": "message", "subtype": "message_deleted",
+                         "channel": "D" + user, "channel_type": "im", "hidden": True,
+                         "ts": "1900001000.1", "deleted_ts": ts,
+                         "previous_message": {"user": user, "ts": ts, "thread_ts": thread}})
+
+    def shown(call: Call) -> str:
+        found = running.stub.message("D" + user, call.answer["ts"])
+        return as_read(found["blocks"]) if found else ""
+
+    running.wait_for(lambda: "deleted" in shown(saved), "the confirmation changed")
+    assert shown(saved) == ("You deleted your answer to question 1, and it is deleted here "
+                            "too. The question is open again: answer it in its thread "
+                            "whenever you like.")
+    assert "Words I stand by." in shown(kept)
+    assert "Words I regret" not in json.dumps(running.stub.history["D" + user])
+
+
 def test_it_confirms_an_edit_anew_when_it_knows_no_confirmation_of_that_answer(
         running: Running) -> None:
     """Confirmations posted by earlier versions (or of several answers at once) name no

@@ -35,6 +35,8 @@ from storage.models import Participant, Reply
 from storage.queries import reply_by_external_id
 
 REQUIRED = ("prompt_id", "participant", "text")
+READ = ("id", *REQUIRED, "role")
+"""The columns Roundtable reads; any other is left alone."""
 IMPORT_PLATFORM = "import"
 CHOICE_SEPARATOR = ";"
 PROGRESS_EVERY = 100
@@ -131,7 +133,9 @@ Outcome = Literal["added", "updated", "unchanged", "kept", "forgotten"]
 
 
 def read_rows(path: Path, pack: Pack) -> list[Row]:
-    """Parse and check every row against the pack; the first problem raises with its line."""
+    """Parse and check every row against the pack; the first problem raises with its line.
+    Column names are read whatever their case (a spreadsheet's `Prompt_ID`); a row with no
+    cell filled (a spreadsheet's blank row, `,,,,`) is no answer and is passed over."""
     name = str(path)
     raw = path.read_bytes()
     try:
@@ -139,28 +143,28 @@ def read_rows(path: Path, pack: Pack) -> list[Row]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ImportError_(name, line, "not UTF-8 text (save the file as CSV UTF-8)") from None
-    reader = csv.DictReader(io.StringIO(content, newline=""))
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ImportError_(
-            name,
-            1,
-            f"missing column(s) {', '.join(missing)}; expected id,prompt_id,participant,role,text",
-        )
+    if not content.strip():
+        raise ImportError_(name, None, "the file is empty")
+    reader = csv.reader(io.StringIO(content, newline=""))
     rows: list[Row] = []
     seen_ids: dict[str, int] = {}
+    roles: dict[str, tuple[str, int]] = {}
     try:
+        columns = _columns(name, next(reader, []))
         for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
             line = reader.line_num
-            row = Row(
-                line,
-                (record.get("id") or "").strip() or None,
-                (record.get("prompt_id") or "").strip(),
-                (record.get("participant") or "").strip(),
-                (record.get("role") or "").strip() or None,
-                record.get("text") or "",
-            )
+            if any(cell.strip() for cell in record[len(columns.names):]):
+                # an unquoted comma in a text splits it: its end would be lost unread
+                raise ImportError_(name, line, f"{len(record)} cells where the first line names "
+                                   f"{len(columns.names)} columns (a comma in a text not put in "
+                                   "double quotes?)")
+            cell = columns.reader(record)
+            row = Row(line, cell("id").strip() or None, cell("prompt_id").strip(),
+                      cell("participant").strip(), cell("role").strip() or None, cell("text"))
             _check(name, row, pack, seen_ids)
+            _check_role(name, row, roles)
             rows.append(row)
     except csv.Error as exc:
         # line_num counts the lines of the records read whole: the bad one starts after them
@@ -168,6 +172,54 @@ def read_rows(path: Path, pack: Pack) -> list[Row]:
     if not rows:
         raise ImportError_(name, None, "no rows to import")
     return rows
+
+
+@dataclass(frozen=True)
+class _Columns:
+    names: list[str]
+    index: dict[str, int]
+    """Where each column Roundtable reads is, by its name in lower case."""
+
+    def reader(self, record: list[str]) -> Callable[[str], str]:
+        """A record's cell by column name ("" where the row stops short)."""
+        def cell(column: str) -> str:
+            index = self.index.get(column)
+            return record[index] if index is not None and index < len(record) else ""
+        return cell
+
+
+def _columns(name: str, header: list[str]) -> _Columns:
+    expected = "expected id,prompt_id,participant,role,text"
+    if not any(cell.strip() for cell in header):
+        raise ImportError_(name, 1, f"the first line names no columns; {expected}")
+    names = [cell.strip().lower() for cell in header]
+    index: dict[str, int] = {}
+    for position, column in enumerate(names):
+        if column in READ and column in index:
+            raise ImportError_(name, 1, f"column {column!r} appears twice (columns "
+                               f"{index[column] + 1} and {position + 1}): keep one")
+        index.setdefault(column, position)
+    missing = [c for c in REQUIRED if c not in index]
+    if missing:
+        found = header[0] if len(header) == 1 else ""
+        separator = next((s for s in (";", "\t") if s in found), None)
+        if separator is not None:
+            shown = "tabs" if separator == "\t" else f"{separator!r}"
+            raise ImportError_(name, 1, f"the columns are separated by {shown}, not commas "
+                               "(save the file as CSV UTF-8)")
+        raise ImportError_(name, 1, f"missing column(s) {', '.join(missing)}; {expected}")
+    return _Columns(names, index)
+
+
+def _check_role(name: str, row: Row, roles: dict[str, tuple[str, int]]) -> None:
+    """One person has one role in a file: a second one would be dropped unsaid."""
+    if row.role is None:
+        return
+    first = roles.setdefault(row.participant, (row.role, row.line))
+    if first[0].casefold() != row.role.casefold():
+        raise ImportError_(name, row.line, f"participant {row.participant!r} has the role "
+                           f"{row.role!r} here but {first[0]!r} on line {first[1]}: give one "
+                           "role a person")
 
 
 def _check(name: str, row: Row, pack: Pack, seen_ids: dict[str, int]) -> None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperArgument, TyperCommand
+from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from bot.core.wording import counted
 
@@ -56,6 +57,11 @@ class _Command(TyperCommand):
             raise typer.BadParameter(plain, ctx=exc.ctx, param=exc.param,
                                      param_hint=exc.param_hint) from None
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:
+            _refuse_repeated_options(ctx, self.make_parser(ctx), args)
+        return super().parse_args(ctx, args)
+
     def collect_usage_pieces(self, ctx: Any) -> list[str]:  # typer's click Context
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):
@@ -64,6 +70,21 @@ class _Command(TyperCommand):
             else:
                 pieces.extend(param.get_usage_pieces(ctx))
         return pieces
+
+
+def _refuse_repeated_options(ctx: Any, parser: Any, args: list[str]) -> None:
+    """An option that takes one value, given twice: click keeps the last and drops the first
+    unsaid (a facilitator's first `--rename` of two would be lost), so it is refused."""
+    try:
+        _, _, order = parser.parse_args(args=list(args))
+    except typer.TyperException:
+        return  # the parse proper says what is wrong
+    given = Counter(param for param in order if isinstance(param, TyperOption)
+                    and not (param.multiple or param.is_flag or param.count))
+    for option, times in given.items():
+        if times > 1:
+            raise typer.BadParameter(f"given {times} times, and it takes one: run the command "
+                                     "again for the next", ctx=ctx, param=option)
 
 
 _PLAINLY = (

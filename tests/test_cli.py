@@ -275,3 +275,28 @@ def test_a_closing_date_too_far_ahead_says_so(workdir: Path) -> None:
     assert result.stderr.strip() == ("roundtable: the closing date '100000d' is too far ahead: "
                                      "give at most 999d, or a date like 2026-12-18")
     assert "No open rounds." in run_cli("round", "status", cwd=workdir).stdout
+
+
+@pytest.mark.parametrize("command, option", [
+    (["digest", "review", "1", "--rename", "done-well/1", "First", "--rename", "done-well/2",
+      "Second"], "--rename"),
+    (["round", "set", "1", "--closes", "3d", "--closes", "4d"], "--closes"),
+])
+def test_an_option_that_takes_one_value_given_twice_is_refused(command: list[str],
+                                                                option: str) -> None:
+    """click would keep the last and drop the first unsaid: a rename lost."""
+    result = CliRunner().invoke(app, command, prog_name="roundtable",
+                                env={"COLUMNS": "200", "TERM": "dumb"})
+    assert result.exit_code == 2, result.output
+    shown = [" ".join(re.sub(r"[│╭╮╰╯─]", " ", line).split())
+             for line in result.output.splitlines()]
+    assert (f"Invalid value for '{option}': given 2 times, and it takes one: run the command "
+            "again for the next") in shown, result.output
+
+
+def test_a_repeatable_option_and_a_flag_given_twice_are_taken(workdir: Path) -> None:
+    result = run_cli("round", "status", "--who", "--who", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    hidden = run_cli("digest", "review", "1", "--hide", "ans-a", "--hide", "ans-b",
+                     cwd=workdir)
+    assert "given 2 times" not in hidden.stderr

@@ -92,6 +92,7 @@ _PLAINLY = (
     (re.compile(r"^Input should be greater than or equal to (\S+)$"), r"should be \1 or more"),
     (re.compile(r"^Input should be less than or equal to (\S+)$"), r"should be \1 or less"),
     (re.compile(r"^Input should be (.*)$", re.DOTALL), r"should be \1"),
+    (re.compile(r"^Value error, (.*)$", re.DOTALL), r"\1"),  # a choice not among the listed
 )
 """pydantic's words for a bad value, as a command's error says them."""
 

@@ -215,6 +215,8 @@ def test_a_commands_usage_names_its_arguments_without_placeholder_braces(
      "Invalid value for 'ROUND_ID': should be a whole number"),
     (["audit", "--limit", "0"], "roundtable audit [OPTIONS]",
      "Invalid value for '--limit': should be 1 or more"),
+    (["export", "--round", "1", "--format", "pdf"], "roundtable export [OPTIONS]",
+     "Invalid value for '--format': 'pdf' is not one of 'md', 'docx', 'csv', 'html'."),
 ])
 def test_a_usage_error_names_the_argument_as_the_usage_line_does(
         command: list[str], usage: str, error: str) -> None:

@@ -398,8 +398,8 @@ def round_start(
         help="The facilitator's user id who owns the round (acts on it from Slack); "
              "default: nobody but the admins and the command line.")] = None,
     digest_cron: Annotated[str | None, typer.Option(
-        help="When digests are posted: cron, 5 fields or 6 with seconds first "
-             "(default: Fridays 12:00, ROUNDTABLE_TIMEZONE).")] = None,
+        help="When digests are posted: cron, 5 fields or 6 with seconds first, weekday 5 or "
+             "fri for Friday (default: Fridays 12:00, ROUNDTABLE_TIMEZONE).")] = None,
     review: Annotated[bool | None, typer.Option(
         "--review/--no-review", help="Whether scheduled digests wait for a facilitator's "
         "approval (default: they do when the round has a digest channel).")] = None,
@@ -515,8 +515,8 @@ def round_set(
     closes: Annotated[str | None, typer.Option(
         help="Closing date: 14d or 2026-12-18; never: no closing date.")] = None,
     digest_cron: Annotated[str | None, typer.Option(
-        help="When digests are posted: cron, 5 fields or 6 with seconds first; default: "
-             "weekly, Fridays 12:00.")] = None,
+        help="When digests are posted: cron, 5 fields or 6 with seconds first, weekday 5 or "
+             "fri for Friday; default: weekly, Fridays 12:00.")] = None,
     review: Annotated[str | None, typer.Option(
         metavar="review|post", help="review: each scheduled digest waits for a "
         "facilitator's approval; post: digests are posted as built.")] = None,

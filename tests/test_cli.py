@@ -302,3 +302,13 @@ def test_a_repeatable_option_and_a_flag_given_twice_are_taken(workdir: Path) -> 
     hidden = run_cli("digest", "review", "1", "--hide", "ans-a", "--hide", "ans-b",
                      cwd=workdir)
     assert "given 2 times" not in hidden.stderr
+
+
+def test_a_digest_schedule_on_cron_weekday_five_falls_on_fridays(workdir: Path) -> None:
+    started = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1", "--digest",
+                      "C0DIGEST1", "--no-review", cwd=workdir)
+    assert started.returncode == 0, started.stderr
+    changed = run_cli("round", "set", "1", "--digest-cron", "0 12 * * 5", cwd=workdir)
+    assert changed.returncode == 0, changed.stderr
+    assert re.search(r"digests go to #C0DIGEST1, the next on Fri \d\d [A-Z][a-z]{2} 12:00",
+                     changed.stdout), changed.stdout

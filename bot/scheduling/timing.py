@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,16 +14,24 @@ DEFAULT_DIGEST_CRON = "0 12 * * fri"
 """Weekly, Friday at noon in ROUNDTABLE_TIMEZONE."""
 
 
+WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+"""Cron's weekday numbers: 0 (and 7) is Sunday."""
+
+
 def digest_trigger(expression: str | None, zone: str) -> CronTrigger:
-    """A cron trigger from 5 fields (minute hour day month weekday) or 6 (seconds first)."""
+    """A cron trigger from 5 fields (minute hour day month weekday) or 6 (seconds first);
+    weekdays numbered as cron numbers them (0 or 7 Sunday, 5 Friday)."""
     expression = (expression or DEFAULT_DIGEST_CRON).strip()
     fields = expression.split()
     tz = ZoneInfo(zone)
     try:
         if len(fields) == 5:
-            return CronTrigger.from_crontab(expression, timezone=tz)
+            minute, hour, day, month, day_of_week = fields
+            return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                               day_of_week=cron_weekdays(day_of_week), timezone=tz)
         if len(fields) == 6:
             second, minute, hour, day, month, day_of_week = fields
+            day_of_week = cron_weekdays(day_of_week)
             return CronTrigger(
                 second=second,
                 minute=minute,
@@ -38,6 +47,29 @@ def digest_trigger(expression: str | None, zone: str) -> CronTrigger:
         f"cannot read the schedule {expression!r}: give 5 cron fields "
         "(minute hour day month weekday), or 6 with seconds first"
     )
+
+
+def cron_weekdays(field: str) -> str:
+    """A cron weekday field in APScheduler's words: APScheduler 3 counts 0 as Monday (its
+    `from_crontab` too), so cron's `5`, Friday, would fall on a Saturday. Numbers, ranges
+    and steps become the days' names; names are left as they are."""
+    if not re.search(r"[0-9]", field) or re.search(r"[a-z]", field, re.IGNORECASE):
+        return field
+    days: set[int] = set()
+    for part in field.split(","):
+        match = re.fullmatch(r"(\*|(\d+)(?:-(\d+))?)(?:/(\d+))?", part)
+        if match is None:
+            raise ValueError(f"cannot read the weekdays {part!r}")
+        star, first, last, step = match.groups()
+        if star == "*":
+            start, end = 0, 6
+        else:
+            start = int(first)
+            end = int(last) if last is not None else (6 if step else start)
+        if not 0 <= start <= end <= 7:
+            raise ValueError(f"weekdays go from 0 to 7 (0 and 7 are Sunday), not {part!r}")
+        days.update(day % 7 for day in range(start, end + 1, int(step or 1)))
+    return ",".join(WEEKDAYS[day] for day in sorted(days))
 
 
 def latest_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:

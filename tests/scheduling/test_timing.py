@@ -36,3 +36,22 @@ def test_it_finds_the_last_monthly_time_a_month_back() -> None:
 def test_it_refuses_a_schedule_it_cannot_read(expression: str) -> None:
     with pytest.raises(RoundtableError, match="cannot read the schedule"):
         digest_trigger(expression, "UTC")
+
+
+@pytest.mark.parametrize("expression, due", [
+    ("0 12 * * 5", datetime(2026, 7, 3, 12, 0, tzinfo=UTC)),  # cron's 5 is Friday
+    ("0 12 * * 0", datetime(2026, 7, 5, 12, 0, tzinfo=UTC)),  # and 0 Sunday
+    ("0 12 * * 7", datetime(2026, 7, 5, 12, 0, tzinfo=UTC)),  # as 7 is
+    ("0 12 * * 1-5", datetime(2026, 7, 1, 12, 0, tzinfo=UTC)),
+    ("0 12 * * 6,0", datetime(2026, 7, 4, 12, 0, tzinfo=UTC)),
+    ("0 0 12 * * 5", datetime(2026, 7, 3, 12, 0, tzinfo=UTC)),  # seconds first
+])
+def test_it_reads_weekday_numbers_as_cron_does(expression: str, due: datetime) -> None:
+    wednesday = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
+    assert next_fire_time(digest_trigger(expression, "UTC"), wednesday) == due
+
+
+def test_a_weekday_past_seven_is_refused() -> None:
+    with pytest.raises(RoundtableError, match=r"cannot read the schedule '0 12 \* \* 8': "
+                                              "weekdays go from 0 to 7"):
+        digest_trigger("0 12 * * 8", "UTC")

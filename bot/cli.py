@@ -44,7 +44,9 @@ class _Command(TyperCommand):
         for param in self.params:
             # typer's help panel and error hints show an argument's metavar, else its name
             if isinstance(param, TyperArgument) and param.metavar is None:
-                param.metavar = (param.name or "").upper()
+                # one that takes several says so, as the usage line's `[PATHS]...` does
+                more = "..." if param.nargs != 1 else ""
+                param.metavar = (param.name or "").upper() + more
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
                      **extra: Any) -> Any:
@@ -105,8 +107,8 @@ def _plainly(message: str) -> str:
 
 
 def _argument_name(argument: TyperArgument) -> str:
-    """An argument's name as the usage line writes it, bare (`USER`)."""
-    return argument.metavar or (argument.name or "").upper()
+    """An argument's name as the usage line writes it, bare (`USER`, `PATHS`)."""
+    return (argument.metavar or (argument.name or "").upper()).removesuffix("...")
 
 
 def _usage_name(argument: TyperArgument) -> str:

@@ -231,7 +231,7 @@ def test_a_usage_error_names_the_argument_as_the_usage_line_does(
 
 @pytest.mark.parametrize("command, name", [
     (["participant", "export"], "USER"), (["round", "set"], "ROUND_ID"),
-    (["packs", "validate"], "PATHS"), (["import-replies"], "FILE")])
+    (["packs", "validate"], "PATHS..."), (["import-replies"], "FILE")])
 def test_the_help_names_an_argument_as_the_usage_line_does(command: list[str],
                                                             name: str) -> None:
     result = CliRunner().invoke(app, [*command, "--help"], prog_name="roundtable",

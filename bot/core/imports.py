@@ -149,12 +149,14 @@ def read_rows(path: Path, pack: Pack) -> list[Row]:
     rows: list[Row] = []
     seen_ids: dict[str, int] = {}
     roles: dict[str, tuple[str, int]] = {}
+    read_whole = 0  # the lines of the records read whole: a bad one starts after them
     try:
         columns = _columns(name, next(reader, []))
+        read_whole = reader.line_num
         for record in reader:
+            line = read_whole = reader.line_num
             if not any(cell.strip() for cell in record):
                 continue
-            line = reader.line_num
             if any(cell.strip() for cell in record[len(columns.names):]):
                 # an unquoted comma in a text splits it: its end would be lost unread
                 raise ImportError_(name, line, f"{len(record)} cells where the first line names "
@@ -167,8 +169,7 @@ def read_rows(path: Path, pack: Pack) -> list[Row]:
             _check_role(name, row, roles)
             rows.append(row)
     except csv.Error as exc:
-        # line_num counts the lines of the records read whole: the bad one starts after them
-        raise ImportError_(name, reader.line_num + 1, f"not valid CSV ({exc})") from None
+        raise ImportError_(name, read_whole + 1, f"not valid CSV ({exc})") from None
     if not rows:
         raise ImportError_(name, None, "no rows to import")
     return rows

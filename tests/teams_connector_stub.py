@@ -1,6 +1,6 @@
 """A stand-in for Microsoft's side of a Teams bot, on one real HTTP server on 127.0.0.1:
 
-- the Bot Connector REST API (v3): create a conversation, send and update an activity, a
+- the Bot Connector REST API (v3): create a conversation, send, update and delete an activity, a
   team's roster (`pagedMembers`) and one member; every call is recorded, and any can be made
   to answer 429 (with Retry-After) or 5xx on demand;
 - an OpenID issuer: metadata and signing keys (JWKS), from which the Teams SDK's own JWT
@@ -45,6 +45,8 @@ class Call:
     conversation: str | None
     body: Any
     status: int
+    activity_id: str | None = None
+    """The id the Connector gave an activity it took."""
 
 
 @dataclass
@@ -82,6 +84,8 @@ class ConnectorStub:
         self.calls: list[Call] = []
         self.tokens_issued = 0
         self._queued: dict[str, list[Failure]] = {}
+        self.gone: set[str] = set()
+        """Activity ids no longer there (deleted in Teams): updating or deleting one gets 404."""
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -108,7 +112,8 @@ class ConnectorStub:
 
     def fail_next(self, kind: str, status: int = 429, retry_after: int = 0, times: int = 1
                   ) -> None:
-        """Answer the next calls of `kind` (create, send, update, members) with an error."""
+        """Answer the next calls of `kind` (create, send, update, delete, members) with an
+        error."""
         with self._lock:
             self._queued.setdefault(kind, []).extend([Failure(status, retry_after)] * times)
 
@@ -170,6 +175,9 @@ class ConnectorStub:
             def do_PUT(self) -> None:
                 stub._handle(self, "PUT")
 
+            def do_DELETE(self) -> None:
+                stub._handle(self, "DELETE")
+
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -204,7 +212,7 @@ class ConnectorStub:
         parts = [unquote(p) for p in path.split("/")[3:]]  # after /v3/conversations
         conversation = parts[0] if parts else None
         kind = ("create" if not parts else "send" if method == "POST" else
-                "update" if method == "PUT" else "members")
+                "update" if method == "PUT" else "delete" if method == "DELETE" else "members")
         failure = self._failure(kind)
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
@@ -215,11 +223,19 @@ class ConnectorStub:
             return self._create(request, path, body)
         if kind == "send":
             activity_id = f"1:{next(self._ids)}{'q' * 40}"
-            self._record(method, path, conversation, body, 201)
+            self._record(method, path, conversation, body, 201, activity_id)
             return self._reply(request, 201, {"id": activity_id})
+        if kind in ("update", "delete") and parts[-1] in self.gone:
+            self._record(method, path, conversation, body, 404)
+            return self._reply(request, 404, {"error": {"code": "NotFound"}})
         if kind == "update":
             self._record(method, path, conversation, body, 200)
             return self._reply(request, 200, {"id": parts[-1]})
+        if kind == "delete":
+            self._record(method, path, conversation, body, 200)
+            with self._lock:
+                self.gone.add(parts[-1])
+            return self._reply(request, 200, {})
         return self._members(request, path, conversation, parts, url.query)
 
     def _token(self, request: BaseHTTPRequestHandler, raw: bytes) -> None:
@@ -273,9 +289,9 @@ class ConnectorStub:
             return queue.pop(0) if queue else None
 
     def _record(self, method: str, path: str, conversation: str | None, body: Any,
-                status: int) -> None:
+                status: int, activity_id: str | None = None) -> None:
         with self._lock:
-            self.calls.append(Call(method, path, conversation, body, status))
+            self.calls.append(Call(method, path, conversation, body, status, activity_id))
 
     @staticmethod
     def _reply(request: BaseHTTPRequestHandler, status: int, body: Any,

@@ -147,12 +147,7 @@ class TeamsGateway:
         return self._kept(self.post(where.channel_id, cards.confirmations_card(saved), summary))
 
     def update_confirmation(self, sent: Sent, saved: Saved) -> bool:
-        try:
-            return self._update(sent, activity(cards.confirmations_card([saved]), "Updated"))
-        except DeliveryError as exc:
-            if exc.reason in GONE:
-                return False
-            raise
+        return self._update(sent, activity(cards.confirmations_card([saved]), "Updated"))
 
     def replace_message(self, sent: Sent, said: Said) -> None:
         names = self.conversations.names(render.places(said))
@@ -219,18 +214,26 @@ class TeamsGateway:
     def replace_card(self, key: str, activity_id: str, content: Element, summary: str = ""
                      ) -> None:
         """Put `content` in place of a card of ours, named by its activity id (the card a
-        button was pressed on)."""
-        self._update(Sent(key, message_key(activity_id)), activity(content, summary))
+        button was pressed on); when that card is gone, `content` comes as a new message,
+        since the person pressing the button is waiting for it."""
+        if not self._update(Sent(key, message_key(activity_id)), activity(content, summary)):
+            self.post(key, content, summary)
 
     def _update(self, sent: Sent, message: MessageActivityInput) -> bool:
-        """Replace a message of ours in place; one not kept is left alone (False)."""
+        """Replace a message of ours in place; one not kept, or deleted meanwhile, is left
+        gone (False), as in Slack."""
         found = self._activity(sent)
         if found is None:
             return False
         reference, activity_id = found
         api = self.connector.at(reference.service_url)
-        self.connector.call(lambda: api.conversations.update_activity(
-            reference.conversation_id, activity_id, message), method="PUT")
+        try:
+            self.connector.call(lambda: api.conversations.update_activity(
+                reference.conversation_id, activity_id, message), method="PUT")
+        except DeliveryError as exc:
+            if exc.reason not in GONE:
+                raise
+            return False
         return True
 
     def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,

@@ -488,3 +488,22 @@ def test_a_reply_set_aside_as_not_an_answer_is_taken_for_one_from_the_teams_card
     running.wait_for(lambda: [c for c in digest_cards(running, tenant)
                               if "my mum" in card_text(c)], "the answer among the others")
     assert not any("not an answer" in card_text(c) for c in digest_cards(running, tenant))
+
+
+def test_edit_pressed_on_a_draft_card_teams_no_longer_has_opens_the_form_in_a_new_card(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Action.Submit's form replaces the card it was pressed on; where Teams says that card is
+    gone, the facilitator still gets the form, as a new message."""
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    [card_id] = running.scalars(select(BotMessage.message_id).where(BotMessage.kind == DRAFT))
+    running.stub.gone.add(card_id)
+    drafts_before = len([c for c in running.stub.sent_to(facilitator)
+                         if "For review" in card_text(c)])
+    running.teams.submit(facilitator, dict(edit_button(draft, PROMPT)["data"]), execute=False,
+                         card_id=card_id)
+    card = running.wait_for(lambda: [c for c in running.stub.sent_to(facilitator)
+                                     if "For review" in card_text(c)][drafts_before:],
+                            "the form in a new card")[0]
+    save, inputs = form_of(content(card), round_id, PROMPT)
+    assert save["data"]["prompt"] == PROMPT and "rename_title" in inputs

@@ -193,9 +193,15 @@ class TeamsGateway:
         return None if found is None else (self.reference(found[0]), found[1])
 
     def publish_home(self, user_id: str, home: HomeView) -> None:
-        """Teams has no home page without a tab: the open questions come as a card in the
-        1:1 chat (the `questions` command)."""
-        self.post(self.open_direct(user_id), cards.home_card(home), "Your open questions")
+        """Teams has no home page without a tab, so there is nothing to refresh: a card in
+        the chat here would be a message nobody asked for (after forget-me, say). The open
+        questions come as a card when someone writes `questions` (`send_home`)."""
+
+    def send_home(self, user_id: str, home: HomeView) -> Sent:
+        """Someone's open questions (and a facilitator's rounds), as a card in their 1:1
+        chat."""
+        return self.post(self.open_direct(user_id), cards.home_card(home),
+                         "Your open questions")
 
     def send_card(self, key: str, content: Element, summary: str = "") -> Sent:
         return self.post(key, content, summary)

@@ -174,7 +174,7 @@ class Listeners:
                 self.gateway.send_card(where.key, cards.start_form(
                     facilitation.packs(self.app), channels, in_team=in_team), "Start a round")
             elif name == "questions":
-                participants.refresh_home(self.app, actor)
+                self.gateway.send_home(actor.user_id, participants.home(self.app, actor))
             elif name == "forget-me":
                 count = participants.answers_kept(self.app, actor)
                 self.gateway.send_card(key, cards.forget_card(count), "Forget me?")

@@ -284,3 +284,26 @@ def test_forget_me_does_not_report_a_digest_message_already_gone_as_a_failure(
     assert told.startswith("Done. Roundtable deleted 1 answer")
     assert "could not be changed" not in told and "ask an admin" not in told
     assert running.replies() == []
+
+
+def test_forget_me_sends_no_open_questions_card_nobody_asked_for(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Slack's Home tab is refreshed quietly after forget-me; Teams has no home page, so the
+    open-questions card comes only when someone writes `questions`."""
+    running, stub, ben = running_teams, running_teams.stub, tenant.members[1]
+    start_from_channel(running, tenant)
+    question(running, ben, 1)
+    running.teams.chat(ben, "questions")
+    running.wait_for(lambda: [c for c in stub.sent_to(ben)
+                              if card_text(c).startswith("Your open questions")],
+                     "the open questions, asked for")
+    running.teams.chat(ben, "forget-me")
+    card = running.wait_for(lambda: next((c for c in stub.sent_to(ben)
+                                          if "cannot be undone" in card_text(c)), None),
+                            "the forget-me card")
+    forget = card.body["attachments"][0]["content"]["actions"][0]["data"]
+    # the button is answered once forgetting is done, and with it anything it sends
+    [answered] = running.teams.submit(ben, forget)
+    assert answered.json()["value"].startswith("Done. Roundtable deleted")
+    said = [card_text(c) for c in stub.sent_to(ben)]
+    assert len([s for s in said if s.startswith("Your open questions")]) == 1, said

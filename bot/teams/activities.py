@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from bot.core.incoming import Deleted, Edited, Incoming, Written
 from bot.teams.references import Member, Reference, conversation_key
 
-MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
+MENTION = re.compile(r"<at>([^<]*)</at>", re.IGNORECASE)
 TAG = re.compile(r"<[^>]+>")
 CARD_ACTION = "adaptiveCard/action"
 OURS = "roundtable"
@@ -152,11 +152,14 @@ def timezone_of(activity: Activity) -> str | None:
 
 
 def words(activity: Activity) -> str:
-    """What someone wrote: in a 1:1 chat word for word; in a channel (a command) without the
-    bot's @mention. Text Teams marks as HTML (`textFormat: xml`) is read as it shows."""
+    """What someone wrote: in a 1:1 chat word for word, a mention as the @name its writer
+    saw (as Slack's are kept); in a channel (a command) without the bot's @mention. Text
+    Teams marks as HTML (`textFormat: xml`) is read as it shows."""
     text = activity.text or ""
     if kind_of(activity) != "personal":
         text = MENTION.sub("", text)
+    else:
+        text = MENTION.sub(lambda m: "@" + html.unescape(m.group(1)).strip(), text)
     if activity.textFormat == "xml":
         text = html.unescape(TAG.sub("", text.replace("<br>", "\n").replace("</p>", "\n")))
     return text.strip()

@@ -82,10 +82,10 @@ HOSTILE = {
 """The same hostile answer, as each platform delivers what someone typed."""
 STORED = {
     "slack": "@channel ask @Fola Facilitator *now* the NHS site",
-    "teams": HOSTILE["teams"],
+    "teams": "@channel ask @Fola **now** [the NHS site](https://evil.example/x)",
 }
-"""The hostile answer as its reader saw it, which is what is stored: Slack's encoding is
-undone at the adapter."""
+"""The hostile answer as its reader saw it, which is what is stored: each platform's encoding
+of a mention is undone at the adapter."""
 
 
 class SlackHarness:

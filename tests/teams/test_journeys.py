@@ -307,3 +307,27 @@ def test_forget_me_sends_no_open_questions_card_nobody_asked_for(
     assert answered.json()["value"].startswith("Done. Roundtable deleted")
     said = [card_text(c) for c in stub.sent_to(ben)]
     assert len([s for s in said if s.startswith("Your open questions")]) == 1, said
+
+
+def test_a_person_mentioned_in_an_answer_reads_as_their_name_not_as_teams_markup(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Teams sends a mention typed in the 1:1 chat as <at>Name</at>: the answer keeps what the
+    writer saw, @Name, as Slack keeps a mention, in the confirmation and in the digest."""
+    running, stub, teams = running_teams, running_teams.stub, running_teams.teams
+    amara, chidi, channel = tenant.members[0], tenant.members[2], tenant.team.channel_id
+    start_from_channel(running, tenant)
+    question(running, chidi, 1)
+    activity = teams._base("message", chidi, teams.personal(chidi))
+    activity.update(text="<at>Amara</at> ran the care home rounds well", textFormat="plain",
+                    entities=[{"type": "mention", "text": "<at>Amara</at>",
+                               "mentioned": {"id": amara.user_id, "name": "Amara"}}])
+    assert teams.send(activity).status == 200
+    confirmed = running.wait_for(lambda: [card_text(c) for c in stub.sent_to(chidi)
+                                          if "Saved as your answer" in card_text(c)],
+                                 "the confirmation")
+    assert "@Amara ran the care home rounds well" in confirmed[0]
+    assert teams.in_channel(tenant.team, tenant.facilitator, "digest").status == 200
+    quoted = running.wait_for(lambda: [card_text(c) for c in stub.sent() if (
+        c.conversation or "").startswith(channel) and "care home rounds" in card_text(c)],
+                              "the digest quoting Chidi")
+    assert "@Amara ran the care home rounds well" in quoted[0] and "<at>" not in quoted[0]

@@ -68,8 +68,8 @@ def command(text: str, *, answers_here: bool = True) -> Typed | None:
     if not tokens:
         return None
     name, args = tokens[0].lower(), tokens[1:]
-    if name in BARE and not args:
-        return Typed(name)
+    if not args and name.rstrip(".!?") in BARE:  # "Stop." is stop: no answer is that word
+        return Typed(name.rstrip(".!?"))
     if name in WITH_ARGUMENTS and (not answers_here or _is_command(name, args)):
         return Typed(name, args)
     return None

@@ -32,7 +32,8 @@ def test_an_answer_that_begins_like_a_command_is_an_answer(text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "name"), [
-    ("stop", "stop"), ("  Help ", "help"), ("status 3", "status"), ("digest", "digest"),
+    ("stop", "stop"), ("  Help ", "help"), ("Stop.", "stop"), ("help?", "help"),
+    ("my-data!", "my-data"), ("status 3", "status"), ("digest", "digest"),
     ("forget-me", "forget-me"), ("start sel-pharmacy-leadership to team", "start"),
     ("start p to amara@nhs.net, ben@nhs.net closes 14d", "start"),
     ("invite 2 to team", "invite"), ("add-facilitator fola@nhs.net", "add-facilitator"),

@@ -331,3 +331,22 @@ def test_a_person_mentioned_in_an_answer_reads_as_their_name_not_as_teams_markup
         c.conversation or "").startswith(channel) and "care home rounds" in card_text(c)],
                               "the digest quoting Chidi")
     assert "@Amara ran the care home rounds well" in quoted[0] and "<at>" not in quoted[0]
+
+
+def test_stop_written_as_a_sentence_stops_rather_than_answering(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """The first card says "Write stop to stop these messages"; people write "Stop." and
+    "stop!" too. Neither is an answer to the question waiting."""
+    running, stub, ben, elif_ = (running_teams, running_teams.stub, tenant.members[1],
+                                 tenant.members[4])
+    start_from_channel(running, tenant)
+    for person, words in ((ben, "Stop."), (elif_, "stop!")):
+        question(running, person, 1)
+        running.teams.chat(person, words)
+        told = running.wait_for(
+            lambda p=person: [card_text(c) for c in stub.sent_to(p)
+                              if "will not message you again" in card_text(c)],
+            f"{person.name} told the questions stop")
+        assert not any("Saved as your answer" in card_text(c) for c in stub.sent_to(person))
+        assert not any("Question 2 of 6" in card_text(c) for c in stub.sent_to(person)), told
+    assert running.replies() == []

@@ -18,6 +18,14 @@ def counted(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else many or one + 's'}"
 
 
+def all_of_yours(n: int, one: str, many: str | None = None) -> str:
+    """"all 3 of your answers", "your one answer", "your answers (none so far)"."""
+    many = many or one + "s"
+    if n == 0:
+        return f"your {many} (none so far)"
+    return f"your one {one}" if n == 1 else f"all {n} of your {many}"
+
+
 _QUALIFIER = re.compile(r"\s+(?:of|for|in|at|to|with|from|on)\s+|\s*[,(;]|\s+[-–—]\s+",
                         re.IGNORECASE)
 """Where a role's head noun ends and what qualifies it begins: "head | of medicines",

@@ -39,7 +39,7 @@ from bot.core.questions import Asked, Question, Saved
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, correction, read_back
 from bot.core.replies import asks_not_to_be_quoted
 from bot.core.typed_votes import how_to_type, numbered_options
-from bot.core.wording import counted, listed
+from bot.core.wording import all_of_yours, counted, listed
 from bot.slack.limits import HEADER_TEXT, RICH_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.messages import (
     Part,
@@ -352,10 +352,11 @@ def home_view(home: HomeView) -> dict[str, Any]:
 
 
 def forget_prompt(count: int) -> SlackMessage:
-    text = (f"This deletes everything Roundtable holds about you: all {count} of your answers "
-            "and votes, the questions sent to you, your name, time zone and Slack id. My "
-            "messages that repeat your answers are deleted, and digest messages that drew on "
-            "them are replaced. You will get no more questions. It cannot be undone. "
+    text = (f"This deletes everything Roundtable holds about you: "
+            f"{all_of_yours(count, 'answer')} (votes included), the questions sent to you, "
+            "your name, time zone and Slack id. My messages that repeat your answers are "
+            "deleted, and digest messages that drew on them are replaced. You will get no "
+            "more questions. It cannot be undone. "
             "(`/roundtable my-data` first sends you a copy of it all.)")
     return message(text, [section(text), ActionsBlock(elements=[
         ButtonElement(text=plain("Delete everything", 75), action_id=FORGET_CONFIRM,

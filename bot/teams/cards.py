@@ -18,7 +18,7 @@ from bot.core.questions import Question, Saved
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, ReadBack, correction, read_back
 from bot.core.said import Said
 from bot.core.typed_votes import how_to_type, numbered_options
-from bot.core.wording import counted, listed
+from bot.core.wording import all_of_yours, counted, listed
 from bot.teams.activities import OURS
 from bot.teams.render import (
     Element,
@@ -239,8 +239,8 @@ def scoped_inputs(data: Mapping[str, Any], round_id: int, prompt_id: str) -> dic
 
 
 def forget_card(count: int) -> Element:
-    text = (f"This deletes all {count} of your answers from Roundtable, and you will get no "
-            "more questions. It cannot be undone.")
+    text = (f"This deletes {all_of_yours(count, 'answer')} from Roundtable, and you will get "
+            "no more questions. It cannot be undone.")
     return card([rich(text)], [action("Delete my answers", FORGET, {OURS: FORGET},
                                       destructive=True),
                                action("Cancel", CANCEL, {OURS: CANCEL})])

@@ -85,6 +85,7 @@ def test_it_stops_and_forgets_a_participant_on_request(running_teams: RunningTea
     card = running.wait_for(lambda: next((c for c in running.stub.sent_to(ben)
                                           if "cannot be undone" in card_text(c)), None),
                             "the forget-me card")
+    assert card_text(card).startswith("This deletes your one answer from Roundtable")
     delete = card.body["attachments"][0]["content"]["actions"][0]
     assert (delete["title"], delete["style"]) == ("Delete my answers", "destructive")
     # Teams refuses to delete one of the bot's messages: the answer says so, and is too long

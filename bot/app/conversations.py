@@ -46,6 +46,13 @@ ALONE = frozenset({"stop", "help", "my-data", "forget-me"})
 """Words that, written alone, are the person speaking about themselves, not an answer (as a
 Teams chat reads them before they reach the inbox): nobody answers a question with "stop"."""
 
+
+def alone(text: str) -> str | None:
+    """The word of ALONE that `text` is, with a full stop, "!" or "?" after it ("Stop."), or
+    None."""
+    word = text.strip().lower().rstrip(".!?")
+    return word if word in ALONE else None
+
 Translate = Callable[[dict[str, object]], Incoming | None]
 """A platform's own payload (stored by an earlier version) as an incoming event."""
 
@@ -67,7 +74,7 @@ class Conversations:
             event = self._incoming(item)
             if event is None:
                 continue
-            if isinstance(event, Written) and event.text.strip().lower() in ALONE:
+            if isinstance(event, Written) and alone(event.text):
                 follow_ups += self._answers(session, platform, written, now)
                 written = []
                 follow_ups += self._about_themselves(session, item.platform, event, now)
@@ -133,7 +140,7 @@ class Conversations:
         """`stop` stops messaging the writer (their answers stay); the other words get how
         to use them."""
         where = Where(event.channel_id, event.thread_id)
-        if event.text.strip().lower() != "stop":
+        if alone(event.text) != "stop":
             return [partial(self.confirmations.notify, platform, where, HELP_HERE)]
         participant = find_participant(session, event.author_id, platform)
         if participant is not None and not participant.opted_out:

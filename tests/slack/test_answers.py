@@ -266,11 +266,11 @@ def test_stop_or_help_written_alone_in_the_conversation_is_not_taken_for_an_answ
     start_round(running)
     sent_to_everyone(running)
     helped, stopped, answering = MEMBERS[0], MEMBERS[1], MEMBERS[2]
-    running.slack.dm(helped, "Help")
+    running.slack.dm(helped, "Help?")
     told = running.wait_for(lambda: _said_to(running, helped)[1:], "the help")
     assert told[0].startswith("Write here to answer the question waiting, or answer another "
                               "one in its thread. `/roundtable stop` stops the questions")
-    running.slack.dm(stopped, " STOP ")
+    running.slack.dm(stopped, " STOP. ")
     told = running.wait_for(lambda: _said_to(running, stopped)[1:], "the stop's answer")
     assert told[0].startswith("Done: Roundtable will not message you again. Your answers are "
                               "kept; `/roundtable my-data` sends you a copy")

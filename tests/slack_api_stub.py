@@ -53,6 +53,8 @@ class SlackStub:
     def __init__(self) -> None:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, list[str]] = {}
+        self.outside: set[str] = set()
+        """Channels the bot is not a member of: it sees them, but may not post there."""
         self.usergroups: dict[str, list[str]] = {}
         self.handles: dict[str, str] = {}
         """A user group's handle by its id (usergroups.list), for those given one."""
@@ -350,6 +352,8 @@ class SlackStub:
             if channel not in self.channels:
                 return {"ok": False, "error": "channel_not_found"}
             return {"ok": True, "channel": {"id": channel, "is_channel": True,
+                                            "is_member": channel not in self.outside,
+                                            "is_archived": False,
                                             "name": self.channel_names.get(channel,
                                                                            channel.lower())}}
         if method == "usergroups.users.list":
@@ -410,6 +414,8 @@ class SlackStub:
         known = channel in self.channels or (channel.startswith("D") and channel[1:] in self.users)
         if not known:
             return {"ok": False, "error": "channel_not_found"}
+        if channel in self.outside and method != "chat.postEphemeral":
+            return {"ok": False, "error": "not_in_channel"}
         problems = self._check_message(p, method)
         if problems:
             return {"ok": False, "error": "invalid_blocks", "errors": problems}

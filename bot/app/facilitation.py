@@ -149,7 +149,7 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
     app.outbox.wake()
     where = (said(" Digests go to ", Place(request.digest_channel), ".",
                   " Each scheduled one comes to its facilitators to approve first." if
-                  reviewed == "review" else "")
+                  reviewed == "review" else "", _cannot_post(app, on, request.digest_channel))
              if request.digest_channel else
              said(" No digest channel yet: set one before the first digest (",
                   Command(f"set {round_id} digest #channel"), ")."))
@@ -158,6 +158,14 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
         f"Round {round_id} of “{pack.title}” started ({MODE_NAMES[request.mode]}): sending the "
         f"questions to {counted(invited, 'person', 'people')} (those at night where they are "
         "get them in the morning).", left_out, where), tuple(stopped))
+
+
+def _cannot_post(app: Roundtable, platform: str, channel: str) -> Said:
+    """Why no digest could be posted to `channel` now, after a space, if the platform says so
+    (the facilitator hears it when choosing the channel, not when the first digest fails)."""
+    problem = (app.platforms[platform].directory.cannot_post(channel)
+               if platform in app.platforms else None)
+    return said(" ", problem) if problem else said()
 
 
 def invite(app: Roundtable, actor: Actor, round_id: int, audience: Audience,
@@ -181,7 +189,8 @@ def invite(app: Roundtable, actor: Actor, round_id: int, audience: Audience,
             set_round_channel(session, round_, on, digest_channel)
         directory.remember(session, looked, now)
     app.outbox.wake()
-    where = (said(" Its digests go to ", Place(digest_channel), " too.")
+    where = (said(" Its digests go to ", Place(digest_channel), " too.",
+                  _cannot_post(app, on, digest_channel))
              if digest_channel else said())
     return said(f"Round {round_id}: asking {counted(added, 'more person', 'more people')}.",
                 where)
@@ -332,6 +341,7 @@ def set_round(app: Roundtable, actor: Actor, round_id: int | None, chosen: Round
         before = round_.digest_channel
         round_ = change_round(session, round_id, changes, now)
         channel, cron, status = round_.digest_channel, round_.digest_cron, round_.status
+        platform = round_.platform
         if channel != before:
             round_.privacy_notice = to_parts(notice(policy(app), round_.anonymity, channel))
         told = channel != before and session.scalar(select(Delivery.id).where(
@@ -358,6 +368,8 @@ def set_round(app: Roundtable, actor: Actor, round_id: int | None, chosen: Round
                         if closes_at else "; no closing date."))
     else:
         out.append(said("."))
+    if channel and channel != before:
+        out.append(_cannot_post(app, platform, channel))
     if told:
         out.append(said(" People already asked were told ",
                         *((Place(before),) if before else ("that digests go to a channel",)),

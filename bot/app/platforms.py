@@ -74,3 +74,6 @@ class BareDirectory:
 
     def remember(self, session: Session, looked: Looked, now: datetime) -> None:
         return None
+
+    def cannot_post(self, channel_id: str) -> str | None:
+        return None  # nothing can be asked without the token

@@ -184,3 +184,9 @@ class Directory(Protocol):
     def remember(self, session: Session, looked: Looked, now: datetime) -> None:
         """In the transaction that stores the people: note whose details are fresh."""
         ...
+
+    def cannot_post(self, channel_id: str) -> str | None:
+        """Why a digest could not be posted to this channel now (the bot cannot see it, is
+        not in it, or it is archived), in a facilitator's words; None when it can, or when the
+        platform cannot tell."""
+        ...

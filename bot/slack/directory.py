@@ -129,6 +129,29 @@ class SlackDirectory:
     def remember(self, session: Session, looked: Looked, now: datetime) -> None:
         remember(session, looked.fetched, now)
 
+    def cannot_post(self, channel_id: str) -> str | None:
+        return cannot_post(self.client, channel_id)
+
+
+INVITE = "invite @Roundtable to it (type /invite @Roundtable there)"
+
+
+def cannot_post(client: WebClient, channel_id: str) -> str | None:
+    """Why the bot could not post to the channel: Slack lets a bot post only where it is a
+    member (the app does not ask for chat:write.public), and hides private channels it is not
+    in. Said when the channel is chosen, not a week later when the first digest fails."""
+    try:
+        channel = calling(client.conversations_info, channel=channel_id)["channel"]
+    except DeliveryError as exc:
+        if exc.reason == "channel_not_found":
+            return f"I cannot see that channel, so no digest can be posted there: {INVITE}."
+        return None  # out of reach or refused for another reason: the first digest says
+    if channel.get("is_archived"):
+        return "That channel is archived, so no digest can be posted there: choose another."
+    if channel.get("is_member") is False:
+        return f"I am not in that channel yet, so no digest can be posted there: {INVITE}."
+    return None
+
 
 def remember(session: Session, user_ids: Iterable[str], now: datetime) -> None:
     """Mark these participants' details as fresh from Slack (the cache lasts CACHE_FOR)."""

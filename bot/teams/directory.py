@@ -62,6 +62,9 @@ class TeamsDirectory:
                 Participant.platform == PLATFORM, Participant.platform_user_id.in_(ids))):
             participant.details_fetched_at = now
 
+    def cannot_post(self, channel_id: str) -> str | None:
+        return None  # a channel is chosen among those the bot was added to (commands.py)
+
     def roster(self, team: Reference) -> list[Member]:
         """Everyone in a team (people only), a page at a time."""
         team_id = team.team_id or team.conversation_id

@@ -47,6 +47,30 @@ def test_a_round_started_without_a_digest_channel_is_given_one_in_slack_and_post
     assert "Not answered yet (5): Amara, Ben, Chidi, Dev, Elif" in who["text"]
 
 
+def test_a_facilitator_is_told_when_choosing_a_channel_the_bot_cannot_post_to(
+        running: Running) -> None:
+    """Slack lets the bot post only where it is a member: a digest channel it is not in, or
+    cannot see, is said at once (with how to fix it), not found out when the first digest
+    fails a week later; the round starts all the same."""
+    running.stub.add_channel("CQUIET", [], name="quiet")
+    running.stub.outside.add("CQUIET")
+    started = command(running, f"start {PACK} to <#{CHANNEL}|leaders> digest <#CQUIET|quiet>",
+                      "started")
+    assert ("I am not in that channel yet, so no digest can be posted there: invite "
+            "@Roundtable to it (type /invite @Roundtable there).") in started["text"]
+    round_id = int(started["text"].split()[1])
+    assert running.scalar(select(Round.digest_channel)) == "CQUIET"
+
+    hidden = command(running, f"set {round_id} digest <#CPRIVATE|private>", "digests go to")
+    assert ("I cannot see that channel, so no digest can be posted there: invite @Roundtable "
+            "to it") in hidden["text"]
+    fine = command(running, f"set {round_id} digest <#{DIGEST_CHANNEL}|digest>",
+                   "digests go to")
+    assert "no digest can be posted" not in fine["text"]
+    again = command(running, f"set {round_id} closes 3d", "closes")
+    assert "no digest can be posted" not in again["text"]
+
+
 def test_a_closed_round_is_reopened_and_a_mistaken_one_deleted_after_a_button(
         running: Running) -> None:
     round_id = int(command(running, f"start {PACK} to <@UBEN>", "started")["text"].split()[1])

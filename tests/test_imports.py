@@ -115,6 +115,31 @@ def test_it_does_not_import_the_same_file_twice(
     assert count(database) == 10
 
 
+def test_a_later_file_giving_someone_another_role_says_so(
+    database: Database, now: datetime, tmp_path: Path
+) -> None:
+    """A role changes how every answer of its holder is attributed, the earlier ones too: a
+    second file that gives a person another role is taken (it may be a correction) and the
+    summary says so, where it used to change their attribution without a word."""
+    first = write_csv(tmp_path / "morning.csv", rows(10))
+    with transaction(database.sessions) as session:
+        round_id = started_round(session, now).id
+        import_replies(session, first, now, round_id=round_id)
+    later = [dict(r, id=f"L{i}", text=f"later {i}") for i, r in enumerate(rows(3))]
+    later[0]["role"] = "PCN pharmacist"
+    later[1]["role"] = "COMMUNITY PHARMACIST"  # the same role, typed otherwise
+    later[2]["role"] = ""  # none given: the one known stays
+    with transaction(database.sessions) as session:
+        result = import_replies(session, write_csv(tmp_path / "afternoon.csv", later), now,
+                                round_id=round_id)
+    assert result.summary() == ("3 answers added, 0 updated, 0 unchanged; 1 person's role "
+                                "changed to the one this file gives (for all their answers)")
+    with database.sessions() as session:
+        roles = dict(session.execute(select(Participant.display_name, Participant.role)).all())
+    assert roles["p0"] == "PCN pharmacist"
+    assert roles["p1"] == roles["p2"] == "community pharmacist"
+
+
 def test_it_imports_rankings_and_files_without_ids(
     database: Database, now: datetime, tmp_path: Path
 ) -> None:

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from bot.core.audit import OPERATOR, record
 from bot.core.errors import InvalidAnswer, NotFound, RoundClosed, RoundtableError
 from bot.core.packs import Pack, Prompt
-from bot.core.people import Person, keep_out, kept_out, suppressed, upsert_participant
+from bot.core.people import (
+    Person,
+    find_participant,
+    keep_out,
+    kept_out,
+    suppressed,
+    upsert_participant,
+)
 from bot.core.public_ids import DERIVED, public_reply_id
 from bot.core.replies import ROOM_SOURCE, record_reply, record_vote, revise_reply
 from bot.core.rounds import (
@@ -117,6 +124,9 @@ class ImportResult:
     change): the answer keeps what it says now."""
     forgotten: int = 0
     """Rows of someone who asked to be forgotten from the round: not stored again."""
+    roles_changed: int = 0
+    """People the round knew under another role, now given the file's: every answer of theirs
+    is attributed to it from now on, the earlier ones included."""
 
     def summary(self) -> str:
         """The counts, in words that never name a person nor repeat what they said."""
@@ -126,10 +136,15 @@ class ImportResult:
             said += f", {self.kept} kept: changed since (the file has an earlier version)"
         if self.forgotten:
             said += f", {self.forgotten} skipped: their writer asked to be forgotten"
+        if self.roles_changed == 1:
+            said += "; 1 person's role changed to the one this file gives (for all their answers)"
+        elif self.roles_changed:
+            said += (f"; {self.roles_changed} people's roles changed to those this file gives "
+                     "(for all their answers)")
         return said
 
 
-Outcome = Literal["added", "updated", "unchanged", "kept", "forgotten"]
+Outcome = Literal["added", "updated", "unchanged", "kept", "forgotten", "role changed"]
 
 
 def read_rows(path: Path, pack: Pack) -> list[Row]:
@@ -302,9 +317,17 @@ def import_replies(
             continue
         participant = people.get(row.participant)
         if participant is None:
+            known = find_participant(session, imported_id(round_.id, row.participant),
+                                     IMPORT_PLATFORM)
+            role = row.role
+            if known is not None and known.role and role:
+                if known.role.casefold() == role.casefold():
+                    role = None  # the same role typed otherwise: as it was written first
+                else:
+                    outcomes["role changed"] += 1
             participant = upsert_participant(
                 session,
-                Person(imported_id(round_.id, row.participant), row.participant, row.role),
+                Person(imported_id(round_.id, row.participant), row.participant, role),
                 now,
                 IMPORT_PLATFORM,
             )
@@ -327,7 +350,8 @@ def import_replies(
     if progress is not None:
         progress(len(rows), len(rows))
     return ImportResult(round_.id, outcomes["added"], outcomes["updated"],
-                        outcomes["unchanged"], outcomes["kept"], outcomes["forgotten"])
+                        outcomes["unchanged"], outcomes["kept"], outcomes["forgotten"],
+                        outcomes["role changed"])
 
 
 def _row_fingerprint(label: str, prompt_id: str, answer: str | Sequence[str]) -> str:

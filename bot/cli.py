@@ -474,8 +474,9 @@ def round_status(
 def round_list(
     every: Annotated[bool, typer.Option("--all", help="Closed rounds too.")] = False,
 ) -> None:
-    """The open rounds (or every round), newest first: pack, state, answers, owner, digest
-    channel, closing date."""
+    """The open rounds (or every round), newest first: pack, state, who answered, replies
+    (every one kept; a digest's answers and votes leave out the replies it sets aside and the
+    comments on votes), owner, digest channel, closing date."""
     from zoneinfo import ZoneInfo
 
     from bot.app import facilitation
@@ -495,11 +496,11 @@ def round_list(
     def when(moment: datetime | None) -> str:
         return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}" if moment else "-"
 
-    table = [("round", "pack", "state", "answered", "answers", "owner", "digest",
+    table = [("round", "pack", "state", "answered", "replies", "owner", "digest",
               "closes")] + [
         (str(r.round_id), r.pack_id, r.status + ("" if r.anonymity == "named"
                                                   else f" ({r.anonymity})"),
-         f"{r.answered_any}/{r.invited}", str(r.answers), r.owner or "-",
+         f"{r.answered_any}/{r.invited}", str(r.replies), r.owner or "-",
          r.digest_channel or "-", when(r.closed_at if r.status == "closed" else r.closes_at)
          + (" (closed)" if r.status == "closed" else ""))
         for r in found]

@@ -22,7 +22,7 @@ from bot.core.replies import edit_reply, record_reply
 from bot.core.rounds import close_round
 from storage.database import Database
 from storage.db import transaction
-from storage.models import Base, Delivery, Digest, Participant, Round, apscheduler_jobs
+from storage.models import Base, Delivery, Digest, Participant, Reply, Round, apscheduler_jobs
 from tests.fakes import Transcript
 from tests.helpers import ROUNDTABLE, cli_env, participant, run_cli, started_round
 from tests.slack_api_stub import SlackStub
@@ -64,7 +64,7 @@ def test_it_lists_open_rounds_and_with_all_the_closed_ones(
     listed = cli(database_url, "round", "list", tmp_path=tmp_path)
     assert listed.returncode == 0, listed.stderr
     rows = [line.split() for line in listed.stdout.splitlines()]
-    assert rows[0] == ["round", "pack", "state", "answered", "answers", "owner", "digest",
+    assert rows[0] == ["round", "pack", "state", "answered", "replies", "owner", "digest",
                        "closes"]
     assert rows[1] == [str(anonymous), "sel-pharmacy-leadership", "open", "(anonymous)", "0/1",
                        "0", "-", "-", "-"]
@@ -77,6 +77,32 @@ def test_it_lists_open_rounds_and_with_all_the_closed_ones(
         [str(closed), "sel-pharmacy-leadership", "closed"],
         [str(first), "sel-pharmacy-leadership", "open"]]
     assert "2026-11-24 10:00 (closed)" in everything.stdout
+
+
+def test_it_lists_replies_as_replies_where_the_digest_counts_answers_and_votes(
+        database: Database, database_url: str, now: datetime, tmp_path: Path) -> None:
+    """A comment written to a vote question is a reply the digest does not count as an
+    answer or vote: the list says "replies" for what it counts, so its figure and the
+    digest's are not read as one count that disagrees."""
+    with transaction(database.sessions) as session:
+        round_id = started_round(session, now, 2, anonymity="named").id
+        person = participant(session, "U0001")
+        record_reply(session, round_id, "done-well", person, "Huddles", now)
+        # words typed on a vote question that name no option are kept as a comment on it
+        session.add(Reply(round_id=round_id, prompt_id="support-factors",
+                          participant_id=person.id, text="Time matters most", source="chat",
+                          created_at=now))
+    listed = cli(database_url, "round", "list", tmp_path=tmp_path)
+    header, row = (line.split() for line in listed.stdout.splitlines())
+    assert dict(zip(header, row[:len(header)], strict=True))["replies"] == "2"
+    synthesis = tmp_path / "synthesis.md"
+    cli(database_url, "export", "--round", str(round_id), "--format", "md", "--out",
+        str(synthesis), tmp_path=tmp_path)
+    assert "1 answer or vote in all" in synthesis.read_text()
+    app = assemble(load_settings(DATABASE_URL=database_url, ROUNDTABLE_DATA_DIR=str(tmp_path)),
+                   database, [])
+    chat = facilitation.list_rounds(app, OPERATOR).plain
+    assert "1 of 2 answered, 2 replies ·" in chat, chat
 
 
 def test_status_who_names_people_only_in_a_named_round(

@@ -288,7 +288,7 @@ def rounds_said(found: list[RoundLine], zone: str, include_closed: bool) -> Said
                   if line.closes_at and line.status == "open" else "")
         out.append(said(Strong(f"Round {line.round_id}"), f" · {line.pack_id} · {line.status}"
                         f" · {line.answered_any} of {line.invited} answered, "
-                        f"{counted(line.answers, 'answer')}", where, closes,
+                        f"{counted(line.replies, 'reply', 'replies')}", where, closes,
                         f" · started by {line.owner or 'unknown'}"))
     if len(found) > ROUNDS_SHOWN:
         out.append(said(f"…and {len(found) - ROUNDS_SHOWN} older (",

@@ -137,7 +137,9 @@ class RoundLine:
     anonymity: str
     invited: int
     answered_any: int
-    answers: int
+    replies: int
+    """Every reply kept, as stored: more than the digest's "answers and votes", which leave
+    out the replies it sets aside as not answers and the comments on votes."""
     owner: str | None
     digest_channel: str | None
     closes_at: datetime | None
@@ -149,14 +151,14 @@ def round_lines(session: Session, include_closed: bool = False) -> list[RoundLin
     query = select(Round).order_by(Round.id.desc())
     if not include_closed:
         query = query.where(Round.status == "open")
-    answers: dict[int, int] = {round_id: count for round_id, count in session.execute(
+    replies: dict[int, int] = {round_id: count for round_id, count in session.execute(
         select(Reply.round_id, func.count()).where(Reply.deleted_at.is_(None))
         .group_by(Reply.round_id))}
     out = []
     for round_ in session.scalars(query):
         turnout = participation(session, round_)
         out.append(RoundLine(round_.id, round_.pack_id, round_.status, round_.anonymity,
-                             turnout.invited, turnout.answered_any, answers.get(round_.id, 0),
+                             turnout.invited, turnout.answered_any, replies.get(round_.id, 0),
                              round_.started_by, round_.digest_channel, round_.closes_at,
                              round_.closed_at))
     return out

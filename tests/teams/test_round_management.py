@@ -62,7 +62,7 @@ def test_a_facilitator_lists_rounds_sees_who_has_not_answered_and_reopens_a_clos
     question(running, amara, 1)
 
     listed = in_chat(running, fola, "list", f"Round {round_id}")
-    assert f"Round {round_id} · {PACK} · open · 0 of 5 answered, 0 answers · digests to " \
+    assert f"Round {round_id} · {PACK} · open · 0 of 5 answered, 0 replies · digests to " \
            "#Leaders" in listed
     who = in_chat(running, fola, f"status {round_id} who", "Not answered yet")
     assert "Not answered yet (5): Amara, Ben, Chidi, Dev, Elif" in who

@@ -129,3 +129,26 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     assert {("cli", "digest.rename"), ("cli", "digest.merge"), ("cli", "digest.move"),
             ("cli", "digest.group"), ("cli", "digest.hide"), ("cli", "digest.lead"),
             ("cli", "digest.approve")} <= logged
+
+
+def test_the_confirmations_name_a_renamed_theme_by_its_new_title_and_end_once(
+        database: Database, database_url: str) -> None:
+    """A merge into a theme renamed in the same command names it by its new title, and a lead
+    that ends its own sentence is not given a second full stop."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    round_id = review_round(database, now, MEMBERS, starter=FACILITATOR)
+    before = question(current(database, round_id, now))
+    moved = before.themes[2].reply_ids[0]
+    edited = run_cli("digest", "review", str(round_id),
+                     "--rename", f"{PROMPT}/1", "Protected time",
+                     "--merge", f"{PROMPT}/2", f"{PROMPT}/1", "--move", moved, f"{PROMPT}/1",
+                     "--lead", PROMPT, "Most of you asked for time first.",
+                     env={"DATABASE_URL": database_url})
+    assert edited.returncode == 0, edited.stderr
+    said = edited.stdout.splitlines()
+    assert said[:4] == [
+        f"Theme 1 of {PROMPT} is now “Protected time”.",
+        f"Theme 2 of {PROMPT} is merged into theme 1, “Protected time”.",
+        f"Answer {moved} is now in theme 1, “Protected time”.",
+        f"The lead of {PROMPT} is “Most of you asked for time first.”"]
+    assert before.themes[0].title not in "\n".join(said[:4])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.wording import plural
+from bot.core.wording import plural, quoted_last
 
 
 @pytest.mark.parametrize(("role", "roles"), [
@@ -25,3 +25,15 @@ from bot.core.wording import plural
 ])
 def test_it_makes_a_role_plural_by_its_head_noun(role: str, roles: str) -> None:
     assert plural(role) == roles
+
+
+@pytest.mark.parametrize(("words", "sentence_end"), [
+    ("Time to learn", "“Time to learn”."),
+    ("Most of you asked for protected time first.", "“Most of you asked for protected time "
+                                                    "first.”"),
+    ("Who decides?", "“Who decides?”"),
+    ("Time, then peers…", "“Time, then peers…”"),
+])
+def test_it_ends_a_sentence_with_quoted_words_by_one_full_stop_at_most(
+        words: str, sentence_end: str) -> None:
+    assert quoted_last(words) == sentence_end

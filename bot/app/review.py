@@ -31,7 +31,7 @@ from bot.core.digest.theme_marks import ThemeMark, marked
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.ports import DeliveryError
 from bot.core.said import Code, DirectChat, Place, Said, lines, said
-from bot.core.wording import counted, listed
+from bot.core.wording import counted, listed, quoted_last
 from storage.db import reading, transaction
 from storage.models import Digest, DigestEdit
 
@@ -203,9 +203,10 @@ def edit(app: Roundtable, actor: Actor, round_id: int, changes: list[Change],
         raise RoundtableError("nothing to change")
     with _editing(app, actor, round_id, digest_id) as (session, view, now):
         done = []
+        renamed: dict[tuple[str, ...], str] = {}
         for change in changes:
             try:
-                done.append(_change(session, actor, now, view, change, seen_at))
+                done.append(_change(session, actor, now, view, change, seen_at, renamed))
             except RoundtableError as exc:
                 raise ChangeRefused(change, exc) from None
     _refresh(app, round_id)
@@ -228,7 +229,16 @@ def edit_outcome(round_id: int, outcome: Outcome[Said]) -> Said:
 
 
 def _change(session: Session, actor: Actor, now: datetime, view: DigestView, change: Change,
-            seen_at: datetime | None = None) -> Said:
+            seen_at: datetime | None = None,
+            renamed: dict[tuple[str, ...], str] | None = None) -> Said:
+    """One change, stored and audited; what it did, in a line. `renamed`: the titles given by
+    the request's earlier renames, by the answers of the theme renamed (the view still has
+    the old ones), so a merge or move into that theme names it as it will be."""
+    renamed = {} if renamed is None else renamed
+
+    def title_of(theme: ThemeView) -> str:
+        return renamed.get(tuple(theme.reply_ids), theme.title)
+
     round_id = view.round.id
     if change.action in ("move", "hide", "show", "group"):
         question = _answer_question(view, change.reply_ids[0] if change.action == "group"
@@ -244,7 +254,8 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
         _record(session, actor, now, round_id, prompt_id, "rename", theme=chosen.reply_ids,
                 text=title, detail=f"theme {number} of {prompt_id} ({size}) renamed "
                                    f"“{title}”")
-        return said(f"Theme {number} of {prompt_id} is now “{title}”.")
+        renamed[tuple(chosen.reply_ids)] = title
+        return said(f"Theme {number} of {prompt_id} is now {quoted_last(title)}")
     if change.action == "merge":
         (number, merged), (into, kept) = (_theme(question, change.theme),
                                           _theme(question, change.into))
@@ -255,7 +266,7 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
                 other=merged.reply_ids, detail=f"theme {number} of {prompt_id} merged "
                                                f"into theme {into}")
         return said(f"Theme {number} of {prompt_id} is merged into theme {into}, "
-                    f"“{kept.title}”.")
+                    + quoted_last(title_of(kept)))
     if change.action == "move":
         reply_id = change.reply_id
         set_aside = any(a.reply_id == reply_id and a.noise for a in question.answers)
@@ -267,7 +278,7 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
             number, chosen = _theme(question, change.to)
             if reply_id in chosen.reply_ids:
                 raise RoundtableError(f"answer {reply_id} is in theme {number} already")
-            target, where = chosen.reply_ids, f"theme {number}, “{chosen.title}”"
+            target, where = chosen.reply_ids, f"theme {number}, “{title_of(chosen)}”"
         _record(session, actor, now, round_id, prompt_id, "move", theme=target,
                 reply_id=reply_id, detail=f"answer {reply_id} of {prompt_id} moved to "
                                           + ("other answers" if target is None
@@ -294,7 +305,8 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
             text = _one_line(text, "lead", LEAD_LIMIT)
         _record(session, actor, now, round_id, prompt_id, "lead", text=text,
                 detail=f"lead of {prompt_id} " + ("written" if text else "taken away"))
-        return said(f"The lead of {prompt_id} is " + (f"“{text}”." if text else "taken away."))
+        return said(f"The lead of {prompt_id} is "
+                    + (quoted_last(text) if text else "taken away."))
     raise RoundtableError(f"{change.action!r} is not a change a digest takes: "
                           "rename, merge, move, group, hide, show or lead")
 

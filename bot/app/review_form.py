@@ -127,7 +127,7 @@ def set_aside_note(prompt: PromptDigest) -> str | None:
     if not count or not prompt.themes:
         return None
     return (f"Set aside as not answers: {count} (Edit lists them first under “Move answers”; "
-            "moved, a reply is taken for an answer)")
+            "one you move counts as an answer)")
 
 
 def changes_from(prompt_id: str, lead_before: str | None, fields: Fields) -> list[Change]:

@@ -18,6 +18,15 @@ def counted(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else many or one + 's'}"
 
 
+_ENDS_SENTENCE = (".", "!", "?", "…")
+
+
+def quoted_last(text: str) -> str:
+    """Someone's words in quotation marks at the end of a sentence: "“Time to learn”." but
+    "“Time to learn.”", whose own full stop ends the sentence too."""
+    return f"“{text}”" + ("" if text.rstrip().endswith(_ENDS_SENTENCE) else ".")
+
+
 def all_of_yours(n: int, one: str, many: str | None = None) -> str:
     """"all 3 of your answers", "your one answer", "your answers (none so far)"."""
     many = many or one + "s"

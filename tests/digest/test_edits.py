@@ -230,6 +230,28 @@ def test_an_answer_hidden_whose_author_then_asks_not_to_be_quoted_is_not_offered
     assert hidden.text not in review_text(edited, None, {})
 
 
+def test_a_question_with_no_themes_lists_its_answers_without_pointing_at_quotes(
+        database: Database, now: datetime) -> None:
+    """A question answered too little for themes has no quotes above its answers: the draft
+    does not call them "not among the quotes above", nor tag each as in "other"."""
+    round_id = review_round(database, now, MEMBERS[:5], starter="UFAC")
+    with transaction(database.sessions) as session:
+        person = find_participant(session, MEMBERS[0], PLATFORM)
+        assert person is not None
+        record_reply(session, round_id, "done-well", person, "Weekly huddles", now,
+                     external_id="lone")
+    view = build(database, round_id, now)
+    lone = view.prompt("done-well")
+    assert lone is not None and not lone.themes
+    [answer] = lone.answers
+    shown = review_text(view, None)
+    part = shown[shown.index("[done-well]"):shown.index("[bought-in]")]
+    assert part.splitlines()[1:] == [
+        "  Answers (the question has no themes yet: the digest lists them all):",
+        f"      {answer.reply_id}  “Weekly huddles”", ""]
+    assert shown.count("not among the quotes above") == 1  # the themed question's heading
+
+
 def test_a_reply_set_aside_and_moved_by_a_facilitator_is_an_answer(
         database: Database, now: datetime) -> None:
     """The draft lists the replies the engine set aside as not answers; one a facilitator
@@ -244,8 +266,8 @@ def test_a_reply_set_aside_and_moved_by_a_facilitator_is_an_answer(
     first = question(view)
     aside = next(a.reply_id for a in first.answers if a.text == "my mum")
     assert next(a for a in first.answers if a.reply_id == aside).noise
-    assert ("  Set aside as not answers (moved to a theme or other answers, a reply is taken "
-            f"for an answer):\n      {aside}  “my mum”\n") in review_text(view, None)
+    assert ("  Set aside as not answers (one you move to a theme or to other answers counts as "
+            f"an answer):\n      {aside}  “my mum”\n") in review_text(view, None)
     assert "1 reply that was not an answer" in render_text(view)
     # the answers the digest lists but does not quote are not called "not quoted"
     assert "not quoted" not in review_text(view, None)

@@ -446,7 +446,9 @@ def test_a_reply_set_aside_as_not_an_answer_is_taken_for_one_from_the_form(
     before = question(current(running.database, round_id, NOW))
     aside = next(a.reply_id for a in before.answers if a.text == "my mum")
     assert [a.reply_id for a in before.answers if a.noise] == [aside]
-    assert "Set aside as not answers: 1" in json.dumps(draft_in(running, FACILITATOR)["blocks"])
+    assert ("Set aside as not answers: 1 (Edit lists them first under “Move answers”; one you "
+            "move counts as an answer)") in json.dumps(draft_in(running, FACILITATOR)["blocks"],
+                                                       ensure_ascii=False)
 
     form = open_form(running)
     [moving] = [b for b in form.params["view"]["blocks"] if b.get("block_id") == "move_answer"]

@@ -155,7 +155,8 @@ def test_a_teams_facilitator_edits_the_draft_in_its_card_and_the_digest_shows_it
     assert f"Theme 4 of {PROMPT} is merged into theme 3" in reply
     assert f"Answer {moved} is now in Other answers." in reply
     assert f"Answer {hidden} is no longer quoted; it still counts." in reply
-    assert f"The lead of {PROMPT} is “{LEAD}”." in reply
+    # the lead's own full stop ends the sentence: none after the closing quotation mark
+    assert f"The lead of {PROMPT} is “{LEAD}”" in reply and f"“{LEAD}”." not in reply
     now = running.wait_for(lambda: [c for c in updates(running, facilitator)
                                     if "Time away from the dispensary" in json_text(c)],
                            "the draft card brought up to date")[-1]

@@ -49,19 +49,16 @@ def review_text(view: DigestView, draft: Draft | None,
         rest = [a for a in prompt.answers
                 if a.reply_id not in quoted and not a.noise and a.quotable]
         if rest:
-            # "not quoted" read as if they were not shown; the other answers are listed
-            lines.append("  Answers not among the quotes above ("
-                         + ("in a theme, or " if themed else "")
-                         + "listed under other answers):")
+            lines.append(_rest_heading(bool(quoted), bool(themed)))
         for answer in rest:
             where = next((f"{prompt.prompt_id}/{n}" for n, t in enumerate(prompt.themes, 1)
                           if answer.reply_id in t.reply_ids), "other")
-            lines.append(f"      {answer.reply_id}  [{where}]  "
-                         f"“{quote_text(answer.text, QUOTE_SHOWN)}”")
+            lines.append(f"      {answer.reply_id}  " + (f"[{where}]  " if themed else "")
+                         + f"“{quote_text(answer.text, QUOTE_SHOWN)}”")
         aside = [a for a in prompt.answers if a.noise] if prompt.themes else []
         if aside:
-            lines.append("  Set aside as not answers (moved to a theme or other answers, a reply "
-                         "is taken for an answer):")
+            lines.append("  Set aside as not answers (one you move to a theme or to other "
+                         "answers counts as an answer):")
         for answer in aside:
             lines.append(f"      {answer.reply_id}  “{quote_text(answer.text, QUOTE_SHOWN)}”")
         hidden = [a.reply_id for a in prompt.answers if a.hidden]
@@ -71,6 +68,15 @@ def review_text(view: DigestView, draft: Draft | None,
             text = f"  “{quote_text(words[reply_id], QUOTE_SHOWN)}”" if reply_id in words else ""
             lines.append(f"      {reply_id}{text}")
     return "\n".join(lines) + "\n"
+
+
+def _rest_heading(quoted: bool, themed: bool) -> str:
+    """The heading of a question's answers the draft does not quote. ("Not quoted" read as
+    if they were not shown: the digest lists the other answers.)"""
+    if not themed:
+        return "  Answers (the question has no themes yet: the digest lists them all):"
+    return ("  Answers not among the quotes above (in a theme, or listed under other answers):"
+            if quoted else "  Answers (in a theme, or listed under other answers):")
 
 
 def _when(iso: str | None, zone: str) -> str:

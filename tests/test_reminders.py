@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.core import reminders, sending
+from bot.core.answers import skip
 from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, start_round
@@ -113,3 +114,20 @@ def test_it_plans_one_reminder_after_missing_both_times(database: Database) -> N
     assert plan(database, round_id, after_both) == 0  # acted on already: no backlog
     reminders.send_due(database.sessions, {"slack": gateway}, lambda: after_both, LONDON)
     assert reminded(gateway).count("DUAMARA") == 1
+
+
+def test_it_counts_as_following_only_the_questions_not_sent_yet(database: Database) -> None:
+    """Ben skipped question 1, so question 2 was sent and waits: four questions follow it,
+    not five, and question 1 is still his to answer."""
+    gateway = Transcript()
+    round_id = started(database, gateway)
+    with transaction(database.sessions) as session:
+        skip(session, round_id, seed_pack().prompts[0].id, "UBEN", START, "slack")
+    sending.send_due(database.sessions, {"slack": gateway}, lambda: START, LONDON)
+    assert gateway.to("DUBEN")[-1] == seed_pack().prompts[1].id  # question 2, sent
+    day3 = START + timedelta(days=3, hours=1)
+    plan(database, round_id, day3)
+    reminders.send_due(database.sessions, {"slack": gateway}, lambda: day3, LONDON)
+    nudge = gateway.to("DUBEN")[-1]
+    assert "question 2 of 6 is waiting" in nudge, nudge
+    assert "4 more follow it. Question 1 is still open too." in nudge, nudge

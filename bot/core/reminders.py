@@ -9,6 +9,7 @@ row that waits for 08:00-18:00 where the person is, and is dropped if they answe
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -182,7 +183,8 @@ def _send_one(sessions: sessionmaker[Session], gateways: Gateways, reminder_id: 
             .order_by(QuestionMessage.id)).all()
         answered = {p.id for p in round_pack(round_).prompts} - set(open_ids)
         first = next(iter(still_waiting([(str(p), at) for p, at in asked], answered)), None)
-        channel, nudge = delivery.channel_id, reminder_text(round_, open_ids, first)
+        channel, nudge = delivery.channel_id, reminder_text(
+            round_, open_ids, first, sent={str(p) for p, _ in asked})
         platform = participant.platform
     try:
         posted = gateway_for(gateways, platform).say(Where(channel), nudge)
@@ -202,16 +204,23 @@ def _send_one(sessions: sessionmaker[Session], gateways: Gateways, reminder_id: 
     return "sent"
 
 
-def reminder_text(round_: Round, open_ids: list[str], waiting: str | None = None) -> Said:
-    """The nudge: the question waiting in the conversation, if one is, and what else is open."""
+def reminder_text(round_: Round, open_ids: list[str], waiting: str | None = None,
+                  sent: Collection[str] = ()) -> Said:
+    """The nudge: the question waiting in the conversation, if one is, and what else is open:
+    the questions not `sent` yet follow it; those sent already (skipped) are open too."""
     pack = round_pack(round_)
     numbers = [str(i) for i, p in enumerate(pack.prompts, start=1) if p.id in open_ids]
     closes = (f" The round closes on {round_.closes_at:%A %d %B}." if round_.closes_at else "")
     if waiting is not None:
         number, prompt = next((i, p) for i, p in enumerate(pack.prompts, start=1)
                               if p.id == waiting)
-        more = len(open_ids) - 1
+        more = sum(1 for p in open_ids if p not in sent and p != waiting)
         after = (f" {more} more {'follows' if more == 1 else 'follow'} it." if more else "")
+        earlier = [str(i) for i, p in enumerate(pack.prompts, start=1)
+                   if p.id in open_ids and p.id in sent and p.id != waiting]
+        if earlier:
+            after += (f" Question{'' if len(earlier) == 1 else 's'} {listed(earlier)} "
+                      f"{'is' if len(earlier) == 1 else 'are'} still open too.")
         return said(f"A gentle reminder about “{pack.title}”, whenever suits you: question "
                     f"{number} of {len(pack.prompts)} is waiting for your answer: "
                     f"“{prompt.question}”{after}{closes} Just write here to answer it.")

@@ -105,8 +105,11 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
                           "Too late", "--approve", env=env)
     assert late_rename.returncode == 1
     assert late_rename.stdout == ""
-    assert late_rename.stderr.strip() == (f"roundtable: that draft of round {round_id} was "
-                                          "already approved and posted, so nothing was changed")
+    assert late_rename.stderr.splitlines() == [
+        f"roundtable: that draft of round {round_id} was already approved and posted, so "
+        "nothing was changed",
+        "The edits given were not kept; to keep them for the round's next digests, run the "
+        "command again without --approve."]
     with database.sessions() as session:
         assert "Too late" not in {e.text for e in session.scalars(select(DigestEdit))}
     quoted_again = run_cli("digest", "review", str(round_id), "--show", hidden, env=env)
@@ -152,3 +155,27 @@ def test_the_confirmations_name_a_renamed_theme_by_its_new_title_and_end_once(
         f"Answer {moved} is now in theme 1, “Protected time”.",
         f"The lead of {PROMPT} is “Most of you asked for time first.”"]
     assert before.themes[0].title not in "\n".join(said[:4])
+
+
+def test_edits_refused_with_approve_when_no_draft_waits_are_said_to_be_lost_and_how_to_keep(
+        database: Database, database_url: str) -> None:
+    """--approve with edits and no draft waiting changes nothing; after the refusal the
+    facilitator is told the edits were not kept, and that without --approve they are kept
+    for the round's next digests, which is what that does."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    round_id = review_round(database, now, MEMBERS, starter=FACILITATOR)
+    env = {"DATABASE_URL": database_url}
+    refused = run_cli("digest", "review", str(round_id), "--rename", f"{PROMPT}/1",
+                      "Protected time", "--approve", env=env)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.splitlines() == [
+        f"roundtable: round {round_id} has no digest waiting for review, so nothing was changed",
+        "The edits given were not kept; to keep them for the round's next digests, run the "
+        "command again without --approve."]
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DigestEdit)) == 0
+    kept = run_cli("digest", "review", str(round_id), "--rename", f"{PROMPT}/1",
+                   "Protected time", env=env)
+    assert kept.returncode == 0, kept.stderr
+    assert f"{PROMPT}/1  Protected time" in kept.stdout
+    assert "Edits made here apply to the round's next digests." in kept.stdout

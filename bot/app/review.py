@@ -362,8 +362,10 @@ def approve(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None 
 
 def edit_and_approve(app: Roundtable, actor: Actor, round_id: int, changes: list[Change]
                      ) -> Said:
-    """Make the changes to the draft waiting for review, then post it; when no draft waits
-    (it was approved already, say), nothing is changed: the edits were meant for that post."""
+    """Make the changes to the draft waiting for review, then post it (the command line's
+    `--approve` with edits); when no draft waits (it was approved already, say), nothing is
+    changed: the edits were meant for that post. Given without --approve they would be kept
+    for the round's next digests, and the refusal says so."""
     require_facilitator(app, actor, "approve")
     with reading(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
@@ -371,9 +373,11 @@ def edit_and_approve(app: Roundtable, actor: Actor, round_id: int, changes: list
         if row is None:
             latest = digest_review.latest_draft(session, round_id)
             raise RoundtableError(
-                _stale(round_id, latest.state, latest.approved_by) if latest is not None
-                else f"round {round_id} has no digest waiting for review, so nothing was "
-                     "changed")
+                (_stale(round_id, latest.state, latest.approved_by) if latest is not None
+                 else f"round {round_id} has no digest waiting for review, so nothing was "
+                      "changed")
+                + "\nThe edits given were not kept; to keep them for the round's next "
+                  "digests, run the command again without --approve.")
         digest_id = row.id
     edited = edit(app, actor, round_id, changes, digest_id=digest_id)
     return lines([edited, approve(app, actor, round_id, digest_id)])

@@ -271,8 +271,9 @@ def test_delete_asks_first_then_leaves_nothing_of_the_round_behind(
     assert declined.returncode == 0
     assert [line.strip() for line in declined.stdout.splitlines()] == [
         f"Round {doomed} (SEL pharmacy system leadership: what works, who to involve, what "
-        "support, open) holds 2 answers from 4 people and 1 digest. Deleting it removes all of "
-        "them from Roundtable for good (messages already in chat stay there).",
+        "support, open) has 4 people, 2 replies and 1 digest. Deleting it removes all of them "
+        "from Roundtable for good (someone also in another round stays there; messages "
+        "already in chat stay there).",
         "nothing was deleted"]
     assert row_counts(database) == during
 

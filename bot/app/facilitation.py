@@ -414,11 +414,13 @@ def deletion_asked(app: Roundtable, actor: Actor, round_id: int) -> Said:
 
 
 def deletion_said(what: Contents) -> Said:
-    return said(f"Round {what.round_id} ({what.title}, {what.status}) holds "
-                f"{counted(what.answers, 'answer')} from "
-                f"{counted(what.people, 'person', 'people')} and "
+    # replies, as `list` counts them; its people are those asked and those who replied
+    return said(f"Round {what.round_id} ({what.title}, {what.status}) has "
+                f"{counted(what.people, 'person', 'people')}, "
+                f"{counted(what.answers, 'reply', 'replies')} and "
                 f"{counted(what.digests, 'digest')}. Deleting it removes all of them from "
-                "Roundtable for good (messages already in chat stay there).")
+                "Roundtable for good (someone also in another round stays there; messages "
+                "already in chat stay there).")
 
 
 def delete(app: Roundtable, actor: Actor, round_id: int) -> Said:

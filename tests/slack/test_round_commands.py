@@ -84,7 +84,7 @@ def test_a_closed_round_is_reopened_and_a_mistaken_one_deleted_after_a_button(
 
     asked = command(running, f"delete {round_id}", "Deleting it removes")
     # no final digest: the round has no digest channel, and digests go nowhere else
-    assert "holds 0 answers from 1 person and 0 digests." in asked["text"]
+    assert "has 1 person, 0 replies and 0 digests." in asked["text"]
     buttons = [e for b in asked["blocks"] if b["type"] == "actions" for e in b["elements"]]
     delete = next(b for b in buttons if b["style"] == "danger")
     assert delete["confirm"]["title"]["text"] == "Delete the round?"

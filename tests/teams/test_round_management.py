@@ -97,7 +97,7 @@ def test_a_round_is_deleted_only_once_its_card_is_confirmed(running_teams: Runni
     running.wait_for(lambda: running.replies(), "Amara's answer")
 
     asked = card_sent(running, fola, f"delete {round_id}", "Deleting it removes")
-    assert "holds 1 answer from 5 people and 0 digests" in card_text(asked)
+    assert "has 5 people, 1 reply and 0 digests" in card_text(asked)
     shown = buttons(asked)
     assert set(shown) == {f"Delete round {round_id}", "Cancel"}
     assert shown[f"Delete round {round_id}"]["style"] == "destructive"

@@ -14,6 +14,7 @@ from bot.core.errors import RoundClosed
 from bot.core.forgetting import erase
 from bot.core.imports import ImportError_, import_replies
 from bot.core.replies import ROOM_SOURCE, delete_reply
+from bot.core.rounds import participation
 from storage.database import Database
 from storage.db import transaction
 from storage.models import Participant, Reply, Round
@@ -138,6 +139,23 @@ def test_a_later_file_giving_someone_another_role_says_so(
         roles = dict(session.execute(select(Participant.display_name, Participant.role)).all())
     assert roles["p0"] == "PCN pharmacist"
     assert roles["p1"] == roles["p2"] == "community pharmacist"
+
+
+def test_one_role_typed_several_ways_is_one_group_in_the_digest(
+    database: Database, now: datetime, tmp_path: Path
+) -> None:
+    """Roles group people in every digest ("community pharmacist: 3 of 3"): the same role
+    written in another case or with extra spaces is the one already known, not a group of
+    its own (three groups of one would each be too small to be shown)."""
+    typed = ["Community Pharmacist", "community pharmacist ", "COMMUNITY  pharmacist"]
+    given = [dict(r, participant=f"p{i}", role=typed[i]) for i, r in enumerate(rows(3))]
+    with transaction(database.sessions) as session:
+        round_ = started_round(session, now)
+        import_replies(session, write_csv(tmp_path / "notes.csv", given), now,
+                       round_id=round_.id)
+        turnout = participation(session, round_)
+        assert {role: t.answered_any for role, t in turnout.by_role.items()
+                if t.answered_any} == {"community pharmacist": 3}  # as the round knew it
 
 
 def test_it_imports_rankings_and_files_without_ids(

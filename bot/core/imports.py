@@ -319,15 +319,12 @@ def import_replies(
         if participant is None:
             known = find_participant(session, imported_id(round_.id, row.participant),
                                      IMPORT_PLATFORM)
-            role = row.role
-            if known is not None and known.role and role:
-                if known.role.casefold() == role.casefold():
-                    role = None  # the same role typed otherwise: as it was written first
-                else:
-                    outcomes["role changed"] += 1
+            if known is not None and known.role and row.role and (
+                    known.role.lower() != " ".join(row.role.split()).lower()):
+                outcomes["role changed"] += 1
             participant = upsert_participant(
                 session,
-                Person(imported_id(round_.id, row.participant), row.participant, role),
+                Person(imported_id(round_.id, row.participant), row.participant, row.role),
                 now,
                 IMPORT_PLATFORM,
             )

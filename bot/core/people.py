@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Facilitator, Participant, Round, RoundFacilitator, Suppressed
@@ -65,10 +65,23 @@ def upsert_participant(
         session.add(participant)
     for field in ("display_name", "role", "organisation", "timezone"):
         value = getattr(person, field)
+        if value and field in ("role", "organisation"):
+            value = known_spelling(session, field, value)
         if value:
             setattr(participant, field, value)
     session.flush()
     return participant
+
+
+def known_spelling(session: Session, field: str, value: str) -> str:
+    """`value` as a role or organisation is already written ("community pharmacist" for
+    "Community  Pharmacist"): people are grouped by these, and one role typed two ways
+    would be two groups in every digest, each perhaps too small to be shown."""
+    value = " ".join(value.split())
+    column = getattr(Participant, field)
+    known = session.scalar(select(column).where(func.lower(column) == value.lower())
+                           .order_by(Participant.id).limit(1))
+    return str(known) if known else value
 
 
 def find_participant(

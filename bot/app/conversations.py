@@ -4,9 +4,10 @@ translates them (bot.core.incoming), handled in the inbox's batches.
 An answer is stored to the question it replies to (bot.core.answers); an edit or a deletion
 changes an answer only when it comes from the answer's author. A message that is only one of
 the words a person uses about themselves (`stop`, `help`, `my-data`, `forget-me`) is not an
-answer: `stop` stops the questions, the others are told how to use them. What to say back (a
-confirmation, that an edited answer was updated, or why nothing was saved) is queued for
-after the commit.
+answer: `stop` stops the questions, the others are told how to use them. Files and pictures
+are never kept: a message of only those is told to write its answer, and the confirmation of
+words sent with one says the file was not kept. What to say back (a confirmation, that an
+edited answer was updated, or why nothing was saved) is queued for after the commit.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ NO_QUESTION = said("I have no open question waiting for an answer here (a round 
 STOPPED = said("Done: Roundtable will not message you again. Your answers are kept; ",
                Command("my-data"), " sends you a copy and ", Command("forget-me"),
                " deletes them.")
+FILES_ONLY = said("I could not save that: files and pictures are not kept, only words. "
+                 "Please write your answer here as text.")
+FILE_NOT_KEPT = said("The file or picture you sent was not kept: only words are.")
 HELP_HERE = said("Write here to answer the question waiting, or answer another one ",
                  WhereAsked(), ". ", Command("stop"), " stops the questions, ",
                  Command("my-data"), " sends you everything held about you and ",
@@ -108,28 +112,35 @@ class Conversations:
         saved: dict[Where, list[Saved]] = {}
         follow_ups: list[FollowUp] = []
         outcomes = answer_from_chat(session, messages, now, platform)
-        for message, outcome in zip(messages, outcomes, strict=True):
+        for w, message, outcome in zip(written, messages, outcomes, strict=True):
             where = Where(message.channel_id, message.thread_id)
+            files = w.files > 0
             if outcome.asked is None:
                 follow_ups.append(partial(self.confirmations.notify, platform, where,
                                           NO_QUESTION))
             elif outcome.refused:
-                follow_ups.append(partial(self.confirmations.notify, platform, where,
-                                          said(f"I could not save that: {outcome.refused}")))
+                refusal = (FILES_ONLY if files and not message.text.strip()
+                           else said(f"I could not save that: {outcome.refused}"))
+                follow_ups.append(partial(self.confirmations.notify, platform, where, refusal))
             elif outcome.created and outcome.vote is not None:
                 saved.setdefault(where, []).append(Saved(outcome.asked, outcome.vote,
                                                          message.external_id, typed=True,
                                                          reason=outcome.reason,
-                                                         updated=outcome.replaced))
+                                                         updated=outcome.replaced,
+                                                         files_dropped=files))
             elif outcome.created and outcome.comment is not None:
                 asked = outcome.asked
                 follow_ups.append(partial(self.confirmations.notify, platform, where,
                                           comment_notice(asked.number, asked.prompt,
                                                          outcome.comment,
                                                          voted=outcome.beside_ballot)))
+                if files:
+                    follow_ups.append(partial(self.confirmations.notify, platform, where,
+                                              FILE_NOT_KEPT))
             elif outcome.created:
                 saved.setdefault(where, []).append(Saved(outcome.asked, message.text,
-                                                         message.external_id))
+                                                         message.external_id,
+                                                         files_dropped=files))
             # else: stored before, and confirmed then
         for where, answers in saved.items():
             follow_ups.append(partial(self.confirmations.confirm, platform, where, answers))

@@ -20,6 +20,9 @@ class Written:
     text: str
     message_id: str
     thread_id: str | None = None
+    files: int = 0
+    """Files and pictures sent with it: never kept (only words are answers), so the writer is
+    told."""
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,10 @@ class Saved:
     """It revised an answer stored before (an edit, a new ballot): its confirmation says so."""
     quotable: bool = True
     """False once the person asked that it never be quoted (no "don't quote me" to offer)."""
+    files_dropped: bool = False
+    """The message came with files or pictures, which are not kept: its confirmation says so."""
 
+    FILES_NOT_KEPT = ("Only your words are saved: files and pictures are not kept, so the one "
+                      "you sent with them is not part of your answer.")
     REASON_KEPT = ("Your words after it are kept with it, as your reason: the digest shows "
                    "them under your first choice.")

@@ -156,8 +156,19 @@ def _dont_quote(asked: Asked, text: str, external_id: str | None,
 def confirmations(saved: Sequence[Saved]) -> SlackMessage:
     """One message for answers that arrived together in a conversation: which question each
     was saved to, and its start; a vote typed in words is read back as its own confirmation
-    would. (Slack takes about one message a second per conversation; bot.app.confirmations
-    sends at most 20 together: two blocks each, 43 blocks of the 50.)"""
+    would; a file sent with the words is said not to be kept. (Slack takes about one message
+    a second per conversation; bot.app.confirmations sends at most 20 together: two blocks
+    each, 44 blocks of the 50.)"""
+    out = _confirmations(saved)
+    if not any(s.files_dropped for s in saved):
+        return out
+    # under the words saved (of one answer), or above the last line (of several)
+    at = 2 if len(saved) == 1 else len(out.blocks) - 1
+    note = context(Saved.FILES_NOT_KEPT).to_dict()
+    return SlackMessage(out.text, [*out.blocks[:at], note, *out.blocks[at:]], out.files)
+
+
+def _confirmations(saved: Sequence[Saved]) -> SlackMessage:
     if len(saved) == 1:
         one = saved[0]
         if isinstance(one.answer, str):

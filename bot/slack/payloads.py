@@ -5,9 +5,10 @@ A request whose signature is right may still be malformed (a field of the wrong 
 form's metadata that is not ours): `problem` says so before Bolt sees it, and the endpoint
 answers 400, which Slack does not retry. `translate` turns a direct-message event into an
 answer, an edit or a deletion, or None for what concerns nobody here (bots, Slackbot,
-channel joins). A message's text reaches the core as its reader saw it (bot.slack.mrkdwn
-`to_plain`), never in Slack's encoding; `mentioned` says which of its mentions came without the
-name the reader saw, for the adapter to look up (bot.slack.mentions) and hand back as `names`.
+channel joins); the files a message shares are counted, never kept. A message's text reaches
+the core as its reader saw it (bot.slack.mrkdwn `to_plain`), never in Slack's encoding;
+`mentioned` says which of its mentions came without the name the reader saw, for the adapter
+to look up (bot.slack.mentions) and hand back as `names`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class MessageFields(BaseModel):
     bot_id: str | None = None
     tab: str | None = None
     hidden: bool | None = None
+    files: list[Any] | None = None
+    """What a `file_share` message shares (files, pictures): never kept, only counted."""
     message: MessageFields | None = None
     previous_message: MessageFields | list[Any] | None = None
     """A list (empty) in the tombstone Slack sends again when a thread empties."""
@@ -127,7 +130,7 @@ def translate(event: dict[str, Any], names: Names | None = None) -> Incoming | N
             and fields.user != SLACKBOT:
         thread = fields.thread_ts if fields.thread_ts != fields.ts else None
         return Written(channel, fields.user, to_plain(fields.text or "", names), fields.ts,
-                       thread)
+                       thread, files=len(fields.files or []))
     return None
 
 

@@ -3,9 +3,10 @@ to keep), and what they mean here: an answer written in the 1:1 chat (bot.core.i
 card's submission, a command, or nothing to act on.
 
 Shapes as Teams sends them: a message carries `text` (in a channel with `<at>…</at>` for the
-bot's mention), a card's Action.Submit comes as a message with `value` and no text, its
-Action.Execute as an `invoke` named `adaptiveCard/action`; edits and deletions come as
-`messageUpdate` / `messageDelete` with the original message's id.
+bot's mention) and, with a file or a picture, `attachments`; a card's Action.Submit comes as a
+message with `value` and no text, its Action.Execute as an `invoke` named
+`adaptiveCard/action`; edits and deletions come as `messageUpdate` / `messageDelete` with the
+original message's id.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Activity(_Fields):
     membersAdded: list[Account] | None = None
     action: str | None = None
     replyToId: str | None = None
+    attachments: list[Any] | None = None
 
 
 def parse(body: dict[str, Any]) -> Activity | None:
@@ -165,6 +167,15 @@ def words(activity: Activity) -> str:
     return text.strip()
 
 
+def files_in(activity: Activity) -> int:
+    """How many files and pictures a message carries. Teams also attaches the message's own
+    words as `text/html` (when formatted, or around a picture), which is not a file; nor is a
+    card."""
+    return sum(1 for a in activity.attachments or []
+               if isinstance(a, dict) and not str(a.get("contentType") or "").startswith(
+                   ("text/html", "application/vnd.microsoft.card.")))
+
+
 def is_from_person(activity: Activity) -> bool:
     who = activity.from_
     return who is not None and bool(who.aadObjectId) and not who.id.startswith("28:")
@@ -176,8 +187,8 @@ def incoming(activity: Activity, key: str) -> Incoming | None:
         return None
     author = str(activity.from_.aadObjectId)  # type: ignore[union-attr]
     if activity.type == "message" and activity.value is None:
-        text = words(activity)
-        return Written(key, author, text, activity.id) if text else None
+        text, files = words(activity), files_in(activity)
+        return Written(key, author, text, activity.id, files=files) if text or files else None
     if activity.type == "messageUpdate":
         return Edited(key, author, activity.id, words(activity))
     if activity.type == "messageDelete":

@@ -144,6 +144,8 @@ def confirmations_card(saved: Sequence[Saved]) -> Element:
     how = correction(saved)
     if how is not None:
         body.append(note(plain(how)))
+    if any(s.files_dropped for s in saved):
+        body.append(note(Saved.FILES_NOT_KEPT))
     return card(body)
 
 
@@ -164,6 +166,8 @@ def _confirmation_card(one: Saved) -> Element:
                              "the start is shown here."))
     else:
         body += [rich(f"{i}. {c}") for i, c in enumerate(one.answer, start=1)]
+    if one.files_dropped:
+        body.append(note(Saved.FILES_NOT_KEPT))
     return card(body)
 
 

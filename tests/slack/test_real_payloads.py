@@ -28,6 +28,7 @@ from storage.models import ReplyVersion
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Response, Running
 from tests.slack.test_answers import answer_buttons
 from tests.slack.test_round_loop import asked, question_ts, sent_to_everyone, start_round
+from tests.slack_reading import as_read
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 PLACEHOLDER = re.compile(r"\$[A-Z_]+")
@@ -301,7 +302,8 @@ def test_it_stores_a_thread_broadcast_as_the_answer_to_its_thread(running: Runni
     running.wait_for(lambda: confirmed(running), "its confirmation")
 
 
-def test_it_stores_the_words_shared_with_a_file_as_an_answer(running: Running) -> None:
+def test_it_stores_the_words_shared_with_a_file_and_says_the_file_was_not_kept(
+        running: Running) -> None:
     a_round(running)
     slack = Slack(running)
     shared, response = slack.event("events/message_file_share.json")
@@ -309,6 +311,10 @@ def test_it_stores_the_words_shared_with_a_file_as_an_answer(running: Running) -
     running.wait_for(lambda: live_answers(running), "the file's words")
     assert live_answers(running) == [("done-well", shared["event"]["text"])]
     running.wait_for(lambda: confirmed(running), "its confirmation")
+    [confirmation] = [as_read(c.params.get("blocks")) for c in running.stub.posted(DM)
+                      if str(c.params.get("text", "")).startswith("Saved")]
+    assert "files and pictures are not kept, so the one you sent with them is not part of " \
+           "your answer" in confirmation
 
 
 def test_it_stores_nothing_for_a_file_shared_without_words_and_says_why(
@@ -320,7 +326,9 @@ def test_it_stores_nothing_for_a_file_shared_without_words_and_says_why(
     told = running.wait_for(lambda: notices(running), "a word about the file")
     settle(running)
     assert running.replies() == []
-    assert confirmed(running) == [] and len(told) == 1
+    assert confirmed(running) == [] and told == [
+        "I could not save that: files and pictures are not kept, only words. Please write "
+        "your answer here as text."]
 
 
 # --- what others write in a participant's DM -----------------------------------------------

@@ -93,10 +93,14 @@ class TeamsDriver:
                 "id": self.stub.chat_of(person)}
 
     def chat(self, person: Person, text: str, *, activity_id: str | None = None,
-             times: int = 1, zone: str | None = None) -> tuple[str, list[Response]]:
-        """The person writes in their 1:1 chat with the bot (delivered `times` times)."""
+             times: int = 1, zone: str | None = None,
+             attachments: list[dict[str, Any]] | None = None) -> tuple[str, list[Response]]:
+        """The person writes in their 1:1 chat with the bot (delivered `times` times), with
+        `attachments` (a picture, a file) when given."""
         activity = self._base("message", person, self.personal(person), activity_id)
         activity.update(text=text, textFormat="plain")
+        if attachments:
+            activity["attachments"] = attachments
         if zone:
             activity["localTimezone"] = zone
         return activity["id"], [self.send(activity) for _ in range(times)]

@@ -351,3 +351,43 @@ def test_stop_written_as_a_sentence_stops_rather_than_answering(
         assert not any("Saved as your answer" in card_text(c) for c in stub.sent_to(person))
         assert not any("Question 2 of 6" in card_text(c) for c in stub.sent_to(person)), told
     assert running.replies() == []
+
+
+PICTURE = {"contentType": "image/*", "contentUrl":
+           "https://smba.trafficmanager.net/uk/v3/attachments/0-uks-d1-abc/views/original"}
+PICTURE_HTML = {"contentType": "text/html", "content":
+                '<div><span><img src="https://smba.trafficmanager.net/uk/v3/attachments/'
+                '0-uks-d1-abc/views/imgo" width="200"></span></div>'}
+FILE = {"contentType": "application/vnd.microsoft.teams.file.download.info",
+        "name": "rota.pdf", "contentUrl": "https://contoso.sharepoint.com/rota.pdf",
+        "content": {"downloadUrl": "https://contoso.sharepoint.com/download/rota.pdf",
+                    "uniqueId": "1150D938-8870-4044-9F2C-5BBDEBA70C9D", "fileType": "pdf"}}
+
+
+def test_a_picture_or_file_alone_is_answered_and_one_sent_with_words_is_said_not_kept(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """As in Slack: a message of only a picture (or a file) is told to write the answer, and
+    nothing is stored; words sent with one are saved, and the confirmation says the file was
+    not kept."""
+    running, stub, amara = running_teams, running_teams.stub, tenant.members[0]
+    start_from_channel(running, tenant)
+    question(running, amara, 1)
+    for attached in ([PICTURE, PICTURE_HTML], [FILE]):
+        before = len(stub.sent_to(amara))
+        _, responses = running.teams.chat(amara, "", attachments=attached)
+        assert [r.status for r in responses] == [200]
+        told = running.wait_for(lambda b=before: [card_text(c) for c in stub.sent_to(amara)[b:]
+                                                  if "could not save" in card_text(c)],
+                                "a word about the picture")
+        assert told == ["I could not save that: files and pictures are not kept, only words. "
+                        "Please write your answer here as text."]
+    assert running.replies() == []
+
+    running.teams.chat(amara, "Protected time, as on the rota attached.", attachments=[FILE])
+    confirmed = running.wait_for(lambda: [card_text(c) for c in stub.sent_to(amara)
+                                          if "Saved as your answer" in card_text(c)],
+                                 "the confirmation")
+    assert "Protected time, as on the rota attached." in confirmed[0]
+    assert "Only your words are saved: files and pictures are not kept, so the one you sent " \
+           "with them is not part of your answer." in confirmed[0]
+    assert [r.text for r in running.replies()] == ["Protected time, as on the rota attached."]

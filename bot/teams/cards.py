@@ -83,9 +83,13 @@ def answer_inputs(prompt: Prompt) -> list[Element]:
                             "style": "expanded" if len(options) <= 10 else "compact",
                             "isRequired": True, "errorMessage": "Choose at least one"},
                            options)]
+    # every place is required: the ballot is refused unless it fills all of them
+    # (bot.core.replies), so the card says so before it is sent, not after
     places = prompt.places
     return [choice_set({"id": RANK_INPUT.format(place), "style": "compact",
-                        "label": _ordinal(place), "isRequired": place == 1,
+                        "label": _ordinal(place), "isRequired": True,
+                        "errorMessage": f"Pick your {_ordinal(place)}: a ranking needs all "
+                                        f"{places} places",
                         "placeholder": "Pick one"}, options)
             for place in range(1, places + 1)]
 

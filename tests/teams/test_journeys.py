@@ -391,3 +391,27 @@ def test_a_picture_or_file_alone_is_answered_and_one_sent_with_words_is_said_not
     assert "Only your words are saved: files and pictures are not kept, so the one you sent " \
            "with them is not part of your answer." in confirmed[0]
     assert [r.text for r in running.replies()] == ["Protected time, as on the rota attached."]
+
+
+def test_a_ranking_card_requires_every_place_and_a_partial_ranking_is_still_refused(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Teams checks required inputs before a card is sent: each of the five places is
+    required, with a line that says so; a client that sends a partial ranking anyway (an old
+    one, the Action.Submit fallback) is refused by the bot and nothing is stored."""
+    running, teams, dev = running_teams, running_teams.teams, tenant.members[3]
+    start_from_channel(running, tenant)
+    for number in range(1, 6):
+        card = question(running, dev, number).body["attachments"][0]["content"]
+        teams.submit(dev, card["actions"][1]["data"])
+    card = question(running, dev, 6).body["attachments"][0]["content"]
+    places = [e for e in card["body"] if str(e.get("id", "")).startswith("rank-")]
+    assert [p["label"] for p in places] == [f"{n} choice" for n in
+                                            ("1st", "2nd", "3rd", "4th", "5th")]
+    assert all(p["isRequired"] is True for p in places)
+    assert places[3]["errorMessage"] == "Pick your 4th choice: a ranking needs all 5 places"
+
+    index = {c["title"]: c["value"] for c in places[0]["choices"]}
+    partial = {f"rank-{i}": index[o] for i, o in enumerate(TOP5[:3], start=1)}
+    refused = teams.submit(dev, {**card["actions"][0]["data"], **partial})
+    assert refused[0].json()["value"] == "Not saved: rank your top 5"
+    assert running.replies() == []

@@ -10,6 +10,7 @@ is written to the audit log.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -67,6 +68,8 @@ from storage.db import reading, transaction
 from storage.models import Delivery, Digest, Round
 
 PACK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
+DELETE_CANCELLED = "round.delete.cancel"
+"""The audit action of a Cancel pressed on the question `delete` asked (its id as detail)."""
 
 
 def mode_chosen(word: str | None) -> Anonymity:
@@ -408,9 +411,30 @@ def deletion(app: Roundtable, actor: Actor, round_id: int) -> Contents:
         return contents(session, round_id)
 
 
-def deletion_asked(app: Roundtable, actor: Actor, round_id: int) -> Said:
-    """What deleting the round would remove, in words: the question `delete` asks first."""
-    return deletion_said(deletion(app, actor, round_id))
+@dataclass(frozen=True)
+class DeletionAsked:
+    """The question `delete` asks first: what deleting the round would remove, in words, and
+    the id its Delete and Cancel buttons carry (once cancelled, its Delete does nothing)."""
+
+    round_id: int
+    said: Said
+    asked: str
+
+
+def deletion_asked(app: Roundtable, actor: Actor, round_id: int) -> DeletionAsked:
+    """What deleting the round would remove, asked before `delete`, with a new id."""
+    return DeletionAsked(round_id, deletion_said(deletion(app, actor, round_id)),
+                         secrets.token_hex(8))
+
+
+def cancel_deletion(app: Roundtable, actor: Actor, round_id: int, asked: str) -> Said:
+    """Cancel on the question `delete` asked: recorded, so a press of that question's Delete
+    button later (a copy of the card left on another device, a message not yet replaced)
+    deletes nothing."""
+    with transaction(app.database.sessions) as session:
+        audit.record(session, app.clock(), who(actor), DELETE_CANCELLED, round_id=round_id,
+                     detail=asked)
+    return said(f"Cancelled: round {round_id} is kept.")
 
 
 def deletion_said(what: Contents) -> Said:
@@ -423,11 +447,16 @@ def deletion_said(what: Contents) -> Said:
                 "already in chat stay there).")
 
 
-def delete(app: Roundtable, actor: Actor, round_id: int) -> Said:
-    """Delete the round and everything Roundtable holds of it."""
+def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = None) -> Said:
+    """Delete the round and everything Roundtable holds of it; refused when `asked`, the
+    question whose button this is, was cancelled."""
     require_facilitator(app, actor, "delete")
     with transaction(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
+        if asked is not None and audit.recorded(session, DELETE_CANCELLED, round_id, asked):
+            raise RoundtableError(said=said(
+                f"that deletion was cancelled, so round {round_id} is kept. To delete it, "
+                "ask again with ", Command(f"delete {round_id}"), "."))
         what = delete_round(session, round_id)
         forget_digest_job(session, round_id)
         audit.record(session, app.clock(), who(actor), "round.delete", round_id=round_id,

@@ -402,16 +402,18 @@ def without_dont_quote(blocks: list[dict[str, Any]], external_id: str) -> list[d
     return out
 
 
-def delete_prompt(round_id: int, text: str) -> SlackMessage:
-    """What deleting a round removes, with a button that asks once more before it does."""
+def delete_prompt(round_id: int, asked: str, text: str) -> SlackMessage:
+    """What deleting a round removes, with a button that asks once more before it does; both
+    buttons carry the round and `asked`, the question's id."""
+    value = json.dumps({"round": round_id, "asked": asked})
     return message(text, [section(text), ActionsBlock(elements=[
         ButtonElement(
             text=plain(f"Delete round {round_id}", 75), action_id=DELETE_CONFIRM,
-            value=str(round_id), style="danger",
+            value=value, style="danger",
             confirm=ConfirmObject(title=plain("Delete the round?", 100),
                                   text=plain(f"Round {round_id} and all its answers go for "
                                              "good.", 300),
                                   confirm=plain("Delete", 30), deny=plain("Keep it", 30),
                                   style="danger")),
-        ButtonElement(text=plain("Cancel", 75), action_id=DELETE_CANCEL),
+        ButtonElement(text=plain("Cancel", 75), action_id=DELETE_CANCEL, value=value),
     ])])

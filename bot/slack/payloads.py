@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.core.incoming import Deleted, Edited, Incoming, Written
 from bot.slack.mrkdwn import Names, Unnamed, to_plain, unnamed
@@ -98,6 +98,26 @@ def target(value: Any) -> Target:
     if not isinstance(value, str):
         raise ValueError("no target")
     return Target.model_validate(json.loads(value))
+
+
+class DeletionTarget(BaseModel):
+    """What the buttons of `delete`'s question carry: the round, and the question's id."""
+
+    round: int
+    asked: str = Field(max_length=64)
+
+
+def deletion_target(value: Any) -> tuple[int, str | None]:
+    """The round (and the question's id) a Delete or Cancel button names; a Delete button of
+    an earlier version carries the round alone (ValueError when it names neither)."""
+    text = str(value or "")
+    if text.isdigit():
+        return int(text), None
+    try:
+        found = DeletionTarget.model_validate_json(text)
+    except ValidationError as exc:
+        raise ValueError("that button could not be read; please ask again") from exc
+    return found.round, found.asked
 
 
 def answer_target(value: Any) -> str:

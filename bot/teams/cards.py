@@ -254,10 +254,11 @@ def forget_card(count: int) -> Element:
                                action("Cancel", CANCEL, {OURS: CANCEL})])
 
 
-def delete_card(round_id: int, asked: Said) -> Element:
-    """What deleting a round removes (`asked`, which names no channel), with a button that
-    deletes it and one that does not."""
-    return card(said_elements(asked), [
-        action(f"Delete round {round_id}", DELETE_ROUND, {OURS: DELETE_ROUND, "round": round_id},
+def delete_card(round_id: int, asked: str, words: Said) -> Element:
+    """What deleting a round removes (`words`, which name no channel), with a button that
+    deletes it and one that does not; both carry the round and `asked`, the question's id."""
+    target = {"round": round_id, "asked": asked}
+    return card(said_elements(words), [
+        action(f"Delete round {round_id}", DELETE_ROUND, {OURS: DELETE_ROUND, **target},
                destructive=True),
-        action("Cancel", CANCEL, {OURS: CANCEL})])
+        action("Cancel", CANCEL, {OURS: CANCEL, **target})])

@@ -132,9 +132,12 @@ class TeamsGateway:
                     QUESTION, delivery_id).items()}
 
     def say(self, where: Where, said: Said) -> Sent:
-        names = self.conversations.names(render.places(said))
-        return self.post(where.channel_id, render.card(render.said_elements(said, names)),
-                         render.plain(said, names))
+        return self.post(where.channel_id, self.said_card(said), self.plain(said))
+
+    def said_card(self, said: Said) -> render.Element:
+        """The bot's words as a card, a channel named by its name."""
+        return render.card(render.said_elements(
+            said, self.conversations.names(render.places(said))))
 
     def plain(self, said: Said) -> str:
         """The bot's words as one line of text, the Teams way (a command as it is typed to

@@ -179,10 +179,11 @@ class Listeners:
                 count = participants.answers_kept(self.app, actor)
                 self.gateway.send_card(key, cards.forget_card(count), "Forget me?")
             elif name == "delete":
-                round_id = required_round(found.args, DELETE_USAGE)
-                asked = facilitation.deletion_asked(self.app, actor, round_id)
-                self.gateway.send_card(key, cards.delete_card(round_id, asked),
-                                       f"Delete round {round_id}?")
+                asked = facilitation.deletion_asked(self.app, actor,
+                                                    required_round(found.args, DELETE_USAGE))
+                self.gateway.send_card(key, cards.delete_card(asked.round_id, asked.asked,
+                                                              asked.said),
+                                       f"Delete round {asked.round_id}?")
             else:
                 self._say(key, self._run(found, actor, where))
             if key != where.key:
@@ -286,6 +287,8 @@ class Listeners:
             self._later(self._say, where.key, said(f"{failed}: ", text))
             return None
         toast, message = outcome
+        if action.verb in REPLACED and message is not None:
+            return self._replace(activity, action, where, message)
         if action.execute:
             if len(toast) > TOAST_LIMIT and message is not None:
                 # Teams shows only a short line by the card: the whole answer goes to the chat
@@ -320,13 +323,16 @@ class Listeners:
             done = personal_data.forget(self.app, actor)
             return self.gateway.plain(done), done
         if verb == cards.DELETE_ROUND:
-            which = data.get("round")
-            if not isinstance(which, int):
-                raise ValueError("that card could not be read; please use the newest one")
-            done = facilitation.delete(self.app, actor, which)
+            doomed, asked_id = _deletion(data)
+            done = facilitation.delete(self.app, actor, doomed, asked_id)
             return self.gateway.plain(done), done
         if verb == cards.CANCEL:
-            return "Nothing was deleted.", said("Nothing was deleted.")
+            if "round" not in data:  # forget-me's question, or one of an earlier version
+                return "Nothing was deleted.", said("Nothing was deleted.")
+            kept, asked_id = _deletion(data)
+            done = (facilitation.cancel_deletion(self.app, actor, kept, asked_id)
+                    if asked_id is not None else said(f"Cancelled: round {kept} is kept."))
+            return self.gateway.plain(done), done
         if verb == review_cards.APPROVE:
             which, digest = data.get("round"), data.get("digest")
             if not isinstance(which, int) or not isinstance(digest, int):
@@ -351,6 +357,22 @@ class Listeners:
                 return SAVING, said(SAVING)
             return self.gateway.plain(done), done
         raise ValueError("that button is not one of Roundtable's")
+
+    def _replace(self, activity: Activity, action: CardAction, where: Reference,
+                 done: Said) -> InvokeResponse[Any] | None:
+        """The question's card replaced by what its button did: in the HTTP answer
+        (Action.Execute), else in place of the card the button was on (Action.Submit; a
+        message when Teams did not say which card)."""
+        content = self.gateway.said_card(done)
+        if action.execute:
+            return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_TYPE,
+                                                    "value": content})
+        if activity.replyToId:
+            self._later(self.gateway.replace_card, where.key, activity.replyToId, content,
+                        self.gateway.plain(done))
+        else:
+            self._later(self._say, where.key, done)
+        return None
 
     def _open(self, action: CardAction, actor: Actor, where: Reference, card_id: str | None
               ) -> InvokeResponse[Any] | None:
@@ -420,6 +442,9 @@ class Listeners:
 
 
 HELP_LINE = said("write help to see them.")
+REPLACED = frozenset({cards.DELETE_ROUND, cards.CANCEL})
+"""Buttons of a question asked first (delete a round, forget me): what they did takes the
+card's place, so neither can be pressed again."""
 REVIEW_WAIT = 4.0
 """Seconds a draft's Save changes waits for them to be saved before its button is answered.
 Teams shows an error by a card whose action is not answered within a few seconds (and
@@ -434,6 +459,16 @@ def _target(data: dict[str, Any]) -> tuple[int, str]:
     if not isinstance(round_id, int) or not isinstance(prompt_id, str):
         raise ValueError("that form could not be read; please use the newest card")
     return round_id, prompt_id
+
+
+def _deletion(data: dict[str, Any]) -> tuple[int, str | None]:
+    """The round a Delete or Cancel button of `delete`'s question names, and the question's
+    id (None on a card of an earlier version)."""
+    round_id, asked = data.get("round"), data.get("asked")
+    if not isinstance(round_id, int) or not (
+            asked is None or (isinstance(asked, str) and len(asked) <= 64)):
+        raise ValueError("that card could not be read; please use the newest one")
+    return round_id, asked
 
 
 def _digest(data: dict[str, Any]) -> int:

@@ -101,6 +101,35 @@ def test_a_closed_round_is_reopened_and_a_mistaken_one_deleted_after_a_button(
     assert running.scalars(select(Participant)) == [] and running.scalars(select(Digest)) == []
 
 
+def test_cancel_replaces_the_deletion_question_and_its_old_delete_button_deletes_nothing(
+        running: Running) -> None:
+    round_id = int(command(running, f"start {PACK} to <@UBEN>", "started")["text"].split()[1])
+    sent_to_everyone(running, ["UBEN"])
+    asked = command(running, f"delete {round_id}", "Deleting it removes")
+    buttons = {e["text"]["text"]: e for b in asked["blocks"] if b["type"] == "actions"
+               for e in b["elements"]}
+
+    def clicked(title: str) -> dict[str, Any]:
+        before = len(running.stub.calls_to("response_url"))
+        button = buttons[title]
+        assert running.slack.click(FACILITATOR, button["action_id"], button.get("value", ""),
+                                   channel=CHANNEL).status == 200
+        return dict(running.wait_for(lambda: [c.params for c in running.stub.calls_to(
+            "response_url")[before:]], f"the answer to {title}")[0])
+
+    cancelled = clicked("Cancel")
+    assert cancelled["text"] == f"Cancelled: round {round_id} is kept."
+    assert cancelled["replace_original"] is True
+    assert not any(b["type"] == "actions" for b in cancelled.get("blocks") or [])
+    # the same question's Delete, pressed anyway (a copy not yet replaced), deletes nothing
+    refused = clicked(f"Delete round {round_id}")
+    assert refused["text"] == (f"Sorry: that deletion was cancelled, so round {round_id} is "
+                               f"kept. To delete it, ask again with `/roundtable delete "
+                               f"{round_id}`.")
+    assert refused["replace_original"] is False
+    assert running.scalar(select(Round.id)) == round_id
+
+
 def test_round_management_is_refused_to_anyone_but_a_facilitator(running: Running) -> None:
     for text in ("list", "set 1 digest <#CDIGEST|digest>", "reopen 1", "delete 1",
                  "status 1 who"):

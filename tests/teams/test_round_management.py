@@ -6,6 +6,7 @@ same word."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import select
 
@@ -104,7 +105,7 @@ def test_a_round_is_deleted_only_once_its_card_is_confirmed(running_teams: Runni
     assert running.scalars(select(Round.id)) == [round_id]  # asking deleted nothing
 
     cancelled = running.teams.submit(fola, shown["Cancel"]["data"])
-    assert cancelled[0].json()["value"] == "Nothing was deleted."
+    assert _replaced_by(cancelled[0].json()) == f"Cancelled: round {round_id} is kept."
     assert running.scalars(select(Round.id)) == [round_id] and len(running.replies()) == 1
 
     # someone else pressing the button (the card was posted where others see it) is refused
@@ -122,6 +123,63 @@ def test_a_round_is_deleted_only_once_its_card_is_confirmed(running_teams: Runni
     assert in_chat_said == [f"Round {round_id} is deleted, with its 1 answer and 0 digests."]
     assert running.scalars(select(Round)) == running.scalars(select(Delivery)) == []
     assert running.scalars(select(Participant)) == [] and running.replies() == []
+
+
+def _replaced_by(answer: dict[str, Any]) -> str:
+    """What the card shows once Teams replaces it with an Action.Execute's answer (a card,
+    with no button left)."""
+    assert answer["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "actions" not in answer["value"]
+    return "\n".join(p["inlines"][0]["text"] for p in answer["value"]["body"])
+
+
+def test_a_cancelled_deletion_card_loses_its_buttons_and_its_old_delete_deletes_nothing(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Cancel (and Delete) replace the card with what they did, so its Delete cannot be
+    pressed again; a copy of the card still showing its Delete (another device, the
+    Action.Submit fallback) deletes nothing once it was cancelled."""
+    running, stub = running_teams, running_teams.stub
+    round_id = started(running, tenant)
+    fola = facilitator_chat(running, tenant)
+    chat = stub.chat_of(fola)
+
+    asked = card_sent(running, fola, f"delete {round_id}", "Deleting it removes")
+    shown = buttons(asked)
+    cancelled = running.teams.submit(fola, shown["Cancel"]["data"], card_id=asked.activity_id)
+    assert _replaced_by(cancelled[0].json()) == f"Cancelled: round {round_id} is kept."
+    pressed_later = running.teams.submit(fola, shown[f"Delete round {round_id}"]["data"],
+                                         card_id=asked.activity_id)
+    assert pressed_later[0].json()["value"] == (
+        f"Sorry: that deletion was cancelled, so round {round_id} is kept. To delete it, ask "
+        f"again with delete {round_id}.")
+    assert running.scalars(select(Round.id)) == [round_id]
+
+    # the Action.Submit fallback: the card the buttons were on is replaced in the chat
+    asked = card_sent(running, fola, f"delete {round_id}", "Deleting it removes")
+    running.teams.submit(fola, buttons(asked)["Cancel"]["data"], execute=False,
+                         card_id=asked.activity_id)
+    replaced = running.wait_for(lambda: [c for c in stub.calls if c.method == "PUT"
+                                         and unquote(c.path).endswith(f"/{asked.activity_id}")],
+                                "the cancelled card replaced")
+    assert replaced[0].conversation == chat and "actions" not in replaced[0].body[
+        "attachments"][0]["content"]
+    assert card_text(replaced[0]) == f"Cancelled: round {round_id} is kept."
+    running.teams.submit(fola, buttons(asked)[f"Delete round {round_id}"]["data"],
+                         execute=False, card_id=asked.activity_id)
+    refused = running.wait_for(lambda: [card_text(c) for c in stub.sent_to(fola)
+                                        if "deletion was cancelled" in card_text(c)],
+                               "the old Delete refused")
+    assert refused == [f"Sorry: that deletion was cancelled, so round {round_id} is kept. "
+                       f"To delete it, ask again with delete {round_id}."]
+    assert running.scalars(select(Round.id)) == [round_id]
+
+    # a Delete pressed on a new question deletes, and its card says what was deleted
+    asked = card_sent(running, fola, f"delete {round_id}", "Deleting it removes")
+    done = running.teams.submit(fola, buttons(asked)[f"Delete round {round_id}"]["data"],
+                                card_id=asked.activity_id)
+    assert _replaced_by(done[0].json()) == (
+        f"Round {round_id} is deleted, with its 0 answers and 0 digests.")
+    assert running.scalars(select(Round)) == []
 
 
 def test_round_management_is_refused_to_anyone_who_does_not_facilitate(

@@ -17,7 +17,7 @@ from bot.core.said import said
 from bot.slack import blocks, render, review_blocks
 from bot.slack.gateway import SlackGateway
 from bot.slack.messages import SlackMessage
-from bot.slack.payloads import answer_target, target
+from bot.slack.payloads import answer_target, deletion_target, target
 
 
 def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
@@ -77,17 +77,25 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
     def delete_round(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
-            done = facilitation.delete(app, actor(body), int(str(action.get("value"))))
+            round_id, asked = deletion_target(action.get("value"))
+            done = facilitation.delete(app, actor(body), round_id, asked)
         except (RoundtableError, ValueError) as exc:
-            slack.respond(body.get("response_url"), blocks.notice(f"Sorry: {exc}"))
+            text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
+            slack.respond(body.get("response_url"), render.message(said("Sorry: ", text)))
             return
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
     @bolt.action(blocks.DELETE_CANCEL)
-    def delete_cancel(ack: Ack, body: dict[str, Any]) -> None:
+    def delete_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        slack.respond(body.get("response_url"), render.message(said("Nothing was deleted.")),
-                      replace_original=True)
+        try:
+            round_id, asked = deletion_target(action.get("value"))
+        except ValueError:  # a question asked by an earlier version: nothing to record
+            done = said("Nothing was deleted.")
+        else:
+            done = (facilitation.cancel_deletion(app, actor(body), round_id, asked)
+                    if asked is not None else said(f"Cancelled: round {round_id} is kept."))
+        slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
     @bolt.action(re.compile(re.escape(review_blocks.REVIEW_EDIT) + ":.*"))
     def open_review_edit(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:

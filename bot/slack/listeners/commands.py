@@ -121,9 +121,8 @@ def _reopen(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[s
 
 def _delete(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]
             ) -> SlackMessage:
-    round_id = required_round(args, DELETE_USAGE)
-    return blocks.delete_prompt(round_id, render.mrkdwn(facilitation.deletion_asked(
-        app, actor, round_id)))
+    asked = facilitation.deletion_asked(app, actor, required_round(args, DELETE_USAGE))
+    return blocks.delete_prompt(asked.round_id, asked.asked, render.mrkdwn(asked.said))
 
 
 def _forget_me(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]

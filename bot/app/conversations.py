@@ -26,7 +26,7 @@ from bot.core.answers import ChatMessage, answer_from_chat, delete_from_chat, ed
 from bot.core.errors import RoundtableError
 from bot.core.inbox import Received
 from bot.core.incoming import Deleted, Edited, Incoming, Written, external_id, from_payload
-from bot.core.people import find_participant, opt_out
+from bot.core.people import stop_asking
 from bot.core.ports import Clock, Where
 from bot.core.questions import Saved
 from bot.core.said import Command, OpenQuestions, WhereAsked, said
@@ -41,7 +41,7 @@ STOPPED = said("Done: Roundtable will not message you again. Your answers are ke
                " deletes them.")
 FILES_ONLY = said("I could not save that: files and pictures are not kept, only words. "
                  "Please write your answer here as text.")
-FILE_NOT_KEPT = said("The file or picture you sent was not kept: only words are.")
+FILE_NOT_KEPT = said(Saved.FILES_NOT_KEPT)  # beside a notice, as a confirmation says it
 HELP_HERE = said("Write here to answer the question waiting, or answer another one ",
                  WhereAsked(), ". ", Command("stop"), " stops the questions, ",
                  Command("my-data"), " sends you everything held about you and ",
@@ -153,11 +153,8 @@ class Conversations:
         where = Where(event.channel_id, event.thread_id)
         if alone(event.text) != "stop":
             return [partial(self.confirmations.notify, platform, where, HELP_HERE)]
-        participant = find_participant(session, event.author_id, platform)
-        if participant is not None and not participant.opted_out:
-            opt_out(session, participant, now)
-            audit.record(session, now, audit.person(platform, event.author_id),
-                         "participant.stop")
+        stop_asking(session, platform, event.author_id, now,
+                    audit.person(platform, event.author_id))
         return [partial(self.confirmations.notify, platform, where, STOPPED)]
 
     def _change(self, session: Session, platform: str, event: Edited | Deleted,

@@ -427,13 +427,15 @@ def deletion_asked(app: Roundtable, actor: Actor, round_id: int) -> DeletionAske
                          secrets.token_hex(8))
 
 
-def cancel_deletion(app: Roundtable, actor: Actor, round_id: int, asked: str) -> Said:
+def cancel_deletion(app: Roundtable, actor: Actor, round_id: int, asked: str | None
+                    ) -> Said:
     """Cancel on the question `delete` asked: recorded, so a press of that question's Delete
     button later (a copy of the card left on another device, a message not yet replaced)
-    deletes nothing."""
-    with transaction(app.database.sessions) as session:
-        audit.record(session, app.clock(), who(actor), DELETE_CANCELLED, round_id=round_id,
-                     detail=asked)
+    deletes nothing. `asked` is None on a question of an earlier version, which had no id."""
+    if asked is not None:
+        with transaction(app.database.sessions) as session:
+            audit.record(session, app.clock(), who(actor), DELETE_CANCELLED,
+                         round_id=round_id, detail=asked)
     return said(f"Cancelled: round {round_id} is kept.")
 
 

@@ -15,9 +15,9 @@ from bot.app.access import may_facilitate, visible_rounds, who
 from bot.app.actors import Actor
 from bot.app.conversations import STOPPED
 from bot.app.roundtable import Roundtable
-from bot.core import answers, audit
+from bot.core import answers
 from bot.core.home import HomeView, home_view
-from bot.core.people import find_participant, opt_out
+from bot.core.people import find_participant, stop_asking
 from bot.core.ports import DeliveryError, Where
 from bot.core.questions import Asked, Saved
 from bot.core.replies import answer_count, dont_quote
@@ -102,16 +102,7 @@ def stop_person(app: Roundtable, actor: Actor, platform: str, user_id: str
     """Stop messaging someone (themselves, or the operator on their request): stopped, or
     already (nothing changes); None when Roundtable knows nothing of them."""
     with transaction(app.database.sessions) as session:
-        participant = find_participant(session, user_id, platform)
-        if participant is None:
-            return None
-        if participant.opted_out:
-            return "already"
-        opt_out(session, participant, app.clock())
-        audit.record(session, app.clock(), who(actor), "participant.stop",
-                     subject=None if actor.user_id == user_id else audit.person(platform,
-                                                                                user_id))
-    return "stopped"
+        return stop_asking(session, platform, user_id, app.clock(), who(actor))
 
 
 def answers_kept(app: Roundtable, actor: Actor) -> int:

@@ -6,10 +6,12 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from bot.core import audit
 from storage.models import Facilitator, Participant, Round, RoundFacilitator, Suppressed
 
 
@@ -98,6 +100,21 @@ def opt_out(session: Session, participant: Participant, now: datetime) -> None:
     """Stop every further message to this person (`stop`)."""
     participant.opted_out = True
     participant.opted_out_at = now
+
+
+def stop_asking(session: Session, platform: str, user_id: str, now: datetime, by: str
+                ) -> Literal["stopped", "already"] | None:
+    """`stop` for someone, audited as done `by` (the log's name of who asked): stopped, or
+    already (nothing changes); None when Roundtable knows nothing of them."""
+    participant = find_participant(session, user_id, platform)
+    if participant is None:
+        return None
+    if participant.opted_out:
+        return "already"
+    opt_out(session, participant, now)
+    subject = audit.person(platform, user_id)
+    audit.record(session, now, by, "participant.stop", subject=None if by == subject else subject)
+    return "stopped"
 
 
 def said_stop(session: Session, people: Iterable[Person], platform: str) -> list[str]:

@@ -330,8 +330,7 @@ class Listeners:
             if "round" not in data:  # forget-me's question, or one of an earlier version
                 return "Nothing was deleted.", said("Nothing was deleted.")
             kept, asked_id = _deletion(data)
-            done = (facilitation.cancel_deletion(self.app, actor, kept, asked_id)
-                    if asked_id is not None else said(f"Cancelled: round {kept} is kept."))
+            done = facilitation.cancel_deletion(self.app, actor, kept, asked_id)
             return self.gateway.plain(done), done
         if verb == review_cards.APPROVE:
             which, digest = data.get("round"), data.get("digest")

@@ -125,15 +125,22 @@ def _confirmations_to(running: Running, user: str, start: str) -> list[Call]:
     return [c for c in running.stub.posted("D" + user) if c.params["text"].startswith(start)]
 
 
-def test_it_tells_someone_their_edited_answer_was_updated_in_its_confirmation(
-        running: Running) -> None:
+def _answered_first(running: Running, text: str) -> tuple[str, str, str, Call]:
+    """A round started, the first member's answer to question 1 written in its thread and
+    confirmed: who, the thread, the answer's ts, and the confirmation."""
     start_round(running)
     sent_to_everyone(running)
     user = MEMBERS[0]
     thread = question_ts(running, user, "done-well")
-    ts, _ = running.slack.dm(user, "First thought.", thread_ts=thread)
+    ts, _ = running.slack.dm(user, text, thread_ts=thread)
     saved = running.wait_for(lambda: _confirmations_to(running, user, "Saved"),
                              "the confirmation")[0]
+    return user, thread, ts, saved
+
+
+def test_it_tells_someone_their_edited_answer_was_updated_in_its_confirmation(
+        running: Running) -> None:
+    user, thread, ts, saved = _answered_first(running, "First thought.")
     _edit(running, user, ts, "Second *thought* &amp; more.", thread)
     running.wait_for(lambda: running.replies()[0].text == "Second *thought* & more.", "the edit")
     update = running.wait_for(lambda: running.stub.calls_to("chat.update"), "the update")[0]
@@ -152,13 +159,7 @@ def test_it_tells_someone_their_edited_answer_was_updated_in_its_confirmation(
 def test_a_deleted_answers_confirmation_no_longer_repeats_it(running: Running) -> None:
     """Deleting an answer in Slack deletes it from the bot's confirmation too, which says so
     and that the question is open again; the other answers' confirmations stay."""
-    start_round(running)
-    sent_to_everyone(running)
-    user = MEMBERS[0]
-    thread = question_ts(running, user, "done-well")
-    ts, _ = running.slack.dm(user, "Words I regret writing.", thread_ts=thread)
-    saved = running.wait_for(lambda: _confirmations_to(running, user, "Saved"),
-                             "the confirmation")[0]
+    user, thread, ts, saved = _answered_first(running, "Words I regret writing.")
     second = running.wait_for(lambda: _asked_ts(running, user, "bought-in"), "question 2")
     running.slack.dm(user, "Words I stand by.", thread_ts=second)
     kept = running.wait_for(lambda: _confirmations_to(running, user, "Saved")[1:],

@@ -93,8 +93,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         except ValueError:  # a question asked by an earlier version: nothing to record
             done = said("Nothing was deleted.")
         else:
-            done = (facilitation.cancel_deletion(app, actor(body), round_id, asked)
-                    if asked is not None else said(f"Cancelled: round {round_id} is kept."))
+            done = facilitation.cancel_deletion(app, actor(body), round_id, asked)
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
     @bolt.action(re.compile(re.escape(review_blocks.REVIEW_EDIT) + ":.*"))

@@ -9,6 +9,7 @@ from bot.core.said import (
     DirectChat,
     OpenQuestions,
     Place,
+    Someone,
     Strong,
     WhereAsked,
     from_parts,
@@ -20,7 +21,7 @@ from bot.teams.render import plain as teams_plain
 
 EVERY_PART = said("Hi ", Strong("Amara"), ": type ", Code("3, 1, 2"), " or ", Command("stop"),
                   " in ", Place("C1"), ", ", DirectChat(), ", ", OpenQuestions(yours=True),
-                  ", ", WhereAsked(), ", ", AnswerForm(), ".")
+                  ", ", WhereAsked(), ", ", AnswerForm(), ", ", Someone("U1"), ".")
 
 
 def test_every_part_survives_being_stored() -> None:

@@ -59,7 +59,7 @@ from bot.core.rounds import (
     start_round,
 )
 from bot.core.rounds import set_digest_channel as set_round_channel
-from bot.core.said import Code, Command, Place, Said, Strong, lines, said, to_parts
+from bot.core.said import Code, Command, Place, Said, Someone, Strong, lines, said, to_parts
 from bot.core.status import RoundLine, Who, round_lines, round_status, who_answered
 from bot.core.wording import counted, listed
 from bot.scheduling.jobs import forget_digest_job
@@ -292,7 +292,7 @@ def rounds_said(found: list[RoundLine], zone: str, include_closed: bool) -> Said
         out.append(said(Strong(f"Round {line.round_id}"), f" · {line.pack_id} · {line.status}"
                         f" · {line.answered_any} of {line.invited} answered, "
                         f"{counted(line.replies, 'reply', 'replies')}", where, closes,
-                        f" · started by {line.owner or 'unknown'}"))
+                        " · started by ", Someone(line.owner) if line.owner else "unknown"))
     if len(found) > ROUNDS_SHOWN:
         out.append(said(f"…and {len(found) - ROUNDS_SHOWN} older (",
                         Code("roundtable round list --all"), " lists them all)."))

@@ -38,6 +38,14 @@ class Place:
 
 
 @dataclass(frozen=True)
+class Someone:
+    """A person named by their platform user id; the platform shows their name (as it shows
+    a channel's for a Place)."""
+
+    user_id: str
+
+
+@dataclass(frozen=True)
 class DirectChat:
     """The person's one-to-one conversation with the bot, named the platform's way (in
     Slack, their direct messages with the bot; in Teams, their 1:1 chat with it)."""
@@ -66,7 +74,7 @@ class AnswerForm:
 
 Marker = DirectChat | WhereAsked | AnswerForm
 """A part with no value of its own: a place or thing each platform names its own way."""
-Part = str | Strong | Code | Command | Place | OpenQuestions | Marker
+Part = str | Strong | Code | Command | Place | Someone | OpenQuestions | Marker
 MARKERS: dict[str, type[Marker]] = {
     "direct": DirectChat, "where_asked": WhereAsked, "answer_form": AnswerForm}
 """Each marker by the key it is stored under (to_parts)."""
@@ -114,6 +122,8 @@ def _plain(part: Part) -> str:
         return f"`/roundtable {part.text}`"
     if isinstance(part, Place):
         return f"#{part.conversation_id}"
+    if isinstance(part, Someone):
+        return part.user_id
     if isinstance(part, OpenQuestions):
         return "in your list of open questions"
     if isinstance(part, Marker):
@@ -123,8 +133,8 @@ def _plain(part: Part) -> str:
 
 def to_parts(words: Said) -> list[dict[str, str]]:
     """As stored (JSON): each part a one-key object, `text`, `strong`, `code`, `command`,
-    `place`, `direct` (its value empty), `open_questions` (`your` or empty), `where_asked` or
-    `answer_form` (both empty)."""
+    `place`, `someone`, `direct` (its value empty), `open_questions` (`your` or empty),
+    `where_asked` or `answer_form` (both empty)."""
     out: list[dict[str, str]] = []
     for part in words.parts:
         if isinstance(part, Strong):
@@ -135,6 +145,8 @@ def to_parts(words: Said) -> list[dict[str, str]]:
             out.append({"command": part.text})
         elif isinstance(part, Place):
             out.append({"place": part.conversation_id})
+        elif isinstance(part, Someone):
+            out.append({"someone": part.user_id})
         elif isinstance(part, OpenQuestions):
             out.append({"open_questions": "your" if part.yours else ""})
         elif isinstance(part, Marker):
@@ -146,8 +158,8 @@ def to_parts(words: Said) -> list[dict[str, str]]:
 
 def from_parts(stored: list[dict[str, str]]) -> Said:
     """A Said stored by `to_parts` (unknown parts are left out)."""
-    kinds: dict[str, type[Strong] | type[Code] | type[Command] | type[Place]] = {
-        "strong": Strong, "code": Code, "command": Command, "place": Place}
+    kinds: dict[str, type[Strong] | type[Code] | type[Command] | type[Place] | type[Someone]] = {
+        "strong": Strong, "code": Code, "command": Command, "place": Place, "someone": Someone}
     out: list[Part] = []
     for item in stored:
         for key, value in item.items():

@@ -23,6 +23,7 @@ from bot.core.said import (
     OpenQuestions,
     Place,
     Said,
+    Someone,
     Strong,
     WhereAsked,
 )
@@ -150,6 +151,8 @@ def said_mrkdwn(words: Said) -> str:
             out.append("`" + inert(code_words(part)).replace("`", "'") + "`")
         elif isinstance(part, Place):
             out.append(f"<#{part.conversation_id}>")
+        elif isinstance(part, Someone):
+            out.append(f"<@{part.user_id}>")
         elif isinstance(part, OpenQuestions | Marker):
             out.append(named_words(part))
         else:

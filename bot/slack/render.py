@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
     RichTextSectionElement,
 )
 
-from bot.core.said import Code, Command, Marker, OpenQuestions, Place, Said, Strong
+from bot.core.said import Code, Command, Marker, OpenQuestions, Place, Said, Someone, Strong
 from bot.slack import messages
 from bot.slack.limits import RICH_TEXT
 from bot.slack.messages import SlackMessage, Words, words
@@ -30,10 +30,13 @@ def message(said: Said) -> SlackMessage:
 
 def rich_said(said: Said, budget: int = RICH_TEXT) -> RichTextBlock:
     """The words as one paragraph of rich text, cut to `budget` characters of text."""
-    shown: list[Words | RichTextElementParts.Channel] = []
+    shown: list[Words | RichTextElementParts.Channel | RichTextElementParts.User] = []
     for part in said.parts:
         if isinstance(part, Place):
             shown.append(RichTextElementParts.Channel(channel_id=part.conversation_id))
+            continue
+        if isinstance(part, Someone):
+            shown.append(RichTextElementParts.User(user_id=part.user_id))
             continue
         text, bold, code = _run(part)
         if not text:

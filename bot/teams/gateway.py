@@ -135,15 +135,20 @@ class TeamsGateway:
         return self.post(where.channel_id, self.said_card(said), self.plain(said))
 
     def said_card(self, said: Said) -> render.Element:
-        """The bot's words as a card, a channel named by its name."""
-        return render.card(render.said_elements(
-            said, self.conversations.names(render.places(said))))
+        """The bot's words as a card, a channel or a person named by their name."""
+        return render.card(render.said_elements(said, self.names(said)))
 
     def plain(self, said: Said) -> str:
         """The bot's words as one line of text, the Teams way (a command as it is typed to
         the bot, a channel by its name): what Teams shows by a card whose button was
         pressed."""
-        return render.plain(said, self.conversations.names(render.places(said)))
+        return render.plain(said, self.names(said))
+
+    def names(self, said: Said) -> dict[str, str]:
+        """The names of the channels and people the words name, as the bot knows them."""
+        people = {who: member.name for who in set(render.people(said))
+                  if (member := self.conversations.member(who)) is not None and member.name}
+        return self.conversations.names(render.places(said)) | people
 
     def confirm(self, where: Where, saved: Sequence[Saved]) -> Sent:
         summary = "Updated" if all(s.updated for s in saved) else "Saved"
@@ -153,7 +158,7 @@ class TeamsGateway:
         return self._update(sent, activity(cards.confirmations_card([saved]), "Updated"))
 
     def replace_message(self, sent: Sent, said: Said) -> None:
-        names = self.conversations.names(render.places(said))
+        names = self.names(said)
         self._update(sent, activity(render.card(render.said_elements(said, names)),
                                     render.plain(said, names)))
 

@@ -26,6 +26,7 @@ from bot.core.said import (
     OpenQuestions,
     Place,
     Said,
+    Someone,
     Strong,
     WhereAsked,
 )
@@ -156,6 +157,8 @@ def said_elements(words: Said, names: Mapping[str, str] | None = None) -> list[E
         code = isinstance(part, Code | Command)  # Teams commands are typed as they are
         if isinstance(part, Place):
             lines = ["#" + names.get(part.conversation_id, "a channel")]
+        elif isinstance(part, Someone):
+            lines = [names.get(part.user_id, SOMEONE)]
         elif isinstance(part, OpenQuestions):
             lead, command = OPEN_QUESTIONS
             paragraphs[-1] += [run(lead), run(command, code=True)]
@@ -178,6 +181,14 @@ def places(words: Said) -> Iterable[str]:
     return (p.conversation_id for p in words.parts if isinstance(p, Place))
 
 
+def people(words: Said) -> Iterable[str]:
+    return (p.user_id for p in words.parts if isinstance(p, Someone))
+
+
+SOMEONE = "someone not seen here yet"
+"""A person Teams has not told the bot the name of (a Place unknown reads "a channel")."""
+
+
 def plain(words: Said, names: Mapping[str, str] | None = None) -> str:
     """As one line of plain text (a notification's summary)."""
     names = names or {}
@@ -185,6 +196,8 @@ def plain(words: Said, names: Mapping[str, str] | None = None) -> str:
     for part in words.parts:
         if isinstance(part, Place):
             out.append("#" + names.get(part.conversation_id, "a channel"))
+        elif isinstance(part, Someone):
+            out.append(names.get(part.user_id, SOMEONE))
         elif isinstance(part, OpenQuestions):
             out.append("".join(OPEN_QUESTIONS))
         elif isinstance(part, Marker):

@@ -42,7 +42,8 @@ def test_a_round_started_without_a_digest_channel_is_given_one_in_slack_and_post
 
     listed = command(running, "list", f"Round {round_id}")
     assert f"0 of 5 answered, 0 replies · digests to <#{DIGEST_CHANNEL}>" in listed["text"]
-    assert f"started by {FACILITATOR}" in listed["text"]
+    # Slack shows a mention as the person's name (in an answer only its asker sees)
+    assert f"started by <@{FACILITATOR}>" in listed["text"]
     who = command(running, f"status {round_id} who", "Not answered yet")
     assert "Not answered yet (5): Amara, Ben, Chidi, Dev, Elif" in who["text"]
 

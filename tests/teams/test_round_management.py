@@ -65,6 +65,8 @@ def test_a_facilitator_lists_rounds_sees_who_has_not_answered_and_reopens_a_clos
     listed = in_chat(running, fola, "list", f"Round {round_id}")
     assert f"Round {round_id} · {PACK} · open · 0 of 5 answered, 0 replies · digests to " \
            "#Leaders" in listed
+    # by name, not by an Entra object id nobody can read
+    assert f"started by {fola.name}" in listed and fola.aad not in listed
     who = in_chat(running, fola, f"status {round_id} who", "Not answered yet")
     assert "Not answered yet (5): Amara, Ben, Chidi, Dev, Elif" in who
 

@@ -33,16 +33,13 @@ def render_csv(view: DigestView) -> str:
             theme = answer.theme or (NOISE if answer.noise else "")
             if answer.comment:
                 theme = COMMENT
+            # Every cell: a named round's ids are the ones a facilitator's CSV gave.
             writer.writerow(
                 [
-                    answer.reply_id,
-                    prompt.prompt_id,
-                    prompt.question,
-                    *(
-                        sheet_safe(value or "")
-                        for value in (answer.by, answer.role, answer.source, answer.text, theme,
-                                      notes.get(answer.theme or "", ""))
-                    ),
+                    sheet_safe(value or "")
+                    for value in (answer.reply_id, prompt.prompt_id, prompt.question, answer.by,
+                                  answer.role, answer.source, answer.text, theme,
+                                  notes.get(answer.theme or "", ""))
                 ]
             )
     return out.getvalue()

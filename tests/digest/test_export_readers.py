@@ -1,0 +1,56 @@
+"""The exports as their readers open them: the CSV in a spreadsheet, the Word file and the
+HTML page with assistive technology, the Markdown in a viewer."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.core.digest.build import build_digest
+from bot.core.digest.model import DigestView
+from bot.core.digest.render_csv import render_csv
+from bot.core.imports import import_replies
+from storage.database import Database
+from storage.db import transaction
+from storage.models import Round
+from tests.helpers import seed_pack
+
+FORMULA_START = ("=", "+", "-", "@")
+BALLOT = "Protected time;Psychological safety;Leadership development;Insights from elsewhere;" \
+         "Information and analytics"
+
+
+def imported_view(database: Database, now: datetime, tmp_path: Path,
+                  rows: list[dict[str, str]], mode: str = "named") -> DigestView:
+    """A round made by importing `rows` as a facilitator's CSV would, and its digest."""
+    path = tmp_path / "notes.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, ["id", "prompt_id", "participant", "role", "text"])
+        writer.writeheader()
+        writer.writerows(rows)
+    with transaction(database.sessions) as session:
+        import_replies(session, path, now, pack=seed_pack(), anonymity=mode)  # type: ignore[arg-type]
+        session.flush()
+        round_id = session.scalar(select(func.max(Round.id)))
+        assert round_id is not None
+        return build_digest(session, round_id, now)
+
+
+def test_it_defuses_a_formula_in_every_csv_cell_also_an_imported_answer_id(
+    database: Database, now: datetime, tmp_path: Path
+) -> None:
+    view = imported_view(database, now, tmp_path, [
+        {"id": "=1+2", "prompt_id": "done-well", "participant": "Ada",
+         "role": "community pharmacist", "text": "The vaccine rollout"},
+        {"id": "@SUM(A1)", "prompt_id": "support-factors", "participant": "Ada",
+         "role": "community pharmacist", "text": BALLOT},
+    ])
+    assert {a.reply_id for p in view.prompts for a in p.answers} == {"=1+2", "@SUM(A1)"}
+    rows = list(csv.reader(io.StringIO(render_csv(view))))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert cells and not [c for c in cells if c.startswith(FORMULA_START)]
+    assert {row[0] for row in rows[1:]} == {"'=1+2", "'@SUM(A1)"}

@@ -8,15 +8,19 @@ import io
 from datetime import datetime
 from pathlib import Path
 
+from docx import Document
+from docx.oxml.ns import qn
 from sqlalchemy import func, select
 
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
 from bot.core.digest.render_csv import render_csv
+from bot.core.digest.render_docx import render_docx
 from bot.core.imports import import_replies
 from storage.database import Database
 from storage.db import transaction
 from storage.models import Round
+from tests.digest.builders import RANK_PROMPT, view_of
 from tests.helpers import seed_pack
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -54,3 +58,24 @@ def test_it_defuses_a_formula_in_every_csv_cell_also_an_imported_answer_id(
     cells = [cell for row in rows[1:] for cell in row]
     assert cells and not [c for c in cells if c.startswith(FORMULA_START)]
     assert {row[0] for row in rows[1:]} == {"'=1+2", "'@SUM(A1)"}
+
+
+def test_it_gives_word_readers_alt_text_header_rows_and_british_english() -> None:
+    view = view_of({"done-well": ["The vaccine rollout", "Care homes across sectors"]},
+                   ballots=[BALLOT.split(";")] * 3)
+    word = Document(io.BytesIO(render_docx(view)))
+    question = view.prompt(RANK_PROMPT).question  # type: ignore[union-attr]
+    [chart] = word.inline_shapes
+    assert question in (chart._inline.docPr.get("descr") or "")
+    assert word.tables
+    for table in word.tables:
+        header = table.rows[0]._tr.trPr
+        assert header is not None and header.find(qn("w:tblHeader")) is not None
+        assert [c.text for c in table.rows[0].cells][1:] == ["Invited", "Answered any",
+                                                             "Answered all"]
+        assert all(r._tr.trPr is None or r._tr.trPr.find(qn("w:tblHeader")) is None
+                   for r in table.rows[1:])
+    assert word.core_properties.title == view.round.title
+    assert word.core_properties.language == "en-GB"
+    lang = word.styles.element.find(qn("w:docDefaults")).find(".//" + qn("w:lang"))
+    assert lang is not None and lang.get(qn("w:val")) == "en-GB"

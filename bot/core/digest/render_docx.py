@@ -22,7 +22,10 @@ from bot.core.digest.synthesis import (
 
 if TYPE_CHECKING:
     from docx.document import Document as WordDocument
+    from docx.table import Table as WordTable
     from docx.text.paragraph import Paragraph as WordParagraph
+
+LANGUAGE = "en-GB"
 
 # Characters XML 1.0 cannot hold (most C0 controls): Word could not open a file with them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -40,6 +43,8 @@ def render_docx(view: DigestView) -> bytes:
     document = Document()
     document.core_properties.title = xml_safe(view.round.title)
     document.core_properties.author = "Roundtable"
+    document.core_properties.language = LANGUAGE
+    _language(document)
     document.styles["Normal"].font.name = "Arial"
     document.styles["Normal"].font.size = Pt(11)
     for block in synthesis(view):
@@ -72,15 +77,54 @@ def _add(document: WordDocument, block: Block) -> None:
         table.style = "Light Grid Accent 1"
         for cell, text in zip(table.rows[0].cells, block.header, strict=True):
             cell.text = xml_safe(text)
+        _header_row(table)
         for row in block.rows:
             for cell, text in zip(table.add_row().cells, row, strict=True):
                 cell.text = xml_safe(text)
     elif isinstance(block, Chart):
         png = ranking_png(block.prompt)
         if png is not None:
-            document.add_picture(io.BytesIO(png), width=Inches(6.3))
+            picture = document.add_picture(io.BytesIO(png), width=Inches(6.3))
+            # Word's alt text: what a screen reader says, and what Accessibility Check asks for.
+            picture._inline.docPr.set("descr", xml_safe(block.alt))
     else:
         raise TypeError(f"unknown block {block!r}")
+
+
+def _header_row(table: WordTable) -> None:
+    """Mark the first row as the table's header: read as such by screen readers, and
+    repeated at the top of each page the table runs onto."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    table.rows[0]._tr.get_or_add_trPr().append(header)
+
+
+def _language(document: WordDocument) -> None:
+    """British English as the text's language (the template says US English), so that a
+    screen reader reads it and Word checks its spelling as such."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    if defaults is None:
+        return
+    run_defaults = defaults.find(qn("w:rPrDefault"))
+    if run_defaults is None:
+        run_defaults = OxmlElement("w:rPrDefault")
+        defaults.insert(0, run_defaults)
+    properties = run_defaults.find(qn("w:rPr"))
+    if properties is None:
+        properties = OxmlElement("w:rPr")
+        run_defaults.append(properties)
+    lang = properties.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        properties.append(lang)
+    lang.set(qn("w:val"), LANGUAGE)
+    lang.set(qn("w:eastAsia"), LANGUAGE)
 
 
 def _runs(paragraph: WordParagraph, runs: tuple[Run, ...]) -> None:

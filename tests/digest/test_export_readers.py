@@ -10,12 +10,14 @@ from pathlib import Path
 
 from docx import Document
 from docx.oxml.ns import qn
+from markdown_it import MarkdownIt
 from sqlalchemy import func, select
 
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
 from bot.core.digest.render_csv import render_csv
 from bot.core.digest.render_docx import render_docx
+from bot.core.digest.render_md import render_md
 from bot.core.imports import import_replies
 from storage.database import Database
 from storage.db import transaction
@@ -79,3 +81,12 @@ def test_it_gives_word_readers_alt_text_header_rows_and_british_english() -> Non
     assert word.core_properties.language == "en-GB"
     lang = word.styles.element.find(qn("w:docDefaults")).find(".//" + qn("w:lang"))
     assert lang is not None and lang.get(qn("w:val")) == "en-GB"
+
+
+def test_it_keeps_an_indented_line_of_an_answer_out_of_a_markdown_code_block() -> None:
+    said = ("Two things worked.\n\n    Protected time for leads\n\n\tand a weekly call "
+            "*with* everyone")
+    html = MarkdownIt("commonmark").render(render_md(view_of({"done-well": [said]})))
+    assert "<pre>" not in html and "<code>" not in html
+    assert "<p>Protected time for leads</p>" in html
+    assert "<p>and a weekly call *with* everyone<br />" in html

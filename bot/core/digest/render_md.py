@@ -54,7 +54,9 @@ def _block(block: Block, charts: Mapping[str, str]) -> str:
     if isinstance(block, Paragraph):
         return _runs(block.runs)
     if isinstance(block, Quote):
-        lines = md_escape(block.text.strip()).splitlines() or [""]
+        # A line indented four spaces (or a tab) after a blank one would be a code block;
+        # a viewer drops the indent of a paragraph's line anyway.
+        lines = [line.lstrip() for line in md_escape(block.text.strip()).splitlines()] or [""]
         by = f"  \n> — {_inline(block.by)}" if block.by else ""
         return "\n".join("> " + line if line.strip() else ">" for line in lines) + by
     if isinstance(block, Items):

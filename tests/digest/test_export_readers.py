@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 from docx import Document
@@ -17,6 +18,7 @@ from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
 from bot.core.digest.render_csv import render_csv
 from bot.core.digest.render_docx import render_docx
+from bot.core.digest.render_html import render_html
 from bot.core.digest.render_md import render_md
 from bot.core.imports import import_replies
 from storage.database import Database
@@ -90,3 +92,44 @@ def test_it_keeps_an_indented_line_of_an_answer_out_of_a_markdown_code_block() -
     assert "<pre>" not in html and "<code>" not in html
     assert "<p>Protected time for leads</p>" in html
     assert "<p>and a weekly call *with* everyone<br />" in html
+
+
+class Page(HTMLParser):
+    """The quotes (by reply id) and paragraphs of an HTML export."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.quoted: list[str] = []
+        self.paragraphs: list[str] = []
+        self._in: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in.append(tag)
+        if tag == "blockquote":
+            self.quoted.append(dict(attrs)["data-reply-id"] or "")
+        if tag == "p" and "blockquote" not in self._in:
+            self.paragraphs.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._in and self._in[-1] == "p" and "blockquote" not in self._in:
+            self.paragraphs[-1] += data
+
+
+def test_it_says_how_many_answers_in_no_theme_are_counted_but_not_quoted(
+    database: Database, now: datetime, tmp_path: Path
+) -> None:
+    said = ["The vaccine rollout, with hospital and community pharmacists on one rota",
+            "Care home medicines support across trust and PCN, don't quote me"]
+    view = imported_view(database, now, tmp_path, [
+        {"id": f"n{i}", "prompt_id": "done-well", "participant": f"P{i}",
+         "role": "community pharmacist", "text": text} for i, text in enumerate(said)])
+    prompt = view.prompt("done-well")
+    assert prompt is not None and prompt.answer_count == 2 and not prompt.themes
+    page = Page()
+    page.feed(render_html(view, charts=False))
+    assert page.quoted == ["n0"]
+    assert "Counted but not quoted: 1 answer whose writer asked not to be quoted." in \
+        page.paragraphs

@@ -265,7 +265,26 @@ def _prompt(prompt: PromptDigest) -> list[Block]:
         blocks += [Quote(a.reply_id, quote_text(a.text), a.by) for a in others[:OTHERS_LISTED]]
     if len(others) > OTHERS_LISTED:
         blocks.append(plain(f"…and {len(others) - OTHERS_LISTED} more, all in the CSV export."))
+    unquoted = unquoted_line(prompt)
+    if unquoted:
+        blocks.append(plain(unquoted))
     return blocks
+
+
+def unquoted_line(prompt: PromptDigest) -> str | None:
+    """"Counted but not quoted: 1 answer whose writer asked not to be quoted." for the
+    answers in no theme that are neither listed nor set aside, so that the answers shown add
+    up to the question's count."""
+    unthemed = set(prompt.unthemed_reply_ids)
+    listed = {a.reply_id for a in other_answers(prompt)}
+    left = [a for a in prompt.answers
+            if a.reply_id in unthemed and not a.noise and a.reply_id not in listed]
+    hidden = sum(a.hidden for a in left)
+    parts = [f"{counted(n, 'answer')} {why}" for n, why in (
+        (len(left) - hidden, "whose writer asked not to be quoted" if len(left) - hidden == 1
+         else "whose writers asked not to be quoted"),
+        (hidden, "hidden in review")) if n]
+    return f"Counted but not quoted: {'; '.join(parts)}." if parts else None
 
 
 def answers_line(prompt: PromptDigest) -> str:

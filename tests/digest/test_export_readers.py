@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,6 +17,7 @@ from markdown_it import MarkdownIt
 from sqlalchemy import func, select
 
 from bot.core.digest.build import build_digest
+from bot.core.digest.chart import ranking_png
 from bot.core.digest.model import DigestView
 from bot.core.digest.render_csv import render_csv
 from bot.core.digest.render_docx import render_docx
@@ -133,3 +136,32 @@ def test_it_says_how_many_answers_in_no_theme_are_counted_but_not_quoted(
     assert page.quoted == ["n0"]
     assert "Counted but not quoted: 1 answer whose writer asked not to be quoted." in \
         page.paragraphs
+
+
+def contrast(rgb: tuple[float, float, float], against: tuple[float, float, float]) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours given as 0-1 floats."""
+    def luminance(colour: tuple[float, float, float]) -> float:
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in colour)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(rgb), luminance(against)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_it_draws_every_bar_of_a_chart_with_3_to_1_contrast_against_the_page() -> None:
+    from matplotlib.image import imread
+
+    options = seed_pack().prompt(RANK_PROMPT).options  # type: ignore[union-attr]
+    view = view_of({}, ballots=[options[:5], options[5:], options[2:7]])
+    prompt = view.prompt(RANK_PROMPT)
+    assert prompt is not None
+    png = ranking_png(replace(prompt, picks=5))
+    assert png is not None
+    pixels = imread(io.BytesIO(png))[:, :, :3]
+    colours = Counter(tuple(round(float(c), 3) for c in p) for row in pixels for p in row)
+    white = (1.0, 1.0, 1.0)
+    # The bars are the large areas of one colour other than the page and the text.
+    bars = [c for c, n in colours.items() if n > 0.005 * pixels.shape[0] * pixels.shape[1]
+            and c not in (white, (0.0, 0.0, 0.0))]
+    assert len(bars) == 2, bars  # the top the question asks for, and the rest
+    assert all(contrast(c, white) >= 3 for c in bars), bars

@@ -174,3 +174,22 @@ def test_roles_with_as_many_new_answers_are_listed_by_name(database: Database,
         second = build_digest(session, round_.id, later)
     assert ("New answers by role: community pharmacist 3, GP 3, PCN pharmacy lead 3, "
             "technician 3.") in render_text(second)
+
+
+def test_a_long_question_is_named_in_whole_words_in_what_is_new(database: Database,
+                                                                 now: datetime) -> None:
+    """"11 to “If we wanted governance to be as ineffective as possible, w…”": a question
+    too long for the line is cut after a whole word."""
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, PEOPLE, [Said("U0", "anti-governance",
+                                                        "Three sign-offs for everything.")])
+        record_digest(session, round_.id, "2026-W47", build_digest(session, round_.id, now), now)
+        later = now + timedelta(days=1)
+        person = find_participant(session, "U1", "slack")
+        assert person is not None
+        record_reply(session, round_.id, "anti-governance", person, "Meetings with no notes.",
+                     later)
+        session.flush()
+        text = render_text(build_digest(session, round_.id, later))
+    line = next(x for x in text.splitlines() if "new answer" in x)
+    assert "“If we wanted governance to be as ineffective as possible…”" in line, line

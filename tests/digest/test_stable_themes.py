@@ -298,7 +298,7 @@ def test_a_theme_the_facilitator_makes_of_new_answers_is_announced_as_new(
     assert sum(c.added for c in changes.grown_themes) == 0, changes.grown_themes
     assert new_theme_lines(render_md(reviewed)) == [
         "- New theme “Cover so we can leave the shop” (4 answers) on “What is the best "
-        "support you have seen that helps leaders f…”."]
+        "support you have seen that helps leaders…”."]
 
 
 # A second question, with subjects written in the twelfth session: ways to make governance

@@ -421,7 +421,8 @@ def _rank_item(prompt: PromptDigest, row: RankRow) -> tuple[Run, ...]:
 
 
 def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """A question's words in a line about it: whole, or cut at a word and marked."""
+    return quote_text(text, limit)
 
 
 def _ordinal(n: int) -> str:

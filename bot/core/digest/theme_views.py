@@ -67,7 +67,7 @@ def quote_text(text: str, limit: int = QUOTE_LIMIT) -> str:
     space = head.rfind(" ")
     if space > limit // 2:
         head = head[:space]
-    return head.rstrip() + CUT_MARK
+    return head.rstrip().rstrip(",;:") + CUT_MARK
 
 
 def is_verbatim(quote: str, answer: str) -> bool:

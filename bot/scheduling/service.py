@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot.core.errors import RoundtableError
 from bot.scheduling import jobs
-from bot.scheduling.timing import digest_trigger
+from bot.scheduling.timing import WallClockTrigger, digest_trigger
 from storage import leases
 from storage.models import JOBS_TABLE, Round
 
@@ -108,11 +108,15 @@ class Scheduler:
             next_run_time=self.context.clock(),
         )
         aps.start()
-        if aps.get_job(RETENTION_JOB) is None:  # (the store answers once started)
+        nightly = WallClockTrigger(timezone=self.context.zone, **RETENTION_AT)
+        retention = aps.get_job(RETENTION_JOB)  # (the store answers once started)
+        if retention is None:
             # Stored, and added once: replacing it at each start would move its next run and
             # skip a night missed while nothing ran (a missed run is run once on start).
-            aps.add_job(jobs.apply_retention, "cron", id=RETENTION_JOB,
-                        next_run_time=self.context.clock(), **RETENTION_AT)
+            aps.add_job(jobs.apply_retention, nightly, id=RETENTION_JOB,
+                        next_run_time=self.context.clock())
+        elif not isinstance(retention.trigger, WallClockTrigger):
+            aps.modify_job(RETENTION_JOB, trigger=nightly)  # stored before; keeps its next run
         self._aps = aps
 
     def _resign(self) -> None:
@@ -161,7 +165,12 @@ def sync_digest_jobs(aps: BackgroundScheduler) -> None:
         if job is None:
             aps.add_job(jobs.post_round_digest, trigger, args=[round_id], id=job_id,
                         replace_existing=True)
-        elif repr(job.trigger) != repr(trigger):
+        elif str(job.trigger) == str(trigger) and str(job.trigger.timezone) == ctx.zone:
+            if not isinstance(job.trigger, WallClockTrigger):
+                # the same schedule, stored before clock changes were handled: the trigger
+                # changes, its next run (maybe missed while nothing ran) stays
+                aps.modify_job(job_id, trigger=trigger)
+        else:
             aps.reschedule_job(job_id, trigger=trigger)
     for job in aps.get_jobs():
         if jobs.is_digest_job(job.id) and job.id not in wanted:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -17,6 +17,37 @@ DEFAULT_DIGEST_CRON = "0 12 * * fri"
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 """Cron's weekday numbers: 0 (and 7) is Sunday."""
 
+class WallClockTrigger(CronTrigger):  # type: ignore[misc]  # (APScheduler 3 is untyped)
+    """A CronTrigger that falls due once at a local time the clocks pass twice.
+
+    When the clocks go back (01:00-02:00 in Europe/London on the last Sunday of October),
+    APScheduler 3's CronTrigger falls due at both 01:30s, and asked for the time after the
+    second it answers that same time again, for ever: its scheduler (and `latest_fire_time`)
+    would loop there. Cron's rule instead: a time in the repeated hour falls due at its first
+    occurrence only. A time that does not exist (01:30 when the clocks go forward) falls due
+    once, an hour later by the clock, as CronTrigger already does.
+    """
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None,
+                           now: datetime) -> datetime | None:
+        fire: datetime | None = super().get_next_fire_time(previous_fire_time, now)
+        while fire is not None and _second_time_round(fire, self.timezone):
+            fire = super().get_next_fire_time(None, _after_repeat(fire, self.timezone))
+        return fire
+
+
+def _second_time_round(moment: datetime, zone: tzinfo) -> bool:
+    """Whether the clock showed `moment`'s local time once already (the clocks went back)."""
+    return moment.astimezone(zone).fold == 1
+
+
+def _after_repeat(moment: datetime, zone: tzinfo) -> datetime:
+    """The first whole minute after `moment` whose local time the clock shows only once."""
+    minute = moment.astimezone(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    while _second_time_round(minute, zone):
+        minute += timedelta(minutes=1)
+    return minute
+
 
 def digest_trigger(expression: str | None, zone: str) -> CronTrigger:
     """A cron trigger from 5 fields (minute hour day month weekday) or 6 (seconds first);
@@ -27,12 +58,12 @@ def digest_trigger(expression: str | None, zone: str) -> CronTrigger:
     try:
         if len(fields) == 5:
             minute, hour, day, month, day_of_week = fields
-            return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+            return WallClockTrigger(minute=minute, hour=hour, day=day, month=month,
                                day_of_week=cron_weekdays(day_of_week), timezone=tz)
         if len(fields) == 6:
             second, minute, hour, day, month, day_of_week = fields
             day_of_week = cron_weekdays(day_of_week)
-            return CronTrigger(
+            return WallClockTrigger(
                 second=second,
                 minute=minute,
                 hour=hour,

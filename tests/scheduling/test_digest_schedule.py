@@ -8,13 +8,19 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import time_machine
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select, text
 
 from bot.core.people import Person
+from bot.core.ports import utcnow
 from bot.core.rounds import RoundRequest, start_round
 from bot.scheduling import jobs
-from bot.scheduling.service import Scheduler
+from bot.scheduling.service import Scheduler, sync_digest_jobs
+from bot.scheduling.timing import WallClockTrigger
 from bot.slack.gateway import SlackGateway, make_client
 from storage.database import Database
 from storage.db import transaction
@@ -235,3 +241,60 @@ def test_the_facilitator_who_started_a_round_hears_why_its_scheduled_digest_fail
         "channel_not_found.")
     assert "/invite @Roundtable" in told.params["text"]
     assert digests(database) == [(FRIDAY_NOON.isoformat(), False)]
+
+
+def within(seconds: float, job: Callable[[], object]) -> None:
+    """Run `job`, failing (not hanging the suite) if it has not returned within `seconds`."""
+    done = threading.Event()
+    threading.Thread(target=lambda: (job(), done.set()), daemon=True).start()
+    assert done.wait(seconds), "the job did not return"
+
+
+def test_a_nightly_digest_posts_once_on_the_night_the_clocks_go_back(database: Database) -> None:
+    """25 Oct 2026: 01:30 in London happens at 00:30 UTC (BST) and again at 01:30 UTC (GMT)."""
+    gateway = Transcript()
+    round_id = a_round(database, datetime(2026, 10, 20, 12, 0, tzinfo=UTC), cron="30 1 * * *")
+    jobs.install(jobs.JobContext(database, {"slack": gateway}, utcnow, LONDON))
+    with time_machine.travel(datetime(2026, 10, 25, 0, 30, 5, tzinfo=UTC), tick=False) as clock:
+        jobs.post_round_digest(round_id)
+        for later in ((1, 30, 5), (1, 59, 0), (2, 30, 0)):
+            clock.move_to(datetime(2026, 10, 25, *later, tzinfo=UTC))
+            within(10, lambda: jobs.post_round_digest(round_id))
+    assert gateway.to("CLEADS") == ["digest"]
+    assert digests(database) == [("2026-10-25T01:30:00+01:00", False)]
+
+
+def test_a_nightly_digest_posts_once_on_the_night_the_clocks_go_forward(
+        database: Database) -> None:
+    """29 Mar 2026: 01:30 does not happen in London; the digest posts at 02:30 BST, on time."""
+    gateway = Transcript()
+    round_id = a_round(database, datetime(2026, 3, 28, 12, 0, tzinfo=UTC), cron="30 1 * * *")
+    jobs.install(jobs.JobContext(database, {"slack": gateway}, utcnow, LONDON))
+    with time_machine.travel(datetime(2026, 3, 29, 0, 59, tzinfo=UTC), tick=False) as clock:
+        jobs.post_round_digest(round_id)  # 00:59 GMT: not yet
+        assert digests(database) == []
+        for later in ((1, 30, 5), (2, 0, 0)):
+            clock.move_to(datetime(2026, 3, 29, *later, tzinfo=UTC))
+            jobs.post_round_digest(round_id)
+    assert gateway.to("CLEADS") == ["digest"]
+    assert digests(database) == [("2026-03-29T01:30:00+00:00", False)]
+
+
+def test_a_digest_job_stored_before_takes_the_new_trigger_and_keeps_its_missed_run(
+        database: Database) -> None:
+    round_id = a_round(database, FRIDAY_NOON - timedelta(days=4))
+    jobs.install(jobs.JobContext(database, {"slack": Transcript()}, utcnow, LONDON))
+    aps = BackgroundScheduler(jobstores={"default": MemoryJobStore()}, timezone=LONDON)
+    aps.start(paused=True)
+    try:
+        missed = FRIDAY_NOON - timedelta(weeks=1)
+        stored = CronTrigger(minute="0", hour="12", day="*", month="*", day_of_week="fri",
+                             timezone=LONDON)  # as digest_trigger made it before
+        aps.add_job(jobs.post_round_digest, stored,
+                    args=[round_id], id=jobs.digest_job_id(round_id), next_run_time=missed)
+        sync_digest_jobs(aps)
+        job = aps.get_job(jobs.digest_job_id(round_id))
+        assert isinstance(job.trigger, WallClockTrigger)
+        assert job.next_run_time == missed
+    finally:
+        aps.shutdown(wait=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -55,3 +55,40 @@ def test_a_weekday_past_seven_is_refused() -> None:
     with pytest.raises(RoundtableError, match=r"cannot read the schedule '0 12 \* \* 8': "
                                               "weekdays go from 0 to 7"):
         digest_trigger("0 12 * * 8", "UTC")
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """In UTC: Python never finds a local time in a repeated or skipped hour equal to a time
+    of another zone (PEP 495), so times near a clock change are compared in UTC."""
+    return moment.astimezone(UTC) if moment is not None else None
+
+
+def test_it_falls_due_once_at_a_time_the_clocks_pass_twice() -> None:
+    """01:30 happens twice in London on 25 Oct 2026 (BST, then GMT): a daily 01:30 digest
+    falls due at the first, and the time after the second is the next night's, not itself."""
+    trigger = digest_trigger("30 1 * * *", "Europe/London")
+    first = utc(next_fire_time(trigger, datetime(2026, 10, 24, 12, 0, tzinfo=UTC)))
+    assert first == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 01:30 BST
+    assert utc(next_fire_time(trigger, first)) == datetime(2026, 10, 26, 1, 30, tzinfo=UTC)
+    second = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 01:30 GMT, as a scheduler has it
+    assert utc(trigger.get_next_fire_time(second, second + timedelta(seconds=1))) == datetime(
+        2026, 10, 26, 1, 30, tzinfo=UTC)
+    assert utc(latest_fire_time(trigger, datetime(2026, 10, 25, 1, 40, tzinfo=UTC))) == first
+
+
+def test_an_hourly_schedule_skips_the_hour_the_clocks_repeat() -> None:
+    trigger = digest_trigger("0 * * * *", "Europe/London")
+    one_bst = datetime(2026, 10, 25, 0, 0, tzinfo=UTC)
+    assert utc(next_fire_time(trigger, one_bst - timedelta(minutes=1))) == one_bst
+    assert utc(next_fire_time(trigger, one_bst)) == datetime(2026, 10, 25, 2, 0, tzinfo=UTC)
+
+
+def test_it_falls_due_once_at_a_time_the_clocks_skip() -> None:
+    """01:30 does not happen in London on 29 Mar 2026: that night's digest falls due at
+    02:30 BST, once, and the next night's at 01:30 BST."""
+    trigger = digest_trigger("30 1 * * *", "Europe/London")
+    skipped = utc(next_fire_time(trigger, datetime(2026, 3, 28, 12, 0, tzinfo=UTC)))
+    assert skipped == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 02:30 BST
+    assert utc(next_fire_time(trigger, skipped)) == datetime(2026, 3, 30, 0, 30, tzinfo=UTC)
+    assert utc(latest_fire_time(trigger, datetime(2026, 3, 29, 1, 0, tzinfo=UTC))) == datetime(
+        2026, 3, 28, 1, 30, tzinfo=UTC)

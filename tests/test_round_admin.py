@@ -190,6 +190,7 @@ def test_set_refuses_what_it_cannot_do_and_changes_nothing(tmp_path: Path) -> No
     for args, problem in [
         (["--closes", "2020-01-01"], "the closing date 2020-01-01 is already past"),
         (["--digest-cron", "every friday"], "cannot read the schedule 'every friday'"),
+        (["--digest-cron", "0 12 30 2 *"], "the schedule '0 12 30 2 *' never falls due"),
         (["--digest", "leaders"], "--digest: 'leaders' is not a Slack channel id (C…)"),
         ([], "nothing to change"),
     ]:

@@ -49,17 +49,31 @@ def _after_repeat(moment: datetime, zone: tzinfo) -> datetime:
     return minute
 
 
+EVER_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+"""A cron that falls due at all falls due after any moment; this one is in the past."""
+
+
 def digest_trigger(expression: str | None, zone: str) -> CronTrigger:
     """A cron trigger from 5 fields (minute hour day month weekday) or 6 (seconds first);
-    weekdays numbered as cron numbers them (0 or 7 Sunday, 5 Friday)."""
+    weekdays numbered as cron numbers them (0 or 7 Sunday, 5 Friday). One that never falls
+    due (30 February) is refused."""
     expression = (expression or DEFAULT_DIGEST_CRON).strip()
+    trigger = _cron_trigger(expression, zone)
+    if trigger.get_next_fire_time(None, EVER_FROM) is None:
+        raise RoundtableError(
+            f"the schedule {expression!r} never falls due: no date has the day and month it "
+            f"names (the default is {DEFAULT_DIGEST_CRON!r}, Fridays at noon)")
+    return trigger
+
+
+def _cron_trigger(expression: str, zone: str) -> CronTrigger:
     fields = expression.split()
     tz = ZoneInfo(zone)
     try:
         if len(fields) == 5:
             minute, hour, day, month, day_of_week = fields
             return WallClockTrigger(minute=minute, hour=hour, day=day, month=month,
-                               day_of_week=cron_weekdays(day_of_week), timezone=tz)
+                                    day_of_week=cron_weekdays(day_of_week), timezone=tz)
         if len(fields) == 6:
             second, minute, hour, day, month, day_of_week = fields
             day_of_week = cron_weekdays(day_of_week)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -92,3 +93,16 @@ def test_it_falls_due_once_at_a_time_the_clocks_skip() -> None:
     assert utc(next_fire_time(trigger, skipped)) == datetime(2026, 3, 30, 0, 30, tzinfo=UTC)
     assert utc(latest_fire_time(trigger, datetime(2026, 3, 29, 1, 0, tzinfo=UTC))) == datetime(
         2026, 3, 28, 1, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("expression", ["0 12 30 2 *", "0 9 31 4,6,9,11 *"])
+def test_it_refuses_a_schedule_that_never_falls_due(expression: str) -> None:
+    with pytest.raises(RoundtableError, match=rf"the schedule '{re.escape(expression)}' never "
+                                              "falls due: no date has the day and month it names"):
+        digest_trigger(expression, "Europe/London")
+
+
+def test_it_takes_a_schedule_that_falls_due_once_in_four_years() -> None:
+    trigger = digest_trigger("0 12 29 2 *", "UTC")
+    assert next_fire_time(trigger, datetime(2026, 3, 1, tzinfo=UTC)) == datetime(
+        2028, 2, 29, 12, 0, tzinfo=UTC)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.core import reminders, sending
 from bot.core.answers import skip
+from bot.core.dates import parse_closes
 from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, start_round
@@ -131,3 +132,31 @@ def test_it_counts_as_following_only_the_questions_not_sent_yet(database: Databa
     nudge = gateway.to("DUBEN")[-1]
     assert "question 2 of 6 is waiting" in nudge, nudge
     assert "4 more follow it. Question 1 is still open too." in nudge, nudge
+
+
+def test_it_says_when_the_round_closes_in_the_readers_own_time(database: Database) -> None:
+    """A round closing on Friday 18 December (18:00 in London) closes on Saturday morning in
+    Auckland and at 10:00 in Los Angeles: each reminder says so, in its reader's time."""
+    gateway = Transcript()
+    people = [Person("UAMARA", "Amara", timezone=LONDON),
+              Person("UKIRI", "Kiri", timezone="Pacific/Auckland"),
+              Person("ULUZ", "Luz", timezone="America/Los_Angeles"),
+              Person("UNOZONE", "Noor")]
+    opened = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    closes = parse_closes("2026-12-18", opened, LONDON)
+    with transaction(database.sessions) as session:
+        round_id = start_round(session, RoundRequest(seed_pack(), people, closes_at=closes,
+                                                     platform="slack"), opened).id
+    for hours in (0, 8, 10):  # London's, Los Angeles' and Auckland's morning
+        at = opened + timedelta(hours=hours)
+        sending.send_due(database.sessions, {"slack": gateway}, lambda at=at: at, LONDON)
+    with transaction(database.sessions) as session:  # the evening before the close
+        reminders.plan_now(session, round_id, closes - timedelta(days=1), LONDON)
+    for day_hour in ((17, 19), (17, 20), (18, 8), (18, 16)):  # Kiri's, Luz's, Amara's morning
+        at = datetime(2026, 12, *day_hour, 0, tzinfo=UTC)
+        reminders.send_due(database.sessions, {"slack": gateway}, lambda at=at: at, LONDON)
+    closing = {who: next(line for line in gateway.to(who) if "closes" in line).split(
+        "The round closes ")[1].split(".")[0] for who in ("DUAMARA", "DUKIRI", "DULUZ",
+                                                          "DUNOZONE")}
+    assert closing == {"DUAMARA": "Fri 18 Dec 18:00 GMT", "DUKIRI": "Sat 19 Dec 07:00 NZDT",
+                       "DULUZ": "Fri 18 Dec 10:00 PST", "DUNOZONE": "Fri 18 Dec 18:00 GMT"}

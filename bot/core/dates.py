@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.errors import RoundtableError
 
@@ -13,6 +13,14 @@ CLOSING_TIME = time(18, 0)
 
 MOST_DAYS = 999
 """The furthest `Nd` a closing date may be."""
+
+
+def readers_zone(zone: str | None, default_zone: str) -> ZoneInfo:
+    """A person's own time zone, or `default_zone` (the round's) when theirs is unknown."""
+    try:
+        return ZoneInfo(zone or default_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(default_zone)
 
 
 def local_time(moment: datetime, zone: str) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.dates import local_time, readers_zone
 from bot.core.next_questions import still_waiting
 from bot.core.ports import Clock, DeliveryError, Gateways, Where, gateway_for
 from bot.core.rounds import get_round, round_pack, vote_questions
@@ -184,7 +185,8 @@ def _send_one(sessions: sessionmaker[Session], gateways: Gateways, reminder_id: 
         answered = {p.id for p in round_pack(round_).prompts} - set(open_ids)
         first = next(iter(still_waiting([(str(p), at) for p, at in asked], answered)), None)
         channel, nudge = delivery.channel_id, reminder_text(
-            round_, open_ids, first, sent={str(p) for p, _ in asked})
+            round_, open_ids, first, sent={str(p) for p, _ in asked},
+            zone=str(readers_zone(participant.timezone, zone)))
         platform = participant.platform
     try:
         posted = gateway_for(gateways, platform).say(Where(channel), nudge)
@@ -205,12 +207,14 @@ def _send_one(sessions: sessionmaker[Session], gateways: Gateways, reminder_id: 
 
 
 def reminder_text(round_: Round, open_ids: list[str], waiting: str | None = None,
-                  sent: Collection[str] = ()) -> Said:
+                  sent: Collection[str] = (), zone: str = "UTC") -> Said:
     """The nudge: the question waiting in the conversation, if one is, and what else is open:
-    the questions not `sent` yet follow it; those sent already (skipped) are open too."""
+    the questions not `sent` yet follow it; those sent already (skipped) are open too. When
+    the round closes is said in the reader's `zone`."""
     pack = round_pack(round_)
     numbers = [str(i) for i, p in enumerate(pack.prompts, start=1) if p.id in open_ids]
-    closes = (f" The round closes on {round_.closes_at:%A %d %B}." if round_.closes_at else "")
+    closes = (f" The round closes {local_time(round_.closes_at, zone)}."
+              if round_.closes_at else "")
     if waiting is not None:
         number, prompt = next((i, p) for i, p in enumerate(pack.prompts, start=1)
                               if p.id == waiting)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core.dates import readers_zone
 
 WORKDAY_START = time(8, 0)
 WORKDAY_END = time(18, 0)
@@ -11,10 +12,7 @@ WORKDAY_END = time(18, 0)
 
 def next_working_time(now: datetime, zone: str | None, default_zone: str) -> datetime | None:
     """None when `now` is within 08:00-18:00 where the person is; else the next 08:00 there."""
-    try:
-        tz = ZoneInfo(zone or default_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo(default_zone)
+    tz = readers_zone(zone, default_zone)
     local = now.astimezone(tz)
     if WORKDAY_START <= local.time() < WORKDAY_END:
         return None

@@ -428,6 +428,8 @@ def round_start(
         fail(str(exc))
     invited = counted(started.invited, "person", "people")
     typer.echo(f"round {started.round_id} started for {invited}")
+    if started.closes:
+        typer.echo(f"it closes {started.closes}")
     if started.stopped:
         typer.echo(f"left out, as they said stop: {', '.join(started.stopped)}")
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +28,7 @@ from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
 from bot.config import ConfigError
 from bot.core import audit, digest_review, reminders
-from bot.core.dates import parse_closes
+from bot.core.dates import local_date_time, local_time, parse_closes
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
 from bot.core.digest_posts import post_digest
@@ -99,6 +98,8 @@ class Started:
     said: Said
     stopped: tuple[str, ...] = ()
     """Those of the audience left out because they said stop, by name or id."""
+    closes: str | None = None
+    """When the round closes, as people read it in the round's zone (None: no closing date)."""
 
 
 def policy(app: Roundtable) -> Policy:
@@ -157,10 +158,12 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
              said(" No digest channel yet: set one before the first digest (",
                   Command(f"set {round_id} digest #channel"), ")."))
     left_out = said(f" Left out: {listed(stopped)}, who said stop.") if stopped else said()
+    closing = local_date_time(closes, zone) if closes else None
     return Started(round_id, invited, said(
         f"Round {round_id} of “{pack.title}” started ({MODE_NAMES[request.mode]}): sending the "
         f"questions to {counted(invited, 'person', 'people')} (those at night where they are "
-        "get them in the morning).", left_out, where), tuple(stopped))
+        "get them in the morning).",
+        f" It closes {closing}." if closing else "", left_out, where), tuple(stopped), closing)
 
 
 def _cannot_post(app: Roundtable, platform: str, channel: str) -> Said:
@@ -287,7 +290,7 @@ def rounds_said(found: list[RoundLine], zone: str, include_closed: bool) -> Said
     for line in found[:ROUNDS_SHOWN]:
         where = said(" · digests to ", Place(line.digest_channel)) if line.digest_channel \
             else said(" · no digest channel")
-        closes = (f" · closes {line.closes_at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M}"
+        closes = (f" · closes {local_time(line.closes_at, zone)}"
                   if line.closes_at and line.status == "open" else "")
         out.append(said(Strong(f"Round {line.round_id}"), f" · {line.pack_id} · {line.status}"
                         f" · {line.answered_any} of {line.invited} answered, "
@@ -363,11 +366,11 @@ def set_round(app: Roundtable, actor: Actor, round_id: int | None, chosen: Round
         out.append(said("digests go to ", Place(channel)))
         when = next_digest_time(cron, True, now, zone) if status == "open" else None
         if when is not None:
-            out.append(said(f", the next on {when.astimezone(ZoneInfo(zone)):%a %d %b %H:%M}"))
+            out.append(said(f", the next on {local_time(when, zone)}"))
     else:
         out.append(said("no digest channel, so no digests are posted"))
     if status == "open":
-        out.append(said(f"; closes {closes_at.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M}."
+        out.append(said(f"; closes {local_date_time(closes_at, zone)}."
                         if closes_at else "; no closing date."))
     else:
         out.append(said("."))
@@ -397,7 +400,7 @@ def reopen(app: Roundtable, actor: Actor, round_id: int, closes: str | None = No
         audit.record(session, now, who(actor), "round.reopen", round_id=round_id)
         closes_at = round_.closes_at
     app.outbox.wake()
-    when = (f"; it closes {closes_at.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M}"
+    when = (f"; it closes {local_date_time(closes_at, zone)}"
             if closes_at else "; it has no closing date")
     return said(f"Round {round_id} is open again{when}. Closing it again posts a new final "
                 "digest.")

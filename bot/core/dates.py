@@ -28,6 +28,11 @@ def local_time(moment: datetime, zone: str) -> str:
     return f"{moment.astimezone(ZoneInfo(zone)):%a %d %b %H:%M %Z}"
 
 
+def local_date_time(moment: datetime, zone: str) -> str:
+    """A moment weeks away as people read it, in `zone`: Fri 18 Dec 2026 18:00 GMT."""
+    return f"{moment.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M %Z}"
+
+
 def parse_closes(text: str, now: datetime, zone: str) -> datetime:
     """`Nd` (N days from now, at the end of the working day) or an ISO date, in `zone`."""
     text = text.strip().lower()

@@ -143,3 +143,16 @@ def test_set_says_how_to_use_it(running: Running) -> None:
     answer = command(running, "set 1 digest leaders", "usage")
     assert answer["text"].startswith("Sorry: usage: `/roundtable set ")
     assert "[digest #channel|none] [closes 14d|2026-12-18|never]" in answer["text"]
+
+
+def test_a_facilitator_is_told_when_a_round_closes_in_the_rounds_time_zone(
+        running: Running) -> None:
+    """`closes 2026-12-18` closes at the end of that working day in ROUNDTABLE_TIMEZONE;
+    the answer says the hour and the zone, GMT in December and BST after the clocks change."""
+    started = command(running, f"start {PACK} to <@UBEN> closes 2026-12-18", "started")
+    assert " It closes Fri 18 Dec 2026 18:00 GMT." in started["text"]
+    round_id = int(started["text"].split()[1])
+    changed = command(running, f"set {round_id} closes 2027-04-02", "closes")
+    assert changed["text"].endswith("; closes Fri 02 Apr 2027 18:00 BST.")
+    listed = command(running, "list", f"Round {round_id}")
+    assert " · closes Fri 02 Apr 18:00 BST · " in listed["text"]

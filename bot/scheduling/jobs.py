@@ -91,17 +91,19 @@ def post_round_digest(round_id: int) -> None:
 
 
 def close_due_rounds() -> list[int]:
-    """Close rounds whose closing time has passed and post each one's final digest once."""
+    """Close rounds whose closing time has passed and post each one's final digest once,
+    marked late when its round closed well after its time (nothing ran then)."""
     ctx = context()
     now = ctx.clock()
     with ctx.database.sessions() as session:
-        due = list(
-            session.scalars(
-                select(Round.id).where(
+        due = {
+            round_id: closes_at
+            for round_id, closes_at in session.execute(
+                select(Round.id, Round.closes_at).where(
                     Round.status == "open", Round.closes_at.is_not(None), Round.closes_at <= now
                 )
             )
-        )
+        }
     closed = []
     for round_id in due:
         try:
@@ -123,7 +125,9 @@ def close_due_rounds() -> list[int]:
             )
         )
     for round_id in finals:
-        _post(ctx, round_id, FINAL_PERIOD, late=False)
+        closes_at = due.get(round_id)
+        _post(ctx, round_id, FINAL_PERIOD,
+              late=closes_at is not None and now - closes_at > LATE_AFTER)
     return closed
 
 

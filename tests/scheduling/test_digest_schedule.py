@@ -109,6 +109,17 @@ def test_it_closes_a_due_round_with_one_final_digest(database: Database) -> None
     assert digests(database) == [("final", False)]
 
 
+def test_a_final_digest_is_marked_late_when_the_bot_was_down_at_the_close(
+        database: Database) -> None:
+    """As a weekly digest is: the group is told the final digest comes late, not left to
+    wonder why the round's close went unmarked for hours."""
+    gateway = Transcript()
+    closes = FRIDAY_NOON + timedelta(days=3)
+    a_round(database, FRIDAY_NOON - timedelta(days=4), closes=closes)
+    run_job(database, gateway, closes + timedelta(hours=3), jobs.close_due_rounds)
+    assert digests(database) == [("final", True)]
+
+
 class Ticking:
     """A scheduler ticking as a process's lease loop ticks it, on a thread of the test's."""
 

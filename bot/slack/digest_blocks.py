@@ -27,6 +27,7 @@ from bot.core.digest.synthesis import (
     theme_line,
     top_label,
     top_line,
+    unquoted_line,
 )
 from bot.core.digest.synthesis import (
     headline as synthesis_headline,
@@ -139,7 +140,7 @@ def question_message(
 
 def _theme_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
     """Two blocks a theme (heading and quotes), other answers, and a pointer when cut."""
-    budget = MESSAGE_BLOCKS - 3 - 2  # header, question, counts; others and the pointer
+    budget = MESSAGE_BLOCKS - 3 - 3  # header, question, counts; others, unquoted, pointer
     blocks: list[Block] = []
     shown = 0
     for theme in prompt.themes:
@@ -154,6 +155,9 @@ def _theme_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
         blocks.append(_quotes_block(f"{title} ({len(others)})",
                                     [_quote(a.text, a.by, QUOTE_CHARS // 2) for a in listed],
                                     len(others) - len(listed), hint))
+    unquoted = unquoted_line(prompt)
+    if unquoted:
+        blocks.append(context(unquoted))
     if shown < len(prompt.themes):
         left = len(prompt.themes) - shown
         blocks.append(context(f"{counted(left, 'more theme is', 'more themes are')} in the "

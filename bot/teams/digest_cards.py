@@ -18,6 +18,7 @@ from bot.core.digest.synthesis import (
     theme_line,
     top_label,
     top_line,
+    unquoted_line,
 )
 from bot.core.wording import counted
 from bot.teams.render import MAX_CARD_BYTES, Element, card, heading, note, rich, run, size
@@ -75,6 +76,9 @@ def question_card(view: DigestView, prompt: PromptDigest, hint: str) -> Element:
             if len(others) > OTHER_ANSWERS_SHOWN:
                 body.append(note(f"…and {len(others) - OTHER_ANSWERS_SHOWN} more in the "
                                  "export"))
+        unquoted = unquoted_line(prompt)
+        if unquoted:
+            body.append(note(unquoted))
     return _fitted(body, None, hint)
 
 

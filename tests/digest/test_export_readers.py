@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime
@@ -23,7 +24,10 @@ from bot.core.digest.render_csv import render_csv
 from bot.core.digest.render_docx import render_docx
 from bot.core.digest.render_html import render_html
 from bot.core.digest.render_md import render_md
+from bot.core.digest.render_text import render_text
 from bot.core.imports import import_replies
+from bot.slack.digest_blocks import digest_messages
+from bot.teams.digest_cards import digest_cards
 from storage.database import Database
 from storage.db import transaction
 from storage.models import Round
@@ -134,8 +138,13 @@ def test_it_says_how_many_answers_in_no_theme_are_counted_but_not_quoted(
     page = Page()
     page.feed(render_html(view, charts=False))
     assert page.quoted == ["n0"]
-    assert "Counted but not quoted: 1 answer whose writer asked not to be quoted." in \
-        page.paragraphs
+    line = "Counted but not quoted: 1 answer whose writer asked not to be quoted."
+    assert line in page.paragraphs
+    # the same in the digest as posted and printed
+    assert line in " ".join(render_text(view).split())
+    slack = json.dumps([m.blocks for m in digest_messages(view, charts=False)])
+    assert line in slack
+    assert line in json.dumps(digest_cards(view, "roundtable export"))
 
 
 def contrast(rgb: tuple[float, float, float], against: tuple[float, float, float]) -> float:

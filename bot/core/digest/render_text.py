@@ -18,6 +18,7 @@ from bot.core.digest.synthesis import (
     theme_line,
     top_label,
     top_line,
+    unquoted_line,
 )
 from bot.core.digest.theme_views import quote_text
 from bot.core.wording import counted
@@ -71,6 +72,9 @@ def _prompt_lines(prompt: PromptDigest) -> list[str]:
         lines += _wrapped(f'"{text}"' + (f" - {answer.by}" if answer.by else ""), 7)
     if len(others) > OTHERS_LISTED:
         lines.append(f"     …and {len(others) - OTHERS_LISTED} more, all in the CSV export.")
+    unquoted = unquoted_line(prompt)
+    if unquoted:
+        lines += _wrapped(unquoted, 3)
     return lines
 
 

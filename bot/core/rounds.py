@@ -228,10 +228,11 @@ class Participation:
 
 
 def _pooled(rows: dict[str, Turnout], label: str) -> dict[str, Turnout]:
-    """Rows of at least MIN_GROUP people invited, in order, and the rest added up as one."""
+    """Rows of at least MIN_GROUP people invited, in order, and the rest added up as one; no
+    row at all when none is that large (the one row would be the totals again)."""
     shown = {k: v for k, v in sorted(rows.items()) if v.invited >= MIN_GROUP}
     small = [v for k, v in rows.items() if k not in shown]
-    if small:
+    if small and shown:
         shown[label] = Turnout(sum(t.invited for t in small),
                                sum(t.answered_any for t in small),
                                sum(t.answered_all for t in small))

@@ -136,6 +136,20 @@ def test_it_pools_organisations_too_small_to_hide_who_took_part(
     assert "King's" in named.participation["by_organisation"]
 
 
+def test_no_table_of_organisations_when_every_one_is_too_small_to_show(
+    database: Database, now: datetime
+) -> None:
+    """"By organisation: Organisations with one or two people asked: 12 of 12" said the
+    totals again: with no organisation large enough to show, there is no such table."""
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, PEOPLE, SAID, anonymity="role")
+        view = build_digest(session, round_.id, now)
+    assert view.participation["by_organisation"] == {}
+    for name, output in {"md": render_md(view), "text": render_text(view)}.items():
+        assert "Organisations with one or two people asked" not in output, name
+        assert "By organisation" not in output, name
+
+
 def test_it_names_an_organisation_beside_a_role_only_where_three_of_both_answered(
     database: Database, now: datetime
 ) -> None:

@@ -152,3 +152,31 @@ def test_a_slack_refusal_of_a_digest_says_what_to_do(workdir: Path, stub: SlackS
     assert one_line(refused.stderr) == (
         "roundtable: I could not post the digest of round 1 in #CLEADS: not_in_channel. Invite "
         "@Roundtable to the channel (type /invite @Roundtable there), then try again.")
+
+
+@pytest.mark.parametrize(("command", "setting"), [
+    ("serve", "PORT"), ("worker", "ROUNDTABLE_HEALTH_PORT"),
+    ("scheduler", "ROUNDTABLE_HEALTH_PORT")])
+def test_a_port_in_use_is_one_line_naming_its_setting_and_nothing_is_sent(
+        workdir: Path, stub: SlackStub, command: str, setting: str) -> None:
+    """The worker and the scheduler of docs/operations.md read one settings file: a health
+    port set there is wanted by both, and the second must say so, not crash, and send
+    nothing on its way out."""
+    stub.add_user("U0001", "Ann")
+    # In the settings file, as the doc's services have them (Bolt warns of a token in the
+    # environment beside the client it is given).
+    (workdir / ".env").write_text(
+        f"SLACK_BOT_TOKEN=xoxb-test\nSLACK_SIGNING_SECRET=s\nSLACK_API_URL={stub.base_url}\n")
+    assert run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0001",
+                   cwd=workdir).returncode == 0
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(command, cwd=workdir, env={setting: str(port)})
+    assert result.returncode == 1
+    assert one_line(result.stderr) == (
+        f"roundtable: {setting}: port {port} is in use already: another process listens "
+        "there (give each process on this machine a port of its own)")
+    assert stub.posted() == []
+

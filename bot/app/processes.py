@@ -114,19 +114,16 @@ def serve(settings: Settings, platforms_for: PlatformsFor, *, socket: bool = Fal
     runners = [r for p in served if (r := p.socket(app)) is not None] if socket else []
     if socket and not runners:
         raise RoundtableError("no platform set up here can connect by socket")
-    http = None if socket else endpoints(app, served)
+    # Listening comes before starting: a port taken ends the process before it sends anything.
+    server = None if socket else _listen(endpoints(app, served), settings.port, "PORT",
+                                         threads=THREADS, max_request_body_size=MAX_BODY)
     app.start(schedule=scheduler)
     supervisor = _supervisor(settings)
     try:
-        if runners:
+        if server is None:
             supervisor.ready(app)
             runners[0]()  # Slack's Socket Mode; one socket platform at a time for now
         else:
-            import waitress
-
-            server = waitress.create_server(http, host="0.0.0.0", port=settings.port,
-                                            threads=THREADS, max_request_body_size=MAX_BODY,
-                                            ident="roundtable")
             server.print_listen("Serving on http://{}:{}")
             supervisor.ready(app)  # listening now
             server.run()
@@ -165,14 +162,12 @@ def _run_without_requests(settings: Settings, platforms_for: PlatformsFor, *, wo
     for platform in served:
         platform.check()
     app = assemble(settings, database, served)
+    health_server = _HealthOnly(app, settings.health_port) if settings.health_port else None
     app.start(worker=worker, schedule=not worker)
-    health_server = None
     supervisor = _supervisor(settings)
     # From here a SIGTERM, even one that lands while READY=1 is being said, ends in the
     # finally: STOPPING=1 said, the leases given up.
     try:
-        if settings.health_port:
-            health_server = _HealthOnly(app, settings.health_port)
         supervisor.ready(app)
         log.info("%s%s", "handling the inbox for the serving processes" if worker
                  else "running the schedule when this process holds its lease",
@@ -195,10 +190,7 @@ class _HealthOnly:
     from the main thread when the process stops."""
 
     def __init__(self, app: Roundtable, port: int) -> None:
-        import waitress
-
-        self._server = waitress.create_server(Endpoints(app, {}), host="0.0.0.0", port=port,
-                                              threads=1, ident="roundtable")
+        self._server = _listen(Endpoints(app, {}), port, "ROUNDTABLE_HEALTH_PORT", threads=1)
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name="roundtable-health", daemon=True)
         self._thread.start()
@@ -216,6 +208,25 @@ class _HealthOnly:
         self._closing.set()
         self._server.close()
         self._thread.join(timeout=5.0)
+
+
+def _listen(wsgi: Any, port: int, setting: str, **options: Any) -> Any:
+    """A waitress server bound to `port` on every address; a port that cannot be had is a
+    RoundtableError naming the setting that chose it."""
+    import errno
+
+    import waitress
+
+    try:
+        return waitress.create_server(wsgi, host="0.0.0.0", port=port, ident="roundtable",
+                                      **options)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise RoundtableError(
+                f"{setting}: port {port} is in use already: another process listens there "
+                "(give each process on this machine a port of its own)") from None
+        raise RoundtableError(f"{setting}: cannot listen on port {port} "
+                              f"({exc.strerror or exc})") from None
 
 
 def _stop_on_sigterm() -> None:

@@ -180,3 +180,21 @@ def test_a_port_in_use_is_one_line_naming_its_setting_and_nothing_is_sent(
         "there (give each process on this machine a port of its own)")
     assert stub.posted() == []
 
+
+def test_a_database_newer_than_this_roundtable_is_one_line_and_upgrade_leaves_it(
+        workdir: Path) -> None:
+    """Code rolled back after `db upgrade` (docs/operations.md, Upgrades) must not be told
+    to upgrade: the database belongs to the newer release, or to the backup before it."""
+    with sqlite3.connect(workdir / "roundtable.db") as database:
+        database.execute("UPDATE alembic_version SET version_num = '9999'")
+    expected = (
+        "roundtable: the database is at revision 9999, newer than this Roundtable knows: "
+        "run the release that upgraded it, or restore the backup taken before the upgrade "
+        "(docs/operations.md, Upgrades)")
+    for command in (("round", "status"), ("db", "upgrade")):
+        result = run_cli(*command, cwd=workdir)
+        assert result.returncode == 1
+        assert one_line(result.stderr) == expected, command
+    with sqlite3.connect(workdir / "roundtable.db") as database:
+        assert database.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            ("9999",)]

@@ -6,7 +6,7 @@ from bot.config import Settings
 from bot.core.errors import RoundtableError
 from storage.database import Database, connect
 from storage.db import make_engine
-from storage.migrate import current_revision, head_revision
+from storage.migrate import current_revision, head_revision, is_known_revision
 
 
 def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
@@ -20,8 +20,18 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
                 f"DATABASE_URL: cannot connect ({exc.__class__.__name__}: "
                 f"{str(exc).splitlines()[0] if str(exc) else ''})"
             ) from None
+        refuse_newer_schema(current)
         if current != head_revision():
             raise RoundtableError(
                 "the database is not set up or is behind: run `roundtable db upgrade`"
             )
     return connect(engine)
+
+
+def refuse_newer_schema(current: str | None) -> None:
+    """A database a newer release migrated cannot be used, nor upgraded, by this code."""
+    if current is not None and not is_known_revision(current):
+        raise RoundtableError(
+            f"the database is at revision {current}, newer than this Roundtable knows: run "
+            "the release that upgraded it, or restore the backup taken before the upgrade "
+            "(docs/operations.md, Upgrades)")

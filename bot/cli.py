@@ -303,12 +303,14 @@ def db_backup(
 ) -> None:
     """Back up the SQLite database and its inbox file while the service runs (SQLite's online
     backup: each a consistent copy). For PostgreSQL, it says how to use pg_dump."""
-    from storage.backup import BackupError, backup_sqlite, sqlite_path
+    from storage.backup import BackupError, backup_sqlite, pg_dump_target, sqlite_path
 
     settings = _settings()
     if sqlite_path(settings.database_url) is None:
+        # The URL itself: the services' settings are in .env, not in the shell's environment.
         fail("DATABASE_URL is PostgreSQL: back it up with pg_dump, e.g. `pg_dump "
-             f"--format=custom --file {path} \"$DATABASE_URL\"`, and restore with pg_restore "
+             f"--format=custom --file {path} \"{pg_dump_target(settings.database_url)}\"` "
+             "(it asks for the password, or reads ~/.pgpass), and restore with pg_restore "
              "(docs/operations.md, Backups)")
     try:
         copied = backup_sqlite(settings.database_url, path)

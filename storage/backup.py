@@ -38,6 +38,13 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def pg_dump_target(url: str) -> str:
+    """A PostgreSQL URL as pg_dump and pg_restore take it: libpq's scheme, and no password
+    (they ask for it, or read ~/.pgpass), so it can be shown."""
+    return make_url(url)._replace(drivername="postgresql", password=None).render_as_string(
+        hide_password=False)
+
+
 def backup_sqlite(url: str, destination: Path) -> list[Copied]:
     """Copy the database of `url` to `destination`, and its inbox file to the matching name
     beside it (`backup.db` and `backup.inbox.db`); files readable by their owner only. An

@@ -198,3 +198,21 @@ def test_a_database_newer_than_this_roundtable_is_one_line_and_upgrade_leaves_it
     with sqlite3.connect(workdir / "roundtable.db") as database:
         assert database.execute("SELECT version_num FROM alembic_version").fetchall() == [
             ("9999",)]
+
+
+def test_the_pg_dump_hint_names_the_database_of_the_settings_file_not_its_password(
+        tmp_path: Path) -> None:
+    """The services' settings live in .env, not in the shell: a hint of `"$DATABASE_URL"`
+    would hand pg_dump an empty string (and with it whatever database is local)."""
+    (tmp_path / ".env").write_text("DATABASE_URL=postgresql://roundtable:s3cret-pw@"
+                                   "db.example.nhs.uk:5432/roundtable?sslmode=require\n")
+    target = tmp_path / "roundtable.dump"
+    result = run_cli("db", "backup", str(target), cwd=tmp_path)
+    assert result.returncode == 1
+    assert one_line(result.stderr) == (
+        "roundtable: DATABASE_URL is PostgreSQL: back it up with pg_dump, e.g. `pg_dump "
+        f"--format=custom --file {target} "
+        "\"postgresql://roundtable@db.example.nhs.uk:5432/roundtable?sslmode=require\"` (it asks "
+        "for the password, or reads ~/.pgpass), and restore with pg_restore "
+        "(docs/operations.md, Backups)")
+    assert not target.exists()

@@ -262,7 +262,7 @@ class Settings(BaseSettings):
         """Fail with one clear line when a Teams setting is missing."""
         if not self.teams_app_id:
             raise ConfigError("TEAMS_APP_ID is not set (see .env.example)")
-        if self.teams_app_password is None or not self.teams_app_password.get_secret_value():
+        if _blank(self.teams_app_password):
             raise ConfigError("TEAMS_APP_PASSWORD is not set (see .env.example)")
 
     def require_platform(self, *, socket: bool = False, receiving: bool = True) -> None:
@@ -288,8 +288,13 @@ class Settings(BaseSettings):
             "SLACK_APP_TOKEN": self.slack_app_token,
         }
         for name in needed:
-            if values[name] is None or not values[name].get_secret_value():  # type: ignore[union-attr]
+            if _blank(values[name]):
                 raise ConfigError(f"{name} is not set (see .env.example)")
+
+
+def _blank(secret: SecretStr | None) -> bool:
+    """Unset, empty or only spaces (a quoted " " in .env): no platform accepts that."""
+    return secret is None or not secret.get_secret_value().strip()
 
 
 def load_settings(**overrides: object) -> Settings:

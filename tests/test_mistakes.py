@@ -216,3 +216,12 @@ def test_the_pg_dump_hint_names_the_database_of_the_settings_file_not_its_passwo
         "for the password, or reads ~/.pgpass), and restore with pg_restore "
         "(docs/operations.md, Backups)")
     assert not target.exists()
+
+
+def test_a_secret_of_only_spaces_is_one_line_saying_it_is_not_set(workdir: Path) -> None:
+    """`SLACK_SIGNING_SECRET=" "` in .env was an unexpected error from Bolt."""
+    (workdir / ".env").write_text('SLACK_BOT_TOKEN=xoxb-test\nSLACK_SIGNING_SECRET=" "\n')
+    result = run_cli("serve", cwd=workdir)
+    assert result.returncode == 1
+    assert one_line(result.stderr) == (
+        "roundtable: SLACK_SIGNING_SECRET is not set (see .env.example)")

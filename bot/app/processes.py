@@ -168,6 +168,8 @@ def _run_without_requests(settings: Settings, platforms_for: PlatformsFor, *, wo
     # From here a SIGTERM, even one that lands while READY=1 is being said, ends in the
     # finally: STOPPING=1 said, the leases given up.
     try:
+        if health_server is not None:
+            health_server.start()  # answers only once there are loops to report on
         supervisor.ready(app)
         log.info("%s%s", "handling the inbox for the serving processes" if worker
                  else "running the schedule when this process holds its lease",
@@ -186,13 +188,15 @@ def _run_without_requests(settings: Settings, platforms_for: PlatformsFor, *, wo
 
 class _HealthOnly:
     """`GET /healthz` on `port` for a process that takes no requests (worker, scheduler), so
-    its supervisor can watch it as it watches `serve`: served from a thread of its own, closed
-    from the main thread when the process stops."""
+    its supervisor can watch it as it watches `serve`: the port taken when made, served from a
+    thread of its own once started, closed from the main thread when the process stops."""
 
     def __init__(self, app: Roundtable, port: int) -> None:
         self._server = _listen(Endpoints(app, {}), port, "ROUNDTABLE_HEALTH_PORT", threads=1)
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name="roundtable-health", daemon=True)
+
+    def start(self) -> None:
         self._thread.start()
 
     def _run(self) -> None:
@@ -207,7 +211,8 @@ class _HealthOnly:
     def close(self) -> None:
         self._closing.set()
         self._server.close()
-        self._thread.join(timeout=5.0)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5.0)
 
 
 def _listen(wsgi: Any, port: int, setting: str, **options: Any) -> Any:

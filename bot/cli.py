@@ -443,6 +443,8 @@ def round_start(
     typer.echo(f"round {started.round_id} started for {invited}")
     if started.closes:
         typer.echo(f"it closes {started.closes}")
+    if started.channel_problem:
+        typer.echo(started.channel_problem)
     if started.stopped:
         typer.echo(f"left out, as they said stop: {', '.join(started.stopped)}")
 

@@ -132,6 +132,19 @@ def test_status_who_names_people_only_in_a_named_round(
     assert "Not answered yet (2): Person 1 and 1 more" in shown.splitlines()
 
 
+def test_the_command_line_says_when_the_bot_cannot_post_to_the_digest_channel(
+        database: Database, database_url: str, stub: SlackStub, tmp_path: Path) -> None:
+    stub.add_channel("CQUIET", [], name="quiet")
+    stub.outside.add("CQUIET")
+    started = cli(database_url, "round", "start", "sel-pharmacy-leadership", "--to", "UAMARA",
+                  "--digest", "CQUIET", tmp_path=tmp_path, **slack_settings(stub))
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.splitlines() == [
+        "round 1 started for 1 person",
+        "I am not in that channel yet, so no digest can be posted there: invite @Roundtable to "
+        "it (type /invite @Roundtable there)."]
+
+
 def test_a_round_started_without_a_digest_channel_is_given_one_and_then_posts(
         database: Database, database_url: str, stub: SlackStub, tmp_path: Path) -> None:
     slack = slack_settings(stub)

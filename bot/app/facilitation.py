@@ -100,6 +100,8 @@ class Started:
     """Those of the audience left out because they said stop, by name or id."""
     closes: str | None = None
     """When the round closes, as people read it in the round's zone (None: no closing date)."""
+    channel_problem: str | None = None
+    """Why no digest could be posted to the digest channel now (Directory.cannot_post)."""
 
 
 def policy(app: Roundtable) -> Policy:
@@ -151,9 +153,10 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
                      detail=f"pack {pack.id}, {MODE_NAMES[request.mode]}, {invited} invited, "
                             f"digests to {request.digest_channel or 'no channel yet'}")
     app.outbox.wake()
+    problem = _channel_problem(app, on, request.digest_channel)
     where = (said(" Digests go to ", Place(request.digest_channel), ".",
                   " Each scheduled one comes to its facilitators to approve first." if
-                  reviewed == "review" else "", _cannot_post(app, on, request.digest_channel))
+                  reviewed == "review" else "", said(" ", problem) if problem else said())
              if request.digest_channel else
              said(" No digest channel yet: set one before the first digest (",
                   Command(f"set {round_id} digest #channel"), ")."))
@@ -163,14 +166,21 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
         f"Round {round_id} of “{pack.title}” started ({MODE_NAMES[request.mode]}): sending the "
         f"questions to {counted(invited, 'person', 'people')} (those at night where they are "
         "get them in the morning).",
-        f" It closes {closing}." if closing else "", left_out, where), tuple(stopped), closing)
+        f" It closes {closing}." if closing else "", left_out, where), tuple(stopped), closing,
+        problem)
+
+
+def _channel_problem(app: Roundtable, platform: str, channel: str | None) -> str | None:
+    """Why no digest could be posted to `channel` now, if the platform says so (the
+    facilitator hears it when choosing the channel, not when the first digest fails)."""
+    if not channel or platform not in app.platforms:
+        return None
+    return app.platforms[platform].directory.cannot_post(channel)
 
 
 def _cannot_post(app: Roundtable, platform: str, channel: str) -> Said:
-    """Why no digest could be posted to `channel` now, after a space, if the platform says so
-    (the facilitator hears it when choosing the channel, not when the first digest fails)."""
-    problem = (app.platforms[platform].directory.cannot_post(channel)
-               if platform in app.platforms else None)
+    """`_channel_problem` as words to add, after a space; none when there is no problem."""
+    problem = _channel_problem(app, platform, channel)
     return said(" ", problem) if problem else said()
 
 

@@ -39,6 +39,8 @@ from storage.models import (
     ReplyVersion,
     Round,
     RoundFacilitator,
+    TeamsConversation,
+    TeamsUser,
 )
 
 
@@ -70,6 +72,7 @@ def erase(session: Session, platform: str, user_id: str, now: datetime) -> Erase
             keep_rows_out(session, participant, now)
         _erase_participant(session, participant, done)
     done.facilitator = _forget_facilitator(session, platform, user_id)
+    _forget_how_to_reach(session, user_id)
     done.audit_entries = audit.forget_person(session, audit.person(platform, user_id))
     suppress(session, platform, user_id, now)
     session.flush()
@@ -150,6 +153,17 @@ def _without(content: dict[str, Any], ids: set[str]) -> tuple[dict[str, Any], bo
         changed = changed or len(unthemed) != len(prompt.get("unthemed_reply_ids", []))
         prompts.append({**prompt, "themes": themes, "unthemed_reply_ids": unthemed})
     return {**content, "prompts": prompts}, changed
+
+
+def _forget_how_to_reach(session: Session, user_id: str) -> None:
+    """What the Teams adapter keeps to reach someone (their name, email, time zone and Teams
+    user id, from a roster or their own activities), and the link from their 1:1 chat to
+    their id. The chat's reference stays, nameless, so that the answer to forget-me, and to
+    anything they write later, still reaches them. Entra object ids never equal another
+    platform's ids, so nobody else's rows match."""
+    session.execute(delete(TeamsUser).where(TeamsUser.aad_object_id == user_id))
+    session.execute(update(TeamsConversation).where(TeamsConversation.aad_object_id == user_id)
+                    .values(aad_object_id=None))
 
 
 def _forget_facilitator(session: Session, platform: str, user_id: str) -> bool:

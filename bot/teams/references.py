@@ -10,6 +10,7 @@ Teams created for each question and digest part, as soon as Teams says it, for r
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import threading
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.people import suppressed
 from bot.core.ports import Clock
 from storage.db import transaction
 from storage.models import Participant, TeamsConversation, TeamsSent, TeamsUser
@@ -113,6 +115,9 @@ class Conversations:
                   timezone: str | None) -> None:
         now = self.clock()
         with transaction(self.sessions) as session:
+            if member is not None and _forgotten(session, [member.aad_object_id]):
+                member = None  # forgotten: their chat is answered, nothing kept of them
+                reference = dataclasses.replace(reference, aad_object_id=None)
             row = session.get(TeamsConversation, reference.key)
             fields = {"conversation_id": reference.conversation_id,
                       "service_url": reference.service_url, "tenant_id": reference.tenant_id,
@@ -137,10 +142,14 @@ class Conversations:
                     Participant.timezone.is_distinct_from(zone)).values(timezone=zone))
 
     def remember_members(self, members: Iterable[Member]) -> None:
+        """Keep how to reach these people, except those who asked to be forgotten."""
         now = self.clock()
+        members = list(members)
         with transaction(self.sessions) as session:
+            forgotten = _forgotten(session, [m.aad_object_id for m in members])
             for member in members:
-                _remember_member(session, member, now)
+                if member.aad_object_id not in forgotten:
+                    _remember_member(session, member, now)
 
     def get(self, key: str) -> Reference | None:
         with self.sessions() as session:
@@ -194,6 +203,11 @@ class Conversations:
             return {part: (key, activity) for part, key, activity in session.execute(
                 select(TeamsSent.part, TeamsSent.conversation_key, TeamsSent.activity_id)
                 .where(TeamsSent.kind == kind, TeamsSent.ref_id == ref_id))}
+
+
+def _forgotten(session: Session, aad_object_ids: list[str]) -> set[str]:
+    """Those of these people who asked Roundtable to forget them (bot.core.forgetting)."""
+    return suppressed(session, aad_object_ids, PLATFORM)
 
 
 def _remember_member(session: Session, member: Member, now: datetime,

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from storage.database import Database
 from storage.models import Participant, Reply, Round, TeamsConversation
-from tests.helpers import TOP5
-from tests.teams.conftest import RunningTeams, Tenant, run_teams
+from tests.helpers import TOP5, stored_values
+from tests.teams.conftest import PACK, RunningTeams, Tenant, run_teams
 from tests.teams.test_round import question, start_from_channel
 from tests.teams_connector_stub import Call, ConnectorStub, card_text
 
@@ -139,10 +139,13 @@ def test_my_data_sends_a_person_their_own_answers_only(running_teams: RunningTea
     running.wait_for(lambda: len(running.replies()) == 2, "both answers")
     before = len(running.stub.sent_to(ben))
     running.teams.chat(ben, "my-data")
-    sent = running.wait_for(lambda: [card_text(c) for c in running.stub.sent_to(ben)[before:]
-                                     if "Peer support." in card_text(c)], "Ben's data")
+    running.wait_for(lambda: [card_text(c) for c in running.stub.sent_to(ben)[before:]
+                     if "format_version" in card_text(c)], "Ben's data")
     everything = "\n".join(card_text(c) for c in running.stub.sent_to(ben)[before:])
-    assert sent and "Protected time for the leads." not in everything
+    assert "Peer support." in everything and "Protected time for the leads." not in everything
+    # what the Teams adapter keeps to reach him is held about him too, and only his
+    assert ben.email in everything and ben.user_id in everything
+    assert amara.email not in everything and amara.user_id not in everything
 
 
 def test_a_question_can_be_skipped_from_its_card(running_teams: RunningTeams,
@@ -415,3 +418,31 @@ def test_a_ranking_card_requires_every_place_and_a_partial_ranking_is_still_refu
     refused = teams.submit(dev, {**card["actions"][0]["data"], **partial})
     assert refused[0].json()["value"] == "Not saved: rank your top 5"
     assert running.replies() == []
+
+
+def test_forget_me_leaves_nothing_of_a_teams_person_in_the_database(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """After forget-me, an auditor searching every table finds neither Ben's words nor his
+    Entra id, Teams user id, name or email: not in the details the Teams adapter keeps to
+    reach people, and not when the team's roster is read again for a later round."""
+    running, stub, ben = running_teams, running_teams.stub, tenant.members[1]
+    start_from_channel(running, tenant)
+    question(running, ben, 1)
+    running.teams.chat(ben, "Peer support from the pharmacy in Tooting.")
+    running.wait_for(lambda: running.replies(), "the answer")
+    running.teams.chat(ben, "forget-me")
+    card = running.wait_for(lambda: next((c for c in stub.sent_to(ben)
+                                          if "cannot be undone" in card_text(c)), None),
+                            "the forget-me card")
+    [answered] = running.teams.submit(ben, card.body["attachments"][0]["content"]["actions"][0]
+                                      ["data"])
+    assert answered.json()["value"].startswith("Done. Roundtable deleted 1 answer")
+    # the team is asked again: its roster, Ben in it, is read once more
+    assert running.teams.in_channel(tenant.team, tenant.facilitator,
+                                    f"start {PACK} to team").status == 200
+    running.wait_for(lambda: len(running.scalars(select(Round.id))) == 2, "the second round")
+    question(running, tenant.members[0], 1)
+    with running.database.sessions() as session:
+        held = stored_values(session)
+    ben_ids = (ben.aad, ben.user_id, ben.email, "Tooting")
+    assert [v for v in held if any(i.lower() in v.lower() for i in ben_ids)] == []

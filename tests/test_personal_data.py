@@ -21,7 +21,15 @@ from bot.core.rounds import RoundRequest, get_round, participation, start_round
 from bot.core.status import round_status
 from storage.database import Database
 from storage.db import transaction
-from storage.models import Delivery, InboxEvent, QuestionMessage, Reminder, Reply
+from storage.models import (
+    Delivery,
+    Digest,
+    DigestEdit,
+    InboxEvent,
+    QuestionMessage,
+    Reminder,
+    Reply,
+)
 from tests.helpers import TOP5, seed_pack, stored_values
 
 PEOPLE = [Person("UAMARA", "Amara Okafor", "community pharmacist", "Boots", "Europe/London"),
@@ -120,6 +128,25 @@ def test_it_forgets_a_facilitator_who_never_answered(database: Database, now: da
     with database.sessions() as session:
         assert "UFAC" not in "\n".join(stored_values(session))
         assert get_round(session, round_id).started_by is None
+
+
+def test_it_forgets_a_facilitator_who_edited_and_approved_a_digest(
+        database: Database, now: datetime) -> None:
+    """The digest's edits and its approval name whoever made them, as the audit log does;
+    once that facilitator is forgotten, neither names them any more."""
+    round_id = _round_with_answers(database, now)
+    ufac = audit.person("slack", "UFAC")
+    with transaction(database.sessions) as session:
+        digest = session.scalars(select(Digest).where(Digest.round_id == round_id)).one()
+        digest.approved_by = ufac
+        session.add(DigestEdit(round_id=round_id, prompt_id="done-well", action="lead",
+                               text="What you told us", actor=ufac, at=now))
+    with transaction(database.sessions) as session:
+        erase(session, "slack", "UFAC", now)
+    with database.sessions() as session:
+        assert "UFAC" not in "\n".join(stored_values(session))
+        assert session.scalars(select(DigestEdit.actor)).all() == [audit.FORGOTTEN]
+        assert session.scalars(select(Digest.approved_by)).all() == [audit.FORGOTTEN]
 
 
 def test_it_gives_a_person_exactly_their_own_data(database: Database, now: datetime) -> None:

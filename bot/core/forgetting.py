@@ -29,6 +29,7 @@ from storage.models import (
     BotMessage,
     Delivery,
     Digest,
+    DigestEdit,
     Facilitator,
     ModelAnswer,
     Participant,
@@ -74,6 +75,7 @@ def erase(session: Session, platform: str, user_id: str, now: datetime) -> Erase
     done.facilitator = _forget_facilitator(session, platform, user_id)
     _forget_how_to_reach(session, user_id)
     done.audit_entries = audit.forget_person(session, audit.person(platform, user_id))
+    _forget_reviewer(session, audit.person(platform, user_id))
     suppress(session, platform, user_id, now)
     session.flush()
     return done
@@ -153,6 +155,15 @@ def _without(content: dict[str, Any], ids: set[str]) -> tuple[dict[str, Any], bo
         changed = changed or len(unthemed) != len(prompt.get("unthemed_reply_ids", []))
         prompts.append({**prompt, "themes": themes, "unthemed_reply_ids": unthemed})
     return {**content, "prompts": prompts}, changed
+
+
+def _forget_reviewer(session: Session, who: str) -> None:
+    """A digest's edits and its approval name who made them as the audit log does: as the
+    log does, they name a forgotten person FORGOTTEN."""
+    session.execute(update(DigestEdit).where(DigestEdit.actor == who)
+                    .values(actor=audit.FORGOTTEN))
+    session.execute(update(Digest).where(Digest.approved_by == who)
+                    .values(approved_by=audit.FORGOTTEN))
 
 
 def _forget_how_to_reach(session: Session, user_id: str) -> None:

@@ -60,6 +60,9 @@ QUIETER = {
     "urllib3": logging.INFO,
     "websockets": logging.INFO,  # Socket Mode frames at DEBUG
     "waitress": logging.INFO,
+    "microsoft_teams": logging.INFO,  # each activity whole (words, names, ids) at DEBUG
+    "httpcore": logging.INFO,  # response headers at DEBUG
+    "httpx": logging.WARNING,  # each request's URL (a Teams chat's id) at INFO
 }
 
 

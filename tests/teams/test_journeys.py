@@ -3,6 +3,9 @@ from people's own activities, and proactive messages after a restart from stored
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from sqlalchemy import select
 
 from storage.database import Database
@@ -446,3 +449,18 @@ def test_forget_me_leaves_nothing_of_a_teams_person_in_the_database(
         held = stored_values(session)
     ben_ids = (ben.aad, ben.user_id, ben.email, "Tooting")
     assert [v for v in held if any(i.lower() in v.lower() for i in ben_ids)] == []
+
+
+def test_the_log_at_debug_holds_no_words_name_or_id_of_a_teams_person(
+        running_teams: RunningTeams, tenant: Tenant, caplog: pytest.LogCaptureFixture) -> None:
+    """As in Slack: an operator who turns on DEBUG reads no answer, name or Entra id in the log
+    (the Teams SDK would log each activity whole)."""
+    caplog.set_level(logging.DEBUG)
+    running, ben = running_teams, tenant.members[1]
+    start_from_channel(running, tenant)
+    question(running, ben, 1)
+    running.teams.chat(ben, "Peer support from the pharmacy in Tooting.")
+    running.wait_for(lambda: running.replies(), "the answer")
+    assert caplog.records  # the log was written
+    for trace in ("Tooting", ben.aad, ben.user_id, ben.email, "'Ben'"):
+        assert trace not in caplog.text, trace

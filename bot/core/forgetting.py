@@ -25,6 +25,7 @@ from bot.core import audit
 from bot.core.imports import IMPORT_PLATFORM, keep_rows_out
 from bot.core.people import suppress
 from bot.core.public_ids import public_reply_id
+from storage import reach
 from storage.models import (
     BotMessage,
     Delivery,
@@ -40,8 +41,6 @@ from storage.models import (
     ReplyVersion,
     Round,
     RoundFacilitator,
-    TeamsConversation,
-    TeamsUser,
 )
 
 
@@ -73,7 +72,7 @@ def erase(session: Session, platform: str, user_id: str, now: datetime) -> Erase
             keep_rows_out(session, participant, now)
         _erase_participant(session, participant, done)
     done.facilitator = _forget_facilitator(session, platform, user_id)
-    _forget_how_to_reach(session, user_id)
+    reach.forget(session, user_id)
     done.audit_entries = audit.forget_person(session, audit.person(platform, user_id))
     _forget_reviewer(session, audit.person(platform, user_id))
     suppress(session, platform, user_id, now)
@@ -164,17 +163,6 @@ def _forget_reviewer(session: Session, who: str) -> None:
                     .values(actor=audit.FORGOTTEN))
     session.execute(update(Digest).where(Digest.approved_by == who)
                     .values(approved_by=audit.FORGOTTEN))
-
-
-def _forget_how_to_reach(session: Session, user_id: str) -> None:
-    """What the Teams adapter keeps to reach someone (their name, email, time zone and Teams
-    user id, from a roster or their own activities), and the link from their 1:1 chat to
-    their id. The chat's reference stays, nameless, so that the answer to forget-me, and to
-    anything they write later, still reaches them. Entra object ids never equal another
-    platform's ids, so nobody else's rows match."""
-    session.execute(delete(TeamsUser).where(TeamsUser.aad_object_id == user_id))
-    session.execute(update(TeamsConversation).where(TeamsConversation.aad_object_id == user_id)
-                    .values(aad_object_id=None))
 
 
 def _forget_facilitator(session: Session, platform: str, user_id: str) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.public_ids import public_reply_id
 from bot.core.rounds import MODE_NAMES, round_pack
+from storage import reach
 from storage.models import (
     AuditEntry,
     BotMessage,
@@ -32,7 +33,6 @@ from storage.models import (
     Reply,
     Round,
     RoundFacilitator,
-    TeamsUser,
 )
 
 FORMAT_VERSION = 1
@@ -108,7 +108,7 @@ def held_about(session: Session, participant: Participant, inbox: Sequence[Inbox
             "stopped": participant.opted_out,
             "stopped_at": _iso(participant.opted_out_at),
         },
-        "how_the_bot_reaches_you": _reaching(session, user_id),
+        "how_the_bot_reaches_you": reach.held(session, user_id),
         "rounds": [_round(rounds[d.round_id], d, asked[d.id], reminders[d.round_id])
                    for d in deliveries],
         "answers": [_answer(rounds[r.round_id], r) for r in replies],
@@ -125,16 +125,6 @@ def held_about(session: Session, participant: Participant, inbox: Sequence[Inbox
                 or_(AuditEntry.actor == me, AuditEntry.subject == me)).order_by(AuditEntry.id))
         ],
     }
-
-
-def _reaching(session: Session, user_id: str) -> dict[str, Any] | None:
-    """What the Teams adapter keeps to open a chat with them (None elsewhere)."""
-    row = session.get(TeamsUser, user_id)
-    if row is None:
-        return None
-    return {"teams_user_id": row.user_id, "name": row.name, "email": row.email,
-            "time_zone": row.timezone, "tenant": row.tenant_id, "service_url": row.service_url,
-            "updated_at": _iso(row.updated_at)}
 
 
 def _round(round_: Round, delivery: Delivery, asked: list[QuestionMessage],

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.app.facilitation import RoundSettings, StartRequest, mode_chosen
-from bot.core.errors import RoundtableError
+from bot.core.errors import NotFound, RoundtableError
 from bot.core.people import Audience
+from bot.core.rounds import MAX_ROUND
 from bot.core.said import Command, said
 
 MODES = ("named", "anonymous", "by-role")
@@ -69,6 +70,8 @@ def _digits(token: str) -> bool:
 
 def round_id(token: str) -> int:
     """A round's number as typed; anything else is refused, saying so."""
+    if _digits(token) and int(token) > MAX_ROUND:
+        raise NotFound(f"there is no round {token[:30]}")
     if _digits(token):
         return int(token)
     raise RoundtableError(f"{token[:30]!r} is not a round number")

@@ -23,6 +23,9 @@ MODE_WORDS: dict[str, Anonymity] = {"named": "named", "by-role": "role", "role":
                                     "anonymous": "anonymous"}
 """What people type for each mode (`by-role`; `role` is the stored name)."""
 MODE_NAMES: dict[str, str] = {"named": "named", "role": "by role", "anonymous": "anonymous"}
+MAX_ROUND = 2**31 - 1
+"""The largest round id a database here can hold (PostgreSQL's `integer`): a number typed or
+carried beyond it names no round, and is never handed to the database, which would fail."""
 UNKNOWN_ROLE = "role not given"
 MIN_GROUP = 3
 """Outside named rounds, no group of fewer than this many people is shown on its own."""
@@ -137,7 +140,7 @@ def set_digest_channel(session: Session, round_: Round, platform: str, channel_i
 
 
 def get_round(session: Session, round_id: int) -> Round:
-    round_ = session.get(Round, round_id)
+    round_ = session.get(Round, round_id) if abs(round_id) <= MAX_ROUND else None
     if round_ is None:
         raise NotFound(f"there is no round {round_id}")
     return round_

@@ -14,11 +14,12 @@ to look up (bot.slack.mentions) and hand back as `names`.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.core.incoming import Deleted, Edited, Incoming, Written
+from bot.core.rounds import MAX_ROUND
 from bot.slack.mrkdwn import Names, Unnamed, to_plain, unnamed
 
 SLACKBOT = "USLACKBOT"
@@ -54,10 +55,55 @@ class MessageFields(BaseModel):
     """A list (empty) in the tombstone Slack sends again when a thread empties."""
 
 
+class User(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+
+
+class Action(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    action_id: str
+    block_id: str | None = None
+
+
+class Actions(BaseModel):
+    """What Bolt reads of a button press to route it, and the listeners to answer it."""
+
+    model_config = ConfigDict(extra="allow")
+    user: User
+    trigger_id: str
+    actions: list[Action]
+
+
+class View(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    callback_id: str
+    state: dict[str, dict[str, Any]] | None = None
+
+
+class ViewSubmission(BaseModel):
+    """What Bolt reads of a form's submission to route it, and the listeners to answer it."""
+
+    model_config = ConfigDict(extra="allow")
+    user: User
+    view: View
+
+
+class SlashCommand(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    command: str
+    user_id: str
+
+
+RoundNumber = Annotated[int, Field(ge=-MAX_ROUND, le=MAX_ROUND)]
+"""A round number any database here could hold (bot.core.rounds.MAX_ROUND)."""
+
+
 class Target(BaseModel):
     """What our buttons and forms carry: which question of which round."""
 
-    round: int
+    round: RoundNumber
     prompt: str
 
 
@@ -80,14 +126,17 @@ def problem(body: dict[str, Any]) -> str | None:
             view = body.get("view")
             if not isinstance(view, dict):
                 return "view is not an object"
+            ViewSubmission.model_validate(body)
             if view.get("callback_id") in OUR_FORMS:
                 target(view.get("private_metadata"))
         elif kind == "block_actions":
-            for action in body.get("actions") or []:
-                if isinstance(action, dict) and action.get("action_id") in OUR_BUTTONS:
-                    target(action.get("value"))
-                if isinstance(action, dict) and action.get("action_id") in QUOTE_BUTTONS:
-                    answer_target(action.get("value"))
+            for action in Actions.model_validate(body).actions:
+                if action.action_id in OUR_BUTTONS:
+                    target(action.model_extra and action.model_extra.get("value"))
+                if action.action_id in QUOTE_BUTTONS:
+                    answer_target(action.model_extra and action.model_extra.get("value"))
+        elif kind is None and "ssl_check" not in body:
+            SlashCommand.model_validate(body)
     except (ValidationError, ValueError) as exc:
         return f"malformed {kind}: {str(exc).splitlines()[0]}"
     return None
@@ -103,7 +152,7 @@ def target(value: Any) -> Target:
 class DeletionTarget(BaseModel):
     """What the buttons of `delete`'s question carry: the round, and the question's id."""
 
-    round: int
+    round: RoundNumber
     asked: str = Field(max_length=64)
 
 
@@ -111,7 +160,9 @@ def deletion_target(value: Any) -> tuple[int, str | None]:
     """The round (and the question's id) a Delete or Cancel button names; a Delete button of
     an earlier version carries the round alone (ValueError when it names neither)."""
     text = str(value or "")
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
+        if int(text) > MAX_ROUND:
+            raise ValueError("that button could not be read; please ask again")
         return int(text), None
     try:
         found = DeletionTarget.model_validate_json(text)

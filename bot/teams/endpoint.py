@@ -7,7 +7,8 @@ Connector's token against its OpenID metadata, then the activity handlers) runs 
 loop; the request thread waits for its answer.
 
 Before the SDK sees a request: its size is capped (413) and a request without a bearer token
-is refused (401); a body that is not a JSON object gets 400. The SDK answers 401 to a token
+is refused (401); a body that is not a JSON object (or nested too deep, or holding text that
+is not Unicode) gets 400. The SDK answers 401 to a token
 that is not the Bot Connector's, signed by its keys, for this bot and this service URL. An
 authenticated activity whose fields are not of their types gets 400, not the SDK's 500.
 """
@@ -75,7 +76,9 @@ class TeamsEndpoint:
             return answer(start_response, 401, "Unauthorized")
         try:
             parsed = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            # half a surrogate pair (a JSON escape) could be neither stored nor sent on
+            json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+        except (UnicodeError, ValueError, RecursionError):  # RecursionError: nested too deep
             parsed = None
         if not isinstance(parsed, dict):
             return answer(start_response, 400, "malformed body")

@@ -55,3 +55,17 @@ def test_it_refuses_malformed_and_oversized_bodies_and_wrong_methods(
     assert teams.send({"type": "message", "id": 7, "from": "me"}).status == 400
     conn_status = running_teams.teams.post(b"{}", {"Content-Type": "application/json"}).status
     assert conn_status == 401
+
+
+def test_it_refuses_bodies_nested_too_deep_or_holding_half_a_surrogate_pair_with_400(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    teams = running_teams.teams
+    person = tenant.members[0]
+    for token in ("not-a-token", teams.stub.sign()):
+        auth = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        deep = b'{"type": "message", "value": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        assert teams.post(deep, auth).status == 400
+    teams.stub.conversations["a:1amara-chat"] = person.aad
+    _, answers = teams.chat(person, "half an emoji \ud83d")
+    assert [a.status for a in answers] == [400]
+    assert running_teams.replies() == []

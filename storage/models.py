@@ -56,6 +56,18 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+class Words(TypeDecorator[str]):
+    """What a person wrote, stored as text without NUL characters: PostgreSQL refuses text
+    holding one (SQLite keeps it), so an answer with a stray NUL in it was refused there on
+    every attempt and never stored. No one writes a NUL; it is dropped, the rest kept."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return value.replace("\x00", "") if value else value
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON}
@@ -223,7 +235,7 @@ class Reply(Base):
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Words)
     choices: Mapped[list[str] | None] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(16), default="chat")
     external_id: Mapped[str | None] = mapped_column(String(200))
@@ -248,7 +260,7 @@ class ReplyVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reply_id: Mapped[int] = mapped_column(ForeignKey("replies.id", ondelete="CASCADE"), index=True)
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Words)
     choices: Mapped[list[str] | None] = mapped_column(JSON)
     replaced_at: Mapped[datetime]
 
@@ -303,7 +315,7 @@ class DigestEdit(Base):
     theme was made of (answers given after `seen_at` may join it: bot.core.digest.edits)."""
     reply_id: Mapped[str | None] = mapped_column(String(200))
     """move, hide, show: the answer's public id."""
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Words)
     """rename, group: the title; lead: the question's lead line."""
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime]

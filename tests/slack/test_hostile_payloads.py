@@ -7,7 +7,8 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.slack.conftest import FACILITATOR, Running
+from tests.slack.conftest import FACILITATOR, MEMBERS, Running
+from tests.slack.test_round_loop import question_ts, sent_to_everyone, start_round
 from tests.slack_api_stub import TEAM
 
 FORM = "application/x-www-form-urlencoded"
@@ -86,3 +87,16 @@ def test_it_acknowledges_slacks_rate_limit_notice(running: Running) -> None:
     notice = {"token": "legacy", "type": "app_rate_limited", "team_id": TEAM,
               "minute_rate_limited": 1518467820, "api_app_id": "AROUNDTABLE"}
     assert running.slack.signed(json.dumps(notice).encode(), "application/json").status == 200
+
+
+def test_an_answer_holding_a_nul_character_is_stored_without_it(running: Running) -> None:
+    """PostgreSQL refuses text holding NUL (SQLite keeps it): such an answer was refused on
+    every attempt and never stored there. The NUL goes; the words are kept and confirmed."""
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    thread = question_ts(running, user, "done-well")
+    running.slack.dm(user, "Protected\x00 time for leads", thread_ts=thread)
+    running.wait_for(lambda: [r for r in running.replies()], "the answer")
+    assert [r.text for r in running.replies()] == ["Protected time for leads"]
+    assert running.waiting_events() == []

@@ -13,7 +13,7 @@ from storage.models import Participant, Reply, Round, TeamsConversation
 from tests.helpers import TOP5, stored_values
 from tests.teams.conftest import PACK, RunningTeams, Tenant, run_teams
 from tests.teams.test_round import question, start_from_channel
-from tests.teams_connector_stub import Call, ConnectorStub, card_text
+from tests.teams_connector_stub import Call, ConnectorStub, Person, card_text
 
 
 def test_it_follows_edits_and_deletions_made_in_teams(running_teams: RunningTeams,
@@ -281,13 +281,7 @@ def test_forget_me_does_not_report_a_digest_message_already_gone_as_a_failure(
                                         .startswith(channel) and "Peer support" in card_text(c)],
                                "the digest part quoting Ben")
     stub.gone.update(c.activity_id for c in quoting if c.activity_id)
-    running.teams.chat(ben, "forget-me")
-    card = running.wait_for(lambda: next((c for c in stub.sent_to(ben)
-                                          if "cannot be undone" in card_text(c)), None),
-                            "the forget-me card")
-    [answered] = running.teams.submit(ben, card.body["attachments"][0]["content"]["actions"][0]
-                                      ["data"])
-    told = answered.json()["value"]
+    told = _forgets_themselves(running, ben)
     assert told.startswith("Done. Roundtable deleted 1 answer")
     assert "could not be changed" not in told and "ask an admin" not in told
     assert running.replies() == []
@@ -428,18 +422,12 @@ def test_forget_me_leaves_nothing_of_a_teams_person_in_the_database(
     """After forget-me, an auditor searching every table finds neither Ben's words nor his
     Entra id, Teams user id, name or email: not in the details the Teams adapter keeps to
     reach people, and not when the team's roster is read again for a later round."""
-    running, stub, ben = running_teams, running_teams.stub, tenant.members[1]
+    running, ben = running_teams, tenant.members[1]
     start_from_channel(running, tenant)
     question(running, ben, 1)
     running.teams.chat(ben, "Peer support from the pharmacy in Tooting.")
     running.wait_for(lambda: running.replies(), "the answer")
-    running.teams.chat(ben, "forget-me")
-    card = running.wait_for(lambda: next((c for c in stub.sent_to(ben)
-                                          if "cannot be undone" in card_text(c)), None),
-                            "the forget-me card")
-    [answered] = running.teams.submit(ben, card.body["attachments"][0]["content"]["actions"][0]
-                                      ["data"])
-    assert answered.json()["value"].startswith("Done. Roundtable deleted 1 answer")
+    assert _forgets_themselves(running, ben).startswith("Done. Roundtable deleted 1 answer")
     # the team is asked again: its roster, Ben in it, is read once more
     assert running.teams.in_channel(tenant.team, tenant.facilitator,
                                     f"start {PACK} to team").status == 200
@@ -464,3 +452,14 @@ def test_the_log_at_debug_holds_no_words_name_or_id_of_a_teams_person(
     assert caplog.records  # the log was written
     for trace in ("Tooting", ben.aad, ben.user_id, ben.email, "'Ben'"):
         assert trace not in caplog.text, trace
+
+
+def _forgets_themselves(running: RunningTeams, person: Person) -> str:
+    """`person` writes forget-me and presses the card's button: what Teams shows them."""
+    running.teams.chat(person, "forget-me")
+    card = running.wait_for(lambda: next((c for c in running.stub.sent_to(person)
+                                          if "cannot be undone" in card_text(c)), None),
+                            "the forget-me card")
+    [answered] = running.teams.submit(person, card.body["attachments"][0]["content"]["actions"]
+                                      [0]["data"])
+    return str(answered.json()["value"])

@@ -73,11 +73,13 @@ def test_it_says_a_round_number_too_large_to_exist_is_no_round(running: Running)
     huge = "9" * 30
     for text in (f"status {huge}", f"reopen {huge}", f"set {huge} closes 1d"):
         assert running.slack.command(FACILITATOR, text).status == 200
-    said = running.wait_for(
-        lambda: [c.params.get("text", "") for c in running.stub.calls_to("response_url")
-                 if huge[:10] in c.params.get("text", "")],
-        "an answer to each command naming the round", timeout=10)
-    assert len(said) == 3 and all("there is no round" in s for s in said), said
+    def answers() -> list[str] | None:
+        found = [c.params.get("text", "") for c in running.stub.calls_to("response_url")
+                 if huge[:10] in c.params.get("text", "")]
+        return found if len(found) == 3 else None  # the three answer in any order
+
+    said = running.wait_for(answers, "an answer to each command naming the round", timeout=10)
+    assert all("there is no round" in s for s in said), said
     button = running.slack.click("UAMARA", "answer_open",
                                  json.dumps({"round": int(huge), "prompt": "done-well"}))
     assert button.status == 400

@@ -28,6 +28,7 @@ from bot.core.digest.synthesis import (
     top_label,
     top_line,
     unquoted_line,
+    where_the_rest_is,
 )
 from bot.core.digest.synthesis import (
     headline as synthesis_headline,
@@ -98,13 +99,8 @@ def top_message(view: DigestView, hint: str) -> SlackMessage:
         pointer = [_pointer(hint)] if len(kept) < len(changes) else []
         blocks.append(rich(line(words("New since the last digest", bold=True)),
                            bullets(kept), *pointer))
-    themes = sum(len(p.themes) for p in view.prompts)
-    blocks.append(
-        context(
-            f"{counted(themes, 'theme')} across the questions; each question is in this thread. "
-            f"Everything, with every answer: `{inert(hint)}`"
-        )
-    )
+    blocks.append(context(f"{where_the_rest_is(view, 'in this thread')} Everything, with "
+                          f"every answer: `{inert(hint)}`"))
     text = (
         f"Roundtable digest for {inert(info.title)}: {people['answered_any']} of "
         f"{people['invited']} have answered"

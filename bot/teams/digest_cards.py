@@ -19,6 +19,7 @@ from bot.core.digest.synthesis import (
     top_label,
     top_line,
     unquoted_line,
+    where_the_rest_is,
 )
 from bot.core.wording import counted
 from bot.teams.render import MAX_CARD_BYTES, Element, card, heading, note, rich, run, size
@@ -49,9 +50,8 @@ def top_card(view: DigestView, hint: str) -> Element:
     if view.since_last is not None:
         body.append(rich(run("New since the last digest", bold=True), separator=True))
         body += [rich(f"• {line}") for line in since_last_lines(view, view.since_last)]
-    themes = sum(len(p.themes) for p in view.prompts)
-    closing = note(f"{counted(themes, 'theme')} across the questions; each question is in "
-                   f"the replies. Everything, with every answer: {hint}")
+    closing = note(f"{where_the_rest_is(view, 'in the replies')} Everything, with every "
+                   f"answer: {hint}")
     return _fitted(body, closing, hint)
 
 

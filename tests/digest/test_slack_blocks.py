@@ -171,3 +171,19 @@ def test_it_counts_in_a_questions_thread_header_the_answers_its_body_counts() ->
         answers = sum(not a.noise for a in prompt.answers)
         assert f"({answers} answers, " in message.text
         assert f"{answers} answers, " in json.dumps(message.blocks)
+
+
+def test_a_digest_of_no_themes_does_not_count_none_in_its_top_message() -> None:
+    """"0 themes across the questions" read as if something had failed: a digest of votes
+    alone, or of too few answers to theme, says where each question is, with no count."""
+    from bot.teams.digest_cards import digest_cards
+
+    view = view_of({"done-well": ["Covid vaccines."]},
+                   ballots=[["Protected time", "Clear purpose and motivation",
+                             "Insights from elsewhere", "Leadership development",
+                             "Information and analytics"]])
+    assert not any(p.themes for p in view.prompts)
+    top = json.dumps(digest_messages(view, charts=False)[0].blocks)
+    assert "Each question is in this thread." in top and "0 themes" not in top
+    card = json.dumps(digest_cards(view, "roundtable export --round 1")[0])
+    assert "Each question is in the replies." in card and "0 themes" not in card

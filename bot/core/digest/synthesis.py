@@ -185,6 +185,15 @@ def _withdrawn(n: int) -> str:
             f"{'is' if n == 1 else 'are'} not counted.")
 
 
+def where_the_rest_is(view: DigestView, questions_are: str) -> str:
+    """The top message's closing words, before where everything is: "5 themes across the
+    questions; each question is in this thread." (no count of themes when there are none,
+    as in a round of votes)."""
+    themes = sum(len(p.themes) for p in view.prompts)
+    lead = f"{counted(themes, 'theme')} across the questions; each" if themes else "Each"
+    return f"{lead} question is {questions_are}."
+
+
 def headline(view: DigestView) -> tuple[Run, ...]:
     """The digest's headline figures, as every platform's top message opens."""
     people = view.participation

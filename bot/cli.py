@@ -511,7 +511,7 @@ def round_list(
     zone = ZoneInfo(application.settings.timezone)
 
     def when(moment: datetime | None) -> str:
-        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}" if moment else "-"
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}" if moment else "-"
 
     table = [("round", "pack", "state", "answered", "replies", "owner", "digest",
               "closes")] + [

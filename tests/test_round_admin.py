@@ -69,14 +69,14 @@ def test_it_lists_open_rounds_and_with_all_the_closed_ones(
     assert rows[1] == [str(anonymous), "sel-pharmacy-leadership", "open", "(anonymous)", "0/1",
                        "0", "-", "-", "-"]
     assert rows[2] == [str(first), "sel-pharmacy-leadership", "open", "1/3", "1", "UFOLA",
-                       "CLEADS", "2026-12-07", "10:00"]
+                       "CLEADS", "2026-12-07", "10:00", "GMT"]  # the zone, as chat says it
     assert len(rows) == 3
     everything = cli(database_url, "round", "list", "--all", tmp_path=tmp_path)
     assert [line.split()[:3] for line in everything.stdout.splitlines()[1:]] == [
         [str(anonymous), "sel-pharmacy-leadership", "open"],
         [str(closed), "sel-pharmacy-leadership", "closed"],
         [str(first), "sel-pharmacy-leadership", "open"]]
-    assert "2026-11-24 10:00 (closed)" in everything.stdout
+    assert "2026-11-24 10:00 GMT (closed)" in everything.stdout
 
 
 def test_it_lists_replies_as_replies_where_the_digest_counts_answers_and_votes(

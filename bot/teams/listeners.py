@@ -333,8 +333,8 @@ class Listeners:
             done = facilitation.cancel_deletion(self.app, actor, kept, asked_id)
             return self.gateway.plain(done), done
         if verb == review_cards.APPROVE:
-            which, digest = data.get("round"), data.get("digest")
-            if not isinstance(which, int) or not isinstance(digest, int):
+            which, digest = _row_id(data.get("round")), _row_id(data.get("digest"))
+            if which is None or digest is None:
                 raise ValueError("that card could not be read; please use the newest one")
             done = review.approve(self.app, actor, which, digest)
             return self.gateway.plain(done), done
@@ -453,9 +453,22 @@ follows in the chat."""
 SAVING = "Saving your changes while the draft is worded again: I'll say here when it's done."
 
 
+MAX_ROW_ID = 2**31 - 1
+"""The largest id a row can have (PostgreSQL's INTEGER): a card's data naming a larger one
+was not made by Roundtable, and the database would refuse to look it up."""
+
+
+def _row_id(value: Any) -> int | None:
+    """The id of a row a card's data names, or None when it cannot be one (JSON's true is
+    an int to Python)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ROW_ID:
+        return None
+    return value
+
+
 def _target(data: dict[str, Any]) -> tuple[int, str]:
-    round_id, prompt_id = data.get("round"), data.get("prompt")
-    if not isinstance(round_id, int) or not isinstance(prompt_id, str):
+    round_id, prompt_id = _row_id(data.get("round")), data.get("prompt")
+    if round_id is None or not isinstance(prompt_id, str):
         raise ValueError("that form could not be read; please use the newest card")
     return round_id, prompt_id
 
@@ -463,8 +476,8 @@ def _target(data: dict[str, Any]) -> tuple[int, str]:
 def _deletion(data: dict[str, Any]) -> tuple[int, str | None]:
     """The round a Delete or Cancel button of `delete`'s question names, and the question's
     id (None on a card of an earlier version)."""
-    round_id, asked = data.get("round"), data.get("asked")
-    if not isinstance(round_id, int) or not (
+    round_id, asked = _row_id(data.get("round")), data.get("asked")
+    if round_id is None or not (
             asked is None or (isinstance(asked, str) and len(asked) <= 64)):
         raise ValueError("that card could not be read; please use the newest one")
     return round_id, asked
@@ -472,8 +485,8 @@ def _deletion(data: dict[str, Any]) -> tuple[int, str | None]:
 
 def _digest(data: dict[str, Any]) -> int:
     """The draft digest a card's button was on."""
-    digest_id = data.get("digest")
-    if not isinstance(digest_id, int):
+    digest_id = _row_id(data.get("digest"))
+    if digest_id is None:
         raise ValueError("that form could not be read; please use the newest card")
     return digest_id
 

@@ -69,3 +69,29 @@ def test_it_refuses_bodies_nested_too_deep_or_holding_half_a_surrogate_pair_with
     _, answers = teams.chat(person, "half an emoji \ud83d")
     assert [a.status for a in answers] == [400]
     assert running_teams.replies() == []
+
+
+def test_a_card_naming_an_id_no_row_can_have_is_told_it_could_not_be_read_and_changes_nothing(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, teams, stub = running_teams, running_teams.teams, running_teams.stub
+    boss = tenant.facilitator  # facilitators' buttons reach the database too
+    stub.conversations["a:1fola-chat"] = boss.aad
+    assert teams.in_channel(tenant.team, boss, f"start {PACK} to team").status == 200
+    running.wait_for(lambda: running.scalars(select(Round)), "the round to start")
+    buttons = [{"roundtable": verb, "prompt": "q1", "answer": "Kept?", "asked": "a1",
+                "digest": 1} for verb in ("answer", "skip", "delete-round", "cancel",
+                                          "digest-approve", "digest-open", "digest-edit")]
+    sent = 0
+    for bad in (2**31, 2**70, True):
+        for data in buttons:
+            sent += 1
+            execute, = teams.submit(boss, {**data, "round": bad})
+            assert execute.status == 200, (data, bad)
+            assert "could not be read" in execute.json()["value"], (data, bad)
+            submit, = teams.submit(boss, {**data, "round": bad}, execute=False)
+            assert submit.status == 200, (data, bad)
+    running.wait_for(lambda: len([c for c in stub.sent_to(boss)
+                                  if "could not be read" in card_text(c)]) >= sent,
+                     "each Action.Submit to be told its card could not be read")
+    assert running.replies() == []
+    assert [r.status for r in running.scalars(select(Round))] == ["open"]

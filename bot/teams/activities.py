@@ -176,9 +176,14 @@ def files_in(activity: Activity) -> int:
                    ("text/html", "application/vnd.microsoft.card.")))
 
 
+def is_from_bot(activity: Activity) -> bool:
+    """Sent by a bot: the Bot Connector gives bots ids that start 28: (people's, 29:)."""
+    return activity.from_ is not None and activity.from_.id.startswith("28:")
+
+
 def is_from_person(activity: Activity) -> bool:
     who = activity.from_
-    return who is not None and bool(who.aadObjectId) and not who.id.startswith("28:")
+    return who is not None and bool(who.aadObjectId) and not is_from_bot(activity)
 
 
 def incoming(activity: Activity, key: str) -> Incoming | None:

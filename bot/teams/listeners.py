@@ -110,6 +110,10 @@ class Listeners:
         activity = activities.parse(body)
         if activity is None:
             return InvokeResponse(status=400)
+        if activities.is_from_bot(activity):
+            # another bot (or an app's own message) is nobody to act for: the Entra object
+            # id it may carry is not a person's to claim, nor its 28: id a way to reach them
+            return None
         reference = activities.reference(activity)
         if reference is None:
             return None

@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy import select
 
-from storage.models import InboxEvent, ProcessedEvent, Round, TeamsConversation
+from storage.models import InboxEvent, ProcessedEvent, Round, TeamsConversation, TeamsUser
 from tests.teams.conftest import PACK, RunningTeams, Tenant
 from tests.teams_connector_stub import card_text
 
@@ -95,3 +95,34 @@ def test_a_card_naming_an_id_no_row_can_have_is_told_it_could_not_be_read_and_ch
                      "each Action.Submit to be told its card could not be read")
     assert running.replies() == []
     assert [r.status for r in running.scalars(select(Round))] == ["open"]
+
+
+def test_it_acts_on_nothing_a_bot_sends_even_with_a_persons_entra_id(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, teams, stub = running_teams, running_teams.teams, running_teams.stub
+    boss, amara = tenant.facilitator, tenant.members[0]
+    assert teams.in_channel(tenant.team, boss, f"start {PACK} to team").status == 200
+    running.wait_for(lambda: stub.sent_to(amara), "the first question to reach Amara")
+    users_before = {u.aad_object_id: u.user_id for u in running.scalars(select(TeamsUser))}
+    sent_before = len(stub.sent())
+    a_bot = {"id": "28:another-bot", "name": "Another bot"}
+    close = teams._base("message", boss, teams.channel(tenant.team))
+    close.update(text="<at>Roundtable</at> close 1", channelData=teams.team_data(tenant.team),
+                 **{"from": {**a_bot, "aadObjectId": boss.aad}})
+    answer = teams._base("message", amara, teams.personal(amara))
+    answer.update(text="Written by a bot", **{"from": {**a_bot, "aadObjectId": amara.aad}})
+    press = teams._base("invoke", amara, teams.personal(amara))
+    press.update(name="adaptiveCard/action", value={"action": {"type": "Action.Execute", "data": {
+        "roundtable": "skip", "round": 1, "prompt": "x"}}},
+        **{"from": {**a_bot, "aadObjectId": amara.aad}})
+    assert [teams.send(a).status for a in (close, answer, press)] == [200] * 3
+    # the people's own message after them is acted on: so those were not just slow
+    assert teams.in_channel(tenant.team, boss, "list").status == 200
+    running.wait_for(lambda: len(stub.sent()) > sent_before, "the answer to list")
+    assert [r.status for r in running.scalars(select(Round))] == ["open"]
+    assert running.replies() == []
+    with running.database.inbox_sessions() as session:
+        assert list(session.scalars(select(InboxEvent))) == []
+    assert {u.aad_object_id: u.user_id
+            for u in running.scalars(select(TeamsUser))} == users_before
+    assert "closed" not in " ".join(card_text(c) for c in stub.sent())

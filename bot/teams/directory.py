@@ -5,6 +5,7 @@ wrote to it). Participants on Teams are known by their Entra object id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,8 @@ from bot.teams.references import PLATFORM, Conversations, Member, Reference
 from storage.models import Participant
 
 PAGE = 500
+LOOKED_UP = re.compile(r"[^\s/\\?#%]{1,320}")
+"""What can be an email (at most 320 characters) or an Entra object id, asked of Teams."""
 
 
 class TeamsDirectory:
@@ -96,6 +99,10 @@ class TeamsDirectory:
 
     def _look_up(self, who: str) -> Member | None:
         """Someone by email or object id, asked of each team Roundtable is in."""
+        if not LOOKED_UP.fullmatch(who):
+            # the SDK puts it in the URL's path as it is: a slash or a ? would ask the
+            # Connector for something else, and 100 KB of it fails before it is sent
+            return None
         seen: set[str] = set()
         for channel in self.conversations.channels():
             team_id = channel.team_id or channel.conversation_id

@@ -126,3 +126,21 @@ def test_it_acts_on_nothing_a_bot_sends_even_with_a_persons_entra_id(
     assert {u.aad_object_id: u.user_id
             for u in running.scalars(select(TeamsUser))} == users_before
     assert "closed" not in " ".join(card_text(c) for c in stub.sent())
+
+
+def test_a_start_form_naming_people_no_address_can_be_asks_teams_nothing_and_starts_nothing(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, teams, stub = running_teams, running_teams.teams, running_teams.stub
+    boss = tenant.facilitator
+    stub.conversations["a:1fola-chat"] = boss.aad
+    assert teams.added_to_team(tenant.team, boss).status == 200
+    running.wait_for(lambda: stub.sent(), "the welcome in the channel")
+    calls = len(stub.calls)
+    for people in ("x" * 100_000, "../../../v3/conversations/a:1fola-chat/members",
+                   "amara@nhs.net?x=1", "a b@nhs.net"):
+        answered, = teams.submit(boss, {"roundtable": "start", "pack": PACK, "people": people})
+        assert answered.status == 200
+        assert answered.json()["value"].startswith("Not saved: I can't find "), people[:40]
+        assert len(answered.json()["value"]) <= 500
+    assert len(stub.calls) == calls  # the Connector was not asked
+    assert running.scalars(select(Round)) == []

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.core.incoming import Deleted, Edited, Incoming, Written
 from bot.teams.references import Member, Reference, conversation_key
@@ -27,6 +27,11 @@ TAG = re.compile(r"<[^>]+>")
 CARD_ACTION = "adaptiveCard/action"
 OURS = "roundtable"
 """The key every card action of ours carries in its data (what it is: answer, skip, …)."""
+ID_CHARS = 128
+"""The longest activity id taken: Teams' are far shorter, and the inbox keys an event (and a
+reply its card's answer) by the id and a prefix, within 200 characters."""
+ENTRA_ID_CHARS = 64
+"""Entra object and tenant ids are GUIDs: 36 characters; they are stored within 64."""
 
 
 class _Fields(BaseModel):
@@ -36,7 +41,7 @@ class _Fields(BaseModel):
 class Account(_Fields):
     id: str
     name: str | None = None
-    aadObjectId: str | None = None
+    aadObjectId: str | None = Field(None, max_length=ENTRA_ID_CHARS)
     email: str | None = None
     userPrincipalName: str | None = None
 
@@ -44,7 +49,7 @@ class Account(_Fields):
 class Conversation(_Fields):
     id: str
     conversationType: str | None = None
-    tenantId: str | None = None
+    tenantId: str | None = Field(None, max_length=ENTRA_ID_CHARS)
     name: str | None = None
     isGroup: bool | None = None
 
@@ -53,7 +58,7 @@ class Activity(_Fields):
     """The fields of an activity the bot reads, each of its type when present."""
 
     type: str
-    id: str | None = None
+    id: str | None = Field(None, max_length=ID_CHARS)
     serviceUrl: str | None = None
     channelId: str | None = None
     from_: Account | None = None

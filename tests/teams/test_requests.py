@@ -5,7 +5,9 @@ stand-in issuer through its configuration."""
 from __future__ import annotations
 
 import json
+import logging
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import InboxEvent, ProcessedEvent, Round, TeamsConversation, TeamsUser
@@ -144,3 +146,32 @@ def test_a_start_form_naming_people_no_address_can_be_asks_teams_nothing_and_sta
         assert len(answered.json()["value"]) <= 500
     assert len(stub.calls) == calls  # the Connector was not asked
     assert running.scalars(select(Round)) == []
+
+
+def test_an_activity_whose_ids_are_longer_than_teams_gives_gets_400_and_changes_nothing(
+        running_teams: RunningTeams, tenant: Tenant, caplog: pytest.LogCaptureFixture) -> None:
+    running, teams, stub = running_teams, running_teams.teams, running_teams.stub
+    amara = tenant.members[0]
+    assert teams.in_channel(tenant.team, tenant.facilitator,
+                            f"start {PACK} to team").status == 200
+    asked = running.wait_for(lambda: stub.sent_to(amara), "the first question to reach Amara")
+    data = {**asked[0].body["attachments"][0]["content"]["actions"][0]["data"],
+            "answer": "An answer in the card"}
+    long_id = "1:" + "9" * 300
+    answer = teams._base("message", amara, teams.personal(amara), long_id)
+    answer.update(text="An answer in the chat")
+    press = teams._base("invoke", amara, teams.personal(amara), long_id)
+    press.update(name="adaptiveCard/action", value={"action": {"type": "Action.Execute",
+                                                               "data": data}})
+    gone = teams._base("messageDelete", amara, teams.personal(amara), long_id)
+    someone = teams._base("message", amara, teams.personal(amara))
+    someone.update(text="Hello", **{"from": {"id": amara.user_id, "aadObjectId": "a" * 100}})
+    elsewhere = teams._base("message", amara, {**teams.personal(amara), "tenantId": "t" * 100})
+    elsewhere.update(text="Hello")
+    with caplog.at_level(logging.WARNING):
+        statuses = [teams.send(a).status for a in (answer, press, gone, someone, elsewhere)]
+    assert statuses == [400] * 5
+    assert running.replies() == []
+    with running.database.inbox_sessions() as session:
+        assert list(session.scalars(select(InboxEvent))) == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

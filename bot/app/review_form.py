@@ -14,6 +14,7 @@ the theme it showed, wherever it is now, or nothing when that theme has changed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,6 +57,7 @@ TITLE_KEPT = 40
 SET_ASIDE = "(set aside as not an answer) "
 """How the form marks a reply the engine did not take for an answer."""
 OUT_OF_DATE = "this form is out of date: please open it again"
+THEME_NUMBER = re.compile(r"[0-9]{1,9}")
 SEEN = "seen"
 """The key under which a form's own data (a Slack modal's metadata, a Teams card's Save) holds
 when its draft was built, the draft's `generated_at` (`seen_in` reads it back for
@@ -216,7 +218,7 @@ def _theme(field: str, value: str) -> ThemeRef:
     number, _, rest = value.partition(":")
     mark_text, _, title = rest.partition(":")
     mark = ThemeMark.parse(mark_text)
-    if not number.isdigit():
+    if not THEME_NUMBER.fullmatch(number):  # not isdigit(): "²" is a digit int() refuses
         raise FieldError(field, "choose a theme from the list")
     if mark is None:  # a form made before themes were marked: it numbers them as they were
         raise FieldError(field, OUT_OF_DATE)

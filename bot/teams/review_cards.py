@@ -191,13 +191,24 @@ def form_fields(data: Mapping[str, Any], round_id: int, prompt_id: str
     commas (each value is percent-encoded, so an id's own comma stays apart)."""
     inputs = scoped_inputs(data, round_id, prompt_id)
     fields: dict[str, str | list[str]] = {
-        f: str(inputs[f] or "") for f in FIELDS if f not in MANY and f in inputs}
+        f: _text(inputs[f]) for f in FIELDS if f not in MANY and f in inputs}
     for many in MANY:
-        fields[many] = [unquote(v) for v in str(inputs.get(many) or "").split(",") if v]
+        fields[many] = [unquote(v) for v in _text(inputs.get(many)).split(",") if v]
     themes = data.get(THEMES)
     if isinstance(themes, list):  # a card without them is older: its numbers are refused
         for field in THEME_FIELDS:
             number = fields.get(field)
-            if isinstance(number, str) and number.isdigit() and 0 < int(number) <= len(themes):
+            if isinstance(number, str) and review_form.THEME_NUMBER.fullmatch(number) and (
+                    0 < int(number) <= len(themes)):
                 fields[field] = str(themes[int(number) - 1])
     return fields
+
+
+def _text(value: Any) -> str:
+    """A submitted input's value. Teams sends every input as text, or leaves it out: a list
+    or a number was not sent by this card, and would be saved as its Python spelling."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError("that form could not be read; please use the newest card")
+    return value

@@ -508,3 +508,22 @@ def test_edit_pressed_on_a_draft_card_teams_no_longer_has_opens_the_form_in_a_ne
                             "the form in a new card")[0]
     save, inputs = form_of(content(card), round_id, PROMPT)
     assert save["data"]["prompt"] == PROMPT and "rename_title" in inputs
+
+
+def test_a_form_whose_inputs_are_not_text_or_no_theme_number_changes_nothing_and_says_why(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    save, inputs = form_of(opened(running, facilitator, draft, PROMPT), round_id, PROMPT)
+    told = []
+    for values in ({"lead": [1]}, {"lead": True}, {"lead": 5},
+                   {"rename_theme": "1", "rename_title": {"a": 1}},
+                   {"hide": ["x"]}, {"merge_theme": "9" * 5000, "merge_into": "1"},
+                   {"merge_theme": "²", "merge_into": "1"}):
+        data = {**filled(save, inputs), **{inputs[f]["id"]: v for f, v in values.items()}}
+        [answer] = running.teams.submit(facilitator, data)
+        assert answer.status == 200
+        told.append(answer.json()["value"])
+    assert told == ["Not saved: that form could not be read; please use the newest card"] * 5 + [
+        "Not saved: choose a theme from the list"] * 2
+    assert edits(running) == []

@@ -245,5 +245,6 @@ def bot_added(activity: Activity, bot_id: str | None) -> bool:
     """The app was just added to a team, a chat or someone's personal scope."""
     if activity.type == "installationUpdate":
         return activity.action in (None, "add", "add-upgrade")
+    ours = {bot_id, activity.recipient.id if activity.recipient else None} - {None}
     return activity.type == "conversationUpdate" and any(
-        m.id == bot_id or m.id.startswith("28:") for m in activity.membersAdded or [])
+        m.id in ours for m in activity.membersAdded or [])

@@ -85,6 +85,8 @@ WELCOME_TEAM = ("Roundtable is here. Facilitators: mention me with start <pack> 
                 "ask everyone in this team, or with form for the start form. Digests are "
                 "posted in the channel the round was started from.")
 MESSAGE = "application/vnd.microsoft.activity.message"
+NOBODY = ("Not saved: Teams did not say who you are. Sign in to Teams with your work "
+          "account to use Roundtable's buttons.")
 
 
 class Listeners:
@@ -132,8 +134,8 @@ class Listeners:
             return None
         action = activities.card_action(activity)
         if action is not None:
-            if actor is None:
-                return None
+            if actor is None:  # someone not signed in: an anonymous guest in a meeting
+                return _done(NOBODY) if action.execute else None
             return self.card(activity, action, actor, reference)
         if activity.type == "message" and actor is not None:
             found = command(activities.words(activity),

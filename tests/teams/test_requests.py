@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
 from sqlalchemy import select
@@ -175,3 +176,27 @@ def test_an_activity_whose_ids_are_longer_than_teams_gives_gets_400_and_changes_
     with running.database.inbox_sessions() as session:
         assert list(session.scalars(select(InboxEvent))) == []
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_it_welcomes_only_its_own_arrival_and_tells_a_guest_with_no_entra_id_why_not(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, teams, stub = running_teams, running_teams.teams, running_teams.stub
+    amara = tenant.members[0]
+    stub.conversations["a:1amara-chat"] = amara.aad
+    another_bot = teams._base("conversationUpdate", tenant.facilitator, teams.channel(tenant.team))
+    another_bot.update(membersAdded=[{"id": "28:another-bot"}], channelData={
+        **teams.team_data(tenant.team), "eventType": "teamMemberAdded"})
+    assert teams.send(another_bot).status == 200
+    assert teams.added_to_team(tenant.team, tenant.facilitator).status == 200
+    running.wait_for(lambda: stub.sent(), "the welcome in the channel")
+    time.sleep(0.3)  # time for a welcome to the other bot, had one been sent
+    assert [card_text(c)[:24] for c in stub.sent()] == ["Roundtable is here. Faci"]
+
+    guest = teams._base("invoke", amara, teams.personal(amara))
+    del guest["from"]["aadObjectId"]
+    guest.update(name="adaptiveCard/action", value={"action": {
+        "type": "Action.Execute", "data": {"roundtable": "skip", "round": 1, "prompt": "x"}}})
+    answered = teams.send(guest)
+    assert answered.status == 200
+    assert answered.json()["value"].startswith("Not saved: Teams did not say who you are.")
+    assert running.replies() == []

@@ -124,7 +124,8 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
     try:
         pack = find_pack(request.pack, app.settings.packs_dir)
     except PackError as exc:
-        raise RoundtableError(str(exc)) from None
+        # the file and line are for the operator: in a chat they name the server's folders
+        raise RoundtableError(str(exc) if actor.is_operator else exc.problem) from None
     now, zone = app.clock(), app.settings.timezone
     closes = parse_closes(request.closes, now, zone) if request.closes else None
     if request.digest_cron:

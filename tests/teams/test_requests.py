@@ -200,3 +200,14 @@ def test_it_welcomes_only_its_own_arrival_and_tells_a_guest_with_no_entra_id_why
     assert answered.status == 200
     assert answered.json()["value"].startswith("Not saved: Teams did not say who you are.")
     assert running.replies() == []
+
+
+def test_a_start_form_naming_no_pack_says_so_without_naming_the_servers_folders(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, teams, stub = running_teams, running_teams.teams, running_teams.stub
+    boss = tenant.facilitator
+    stub.conversations["a:1fola-chat"] = boss.aad
+    told = [teams.submit(boss, {"roundtable": "start", "pack": pack, "people": "x@nhs.net"}
+                         )[0].json()["value"] for pack in ("no-such-pack", "1")]
+    assert told == [f"Not saved: no pack {p!r} (known: {PACK})" for p in ("no-such-pack", "1")]
+    assert running.scalars(select(Round)) == []

@@ -9,6 +9,7 @@ Action.Submit fallback (bot.teams.render.action), both carrying the same data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,6 +39,8 @@ DELETE_ROUND = "delete-round"
 ANSWER_INPUT = "answer"
 RANK_INPUT = "rank-{}"
 QUOTE_CHARS = 1500
+OPTION = re.compile(r"[0-9]{1,4}")
+UNREADABLE = "that form could not be read; please use the newest card"
 
 
 def _target(verb: str, round_id: int, prompt_id: str) -> dict[str, Any]:
@@ -109,21 +112,31 @@ def answer_from(prompt: Prompt, data: Mapping[str, Any]) -> str | list[str]:
         return text.strip()
     if prompt.kind == "choice":
         raw = data.get(ANSWER_INPUT)
-        picked = [p for p in str(raw or "").split(",") if p]
+        picked = [p for p in _choice(raw).split(",") if p]
         if not picked or len(picked) > prompt.picks:
             raise ValueError(f"choose between 1 and {prompt.picks}")
     else:
         places = prompt.places
-        picked = [str(data[k]) for k in (RANK_INPUT.format(p) for p in range(1, places + 1))
+        picked = [_choice(data[k]) for k in (RANK_INPUT.format(p)
+                                             for p in range(1, places + 1))
                   if data.get(k) not in (None, "")]
         if not picked:
             raise ValueError("pick your first choice at least")
         if len(set(picked)) != len(picked):
             raise ValueError("each option can have one place only")
-    try:
-        return [prompt.options[int(p)] for p in picked]
-    except (ValueError, IndexError) as exc:
-        raise ValueError("that form could not be read; please use the newest card") from exc
+    # the card's values are the options' places, 0, 1, 2…: "-1" would be the last option
+    if not all(OPTION.fullmatch(p) and int(p) < len(prompt.options) for p in picked):
+        raise ValueError(UNREADABLE)
+    return [prompt.options[int(p)] for p in picked]
+
+
+def _choice(value: object) -> str:
+    """A choice set's value: text (Teams sends no other), or none."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(UNREADABLE)
+    return value
 
 
 def confirmations_card(saved: Sequence[Saved]) -> Element:

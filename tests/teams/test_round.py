@@ -117,3 +117,24 @@ def test_a_round_started_from_teams_reaches_everyone_once_and_its_digest_counts_
     replies_in_thread = [c for c in posted if ";messageid=" in (c.conversation or "")]
     assert len(replies_in_thread) == 6
     assert len(running.scalars(select(Reply).where(Reply.deleted_at.is_(None)))) == 30
+
+
+def test_a_ranking_whose_places_are_not_the_cards_options_is_not_saved_and_says_why(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, teams, amara = running_teams, running_teams.teams, tenant.members[0]
+    start_from_channel(running, tenant)
+    for number in range(1, 6):  # skipped, to reach the ranking
+        skip = question(running, amara, number).body["attachments"][0]["content"]["actions"][1]
+        assert teams.submit(amara, dict(skip["data"]))[0].status == 200
+    ballot = target(question(running, amara, 6))
+    told = []
+    for first in ("-1", 0, ["0"], "9" * 5000, "²", "99"):
+        rest = {f"rank-{place}": str(place - 1) for place in range(2, 6)}
+        answered, = teams.submit(amara, {**ballot, "rank-1": first, **rest})
+        assert answered.status == 200
+        told.append(answered.json()["value"])
+    assert told == ["Not saved: that form could not be read; please use the newest card"] * 6
+    assert running.replies() == []
+    saved, = teams.submit(amara, {**ballot, **{f"rank-{p}": str(p - 1) for p in range(1, 6)}})
+    assert saved.json()["value"] == "Saved as your answer to question 6."
+    assert len(running.replies()) == 1

@@ -73,6 +73,15 @@ class Member:
     email: str | None = None
     timezone: str | None = None
 
+    def __post_init__(self) -> None:
+        # Entra allows 256 characters in a display name; Roundtable keeps NAME_CHARS of it
+        if self.name is not None and len(self.name) > NAME_CHARS:
+            object.__setattr__(self, "name", self.name[: NAME_CHARS - 1].rstrip() + "…")
+
+
+NAME_CHARS = 200
+"""The longest name kept of someone (teams_users.name, participants.display_name)."""
+
 
 def known_zone(zone: str | None) -> str | None:
     if not zone:

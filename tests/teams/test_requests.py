@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from storage.models import InboxEvent, ProcessedEvent, Round, TeamsConversation, TeamsUser
 from tests.teams.conftest import PACK, RunningTeams, Tenant
+from tests.teams.test_round import question, start_from_channel
 from tests.teams_connector_stub import card_text
 
 
@@ -211,3 +212,19 @@ def test_a_start_form_naming_no_pack_says_so_without_naming_the_servers_folders(
                          )[0].json()["value"] for pack in ("no-such-pack", "1")]
     assert told == [f"Not saved: no pack {p!r} (known: {PACK})" for p in ("no-such-pack", "1")]
     assert running.scalars(select(Round)) == []
+
+
+def test_a_display_name_as_long_as_entra_allows_is_kept_cut_and_the_round_starts(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running, teams = running_teams, running_teams.teams
+    amara = tenant.members[0]
+    amara.name = "Amara " + "Adebayo-" * 31  # 254 characters: Entra allows 256
+    start_from_channel(running, tenant)
+    [kept] = running.wait_for(lambda: running.scalars(select(TeamsUser.name).where(
+        TeamsUser.aad_object_id == amara.aad)), "Amara to be kept from the team's roster")
+    assert kept == amara.name[:199].rstrip() + "…"
+    question(running, amara, 1)
+    _, [written] = teams.chat(amara, "Amara's answer")
+    assert written.status == 200
+    running.wait_for(lambda: running.replies(), "Amara's answer to be stored")
+    assert [r.text for r in running.replies()] == ["Amara's answer"]

@@ -37,6 +37,11 @@ NAMING = {
 }
 
 
+MAX_ROW_ID = 2**31 - 1
+"""The largest id a row can have (PostgreSQL's `integer`): an id beyond it, typed or carried by
+a button, names no row, and is never handed to the database, which would fail on it."""
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always read back time-zone aware (SQLite drops the zone)."""
 

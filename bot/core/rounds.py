@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.core.errors import NotFound, RoundClosed, RoundtableError
 from bot.core.packs import Pack, pack_from_snapshot
 from bot.core.people import Person, suppressed, upsert_participant
-from storage.models import Delivery, Participant, Reply, Round, RoundChannel
+from storage.models import MAX_ROW_ID, Delivery, Participant, Reply, Round, RoundChannel
 from storage.queries import is_an_answer
 
 Anonymity = Literal["named", "role", "anonymous"]
@@ -23,9 +23,8 @@ MODE_WORDS: dict[str, Anonymity] = {"named": "named", "by-role": "role", "role":
                                     "anonymous": "anonymous"}
 """What people type for each mode (`by-role`; `role` is the stored name)."""
 MODE_NAMES: dict[str, str] = {"named": "named", "role": "by role", "anonymous": "anonymous"}
-MAX_ROUND = 2**31 - 1
-"""The largest round id a database here can hold (PostgreSQL's `integer`): a number typed or
-carried beyond it names no round, and is never handed to the database, which would fail."""
+MAX_ROUND = MAX_ROW_ID
+"""The largest round id a database here can hold (storage.models.MAX_ROW_ID)."""
 UNKNOWN_ROLE = "role not given"
 MIN_GROUP = 3
 """Outside named rounds, no group of fewer than this many people is shown on its own."""

@@ -66,6 +66,7 @@ from bot.teams.commands import (
 from bot.teams.gateway import TeamsGateway
 from bot.teams.references import PLATFORM, Conversations, Reference
 from bot.teams.render import CARD_TYPE, card
+from storage.models import MAX_ROW_ID
 
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 4
@@ -457,11 +458,6 @@ delivers it again); a change takes longer where the language model words the dra
 Then the button (or the chat, for a form sent by Action.Submit) says SAVING, and the outcome
 follows in the chat."""
 SAVING = "Saving your changes while the draft is worded again: I'll say here when it's done."
-
-
-MAX_ROW_ID = 2**31 - 1
-"""The largest id a row can have (PostgreSQL's INTEGER): a card's data naming a larger one
-was not made by Roundtable, and the database would refuse to look it up."""
 
 
 def _row_id(value: Any) -> int | None:

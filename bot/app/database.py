@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
+
 from bot.config import Settings
 from bot.core.errors import RoundtableError
 from storage.database import Database, connect
@@ -13,14 +15,7 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
     """Connect, and refuse clearly when the schema is missing or behind."""
     engine = make_engine(settings.database_url)
     if check_schema:
-        try:
-            current = current_revision(engine)
-        except Exception as exc:  # noqa: BLE001 - any connection failure is reported as one line
-            raise RoundtableError(
-                f"DATABASE_URL: cannot connect ({exc.__class__.__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else ''})"
-            ) from None
-        refuse_newer_schema(current)
+        current = known_revision(engine)
         if current != head_revision():
             raise RoundtableError(
                 "the database is not set up or is behind: run `roundtable db upgrade`"
@@ -28,10 +23,19 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
     return connect(engine)
 
 
-def refuse_newer_schema(current: str | None) -> None:
-    """A database a newer release migrated cannot be used, nor upgraded, by this code."""
+def known_revision(engine: Engine) -> str | None:
+    """The database's schema revision (None: none yet); refused in one line when it cannot be
+    reached, or when a newer release migrated it (this code can neither use nor upgrade it)."""
+    try:
+        current = current_revision(engine)
+    except Exception as exc:  # noqa: BLE001 - any connection failure is reported as one line
+        raise RoundtableError(
+            f"DATABASE_URL: cannot connect ({exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''})"
+        ) from None
     if current is not None and not is_known_revision(current):
         raise RoundtableError(
             f"the database is at revision {current}, newer than this Roundtable knows: run "
             "the release that upgraded it, or restore the backup taken before the upgrade "
             "(docs/operations.md, Upgrades)")
+    return current

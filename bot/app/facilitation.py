@@ -157,7 +157,7 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
     problem = _channel_problem(app, on, request.digest_channel)
     where = (said(" Digests go to ", Place(request.digest_channel), ".",
                   " Each scheduled one comes to its facilitators to approve first." if
-                  reviewed == "review" else "", said(" ", problem) if problem else said())
+                  reviewed == "review" else "", _after(problem))
              if request.digest_channel else
              said(" No digest channel yet: set one before the first digest (",
                   Command(f"set {round_id} digest #channel"), ")."))
@@ -179,9 +179,8 @@ def _channel_problem(app: Roundtable, platform: str, channel: str | None) -> str
     return app.platforms[platform].directory.cannot_post(channel)
 
 
-def _cannot_post(app: Roundtable, platform: str, channel: str) -> Said:
-    """`_channel_problem` as words to add, after a space; none when there is no problem."""
-    problem = _channel_problem(app, platform, channel)
+def _after(problem: str | None) -> Said:
+    """A problem as words to add, after a space; none when there is no problem."""
     return said(" ", problem) if problem else said()
 
 
@@ -207,7 +206,7 @@ def invite(app: Roundtable, actor: Actor, round_id: int, audience: Audience,
         directory.remember(session, looked, now)
     app.outbox.wake()
     where = (said(" Its digests go to ", Place(digest_channel), " too.",
-                  _cannot_post(app, on, digest_channel))
+                  _after(_channel_problem(app, on, digest_channel)))
              if digest_channel else said())
     return said(f"Round {round_id}: asking {counted(added, 'more person', 'more people')}.",
                 where)
@@ -386,7 +385,7 @@ def set_round(app: Roundtable, actor: Actor, round_id: int | None, chosen: Round
     else:
         out.append(said("."))
     if channel and channel != before:
-        out.append(_cannot_post(app, platform, channel))
+        out.append(_after(_channel_problem(app, platform, channel)))
     if told:
         out.append(said(" People already asked were told ",
                         *((Place(before),) if before else ("that digests go to a channel",)),

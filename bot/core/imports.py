@@ -26,6 +26,7 @@ from bot.core.people import (
     kept_out,
     suppressed,
     upsert_participant,
+    written_alike,
 )
 from bot.core.public_ids import DERIVED, public_reply_id
 from bot.core.replies import ROOM_SOURCE, record_reply, record_vote, revise_reply
@@ -319,8 +320,8 @@ def import_replies(
         if participant is None:
             known = find_participant(session, imported_id(round_.id, row.participant),
                                      IMPORT_PLATFORM)
-            if known is not None and known.role and row.role and (
-                    known.role.lower() != " ".join(row.role.split()).lower()):
+            if known is not None and known.role and row.role and not written_alike(
+                    known.role, row.role):
                 outcomes["role changed"] += 1
             participant = upsert_participant(
                 session,

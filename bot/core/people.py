@@ -79,11 +79,20 @@ def known_spelling(session: Session, field: str, value: str) -> str:
     """`value` as a role or organisation is already written ("community pharmacist" for
     "Community  Pharmacist"): people are grouped by these, and one role typed two ways
     would be two groups in every digest, each perhaps too small to be shown."""
-    value = " ".join(value.split())
+    value = _spaced(value)
     column = getattr(Participant, field)
     known = session.scalar(select(column).where(func.lower(column) == value.lower())
                            .order_by(Participant.id).limit(1))
     return str(known) if known else value
+
+
+def written_alike(one: str, other: str) -> bool:
+    """Whether two roles (or organisations) are one as `known_spelling` reads them."""
+    return _spaced(one).lower() == _spaced(other).lower()
+
+
+def _spaced(value: str) -> str:
+    return " ".join(value.split())
 
 
 def find_participant(

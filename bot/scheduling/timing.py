@@ -68,30 +68,18 @@ def digest_trigger(expression: str | None, zone: str) -> CronTrigger:
 
 def _cron_trigger(expression: str, zone: str) -> CronTrigger:
     fields = expression.split()
-    tz = ZoneInfo(zone)
+    if len(fields) not in (5, 6):
+        raise RoundtableError(
+            f"cannot read the schedule {expression!r}: give 5 cron fields "
+            "(minute hour day month weekday), or 6 with seconds first"
+        )
+    names = ("minute", "hour", "day", "month", "day_of_week")
+    given = dict(zip(("second", *names) if len(fields) == 6 else names, fields, strict=True))
     try:
-        if len(fields) == 5:
-            minute, hour, day, month, day_of_week = fields
-            return WallClockTrigger(minute=minute, hour=hour, day=day, month=month,
-                                    day_of_week=cron_weekdays(day_of_week), timezone=tz)
-        if len(fields) == 6:
-            second, minute, hour, day, month, day_of_week = fields
-            day_of_week = cron_weekdays(day_of_week)
-            return WallClockTrigger(
-                second=second,
-                minute=minute,
-                hour=hour,
-                day=day,
-                month=month,
-                day_of_week=day_of_week,
-                timezone=tz,
-            )
+        given["day_of_week"] = cron_weekdays(given["day_of_week"])
+        return WallClockTrigger(**given, timezone=ZoneInfo(zone))
     except ValueError as exc:
         raise RoundtableError(f"cannot read the schedule {expression!r}: {exc}") from None
-    raise RoundtableError(
-        f"cannot read the schedule {expression!r}: give 5 cron fields "
-        "(minute hour day month weekday), or 6 with seconds first"
-    )
 
 
 def cron_weekdays(field: str) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.core.digest.model import DigestView, Draft
 from bot.core.home import HomeView
+from bot.core.incoming import Kept
 from bot.core.ports import Attachment, DeliveryError, Posted, Sent, Where
 from bot.core.questions import Question, Saved
 from bot.core.said import Said
@@ -53,6 +54,9 @@ class Transcript:
 
     def say(self, where: Where, said: Said) -> Sent:
         return self._step(said.plain, where.channel_id)
+
+    def offer_to_save(self, where: Where, said: Said, kept: Kept) -> Sent:
+        return self._step(f"offered {kept.prompt_id}: {said.plain}", where.channel_id)
 
     def confirm(self, where: Where, saved: Sequence[Saved]) -> Sent:
         return self._step("confirmed " + ", ".join(s.asked.prompt.id for s in saved),

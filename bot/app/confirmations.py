@@ -15,7 +15,8 @@ An edited answer is confirmed as updated (`revise`): its own confirmation, if `r
 where it landed, is changed to say so (what was handed over is remembered first, so a
 confirmation posted moments before is found); else a new one says it. A deleted answer's
 confirmation, where `recall` finds it, no longer repeats the words: it says they are deleted
-(`withdraw`).
+(`withdraw`). A reply to words not taken as an answer (a greeting) carries them in its button
+(`offer`), so it is remembered as a confirmation is.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.app.loops import Faults, Loop
+from bot.core.incoming import Kept
 from bot.core.ports import ChatGateway, DeliveryError, Gateways, Sent, Where
 from bot.core.questions import Asked, Saved
 from bot.core.said import Said, WhereAsked, said
@@ -72,6 +74,16 @@ class Withdrawn:
     answer_id: str
 
 
+@dataclass(frozen=True)
+class Offered:
+    """Words not taken as an answer: the bot's reply, with a button to save them as one."""
+
+    said: Said
+    kept: Kept
+    participant_id: int
+    """Whose words its button carries (forget-me deletes it)."""
+
+
 def deleted(asked: Asked) -> Said:
     """What a deleted answer's confirmation says instead of the answer."""
     return said(f"You deleted your answer to question {asked.number}, and it is deleted "
@@ -82,7 +94,7 @@ def deleted(asked: Asked) -> Said:
 @dataclass
 class Waiting:
     saved: list[Saved] = field(default_factory=list)
-    notices: list[Said] = field(default_factory=list)
+    notices: list[Said | Offered] = field(default_factory=list)
     revised: list[Saved] = field(default_factory=list)
     withdrawn: list[Withdrawn] = field(default_factory=list)
 
@@ -100,7 +112,7 @@ class Confirmations:
         comes below its answer's confirmation)."""
         self.remember, self.recall = remember, recall
         self._confirmed: list[Confirmed] = []
-        self._arrived: list[tuple[Key, Saved | Said | Revised | Withdrawn]] = []
+        self._arrived: list[tuple[Key, Saved | Said | Offered | Revised | Withdrawn]] = []
         self._waiting: dict[Key, Waiting] = {}
         self._due: list[tuple[float, int, Key]] = []
         self._order = itertools.count()  # equal times never compare the keys
@@ -132,6 +144,12 @@ class Confirmations:
         """Queue a short notice (what could not be saved, and why)."""
         with self._changed:
             self._arrived.append(((platform, where), said))
+            self._changed.notify()
+
+    def offer(self, platform: str, where: Where, offered: Offered) -> None:
+        """Queue a reply to words that were not taken as an answer, offering to save them."""
+        with self._changed:
+            self._arrived.append(((platform, where), offered))
             self._changed.notify()
 
     def withdraw(self, platform: str, where: Where, asked: Asked, answer_id: str) -> None:
@@ -189,7 +207,7 @@ class Confirmations:
                 self._waiting[key] = Waiting()
                 due = self._last.get(key, -self.SPACING) + self.SPACING
                 heapq.heappush(self._due, (due, next(self._order), key))
-            if isinstance(item, Said):
+            if isinstance(item, Said | Offered):
                 self._waiting[key].notices.append(item)
             elif isinstance(item, Revised):
                 self._waiting[key].revised.append(item.saved)
@@ -207,8 +225,11 @@ class Confirmations:
                         len(waiting.saved) + len(waiting.revised))
             return
         try:
-            for said in waiting.notices:
-                gateway.say(where, said)
+            for notice in waiting.notices:
+                if isinstance(notice, Offered):
+                    self._offer(gateway, key, notice)
+                else:
+                    gateway.say(where, notice)
             for start in range(0, len(waiting.saved), CONFIRMED_TOGETHER):
                 self._confirm(gateway, key, waiting.saved[start:start + CONFIRMED_TOGETHER])
             for saved in waiting.revised:
@@ -229,6 +250,14 @@ class Confirmations:
         with self._changed:
             self._confirmed.append(Confirmed(platform, sent, first.asked.participant.id,
                                              first.asked.round_id, answer))
+
+    def _offer(self, gateway: ChatGateway, key: Key, offered: Offered) -> None:
+        """Post the offer, and keep where it landed: its button carries the person's words."""
+        platform, where = key
+        sent = gateway.offer_to_save(where, offered.said, offered.kept)
+        with self._changed:
+            self._confirmed.append(Confirmed(platform, sent, offered.participant_id,
+                                             offered.kept.round_id))
 
     def _revise(self, gateway: ChatGateway, key: Key, saved: Saved) -> None:
         """Update the answer's own confirmation to say it was updated; else post one."""

@@ -6,7 +6,10 @@ changes an answer only when it comes from the answer's author. A message that is
 the words a person uses about themselves (`stop`, `help`, `my-data`, `forget-me`) is not an
 answer: `stop` stops the questions, the others are told how to use them. Files and pictures
 are never kept: a message of only those is told to write its answer, and the confirmation of
-words sent with one says the file was not kept. What to say back (a confirmation, that an
+words sent with one says the file was not kept. A message that is only a greeting or a
+question about the bot (bot.app.small_talk) is not taken as an answer either: the bot says
+hello (or how it works) and which question waits, and offers to save the words as the answer
+to it all the same (`save_kept`, from the button). What to say back (a confirmation, that an
 edited answer was updated, or why nothing was saved) is queued for after the commit.
 """
 
@@ -19,17 +22,34 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from bot.app.confirmations import Confirmations
+from bot.app.confirmations import Confirmations, Offered
 from bot.app.inbox import FollowUp
+from bot.app.small_talk import Talk, small_talk
 from bot.core import audit
-from bot.core.answers import ChatMessage, answer_from_chat, delete_from_chat, edit_from_chat
-from bot.core.errors import RoundtableError
+from bot.core.answers import (
+    ChatAnswer,
+    ChatMessage,
+    Waiting,
+    answer_from_chat,
+    delete_from_chat,
+    edit_from_chat,
+    question_waiting,
+)
+from bot.core.errors import NotFound, RoundtableError
 from bot.core.inbox import Received
-from bot.core.incoming import Deleted, Edited, Incoming, Written, external_id, from_payload
+from bot.core.incoming import (
+    Deleted,
+    Edited,
+    Incoming,
+    Kept,
+    Written,
+    external_id,
+    from_payload,
+)
 from bot.core.people import stop_asking
 from bot.core.ports import Clock, Where
 from bot.core.questions import Saved
-from bot.core.said import Command, OpenQuestions, WhereAsked, said
+from bot.core.said import Command, OpenQuestions, Said, WhereAsked, said
 from bot.core.typed_votes import comment_notice
 
 log = logging.getLogger(__name__)
@@ -57,6 +77,26 @@ def alone(text: str) -> str | None:
     word = text.strip().lower().rstrip(".!?")
     return word if word in ALONE else None
 
+ABOUT_ME = said("I'm Roundtable: I ask you a workshop's questions one at a time, here, and "
+                "keep your answers for the group's digest. ")
+SAVE_OFFER = ("Not a greeting but your answer? Press Save as my answer and I will save what "
+              "you wrote as it.")
+
+
+def small_talk_reply(talk: Talk, waiting: Waiting | None) -> Said:
+    """What the bot says to a greeting (hello) or a question about itself (how it works),
+    and what waits for an answer."""
+    opening = said("Hello! ") if talk == "greeting" else ABOUT_ME + HELP_HERE + " "
+    if waiting is None:
+        return opening + NO_QUESTION
+    asked = waiting.asked
+    if waiting.answered:
+        return opening + said(f"Your answer to question {asked.number} is saved; anything "
+                              "more you write here is added to it. ", SAVE_OFFER)
+    return opening + said(f"Question {asked.number} is waiting for your answer: "
+                          f"{asked.prompt.question}\nJust write your answer here. ", SAVE_OFFER)
+
+
 Translate = Callable[[dict[str, object]], Incoming | None]
 """A platform's own payload (stored by an earlier version) as an incoming event."""
 
@@ -83,6 +123,11 @@ class Conversations:
                 written = []
                 follow_ups += self._about_themselves(session, item.platform, event, now)
                 continue
+            if isinstance(event, Written) and (talk := small_talk(event.text)) is not None:
+                follow_ups += self._answers(session, platform, written, now)
+                written = []
+                follow_ups += self._small_talk(session, item.platform, event, talk)
+                continue
             if written and (not isinstance(event, Written) or item.platform != platform):
                 follow_ups += self._answers(session, platform, written, now)
                 written = []
@@ -100,14 +145,58 @@ class Conversations:
             event = self.translate[received.platform](received.payload)
         return event
 
+    def save_kept(self, session: Session, platform: str, author_id: str, kept: Kept
+                  ) -> tuple[list[FollowUp], Said]:
+        """Store words kept from a message not taken as an answer, as the answer to the
+        question that waited when they were written, as that message would have been (once:
+        under its own id); what to say back after the commit, and what the button did.
+        RoundtableError when they cannot be saved (the round closed; not the presser's)."""
+        written = kept.written_by(author_id)
+        follow_ups, outcomes = self._stored(session, platform, [written], self.clock(),
+                                            (kept.round_id, kept.prompt_id))
+        outcome = outcomes[0]
+        if outcome.asked is None:
+            raise NotFound("that question was not asked of you")
+        if outcome.refused:
+            raise RoundtableError(outcome.refused)
+        number = outcome.asked.number
+        if not outcome.created:
+            return [], said(f"Already saved, to question {number}.")
+        if outcome.comment is not None:
+            return follow_ups, said(f"Kept as your comment on question {number}.")
+        return follow_ups, said(f"Saved as your answer to question {number}.")
+
+    def _small_talk(self, session: Session, platform: str, event: Written, talk: Talk
+                    ) -> list[FollowUp]:
+        """A greeting or a question about the bot: not an answer. The reply says what waits,
+        and its button keeps the words, to save them as the answer after all."""
+        where = Where(event.channel_id, event.thread_id)
+        message = ChatMessage(event.channel_id, event.author_id, event.text,
+                              external_id(event.channel_id, event.message_id), event.thread_id)
+        waiting = question_waiting(session, message, platform)
+        reply = small_talk_reply(talk, waiting)
+        if waiting is None:
+            return [partial(self.confirmations.notify, platform, where, reply)]
+        asked = waiting.asked
+        kept = Kept(asked.round_id, asked.prompt.id, event.channel_id, event.message_id,
+                    event.text, event.thread_id)
+        return [partial(self.confirmations.offer, platform, where,
+                        Offered(reply, kept, asked.participant.id))]
+
     def _answers(self, session: Session, platform: str, written: list[Written],
                  now: datetime) -> list[FollowUp]:
-        """Store the answers; what to say back, one message per conversation (and thread)
-        for the answers of this batch, so a burst does not become a burst of replies."""
+        return self._stored(session, platform, written, now)[0]
+
+    def _stored(self, session: Session, platform: str, written: list[Written],
+                now: datetime, question: tuple[int, str] | None = None
+                ) -> tuple[list[FollowUp], list[ChatAnswer]]:
+        """Store the answers (to `question` when the person chose it); what to say back, one
+        message per conversation (and thread) for the answers of this batch, so a burst does
+        not become a burst of replies, and what became of each."""
         if not written:
-            return []
+            return [], []
         messages = [ChatMessage(w.channel_id, w.author_id, w.text,
-                                external_id(w.channel_id, w.message_id), w.thread_id)
+                                external_id(w.channel_id, w.message_id), w.thread_id, question)
                     for w in written]
         saved: dict[Where, list[Saved]] = {}
         follow_ups: list[FollowUp] = []
@@ -144,7 +233,7 @@ class Conversations:
             # else: stored before, and confirmed then
         for where, answers in saved.items():
             follow_ups.append(partial(self.confirmations.confirm, platform, where, answers))
-        return follow_ups
+        return follow_ups, outcomes
 
     def _about_themselves(self, session: Session, platform: str, event: Written,
                           now: datetime) -> list[FollowUp]:

@@ -17,6 +17,7 @@ from bot.app.conversations import STOPPED
 from bot.app.roundtable import Roundtable
 from bot.core import answers
 from bot.core.home import HomeView, home_view
+from bot.core.incoming import Kept
 from bot.core.people import find_participant, stop_asking
 from bot.core.ports import DeliveryError, Where
 from bot.core.questions import Asked, Saved
@@ -54,6 +55,18 @@ def answer_in_form(app: Roundtable, actor: Actor, round_id: int, prompt_id: str,
         log.warning("could not confirm a form answer in round %s: %s", round_id, exc.reason)
         app.outbox.wake()
     return saved
+
+
+def save_kept(app: Roundtable, actor: Actor, kept: Kept) -> Said:
+    """"Save as my answer" on the bot's reply to a greeting: the words saved as the answer to
+    the question that waited then (confirmed, and the next question follows, as for any
+    answer); what the button did. RoundtableError when they cannot be."""
+    with transaction(app.database.sessions) as session:
+        follow_ups, done = app.conversations.save_kept(session, actor.platform, actor.user_id,
+                                                       kept)
+    for follow_up in follow_ups:
+        follow_up()
+    return done
 
 
 def skip(app: Roundtable, actor: Actor, round_id: int, prompt_id: str) -> None:

@@ -55,6 +55,8 @@ class Roundtable:
     confirmations: Confirmations = field(init=False)
     outbox: Outbox = field(init=False)
     inbox: Inbox = field(init=False)
+    conversations: Conversations = field(init=False)
+    """The inbox's handler (what people write); also saves words a button kept."""
     keeper: Loop | None = None
     """The lease loop, once started."""
 
@@ -68,9 +70,10 @@ class Roundtable:
                                            clock=self.pacing, faults=self.faults,
                                            remember=self._confirmed,
                                            recall=self._confirmation_of)
-        handle = Conversations(self.clock, self.confirmations,
-                               {name: p.translate for name, p in self.platforms.items()})
-        self.inbox = Inbox(self.database, handle, self.clock, spool=self.spool,
+        self.conversations = Conversations(
+            self.clock, self.confirmations,
+            {name: p.translate for name, p in self.platforms.items()})
+        self.inbox = Inbox(self.database, self.conversations, self.clock, spool=self.spool,
                            handled_elsewhere=WorkerWatch(self.database, self.clock),
                            faults=self.faults)
 

@@ -40,6 +40,9 @@ class ChatMessage:
     text: str
     external_id: str
     thread_id: str | None = None
+    question: tuple[int, str] | None = None
+    """(round, prompt) when the person chose the question it answers: words kept when they
+    were not taken as an answer, saved later with a button."""
 
 
 @dataclass(frozen=True)
@@ -85,9 +88,8 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
     votes: list[tuple[int, int]] = []
     out: list[ChatAnswer] = []
     for message in messages:
-        asked = talk.question(message)
-        if (asked is None or asked.participant.platform_user_id != message.user_id
-                or asked.participant.platform != platform):
+        asked = _theirs(talk.question(message), message, platform)
+        if asked is None:
             out.append(ChatAnswer(None))
             continue
         if message.external_id in stored:
@@ -126,6 +128,31 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
         ask_next(session, {(a.asked.round_id, a.asked.participant.id) for a in out
                            if a.created and a.asked is not None}, now)
     return out
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The question a chat message would answer, and whether the person has answered it
+    (then the message would join their answer: no other question waits yet)."""
+
+    asked: Asked
+    answered: bool
+
+
+def question_waiting(session: Session, message: ChatMessage, platform: str) -> Waiting | None:
+    """The question `message` would answer if it were stored (answer_from_chat), without
+    storing it; None when none waits for this person there."""
+    talk = _Conversations(session, {message.channel_id})
+    asked = _theirs(talk.question(message), message, platform)
+    return None if asked is None else Waiting(asked, talk.has_answered(asked))
+
+
+def _theirs(asked: Asked | None, message: ChatMessage, platform: str) -> Asked | None:
+    """The question, when it was asked of the message's writer."""
+    if (asked is None or asked.participant.platform_user_id != message.user_id
+            or asked.participant.platform != platform):
+        return None
+    return asked
 
 
 class _Conversations:
@@ -168,6 +195,11 @@ class _Conversations:
         self.packs: dict[int, Pack] = {}
 
     def question(self, message: ChatMessage) -> Asked | None:
+        if message.question is not None:
+            round_id, chosen = message.question
+            to = next((d for d in self.deliveries.values() if d.round_id == round_id
+                       and d.channel_id == message.channel_id), None)
+            return None if to is None else _asked(to, chosen, self._pack(to))
         if message.thread_id:
             delivery, prompt_id = self.threads.get((message.channel_id, message.thread_id),
                                                    (None, None))

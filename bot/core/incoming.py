@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from storage.models import MAX_ROW_ID
+
 
 @dataclass(frozen=True)
 class Written:
@@ -42,6 +44,47 @@ class Deleted:
     """None when the platform does not say; then only the conversation vouches for it."""
     message_id: str
 
+
+@dataclass(frozen=True)
+class Kept:
+    """Words someone wrote that were not taken as an answer (a greeting, a question about the
+    bot), kept with the question that waited for one then, so that they can still be saved
+    as the answer to it, as if written as one (a button on the bot's reply carries them)."""
+
+    round_id: int
+    prompt_id: str
+    channel_id: str
+    message_id: str
+    text: str
+    thread_id: str | None = None
+
+    def written_by(self, author_id: str) -> Written:
+        return Written(self.channel_id, author_id, self.text, self.message_id, self.thread_id)
+
+    def to_data(self) -> dict[str, Any]:
+        """As a button carries it (JSON)."""
+        return {"round": self.round_id, "prompt": self.prompt_id, "channel": self.channel_id,
+                "message": self.message_id, "text": self.text, "thread": self.thread_id}
+
+    @classmethod
+    def from_data(cls, data: Any) -> Kept:
+        """As a button carried it; ValueError when it is not what `to_data` makes."""
+        if not isinstance(data, dict):
+            raise ValueError(UNREADABLE)
+        round_id, thread = data.get("round"), data.get("thread")
+        fields = [data.get(k) for k in ("prompt", "channel", "message", "text")]
+        if (isinstance(round_id, bool) or not isinstance(round_id, int)
+                or not 0 < round_id <= MAX_ROW_ID
+                or not all(isinstance(f, str) and f and len(f) <= KEPT_CHARS for f in fields)
+                or not (thread is None or isinstance(thread, str) and len(thread) <= 200)):
+            raise ValueError(UNREADABLE)
+        prompt, channel, message, text = (str(f) for f in fields)
+        return cls(round_id, prompt, channel, message, text, thread)
+
+
+KEPT_CHARS = 400
+"""The longest field of a Kept a button may carry (greetings are short)."""
+UNREADABLE = "that button could not be read; please write your answer instead"
 
 Incoming = Written | Edited | Deleted
 KINDS: dict[str, type[Written] | type[Edited] | type[Deleted]] = {

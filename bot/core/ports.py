@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core.digest.model import DigestView, Draft
+from bot.core.incoming import Kept
 from bot.core.questions import Question, Saved
 from bot.core.said import Said
 
@@ -104,6 +105,11 @@ class ChatGateway(Protocol):
 
     def say(self, where: Where, said: Said) -> Sent:
         """A short message of the bot's own words (plain parts escaped by the adapter)."""
+        ...
+
+    def offer_to_save(self, where: Where, said: Said, kept: Kept) -> Sent:
+        """The bot's words about a message it did not take as an answer (a greeting), with a
+        "Save as my answer" button that carries the message's words (`kept`)."""
         ...
 
     def confirm(self, where: Where, saved: Sequence[Saved]) -> Sent:

@@ -34,6 +34,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.home import HomeView
+from bot.core.incoming import Kept
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import Asked, Question, Saved
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, correction, read_back
@@ -65,6 +66,8 @@ START_VIEW = "start_submit"
 FORGET_CONFIRM = "forget_confirm"
 FORGET_CANCEL = "forget_cancel"
 DONT_QUOTE = "answer_dont_quote"
+SAVE_KEPT = "kept_save"
+SAVE_KEPT_LABEL = "Save as my answer"
 NOT_QUOTED_NOTE = "You asked that this answer is never quoted: it counts in its theme, that is all."
 MODES = (("role", "By role: quotes carry role (and organisation), never a name"),
          ("named", "Named: quotes carry the person's name and role"),
@@ -222,6 +225,15 @@ def vote_confirmation(saved: Saved) -> SlackMessage:
             blocks.append(context(understood.note))
         blocks.append(context(said_mrkdwn(NOT_WHAT_YOU_MEANT)))
     return message(what, blocks)
+
+
+def save_offer(reply: SlackMessage, kept: Kept) -> SlackMessage:
+    """The bot's reply to words it did not take as an answer, with the button that saves
+    them as one (its value carries them)."""
+    button = ButtonElement(text=plain(SAVE_KEPT_LABEL, 75), action_id=SAVE_KEPT,
+                           value=json.dumps(kept.to_data()))
+    return SlackMessage(reply.text, [*reply.blocks, ActionsBlock(elements=[button]).to_dict()],
+                        reply.files)
 
 
 def notice(text: str) -> SlackMessage:

@@ -29,6 +29,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.core.digest.model import DigestView, Draft
 from bot.core.home import HomeView
+from bot.core.incoming import Kept
 from bot.core.ports import Attachment, DeliveryError, Posted, Sent, Where
 from bot.core.questions import Question, Saved
 from bot.core.said import Said
@@ -278,6 +279,10 @@ class SlackGateway:
 
     def say(self, where: Where, said: Said) -> Sent:
         return self.post(where.channel_id, render.message(said), thread_ts=where.thread_id)
+
+    def offer_to_save(self, where: Where, said: Said, kept: Kept) -> Sent:
+        return self.post(where.channel_id, blocks.save_offer(render.message(said), kept),
+                         thread_ts=where.thread_id)
 
     def confirm(self, where: Where, saved: Sequence[Saved]) -> Sent:
         return self.post(where.channel_id, blocks.confirmations(saved),

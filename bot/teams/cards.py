@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.core.home import HomeView
+from bot.core.incoming import Kept
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import Question, Saved
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, ReadBack, correction, read_back
@@ -36,6 +37,8 @@ from bot.teams.render import (
 
 ANSWER, SKIP, START, FORGET, CANCEL = "answer", "skip", "start", "forget", "cancel"
 DELETE_ROUND = "delete-round"
+SAVE_KEPT = "save-kept"
+SAVE_KEPT_LABEL = "Save as my answer"
 ANSWER_INPUT = "answer"
 RANK_INPUT = "rank-{}"
 QUOTE_CHARS = 1500
@@ -71,6 +74,12 @@ def question_card(question: Question) -> Element:
     if question.number < question.total:
         actions.append(action("Skip for now", SKIP, _target(SKIP, question.round_id, prompt.id)))
     return card(body, actions)
+
+
+def save_offer(body: list[Element], kept: Kept) -> Element:
+    """The bot's reply to words it did not take as an answer, with the button that saves
+    them as one (its data carries them)."""
+    return card(body, [action(SAVE_KEPT_LABEL, SAVE_KEPT, {OURS: SAVE_KEPT, **kept.to_data()})])
 
 
 def answer_inputs(prompt: Prompt) -> list[Element]:

@@ -20,6 +20,7 @@ from microsoft_teams.api.models import Account, ConversationAccount
 
 from bot.core.digest.model import DigestView, Draft
 from bot.core.home import HomeView
+from bot.core.incoming import Kept
 from bot.core.ports import Attachment, DeliveryError, Posted, Sent, Where
 from bot.core.questions import Question, Saved
 from bot.core.said import Said
@@ -149,6 +150,10 @@ class TeamsGateway:
         people = {who: member.name for who in set(render.people(said))
                   if (member := self.conversations.member(who)) is not None and member.name}
         return self.conversations.names(render.places(said)) | people
+
+    def offer_to_save(self, where: Where, said: Said, kept: Kept) -> Sent:
+        content = cards.save_offer(render.said_elements(said, self.names(said)), kept)
+        return self._kept(self.post(where.channel_id, content, self.plain(said)))
 
     def confirm(self, where: Where, saved: Sequence[Saved]) -> Sent:
         summary = "Updated" if all(s.updated for s in saved) else "Saved"

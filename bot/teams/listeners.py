@@ -48,7 +48,7 @@ from bot.app.facilitation import StartRequest
 from bot.app.inbox import InboxUnavailable
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
-from bot.core.incoming import to_payload
+from bot.core.incoming import Kept, to_payload
 from bot.core.people import Audience
 from bot.core.ports import DeliveryError, Where
 from bot.core.said import DirectChat, Said, said
@@ -323,6 +323,9 @@ class Listeners:
             participants.answer_in_form(self.app, actor, round_id, prompt_id, answer,
                                         f"card:{activity_id}")
             return f"Saved as your answer to question {asked.number}.", None  # confirmed too
+        if verb == cards.SAVE_KEPT:
+            done = participants.save_kept(self.app, actor, Kept.from_data(data))
+            return self.gateway.plain(done), done
         if verb == cards.START:
             started = self._start(data, actor, where)
             return self.gateway.plain(started), started
@@ -448,9 +451,9 @@ class Listeners:
 
 
 HELP_LINE = said("write help to see them.")
-REPLACED = frozenset({cards.DELETE_ROUND, cards.CANCEL})
-"""Buttons of a question asked first (delete a round, forget me): what they did takes the
-card's place, so neither can be pressed again."""
+REPLACED = frozenset({cards.DELETE_ROUND, cards.CANCEL, cards.SAVE_KEPT})
+"""Buttons of a question asked first (delete a round, forget me; save a greeting's words as
+an answer after all): what they did takes the card's place, so none can be pressed again."""
 REVIEW_WAIT = 4.0
 """Seconds a draft's Save changes waits for them to be saved before its button is answered.
 Teams shows an error by a card whose action is not answered within a few seconds (and

@@ -48,6 +48,10 @@ class Harness(Protocol):
     def said_to(self, who: int) -> list[str]:
         """Everything person `who` was sent, as they read it, one string a message."""
 
+    def press(self, who: int, label: str) -> str:
+        """Person `who` presses the button `label` on the newest message they were sent
+        that has one; what the button said, as read."""
+
     def digest(self) -> list[str]:
         """The facilitator posts the digest; each of its messages as people read it."""
 
@@ -119,6 +123,18 @@ class SlackHarness:
     def said_to(self, who: int) -> list[str]:
         return [_slack_text(c.params) for c in self.stub.posted("D" + MEMBERS[who])]
 
+    def press(self, who: int, label: str) -> str:
+        user = MEMBERS[who]
+        button = next(e for c in reversed(self.stub.posted("D" + user))
+                      for b in c.params.get("blocks") or [] if b["type"] == "actions"
+                      for e in b["elements"] if e.get("text", {}).get("text") == label)
+        before = len(self.stub.calls_to("response_url"))
+        assert self.running.slack.click(user, button["action_id"],
+                                        button["value"]).status == 200
+        answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
+                                       f"what {label!r} did")[0]
+        return _slack_text(answer.params)
+
     def digest(self) -> list[str]:
         before = len(self.stub.posted(DIGEST_CHANNEL))
         assert self.running.slack.command(FACILITATOR, "digest").status == 200
@@ -187,6 +203,19 @@ class TeamsHarness:
 
     def said_to(self, who: int) -> list[str]:
         return [card_text(c) for c in self.stub.sent_to(self.tenant.members[who])]
+
+    def press(self, who: int, label: str) -> str:
+        member = self.tenant.members[who]
+        data = next(a["data"] for c in reversed(self.stub.sent_to(member))
+                    for attachment in (c.body or {}).get("attachments") or []
+                    for a in (attachment.get("content") or {}).get("actions") or []
+                    if a.get("title") == label)
+        response, = self.running.teams.submit(member, data)
+        assert response.status == 200
+        answer = response.json()["value"]
+        if isinstance(answer, str):  # a line by the card
+            return answer
+        return card_text(Call("POST", "", None, {"attachments": [{"content": answer}]}, 200))
 
     def _in_channel(self) -> list[Call]:
         return [c for c in self.stub.sent() if (c.conversation or "").startswith(self.channel)]

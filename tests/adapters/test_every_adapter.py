@@ -285,3 +285,47 @@ def test_a_ranking_typed_right_after_an_answer_is_read_back_in_their_shared_conf
     assert "Your words after it are kept with it, as your reason" in said
     assert said.count("Not what you meant?") == 1
     assert not any("as I read your message" in m for m in bot.said_to(0) if m != said)
+
+
+SMALL_TALK = ["hi", "Hello! :wave:", "what is this?", "Help me", "Who are you?"]
+"""A greeting or a question about the bot, one per person, as people write them."""
+FIRST_QUESTION = "Where have you seen clinical or professional system leadership work well"
+SAVE = "Save as my answer"
+
+
+def offers(bot: Harness, who: int) -> list[str]:
+    return [m for m in bot.said_to(who) if "Not a greeting but your answer?" in m]
+
+
+def test_a_greeting_is_not_an_answer_and_its_button_saves_it_as_one(bot: Harness) -> None:
+    bot.start()
+    for who, text in enumerate(SMALL_TALK):
+        bot.write(who, text if bot.platform == "slack" else text.replace(":wave:", "\U0001f44b"))
+    for who in range(len(SMALL_TALK)):
+        wait(bot, lambda who=who: offers(bot, who), f"the answer to {SMALL_TALK[who]!r}")
+    assert bot.replies() == []
+    hello = offers(bot, 0)[0]
+    assert hello.startswith("Hello! Question 1 is waiting for your answer: " + FIRST_QUESTION)
+    assert "Question 1 is waiting" in offers(bot, 1)[0]
+    for who in (2, 3, 4):
+        assert offers(bot, who)[0].startswith("I'm Roundtable: I ask you a workshop's questions")
+        assert "Question 1 is waiting for your answer" in offers(bot, who)[0]
+    assert not any("Question 2 of 6" in m for who in range(5) for m in bot.said_to(who))
+
+    # the button saves the words, as the answer to the question that waited
+    assert bot.press(0, SAVE) == "Saved as your answer to question 1."
+    wait(bot, lambda: saved_to(bot, 0), "the confirmation")
+    wait(bot, lambda: any("Question 2 of 6" in m for m in bot.said_to(0)), "question 2")
+    assert [(r.prompt_id, r.text) for r in bot.replies()] == [("done-well", "hi")]
+
+    # a real answer afterwards is saved as any answer; one that starts "Hi," is one
+    bot.write(1, "Protected time made it work.")
+    bot.write(2, "Hi, the vaccine rollout: shared goals and daily huddles.")
+    wait(bot, lambda: saved_to(bot, 1) and saved_to(bot, 2), "the two confirmations")
+    assert sorted((r.prompt_id, r.text) for r in bot.replies()) == [
+        ("done-well", "Hi, the vaccine rollout: shared goals and daily huddles."),
+        ("done-well", "Protected time made it work."), ("done-well", "hi")]
+    # words left unsaved are in no digest
+    digest = "\n".join(bot.digest())
+    for text in SMALL_TALK[1:]:
+        assert text not in digest

@@ -1,5 +1,6 @@
-"""Buttons: open the answer form, skip a question, "don't quote me", open the start form,
-confirm or cancel forget-me and the deletion of a round."""
+"""Buttons: open the answer form, skip a question, "don't quote me", save the words of a
+greeting as an answer after all, open the start form, confirm or cancel forget-me and the
+deletion of a round."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot.app import access, facilitation, participants, personal_data, review
 from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
+from bot.core.incoming import Kept
 from bot.core.said import said
 from bot.slack import blocks, render, review_blocks
 from bot.slack.gateway import SlackGateway
@@ -60,6 +62,18 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
                 blocks.without_dont_quote(original, answer)), replace_original=True)
         else:
             slack.respond(body.get("response_url"), render.message(done))
+
+    @bolt.action(blocks.SAVE_KEPT)
+    def save_kept(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        try:
+            kept = Kept.from_data(json.loads(str(action.get("value"))))
+            done = participants.save_kept(app, actor(body), kept)
+        except (RoundtableError, ValueError) as exc:
+            text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
+            slack.respond(body.get("response_url"), render.message(said("Not saved: ", text)))
+            return
+        slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
     @bolt.action(blocks.START_OPEN)
     def open_start(ack: Ack, body: dict[str, Any]) -> None:

@@ -1,0 +1,51 @@
+"""Messages that are only a greeting or a question about the bot itself ("hi", "who are
+you?"): written to the bot while a question waits, they are not an answer to it.
+
+Recognition is deliberately narrow: a short, closed list of everyday English phrases, matched
+against the whole message (case, punctuation and emoji ignored, a "please" or the bot's name
+at the end allowed), never a phrase within a longer message. "Hi, protected time made it
+work" is an answer; so is anything that says a word about the question's subject.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Talk = Literal["greeting", "about"]
+"""A greeting, or a question about the bot (what it is, how it works, a call for help)."""
+
+GREETINGS = frozenset({
+    "hi", "hello", "hey", "hiya", "howdy", "greetings", "good morning", "good afternoon",
+    "good evening", "morning", "hi how are you", "hello how are you", "how are you",
+})
+ABOUT_THE_BOT = frozenset({
+    "what is this", "whats this", "what is this about", "whats this about", "who are you",
+    "what are you", "who is this", "what is roundtable", "whats roundtable", "help me",
+    "can you help", "can you help me", "i need help", "how does this work",
+    "how do i use this", "how do i answer", "why am i getting this",
+})
+ADDRESSED = frozenset({"please", "there", "roundtable", "bot"})
+"""Words that may close either (“hello there”, “help me please”, “hi Roundtable”)."""
+LONGEST = 120
+"""Characters a message may have and still be recognised: these phrases are short, and so
+is what the bot keeps of them to save later."""
+SHORTCODE = re.compile(r":[a-z0-9_+'-]+:")
+"""An emoji written as its name (Slack sends `:wave:`)."""
+WORD = re.compile(r"[a-z]+")
+
+
+def small_talk(text: str) -> Talk | None:
+    """What the whole message is, when it is only a greeting or a question about the bot."""
+    if len(text) > LONGEST:
+        return None
+    lowered = SHORTCODE.sub(" ", text.lower()).replace("'", "").replace("\u2019", "")
+    words = WORD.findall(lowered)
+    while len(words) > 1 and words[-1] in ADDRESSED:
+        words.pop()
+    phrase = " ".join(words)
+    if phrase in GREETINGS:
+        return "greeting"
+    if phrase in ABOUT_THE_BOT:
+        return "about"
+    return None

@@ -91,3 +91,26 @@ def test_a_worker_logs_json_lines_and_answers_healthz_for_its_supervisor(
     assert down.stderr.startswith(f"roundtable: nothing answers at http://127.0.0.1:{port}"
                                   "/healthz (")
     assert down.stderr.strip().endswith("is the service running?")
+
+
+def test_it_starts_serving_with_the_bot_token_in_its_environment_and_logs_no_warning(
+        tmp_path: Path) -> None:
+    """systemd's EnvironmentFile= and Docker's --env-file put SLACK_BOT_TOKEN in the process's
+    environment, where Bolt reads it too: a clean start still says nothing to worry about."""
+    stub = SlackStub().start()
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
+           "SLACK_API_URL": stub.base_url, "ROUNDTABLE_LOG_FORMAT": "json",
+           "PORT": str(free_port())}
+    serve = subprocess.Popen([ROUNDTABLE, "serve"], cwd=tmp_path, env=cli_env(**env),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: run_cli("health", cwd=tmp_path, env=env).returncode == 0,
+                 "serve's /healthz")
+    finally:
+        serve.terminate()
+        _, errors = serve.communicate(timeout=60)
+        stub.stop()
+    lines = [json.loads(line) for line in errors.splitlines()]
+    assert any(line["message"].startswith("Serving on http://") for line in lines)
+    assert [line for line in lines if line["level"] != "INFO"] == []

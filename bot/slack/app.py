@@ -3,12 +3,14 @@ or Socket Mode), with every listener registered on a Bolt app bound to the appli
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 from bot.app.platforms import BareDirectory, WsgiApp
 from bot.app.roundtable import Roundtable
@@ -27,6 +29,22 @@ USER_ID = re.compile(r"[UW][A-Z0-9]+")
 LISTENER_THREADS = 4
 """Bolt runs each command, button and form after acknowledging it: a few at a time is plenty
 (answers do not come this way; they are stored before the acknowledgement)."""
+
+
+class _TokenInClient(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment whatever it is given, and, given our
+    client too, warns that the token will be unused. The client was made with that very
+    token (Settings reads it from the same environment), so that one line is untrue here;
+    every other record passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+BOLT_LOG = logging.getLogger("slack_bolt.App")
+BOLT_LOG.addFilter(_TokenInClient())
+"""Bolt's own logger, given to it: its loggers then take their level from "slack_bolt"
+(bot.app.logs) rather than from the root logger's."""
 
 
 def export_hint(round_id: int) -> str:
@@ -67,7 +85,7 @@ class SlackPlatform:
             self._bolt = App(
                 client=self.client, signing_secret=secret, listener_executor=self._listeners,
                 # say() in a DM thread would first call conversations.replies (1 call a minute)
-                attaching_conversation_kwargs_enabled=False,
+                attaching_conversation_kwargs_enabled=False, logger=BOLT_LOG,
             )
             self._messages = MessageReader(self.client, app.database.sessions, app.clock)
             listeners.register(self._bolt, app, self.gateway, self._messages)

@@ -1,6 +1,7 @@
 # Roundtable in a container: Debian slim, Python 3.11, run as a user of its own (uid 10001),
 # healthy while /healthz says so. Local files (the SQLite database, when used, and the spool of
-# answers kept while the database is away) live in the /data volume.
+# answers kept while the database is away) live in the /data volume. It listens on every
+# interface of its container (ROUNDTABLE_HOST=0.0.0.0), so that a published port reaches it.
 #   docker build -t roundtable .
 #   docker run --env-file .env -p 3000:3000 -v roundtable-data:/data roundtable
 # With PostgreSQL, serve and worker: compose.yaml. Everything else: docs/operations.md.
@@ -31,6 +32,7 @@ RUN python -m venv .venv \
 ENV PATH=/opt/roundtable/.venv/bin:$PATH \
     DATABASE_URL=sqlite:////data/roundtable.db \
     ROUNDTABLE_DATA_DIR=/data \
+    ROUNDTABLE_HOST=0.0.0.0 \
     PORT=3000
 
 USER roundtable

@@ -328,7 +328,9 @@ def health_check(
 
     if url is None:
         settings = _settings()
-        url = f"http://127.0.0.1:{settings.health_port or settings.port}/healthz"
+        host = settings.local_host
+        host = f"[{host}]" if ":" in host else host
+        url = f"http://{host}:{settings.health_port or settings.port}/healthz"
     direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
     try:
         with direct.open(url, timeout=10) as response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +24,9 @@ TEAMS_TOKEN_ISSUER = "https://api.botframework.com"
 TEAMS_SERVICE_URL = "https://smba.trafficmanager.net/teams"
 DATABASES = {"sqlite": "sqlite:///roundtable.db", "postgresql": "postgresql://user@host/db"}
 """The databases Roundtable runs on, with an example URL of each."""
+LOOPBACK = "127.0.0.1"
+EVERY_INTERFACE = ("0.0.0.0", "::")
+HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -70,6 +74,9 @@ class Settings(BaseSettings):
         None, validation_alias="ROUNDTABLE_PRIVACY_NOTICE_FILE")
     timezone: str = Field("Europe/London", validation_alias="ROUNDTABLE_TIMEZONE")
     port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
+    host: str = Field(LOOPBACK, validation_alias="ROUNDTABLE_HOST")
+    """The address `serve` (and a worker's or scheduler's /healthz) listens on: this machine
+    only by default, behind the TLS proxy; 0.0.0.0 (every interface) in a container."""
     lease_seconds: int = Field(30, ge=2, le=300, validation_alias="ROUNDTABLE_LEASE_SECONDS")
     """How soon another process takes over the schedule, or the sends of a process that died."""
     llm_url: str | None = Field(None, validation_alias="ROUNDTABLE_LLM_URL")
@@ -201,6 +208,23 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected the proxy's URL, e.g. http://proxy.example.nhs.uk:8080")
         return value
+
+    @field_validator("host", mode="before")
+    @classmethod
+    def _host(cls, value: object) -> object:
+        host = str(value).strip().strip("[]")
+        try:
+            return str(ipaddress.ip_address(host))
+        except ValueError:
+            if HOSTNAME.match(host):
+                return host
+        raise ValueError(f"expected an address to listen on, not {str(value)!r}: 127.0.0.1 "
+                         "(this machine only) or 0.0.0.0 (every interface)")
+
+    @property
+    def local_host(self) -> str:
+        """Where a process on this machine reaches what listens on `host`."""
+        return LOOPBACK if self.host in EVERY_INTERFACE else self.host
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -127,6 +127,7 @@ def test_the_image_is_slim_runs_as_its_own_user_keeps_data_in_a_volume_and_check
     assert ("VOLUME", '["/data"]') in steps
     env = " ".join(args for op, args in steps if op == "ENV")
     assert "ROUNDTABLE_DATA_DIR=/data" in env and "DATABASE_URL=sqlite:////data/" in env
+    assert "ROUNDTABLE_HOST=0.0.0.0" in env  # a published port reaches only that
     health = next(args for op, args in steps if op == "HEALTHCHECK")
     assert health.endswith('CMD ["roundtable", "health"]')
     for op, args in steps:
@@ -187,6 +188,7 @@ def test_compose_runs_what_the_docs_say(described_in: str) -> None:
     for app in (serve, worker, services["migrate"]):
         assert app["environment"]["DATABASE_URL"].startswith("postgresql://roundtable:")
         assert app["environment"]["ROUNDTABLE_DATA_DIR"] == "/data"
+        assert app["environment"]["ROUNDTABLE_HOST"] == "0.0.0.0"
         assert app["build"] == "." and app["env_file"] == ".env"
     for waiting in (serve, worker):
         assert waiting["depends_on"] == {"migrate": {

@@ -12,6 +12,7 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.core.replies import record_reply
@@ -93,24 +94,80 @@ def test_a_worker_logs_json_lines_and_answers_healthz_for_its_supervisor(
     assert down.stderr.strip().endswith("is the service running?")
 
 
+class Serving:
+    """`roundtable serve` as a service runs it, with SLACK_BOT_TOKEN in its environment
+    (systemd's EnvironmentFile=, Docker's --env-file) and JSON logs; `lines` once stopped."""
+
+    def __init__(self, workdir: Path, **settings: str) -> None:
+        workdir.mkdir(exist_ok=True)
+        self.workdir, self.stub = workdir, SlackStub().start()
+        assert run_cli("db", "upgrade", cwd=workdir).returncode == 0
+        self.port = free_port()
+        self.env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
+                    "SLACK_API_URL": self.stub.base_url, "ROUNDTABLE_LOG_FORMAT": "json",
+                    "PORT": str(self.port), **settings}
+        self.lines: list[dict[str, str]] = []
+
+    def __enter__(self) -> Serving:
+        self.process = subprocess.Popen(
+            [ROUNDTABLE, "serve"], cwd=self.workdir, env=cli_env(**self.env),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for(lambda: run_cli("health", cwd=self.workdir, env=self.env).returncode == 0,
+                     "serve's /healthz")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.process.terminate()
+        _, errors = self.process.communicate(timeout=60)
+        self.stub.stop()
+        self.lines = [json.loads(line) for line in errors.splitlines()]
+
+    def answers_at(self, host: str) -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex((host, self.port)) == 0
+
+
 def test_it_starts_serving_with_the_bot_token_in_its_environment_and_logs_no_warning(
         tmp_path: Path) -> None:
-    """systemd's EnvironmentFile= and Docker's --env-file put SLACK_BOT_TOKEN in the process's
-    environment, where Bolt reads it too: a clean start still says nothing to worry about."""
-    stub = SlackStub().start()
+    """Bolt reads SLACK_BOT_TOKEN from the environment too: a clean start still says nothing
+    to worry about."""
+    with Serving(tmp_path) as serving:
+        pass
+    assert any(line["message"].startswith("Serving on http://") for line in serving.lines)
+    assert [line for line in serving.lines if line["level"] != "INFO"] == []
+
+
+def test_it_serves_on_this_machine_only_unless_roundtable_host_says_otherwise(
+        tmp_path: Path) -> None:
+    """Only the TLS proxy on the same machine should reach serve; in a container,
+    ROUNDTABLE_HOST=0.0.0.0 (the image sets it). 127.0.0.2 is this machine too, but not the
+    address serve was told to listen on."""
+    with Serving(tmp_path / "default") as serving:
+        assert serving.answers_at("127.0.0.1") and not serving.answers_at("127.0.0.2")
+    assert f"Serving on http://127.0.0.1:{serving.port}" in [
+        line["message"] for line in serving.lines]
+    with Serving(tmp_path / "chosen", ROUNDTABLE_HOST="127.0.0.2") as serving:
+        assert serving.answers_at("127.0.0.2") and not serving.answers_at("127.0.0.1")
+    with Serving(tmp_path / "everywhere", ROUNDTABLE_HOST="0.0.0.0") as serving:
+        assert serving.answers_at("127.0.0.1") and serving.answers_at("127.0.0.2")
+
+
+@pytest.mark.parametrize(("host", "problem"), [
+    ("every interface", "expected an address to listen on, not 'every interface': 127.0.0.1 "
+                        "(this machine only) or 0.0.0.0 (every interface)"),
+    ("192.0.2.1", "cannot listen on 192.0.2.1 (Cannot assign requested address): give an "
+                  "address of this machine, 127.0.0.1 or 0.0.0.0"),
+])
+def test_a_host_it_cannot_listen_on_is_one_line_naming_roundtable_host(
+        tmp_path: Path, host: str, problem: str) -> None:
     assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
-    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s",
-           "SLACK_API_URL": stub.base_url, "ROUNDTABLE_LOG_FORMAT": "json",
-           "PORT": str(free_port())}
-    serve = subprocess.Popen([ROUNDTABLE, "serve"], cwd=tmp_path, env=cli_env(**env),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for(lambda: run_cli("health", cwd=tmp_path, env=env).returncode == 0,
-                 "serve's /healthz")
-    finally:
-        serve.terminate()
-        _, errors = serve.communicate(timeout=60)
-        stub.stop()
-    lines = [json.loads(line) for line in errors.splitlines()]
-    assert any(line["message"].startswith("Serving on http://") for line in lines)
-    assert [line for line in lines if line["level"] != "INFO"] == []
+    result = run_cli("serve", cwd=tmp_path, env={
+        "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", "PORT": str(free_port()),
+        "SLACK_API_URL": (stub := SlackStub().start()).base_url, "ROUNDTABLE_HOST": host})
+    stub.stop()
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == f"roundtable: ROUNDTABLE_HOST: {problem}"

@@ -115,8 +115,9 @@ def serve(settings: Settings, platforms_for: PlatformsFor, *, socket: bool = Fal
     if socket and not runners:
         raise RoundtableError("no platform set up here can connect by socket")
     # Listening comes before starting: a port taken ends the process before it sends anything.
-    server = None if socket else _listen(endpoints(app, served), settings.port, "PORT",
-                                         threads=THREADS, max_request_body_size=MAX_BODY)
+    server = None if socket else _listen(endpoints(app, served), settings.host, settings.port,
+                                         "PORT", threads=THREADS,
+                                         max_request_body_size=MAX_BODY)
     app.start(schedule=scheduler)
     supervisor = _supervisor(settings)
     try:
@@ -162,7 +163,8 @@ def _run_without_requests(settings: Settings, platforms_for: PlatformsFor, *, wo
     for platform in served:
         platform.check()
     app = assemble(settings, database, served)
-    health_server = _HealthOnly(app, settings.health_port) if settings.health_port else None
+    health_server = (_HealthOnly(app, settings.host, settings.health_port)
+                     if settings.health_port else None)
     app.start(worker=worker, schedule=not worker)
     supervisor = _supervisor(settings)
     # From here a SIGTERM, even one that lands while READY=1 is being said, ends in the
@@ -191,8 +193,9 @@ class _HealthOnly:
     its supervisor can watch it as it watches `serve`: the port taken when made, served from a
     thread of its own once started, closed from the main thread when the process stops."""
 
-    def __init__(self, app: Roundtable, port: int) -> None:
-        self._server = _listen(Endpoints(app, {}), port, "ROUNDTABLE_HEALTH_PORT", threads=1)
+    def __init__(self, app: Roundtable, host: str, port: int) -> None:
+        self._server = _listen(Endpoints(app, {}), host, port, "ROUNDTABLE_HEALTH_PORT",
+                               threads=1)
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name="roundtable-health", daemon=True)
 
@@ -215,21 +218,26 @@ class _HealthOnly:
             self._thread.join(timeout=5.0)
 
 
-def _listen(wsgi: Any, port: int, setting: str, **options: Any) -> Any:
-    """A waitress server bound to `port` on every address; a port that cannot be had is a
-    RoundtableError naming the setting that chose it."""
+def _listen(wsgi: Any, host: str, port: int, setting: str, **options: Any) -> Any:
+    """A waitress server bound to `host` (ROUNDTABLE_HOST) and `port`; an address or port
+    that cannot be had is a RoundtableError naming the setting that chose it."""
     import errno
+    import socket
 
     import waitress
 
     try:
-        return waitress.create_server(wsgi, host="0.0.0.0", port=port, ident="roundtable",
+        return waitress.create_server(wsgi, host=host, port=port, ident="roundtable",
                                       **options)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise RoundtableError(
                 f"{setting}: port {port} is in use already: another process listens there "
                 "(give each process on this machine a port of its own)") from None
+        if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+            raise RoundtableError(
+                f"ROUNDTABLE_HOST: cannot listen on {host} ({exc.strerror or exc}): give an "
+                "address of this machine, 127.0.0.1 or 0.0.0.0") from None
         raise RoundtableError(f"{setting}: cannot listen on port {port} "
                               f"({exc.strerror or exc})") from None
 

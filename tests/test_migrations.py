@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
+from bot.core.people import Person, upsert_participant
 from bot.core.replies import record_reply, record_vote
 from storage.database import Database
 from storage.db import transaction
@@ -126,6 +127,54 @@ def test_it_decodes_the_words_of_slack_messages_stored_before_0012_and_only_thos
             texts = dict(connection.execute(text("SELECT id, text FROM replies")).all())
         assert texts[ids[0]] == "Refer if INR &lt;2 or &gt;3 &amp; ask @ben @channel"
         assert texts[ids[1]] == "INR <2 or >3 & rising"
+    finally:
+        to("head")
+    assert current_revision(database.engine) == head_revision()
+
+
+def test_it_merges_roles_and_organisations_stored_in_two_spellings_into_the_first(
+        database: Database) -> None:
+    """Before roles were kept as first written, "Community Pharmacist" and "community
+    pharmacist " were two groups in every digest. 0015 makes them the first one written,
+    spaced as a new one is stored; going back leaves them merged."""
+    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
+
+    def to(revision: str) -> None:
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+
+    stored = {"U0001": ("Community Pharmacist ", "Northside  Hub"),
+              "U0002": ("community pharmacist", "northside hub"),
+              "U0003": ("COMMUNITY  PHARMACIST", None),
+              "U0004": ("PCN pharmacist", "Northside Hub")}
+    with transaction(database.sessions) as session:
+        started_round(session, NOW, 4)
+
+    def people() -> dict[str, tuple[str | None, str | None]]:
+        with database.engine.connect() as connection:
+            return {user: (role, organisation) for user, role, organisation in connection.execute(
+                text("SELECT platform_user_id, role, organisation FROM participants"))}
+
+    try:
+        to("0014")
+        with database.engine.begin() as connection:
+            for user, (role, organisation) in stored.items():
+                connection.execute(text("UPDATE participants SET role = :r, organisation = :o "
+                                        "WHERE platform_user_id = :u"),
+                                   {"r": role, "o": organisation, "u": user})
+        to("head")
+        merged = {"U0001": ("Community Pharmacist", "Northside Hub"),
+                  "U0002": ("Community Pharmacist", "Northside Hub"),
+                  "U0003": ("Community Pharmacist", None),
+                  "U0004": ("PCN pharmacist", "Northside Hub")}
+        assert people() == merged
+        with transaction(database.sessions) as session:  # and a newcomer joins the group
+            upsert_participant(session, Person("U0005", "Eve", "community PHARMACIST"), NOW,
+                               "slack")
+        assert people()["U0005"] == ("Community Pharmacist", None)
+        to("0014")
+        assert people() == {**merged, "U0005": ("Community Pharmacist", None)}
     finally:
         to("head")
     assert current_revision(database.engine) == head_revision()

@@ -48,6 +48,26 @@ def test_every_command_in_the_doc_is_run_here_or_marked_by_hand() -> None:
             assert language == "sh" and not marks or marks == "by-hand", (language, text)
 
 
+def test_an_operator_who_is_not_root_reaches_the_service_users_folders_through_sudo() -> None:
+    """Step 1 makes the working folder and the backups the roundtable user's alone (0700): an
+    operator who is not root can neither cd into them nor list them, and a command run there
+    by `sudo -u roundtable` after `cd` would run in the operator's folder instead, without its
+    settings. (The walk-through below runs as one user, so it cannot see this.)"""
+    made = re.search(r"^install -d -o roundtable -g roundtable -m 0700 (.+)$",
+                     DOC.read_text(encoding="utf-8"), re.M)
+    assert made is not None
+    private = made.group(1).split()
+    for language, marks, text in blocks():
+        if language != "sh" or marks:
+            continue
+        for line in text.splitlines():
+            if any(folder in line for folder in private):
+                assert line.startswith("sudo ") and " cd " not in f" {line} ", line
+            if line.startswith("sudo -u roundtable ") and "/roundtable " in line:
+                # the command reads .env from its working folder: it must start there
+                assert "env -C /var/lib/roundtable " in line, line
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

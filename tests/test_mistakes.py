@@ -163,8 +163,7 @@ def test_a_port_in_use_is_one_line_naming_its_setting_and_nothing_is_sent(
     port set there is wanted by both, and the second must say so, not crash, and send
     nothing on its way out."""
     stub.add_user("U0001", "Ann")
-    # In the settings file, as the doc's services have them (Bolt warns of a token in the
-    # environment beside the client it is given).
+    # In the settings file, as the doc's services have them.
     (workdir / ".env").write_text(
         f"SLACK_BOT_TOKEN=xoxb-test\nSLACK_SIGNING_SECRET=s\nSLACK_API_URL={stub.base_url}\n")
     assert run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0001",

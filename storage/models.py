@@ -42,6 +42,14 @@ MAX_ROW_ID = 2**31 - 1
 a button, names no row, and is never handed to the database, which would fail on it."""
 
 
+def row_id(value: object) -> int | None:
+    """The id of a row a button, card or form names, or None when it cannot be one: only a
+    whole number from 1 to MAX_ROW_ID (JSON's true is an int to Python, and is none)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ROW_ID:
+        return None
+    return value
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always read back time-zone aware (SQLite drops the zone)."""
 

@@ -11,6 +11,7 @@ words of others in it made `inert`. Each message is checked against Block Kit's 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,6 +58,7 @@ from bot.slack.messages import (
     words,
 )
 from bot.slack.mrkdwn import escape, inert, said_mrkdwn
+from bot.slack.payloads import UNREADABLE
 
 ANSWER_OPEN = "answer_open"
 SKIP = "question_skip"
@@ -84,6 +86,9 @@ OPTION_LIMIT = 90
 """How much of an option a vote's confirmation shows."""
 CUT = line(words("…"))
 """In place of the lines of a vote that do not fit."""
+OPTION_PLACE = re.compile(r"[0-9]{1,4}")
+"""An option's value in our forms: its place in the prompt's options (not isdigit(): "²" is a
+digit int() refuses)."""
 
 
 def question_message(question: Question) -> SlackMessage:
@@ -301,7 +306,7 @@ def answer_from_state(prompt: Prompt, values: dict[str, Any]) -> str | list[str]
             return text
         return choices_from_state(prompt, values)
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise ValueError("that form could not be read; please open it again") from exc
+        raise ValueError(UNREADABLE) from exc
 
 
 def choices_from_state(prompt: Prompt, values: dict[str, dict[str, Any]]) -> list[str]:
@@ -316,7 +321,17 @@ def choices_from_state(prompt: Prompt, values: dict[str, dict[str, Any]]) -> lis
         state = values.get(ANSWER_BLOCK, {}).get("value", {})
         picked = ([state["selected_option"]] if state.get("selected_option")
                   else list(state.get("selected_options") or []))
-    return [prompt.options[int(o["value"])] for o in picked]
+    return [_option(prompt, o) for o in picked]
+
+
+def _option(prompt: Prompt, picked: Any) -> str:
+    """The option a form's choice names by its place, as `_options` numbers them: "-1" would
+    be the last option, so only the places the form offered are read."""
+    value = picked.get("value") if isinstance(picked, dict) else None
+    if not (isinstance(value, str) and OPTION_PLACE.fullmatch(value)
+            and int(value) < len(prompt.options)):
+        raise ValueError(UNREADABLE)
+    return prompt.options[int(value)]
 
 
 def start_view(packs: Sequence[Pack]) -> dict[str, Any]:

@@ -14,13 +14,13 @@ to look up (bot.slack.mentions) and hand back as `names`.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.core.incoming import Deleted, Edited, Incoming, Written
-from bot.core.rounds import MAX_ROUND
 from bot.slack.mrkdwn import Names, Unnamed, to_plain, unnamed
+from storage.models import row_id
 
 SLACKBOT = "USLACKBOT"
 ANSWER_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
@@ -96,15 +96,43 @@ class SlashCommand(BaseModel):
     user_id: str
 
 
-RoundNumber = Annotated[int, Field(ge=-MAX_ROUND, le=MAX_ROUND)]
-"""A round number any database here could hold (bot.core.rounds.MAX_ROUND)."""
+def _row(value: Any) -> int:
+    found = row_id(value)
+    if found is None:
+        raise ValueError("not the id of a row")
+    return found
+
+
+RowId = Annotated[int, BeforeValidator(_row)]
+"""The id of a row (a round, a digest) as our buttons and forms carry it: a whole number a
+database here could hold (storage.models.row_id, as Teams reads its cards)."""
+UNREADABLE = "that form could not be read; please open it again"
+UNREADABLE_BUTTON = "that button could not be read; please ask again"
 
 
 class Target(BaseModel):
     """What our buttons and forms carry: which question of which round."""
 
-    round: RoundNumber
+    round: RowId
     prompt: str
+
+
+class DraftTarget(BaseModel):
+    """What a draft digest's Approve button carries: the round, and the draft."""
+
+    model_config = ConfigDict(extra="allow")
+    round: RowId
+    digest: RowId
+
+
+class DraftQuestion(DraftTarget):
+    """What a draft's Edit buttons and edit form carry: one question of it too (and, the
+    form, when its draft was built: bot.app.review_form.seen_in)."""
+
+    prompt: str = Field(max_length=100)
+
+
+Draft = TypeVar("Draft", bound=DraftTarget)
 
 
 class AnswerTarget(BaseModel):
@@ -152,7 +180,7 @@ def target(value: Any) -> Target:
 class DeletionTarget(BaseModel):
     """What the buttons of `delete`'s question carry: the round, and the question's id."""
 
-    round: RoundNumber
+    round: RowId
     asked: str = Field(max_length=64)
 
 
@@ -161,14 +189,24 @@ def deletion_target(value: Any) -> tuple[int, str | None]:
     an earlier version carries the round alone (ValueError when it names neither)."""
     text = str(value or "")
     if text.isascii() and text.isdigit():
-        if int(text) > MAX_ROUND:
-            raise ValueError("that button could not be read; please ask again")
-        return int(text), None
+        round_id = row_id(int(text))
+        if round_id is None:
+            raise ValueError(UNREADABLE_BUTTON)
+        return round_id, None
     try:
         found = DeletionTarget.model_validate_json(text)
     except ValidationError as exc:
-        raise ValueError("that button could not be read; please ask again") from exc
+        raise ValueError(UNREADABLE_BUTTON) from exc
     return found.round, found.asked
+
+
+def draft_target(value: Any, kind: type[Draft], unreadable: str = UNREADABLE_BUTTON) -> Draft:
+    """What a draft's button or edit form names (`kind`); ValueError saying `unreadable` when
+    it names no round, draft or question."""
+    try:
+        return kind.model_validate_json(str(value))
+    except ValidationError as exc:
+        raise ValueError(unreadable) from exc
 
 
 def answer_target(value: Any) -> str:

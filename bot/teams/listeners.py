@@ -66,7 +66,7 @@ from bot.teams.commands import (
 from bot.teams.gateway import TeamsGateway
 from bot.teams.references import PLATFORM, Conversations, Reference
 from bot.teams.render import CARD_TYPE, card
-from storage.models import MAX_ROW_ID
+from storage.models import row_id as _row_id
 
 log = logging.getLogger(__name__)
 LISTENER_THREADS = 4
@@ -461,14 +461,6 @@ delivers it again); a change takes longer where the language model words the dra
 Then the button (or the chat, for a form sent by Action.Submit) says SAVING, and the outcome
 follows in the chat."""
 SAVING = "Saving your changes while the draft is worded again: I'll say here when it's done."
-
-
-def _row_id(value: Any) -> int | None:
-    """The id of a row a card's data names, or None when it cannot be one (JSON's true is
-    an int to Python)."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ROW_ID:
-        return None
-    return value
 
 
 def _target(data: dict[str, Any]) -> tuple[int, str]:

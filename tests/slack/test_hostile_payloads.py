@@ -7,7 +7,13 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.slack.conftest import FACILITATOR, MEMBERS, Running
+from sqlalchemy import select
+
+from bot.slack import review_blocks
+from storage.models import Digest, DigestEdit, Round
+from tests.review_round import PROMPT
+from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
+from tests.slack.test_digest_review import button, draft_in, drafted, open_form
 from tests.slack.test_round_loop import question_ts, sent_to_everyone, start_round
 from tests.slack_api_stub import TEAM
 
@@ -103,3 +109,107 @@ def test_an_answer_holding_a_nul_character_is_stored_without_it(running: Running
     running.wait_for(lambda: running.replies() and running.waiting_events() == [],
                      "the answer, and the inbox emptied")
     assert [r.text for r in running.replies()] == ["Protected time for leads"]
+
+
+def _rank_form(running: Running, user: str, round_id: int) -> dict[str, Any]:
+    """The rank form `user` opens from the question's button (the view Slack shows)."""
+    running.slack.click(user, "answer_open",
+                        json.dumps({"round": round_id, "prompt": "support-factors"}))
+    return running.wait_for(lambda: running.stub.calls_to("views.open"),
+                            "the rank form")[0].answer["view"]
+
+
+def test_it_refuses_a_rank_form_whose_options_name_no_place_in_the_form(
+        running: Running) -> None:
+    """The options' values are their places, 0, 1, 2…: "-1" would be the last option."""
+    round_id = start_round(running)
+    sent_to_everyone(running)
+    view = _rank_form(running, MEMBERS[0], round_id)
+
+    def ranked(values: list[Any]) -> dict[str, Any]:
+        return {f"rank-{place}": {"value": {"type": "static_select", "selected_option": {
+            "text": {"type": "plain_text", "text": "an option"}, "value": value}}}
+            for place, value in enumerate(values, start=1)}
+
+    tampered = {
+        "from the end": ["-1", "-2", "-3", "-4", "-5"],
+        "beyond the last": ["0", "1", "2", "3", "99999999999999999999"],
+        "not a number": ["abc", "1", "2", "3", "4"],
+        "a fraction": ["1.5", "1", "2", "3", "4"],
+        "a number, not text": [0, 1, 2, 3, 4],
+        "a superscript digit": ["²", "1", "3", "4", "5"],
+    }
+    errors = {what: running.slack.submit(MEMBERS[0], view, ranked(values)).json()
+              for what, values in tampered.items()}
+    unreadable = {"response_action": "errors",
+                  "errors": {"rank-1": "that form could not be read; please open it again"}}
+    assert errors == dict.fromkeys(tampered, unreadable)
+    assert running.replies() == []
+
+
+def test_it_refuses_buttons_and_forms_whose_round_is_not_a_rounds_id_with_400(
+        running: Running) -> None:
+    """JSON's true, "1" and 1.0 were read as round 1; 0 and negative numbers name no round."""
+    round_id = start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    rounds: list[Any] = [True, str(round_id), float(round_id), 0, -round_id]
+    statuses = [running.slack.click(user, action, json.dumps({"round": r,
+                                                              "prompt": "done-well"})).status
+                for action in ("answer_open", "question_skip") for r in rounds]
+    form = {"type": "modal", "callback_id": "answer_submit", "id": "VTAMPERED"}
+    statuses += [running.slack.submit(user, {**form, "private_metadata": json.dumps(
+        {"round": r, "prompt": "done-well"})}, {"answer": {"value": {
+            "type": "plain_text_input", "value": "Protected time"}}}).status for r in rounds]
+    assert statuses == [400] * len(statuses)
+    assert running.replies() == [] and running.stub.calls_to("views.open") == []
+
+    answered = len(running.stub.calls_to("response_url"))
+    for r in rounds:
+        deleting = json.dumps({"round": r, "asked": "0123456789abcdef"})
+        assert running.slack.click(FACILITATOR, "round_delete", deleting).status == 200
+    told = running.wait_for(lambda: (lambda calls: calls if len(calls) == len(rounds) else None)(
+        running.stub.calls_to("response_url")[answered:]), "an answer to each Delete")
+    assert [c.params["text"] for c in told] == [
+        "Sorry: that button could not be read; please ask again"] * len(rounds)
+    assert running.scalar(select(Round.id)) == round_id
+
+
+def test_it_refuses_a_draft_digests_buttons_and_form_naming_no_draft_clearly(
+        running: Running) -> None:
+    """A draft's Approve and Edit buttons and its edit form carry the round and draft ids:
+    one no database could hold, or not a number, is refused with a clear message (inside
+    the form, for the form), and nothing is changed or posted."""
+    round_id = drafted(running)
+    draft = draft_in(running, FACILITATOR)
+    approve = button(draft, review_blocks.REVIEW_APPROVE)
+    edit = button(draft, f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
+    tampered = [{"round": round_id, "digest": 10**30}, {"round": round_id, "digest": True},
+                {"round": 10**30, "digest": 1}, ["round", "digest"], "not JSON"]
+    for value in tampered:
+        for pressed in (approve, edit):
+            shown = {**json.loads(pressed["value"]), **value} if isinstance(value, dict) \
+                else value
+            text = shown if isinstance(shown, str) else json.dumps(shown)
+            assert running.slack.click(FACILITATOR, pressed["action_id"], text).status == 200
+    told = running.wait_for(lambda: (lambda calls: calls if len(calls) == 2 * len(tampered)
+                                     else None)(running.stub.calls_to("response_url")),
+                            "an answer to each button")
+    assert {c.params["text"] for c in told} == {
+        "Sorry: that button could not be read; please ask again"}
+
+    form = open_form(running).answer["view"]
+    seen = json.loads(form["private_metadata"])
+    renamed = {"lead": {"value": {"type": "plain_text_input", "value": "Read this first."}}}
+    refusals = [running.slack.submit(FACILITATOR, {**form, "private_metadata": metadata},
+                                     renamed)
+                for metadata in (json.dumps({**seen, "digest": 10**30}),
+                                 json.dumps(seen).replace(f'"round": {round_id}',
+                                                          '"round": 1e400'),
+                                 json.dumps({**seen, "digest": "1"}), "null", "[]")]
+    assert [(r.status, r.json()) for r in refusals] == [(200, {
+        "response_action": "errors",
+        "errors": {"lead": "Sorry: that form could not be read; please open it again"}})] * 5
+    assert running.scalars(select(DigestEdit)) == []
+    assert running.scalar(select(Digest.state).where(Digest.round_id == round_id)) == "review"
+    assert running.stub.posted(DIGEST_CHANNEL) == []

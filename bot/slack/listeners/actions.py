@@ -4,7 +4,6 @@ deletion of a round."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -19,7 +18,14 @@ from bot.core.said import said
 from bot.slack import blocks, render, review_blocks
 from bot.slack.gateway import SlackGateway
 from bot.slack.messages import SlackMessage
-from bot.slack.payloads import answer_target, deletion_target, target
+from bot.slack.payloads import (
+    DraftQuestion,
+    DraftTarget,
+    answer_target,
+    deletion_target,
+    draft_target,
+    target,
+)
 
 
 def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
@@ -114,10 +120,10 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
     def open_review_edit(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
-            which = json.loads(str(action.get("value")))
-            opened = review.waiting(app, actor(body), int(which["round"]), int(which["digest"]))
-            form = review_blocks.edit_view(opened, str(which["prompt"]))
-        except (RoundtableError, ValueError, KeyError, TypeError) as exc:
+            which = draft_target(action.get("value"), DraftQuestion)
+            opened = review.waiting(app, actor(body), which.round, which.digest)
+            form = review_blocks.edit_view(opened, which.prompt)
+        except (RoundtableError, ValueError) as exc:
             slack.respond(body.get("response_url"), blocks.notice(f"Sorry: {exc}"))
             return
         slack.open_view(body["trigger_id"], form)
@@ -126,9 +132,9 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
     def approve_digest(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
-            which = json.loads(str(action.get("value")))
-            done = review.approve(app, actor(body), int(which["round"]), int(which["digest"]))
-        except (RoundtableError, ValueError, KeyError, TypeError) as exc:
+            which = draft_target(action.get("value"), DraftTarget)
+            done = review.approve(app, actor(body), which.round, which.digest)
+        except (RoundtableError, ValueError) as exc:
             slack.respond(body.get("response_url"), blocks.notice(f"Sorry: {exc}"))
             return
         slack.respond(body.get("response_url"), render.message(done))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from functools import partial
 from typing import Any
@@ -20,7 +19,7 @@ from bot.core.ports import DeliveryError, Where
 from bot.core.said import Said, said
 from bot.slack import blocks, review_blocks
 from bot.slack.gateway import SlackGateway
-from bot.slack.payloads import target
+from bot.slack.payloads import UNREADABLE, DraftQuestion, draft_target, target
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +62,13 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         values = (view.get("state") or {}).get("values") or {}
         actor = Actor(slack.platform, str(body["user"]["id"]))
         try:
-            which = json.loads(str(view.get("private_metadata")))
-            round_id, prompt_id = int(which["round"]), str(which["prompt"])
-            changes = review_form.changes_asked(app, actor, round_id, prompt_id,
+            which = draft_target(view.get("private_metadata"), DraftQuestion, UNREADABLE)
+            changes = review_form.changes_asked(app, actor, which.round, which.prompt,
                                                 review_blocks.form_fields(values))
             if changes:
-                edits.run(partial(review.edit, app, actor, round_id, changes,
-                                  int(which["digest"]), review_form.seen_in(which)),
-                          partial(told_late, actor, round_id))
+                edits.run(partial(review.edit, app, actor, which.round, changes, which.digest,
+                                  review_form.seen_in(which.model_dump())),
+                          partial(told_late, actor, which.round))
         except Late:
             pass  # the form closes now; the outcome follows in a direct message
         except review_form.FieldError as exc:
@@ -80,7 +78,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             field = exc.field if exc.field in values else "lead"
             ack(response_action="errors", errors={field: str(exc)[:150]})
             return
-        except (RoundtableError, ValueError, KeyError, TypeError) as exc:
+        except (RoundtableError, ValueError) as exc:
             ack(response_action="errors", errors={"lead": f"Sorry: {exc}"[:150]})
             return
         ack()

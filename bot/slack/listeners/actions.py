@@ -17,6 +17,7 @@ from bot.core.incoming import Kept
 from bot.core.said import said
 from bot.slack import blocks, render, review_blocks
 from bot.slack.gateway import SlackGateway
+from bot.slack.listeners.failures import told_on_failure
 from bot.slack.messages import SlackMessage
 from bot.slack.payloads import (
     DraftQuestion,
@@ -29,10 +30,12 @@ from bot.slack.payloads import (
 
 
 def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
+    guarded = told_on_failure(slack)
     def actor(body: dict[str, Any]) -> Actor:
         return Actor(slack.platform, str(body["user"]["id"]))
 
     @bolt.action(blocks.ANSWER_OPEN)
+    @guarded
     def open_answer(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
@@ -44,6 +47,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         slack.open_view(body["trigger_id"], blocks.answer_view(asked))
 
     @bolt.action(blocks.SKIP)
+    @guarded
     def skip_question(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
@@ -53,6 +57,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             slack.respond(body.get("response_url"), blocks.notice(str(exc)))
 
     @bolt.action(blocks.DONT_QUOTE)
+    @guarded
     def dont_quote(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
@@ -82,18 +87,21 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
     @bolt.action(blocks.START_OPEN)
+    @guarded
     def open_start(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         if access.may_start(app, actor(body)):
             slack.open_view(body["trigger_id"], blocks.start_view(facilitation.packs(app)))
 
     @bolt.action(blocks.FORGET_CONFIRM)
+    @guarded
     def forget_confirm(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         done = personal_data.forget(app, actor(body))
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
     @bolt.action(blocks.DELETE_CONFIRM)
+    @guarded
     def delete_round(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
@@ -106,6 +114,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
     @bolt.action(blocks.DELETE_CANCEL)
+    @guarded
     def delete_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
@@ -117,6 +126,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
     @bolt.action(re.compile(re.escape(review_blocks.REVIEW_EDIT) + ":.*"))
+    @guarded
     def open_review_edit(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
@@ -129,6 +139,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         slack.open_view(body["trigger_id"], form)
 
     @bolt.action(review_blocks.REVIEW_APPROVE)
+    @guarded
     def approve_digest(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:
@@ -140,6 +151,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         slack.respond(body.get("response_url"), render.message(done))
 
     @bolt.action(blocks.FORGET_CANCEL)
+    @guarded
     def forget_cancel(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         slack.respond(body.get("response_url"), render.message(said("Nothing was deleted.")),

@@ -26,6 +26,7 @@ from bot.slack import blocks, render
 from bot.slack.command_text import SLASH_COMMAND as COMMAND
 from bot.slack.command_text import parse_set, parse_start, person_and_round, split
 from bot.slack.gateway import SlackGateway
+from bot.slack.listeners.failures import told_on_failure
 from bot.slack.messages import SlackMessage
 from bot.slack.mrkdwn import escape, said_mrkdwn, to_plain
 
@@ -56,7 +57,9 @@ Run = Callable[[Roundtable, Actor, dict[str, Any], list[str]], "Said | SlackMess
 
 
 def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
+    guarded = told_on_failure(slack)
     @bolt.command(COMMAND)
+    @guarded
     def roundtable(ack: Ack, command: dict[str, Any]) -> None:
         parsed = as_read(split(command.get("text") or ""))
         actor = Actor(slack.platform, str(command.get("user_id")))

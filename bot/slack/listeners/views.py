@@ -19,6 +19,7 @@ from bot.core.ports import DeliveryError, Where
 from bot.core.said import Said, said
 from bot.slack import blocks, review_blocks
 from bot.slack.gateway import SlackGateway
+from bot.slack.listeners.failures import told_on_failure
 from bot.slack.payloads import UNREADABLE, DraftQuestion, draft_target, target
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ outcome (saved, or why not) follows in a direct message."""
 
 
 def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
+    guarded = told_on_failure(slack)
     edits = Deadline(REVIEW_WAIT, "review-edit")
 
     def told_late(actor: Actor, round_id: int, saving: Outcome[Said]) -> None:
@@ -41,6 +43,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             log.warning("could not tell the outcome of a review change: %s", exc.reason)
 
     @bolt.view(blocks.ANSWER_VIEW)
+    @guarded
     def answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = (view.get("state") or {}).get("values") or {}
         first = next(iter(values), blocks.ANSWER_BLOCK)
@@ -58,6 +61,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         participants.refresh_home(app, actor)
 
     @bolt.view(review_blocks.REVIEW_VIEW)
+    @guarded
     def review_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = (view.get("state") or {}).get("values") or {}
         actor = Actor(slack.platform, str(body["user"]["id"]))
@@ -84,6 +88,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         ack()
 
     @bolt.view(blocks.START_VIEW)
+    @guarded
     def start_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         actor = Actor(slack.platform, str(body["user"]["id"]))
         if not access.may_start(app, actor):

@@ -444,9 +444,12 @@ def cancel_deletion(app: Roundtable, actor: Actor, round_id: int, asked: str | N
                     ) -> Said:
     """Cancel on the question `delete` asked: recorded, so a press of that question's Delete
     button later (a copy of the card left on another device, a message not yet replaced)
-    deletes nothing. `asked` is None on a question of an earlier version, which had no id."""
-    if asked is not None:
-        with transaction(app.database.sessions) as session:
+    deletes nothing. `asked` is None on a question of an earlier version, which had no id.
+    Only someone who may delete the round may cancel its deletion."""
+    require_facilitator(app, actor, "delete")
+    with transaction(app.database.sessions) as session:
+        round_of(app, session, actor, round_id)
+        if asked is not None:
             audit.record(session, app.clock(), who(actor), DELETE_CANCELLED,
                          round_id=round_id, detail=asked)
     return said(f"Cancelled: round {round_id} is kept.")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from storage.models import Digest, Facilitator, Round
+from bot.app.facilitation import DELETE_CANCELLED
+from storage.models import AuditEntry, Digest, Facilitator, Round
 from tests.slack.conftest import ADMIN, CHANNEL, FACILITATOR, MEMBERS, PACK, Running
 from tests.slack.test_round_loop import sent_to_everyone, start_round
 
@@ -71,3 +72,29 @@ def test_it_takes_only_pack_ids_from_slack_never_file_paths(running: Running) ->
     said = running.wait_for(lambda: running.stub.calls_to("response_url"), "the refusal")
     assert "is not a pack id" in said[0].params["text"]
     assert running.scalars(select(Round)) == [] and not running.stub.calls_to("users.info")
+
+
+def test_it_refuses_a_deletions_cancel_from_someone_who_may_not_act_on_the_round(
+        running: Running) -> None:
+    """Cancel on `delete`'s question is recorded, so that question's Delete deletes nothing
+    after it: pressed (with the question's own value) by anyone else, it is refused, nothing
+    is recorded, and the facilitator's Delete still deletes."""
+    round_id = start_round(running)
+    sent_to_everyone(running)
+    running.slack.command(FACILITATOR, f"delete {round_id}")
+    question = running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                                         if "round_delete" in str(c.params.get("blocks"))],
+                                "the deletion's question")
+    buttons = {e["action_id"]: e["value"] for b in question[0].params["blocks"]
+               if b["type"] == "actions" for e in b["elements"]}
+    answered = len(running.stub.calls_to("response_url"))
+    assert running.slack.click(OUTSIDER, "round_delete_cancel",
+                               buttons["round_delete_cancel"]).status == 200
+    refused = running.wait_for(lambda: running.stub.calls_to("response_url")[answered:],
+                               "the refusal")
+    assert refused[0].params["text"].startswith("Sorry: only facilitators can")
+    assert not refused[0].params.get("replace_original")
+    assert running.scalars(select(AuditEntry).where(
+        AuditEntry.action == DELETE_CANCELLED)) == []
+    running.slack.click(FACILITATOR, "round_delete", buttons["round_delete"])
+    running.wait_for(lambda: running.scalars(select(Round)) == [], "the round deleted")

@@ -122,7 +122,11 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         except ValueError:  # a question asked by an earlier version: nothing to record
             done = said("Nothing was deleted.")
         else:
-            done = facilitation.cancel_deletion(app, actor(body), round_id, asked)
+            try:
+                done = facilitation.cancel_deletion(app, actor(body), round_id, asked)
+            except RoundtableError as exc:
+                slack.respond(body.get("response_url"), render.message(said("Sorry: ", exc.said)))
+                return
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
     @bolt.action(re.compile(re.escape(review_blocks.REVIEW_EDIT) + ":.*"))

@@ -16,7 +16,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 from bot.core.incoming import Deleted, Edited, Incoming, Written
 from bot.slack.mrkdwn import Names, Unnamed, to_plain, unnamed
@@ -207,6 +214,36 @@ def draft_target(value: Any, kind: type[Draft], unreadable: str = UNREADABLE_BUT
         return kind.model_validate_json(str(value))
     except ValidationError as exc:
         raise ValueError(unreadable) from exc
+
+
+class Chosen(BaseModel):
+    """An option a form's select or radio buttons send back: our value for it."""
+
+    model_config = ConfigDict(extra="allow")
+    value: str = Field(max_length=150)
+
+
+class FormInput(BaseModel):
+    """One input of a form as Slack sends it back (`view.state.values[block][action]`),
+    each part, when present, of the type its element sends."""
+
+    model_config = ConfigDict(extra="allow")
+    selected_option: Chosen | None = None
+    selected_conversation: str | None = None
+    selected_users: list[str] | None = None
+    value: str | None = None
+
+
+FORM_INPUTS = TypeAdapter(dict[str, dict[str, FormInput]])
+
+
+def form_inputs(values: Any) -> dict[str, dict[str, FormInput]]:
+    """A submitted form's `state.values`; ValueError when an input is not what our forms
+    send (a text for a list of people, a number for a channel)."""
+    try:
+        return FORM_INPUTS.validate_python(values or {})
+    except ValidationError as exc:
+        raise ValueError(UNREADABLE) from exc
 
 
 def answer_target(value: Any) -> str:

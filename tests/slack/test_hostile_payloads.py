@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.slack import review_blocks
 from storage.models import Digest, DigestEdit, Round
 from tests.review_round import PROMPT
-from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
+from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, PACK, Running
 from tests.slack.test_digest_review import button, draft_in, drafted, open_form
 from tests.slack.test_round_loop import question_ts, sent_to_everyone, start_round
 from tests.slack_api_stub import TEAM
@@ -213,3 +213,29 @@ def test_it_refuses_a_draft_digests_buttons_and_form_naming_no_draft_clearly(
     assert running.scalars(select(DigestEdit)) == []
     assert running.scalar(select(Digest.state).where(Digest.round_id == round_id)) == "review"
     assert running.stub.posted(DIGEST_CHANNEL) == []
+
+
+def test_it_refuses_a_start_form_whose_inputs_are_not_what_the_form_sends(
+        running: Running) -> None:
+    """Each input of the start form as a type its element never sends: refused inside the
+    form, no round started, nobody asked anything (a text for the people was read as one
+    person per letter)."""
+    view = {"type": "modal", "callback_id": "start_submit", "id": "VSTART1"}
+    pack = {"pack": {"value": {"type": "static_select", "selected_option": {"value": PACK}}}}
+    people = {"users": {"value": {"type": "multi_users_select", "selected_users": MEMBERS[:1]}}}
+    tampered: dict[str, dict[str, Any]] = {
+        "people as a text": {**pack, "users": {"value": {"selected_users": MEMBERS[0]}}},
+        "a person as a number": {**pack, "users": {"value": {"selected_users": [5]}}},
+        "the users input as a text": {**pack, "users": "UAMARA"},
+        "a channel as a number": {**pack, "channel": {"value": {"selected_conversation": 5}}},
+        "the pack as a text": {**people, "pack": {"value": {"selected_option": PACK}}},
+        "a pack id too long": {**people, "pack": {"value": {"selected_option": {
+            "value": "p" * 100_000}}}},
+        "closes as a number": {**pack, **people, "closes": {"value": {"value": 14}}},
+    }
+    answers = {what: running.slack.submit(FACILITATOR, view, values).json()
+               for what, values in tampered.items()}
+    assert answers == dict.fromkeys(tampered, {"response_action": "errors", "errors": {
+        "pack": "that form could not be read; please open it again"}})
+    assert running.scalars(select(Round)) == []
+    assert running.stub.posted() == []

@@ -20,7 +20,14 @@ from bot.core.said import Said, said
 from bot.slack import blocks, review_blocks
 from bot.slack.gateway import SlackGateway
 from bot.slack.listeners.failures import told_on_failure
-from bot.slack.payloads import UNREADABLE, DraftQuestion, draft_target, target
+from bot.slack.payloads import (
+    UNREADABLE,
+    DraftQuestion,
+    FormInput,
+    draft_target,
+    form_inputs,
+    target,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,23 +101,29 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         if not access.may_start(app, actor):
             ack(response_action="errors", errors={"pack": access.refusal("start").plain})
             return
-        values = view["state"]["values"]
+        try:
+            inputs = form_inputs((view.get("state") or {}).get("values"))
+        except ValueError as exc:
+            ack(response_action="errors", errors={"pack": str(exc)})
+            return
 
-        def picked(block: str, key: str) -> Any:
-            return values.get(block, {}).get("value", {}).get(key)
+        def picked(block: str) -> FormInput:
+            return inputs.get(block, {}).get("value") or FormInput()
 
-        channel, users = picked("channel", "selected_conversation"), picked(
-            "users", "selected_users") or []
+        def option(block: str) -> str | None:
+            chosen = picked(block).selected_option
+            return chosen.value if chosen else None
+
+        channel, users = picked("channel").selected_conversation, picked("users").selected_users
         if not channel and not users:
             ack(response_action="errors", errors={"channel": "Choose a channel or people."})
             return
         ack()
         request = StartRequest(
-            pack=(picked("pack", "selected_option") or {}).get("value", ""),
-            audience=Audience(channels=(channel,) if channel else (), users=tuple(users)),
-            digest_channel=picked("digest", "selected_conversation"),
-            closes=picked("closes", "value"),
-            mode=facilitation.mode_chosen((picked("mode", "selected_option") or {}).get("value")),
+            pack=option("pack") or "",
+            audience=Audience(channels=(channel,) if channel else (), users=tuple(users or ())),
+            digest_channel=picked("digest").selected_conversation,
+            closes=picked("closes").value, mode=facilitation.mode_chosen(option("mode")),
         )
         try:
             outcome = facilitation.start(app, actor, request).said

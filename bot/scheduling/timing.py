@@ -105,25 +105,29 @@ def cron_weekdays(field: str) -> str:
     return ",".join(WEEKDAYS[day] for day in sorted(days))
 
 
+LONGEST_GAP = timedelta(days=146097)
+"""400 years, after which the Gregorian calendar repeats: a schedule that falls due at all
+(29 February: every four years, eight across 2100) falls due within any such span."""
+
+
 def latest_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
-    """The last time at or before `now` the trigger fired (None if it never has within a year)."""
+    """The last time at or before `now` the trigger fired (None if it never has)."""
     first: datetime | None = trigger.get_next_fire_time(None, now)
     if first is None:
         return None
     second = trigger.get_next_fire_time(first, first + timedelta(microseconds=1))
     step = (second - first) if second else timedelta(days=1)
-    lookback = max(step, timedelta(seconds=1))
-    while lookback <= timedelta(days=400):
+    lookback = min(max(step, timedelta(seconds=1)), LONGEST_GAP)
+    while True:
         start = now - lookback * 2
         fire: datetime | None = trigger.get_next_fire_time(None, start)
         latest: datetime | None = None
         while fire is not None and fire <= now:
             latest = fire
             fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
-        if latest is not None:
+        if latest is not None or lookback >= LONGEST_GAP:
             return latest
-        lookback *= 4
-    return None
+        lookback = min(lookback * 4, LONGEST_GAP)
 
 
 def next_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:

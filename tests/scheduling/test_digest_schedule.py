@@ -309,3 +309,14 @@ def test_a_digest_job_stored_before_takes_the_new_trigger_and_keeps_its_missed_r
         assert job.next_run_time == missed
     finally:
         aps.shutdown(wait=False)
+
+
+def test_a_digest_scheduled_on_29_february_posts_on_that_day(database: Database) -> None:
+    """A leap day's schedule falls due every four years; it is found, not given up on."""
+    gateway = Transcript()
+    leap_day = datetime(2028, 2, 29, 12, 0, tzinfo=UTC)
+    round_id = a_round(database, leap_day - timedelta(days=3), cron="0 12 29 2 *")
+    run_job(database, gateway, leap_day + timedelta(seconds=20),
+            lambda: jobs.post_round_digest(round_id))
+    assert gateway.to("CLEADS") == ["digest"]
+    assert digests(database) == [("2028-02-29T12:00:00+00:00", False)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -18,7 +19,11 @@ WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 """Cron's weekday numbers: 0 (and 7) is Sunday."""
 
 class WallClockTrigger(CronTrigger):  # type: ignore[misc]  # (APScheduler 3 is untyped)
-    """A CronTrigger that falls due once at a local time the clocks pass twice.
+    """A CronTrigger that falls due when cron would.
+
+    Day of month and weekday: when both are restricted (neither begins with `*`), cron falls
+    due on a day that matches either (`0 9 1 * 1`: the 1st, and every Monday); CronTrigger
+    wants both. `either_day` says so; it is kept with a stored job.
 
     When the clocks go back (01:00-02:00 in Europe/London on the last Sunday of October),
     APScheduler 3's CronTrigger falls due at both 01:30s, and asked for the time after the
@@ -28,12 +33,43 @@ class WallClockTrigger(CronTrigger):  # type: ignore[misc]  # (APScheduler 3 is 
     once, an hour later by the clock, as CronTrigger already does.
     """
 
+    either_day: bool = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()
+        return {**state, "either_day": self.either_day}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self.either_day = bool(state.get("either_day", False))  # stored before: both days
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} (either day)" if self.either_day else str(super().__str__())
+
     def get_next_fire_time(self, previous_fire_time: datetime | None,
                            now: datetime) -> datetime | None:
+        if not self.either_day:
+            return self._first_pass_time(previous_fire_time, now)
+        fires = [fire for days in self._each_day_field()
+                 if (fire := days.get_next_fire_time(previous_fire_time, now)) is not None]
+        return min(fires, key=lambda fire: fire.astimezone(UTC), default=None)
+
+    def _first_pass_time(self, previous_fire_time: datetime | None,
+                         now: datetime) -> datetime | None:
         fire: datetime | None = super().get_next_fire_time(previous_fire_time, now)
         while fire is not None and _second_time_round(fire, self.timezone):
             fire = super().get_next_fire_time(None, _after_repeat(fire, self.timezone))
         return fire
+
+    def _each_day_field(self) -> tuple[WallClockTrigger, WallClockTrigger]:
+        """The schedule on its days of the month, and on its weekdays, every other field kept."""
+        cached: tuple[WallClockTrigger, WallClockTrigger] | None = self.__dict__.get("_days")
+        if cached is None:
+            fields = {field.name: str(field) for field in self.fields}
+            cached = (WallClockTrigger(**{**fields, "day_of_week": "*"}, timezone=self.timezone),
+                      WallClockTrigger(**{**fields, "day": "*"}, timezone=self.timezone))
+            self.__dict__["_days"] = cached
+        return cached
 
 
 def _second_time_round(moment: datetime, zone: tzinfo) -> bool:
@@ -76,10 +112,13 @@ def _cron_trigger(expression: str, zone: str) -> CronTrigger:
     names = ("minute", "hour", "day", "month", "day_of_week")
     given = dict(zip(("second", *names) if len(fields) == 6 else names, fields, strict=True))
     try:
+        either_day = not given["day"].startswith("*") and not given["day_of_week"].startswith("*")
         given["day_of_week"] = cron_weekdays(given["day_of_week"])
-        return WallClockTrigger(**given, timezone=ZoneInfo(zone))
+        trigger = WallClockTrigger(**given, timezone=ZoneInfo(zone))
     except ValueError as exc:
         raise RoundtableError(f"cannot read the schedule {expression!r}: {exc}") from None
+    trigger.either_day = either_day
+    return trigger
 
 
 def cron_weekdays(field: str) -> str:

@@ -320,3 +320,42 @@ def test_a_digest_scheduled_on_29_february_posts_on_that_day(database: Database)
             lambda: jobs.post_round_digest(round_id))
     assert gateway.to("CLEADS") == ["digest"]
     assert digests(database) == [("2028-02-29T12:00:00+00:00", False)]
+
+
+def test_a_schedule_naming_a_day_and_a_weekday_posts_on_either_as_cron_does(
+        database: Database) -> None:
+    """`0 9 1 * 1`: on the 1st of each month and on every Monday, at 09:00."""
+    gateway = Transcript()
+    round_id = a_round(database, datetime(2026, 7, 1, 10, 0, tzinfo=UTC), cron="0 9 1 * 1")
+    monday = datetime(2026, 7, 6, 8, 0, 20, tzinfo=UTC)  # 09:00:20 BST
+    run_job(database, gateway, monday, lambda: jobs.post_round_digest(round_id))
+    assert gateway.to("CLEADS") == ["digest"]
+    assert digests(database) == [("2026-07-06T09:00:00+01:00", False)]
+
+
+def test_a_stored_job_that_read_a_day_and_a_weekday_as_both_takes_either(
+        database: Database) -> None:
+    """A job stored when `0 9 1 * 1` meant Mondays that are the 1st (next: 1 Feb 2027) is
+    brought in step: its next run is the next Monday, and it stays so once stored."""
+    wednesday = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+    round_id = a_round(database, wednesday, cron="0 9 1 * 1")
+    jobs.install(jobs.JobContext(database, {"slack": Transcript()}, utcnow, LONDON))
+    aps = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=database.engine, tablename=JOBS_TABLE)},
+        timezone=LONDON)
+    with time_machine.travel(wednesday, tick=False):
+        aps.start(paused=True)
+        try:
+            stored = WallClockTrigger(minute="0", hour="9", day="1", day_of_week="mon",
+                                      timezone=LONDON)
+            aps.add_job(jobs.post_round_digest, stored, args=[round_id],
+                        id=jobs.digest_job_id(round_id))
+            sync_digest_jobs(aps)
+            sync_digest_jobs(aps)
+            job = aps.get_job(jobs.digest_job_id(round_id))
+            monday = datetime(2026, 7, 6, 8, 0, tzinfo=UTC)  # 09:00 BST
+            assert job.next_run_time == monday
+            assert job.trigger.get_next_fire_time(monday, monday) == datetime(
+                2026, 7, 13, 8, 0, tzinfo=UTC)
+        finally:
+            aps.shutdown(wait=False)

@@ -95,6 +95,22 @@ def test_it_falls_due_once_at_a_time_the_clocks_skip() -> None:
         2026, 3, 28, 1, 30, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("expression, after, due", [
+    ("0 9 1 * 1", datetime(2026, 7, 1, 10, 0), datetime(2026, 7, 6, 9, 0)),  # a Monday
+    ("0 9 1 * 1", datetime(2026, 7, 28, 10, 0), datetime(2026, 8, 1, 9, 0)),  # the 1st
+    ("0 9 1-7 * 1", datetime(2026, 7, 7, 10, 0), datetime(2026, 7, 13, 9, 0)),
+    ("0 9 13 * fri", datetime(2026, 7, 1, 10, 0), datetime(2026, 7, 3, 9, 0)),
+    ("0 9 */2 * 1", datetime(2026, 7, 1, 10, 0), datetime(2026, 7, 13, 9, 0)),  # `*`: both
+    ("0 9 1 * */2", datetime(2026, 7, 2, 10, 0), datetime(2026, 8, 1, 9, 0)),  # a Saturday
+])
+def test_a_day_and_a_weekday_fall_due_on_either_as_cron_has_it(
+        expression: str, after: datetime, due: datetime) -> None:
+    """Cron falls due on a day matching either day field when both are restricted, and on
+    one matching both when either begins with `*`."""
+    trigger = digest_trigger(expression, "UTC")
+    assert next_fire_time(trigger, after.replace(tzinfo=UTC)) == due.replace(tzinfo=UTC)
+
+
 @pytest.mark.parametrize("expression", ["0 12 30 2 *", "0 9 31 4,6,9,11 *"])
 def test_it_refuses_a_schedule_that_never_falls_due(expression: str) -> None:
     with pytest.raises(RoundtableError, match=rf"the schedule '{re.escape(expression)}' never "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,9 +29,11 @@ class WallClockTrigger(CronTrigger):  # type: ignore[misc]  # (APScheduler 3 is 
     When the clocks go back (01:00-02:00 in Europe/London on the last Sunday of October),
     APScheduler 3's CronTrigger falls due at both 01:30s, and asked for the time after the
     second it answers that same time again, for ever: its scheduler (and `latest_fire_time`)
-    would loop there. Cron's rule instead: a time in the repeated hour falls due at its first
-    occurrence only. A time that does not exist (01:30 when the clocks go forward) falls due
-    once, an hour later by the clock, as CronTrigger already does.
+    would loop there. Cron's rule instead: a time of day (`30 1 * * *`) falls due at its first
+    pass only, and a schedule whose minute or hour begins with `*` (hourly, every 20
+    minutes) runs by the time that passes, so in both passes. A time that does not exist
+    (01:30 when the clocks go forward) falls due once, an hour later by the clock, as
+    CronTrigger already does.
     """
 
     either_day: bool = False
@@ -46,20 +49,44 @@ class WallClockTrigger(CronTrigger):  # type: ignore[misc]  # (APScheduler 3 is 
     def __str__(self) -> str:
         return f"{super().__str__()} (either day)" if self.either_day else str(super().__str__())
 
+    @property
+    def by_the_hour(self) -> bool:
+        """Whether the minute or the hour begins with `*`, as cron tells such schedules."""
+        fields = {field.name: str(field) for field in self.fields}
+        return fields["minute"].startswith("*") or fields["hour"].startswith("*")
+
     def get_next_fire_time(self, previous_fire_time: datetime | None,
                            now: datetime) -> datetime | None:
-        if not self.either_day:
-            return self._first_pass_time(previous_fire_time, now)
-        fires = [fire for days in self._each_day_field()
-                 if (fire := days.get_next_fire_time(previous_fire_time, now)) is not None]
-        return min(fires, key=lambda fire: fire.astimezone(UTC), default=None)
+        start = _searched_from(previous_fire_time, now)
+        fire = self._first_pass_time(start)
+        if self.by_the_hour:
+            fire = _earliest((fire, self._second_pass_time(start)))
+        return fire
 
-    def _first_pass_time(self, previous_fire_time: datetime | None,
-                         now: datetime) -> datetime | None:
-        fire: datetime | None = super().get_next_fire_time(previous_fire_time, now)
+    def _first_pass_time(self, start: datetime) -> datetime | None:
+        """The first time at or after `start`, the repeated hour's second pass left out."""
+        if self.either_day:
+            return _earliest(days._first_pass_time(start) for days in self._each_day_field())
+        fire: datetime | None = super().get_next_fire_time(None, start)
         while fire is not None and _second_time_round(fire, self.timezone):
             fire = super().get_next_fire_time(None, _after_repeat(fire, self.timezone))
         return fire
+
+    def _second_pass_time(self, start: datetime) -> datetime | None:
+        """The first time at or after `start` in the second pass of an hour the clocks
+        repeat (None when no such hour is within reach): the second pass of the first time
+        in the first pass whose second comes at or after `start`."""
+        repeat = _repeated_hour_near(start, self.timezone)
+        if repeat is None:
+            return None
+        first_pass, change = repeat
+        fire = self._first_pass_time(max(first_pass, start - change))
+        while fire is not None and fire < start:
+            again = _second_pass(fire, self.timezone)
+            if again is not None and again >= start:
+                return again
+            fire = self._first_pass_time(fire + timedelta(microseconds=1))
+        return None
 
     def _each_day_field(self) -> tuple[WallClockTrigger, WallClockTrigger]:
         """The schedule on its days of the month, and on its weekdays, every other field kept."""
@@ -70,6 +97,56 @@ class WallClockTrigger(CronTrigger):  # type: ignore[misc]  # (APScheduler 3 is 
                       WallClockTrigger(**{**fields, "day": "*"}, timezone=self.timezone))
             self.__dict__["_days"] = cached
         return cached
+
+
+CLOCK_CHANGE_REACH = timedelta(hours=3)
+"""Cron takes a change of the local time by less than this for summer time's."""
+
+
+def _searched_from(previous_fire_time: datetime | None, now: datetime) -> datetime:
+    """Where APScheduler's CronTrigger starts looking for the next time, in UTC."""
+    if previous_fire_time is None:
+        return now.astimezone(UTC)
+    after = previous_fire_time.astimezone(UTC) + timedelta(microseconds=1)
+    start = min(now.astimezone(UTC), after)
+    return after if start == previous_fire_time else start
+
+
+def _earliest(fires: Iterable[datetime | None]) -> datetime | None:
+    """The earliest of some times (compared in UTC: a repeated hour's local times are not)."""
+    return min((fire for fire in fires if fire is not None),
+               key=lambda fire: fire.astimezone(UTC), default=None)
+
+
+def _repeated_hour_near(moment: datetime, zone: tzinfo) -> tuple[datetime, timedelta] | None:
+    """When the first pass of local times the clocks repeat begins, and how far they go back,
+    for a change `moment` is in or is near (else None)."""
+    if moment.astimezone(zone).fold == 1:
+        before, after = moment - CLOCK_CHANGE_REACH, moment
+    else:
+        before, after = moment, moment + CLOCK_CHANGE_REACH
+    was, becomes = _offset(before, zone), _offset(after, zone)
+    if becomes >= was:
+        return None
+    while after - before > timedelta(microseconds=1):  # the moment the clocks go back
+        middle = before + (after - before) / 2
+        before, after = (middle, after) if _offset(middle, zone) == was else (before, middle)
+    return after - (was - becomes), was - becomes
+
+
+def _offset(moment: datetime, zone: tzinfo) -> timedelta:
+    offset = moment.astimezone(zone).utcoffset()
+    return offset if offset is not None else timedelta(0)
+
+
+def _second_pass(fire: datetime, zone: tzinfo) -> datetime | None:
+    """When the clock shows a first-pass `fire`'s local time again (None if it never does),
+    in UTC."""
+    local = fire.astimezone(zone)
+    again = local.replace(fold=1)
+    if local.fold == 1 or again.utcoffset() == local.utcoffset():
+        return None
+    return again.astimezone(UTC)
 
 
 def _second_time_round(moment: datetime, zone: tzinfo) -> bool:

@@ -333,6 +333,21 @@ def test_a_schedule_naming_a_day_and_a_weekday_posts_on_either_as_cron_does(
     assert digests(database) == [("2026-07-06T09:00:00+01:00", False)]
 
 
+def test_an_hourly_digest_posts_in_both_passes_of_the_hour_the_clocks_repeat(
+        database: Database) -> None:
+    """25 Oct 2026: London's 01:30 comes at 00:30 UTC (BST) and at 01:30 UTC (GMT); an
+    hourly digest posts at each, as cron runs an hourly job, and each once."""
+    gateway = Transcript()
+    round_id = a_round(database, datetime(2026, 10, 24, 12, 0, tzinfo=UTC), cron="30 * * * *")
+    for hour in (0, 0, 1, 1, 2):
+        run_job(database, gateway, datetime(2026, 10, 25, hour, 30, 5, tzinfo=UTC),
+                lambda: jobs.post_round_digest(round_id))
+    assert gateway.to("CLEADS") == ["digest"] * 3
+    assert digests(database) == [("2026-10-25T01:30:00+01:00", False),
+                                 ("2026-10-25T01:30:00+00:00", False),
+                                 ("2026-10-25T02:30:00+00:00", False)]
+
+
 def test_a_stored_job_that_read_a_day_and_a_weekday_as_both_takes_either(
         database: Database) -> None:
     """A job stored when `0 9 1 * 1` meant Mondays that are the 1st (next: 1 Feb 2027) is

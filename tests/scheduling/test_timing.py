@@ -77,11 +77,33 @@ def test_it_falls_due_once_at_a_time_the_clocks_pass_twice() -> None:
     assert utc(latest_fire_time(trigger, datetime(2026, 10, 25, 1, 40, tzinfo=UTC))) == first
 
 
-def test_an_hourly_schedule_skips_the_hour_the_clocks_repeat() -> None:
-    trigger = digest_trigger("0 * * * *", "Europe/London")
-    one_bst = datetime(2026, 10, 25, 0, 0, tzinfo=UTC)
-    assert utc(next_fire_time(trigger, one_bst - timedelta(minutes=1))) == one_bst
-    assert utc(next_fire_time(trigger, one_bst)) == datetime(2026, 10, 25, 2, 0, tzinfo=UTC)
+@pytest.mark.parametrize("expression, minutes", [
+    ("30 * * * *", [30]),
+    ("0 * * * *", [0]),
+    ("*/20 * * * *", [0, 20, 40]),
+    ("0 */20 * * * *", [0, 20, 40]),
+])
+def test_a_schedule_by_the_hour_falls_due_in_both_passes_of_the_repeated_hour(
+        expression: str, minutes: list[int]) -> None:
+    """Cron runs a schedule whose minute or hour begins with `*` by the time that passes:
+    on 25 Oct 2026 London's 01:00-02:00 comes twice (BST, then GMT), and so do its times."""
+    trigger = digest_trigger(expression, "Europe/London")
+    fire = utc(next_fire_time(trigger, datetime(2026, 10, 24, 23, 59, tzinfo=UTC)))
+    times = []
+    while fire is not None and fire < datetime(2026, 10, 25, 3, 0, tzinfo=UTC):
+        times.append(fire)
+        # as APScheduler asks, a moment after the time it ran
+        fire = utc(trigger.get_next_fire_time(fire, fire + timedelta(milliseconds=5)))
+    assert times == [datetime(2026, 10, 25, hour, minute, tzinfo=UTC)
+                     for hour in (0, 1, 2) for minute in minutes]  # 01:xx BST, 01:xx GMT, 02:xx
+
+
+def test_the_last_time_an_hourly_schedule_fell_due_may_be_in_the_repeated_hour() -> None:
+    trigger = digest_trigger("30 * * * *", "Europe/London")
+    second_pass = datetime(2026, 10, 25, 1, 40, tzinfo=UTC)  # 01:40 GMT
+    due = latest_fire_time(trigger, second_pass)
+    assert utc(due) == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    assert due is not None and due.isoformat() == "2026-10-25T01:30:00+00:00"
 
 
 def test_it_falls_due_once_at_a_time_the_clocks_skip() -> None:

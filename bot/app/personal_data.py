@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from bot.app.participants import refresh_home
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
 from bot.core.bot_messages import repeating
+from bot.core.errors import RoundtableError
 from bot.core.forgetting import Erased, erase
 from bot.core.imports import IMPORT_PLATFORM, imported_round, one_imported_person
 from bot.core.people import find_participant
@@ -35,6 +37,8 @@ from storage.models import Delivery, InboxEvent, Reply, Round
 log = logging.getLogger(__name__)
 MY_DATA_FILE = "roundtable-my-data.json"
 PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
+FORGET_CANCELLED = "participant.forget.cancel"
+"""The audit action of a Cancel pressed on forget-me's question (its id as detail)."""
 
 
 def _platform_name(platform: str) -> str:
@@ -133,12 +137,34 @@ class PlatformWork:
     failed_on: list[str] = field(default_factory=list)
 
 
+def forget_asked() -> str:
+    """A new id for forget-me's question, carried by its Delete and Cancel buttons."""
+    return secrets.token_hex(8)
+
+
+def cancel_forget(app: Roundtable, actor: Actor, asked: str | None) -> Said:
+    """Cancel on forget-me's question: recorded, so that question's Delete pressed later (a
+    copy of the card on another device, one not yet replaced) deletes nothing. `asked` is
+    None on a question of an earlier version, which had no id."""
+    if asked is not None:
+        with transaction(app.database.sessions) as session:
+            audit.record(session, app.clock(), who(actor), FORGET_CANCELLED, detail=asked)
+    return said("Nothing was deleted.")
+
+
 def forget(app: Roundtable, actor: Actor, platform: str | None = None,
-           user_id: str | None = None) -> Said:
+           user_id: str | None = None, asked: str | None = None) -> Said:
     """Forget someone (the actor, or whom the operator names): first the bot's messages that
     repeat their words (confirmations deleted, digest parts replaced), then every row about
     them; the answer says exactly what was done. An imported label names the person of one
-    round (`resolve_person`)."""
+    round (`resolve_person`). Refused when `asked`, the question whose button this is, was
+    cancelled."""
+    if asked is not None:
+        with app.database.sessions() as session:
+            if audit.recorded(session, FORGET_CANCELLED, None, asked):
+                raise RoundtableError(said=said(
+                    "you cancelled that, so nothing was deleted. To delete your answers, "
+                    "write ", Command("forget-me"), " again."))
     platform, user_id = platform or actor.platform, user_id or actor.user_id
     yourself = (platform, user_id) == (actor.platform, actor.user_id)
     user_id = resolve_person(app, platform, user_id)

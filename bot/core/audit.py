@@ -33,11 +33,13 @@ def record(session: Session, at: datetime, actor: str, action: str, *,
                            subject=subject, detail=detail[:1000]))
 
 
-def recorded(session: Session, action: str, round_id: int, detail: str) -> bool:
-    """Whether an entry of this action, round and detail is in the log."""
+def recorded(session: Session, action: str, round_id: int | None, detail: str) -> bool:
+    """Whether an entry of this action, round (None: of no round) and detail is in the log."""
+    of_round = (AuditEntry.round_id.is_(None) if round_id is None
+                else AuditEntry.round_id == round_id)
     return session.scalar(select(AuditEntry.id).where(
-        AuditEntry.action == action, AuditEntry.round_id == round_id,
-        AuditEntry.detail == detail).limit(1)) is not None
+        AuditEntry.action == action, of_round, AuditEntry.detail == detail).limit(1)
+    ) is not None
 
 
 def entries(session: Session, round_id: int | None = None, limit: int = 200

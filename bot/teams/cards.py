@@ -268,12 +268,13 @@ def scoped_inputs(data: Mapping[str, Any], round_id: int, prompt_id: str) -> dic
                        if isinstance(k, str) and k.endswith(suffix)}}
 
 
-def forget_card(count: int) -> Element:
+def forget_card(count: int, asked: str) -> Element:
+    """forget-me's question; both buttons carry `asked`, the question's id."""
     text = (f"This deletes {all_of_yours(count, 'answer')} from Roundtable, and you will get "
             "no more questions. It cannot be undone.")
-    return card([rich(text)], [action("Delete my answers", FORGET, {OURS: FORGET},
+    return card([rich(text)], [action("Delete my answers", FORGET, {OURS: FORGET, "asked": asked},
                                       destructive=True),
-                               action("Cancel", CANCEL, {OURS: CANCEL})])
+                               action("Cancel", CANCEL, {OURS: CANCEL, "asked": asked})])
 
 
 def delete_card(round_id: int, asked: str, words: Said) -> Element:

@@ -184,7 +184,8 @@ class Listeners:
                 self.gateway.send_home(actor.user_id, participants.home(self.app, actor))
             elif name == "forget-me":
                 count = participants.answers_kept(self.app, actor)
-                self.gateway.send_card(key, cards.forget_card(count), "Forget me?")
+                self.gateway.send_card(key, cards.forget_card(
+                    count, personal_data.forget_asked()), "Forget me?")
             elif name == "delete":
                 asked = facilitation.deletion_asked(self.app, actor,
                                                     required_round(found.args, DELETE_USAGE))
@@ -287,8 +288,8 @@ class Listeners:
             outcome = self._card(action, actor, where, activity.id or "")
         except (RoundtableError, ValueError) as exc:
             text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
-            failed = ("Sorry" if action.verb in (review_cards.OPEN, cards.DELETE_ROUND)
-                      else "Not saved")
+            failed = ("Sorry" if action.verb in (review_cards.OPEN, cards.DELETE_ROUND,
+                                                 cards.FORGET) else "Not saved")
             if action.execute:
                 return _done(f"{failed}: {self.gateway.plain(text)}")
             self._later(self._say, where.key, said(f"{failed}: ", text))
@@ -330,15 +331,16 @@ class Listeners:
             started = self._start(data, actor, where)
             return self.gateway.plain(started), started
         if verb == cards.FORGET:
-            done = personal_data.forget(self.app, actor)
+            done = personal_data.forget(self.app, actor, asked=_asked(data))
             return self.gateway.plain(done), done
         if verb == cards.DELETE_ROUND:
             doomed, asked_id = _deletion(data)
             done = facilitation.delete(self.app, actor, doomed, asked_id)
             return self.gateway.plain(done), done
         if verb == cards.CANCEL:
-            if "round" not in data:  # forget-me's question, or one of an earlier version
-                return "Nothing was deleted.", said("Nothing was deleted.")
+            if "round" not in data:  # forget-me's question
+                done = personal_data.cancel_forget(self.app, actor, _asked(data))
+                return self.gateway.plain(done), done
             kept, asked_id = _deletion(data)
             done = facilitation.cancel_deletion(self.app, actor, kept, asked_id)
             return self.gateway.plain(done), done
@@ -451,7 +453,7 @@ class Listeners:
 
 
 HELP_LINE = said("write help to see them.")
-REPLACED = frozenset({cards.DELETE_ROUND, cards.CANCEL, cards.SAVE_KEPT})
+REPLACED = frozenset({cards.DELETE_ROUND, cards.FORGET, cards.CANCEL, cards.SAVE_KEPT})
 """Buttons of a question asked first (delete a round, forget me; save a greeting's words as
 an answer after all): what they did takes the card's place, so none can be pressed again."""
 REVIEW_WAIT = 4.0
@@ -473,11 +475,19 @@ def _target(data: dict[str, Any]) -> tuple[int, str]:
 def _deletion(data: dict[str, Any]) -> tuple[int, str | None]:
     """The round a Delete or Cancel button of `delete`'s question names, and the question's
     id (None on a card of an earlier version)."""
-    round_id, asked = _row_id(data.get("round")), data.get("asked")
-    if round_id is None or not (
-            asked is None or (isinstance(asked, str) and len(asked) <= 64)):
+    round_id = _row_id(data.get("round"))
+    if round_id is None:
         raise ValueError("that card could not be read; please use the newest one")
-    return round_id, asked
+    return round_id, _asked(data)
+
+
+def _asked(data: dict[str, Any]) -> str | None:
+    """The id of the question (delete a round, forget me) a button was on; None on a card of
+    an earlier version."""
+    asked = data.get("asked")
+    if not (asked is None or (isinstance(asked, str) and len(asked) <= 64)):
+        raise ValueError("that card could not be read; please use the newest one")
+    return asked
 
 
 def _digest(data: dict[str, Any]) -> int:

@@ -182,6 +182,14 @@ class RunningTeams:
         return self.stub.wait_for(predicate, what, timeout)
 
 
+def replaced_by(answer: dict[str, Any]) -> str:
+    """What a card shows once Teams replaces it with an Action.Execute's answer (a card, with
+    no button left)."""
+    assert answer["type"] == "application/vnd.microsoft.card.adaptive", answer
+    assert "actions" not in answer["value"]
+    return "\n".join("".join(i["text"] for i in p["inlines"]) for p in answer["value"]["body"])
+
+
 def teams_settings(database_url: str, stub: ConnectorStub, **more: str) -> Settings:
     return load_settings(**{
         "DATABASE_URL": database_url, "TEAMS_APP_ID": APP_ID, "TEAMS_APP_PASSWORD": PASSWORD,

@@ -4,6 +4,7 @@ from people's own activities, and proactive messages after a restart from stored
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from storage.database import Database
 from storage.models import Participant, Reply, Round, TeamsConversation
 from tests.helpers import TOP5, stored_values
-from tests.teams.conftest import PACK, RunningTeams, Tenant, run_teams
+from tests.teams.conftest import PACK, RunningTeams, Tenant, replaced_by, run_teams
 from tests.teams.test_round import question, start_from_channel
 from tests.teams_connector_stub import Call, ConnectorStub, Person, card_text
 
@@ -91,18 +92,13 @@ def test_it_stops_and_forgets_a_participant_on_request(running_teams: RunningTea
     assert card_text(card).startswith("This deletes your one answer from Roundtable")
     delete = card.body["attachments"][0]["content"]["actions"][0]
     assert (delete["title"], delete["style"]) == ("Delete my answers", "destructive")
-    # Teams refuses to delete one of the bot's messages: the answer says so, and is too long
-    # to show whole by the card
+    # Teams refuses to delete one of the bot's messages: the answer, in the card's place,
+    # says so whole
     running.stub.fail_next("delete", 403)
-    answered = running.teams.submit(ben, delete["data"])
-    assert answered[0].json()["value"].startswith("Done. Roundtable deleted 1 answer")
-    assert "Slack" not in answered[0].json()["value"]  # it said Slack keeps what Ben wrote
-    by_the_card = answered[0].json()["value"]
-    assert len(by_the_card) <= 500 and by_the_card.endswith(" … (the whole answer is in our chat)")
-    whole = running.wait_for(lambda: next((c for c in running.stub.sent_to(ben)
-                                           if "Done. Roundtable deleted" in card_text(c)), None),
-                             "the whole answer in the chat")
-    assert "yours: Teams keeps it until you delete it there." in card_text(whole)
+    answered = replaced_by(running.teams.submit(ben, delete["data"])[0].json())
+    assert answered.startswith("Done. Roundtable deleted 1 answer")
+    assert "Slack" not in answered  # it said Slack keeps what Ben wrote
+    assert "yours: Teams keeps it until you delete it there." in answered
     assert running.replies() == []
 
 
@@ -305,7 +301,7 @@ def test_forget_me_sends_no_open_questions_card_nobody_asked_for(
     forget = card.body["attachments"][0]["content"]["actions"][0]["data"]
     # the button is answered once forgetting is done, and with it anything it sends
     [answered] = running.teams.submit(ben, forget)
-    assert answered.json()["value"].startswith("Done. Roundtable deleted")
+    assert replaced_by(answered.json()).startswith("Done. Roundtable deleted")
     said = [card_text(c) for c in stub.sent_to(ben)]
     assert len([s for s in said if s.startswith("Your open questions")]) == 1, said
 
@@ -462,4 +458,40 @@ def _forgets_themselves(running: RunningTeams, person: Person) -> str:
                             "the forget-me card")
     [answered] = running.teams.submit(person, card.body["attachments"][0]["content"]["actions"]
                                       [0]["data"])
-    return str(answered.json()["value"])
+    return replaced_by(answered.json())
+
+
+def test_forget_me_s_card_shows_what_its_buttons_did_and_a_cancelled_one_deletes_nothing(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """As delete's question: Delete and Cancel replace forget-me's card with what they did;
+    the Delete of a card cancelled (a copy on another device, the Action.Submit fallback)
+    deletes nothing, and a second Delete harms nothing."""
+    running, stub, ben = running_teams, running_teams.stub, tenant.members[1]
+    start_from_channel(running, tenant)
+    question(running, ben, 1)
+    running.teams.chat(ben, "Peer support.")
+    running.wait_for(lambda: running.replies(), "the answer")
+
+    def forget_card() -> dict[str, dict[str, Any]]:
+        before = len(stub.sent_to(ben))
+        running.teams.chat(ben, "forget-me")
+        card = running.wait_for(lambda: next((c for c in stub.sent_to(ben)[before:]
+                                              if "cannot be undone" in card_text(c)), None),
+                                "the forget-me card")
+        return {a["title"]: a["data"] for a in card.body["attachments"][0]["content"]["actions"]}
+
+    asked = forget_card()
+    cancelled = running.teams.submit(ben, asked["Cancel"])
+    assert replaced_by(cancelled[0].json()) == "Nothing was deleted."
+    pressed_later = running.teams.submit(ben, asked["Delete my answers"])
+    assert pressed_later[0].json()["value"] == (
+        "Sorry: you cancelled that, so nothing was deleted. To delete your answers, write "
+        "forget-me again.")
+    assert [r.text for r in running.replies()] == ["Peer support."]
+
+    asked = forget_card()
+    done = replaced_by(running.teams.submit(ben, asked["Delete my answers"])[0].json())
+    assert done.startswith("Done. Roundtable deleted 1 answer")
+    again = replaced_by(running.teams.submit(ben, asked["Delete my answers"])[0].json())
+    assert again == "Roundtable held nothing about you; it will not ask you in any future round."
+    assert running.replies() == []

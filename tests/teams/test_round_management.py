@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from storage.models import Delivery, Participant, Round, RoundFacilitator
-from tests.teams.conftest import PACK, RunningTeams, Tenant
+from tests.teams.conftest import PACK, RunningTeams, Tenant, replaced_by
 from tests.teams.test_round import question, start_from_channel
 from tests.teams_connector_stub import Call, Person, card_text
 
@@ -107,7 +107,7 @@ def test_a_round_is_deleted_only_once_its_card_is_confirmed(running_teams: Runni
     assert running.scalars(select(Round.id)) == [round_id]  # asking deleted nothing
 
     cancelled = running.teams.submit(fola, shown["Cancel"]["data"])
-    assert _replaced_by(cancelled[0].json()) == f"Cancelled: round {round_id} is kept."
+    assert replaced_by(cancelled[0].json()) == f"Cancelled: round {round_id} is kept."
     assert running.scalars(select(Round.id)) == [round_id] and len(running.replies()) == 1
 
     # someone else pressing the button (the card was posted where others see it) is refused
@@ -127,14 +127,6 @@ def test_a_round_is_deleted_only_once_its_card_is_confirmed(running_teams: Runni
     assert running.scalars(select(Participant)) == [] and running.replies() == []
 
 
-def _replaced_by(answer: dict[str, Any]) -> str:
-    """What the card shows once Teams replaces it with an Action.Execute's answer (a card,
-    with no button left)."""
-    assert answer["type"] == "application/vnd.microsoft.card.adaptive"
-    assert "actions" not in answer["value"]
-    return "\n".join(p["inlines"][0]["text"] for p in answer["value"]["body"])
-
-
 def test_a_cancelled_deletion_card_loses_its_buttons_and_its_old_delete_deletes_nothing(
         running_teams: RunningTeams, tenant: Tenant) -> None:
     """Cancel (and Delete) replace the card with what they did, so its Delete cannot be
@@ -148,7 +140,7 @@ def test_a_cancelled_deletion_card_loses_its_buttons_and_its_old_delete_deletes_
     asked = card_sent(running, fola, f"delete {round_id}", "Deleting it removes")
     shown = buttons(asked)
     cancelled = running.teams.submit(fola, shown["Cancel"]["data"], card_id=asked.activity_id)
-    assert _replaced_by(cancelled[0].json()) == f"Cancelled: round {round_id} is kept."
+    assert replaced_by(cancelled[0].json()) == f"Cancelled: round {round_id} is kept."
     pressed_later = running.teams.submit(fola, shown[f"Delete round {round_id}"]["data"],
                                          card_id=asked.activity_id)
     assert pressed_later[0].json()["value"] == (
@@ -179,7 +171,7 @@ def test_a_cancelled_deletion_card_loses_its_buttons_and_its_old_delete_deletes_
     asked = card_sent(running, fola, f"delete {round_id}", "Deleting it removes")
     done = running.teams.submit(fola, buttons(asked)[f"Delete round {round_id}"]["data"],
                                 card_id=asked.activity_id)
-    assert _replaced_by(done[0].json()) == (
+    assert replaced_by(done[0].json()) == (
         f"Round {round_id} is deleted, with its 0 answers and 0 digests.")
     assert running.scalars(select(Round)) == []
 

@@ -2,16 +2,34 @@
 record of them from a roster or their own activities (name, email, time zone, Teams user id)
 and the link from their 1:1 chat to their id. Forgetting someone deletes it and their data
 shows it, whichever adapters the process doing so runs (a command line with no Teams set-up
-forgets a Teams person all the same)."""
+forgets a Teams person all the same). Also which Teams activity carried each question, digest
+part and message the bot may change (`teams_sent`): deleted with the deliveries, digests and
+bot messages they belong to."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import Select, delete, or_, update
 from sqlalchemy.orm import Session
 
-from storage.models import TeamsConversation, TeamsUser
+from storage.models import TeamsConversation, TeamsSent, TeamsUser
+
+QUESTION, DIGEST, MESSAGE = "question", "digest", "message"
+"""What teams_sent records: question and digest parts (for recovery), and other messages the
+bot may have to change later (a confirmation that quotes someone who asks to be forgotten)."""
+
+
+def forget_sent(session: Session, *, deliveries: Select[Any], messages: Select[Any],
+                digests: Select[Any] | None = None) -> None:
+    """Delete what teams_sent holds of these deliveries, bot messages (by their message id)
+    and digests (ids each): call it before deleting them."""
+    kept_for = [(TeamsSent.kind == QUESTION) & TeamsSent.ref_id.in_(deliveries),
+                (TeamsSent.kind == MESSAGE) & TeamsSent.part.in_(messages)]
+    if digests is not None:
+        kept_for.append((TeamsSent.kind == DIGEST) & TeamsSent.ref_id.in_(digests))
+    session.execute(delete(TeamsSent).where(or_(*kept_for))
+                    .execution_options(synchronize_session=False))
 
 
 def forget(session: Session, user_id: str) -> None:

@@ -106,6 +106,9 @@ def _erase_participant(session: Session, participant: Participant, done: Erased)
         QuestionMessage.delivery_id.in_(delivery_ids)))
     done.reminders = _count(session, select(func.count(Reminder.id)).where(
         Reminder.participant_id == participant.id))
+    reach.forget_sent(session, deliveries=select(Delivery.id).where(
+        Delivery.participant_id == participant.id), messages=select(BotMessage.message_id)
+                      .where(BotMessage.participant_id == participant.id))
     session.execute(delete(ReplyVersion).where(ReplyVersion.reply_id.in_(reply_ids)))
     session.execute(delete(Reply).where(Reply.id.in_(reply_ids)))
     session.execute(delete(QuestionMessage).where(QuestionMessage.delivery_id.in_(delivery_ids)))

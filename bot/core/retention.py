@@ -24,6 +24,7 @@ from bot.core import audit
 from bot.core.inbox import MAX_ATTEMPTS
 from bot.core.rounds import participation
 from bot.core.wording import counted
+from storage import reach
 from storage.database import Database
 from storage.db import transaction
 from storage.model_answers import KEPT as MODEL_ANSWERS_KEPT
@@ -98,6 +99,10 @@ def _purge_round(session: Session, round_id: int, now: datetime, done: Purged) -
                       "withdrawn": round_.withdrawn}
     replies = select(Reply.id).where(Reply.round_id == round_id)
     deliveries = select(Delivery.id).where(Delivery.round_id == round_id)
+    reach.forget_sent(session, deliveries=deliveries,
+                      digests=select(Digest.id).where(Digest.round_id == round_id),
+                      messages=select(BotMessage.message_id).where(
+                          BotMessage.round_id == round_id))
     session.execute(delete(ReplyVersion).where(ReplyVersion.reply_id.in_(replies)))
     session.execute(delete(Reply).where(Reply.round_id == round_id))
     session.execute(delete(BotMessage).where(BotMessage.round_id == round_id))

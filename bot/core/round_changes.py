@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from bot.core.errors import RoundClosed, RoundtableError
 from bot.core.rounds import get_round
+from storage import reach
 from storage.models import (
+    BotMessage,
     Delivery,
     Digest,
     DigestEdit,
@@ -129,6 +131,10 @@ def delete_round(session: Session, round_id: int) -> Contents:
     people = set(session.scalars(select(Delivery.participant_id).where(
         Delivery.round_id == round_id))) | set(session.scalars(
             select(Reply.participant_id).where(Reply.round_id == round_id)))
+    reach.forget_sent(session, deliveries=deliveries,
+                      digests=select(Digest.id).where(Digest.round_id == round_id),
+                      messages=select(BotMessage.message_id).where(
+                          BotMessage.round_id == round_id))
     for statement in (
         delete(ReplyVersion).where(ReplyVersion.reply_id.in_(replies)),
         delete(Reply).where(Reply.round_id == round_id),

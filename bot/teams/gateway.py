@@ -35,11 +35,9 @@ from bot.teams.references import (
     message_key,
 )
 from bot.teams.render import CARD_TYPE, MAX_CARD_BYTES, Element
+from storage.reach import DIGEST, MESSAGE, QUESTION
 
 log = logging.getLogger(__name__)
-QUESTION, DIGEST, MESSAGE = "question", "digest", "message"
-"""What teams_sent records: question and digest parts (for recovery), and other messages the
-bot may have to change later (a confirmation that quotes someone who asks to be forgotten)."""
 FILE_TEXT = 20_000
 """Characters of a file sent as text in one card (Teams takes about 28 KB a message)."""
 GONE = ("http_404", "MessageNotFound", "NotFound")

@@ -4,13 +4,23 @@ from people's own activities, and proactive messages after a restart from stored
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.core.retention import apply_retention
+from bot.teams.references import conversation_key
 from storage.database import Database
-from storage.models import Participant, Reply, Round, TeamsConversation
+from storage.models import (
+    Digest,
+    Participant,
+    Reply,
+    Round,
+    TeamsConversation,
+    TeamsSent,
+)
 from tests.helpers import TOP5, stored_values
 from tests.teams.conftest import PACK, RunningTeams, Tenant, replaced_by, run_teams
 from tests.teams.test_round import question, start_from_channel
@@ -495,3 +505,28 @@ def test_forget_me_s_card_shows_what_its_buttons_did_and_a_cancelled_one_deletes
     again = replaced_by(running.teams.submit(ben, asked["Delete my answers"])[0].json())
     assert again == "Roundtable held nothing about you; it will not ask you in any future round."
     assert running.replies() == []
+
+
+def test_what_was_noted_of_teams_messages_goes_with_forget_me_and_retention(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """The activity ids of the questions and digest parts sent (`teams_sent`) are kept no
+    longer than what they belong to: forget-me deletes those of the person's questions, and
+    retention those of the round's questions and digests."""
+    running, ben = running_teams, tenant.members[1]
+    start_from_channel(running, tenant)
+    question(running, ben, 1)
+    running.teams.chat(ben, "Peer support.")
+    running.wait_for(lambda: running.replies(), "the answer")
+    bens_chat = conversation_key(running.stub.chat_of(ben))
+    assert running.scalars(select(TeamsSent).where(TeamsSent.conversation_key == bens_chat))
+    _forgets_themselves(running, ben)
+    assert running.scalars(select(TeamsSent).where(
+        TeamsSent.conversation_key == bens_chat)) == []
+
+    assert running.teams.in_channel(tenant.team, tenant.facilitator, "close 1").status == 200
+    running.wait_for(lambda: running.scalars(select(Digest.state)) == ["posted"],
+                     "the final digest posted")
+    assert sorted(running.scalars(select(TeamsSent.kind).distinct())) == ["digest", "question"]
+    apply_retention(running.database, running.bot.clock() + timedelta(days=400), 365,
+                    "scheduler")
+    assert [(t.kind, t.ref_id, t.part) for t in running.scalars(select(TeamsSent))] == []

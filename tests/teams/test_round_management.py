@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from sqlalchemy import select
 
-from storage.models import Delivery, Participant, Round, RoundFacilitator
+from storage.models import Delivery, Participant, Round, RoundFacilitator, TeamsSent
 from tests.teams.conftest import PACK, RunningTeams, Tenant, replaced_by
 from tests.teams.test_round import question, start_from_channel
 from tests.teams_connector_stub import Call, Person, card_text
@@ -125,6 +125,7 @@ def test_a_round_is_deleted_only_once_its_card_is_confirmed(running_teams: Runni
     assert in_chat_said == [f"Round {round_id} is deleted, with its 1 answer and 0 digests."]
     assert running.scalars(select(Round)) == running.scalars(select(Delivery)) == []
     assert running.scalars(select(Participant)) == [] and running.replies() == []
+    assert running.scalars(select(TeamsSent)) == []  # which activity asked each question
 
 
 def test_a_cancelled_deletion_card_loses_its_buttons_and_its_old_delete_deletes_nothing(

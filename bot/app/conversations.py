@@ -5,11 +5,12 @@ An answer is stored to the question it replies to (bot.core.answers); an edit or
 changes an answer only when it comes from the answer's author. A message that is only one of
 the words a person uses about themselves (`stop`, `help`, `my-data`, `forget-me`) is not an
 answer: `stop` stops the questions, the others are told how to use them. Files and pictures
-are never kept: a message of only those is told to write its answer, and the confirmation of
-words sent with one says the file was not kept. A message that is only a greeting or a
-question about the bot (bot.app.small_talk) is not taken as an answer either: the bot says
-hello (or how it works) and which question waits, and offers to save the words as the answer
-to it all the same (`save_kept`, from the button). What to say back (a confirmation, that an
+are never kept: a message of only those is told to write its answer (or, in a closed round,
+that the round closed), and the confirmation of words sent or edited with one says the file
+was not kept. A message that is only a greeting or a question about the bot
+(bot.app.small_talk) is not taken as an answer either: the bot says hello (or how it works)
+and which question waits, and offers to save the words as the answer to it all the same
+(`save_kept`, from the button). What to say back (a confirmation, that an
 edited answer was updated, or why nothing was saved) is queued for after the commit.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
@@ -208,7 +210,8 @@ class Conversations:
                 follow_ups.append(partial(self.confirmations.notify, platform, where,
                                           NO_QUESTION))
             elif outcome.refused:
-                refusal = (FILES_ONLY if files and not message.text.strip()
+                # in a closed round, the file is not what stands in the way
+                refusal = (FILES_ONLY if files and not message.text.strip() and not outcome.closed
                            else said(f"I could not save that: {outcome.refused}"))
                 follow_ups.append(partial(self.confirmations.notify, platform, where, refusal))
             elif outcome.created and outcome.vote is not None:
@@ -266,7 +269,10 @@ class Conversations:
         except RoundtableError as exc:
             log.info("ignored a change on %s: %s", platform, exc)
             return []
-        if saved is None:
-            return []
         where = Where(event.channel_id, event.thread_id)
+        if saved is None:  # the words are as they were: only a file came with the edit
+            return [partial(self.confirmations.notify, platform, where, FILE_NOT_KEPT)
+                    ] if event.files else []
+        if event.files:
+            saved = replace(saved, files_dropped=True)
         return [partial(self.confirmations.revise, platform, where, saved)]

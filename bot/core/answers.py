@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.core.errors import NotFound, RoundtableError
+from bot.core.errors import NotFound, RoundClosed, RoundtableError
 from bot.core.next_questions import ask_next
 from bot.core.packs import Pack
 from bot.core.questions import Asked, Saved
@@ -63,6 +63,8 @@ class ChatAnswer:
     """The person's words after the ballot in their message (kept with it)."""
     replaced: bool = False
     """The vote replaced the person's earlier ballot on the question (kept as a version)."""
+    closed: bool = False
+    """Refused because the question's round is closed."""
 
 
 def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: datetime,
@@ -111,7 +113,7 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
                 votes.append((asked.round_id, asked.participant.id))
                 continue
         except RoundtableError as exc:
-            out.append(ChatAnswer(asked, refused=str(exc)))
+            out.append(ChatAnswer(asked, refused=str(exc), closed=isinstance(exc, RoundClosed)))
             continue
         rows.append({"round_id": asked.round_id, "prompt_id": asked.prompt.id,
                      "participant_id": asked.participant.id, "text": message.text,

@@ -35,6 +35,8 @@ class Edited:
     text: str
     thread_id: str | None = None
     """The thread the edited message is in, if any (where its confirmation went)."""
+    files: int = 0
+    """Files and pictures the edited message carries: never kept, so the writer is told."""
 
 
 @dataclass(frozen=True)

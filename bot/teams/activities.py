@@ -200,7 +200,7 @@ def incoming(activity: Activity, key: str) -> Incoming | None:
         text, files = words(activity), files_in(activity)
         return Written(key, author, text, activity.id, files=files) if text or files else None
     if activity.type == "messageUpdate":
-        return Edited(key, author, activity.id, words(activity))
+        return Edited(key, author, activity.id, words(activity), files=files_in(activity))
     if activity.type == "messageDelete":
         return Deleted(key, author, activity.id)
     return None
@@ -208,9 +208,12 @@ def incoming(activity: Activity, key: str) -> Incoming | None:
 
 def event_id(activity: Activity) -> str:
     """The id the inbox keeps an event under: a redelivered activity has the same; an edit
-    names its text, since it keeps the id of the message it edits."""
+    names its text (and the files it carries, if any), since it keeps the id of the message
+    it edits."""
     if activity.type == "messageUpdate":
-        digest = hashlib.sha256(words(activity).encode()).hexdigest()[:16]
+        files = files_in(activity)
+        edited = words(activity) + (f"\0{files}" if files else "")
+        digest = hashlib.sha256(edited.encode()).hexdigest()[:16]
         return f"edit:{activity.id}:{digest}"
     if activity.type == "messageDelete":
         return f"delete:{activity.id}"

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
-from storage.models import ReplyVersion
+from storage.models import ReplyVersion, Round
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Response, Running
 from tests.slack.test_answers import answer_buttons
 from tests.slack.test_round_loop import asked, question_ts, sent_to_everyone, start_round
@@ -329,6 +329,22 @@ def test_it_stores_nothing_for_a_file_shared_without_words_and_says_why(
     assert confirmed(running) == [] and told == [
         "I could not save that: files and pictures are not kept, only words. Please write "
         "your answer here as text."]
+
+
+def test_a_file_sent_under_a_question_of_a_closed_round_is_told_the_round_closed(
+        running: Running) -> None:
+    """Writing the answer as text would not help there: the round is what stands in the way."""
+    a_round(running)
+    slack = Slack(running)
+    thread = question_ts(running, AMARA, "done-well")
+    assert running.slack.command(FACILITATOR, "close 1").status == 200
+    running.wait_for(lambda: running.scalar(select(Round.status)) == "closed", "the close")
+    envelope = slack.load_event("events/message_file_share_without_text.json")
+    envelope["event"]["thread_ts"] = thread
+    ok(slack.send(envelope))
+    told = running.wait_for(lambda: notices(running), "a word about the file")
+    assert told == ["I could not save that: round 1 is closed; answers are no longer taken"]
+    assert running.replies() == []
 
 
 # --- what others write in a participant's DM -----------------------------------------------

@@ -105,9 +105,12 @@ class TeamsDriver:
             activity["localTimezone"] = zone
         return activity["id"], [self.send(activity) for _ in range(times)]
 
-    def edit(self, person: Person, activity_id: str, text: str) -> Response:
+    def edit(self, person: Person, activity_id: str, text: str,
+             attachments: list[dict[str, Any]] | None = None) -> Response:
         activity = self._base("messageUpdate", person, self.personal(person), activity_id)
         activity.update(text=text, textFormat="plain")
+        if attachments:
+            activity["attachments"] = attachments
         activity["channelData"]["eventType"] = "editMessage"
         return self.send(activity)
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.core.questions import Saved
 from bot.core.retention import apply_retention
 from bot.teams.references import conversation_key
 from storage.database import Database
@@ -530,3 +531,31 @@ def test_what_was_noted_of_teams_messages_goes_with_forget_me_and_retention(
     apply_retention(running.database, running.bot.clock() + timedelta(days=400), 365,
                     "scheduler")
     assert [(t.kind, t.ref_id, t.part) for t in running.scalars(select(TeamsSent))] == []
+
+
+def test_a_file_added_by_an_edit_is_said_not_kept(running_teams: RunningTeams,
+                                                  tenant: Tenant) -> None:
+    """An edit that adds a file is answered as a new message with one is: the updated
+    confirmation says the file was not kept; an edit that only adds a file is told so."""
+    running, stub, amara = running_teams, running_teams.stub, tenant.members[0]
+    start_from_channel(running, tenant)
+    question(running, amara, 1)
+    activity_id, _ = running.teams.chat(amara, "Protected tme")
+    running.wait_for(lambda: [c for c in stub.sent_to(amara)
+                              if "Saved as your answer to question 1" in card_text(c)],
+                     "the confirmation")
+    assert running.teams.edit(amara, activity_id, "Protected time, as on the rota",
+                              attachments=[FILE]).status == 200
+    updated = running.wait_for(lambda: [card_text(c) for c in stub.calls if c.method == "PUT"
+                                        and "Updated as your answer" in card_text(c)],
+                               "the confirmation updated")
+    assert "Protected time, as on the rota" in updated[-1]
+    assert Saved.FILES_NOT_KEPT in updated[-1]
+    before = len(stub.sent_to(amara))
+    assert running.teams.edit(amara, activity_id, "Protected time, as on the rota",
+                              attachments=[FILE, PICTURE]).status == 200
+    told = running.wait_for(lambda: [card_text(c) for c in stub.sent_to(amara)[before:]
+                                     if "not kept" in card_text(c)], "a word about the file")
+    assert told == [Saved.FILES_NOT_KEPT]
+    assert [r.text for r in running.replies()] == ["Protected time, as on the rota"]
+

@@ -18,6 +18,10 @@ from storage.models import TeamsConversation, TeamsSent, TeamsUser
 QUESTION, DIGEST, MESSAGE = "question", "digest", "message"
 """What teams_sent records: question and digest parts (for recovery), and other messages the
 bot may have to change later (a confirmation that quotes someone who asks to be forgotten)."""
+FORM, FORM_TOLD = "form", "form-told"
+"""Draft cards of a digest (ref_id) with a facilitator's edit form open, which another's edit
+leaves as they are; and those whose facilitator was told so."""
+OF_DIGESTS = (DIGEST, FORM, FORM_TOLD)
 
 
 def forget_sent(session: Session, *, deliveries: Select[Any], messages: Select[Any],
@@ -27,7 +31,7 @@ def forget_sent(session: Session, *, deliveries: Select[Any], messages: Select[A
     kept_for = [(TeamsSent.kind == QUESTION) & TeamsSent.ref_id.in_(deliveries),
                 (TeamsSent.kind == MESSAGE) & TeamsSent.part.in_(messages)]
     if digests is not None:
-        kept_for.append((TeamsSent.kind == DIGEST) & TeamsSent.ref_id.in_(digests))
+        kept_for.append(TeamsSent.kind.in_(OF_DIGESTS) & TeamsSent.ref_id.in_(digests))
     session.execute(delete(TeamsSent).where(or_(*kept_for))
                     .execution_options(synchronize_session=False))
 

@@ -35,7 +35,7 @@ from bot.teams.references import (
     message_key,
 )
 from bot.teams.render import CARD_TYPE, MAX_CARD_BYTES, Element
-from storage.reach import DIGEST, MESSAGE, QUESTION
+from storage.reach import DIGEST, FORM, FORM_TOLD, MESSAGE, QUESTION
 
 log = logging.getLogger(__name__)
 FILE_TEXT = 20_000
@@ -226,7 +226,25 @@ class TeamsGateway:
                                     review_cards.SUMMARY))
 
     def update_draft(self, sent: Sent, draft: Draft) -> None:
+        """A facilitator's copy of the draft brought up to date; one with their edit form
+        open is left as it is (replacing it would lose what they typed), and they are told
+        once that the draft changed."""
+        if draft.waiting and sent.message_id in self.conversations.sent(FORM, draft.digest_id):
+            if sent.message_id not in self.conversations.sent(FORM_TOLD, draft.digest_id):
+                self.say(Where(sent.channel_id), review_cards.changed_meanwhile(
+                    draft.view.round.id))
+                self.conversations.record_sent(FORM_TOLD, draft.digest_id, sent.message_id,
+                                               sent.channel_id, sent.message_id)
+            return
         self._update(sent, activity(review_cards.draft_card(draft), review_cards.SUMMARY))
+
+    def form_opened(self, digest_id: int, key: str, card_id: str) -> None:
+        """A draft card (by its activity id) now shows an edit form being filled in."""
+        self.conversations.record_sent(FORM, digest_id, message_key(card_id), key, card_id)
+
+    def form_closed(self, digest_id: int, card_id: str) -> None:
+        """The draft card's form was closed or saved: the card follows the draft again."""
+        self.conversations.unrecord_sent((FORM, FORM_TOLD), digest_id, message_key(card_id))
 
     def replace_card(self, key: str, activity_id: str, content: Element, summary: str = ""
                      ) -> None:

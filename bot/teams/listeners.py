@@ -285,7 +285,7 @@ class Listeners:
         try:
             if action.verb == review_cards.OPEN:
                 return self._open(action, actor, where, activity.replyToId)
-            outcome = self._card(action, actor, where, activity.id or "")
+            outcome = self._card(action, actor, where, activity)
         except (RoundtableError, ValueError) as exc:
             text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
             failed = ("Sorry" if action.verb in (review_cards.OPEN, cards.DELETE_ROUND,
@@ -308,11 +308,11 @@ class Listeners:
             self._later(self._say, where.key, message)
         return None
 
-    def _card(self, action: CardAction, actor: Actor, where: Reference, activity_id: str
+    def _card(self, action: CardAction, actor: Actor, where: Reference, activity: Activity
               ) -> tuple[str, Said | None]:
         """What the button did: a line to show by the card (Action.Execute), and a message
         for the chat (Action.Submit, or when there is more to say)."""
-        data, verb = action.data, action.verb
+        data, verb, activity_id = action.data, action.verb, activity.id or ""
         if verb in (cards.ANSWER, cards.SKIP):
             round_id, prompt_id = _target(data)
             if verb == cards.SKIP:
@@ -359,6 +359,9 @@ class Listeners:
             if not changes:
                 done = said("Nothing changed: the form was left as it was.")
                 return self.gateway.plain(done), done
+            card_id = activity.replyToId
+            if card_id:  # saved: the card follows the draft again, this edit first
+                self.gateway.form_closed(digest_id, card_id)
             try:
                 done = self.edits.run(
                     partial(review.edit, self.app, actor, round_id, changes, digest_id,
@@ -366,6 +369,10 @@ class Listeners:
                     partial(self._told_late, where.key, round_id))
             except Late:
                 return SAVING, said(SAVING)
+            except (RoundtableError, ValueError):
+                if card_id:  # refused: the form stays open, with what was typed in it
+                    self.gateway.form_opened(digest_id, where.key, card_id)
+                raise
             return self.gateway.plain(done), done
         raise ValueError("that button is not one of Roundtable's")
 
@@ -390,8 +397,13 @@ class Listeners:
         """Edit (or Close) on a draft digest: the facilitator's card, with that question's form
         open; in the HTTP answer (Action.Execute) or in place of the card (Action.Submit)."""
         round_id, prompt_id = _target(action.data)
-        opened = review.waiting(self.app, actor, round_id, _digest(action.data))
+        digest_id = _digest(action.data)
+        opened = review.waiting(self.app, actor, round_id, digest_id)
         content = review_cards.draft_card(opened.draft, prompt_id, opened.hidden_words)
+        if card_id and prompt_id:
+            self.gateway.form_opened(digest_id, where.key, card_id)
+        elif card_id:  # Close
+            self.gateway.form_closed(digest_id, card_id)
         if action.execute:
             return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_TYPE,
                                                     "value": content})

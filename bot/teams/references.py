@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -205,6 +205,11 @@ class Conversations:
                                       activity_id=activity_id, created_at=self.clock()))
         except IntegrityError:
             pass  # recorded by an earlier attempt
+
+    def unrecord_sent(self, kinds: tuple[str, ...], ref_id: int, part: str) -> None:
+        with transaction(self.sessions) as session:
+            session.execute(delete(TeamsSent).where(
+                TeamsSent.kind.in_(kinds), TeamsSent.ref_id == ref_id, TeamsSent.part == part))
 
     def sent(self, kind: str, ref_id: int) -> dict[str, tuple[str, str]]:
         """The parts of a question delivery or a digest Teams took: part → (key, activity)."""

@@ -40,6 +40,7 @@ from bot.app.review_form import (
 )
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import Draft, PromptDigest
+from bot.core.said import Said, said
 from bot.core.wording import counted
 from bot.teams.activities import OURS
 from bot.teams.cards import scoped_inputs
@@ -68,6 +69,14 @@ THEMES = "themes"
 """Where Save's data holds the open form's themes' values, once: its four lists of themes name
 them by number (what a theme's value holds would take four times the room in the card)."""
 THEME_FIELDS = (RENAME_THEME, MERGE_THEME, MERGE_INTO, MOVE_TO)
+
+
+def changed_meanwhile(round_id: int) -> Said:
+    """To a facilitator whose edit form is open on a draft another facilitator changed."""
+    return said(f"Another facilitator changed the draft digest of round {round_id} while your "
+                "form was open. Your card is left as it is, so nothing you typed is lost: Save "
+                "changes applies your edits to the themes your form showed, and Close shows "
+                "the draft as it is now.")
 
 
 def draft_card(draft: Draft, editing: str = "",

@@ -30,7 +30,7 @@ from bot.scheduling import jobs
 from bot.teams.render import MAX_CARD_BYTES, size
 from bot.teams.review_cards import draft_card, form_fields
 from storage.db import transaction
-from storage.models import AuditEntry, BotMessage, DigestEdit, Round
+from storage.models import AuditEntry, BotMessage, DigestEdit, Round, RoundFacilitator
 from tests.conftest import NOW
 from tests.review_round import PROMPT, answer_all, current, question, text_of, unquoted_in
 from tests.teams.conftest import RunningTeams, Tenant
@@ -527,3 +527,51 @@ def test_a_form_whose_inputs_are_not_text_or_no_theme_number_changes_nothing_and
     assert told == ["Not saved: that form could not be read; please use the newest card"] * 5 + [
         "Not saved: choose a theme from the list"] * 2
     assert edits(running) == []
+
+
+def test_a_co_facilitators_edit_leaves_a_card_with_an_open_form_as_it_is_and_says_so(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Two facilitators each have the draft's card; one has its form open when the other
+    saves an edit. Her card is not replaced (that would lose what she typed): she is told
+    the draft changed, and her form, saved later, applies and brings her card up to date."""
+    running, stub, fola, elif_ = (running_teams, running_teams.stub, tenant.facilitator,
+                                  tenant.members[4])
+    start_from_channel(running, tenant)
+    [round_] = running.wait_for(lambda: running.scalars(select(Round)), "the round")
+    assert running.teams.in_channel(tenant.team, fola, f"add-facilitator {elif_.email} round "
+                                                       f"{round_.id}").status == 200
+    running.wait_for(lambda: running.scalars(select(RoundFacilitator)), "Elif co-facilitating")
+    with transaction(running.database.sessions) as session:
+        answer_all(session, round_.id, [p.aad for p in tenant.members], NOW, "teams")
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_.id)
+    folas, elifs = (running.wait_for(lambda p=p: [c for c in stub.sent_to(p)
+                                                  if "For review" in card_text(c)],
+                                     f"{p.name}'s draft card")[0] for p in (fola, elif_))
+
+    [answer] = running.teams.submit(fola, dict(edit_button(content(folas), PROMPT)["data"]),
+                                    card_id=folas.activity_id)
+    fola_form = form_of(dict(answer.json()["value"]), round_.id, PROMPT)
+    [answer] = running.teams.submit(elif_, dict(edit_button(content(elifs), PROMPT)["data"]),
+                                    card_id=elifs.activity_id)
+    elif_form = form_of(dict(answer.json()["value"]), round_.id, PROMPT)
+    running.teams.submit(elif_, filled(*elif_form, rename_theme="1",
+                                       rename_title="Time away from the dispensary"),
+                         execute=False, card_id=elifs.activity_id)
+    running.wait_for(lambda: [c for c in updates(running, elif_)
+                              if "Time away from the dispensary" in json_text(c)],
+                     "Elif's card brought up to date")
+    told = said_to(running, fola, "Another facilitator changed")
+    assert told == (f"Another facilitator changed the draft digest of round {round_.id} while "
+                    "your form was open. Your card is left as it is, so nothing you typed is "
+                    "lost: Save changes applies your edits to the themes your form showed, and "
+                    "Close shows the draft as it is now.")
+    assert updates(running, fola) == []
+
+    running.teams.submit(fola, filled(*fola_form, lead=LEAD), execute=False,
+                         card_id=folas.activity_id)
+    now = running.wait_for(lambda: [c for c in updates(running, fola) if LEAD in json_text(c)],
+                           "Fola's card brought up to date")[-1]
+    assert "Time away from the dispensary" in json_text(now)
+    assert [card_text(c) for c in stub.sent_to(fola)].count(told) == 1

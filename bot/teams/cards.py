@@ -237,7 +237,6 @@ def start_form(packs: Sequence[Pack], channels: Sequence[tuple[str, str]], *,
 def home_card(home: HomeView) -> Element:
     """Someone's open questions (each answerable here), and a facilitator's rounds."""
     body: list[Element] = []
-    actions: list[Element] = []
     if home.facilitator:
         body.append(heading("Rounds"))
         for line in home.rounds[:10]:
@@ -254,11 +253,13 @@ def home_card(home: HomeView) -> Element:
         body += [dict(e, id=f"{e['id']}-{asked.round_id}-{asked.prompt.id}",
                  isRequired=False)
                  for e in answer_inputs(asked.prompt) if "id" in e]
-        actions.append(action(f"Save question {asked.number}", ANSWER,
-                              _target(ANSWER, asked.round_id, asked.prompt.id)))
+        # under its question: a card's own actions stop at five, and the card shows eight
+        body.append({"type": "ActionSet", "actions": [action(
+            f"Save question {asked.number}", ANSWER,
+            _target(ANSWER, asked.round_id, asked.prompt.id))]})
     if not home.questions:
         body.append(note("Nothing waiting for you. Thank you!"))
-    return card(body, actions[:5])
+    return card(body)
 
 
 def scoped_inputs(data: Mapping[str, Any], round_id: int, prompt_id: str) -> dict[str, Any]:

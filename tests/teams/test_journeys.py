@@ -559,3 +559,40 @@ def test_a_file_added_by_an_edit_is_said_not_kept(running_teams: RunningTeams,
     assert told == [Saved.FILES_NOT_KEPT]
     assert [r.text for r in running.replies()] == ["Protected time, as on the rota"]
 
+
+
+def test_every_question_on_the_questions_card_has_its_save_button(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """The card lists up to eight open questions: each has its own Save, under it."""
+    running, teams, dev = running_teams, running_teams.teams, tenant.members[3]
+    start_from_channel(running, tenant)
+    for number in range(1, 6):
+        card = question(running, dev, number).body["attachments"][0]["content"]
+        teams.submit(dev, card["actions"][1]["data"])  # skipped: all six are open
+    question(running, dev, 6)
+    listing = open_questions(running, dev).body["attachments"][0]["content"]
+    assert sorted(save_buttons(listing)) == [f"Save question {n}" for n in range(1, 7)]
+    ranking = next(e for e in listing["body"] if str(e.get("id", "")).startswith("rank-1-"))
+    index = {c["title"]: c["value"] for c in ranking["choices"]}
+    ballot = {ranking["id"].replace("rank-1-", f"rank-{n}-"): index[o]
+              for n, o in enumerate(TOP5, start=1)}
+    [saved] = teams.submit(dev, {**save_buttons(listing)["Save question 6"], **ballot})
+    assert saved.json()["value"] == "Saved as your answer to question 6."
+    running.wait_for(lambda: [r.choices for r in running.replies()] == [TOP5], "the ranking")
+
+
+def open_questions(running: RunningTeams, person: Person) -> Call:
+    """`person` writes questions: the card of their open questions."""
+    before = len(running.stub.sent_to(person))
+    running.teams.chat(person, "questions")
+    return running.wait_for(lambda: [c for c in running.stub.sent_to(person)[before:]
+                                     if card_text(c).startswith("Your open questions")],
+                            "the open questions")[0]
+
+
+def save_buttons(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The data of the card's Save buttons (at its foot or under their questions), by
+    title."""
+    under = [a for e in card["body"] if e.get("type") == "ActionSet" for a in e["actions"]]
+    return {a["title"]: a["data"] for a in [*card.get("actions", []), *under]
+            if a["title"].startswith("Save")}

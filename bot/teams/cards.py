@@ -36,6 +36,8 @@ from bot.teams.render import (
 )
 
 ANSWER, SKIP, START, FORGET, CANCEL = "answer", "skip", "start", "forget", "cancel"
+ON, QUESTIONS = "on", "questions"
+"""The key that marks a button of the open-questions card, and its value."""
 DELETE_ROUND = "delete-round"
 SAVE_KEPT = "save-kept"
 SAVE_KEPT_LABEL = "Save as my answer"
@@ -234,8 +236,40 @@ def start_form(packs: Sequence[Pack], channels: Sequence[tuple[str, str]], *,
     return card(body, [action("Start", START, {OURS: START}, primary=True)])
 
 
-def home_card(home: HomeView) -> Element:
-    """Someone's open questions (each answerable here), and a facilitator's rounds."""
+def missing(prompt: Prompt, data: Mapping[str, Any]) -> str | None:
+    """What a question's inputs lack before they can be saved (the open-questions card, whose
+    inputs cannot be marked required), or None."""
+    if prompt.kind == "text":
+        text = data.get(ANSWER_INPUT)
+        return None if isinstance(text, str) and text.strip() else (
+            "has no answer yet: write it in its box")
+    if prompt.kind == "choice":
+        return None if data.get(ANSWER_INPUT) not in (None, "") else (
+            "has no option chosen: choose at least one")
+    gaps = [_ordinal(p) for p in range(1, prompt.places + 1)
+            if data.get(RANK_INPUT.format(p)) in (None, "")]
+    return None if not gaps else (
+        f"needs your {listed(gaps)}: a ranking needs all {prompt.places} places")
+
+
+def _typed(element: Element, prompt: Prompt, value: Any) -> Element:
+    """An input of the open-questions card holding what was typed in it, when that is what
+    the input can hold."""
+    if not isinstance(value, str) or not value:
+        return element
+    if element["type"] == "Input.Text":
+        return {**element, "value": value[: element.get("maxLength", len(value))]}
+    picked = value.split(",")
+    if all(OPTION.fullmatch(p) and int(p) < len(prompt.options) for p in picked):
+        return {**element, "value": value}
+    return element
+
+
+def home_card(home: HomeView, typed: Mapping[str, Any] | None = None,
+              problem: tuple[int, str, str] | None = None) -> Element:
+    """Someone's open questions (each answerable here), and a facilitator's rounds; given
+    `typed` (a submission of this card), its inputs hold what was typed in them, and
+    `problem` (round, question, what) is said under its question."""
     body: list[Element] = []
     if home.facilitator:
         body.append(heading("Rounds"))
@@ -250,13 +284,16 @@ def home_card(home: HomeView) -> Element:
     for asked in home.questions[:8]:
         body.append(rich(run(f"Question {asked.number} (round {asked.round_id}) · ", bold=True),
                          run(asked.prompt.question), separator=True))
-        body += [dict(e, id=f"{e['id']}-{asked.round_id}-{asked.prompt.id}",
-                 isRequired=False)
-                 for e in answer_inputs(asked.prompt) if "id" in e]
+        inputs = [dict(e, id=f"{e['id']}-{asked.round_id}-{asked.prompt.id}",
+                       isRequired=False)
+                  for e in answer_inputs(asked.prompt) if "id" in e]
+        body += [_typed(e, asked.prompt, (typed or {}).get(e["id"])) for e in inputs]
+        if problem is not None and problem[:2] == (asked.round_id, asked.prompt.id):
+            body.append(rich(run(problem[2], bold=True)))
         # under its question: a card's own actions stop at five, and the card shows eight
         body.append({"type": "ActionSet", "actions": [action(
             f"Save question {asked.number}", ANSWER,
-            _target(ANSWER, asked.round_id, asked.prompt.id))]})
+            {**_target(ANSWER, asked.round_id, asked.prompt.id), ON: QUESTIONS})]})
     if not home.questions:
         body.append(note("Nothing waiting for you. Thank you!"))
     return card(body)

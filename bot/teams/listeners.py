@@ -65,7 +65,7 @@ from bot.teams.commands import (
 )
 from bot.teams.gateway import TeamsGateway
 from bot.teams.references import PLATFORM, Conversations, Reference
-from bot.teams.render import CARD_TYPE, card
+from bot.teams.render import CARD_TYPE, Element, card
 from storage.models import row_id as _row_id
 
 log = logging.getLogger(__name__)
@@ -285,6 +285,10 @@ class Listeners:
         try:
             if action.verb == review_cards.OPEN:
                 return self._open(action, actor, where, activity.replyToId)
+            if action.verb == cards.ANSWER and action.data.get(cards.ON) == cards.QUESTIONS:
+                unfinished = self._unfinished(action.data, actor)
+                if unfinished is not None:
+                    return self._replace(activity, action, where, *unfinished)
             outcome = self._card(action, actor, where, activity)
         except (RoundtableError, ValueError) as exc:
             text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
@@ -296,7 +300,8 @@ class Listeners:
             return None
         toast, message = outcome
         if action.verb in REPLACED and message is not None:
-            return self._replace(activity, action, where, message)
+            return self._replace(activity, action, where, self.gateway.said_card(message),
+                                 message)
         if action.execute:
             if len(toast) > TOAST_LIMIT and message is not None:
                 # Teams shows only a short line by the card: the whole answer goes to the chat
@@ -376,12 +381,24 @@ class Listeners:
             return self.gateway.plain(done), done
         raise ValueError("that button is not one of Roundtable's")
 
+    def _unfinished(self, data: dict[str, Any], actor: Actor) -> tuple[Element, Said] | None:
+        """A question of the open-questions card saved with its inputs not filled in: the
+        card again, everything typed in it kept, saying what is missing; None when there is
+        nothing missing."""
+        round_id, prompt_id = _target(data)
+        asked = participants.question(self.app, actor, round_id, prompt_id)
+        gap = cards.missing(asked.prompt, cards.scoped_inputs(data, round_id, prompt_id))
+        if gap is None:
+            return None
+        told = f"Not saved: question {asked.number} {gap}."
+        return cards.home_card(participants.home(self.app, actor), data,
+                               (round_id, prompt_id, told)), said(told)
+
     def _replace(self, activity: Activity, action: CardAction, where: Reference,
-                 done: Said) -> InvokeResponse[Any] | None:
-        """The question's card replaced by what its button did: in the HTTP answer
-        (Action.Execute), else in place of the card the button was on (Action.Submit; a
-        message when Teams did not say which card)."""
-        content = self.gateway.said_card(done)
+                 content: Element, done: Said) -> InvokeResponse[Any] | None:
+        """The card a button was on replaced by `content` (what the button did): in the HTTP
+        answer (Action.Execute), else in place of that card (Action.Submit; a message when
+        Teams did not say which card)."""
         if action.execute:
             return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_TYPE,
                                                     "value": content})

@@ -596,3 +596,59 @@ def save_buttons(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     under = [a for e in card["body"] if e.get("type") == "ActionSet" for a in e["actions"]]
     return {a["title"]: a["data"] for a in [*card.get("actions", []), *under]
             if a["title"].startswith("Save")}
+
+
+def test_a_question_left_empty_on_the_questions_card_is_named_and_what_was_typed_stays(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """The open-questions card cannot mark its inputs required (Teams would require every
+    question's for any button). A question saved empty, or a ranking with places left
+    empty, is refused naming what is missing; nothing is stored, and the card comes back
+    with everything typed on it still there, so nobody types it twice."""
+    running, stub, teams, dev = (running_teams, running_teams.stub, running_teams.teams,
+                                 tenant.members[3])
+    start_from_channel(running, tenant)
+    for number in range(1, 6):
+        card = question(running, dev, number).body["attachments"][0]["content"]
+        teams.submit(dev, card["actions"][1]["data"])  # skipped: all six are open
+    question(running, dev, 6)
+    listed = open_questions(running, dev)
+    listing = listed.body["attachments"][0]["content"]
+    inputs = {e["id"]: e for e in listing["body"] if "id" in e}
+    saves = save_buttons(listing)
+    first = next(i for i in inputs if i.startswith("answer-") and i.endswith("-done-well"))
+    second = next(i for i in inputs if i.startswith("answer-") and i.endswith("-bought-in"))
+    typed = {first: "Protected time for the care home rounds.", second: ""}
+
+    [refused] = teams.submit(dev, {**saves["Save question 2"], **typed})
+    shown = replaced_by_card(refused.json())
+    assert "Not saved: question 2 has no answer yet: write it in its box." in card_text_of(shown)
+    again = {e["id"]: e.get("value") for e in shown["body"] if "id" in e}
+    assert again[first] == "Protected time for the care home rounds."
+    assert running.replies() == []
+
+    ranking = next(i for i in inputs if i.startswith("rank-1-"))
+    index = {c["title"]: c["value"] for c in inputs[ranking]["choices"]}
+    places = {ranking.replace("rank-1-", f"rank-{n}-"): index[o]
+              for n, o in enumerate(TOP5[:3], start=1)}
+    [refused] = teams.submit(dev, {**saves["Save question 6"], **typed, **places},
+                             execute=False, card_id=listed.activity_id)
+    replaced = running.wait_for(lambda: [c for c in stub.calls if c.method == "PUT"
+                                         and "Not saved: question 6" in card_text(c)],
+                                "the card back, with the ranking's gap named")
+    shown = replaced[0].body["attachments"][0]["content"]
+    assert "Not saved: question 6 needs your 4th choice and 5th choice: a ranking needs all " \
+           "5 places." in card_text(replaced[0])
+    again = {e["id"]: e.get("value") for e in shown["body"] if "id" in e}
+    assert {k: again[k] for k in places} == places
+    assert again[first] == "Protected time for the care home rounds."
+    assert running.replies() == []
+
+
+def replaced_by_card(answer: dict[str, Any]) -> dict[str, Any]:
+    """The card Teams puts in place of the one a button was on (an Action.Execute's answer)."""
+    assert answer["type"] == "application/vnd.microsoft.card.adaptive", answer
+    return dict(answer["value"])
+
+
+def card_text_of(card: dict[str, Any]) -> str:
+    return card_text(Call("POST", "", None, {"attachments": [{"content": card}]}, 201))

@@ -16,6 +16,7 @@ import textwrap
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import partial
 from threading import Lock
 from typing import Any
@@ -330,7 +331,9 @@ class Listeners:
                                         f"card:{activity_id}")
             return f"Saved as your answer to question {asked.number}.", None  # confirmed too
         if verb == cards.SAVE_KEPT:
-            done = participants.save_kept(self.app, actor, Kept.from_data(data))
+            # the chat the button was pressed in, not one the card's data could name
+            words = replace(Kept.from_data(data), channel_id=where.key)
+            done = participants.save_kept(self.app, actor, words)
             return self.gateway.plain(done), done
         if verb == cards.START:
             started = self._start(data, actor, where)

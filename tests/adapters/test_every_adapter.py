@@ -18,7 +18,7 @@ from bot.core.digest.build import build_digest
 from bot.core.public_ids import public_reply_id
 from storage.database import Database
 from storage.models import Delivery, QuestionMessage, Reply, Round
-from tests.adapters.harness import HOSTILE, NAMES, STORED, Harness, harness
+from tests.adapters.harness import HOSTILE, NAMES, STORED, Harness, TeamsHarness, harness
 from tests.helpers import HeldClock, wait_for
 from tests.teams.conftest import MEMBER_NAMES, Tenant
 from tests.teams_connector_stub import ConnectorStub
@@ -329,3 +329,26 @@ def test_a_greeting_is_not_an_answer_and_its_button_saves_it_as_one(bot: Harness
     digest = "\n".join(bot.digest())
     for text in SMALL_TALK[1:]:
         assert text not in digest
+
+
+def test_a_save_button_whose_data_names_another_chat_answers_where_it_was_pressed(
+        database: Database, database_url: str, tmp_path: Path) -> None:
+    """A Teams client can send a card's data altered; the words are saved as the presser's,
+    and what follows goes to the chat the button was pressed in, never to the one named."""
+    with harness("teams", database, database_url, str(tmp_path), _tenant) as bot:
+        assert isinstance(bot, TeamsHarness)
+        bot.start()
+        bot.write(0, "hi")
+        wait(bot, lambda: offers(bot, 0), "the answer to 'hi'")
+        member = bot.tenant.members[0]
+        data = next(a["data"] for c in reversed(bot.stub.sent_to(member))
+                    for attachment in (c.body or {}).get("attachments") or []
+                    for a in (attachment.get("content") or {}).get("actions") or []
+                    if a.get("title") == SAVE)
+        in_channel = len(bot._in_channel())
+        response, = bot.running.teams.submit(member, {**data, "channel": bot.channel})
+        assert response.status == 200
+        wait(bot, lambda: saved_to(bot, 0), "the confirmation in the person's own chat")
+        wait(bot, lambda: any("Question 2 of 6" in m for m in bot.said_to(0)), "question 2")
+        assert [(r.prompt_id, r.text) for r in bot.replies()] == [("done-well", "hi")]
+        assert len(bot._in_channel()) == in_channel

@@ -4,6 +4,7 @@ deletion of a round."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -75,6 +76,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             slack.respond(body.get("response_url"), render.message(done))
 
     @bolt.action(blocks.SAVE_KEPT)
+    @guarded
     def save_kept(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         try:

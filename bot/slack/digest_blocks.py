@@ -18,6 +18,7 @@ from bot.core.digest.chart import chart_filename, ranking_png
 from bot.core.digest.model import DigestView, PromptDigest, QuoteView, ThemeView
 from bot.core.digest.synthesis import (
     answers_line,
+    comments_heading,
     is_top,
     other_answers,
     points_line,
@@ -219,8 +220,7 @@ def _comment_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
     if not prompt.comments:
         return []
     listed = prompt.comments[:OTHER_ANSWERS_SHOWN]
-    title = "Other comments" if prompt.reasons else "Comments"
-    return [_quotes_block(f"{title} ({len(prompt.comments)})", _quotes(listed),
+    return [_quotes_block(comments_heading(prompt), _quotes(listed),
                           len(prompt.comments) - len(listed), hint)]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.core.digest.model import DigestView, PromptDigest, ThemeView
 from bot.core.digest.synthesis import (
     answers_line,
+    comments_heading,
     headline,
     is_top,
     other_answers,
@@ -124,8 +125,7 @@ def _ranking(prompt: PromptDigest) -> list[Element]:
 def _comments(prompt: PromptDigest) -> list[Element]:
     if not prompt.comments:
         return []
-    title = "Other comments" if prompt.reasons else "Comments"
-    out = [rich(run(f"{title} ({len(prompt.comments)})", bold=True), separator=True)]
+    out = [rich(run(comments_heading(prompt), bold=True), separator=True)]
     out += [_quote(q.text, q.by, QUOTE_CHARS // 2) for q in prompt.comments[:OTHER_ANSWERS_SHOWN]]
     if len(prompt.comments) > OTHER_ANSWERS_SHOWN:
         out.append(note(f"…and {len(prompt.comments) - OTHER_ANSWERS_SHOWN} more in the export"))

@@ -232,11 +232,13 @@ def test_typed_rankings_are_stored_as_votes_and_other_words_as_comments(
     assert sorted(listed) == sorted(public.values())  # every reply exactly once
     rank = next(p for p in view["prompts"] if p["prompt_id"] == "support-factors")
     assert rank["answer_count"] == 3
+    # the reason typed with a ballot is under its first choice; words written apart from a
+    # ballot, before or after it, are comments on the question
     reasons = {q["text"]: r["option"] for r in rank["reasons"] for q in r["quotes"]}
-    assert reasons == {
-        "Honestly it is time to think that matters, more than any list": "Insights from elsewhere",
-        "Purpose matters more than anything else": "Clear purpose and motivation",
-        REASON: "Protected time"}
+    assert reasons == {REASON: "Protected time"}
+    assert [q["text"] for q in rank["comments"]] == [
+        "Honestly it is time to think that matters, more than any list",
+        "Purpose matters more than anything else"]
 
 
 def _public_ids(session: Session, round_id: int) -> list[tuple[Reply, str]]:

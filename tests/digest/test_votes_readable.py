@@ -1,7 +1,8 @@
 """Acceptance 6 of issue 12: ties share a place ("=2"), the top the question asks for is marked
 and one line says how points are counted, in the Slack blocks, Markdown, HTML and Word outputs
-(each read back as a reader sees it), and in the JSON. Comments on the vote appear under the
-top option their author put first."""
+(each read back as a reader sees it), and in the JSON. A reason typed with a ballot appears
+under the top option its author put first; words written to the question apart from a ballot
+are its comments."""
 
 from __future__ import annotations
 
@@ -39,18 +40,25 @@ POINTS = ("5 points for a first place, 4 for a second, 3 for a third, 2 for a fo
           "a fifth")
 
 
+COMMENT = "Honestly the list matters less than who turns up to the meetings."
+
+
 @pytest.fixture
 def view(database: Database, now: datetime) -> DigestView:
+    """Two ballots, one typed with a reason after it; a comment its author wrote afterwards."""
     people = demo_people()[:2]
     ballots = [(FIRST, TIED_A, TIED_B, FOURTH, FIFTH), (FIRST, TIED_B, TIED_A, FOURTH, FIFTH)]
     with transaction(database.sessions) as session:
         round_ = round_with(session, now, people, [
-            Said(p.platform_user_id, RANK_PROMPT, choices=b) for p, b in zip(people, ballots,
-                                                                             strict=True)])
+            Said(people[1].platform_user_id, RANK_PROMPT, choices=ballots[1])])
         author = find_participant(session, people[0].platform_user_id, "slack")
         assert author is not None
+        typed = ", ".join(ballots[0]) + f"\n\n{REASON}"
         session.add(Reply(round_id=round_.id, prompt_id=RANK_PROMPT, participant_id=author.id,
-                          text=REASON, source="chat", created_at=now))
+                          text=typed, choices=list(ballots[0]), source="chat",
+                          created_at=now))
+        session.add(Reply(round_id=round_.id, prompt_id=RANK_PROMPT, participant_id=author.id,
+                          text=COMMENT, source="chat", created_at=now))
         session.flush()
         return build_digest(session, round_.id, now)
 
@@ -94,17 +102,18 @@ def test_it_shows_ties_the_top_the_question_asks_for_and_how_points_count(
         assert "the top 5 the question asks for" in text, name
 
 
-def test_it_shows_a_comment_under_the_top_option_its_author_put_first(
+def test_a_reason_is_under_the_first_choice_and_a_comment_under_the_question(
         view: DigestView) -> None:
-    prompt = view.prompt(RANK_PROMPT)
-    assert prompt is not None
-    assert [(r.option, [q.text for q in r.quotes]) for r in prompt.reasons] == [
-        (FIRST, [REASON])]
-    ids = prompt.unthemed_reply_ids
+    prompt = view.to_json()["prompts"][-1]
+    reason = [q["text"] for r in prompt["reasons"] if r["option"] == FIRST for q in r["quotes"]]
+    assert reason == [REASON]
+    assert [q["text"] for q in prompt["comments"]] == [COMMENT]
+    ids = prompt["unthemed_reply_ids"]
     assert len(ids) == len(set(ids)) == 3  # two ballots and the comment, once each
     for name, text in lines_of(view).items():
-        heading = text.index(f"1. {FIRST}: why people put it first")
-        assert text.index(REASON) > heading, name
+        why = text.index(f"1. {FIRST}: why people put it first")
+        comments = text.index("Comments on the question (1)")
+        assert why < text.index(REASON) < comments < text.index(COMMENT), name
 
 
 def test_it_marks_themes_not_raised_in_the_room_in_every_format(

@@ -201,7 +201,7 @@ def _prompt_digest(
     ]
     ballots_seen = [_answer_view(r, CHOICE_JOIN.join(r.choices or []), round_, shown_roles)
                     for r in voted]
-    reasons, others = _reasons(prompt, ranking, voted, ballots_seen, said, comments)
+    reasons, others = _reasons(prompt, ranking, voted, ballots_seen, comments)
     return PromptDigest(
         prompt.id,
         prompt.section,
@@ -218,31 +218,22 @@ def _prompt_digest(
 
 
 def _reasons(prompt: Prompt, ranking: list[RankRow], voted: list[Answered],
-             ballots: list[AnswerView], said: list[Answered],
-             comments: list[AnswerView]) -> tuple[list[OptionReasons], list[QuoteView]]:
-    """The person's reasons: the words after a typed ballot, and comments, that may be
-    quoted; each under the top option its author put first, the rest (from people who did
-    not vote, or put first an option outside the top) on their own."""
-    first = {r.participant_id: (r.choices or [""])[0] for r in voted}
+             ballots: list[AnswerView], comments: list[AnswerView]
+             ) -> tuple[list[OptionReasons], list[QuoteView]]:
+    """A reason is the words typed after a ballot, in the same message: each is shown under
+    the option its author put first, where that option is in the top. Words written to the
+    question apart from a ballot are comments on the question, whenever they were written,
+    and are listed as such (with the reasons whose first choice is outside the top)."""
     top = [row.option for row in ranking if in_top(row, prompt.picks)]
     under: dict[str, list[QuoteView]] = {option: [] for option in top}
     others: list[QuoteView] = []
-    given: list[tuple[int, QuoteView]] = []
     for reply, view in zip(voted, ballots, strict=True):
         reason = read_vote_and_reason(prompt, reply.text)[1] if reply.text else None
         if reason and view.quotable:
-            given.append((reply.participant_id, QuoteView(view.reply_id, quote_text(reason),
-                                                          view.by)))
-    for reply, view in zip(said, comments, strict=True):
-        if not view.noise and view.quotable:
-            given.append((reply.participant_id, QuoteView(view.reply_id, quote_text(view.text),
-                                                          view.by)))
-    for participant_id, quote in given:
-        option = first.get(participant_id)
-        if option is not None and option in under:
-            under[option].append(quote)
-        else:
-            others.append(quote)
+            quote = QuoteView(view.reply_id, quote_text(reason), view.by)
+            under.get((reply.choices or [""])[0], others).append(quote)
+    others += [QuoteView(view.reply_id, quote_text(view.text), view.by)
+               for view in comments if not view.noise and view.quotable]
     return [OptionReasons(o, q) for o, q in under.items() if q], others
 
 

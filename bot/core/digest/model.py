@@ -70,7 +70,7 @@ class ThemeView:
 
 @dataclass(frozen=True)
 class OptionReasons:
-    """What people who put an option first wrote about the question (their comments)."""
+    """The reasons typed with ballots that put this option first (words after the ballot)."""
 
     option: str
     quotes: list[QuoteView]
@@ -94,9 +94,10 @@ class PromptDigest:
     picks: int = 0
     """How many options a ballot holds (a ranking's "top five": 5)."""
     reasons: list[OptionReasons] = field(default_factory=list)
-    """Under each of a vote's top options, the comments of people who put it first."""
+    """Under each of a vote's top options, the reasons typed with ballots that put it first."""
     comments: list[QuoteView] = field(default_factory=list)
-    """A vote's other comments: words written to the question that name no ranking."""
+    """A vote's comments: words written to the question apart from a ballot (and reasons whose
+    ballot put first an option outside the top)."""
     not_answer_count: int = 0
     """Replies set aside as not answers (`AnswerView.noise`): counted apart, never themed."""
 

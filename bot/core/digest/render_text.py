@@ -8,6 +8,7 @@ from bot.core.digest.model import DigestView, PromptDigest
 from bot.core.digest.synthesis import (
     OTHERS_LISTED,
     answers_line,
+    comments_heading,
     is_top,
     other_answers,
     others_heading,
@@ -96,8 +97,7 @@ def _vote_lines(prompt: PromptDigest) -> list[str]:
         for quote in reasons.quotes:
             lines += _wrapped(f'"{quote.text}"' + (f" - {quote.by}" if quote.by else ""), 7)
     if prompt.comments:
-        heading = "Other comments" if prompt.reasons else "Comments"
-        lines.append(f"   * {heading} ({len(prompt.comments)})")
+        lines.append(f"   * {comments_heading(prompt)}")
     for quote in prompt.comments[:OTHERS_LISTED]:
         lines += _wrapped(f'"{quote.text}"' + (f" - {quote.by}" if quote.by else ""), 7)
     return lines

@@ -369,9 +369,14 @@ def _votes(prompt: PromptDigest) -> list[Block]:
 def _comments(prompt: PromptDigest) -> list[Block]:
     if not prompt.comments:
         return []
-    heading = "Other comments" if prompt.reasons else "Comments"
-    return [Heading(4, f"{heading} ({len(prompt.comments)})"),
+    return [Heading(4, comments_heading(prompt)),
             *(Quote(q.reply_id, q.text, q.by) for q in prompt.comments[:OTHERS_LISTED])]
+
+
+def comments_heading(prompt: PromptDigest) -> str:
+    """"Comments on the question (2)": words written to a vote's question apart from a ballot
+    (reasons typed with a ballot are under its first choice instead)."""
+    return f"Comments on the question ({len(prompt.comments)})"
 
 
 _ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",

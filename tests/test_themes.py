@@ -136,7 +136,8 @@ def test_it_sums_a_theme_up_in_a_sentence_of_its_answers_own_words() -> None:
     assert fewer.startswith("Most from PCN pharmacy leads (3); ")
     both = titles.summary(7, ["PCN pharmacy lead"] * 3 + ["GP"] * 3 + [None], scores, members,
                           heading)
-    assert both.startswith("Mostly from PCN pharmacy leads (3) and GPs (3); ")
+    # equal counts in reading order, as the theme's line lists them
+    assert both.startswith("Mostly from GPs (3) and PCN pharmacy leads (3); ")
     assert titles.summary(3, [None] * 3, scores, members, heading).startswith("They also say “")
     # nothing to say beyond the count, which the theme's line gives: no summary
     assert titles.summary(2, [None] * 2, {}, ["Yes", "No"], "") == ""

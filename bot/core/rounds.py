@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.core.errors import NotFound, RoundClosed, RoundtableError
 from bot.core.packs import Pack, pack_from_snapshot
 from bot.core.people import Person, suppressed, upsert_participant
+from bot.core.wording import reading_order
 from storage.models import MAX_ROW_ID, Delivery, Participant, Reply, Round, RoundChannel
 from storage.queries import is_an_answer
 
@@ -193,11 +194,12 @@ class Participation:
     @property
     def silent_roles(self) -> list[str]:
         """Invited roles from which nobody has answered yet."""
-        return sorted(r for r, t in self.by_role.items() if t.invited and not t.answered_any)
+        return sorted((r for r, t in self.by_role.items() if t.invited and not t.answered_any),
+                      key=reading_order)
 
     def as_dict(self) -> dict[str, Any]:
         def table(rows: dict[str, Turnout]) -> dict[str, dict[str, int]]:
-            return {k: vars(v).copy() for k, v in sorted(rows.items())}
+            return {k: vars(rows[k]).copy() for k in sorted(rows, key=reading_order)}
 
         return {
             "invited": self.invited,
@@ -224,15 +226,16 @@ class Participation:
             "by_role": {k: vars(v).copy() for k, v in roles.items()},
             "by_organisation": {k: vars(v).copy() for k, v in
                                 _pooled(self.by_organisation, SMALL_ORGANISATIONS).items()},
-            "silent_roles": sorted(r for r, t in roles.items()
-                                   if r != SMALL_ROLES and t.invited and not t.answered_any),
+            "silent_roles": sorted((r for r, t in roles.items()
+                                    if r != SMALL_ROLES and t.invited and not t.answered_any),
+                                   key=reading_order),
         }
 
 
 def _pooled(rows: dict[str, Turnout], label: str) -> dict[str, Turnout]:
     """Rows of at least MIN_GROUP people invited, in order, and the rest added up as one; no
     row at all when none is that large (the one row would be the totals again)."""
-    shown = {k: v for k, v in sorted(rows.items()) if v.invited >= MIN_GROUP}
+    shown = {k: rows[k] for k in sorted(rows, key=reading_order) if rows[k].invited >= MIN_GROUP}
     small = [v for k, v in rows.items() if k not in shown]
     if small and shown:
         shown[label] = Turnout(sum(t.invited for t in small),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 
@@ -11,6 +12,14 @@ def listed(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def reading_order(name: str) -> tuple[str, str]:
+    """The key that lists names people wrote (roles, organisations) as a reader expects:
+    case and accents aside ("community pharmacist" before "PCN pharmacy lead", "Évelina"
+    beside "Evelina"), then as written, so that the same names always read the same."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return bare.casefold(), name
 
 
 def counted(n: int, one: str, many: str | None = None) -> str:

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 
 from docx import Document
@@ -26,13 +27,15 @@ from bot.core.digest.render_html import render_html
 from bot.core.digest.render_md import render_md
 from bot.core.digest.render_text import render_text
 from bot.core.imports import import_replies
+from bot.core.people import Person
 from bot.slack.digest_blocks import digest_messages
 from bot.teams.digest_cards import digest_cards
 from storage.database import Database
 from storage.db import transaction
 from storage.models import Round
-from tests.digest.builders import RANK_PROMPT, view_of
+from tests.digest.builders import RANK_PROMPT, Said, round_with, view_of
 from tests.helpers import seed_pack
+from tests.slack_reading import as_read
 
 FORMULA_START = ("=", "+", "-", "@")
 BALLOT = "Protected time;Psychological safety;Leadership development;Insights from elsewhere;" \
@@ -174,3 +177,35 @@ def test_it_draws_every_bar_of_a_chart_with_3_to_1_contrast_against_the_page() -
             and c not in (white, (0.0, 0.0, 0.0))]
     assert len(bars) == 2, bars  # the top the question asks for, and the rest
     assert all(contrast(c, white) >= 3 for c in bars), bars
+
+
+def test_roles_and_organisations_are_listed_as_people_read_them_not_by_code_point(
+        database: Database, now: datetime) -> None:
+    """Case and accents aside: "community pharmacist" before "PCN pharmacy lead", and
+    "Évelina London" between "bromley" and "Lewisham", in every list of them."""
+    where = {"PCN pharmacy lead": "Lewisham", "community pharmacist": "bromley",
+             "clinical lead": "Évelina London"}
+    people = [Person(f"U{role[:3].upper()}{n}", f"{role} {n}", role, org)
+              for role, org in where.items() for n in range(3)]
+    people += [Person("UTECH", "Tess", "Pharmacy technician"), Person("UDIR", "Dee", "director")]
+    said = [Said(p.platform_user_id, "done-well", text) for p, text in zip(people, [
+        "Protected time for leadership made it work", "Protected time to lead, every week",
+        "Time protected from the counter for leading", "Protected leadership time, funded",
+        "Backfill so that leaders had protected time", "Protected time and a clear aim",
+        "Having protected time to do the leading", "Time that was protected for leaders",
+        "Protected time above everything else"], strict=False)]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, people, said)
+        view = build_digest(session, round_.id, now)
+    rows = [line.split(" | ")[0].lstrip("| ") for line in render_md(view).splitlines()
+            if line.startswith("| ") and "Invited" not in line and "---" not in line]
+    assert rows[:5] == ["clinical lead", "community pharmacist", "director", "PCN pharmacy lead",
+                     "Pharmacy technician"]
+    assert rows[-3:] == ["bromley", "Évelina London", "Lewisham"]
+    ties = [(a, b) for t in view.prompt("done-well").themes  # type: ignore[union-attr]
+            for (a, n), (b, m) in pairwise(t.roles.items()) if n == m]
+    assert ties and all(a.casefold() < b.casefold() for a, b in ties), ties
+    top = as_read(digest_messages(view, charts=False)[0].blocks)
+    assert "no directors yet; no Pharmacy technicians yet" in top
+    assert top.index("community pharmacist") < top.index("PCN pharmacy lead")
+    assert top.index("bromley") < top.index("Évelina London") < top.index("Lewisham")

@@ -23,6 +23,7 @@ from bot.core.digest.novelty import Judgement
 from bot.core.digest.spread import clustering_sample, read_first
 from bot.core.digest.theme_views import OTHER_ROLES
 from bot.core.digest.titles import distinctive_terms, title
+from bot.core.wording import reading_order
 from storage.models import Digest
 
 SNAPSHOT_VERSION = 1
@@ -320,7 +321,7 @@ def _with_other_roles(by_role: Counter[str], total: int) -> dict[str, int]:
     """The new answers by the roles shown, and the rest (roles of fewer than three people, or
     none given) as "other roles", so that the line adds up; a round that shows no role has none.
     Most first, equal counts by name: the same answers always read the same."""
-    out = dict(sorted(by_role.items(), key=lambda item: (-item[1], item[0].casefold())))
+    out = dict(sorted(by_role.items(), key=lambda item: (-item[1], reading_order(item[0]))))
     if out and (rest := total - sum(out.values())) > 0:
         out[OTHER_ROLES] = rest
     return out

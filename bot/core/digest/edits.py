@@ -31,6 +31,7 @@ from bot.core.digest.theme_views import (
     quotes_of,
     roles_of,
 )
+from bot.core.wording import reading_order
 from storage.models import DigestEdit
 
 ACTIONS = ("rename", "merge", "move", "group", "hide", "show", "lead")
@@ -416,7 +417,7 @@ def _hidden(prompt: PromptDigest, reply_id: str) -> PromptDigest:
 
 def _ordered(roles: Counter[str]) -> dict[str, int]:
     return dict(sorted(((k, n) for k, n in roles.items() if n > 0),
-                       key=lambda kv: (kv[0] == OTHER_ROLES, -kv[1], kv[0])))
+                       key=lambda kv: (kv[0] == OTHER_ROLES, -kv[1], reading_order(kv[0]))))
 
 
 def _with_answer_themes(prompt: PromptDigest) -> PromptDigest:

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from bot.core.digest.model import AnswerView, QuoteView, ThemeView
 from bot.core.digest.noise import says_nothing
+from bot.core.wording import reading_order
 
 QUOTE_LIMIT = 600
 """Longer answers are quoted by their beginning, cut at a word and marked with "…"."""
@@ -192,7 +193,8 @@ def roles_of(members: list[AnswerView], anonymity: str) -> dict[str, int]:
     if anonymity == "anonymous":
         return {}
     counts = Counter(a.role or OTHER_ROLES for a in members)
-    return dict(sorted(counts.items(), key=lambda kv: (kv[0] == OTHER_ROLES, -kv[1], kv[0])))
+    return dict(sorted(counts.items(),
+                       key=lambda kv: (kv[0] == OTHER_ROLES, -kv[1], reading_order(kv[0]))))
 
 
 def origin_of(members: list[AnswerView]) -> str:

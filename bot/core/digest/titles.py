@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from bot.core.digest import noise
 from bot.core.digest.grounded import markup
 from bot.core.digest.lexicon import STOP_WORDS, WORD, content_words, words
-from bot.core.wording import plural
+from bot.core.wording import plural, reading_order
 
 Matrix = NDArray[np.float32]
 MAX_TITLE_WORDS = 12
@@ -85,7 +85,9 @@ def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
     …"), so with nothing else to say there is no summary: "" (not the count again)."""
     counts = Counter(r for r in roles if r)
     # Roles with fewer than three answers are not named: it could name the people.
-    top = [(role, n) for role, n in counts.most_common(2) if n >= 3]
+    top = [(role, n) for role, n in sorted(counts.items(),
+                                           key=lambda kv: (-kv[1], reading_order(kv[0])))[:2]
+           if n >= 3]
     parts = []
     if top:
         # "mostly" only where the roles named gave more than half of the answers

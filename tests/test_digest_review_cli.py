@@ -179,3 +179,15 @@ def test_edits_refused_with_approve_when_no_draft_waits_are_said_to_be_lost_and_
     assert kept.returncode == 0, kept.stderr
     assert f"{PROMPT}/1  Protected time" in kept.stdout
     assert "Edits made here apply to the round's next digests." in kept.stdout
+
+
+def test_the_draft_shows_the_facilitator_the_export_the_group_is_pointed_to(
+        database: Database, database_url: str) -> None:
+    """The group's digest names the full synthesis, not the command that makes it: the
+    facilitator reviewing the digest is shown that command."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    round_id = review_round(database, now, MEMBERS, starter=FACILITATOR)
+    shown = run_cli("digest", "review", str(round_id), env={"DATABASE_URL": database_url})
+    assert shown.returncode == 0, shown.stderr
+    assert (f"roundtable export --round {round_id} --format docx (or md, html, csv)"
+            in shown.stdout)

@@ -19,6 +19,7 @@ from bot.core.digest.model import DigestView, PromptDigest, QuoteView, ThemeView
 from bot.core.digest.synthesis import (
     answers_line,
     comments_heading,
+    full_synthesis,
     is_top,
     other_answers,
     points_line,
@@ -71,7 +72,7 @@ def digest_messages(
     view: DigestView, export_hint: str | None = None, *, charts: bool = True
 ) -> list[SlackMessage]:
     """The top message for the channel, then one message per question for its thread."""
-    hint = export_hint or f"roundtable export --round {view.round.id} --format docx"
+    hint = export_hint or full_synthesis(view.round.id)
     return [top_message(view, hint)] + [
         question_message(view, prompt, hint, charts=charts) for prompt in view.prompts
     ]
@@ -100,8 +101,8 @@ def top_message(view: DigestView, hint: str) -> SlackMessage:
         pointer = [_pointer(hint)] if len(kept) < len(changes) else []
         blocks.append(rich(line(words("New since the last digest", bold=True)),
                            bullets(kept), *pointer))
-    blocks.append(context(f"{where_the_rest_is(view, 'in this thread')} Everything, with "
-                          f"every answer: `{inert(hint)}`"))
+    blocks.append(context(f"{where_the_rest_is(view, 'in this thread')} Every answer is in "
+                          f"{inert(hint)}."))
     text = (
         f"Roundtable digest for {inert(info.title)}: {people['answered_any']} of "
         f"{people['invited']} have answered"
@@ -157,8 +158,8 @@ def _theme_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
         blocks.append(context(unquoted))
     if shown < len(prompt.themes):
         left = len(prompt.themes) - shown
-        blocks.append(context(f"{counted(left, 'more theme is', 'more themes are')} in the "
-                              f"export: `{inert(hint)}`"))
+        blocks.append(context(f"{counted(left, 'more theme is', 'more themes are')} in "
+                              f"{inert(hint)}."))
     return blocks
 
 
@@ -179,14 +180,13 @@ def _quote(text: str, by: str | None, limit: int) -> Part:
 
 def _quotes_block(title: str, quotes: list[Part], more: int, hint: str) -> Block:
     """A bold title over quotes, and how many more the export holds."""
-    tail = [line(words(f"…and {more} more in the export", italic=True))] if more else []
+    tail = [line(words(f"…and {more} more in {hint}", italic=True))] if more else []
     return rich(*fitted([line(words(title, bold=True)), *quotes], _pointer(hint),
                         budget=SECTION_TEXT - 100) + tail)
 
 
 def _pointer(hint: str) -> Part:
-    return line(words("…cut here; the rest is in the export: ", italic=True),
-                words(hint, 200, code=True))
+    return line(words(f"…cut here; the rest is in {hint}.", 300, italic=True))
 
 
 def _ranking_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
@@ -250,7 +250,7 @@ def _organisations(by_organisation: dict[str, dict[str, int]]) -> str:
              for name, row in rows[:ORGANISATIONS_SHOWN]]
     more = len(rows) - len(shown)
     return ("By organisation, people who answered of those asked: " + " · ".join(shown)
-            + (f" · and {more} more in the export" if more > 0 else ""))
+            + (f" · and {more} more in the full synthesis" if more > 0 else ""))
 
 
 def _summary(prompt: PromptDigest) -> str:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from bot.app.platforms import WsgiApp
 from bot.app.roundtable import Roundtable
 from bot.config import Settings
+from bot.core.digest.synthesis import full_synthesis
 from bot.core.errors import RoundtableError
 from bot.core.incoming import Incoming
 from bot.core.ports import Clock, utcnow
@@ -34,10 +35,6 @@ log = logging.getLogger(__name__)
 TIMEOUT = 20.0
 BOT_SCOPE = "https://api.botframework.com/.default"
 """What the bot's token is for: the Bot Connector."""
-
-
-def export_hint(round_id: int) -> str:
-    return f"roundtable export --round {round_id} --format docx"
 
 
 class TeamsPlatform:
@@ -74,7 +71,7 @@ class TeamsPlatform:
         self.conversations = Conversations(database.sessions, clock)
         self.connector = Connector(self.sdk.api, self.loop)
         self.gateway = TeamsGateway(self.connector, self.conversations, app_id,
-                                    settings.teams_service_url, export_hint)
+                                    settings.teams_service_url, full_synthesis)
         self.directory = TeamsDirectory(self.connector, self.conversations)
         self.facilitators: tuple[str, ...] = settings.teams_facilitators
         self.listeners: Listeners | None = None

@@ -51,8 +51,7 @@ def top_card(view: DigestView, hint: str) -> Element:
     if view.since_last is not None:
         body.append(rich(run("New since the last digest", bold=True), separator=True))
         body += [rich(f"• {line}") for line in since_last_lines(view, view.since_last)]
-    closing = note(f"{where_the_rest_is(view, 'in the replies')} Everything, with every "
-                   f"answer: {hint}")
+    closing = note(f"{where_the_rest_is(view, 'in the replies')} Every answer is in {hint}.")
     return _fitted(body, closing, hint)
 
 
@@ -76,7 +75,7 @@ def question_card(view: DigestView, prompt: PromptDigest, hint: str) -> Element:
                 body.append(_quote(answer.text, answer.by, QUOTE_CHARS // 2))
             if len(others) > OTHER_ANSWERS_SHOWN:
                 body.append(note(f"…and {len(others) - OTHER_ANSWERS_SHOWN} more in the "
-                                 "export"))
+                                 "full synthesis"))
         unquoted = unquoted_line(prompt)
         if unquoted:
             body.append(note(unquoted))
@@ -128,7 +127,8 @@ def _comments(prompt: PromptDigest) -> list[Element]:
     out = [rich(run(comments_heading(prompt), bold=True), separator=True)]
     out += [_quote(q.text, q.by, QUOTE_CHARS // 2) for q in prompt.comments[:OTHER_ANSWERS_SHOWN]]
     if len(prompt.comments) > OTHER_ANSWERS_SHOWN:
-        out.append(note(f"…and {len(prompt.comments) - OTHER_ANSWERS_SHOWN} more in the export"))
+        out.append(note(f"…and {len(prompt.comments) - OTHER_ANSWERS_SHOWN} more in the full "
+                        "synthesis"))
     return out
 
 
@@ -138,7 +138,7 @@ def _fitted(body: list[Element], closing: Element | None, hint: str) -> Element:
     whole = card(body + tail)
     if size(whole) <= MAX_CARD_BYTES:
         return whole
-    pointer = note(f"…cut here to fit Teams; the rest is in the export: {hint}")
+    pointer = note(f"…cut here to fit Teams; the rest is in {hint}.")
     kept: list[Element] = []
     for element in body:
         if size(card(kept + [element, pointer] + tail)) > MAX_CARD_BYTES:

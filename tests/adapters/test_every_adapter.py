@@ -87,6 +87,19 @@ def test_an_anonymous_round_names_nobody_in_its_digest(bot: Harness) -> None:
         assert name not in digest, name
 
 
+def test_the_group_is_told_where_everything_is_without_a_command_it_cannot_run(
+        bot: Harness) -> None:
+    """The digest channel is the group's: its top message points to the full synthesis in
+    words for them, never to the facilitator's `roundtable export`."""
+    bot.start()
+    for who in range(3):
+        bot.write(who, f"Answer {who}: protected time and peer support.")
+    wait(bot, lambda: len(bot.replies()) == 3, "three answers")
+    digest = bot.digest()
+    assert "the full synthesis, which the round's facilitators can share" in digest[0]
+    assert not [m for m in digest if "roundtable " in m]
+
+
 def _round(bot: Harness, database: Database) -> Round:
     with database.sessions() as session:
         return session.scalars(select(Round)).one()

@@ -157,7 +157,7 @@ def test_it_counts_people_by_organisation_as_the_other_formats_do() -> None:
             "Org <!here> 1: 1 of 3 · Organisations with one or two people asked: 12 of 12"
             ) in blob
     assert "Organisations: " not in blob
-    assert "and 6 more in the export" in top(20)
+    assert "and 6 more in the full synthesis" in top(20)
 
 
 def test_it_counts_in_a_questions_thread_header_the_answers_its_body_counts() -> None:

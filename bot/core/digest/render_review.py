@@ -32,6 +32,8 @@ def review_text(view: DigestView, draft: Draft | None,
         then = "posted as built" if draft.unreviewed == "post" else "kept waiting"
         lines.append(f"Digest of {_when(draft.period, zone)} waits for approval until "
                      f"{_when(draft.review_until, zone)}; then it is {then}.")
+    lines.append("The group is pointed to the full synthesis for every answer; to make it: "
+                 f"roundtable export --round {info.id} --format docx (or md, html, csv).")
     for prompt in view.prompts:
         lines += ["", f"[{prompt.prompt_id}] {prompt.question}"]
         if prompt.lead:

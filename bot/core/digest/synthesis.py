@@ -87,6 +87,17 @@ BY_MODEL = "headline written by a language model, checked against these answers"
 GROUPED_BY_MODEL = "answers grouped by a language model"
 
 
+FULL_SYNTHESIS = "the full synthesis, which the round's facilitators can share"
+"""Where a digest's reader finds what a chat message could not hold, and every answer."""
+
+
+def full_synthesis(round_id: int) -> str:
+    """Where the group is pointed for everything, the same for every round: in words for its
+    readers, not the facilitator's `roundtable export`, a command they cannot run (the
+    facilitators are shown that in review, bot.core.digest.render_review)."""
+    return FULL_SYNTHESIS
+
+
 def plain(text: str) -> Paragraph:
     return Paragraph((Run(text),))
 
@@ -125,8 +136,8 @@ def synthesis(view: DigestView) -> list[Block]:
             "Made by Roundtable from the answers given in chat and, where imported, in the room. "
             "Every quote is an answer word for word; “…” marks where a long answer was cut. "
             + _model_note(view)
-            + f"{ANONYMITY_NOTE.get(info.anonymity, '')} Every answer is in the CSV export "
-            f"(roundtable export --round {info.id} --format csv)."
+            + f"{ANONYMITY_NOTE.get(info.anonymity, '')} Every answer is in the round's CSV "
+            "export, which its facilitators can share."
         ),
     ]
     return blocks

@@ -84,8 +84,8 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     made = run_cli("digest", "review", str(round_id), "--new-theme", ",".join(grouped),
                    "Mentors named by people", env=env)
     assert made.returncode == 0, made.stderr
-    assert (f"A new theme of {PROMPT}, “Mentors named by people”, holds answer {grouped[0]} "
-            f"and answer {grouped[1]}.") in made.stdout
+    assert (f"Answers {grouped[0]} and {grouped[1]} of {PROMPT} are now a new theme, "
+            "“Mentors named by people”.") in made.stdout
     assert "Mentors named by people (2 answers)" in made.stdout
     not_hidden = run_cli("digest", "review", str(round_id), "--show", grouped[0], env=env)
     assert not_hidden.returncode == 1
@@ -137,24 +137,28 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
 def test_the_confirmations_name_a_renamed_theme_by_its_new_title_and_end_once(
         database: Database, database_url: str) -> None:
     """A merge into a theme renamed in the same command names it by its new title, and a lead
-    that ends its own sentence is not given a second full stop."""
+    or a new theme's title that ends its own sentence ends the confirmation, its full stop
+    never inside quotation marks mid-sentence nor given a second one."""
     now = datetime.now(UTC).replace(microsecond=0)
     round_id = review_round(database, now, MEMBERS, starter=FACILITATOR)
     before = question(current(database, round_id, now))
-    moved = before.themes[2].reply_ids[0]
+    moved, *grouped = before.themes[2].reply_ids[:3]
     edited = run_cli("digest", "review", str(round_id),
+                     "--new-theme", ",".join(grouped), "Time to think.",
                      "--rename", f"{PROMPT}/1", "Protected time",
                      "--merge", f"{PROMPT}/2", f"{PROMPT}/1", "--move", moved, f"{PROMPT}/1",
                      "--lead", PROMPT, "Most of you asked for time first.",
                      env={"DATABASE_URL": database_url})
     assert edited.returncode == 0, edited.stderr
     said = edited.stdout.splitlines()
-    assert said[:4] == [
+    assert said[:5] == [
         f"Theme 1 of {PROMPT} is now “Protected time”.",
         f"Theme 2 of {PROMPT} is merged into theme 1, “Protected time”.",
         f"Answer {moved} is now in theme 1, “Protected time”.",
+        f"Answers {grouped[0]} and {grouped[1]} of {PROMPT} are now a new theme, "
+        "“Time to think.”",
         f"The lead of {PROMPT} is “Most of you asked for time first.”"]
-    assert before.themes[0].title not in "\n".join(said[:4])
+    assert before.themes[0].title not in "\n".join(said[:5])
 
 
 def test_edits_refused_with_approve_when_no_draft_waits_are_said_to_be_lost_and_how_to_keep(

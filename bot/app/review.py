@@ -326,8 +326,10 @@ def _group(session: Session, actor: Actor, now: datetime, round_id: int,
     _record(session, actor, now, round_id, prompt_id, "group", other=ids, text=title,
             seen_at=min(seen_at, now) if seen_at is not None else None,
             detail=f"{counted(len(ids), 'answer')} of {prompt_id} made a new theme “{title}”")
-    return said(f"A new theme of {prompt_id}, “{title}”, holds "
-                f"{listed([f'answer {r}' for r in ids])}.")
+    # the title last: a title that ends its own sentence ends the confirmation too
+    which = (f"Answer {ids[0]} of {prompt_id} is" if len(ids) == 1
+             else f"Answers {listed(ids)} of {prompt_id} are")
+    return said(f"{which} now a new theme, {quoted_last(title)}")
 
 
 def approve(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None = None

@@ -353,8 +353,8 @@ def test_answers_moved_to_a_new_theme_in_teams_post_as_that_theme(
     running.teams.submit(facilitator, filled(
         save, inputs, move_answer=",".join(chosen), move_to="new",
         new_title="Someone to ask, inside or out"), execute=False)
-    told = said_to(running, facilitator, "“Someone to ask, inside or out”, holds")
-    assert f"holds answer {chosen[0]} and answer {chosen[1]}." in told
+    told = said_to(running, facilitator, "now a new theme, “Someone to ask, inside or out”.")
+    assert f"Answers {chosen[0]} and {chosen[1]} of " in told
     now = running.wait_for(lambda: [c for c in updates(running, facilitator)
                                     if "Someone to ask, inside or out" in json_text(c)],
                            "the draft card brought up to date")[-1]

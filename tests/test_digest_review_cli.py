@@ -11,11 +11,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.people import find_participant
+from bot.core.replies import record_reply
 from bot.scheduling import jobs
 from bot.slack.gateway import SlackGateway, make_client
 from storage.database import Database
+from storage.db import transaction
 from storage.models import AuditEntry, Digest, DigestEdit
-from tests.helpers import run_cli
+from tests.helpers import PLATFORM, run_cli
 from tests.review_round import PROMPT, current, question, review_round, text_of, unquoted_in
 from tests.slack_api_stub import SlackStub
 from tests.slack_reading import as_read
@@ -195,3 +198,32 @@ def test_the_draft_shows_the_facilitator_the_export_the_group_is_pointed_to(
     assert shown.returncode == 0, shown.stderr
     assert (f"roundtable export --round {round_id} --format docx (or md, html, csv)"
             in shown.stdout)
+
+
+def test_a_reply_set_aside_of_a_question_with_no_themes_is_listed_and_can_be_brought_back(
+        database: Database, database_url: str) -> None:
+    """A question too small for themes still lists the replies set aside as not answers, so
+    that a facilitator can take one for an answer."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    round_id = review_round(database, now, MEMBERS, starter=FACILITATOR)
+    with transaction(database.sessions) as session:
+        person = find_participant(session, MEMBERS[0], PLATFORM)
+        assert person is not None
+        record_reply(session, round_id, "done-well", person, "Weekly huddles", now,
+                     external_id="lone")
+        record_reply(session, round_id, "done-well", person, "👍", now,
+                     external_id="aside")
+    env = {"DATABASE_URL": database_url}
+    shown = run_cli("digest", "review", str(round_id), env=env).stdout
+    part = shown[shown.index("[done-well]"):shown.index("[bought-in]")].splitlines()
+    assert part[1] == "  Answers (the question has no themes yet: the digest lists them all):"
+    assert part[3] == ("  Set aside as not answers (one you move to other answers counts as an "
+                       "answer):")
+    aside = part[4].split()[0]
+    assert part[4] == f"      {aside}  “👍”"
+
+    moved = run_cli("digest", "review", str(round_id), "--move", aside, "other", env=env)
+    assert moved.returncode == 0, moved.stderr
+    assert f"Answer {aside} is now in Other answers, taken for an answer." in moved.stdout
+    part = moved.stdout[moved.stdout.index("[done-well]"):moved.stdout.index("[bought-in]")]
+    assert f"      {aside}  “👍”" in part and "Set aside" not in part

@@ -57,10 +57,11 @@ def review_text(view: DigestView, draft: Draft | None,
                           if answer.reply_id in t.reply_ids), "other")
             lines.append(f"      {answer.reply_id}  " + (f"[{where}]  " if themed else "")
                          + f"“{quote_text(answer.text, QUOTE_SHOWN)}”")
-        aside = [a for a in prompt.answers if a.noise] if prompt.themes else []
+        aside = [a for a in prompt.answers if a.noise]
         if aside:
-            lines.append("  Set aside as not answers (one you move to a theme or to other "
-                         "answers counts as an answer):")
+            lines.append("  Set aside as not answers (one you move to "
+                         + ("a theme or to " if prompt.themes else "")
+                         + "other answers counts as an answer):")
         for answer in aside:
             lines.append(f"      {answer.reply_id}  “{quote_text(answer.text, QUOTE_SHOWN)}”")
         hidden = [a.reply_id for a in prompt.answers if a.hidden]

@@ -50,7 +50,7 @@ def test_it_exports_markdown_with_its_chart_csv_and_html(
     assert (tmp_path / "round-1-support-factors.png").read_bytes().startswith(b"\x89PNG")
     out = run_cli("export", "--round", "1", "--format", "csv", cwd=tmp_path, env=env)
     rows = list(csv.DictReader(io.StringIO(Path(out.stdout.strip()).read_text("utf-8-sig"))))
-    assert len(rows) == 71 and rows[0]["participant"]
+    assert len(rows) == 71 and rows[0]["role"]  # the demo is by role: no names
     html = run_cli("export", "--round", "1", "--format", "html", cwd=tmp_path, env=env)
     assert Path(html.stdout.strip()).read_text("utf-8").startswith("<!DOCTYPE html>")
 

@@ -209,3 +209,45 @@ def test_roles_and_organisations_are_listed_as_people_read_them_not_by_code_poin
     assert "no directors yet; no Pharmacy technicians yet" in top
     assert top.index("community pharmacist") < top.index("PCN pharmacy lead")
     assert top.index("bromley") < top.index("Évelina London") < top.index("Lewisham")
+
+
+def csv_rows(view: DigestView) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(render_csv(view))))
+
+
+def test_a_csv_row_says_who_once_and_where_an_answer_in_no_theme_is(
+        database: Database, now: datetime) -> None:
+    """The participant column holds a name only where the round names people, beside the
+    role and organisation columns (never the role again); an answer in no theme is among
+    "Other answers", not blank like a ballot."""
+    people = [Person(f"U{n}", f"Person {n}", "community pharmacist", "Lewisham")
+              for n in range(3)]
+    said = [Said(f"U{n}", "done-well", text) for n, text in enumerate(
+        ["Protected time made it work", "The vaccine sites", "Care homes in 2020"])]
+    with transaction(database.sessions) as session:
+        view = build_digest(session, round_with(session, now, people, said, "role").id, now)
+    assert [(r["participant"], r["role"], r["organisation"]) for r in csv_rows(view)] == [
+        ("", "community pharmacist", "Lewisham")] * 3
+    ballot = Said("U1", "support-factors", choices=tuple(BALLOT.split(";")))
+    with transaction(database.sessions) as session:
+        view = build_digest(session, round_with(session, now, people, [said[0], ballot]).id,
+                            now)
+    answer, vote = csv_rows(view)
+    assert (answer["participant"], answer["role"]) == ("Person 0", "community pharmacist")
+    assert answer["theme"] == "Other answers" and vote["theme"] == ""
+
+
+def test_csv_ids_join_the_json_ids_once_one_leading_apostrophe_is_taken_away(
+        database: Database, now: datetime, tmp_path: Path) -> None:
+    """A formula-like id gets a ' in the CSV; so does an id that starts with one, so that
+    taking one leading ' away from every CSV id that has one always gives the JSON's id."""
+    ids = ["=1+2", "'=1+2", "-3", "'kept", "plain"]
+    view = imported_view(database, now, tmp_path, [
+        {"id": i, "prompt_id": "done-well", "participant": f"P{n}", "role": "pharmacist",
+         "text": f"Answer {n} about protected time"} for n, i in enumerate(ids)])
+    from_json = sorted(i for p in view.to_json()["prompts"] for i in p["unthemed_reply_ids"]
+                       + [r for t in p["themes"] for r in t["reply_ids"]])
+    assert from_json == sorted(ids)
+    from_csv = [r["id"] for r in csv_rows(view)]
+    assert not [i for i in from_csv if i.startswith(FORMULA_START)]
+    assert sorted(i.removeprefix("'") for i in from_csv) == from_json

@@ -189,8 +189,9 @@ def test_it_writes_every_answer_to_csv_with_formulas_defused(view: DigestView) -
             row = by_id[answer.reply_id]
             assert row["prompt"] == prompt.prompt_id
             assert row["text"] in (answer.text, "'" + answer.text)
-            noise = "(not an answer)" if answer.noise else ""
-            assert row["theme"] == (answer.theme or noise)
+            unthemed = ("(not an answer)" if answer.noise
+                        else "Other answers" if prompt.kind == "text" else "")
+            assert row["theme"] == (answer.theme or unthemed)
     assert not any(r["text"].startswith("=") for r in rows)
     assert {r["source"] for r in rows} == {"room", "chat", "form"}
 

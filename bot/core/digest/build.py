@@ -304,15 +304,17 @@ def _answer_view(
     """The answer with the attribution the round's anonymity allows, with its words (an
     answer its author asked not to be quoted keeps them only for finding its theme: see
     `_outward`)."""
+    name = organisation = None
     if round_.anonymity == "named":
-        name = reply.name or reply.user_id
+        name, organisation = reply.name or reply.user_id, reply.organisation
         by: str | None = f"{name} ({reply.role})" if reply.role else name
         role = reply.role
     elif round_.anonymity == "role":
         role = reply.role if reply.role in shown_roles.roles else None
         by = role
         if role and reply.organisation and (role, reply.organisation) in shown_roles.pairs:
-            by = f"{role}, {reply.organisation}"
+            organisation = reply.organisation
+            by = f"{role}, {organisation}"
     else:
         by = role = None
     return AnswerView(
@@ -325,4 +327,6 @@ def _answer_view(
         noise=noise,
         quotable=reply.quotable,
         comment=comment,
+        name=name,
+        organisation=organisation,
     )

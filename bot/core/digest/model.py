@@ -34,6 +34,10 @@ class AnswerView:
     hidden: bool = False
     """True when a facilitator hid it in review: counted, never quoted, and its text in the
     view is bot.core.digest.edits.HIDDEN."""
+    name: str | None = None
+    """The person's name, in a named round only (`by` adds the role to it)."""
+    organisation: str | None = None
+    """The organisation where the round's anonymity and the group-of-three rule allow it."""
 
     @property
     def set_aside(self) -> bool:

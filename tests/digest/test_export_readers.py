@@ -251,3 +251,38 @@ def test_csv_ids_join_the_json_ids_once_one_leading_apostrophe_is_taken_away(
     from_csv = [r["id"] for r in csv_rows(view)]
     assert not [i for i in from_csv if i.startswith(FORMULA_START)]
     assert sorted(i.removeprefix("'") for i in from_csv) == from_json
+
+
+class Captions(HTMLParser):
+    """Each table of a page, by the caption a screen reader announces it with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[str] = []
+        self._in_caption = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append("")
+        self._in_caption = tag == "caption" or self._in_caption
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_caption = self._in_caption and tag != "caption"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_caption:
+            self.tables[-1] += data
+
+
+def test_every_html_and_word_table_has_a_caption(database: Database, now: datetime) -> None:
+    people = [Person(f"U{n}", f"Person {n}", "community pharmacist", "Lewisham")
+              for n in range(3)]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, people, [Said("U0", "done-well", "Protected time")])
+        view = build_digest(session, round_.id, now)
+    page = Captions()
+    page.feed(render_html(view, charts=False))
+    assert page.tables == ["Who took part, by role", "Who took part, by organisation"]
+    word = Document(io.BytesIO(render_docx(view)))
+    assert [t._tbl.tblPr.find(qn("w:tblCaption")).get(qn("w:val")) for t in word.tables] \
+        == page.tables

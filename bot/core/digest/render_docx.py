@@ -78,6 +78,8 @@ def _add(document: WordDocument, block: Block) -> None:
         for cell, text in zip(table.rows[0].cells, block.header, strict=True):
             cell.text = xml_safe(text)
         _header_row(table)
+        if block.caption:
+            _title(table, xml_safe(block.caption))
         for row in block.rows:
             for cell, text in zip(table.add_row().cells, row, strict=True):
                 cell.text = xml_safe(text)
@@ -89,6 +91,16 @@ def _add(document: WordDocument, block: Block) -> None:
             picture._inline.docPr.set("descr", xml_safe(block.alt))
     else:
         raise TypeError(f"unknown block {block!r}")
+
+
+def _title(table: WordTable, text: str) -> None:
+    """The table's title (Word's Table Properties → Alt Text), read out by screen readers."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    caption = OxmlElement("w:tblCaption")
+    caption.set(qn("w:val"), text)
+    table._tbl.tblPr.append(caption)
 
 
 def _header_row(table: WordTable) -> None:

@@ -27,6 +27,7 @@ blockquote { margin: 0.6rem 0 0.6rem 1rem; padding-left: 0.8rem; border-left: 3p
              white-space: pre-wrap; }
 blockquote footer { color: #4a5568; font-size: 0.9em; }
 table { border-collapse: collapse; margin: 0.6rem 0; }
+caption { text-align: left; font-weight: bold; padding: 0.2rem 0; }
 th, td { border: 1px solid #cbd5e0; padding: 0.2rem 0.6rem; text-align: left; }
 img { max-width: 100%; }
 """
@@ -62,7 +63,9 @@ def _block(block: Block, charts: bool) -> str:
         rows = "\n".join(
             "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in block.rows
         )
-        return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>"
+        caption = f"<caption>{escape(block.caption)}</caption>\n" if block.caption else ""
+        return (f"<table>\n{caption}<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>"
+                "\n</table>")
     if isinstance(block, Chart):
         png = ranking_png(block.prompt) if charts else None
         if png is None:

@@ -68,7 +68,9 @@ def _block(block: Block, charts: Mapping[str, str]) -> str:
         head = "| " + " | ".join(_inline(h) for h in block.header) + " |"
         rule = "|" + "|".join(" --- " for _ in block.header) + "|"
         rows = ["| " + " | ".join(_inline(c) for c in row) + " |" for row in block.rows]
-        return "\n".join([head, rule, *rows])
+        # Markdown has no caption: the table's title goes on the line above it
+        title = [f"*{_inline(block.caption)}*", ""] if block.caption else []
+        return "\n".join([*title, head, rule, *rows])
     if isinstance(block, Chart):
         path = charts.get(block.prompt.prompt_id)
         return f"![{_inline(block.alt)}](<{path}>)" if path else ""

@@ -54,6 +54,8 @@ class Items:
 class Table:
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    caption: str = ""
+    """What the table holds, for a screen reader (HTML's caption, Word's table title)."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,7 @@ def _participation(view: DigestView) -> list[Block]:
                         (name, str(r["invited"]), str(r["answered_any"]), str(r["answered_all"]))
                         for name, r in people[key].items()
                     ),
+                    f"Who took part, by {label.lower()}",
                 )
             )
     return blocks

@@ -437,13 +437,13 @@ def round_start(
     except RoundtableError as exc:
         fail(str(exc))
     invited = counted(started.invited, "person", "people")
-    typer.echo(f"round {started.round_id} started for {invited}")
+    typer.echo(f"Round {started.round_id} started for {invited}.")
     if started.closes:
-        typer.echo(f"it closes {started.closes}")
+        typer.echo(f"It closes {started.closes}.")
     if started.channel_problem:
         typer.echo(started.channel_problem)
     if started.stopped:
-        typer.echo(f"left out, as they said stop: {', '.join(started.stopped)}")
+        typer.echo(f"Left out, as they said stop: {', '.join(started.stopped)}.")
 
 
 CHANNEL_ID = r"[CG][A-Z0-9]{2,}"

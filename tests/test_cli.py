@@ -150,8 +150,8 @@ def test_it_starts_shows_and_closes_a_round(workdir: Path) -> None:
     )
     assert started.returncode == 0, started.stderr
     first, closing = started.stdout.strip().splitlines()
-    assert first == "round 1 started for 3 people"
-    assert re.fullmatch(r"it closes [A-Z][a-z]{2} \d\d [A-Z][a-z]{2} \d{4} 18:00 (GMT|BST)",
+    assert first == "Round 1 started for 3 people."
+    assert re.fullmatch(r"It closes [A-Z][a-z]{2} \d\d [A-Z][a-z]{2} \d{4} 18:00 (GMT|BST)\.",
                         closing), closing  # 14 days on, at the end of the working day
     status = run_cli("round", "status", "1", cwd=workdir)
     assert "0 delivered, 3 pending, 0 failed · 0 of 3 answered" in status.stdout

@@ -127,8 +127,8 @@ def test_it_starts_no_round_for_people_who_all_said_stop_and_names_those_left_ou
     started = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1,U2",
                       cwd=workdir)
     assert started.returncode == 0, started.stderr
-    assert started.stdout.splitlines() == ["round 2 started for 1 person",
-                                           "left out, as they said stop: Tomasz Nowak"]
+    assert started.stdout.splitlines() == ["Round 2 started for 1 person.",
+                                           "Left out, as they said stop: Tomasz Nowak."]
 
 
 def test_closing_a_round_with_a_digest_channel_needs_the_slack_token(workdir: Path) -> None:

@@ -140,7 +140,7 @@ def test_the_command_line_says_when_the_bot_cannot_post_to_the_digest_channel(
                   "--digest", "CQUIET", tmp_path=tmp_path, **slack_settings(stub))
     assert started.returncode == 0, started.stderr
     assert started.stdout.splitlines() == [
-        "round 1 started for 1 person",
+        "Round 1 started for 1 person.",
         "I am not in that channel yet, so no digest can be posted there: invite @Roundtable to "
         "it (type /invite @Roundtable there)."]
 
@@ -150,7 +150,7 @@ def test_a_round_started_without_a_digest_channel_is_given_one_and_then_posts(
     slack = slack_settings(stub)
     started = cli(database_url, "round", "start", "sel-pharmacy-leadership", "--to",
                   "UAMARA,UBEN", tmp_path=tmp_path, **slack)
-    assert started.stdout.strip() == "round 1 started for 2 people", started.stderr
+    assert started.stdout.strip() == "Round 1 started for 2 people.", started.stderr
     status = cli(database_url, "round", "status", "1", tmp_path=tmp_path)
     assert "No digest channel: no digest is posted until one is set" in status.stdout
     assert status.stdout.count("No digest channel") == 1  # said once, with how to set one
@@ -319,7 +319,7 @@ def test_without_a_token_only_user_ids_are_taken_and_nothing_is_stored_otherwise
         "groups and people")
     assert run_cli("round", "list", "--all", cwd=tmp_path).stdout.strip() == "no rounds"
     one = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0AMARA", cwd=tmp_path)
-    assert one.stdout.strip() == "round 1 started for 1 person"
+    assert one.stdout.strip() == "Round 1 started for 1 person."
 
 
 def test_with_a_token_every_id_is_checked_in_slack_before_anything_is_stored(

@@ -286,3 +286,13 @@ def test_every_html_and_word_table_has_a_caption(database: Database, now: dateti
     word = Document(io.BytesIO(render_docx(view)))
     assert [t._tbl.tblPr.find(qn("w:tblCaption")).get(qn("w:val")) for t in word.tables] \
         == page.tables
+
+
+def test_the_synthesis_states_how_people_are_attributed_once() -> None:
+    """The rule beside "Who took part" is not repeated in the closing note."""
+    view = view_of({"done-well": ["The vaccine rollout", "Care homes across sectors"]})
+    rule = "Quotes carry the name and role of the person who gave them."
+    word = "\n".join(p.text for p in Document(io.BytesIO(render_docx(view))).paragraphs)
+    for name, text in (("markdown", render_md(view)), ("html", render_html(view, charts=False)),
+                       ("word", word)):
+        assert text.count(rule) == 1, name

@@ -138,8 +138,7 @@ def synthesis(view: DigestView) -> list[Block]:
             "Made by Roundtable from the answers given in chat and, where imported, in the room. "
             "Every quote is an answer word for word; “…” marks where a long answer was cut. "
             + _model_note(view)
-            + f"{ANONYMITY_NOTE.get(info.anonymity, '')} Every answer is in the round's CSV "
-            "export, which its facilitators can share."
+            + "Every answer is in the round's CSV export, which its facilitators can share."
         ),
     ]
     return blocks

@@ -41,7 +41,7 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     now = datetime.now(UTC).replace(microsecond=0)
     round_id = review_round(database, now - timedelta(days=1), MEMBERS, starter=FACILITATOR,
                             digest_cron="0 * * * *")  # hourly
-    gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
+    gateway = SlackGateway(make_client("xoxb-test", stub.base_url))
     jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: now, "UTC"))
     jobs.post_round_digest(round_id)
     assert stub.posted("DUFAC") and not stub.posted("CDIGEST")

@@ -15,7 +15,6 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from bot.app.platforms import BareDirectory, WsgiApp
 from bot.app.roundtable import Roundtable
 from bot.config import Settings
-from bot.core.digest.synthesis import full_synthesis
 from bot.core.incoming import Incoming
 from bot.slack import listeners, payloads
 from bot.slack.credentials import check_tokens
@@ -57,7 +56,7 @@ class SlackPlatform:
         self.settings = settings
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         self.client = make_client(token, settings.slack_api_url, settings.https_proxy)
-        self.gateway = SlackGateway(self.client, full_synthesis)
+        self.gateway = SlackGateway(self.client)
         self.directory: SlackDirectory | BareDirectory = (
             SlackDirectory(self.client, database.sessions) if token
             else BareDirectory("SLACK_BOT_TOKEN", USER_ID, "U0123ABCD"))

@@ -17,9 +17,9 @@ from slack_sdk.models.blocks import (
 from bot.core.digest.chart import chart_filename, ranking_png
 from bot.core.digest.model import DigestView, PromptDigest, QuoteView, ThemeView
 from bot.core.digest.synthesis import (
+    FULL_SYNTHESIS,
     answers_line,
     comments_heading,
-    full_synthesis,
     is_top,
     other_answers,
     points_line,
@@ -68,11 +68,9 @@ ORGANISATIONS_SHOWN = 15
 TEXT_FALLBACK = 1000
 
 
-def digest_messages(
-    view: DigestView, export_hint: str | None = None, *, charts: bool = True
-) -> list[SlackMessage]:
+def digest_messages(view: DigestView, *, charts: bool = True) -> list[SlackMessage]:
     """The top message for the channel, then one message per question for its thread."""
-    hint = export_hint or full_synthesis(view.round.id)
+    hint = FULL_SYNTHESIS
     return [top_message(view, hint)] + [
         question_message(view, prompt, hint, charts=charts) for prompt in view.prompts
     ]

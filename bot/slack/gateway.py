@@ -234,9 +234,8 @@ class SlackGateway:
 
     platform = "slack"
 
-    def __init__(self, client: WebClient, export_hint: Callable[[int], str]) -> None:
+    def __init__(self, client: WebClient) -> None:
         self.client = client
-        self.export_hint = export_hint
         self.pause = _pause_of(client)
 
     def open_direct(self, user_id: str) -> str:
@@ -315,7 +314,7 @@ class SlackGateway:
         """The top message, then one per question in its thread, each tagged with the digest
         id and its place. Given the `top` of an earlier attempt, only the thread parts missing
         from Slack are posted."""
-        messages = digest_messages(view, self.export_hint(view.round.id))
+        messages = digest_messages(view)
         present = {} if top is None or digest_id is None else self._parts_in_thread(
             top, digest_id)
         if top is None:

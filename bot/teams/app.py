@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from bot.app.platforms import WsgiApp
 from bot.app.roundtable import Roundtable
 from bot.config import Settings
-from bot.core.digest.synthesis import full_synthesis
 from bot.core.errors import RoundtableError
 from bot.core.incoming import Incoming
 from bot.core.ports import Clock, utcnow
@@ -71,7 +70,7 @@ class TeamsPlatform:
         self.conversations = Conversations(database.sessions, clock)
         self.connector = Connector(self.sdk.api, self.loop)
         self.gateway = TeamsGateway(self.connector, self.conversations, app_id,
-                                    settings.teams_service_url, full_synthesis)
+                                    settings.teams_service_url)
         self.directory = TeamsDirectory(self.connector, self.conversations)
         self.facilitators: tuple[str, ...] = settings.teams_facilitators
         self.listeners: Listeners | None = None

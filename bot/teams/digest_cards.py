@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.core.digest.model import DigestView, PromptDigest, ThemeView
 from bot.core.digest.synthesis import (
+    FULL_SYNTHESIS,
     answers_line,
     comments_heading,
     headline,
@@ -29,10 +30,10 @@ QUOTE_CHARS = 800
 OTHER_ANSWERS_SHOWN = 5
 
 
-def digest_cards(view: DigestView, export_hint: str) -> list[Element]:
+def digest_cards(view: DigestView) -> list[Element]:
     """The top card for the channel, then one card per question for its replies."""
-    return [top_card(view, export_hint)] + [question_card(view, p, export_hint)
-                                            for p in view.prompts]
+    return [top_card(view, FULL_SYNTHESIS)] + [question_card(view, p, FULL_SYNTHESIS)
+                                               for p in view.prompts]
 
 
 def top_card(view: DigestView, hint: str) -> Element:

@@ -11,7 +11,7 @@ again, so a question or a digest part arrives at least once, and twice only in t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from microsoft_teams.api.activities.message import MessageActivityInput
@@ -62,11 +62,10 @@ class TeamsGateway:
     platform = PLATFORM
 
     def __init__(self, connector: Connector, conversations: Conversations, app_id: str,
-                 default_service_url: str, export_hint: Callable[[int], str]) -> None:
+                 default_service_url: str) -> None:
         self.connector, self.conversations = connector, conversations
         self.bot_id = f"28:{app_id}"
         self.default_service_url = default_service_url
-        self.export_hint = export_hint
 
     # -- where to post --------------------------------------------------------------------
 
@@ -275,7 +274,7 @@ class TeamsGateway:
                     *, top: Sent | None = None) -> Posted:
         """The top card in the channel, then one card per question as replies to it; given
         the `top` of an earlier attempt, only the parts Teams has not taken are posted."""
-        parts = digest_cards(view, self.export_hint(view.round.id))
+        parts = digest_cards(view)
         posted = self.conversations.sent(DIGEST, digest_id) if digest_id is not None else {}
         title = f"Digest: {view.round.title}"
         if top is None and "0" in posted:

@@ -147,7 +147,7 @@ def test_it_says_how_many_answers_in_no_theme_are_counted_but_not_quoted(
     assert line in " ".join(render_text(view).split())
     slack = json.dumps([m.blocks for m in digest_messages(view, charts=False)])
     assert line in slack
-    assert line in json.dumps(digest_cards(view, "roundtable export"))
+    assert line in json.dumps(digest_cards(view))
 
 
 def contrast(rgb: tuple[float, float, float], against: tuple[float, float, float]) -> float:

@@ -49,7 +49,7 @@ def every_format(view: DigestView) -> dict[str, str]:
     word = Document(io.BytesIO(render_docx(view)))
     return {
         "slack": json.dumps([m.blocks for m in digest_messages(view, charts=False)]),
-        "teams": json.dumps(digest_cards(view, "roundtable export")),
+        "teams": json.dumps(digest_cards(view)),
         "markdown": render_md(view),
         "html": render_html(view, charts=False),
         "word": "\n".join(p.text for p in word.paragraphs),

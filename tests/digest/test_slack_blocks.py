@@ -10,8 +10,9 @@ from functools import cache
 from typing import Any
 
 from bot.core.digest.model import DigestView
+from bot.core.digest.synthesis import FULL_SYNTHESIS, other_answers
 from bot.core.rounds import SMALL_ORGANISATIONS
-from bot.slack.digest_blocks import digest_messages
+from bot.slack.digest_blocks import OTHER_ANSWERS_SHOWN, digest_messages
 from tests.digest.builders import LONG, NASTY, RANK_PROMPT, TEXT_PROMPTS, demo_said, view_of
 from tests.slack_reading import as_read
 
@@ -102,13 +103,17 @@ def test_it_pings_nobody_and_breaks_no_markup_whatever_the_answers_contain() -> 
     assert "please read this" not in mrkdwn and "italic" not in mrkdwn
 
 
-def test_it_points_to_the_export_when_a_question_has_more_themes_than_fit() -> None:
+def test_it_points_to_the_full_synthesis_for_what_it_leaves_out_never_to_a_command() -> None:
     view = thousand_answers()
-    hint = "roundtable export --round 1 --format docx"
-    for prompt, message in zip(view.prompts, digest_messages(view, hint)[1:], strict=True):
-        shown = max(0, sum(1 for b in message.blocks if b["type"] == "rich_text") - 1)
-        if len(prompt.themes) * 2 > shown:
-            assert hint in json.dumps(message.blocks)
+    messages = digest_messages(view)
+    pointed = 0
+    for prompt, message in zip(view.prompts, messages[1:], strict=True):
+        left_out = len(other_answers(prompt)) > OTHER_ANSWERS_SHOWN
+        shown = json.dumps(message.blocks)
+        assert (f"more in {FULL_SYNTHESIS}" in shown) == left_out, prompt.question
+        pointed += left_out
+    assert pointed
+    assert not any("roundtable export" in json.dumps(m.blocks) for m in messages)
 
 
 def test_it_leads_the_top_message_with_the_headline_and_silent_roles() -> None:
@@ -185,5 +190,5 @@ def test_a_digest_of_no_themes_does_not_count_none_in_its_top_message() -> None:
     assert not any(p.themes for p in view.prompts)
     top = json.dumps(digest_messages(view, charts=False)[0].blocks)
     assert "Each question is in this thread." in top and "0 themes" not in top
-    card = json.dumps(digest_cards(view, "roundtable export --round 1")[0])
+    card = json.dumps(digest_cards(view)[0])
     assert "Each question is in the replies." in card and "0 themes" not in card

@@ -38,7 +38,7 @@ def stub() -> Iterator[SlackStub]:
 
 @pytest.fixture
 def gateway(stub: SlackStub) -> SlackGateway:
-    return SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
+    return SlackGateway(make_client("xoxb-test", stub.base_url))
 
 
 def claimed(database: Database, channel: str = "CLEADS") -> tuple[int, int]:

@@ -219,7 +219,7 @@ def test_it_tells_the_channel_that_a_digest_is_late(database: Database) -> None:
     stub = SlackStub().start()
     stub.add_channel("CLEADS", ["UFAC"])
     try:
-        gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
+        gateway = SlackGateway(make_client("xoxb-test", stub.base_url))
         round_id = a_round(database, FRIDAY_NOON - timedelta(days=4))
         jobs.install(jobs.JobContext(database, {"slack": gateway},
                                      lambda: FRIDAY_NOON + timedelta(hours=1), LONDON))
@@ -235,7 +235,7 @@ def test_the_facilitator_who_started_a_round_hears_why_its_scheduled_digest_fail
     stub = SlackStub().start()
     stub.add_user("UFAC", "Fola")
     try:
-        gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
+        gateway = SlackGateway(make_client("xoxb-test", stub.base_url))
         with transaction(database.sessions) as session:
             round_ = start_round(session, RoundRequest(
                 seed_pack(), [Person("UAMARA", "Amara")], started_by="UFAC",

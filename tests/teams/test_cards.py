@@ -141,7 +141,7 @@ def test_peoples_and_the_packs_words_show_as_written_in_every_card() -> None:
     people = {"invited": 3, "answered_any": 2, "answered_all": 2, "silent_roles": [HOSTILE],
               "by_role": {HOSTILE: {"answered_any": 2, "invited": 2, "answered_all": 2}}}
     view = DigestView(info, people, [prompt])
-    for part in digest_cards(view, "roundtable export --round 7"):
+    for part in digest_cards(view):
         _shows_as_written(part, HOSTILE.split("\n")[0])
     draft = Draft(3, "week", view, "review", None, "wait")
     _shows_as_written(draft_card(draft), HOSTILE)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.app.loops import Faults, Loop
 from bot.core import sending
@@ -18,10 +18,14 @@ from storage import leases
 from storage.database import Database
 
 SWEEP_SECONDS = 60.0
+SOONEST = 0.1
+"""Seconds at least between passes that come back for deliveries put off (a platform that
+says "try again in 0 s" gets no busy loop)."""
 
 
 class Outbox:
-    """Sends due deliveries: at once when woken, else every minute (quiet hours, retries)."""
+    """Sends due deliveries: at once when woken, else when the earliest one put off falls due
+    (a look-up or send refused for now, a retry, the morning), and at least every minute."""
 
     def __init__(self, database: Database, gateways: Gateways, clock: Clock, zone: str,
                  lease_ttl: timedelta = leases.LEASE_TTL, worker: str = leases.PROCESS,
@@ -31,6 +35,8 @@ class Outbox:
         self._wake = threading.Event()
         self.loop = Loop("outbox", self._step, faults=faults, on_stop=self._wake.set)
         self._senders: ThreadPoolExecutor | None = None
+        self._dues: list[datetime] = []
+        """When the deliveries this outbox put off fall due (those still ahead)."""
 
     def start(self) -> None:
         self.renew()
@@ -54,11 +60,22 @@ class Outbox:
                        name=leases.worker_lease(self.worker))
 
     def _step(self) -> bool:
-        self._wake.wait(SWEEP_SECONDS)
+        self._wake.wait(self._idle())
         self._wake.clear()
         if self.loop.stopping.is_set():
             return False
-        sending.send_due(self.database.sessions, self.gateways, self.clock, self.zone,
-                         stopping=self.loop.stopping.is_set, worker=self.worker,
-                         pool=self._senders)
+        began = self.clock()
+        outcomes = sending.send_due(self.database.sessions, self.gateways, self.clock,
+                                    self.zone, stopping=self.loop.stopping.is_set,
+                                    worker=self.worker, pool=self._senders)
+        # Those that fell due only once the pass had begun are kept: it may have missed them.
+        self._dues = [*(d for d in self._dues if d > began),
+                      *(o.until for o in outcomes if o.until is not None)]
         return True
+
+    def _idle(self) -> float:
+        """Seconds to wait for a wake before the next pass."""
+        if not self._dues:
+            return SWEEP_SECONDS
+        return min(SWEEP_SECONDS,
+                   max(SOONEST, (min(self._dues) - self.clock()).total_seconds()))

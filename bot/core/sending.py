@@ -15,9 +15,11 @@ A claim lives as long as its process's worker lease: when a process dies between
 posting a message and the bookkeeper writing it down, the next sender looks the delivery's
 tagged messages up in the conversation before it sends anything again (it opens the
 conversation to look in, when it was never written down: `open_direct` gives the same one each
-time). Nobody is messaged outside working hours in their own time zone: a delivery due at night
-waits for the morning. Each message goes out on the platform of the person it is for
-(`gateways`).
+time). A look-up the platform refuses for now (Slack allows about one history read a minute)
+is not waited for: the delivery is put off until the platform says (its `not_before`, the
+Outcome's `until`), and everything else goes on. Nobody is messaged outside working hours in
+their own time zone: a delivery due at night waits for the morning. Each message goes out on
+the platform of the person it is for (`gateways`).
 """
 
 from __future__ import annotations
@@ -141,6 +143,8 @@ class Outcome:
     delivery_id: int
     state: str
     """sent, failed, deferred (night where they are, or a retry later) or skipped (not ours)."""
+    until: datetime | None = None
+    """When a deferred delivery falls due again (None: at the next call)."""
 
 
 @dataclass(frozen=True)
@@ -289,7 +293,7 @@ class _Bookkeeper:
                                                                self.default_zone)
             if morning is not None:
                 mornings.append({"id": row.id, "not_before": morning})
-                outcomes.append(Outcome(row.id, "deferred"))
+                outcomes.append(Outcome(row.id, "deferred", morning))
             else:
                 waiting.append(row)
         if mornings:
@@ -536,13 +540,14 @@ def _failed(delivery: Delivery, exc: DeliveryError, now: datetime, *, first: boo
         delivery.not_before = now
         return Outcome(delivery_id, "deferred")
     if exc.retry_after is not None:
-        # Still rate limited after the client's own waits: carry on when the platform says.
+        # Rate limited (still, after the client's own waits; or a look-up in the conversation,
+        # which is not waited for): carry on when the platform says, other work meanwhile.
         delivery.attempts -= 1
         delivery.not_before = now + timedelta(seconds=exc.retry_after)
-        return Outcome(delivery_id, "deferred")
+        return Outcome(delivery_id, "deferred", delivery.not_before)
     if delivery.attempts >= MAX_ATTEMPTS:
         _finish(delivery, "failed" if first else "sent", now)
         delivery.last_error = exc.reason
         return Outcome(delivery_id, "failed")
     delivery.not_before = now + RETRY_AFTER
-    return Outcome(delivery_id, "deferred")
+    return Outcome(delivery_id, "deferred", delivery.not_before)

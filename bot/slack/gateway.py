@@ -7,6 +7,7 @@ this attempt.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -54,6 +55,7 @@ DIGEST_EVENT = "roundtable_digest"
 """Message metadata on every question and digest part: ids only, so recovery can find what
 arrived."""
 NOT_IDEMPOTENT = ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal")
+HISTORY = "conversations.history"
 GONE = {"message_not_found", "channel_not_found", "is_archived", "thread_not_found"}
 """What Slack says when the message to change is gone already: nothing left to remove."""
 
@@ -90,9 +92,13 @@ class RateLimitPause:
         with self._lock:
             self._until[method] = max(self._until.get(method, 0.0), self.clock() + seconds)
 
+    def left(self, method: str) -> float:
+        """Seconds before `method` may be called again (0: now)."""
+        return max(0.0, self._until.get(method, 0.0) - self.clock())
+
     def wait(self, method: str) -> None:
         """Return when `method` may be called (at once, unless Slack asked to wait)."""
-        delay = self._until.get(method, 0.0) - self.clock()
+        delay = self.left(method)
         if delay > 0:
             self.sleep(delay)
 
@@ -136,6 +142,15 @@ def _pause_of(web: WebClient) -> RateLimitPause:
     elsewhere gets a pause of its own)."""
     return next((h.pause for h in web.retry_handlers
                  if isinstance(h, SharedRateLimitRetryHandler)), RateLimitPause())
+
+
+def refusing(web: WebClient) -> WebClient:
+    """The same client, except that a 429 comes back at once as an error naming Retry-After,
+    instead of being waited out."""
+    reader = copy.copy(web)
+    reader.retry_handlers = [h for h in web.retry_handlers
+                             if not isinstance(h, RateLimitErrorRetryHandler)]
+    return reader
 
 
 def make_client(token: str, base_url: str, proxy: str | None = None) -> WebClient:
@@ -237,6 +252,8 @@ class SlackGateway:
     def __init__(self, client: WebClient) -> None:
         self.client = client
         self.pause = _pause_of(client)
+        self.checking = refusing(client)
+        """For recovery's history reads, which Slack allows about once a minute."""
 
     def open_direct(self, user_id: str) -> str:
         response = calling(self.client.conversations_open, users=user_id)
@@ -249,9 +266,22 @@ class SlackGateway:
     def find_sent(self, channel_id: str, delivery_id: int) -> dict[str | None, Sent]:
         """Our tagged messages among the newest of the conversation (15 at most for apps outside
         the Marketplace): what is looked for was posted moments before, with at most a few
-        answers and confirmations after it."""
-        response = calling(self.client.conversations_history, channel=channel_id, limit=15,
-                           include_all_metadata=True)
+        answers and confirmations after it.
+
+        A read Slack refuses for now is not waited for (that could take minutes with several to
+        make): the DeliveryError says when to try again, and the caller does other work
+        meanwhile. Until then every read is refused here, without asking Slack.
+        """
+        wait = self.pause.left(HISTORY)
+        if wait > 0:
+            raise DeliveryError("ratelimited", retry_after=wait)
+        try:
+            response = calling(self.checking.conversations_history, channel=channel_id,
+                               limit=15, include_all_metadata=True)
+        except DeliveryError as exc:
+            if exc.retry_after is not None:
+                self.pause.hold(HISTORY, exc.retry_after)
+            raise
         found: dict[str | None, Sent] = {}
         for message in response.get("messages") or []:
             meta = message.get("metadata") or {}

@@ -45,7 +45,7 @@ def test_it_reaches_everyone_once_through_rate_limits_errors_and_dropped_connect
         start_round(session, RoundRequest(seed_pack(), everyone, platform="slack"), utcnow())
     stub.history_interval = 0.0  # a storm of unknown outcomes, checked without Slack's 1/min
     stub.fail_at_random(0.2, modes=(429, 500, DROP))
-    gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
+    gateway = SlackGateway(make_client("xoxb-test", stub.base_url))
     # Sweeps, as the outbox makes them: uncertain sends go again at once, and a send the
     # platform kept failing after the client's own retries goes again RETRY_AFTER later, so
     # each sweep is that much later than the one before.
@@ -119,7 +119,7 @@ def test_next_questions_reach_everyone_once_through_errors_and_dropped_connectio
     with transaction(database.sessions) as session:
         everyone = [Person(u, timezone=working_zone()) for u in users]
         start_round(session, RoundRequest(seed_pack(), everyone, platform="slack"), utcnow())
-    gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
+    gateway = SlackGateway(make_client("xoxb-test", stub.base_url))
     send_due(database.sessions, {"slack": gateway}, utcnow, "UTC")
     with transaction(database.sessions) as session:  # everyone answers the first question
         answer_from_chat(session, [ChatMessage("D" + u, u, "Shared aims", f"D{u}:1")

@@ -57,7 +57,7 @@ def test_it_closes_rounds_and_sends_on_while_unconfirmed_sends_wait_for_their_hi
     unconfirmed = people(stub, 3)
     stub.add_user("UBEN", "Ben", tz=zone)
     stub.add_user("UCARA", "Cara", tz=zone)
-    gateways = {"slack": SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")}
+    gateways = {"slack": SlackGateway(make_client("xoxb-test", stub.base_url))}
     passed = [timedelta(0)]
 
     def clock() -> datetime:

@@ -146,7 +146,7 @@ def test_after_a_429_every_post_waits_out_retry_after_not_only_the_refused_one(
 
     pause = RateLimitPause(lambda: now[0], sleep)
     gateway = SlackGateway(WebClient(token="xoxb-test", base_url=stub.base_url, retry_handlers=[
-        SharedRateLimitRetryHandler(pause, max_retry_count=3)]), lambda r: "")
+        SharedRateLimitRetryHandler(pause, max_retry_count=3)]))
     stub.fail_next("chat.postMessage", status=429, retry_after=2)
     sent = gateway.post(dm[0], notice("First"))  # refused once, waits 2 s, then lands
     assert slept == [2.0] and sent.channel_id == dm[0]

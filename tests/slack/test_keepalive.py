@@ -25,7 +25,7 @@ def _say(gateway: SlackGateway, words: str) -> None:
 
 
 def test_it_sends_many_messages_on_one_connection(stub: SlackStub) -> None:
-    gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
+    gateway = SlackGateway(make_client("xoxb-test", stub.base_url))
     for n in range(30):
         _say(gateway, f"Message {n}")
     assert [c.params["text"] for c in stub.posted()] == [f"Message {n}" for n in range(30)]
@@ -34,7 +34,7 @@ def test_it_sends_many_messages_on_one_connection(stub: SlackStub) -> None:
 
 def test_a_connection_slack_closed_while_idle_is_replaced(stub: SlackStub) -> None:
     stub.idle_timeout = 0.2
-    gateway = SlackGateway(make_client("xoxb-test", stub.base_url), lambda r: "")
+    gateway = SlackGateway(make_client("xoxb-test", stub.base_url))
     _say(gateway, "Before")
     stub.wait_for(lambda: stub.connections_closed == 1, what="the stand-in to close the idle "
                   "connection")

@@ -26,6 +26,7 @@ DATABASES = {"sqlite": "sqlite:///roundtable.db", "postgresql": "postgresql://us
 """The databases Roundtable runs on, with an example URL of each."""
 LOOPBACK = "127.0.0.1"
 EVERY_INTERFACE = ("0.0.0.0", "::")
+GUID = re.compile(r"[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
 HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -177,6 +178,15 @@ class Settings(BaseSettings):
             # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
             return "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
+
+    @field_validator("teams_tenant_id")
+    @classmethod
+    def _tenant_id(cls, value: str | None) -> str | None:
+        # activities name their tenant by its GUID: a domain name would match none of them
+        if value is not None and not GUID.fullmatch(value.strip()):
+            raise ValueError("expected the Directory (tenant) ID, a GUID such as "
+                             "12345678-90ab-cdef-1234-567890abcdef, as Entra shows it")
+        return value.strip() if value is not None else None
 
     @field_validator("packs_dir")
     @classmethod

@@ -109,6 +109,7 @@ def test_other_settings_of_this_issue_are_checked_in_one_line(tmp_path: Path) ->
         "ROUNDTABLE_LOG_LEVEL": ("loud", "expected one of DEBUG, INFO, WARNING, ERROR"),
         "ROUNDTABLE_HEALTH_PORT": ("0", "should be 1 or more, not 0"),
         "PORT": ("abc", "should be a whole number, not 'abc'"),
+        "TEAMS_TENANT_ID": ("nhs.net", "expected the Directory (tenant) ID, a GUID"),
     }
     for name, (value, problem) in cases.items():
         with pytest.raises(ConfigError) as refused:

@@ -111,6 +111,20 @@ def tenant_of(activity: Activity) -> str | None:
     return str(found) if found else None
 
 
+def tenants_named(activity: Activity) -> set[str]:
+    """Every tenant an activity names: its conversation's and its channel data's."""
+    data = activity.channelData or {}
+    named = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
+    return {str(t) for t in (activity.conversation.tenantId if activity.conversation else None,
+                             (named or {}).get("id")) if t is not None}
+
+
+def from_tenant(activity: Activity, tenant: str) -> bool:
+    """Whether the activity names `tenant` and no other (Entra ids, in any case)."""
+    named = tenants_named(activity)
+    return bool(named) and all(t.lower() == tenant.lower() for t in named)
+
+
 def team_of(activity: Activity) -> tuple[str | None, str | None]:
     """The team (id, name) an activity came from, if any."""
     data = activity.channelData or {}

@@ -20,9 +20,17 @@ from bot.config import Settings
 from bot.core.errors import RoundtableError
 from bot.core.incoming import Incoming
 from bot.core.ports import Clock, utcnow
+from bot.teams.activities import (
+    ENTRA_ID_CHARS,
+    Activity,
+    from_tenant,
+    kind_of,
+    parse,
+    tenants_named,
+)
 from bot.teams.connector import Connector, Retrying
 from bot.teams.directory import TeamsDirectory
-from bot.teams.endpoint import MESSAGES_PATH, TeamsEndpoint
+from bot.teams.endpoint import MESSAGES_PATH, TENANT_REFUSED, TeamsEndpoint
 from bot.teams.gateway import TeamsGateway
 from bot.teams.listeners import Listeners
 from bot.teams.loop import SdkLoop
@@ -84,7 +92,10 @@ class TeamsPlatform:
             self.listeners = Listeners(app, self.gateway, self.conversations)
             self.sdk.on_activity(self.listeners.on_activity)
             self.loop.run(self.sdk.initialize())
-            self.sdk.server.on_request = _refusing_malformed(self.sdk.server.on_request)
+            handle = self.sdk.server.on_request
+            if self.settings.teams_tenant_id:
+                handle = _refusing_other_tenants(self.settings.teams_tenant_id, handle)
+            self.sdk.server.on_request = _refusing_malformed(handle)
         return {MESSAGES_PATH: self.endpoint}
 
     def socket(self, app: Roundtable) -> Callable[[], None] | None:
@@ -116,3 +127,24 @@ def _refusing_malformed(handle: Any) -> Any:
             log.info("refused a malformed activity: %s", str(exc).splitlines()[0])
             return InvokeResponse(status=400)
     return guarded
+
+
+def _refusing_other_tenants(tenant: str, handle: Any) -> Any:
+    """The SDK's activity handling for a single-tenant bot: an authenticated activity from
+    another tenant (or naming none) is answered 401, as Microsoft's adapters answer a tenant
+    filter's refusal, before anything is stored or sent."""
+    async def guarded(event: Any) -> Any:
+        activity = parse(event.body.model_dump(by_alias=True, exclude_none=True, mode="json"))
+        if activity is not None and not from_tenant(activity, tenant):
+            log.warning("refused a Teams %s activity in a %s conversation from tenant %s: "
+                        "TEAMS_TENANT_ID is %s", activity.type[:40], kind_of(activity),
+                        _tenants_named(activity), tenant)
+            return InvokeResponse(status=401, body=TENANT_REFUSED)
+        return await handle(event)
+    return guarded
+
+
+def _tenants_named(activity: Activity) -> str:
+    """The tenants an activity names, for a log line."""
+    return " and ".join(repr(t[:ENTRA_ID_CHARS]) for t in sorted(tenants_named(activity))
+                        ) or "(none named)"

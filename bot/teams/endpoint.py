@@ -28,6 +28,8 @@ from bot.teams.loop import SdkLoop
 
 log = logging.getLogger(__name__)
 MESSAGES_PATH = "/api/messages"
+TENANT_REFUSED = {"error": "Unauthorized: not this bot's tenant"}
+"""The body of the 401 a single-tenant bot answers an activity from another tenant."""
 ANSWER_WITHIN = 30.0
 """Teams gives up on an answer after 15 seconds; nothing here should take half as long."""
 StartResponse = Callable[..., Any]
@@ -94,7 +96,7 @@ class TeamsEndpoint:
             # (answered 500, which Teams would retry); nothing was done with it
             log.info("refused a malformed activity: %s", why)
             return answer(start_response, 400, why)
-        if status == 401:
+        if status == 401 and response["body"] != TENANT_REFUSED:  # that refusal is logged
             log.info("refused a request to %s: token not accepted", MESSAGES_PATH)
         if response["body"] is None:
             return answer(start_response, status, "")

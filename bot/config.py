@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -368,6 +369,18 @@ def _env_name(field: str) -> str:
     info = Settings.model_fields.get(field)
     alias = info.validation_alias if info else None
     return alias if isinstance(alias, str) else field.upper()
+
+
+BOLT_OAUTH_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+"""With both in the process environment (even empty), Bolt's App takes up its own OAuth flow
+for many workspaces and leaves the bot token unused: every request would then fail."""
+
+
+def bolt_oauth_variables() -> tuple[str, ...]:
+    """BOLT_OAUTH_VARIABLES when both are in this process's environment (a .env file does not
+    count: Bolt reads only the environment), else nothing."""
+    present = tuple(name for name in BOLT_OAUTH_VARIABLES if name in os.environ)
+    return present if present == BOLT_OAUTH_VARIABLES else ()
 
 
 @lru_cache(maxsize=1)

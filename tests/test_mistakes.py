@@ -58,6 +58,24 @@ def test_a_wrong_slack_token_is_one_line_naming_it(
         "it was revoked")
 
 
+@pytest.mark.parametrize("socket", [False, True])
+def test_serve_with_bolts_oauth_variables_in_its_environment_is_one_line_naming_them(
+        workdir: Path, stub: SlackStub, socket: bool) -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_APP_TOKEN": "xapp-1",
+           "SLACK_API_URL": stub.base_url, "PORT": str(closed_port()),
+           "SLACK_CLIENT_ID": "1234.5678", "SLACK_CLIENT_SECRET": "c0ffee"}
+    stub.socket_url = f"ws://127.0.0.1:{closed_port()}/"  # never reached: refused before
+    result = run_cli("serve", "--no-scheduler", *(["--socket"] if socket else []),
+                     cwd=workdir, env=env, timeout=60)
+    assert result.returncode == 1
+    assert one_line(result.stderr) == (
+        "roundtable: SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set in this process's "
+        "environment, which makes Slack's Bolt use its OAuth flow for many workspaces and "
+        "ignore SLACK_BOT_TOKEN: Roundtable uses one workspace's bot token, so unset them for "
+        "roundtable serve")
+    assert stub.calls_to("chat.postMessage", ok_only=False) == []
+
+
 def test_a_wrong_app_token_for_socket_mode_is_one_line_naming_it(
         workdir: Path, stub: SlackStub) -> None:
     stub.fail_next("apps.connections.open", status=200, error="invalid_auth")

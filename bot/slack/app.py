@@ -14,7 +14,8 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 
 from bot.app.platforms import BareDirectory, WsgiApp
 from bot.app.roundtable import Roundtable
-from bot.config import Settings
+from bot.config import Settings, bolt_oauth_variables
+from bot.core.errors import RoundtableError
 from bot.core.incoming import Incoming
 from bot.slack import listeners, payloads
 from bot.slack.credentials import check_tokens
@@ -74,6 +75,12 @@ class SlackPlatform:
     def bolt(self, app: Roundtable) -> App:
         """The Bolt app with every listener registered (it calls auth.test once)."""
         if self._bolt is None:
+            if oauth := bolt_oauth_variables():
+                raise RoundtableError(
+                    f"{' and '.join(oauth)} are set in this process's environment, which "
+                    "makes Slack's Bolt use its OAuth flow for many workspaces and ignore "
+                    "SLACK_BOT_TOKEN: Roundtable uses one workspace's bot token, so unset "
+                    "them for roundtable serve")
             secret = (self.settings.slack_signing_secret.get_secret_value()
                       if self.settings.slack_signing_secret else "")
             self._listeners = ThreadPoolExecutor(LISTENER_THREADS,

@@ -503,7 +503,7 @@ def round_list(
     except RoundtableError as exc:
         fail(str(exc))
     if not found:
-        typer.echo("no rounds" if every else "no open rounds (--all shows closed ones)")
+        typer.echo("No rounds." if every else "No open rounds (--all shows closed ones).")
         return
     zone = ZoneInfo(application.settings.timezone)
 
@@ -599,7 +599,7 @@ def round_delete(
         typer.echo(facilitation.deletion_said(what).plain)
         if not yes and not typer.confirm(f"Delete round {round_id}?", default=False,
                                          err=True):
-            typer.echo("nothing was deleted")
+            typer.echo("Nothing was deleted.")
             return
         typer.echo(facilitation.delete(application, OPERATOR, round_id).plain)
     except RoundtableError as exc:
@@ -622,7 +622,7 @@ def round_close(round_id: Annotated[int, typer.Argument(help="Round id.")]) -> N
         closed = facilitation.close(_application(), OPERATOR, round_id)
     except RoundtableError as exc:
         fail(str(exc))
-    typer.echo(f"round {round_id} closed")
+    typer.echo(f"Round {round_id} closed.")
     if closed.digest is not None:
         typer.echo(closed.digest.plain)
 
@@ -638,7 +638,7 @@ def inbox_list() -> None:
             typer.echo(f"{event.id}\t{event.received_at:%Y-%m-%d %H:%M}\t{event.platform}\t"
                        f"{event.event_id}\t{(event.last_error or '').splitlines()[0][:120]}")
         if not events:
-            typer.echo("nothing set aside")
+            typer.echo("Nothing set aside.")
 
 
 @inbox_app.command("retry")
@@ -650,7 +650,7 @@ def inbox_retry() -> None:
 
     with transaction(_database().inbox_sessions) as session:
         count = retry_set_aside(session)
-    typer.echo(f"{counted(count, 'message')} will be tried again")
+    typer.echo(f"{counted(count, 'message')} will be tried again.")
 
 
 @app.command("import-replies")
@@ -957,8 +957,8 @@ def participant_stop(
     stopped = participants.stop_person(_application(), OPERATOR, on, user_id)
     if stopped is None:
         fail(f"Roundtable holds nothing about {user_id} on {on}")
-    typer.echo(f"{user_id} had already stopped: they are not messaged" if stopped == "already"
-               else f"{user_id} will not be messaged again")
+    typer.echo(f"{user_id} had already stopped: they are not messaged." if stopped == "already"
+               else f"{user_id} will not be messaged again.")
 
 
 @participant_app.command("forget")
@@ -1005,8 +1005,8 @@ def audit_log(
         for entry in found:
             typer.echo(line(entry))
     if not found:
-        typer.echo("the audit log is empty" if round_id is None
-                   else f"nothing recorded for round {round_id}")
+        typer.echo("The audit log is empty." if round_id is None
+                   else f"Nothing recorded for round {round_id}.")
 
 
 @app.command("purge")

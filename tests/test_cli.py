@@ -158,7 +158,7 @@ def test_it_starts_shows_and_closes_a_round(workdir: Path) -> None:
     assert "0 reminders sent, 0 digests posted" in status.stdout
     assert run_cli("status", cwd=workdir).stdout == status.stdout  # the short form
     closed = run_cli("round", "close", "1", cwd=workdir).stdout.splitlines()
-    assert closed[0] == "round 1 closed"
+    assert closed[0] == "Round 1 closed."
     assert closed[1].startswith("No final digest was posted: the round has no digest channel.")
     assert "roundtable round set 1 --digest C0123" in closed[1]
     again = run_cli("round", "close", "1", cwd=workdir)

@@ -58,10 +58,10 @@ def test_it_exports_a_persons_data_as_a_private_json_file(workdir: Path) -> None
 
 def test_it_stops_and_forgets_a_person_on_request_and_logs_who_did(workdir: Path) -> None:
     assert run_cli("participant", "stop", "U2", cwd=workdir).stdout.strip() == \
-        "U2 will not be messaged again"
+        "U2 will not be messaged again."
     again_stop = run_cli("participant", "stop", "U2", cwd=workdir)
     assert again_stop.returncode == 0
-    assert again_stop.stdout.strip() == "U2 had already stopped: they are not messaged"
+    assert again_stop.stdout.strip() == "U2 had already stopped: they are not messaged."
     refused = run_cli("participant", "forget", "U1", cwd=workdir)
     assert refused.returncode == 1  # asked to confirm, and no answer came
     assert "nothing was deleted" in refused.stderr
@@ -159,7 +159,7 @@ def test_the_audit_log_takes_a_limit_of_one_or_more(workdir: Path, limit: str) -
     assert run_cli("participant", "stop", "U2", cwd=workdir).returncode == 0
     refused = run_cli("audit", "--limit", limit, cwd=workdir)
     assert refused.returncode == 2
-    assert "the audit log is empty" not in refused.stdout
+    assert "The audit log is empty." not in refused.stdout
     assert "Invalid value for '--limit': should be 1 or more" in unboxed(refused.stderr)
 
 

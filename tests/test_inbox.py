@@ -126,7 +126,7 @@ def test_it_sets_aside_an_event_that_keeps_failing_and_handles_the_rest(
 
     recorder.bad_is_fine = True  # the cause is fixed
     retried = run_cli("inbox", "retry", env=env)
-    assert retried.stdout.strip() == "1 message will be tried again"
+    assert retried.stdout.strip() == "1 message will be tried again."
     wait_for(lambda: "EvBad" in recorder.handled, "the retried event")
     assert stored(database) == []
 

@@ -179,7 +179,7 @@ def test_a_closed_round_given_a_digest_channel_posts_its_final_digest_there(
     cli(database_url, "round", "start", "sel-pharmacy-leadership", "--to", "UAMARA",
         tmp_path=tmp_path, **slack)
     closed = cli(database_url, "round", "close", "1", tmp_path=tmp_path, **slack).stdout
-    assert closed.splitlines()[0] == "round 1 closed"
+    assert closed.splitlines()[0] == "Round 1 closed."
     assert "no digest channel" in closed  # and how to set one
     assert stub.posted() == []  # nowhere to post it
     refused = cli(database_url, "round", "set", "1", "--closes", "7d", tmp_path=tmp_path)
@@ -288,7 +288,7 @@ def test_delete_asks_first_then_leaves_nothing_of_the_round_behind(
         "support, open) has 4 people, 2 replies and 1 digest. Deleting it removes all of them "
         "from Roundtable for good (someone also in another round stays there; messages "
         "already in chat stay there).",
-        "nothing was deleted"]
+        "Nothing was deleted."]
     assert row_counts(database) == during
 
     deleted = cli(database_url, "round", "delete", str(doomed), tmp_path=tmp_path, input="y\n")
@@ -317,7 +317,9 @@ def test_without_a_token_only_user_ids_are_taken_and_nothing_is_stored_otherwise
         "roundtable: 'bob', 'alice' are not user ids (like U0123ABCD): without SLACK_BOT_TOKEN "
         "nobody can be looked up, so give user ids, or set SLACK_BOT_TOKEN to name channels, "
         "groups and people")
-    assert run_cli("round", "list", "--all", cwd=tmp_path).stdout.strip() == "no rounds"
+    assert run_cli("round", "list", "--all", cwd=tmp_path).stdout.strip() == "No rounds."
+    assert run_cli("round", "list", cwd=tmp_path).stdout.strip() == (
+        "No open rounds (--all shows closed ones).")
     one = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0AMARA", cwd=tmp_path)
     assert one.stdout.strip() == "Round 1 started for 1 person."
 
@@ -331,4 +333,4 @@ def test_with_a_token_every_id_is_checked_in_slack_before_anything_is_stored(
     assert result.stderr.strip() == "roundtable: Slack would not look up user bob: user_not_found"
     assert [c.params["user"] for c in stub.calls_to("users.info", ok_only=False)] == [
         "UAMARA", "bob"]
-    assert run_cli("round", "list", "--all", cwd=tmp_path).stdout.strip() == "no rounds"
+    assert run_cli("round", "list", "--all", cwd=tmp_path).stdout.strip() == "No rounds."

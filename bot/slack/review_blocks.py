@@ -184,7 +184,10 @@ def edit_view(opened: Opened, prompt_id: str) -> dict[str, Any]:
     view, digest_id = opened.draft.view, opened.draft.digest_id
     prompt = view.prompt(prompt_id)
     if prompt is None:
-        raise ValueError(f"no question {prompt_id}")
+        # the button's value came back from Slack: not repeated, it may not be ours
+        raise ValueError(f"the question this Edit button is for is not one of round "
+                         f"{view.round.id}'s {len(view.prompts)} questions; please use the "
+                         "Edit buttons of the newest draft")
     blocks: list[Block] = [rich(line(words(prompt.question, 2800, bold=True)))]
     offered = review_form.choices(prompt, hidden_words=opened.hidden_words)
     if offered.themes:

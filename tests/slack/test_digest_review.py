@@ -469,3 +469,18 @@ def test_a_reply_set_aside_as_not_an_answer_is_taken_for_one_from_the_form(
     assert (f"*{before.themes[0].title}*  ·  _{len(before.themes[0].reply_ids) + 1} answers"
             in posted), posted
     assert "not an answer" not in posted
+
+
+def test_an_edit_button_naming_no_question_of_the_draft_says_so_without_repeating_it(
+        running: Running) -> None:
+    round_id = drafted(running)
+    edit = button(draft_in(running, FACILITATOR), f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
+    tampered = "<!channel> " + "x" * 89
+    value = edit["value"].replace(PROMPT, tampered)
+    assert tampered in value
+    before = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, edit["action_id"], value)
+    told = respond_text(running, before, "Sorry")
+    assert told == (f"Sorry: the question this Edit button is for is not one of round "
+                    f"{round_id}'s 6 questions; please use the Edit buttons of the newest draft")
+    assert running.stub.calls_to("views.open") == []

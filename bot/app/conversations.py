@@ -64,10 +64,11 @@ STOPPED = said("Done: Roundtable will not message you again. Your answers are ke
 FILES_ONLY = said("I could not save that: files and pictures are not kept, only words. "
                  "Please write your answer here as text.")
 FILE_NOT_KEPT = said(Saved.FILES_NOT_KEPT)  # beside a notice, as a confirmation says it
+YOUR_DATA = said(Command("stop"), " stops the questions, ", Command("my-data"),
+                 " sends you everything held about you and ", Command("forget-me"),
+                 " deletes it.")
 HELP_HERE = said("Write here to answer the question waiting, or answer another one ",
-                 WhereAsked(), ". ", Command("stop"), " stops the questions, ",
-                 Command("my-data"), " sends you everything held about you and ",
-                 Command("forget-me"), " deletes it.")
+                 WhereAsked(), ". ") + YOUR_DATA
 ALONE = frozenset({"stop", "help", "my-data", "forget-me"})
 """Words that, written alone, are the person speaking about themselves, not an answer (as a
 Teams chat reads them before they reach the inbox): nobody answers a question with "stop"."""
@@ -88,9 +89,10 @@ SAVE_OFFER = ("Not a greeting but your answer? Press Save as my answer and I wil
 def small_talk_reply(talk: Talk, waiting: Waiting | None) -> Said:
     """What the bot says to a greeting (hello) or a question about itself (how it works),
     and what waits for an answer."""
+    if waiting is None:  # no question to point at: what there is, then what else I do
+        return (said("Hello! ") + NO_QUESTION if talk == "greeting"
+                else ABOUT_ME + NO_QUESTION + " " + YOUR_DATA)
     opening = said("Hello! ") if talk == "greeting" else ABOUT_ME + HELP_HERE + " "
-    if waiting is None:
-        return opening + NO_QUESTION
     asked = waiting.asked
     if waiting.answered:
         return opening + said(f"Your answer to question {asked.number} is saved; anything "

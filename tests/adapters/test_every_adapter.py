@@ -367,3 +367,16 @@ def test_a_save_button_whose_data_names_another_chat_answers_where_it_was_presse
         wait(bot, lambda: any("Question 2 of 6" in m for m in bot.said_to(0)), "question 2")
         assert [(r.prompt_id, r.text) for r in bot.replies()] == [("done-well", "hi")]
         assert len(bot._in_channel()) == in_channel
+
+
+def test_asked_what_this_is_with_no_question_open_the_reply_points_at_no_waiting_question(
+        bot: Harness) -> None:
+    bot.start()
+    wait(bot, lambda: any("Question 1 of 6" in m for m in bot.said_to(0)), "question 1")
+    assert "closed" in bot.command("close 1")
+    bot.write(0, "what is this?")
+    reply = wait_for(lambda: [m for m in bot.said_to(0) if "I'm Roundtable" in m],
+                     "the reply")[0]
+    assert "I have no open question waiting for an answer here" in reply
+    assert "the question waiting" not in reply
+    assert "stops the questions" in reply

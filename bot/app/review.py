@@ -242,7 +242,8 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
     round_id = view.round.id
     if change.action in ("move", "hide", "show", "group"):
         question = _answer_question(view, change.reply_ids[0] if change.action == "group"
-                                    and change.reply_ids else change.reply_id)
+                                    and change.reply_ids else change.reply_id,
+                                    votes=change.action in ("hide", "show"))
         prompt_id = question.prompt_id
     else:
         question = _question(view, change.prompt_id)
@@ -522,9 +523,13 @@ def _theme(question: PromptDigest, ref: ThemeRef | None) -> tuple[int, ThemeView
     return number, question.themes[number - 1]
 
 
-def _answer_question(view: DigestView, reply_id: str) -> PromptDigest:
+def _answer_question(view: DigestView, reply_id: str, *, votes: bool = False
+                     ) -> PromptDigest:
+    """The question of a written answer (with `votes`, also of a vote's comment or reason,
+    which are quoted too and so may be hidden)."""
     for question in view.prompts:
-        if question.kind == "text" and any(a.reply_id == reply_id for a in question.answers):
+        if (question.kind == "text" or votes) and any(a.reply_id == reply_id
+                                                      for a in question.answers):
             return question
     raise RoundtableError(f"round {view.round.id} has no written answer {reply_id!r} (answers "
                           "are named by the id the draft shows beside each)")

@@ -405,11 +405,16 @@ def _moved(prompt: PromptDigest, reply_id: str, to: tuple[str, ...] | None, anon
 
 
 def _hidden(prompt: PromptDigest, reply_id: str) -> PromptDigest:
-    """Never quoted again: out of its theme's quotes and the other answers listed; counted."""
+    """Never quoted again: out of its theme's quotes, the other answers listed and a vote's
+    reasons and comments; counted."""
+    reasons = [replace(r, quotes=[q for q in r.quotes if q.reply_id != reply_id])
+               for r in prompt.reasons]
     return replace(
         prompt,
         themes=[replace(t, quotes=[q for q in t.quotes if q.reply_id != reply_id])
                 for t in prompt.themes],
+        reasons=[r for r in reasons if r.quotes],
+        comments=[q for q in prompt.comments if q.reply_id != reply_id],
         answers=[replace(a, quotable=False) if a.reply_id == reply_id else a
                  for a in prompt.answers],
     )

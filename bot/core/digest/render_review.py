@@ -1,8 +1,8 @@
 """A digest under review as plain text (`roundtable digest review`): each question with its
 lead and numbered themes, each quote with the id an edit names it by, the other answers, the
-replies set aside as not answers (a facilitator may take one for an answer), and
-the answers hidden in review with their words, for the facilitator to decide whether to quote
-one again."""
+replies set aside as not answers (a facilitator may take one for an answer), a vote's
+reasons and comments, and the answers hidden in review with their words, for the
+facilitator to decide whether to quote one again."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.core.dates import local_time
-from bot.core.digest.model import DigestView, Draft
+from bot.core.digest.model import DigestView, Draft, PromptDigest
 from bot.core.digest.theme_views import quote_text
 from bot.core.wording import counted
 
@@ -40,6 +40,8 @@ def review_text(view: DigestView, draft: Draft | None,
             lines.append(f"  Lead: {prompt.lead}")
         if prompt.kind != "text":
             lines.append(f"  {counted(prompt.answer_count, 'ballot')}")
+            lines += _vote_words(prompt)
+            lines += _hidden_lines(prompt, words)
             continue
         for number, theme in enumerate(prompt.themes, start=1):
             lines.append(f"  {prompt.prompt_id}/{number}  {theme.title} "
@@ -64,13 +66,31 @@ def review_text(view: DigestView, draft: Draft | None,
                          + "other answers counts as an answer):")
         for answer in aside:
             lines.append(f"      {answer.reply_id}  “{quote_text(answer.text, QUOTE_SHOWN)}”")
-        hidden = [a.reply_id for a in prompt.answers if a.hidden]
-        if hidden:
-            lines.append("  Hidden in review (each may be quoted again):")
-        for reply_id in hidden:
-            text = f"  “{quote_text(words[reply_id], QUOTE_SHOWN)}”" if reply_id in words else ""
-            lines.append(f"      {reply_id}{text}")
+        lines += _hidden_lines(prompt, words)
     return "\n".join(lines) + "\n"
+
+
+def _vote_words(prompt: PromptDigest) -> list[str]:
+    """A vote's reasons (under the option their ballot put first) and comments: quoted to
+    the group like a theme's quotes, so shown with the ids `--hide` takes."""
+    lines: list[str] = []
+    for reasons in prompt.reasons:
+        lines.append(f"  Reasons of those who put “{reasons.option}” first:")
+        lines += [f"      {q.reply_id}  “{quote_text(q.text, QUOTE_SHOWN)}”"
+                  for q in reasons.quotes]
+    if prompt.comments:
+        lines.append("  Comments on the question:")
+    lines += [f"      {q.reply_id}  “{quote_text(q.text, QUOTE_SHOWN)}”" for q in prompt.comments]
+    return lines
+
+
+def _hidden_lines(prompt: PromptDigest, words: Mapping[str, str]) -> list[str]:
+    hidden = [a.reply_id for a in prompt.answers if a.hidden]
+    lines = ["  Hidden in review (each may be quoted again):"] if hidden else []
+    for reply_id in hidden:
+        text = f"  “{quote_text(words[reply_id], QUOTE_SHOWN)}”" if reply_id in words else ""
+        lines.append(f"      {reply_id}{text}")
+    return lines
 
 
 def _rest_heading(quoted: bool, themed: bool) -> str:

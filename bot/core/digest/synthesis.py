@@ -90,10 +90,9 @@ GROUPED_BY_MODEL = "answers grouped by a language model"
 
 
 FULL_SYNTHESIS = "the full synthesis, which the round's facilitators can share"
-"""Where the group is pointed for everything: in words for its readers, not the
-facilitator's `roundtable export`, a command they cannot run (the facilitators are shown
-that in review, bot.core.digest.render_review)."""
-"""Where a digest's reader finds what a chat message could not hold, and every answer."""
+"""Where a digest's reader finds what a chat message could not hold, and every answer: in
+words for its readers, not the facilitator's `roundtable export`, a command they cannot run
+(the facilitators are shown that in review, bot.core.digest.render_review)."""
 
 
 def plain(text: str) -> Paragraph:

@@ -17,7 +17,7 @@ Talk = Literal["greeting", "about"]
 
 GREETINGS = frozenset({
     "hi", "hello", "hey", "hiya", "howdy", "greetings", "good morning", "good afternoon",
-    "good evening", "morning", "hi how are you", "hello how are you", "how are you",
+    "good evening", "hi how are you", "hello how are you", "how are you",
 })
 ABOUT_THE_BOT = frozenset({
     "what is this", "whats this", "what is this about", "whats this about", "who are you",
@@ -25,6 +25,8 @@ ABOUT_THE_BOT = frozenset({
     "can you help", "can you help me", "i need help", "how does this work",
     "how do i use this", "how do i answer", "why am i getting this",
 })
+# Not "morning" alone, nor anything else a question could be answered with ("When do you
+# find time?" "Morning.").
 ADDRESSED = frozenset({"please", "there", "roundtable", "bot"})
 """Words that may close either (“hello there”, “help me please”, “hi Roundtable”)."""
 LONGEST = 120

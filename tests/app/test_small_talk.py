@@ -21,7 +21,7 @@ def test_it_recognises_a_whole_message_of_small_talk(text: str, talk: str) -> No
 @pytest.mark.parametrize("text", [
     "Hi, protected time made it work.", "Hello GPs and the ICS board", "help",
     "Help me understand the budget", "who are you working with at the PCN?", "", "👋",
-    "hi " + "!" * 200,
+    "hi " + "!" * 200, "Morning.", "Evenings", "Thanks",
 ])
 def test_it_takes_anything_else_for_an_answer(text: str) -> None:
     assert small_talk(text) is None

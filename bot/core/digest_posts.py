@@ -97,7 +97,12 @@ def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: 
     """Digests claimed over STALE_DIGEST_CLAIM ago and never marked posted (the platform failed
     them, or their poster died): each is looked for in its channel first, by the id its top
     message carries, and only what is not there is posted. One worker takes each (a
-    conditional UPDATE)."""
+    conditional UPDATE).
+
+    A look-up the platform refuses for now (Slack allows about one history read a minute) is
+    not waited for: the digest is handed back as it was, the pass goes on, and a later one
+    takes it up again (the gateway refuses at once, without asking, until the platform
+    allows)."""
     now = clock()
     with reading(sessions) as session:
         platform_of = func.coalesce(Digest.platform, Round.platform)
@@ -121,8 +126,22 @@ def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: 
             recovered.append(_send_digest(sessions, gateways, digest_id, clock, posted=found,
                                           summariser=summariser))
         except DeliveryError as exc:
-            log.warning("digest %s still not posted: %s", digest_id, exc.reason)
+            if exc.retry_after is None:
+                log.warning("digest %s still not posted: %s", digest_id, exc.reason)
+                continue
+            _hand_back(sessions, digest_id, now, claimed_at)
+            log.info("digest %s put off for %.0f s: %s", digest_id, exc.retry_after, exc.reason)
     return recovered
+
+
+def _hand_back(sessions: sessionmaker[Session], digest_id: int, taken_at: datetime,
+               claimed_at: datetime) -> None:
+    """Undo a recovery's take of a digest (when it is still the one that took it): stale at
+    once again, and still looked for among the messages posted since its first claim."""
+    with transaction(sessions) as session:
+        session.execute(update(Digest).where(
+            Digest.id == digest_id, Digest.state == "claimed", Digest.created_at == taken_at)
+            .values(created_at=claimed_at))
 
 
 def _send_digest(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,

@@ -56,6 +56,7 @@ DIGEST_EVENT = "roundtable_digest"
 arrived."""
 NOT_IDEMPOTENT = ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal")
 HISTORY = "conversations.history"
+REPLIES = "conversations.replies"
 GONE = {"message_not_found", "channel_not_found", "is_archived", "thread_not_found"}
 """What Slack says when the message to change is gone already: nothing left to remove."""
 
@@ -253,7 +254,7 @@ class SlackGateway:
         self.client = client
         self.pause = _pause_of(client)
         self.checking = refusing(client)
-        """For recovery's history reads, which Slack allows about once a minute."""
+        """For recovery's history and thread reads, which Slack allows about once a minute."""
 
     def open_direct(self, user_id: str) -> str:
         response = calling(self.client.conversations_open, users=user_id)
@@ -270,18 +271,10 @@ class SlackGateway:
 
         A read Slack refuses for now is not waited for (that could take minutes with several to
         make): the DeliveryError says when to try again, and the caller does other work
-        meanwhile. Until then every read is refused here, without asking Slack.
+        meanwhile (`_read`).
         """
-        wait = self.pause.left(HISTORY)
-        if wait > 0:
-            raise DeliveryError("ratelimited", retry_after=wait)
-        try:
-            response = calling(self.checking.conversations_history, channel=channel_id,
-                               limit=15, include_all_metadata=True)
-        except DeliveryError as exc:
-            if exc.retry_after is not None:
-                self.pause.hold(HISTORY, exc.retry_after)
-            raise
+        response = self._read(HISTORY, self.checking.conversations_history,
+                              channel=channel_id, limit=15, include_all_metadata=True)
         found: dict[str | None, Sent] = {}
         for message in response.get("messages") or []:
             meta = message.get("metadata") or {}
@@ -292,19 +285,40 @@ class SlackGateway:
         return found
 
     def find_digest(self, channel_id: str, digest_id: int, since: datetime) -> Sent | None:
-        """The top message of this digest, if it reached the channel after `since`."""
-        response = calling(self.client.conversations_history, channel=channel_id, limit=100,
-                           oldest=f"{since.timestamp():.6f}", include_all_metadata=True)
+        """The top message of this digest, if it reached the channel after `since`; a read
+        Slack refuses for now is not waited for (`_read`)."""
+        response = self._read(HISTORY, self.checking.conversations_history,
+                              channel=channel_id, limit=100,
+                              oldest=f"{since.timestamp():.6f}", include_all_metadata=True)
         for message in response.get("messages") or []:
             if _digest_part(message, digest_id) == 0:
                 return Sent(channel_id, str(message["ts"]))
         return None
 
     def _parts_in_thread(self, top: Sent, digest_id: int) -> dict[int, Sent]:
-        response = calling(self.client.conversations_replies, channel=top.channel_id,
-                           ts=top.message_id, limit=100, include_all_metadata=True)
+        response = self._read(REPLIES, self.checking.conversations_replies,
+                              channel=top.channel_id, ts=top.message_id, limit=100,
+                              include_all_metadata=True)
         return {part: Sent(top.channel_id, str(m["ts"])) for m in response.get("messages") or []
                 if (part := _digest_part(m, digest_id)) is not None}
+
+    def _read(self, method: str, call: Callable[..., Any], **kwargs: Any) -> Any:
+        """A recovery read of history or a thread, which Slack allows about once a minute.
+
+        One Slack refuses for now is not waited for (that could hold the caller for minutes
+        with several to make): the DeliveryError says when to try again, and the caller does
+        other work meanwhile. Until then every read of `method` is refused here, without
+        asking Slack.
+        """
+        wait = self.pause.left(method)
+        if wait > 0:
+            raise DeliveryError("ratelimited", retry_after=wait)
+        try:
+            return calling(call, **kwargs)
+        except DeliveryError as exc:
+            if exc.retry_after is not None:
+                self.pause.hold(method, exc.retry_after)
+            raise
 
     def say(self, where: Where, said: Said) -> Sent:
         return self.post(where.channel_id, render.message(said), thread_ts=where.thread_id)

@@ -1,6 +1,7 @@
 """A digest whose claim was left unfinished (Slack failed it, or its poster died) is found in
 the channel or posted, once; a fresh claim is left to its poster; a gone channel is not
-retried for ever."""
+retried for ever; while Slack refuses the history and thread reads that look for it, the sweep
+goes on without waiting for them."""
 
 from __future__ import annotations
 
@@ -14,17 +15,24 @@ from bot.core.digest.build import build_digest
 from bot.core.digest.changes import claim_digest
 from bot.core.digest_posts import STALE_DIGEST_CLAIM, post_digest, recover_digests
 from bot.core.people import Person
-from bot.core.ports import DeliveryError
+from bot.core.ports import DeliveryError, utcnow
 from bot.core.rounds import RoundRequest, start_round
+from bot.scheduling import jobs
+from bot.scheduling.service import Scheduler
 from bot.slack.gateway import DIGEST_EVENT, SlackGateway, make_client
 from storage.database import Database
 from storage.db import reading, transaction
-from storage.models import Digest
-from tests.helpers import seed_pack
-from tests.slack_api_stub import SlackStub
+from storage.models import Digest, Round
+from tests.helpers import seed_pack, wait_for
+from tests.outbox.fanout import working_zone
+from tests.slack_api_stub import DROP, SlackStub
 
 CLAIMED = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LATER = CLAIMED + STALE_DIGEST_CLAIM + timedelta(minutes=1)
+HISTORY_WAIT = 12
+"""Retry-After of a refused history read (Slack: up to 60 s): far longer than a few sweeps,
+short enough for a test."""
+REPLIES_WAIT = 2
 
 
 @pytest.fixture
@@ -133,3 +141,54 @@ def test_a_digest_cut_short_in_its_thread_gets_only_its_missing_parts(
     thread = stub.threads[("CLEADS", digest_posts(stub, digest.id)[0])]
     assert len(thread) == questions
     assert state(database, digest.id) == ("posted", digest_posts(stub, digest.id)[0])
+
+
+def test_it_closes_rounds_while_an_unfinished_digest_waits_for_slack_to_allow_its_reads(
+        database: Database, stub: SlackStub, gateway: SlackGateway) -> None:
+    zone = working_zone()
+    stub.add_user("UAMARA", "Amara", tz=zone)
+    stub.add_user("UBEN", "Ben", tz=zone)
+    stub.add_channel("CTEAM", ["UFAC"])
+    passed = [timedelta(0)]
+
+    def clock() -> datetime:
+        return utcnow() + passed[0]
+
+    with transaction(database.sessions) as session:
+        round_id = start_round(session, RoundRequest(
+            seed_pack(), [Person("UAMARA", timezone=zone)], digest_channel="CLEADS",
+            platform="slack"), clock()).id
+        closing = start_round(session, RoundRequest(
+            seed_pack(), [Person("UBEN", timezone=zone)], digest_channel="CTEAM",
+            closes_at=clock() + timedelta(hours=1), platform="slack"), clock()).id
+    # its poster was killed, long enough ago, as its fourth message reached Slack
+    stub.fail_next("chat.postMessage", status=DROP, after=3)
+    digest = failed_post(database, gateway, round_id, "cut-short",
+                         clock() - STALE_DIGEST_CLAIM - timedelta(minutes=1))
+    assert digest_parts(stub, digest.id) == [0, 1, 2, 3]
+    stub.fail_next("conversations.history", retry_after=HISTORY_WAIT)
+    stub.fail_next("conversations.replies", retry_after=REPLIES_WAIT)
+    scheduler = Scheduler(jobs.JobContext(database, {"slack": gateway}, clock, "UTC"),
+                          sweep_seconds=0.5, holder="sweeper")
+    scheduler.tick()
+    try:
+        wait_for(lambda: any(c.status == 429 for c in stub.calls_to(
+            "conversations.history", ok_only=False)), "the digest's history read to be refused")
+        passed[0] = timedelta(hours=1, minutes=1)  # the other round's closing time passes
+        # within a few sweeps, not once Slack allows the next history read
+        wait_for(lambda: round_status(database, closing) == "closed", "the round to close",
+                 timeout=HISTORY_WAIT * 2 / 3)
+        wait_for(lambda: state(database, digest.id)[0] == "posted",
+                 "the unfinished digest to be finished", timeout=HISTORY_WAIT * 3)
+    finally:
+        scheduler.stop()
+    questions = len(seed_pack().prompts)
+    assert sorted(digest_parts(stub, digest.id)) == list(range(questions + 1))  # each once
+    top = digest_posts(stub, digest.id)
+    assert len(stub.threads[("CLEADS", top[0])]) == questions
+    assert state(database, digest.id) == ("posted", top[0])
+
+
+def round_status(database: Database, round_id: int) -> str:
+    with database.sessions() as session:
+        return session.get_one(Round, round_id).status

@@ -106,13 +106,14 @@ def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: 
     now = clock()
     with reading(sessions) as session:
         platform_of = func.coalesce(Digest.platform, Round.platform)
-        stale = session.execute(select(Digest.id, Digest.created_at, platform_of)
+        stale = session.execute(select(Digest.id, Digest.created_at, platform_of,
+                                       Round.created_at)
                                 .join(Round, Round.id == Digest.round_id).where(
             Digest.state == "claimed", Digest.channel_id.is_not(None),
             Digest.created_at < now - STALE_DIGEST_CLAIM, platform_of.in_(list(gateways)))
         ).all()
     recovered: list[Posted] = []
-    for digest_id, claimed_at, platform in stale:
+    for digest_id, claimed_at, platform, round_began in stale:
         with transaction(sessions) as session:
             taken = cast(CursorResult[Any], session.execute(
                 update(Digest).where(Digest.id == digest_id, Digest.state == "claimed",
@@ -122,7 +123,9 @@ def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: 
         if not taken or channel is None:
             continue
         try:
-            found = gateways[platform].find_digest(channel, digest_id, claimed_at)
+            # Looked for since the round began, not since this claim: a recovery that failed
+            # part way moved the claim past a top message posted before it.
+            found = gateways[platform].find_digest(channel, digest_id, round_began)
             recovered.append(_send_digest(sessions, gateways, digest_id, clock, posted=found,
                                           summariser=summariser))
         except DeliveryError as exc:
@@ -137,7 +140,7 @@ def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: 
 def _hand_back(sessions: sessionmaker[Session], digest_id: int, taken_at: datetime,
                claimed_at: datetime) -> None:
     """Undo a recovery's take of a digest (when it is still the one that took it): stale at
-    once again, and still looked for among the messages posted since its first claim."""
+    once again."""
     with transaction(sessions) as session:
         session.execute(update(Digest).where(
             Digest.id == digest_id, Digest.state == "claimed", Digest.created_at == taken_at)

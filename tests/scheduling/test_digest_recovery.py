@@ -143,6 +143,31 @@ def test_a_digest_cut_short_in_its_thread_gets_only_its_missing_parts(
     assert state(database, digest.id) == ("posted", digest_posts(stub, digest.id)[0])
 
 
+def test_a_recovery_that_fails_part_way_leaves_the_next_one_to_find_the_top_message(
+        database: Database, stub: SlackStub, gateway: SlackGateway) -> None:
+    """The stand-in stamps its messages in January 2027: the round begins and the digest is
+    claimed before that, and each recovery takes it up after, as in Slack a recovery comes
+    after the top message its first poster left."""
+    began = datetime(2026, 12, 1, tzinfo=UTC)
+    claim, first_try = datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 2, 1, tzinfo=UTC)
+    with transaction(database.sessions) as session:
+        round_ = start_round(session, RoundRequest(seed_pack(), [Person("UAMARA", "Amara")],
+                                                   digest_channel="CLEADS", platform="slack"),
+                             began)
+    stub.fail_next("chat.postMessage", status=200, error="internal_error", after=1)
+    digest = failed_post(database, gateway, round_.id, "cut-short", claim)
+    assert digest_parts(stub, digest.id) == [0]
+    stub.fail_next("chat.postMessage", status=200, error="internal_error", after=1)
+    recover_digests(database.sessions, {"slack": gateway}, lambda: first_try)  # fails again
+    assert digest_parts(stub, digest.id) == [0, 1]
+    recover_digests(database.sessions, {"slack": gateway},
+                    lambda: first_try + STALE_DIGEST_CLAIM + timedelta(minutes=1))
+    questions = len(seed_pack().prompts)
+    assert len(digest_posts(stub, digest.id)) == 1
+    assert sorted(digest_parts(stub, digest.id)) == list(range(questions + 1))  # each once
+    assert state(database, digest.id) == ("posted", digest_posts(stub, digest.id)[0])
+
+
 def test_it_closes_rounds_while_an_unfinished_digest_waits_for_slack_to_allow_its_reads(
         database: Database, stub: SlackStub, gateway: SlackGateway) -> None:
     zone = working_zone()

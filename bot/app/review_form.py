@@ -5,7 +5,9 @@ An adapter builds its own widgets from `choices` and hands back what was submitt
 mapping, field name → value (a string; a list of strings for the fields in MANY: the answers
 to move, the quotes to hide, the hidden answers to quote again). Every field may be left
 empty; the pairs (a theme and its new title, two themes to merge, answers and where they go)
-are filled in both or neither, and answers moved to a new theme need its title.
+are filled in both or neither, and answers moved to a new theme need its title. A vote's form
+has no themes: it hides (and quotes again) the vote's reasons and comments, which the digest
+quotes word for word; `label` words its fields for it.
 
 A theme's choice names it by its number, the mark of the answers it holds (theme_marks) and
 its title, as the form shows it: a form saved after another edit renumbered the themes edits
@@ -23,7 +25,7 @@ from bot.app import review
 from bot.app.actors import Actor
 from bot.app.review import Change, ThemeRef
 from bot.app.roundtable import Roundtable
-from bot.core.digest.model import PromptDigest, ThemeView
+from bot.core.digest.model import PromptDigest, QuoteView, ThemeView
 from bot.core.digest.theme_marks import ThemeMark, mark_of
 
 RENAME_THEME, RENAME_TITLE = "rename_theme", "rename_title"
@@ -43,6 +45,11 @@ LABELS = {
     SHOW: "Quote again (answers hidden in review)",
     LEAD: "Lead (one line, above the themes)",
 }
+VOTE_LABELS = {
+    HIDE: "Hide reasons or comments (the ballots still count)",
+    SHOW: "Quote again (reasons and comments hidden in review)",
+}
+"""A vote's form: what it quotes are the reasons and comments written to it."""
 NEW, OTHER = "new", "other"
 """Where answers can be moved besides a theme: a new theme, titled in NEW_TITLE, or "Other
 answers"."""
@@ -95,6 +102,8 @@ class Choices:
     answers_in_all: int
     """How many could be moved: more than `answers` holds when the list was cut."""
     quotes: list[Choice]
+    """What the digest quotes and may be hidden: a theme's quotes; a vote's reasons and
+    comments."""
     hidden: list[Choice] = field(default_factory=list)
     """Answers a facilitator hid, that may be quoted again: their words, read for the form
     (they are out of the draft)."""
@@ -110,6 +119,11 @@ def choices(prompt: PromptDigest, answers: int = CHOICES,
     """The choices one question's form offers, at most CHOICES (or `answers`) in a list; an
     answer hidden in review by its words in `hidden_words` (review.Opened), else by its id."""
     words = hidden_words or {}
+    hidden = [Choice(a.reply_id, words.get(a.reply_id) or f"Answer {a.reply_id} (hidden)")
+              for a in prompt.answers if a.hidden][:CHOICES]
+    if prompt.kind != "text":
+        return Choices([], [], 0, [Choice(q.reply_id, q.text) for q in vote_quotes(prompt)]
+                       [:CHOICES], hidden)
     themes = [Choice(theme_value(n, t), f"{n}. {t.title}")
               for n, t in enumerate(prompt.themes, start=1)][:CHOICES]
     if not themes:
@@ -118,9 +132,18 @@ def choices(prompt: PromptDigest, answers: int = CHOICES,
     movable = [Choice(a.reply_id, SET_ASIDE + a.text) for a in prompt.answers if a.noise] + [
         Choice(a.reply_id, a.text) for a in prompt.answers if not a.noise]
     quotes = [Choice(q.reply_id, q.text) for t in prompt.themes for q in t.quotes][:CHOICES]
-    hidden = [Choice(a.reply_id, words.get(a.reply_id) or f"Answer {a.reply_id} (hidden)")
-              for a in prompt.answers if a.hidden][:CHOICES]
     return Choices(themes, movable[:min(answers, CHOICES)], len(movable), quotes, hidden)
+
+
+def vote_quotes(prompt: PromptDigest) -> list[QuoteView]:
+    """What the digest quotes of a vote: the reasons under each top option, then the
+    comments on the question."""
+    return [*(q for r in prompt.reasons for q in r.quotes), *prompt.comments]
+
+
+def label(field: str, prompt: PromptDigest) -> str:
+    """A field's label in the form of `prompt` (a vote's speaks of reasons and comments)."""
+    return (VOTE_LABELS.get(field) if prompt.kind != "text" else None) or LABELS[field]
 
 
 def set_aside_note(prompt: PromptDigest) -> str | None:

@@ -1,7 +1,7 @@
 """A digest waiting for review, in Slack: the draft a facilitator gets in a direct message
-(each question with its themes, numbered, an Edit button, and Approve), and the form that
-edits one question (rename, merge, move answers to a theme or a new one, hide quotes, write
-its lead).
+(each question with its themes, numbered, or a vote's reasons and comments; an Edit button,
+and Approve), and the form that edits one question (rename, merge, move answers to a theme or
+a new one, hide quotes, a vote's reasons and comments among them, write its lead).
 
 People's words (theme titles, quotes, leads, the approver's name) and the pack's questions
 go in rich text or plain text, and option texts are plain text: Slack shows both exactly as
@@ -48,8 +48,8 @@ from bot.app.review_form import (
     Choice,
 )
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
-from bot.core.digest.model import Draft, PromptDigest
-from bot.core.digest.synthesis import other_answers
+from bot.core.digest.model import Draft, PromptDigest, QuoteView
+from bot.core.digest.synthesis import comments_heading, other_answers
 from bot.core.wording import counted
 from bot.slack.limits import (
     HEADER_TEXT,
@@ -158,12 +158,11 @@ def _drafted(prompt: PromptDigest, waiting: bool) -> list[Part]:
     if prompt.lead:
         out.append(line(words(prompt.lead, LEAD_LIMIT + 20, italic=True)))
     if prompt.kind != "text":
-        return out
+        return _within(out + _vote_words(prompt))
     for number, theme in enumerate(prompt.themes, start=1):
         out.append(line(words(f"{number}. "), words(theme.title, 150, bold=True),
                         words(f" · {counted(len(theme.reply_ids), 'answer')}")))
-        out += [quoted(words("“"), words(q.text, QUOTE_SHOWN), words("” "),
-                       words(q.reply_id, code=True)) for q in theme.quotes]
+        out += [_quote(q) for q in theme.quotes]
     others = len(other_answers(prompt))
     notes = [f"Other answers: {others}"] if others and prompt.themes else []
     if waiting and (aside := review_form.set_aside_note(prompt)) is not None:
@@ -171,6 +170,25 @@ def _drafted(prompt: PromptDigest, waiting: bool) -> list[Part]:
     if notes:
         out.append(line(words("\n".join(notes))))
     return _within(out)
+
+
+def _vote_words(prompt: PromptDigest) -> list[Part]:
+    """A vote's reasons, under the option their ballots put first, and its comments: quoted
+    in the digest word for word, so shown as a theme's quotes are."""
+    out: list[Part] = []
+    for reasons in prompt.reasons:
+        out.append(line(words(reasons.option, 150, bold=True),
+                        words(": why people put it first")))
+        out += [_quote(q) for q in reasons.quotes]
+    if prompt.comments:
+        out.append(line(words(comments_heading(prompt), bold=True)))
+    return out + [_quote(q) for q in prompt.comments]
+
+
+def _quote(quote: QuoteView) -> Part:
+    """A quote as the draft shows it: its beginning, and the id an edit names it by."""
+    return quoted(words("“"), words(quote.text, QUOTE_SHOWN), words("” "),
+                  words(quote.reply_id, code=True))
 
 
 def _within(parts: list[Part]) -> list[Part]:
@@ -204,10 +222,10 @@ def edit_view(opened: Opened, prompt_id: str) -> dict[str, Any]:
                 _select(MOVE_TO, _options(offered.targets)),
                 _text(NEW_TITLE, TITLE_LIMIT),
             ]
-        if offered.quotes:
-            blocks.append(_several(HIDE, _options(offered.quotes)))
-        if offered.hidden:
-            blocks.append(_several(SHOW, _options(offered.hidden)))
+    if offered.quotes:
+        blocks.append(_several(HIDE, _options(offered.quotes), review_form.label(HIDE, prompt)))
+    if offered.hidden:
+        blocks.append(_several(SHOW, _options(offered.hidden), review_form.label(SHOW, prompt)))
     blocks.append(_text(LEAD, LEAD_LIMIT, initial=prompt.lead or ""))
     return View(
         type="modal", callback_id=REVIEW_VIEW, title=plain("Edit the draft", 24),
@@ -232,8 +250,9 @@ def _select(block_id: str, options: list[Option]) -> InputBlock:
                                                   placeholder=plain("Choose", 150)))
 
 
-def _several(block_id: str, options: list[Option]) -> InputBlock:
-    return InputBlock(block_id=block_id, label=plain(LABELS[block_id], 2000), optional=True,
+def _several(block_id: str, options: list[Option], label: str = "") -> InputBlock:
+    return InputBlock(block_id=block_id, label=plain(label or LABELS[block_id], 2000),
+                      optional=True,
                       element=StaticMultiSelectElement(action_id="value", options=options,
                                                        placeholder=plain("Choose", 150)))
 

@@ -1,8 +1,9 @@
 """A digest waiting for review, in Teams: the card a facilitator gets in their 1:1 chat (each
-question with its numbered themes and an Edit button; then Approve), the same card with one
-question's edit form open, and reading a submitted form.
+question with its numbered themes, or a vote's reasons and comments, and an Edit button; then
+Approve), the same card with one question's edit form open, and reading a submitted form.
 
-A question's form: choice sets for a theme, an answer, where it goes and the quotes to hide,
+A question's form: choice sets for a theme, an answer, where it goes and the quotes to hide
+(a vote's: its reasons and comments),
 text inputs for a new title and the lead, and "Save changes", an Action.Submit. Its inputs are
 named for the question (`lead-7-best-support`). Choice titles go through
 render.choice_set, which escapes those Teams reads as Markdown (the checkboxes).
@@ -40,6 +41,7 @@ from bot.app.review_form import (
 )
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import Draft, PromptDigest
+from bot.core.digest.synthesis import comments_heading
 from bot.core.said import Said, said
 from bot.core.wording import counted
 from bot.teams.activities import OURS
@@ -63,6 +65,9 @@ ANSWERS_LISTED = (review_form.CHOICES, 80, 60, 40, 25, 10, 0)
 """How many answers the open form lists to move, tried in turn until the card fits."""
 CHOICE_CHARS = 75
 """How much of an answer or a quote a choice shows: enough to recognise it (as in Slack)."""
+QUOTE_CHARS = 90
+"""How much of a vote's reason or comment the draft shows (as in Slack; the digest shows it
+all)."""
 SHOWN = 60
 """Paragraphs of a draft shown when the whole of it would be too big for a card."""
 THEMES = "themes"
@@ -117,6 +122,8 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
         for number, theme in enumerate(prompt.themes, start=1):
             body.append(rich(run(f"{number}. "), run(theme.title, bold=True),
                              run(f" · {counted(len(theme.reply_ids), 'answer')}")))
+        if prompt.kind != "text":
+            body += _vote_words(prompt)
         if not draft.waiting:
             continue
         if (aside := review_form.set_aside_note(prompt)) is not None:
@@ -139,6 +146,23 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
     return card(body, actions)
 
 
+def _vote_words(prompt: PromptDigest) -> list[Element]:
+    """A vote's ballots, its reasons under the option their ballots put first, and its
+    comments: quoted in the digest word for word, so the facilitator reads them before it
+    posts (the form hides one)."""
+    out = [note(counted(prompt.answer_count, "ballot"))]
+    for reasons in prompt.reasons:
+        out.append(rich(run(reasons.option, bold=True), run(": why people put it first")))
+        out += [_quote(q.text) for q in reasons.quotes]
+    if prompt.comments:
+        out.append(rich(run(comments_heading(prompt), bold=True)))
+    return out + [_quote(q.text) for q in prompt.comments]
+
+
+def _quote(text: str) -> Element:
+    return rich(run(f"“{_shown(text, QUOTE_CHARS)}”", italic=True))
+
+
 def _form(prompt: PromptDigest, round_id: int, listed: int, hidden_words: Mapping[str, str]
           ) -> tuple[list[Element], list[str]]:
     """One question's inputs, every one of which may be left empty; and its themes' values
@@ -148,8 +172,8 @@ def _form(prompt: PromptDigest, round_id: int, listed: int, hidden_words: Mappin
         return f"{field}-{round_id}-{prompt.prompt_id}"
 
     def chosen(field: str, choices: list[Choice], *, many: bool = False) -> Element:
-        out: Element = {"id": named(field), "label": LABELS[field], "style": "compact",
-                        "placeholder": "Choose"}
+        out: Element = {"id": named(field), "label": review_form.label(field, prompt),
+                        "style": "compact", "placeholder": "Choose"}
         if many:
             out["isMultiSelect"] = True
         return choice_set(out, [(_shown(c.text), quote(c.value, safe="") if many else c.value)
@@ -160,9 +184,9 @@ def _form(prompt: PromptDigest, round_id: int, listed: int, hidden_words: Mappin
                 "maxLength": limit, "value": value}
 
     offered = review_form.choices(prompt, answers=listed, hidden_words=hidden_words)
-    form: list[Element] = [note("Every field may be left empty; a theme is named by its number "
-                                "above.")]
     themes = [Choice(str(n), c.text) for n, c in enumerate(offered.themes, start=1)]
+    form: list[Element] = [note("Every field may be left empty" + (
+        "; a theme is named by its number above." if themes else "."))]
     if themes:
         form += [chosen(RENAME_THEME, themes), written(RENAME_TITLE, TITLE_LIMIT),
                  chosen(MERGE_THEME, themes), chosen(MERGE_INTO, themes)]
@@ -172,10 +196,10 @@ def _form(prompt: PromptDigest, round_id: int, listed: int, hidden_words: Mappin
             form += [chosen(MOVE_ANSWER, offered.answers, many=True),
                      chosen(MOVE_TO, [*themes, *offered.targets[len(themes):]]),
                      written(NEW_TITLE, TITLE_LIMIT)]
-        if offered.quotes:
-            form.append(chosen(HIDE, offered.quotes, many=True))
-        if offered.hidden:
-            form.append(chosen(SHOW, offered.hidden, many=True))
+    if offered.quotes:
+        form.append(chosen(HIDE, offered.quotes, many=True))
+    if offered.hidden:
+        form.append(chosen(SHOW, offered.hidden, many=True))
     form.append(written(LEAD, LEAD_LIMIT, prompt.lead or ""))
     return form, [c.value for c in offered.themes]
 
@@ -188,9 +212,9 @@ def _cut_line(listed: int, in_all: int) -> str:
             "room for no more).")
 
 
-def _shown(text: str) -> str:
+def _shown(text: str, limit: int = CHOICE_CHARS) -> str:
     words = " ".join(text.split())
-    return words if len(words) <= CHOICE_CHARS else words[: CHOICE_CHARS - 1].rstrip() + "…"
+    return words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
 
 
 def form_fields(data: Mapping[str, Any], round_id: int, prompt_id: str

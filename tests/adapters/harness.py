@@ -13,7 +13,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from bot.app.review_form import HIDE
 from bot.app.roundtable import Roundtable
+from bot.slack import review_blocks
+from bot.teams import review_cards
 from storage.database import Database
 from storage.models import Delivery, Reply
 from tests.slack.conftest import (
@@ -61,6 +64,21 @@ class Harness(Protocol):
 
     digest_channel: str
     """The round's digest channel as the facilitator names it in a command."""
+
+    def draft(self) -> str:
+        """The newest draft digest waiting for review, as the facilitator reads it where the
+        bot sent it (Slack's DM, Teams' 1:1 chat)."""
+
+    def hide_in_review(self, prompt_id: str, quotes: list[str]) -> str:
+        """The facilitator presses Edit by question `prompt_id` on the draft, ticks under
+        "Hide" the choices that show each of `quotes`, and saves; the choices there, a line
+        each."""
+
+    def approve_review(self) -> str:
+        """The facilitator presses Approve on the draft; what the bot answered, as read."""
+
+    def posted(self) -> str:
+        """Everything in the round's digest channel, as the group reads it."""
 
     def everything_sent(self) -> str:
         """All the bot sent the platform, as JSON, for scanning."""
@@ -149,6 +167,44 @@ class SlackHarness:
                                        f"the answer to {text!r}")[0]
         return _slack_text(answer.params)
 
+    def _draft(self) -> dict[str, Any]:
+        posted = self.running.wait_for(
+            lambda: [c for c in self.stub.posted("D" + FACILITATOR)
+                     if "For review" in json.dumps(c.params.get("blocks"))], "the draft")
+        found = self.stub.message("D" + FACILITATOR, posted[-1].answer["ts"])
+        assert found is not None
+        return found
+
+    def draft(self) -> str:
+        return _slack_text(self._draft())
+
+    def hide_in_review(self, prompt_id: str, quotes: list[str]) -> str:
+        edit = _slack_button(self._draft(), f"{review_blocks.REVIEW_EDIT}:{prompt_id}")
+        before = len(self.stub.calls_to("views.open"))
+        assert self.running.slack.click(FACILITATOR, edit["action_id"],
+                                        edit["value"]).status == 200
+        form = self.running.wait_for(lambda: self.stub.calls_to("views.open")[before:],
+                                     "the edit form")[0]
+        [hide] = [b for b in form.params["view"]["blocks"] if b.get("block_id") == HIDE]
+        options = hide["element"]["options"]
+        chosen = [o for o in options if any(q in o["text"]["text"] for q in quotes)]
+        answered = self.running.slack.submit(FACILITATOR, form.answer["view"], {
+            HIDE: {"value": {"selected_options": chosen}}})
+        assert answered.status == 200 and not answered.body, answered.body
+        return "\n".join(o["text"]["text"] for o in options)
+
+    def approve_review(self) -> str:
+        approve = _slack_button(self._draft(), review_blocks.REVIEW_APPROVE)
+        before = len(self.stub.calls_to("response_url"))
+        assert self.running.slack.click(FACILITATOR, approve["action_id"],
+                                        approve["value"]).status == 200
+        answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
+                                       "what Approve did")[0]
+        return _slack_text(answer.params)
+
+    def posted(self) -> str:
+        return "\n".join(_slack_text(c.params) for c in self.stub.posted(DIGEST_CHANNEL))
+
     def everything_sent(self) -> str:
         return json.dumps([c.params for c in self.stub.calls if c.method in (
             "chat.postMessage", "chat.update", "views.publish", "response_url")])
@@ -169,6 +225,12 @@ class SlackHarness:
 
     def deliveries(self) -> list[Delivery]:
         return self.running.scalars(select(Delivery))
+
+
+def _slack_button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
+    return next(dict(e) for b in message["blocks"]
+                for e in [b.get("accessory") or {}, *(b.get("elements") or [])]
+                if e.get("action_id") == action_id)
 
 
 def _slack_text(params: dict[str, Any]) -> str:
@@ -215,7 +277,7 @@ class TeamsHarness:
         answer = response.json()["value"]
         if isinstance(answer, str):  # a line by the card
             return answer
-        return card_text(Call("POST", "", None, {"attachments": [{"content": answer}]}, 200))
+        return _card_read(answer)
 
     def _in_channel(self) -> list[Call]:
         return [c for c in self.stub.sent() if (c.conversation or "").startswith(self.channel)]
@@ -243,6 +305,47 @@ class TeamsHarness:
         answer = self.running.wait_for(lambda: self.stub.sent_to(facilitator)[before:],
                                        f"the answer to {text!r}")[0]
         return card_text(answer)
+
+    def _draft(self) -> dict[str, Any]:
+        """The newest draft card in the facilitator's chat: sent, or put in place of one."""
+        facilitator = self.tenant.facilitator
+
+        def drafts() -> list[Call]:
+            chats = {c for c, aad in self.stub.conversations.items() if aad == facilitator.aad}
+            return [c for c in list(self.stub.calls) if c.conversation in chats
+                    and (c.method, c.status) in (("POST", 201), ("PUT", 200))
+                    and "For review" in card_text(c)]
+
+        return dict(self.running.wait_for(drafts, "the draft card")[-1]
+                    .body["attachments"][0]["content"])
+
+    def draft(self) -> str:
+        return _card_read(self._draft())
+
+    def hide_in_review(self, prompt_id: str, quotes: list[str]) -> str:
+        facilitator = self.tenant.facilitator
+        edit = next(a for a in _card_buttons(self._draft(), review_cards.OPEN)
+                    if a["data"]["prompt"] == prompt_id)
+        [answer] = self.running.teams.submit(facilitator, dict(edit["data"]))
+        form = answer.json()["value"]
+        [save] = _card_buttons(form, review_cards.EDIT)
+        inputs = {e["id"]: e for e in form["body"] if str(e.get("type")).startswith("Input.")}
+        [hide] = [e for name, e in inputs.items() if name.startswith(f"{HIDE}-")]
+        chosen = [c["value"] for c in hide["choices"] if any(q in c["title"] for q in quotes)]
+        sent = {name: e.get("value", "") for name, e in inputs.items()}
+        [saved] = self.running.teams.submit(facilitator, {**save["data"], **sent,
+                                                          hide["id"]: ",".join(chosen)},
+                                            execute=False)
+        assert saved.status == 200
+        return "\n".join(c["title"] for c in hide["choices"])
+
+    def approve_review(self) -> str:
+        [approve] = _card_buttons(self._draft(), review_cards.APPROVE)
+        [answer] = self.running.teams.submit(self.tenant.facilitator, dict(approve["data"]))
+        return str(answer.json()["value"])
+
+    def posted(self) -> str:
+        return "\n".join(card_text(c) for c in self._in_channel())
 
     def everything_sent(self) -> str:
         return json.dumps([c.body for c in self.stub.calls if c.method in ("POST", "PUT")
@@ -274,6 +377,16 @@ class TeamsHarness:
 
     def deliveries(self) -> list[Delivery]:
         return self.running.scalars(select(Delivery))
+
+
+def _card_buttons(card: dict[str, Any], verb: str) -> list[dict[str, Any]]:
+    """The buttons of a card (in its body's action sets too) that do `verb`."""
+    found = [a for e in card["body"] if e.get("type") == "ActionSet" for a in e["actions"]]
+    return [a for a in [*found, *card.get("actions", [])] if a["data"].get("roundtable") == verb]
+
+
+def _card_read(card: dict[str, Any]) -> str:
+    return card_text(Call("POST", "", None, {"attachments": [{"content": card}]}, 200))
 
 
 def _text_blocks(node: Any) -> Iterator[str]:

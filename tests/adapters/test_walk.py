@@ -1,14 +1,16 @@
 """A round walked as its people meet it, on both platforms: pharmacists answer in chat
-(comments and reasons on a vote among them), and the facilitator reviews the draft from the
-command line before the group sees it."""
+(comments and reasons on a vote among them), and the facilitator reviews the draft before the
+group sees it, from the command line or in chat."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.scheduling import jobs
 from storage.database import Database
 from tests.adapters.harness import Harness, harness
 from tests.adapters.test_every_adapter import (
@@ -19,9 +21,12 @@ from tests.adapters.test_every_adapter import (
     answer_text_questions,
     wait,
 )
+from tests.conftest import NOW
 from tests.helpers import run_cli
 
 COMMENT = "Honestly it is time to think that matters, more than any list"
+VOTE = "support-factors"
+FRIDAY_NOON = NOW + timedelta(days=4, hours=2)  # the default digest time, in London
 
 
 @pytest.fixture(params=PLATFORMS)
@@ -31,10 +36,9 @@ def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
         yield running
 
 
-def test_a_vote_s_comment_and_reason_are_shown_in_review_and_a_hidden_one_is_quoted_nowhere(
-        bot: Harness, database: Database, database_url: str) -> None:
-    """What people wrote to a vote reaches the group word for word: the facilitator reviewing
-    the draft sees it with its id, and what they hide is in no digest (the ballot counts)."""
+def comment_and_reason(bot: Harness, database: Database) -> int:
+    """Two people answer the written questions; then one writes a comment to the ranking
+    question and the other types a ranking with a reason. The round's id."""
     bot.start()
     answer_text_questions(bot, range(2), database)
     bot.write(0, COMMENT)
@@ -42,8 +46,15 @@ def test_a_vote_s_comment_and_reason_are_shown_in_review_and_a_hidden_one_is_quo
     wait(bot, lambda: any("kept your message as a comment" in m for m in bot.said_to(0)),
          "the comment's notice")
     wait(bot, lambda: any("as your reason" in m for m in bot.said_to(1)), "the ranking")
+    return bot.replies()[0].round_id
+
+
+def test_a_vote_s_comment_and_reason_are_shown_in_review_and_a_hidden_one_is_quoted_nowhere(
+        bot: Harness, database: Database, database_url: str) -> None:
+    """What people wrote to a vote reaches the group word for word: the facilitator reviewing
+    the draft sees it with its id, and what they hide is in no digest (the ballot counts)."""
+    round_id = str(comment_and_reason(bot, database))
     env = {"DATABASE_URL": database_url}
-    round_id = str(bot.replies()[0].round_id)
 
     shown = run_cli("digest", "review", round_id, env=env)
     assert shown.returncode == 0, shown.stderr
@@ -59,3 +70,26 @@ def test_a_vote_s_comment_and_reason_are_shown_in_review_and_a_hidden_one_is_quo
         digest = run_cli("digest", "--round", round_id, "--format", form, env=env).stdout
         assert COMMENT not in digest and REASON not in digest, form
     assert "1 ballot" in run_cli("digest", "--round", round_id, env=env).stdout
+
+
+def test_a_vote_s_comment_and_reason_are_in_the_chat_draft_and_its_form_hides_one(
+        bot: Harness, database: Database) -> None:
+    """Reviewing in chat, the facilitator reads what people wrote to a vote before the group
+    does, and hides a reason through the question's Edit form: the digest they approve
+    leaves it out, quotes the comment, and still counts the ballot."""
+    round_id = comment_and_reason(bot, database)
+    jobs.install(jobs.JobContext(database, bot.app.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+
+    draft = bot.draft()
+    assert COMMENT in draft and REASON in draft, draft
+    offered = bot.hide_in_review(VOTE, [REASON])
+    assert COMMENT in offered and REASON in offered, offered
+    wait(bot, lambda: REASON not in bot.draft(), "the draft brought up to date")
+    assert COMMENT in bot.draft()
+
+    assert bot.approve_review().startswith(f"Approved: the digest of round {round_id}")
+    wait(bot, lambda: COMMENT in bot.posted(), "the vote's comment in the digest")
+    posted = bot.posted()
+    assert REASON not in posted and "1 ballot" in posted, posted

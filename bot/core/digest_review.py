@@ -22,10 +22,12 @@ from bot.core.digest.build import Summariser, build_digest
 from bot.core.digest.model import DigestView, Draft
 from bot.core.digest_posts import claim_channels, send_claimed
 from bot.core.errors import RoundtableError
+from bot.core.packs import Prompt
 from bot.core.people import round_team
 from bot.core.ports import Clock, DeliveryError, Gateways, Posted, Sent
 from bot.core.public_ids import public_reply_id
-from bot.core.rounds import get_round
+from bot.core.rounds import get_round, round_pack
+from bot.core.typed_votes import read_vote_and_reason
 from storage.db import reading, transaction
 from storage.models import BotMessage, Digest, Reply, Round
 
@@ -108,12 +110,23 @@ def hidden_words(session: Session, view: DigestView) -> dict[str, str]:
     if not hidden:
         return {}
     round_ = get_round(session, view.round.id)
-    rows = session.execute(select(Reply.id, Reply.external_id, Reply.source, Reply.text).where(
+    prompts = {p.id: p for p in round_pack(round_).prompts}
+    rows = session.execute(select(Reply.id, Reply.external_id, Reply.source, Reply.prompt_id,
+                                  Reply.choices, Reply.text).where(
         Reply.round_id == round_.id, Reply.prompt_id.in_(set(hidden.values())),
         Reply.deleted_at.is_(None), Reply.quotable.is_(True), Reply.text.is_not(None)))
     words = {public_reply_id(round_.secret, round_.anonymity, row_id, external_id, source):
-             text or "" for row_id, external_id, source, text in rows}
+             _quoted_words(prompts.get(prompt_id), choices, text or "")
+             for row_id, external_id, source, prompt_id, choices, text in rows}
     return {reply_id: words[reply_id] for reply_id in hidden if reply_id in words}
+
+
+def _quoted_words(prompt: Prompt | None, choices: list[str] | None, text: str) -> str:
+    """What the digest quotes of a reply: of a typed ballot, the reason after it (the ballot
+    itself is counted, never quoted); else its words."""
+    if prompt is None or not choices:
+        return text
+    return read_vote_and_reason(prompt, text)[1] or text
 
 
 def release(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int, clock: Clock,

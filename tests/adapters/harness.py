@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from bot.app.review_form import HIDE
+from bot.app.review_form import HIDE, SHOW
 from bot.app.roundtable import Roundtable
 from bot.slack import review_blocks
 from bot.teams import review_cards
@@ -69,10 +69,13 @@ class Harness(Protocol):
         """The newest draft digest waiting for review, as the facilitator reads it where the
         bot sent it (Slack's DM, Teams' 1:1 chat)."""
 
-    def hide_in_review(self, prompt_id: str, quotes: list[str]) -> str:
+    def form_choices(self, prompt_id: str) -> dict[str, list[str]]:
+        """The facilitator presses Edit by question `prompt_id` on the draft: the choices its
+        form offers to hide and to quote again (review_form.HIDE, SHOW), as read."""
+
+    def hide_in_review(self, prompt_id: str, quotes: list[str]) -> None:
         """The facilitator presses Edit by question `prompt_id` on the draft, ticks under
-        "Hide" the choices that show each of `quotes`, and saves; the choices there, a line
-        each."""
+        "Hide" the choices that show each of `quotes`, and saves."""
 
     def approve_review(self) -> str:
         """The facilitator presses Approve on the draft; what the bot answered, as read."""
@@ -178,20 +181,27 @@ class SlackHarness:
     def draft(self) -> str:
         return _slack_text(self._draft())
 
-    def hide_in_review(self, prompt_id: str, quotes: list[str]) -> str:
+    def _form(self, prompt_id: str) -> tuple[Any, dict[str, list[dict[str, Any]]]]:
+        """The edit form opened (the views.open call), and its options by field."""
         edit = _slack_button(self._draft(), f"{review_blocks.REVIEW_EDIT}:{prompt_id}")
         before = len(self.stub.calls_to("views.open"))
         assert self.running.slack.click(FACILITATOR, edit["action_id"],
                                         edit["value"]).status == 200
         form = self.running.wait_for(lambda: self.stub.calls_to("views.open")[before:],
                                      "the edit form")[0]
-        [hide] = [b for b in form.params["view"]["blocks"] if b.get("block_id") == HIDE]
-        options = hide["element"]["options"]
-        chosen = [o for o in options if any(q in o["text"]["text"] for q in quotes)]
+        return form, {b["block_id"]: b["element"].get("options") or []
+                      for b in form.params["view"]["blocks"] if b.get("block_id")}
+
+    def form_choices(self, prompt_id: str) -> dict[str, list[str]]:
+        _, options = self._form(prompt_id)
+        return {f: [o["text"]["text"] for o in options.get(f, [])] for f in (HIDE, SHOW)}
+
+    def hide_in_review(self, prompt_id: str, quotes: list[str]) -> None:
+        form, options = self._form(prompt_id)
+        chosen = [o for o in options[HIDE] if any(q in o["text"]["text"] for q in quotes)]
         answered = self.running.slack.submit(FACILITATOR, form.answer["view"], {
             HIDE: {"value": {"selected_options": chosen}}})
         assert answered.status == 200 and not answered.body, answered.body
-        return "\n".join(o["text"]["text"] for o in options)
 
     def approve_review(self) -> str:
         approve = _slack_button(self._draft(), review_blocks.REVIEW_APPROVE)
@@ -322,22 +332,31 @@ class TeamsHarness:
     def draft(self) -> str:
         return _card_read(self._draft())
 
-    def hide_in_review(self, prompt_id: str, quotes: list[str]) -> str:
-        facilitator = self.tenant.facilitator
+    def _form(self, prompt_id: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """The card with the question's form open (Edit as an Action.Execute), and its
+        inputs by field."""
         edit = next(a for a in _card_buttons(self._draft(), review_cards.OPEN)
                     if a["data"]["prompt"] == prompt_id)
-        [answer] = self.running.teams.submit(facilitator, dict(edit["data"]))
+        [answer] = self.running.teams.submit(self.tenant.facilitator, dict(edit["data"]))
         form = answer.json()["value"]
+        return form, {str(e["id"]).split("-", 1)[0]: e for e in form["body"]
+                      if str(e.get("type")).startswith("Input.")}
+
+    def form_choices(self, prompt_id: str) -> dict[str, list[str]]:
+        _, inputs = self._form(prompt_id)
+        return {f: [c["title"] for c in inputs[f]["choices"]] if f in inputs else []
+                for f in (HIDE, SHOW)}
+
+    def hide_in_review(self, prompt_id: str, quotes: list[str]) -> None:
+        form, inputs = self._form(prompt_id)
         [save] = _card_buttons(form, review_cards.EDIT)
-        inputs = {e["id"]: e for e in form["body"] if str(e.get("type")).startswith("Input.")}
-        [hide] = [e for name, e in inputs.items() if name.startswith(f"{HIDE}-")]
-        chosen = [c["value"] for c in hide["choices"] if any(q in c["title"] for q in quotes)]
-        sent = {name: e.get("value", "") for name, e in inputs.items()}
-        [saved] = self.running.teams.submit(facilitator, {**save["data"], **sent,
-                                                          hide["id"]: ",".join(chosen)},
-                                            execute=False)
+        chosen = [c["value"] for c in inputs[HIDE]["choices"]
+                  if any(q in c["title"] for q in quotes)]
+        sent = {e["id"]: e.get("value", "") for e in inputs.values()}
+        [saved] = self.running.teams.submit(
+            self.tenant.facilitator, {**save["data"], **sent, inputs[HIDE]["id"]: ",".join(chosen)},
+            execute=False)
         assert saved.status == 200
-        return "\n".join(c["title"] for c in hide["choices"])
 
     def approve_review(self) -> str:
         [approve] = _card_buttons(self._draft(), review_cards.APPROVE)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.review_form import HIDE, SHOW
 from bot.scheduling import jobs
 from storage.database import Database
 from tests.adapters.harness import Harness, harness
@@ -84,10 +85,12 @@ def test_a_vote_s_comment_and_reason_are_in_the_chat_draft_and_its_form_hides_on
 
     draft = bot.draft()
     assert COMMENT in draft and REASON in draft, draft
-    offered = bot.hide_in_review(VOTE, [REASON])
-    assert COMMENT in offered and REASON in offered, offered
+    assert bot.form_choices(VOTE) == {HIDE: [REASON, COMMENT], SHOW: []}
+    bot.hide_in_review(VOTE, [REASON])
     wait(bot, lambda: REASON not in bot.draft(), "the draft brought up to date")
     assert COMMENT in bot.draft()
+    # what a ballot's "Quote again" shows is the reason that was hidden, not the ballot
+    assert bot.form_choices(VOTE) == {HIDE: [COMMENT], SHOW: [REASON]}
 
     assert bot.approve_review().startswith(f"Approved: the digest of round {round_id}")
     wait(bot, lambda: COMMENT in bot.posted(), "the vote's comment in the digest")

@@ -291,7 +291,7 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
     if change.action == "hide":
         _record(session, actor, now, round_id, prompt_id, "hide", reply_id=change.reply_id,
                 detail=f"quote {change.reply_id} of {prompt_id} hidden")
-        return said(f"Answer {change.reply_id} is no longer quoted; it still counts.")
+        return said(_hidden_said(question, change.reply_id))
     if change.action == "show":
         answer = next(a for a in question.answers if a.reply_id == change.reply_id)
         if not answer.hidden:
@@ -521,6 +521,17 @@ def _theme(question: PromptDigest, ref: ThemeRef | None) -> tuple[int, ThemeView
                               f"{counted(len(question.themes), 'theme')}: give a number from "
                               f"1 to {len(question.themes)}")
     return number, question.themes[number - 1]
+
+
+def _hidden_said(question: PromptDigest, reply_id: str) -> str:
+    """What hiding did: a written answer still counts in its theme, a vote's ballot still
+    counts; a comment on a vote counts in nothing."""
+    if question.kind == "text":
+        return f"Answer {reply_id} is no longer quoted; it still counts."
+    answer = next(a for a in question.answers if a.reply_id == reply_id)
+    if answer.comment:
+        return f"Comment {reply_id} is no longer quoted."
+    return f"The reason given with ballot {reply_id} is no longer quoted; the ballot still counts."
 
 
 def _answer_question(view: DigestView, reply_id: str, *, votes: bool = False

@@ -67,6 +67,10 @@ def test_a_vote_s_comment_and_reason_are_shown_in_review_and_a_hidden_one_is_quo
     hidden = run_cli("digest", "review", round_id, *(f"--hide={i}" for i in ids.values()),
                      env=env)
     assert hidden.returncode == 0, hidden.stderr
+    # what hiding did, in the words of each: a comment counts in nothing, a ballot still does
+    assert f"Comment {ids[COMMENT]} is no longer quoted." in hidden.stdout
+    assert (f"The reason given with ballot {ids[REASON]} is no longer quoted; the ballot still "
+            "counts.") in hidden.stdout
     for form in ("md", "json", "text"):
         digest = run_cli("digest", "--round", round_id, "--format", form, env=env).stdout
         assert COMMENT not in digest and REASON not in digest, form

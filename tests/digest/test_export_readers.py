@@ -27,7 +27,8 @@ from bot.core.digest.render_html import render_html
 from bot.core.digest.render_md import render_md
 from bot.core.digest.render_text import render_text
 from bot.core.imports import import_replies
-from bot.core.people import Person
+from bot.core.people import Person, find_participant
+from bot.core.replies import record_vote
 from bot.slack.digest_blocks import digest_messages
 from bot.teams.digest_cards import digest_cards
 from storage.database import Database
@@ -296,3 +297,24 @@ def test_the_synthesis_states_how_people_are_attributed_once() -> None:
     for name, text in (("markdown", render_md(view)), ("html", render_html(view, charts=False)),
                        ("word", word)):
         assert text.count(rule) == 1, name
+
+
+def test_a_reason_typed_with_a_ballot_is_in_the_csv_word_for_word(
+        database: Database, now: datetime) -> None:
+    """The CSV holds every answer: a ballot typed with a reason keeps the reason beside it,
+    uncut, as the JSON does; one whose writer asked not to be quoted is left out of both."""
+    people = [Person(f"U{n}", f"Person {n}", "community pharmacist") for n in range(2)]
+    reason = "because protected time is what is missing " + "in community pharmacy " * 20
+    ballot = BALLOT.split(";")
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, people, [])
+        for n, words in enumerate((reason.strip(), "don't quote me, it is all about time")):
+            person = find_participant(session, f"U{n}", "slack")
+            assert person is not None
+            record_vote(session, round_.id, "support-factors", person, ballot, now,
+                        source="chat", external_id=f"V{n}", text=f"1, 2, 3, 4, 5 {words}")
+        view = build_digest(session, round_.id, now)
+    texts = [row["text"] for row in csv_rows(view)]
+    assert texts == ["; ".join(ballot) + " — " + reason.strip(), "; ".join(ballot)]
+    answers = view.to_json()["prompts"][-1]["answers"]
+    assert [a["reason"] for a in answers] == [reason.strip(), None]

@@ -199,7 +199,8 @@ def _prompt_digest(
                               noise=says_nothing(r.text or ""), comment=True))
         for r in said
     ]
-    ballots_seen = [_answer_view(r, CHOICE_JOIN.join(r.choices or []), round_, shown_roles)
+    ballots_seen = [_with_reason(prompt, r, _answer_view(r, CHOICE_JOIN.join(r.choices or []),
+                                                         round_, shown_roles))
                     for r in voted]
     reasons, others = _reasons(prompt, ranking, voted, ballots_seen, comments)
     return PromptDigest(
@@ -228,9 +229,8 @@ def _reasons(prompt: Prompt, ranking: list[RankRow], voted: list[Answered],
     under: dict[str, list[QuoteView]] = {option: [] for option in top}
     others: list[QuoteView] = []
     for reply, view in zip(voted, ballots, strict=True):
-        reason = read_vote_and_reason(prompt, reply.text)[1] if reply.text else None
-        if reason and view.quotable:
-            quote = QuoteView(view.reply_id, quote_text(reason), view.by)
+        if view.reason:
+            quote = QuoteView(view.reply_id, quote_text(view.reason), view.by)
             under.get((reply.choices or [""])[0], others).append(quote)
     others += [QuoteView(view.reply_id, quote_text(view.text), view.by)
                for view in comments if not view.noise and view.quotable]
@@ -284,6 +284,12 @@ def _roles_safe_to_show(replies: list[Answered]) -> Shown:
         {role for role, people in people_by_role.items() if len(people) >= MIN_ROLE_GROUP},
         {pair for pair, people in people_by_pair.items() if len(people) >= MIN_ROLE_GROUP},
     )
+
+
+def _with_reason(prompt: Prompt, reply: Answered, view: AnswerView) -> AnswerView:
+    """The ballot with the reason typed after it, where its writer lets it be quoted."""
+    reason = read_vote_and_reason(prompt, reply.text)[1] if reply.text else None
+    return replace(view, reason=reason) if view.quotable else view
 
 
 def _outward(answer: AnswerView) -> AnswerView:

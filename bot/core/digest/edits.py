@@ -415,7 +415,7 @@ def _hidden(prompt: PromptDigest, reply_id: str) -> PromptDigest:
                 for t in prompt.themes],
         reasons=[r for r in reasons if r.quotes],
         comments=[q for q in prompt.comments if q.reply_id != reply_id],
-        answers=[replace(a, quotable=False) if a.reply_id == reply_id else a
+        answers=[replace(a, quotable=False, reason=None) if a.reply_id == reply_id else a
                  for a in prompt.answers],
     )
 

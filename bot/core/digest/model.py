@@ -38,6 +38,9 @@ class AnswerView:
     """The person's name, in a named round only (`by` adds the role to it)."""
     organisation: str | None = None
     """The organisation where the round's anonymity and the group-of-three rule allow it."""
+    reason: str | None = None
+    """A ballot's reason: the words typed after it in the same message, verbatim (None where
+    its writer asked not to be quoted or a facilitator hid it)."""
 
     @property
     def set_aside(self) -> bool:

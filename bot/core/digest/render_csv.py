@@ -47,10 +47,15 @@ def render_csv(view: DigestView) -> str:
                     sheet_safe(value or "")
                     for value in (prompt.prompt_id, prompt.question,
                                   answer.name, answer.role, answer.organisation, answer.source,
-                                  answer.text, theme, notes.get(answer.theme or "", ""))
+                                  _words(answer), theme, notes.get(answer.theme or "", ""))
                 ]
             )
     return out.getvalue()
+
+
+def _words(answer: AnswerView) -> str:
+    """The answer's text; a ballot's with the reason typed after it."""
+    return f"{answer.text} — {answer.reason}" if answer.reason else answer.text
 
 
 def _theme_cell(kind: str, answer: AnswerView) -> str:

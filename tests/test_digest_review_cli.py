@@ -90,6 +90,12 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     assert (f"Answers {grouped[0]} and {grouped[1]} of {PROMPT} are now a new theme, "
             "“Mentors named by people”.") in made.stdout
     assert "Mentors named by people (2 answers)" in made.stdout
+    hidden_twice = run_cli("digest", "review", str(round_id), "--hide", hidden, env=env)
+    assert hidden_twice.returncode == 1  # nothing changes: neither the digest nor the log
+    assert f"answer {hidden} is hidden already" in hidden_twice.stderr
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DigestEdit).where(
+            DigestEdit.action == "hide")) == 1
     not_hidden = run_cli("digest", "review", str(round_id), "--show", grouped[0], env=env)
     assert not_hidden.returncode == 1
     assert f"answer {grouped[0]} is not hidden" in not_hidden.stderr

@@ -289,6 +289,7 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
     if change.action == "group":
         return _group(session, actor, now, round_id, question, change, seen_at)
     if change.action == "hide":
+        _quoted_now(question, change.reply_id)
         _record(session, actor, now, round_id, prompt_id, "hide", reply_id=change.reply_id,
                 detail=f"quote {change.reply_id} of {prompt_id} hidden")
         return said(_hidden_said(question, change.reply_id))
@@ -521,6 +522,18 @@ def _theme(question: PromptDigest, ref: ThemeRef | None) -> tuple[int, ThemeView
                               f"{counted(len(question.themes), 'theme')}: give a number from "
                               f"1 to {len(question.themes)}")
     return number, question.themes[number - 1]
+
+
+def _quoted_now(question: PromptDigest, reply_id: str) -> None:
+    """Refuse to hide what is not quoted now (nothing would change, and the log would say it
+    did)."""
+    answer = next(a for a in question.answers if a.reply_id == reply_id)
+    if answer.hidden:
+        raise RoundtableError(f"answer {reply_id} is hidden already")
+    if not answer.quotable:
+        raise RoundtableError(f"answer {reply_id} is never quoted: its author asked not to be")
+    if question.kind != "text" and not answer.comment and not answer.reason:
+        raise RoundtableError(f"ballot {reply_id} has no words to quote: only its choices")
 
 
 def _hidden_said(question: PromptDigest, reply_id: str) -> str:

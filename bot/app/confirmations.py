@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.app.loops import Faults, Loop
-from bot.core.incoming import Kept
+from bot.core.incoming import Kept, external_id
 from bot.core.ports import ChatGateway, DeliveryError, Gateways, Sent, Where
 from bot.core.questions import Asked, Saved
 from bot.core.said import Said, WhereAsked, said
@@ -56,7 +56,10 @@ class Confirmed:
     participant_id: int
     round_id: int
     answer_id: str | None = None
-    """The answer it confirms, when it confirms one alone."""
+    """The answer it confirms, when it confirms one alone (of an offer: the id its words
+    would be saved under)."""
+    offer_for: str | None = None
+    """An offer's question (prompt id): its button holds words that are not an answer."""
 
 
 @dataclass(frozen=True)
@@ -256,8 +259,11 @@ class Confirmations:
         platform, where = key
         sent = gateway.offer_to_save(where, offered.said, offered.kept)
         with self._changed:
+            kept = offered.kept
             self._confirmed.append(Confirmed(platform, sent, offered.participant_id,
-                                             offered.kept.round_id))
+                                             kept.round_id,
+                                             external_id(kept.channel_id, kept.message_id),
+                                             offer_for=kept.prompt_id))
 
     def _revise(self, gateway: ChatGateway, key: Key, saved: Saved) -> None:
         """Update the answer's own confirmation to say it was updated; else post one."""

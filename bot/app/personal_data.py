@@ -101,7 +101,9 @@ def my_data(app: Roundtable, actor: Actor) -> Said:
                                      content),
                           said("Everything Roundtable holds about you, as of this moment: "
                                "your details, the questions sent to you, every answer with its "
-                               "earlier versions, and what the audit log says you did."))
+                               "earlier versions, which of my replies hold words of yours in "
+                               "a Save as my answer button, and what the audit log says you "
+                               "did."))
     except DeliveryError as exc:
         log.warning("could not send someone their data on %s: %s", actor.platform, exc.reason)
         return said(f"I could not send you the file ({exc.reason}). Please try again later; "

@@ -83,7 +83,8 @@ class Roundtable:
         with transaction(self.database.sessions) as session:
             for one in confirmed:
                 remember_confirmation(session, one.platform, one.sent, one.participant_id,
-                                      one.round_id, now, one.answer_id)
+                                      one.round_id, now, one.answer_id,
+                                      offer_for=one.offer_for)
 
     def _confirmation_of(self, platform: str, round_id: int, answer_id: str) -> Sent | None:
         """Where the confirmation of this one answer landed, if it is remembered."""

@@ -1,6 +1,8 @@
 """The bot's own messages that repeat someone's words, kept so that forget-me can delete or
-replace them on the platform: confirmations (in the person's conversation with the bot) and
-the parts of posted digests (one per question, each drawing on everyone who answered it)."""
+replace them on the platform: confirmations (in the person's conversation with the bot),
+replies to words not taken as an answer (offers: their "Save as my answer" button holds the
+words, which are stored nowhere else) and the parts of posted digests (one per question,
+each drawing on everyone who answered it)."""
 
 from __future__ import annotations
 
@@ -15,18 +17,21 @@ from bot.core.ports import Sent
 from storage.models import BotMessage, Digest, Reply
 
 CONFIRMATION = "confirmation"
+OFFER = "offer"
 DIGEST = "digest"
 
 
 def remember_confirmation(session: Session, platform: str, sent: Sent, participant_id: int,
-                          round_id: int | None, now: datetime, answer_id: str | None = None
-                          ) -> None:
+                          round_id: int | None, now: datetime, answer_id: str | None = None,
+                          *, offer_for: str | None = None) -> None:
     """A confirmation; `answer_id` (the answer's external id) when it confirms that one
-    answer alone, so that an edit of it can update it."""
+    answer alone, so that an edit of it can update it. With `offer_for` (a prompt id), an
+    offer: `answer_id` is then the id the words its button holds would be saved under."""
     session.add(BotMessage(platform=platform, channel_id=sent.channel_id,
-                           message_id=sent.message_id, kind=CONFIRMATION, round_id=round_id,
-                           participant_id=participant_id, answer_id=answer_id,
-                           created_at=now))
+                           message_id=sent.message_id,
+                           kind=CONFIRMATION if offer_for is None else OFFER,
+                           round_id=round_id, participant_id=participant_id,
+                           answer_id=answer_id, prompt_id=offer_for, created_at=now))
 
 
 def confirmation_of(session: Session, platform: str, round_id: int, answer_id: str
@@ -57,6 +62,7 @@ class Repeating:
     """The bot's messages that repeat a person's words."""
 
     confirmations: list[BotMessage]
+    """Confirmations and offers, in their conversation with the bot."""
     digest_parts: list[BotMessage]
     """Parts of digests about a question the person had answered by the time it was posted."""
     digest_tops: list[BotMessage] = field(default_factory=list)
@@ -66,8 +72,8 @@ class Repeating:
 
 def repeating(session: Session, participant_id: int) -> Repeating:
     confirmations = list(session.scalars(select(BotMessage).where(
-        BotMessage.participant_id == participant_id, BotMessage.kind == CONFIRMATION)
-        .order_by(BotMessage.id)))
+        BotMessage.participant_id == participant_id,
+        BotMessage.kind.in_((CONFIRMATION, OFFER))).order_by(BotMessage.id)))
     answered = select(Reply.id).where(
         Reply.participant_id == participant_id, Reply.round_id == BotMessage.round_id,
         Reply.prompt_id == BotMessage.prompt_id, Reply.created_at <= BotMessage.created_at,
@@ -83,3 +89,13 @@ def repeating(session: Session, participant_id: int) -> Repeating:
         BotMessage.kind == DIGEST, BotMessage.part == 0, BotMessage.digest_id.in_(digests),
         earlier.exists()).order_by(BotMessage.id))) if digests else []
     return Repeating(confirmations, parts, tops)
+
+
+def unsaved_offers(session: Session, participant_id: int) -> list[BotMessage]:
+    """Offers whose words were not saved as an answer: their button still holds them."""
+    saved = select(Reply.id).where(Reply.participant_id == participant_id,
+                                   Reply.round_id == BotMessage.round_id,
+                                   Reply.external_id == BotMessage.answer_id)
+    return list(session.scalars(select(BotMessage).where(
+        BotMessage.participant_id == participant_id, BotMessage.kind == OFFER,
+        ~saved.exists()).order_by(BotMessage.id)))

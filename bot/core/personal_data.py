@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.bot_messages import CONFIRMATION, unsaved_offers
 from bot.core.public_ids import public_reply_id
 from bot.core.rounds import MODE_NAMES, round_pack
 from storage import reach
@@ -115,8 +116,12 @@ def held_about(session: Session, participant: Participant, inbox: Sequence[Inbox
         "facilitator": _facilitating(session, participant),
         "messages_waiting_to_be_handled": [_waiting(e) for e in inbox],
         "bot_messages_repeating_your_answers": session.scalar(
-            select(func.count(BotMessage.id)).where(BotMessage.participant_id == participant.id)
+            select(func.count(BotMessage.id)).where(BotMessage.participant_id == participant.id,
+                                                    BotMessage.kind == CONFIRMATION)
         ) or 0,
+        "your_words_in_a_save_button": [
+            _offer(rounds.get(m.round_id or 0) or session.get(Round, m.round_id), m)
+            for m in unsaved_offers(session, participant.id)],
         "audit_log": [
             {"at": _iso(e.at), "action": e.action, "round": e.round_id,
              "you_were": "the one acting" if e.actor == me else "whom it was about",
@@ -164,6 +169,25 @@ def _answer(round_: Round, reply: Reply) -> dict[str, Any]:
         "id_in_digests_and_exports": public_reply_id(
             round_.secret, round_.anonymity, reply.id, reply.external_id, reply.source),
     }
+
+
+def _offer(round_: Round | None, message: BotMessage) -> dict[str, Any]:
+    prompt = round_pack(round_).prompt(message.prompt_id or "") if round_ else None
+    return {
+        "what": OFFER_HOLDS,
+        "round": message.round_id,
+        "prompt_id": message.prompt_id,
+        "question": prompt.question if prompt else None,
+        "replied_at": _iso(message.created_at),
+        "where": f"your conversation with the bot on {message.platform.title()}",
+    }
+
+
+OFFER_HOLDS = ("My reply to a message of yours I did not take as an answer (a greeting, or "
+               "a question about me). Its Save as my answer button holds your words, there in "
+               "our conversation only, not in Roundtable's database: press it to save them "
+               "as your answer to this question. forget-me deletes the reply; so does "
+               "deleting the round, or the end of its retention period.")
 
 
 def _facilitating(session: Session, participant: Participant) -> dict[str, Any]:

@@ -1,0 +1,145 @@
+"""A greeting's words, not taken as an answer, are kept only in the "Save as my answer" button
+of the bot's reply. On Slack and Teams alike: my-data says so, and forget-me, retention and a
+round's deletion take that reply (and the words with it) off the platform and out of every
+store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from storage.database import Database
+from storage.models import BotMessage, Round
+from tests.adapters.harness import MEMBERS, Harness, SlackHarness, TeamsHarness, harness
+from tests.adapters.test_every_adapter import PLATFORMS, SAVE, _tenant, offers, saved_to, wait
+from tests.helpers import stored_values
+from tests.teams.conftest import replaced_by
+from tests.teams_connector_stub import Call, card_text
+
+WORDS = "Good evening, Roundtable!"
+"""A whole message of greeting: not an answer, so kept only in the reply's button."""
+QUESTION = "Where have you seen clinical or professional system leadership work well"
+
+
+@pytest.fixture(params=PLATFORMS)
+def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
+        tmp_path: Path) -> Iterator[Harness]:
+    with harness(request.param, database, database_url, str(tmp_path / "data"),
+                 _tenant) as running:
+        yield running
+
+
+def _greeted(bot: Harness) -> None:
+    """Person 0 writes a greeting while question 1 waits; the reply holding it is posted
+    and remembered."""
+    bot.start()
+    bot.write(0, WORDS)
+    wait(bot, lambda: offers(bot, 0), "the reply to the greeting")
+    wait(bot, lambda: _remembered(bot), "the reply, remembered")
+    assert bot.replies() == []
+    assert _holding(bot) != []  # its button holds the words, on the platform
+
+
+def _remembered(bot: Harness) -> list[BotMessage]:
+    with bot.app.database.sessions() as session:
+        return list(session.scalars(select(BotMessage)))
+
+
+def _holding(bot: Harness) -> list[str]:
+    """The bot's messages in person 0's conversation that hold the words on the platform now
+    (posted, and neither deleted nor changed since)."""
+    if isinstance(bot, SlackHarness):
+        channel = "D" + MEMBERS[0]
+        now = [bot.stub.message(channel, c.answer["ts"]) for c in bot.stub.posted(channel)]
+        return [json.dumps(m) for m in now if m is not None and WORDS in json.dumps(m)]
+    assert isinstance(bot, TeamsHarness)
+    calls = bot.stub.calls
+    holding = []
+    for call in bot.stub.sent_to(bot.tenant.members[0]):
+        if call.activity_id is None or call.activity_id in bot.stub.gone:
+            continue
+        changed = [c for c in calls if c.method == "PUT" and c.status == 200
+                   and c.path.endswith("/" + call.activity_id)]
+        body = json.dumps((changed[-1] if changed else call).body)
+        if WORDS in body:
+            holding.append(body)
+    return holding
+
+
+def _my_data(bot: Harness) -> str:
+    """Person 0 asks for their data: the file they get, as text."""
+    if isinstance(bot, SlackHarness):
+        before = len(bot.stub.uploaded("D" + MEMBERS[0]))
+        assert bot.running.slack.command(MEMBERS[0], "my-data").status == 200
+        files = bot.running.wait_for(lambda: bot.stub.uploaded("D" + MEMBERS[0])[before:],
+                                     "the file")
+        return str(files[0][1].decode())
+    assert isinstance(bot, TeamsHarness)
+    member = bot.tenant.members[0]
+    before = len(bot.stub.sent_to(member))
+    bot.running.teams.chat(member, "my-data")
+    bot.running.wait_for(lambda: any('"audit_log"' in card_text(c)
+                                     for c in bot.stub.sent_to(member)[before:]), "the file")
+    return "\n".join(card_text(c) for c in bot.stub.sent_to(member)[before:])
+
+
+def _forget_me(bot: Harness) -> str:
+    """Person 0 writes forget-me and confirms it: what they are told."""
+    if isinstance(bot, SlackHarness):
+        user, stub = MEMBERS[0], bot.stub
+        assert bot.running.slack.command(user, "forget-me").status == 200
+        bot.running.wait_for(lambda: [c for c in stub.calls_to("response_url")
+                                      if "cannot be undone" in c.params.get("text", "")],
+                             "the question")
+        assert bot.running.slack.click(user, "forget_confirm").status == 200
+        done = bot.running.wait_for(lambda: [c for c in stub.calls_to("response_url")
+                                             if "Done." in c.params.get("text", "")], "done")
+        return str(done[0].params["text"])
+    assert isinstance(bot, TeamsHarness)
+    member = bot.tenant.members[0]
+    bot.running.teams.chat(member, "forget-me")
+    card: Call = bot.running.wait_for(lambda: next((c for c in bot.stub.sent_to(member)
+                                                    if "cannot be undone" in card_text(c)),
+                                                   None), "the forget-me card")
+    [answered] = bot.running.teams.submit(
+        member, card.body["attachments"][0]["content"]["actions"][0]["data"])
+    return replaced_by(answered.json())
+
+
+def _everything_stored(bot: Harness) -> str:
+    database = bot.app.database
+    with database.sessions() as session:
+        main = stored_values(session)
+    with database.inbox_sessions() as session:
+        inbox = stored_values(session)
+    return "\n".join(main + inbox)
+
+
+def _files_holding(root: Path, words: str) -> list[str]:
+    return [str(p) for p in root.rglob("*") if p.is_file() and words.encode() in p.read_bytes()]
+
+
+def _round_id(bot: Harness) -> int:
+    with bot.app.database.sessions() as session:
+        return int(session.scalars(select(Round.id)).one())
+
+
+def test_my_data_says_a_greeting_s_words_are_held_in_the_reply_s_button(bot: Harness) -> None:
+    _greeted(bot)
+    held: Any = _my_data(bot)
+    assert "Save as my answer" in held
+    assert "not in Roundtable's database" in held
+    assert QUESTION in held
+    assert WORDS not in held  # never stored: the file says where they are instead
+
+    # once saved, the words are an answer like any other, and the button is gone
+    assert bot.press(0, SAVE) == "Saved as your answer to question 1."
+    wait(bot, lambda: saved_to(bot, 0), "the confirmation")
+    held = _my_data(bot)
+    assert WORDS in held
+    assert "not in Roundtable's database" not in held

@@ -27,6 +27,20 @@ class Database:
     def inbox_engine(self) -> Engine:
         return self.inbox.kw["bind"] if self.inbox is not None else self.engine
 
+    def drop_deleted(self) -> None:
+        """After a deletion people are owed (forget-me, retention): on SQLite, empty the
+        write-ahead log into the database files, where deleted rows are overwritten
+        (secure_delete), so that no file keeps their words. A reader holding the log keeps
+        it until the next call. PostgreSQL reuses the space of deleted rows on its own."""
+        for engine in {self.engine, self.inbox_engine}:
+            if engine.dialect.name != "sqlite":
+                continue
+            connection = engine.raw_connection()
+            try:
+                connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                connection.close()
+
     def dispose(self) -> None:
         if self.inbox is not None:
             self.inbox_engine.dispose()

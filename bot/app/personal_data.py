@@ -203,6 +203,7 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
         if events:
             inbox.execute(delete(InboxEvent).where(InboxEvent.id.in_([e.id for e in events])))
             waiting = len(events)
+    app.database.drop_deleted()
     if yourself:
         refresh_home(app, actor)
     if participant is None and not (erased.facilitator or erased.audit_entries or waiting):

@@ -143,3 +143,12 @@ def test_my_data_says_a_greeting_s_words_are_held_in_the_reply_s_button(bot: Har
     held = _my_data(bot)
     assert WORDS in held
     assert "not in Roundtable's database" not in held
+
+
+def test_forget_me_takes_the_reply_holding_a_greeting_off_the_platform_and_keeps_no_trace(
+        bot: Harness, tmp_path: Path) -> None:
+    _greeted(bot)
+    assert _forget_me(bot).startswith("Done. Roundtable deleted")
+    assert _holding(bot) == []
+    assert WORDS not in _everything_stored(bot)
+    assert _files_holding(tmp_path, WORDS) == []  # the data dir and the database files

@@ -1019,7 +1019,8 @@ def purge() -> None:
 
     application = _application()
     typer.echo(apply_retention(application.database, application.clock(),
-                               application.settings.retention_days, OPERATOR).line())
+                               application.settings.retention_days, OPERATOR,
+                               application.gateways).line())
 
 
 @app.command("sbom")

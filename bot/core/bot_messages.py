@@ -6,16 +6,18 @@ each drawing on everyone who answered it)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.core.ports import Sent
+from bot.core.ports import DeliveryError, Gateways, Sent
 from storage.models import BotMessage, Digest, Reply
 
+log = logging.getLogger(__name__)
 CONFIRMATION = "confirmation"
 OFFER = "offer"
 DIGEST = "digest"
@@ -99,3 +101,29 @@ def unsaved_offers(session: Session, participant_id: int) -> list[BotMessage]:
     return list(session.scalars(select(BotMessage).where(
         BotMessage.participant_id == participant_id, BotMessage.kind == OFFER,
         ~saved.exists()).order_by(BotMessage.id)))
+
+
+def offers_in(session: Session, round_ids: Iterable[int]) -> list[tuple[str, Sent]]:
+    """Where the offers of these rounds landed (platform, message), saved or not: a round's
+    deletion, or the end of its retention period, takes them down with its rows."""
+    return [(m.platform, Sent(m.channel_id, m.message_id)) for m in session.scalars(
+        select(BotMessage).where(BotMessage.kind == OFFER,
+                                 BotMessage.round_id.in_(list(round_ids)))
+        .order_by(BotMessage.id))]
+
+
+def take_down(gateways: Gateways, messages: Sequence[tuple[str, Sent]]) -> int:
+    """Delete these messages of the bot's on their platforms; how many could not be (no
+    gateway for their platform in this process, or the platform refused)."""
+    failed = 0
+    for platform, sent in messages:
+        gateway = gateways.get(platform)
+        if gateway is None:
+            failed += 1
+            continue
+        try:
+            gateway.delete_message(sent)
+        except DeliveryError as exc:
+            log.warning("could not delete a message on %s: %s", platform, exc.reason)
+            failed += 1
+    return failed

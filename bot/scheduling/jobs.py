@@ -160,7 +160,7 @@ def apply_retention() -> None:
     retention period, and old set-aside incoming events, are deleted (bot.core.retention)."""
     ctx = context()
     done = retention.apply_retention(ctx.database, ctx.clock(), ctx.retention_days,
-                                     audit.SCHEDULER)
+                                     audit.SCHEDULER, ctx.gateways)
     if done.anything:
         log.info("retention: %s", done.line())
 

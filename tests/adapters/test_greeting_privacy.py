@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from bot.core import audit
+from bot.core.retention import apply_retention
 from storage.database import Database
+from storage.db import transaction
 from storage.models import BotMessage, Round
 from tests.adapters.harness import MEMBERS, Harness, SlackHarness, TeamsHarness, harness
 from tests.adapters.test_every_adapter import PLATFORMS, SAVE, _tenant, offers, saved_to, wait
@@ -152,3 +156,17 @@ def test_forget_me_takes_the_reply_holding_a_greeting_off_the_platform_and_keeps
     assert _holding(bot) == []
     assert WORDS not in _everything_stored(bot)
     assert _files_holding(tmp_path, WORDS) == []  # the data dir and the database files
+
+
+def test_retention_takes_the_reply_holding_a_greeting_off_the_platform(bot: Harness) -> None:
+    _greeted(bot)
+    round_id = _round_id(bot)
+    assert "closed" in bot.command(f"close {round_id}")
+    app = bot.app
+    with transaction(app.database.sessions) as session:  # closed past the period
+        session.execute(update(Round).values(closed_at=app.clock() - timedelta(days=400)))
+    done = apply_retention(app.database, app.clock(), 365, audit.OPERATOR, app.gateways)
+    assert done.rounds == [round_id]
+    assert _holding(bot) == []
+    assert _remembered(bot) == []
+    assert WORDS not in _everything_stored(bot)

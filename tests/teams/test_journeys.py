@@ -529,7 +529,7 @@ def test_what_was_noted_of_teams_messages_goes_with_forget_me_and_retention(
                      "the final digest posted")
     assert sorted(running.scalars(select(TeamsSent.kind).distinct())) == ["digest", "question"]
     apply_retention(running.database, running.bot.clock() + timedelta(days=400), 365,
-                    "scheduler")
+                    "scheduler", running.bot.gateways)
     assert [(t.kind, t.ref_id, t.part) for t in running.scalars(select(TeamsSent))] == []
 
 

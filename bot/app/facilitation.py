@@ -28,6 +28,7 @@ from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
 from bot.config import ConfigError
 from bot.core import audit, digest_review, reminders
+from bot.core.bot_messages import offers_in, take_down
 from bot.core.dates import local_date_time, local_time, parse_closes
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
@@ -462,24 +463,30 @@ def deletion_said(what: Contents) -> Said:
                 f"{counted(what.answers, 'reply', 'replies')} and "
                 f"{counted(what.digests, 'digest')}. Deleting it removes all of them from "
                 "Roundtable for good (someone also in another round stays there; messages "
-                "already in chat stay there).")
+                "already in chat stay there, except my replies whose Save as my answer "
+                "button holds someone's words: those are deleted).")
 
 
 def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = None) -> Said:
     """Delete the round and everything Roundtable holds of it; refused when `asked`, the
     question whose button this is, was cancelled."""
     require_facilitator(app, actor, "delete")
-    with transaction(app.database.sessions) as session:
+    with app.database.sessions() as session:
         round_of(app, session, actor, round_id)
         if asked is not None and audit.recorded(session, DELETE_CANCELLED, round_id, asked):
             raise RoundtableError(said=said(
                 f"that deletion was cancelled, so round {round_id} is kept. To delete it, "
                 "ask again with ", Command(f"delete {round_id}"), "."))
+        offers = offers_in(session, [round_id])
+    take_down(app.gateways, offers)  # their buttons hold people's words
+    with transaction(app.database.sessions) as session:
+        round_of(app, session, actor, round_id)
         what = delete_round(session, round_id)
         forget_digest_job(session, round_id)
         audit.record(session, app.clock(), who(actor), "round.delete", round_id=round_id,
                      detail=f"{counted(what.answers, 'answer')}, "
                             f"{counted(what.digests, 'digest')}")
+    app.database.drop_deleted()
     return said(f"Round {round_id} is deleted, with its {counted(what.answers, 'answer')} "
                 f"and {counted(what.digests, 'digest')}.")
 

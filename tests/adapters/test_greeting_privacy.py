@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from bot.app import facilitation
+from bot.app.actors import OPERATOR
 from bot.core import audit
 from bot.core.retention import apply_retention
 from storage.database import Database
@@ -167,6 +169,17 @@ def test_retention_takes_the_reply_holding_a_greeting_off_the_platform(bot: Harn
         session.execute(update(Round).values(closed_at=app.clock() - timedelta(days=400)))
     done = apply_retention(app.database, app.clock(), 365, audit.OPERATOR, app.gateways)
     assert done.rounds == [round_id]
+    assert _holding(bot) == []
+    assert _remembered(bot) == []
+    assert WORDS not in _everything_stored(bot)
+
+
+def test_deleting_a_round_takes_the_reply_holding_a_greeting_off_the_platform(
+        bot: Harness) -> None:
+    _greeted(bot)
+    round_id = _round_id(bot)
+    done = facilitation.delete(bot.app, OPERATOR, round_id)
+    assert done.plain.startswith(f"Round {round_id} is deleted")
     assert _holding(bot) == []
     assert _remembered(bot) == []
     assert WORDS not in _everything_stored(bot)

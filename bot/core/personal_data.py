@@ -187,7 +187,7 @@ OFFER_HOLDS = ("My reply to a message of yours I did not take as an answer (a gr
                "a question about me). Its Save as my answer button holds your words, there in "
                "our conversation only, not in Roundtable's database: press it to save them "
                "as your answer to this question. forget-me deletes the reply; so does "
-               "deleting the round, or the end of its retention period.")
+               "deleting the round, or its retention period running out.")
 
 
 def _facilitating(session: Session, participant: Participant) -> dict[str, Any]:

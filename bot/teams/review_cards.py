@@ -1,6 +1,8 @@
 """A digest waiting for review, in Teams: the card a facilitator gets in their 1:1 chat (each
-question with its numbered themes, or a vote's reasons and comments, and an Edit button; then
-Approve), the same card with one question's edit form open, and reading a submitted form.
+question with its numbered themes and what the digest quotes of each, its other answers as the
+digest lists them, or a vote's reasons and comments, each quote with the id an edit names it
+by; an Edit button; then Approve), the same card with one question's edit form open, and
+reading a submitted form.
 
 A question's form: choice sets for a theme, an answer, where it goes and the quotes to hide
 (a vote's: its reasons and comments),
@@ -13,7 +15,8 @@ One form is open at a time, because a card and its envelope must stay within abo
 in a round of five questions with twenty answers each. Edit asks the bot for the card with
 that question's form open; saving brings every copy of the draft up to date, forms closed.
 When even one form does not fit, the answers it lists to move are cut, fewer and fewer, and
-the form says so.
+the form says so. Quotes are cut before that, fewer to a theme (QUOTED), and the card says
+so (an open form's "Hide" still lists all of its question's).
 """
 
 from __future__ import annotations
@@ -41,11 +44,12 @@ from bot.app.review_form import (
 )
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import Draft, PromptDigest
-from bot.core.digest.synthesis import comments_heading
+from bot.core.digest.synthesis import comments_heading, other_answers
 from bot.core.said import Said, said
 from bot.core.wording import counted
 from bot.teams.activities import OURS
 from bot.teams.cards import scoped_inputs
+from bot.teams.digest_cards import OTHER_ANSWERS_SHOWN
 from bot.teams.render import (
     MAX_CARD_BYTES,
     Element,
@@ -68,6 +72,9 @@ CHOICE_CHARS = 75
 QUOTE_CHARS = 90
 """How much of a vote's reason or comment the draft shows (as in Slack; the digest shows it
 all)."""
+QUOTED: tuple[int | None, ...] = (None, 2, 1, 0)
+"""How many quotes of a theme (and of its other answers) the draft shows, tried in turn until
+the card fits: all that the digest quotes first."""
 SHOWN = 60
 """Paragraphs of a draft shown when the whole of it would be too big for a card."""
 THEMES = "themes"
@@ -91,16 +98,19 @@ def draft_card(draft: Draft, editing: str = "",
     by their `hidden_words`), and Approve; once settled, what became of it."""
     content: Element = {}
     for listed in ANSWERS_LISTED if draft.waiting and editing else (0,):
-        content = _card(draft, editing, listed, hidden_words or {})
-        if size(content) <= MAX_CARD_BYTES:
-            return content
+        for quoted in QUOTED:
+            content = _card(draft, editing, listed, hidden_words or {}, quoted)
+            if size(content) <= MAX_CARD_BYTES:
+                return content
     if editing:  # not even the form without answers fits: the draft as it was
         return draft_card(draft)
     return {**content, "body": content["body"][:SHOWN]}
 
 
-def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, str]
-          ) -> Element:
+def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, str],
+          quoted: int | None) -> Element:
+    """The card, listing `listed` answers to move in the open form, and `quoted` quotes a
+    theme (None: all)."""
     view = draft.view
     round_id = view.round.id
     body: list[Element] = [heading(f"For review: {view.round.title}")]
@@ -115,15 +125,17 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
     else:
         body.append(note("Posted as built at its review deadline." if draft.approved_by
                          == "scheduler" else "Approved and posted."))
+    if quoted is not None:
+        body.append(note("Fewer quotes are shown than the digest posts, for the card to fit "
+                         "in Teams" + (": the open form lists all of its question's to hide"
+                                       if editing else "")
+                         + "; `roundtable digest review` on the server shows them all."))
     for prompt in view.prompts:
         body.append(rich(run(prompt.question, bold=True), separator=True))
         if prompt.lead:
             body.append(rich(run(prompt.lead, italic=True)))
-        for number, theme in enumerate(prompt.themes, start=1):
-            body.append(rich(run(f"{number}. "), run(theme.title, bold=True),
-                             run(f" · {counted(len(theme.reply_ids), 'answer')}")))
-        if prompt.kind != "text":
-            body += _vote_words(prompt)
+        body += (_written_words(prompt, quoted) if prompt.kind == "text"
+                 else _vote_words(prompt, quoted))
         if not draft.waiting:
             continue
         if (aside := review_form.set_aside_note(prompt)) is not None:
@@ -146,21 +158,44 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
     return card(body, actions)
 
 
-def _vote_words(prompt: PromptDigest) -> list[Element]:
+def _written_words(prompt: PromptDigest, quoted: int | None) -> list[Element]:
+    """A written question's themes, numbered, each with its quotes, then the other answers
+    the digest lists (all its answers when it has no themes): what the group will read, word
+    for word, each with its id; at most `quoted` quotes a theme (None: all)."""
+    out: list[Element] = []
+    for number, theme in enumerate(prompt.themes, start=1):
+        out.append(rich(run(f"{number}. "), run(theme.title, bold=True),
+                        run(f" · {counted(len(theme.reply_ids), 'answer')}")))
+        out += [_quote(q.reply_id, q.text) for q in theme.quotes[:quoted]]
+    others = other_answers(prompt)
+    if others:
+        title = "Other answers" if prompt.themes else "Answers"
+        out.append(rich(run(f"{title} ({len(others)})", bold=True)))
+        listed = others[:OTHER_ANSWERS_SHOWN]
+        out += [_quote(a.reply_id, a.text) for a in listed[:quoted]]
+        if len(others) > len(listed):
+            out.append(note(f"…and {len(others) - len(listed)} more, not listed in the digest "
+                            "(it points to the full synthesis)"))
+    return out
+
+
+def _vote_words(prompt: PromptDigest, quoted: int | None) -> list[Element]:
     """A vote's ballots, its reasons under the option their ballots put first, and its
     comments: quoted in the digest word for word, so the facilitator reads them before it
     posts (the form hides one)."""
     out = [note(counted(prompt.answer_count, "ballot"))]
     for reasons in prompt.reasons:
         out.append(rich(run(reasons.option, bold=True), run(": why people put it first")))
-        out += [_quote(q.text) for q in reasons.quotes]
+        out += [_quote(q.reply_id, q.text) for q in reasons.quotes[:quoted]]
     if prompt.comments:
         out.append(rich(run(comments_heading(prompt), bold=True)))
-    return out + [_quote(q.text) for q in prompt.comments]
+    return out + [_quote(q.reply_id, q.text) for q in prompt.comments[:quoted]]
 
 
-def _quote(text: str) -> Element:
-    return rich(run(f"“{_shown(text, QUOTE_CHARS)}”", italic=True))
+def _quote(reply_id: str, text: str) -> Element:
+    """A quote as the draft shows it: its beginning, and the id an edit names it by."""
+    return rich(run(f"“{_shown(text, QUOTE_CHARS)}” ", italic=True),
+                run(reply_id, code=True, subtle=True))
 
 
 def _form(prompt: PromptDigest, round_id: int, listed: int, hidden_words: Mapping[str, str]

@@ -188,6 +188,23 @@ def test_a_teams_facilitator_edits_the_draft_in_its_card_and_the_digest_shows_it
         assert (me, action) in audited, action
 
 
+def test_the_teams_draft_shows_what_each_theme_will_quote_with_the_ids_edits_name(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """As in Slack: under each numbered theme, the beginning of each quote the digest will post
+    and its answer's id; a facilitator approves nothing they have not read."""
+    running = running_teams
+    round_id, draft = draft_for_review(running, tenant)
+    themes = question(current(running.database, round_id, NOW)).themes
+    lines = rich_text(draft).splitlines()
+    for number, theme in enumerate(themes, start=1):
+        at = lines.index(f"{number}. {theme.title} · {len(theme.reply_ids)} answers")
+        quoted = lines[at + 1:at + 1 + len(theme.quotes)]
+        assert len(quoted) == len(theme.quotes) > 0
+        for line, quote in zip(quoted, theme.quotes, strict=True):
+            assert line.startswith("“" + " ".join(quote.text.split())[:60]), line
+            assert line.endswith(f"” {quote.reply_id}"), line
+
+
 def test_a_half_filled_or_refused_form_changes_nothing(
         running_teams: RunningTeams, tenant: Tenant) -> None:
     running, facilitator = running_teams, tenant.facilitator
@@ -257,6 +274,9 @@ def test_a_long_draft_opens_one_form_listing_fewer_answers_and_says_so() -> None
     closed = draft_card(draft)
     assert [b["data"]["prompt"] for b in buttons(closed, "digest-open")] == [
         f"q{q}" for q in range(6)]
+    # quotes cut to fit, fewer to a theme, and the card says so
+    assert size(closed) <= MAX_CARD_BYTES
+    assert "Fewer quotes are shown than the digest posts" in rich_text(closed)
     card = draft_card(draft, "q2")
     assert size(card) <= MAX_CARD_BYTES
     save, inputs = form_of(card, 7, "q2")

@@ -1,7 +1,8 @@
 """A digest waiting for review, in Slack: the draft a facilitator gets in a direct message
-(each question with its themes, numbered, or a vote's reasons and comments; an Edit button,
-and Approve), and the form that edits one question (rename, merge, move answers to a theme or
-a new one, hide quotes, a vote's reasons and comments among them, write its lead).
+(each question with its themes, numbered, their quotes and the other answers the digest lists,
+or a vote's reasons and comments, each with its id; an Edit button, and Approve), and the form
+that edits one question (rename, merge, move answers to a theme or a new one, hide quotes, a
+vote's reasons and comments among them, write its lead).
 
 People's words (theme titles, quotes, leads, the approver's name) and the pack's questions
 go in rich text or plain text, and option texts are plain text: Slack shows both exactly as
@@ -51,6 +52,7 @@ from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import Draft, PromptDigest, QuoteView
 from bot.core.digest.synthesis import comments_heading, other_answers
 from bot.core.wording import counted
+from bot.slack.digest_blocks import OTHER_ANSWERS_SHOWN
 from bot.slack.limits import (
     HEADER_TEXT,
     MESSAGE_BLOCKS,
@@ -152,8 +154,8 @@ def _question_text(prompt: PromptDigest) -> str:
 
 
 def _drafted(prompt: PromptDigest, waiting: bool) -> list[Part]:
-    """The lead, then each theme numbered with its quotes (each with its answer id), as rich
-    text: people's words shown exactly as written."""
+    """The lead, then each theme numbered with its quotes, then the other answers the digest
+    lists (each with its answer id), as rich text: people's words shown exactly as written."""
     out: list[Part] = []
     if prompt.lead:
         out.append(line(words(prompt.lead, LEAD_LIMIT + 20, italic=True)))
@@ -163,12 +165,17 @@ def _drafted(prompt: PromptDigest, waiting: bool) -> list[Part]:
         out.append(line(words(f"{number}. "), words(theme.title, 150, bold=True),
                         words(f" · {counted(len(theme.reply_ids), 'answer')}")))
         out += [_quote(q) for q in theme.quotes]
-    others = len(other_answers(prompt))
-    notes = [f"Other answers: {others}"] if others and prompt.themes else []
+    others = other_answers(prompt)
+    if others:  # listed in the digest word for word, as quotes are
+        title = "Other answers" if prompt.themes else "Answers"
+        out.append(line(words(f"{title} ({len(others)})", bold=True)))
+        listed = others[:OTHER_ANSWERS_SHOWN]
+        out += [_quote(QuoteView(a.reply_id, a.text, a.by)) for a in listed]
+        if len(others) > len(listed):
+            out.append(line(words(f"…and {len(others) - len(listed)} more, not listed in the "
+                                  "digest (it points to the full synthesis)")))
     if waiting and (aside := review_form.set_aside_note(prompt)) is not None:
-        notes.append(aside)
-    if notes:
-        out.append(line(words("\n".join(notes))))
+        out.append(line(words(aside)))
     return _within(out)
 
 

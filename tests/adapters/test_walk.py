@@ -18,6 +18,7 @@ from tests.adapters.test_every_adapter import (
     PLATFORMS,
     RANKED_BY_NAME,
     REASON,
+    TEXT_ANSWERS,
     _tenant,
     answer_text_questions,
     wait,
@@ -27,6 +28,8 @@ from tests.helpers import run_cli
 
 COMMENT = "Honestly it is time to think that matters, more than any list"
 VOTE = "support-factors"
+SMALL = "done-well"
+"""A written question the walk's two people answer: too few answers for themes."""
 FRIDAY_NOON = NOW + timedelta(days=4, hours=2)  # the default digest time, in London
 
 
@@ -100,3 +103,30 @@ def test_a_vote_s_comment_and_reason_are_in_the_chat_draft_and_its_form_hides_on
     wait(bot, lambda: COMMENT in bot.posted(), "the vote's comment in the digest")
     posted = bot.posted()
     assert REASON not in posted and "1 ballot" in posted, posted
+
+
+def drafted_small_question(bot: Harness, database: Database) -> tuple[int, list[str]]:
+    """Two people answer the written questions; the scheduled digest goes to review. The
+    round's id, and the two answers to the first question (too few for themes)."""
+    bot.start()
+    answer_text_questions(bot, range(2), database)
+    round_id = bot.replies()[0].round_id
+    jobs.install(jobs.JobContext(database, bot.app.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+    return round_id, [f"{TEXT_ANSWERS[0]} ({who})" for who in range(2)]
+
+
+def test_the_chat_draft_lists_a_question_without_themes_answer_by_answer_with_ids(
+        bot: Harness, database: Database, database_url: str) -> None:
+    """A question with too few answers for themes is listed in the digest answer by answer:
+    the draft shows each of them, with the id the command line names it by, before the group
+    reads them."""
+    round_id, answers = drafted_small_question(bot, database)
+    draft = bot.draft()
+    for answer in answers:
+        assert answer in draft, draft
+    shown = run_cli("digest", "review", str(round_id), env={"DATABASE_URL": database_url}).stdout
+    for answer in answers:
+        reply_id = next(line.split()[0] for line in shown.splitlines() if answer in line)
+        assert reply_id in draft, (reply_id, draft)

@@ -26,6 +26,7 @@ from bot.app.actors import Actor
 from bot.app.review import Change, ThemeRef
 from bot.app.roundtable import Roundtable
 from bot.core.digest.model import PromptDigest, QuoteView, ThemeView
+from bot.core.digest.synthesis import other_answers
 from bot.core.digest.theme_marks import ThemeMark, mark_of
 
 RENAME_THEME, RENAME_TITLE = "rename_theme", "rename_title"
@@ -126,8 +127,9 @@ def choices(prompt: PromptDigest, answers: int = CHOICES,
                        [:CHOICES], hidden)
     themes = [Choice(theme_value(n, t), f"{n}. {t.title}")
               for n, t in enumerate(prompt.themes, start=1)][:CHOICES]
-    if not themes:
-        return Choices([], [], 0, [])
+    if not themes:  # the digest lists its answers word for word: each may be hidden
+        listed = [Choice(a.reply_id, a.text) for a in other_answers(prompt)][:CHOICES]
+        return Choices([], [], 0, listed, hidden)
     # Replies the engine set aside come first: the ones a facilitator most needs to see.
     movable = [Choice(a.reply_id, SET_ASIDE + a.text) for a in prompt.answers if a.noise] + [
         Choice(a.reply_id, a.text) for a in prompt.answers if not a.noise]

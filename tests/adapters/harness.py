@@ -73,9 +73,10 @@ class Harness(Protocol):
         """The facilitator presses Edit by question `prompt_id` on the draft: the choices its
         form offers to hide and to quote again (review_form.HIDE, SHOW), as read."""
 
-    def hide_in_review(self, prompt_id: str, quotes: list[str]) -> None:
+    def hide_in_review(self, prompt_id: str, quotes: list[str], field: str = HIDE) -> None:
         """The facilitator presses Edit by question `prompt_id` on the draft, ticks under
-        "Hide" the choices that show each of `quotes`, and saves."""
+        "Hide" (`field`: SHOW, "Quote again") the choices that show each of `quotes`, and
+        saves."""
 
     def approve_review(self) -> str:
         """The facilitator presses Approve on the draft; what the bot answered, as read."""
@@ -196,11 +197,11 @@ class SlackHarness:
         _, options = self._form(prompt_id)
         return {f: [o["text"]["text"] for o in options.get(f, [])] for f in (HIDE, SHOW)}
 
-    def hide_in_review(self, prompt_id: str, quotes: list[str]) -> None:
+    def hide_in_review(self, prompt_id: str, quotes: list[str], field: str = HIDE) -> None:
         form, options = self._form(prompt_id)
-        chosen = [o for o in options[HIDE] if any(q in o["text"]["text"] for q in quotes)]
+        chosen = [o for o in options[field] if any(q in o["text"]["text"] for q in quotes)]
         answered = self.running.slack.submit(FACILITATOR, form.answer["view"], {
-            HIDE: {"value": {"selected_options": chosen}}})
+            field: {"value": {"selected_options": chosen}}})
         assert answered.status == 200 and not answered.body, answered.body
 
     def approve_review(self) -> str:
@@ -347,15 +348,15 @@ class TeamsHarness:
         return {f: [c["title"] for c in inputs[f]["choices"]] if f in inputs else []
                 for f in (HIDE, SHOW)}
 
-    def hide_in_review(self, prompt_id: str, quotes: list[str]) -> None:
+    def hide_in_review(self, prompt_id: str, quotes: list[str], field: str = HIDE) -> None:
         form, inputs = self._form(prompt_id)
         [save] = _card_buttons(form, review_cards.EDIT)
-        chosen = [c["value"] for c in inputs[HIDE]["choices"]
+        chosen = [c["value"] for c in inputs[field]["choices"]
                   if any(q in c["title"] for q in quotes)]
         sent = {e["id"]: e.get("value", "") for e in inputs.values()}
         [saved] = self.running.teams.submit(
-            self.tenant.facilitator, {**save["data"], **sent, inputs[HIDE]["id"]: ",".join(chosen)},
-            execute=False)
+            self.tenant.facilitator,
+            {**save["data"], **sent, inputs[field]["id"]: ",".join(chosen)}, execute=False)
         assert saved.status == 200
 
     def approve_review(self) -> str:

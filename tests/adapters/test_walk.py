@@ -130,3 +130,20 @@ def test_the_chat_draft_lists_a_question_without_themes_answer_by_answer_with_id
     for answer in answers:
         reply_id = next(line.split()[0] for line in shown.splitlines() if answer in line)
         assert reply_id in draft, (reply_id, draft)
+
+
+def test_an_answer_hidden_in_a_question_without_themes_is_quoted_again_from_the_chat_form(
+        bot: Harness, database: Database) -> None:
+    """The digest lists a small question's answers word for word: its form hides one, then
+    offers it under "Quote again", and the digest approved after quotes it."""
+    _, (kept, hidden) = drafted_small_question(bot, database)
+    assert bot.form_choices(SMALL) == {HIDE: [kept, hidden], SHOW: []}
+    bot.hide_in_review(SMALL, [hidden])
+    wait(bot, lambda: hidden not in bot.draft(), "the draft without the hidden answer")
+    assert bot.form_choices(SMALL) == {HIDE: [kept], SHOW: [hidden]}
+
+    bot.hide_in_review(SMALL, [hidden], field=SHOW)
+    wait(bot, lambda: hidden in bot.draft(), "the draft quoting it again")
+    assert bot.form_choices(SMALL) == {HIDE: [kept, hidden], SHOW: []}
+    bot.approve_review()
+    wait(bot, lambda: hidden in bot.posted() and kept in bot.posted(), "the digest")

@@ -78,7 +78,7 @@ class TeamsPlatform:
         self.conversations = Conversations(database.sessions, clock)
         self.connector = Connector(self.sdk.api, self.loop)
         self.gateway = TeamsGateway(self.connector, self.conversations, app_id,
-                                    settings.teams_service_url)
+                                    settings.teams_service_url, settings.timezone)
         self.directory = TeamsDirectory(self.connector, self.conversations)
         self.facilitators: tuple[str, ...] = settings.teams_facilitators
         self.listeners: Listeners | None = None

@@ -62,8 +62,10 @@ class TeamsGateway:
     platform = PLATFORM
 
     def __init__(self, connector: Connector, conversations: Conversations, app_id: str,
-                 default_service_url: str) -> None:
+                 default_service_url: str, zone: str) -> None:
         self.connector, self.conversations = connector, conversations
+        self.zone = zone
+        """ROUNDTABLE_TIMEZONE: a draft's deadline is given in it."""
         self.bot_id = f"28:{app_id}"
         self.default_service_url = default_service_url
 
@@ -221,7 +223,7 @@ class TeamsGateway:
     def send_draft(self, channel_id: str, draft: Draft) -> Sent:
         """A digest waiting for review, with its edit forms and Approve (kept, so it can be
         updated)."""
-        return self._kept(self.post(channel_id, review_cards.draft_card(draft),
+        return self._kept(self.post(channel_id, review_cards.draft_card(draft, zone=self.zone),
                                     review_cards.SUMMARY))
 
     def update_draft(self, sent: Sent, draft: Draft) -> None:
@@ -235,7 +237,8 @@ class TeamsGateway:
                 self.conversations.record_sent(FORM_TOLD, draft.digest_id, sent.message_id,
                                                sent.channel_id, sent.message_id)
             return
-        self._update(sent, activity(review_cards.draft_card(draft), review_cards.SUMMARY))
+        self._update(sent, activity(review_cards.draft_card(draft, zone=self.zone),
+                                    review_cards.SUMMARY))
 
     def form_opened(self, digest_id: int, key: str, card_id: str) -> None:
         """A draft card (by its activity id) now shows an edit form being filled in."""

@@ -419,7 +419,8 @@ class Listeners:
         round_id, prompt_id = _target(action.data)
         digest_id = _digest(action.data)
         opened = review.waiting(self.app, actor, round_id, digest_id)
-        content = review_cards.draft_card(opened.draft, prompt_id, opened.hidden_words)
+        content = review_cards.draft_card(opened.draft, prompt_id, opened.hidden_words,
+                                           zone=self.gateway.zone)
         if card_id and prompt_id:
             self.gateway.form_opened(digest_id, where.key, card_id)
         elif card_id:  # Close

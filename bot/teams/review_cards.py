@@ -44,6 +44,7 @@ from bot.app.review_form import (
 )
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import Draft, PromptDigest
+from bot.core.digest.render_review import deadline_line
 from bot.core.digest.synthesis import comments_heading, other_answers
 from bot.core.said import Said, said
 from bot.core.wording import counted
@@ -92,30 +93,32 @@ def changed_meanwhile(round_id: int) -> Said:
 
 
 def draft_card(draft: Draft, editing: str = "",
-               hidden_words: Mapping[str, str] | None = None) -> Element:
+               hidden_words: Mapping[str, str] | None = None, *, zone: str = "UTC"
+               ) -> Element:
     """The draft as a facilitator sees it: while it waits, each question with its Edit button
     (`editing`: the question whose form is open, which quotes again answers hidden in review
     by their `hidden_words`), and Approve; once settled, what became of it."""
     content: Element = {}
     for listed in ANSWERS_LISTED if draft.waiting and editing else (0,):
         for quoted in QUOTED:
-            content = _card(draft, editing, listed, hidden_words or {}, quoted)
+            content = _card(draft, editing, listed, hidden_words or {}, quoted, zone)
             if size(content) <= MAX_CARD_BYTES:
                 return content
     if editing:  # not even the form without answers fits: the draft as it was
-        return draft_card(draft)
+        return draft_card(draft, zone=zone)
     return {**content, "body": content["body"][:SHOWN]}
 
 
 def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, str],
-          quoted: int | None) -> Element:
+          quoted: int | None, zone: str) -> Element:
     """The card, listing `listed` answers to move in the open form, and `quoted` quotes a
     theme (None: all)."""
     view = draft.view
     round_id = view.round.id
     body: list[Element] = [heading(f"For review: {view.round.title}")]
     if draft.waiting:
-        body.append(note("Nothing is posted until a facilitator approves it. Edit a question "
+        body.append(note("Nothing is posted until a facilitator approves it. "
+                         f"{deadline_line(draft, zone)} Edit a question "
                          "to rename or merge its themes, move answers (to another theme or a new "
                          "one), hide quotes or write its lead; edits carry over to the round's "
                          "later digests."))

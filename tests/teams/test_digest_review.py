@@ -7,12 +7,13 @@ nothing."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.app.review_form import theme_value
+from bot.core.dates import local_time
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import (
     AnswerView,
@@ -30,7 +31,7 @@ from bot.scheduling import jobs
 from bot.teams.render import MAX_CARD_BYTES, size
 from bot.teams.review_cards import draft_card, form_fields
 from storage.db import transaction
-from storage.models import AuditEntry, BotMessage, DigestEdit, Round, RoundFacilitator
+from storage.models import AuditEntry, BotMessage, Digest, DigestEdit, Round, RoundFacilitator
 from tests.conftest import NOW
 from tests.review_round import PROMPT, answer_all, current, question, text_of, unquoted_in
 from tests.teams.conftest import RunningTeams, Tenant
@@ -203,6 +204,22 @@ def test_the_teams_draft_shows_what_each_theme_will_quote_with_the_ids_edits_nam
         for line, quote in zip(quoted, theme.quotes, strict=True):
             assert line.startswith("“" + " ".join(quote.text.split())[:60]), line
             assert line.endswith(f"” {quote.reply_id}"), line
+
+
+def test_the_teams_draft_says_when_it_is_settled_if_nobody_approves_it(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """As Slack and the command line do: the deadline, in the service's zone, and what then."""
+    running = running_teams
+    round_id, draft = draft_for_review(running, tenant)
+    with running.database.sessions() as session:
+        digest = session.scalars(select(Digest).where(Digest.round_id == round_id)).one()
+        round_ = session.get_one(Round, round_id)
+        assert digest.review_until is not None
+        until = digest.review_until.replace(tzinfo=UTC)
+        then = ("it is posted as built" if round_.unreviewed == "post"
+                else "it keeps waiting for approval")
+    assert (f"If nobody has approved it by {local_time(until, 'Europe/London')}, {then}."
+            in rich_text(draft)), rich_text(draft)
 
 
 def test_a_half_filled_or_refused_form_changes_nothing(

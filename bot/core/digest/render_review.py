@@ -102,6 +102,13 @@ def _rest_heading(quoted: bool, themed: bool) -> str:
             if quoted else "  Answers (in a theme, or listed under other answers):")
 
 
+def deadline_line(draft: Draft, zone: str) -> str:
+    """What becomes of a waiting draft nobody approves, and when (in `zone`)."""
+    then = ("it is posted as built" if draft.unreviewed == "post"
+            else "it keeps waiting for approval")
+    return f"If nobody has approved it by {_when(draft.review_until, zone)}, {then}."
+
+
 def _when(iso: str | None, zone: str) -> str:
     """A stored moment (an ISO time; a period may be any text) as people read it."""
     try:

@@ -18,10 +18,12 @@ from bot.core.digest.chart import chart_filename, ranking_png
 from bot.core.digest.model import DigestView, PromptDigest, QuoteView, ThemeView
 from bot.core.digest.synthesis import (
     FULL_SYNTHESIS,
+    OTHER_ANSWERS_SHOWN,
     answers_line,
     comments_heading,
     is_top,
     other_answers,
+    other_answers_heading,
     points_line,
     rank_detail,
     silent_line,
@@ -61,7 +63,6 @@ QUESTION_CHARS = 2800
 """How much of a question (the pack's words) its message shows."""
 QUOTE_CHARS = 800
 """How much of one answer a quote shows in Slack; three of them and their names fit a section."""
-OTHER_ANSWERS_SHOWN = 5
 ROLES_SHOWN = 10
 """Roles shown by name in the top message; the rest are counted."""
 ORGANISATIONS_SHOWN = 15
@@ -147,8 +148,7 @@ def _theme_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
     others = other_answers(prompt)
     if others:
         listed = others[:OTHER_ANSWERS_SHOWN]
-        title = "Other answers" if prompt.themes else "Answers"
-        blocks.append(_quotes_block(f"{title} ({len(others)})",
+        blocks.append(_quotes_block(other_answers_heading(prompt),
                                     [_quote(a.text, a.by, QUOTE_CHARS // 2) for a in listed],
                                     len(others) - len(listed), hint))
     unquoted = unquoted_line(prompt)

@@ -50,9 +50,14 @@ from bot.app.review_form import (
 )
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import Draft, PromptDigest, QuoteView
-from bot.core.digest.synthesis import comments_heading, other_answers
+from bot.core.digest.render_review import not_listed_line
+from bot.core.digest.synthesis import (
+    OTHER_ANSWERS_SHOWN,
+    comments_heading,
+    other_answers,
+    other_answers_heading,
+)
 from bot.core.wording import counted
-from bot.slack.digest_blocks import OTHER_ANSWERS_SHOWN
 from bot.slack.limits import (
     HEADER_TEXT,
     MESSAGE_BLOCKS,
@@ -167,13 +172,11 @@ def _drafted(prompt: PromptDigest, waiting: bool) -> list[Part]:
         out += [_quote(q) for q in theme.quotes]
     others = other_answers(prompt)
     if others:  # listed in the digest word for word, as quotes are
-        title = "Other answers" if prompt.themes else "Answers"
-        out.append(line(words(f"{title} ({len(others)})", bold=True)))
+        out.append(line(words(other_answers_heading(prompt), bold=True)))
         listed = others[:OTHER_ANSWERS_SHOWN]
         out += [_quote(QuoteView(a.reply_id, a.text, a.by)) for a in listed]
-        if len(others) > len(listed):
-            out.append(line(words(f"…and {len(others) - len(listed)} more, not listed in the "
-                                  "digest (it points to the full synthesis)")))
+        if more := not_listed_line(prompt):
+            out.append(line(words(more)))
     if waiting and (aside := review_form.set_aside_note(prompt)) is not None:
         out.append(line(words(aside)))
     return _within(out)

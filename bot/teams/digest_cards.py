@@ -8,11 +8,13 @@ from __future__ import annotations
 from bot.core.digest.model import DigestView, PromptDigest, ThemeView
 from bot.core.digest.synthesis import (
     FULL_SYNTHESIS,
+    OTHER_ANSWERS_SHOWN,
     answers_line,
     comments_heading,
     headline,
     is_top,
     other_answers,
+    other_answers_heading,
     points_line,
     rank_detail,
     silent_line,
@@ -27,7 +29,6 @@ from bot.core.wording import counted
 from bot.teams.render import MAX_CARD_BYTES, Element, card, heading, note, rich, run, size
 
 QUOTE_CHARS = 800
-OTHER_ANSWERS_SHOWN = 5
 
 
 def digest_cards(view: DigestView) -> list[Element]:
@@ -70,8 +71,7 @@ def question_card(view: DigestView, prompt: PromptDigest, hint: str) -> Element:
             body += _theme(theme)
         others = other_answers(prompt)
         if others:
-            title = "Other answers" if prompt.themes else "Answers"
-            body.append(rich(run(f"{title} ({len(others)})", bold=True), separator=True))
+            body.append(rich(run(other_answers_heading(prompt), bold=True), separator=True))
             for answer in others[:OTHER_ANSWERS_SHOWN]:
                 body.append(_quote(answer.text, answer.by, QUOTE_CHARS // 2))
             if len(others) > OTHER_ANSWERS_SHOWN:

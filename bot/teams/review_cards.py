@@ -44,13 +44,17 @@ from bot.app.review_form import (
 )
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import Draft, PromptDigest
-from bot.core.digest.render_review import deadline_line
-from bot.core.digest.synthesis import comments_heading, other_answers
+from bot.core.digest.render_review import deadline_line, not_listed_line
+from bot.core.digest.synthesis import (
+    OTHER_ANSWERS_SHOWN,
+    comments_heading,
+    other_answers,
+    other_answers_heading,
+)
 from bot.core.said import Said, said
 from bot.core.wording import counted
 from bot.teams.activities import OURS
 from bot.teams.cards import scoped_inputs
-from bot.teams.digest_cards import OTHER_ANSWERS_SHOWN
 from bot.teams.render import (
     MAX_CARD_BYTES,
     Element,
@@ -172,13 +176,11 @@ def _written_words(prompt: PromptDigest, quoted: int | None) -> list[Element]:
         out += [_quote(q.reply_id, q.text) for q in theme.quotes[:quoted]]
     others = other_answers(prompt)
     if others:
-        title = "Other answers" if prompt.themes else "Answers"
-        out.append(rich(run(f"{title} ({len(others)})", bold=True)))
+        out.append(rich(run(other_answers_heading(prompt), bold=True)))
         listed = others[:OTHER_ANSWERS_SHOWN]
         out += [_quote(a.reply_id, a.text) for a in listed[:quoted]]
-        if len(others) > len(listed):
-            out.append(note(f"…and {len(others) - len(listed)} more, not listed in the digest "
-                            "(it points to the full synthesis)"))
+        if more := not_listed_line(prompt):
+            out.append(note(more))
     return out
 
 

@@ -10,9 +10,9 @@ from functools import cache
 from typing import Any
 
 from bot.core.digest.model import DigestView
-from bot.core.digest.synthesis import FULL_SYNTHESIS, other_answers
+from bot.core.digest.synthesis import FULL_SYNTHESIS, OTHER_ANSWERS_SHOWN, other_answers
 from bot.core.rounds import SMALL_ORGANISATIONS
-from bot.slack.digest_blocks import OTHER_ANSWERS_SHOWN, digest_messages
+from bot.slack.digest_blocks import digest_messages
 from tests.digest.builders import LONG, NASTY, RANK_PROMPT, TEXT_PROMPTS, demo_said, view_of
 from tests.slack_reading import as_read
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.core.dates import local_time
 from bot.core.digest.model import DigestView, Draft, PromptDigest
+from bot.core.digest.synthesis import OTHER_ANSWERS_SHOWN, other_answers
 from bot.core.digest.theme_views import quote_text
 from bot.core.wording import counted
 
@@ -100,6 +101,14 @@ def _rest_heading(quoted: bool, themed: bool) -> str:
         return "  Answers (the question has no themes yet: the digest lists them all):"
     return ("  Answers not among the quotes above (in a theme, or listed under other answers):"
             if quoted else "  Answers (in a theme, or listed under other answers):")
+
+
+def not_listed_line(prompt: PromptDigest) -> str:
+    """Under the other answers a draft lists, those the chat digest will not list ("" when
+    it lists them all)."""
+    more = len(other_answers(prompt)) - OTHER_ANSWERS_SHOWN
+    return (f"…and {more} more, not listed in the digest (it points to the full synthesis)"
+            if more > 0 else "")
 
 
 def deadline_line(draft: Draft, zone: str) -> str:

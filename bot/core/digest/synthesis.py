@@ -328,6 +328,16 @@ def other_answers(prompt: PromptDigest) -> list[AnswerView]:
     return [a for a in prompt.answers if a.reply_id in unthemed and not a.noise and a.quotable]
 
 
+OTHER_ANSWERS_SHOWN = 5
+"""How many of a question's other answers (or of a vote's comments) a chat digest lists; the
+full synthesis has them all."""
+
+
+def other_answers_heading(prompt: PromptDigest) -> str:
+    """"Other answers (3)" under a question's themes; "Answers (3)" where it has none."""
+    return f"{'Other answers' if prompt.themes else 'Answers'} ({len(other_answers(prompt))})"
+
+
 def theme_line(theme: ThemeView) -> str:
     """"7 answers · community pharmacist 3, PCN pharmacy lead 2 · in the room and the chat"."""
     parts = [counted(len(theme.reply_ids), "answer")]

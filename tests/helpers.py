@@ -127,3 +127,19 @@ class HeldClock:
 
     def advance(self, seconds: float) -> None:
         self.seconds += seconds
+
+
+class StillThenRunning:
+    """A stand-in for time.monotonic that stands still until `run_on(ahead)`, then runs with
+    real time, `ahead` seconds on: a Retry-After taken while it stood passes only when a test
+    says, and any taken after passes as it would."""
+
+    def __init__(self) -> None:
+        self.still = time.monotonic()
+        self.ahead: float | None = None
+
+    def __call__(self) -> float:
+        return self.still if self.ahead is None else time.monotonic() + self.ahead
+
+    def run_on(self, ahead: float) -> None:
+        self.ahead = ahead + (self.still - time.monotonic())

@@ -295,6 +295,13 @@ class SlackStub:
                 return Failure(self._random.choice(self._random_modes))
         return None
 
+    def allow_history(self) -> None:
+        """History and thread reads are no longer limited, from now on (a test's "a minute
+        later")."""
+        with self._lock:
+            self.history_interval = 0.0
+            self._history_next.clear()
+
     def _over_limit(self, method: str) -> Failure | None:
         """Slack's rate limits that matter here: posting, and reading history and threads."""
         with self._lock:

@@ -22,14 +22,15 @@ from bot.slack.gateway import SlackGateway, make_client
 from storage.database import Database
 from storage.db import transaction
 from storage.models import Delivery, Round
-from tests.helpers import seed_pack, wait_for
+from tests.helpers import StillThenRunning, seed_pack, wait_for
 from tests.outbox.fanout import missing_and_repeated, people, working_zone
 from tests.slack_api_stub import DROP, SlackStub
 
 FIRST = [seed_pack().prompts[0].id]
-HISTORY_INTERVAL = 12.0
-"""Seconds between the history reads the stand-in allows (Slack: 60): long enough that waiting
-for even one of them is far longer than a sweep, short enough for a test."""
+HISTORY_INTERVAL = 120.0
+"""Seconds between the history reads the stand-in allows (Slack: 60): waiting for one of them
+takes longer than the test waits for the round to close. The gateway's own count of that wait
+is held by the test (`held`), which lets the reads go once the round has closed."""
 
 
 @pytest.fixture
@@ -58,6 +59,7 @@ def test_it_closes_rounds_and_sends_on_while_unconfirmed_sends_wait_for_their_hi
     stub.add_user("UBEN", "Ben", tz=zone)
     stub.add_user("UCARA", "Cara", tz=zone)
     gateways = {"slack": SlackGateway(make_client("xoxb-test", stub.base_url))}
+    held = gateways["slack"].pause.clock = StillThenRunning()  # Retry-After as the test says
     passed = [timedelta(0)]
 
     def clock() -> datetime:
@@ -85,14 +87,17 @@ def test_it_closes_rounds_and_sends_on_while_unconfirmed_sends_wait_for_their_hi
         with transaction(database.sessions) as session:
             start_round(session, RoundRequest(seed_pack(), [Person("UCARA", timezone=zone)],
                                               platform="slack"), clock())
-        # within a few sweeps, not once the history reads have had their turns
+        # while every history read is still refused: nothing waits for one
         wait_for(lambda: round_state(database, closing) == "closed"
                  and missing_and_repeated(stub, ["UCARA"], FIRST)[0] == 0,
                  "the round to close and the new round's question to go",
-                 timeout=HISTORY_INTERVAL * 2 / 3)
-        stub.history_interval = 0.0
+                 timeout=HISTORY_INTERVAL / 2)
+        assert delivery_states(database, asked) != ["sent"] * len(unconfirmed)
+        stub.allow_history()
+        held.run_on(HISTORY_INTERVAL + 1)  # Slack allows the reads again
+        passed[0] += timedelta(minutes=3)  # and the look-ups put off fall due
         wait_for(lambda: delivery_states(database, asked) == ["sent"] * len(unconfirmed),
-                 "every unconfirmed send to be looked up", timeout=HISTORY_INTERVAL * 3)
+                 "every unconfirmed send to be looked up", timeout=60)
     finally:
         scheduler.stop()
     assert missing_and_repeated(stub, [*unconfirmed, "UBEN", "UCARA"], FIRST) == (0, 0)

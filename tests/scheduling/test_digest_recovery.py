@@ -23,15 +23,16 @@ from bot.slack.gateway import DIGEST_EVENT, SlackGateway, make_client
 from storage.database import Database
 from storage.db import reading, transaction
 from storage.models import Digest, Round
-from tests.helpers import seed_pack, wait_for
+from tests.helpers import StillThenRunning, seed_pack, wait_for
 from tests.outbox.fanout import working_zone
 from tests.slack_api_stub import DROP, SlackStub
 
 CLAIMED = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LATER = CLAIMED + STALE_DIGEST_CLAIM + timedelta(minutes=1)
-HISTORY_WAIT = 12
-"""Retry-After of a refused history read (Slack: up to 60 s): far longer than a few sweeps,
-short enough for a test."""
+HISTORY_WAIT = 120
+"""Retry-After of a refused history read (Slack: up to 60 s): longer than the test waits for a
+round to close. The gateway's own count of it is held by the test, which lets the reads go
+once the round has closed."""
 REPLIES_WAIT = 2
 
 
@@ -193,6 +194,7 @@ def test_it_closes_rounds_while_an_unfinished_digest_waits_for_slack_to_allow_it
     assert digest_parts(stub, digest.id) == [0, 1, 2, 3]
     stub.fail_next("conversations.history", retry_after=HISTORY_WAIT)
     stub.fail_next("conversations.replies", retry_after=REPLIES_WAIT)
+    held = gateway.pause.clock = StillThenRunning()  # Retry-After passes as the test says
     scheduler = Scheduler(jobs.JobContext(database, {"slack": gateway}, clock, "UTC"),
                           sweep_seconds=0.5, holder="sweeper")
     scheduler.tick()
@@ -200,11 +202,13 @@ def test_it_closes_rounds_while_an_unfinished_digest_waits_for_slack_to_allow_it
         wait_for(lambda: any(c.status == 429 for c in stub.calls_to(
             "conversations.history", ok_only=False)), "the digest's history read to be refused")
         passed[0] = timedelta(hours=1, minutes=1)  # the other round's closing time passes
-        # within a few sweeps, not once Slack allows the next history read
+        # while the digest's reads are still refused: nothing waits for one
         wait_for(lambda: round_status(database, closing) == "closed", "the round to close",
-                 timeout=HISTORY_WAIT * 2 / 3)
+                 timeout=HISTORY_WAIT / 2)
+        assert state(database, digest.id)[0] == "claimed"
+        held.run_on(HISTORY_WAIT + 1)  # Slack allows the reads again
         wait_for(lambda: state(database, digest.id)[0] == "posted",
-                 "the unfinished digest to be finished", timeout=HISTORY_WAIT * 3)
+                 "the unfinished digest to be finished", timeout=60)
     finally:
         scheduler.stop()
     questions = len(seed_pack().prompts)

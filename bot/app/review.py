@@ -26,7 +26,7 @@ from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
 from bot.core.digest.build import build_digest
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT, lead_of, load_edits
-from bot.core.digest.model import DigestView, Draft, PromptDigest, ThemeView
+from bot.core.digest.model import AnswerView, DigestView, Draft, PromptDigest, ThemeView
 from bot.core.digest.theme_marks import ThemeMark, marked
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.ports import DeliveryError
@@ -294,7 +294,7 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
                 detail=f"quote {change.reply_id} of {prompt_id} hidden")
         return said(_hidden_said(question, change.reply_id))
     if change.action == "show":
-        answer = next(a for a in question.answers if a.reply_id == change.reply_id)
+        answer = _answer(question, change.reply_id)
         if not answer.hidden:
             raise RoundtableError(f"answer {change.reply_id} is not hidden" + (
                 "" if answer.quotable else ": its author asked not to be quoted"))
@@ -524,10 +524,15 @@ def _theme(question: PromptDigest, ref: ThemeRef | None) -> tuple[int, ThemeView
     return number, question.themes[number - 1]
 
 
+def _answer(question: PromptDigest, reply_id: str) -> AnswerView:
+    """One answer of the question (`_answer_question` found it there)."""
+    return next(a for a in question.answers if a.reply_id == reply_id)
+
+
 def _quoted_now(question: PromptDigest, reply_id: str) -> None:
     """Refuse to hide what is not quoted now (nothing would change, and the log would say it
     did)."""
-    answer = next(a for a in question.answers if a.reply_id == reply_id)
+    answer = _answer(question, reply_id)
     if answer.hidden:
         raise RoundtableError(f"answer {reply_id} is hidden already")
     if not answer.quotable:
@@ -541,8 +546,7 @@ def _hidden_said(question: PromptDigest, reply_id: str) -> str:
     counts; a comment on a vote counts in nothing."""
     if question.kind == "text":
         return f"Answer {reply_id} is no longer quoted; it still counts."
-    answer = next(a for a in question.answers if a.reply_id == reply_id)
-    if answer.comment:
+    if _answer(question, reply_id).comment:
         return f"Comment {reply_id} is no longer quoted."
     return f"The reason given with ballot {reply_id} is no longer quoted; the ballot still counts."
 

@@ -103,20 +103,23 @@ def kind_of(activity: Activity) -> str:
     return "groupChat" if conversation is not None and conversation.isGroup else "personal"
 
 
-def tenant_of(activity: Activity) -> str | None:
+def _tenant_ids(activity: Activity) -> tuple[object, object]:
+    """The tenant an activity's conversation names, and the one its channel data names."""
     data = activity.channelData or {}
-    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
-    found = (activity.conversation.tenantId if activity.conversation else None) or (
-        tenant or {}).get("id")
+    named = data.get("tenant")
+    return (activity.conversation.tenantId if activity.conversation else None,
+            named.get("id") if isinstance(named, dict) else None)
+
+
+def tenant_of(activity: Activity) -> str | None:
+    conversation, channel_data = _tenant_ids(activity)
+    found = conversation or channel_data
     return str(found) if found else None
 
 
 def tenants_named(activity: Activity) -> set[str]:
     """Every tenant an activity names: its conversation's and its channel data's."""
-    data = activity.channelData or {}
-    named = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
-    return {str(t) for t in (activity.conversation.tenantId if activity.conversation else None,
-                             (named or {}).get("id")) if t is not None}
+    return {str(t) for t in _tenant_ids(activity) if t is not None}
 
 
 def from_tenant(activity: Activity, tenant: str) -> bool:

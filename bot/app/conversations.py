@@ -175,9 +175,7 @@ class Conversations:
         """A greeting or a question about the bot: not an answer. The reply says what waits,
         and its button keeps the words, to save them as the answer after all."""
         where = Where(event.channel_id, event.thread_id)
-        message = ChatMessage(event.channel_id, event.author_id, event.text,
-                              external_id(event.channel_id, event.message_id), event.thread_id)
-        waiting = question_waiting(session, message, platform)
+        waiting = question_waiting(session, _chat_message(event), platform)
         reply = small_talk_reply(talk, waiting)
         if waiting is None:
             return [partial(self.confirmations.notify, platform, where, reply)]
@@ -199,9 +197,7 @@ class Conversations:
         not become a burst of replies, and what became of each."""
         if not written:
             return [], []
-        messages = [ChatMessage(w.channel_id, w.author_id, w.text,
-                                external_id(w.channel_id, w.message_id), w.thread_id, question)
-                    for w in written]
+        messages = [_chat_message(w, question) for w in written]
         saved: dict[Where, list[Saved]] = {}
         follow_ups: list[FollowUp] = []
         outcomes = answer_from_chat(session, messages, now, platform)
@@ -278,3 +274,10 @@ class Conversations:
         if event.files:
             saved = replace(saved, files_dropped=True)
         return [partial(self.confirmations.revise, platform, where, saved)]
+
+
+def _chat_message(written: Written, question: tuple[int, str] | None = None) -> ChatMessage:
+    """A message as answering reads it (to `question` when the person chose it)."""
+    return ChatMessage(written.channel_id, written.author_id, written.text,
+                       external_id(written.channel_id, written.message_id), written.thread_id,
+                       question)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperArgument, TyperCommand, TyperOption
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from bot.core.wording import counted
 
@@ -64,6 +64,9 @@ class _Command(TyperCommand):
             _refuse_repeated_options(ctx, self.make_parser(ctx), args)
         return super().parse_args(ctx, args)
 
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_take_no_value(super().get_params(ctx))
+
     def collect_usage_pieces(self, ctx: Any) -> list[str]:  # typer's click Context
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):
@@ -72,6 +75,20 @@ class _Command(TyperCommand):
             else:
                 pieces.extend(param.get_usage_pieces(ctx))
         return pieces
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_take_no_value(super().get_params(ctx))
+
+
+def _flags_take_no_value(params: list[Any]) -> list[Any]:
+    """typer's help shows a flag's type beside it (`--help <bool>`), which reads as an option
+    wanting true or false: a flag's row shows none."""
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""
+    return params
 
 
 def _refuse_repeated_options(ctx: Any, parser: Any, args: list[str]) -> None:
@@ -132,7 +149,7 @@ def _group(help: str, **options: Any) -> typer.Typer:
     """A command group. Its help is read as Markdown, so that a docstring's lines are wrapped
     to the terminal rather than broken where the source breaks them."""
     options.setdefault("no_args_is_help", True)
-    return _Commands(help=help, rich_markup_mode="markdown", **options)
+    return _Commands(help=help, rich_markup_mode="markdown", cls=_Group, **options)
 
 
 app = _group("Roundtable: a workshop's questions for the people who could not attend.",

@@ -188,6 +188,23 @@ def test_help_reads_as_sentences_wrapped_to_the_terminal(tmp_path: Path) -> None
     assert "(default: round-ID-synthesis.FORMAT here)" in export
 
 
+@pytest.mark.parametrize("command, flag, valued", [
+    ([], "--debug", None), (["demo"], "--help", "--dir"),
+    (["round", "close"], "--help", None), (["participant", "forget"], "--yes", "--platform"),
+])
+def test_a_flag_in_the_help_shows_no_value_to_give(command: list[str], flag: str,
+                                                   valued: str | None) -> None:
+    """A flag takes no value, so its row shows none (typer writes `--help <bool>`, which
+    reads as an option wanting true or false); an option that takes one still shows it."""
+    result = CliRunner().invoke(app, [*command, "--help"], prog_name="roundtable",
+                                env={"COLUMNS": "200", "TERM": "dumb"})
+    rows = {line.split()[1]: line.split()[2:] for line in result.output.splitlines()
+            if len(line.split()) > 1 and line.split()[1].startswith("--")}
+    assert flag in rows and not rows[flag][0].startswith("<"), result.output
+    if valued:
+        assert rows[valued][0].startswith("<"), result.output
+
+
 def test_a_commands_usage_names_its_arguments_without_placeholder_braces(
         tmp_path: Path) -> None:
     wide = {"COLUMNS": "200", "TERM": "dumb"}

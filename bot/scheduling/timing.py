@@ -32,8 +32,9 @@ class WallClockTrigger(CronTrigger):  # type: ignore[misc]  # (APScheduler 3 is 
     would loop there. Cron's rule instead: a time of day (`30 1 * * *`) falls due at its first
     pass only, and a schedule whose minute or hour begins with `*` (hourly, every 20
     minutes) runs by the time that passes, so in both passes. A time that does not exist
-    (01:30 when the clocks go forward) falls due once, an hour later by the clock, as
-    CronTrigger already does.
+    (01:30 when the clocks go forward from 01:00 to 02:00) falls due once, at the first moment
+    after the gap (02:00), as in cron; CronTrigger would answer 02:30 (the skipped time read
+    with the offset from before the change), or skip the day when the gap is at midnight.
     """
 
     either_day: bool = False
@@ -70,7 +71,32 @@ class WallClockTrigger(CronTrigger):  # type: ignore[misc]  # (APScheduler 3 is 
         fire: datetime | None = super().get_next_fire_time(None, start)
         while fire is not None and _second_time_round(fire, self.timezone):
             fire = super().get_next_fire_time(None, _after_repeat(fire, self.timezone))
-        return fire
+        if self.by_the_hour:
+            return fire  # by the time that passes: a skipped time is not made up
+        return _earliest((fire, self._skipped_time(start)))
+
+    def _skipped_time(self, start: datetime) -> datetime | None:
+        """When the first time the schedule names after `start`, read on the wall clock, is one
+        the clocks skip: the first moment after the gap (else None)."""
+        on_the_wall = start.astimezone(self.timezone).replace(tzinfo=UTC, fold=0)
+        named: datetime | None = self._wall_clock().get_next_fire_time(None, on_the_wall)
+        if named is None:
+            return None
+        local = named.replace(tzinfo=self.timezone)
+        if local.astimezone(UTC).astimezone(self.timezone).replace(tzinfo=None) == \
+                named.replace(tzinfo=None):
+            return None  # the clock shows it
+        # read with the offset after the change (fold=1), a skipped time comes before it
+        return _change_between(local.replace(fold=1).astimezone(UTC), local.astimezone(UTC),
+                               self.timezone).astimezone(self.timezone)
+
+    def _wall_clock(self) -> CronTrigger:
+        """The same schedule on a clock that never changes (UTC), to read wall-clock times."""
+        cached: CronTrigger | None = self.__dict__.get("_wall")
+        if cached is None:
+            fields = {field.name: str(field) for field in self.fields}
+            cached = self.__dict__["_wall"] = CronTrigger(**fields, timezone=UTC)
+        return cached
 
     def _second_pass_time(self, start: datetime) -> datetime | None:
         """The first time at or after `start` in the second pass of an hour the clocks
@@ -128,10 +154,16 @@ def _repeated_hour_near(moment: datetime, zone: tzinfo) -> tuple[datetime, timed
     was, becomes = _offset(before, zone), _offset(after, zone)
     if becomes >= was:
         return None
-    while after - before > timedelta(microseconds=1):  # the moment the clocks go back
+    return _change_between(before, after, zone) - (was - becomes), was - becomes
+
+
+def _change_between(before: datetime, after: datetime, zone: tzinfo) -> datetime:
+    """The moment the clocks change, between `before` and `after` (whose offsets differ)."""
+    was = _offset(before, zone)
+    while after - before > timedelta(microseconds=1):
         middle = before + (after - before) / 2
         before, after = (middle, after) if _offset(middle, zone) == was else (before, middle)
-    return after - (was - becomes), was - becomes
+    return after
 
 
 def _offset(moment: datetime, zone: tzinfo) -> timedelta:

@@ -277,18 +277,22 @@ def test_a_nightly_digest_posts_once_on_the_night_the_clocks_go_back(database: D
 
 def test_a_nightly_digest_posts_once_on_the_night_the_clocks_go_forward(
         database: Database) -> None:
-    """29 Mar 2026: 01:30 does not happen in London; the digest posts at 02:30 BST, on time."""
+    """29 Mar 2026: 01:30 does not happen in London; as in cron, the digest posts at the first
+    moment after the gap (02:00 BST), on time, once."""
     gateway = Transcript()
     round_id = a_round(database, datetime(2026, 3, 28, 12, 0, tzinfo=UTC), cron="30 1 * * *")
     jobs.install(jobs.JobContext(database, {"slack": gateway}, utcnow, LONDON))
     with time_machine.travel(datetime(2026, 3, 29, 0, 59, tzinfo=UTC), tick=False) as clock:
         jobs.post_round_digest(round_id)  # 00:59 GMT: not yet
         assert digests(database) == []
+        clock.move_to(datetime(2026, 3, 29, 1, 0, 5, tzinfo=UTC))  # 02:00:05 BST
+        jobs.post_round_digest(round_id)
+        assert gateway.to("CLEADS") == ["digest"]
         for later in ((1, 30, 5), (2, 0, 0)):
             clock.move_to(datetime(2026, 3, 29, *later, tzinfo=UTC))
             jobs.post_round_digest(round_id)
     assert gateway.to("CLEADS") == ["digest"]
-    assert digests(database) == [("2026-03-29T01:30:00+00:00", False)]
+    assert digests(database) == [("2026-03-29T02:00:00+01:00", False)]
 
 
 def test_a_digest_job_stored_before_takes_the_new_trigger_and_keeps_its_missed_run(

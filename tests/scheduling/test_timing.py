@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -106,15 +106,27 @@ def test_the_last_time_an_hourly_schedule_fell_due_may_be_in_the_repeated_hour()
     assert due is not None and due.isoformat() == "2026-10-25T01:30:00+00:00"
 
 
-def test_it_falls_due_once_at_a_time_the_clocks_skip() -> None:
-    """01:30 does not happen in London on 29 Mar 2026: that night's digest falls due at
-    02:30 BST, once, and the next night's at 01:30 BST."""
-    trigger = digest_trigger("30 1 * * *", "Europe/London")
+@pytest.mark.parametrize("expression", ["30 1 * * *", "0,30 1 * * *", "59 1 * * *"])
+def test_it_falls_due_once_at_a_time_the_clocks_skip(expression: str) -> None:
+    """01:00-02:00 does not happen in London on 29 Mar 2026: as in cron, that night's digest
+    falls due once, at the first moment after the gap (02:00 BST), and the next night's at
+    its time."""
+    trigger = digest_trigger(expression, "Europe/London")
     skipped = utc(next_fire_time(trigger, datetime(2026, 3, 28, 12, 0, tzinfo=UTC)))
-    assert skipped == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 02:30 BST
-    assert utc(next_fire_time(trigger, skipped)) == datetime(2026, 3, 30, 0, 30, tzinfo=UTC)
-    assert utc(latest_fire_time(trigger, datetime(2026, 3, 29, 1, 0, tzinfo=UTC))) == datetime(
-        2026, 3, 28, 1, 30, tzinfo=UTC)
+    assert skipped == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 02:00 BST
+    following = next_fire_time(trigger, skipped)
+    assert following is not None and following.date() == date(2026, 3, 30)
+    before = latest_fire_time(trigger, datetime(2026, 3, 29, 0, 59, tzinfo=UTC))
+    assert before is not None and before.date() == date(2026, 3, 28)
+    assert utc(latest_fire_time(trigger, datetime(2026, 3, 29, 1, 20, tzinfo=UTC))) == skipped
+
+
+def test_a_time_the_clocks_skip_at_midnight_falls_due_after_the_gap() -> None:
+    """Santiago's clocks go from 00:00 to 01:00 on 6 Sep 2026: a midnight digest falls due at
+    01:00 that day, not a day later."""
+    trigger = digest_trigger("0 0 * * *", "America/Santiago")
+    skipped = next_fire_time(trigger, datetime(2026, 9, 5, 12, 0, tzinfo=UTC))
+    assert utc(skipped) == datetime(2026, 9, 6, 4, 0, tzinfo=UTC)  # 01:00 -03
 
 
 @pytest.mark.parametrize("expression, after, due", [

@@ -21,6 +21,8 @@ class Transcript:
     platform = "slack"
     fail_on: set[int] = field(default_factory=set)
     permanent: bool = False
+    retry_after: float | None = None
+    """Seconds a refused call asks to wait (a 429's Retry-After), when it says."""
     sent: list[tuple[str, str]] = field(default_factory=list)
     calls: int = 0
 
@@ -28,7 +30,7 @@ class Transcript:
         self.calls += 1
         if self.calls in self.fail_on:
             raise DeliveryError("user_not_found" if self.permanent else "ratelimited",
-                                permanent=self.permanent)
+                                permanent=self.permanent, retry_after=self.retry_after)
         self.sent.append((channel, what))
         return Sent(channel, f"{1_800_000_000 + len(self.sent)}.0001")
 

@@ -117,6 +117,26 @@ def test_it_plans_one_reminder_after_missing_both_times(database: Database) -> N
     assert reminded(gateway).count("DUAMARA") == 1
 
 
+def test_a_refused_reminder_waits_as_long_as_the_platform_asks(database: Database) -> None:
+    """Slack refused Amara's reminder, asking for ten minutes: it is not tried again sooner
+    (the client would wait out the rest, holding up the sweep), and goes once it may."""
+    gateway = Transcript(fail_on={4}, retry_after=600)  # calls 1-3: the questions
+    round_id = started(database, gateway)
+    day3 = START + timedelta(days=3, hours=1)
+    plan(database, round_id, day3)
+    first = reminders.send_due(database.sessions, {"slack": gateway}, lambda: day3, LONDON)
+    assert (first.sent, first.deferred) == (1, 1)  # Ben's; Amara's refused
+    assert reminded(gateway) == ["DUBEN"]
+    calls = gateway.calls
+    for minutes in (5, 6, 9):
+        at = day3 + timedelta(minutes=minutes)
+        reminders.send_due(database.sessions, {"slack": gateway}, lambda at=at: at, LONDON)
+    assert reminded(gateway) == ["DUBEN"] and gateway.calls == calls  # not even tried
+    at = day3 + timedelta(minutes=10)
+    reminders.send_due(database.sessions, {"slack": gateway}, lambda: at, LONDON)
+    assert reminded(gateway) == ["DUBEN", "DUAMARA"]
+
+
 def test_it_counts_as_following_only_the_questions_not_sent_yet(database: Database) -> None:
     """Ben skipped question 1, so question 2 was sent and waits: four questions follow it,
     not five, and question 1 is still his to answer."""

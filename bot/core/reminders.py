@@ -33,6 +33,8 @@ MAX_REMINDERS = 2
 FIRST_AFTER = timedelta(days=3)
 BEFORE_CLOSE = timedelta(days=1)
 CLAIM_LEASE = timedelta(minutes=10)
+RETRY_AFTER = timedelta(minutes=5)
+"""A reminder the platform failed, without saying when to try again, is tried this much later."""
 
 
 def reminder_times(round_: Round) -> list[datetime]:
@@ -128,14 +130,17 @@ class ReminderSweep:
 
 def send_due(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock,
              zone: str) -> ReminderSweep:
-    """Send every reminder that is due, in working hours, to people who still have questions."""
+    """Send every reminder that is due, in working hours, to people who still have questions;
+    each is tried once a call (one put off comes back when it is due, at a later call)."""
     sent = deferred = dropped = failed = 0
+    after = 0
     while True:
         now = clock()
         with sessions() as session:
             batch = list(session.scalars(
                 select(Reminder.id)
                 .join(Participant, Participant.id == Reminder.participant_id).where(
+                    Reminder.id > after,
                     Participant.platform.in_(list(gateways)),
                     Reminder.state == "pending",
                     or_(Reminder.not_before.is_(None), Reminder.not_before <= now),
@@ -143,6 +148,7 @@ def send_due(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock,
                 ).order_by(Reminder.id).limit(100)))
         if not batch:
             return ReminderSweep(sent, deferred, dropped, failed)
+        after = batch[-1]
         for reminder_id in batch:
             outcome = _send_one(sessions, gateways, reminder_id, clock, zone)
             sent += outcome == "sent"
@@ -196,8 +202,9 @@ def _send_one(sessions: sessionmaker[Session], gateways: Gateways, reminder_id: 
             row.claimed_at, row.last_error = None, exc.reason
             if exc.permanent:
                 row.state = "failed"
-            else:
-                row.not_before = clock() + timedelta(minutes=5)
+            else:  # not before the platform allows (a 429's Retry-After)
+                row.not_before = clock() + (RETRY_AFTER if exc.retry_after is None
+                                            else timedelta(seconds=exc.retry_after))
         return "failed" if exc.permanent else "deferred"
     with transaction(sessions) as session:
         row = session.get_one(Reminder, reminder_id)

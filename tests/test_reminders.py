@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.core import reminders, sending
@@ -12,6 +13,7 @@ from bot.core.dates import parse_closes
 from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
 from bot.core.rounds import RoundRequest, start_round
+from bot.scheduling import jobs
 from storage.database import Database
 from storage.db import transaction
 from storage.models import Reminder
@@ -180,3 +182,43 @@ def test_it_says_when_the_round_closes_in_the_readers_own_time(database: Databas
                                                           "DUNOZONE")}
     assert closing == {"DUAMARA": "Fri 18 Dec 18:00 GMT", "DUKIRI": "Sat 19 Dec 07:00 NZDT",
                        "DULUZ": "Fri 18 Dec 10:00 PST", "DUNOZONE": "Fri 18 Dec 18:00 GMT"}
+
+
+@pytest.mark.parametrize(("zone", "opened", "closes", "reminded_at"), [
+    # closes Fri 18 Dec at 18:00 GMT: 18:00 the day before is evening, so 17:00 that day
+    (LONDON, datetime(2026, 12, 15, 9, 0), "2026-12-18", datetime(2026, 12, 17, 17, 0)),
+    # Sat 19 Dec 07:00 NZDT: 07:00 the day before is early, so 17:00 NZDT the day before that
+    ("Pacific/Auckland", datetime(2026, 12, 15, 9, 0), "2026-12-18",
+     datetime(2026, 12, 17, 4, 0)),
+    # Fri 10:00 PST: Thu 10:00 PST is in working hours
+    ("America/Los_Angeles", datetime(2026, 12, 15, 9, 0), "2026-12-18",
+     datetime(2026, 12, 17, 18, 0)),
+    # closes Mon 30 Mar 18:00 BST, the clocks went forward on Sunday: 17:00 BST on Sunday
+    (LONDON, datetime(2026, 3, 27, 9, 0), "2026-03-30", datetime(2026, 3, 29, 16, 0)),
+    # started at 17:30 the day before: 17:00 had passed, so the next morning
+    (LONDON, datetime(2026, 12, 17, 17, 30), "2026-12-18", datetime(2026, 12, 18, 8, 0)),
+])
+def test_the_reminder_a_day_before_the_close_comes_the_day_before_in_working_hours(
+        database: Database, zone: str, opened: datetime, closes: str,
+        reminded_at: datetime) -> None:
+    """A day before the close, at the same time of day where the reader is; outside working
+    hours, the last working hour before that, never the morning of the closing day (unless
+    the round started after it)."""
+    gateway = Transcript()
+    opened = opened.replace(tzinfo=UTC)
+    closes_at = parse_closes(closes, opened, LONDON)
+    with transaction(database.sessions) as session:
+        round_id = start_round(session, RoundRequest(
+            seed_pack(), [Person("UKIM", "Kim", timezone=zone)], closes_at=closes_at,
+            platform="slack"), opened).id
+    now = [opened]
+    jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: now[0], LONDON))
+    while now[0] < closes_at:  # the sweep's steps, on the hour
+        jobs.send_due_deliveries()
+        jobs.remind_due()
+        now[0] = now[0].replace(minute=0) + timedelta(hours=1)
+    with database.sessions() as session:
+        sent = session.scalars(select(Reminder.sent_at).where(Reminder.round_id == round_id))
+        assert [at.replace(tzinfo=UTC) for at in sent if at is not None] == [reminded_at.replace(
+            tzinfo=UTC)]
+    assert reminded(gateway) == ["DUKIM"]

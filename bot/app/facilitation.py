@@ -513,13 +513,14 @@ def remind(app: Roundtable, actor: Actor, round_id: int | None) -> Said:
     require_facilitator(app, actor, "remind")
     chosen = chosen_round(app, actor, round_id)
     zone = app.settings.timezone
+    now = app.clock()
     with transaction(app.database.sessions) as session:
-        planned = reminders.plan_now(session, chosen, app.clock(), zone)
-        audit.record(session, app.clock(), who(actor), "round.remind", round_id=chosen,
+        planned = reminders.plan_now(session, chosen, now, zone)
+        audit.record(session, now, who(actor), "round.remind", round_id=chosen,
                      detail=f"{planned} planned")
     reminders.send_due(app.database.sessions, app.gateways, app.clock, zone)
     with app.database.sessions() as session:
-        waiting = reminders.waiting(session, chosen)
+        waiting = reminders.waiting(session, chosen, now)
     later = (f" {counted(waiting, 'person', 'people')} will be reminded when it is working "
              "hours where they are." if waiting else "")
     return said(f"Reminded {counted(planned - min(waiting, planned), 'person', 'people')} "

@@ -4,6 +4,12 @@ Scheduled reminders fall 3 days after a round opens and 1 day before it closes. 
 reminder time is claimed on the round (`reminder_slots_done`), so two schedulers, or a restart
 after missing both times, plan one reminder, not a backlog. Each planned reminder is an outbox
 row that waits for 08:00-18:00 where the person is, and is dropped if they answer meanwhile.
+
+"A day before the close" is a promise about the latest it comes: the same time of day, the
+day before, where the reader is; when that is outside their working hours, the last working
+hour before it (17:00), not the next morning, which may be the closing day. Only when that is
+before the round started does it wait for the next morning. Such a reminder is planned
+PLAN_AHEAD early, each row waiting for its reader's time.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from bot.core.ports import Clock, DeliveryError, Gateways, Where, gateway_for
 from bot.core.rounds import get_round, round_pack, vote_questions
 from bot.core.said import OpenQuestions, Said, said
 from bot.core.wording import listed
-from bot.core.working_hours import next_working_time
+from bot.core.working_hours import last_working_time, next_working_time
 from storage.db import transaction
 from storage.models import Delivery, Participant, QuestionMessage, Reminder, Reply, Round
 from storage.queries import is_an_answer
@@ -32,24 +38,57 @@ from storage.queries import is_an_answer
 MAX_REMINDERS = 2
 FIRST_AFTER = timedelta(days=3)
 BEFORE_CLOSE = timedelta(days=1)
+PLAN_AHEAD = timedelta(hours=18)
+"""How far a reader's time can come before a day before the close: from just before 08:00
+back to 17:00 the day before (15 hours), with room for a clock change."""
 CLAIM_LEASE = timedelta(minutes=10)
 RETRY_AFTER = timedelta(minutes=5)
 """A reminder the platform failed, without saying when to try again, is tried this much later."""
 
 
-def reminder_times(round_: Round) -> list[datetime]:
-    """When the round's scheduled reminders fall, at most MAX_REMINDERS of them."""
-    times = [round_.opens_at + FIRST_AFTER]
+@dataclass(frozen=True)
+class ReminderTime:
+    """One of a round's scheduled reminders."""
+
+    at: datetime
+    before_close: bool = False
+    """A day before the close: it comes by then where each reader is (else: from `at` on)."""
+
+    @property
+    def planned_at(self) -> datetime:
+        return self.at - PLAN_AHEAD if self.before_close else self.at
+
+    def for_reader(self, round_: Round, timezone: str | None, zone: str, now: datetime
+                   ) -> datetime | None:
+        """When it may go to a reader in `timezone` (None: now)."""
+        if not self.before_close or round_.closes_at is None:
+            return next_working_time(now, timezone, zone)
+        closes = round_.closes_at.astimezone(readers_zone(timezone, zone))
+        day_before = datetime.combine(closes.date() - BEFORE_CLOSE, closes.timetz())
+        earlier = last_working_time(day_before, timezone, zone)
+        if earlier is None:
+            return day_before
+        if earlier >= round_.opens_at:
+            return earlier
+        return next_working_time(day_before, timezone, zone)
+
+
+def reminder_times(round_: Round) -> list[ReminderTime]:
+    """The round's scheduled reminders, at most MAX_REMINDERS of them, in the order they are
+    planned."""
+    times = [ReminderTime(round_.opens_at + FIRST_AFTER)]
     if round_.closes_at is not None:
-        last = round_.closes_at - BEFORE_CLOSE
-        times = [t for t in times if t < last] + [last]
-    return sorted(t for t in times if t > round_.opens_at)[:MAX_REMINDERS]
+        last = ReminderTime(round_.closes_at - BEFORE_CLOSE, before_close=True)
+        times = [t for t in times if t.at < last.at] + [last]
+    return sorted((t for t in times if t.at > round_.opens_at),
+                  key=lambda t: t.planned_at)[:MAX_REMINDERS]
 
 
 def plan_scheduled(session: Session, round_id: int, now: datetime, zone: str) -> int:
     """Plan the reminder whose time has come, once; returns how many people it will reach."""
     round_ = get_round(session, round_id)
-    due = sum(1 for t in reminder_times(round_) if t <= now)
+    times = [t for t in reminder_times(round_) if t.planned_at <= now]
+    due = len(times)
     done = round_.reminder_slots_done
     if round_.status != "open" or due <= done:
         return 0
@@ -61,11 +100,13 @@ def plan_scheduled(session: Session, round_id: int, now: datetime, zone: str) ->
     ))
     if claimed.rowcount != 1:
         return 0  # another scheduler acted on this time
-    return plan_now(session, round_id, now, zone)
+    return plan_now(session, round_id, now, zone, times[-1])
 
 
-def plan_now(session: Session, round_id: int, now: datetime, zone: str) -> int:
-    """Plan one reminder for everyone with open questions who is under the cap."""
+def plan_now(session: Session, round_id: int, now: datetime, zone: str,
+             scheduled: ReminderTime | None = None) -> int:
+    """Plan one reminder for everyone with open questions who is under the cap: now (in their
+    working hours), or the `scheduled` one at each reader's time."""
     round_ = get_round(session, round_id)
     sent_so_far: dict[int, int] = dict(session.execute(
         select(Reminder.participant_id, func.count())
@@ -75,9 +116,10 @@ def plan_now(session: Session, round_id: int, now: datetime, zone: str) -> int:
         count = sent_so_far.get(participant_id, 0)
         if count >= MAX_REMINDERS:
             continue
+        not_before = (scheduled.for_reader(round_, timezone, zone, now) if scheduled
+                      else next_working_time(now, timezone, zone))
         row = Reminder(round_id=round_id, participant_id=participant_id, number=count + 1,
-                       state="pending", not_before=next_working_time(now, timezone, zone),
-                       created_at=now)
+                       state="pending", not_before=not_before, created_at=now)
         try:
             with session.begin_nested():
                 session.add(row)
@@ -87,10 +129,12 @@ def plan_now(session: Session, round_id: int, now: datetime, zone: str) -> int:
     return planned
 
 
-def waiting(session: Session, round_id: int) -> int:
-    """The round's reminders planned but not yet sent (outside working hours, or a retry)."""
+def waiting(session: Session, round_id: int, planned_at: datetime) -> int:
+    """The round's reminders planned at `planned_at` (by `plan_now`) but not yet sent (outside
+    working hours, or a retry); not those planned ahead for their time."""
     return session.scalar(select(func.count()).select_from(Reminder).where(
-        Reminder.round_id == round_id, Reminder.state == "pending")) or 0
+        Reminder.round_id == round_id, Reminder.state == "pending",
+        Reminder.created_at == planned_at)) or 0
 
 
 def open_prompt_ids(session: Session, round_: Round, participant_id: int) -> list[str]:

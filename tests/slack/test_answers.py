@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from bot.core import reminders
 from storage.db import transaction
 from storage.models import (
     BotMessage,
@@ -257,6 +258,21 @@ def test_it_stops_and_forgets_a_participant_on_request(running: Running) -> None
         assert nudge.params["text"].startswith("A gentle reminder about “"), nudge.params
         assert nudge.params["text"].endswith(("Just write here to answer it.",
                                               "You will find them on the Home tab.")), nudge.params
+
+
+def test_remind_counts_whom_it_reminded_beside_a_reminder_planned_for_later(
+        running: Running) -> None:
+    """The round closes tomorrow at 18:00, so its reminder a day before is planned for 17:00
+    today; a facilitator's `remind` now reaches everyone now, and says so."""
+    round_id = start_round(running, " closes 1d")
+    sent_to_everyone(running)
+    with transaction(running.database.sessions) as session:  # as the scheduler's sweep does
+        assert reminders.plan_scheduled(session, round_id, running.bot.clock(), "Europe/London")
+    running.slack.command(FACILITATOR, "remind")
+    said = running.wait_for(lambda: [c.params["text"] for c in running.stub.calls_to(
+        "response_url") if "Reminded" in c.params.get("text", "")], "the reminders")
+    assert said[0].startswith(f"Reminded {len(MEMBERS)} people who have open questions in "
+                              f"round {round_id}. Nobody gets more"), said[0]
 
 
 def test_stop_or_help_written_alone_in_the_conversation_is_not_taken_for_an_answer(

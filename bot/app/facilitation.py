@@ -28,7 +28,7 @@ from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
 from bot.config import ConfigError
 from bot.core import audit, digest_review, reminders
-from bot.core.bot_messages import offers_in, take_down
+from bot.core.bot_messages import holding_words_in, take_down
 from bot.core.dates import local_date_time, local_time, parse_closes
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
@@ -463,8 +463,8 @@ def deletion_said(what: Contents) -> Said:
                 f"{counted(what.answers, 'reply', 'replies')} and "
                 f"{counted(what.digests, 'digest')}. Deleting it removes all of them from "
                 "Roundtable for good (someone also in another round stays there; messages "
-                "already in chat stay there, except my replies whose Save as my answer "
-                "button holds someone's words: those are deleted).")
+                "already in chat stay there, except my messages that hold someone's words, "
+                "in their conversation with me: those are deleted).")
 
 
 def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = None) -> Said:
@@ -477,8 +477,8 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
             raise RoundtableError(said=said(
                 f"that deletion was cancelled, so round {round_id} is kept. To delete it, "
                 "ask again with ", Command(f"delete {round_id}"), "."))
-        offers = offers_in(session, [round_id])
-    take_down(app.gateways, offers)  # their buttons hold people's words
+        holding = holding_words_in(session, [round_id])
+    take_down(app.gateways, holding)
     with transaction(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
         what = delete_round(session, round_id)

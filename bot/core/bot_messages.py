@@ -1,5 +1,6 @@
 """The bot's own messages that repeat someone's words, kept so that forget-me can delete or
-replace them on the platform: confirmations (in the person's conversation with the bot),
+replace them on the platform (and a round's deletion, or the end of its retention period,
+delete those in people's conversations): confirmations (in the person's conversation with the bot),
 replies to words not taken as an answer (offers: their "Save as my answer" button holds the
 words, which are stored nowhere else) and the parts of posted digests (one per question,
 each drawing on everyone who answered it)."""
@@ -103,11 +104,13 @@ def unsaved_offers(session: Session, participant_id: int) -> list[BotMessage]:
         ~saved.exists()).order_by(BotMessage.id)))
 
 
-def offers_in(session: Session, round_ids: Iterable[int]) -> list[tuple[str, Sent]]:
-    """Where the offers of these rounds landed (platform, message), saved or not: a round's
-    deletion, or the end of its retention period, takes them down with its rows."""
+def holding_words_in(session: Session, round_ids: Iterable[int]) -> list[tuple[str, Sent]]:
+    """Where the bot's messages of these rounds that hold someone's words landed (platform,
+    message): confirmations repeating answers, and offers whose button holds words, saved or
+    not. A round's deletion, or the end of its retention period, takes them down with its
+    rows: the words are deleted, so no copy of the bot's should stay in chat."""
     return [(m.platform, Sent(m.channel_id, m.message_id)) for m in session.scalars(
-        select(BotMessage).where(BotMessage.kind == OFFER,
+        select(BotMessage).where(BotMessage.kind.in_((CONFIRMATION, OFFER)),
                                  BotMessage.round_id.in_(list(round_ids)))
         .order_by(BotMessage.id))]
 

@@ -4,8 +4,9 @@ Once a round has been closed for longer than the retention period, its answers (
 earlier versions), its digests (and the language model's headlines kept for them), and
 everything that tied people to it (deliveries, the questions sent, reminders, the bot's
 messages kept for forget-me, co-facilitators, the user ids its audience named) are deleted;
-the bot's replies whose "Save as my answer" button holds someone's words are deleted on the
-platform first (bot.core.bot_messages.take_down);
+the bot's messages in people's conversations that hold their words (confirmations repeating
+answers, replies whose "Save as my answer" button holds words) are deleted on the platform
+first (bot.core.bot_messages.take_down);
 the round itself stays with its pack and its counts (invited, answered, withdrawn), marked
 `purged_at`. People left in no round at all are deleted too, except those who said `stop`:
 of them only the platform id and the stop are kept, so that no new round asks them. Incoming
@@ -23,7 +24,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.bot_messages import offers_in, take_down
+from bot.core.bot_messages import holding_words_in, take_down
 from bot.core.inbox import MAX_ATTEMPTS
 from bot.core.ports import Gateways
 from bot.core.rounds import participation
@@ -59,10 +60,11 @@ class Purged:
     people: int = 0
     """People deleted because no round was left that named them."""
     inbox_events: int = 0
-    offers: int = 0
-    """The bot's replies holding someone's words in a button, deleted on the platform."""
-    offers_left: int = 0
-    """Such replies the platform would not let it delete (their rows are deleted all the
+    messages: int = 0
+    """The bot's messages holding someone's words (confirmations, offers), deleted on the
+    platform."""
+    messages_left: int = 0
+    """Such messages the platform would not let it delete (their rows are deleted all the
     same: the round's retention period is over)."""
 
     @property
@@ -74,9 +76,9 @@ class Purged:
         return (f"rounds purged: {rounds}; {counted(self.answers, 'answer')}, "
                 f"{counted(self.digests, 'digest')}, {counted(self.people, 'person', 'people')}, "
                 f"{counted(self.inbox_events, 'set-aside incoming event')} deleted"
-                + (f"; {counted(self.offers, 'reply')} holding someone's words deleted in "
-                   "chat" if self.offers else "")
-                + (f", {self.offers_left} could not be" if self.offers_left else ""))
+                + (f"; {counted(self.messages, 'message')} holding someone's words deleted "
+                   "in chat" if self.messages else "")
+                + (f", {self.messages_left} could not be" if self.messages_left else ""))
 
 
 def due_rounds(session: Session, now: datetime, days: int) -> list[int]:
@@ -156,11 +158,11 @@ def apply_retention(database: Database, now: datetime, days: int, actor: str,
     the main database and the inbox's (the daily job and `roundtable purge`); one audit line
     says what went (a run that finds nothing due writes none)."""
     with database.sessions() as session:
-        offers = offers_in(session, due_rounds(session, now, days))
-    left = take_down(gateways, offers)
+        holding = holding_words_in(session, due_rounds(session, now, days))
+    left = take_down(gateways, holding)
     with transaction(database.sessions) as session:
         done = purge(session, now, days)
-    done.offers, done.offers_left = len(offers) - left, left
+    done.messages, done.messages_left = len(holding) - left, left
     with transaction(database.inbox_sessions) as session:
         done.inbox_events = purge_inbox(session, now, days)
     database.drop_deleted()

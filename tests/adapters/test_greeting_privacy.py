@@ -56,13 +56,13 @@ def _remembered(bot: Harness) -> list[BotMessage]:
         return list(session.scalars(select(BotMessage)))
 
 
-def _holding(bot: Harness) -> list[str]:
-    """The bot's messages in person 0's conversation that hold the words on the platform now
+def _holding(bot: Harness, words: str = WORDS) -> list[str]:
+    """The bot's messages in person 0's conversation that hold `words` on the platform now
     (posted, and neither deleted nor changed since)."""
     if isinstance(bot, SlackHarness):
         channel = "D" + MEMBERS[0]
         now = [bot.stub.message(channel, c.answer["ts"]) for c in bot.stub.posted(channel)]
-        return [json.dumps(m) for m in now if m is not None and WORDS in json.dumps(m)]
+        return [json.dumps(m) for m in now if m is not None and words in json.dumps(m)]
     assert isinstance(bot, TeamsHarness)
     calls = bot.stub.calls
     holding = []
@@ -72,7 +72,7 @@ def _holding(bot: Harness) -> list[str]:
         changed = [c for c in calls if c.method == "PUT" and c.status == 200
                    and c.path.endswith("/" + call.activity_id)]
         body = json.dumps((changed[-1] if changed else call).body)
-        if WORDS in body:
+        if words in body:
             holding.append(body)
     return holding
 
@@ -183,3 +183,39 @@ def test_deleting_a_round_takes_the_reply_holding_a_greeting_off_the_platform(
     assert _holding(bot) == []
     assert _remembered(bot) == []
     assert WORDS not in _everything_stored(bot)
+
+
+ANSWER = "Protected time made it work."
+"""An answer: its confirmation repeats it in person 0's conversation."""
+
+
+def _answered(bot: Harness) -> None:
+    """Person 0 answers question 1; the confirmation repeating it is posted and remembered."""
+    bot.start()
+    bot.write(0, ANSWER)
+    wait(bot, lambda: saved_to(bot, 0), "the confirmation")
+    wait(bot, lambda: _remembered(bot), "the confirmation, remembered")
+    assert _holding(bot, ANSWER) != []
+
+
+def test_retention_takes_an_answer_s_confirmation_off_the_platform(bot: Harness) -> None:
+    _answered(bot)
+    round_id = _round_id(bot)
+    assert "closed" in bot.command(f"close {round_id}")
+    app = bot.app
+    with transaction(app.database.sessions) as session:  # closed past the period
+        session.execute(update(Round).values(closed_at=app.clock() - timedelta(days=400)))
+    done = apply_retention(app.database, app.clock(), 365, audit.OPERATOR, app.gateways)
+    assert done.rounds == [round_id]
+    assert _holding(bot, ANSWER) == []
+    assert _remembered(bot) == []
+    assert "1 message holding someone's words deleted in chat" in done.line()
+
+
+def test_deleting_a_round_takes_an_answer_s_confirmation_off_the_platform(
+        bot: Harness) -> None:
+    _answered(bot)
+    round_id = _round_id(bot)
+    facilitation.delete(bot.app, OPERATOR, round_id)
+    assert _holding(bot, ANSWER) == []
+    assert _remembered(bot) == []

@@ -8,12 +8,25 @@ bot messages they belong to."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, or_, update
+from sqlalchemy import ColumnElement, Select, delete, exists, or_, select, union, update
 from sqlalchemy.orm import Session
 
-from storage.models import TeamsConversation, TeamsSent, TeamsUser
+from storage.models import (
+    Delivery,
+    Facilitator,
+    Participant,
+    Reminder,
+    Reply,
+    Round,
+    RoundFacilitator,
+    TeamsConversation,
+    TeamsSent,
+    TeamsUser,
+)
 
 QUESTION, DIGEST, MESSAGE = "question", "digest", "message"
 """What teams_sent records: question and digest parts (for recovery), and other messages the
@@ -44,6 +57,37 @@ def forget(session: Session, user_id: str) -> None:
     session.execute(delete(TeamsUser).where(TeamsUser.aad_object_id == user_id))
     session.execute(update(TeamsConversation).where(TeamsConversation.aad_object_id == user_id)
                     .values(aad_object_id=None))
+
+
+def forget_unneeded(session: Session, *, among: Collection[str] | None = None,
+                    unseen_since: datetime | None = None) -> int:
+    """Delete the records kept to reach people no round needs any more (in none as a
+    participant, facilitating none, no facilitator): of `among` only (the people of a deleted
+    round), or those not refreshed from a roster or the person's own activity since
+    `unseen_since` (retention: someone named again is looked up again); how many went. Their
+    chat keeps its link to their id (as a `stop` keeps the id), so what they write later is
+    answered and a new round can still reach them there."""
+    gone: list[ColumnElement[bool]] = [TeamsUser.aad_object_id.not_in(_needed())]
+    if among is not None:
+        gone.append(TeamsUser.aad_object_id.in_(list(among)))
+    if unseen_since is not None:
+        gone.append(TeamsUser.updated_at < unseen_since)
+    result = session.execute(delete(TeamsUser).where(*gone)
+                             .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _needed() -> Select[Any]:
+    """The platform ids of the people a round still needs to reach: its participants, its
+    co-facilitators and whoever started it; and the facilitators."""
+    in_a_round = (exists().where(Delivery.participant_id == Participant.id)
+                  | exists().where(Reply.participant_id == Participant.id)
+                  | exists().where(Reminder.participant_id == Participant.id))
+    return select(union(
+        select(Participant.platform_user_id).where(in_a_round),
+        select(RoundFacilitator.platform_user_id),
+        select(Facilitator.platform_user_id),
+        select(Round.started_by).where(Round.started_by.is_not(None))).subquery().c[0])
 
 
 def held(session: Session, user_id: str) -> dict[str, Any] | None:

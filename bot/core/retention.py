@@ -9,7 +9,9 @@ answers, replies whose "Save as my answer" button holds words) are deleted on th
 first (bot.core.bot_messages.take_down);
 the round itself stays with its pack and its counts (invited, answered, withdrawn), marked
 `purged_at`. People left in no round at all are deleted too, except those who said `stop`:
-of them only the platform id and the stop are kept, so that no new round asks them. Incoming
+of them only the platform id and the stop are kept, so that no new round asks them; so are the
+records kept to reach people no round needs (a Teams roster's), once not refreshed for the
+period. Incoming
 events set aside after failing, kept word for word for a person to look at, go once they are
 older than the period; a language model's answers kept for every process, once older than
 theirs (storage.model_answers.KEPT).
@@ -96,7 +98,7 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
     for round_id in due_rounds(session, now, days):
         done.answers += _purge_round(session, round_id, now, done)
         done.rounds.append(round_id)
-    done.people = _purge_people(session)
+    done.people = _purge_people(session, now, days)
     session.execute(delete(ModelAnswer).where(ModelAnswer.created_at < now - MODEL_ANSWERS_KEPT))
     return done
 
@@ -132,8 +134,10 @@ def _purge_round(session: Session, round_id: int, now: datetime, done: Purged) -
     return answers
 
 
-def _purge_people(session: Session) -> int:
-    """Delete people no round names any more (keeping only the stop of those who said it)."""
+def _purge_people(session: Session, now: datetime, days: int) -> int:
+    """Delete people no round names any more (keeping only the stop of those who said it),
+    and what was kept to reach them, roster records included, once not refreshed for the
+    period."""
     unused = ~exists().where(Delivery.participant_id == Participant.id) & ~exists().where(
         Reply.participant_id == Participant.id) & ~exists().where(
         Reminder.participant_id == Participant.id)
@@ -142,6 +146,7 @@ def _purge_people(session: Session) -> int:
     session.execute(update(Participant).where(unused, Participant.opted_out.is_(True)).values(
         display_name=None, role=None, organisation=None, timezone=None,
         details_fetched_at=None).execution_options(synchronize_session=False))
+    reach.forget_unneeded(session, unseen_since=now - timedelta(days=days))
     return int(getattr(gone, "rowcount", 0) or 0)
 
 

@@ -124,7 +124,7 @@ def delete_round(session: Session, round_id: int) -> Contents:
     """Delete the round and everything in it: deliveries and the messages that asked, answers
     and their earlier versions, reminders, digests, the language model's headlines kept for
     them, and the people who were in no other round (except those who asked for no more
-    questions: that wish is kept)."""
+    questions: that wish is kept), with what was kept to reach them (roster records)."""
     what = contents(session, round_id)
     replies = select(Reply.id).where(Reply.round_id == round_id)
     deliveries = select(Delivery.id).where(Delivery.round_id == round_id)
@@ -148,11 +148,14 @@ def delete_round(session: Session, round_id: int) -> Contents:
     ):
         session.execute(statement)
     if people:
+        ids = list(session.scalars(select(Participant.platform_user_id).where(
+            Participant.id.in_(people))))
         session.execute(delete(Participant).where(
             Participant.id.in_(people), Participant.opted_out.is_(False),
             ~exists().where(Delivery.participant_id == Participant.id),
             ~exists().where(Reply.participant_id == Participant.id),
             ~exists().where(Reminder.participant_id == Participant.id),
         ))
+        reach.forget_unneeded(session, among=ids)
     session.flush()
     return what

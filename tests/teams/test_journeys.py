@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.app import facilitation
+from bot.app.actors import OPERATOR
 from bot.core.questions import Saved
 from bot.core.retention import apply_retention
 from bot.teams.references import conversation_key
@@ -21,6 +23,7 @@ from storage.models import (
     Round,
     TeamsConversation,
     TeamsSent,
+    TeamsUser,
 )
 from tests.helpers import TOP5, stored_values
 from tests.teams.conftest import PACK, RunningTeams, Tenant, replaced_by, run_teams
@@ -652,3 +655,40 @@ def replaced_by_card(answer: dict[str, Any]) -> dict[str, Any]:
 
 def card_text_of(card: dict[str, Any]) -> str:
     return card_text(Call("POST", "", None, {"attachments": [{"content": card}]}, 201))
+
+
+def _on_roster(running: RunningTeams) -> set[str]:
+    return set(running.scalars(select(TeamsUser.aad_object_id)))
+
+
+def test_retention_deletes_the_roster_records_of_people_no_round_names_any_more(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Starting a round from a team keeps everyone on its roster (name, email, Teams id), to
+    reach them; once retention has deleted the round's answers, nobody needs them, those who
+    never answered included. The facilitator who started the round is kept: the round is."""
+    running, ben = running_teams, tenant.members[1]
+    start_from_channel(running, tenant)
+    question(running, ben, 1)
+    running.teams.chat(ben, "Peer support.")
+    running.wait_for(lambda: running.replies(), "the answer")
+    assert running.teams.in_channel(tenant.team, tenant.facilitator, "close 1").status == 200
+    running.wait_for(lambda: running.scalars(select(Digest.state)) == ["posted"],
+                     "the final digest posted")
+    before = _on_roster(running)
+    members = {m.aad for m in tenant.members}
+    assert members <= before
+    apply_retention(running.database, running.bot.clock() + timedelta(days=400), 365,
+                    "scheduler", running.bot.gateways)
+    assert _on_roster(running) == before - members
+
+
+def test_deleting_a_round_deletes_the_roster_records_of_its_people_in_no_other_round(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running = running_teams
+    start_from_channel(running, tenant)
+    question(running, tenant.members[0], 1)
+    before = _on_roster(running)
+    members = {m.aad for m in tenant.members}
+    assert members <= before
+    facilitation.delete(running.bot, OPERATOR, 1)
+    assert _on_roster(running) == before - members

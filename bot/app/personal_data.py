@@ -10,7 +10,6 @@ import json
 import logging
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -21,7 +20,7 @@ from bot.app.actors import Actor
 from bot.app.participants import refresh_home
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
-from bot.core.bot_messages import repeating
+from bot.core.bot_messages import TakeDown, TakenDown, repeating, take_down
 from bot.core.errors import RoundtableError
 from bot.core.forgetting import Erased, erase
 from bot.core.imports import IMPORT_PLATFORM, imported_round, one_imported_person
@@ -126,19 +125,6 @@ def export_person(app: Roundtable, actor: Actor, platform: str, user_id: str
     return data
 
 
-@dataclass
-class PlatformWork:
-    """What forget-me did (or could not do) to the bot's own messages on the platform."""
-
-    deleted: int = 0
-    replaced: int = 0
-    channels: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    changed_on: list[str] = field(default_factory=list)
-    """The platforms where messages were deleted or replaced."""
-    failed_on: list[str] = field(default_factory=list)
-
-
 def forget_asked() -> str:
     """A new id for forget-me's question, carried by its Delete and Cancel buttons."""
     return secrets.token_hex(8)
@@ -181,14 +167,15 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
         questions = _question_numbers(session, mine.digest_parts if mine else [])
         # each message on the platform it was posted to: a digest goes to the round's
         # channel, whatever the platform of the people it quotes (an import has none)
-        messages = ([(m.platform, Sent(m.channel_id, m.message_id), None)
+        messages = ([TakeDown(m.platform, Sent(m.channel_id, m.message_id))
                      for m in mine.confirmations]
-                    + [(m.platform, Sent(m.channel_id, m.message_id), questions.get(m.id))
+                    + [TakeDown(m.platform, Sent(m.channel_id, m.message_id),
+                                _removed(app, questions.get(m.id)))
                        for m in mine.digest_parts]
-                    + [(m.platform, Sent(m.channel_id, m.message_id),
-                        f"the summary of round {m.round_id}")
+                    + [TakeDown(m.platform, Sent(m.channel_id, m.message_id),
+                                _removed(app, f"the summary of round {m.round_id}"))
                        for m in mine.digest_tops]) if mine else []
-    work = _remove_messages(app, messages)
+    work = take_down(app.gateways, messages)
     now = app.clock()
     with transaction(app.database.sessions) as session:
         erased = erase(session, platform, user_id, now)
@@ -226,44 +213,24 @@ def _question_numbers(session: Session, parts: Sequence[Any]) -> dict[int, str]:
     return out
 
 
-def _remove_messages(app: Roundtable,
-                     messages: Sequence[tuple[str, Sent, str | None]]) -> PlatformWork:
-    work = PlatformWork()
-    for platform, sent, digest_part in messages:
-        gateway = app.gateways.get(platform)
-        if gateway is None:
-            work.failed.append(f"this process cannot reach {_platform_name(platform)}")
-            _add(work.failed_on, platform)
-            continue
-        try:
-            if digest_part is None:
-                gateway.delete_message(sent)
-                work.deleted += 1
-            else:
-                gateway.replace_message(sent, said(
-                    f"This digest message ({digest_part}) was removed on "
-                    f"{app.clock():%d %B %Y}: someone asked Roundtable to delete their answers, "
-                    "and it drew on them. The next digest and the export leave them out."))
-                work.replaced += 1
-                _add(work.channels, sent.channel_id)
-            _add(work.changed_on, platform)
-        except DeliveryError as exc:
-            log.warning("forget-me could not change a message on %s: %s", platform, exc.reason)
-            work.failed.append(exc.reason)
-            _add(work.failed_on, platform)
-    return work
+def _removed(app: Roundtable, digest_part: str | None) -> Said:
+    """What a digest message drawing on a forgotten person's answers says instead."""
+    return said(f"This digest message ({digest_part}) was removed on {app.clock():%d %B %Y}: "
+                "someone asked Roundtable to delete their answers, and it drew on them. The "
+                "next digest and the export leave them out.")
 
 
-def _add(items: list[str], item: str) -> None:
-    if item not in items:
-        items.append(item)
+def _reasons(work: TakenDown) -> list[str]:
+    """Why each message was left as it was, in words."""
+    return [reason or f"this process cannot reach {_platform_name(platform)}"
+            for platform, reason in work.failed]
 
 
 def _on(platforms: Sequence[str]) -> str:
     return listed([_platform_name(p) for p in platforms])
 
 
-def _counts(erased: Erased, work: PlatformWork) -> str:
+def _counts(erased: Erased, work: TakenDown) -> str:
     """The audit line's detail: counts only."""
     return (f"{counted(erased.answers, 'answer')}, {counted(erased.votes, 'vote')}, "
             f"{counted(erased.versions, 'earlier version')}, "
@@ -272,7 +239,7 @@ def _counts(erased: Erased, work: PlatformWork) -> str:
             f"{len(work.failed)} not changed")
 
 
-def _forgotten(erased: Erased, work: PlatformWork, waiting: int, platform: str, *,
+def _forgotten(erased: Erased, work: TakenDown, waiting: int, platform: str, *,
                yourself: bool) -> Said:
     your, you = ("your", "you") if yourself else ("their", "them")
     deleted = [counted(erased.answers, "answer")]
@@ -300,13 +267,13 @@ def _forgotten(erased: Erased, work: PlatformWork, waiting: int, platform: str, 
         if work.replaced:
             out += said(", and replaced " + counted(work.replaced, "digest message")
                         + " that drew on them, in ")
-            for n, channel in enumerate(work.channels):
+            for n, channel in enumerate(work.replaced_in):
                 out += said(", " if n else "", Place(channel))
         out += "."
     if work.failed:
         out += said(f" {counted(len(work.failed), 'message')} could not be changed in "
                     f"{_on(work.failed_on)} "
-                    f"({', '.join(sorted(set(work.failed)))}): ask an admin to remove "
+                    f"({', '.join(sorted(set(_reasons(work))))}): ask an admin to remove "
                     f"{'it' if len(work.failed) == 1 else 'them'}.")
     if erased.digests_scrubbed:
         stored = counted(erased.digests_scrubbed, "stored digest")

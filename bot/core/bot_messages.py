@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.ports import DeliveryError, Gateways, Sent
+from bot.core.said import Said
 from storage.models import BotMessage, Digest, Reply
 
 log = logging.getLogger(__name__)
@@ -104,29 +105,68 @@ def unsaved_offers(session: Session, participant_id: int) -> list[BotMessage]:
         ~saved.exists()).order_by(BotMessage.id)))
 
 
-def holding_words_in(session: Session, round_ids: Iterable[int]) -> list[tuple[str, Sent]]:
-    """Where the bot's messages of these rounds that hold someone's words landed (platform,
-    message): confirmations repeating answers, and offers whose button holds words, saved or
-    not. A round's deletion, or the end of its retention period, takes them down with its
-    rows: the words are deleted, so no copy of the bot's should stay in chat."""
-    return [(m.platform, Sent(m.channel_id, m.message_id)) for m in session.scalars(
+def holding_words_in(session: Session, round_ids: Iterable[int]) -> list[TakeDown]:
+    """The bot's messages of these rounds that hold someone's words: confirmations repeating
+    answers, and offers whose button holds words, saved or not. A round's deletion, or the
+    end of its retention period, takes them down with its rows: the words are deleted, so no
+    copy of the bot's should stay in chat."""
+    return [TakeDown(m.platform, Sent(m.channel_id, m.message_id)) for m in session.scalars(
         select(BotMessage).where(BotMessage.kind.in_((CONFIRMATION, OFFER)),
                                  BotMessage.round_id.in_(list(round_ids)))
         .order_by(BotMessage.id))]
 
 
-def take_down(gateways: Gateways, messages: Sequence[tuple[str, Sent]]) -> int:
-    """Delete these messages of the bot's on their platforms; how many could not be (no
-    gateway for their platform in this process, or the platform refused)."""
-    failed = 0
-    for platform, sent in messages:
-        gateway = gateways.get(platform)
+@dataclass(frozen=True)
+class TakeDown:
+    """One of the bot's messages to take off its platform: deleted, or replaced by `note`."""
+
+    platform: str
+    sent: Sent
+    note: Said | None = None
+
+
+@dataclass
+class TakenDown:
+    """What `take_down` did, and could not do."""
+
+    deleted: int = 0
+    replaced: int = 0
+    replaced_in: list[str] = field(default_factory=list)
+    """The channels of the replaced messages, each once."""
+    changed_on: list[str] = field(default_factory=list)
+    """The platforms where messages were deleted or replaced, each once."""
+    failed: list[tuple[str, str | None]] = field(default_factory=list)
+    """(platform, its reason) for each message left as it was; None as the reason when this
+    process runs no gateway for that platform."""
+
+    @property
+    def failed_on(self) -> list[str]:
+        return list(dict.fromkeys(platform for platform, _ in self.failed))
+
+
+def take_down(gateways: Gateways, messages: Iterable[TakeDown]) -> TakenDown:
+    """Delete (or replace) these messages of the bot's on their platforms."""
+    done = TakenDown()
+    for message in messages:
+        gateway = gateways.get(message.platform)
         if gateway is None:
-            failed += 1
+            done.failed.append((message.platform, None))
             continue
         try:
-            gateway.delete_message(sent)
+            if message.note is None:
+                gateway.delete_message(message.sent)
+                done.deleted += 1
+            else:
+                gateway.replace_message(message.sent, message.note)
+                done.replaced += 1
+                _once(done.replaced_in, message.sent.channel_id)
+            _once(done.changed_on, message.platform)
         except DeliveryError as exc:
-            log.warning("could not delete a message on %s: %s", platform, exc.reason)
-            failed += 1
-    return failed
+            log.warning("could not take a message down on %s: %s", message.platform, exc.reason)
+            done.failed.append((message.platform, exc.reason))
+    return done
+
+
+def _once(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)

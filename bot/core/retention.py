@@ -164,10 +164,10 @@ def apply_retention(database: Database, now: datetime, days: int, actor: str,
     says what went (a run that finds nothing due writes none)."""
     with database.sessions() as session:
         holding = holding_words_in(session, due_rounds(session, now, days))
-    left = take_down(gateways, holding)
+    taken = take_down(gateways, holding)
     with transaction(database.sessions) as session:
         done = purge(session, now, days)
-    done.messages, done.messages_left = len(holding) - left, left
+    done.messages, done.messages_left = taken.deleted, len(taken.failed)
     with transaction(database.inbox_sessions) as session:
         done.inbox_events = purge_inbox(session, now, days)
     database.drop_deleted()

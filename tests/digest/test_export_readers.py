@@ -318,3 +318,30 @@ def test_a_reason_typed_with_a_ballot_is_in_the_csv_word_for_word(
     assert texts == ["; ".join(ballot) + " — " + reason.strip(), "; ".join(ballot)]
     answers = view.to_json()["prompts"][-1]["answers"]
     assert [a["reason"] for a in answers] == [reason.strip(), None]
+
+
+class Images(HTMLParser):
+    """The alt text of each image of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.alts.append(dict(attrs).get("alt") or "")
+
+
+def test_a_charts_alt_text_reads_out_the_places_and_points_it_shows() -> None:
+    ballots = [BALLOT.split(";")] * 2 + [BALLOT.split(";")[::-1]]
+    view = view_of({}, ballots=ballots)
+    view = replace(view, prompts=[replace(p, picks=5) for p in view.prompts])
+    [chart] = Document(io.BytesIO(render_docx(view))).inline_shapes
+    page = Images()
+    page.feed(render_html(view))
+    said = [chart._inline.docPr.get("descr") or "", *page.alts]
+    for alt in said:
+        assert "1. Protected time (top 5), 11 points" in alt
+        assert "Information and analytics (top 5), 7 points" in alt
+        assert "3 ballots" in alt
+    assert len(said) == 2

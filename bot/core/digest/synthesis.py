@@ -375,13 +375,26 @@ def _votes(prompt: PromptDigest) -> list[Block]:
     top = top_line(prompt)
     if top:
         blocks.append(plain(top))
-    blocks.append(Chart(prompt, f"Bar chart of the votes on: {prompt.question}"))
+    blocks.append(Chart(prompt, chart_alt(prompt)))
     places = {row.option: row.place_label for row in prompt.ranking}
     for reasons in prompt.reasons:
         blocks.append(Heading(4, f"{places.get(reasons.option, '')}. {reasons.option}: "
                                  "why people put it first"))
         blocks += [Quote(q.reply_id, q.text, q.by) for q in reasons.quotes]
     return blocks + _comments(prompt)
+
+
+def chart_alt(prompt: PromptDigest) -> str:
+    """What a vote's chart shows, for a screen reader: each bar's place, option and figure
+    ("Bar chart of the points on 3 ballots for “…”: 1. Protected time (top 5), 11 points; …")."""
+    unit = "point" if prompt.kind == "rank" else "vote"
+    bars = "; ".join(
+        f"{row.place_label}. {row.option}"
+        + (f" ({top_label(prompt)})" if is_top(prompt, row) else "")
+        + f", {counted(row.score, unit)}"
+        for row in prompt.ranking if row.score)
+    return (f"Bar chart of the {unit}s on {counted(prompt.answer_count, 'ballot')} for "
+            f"“{prompt.question}”: {bars}.")
 
 
 def _comments(prompt: PromptDigest) -> list[Block]:

@@ -345,3 +345,12 @@ def test_a_charts_alt_text_reads_out_the_places_and_points_it_shows() -> None:
         assert "Information and analytics (top 5), 7 points" in alt
         assert "3 ballots" in alt
     assert len(said) == 2
+
+
+def test_the_line_under_the_synthesis_title_reads_as_a_heading() -> None:
+    view = view_of({"done-well": ["The vaccine rollout"]})
+    view = replace(view, round=replace(view.round, late=True))
+    word = [p.text for p in Document(io.BytesIO(render_docx(view))).paragraphs]
+    line = "Synthesis Pack · Round 1, open (late) · Generated 23 November 2026, 10:00 UTC"
+    assert line in word
+    assert f"**Synthesis Pack** · {line.removeprefix('Synthesis Pack · ')}" in render_md(view)

@@ -109,9 +109,9 @@ def synthesis(view: DigestView) -> list[Block]:
             (
                 Run("Synthesis Pack", bold=True),
                 Run(
-                    f" · round {info.id}, {info.status}"
+                    f" · Round {info.id}, {info.status}"
                     + (" (late)" if info.late else "")
-                    + f" · generated {_long_time(info.generated_at)}"
+                    + f" · Generated {_long_time(info.generated_at)}"
                 ),
             )
         ),

@@ -58,6 +58,16 @@ def usage(command: str) -> RoundtableError:
     return RoundtableError(said=said("usage: ", Command(command)))
 
 
+def digest_channel(typed: str, channel: Channel, command: str) -> str:
+    """The channel named after `digest`, read the platform's way; one it cannot read is
+    refused in the same words on every platform, with `command`'s usage."""
+    found = channel(typed)
+    if found is None:
+        raise RoundtableError(said=said(f"I don't know a channel called {typed[:60]!r}; ",
+                                        usage(command).said))
+    return found
+
+
 def start_usage(who: str) -> str:
     """`start`'s usage, `who` being how the platform names people (`#channel @person …`)."""
     return (f"start <pack> to <{who}> [digest #channel] [closes {CLOSES}] "
@@ -126,9 +136,8 @@ def parse_start(args: list[str], who: str, audience: Callable[[list[str]], Audie
             if mode is not None and mode != word:
                 raise RoundtableError("say one mode: " + ", ".join(MODES))
             mode = word
-        elif word == "digest" and rest and (found := channel(rest[0])) is not None:
-            digest = found
-            rest.pop(0)
+        elif word == "digest" and rest:
+            digest = digest_channel(rest.pop(0), channel, shown)
         elif word == "closes" and rest:
             closes = rest.pop(0)
         else:
@@ -155,9 +164,8 @@ def parse_invite(args: list[str], who: str, audience: Callable[[list[str]], Audi
     people = _asked(rest, audience, shown)
     while rest:
         word = rest.pop(0).lower()
-        if word == "digest" and rest and (found := channel(rest[0])) is not None:
-            digest = found
-            rest.pop(0)
+        if word == "digest" and rest:
+            digest = digest_channel(rest.pop(0), channel, shown)
         else:
             raise usage(shown)
     return chosen, people, digest
@@ -189,8 +197,8 @@ def parse_set(args: list[str], channel: Channel) -> tuple[int | None, RoundSetti
         typed = " ".join(value)
         if word == "digest" and typed.lower() == NO_CHANNEL:
             digest = ""
-        elif word == "digest" and value and (found := channel(typed)) is not None:
-            digest = found
+        elif word == "digest" and value:
+            digest = digest_channel(typed, channel, SET_USAGE)
         elif word == "closes" and len(value) == 1:
             closes = value[0]
         elif word == "schedule" and value:

@@ -118,15 +118,11 @@ def people(tokens: list[str]) -> list[str]:
     return found
 
 
-def channel_named(channels: dict[str, str]) -> Callable[[str], str]:
+def channel_named(channels: dict[str, str]) -> Callable[[str], str | None]:
     """Reads a channel as typed (`#Leaders`, `Leaders` or its key) among `channels`, the
-    channels the bot knows by lower-cased name and key."""
-    def read(name: str) -> str:
-        found = channels.get(name.lower().lstrip("#")) or channels.get(name)
-        if found is None:
-            raise RoundtableError(f"I don't know a channel called {name[:60]!r}: add me to "
-                                  "its team first, or start the round from that channel")
-        return found
+    channels the bot knows by lower-cased name and key; None for one it does not know."""
+    def read(name: str) -> str | None:
+        return channels.get(name.lower().lstrip("#")) or channels.get(name)
     return read
 
 

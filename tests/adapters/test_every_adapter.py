@@ -146,6 +146,12 @@ def test_set_and_review_change_a_round_alike_on_both(bot: Harness, database: Dat
     assert usage.replace("`/roundtable ", "").rstrip("`") == f"Sorry: usage: {SET_USAGE}"
 
 
+def test_a_digest_channel_nobody_has_gets_the_same_words_on_both(bot: Harness) -> None:
+    said = [bot.command(text).replace("`/roundtable ", "").rstrip("`")
+            for text in ("set 1 digest weekly", "set digest weekly closes 14d")]
+    assert said == [f"Sorry: I don't know a channel called 'weekly'; usage: {SET_USAGE}"] * 2
+
+
 def wait(bot: Harness, predicate: Callable[[], object], what: str) -> None:
     wait_for(predicate, what)
 

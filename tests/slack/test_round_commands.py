@@ -140,7 +140,7 @@ def test_round_management_is_refused_to_anyone_but_a_facilitator(running: Runnin
 
 
 def test_set_says_how_to_use_it(running: Running) -> None:
-    answer = command(running, "set 1 digest leaders", "usage")
+    answer = command(running, "set 1 digest", "usage")
     assert answer["text"].startswith("Sorry: usage: `/roundtable set ")
     assert "[digest #channel|none] [closes 14d|2026-12-18|never]" in answer["text"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -244,9 +244,12 @@ def _pooled(rows: dict[str, Turnout], label: str) -> dict[str, Turnout]:
     return shown
 
 
-def participation(session: Session, round_: Round) -> Participation:
+def participation(session: Session, round_: Round,
+                  not_answers: Collection[int] = ()) -> Participation:
     """Invited (deliveries, plus anyone who answered, e.g. by import), answered any, all.
-    (Of a round whose answers the retention job deleted, the counts it kept.)"""
+    Replies whose ids are in `not_answers` (those a digest set aside as not answers) answer
+    nothing: "+1" alone is not taking part. (Of a round whose answers the retention job
+    deleted, the counts it kept.)"""
     if round_.purged_at is not None and round_.summary:
         kept = round_.summary
         return Participation(int(kept.get("invited", 0)), int(kept.get("answered_any", 0)),
@@ -256,12 +259,15 @@ def participation(session: Session, round_: Round) -> Participation:
     # question unanswered: it does not count towards answering all.
     answered: dict[int, set[str]] = defaultdict(set)
     took_part: set[int] = set()
-    for participant_id, prompt_id, is_answer in session.execute(
-        select(Reply.participant_id, Reply.prompt_id,
+    skipped = set(not_answers)
+    for reply_id, participant_id, prompt_id, is_answer in session.execute(
+        select(Reply.id, Reply.participant_id, Reply.prompt_id,
                is_an_answer(vote_questions([round_]))).where(
             Reply.round_id == round_.id, Reply.deleted_at.is_(None)
         )
     ):
+        if reply_id in skipped:
+            continue
         took_part.add(participant_id)
         if is_answer:
             answered[participant_id].add(prompt_id)

@@ -15,13 +15,15 @@ from bot.core.digest.render_docx import render_docx
 from bot.core.digest.render_html import render_html
 from bot.core.digest.render_md import render_md
 from bot.core.digest.render_text import render_text
-from bot.core.people import find_participant
+from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
 from bot.slack.digest_blocks import digest_messages
+from bot.teams.digest_cards import digest_cards
 from storage.database import Database
 from storage.db import transaction
 from storage.models import Reply
-from tests.digest.builders import demo_people, demo_said, round_with
+from tests.digest.builders import Said, demo_people, demo_said, round_with
+from tests.teams_connector_stub import Call, card_text
 
 QUESTION_COUNT = re.compile(r"^ {3}(\d+) (?:answers?|ballots?)[.,]", re.MULTILINE)
 """A question's count, under its heading (three spaces in: a theme's lines are further in)."""
@@ -113,3 +115,28 @@ def test_a_plus_one_is_no_answer_in_a_small_question_nor_a_reason_under_a_vote(
     assert "4 answers" in text and "2 replies that were not answers" in text
     assert '"+1"' not in text and "“+1”" not in text
     assert '"+1"' not in render_text(with_comment) and "+1" not in render_md(with_comment)
+
+
+def test_someone_whose_only_reply_was_not_an_answer_has_not_answered(
+    database: Database, now: datetime
+) -> None:
+    """"+1" is set aside as not an answer: its writer is not among those who answered, in
+    any format nor on any role's row (and answering every question means answering each)."""
+    people = [Person(f"U{n}", f"Person {n}", "community pharmacist") for n in range(3)]
+    said = [Said("U0", "done-well", "Protected time for leads made it work."),
+            Said("U1", "done-well", "+1"), Said("U2", "done-well", "👍")]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, people, said, anonymity="role")
+        view = build_digest(session, round_.id, now)
+    assert view.prompt("done-well").not_answer_count == 2  # type: ignore[union-attr]
+    word = "\n".join(p.text for p in Document(io.BytesIO(render_docx(view))).paragraphs)
+    for document in (render_md(view), render_html(view, charts=False), word):
+        assert "1 of 3 people invited answered at least one question" in document
+    assert "Participation: 1 of 3 answered at least one question" in render_text(view)
+    top = digest_messages(view, charts=False)[0]
+    assert "*1* of *3* people invited has answered" in str(top.blocks)
+    card = card_text(Call("POST", "", None, {"attachments": [{"content": digest_cards(view)[0]}]},
+                          201))
+    assert "1 of 3 people invited has answered at least one question" in card
+    assert view.participation["by_role"]["community pharmacist"]["answered_any"] == 1
+    assert view.to_json()["participation"]["answered_any"] == 1

@@ -111,15 +111,17 @@ def build_digest(
         generated_at=now.isoformat(),
         late=late,
     )
-    people = participation(session, round_).shown(round_.anonymity)
-    view = DigestView(info, people, prompts)
+    view = DigestView(info, {}, prompts)
     if summariser is not None:
         view = summariser(view)
     joining = Joining({r.public_id: r.created_at for r in replies},
                       {r.public_id: r.text for r in replies if r.text}, reach)
     edited = apply_edits(view, load_edits(session, round_id), joining)  # their word is last
-    return with_changes(edited.view, last_recorded(session, round_id), judge=judge,
-                        placed=edited.placed)
+    # Who answered, as the questions count answers once a facilitator had their say.
+    set_aside = {a.reply_id for p in edited.view.prompts for a in p.answers if a.noise}
+    people = participation(session, round_, [r.id for r in replies if r.public_id in set_aside])
+    return with_changes(replace(edited.view, participation=people.shown(round_.anonymity)),
+                        last_recorded(session, round_id), judge=judge, placed=edited.placed)
 
 
 def _beyond_the_room(prompt: PromptDigest) -> PromptDigest:

@@ -29,8 +29,8 @@ MAX_ROUND = MAX_ROW_ID
 UNKNOWN_ROLE = "role not given"
 MIN_GROUP = 3
 """Outside named rounds, no group of fewer than this many people is shown on its own."""
-SMALL_ROLES = "Other roles (fewer than three people each)"
-SMALL_ORGANISATIONS = "Organisations with one or two people asked"
+SMALL_ROLES = "Other roles (fewer than three of each answered)"
+SMALL_ORGANISATIONS = "Other organisations (fewer than three of each answered)"
 
 
 def mode_of(word: str) -> Anonymity:
@@ -211,31 +211,38 @@ class Participation:
             "withdrawn": self.withdrawn,
         }
 
-    def shown(self, anonymity: str) -> dict[str, Any]:
-        """Who took part, as a round of this mode may say it: named rounds in full; by role,
-        every role and organisation of fewer than MIN_GROUP people invited counted in one
-        row (and not named among those not heard from); anonymous, totals only."""
+    def shown(self, anonymity: str, roles: Collection[str] = (),
+              organisations: Collection[str] = ()) -> dict[str, Any]:
+        """Who took part, as a round of this mode may say it: named rounds in full;
+        anonymous, totals only; by role, the rule quotes follow: a row of its own only for
+        the `roles` and `organisations` at least MIN_GROUP people answered from (those a
+        quote may name), and for those of at least MIN_GROUP people invited that nobody
+        answered from (no words to tell apart); the rest counted in one row."""
         out = self.as_dict()
         if anonymity == "named":
             return out
         if anonymity == "anonymous":
             return {**out, "by_role": {}, "by_organisation": {}, "silent_roles": []}
-        roles = _pooled(self.by_role, SMALL_ROLES)
+        pooled_roles = _pooled(self.by_role, SMALL_ROLES, roles)
         return {
             **out,
-            "by_role": {k: vars(v).copy() for k, v in roles.items()},
+            "by_role": {k: vars(v).copy() for k, v in pooled_roles.items()},
             "by_organisation": {k: vars(v).copy() for k, v in
-                                _pooled(self.by_organisation, SMALL_ORGANISATIONS).items()},
-            "silent_roles": sorted((r for r, t in roles.items()
+                                _pooled(self.by_organisation, SMALL_ORGANISATIONS,
+                                        organisations).items()},
+            "silent_roles": sorted((r for r, t in pooled_roles.items()
                                     if r != SMALL_ROLES and t.invited and not t.answered_any),
                                    key=reading_order),
         }
 
 
-def _pooled(rows: dict[str, Turnout], label: str) -> dict[str, Turnout]:
-    """Rows of at least MIN_GROUP people invited, in order, and the rest added up as one; no
-    row at all when none is that large (the one row would be the totals again)."""
-    shown = {k: rows[k] for k in sorted(rows, key=reading_order) if rows[k].invited >= MIN_GROUP}
+def _pooled(rows: dict[str, Turnout], label: str, answered: Collection[str]
+            ) -> dict[str, Turnout]:
+    """The rows `answered` names and those of at least MIN_GROUP people invited nobody
+    answered from, in order, and the rest added up as one; no row at all when no row is
+    shown (the one row would be the totals again)."""
+    shown = {k: rows[k] for k in sorted(rows, key=reading_order)
+             if k in answered or (rows[k].invited >= MIN_GROUP and not rows[k].answered_any)}
     small = [v for k, v in rows.items() if k not in shown]
     if small and shown:
         shown[label] = Turnout(sum(t.invited for t in small),

@@ -240,8 +240,8 @@ def _roles(by_role: dict[str, dict[str, int]]) -> RichTextBlock:
 
 
 def _organisations(by_organisation: dict[str, dict[str, int]]) -> str:
-    """"By organisation, people who answered of those asked: Lewisham: 3 of 4 · Organisations
-    with one or two people asked: 12 of 12", as the other formats' table counts them: people
+    """"By organisation, people who answered of those asked: Lewisham: 3 of 4 · Other
+    organisations (…): 12 of 12", as the other formats' table counts them: people
     per row, small organisations pooled in one row (bot.core.rounds)."""
     rows = list(by_organisation.items())
     shown = [f"{shortened(name, 100)}: {row['answered_any']} of {row['invited']}"

@@ -18,7 +18,10 @@ from bot.core.digest.render_html import render_html
 from bot.core.digest.render_md import render_md
 from bot.core.digest.render_text import render_text
 from bot.core.people import Person
+from bot.core.rounds import SMALL_ORGANISATIONS
+from bot.core.rounds import SMALL_ROLES as OTHER_ROLES
 from bot.slack.digest_blocks import digest_messages
+from bot.teams.digest_cards import digest_cards
 from storage.database import Database
 from storage.db import transaction
 from tests.digest.builders import Said, round_with
@@ -87,7 +90,7 @@ def test_it_shows_a_role_only_where_three_people_of_it_answered(
     assert "consultant pharmacist" not in render_md(view) + render_text(view)
     assert view.participation["by_role"] == {
         "community pharmacist": {"invited": 3, "answered_any": 3, "answered_all": 0},
-        "Other roles (fewer than three people each)": {
+        OTHER_ROLES: {
             "invited": 1, "answered_any": 1, "answered_all": 0}}
 
 
@@ -125,7 +128,7 @@ def test_it_pools_organisations_too_small_to_hide_who_took_part(
     by_org = view.participation["by_organisation"]
     assert by_org == {
         "Boots": {"invited": 3, "answered_any": 0, "answered_all": 0},
-        "Organisations with one or two people asked": {
+        SMALL_ORGANISATIONS: {
             "invited": 4, "answered_any": 4, "answered_all": 0},
     }
     whole = render_md(view) + render_text(view) + json.dumps(view.to_json())
@@ -140,14 +143,14 @@ def test_it_pools_organisations_too_small_to_hide_who_took_part(
 def test_no_table_of_organisations_when_every_one_is_too_small_to_show(
     database: Database, now: datetime
 ) -> None:
-    """"By organisation: Organisations with one or two people asked: 12 of 12" said the
+    """"By organisation: Other organisations (…): 12 of 12" said the
     totals again: with no organisation large enough to show, there is no such table."""
     with transaction(database.sessions) as session:
         round_ = round_with(session, now, PEOPLE, SAID, anonymity="role")
         view = build_digest(session, round_.id, now)
     assert view.participation["by_organisation"] == {}
     for name, output in {"md": render_md(view), "text": render_text(view)}.items():
-        assert "Organisations with one or two people asked" not in output, name
+        assert SMALL_ORGANISATIONS not in output, name
         assert "By organisation" not in output, name
 
 
@@ -208,3 +211,37 @@ def test_no_theme_is_titled_or_summed_up_in_words_not_to_be_quoted() -> None:
     kept = keep_unquoted_out(themes, answers, words)
     assert (kept[0].title, kept[0].summary) == ("Locum cover paid for", "")
     assert kept[1] == themes[1]  # "the ICS board" is also a quotable answer's words
+
+
+def test_a_role_three_were_asked_but_fewer_answered_is_named_nowhere(
+    database: Database, now: datetime
+) -> None:
+    """The rule that protects people, the same for the table and the quotes: a role (or an
+    organisation) is named only where three people of it answered; where fewer did, a
+    reader could tell whose the answers without a role are. A role nobody answered from is
+    still named as not heard from (no words of theirs to tell apart)."""
+    leads = [Person(f"UL{i}", f"Lead {i}", "PCN pharmacy lead", "Bexley PCN") for i in range(3)]
+    silent = [Person(f"US{i}", f"Silent {i}", "hospital pharmacist", "Guy's") for i in range(3)]
+    said = [*SAID, Said("UL0", "done-well", "Joint rotas with practices across the PCN.")]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, [*PEOPLE, *leads, *silent], said, anonymity="role")
+        view = build_digest(session, round_.id, now)
+    word = "\n".join(p.text for p in Document(io.BytesIO(render_docx(view))).paragraphs)
+    cells = [c.text for t in Document(io.BytesIO(render_docx(view))).tables
+             for r in t.rows for c in r.cells]
+    outputs = {"md": render_md(view), "html": render_html(view, charts=False),
+               "docx": word + "\n".join(cells), "text": render_text(view),
+               "json": json.dumps(view.to_json(), ensure_ascii=False),
+               "slack": json.dumps([m.blocks for m in digest_messages(view, charts=False)],
+                                   ensure_ascii=False),
+               "teams": json.dumps(digest_cards(view), ensure_ascii=False)}
+    for name, output in outputs.items():
+        for hidden in ("PCN pharmacy lead", "Bexley PCN", "consultant pharmacist"):
+            assert hidden not in output, (name, hidden)
+        assert "community pharmacist" in output, name
+        assert "hospital pharmacist" in output, name  # not heard from
+    assert list(view.participation["by_role"]) == [
+        "community pharmacist", "hospital pharmacist", OTHER_ROLES]
+    assert view.participation["by_role"][OTHER_ROLES] == {
+        "invited": 4, "answered_any": 2, "answered_all": 0}
+    assert view.participation["silent_roles"] == ["hospital pharmacist"]

@@ -138,5 +138,5 @@ def test_someone_whose_only_reply_was_not_an_answer_has_not_answered(
     card = card_text(Call("POST", "", None, {"attachments": [{"content": digest_cards(view)[0]}]},
                           201))
     assert "1 of 3 people invited has answered at least one question" in card
-    assert view.participation["by_role"]["community pharmacist"]["answered_any"] == 1
+    assert view.participation["by_role"] == {}  # fewer than three of the role answered
     assert view.to_json()["participation"]["answered_any"] == 1

@@ -192,7 +192,7 @@ def test_it_shows_only_what_the_round_s_mode_allows_everywhere(
     if mode == "by-role":
         assert "PCN pharmacist, Lewisham PCN" in outputs["command line"]  # three of them
         assert "PCN pharmacist, Lewisham PCN" in outputs["slack"]
-        assert "Other roles (fewer than three people each)" in outputs["command line"]
+        assert "Other roles (fewer than three of each answered)" in outputs["command line"]
     if mode == "anonymous":
         assert "PCN pharmacist" not in _without_the_pack(everything)
 

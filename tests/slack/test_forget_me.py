@@ -125,7 +125,8 @@ def test_forget_me_forgets_and_says_exactly_what_was_done(running: Running) -> N
     assert not any(words in exported for words in AMARA_SAID)
     people = view.participation
     assert (people["invited"], people["answered_any"], people["withdrawn"]) == (4, 1, 1)
-    assert sum(r["invited"] for r in people["by_role"].values()) == people["invited"]
+    # no row of a role fewer than three answered from: no table, or one that adds up
+    assert sum(r["invited"] for r in people["by_role"].values()) in (0, people["invited"])
     assert view.answer_count == len(running.replies()) == 1
     assert "1 person invited asked for everything about them to be deleted" in exported
     # and she is asked nothing again, in this round or a new one

@@ -120,7 +120,8 @@ def build_digest(
     # Who answered, as the questions count answers once a facilitator had their say.
     set_aside = {a.reply_id for p in edited.view.prompts for a in p.answers if a.noise}
     people = participation(session, round_, [r.id for r in replies if r.public_id in set_aside])
-    return with_changes(replace(edited.view, participation=people.shown(round_.anonymity)),
+    shown = people.shown(round_.anonymity, shown_roles.roles, shown_roles.organisations)
+    return with_changes(replace(edited.view, participation=shown),
                         last_recorded(session, round_id), judge=judge, placed=edited.placed)
 
 
@@ -267,17 +268,26 @@ def _themes_once(round_id: int, prompt: Prompt, answers: list[AnswerView], anony
 
 
 class Shown(NamedTuple):
-    """What a by-role round may say beside a quote: roles, and role-and-organisation pairs,
-    that at least MIN_ROLE_GROUP people who answered share."""
+    """What a by-role round may name: roles, and role-and-organisation pairs, that at least
+    MIN_ROLE_GROUP people who answered share (beside a quote), and organisations as many
+    answered from (in who took part, which names roles by the same rule)."""
 
     roles: set[str]
     pairs: set[tuple[str, str]]
+    organisations: set[str]
 
 
 def _roles_safe_to_show(replies: list[Answered]) -> Shown:
+    """Counted over the people who said something: a reply with nothing in it ("+1") is
+    set aside as not an answer, and its writer has not answered."""
     people_by_role: dict[str, set[int]] = defaultdict(set)
     people_by_pair: dict[tuple[str, str], set[int]] = defaultdict(set)
+    people_by_organisation: dict[str, set[int]] = defaultdict(set)
     for reply in replies:
+        if not reply.choices and says_nothing(reply.text or ""):
+            continue
+        if reply.organisation:
+            people_by_organisation[reply.organisation].add(reply.participant_id)
         if reply.role:
             people_by_role[reply.role].add(reply.participant_id)
             if reply.organisation:
@@ -285,6 +295,8 @@ def _roles_safe_to_show(replies: list[Answered]) -> Shown:
     return Shown(
         {role for role, people in people_by_role.items() if len(people) >= MIN_ROLE_GROUP},
         {pair for pair, people in people_by_pair.items() if len(people) >= MIN_ROLE_GROUP},
+        {org for org, people in people_by_organisation.items()
+         if len(people) >= MIN_ROLE_GROUP},
     )
 
 

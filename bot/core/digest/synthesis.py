@@ -70,7 +70,8 @@ ANONYMITY_NOTE = {
     "named": "Quotes carry the name and role of the person who gave them.",
     "role": "Quotes carry the person's role where at least three people of that role answered "
     "(and their organisation where three of that role and organisation did), and nothing "
-    "otherwise; roles and organisations of fewer than three people are counted together.",
+    "otherwise; by the same rule, roles and organisations fewer than three of which answered "
+    "are counted together.",
     "anonymous": "Quotes carry no name, role or organisation, and who took part is counted "
     "only in total.",
 }

@@ -16,7 +16,8 @@ where it landed, is changed to say so (what was handed over is remembered first,
 confirmation posted moments before is found); else a new one says it. A deleted answer's
 confirmation, where `recall` finds it, no longer repeats the words: it says they are deleted
 (`withdraw`). A reply to words not taken as an answer (a greeting) carries them in its button
-(`offer`), so it is remembered as a confirmation is.
+(`offer`), so it is remembered as a confirmation is; once they are saved otherwise (the
+message edited into an answer), the reply is replaced (`replace`), so its button is gone.
 """
 
 from __future__ import annotations
@@ -87,6 +88,14 @@ class Offered:
     """Whose words its button carries (forget-me deletes it)."""
 
 
+@dataclass(frozen=True)
+class Replaced:
+    """One of the bot's messages whose words no longer hold: what it says instead."""
+
+    sent: Sent
+    said: Said
+
+
 def deleted(asked: Asked) -> Said:
     """What a deleted answer's confirmation says instead of the answer."""
     return said(f"You deleted your answer to question {asked.number}, and it is deleted "
@@ -97,7 +106,7 @@ def deleted(asked: Asked) -> Said:
 @dataclass
 class Waiting:
     saved: list[Saved] = field(default_factory=list)
-    notices: list[Said | Offered] = field(default_factory=list)
+    notices: list[Said | Offered | Replaced] = field(default_factory=list)
     revised: list[Saved] = field(default_factory=list)
     withdrawn: list[Withdrawn] = field(default_factory=list)
 
@@ -115,7 +124,8 @@ class Confirmations:
         comes below its answer's confirmation)."""
         self.remember, self.recall = remember, recall
         self._confirmed: list[Confirmed] = []
-        self._arrived: list[tuple[Key, Saved | Said | Offered | Revised | Withdrawn]] = []
+        self._arrived: list[tuple[Key, Saved | Said | Offered | Replaced | Revised | Withdrawn]
+                            ] = []
         self._waiting: dict[Key, Waiting] = {}
         self._due: list[tuple[float, int, Key]] = []
         self._order = itertools.count()  # equal times never compare the keys
@@ -153,6 +163,13 @@ class Confirmations:
         """Queue a reply to words that were not taken as an answer, offering to save them."""
         with self._changed:
             self._arrived.append(((platform, where), offered))
+            self._changed.notify()
+
+    def replace(self, platform: str, where: Where, sent: Sent, said: Said) -> None:
+        """Queue the change of one of the bot's messages (`sent`, in the conversation
+        `where`) to say `said` instead, before what is queued after it there."""
+        with self._changed:
+            self._arrived.append(((platform, where), Replaced(sent, said)))
             self._changed.notify()
 
     def withdraw(self, platform: str, where: Where, asked: Asked, answer_id: str) -> None:
@@ -210,7 +227,7 @@ class Confirmations:
                 self._waiting[key] = Waiting()
                 due = self._last.get(key, -self.SPACING) + self.SPACING
                 heapq.heappush(self._due, (due, next(self._order), key))
-            if isinstance(item, Said | Offered):
+            if isinstance(item, Said | Offered | Replaced):
                 self._waiting[key].notices.append(item)
             elif isinstance(item, Revised):
                 self._waiting[key].revised.append(item.saved)
@@ -231,6 +248,8 @@ class Confirmations:
             for notice in waiting.notices:
                 if isinstance(notice, Offered):
                     self._offer(gateway, key, notice)
+                elif isinstance(notice, Replaced):
+                    gateway.replace_message(notice.sent, notice.said)
                 else:
                     gateway.say(where, notice)
             for start in range(0, len(waiting.saved), CONFIRMED_TOGETHER):

@@ -10,7 +10,8 @@ that the round closed), and the confirmation of words sent or edited with one sa
 was not kept. A message that is only a greeting or a question about the bot
 (bot.app.small_talk) is not taken as an answer either: the bot says hello (or how it works)
 and which question waits, and offers to save the words as the answer to it all the same
-(`save_kept`, from the button). What to say back (a confirmation, that an
+(`save_kept`, from the button); an edit that makes those words an answer saves them as one
+written then, and the offer's button gives way. What to say back (a confirmation, that an
 edited answer was updated, or why nothing was saved) is queued for after the commit.
 """
 
@@ -37,6 +38,7 @@ from bot.core.answers import (
     edit_from_chat,
     question_waiting,
 )
+from bot.core.bot_messages import offer_holding
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.inbox import Received
 from bot.core.incoming import (
@@ -49,7 +51,7 @@ from bot.core.incoming import (
     from_payload,
 )
 from bot.core.people import stop_asking
-from bot.core.ports import Clock, Where
+from bot.core.ports import Clock, Sent, Where
 from bot.core.questions import Saved
 from bot.core.said import Command, OpenQuestions, Said, WhereAsked, said
 from bot.core.typed_votes import comment_notice
@@ -250,10 +252,15 @@ class Conversations:
     def _change(self, session: Session, platform: str, event: Edited | Deleted,
                 now: datetime) -> list[FollowUp]:
         """An edit or a deletion of an answer, by its author; one of anything else (a
-        message that is not an answer, or someone else's) changes nothing. An edit that
-        changed the answer is confirmed as an update; a deletion's confirmation stops
-        repeating the words deleted."""
+        message that is not an answer, or someone else's) changes nothing, but for an edit of
+        words a greeting's offer holds (`_offer_edited`). An edit that changed the answer is
+        confirmed as an update; a deletion's confirmation stops repeating the words
+        deleted."""
         answer = external_id(event.channel_id, event.message_id)
+        if isinstance(event, Edited) and (offer := offer_holding(
+                session, platform, answer, event.author_id)) is not None:
+            return self._offer_edited(session, platform, event,
+                                      Sent(offer.channel_id, offer.message_id), now)
         try:
             with session.begin_nested():
                 if isinstance(event, Deleted):
@@ -274,6 +281,27 @@ class Conversations:
         if event.files:
             saved = replace(saved, files_dropped=True)
         return [partial(self.confirmations.revise, platform, where, saved)]
+
+    def _offer_edited(self, session: Session, platform: str, event: Edited, offer: Sent,
+                      now: datetime) -> list[FollowUp]:
+        """An edit of words not taken as an answer (held by the `offer`'s button): a reply
+        written now. An answer now is saved and confirmed as any is, and the offer says so
+        in place of its button (which would save the old words); still a greeting, or no
+        words, the offer stands."""
+        if alone(event.text) or small_talk(event.text) is not None or not event.text.strip():
+            return []
+        written = Written(event.channel_id, event.author_id, event.text, event.message_id,
+                          event.thread_id, event.files)
+        follow_ups, outcomes = self._stored(session, platform, [written], now)
+        asked = outcomes[0].asked
+        if not outcomes[0].created or asked is None:
+            return follow_ups
+        done = (said(f"You edited that message: it is kept as your comment on question "
+                     f"{asked.number}.") if outcomes[0].comment is not None else
+                said(f"You edited that message into your answer to question {asked.number}, "
+                     "and it is saved."))
+        where = Where(event.channel_id, event.thread_id)
+        return [partial(self.confirmations.replace, platform, where, offer, done), *follow_ups]
 
 
 def _chat_message(written: Written, question: tuple[int, str] | None = None) -> ChatMessage:

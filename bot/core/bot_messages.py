@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.ports import DeliveryError, Gateways, Sent
 from bot.core.said import Said
-from storage.models import BotMessage, Digest, Reply
+from storage.models import BotMessage, Digest, Participant, Reply
 
 log = logging.getLogger(__name__)
 CONFIRMATION = "confirmation"
@@ -103,6 +103,19 @@ def unsaved_offers(session: Session, participant_id: int) -> list[BotMessage]:
     return list(session.scalars(select(BotMessage).where(
         BotMessage.participant_id == participant_id, BotMessage.kind == OFFER,
         ~saved.exists()).order_by(BotMessage.id)))
+
+
+def offer_holding(session: Session, platform: str, answer_id: str, user_id: str
+                  ) -> BotMessage | None:
+    """The offer whose button holds the words of this person's message (by the id they would
+    be saved under), while they are not saved."""
+    saved = select(Reply.id).where(Reply.external_id == answer_id)
+    return session.scalar(
+        select(BotMessage).join(Participant, Participant.id == BotMessage.participant_id)
+        .where(BotMessage.platform == platform, BotMessage.kind == OFFER,
+               BotMessage.answer_id == answer_id, Participant.platform_user_id == user_id,
+               ~saved.exists())
+        .order_by(BotMessage.id.desc()).limit(1))
 
 
 def holding_words_in(session: Session, round_ids: Iterable[int]) -> list[TakeDown]:

@@ -48,6 +48,9 @@ class Harness(Protocol):
     def write(self, who: int, text: str, *, times: int = 1) -> None:
         """Person `who` writes `text` to the bot, delivered `times` times (one event id)."""
 
+    def edit(self, who: int, text: str) -> None:
+        """Person `who` edits the last message they wrote to the bot into `text`."""
+
     def said_to(self, who: int) -> list[str]:
         """Everything person `who` was sent, as they read it, one string a message."""
 
@@ -121,6 +124,7 @@ class SlackHarness:
     def __init__(self, running: Running) -> None:
         self.running, self.stub, self.app = running, running.stub, running.bot
         self._events = 0
+        self._written: dict[int, str] = {}
 
     def start(self, *, anonymous: bool = False) -> None:
         extra = " anonymous" if anonymous else ""
@@ -135,12 +139,25 @@ class SlackHarness:
         user = MEMBERS[who]
         self._events += 1
         ts = f"{1_900_000_000 + self._events}.000100"
+        self._written[who] = ts
         event = {"type": "message", "channel": "D" + user, "channel_type": "im",
                  "user": user, "text": text, "ts": ts, "event_ts": ts}
         for retry in range(times):
             response = self.running.slack.event(event, event_id=f"EvH{self._events}",
                                                 retry=retry or None)
             assert response.status == 200
+
+    def edit(self, who: int, text: str) -> None:
+        user, ts = MEMBERS[who], self._written[who]
+        self._events += 1
+        edited = f"{1_900_000_000 + self._events}.000100"
+        assert self.running.slack.event({
+            "type": "message", "subtype": "message_changed", "channel": "D" + user,
+            "channel_type": "im", "ts": edited, "event_ts": edited, "hidden": True,
+            "message": {"type": "message", "user": user, "text": text, "ts": ts,
+                        "edited": {"user": user, "ts": edited}},
+            "previous_message": {"type": "message", "user": user, "ts": ts}},
+            event_id=f"EvH{self._events}").status == 200
 
     def said_to(self, who: int) -> list[str]:
         return [_slack_text(c.params) for c in self.stub.posted("D" + MEMBERS[who])]
@@ -259,6 +276,7 @@ class TeamsHarness:
         self.running, self.stub, self.tenant = running, running.stub, tenant
         self.app = running.bot
         self.channel = tenant.team.channel_id
+        self._written: dict[int, str] = {}
 
     def start(self, *, anonymous: bool = False) -> None:
         teams = self.running.teams
@@ -271,8 +289,13 @@ class TeamsHarness:
                               "question 1 to reach everyone", timeout=60)
 
     def write(self, who: int, text: str, *, times: int = 1) -> None:
-        _, responses = self.running.teams.chat(self.tenant.members[who], text, times=times)
+        self._written[who], responses = self.running.teams.chat(self.tenant.members[who], text,
+                                                                times=times)
         assert {r.status for r in responses} == {200}
+
+    def edit(self, who: int, text: str) -> None:
+        member = self.tenant.members[who]
+        assert self.running.teams.edit(member, self._written[who], text).status == 200
 
     def said_to(self, who: int) -> list[str]:
         return [card_text(c) for c in self.stub.sent_to(self.tenant.members[who])]

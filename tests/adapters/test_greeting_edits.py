@@ -1,0 +1,60 @@
+"""What becomes of a greeting (a message not taken as an answer) afterwards, on Slack and Teams
+alike: edited into an answer it is saved as one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storage.database import Database
+from tests.adapters.harness import Harness, harness
+from tests.adapters.test_every_adapter import (
+    PLATFORMS,
+    SAVE,
+    _tenant,
+    saved_to,
+    wait,
+)
+from tests.adapters.test_greeting_privacy import _greeted, _holding
+
+
+@pytest.fixture(params=PLATFORMS)
+def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
+        tmp_path: Path) -> Iterator[Harness]:
+    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
+        yield running
+
+
+ANSWER = "Protected time made it work."
+
+
+def test_a_greeting_edited_into_an_answer_is_saved_and_its_button_taken_down(
+        bot: Harness) -> None:
+    _greeted(bot)
+    bot.edit(0, ANSWER)
+    wait(bot, lambda: saved_to(bot, 0), "the confirmation")
+    assert any(ANSWER in m for m in saved_to(bot, 0))
+    wait(bot, lambda: any("Question 2 of 6" in m for m in bot.said_to(0)), "question 2")
+    assert [(r.prompt_id, r.text) for r in bot.replies()] == [("done-well", ANSWER)]
+    # the reply to the greeting no longer holds its words, nor a button that would save them
+    wait(bot, lambda: _holding(bot) == [], "the reply to the greeting, replaced")
+    # a copy of its button still on someone's screen saves nothing more
+    assert bot.press(0, SAVE) == "Already saved, to question 1."
+    assert [(r.prompt_id, r.text) for r in bot.replies()] == [("done-well", ANSWER)]
+
+    # edited again, it is an answer like any other: updated, the earlier words kept
+    bot.edit(0, "Protected time and a named lead made it work.")
+    wait(bot, lambda: [r.text for r in bot.replies()] == [
+        "Protected time and a named lead made it work."], "the edit of the answer")
+
+
+def test_a_greeting_edited_into_another_greeting_is_still_not_an_answer(bot: Harness) -> None:
+    _greeted(bot)
+    bot.edit(0, "Hello there!")
+    bot.write(1, ANSWER)  # handled after the edit: once it is confirmed, the edit was handled
+    wait(bot, lambda: saved_to(bot, 1), "someone else's confirmation")
+    assert [(r.prompt_id, r.text) for r in bot.replies()] == [("done-well", ANSWER)]
+    assert saved_to(bot, 0) == []
+    assert _holding(bot) != []  # the offer stands

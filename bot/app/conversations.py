@@ -155,11 +155,14 @@ class Conversations:
                   ) -> tuple[list[FollowUp], Said]:
         """Store words kept from a message not taken as an answer, as the answer to the
         question that waited when they were written, as that message would have been (once:
-        under its own id); what to say back after the commit, and what the button did.
+        under its own id); what to say back after the commit, and what the button did (that
+        they joined an answer given already, when the question had one).
         RoundtableError when they cannot be saved (the round closed; not the presser's)."""
         written = kept.written_by(author_id)
+        question = (kept.round_id, kept.prompt_id)
+        before = question_waiting(session, _chat_message(written, question), platform)
         follow_ups, outcomes = self._stored(session, platform, [written], self.clock(),
-                                            (kept.round_id, kept.prompt_id))
+                                            question)
         outcome = outcomes[0]
         if outcome.asked is None:
             raise NotFound("that question was not asked of you")
@@ -170,6 +173,11 @@ class Conversations:
             return [], said(f"Already saved, to question {number}.")
         if outcome.comment is not None:
             return follow_ups, said(f"Kept as your comment on question {number}.")
+        if before is not None and before.answered:  # since the greeting, or before it
+            return follow_ups, said(
+                f"Added to your answer to question {number}, which you had answered "
+                "already: these words are kept beside that answer, not in its place. If you "
+                "did not mean to add them, delete the message you wrote them in.")
         return follow_ups, said(f"Saved as your answer to question {number}.")
 
     def _small_talk(self, session: Session, platform: str, event: Written, talk: Talk

@@ -1,5 +1,6 @@
 """What becomes of a greeting (a message not taken as an answer) afterwards, on Slack and Teams
-alike: edited into an answer it is saved as one."""
+alike: edited into an answer it is saved as one; its button pressed after the question was
+answered adds to that answer and says so."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.adapters.test_every_adapter import (
     saved_to,
     wait,
 )
-from tests.adapters.test_greeting_privacy import _greeted, _holding
+from tests.adapters.test_greeting_privacy import WORDS, _greeted, _holding
 
 
 @pytest.fixture(params=PLATFORMS)
@@ -58,3 +59,17 @@ def test_a_greeting_edited_into_another_greeting_is_still_not_an_answer(bot: Har
     assert [(r.prompt_id, r.text) for r in bot.replies()] == [("done-well", ANSWER)]
     assert saved_to(bot, 0) == []
     assert _holding(bot) != []  # the offer stands
+
+
+def test_save_pressed_after_the_question_was_answered_says_the_words_were_added(
+        bot: Harness) -> None:
+    _greeted(bot)
+    bot.write(0, ANSWER)
+    wait(bot, lambda: any("Question 2 of 6" in m for m in bot.said_to(0)), "question 2")
+    done = bot.press(0, SAVE)
+    assert done.startswith("Added to your answer to question 1, which you had answered "
+                           "already: "), done
+    assert "not in its place" in done
+    wait(bot, lambda: len(bot.replies()) == 2, "the words added")
+    assert sorted((r.prompt_id, r.text) for r in bot.replies()) == [
+        ("done-well", WORDS), ("done-well", ANSWER)]

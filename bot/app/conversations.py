@@ -4,7 +4,8 @@ translates them (bot.core.incoming), handled in the inbox's batches.
 An answer is stored to the question it replies to (bot.core.answers); an edit or a deletion
 changes an answer only when it comes from the answer's author. A message that is only one of
 the words a person uses about themselves (`stop`, `help`, `my-data`, `forget-me`) is not an
-answer: `stop` stops the questions, the others are told how to use them. Files and pictures
+answer: `stop` stops the questions, `help` is told what to do here and which question waits
+(`help_reply`, as Teams tells it too), the others are told how to use them. Files and pictures
 are never kept: a message of only those is told to write its answer (or, in a closed round,
 that the round closed), and the confirmation of words sent or edited with one says the file
 was not kept. A message that is only a greeting or a question about the bot
@@ -95,12 +96,25 @@ def small_talk_reply(talk: Talk, waiting: Waiting | None) -> Said:
         return (said("Hello! ") + NO_QUESTION if talk == "greeting"
                 else ABOUT_ME + NO_QUESTION + " " + YOUR_DATA)
     opening = said("Hello! ") if talk == "greeting" else ABOUT_ME + HELP_HERE + " "
+    return opening + waiting_line(waiting) + said(" ", SAVE_OFFER)
+
+
+def help_reply(waiting: Waiting | None) -> Said:
+    """What `help` written alone to the bot gets: what to do here, and the question waiting
+    restated (as a greeting's reply restates it), or that none waits."""
+    if waiting is None:
+        return NO_QUESTION + " " + YOUR_DATA
+    return HELP_HERE + " " + waiting_line(waiting)
+
+
+def waiting_line(waiting: Waiting) -> Said:
+    """The question a message written here would answer, or that more words join its answer."""
     asked = waiting.asked
     if waiting.answered:
-        return opening + said(f"Your answer to question {asked.number} is saved; anything "
-                              "more you write here is added to it. ", SAVE_OFFER)
-    return opening + said(f"Question {asked.number} is waiting for your answer: "
-                          f"{asked.prompt.question}\nJust write your answer here. ", SAVE_OFFER)
+        return said(f"Your answer to question {asked.number} is saved; anything more you "
+                    "write here is added to it.")
+    return said(f"Question {asked.number} is waiting for your answer: "
+                f"{asked.prompt.question}\nJust write your answer here.")
 
 
 Translate = Callable[[dict[str, object]], Incoming | None]
@@ -248,10 +262,14 @@ class Conversations:
 
     def _about_themselves(self, session: Session, platform: str, event: Written,
                           now: datetime) -> list[FollowUp]:
-        """`stop` stops messaging the writer (their answers stay); the other words get how
-        to use them."""
+        """`stop` stops messaging the writer (their answers stay); `help` gets what to do
+        here and the question waiting; the other words get how to use them."""
         where = Where(event.channel_id, event.thread_id)
-        if alone(event.text) != "stop":
+        word = alone(event.text)
+        if word == "help":
+            waiting = question_waiting(session, _chat_message(event), platform)
+            return [partial(self.confirmations.notify, platform, where, help_reply(waiting))]
+        if word != "stop":
             return [partial(self.confirmations.notify, platform, where, HELP_HERE)]
         stop_asking(session, platform, event.author_id, now,
                     audit.person(platform, event.author_id))

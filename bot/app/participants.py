@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.app.access import may_facilitate, visible_rounds, who
 from bot.app.actors import Actor
-from bot.app.conversations import STOPPED
+from bot.app.conversations import STOPPED, help_reply
 from bot.app.roundtable import Roundtable
 from bot.core import answers
 from bot.core.home import HomeView, home_view
@@ -67,6 +67,18 @@ def save_kept(app: Roundtable, actor: Actor, kept: Kept) -> Said:
     for follow_up in follow_ups:
         follow_up()
     return done
+
+
+def help_here(app: Roundtable, actor: Actor, channel_id: str, *,
+              beside_commands: bool = False) -> Said | None:
+    """What `help` written alone in someone's conversation with the bot gets, on every
+    platform: what to do there and the question waiting, restated. With `beside_commands`
+    (the platform lists its commands too), None when no question waits: the list says the
+    rest."""
+    with app.database.sessions() as session:
+        waiting = answers.question_waiting(
+            session, answers.ChatMessage(channel_id, actor.user_id, "help", ""), actor.platform)
+    return None if beside_commands and waiting is None else help_reply(waiting)
 
 
 def skip(app: Roundtable, actor: Actor, round_id: int, prompt_id: str) -> None:

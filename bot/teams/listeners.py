@@ -171,8 +171,7 @@ class Listeners:
         try:
             key = self._answer_in(name, actor, where)
             if name == "help":
-                self.gateway.send_card(where.key, card([{"type": "TextBlock", "text": HELP,
-                                                         "wrap": True}]), "Roundtable help")
+                self._help(actor, where)
             elif name == "form":
                 channels = [(c.key, c.name or "a channel") for c in self.conversations.channels()]
                 in_team = where.kind == "channel"
@@ -199,6 +198,19 @@ class Listeners:
                 self._say(where.key, said("I have answered you in ", DirectChat(), "."))
         except RoundtableError as exc:
             self._say(where.key, said("Sorry: ", exc.said))
+
+    def _help(self, actor: Actor, where: Reference) -> None:
+        """The list of commands (for facilitators, and in a channel); in the 1:1 chat, what
+        a participant is told on every platform: the question waiting."""
+        personal = where.kind == "personal"
+        commands = not personal or access.may_facilitate(self.app, actor)
+        if commands:
+            self.gateway.send_card(where.key, card([{"type": "TextBlock", "text": HELP,
+                                                     "wrap": True}]), "Roundtable help")
+        told = participants.help_here(self.app, actor, where.key,
+                                      beside_commands=commands) if personal else None
+        if told is not None:
+            self._say(where.key, told)
 
     def _answer_in(self, name: str, actor: Actor, where: Reference) -> str:
         """The conversation a command's answer goes to: where it was written, or the

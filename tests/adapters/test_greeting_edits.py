@@ -1,6 +1,6 @@
 """What becomes of a greeting (a message not taken as an answer) afterwards, on Slack and Teams
 alike: edited into an answer it is saved as one; its button pressed after the question was
-answered adds to that answer and says so."""
+answered adds to that answer and says so; and "help" alone says which question waits."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import pytest
 from storage.database import Database
 from tests.adapters.harness import Harness, harness
 from tests.adapters.test_every_adapter import (
+    FIRST_QUESTION,
     PLATFORMS,
     SAVE,
     _tenant,
+    offers,
     saved_to,
     wait,
 )
@@ -73,3 +75,25 @@ def test_save_pressed_after_the_question_was_answered_says_the_words_were_added(
     wait(bot, lambda: len(bot.replies()) == 2, "the words added")
     assert sorted((r.prompt_id, r.text) for r in bot.replies()) == [
         ("done-well", WORDS), ("done-well", ANSWER)]
+
+
+def test_help_alone_says_which_question_waits(bot: Harness) -> None:
+    bot.start()
+    bot.write(0, "help")
+    told = wait_said(bot, 0, "Question 1 is waiting for your answer: " + FIRST_QUESTION)
+    assert "stops the questions" in told
+    assert offers(bot, 0) == []  # nobody answers a question with "help"
+    assert bot.replies() == []
+    if bot.platform == "teams":  # where "help" is also how a facilitator sees the commands
+        assert "For facilitators" in bot.command("help")
+
+
+def wait_said(bot: Harness, who: int, words: str) -> str:
+    found: list[str] = []
+
+    def said() -> bool:
+        found[:] = [m for m in bot.said_to(who) if words in m]
+        return bool(found)
+
+    wait(bot, said, repr(words))
+    return found[0]

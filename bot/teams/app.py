@@ -39,6 +39,26 @@ from bot.teams.tokens import ClientCredentials, TokenError
 from storage.database import Database
 
 log = logging.getLogger(__name__)
+
+
+class _TenantNotSet(logging.Filter):
+    """Without a tenant, the SDK warns at start that TENANT_ID (a variable of its own, which
+    Roundtable asks operators to leave unset) is not set, and that Entra tokens of any tenant
+    would be taken: those are checked only for a tab's functions (`App.func`), which
+    Roundtable has none of. The tenant is TEAMS_TENANT_ID's, and without it every tenant is
+    served on purpose (README, Microsoft Teams), so both lines only mislead; every other
+    record passes."""
+
+    UNTRUE = ("TENANT_ID is not set, assuming multi-tenant app",
+              "No tenant_id provided for Entra token validation. Issuer validation will be "
+              "skipped, accepting tokens from any tenant.")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.UNTRUE
+
+
+for _name in ("microsoft_teams.apps.app", "microsoft_teams.apps.auth.token_validator"):
+    logging.getLogger(_name).addFilter(_TenantNotSet())
 TIMEOUT = 20.0
 BOT_SCOPE = "https://api.botframework.com/.default"
 """What the bot's token is for: the Bot Connector."""

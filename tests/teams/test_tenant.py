@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,8 @@ from sqlalchemy import select
 from storage.database import Database
 from storage.models import InboxEvent, Round, TeamsConversation, TeamsUser
 from tests.teams.conftest import PACK, RunningTeams, Tenant, run_teams
-from tests.teams_connector_stub import APP_ID, TENANT, ConnectorStub, card_text
+from tests.teams_connector_stub import APP_ID, PASSWORD, TENANT, ConnectorStub, card_text
+from tests.test_operations import Serving
 
 OTHER = "0b7e3e7a-5f0c-4a2f-9d7e-4e1c2d3a4b5c"
 
@@ -98,3 +100,18 @@ def test_without_a_tenant_setting_every_tenant_is_served(
     assert teams.send(from_tenant(added, OTHER)).status == 200
     running.wait_for(lambda: running.stub.sent(tenant.team.channel_id), "the welcome")
     assert [c.tenant_id for c in running.scalars(select(TeamsConversation))] == [OTHER]
+
+
+
+def test_serve_with_teams_and_no_tenant_setting_logs_nothing_to_worry_about(
+        tmp_path: Path, connector: ConnectorStub) -> None:
+    """The Teams SDK says at start that TENANT_ID (a variable of its own, which Roundtable
+    asks operators to leave unset) is not set, and warns of a preview API it uses itself, in
+    a line that is not JSON: neither is true of Roundtable's set-up, so a clean start of
+    `roundtable serve` with Teams logs only JSON lines, and none above INFO."""
+    with Serving(tmp_path, TEAMS_APP_ID=APP_ID, TEAMS_APP_PASSWORD=PASSWORD,
+                 TEAMS_LOGIN_URL=connector.base_url, TEAMS_OPENID_URL=connector.openid_url,
+                 TEAMS_SERVICE_URL=connector.base_url) as serving:
+        pass
+    assert connector.tokens_issued  # Teams was on: serve checked its app id and secret
+    assert [line for line in serving.lines if line["level"] != "INFO"] == []

@@ -115,3 +115,24 @@ def test_serve_with_teams_and_no_tenant_setting_logs_nothing_to_worry_about(
         pass
     assert connector.tokens_issued  # Teams was on: serve checked its app id and secret
     assert [line for line in serving.lines if line["level"] != "INFO"] == []
+
+
+def test_a_single_tenant_bot_refuses_web_chat_which_names_no_tenant(
+        single_tenant: RunningTeams, caplog: pytest.LogCaptureFixture) -> None:
+    """Web Chat and Direct Line (the Azure portal's "Test in Web Chat") name no tenant, and
+    nothing in their activities could show the sender is in one: a single-tenant bot refuses
+    them as it refuses any activity naming none, and says so in the log."""
+    caplog.set_level(logging.WARNING, logger="bot.teams.app")
+    service_url = "https://webchat.botframework.com/"
+    web_chat = {"type": "message", "id": "GdJzHTSVKdxIFw4sR3wuZz-eu|0000001",
+                "timestamp": "2026-11-23T10:00:00.000Z", "serviceUrl": service_url,
+                "channelId": "webchat", "from": {"id": "dl_5d1f2b6c", "name": "You"},
+                "conversation": {"id": "GdJzHTSVKdxIFw4sR3wuZz-eu"},
+                "recipient": {"id": f"roundtable@{APP_ID}", "name": "Roundtable"},
+                "text": "help", "textFormat": "plain", "locale": "en-GB"}
+    answer = single_tenant.teams.send(web_chat, single_tenant.stub.sign(service_url))
+    assert answer.status == 401
+    assert single_tenant.scalars(select(TeamsConversation)) == []
+    assert [r.getMessage() for r in caplog.records] == [
+        "refused a Teams message activity in a personal conversation from tenant (none "
+        f"named): TEAMS_TENANT_ID is {TENANT.upper()}"]

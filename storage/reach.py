@@ -16,7 +16,9 @@ from sqlalchemy import ColumnElement, Select, delete, exists, or_, select, union
 from sqlalchemy.orm import Session
 
 from storage.models import (
+    BotMessage,
     Delivery,
+    Digest,
     Facilitator,
     Participant,
     Reminder,
@@ -47,6 +49,18 @@ def forget_sent(session: Session, *, deliveries: Select[Any], messages: Select[A
         kept_for.append(TeamsSent.kind.in_(OF_DIGESTS) & TeamsSent.ref_id.in_(digests))
     session.execute(delete(TeamsSent).where(or_(*kept_for))
                     .execution_options(synchronize_session=False))
+
+
+def forget_unkept(session: Session, before: datetime) -> int:
+    """Delete notes written before `before` of what is kept no more: a delivery, a digest or
+    a bot message deleted without its notes (by a version that noted every message it sent,
+    or while a send to the person being forgotten was under way). How many went."""
+    gone = session.execute(delete(TeamsSent).where(TeamsSent.created_at < before, or_(
+        (TeamsSent.kind == QUESTION) & ~exists().where(Delivery.id == TeamsSent.ref_id),
+        TeamsSent.kind.in_(OF_DIGESTS) & ~exists().where(Digest.id == TeamsSent.ref_id),
+        (TeamsSent.kind == MESSAGE) & ~exists().where(BotMessage.message_id == TeamsSent.part),
+    )).execution_options(synchronize_session=False))
+    return int(getattr(gone, "rowcount", 0) or 0)
 
 
 def forget(session: Session, user_id: str) -> None:

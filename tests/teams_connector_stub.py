@@ -84,6 +84,9 @@ class ConnectorStub:
         self.calls: list[Call] = []
         self.tokens_issued = 0
         self._queued: dict[str, list[Failure]] = {}
+        self.long_ids = False
+        """Give sent activities ids longer than the 64 characters the core keeps (which
+        Teams' ids are not bound by), as a Connector may."""
         self.gone: set[str] = set()
         """Activity ids no longer there (deleted in Teams): updating or deleting one gets 404."""
         self._ids = itertools.count(1)
@@ -222,7 +225,7 @@ class ConnectorStub:
         if kind == "create":
             return self._create(request, path, body)
         if kind == "send":
-            activity_id = f"1:{next(self._ids)}{'q' * 40}"
+            activity_id = f"1:{next(self._ids)}{'q' * (80 if self.long_ids else 40)}"
             self._record(method, path, conversation, body, 201, activity_id)
             return self._reply(request, 201, {"id": activity_id})
         if kind in ("update", "delete") and parts[-1] in self.gone:

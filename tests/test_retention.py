@@ -19,7 +19,7 @@ from bot.scheduling import jobs
 from bot.scheduling.service import RETENTION_AT, RETENTION_JOB, Scheduler
 from storage.database import Database
 from storage.db import transaction
-from storage.models import Delivery, Digest, InboxEvent, Participant, Reply
+from storage.models import BotMessage, Delivery, Digest, InboxEvent, Participant, Reply, TeamsSent
 from tests.fakes import Transcript
 from tests.helpers import seed_pack
 
@@ -124,3 +124,32 @@ def test_the_scheduler_runs_retention_daily_at_night(database: Database) -> None
                                                      str(RETENTION_AT["minute"]))
     finally:
         scheduler.stop()
+
+
+def test_it_deletes_notes_of_teams_activities_whose_message_is_no_longer_kept(
+        database: Database) -> None:
+    """What teams_sent notes goes with what it describes; a note left behind (written by a
+    version that noted every message, or by a send that finished as its delivery was being
+    forgotten) goes with the daily job, once a day old."""
+    kept = _round(database, "kept", ["UNEW"], closed_days_ago=None)
+    old, fresh = NOW - timedelta(days=2), NOW - timedelta(hours=1)
+    with transaction(database.sessions) as session:
+        delivery = session.scalars(select(Delivery.id).where(Delivery.round_id == kept)).one()
+        digest = session.scalars(select(Digest.id).where(Digest.round_id == kept)).one()
+        session.add(BotMessage(platform="teams", channel_id="t-chat", message_id="h-kept",
+                               kind="confirmation", round_id=kept, created_at=old))
+        for kind, ref_id, part, at in (
+                ("question", delivery, "done-well", old), ("digest", digest, "0", old),
+                ("message", 0, "h-kept", old),
+                ("question", delivery + 100, "done-well", old),
+                ("digest", digest + 100, "0", old), ("form", digest + 100, "h-form", old),
+                ("message", 0, "h-said", old), ("message", 0, "h-just-sent", fresh)):
+            session.add(TeamsSent(kind=kind, ref_id=ref_id, part=part, conversation_key="t-chat",
+                                  activity_id=f"1:{part}", created_at=at))
+    jobs.install(jobs.JobContext(database, {"slack": Transcript()}, lambda: NOW,
+                                 "Europe/London", DAYS))
+    jobs.apply_retention()
+    with database.sessions() as session:
+        assert sorted(session.execute(select(TeamsSent.kind, TeamsSent.part))) == [
+            ("digest", "0"), ("message", "h-just-sent"), ("message", "h-kept"),
+            ("question", "done-well")]

@@ -14,7 +14,8 @@ records kept to reach people no round needs (a Teams roster's), once not refresh
 period. Incoming
 events set aside after failing, kept word for word for a person to look at, go once they are
 older than the period; a language model's answers kept for every process, once older than
-theirs (storage.model_answers.KEPT).
+theirs (storage.model_answers.KEPT). Notes of Teams activities (`teams_sent`) whose delivery,
+digest or kept message is gone are deleted too, once a day old.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ from storage.models import (
 )
 
 DEFAULT_DAYS = 365
+NOTES_SETTLE = timedelta(days=1)
+"""A note of a message sent is written before the row that keeps the message: only notes
+older than this are taken for left behind."""
 
 
 @dataclass
@@ -99,6 +103,7 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
         done.answers += _purge_round(session, round_id, now, done)
         done.rounds.append(round_id)
     done.people = _purge_people(session, now, days)
+    reach.forget_unkept(session, now - NOTES_SETTLE)
     session.execute(delete(ModelAnswer).where(ModelAnswer.created_at < now - MODEL_ANSWERS_KEPT))
     return done
 

@@ -115,8 +115,6 @@ class TeamsGateway:
         api = self.connector.at(reference.service_url)
         sent = self.connector.call(
             lambda: api.conversations.create_activity(conversation, message))
-        if message_key(sent.id) != sent.id:  # the core keeps a short key: note the whole id
-            self.conversations.record_sent(MESSAGE, 0, message_key(sent.id), key, sent.id)
         return Sent(key, sent.id)
 
     def send_question(self, channel_id: str, question: Question) -> Sent:
@@ -191,9 +189,14 @@ class TeamsGateway:
         return first
 
     def _kept(self, sent: Sent) -> Sent:
-        """The core's id of a message the bot may change later (a long activity id is
-        written down under its short key by `post`)."""
-        return Sent(sent.channel_id, message_key(sent.message_id))
+        """The core's id of a message the bot may change later (bot.core.bot_messages): a
+        long activity id is written down under its short key, and deleted with the core's
+        row (storage.reach.forget_sent). Other messages are not noted: nothing would ever
+        read or delete the note."""
+        key = message_key(sent.message_id)
+        if key != sent.message_id:
+            self.conversations.record_sent(MESSAGE, 0, key, sent.channel_id, sent.message_id)
+        return Sent(sent.channel_id, key)
 
     def _activity(self, sent: Sent) -> tuple[Reference, str] | None:
         """The conversation and the full activity id behind a message the core holds."""
@@ -253,16 +256,20 @@ class TeamsGateway:
         """Put `content` in place of a card of ours, named by its activity id (the card a
         button was pressed on); when that card is gone, `content` comes as a new message,
         since the person pressing the button is waiting for it."""
-        if not self._update(Sent(key, message_key(activity_id)), activity(content, summary)):
+        reference = self.conversations.get(key)
+        if reference is None or not self._put(reference, activity_id, activity(content,
+                                                                                summary)):
             self.post(key, content, summary)
 
     def _update(self, sent: Sent, message: MessageActivityInput) -> bool:
         """Replace a message of ours in place; one not kept, or deleted meanwhile, is left
         gone (False), as in Slack."""
         found = self._activity(sent)
-        if found is None:
-            return False
-        reference, activity_id = found
+        return found is not None and self._put(*found, message)
+
+    def _put(self, reference: Reference, activity_id: str, message: MessageActivityInput
+             ) -> bool:
+        """Replace an activity of ours; False when it is gone."""
         api = self.connector.at(reference.service_url)
         try:
             self.connector.call(lambda: api.conversations.update_activity(
@@ -286,15 +293,16 @@ class TeamsGateway:
             top = self.post(channel_id, parts[0], title)
             self._record_part(digest_id, 0, top)
         thread = posted.get("0", (channel_id, top.message_id))[1]
-        where: dict[int, Sent] = {0: Sent(top.channel_id, message_key(thread))}
+        # kept by the core, so that forget-me can replace them (noted again on a later
+        # attempt, in case the one that posted them stopped before it could)
+        where: dict[int, Sent] = {0: self._kept(Sent(top.channel_id, thread))}
         for number, content in enumerate(parts[1:], start=1):
             if str(number) in posted:
-                key, activity_id = posted[str(number)]
-                where[number] = Sent(key, message_key(activity_id))
+                where[number] = self._kept(Sent(*posted[str(number)]))
                 continue
             sent = self.post(channel_id, content, title, reply_to=thread)
             self._record_part(digest_id, number, sent)
-            where[number] = Sent(sent.channel_id, message_key(sent.message_id))
+            where[number] = self._kept(sent)
         return Posted(where[0], where)
 
     def _record_part(self, digest_id: int | None, part: int, sent: Sent) -> None:

@@ -103,8 +103,8 @@ class Choices:
     answers_in_all: int
     """How many could be moved: more than `answers` holds when the list was cut."""
     quotes: list[Choice]
-    """What the digest quotes and may be hidden: a theme's quotes; a vote's reasons and
-    comments."""
+    """What the digest quotes and may be hidden: the themes' quotes and the other answers it
+    lists; a vote's reasons and comments."""
     hidden: list[Choice] = field(default_factory=list)
     """Answers a facilitator hid, that may be quoted again: their words, read for the form
     (they are out of the draft)."""
@@ -133,7 +133,9 @@ def choices(prompt: PromptDigest, answers: int = CHOICES,
     # Replies the engine set aside come first: the ones a facilitator most needs to see.
     movable = [Choice(a.reply_id, SET_ASIDE + a.text) for a in prompt.answers if a.noise] + [
         Choice(a.reply_id, a.text) for a in prompt.answers if not a.noise]
-    quotes = [Choice(q.reply_id, q.text) for t in prompt.themes for q in t.quotes][:CHOICES]
+    # what the digest quotes word for word: the themes' quotes, then the other answers listed
+    quotes = [*(Choice(q.reply_id, q.text) for t in prompt.themes for q in t.quotes),
+              *(Choice(a.reply_id, a.text) for a in other_answers(prompt))][:CHOICES]
     return Choices(themes, movable[:min(answers, CHOICES)], len(movable), quotes, hidden)
 
 

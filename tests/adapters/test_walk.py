@@ -9,10 +9,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from bot.app import review
+from bot.app.actors import OPERATOR
 from bot.app.review_form import HIDE, SHOW
+from bot.core.replies import record_reply
 from bot.scheduling import jobs
 from storage.database import Database
+from storage.db import transaction
+from storage.models import Participant, Round
 from tests.adapters.harness import Harness, harness
 from tests.adapters.test_every_adapter import (
     PLATFORMS,
@@ -25,6 +31,7 @@ from tests.adapters.test_every_adapter import (
 )
 from tests.conftest import NOW
 from tests.helpers import run_cli
+from tests.review_round import ANSWERS, PROMPT, current, question, text_of, unquoted_in
 
 COMMENT = "Honestly it is time to think that matters, more than any list"
 VOTE = "support-factors"
@@ -147,3 +154,43 @@ def test_an_answer_hidden_in_a_question_without_themes_is_quoted_again_from_the_
     assert bot.form_choices(SMALL) == {HIDE: [kept, hidden], SHOW: []}
     bot.approve_review()
     wait(bot, lambda: hidden in bot.posted() and kept in bot.posted(), "the digest")
+
+
+def themed_question(bot: Harness, database: Database, role: str | None = None) -> int:
+    """The five answer the question the review tests theme (tests.review_round), written
+    straight to the database (`role`: every one of them holds it); the round's id."""
+    bot.start()
+    with transaction(database.sessions) as session:
+        round_id = session.scalars(select(Round.id)).one()
+        people = list(session.scalars(select(Participant).where(
+            Participant.platform == bot.platform, Participant.role.is_(None))
+            .order_by(Participant.id)))[-5:]
+        for person in people:
+            person.role = role
+        for n, text in enumerate(ANSWERS):
+            record_reply(session, round_id, PROMPT, people[n % len(people)], text, NOW,
+                         external_id=f"walk-{n}")
+    return round_id
+
+
+def draft_now(bot: Harness, database: Database, round_id: int) -> None:
+    jobs.install(jobs.JobContext(database, bot.app.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
+    jobs.post_round_digest(round_id)
+
+
+def test_a_themes_other_answers_are_hidden_from_the_chat_form_as_at_the_command_line(
+        bot: Harness, database: Database) -> None:
+    """The digest lists a question's other answers word for word, under its themes: the
+    chat form offers them under "Hide" beside the themes' quotes, as `--hide` takes them."""
+    round_id = themed_question(bot, database)
+    other = unquoted_in(question(current(database, round_id, NOW)), 1)
+    words = text_of(current(database, round_id, NOW), other)
+    review.edit(bot.app, OPERATOR, round_id, [review.Change("move", PROMPT, reply_id=other)])
+    draft_now(bot, database, round_id)
+    assert words in bot.draft()
+
+    assert words in bot.form_choices(PROMPT)[HIDE]
+    bot.hide_in_review(PROMPT, [words])
+    wait(bot, lambda: words not in bot.draft(), "the draft without the hidden answer")
+    assert bot.form_choices(PROMPT)[SHOW] == [words]

@@ -26,12 +26,13 @@ ANSWERS = [*TIME[:6], *MENTOR[:6], *PEERS[:6]]
 
 def review_round(database: Database, now: datetime, members: list[str], *, starter: str,
                  co_facilitator: str | None = None, channel: str = "CDIGEST",
-                 unreviewed: str = "wait", hours: int = 24, **more: Any) -> int:
-    """Start a reviewed round for `members` (Slack ids), record ANSWERS spread among them,
-    and return its id."""
+                 unreviewed: str = "wait", hours: int = 24, role: str | None = None,
+                 **more: Any) -> int:
+    """Start a reviewed round for `members` (Slack ids; each holds `role`), record ANSWERS
+    spread among them, and return its id."""
     with transaction(database.sessions) as session:
         round_ = start_round(session, RoundRequest(
-            seed_pack(), [Person(m, m[1:].title()) for m in members], started_by=starter,
+            seed_pack(), [Person(m, m[1:].title(), role) for m in members], started_by=starter,
             digest_channel=channel, review="review", platform=PLATFORM, **more), now)
         round_.unreviewed, round_.review_hours = unreviewed, hours
         if co_facilitator:

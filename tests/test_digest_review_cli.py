@@ -89,7 +89,7 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     assert made.returncode == 0, made.stderr
     assert (f"Answers {grouped[0]} and {grouped[1]} of {PROMPT} are now a new theme, "
             "“Mentors named by people”.") in made.stdout
-    assert "Mentors named by people (2 answers)" in made.stdout
+    assert "Mentors named by people (2 answers, all quoted)" in made.stdout
     hidden_twice = run_cli("digest", "review", str(round_id), "--hide", hidden, env=env)
     assert hidden_twice.returncode == 1  # nothing changes: neither the digest nor the log
     assert f"answer {hidden} is hidden already" in hidden_twice.stderr
@@ -233,3 +233,27 @@ def test_a_reply_set_aside_of_a_question_with_no_themes_is_listed_and_can_be_bro
     assert f"Answer {aside} is now in Other answers, taken for an answer." in moved.stdout
     part = moved.stdout[moved.stdout.index("[done-well]"):moved.stdout.index("[bought-in]")]
     assert f"      {aside}  “👍”" in part and "Set aside" not in part
+
+
+def test_the_draft_counts_each_themes_answers_not_quoted_and_attributes_each_quote(
+        database: Database, database_url: str) -> None:
+    """Approving, a facilitator sees how many of a theme's answers the digest does not quote
+    (and reads them), and each quote with the attribution the group will read beside it."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    round_id = review_round(database, now, MEMBERS, starter=FACILITATOR,
+                            role="community pharmacist")
+    prompt = question(current(database, round_id, now))
+    shown = run_cli("digest", "review", str(round_id), env={"DATABASE_URL": database_url})
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert ("Quotes are posted with the writer's role (and organisation) where at least 3 "
+            "who answered share it, and unattributed otherwise.") in lines
+    for number, theme in enumerate(prompt.themes, start=1):
+        left = len(theme.reply_ids) - len(theme.quotes)
+        assert (f"  {PROMPT}/{number}  {theme.title} ({len(theme.reply_ids)} answers, "
+                + (f"{left} not quoted)" if left else "all quoted)")) in lines
+        for quote in theme.quotes:
+            assert any(line.startswith(f"      {quote.reply_id}  “")
+                       and line.endswith("” — community pharmacist") for line in lines)
+    unquoted = unquoted_in(prompt, 1)
+    assert any(line.startswith(f"      {unquoted}  [{PROMPT}/1]  ") for line in lines)

@@ -64,6 +64,8 @@ TITLE_KEPT = 40
 (within Slack's 150 for the whole value)."""
 SET_ASIDE = "(set aside as not an answer) "
 """How the form marks a reply the engine did not take for an answer."""
+UNQUOTED = "(theme {}, not quoted) "
+"""How the form marks an answer a theme holds and does not quote."""
 OUT_OF_DATE = "this form is out of date: please open it again"
 THEME_NUMBER = re.compile(r"[0-9]{1,9}")
 SEEN = "seen"
@@ -99,7 +101,8 @@ class Choices:
     mark and title (`theme_value`)."""
     answers: list[Choice]
     """Written answers that can be moved, the first ones: those the engine set aside as not
-    answers first (their text starts with SET_ASIDE; moved, they are taken for answers)."""
+    answers first (their text starts with SET_ASIDE; moved, they are taken for answers); those
+    a theme holds and does not quote are marked UNQUOTED with its number."""
     answers_in_all: int
     """How many could be moved: more than `answers` holds when the list was cut."""
     quotes: list[Choice]
@@ -131,12 +134,21 @@ def choices(prompt: PromptDigest, answers: int = CHOICES,
         listed = [Choice(a.reply_id, a.text) for a in other_answers(prompt)][:CHOICES]
         return Choices([], [], 0, listed, hidden)
     # Replies the engine set aside come first: the ones a facilitator most needs to see.
+    unquoted = _unquoted_marks(prompt)
     movable = [Choice(a.reply_id, SET_ASIDE + a.text) for a in prompt.answers if a.noise] + [
-        Choice(a.reply_id, a.text) for a in prompt.answers if not a.noise]
+        Choice(a.reply_id, unquoted.get(a.reply_id, "") + a.text) for a in prompt.answers
+        if not a.noise]
     # what the digest quotes word for word: the themes' quotes, then the other answers listed
     quotes = [*(Choice(q.reply_id, q.text) for t in prompt.themes for q in t.quotes),
               *(Choice(a.reply_id, a.text) for a in other_answers(prompt))][:CHOICES]
     return Choices(themes, movable[:min(answers, CHOICES)], len(movable), quotes, hidden)
+
+
+def _unquoted_marks(prompt: PromptDigest) -> dict[str, str]:
+    """How the answers a theme holds and does not quote are marked in the answers to move
+    ("(theme 2, not quoted) "): the one list where a chat form shows them."""
+    return {r: UNQUOTED.format(number) for number, theme in enumerate(prompt.themes, start=1)
+            for r in set(theme.reply_ids) - {q.reply_id for q in theme.quotes}}
 
 
 def vote_quotes(prompt: PromptDigest) -> list[QuoteView]:

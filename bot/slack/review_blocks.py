@@ -50,7 +50,13 @@ from bot.app.review_form import (
 )
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import Draft, PromptDigest, QuoteView
-from bot.core.digest.render_review import not_listed_line
+from bot.core.digest.render_review import (
+    UNQUOTED_POINTER,
+    attributed,
+    attribution_rule,
+    not_listed_line,
+    theme_size,
+)
 from bot.core.digest.synthesis import (
     OTHER_ANSWERS_SHOWN,
     comments_heading,
@@ -97,6 +103,9 @@ def draft_message(draft: Draft) -> SlackMessage:
     blocks: list[Block] = [HeaderBlock(text=plain(f"For review: {view.round.title}",
                                                   HEADER_TEXT)),
                            _state(draft)]
+    if draft.waiting:
+        blocks.append(plain_context(f"{attribution_rule(view.round.anonymity)} "
+                                    f"{UNQUOTED_POINTER}", 2000))
     for prompt in view.prompts:
         section = SectionBlock(text=plain(_question_text(prompt), SECTION_TEXT))
         if draft.waiting:
@@ -104,7 +113,7 @@ def draft_message(draft: Draft) -> SlackMessage:
                 text=plain("Edit", 75), action_id=f"{REVIEW_EDIT}:{prompt.prompt_id}"[:255],
                 value=json.dumps({"round": view.round.id, "digest": draft.digest_id,
                                   "prompt": prompt.prompt_id}))
-        drafted = _drafted(prompt, draft.waiting)
+        drafted = _drafted(prompt, draft.waiting, view.round.anonymity)
         question = [section, rich(*drafted)] if drafted else [section]
         if len(blocks) + len(question) > MESSAGE_BLOCKS - 1:  # Approve keeps its place
             break
@@ -158,23 +167,24 @@ def _question_text(prompt: PromptDigest) -> str:
     return head
 
 
-def _drafted(prompt: PromptDigest, waiting: bool) -> list[Part]:
+def _drafted(prompt: PromptDigest, waiting: bool, anonymity: str) -> list[Part]:
     """The lead, then each theme numbered with its quotes, then the other answers the digest
-    lists (each with its answer id), as rich text: people's words shown exactly as written."""
+    lists (each with its answer id and attribution), as rich text: people's words shown
+    exactly as written."""
     out: list[Part] = []
     if prompt.lead:
         out.append(line(words(prompt.lead, LEAD_LIMIT + 20, italic=True)))
     if prompt.kind != "text":
-        return _within(out + _vote_words(prompt))
+        return _within(out + _vote_words(prompt, anonymity))
     for number, theme in enumerate(prompt.themes, start=1):
         out.append(line(words(f"{number}. "), words(theme.title, 150, bold=True),
-                        words(f" · {counted(len(theme.reply_ids), 'answer')}")))
-        out += [_quote(q) for q in theme.quotes]
+                        words(f" · {theme_size(theme)}")))
+        out += [_quote(q, anonymity) for q in theme.quotes]
     others = other_answers(prompt)
     if others:  # listed in the digest word for word, as quotes are
         out.append(line(words(other_answers_heading(prompt), bold=True)))
         listed = others[:OTHER_ANSWERS_SHOWN]
-        out += [_quote(QuoteView(a.reply_id, a.text, a.by)) for a in listed]
+        out += [_quote(QuoteView(a.reply_id, a.text, a.by), anonymity) for a in listed]
         if more := not_listed_line(prompt):
             out.append(line(words(more)))
     if waiting and (aside := review_form.set_aside_note(prompt)) is not None:
@@ -182,22 +192,24 @@ def _drafted(prompt: PromptDigest, waiting: bool) -> list[Part]:
     return _within(out)
 
 
-def _vote_words(prompt: PromptDigest) -> list[Part]:
+def _vote_words(prompt: PromptDigest, anonymity: str) -> list[Part]:
     """A vote's reasons, under the option their ballots put first, and its comments: quoted
     in the digest word for word, so shown as a theme's quotes are."""
     out: list[Part] = []
     for reasons in prompt.reasons:
         out.append(line(words(reasons.option, 150, bold=True),
                         words(": why people put it first")))
-        out += [_quote(q) for q in reasons.quotes]
+        out += [_quote(q, anonymity) for q in reasons.quotes]
     if prompt.comments:
         out.append(line(words(comments_heading(prompt), bold=True)))
-    return out + [_quote(q) for q in prompt.comments]
+    return out + [_quote(q, anonymity) for q in prompt.comments]
 
 
-def _quote(quote: QuoteView) -> Part:
-    """A quote as the draft shows it: its beginning, and the id an edit names it by."""
-    return quoted(words("“"), words(quote.text, QUOTE_SHOWN), words("” "),
+def _quote(quote: QuoteView, anonymity: str) -> Part:
+    """A quote as the draft shows it: its beginning, its attribution as the group will read
+    it, and the id an edit names it by."""
+    return quoted(words("“"), words(quote.text, QUOTE_SHOWN), words("”"),
+                  words(attributed(quote.by, anonymity) + " ", 250, italic=True),
                   words(quote.reply_id, code=True))
 
 

@@ -44,7 +44,14 @@ from bot.app.review_form import (
 )
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import Draft, PromptDigest
-from bot.core.digest.render_review import deadline_line, not_listed_line
+from bot.core.digest.render_review import (
+    UNQUOTED_POINTER,
+    attributed,
+    attribution_rule,
+    deadline_line,
+    not_listed_line,
+    theme_size,
+)
 from bot.core.digest.synthesis import (
     OTHER_ANSWERS_SHOWN,
     comments_heading,
@@ -70,7 +77,7 @@ from bot.teams.render import (
 
 APPROVE, OPEN, EDIT = "digest-approve", "digest-open", "digest-edit"
 SUMMARY = "Digest for review"
-ANSWERS_LISTED = (review_form.CHOICES, 80, 60, 40, 25, 10, 0)
+ANSWERS_LISTED = (review_form.CHOICES, 80, 60, 40, 25, 10, 5, 0)
 """How many answers the open form lists to move, tried in turn until the card fits."""
 CHOICE_CHARS = 75
 """How much of an answer or a quote a choice shows: enough to recognise it (as in Slack)."""
@@ -126,6 +133,8 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
                          "to rename or merge its themes, move answers (to another theme or a new "
                          "one), hide quotes or write its lead; edits carry over to the round's "
                          "later digests."))
+        body.append(note(f"{attribution_rule(view.round.anonymity)} "
+                         f"{UNQUOTED_POINTER}"))
     elif draft.state == "superseded":
         body.append(note("A newer draft, or a digest posted meanwhile, took the place of "
                          "this one."))
@@ -141,8 +150,9 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
         body.append(rich(run(prompt.question, bold=True), separator=True))
         if prompt.lead:
             body.append(rich(run(prompt.lead, italic=True)))
-        body += (_written_words(prompt, quoted) if prompt.kind == "text"
-                 else _vote_words(prompt, quoted))
+        anonymity = view.round.anonymity
+        body += (_written_words(prompt, quoted, anonymity) if prompt.kind == "text"
+                 else _vote_words(prompt, quoted, anonymity))
         if not draft.waiting:
             continue
         if (aside := review_form.set_aside_note(prompt)) is not None:
@@ -165,41 +175,47 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
     return card(body, actions)
 
 
-def _written_words(prompt: PromptDigest, quoted: int | None) -> list[Element]:
+def _written_words(prompt: PromptDigest, quoted: int | None, anonymity: str
+                   ) -> list[Element]:
     """A written question's themes, numbered, each with its quotes, then the other answers
     the digest lists (all its answers when it has no themes): what the group will read, word
-    for word, each with its id; at most `quoted` quotes a theme (None: all)."""
+    for word, each with its id and attribution; at most `quoted` quotes a theme (None: all)."""
     out: list[Element] = []
     for number, theme in enumerate(prompt.themes, start=1):
         out.append(rich(run(f"{number}. "), run(theme.title, bold=True),
-                        run(f" · {counted(len(theme.reply_ids), 'answer')}")))
-        out += [_quote(q.reply_id, q.text) for q in theme.quotes[:quoted]]
+                        run(f" · {theme_size(theme)}")))
+        out += [_quote(q.reply_id, q.text, attributed(q.by, anonymity))
+                for q in theme.quotes[:quoted]]
     others = other_answers(prompt)
     if others:
         out.append(rich(run(other_answers_heading(prompt), bold=True)))
         listed = others[:OTHER_ANSWERS_SHOWN]
-        out += [_quote(a.reply_id, a.text) for a in listed[:quoted]]
+        out += [_quote(a.reply_id, a.text, attributed(a.by, anonymity))
+                for a in listed[:quoted]]
         if more := not_listed_line(prompt):
             out.append(note(more))
     return out
 
 
-def _vote_words(prompt: PromptDigest, quoted: int | None) -> list[Element]:
+def _vote_words(prompt: PromptDigest, quoted: int | None, anonymity: str) -> list[Element]:
     """A vote's ballots, its reasons under the option their ballots put first, and its
     comments: quoted in the digest word for word, so the facilitator reads them before it
     posts (the form hides one)."""
     out = [note(counted(prompt.answer_count, "ballot"))]
     for reasons in prompt.reasons:
         out.append(rich(run(reasons.option, bold=True), run(": why people put it first")))
-        out += [_quote(q.reply_id, q.text) for q in reasons.quotes[:quoted]]
+        out += [_quote(q.reply_id, q.text, attributed(q.by, anonymity))
+                for q in reasons.quotes[:quoted]]
     if prompt.comments:
         out.append(rich(run(comments_heading(prompt), bold=True)))
-    return out + [_quote(q.reply_id, q.text) for q in prompt.comments[:quoted]]
+    return out + [_quote(q.reply_id, q.text, attributed(q.by, anonymity))
+                  for q in prompt.comments[:quoted]]
 
 
-def _quote(reply_id: str, text: str) -> Element:
-    """A quote as the draft shows it: its beginning, and the id an edit names it by."""
-    return rich(run(f"“{_shown(text, QUOTE_CHARS)}” ", italic=True),
+def _quote(reply_id: str, text: str, by: str) -> Element:
+    """A quote as the draft shows it: its beginning, its attribution as the group will read
+    it (`by`: render_review.attributed), and the id an edit names it by."""
+    return rich(run(f"“{_shown(text, QUOTE_CHARS)}”", italic=True), run(f"{by} ", subtle=True),
                 run(reply_id, code=True, subtle=True))
 
 

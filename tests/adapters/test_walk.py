@@ -194,3 +194,22 @@ def test_a_themes_other_answers_are_hidden_from_the_chat_form_as_at_the_command_
     bot.hide_in_review(PROMPT, [words])
     wait(bot, lambda: words not in bot.draft(), "the draft without the hidden answer")
     assert bot.form_choices(PROMPT)[SHOW] == [words]
+
+
+def test_the_chat_draft_counts_each_themes_answers_not_quoted_and_attributes_each_quote(
+        bot: Harness, database: Database) -> None:
+    """Approving in chat, a facilitator sees how many of each theme's answers the digest does
+    not quote, and each quote with the role the group will read beside it."""
+    round_id = themed_question(bot, database, role="community pharmacist")
+    draft_now(bot, database, round_id)
+    lines = bot.draft().splitlines()
+    prompt = question(current(database, round_id, NOW))
+    assert any("posted with the writer's role" in line for line in lines), lines
+    for theme in prompt.themes:
+        left = len(theme.reply_ids) - len(theme.quotes)
+        count = f"{len(theme.reply_ids)} answers, " + (f"{left} not quoted" if left
+                                                       else "all quoted")
+        assert any(theme.title in line and count in line for line in lines), (theme.title, lines)
+        for quote in theme.quotes:
+            assert any(quote.reply_id in line and "— community pharmacist" in line
+                       for line in lines), (quote.reply_id, lines)

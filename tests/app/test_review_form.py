@@ -13,6 +13,7 @@ from bot.app.review_form import (
     OUT_OF_DATE,
     SEEN,
     SET_ASIDE,
+    UNQUOTED,
     FieldError,
     changes_from,
     choices,
@@ -152,3 +153,18 @@ def test_a_form_time_that_is_missing_or_not_a_zoned_time_is_not_used(carried: ob
 def test_the_time_a_form_carries_back_is_the_drafts() -> None:
     assert seen_in({SEEN: "2026-12-06T10:00:00.250000+00:00"}) == datetime(
         2026, 12, 6, 10, 0, 0, 250000, tzinfo=UTC)
+
+
+def test_the_answers_a_theme_does_not_quote_are_marked_with_it_and_other_answers_hideable(
+        ) -> None:
+    """The form is where a chat facilitator reads a theme's answers the draft does not quote;
+    the other answers the digest lists word for word are offered to hide beside the quotes."""
+    answers = [AnswerView(f"ans-{n}", f"answer {n}", None, None, False) for n in range(6)]
+    theme = ThemeView("Time", "", [QuoteView("ans-0", "answer 0", None)],
+                      ["ans-0", "ans-1", "ans-2", "ans-3", "ans-4"], {}, "chat")
+    prompt = PromptDigest(PROMPT, "S", "text", "Q?", 6, themes=[theme], answers=answers,
+                          unthemed_reply_ids=["ans-5"])
+    offered = choices(prompt)
+    assert [c.text for c in offered.answers] == [
+        "answer 0", *(f"{UNQUOTED.format(1)}answer {n}" for n in range(1, 5)), "answer 5"]
+    assert [c.text for c in offered.quotes] == ["answer 0", "answer 5"]

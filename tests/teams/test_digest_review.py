@@ -24,6 +24,7 @@ from bot.core.digest.model import (
     RoundInfo,
     ThemeView,
 )
+from bot.core.digest.render_review import theme_size
 from bot.core.digest_review import DRAFT
 from bot.core.people import find_participant
 from bot.core.replies import record_reply
@@ -198,12 +199,12 @@ def test_the_teams_draft_shows_what_each_theme_will_quote_with_the_ids_edits_nam
     themes = question(current(running.database, round_id, NOW)).themes
     lines = rich_text(draft).splitlines()
     for number, theme in enumerate(themes, start=1):
-        at = lines.index(f"{number}. {theme.title} · {len(theme.reply_ids)} answers")
+        at = lines.index(f"{number}. {theme.title} · {theme_size(theme)}")
         quoted = lines[at + 1:at + 1 + len(theme.quotes)]
         assert len(quoted) == len(theme.quotes) > 0
         for line, quote in zip(quoted, theme.quotes, strict=True):
             assert line.startswith("“" + " ".join(quote.text.split())[:60]), line
-            assert line.endswith(f"” {quote.reply_id}"), line
+            assert line.endswith(f"” — unattributed {quote.reply_id}"), line
 
 
 def test_the_teams_draft_says_when_it_is_settled_if_nobody_approves_it(

@@ -1,8 +1,10 @@
 """A digest under review as plain text (`roundtable digest review`): each question with its
-lead and numbered themes, each quote with the id an edit names it by, the other answers, the
-replies set aside as not answers (a facilitator may take one for an answer), a vote's
+lead and numbered themes (how many of a theme's answers are not quoted), each quote with the
+id an edit names it by and the attribution the group will read beside it, the other answers,
+the replies set aside as not answers (a facilitator may take one for an answer), a vote's
 reasons and comments, and the answers hidden in review with their words, for the
-facilitator to decide whether to quote one again."""
+facilitator to decide whether to quote one again. Also the lines every platform's draft
+shares."""
 
 from __future__ import annotations
 
@@ -10,12 +12,20 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.core.dates import local_time
-from bot.core.digest.model import DigestView, Draft, PromptDigest
+from bot.core.digest.build import MIN_ROLE_GROUP
+from bot.core.digest.model import DigestView, Draft, PromptDigest, ThemeView
 from bot.core.digest.synthesis import OTHER_ANSWERS_SHOWN, other_answers
 from bot.core.digest.theme_views import quote_text
 from bot.core.wording import counted
 
 QUOTE_SHOWN = 160
+ATTRIBUTION = {
+    "named": "Quotes are posted with the writer's name (and role).",
+    "role": ("Quotes are posted with the writer's role (and organisation) where at least "
+             f"{MIN_ROLE_GROUP} who answered share it, and unattributed otherwise."),
+    "anonymous": "Quotes are posted without names or roles.",
+}
+"""How a round's anonymity attributes quotes, said once at the top of a draft."""
 
 
 def review_text(view: DigestView, draft: Draft | None,
@@ -35,20 +45,21 @@ def review_text(view: DigestView, draft: Draft | None,
                      f"{_when(draft.review_until, zone)}; then it is {then}.")
     lines.append("The group is pointed to the full synthesis for every answer; to make it: "
                  f"roundtable export --round {info.id} --format docx (or md, html, csv).")
+    lines.append(attribution_rule(info.anonymity))
     for prompt in view.prompts:
         lines += ["", f"[{prompt.prompt_id}] {prompt.question}"]
         if prompt.lead:
             lines.append(f"  Lead: {prompt.lead}")
         if prompt.kind != "text":
             lines.append(f"  {counted(prompt.answer_count, 'ballot')}")
-            lines += _vote_words(prompt)
+            lines += _vote_words(prompt, info.anonymity)
             lines += _hidden_lines(prompt, words)
             continue
         for number, theme in enumerate(prompt.themes, start=1):
-            lines.append(f"  {prompt.prompt_id}/{number}  {theme.title} "
-                         f"({counted(len(theme.reply_ids), 'answer')})")
+            lines.append(f"  {prompt.prompt_id}/{number}  {theme.title} ({theme_size(theme)})")
             for quote in theme.quotes:
-                lines.append(f"      {quote.reply_id}  “{quote_text(quote.text, QUOTE_SHOWN)}”")
+                lines.append(f"      {quote.reply_id}  “{quote_text(quote.text, QUOTE_SHOWN)}”"
+                             + attributed(quote.by, info.anonymity))
         quoted = {q.reply_id for t in prompt.themes for q in t.quotes}
         themed = {r for t in prompt.themes for r in t.reply_ids}
         rest = [a for a in prompt.answers
@@ -71,18 +82,46 @@ def review_text(view: DigestView, draft: Draft | None,
     return "\n".join(lines) + "\n"
 
 
-def _vote_words(prompt: PromptDigest) -> list[str]:
+def _vote_words(prompt: PromptDigest, anonymity: str) -> list[str]:
     """A vote's reasons (under the option their ballot put first) and comments: quoted to
     the group like a theme's quotes, so shown with the ids `--hide` takes."""
     lines: list[str] = []
     for reasons in prompt.reasons:
         lines.append(f"  Reasons of those who put “{reasons.option}” first:")
         lines += [f"      {q.reply_id}  “{quote_text(q.text, QUOTE_SHOWN)}”"
-                  for q in reasons.quotes]
+                  + attributed(q.by, anonymity) for q in reasons.quotes]
     if prompt.comments:
         lines.append("  Comments on the question:")
-    lines += [f"      {q.reply_id}  “{quote_text(q.text, QUOTE_SHOWN)}”" for q in prompt.comments]
+    lines += [f"      {q.reply_id}  “{quote_text(q.text, QUOTE_SHOWN)}”"
+              + attributed(q.by, anonymity) for q in prompt.comments]
     return lines
+
+
+def attribution_rule(anonymity: str) -> str:
+    """How the round's quotes are attributed, in a line."""
+    return ATTRIBUTION.get(anonymity, ATTRIBUTION["anonymous"])
+
+
+def attributed(by: str | None, anonymity: str) -> str:
+    """What follows a quote in a draft: its attribution as the group will read it (" — PCN
+    pharmacist"); nothing in an anonymous round, where attribution_rule said so once."""
+    if anonymity == "anonymous":
+        return ""
+    return f" — {by}" if by else " — unattributed"
+
+
+UNQUOTED_POINTER = ("A theme's answers not quoted are listed in its question's Edit form, "
+                    "under “Move answers”, each marked with its theme's number.")
+"""Where a chat draft's facilitator reads the answers of a theme the draft does not quote
+(the command line's draft lists them)."""
+
+
+def theme_size(theme: ThemeView) -> str:
+    """"6 answers, 3 not quoted": a theme's answers, and how many the digest does not quote
+    (it quotes a few of each theme)."""
+    left = len(theme.reply_ids) - len(theme.quotes)
+    return counted(len(theme.reply_ids), "answer") + (f", {left} not quoted" if left
+                                                      else ", all quoted")
 
 
 def _hidden_lines(prompt: PromptDigest, words: Mapping[str, str]) -> list[str]:

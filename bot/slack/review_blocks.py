@@ -54,6 +54,7 @@ from bot.core.digest.render_review import (
     UNQUOTED_POINTER,
     attributed,
     attribution_rule,
+    cut_words,
     not_listed_line,
     theme_size,
 )
@@ -82,6 +83,7 @@ from bot.slack.messages import (
     plain_context,
     quoted,
     rich,
+    rich_length,
     shortened,
     words,
 )
@@ -106,6 +108,7 @@ def draft_message(draft: Draft) -> SlackMessage:
     if draft.waiting:
         blocks.append(plain_context(f"{attribution_rule(view.round.anonymity)} "
                                     f"{UNQUOTED_POINTER}", 2000))
+    cut = _cut(view.round.id)
     for prompt in view.prompts:
         section = SectionBlock(text=plain(_question_text(prompt), SECTION_TEXT))
         if draft.waiting:
@@ -113,9 +116,10 @@ def draft_message(draft: Draft) -> SlackMessage:
                 text=plain("Edit", 75), action_id=f"{REVIEW_EDIT}:{prompt.prompt_id}"[:255],
                 value=json.dumps({"round": view.round.id, "digest": draft.digest_id,
                                   "prompt": prompt.prompt_id}))
-        drafted = _drafted(prompt, draft.waiting, view.round.anonymity)
+        drafted = _drafted(prompt, draft.waiting, view.round.anonymity, cut)
         question = [section, rich(*drafted)] if drafted else [section]
-        if len(blocks) + len(question) > MESSAGE_BLOCKS - 1:  # Approve keeps its place
+        if len(blocks) + len(question) > MESSAGE_BLOCKS - 2:  # room for the cut and Approve
+            blocks.append(rich(cut))
             break
         blocks += question
     if draft.waiting:
@@ -167,7 +171,14 @@ def _question_text(prompt: PromptDigest) -> str:
     return head
 
 
-def _drafted(prompt: PromptDigest, waiting: bool, anonymity: str) -> list[Part]:
+def _cut(round_id: int) -> Part:
+    """What ends a draft cut to fit Slack: where the whole draft is."""
+    before, command, after = cut_words("Slack", round_id)
+    return line(words(before, italic=True), words(command, code=True),
+                words(after, italic=True))
+
+
+def _drafted(prompt: PromptDigest, waiting: bool, anonymity: str, cut: Part) -> list[Part]:
     """The lead, then each theme numbered with its quotes, then the other answers the digest
     lists (each with its answer id and attribution), as rich text: people's words shown
     exactly as written."""
@@ -175,7 +186,7 @@ def _drafted(prompt: PromptDigest, waiting: bool, anonymity: str) -> list[Part]:
     if prompt.lead:
         out.append(line(words(prompt.lead, LEAD_LIMIT + 20, italic=True)))
     if prompt.kind != "text":
-        return _within(out + _vote_words(prompt, anonymity))
+        return _within(out + _vote_words(prompt, anonymity), cut)
     for number, theme in enumerate(prompt.themes, start=1):
         out.append(line(words(f"{number}. "), words(theme.title, 150, bold=True),
                         words(f" · {theme_size(theme)}")))
@@ -189,7 +200,7 @@ def _drafted(prompt: PromptDigest, waiting: bool, anonymity: str) -> list[Part]:
             out.append(line(words(more)))
     if waiting and (aside := review_form.set_aside_note(prompt)) is not None:
         out.append(line(words(aside)))
-    return _within(out)
+    return _within(out, cut)
 
 
 def _vote_words(prompt: PromptDigest, anonymity: str) -> list[Part]:
@@ -213,10 +224,12 @@ def _quote(quote: QuoteView, anonymity: str) -> Part:
                   words(quote.reply_id, code=True))
 
 
-def _within(parts: list[Part]) -> list[Part]:
+def _within(parts: list[Part], cut: Part) -> list[Part]:
     """A draft's question within one rich text block's characters, cut from its end (its
-    first paragraph kept whatever its length)."""
-    return kept_within(parts, RICH_TEXT) or parts[:1]
+    first paragraph kept whatever its length), saying so with `cut`."""
+    if rich_length(parts) <= RICH_TEXT:
+        return parts
+    return (kept_within(parts, RICH_TEXT - rich_length([cut])) or parts[:1]) + [cut]
 
 
 def edit_view(opened: Opened, prompt_id: str) -> dict[str, Any]:

@@ -26,7 +26,14 @@ from bot.core.digest.synthesis import (
     where_the_rest_is,
 )
 from bot.core.wording import counted
-from bot.teams.render import MAX_CARD_BYTES, Element, card, heading, note, rich, run, size
+from bot.teams.render import (
+    Element,
+    fitted,
+    heading,
+    note,
+    rich,
+    run,
+)
 
 QUOTE_CHARS = 800
 
@@ -135,14 +142,5 @@ def _comments(prompt: PromptDigest) -> list[Element]:
 
 def _fitted(body: list[Element], closing: Element | None, hint: str) -> Element:
     """The card with as much of `body` as fits, and a pointer to the export when cut."""
-    tail = [closing] if closing is not None else []
-    whole = card(body + tail)
-    if size(whole) <= MAX_CARD_BYTES:
-        return whole
-    pointer = note(f"…cut here to fit Teams; the rest is in {hint}.")
-    kept: list[Element] = []
-    for element in body:
-        if size(card(kept + [element, pointer] + tail)) > MAX_CARD_BYTES:
-            break
-        kept.append(element)
-    return card(kept + [pointer] + tail)
+    return fitted(body, note(f"…cut here to fit Teams; the rest is in {hint}."),
+                  tail=[closing] if closing is not None else [])

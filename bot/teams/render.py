@@ -136,6 +136,21 @@ def size(content: Element) -> int:
     return len(json.dumps(content, ensure_ascii=False).encode())
 
 
+def fitted(body: list[Element], pointer: Element, actions: list[Element] | None = None,
+           tail: Sequence[Element] = ()) -> Element:
+    """The card with as much of `body` as fits within MAX_CARD_BYTES, then `pointer` (where
+    the rest is) when some did not, then `tail`; its `actions` kept."""
+    whole = card([*body, *tail], actions)
+    if size(whole) <= MAX_CARD_BYTES:
+        return whole
+    kept: list[Element] = []
+    for element in body:
+        if size(card([*kept, element, pointer, *tail], actions)) > MAX_CARD_BYTES:
+            break
+        kept.append(element)
+    return card([*kept, pointer, *tail], actions)
+
+
 def action(title: str, verb: str, data: Mapping[str, Any], *, primary: bool = False,
            destructive: bool = False) -> Element:
     """An Action.Execute, with an Action.Submit of the same data for clients that cannot

@@ -16,7 +16,8 @@ in a round of five questions with twenty answers each. Edit asks the bot for the
 that question's form open; saving brings every copy of the draft up to date, forms closed.
 When even one form does not fit, the answers it lists to move are cut, fewer and fewer, and
 the form says so. Quotes are cut before that, fewer to a theme (QUOTED), and the card says
-so (an open form's "Hide" still lists all of its question's).
+so (an open form's "Hide" still lists all of its question's). A draft too big even without
+quotes is cut where it stops fitting, and says so and where the whole draft is.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from bot.core.digest.render_review import (
     UNQUOTED_POINTER,
     attributed,
     attribution_rule,
+    cut_words,
     deadline_line,
     not_listed_line,
     theme_size,
@@ -68,6 +70,7 @@ from bot.teams.render import (
     action,
     card,
     choice_set,
+    fitted,
     heading,
     note,
     rich,
@@ -87,8 +90,6 @@ all)."""
 QUOTED: tuple[int | None, ...] = (None, 2, 1, 0)
 """How many quotes of a theme (and of its other answers) the draft shows, tried in turn until
 the card fits: all that the digest quotes first."""
-SHOWN = 60
-"""Paragraphs of a draft shown when the whole of it would be too big for a card."""
 THEMES = "themes"
 """Where Save's data holds the open form's themes' values, once: its four lists of themes name
 them by number (what a theme's value holds would take four times the room in the card)."""
@@ -117,7 +118,8 @@ def draft_card(draft: Draft, editing: str = "",
                 return content
     if editing:  # not even the form without answers fits: the draft as it was
         return draft_card(draft, zone=zone)
-    return {**content, "body": content["body"][:SHOWN]}
+    before, command, after = cut_words("Teams", draft.view.round.id)
+    return fitted(content["body"], note(f"{before}`{command}`{after}"), content.get("actions"))
 
 
 def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, str],

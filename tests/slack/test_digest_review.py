@@ -10,10 +10,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.core.digest.model import DigestView, Draft, PromptDigest, QuoteView, RoundInfo
 from bot.core.people import find_participant
 from bot.core.replies import record_reply
 from bot.scheduling import jobs
 from bot.slack import review_blocks
+from bot.slack.limits import check_message
 from storage.db import transaction
 from storage.models import AuditEntry, Digest, DigestEdit, Round
 from tests.conftest import NOW
@@ -484,3 +486,22 @@ def test_an_edit_button_naming_no_question_of_the_draft_says_so_without_repeatin
     assert told == (f"Sorry: the question this Edit button is for is not one of round "
                     f"{round_id}'s 6 questions; please use the Edit buttons of the newest draft")
     assert running.stub.calls_to("views.open") == []
+
+
+def test_a_draft_cut_to_fit_slack_says_so_and_where_the_whole_is() -> None:
+    """A vote with very many comments, and more questions than a message has room for: what
+    is left out is said, with the command that shows the whole draft."""
+    comments = [QuoteView(f"ans-{n}", f"Comment {n}, " + "words " * 14, None)
+                for n in range(80)]
+    vote = PromptDigest("vote", "S", "rank", "Which matter most?", 3, comments=comments)
+    written = [PromptDigest(f"q{n}", "S", "text", f"Question {n}?", 0) for n in range(60)]
+    info = RoundInfo(7, "pack", "A long round", "", "", "open", "role", "", None, "")
+    draft = Draft(3, "week", DigestView(info, {}, [vote, *written]), "review", None, "wait")
+    posted = review_blocks.draft_message(draft)
+    check_message(posted.text, posted.blocks)
+    read = as_read(posted.blocks)
+    assert "Comment 79" not in read
+    assert read.count("cut here to fit Slack; _`roundtable digest review 7`_ on the server "
+                      "shows the whole draft") == 2, read
+    assert "Question 59?" not in read
+    assert review_blocks.REVIEW_APPROVE in json.dumps(posted.blocks)

@@ -613,3 +613,20 @@ def test_a_co_facilitators_edit_leaves_a_card_with_an_open_form_as_it_is_and_say
                            "Fola's card brought up to date")[-1]
     assert "Time away from the dispensary" in json_text(now)
     assert [card_text(c) for c in stub.sent_to(fola)].count(told) == 1
+
+
+def test_a_draft_too_big_even_without_quotes_is_cut_and_says_where_the_whole_is() -> None:
+    """More questions and themes than a card holds, with no quote shown: the card is cut
+    within Teams' size, says so and where the whole draft is, and keeps Approve."""
+    prompts = [PromptDigest(f"q{q}", "Section", "text", f"Question {q}? " + "Why " * 40, 50,
+                            themes=[ThemeView(f"Theme {t} of question {q}, " + "long " * 20,
+                                              "", [], [f"ans-{q}-{t}-{n}" for n in range(5)],
+                                              {}, "chat") for t in range(7)])
+               for q in range(40)]
+    info = RoundInfo(7, "pack", "A very long round", "", "", "open", "role", "", None, "")
+    card = draft_card(Draft(3, "week", DigestView(info, {}, prompts), "review", None, "wait"))
+    assert size(card) <= MAX_CARD_BYTES
+    assert "Question 39?" not in json_text(card)
+    assert ("cut here to fit Teams; `roundtable digest review 7` on the server shows the whole "
+            "draft") in json_text(card)
+    assert [a["data"]["roundtable"] for a in card["actions"]] == ["digest-approve"]

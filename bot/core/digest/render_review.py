@@ -116,6 +116,13 @@ UNQUOTED_POINTER = ("A theme's answers not quoted are listed in its question's E
 (the command line's draft lists them)."""
 
 
+def cut_words(platform: str, round_id: int) -> tuple[str, str, str]:
+    """What ends a draft cut to fit `platform`'s limits, in three parts (the middle one a
+    command, for an adapter to set as code): where the whole draft is."""
+    return (f"…cut here to fit {platform}; ", f"roundtable digest review {round_id}",
+            " on the server shows the whole draft (and the export every answer).")
+
+
 def theme_size(theme: ThemeView) -> str:
     """"6 answers, 3 not quoted": a theme's answers, and how many the digest does not quote
     (it quotes a few of each theme)."""

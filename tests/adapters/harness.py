@@ -68,6 +68,9 @@ class Harness(Protocol):
     digest_channel: str
     """The round's digest channel as the facilitator names it in a command."""
 
+    digest_channel_read: str
+    """The round's digest channel as people read it where the bot names it."""
+
     def draft(self) -> str:
         """The newest draft digest waiting for review, as the facilitator reads it where the
         bot sent it (Slack's DM, Teams' 1:1 chat)."""
@@ -120,6 +123,7 @@ of a mention is undone at the adapter."""
 class SlackHarness:
     platform = "slack"
     digest_channel = f"<#{DIGEST_CHANNEL}|digest>"
+    digest_channel_read = "#digest"
 
     def __init__(self, running: Running) -> None:
         self.running, self.stub, self.app = running, running.stub, running.bot
@@ -160,7 +164,7 @@ class SlackHarness:
             event_id=f"EvH{self._events}").status == 200
 
     def said_to(self, who: int) -> list[str]:
-        return [_slack_text(c.params) for c in self.stub.posted("D" + MEMBERS[who])]
+        return [self._read(c.params) for c in self.stub.posted("D" + MEMBERS[who])]
 
     def press(self, who: int, label: str) -> str:
         user = MEMBERS[who]
@@ -172,21 +176,21 @@ class SlackHarness:
                                         button["value"]).status == 200
         answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
                                        f"what {label!r} did")[0]
-        return _slack_text(answer.params)
+        return self._read(answer.params)
 
     def digest(self) -> list[str]:
         before = len(self.stub.posted(DIGEST_CHANNEL))
         assert self.running.slack.command(FACILITATOR, "digest").status == 200
         self.running.wait_for(lambda: len(self.stub.posted(DIGEST_CHANNEL)) >= before + 7,
                               "the digest and its thread")
-        return [_slack_text(c.params) for c in self.stub.posted(DIGEST_CHANNEL)[before:]]
+        return [self._read(c.params) for c in self.stub.posted(DIGEST_CHANNEL)[before:]]
 
     def command(self, text: str) -> str:
         before = len(self.stub.calls_to("response_url"))
         assert self.running.slack.command(FACILITATOR, text).status == 200
         answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
                                        f"the answer to {text!r}")[0]
-        return _slack_text(answer.params)
+        return self._read(answer.params)
 
     def _draft(self) -> dict[str, Any]:
         posted = self.running.wait_for(
@@ -197,7 +201,7 @@ class SlackHarness:
         return found
 
     def draft(self) -> str:
-        return _slack_text(self._draft())
+        return self._read(self._draft())
 
     def _form(self, prompt_id: str) -> tuple[Any, dict[str, list[dict[str, Any]]]]:
         """The edit form opened (the views.open call), and its options by field."""
@@ -228,10 +232,10 @@ class SlackHarness:
                                         approve["value"]).status == 200
         answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
                                        "what Approve did")[0]
-        return _slack_text(answer.params)
+        return self._read(answer.params)
 
     def posted(self) -> str:
-        return "\n".join(_slack_text(c.params) for c in self.stub.posted(DIGEST_CHANNEL))
+        return "\n".join(self._read(c.params) for c in self.stub.posted(DIGEST_CHANNEL))
 
     def everything_sent(self) -> str:
         return json.dumps([c.params for c in self.stub.calls if c.method in (
@@ -241,6 +245,13 @@ class SlackHarness:
         out = self.everything_sent()
         return [c for c in ("<!channel", "<!here", "<@U", "<https:", '"link_names"',
                             '"parse"') if c in out]
+
+    def _read(self, params: dict[str, Any]) -> str:
+        """A Slack message as read: its blocks' text (mrkdwn unescaped), else its text."""
+        blocks = params.get("blocks")
+        text = as_read(blocks or [], self.stub) or as_read(
+            {"type": "mrkdwn", "text": str(params.get("text", ""))}, self.stub)
+        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
     def refuse_next_posts(self, times: int, retry_after: int = 1) -> None:
         self.stub.fail_next("chat.postMessage", times, status=429, retry_after=retry_after)
@@ -261,16 +272,10 @@ def _slack_button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
                 if e.get("action_id") == action_id)
 
 
-def _slack_text(params: dict[str, Any]) -> str:
-    """A Slack message as read: its blocks' text (mrkdwn unescaped), else its text."""
-    blocks = params.get("blocks")
-    text = as_read(blocks or []) or str(params.get("text", ""))
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 class TeamsHarness:
     platform = "teams"
     digest_channel = "#Leaders (General)"
+    digest_channel_read = digest_channel
 
     def __init__(self, running: RunningTeams, tenant: Any) -> None:
         self.running, self.stub, self.tenant = running, running.stub, tenant
@@ -453,7 +458,7 @@ def harness(platform: str, database: Database, database_url: str, tmp: str,
         for user in MEMBERS:
             stub.add_user(user, user[1:].title())
         stub.add_channel(CHANNEL, MEMBERS)
-        stub.add_channel(DIGEST_CHANNEL, [FACILITATOR])
+        stub.add_channel(DIGEST_CHANNEL, [FACILITATOR], name="digest")
         try:
             with run_bot(database, database_url, stub, pacing=pacing,
                          ROUNDTABLE_DATA_DIR=tmp) as running:

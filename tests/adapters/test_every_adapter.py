@@ -132,7 +132,8 @@ def test_set_and_review_change_a_round_alike_on_both(bot: Harness, database: Dat
     assert typed in status and "in Slack" not in status, status
     assert ("/roundtable" in status) == (bot.platform == "slack")
     set_again = bot.command(f"set {n} digest {bot.digest_channel} closes 14d")
-    assert set_again.startswith(f"Round {n}: digests go to "), set_again
+    assert set_again.startswith(f"Round {n}: digests go to {bot.digest_channel_read}, "), \
+        set_again
     assert _round(bot, database).digest_channel == channel
 
     assert bot.command(f"review {n} on unapproved wait within 12h") == (

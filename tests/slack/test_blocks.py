@@ -134,7 +134,7 @@ def test_the_bots_words_keep_their_style_and_others_words_show_as_written() -> N
     [block] = message.blocks
     assert block["type"] == "rich_text"  # no mrkdwn, which would make *now* bold
     assert as_read(block) == ("Round 3 (*Leadership *now**) is open: `/roundtable stop` stops "
-                              "it; digests go to  on your Home tab.")
+                              "it; digests go to #CDIGEST on your Home tab.")
     runs = block["elements"][0]["elements"]
     assert {"type": "channel", "channel_id": "CDIGEST"} in runs
     assert message.text.startswith("Round 3 (*Leadership *now**) is open")  # notifications

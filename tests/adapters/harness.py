@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.app.review_form import HIDE, SHOW
 from bot.app.roundtable import Roundtable
 from bot.slack import review_blocks
+from bot.slack.listeners import commands
 from bot.teams import review_cards
 from storage.database import Database
 from storage.models import Delivery, Reply
@@ -187,7 +188,11 @@ class SlackHarness:
 
     def command(self, text: str) -> str:
         before = len(self.stub.calls_to("response_url"))
-        assert self.running.slack.command(FACILITATOR, text).status == 200
+        acked = self.running.slack.command(FACILITATOR, text)
+        assert acked.status == 200
+        shown = _acknowledged(acked.body)
+        if shown and shown.get("text") != commands.WORKING:
+            return self._read(shown)
         answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
                                        f"the answer to {text!r}")[0]
         return self._read(answer.params)
@@ -264,6 +269,16 @@ class SlackHarness:
 
     def deliveries(self) -> list[Delivery]:
         return self.running.scalars(select(Delivery))
+
+
+def _acknowledged(body: bytes) -> dict[str, Any] | None:
+    """The message an acknowledgement shows its user at once: its JSON body, or a body of
+    plain text as the message's text (Bolt sends `ack(text=…)` so); None for an empty one."""
+    if not body:
+        return None
+    if body.lstrip().startswith(b"{"):
+        return dict(json.loads(body))
+    return {"text": body.decode()}
 
 
 def _slack_button(message: dict[str, Any], action_id: str) -> dict[str, Any]:

@@ -153,6 +153,13 @@ def test_a_digest_channel_nobody_has_gets_the_same_words_on_both(bot: Harness) -
     assert said == [f"Sorry: I don't know a channel called 'weekly'; usage: {SET_USAGE}"] * 2
 
 
+def test_help_says_what_roundtable_does_and_how_to_stop_it(bot: Harness) -> None:
+    shown = bot.command("help")
+    assert shown.startswith("*Roundtable* asks a workshop's questions" if bot.platform == "slack"
+                            else "**Roundtable** asks a workshop's questions"), shown
+    assert "stop" in shown and "my-data" in shown and "forget-me" in shown
+
+
 def wait(bot: Harness, predicate: Callable[[], object], what: str) -> None:
     wait_for(predicate, what)
 

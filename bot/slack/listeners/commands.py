@@ -51,6 +51,8 @@ For everyone:
 • Write "don't quote me" in an answer (or press the button under my reply): it counts, but \
 is never quoted
 The Home tab shows your open questions (and, for facilitators, your rounds and a Start form)."""
+WORKING = "Working on it…"
+"""What a slow command's acknowledgement says; its answer follows at the response_url."""
 SLOW = {"start", "remind", "digest", "close", "set", "my-data", "review"}
 
 Run = Callable[[Roundtable, Actor, dict[str, Any], list[str]], "Said | SlackMessage"]
@@ -74,7 +76,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
                                       Command("add-facilitator @you"), ".)")),
                 response_type="ephemeral")
             return
-        ack(text="Working on it…") if parsed.name in SLOW else ack()
+        ack(text=WORKING) if parsed.name in SLOW else ack()
         try:
             answer = run(app, actor, command, parsed.args)
         except RoundtableError as exc:

@@ -96,7 +96,11 @@ def _open_kept(scheme: str, kind: type[http.client.HTTPConnection],
     if kept is None:
         kept = _Connection(kind(req.host, timeout=req.timeout))
     elif kept.connection.sock is not None:
-        kept.connection.sock.settimeout(req.timeout)
+        # urlopen's default timeout is a marker, not seconds: the process's default then
+        timeout = req.timeout
+        if timeout is not None and not isinstance(timeout, int | float):
+            timeout = socket.getdefaulttimeout()
+        kept.connection.sock.settimeout(timeout)
     headers = dict(req.unredirected_hdrs)
     headers.update({k: v for k, v in req.headers.items() if k not in headers})
     headers = {name.title(): value for name, value in headers.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -41,3 +42,17 @@ def test_a_connection_slack_closed_while_idle_is_replaced(stub: SlackStub) -> No
     _say(gateway, "After")
     assert [c.params["text"] for c in stub.posted()] == ["Before", "After"]
     assert stub.connections_opened == 2
+
+
+def test_a_request_of_the_process_without_a_timeout_goes_on_the_kept_connection(
+        stub: SlackStub) -> None:
+    """The kept connections serve every urlopen of the process (the installed opener), also
+    one with no timeout of its own, which waits as long as the process's default."""
+    gateway = SlackGateway(make_client("xoxb-test", stub.base_url))
+    _say(gateway, "First")
+    request = urllib.request.Request(stub.response_url(), b'{"text": "Second"}',
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as answered:
+        assert answered.read() == b"ok"
+    assert [c.params["text"] for c in stub.calls_to("response_url")] == ["Second"]
+    assert stub.connections_opened == 1

@@ -488,6 +488,12 @@ class SlackStub:
             out += [(f, contents.get(f["id"], b"")) for f in files]
         return out
 
+    def assert_within_limits(self) -> None:
+        """Fail naming the first breaches if any message or view sent here broke Block Kit's
+        limits (Slack refuses a post that does; a response_url or a view, the stand-in takes
+        and records, so the test goes on to see what else was sent)."""
+        assert not self.violations, "Block Kit limits broken: " + "; ".join(self.violations[:5])
+
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """What a posted message says now (after any chat.update), or None once deleted."""
         with self._lock:

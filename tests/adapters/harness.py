@@ -480,6 +480,7 @@ def harness(platform: str, database: Database, database_url: str, tmp: str,
                 yield SlackHarness(running)
         finally:
             stub.stop()
+        stub.assert_within_limits()  # as the `stub` fixture does, once the walk went well
         return
     connector = ConnectorStub().start()
     tenant = tenant_of(connector)

@@ -3,6 +3,8 @@ tests, one suite run over both adapters (Slack and Teams) on both databases."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -18,7 +20,15 @@ from bot.core.digest.build import build_digest
 from bot.core.public_ids import public_reply_id
 from storage.database import Database
 from storage.models import Delivery, QuestionMessage, Reply, Round
-from tests.adapters.harness import HOSTILE, NAMES, STORED, Harness, TeamsHarness, harness
+from tests.adapters.harness import (
+    HOSTILE,
+    NAMES,
+    STORED,
+    Harness,
+    SlackHarness,
+    TeamsHarness,
+    harness,
+)
 from tests.helpers import HeldClock, wait_for
 from tests.teams.conftest import MEMBER_NAMES, Tenant
 from tests.teams_connector_stub import ConnectorStub
@@ -394,3 +404,21 @@ def test_asked_what_this_is_with_no_question_open_the_reply_points_at_no_waiting
     assert "I have no open question waiting for an answer here" in reply
     assert "the question waiting" not in reply
     assert "stops the questions" in reply
+
+
+def test_a_slack_walk_fails_when_the_bot_answered_with_blocks_slack_would_refuse(
+        database: Database, database_url: str, tmp_path: Path) -> None:
+    """An answer at a response_url or a view over Block Kit's limits is taken by the
+    stand-in (so the walk goes on) and fails the walk at its end, as the `stub` fixture
+    fails a test."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the harness's own check: one backend is enough")
+    too_long = {"text": "x", "blocks": [{"type": "section",
+                                         "text": {"type": "mrkdwn", "text": "x" * 3001}}]}
+    with pytest.raises(AssertionError, match="response_url: section text over 3,000"):
+        with harness("slack", database, database_url, str(tmp_path), _tenant) as bot:
+            assert isinstance(bot, SlackHarness)
+            request = urllib.request.Request(bot.stub.response_url(), json.dumps(
+                too_long).encode(), {"Content-Type": "application/json"})
+            with urllib.request.urlopen(request) as answered:
+                assert answered.status == 200

@@ -205,7 +205,7 @@ def stub() -> Iterator[SlackStub]:
     stub.add_channel(DIGEST_CHANNEL, [FACILITATOR])
     yield stub
     stub.stop()
-    assert not stub.violations, "Block Kit limits broken: " + "; ".join(stub.violations[:5])
+    stub.assert_within_limits()
 
 
 @contextmanager

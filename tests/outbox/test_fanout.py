@@ -1,5 +1,5 @@
 """Fan-out to 200: everyone gets the questions exactly once through 429s, 500s and dropped
-connections (in process), and through the sending process being killed ten times (real
+connections (in process), and through the sending process being killed again and again (real
 processes), judged from what the Slack stand-in recorded."""
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ from tests.slack_api_stub import DROP, SlackStub
 FIRST = [seed_pack().prompts[0].id]
 """What the start of a round sends: the intro with the first question."""
 AUDIENCE = 200
+KILLS = 4
+"""Each kill leaves up to IN_FLIGHT claims to look up at Slack's pace for history reads (the
+stand-in's one a second): ten took the test near two minutes, and four kill the sender at as
+many points of a fan-out, and again while it looks up what an earlier one left."""
+KILLED_AUDIENCE = 80
+"""Enough people that every kill comes during the fan-out: at most KILLS x 18 posts."""
 
 
 @pytest.fixture
@@ -59,12 +65,12 @@ def test_it_reaches_everyone_once_through_rate_limits_errors_and_dropped_connect
 
 
 @pytest.mark.long
-def test_it_reaches_everyone_once_when_the_sender_is_killed_ten_times(
+def test_it_reaches_everyone_once_when_the_sender_is_killed_again_and_again(
     database_url: str, stub: SlackStub, tmp_path: Path
 ) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("one run is enough: the same code on SQLite, with real processes")
-    users = people(stub, AUDIENCE)
+    users = people(stub, KILLED_AUDIENCE)
     stub.history_interval = 1.0
     env = cli_env(DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test",
                   SLACK_SIGNING_SECRET="secret", SLACK_API_URL=stub.base_url,
@@ -73,7 +79,7 @@ def test_it_reaches_everyone_once_when_the_sender_is_killed_ten_times(
                       env=env, cwd=tmp_path)
     assert started.returncode == 0, started.stderr
     chance = random.Random(7)
-    total = AUDIENCE
+    total = KILLED_AUDIENCE
 
     def run_server() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
@@ -84,7 +90,7 @@ def test_it_reaches_everyone_once_when_the_sender_is_killed_ten_times(
             stderr=subprocess.DEVNULL,
         )
 
-    for _ in range(10):  # ten kills, all during the fan-out: at most 10 x 18 < 200 posts
+    for _ in range(KILLS):
         before = len(stub.posted())
         assert before < total
         server = run_server()

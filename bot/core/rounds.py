@@ -6,11 +6,12 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.digest.noise import says_nothing
 from bot.core.errors import NotFound, RoundClosed, RoundtableError
 from bot.core.packs import Pack, pack_from_snapshot
 from bot.core.people import Person, suppressed, upsert_participant
@@ -251,12 +252,34 @@ def _pooled(rows: dict[str, Turnout], label: str, answered: Collection[str]
     return shown
 
 
-def participation(session: Session, round_: Round,
-                  not_answers: Collection[int] = ()) -> Participation:
-    """Invited (deliveries, plus anyone who answered, e.g. by import), answered any, all.
-    Replies whose ids are in `not_answers` (those a digest set aside as not answers) answer
-    nothing: "+1" alone is not taking part. (Of a round whose answers the retention job
-    deleted, the counts it kept.)"""
+class Taking(NamedTuple):
+    """One live reply that takes part: who wrote it, to which question, and whether it
+    answers that question (a ballot, or words to a text question)."""
+
+    participant_id: int
+    prompt_id: str
+    is_answer: bool
+
+
+def taking_part(session: Session, round_: Round) -> list[Taking]:
+    """The round's live replies that say something. A reply with no letter and no ballot
+    ("+1", an emoji: noise.says_nothing) takes no part; the rule needs no model, so
+    status, the home page, the kept summary and the digest all count who answered alike."""
+    return [
+        Taking(participant_id, prompt_id, bool(is_answer))
+        for participant_id, prompt_id, is_answer, voted, text in session.execute(
+            select(Reply.participant_id, Reply.prompt_id,
+                   is_an_answer(vote_questions([round_])), Reply.choices.is_not(None),
+                   Reply.text).where(Reply.round_id == round_.id, Reply.deleted_at.is_(None))
+        )
+        if voted or not says_nothing(text or "")
+    ]
+
+
+def participation(session: Session, round_: Round) -> Participation:
+    """Invited (deliveries, plus anyone who answered, e.g. by import), answered any, all,
+    counting only the replies that take part (`taking_part`): "+1" alone is not taking part.
+    (Of a round whose answers the retention job deleted, the counts it kept.)"""
     if round_.purged_at is not None and round_.summary:
         kept = round_.summary
         return Participation(int(kept.get("invited", 0)), int(kept.get("answered_any", 0)),
@@ -266,18 +289,10 @@ def participation(session: Session, round_: Round,
     # question unanswered: it does not count towards answering all.
     answered: dict[int, set[str]] = defaultdict(set)
     took_part: set[int] = set()
-    skipped = set(not_answers)
-    for reply_id, participant_id, prompt_id, is_answer in session.execute(
-        select(Reply.id, Reply.participant_id, Reply.prompt_id,
-               is_an_answer(vote_questions([round_]))).where(
-            Reply.round_id == round_.id, Reply.deleted_at.is_(None)
-        )
-    ):
-        if reply_id in skipped:
-            continue
-        took_part.add(participant_id)
-        if is_answer:
-            answered[participant_id].add(prompt_id)
+    for reply in taking_part(session, round_):
+        took_part.add(reply.participant_id)
+        if reply.is_answer:
+            answered[reply.participant_id].add(reply.prompt_id)
     invited_ids = set(
         session.scalars(select(Delivery.participant_id).where(Delivery.round_id == round_.id))
     ) | took_part

@@ -11,10 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core.dates import local_time
-from bot.core.rounds import MODE_NAMES, delivery_counts, participation, vote_questions
+from bot.core.rounds import MODE_NAMES, delivery_counts, participation, taking_part
 from bot.core.wording import counted
 from storage.models import Delivery, Digest, Participant, Reminder, Reply, Round
-from storage.queries import is_an_answer
 
 FAILURES_SHOWN = 10
 
@@ -180,9 +179,7 @@ class Who:
 def who_answered(session: Session, round_: Round) -> Who:
     prompt_ids = {p["id"] for p in round_.pack["prompts"]}
     answered: dict[int, set[str]] = {}
-    for participant_id, prompt_id, is_answer in session.execute(select(
-            Reply.participant_id, Reply.prompt_id, is_an_answer(vote_questions([round_]))).where(
-            Reply.round_id == round_.id, Reply.deleted_at.is_(None))):
+    for participant_id, prompt_id, is_answer in taking_part(session, round_):
         done = answered.setdefault(participant_id, set())
         if is_answer:  # a comment on a vote question leaves it waiting for a ballot
             done.add(prompt_id)

@@ -117,10 +117,10 @@ def build_digest(
     joining = Joining({r.public_id: r.created_at for r in replies},
                       {r.public_id: r.text for r in replies if r.text}, reach)
     edited = apply_edits(view, load_edits(session, round_id), joining)  # their word is last
-    # Who answered, as the questions count answers once a facilitator had their say.
-    set_aside = {a.reply_id for p in edited.view.prompts for a in p.answers if a.noise}
-    people = participation(session, round_, [r.id for r in replies if r.public_id in set_aside])
-    shown = people.shown(round_.anonymity, shown_roles.roles, shown_roles.organisations)
+    # Who answered, by the rule status, the home page and the kept summary use (a reply with
+    # no letter answers nothing), not by the model's set-aside: every view gives one count.
+    shown = participation(session, round_).shown(round_.anonymity, shown_roles.roles,
+                                                 shown_roles.organisations)
     return with_changes(replace(edited.view, participation=shown),
                         last_recorded(session, round_id), judge=judge, placed=edited.placed)
 

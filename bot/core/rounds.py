@@ -11,7 +11,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.digest.noise import says_nothing
+from bot.core.digest.lexicon import says_nothing
 from bot.core.errors import NotFound, RoundClosed, RoundtableError
 from bot.core.packs import Pack, pack_from_snapshot
 from bot.core.people import Person, suppressed, upsert_participant
@@ -263,7 +263,7 @@ class Taking(NamedTuple):
 
 def taking_part(session: Session, round_: Round) -> list[Taking]:
     """The round's live replies that say something. A reply with no letter and no ballot
-    ("+1", an emoji: noise.says_nothing) takes no part; the rule needs no model, so
+    ("+1", an emoji: lexicon.says_nothing) takes no part; the rule needs no model, so
     status, the home page, the kept summary and the digest all count who answered alike."""
     return [
         Taking(participant_id, prompt_id, bool(is_answer))

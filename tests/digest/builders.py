@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.core.digest.lexicon import says_nothing
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo, ThemeView
-from bot.core.digest.noise import says_nothing
 from bot.core.digest.ranking import borda
 from bot.core.digest.theme_views import Engine, named_engine, theme_views
 from bot.core.people import Person, find_participant

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.digest.changes import last_recorded, with_changes
 from bot.core.digest.edits import Joining, apply_edits, load_edits
+from bot.core.digest.lexicon import says_nothing
 from bot.core.digest.model import (
     AnswerView,
     DigestView,
@@ -22,7 +23,6 @@ from bot.core.digest.model import (
     QuoteView,
     RoundInfo,
 )
-from bot.core.digest.noise import says_nothing
 from bot.core.digest.not_quoted import keep_unquoted_out
 from bot.core.digest.novelty import judge, reach
 from bot.core.digest.ranking import RankRow, borda, in_top, tally

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.core.digest.lexicon import says_nothing
 from bot.core.digest.model import DigestView, PromptDigest, RankMove, SinceLast, ThemeChange
-from bot.core.digest.noise import says_nothing
 from bot.core.digest.novelty import Judgement
 from bot.core.digest.spread import clustering_sample, read_first
 from bot.core.digest.theme_views import OTHER_ROLES

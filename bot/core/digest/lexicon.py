@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # scikit-learn's English stop-word list (sklearn.feature_extraction.text.ENGLISH_STOP_WORDS),
 # copied so that the noise filter and the digest need not import scikit-learn (about a
@@ -70,3 +71,9 @@ def singular(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+def says_nothing(text: str) -> bool:
+    """True when a reply has no letter at all (empty, emoji, punctuation, "+1"): a reply to an
+    open question with no word in it is no answer, whatever the engine says."""
+    return not any(unicodedata.category(c)[0] == "L" for c in text)

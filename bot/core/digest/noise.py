@@ -54,12 +54,13 @@ it (docs/theme-engine.md says which sets stayed unseen).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
+
+from bot.core.digest.lexicon import says_nothing
 
 COMMON_ZIPF = 4.0
 """Words at or above this Zipf frequency are everyday English; below it, specific."""
@@ -80,12 +81,6 @@ one fell under the lower fence): below this a reply of everyday words must be fa
 MIN_TO_JUDGE = 8
 """Below this many replies, those of everyday words only are listed, never themed."""
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
-
-
-def says_nothing(text: str) -> bool:
-    """True when a reply has no letter at all (empty, emoji, punctuation, "+1"): a reply to an
-    open question with no word in it is no answer, whatever the engine says."""
-    return not any(unicodedata.category(c)[0] == "L" for c in text)
 
 
 @lru_cache(maxsize=1 << 17)

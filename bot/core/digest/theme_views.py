@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
+from bot.core.digest.lexicon import says_nothing
 from bot.core.digest.model import AnswerView, QuoteView, ThemeView
-from bot.core.digest.noise import says_nothing
 from bot.core.wording import reading_order
 
 QUOTE_LIMIT = 600

@@ -23,7 +23,7 @@ from scipy.sparse import csr_matrix
 
 from bot.core.digest import embeddings, engines, noise, titles
 from bot.core.digest.clustering import renumber
-from bot.core.digest.lexicon import STOP_WORDS
+from bot.core.digest.lexicon import STOP_WORDS, says_nothing
 from bot.core.digest.spread import clustering_sample, model_sample
 
 __all__ = ["ENGINES", "Answer", "Proposer", "Theme", "Themes", "find_themes"]
@@ -84,7 +84,7 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
     `propose`, its groups of the (sampled) answers replace the engine's where it gives any."""
     if engine not in ENGINES:
         raise ValueError(f"unknown theme engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    kept = [a for a in answers if not noise.says_nothing(a.text)]
+    kept = [a for a in answers if not says_nothing(a.text)]
     sample = model_sample(len(kept))
     refused, doubtful = _not_answers(kept, sample, question)
     # A doubtful reply (noise.doubtful: it reads like a remark about the exchange) is
@@ -96,7 +96,7 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
         out = [left_out or not noise.is_specific(a.text)
                for a, left_out in zip(kept, out, strict=True)]
     substantive = [a for a, left_out in zip(kept, out, strict=True) if not left_out]
-    non_answers = tuple(a.id for a in answers if noise.says_nothing(a.text)) + tuple(
+    non_answers = tuple(a.id for a in answers if says_nothing(a.text)) + tuple(
         a.id for a, no in zip(kept, refused, strict=True) if no)
     non_answer_ids = _in_order(answers, non_answers)
     doubtful_ids = tuple(a.id for a, no, unsure in zip(kept, refused, doubtful, strict=True)

@@ -433,9 +433,9 @@ class Listeners:
         opened = review.waiting(self.app, actor, round_id, digest_id)
         content = review_cards.draft_card(opened.draft, prompt_id, opened.hidden_words,
                                            zone=self.gateway.zone)
-        if card_id and prompt_id:
+        if card_id and prompt_id and review_cards.form_open(content):
             self.gateway.form_opened(digest_id, where.key, card_id)
-        elif card_id:  # Close
+        elif card_id:  # Close, or a form too big to open
             self.gateway.form_closed(digest_id, card_id)
         if action.execute:
             return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_TYPE,

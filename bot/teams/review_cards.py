@@ -15,8 +15,10 @@ One form is open at a time, because a card and its envelope must stay within abo
 in a round of five questions with twenty answers each. Edit asks the bot for the card with
 that question's form open; saving brings every copy of the draft up to date, forms closed.
 When even one form does not fit, the answers it lists to move are cut, fewer and fewer, and
-the form says so. Quotes are cut before that, fewer to a theme (QUOTED), and the card says
-so (an open form's "Hide" still lists all of its question's). A draft too big even without
+the form says so; when it does not fit listing none (a question of very many themes), the
+draft shows no form and says where that question can be edited instead. Quotes are cut
+before that, fewer to a theme (QUOTED), and the card says so (an open form's "Hide" still
+lists all of its question's). A draft too big even without
 quotes is cut where it stops fitting, and says so and where the whole draft is.
 """
 
@@ -51,6 +53,7 @@ from bot.core.digest.render_review import (
     attribution_rule,
     cut_words,
     deadline_line,
+    form_too_big_words,
     not_listed_line,
     theme_size,
 )
@@ -110,25 +113,41 @@ def draft_card(draft: Draft, editing: str = "",
     """The draft as a facilitator sees it: while it waits, each question with its Edit button
     (`editing`: the question whose form is open, which quotes again answers hidden in review
     by their `hidden_words`), and Approve; once settled, what became of it."""
+    return _fitted(draft, editing, hidden_words or {}, zone, "")
+
+
+def form_open(content: Element) -> bool:
+    """Whether a draft card shows a question's form (draft_card shows none where the form
+    does not fit)."""
+    return any(a["data"].get(OURS) == EDIT for e in content["body"]
+               if e.get("type") == "ActionSet" for a in e["actions"])
+
+
+def _fitted(draft: Draft, editing: str, hidden_words: Mapping[str, str], zone: str,
+            notice: str) -> Element:
+    """draft_card, with `notice` under its heading."""
     content: Element = {}
     for listed in ANSWERS_LISTED if draft.waiting and editing else (0,):
         for quoted in QUOTED:
-            content = _card(draft, editing, listed, hidden_words or {}, quoted, zone)
+            content = _card(draft, editing, listed, hidden_words, quoted, zone, notice)
             if size(content) <= MAX_CARD_BYTES:
                 return content
-    if editing:  # not even the form without answers fits: the draft as it was
-        return draft_card(draft, zone=zone)
+    if editing:  # not even the form without answers fits: the draft, saying so
+        before, command, after = form_too_big_words("Teams", draft.view.round.id, editing)
+        return _fitted(draft, "", {}, zone, f"{before}`{command}`{after}")
     before, command, after = cut_words("Teams", draft.view.round.id)
     return fitted(content["body"], note(f"{before}`{command}`{after}"), content.get("actions"))
 
 
 def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, str],
-          quoted: int | None, zone: str) -> Element:
+          quoted: int | None, zone: str, notice: str) -> Element:
     """The card, listing `listed` answers to move in the open form, and `quoted` quotes a
-    theme (None: all)."""
+    theme (None: all); `notice`, when given, under its heading."""
     view = draft.view
     round_id = view.round.id
     body: list[Element] = [heading(f"For review: {view.round.title}")]
+    if notice:
+        body.append(rich(run(notice, bold=True)))
     if draft.waiting:
         body.append(note("Nothing is posted until a facilitator approves it. "
                          f"{deadline_line(draft, zone)} Edit a question "

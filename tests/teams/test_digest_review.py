@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.app import review
+from bot.app.actors import OPERATOR
 from bot.app.review_form import theme_value
 from bot.core.dates import local_time
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
@@ -32,7 +34,16 @@ from bot.scheduling import jobs
 from bot.teams.render import MAX_CARD_BYTES, size
 from bot.teams.review_cards import draft_card, form_fields
 from storage.db import transaction
-from storage.models import AuditEntry, BotMessage, Digest, DigestEdit, Round, RoundFacilitator
+from storage.models import (
+    AuditEntry,
+    BotMessage,
+    Digest,
+    DigestEdit,
+    Round,
+    RoundFacilitator,
+    TeamsSent,
+)
+from storage.reach import FORM
 from tests.conftest import NOW
 from tests.review_round import PROMPT, answer_all, current, question, text_of, unquoted_in
 from tests.teams.conftest import RunningTeams, Tenant
@@ -630,3 +641,34 @@ def test_a_draft_too_big_even_without_quotes_is_cut_and_says_where_the_whole_is(
     assert ("cut here to fit Teams; `roundtable digest review 7` on the server shows the whole "
             "draft") in json_text(card)
     assert [a["data"]["roundtable"] for a in card["actions"]] == ["digest-approve"]
+
+
+def test_an_edit_form_too_big_for_a_card_says_so_and_the_command_that_edits_instead(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """A question of some sixty themes: its form has no room in a card even with no answer
+    listed to move. Edit shows the draft, saying the form could not open and how to edit that
+    question on the server; the card is not taken for one with a form being filled in."""
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    with transaction(running.database.sessions) as session:
+        for n in range(60):
+            person = find_participant(session, tenant.members[n % 5].aad, "teams")
+            assert person is not None
+            record_reply(session, round_id, PROMPT, person, f"Reply {n} on a subject of its "
+                         "own, " + "words " * 10, NOW, external_id=f"many-{n}")
+    answers = [a.reply_id for a in question(current(running.database, round_id, NOW)).answers]
+    review.edit(running.bot, OPERATOR, round_id, [
+        review.Change("group", reply_ids=(r,), text=f"Theme {n}, " + "long " * 20)
+        for n, r in enumerate(answers[:60])])
+    [card_id] = running.scalars(select(BotMessage.message_id).where(BotMessage.kind == DRAFT))
+
+    [answer] = running.teams.submit(facilitator, dict(edit_button(draft, PROMPT)["data"]),
+                                    card_id=card_id)
+    card = dict(answer.json()["value"])
+    assert buttons(card, "digest-edit") == [] and "For review" in json_text(card)
+    assert (f"The edit form of {PROMPT} could not open: the question is too big for Teams. "
+            f"`roundtable digest review {round_id}` on the server edits it: --rename "
+            f"{PROMPT}/N TITLE, --merge, --move, --new-theme, --hide, --show, --lead "
+            "(--help says how).") in json_text(card)
+    assert size(card) <= MAX_CARD_BYTES
+    assert running.scalars(select(TeamsSent).where(TeamsSent.kind == FORM)) == []

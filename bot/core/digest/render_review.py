@@ -123,6 +123,17 @@ def cut_words(platform: str, round_id: int) -> tuple[str, str, str]:
             " on the server shows the whole draft (and the export every answer).")
 
 
+def form_too_big_words(platform: str, round_id: int, prompt_id: str
+                       ) -> tuple[str, str, str]:
+    """What a draft says when a question's edit form does not fit `platform`'s limits even
+    listing no answers to move, in three parts (the middle one a command, for an adapter to
+    set as code): where the question can be edited instead, and how."""
+    return (f"The edit form of {prompt_id} could not open: the question is too big for "
+            f"{platform}. ", f"roundtable digest review {round_id}",
+            f" on the server edits it: --rename {prompt_id}/N TITLE, --merge, --move, "
+            "--new-theme, --hide, --show, --lead (--help says how).")
+
+
 def theme_size(theme: ThemeView) -> str:
     """"6 answers, 3 not quoted": a theme's answers, and how many the digest does not quote
     (it quotes a few of each theme)."""

@@ -130,7 +130,10 @@ class TeamsGateway:
                     QUESTION, delivery_id).items()}
 
     def say(self, where: Where, said: Said) -> Sent:
-        return self.post(where.channel_id, self.said_card(said), self.plain(said))
+        """The bot's words as a card; its id as the core keeps it (a reminder's row), not
+        noted, since nothing changes such a message later."""
+        sent = self.post(where.channel_id, self.said_card(said), self.plain(said))
+        return Sent(sent.channel_id, message_key(sent.message_id))
 
     def said_card(self, said: Said) -> render.Element:
         """The bot's words as a card, a channel or a person named by their name."""

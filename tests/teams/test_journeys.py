@@ -19,6 +19,7 @@ from storage.database import Database
 from storage.models import (
     Digest,
     Participant,
+    Reminder,
     Reply,
     Round,
     TeamsConversation,
@@ -695,3 +696,21 @@ def test_deleting_a_round_deletes_the_roster_records_of_its_people_in_no_other_r
     assert members <= before
     facilitation.delete(running.bot, OPERATOR, 1)
     assert _on_roster(running) == before - members
+
+
+def test_a_reminder_whose_teams_activity_id_is_long_is_sent_once_and_recorded(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Teams' activity ids have no set length: nudges given ids longer than the core keeps
+    are recorded as sent (by a short key), so none is sent again."""
+    running, dev = running_teams, tenant.members[3]
+    running.stub.long_ids = True
+    start_from_channel(running, tenant)
+    for person in tenant.members:
+        question(running, person, 1)
+    assert running.teams.in_channel(tenant.team, tenant.facilitator, "remind").status == 200
+    sent = running.wait_for(lambda: (lambda rows: rows if len(rows) == 5 and all(
+        r.state == "sent" for r in rows) else None)(running.scalars(select(Reminder))),
+        "the reminders recorded as sent")
+    assert all(r.message_id and len(r.message_id) <= 64 for r in sent)
+    nudges = [c for c in running.stub.sent_to(dev) if "gentle reminder" in card_text(c)]
+    assert len(nudges) == 1 and len(nudges[0].activity_id or "") > 64

@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import stat
 import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -92,6 +93,18 @@ def test_a_worker_logs_json_lines_and_answers_healthz_for_its_supervisor(
     assert down.stderr.startswith(f"roundtable: nothing answers at http://127.0.0.1:{port}"
                                   "/healthz (")
     assert down.stderr.strip().endswith("is the service running?")
+
+
+def test_a_library_warning_comes_out_as_a_json_log_line() -> None:
+    """A warning (Python's `warnings`) raised once logging is set to JSON is one more JSON
+    line, not plain text in among them."""
+    probe = ("import warnings; from bot.app import logs; logs.configure('INFO', 'json'); "
+             "warnings.warn('that option will go in the next version', UserWarning)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True)
+    [line] = [json.loads(line) for line in result.stderr.splitlines()]
+    assert line["level"] == "WARNING" and line["logger"] == "py.warnings"
+    assert "UserWarning: that option will go in the next version" in line["message"]
 
 
 class Serving:

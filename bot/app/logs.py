@@ -42,12 +42,14 @@ class JsonLines(logging.Formatter):
 
 
 def configure(level: str = "INFO", form: str = "text") -> None:
-    """Send every log record of the process to stderr, in `form` ("text" or "json")."""
+    """Send every log record of the process to stderr, in `form` ("text" or "json"),
+    libraries' warnings (Python's `warnings`) among them."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLines() if form == "json" else logging.Formatter(TEXT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.captureWarnings(True)  # else printed as plain text, between JSON lines
     for name in QUIET_UNLESS_DEBUG:
         logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
     keep_logs_clean()

@@ -287,8 +287,9 @@ def test_delete_asks_first_then_leaves_nothing_of_the_round_behind(
         f"Round {doomed} (SEL pharmacy system leadership: what works, who to involve, what "
         "support, open) has 4 people, 2 replies and 1 digest. Deleting it removes all of them "
         "from Roundtable for good (someone also in another round stays there; messages "
-        "already in chat stay there, except my messages that hold someone's words, in their "
-        "conversation with me: those are deleted).",
+        "already in chat stay there, except my messages that hold someone's words: those in "
+        "their conversation with me are deleted, and the drafts of its digests sent for "
+        "review say they were removed).",
         "Nothing was deleted."]
     assert row_counts(database) == during
 

@@ -463,8 +463,9 @@ def deletion_said(what: Contents) -> Said:
                 f"{counted(what.answers, 'reply', 'replies')} and "
                 f"{counted(what.digests, 'digest')}. Deleting it removes all of them from "
                 "Roundtable for good (someone also in another round stays there; messages "
-                "already in chat stay there, except my messages that hold someone's words, "
-                "in their conversation with me: those are deleted).")
+                "already in chat stay there, except my messages that hold someone's words: "
+                "those in their conversation with me are deleted, and the drafts of its "
+                "digests sent for review say they were removed).")
 
 
 def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = None) -> Said:
@@ -477,7 +478,7 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
             raise RoundtableError(said=said(
                 f"that deletion was cancelled, so round {round_id} is kept. To delete it, "
                 "ask again with ", Command(f"delete {round_id}"), "."))
-        holding = holding_words_in(session, [round_id])
+        holding = holding_words_in(session, [round_id], app.clock())
     take_down(app.gateways, holding)
     with transaction(app.database.sessions) as session:
         round_of(app, session, actor, round_id)

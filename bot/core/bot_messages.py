@@ -2,8 +2,9 @@
 replace them on the platform (and a round's deletion, or the end of its retention period,
 delete those in people's conversations): confirmations (in the person's conversation with the bot),
 replies to words not taken as an answer (offers: their "Save as my answer" button holds the
-words, which are stored nowhere else) and the parts of posted digests (one per question,
-each drawing on everyone who answered it)."""
+words, which are stored nowhere else), the parts of posted digests (one per question,
+each drawing on everyone who answered it) and the drafts of digests shown to facilitators for
+review."""
 
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.ports import DeliveryError, Gateways, Sent
-from bot.core.said import Said
+from bot.core.said import Said, said
 from storage.models import BotMessage, Digest, Participant, Reply
 
 log = logging.getLogger(__name__)
 CONFIRMATION = "confirmation"
 OFFER = "offer"
 DIGEST = "digest"
+DRAFT = "review"
+"""A draft digest shown to a facilitator (bot.core.digest_review), quoting answers."""
 
 
 def remember_confirmation(session: Session, platform: str, sent: Sent, participant_id: int,
@@ -118,15 +121,23 @@ def offer_holding(session: Session, platform: str, answer_id: str, user_id: str
         .order_by(BotMessage.id.desc()).limit(1))
 
 
-def holding_words_in(session: Session, round_ids: Iterable[int]) -> list[TakeDown]:
+def holding_words_in(session: Session, round_ids: Iterable[int], now: datetime
+                     ) -> list[TakeDown]:
     """The bot's messages of these rounds that hold someone's words: confirmations repeating
-    answers, and offers whose button holds words, saved or not. A round's deletion, or the
-    end of its retention period, takes them down with its rows: the words are deleted, so no
-    copy of the bot's should stay in chat."""
-    return [TakeDown(m.platform, Sent(m.channel_id, m.message_id)) for m in session.scalars(
-        select(BotMessage).where(BotMessage.kind.in_((CONFIRMATION, OFFER)),
-                                 BotMessage.round_id.in_(list(round_ids)))
-        .order_by(BotMessage.id))]
+    answers and offers whose button holds words, saved or not (deleted), and drafts of their
+    digests shown to facilitators (replaced by a note: a facilitator would wonder where a
+    draft went). A round's deletion, or the end of its retention period, takes them down
+    with its rows: the words are deleted, so no copy of the bot's should stay in chat."""
+    return [TakeDown(m.platform, Sent(m.channel_id, m.message_id),
+                     _draft_removed(m.round_id, now) if m.kind == DRAFT else None)
+            for m in session.scalars(select(BotMessage).where(
+                BotMessage.kind.in_((CONFIRMATION, OFFER, DRAFT)),
+                BotMessage.round_id.in_(list(round_ids))).order_by(BotMessage.id))]
+
+
+def _draft_removed(round_id: int | None, now: datetime) -> Said:
+    return said(f"This draft of round {round_id}'s digest was removed on {now:%d %B %Y}: "
+                "the round's answers were deleted.")
 
 
 @dataclass(frozen=True)

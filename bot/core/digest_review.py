@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import audit
+from bot.core.bot_messages import DRAFT
 from bot.core.digest.build import Summariser, build_digest
 from bot.core.digest.model import DigestView, Draft
 from bot.core.digest_posts import claim_channels, send_claimed
@@ -33,8 +34,6 @@ from storage.models import BotMessage, Digest, Reply, Round
 
 log = logging.getLogger(__name__)
 REVIEW, POST, WAIT = "review", "post", "wait"
-DRAFT = "review"
-"""The kind of BotMessage that shows a facilitator a draft."""
 NOT_PEOPLE = {"cli", "import"}
 """Who starts a round without being someone to message (the command line, an import)."""
 

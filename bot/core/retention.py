@@ -6,7 +6,8 @@ everything that tied people to it (deliveries, the questions sent, reminders, th
 messages kept for forget-me, co-facilitators, the user ids its audience named) are deleted;
 the bot's messages in people's conversations that hold their words (confirmations repeating
 answers, replies whose "Save as my answer" button holds words) are deleted on the platform
-first (bot.core.bot_messages.take_down);
+first, and the drafts of its digests shown to facilitators replaced by a note
+(bot.core.bot_messages.take_down);
 the round itself stays with its pack and its counts (invited, answered, withdrawn), marked
 `purged_at`. People left in no round at all are deleted too, except those who said `stop`:
 of them only the platform id and the stop are kept, so that no new round asks them; so are the
@@ -67,8 +68,8 @@ class Purged:
     """People deleted because no round was left that named them."""
     inbox_events: int = 0
     messages: int = 0
-    """The bot's messages holding someone's words (confirmations, offers), deleted on the
-    platform."""
+    """The bot's messages holding someone's words, taken off the platform: confirmations and
+    offers deleted, drafts shown to facilitators replaced by a note."""
     messages_left: int = 0
     """Such messages the platform would not let it delete (their rows are deleted all the
     same: the round's retention period is over)."""
@@ -168,11 +169,11 @@ def apply_retention(database: Database, now: datetime, days: int, actor: str,
     the main database and the inbox's (the daily job and `roundtable purge`); one audit line
     says what went (a run that finds nothing due writes none)."""
     with database.sessions() as session:
-        holding = holding_words_in(session, due_rounds(session, now, days))
+        holding = holding_words_in(session, due_rounds(session, now, days), now)
     taken = take_down(gateways, holding)
     with transaction(database.sessions) as session:
         done = purge(session, now, days)
-    done.messages, done.messages_left = taken.deleted, len(taken.failed)
+    done.messages, done.messages_left = taken.deleted + taken.replaced, len(taken.failed)
     with transaction(database.inbox_sessions) as session:
         done.inbox_events = purge_inbox(session, now, days)
     database.drop_deleted()

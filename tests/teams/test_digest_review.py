@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.app import review
 from bot.app.actors import OPERATOR
 from bot.app.review_form import theme_value
+from bot.core.bot_messages import DRAFT
 from bot.core.dates import local_time
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import (
@@ -27,7 +28,6 @@ from bot.core.digest.model import (
     ThemeView,
 )
 from bot.core.digest.render_review import theme_size
-from bot.core.digest_review import DRAFT
 from bot.core.people import find_participant
 from bot.core.replies import record_reply
 from bot.scheduling import jobs

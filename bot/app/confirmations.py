@@ -50,7 +50,8 @@ Recall = Callable[[str, int, str], Sent | None]
 
 @dataclass(frozen=True)
 class Confirmed:
-    """A confirmation that landed: where, and whose answers (in which round) it repeats."""
+    """A confirmation that landed: where, and whose answers (in which round) it repeats;
+    one that repeats answers of several rounds is handed over once for each."""
 
     platform: str
     sent: Sent
@@ -264,14 +265,17 @@ class Confirmations:
         self.after()
 
     def _confirm(self, gateway: ChatGateway, key: Key, batch: list[Saved]) -> None:
-        """Post one confirmation, and keep where it landed (and its answer, if it is one)."""
+        """Post one confirmation, and keep where it landed (and its answer, if it is one):
+        once for each round whose answers it repeats, so that each round's deletion finds
+        it."""
         platform, where = key
         sent = gateway.confirm(where, batch)
         first = batch[0]
         answer = first.external_id if len(batch) == 1 else None
         with self._changed:
-            self._confirmed.append(Confirmed(platform, sent, first.asked.participant.id,
-                                             first.asked.round_id, answer))
+            self._confirmed += [Confirmed(platform, sent, first.asked.participant.id, round_id,
+                                          answer)
+                                for round_id in dict.fromkeys(s.asked.round_id for s in batch)]
 
     def _offer(self, gateway: ChatGateway, key: Key, offered: Offered) -> None:
         """Post the offer, and keep where it landed: its button carries the person's words."""

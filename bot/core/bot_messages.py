@@ -33,7 +33,8 @@ def remember_confirmation(session: Session, platform: str, sent: Sent, participa
                           *, offer_for: str | None = None) -> None:
     """A confirmation; `answer_id` (the answer's external id) when it confirms that one
     answer alone, so that an edit of it can update it. With `offer_for` (a prompt id), an
-    offer: `answer_id` is then the id the words its button holds would be saved under."""
+    offer: `answer_id` is then the id the words its button holds would be saved under. A
+    confirmation repeating answers of several rounds is remembered once for each."""
     session.add(BotMessage(platform=platform, channel_id=sent.channel_id,
                            message_id=sent.message_id,
                            kind=CONFIRMATION if offer_for is None else OFFER,
@@ -78,7 +79,7 @@ class Repeating:
 
 
 def repeating(session: Session, participant_id: int) -> Repeating:
-    confirmations = list(session.scalars(select(BotMessage).where(
+    confirmations = each_once(session.scalars(select(BotMessage).where(
         BotMessage.participant_id == participant_id,
         BotMessage.kind.in_((CONFIRMATION, OFFER))).order_by(BotMessage.id)))
     answered = select(Reply.id).where(
@@ -130,9 +131,18 @@ def holding_words_in(session: Session, round_ids: Iterable[int], now: datetime
     with its rows: the words are deleted, so no copy of the bot's should stay in chat."""
     return [TakeDown(m.platform, Sent(m.channel_id, m.message_id),
                      _draft_removed(m.round_id, now) if m.kind == DRAFT else None)
-            for m in session.scalars(select(BotMessage).where(
+            for m in each_once(session.scalars(select(BotMessage).where(
                 BotMessage.kind.in_((CONFIRMATION, OFFER, DRAFT)),
-                BotMessage.round_id.in_(list(round_ids))).order_by(BotMessage.id))]
+                BotMessage.round_id.in_(list(round_ids))).order_by(BotMessage.id)))]
+
+
+def each_once(messages: Iterable[BotMessage]) -> list[BotMessage]:
+    """These rows, one per message on its platform (a confirmation of several rounds' answers
+    is kept once for each round)."""
+    once: dict[tuple[str, str, str], BotMessage] = {}
+    for message in messages:
+        once.setdefault((message.platform, message.channel_id, message.message_id), message)
+    return list(once.values())
 
 
 def _draft_removed(round_id: int | None, now: datetime) -> Said:

@@ -14,11 +14,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.bot_messages import CONFIRMATION, unsaved_offers
+from bot.core.bot_messages import CONFIRMATION, each_once, unsaved_offers
 from bot.core.public_ids import public_reply_id
 from bot.core.rounds import MODE_NAMES, round_pack
 from storage import reach
@@ -115,10 +115,9 @@ def held_about(session: Session, participant: Participant, inbox: Sequence[Inbox
         "answers": [_answer(rounds[r.round_id], r) for r in replies],
         "facilitator": _facilitating(session, participant),
         "messages_waiting_to_be_handled": [_waiting(e) for e in inbox],
-        "bot_messages_repeating_your_answers": session.scalar(
-            select(func.count(BotMessage.id)).where(BotMessage.participant_id == participant.id,
-                                                    BotMessage.kind == CONFIRMATION)
-        ) or 0,
+        "bot_messages_repeating_your_answers": len(each_once(session.scalars(
+            select(BotMessage).where(BotMessage.participant_id == participant.id,
+                                     BotMessage.kind == CONFIRMATION)))),
         "your_words_in_a_save_button": [
             _offer(rounds.get(m.round_id or 0) or session.get(Round, m.round_id), m)
             for m in unsaved_offers(session, participant.id)],

@@ -16,14 +16,22 @@ from sqlalchemy import select, update
 
 from bot.app import facilitation
 from bot.app.actors import OPERATOR
+from bot.app.confirmations import Confirmations
 from bot.core import audit
 from bot.core.retention import apply_retention
 from storage.database import Database
 from storage.db import transaction
 from storage.models import BotMessage, Round
 from tests.adapters.harness import MEMBERS, Harness, SlackHarness, TeamsHarness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, SAVE, _tenant, offers, saved_to, wait
-from tests.helpers import stored_values
+from tests.adapters.test_every_adapter import (
+    PLATFORMS,
+    SAVE,
+    _tenant,
+    offers,
+    saved_to,
+    wait,
+)
+from tests.helpers import HeldClock, stored_values
 from tests.teams.conftest import replaced_by
 from tests.teams_connector_stub import Call, card_text
 
@@ -38,6 +46,16 @@ def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
     with harness(request.param, database, database_url, str(tmp_path / "data"),
                  _tenant) as running:
         yield running
+
+
+@pytest.fixture(params=PLATFORMS)
+def paced(request: pytest.FixtureRequest, database: Database, database_url: str,
+          tmp_path: Path) -> Iterator[tuple[Harness, HeldClock]]:
+    """The bot, its confirmations paced by a clock the test moves on."""
+    pacing = HeldClock()
+    with harness(request.param, database, database_url, str(tmp_path / "data"), _tenant,
+                 pacing) as running:
+        yield running, pacing
 
 
 def _greeted(bot: Harness) -> None:
@@ -219,3 +237,46 @@ def test_deleting_a_round_takes_an_answer_s_confirmation_off_the_platform(
     facilitation.delete(bot.app, OPERATOR, round_id)
     assert _holding(bot, ANSWER) == []
     assert _remembered(bot) == []
+
+
+NEXT = "Shared rotas across the borough."
+LATER = "Peer support from the pharmacy next door."
+"""An answer to a second round's question, confirmed with an earlier round's answer."""
+
+
+def _shared_confirmation(bot: Harness, pacing: HeldClock) -> int:
+    """Person 0's second answer to round 1 waits for its turn when a new round asks them, and
+    their answer to it joins the same confirmation. The new round's id."""
+    _answered(bot)  # the first answer is confirmed at once, the next a second after
+    bot.write(0, NEXT)
+    wait(bot, lambda: len(bot.app.confirmations.queued()) == 1, "the second answer, saved")
+    first = _round_id(bot)
+    bot.start()  # a second round for the same people
+    wait(bot, lambda: len([d for d in bot.deliveries() if d.state == "sent"]) == 2 * len(MEMBERS),
+         "the second round's first question")
+    bot.write(0, LATER)
+    wait(bot, lambda: len(bot.app.confirmations.queued()) == 2, "its answer, saved")
+    [second] = [r.round_id for r in bot.replies() if r.text == LATER]
+    assert second != first
+    pacing.advance(Confirmations.SPACING)
+    wait(bot, lambda: _holding(bot, LATER), "the shared confirmation")
+    wait(bot, lambda: len(_remembered(bot)) >= 2, "the shared confirmation, remembered")
+    return second
+
+
+def test_deleting_a_round_takes_down_a_confirmation_it_shares_with_another_round(
+        paced: tuple[Harness, HeldClock]) -> None:
+    bot, pacing = paced
+    second = _shared_confirmation(bot, pacing)
+    facilitation.delete(bot.app, OPERATOR, second)
+    assert _holding(bot, LATER) == []
+    assert _holding(bot, ANSWER) != []  # round 1's own confirmation stays
+
+
+def test_my_data_and_forget_me_count_a_confirmation_shared_by_two_rounds_once(
+        paced: tuple[Harness, HeldClock]) -> None:
+    bot, pacing = paced
+    _shared_confirmation(bot, pacing)
+    assert '"bot_messages_repeating_your_answers": 2' in _my_data(bot)
+    done = _forget_me(bot)
+    assert "deleted 2 messages of mine that repeated your answers" in done, done

@@ -18,7 +18,9 @@ from bot.app.roundtable import assemble
 from bot.config import load_settings
 from bot.core import reminders, sending
 from bot.core.digest.changes import claim_digest
+from bot.core.people import opt_out
 from bot.core.replies import edit_reply, record_reply
+from bot.core.round_changes import delete_round
 from bot.core.rounds import close_round
 from storage.database import Database
 from storage.db import transaction
@@ -307,6 +309,29 @@ def test_delete_asks_first_then_leaves_nothing_of_the_round_behind(
         assert session.scalars(select(Round.id)).all() == [kept]
     gone = cli(database_url, "round", "delete", str(doomed), "--yes", tmp_path=tmp_path)
     assert gone.returncode == 1 and gone.stderr.strip() == f"roundtable: there is no round {doomed}"
+
+
+def test_deleting_a_round_keeps_of_someone_who_said_stop_only_their_id_and_the_stop(
+        database: Database, now: datetime) -> None:
+    """As retention does: someone the round leaves in no other round, who said stop, keeps
+    their id and their stop, and nothing else; someone in another round keeps it all."""
+    with transaction(database.sessions) as session:
+        started_round(session, now, 1)  # U0001 is in another round
+        doomed = started_round(session, now, 2).id
+        for user in ("U0001", "U0002"):
+            person = participant(session, user)
+            person.timezone = "Europe/London"
+            opt_out(session, person, now)
+        record_reply(session, doomed, "done-well", participant(session, "U0002"),
+                     "Before I said stop", now, external_id="DU0002:1.0")
+    with transaction(database.sessions) as session:
+        delete_round(session, doomed)
+    with database.sessions() as session:
+        held = {p.platform_user_id: (p.display_name, p.role, p.organisation, p.timezone,
+                                     p.opted_out) for p in session.scalars(select(Participant))}
+    assert held == {
+        "U0001": ("Person 1", "community pharmacist", "Pharmacy 1", "Europe/London", True),
+        "U0002": (None, None, None, None, True)}
 
 
 def test_without_a_token_only_user_ids_are_taken_and_nothing_is_stored_otherwise(

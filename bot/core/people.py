@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from storage.models import Facilitator, Participant, Round, RoundFacilitator, Suppressed
+from storage.models import (
+    Delivery,
+    Facilitator,
+    Participant,
+    Reminder,
+    Reply,
+    Round,
+    RoundFacilitator,
+    Suppressed,
+)
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,23 @@ def stop_asking(session: Session, platform: str, user_id: str, now: datetime, by
     subject = audit.person(platform, user_id)
     audit.record(session, now, by, "participant.stop", subject=None if by == subject else subject)
     return "stopped"
+
+
+def forget_roundless(session: Session, among: Collection[int] | None = None) -> int:
+    """Delete the people no round names any more (of `among` only, when given), except those
+    who said stop: of them only the platform id and the stop are kept, so that no new round
+    asks them. How many were deleted. Retention and a round's deletion both end with it."""
+    roundless = [~exists().where(Delivery.participant_id == Participant.id),
+                 ~exists().where(Reply.participant_id == Participant.id),
+                 ~exists().where(Reminder.participant_id == Participant.id)]
+    if among is not None:
+        roundless.append(Participant.id.in_(list(among)))
+    gone = session.execute(delete(Participant).where(
+        *roundless, Participant.opted_out.is_(False)).execution_options(synchronize_session=False))
+    session.execute(update(Participant).where(*roundless, Participant.opted_out.is_(True)).values(
+        display_name=None, role=None, organisation=None, timezone=None,
+        details_fetched_at=None).execution_options(synchronize_session=False))
+    return int(getattr(gone, "rowcount", 0) or 0)
 
 
 def said_stop(session: Session, people: Iterable[Person], platform: str) -> list[str]:

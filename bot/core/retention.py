@@ -24,12 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.bot_messages import holding_words_in, take_down
 from bot.core.inbox import MAX_ATTEMPTS
+from bot.core.people import forget_roundless
 from bot.core.ports import Gateways
 from bot.core.rounds import participation
 from bot.core.wording import counted
@@ -44,7 +45,6 @@ from storage.models import (
     DigestEdit,
     InboxEvent,
     ModelAnswer,
-    Participant,
     QuestionMessage,
     Reminder,
     Reply,
@@ -144,16 +144,9 @@ def _purge_people(session: Session, now: datetime, days: int) -> int:
     """Delete people no round names any more (keeping only the stop of those who said it),
     and what was kept to reach them, roster records included, once not refreshed for the
     period."""
-    unused = ~exists().where(Delivery.participant_id == Participant.id) & ~exists().where(
-        Reply.participant_id == Participant.id) & ~exists().where(
-        Reminder.participant_id == Participant.id)
-    gone = session.execute(delete(Participant).where(
-        unused, Participant.opted_out.is_(False)).execution_options(synchronize_session=False))
-    session.execute(update(Participant).where(unused, Participant.opted_out.is_(True)).values(
-        display_name=None, role=None, organisation=None, timezone=None,
-        details_fetched_at=None).execution_options(synchronize_session=False))
+    gone = forget_roundless(session)
     reach.forget_unneeded(session, unseen_since=now - timedelta(days=days))
-    return int(getattr(gone, "rowcount", 0) or 0)
+    return gone
 
 
 def purge_inbox(session: Session, now: datetime, days: int) -> int:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.errors import RoundClosed, RoundtableError
+from bot.core.people import forget_roundless
 from bot.core.rounds import get_round
 from storage import reach
 from storage.models import (
@@ -123,8 +124,9 @@ def contents(session: Session, round_id: int) -> Contents:
 def delete_round(session: Session, round_id: int) -> Contents:
     """Delete the round and everything in it: deliveries and the messages that asked, answers
     and their earlier versions, reminders, digests, the language model's headlines kept for
-    them, and the people who were in no other round (except those who asked for no more
-    questions: that wish is kept), with what was kept to reach them (roster records)."""
+    them, and the people who were in no other round (of those who asked for no more
+    questions, only their id and that wish are kept), with what was kept to reach them (roster
+    records)."""
     what = contents(session, round_id)
     replies = select(Reply.id).where(Reply.round_id == round_id)
     deliveries = select(Delivery.id).where(Delivery.round_id == round_id)
@@ -150,12 +152,7 @@ def delete_round(session: Session, round_id: int) -> Contents:
     if people:
         ids = list(session.scalars(select(Participant.platform_user_id).where(
             Participant.id.in_(people))))
-        session.execute(delete(Participant).where(
-            Participant.id.in_(people), Participant.opted_out.is_(False),
-            ~exists().where(Delivery.participant_id == Participant.id),
-            ~exists().where(Reply.participant_id == Participant.id),
-            ~exists().where(Reminder.participant_id == Participant.id),
-        ))
+        forget_roundless(session, among=people)
         reach.forget_unneeded(session, among=ids)
     session.flush()
     return what

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, insert, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import ProcessedEvent, Reply
+from storage.models import Delivery, Participant, ProcessedEvent, Reminder, Reply
 
 
 def claim_events(session: Session, event_ids: list[str], now: datetime,
@@ -48,3 +48,10 @@ def is_an_answer(votes: Mapping[int, Collection[str]]) -> ColumnElement[bool]:
     return or_(Reply.choices.is_not(None), *(
         and_(Reply.round_id == round_id, Reply.prompt_id.not_in(list(prompt_ids)))
         for round_id, prompt_ids in votes.items()))
+
+
+def in_a_round() -> ColumnElement[bool]:
+    """Whether a participant is in some round: asked a question, answered, or reminded."""
+    return (exists().where(Delivery.participant_id == Participant.id)
+            | exists().where(Reply.participant_id == Participant.id)
+            | exists().where(Reminder.participant_id == Participant.id))

@@ -21,14 +21,13 @@ from storage.models import (
     Digest,
     Facilitator,
     Participant,
-    Reminder,
-    Reply,
     Round,
     RoundFacilitator,
     TeamsConversation,
     TeamsSent,
     TeamsUser,
 )
+from storage.queries import in_a_round
 
 QUESTION, DIGEST, MESSAGE = "question", "digest", "message"
 """What teams_sent records: question and digest parts (for recovery), and other messages the
@@ -94,11 +93,8 @@ def forget_unneeded(session: Session, *, among: Collection[str] | None = None,
 def _needed() -> Select[Any]:
     """The platform ids of the people a round still needs to reach: its participants, its
     co-facilitators and whoever started it; and the facilitators."""
-    in_a_round = (exists().where(Delivery.participant_id == Participant.id)
-                  | exists().where(Reply.participant_id == Participant.id)
-                  | exists().where(Reminder.participant_id == Participant.id))
     return select(union(
-        select(Participant.platform_user_id).where(in_a_round),
+        select(Participant.platform_user_id).where(in_a_round()),
         select(RoundFacilitator.platform_user_id),
         select(Facilitator.platform_user_id),
         select(Round.started_by).where(Round.started_by.is_not(None))).subquery().c[0])

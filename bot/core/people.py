@@ -8,20 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
 from storage.models import (
-    Delivery,
     Facilitator,
     Participant,
-    Reminder,
-    Reply,
     Round,
     RoundFacilitator,
     Suppressed,
 )
+from storage.queries import in_a_round
 
 
 @dataclass(frozen=True)
@@ -139,9 +137,7 @@ def forget_roundless(session: Session, among: Collection[int] | None = None) -> 
     """Delete the people no round names any more (of `among` only, when given), except those
     who said stop: of them only the platform id and the stop are kept, so that no new round
     asks them. How many were deleted. Retention and a round's deletion both end with it."""
-    roundless = [~exists().where(Delivery.participant_id == Participant.id),
-                 ~exists().where(Reply.participant_id == Participant.id),
-                 ~exists().where(Reminder.participant_id == Participant.id)]
+    roundless = [~in_a_round()]
     if among is not None:
         roundless.append(Participant.id.in_(list(among)))
     gone = session.execute(delete(Participant).where(

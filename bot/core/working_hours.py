@@ -28,7 +28,6 @@ def next_working_time(now: datetime, zone: str | None, default_zone: str) -> dat
     return datetime.combine(day, WORKDAY_START, tzinfo=tz)
 
 
-
 def last_working_time(moment: datetime, zone: str | None, default_zone: str) -> datetime | None:
     """None when `moment` is within 08:00-18:00 where the person is; else the start of the last
     working hour before it there (17:00 that day, or the day before when it is early)."""

@@ -59,6 +59,7 @@ class _TenantNotSet(logging.Filter):
 
 for _name in ("microsoft_teams.apps.app", "microsoft_teams.apps.auth.token_validator"):
     logging.getLogger(_name).addFilter(_TenantNotSet())
+
 TIMEOUT = 20.0
 BOT_SCOPE = "https://api.botframework.com/.default"
 """What the bot's token is for: the Bot Connector."""

@@ -74,8 +74,11 @@ class Transcript:
     def delete_message(self, sent: Sent) -> None:
         self._step(f"deleted {sent.message_id}", sent.channel_id)
 
-    def send_file(self, where: Where, file: Attachment, said: Said) -> Sent:
-        return self._step(f"file {file.filename}", where.channel_id)
+    def send_file(self, where: Where, file: Attachment, said: Said) -> list[Sent]:
+        return [self._step(f"file {file.filename}", where.channel_id)]
+
+    def delete_file(self, sent: Sent) -> None:
+        self._step(f"deleted file {sent.message_id}", sent.channel_id)
 
     def publish_home(self, user_id: str, home: HomeView) -> None:
         self._step("home", user_id)

@@ -59,6 +59,8 @@ class SlackStub:
         self.handles: dict[str, str] = {}
         """A user group's handle by its id (usergroups.list), for those given one."""
         self.channel_names: dict[str, str] = {}
+        self.files: dict[str, bool] = {}
+        """Files shared (files.completeUploadExternal), by id: True while not deleted."""
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self._queued: dict[str, list[Failure | None]] = {}
@@ -389,8 +391,19 @@ class SlackStub:
         if method == "files.completeUploadExternal":
             files = p.get("files")
             files = json.loads(files) if isinstance(files, str) else files or []
+            with self._lock:
+                self.files.update({f["id"]: True for f in files})
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")}
                                           for f in files]}
+        if method == "files.delete":
+            with self._lock:
+                shared = self.files.get(str(p.get("file")))
+                if shared is None:
+                    return {"ok": False, "error": "file_not_found"}
+                if not shared:
+                    return {"ok": False, "error": "file_deleted"}
+                self.files[str(p.get("file"))] = False
+            return {"ok": True}
         if method == "conversations.history":
             channel = str(p.get("channel", ""))
             limit = min(int(p.get("limit") or 100), 15)  # non-Marketplace apps get 15 at most
@@ -476,7 +489,8 @@ class SlackStub:
         return {"ok": True, "channel": channel, "ts": ts}
 
     def uploaded(self, channel: str) -> list[tuple[dict[str, Any], bytes]]:
-        """Files shared in a conversation: (files.completeUploadExternal's file, its bytes)."""
+        """Files shared in a conversation, deleted since or not: (files.completeUploadExternal's
+        file, its bytes)."""
         contents = {c.params["path"].rsplit("/", 1)[-1]: c.params["content"]
                     for c in self.calls_to("file_upload")}
         out = []

@@ -20,7 +20,7 @@ from bot.app.actors import Actor
 from bot.app.participants import refresh_home
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
-from bot.core.bot_messages import TakeDown, TakenDown, repeating, take_down
+from bot.core.bot_messages import TakeDown, TakenDown, remember_copy, repeating, take_down
 from bot.core.errors import RoundtableError
 from bot.core.forgetting import Erased, erase
 from bot.core.imports import IMPORT_PLATFORM, imported_round, one_imported_person
@@ -95,21 +95,35 @@ def my_data(app: Roundtable, actor: Actor) -> Said:
     gateway = app.gateway(actor.platform)
     content = json.dumps(data, indent=2, ensure_ascii=False).encode()
     try:
-        gateway.send_file(Where(gateway.open_direct(actor.user_id)),
-                          Attachment(MY_DATA_FILE, "Everything Roundtable holds about you",
-                                     content),
-                          said("Everything Roundtable holds about you, as of this moment: "
-                               "your details, the questions sent to you, every answer with its "
-                               "earlier versions, which of my replies hold words of yours in "
-                               "a Save as my answer button, and what the audit log says you "
-                               "did."))
+        sent = gateway.send_file(
+            Where(gateway.open_direct(actor.user_id)),
+            Attachment(MY_DATA_FILE, "Everything Roundtable holds about you", content),
+            said("Everything Roundtable holds about you, as of this moment: your details, the "
+                 "questions sent to you, every answer with its earlier versions, which of my "
+                 "replies hold words of yours in a Save as my answer button, and what the "
+                 "audit log says you did."))
     except DeliveryError as exc:
         log.warning("could not send someone their data on %s: %s", actor.platform, exc.reason)
         return said(f"I could not send you the file ({exc.reason}). Please try again later; "
                     "an admin can also export it for you.")
+    _remember_copy(app, actor, sent, {r["round"] for r in data["rounds"]}
+                   | {a["round"] for a in data["answers"]})
     return said(f"I have sent you {MY_DATA_FILE} in our conversation: "
                 f"{counted(len(data['answers']), 'answer')} and everything else held about "
                 "you. ", Command("forget-me"), " deletes it all.")
+
+
+def _remember_copy(app: Roundtable, actor: Actor, sent: Sequence[Sent], round_ids: set[int]
+                   ) -> None:
+    """The copy repeats every answer: forget-me, and the deletion of any round it covers,
+    take it down (rounds deleted meanwhile are left out)."""
+    with transaction(app.database.sessions) as session:
+        participant = find_participant(session, actor.user_id, actor.platform)
+        if participant is None:  # forgotten meanwhile
+            return
+        rounds = list(session.scalars(select(Round.id).where(
+            Round.id.in_(round_ids), Round.purged_at.is_(None))))
+        remember_copy(session, actor.platform, sent, participant.id, rounds, app.clock())
 
 
 def export_person(app: Roundtable, actor: Actor, platform: str, user_id: str
@@ -174,7 +188,9 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
                        for m in mine.digest_parts]
                     + [TakeDown(m.platform, Sent(m.channel_id, m.message_id),
                                 _removed(app, f"the summary of round {m.round_id}"))
-                       for m in mine.digest_tops]) if mine else []
+                       for m in mine.digest_tops]
+                    + [TakeDown(m.platform, Sent(m.channel_id, m.message_id), file=True)
+                       for m in mine.copies]) if mine else []
     work = take_down(app.gateways, messages)
     now = app.clock()
     with transaction(app.database.sessions) as session:
@@ -262,8 +278,11 @@ def _forgotten(erased: Erased, work: TakenDown, waiting: int, platform: str, *,
                    else f"{your} name, role, time zone and {_their_id(platform)}")
     out = said(f"Done. Roundtable deleted {listed(deleted)}.")
     if work.deleted or work.replaced:
-        out += said(f" In {_on(work.changed_on)}: deleted " + counted(work.deleted, "message")
-                    + f" of mine that repeated {your} answers")
+        repeated = work.deleted - work.copies
+        out += said(f" In {_on(work.changed_on)}: deleted " + listed(
+            ([counted(repeated, "message") + f" of mine that repeated {your} answers"]
+             if repeated or not work.copies else [])
+            + ([f"{your} data as my-data sent it to {you}"] if work.copies else [])))
         if work.replaced:
             out += said(", and replaced " + counted(work.replaced, "digest message")
                         + " that drew on them, in ")

@@ -2,8 +2,9 @@
 replace them on the platform (and a round's deletion, or the end of its retention period,
 delete those in people's conversations): confirmations (in the person's conversation with the bot),
 replies to words not taken as an answer (offers: their "Save as my answer" button holds the
-words, which are stored nowhere else), the parts of posted digests (one per question,
-each drawing on everyone who answered it) and the drafts of digests shown to facilitators for
+words, which are stored nowhere else), the copies of a person's data that my-data sent them
+(every answer they gave, word for word), the parts of posted digests (one per question, each
+drawing on everyone who answered it) and the drafts of digests shown to facilitators for
 review."""
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ OFFER = "offer"
 DIGEST = "digest"
 DRAFT = "review"
 """A draft digest shown to a facilitator (bot.core.digest_review), quoting answers."""
+MY_DATA = "my-data"
+"""What holds a copy of someone's data sent by my-data: a file, or messages holding it."""
 
 
 def remember_confirmation(session: Session, platform: str, sent: Sent, participant_id: int,
@@ -40,6 +43,19 @@ def remember_confirmation(session: Session, platform: str, sent: Sent, participa
                            kind=CONFIRMATION if offer_for is None else OFFER,
                            round_id=round_id, participant_id=participant_id,
                            answer_id=answer_id, prompt_id=offer_for, created_at=now))
+
+
+def remember_copy(session: Session, platform: str, sent: Iterable[Sent], participant_id: int,
+                  round_ids: Iterable[int], now: datetime) -> None:
+    """What holds a copy of someone's data (`send_file`'s answer), once for each round it
+    covers, so that the deletion of any of them takes it down with forget-me (None: it
+    covers no round)."""
+    covered: list[int | None] = [*round_ids] or [None]
+    for one in sent:
+        for round_id in covered:
+            session.add(BotMessage(platform=platform, channel_id=one.channel_id,
+                                   message_id=one.message_id, kind=MY_DATA, round_id=round_id,
+                                   participant_id=participant_id, created_at=now))
 
 
 def confirmation_of(session: Session, platform: str, round_id: int, answer_id: str
@@ -76,6 +92,8 @@ class Repeating:
     digest_tops: list[BotMessage] = field(default_factory=list)
     """The top messages of those digests that followed an earlier one of their round: their
     "new since the last digest" lines name themes whose titles are words of the answers."""
+    copies: list[BotMessage] = field(default_factory=list)
+    """What holds the copies of their data that my-data sent them."""
 
 
 def repeating(session: Session, participant_id: int) -> Repeating:
@@ -96,7 +114,10 @@ def repeating(session: Session, participant_id: int) -> Repeating:
     tops = list(session.scalars(select(BotMessage).where(
         BotMessage.kind == DIGEST, BotMessage.part == 0, BotMessage.digest_id.in_(digests),
         earlier.exists()).order_by(BotMessage.id))) if digests else []
-    return Repeating(confirmations, parts, tops)
+    copies = each_once(session.scalars(select(BotMessage).where(
+        BotMessage.participant_id == participant_id, BotMessage.kind == MY_DATA)
+        .order_by(BotMessage.id)))
+    return Repeating(confirmations, parts, tops, copies)
 
 
 def unsaved_offers(session: Session, participant_id: int) -> list[BotMessage]:
@@ -125,14 +146,17 @@ def offer_holding(session: Session, platform: str, answer_id: str, user_id: str
 def holding_words_in(session: Session, round_ids: Iterable[int], now: datetime
                      ) -> list[TakeDown]:
     """The bot's messages of these rounds that hold someone's words: confirmations repeating
-    answers and offers whose button holds words, saved or not (deleted), and drafts of their
-    digests shown to facilitators (replaced by a note: a facilitator would wonder where a
-    draft went). A round's deletion, or the end of its retention period, takes them down
-    with its rows: the words are deleted, so no copy of the bot's should stay in chat."""
+    answers and offers whose button holds words, saved or not (deleted), copies of people's
+    data covering any of these rounds (deleted: my-data sends a fresh one of what is left),
+    and drafts of their digests shown to facilitators (replaced by a note: a facilitator
+    would wonder where a draft went). A round's deletion, or the end of its retention
+    period, takes them down with its rows: the words are deleted, so no copy of the bot's
+    should stay in chat."""
     return [TakeDown(m.platform, Sent(m.channel_id, m.message_id),
-                     _draft_removed(m.round_id, now) if m.kind == DRAFT else None)
+                     _draft_removed(m.round_id, now) if m.kind == DRAFT else None,
+                     file=m.kind == MY_DATA)
             for m in each_once(session.scalars(select(BotMessage).where(
-                BotMessage.kind.in_((CONFIRMATION, OFFER, DRAFT)),
+                BotMessage.kind.in_((CONFIRMATION, OFFER, DRAFT, MY_DATA)),
                 BotMessage.round_id.in_(list(round_ids))).order_by(BotMessage.id)))]
 
 
@@ -152,11 +176,13 @@ def _draft_removed(round_id: int | None, now: datetime) -> Said:
 
 @dataclass(frozen=True)
 class TakeDown:
-    """One of the bot's messages to take off its platform: deleted, or replaced by `note`."""
+    """One of the bot's messages to take off its platform: deleted, or replaced by `note`;
+    a `file` (what `send_file` returned) is deleted as one."""
 
     platform: str
     sent: Sent
     note: Said | None = None
+    file: bool = False
 
 
 @dataclass
@@ -164,6 +190,8 @@ class TakenDown:
     """What `take_down` did, and could not do."""
 
     deleted: int = 0
+    copies: int = 0
+    """Of those deleted, what held copies of someone's data (my-data's files or cards)."""
     replaced: int = 0
     replaced_in: list[str] = field(default_factory=list)
     """The channels of the replaced messages, each once."""
@@ -187,7 +215,11 @@ def take_down(gateways: Gateways, messages: Iterable[TakeDown]) -> TakenDown:
             done.failed.append((message.platform, None))
             continue
         try:
-            if message.note is None:
+            if message.file:
+                gateway.delete_file(message.sent)
+                done.deleted += 1
+                done.copies += 1
+            elif message.note is None:
                 gateway.delete_message(message.sent)
                 done.deleted += 1
             else:

@@ -131,8 +131,13 @@ class ChatGateway(Protocol):
         """Delete one of the bot's own messages. A message already gone is not an error."""
         ...
 
-    def send_file(self, where: Where, file: Attachment, said: Said) -> Sent:
-        """Send someone a file, with a few words."""
+    def send_file(self, where: Where, file: Attachment, said: Said) -> list[Sent]:
+        """Send someone a file, with a few words; what holds the file on the platform (the
+        messages, or the file), each for `delete_file`."""
+        ...
+
+    def delete_file(self, sent: Sent) -> None:
+        """Take down one of what `send_file` returned. One already gone is not an error."""
         ...
 
     def publish_home(self, user_id: str, home: HomeView) -> None:

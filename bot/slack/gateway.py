@@ -59,6 +59,7 @@ HISTORY = "conversations.history"
 REPLIES = "conversations.replies"
 GONE = {"message_not_found", "channel_not_found", "is_archived", "thread_not_found"}
 """What Slack says when the message to change is gone already: nothing left to remove."""
+FILE_GONE = {"file_not_found", "file_deleted"}
 
 
 class IdempotentConnectionRetryHandler(ConnectionErrorRetryHandler):
@@ -344,14 +345,23 @@ class SlackGateway:
             if exc.reason not in GONE:
                 raise
 
-    def send_file(self, where: Where, file: Attachment, said: Said) -> Sent:
-        """files.upload_v2 into the conversation, with the words as its comment."""
+    def send_file(self, where: Where, file: Attachment, said: Said) -> list[Sent]:
+        """files.upload_v2 into the conversation, with the words as its comment; the file's
+        id as the message id."""
         response = calling(self.client.files_upload_v2, channel=where.channel_id,
                            thread_ts=where.thread_id, content=file.content,
                            filename=file.filename, title=file.title,
                            initial_comment=render.mrkdwn(said))
-        files = response.get("files") or [{}]
-        return Sent(where.channel_id, str(files[0].get("id", "")))
+        return [Sent(where.channel_id, str(f["id"])) for f in response.get("files") or []
+                if f.get("id")]
+
+    def delete_file(self, sent: Sent) -> None:
+        """files.delete (the bot's own file, with files:write); its share goes with it."""
+        try:
+            calling(self.client.files_delete, file=sent.message_id)
+        except DeliveryError as exc:
+            if exc.reason not in FILE_GONE:
+                raise
 
     def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
                     *, top: Sent | None = None) -> Posted:

@@ -180,16 +180,22 @@ class TeamsGateway:
             if exc.reason not in GONE:
                 raise
 
-    def send_file(self, where: Where, file: Attachment, said: Said) -> Sent:
+    def send_file(self, where: Where, file: Attachment, said: Said) -> list[Sent]:
         """Teams bots can send files in a 1:1 chat only through a consent card and the
-        person's OneDrive (Microsoft Graph); the file comes as text in cards instead."""
+        person's OneDrive (Microsoft Graph); the file comes as text in cards instead, each
+        kept so that `delete_file` can take it down."""
         text = file.content.decode("utf-8", errors="replace")
-        first = self.say(where, said)
+        sent = [self._kept(self.post(where.channel_id, self.said_card(said), self.plain(said)))]
         for start in range(0, len(text), FILE_TEXT):
             chunk = text[start:start + FILE_TEXT]
-            self.post(where.channel_id, render.card([render.code_block(chunk)]),
-                      f"{file.filename} ({start // FILE_TEXT + 1})")
-        return first
+            sent.append(self._kept(self.post(where.channel_id,
+                                             render.card([render.code_block(chunk)]),
+                                             f"{file.filename} ({start // FILE_TEXT + 1})")))
+        return sent
+
+    def delete_file(self, sent: Sent) -> None:
+        """A file came as cards: each is deleted as a message."""
+        self.delete_message(sent)
 
     def _kept(self, sent: Sent) -> Sent:
         """The core's id of a message the bot may change later (bot.core.bot_messages): a

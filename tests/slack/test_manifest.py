@@ -30,6 +30,7 @@ SCOPES_OF_METHOD = {
     "views_open": set(),
     "views_update": set(),
     "files_upload_v2": {"files:write"},
+    "files_delete": {"files:write"},  # my-data's file, taken down by forget-me and retention
     "auth_test": set(),
     "apps_connections_open": set(),  # the app-level token's scope (connections:write)
 }

@@ -1,0 +1,96 @@
+"""The copy of someone's data that my-data sends them (a file on Slack, text cards on Teams)
+repeats every answer they gave. On both platforms, forget-me takes it down, and so do the
+deletion of any round it covers and the end of that round's retention period: a fresh
+my-data gives what is left."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from bot.app import facilitation
+from bot.app.actors import OPERATOR
+from bot.core import audit
+from bot.core.retention import apply_retention
+from storage.database import Database
+from storage.db import transaction
+from storage.models import Round
+from tests.adapters.harness import MEMBERS, Harness, SlackHarness, TeamsHarness, harness
+from tests.adapters.test_every_adapter import PLATFORMS, _tenant
+from tests.adapters.test_greeting_privacy import (
+    ANSWER,
+    _answered,
+    _forget_me,
+    _holding,
+    _my_data,
+    _round_id,
+)
+from tests.teams_connector_stub import card_text
+
+SENT = "I have sent you"
+"""The start of what the bot answers once the copy is sent."""
+
+
+@pytest.fixture(params=PLATFORMS)
+def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
+        tmp_path: Path) -> Iterator[Harness]:
+    with harness(request.param, database, database_url, str(tmp_path / "data"),
+                 _tenant) as running:
+        yield running
+
+
+def _sent_a_copy(bot: Harness) -> None:
+    """Person 0 answers question 1 and asks for their data; the copy holds the answer."""
+    _answered(bot)
+    assert ANSWER in _my_data(bot)
+    if isinstance(bot, SlackHarness):
+        stub = bot.stub
+        bot.running.wait_for(lambda: [c for c in stub.calls_to("response_url")
+                                      if SENT in c.params.get("text", "")], "the answer")
+    else:
+        assert isinstance(bot, TeamsHarness)
+        member = bot.tenant.members[0]
+        bot.running.wait_for(lambda: [c for c in bot.stub.sent_to(member)
+                                      if SENT in card_text(c)], "the answer")
+    assert _copies(bot) != []
+
+
+def _copies(bot: Harness) -> list[str]:
+    """The copies of person 0's data that are still in their conversation with the bot and
+    hold their answer."""
+    if isinstance(bot, SlackHarness):
+        return [content.decode() for shared, content in bot.stub.uploaded("D" + MEMBERS[0])
+                if bot.stub.files.get(shared["id"]) and ANSWER in content.decode()]
+    return [card for card in _holding(bot, ANSWER) if "audit_log" in card]
+
+
+def test_forget_me_takes_down_the_copy_my_data_sent(bot: Harness) -> None:
+    _sent_a_copy(bot)
+    done = _forget_me(bot)
+    assert done.startswith("Done. Roundtable deleted"), done
+    assert _copies(bot) == []
+    assert ("deleted 1 message of mine that repeated your answers and your data as my-data "
+            "sent it to you.") in done, done
+
+
+def test_deleting_a_round_takes_down_the_copy_of_its_answers(bot: Harness) -> None:
+    _sent_a_copy(bot)
+    facilitation.delete(bot.app, OPERATOR, _round_id(bot))
+    assert _copies(bot) == []
+
+
+def test_retention_takes_down_the_copy_of_a_round_s_answers(bot: Harness) -> None:
+    _sent_a_copy(bot)
+    round_id = _round_id(bot)
+    assert "closed" in bot.command(f"close {round_id}")
+    app = bot.app
+    with transaction(app.database.sessions) as session:  # closed past the period
+        session.execute(update(Round).values(closed_at=app.clock() - timedelta(days=400)))
+    done = apply_retention(app.database, app.clock(), 365, audit.OPERATOR, app.gateways)
+    assert done.rounds == [round_id]
+    assert _copies(bot) == []
+    assert done.messages_left == 0

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.packs import Pack, Prompt
 from bot.core.said import Said
+from bot.core.wording import listed
 from storage.models import Participant
 
 
@@ -57,3 +59,31 @@ class Saved:
                       "you sent with them is not part of your answer.")
     REASON_KEPT = ("Your words after it are kept with it, as your reason: the digest shows "
                    "them under your first choice.")
+
+
+def saved_together(saved: Sequence[Saved]) -> str:
+    """The first line of one confirmation of several answers: which question each was saved
+    to, naming the round of each when they are of several (question 1 of two rounds is two
+    questions)."""
+    several = _of_several_rounds(saved)
+    named = list(dict.fromkeys(
+        f"question {s.asked.number}" + (f" of round {s.asked.round_id}" if several else "")
+        for s in saved))
+    if len(named) == 1:
+        return f"Saved {len(saved)} messages as your answer to {named[0]}."
+    if several:
+        return f"Saved {len(saved)} answers, to {listed(named)}."
+    numbers = [n.removeprefix("question ") for n in named]
+    return f"Saved {len(saved)} answers, to questions {listed(numbers)}."
+
+
+def saved_to(one: Saved, saved: Sequence[Saved]) -> str:
+    """What stands before the question of one of several answers confirmed together: its
+    number, with its round when they are of several."""
+    if _of_several_rounds(saved):
+        return f"Round {one.asked.round_id}, question {one.asked.number}: "
+    return f"{one.asked.number}. "
+
+
+def _of_several_rounds(saved: Sequence[Saved]) -> bool:
+    return len({s.asked.round_id for s in saved}) > 1

@@ -37,11 +37,11 @@ from slack_sdk.models.views import View
 from bot.core.home import HomeView
 from bot.core.incoming import Kept
 from bot.core.packs import Pack, Prompt
-from bot.core.questions import Asked, Question, Saved
+from bot.core.questions import Asked, Question, Saved, saved_to, saved_together
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, correction, read_back
 from bot.core.replies import asks_not_to_be_quoted
 from bot.core.typed_votes import how_to_type, numbered_options
-from bot.core.wording import all_of_yours, counted, listed
+from bot.core.wording import all_of_yours, counted
 from bot.slack.limits import HEADER_TEXT, RICH_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.messages import (
     Part,
@@ -183,13 +183,10 @@ def _confirmations(saved: Sequence[Saved]) -> SlackMessage:
             return confirmation(one.asked, one.answer, updated=one.updated,
                                 external_id=one.external_id, quotable=one.quotable)
         return vote_confirmation(one)
-    numbers = list(dict.fromkeys(str(s.asked.number) for s in saved))
-    what = (f"Saved {len(saved)} messages as your answer to question {numbers[0]}."
-            if len(numbers) == 1 else
-            f"Saved {len(saved)} answers, to questions {listed(numbers)}.")
+    what = saved_together(saved)
     blocks: list[Block] = [section(what)]
     for one in saved:
-        question = line(words(f"{one.asked.number}. {one.asked.prompt.question}", 200,
+        question = line(words(saved_to(one, saved) + one.asked.prompt.question, 200,
                               bold=True))
         understood = read_back(one)
         if understood is not None:

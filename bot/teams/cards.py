@@ -16,7 +16,7 @@ from typing import Any
 from bot.core.home import HomeView
 from bot.core.incoming import Kept
 from bot.core.packs import Pack, Prompt
-from bot.core.questions import Question, Saved
+from bot.core.questions import Question, Saved, saved_to, saved_together
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, ReadBack, correction, read_back
 from bot.core.said import Said
 from bot.core.typed_votes import how_to_type, numbered_options
@@ -155,13 +155,9 @@ def confirmations_card(saved: Sequence[Saved]) -> Element:
     back as understood."""
     if len(saved) == 1:
         return _confirmation_card(saved[0])
-    numbers = list(dict.fromkeys(str(s.asked.number) for s in saved))
-    what = (f"Saved {len(saved)} messages as your answer to question {numbers[0]}."
-            if len(numbers) == 1 else f"Saved {len(saved)} answers, to questions "
-            f"{listed(numbers)}.")
-    body = [rich(run(what, bold=True))]
+    body = [rich(run(saved_together(saved), bold=True))]
     for one in saved:
-        body.append(rich(run(f"{one.asked.number}. ", bold=True),
+        body.append(rich(run(saved_to(one, saved), bold=True),
                          run(_cut(one.asked.prompt.question, 400), bold=True)))
         understood = read_back(one)
         if understood is not None:

@@ -38,6 +38,8 @@ from tests.teams_connector_stub import Call, card_text
 WORDS = "Good evening, Roundtable!"
 """A whole message of greeting: not an answer, so kept only in the reply's button."""
 QUESTION = "Where have you seen clinical or professional system leadership work well"
+NUMBERS = {"done-well": 1, "bought-in": 2}
+"""The number of the pack's first questions, as people are asked them."""
 
 
 @pytest.fixture(params=PLATFORMS)
@@ -280,3 +282,18 @@ def test_my_data_and_forget_me_count_a_confirmation_shared_by_two_rounds_once(
     assert '"bot_messages_repeating_your_answers": 2' in _my_data(bot)
     done = _forget_me(bot)
     assert "deleted 2 messages of mine that repeated your answers" in done, done
+
+
+def test_a_confirmation_of_two_rounds_answers_names_each_round_s_question(
+        paced: tuple[Harness, HeldClock]) -> None:
+    bot, pacing = paced
+    second = _shared_confirmation(bot, pacing)
+    # the earlier round's answer went to its question 1 (Teams) or 2 (Slack, which had sent
+    # question 2 by then): either way, the two rounds' questions are not one question
+    [next_reply] = [r for r in bot.replies() if r.text == NEXT]
+    first, number = next_reply.round_id, NUMBERS[next_reply.prompt_id]
+    [shared] = [m for m in bot.said_to(0) if LATER in m]
+    assert shared.startswith(f"Saved 2 answers, to question {number} of round {first} and "
+                             f"question 1 of round {second}."), shared
+    assert f"Round {first}, question {number}: " in shared, shared
+    assert f"Round {second}, question 1: {QUESTION}" in shared, shared

@@ -165,7 +165,7 @@ class SlackHarness:
             event_id=f"EvH{self._events}").status == 200
 
     def said_to(self, who: int) -> list[str]:
-        return [self._read(c.params) for c in self.stub.posted("D" + MEMBERS[who])]
+        return [self.read_message(c.params) for c in self.stub.posted("D" + MEMBERS[who])]
 
     def press(self, who: int, label: str) -> str:
         user = MEMBERS[who]
@@ -177,14 +177,14 @@ class SlackHarness:
                                         button["value"]).status == 200
         answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
                                        f"what {label!r} did")[0]
-        return self._read(answer.params)
+        return self.read_message(answer.params)
 
     def digest(self) -> list[str]:
         before = len(self.stub.posted(DIGEST_CHANNEL))
         assert self.running.slack.command(FACILITATOR, "digest").status == 200
         self.running.wait_for(lambda: len(self.stub.posted(DIGEST_CHANNEL)) >= before + 7,
                               "the digest and its thread")
-        return [self._read(c.params) for c in self.stub.posted(DIGEST_CHANNEL)[before:]]
+        return [self.read_message(c.params) for c in self.stub.posted(DIGEST_CHANNEL)[before:]]
 
     def command(self, text: str) -> str:
         before = len(self.stub.calls_to("response_url"))
@@ -192,10 +192,10 @@ class SlackHarness:
         assert acked.status == 200
         shown = _acknowledged(acked.body)
         if shown and shown.get("text") != commands.WORKING:
-            return self._read(shown)
+            return self.read_message(shown)
         answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
                                        f"the answer to {text!r}")[0]
-        return self._read(answer.params)
+        return self.read_message(answer.params)
 
     def _draft(self) -> dict[str, Any]:
         posted = self.running.wait_for(
@@ -206,7 +206,7 @@ class SlackHarness:
         return found
 
     def draft(self) -> str:
-        return self._read(self._draft())
+        return self.read_message(self._draft())
 
     def _form(self, prompt_id: str) -> tuple[Any, dict[str, list[dict[str, Any]]]]:
         """The edit form opened (the views.open call), and its options by field."""
@@ -237,10 +237,10 @@ class SlackHarness:
                                         approve["value"]).status == 200
         answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
                                        "what Approve did")[0]
-        return self._read(answer.params)
+        return self.read_message(answer.params)
 
     def posted(self) -> str:
-        return "\n".join(self._read(c.params) for c in self.stub.posted(DIGEST_CHANNEL))
+        return "\n".join(self.read_message(c.params) for c in self.stub.posted(DIGEST_CHANNEL))
 
     def everything_sent(self) -> str:
         return json.dumps([c.params for c in self.stub.calls if c.method in (
@@ -251,7 +251,7 @@ class SlackHarness:
         return [c for c in ("<!channel", "<!here", "<@U", "<https:", '"link_names"',
                             '"parse"') if c in out]
 
-    def _read(self, params: dict[str, Any]) -> str:
+    def read_message(self, params: dict[str, Any]) -> str:
         """A Slack message as read: its blocks' text (mrkdwn unescaped), else its text."""
         blocks = params.get("blocks")
         text = as_read(blocks or [], self.stub) or as_read(

@@ -24,7 +24,6 @@ from tests.adapters.harness import (
     Harness,
     SlackHarness,
     TeamsHarness,
-    _slack_text,
     harness,
 )
 from tests.adapters.test_every_adapter import PLATFORMS, _tenant, saved_to, wait
@@ -60,7 +59,7 @@ def _drafts_now(bot: Harness) -> list[str]:
         drafts = [c for c in bot.stub.posted(channel)
                   if "For review" in json.dumps(c.params.get("blocks"))]
         now = [bot.stub.message(channel, c.answer["ts"]) for c in drafts]
-        return [_slack_text(m) if m is not None else "(deleted)" for m in now]
+        return [bot.read_message(m) if m is not None else "(deleted)" for m in now]
     assert isinstance(bot, TeamsHarness)
     calls = list(bot.stub.calls)
     read = []

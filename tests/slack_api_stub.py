@@ -534,13 +534,7 @@ class SlackStub:
         return problems
 
     def _check_view(self, view: dict[str, Any], where: str) -> None:
-        blocks = view.get("blocks") or []
-        problems = _block_problems(blocks)
-        if len(blocks) > 100:
-            problems.append(f"{len(blocks)} blocks in a view")
-        if len((view.get("title") or {}).get("text", "")) > 24:
-            problems.append("view title over 24 characters")
-        self._note(where, problems)
+        self._note(where, view_problems(view))
 
     def _note(self, where: str, problems: list[str]) -> None:
         if problems:
@@ -548,25 +542,94 @@ class SlackStub:
                 self.violations += [f"{where}: {p}" for p in problems]
 
 
+def view_problems(view: dict[str, Any]) -> list[str]:
+    """How a modal or Home tab breaks Block Kit's limits (views.open, .update, .publish)."""
+    blocks = view.get("blocks") or []
+    problems = _block_problems(blocks)
+    if len(blocks) > 100:
+        problems.append(f"{len(blocks)} blocks in a view")
+    for key, limit in (("title", 24), ("submit", 24), ("close", 24)):
+        if len(_text(view.get(key))) > limit:
+            problems.append(f"view {key} over {limit} characters")
+    for key, limit in (("private_metadata", 3000), ("callback_id", 255),
+                       ("external_id", 255)):
+        if len(view.get(key) or "") > limit:
+            problems.append(f"view {key} over {limit:,} characters")
+    return problems
+
+
+def _text(obj: Any) -> str:
+    """A text object's text ("" when there is none)."""
+    return str(obj.get("text") or "") if isinstance(obj, dict) else ""
+
+
+def _over(what: str, text: str, limit: int) -> list[str]:
+    return [f"{what} over {limit:,} characters"] if len(text) > limit else []
+
+
 def _block_problems(blocks: list[dict[str, Any]]) -> list[str]:
     problems: list[str] = []
     for block in blocks:
         kind = block.get("type")
-        if kind == "section" and len((block.get("text") or {}).get("text", "")) > 3000:
-            problems.append("section text over 3,000 characters")
-        if kind == "header" and len(block["text"]["text"]) > 150:
-            problems.append("header over 150 characters")
-        for element in block.get("elements") or []:
-            if element.get("type") == "button" and len(element["text"]["text"]) > 75:
-                problems.append("button text over 75 characters")
-            if element.get("type") in ("mrkdwn", "plain_text") and len(element["text"]) > 3000:
-                problems.append("context text over 3,000 characters")
-        element = block.get("element") or block.get("accessory") or {}
-        for option in element.get("options") or []:
-            if len(option["text"]["text"]) > 75 or len(option["value"]) > 150:
-                problems.append("option over its limits")
-        if len(element.get("options") or []) > 100:
-            problems.append("over 100 options")
+        problems += _over("block_id", block.get("block_id") or "", 255)
+        if kind == "section":
+            problems += _over("section text", _text(block.get("text")), 3000)
+            fields = block.get("fields") or []
+            if len(fields) > 10:
+                problems.append(f"section with {len(fields)} fields")
+            for one in fields:
+                problems += _over("section field", _text(one), 2000)
+        if kind == "header":
+            problems += _over("header", _text(block.get("text")), 150)
+        if kind == "context":
+            if len(block.get("elements") or []) > 10:
+                problems.append("context with over 10 elements")
+            for element in block.get("elements") or []:
+                problems += _over("context text", _text(element), 3000)
+        if kind == "actions" and len(block.get("elements") or []) > 25:
+            problems.append("actions with over 25 elements")
+        if kind == "input":
+            problems += _over("input label", _text(block.get("label")), 2000)
+            problems += _over("input hint", _text(block.get("hint")), 2000)
+        if kind == "image":
+            problems += _over("image alt_text", block.get("alt_text") or "", 2000)
+        elements = [] if kind in ("context", "rich_text") else list(block.get("elements") or [])
+        elements += [block[key] for key in ("accessory", "element") if block.get(key)]
+        for element in elements:
+            problems += _element_problems(element)
+    return problems
+
+
+def _element_problems(element: dict[str, Any]) -> list[str]:
+    kind = element.get("type")
+    problems = _over("action_id", element.get("action_id") or "", 255)
+    problems += _over("placeholder", _text(element.get("placeholder")), 150)
+    if kind == "button":
+        problems += _over("button text", _text(element.get("text")), 75)
+        problems += _over("button value", element.get("value") or "", 2000)
+        problems += _over("button url", element.get("url") or "", 3000)
+    if kind == "plain_text_input":
+        problems += _over("initial_value", element.get("initial_value") or "", 3000)
+        if int(element.get("max_length") or 0) > 3000:
+            problems.append("max_length over 3,000")
+    confirm = element.get("confirm") or {}
+    for key, limit in (("title", 100), ("text", 300), ("confirm", 30), ("deny", 30)):
+        problems += _over(f"confirm {key}", _text(confirm.get(key)), limit)
+    options = list(element.get("options") or [])
+    groups = element.get("option_groups") or []
+    most = {"checkboxes": 10, "radio_buttons": 10, "overflow": 5}.get(str(kind), 100)
+    if len(options) > most:
+        problems.append(f"{kind} with {len(options)} options (at most {most})")
+    if len(groups) > 100:
+        problems.append(f"{kind} with over 100 option groups")
+    for group in groups:
+        options += group.get("options") or []
+    initial = list(element.get("initial_options") or [])
+    initial += [element["initial_option"]] if element.get("initial_option") else []
+    for option in options + initial:
+        problems += _over("option text", _text(option.get("text")), 75)
+        problems += _over("option value", option.get("value") or "", 150)
+        problems += _over("option description", _text(option.get("description")), 75)
     return problems
 
 

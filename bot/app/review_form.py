@@ -57,6 +57,9 @@ answers"."""
 CHOICES = 100
 """At most this many choices in one list (Slack takes no more options in a select; a Teams card
 may have room for fewer answers, and asks for fewer)."""
+THEMES = CHOICES - 2
+"""At most this many themes: where answers go lists them with "Other answers" and a new
+theme."""
 OTHER_ANSWERS = "Other answers"
 NEW_THEME = "A new theme (title below)"
 TITLE_KEPT = 40
@@ -111,6 +114,9 @@ class Choices:
     hidden: list[Choice] = field(default_factory=list)
     """Answers a facilitator hid, that may be quoted again: their words, read for the form
     (they are out of the draft)."""
+    in_all: dict[str, int] = field(default_factory=dict)
+    """How many a list cut to fit held in all, by the field that offers it (RENAME_THEME for
+    the themes, MOVE_ANSWER, HIDE, SHOW); a list not cut is not in it."""
 
     @property
     def targets(self) -> list[Choice]:
@@ -123,16 +129,20 @@ def choices(prompt: PromptDigest, answers: int = CHOICES,
     """The choices one question's form offers, at most CHOICES (or `answers`) in a list; an
     answer hidden in review by its words in `hidden_words` (review.Opened), else by its id."""
     words = hidden_words or {}
-    hidden = [Choice(a.reply_id, words.get(a.reply_id) or f"Answer {a.reply_id} (hidden)")
-              for a in prompt.answers if a.hidden][:CHOICES]
+    every_hidden = [Choice(a.reply_id, words.get(a.reply_id) or f"Answer {a.reply_id} (hidden)")
+                    for a in prompt.answers if a.hidden]
+    hidden = every_hidden[:CHOICES]
     if prompt.kind != "text":
-        return Choices([], [], 0, [Choice(q.reply_id, q.text) for q in vote_quotes(prompt)]
-                       [:CHOICES], hidden)
-    themes = [Choice(theme_value(n, t), f"{n}. {t.title}")
-              for n, t in enumerate(prompt.themes, start=1)][:CHOICES]
+        quoted = [Choice(q.reply_id, q.text) for q in vote_quotes(prompt)]
+        return Choices([], [], 0, quoted[:CHOICES], hidden,
+                       _cut({HIDE: quoted, SHOW: every_hidden}, CHOICES))
+    every_theme = [Choice(theme_value(n, t), f"{n}. {t.title}")
+                   for n, t in enumerate(prompt.themes, start=1)]
+    themes = every_theme[:THEMES]
     if not themes:  # the digest lists its answers word for word: each may be hidden
-        listed = [Choice(a.reply_id, a.text) for a in other_answers(prompt)][:CHOICES]
-        return Choices([], [], 0, listed, hidden)
+        listed = [Choice(a.reply_id, a.text) for a in other_answers(prompt)]
+        return Choices([], [], 0, listed[:CHOICES], hidden,
+                       _cut({HIDE: listed, SHOW: every_hidden}, CHOICES))
     # Replies the engine set aside come first: the ones a facilitator most needs to see.
     unquoted = _unquoted_marks(prompt)
     movable = [Choice(a.reply_id, SET_ASIDE + a.text) for a in prompt.answers if a.noise] + [
@@ -140,8 +150,18 @@ def choices(prompt: PromptDigest, answers: int = CHOICES,
         if not a.noise]
     # what the digest quotes word for word: the themes' quotes, then the other answers listed
     quotes = [*(Choice(q.reply_id, q.text) for t in prompt.themes for q in t.quotes),
-              *(Choice(a.reply_id, a.text) for a in other_answers(prompt))][:CHOICES]
-    return Choices(themes, movable[:min(answers, CHOICES)], len(movable), quotes, hidden)
+              *(Choice(a.reply_id, a.text) for a in other_answers(prompt))]
+    listed_answers = min(answers, CHOICES)
+    in_all = {**_cut({RENAME_THEME: every_theme}, THEMES),
+              **_cut({MOVE_ANSWER: movable}, listed_answers),
+              **_cut({HIDE: quotes, SHOW: every_hidden}, CHOICES)}
+    return Choices(themes, movable[:listed_answers], len(movable), quotes[:CHOICES], hidden,
+                   in_all)
+
+
+def _cut(lists: Mapping[str, Sequence[Choice]], most: int) -> dict[str, int]:
+    """How many each list cut to `most` held in all, by its field (the lists not cut: none)."""
+    return {name: len(every) for name, every in lists.items() if len(every) > most}
 
 
 def _unquoted_marks(prompt: PromptDigest) -> dict[str, str]:

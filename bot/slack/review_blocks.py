@@ -55,6 +55,7 @@ from bot.core.digest.render_review import (
     attributed,
     attribution_rule,
     cut_words,
+    form_cut_words,
     not_listed_line,
     theme_size,
 )
@@ -243,6 +244,15 @@ def edit_view(opened: Opened, prompt_id: str) -> dict[str, Any]:
                          "Edit buttons of the newest draft")
     blocks: list[Block] = [rich(line(words(prompt.question, 2800, bold=True)))]
     offered = review_form.choices(prompt, hidden_words=opened.hidden_words)
+
+    def cut(field: str, listed: list[Choice], what: str) -> list[Block]:
+        """The note under a list cut to fit: what it left out, and where to edit that."""
+        if field not in offered.in_all:
+            return []
+        before, command, after = form_cut_words("Slack", view.round.id, len(listed),
+                                                offered.in_all[field], what)
+        return [context(f"{before}`{command}`{after}")]
+
     if offered.themes:
         themes = _options(offered.themes)
         blocks += [
@@ -250,17 +260,21 @@ def edit_view(opened: Opened, prompt_id: str) -> dict[str, Any]:
             _text(RENAME_TITLE, TITLE_LIMIT),
             _select(MERGE_THEME, themes),
             _select(MERGE_INTO, themes),
+            *cut(RENAME_THEME, offered.themes, "themes"),
         ]
         if offered.answers:
             blocks += [
                 _several(MOVE_ANSWER, _options(offered.answers)),
+                *cut(MOVE_ANSWER, offered.answers, "answers"),
                 _select(MOVE_TO, _options(offered.targets)),
                 _text(NEW_TITLE, TITLE_LIMIT),
             ]
     if offered.quotes:
         blocks.append(_several(HIDE, _options(offered.quotes), review_form.label(HIDE, prompt)))
+        blocks += cut(HIDE, offered.quotes, "quotes")
     if offered.hidden:
         blocks.append(_several(SHOW, _options(offered.hidden), review_form.label(SHOW, prompt)))
+        blocks += cut(SHOW, offered.hidden, "hidden answers")
     blocks.append(_text(LEAD, LEAD_LIMIT, initial=prompt.lead or ""))
     return View(
         type="modal", callback_id=REVIEW_VIEW, title=plain("Edit the draft", 24),

@@ -10,7 +10,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.core.digest.model import DigestView, Draft, PromptDigest, QuoteView, RoundInfo
+from bot.app.review import Opened
+from bot.core.digest.model import (
+    AnswerView,
+    DigestView,
+    Draft,
+    PromptDigest,
+    QuoteView,
+    RoundInfo,
+    ThemeView,
+)
 from bot.core.people import find_participant
 from bot.core.replies import record_reply
 from bot.scheduling import jobs
@@ -29,6 +38,7 @@ from tests.review_round import (
 )
 from tests.slack.conftest import CHANNEL, DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
 from tests.slack.test_round_commands import command
+from tests.slack_api_stub import view_problems
 from tests.slack_reading import as_read
 
 CO_FACILITATOR = "UCOFAC"
@@ -505,3 +515,30 @@ def test_a_draft_cut_to_fit_slack_says_so_and_where_the_whole_is() -> None:
                       "shows the whole draft") == 2, read
     assert "Question 59?" not in read
     assert review_blocks.REVIEW_APPROVE in json.dumps(posted.blocks)
+
+
+def test_an_edit_form_too_big_for_slack_lists_what_it_can_and_says_where_the_rest_is() -> None:
+    """A question with more themes, answers and quotes than a Slack form lists: the form
+    still opens within Block Kit's limits, and says what it left out and where to edit it."""
+    themes = [ThemeView(f"Theme {n}", "", [QuoteView(f"q{n}-{k}", f"Quote {n}.{k}", None)
+                                            for k in range(2)],
+                        [f"q{n}-{k}" for k in range(3)], {}, "chat") for n in range(120)]
+    answers = [AnswerView(f"q{n}-{k}", f"Answer {n}.{k}", None, None, False)
+               for n in range(120) for k in range(3)]
+    big = PromptDigest("big", "S", "text", "What went well?", len(answers), themes=themes,
+                       answers=answers)
+    info = RoundInfo(7, "pack", "A big round", "", "", "open", "anonymous", "",
+                     None, "2026-11-27T12:00:00+00:00")
+    draft = Draft(3, "week", DigestView(info, {}, [big]), "review", None, "wait")
+
+    view = review_blocks.edit_view(Opened(draft, {}), "big")
+
+    assert view_problems(view) == []
+    read = as_read(view["blocks"])
+    tail = "`roundtable digest review 7` on the server"
+    assert (f"Listed: the first 98 of the 120 themes (a Slack form has room for no more); "
+            f"{tail} renames or merges any.") in read, read
+    assert ("Listed: the first 100 of the 360 answers (a Slack form has room for no more); "
+            f"{tail} moves any.") in read
+    assert ("Listed: the first 100 of the 240 quotes (a Slack form has room for no more); "
+            f"{tail} hides any.") in read

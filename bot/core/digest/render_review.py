@@ -134,6 +134,21 @@ def form_too_big_words(platform: str, round_id: int, prompt_id: str
             "--new-theme, --hide, --show, --lead (--help says how).")
 
 
+LISTS_CUT = {"themes": "renames or merges any", "answers": "moves any",
+             "quotes": "hides any", "hidden answers": "quotes any again"}
+"""What a form's lists hold, and what the command line does with any of them."""
+
+
+def form_cut_words(platform: str, round_id: int, listed: int, in_all: int, what: str
+                   ) -> tuple[str, str, str]:
+    """What an edit form says under a list cut to fit `platform` (`what`: one of LISTS_CUT),
+    in three parts (the middle one a command, for an adapter to set as code): how many it
+    lists, and where any of them can be edited instead."""
+    return (f"Listed: the first {listed} of the {in_all} {what} (a {platform} form has room "
+            "for no more); ", f"roundtable digest review {round_id}",
+            f" on the server {LISTS_CUT[what]}.")
+
+
 def theme_size(theme: ThemeView) -> str:
     """"6 answers, 3 not quoted": a theme's answers, and how many the digest does not quote
     (it quotes a few of each theme)."""

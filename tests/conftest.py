@@ -32,6 +32,7 @@ from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Base
 from tests.pg_cluster import private_postgres  # noqa: F401 - a fixture, for every test
+from tests.stand_in_limits import slack_within_limits  # noqa: F401 - a fixture, for every test
 
 POSTGRES_ENV = "ROUNDTABLE_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgres"]

@@ -46,6 +46,10 @@ class Failure:
 DROP = 0
 """A Failure status: the call takes effect, then the connection drops with no answer."""
 
+STARTED: list[SlackStub] = []
+"""The stand-ins started in this process since the last test began: each test's are checked
+against Block Kit's limits when it ends (tests/stand_in_limits.py)."""
+
 
 class SlackStub:
     """Start with `start()`; point SLACK_API_URL at `base_url`."""
@@ -208,6 +212,7 @@ class SlackStub:
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, args=(SHUTDOWN_POLL,),
                          daemon=True).start()
+        STARTED.append(self)
         return self
 
     def stop(self) -> None:

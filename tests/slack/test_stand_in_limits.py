@@ -4,6 +4,7 @@ checked on its own (not with the bot's checks), so a test sees when the bot brea
 from __future__ import annotations
 
 from collections.abc import Iterator
+from textwrap import dedent
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from tests.slack_api_stub import SlackStub
+
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture
@@ -21,6 +24,7 @@ def slack() -> Iterator[tuple[SlackStub, WebClient]]:
         yield stub, WebClient(token="xoxb-test", base_url=stub.base_url)
     finally:
         stub.stop()
+        stub.violations.clear()  # broken on purpose, and seen: the test's end checks no more
 
 
 def _options(count: int) -> list[dict[str, Any]]:
@@ -105,3 +109,23 @@ def test_it_takes_a_message_and_a_view_within_the_limits(
         _input({"type": "multi_static_select", "options": _options(100)}),
         private_metadata="x" * 3000))
     stub.assert_within_limits()
+
+
+def test_a_stand_in_a_test_starts_itself_is_checked_when_the_test_ends(
+        pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_own_stand_in=dedent("""
+        from slack_sdk import WebClient
+        from tests.slack_api_stub import SlackStub
+
+        def test_it_opens_a_modal_too_long():
+            stub = SlackStub().start()
+            client = WebClient(token="xoxb-test", base_url=stub.base_url)
+            client.views_open(trigger_id="t1", view={
+                "type": "modal", "title": {"type": "plain_text", "text": "A form"},
+                "blocks": [], "private_metadata": "x" * 3001})
+            stub.stop()
+    """))
+    result = pytester.runpytest_inprocess("-p", "tests.stand_in_limits", "-p", "no:cacheprovider",
+                                          "-W", "ignore::pytest.PytestAssertRewriteWarning")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*Block Kit limits broken: views.open: view private_metadata*"])

@@ -286,6 +286,9 @@ PYDANTIC_WORDS = ("Input should", "input should", "Field required", "valid strin
      "[ in quotes)"),
     (("options: [Alpha, Beta, Gamma]", "options:"), 15,
      "prompts[1].options: a rank prompt needs at least 2 options"),
+    (("options: [Alpha, Beta, Gamma]",
+      "options: [" + ", ".join(f"Option {n}" for n in range(101)) + "]"), 15,
+     "prompts[1].options: lists 101 options; at most 100 fit in a chat form's list"),
     (("pick: 2", "pick: 0"), 14, "prompts[1].pick: should be 1 or more, not 0"),
     (("pick: 2", "pick: [2]"), 14, "prompts[1].pick: should be a whole number, 1 or more, not "
      "a list"),

@@ -16,6 +16,8 @@ from bot.core.wording import counted
 from prompts import PROMPTS_DIR
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
+MOST_OPTIONS = 100
+"""Options a prompt may list: a chat form offers them in one list, and Slack's holds 100."""
 
 Kind = Literal["text", "choice", "rank"]
 PACK_DATE = "pack_date"
@@ -183,6 +185,9 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], 
             elif isinstance(pick, int) and pick > len(options):
                 yield (*here, "pick"), (f"asks for {pick} but lists only {len(options)} "
                                         "options")
+        if len(options) > MOST_OPTIONS:
+            yield (*here, "options"), (f"lists {len(options)} options; at most {MOST_OPTIONS} "
+                                       "fit in a chat form's list")
         if any(not option.strip() or len(option) > 75 for option in options):
             yield (*here, "options"), "each option needs 1 to 75 characters"
 

@@ -27,9 +27,12 @@ from typing import IO, Any
 
 PRELOADED = ("bot.cli", "bot.app.roundtable", "bot.app.facilitation", "bot.app.review",
              "bot.app.personal_data", "bot.slack.app", "bot.teams.app",
-             "bot.core.digest.build", "storage.migrate", "matplotlib.pyplot")
-"""What the forking process imports once (what most commands import). It also loads the
-packaged sentence model once (a run given a model of its own loads that one instead)."""
+             "bot.core.digest.build", "bot.core.digest.themes", "scipy.cluster.hierarchy",
+             "storage.migrate", "matplotlib.pyplot")
+"""What the forking process imports once (what most commands import; the theme engine's own
+imports are deferred until a digest is built, which most runs here do). It also loads the
+packaged sentence model and wordfreq's English counts once (a run given a model of its own
+loads that one instead)."""
 
 
 class ForkingCli:
@@ -129,8 +132,11 @@ def _serve(requests_fd: int, replies_fd: int) -> None:
 
     for name in PRELOADED:
         importlib.import_module(name)
+    from wordfreq import zipf_frequency
+
     from bot.core.digest.embeddings import ModelUnavailable, default_encoder
 
+    zipf_frequency("digest", "en")  # its import and counts were over a second of each digest
     try:
         default_encoder()
     except ModelUnavailable:

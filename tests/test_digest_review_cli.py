@@ -7,10 +7,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.app import review
+from bot.app.actors import OPERATOR
+from bot.app.roundtable import assemble
+from bot.config import load_settings
+from bot.core.errors import RoundtableError
 from bot.core.people import find_participant
 from bot.core.replies import record_reply
 from bot.scheduling import jobs
@@ -37,7 +43,7 @@ def stub() -> Iterator[SlackStub]:
 
 
 def test_a_digest_is_reviewed_and_approved_at_the_command_line(
-        database: Database, database_url: str, stub: SlackStub) -> None:
+        database: Database, database_url: str, stub: SlackStub, tmp_path: Path) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     round_id = review_round(database, now - timedelta(days=1), MEMBERS, starter=FACILITATOR,
                             digest_cron="0 * * * *")  # hourly
@@ -83,25 +89,25 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     assert (f"  Hidden in review (each may be quoted again):\n      {hidden}  “{hidden_text}”\n"
             in edited.stdout)  # its words for the facilitator, who may quote it again
 
+    # The command prints what these return, as its runs above and below show; asked of the
+    # application directly, they need no process each.
+    app = assemble(load_settings(DATABASE_URL=database_url, ROUNDTABLE_DATA_DIR=str(tmp_path)),
+                   database, [])
     grouped = [r for r in before.themes[1].reply_ids if r != moved][:2]
-    made = run_cli("digest", "review", str(round_id), "--new-theme", ",".join(grouped),
-                   "Mentors named by people", env=env)
-    assert made.returncode == 0, made.stderr
+    made = review.edit(app, OPERATOR, round_id, [
+        review.Change("group", reply_ids=tuple(grouped), text="Mentors named by people")])
     assert (f"Answers {grouped[0]} and {grouped[1]} of {PROMPT} are now a new theme, "
-            "“Mentors named by people”.") in made.stdout
-    assert "Mentors named by people (2 answers, all quoted)" in made.stdout
-    hidden_twice = run_cli("digest", "review", str(round_id), "--hide", hidden, env=env)
-    assert hidden_twice.returncode == 1  # nothing changes: neither the digest nor the log
-    assert f"answer {hidden} is hidden already" in hidden_twice.stderr
-    with database.sessions() as session:
+            "“Mentors named by people”.") in made.plain
+    with pytest.raises(RoundtableError, match=f"answer {hidden} is hidden already"):
+        review.edit(app, OPERATOR, round_id, [review.Change("hide", reply_id=hidden)])
+    with database.sessions() as session:  # nothing changes: neither the digest nor the log
         assert session.scalar(select(func.count()).select_from(DigestEdit).where(
             DigestEdit.action == "hide")) == 1
-    not_hidden = run_cli("digest", "review", str(round_id), "--show", grouped[0], env=env)
-    assert not_hidden.returncode == 1
-    assert f"answer {grouped[0]} is not hidden" in not_hidden.stderr
-    stranger = run_cli("digest", "review", str(round_id), "--new-theme", "ans-nobody", "X",
-                       env=env)
-    assert stranger.returncode == 1 and "no written answer 'ans-nobody'" in stranger.stderr
+    with pytest.raises(RoundtableError, match=f"answer {grouped[0]} is not hidden"):
+        review.edit(app, OPERATOR, round_id, [review.Change("show", reply_id=grouped[0])])
+    with pytest.raises(RoundtableError, match="no written answer 'ans-nobody'"):
+        review.edit(app, OPERATOR, round_id, [
+            review.Change("group", reply_ids=("ans-nobody",), text="X")])
 
     approved = run_cli("digest", "review", str(round_id), "--approve", env=env)
     assert approved.returncode == 0, approved.stderr
@@ -123,6 +129,7 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
         assert "Too late" not in {e.text for e in session.scalars(select(DigestEdit))}
     quoted_again = run_cli("digest", "review", str(round_id), "--show", hidden, env=env)
     assert quoted_again.returncode == 0, quoted_again.stderr
+    assert "Mentors named by people (2 answers, all quoted)" in quoted_again.stdout
     audit_log = run_cli("audit", "--round", str(round_id), env=env).stdout
     assert f"cli  digest.unhide  round {round_id}  quote {hidden} of {PROMPT} shown again" \
         in audit_log

@@ -4,6 +4,7 @@ group sees it, from the command line or in chat."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from bot.app import review
 from bot.app.actors import OPERATOR
+from bot.app.confirmations import Confirmations
 from bot.app.review_form import HIDE, SHOW
 from bot.core.replies import record_reply
 from bot.scheduling import jobs
@@ -43,7 +45,11 @@ FRIDAY_NOON = NOW + timedelta(days=4, hours=2)  # the default digest time, in Lo
 @pytest.fixture(params=PLATFORMS)
 def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
         tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
+    # Each answer here waits for the next question: what a confirmation's pacing would join
+    # never comes, so the walk need not wait out its spacing (each reading is that much later).
+    hurried = itertools.count(0.0, Confirmations.SPACING).__next__
+    with harness(request.param, database, database_url, str(tmp_path), _tenant,
+                 pacing=hurried) as running:
         yield running
 
 
@@ -84,7 +90,7 @@ def test_a_vote_s_comment_and_reason_are_shown_in_review_and_a_hidden_one_is_quo
     for form in ("md", "json", "text"):
         digest = run_cli("digest", "--round", round_id, "--format", form, env=env).stdout
         assert COMMENT not in digest and REASON not in digest, form
-    assert "1 ballot" in run_cli("digest", "--round", round_id, env=env).stdout
+    assert "1 ballot" in digest
 
 
 def test_a_vote_s_comment_and_reason_are_in_the_chat_draft_and_its_form_hides_one(

@@ -11,10 +11,12 @@ over to later digests. Every change is in the audit log, with who made it.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -44,6 +46,10 @@ detail "quote … shown again".)"""
 
 MODES = ("review", "post")
 UNREVIEWED = ("post", "wait")
+ID_KEPT = 100
+"""An answer id longer than this (a CSV's id column takes 200 characters) is named in a form by
+its key (`answer_key`): a form's choice holds only so much (Slack: 150 characters)."""
+KEY_MARK = "key:"
 
 
 @dataclass(frozen=True)
@@ -213,6 +219,30 @@ def edit(app: Roundtable, actor: Actor, round_id: int, changes: list[Change],
     return lines(done)
 
 
+def answer_key(reply_id: str) -> str:
+    """How a form's choice names an answer: by its id, or by a key made from an id longer than
+    ID_KEPT; an edit takes either (`_named`)."""
+    if len(reply_id) <= ID_KEPT:
+        return reply_id
+    digest = hashlib.sha256(reply_id.encode()).digest()
+    return KEY_MARK + base64.b32encode(digest[:15]).decode().lower()
+
+
+def _named(view: DigestView, change: Change) -> Change:
+    """The change with the answers a form named by their key named by their id; a key no
+    answer has now (a stale form) stays, and is refused as an answer the round does not have."""
+    ids = {a.reply_id for p in view.prompts for a in p.answers}
+    keyed = {answer_key(r): r for r in ids if len(r) > ID_KEPT}
+    if not keyed:
+        return change
+
+    def id_of(value: str) -> str:
+        return value if value in ids else keyed.get(value, value)
+
+    return replace(change, reply_id=id_of(change.reply_id),
+                   reply_ids=tuple(map(id_of, change.reply_ids)))
+
+
 def edit_outcome(round_id: int, outcome: Outcome[Said]) -> Said:
     """What to tell a facilitator of an edit that outlasted the platform's wait: saved (and
     what changed), or not saved and why (the draft was approved meanwhile, say)."""
@@ -235,6 +265,7 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
     the request's earlier renames, by the answers of the theme renamed (the view still has
     the old ones), so a merge or move into that theme names it as it will be."""
     renamed = {} if renamed is None else renamed
+    change = _named(view, change)
 
     def title_of(theme: ThemeView) -> str:
         return renamed.get(tuple(theme.reply_ids), theme.title)

@@ -11,7 +11,9 @@ quotes word for word; `label` words its fields for it.
 
 A theme's choice names it by its number, the mark of the answers it holds (theme_marks) and
 its title, as the form shows it: a form saved after another edit renumbered the themes edits
-the theme it showed, wherever it is now, or nothing when that theme has changed.
+the theme it showed, wherever it is now, or nothing when that theme has changed. An answer's
+choice names it by its id, or by a key when an imported id is too long for a chat form's choice
+(`review.answer_key`; an edit reads either).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from datetime import datetime
 
 from bot.app import review
 from bot.app.actors import Actor
-from bot.app.review import Change, ThemeRef
+from bot.app.review import Change, ThemeRef, answer_key
 from bot.app.roundtable import Roundtable
 from bot.core.digest.model import PromptDigest, QuoteView, ThemeView
 from bot.core.digest.synthesis import other_answers
@@ -129,34 +131,40 @@ def choices(prompt: PromptDigest, answers: int = CHOICES,
     """The choices one question's form offers, at most CHOICES (or `answers`) in a list; an
     answer hidden in review by its words in `hidden_words` (review.Opened), else by its id."""
     words = hidden_words or {}
-    every_hidden = [Choice(a.reply_id, words.get(a.reply_id) or f"Answer {a.reply_id} (hidden)")
+    every_hidden = [_choice(a.reply_id, words.get(a.reply_id) or f"Answer {a.reply_id} (hidden)")
                     for a in prompt.answers if a.hidden]
     hidden = every_hidden[:CHOICES]
     if prompt.kind != "text":
-        quoted = [Choice(q.reply_id, q.text) for q in vote_quotes(prompt)]
+        quoted = [_choice(q.reply_id, q.text) for q in vote_quotes(prompt)]
         return Choices([], [], 0, quoted[:CHOICES], hidden,
                        _cut({HIDE: quoted, SHOW: every_hidden}, CHOICES))
     every_theme = [Choice(theme_value(n, t), f"{n}. {t.title}")
                    for n, t in enumerate(prompt.themes, start=1)]
     themes = every_theme[:THEMES]
     if not themes:  # the digest lists its answers word for word: each may be hidden
-        listed = [Choice(a.reply_id, a.text) for a in other_answers(prompt)]
+        listed = [_choice(a.reply_id, a.text) for a in other_answers(prompt)]
         return Choices([], [], 0, listed[:CHOICES], hidden,
                        _cut({HIDE: listed, SHOW: every_hidden}, CHOICES))
     # Replies the engine set aside come first: the ones a facilitator most needs to see.
     unquoted = _unquoted_marks(prompt)
-    movable = [Choice(a.reply_id, SET_ASIDE + a.text) for a in prompt.answers if a.noise] + [
-        Choice(a.reply_id, unquoted.get(a.reply_id, "") + a.text) for a in prompt.answers
+    movable = [_choice(a.reply_id, SET_ASIDE + a.text) for a in prompt.answers if a.noise] + [
+        _choice(a.reply_id, unquoted.get(a.reply_id, "") + a.text) for a in prompt.answers
         if not a.noise]
     # what the digest quotes word for word: the themes' quotes, then the other answers listed
-    quotes = [*(Choice(q.reply_id, q.text) for t in prompt.themes for q in t.quotes),
-              *(Choice(a.reply_id, a.text) for a in other_answers(prompt))]
+    quotes = [*(_choice(q.reply_id, q.text) for t in prompt.themes for q in t.quotes),
+              *(_choice(a.reply_id, a.text) for a in other_answers(prompt))]
     listed_answers = min(answers, CHOICES)
     in_all = {**_cut({RENAME_THEME: every_theme}, THEMES),
               **_cut({MOVE_ANSWER: movable}, listed_answers),
               **_cut({HIDE: quotes, SHOW: every_hidden}, CHOICES)}
     return Choices(themes, movable[:listed_answers], len(movable), quotes[:CHOICES], hidden,
                    in_all)
+
+
+def _choice(reply_id: str, text: str) -> Choice:
+    """An answer's choice: its value names it by `review.answer_key`, within what a chat form's
+    choice holds however long an imported id is."""
+    return Choice(answer_key(reply_id), text)
 
 
 def _cut(lists: Mapping[str, Sequence[Choice]], most: int) -> dict[str, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from bot.core.digest.model import (
     RoundInfo,
     ThemeView,
 )
+from bot.core.imports import import_replies
 from bot.core.people import find_participant
 from bot.core.replies import record_reply
 from bot.scheduling import jobs
@@ -45,10 +47,15 @@ CO_FACILITATOR = "UCOFAC"
 FRIDAY_NOON = NOW + timedelta(days=4, hours=2)  # the default digest time, in London (UTC now)
 
 
-def drafted(running: Running, *, co_facilitator: bool = False) -> int:
-    """A round in review whose scheduled digest has gone to its facilitators as a draft."""
+def drafted(running: Running, *, co_facilitator: bool = False, imported: Path | None = None,
+            **more: Any) -> int:
+    """A round in review whose scheduled digest has gone to its facilitators as a draft;
+    `imported`: a CSV of answers imported into it first."""
     round_id = review_round(running.database, NOW, MEMBERS, starter=FACILITATOR,
-                            co_facilitator=CO_FACILITATOR if co_facilitator else None)
+                            co_facilitator=CO_FACILITATOR if co_facilitator else None, **more)
+    if imported is not None:
+        with transaction(running.database.sessions) as session:
+            import_replies(session, imported, NOW, round_id=round_id)
     jobs.install(jobs.JobContext(running.database, running.bot.gateways,
                                  lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
     jobs.post_round_digest(round_id)
@@ -285,6 +292,41 @@ def test_answers_moved_to_a_new_theme_in_slack_post_as_that_theme(running: Runni
             in posted)
     assert ("slack:" + FACILITATOR, "digest.group") in [
         (e.actor, e.action) for e in running.scalars(select(AuditEntry))]
+
+
+def test_an_imported_answer_with_a_long_id_is_moved_from_the_slack_form(
+        running: Running, tmp_path: Path) -> None:
+    """A named round keeps the ids a CSV gave its answers, up to 200 characters: longer than
+    Slack takes for an option's value, the form still opens, and moving the answer moves it."""
+    long_id = "interview-notes-" + "0123456789" * 16 + "-0042"
+    assert len(long_id) == 181
+    csv = tmp_path / "notes.csv"
+    csv.write_text("id,prompt_id,participant,role,text\n"
+                   f"{long_id},{PROMPT},p1,,Pairing on the first tickets helped me most\n")
+    round_id = drafted(running, imported=csv, anonymity="named")
+    form = open_form(running)
+    assert view_problems(form.params["view"]) == []
+    [move] = [b for b in form.params["view"]["blocks"] if b.get("block_id") == "move_answer"]
+    [option] = [o for o in move["element"]["options"] if "Pairing on the first" in
+                o["text"]["text"]]
+
+    def moving(chosen: dict[str, Any]) -> dict[str, Any]:
+        return {"move_answer": {"value": {"selected_options": [chosen]}},
+                "move_to": {"value": {"selected_option": {"value": "new"}}},
+                "new_title": {"value": {"value": "Pairing early"}}}
+
+    stale = running.slack.submit(FACILITATOR, form.answer["view"],
+                                 moving({**option, "value": "key:" + "a" * 24}))
+    assert stale.json()["errors"]["new_title"].startswith(
+        f"round {round_id} has no written answer 'key:aaaa"), stale.body
+    answered = running.slack.submit(FACILITATOR, form.answer["view"], moving(option))
+
+    assert answered.status == 200 and not answered.body, answered.body
+    running.wait_for(lambda: "Pairing early" in json.dumps(
+        draft_in(running, FACILITATOR)["blocks"]), "the draft with the new theme")
+    [theme] = [t for t in question(current(running.database, round_id, NOW)).themes
+               if t.title == "Pairing early"]
+    assert theme.reply_ids == [long_id]
 
 
 def test_an_answer_given_while_the_form_was_open_joins_the_new_theme_it_matches(

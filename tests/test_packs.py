@@ -319,3 +319,20 @@ def test_a_text_prompt_with_its_options_left_empty_has_none(
     validated = run_cli("packs", "validate", str(path))
     assert validated.returncode == 0, validated.stderr
     assert validated.stdout == f"{path}: ok (tiny, 2 prompts)\n"
+
+
+HUNDRED = "options: [" + ", ".join(f"Option {n}" for n in range(100)) + "]"
+
+
+@pytest.mark.parametrize("pick, line, problem", [
+    ("", 14, "prompts[1].options: ranks all 100 options, one place each; an answer form has "
+     "room for 99 places: give pick, 99 or fewer"),
+    ("pick: 100", 14, "prompts[1].pick: ranks 100 places; an answer form has room for 99: "
+     "give pick, 99 or fewer"),
+])
+def test_a_rank_prompt_with_more_places_than_a_form_holds_is_refused(
+        tmp_path: Path, pick: str, line: int, problem: str) -> None:
+    path = write(tmp_path, GOOD.replace("    pick: 2\n", f"    {pick}\n" if pick else "")
+                 .replace("options: [Alpha, Beta, Gamma]", HUNDRED))
+    assert [str(p) for p in check_pack(path)[1]] == [f"{path}:{line}: {problem}"]
+

@@ -18,6 +18,9 @@ from prompts import PROMPTS_DIR
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 MOST_OPTIONS = 100
 """Options a prompt may list: a chat form offers them in one list, and Slack's holds 100."""
+MOST_PLACES = 99
+"""Places a rank prompt may ask for: an answer form has a list for each, below the question,
+and a Slack form holds 100 blocks."""
 
 Kind = Literal["text", "choice", "rank"]
 PACK_DATE = "pack_date"
@@ -185,6 +188,15 @@ def _semantic_problems(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], 
             elif isinstance(pick, int) and pick > len(options):
                 yield (*here, "pick"), (f"asks for {pick} but lists only {len(options)} "
                                         "options")
+            elif kind == "rank" and (places := pick or len(options)) > MOST_PLACES:
+                fewer = f"give pick, {MOST_PLACES} or fewer"
+                if pick:
+                    yield (*here, "pick"), (f"ranks {places} places; an answer form has room "
+                                            f"for {MOST_PLACES}: {fewer}")
+                else:
+                    yield (*here, "options"), (f"ranks all {places} options, one place each; an "
+                                               f"answer form has room for {MOST_PLACES} places: "
+                                               f"{fewer}")
         if len(options) > MOST_OPTIONS:
             yield (*here, "options"), (f"lists {len(options)} options; at most {MOST_OPTIONS} "
                                        "fit in a chat form's list")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.core.answers import Asked
-from bot.core.packs import Prompt
+from bot.core.packs import MOST_OPTIONS, MOST_PLACES, Prompt
 from bot.core.ports import Question
 from bot.core.questions import Saved
 from bot.core.said import Command, OpenQuestions, Place, Strong, said
@@ -141,3 +141,14 @@ def test_the_bots_words_keep_their_style_and_others_words_show_as_written() -> N
     long = render.message(said("x" * 5000, Strong("never shown")))
     assert message_problems(long.text, long.blocks) == []
     assert "never shown" not in json.dumps(long.blocks)
+
+
+def test_a_ranking_of_as_many_places_as_a_pack_allows_fits_a_slack_form() -> None:
+    """A pack may ask for MOST_PLACES places (bot.core.packs): a select each, and the
+    question, within the blocks a modal holds."""
+    options = tuple(f"Option {n}" for n in range(MOST_OPTIONS))
+    prompt = Prompt(id="all", section="S", kind="rank", question="Rank them", options=options,
+                    pick=MOST_PLACES)
+    view = blocks.answer_view(_asked(prompt))
+    assert view_problems(view) == []
+    assert len([b for b in view["blocks"] if b["type"] == "input"]) == MOST_PLACES

@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from bot.core import reminders, sending
 from bot.core.answers import skip
-from bot.core.dates import parse_closes
+from bot.core.dates import local_time, parse_closes
 from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
+from bot.core.round_changes import Changes, change_round
 from bot.core.rounds import RoundRequest, start_round
 from bot.scheduling import jobs
 from storage.database import Database
@@ -222,3 +223,52 @@ def test_the_reminder_a_day_before_the_close_comes_the_day_before_in_working_hou
         assert [at.replace(tzinfo=UTC) for at in sent if at is not None] == [reminded_at.replace(
             tzinfo=UTC)]
     assert reminded(gateway) == ["DUKIM"]
+
+
+def reminders_sent(database: Database, round_id: int) -> list[datetime]:
+    with database.sessions() as session:
+        sent = session.scalars(select(Reminder.sent_at).where(Reminder.round_id == round_id,
+                                                              Reminder.sent_at.is_not(None)))
+        return sorted(at.astimezone(UTC) for at in sent if at is not None)
+
+
+def run_hourly(database: Database, gateway: Transcript, start: datetime, until: datetime,
+               at_hour: dict[datetime, Changes]) -> None:
+    """The sweep's steps on the hour; at the hours in `at_hour` a facilitator `set`s the round
+    first."""
+    now = [start]
+    jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: now[0], LONDON))
+    while now[0] < until:
+        if now[0] in at_hour:
+            with transaction(database.sessions) as session:
+                change_round(session, 1, at_hour[now[0]], now[0], LONDON)
+        jobs.send_due_deliveries()
+        jobs.remind_due()
+        now[0] = now[0].replace(minute=0) + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(("moved_to", "reminded_at"), [
+    # later: no longer a day before the close; now 3 days after the start, and the day before
+    # Tuesday's close
+    ("2026-12-22", [datetime(2026, 12, 19, 9, 0, tzinfo=UTC),
+                    datetime(2026, 12, 21, 17, 0, tzinfo=UTC)]),
+    # earlier, to this evening: the day before has passed, so this morning, not at 17:00
+    ("2026-12-18", [datetime(2026, 12, 18, 8, 0, tzinfo=UTC)]),
+])
+def test_it_reminds_the_day_before_the_close_a_facilitator_moved(
+        database: Database, moved_to: str, reminded_at: list[datetime]) -> None:
+    """The round closed on Saturday 19 December; its reminder for Friday 17:00 was planned
+    when the facilitator moved the close: it comes the day before the new close, once."""
+    gateway = Transcript()
+    opened = datetime(2026, 12, 16, 9, 0, tzinfo=UTC)
+    with transaction(database.sessions) as session:
+        round_id = start_round(session, RoundRequest(
+            seed_pack(), [Person("UKIM", "Kim", timezone=LONDON)],
+            closes_at=parse_closes("2026-12-19", opened, LONDON), platform="slack"), opened).id
+    moved = datetime(2026, 12, 18, 6, 0, tzinfo=UTC)  # after planning Friday's reminder
+    closes_at = parse_closes(moved_to, moved, LONDON)
+    run_hourly(database, gateway, opened, closes_at + timedelta(days=1),
+               {moved: Changes(closes_at=closes_at)})
+    assert reminders_sent(database, round_id) == reminded_at
+    assert reminded(gateway) == ["DUKIM"] * len(reminded_at)
+    assert f"The round closes {local_time(closes_at, LONDON)}." in gateway.to("DUKIM")[-1]

@@ -356,7 +356,7 @@ def set_round(app: Roundtable, actor: Actor, round_id: int | None, chosen: Round
             raise RoundtableError(f"round {round_id} was started in "
                                   f"{round_.platform.capitalize()}: set its digest channel there")
         before = round_.digest_channel
-        round_ = change_round(session, round_id, changes, now)
+        round_ = change_round(session, round_id, changes, now, zone)
         channel, cron, status = round_.digest_channel, round_.digest_cron, round_.status
         platform = round_.platform
         if channel != before:

@@ -84,6 +84,43 @@ def reminder_times(round_: Round) -> list[ReminderTime]:
                   key=lambda t: t.planned_at)[:MAX_REMINDERS]
 
 
+def move_close(session: Session, round_: Round, closes_at: datetime | None, now: datetime,
+               zone: str) -> None:
+    """Give the round a new close (None: none) and keep its reminder a day before the close
+    about the new one. When the old one was planned already, its rows still waiting are moved
+    to each reader's time before the new close if that has come (so none comes after it, and
+    nobody gets two), or taken back and planned again when it comes."""
+    old = _before_close(round_)
+    claimed = old is not None and old in reminder_times(round_)[:round_.reminder_slots_done]
+    waiting_rows = _planned_for(session, round_, old, zone) if old and claimed else []
+    round_.closes_at = closes_at
+    if not claimed:
+        return
+    new = _before_close(round_)
+    for row, timezone in waiting_rows:
+        if new is not None and new.planned_at <= now:
+            row.not_before = new.for_reader(round_, timezone, zone, now)
+        else:  # not sent, so not counted against the cap either
+            session.delete(row)
+    round_.reminder_slots_done = sum(t.planned_at <= now for t in reminder_times(round_))
+
+
+def _before_close(round_: Round) -> ReminderTime | None:
+    return next((t for t in reminder_times(round_) if t.before_close), None)
+
+
+def _planned_for(session: Session, round_: Round, scheduled: ReminderTime, zone: str
+                 ) -> list[tuple[Reminder, str | None]]:
+    """The round's rows still waiting for `scheduled`'s time (not a facilitator's `remind`)."""
+    rows = session.execute(
+        select(Reminder, Participant.timezone)
+        .join(Participant, Participant.id == Reminder.participant_id)
+        .where(Reminder.round_id == round_.id, Reminder.state == "pending",
+               Reminder.created_at >= scheduled.planned_at)).all()
+    return [(row, timezone) for row, timezone in rows
+            if row.not_before == scheduled.for_reader(round_, timezone, zone, row.created_at)]
+
+
 def plan_scheduled(session: Session, round_id: int, now: datetime, zone: str) -> int:
     """Plan the reminder whose time has come, once; returns how many people it will reach."""
     round_ = get_round(session, round_id)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.errors import RoundClosed, RoundtableError
 from bot.core.people import forget_roundless
+from bot.core.reminders import move_close
 from bot.core.rounds import get_round
 from storage import reach
 from storage.models import (
@@ -46,8 +47,10 @@ CLEAR = ""
 """A digest channel or schedule of "": none (the schedule: the default, weekly)."""
 
 
-def change_round(session: Session, round_id: int, changes: Changes, now: datetime) -> Round:
-    """Apply `changes`; a closing date must lie ahead, and only an open round can get one."""
+def change_round(session: Session, round_id: int, changes: Changes, now: datetime, zone: str
+                 ) -> Round:
+    """Apply `changes`; a closing date must lie ahead, and only an open round can get one
+    (its reminder a day before the close follows it)."""
     round_ = get_round(session, round_id)
     if changes.closes_at is not None or changes.clear_closing:
         if round_.status != "open":
@@ -55,7 +58,8 @@ def change_round(session: Session, round_id: int, changes: Changes, now: datetim
                               "date (`reopen` takes one)")
         if changes.closes_at is not None and changes.closes_at <= now:
             raise RoundtableError("the closing date is in the past")
-        round_.closes_at = None if changes.clear_closing else changes.closes_at
+        move_close(session, round_, None if changes.clear_closing else changes.closes_at, now,
+                   zone)
     if changes.digest_channel is not None:
         round_.digest_channel = changes.digest_channel or None
     if changes.digest_cron is not None:

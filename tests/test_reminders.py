@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.core import reminders, sending
 from bot.core.answers import skip
 from bot.core.dates import local_time, parse_closes
 from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
-from bot.core.round_changes import Changes, change_round
-from bot.core.rounds import RoundRequest, start_round
+from bot.core.round_changes import Changes, change_round, reopen_round
+from bot.core.rounds import RoundRequest, close_round, start_round
 from bot.scheduling import jobs
 from storage.database import Database
 from storage.db import transaction
@@ -233,15 +235,14 @@ def reminders_sent(database: Database, round_id: int) -> list[datetime]:
 
 
 def run_hourly(database: Database, gateway: Transcript, start: datetime, until: datetime,
-               at_hour: dict[datetime, Changes]) -> None:
-    """The sweep's steps on the hour; at the hours in `at_hour` a facilitator `set`s the round
-    first."""
+               at_hour: dict[datetime, Callable[[Session, datetime], object]]) -> None:
+    """The sweep's steps on the hour; at the hours in `at_hour` a facilitator acts first."""
     now = [start]
     jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: now[0], LONDON))
     while now[0] < until:
         if now[0] in at_hour:
             with transaction(database.sessions) as session:
-                change_round(session, 1, at_hour[now[0]], now[0], LONDON)
+                at_hour[now[0]](session, now[0])
         jobs.send_due_deliveries()
         jobs.remind_due()
         now[0] = now[0].replace(minute=0) + timedelta(hours=1)
@@ -268,7 +269,27 @@ def test_it_reminds_the_day_before_the_close_a_facilitator_moved(
     moved = datetime(2026, 12, 18, 6, 0, tzinfo=UTC)  # after planning Friday's reminder
     closes_at = parse_closes(moved_to, moved, LONDON)
     run_hourly(database, gateway, opened, closes_at + timedelta(days=1),
-               {moved: Changes(closes_at=closes_at)})
+               {moved: lambda session, now: change_round(session, round_id,
+                                                         Changes(closes_at=closes_at), now,
+                                                         LONDON)})
     assert reminders_sent(database, round_id) == reminded_at
     assert reminded(gateway) == ["DUKIM"] * len(reminded_at)
     assert f"The round closes {local_time(closes_at, LONDON)}." in gateway.to("DUKIM")[-1]
+
+
+def test_a_round_reopened_with_a_new_close_reminds_the_day_before_it(database: Database) -> None:
+    """Closed on Friday morning with Friday's reminder planned, and opened again on Friday to
+    close on Tuesday: the reminder comes the day before Tuesday, not on Friday."""
+    gateway = Transcript()
+    opened = datetime(2026, 12, 16, 9, 0, tzinfo=UTC)
+    with transaction(database.sessions) as session:
+        round_id = start_round(session, RoundRequest(
+            seed_pack(), [Person("UKIM", "Kim", timezone=LONDON)],
+            closes_at=parse_closes("2026-12-19", opened, LONDON), platform="slack"), opened).id
+    closed, reopened = (datetime(2026, 12, 18, hour, 0, tzinfo=UTC) for hour in (6, 7))
+    closes_at = parse_closes("2026-12-22", reopened, LONDON)
+    run_hourly(database, gateway, opened, closes_at, {
+        closed: lambda session, now: close_round(session, round_id, now),
+        reopened: lambda session, now: reopen_round(session, round_id, now, closes_at, LONDON)})
+    assert reminders_sent(database, round_id) == [datetime(2026, 12, 19, 9, 0, tzinfo=UTC),
+                                                  datetime(2026, 12, 21, 17, 0, tzinfo=UTC)]

@@ -407,7 +407,7 @@ def reopen(app: Roundtable, actor: Actor, round_id: int, closes: str | None = No
     closes_at = parse_closes(closes, now, zone) if closes else None
     with transaction(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
-        round_ = reopen_round(session, round_id, now, closes_at)
+        round_ = reopen_round(session, round_id, now, closes_at, zone)
         audit.record(session, now, who(actor), "round.reopen", round_id=round_id)
         closes_at = round_.closes_at
     app.outbox.wake()

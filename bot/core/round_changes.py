@@ -69,10 +69,11 @@ def change_round(session: Session, round_id: int, changes: Changes, now: datetim
 
 
 def reopen_round(session: Session, round_id: int, now: datetime,
-                 closes_at: datetime | None = None) -> Round:
+                 closes_at: datetime | None, zone: str) -> Round:
     """Take answers again. A closing date that has passed is dropped (or replaced by
-    `closes_at`); questions that could not go out because the round closed go out now; the
-    final digest already posted stays in its channel, and closing again posts a new one."""
+    `closes_at`; the reminder a day before the close follows it); questions that could not go
+    out because the round closed go out now; the final digest already posted stays in its
+    channel, and closing again posts a new one."""
     round_ = get_round(session, round_id)
     if round_.status == "open":
         raise RoundtableError(f"round {round_id} is open already")
@@ -84,7 +85,7 @@ def reopen_round(session: Session, round_id: int, now: datetime,
     if closes_at is not None and closes_at <= now:
         raise RoundtableError("the closing date is in the past")
     if closes_at is not None or (round_.closes_at is not None and round_.closes_at <= now):
-        round_.closes_at = closes_at
+        move_close(session, round_, closes_at, now, zone)
     closed_at = round_.closed_at or now
     round_.status, round_.closed_at = "open", None
     session.execute(update(Digest).where(

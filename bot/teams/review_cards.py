@@ -14,8 +14,9 @@ One form is open at a time, because a card and its envelope must stay within abo
 (render.MAX_CARD_BYTES): every question's form at once left no room to list answers to move
 in a round of five questions with twenty answers each. Edit asks the bot for the card with
 that question's form open; saving brings every copy of the draft up to date, forms closed.
-When even one form does not fit, the answers it lists to move are cut, fewer and fewer, and
-the form says so; when it does not fit listing none (a question of very many themes), the
+When even one form does not fit, the answers it lists to move are cut, fewer and fewer; a
+list cut (to fit the card, or to a form's CHOICES) is said under it in the words Slack's
+form uses; when it does not fit listing none (a question of very many themes), the
 draft shows no form and says where that question can be edited instead. Quotes are cut
 before that, fewer to a theme (QUOTED), and the card says so (an open form's "Hide" still
 lists all of its question's). A draft too big even without
@@ -53,6 +54,7 @@ from bot.core.digest.render_review import (
     attribution_rule,
     cut_words,
     deadline_line,
+    form_cut_words,
     form_too_big_words,
     not_listed_line,
     theme_size,
@@ -261,32 +263,36 @@ def _form(prompt: PromptDigest, round_id: int, listed: int, hidden_words: Mappin
                 "maxLength": limit, "value": value}
 
     offered = review_form.choices(prompt, answers=listed, hidden_words=hidden_words)
+
+    def cut(field: str, shown: list[Choice], what: str) -> list[Element]:
+        """The note under a list cut to fit (as Slack's form says it): what it left out, and
+        where to edit that."""
+        if field not in offered.in_all:
+            return []
+        before, command, after = form_cut_words("Teams", round_id, len(shown),
+                                                offered.in_all[field], what)
+        return [note(f"{before}`{command}`{after}")]
+
     themes = [Choice(str(n), c.text) for n, c in enumerate(offered.themes, start=1)]
     form: list[Element] = [note("Every field may be left empty" + (
         "; a theme is named by its number above." if themes else "."))]
     if themes:
         form += [chosen(RENAME_THEME, themes), written(RENAME_TITLE, TITLE_LIMIT),
-                 chosen(MERGE_THEME, themes), chosen(MERGE_INTO, themes)]
-        if len(offered.answers) < offered.answers_in_all:
-            form.append(note(_cut_line(len(offered.answers), offered.answers_in_all)))
+                 chosen(MERGE_THEME, themes), chosen(MERGE_INTO, themes),
+                 *cut(RENAME_THEME, offered.themes, "themes")]
         if offered.answers:
-            form += [chosen(MOVE_ANSWER, offered.answers, many=True),
-                     chosen(MOVE_TO, [*themes, *offered.targets[len(themes):]]),
+            form.append(chosen(MOVE_ANSWER, offered.answers, many=True))
+        form += cut(MOVE_ANSWER, offered.answers, "answers")  # said even when none fits
+        if offered.answers:
+            form += [chosen(MOVE_TO, [*themes, *offered.targets[len(themes):]]),
                      written(NEW_TITLE, TITLE_LIMIT)]
     if offered.quotes:
-        form.append(chosen(HIDE, offered.quotes, many=True))
+        form += [chosen(HIDE, offered.quotes, many=True), *cut(HIDE, offered.quotes, "quotes")]
     if offered.hidden:
-        form.append(chosen(SHOW, offered.hidden, many=True))
+        form += [chosen(SHOW, offered.hidden, many=True),
+                 *cut(SHOW, offered.hidden, "hidden answers")]
     form.append(written(LEAD, LEAD_LIMIT, prompt.lead or ""))
     return form, [c.value for c in offered.themes]
-
-
-def _cut_line(listed: int, in_all: int) -> str:
-    if not listed:
-        return (f"No answer can be listed to move: this card has no room for the {in_all} "
-                "answers (`roundtable digest review` on the server moves any).")
-    return (f"Listed to move: the first {listed} of the {in_all} answers (a Teams card has "
-            "room for no more).")
 
 
 def _shown(text: str, limit: int = CHOICE_CHARS) -> str:

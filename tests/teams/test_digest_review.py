@@ -39,6 +39,7 @@ from storage.models import (
     BotMessage,
     Digest,
     DigestEdit,
+    Reply,
     Round,
     RoundFacilitator,
     TeamsSent,
@@ -51,18 +52,26 @@ from tests.teams.test_round import start_from_channel
 from tests.teams_connector_stub import Call, Person, card_text
 
 FRIDAY_NOON = NOW + timedelta(days=4, hours=2)
+VOTE = "support-factors"
 LEAD = "Most of you asked for protected time first."
 Card = dict[str, Any]
 
 
-def draft_for_review(running: RunningTeams, tenant: Tenant) -> tuple[int, Card]:
-    """A round started from the team's channel, answered, its digest built at its time: the
-    round's id, and the draft card the facilitator got."""
+def draft_for_review(running: RunningTeams, tenant: Tenant, comments: int = 0
+                     ) -> tuple[int, Card]:
+    """A round started from the team's channel, answered (with `comments` written on its
+    vote), its digest built at its time: the round's id, and the draft card the facilitator
+    got."""
     start_from_channel(running, tenant)
     [round_] = running.wait_for(lambda: running.scalars(select(Round)), "the round")
     assert round_.review == "review"  # a round with a digest channel is reviewed by default
     with transaction(running.database.sessions) as session:
         answer_all(session, round_.id, [p.aad for p in tenant.members], NOW, "teams")
+        author = find_participant(session, tenant.members[0].aad, "teams")
+        assert author is not None
+        session.add_all(Reply(round_id=round_.id, prompt_id=VOTE, participant_id=author.id,
+                              text=f"Comment {n} on the support we had", source="chat",
+                              created_at=NOW) for n in range(comments))
     jobs.install(jobs.JobContext(running.database, running.bot.gateways,
                                  lambda: FRIDAY_NOON + timedelta(seconds=30), "Europe/London"))
     jobs.post_round_digest(round_.id)
@@ -317,9 +326,23 @@ def test_a_long_draft_opens_one_form_listing_fewer_answers_and_says_so() -> None
         str(n) for n in range(1, 11)]  # the values once, in Save's data
     listed = inputs["move_answer"]["choices"]
     assert 0 < len(listed) < 100 and all(len(c["title"]) <= 75 for c in listed)
-    assert f"Listed to move: the first {len(listed)} of the 100 answers" in json_text(card)
+    assert (f"Listed: the first {len(listed)} of the 100 answers (a Teams form has room for no "
+            "more); `roundtable digest review 7` on the server moves any.") in json_text(card)
     assert [b["data"]["prompt"] for b in buttons(card, "digest-open")] == [
         "q0", "q1", "", "q3", "q4", "q5"]  # Edit by the others, Close by the open one
+
+
+def test_a_teams_form_listing_the_first_quotes_to_hide_says_so_as_slack_does(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """A vote with more comments than a form lists: its form in the card says which it
+    lists, and where any of them can be hidden instead, in the words Slack's form uses."""
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant, comments=105)
+    card = opened(running, facilitator, draft, VOTE)
+    _, inputs = form_of(card, round_id, VOTE)
+    assert len(inputs["hide"]["choices"]) == 100
+    assert (f"Listed: the first 100 of the 105 quotes (a Teams form has room for no more); "
+            f"`roundtable digest review {round_id}` on the server hides any.") in json_text(card)
 
 
 def test_quotes_to_hide_keep_ids_with_commas_apart() -> None:

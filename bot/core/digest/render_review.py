@@ -144,8 +144,10 @@ def form_cut_words(platform: str, round_id: int, listed: int, in_all: int, what:
     """What an edit form says under a list cut to fit `platform` (`what`: one of LISTS_CUT),
     in three parts (the middle one a command, for an adapter to set as code): how many it
     lists, and where any of them can be edited instead."""
-    return (f"Listed: the first {listed} of the {in_all} {what} (a {platform} form has room "
-            "for no more); ", f"roundtable digest review {round_id}",
+    listing = (f"the first {listed} of the {in_all} {what} (a {platform} form has room for "
+               "no more)" if listed else
+               f"none of the {in_all} {what} (a {platform} form has no room for them)")
+    return (f"Listed: {listing}; ", f"roundtable digest review {round_id}",
             f" on the server {LISTS_CUT[what]}.")
 
 

@@ -28,8 +28,9 @@ CARD_ACTION = "adaptiveCard/action"
 OURS = "roundtable"
 """The key every card action of ours carries in its data (what it is: answer, skip, …)."""
 ID_CHARS = 128
-"""The longest activity id taken: Teams' are far shorter, and the inbox keys an event (and a
-reply its card's answer) by the id and a prefix, within 200 characters."""
+"""The longest activity id taken (an activity's own, and the replyToId naming the card a
+button was on): Teams' are far shorter, and the inbox keys an event (and a reply its card's
+answer) by the id and a prefix, within 200 characters, as `teams_sent` keeps a card's."""
 ENTRA_ID_CHARS = 64
 """Entra object and tenant ids are GUIDs: 36 characters; they are stored within 64."""
 
@@ -73,7 +74,7 @@ class Activity(_Fields):
     channelData: dict[str, Any] | None = None
     membersAdded: list[Account] | None = None
     action: str | None = None
-    replyToId: str | None = None
+    replyToId: str | None = Field(None, max_length=ID_CHARS)
     attachments: list[Any] | None = None
 
 

@@ -243,6 +243,29 @@ def test_the_teams_draft_says_when_it_is_settled_if_nobody_approves_it(
             in rich_text(draft)), rich_text(draft)
 
 
+def test_an_edit_pressed_on_a_card_id_longer_than_teams_gives_gets_400_and_stores_nothing(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """A replyToId is taken within the length an activity's own id is: a hostile one opens
+    no form, is not noted among the cards with a form open, and is asked of Teams nowhere;
+    the same Edit on the real card opens the form."""
+    running, facilitator = running_teams, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    [card_id] = running.scalars(select(BotMessage.message_id).where(BotMessage.kind == DRAFT))
+    hostile = "1:" + "9" * 300
+    [answered] = running.teams.submit(facilitator, dict(edit_button(draft, PROMPT)["data"]),
+                                      execute=False, card_id=hostile)
+    assert answered.status == 400
+    assert running.scalars(select(TeamsSent).where(TeamsSent.kind == FORM)) == []
+    assert not [c for c in running.stub.calls if "9" * 300 in c.path]
+
+    running.teams.submit(facilitator, dict(edit_button(draft, PROMPT)["data"]), execute=False,
+                         card_id=card_id)
+    card = running.wait_for(lambda: updates(running, facilitator), "the form opened")[0]
+    form_of(card, round_id, PROMPT)
+    assert [t.activity_id for t in running.scalars(
+        select(TeamsSent).where(TeamsSent.kind == FORM))] == [card_id]
+
+
 def test_a_half_filled_or_refused_form_changes_nothing(
         running_teams: RunningTeams, tenant: Tenant) -> None:
     running, facilitator = running_teams, tenant.facilitator

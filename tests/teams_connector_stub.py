@@ -83,7 +83,7 @@ class ConnectorStub:
         """A personal conversation's id → the person's aad id."""
         self.calls: list[Call] = []
         self.tokens_issued = 0
-        self._queued: dict[str, list[Failure]] = {}
+        self._queued: dict[str, list[tuple[str | None, Failure | None]]] = {}
         self.long_ids = False
         """Give sent activities ids longer than the 64 characters the core keeps (which
         Teams' ids are not bound by), as a Connector may."""
@@ -113,12 +113,14 @@ class ConnectorStub:
         self.teams[team_id] = team
         return team
 
-    def fail_next(self, kind: str, status: int = 429, retry_after: int = 0, times: int = 1
-                  ) -> None:
+    def fail_next(self, kind: str, status: int = 429, retry_after: int = 0, times: int = 1,
+                  *, after: int = 0, where: str | None = None) -> None:
         """Answer the next calls of `kind` (create, send, update, delete, members) with an
-        error."""
+        error, once `after` more have gone through; `where`: only calls to conversations
+        whose id begins so (a channel and its threads) count."""
         with self._lock:
-            self._queued.setdefault(kind, []).extend([Failure(status, retry_after)] * times)
+            self._queued.setdefault(kind, []).extend(
+                [(where, None)] * after + [(where, Failure(status, retry_after))] * times)
 
     # --- tokens the tests sign -------------------------------------------------------------
 
@@ -216,7 +218,7 @@ class ConnectorStub:
         conversation = parts[0] if parts else None
         kind = ("create" if not parts else "send" if method == "POST" else
                 "update" if method == "PUT" else "delete" if method == "DELETE" else "members")
-        failure = self._failure(kind)
+        failure = self._failure(kind, conversation)
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
             self._record(method, path, conversation, body, failure.status)
@@ -286,10 +288,14 @@ class ConnectorStub:
         return self._reply(request, status, _account(found) if found else
                            {"error": {"code": "MemberNotFoundInConversation"}})
 
-    def _failure(self, kind: str) -> Failure | None:
+    def _failure(self, kind: str, conversation: str | None) -> Failure | None:
         with self._lock:
-            queue = self._queued.get(kind)
-            return queue.pop(0) if queue else None
+            queue = self._queued.get(kind) or []
+            for n, (where, failure) in enumerate(queue):
+                if where is None or (conversation or "").startswith(where):
+                    del queue[n]
+                    return failure
+            return None
 
     def _record(self, method: str, path: str, conversation: str | None, body: Any,
                 status: int, activity_id: str | None = None) -> None:

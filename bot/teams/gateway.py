@@ -291,17 +291,18 @@ class TeamsGateway:
 
     def post_digest(self, channel_id: str, view: DigestView, digest_id: int | None = None,
                     *, top: Sent | None = None) -> Posted:
-        """The top card in the channel, then one card per question as replies to it; given
-        the `top` of an earlier attempt, only the parts Teams has not taken are posted."""
+        """The top card in the channel, then one card per question as replies to it; after
+        an earlier attempt (`top`: find_digest's), only the parts Teams has not taken are
+        posted, under the top card noted then."""
         parts = digest_cards(view)
         posted = self.conversations.sent(DIGEST, digest_id) if digest_id is not None else {}
         title = f"Digest: {view.round.title}"
-        if top is None and "0" in posted:
-            top = Sent(posted["0"][0], posted["0"][1])
-        if top is None:
+        if "0" in posted:  # by its full activity id: a thread is named by it
+            top = Sent(*posted["0"])
+        elif top is None:
             top = self.post(channel_id, parts[0], title)
             self._record_part(digest_id, 0, top)
-        thread = posted.get("0", (channel_id, top.message_id))[1]
+        thread = top.message_id
         # kept by the core, so that forget-me can replace them (noted again on a later
         # attempt, in case the one that posted them stopped before it could)
         where: dict[int, Sent] = {0: self._kept(Sent(top.channel_id, thread))}
@@ -320,6 +321,8 @@ class TeamsGateway:
                                            sent.message_id)
 
     def find_digest(self, channel_id: str, digest_id: int, since: datetime) -> Sent | None:
+        """The top card an earlier attempt noted, by the key the core keeps (as post_digest
+        returns it)."""
         top = self.conversations.sent(DIGEST, digest_id).get("0")
-        return None if top is None else Sent(top[0], top[1])
+        return None if top is None else Sent(top[0], message_key(top[1]))
 

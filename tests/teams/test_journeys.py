@@ -12,8 +12,11 @@ from sqlalchemy import select
 
 from bot.app import facilitation
 from bot.app.actors import OPERATOR
+from bot.core.digest_posts import STALE_DIGEST_CLAIM, post_digest, recover_digests
+from bot.core.ports import DeliveryError
 from bot.core.questions import Saved
 from bot.core.retention import apply_retention
+from bot.teams.connector import RETRIES
 from bot.teams.references import conversation_key
 from storage.database import Database
 from storage.models import (
@@ -714,3 +717,29 @@ def test_a_reminder_whose_teams_activity_id_is_long_is_sent_once_and_recorded(
     assert all(r.message_id and len(r.message_id) <= 64 for r in sent)
     nudges = [c for c in running.stub.sent_to(dev) if "gentle reminder" in card_text(c)]
     assert len(nudges) == 1 and len(nudges[0].activity_id or "") > 64
+
+
+def test_a_teams_digest_cut_short_by_a_failure_gets_only_its_missing_parts_under_its_top(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """A digest whose posting stopped after its top card and first question, with activity
+    ids longer than the core keeps: recovery posts only the missing parts, as replies to that
+    top card, and the top card is found under the short key the digest's row keeps of it."""
+    running, stub, channel = running_teams, running_teams.stub, tenant.team.channel_id
+    stub.long_ids = True
+    start_from_channel(running, tenant)
+    [round_id] = running.wait_for(lambda: running.scalars(select(Round.id)), "the round")
+    began, gateways = running.bot.clock(), running.bot.gateways
+    stub.fail_next("send", retry_after=0, times=RETRIES + 1, after=2, where=channel)
+    with pytest.raises(DeliveryError):
+        post_digest(running.database.sessions, gateways, round_id, "cut-short", lambda: began)
+
+    later = began + STALE_DIGEST_CLAIM + timedelta(minutes=1)
+    [posted] = recover_digests(running.database.sessions, gateways, lambda: later)
+    [top] = [c for c in stub.sent(channel) if card_text(c).startswith("Digest: ")]
+    assert top.activity_id is not None and len(top.activity_id) > 64
+    thread = [card_text(c) for c in stub.sent(f"{channel};messageid={top.activity_id}")]
+    assert len(thread) == len(set(thread)) == len(posted.parts) - 1 == 6  # each question once
+    [digest] = running.scalars(select(Digest))
+    assert digest.state == "posted" and digest.message_id == posted.top.message_id
+    found = gateways["teams"].find_digest(channel, digest.id, began)
+    assert found is not None and found.message_id == digest.message_id

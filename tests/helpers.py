@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -127,6 +128,12 @@ class HeldClock:
 
     def advance(self, seconds: float) -> None:
         self.seconds += seconds
+
+
+def stepping(seconds: float) -> Callable[[], float]:
+    """A stand-in for time.monotonic that is `seconds` later at each reading: what is paced
+    `seconds` apart by it (confirmations) goes out in turn without waiting for them to pass."""
+    return itertools.count(0.0, seconds).__next__
 
 
 class StillThenRunning:

@@ -6,13 +6,13 @@ for five people, they write answers in their conversation with the bot (Slack's 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from bot.app.confirmations import Confirmations
 from bot.app.review_form import HIDE, SHOW
 from bot.app.roundtable import Roundtable
 from bot.slack import review_blocks
@@ -20,6 +20,7 @@ from bot.slack.listeners import commands
 from bot.teams import review_cards
 from storage.database import Database
 from storage.models import Delivery, Reply
+from tests.helpers import stepping
 from tests.slack.conftest import (
     CHANNEL,
     DIGEST_CHANNEL,
@@ -465,8 +466,13 @@ def _text_blocks(node: Any) -> Iterator[str]:
 
 @contextmanager
 def harness(platform: str, database: Database, database_url: str, tmp: str,
-            tenant_of: Any, pacing: Callable[[], float] = time.monotonic) -> Iterator[Harness]:
-    """The bot on `platform`; `pacing` is the clock its confirmations are paced by."""
+            tenant_of: Any, pacing: Callable[[], float] | None = None) -> Iterator[Harness]:
+    """The bot on `platform`; `pacing` is the clock its confirmations are paced by. By
+    default it is a spacing later at each reading, so no confirmation waits out a real second:
+    the walks wait for what each answer brings before the next, so pacing would join next to
+    nothing (a test of the pacing itself gives a clock it moves on, a HeldClock)."""
+    if pacing is None:
+        pacing = stepping(Confirmations.SPACING)
     if platform == "slack":
         stub = SlackStub().start()
         stub.add_user(FACILITATOR, "Fola Facilitator")

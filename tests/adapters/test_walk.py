@@ -4,7 +4,6 @@ group sees it, from the command line or in chat."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +13,6 @@ from sqlalchemy import select
 
 from bot.app import review
 from bot.app.actors import OPERATOR
-from bot.app.confirmations import Confirmations
 from bot.app.review_form import HIDE, SHOW
 from bot.core.replies import record_reply
 from bot.scheduling import jobs
@@ -45,11 +43,7 @@ FRIDAY_NOON = NOW + timedelta(days=4, hours=2)  # the default digest time, in Lo
 @pytest.fixture(params=PLATFORMS)
 def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
         tmp_path: Path) -> Iterator[Harness]:
-    # Each answer here waits for the next question: what a confirmation's pacing would join
-    # never comes, so the walk need not wait out its spacing (each reading is that much later).
-    hurried = itertools.count(0.0, Confirmations.SPACING).__next__
-    with harness(request.param, database, database_url, str(tmp_path), _tenant,
-                 pacing=hurried) as running:
+    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
         yield running
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.app import facilitation
 from bot.app.actors import OPERATOR
+from bot.app.confirmations import Confirmations
 from bot.core.digest_posts import STALE_DIGEST_CLAIM, post_digest, recover_digests
 from bot.core.ports import DeliveryError
 from bot.core.questions import Saved
@@ -29,7 +30,7 @@ from storage.models import (
     TeamsSent,
     TeamsUser,
 )
-from tests.helpers import TOP5, stored_values
+from tests.helpers import TOP5, stepping, stored_values
 from tests.teams.conftest import PACK, RunningTeams, Tenant, replaced_by, run_teams
 from tests.teams.test_round import question, start_from_channel
 from tests.teams_connector_stub import Call, ConnectorStub, Person, card_text
@@ -71,24 +72,28 @@ def test_it_updates_the_confirmation_of_an_answer_edited_in_teams(
 
 
 def test_a_ranking_typed_again_in_teams_is_confirmed_as_updated(
-        running_teams: RunningTeams, tenant: Tenant) -> None:
+        database: Database, database_url: str, connector: ConnectorStub, tenant: Tenant
+) -> None:
     """A second ranking typed in the chat replaces the ballot, and its card says updated."""
-    running, amara = running_teams, tenant.members[0]
-    start_from_channel(running, tenant)
-    for number in range(1, 6):
-        question(running, amara, number)
-        running.teams.chat(amara, f"An answer to question {number}.")
-    question(running, amara, 6)
+    amara = tenant.members[0]
+    # each message waits for what the last brought: pacing would join nothing, only wait
+    with run_teams(database, database_url, connector, tenant.facilitator,
+                   pacing=stepping(Confirmations.SPACING)) as running:
+        start_from_channel(running, tenant)
+        for number in range(1, 6):
+            question(running, amara, number)
+            running.teams.chat(amara, f"An answer to question {number}.")
+        question(running, amara, 6)
 
-    def read_back() -> list[str]:
-        return [card_text(c) for c in running.stub.sent_to(amara)
-                if "as I read your message" in card_text(c)]
+        def read_back() -> list[str]:
+            return [card_text(c) for c in running.stub.sent_to(amara)
+                    if "as I read your message" in card_text(c)]
 
-    running.teams.chat(amara, "1, 2, 3, 4, 5")
-    running.wait_for(read_back, "the first confirmation")
-    running.teams.chat(amara, "5, 4, 3, 2, 1")
-    first, again = running.wait_for(lambda: read_back()[1:] and read_back(),
-                                    "the second confirmation")
+        running.teams.chat(amara, "1, 2, 3, 4, 5")
+        running.wait_for(read_back, "the first confirmation")
+        running.teams.chat(amara, "5, 4, 3, 2, 1")
+        first, again = running.wait_for(lambda: read_back()[1:] and read_back(),
+                                        "the second confirmation")
     assert first.startswith("Saved your ranking for question 6, as I read your message")
     assert again.startswith("Updated your ranking for question 6, as I read your message")
 

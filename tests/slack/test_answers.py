@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
+from bot.app.confirmations import Confirmations
 from bot.core import reminders
+from storage.database import Database
 from storage.db import transaction
 from storage.models import (
     BotMessage,
@@ -17,9 +22,10 @@ from storage.models import (
     Reply,
     ReplyVersion,
 )
-from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
+from tests.helpers import stepping
+from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running, run_bot
 from tests.slack.test_round_loop import question_ts, rank, sent_to_everyone, start_round
-from tests.slack_api_stub import Call
+from tests.slack_api_stub import Call, SlackStub
 from tests.slack_reading import as_read
 
 TRICKY = [
@@ -417,11 +423,21 @@ def test_a_ranking_typed_again_is_confirmed_as_updated(running: Running) -> None
                                    "message")
 
 
+@pytest.fixture
+def hurried(database: Database, database_url: str, stub: SlackStub, tmp_path: Path
+            ) -> Iterator[Running]:
+    """The bot, its confirmations paced by a clock a spacing later at each reading: where each
+    edit waits for the last one's update, pacing would join nothing, only wait."""
+    with run_bot(database, database_url, stub, pacing=stepping(Confirmations.SPACING),
+                 ROUNDTABLE_DATA_DIR=str(tmp_path)) as bot:
+        yield bot
+
+
 def test_an_edited_ranking_with_a_reason_is_confirmed_with_its_reason_kept(
-        running: Running) -> None:
+        hurried: Running) -> None:
     """The edited vote's confirmation says again that the words after the ballot are kept as
     the reason, as the first one did; an edit that leaves no reason does not say so."""
-    user = MEMBERS[0]
+    running, user = hurried, MEMBERS[0]
     ts = _at_the_ranking_question(running, user)
     message, _ = running.slack.dm(user, "3, 1, 5, 2, 4 because protected time matters most",
                                   thread_ts=ts)

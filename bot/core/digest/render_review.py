@@ -146,7 +146,7 @@ def form_cut_words(platform: str, round_id: int, listed: int, in_all: int, what:
     lists, and where any of them can be edited instead."""
     listing = (f"the first {listed} of the {in_all} {what} (a {platform} form has room for "
                "no more)" if listed else
-               f"none of the {in_all} {what} (a {platform} form has no room for them)")
+               f"0 of the {in_all} {what} (a {platform} form has no room for them)")
     return (f"Listed: {listing}; ", f"roundtable digest review {round_id}",
             f" on the server {LISTS_CUT[what]}.")
 

@@ -1,11 +1,11 @@
-"""The bot's own messages that repeat someone's words, kept so that forget-me can delete or
-replace them on the platform (and a round's deletion, or the end of its retention period,
-delete those in people's conversations): confirmations (in the person's conversation with the bot),
-replies to words not taken as an answer (offers: their "Save as my answer" button holds the
-words, which are stored nowhere else), the copies of a person's data that my-data sent them
-(every answer they gave, word for word), the parts of posted digests (one per question, each
-drawing on everyone who answered it) and the drafts of digests shown to facilitators for
-review."""
+"""The bot's own messages that repeat someone's words, kept so that they can be taken off the
+platform: confirmations (in the person's conversation with the bot), replies to words not
+taken as an answer (offers: their "Save as my answer" button holds the words, which are stored
+nowhere else), the copies of a person's data that my-data sent them (every answer they gave,
+word for word), the parts of posted digests (one per question, each drawing on everyone who
+answered it) and the drafts of digests shown to facilitators for review. Forget-me deletes or
+replaces the person's; a round's deletion, or the end of its retention period, those of the
+round in people's conversations and its drafts (`holding_words_in`)."""
 
 from __future__ import annotations
 

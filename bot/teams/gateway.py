@@ -132,8 +132,11 @@ class TeamsGateway:
     def say(self, where: Where, said: Said) -> Sent:
         """The bot's words as a card; its id as the core keeps it (a reminder's row), not
         noted, since nothing changes such a message later."""
-        sent = self.post(where.channel_id, self.said_card(said), self.plain(said))
+        sent = self._post_said(where, said)
         return Sent(sent.channel_id, message_key(sent.message_id))
+
+    def _post_said(self, where: Where, said: Said) -> Sent:
+        return self.post(where.channel_id, self.said_card(said), self.plain(said))
 
     def said_card(self, said: Said) -> render.Element:
         """The bot's words as a card, a channel or a person named by their name."""
@@ -185,7 +188,7 @@ class TeamsGateway:
         person's OneDrive (Microsoft Graph); the file comes as text in cards instead, each
         kept so that `delete_file` can take it down."""
         text = file.content.decode("utf-8", errors="replace")
-        sent = [self._kept(self.post(where.channel_id, self.said_card(said), self.plain(said)))]
+        sent = [self._kept(self._post_said(where, said))]
         for start in range(0, len(text), FILE_TEXT):
             chunk = text[start:start + FILE_TEXT]
             sent.append(self._kept(self.post(where.channel_id,

@@ -135,10 +135,16 @@ def _fitted(draft: Draft, editing: str, hidden_words: Mapping[str, str], zone: s
             if size(content) <= MAX_CARD_BYTES:
                 return content
     if editing:  # not even the form without answers fits: the draft, saying so
-        before, command, after = form_too_big_words("Teams", draft.view.round.id, editing)
-        return _fitted(draft, "", {}, zone, f"{before}`{command}`{after}")
-    before, command, after = cut_words("Teams", draft.view.round.id)
-    return fitted(content["body"], note(f"{before}`{command}`{after}"), content.get("actions"))
+        return _fitted(draft, "", {}, zone,
+                       _with_command(form_too_big_words("Teams", draft.view.round.id, editing)))
+    return fitted(content["body"], note(_with_command(cut_words("Teams", draft.view.round.id))),
+                  content.get("actions"))
+
+
+def _with_command(parts: tuple[str, str, str]) -> str:
+    """render_review's words around a command, the command set as code."""
+    before, command, after = parts
+    return f"{before}`{command}`{after}"
 
 
 def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, str],
@@ -269,9 +275,8 @@ def _form(prompt: PromptDigest, round_id: int, listed: int, hidden_words: Mappin
         where to edit that."""
         if field not in offered.in_all:
             return []
-        before, command, after = form_cut_words("Teams", round_id, len(shown),
-                                                offered.in_all[field], what)
-        return [note(f"{before}`{command}`{after}")]
+        return [note(_with_command(form_cut_words("Teams", round_id, len(shown),
+                                                  offered.in_all[field], what)))]
 
     themes = [Choice(str(n), c.text) for n, c in enumerate(offered.themes, start=1)]
     form: list[Element] = [note("Every field may be left empty" + (

@@ -261,18 +261,24 @@ class Taking(NamedTuple):
     is_answer: bool
 
 
+def takes_part(choices: object, text: str | None) -> bool:
+    """A ballot, or words with a letter in them: "+1" or an emoji alone takes no part
+    (lexicon.says_nothing). The one rule every count of who answered uses."""
+    return choices is not None or not says_nothing(text or "")
+
+
 def taking_part(session: Session, round_: Round) -> list[Taking]:
     """The round's live replies that say something. A reply with no letter and no ballot
     ("+1", an emoji: lexicon.says_nothing) takes no part; the rule needs no model, so
     status, the home page, the kept summary and the digest all count who answered alike."""
     return [
         Taking(participant_id, prompt_id, bool(is_answer))
-        for participant_id, prompt_id, is_answer, voted, text in session.execute(
+        for participant_id, prompt_id, is_answer, choices, text in session.execute(
             select(Reply.participant_id, Reply.prompt_id,
-                   is_an_answer(vote_questions([round_])), Reply.choices.is_not(None),
+                   is_an_answer(vote_questions([round_])), Reply.choices,
                    Reply.text).where(Reply.round_id == round_.id, Reply.deleted_at.is_(None))
         )
-        if voted or not says_nothing(text or "")
+        if takes_part(choices, text)
     ]
 
 

@@ -36,7 +36,7 @@ from bot.core.digest.theme_views import (
 from bot.core.packs import Prompt
 from bot.core.public_ids import public_reply_id
 from bot.core.replies import ROOM_SOURCE
-from bot.core.rounds import MIN_GROUP, get_round, participation, round_pack
+from bot.core.rounds import MIN_GROUP, get_round, participation, round_pack, takes_part
 from bot.core.typed_votes import read_vote_and_reason
 from storage.models import Participant, Reply, Round
 
@@ -284,7 +284,7 @@ def _roles_safe_to_show(replies: list[Answered]) -> Shown:
     people_by_pair: dict[tuple[str, str], set[int]] = defaultdict(set)
     people_by_organisation: dict[str, set[int]] = defaultdict(set)
     for reply in replies:
-        if not reply.choices and says_nothing(reply.text or ""):
+        if not takes_part(reply.choices, reply.text):
             continue
         if reply.organisation:
             people_by_organisation[reply.organisation].add(reply.participant_id)

@@ -65,6 +65,7 @@ from bot.core.digest.synthesis import (
     other_answers,
     other_answers_heading,
 )
+from bot.core.said import Code, Command
 from bot.core.wording import counted
 from bot.slack.limits import (
     HEADER_TEXT,
@@ -88,7 +89,7 @@ from bot.slack.messages import (
     shortened,
     words,
 )
-from bot.slack.mrkdwn import inert
+from bot.slack.mrkdwn import code_words, inert, said_mrkdwn
 
 REVIEW_EDIT = "digest_review_edit"
 REVIEW_APPROVE = "digest_review_approve"
@@ -173,10 +174,12 @@ def _question_text(prompt: PromptDigest) -> str:
 
 
 def _cut(round_id: int) -> Part:
-    """What ends a draft cut to fit Slack: where the whole draft is."""
-    before, command, after = cut_words("Slack", round_id)
-    return line(words(before, italic=True), words(command, code=True),
-                words(after, italic=True))
+    """What ends a draft cut to fit Slack: where the whole draft is, in italics, the command
+    as code."""
+    return line(*(words(part, italic=True) if isinstance(part, str) else
+                  words(code_words(part), code=True)
+                  for part in cut_words("Slack", round_id).parts
+                  if isinstance(part, str | Code | Command)))
 
 
 def _drafted(prompt: PromptDigest, waiting: bool, anonymity: str, cut: Part) -> list[Part]:
@@ -249,9 +252,8 @@ def edit_view(opened: Opened, prompt_id: str) -> dict[str, Any]:
         """The note under a list cut to fit: what it left out, and where to edit that."""
         if field not in offered.in_all:
             return []
-        before, command, after = form_cut_words("Slack", view.round.id, len(listed),
-                                                offered.in_all[field], what)
-        return [context(f"{before}`{command}`{after}")]
+        return [context(said_mrkdwn(form_cut_words("Slack", view.round.id, len(listed),
+                                                   offered.in_all[field], what)))]
 
     if offered.themes:
         themes = _options(offered.themes)

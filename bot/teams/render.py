@@ -118,6 +118,26 @@ def note(text: str) -> Element:
     return rich(run(text, subtle=True, size="Small"))
 
 
+def said_note(words: Said) -> Element:
+    """The bot's words as a note (one paragraph): small and grey, a command in a fixed-width
+    font. Teams' cards show no inline code of Markdown, and runs are never read as Markdown,
+    so a font, not backticks, sets a command apart."""
+    return said_line(words, subtle=True, size="Small")
+
+
+def said_line(words: Said, *, bold: bool = False, subtle: bool = False,
+              size: str | None = None) -> Element:
+    """The bot's words in one paragraph (said_elements' paragraphs joined), in a style."""
+    style: Element = {}
+    if bold:
+        style["weight"] = "Bolder"
+    if subtle:
+        style["isSubtle"] = True
+    if size:
+        style["size"] = size
+    return rich(*({**i, **style} for e in said_elements(words) for i in e["inlines"]))
+
+
 def code_block(text: str) -> Element:
     """Text shown as it is, in a fixed-width font (a data file): a run, so nothing in it is
     read as markup or a mention."""

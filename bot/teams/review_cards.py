@@ -57,6 +57,7 @@ from bot.core.digest.render_review import (
     form_cut_words,
     form_too_big_words,
     not_listed_line,
+    review_command,
     theme_size,
 )
 from bot.core.digest.synthesis import (
@@ -80,12 +81,14 @@ from bot.teams.render import (
     note,
     rich,
     run,
+    said_line,
+    said_note,
     size,
 )
 
 APPROVE, OPEN, EDIT = "digest-approve", "digest-open", "digest-edit"
 SUMMARY = "Digest for review"
-ANSWERS_LISTED = (review_form.CHOICES, 80, 60, 40, 25, 10, 5, 0)
+ANSWERS_LISTED = (review_form.CHOICES, 80, 60, 40, 25, 10, 5, 3, 1, 0)
 """How many answers the open form lists to move, tried in turn until the card fits."""
 CHOICE_CHARS = 75
 """How much of an answer or a quote a choice shows: enough to recognise it (as in Slack)."""
@@ -115,7 +118,7 @@ def draft_card(draft: Draft, editing: str = "",
     """The draft as a facilitator sees it: while it waits, each question with its Edit button
     (`editing`: the question whose form is open, which quotes again answers hidden in review
     by their `hidden_words`), and Approve; once settled, what became of it."""
-    return _fitted(draft, editing, hidden_words or {}, zone, "")
+    return _fitted(draft, editing, hidden_words or {}, zone, None)
 
 
 def form_open(content: Element) -> bool:
@@ -126,7 +129,7 @@ def form_open(content: Element) -> bool:
 
 
 def _fitted(draft: Draft, editing: str, hidden_words: Mapping[str, str], zone: str,
-            notice: str) -> Element:
+            notice: Said | None) -> Element:
     """draft_card, with `notice` under its heading."""
     content: Element = {}
     for listed in ANSWERS_LISTED if draft.waiting and editing else (0,):
@@ -136,26 +139,20 @@ def _fitted(draft: Draft, editing: str, hidden_words: Mapping[str, str], zone: s
                 return content
     if editing:  # not even the form without answers fits: the draft, saying so
         return _fitted(draft, "", {}, zone,
-                       _with_command(form_too_big_words("Teams", draft.view.round.id, editing)))
-    return fitted(content["body"], note(_with_command(cut_words("Teams", draft.view.round.id))),
+                       form_too_big_words("Teams", draft.view.round.id, editing))
+    return fitted(content["body"], said_note(cut_words("Teams", draft.view.round.id)),
                   content.get("actions"))
 
 
-def _with_command(parts: tuple[str, str, str]) -> str:
-    """render_review's words around a command, the command set as code."""
-    before, command, after = parts
-    return f"{before}`{command}`{after}"
-
-
 def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, str],
-          quoted: int | None, zone: str, notice: str) -> Element:
+          quoted: int | None, zone: str, notice: Said | None) -> Element:
     """The card, listing `listed` answers to move in the open form, and `quoted` quotes a
     theme (None: all); `notice`, when given, under its heading."""
     view = draft.view
     round_id = view.round.id
     body: list[Element] = [heading(f"For review: {view.round.title}")]
-    if notice:
-        body.append(rich(run(notice, bold=True)))
+    if notice is not None:
+        body.append(said_line(notice, bold=True))
     if draft.waiting:
         body.append(note("Nothing is posted until a facilitator approves it. "
                          f"{deadline_line(draft, zone)} Edit a question "
@@ -171,10 +168,10 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
         body.append(note("Posted as built at its review deadline." if draft.approved_by
                          == "scheduler" else "Approved and posted."))
     if quoted is not None:
-        body.append(note("Fewer quotes are shown than the digest posts, for the card to fit "
-                         "in Teams" + (": the open form lists all of its question's to hide"
-                                       if editing else "")
-                         + "; `roundtable digest review` on the server shows them all."))
+        body.append(said_note(said(
+            "Fewer quotes are shown than the digest posts, for the card to fit in Teams"
+            + (": the open form lists all of its question's to hide" if editing else "")
+            + "; ", review_command(round_id), " on the server shows them all.")))
     for prompt in view.prompts:
         body.append(rich(run(prompt.question, bold=True), separator=True))
         if prompt.lead:
@@ -275,8 +272,8 @@ def _form(prompt: PromptDigest, round_id: int, listed: int, hidden_words: Mappin
         where to edit that."""
         if field not in offered.in_all:
             return []
-        return [note(_with_command(form_cut_words("Teams", round_id, len(shown),
-                                                  offered.in_all[field], what)))]
+        return [said_note(form_cut_words("Teams", round_id, len(shown),
+                                         offered.in_all[field], what))]
 
     themes = [Choice(str(n), c.text) for n, c in enumerate(offered.themes, start=1)]
     form: list[Element] = [note("Every field may be left empty" + (

@@ -337,7 +337,9 @@ def test_a_long_draft_opens_one_form_listing_fewer_answers_and_says_so() -> None
         f"q{q}" for q in range(6)]
     # quotes cut to fit, fewer to a theme, and the card says so
     assert size(closed) <= MAX_CARD_BYTES
-    assert "Fewer quotes are shown than the digest posts" in rich_text(closed)
+    shows_command(closed, "Fewer quotes are shown than the digest posts, for the card to fit in "
+                  "Teams; roundtable digest review 7 on the server shows them all.",
+                  "roundtable digest review 7")
     card = draft_card(draft, "q2")
     assert size(card) <= MAX_CARD_BYTES
     save, inputs = form_of(card, 7, "q2")
@@ -349,8 +351,9 @@ def test_a_long_draft_opens_one_form_listing_fewer_answers_and_says_so() -> None
         str(n) for n in range(1, 11)]  # the values once, in Save's data
     listed = inputs["move_answer"]["choices"]
     assert 0 < len(listed) < 100 and all(len(c["title"]) <= 75 for c in listed)
-    assert (f"Listed: the first {len(listed)} of the 100 answers (a Teams form has room for no "
-            "more); `roundtable digest review 7` on the server moves any.") in json_text(card)
+    shows_command(card, f"Listed: the first {len(listed)} of the 100 answers (a Teams form has "
+                  "room for no more); roundtable digest review 7 on the server moves any.",
+                  "roundtable digest review 7")
     assert [b["data"]["prompt"] for b in buttons(card, "digest-open")] == [
         "q0", "q1", "", "q3", "q4", "q5"]  # Edit by the others, Close by the open one
 
@@ -364,8 +367,9 @@ def test_a_teams_form_listing_the_first_quotes_to_hide_says_so_as_slack_does(
     card = opened(running, facilitator, draft, VOTE)
     _, inputs = form_of(card, round_id, VOTE)
     assert len(inputs["hide"]["choices"]) == 100
-    assert (f"Listed: the first 100 of the 105 quotes (a Teams form has room for no more); "
-            f"`roundtable digest review {round_id}` on the server hides any.") in json_text(card)
+    shows_command(card, f"Listed: the first 100 of the 105 quotes (a Teams form has room for no "
+                  f"more); roundtable digest review {round_id} on the server hides any.",
+                  f"roundtable digest review {round_id}")
 
 
 def test_quotes_to_hide_keep_ids_with_commas_apart() -> None:
@@ -488,6 +492,21 @@ def rich_text(card: Card) -> str:
     """The card's paragraphs as a person reads them, one a line."""
     return "\n".join("".join(i.get("text", "") for i in e.get("inlines", []))
                      for e in card["body"] if e.get("type") == "RichTextBlock")
+
+
+def monospace(card: Card) -> list[str]:
+    """What the card shows in a fixed-width font (the runs set as code): Teams' cards show no
+    inline code of Markdown, so a command set in backticks would show its backticks."""
+    return [i["text"] for e in card["body"] if e.get("type") == "RichTextBlock"
+            for i in e.get("inlines", []) if i.get("fontType") == "Monospace"]
+
+
+def shows_command(card: Card, words: str, command: str) -> None:
+    """The card reads `words` (which hold `command`), with the command in a fixed-width font
+    and no backtick anywhere."""
+    assert words in rich_text(card), rich_text(card)
+    assert command in monospace(card), monospace(card)
+    assert "`" not in rich_text(card)
 
 
 def test_a_form_saved_after_another_edit_changes_the_theme_it_showed_or_nothing(
@@ -684,8 +703,8 @@ def test_a_draft_too_big_even_without_quotes_is_cut_and_says_where_the_whole_is(
     card = draft_card(Draft(3, "week", DigestView(info, {}, prompts), "review", None, "wait"))
     assert size(card) <= MAX_CARD_BYTES
     assert "Question 39?" not in json_text(card)
-    assert ("cut here to fit Teams; `roundtable digest review 7` on the server shows the whole "
-            "draft") in json_text(card)
+    shows_command(card, "cut here to fit Teams; roundtable digest review 7 on the server shows "
+                  "the whole draft", "roundtable digest review 7")
     assert [a["data"]["roundtable"] for a in card["actions"]] == ["digest-approve"]
 
 
@@ -712,9 +731,9 @@ def test_an_edit_form_too_big_for_a_card_says_so_and_the_command_that_edits_inst
                                     card_id=card_id)
     card = dict(answer.json()["value"])
     assert buttons(card, "digest-edit") == [] and "For review" in json_text(card)
-    assert (f"The edit form of {PROMPT} could not open: the question is too big for Teams. "
-            f"`roundtable digest review {round_id}` on the server edits it: --rename "
-            f"{PROMPT}/N TITLE, --merge, --move, --new-theme, --hide, --show, --lead "
-            "(--help says how).") in json_text(card)
+    shows_command(card, f"The edit form of {PROMPT} could not open: the question is too big "
+                  f"for Teams. roundtable digest review {round_id} on the server edits it: "
+                  f"--rename {PROMPT}/N TITLE, --merge, --move, --new-theme, --hide, --show, "
+                  "--lead (--help says how).", f"roundtable digest review {round_id}")
     assert size(card) <= MAX_CARD_BYTES
     assert running.scalars(select(TeamsSent).where(TeamsSent.kind == FORM)) == []

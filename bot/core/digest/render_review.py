@@ -16,6 +16,7 @@ from bot.core.digest.build import MIN_ROLE_GROUP
 from bot.core.digest.model import DigestView, Draft, PromptDigest, ThemeView
 from bot.core.digest.synthesis import OTHER_ANSWERS_SHOWN, other_answers
 from bot.core.digest.theme_views import quote_text
+from bot.core.said import Code, Said, said
 from bot.core.wording import counted
 
 QUOTE_SHOWN = 160
@@ -116,22 +117,24 @@ UNQUOTED_POINTER = ("A theme's answers not quoted are listed in its question's E
 (the command line's draft lists them)."""
 
 
-def cut_words(platform: str, round_id: int) -> tuple[str, str, str]:
-    """What ends a draft cut to fit `platform`'s limits, in three parts (the middle one a
-    command, for an adapter to set as code): where the whole draft is."""
-    return (f"…cut here to fit {platform}; ", f"roundtable digest review {round_id}",
-            " on the server shows the whole draft (and the export every answer).")
+def review_command(round_id: int) -> Code:
+    """The command that shows and edits a round's draft on the server, as code."""
+    return Code(f"roundtable digest review {round_id}")
 
 
-def form_too_big_words(platform: str, round_id: int, prompt_id: str
-                       ) -> tuple[str, str, str]:
+def cut_words(platform: str, round_id: int) -> Said:
+    """What ends a draft cut to fit `platform`'s limits: where the whole draft is."""
+    return said(f"…cut here to fit {platform}; ", review_command(round_id),
+                " on the server shows the whole draft (and the export every answer).")
+
+
+def form_too_big_words(platform: str, round_id: int, prompt_id: str) -> Said:
     """What a draft says when a question's edit form does not fit `platform`'s limits even
-    listing no answers to move, in three parts (the middle one a command, for an adapter to
-    set as code): where the question can be edited instead, and how."""
-    return (f"The edit form of {prompt_id} could not open: the question is too big for "
-            f"{platform}. ", f"roundtable digest review {round_id}",
-            f" on the server edits it: --rename {prompt_id}/N TITLE, --merge, --move, "
-            "--new-theme, --hide, --show, --lead (--help says how).")
+    listing no answers to move: where the question can be edited instead, and how."""
+    return said(f"The edit form of {prompt_id} could not open: the question is too big for "
+                f"{platform}. ", review_command(round_id),
+                f" on the server edits it: --rename {prompt_id}/N TITLE, --merge, --move, "
+                "--new-theme, --hide, --show, --lead (--help says how).")
 
 
 LISTS_CUT = {"themes": "renames or merges any", "answers": "moves any",
@@ -140,15 +143,14 @@ LISTS_CUT = {"themes": "renames or merges any", "answers": "moves any",
 
 
 def form_cut_words(platform: str, round_id: int, listed: int, in_all: int, what: str
-                   ) -> tuple[str, str, str]:
-    """What an edit form says under a list cut to fit `platform` (`what`: one of LISTS_CUT),
-    in three parts (the middle one a command, for an adapter to set as code): how many it
-    lists, and where any of them can be edited instead."""
+                   ) -> Said:
+    """What an edit form says under a list cut to fit `platform` (`what`: one of LISTS_CUT):
+    how many it lists, and where any of them can be edited instead."""
     listing = (f"the first {listed} of the {in_all} {what} (a {platform} form has room for "
                "no more)" if listed else
                f"0 of the {in_all} {what} (a {platform} form has no room for them)")
-    return (f"Listed: {listing}; ", f"roundtable digest review {round_id}",
-            f" on the server {LISTS_CUT[what]}.")
+    return said(f"Listed: {listing}; ", review_command(round_id),
+                f" on the server {LISTS_CUT[what]}.")
 
 
 def theme_size(theme: ThemeView) -> str:

@@ -55,6 +55,7 @@ from bot.core.digest.render_review import (
     attributed,
     attribution_rule,
     cut_words,
+    deadline_line,
     form_cut_words,
     not_listed_line,
     theme_size,
@@ -146,11 +147,8 @@ def _state(draft: Draft) -> ContextBlock:
             return context("Posted as built at its review deadline.")
         # a facilitator's name as they set it: plain text, so nothing in it formats or pings
         return plain_context("Approved" + (f" by {by}" if by else "") + " and posted.", 2000)
-    when = _when(draft.review_until)
-    then = ("it is posted as built" if draft.unreviewed == "post"
-            else "it keeps waiting for approval")
-    return context(f"Nothing is posted until a facilitator approves it. If nobody has by {when}, "
-                   f"{then}. Edits carry over to the round's later digests.")
+    return context(f"{deadline_line(draft.unreviewed, _when(draft.review_until))} Edits carry "
+                   "over to the round's later digests.")
 
 
 def _when(iso: str | None) -> str:

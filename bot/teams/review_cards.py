@@ -53,9 +53,9 @@ from bot.core.digest.render_review import (
     attributed,
     attribution_rule,
     cut_words,
-    deadline_line,
     form_cut_words,
     form_too_big_words,
+    local_deadline,
     not_listed_line,
     review_command,
     theme_size,
@@ -154,8 +154,7 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
     if notice is not None:
         body.append(said_line(notice, bold=True))
     if draft.waiting:
-        body.append(note("Nothing is posted until a facilitator approves it. "
-                         f"{deadline_line(draft, zone)} Edit a question "
+        body.append(note(f"{local_deadline(draft, zone)} Edit a question "
                          "to rename or merge its themes, move answers (to another theme or a new "
                          "one), hide quotes or write its lead; edits carry over to the round's "
                          "later digests."))

@@ -125,8 +125,11 @@ def test_a_reviewed_digest_is_edited_and_approved_in_slack_and_posts_once(
     with running.database.sessions() as session:
         until = session.scalar(select(Digest.review_until).where(Digest.round_id == round_id))
     assert until is not None
-    assert (f"If nobody has by <!date^{int(until.replace(tzinfo=until.tzinfo or UTC).timestamp())}"
-            "^{date_short_pretty} at {time}|") in json.dumps(draft["blocks"])
+    until = until.replace(tzinfo=until.tzinfo or UTC)
+    date = (f"<!date^{int(until.timestamp())}^{{date_short_pretty}} at {{time}}"
+            f"|{until:%a %d %b %H:%M} UTC>")
+    assert ("Nothing is posted until a facilitator approves it. If nobody has approved it by "
+            f"{date}, it keeps waiting for approval.") in json.dumps(draft["blocks"])
     for member in MEMBERS:
         assert "For review" not in json.dumps([c.params for c in running.stub.posted(
             "D" + member)])

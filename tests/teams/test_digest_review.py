@@ -237,9 +237,9 @@ def test_the_teams_draft_says_when_it_is_settled_if_nobody_approves_it(
         round_ = session.get_one(Round, round_id)
         assert digest.review_until is not None
         until = digest.review_until.replace(tzinfo=UTC)
-        then = ("it is posted as built" if round_.unreviewed == "post"
-                else "it keeps waiting for approval")
-    assert (f"If nobody has approved it by {local_time(until, 'Europe/London')}, {then}."
+        assert round_.unreviewed == "wait"
+    assert ("Nothing is posted until a facilitator approves it. If nobody has approved it by "
+            f"{local_time(until, 'Europe/London')}, it keeps waiting for approval."
             in rich_text(draft)), rich_text(draft)
 
 
@@ -737,3 +737,15 @@ def test_an_edit_form_too_big_for_a_card_says_so_and_the_command_that_edits_inst
                   "--lead (--help says how).", f"roundtable digest review {round_id}")
     assert size(card) <= MAX_CARD_BYTES
     assert running.scalars(select(TeamsSent).where(TeamsSent.kind == FORM)) == []
+
+
+def test_a_draft_posted_as_built_at_its_deadline_says_so_and_when() -> None:
+    """A round whose unapproved digests post at their deadline: the draft does not claim that
+    nothing is posted without approval."""
+    info = RoundInfo(7, "pack", "A round", "", "", "open", "anonymous", "", None, "")
+    prompts = [PromptDigest("q", "Section", "text", "What went well?", 0)]
+    draft = Draft(3, "week", DigestView(info, {}, prompts), "review",
+                  "2026-12-11T12:00:00+00:00", "post")
+    assert ("Nothing is posted until a facilitator approves it or its deadline passes. If "
+            "nobody has approved it by Fri 11 Dec 12:00 GMT, it is posted as built."
+            ) in rich_text(draft_card(draft, zone="Europe/London"))

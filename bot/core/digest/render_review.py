@@ -41,9 +41,8 @@ def review_text(view: DigestView, draft: Draft | None,
         lines.append("No digest is waiting for review: this is the digest as it would be built "
                      "now. Edits made here apply to the round's next digests.")
     elif draft.waiting:
-        then = "posted as built" if draft.unreviewed == "post" else "kept waiting"
-        lines.append(f"Digest of {_when(draft.period, zone)} waits for approval until "
-                     f"{_when(draft.review_until, zone)}; then it is {then}.")
+        lines.append(f"Digest of {_when(draft.period, zone)} waits for approval. "
+                     + local_deadline(draft, zone))
     lines.append("The group is pointed to the full synthesis for every answer; to make it: "
                  f"roundtable export --round {info.id} --format docx (or md, html, csv).")
     lines.append(attribution_rule(info.anonymity))
@@ -187,11 +186,20 @@ def not_listed_line(prompt: PromptDigest) -> str:
             if more > 0 else "")
 
 
-def deadline_line(draft: Draft, zone: str) -> str:
-    """What becomes of a waiting draft nobody approves, and when (in `zone`)."""
-    then = ("it is posted as built" if draft.unreviewed == "post"
-            else "it keeps waiting for approval")
-    return f"If nobody has approved it by {_when(draft.review_until, zone)}, {then}."
+def deadline_line(unreviewed: str, when: str) -> str:
+    """What becomes of a waiting draft: nothing is posted before a facilitator approves it
+    (or, where unapproved digests post, before its deadline), and what happens if nobody has
+    by `when`, its deadline as the platform shows a time. Said alike by every platform."""
+    if unreviewed == "post":
+        return ("Nothing is posted until a facilitator approves it or its deadline passes. If "
+                f"nobody has approved it by {when}, it is posted as built.")
+    return ("Nothing is posted until a facilitator approves it. If nobody has approved it by "
+            f"{when}, it keeps waiting for approval.")
+
+
+def local_deadline(draft: Draft, zone: str) -> str:
+    """deadline_line with the draft's deadline in `zone`."""
+    return deadline_line(draft.unreviewed, _when(draft.review_until, zone))
 
 
 def _when(iso: str | None, zone: str) -> str:

@@ -2,7 +2,8 @@
 
 - the Bot Connector REST API (v3): create a conversation, send, update and delete an activity, a
   team's roster (`pagedMembers`) and one member; every call is recorded, and any can be made
-  to answer 429 (with Retry-After) or 5xx on demand;
+  to answer 429 (with Retry-After) or 5xx on demand; an activity over MESSAGE_BYTES is refused
+  413 (MessageSizeTooBig), as the Connector refuses one;
 - an OpenID issuer: metadata and signing keys (JWKS), from which the Teams SDK's own JWT
   validation checks the tokens the tests sign for their activities; and a token endpoint
   (client credentials) where the bot gets its own token, which the Connector then checks.
@@ -31,6 +32,9 @@ PASSWORD = "test-app-password"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 ISSUER = "https://api.botframework.com"
 KID = "roundtable-test-key"
+MESSAGE_BYTES = 28 * 1024
+"""The most an activity sent or updated may hold: Teams answers a bigger one 413,
+MessageSizeTooBig (Microsoft's "about 28 KB" a message)."""
 
 
 def _b64(number: int) -> str:
@@ -226,6 +230,11 @@ class ConnectorStub:
                                failure.status == 429 else "ServiceError"}}, headers)
         if kind == "create":
             return self._create(request, path, body)
+        if kind in ("send", "update") and len(raw) > MESSAGE_BYTES:
+            self._record(method, path, conversation, body, 413)
+            return self._reply(request, 413, {"error": {
+                "code": "MessageSizeTooBig",
+                "message": f"The activity is {len(raw)} bytes; at most {MESSAGE_BYTES}."}})
         if kind == "send":
             activity_id = f"1:{next(self._ids)}{'q' * (80 if self.long_ids else 40)}"
             self._record(method, path, conversation, body, 201, activity_id)

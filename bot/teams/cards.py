@@ -19,10 +19,11 @@ from bot.core.packs import Pack, Prompt
 from bot.core.questions import Question, Saved, saved_to, saved_together
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, ReadBack, correction, read_back
 from bot.core.said import Said
-from bot.core.typed_votes import how_to_type, numbered_options
+from bot.core.typed_votes import how_to_type, numbered_options, read_vote
 from bot.core.wording import all_of_yours, counted, listed
 from bot.teams.activities import OURS
 from bot.teams.render import (
+    MAX_CARD_BYTES,
     Element,
     action,
     card,
@@ -33,6 +34,7 @@ from bot.teams.render import (
     rich,
     run,
     said_elements,
+    size,
 )
 
 ANSWER, SKIP, START, FORGET, CANCEL = "answer", "skip", "start", "forget", "cancel"
@@ -43,6 +45,13 @@ SAVE_KEPT = "save-kept"
 SAVE_KEPT_LABEL = "Save as my answer"
 ANSWER_INPUT = "answer"
 RANK_INPUT = "rank-{}"
+RANKING_INPUT = "ranking"
+"""A ranking's one box, written in, where a list a place does not fit in a card."""
+RANKING_CHARS = 2000
+RANK_LISTS_BYTES = 12_000
+"""How much of a card a ranking's lists (one a place, each listing every option) may take:
+the rest of MAX_CARD_BYTES holds the question, its numbered options (up to 100 of 75
+characters) and a pack's intro. Beyond it the ranking is written in one box."""
 QUOTE_CHARS = 1500
 OPTION = re.compile(r"[0-9]{1,4}")
 UNREADABLE = "that form could not be read; please use the newest card"
@@ -70,12 +79,15 @@ def question_card(question: Question) -> Element:
         body.append(note(prompt.context))
     if prompt.kind != "text":
         body.append(note(f"{numbered_options(prompt)}\n{how_to_type(prompt)}"))
-    body += answer_inputs(prompt)
     target = _target(ANSWER, question.round_id, prompt.id)
     actions = [action("Save my answer", ANSWER, target, primary=True)]
     if question.number < question.total:
         actions.append(action("Skip for now", SKIP, _target(SKIP, question.round_id, prompt.id)))
-    return card(body, actions)
+    whole = card(body + answer_inputs(prompt), actions)
+    if prompt.kind != "rank" or size(whole) <= MAX_CARD_BYTES:
+        return whole
+    # the lists fit their share, but not beside this question's words (a long intro)
+    return card(body + answer_inputs(prompt, typed=True), actions)
 
 
 def save_offer(body: list[Element], kept: Kept) -> Element:
@@ -84,7 +96,10 @@ def save_offer(body: list[Element], kept: Kept) -> Element:
     return card(body, [action(SAVE_KEPT_LABEL, SAVE_KEPT, {OURS: SAVE_KEPT, **kept.to_data()})])
 
 
-def answer_inputs(prompt: Prompt) -> list[Element]:
+def answer_inputs(prompt: Prompt, *, typed: bool = False) -> list[Element]:
+    """The inputs that answer `prompt`. A ranking has a list for each place, or, `typed` or
+    when those lists would take more than RANK_LISTS_BYTES, one box to write the ranking in
+    (read as one written in the chat is)."""
     options = [(o, str(i)) for i, o in enumerate(prompt.options)]
     if prompt.kind == "text":
         return [note("Write your answer in the chat, or here:"),
@@ -100,12 +115,22 @@ def answer_inputs(prompt: Prompt) -> list[Element]:
     # every place is required: the ballot is refused unless it fills all of them
     # (bot.core.replies), so the card says so before it is sent, not after
     places = prompt.places
-    return [choice_set({"id": RANK_INPUT.format(place), "style": "compact",
-                        "label": _ordinal(place), "isRequired": True,
-                        "errorMessage": f"Pick your {_ordinal(place)}: a ranking needs all "
-                                        f"{places} places",
-                        "placeholder": "Pick one"}, options)
-            for place in range(1, places + 1)]
+    lists = [choice_set({"id": RANK_INPUT.format(place), "style": "compact",
+                         "label": _ordinal(place), "isRequired": True,
+                         "errorMessage": f"Pick your {_ordinal(place)}: a ranking needs all "
+                                         f"{places} places",
+                         "placeholder": "Pick one"}, options)
+             for place in range(1, places + 1)]
+    if not typed and sum(size(e) for e in lists) <= RANK_LISTS_BYTES:
+        return lists
+    return [note(f"This ranking has more places than a Teams card has room to list the "
+                 f"options for: write the numbers (or names) of your top {places}, best "
+                 "first, in the box below or in this chat."),
+            {"type": "Input.Text", "id": RANKING_INPUT, "maxLength": RANKING_CHARS,
+             "label": f"Your top {places}, best first", "isRequired": True,
+             "placeholder": f"like {_example(prompt)}",
+             "errorMessage": f"Write your top {places}: a ranking needs all {places} "
+                             "places"}]
 
 
 def _ordinal(n: int) -> str:
@@ -126,6 +151,8 @@ def answer_from(prompt: Prompt, data: Mapping[str, Any]) -> str | list[str]:
         picked = [p for p in _choice(raw).split(",") if p]
         if not picked or len(picked) > prompt.picks:
             raise ValueError(f"choose between 1 and {prompt.picks}")
+    elif isinstance(data.get(RANKING_INPUT), str) and data[RANKING_INPUT].strip():
+        return _typed_ranking(prompt, data[RANKING_INPUT])
     else:
         places = prompt.places
         picked = [_choice(data[k]) for k in (RANK_INPUT.format(p)
@@ -139,6 +166,24 @@ def answer_from(prompt: Prompt, data: Mapping[str, Any]) -> str | list[str]:
     if not all(OPTION.fullmatch(p) and int(p) < len(prompt.options) for p in picked):
         raise ValueError(UNREADABLE)
     return [prompt.options[int(p)] for p in picked]
+
+
+def _boxed(inputs: list[Element]) -> bool:
+    """Whether a ranking's inputs are the box it is written in."""
+    return any(e.get("id") == RANKING_INPUT for e in inputs)
+
+
+def _typed_ranking(prompt: Prompt, text: str) -> list[str]:
+    """A ranking written in the card's box, read as one written in the chat is."""
+    vote = read_vote(prompt, text)
+    if vote.ballot is not None:
+        return list(vote.ballot)
+    raise ValueError(vote.problem or f"write the numbers (or names) of your top "
+                                     f"{prompt.places}, best first, like {_example(prompt)}")
+
+
+def _example(prompt: Prompt) -> str:
+    return ", ".join(str(n) for n in (3, 1, 5) if n <= len(prompt.options))
 
 
 def _choice(value: object) -> str:
@@ -242,6 +287,9 @@ def missing(prompt: Prompt, data: Mapping[str, Any]) -> str | None:
     if prompt.kind == "choice":
         return None if data.get(ANSWER_INPUT) not in (None, "") else (
             "has no option chosen: choose at least one")
+    if _boxed(answer_inputs(prompt)):
+        return None if str(data.get(RANKING_INPUT) or "").strip() else (
+            f"has no ranking yet: write your top {prompt.places} in its box")
     gaps = [_ordinal(p) for p in range(1, prompt.places + 1)
             if data.get(RANK_INPUT.format(p)) in (None, "")]
     return None if not gaps else (
@@ -280,9 +328,13 @@ def home_card(home: HomeView, typed: Mapping[str, Any] | None = None,
     for asked in home.questions[:8]:
         body.append(rich(run(f"Question {asked.number} (round {asked.round_id}) · ", bold=True),
                          run(asked.prompt.question), separator=True))
+        elements = answer_inputs(asked.prompt)
+        if _boxed(elements):  # the box takes the options' numbers: they are listed above it
+            body += [note(numbered_options(asked.prompt)),
+                     *(e for e in elements if "id" not in e)]
         inputs = [dict(e, id=f"{e['id']}-{asked.round_id}-{asked.prompt.id}",
                        isRequired=False)
-                  for e in answer_inputs(asked.prompt) if "id" in e]
+                  for e in elements if "id" in e]
         body += [_typed(e, asked.prompt, (typed or {}).get(e["id"])) for e in inputs]
         if problem is not None and problem[:2] == (asked.round_id, asked.prompt.id):
             body.append(rich(run(problem[2], bold=True)))

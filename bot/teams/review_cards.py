@@ -10,6 +10,10 @@ text inputs for a new title and the lead, and "Save changes", an Action.Submit. 
 named for the question (`lead-7-best-support`). Choice titles go through
 render.choice_set, which escapes those Teams reads as Markdown (the checkboxes).
 
+An open form has Refresh (the same question's form on the draft as it is now, nothing typed
+kept: a form is not replaced under a facilitator's typing when another edits the draft, so
+she chooses when) and Close.
+
 One form is open at a time, because a card and its envelope must stay within about 28 KB
 (render.MAX_CARD_BYTES): every question's form at once left no room to list answers to move
 in a round of five questions with twenty answers each. Edit asks the bot for the card with
@@ -108,8 +112,8 @@ def changed_meanwhile(round_id: int) -> Said:
     """To a facilitator whose edit form is open on a draft another facilitator changed."""
     return said(f"Another facilitator changed the draft digest of round {round_id} while your "
                 "form was open. Your card is left as it is, so nothing you typed is lost: Save "
-                "changes applies your edits to the themes your form showed, and Close shows "
-                "the draft as it is now.")
+                "changes applies your edits to the themes your form showed; Refresh shows the "
+                "draft as it is now with this form open again, and clears what you typed.")
 
 
 def draft_card(draft: Draft, editing: str = "",
@@ -193,6 +197,7 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
             {"type": "Action.Submit", "title": "Save changes", "style": "positive",
              "data": {OURS: EDIT, **which, THEMES: themes,
                       review_form.SEEN: draft.view.round.generated_at}},
+            action("Refresh", OPEN, {OURS: OPEN, **which}),
             action("Close", OPEN, {OURS: OPEN, **which, "prompt": ""})]})
     actions = ([action("Approve and post", APPROVE, {OURS: APPROVE, "round": round_id,
                                                      "digest": draft.digest_id},

@@ -355,7 +355,7 @@ def test_a_long_draft_opens_one_form_listing_fewer_answers_and_says_so() -> None
                   "room for no more); roundtable digest review 7 on the server moves any.",
                   "roundtable digest review 7")
     assert [b["data"]["prompt"] for b in buttons(card, "digest-open")] == [
-        "q0", "q1", "", "q3", "q4", "q5"]  # Edit by the others, Close by the open one
+        "q0", "q1", "q2", "", "q3", "q4", "q5"]  # Edit by the others; Refresh, Close
 
 
 def test_a_teams_form_listing_the_first_quotes_to_hide_says_so_as_slack_does(
@@ -643,13 +643,11 @@ def test_a_form_whose_inputs_are_not_text_or_no_theme_number_changes_nothing_and
     assert edits(running) == []
 
 
-def test_a_co_facilitators_edit_leaves_a_card_with_an_open_form_as_it_is_and_says_so(
-        running_teams: RunningTeams, tenant: Tenant) -> None:
-    """Two facilitators each have the draft's card; one has its form open when the other
-    saves an edit. Her card is not replaced (that would lose what she typed): she is told
-    the draft changed, and her form, saved later, applies and brings her card up to date."""
-    running, stub, fola, elif_ = (running_teams, running_teams.stub, tenant.facilitator,
-                                  tenant.members[4])
+def renamed_while_open(running: RunningTeams, tenant: Tenant) -> tuple[int, Call, Card]:
+    """Two facilitators each have the draft's card, with the same question's form open; the
+    second (Elif) renames its first theme "Time away from the dispensary". The round's id,
+    the first's (Fola's) draft card, and that card as her open form shows it."""
+    stub, fola, elif_ = running.stub, tenant.facilitator, tenant.members[4]
     start_from_channel(running, tenant)
     [round_] = running.wait_for(lambda: running.scalars(select(Round)), "the round")
     assert running.teams.in_channel(tenant.team, fola, f"add-facilitator {elif_.email} round "
@@ -666,7 +664,7 @@ def test_a_co_facilitators_edit_leaves_a_card_with_an_open_form_as_it_is_and_say
 
     [answer] = running.teams.submit(fola, dict(edit_button(content(folas), PROMPT)["data"]),
                                     card_id=folas.activity_id)
-    fola_form = form_of(dict(answer.json()["value"]), round_.id, PROMPT)
+    fola_card = dict(answer.json()["value"])
     [answer] = running.teams.submit(elif_, dict(edit_button(content(elifs), PROMPT)["data"]),
                                     card_id=elifs.activity_id)
     elif_form = form_of(dict(answer.json()["value"]), round_.id, PROMPT)
@@ -676,11 +674,23 @@ def test_a_co_facilitators_edit_leaves_a_card_with_an_open_form_as_it_is_and_say
     running.wait_for(lambda: [c for c in updates(running, elif_)
                               if "Time away from the dispensary" in json_text(c)],
                      "Elif's card brought up to date")
+    return round_.id, folas, fola_card
+
+
+def test_a_co_facilitators_edit_leaves_a_card_with_an_open_form_as_it_is_and_says_so(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Two facilitators each have the draft's card; one has its form open when the other
+    saves an edit. Her card is not replaced (that would lose what she typed): she is told
+    the draft changed, and her form, saved later, applies and brings her card up to date."""
+    running, stub, fola = running_teams, running_teams.stub, tenant.facilitator
+    round_id, folas, fola_card = renamed_while_open(running, tenant)
+    fola_form = form_of(fola_card, round_id, PROMPT)
     told = said_to(running, fola, "Another facilitator changed")
-    assert told == (f"Another facilitator changed the draft digest of round {round_.id} while "
+    assert told == (f"Another facilitator changed the draft digest of round {round_id} while "
                     "your form was open. Your card is left as it is, so nothing you typed is "
-                    "lost: Save changes applies your edits to the themes your form showed, and "
-                    "Close shows the draft as it is now.")
+                    "lost: Save changes applies your edits to the themes your form showed; "
+                    "Refresh shows the draft as it is now with this form open again, and "
+                    "clears what you typed.")
     assert updates(running, fola) == []
 
     running.teams.submit(fola, filled(*fola_form, lead=LEAD), execute=False,
@@ -689,6 +699,25 @@ def test_a_co_facilitators_edit_leaves_a_card_with_an_open_form_as_it_is_and_say
                            "Fola's card brought up to date")[-1]
     assert "Time away from the dispensary" in json_text(now)
     assert [card_text(c) for c in stub.sent_to(fola)].count(told) == 1
+
+
+def test_refresh_on_an_open_form_shows_the_draft_as_it_is_now_with_the_form_open_again(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Told that another facilitator changed the draft, a facilitator presses Refresh on
+    her open form: her card shows the draft as it is now, the same question's form open on
+    the current themes, nothing she had typed in it."""
+    running, fola = running_teams, tenant.facilitator
+    round_id, folas, fola_card = renamed_while_open(running, tenant)
+    assert "Time away from the dispensary" not in json_text(fola_card)
+    [refresh] = [b for b in buttons(fola_card, "digest-open") if b["title"] == "Refresh"]
+    assert refresh["data"]["prompt"] == PROMPT
+    [answer] = running.teams.submit(fola, dict(refresh["data"]), card_id=folas.activity_id)
+    now = dict(answer.json()["value"])
+    themes = [c["title"] for c in form_of(now, round_id, PROMPT)[1]["rename_theme"]["choices"]]
+    assert "Time away from the dispensary" in themes[0]
+    assert "Time away from the dispensary" in rich_text(now)
+    assert all(not e.get("value") for e in form_of(now, round_id, PROMPT)[1].values()
+               if e["type"] == "Input.Text" and not e["id"].startswith("lead-"))
 
 
 def test_a_draft_too_big_even_without_quotes_is_cut_and_says_where_the_whole_is() -> None:

@@ -160,6 +160,14 @@ class ConnectorStub:
         chats = [c for c, aad in self.conversations.items() if aad == person.aad]
         return [c for c in self.sent() if c.conversation in chats]
 
+    def open_chat(self, person: Person) -> str:
+        """The person's 1:1 chat with the bot (one a person), there from now on: as when the
+        bot creates it, or the person opens the app themselves."""
+        conversation = f"a:1{person.aad.replace('-', '')}{'c' * 70}"
+        with self._lock:
+            self.conversations[conversation] = person.aad
+        return conversation
+
     def chat_of(self, person: Person) -> str:
         return next(c for c, aad in self.conversations.items() if aad == person.aad)
 
@@ -273,9 +281,7 @@ class ConnectorStub:
         if person is None:
             self._record("POST", path, None, body, 403)
             return self._reply(request, 403, {"error": {"code": "Forbidden"}})
-        conversation = f"a:1{person.aad.replace('-', '')}{'c' * 70}"
-        with self._lock:
-            self.conversations[conversation] = person.aad
+        conversation = self.open_chat(person)
         self._record("POST", path, None, body, 201)
         return self._reply(request, 201, {"id": conversation, "serviceUrl": self.base_url})
 

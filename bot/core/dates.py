@@ -33,6 +33,13 @@ def local_date_time(moment: datetime, zone: str) -> str:
     return f"{moment.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M %Z}"
 
 
+def round_closes(closes_at: datetime, zone: str, *, weeks_away: bool = False) -> str:
+    """When a round closes, as a sentence its reader reads in their own `zone`: "The round
+    closes Fri 18 Dec 18:00 GMT." (with the year when the close may be `weeks_away`)."""
+    when = local_date_time(closes_at, zone) if weeks_away else local_time(closes_at, zone)
+    return f"The round closes {when}."
+
+
 def parse_closes(text: str, now: datetime, zone: str) -> datetime:
     """`Nd` (N days from now, at the end of the working day) or an ISO date, in `zone`."""
     text = text.strip().lower()

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.packs import Pack, Prompt
-from bot.core.said import Said
-from bot.core.wording import listed
+from bot.core.said import Command, Said, said
+from bot.core.wording import counted, listed
 from storage.models import Participant
 
 
@@ -24,6 +24,19 @@ class Question:
     intro: Pack | None = None
     notice: Said | None = None
     """With the intro: how the round will use the person's words (bot.core.privacy)."""
+    closes: str | None = None
+    """With the intro: when the round closes, in the reader's own time (None: no close)."""
+
+
+def how_it_goes(question: Question) -> Said:
+    """Under the first question's intro: how answering works and when the round closes; how
+    to stop too, when no privacy notice says it. People invited late get no reminder before
+    the close, so this is where they learn it."""
+    stop = () if question.notice is not None else (" ", Command("stop"),
+                                                    " stops these messages.")
+    return said(f"{counted(question.total, 'question')}, one at a time: the next comes when "
+                "you answer or skip this one. Just write here to answer."
+                + (f" {question.closes}" if question.closes else ""), *stop)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.dates import local_time, readers_zone
+from bot.core.dates import readers_zone, round_closes
 from bot.core.next_questions import still_waiting
 from bot.core.ports import Clock, DeliveryError, Gateways, Where, gateway_for
 from bot.core.rounds import get_round, round_pack, vote_questions
@@ -301,8 +301,7 @@ def reminder_text(round_: Round, open_ids: list[str], waiting: str | None = None
     the round closes is said in the reader's `zone`."""
     pack = round_pack(round_)
     numbers = [str(i) for i, p in enumerate(pack.prompts, start=1) if p.id in open_ids]
-    closes = (f" The round closes {local_time(round_.closes_at, zone)}."
-              if round_.closes_at else "")
+    closes = f" {round_closes(round_.closes_at, zone)}" if round_.closes_at else ""
     if waiting is not None:
         number, prompt = next((i, p) for i, p in enumerate(pack.prompts, start=1)
                               if p.id == waiting)

@@ -48,6 +48,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Executable
 
+from bot.core.dates import readers_zone, round_closes
 from bot.core.next_questions import ask_next
 from bot.core.packs import Pack
 from bot.core.ports import ChatGateway, Clock, DeliveryError, Gateways, Sent
@@ -166,6 +167,8 @@ class Job:
     participant_id: int
     pack: Pack
     notice: list[dict[str, str]] | None
+    closes: str | None = None
+    """With the first message: when the round closes, in the reader's own time."""
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,7 @@ class _Bookkeeper:
         """The pass has taken every due delivery up to this id."""
         self.more = True
         self.outcomes: list[Outcome] = []
-        self._packs: dict[int, tuple[Pack, list[dict[str, str]] | None]] = {}
+        self._packs: dict[int, tuple[Pack, list[dict[str, str]] | None, datetime | None]] = {}
         self._votes: dict[int, set[str]] = {}
         """Per round, its vote questions (storage.queries.is_an_answer)."""
 
@@ -325,7 +328,7 @@ class _Bookkeeper:
                                                            first, now, why if first else None)})
                 outcomes.append(Outcome(row.id, "failed" if first else "skipped"))
                 continue
-            pack, notice = self._pack(session, row.round_id)
+            pack, notice, closes_at = self._pack(session, row.round_id)
             prompt_id = (row.next_prompt_id or pack.prompts[0].id) if first else str(
                 row.next_prompt_id)
             if not first and (row.round_id, row.participant_id, prompt_id) in answered:
@@ -336,22 +339,25 @@ class _Bookkeeper:
                     outcomes.append(Outcome(row.id, "skipped"))
                     continue
                 prompt_id = following
+            closes = (round_closes(closes_at, str(readers_zone(row.timezone, self.default_zone)),
+                                   weeks_away=True) if first and closes_at else None)
             jobs.append(Job(row.id, row.platform, row.platform_user_id, row.channel_id,
                             prompt_id, first, row.id in unknown,
                             frozenset(recorded.get(row.id, set())), row.round_id,
-                            row.participant_id, pack, notice))
+                            row.participant_id, pack, notice, closes))
         if finished:
             session.execute(update(Delivery), finished)
         return jobs
 
     def _pack(self, session: Session, round_id: int
-              ) -> tuple[Pack, list[dict[str, str]] | None]:
-        """The round's pack and privacy notice, read once a pass (the pack is the pack as it
-        was at the start)."""
+              ) -> tuple[Pack, list[dict[str, str]] | None, datetime | None]:
+        """The round's pack, privacy notice and close, read once a pass (the pack is the pack
+        as it was at the start)."""
         known = self._packs.get(round_id)
         if known is None:
             round_ = session.get_one(Round, round_id)
-            known = self._packs[round_id] = (round_pack(round_), round_.privacy_notice)
+            known = self._packs[round_id] = (round_pack(round_), round_.privacy_notice,
+                                             round_.closes_at)
             self._votes.update(vote_questions([round_]))
         return known
 
@@ -467,7 +473,8 @@ def _attempt(gateway: ChatGateway, job: Job, clock: Clock) -> Attempt:
             intro = job.pack if job.first and not already else None
             question = Question(job.round_id, job.delivery_id, prompt, number,
                                 len(job.pack.prompts), intro,
-                                from_parts(job.notice) if intro and job.notice else None)
+                                from_parts(job.notice) if intro and job.notice else None,
+                                job.closes if intro else None)
             sent = gateway.send_question(channel, question)
     except DeliveryError as exc:
         return Attempt(job, clock(), channel, looked, found, error=exc)

@@ -37,11 +37,11 @@ from slack_sdk.models.views import View
 from bot.core.home import HomeView
 from bot.core.incoming import Kept
 from bot.core.packs import Pack, Prompt
-from bot.core.questions import Asked, Question, Saved, saved_to, saved_together
+from bot.core.questions import Asked, Question, Saved, how_it_goes, saved_to, saved_together
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, correction, read_back
 from bot.core.replies import asks_not_to_be_quoted
 from bot.core.typed_votes import how_to_type, numbered_options
-from bot.core.wording import all_of_yours, counted
+from bot.core.wording import all_of_yours
 from bot.slack.limits import HEADER_TEXT, RICH_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.messages import (
     Part,
@@ -104,10 +104,7 @@ def question_message(question: Question) -> SlackMessage:
                    rich(line(words(pack.intro, RICH_TEXT)))]
         if question.notice is not None:
             blocks.append(section(cut_mrkdwn(said_mrkdwn(question.notice))))
-        blocks.append(context(f"{counted(question.total, 'question')}, one at a time: the next "
-                              "comes when you answer or skip this one. Just write here to answer."
-                              + ("" if question.notice is not None else
-                                 " `/roundtable stop` stops these messages.")))
+        blocks.append(context(said_mrkdwn(how_it_goes(question))))
         text = f"{inert(pack.title)}: {text}"
     blocks.append(rich(line(words(number + prompt.section, len(number) + 200, bold=True),
                             words("\n" + prompt.question, 2400))))

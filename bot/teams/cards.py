@@ -16,11 +16,11 @@ from typing import Any
 from bot.core.home import HomeView
 from bot.core.incoming import Kept
 from bot.core.packs import Pack, Prompt
-from bot.core.questions import Question, Saved, saved_to, saved_together
+from bot.core.questions import Question, Saved, how_it_goes, saved_to, saved_together
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, ReadBack, correction, read_back
 from bot.core.said import Said
 from bot.core.typed_votes import how_to_type, numbered_options, read_vote
-from bot.core.wording import all_of_yours, counted, listed
+from bot.core.wording import all_of_yours, listed
 from bot.teams.activities import OURS
 from bot.teams.render import (
     MAX_CARD_BYTES,
@@ -61,17 +61,17 @@ def _target(verb: str, round_id: int, prompt_id: str) -> dict[str, Any]:
     return {OURS: verb, "round": round_id, "prompt": prompt_id}
 
 
-def question_card(question: Question) -> Element:
-    """One question, under the pack's title and intro when it is the first."""
+def question_card(question: Question, names: Mapping[str, str] | None = None) -> Element:
+    """One question, under the pack's title and intro when it is the first, with how the
+    round uses the person's words (a channel named by its name in `names`)."""
     prompt = question.prompt
     body: list[Element] = []
     if question.intro is not None:
         pack = question.intro
-        body += [heading(pack.title, "Large"), rich(pack.intro),
-                 note(f"{counted(question.total, 'question')}, one at a time: the next comes "
-                      "when you "
-                      "answer or skip this one. Just write here to answer. Write stop to stop "
-                      "these messages.")]
+        body += [heading(pack.title, "Large"), rich(pack.intro)]
+        if question.notice is not None:
+            body += said_elements(question.notice, names)
+        body.append(note(plain(how_it_goes(question))))
     body += [rich(run(f"Question {question.number} of {question.total} · ", bold=True),
                   run(prompt.section, bold=True), separator=question.intro is not None),
              rich(prompt.question)]

@@ -119,7 +119,8 @@ class TeamsGateway:
 
     def send_question(self, channel_id: str, question: Question) -> Sent:
         summary = f"Question {question.number} of {question.total}"
-        sent = self.post(channel_id, cards.question_card(question), summary)
+        names = self.names(question.notice) if question.notice is not None else None
+        sent = self.post(channel_id, cards.question_card(question, names), summary)
         self.conversations.record_sent(QUESTION, question.delivery_id, question.prompt.id,
                                        channel_id, sent.message_id)
         return Sent(channel_id, message_key(sent.message_id))

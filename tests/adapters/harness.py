@@ -44,8 +44,9 @@ class Harness(Protocol):
     app: Roundtable
     """The running application (to wait for what it has queued)."""
 
-    def start(self, *, anonymous: bool = False) -> None:
-        """Start the seed pack for the five; return once each was sent question 1."""
+    def start(self, *, anonymous: bool = False, closes: str | None = None) -> None:
+        """Start the seed pack for the five (closing `closes`: 14d, a date); return once each
+        was sent question 1."""
 
     def write(self, who: int, text: str, *, times: int = 1) -> None:
         """Person `who` writes `text` to the bot, delivered `times` times (one event id)."""
@@ -132,8 +133,8 @@ class SlackHarness:
         self._events = 0
         self._written: dict[int, str] = {}
 
-    def start(self, *, anonymous: bool = False) -> None:
-        extra = " anonymous" if anonymous else ""
+    def start(self, *, anonymous: bool = False, closes: str | None = None) -> None:
+        extra = (" anonymous" if anonymous else "") + (f" closes {closes}" if closes else "")
         assert self.running.slack.command(
             FACILITATOR, f"start {PACK} to <#{CHANNEL}|leaders> digest <#{DIGEST_CHANNEL}|d>"
             + extra).status == 200
@@ -299,10 +300,10 @@ class TeamsHarness:
         self.channel = tenant.team.channel_id
         self._written: dict[int, str] = {}
 
-    def start(self, *, anonymous: bool = False) -> None:
+    def start(self, *, anonymous: bool = False, closes: str | None = None) -> None:
         teams = self.running.teams
         assert teams.added_to_team(self.tenant.team, self.tenant.facilitator).status == 200
-        extra = " anonymous" if anonymous else ""
+        extra = (" anonymous" if anonymous else "") + (f" closes {closes}" if closes else "")
         assert teams.in_channel(self.tenant.team, self.tenant.facilitator,
                                 f"start {PACK} to team{extra}").status == 200
         self.running.wait_for(lambda: len([d for d in self.deliveries()

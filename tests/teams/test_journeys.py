@@ -355,7 +355,7 @@ def test_a_person_mentioned_in_an_answer_reads_as_their_name_not_as_teams_markup
 
 def test_stop_written_as_a_sentence_stops_rather_than_answering(
         running_teams: RunningTeams, tenant: Tenant) -> None:
-    """The first card says "Write stop to stop these messages"; people write "Stop." and
+    """The first card says "stop stops the questions"; people write "Stop." and
     "stop!" too. Neither is an answer to the question waiting."""
     running, stub, ben, elif_ = (running_teams, running_teams.stub, tenant.members[1],
                                  tenant.members[4])

@@ -1,0 +1,83 @@
+"""The first message of a round, as each person reads it on Slack and Teams: how their words
+will be used, and when the round closes, in their own time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from storage.database import Database
+from storage.models import Round
+from tests.adapters.harness import MEMBERS, Harness, SlackHarness, TeamsHarness, harness
+from tests.adapters.test_every_adapter import PLATFORMS, _tenant
+
+KOLKATA = "Asia/Kolkata"
+"""In working hours when the round starts (10:00 in London), and 5 hours 30 minutes ahead."""
+FIRST = "one at a time"
+"""Words of the first message only (it says how answering works)."""
+
+
+@pytest.fixture(params=PLATFORMS)
+def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
+        tmp_path: Path) -> Iterator[Harness]:
+    with harness(request.param, database, database_url, str(tmp_path / "data"),
+                 _tenant) as running:
+        yield running
+
+
+def _lives_in(bot: Harness, who: int, zone: str) -> None:
+    """Person `who`'s chat app says they are in `zone` (Teams tells the bot when they write)."""
+    if isinstance(bot, SlackHarness):
+        bot.stub.add_user(MEMBERS[who], MEMBERS[who][1:].title(), tz=zone)
+    else:
+        assert isinstance(bot, TeamsHarness)
+        member = bot.tenant.members[who]
+        bot.stub.open_chat(member)
+        bot.running.teams.chat(member, "Hello", zone=zone)
+
+
+def _first_message(bot: Harness, who: int) -> str:
+    return next(m for m in bot.said_to(who) if FIRST in m)
+
+
+def _closes_at(bot: Harness) -> datetime:
+    with bot.app.database.sessions() as session:
+        closes_at = session.scalars(select(Round.closes_at)).one()
+    assert closes_at is not None
+    return closes_at
+
+
+def _as_read_in(moment: datetime, zone: str) -> str:
+    return f"{moment.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M %Z}"
+
+
+def test_the_first_message_says_when_the_round_closes_in_the_readers_own_time(
+        bot: Harness) -> None:
+    _lives_in(bot, 1, KOLKATA)
+    bot.start(closes="14d")
+    closes_at = _closes_at(bot)
+    london = f"The round closes {_as_read_in(closes_at, 'Europe/London')}."
+    kolkata = f"The round closes {_as_read_in(closes_at, KOLKATA)}."
+    assert london in _first_message(bot, 0)
+    assert kolkata in _first_message(bot, 1)
+    assert "18:00 GMT" in london  # the end of the working day, where the round is
+
+
+def test_the_first_message_of_a_round_with_no_close_says_none(bot: Harness) -> None:
+    bot.start()
+    first = _first_message(bot, 0)
+    assert "The round closes" not in first
+    assert first.count(FIRST) == 1
+
+
+def test_the_first_message_tells_each_person_how_their_words_are_used(bot: Harness) -> None:
+    bot.start(anonymous=True)
+    first = _first_message(bot, 0)
+    assert "How your answers are used" in first
+    assert "This round is anonymous" in first.replace("*", "")
+    assert "with no name, role or organisation" in first

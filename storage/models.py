@@ -442,6 +442,9 @@ class Reminder(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    moved_from: Mapped[datetime | None]
+    """Set on a notice that the round's close moved: the close the person's reminder named
+    (None on a nudge). Such notices do not count against the cap."""
 
 
 class Lease(Base):

@@ -293,3 +293,66 @@ def test_a_round_reopened_with_a_new_close_reminds_the_day_before_it(database: D
         reopened: lambda session, now: reopen_round(session, round_id, now, closes_at, LONDON)})
     assert reminders_sent(database, round_id) == [datetime(2026, 12, 19, 9, 0, tzinfo=UTC),
                                                   datetime(2026, 12, 21, 17, 0, tzinfo=UTC)]
+
+
+def _moved_after_the_reminder(database: Database, moved: datetime, moved_to: str,
+                              closes: str = "2026-12-19"
+                              ) -> tuple[Transcript, int, list[datetime]]:
+    """Kim's round opens on Wednesday 16 December and closes on `closes` (Saturday 19: the
+    reminder a day before it comes on Friday at 17:00); at `moved` the facilitator moves the
+    close to `moved_to`. What Kim was sent (Kim answers nothing), and when reminders came."""
+    gateway = Transcript()
+    opened = datetime(2026, 12, 16, 9, 0, tzinfo=UTC)
+    with transaction(database.sessions) as session:
+        round_id = start_round(session, RoundRequest(
+            seed_pack(), [Person("UKIM", "Kim", timezone=LONDON)],
+            closes_at=parse_closes(closes, opened, LONDON), platform="slack"), opened).id
+    closes_at = parse_closes(moved_to, moved, LONDON)
+    run_hourly(database, gateway, opened, closes_at, {
+        moved: lambda session, now: change_round(session, round_id,
+                                                 Changes(closes_at=closes_at), now, LONDON)})
+    return gateway, round_id, reminders_sent(database, round_id)
+
+
+FIRST_REMINDER = datetime(2026, 12, 18, 17, 0, tzinfo=UTC)
+
+
+def test_a_close_moved_by_a_day_after_the_reminder_is_told_once_not_reminded_again(
+        database: Database) -> None:
+    """Moved to Sunday on Friday evening: Kim is told on Saturday morning that the round now
+    closes on Sunday; no second "reminder" follows a few hours later."""
+    gateway, _, sent = _moved_after_the_reminder(
+        database, datetime(2026, 12, 18, 19, 0, tzinfo=UTC), "2026-12-20")
+    said = gateway.to("DUKIM")[1:]
+    assert sent == [FIRST_REMINDER, datetime(2026, 12, 19, 8, 0, tzinfo=UTC)]
+    assert said[0].startswith("A gentle reminder") and "Sat 19 Dec 18:00 GMT" in said[0]
+    assert said[1].startswith("The close of “SEL pharmacy system leadership"), said[1]
+    assert "The round now closes Sun 20 Dec 2026 18:00 GMT, later than I said." in said[1]
+    assert "Questions 1, 2, 3, 4, 5 and 6 still wait for your answer" in said[1]
+    assert len(said) == 2
+
+
+def test_a_close_moved_weeks_later_after_the_reminder_is_told_and_reminded_the_day_before(
+        database: Database) -> None:
+    gateway, _, sent = _moved_after_the_reminder(
+        database, datetime(2026, 12, 18, 19, 0, tzinfo=UTC), "2027-01-08")
+    assert sent == [FIRST_REMINDER, datetime(2026, 12, 19, 8, 0, tzinfo=UTC),
+                    datetime(2027, 1, 7, 17, 0, tzinfo=UTC)]
+    said = gateway.to("DUKIM")[1:]
+    assert "The round now closes Fri 08 Jan 2027 18:00 GMT, later than I said." in said[1]
+    assert said[2].startswith("A gentle reminder") and "Fri 08 Jan 18:00 GMT" in said[2]
+
+
+def test_a_close_moved_earlier_after_a_reminder_is_told_at_once_and_not_repeated(
+        database: Database) -> None:
+    """The reminder 3 days after the start said the round closes on 8 January; on Monday
+    morning the facilitator brings the close forward to Wednesday: Kim is told at once, and
+    no reminder the day before repeats it a day later."""
+    gateway, _, sent = _moved_after_the_reminder(
+        database, datetime(2026, 12, 21, 10, 0, tzinfo=UTC), "2026-12-23", closes="2027-01-08")
+    assert sent == [datetime(2026, 12, 19, 9, 0, tzinfo=UTC),
+                    datetime(2026, 12, 21, 10, 0, tzinfo=UTC)]
+    said = gateway.to("DUKIM")[1:]
+    assert "The round closes Fri 08 Jan 18:00 GMT." in said[0]
+    assert "The round now closes Wed 23 Dec 2026 18:00 GMT, earlier than I said." in said[1]
+    assert len(said) == 2

@@ -33,11 +33,16 @@ def local_date_time(moment: datetime, zone: str) -> str:
     return f"{moment.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M %Z}"
 
 
-def round_closes(closes_at: datetime, zone: str, *, weeks_away: bool = False) -> str:
+def round_closes(closes_at: datetime, zone: str, *, weeks_away: bool = False,
+                 moved_from: datetime | None = None) -> str:
     """When a round closes, as a sentence its reader reads in their own `zone`: "The round
-    closes Fri 18 Dec 18:00 GMT." (with the year when the close may be `weeks_away`)."""
+    closes Fri 18 Dec 18:00 GMT." (with the year when the close may be `weeks_away`); when
+    the reader was told `moved_from` before, "The round now closes …, later than I said."."""
     when = local_date_time(closes_at, zone) if weeks_away else local_time(closes_at, zone)
-    return f"The round closes {when}."
+    if moved_from is None:
+        return f"The round closes {when}."
+    return (f"The round now closes {when}, "
+            f"{'later' if closes_at > moved_from else 'earlier'} than I said.")
 
 
 def parse_closes(text: str, now: datetime, zone: str) -> datetime:

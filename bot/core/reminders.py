@@ -93,7 +93,9 @@ def move_close(session: Session, round_: Round, closes_at: datetime | None, now:
     old = _before_close(round_)
     claimed = old is not None and old in reminder_times(round_)[:round_.reminder_slots_done]
     waiting_rows = _planned_for(session, round_, old, zone) if old and claimed else []
-    round_.closes_at = closes_at
+    told, round_.closes_at = round_.closes_at, closes_at
+    if told is not None and told != closes_at:
+        _tell_of_move(session, round_, told, now, zone)
     if not claimed:
         return
     new = _before_close(round_)
@@ -103,6 +105,41 @@ def move_close(session: Session, round_: Round, closes_at: datetime | None, now:
         else:  # not sent, so not counted against the cap either
             session.delete(row)
     round_.reminder_slots_done = sum(t.planned_at <= now for t in reminder_times(round_))
+
+
+def _tell_of_move(session: Session, round_: Round, told: datetime, now: datetime,
+                  zone: str) -> None:
+    """Plan a notice of the new close for everyone a reminder told the close `told` who still
+    has questions open: in their working hours, once however often it moves meanwhile (it
+    says the close as it is when it goes; one moved back to what they were told is dropped).
+    A reminder is what people plan their answering by, so one naming a wrong close is put
+    right; the first message named a close weeks away, and the reminder before the new close
+    names it."""
+    reminded = set(session.scalars(select(Reminder.participant_id).where(
+        Reminder.round_id == round_.id, Reminder.state == "sent")))
+    pending = {row.participant_id: row for row in session.scalars(select(Reminder).where(
+        Reminder.round_id == round_.id, Reminder.state == "pending",
+        Reminder.moved_from.is_not(None)))}
+    numbers = _last_numbers(session, round_.id)
+    for participant_id, timezone in _who_to_remind(session, round_):
+        row = pending.get(participant_id)
+        if row is not None:
+            if row.moved_from == round_.closes_at:
+                session.delete(row)  # back to the close they were told
+            continue
+        if participant_id in reminded:
+            session.add(Reminder(
+                round_id=round_.id, participant_id=participant_id,
+                number=numbers.get(participant_id, 0) + 1, state="pending",
+                not_before=next_working_time(now, timezone, zone), created_at=now,
+                moved_from=told))
+
+
+def _last_numbers(session: Session, round_id: int) -> dict[int, int]:
+    """Each participant's highest reminder number in the round (nudges and notices)."""
+    return dict(session.execute(
+        select(Reminder.participant_id, func.max(Reminder.number))
+        .where(Reminder.round_id == round_id).group_by(Reminder.participant_id)).all())
 
 
 def _before_close(round_: Round) -> ReminderTime | None:
@@ -116,6 +153,7 @@ def _planned_for(session: Session, round_: Round, scheduled: ReminderTime, zone:
         select(Reminder, Participant.timezone)
         .join(Participant, Participant.id == Reminder.participant_id)
         .where(Reminder.round_id == round_.id, Reminder.state == "pending",
+               Reminder.moved_from.is_(None),
                Reminder.created_at >= scheduled.planned_at)).all()
     return [(row, timezone) for row, timezone in rows
             if row.not_before == scheduled.for_reader(round_, timezone, zone, row.created_at)]
@@ -143,19 +181,26 @@ def plan_scheduled(session: Session, round_id: int, now: datetime, zone: str) ->
 def plan_now(session: Session, round_id: int, now: datetime, zone: str,
              scheduled: ReminderTime | None = None) -> int:
     """Plan one reminder for everyone with open questions who is under the cap: now (in their
-    working hours), or the `scheduled` one at each reader's time."""
+    working hours), or the `scheduled` one at each reader's time. A scheduled one skips
+    people told of a moved close less than FIRST_AFTER ago: that notice named the close, and
+    a reminder hours after it would only repeat it."""
     round_ = get_round(session, round_id)
     sent_so_far: dict[int, int] = dict(session.execute(
         select(Reminder.participant_id, func.count())
-        .where(Reminder.round_id == round_id).group_by(Reminder.participant_id)).all())
+        .where(Reminder.round_id == round_id, Reminder.moved_from.is_(None))
+        .group_by(Reminder.participant_id)).all())
+    numbers = _last_numbers(session, round_id)
+    told = set(session.scalars(select(Reminder.participant_id).where(
+        Reminder.round_id == round_id, Reminder.moved_from.is_not(None),
+        Reminder.created_at > now - FIRST_AFTER))) if scheduled else set()
     planned = 0
     for participant_id, timezone in _who_to_remind(session, round_):
-        count = sent_so_far.get(participant_id, 0)
-        if count >= MAX_REMINDERS:
+        if sent_so_far.get(participant_id, 0) >= MAX_REMINDERS or participant_id in told:
             continue
         not_before = (scheduled.for_reader(round_, timezone, zone, now) if scheduled
                       else next_working_time(now, timezone, zone))
-        row = Reminder(round_id=round_id, participant_id=participant_id, number=count + 1,
+        row = Reminder(round_id=round_id, participant_id=participant_id,
+                       number=numbers.get(participant_id, 0) + 1,
                        state="pending", not_before=not_before, created_at=now)
         try:
             with session.begin_nested():
@@ -171,7 +216,7 @@ def waiting(session: Session, round_id: int, planned_at: datetime) -> int:
     working hours, or a retry); not those planned ahead for their time."""
     return session.scalar(select(func.count()).select_from(Reminder).where(
         Reminder.round_id == round_id, Reminder.state == "pending",
-        Reminder.created_at == planned_at)) or 0
+        Reminder.moved_from.is_(None), Reminder.created_at == planned_at)) or 0
 
 
 def open_prompt_ids(session: Session, round_: Round, participant_id: int) -> list[str]:
@@ -271,9 +316,12 @@ def _send_one(sessions: sessionmaker[Session], gateways: Gateways, reminder_id: 
             .order_by(QuestionMessage.id)).all()
         answered = {p.id for p in round_pack(round_).prompts} - set(open_ids)
         first = next(iter(still_waiting([(str(p), at) for p, at in asked], answered)), None)
-        channel, nudge = delivery.channel_id, reminder_text(
-            round_, open_ids, first, sent={str(p) for p, _ in asked},
-            zone=str(readers_zone(participant.timezone, zone)))
+        readers = str(readers_zone(participant.timezone, zone))
+        channel, nudge = delivery.channel_id, (
+            close_moved_text(round_, open_ids, reminder.moved_from, readers)
+            if reminder.moved_from is not None else
+            reminder_text(round_, open_ids, first, sent={str(p) for p, _ in asked},
+                          zone=readers))
         platform = participant.platform
     try:
         posted = gateway_for(gateways, platform).say(Where(channel), nudge)
@@ -315,7 +363,24 @@ def reminder_text(round_: Round, open_ids: list[str], waiting: str | None = None
         return said(f"A gentle reminder about “{pack.title}”, whenever suits you: question "
                     f"{number} of {len(pack.prompts)} is waiting for your answer: "
                     f"“{prompt.question}”{after}{closes} Just write here to answer it.")
-    which = f"question{'' if len(numbers) == 1 else 's'} {listed(numbers)}"
-    verb = "waits" if len(numbers) == 1 else "wait"
-    return said(f"A gentle reminder about “{pack.title}”: {which} still {verb} for your "
+    return said(f"A gentle reminder about “{pack.title}”: {_still_open(numbers)} for your "
                 f"answer, whenever suits you.{closes} You will find them ", OpenQuestions(), ".")
+
+
+def close_moved_text(round_: Round, open_ids: list[str], told: datetime, zone: str) -> Said:
+    """The notice that the close a reminder named (`told`) has moved, in the reader's `zone`,
+    with what is still open."""
+    pack = round_pack(round_)
+    numbers = [str(i) for i, p in enumerate(pack.prompts, start=1) if p.id in open_ids]
+    change = (round_closes(round_.closes_at, zone, weeks_away=True, moved_from=told)
+              if round_.closes_at else "The round has no closing date now.")
+    still = _still_open(numbers)
+    return said(f"The close of “{pack.title}” has moved. {change} {still[0].upper()}{still[1:]} "
+                "for your answer, whenever suits you. You will find them ", OpenQuestions(), ".")
+
+
+def _still_open(numbers: list[str]) -> str:
+    """"questions 2 and 3 still wait", "question 4 still waits"."""
+    one = len(numbers) == 1
+    return (f"question{'' if one else 's'} {listed(numbers)} still "
+            f"{'waits' if one else 'wait'}")

@@ -442,6 +442,10 @@ class Reminder(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    scheduled_for: Mapped[datetime | None]
+    """The time of the round's scheduled reminder this row is for (None: a facilitator's
+    `remind`, or a notice), so it is found when the close moves, whatever retries did to
+    `not_before`."""
     moved_from: Mapped[datetime | None]
     """Set on a notice that the round's close moved: the close the person's reminder named
     (None on a nudge). Such notices do not count against the cap."""

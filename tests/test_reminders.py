@@ -356,3 +356,26 @@ def test_a_close_moved_earlier_after_a_reminder_is_told_at_once_and_not_repeated
     assert "The round closes Fri 08 Jan 18:00 GMT." in said[0]
     assert "The round now closes Wed 23 Dec 2026 18:00 GMT, earlier than I said." in said[1]
     assert len(said) == 2
+
+
+def test_a_reminder_waiting_out_a_retry_after_follows_the_close_a_facilitator_moves(
+        database: Database) -> None:
+    """The reminder for Friday 17:00, a day before Saturday's close, is refused for two hours;
+    at 18:00 the facilitator moves the close to Tuesday. It goes the day before Tuesday, as
+    if planned so, not on Saturday morning (with the reminder 3 days after the start, hours
+    later, using up the cap)."""
+    gateway = Transcript(fail_on={2}, retry_after=7200)  # call 1: the question
+    opened = datetime(2026, 12, 16, 9, 0, tzinfo=UTC)
+    with transaction(database.sessions) as session:
+        round_id = start_round(session, RoundRequest(
+            seed_pack(), [Person("UKIM", "Kim", timezone=LONDON)],
+            closes_at=parse_closes("2026-12-19", opened, LONDON), platform="slack"), opened).id
+    moved = datetime(2026, 12, 18, 18, 0, tzinfo=UTC)
+    closes_at = parse_closes("2026-12-22", moved, LONDON)
+    run_hourly(database, gateway, opened, closes_at, {
+        moved: lambda session, now: change_round(session, round_id,
+                                                 Changes(closes_at=closes_at), now, LONDON)})
+    assert gateway.calls == 4  # the question, the refused reminder, and two
+    assert reminders_sent(database, round_id) == [datetime(2026, 12, 19, 9, 0, tzinfo=UTC),
+                                                  datetime(2026, 12, 21, 17, 0, tzinfo=UTC)]
+    assert "The round closes Tue 22 Dec 18:00 GMT." in gateway.to("DUKIM")[-1]

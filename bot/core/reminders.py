@@ -102,6 +102,7 @@ def move_close(session: Session, round_: Round, closes_at: datetime | None, now:
     for row, timezone in waiting_rows:
         if new is not None and new.planned_at <= now:
             row.not_before = new.for_reader(round_, timezone, zone, now)
+            row.scheduled_for = new.at
         else:  # not sent, so not counted against the cap either
             session.delete(row)
     round_.reminder_slots_done = sum(t.planned_at <= now for t in reminder_times(round_))
@@ -148,7 +149,9 @@ def _before_close(round_: Round) -> ReminderTime | None:
 
 def _planned_for(session: Session, round_: Round, scheduled: ReminderTime, zone: str
                  ) -> list[tuple[Reminder, str | None]]:
-    """The round's rows still waiting for `scheduled`'s time (not a facilitator's `remind`)."""
+    """The round's rows still waiting for `scheduled`'s time (not a facilitator's `remind`),
+    also those a retry put off. Rows planned before they were marked with their time are
+    known by the time they were given."""
     rows = session.execute(
         select(Reminder, Participant.timezone)
         .join(Participant, Participant.id == Reminder.participant_id)
@@ -156,7 +159,10 @@ def _planned_for(session: Session, round_: Round, scheduled: ReminderTime, zone:
                Reminder.moved_from.is_(None),
                Reminder.created_at >= scheduled.planned_at)).all()
     return [(row, timezone) for row, timezone in rows
-            if row.not_before == scheduled.for_reader(round_, timezone, zone, row.created_at)]
+            if row.scheduled_for == scheduled.at or (
+                row.scheduled_for is None
+                and row.not_before == scheduled.for_reader(round_, timezone, zone,
+                                                           row.created_at))]
 
 
 def plan_scheduled(session: Session, round_id: int, now: datetime, zone: str) -> int:
@@ -201,7 +207,8 @@ def plan_now(session: Session, round_id: int, now: datetime, zone: str,
                       else next_working_time(now, timezone, zone))
         row = Reminder(round_id=round_id, participant_id=participant_id,
                        number=numbers.get(participant_id, 0) + 1,
-                       state="pending", not_before=not_before, created_at=now)
+                       state="pending", not_before=not_before, created_at=now,
+                       scheduled_for=scheduled.at if scheduled else None)
         try:
             with session.begin_nested():
                 session.add(row)

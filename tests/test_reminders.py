@@ -190,9 +190,16 @@ def test_it_says_when_the_round_closes_in_the_readers_own_time(database: Databas
 @pytest.mark.parametrize(("zone", "opened", "closes", "reminded_at"), [
     # closes Fri 18 Dec at 18:00 GMT: 18:00 the day before is evening, so 17:00 that day
     (LONDON, datetime(2026, 12, 15, 9, 0), "2026-12-18", datetime(2026, 12, 17, 17, 0)),
-    # Sat 19 Dec 07:00 NZDT: 07:00 the day before is early, so 17:00 NZDT the day before that
+    # Sat 19 Dec 07:00 NZDT: 07:00 the day before is early, and Friday is not the closing
+    # day, so 08:00 NZDT that Friday (23 hours ahead), not 17:00 on Thursday (38 hours ahead)
     ("Pacific/Auckland", datetime(2026, 12, 15, 9, 0), "2026-12-18",
-     datetime(2026, 12, 17, 4, 0)),
+     datetime(2026, 12, 17, 19, 0)),
+    # Sat 19 Dec 02:00 HKT: 02:00 the day before is nearer 08:00 than 17:00 the day before
+    ("Asia/Hong_Kong", datetime(2026, 12, 15, 9, 0), "2026-12-18",
+     datetime(2026, 12, 18, 0, 0)),
+    # Fri 18 Dec 21:00 MSK: 08:00 the next morning is the closing day, so 17:00 MSK Thursday
+    ("Europe/Moscow", datetime(2026, 12, 15, 9, 0), "2026-12-18",
+     datetime(2026, 12, 17, 14, 0)),
     # Fri 10:00 PST: Thu 10:00 PST is in working hours
     ("America/Los_Angeles", datetime(2026, 12, 15, 9, 0), "2026-12-18",
      datetime(2026, 12, 17, 18, 0)),

@@ -5,11 +5,15 @@ reminder time is claimed on the round (`reminder_slots_done`), so two schedulers
 after missing both times, plan one reminder, not a backlog. Each planned reminder is an outbox
 row that waits for 08:00-18:00 where the person is, and is dropped if they answer meanwhile.
 
-"A day before the close" is a promise about the latest it comes: the same time of day, the
-day before, where the reader is; when that is outside their working hours, the last working
-hour before it (17:00), not the next morning, which may be the closing day. Only when that is
-before the round started does it wait for the next morning. Such a reminder is planned
-PLAN_AHEAD early, each row waiting for its reader's time.
+"A day before the close" is the same time of day, the day before, where the reader is; when
+that is outside their working hours, the last working hour before it (17:00), not the next
+morning, which may be the closing day. A reader far east of the round, whose close falls
+early in their day (07:00 in Auckland for 18:00 in London), gets it the morning before the
+close, which is nearer a day before than 17:00 the day before that, and leaves them a
+working day. Only when 17:00 is before the round started does it wait for the next
+morning. Such a reminder is planned PLAN_AHEAD early, each row waiting for its reader's
+time; people first asked after that are not reminded so soon after (their first message
+says when the round closes).
 """
 
 from __future__ import annotations
@@ -68,9 +72,13 @@ class ReminderTime:
         earlier = last_working_time(day_before, timezone, zone)
         if earlier is None:
             return day_before
+        later = next_working_time(day_before, timezone, zone)
+        if later is not None and later.date() < closes.date() and (
+                later - day_before < day_before - earlier):
+            return later  # a close early in the reader's day: the morning before it
         if earlier >= round_.opens_at:
             return earlier
-        return next_working_time(day_before, timezone, zone)
+        return later
 
 
 def reminder_times(round_: Round) -> list[ReminderTime]:

@@ -370,6 +370,7 @@ def set_round(app: Roundtable, actor: Actor, round_id: int | None, chosen: Round
                          ("closes", chosen.closes), ("schedule", chosen.digest_cron))
                          if v is not None))
         closes_at = round_.closes_at
+        moved = reminders.told_of_move(session, round_id, now)
         final_due = status == "closed" and channel and not session.scalar(
             select(Digest.id).where(Digest.round_id == round_id, Digest.period == "final"))
     out = [said(f"Round {round_id}: ")]
@@ -385,6 +386,8 @@ def set_round(app: Roundtable, actor: Actor, round_id: int | None, chosen: Round
                         if closes_at else "; no closing date."))
     else:
         out.append(said("."))
+    if moved:
+        out.append(said(" ", _told_of_move(app, moved)))
     if channel and channel != before:
         out.append(_after(_channel_problem(app, platform, channel)))
     if told:
@@ -410,11 +413,21 @@ def reopen(app: Roundtable, actor: Actor, round_id: int, closes: str | None = No
         round_ = reopen_round(session, round_id, now, closes_at, zone)
         audit.record(session, now, who(actor), "round.reopen", round_id=round_id)
         closes_at = round_.closes_at
+        moved = reminders.told_of_move(session, round_id, now)
     app.outbox.wake()
     when = (f"; it closes {local_date_time(closes_at, zone)}"
             if closes_at else "; it has no closing date")
     return said(f"Round {round_id} is open again{when}. Closing it again posts a new final "
-                "digest.")
+                "digest.", *((" ", _told_of_move(app, moved)) if moved else ()))
+
+
+def _told_of_move(app: Roundtable, moved: int) -> Said:
+    """People a reminder told the old close are told the new one: now, or in their working
+    hours."""
+    reminders.send_due(app.database.sessions, app.gateways, app.clock, app.settings.timezone)
+    return said(f"{counted(moved, 'person', 'people')} whose reminder named the old close "
+                f"{'is' if moved == 1 else 'are'} told the new one, in working hours where "
+                "they are.")
 
 
 def deletion(app: Roundtable, actor: Actor, round_id: int) -> Contents:

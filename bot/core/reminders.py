@@ -144,6 +144,13 @@ def _tell_of_move(session: Session, round_: Round, told: datetime, now: datetime
                 moved_from=told))
 
 
+def told_of_move(session: Session, round_id: int, now: datetime) -> int:
+    """How many people the close moved at `now` will be told of it (`_tell_of_move`)."""
+    return session.scalar(select(func.count()).select_from(Reminder).where(
+        Reminder.round_id == round_id, Reminder.state == "pending",
+        Reminder.moved_from.is_not(None), Reminder.created_at == now)) or 0
+
+
 def _last_numbers(session: Session, round_id: int) -> dict[int, int]:
     """Each participant's highest reminder number in the round (nudges and notices)."""
     return dict(session.execute(

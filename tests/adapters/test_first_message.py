@@ -81,3 +81,17 @@ def test_the_first_message_tells_each_person_how_their_words_are_used(bot: Harne
     assert "How your answers are used" in first
     assert "This round is anonymous" in first.replace("*", "")
     assert "with no name, role or organisation" in first
+
+
+def test_people_reminded_of_a_close_the_facilitator_moves_are_told_the_new_one(
+        bot: Harness) -> None:
+    bot.start(closes="14d")
+    assert bot.command("remind").startswith("Reminded 5 people")
+    round_id = bot.deliveries()[0].round_id
+    answer = bot.command(f"set {round_id} closes 21d")
+    assert "5 people whose reminder named the old close are told the new one" in answer, answer
+    closes_at = _closes_at(bot)
+    [told] = [m for m in bot.said_to(0) if "has moved" in m]
+    assert told.startswith("The close of “SEL pharmacy system leadership"), told
+    assert (f"The round now closes {_as_read_in(closes_at, 'Europe/London')}, later than I "
+            "said. Questions 1, 2, 3, 4, 5 and 6 still wait for your answer") in told, told

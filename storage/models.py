@@ -420,7 +420,8 @@ class InboxEvent(Base):
 
 
 class Reminder(Base):
-    """A nudge to one participant about their open questions; numbered, so the cap holds."""
+    """A nudge to one participant about their open questions (the cap counts these), or a
+    notice that the round's close moved (`moved_from`); numbered per participant."""
 
     __tablename__ = "reminders"
     __table_args__ = (

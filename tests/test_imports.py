@@ -73,6 +73,9 @@ def test_it_imports_a_thousand_rows_in_one_transaction(
         ({"prompt_id": "favourite-colour"}, 502, "unknown prompt 'favourite-colour'"),
         ({"text": "   "}, 502, "empty text"),
         ({"id": "W0003"}, 502, "repeats line 5"),
+        ({"id": "W" * 201}, 502, "id longer than 200 characters"),
+        ({"participant": "p99", "role": "community pharmacist " * 6}, 502,
+         "role longer than 100 characters"),
     ],
 )
 def test_it_imports_nothing_when_one_row_is_bad(

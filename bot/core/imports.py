@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, select
 from sqlalchemy.orm import Session
 
 from bot.core.audit import OPERATOR, record
@@ -52,6 +52,18 @@ ROUND_MARK = "@round"
 LABEL_LIMIT = 48
 """Characters of a participant label: with its round (`@round123456`) it fits the stored id."""
 _SCOPED = re.compile(rf"^(?P<label>.+){re.escape(ROUND_MARK)}(?P<round>\d+)$", re.DOTALL)
+
+
+def _stored_length(column: ColumnElement[str | None]) -> int:
+    """How many characters a text column stores."""
+    assert isinstance(column.type, String) and column.type.length is not None
+    return column.type.length
+
+
+ID_LIMIT = _stored_length(Reply.__table__.c.external_id)
+ROLE_LIMIT = _stored_length(Participant.__table__.c.role)
+"""Characters of a row's id and role: what their stored columns hold (longer fails to store
+on PostgreSQL)."""
 
 
 def imported_id(round_id: int, label: str) -> str:
@@ -249,8 +261,14 @@ def _check(name: str, row: Row, pack: Pack, seen_ids: dict[str, int]) -> None:
     if len(row.participant) > LABEL_LIMIT:
         raise ImportError_(name, row.line, f"participant label longer than {LABEL_LIMIT} "
                            "characters (a short label such as p14 is enough)")
+    if row.role is not None and len(row.role) > ROLE_LIMIT:
+        raise ImportError_(name, row.line, f"role longer than {ROLE_LIMIT} characters "
+                           "(shorten it)")
     if not row.text.strip():
         raise ImportError_(name, row.line, "empty text")
+    if row.id is not None and len(row.id) > ID_LIMIT:
+        raise ImportError_(name, row.line, f"id longer than {ID_LIMIT} characters (give the "
+                           "row a shorter id, or none)")
     if row.id is not None:
         if row.id in seen_ids:
             raise ImportError_(name, row.line, f"id {row.id!r} repeats line {seen_ids[row.id]}")

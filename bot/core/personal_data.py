@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.bot_messages import CONFIRMATION, each_once, unsaved_offers
+from bot.core.bot_messages import CONFIRMATION, MY_DATA, each_once, unsaved_offers
 from bot.core.public_ids import public_reply_id
 from bot.core.rounds import MODE_NAMES, round_pack
 from storage import reach
@@ -118,6 +118,7 @@ def held_about(session: Session, participant: Participant, inbox: Sequence[Inbox
         "bot_messages_repeating_your_answers": len(each_once(session.scalars(
             select(BotMessage).where(BotMessage.participant_id == participant.id,
                                      BotMessage.kind == CONFIRMATION)))),
+        "copies_of_your_data_sent_before": _copies(session, participant),
         "your_words_in_a_save_button": [
             _offer(rounds.get(m.round_id or 0) or session.get(Round, m.round_id), m)
             for m in unsaved_offers(session, participant.id)],
@@ -182,6 +183,24 @@ def _offer(round_: Round | None, message: BotMessage) -> dict[str, Any]:
     }
 
 
+def _copies(session: Session, participant: Participant) -> list[dict[str, Any]]:
+    """The copies of their data that my-data sent them before and that are still in chat
+    (each repeats their answers): one a copy, however many messages hold it."""
+    copies: dict[tuple[str, str, datetime], dict[str, Any]] = {}
+    for message in session.scalars(select(BotMessage).where(
+            BotMessage.participant_id == participant.id, BotMessage.kind == MY_DATA)
+            .order_by(BotMessage.created_at, BotMessage.id)):
+        copies.setdefault((message.platform, message.channel_id, message.created_at), {
+            "what": COPY_HOLDS,
+            "sent_at": _iso(message.created_at),
+            "where": f"your conversation with the bot on {message.platform.title()}",
+        })
+    return list(copies.values())
+
+
+COPY_HOLDS = ("A copy of your data that you asked for with my-data: it repeats every answer "
+              "you had given then, there in our conversation. forget-me deletes it; so does "
+              "deleting a round it covers, or that round's retention period running out.")
 OFFER_HOLDS = ("My reply to a message of yours I did not take as an answer (a greeting, or "
                "a question about me). Its Save as my answer button holds your words, there in "
                "our conversation only, not in Roundtable's database: press it to save them "

@@ -10,15 +10,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.app import facilitation
 from bot.app.actors import OPERATOR
 from bot.core import audit
+from bot.core.bot_messages import MY_DATA
 from bot.core.retention import apply_retention
 from storage.database import Database
 from storage.db import transaction
-from storage.models import Round
+from storage.models import BotMessage, Round
 from tests.adapters.harness import MEMBERS, Harness, SlackHarness, TeamsHarness, harness
 from tests.adapters.test_every_adapter import PLATFORMS, _tenant
 from tests.adapters.test_greeting_privacy import (
@@ -94,3 +95,22 @@ def test_retention_takes_down_the_copy_of_a_round_s_answers(bot: Harness) -> Non
     assert done.rounds == [round_id]
     assert _copies(bot) == []
     assert done.messages_left == 0
+
+
+def test_a_copy_of_my_data_lists_the_copies_sent_before_and_where_they_are(
+        bot: Harness) -> None:
+    _sent_a_copy(bot)
+    platform = "Slack" if isinstance(bot, SlackHarness) else "Teams"
+    with bot.app.database.sessions() as session:
+        [sent_at] = set(session.scalars(select(BotMessage.created_at).where(
+            BotMessage.kind == MY_DATA)))
+    again = _my_data(bot)
+    assert f'"where": "your conversation with the bot on {platform}"' in again, again
+    assert f'"sent_at": "{sent_at.isoformat()}"' in again
+    # the first copy, once however many messages hold it
+    assert again.count("A copy of your data that you asked for with my-data") == 1
+
+
+def test_a_first_copy_of_my_data_says_none_was_sent_before(bot: Harness) -> None:
+    _answered(bot)
+    assert '"copies_of_your_data_sent_before": []' in _my_data(bot)

@@ -71,6 +71,9 @@ class Transcript:
     def replace_message(self, sent: Sent, said: Said) -> None:
         self._step(f"replaced {sent.message_id}: {said.plain}", sent.channel_id)
 
+    def replace_form(self, sent: Sent, said: Said) -> None:
+        self._step(f"closed form {sent.message_id}: {said.plain}", sent.channel_id)
+
     def delete_message(self, sent: Sent) -> None:
         self._step(f"deleted {sent.message_id}", sent.channel_id)
 

@@ -64,6 +64,9 @@ class SlackStub:
         """A user group's handle by its id (usergroups.list), for those given one."""
         self.channel_names: dict[str, str] = {}
         self.files: dict[str, bool] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        """Modals open now (views.open), by id, as they show: views.update changes one; one
+        closed (`close_view`) is gone, and updating it is `not_found`, as in Slack."""
         """Files shared (files.completeUploadExternal), by id: True while not deleted."""
         self.calls: list[Call] = []
         self.violations: list[str] = []
@@ -388,8 +391,20 @@ class SlackStub:
         if method in ("views.open", "views.publish", "views.update"):
             view = p.get("view") or {}
             self._check_view(view, method)
-            return {"ok": True, "view": {**view, "id": f"V{next(self._ts):08d}",
-                                         "hash": "h", "state": {"values": {}}}}
+            if method == "views.update":
+                view_id = str(p.get("view_id") or "")
+                with self._lock:
+                    if view_id not in self.views:
+                        return {"ok": False, "error": "not_found"}
+                    self.views[view_id] = view
+                return {"ok": True, "view": {**view, "id": view_id, "hash": "h",
+                                             "state": {"values": {}}}}
+            shown = {**view, "id": f"V{next(self._ts):08d}", "hash": "h",
+                     "state": {"values": {}}}
+            if method == "views.open":
+                with self._lock:
+                    self.views[shown["id"]] = view
+            return {"ok": True, "view": shown}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):08d}"
             return {"ok": True, "file_id": file_id, "upload_url": f"{self.root}/upload/{file_id}"}
@@ -492,6 +507,11 @@ class SlackStub:
                 if found in messages:
                     messages.remove(found)
         return {"ok": True, "channel": channel, "ts": ts}
+
+    def close_view(self, view_id: str) -> None:
+        """The person closes a modal (or submits it and the app lets it close)."""
+        with self._lock:
+            self.views.pop(view_id, None)
 
     def uploaded(self, channel: str) -> list[tuple[dict[str, Any], bytes]]:
         """Files shared in a conversation, deleted since or not: (files.completeUploadExternal's

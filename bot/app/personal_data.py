@@ -20,7 +20,15 @@ from bot.app.actors import Actor
 from bot.app.participants import refresh_home
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
-from bot.core.bot_messages import TakeDown, TakenDown, remember_copy, repeating, take_down
+from bot.core.bot_messages import (
+    TakeDown,
+    TakenDown,
+    forget_forms,
+    forms_of,
+    remember_copy,
+    repeating,
+    take_down,
+)
 from bot.core.errors import RoundtableError
 from bot.core.forgetting import Erased, erase
 from bot.core.imports import IMPORT_PLATFORM, imported_round, one_imported_person
@@ -191,10 +199,13 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
                        for m in mine.digest_tops]
                     + [TakeDown(m.platform, Sent(m.channel_id, m.message_id), file=True)
                        for m in mine.copies]) if mine else []
+        # a facilitator's edit form open on a draft of their rounds lists their answers
+        messages += forms_of(session, rounds, _form_closed(app))
     work = take_down(app.gateways, messages)
     now = app.clock()
     with transaction(app.database.sessions) as session:
         erased = erase(session, platform, user_id, now)
+        forget_forms(session, rounds)
         audit.record(session, now, audit.FORGOTTEN if yourself else who(actor),
                      "participant.forget", detail=_counts(erased, work))
     for round_id in sorted(rounds):  # drafts waiting for review quote them no more
@@ -234,6 +245,13 @@ def _removed(app: Roundtable, digest_part: str | None) -> Said:
     return said(f"This digest message ({digest_part}) was removed on {app.clock():%d %B %Y}: "
                 "someone asked Roundtable to delete their answers, and it drew on them. The "
                 "next digest and the export leave them out.")
+
+
+def _form_closed(app: Roundtable) -> Said:
+    """What an edit form that listed a forgotten person's answers shows instead."""
+    return said(f"This form was closed on {app.clock():%d %B %Y}: someone asked Roundtable to "
+                "delete their answers, and it listed them. Press Edit on the draft again to "
+                "edit it as it is now.")
 
 
 def _reasons(work: TakenDown) -> list[str]:

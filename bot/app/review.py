@@ -26,16 +26,17 @@ from bot.app.actors import Actor
 from bot.app.deadlines import Outcome
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
+from bot.core.bot_messages import form_closed, remember_form, take_down
 from bot.core.digest.build import build_digest
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT, lead_of, load_edits
 from bot.core.digest.model import AnswerView, DigestView, Draft, PromptDigest, ThemeView
 from bot.core.digest.theme_marks import ThemeMark, marked
 from bot.core.errors import NotFound, RoundtableError
-from bot.core.ports import DeliveryError
+from bot.core.ports import DeliveryError, Sent
 from bot.core.said import Code, DirectChat, Place, Said, lines, said
 from bot.core.wording import counted, listed, quoted_last
 from storage.db import reading, transaction
-from storage.models import Digest, DigestEdit
+from storage.models import Digest, DigestEdit, Round
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +96,40 @@ def waiting(app: Roundtable, actor: Actor, round_id: int, digest_id: int) -> Ope
     it."""
     require_facilitator(app, actor, "review")
     with reading(app.database.sessions) as session:
-        round_of(app, session, actor, round_id)
+        _reviewed_round(app, session, actor, round_id)
         row = _still_waiting(session, round_id, digest_id)
         draft = digest_review.draft_of(session, row, app.clock(), summariser=app.summariser)
         return Opened(draft, digest_review.hidden_words(session, draft.view))
+
+
+def form_opened(app: Roundtable, actor: Actor, round_id: int, form_id: str) -> None:
+    """An edit form the actor opened on a draft of the round (`form_id`: the platform's id
+    of it): it lists answers word for word, so it is closed when they are deleted
+    (bot.core.bot_messages.FORM)."""
+    form = Sent(actor.user_id, form_id)
+    with transaction(app.database.sessions) as session:
+        round_ = session.get(Round, round_id)
+        if round_ is not None and round_.purged_at is None:
+            remember_form(session, actor.platform, form, round_id, app.clock())
+            return
+    # its answers were deleted while it opened: nothing would close it later
+    take_down(app.gateways, [form_closed(actor.platform, form, round_id, app.clock())])
+
+
+def _reviewed_round(app: Roundtable, session: Session, actor: Actor, round_id: int) -> Round:
+    """The round a draft or its form is of (`round_of`), saying so when it was deleted
+    since, or its answers were (retention)."""
+    try:
+        round_ = round_of(app, session, actor, round_id)
+    except NotFound:
+        if audit.done_to_round(session, "round.delete", round_id):
+            raise NotFound(f"round {round_id} was deleted, with its answers and drafts, so "
+                           "nothing was changed") from None
+        raise
+    if round_.purged_at is not None:
+        raise RoundtableError(f"round {round_id}'s answers were deleted (retention): there is "
+                              "no digest to edit")
+    return round_
 
 
 def _still_waiting(session: Session, round_id: int, digest_id: int, *, lock: bool = False
@@ -134,7 +165,7 @@ def lead_now(app: Roundtable, actor: Actor, round_id: int, prompt_id: str) -> st
     read from the edits alone: no digest is built for it."""
     require_facilitator(app, actor, "review")
     with reading(app.database.sessions) as session:
-        round_of(app, session, actor, round_id)
+        _reviewed_round(app, session, actor, round_id)
         return lead_of(load_edits(session, round_id), prompt_id)
 
 
@@ -494,15 +525,12 @@ def _editing(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None
         # transaction below holds it, and no answer could be stored while the model thinks.
         # The build inside then finds the model's answers remembered.
         with reading(app.database.sessions) as session:
-            round_of(app, session, actor, round_id)
+            _reviewed_round(app, session, actor, round_id)
             build_digest(session, round_id, app.clock(), summariser=app.summariser)
     with transaction(app.database.sessions) as session:
-        round_ = round_of(app, session, actor, round_id)
+        _reviewed_round(app, session, actor, round_id)
         if digest_id is not None:
             _still_waiting(session, round_id, digest_id, lock=True)
-        if round_.purged_at is not None:
-            raise RoundtableError(f"round {round_id}'s answers were deleted (retention): "
-                                  "there is no digest to edit")
         now = app.clock()
         # the themes as the draft numbers them: worded by the model as the draft is
         yield session, build_digest(session, round_id, now, summariser=app.summariser), now

@@ -42,6 +42,13 @@ def recorded(session: Session, action: str, round_id: int | None, detail: str) -
     ) is not None
 
 
+def done_to_round(session: Session, action: str, round_id: int) -> bool:
+    """Whether the log has an entry of this action on this round (`round.delete`: whether a
+    round that is gone was deleted, rather than never there)."""
+    return session.scalar(select(AuditEntry.id).where(
+        AuditEntry.action == action, AuditEntry.round_id == round_id).limit(1)) is not None
+
+
 def entries(session: Session, round_id: int | None = None, limit: int = 200
             ) -> list[AuditEntry]:
     """The newest entries (of one round, when given), oldest first."""

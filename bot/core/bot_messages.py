@@ -3,9 +3,11 @@ platform: confirmations (in the person's conversation with the bot), replies to 
 taken as an answer (offers: their "Save as my answer" button holds the words, which are stored
 nowhere else), the copies of a person's data that my-data sent them (every answer they gave,
 word for word), the parts of posted digests (one per question, each drawing on everyone who
-answered it) and the drafts of digests shown to facilitators for review. Forget-me deletes or
-replaces the person's; a round's deletion, or the end of its retention period, those of the
-round in people's conversations and its drafts (`holding_words_in`)."""
+answered it), the drafts of digests shown to facilitators for review, and the edit forms open
+on those drafts (a Slack modal lists answers word for word). Forget-me deletes or replaces the
+person's, and closes the forms of their rounds; a round's deletion, or the end of its retention
+period, those of the round in people's conversations, its drafts and its forms
+(`holding_words_in`)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.ports import DeliveryError, Gateways, Sent
@@ -29,6 +31,9 @@ DRAFT = "review"
 """A draft digest shown to a facilitator (bot.core.digest_review), quoting answers."""
 MY_DATA = "my-data"
 """What holds a copy of someone's data sent by my-data: a file, or messages holding it."""
+FORM = "review-form"
+"""An edit form open on a draft digest (a Slack modal, by its view id; its channel the
+facilitator's id): it lists the answers to move and the quotes to hide, word for word."""
 
 
 def remember_confirmation(session: Session, platform: str, sent: Sent, participant_id: int,
@@ -56,6 +61,30 @@ def remember_copy(session: Session, platform: str, sent: Iterable[Sent], partici
             session.add(BotMessage(platform=platform, channel_id=one.channel_id,
                                    message_id=one.message_id, kind=MY_DATA, round_id=round_id,
                                    participant_id=participant_id, created_at=now))
+
+
+def remember_form(session: Session, platform: str, form: Sent, round_id: int, now: datetime
+                  ) -> None:
+    """An edit form a facilitator opened on a draft of the round, so that it can be closed
+    when the answers it lists are deleted."""
+    session.add(BotMessage(platform=platform, channel_id=form.channel_id,
+                           message_id=form.message_id, kind=FORM, round_id=round_id,
+                           created_at=now))
+
+
+def forms_of(session: Session, round_ids: Iterable[int], note: Said) -> list[TakeDown]:
+    """The edit forms opened on drafts of these rounds, each to be closed with `note` (one
+    the facilitator has closed already is left as it is)."""
+    return [TakeDown(m.platform, Sent(m.channel_id, m.message_id), note, form=True)
+            for m in each_once(session.scalars(select(BotMessage).where(
+                BotMessage.kind == FORM, BotMessage.round_id.in_(list(round_ids)))
+                .order_by(BotMessage.id)))]
+
+
+def forget_forms(session: Session, round_ids: Iterable[int]) -> None:
+    """Once closed, the rounds' forms need no closing again."""
+    session.execute(delete(BotMessage).where(BotMessage.kind == FORM,
+                                             BotMessage.round_id.in_(list(round_ids))))
 
 
 def confirmation_of(session: Session, platform: str, round_id: int, answer_id: str
@@ -148,15 +177,16 @@ def holding_words_in(session: Session, round_ids: Iterable[int], now: datetime
     """The bot's messages of these rounds that hold someone's words: confirmations repeating
     answers and offers whose button holds words, saved or not (deleted), copies of people's
     data covering any of these rounds (deleted: my-data sends a fresh one of what is left),
-    and drafts of their digests shown to facilitators (replaced by a note: a facilitator
-    would wonder where a draft went). A round's deletion, or the end of its retention
-    period, takes them down with its rows: the words are deleted, so no copy of the bot's
-    should stay in chat."""
+    drafts of their digests shown to facilitators (replaced by a note: a facilitator would
+    wonder where a draft went), and the edit forms open on those drafts (closed with a
+    note). A round's deletion, or the end of its retention period, takes them down with its
+    rows: the words are deleted, so no copy of the bot's should stay in chat."""
     return [TakeDown(m.platform, Sent(m.channel_id, m.message_id),
-                     _draft_removed(m.round_id, now) if m.kind == DRAFT else None,
-                     file=m.kind == MY_DATA)
+                     _draft_removed(m.round_id, now) if m.kind == DRAFT
+                     else _form_closed(m.round_id, now) if m.kind == FORM else None,
+                     file=m.kind == MY_DATA, form=m.kind == FORM)
             for m in each_once(session.scalars(select(BotMessage).where(
-                BotMessage.kind.in_((CONFIRMATION, OFFER, DRAFT, MY_DATA)),
+                BotMessage.kind.in_((CONFIRMATION, OFFER, DRAFT, MY_DATA, FORM)),
                 BotMessage.round_id.in_(list(round_ids))).order_by(BotMessage.id)))]
 
 
@@ -174,15 +204,26 @@ def _draft_removed(round_id: int | None, now: datetime) -> Said:
                 "the round's answers were deleted.")
 
 
+def form_closed(platform: str, form: Sent, round_id: int, now: datetime) -> TakeDown:
+    """An edit form of the round to close, its answers deleted."""
+    return TakeDown(platform, form, _form_closed(round_id, now), form=True)
+
+
+def _form_closed(round_id: int | None, now: datetime) -> Said:
+    return said(f"This form was closed on {now:%d %B %Y}: round {round_id}'s answers were "
+                "deleted, so there is nothing left to edit.")
+
+
 @dataclass(frozen=True)
 class TakeDown:
     """One of the bot's messages to take off its platform: deleted, or replaced by `note`;
-    a `file` (what `send_file` returned) is deleted as one."""
+    a `file` (what `send_file` returned) is deleted as one; a `form` is closed with `note`."""
 
     platform: str
     sent: Sent
     note: Said | None = None
     file: bool = False
+    form: bool = False
 
 
 @dataclass
@@ -193,6 +234,9 @@ class TakenDown:
     copies: int = 0
     """Of those deleted, what held copies of someone's data (my-data's files or cards)."""
     replaced: int = 0
+    forms: int = 0
+    """Edit forms closed with a note (not counted among the messages: a form is no message
+    in anyone's chat)."""
     replaced_in: list[str] = field(default_factory=list)
     """The channels of the replaced messages, each once."""
     changed_on: list[str] = field(default_factory=list)
@@ -215,6 +259,10 @@ def take_down(gateways: Gateways, messages: Iterable[TakeDown]) -> TakenDown:
             done.failed.append((message.platform, None))
             continue
         try:
+            if message.form and message.note is not None:
+                gateway.replace_form(message.sent, message.note)
+                done.forms += 1
+                continue
             if message.file:
                 gateway.delete_file(message.sent)
                 done.deleted += 1

@@ -131,6 +131,12 @@ class ChatGateway(Protocol):
         """Delete one of the bot's own messages. A message already gone is not an error."""
         ...
 
+    def replace_form(self, sent: Sent, said: Said) -> None:
+        """Make a form of the bot's that is open (an edit form of a draft whose answers were
+        deleted) show these words instead, with nothing left to save. A form already closed
+        is not an error."""
+        ...
+
     def send_file(self, where: Where, file: Attachment, said: Said) -> list[Sent]:
         """Send someone a file, with a few words; what holds the file on the platform (the
         messages, or the file), each for `delete_file`."""

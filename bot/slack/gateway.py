@@ -59,6 +59,8 @@ HISTORY = "conversations.history"
 REPLIES = "conversations.replies"
 GONE = {"message_not_found", "channel_not_found", "is_archived", "thread_not_found"}
 """What Slack says when the message to change is gone already: nothing left to remove."""
+VIEW_GONE = {"not_found"}
+"""What views.update answers for a modal the person has closed (or submitted)."""
 FILE_GONE = {"file_not_found", "file_deleted"}
 
 
@@ -338,6 +340,16 @@ class SlackGateway:
     def replace_message(self, sent: Sent, said: Said) -> None:
         self._update(sent, render.message(said))
 
+    def replace_form(self, sent: Sent, said: Said) -> None:
+        """views.update of the modal (its view id the message id); one closed is `not_found`."""
+        view = review_blocks.closed_view(said)
+        check_view(view)
+        try:
+            calling(self.client.views_update, view_id=sent.message_id, view=view)
+        except DeliveryError as exc:
+            if exc.reason not in VIEW_GONE:
+                raise
+
     def delete_message(self, sent: Sent) -> None:
         try:
             calling(self.client.chat_delete, channel=sent.channel_id, ts=sent.message_id)
@@ -448,6 +460,9 @@ class SlackGateway:
         check_view(view)
         calling(self.client.views_publish, user_id=user_id, view=view)
 
-    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> str | None:
+        """Open a modal; its view id (for views.update), when Slack gives one."""
         check_view(view)
-        calling(self.client.views_open, trigger_id=trigger_id, view=view)
+        response = calling(self.client.views_open, trigger_id=trigger_id, view=view)
+        opened = response.get("view") or {}
+        return str(opened["id"]) if opened.get("id") else None

@@ -66,7 +66,7 @@ from bot.core.digest.synthesis import (
     other_answers,
     other_answers_heading,
 )
-from bot.core.said import Code, Command
+from bot.core.said import Code, Command, Said
 from bot.core.wording import counted
 from bot.slack.limits import (
     HEADER_TEXT,
@@ -95,6 +95,8 @@ from bot.slack.mrkdwn import code_words, inert, said_mrkdwn
 REVIEW_EDIT = "digest_review_edit"
 REVIEW_APPROVE = "digest_review_approve"
 REVIEW_VIEW = "digest_review_submit"
+CLOSED_VIEW = "digest_review_closed"
+"""An edit form emptied because its answers were deleted: it has nothing to submit."""
 QUOTE_SHOWN = 90
 """How much of a quote the draft shows: enough to recognise it (the digest shows it all)."""
 
@@ -283,6 +285,14 @@ def edit_view(opened: Opened, prompt_id: str) -> dict[str, Any]:
                                      "prompt": prompt_id,
                                      review_form.SEEN: view.round.generated_at}),
     ).to_dict()
+
+
+def closed_view(note: Said) -> dict[str, Any]:
+    """What an edit form shows once the answers it listed are deleted: the note alone, and
+    nothing to save."""
+    return View(type="modal", callback_id=CLOSED_VIEW, title=plain("Edit the draft", 24),
+                close=plain("Close", 24),
+                blocks=[SectionBlock(text=plain(note.plain, SECTION_TEXT))]).to_dict()
 
 
 def _options(chosen: list[Choice]) -> list[Option]:

@@ -171,6 +171,10 @@ class TeamsGateway:
         self._update(sent, activity(render.card(render.said_elements(said, names)),
                                     render.plain(said, names)))
 
+    def replace_form(self, sent: Sent, said: Said) -> None:
+        """A Teams form is a card in the conversation: replaced as a message."""
+        self.replace_message(sent, said)
+
     def delete_message(self, sent: Sent) -> None:
         found = self._activity(sent)
         if found is None:

@@ -137,10 +137,14 @@ class SlackDriver:
         })
 
     def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> Response:
-        return self.interact({
+        """The person submits a modal: Slack closes it unless the app answers with errors."""
+        submitted = self.interact({
             "type": "view_submission", "user": {"id": user, "team_id": TEAM},
             "view": {**view, "state": {"values": values}},
         })
+        if submitted.status == 200 and not (submitted.json() or {}).get("errors"):
+            self.stub.close_view(str(view.get("id")))
+        return submitted
 
 
 @dataclass

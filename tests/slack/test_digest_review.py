@@ -9,9 +9,13 @@ from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from bot.app import facilitation, review
+from bot.app.actors import OPERATOR, Actor
 from bot.app.review import Opened
+from bot.core import audit
+from bot.core.bot_messages import FORM
 from bot.core.digest.model import (
     AnswerView,
     DigestView,
@@ -24,12 +28,22 @@ from bot.core.digest.model import (
 from bot.core.imports import import_replies
 from bot.core.people import find_participant
 from bot.core.replies import record_reply
+from bot.core.retention import apply_retention
 from bot.scheduling import jobs
 from bot.slack import review_blocks
 from bot.slack.limits import check_message
 from storage.db import transaction
-from storage.models import AuditEntry, Digest, DigestEdit, Round
+from storage.models import (
+    AuditEntry,
+    BotMessage,
+    Digest,
+    DigestEdit,
+    Participant,
+    Reply,
+    Round,
+)
 from tests.conftest import NOW
+from tests.digest.test_stable_themes import TIME
 from tests.review_round import (
     PROMPT,
     current,
@@ -587,3 +601,108 @@ def test_an_edit_form_too_big_for_slack_lists_what_it_can_and_says_where_the_res
             f"{tail} moves any.") in read
     assert ("Listed: the first 100 of the 240 quotes (a Slack form has room for no more); "
             f"{tail} hides any.") in read
+
+
+def _open_and_shown(running: Running) -> tuple[Any, str]:
+    """The facilitator opens the edit form; the form, and its view id (the form lists the
+    answers to move, word for word)."""
+    form = open_form(running)
+    view_id = str(form.answer["view"]["id"])
+    assert TIME[0] in json.dumps(running.stub.views[view_id])
+    running.wait_for(lambda: running.scalars(select(BotMessage.id).where(
+        BotMessage.kind == FORM, BotMessage.message_id == view_id)), "the form remembered")
+    return form, view_id
+
+
+def _form_now(running: Running, view_id: str) -> str:
+    """What an open form shows once it is closed by the bot (nothing left to save: only
+    Close): its words."""
+    shown = running.wait_for(lambda: (view := running.stub.views[view_id]).get(
+        "callback_id") != review_blocks.REVIEW_VIEW and view, "the form changed")
+    assert "submit" not in shown
+    return " ".join(b["text"]["text"] for b in shown["blocks"] if b.get("text"))
+
+
+def test_an_open_edit_form_shows_no_answer_once_its_round_is_deleted_and_saving_changes_nothing(
+        running: Running) -> None:
+    round_id = drafted(running)
+    form, view_id = _open_and_shown(running)
+
+    facilitation.delete(running.bot, OPERATOR, round_id)
+    assert _form_now(running, view_id) == (
+        f"This form was closed on {running.bot.clock():%d %B %Y}: round {round_id}'s answers "
+        "were deleted, so there is nothing left to edit.")
+
+    # a form saved as the round went (before Slack showed the change) is refused, clearly
+    refused = running.slack.submit(FACILITATOR, form.answer["view"], {
+        "rename_theme": theme(form, "rename_theme", 1),
+        "rename_title": {"value": {"value": "Too late"}}})
+    assert refused.json()["errors"] == {"lead": (
+        f"Sorry: round {round_id} was deleted, with its answers and drafts, so nothing was "
+        "changed")}
+    assert running.scalars(select(DigestEdit)) == []
+
+
+def test_an_open_edit_form_shows_no_answer_once_retention_deletes_the_round_s_answers(
+        running: Running) -> None:
+    round_id = drafted(running)
+    form, view_id = _open_and_shown(running)
+    with transaction(running.database.sessions) as session:  # closed past the period
+        session.execute(update(Round).values(
+            status="closed", closed_at=running.bot.clock() - timedelta(days=400)))
+    done = apply_retention(running.database, running.bot.clock(), 365, audit.OPERATOR,
+                           running.bot.gateways)
+    assert done.rounds == [round_id] and done.messages_left == 0
+    assert _form_now(running, view_id).endswith(
+        f"round {round_id}'s answers were deleted, so there is nothing left to edit.")
+
+    refused = running.slack.submit(FACILITATOR, form.answer["view"], {
+        "rename_theme": theme(form, "rename_theme", 1),
+        "rename_title": {"value": {"value": "Too late"}}})
+    assert refused.json()["errors"] == {"lead": (
+        f"Sorry: round {round_id}'s answers were deleted (retention): there is no digest to "
+        "edit")}
+    assert running.scalars(select(DigestEdit)) == []
+
+
+def test_an_open_edit_form_shows_no_answer_once_someone_it_lists_is_forgotten(
+        running: Running) -> None:
+    drafted(running)
+    _, view_id = _open_and_shown(running)
+    [user] = running.scalars(select(Participant.platform_user_id).join(
+        Reply, Reply.participant_id == Participant.id).where(Reply.text == TIME[0]))
+    assert running.slack.command(user, "forget-me").status == 200
+    running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                              if "cannot be undone" in c.params.get("text", "")], "the question")
+    assert running.slack.click(user, "forget_confirm").status == 200
+    done = running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                                     if "Done." in c.params.get("text", "")], "done")
+    assert "could not be changed" not in done[0].params["text"]
+    assert _form_now(running, view_id) == (
+        f"This form was closed on {running.bot.clock():%d %B %Y}: someone asked Roundtable to "
+        "delete their answers, and it listed them. Press Edit on the draft again to edit it as "
+        "it is now.")
+
+
+def test_a_form_closed_before_its_round_is_deleted_is_left_alone(running: Running) -> None:
+    round_id = drafted(running)
+    _, view_id = _open_and_shown(running)
+    running.stub.close_view(view_id)
+    facilitation.delete(running.bot, OPERATOR, round_id)
+    tried = running.wait_for(lambda: running.stub.calls_to("views.update", ok_only=False),
+                             "the form closed")
+    assert [c.answer for c in tried] == [{"ok": False, "error": "not_found"}]
+    assert running.scalars(select(Round)) == []
+
+
+def test_a_form_that_opens_as_its_round_is_deleted_is_closed_at_once(running: Running) -> None:
+    round_id = drafted(running)
+    form = open_form(running)
+    facilitation.delete(running.bot, OPERATOR, round_id)
+    # Slack opened a second form on the draft just before the round went, and the bot hears
+    # its id only now: nothing is left to close it later
+    running.stub.views["VLATE"] = form.params["view"]
+    review.form_opened(running.bot, Actor("slack", FACILITATOR), round_id, "VLATE")
+    assert _form_now(running, "VLATE").endswith(
+        f"round {round_id}'s answers were deleted, so there is nothing left to edit.")
+    assert running.scalars(select(BotMessage)) == []

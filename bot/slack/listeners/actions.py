@@ -142,7 +142,9 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         except (RoundtableError, ValueError) as exc:
             slack.respond(body.get("response_url"), blocks.notice(f"Sorry: {exc}"))
             return
-        slack.open_view(body["trigger_id"], form)
+        view_id = slack.open_view(body["trigger_id"], form)
+        if view_id is not None:
+            review.form_opened(app, actor(body), which.round, view_id)
 
     @bolt.action(review_blocks.REVIEW_APPROVE)
     @guarded

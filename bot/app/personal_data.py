@@ -199,7 +199,7 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
                        for m in mine.digest_tops]
                     + [TakeDown(m.platform, Sent(m.channel_id, m.message_id), file=True)
                        for m in mine.copies]) if mine else []
-        # a facilitator's edit form open on a draft of their rounds lists their answers
+        # a facilitator's edit form open on a draft of their rounds may list their answers
         messages += forms_of(session, rounds, _form_closed(app))
     work = take_down(app.gateways, messages)
     now = app.clock()
@@ -248,10 +248,10 @@ def _removed(app: Roundtable, digest_part: str | None) -> Said:
 
 
 def _form_closed(app: Roundtable) -> Said:
-    """What an edit form that listed a forgotten person's answers shows instead."""
-    return said(f"This form was closed on {app.clock():%d %B %Y}: someone asked Roundtable to "
-                "delete their answers, and it listed them. Press Edit on the draft again to "
-                "edit it as it is now.")
+    """What an edit form of a round a forgotten person answered in shows instead."""
+    return said(f"This form was closed on {app.clock():%d %B %Y}: someone who answered in this "
+                "round asked Roundtable to delete their answers. Press Edit on the draft again "
+                "to edit it as it is now.")
 
 
 def _reasons(work: TakenDown) -> list[str]:

@@ -679,9 +679,9 @@ def test_an_open_edit_form_shows_no_answer_once_someone_it_lists_is_forgotten(
                                      if "Done." in c.params.get("text", "")], "done")
     assert "could not be changed" not in done[0].params["text"]
     assert _form_now(running, view_id) == (
-        f"This form was closed on {running.bot.clock():%d %B %Y}: someone asked Roundtable to "
-        "delete their answers, and it listed them. Press Edit on the draft again to edit it as "
-        "it is now.")
+        f"This form was closed on {running.bot.clock():%d %B %Y}: someone who answered in this "
+        "round asked Roundtable to delete their answers. Press Edit on the draft again to edit "
+        "it as it is now.")
 
 
 def test_a_form_closed_before_its_round_is_deleted_is_left_alone(running: Running) -> None:

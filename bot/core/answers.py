@@ -11,9 +11,11 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.core import audit
 from bot.core.errors import NotFound, RoundClosed, RoundtableError
 from bot.core.next_questions import ask_next
 from bot.core.packs import Pack
+from bot.core.people import suppressed
 from bot.core.questions import Asked, Saved
 from bot.core.replies import (
     Author,
@@ -331,7 +333,7 @@ def skip(session: Session, round_id: int, prompt_id: str, user_id: str, now: dat
         .where(Delivery.round_id == round_id, Delivery.participant_id == asked.participant.id,
                QuestionMessage.prompt_id == prompt_id))
     if message is None:
-        raise NotFound("that question was not asked of you")
+        raise not_asked(session, round_id, user_id, platform)
     if session.get_one(Round, round_id).status != "open":
         raise RoundtableError("this round is closed")
     if is_answered(session, round_id, asked.participant.id, prompt_id):
@@ -352,5 +354,18 @@ def asked_of(session: Session, round_id: int, prompt_id: str, user_id: str,
     )
     asked = _asked(delivery, prompt_id) if delivery is not None else None
     if asked is None:
-        raise NotFound("that question was not asked of you")
+        raise not_asked(session, round_id, user_id, platform)
     return asked
+
+
+def not_asked(session: Session, round_id: int, user_id: str, platform: str) -> NotFound:
+    """Why a question of this round takes no answer from this person: the round was deleted,
+    they asked to be forgotten, or it was never asked of them."""
+    if session.get(Round, round_id) is None and audit.done_to_round(
+            session, "round.delete", round_id):
+        return NotFound(f"round {round_id} was deleted, with its answers, so its questions "
+                        "take no more answers; nothing was saved")
+    if suppressed(session, [user_id], platform):
+        return NotFound("you asked Roundtable to forget you, so it takes no more answers from "
+                        "you; nothing was saved")
+    return NotFound("that question was not asked of you")

@@ -25,6 +25,7 @@ from bot.app.access import (
     who,
 )
 from bot.app.actors import Actor
+from bot.app.personal_data import left_in_chat
 from bot.app.roundtable import Roundtable
 from bot.config import ConfigError
 from bot.core import audit, digest_review, reminders
@@ -492,7 +493,7 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
                 f"that deletion was cancelled, so round {round_id} is kept. To delete it, "
                 "ask again with ", Command(f"delete {round_id}"), "."))
         holding = holding_words_in(session, [round_id], app.clock())
-    take_down(app.gateways, holding)
+    work = take_down(app.gateways, holding)
     with transaction(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
         what = delete_round(session, round_id)
@@ -501,8 +502,12 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
                      detail=f"{counted(what.answers, 'answer')}, "
                             f"{counted(what.digests, 'digest')}")
     app.database.drop_deleted()
-    return said(f"Round {round_id} is deleted, with its {counted(what.answers, 'answer')} "
+    done = said(f"Round {round_id} is deleted, with its {counted(what.answers, 'answer')} "
                 f"and {counted(what.digests, 'digest')}.")
+    if work.failed:
+        done += said(" ") + left_in_chat(work, "of mine holding someone's words could not be "
+                                         "removed")
+    return done
 
 
 def chosen_round(app: Roundtable, actor: Actor, round_id: int | None, *,

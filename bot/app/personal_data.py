@@ -254,6 +254,16 @@ def _form_closed(app: Roundtable) -> Said:
                 "to edit it as it is now.")
 
 
+def left_in_chat(work: TakenDown, what: str) -> Said:
+    """The messages `take_down` left as they were, where, and why: "1 message {what} in
+    Slack (its reason): ask an admin to remove it." (nothing when none)."""
+    if not work.failed:
+        return said()
+    return said(f"{counted(len(work.failed), 'message')} {what} in {_on(work.failed_on)} "
+                f"({', '.join(sorted(set(_reasons(work))))}): ask an admin to remove "
+                f"{'it' if len(work.failed) == 1 else 'them'}.")
+
+
 def _reasons(work: TakenDown) -> list[str]:
     """Why each message was left as it was, in words."""
     return [reason or f"this process cannot reach {_platform_name(platform)}"
@@ -308,10 +318,7 @@ def _forgotten(erased: Erased, work: TakenDown, waiting: int, platform: str, *,
                 out += said(", " if n else "", Place(channel))
         out += "."
     if work.failed:
-        out += said(f" {counted(len(work.failed), 'message')} could not be changed in "
-                    f"{_on(work.failed_on)} "
-                    f"({', '.join(sorted(set(_reasons(work))))}): ask an admin to remove "
-                    f"{'it' if len(work.failed) == 1 else 'them'}.")
+        out += said(" ") + left_in_chat(work, "could not be changed")
     if erased.digests_scrubbed:
         stored = counted(erased.digests_scrubbed, "stored digest")
         out += said(f" Removed {your} answers from {stored}.")

@@ -1,0 +1,64 @@
+"""What is left in chat after a round is deleted, or someone asked to be forgotten, on Slack
+and Teams alike: a question left there says why it takes no answer and saves nothing; a
+message holding someone's words that the platform would not let the bot remove is named to
+whoever deleted the round."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import facilitation
+from bot.app.actors import OPERATOR
+from storage.database import Database
+from tests.adapters.harness import Harness, SlackHarness, TeamsHarness, harness
+from tests.adapters.test_every_adapter import PLATFORMS, _tenant
+from tests.adapters.test_greeting_privacy import ANSWER, _answered, _forget_me, _holding, _round_id
+
+SKIP = "Skip for now"
+
+
+@pytest.fixture(params=PLATFORMS)
+def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
+        tmp_path: Path) -> Iterator[Harness]:
+    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
+        yield running
+
+
+def test_a_question_of_a_deleted_round_says_the_round_was_deleted(bot: Harness) -> None:
+    bot.start()
+    round_id = _round_id(bot)
+    facilitation.delete(bot.app, OPERATOR, round_id)
+    assert bot.press(0, SKIP).endswith(
+        f"round {round_id} was deleted, with its answers, so its questions take no more "
+        "answers; nothing was saved")
+    assert bot.replies() == []
+
+
+def test_a_question_left_after_forget_me_says_they_asked_to_be_forgotten(bot: Harness) -> None:
+    bot.start()
+    assert _forget_me(bot).startswith("Done.")
+    assert bot.press(0, SKIP).endswith(
+        "you asked Roundtable to forget you, so it takes no more answers from you; nothing "
+        "was saved")
+
+
+def test_deleting_a_round_names_the_messages_of_people_s_words_left_in_chat(
+        bot: Harness) -> None:
+    _answered(bot)  # its confirmation repeats the answer
+    if isinstance(bot, SlackHarness):
+        bot.stub.fail_next("chat.delete", status=200, error="cant_delete_message")
+        platform = "Slack"
+    else:
+        assert isinstance(bot, TeamsHarness)
+        bot.stub.fail_next("delete", status=403)
+        platform = "Teams"
+    round_id = _round_id(bot)
+    done = facilitation.delete(bot.app, OPERATOR, round_id).plain
+    assert done.startswith(f"Round {round_id} is deleted, with its 1 answer and 0 digests. "
+                           f"1 message of mine holding someone's words could not be removed in "
+                           f"{platform} ("), done
+    assert done.endswith("): ask an admin to remove it.")
+    assert _holding(bot, ANSWER) != []  # as it says

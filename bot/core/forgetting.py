@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.bot_messages import FORM
 from bot.core.imports import IMPORT_PLATFORM, keep_rows_out
 from bot.core.people import suppress
 from bot.core.public_ids import public_reply_id
@@ -72,6 +73,10 @@ def erase(session: Session, platform: str, user_id: str, now: datetime) -> Erase
             keep_rows_out(session, participant, now)
         _erase_participant(session, participant, done)
     done.facilitator = _forget_facilitator(session, platform, user_id)
+    # the edit forms they opened on drafts are kept by their id (bot_messages.FORM)
+    session.execute(delete(BotMessage).where(BotMessage.kind == FORM,
+                                             BotMessage.platform == platform,
+                                             BotMessage.channel_id == user_id))
     reach.forget(session, user_id)
     done.audit_entries = audit.forget_person(session, audit.person(platform, user_id))
     _forget_reviewer(session, audit.person(platform, user_id))

@@ -706,3 +706,17 @@ def test_a_form_that_opens_as_its_round_is_deleted_is_closed_at_once(running: Ru
     assert _form_now(running, "VLATE").endswith(
         f"round {round_id}'s answers were deleted, so there is nothing left to edit.")
     assert running.scalars(select(BotMessage)) == []
+
+
+def test_a_facilitator_who_is_forgotten_leaves_no_id_with_the_forms_they_opened(
+        running: Running) -> None:
+    drafted(running)
+    _open_and_shown(running)
+    assert running.slack.command(FACILITATOR, "forget-me").status == 200
+    running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                              if "cannot be undone" in c.params.get("text", "")], "the question")
+    assert running.slack.click(FACILITATOR, "forget_confirm").status == 200
+    running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                              if "Done." in c.params.get("text", "")], "done")
+    assert [m for m in running.scalars(select(BotMessage))
+            if FACILITATOR in (m.channel_id, m.message_id)] == []

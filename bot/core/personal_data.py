@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.bot_messages import CONFIRMATION, MY_DATA, each_once, unsaved_offers
+from bot.core.bot_messages import CONFIRMATION, FORM, MY_DATA, each_once, unsaved_offers
 from bot.core.public_ids import public_reply_id
 from bot.core.rounds import MODE_NAMES, round_pack
 from storage import reach
@@ -221,7 +221,17 @@ def _facilitating(session: Session, participant: Participant) -> dict[str, Any]:
         "added_as_facilitator_at": _iso(listed.added_at) if listed else None,
         "rounds_started": list(owned),
         "rounds_co_facilitated": sorted(added),
+        "edit_forms_opened": [
+            {"round": m.round_id, "opened_at": _iso(m.created_at), "what": FORM_KEPT.format(
+                platform=m.platform.title())}
+            for m in session.scalars(select(BotMessage).where(
+                BotMessage.kind == FORM, BotMessage.platform == platform,
+                BotMessage.channel_id == user_id).order_by(BotMessage.id))],
     }
+
+
+FORM_KEPT = ("An edit form of a draft digest, open in {platform} until you closed it: "
+             "Roundtable keeps its id to close it if the answers it lists are deleted.")
 
 
 def _waiting(event: InboxEvent) -> dict[str, Any]:

@@ -720,3 +720,22 @@ def test_a_facilitator_who_is_forgotten_leaves_no_id_with_the_forms_they_opened(
                               if "Done." in c.params.get("text", "")], "done")
     assert [m for m in running.scalars(select(BotMessage))
             if FACILITATOR in (m.channel_id, m.message_id)] == []
+
+
+def test_a_facilitator_s_data_lists_the_edit_forms_they_opened(running: Running) -> None:
+    round_id = drafted(running)
+    _open_and_shown(running)
+    [opened] = running.scalars(select(BotMessage.created_at).where(BotMessage.kind == FORM))
+    with running.database.sessions() as session:
+        participant = Participant(platform="slack", platform_user_id=FACILITATOR,
+                                  created_at=NOW)  # as someone who also answers would be
+        session.add(participant)
+        session.commit()
+    assert running.slack.command(FACILITATOR, "my-data").status == 200
+    [(_, content)] = running.wait_for(lambda: running.stub.uploaded("D" + FACILITATOR),
+                                      "the file")
+    held = json.loads(content)
+    assert held["facilitator"]["edit_forms_opened"] == [
+        {"round": round_id, "opened_at": opened.isoformat(),
+         "what": "An edit form of a draft digest, open in Slack until you closed it: "
+                 "Roundtable keeps its id to close it if the answers it lists are deleted."}]

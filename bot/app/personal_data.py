@@ -33,7 +33,12 @@ from bot.core.errors import RoundtableError
 from bot.core.forgetting import Erased, erase
 from bot.core.imports import IMPORT_PLATFORM, imported_round, one_imported_person
 from bot.core.people import find_participant
-from bot.core.personal_data import conversations_of, held_about, inbox_events_of
+from bot.core.personal_data import (
+    conversations_of,
+    held_about,
+    held_about_no_participant,
+    inbox_events_of,
+)
 from bot.core.ports import Attachment, DeliveryError, Sent, Where
 from bot.core.rounds import round_pack
 from bot.core.said import Command, Place, Said, said
@@ -83,7 +88,7 @@ def held(app: Roundtable, platform: str, user_id: str) -> dict[str, Any] | None:
     with app.database.sessions() as session:
         participant = find_participant(session, user_id, platform)
         if participant is None:
-            return None
+            return held_about_no_participant(session, platform, user_id, app.clock())
         conversations = conversations_of(session, participant)
         with app.database.inbox_sessions() as inbox:
             waiting = inbox_events_of(inbox.scalars(select(InboxEvent).order_by(InboxEvent.id)),

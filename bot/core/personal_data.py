@@ -91,7 +91,6 @@ def held_about(session: Session, participant: Participant, inbox: Sequence[Inbox
     for reminder in session.scalars(select(Reminder).where(
             Reminder.participant_id == participant.id).order_by(Reminder.number)):
         reminders[reminder.round_id].append(reminder)
-    me = audit.person(platform, user_id)
     return {
         "about": "Everything Roundtable holds about you. Answers are yours alone here; "
                  "digests and exports show them only as each round's mode allows.",
@@ -113,7 +112,7 @@ def held_about(session: Session, participant: Participant, inbox: Sequence[Inbox
         "rounds": [_round(rounds[d.round_id], d, asked[d.id], reminders[d.round_id])
                    for d in deliveries],
         "answers": [_answer(rounds[r.round_id], r) for r in replies],
-        "facilitator": _facilitating(session, participant),
+        "facilitator": _facilitating(session, platform, user_id),
         "messages_waiting_to_be_handled": [_waiting(e) for e in inbox],
         "bot_messages_repeating_your_answers": len(each_once(session.scalars(
             select(BotMessage).where(BotMessage.participant_id == participant.id,
@@ -122,14 +121,40 @@ def held_about(session: Session, participant: Participant, inbox: Sequence[Inbox
         "your_words_in_a_save_button": [
             _offer(rounds.get(m.round_id or 0) or session.get(Round, m.round_id), m)
             for m in unsaved_offers(session, participant.id)],
-        "audit_log": [
-            {"at": _iso(e.at), "action": e.action, "round": e.round_id,
+        "audit_log": _audit_log(session, platform, user_id),
+    }
+
+
+def held_about_no_participant(session: Session, platform: str, user_id: str, now: datetime
+                              ) -> dict[str, Any] | None:
+    """What is held about someone who never was asked or answered (a facilitator): their
+    place as one, and what the audit log says they did; None when nothing is held."""
+    facilitating = _facilitating(session, platform, user_id)
+    audit_log = _audit_log(session, platform, user_id)
+    reached = reach.held(session, user_id)
+    if not (any(facilitating.values()) or audit_log or reached):
+        return None
+    return {
+        "about": "Everything Roundtable holds about you. You have given no answers, and no "
+                 "round has asked you its questions.",
+        "format_version": FORMAT_VERSION,
+        "generated_at": now.isoformat(),
+        "person": {"platform": platform, "user_id": user_id},
+        "how_the_bot_reaches_you": reached,
+        "rounds": [],
+        "answers": [],
+        "facilitator": facilitating,
+        "audit_log": audit_log,
+    }
+
+
+def _audit_log(session: Session, platform: str, user_id: str) -> list[dict[str, Any]]:
+    me = audit.person(platform, user_id)
+    return [{"at": _iso(e.at), "action": e.action, "round": e.round_id,
              "you_were": "the one acting" if e.actor == me else "whom it was about",
              "detail": e.detail}
             for e in session.scalars(select(AuditEntry).where(
-                or_(AuditEntry.actor == me, AuditEntry.subject == me)).order_by(AuditEntry.id))
-        ],
-    }
+                or_(AuditEntry.actor == me, AuditEntry.subject == me)).order_by(AuditEntry.id))]
 
 
 def _round(round_: Round, delivery: Delivery, asked: list[QuestionMessage],
@@ -208,8 +233,7 @@ OFFER_HOLDS = ("My reply to a message of yours I did not take as an answer (a gr
                "deleting the round, or its retention period running out.")
 
 
-def _facilitating(session: Session, participant: Participant) -> dict[str, Any]:
-    platform, user_id = participant.platform, participant.platform_user_id
+def _facilitating(session: Session, platform: str, user_id: str) -> dict[str, Any]:
     listed = session.scalar(select(Facilitator).where(
         Facilitator.platform == platform, Facilitator.platform_user_id == user_id))
     owned = session.scalars(select(Round.id).where(

@@ -233,3 +233,20 @@ def test_dont_quote_me_on_the_confirmation_keeps_an_answer_from_quotes(
     running.wait_for(lambda: len(running.replies()) == 2, "Ben's answer")
     assert [r.quotable for r in running.scalars(select(Reply).order_by(Reply.id))] == [
         False, False]
+
+
+def test_my_data_of_a_facilitator_who_never_answered_lists_what_is_held_about_them(
+        running: Running) -> None:
+    round_id = _answered(running)
+    running.slack.command(FACILITATOR, "my-data")
+    said = _said(running, "you")
+    assert "holds nothing about you" not in said, said
+    (_, content), = running.wait_for(lambda: running.stub.uploaded("D" + FACILITATOR),
+                                     "the facilitator's file")
+    data = json.loads(content)
+    assert data["person"]["user_id"] == FACILITATOR
+    assert data["answers"] == [] and data["rounds"] == []
+    assert data["facilitator"]["rounds_started"] == [round_id]
+    assert "round.start" in {e["action"] for e in data["audit_log"]}
+    for someone_else in (AMARA, BEN, *AMARA_SAID, BEN_SAID):
+        assert someone_else not in content.decode(), someone_else

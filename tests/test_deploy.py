@@ -140,6 +140,20 @@ def test_the_image_is_slim_runs_as_its_own_user_keeps_data_in_a_volume_and_check
                    for line in ignored)
 
 
+MODEL = "--no-deps -r bot/core/digest/model-requirements.txt"
+"""How the README's quick start installs the theme engine's model files (without them every
+digest falls back to word-based themes, with a warning in the log)."""
+
+
+def test_the_image_has_the_theme_engines_model_as_the_quick_start_installs_it() -> None:
+    installs = [args for op, args in dockerfile() if op == "RUN" and "pip install" in args]
+    assert installs, "the Dockerfile installs nothing"
+    steps = [step.strip() for args in installs for step in args.split("&&")]
+    roundtable = next(i for i, step in enumerate(steps) if step.endswith("pip install ."))
+    model = [i for i, step in enumerate(steps) if step.endswith(f"pip install {MODEL}")]
+    assert model and model[0] > roundtable, steps
+
+
 def compose() -> dict[str, Any]:
     model = yaml.safe_load((ROOT / "compose.yaml").read_text())
     assert isinstance(model, dict)

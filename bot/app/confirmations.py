@@ -17,7 +17,8 @@ confirmation posted moments before is found); else a new one says it. A deleted 
 confirmation, where `recall` finds it, no longer repeats the words: it says they are deleted
 (`withdraw`). A reply to words not taken as an answer (a greeting) carries them in its button
 (`offer`), so it is remembered as a confirmation is; once they are saved otherwise (the
-message edited into an answer), the reply is replaced (`replace`), so its button is gone.
+message edited into an answer), the reply is replaced (`settle_offer`), so its button is gone:
+posted as what replaces it, when it was still waiting for its turn.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ Key = tuple[str, Where]
 
 Recall = Callable[[str, int, str], Sent | None]
 """Where the confirmation of one answer landed, if it is known: (platform, round, answer)."""
+RecallOffer = Callable[[str, str], Sent | None]
+"""Where the offer to save a message's words landed, if it is known: (platform, the id the
+words would be saved under)."""
 
 
 @dataclass(frozen=True)
@@ -90,10 +94,11 @@ class Offered:
 
 
 @dataclass(frozen=True)
-class Replaced:
-    """One of the bot's messages whose words no longer hold: what it says instead."""
+class Settled:
+    """An offer whose words were saved otherwise: what it says instead."""
 
-    sent: Sent
+    answer_id: str
+    """The id the words it holds were saved under."""
     said: Said
 
 
@@ -107,7 +112,7 @@ def deleted(asked: Asked) -> Said:
 @dataclass
 class Waiting:
     saved: list[Saved] = field(default_factory=list)
-    notices: list[Said | Offered | Replaced] = field(default_factory=list)
+    notices: list[Said | Offered | Settled] = field(default_factory=list)
     revised: list[Saved] = field(default_factory=list)
     withdrawn: list[Withdrawn] = field(default_factory=list)
 
@@ -119,13 +124,16 @@ class Confirmations:
                  clock: Callable[[], float] = time.monotonic,
                  faults: Faults | None = None,
                  remember: Callable[[list[Confirmed]], None] = lambda _: None,
-                 recall: Recall = lambda *_: None) -> None:
+                 recall: Recall = lambda *_: None,
+                 recall_offer: RecallOffer = lambda *_: None) -> None:
         self.gateways, self.after, self.clock = gateways, after, clock
         """`after` runs once confirmations went out (the outbox's wake: a next question then
         comes below its answer's confirmation)."""
-        self.remember, self.recall = remember, recall
+        self.remember, self.recall, self.recall_offer = remember, recall, recall_offer
         self._confirmed: list[Confirmed] = []
-        self._arrived: list[tuple[Key, Saved | Said | Offered | Replaced | Revised | Withdrawn]
+        self._posting: Waiting | None = None
+        """What the loop is posting now (taken from `_waiting`)."""
+        self._arrived: list[tuple[Key, Saved | Said | Offered | Settled | Revised | Withdrawn]
                             ] = []
         self._waiting: dict[Key, Waiting] = {}
         self._due: list[tuple[float, int, Key]] = []
@@ -166,11 +174,38 @@ class Confirmations:
             self._arrived.append(((platform, where), offered))
             self._changed.notify()
 
-    def replace(self, platform: str, where: Where, sent: Sent, said: Said) -> None:
-        """Queue the change of one of the bot's messages (`sent`, in the conversation
-        `where`) to say `said` instead, before what is queued after it there."""
+    def offering(self, platform: str, answer_id: str) -> int | None:
+        """Whose words an offer holds (their participant id) while it waits to be posted, or
+        was posted and is not remembered yet (`answer_id`: the id the words would be saved
+        under); None when no such offer of this process holds them."""
         with self._changed:
-            self._arrived.append(((platform, where), Replaced(sent, said)))
+            notices = [*(item for _, item in self._arrived),
+                       *(n for w in [*self._waiting.values(), self._posting] if w is not None
+                         for n in w.notices)]
+            offered = next((n.participant_id for n in notices if isinstance(n, Offered)
+                            and _answer_id(n) == answer_id), None)
+            if offered is not None:
+                return offered
+            return next((c.participant_id for c in self._confirmed
+                         if c.platform == platform and c.offer_for is not None
+                         and c.answer_id == answer_id), None)
+
+    def settle_offer(self, platform: str, where: Where, answer_id: str, said: Said) -> None:
+        """The words an offer holds were saved otherwise (`answer_id`: the id they were saved
+        under): the offer (in the conversation `where`) is to say `said` instead, before
+        what is queued after it there. Still waiting for its turn, it is posted as `said`
+        alone, button and words gone."""
+        with self._changed:
+            for waiting in self._waiting.values():
+                for at, notice in enumerate(waiting.notices):
+                    if isinstance(notice, Offered) and _answer_id(notice) == answer_id:
+                        waiting.notices[at] = said
+                        return
+            for at, (key, item) in enumerate(self._arrived):
+                if isinstance(item, Offered) and _answer_id(item) == answer_id:
+                    self._arrived[at] = (key, said)
+                    return
+            self._arrived.append(((platform, where), Settled(answer_id, said)))
             self._changed.notify()
 
     def withdraw(self, platform: str, where: Where, asked: Asked, answer_id: str) -> None:
@@ -214,10 +249,14 @@ class Confirmations:
             if not self._due or (self._due[0][0] > now and not stopping):
                 return True
             _, _, key = heapq.heappop(self._due)
-            waiting = self._waiting.pop(key)
+            waiting = self._posting = self._waiting.pop(key)
             self._last = {k: t for k, t in self._last.items() if t > now - self.SPACING}
             self._last[key] = now
-        self._post(key, waiting)
+        try:
+            self._post(key, waiting)
+        finally:
+            with self._changed:
+                self._posting = None
         return True
 
     def _take_arrived(self) -> None:
@@ -228,7 +267,7 @@ class Confirmations:
                 self._waiting[key] = Waiting()
                 due = self._last.get(key, -self.SPACING) + self.SPACING
                 heapq.heappush(self._due, (due, next(self._order), key))
-            if isinstance(item, Said | Offered | Replaced):
+            if isinstance(item, Said | Offered | Settled):
                 self._waiting[key].notices.append(item)
             elif isinstance(item, Revised):
                 self._waiting[key].revised.append(item.saved)
@@ -249,8 +288,8 @@ class Confirmations:
             for notice in waiting.notices:
                 if isinstance(notice, Offered):
                     self._offer(gateway, key, notice)
-                elif isinstance(notice, Replaced):
-                    gateway.replace_message(notice.sent, notice.said)
+                elif isinstance(notice, Settled):
+                    self._settle(gateway, key, notice)
                 else:
                     gateway.say(where, notice)
             for start in range(0, len(waiting.saved), CONFIRMED_TOGETHER):
@@ -284,9 +323,21 @@ class Confirmations:
         with self._changed:
             kept = offered.kept
             self._confirmed.append(Confirmed(platform, sent, offered.participant_id,
-                                             kept.round_id,
-                                             external_id(kept.channel_id, kept.message_id),
+                                             kept.round_id, _answer_id(offered),
                                              offer_for=kept.prompt_id))
+
+    def _settle(self, gateway: ChatGateway, key: Key, settled: Settled) -> None:
+        """Replace the offer posted before (remembered first, so one posted moments ago is
+        found)."""
+        platform, _ = key
+        self.flush()
+        try:
+            offer = self.recall_offer(platform, settled.answer_id)
+        except Exception:  # noqa: BLE001 - the words are saved; their confirmation says so
+            log.exception("could not look up the offer of words saved by an edit")
+            return
+        if offer is not None:
+            gateway.replace_message(offer, settled.said)
 
     def _revise(self, gateway: ChatGateway, key: Key, saved: Saved) -> None:
         """Update the answer's own confirmation to say it was updated; else post one."""
@@ -325,3 +376,8 @@ class Confirmations:
             self.remember(confirmed)
         except Exception:  # noqa: BLE001 - the answers are saved; forget-me would miss these
             log.exception("could not record where %d confirmations landed", len(confirmed))
+
+
+def _answer_id(offered: Offered) -> str:
+    """The id the words an offer holds would be saved under."""
+    return external_id(offered.kept.channel_id, offered.kept.message_id)

@@ -12,7 +12,8 @@ was not kept. A message that is only a greeting or a question about the bot
 (bot.app.small_talk) is not taken as an answer either: the bot says hello (or how it works)
 and which question waits, and offers to save the words as the answer to it all the same
 (`save_kept`, from the button); an edit that makes those words an answer saves them as one
-written then, and the offer's button gives way. What to say back (a confirmation, that an
+written then, and the offer's button gives way (the offer is posted without it, when it was
+still waiting for its turn). What to say back (a confirmation, that an
 edited answer was updated, or why nothing was saved) is queued for after the commit.
 """
 
@@ -51,11 +52,12 @@ from bot.core.incoming import (
     external_id,
     from_payload,
 )
-from bot.core.people import stop_asking
-from bot.core.ports import Clock, Sent, Where
+from bot.core.people import find_participant, stop_asking
+from bot.core.ports import Clock, Where
 from bot.core.questions import Saved
 from bot.core.said import Command, OpenQuestions, Said, WhereAsked, said
 from bot.core.typed_votes import comment_notice
+from storage.queries import replies_by_external_id
 
 log = logging.getLogger(__name__)
 NO_QUESTION = said("I have no open question waiting for an answer here (a round may "
@@ -277,16 +279,14 @@ class Conversations:
 
     def _change(self, session: Session, platform: str, event: Edited | Deleted,
                 now: datetime) -> list[FollowUp]:
-        """An edit or a deletion of an answer, by its author; one of anything else (a
-        message that is not an answer, or someone else's) changes nothing, but for an edit of
-        words a greeting's offer holds (`_offer_edited`). An edit that changed the answer is
+        """An edit or a deletion of an answer, by its author. An edit of a message stored as
+        nothing may make it an answer (`_unstored_edited`); a deletion of one, or a change of
+        someone else's message, changes nothing. An edit that changed the answer is
         confirmed as an update; a deletion's confirmation stops repeating the words
         deleted."""
         answer = external_id(event.channel_id, event.message_id)
-        if isinstance(event, Edited) and (offer := offer_holding(
-                session, platform, answer, event.author_id)) is not None:
-            return self._offer_edited(session, platform, event,
-                                      Sent(offer.channel_id, offer.message_id), now)
+        if isinstance(event, Edited) and not replies_by_external_id(session, answer):
+            return self._unstored_edited(session, platform, event, answer, now)
         try:
             with session.begin_nested():
                 if isinstance(event, Deleted):
@@ -308,26 +308,34 @@ class Conversations:
             saved = replace(saved, files_dropped=True)
         return [partial(self.confirmations.revise, platform, where, saved)]
 
-    def _offer_edited(self, session: Session, platform: str, event: Edited, offer: Sent,
-                      now: datetime) -> list[FollowUp]:
-        """An edit of words not taken as an answer (held by the `offer`'s button): a reply
-        written now. An answer now is saved and confirmed as any is, and the offer says so
-        in place of its button (which would save the old words); still a greeting, or no
-        words, the offer stands."""
+    def _unstored_edited(self, session: Session, platform: str, event: Edited, answer: str,
+                         now: datetime) -> list[FollowUp]:
+        """An edit of a message not stored as an answer, when it was one the bot offered to
+        save (a greeting: its offer may be posted, or still waiting for its turn): a reply
+        written now. Of any other message (a command, words written when no question
+        waited) the edit changes nothing: taking it as an answer would surprise."""
+        offered = offer_holding(session, platform, answer, event.author_id) is not None
+        if not offered:
+            person = find_participant(session, event.author_id, platform)
+            offered = person is not None and self.confirmations.offering(
+                platform, answer) == person.id
+        if not offered:
+            return []
         if alone(event.text) or small_talk(event.text) is not None or not event.text.strip():
             return []
         written = Written(event.channel_id, event.author_id, event.text, event.message_id,
                           event.thread_id, event.files)
         follow_ups, outcomes = self._stored(session, platform, [written], now)
         asked = outcomes[0].asked
-        if not outcomes[0].created or asked is None:
+        if not offered or not outcomes[0].created or asked is None:
             return follow_ups
         done = (said(f"You edited that message: it is kept as your comment on question "
                      f"{asked.number}.") if outcomes[0].comment is not None else
                 said(f"You edited that message into your answer to question {asked.number}, "
                      "and it is saved."))
         where = Where(event.channel_id, event.thread_id)
-        return [partial(self.confirmations.replace, platform, where, offer, done), *follow_ups]
+        return [partial(self.confirmations.settle_offer, platform, where, answer, done),
+                *follow_ups]
 
 
 def _chat_message(written: Written, question: tuple[int, str] | None = None) -> ChatMessage:

@@ -23,7 +23,7 @@ from bot.app.outbox import Outbox
 from bot.app.platforms import Platform
 from bot.app.spool import Spool
 from bot.config import Settings
-from bot.core.bot_messages import confirmation_of, remember_confirmation
+from bot.core.bot_messages import confirmation_of, offer_of, remember_confirmation
 from bot.core.digest.build import Summariser
 from bot.core.digest.model_answers import SharedAnswers
 from bot.core.digest.summariser import Endpoint, summariser
@@ -69,7 +69,8 @@ class Roundtable:
         self.confirmations = Confirmations(self.gateways, after=self.outbox.wake,
                                            clock=self.pacing, faults=self.faults,
                                            remember=self._confirmed,
-                                           recall=self._confirmation_of)
+                                           recall=self._confirmation_of,
+                                           recall_offer=self._offer_of)
         self.conversations = Conversations(
             self.clock, self.confirmations,
             {name: p.translate for name, p in self.platforms.items()})
@@ -90,6 +91,11 @@ class Roundtable:
         """Where the confirmation of this one answer landed, if it is remembered."""
         with self.database.sessions() as session:
             return confirmation_of(session, platform, round_id, answer_id)
+
+    def _offer_of(self, platform: str, answer_id: str) -> Sent | None:
+        """Where the offer to save the words of this message landed, if it is remembered."""
+        with self.database.sessions() as session:
+            return offer_of(session, platform, answer_id)
 
     @property
     def gateways(self) -> Gateways:

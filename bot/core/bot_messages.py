@@ -172,6 +172,15 @@ def offer_holding(session: Session, platform: str, answer_id: str, user_id: str
         .order_by(BotMessage.id.desc()).limit(1))
 
 
+def offer_of(session: Session, platform: str, answer_id: str) -> Sent | None:
+    """The newest offer to save the words of this message (by the id they would be saved
+    under), saved since or not."""
+    row = session.scalar(select(BotMessage).where(
+        BotMessage.platform == platform, BotMessage.kind == OFFER,
+        BotMessage.answer_id == answer_id).order_by(BotMessage.id.desc()).limit(1))
+    return None if row is None else Sent(row.channel_id, row.message_id)
+
+
 def holding_words_in(session: Session, round_ids: Iterable[int], now: datetime
                      ) -> list[TakeDown]:
     """The bot's messages of these rounds that hold someone's words: confirmations repeating

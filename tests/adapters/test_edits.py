@@ -1,0 +1,79 @@
+"""What becomes of edits of messages that were not stored as answers, and of words added to
+an answer, on Slack and Teams alike: nothing a person wrote is lost, whatever the order in
+which the bot hears of it, and what they are told says where their words went."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app.confirmations import Confirmations
+from storage.database import Database
+from tests.adapters.harness import Harness, harness
+from tests.adapters.test_every_adapter import PLATFORMS, _tenant, offers, saved_to, wait
+from tests.adapters.test_greeting_privacy import WORDS, _holding
+from tests.helpers import HeldClock
+
+
+@pytest.fixture(params=PLATFORMS)
+def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
+        tmp_path: Path) -> Iterator[Harness]:
+    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
+        yield running
+
+
+@pytest.fixture(params=PLATFORMS)
+def paced(request: pytest.FixtureRequest, database: Database, database_url: str,
+          tmp_path: Path) -> Iterator[tuple[Harness, HeldClock]]:
+    """The bot, its confirmations paced by a clock the test moves on."""
+    pacing = HeldClock()
+    with harness(request.param, database, database_url, str(tmp_path), _tenant,
+                 pacing) as running:
+        yield running, pacing
+
+
+FIRST = "Protected time made it work."
+SECOND = "The ICS board and the LPC."
+MORE = "And a named lead in each PCN."
+FILES_ONLY = "files and pictures are not kept, only words"
+FILE_NOT_KEPT = "Only your words are saved: files and pictures are not kept"
+
+
+def answers(bot: Harness) -> list[tuple[str, str | None]]:
+    return sorted((r.prompt_id, r.text) for r in bot.replies())
+
+
+def test_a_greeting_edited_into_an_answer_before_the_bot_replied_to_it_is_saved(
+        paced: tuple[Harness, HeldClock]) -> None:
+    bot, pacing = paced
+    bot.start()
+    bot.write(0, FIRST)  # confirmed at once; what follows in this conversation waits its turn
+    wait(bot, lambda: saved_to(bot, 0), "the first confirmation")
+    wait(bot, lambda: any("Question 2 of 6" in m for m in bot.said_to(0)), "question 2")
+    bot.write(0, WORDS)
+    bot.edit(0, SECOND)  # while the reply to the greeting waits to be posted
+    bot.write(1, FIRST)  # handled after the edit: once it is confirmed, the edit was handled
+    wait(bot, lambda: saved_to(bot, 1), "someone else's confirmation")
+    assert ("bought-in", SECOND) in answers(bot), "the edited greeting was lost"
+
+    pacing.advance(Confirmations.SPACING)
+    wait(bot, lambda: any(SECOND in m for m in saved_to(bot, 0)), "its confirmation")
+    assert any("into your answer to question 2, and it is saved" in m for m in bot.said_to(0))
+    assert _holding(bot, WORDS) == []  # no button left that would save the greeting
+    assert offers(bot, 0) == []
+    wait(bot, lambda: any("Question 3 of 6" in m for m in bot.said_to(0)), "question 3")
+
+
+def wait_said(bot: Harness, found: object) -> str:
+    """The first message person 0 was sent for which `found` is true, once there is one."""
+    assert callable(found)
+    said: list[str] = []
+
+    def any_found() -> bool:
+        said[:] = [m for m in bot.said_to(0) if found(m)]
+        return bool(said)
+
+    wait(bot, any_found, "the message")
+    return said[0]

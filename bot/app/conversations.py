@@ -119,6 +119,8 @@ def waiting_line(waiting: Waiting) -> Said:
                 f"{asked.prompt.question}\nJust write your answer here.")
 
 
+Offers = dict[tuple[str, str], int]
+"""Offers to save words, by (platform, the id the words would be saved under): whose words."""
 Translate = Callable[[dict[str, object]], Incoming | None]
 """A platform's own payload (stored by an earlier version) as an incoming event."""
 
@@ -134,6 +136,7 @@ class Conversations:
     def __call__(self, session: Session, received: list[Received]) -> list[FollowUp]:
         now = self.clock()
         follow_ups: list[FollowUp] = []
+        offered: Offers = {}  # offers queued by this batch, not yet handed to confirmations
         written: list[Written] = []  # consecutive answers of one platform, stored together
         platform = ""
         for item in received:
@@ -148,7 +151,7 @@ class Conversations:
             if isinstance(event, Written) and (talk := small_talk(event.text)) is not None:
                 follow_ups += self._answers(session, platform, written, now)
                 written = []
-                follow_ups += self._small_talk(session, item.platform, event, talk)
+                follow_ups += self._small_talk(session, item.platform, event, talk, offered)
                 continue
             if written and (not isinstance(event, Written) or item.platform != platform):
                 follow_ups += self._answers(session, platform, written, now)
@@ -157,7 +160,7 @@ class Conversations:
                 written.append(event)
                 platform = item.platform
             else:
-                follow_ups += self._change(session, item.platform, event, now)
+                follow_ups += self._change(session, item.platform, event, now, offered)
         follow_ups += self._answers(session, platform, written, now)
         return follow_ups
 
@@ -196,10 +199,11 @@ class Conversations:
                 "did not mean to add them, delete the message you wrote them in.")
         return follow_ups, said(f"Saved as your answer to question {number}.")
 
-    def _small_talk(self, session: Session, platform: str, event: Written, talk: Talk
-                    ) -> list[FollowUp]:
+    def _small_talk(self, session: Session, platform: str, event: Written, talk: Talk,
+                    offered: Offers) -> list[FollowUp]:
         """A greeting or a question about the bot: not an answer. The reply says what waits,
-        and its button keeps the words, to save them as the answer after all."""
+        and its button keeps the words, to save them as the answer after all (`offered`
+        notes whose words it holds)."""
         where = Where(event.channel_id, event.thread_id)
         waiting = question_waiting(session, _chat_message(event), platform)
         reply = small_talk_reply(talk, waiting)
@@ -208,6 +212,8 @@ class Conversations:
         asked = waiting.asked
         kept = Kept(asked.round_id, asked.prompt.id, event.channel_id, event.message_id,
                     event.text, event.thread_id)
+        offered[(platform, external_id(event.channel_id, event.message_id))] = \
+            asked.participant.id
         return [partial(self.confirmations.offer, platform, where,
                         Offered(reply, kept, asked.participant.id))]
 
@@ -278,7 +284,7 @@ class Conversations:
         return [partial(self.confirmations.notify, platform, where, STOPPED)]
 
     def _change(self, session: Session, platform: str, event: Edited | Deleted,
-                now: datetime) -> list[FollowUp]:
+                now: datetime, offered: Offers) -> list[FollowUp]:
         """An edit or a deletion of an answer, by its author. An edit of a message stored as
         nothing may make it an answer (`_unstored_edited`); a deletion of one, or a change of
         someone else's message, changes nothing. An edit that changed the answer is
@@ -286,7 +292,7 @@ class Conversations:
         deleted."""
         answer = external_id(event.channel_id, event.message_id)
         if isinstance(event, Edited) and not replies_by_external_id(session, answer):
-            return self._unstored_edited(session, platform, event, answer, now)
+            return self._unstored_edited(session, platform, event, answer, now, offered)
         try:
             with session.begin_nested():
                 if isinstance(event, Deleted):
@@ -309,7 +315,7 @@ class Conversations:
         return [partial(self.confirmations.revise, platform, where, saved)]
 
     def _unstored_edited(self, session: Session, platform: str, event: Edited, answer: str,
-                         now: datetime) -> list[FollowUp]:
+                         now: datetime, offers: Offers) -> list[FollowUp]:
         """An edit of a message not stored as an answer, when it was one the bot offered to
         save (a greeting: its offer may be posted, or still waiting for its turn): a reply
         written now. Of any other message (a command, words written when no question
@@ -317,8 +323,8 @@ class Conversations:
         offered = offer_holding(session, platform, answer, event.author_id) is not None
         if not offered:
             person = find_participant(session, event.author_id, platform)
-            offered = person is not None and self.confirmations.offering(
-                platform, answer) == person.id
+            offered = person is not None and person.id in (
+                offers.get((platform, answer)), self.confirmations.offering(platform, answer))
         if not offered:
             return []
         if alone(event.text) or small_talk(event.text) is not None or not event.text.strip():

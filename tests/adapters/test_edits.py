@@ -4,14 +4,19 @@ which the bot hears of it, and what they are told says where their words went.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.app.confirmations import Confirmations
+from bot.core.incoming import Edited, Written, to_payload
 from storage.database import Database
-from tests.adapters.harness import Harness, harness
+from storage.db import transaction
+from storage.models import InboxEvent
+from tests.adapters.harness import MEMBERS, Harness, SlackHarness, harness
 from tests.adapters.test_every_adapter import PLATFORMS, _tenant, offers, saved_to, wait
 from tests.adapters.test_greeting_privacy import WORDS, _holding
 from tests.helpers import HeldClock
@@ -64,6 +69,28 @@ def test_a_greeting_edited_into_an_answer_before_the_bot_replied_to_it_is_saved(
     assert _holding(bot, WORDS) == []  # no button left that would save the greeting
     assert offers(bot, 0) == []
     wait(bot, lambda: any("Question 3 of 6" in m for m in bot.said_to(0)), "question 3")
+
+
+def test_a_greeting_and_its_edit_handled_in_one_batch_save_the_answer(
+        database: Database, database_url: str, tmp_path: Path) -> None:
+    """The edit arrives while the greeting waits to be handled: both are handled together,
+    before the reply to the greeting is even queued."""
+    with harness("slack", database, database_url, str(tmp_path), _tenant) as bot:
+        assert isinstance(bot, SlackHarness)
+        bot.start()
+        channel, user = "D" + MEMBERS[0], MEMBERS[0]
+        bot.app.inbox.stop()
+        with transaction(bot.app.database.inbox_sessions) as session:
+            for n, event in enumerate([Written(channel, user, WORDS, "1900000001.000100"),
+                                       Edited(channel, user, "1900000001.000100", FIRST)]):
+                session.add(InboxEvent(platform="slack", event_id=f"EvBatch{n}",
+                                       received_at=datetime.now(UTC),
+                                       payload=json.dumps(to_payload(event))))
+        bot.app.inbox.start()
+        wait(bot, lambda: any(FIRST in m for m in saved_to(bot, 0)), "the confirmation")
+        assert answers(bot) == [("done-well", FIRST)]
+        assert _holding(bot, WORDS) == []
+        assert offers(bot, 0) == []
 
 
 def wait_said(bot: Harness, found: object) -> str:

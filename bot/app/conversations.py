@@ -317,15 +317,16 @@ class Conversations:
     def _unstored_edited(self, session: Session, platform: str, event: Edited, answer: str,
                          now: datetime, offers: Offers) -> list[FollowUp]:
         """An edit of a message not stored as an answer, when it was one the bot offered to
-        save (a greeting: its offer may be posted, or still waiting for its turn): a reply
-        written now. Of any other message (a command, words written when no question
-        waited) the edit changes nothing: taking it as an answer would surprise."""
+        save (a greeting: its offer may be posted, or still waiting for its turn) or one
+        that carried only files (told that only words are kept): a reply written now, as if
+        sent with those words. Of any other message (a command, words written when no
+        question waited) the edit changes nothing: taking it as an answer would surprise."""
         offered = offer_holding(session, platform, answer, event.author_id) is not None
         if not offered:
             person = find_participant(session, event.author_id, platform)
             offered = person is not None and person.id in (
                 offers.get((platform, answer)), self.confirmations.offering(platform, answer))
-        if not offered:
+        if not offered and not event.files:
             return []
         if alone(event.text) or small_talk(event.text) is not None or not event.text.strip():
             return []

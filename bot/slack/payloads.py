@@ -303,7 +303,8 @@ def _changed(channel: str, changed: MessageFields | None,
     if _from_bot(changed) or not changed.user or changed.user == SLACKBOT:
         return None
     thread = changed.thread_ts if changed.thread_ts != changed.ts else None
-    return Edited(channel, changed.user, changed.ts, to_plain(changed.text or "", names), thread)
+    return Edited(channel, changed.user, changed.ts, to_plain(changed.text or "", names), thread,
+                  files=len(changed.files or []))
 
 
 def _from_bot(message: MessageFields) -> bool:

@@ -48,11 +48,13 @@ class Harness(Protocol):
         """Start the seed pack for the five (closing `closes`: 14d, a date); return once each
         was sent question 1."""
 
-    def write(self, who: int, text: str, *, times: int = 1) -> None:
-        """Person `who` writes `text` to the bot, delivered `times` times (one event id)."""
+    def write(self, who: int, text: str, *, times: int = 1, files: int = 0) -> None:
+        """Person `who` writes `text` to the bot, delivered `times` times (one event id),
+        sharing `files` files with it."""
 
-    def edit(self, who: int, text: str) -> None:
-        """Person `who` edits the last message they wrote to the bot into `text`."""
+    def edit(self, who: int, text: str, *, files: int = 0) -> None:
+        """Person `who` edits the last message they wrote to the bot into `text` (the
+        message still carrying the `files` shared with it)."""
 
     def said_to(self, who: int) -> list[str]:
         """Everything person `who` was sent, as they read it, one string a message."""
@@ -142,27 +144,33 @@ class SlackHarness:
                                            if d.state == "sent"]) == len(MEMBERS),
                               "question 1 to reach everyone", timeout=60)
 
-    def write(self, who: int, text: str, *, times: int = 1) -> None:
+    def write(self, who: int, text: str, *, times: int = 1, files: int = 0) -> None:
         user = MEMBERS[who]
         self._events += 1
         ts = f"{1_900_000_000 + self._events}.000100"
         self._written[who] = ts
-        event = {"type": "message", "channel": "D" + user, "channel_type": "im",
-                 "user": user, "text": text, "ts": ts, "event_ts": ts}
+        event: dict[str, Any] = {"type": "message", "channel": "D" + user,
+                                 "channel_type": "im", "user": user, "text": text, "ts": ts,
+                                 "event_ts": ts}
+        if files:
+            event.update(subtype="file_share", files=_slack_files(user, files))
         for retry in range(times):
             response = self.running.slack.event(event, event_id=f"EvH{self._events}",
                                                 retry=retry or None)
             assert response.status == 200
 
-    def edit(self, who: int, text: str) -> None:
+    def edit(self, who: int, text: str, *, files: int = 0) -> None:
         user, ts = MEMBERS[who], self._written[who]
         self._events += 1
         edited = f"{1_900_000_000 + self._events}.000100"
+        message: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": ts,
+                                   "edited": {"user": user, "ts": edited}}
+        if files:
+            message.update(subtype="file_share", files=_slack_files(user, files))
         assert self.running.slack.event({
             "type": "message", "subtype": "message_changed", "channel": "D" + user,
             "channel_type": "im", "ts": edited, "event_ts": edited, "hidden": True,
-            "message": {"type": "message", "user": user, "text": text, "ts": ts,
-                        "edited": {"user": user, "ts": edited}},
+            "message": message,
             "previous_message": {"type": "message", "user": user, "ts": ts}},
             event_id=f"EvH{self._events}").status == 200
 
@@ -273,6 +281,12 @@ class SlackHarness:
         return self.running.scalars(select(Delivery))
 
 
+def _slack_files(user: str, files: int) -> list[dict[str, Any]]:
+    """What Slack's message event says of the files shared with it."""
+    return [{"id": f"F0ROTA{n:04d}", "name": f"rota-{n}.pdf", "mimetype": "application/pdf",
+             "filetype": "pdf", "user": user, "mode": "hosted"} for n in range(files)]
+
+
 def _acknowledged(body: bytes) -> dict[str, Any] | None:
     """The message an acknowledgement shows its user at once: its JSON body, or a body of
     plain text as the message's text (Bolt sends `ack(text=…)` so); None for an empty one."""
@@ -310,14 +324,15 @@ class TeamsHarness:
                                            if d.state == "sent"]) == len(MEMBER_NAMES),
                               "question 1 to reach everyone", timeout=60)
 
-    def write(self, who: int, text: str, *, times: int = 1) -> None:
-        self._written[who], responses = self.running.teams.chat(self.tenant.members[who], text,
-                                                                times=times)
+    def write(self, who: int, text: str, *, times: int = 1, files: int = 0) -> None:
+        self._written[who], responses = self.running.teams.chat(
+            self.tenant.members[who], text, times=times, attachments=_teams_files(files))
         assert {r.status for r in responses} == {200}
 
-    def edit(self, who: int, text: str) -> None:
+    def edit(self, who: int, text: str, *, files: int = 0) -> None:
         member = self.tenant.members[who]
-        assert self.running.teams.edit(member, self._written[who], text).status == 200
+        assert self.running.teams.edit(member, self._written[who], text,
+                                       attachments=_teams_files(files)).status == 200
 
     def said_to(self, who: int) -> list[str]:
         return [card_text(c) for c in self.stub.sent_to(self.tenant.members[who])]
@@ -442,6 +457,14 @@ class TeamsHarness:
 
     def deliveries(self) -> list[Delivery]:
         return self.running.scalars(select(Delivery))
+
+
+def _teams_files(files: int) -> list[dict[str, Any]]:
+    """What a Teams message says of the files shared with it."""
+    return [{"contentType": "application/vnd.microsoft.teams.file.download.info",
+             "name": f"rota-{n}.pdf", "contentUrl": f"https://contoso.sharepoint.com/rota-{n}.pdf",
+             "content": {"downloadUrl": f"https://contoso.sharepoint.com/download/rota-{n}.pdf",
+                         "fileType": "pdf"}} for n in range(files)]
 
 
 def _card_buttons(card: dict[str, Any], verb: str) -> list[dict[str, Any]]:

@@ -93,6 +93,34 @@ def test_a_greeting_and_its_edit_handled_in_one_batch_save_the_answer(
         assert offers(bot, 0) == []
 
 
+def test_a_file_sent_alone_then_edited_to_add_words_saves_the_words(bot: Harness) -> None:
+    bot.start()
+    bot.write(0, "", files=1)
+    wait(bot, lambda: any(FILES_ONLY in m for m in bot.said_to(0)), "a word about the file")
+    assert bot.replies() == []
+    bot.edit(0, FIRST, files=1)
+    confirmed = wait_said(bot, lambda m: FIRST in m and "Saved as your answer" in m)
+    assert "question 1" in confirmed
+    assert FILE_NOT_KEPT in confirmed
+    assert answers(bot) == [("done-well", FIRST)]
+    wait(bot, lambda: any("Question 2 of 6" in m for m in bot.said_to(0)), "question 2")
+
+    # edited again, it is an answer like any other
+    bot.edit(0, SECOND, files=1)
+    wait(bot, lambda: answers(bot) == [("done-well", SECOND)], "the edit of the answer")
+
+
+def test_a_file_sent_alone_then_edited_into_a_greeting_is_not_an_answer(bot: Harness) -> None:
+    bot.start()
+    bot.write(0, "", files=1)
+    wait(bot, lambda: any(FILES_ONLY in m for m in bot.said_to(0)), "a word about the file")
+    bot.edit(0, "Hello!", files=1)
+    bot.write(1, FIRST)  # handled after the edit: once it is confirmed, the edit was handled
+    wait(bot, lambda: saved_to(bot, 1), "someone else's confirmation")
+    assert answers(bot) == [("done-well", FIRST)]  # person 1's alone
+    assert saved_to(bot, 0) == []
+
+
 def wait_said(bot: Harness, found: object) -> str:
     """The first message person 0 was sent for which `found` is true, once there is one."""
     assert callable(found)

@@ -54,7 +54,7 @@ from bot.core.incoming import (
 )
 from bot.core.people import find_participant, stop_asking
 from bot.core.ports import Clock, Where
-from bot.core.questions import Saved
+from bot.core.questions import Saved, added_to
 from bot.core.said import Command, OpenQuestions, Said, WhereAsked, said
 from bot.core.typed_votes import comment_notice
 from storage.queries import replies_by_external_id
@@ -193,10 +193,7 @@ class Conversations:
         if outcome.comment is not None:
             return follow_ups, said(f"Kept as your comment on question {number}.")
         if before is not None and before.answered:  # since the greeting, or before it
-            return follow_ups, said(
-                f"Added to your answer to question {number}, which you had answered "
-                "already: these words are kept beside that answer, not in its place. If you "
-                "did not mean to add them, delete the message you wrote them in.")
+            return follow_ups, said(added_to(number))
         return follow_ups, said(f"Saved as your answer to question {number}.")
 
     def _small_talk(self, session: Session, platform: str, event: Written, talk: Talk,
@@ -262,7 +259,8 @@ class Conversations:
             elif outcome.created:
                 saved.setdefault(where, []).append(Saved(outcome.asked, message.text,
                                                          message.external_id,
-                                                         files_dropped=files))
+                                                         files_dropped=files,
+                                                         added=outcome.added))
             # else: stored before, and confirmed then
         for where, answers in saved.items():
             follow_ups.append(partial(self.confirmations.confirm, platform, where, answers))

@@ -67,6 +67,8 @@ class ChatAnswer:
     """The vote replaced the person's earlier ballot on the question (kept as a version)."""
     closed: bool = False
     """Refused because the question's round is closed."""
+    added: bool = False
+    """Words to a written question the person had answered already: kept beside that answer."""
 
 
 def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: datetime,
@@ -122,10 +124,12 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
                      "source": "chat", "external_id": message.external_id, "created_at": now,
                      "quotable": not asks_not_to_be_quoted(message.text)})
         stored.add(message.external_id)
+        added = typed is None and talk.has_answered(asked)
         if typed is None:
             talk.answered(asked)
         out.append(ChatAnswer(asked, created=True, comment=typed,
-                              beside_ballot=typed is not None and talk.has_answered(asked)))
+                              beside_ballot=typed is not None and talk.has_answered(asked),
+                              added=added))
     if rows:
         session.execute(insert(Reply), rows)
     if rows or votes:

@@ -67,11 +67,36 @@ class Saved:
     """False once the person asked that it never be quoted (no "don't quote me" to offer)."""
     files_dropped: bool = False
     """The message came with files or pictures, which are not kept: its confirmation says so."""
+    added: bool = False
+    """Words written to a question the person had answered already: kept beside that answer,
+    not in its place (its confirmation says so)."""
 
     FILES_NOT_KEPT = ("Only your words are saved: files and pictures are not kept, so the one "
                       "you sent with them is not part of your answer.")
+    KEPT_BESIDE = ("these words are kept beside that answer, not in its place. If you did not "
+                   "mean to add them, delete the message you wrote them in.")
+    ADDED = "You had answered it already: " + KEPT_BESIDE
+    """Under the confirmation of words `added` to an answer."""
+
     REASON_KEPT = ("Your words after it are kept with it, as your reason: the digest shows "
                    "them under your first choice.")
+
+
+def added_to(number: int) -> str:
+    """What saving words beside an answer given already says, wherever they were saved."""
+    return f"Added to your answer to question {number}, which you had answered already: " \
+        + Saved.KEPT_BESIDE
+
+
+def saved_as(one: Saved) -> str:
+    """The start of the confirmation of one written answer, before its question: saved,
+    updated (an edit), or added to the answer given before."""
+    number = one.asked.number
+    if one.updated:
+        return f"Updated as your answer to question {number}: "
+    if one.added:
+        return f"Added to your answer to question {number}: "
+    return f"Saved as your answer to question {number}: "
 
 
 def saved_together(saved: Sequence[Saved]) -> str:
@@ -82,6 +107,8 @@ def saved_together(saved: Sequence[Saved]) -> str:
     named = list(dict.fromkeys(
         f"question {s.asked.number}" + (f" of round {s.asked.round_id}" if several else "")
         for s in saved))
+    if len(named) == 1 and all(s.added for s in saved):
+        return f"Added {len(saved)} messages to your answer to {named[0]}."
     if len(named) == 1:
         return f"Saved {len(saved)} messages as your answer to {named[0]}."
     if several:

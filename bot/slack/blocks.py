@@ -37,7 +37,15 @@ from slack_sdk.models.views import View
 from bot.core.home import HomeView
 from bot.core.incoming import Kept
 from bot.core.packs import Pack, Prompt
-from bot.core.questions import Asked, Question, Saved, how_it_goes, saved_to, saved_together
+from bot.core.questions import (
+    Asked,
+    Question,
+    Saved,
+    how_it_goes,
+    saved_as,
+    saved_to,
+    saved_together,
+)
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, correction, read_back
 from bot.core.replies import asks_not_to_be_quoted
 from bot.core.typed_votes import how_to_type, numbered_options
@@ -128,11 +136,10 @@ def question_message(question: Question) -> SlackMessage:
     return message(text, blocks)
 
 
-def confirmation(asked: Asked, text: str, *, updated: bool = False,
-                 external_id: str | None = None, quotable: bool = True) -> SlackMessage:
-    """What the bot says when it stored an answer (or an edit of one: `updated`): which
-    question, and what was kept (as written: rich text)."""
-    verb = f"{'Updated' if updated else 'Saved'} as your answer to question {asked.number}: "
+def confirmation(one: Saved, text: str) -> SlackMessage:
+    """What the bot says when it stored an answer (or an edit of one, or words added to one):
+    which question, and what was kept (as written: rich text)."""
+    asked, verb = one.asked, saved_as(one)
     blocks: list[Block] = [rich(line(words(verb), words(asked.prompt.question, 300))),
                            rich(quoted(words(text, QUOTE_LIMIT)))]
     what = verb + inert(asked.prompt.question, 300)
@@ -140,9 +147,11 @@ def confirmation(asked: Asked, text: str, *, updated: bool = False,
         blocks.append(context(
             f"Your whole answer ({len(text):,} characters) is kept; only the start is shown here. "
             "It appears in full in the round's export."))
+    if one.added:
+        blocks.append(context(Saved.ADDED))
     blocks.append(context("Not the right question? Reply in the thread of the one you meant, "
                            "and delete this message's original."))
-    return message(what, blocks + _dont_quote(asked, text, external_id, quotable))
+    return message(what, blocks + _dont_quote(asked, text, one.external_id, one.quotable))
 
 
 def _dont_quote(asked: Asked, text: str, external_id: str | None,
@@ -177,8 +186,7 @@ def _confirmations(saved: Sequence[Saved]) -> SlackMessage:
     if len(saved) == 1:
         one = saved[0]
         if isinstance(one.answer, str):
-            return confirmation(one.asked, one.answer, updated=one.updated,
-                                external_id=one.external_id, quotable=one.quotable)
+            return confirmation(one, one.answer)
         return vote_confirmation(one)
     what = saved_together(saved)
     blocks: list[Block] = [section(what)]

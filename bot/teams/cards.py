@@ -16,7 +16,7 @@ from typing import Any
 from bot.core.home import HomeView
 from bot.core.incoming import Kept
 from bot.core.packs import Pack, Prompt
-from bot.core.questions import Question, Saved, how_it_goes, saved_to, saved_together
+from bot.core.questions import Question, Saved, how_it_goes, saved_as, saved_to, saved_together
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, ReadBack, correction, read_back
 from bot.core.said import Said
 from bot.core.typed_votes import how_to_type, numbered_options, read_vote
@@ -220,9 +220,7 @@ def confirmations_card(saved: Sequence[Saved]) -> Element:
 
 def _confirmation_card(one: Saved) -> Element:
     understood = read_back(one)
-    verb = "Updated" if one.updated else "Saved"
-    what = (understood.saved if understood is not None
-            else f"{verb} as your answer to question {one.asked.number}: ")
+    what = understood.saved if understood is not None else saved_as(one)
     body = [rich(run(what, bold=True), run(one.asked.prompt.question))]
     if understood is not None:
         body += _read_back(understood)
@@ -233,6 +231,8 @@ def _confirmation_card(one: Saved) -> Element:
         if len(text) > QUOTE_CHARS:
             body.append(note(f"Your whole answer ({len(text):,} characters) is kept; only "
                              "the start is shown here."))
+        if one.added:
+            body.append(note(Saved.ADDED))
     else:
         body += [rich(f"{i}. {c}") for i, c in enumerate(one.answer, start=1)]
     if one.files_dropped:

@@ -160,7 +160,8 @@ class TeamsGateway:
         return self._kept(self.post(where.channel_id, content, self.plain(said)))
 
     def confirm(self, where: Where, saved: Sequence[Saved]) -> Sent:
-        summary = "Updated" if all(s.updated for s in saved) else "Saved"
+        summary = ("Updated" if all(s.updated for s in saved)
+                   else "Added" if all(s.added for s in saved) else "Saved")
         return self._kept(self.post(where.channel_id, cards.confirmations_card(saved), summary))
 
     def update_confirmation(self, sent: Sent, saved: Saved) -> bool:

@@ -121,6 +121,20 @@ def test_a_file_sent_alone_then_edited_into_a_greeting_is_not_an_answer(bot: Har
     assert saved_to(bot, 0) == []
 
 
+def test_words_written_to_a_question_answered_already_are_confirmed_as_added(
+        bot: Harness) -> None:
+    bot.start()
+    bot.app.outbox.stop()  # question 2 waits (as it does through someone's quiet hours)
+    bot.write(0, FIRST)
+    wait(bot, lambda: saved_to(bot, 0), "the confirmation")
+    bot.write(0, MORE)
+    added = wait_said(bot, lambda m: MORE in m)
+    assert added.startswith("Added to your answer to question 1: "), added
+    assert ("You had answered it already: these words are kept beside that answer, not in "
+            "its place.") in added, added
+    assert answers(bot) == sorted([("done-well", FIRST), ("done-well", MORE)])
+
+
 def wait_said(bot: Harness, found: object) -> str:
     """The first message person 0 was sent for which `found` is true, once there is one."""
     assert callable(found)

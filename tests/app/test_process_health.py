@@ -16,7 +16,7 @@ from tests.slack_api_stub import SlackStub
 
 def confirmed(running: Running, user: str, text: str) -> bool:
     return any(text in str(c.params.get("blocks")) for c in running.stub.posted("D" + user)
-               if str(c.params.get("text", "")).startswith("Saved"))
+               if str(c.params.get("text", "")).startswith(("Saved", "Added")))
 
 
 def test_a_thread_reply_and_a_message_of_one_conversation_in_one_batch_are_both_confirmed(

@@ -54,7 +54,8 @@ def test_it_keeps_every_message_of_the_seed_pack_within_limits() -> None:
     messages = [
         blocks.question_message(Question(1, 1, p, i, len(pack.prompts), pack if i == 1 else None))
         for i, p in enumerate(pack.prompts, start=1)]
-    long_answer = blocks.confirmation(_asked(pack.prompts[0]), "<!channel> " + "x" * 40_000)
+    long_text = "<!channel> " + "x" * 40_000
+    long_answer = blocks.confirmation(Saved(_asked(pack.prompts[0]), long_text), long_text)
     for message in [*messages, long_answer]:
         assert message_problems(message.text, message.blocks) == []
     # only in rich text, shown as written: it pings nobody

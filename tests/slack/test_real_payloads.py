@@ -175,9 +175,11 @@ def test_it_takes_a_reply_in_a_questions_thread_as_the_answer_to_that_question(
     running.wait_for(lambda: len(live_answers(running)) == 2, "the thread reply")
     assert sorted(live_answers(running)) == sorted([
         ("done-well", first["event"]["text"]), ("done-well", reply["event"]["text"])])
+    # question 1 was answered already: the reply is kept beside that answer, and says so
     in_thread = running.wait_for(
         lambda: [c for c in running.stub.posted(DM) if c.params.get("thread_ts") == thread
-                 and str(c.params.get("text", "")).startswith("Saved")],
+                 and str(c.params.get("text", "")).startswith(
+                     "Added to your answer to question 1")],
         "the confirmation in the question's thread")
     assert len(in_thread) == 1
 

@@ -115,7 +115,8 @@ def test_a_confirmation_shows_the_answers_exactly_as_written(
     assert any(e["action_id"] == "answer_dont_quote" for b in one if b["type"] == "actions"
                for e in b["elements"])
     shared = together[0].params
-    assert shared["text"] == "Saved 2 messages as your answer to question 1."
+    # written after the first answered question 1: kept beside it, and said so
+    assert shared["text"] == "Added 2 messages to your answer to question 1."
     blocks = shared["blocks"]
     assert all(shows_as_written(blocks, words) for words in MORE)
     assert not any(words in mrkdwn_of(blocks) for words in ("`code`", "quoted", "tagged"))
@@ -182,7 +183,8 @@ def test_a_packs_words_are_shown_as_written_in_the_question_form_home_tab_and_re
 
 
 def _confirmations(stub: SlackStub, user: str) -> list[Call]:
-    return [c for c in stub.posted("D" + user) if c.params["text"].startswith("Saved")]
+    return [c for c in stub.posted("D" + user)
+            if c.params["text"].startswith(("Saved", "Added"))]
 
 
 def _homes(stub: SlackStub, *users: str) -> dict[str, dict[str, Any]]:

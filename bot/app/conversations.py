@@ -41,7 +41,7 @@ from bot.core.answers import (
     question_waiting,
 )
 from bot.core.bot_messages import offer_holding
-from bot.core.errors import NotFound, RoundtableError
+from bot.core.errors import NotFound, RoundClosed, RoundtableError
 from bot.core.inbox import Received
 from bot.core.incoming import (
     Deleted,
@@ -301,6 +301,11 @@ class Conversations:
                         answer)]
                 saved = edit_from_chat(session, answer, event.text, now,
                                        (platform, event.author_id))
+        except RoundClosed as exc:  # only an edit: a deletion is honoured in a closed round
+            thread = event.thread_id if isinstance(event, Edited) else None
+            return [partial(self.confirmations.notify, platform,
+                            Where(event.channel_id, thread),
+                            said(f"I could not save that edit: {exc}."))]
         except RoundtableError as exc:
             log.info("ignored a change on %s: %s", platform, exc)
             return []

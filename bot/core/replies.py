@@ -137,8 +137,12 @@ class Revision:
 def edit_reply(session: Session, external_id: str, text: str, now: datetime,
                author: Author | None = None) -> Revision:
     """Replace an answer's text with an edit made in chat; the earlier text is kept. Given
-    the `author` of the edit, only their own answer can change."""
+    the `author` of the edit, only their own answer can change. Once its round closed, an
+    answer stays as it was (RoundClosed): its digests and exports quoted it so."""
     reply = _live_by_external_id(session, external_id, author)
+    if get_round(session, reply.round_id).status != "open":
+        raise RoundClosed(f"round {reply.round_id} is closed, so your answer stays as it was "
+                          "when it closed")
     if not text.strip():
         raise InvalidAnswer("an edited answer needs some text")
     changed = _revise(reply, now, text, reply.choices)

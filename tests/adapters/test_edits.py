@@ -146,3 +146,18 @@ def wait_said(bot: Harness, found: object) -> str:
 
     wait(bot, any_found, "the message")
     return said[0]
+
+
+def test_an_answer_edited_after_its_round_closed_stays_as_it_was_and_its_writer_is_told(
+        bot: Harness) -> None:
+    bot.start()
+    bot.write(0, FIRST)
+    wait(bot, lambda: saved_to(bot, 0), "the confirmation")
+    [round_id] = {r.round_id for r in bot.replies()}
+    assert "closed" in bot.command(f"close {round_id}")
+    before = len(bot.said_to(0))
+    bot.edit(0, SECOND)
+    told = wait_said(bot, lambda m: "closed" in m and m not in bot.said_to(0)[:before])
+    assert told == (f"I could not save that edit: round {round_id} is closed, so your answer "
+                    "stays as it was when it closed."), told
+    assert answers(bot) == [("done-well", FIRST)]

@@ -81,6 +81,8 @@ class Withdrawn:
 
     asked: Asked
     answer_id: str
+    rest: bool = False
+    """Other words the person wrote to the question still answer it."""
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,12 @@ class Settled:
     said: Said
 
 
-def deleted(asked: Asked) -> Said:
-    """What a deleted answer's confirmation says instead of the answer."""
+def deleted(asked: Asked, rest: bool = False) -> Said:
+    """What a deleted answer's confirmation says instead of the answer (`rest`: other words
+    still answer the question)."""
+    if rest:
+        return said(f"You deleted these words from your answer to question {asked.number}, "
+                    "and they are deleted here too. The rest of your answer stays.")
     return said(f"You deleted your answer to question {asked.number}, and it is deleted "
                 "here too. The question is open again: answer it ", WhereAsked(),
                 " whenever you like.")
@@ -208,10 +214,11 @@ class Confirmations:
             self._arrived.append(((platform, where), Settled(answer_id, said)))
             self._changed.notify()
 
-    def withdraw(self, platform: str, where: Where, asked: Asked, answer_id: str) -> None:
+    def withdraw(self, platform: str, where: Where, asked: Asked, answer_id: str,
+                 rest: bool = False) -> None:
         """After a deletion is committed: queue the change of the answer's confirmation."""
         with self._changed:
-            self._arrived.append(((platform, where), Withdrawn(asked, answer_id)))
+            self._arrived.append(((platform, where), Withdrawn(asked, answer_id, rest)))
             self._changed.notify()
 
     def queued(self) -> list[Saved]:
@@ -356,7 +363,7 @@ class Confirmations:
         self.flush()
         earlier = self._recall(platform, withdrawn.asked.round_id, withdrawn.answer_id)
         if earlier is not None:
-            gateway.replace_message(earlier, deleted(withdrawn.asked))
+            gateway.replace_message(earlier, deleted(withdrawn.asked, withdrawn.rest))
 
     def _recall(self, platform: str, round_id: int, answer_id: str) -> Sent | None:
         try:

@@ -55,6 +55,7 @@ from bot.core.incoming import (
 from bot.core.people import find_participant, stop_asking
 from bot.core.ports import Clock, Where
 from bot.core.questions import Saved, added_to
+from bot.core.replies import is_answered
 from bot.core.said import Command, OpenQuestions, Said, WhereAsked, said
 from bot.core.typed_votes import comment_notice
 from storage.queries import replies_by_external_id
@@ -296,9 +297,12 @@ class Conversations:
                 if isinstance(event, Deleted):
                     author = (platform, event.author_id) if event.author_id is not None else None
                     asked = delete_from_chat(session, answer, now, author)
-                    return [] if asked is None else [partial(
-                        self.confirmations.withdraw, platform, Where(event.channel_id), asked,
-                        answer)]
+                    if asked is None:
+                        return []
+                    rest = is_answered(session, asked.round_id, asked.participant.id,
+                                       asked.prompt.id)
+                    return [partial(self.confirmations.withdraw, platform,
+                                    Where(event.channel_id), asked, answer, rest)]
                 saved = edit_from_chat(session, answer, event.text, now,
                                        (platform, event.author_id))
         except RoundClosed as exc:  # only an edit: a deletion is honoured in a closed round

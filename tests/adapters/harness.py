@@ -56,8 +56,15 @@ class Harness(Protocol):
         """Person `who` edits the last message they wrote to the bot into `text` (the
         message still carrying the `files` shared with it)."""
 
+    def delete(self, who: int) -> None:
+        """Person `who` deletes the last message they wrote to the bot."""
+
     def said_to(self, who: int) -> list[str]:
         """Everything person `who` was sent, as they read it, one string a message."""
+
+    def shown_to(self, who: int) -> list[str]:
+        """What person `who` reads now of what they were sent (changed messages as they are
+        now), one string a message still there."""
 
     def press(self, who: int, label: str) -> str:
         """Person `who` presses the button `label` on the newest message they were sent
@@ -174,8 +181,23 @@ class SlackHarness:
             "previous_message": {"type": "message", "user": user, "ts": ts}},
             event_id=f"EvH{self._events}").status == 200
 
+    def delete(self, who: int) -> None:
+        user, ts = MEMBERS[who], self._written[who]
+        self._events += 1
+        at = f"{1_900_000_000 + self._events}.000100"
+        assert self.running.slack.event({
+            "type": "message", "subtype": "message_deleted", "channel": "D" + user,
+            "channel_type": "im", "ts": at, "event_ts": at, "hidden": True, "deleted_ts": ts,
+            "previous_message": {"type": "message", "user": user, "ts": ts}},
+            event_id=f"EvH{self._events}").status == 200
+
     def said_to(self, who: int) -> list[str]:
         return [self.read_message(c.params) for c in self.stub.posted("D" + MEMBERS[who])]
+
+    def shown_to(self, who: int) -> list[str]:
+        channel = "D" + MEMBERS[who]
+        now = [self.stub.message(channel, c.answer["ts"]) for c in self.stub.posted(channel)]
+        return [self.read_message(m) for m in now if m is not None]
 
     def press(self, who: int, label: str) -> str:
         user = MEMBERS[who]
@@ -334,8 +356,22 @@ class TeamsHarness:
         assert self.running.teams.edit(member, self._written[who], text,
                                        attachments=_teams_files(files)).status == 200
 
+    def delete(self, who: int) -> None:
+        member = self.tenant.members[who]
+        assert self.running.teams.delete(member, self._written[who]).status == 200
+
     def said_to(self, who: int) -> list[str]:
         return [card_text(c) for c in self.stub.sent_to(self.tenant.members[who])]
+
+    def shown_to(self, who: int) -> list[str]:
+        calls, shown = self.stub.calls, []
+        for call in self.stub.sent_to(self.tenant.members[who]):
+            if call.activity_id is None or call.activity_id in self.stub.gone:
+                continue
+            changed = [c for c in calls if c.method == "PUT" and c.status == 200
+                       and c.path.endswith("/" + call.activity_id)]
+            shown.append(card_text(changed[-1] if changed else call))
+        return shown
 
     def press(self, who: int, label: str) -> str:
         member = self.tenant.members[who]

@@ -5,7 +5,7 @@ which the bot hears of it, and what they are told says where their words went.""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,8 +46,9 @@ FILES_ONLY = "files and pictures are not kept, only words"
 FILE_NOT_KEPT = "Only your words are saved: files and pictures are not kept"
 
 
-def answers(bot: Harness) -> list[tuple[str, str | None]]:
-    return sorted((r.prompt_id, r.text) for r in bot.replies())
+def answers(bot: Harness) -> list[tuple[str, str]]:
+    """The answers kept (deleted ones are tombstones)."""
+    return sorted((r.prompt_id, r.text or "") for r in bot.replies() if r.deleted_at is None)
 
 
 def test_a_greeting_edited_into_an_answer_before_the_bot_replied_to_it_is_saved(
@@ -161,3 +162,43 @@ def test_an_answer_edited_after_its_round_closed_stays_as_it_was_and_its_writer_
     assert told == (f"I could not save that edit: round {round_id} is closed, so your answer "
                     "stays as it was when it closed."), told
     assert answers(bot) == [("done-well", FIRST)]
+
+
+def test_words_deleted_from_an_answer_leave_the_rest_of_it_and_the_question_answered(
+        bot: Harness) -> None:
+    bot.start()
+    bot.app.outbox.stop()  # question 2 waits: more words join the answer to question 1
+    bot.write(0, FIRST)
+    wait(bot, lambda: saved_to(bot, 0), "the confirmation")
+    bot.write(0, MORE)
+    wait_said(bot, lambda m: MORE in m)
+    bot.delete(0)
+    wait(bot, lambda: answers(bot) == [("done-well", FIRST)], "the deletion")
+    told = wait_shown(bot, lambda m: "You deleted" in m)
+    assert told == ("You deleted these words from your answer to question 1, and they are "
+                    "deleted here too. The rest of your answer stays."), told
+    assert not any(MORE in m for m in bot.shown_to(0))
+    assert any(FIRST in m for m in bot.shown_to(0))  # its own confirmation stands
+
+
+def test_a_deleted_answer_opens_its_question_again(bot: Harness) -> None:
+    bot.start()
+    bot.write(0, FIRST)
+    wait(bot, lambda: saved_to(bot, 0), "the confirmation")
+    bot.delete(0)
+    told = wait_shown(bot, lambda m: "You deleted" in m)
+    assert told.startswith("You deleted your answer to question 1, and it is deleted here "
+                           "too. The question is open again"), told
+    assert bot.replies()[0].deleted_at is not None
+
+
+def wait_shown(bot: Harness, found: Callable[[str], bool]) -> str:
+    """The first message person 0 reads now for which `found` is true, once there is one."""
+    shown: list[str] = []
+
+    def any_found() -> bool:
+        shown[:] = [m for m in bot.shown_to(0) if found(m)]
+        return bool(shown)
+
+    wait(bot, any_found, "the message")
+    return shown[0]

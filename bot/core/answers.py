@@ -284,6 +284,8 @@ def edit_from_chat(session: Session, external_id: str, text: str, now: datetime,
     reply = revision.reply
     if not revision.changed:
         return None
+    if revision.voted:  # the question is answered now: the next one follows
+        ask_next(session, [(reply.round_id, reply.participant_id)], now)
     asked = _asked_in(round_pack(session.get_one(Round, reply.round_id)), reply.round_id,
                       reply.participant, reply.prompt_id)
     if asked is None:

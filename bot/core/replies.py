@@ -132,6 +132,8 @@ class Revision:
     changed: bool
     """False when the edit said what the answer said already (a platform may report a
     message as changed when only its link preview changed)."""
+    voted: bool = False
+    """A comment on a vote's question became the person's vote (its words now name one)."""
 
 
 def edit_reply(session: Session, external_id: str, text: str, now: datetime,
@@ -145,10 +147,11 @@ def edit_reply(session: Session, external_id: str, text: str, now: datetime,
                           "when it closed")
     if not text.strip():
         raise InvalidAnswer("an edited answer needs some text")
+    comment = reply.choices is None
     changed = _revise(reply, now, text, reply.choices)
-    if changed and reply.choices:
+    if changed and (not comment or not _has_ballot(session, reply)):
         _read_again(session, reply, text)
-    return Revision(reply, changed)
+    return Revision(reply, changed, voted=comment and reply.choices is not None)
 
 
 def revise_reply(session: Session, reply: Reply, now: datetime, *, text: str | None = None,
@@ -177,11 +180,22 @@ def _revise(reply: Reply, now: datetime, text: str | None, choices: list[str] | 
     return changed
 
 
+def _has_ballot(session: Session, reply: Reply) -> bool:
+    """Whether the writer of this reply has a live ballot on its question."""
+    return any(other.choices for other in session.scalars(select(Reply).where(
+        Reply.round_id == reply.round_id, Reply.prompt_id == reply.prompt_id,
+        Reply.participant_id == reply.participant_id, Reply.deleted_at.is_(None))))
+
+
 def _read_again(session: Session, reply: Reply, text: str) -> None:
     """A typed vote edited in chat: the ballot follows the words where they still name one
-    (else the ballot stands, and the edited words are kept with it)."""
+    (else the ballot stands, and the edited words are kept with it). A comment on a vote's
+    question, from someone who has not voted, edited into words that name a ballot becomes
+    their vote, as those words written anew would have."""
     prompt = round_pack(session.get_one(Round, reply.round_id)).prompt(reply.prompt_id)
-    ballot = read_vote_and_reason(prompt, text)[0].ballot if prompt is not None else None
+    if prompt is None or prompt.kind == "text":
+        return
+    ballot = read_vote_and_reason(prompt, text)[0].ballot
     if ballot is not None:
         reply.choices = list(ballot)
 

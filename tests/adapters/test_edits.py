@@ -17,7 +17,14 @@ from storage.database import Database
 from storage.db import transaction
 from storage.models import InboxEvent
 from tests.adapters.harness import MEMBERS, Harness, SlackHarness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant, offers, saved_to, wait
+from tests.adapters.test_every_adapter import (
+    PLATFORMS,
+    _tenant,
+    answer_text_question,
+    offers,
+    saved_to,
+    wait,
+)
 from tests.adapters.test_greeting_privacy import WORDS, _holding
 from tests.helpers import HeldClock
 
@@ -202,3 +209,18 @@ def wait_shown(bot: Harness, found: Callable[[str], bool]) -> str:
 
     wait(bot, any_found, "the message")
     return shown[0]
+
+
+def test_a_comment_on_the_ranking_edited_into_a_ranking_is_the_person_s_vote(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    for n in range(1, 6):
+        answer_text_question(bot, 0, database, n)
+    bot.write(0, "Honestly it is time that matters, more than any list")
+    wait(bot, lambda: any("kept your message as a comment" in m for m in bot.said_to(0)),
+         "the comment's notice")
+    bot.edit(0, "3, 1, 5, 2, 4")
+    read = wait_said(bot, lambda m: "as I read your message" in m)
+    assert read.index("Clear purpose and motivation") < read.index("Protected time"), read
+    [vote] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
+    assert vote.text == "3, 1, 5, 2, 4" and vote.choices is not None and len(vote.choices) == 5

@@ -57,7 +57,7 @@ from bot.core.ports import Clock, Where
 from bot.core.questions import Saved, added_to
 from bot.core.replies import is_answered
 from bot.core.said import Command, OpenQuestions, Said, WhereAsked, said
-from bot.core.typed_votes import comment_notice
+from bot.core.typed_votes import comment_notice, read_vote_and_reason
 from storage.queries import replies_by_external_id
 
 log = logging.getLogger(__name__)
@@ -317,6 +317,13 @@ class Conversations:
         if saved is None:  # the words are as they were: only a file came with the edit
             return [partial(self.confirmations.notify, platform, where, FILE_NOT_KEPT)
                     ] if event.files else []
+        asked = saved.asked
+        if asked.prompt.kind != "text" and isinstance(saved.answer, str):
+            # still a comment on a vote's question, not a vote: said as when it was written
+            typed = read_vote_and_reason(asked.prompt, saved.answer)[0]
+            voted = is_answered(session, asked.round_id, asked.participant.id, asked.prompt.id)
+            return [partial(self.confirmations.notify, platform, where,
+                            comment_notice(asked.number, asked.prompt, typed, voted=voted))]
         if event.files:
             saved = replace(saved, files_dropped=True)
         return [partial(self.confirmations.revise, platform, where, saved)]

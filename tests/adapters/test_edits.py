@@ -224,3 +224,22 @@ def test_a_comment_on_the_ranking_edited_into_a_ranking_is_the_person_s_vote(
     assert read.index("Clear purpose and motivation") < read.index("Protected time"), read
     [vote] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
     assert vote.text == "3, 1, 5, 2, 4" and vote.choices is not None and len(vote.choices) == 5
+
+
+def test_a_comment_on_the_ranking_edited_into_another_comment_is_still_called_a_comment(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    for n in range(1, 6):
+        answer_text_question(bot, 0, database, n)
+    bot.write(0, "Honestly it is time that matters, more than any list")
+    wait(bot, lambda: any("kept your message as a comment" in m for m in bot.said_to(0)),
+         "the comment's notice")
+    before = len(bot.said_to(0))
+    bot.edit(0, "Time matters most, and then trust")
+    wait(bot, lambda: len(bot.said_to(0)) > before, "what the edit brings")
+    told = bot.said_to(0)[before]
+    assert told.startswith("I kept your message as a comment on question 6: "), told
+    assert "It is not a vote yet" in told
+    assert "your answer" not in told
+    [comment] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
+    assert comment.text == "Time matters most, and then trust" and not comment.choices

@@ -21,7 +21,7 @@ from bot.core.incoming import Kept
 from bot.core.people import find_participant, stop_asking
 from bot.core.ports import DeliveryError, Where
 from bot.core.questions import Asked, Saved
-from bot.core.replies import answer_count, dont_quote
+from bot.core.replies import answer_count, dont_quote, is_answered
 from bot.core.said import OpenQuestions, Said, WhereAsked, said
 from storage.db import transaction
 from storage.models import Delivery
@@ -45,9 +45,11 @@ def answer_in_form(app: Roundtable, actor: Actor, round_id: int, prompt_id: str,
     with transaction(app.database.sessions) as session:
         asked = answers.asked_of(session, round_id, prompt_id, actor.user_id, actor.platform)
         stored = answers.answer_in_form(session, asked, answer, app.clock(), external_id)
+        added = isinstance(answer, str) and is_answered(
+            session, round_id, asked.participant.id, prompt_id, besides=external_id)
         channel = _conversation(session, asked)
     saved = Saved(asked, answer if isinstance(answer, str) else tuple(answer), external_id,
-                  updated=stored.replaced)
+                  updated=stored.replaced, added=added)
     try:
         where = Where(channel or app.gateway(actor.platform).open_direct(actor.user_id))
         app.confirmations.confirm(actor.platform, where, [saved])

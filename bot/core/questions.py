@@ -88,6 +88,13 @@ def added_to(number: int) -> str:
         + Saved.KEPT_BESIDE
 
 
+def form_saved(one: Saved) -> str:
+    """The line by a form an answer was given in (its confirmation follows in the chat)."""
+    if one.added:
+        return added_to(one.asked.number)
+    return f"Saved as your answer to question {one.asked.number}."
+
+
 def saved_as(one: Saved) -> str:
     """The start of the confirmation of one written answer, before its question: saved,
     updated (an edit), or added to the answer given before."""

@@ -113,13 +113,17 @@ def record_vote(
     )
 
 
-def is_answered(session: Session, round_id: int, participant_id: int, prompt_id: str) -> bool:
+def is_answered(session: Session, round_id: int, participant_id: int, prompt_id: str,
+                *, besides: str | None = None) -> bool:
     """Whether the person has a live (not deleted) answer to this question (to a vote: a
-    ballot; their comments on it are not answers)."""
-    return session.scalar(select(Reply.id).where(
+    ballot; their comments on it are not answers), `besides` the one with that external id."""
+    query = select(Reply.id).where(
         Reply.round_id == round_id, Reply.participant_id == participant_id,
         Reply.prompt_id == prompt_id, Reply.deleted_at.is_(None),
-        is_an_answer(vote_questions([get_round(session, round_id)]))).limit(1)) is not None
+        is_an_answer(vote_questions([get_round(session, round_id)])))
+    if besides is not None:
+        query = query.where(Reply.external_id.is_distinct_from(besides))
+    return session.scalar(query.limit(1)) is not None
 
 
 Author = tuple[str, str]

@@ -52,6 +52,7 @@ from bot.core.errors import RoundtableError
 from bot.core.incoming import Kept, to_payload
 from bot.core.people import Audience
 from bot.core.ports import DeliveryError, Where
+from bot.core.questions import form_saved
 from bot.core.said import DirectChat, Said, said
 from bot.teams import activities, cards, review_cards
 from bot.teams.activities import Activity, CardAction
@@ -339,9 +340,9 @@ class Listeners:
             asked = participants.question(self.app, actor, round_id, prompt_id)
             answer = cards.answer_from(asked.prompt,
                                        cards.scoped_inputs(data, round_id, prompt_id))
-            participants.answer_in_form(self.app, actor, round_id, prompt_id, answer,
-                                        f"card:{activity_id}")
-            return f"Saved as your answer to question {asked.number}.", None  # confirmed too
+            saved = participants.answer_in_form(self.app, actor, round_id, prompt_id, answer,
+                                                f"card:{activity_id}")
+            return form_saved(saved), None  # confirmed too
         if verb == cards.SAVE_KEPT:
             # the chat the button was pressed in, not one the card's data could name
             words = replace(Kept.from_data(data), channel_id=where.key)

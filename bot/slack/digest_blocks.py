@@ -105,7 +105,7 @@ def top_message(view: DigestView, hint: str) -> SlackMessage:
     text = (
         f"Roundtable digest for {inert(info.title)}: {people['answered_any']} of "
         f"{people['invited']} have answered"
-        + (f"; {inert(silent_line(people))}" if people["silent_roles"] else "")
+        + (f"; {inert(silent_line(people))}" if people["silent_roles"] else ".")
     )
     return message(text, blocks)
 

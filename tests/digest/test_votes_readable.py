@@ -25,6 +25,7 @@ from bot.core.digest.render_text import render_text
 from bot.core.digest.synthesis import BEYOND_ROOM
 from bot.core.people import find_participant
 from bot.slack.digest_blocks import digest_messages
+from bot.teams.digest_cards import digest_cards
 from storage.database import Database
 from storage.db import transaction
 from storage.models import Reply
@@ -169,3 +170,30 @@ def test_it_says_who_has_not_been_heard_from_when_nobody_has_a_role(
     assert "Not heard from yet: no answer yet from anyone whose role is not given." in text
     assert "nobody whose role" not in text
     assert "0 of 3 people invited" in md_plain(render_md(view))
+
+
+def test_who_has_not_been_heard_from_is_a_sentence_in_every_format(
+        database: Database, now: datetime) -> None:
+    """The leadership group reads "Not heard from yet: no community pharmacists yet." with its
+    full stop in the posted digest and in every export, not only in the terminal's text."""
+    people = [replace(p, role=None) for p in demo_people()[:3]]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, people, [], anonymity="named")
+        view = build_digest(session, round_.id, now)
+    html = Text()
+    html.feed(render_html(view, charts=False))
+    word = Document(io.BytesIO(render_docx(view)))
+    top_card = json.loads(json.dumps(digest_cards(view)[0]))
+    card = next(" ".join(r["text"] for r in block["inlines"]) for block in top_card["body"]
+                if block.get("type") == "RichTextBlock"
+                and block["inlines"][0]["text"].startswith("Not heard from yet"))
+    outputs = {
+        "text": render_text(view), "markdown": md_plain(render_md(view)).replace("**", ""),
+        "html": "\n".join(html.parts), "word": "\n".join(p.text for p in word.paragraphs),
+        "slack": as_read(digest_messages(view, charts=False)[0].blocks).replace("*", ""),
+        "teams": card,
+    }
+    for name, out in outputs.items():
+        lines = [line.strip() for line in out.splitlines() if "anyone whose role" in line]
+        assert lines, name
+        assert all(line.endswith("is not given.") for line in lines), (name, lines)

@@ -43,7 +43,7 @@ def render_text(digest: DigestView) -> str:
     for organisation, row in people["by_organisation"].items():
         lines.append(f"  {organisation}: {row['answered_any']} of {row['invited']}")
     if people["silent_roles"]:
-        lines.append(f"Not heard from yet: {silent_line(people)}.")
+        lines.append(f"Not heard from yet: {silent_line(people)}")
     if digest.since_last is not None:
         lines += ["", "New since the last digest:"]
         lines += [f"  - {line}" for line in since_last_lines(digest, digest.since_last)]

@@ -433,7 +433,8 @@ def round_start(
         "--review/--no-review", help="Whether scheduled digests wait for a facilitator's "
         "approval (default: they do when the round has a digest channel).")] = None,
 ) -> None:
-    """Start a round; its questions go out through the chat adapter's sender."""
+    """Start a round: the running service (`roundtable serve`) sends each person the first
+    question in a direct message, in their working hours."""
     from bot.app import facilitation
     from bot.app.actors import OPERATOR
     from bot.core.errors import RoundtableError
@@ -740,7 +741,8 @@ def digest(
     round_id: Annotated[int | None, typer.Option("--round", help="Round id.")] = None,
     format: Annotated[DigestFormat, typer.Option(help="Output format.")] = DigestFormat.text,
     post: Annotated[
-        bool, typer.Option("--post", help="Post it to the round's digest channel in Slack.")
+        bool, typer.Option("--post", help="Post it to the round's digest channel (in Slack, "
+                                      "Teams or both, as the round has them).")
     ] = False,
 ) -> None:
     """The digest of a round, now: what changed since the last one, who took part, themes
@@ -1086,8 +1088,8 @@ def serve(
         bool, typer.Option("--socket", help="Use Socket Mode (no public URL).")
     ] = False,
     no_scheduler: Annotated[
-        bool, typer.Option("--no-scheduler", help="Serve Slack only; run `roundtable "
-                           "scheduler` elsewhere.")
+        bool, typer.Option("--no-scheduler", help="Run no schedule here (digests, reminders, "
+                           "closing rounds): run `roundtable scheduler` elsewhere.")
     ] = False,
 ) -> None:
     """Run the chat platforms set up: HTTP on PORT (Slack's POST /slack/events, Teams' POST

@@ -188,6 +188,31 @@ def test_help_reads_as_sentences_wrapped_to_the_terminal(tmp_path: Path) -> None
     assert "(default: round-ID-synthesis.FORMAT here)" in export
 
 
+def help_of(*command: str) -> str:
+    """A command's --help as one line of words, the panels' borders taken away."""
+    result = CliRunner().invoke(app, [*command, "--help"], prog_name="roundtable",
+                                env={"COLUMNS": "200", "TERM": "dumb"})
+    assert result.exit_code == 0, result.output
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())
+
+
+def test_the_help_says_what_serving_starting_and_posting_do_on_both_platforms() -> None:
+    """The help says what a facilitator will see happen, on Slack and Teams alike: serve
+    --no-scheduler still serves every platform set up, a started round's questions are sent
+    by the running service, and --post posts where the round's digests go."""
+    serve = help_of("serve")
+    assert "Serve Slack only" not in serve
+    assert ("--no-scheduler Run no schedule here (digests, reminders, closing rounds): "
+            "run roundtable scheduler elsewhere." in serve), serve
+    start = help_of("round", "start")
+    assert "adapter" not in start and "sender" not in start
+    assert ("Start a round: the running service (roundtable serve) sends each person the "
+            "first question in a direct message, in their working hours." in start), start
+    digest = help_of("digest")
+    assert ("--post Post it to the round's digest channel (in Slack, Teams or both, as the "
+            "round has them)." in digest), digest
+
+
 @pytest.mark.parametrize("command, flag, valued", [
     ([], "--debug", None), (["demo"], "--help", "--dir"),
     (["round", "close"], "--help", None), (["participant", "forget"], "--yes", "--platform"),

@@ -130,10 +130,14 @@ def test_it_sums_a_theme_up_in_a_sentence_of_its_answers_own_words() -> None:
     heading = titles.title(members, [0, 1, 2], scores)
     said = titles.summary(3, ["PCN pharmacy lead"] * 3, scores, members, heading)
     assert said.startswith("Mostly from PCN pharmacy leads (3); they also say “")
-    # three of eight is the largest share, not most of them
+    # three of eight is not most of them: "Most from PCN pharmacy leads (3)" beside "8 answers"
+    # contradicts its own count, and the theme's line already gives every role's count
     fewer = titles.summary(8, ["PCN pharmacy lead"] * 3 + ["GP", "nurse", None, None, None],
                            scores, members, heading)
-    assert fewer.startswith("Most from PCN pharmacy leads (3); ")
+    assert fewer.startswith("They also say “"), fewer
+    half = titles.summary(6, ["PCN pharmacy lead"] * 3 + ["GP", None, None], scores, members,
+                          heading)
+    assert half.startswith("They also say “"), half
     both = titles.summary(7, ["PCN pharmacy lead"] * 3 + ["GP"] * 3 + [None], scores, members,
                           heading)
     # equal counts in reading order, as the theme's line lists them

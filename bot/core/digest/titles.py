@@ -78,21 +78,22 @@ def title(members: Sequence[str], central_order: Sequence[int],
 
 def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
             members: Sequence[str] = (), shown: str = "", quoted: Sequence[int] = ()) -> str:
-    """One sentence: the roles with three or more of the answers, and up to two more things
-    the theme's answers say in their own words (clauses other than the title, from answers
-    that are not `quoted`: the quotes are shown beside it, and a summary repeating them tells
-    a reader nothing). Every format shows the theme's count and roles beside it ("5 answers ·
-    …"), so with nothing else to say there is no summary: "" (not the count again)."""
+    """One sentence: the roles with three or more of the answers where they gave most of
+    them, and up to two more things the theme's answers say in their own words (clauses other
+    than the title, from answers that are not `quoted`: the quotes are shown beside it, and a
+    summary repeating them tells a reader nothing). Every format shows the theme's count and
+    roles beside it ("5 answers · …"), so with nothing else to say there is no summary: ""
+    (not the count again)."""
     counts = Counter(r for r in roles if r)
     # Roles with fewer than three answers are not named: it could name the people.
     top = [(role, n) for role, n in sorted(counts.items(),
                                            key=lambda kv: (-kv[1], reading_order(kv[0])))[:2]
            if n >= 3]
     parts = []
-    if top:
-        # "mostly" only where the roles named gave more than half of the answers
-        share = "mostly from " if 2 * sum(n for _, n in top) > size else "most from "
-        parts.append(share + " and ".join(f"{plural(role)} ({n})" for role, n in top))
+    # Only where the roles named gave more than half of the answers: "most from community
+    # pharmacists (3)" beside "6 answers" would contradict the count shown with it.
+    if top and 2 * sum(n for _, n in top) > size:
+        parts.append("mostly from " + " and ".join(f"{plural(role)} ({n})" for role, n in top))
     said = _also_said([m for i, m in enumerate(members) if i not in set(quoted)], scores,
                       shown)
     if said:

@@ -129,6 +129,23 @@ def test_it_imports_nothing_from_a_file_with_a_bad_row(workdir: Path) -> None:
     assert "No open rounds." in run_cli("round", "status", cwd=workdir).stdout
 
 
+def test_a_short_ranking_in_a_file_is_refused_saying_what_the_row_should_list(
+        workdir: Path) -> None:
+    """A facilitator typing up the room's votes is told which question wants how many
+    options and how many the row gives, not a participant's "rank your top 5"."""
+    data = rows(3) + [{"id": "V1", "prompt_id": "support-factors", "participant": "p1",
+                       "role": "community pharmacist",
+                       "text": "Protected time; Leadership development"}]
+    path = write_csv(workdir / "votes.csv", data)
+    result = run_cli("import-replies", str(path), "--pack", "sel-pharmacy-leadership",
+                     cwd=workdir)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        f"roundtable: {path}:5: support-factors ranks the top 5 options: list 5 of them in "
+        "order, separated by “;” (this row lists 2)"), result.stderr
+    assert "No open rounds." in run_cli("round", "status", cwd=workdir).stdout
+
+
 def test_it_validates_packs_with_exit_status_one(workdir: Path) -> None:
     assert run_cli("packs", "validate", cwd=workdir).returncode == 0
     bad = workdir / "bad.yaml"

@@ -433,6 +433,7 @@ def _store(session: Session, round_id: int, prompt: Prompt, row: Row, participan
     answer said before a later change does not put it back. A `superseded` row is a ballot
     that a later row of the file replaces: once stored, it is not applied again."""
     choices = _choices(row, prompt)
+    _check_ranking_length(prompt, choices)
     stored = reply_by_external_id(session, round_id, external_id)
     if stored is not None:
         _check_same_answer(stored, row, participant)
@@ -452,6 +453,17 @@ def _store(session: Session, round_id: int, prompt: Prompt, row: Row, participan
     if recorded.created:
         return "added", recorded.reply
     return ("updated" if recorded.replaced else "unchanged"), recorded.reply
+
+
+def _check_ranking_length(prompt: Prompt, choices: list[str] | None) -> None:
+    """A ranking row of known options listing too few or too many is refused in the words of
+    someone typing up the room's votes (how many, how to list them), not a participant's."""
+    if (prompt.kind != "rank" or not choices or len(choices) == prompt.places
+            or not set(choices) <= set(prompt.options) or len(set(choices)) != len(choices)):
+        return
+    raise InvalidAnswer(
+        f"{prompt.id} ranks the top {prompt.places} options: list {prompt.places} of them in "
+        f"order, separated by “{CHOICE_SEPARATOR}” (this row lists {len(choices)})")
 
 
 def _changed_since(stored: Reply, text: str | None, choices: list[str] | None) -> bool:

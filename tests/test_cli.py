@@ -41,6 +41,13 @@ def test_it_runs_the_demo_to_a_digest_with_no_slack_settings(tmp_path: Path) -> 
         "as ineffective as possible",
     ):
         assert question in result.stdout
+    # The demo's database is there to be explored: its status agrees with its digest (the
+    # simulated people were asked before they answered, the first digest was posted).
+    demo_db = {"DATABASE_URL": f"sqlite:///{tmp_path / 'demo' / 'roundtable-demo.db'}"}
+    status = run_cli("round", "status", "1", cwd=tmp_path, env=demo_db)
+    assert status.returncode == 0, status.stderr
+    assert ("12 delivered, 0 pending, 0 failed · 12 of 12 answered, 11 answered all · "
+            "0 reminders sent, 1 digest posted") in status.stdout, status.stdout
 
 
 def test_it_upgrades_the_database_twice(tmp_path: Path) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.core.digest.build import build_digest
 from bot.core.digest.changes import record_digest
@@ -20,12 +23,14 @@ from prompts import PROMPTS_DIR
 from storage.db import make_engine, make_session_factory, reading, transaction
 from storage.files import private_folder
 from storage.migrate import upgrade
+from storage.models import Delivery
 
 HERE = Path(__file__).parent
 SEED_PACK = PROMPTS_DIR / "sel-pharmacy-leadership.yaml"
 PLATFORM = "slack"
 """The simulated workspace's ids (U0DEMOFAC, C0DEMOLEAD) are Slack's."""
 CHOICE_SEPARATOR = "; "
+DIGEST_CHANNEL = "C0DEMOLEAD"
 
 
 def run_demo(folder: Path | None = None) -> str:
@@ -47,13 +52,14 @@ def run_demo(folder: Path | None = None) -> str:
                 pack,
                 people,
                 started_by="U0DEMOFAC",
-                audience={"channel": "C0DEMOLEAD"},
-                digest_channel="C0DEMOLEAD",
+                audience={"channel": DIGEST_CHANNEL},
+                digest_channel=DIGEST_CHANNEL,
                 closes_at=start + timedelta(days=14),
                 platform=PLATFORM,
             ),
             start,
         )
+        _simulate_sending(session, round_.id, start)
         rows = _rows("answers.csv")
         first_digest_after = len(rows) * 2 // 3
         for n, row in enumerate(rows, start=1):
@@ -62,7 +68,9 @@ def run_demo(folder: Path | None = None) -> str:
                 session.flush()
                 then = start + timedelta(hours=n)
                 week_one = build_digest(session, round_.id, then)
-                record_digest(session, round_.id, "demo-week-1", week_one, then)
+                posted = record_digest(session, round_.id, "demo-week-1", week_one, then)
+                assert posted is not None
+                posted.state, posted.channel_id, posted.posted_at = "posted", DIGEST_CHANNEL, then
             participant = find_participant(session, row["participant"], PLATFORM)
             assert participant is not None, row["participant"]
             when = start + timedelta(hours=n)
@@ -102,6 +110,14 @@ def run_demo(folder: Path | None = None) -> str:
         + "\n"
     )
     return header + render_text(digest)
+
+
+def _simulate_sending(session: Session, round_id: int, at: datetime) -> None:
+    """The simulated workspace asked everyone at the start, as the outbox would have: the
+    round's status then agrees with its answers (nobody answers a question never sent), and
+    a service run on the demo's database has nothing to send to its made-up people."""
+    for delivery in session.scalars(select(Delivery).where(Delivery.round_id == round_id)):
+        delivery.state, delivery.sent_at, delivery.attempts = "sent", at, 1
 
 
 def _people() -> list[Person]:

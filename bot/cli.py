@@ -1037,9 +1037,9 @@ def purge() -> None:
     from bot.core.retention import apply_retention
 
     application = _application()
-    typer.echo(apply_retention(application.database, application.clock(),
-                               application.settings.retention_days, OPERATOR,
-                               application.gateways).line())
+    days = application.settings.retention_days
+    typer.echo(apply_retention(application.database, application.clock(), days, OPERATOR,
+                               application.gateways).sentence(days))
 
 
 @app.command("sbom")

@@ -33,7 +33,7 @@ from bot.core.inbox import MAX_ATTEMPTS
 from bot.core.people import forget_roundless
 from bot.core.ports import Gateways
 from bot.core.rounds import participation
-from bot.core.wording import counted
+from bot.core.wording import counted, listed
 from storage import reach
 from storage.database import Database
 from storage.db import transaction
@@ -86,6 +86,31 @@ class Purged:
                 + (f"; {counted(self.messages, 'message')} holding someone's words deleted "
                    "in chat" if self.messages else "")
                 + (f", {self.messages_left} could not be" if self.messages_left else ""))
+
+
+    def sentence(self, days: int) -> str:
+        """What was deleted, as the operator who ran `purge` reads it (line() is the log's)."""
+        kept = counted(days, "day")
+        if not self.anything and not self.messages:
+            return (f"Nothing was due for deletion: no round closed more than {kept} ago still "
+                    "holds answers, and no incoming message set aside after failing is that old.")
+        held = f"{counted(self.answers, 'answer')} and {counted(self.digests, 'digest')}"
+        if not self.rounds:
+            rounds = "no round's answers"
+        elif len(self.rounds) == 1:
+            rounds = f"round {self.rounds[0]}'s {held}"
+        else:
+            rounds = f"the {held} of rounds {listed([str(r) for r in self.rounds])}"
+        people = counted(self.people, "person", "people")
+        events = counted(self.inbox_events, "incoming message set aside after failing",
+                         "incoming messages set aside after failing")
+        were = "was" if self.messages == 1 else "were"
+        taken = (f" {counted(self.messages, 'message')} of Roundtable's holding someone's words "
+                 f"{were} taken down in chat" + (f" ({self.messages_left} could not be)"
+                                                 if self.messages_left else "") + "."
+                 if self.messages else "")
+        return (f"Deleted what is kept for {kept} after a round closes: {rounds}, {people} in "
+                f"no other round, and {events}.{taken}")
 
 
 def due_rounds(session: Session, now: datetime, days: int) -> list[int]:

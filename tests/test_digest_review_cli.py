@@ -265,3 +265,18 @@ def test_the_draft_counts_each_themes_answers_not_quoted_and_attributes_each_quo
                        and line.endswith("” — community pharmacist") for line in lines)
     unquoted = unquoted_in(prompt, 1)
     assert any(line.startswith(f"      {unquoted}  [{PROMPT}/1]  ") for line in lines)
+
+
+def test_the_draft_says_which_questions_have_no_answers_yet(tmp_path: Path) -> None:
+    """A question nobody has answered is said to have no answers (no votes, for a vote), not
+    left as a bare heading the facilitator must guess about."""
+    assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
+    started = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0AAA",
+                      cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    shown = run_cli("digest", "review", "1", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    parts = shown.stdout.split("\n\n")[1:]
+    assert len(parts) == 6, shown.stdout
+    said = [[line.strip() for line in part.strip().splitlines()[1:]] for part in parts]
+    assert said == [["No answers yet."]] * 5 + [["No votes yet."]], shown.stdout

@@ -51,9 +51,13 @@ def review_text(view: DigestView, draft: Draft | None,
         if prompt.lead:
             lines.append(f"  Lead: {prompt.lead}")
         if prompt.kind != "text":
-            lines.append(f"  {counted(prompt.answer_count, 'ballot')}")
+            lines.append("  No votes yet." if not prompt.answer_count and not prompt.comments
+                         else f"  {counted(prompt.answer_count, 'ballot')}")
             lines += _vote_words(prompt, info.anonymity)
             lines += _hidden_lines(prompt, words)
+            continue
+        if not prompt.answers:
+            lines.append("  No answers yet.")
             continue
         for number, theme in enumerate(prompt.themes, start=1):
             lines.append(f"  {prompt.prompt_id}/{number}  {theme.title} ({theme_size(theme)})")

@@ -154,11 +154,12 @@ def _group(help: str, **options: Any) -> typer.Typer:
 
 app = _group("Roundtable: a workshop's questions for the people who could not attend.",
              add_completion=False, pretty_exceptions_enable=False)
-db_app = _group("Database set-up.")
-packs_app = _group("Prompt packs in prompts/.")
+db_app = _group("Create, migrate or back up the database.")
+packs_app = _group("Prompt packs, each a workshop's questions (in ROUNDTABLE_PACKS_DIR, default "
+                   "prompts/): list them, check them.")
 round_app = _group("Start, follow and close rounds.")
 inbox_app = _group("Incoming messages that could not be handled.")
-teams_app = _group("Microsoft Teams.")
+teams_app = _group("Microsoft Teams: build the app package to upload to a tenant.")
 digest_app = _group("The digest of a round, and reviewing it before it posts.",
                     no_args_is_help=False)
 participant_app = _group(
@@ -1067,7 +1068,8 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """The whole job with no Slack account: a simulated round of the seed pack and its digest."""
+    """The whole job with no Slack account: a simulated round of the sample workshop's
+    questions, its digest, and its synthesis in Markdown and Word."""
     if folder is not None and folder.exists() and not folder.is_dir():
         fail(f"--dir: {folder} is a file; give a folder for the demo's database (it is "
              "created if missing)")

@@ -238,6 +238,18 @@ def test_the_help_says_what_serving_starting_and_posting_do_on_both_platforms() 
             "round has them)." in digest), digest
 
 
+def test_the_top_help_says_what_each_group_of_commands_is_for() -> None:
+    """"Microsoft Teams." said nothing of what `teams` does, and "Prompt packs in prompts/."
+    named a folder that ROUNDTABLE_PACKS_DIR may have moved."""
+    top = help_of()
+    assert ("packs Prompt packs, each a workshop's questions (in ROUNDTABLE_PACKS_DIR, "
+            "default prompts/): list them, check them." in top), top
+    assert "teams Microsoft Teams: build the app package to upload to a tenant." in top, top
+    assert ("db Create, migrate or back up the database." in top), top
+    assert ("demo The whole job with no Slack account: a simulated round of the sample "
+            "workshop's questions, its digest, and its synthesis in Markdown and Word." in top)
+
+
 @pytest.mark.parametrize("command, flag, valued", [
     ([], "--debug", None), (["demo"], "--help", "--dir"),
     (["round", "close"], "--help", None), (["participant", "forget"], "--yes", "--platform"),

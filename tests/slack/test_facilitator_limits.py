@@ -5,6 +5,8 @@ clear message, and nothing changes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 
 from bot.core.audit import entries
@@ -143,3 +145,20 @@ def test_closing_a_round_without_a_channel_posts_no_final_digest_anywhere(
     assert f"Round {round_id} is closed" in closed
     assert "No final digest was posted: the round has no digest channel" in closed
     assert running.scalars(select(Digest)) == []
+
+
+def test_the_slack_guide_says_who_adds_facilitators_as_the_bot_does(running: Running) -> None:
+    """docs/slack.md told facilitators they "can add more with /roundtable add-facilitator
+    @person", which the bot refuses them: only admins make facilitators; a facilitator shares
+    one of their rounds with `add-facilitator @person round N`."""
+    mine = start_round(running)
+    assert "only Roundtable's admins can make someone a facilitator" in _said(
+        running, FACILITATOR, f"add-facilitator <@{OTHER}>")
+    assert f"they can now act on round {mine}" in _said(
+        running, FACILITATOR, f"add-facilitator <@{OTHER}> round {mine}")
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "slack.md").read_text("utf-8")
+    row = next(line for line in guide.splitlines()
+               if line.startswith("| `ROUNDTABLE_FACILITATORS`"))
+    assert "they can add more with `/roundtable add-facilitator @person` |" not in row, row
+    assert "`ROUNDTABLE_ADMINS`" in row and "`/roundtable add-facilitator @person`" in row, row
+    assert "`/roundtable add-facilitator @person round N`" in row, row

@@ -179,6 +179,21 @@ def test_it_writes_a_word_file_with_a_heading_per_question_and_the_ranking(
     assert "Introduction" in headings
 
 
+def test_the_synthesis_introduces_the_packs_words_as_how_the_questions_were_put(
+    view: DigestView,
+) -> None:
+    """The pack's intro speaks to the people asked ("we are asking you …, answer in your own
+    words"); in a board paper it reads as an instruction to the board unless it is said to be
+    how the questions were put."""
+    lead = "The questions below were put with these words:"
+    word = [p.text for p in Document(io.BytesIO(render_docx(view))).paragraphs]
+    at = word.index("Introduction")
+    assert word[at + 1:at + 3] == [lead, view.round.intro]
+    markdown = md_plain(render_md(view))
+    assert f"## Introduction\n\n{lead}\n\n{view.round.intro}\n" in markdown
+    assert f"<p>{lead}</p>" in render_html(view, charts=False)
+
+
 def test_it_writes_every_answer_to_csv_with_formulas_defused(view: DigestView) -> None:
     rows = list(csv.DictReader(io.StringIO(render_csv(view))))
     assert tuple(rows[0]) == COLUMNS

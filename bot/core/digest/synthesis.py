@@ -117,6 +117,8 @@ def synthesis(view: DigestView) -> list[Block]:
             )
         ),
         Heading(2, "Introduction"),
+        # The intro speaks to the people asked; a board reads it as how they were asked.
+        plain("The questions below were put with these words:"),
         plain(info.intro),
         *_participation(view),
     ]

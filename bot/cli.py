@@ -234,6 +234,13 @@ class Mode(StrEnum):
     anonymous = "anonymous"
 
 
+def typed_mode(stored: str) -> str:
+    """A round's mode as --mode takes it ("by-role"), not as it is stored ("role")."""
+    from bot.core.rounds import MODE_WORDS
+
+    return next((m.value for m in Mode if MODE_WORDS[m.value] == stored), stored)
+
+
 def _now() -> datetime:
     from bot.core.ports import utcnow
 
@@ -532,7 +539,7 @@ def round_list(
     table = [("round", "pack", "state", "answered", "replies", "owner", "digest",
               "closes")] + [
         (str(r.round_id), r.pack_id, r.status + ("" if r.anonymity == "named"
-                                                  else f" ({r.anonymity})"),
+                                                  else f" ({typed_mode(r.anonymity)})"),
          f"{r.answered_any}/{r.invited}", str(r.replies), r.owner or "-",
          r.digest_channel or "-", when(r.closed_at if r.status == "closed" else r.closes_at)
          + (" (closed)" if r.status == "closed" else ""))

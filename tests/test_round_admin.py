@@ -78,6 +78,8 @@ def test_it_lists_open_rounds_and_with_all_the_closed_ones(
         [str(anonymous), "sel-pharmacy-leadership", "open"],
         [str(closed), "sel-pharmacy-leadership", "closed"],
         [str(first), "sel-pharmacy-leadership", "open"]]
+    # a round by role is shown with the word a facilitator types for it, not the stored one
+    assert everything.stdout.splitlines()[2].split()[3] == "(by-role)", everything.stdout
     assert "2026-11-24 10:00 GMT (closed)" in everything.stdout
 
 

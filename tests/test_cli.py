@@ -153,6 +153,17 @@ def test_a_short_ranking_in_a_file_is_refused_saying_what_the_row_should_list(
     assert "No open rounds." in run_cli("round", "status", cwd=workdir).stdout
 
 
+def test_the_audit_log_says_a_schedule_was_set_back_to_the_default(workdir: Path) -> None:
+    assert run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0AAA",
+                   cwd=workdir).returncode == 0
+    for schedule in ("0 9 * * mon", "default"):
+        changed = run_cli("round", "set", "1", "--digest-cron", schedule, cwd=workdir)
+        assert changed.returncode == 0, changed.stderr
+    log = [line.split("  ")[-1] for line in run_cli("audit", "--round", "1", cwd=workdir)
+           .stdout.splitlines() if "round.set" in line]
+    assert log == ["schedule 0 9 * * mon", "schedule default"], log
+
+
 def test_it_validates_packs_with_exit_status_one(workdir: Path) -> None:
     assert run_cli("packs", "validate", cwd=workdir).returncode == 0
     bad = workdir / "bad.yaml"

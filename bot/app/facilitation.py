@@ -368,7 +368,9 @@ def set_round(app: Roundtable, actor: Actor, round_id: int | None, chosen: Round
                      detail=", ".join(f"{k} {v}" for k, v in (
                          ("digest", None if chosen.digest_channel is None
                           else f"from {before or 'none'} to {channel or 'none'}"),
-                         ("closes", chosen.closes), ("schedule", chosen.digest_cron))
+                         ("closes", chosen.closes),
+                         ("schedule", None if chosen.digest_cron is None
+                          else chosen.digest_cron or "default"))
                          if v is not None))
         closes_at = round_.closes_at
         moved = reminders.told_of_move(session, round_id, now)

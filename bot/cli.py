@@ -559,7 +559,7 @@ def round_set(
         help="Closing date: 14d or 2026-12-18; never: no closing date.")] = None,
     digest_cron: Annotated[str | None, typer.Option(
         help="When digests are posted: cron, 5 fields or 6 with seconds first, weekday 5 or "
-             "fri for Friday; default: weekly, Fridays 12:00.")] = None,
+             "fri for Friday; default sets it back to weekly, Fridays 12:00.")] = None,
     review: Annotated[str | None, typer.Option(
         metavar="review|post", help="review: each scheduled digest waits for a "
         "facilitator's approval; post: digests are posted as built.")] = None,
@@ -1105,7 +1105,8 @@ def serve(
     /api/messages, GET /healthz), or Slack's Socket Mode.
 
     Unless --no-scheduler, the process also runs the schedule while it holds the database lease
-    (one process at a time does; another takes over within a minute if it dies).
+    (one process at a time does; another takes over within ROUNDTABLE_LEASE_SECONDS (30 seconds
+    unless set) if it dies).
     """
     from bot.app.processes import serve as run_server
     from bot.config import ConfigError

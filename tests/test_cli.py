@@ -244,6 +244,11 @@ def test_the_help_says_what_serving_starting_and_posting_do_on_both_platforms() 
     assert "adapter" not in start and "sender" not in start
     assert ("Start a round: the running service (roundtable serve) sends each person the "
             "first question in a direct message, in their working hours." in start), start
+    assert ("another takes over within ROUNDTABLE_LEASE_SECONDS (30 seconds unless set) if "
+            "it dies" in serve), serve
+    schedule = help_of("round", "set")
+    assert ("When digests are posted: cron, 5 fields or 6 with seconds first, weekday 5 or fri "
+            "for Friday; default sets it back to weekly, Fridays 12:00." in schedule), schedule
     digest = help_of("digest")
     assert ("--post Post it to the round's digest channel (in Slack, Teams or both, as the "
             "round has them)." in digest), digest

@@ -164,6 +164,23 @@ def test_the_audit_log_says_a_schedule_was_set_back_to_the_default(workdir: Path
     assert log == ["schedule 0 9 * * mon", "schedule default"], log
 
 
+def test_a_review_deadline_set_on_a_round_that_posts_as_built_is_said_to_wait(
+        workdir: Path) -> None:
+    """Setting the hours to approve in on a round whose digests are not reviewed used to be
+    answered only "digests are posted as built", as if the hours were ignored."""
+    assert run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0AAA",
+                   cwd=workdir).returncode == 0
+    hours = run_cli("round", "set", "1", "--review-hours", "48", cwd=workdir)
+    assert hours.returncode == 0, hours.stderr
+    assert hours.stdout.strip() == (
+        "Round 1: digests are posted as built. The 48 hours to approve in, and what becomes "
+        "of a digest nobody approves, apply once its digests wait for review.")
+    reviewed = run_cli("round", "set", "1", "--review", "review", cwd=workdir)
+    assert reviewed.stdout.strip() == (
+        "Round 1: each scheduled digest goes to its facilitators first; one nobody approves "
+        "within 48 hours is kept waiting.")
+
+
 def test_it_validates_packs_with_exit_status_one(workdir: Path) -> None:
     assert run_cli("packs", "validate", cwd=workdir).returncode == 0
     bad = workdir / "bad.yaml"

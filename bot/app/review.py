@@ -491,7 +491,12 @@ def set_review(app: Roundtable, actor: Actor, round_id: int, mode: str | None = 
         audit.record(session, app.clock(), who(actor), "round.set", round_id=round_id,
                      detail=f"review {round_.review}, unreviewed {round_.unreviewed}, "
                             f"{round_.review_hours} hours")
-        return review_line(round_id, round_.review, round_.unreviewed, round_.review_hours)
+        shown = review_line(round_id, round_.review, round_.unreviewed, round_.review_hours)
+        if round_.review != "review" and (hours is not None or unreviewed is not None):
+            return said(shown, f" The {counted(round_.review_hours, 'hour')} to approve in, "
+                        "and what becomes of a digest nobody approves, apply once its digests "
+                        "wait for review.")
+        return shown
 
 
 def review_line(round_id: int, mode: str, unreviewed: str, hours: int) -> Said:

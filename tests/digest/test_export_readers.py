@@ -96,6 +96,13 @@ def test_it_gives_word_readers_alt_text_header_rows_and_british_english() -> Non
     assert lang is not None and lang.get(qn("w:val")) == "en-GB"
 
 
+def test_the_html_page_is_in_british_english_as_the_word_file_is() -> None:
+    """A screen reader speaks the page in the language it names: "en" left it to the reader's
+    default, often US English, where the Word file says British English."""
+    page = render_html(view_of({"done-well": ["The vaccine rollout"]}), charts=False)
+    assert '<html lang="en-GB">' in page
+
+
 def test_it_keeps_an_indented_line_of_an_answer_out_of_a_markdown_code_block() -> None:
     said = ("Two things worked.\n\n    Protected time for leads\n\n\tand a weekly call "
             "*with* everyone")

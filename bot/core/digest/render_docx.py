@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from bot.core.digest.chart import ranking_png
 from bot.core.digest.model import DigestView
 from bot.core.digest.synthesis import (
+    LANGUAGE,
     Block,
     Chart,
     Heading,
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from docx.document import Document as WordDocument
     from docx.table import Table as WordTable
     from docx.text.paragraph import Paragraph as WordParagraph
-
-LANGUAGE = "en-GB"
 
 # Characters XML 1.0 cannot hold (most C0 controls): Word could not open a file with them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -8,6 +8,7 @@ from html import escape
 from bot.core.digest.chart import ranking_png
 from bot.core.digest.model import DigestView
 from bot.core.digest.synthesis import (
+    LANGUAGE,
     Block,
     Chart,
     Heading,
@@ -37,7 +38,7 @@ def render_html(view: DigestView, *, charts: bool = True) -> str:
     """The document as HTML; `charts=False` leaves the chart images out (faster, smaller)."""
     body = "\n".join(filter(None, (_block(b, charts) for b in synthesis(view))))
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<!DOCTYPE html>\n<html lang=\"{LANGUAGE}\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{escape(view.round.title)}</title>\n<style>{STYLE}</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
     )

@@ -76,6 +76,8 @@ ANONYMITY_NOTE = {
     "only in total.",
 }
 OTHERS_LISTED = 40
+LANGUAGE = "en-GB"
+"""The language every export names, so that a screen reader speaks it as British English."""
 """Answers in no theme listed per question; the CSV export has every one."""
 ORIGIN = {
     "room": "said in the room",

@@ -116,6 +116,18 @@ def test_it_quotes_only_verbatim_answers_of_the_theme_in_every_renderer(view: Di
         assert json.dumps(first_line[:200], ensure_ascii=False)[1:-1] in slack
 
 
+def test_the_terminal_digest_marks_quotes_and_who_said_them_as_every_other_format_does(
+        view: DigestView) -> None:
+    """“…” — role, as the Word file, the Markdown and the draft under review show a quote
+    (the text digest alone wrote "…" - role, beside its own “…” in the summaries)."""
+    text = " ".join(render_text(view).split())
+    quoted = [q for p in view.prompts for t in p.themes for q in t.quotes if q.by]
+    assert quoted
+    for quote in quoted:
+        assert f"“{' '.join(quote.text.split())}” — {quote.by}" in text, quote.text
+    assert '" - ' not in text
+
+
 def test_it_never_quotes_an_answer_that_says_nothing(view: DigestView) -> None:
     noise = [a for p in view.prompts for a in p.answers if a.noise]
     assert {a.text for a in noise} >= {"no comment", "thanks"}

@@ -114,7 +114,7 @@ def test_a_plus_one_is_no_answer_in_a_small_question_nor_a_reason_under_a_vote(
     text = render_text(view)
     assert "4 answers" in text and "2 replies that were not answers" in text
     assert '"+1"' not in text and "“+1”" not in text
-    assert '"+1"' not in render_text(with_comment) and "+1" not in render_md(with_comment)
+    assert "+1" not in render_text(with_comment) and "+1" not in render_md(with_comment)
 
 
 def test_someone_whose_only_reply_was_not_an_answer_has_not_answered(

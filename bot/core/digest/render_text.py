@@ -64,13 +64,13 @@ def _prompt_lines(prompt: PromptDigest) -> list[str]:
         if theme.summary:
             lines += _wrapped(theme.summary, 5)
         for quote in theme.quotes:
-            lines += _wrapped(f'"{quote.text}"' + (f" - {quote.by}" if quote.by else ""), 7)
+            lines += _wrapped(_quoted(quote.text, quote.by), 7)
     others = other_answers(prompt)
     if others:
         lines.append("   * " + others_heading(prompt, len(others)))
     for answer in others[:OTHERS_LISTED]:
         text = quote_text(answer.text)
-        lines += _wrapped(f'"{text}"' + (f" - {answer.by}" if answer.by else ""), 7)
+        lines += _wrapped(_quoted(text, answer.by), 7)
     if len(others) > OTHERS_LISTED:
         lines.append(f"     …and {len(others) - OTHERS_LISTED} more, all in the CSV export.")
     unquoted = unquoted_line(prompt)
@@ -95,11 +95,11 @@ def _vote_lines(prompt: PromptDigest) -> list[str]:
         lines.append(f"   * {places.get(reasons.option, '')}. {reasons.option}: why people put "
                      "it first")
         for quote in reasons.quotes:
-            lines += _wrapped(f'"{quote.text}"' + (f" - {quote.by}" if quote.by else ""), 7)
+            lines += _wrapped(_quoted(quote.text, quote.by), 7)
     if prompt.comments:
         lines.append(f"   * {comments_heading(prompt)}")
     for quote in prompt.comments[:OTHERS_LISTED]:
-        lines += _wrapped(f'"{quote.text}"' + (f" - {quote.by}" if quote.by else ""), 7)
+        lines += _wrapped(_quoted(quote.text, quote.by), 7)
     return lines
 
 
@@ -108,3 +108,8 @@ def _wrapped(text: str, indent: int) -> list[str]:
     return textwrap.wrap(
         " ".join(text.split()), WIDTH, initial_indent=pad, subsequent_indent=pad + "  "
     ) or [pad]
+
+
+def _quoted(text: str, by: str | None) -> str:
+    """“What they said” — who said it, as every other format marks a quote."""
+    return f"“{text}”" + (f" — {by}" if by else "")

@@ -181,6 +181,19 @@ def test_a_review_deadline_set_on_a_round_that_posts_as_built_is_said_to_wait(
         "within 48 hours is kept waiting.")
 
 
+def test_a_round_reopened_without_a_digest_channel_is_not_promised_a_final_digest(
+        workdir: Path) -> None:
+    assert run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0AAA",
+                   cwd=workdir).returncode == 0
+    assert run_cli("round", "close", "1", cwd=workdir).returncode == 0
+    reopened = run_cli("round", "reopen", "1", cwd=workdir)
+    assert reopened.returncode == 0, reopened.stderr
+    assert reopened.stdout.strip() == (
+        "Round 1 is open again; it has no closing date. It has no digest channel, so closing "
+        "it again posts no final digest. Set one: `/roundtable set 1 digest #channel` in "
+        "chat, or `roundtable round set 1 --digest C0123` on the server.")
+
+
 def test_it_validates_packs_with_exit_status_one(workdir: Path) -> None:
     assert run_cli("packs", "validate", cwd=workdir).returncode == 0
     bad = workdir / "bad.yaml"

@@ -415,13 +415,20 @@ def reopen(app: Roundtable, actor: Actor, round_id: int, closes: str | None = No
         round_of(app, session, actor, round_id)
         round_ = reopen_round(session, round_id, now, closes_at, zone)
         audit.record(session, now, who(actor), "round.reopen", round_id=round_id)
-        closes_at = round_.closes_at
+        closes_at, channel = round_.closes_at, round_.digest_channel
         moved = reminders.told_of_move(session, round_id, now)
     app.outbox.wake()
     when = (f"; it closes {local_date_time(closes_at, zone)}"
             if closes_at else "; it has no closing date")
+    told = (" ", _told_of_move(app, moved)) if moved else ()
+    if not channel:
+        return said(f"Round {round_id} is open again{when}. It has no digest channel, so "
+                    "closing it again posts no final digest. Set one: ",
+                    Command(f"set {round_id} digest #channel"), " in chat, or ",
+                    Code(f"roundtable round set {round_id} --digest C0123"), " on the server.",
+                    *told)
     return said(f"Round {round_id} is open again{when}. Closing it again posts a new final "
-                "digest.", *((" ", _told_of_move(app, moved)) if moved else ()))
+                "digest.", *told)
 
 
 def _told_of_move(app: Roundtable, moved: int) -> Said:

@@ -676,7 +676,8 @@ def inbox_retry() -> None:
 
     with transaction(_database().inbox_sessions) as session:
         count = retry_set_aside(session)
-    typer.echo(f"{counted(count, 'message')} will be tried again.")
+    typer.echo(f"{counted(count, 'message')} will be tried again." if count
+               else "Nothing is set aside, so there is nothing to try again.")
 
 
 @app.command("import-replies")

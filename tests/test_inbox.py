@@ -129,6 +129,8 @@ def test_it_sets_aside_an_event_that_keeps_failing_and_handles_the_rest(
     assert retried.stdout.strip() == "1 message will be tried again."
     wait_for(lambda: "EvBad" in recorder.handled, "the retried event")
     assert stored(database) == []
+    again = run_cli("inbox", "retry", env=env)  # not "0 messages will be tried again."
+    assert again.stdout.strip() == "Nothing is set aside, so there is nothing to try again."
 
 
 def test_it_refuses_to_acknowledge_when_it_is_not_running(database: Database,

@@ -56,6 +56,19 @@ def test_it_exports_a_persons_data_as_a_private_json_file(workdir: Path) -> None
     assert nobody.stderr.strip() == "roundtable: Roundtable holds nothing about UNOBODY on slack"
 
 
+def test_forgetting_someone_only_the_audit_log_names_claims_no_name_or_answers(
+        workdir: Path) -> None:
+    """A request for someone's data (nothing held, but logged) and then to forget them: the
+    log's entry is what there is to delete, not "0 answers and their name, role, …"."""
+    assert run_cli("participant", "export", "UNOBODY", cwd=workdir).returncode == 1
+    forgot = run_cli("participant", "forget", "UNOBODY", "--yes", cwd=workdir)
+    assert forgot.returncode == 0, forgot.stderr
+    assert forgot.stdout.strip() == (
+        "Done. Roundtable held no answers, name or role of theirs. The audit log no longer "
+        "names them (1 entry). Kept: a one-way fingerprint of their Slack id (not the id), so "
+        "that Roundtable never messages them again.")
+
+
 def test_it_stops_and_forgets_a_person_on_request_and_logs_who_did(workdir: Path) -> None:
     assert run_cli("participant", "stop", "U2", cwd=workdir).stdout.strip() == \
         "U2 will not be messaged again."

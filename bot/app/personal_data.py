@@ -229,7 +229,8 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
         return said("Roundtable held nothing about " + ("you" if yourself else "them")
                     + "; it will not ask " + ("you" if yourself else "them")
                     + " in any future round.")
-    return _forgotten(erased, work, waiting, platform, yourself=yourself)
+    return _forgotten(erased, work, waiting, platform, yourself=yourself,
+                      known=participant is not None)
 
 
 def _question_numbers(session: Session, parts: Sequence[Any]) -> dict[int, str]:
@@ -289,9 +290,11 @@ def _counts(erased: Erased, work: TakenDown) -> str:
 
 
 def _forgotten(erased: Erased, work: TakenDown, waiting: int, platform: str, *,
-               yourself: bool) -> Said:
+               yourself: bool, known: bool = True) -> Said:
+    """What was done; `known`: Roundtable held the person themselves (not only a facilitator
+    place, an audit entry naming them or a message waiting)."""
     your, you = ("your", "you") if yourself else ("their", "them")
-    deleted = [counted(erased.answers, "answer")]
+    deleted = [counted(erased.answers, "answer")] if known else []
     if erased.votes:
         deleted.append(counted(erased.votes, "vote"))
     if erased.versions:
@@ -307,9 +310,12 @@ def _forgotten(erased: Erased, work: TakenDown, waiting: int, platform: str, *,
         deleted.append(counted(waiting, "message") + " waiting to be handled")
     if erased.facilitator:
         deleted.append(f"{your} place as a facilitator")
-    deleted.append(f"{your} label and role from the imported file" if platform == IMPORT_PLATFORM
-                   else f"{your} name, role, time zone and {_their_id(platform)}")
-    out = said(f"Done. Roundtable deleted {listed(deleted)}.")
+    if known:
+        deleted.append(f"{your} label and role from the imported file"
+                       if platform == IMPORT_PLATFORM
+                       else f"{your} name, role, time zone and {_their_id(platform)}")
+    out = (said(f"Done. Roundtable deleted {listed(deleted)}.") if deleted
+           else said(f"Done. Roundtable held no answers, name or role of {your}s."))
     if work.deleted or work.replaced:
         repeated = work.deleted - work.copies
         out += said(f" In {_on(work.changed_on)}: deleted " + listed(

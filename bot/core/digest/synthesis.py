@@ -222,12 +222,13 @@ def headline(view: DigestView) -> tuple[Run, ...]:
 
 
 def silent_line(people: dict[str, Any]) -> str:
-    """"no community pharmacists yet." for every invited role nobody has answered from (and
-    "no answer yet from anyone whose role is not given" for the people invited without one),
-    ending the sentence that "Not heard from yet: " begins in every format."""
-    return "; ".join("no answer yet from anyone whose role is not given" if role == UNKNOWN_ROLE
-                     else f"no {plural(str(role))} yet"
-                     for role in people.get("silent_roles", [])) + "."
+    """"no community pharmacists yet; no GPs yet." for the invited roles nobody has answered
+    from (and "no answer yet from anyone whose role is not given" for the people invited
+    without one): the end of the sentence "Not heard from yet: " begins in every format, its
+    full stop included; "" when every role has been heard from."""
+    silent = ["no answer yet from anyone whose role is not given" if role == UNKNOWN_ROLE
+              else f"no {plural(str(role))} yet" for role in people.get("silent_roles", [])]
+    return "; ".join(silent) + "." if silent else ""
 
 
 def since_last_lines(view: DigestView, changes: SinceLast) -> list[str]:

@@ -634,7 +634,9 @@ def round_delete(
         fail("no answer, so nothing was deleted (--yes deletes without asking)")
 
 
-app.command("status", help="Same as `roundtable round status`.")(round_status)
+app.command("status", help="How the open rounds (or one) are going: delivered, pending and "
+            "failed, who answered, reminders, the next digest (as `roundtable round status`).")(
+    round_status)
 
 
 @round_app.command("close")

@@ -291,6 +291,8 @@ def test_the_top_help_says_what_each_group_of_commands_is_for() -> None:
     assert ("packs Prompt packs, each a workshop's questions (in ROUNDTABLE_PACKS_DIR, "
             "default prompts/): list them, check them." in top), top
     assert "teams Microsoft Teams: build the app package to upload to a tenant." in top, top
+    assert ("status How the open rounds (or one) are going: delivered, pending and failed, who "
+            "answered, reminders, the next digest (as roundtable round status)." in top), top
     assert ("db Create, migrate or back up the database." in top), top
     assert ("demo The whole job with no Slack account: a simulated round of the sample "
             "workshop's questions, its digest, and its synthesis in Markdown and Word." in top)

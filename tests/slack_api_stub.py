@@ -71,6 +71,10 @@ class SlackStub:
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self._queued: dict[str, list[Failure | None]] = {}
+        self._holds: list[tuple[str, Callable[[dict[str, Any]], bool]]] = []
+        self._released = threading.Event()
+        self.held: list[Call] = []
+        """Calls held (`hold`) and not yet answered."""
         self._random_rate = 0.0
         self._random_modes: tuple[int, ...] = (429, 500)
         self._random = random.Random(20261126)
@@ -128,6 +132,18 @@ class SlackStub:
         with self._lock:
             self._queued.setdefault(method, []).extend(
                 [None] * after + [Failure(status, retry_after, error)] * times)
+
+    def hold(self, method: str, matches: Callable[[dict[str, Any]], bool]) -> None:
+        """Calls of `method` whose parameters `matches` wait, with no effect, until
+        `release()`, and then fail (500) with none: a caller killed meanwhile never knew."""
+        with self._lock:
+            self._holds.append((method, matches))
+
+    def release(self) -> None:
+        """Answer the held calls (500, no effect), and hold no more."""
+        with self._lock:
+            self._holds.clear()
+        self._released.set()
 
     def fail_at_random(self, rate: float, modes: tuple[int, ...] = (429, 500)) -> None:
         """Answer this share of Web API calls with 429 (Retry-After: 0) or 500, at random.
@@ -221,6 +237,7 @@ class SlackStub:
     def stop(self) -> None:
         """Stop answering, and close the connections clients keep open (as a server that
         stops does): none of them reaches this stand-in afterwards."""
+        self.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -272,6 +289,8 @@ class SlackStub:
             self._record(Call("response_url", params, 200, True, {"path": path}))
             return 200, {}, b"ok"
         method = path.removeprefix("/api/")
+        if self._held(method, params):
+            return 500, {}, {"ok": False, "error": "internal_error"}
         failure = self._failure(method) or self._over_limit(method)
         if failure is not None and failure.status == DROP:
             if method != "chat.postMessage":
@@ -295,6 +314,19 @@ class SlackStub:
         answer = self._answer(method, params)
         self._record(Call(method, params, 200, bool(answer.get("ok")), answer))
         return 200, {}, answer
+
+    def _held(self, method: str, params: dict[str, Any]) -> bool:
+        """Whether this call was held (it has waited for `release()`)."""
+        with self._lock:
+            if not any(m == method and matches(params) for m, matches in self._holds):
+                return False
+            call = Call(method, params, 500, False)
+            self.held.append(call)
+        self._released.wait()
+        with self._lock:
+            self.held.remove(call)
+        self._record(call)
+        return True
 
     def _failure(self, method: str) -> Failure | None:
         with self._lock:

@@ -14,7 +14,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, or_, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    SQLColumnExpression,
+    and_,
+    delete,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -95,3 +105,21 @@ def forget_lapsed(sessions: sessionmaker[Session], now: datetime,
 def worker_lease(holder: str) -> str:
     """The name of the lease that says a sending process is alive."""
     return f"worker:{holder}"
+
+
+def unclaimed_or_abandoned(claimed_by: SQLColumnExpression[str | None],
+                           claimed_at: SQLColumnExpression[datetime | None],
+                           now: ColumnElement[datetime] | datetime,
+                           stale: ColumnElement[datetime] | datetime) -> ColumnElement[bool]:
+    """A row's claim is free to take: unclaimed, or claimed by a process that is gone (its
+    worker lease lapsed; or, for a claimer that never held one, claimed before `stale`)."""
+    lease_expiry = (
+        select(Lease.expires_at)
+        .where(Lease.name == literal("worker:") + claimed_by)
+        .scalar_subquery()
+    )
+    return or_(
+        claimed_by.is_(None),
+        lease_expiry < now,
+        and_(lease_expiry.is_(None), claimed_at < stale),
+    )

@@ -39,7 +39,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     insert,
-    literal,
     or_,
     select,
     update,
@@ -57,8 +56,8 @@ from bot.core.rounds import round_pack, vote_questions
 from bot.core.said import from_parts
 from bot.core.working_hours import next_working_time
 from storage.db import transaction
-from storage.leases import PROCESS
-from storage.models import Delivery, Lease, Participant, QuestionMessage, Reply, Round
+from storage.leases import PROCESS, unclaimed_or_abandoned
+from storage.models import Delivery, Participant, QuestionMessage, Reply, Round
 from storage.queries import is_an_answer
 
 log = logging.getLogger(__name__)
@@ -81,16 +80,7 @@ def _claimable(now: ColumnElement[datetime], stale: ColumnElement[datetime]
                ) -> ColumnElement[bool]:
     """Unclaimed, or claimed by a sender that is gone: its worker lease lapsed (or, for a sender
     that never held one, its claim is older than CLAIM_GRACE: before `stale`)."""
-    lease_expiry = (
-        select(Lease.expires_at)
-        .where(Lease.name == literal("worker:") + Delivery.claimed_by)
-        .scalar_subquery()
-    )
-    return or_(
-        Delivery.claimed_by.is_(None),
-        lease_expiry < now,
-        and_(lease_expiry.is_(None), Delivery.claimed_at < stale),
-    )
+    return unclaimed_or_abandoned(Delivery.claimed_by, Delivery.claimed_at, now, stale)
 
 
 def _something_to_send() -> ColumnElement[bool]:

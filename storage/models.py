@@ -365,6 +365,35 @@ class BotMessage(Base):
     created_at: Mapped[datetime]
 
 
+class OwedConfirmation(Base):
+    """An answer saved and not yet confirmed to its author: written in the transaction that
+    saves the answer, deleted once the confirmation is posted. Claimed by the process that
+    will post it (as deliveries are: its `worker:` lease keeps the claim alive), so that when
+    that process dies, another one posts it."""
+
+    __tablename__ = "owed_confirmations"
+    __table_args__ = (Index("ix_owed_confirmations_answer_id", "answer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[str | None] = mapped_column(String(64))
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    prompt_id: Mapped[str] = mapped_column(String(100))
+    answer_id: Mapped[str] = mapped_column(String(200))
+    """The external id of the message the answer came in."""
+    vote: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A vote typed in words: confirmed as the person's ballot on the question now."""
+    updated: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The vote replaced an earlier ballot: its confirmation says so."""
+    files_dropped: Mapped[bool] = mapped_column(Boolean, default=False)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
 class AuditEntry(Base):
     """Who did what to which round, and when: never the words of an answer, never a token.
     No foreign key: the log outlives the rounds it names."""

@@ -8,7 +8,7 @@ import json
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from bot.core.people import Person, upsert_participant
 from bot.core.replies import record_reply, record_vote
@@ -177,4 +177,25 @@ def test_it_merges_roles_and_organisations_stored_in_two_spellings_into_the_firs
         assert people() == {**merged, "U0005": ("Community Pharmacist", None)}
     finally:
         to("head")
+    assert current_revision(database.engine) == head_revision()
+
+
+def test_it_keeps_confirmations_owed_from_0018_and_gives_their_table_up_going_back(
+        database: Database) -> None:
+    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
+
+    def to(revision: str) -> None:
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+
+    def tables() -> set[str]:
+        return set(inspect(database.engine).get_table_names())
+
+    try:
+        to("0017")
+        assert "owed_confirmations" not in tables()
+    finally:
+        to("head")
+    assert "owed_confirmations" in tables()
     assert current_revision(database.engine) == head_revision()

@@ -7,9 +7,12 @@ burst of answers becomes a message a second per person, not one per answer. `add
 (it is called right after the inbox commits a batch, and must not fail there); the pacing and
 the posting happen on this loop. Everything waiting is posted when the process stops.
 
-Where each confirmation landed is handed to `remember` (the application stores it, so that
-forget-me can delete it later: it repeats the person's words), in batches, whenever the loop
-has nothing due, so a burst costs one write, not one per message.
+An answer's confirmation is owed in the database from the transaction that saved the answer
+(bot.core.confirmations_owed): what waits here is only this process's copy, and a process that
+dies leaves it to the next. Where each confirmation landed is handed to `remember` (the
+application stores it, so that forget-me can delete it later: it repeats the person's words,
+and settles what was owed) as soon as it is posted, so that a crash afterwards does not post it
+again; other messages' in batches, whenever the loop has nothing due.
 
 An edited answer is confirmed as updated (`revise`): its own confirmation, if `recall` finds
 where it landed, is changed to say so (what was handed over is remembered first, so a
@@ -66,6 +69,8 @@ class Confirmed:
     would be saved under)."""
     offer_for: str | None = None
     """An offer's question (prompt id): its button holds words that are not an answer."""
+    answers: tuple[str, ...] = ()
+    """The answers of the round it confirms (their external ids): no longer owed."""
 
 
 @dataclass(frozen=True)
@@ -319,9 +324,12 @@ class Confirmations:
         first = batch[0]
         answer = first.external_id if len(batch) == 1 else None
         with self._changed:
-            self._confirmed += [Confirmed(platform, sent, first.asked.participant.id, round_id,
-                                          answer)
-                                for round_id in dict.fromkeys(s.asked.round_id for s in batch)]
+            self._confirmed += [
+                Confirmed(platform, sent, first.asked.participant.id, round_id, answer,
+                          answers=tuple(s.external_id for s in batch
+                                        if s.asked.round_id == round_id and s.external_id))
+                for round_id in dict.fromkeys(s.asked.round_id for s in batch)]
+        self.flush()  # recorded at once: were the process to die now, it would be posted again
 
     def _offer(self, gateway: ChatGateway, key: Key, offered: Offered) -> None:
         """Post the offer, and keep where it landed: its button carries the person's words."""

@@ -41,6 +41,7 @@ from bot.core.answers import (
     question_waiting,
 )
 from bot.core.bot_messages import offer_holding
+from bot.core.confirmations_owed import not_owed, owe
 from bot.core.errors import NotFound, RoundClosed, RoundtableError
 from bot.core.inbox import Received
 from bot.core.incoming import (
@@ -58,6 +59,7 @@ from bot.core.questions import Saved, added_to
 from bot.core.replies import is_answered
 from bot.core.said import Command, OpenQuestions, Said, WhereAsked, said
 from bot.core.typed_votes import comment_notice, read_vote_and_reason
+from storage.leases import PROCESS
 from storage.queries import replies_by_external_id
 
 log = logging.getLogger(__name__)
@@ -130,9 +132,12 @@ class Conversations:
     """The inbox's handler: each event once, in order, in the inbox's transaction."""
 
     def __init__(self, clock: Clock, confirmations: Confirmations,
-                 translate: Mapping[str, Translate] | None = None) -> None:
+                 translate: Mapping[str, Translate] | None = None, worker: str = PROCESS
+                 ) -> None:
         self.clock, self.confirmations = clock, confirmations
         self.translate = translate or {}
+        self.worker = worker
+        """The process that posts the confirmations it owes (their claim is its lease's)."""
 
     def __call__(self, session: Session, received: list[Received]) -> list[FollowUp]:
         now = self.clock()
@@ -264,6 +269,7 @@ class Conversations:
                                                          added=outcome.added))
             # else: stored before, and confirmed then
         for where, answers in saved.items():
+            owe(session, platform, where, answers, now, self.worker)
             follow_ups.append(partial(self.confirmations.confirm, platform, where, answers))
         return follow_ups, outcomes
 
@@ -297,6 +303,7 @@ class Conversations:
                 if isinstance(event, Deleted):
                     author = (platform, event.author_id) if event.author_id is not None else None
                     asked = delete_from_chat(session, answer, now, author)
+                    not_owed(session, platform, answer)
                     if asked is None:
                         return []
                     rest = is_answered(session, asked.round_id, asked.participant.id,

@@ -24,6 +24,8 @@ from bot.app.platforms import Platform
 from bot.app.spool import Spool
 from bot.config import Settings
 from bot.core.bot_messages import confirmation_of, offer_of, remember_confirmation
+from bot.core.confirmations_owed import confirmed as owed_confirmed
+from bot.core.confirmations_owed import take_over
 from bot.core.digest.build import Summariser
 from bot.core.digest.model_answers import SharedAnswers
 from bot.core.digest.summariser import Endpoint, summariser
@@ -73,7 +75,7 @@ class Roundtable:
                                            recall_offer=self._offer_of)
         self.conversations = Conversations(
             self.clock, self.confirmations,
-            {name: p.translate for name, p in self.platforms.items()})
+            {name: p.translate for name, p in self.platforms.items()}, self.outbox.worker)
         self.inbox = Inbox(self.database, self.conversations, self.clock, spool=self.spool,
                            handled_elsewhere=WorkerWatch(self.database, self.clock),
                            faults=self.faults)
@@ -86,6 +88,16 @@ class Roundtable:
                 remember_confirmation(session, one.platform, one.sent, one.participant_id,
                                       one.round_id, now, one.answer_id,
                                       offer_for=one.offer_for)
+                owed_confirmed(session, one.platform, one.round_id, one.answers)
+
+    def _take_over_confirmations(self) -> None:
+        """Post the confirmations that processes gone owed (their leases lapsed)."""
+        with transaction(self.database.sessions) as session:
+            owed = take_over(session, list(self.platforms), self.clock(), self.outbox.worker)
+        if owed:
+            log.info("posting %d confirmations owed by a process that stopped", len(owed))
+        for one in owed:
+            self.confirmations.confirm(one.platform, one.where, [one.saved])
 
     def _confirmation_of(self, platform: str, round_id: int, answer_id: str) -> Sent | None:
         """Where the confirmation of this one answer landed, if it is remembered."""
@@ -146,7 +158,8 @@ class Roundtable:
 
     def _keep_leases(self) -> bool:
         """One beat of the process's leases: its sender's, its inbox worker's, and the
-        scheduler's (taken, kept or given up)."""
+        scheduler's (taken, kept or given up); then the confirmations owed by processes whose
+        leases lapsed are taken over."""
         keeper = self.keeper
         beat = (self.settings.lease_seconds / 3 if self.scheduler is None
                 else min(self.settings.lease_seconds / 3, self.scheduler.lease_check_seconds))
@@ -156,6 +169,10 @@ class Roundtable:
                 renew()
             except Exception as exc:  # noqa: BLE001 - the database is away: /healthz says so
                 log.warning("could not keep a lease (%s): %s", renew.__qualname__, exc)
+        try:
+            self._take_over_confirmations()
+        except Exception as exc:  # noqa: BLE001 - they stay owed; the next beat tries again
+            log.warning("could not take over the confirmations owed: %s", exc)
         return keeper is None or not keeper.stopping.wait(beat)
 
 

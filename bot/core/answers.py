@@ -297,6 +297,33 @@ def edit_from_chat(session: Session, external_id: str, text: str, now: datetime,
     return Saved(asked, reply.text or "", external_id, updated=True, quotable=reply.quotable)
 
 
+def as_it_stands(session: Session, round_id: int, participant: Participant, prompt_id: str,
+                 answer_id: str, *, vote: bool = False, updated: bool = False,
+                 files_dropped: bool = False) -> Saved | None:
+    """An answer saved earlier, to confirm as it stands now: written words by the id of the
+    message they came in (as edited since), a vote typed in words as the person's ballot on
+    the question now; None when it was deleted since (or its question is gone)."""
+    round_ = session.get(Round, round_id)
+    asked = _asked_in(round_pack(round_), round_id, participant, prompt_id) if round_ else None
+    if asked is None:
+        return None
+    live = select(Reply).where(Reply.round_id == round_id, Reply.deleted_at.is_(None))
+    if not vote:
+        reply = session.scalar(live.where(Reply.external_id == answer_id))
+        if reply is None or reply.text is None:
+            return None
+        return Saved(asked, reply.text, answer_id, quotable=reply.quotable,
+                     files_dropped=files_dropped)
+    ballot = next((r for r in session.scalars(live.where(
+        Reply.prompt_id == prompt_id, Reply.participant_id == participant.id).order_by(Reply.id))
+        if r.choices), None)
+    if ballot is None or ballot.choices is None:
+        return None
+    reason = read_vote_and_reason(asked.prompt, ballot.text)[1] if ballot.text else None
+    return Saved(asked, tuple(ballot.choices), answer_id, typed=True, reason=reason,
+                 updated=updated, files_dropped=files_dropped)
+
+
 def delete_from_chat(session: Session, external_id: str, now: datetime,
                      author: Author | None) -> Asked | None:
     """Honour the deletion of an answer made in its conversation (RoundtableError when it is

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.core import reminders, sending
@@ -19,9 +20,9 @@ from bot.core.rounds import RoundRequest, close_round, start_round
 from bot.scheduling import jobs
 from storage.database import Database
 from storage.db import transaction
-from storage.models import Reminder
+from storage.models import Participant, Reminder
 from tests.fakes import Transcript
-from tests.helpers import TOP5, seed_pack
+from tests.helpers import TOP5, seed_pack, wait_for
 
 LONDON = "Europe/London"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 in London
@@ -386,3 +387,49 @@ def test_a_reminder_waiting_out_a_retry_after_follows_the_close_a_facilitator_mo
     assert reminders_sent(database, round_id) == [datetime(2026, 12, 19, 9, 0, tzinfo=UTC),
                                                   datetime(2026, 12, 21, 17, 0, tzinfo=UTC)]
     assert "The round closes Tue 22 Dec 18:00 GMT." in gateway.to("DUKIM")[-1]
+
+
+def waiting_for_a_lock(database: Database) -> bool:
+    """Whether a transaction of the test's PostgreSQL database waits for another's lock."""
+    with database.engine.connect() as watching:  # a new snapshot of the activity each time
+        return bool(watching.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()")).scalar())
+
+
+def test_a_close_moved_while_a_reminder_is_being_planned_still_tells_everyone(
+        database: Database) -> None:
+    """A facilitator's `remind` plans Ben's second reminder (number 2) and has not committed
+    yet when another moves the close, which plans Ben a notice of the move with the number
+    it read as free. The move waits for the reminder, then still succeeds: Ben gets both."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one transaction write at a time: no two plans meet")
+    gateway = Transcript()
+    round_id = started(database, gateway)
+    day3 = START + timedelta(days=3, hours=1)
+    plan(database, round_id, day3)
+    reminders.send_due(database.sessions, {"slack": gateway}, lambda: day3, LONDON)
+    later = day3 + timedelta(hours=1)
+    failed: list[BaseException] = []
+
+    def move_the_close() -> None:
+        try:
+            with transaction(database.sessions) as session:
+                change_round(session, round_id, Changes(closes_at=START + timedelta(days=21)),
+                             later, LONDON)
+        except BaseException as exc:  # reported by the test below
+            failed.append(exc)
+
+    with transaction(database.sessions) as reminding:
+        assert reminders.plan_now(reminding, round_id, later, LONDON) == 3
+        mover = threading.Thread(target=move_the_close)
+        mover.start()
+        wait_for(lambda: not mover.is_alive() or waiting_for_a_lock(database),
+                 "the move to wait for the reminder being planned")
+    mover.join(timeout=20)
+    assert not mover.is_alive() and failed == []
+    with database.sessions() as session:
+        planned = session.execute(select(Reminder.moved_from.is_not(None)).join(
+            Participant, Participant.id == Reminder.participant_id).where(
+            Participant.platform_user_id == "UBEN", Reminder.state == "pending")).scalars().all()
+    assert sorted(planned) == [False, True]  # the second reminder, and the notice of the move

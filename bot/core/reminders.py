@@ -48,6 +48,7 @@ back to 17:00 the day before (15 hours), with room for a clock change."""
 CLAIM_LEASE = timedelta(minutes=10)
 RETRY_AFTER = timedelta(minutes=5)
 """A reminder the platform failed, without saying when to try again, is tried this much later."""
+NOTICE_NUMBER_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -137,11 +138,27 @@ def _tell_of_move(session: Session, round_: Round, told: datetime, now: datetime
                 session.delete(row)  # back to the close they were told
             continue
         if participant_id in reminded:
-            session.add(Reminder(
-                round_id=round_.id, participant_id=participant_id,
-                number=numbers.get(participant_id, 0) + 1, state="pending",
-                not_before=next_working_time(now, timezone, zone), created_at=now,
-                moved_from=told))
+            _add_notice(session, round_.id, participant_id, numbers.get(participant_id, 0) + 1,
+                        next_working_time(now, timezone, zone), now, told)
+
+
+def _add_notice(session: Session, round_id: int, participant_id: int, number: int,
+                not_before: datetime | None, now: datetime, told: datetime) -> None:
+    """Plan one notice of a moved close under the next free reminder number. A facilitator's
+    `remind` planning the same person a reminder meanwhile can take that number first (the
+    round's row orders a move after the scheduler's plans, not after `remind`'s); the notice
+    then takes the next one, so moving a close does not fail for it."""
+    for attempt in range(NOTICE_NUMBER_TRIES):
+        try:
+            with session.begin_nested():
+                session.add(Reminder(
+                    round_id=round_id, participant_id=participant_id, number=number,
+                    state="pending", not_before=not_before, created_at=now, moved_from=told))
+            return
+        except IntegrityError:
+            if attempt == NOTICE_NUMBER_TRIES - 1:
+                raise
+            number = _last_numbers(session, round_id, participant_id).get(participant_id, 0) + 1
 
 
 def told_of_move(session: Session, round_id: int, now: datetime) -> int:
@@ -151,11 +168,15 @@ def told_of_move(session: Session, round_id: int, now: datetime) -> int:
         Reminder.moved_from.is_not(None), Reminder.created_at == now)) or 0
 
 
-def _last_numbers(session: Session, round_id: int) -> dict[int, int]:
-    """Each participant's highest reminder number in the round (nudges and notices)."""
-    return dict(session.execute(
-        select(Reminder.participant_id, func.max(Reminder.number))
-        .where(Reminder.round_id == round_id).group_by(Reminder.participant_id)).all())
+def _last_numbers(session: Session, round_id: int, participant_id: int | None = None
+                  ) -> dict[int, int]:
+    """Each participant's highest reminder number in the round (nudges and notices), or only
+    `participant_id`'s."""
+    query = select(Reminder.participant_id, func.max(Reminder.number)).where(
+        Reminder.round_id == round_id)
+    if participant_id is not None:
+        query = query.where(Reminder.participant_id == participant_id)
+    return dict(session.execute(query.group_by(Reminder.participant_id)).all())
 
 
 def _before_close(round_: Round) -> ReminderTime | None:

@@ -16,7 +16,8 @@ from bot.core.dates import local_time, parse_closes
 from bot.core.people import Person, find_participant
 from bot.core.replies import record_reply, record_vote
 from bot.core.round_changes import Changes, change_round, reopen_round
-from bot.core.rounds import RoundRequest, close_round, start_round
+from bot.core.rounds import RoundRequest, close_round, get_round, start_round
+from bot.core.status import round_status
 from bot.scheduling import jobs
 from storage.database import Database
 from storage.db import transaction
@@ -338,6 +339,18 @@ def test_a_close_moved_by_a_day_after_the_reminder_is_told_once_not_reminded_aga
     assert "The round now closes Sun 20 Dec 2026 18:00 GMT, later than I said." in said[1]
     assert "Questions 1, 2, 3, 4, 5 and 6 still wait for your answer" in said[1]
     assert len(said) == 2
+
+
+def test_status_counts_a_notice_of_a_moved_close_apart_from_the_reminders(
+        database: Database) -> None:
+    """Kim got the reminder before Saturday's close, then a notice that it moved to Sunday:
+    the facilitator's `status` says 1 reminder and 1 notice, not 2 reminders."""
+    _, round_id, sent = _moved_after_the_reminder(
+        database, datetime(2026, 12, 18, 19, 0, tzinfo=UTC), "2026-12-20")
+    assert len(sent) == 2
+    with database.sessions() as session:
+        lines = round_status(session, get_round(session, round_id), None).lines(LONDON)
+    assert "1 reminder sent, 1 notice that the close moved, 0 digests posted" in lines[1]
 
 
 def test_a_close_moved_weeks_later_after_the_reminder_is_told_and_reminded_the_day_before(

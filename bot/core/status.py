@@ -40,6 +40,9 @@ class RoundStatus:
     digest_channel: str | None = None
     withdrawn: int = 0
     purged_at: datetime | None = None
+    close_notices_sent: int = 0
+    """Notices that the close moved, sent to people a reminder told the old one (not
+    reminders: they do not count against the cap)."""
 
     def lines(self, zone: str = "UTC") -> list[str]:
         """Plain text with times in `zone` (the caller escapes it for its platform)."""
@@ -50,7 +53,9 @@ class RoundStatus:
             f"{self.delivered} delivered, {self.pending} pending, {self.failed} failed · "
             f"{self.answered_any} of {self.invited} answered, {self.answered_all} answered all · "
             f"{counted(self.reminders_sent, 'reminder')} sent, "
-            f"{counted(self.digests_posted, 'digest')} posted",
+            + (f"{counted(self.close_notices_sent, 'notice')} that the close moved, "
+               if self.close_notices_sent else "")
+            + f"{counted(self.digests_posted, 'digest')} posted",
         ]
         if self.withdrawn:
             out.append(f"{self.withdrawn} {'person' if self.withdrawn == 1 else 'people'} "
@@ -88,13 +93,12 @@ def round_status(session: Session, round_: Round, next_digest: datetime | None) 
         reasons = Counter(why or "unknown" for _, _, why in failures)
         shown = [(f"{n} {'person' if n == 1 else 'people'}", why)
                  for why, n in reasons.most_common(FAILURES_SHOWN)]
-    reminders = (
-        session.scalar(
-            select(func.count())
-            .select_from(Reminder)
+    sent = dict(
+        session.execute(
+            select(Reminder.moved_from.is_not(None), func.count())
             .where(Reminder.round_id == round_.id, Reminder.state == "sent")
-        )
-        or 0
+            .group_by(Reminder.moved_from.is_not(None))
+        ).all()
     )
     digests = (
         session.scalar(
@@ -115,7 +119,7 @@ def round_status(session: Session, round_: Round, next_digest: datetime | None) 
         turnout.invited,
         turnout.answered_any,
         turnout.answered_all,
-        reminders,
+        sent.get(False, 0),
         digests,
         round_.closes_at,
         next_digest,
@@ -123,6 +127,7 @@ def round_status(session: Session, round_: Round, next_digest: datetime | None) 
         round_.digest_channel,
         round_.withdrawn,
         round_.purged_at,
+        sent.get(True, 0),
     )
 
 

@@ -25,6 +25,7 @@ from bot.app.access import (
     who,
 )
 from bot.app.actors import Actor
+from bot.app.participants import refresh_home
 from bot.app.personal_data import left_in_chat
 from bot.app.roundtable import Roundtable
 from bot.config import ConfigError
@@ -66,7 +67,7 @@ from bot.core.wording import counted, listed
 from bot.scheduling.jobs import forget_digest_job
 from bot.scheduling.timing import digest_trigger, next_digest_time
 from storage.db import reading, transaction
-from storage.models import Delivery, Digest, Round
+from storage.models import Delivery, Digest, Participant, Round
 
 PACK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 DELETE_CANCELLED = "round.delete.cancel"
@@ -505,18 +506,39 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
     work = take_down(app.gateways, holding)
     with transaction(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
+        homes = _homes_listing(app, session, actor, round_id)
         what = delete_round(session, round_id)
         forget_digest_job(session, round_id)
         audit.record(session, app.clock(), who(actor), "round.delete", round_id=round_id,
                      detail=f"{counted(what.answers, 'answer')}, "
                             f"{counted(what.digests, 'digest')}")
     app.database.drop_deleted()
+    for home in homes:
+        refresh_home(app, home)
     done = said(f"Round {round_id} is deleted, with its {counted(what.answers, 'answer')} "
                 f"and {counted(what.digests, 'digest')}.")
     if work.failed:
         done += said(" ") + left_in_chat(work, "of mine holding someone's words could not be "
                                          "removed")
     return done
+
+
+def _homes_listing(app: Roundtable, session: Session, actor: Actor, round_id: int
+                   ) -> list[Actor]:
+    """Whose home lists the round: the people sent its questions while it is open (their
+    open questions), and the facilitator deleting it (their rounds); those on a platform
+    served here."""
+    people = session.execute(
+        select(Participant.platform, Participant.platform_user_id)
+        .join(Delivery, Delivery.participant_id == Participant.id)
+        .join(Round, Round.id == Delivery.round_id)
+        .where(Delivery.round_id == round_id, Delivery.state == "sent",
+               Round.status == "open", Participant.opted_out.is_(False))
+        .order_by(Participant.id)).all()
+    homes = [Actor(platform, user_id) for platform, user_id in people]
+    if actor not in homes:
+        homes.append(actor)
+    return [home for home in homes if home.platform in app.platforms]
 
 
 def chosen_round(app: Roundtable, actor: Actor, round_id: int | None, *,

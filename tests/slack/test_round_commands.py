@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from storage.models import Delivery, Digest, Participant, Round
 from tests.slack.conftest import CHANNEL, DIGEST_CHANNEL, FACILITATOR, MEMBERS, PACK, Running
+from tests.slack.test_answers import answer_buttons
 from tests.slack.test_round_loop import sent_to_everyone
 
 OUTSIDER = MEMBERS[0]
@@ -156,3 +157,24 @@ def test_a_facilitator_is_told_when_a_round_closes_in_the_rounds_time_zone(
     assert changed["text"].endswith("; closes Fri 02 Apr 2027 18:00 BST.")
     listed = command(running, "list", f"Round {round_id}")
     assert " · closes Fri 02 Apr 18:00 BST · " in listed["text"]
+
+
+def test_deleting_an_open_round_takes_its_questions_off_its_peoples_home_tabs(
+        running: Running) -> None:
+    """Ben's App Home lists the round's six questions; once the facilitator deletes the
+    round it is published again without them, not left until Ben next opens it."""
+    round_id = int(command(running, f"start {PACK} to <@UBEN>", "started")["text"].split()[1])
+    sent_to_everyone(running, ["UBEN"])
+    running.slack.event({"type": "app_home_opened", "user": "UBEN", "channel": "DUBEN",
+                         "tab": "home"})
+    home = running.wait_for(lambda: running.stub.calls_to("views.publish"), "Ben's home tab")
+    assert len(answer_buttons(home[0].params["view"])) == 6
+
+    asked = command(running, f"delete {round_id}", "Deleting it removes")
+    delete = next(e for b in asked["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if e["style"] == "danger")
+    running.slack.click(FACILITATOR, delete["action_id"], delete["value"], channel=CHANNEL)
+    published = running.wait_for(lambda: [c for c in running.stub.calls_to("views.publish")[1:]
+                                          if c.params["user_id"] == "UBEN"],
+                                 "Ben's home tab published again")
+    assert answer_buttons(published[0].params["view"]) == []

@@ -225,6 +225,8 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
     app.database.drop_deleted()
     if yourself:
         refresh_home(app, actor)
+    elif participant is not None and platform in app.platforms:
+        refresh_home(app, Actor(platform, user_id))  # their open questions are gone
     if participant is None and not (erased.facilitator or erased.audit_entries or waiting):
         return said("Roundtable held nothing about " + ("you" if yourself else "them")
                     + "; it will not ask " + ("you" if yourself else "them")

@@ -22,6 +22,7 @@ from storage.db import transaction
 from storage.models import BotMessage, Digest, InboxEvent, QuestionMessage, Reply
 from tests.helpers import stored_values
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
+from tests.slack.test_answers import answer_buttons
 from tests.slack.test_round_loop import asked, question_ts, sent_to_everyone, start_round
 from tests.test_imports import write_csv
 
@@ -250,3 +251,21 @@ def test_my_data_of_a_facilitator_who_never_answered_lists_what_is_held_about_th
     assert "round.start" in {e["action"] for e in data["audit_log"]}
     for someone_else in (AMARA, BEN, *AMARA_SAID, BEN_SAID):
         assert someone_else not in content.decode(), someone_else
+
+
+def test_forgetting_someone_for_them_takes_their_questions_off_their_home_tab(
+        running: Running) -> None:
+    """Ben asked the operator to forget him: his App Home, which listed the round's
+    questions, is published again without them."""
+    start_round(running)
+    sent_to_everyone(running)
+    running.slack.event({"type": "app_home_opened", "user": BEN, "channel": "D" + BEN,
+                         "tab": "home"})
+    home = running.wait_for(lambda: running.stub.calls_to("views.publish"), "Ben's home tab")
+    assert len(answer_buttons(home[0].params["view"])) == 6
+
+    forget(running.bot, OPERATOR, "slack", BEN)
+
+    published = [c for c in running.stub.calls_to("views.publish")[1:]
+                 if c.params["user_id"] == BEN]
+    assert published and answer_buttons(published[0].params["view"]) == []

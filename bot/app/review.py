@@ -302,6 +302,8 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
         return renamed.get(tuple(theme.reply_ids), theme.title)
 
     round_id = view.round.id
+    if change.source:
+        _still_held(view, change)
     if change.action in ("move", "hide", "show", "group"):
         question = _answer_question(view, change.reply_ids[0] if change.action == "group"
                                     and change.reply_ids else change.reply_id,
@@ -613,6 +615,19 @@ def _hidden_said(question: PromptDigest, reply_id: str) -> str:
     if _answer(question, reply_id).comment:
         return f"Comment {reply_id} is no longer quoted."
     return f"The reason given with ballot {reply_id} is no longer quoted; the ballot still counts."
+
+
+def _still_held(view: DigestView, change: Change) -> None:
+    """Refuse a form's change to an answer deleted since the form listed it (by its writer,
+    or with all they wrote when they asked to be forgotten). Nothing of the form is saved,
+    as for any refusal: a new theme without one of the answers chosen for it would not be
+    the theme the facilitator meant, and they keep the form to take it out and save again."""
+    held = {a.reply_id for p in view.prompts for a in p.answers}
+    for reply_id in (change.reply_id, *change.reply_ids):
+        if reply_id and reply_id not in held:
+            raise RoundtableError(
+                f"answer {reply_id} is deleted (its writer deleted it or asked to be "
+                "forgotten), so nothing was saved: unselect it and save again")
 
 
 def _answer_question(view: DigestView, reply_id: str, *, votes: bool = False

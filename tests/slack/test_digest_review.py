@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from bot.app import facilitation, review
 from bot.app.actors import OPERATOR, Actor
+from bot.app.personal_data import forget
 from bot.app.review import Opened
 from bot.core import audit
 from bot.core.bot_messages import FORM
@@ -335,7 +336,7 @@ def test_an_imported_answer_with_a_long_id_is_moved_from_the_slack_form(
     stale = running.slack.submit(FACILITATOR, form.answer["view"],
                                  moving({**option, "value": "key:" + "a" * 24}))
     assert stale.json()["errors"]["new_title"].startswith(
-        f"round {round_id} has no written answer 'key:aaaa"), stale.body
+        "answer key:aaaa"), stale.body  # not one the form listed: a stale form's
     answered = running.slack.submit(FACILITATOR, form.answer["view"], moving(option))
 
     assert answered.status == 200 and not answered.body, answered.body
@@ -739,3 +740,30 @@ def test_a_facilitator_s_data_lists_the_edit_forms_they_opened(running: Running)
         {"round": round_id, "opened_at": opened.isoformat(),
          "what": "An edit form of a draft digest, open in Slack until you closed it: "
                  "Roundtable keeps its id to close it if the answers it lists are deleted."}]
+
+
+def test_a_form_saved_after_someone_it_moves_is_forgotten_says_their_answer_was_deleted(
+        running: Running) -> None:
+    """The facilitator moves two answers to a new theme in a form opened before one writer
+    asked to be forgotten (the bot could not close the form in time): the refusal says that
+    answer was deleted and nothing was saved, not that the round never had it."""
+    round_id = drafted(running)
+    form = open_form(running)
+    [move] = [b for b in form.params["view"]["blocks"] if b.get("block_id") == "move_answer"]
+    options = move["element"]["options"]
+    [gone] = [o for o in options if TIME[0][:30] in o["text"]["text"]]
+    kept = next(o for o in options if o is not gone)
+    [user] = running.scalars(select(Participant.platform_user_id).join(
+        Reply, Reply.participant_id == Participant.id).where(Reply.text == TIME[0]))
+    forget(running.bot, OPERATOR, "slack", user)
+
+    refused = running.slack.submit(FACILITATOR, form.answer["view"], {
+        "move_answer": {"value": {"selected_options": [gone, kept]}},
+        "move_to": {"value": {"selected_option": {"value": "new"}}},
+        "new_title": {"value": {"value": "Time to lead"}}})
+
+    assert refused.json()["errors"]["new_title"] == (
+        f"answer {gone['value']} is deleted (its writer deleted it or asked to be "
+        "forgotten), so nothing was saved: unselect it and save again"), refused.body
+    assert "Time to lead" not in json.dumps(draft_in(running, FACILITATOR)["blocks"])
+    assert running.scalars(select(DigestEdit).where(DigestEdit.round_id == round_id)) == []

@@ -163,6 +163,21 @@ def test_it_tells_someone_their_edited_answer_was_updated_in_its_confirmation(
     assert not _confirmations_to(running, user, "Updated")  # the update was the only word
 
 
+def test_an_answer_edited_into_a_greeting_is_taken_as_written_and_confirmed(
+        running: Running) -> None:
+    """A greeting sent alone is not an answer, but an answer its writer edits into "Hello"
+    is their answer now: they changed it themselves, the confirmation shows it as it reads
+    (so a slip is seen and edited back), and the earlier words stay among its versions."""
+    user, thread, ts, saved = _answered_first(running, "First thought.")
+    _edit(running, user, ts, "Hello", thread)
+    running.wait_for(lambda: running.replies()[0].text == "Hello", "the edit")
+    shown = running.wait_for(lambda: running.stub.calls_to("chat.update"), "the update")[0]
+    assert shown.params["ts"] == saved.answer["ts"]
+    assert shown.params["text"].startswith("Updated as your answer to question 1: ")
+    assert "Hello" in as_read(shown.params["blocks"])
+    assert not [c for c in running.stub.posted("D" + user) if "Save as my answer" in str(c.params)]
+
+
 def test_a_deleted_answers_confirmation_no_longer_repeats_it(running: Running) -> None:
     """Deleting an answer in Slack deletes it from the bot's confirmation too, which says so
     and that the question is open again; the other answers' confirmations stay."""

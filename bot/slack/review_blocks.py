@@ -58,6 +58,7 @@ from bot.core.digest.render_review import (
     deadline_line,
     form_cut_words,
     not_listed_line,
+    settled_words,
     theme_size,
 )
 from bot.core.digest.synthesis import (
@@ -144,11 +145,7 @@ def _state(draft: Draft) -> ContextBlock:
     if draft.state == "superseded":
         return context("A newer draft, or a digest posted meanwhile, took the place of this one.")
     if not draft.waiting:
-        by = draft.approved_by
-        if by == "scheduler":
-            return context("Posted as built at its review deadline.")
-        # a facilitator's name as they set it: plain text, so nothing in it formats or pings
-        return plain_context("Approved" + (f" by {by}" if by else "") + " and posted.", 2000)
+        return context(said_mrkdwn(settled_words(draft.approved_by, "slack")))
     return context(f"{deadline_line(draft.unreviewed, _when(draft.review_until))} Edits carry "
                    "over to the round's later digests.")
 

@@ -767,3 +767,26 @@ def test_a_form_saved_after_someone_it_moves_is_forgotten_says_their_answer_was_
         "forgotten), so nothing was saved: unselect it and save again"), refused.body
     assert "Time to lead" not in json.dumps(draft_in(running, FACILITATOR)["blocks"])
     assert running.scalars(select(DigestEdit).where(DigestEdit.round_id == round_id)) == []
+def test_an_approved_draft_names_who_approved_it_as_slack_shows_a_person(
+        running: Running) -> None:
+    """Once approved, each facilitator's draft says who approved it: the person as Slack
+    names them, never the audit log's `slack:U…` key; at the command line, said so."""
+    running.stub.add_user(CO_FACILITATOR, "Cora Cofacilitator")
+    drafted(running, co_facilitator=True)
+    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    settled = running.wait_for(lambda: "and posted" in as_read(
+        draft_in(running, CO_FACILITATOR)["blocks"]) and draft_in(running, CO_FACILITATOR),
+        "the co-facilitator's draft marked approved")
+    read = as_read(settled["blocks"], running.stub).splitlines()
+    assert "Approved by @Fola Facilitator and posted." in read, read
+    assert "slack:" not in json.dumps(settled["blocks"])
+
+    later = drafted(running)
+    review.approve(running.bot, OPERATOR, later)
+    shown = running.wait_for(lambda: [as_read(m["blocks"]) for m in (
+        running.stub.message(c.params["channel"], c.answer["ts"])
+        for c in running.stub.posted("D" + FACILITATOR)
+        if c.params["text"].startswith(f"Draft digest of round {later} "))
+        if m and "and posted" in as_read(m["blocks"])], "the later draft marked approved")
+    assert "Approved at the command line and posted." in shown[0].splitlines(), shown

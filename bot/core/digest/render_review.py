@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from bot.core import audit
 from bot.core.dates import local_time
 from bot.core.digest.build import MIN_ROLE_GROUP
 from bot.core.digest.model import DigestView, Draft, PromptDigest, ThemeView
 from bot.core.digest.synthesis import OTHER_ANSWERS_SHOWN, other_answers
 from bot.core.digest.theme_views import quote_text
-from bot.core.said import Code, Said, said
+from bot.core.said import Code, Said, Someone, said
 from bot.core.wording import counted
 
 QUOTE_SHOWN = 160
@@ -199,6 +200,21 @@ def deadline_line(unreviewed: str, when: str) -> str:
                 f"nobody has approved it by {when}, it is posted as built.")
     return ("Nothing is posted until a facilitator approves it. If nobody has approved it by "
             f"{when}, it keeps waiting for approval.")
+
+
+def settled_words(approved_by: str | None, platform: str) -> Said:
+    """What became of a draft no longer waiting, by who released it (Digest.approved_by, as
+    the audit log names them): the schedule, someone on `platform` (shown as the platform
+    shows a person, never by the log's key), or the command line. Someone forgotten since,
+    or on another platform, goes unnamed."""
+    if approved_by == audit.SCHEDULER:
+        return said("Posted as built at its review deadline.")
+    if approved_by == audit.OPERATOR:
+        return said("Approved at the command line and posted.")
+    on, _, user_id = (approved_by or "").partition(":")
+    if on == platform and user_id:
+        return said("Approved by ", Someone(user_id), " and posted.")
+    return said("Approved and posted.")
 
 
 def local_deadline(draft: Draft, zone: str) -> str:

@@ -23,8 +23,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.core.direction_marks import closed, closing
 from bot.slack.limits import MESSAGE_BLOCKS, MESSAGE_TEXT, RICH_TEXT
-from bot.slack.mrkdwn import cut
+from bot.slack.mrkdwn import ELLIPSIS, cut
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,17 @@ def context(mrkdwn: str) -> ContextBlock:
 
 
 def shortened(text: str, limit: int) -> str:
-    """Words within `limit` characters: as they are, else cut and marked with …."""
-    return text if len(text) <= limit else cut(text, limit)
+    """Words within `limit` characters, any direction control they leave open closed
+    (bot.core.direction_marks): as they are, else cut and marked with …."""
+    if len(text) + len(closing(text)) <= limit:
+        return closed(text)
+    room = limit
+    while True:
+        short = cut(text, room).removesuffix(ELLIPSIS)
+        marks = closing(short)
+        if len(short) + len(marks) + len(ELLIPSIS) <= limit or not short:
+            return short + marks + ELLIPSIS
+        room -= len(short) + len(marks) + len(ELLIPSIS) - limit
 
 
 def plain(text: str, limit: int) -> PlainTextObject:
@@ -79,9 +89,9 @@ Part = RichTextSectionElement | RichTextQuoteElement | RichTextListElement
 
 def words(text: str, limit: int | None = None, *, bold: bool = False, italic: bool = False,
           code: bool = False) -> Words:
-    """Text shown exactly as written (cut to `limit` characters), in the style asked for."""
-    if limit is not None:
-        text = shortened(text, limit)
+    """Text shown exactly as written (cut to `limit` characters), in the style asked for;
+    no direction control in it reaches past it."""
+    text = closed(text) if limit is None else shortened(text, limit)
     style = {name: True for name, on in (("bold", bold), ("italic", italic), ("code", code))
              if on}
     return Words(text=text, style=style or None)

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
     RichTextSectionElement,
 )
 
+from bot.core.direction_marks import closed
 from bot.core.said import Code, Command, Marker, OpenQuestions, Place, Said, Someone, Strong
 from bot.slack import messages
 from bot.slack.limits import RICH_TEXT
@@ -41,12 +42,13 @@ def rich_said(said: Said, budget: int = RICH_TEXT) -> RichTextBlock:
         text, bold, code = _run(part)
         if not text:
             continue
-        if len(text) > budget:
+        if len(closed(text)) > budget:
             if budget > 1:
                 shown.append(words(text, budget, bold=bold, code=code))
             break
-        budget -= len(text)
-        shown.append(words(text, bold=bold, code=code))
+        run = words(text, bold=bold, code=code)
+        budget -= len(run.text)
+        shown.append(run)
     return RichTextBlock(elements=[RichTextSectionElement(elements=shown)])
 
 

@@ -4,6 +4,7 @@ from being quoted ("don't quote me")."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -149,7 +150,7 @@ def edit_reply(session: Session, external_id: str, text: str, now: datetime,
     if get_round(session, reply.round_id).status != "open":
         raise RoundClosed(f"round {reply.round_id} is closed, so your answer stays as it was "
                           "when it closed")
-    if not text.strip():
+    if shows_nothing(text):
         raise InvalidAnswer("an edited answer needs some text")
     comment = reply.choices is None
     changed = _revise(reply, now, text, reply.choices)
@@ -236,8 +237,19 @@ def check_text_answer(round_: Round, prompt_id: str, prompt: Prompt | None, text
     prompt = _check_open(round_, prompt_id, prompt)
     if prompt.kind != "text" and not comment:
         raise InvalidAnswer(f"question {prompt_id!r} is answered by choosing, not by text")
-    if not text.strip():
+    if shows_nothing(text):
         raise InvalidAnswer("an answer needs some text")
+
+
+BLANKS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+"""Letters and signs that are drawn as nothing (Hangul fillers, the blank Braille cell)."""
+
+
+def shows_nothing(text: str) -> bool:
+    """Whether `text` would read as empty: only spaces, and characters that show nothing
+    (zero-width spaces and joiners, direction marks, a byte-order mark: Unicode's format
+    characters), which a pasted or dictated message can be made of."""
+    return all(c.isspace() or c in BLANKS or unicodedata.category(c) == "Cf" for c in text)
 
 
 def _open_prompt(session: Session, round_id: int, prompt_id: str) -> tuple[Round, Prompt]:

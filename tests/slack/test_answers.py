@@ -531,3 +531,26 @@ def test_it_keeps_a_readers_less_than_and_markup_as_written_from_answer_to_diges
     for block in question.params["blocks"]:
         if block["type"] in ("section", "context"):
             assert "Protected" not in json.dumps(block) and "INR" not in json.dumps(block)
+
+
+INVISIBLE = "\u200b\u2060 \ufeff\u200d"
+"""Zero-width spaces and joiners, a word joiner and a byte-order mark: characters that show
+nothing, which a pasted or dictated message can be made of."""
+
+
+def test_an_answer_of_characters_that_show_nothing_is_refused_like_an_empty_one(
+        running: Running) -> None:
+    """Saved, it read back as an empty quote, moved the person on to the next question and
+    was counted as an answer; refused, the form says why, as it does for spaces alone."""
+    round_id = start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    running.slack.click(user, "answer_open", json.dumps({"round": round_id,
+                                                         "prompt": "done-well"}))
+    form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the form")[0]
+    refusals = [running.slack.submit(user, form.answer["view"], {"answer": {"value": {
+        "type": "plain_text_input", "value": text}}}).json() for text in ("   ", INVISIBLE)]
+    assert refusals[1] == refusals[0] and refusals[0]["response_action"] == "errors", refusals
+    assert running.replies() == []
+    assert not [c for c in running.stub.posted("D" + user)
+                if c.params["text"].startswith("Saved")]

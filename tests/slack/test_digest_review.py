@@ -161,7 +161,7 @@ def test_a_reviewed_digest_is_edited_and_approved_in_slack_and_posts_once(
     form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the edit form")[0]
     refused = running.slack.submit(FACILITATOR, form.answer["view"], {
         "rename_theme": theme(form, "rename_theme", 1)})
-    assert refused.json()["errors"] == {"rename_title": "give both the theme and its new title"}
+    assert refused.json()["errors"] == {"rename_title": "Give both the theme and its new title."}
     answered = running.slack.submit(FACILITATOR, form.answer["view"], {
         "rename_theme": theme(form, "rename_theme", 1),
         "rename_title": {"value": {"value": "Time away from the dispensary"}},
@@ -258,7 +258,7 @@ def test_an_edit_form_saved_after_its_draft_was_approved_changes_nothing_and_say
         "rename_title": {"value": {"value": "Too late"}}})
     assert refused.json()["errors"] == {"lead": (
         f"Sorry: that draft of round {round_id} was already approved and posted, so nothing "
-        "was changed")[:150]}
+        "was changed.")}
     assert running.scalars(select(DigestEdit)) == []
     answers = len(running.stub.calls_to("response_url"))
     running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
@@ -294,7 +294,7 @@ def test_answers_moved_to_a_new_theme_in_slack_post_as_that_theme(running: Runni
     moving = {"move_answer": {"value": {"selected_options": [{"value": r} for r in chosen]}},
               "move_to": {"value": {"selected_option": {"value": "new"}}}}
     refused = running.slack.submit(FACILITATOR, form.answer["view"], moving)
-    assert refused.json()["errors"] == {"new_title": "give the new theme its title"}
+    assert refused.json()["errors"] == {"new_title": "Give the new theme its title."}
     answered = running.slack.submit(FACILITATOR, form.answer["view"], {
         **moving, "new_title": {"value": {"value": "Someone to ask, inside or out"}}})
     assert answered.status == 200 and not answered.body, answered.body
@@ -336,7 +336,7 @@ def test_an_imported_answer_with_a_long_id_is_moved_from_the_slack_form(
     stale = running.slack.submit(FACILITATOR, form.answer["view"],
                                  moving({**option, "value": "key:" + "a" * 24}))
     assert stale.json()["errors"]["new_title"].startswith(
-        "answer key:aaaa"), stale.body  # not one the form listed: a stale form's
+        "Answer key:aaaa"), stale.body  # not one the form listed: a stale form's
     answered = running.slack.submit(FACILITATOR, form.answer["view"], moving(option))
 
     assert answered.status == 200 and not answered.body, answered.body
@@ -464,8 +464,8 @@ def test_a_form_opened_before_another_edit_changes_the_theme_it_showed_or_nothin
         "merge_theme": theme(other_tab, "merge_theme", 3),
         "merge_into": theme(other_tab, "merge_into", 1)})
     assert refused.json()["errors"] == {"merge_theme": (
-        f"theme 3, “{third.title[:39].rstrip()}…”, has changed since this form was opened, "
-        "so nothing was saved: please open the form again")}
+        f"Theme 3, “{third.title[:39].rstrip()}…”, has changed since this form was opened, "
+        "so nothing was saved: please open the form again.")}
     assert len(running.scalars(select(DigestEdit))) == edits
     assert question(current(running.database, round_id, NOW)) == after
     assert "Not saved" not in json.dumps(draft_in(running, FACILITATOR)["blocks"])

@@ -142,7 +142,7 @@ def test_it_refuses_a_rank_form_whose_options_name_no_place_in_the_form(
     errors = {what: running.slack.submit(MEMBERS[0], view, ranked(values)).json()
               for what, values in tampered.items()}
     unreadable = {"response_action": "errors",
-                  "errors": {"rank-1": "that form could not be read; please open it again"}}
+                  "errors": {"rank-1": "That form could not be read; please open it again."}}
     assert errors == dict.fromkeys(tampered, unreadable)
     assert running.replies() == []
 
@@ -209,7 +209,7 @@ def test_it_refuses_a_draft_digests_buttons_and_form_naming_no_draft_clearly(
                                  json.dumps({**seen, "digest": "1"}), "null", "[]")]
     assert [(r.status, r.json()) for r in refusals] == [(200, {
         "response_action": "errors",
-        "errors": {"lead": "Sorry: that form could not be read; please open it again"}})] * 5
+        "errors": {"lead": "Sorry: that form could not be read; please open it again."}})] * 5
     assert running.scalars(select(DigestEdit)) == []
     assert running.scalar(select(Digest.state).where(Digest.round_id == round_id)) == "review"
     assert running.stub.posted(DIGEST_CHANNEL) == []
@@ -236,6 +236,6 @@ def test_it_refuses_a_start_form_whose_inputs_are_not_what_the_form_sends(
     answers = {what: running.slack.submit(FACILITATOR, view, values).json()
                for what, values in tampered.items()}
     assert answers == dict.fromkeys(tampered, {"response_action": "errors", "errors": {
-        "pack": "that form could not be read; please open it again"}})
+        "pack": "That form could not be read; please open it again."}})
     assert running.scalars(select(Round)) == []
     assert running.stub.posted() == []

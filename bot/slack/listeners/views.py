@@ -17,9 +17,11 @@ from bot.core.errors import RoundtableError
 from bot.core.people import Audience
 from bot.core.ports import DeliveryError, Where
 from bot.core.said import Said, said
+from bot.core.wording import sentence
 from bot.slack import blocks, review_blocks
 from bot.slack.gateway import SlackGateway
-from bot.slack.listeners.failures import told_on_failure
+from bot.slack.listeners.failures import ERROR_TEXT, told_on_failure
+from bot.slack.messages import shortened
 from bot.slack.payloads import (
     UNREADABLE,
     DraftQuestion,
@@ -36,6 +38,12 @@ REVIEW_WAIT = 2.5
 form with an error after three; a change can take longer where the language model words the
 draft again (answers came in since it was opened): then the form closes at once, and the
 outcome (saved, or why not) follows in a direct message."""
+
+
+def field_error(reason: str) -> str:
+    """A refusal as a form shows it under a field: a sentence, within Slack's 150
+    characters."""
+    return shortened(sentence(reason), ERROR_TEXT)
 
 
 def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
@@ -62,7 +70,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             participants.answer_in_form(app, actor, which.round, which.prompt, answer,
                                         f"view:{view.get('id')}")
         except (RoundtableError, ValueError) as exc:
-            ack(response_action="errors", errors={first: str(exc)[:150]})
+            ack(response_action="errors", errors={first: field_error(str(exc))})
             return
         ack()
         participants.refresh_home(app, actor)
@@ -83,14 +91,14 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         except Late:
             pass  # the form closes now; the outcome follows in a direct message
         except review_form.FieldError as exc:
-            ack(response_action="errors", errors={exc.field: str(exc)[:150]})
+            ack(response_action="errors", errors={exc.field: field_error(str(exc))})
             return
         except review.ChangeRefused as exc:
             field = exc.field if exc.field in values else "lead"
-            ack(response_action="errors", errors={field: str(exc)[:150]})
+            ack(response_action="errors", errors={field: field_error(str(exc))})
             return
         except (RoundtableError, ValueError) as exc:
-            ack(response_action="errors", errors={"lead": f"Sorry: {exc}"[:150]})
+            ack(response_action="errors", errors={"lead": field_error(f"Sorry: {exc}")})
             return
         ack()
 
@@ -99,12 +107,13 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
     def start_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         actor = Actor(slack.platform, str(body["user"]["id"]))
         if not access.may_start(app, actor):
-            ack(response_action="errors", errors={"pack": access.refusal("start").plain})
+            ack(response_action="errors",
+                errors={"pack": field_error(access.refusal("start").plain)})
             return
         try:
             inputs = form_inputs((view.get("state") or {}).get("values"))
         except ValueError as exc:
-            ack(response_action="errors", errors={"pack": str(exc)})
+            ack(response_action="errors", errors={"pack": field_error(str(exc))})
             return
 
         def picked(block: str) -> FormInput:

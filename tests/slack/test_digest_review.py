@@ -264,7 +264,7 @@ def test_an_edit_form_saved_after_its_draft_was_approved_changes_nothing_and_say
     running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
     assert respond_text(running, answers, "Sorry") == (
         f"Sorry: that draft of round {round_id} was already approved and posted, so nothing "
-        "was changed")
+        "was changed.")
     assert len(running.stub.calls_to("views.open")) == 1
 
 
@@ -554,7 +554,7 @@ def test_an_edit_button_naming_no_question_of_the_draft_says_so_without_repeatin
     running.slack.click(FACILITATOR, edit["action_id"], value)
     told = respond_text(running, before, "Sorry")
     assert told == (f"Sorry: the question this Edit button is for is not one of round "
-                    f"{round_id}'s 6 questions; please use the Edit buttons of the newest draft")
+                    f"{round_id}'s 6 questions; please use the Edit buttons of the newest draft.")
     assert running.stub.calls_to("views.open") == []
 
 

@@ -171,7 +171,7 @@ def test_it_refuses_buttons_and_forms_whose_round_is_not_a_rounds_id_with_400(
     told = running.wait_for(lambda: (lambda calls: calls if len(calls) == len(rounds) else None)(
         running.stub.calls_to("response_url")[answered:]), "an answer to each Delete")
     assert [c.params["text"] for c in told] == [
-        "Sorry: that button could not be read; please ask again"] * len(rounds)
+        "Sorry: that button could not be read; please ask again."] * len(rounds)
     assert running.scalar(select(Round.id)) == round_id
 
 
@@ -196,7 +196,7 @@ def test_it_refuses_a_draft_digests_buttons_and_form_naming_no_draft_clearly(
                                      else None)(running.stub.calls_to("response_url")),
                             "an answer to each button")
     assert {c.params["text"] for c in told} == {
-        "Sorry: that button could not be read; please ask again"}
+        "Sorry: that button could not be read; please ask again."}
 
     form = open_form(running).answer["view"]
     seen = json.loads(form["private_metadata"])

@@ -15,7 +15,8 @@ from bot.app.actors import Actor
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
 from bot.core.incoming import Kept
-from bot.core.said import said
+from bot.core.said import Said, said
+from bot.core.wording import sentence
 from bot.slack import blocks, render, review_blocks
 from bot.slack.gateway import SlackGateway
 from bot.slack.listeners.failures import told_on_failure
@@ -28,6 +29,12 @@ from bot.slack.payloads import (
     draft_target,
     target,
 )
+
+
+def sorry(reason: Said) -> Said:
+    """A refusal answered to a button: "Sorry: " and the reason, ending as a sentence."""
+    ended = reason.plain.rstrip().endswith((".", "!", "?", "…"))
+    return said("Sorry: ", reason, "" if ended else ".")
 
 
 def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
@@ -111,7 +118,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             done = facilitation.delete(app, actor(body), round_id, asked)
         except (RoundtableError, ValueError) as exc:
             text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
-            slack.respond(body.get("response_url"), render.message(said("Sorry: ", text)))
+            slack.respond(body.get("response_url"), render.message(sorry(text)))
             return
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
@@ -127,7 +134,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             try:
                 done = facilitation.cancel_deletion(app, actor(body), round_id, asked)
             except RoundtableError as exc:
-                slack.respond(body.get("response_url"), render.message(said("Sorry: ", exc.said)))
+                slack.respond(body.get("response_url"), render.message(sorry(exc.said)))
                 return
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
@@ -140,7 +147,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             opened = review.waiting(app, actor(body), which.round, which.digest)
             form = review_blocks.edit_view(opened, which.prompt)
         except (RoundtableError, ValueError) as exc:
-            slack.respond(body.get("response_url"), blocks.notice(f"Sorry: {exc}"))
+            slack.respond(body.get("response_url"), blocks.notice(sentence(f"Sorry: {exc}")))
             return
         view_id = slack.open_view(body["trigger_id"], form)
         if view_id is not None:
@@ -154,7 +161,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             which = draft_target(action.get("value"), DraftTarget)
             done = review.approve(app, actor(body), which.round, which.digest)
         except (RoundtableError, ValueError) as exc:
-            slack.respond(body.get("response_url"), blocks.notice(f"Sorry: {exc}"))
+            slack.respond(body.get("response_url"), blocks.notice(sentence(f"Sorry: {exc}")))
             return
         slack.respond(body.get("response_url"), render.message(done))
 

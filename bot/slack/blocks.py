@@ -393,8 +393,8 @@ def home_view(home: HomeView) -> dict[str, Any]:
 
 def forget_prompt(count: int) -> SlackMessage:
     text = (f"This deletes everything Roundtable holds about you: "
-            f"{all_of_yours(count, 'answer')} (votes included), the questions sent to you, "
-            "your name, time zone and Slack id. My messages that repeat your answers are "
+            f"{all_of_yours(count, 'answer or vote', 'answers and votes')}, the questions sent "
+            "to you, your name, time zone and Slack id. My messages that repeat your answers are "
             "deleted, and digest messages that drew on them are replaced. You will get no "
             "more questions. It cannot be undone. "
             "(`/roundtable my-data` first sends you a copy of it all.)")

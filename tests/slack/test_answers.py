@@ -251,7 +251,7 @@ def test_it_stops_and_forgets_a_participant_on_request(running: Running) -> None
     asked = running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
                                       if "cannot be undone" in c.params.get("text", "")],
                              "the confirmation question")
-    assert "your one answer (votes included)" in asked[0].params["text"]
+    assert "your one answer or vote, the questions" in asked[0].params["text"]
     assert "all 1 of" not in asked[0].params["text"]
     assert running.replies(), "nothing is deleted before the confirmation"
     running.slack.click(user, "forget_confirm")

@@ -269,3 +269,28 @@ def test_forgetting_someone_for_them_takes_their_questions_off_their_home_tab(
     published = [c for c in running.stub.calls_to("views.publish")[1:]
                  if c.params["user_id"] == BEN]
     assert published and answer_buttons(published[0].params["view"]) == []
+
+
+def test_forget_me_says_what_it_deletes_in_plain_words_however_many_answers(
+        running: Running) -> None:
+    """The warning before deleting counts the answers and votes it deletes, and says when
+    there are none, in one phrase ("your answers (none so far) (votes included)" read as
+    two afterthoughts)."""
+    start_round(running)
+    sent_to_everyone(running)
+    running.slack.dm(MEMBERS[1], "Protected time made it work.",
+                     thread_ts=question_ts(running, MEMBERS[1], "done-well"))
+    running.wait_for(lambda: running.replies(), "the answer")
+    warned = {}
+    for user in MEMBERS[:2]:
+        before = len(running.stub.calls_to("response_url"))
+        running.slack.command(user, "forget-me")
+        warned[user] = running.wait_for(
+            lambda since=before: running.stub.calls_to("response_url")[since:],
+            "the warning")[0].params["text"]
+    assert warned[MEMBERS[0]].startswith(
+        "This deletes everything Roundtable holds about you: your answers and votes (none so "
+        "far), the questions sent to you,"), warned
+    assert warned[MEMBERS[1]].startswith(
+        "This deletes everything Roundtable holds about you: your one answer or vote, the "
+        "questions sent to you,"), warned

@@ -35,6 +35,7 @@ from bot.core.dates import local_date_time, local_time, parse_closes
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
 from bot.core.digest_posts import post_digest
+from bot.core.direction_marks import closed
 from bot.core.errors import NotAllowed, NotFound, RoundtableError
 from bot.core.inbox import backlog_line
 from bot.core.packs import Pack, PackError, find_pack, load_pack, pack_files
@@ -253,6 +254,9 @@ def _status(app: Roundtable, session: Session, round_: Round, who: int | None) -
 
 
 def _names(names: list[str], shown: int | None) -> str:
+    """The names one after the other, each closed (bot.core.direction_marks), so none left
+    open right-to-left reorders the names after it."""
+    names = [closed(name) for name in names]
     if shown is None or len(names) <= shown:
         return ", ".join(names) if names else "nobody"
     return ", ".join(names[:shown]) + f" and {len(names) - shown} more"

@@ -98,3 +98,19 @@ def test_an_answers_open_override_stops_at_its_end_in_the_draft_and_digest(
                         "— Amara")
     assert posted and all(ANSWER in line for line, _ in posted), posted
     assert [still for _, still in posted] == [[]] * len(posted), posted
+
+
+def test_a_display_name_left_open_right_to_left_reverses_no_other_name_in_status(
+        running: Running) -> None:
+    """`status N who` lists people by the names they chose, on one line: one left open
+    right-to-left would read the names after it backwards, as other people."""
+    running.stub.add_user(MEMBERS[0], "Amara", display_name=f"Amara {RLO}ilA")
+    round_id = start_round(running, " named")
+    sent_to_everyone(running)
+    before = len(running.stub.calls_to("response_url"))
+    running.slack.command(FACILITATOR, f"status {round_id} who")
+    answer = running.wait_for(lambda: running.stub.calls_to("response_url")[before:],
+                              "the status")[0].params
+    line = next(p for p in paragraphs(answer["blocks"]) if "Not answered yet" in p)
+    assert f"Amara {RLO}ilA" in line, line  # the name as its owner wrote it, listed first
+    assert open_at(line, line.index("Ben")) == [], line

@@ -640,7 +640,7 @@ def test_an_open_edit_form_shows_no_answer_once_its_round_is_deleted_and_saving_
         "rename_title": {"value": {"value": "Too late"}}})
     assert refused.json()["errors"] == {"lead": (
         f"Sorry: round {round_id} was deleted, with its answers and drafts, so nothing was "
-        "changed")}
+        "changed.")}
     assert running.scalars(select(DigestEdit)) == []
 
 
@@ -662,7 +662,7 @@ def test_an_open_edit_form_shows_no_answer_once_retention_deletes_the_round_s_an
         "rename_title": {"value": {"value": "Too late"}}})
     assert refused.json()["errors"] == {"lead": (
         f"Sorry: round {round_id}'s answers were deleted (retention): there is no digest to "
-        "edit")}
+        "edit.")}
     assert running.scalars(select(DigestEdit)) == []
 
 
@@ -763,10 +763,12 @@ def test_a_form_saved_after_someone_it_moves_is_forgotten_says_their_answer_was_
         "new_title": {"value": {"value": "Time to lead"}}})
 
     assert refused.json()["errors"]["new_title"] == (
-        f"answer {gone['value']} is deleted (its writer deleted it or asked to be "
-        "forgotten), so nothing was saved: unselect it and save again"), refused.body
+        f"Answer {gone['value']} is deleted (its writer deleted it or asked to be "
+        "forgotten), so nothing was saved: unselect it and save again."), refused.body
     assert "Time to lead" not in json.dumps(draft_in(running, FACILITATOR)["blocks"])
     assert running.scalars(select(DigestEdit).where(DigestEdit.round_id == round_id)) == []
+
+
 def test_an_approved_draft_names_who_approved_it_as_slack_shows_a_person(
         running: Running) -> None:
     """Once approved, each facilitator's draft says who approved it: the person as Slack

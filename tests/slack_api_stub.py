@@ -72,6 +72,7 @@ class SlackStub:
         self.violations: list[str] = []
         self._queued: dict[str, list[Failure | None]] = {}
         self._holds: list[tuple[str, Callable[[dict[str, Any]], bool]]] = []
+        self._refusals: list[tuple[str, Callable[[dict[str, Any]], bool], list[Failure]]] = []
         self._released = threading.Event()
         self.held: list[Call] = []
         """Calls held (`hold`) and not yet answered."""
@@ -132,6 +133,13 @@ class SlackStub:
         with self._lock:
             self._queued.setdefault(method, []).extend(
                 [None] * after + [Failure(status, retry_after, error)] * times)
+
+    def refuse(self, method: str, matches: Callable[[dict[str, Any]], bool], times: int = 1,
+               *, status: int = 429, retry_after: int = 0, error: str = "ratelimited") -> None:
+        """The next `times` calls of `method` whose parameters `matches` fail this way (status
+        200 means `ok: false`); other calls go through."""
+        with self._lock:
+            self._refusals.append((method, matches, [Failure(status, retry_after, error)] * times))
 
     def hold(self, method: str, matches: Callable[[dict[str, Any]], bool]) -> None:
         """Calls of `method` whose parameters `matches` wait, with no effect, until
@@ -291,7 +299,8 @@ class SlackStub:
         method = path.removeprefix("/api/")
         if self._held(method, params):
             return 500, {}, {"ok": False, "error": "internal_error"}
-        failure = self._failure(method) or self._over_limit(method)
+        failure = (self._refused(method, params) or self._failure(method)
+                   or self._over_limit(method))
         if failure is not None and failure.status == DROP:
             if method != "chat.postMessage":
                 failure = Failure(500)
@@ -327,6 +336,13 @@ class SlackStub:
             self.held.remove(call)
         self._record(call)
         return True
+
+    def _refused(self, method: str, params: dict[str, Any]) -> Failure | None:
+        with self._lock:
+            for refused, matches, left in self._refusals:
+                if refused == method and left and matches(params):
+                    return left.pop(0)
+        return None
 
     def _failure(self, method: str) -> Failure | None:
         with self._lock:

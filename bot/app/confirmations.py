@@ -14,6 +14,13 @@ application stores it, so that forget-me can delete it later: it repeats the per
 and settles what was owed) as soon as it is posted, so that a crash afterwards does not post it
 again; other messages' in batches, whenever the loop has nothing due.
 
+What a platform refuses for now is posted again by this loop, after the Retry-After it gave or
+a pause that grows with each failure (RETRY_FIRST, doubling, at most RETRY_LONGEST); after
+GIVE_UP_AFTER failures that are not rate limits, or at once when trying again cannot help (the
+conversation is gone, the person deactivated), it is given up: said once in the log, and the
+answers' confirmations handed to `given_up` (owed no more). A failure while stopping leaves
+them owed in the database, for the next process.
+
 An edited answer is confirmed as updated (`revise`): its own confirmation, if `recall` finds
 where it landed, is changed to say so (what was handed over is remembered first, so a
 confirmation posted moments before is found); else a new one says it. A deleted answer's
@@ -43,6 +50,13 @@ from bot.core.said import Said, WhereAsked, said
 log = logging.getLogger(__name__)
 CONFIRMED_TOGETHER = 20
 """Answers confirmed in one message at most."""
+RETRY_FIRST = 2.0
+"""Seconds before a conversation's messages refused for now (not rate limited) are tried
+again; twice as long after each further failure, up to RETRY_LONGEST."""
+RETRY_LONGEST = 300.0
+GIVE_UP_AFTER = 12
+"""Failures in a row (not rate limits) after which a conversation's messages are given up:
+some half an hour of a platform that keeps failing."""
 
 Key = tuple[str, Where]
 """(platform, where): one queue per conversation and thread."""
@@ -135,12 +149,19 @@ class Confirmations:
                  clock: Callable[[], float] = time.monotonic,
                  faults: Faults | None = None,
                  remember: Callable[[list[Confirmed]], None] = lambda _: None,
+                 given_up: Callable[[str, list[Saved]], None] = lambda *_: None,
                  recall: Recall = lambda *_: None,
                  recall_offer: RecallOffer = lambda *_: None) -> None:
         self.gateways, self.after, self.clock = gateways, after, clock
         """`after` runs once confirmations went out (the outbox's wake: a next question then
         comes below its answer's confirmation)."""
         self.remember, self.recall, self.recall_offer = remember, recall, recall_offer
+        self.given_up = given_up
+        """Called with the answers whose confirmation was given up: owed no more."""
+        self._failures: dict[Key, int] = {}
+        """Failures in a row (not rate limits) of a conversation's messages."""
+        self._not_before: dict[Key, float] = {}
+        """When a conversation refused for now may be tried again."""
         self._confirmed: list[Confirmed] = []
         self._posting: Waiting | None = None
         """What the loop is posting now (taken from `_waiting`)."""
@@ -261,11 +282,15 @@ class Confirmations:
             if not self._due or (self._due[0][0] > now and not stopping):
                 return True
             _, _, key = heapq.heappop(self._due)
+            not_before = self._not_before.get(key, now)
+            if not_before > now and not stopping:
+                heapq.heappush(self._due, (not_before, next(self._order), key))
+                return True
             waiting = self._posting = self._waiting.pop(key)
             self._last = {k: t for k, t in self._last.items() if t > now - self.SPACING}
             self._last[key] = now
         try:
-            self._post(key, waiting)
+            self._post(key, waiting, stopping)
         finally:
             with self._changed:
                 self._posting = None
@@ -289,7 +314,7 @@ class Confirmations:
                 self._waiting[key].saved.append(item)
         self._arrived = []
 
-    def _post(self, key: Key, waiting: Waiting) -> None:
+    def _post(self, key: Key, waiting: Waiting, stopping: bool = False) -> None:
         platform, where = key
         gateway = self.gateways.get(platform)
         if gateway is None:
@@ -297,23 +322,89 @@ class Confirmations:
                         len(waiting.saved) + len(waiting.revised))
             return
         try:
-            for notice in waiting.notices:
-                if isinstance(notice, Offered):
-                    self._offer(gateway, key, notice)
-                elif isinstance(notice, Settled):
-                    self._settle(gateway, key, notice)
-                else:
-                    gateway.say(where, notice)
-            for start in range(0, len(waiting.saved), CONFIRMED_TOGETHER):
-                self._confirm(gateway, key, waiting.saved[start:start + CONFIRMED_TOGETHER])
-            for saved in waiting.revised:
-                self._revise(gateway, key, saved)
-            for withdrawn in waiting.withdrawn:
-                self._withdraw(gateway, key, withdrawn)
+            self._post_each(gateway, key, waiting)
         except DeliveryError as exc:
-            log.warning("could not confirm %d answers on %s: %s",
-                        len(waiting.saved) + len(waiting.revised), platform, exc.reason)
+            self._refused(key, waiting, exc, stopping)
+        else:
+            with self._changed:
+                self._failures.pop(key, None)
+                self._not_before.pop(key, None)
         self.after()
+
+    def _post_each(self, gateway: ChatGateway, key: Key, waiting: Waiting) -> None:
+        """Post what waits, in order, taking each part off `waiting` once it is posted: what
+        is left when a post fails is what still waits."""
+        while waiting.notices:
+            notice = waiting.notices[0]
+            if isinstance(notice, Offered):
+                self._offer(gateway, key, notice)
+            elif isinstance(notice, Settled):
+                self._settle(gateway, key, notice)
+            else:
+                gateway.say(key[1], notice)
+            with self._changed:
+                waiting.notices.pop(0)
+        while waiting.saved:
+            batch = waiting.saved[:CONFIRMED_TOGETHER]
+            self._confirm(gateway, key, batch)
+            with self._changed:
+                del waiting.saved[:len(batch)]
+        while waiting.revised:
+            self._revise(gateway, key, waiting.revised[0])
+            with self._changed:
+                waiting.revised.pop(0)
+        while waiting.withdrawn:
+            self._withdraw(gateway, key, waiting.withdrawn[0])
+            with self._changed:
+                waiting.withdrawn.pop(0)
+
+    def _refused(self, key: Key, rest: Waiting, exc: DeliveryError, stopping: bool) -> None:
+        """What is left of a conversation's messages after the platform refused one: waits
+        for its next turn (before anything queued since), or is given up."""
+        platform, _ = key
+        answers = len(rest.saved) + len(rest.revised)
+        with self._changed:
+            failures = self._failures.get(key, 0) + (exc.retry_after is None)
+            self._failures[key] = failures
+        if stopping:
+            log.warning("could not confirm %d %s on %s before stopping (%s): owed still",
+                        answers, _answers(answers), platform, exc.reason)
+            return
+        if exc.permanent or failures >= GIVE_UP_AFTER:
+            if answers:
+                log.warning("gave up confirming %d %s on %s: %s", answers, _answers(answers),
+                            platform, exc.reason)
+            else:
+                log.warning("gave up a notice on %s: %s", platform, exc.reason)
+            with self._changed:
+                self._failures.pop(key, None)
+                self._not_before.pop(key, None)
+            self._give_up([*rest.saved, *rest.revised], platform)
+            return
+        pause = exc.retry_after if exc.retry_after is not None else min(
+            RETRY_FIRST * 2 ** (failures - 1), RETRY_LONGEST)
+        log.info("confirming %d %s on %s again in %.0f s: %s", answers, _answers(answers),
+                 platform, pause, exc.reason)
+        with self._changed:
+            now = self.clock()
+            self._not_before[key] = now + pause
+            later = self._waiting.get(key)
+            if later is None:
+                self._waiting[key] = rest
+                heapq.heappush(self._due, (now + pause, next(self._order), key))
+            else:  # queued while this was posted: it comes after what was refused
+                self._waiting[key] = Waiting(rest.saved + later.saved,
+                                             rest.notices + later.notices,
+                                             rest.revised + later.revised,
+                                             rest.withdrawn + later.withdrawn)
+
+    def _give_up(self, saved: list[Saved], platform: str) -> None:
+        if not saved:
+            return
+        try:
+            self.given_up(platform, saved)
+        except Exception:  # noqa: BLE001 - owed still: the next process tries them again
+            log.exception("could not record that %d confirmations were given up", len(saved))
 
     def _confirm(self, gateway: ChatGateway, key: Key, batch: list[Saved]) -> None:
         """Post one confirmation, and keep where it landed (and its answer, if it is one):
@@ -391,6 +482,10 @@ class Confirmations:
             self.remember(confirmed)
         except Exception:  # noqa: BLE001 - the answers are saved; forget-me would miss these
             log.exception("could not record where %d confirmations landed", len(confirmed))
+
+
+def _answers(count: int) -> str:
+    return "answer" if count == 1 else "answers"
 
 
 def _answer_id(offered: Offered) -> str:

@@ -30,6 +30,7 @@ from bot.core.digest.build import Summariser
 from bot.core.digest.model_answers import SharedAnswers
 from bot.core.digest.summariser import Endpoint, summariser
 from bot.core.ports import ChatGateway, Clock, Gateways, Sent, utcnow
+from bot.core.questions import Saved
 from bot.scheduling.jobs import JobContext
 from bot.scheduling.service import Scheduler
 from storage.database import Database
@@ -71,6 +72,7 @@ class Roundtable:
         self.confirmations = Confirmations(self.gateways, after=self.outbox.wake,
                                            clock=self.pacing, faults=self.faults,
                                            remember=self._confirmed,
+                                           given_up=self._given_up,
                                            recall=self._confirmation_of,
                                            recall_offer=self._offer_of)
         self.conversations = Conversations(
@@ -89,6 +91,16 @@ class Roundtable:
                                       one.round_id, now, one.answer_id,
                                       offer_for=one.offer_for)
                 owed_confirmed(session, one.platform, one.round_id, one.answers)
+
+    def _given_up(self, platform: str, saved: list[Saved]) -> None:
+        """Confirmations the platform refused for good: owed no more."""
+        by_round: dict[int, list[str]] = {}
+        for one in saved:
+            if one.external_id is not None:
+                by_round.setdefault(one.asked.round_id, []).append(one.external_id)
+        with transaction(self.database.sessions) as session:
+            for round_id, answer_ids in by_round.items():
+                owed_confirmed(session, platform, round_id, answer_ids)
 
     def _take_over_confirmations(self) -> None:
         """Post the confirmations that processes gone owed (their leases lapsed)."""

@@ -385,7 +385,8 @@ class OwedConfirmation(Base):
     answer_id: Mapped[str] = mapped_column(String(200))
     """The external id of the message the answer came in."""
     vote: Mapped[bool] = mapped_column(Boolean, default=False)
-    """A vote typed in words: confirmed as the person's ballot on the question now."""
+    """A vote (typed in words, or chosen in a form): confirmed as the person's ballot on the
+    question now."""
     updated: Mapped[bool] = mapped_column(Boolean, default=False)
     """The vote replaced an earlier ballot: its confirmation says so."""
     files_dropped: Mapped[bool] = mapped_column(Boolean, default=False)

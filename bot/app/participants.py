@@ -16,6 +16,7 @@ from bot.app.actors import Actor
 from bot.app.conversations import STOPPED, help_reply
 from bot.app.roundtable import Roundtable
 from bot.core import answers
+from bot.core.confirmations_owed import owe
 from bot.core.home import HomeView, home_view
 from bot.core.incoming import Kept
 from bot.core.people import find_participant, stop_asking
@@ -42,16 +43,24 @@ def answer_in_form(app: Roundtable, actor: Actor, round_id: int, prompt_id: str,
     person's conversation with the bot (as updated, when a vote replaced their ballot), and
     bring the next question after it. (Refresh their home after answering the form:
     `refresh_home`.)"""
+    now = app.clock()
     with transaction(app.database.sessions) as session:
         asked = answers.asked_of(session, round_id, prompt_id, actor.user_id, actor.platform)
-        stored = answers.answer_in_form(session, asked, answer, app.clock(), external_id)
+        stored = answers.answer_in_form(session, asked, answer, now, external_id)
         added = isinstance(answer, str) and is_answered(
             session, round_id, asked.participant.id, prompt_id, besides=external_id)
+        saved = Saved(asked, answer if isinstance(answer, str) else tuple(answer), external_id,
+                      updated=stored.replaced, added=added)
         channel = _conversation(session, asked)
-    saved = Saved(asked, answer if isinstance(answer, str) else tuple(answer), external_id,
-                  updated=stored.replaced, added=added)
+        if channel is not None:  # owed with the answer, as an answer written in chat is
+            owe(session, actor.platform, Where(channel), [saved], now, app.outbox.worker)
     try:
-        where = Where(channel or app.gateway(actor.platform).open_direct(actor.user_id))
+        if channel is None:  # never asked in a conversation: owed once it is opened
+            where = Where(app.gateway(actor.platform).open_direct(actor.user_id))
+            with transaction(app.database.sessions) as session:
+                owe(session, actor.platform, where, [saved], now, app.outbox.worker)
+        else:
+            where = Where(channel)
         app.confirmations.confirm(actor.platform, where, [saved])
     except DeliveryError as exc:
         log.warning("could not confirm a form answer in round %s: %s", round_id, exc.reason)

@@ -301,8 +301,9 @@ def as_it_stands(session: Session, round_id: int, participant: Participant, prom
                  answer_id: str, *, vote: bool = False, updated: bool = False,
                  files_dropped: bool = False) -> Saved | None:
     """An answer saved earlier, to confirm as it stands now: written words by the id of the
-    message they came in (as edited since), a vote typed in words as the person's ballot on
-    the question now; None when it was deleted since (or its question is gone)."""
+    message they came in (as edited since), a vote (typed in words, or chosen in a form) as
+    the person's ballot on the question now; None when it was deleted since (or its question
+    is gone)."""
     round_ = session.get(Round, round_id)
     asked = _asked_in(round_pack(round_), round_id, participant, prompt_id) if round_ else None
     if asked is None:
@@ -320,8 +321,8 @@ def as_it_stands(session: Session, round_id: int, participant: Participant, prom
     if ballot is None or ballot.choices is None:
         return None
     reason = read_vote_and_reason(asked.prompt, ballot.text)[1] if ballot.text else None
-    return Saved(asked, tuple(ballot.choices), answer_id, typed=True, reason=reason,
-                 updated=updated, files_dropped=files_dropped)
+    return Saved(asked, tuple(ballot.choices), answer_id, typed=ballot.source != "form",
+                 reason=reason, updated=updated, files_dropped=files_dropped)
 
 
 def delete_from_chat(session: Session, external_id: str, now: datetime,

@@ -57,7 +57,7 @@ def owe(
             "participant_id": s.asked.participant.id,
             "prompt_id": s.asked.prompt.id,
             "answer_id": s.external_id,
-            "vote": s.typed,
+            "vote": not isinstance(s.answer, str),
             "updated": s.updated,
             "files_dropped": s.files_dropped,
             "claimed_by": worker,

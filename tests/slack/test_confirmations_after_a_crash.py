@@ -4,10 +4,11 @@ stands (in its words as edited since; none for an answer deleted since)."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy import func, or_, select
 
 from storage.database import Database
-from storage.models import OwedConfirmation, Reply
+from storage.models import OwedConfirmation, Reply, Round
 from tests.helpers import ROUNDTABLE, cli_env, run_cli, seed_pack
 from tests.outbox.fanout import missing_and_repeated, people
 from tests.scheduling.test_two_servers import free_port
@@ -25,7 +26,9 @@ from tests.slack_api_stub import SlackStub
 PEOPLE = 12
 SAVED = "Saved as your answer"
 CONFIRMING = "as your answer to question"
-"""In every confirmation: saved, or updated."""
+"""In every confirmation of words: saved, or updated."""
+ANSWER_SAVED = "your answer to question"
+"""In every confirmation of one answer, of words or of a ranking."""
 
 
 @pytest.fixture
@@ -46,7 +49,11 @@ def confirmations(stub: SlackStub) -> Counter[tuple[str, str]]:
     for call in stub.posted():
         if CONFIRMING in str(call.params.get("text")):
             channel, shown = str(call.params["channel"]), str(call.params.get("blocks"))
-            words = (f"Second thoughts of {channel[1:]}", f"Answer of {channel[1:]}")
+            words = (
+                f"Second thoughts of {channel[1:]}",
+                f"Answer of {channel[1:]}",
+                f"Form words of {channel[1:]}",
+            )
             seen[(channel, next((w for w in words if w in shown), ""))] += 1
     return seen
 
@@ -116,22 +123,7 @@ def test_it_posts_the_confirmations_a_killed_process_owed_once(
     assert started.returncode == 0, started.stderr
 
     def serve() -> tuple[subprocess.Popen[bytes], SlackDriver]:
-        port = free_port()
-        server = subprocess.Popen(
-            [ROUNDTABLE, "serve"],
-            env={**env, "PORT": str(port)},
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=open(tmp_path / f"serve-{port}.log", "w"),
-        )  # noqa: SIM115
-        driver = SlackDriver(port, stub)
-        stub.wait_for(
-            lambda: server.poll() is not None or _healthy(driver),
-            timeout=20,
-            what="the server to listen",
-        )
-        assert server.poll() is None, (tmp_path / f"serve-{port}.log").read_text()
-        return server, driver
+        return serving(env, stub, tmp_path)
 
     first = [seed_pack().prompts[0].id]
     edited, deleted = users[:2]
@@ -180,6 +172,132 @@ def test_it_posts_the_confirmations_a_killed_process_owed_once(
     )
     with database.sessions() as session:  # nothing left for a later process to post again
         assert session.scalars(select(OwedConfirmation)).all() == []
+
+
+def serving(
+    env: dict[str, str], stub: SlackStub, tmp_path: Path
+) -> tuple[subprocess.Popen[bytes], SlackDriver]:
+    """`roundtable serve` in a process of its own, listening."""
+    port = free_port()
+    server = subprocess.Popen(
+        [ROUNDTABLE, "serve"],
+        env={**env, "PORT": str(port)},
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / f"serve-{port}.log", "w"),
+    )  # noqa: SIM115
+    driver = SlackDriver(port, stub)
+    stub.wait_for(
+        lambda: server.poll() is not None or _healthy(driver),
+        timeout=20,
+        what="the server to listen",
+    )
+    assert server.poll() is None, (tmp_path / f"serve-{port}.log").read_text()
+    return server, driver
+
+
+def answer_in_form(
+    driver: SlackDriver,
+    stub: SlackStub,
+    user: str,
+    round_id: int,
+    prompt_id: str,
+    values: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    """Open the question's form from its Answer button and submit it, filled by `values`
+    (given the form as shown)."""
+    opened = len(stub.calls_to("views.open"))
+    value = json.dumps({"round": round_id, "prompt": prompt_id})
+    assert driver.click(user, "answer_open", value).status == 200
+    calls = stub.wait_for(lambda: stub.calls_to("views.open")[opened:], what="the form")
+    view = calls[0].answer["view"]
+    response = driver.submit(user, view, values(view))
+    assert response.status == 200 and not response.body, response.body
+
+
+def test_it_posts_the_confirmations_of_form_answers_a_killed_process_owed_once(
+    database: Database, database_url: str, stub: SlackStub, tmp_path: Path
+) -> None:
+    writer, ranker = users = people(stub, 2)
+    env = cli_env(
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=stub.base_url,
+        ROUNDTABLE_LEASE_SECONDS="2",
+    )
+    started = run_cli("round", "start", PACK, "--to", ",".join(users), env=env, cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    with database.sessions() as session:
+        round_id = session.scalars(select(Round.id)).one()
+
+    def ranked(view: dict[str, Any]) -> dict[str, Any]:
+        options = {
+            b["block_id"]: b["element"]["options"] for b in view["blocks"] if b["type"] == "input"
+        }
+        return {
+            block: {"value": {"type": "static_select", "selected_option": shown[place]}}
+            for place, (block, shown) in enumerate(options.items())
+        }
+
+    server, driver = serving(env, stub, tmp_path)
+    try:
+        stub.wait_for(
+            lambda: missing_and_repeated(stub, users, [seed_pack().prompts[0].id])[0] == 0,
+            what="everyone's first question",
+        )
+        stub.hold("chat.postMessage", lambda params: ANSWER_SAVED in str(params.get("text")))
+        answer_in_form(
+            driver,
+            stub,
+            writer,
+            round_id,
+            "bought-in",
+            lambda _: {
+                "answer": {
+                    "value": {"type": "plain_text_input", "value": f"Form words of {writer}"}
+                }
+            },
+        )
+        answer_in_form(driver, stub, ranker, round_id, "support-factors", ranked)
+        stub.wait_for(
+            lambda: answered(database) == 2 and stub.held,
+            what="both form answers stored, and a confirmation on its way",
+        )
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=30)
+    stub.release()
+    assert not confirmations(stub)
+
+    assert not saved_to(stub, writer) and not saved_to(stub, ranker)
+
+    server, _ = serving(env, stub, tmp_path)
+    try:
+        stub.wait_for(
+            lambda: saved_to(stub, writer) and saved_to(stub, ranker),
+            timeout=30,
+            what="the confirmations of the form answers the killed process owed",
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    [words] = saved_to(stub, writer)  # once each
+    assert words.startswith("Saved as your answer to question 2")
+    assert f"Form words of {writer}" in str(stub.posted("D" + writer)[-1].params["blocks"])
+    [ranking] = saved_to(stub, ranker)
+    assert ranking.startswith("Saved your answer to question 6")
+    with database.sessions() as session:
+        assert session.scalars(select(OwedConfirmation)).all() == []
+
+
+def saved_to(stub: SlackStub, user: str) -> list[str]:
+    """The confirmations posted to `user` (their text)."""
+    return [
+        str(c.params["text"])
+        for c in stub.posted("D" + user)
+        if ANSWER_SAVED in str(c.params.get("text"))
+    ]
 
 
 def _healthy(driver: SlackDriver) -> Any:

@@ -12,7 +12,10 @@ An answer's confirmation is owed in the database from the transaction that saved
 dies leaves it to the next. Where each confirmation landed is handed to `remember` (the
 application stores it, so that forget-me can delete it later: it repeats the person's words,
 and settles what was owed) as soon as it is posted, so that a crash afterwards does not post it
-again; other messages' in batches, whenever the loop has nothing due.
+again; other messages' in batches, whenever the loop has nothing due. What cannot be recorded
+(the database is away) is kept and recorded again until it is: a process never posts again
+what it owes (its rows are its own while its lease lives), so the worst a failure to record
+costs is one repeat, by the process that comes after it, if this one stops before it records.
 
 What a platform refuses for now is posted again by this loop, after the Retry-After it gave or
 a pause that grows with each failure (RETRY_FIRST, doubling, at most RETRY_LONGEST); after
@@ -54,6 +57,9 @@ RETRY_FIRST = 2.0
 """Seconds before a conversation's messages refused for now (not rate limited) are tried
 again; twice as long after each further failure, up to RETRY_LONGEST."""
 RETRY_LONGEST = 300.0
+RECORD_AGAIN = 1.0
+"""Seconds between attempts to record where confirmations landed, while the database cannot
+be reached."""
 GIVE_UP_AFTER = 12
 """Failures in a row (not rate limits) after which a conversation's messages are given up:
 some half an hour of a platform that keeps failing."""
@@ -162,6 +168,9 @@ class Confirmations:
         """Failures in a row (not rate limits) of a conversation's messages."""
         self._not_before: dict[Key, float] = {}
         """When a conversation refused for now may be tried again."""
+        self._record_again: float | None = None
+        """When to record again where confirmations landed, after recording failed
+        (time.monotonic(): not the pacing clock, which a test may hold still)."""
         self._confirmed: list[Confirmed] = []
         self._posting: Waiting | None = None
         """What the loop is posting now (taken from `_waiting`)."""
@@ -270,8 +279,8 @@ class Confirmations:
             self._take_arrived()
             now = self.clock()
             while not self.loop.stopping.is_set() and not self._arrived and (
-                    not self._due or self._due[0][0] > now):
-                self._changed.wait(self._due[0][0] - now if self._due else None)
+                    not self._due or self._due[0][0] > now) and not self._record_due():
+                self._changed.wait(self._wait(now))
                 self._take_arrived()
                 now = self.clock()
             self._take_arrived()
@@ -473,15 +482,40 @@ class Confirmations:
 
     def flush(self) -> None:
         """Hand over where the confirmations posted since the last flush landed (any thread:
-        forget-me flushes before it looks)."""
+        forget-me flushes before it looks). What cannot be recorded now (the database is
+        away) is kept, and handed over again RECORD_AGAIN seconds later, until it is: while
+        it is not, its answers are owed still, and only a process that dies before it is
+        would post them again."""
         with self._changed:
             confirmed, self._confirmed = self._confirmed, []
         if not confirmed:
             return
         try:
             self.remember(confirmed)
-        except Exception:  # noqa: BLE001 - the answers are saved; forget-me would miss these
-            log.exception("could not record where %d confirmations landed", len(confirmed))
+        except Exception:  # noqa: BLE001 - kept, to record again
+            with self._changed:
+                self._confirmed[:0] = confirmed
+                first = self._record_again is None
+                self._record_again = time.monotonic() + RECORD_AGAIN
+                self._changed.notify()
+            if first:
+                log.exception("could not record where %d confirmations landed; trying again",
+                              len(confirmed))
+            return
+        with self._changed:
+            failed, self._record_again = self._record_again, None
+        if failed is not None:
+            log.info("recorded where %d confirmations landed, at last", len(confirmed))
+
+    def _record_due(self) -> bool:
+        return self._record_again is not None and self._record_again <= time.monotonic()
+
+    def _wait(self, now: float) -> float | None:
+        """Seconds until something is due: a conversation's turn, or recording again."""
+        waits = [self._due[0][0] - now] if self._due else []
+        if self._record_again is not None:
+            waits.append(self._record_again - time.monotonic())
+        return max(0.0, min(waits)) if waits else None
 
 
 def _answers(count: int) -> str:

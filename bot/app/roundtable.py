@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.app.confirmations import Confirmations, Confirmed
 from bot.app.conversations import Conversations
 from bot.app.inbox import Inbox, WorkerWatch
@@ -83,7 +85,18 @@ class Roundtable:
                            faults=self.faults)
 
     def _confirmed(self, confirmed: list[Confirmed]) -> None:
-        """Keep where confirmations landed: they repeat people's words (forget-me)."""
+        """Keep where confirmations landed: they repeat people's words (forget-me). One of
+        someone forgotten since cannot be kept (their rows are gone): the others are."""
+        try:
+            self._remember(confirmed)
+        except IntegrityError:
+            for one in confirmed:
+                try:
+                    self._remember([one])
+                except IntegrityError:
+                    log.info("not recording a confirmation of someone forgotten since")
+
+    def _remember(self, confirmed: list[Confirmed]) -> None:
         now = self.clock()
         with transaction(self.database.sessions) as session:
             for one in confirmed:

@@ -10,18 +10,20 @@ longer than Slack's retry window also when the bot acknowledges every answer at 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from storage.database import connect
 from storage.db import make_engine
-from storage.models import Participant, Reply
+from storage.models import BotMessage, OwedConfirmation, Participant, Reply
 from tests.pg_cluster import PrivatePostgres
 from tests.slack.conftest import MEMBERS, SECRET, Running, run_bot
 from tests.slack.test_round_loop import asked, sent_to_everyone, start_round
-from tests.slack_api_stub import SlackStub
+from tests.slack_api_stub import Call, SlackStub
 from tests.slack_events import EventDeliverer
 
 ANSWERS = 50
@@ -32,6 +34,7 @@ OUTAGE_AT_LEAST = 2 * sum(RETRY_DELAYS)
 BACK_DEADLINE = 20.0
 """How long the bot has, once the database is back, to store every answer (and leave nothing
 waiting in its inbox)."""
+SAVED = "Saved as your answer"
 POLL = 0.2
 """Seconds between looks at the database while waiting (each look is two queries; the bot
 shares this process's CPU)."""
@@ -90,6 +93,47 @@ def test_answers_sent_during_an_outage_longer_than_slacks_retries_are_each_store
             assert not missing and not twice, report
             assert all(n == 1 for n in Counter(ext for *_, ext in stored).values()), report
             assert sorted((u, t) for u, t, _ in stored) == sorted(sent), report
+    finally:
+        if database.inbox is not None:
+            database.inbox.kw["bind"].dispose()
+        engine.dispose()
+
+
+def test_a_confirmation_posted_while_the_database_is_down_is_recorded_once_it_is_back(
+    private_postgres: PrivatePostgres, stub: SlackStub, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Where it landed is kept (forget-me replaces it) and it is owed no more, so a restart
+    does not post it again."""
+    pg = private_postgres
+    engine = make_engine(pg.url)
+    database = connect(engine)
+    user = MEMBERS[0]
+
+    def confirmations() -> list[Call]:
+        return [c for c in stub.posted("D" + user) if SAVED in str(c.params.get("text"))]
+
+    def not_recorded() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.getMessage().startswith("could not record")]
+
+    try:
+        with run_bot(database, pg.url, stub) as running:
+            start_round(running)
+            sent_to_everyone(running)
+            stub.hold("chat.postMessage", lambda params: SAVED in str(params.get("text")))
+            running.slack.dm(user, "Protected time", thread_ts=asked(running, user, "done-well"))
+            running.wait_for(lambda: stub.held, "the confirmation on its way")
+            with caplog.at_level(logging.WARNING), pg.down("immediate"):
+                stub.release()
+                running.wait_for(confirmations, "the confirmation posted")
+                running.wait_for(not_recorded, "the bot to try to record it")
+            [posted] = confirmations()
+            running.wait_for(
+                lambda: not running.scalars(select(OwedConfirmation))
+                and running.scalars(
+                    select(BotMessage).where(BotMessage.message_id == posted.answer["ts"])
+                ),
+                "the confirmation recorded, owed no more",
+            )
     finally:
         if database.inbox is not None:
             database.inbox.kw["bind"].dispose()

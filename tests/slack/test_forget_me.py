@@ -294,3 +294,26 @@ def test_forget_me_says_what_it_deletes_in_plain_words_however_many_answers(
     assert warned[MEMBERS[1]].startswith(
         "This deletes everything Roundtable holds about you: your one answer or vote, the "
         "questions sent to you,"), warned
+
+
+def test_a_confirmation_of_someone_forgotten_meanwhile_keeps_nobody_elses_from_being_kept(
+        running: Running) -> None:
+    """Hers cannot be recorded (she is gone): his is, as if hers were never posted."""
+    start_round(running)
+    sent_to_everyone(running)
+    saved = "Saved as your answer"
+    running.stub.hold("chat.postMessage", lambda params: params.get("channel") == "D" + AMARA
+                      and saved in str(params.get("text")))
+    running.slack.dm(AMARA, AMARA_SAID[0], thread_ts=question_ts(running, AMARA, "done-well"))
+    running.wait_for(lambda: running.stub.held, "her confirmation on its way")
+    running.slack.command(AMARA, "forget-me")
+    _said(running, "cannot be undone")
+    running.slack.click(AMARA, "forget_confirm")
+    _said(running, "Done. Roundtable deleted")
+    running.stub.release()
+    running.wait_for(lambda: [c for c in running.stub.posted("D" + AMARA)
+                              if saved in c.params["text"]], "her confirmation, posted")
+    running.slack.dm(BEN, BEN_SAID, thread_ts=question_ts(running, BEN, "done-well"))
+    running.wait_for(lambda: running.scalars(select(BotMessage).where(
+        BotMessage.kind == "confirmation", BotMessage.channel_id == "D" + BEN)),
+        "his confirmation, kept")

@@ -17,7 +17,7 @@ from bot.app.facilitation import RoundSettings, StartRequest, mode_chosen
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.people import Audience
 from bot.core.rounds import MAX_ROUND
-from bot.core.said import Command, said
+from bot.core.said import Command, Said, said
 
 MODES = ("named", "anonymous", "by-role")
 START_OPTIONS = {"digest", "closes", *MODES}
@@ -252,7 +252,7 @@ def parse_reopen(args: list[str]) -> tuple[int, str | None]:
     return chosen, args[2] if rest else None
 
 
-def round_after(args: list[str], refusal: str) -> int | None:
+def round_after(args: list[str], refusal: str | Said) -> int | None:
     """`[round N]` at the end of a command: the round, or None when not given; `refusal`
     when something else follows."""
     rest = [a.lower() for a in args]
@@ -260,4 +260,5 @@ def round_after(args: list[str], refusal: str) -> int | None:
         return None
     if len(rest) == 2 and rest[0] == "round":
         return round_id(rest[1])
-    raise RoundtableError(refusal)
+    raise (RoundtableError(refusal) if isinstance(refusal, str)
+           else RoundtableError(said=refusal))

@@ -123,8 +123,8 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
         raise RoundtableError(f"Roundtable is not set up for {on} here")
     if not actor.is_operator and not PACK_ID.fullmatch(request.pack):
         # find_pack also takes file paths; from chat only the ids of packs in the folder go
-        raise RoundtableError(f"{request.pack[:40]!r} is not a pack id (see `roundtable packs "
-                              "list`)")
+        raise RoundtableError(said=said(f"{request.pack[:40]!r} is not a pack id (see ",
+                                        Code("roundtable packs list"), ")"))
     try:
         pack = find_pack(request.pack, app.settings.packs_dir)
     except PackError as exc:
@@ -229,7 +229,7 @@ def status(app: Roundtable, actor: Actor, round_id: int | None, *, who: bool = F
             said("No open rounds.")]
     with app.database.inbox_sessions() as session:
         if (inbox := backlog_line(session)) is not None:
-            out.append(said(f"Warning: {inbox}"))
+            out.append(said("Warning: ", inbox))
     if app.spool is not None and (spooled := app.spool.waiting()):
         out.append(said(f"Warning: {counted(spooled, 'incoming message')} kept in the spool "
                         "while the database was away, to be stored when it answers again."))

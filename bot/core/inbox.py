@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from bot.core.said import Code, Said, said
 from bot.core.wording import counted
 from storage.models import InboxEvent
 
@@ -41,15 +42,16 @@ def backlog(session: Session, platform: str | None = None) -> tuple[int, int]:
     return int(total) - int(aside), int(aside)
 
 
-def backlog_line(session: Session) -> str | None:
+def backlog_line(session: Session) -> Said | None:
     """What `status` says about the inbox, when there is something to say."""
     waiting, aside = backlog(session)
     if aside:
-        return (f"{counted(aside, 'incoming message')} could not be handled after "
-                f"{MAX_ATTEMPTS} tries; they are kept word for word (`roundtable inbox list`, "
-                "then `roundtable inbox retry` once the cause is fixed)")
+        return said(f"{counted(aside, 'incoming message')} could not be handled after "
+                    f"{MAX_ATTEMPTS} tries; they are kept word for word (",
+                    Code("roundtable inbox list"), ", then ", Code("roundtable inbox retry"),
+                    " once the cause is fixed)")
     if waiting > BATCH:
-        return f"{waiting} incoming messages are waiting to be handled"
+        return said(f"{waiting} incoming messages are waiting to be handled")
     return None
 
 

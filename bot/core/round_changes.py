@@ -13,6 +13,7 @@ from bot.core.errors import RoundClosed, RoundtableError
 from bot.core.people import forget_roundless
 from bot.core.reminders import move_close
 from bot.core.rounds import get_round
+from bot.core.said import Code, said
 from storage import reach
 from storage.models import (
     BotMessage,
@@ -54,8 +55,8 @@ def change_round(session: Session, round_id: int, changes: Changes, now: datetim
     round_ = get_round(session, round_id)
     if changes.closes_at is not None or changes.clear_closing:
         if round_.status != "open":
-            raise RoundClosed(f"round {round_id} is closed: reopen it to give it a closing "
-                              "date (`reopen` takes one)")
+            raise RoundClosed(said=said(f"round {round_id} is closed: reopen it to give it a "
+                                        "closing date (", Code("reopen"), " takes one)"))
         if changes.closes_at is not None and changes.closes_at <= now:
             raise RoundtableError("the closing date is in the past")
         move_close(session, round_, None if changes.clear_closing else changes.closes_at, now,

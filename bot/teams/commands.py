@@ -21,6 +21,7 @@ from bot.app.command_words import ALL, SET_OPTIONS, WHO, Typed
 from bot.app.facilitation import RoundSettings, StartRequest
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience
+from bot.core.said import Code, Said, Strong, said
 
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
@@ -34,28 +35,38 @@ TEAM = "team"
 """In `start … to team`: the members of the team the command was written in."""
 PEOPLE = "team|email or Entra id …"
 """How people are named in `start`, for its usage line."""
-PERSON_AND_ROUND_USAGE = ("name them by email or Entra id for every round, or add `round N` "
-                          "for one")
-HELP = """**Roundtable** asks a workshop's questions to the people who could not be in the room.
+PERSON_AND_ROUND_USAGE = said("name them by email or Entra id for every round, or add ",
+                              Code("round N"), " for one")
+
+
+def _with_commands(text: str) -> Said:
+    """`text` with each command written between backticks as a Code part: Teams shows no
+    inline code, so it sets each in a fixed-width font instead."""
+    return said(*(Code(p) if i % 2 else p for i, p in enumerate(text.split("`")) if p))
+
+
+HELP = said(Strong("Roundtable"), _with_commands(
+    """ asks a workshop's questions to the people who could not be in the room.
 For facilitators (here, or with @Roundtable in a team's channel):
-- `start <pack> to <email or Entra id …> [digest #channel] [closes 14d] [named|anonymous|by-role]`
-- in a channel: `start <pack> to team`: everyone in the team, digests in that channel
-- `form`: the same as a form
-- `list [all]` · `status [round] [who]` · `remind [round]` · `digest [round]` · \
+• `start <pack> to <email or Entra id …> [digest #channel] [closes 14d] [named|anonymous|by-role]`
+• in a channel: `start <pack> to team`: everyone in the team, digests in that channel
+• `form`: the same as a form
+• `list [all]` · `status [round] [who]` · `remind [round]` · `digest [round]` · \
 `close [round]`
-- `set [round] [digest #channel|none] [closes 14d|never] [schedule <cron>|default]`: where the \
+• `set [round] [digest #channel|none] [closes 14d|never] [schedule <cron>|default]`: where the \
 round's digests go (and only there), when it closes, when digests come
-- `review <round>`: the digest waiting for your approval, in your chat with me, to approve; \
+• `review <round>`: the digest waiting for your approval, in your chat with me, to approve; \
 `review <round> on|off [unapproved post|wait] [within 24h]`: whether scheduled digests wait \
 for approval, and what becomes of one nobody approves in time
-- `invite <round> to <team|email …>`: add people here to a round (started here or in Slack)
-- `reopen <round> [closes 14d]` · `delete <round>` (asks first)
-- `add-facilitator <email or Entra id> [round N]` · `remove-facilitator <email or Entra id> \
+• `invite <round> to <team|email …>`: add people here to a round (started here or in Slack)
+• `reopen <round> [closes 14d]` · `delete <round>` (asks first)
+• `add-facilitator <email or Entra id> [round N]` · `remove-facilitator <email or Entra id> \
 [round N]`: a co-facilitator of one of your rounds (admins: a facilitator of any round)
-For everyone: `questions` (your open questions), `stop` (no more questions), `my-data`
-(everything Roundtable holds about you), `forget-me` (delete your answers; asks first);
+For everyone: `questions` (your open questions), `stop` (no more questions), `my-data` \
+(everything Roundtable holds about you), `forget-me` (delete your answers; asks first); \
 written in a channel, what concerns you alone is answered in your 1:1 chat with me.
-Anything else you write here answers the question waiting."""
+Anything else you write here answers the question waiting."""))
+"""The list of commands, one paragraph a line (a card's runs show no Markdown list)."""
 
 
 def command(text: str, *, answers_here: bool = True) -> Typed | None:
@@ -145,8 +156,8 @@ def _audience(team: str | None) -> Callable[[list[str]], Audience]:
         for token in tokens:
             if token.lower() == TEAM:
                 if team is None:
-                    raise RoundtableError("`to team` works in a team's channel: mention me "
-                                          "there")
+                    raise RoundtableError(said=said(Code("to team"), " works in a team's "
+                                                    "channel: mention me there"))
                 teams.append(team)
                 continue
             for person in people([token]):
@@ -175,5 +186,5 @@ def person_and_round(args: list[str]) -> tuple[str, int | None]:
     typed, and the round."""
     found = people(args[:1])
     if len(found) != 1 or not _person(found[0]):
-        raise RoundtableError(PERSON_AND_ROUND_USAGE)
+        raise RoundtableError(said=PERSON_AND_ROUND_USAGE)
     return found[0], command_words.round_after(args[1:], PERSON_AND_ROUND_USAGE)

@@ -67,7 +67,7 @@ from bot.teams.commands import (
 )
 from bot.teams.gateway import TeamsGateway
 from bot.teams.references import PLATFORM, Conversations, Reference
-from bot.teams.render import CARD_TYPE, Element, card
+from bot.teams.render import CARD_TYPE, Element
 from storage.models import row_id as _row_id
 
 log = logging.getLogger(__name__)
@@ -206,8 +206,7 @@ class Listeners:
         personal = where.kind == "personal"
         commands = not personal or access.may_facilitate(self.app, actor)
         if commands:
-            self.gateway.send_card(where.key, card([{"type": "TextBlock", "text": HELP,
-                                                     "wrap": True}]), "Roundtable help")
+            self.gateway.send_card(where.key, self.gateway.said_card(HELP), "Roundtable help")
         told = participants.help_here(self.app, actor, where.key,
                                       beside_commands=commands) if personal else None
         if told is not None:

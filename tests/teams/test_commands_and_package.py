@@ -7,13 +7,17 @@ import json
 import struct
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.core.inbox import MAX_ATTEMPTS
 from bot.teams.commands import command
-from tests.teams.conftest import RunningTeams, Tenant
+from storage.models import InboxEvent
+from tests.teams.conftest import PACK, RunningTeams, Tenant
+from tests.teams.test_round import start_from_channel
 from tests.teams_connector_stub import APP_ID, card_text
 
 
@@ -123,3 +127,50 @@ def test_invite_typed_wrongly_shows_how_invite_is_typed(
     assert said.endswith("usage: invite <round> to <team|email or Entra id …> "
                          "[digest #channel]"), said
     assert "start" not in said
+
+
+def _monospace(node: Any) -> list[str]:
+    """The text runs of a card set in a fixed-width font."""
+    if isinstance(node, dict):
+        found = [str(node["text"])] if node.get("fontType") == "Monospace" else []
+        return found + [t for v in node.values() for t in _monospace(v)]
+    if isinstance(node, list):
+        return [t for item in node for t in _monospace(item)]
+    return []
+
+
+def test_commands_teams_shows_are_in_a_fixed_width_font_never_in_backticks(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Teams shows no inline code: a backtick would be read as one, so every command the bot
+    names (help, usage lines, refusals) is a run in a fixed-width font instead."""
+    running, facilitator = running_teams, tenant.facilitator
+    start_from_channel(running, tenant)
+    with running.database.inbox_sessions.begin() as session:  # one message the inbox set aside
+        session.add(InboxEvent(platform="teams", event_id="set-aside", payload="{}",
+                               received_at=running.bot.clock(), attempts=MAX_ATTEMPTS,
+                               last_error="ValueError: unreadable"))
+    running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
+    assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
+    asked = {"help": "Roundtable",
+             f"start {PACK} to team": "works in a team's channel",
+             "start ../packs/x to amara@nhs.net": "is not a pack id",
+             "status": "could not be handled",
+             "close 1": "",
+             "set 1 closes 14d": "to give it a closing date"}
+    for text, answer in asked.items():
+        before = len(running.stub.sent_to(facilitator))
+        running.teams.chat(facilitator, text)
+        running.wait_for(lambda before=before, answer=answer: [
+            c for c in running.stub.sent_to(facilitator)[before:] if answer in card_text(c)],
+            f"the answer to {text!r}")
+    assert running.teams.in_channel(tenant.team, facilitator,
+                                    "add-facilitator nobody").status == 200
+    running.wait_for(lambda: [c for c in running.stub.sent(tenant.team.channel_id)
+                              if "Entra id for every round" in card_text(c)],
+                     "the usage of add-facilitator")
+    sent = [c.body for c in running.stub.sent()]
+    assert "`" not in json.dumps(sent, ensure_ascii=False)
+    fixed = _monospace(sent)
+    for shown in ("start <pack> to team", "to team", "roundtable packs list", "reopen",
+                  "round N", "forget-me", "roundtable inbox list"):
+        assert shown in fixed, (shown, fixed)

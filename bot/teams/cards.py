@@ -16,11 +16,19 @@ from typing import Any
 from bot.core.home import HomeView
 from bot.core.incoming import Kept
 from bot.core.packs import Pack, Prompt
-from bot.core.questions import Question, Saved, how_it_goes, saved_as, saved_to, saved_together
+from bot.core.questions import (
+    Asked,
+    Question,
+    Saved,
+    how_it_goes,
+    saved_as,
+    saved_to,
+    saved_together,
+)
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, ReadBack, correction, read_back
-from bot.core.said import Said
+from bot.core.said import Code, Said, said
 from bot.core.typed_votes import how_to_type, numbered_options, read_vote
-from bot.core.wording import all_of_yours, listed
+from bot.core.wording import all_of_yours, counted, listed
 from bot.teams.activities import OURS
 from bot.teams.render import (
     MAX_CARD_BYTES,
@@ -34,6 +42,7 @@ from bot.teams.render import (
     rich,
     run,
     said_elements,
+    said_line,
     size,
 )
 
@@ -313,7 +322,8 @@ def home_card(home: HomeView, typed: Mapping[str, Any] | None = None,
               problem: tuple[int, str, str] | None = None) -> Element:
     """Someone's open questions (each answerable here), and a facilitator's rounds; given
     `typed` (a submission of this card), its inputs hold what was typed in them, and
-    `problem` (round, question, what) is said under its question."""
+    `problem` (round, question, what) is said under its question. As many questions as fit
+    in a message (QUESTIONS_SHOWN at most), then how many more there are and how to see them."""
     body: list[Element] = []
     if home.facilitator:
         body.append(heading("Rounds"))
@@ -325,26 +335,55 @@ def home_card(home: HomeView, typed: Mapping[str, Any] | None = None,
         if not home.rounds:
             body.append(note("No rounds yet. Write form to start one."))
     body.append(heading("Your open questions"))
-    for asked in home.questions[:8]:
-        body.append(rich(run(f"Question {asked.number} (round {asked.round_id}) · ", bold=True),
-                         run(asked.prompt.question), separator=True))
-        elements = answer_inputs(asked.prompt)
-        if _boxed(elements):  # the box takes the options' numbers: they are listed above it
-            body += [note(numbered_options(asked.prompt)),
-                     *(e for e in elements if "id" not in e)]
-        inputs = [dict(e, id=f"{e['id']}-{asked.round_id}-{asked.prompt.id}",
-                       isRequired=False)
-                  for e in elements if "id" in e]
-        body += [_typed(e, asked.prompt, (typed or {}).get(e["id"])) for e in inputs]
-        if problem is not None and problem[:2] == (asked.round_id, asked.prompt.id):
-            body.append(rich(run(problem[2], bold=True)))
-        # under its question: a card's own actions stop at five, and the card shows eight
-        body.append({"type": "ActionSet", "actions": [action(
-            f"Save question {asked.number}", ANSWER,
-            {**_target(ANSWER, asked.round_id, asked.prompt.id), ON: QUESTIONS})]})
     if not home.questions:
-        body.append(note("Nothing waiting for you. Thank you!"))
-    return card(body)
+        return card([*body, note("Nothing waiting for you. Thank you!")])
+    total, shown = len(home.questions), 0
+    for asked in home.questions[:QUESTIONS_SHOWN]:
+        more = _open_question(asked, typed or {}, problem)
+        if size(card([*body, *more, *_rest(total - shown - 1, shown + 1)])) > MAX_CARD_BYTES:
+            break
+        body += more
+        shown += 1
+    return card([*body, *_rest(total - shown, shown)])
+
+
+QUESTIONS_SHOWN = 8
+"""Questions on the open-questions card at most: each has its own Save button (a card's own
+actions stop at five)."""
+
+
+def _open_question(asked: Asked, typed: Mapping[str, Any],
+                   problem: tuple[int, str, str] | None) -> list[Element]:
+    """One question of the open-questions card: its words, its inputs and its Save button."""
+    out = [rich(run(f"Question {asked.number} (round {asked.round_id}) · ", bold=True),
+                run(asked.prompt.question), separator=True)]
+    elements = answer_inputs(asked.prompt)
+    if _boxed(elements):  # the box takes the options' numbers: they are listed above it
+        out += [note(numbered_options(asked.prompt)), *(e for e in elements if "id" not in e)]
+    inputs = [dict(e, id=f"{e['id']}-{asked.round_id}-{asked.prompt.id}", isRequired=False)
+              for e in elements if "id" in e]
+    out += [_typed(e, asked.prompt, typed.get(e["id"])) for e in inputs]
+    if problem is not None and problem[:2] == (asked.round_id, asked.prompt.id):
+        out.append(rich(run(problem[2], bold=True)))
+    # under its question: a card's own actions stop at five, and the card shows eight
+    out.append({"type": "ActionSet", "actions": [action(
+        f"Save question {asked.number}", ANSWER,
+        {**_target(ANSWER, asked.round_id, asked.prompt.id), ON: QUESTIONS})]})
+    return out
+
+
+def _rest(left: int, shown: int) -> list[Element]:
+    """What the open-questions card says of the `left` questions it has no room for, when
+    it shows `shown`: how to see them."""
+    if not left:
+        return []
+    if not shown:
+        return [rich(run("Your open questions are too long to show on one card: answer the "
+                         "one waiting on its card in this chat, or write your answer here.",
+                         bold=True))]
+    return [said_line(said(
+        f"{counted(left, 'more open question')} did not fit on this card: save these, then "
+        "write ", Code("questions"), " again to see the rest."), bold=True)]
 
 
 def scoped_inputs(data: Mapping[str, Any], round_id: int, prompt_id: str) -> dict[str, Any]:

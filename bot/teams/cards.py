@@ -43,6 +43,7 @@ from bot.teams.render import (
     run,
     said_elements,
     said_line,
+    said_note,
     size,
 )
 
@@ -80,7 +81,7 @@ def question_card(question: Question, names: Mapping[str, str] | None = None) ->
         body += [heading(pack.title, "Large"), rich(pack.intro)]
         if question.notice is not None:
             body += said_elements(question.notice, names)
-        body.append(note(plain(how_it_goes(question))))
+        body.append(said_note(how_it_goes(question)))
     body += [rich(run(f"Question {question.number} of {question.total} · ", bold=True),
                   run(prompt.section, bold=True), separator=question.intro is not None),
              rich(prompt.question)]
@@ -333,7 +334,8 @@ def home_card(home: HomeView, typed: Mapping[str, Any] | None = None,
                                  f"pending, {line.failed} failed · {line.answered} of "
                                  f"{line.invited} answered")))
         if not home.rounds:
-            body.append(note("No rounds yet. Write form to start one."))
+            body.append(said_note(said("No rounds yet. Write ", Code("form"),
+                                       " to start one.")))
     body.append(heading("Your open questions"))
     if not home.questions:
         return card([*body, note("Nothing waiting for you. Thank you!")])

@@ -53,7 +53,7 @@ from bot.core.incoming import Kept, to_payload
 from bot.core.people import Audience
 from bot.core.ports import DeliveryError, Where
 from bot.core.questions import form_saved
-from bot.core.said import DirectChat, Said, said
+from bot.core.said import Code, DirectChat, Said, said
 from bot.teams import activities, cards, review_cards
 from bot.teams.activities import Activity, CardAction
 from bot.teams.commands import (
@@ -81,12 +81,13 @@ WHOLE_IN_CHAT = " (the whole answer is in our chat)"
 REMEMBERED = 10_000
 """Card submissions handled lately, by activity id: a redelivered one is not confirmed twice
 (it would be stored once anyway)."""
-WELCOME_PERSONAL = ("Hello! I am Roundtable. When a facilitator starts a round for you, I "
-                    "will ask its questions here, one at a time; just write your answers. "
-                    "Write help to see what else I do.")
-WELCOME_TEAM = ("Roundtable is here. Facilitators: mention me with start <pack> to team to "
-                "ask everyone in this team, or with form for the start form. Digests are "
-                "posted in the channel the round was started from.")
+WELCOME_PERSONAL = said("Hello! I am Roundtable. When a facilitator starts a round for you, I "
+                        "will ask its questions here, one at a time; just write your answers. "
+                        "Write ", Code("help"), " to see what else I do.")
+WELCOME_TEAM = said("Roundtable is here. Facilitators: mention me with ",
+                    Code("start <pack> to team"), " to ask everyone in this team, or with ",
+                    Code("form"), " for the start form. Digests are posted in the channel the "
+                    "round was started from.")
 MESSAGE = "application/vnd.microsoft.activity.message"
 NOBODY = ("Not saved: Teams did not say who you are. Sign in to Teams with your work "
           "account to use Roundtable's buttons.")
@@ -133,7 +134,7 @@ class Listeners:
             activity.from_ and activity.from_.aadObjectId) else None
         if activities.bot_added(activity, self.gateway.bot_id):
             welcome = WELCOME_PERSONAL if reference.kind == "personal" else WELCOME_TEAM
-            self._later(self._say, reference.key, said(welcome))
+            self._later(self._say, reference.key, welcome)
             return None
         action = activities.card_action(activity)
         if action is not None:
@@ -497,7 +498,7 @@ class Listeners:
         self.pool.shutdown(wait=True)
 
 
-HELP_LINE = said("write help to see them.")
+HELP_LINE = said("write ", Code("help"), " to see them.")
 REPLACED = frozenset({cards.DELETE_ROUND, cards.FORGET, cards.CANCEL, cards.SAVE_KEPT})
 """Buttons of a question asked first (delete a round, forget me; save a greeting's words as
 an answer after all): what they did takes the card's place, so none can be pressed again."""

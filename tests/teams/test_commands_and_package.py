@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import struct
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from bot.teams.commands import command
 from storage.models import InboxEvent
 from tests.teams.conftest import PACK, RunningTeams, Tenant
 from tests.teams.test_round import start_from_channel
-from tests.teams_connector_stub import APP_ID, card_text
+from tests.teams_connector_stub import APP_ID, Call, card_text
 
 
 @pytest.mark.parametrize("text", [
@@ -174,3 +175,30 @@ def test_commands_teams_shows_are_in_a_fixed_width_font_never_in_backticks(
     for shown in ("start <pack> to team", "to team", "roundtable packs list", "reopen",
                   "round N", "forget-me", "roundtable inbox list"):
         assert shown in fixed, (shown, fixed)
+
+
+def test_the_words_teams_tells_people_to_write_are_in_a_fixed_width_font(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """The welcomes, the first question's card and the reply to words written in a channel
+    name a command to write: like every command the bot names, each is set apart in a
+    fixed-width font, not left in the middle of the sentence as plain words."""
+    running, stub, amara = running_teams, running_teams.stub, tenant.members[0]
+    start_from_channel(running, tenant)
+    stub.conversations["a:1amara-chat"] = amara.aad
+    assert running.teams.installed(amara, "a:1amara-chat").status == 200
+    assert running.teams.in_channel(tenant.team, amara, "Protected time").status == 200
+    channel = tenant.team.channel_id
+
+    def fixed(call: Call) -> list[str]:
+        return _monospace(call.body)
+
+    def said(where: Callable[[], list[Call]], words: str) -> Call:
+        return running.wait_for(lambda: next((c for c in where() if words in card_text(c)),
+                                             None), words)
+
+    assert fixed(said(lambda: stub.sent(channel), "Roundtable is here.")) == [
+        "start <pack> to team", "form"]
+    assert fixed(said(lambda: stub.sent("a:1amara-chat"), "Hello! I am Roundtable.")) == [
+        "help"]
+    assert fixed(said(lambda: stub.sent(channel), "Answers go in your 1:1 chat")) == ["help"]
+    assert "stop" in fixed(said(lambda: stub.sent_to(amara), "Question 1 of 6"))

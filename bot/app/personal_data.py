@@ -104,7 +104,8 @@ def my_data(app: Roundtable, actor: Actor) -> Said:
         audit.record(session, app.clock(), who(actor), "participant.my-data",
                      detail="sent" if data is not None else "nothing held")
     if data is None:
-        return said("Roundtable holds nothing about you: no answers, no name, no Slack id.")
+        return said("Roundtable holds no answers of yours and has asked you no questions, so "
+                    "there is no file of them to send.")
     gateway = app.gateway(actor.platform)
     content = json.dumps(data, indent=2, ensure_ascii=False).encode()
     try:

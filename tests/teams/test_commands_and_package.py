@@ -202,3 +202,17 @@ def test_the_words_teams_tells_people_to_write_are_in_a_fixed_width_font(
         "help"]
     assert fixed(said(lambda: stub.sent(channel), "Answers go in your 1:1 chat")) == ["help"]
     assert "stop" in fixed(said(lambda: stub.sent_to(amara), "Question 1 of 6"))
+
+
+def test_my_data_from_someone_never_asked_anything_names_no_other_platform(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Nobody asked Fola a question: there is no file to send, and the answer says so in
+    words true on Teams, where the bot keeps how to reach her (no "Slack id")."""
+    running, fola = running_teams, tenant.facilitator
+    running.stub.conversations["a:1fola-chat"] = fola.aad
+    assert running.teams.installed(fola, "a:1fola-chat").status == 200
+    running.teams.chat(fola, "my-data")
+    [told] = running.wait_for(lambda: [card_text(c) for c in running.stub.sent("a:1fola-chat")
+                                       if "Hello!" not in card_text(c)], "the answer")
+    assert told == ("Roundtable holds no answers of yours and has asked you no questions, so "
+                    "there is no file of them to send.")

@@ -115,8 +115,8 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     assert approved.stdout.strip() == (f"Approved: the digest of round {round_id} is posted "
                                        "in #CDIGEST.")
     again = run_cli("digest", "review", str(round_id), "--approve", env=env)
-    assert again.stdout.strip() == (f"The digest of round {round_id} was already approved by "
-                                    "cli and posted; nothing more was posted.")
+    assert again.stdout.strip() == (f"The digest of round {round_id} was already approved at "
+                                    "the command line and posted; nothing more was posted.")
     late_rename = run_cli("digest", "review", str(round_id), "--rename", f"{PROMPT}/1",
                           "Too late", "--approve", env=env)
     assert late_rename.returncode == 1

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.app.access import who
-from bot.app.actors import Actor
+from bot.app.actors import PLATFORM_NAMES, Actor
 from bot.app.participants import refresh_home
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
@@ -48,7 +48,6 @@ from storage.models import Delivery, InboxEvent, Reply, Round
 
 log = logging.getLogger(__name__)
 MY_DATA_FILE = "roundtable-my-data.json"
-PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
 FORGET_CANCELLED = "participant.forget.cancel"
 """The audit action of a Cancel pressed on forget-me's question (its id as detail)."""
 

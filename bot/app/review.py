@@ -22,7 +22,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.app.access import require_facilitator, round_of, who
-from bot.app.actors import Actor
+from bot.app.actors import PLATFORM_NAMES, Actor
 from bot.app.deadlines import Outcome
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
@@ -33,7 +33,7 @@ from bot.core.digest.model import AnswerView, DigestView, Draft, PromptDigest, T
 from bot.core.digest.theme_marks import ThemeMark, marked
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.ports import DeliveryError, Sent
-from bot.core.said import Code, DirectChat, Place, Said, lines, said
+from bot.core.said import Code, DirectChat, Place, Said, Someone, lines, said
 from bot.core.wording import counted, listed, quoted_last
 from storage.db import reading, transaction
 from storage.models import Digest, DigestEdit, Round
@@ -412,7 +412,7 @@ def approve(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None 
             raise NotFound(f"round {round_id} has no digest waiting for review")
         digest_id, state, by = row.id, row.state, row.approved_by
     if state != "review":
-        return said(_settled(round_id, state, by))
+        return _settled(round_id, state, by, actor.platform)
     try:
         posted = digest_review.release(app.database.sessions, app.gateways, digest_id,
                                        app.clock, who(actor), summariser=app.summariser)
@@ -422,7 +422,7 @@ def approve(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None 
     if posted is None:
         with reading(app.database.sessions) as session:
             row = session.get_one(Digest, digest_id)
-            return said(_settled(round_id, row.state, row.approved_by))
+            return _settled(round_id, row.state, row.approved_by, actor.platform)
     _refresh(app, round_id)
     return said(f"Approved: the digest of round {round_id} is posted in ",
                 Place(posted.channel_id), ".")
@@ -509,16 +509,32 @@ def review_line(round_id: int, mode: str, unreviewed: str, hours: int) -> Said:
                 f"nobody approves within {counted(hours, 'hour')} is {then}.")
 
 
-def _settled(round_id: int, state: str, by: str | None) -> str:
+def _settled(round_id: int, state: str, by: str | None, platform: str) -> Said:
+    """What became of a draft no longer waiting, told to someone on `platform`."""
     if state == "superseded":
-        return (f"That draft of round {round_id} was replaced (by a newer draft, or a digest "
-                "posted meanwhile); nothing was posted.")
+        return said(f"That draft of round {round_id} was replaced (by a newer draft, or a "
+                    "digest posted meanwhile); nothing was posted.")
     if by == audit.SCHEDULER:
-        return f"The digest of round {round_id} was already posted at its review deadline."
+        return said(f"The digest of round {round_id} was already posted at its review "
+                    "deadline.")
     if state in ("claimed", "posted"):
-        return (f"The digest of round {round_id} was already approved"
-                + (f" by {by}" if by else "") + " and posted; nothing more was posted.")
-    return f"The digest of round {round_id} is not waiting for review ({state})."
+        return said(f"The digest of round {round_id} was already approved",
+                    _approver(by, platform), " and posted; nothing more was posted.")
+    return said(f"The digest of round {round_id} is not waiting for review ({state}).")
+
+
+def _approver(by: str | None, platform: str) -> Said:
+    """Who approved a draft, as the audit log names them (`platform:user id`), in words for
+    someone on `platform`: a person there by the name the platform shows, anyone else by where
+    they approved it, never by an id."""
+    where, _, user_id = (by or "").partition(":")
+    if by == audit.OPERATOR:
+        return said(" at the command line")
+    if user_id and where == platform:
+        return said(" by ", Someone(user_id))
+    if user_id:
+        return said(f" by a facilitator in {PLATFORM_NAMES.get(where, where)}")
+    return said(f" by {by}") if by else said()
 
 
 @contextmanager

@@ -163,6 +163,18 @@ def test_a_digest_channel_nobody_has_gets_the_same_words_on_both(bot: Harness) -
     assert said == [f"Sorry: I don't know a channel called 'weekly'; usage: {SET_USAGE}"] * 2
 
 
+def test_the_first_message_tells_each_person_how_their_words_will_be_used(
+        bot: Harness) -> None:
+    """The promise of anonymity is made where the questions begin, on every platform: the
+    round's privacy notice is in the message that asks question 1."""
+    bot.start(anonymous=True)
+    first = next(m for m in bot.said_to(0) if "Question 1 of 6" in m)
+    assert "How your answers are used" in first, first
+    assert ("what you write may be quoted word for word in digests posted to "
+            f"{bot.digest_channel_read} and in the facilitators' exports") in first, first
+    assert "Write “don't quote me” in an answer" in first, first
+
+
 def test_help_says_what_roundtable_does_and_how_to_stop_it(bot: Harness) -> None:
     shown = bot.command("help")
     # Teams' words are runs, its name a bold one: no Markdown, which a card's runs never read

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.core.rounds import MODE_NAMES
-from bot.core.said import Command, Place, Said, Strong, said
+from bot.core.said import Command, Place, QuoteButton, Said, Strong, said
 
 TITLE = "How your answers are used"
 DEFAULT_KEPT = (
@@ -61,8 +61,8 @@ def notice(policy: Policy, mode: str, digest_channel: str | None) -> Said:
         "word for word ", where, " and in the facilitators' exports, ",
         ATTRIBUTION.get(mode, ""), "\n",
         kept, "\n", ai, "\n",
-        "Write “don't quote me” in an answer (or press the button under my reply to it) and "
-        "it is counted in its theme but never quoted.\n",
+        "Write “don't quote me” in an answer", QuoteButton(), " and it is counted in its "
+        "theme but never quoted.\n",
         Command("stop"), " stops the questions · ", Command("my-data"),
         " sends you everything held about you · ", Command("forget-me"),
         " deletes it.",

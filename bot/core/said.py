@@ -72,16 +72,26 @@ class AnswerForm:
     button on the question; in Teams, the form on its card)."""
 
 
-Marker = DirectChat | WhereAsked | AnswerForm
+@dataclass(frozen=True)
+class QuoteButton:
+    """The other way to keep an answer from quotes, as an aside after "write “don't quote
+    me” in an answer": in Slack, " (or press the button under my reply to it)"; nothing in
+    Teams, whose replies have no such button."""
+
+
+Marker = DirectChat | WhereAsked | AnswerForm | QuoteButton
 """A part with no value of its own: a place or thing each platform names its own way."""
 Part = str | Strong | Code | Command | Place | Someone | OpenQuestions | Marker
 MARKERS: dict[str, type[Marker]] = {
-    "direct": DirectChat, "where_asked": WhereAsked, "answer_form": AnswerForm}
+    "direct": DirectChat, "where_asked": WhereAsked, "answer_form": AnswerForm,
+    "quote_button": QuoteButton}
 """Each marker by the key it is stored under (to_parts)."""
 _STORED = {kind: key for key, kind in MARKERS.items()}
+QUOTE_BUTTON = " (or press the button under my reply to it)"
 _PLAIN: dict[type[Marker], str] = {DirectChat: "your one-to-one chat with me",
                                     WhereAsked: "where it was asked",
-                                    AnswerForm: "the question's form"}
+                                    AnswerForm: "the question's form",
+                                    QuoteButton: QUOTE_BUTTON}
 
 
 @dataclass(frozen=True)
@@ -134,7 +144,7 @@ def _plain(part: Part) -> str:
 def to_parts(words: Said) -> list[dict[str, str]]:
     """As stored (JSON): each part a one-key object, `text`, `strong`, `code`, `command`,
     `place`, `someone`, `direct` (its value empty), `open_questions` (`your` or empty),
-    `where_asked` or `answer_form` (both empty)."""
+    `where_asked`, `answer_form` or `quote_button` (all empty)."""
     out: list[dict[str, str]] = []
     for part in words.parts:
         if isinstance(part, Strong):

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.core.said import (
+    QUOTE_BUTTON,
     AnswerForm,
     Code,
     Command,
@@ -22,6 +23,7 @@ from bot.core.said import (
     Marker,
     OpenQuestions,
     Place,
+    QuoteButton,
     Said,
     Someone,
     Strong,
@@ -137,7 +139,8 @@ def cut(plain: str, limit: int) -> str:
 DIRECT_CHAT = "your direct messages with me"
 """Someone's one-to-one conversation with the bot, as Slack calls it."""
 MARKERS: dict[type[Marker], str] = {DirectChat: DIRECT_CHAT, WhereAsked: "in its thread",
-                                    AnswerForm: "the button on the question"}
+                                    AnswerForm: "the button on the question",
+                                    QuoteButton: QUOTE_BUTTON}
 """The places and things each platform names its own way, as Slack's words name them."""
 
 

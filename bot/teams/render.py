@@ -25,6 +25,7 @@ from bot.core.said import (
     Marker,
     OpenQuestions,
     Place,
+    QuoteButton,
     Said,
     Someone,
     Strong,
@@ -49,7 +50,7 @@ button (bot.teams.cards.question_card)."""
 ANSWER_FORM = "the form on its card"
 """The form that answers a question already asked (bot.core.said.AnswerForm)."""
 MARKERS: dict[type[Marker], str] = {DirectChat: DIRECT_CHAT, WhereAsked: WHERE_ASKED,
-                                    AnswerForm: ANSWER_FORM}
+                                    AnswerForm: ANSWER_FORM, QuoteButton: ""}
 """The places and things each platform names its own way, as Teams' words name them."""
 
 

@@ -173,6 +173,8 @@ def test_the_first_message_tells_each_person_how_their_words_will_be_used(
     assert ("what you write may be quoted word for word in digests posted to "
             f"{bot.digest_channel_read} and in the facilitators' exports") in first, first
     assert "Write “don't quote me” in an answer" in first, first
+    # a button under each reply keeps that answer from quotes in Slack; Teams' replies have none
+    assert ("press the button under my reply" in first) == (bot.platform == "slack"), first
 
 
 def test_help_says_what_roundtable_does_and_how_to_stop_it(bot: Harness) -> None:

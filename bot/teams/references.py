@@ -229,11 +229,17 @@ def _remember_member(session: Session, member: Member, now: datetime,
     row = session.get(TeamsUser, member.aad_object_id)
     email = member.email.lower() if member.email else None
     if row is None:
-        session.add(TeamsUser(aad_object_id=member.aad_object_id, user_id=member.user_id,
-                              service_url=member.service_url, tenant_id=member.tenant_id,
-                              name=member.name, email=email, timezone=zone, updated_at=now))
-        session.flush()
-        return
+        try:
+            # another request may be keeping them this moment (they write to the bot as a
+            # round starts for their team): then theirs is the row to bring up to date
+            with session.begin_nested():
+                session.add(TeamsUser(aad_object_id=member.aad_object_id,
+                                      user_id=member.user_id, service_url=member.service_url,
+                                      tenant_id=member.tenant_id, name=member.name,
+                                      email=email, timezone=zone, updated_at=now))
+            return
+        except IntegrityError:
+            row = session.get_one(TeamsUser, member.aad_object_id)
     row.timezone = zone or row.timezone
     row.user_id, row.service_url = member.user_id, member.service_url
     row.tenant_id = member.tenant_id or row.tenant_id

@@ -152,11 +152,11 @@ def test_commands_teams_shows_are_in_a_fixed_width_font_never_in_backticks(
                                last_error="ValueError: unreadable"))
     running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
     assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
-    asked = {"help": "Roundtable",
+    asked = {"help": "asks a workshop's questions",
              f"start {PACK} to team": "works in a team's channel",
              "start ../packs/x to amara@nhs.net": "is not a pack id",
              "status": "could not be handled",
-             "close 1": "",
+             "close 1": "Round 1 is closed",
              "set 1 closes 14d": "to give it a closing date"}
     for text, answer in asked.items():
         before = len(running.stub.sent_to(facilitator))

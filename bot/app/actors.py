@@ -17,5 +17,3 @@ class Actor:
 
 
 OPERATOR = Actor("cli", "cli")
-PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
-"""Each chat platform by the name people know it by."""

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.app.access import who
-from bot.app.actors import PLATFORM_NAMES, Actor
+from bot.app.actors import Actor
 from bot.app.participants import refresh_home
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
@@ -42,7 +42,7 @@ from bot.core.personal_data import (
 from bot.core.ports import Attachment, DeliveryError, Sent, Where
 from bot.core.rounds import round_pack
 from bot.core.said import Command, Place, Said, said
-from bot.core.wording import counted, listed
+from bot.core.wording import PLATFORM_NAMES, counted, listed
 from storage.db import transaction
 from storage.models import Delivery, InboxEvent, Reply, Round
 

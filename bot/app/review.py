@@ -22,7 +22,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.app.access import require_facilitator, round_of, who
-from bot.app.actors import PLATFORM_NAMES, Actor
+from bot.app.actors import Actor
 from bot.app.deadlines import Outcome
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
@@ -30,10 +30,11 @@ from bot.core.bot_messages import form_closed, remember_form, take_down
 from bot.core.digest.build import build_digest
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT, lead_of, load_edits
 from bot.core.digest.model import AnswerView, DigestView, Draft, PromptDigest, ThemeView
+from bot.core.digest.render_review import approver
 from bot.core.digest.theme_marks import ThemeMark, marked
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.ports import DeliveryError, Sent
-from bot.core.said import Code, DirectChat, Place, Said, Someone, lines, said
+from bot.core.said import Code, DirectChat, Place, Said, lines, said
 from bot.core.wording import counted, listed, quoted_last
 from storage.db import reading, transaction
 from storage.models import Digest, DigestEdit, Round
@@ -519,22 +520,8 @@ def _settled(round_id: int, state: str, by: str | None, platform: str) -> Said:
                     "deadline.")
     if state in ("claimed", "posted"):
         return said(f"The digest of round {round_id} was already approved",
-                    _approver(by, platform), " and posted; nothing more was posted.")
+                    approver(by, platform), " and posted; nothing more was posted.")
     return said(f"The digest of round {round_id} is not waiting for review ({state}).")
-
-
-def _approver(by: str | None, platform: str) -> Said:
-    """Who approved a draft, as the audit log names them (`platform:user id`), in words for
-    someone on `platform`: a person there by the name the platform shows, anyone else by where
-    they approved it, never by an id."""
-    where, _, user_id = (by or "").partition(":")
-    if by == audit.OPERATOR:
-        return said(" at the command line")
-    if user_id and where == platform:
-        return said(" by ", Someone(user_id))
-    if user_id:
-        return said(f" by a facilitator in {PLATFORM_NAMES.get(where, where)}")
-    return said(f" by {by}") if by else said()
 
 
 @contextmanager

@@ -89,3 +89,7 @@ def _plural_word(word: str) -> str:
     if len(lower) > 1 and lower.endswith("y") and lower[-2] not in "aeiou":
         return word[:-1] + "ies"
     return word + "s"
+
+
+PLATFORM_NAMES = {"slack": "Slack", "teams": "Teams"}
+"""Each chat platform by the name people know it by."""

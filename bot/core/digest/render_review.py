@@ -18,7 +18,7 @@ from bot.core.digest.model import DigestView, Draft, PromptDigest, ThemeView
 from bot.core.digest.synthesis import OTHER_ANSWERS_SHOWN, other_answers
 from bot.core.digest.theme_views import quote_text
 from bot.core.said import Code, Said, Someone, said
-from bot.core.wording import counted
+from bot.core.wording import PLATFORM_NAMES, counted
 
 QUOTE_SHOWN = 160
 ATTRIBUTION = {
@@ -204,17 +204,24 @@ def deadline_line(unreviewed: str, when: str) -> str:
 
 def settled_words(approved_by: str | None, platform: str) -> Said:
     """What became of a draft no longer waiting, by who released it (Digest.approved_by, as
-    the audit log names them): the schedule, someone on `platform` (shown as the platform
-    shows a person, never by the log's key), or the command line. Someone forgotten since,
-    or on another platform, goes unnamed."""
+    the audit log names them): the schedule, or whoever `approver` names."""
     if approved_by == audit.SCHEDULER:
         return said("Posted as built at its review deadline.")
-    if approved_by == audit.OPERATOR:
-        return said("Approved at the command line and posted.")
+    return said("Approved", approver(approved_by, platform), " and posted.")
+
+
+def approver(approved_by: str | None, platform: str) -> Said:
+    """Who approved a draft (as the audit log names them, `platform:user id`), as words after
+    "approved" for someone on `platform`: a person there by the name the platform shows,
+    anyone else by where they approved it, never by an id."""
     on, _, user_id = (approved_by or "").partition(":")
-    if on == platform and user_id:
-        return said("Approved by ", Someone(user_id), " and posted.")
-    return said("Approved and posted.")
+    if approved_by == audit.OPERATOR:
+        return said(" at the command line")
+    if user_id and on == platform:
+        return said(" by ", Someone(user_id))
+    if user_id:
+        return said(f" by a facilitator in {PLATFORM_NAMES.get(on, on)}")
+    return said()
 
 
 def local_deadline(draft: Draft, zone: str) -> str:

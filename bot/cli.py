@@ -445,6 +445,7 @@ def round_start(
     question in a direct message, in their working hours."""
     from bot.app import facilitation
     from bot.app.actors import OPERATOR
+    from bot.app.health import unsent_warning
     from bot.core.errors import RoundtableError
     from bot.core.people import Audience
     from bot.core.rounds import mode_of
@@ -458,8 +459,9 @@ def round_start(
     request = facilitation.StartRequest(
         pack, audience, _channel(digest), closes,
         mode_of("anonymous" if anonymous else mode.value), digest_cron, owner, review)
+    application = _application()
     try:
-        started = facilitation.start(_application(), OPERATOR, request, platform="slack")
+        started = facilitation.start(application, OPERATOR, request, platform="slack")
     except RoundtableError as exc:
         fail(str(exc))
     invited = counted(started.invited, "person", "people")
@@ -470,6 +472,9 @@ def round_start(
         typer.echo(started.channel_problem)
     if started.stopped:
         typer.echo(f"Left out, as they said stop: {', '.join(started.stopped)}.")
+    unsent = unsent_warning(application)
+    if unsent is not None:
+        typer.echo(unsent.plain)
 
 
 CHANNEL_ID = r"[CG][A-Z0-9]{2,}"

@@ -123,3 +123,10 @@ def unclaimed_or_abandoned(claimed_by: SQLColumnExpression[str | None],
         lease_expiry < now,
         and_(lease_expiry.is_(None), claimed_at < stale),
     )
+
+
+def sending_alive(sessions: sessionmaker[Session], now: datetime) -> bool:
+    """Whether a live process holds a worker lease: something sends the questions due."""
+    with sessions() as session:
+        return session.scalar(select(Lease.name).where(
+            Lease.name.startswith(worker_lease("")), Lease.expires_at >= now).limit(1)) is not None

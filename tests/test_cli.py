@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from typer.main import get_command
 from typer.testing import CliRunner
 
+from bot.app.health import NO_SENDER
 from bot.cli import app
 from tests.helpers import run_cli, run_script
 from tests.test_imports import rows, write_csv
@@ -215,8 +216,9 @@ def test_it_starts_shows_and_closes_a_round(workdir: Path) -> None:
         cwd=workdir,
     )
     assert started.returncode == 0, started.stderr
-    first, closing = started.stdout.strip().splitlines()
+    first, closing, unsent = started.stdout.strip().splitlines()
     assert first == "Round 1 started for 3 people."
+    assert unsent == NO_SENDER.plain  # no `roundtable serve` runs in this folder
     assert re.fullmatch(r"It closes [A-Z][a-z]{2} \d\d [A-Z][a-z]{2} \d{4} 18:00 (GMT|BST)\.",
                         closing), closing  # 14 days on, at the end of the working day
     status = run_cli("round", "status", "1", cwd=workdir)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.health import NO_SENDER
 from bot.core.people import Person
 from bot.core.replies import record_reply
 from bot.core.rounds import RoundRequest, close_round, start_round
@@ -145,7 +146,8 @@ def test_it_starts_no_round_for_people_who_all_said_stop_and_names_those_left_ou
                       cwd=workdir)
     assert started.returncode == 0, started.stderr
     assert started.stdout.splitlines() == ["Round 2 started for 1 person.",
-                                           "Left out, as they said stop: Tomasz Nowak."]
+                                           "Left out, as they said stop: Tomasz Nowak.",
+                                           NO_SENDER.plain]
 
 
 def test_closing_a_round_with_a_digest_channel_needs_the_slack_token(workdir: Path) -> None:

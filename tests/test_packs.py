@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.health import NO_SENDER
 from bot.core.packs import Pack, PackError, check_pack, load_pack, pack_files
 from prompts import PROMPTS_DIR
 from tests.helpers import run_cli, seed_pack
@@ -215,7 +216,8 @@ def test_a_deployers_own_packs_folder_is_used_by_list_validate_and_start(tmp_pat
         f"{folder / 'tiny.yaml'}: ok (tiny, 2 prompts)")
     assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
     started = run_cli("round", "start", "tiny", "--to", "U0AMARA", cwd=tmp_path, env=env)
-    assert started.stdout.strip() == "Round 1 started for 1 person.", started.stderr
+    assert started.stdout.splitlines() == ["Round 1 started for 1 person.", NO_SENDER.plain
+                                           ], started.stderr
     unknown = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0AMARA",
                       cwd=tmp_path, env=env)
     assert unknown.returncode == 1

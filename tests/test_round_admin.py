@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select, update
 
 from bot.app import facilitation
 from bot.app.actors import OPERATOR
+from bot.app.health import NO_SENDER
 from bot.app.roundtable import assemble
 from bot.config import load_settings
 from bot.core import reminders, sending
@@ -24,6 +25,7 @@ from bot.core.round_changes import delete_round
 from bot.core.rounds import close_round
 from storage.database import Database
 from storage.db import transaction
+from storage.leases import acquire, worker_lease
 from storage.models import Base, Delivery, Digest, Participant, Reply, Round, apscheduler_jobs
 from tests.fakes import Transcript
 from tests.helpers import ROUNDTABLE, cli_env, participant, run_cli, started_round
@@ -146,7 +148,25 @@ def test_the_command_line_says_when_the_bot_cannot_post_to_the_digest_channel(
     assert started.stdout.splitlines() == [
         "Round 1 started for 1 person.",
         "I am not in that channel yet, so no digest can be posted there: invite @Roundtable to "
-        "it (type /invite @Roundtable there)."]
+        "it (type /invite @Roundtable there).",
+        NO_SENDER.plain]
+
+
+def test_the_command_line_says_nothing_sends_the_questions_until_a_service_runs(
+        database: Database, database_url: str, stub: SlackStub, tmp_path: Path) -> None:
+    slack = slack_settings(stub)
+    alone = cli(database_url, "round", "start", "sel-pharmacy-leadership", "--to", "UAMARA",
+                tmp_path=tmp_path, **slack)
+    assert alone.stdout.splitlines() == [
+        "Round 1 started for 1 person.",
+        "No Roundtable service is running here: the questions go out when `roundtable serve` "
+        "starts."], alone.stderr
+    # a serving process elsewhere holds its worker lease: it sends the next round's questions
+    assert acquire(database.sessions, "web-1", datetime.now(UTC), timedelta(hours=1),
+                   name=worker_lease("web-1"))
+    served = cli(database_url, "round", "start", "sel-pharmacy-leadership", "--to", "UBEN",
+                 tmp_path=tmp_path, **slack)
+    assert served.stdout.splitlines() == ["Round 2 started for 1 person."], served.stderr
 
 
 def test_a_round_started_without_a_digest_channel_is_given_one_and_then_posts(
@@ -154,7 +174,8 @@ def test_a_round_started_without_a_digest_channel_is_given_one_and_then_posts(
     slack = slack_settings(stub)
     started = cli(database_url, "round", "start", "sel-pharmacy-leadership", "--to",
                   "UAMARA,UBEN", tmp_path=tmp_path, **slack)
-    assert started.stdout.strip() == "Round 1 started for 2 people.", started.stderr
+    assert started.stdout.splitlines() == ["Round 1 started for 2 people.",
+                                           NO_SENDER.plain], started.stderr
     status = cli(database_url, "round", "status", "1", tmp_path=tmp_path)
     assert "No digest channel: no digest is posted until one is set" in status.stdout
     assert status.stdout.count("No digest channel") == 1  # said once, with how to set one
@@ -350,7 +371,7 @@ def test_without_a_token_only_user_ids_are_taken_and_nothing_is_stored_otherwise
     assert run_cli("round", "list", cwd=tmp_path).stdout.strip() == (
         "No open rounds (--all shows closed ones).")
     one = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0AMARA", cwd=tmp_path)
-    assert one.stdout.strip() == "Round 1 started for 1 person."
+    assert one.stdout.splitlines() == ["Round 1 started for 1 person.", NO_SENDER.plain]
 
 
 def test_with_a_token_every_id_is_checked_in_slack_before_anything_is_stored(

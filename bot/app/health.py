@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.app.roundtable import Roundtable
+from bot.core.said import Code, Said, said
 from storage.db import database_answers
+from storage.leases import sending_alive
+
+NO_SENDER = said("No Roundtable service is running here: the questions go out when ",
+                 Code("roundtable serve"), " starts.")
+"""Said beside a round started from the command line when nothing would send its questions."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,12 @@ def health(app: Roundtable) -> Health:
         "spool": {"events": spooled, "writable": spool_ok},
         "loops": loops,
     })
+
+
+def unsent_warning(app: Roundtable) -> Said | None:
+    """NO_SENDER when no live process sends the questions due (a round started now would
+    wait for one), else None."""
+    return None if sending_alive(app.database.sessions, app.clock()) else NO_SENDER
 
 
 def _writable(folder: os.PathLike[str]) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.app.health import NO_SENDER
 from storage.database import Database
 from storage.models import Participant
 from tests.helpers import run_cli
@@ -40,7 +41,8 @@ def test_it_looks_people_up_in_slack_and_expands_channels(
     result = start(database_url, "CPHARM,UKIRI", tmp_path, SLACK_BOT_TOKEN="xoxb-test",
                    SLACK_API_URL=stub.base_url)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "Round 1 started for 2 people."  # bot and leaver left out
+    assert result.stdout.splitlines() == [
+        "Round 1 started for 2 people.", NO_SENDER.plain]  # bot and leaver left out
     with database.sessions() as session:
         known = {p.platform_user_id: (p.display_name, p.timezone)
                  for p in session.scalars(select(Participant))}

@@ -119,8 +119,9 @@ def test_it_replaces_a_vote_and_keeps_the_old_ranking(database: Database, now: d
 @pytest.mark.parametrize(
     "choices, problem",
     [
-        (["Protected time"], "rank your top 5"),
-        (TOP5[:4] + ["Free pizza"], "not one of the options"),
+        (["Protected time"], "A ranking here needs your top 5, and 1 was chosen: choose 5 "
+                             "options, best first."),
+        (TOP5[:4] + ["Free pizza"], "“Free pizza” is not one of this question's options"),
         (TOP5[:4] + ["Protected time"], "once"),
     ],
 )
@@ -150,9 +151,9 @@ def test_it_refuses_an_unknown_question_and_an_empty_answer(
     with transaction(database.sessions) as session:
         round_ = started_round(session, now)
         person = participant(session, "U0001")
-        with pytest.raises(InvalidAnswer, match="no question"):
+        with pytest.raises(InvalidAnswer, match="has no such question: answer the questions"):
             record_reply(session, round_.id, "nope", person, "text", now)
-        with pytest.raises(InvalidAnswer, match="some text"):
+        with pytest.raises(InvalidAnswer, match="An answer needs some words: write your answer"):
             record_reply(session, round_.id, "done-well", person, "   ", now)
 
 

@@ -55,7 +55,7 @@ Channel = Callable[[str], "str | None"]
 def usage(command: str) -> RoundtableError:
     """The refusal that shows how a command is typed (`command` without the platform's
     prefix)."""
-    return RoundtableError(said=said("usage: ", Command(command)))
+    return RoundtableError(said=said("Type it like this: ", Command(command), "."))
 
 
 def digest_channel(typed: str, channel: Channel, command: str) -> str:
@@ -63,7 +63,7 @@ def digest_channel(typed: str, channel: Channel, command: str) -> str:
     refused in the same words on every platform, with `command`'s usage."""
     found = channel(typed)
     if found is None:
-        raise RoundtableError(said=said(f"I don't know a channel called {typed[:60]!r}; ",
+        raise RoundtableError(said=said(f"I don't know a channel called {typed[:60]!r}. ",
                                         usage(command).said))
     return found
 
@@ -179,7 +179,7 @@ def _asked(rest: list[str], audience: Callable[[list[str]], Audience], shown: st
         named.append(rest.pop(0))
     people = audience(named)
     if not (people.channels or people.groups or people.users):
-        raise RoundtableError(said=said("say who to ask: ", usage(shown).said))
+        raise RoundtableError(said=said("Say who to ask. ", usage(shown).said))
     return people
 
 

@@ -32,6 +32,7 @@ from bot.app.inbox import FollowUp
 from bot.app.small_talk import Talk, small_talk
 from bot.core import audit
 from bot.core.answers import (
+    NOT_ASKED,
     ChatAnswer,
     ChatMessage,
     Waiting,
@@ -42,7 +43,7 @@ from bot.core.answers import (
 )
 from bot.core.bot_messages import offer_holding
 from bot.core.confirmations_owed import not_owed, owe
-from bot.core.errors import NotFound, RoundClosed, RoundtableError
+from bot.core.errors import NotFound, RoundClosed, RoundtableError, as_sentence
 from bot.core.inbox import Received
 from bot.core.incoming import (
     Deleted,
@@ -69,14 +70,27 @@ NO_QUESTION = said("I have no open question waiting for an answer here (a round 
 STOPPED = said("Done: Roundtable will not message you again. Your answers are kept; ",
                Command("my-data"), " sends you a copy and ", Command("forget-me"),
                " deletes them.")
-FILES_ONLY = said("I could not save that: files and pictures are not kept, only words. "
-                 "Please write your answer here as text.")
+NOT_SAVED = "I could not save that. "
+FILES_ONLY = said(NOT_SAVED, "Files and pictures are not kept, only words: please write your "
+                  "answer here as text.")
 FILE_NOT_KEPT = said(Saved.FILES_NOT_KEPT)  # beside a notice, as a confirmation says it
 YOUR_DATA = said(Command("stop"), " stops the questions, ", Command("my-data"),
                  " sends you everything held about you and ", Command("forget-me"),
                  " deletes it.")
 HELP_HERE = said("Write here to answer the question waiting, or answer another one ",
                  WhereAsked(), ". ") + YOUR_DATA
+
+
+def why_refused(exc: RoundtableError | ValueError) -> Said:
+    """Why something a person sent (a form, a button) was refused, as a sentence."""
+    return as_sentence(exc.said if isinstance(exc, RoundtableError) else said(str(exc)))
+
+
+def not_saved(exc: RoundtableError | ValueError) -> Said:
+    """What a person is told when what they sent was refused: that it was not saved, and why."""
+    return said(NOT_SAVED, why_refused(exc))
+
+
 ALONE = frozenset({"stop", "help", "my-data", "forget-me"})
 """Words that, written alone, are the person speaking about themselves, not an answer (as a
 Teams chat reads them before they reach the inbox): nobody answers a question with "stop"."""
@@ -190,7 +204,7 @@ class Conversations:
                                             question)
         outcome = outcomes[0]
         if outcome.asked is None:
-            raise NotFound("that question was not asked of you")
+            raise NotFound(NOT_ASKED)
         if outcome.refused:
             raise RoundtableError(outcome.refused)
         number = outcome.asked.number
@@ -245,7 +259,7 @@ class Conversations:
             elif outcome.refused:
                 # in a closed round, the file is not what stands in the way
                 refusal = (FILES_ONLY if files and not message.text.strip() and not outcome.closed
-                           else said(f"I could not save that: {outcome.refused}"))
+                           else said(NOT_SAVED, as_sentence(said(outcome.refused))))
                 follow_ups.append(partial(self.confirmations.notify, platform, where, refusal))
             elif outcome.created and outcome.vote is not None:
                 saved.setdefault(where, []).append(Saved(outcome.asked, outcome.vote,
@@ -316,7 +330,7 @@ class Conversations:
             thread = event.thread_id if isinstance(event, Edited) else None
             return [partial(self.confirmations.notify, platform,
                             Where(event.channel_id, thread),
-                            said(f"I could not save that edit: {exc}."))]
+                            said("I could not save that edit. ", as_sentence(exc.said)))]
         except RoundtableError as exc:
             log.info("ignored a change on %s: %s", platform, exc)
             return []

@@ -32,6 +32,8 @@ from bot.core.typed_votes import TypedVote, read_vote_and_reason
 from storage.models import Delivery, Participant, QuestionMessage, Reply, Round
 from storage.queries import is_an_answer
 
+NOT_ASKED = "That question was not asked of you: answer the questions Roundtable sent you."
+
 
 @dataclass(frozen=True)
 class ChatMessage:
@@ -369,10 +371,11 @@ def skip(session: Session, round_id: int, prompt_id: str, user_id: str, now: dat
     if message is None:
         raise not_asked(session, round_id, user_id, platform)
     if session.get_one(Round, round_id).status != "open":
-        raise RoundtableError("this round is closed")
+        raise RoundClosed("This round has closed, so its questions take no more answers and "
+                          "need not be skipped.")
     if is_answered(session, round_id, asked.participant.id, prompt_id):
-        raise RoundtableError(f"question {asked.number} is answered already; to change your "
-                              "answer, edit it")
+        raise RoundtableError(f"Question {asked.number} is answered already, so there is "
+                              "nothing to skip: to change your answer, edit it.")
     if message.skipped_at is None:
         message.skipped_at = now
     return asked, ask_next(session, [(round_id, asked.participant.id)], now) > 0
@@ -397,9 +400,9 @@ def not_asked(session: Session, round_id: int, user_id: str, platform: str) -> N
     they asked to be forgotten, or it was never asked of them."""
     if session.get(Round, round_id) is None and audit.done_to_round(
             session, "round.delete", round_id):
-        return NotFound(f"round {round_id} was deleted, with its answers, so its questions "
-                        "take no more answers; nothing was saved")
+        return NotFound(f"Round {round_id} was deleted, with its answers, so its questions "
+                        "take no more answers. Nothing was saved.")
     if suppressed(session, [user_id], platform):
-        return NotFound("you asked Roundtable to forget you, so it takes no more answers from "
-                        "you; nothing was saved")
-    return NotFound("that question was not asked of you")
+        return NotFound("You asked Roundtable to forget you, so it takes no more answers from "
+                        "you. Nothing was saved.")
+    return NotFound(NOT_ASKED)

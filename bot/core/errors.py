@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.said import Said
+from bot.core.said import Said, said
 
 
 class RoundtableError(Exception):
@@ -28,3 +28,13 @@ class InvalidAnswer(RoundtableError):
 
 class NotAllowed(RoundtableError):
     """The person may not do this (not a facilitator; not the author of that answer)."""
+
+
+def as_sentence(words: Said) -> Said:
+    """A refusal's words read on their own in chat: a capital first and a full stop last."""
+    parts = list(words.parts)
+    if parts and isinstance(parts[0], str) and parts[0]:
+        parts[0] = parts[0][0].upper() + parts[0][1:]
+    if not words.plain.rstrip().endswith((".", "!", "?")):
+        parts.append(".")
+    return said(*parts)

@@ -17,6 +17,7 @@ from bot.core.errors import InvalidAnswer, NotAllowed, NotFound, RoundClosed
 from bot.core.packs import Prompt
 from bot.core.rounds import get_round, round_pack, vote_questions
 from bot.core.typed_votes import read_vote_and_reason
+from bot.core.wording import counted
 from storage.models import Participant, Reply, ReplyVersion, Round
 from storage.queries import is_an_answer, replies_by_external_id, reply_by_external_id
 
@@ -148,10 +149,11 @@ def edit_reply(session: Session, external_id: str, text: str, now: datetime,
     answer stays as it was (RoundClosed): its digests and exports quoted it so."""
     reply = _live_by_external_id(session, external_id, author)
     if get_round(session, reply.round_id).status != "open":
-        raise RoundClosed(f"round {reply.round_id} is closed, so your answer stays as it was "
-                          "when it closed")
+        raise RoundClosed(f"Round {reply.round_id} has closed, so your answer stays as it was "
+                          "when it closed.")
     if shows_nothing(text):
-        raise InvalidAnswer("an edited answer needs some text")
+        raise InvalidAnswer("An edited answer needs some words: edit it again with your "
+                            "answer in it.")
     comment = reply.choices is None
     changed = _revise(reply, now, text, reply.choices)
     if changed and (not comment or not _has_ballot(session, reply)):
@@ -236,9 +238,10 @@ def check_text_answer(round_: Round, prompt_id: str, prompt: Prompt | None, text
     with `comment`, as words on a rank or choice question)."""
     prompt = _check_open(round_, prompt_id, prompt)
     if prompt.kind != "text" and not comment:
-        raise InvalidAnswer(f"question {prompt_id!r} is answered by choosing, not by text")
+        raise InvalidAnswer("That question is answered by choosing, not in words: choose "
+                            "from its options.")
     if shows_nothing(text):
-        raise InvalidAnswer("an answer needs some text")
+        raise InvalidAnswer("An answer needs some words: write your answer and send it again.")
 
 
 BLANKS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
@@ -259,26 +262,34 @@ def _open_prompt(session: Session, round_id: int, prompt_id: str) -> tuple[Round
 
 def _check_open(round_: Round, prompt_id: str, prompt: Prompt | None) -> Prompt:
     if round_.status != "open":
-        raise RoundClosed(f"round {round_.id} is closed; answers are no longer taken")
+        raise RoundClosed(f"Round {round_.id} has closed, so it takes no more answers. The "
+                          "answers you gave before it closed are kept.")
     if prompt is None:
-        raise InvalidAnswer(f"round {round_.id} has no question {prompt_id!r}")
+        raise InvalidAnswer(f"Round {round_.id} has no such question: answer the questions "
+                            "as they were sent to you.")
     return prompt
 
 
 def _check_choices(prompt: Prompt, choices: Sequence[str]) -> None:
     if prompt.kind == "text":
-        raise InvalidAnswer(f"question {prompt.id!r} is answered in words, not by choosing")
+        raise InvalidAnswer("That question is answered in words, not by choosing: write your "
+                            "answer.")
     unknown = [c for c in choices if c not in prompt.options]
     if unknown:
-        raise InvalidAnswer(f"{unknown[0]!r} is not one of the options")
+        raise InvalidAnswer(f"“{unknown[0][:60]}” is not one of this question's options: "
+                            "choose from the options listed.")
     if len(set(choices)) != len(choices):
-        raise InvalidAnswer("each option can be chosen once")
+        raise InvalidAnswer("Each option can be chosen only once: choose a different one for "
+                            "each place.")
     if not choices:
-        raise InvalidAnswer("choose at least one option")
+        raise InvalidAnswer("Nothing was chosen: choose at least one option.")
     if len(choices) > prompt.picks:
-        raise InvalidAnswer(f"choose at most {prompt.picks}")
+        raise InvalidAnswer(f"This question takes at most {counted(prompt.picks, 'option')}: "
+                            f"choose {prompt.picks} or fewer.")
     if prompt.kind == "rank" and len(choices) != prompt.places:
-        raise InvalidAnswer(f"rank your top {prompt.picks}")
+        raise InvalidAnswer(f"A ranking here needs your top {prompt.places}, and "
+                            f"{counted(len(choices), 'was', 'were')} chosen: choose "
+                            f"{prompt.places} options, best first.")
 
 
 def _insert_once(session: Session, reply: Reply) -> Recorded:
@@ -305,9 +316,11 @@ def _keep_version(reply: Reply, now: datetime) -> None:
 def _live_by_external_id(session: Session, external_id: str, author: Author | None) -> Reply:
     live = [r for r in replies_by_external_id(session, external_id) if r.deleted_at is None]
     if not live:
-        raise NotFound("that answer is not stored (or was deleted)")
+        raise NotFound("That answer is not stored, or was deleted, so there is nothing to "
+                       "change.")
     reply = live[0]
     if author is not None and (reply.participant.platform,
                                reply.participant.platform_user_id) != author:
-        raise NotAllowed("only the person who wrote an answer can change it")
+        raise NotAllowed("Only the person who wrote an answer can change it: change your own "
+                         "answers where you wrote them.")
     return reply

@@ -44,6 +44,7 @@ from bot.app.command_words import (
     required_round,
     round_number,
 )
+from bot.app.conversations import not_saved, why_refused
 from bot.app.deadlines import Deadline, Late, Outcome
 from bot.app.facilitation import StartRequest
 from bot.app.inbox import InboxUnavailable
@@ -199,7 +200,7 @@ class Listeners:
             if key != where.key:
                 self._say(where.key, said("I have answered you in ", DirectChat(), "."))
         except RoundtableError as exc:
-            self._say(where.key, said("Sorry: ", exc.said))
+            self._say(where.key, why_refused(exc))
 
     def _help(self, actor: Actor, where: Reference) -> None:
         """The list of commands (for facilitators, and in a channel); in the 1:1 chat, what
@@ -305,12 +306,10 @@ class Listeners:
                     return self._replace(activity, action, where, *unfinished)
             outcome = self._card(action, actor, where, activity)
         except (RoundtableError, ValueError) as exc:
-            text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
-            failed = ("Sorry" if action.verb in (review_cards.OPEN, cards.DELETE_ROUND,
-                                                 cards.FORGET) else "Not saved")
+            told = not_saved(exc) if action.verb in SAVES else why_refused(exc)
             if action.execute:
-                return _done(f"{failed}: {self.gateway.plain(text)}")
-            self._later(self._say, where.key, said(f"{failed}: ", text))
+                return _done(self.gateway.plain(told))
+            self._later(self._say, where.key, told)
             return None
         toast, message = outcome
         if action.verb in REPLACED and message is not None:
@@ -509,6 +508,10 @@ delivers it again); a change takes longer where the language model words the dra
 Then the button (or the chat, for a form sent by Action.Submit) says SAVING, and the outcome
 follows in the chat."""
 SAVING = "Saving your changes while the draft is worded again: I'll say here when it's done."
+
+
+SAVES = (cards.ANSWER, cards.SAVE_KEPT, review_cards.EDIT)
+"""The buttons that save what a person wrote: a refusal of one says it was not saved."""
 
 
 def _target(data: dict[str, Any]) -> tuple[int, str]:

@@ -70,6 +70,10 @@ class Harness(Protocol):
         """Person `who` presses the button `label` on the newest message they were sent
         that has one; what the button said, as read."""
 
+    def press_changed(self, who: int, label: str, **changed: object) -> str:
+        """As `press`, the button's round and question changed to `changed` (`round=`,
+        `prompt=`): a button of an older message, or one made up; what it said, as read."""
+
     def digest(self) -> list[str]:
         """The facilitator posts the digest; each of its messages as people read it."""
 
@@ -207,6 +211,18 @@ class SlackHarness:
         before = len(self.stub.calls_to("response_url"))
         assert self.running.slack.click(user, button["action_id"],
                                         button["value"]).status == 200
+        answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
+                                       f"what {label!r} did")[0]
+        return self.read_message(answer.params)
+
+    def press_changed(self, who: int, label: str, **changed: object) -> str:
+        user = MEMBERS[who]
+        button = next(e for c in reversed(self.stub.posted("D" + user))
+                      for b in c.params.get("blocks") or [] if b["type"] == "actions"
+                      for e in b["elements"] if e.get("text", {}).get("text") == label)
+        value = json.dumps({**json.loads(button["value"]), **changed})
+        before = len(self.stub.calls_to("response_url"))
+        assert self.running.slack.click(user, button["action_id"], value).status == 200
         answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
                                        f"what {label!r} did")[0]
         return self.read_message(answer.params)
@@ -385,6 +401,17 @@ class TeamsHarness:
         if isinstance(answer, str):  # a line by the card
             return answer
         return _card_read(answer)
+
+    def press_changed(self, who: int, label: str, **changed: object) -> str:
+        member = self.tenant.members[who]
+        data = next(a["data"] for c in reversed(self.stub.sent_to(member))
+                    for attachment in (c.body or {}).get("attachments") or []
+                    for a in (attachment.get("content") or {}).get("actions") or []
+                    if a.get("title") == label)
+        response, = self.running.teams.submit(member, {**data, **changed})
+        assert response.status == 200
+        answer = response.json()["value"]
+        return answer if isinstance(answer, str) else _card_read(answer)
 
     def _in_channel(self) -> list[Call]:
         return [c for c in self.stub.sent() if (c.conversation or "").startswith(self.channel)]

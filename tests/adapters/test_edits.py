@@ -49,7 +49,7 @@ def paced(request: pytest.FixtureRequest, database: Database, database_url: str,
 FIRST = "Protected time made it work."
 SECOND = "The ICS board and the LPC."
 MORE = "And a named lead in each PCN."
-FILES_ONLY = "files and pictures are not kept, only words"
+FILES_ONLY = "Files and pictures are not kept, only words"
 FILE_NOT_KEPT = "Only your words are saved: files and pictures are not kept"
 
 
@@ -166,7 +166,7 @@ def test_an_answer_edited_after_its_round_closed_stays_as_it_was_and_its_writer_
     before = len(bot.said_to(0))
     bot.edit(0, SECOND)
     told = wait_said(bot, lambda m: "closed" in m and m not in bot.said_to(0)[:before])
-    assert told == (f"I could not save that edit: round {round_id} is closed, so your answer "
+    assert told == (f"I could not save that edit. Round {round_id} has closed, so your answer "
                     "stays as it was when it closed."), told
     assert answers(bot) == [("done-well", FIRST)]
 

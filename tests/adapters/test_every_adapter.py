@@ -121,7 +121,7 @@ def test_a_bad_round_number_gets_the_same_clear_message_and_changes_nothing(
     before = _round(bot, database)
     for text, typed in (("close 3x", "3x"), ("status #1", "#1"), ("set 1x closes 14d", "1x"),
                         ("review 1x on", "1x"), ("remind 1.", "1.")):
-        assert bot.command(text) == f"Sorry: '{typed}' is not a round number", text
+        assert bot.command(text) == f"'{typed}' is not a round number.", text
     after = _round(bot, database)
     assert (after.status, after.closes_at, after.digest_channel, after.review) == (
         before.status, before.closes_at, before.digest_channel, before.review)
@@ -151,16 +151,17 @@ def test_set_and_review_change_a_round_alike_on_both(bot: Harness, database: Dat
         "approves within 12 hours is kept waiting.")
     assert (_round(bot, database).unreviewed, _round(bot, database).review_hours) == (
         "wait", 12)
-    assert bot.command(f"review {n}") == (
-        f"Sorry: round {n} has no digest waiting for review")
+    assert bot.command(f"review {n}") == f"Round {n} has no digest waiting for review."
     usage = bot.command(f"set {n} digest")  # the same usage, the command shown as typed there
-    assert usage.replace("`/roundtable ", "").rstrip("`") == f"Sorry: usage: {SET_USAGE}"
+    assert usage.replace("`/roundtable ", "").replace("`", "") == (
+        f"Type it like this: {SET_USAGE}.")
 
 
 def test_a_digest_channel_nobody_has_gets_the_same_words_on_both(bot: Harness) -> None:
-    said = [bot.command(text).replace("`/roundtable ", "").rstrip("`")
+    said = [bot.command(text).replace("`/roundtable ", "").replace("`", "")
             for text in ("set 1 digest weekly", "set digest weekly closes 14d")]
-    assert said == [f"Sorry: I don't know a channel called 'weekly'; usage: {SET_USAGE}"] * 2
+    assert said == [f"I don't know a channel called 'weekly'. Type it like this: {SET_USAGE}."
+                    ] * 2
 
 
 def test_the_first_message_tells_each_person_how_their_words_will_be_used(

@@ -31,18 +31,18 @@ def test_a_question_of_a_deleted_round_says_the_round_was_deleted(bot: Harness) 
     bot.start()
     round_id = _round_id(bot)
     facilitation.delete(bot.app, OPERATOR, round_id)
-    assert bot.press(0, SKIP).endswith(
-        f"round {round_id} was deleted, with its answers, so its questions take no more "
-        "answers; nothing was saved")
+    assert bot.press(0, SKIP) == (
+        f"Round {round_id} was deleted, with its answers, so its questions take no more "
+        "answers. Nothing was saved.")
     assert bot.replies() == []
 
 
 def test_a_question_left_after_forget_me_says_they_asked_to_be_forgotten(bot: Harness) -> None:
     bot.start()
     assert _forget_me(bot).startswith("Done.")
-    assert bot.press(0, SKIP).endswith(
-        "you asked Roundtable to forget you, so it takes no more answers from you; nothing "
-        "was saved")
+    assert bot.press(0, SKIP) == (
+        "You asked Roundtable to forget you, so it takes no more answers from you. Nothing "
+        "was saved.")
 
 
 def test_deleting_a_round_names_the_messages_of_people_s_words_left_in_chat(

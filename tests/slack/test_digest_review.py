@@ -214,11 +214,11 @@ def test_a_facilitator_sets_how_a_round_is_reviewed_from_slack(running: Running)
                             "first; one nobody approves within 12 hours is posted as built.")
     [round_] = running.scalars(select(Round))
     assert (round_.review, round_.unreviewed, round_.review_hours) == ("review", "post", 12)
-    none = command(running, f"review {round_id}", "Sorry")
-    assert none["text"] == f"Sorry: round {round_id} has no digest waiting for review"
-    bad = command(running, f"review {round_id} sometimes", "usage")
-    assert bad["text"] == ("Sorry: usage: `/roundtable review N [on|off] [unapproved post|wait] "
-                           "[within 24h]`")
+    none = command(running, f"review {round_id}", "no digest")
+    assert none["text"] == f"Round {round_id} has no digest waiting for review."
+    bad = command(running, f"review {round_id} sometimes", "like this")
+    assert bad["text"] == ("Type it like this: `/roundtable review N [on|off] "
+                           "[unapproved post|wait] [within 24h]`.")
     refused = running.slack.command(MEMBERS[0], f"review {round_id} off").json()
     assert "only facilitators can use `/roundtable review`" in refused["text"]
     assert running.scalars(select(Round.review)) == ["review"]
@@ -257,13 +257,13 @@ def test_an_edit_form_saved_after_its_draft_was_approved_changes_nothing_and_say
         "rename_theme": theme(form, "rename_theme", 1),
         "rename_title": {"value": {"value": "Too late"}}})
     assert refused.json()["errors"] == {"lead": (
-        f"Sorry: that draft of round {round_id} was already approved and posted, so nothing "
-        "was changed.")}
+        f"That draft of round {round_id} was already approved and posted, so nothing "
+        "was changed.")[:150]}
     assert running.scalars(select(DigestEdit)) == []
     answers = len(running.stub.calls_to("response_url"))
     running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
-    assert respond_text(running, answers, "Sorry") == (
-        f"Sorry: that draft of round {round_id} was already approved and posted, so nothing "
+    assert respond_text(running, answers, "already approved") == (
+        f"That draft of round {round_id} was already approved and posted, so nothing "
         "was changed.")
     assert len(running.stub.calls_to("views.open")) == 1
 
@@ -552,9 +552,10 @@ def test_an_edit_button_naming_no_question_of_the_draft_says_so_without_repeatin
     assert tampered in value
     before = len(running.stub.calls_to("response_url"))
     running.slack.click(FACILITATOR, edit["action_id"], value)
-    told = respond_text(running, before, "Sorry")
-    assert told == (f"Sorry: the question this Edit button is for is not one of round "
-                    f"{round_id}'s 6 questions; please use the Edit buttons of the newest draft.")
+    told = respond_text(running, before, "Edit button")
+    assert told == (f"The question this Edit button is for is not one of round "
+                    f"{round_id}'s 6 questions; please use the Edit buttons of the newest "
+                    "draft.")
     assert running.stub.calls_to("views.open") == []
 
 
@@ -639,7 +640,7 @@ def test_an_open_edit_form_shows_no_answer_once_its_round_is_deleted_and_saving_
         "rename_theme": theme(form, "rename_theme", 1),
         "rename_title": {"value": {"value": "Too late"}}})
     assert refused.json()["errors"] == {"lead": (
-        f"Sorry: round {round_id} was deleted, with its answers and drafts, so nothing was "
+        f"Round {round_id} was deleted, with its answers and drafts, so nothing was "
         "changed.")}
     assert running.scalars(select(DigestEdit)) == []
 
@@ -661,7 +662,7 @@ def test_an_open_edit_form_shows_no_answer_once_retention_deletes_the_round_s_an
         "rename_theme": theme(form, "rename_theme", 1),
         "rename_title": {"value": {"value": "Too late"}}})
     assert refused.json()["errors"] == {"lead": (
-        f"Sorry: round {round_id}'s answers were deleted (retention): there is no digest to "
+        f"Round {round_id}'s answers were deleted (retention): there is no digest to "
         "edit.")}
     assert running.scalars(select(DigestEdit)) == []
 

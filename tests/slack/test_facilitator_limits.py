@@ -60,7 +60,7 @@ def test_a_facilitator_cannot_act_on_another_facilitators_round(running: Running
                     f"set {mine} digest <#{CHANNEL}|leaders>",
                     f"add-facilitator <@UDEV> round {mine}"):
         said = _said(running, OTHER, command)
-        assert f"round {mine} is not one of yours" in said, (command, said)
+        assert f"Round {mine} is not one of yours" in said, (command, said)
         assert "the facilitator who started it" in said and "admins" in said
     assert running.scalar(select(Round.status).where(Round.id == mine)) == "open"
     assert running.scalar(select(Round.digest_channel).where(Round.id == mine)) == DIGEST_CHANNEL
@@ -85,23 +85,23 @@ def test_the_owner_shares_a_round_and_takes_it_back(running: Running) -> None:
     mine = start_round(running)
     _other_facilitator(running)
     refused = _said(running, OTHER, f"remove-facilitator <@{FACILITATOR}> round {mine}")
-    assert f"round {mine} is not one of yours" in refused
+    assert f"Round {mine} is not one of yours" in refused
     assert f"they can now act on round {mine}" in _said(
         running, FACILITATOR, f"add-facilitator <@{OTHER}> round {mine}")
     assert f"Round {mine} " in _said(running, OTHER, f"status {mine}")
     # a co-facilitator does not change who else facilitates
-    assert f"only the facilitator who started round {mine}" in _said(
+    assert f"Only the facilitator who started round {mine}" in _said(
         running, OTHER, f"add-facilitator <@UDEV> round {mine}")
     assert f"they can no longer act on round {mine}" in _said(
         running, FACILITATOR, f"remove-facilitator <@{OTHER}> round {mine}")
-    assert f"round {mine} is not one of yours" in _said(running, OTHER, f"status {mine}")
+    assert f"Round {mine} is not one of yours" in _said(running, OTHER, f"status {mine}")
     # only admins make and unmake facilitators
-    assert "only Roundtable's admins can remove a facilitator" in _said(
+    assert "Only Roundtable's admins can remove a facilitator" in _said(
         running, FACILITATOR, f"remove-facilitator <@{OTHER}>")
     assert "server's settings" in _said(running, ADMIN, f"remove-facilitator <@{FACILITATOR}>")
     assert "can no longer start rounds" in _said(running, ADMIN, f"remove-facilitator <@{OTHER}>")
     assert running.scalars(select(Facilitator)) == []
-    assert "only facilitators" in _said(running, OTHER, f"start {PACK} to <@UCHIDI>")
+    assert "Only facilitators" in _said(running, OTHER, f"start {PACK} to <@UCHIDI>")
     with running.database.sessions() as session:
         done = [(e.actor, e.action, e.round_id, e.subject) for e in entries(session)
                 if e.action.startswith("facilitator.")]
@@ -118,7 +118,7 @@ def test_a_digest_posts_only_to_its_rounds_channel(running: Running) -> None:
     assert "No digest channel yet" in said
     round_id = int(said.split()[1])
     refused = _said(running, FACILITATOR, "digest")  # typed in #leaders
-    assert f"round {round_id} has no digest channel, so its digest was not posted anywhere" \
+    assert f"Round {round_id} has no digest channel, so its digest was not posted anywhere" \
         in refused
     assert f"/roundtable set {round_id} digest #channel" in refused
     assert not [c for c in running.stub.calls_to("chat.postMessage")
@@ -152,7 +152,7 @@ def test_the_slack_guide_says_who_adds_facilitators_as_the_bot_does(running: Run
     @person", which the bot refuses them: only admins make facilitators; a facilitator shares
     one of their rounds with `add-facilitator @person round N`."""
     mine = start_round(running)
-    assert "only Roundtable's admins can make someone a facilitator" in _said(
+    assert "Only Roundtable's admins can make someone a facilitator" in _said(
         running, FACILITATOR, f"add-facilitator <@{OTHER}>")
     assert f"they can now act on round {mine}" in _said(
         running, FACILITATOR, f"add-facilitator <@{OTHER}> round {mine}")

@@ -228,7 +228,7 @@ def test_dont_quote_me_on_the_confirmation_keeps_an_answer_from_quotes(
         "actions": [{**button, "block_id": "b", "action_ts": "2"}]})
     said = running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
                                      if "/not-yours" in c.answer.get("path", "")], "refusal")
-    assert "only the person who wrote an answer" in said[0].params["text"]
+    assert "Only the person who wrote an answer can change it" in said[0].params["text"]
     # written in the answer itself, it is understood too
     running.slack.dm(BEN, "The ICS board never listened. Don't quote me on that.")
     running.wait_for(lambda: len(running.replies()) == 2, "Ben's answer")

@@ -85,7 +85,7 @@ def test_it_says_a_round_number_too_large_to_exist_is_no_round(running: Running)
         return found if len(found) == 3 else None  # the three answer in any order
 
     said = running.wait_for(answers, "an answer to each command naming the round", timeout=10)
-    assert all("there is no round" in s for s in said), said
+    assert all("There is no round" in s for s in said), said
     button = running.slack.click("UAMARA", "answer_open",
                                  json.dumps({"round": int(huge), "prompt": "done-well"}))
     assert button.status == 400
@@ -171,7 +171,7 @@ def test_it_refuses_buttons_and_forms_whose_round_is_not_a_rounds_id_with_400(
     told = running.wait_for(lambda: (lambda calls: calls if len(calls) == len(rounds) else None)(
         running.stub.calls_to("response_url")[answered:]), "an answer to each Delete")
     assert [c.params["text"] for c in told] == [
-        "Sorry: that button could not be read; please ask again."] * len(rounds)
+        "That button could not be read; please ask again."] * len(rounds)
     assert running.scalar(select(Round.id)) == round_id
 
 
@@ -196,7 +196,7 @@ def test_it_refuses_a_draft_digests_buttons_and_form_naming_no_draft_clearly(
                                      else None)(running.stub.calls_to("response_url")),
                             "an answer to each button")
     assert {c.params["text"] for c in told} == {
-        "Sorry: that button could not be read; please ask again."}
+        "That button could not be read; please ask again."}
 
     form = open_form(running).answer["view"]
     seen = json.loads(form["private_metadata"])
@@ -209,7 +209,7 @@ def test_it_refuses_a_draft_digests_buttons_and_form_naming_no_draft_clearly(
                                  json.dumps({**seen, "digest": "1"}), "null", "[]")]
     assert [(r.status, r.json()) for r in refusals] == [(200, {
         "response_action": "errors",
-        "errors": {"lead": "Sorry: that form could not be read; please open it again."}})] * 5
+        "errors": {"lead": "That form could not be read; please open it again."}})] * 5
     assert running.scalars(select(DigestEdit)) == []
     assert running.scalar(select(Digest.state).where(Digest.round_id == round_id)) == "review"
     assert running.stub.posted(DIGEST_CHANNEL) == []

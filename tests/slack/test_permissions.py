@@ -37,7 +37,7 @@ def test_it_lets_an_admin_add_a_facilitator_and_no_facilitator_add_another(
         running: Running) -> None:
     running.slack.command(FACILITATOR, "add-facilitator <@UBEN|ben>")
     refused = running.wait_for(lambda: running.stub.calls_to("response_url"), "the refusal")
-    assert "only Roundtable's admins can make someone a facilitator" in refused[0].params["text"]
+    assert "Only Roundtable's admins can make someone a facilitator." in refused[0].params["text"]
     assert running.scalars(select(Facilitator)) == []
     running.slack.command(ADMIN, "add-facilitator <@UBEN|ben>")
     running.wait_for(lambda: running.scalars(select(Facilitator)), "the new facilitator")
@@ -92,7 +92,7 @@ def test_it_refuses_a_deletions_cancel_from_someone_who_may_not_act_on_the_round
                                buttons["round_delete_cancel"]).status == 200
     refused = running.wait_for(lambda: running.stub.calls_to("response_url")[answered:],
                                "the refusal")
-    assert refused[0].params["text"].startswith("Sorry: only facilitators can")
+    assert refused[0].params["text"].startswith("Only facilitators can")
     assert not refused[0].params.get("replace_original")
     assert running.scalars(select(AuditEntry).where(
         AuditEntry.action == DELETE_CANCELLED)) == []

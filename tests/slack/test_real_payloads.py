@@ -329,7 +329,7 @@ def test_it_stores_nothing_for_a_file_shared_without_words_and_says_why(
     settle(running)
     assert running.replies() == []
     assert confirmed(running) == [] and told == [
-        "I could not save that: files and pictures are not kept, only words. Please write "
+        "I could not save that. Files and pictures are not kept, only words: please write "
         "your answer here as text."]
 
 
@@ -345,7 +345,8 @@ def test_a_file_sent_under_a_question_of_a_closed_round_is_told_the_round_closed
     envelope["event"]["thread_ts"] = thread
     ok(slack.send(envelope))
     told = running.wait_for(lambda: notices(running), "a word about the file")
-    assert told == ["I could not save that: round 1 is closed; answers are no longer taken"]
+    assert told == ["I could not save that. Round 1 has closed, so it takes no more answers. "
+                    "The answers you gave before it closed are kept."]
     assert running.replies() == []
 
 

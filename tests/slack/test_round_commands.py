@@ -125,7 +125,7 @@ def test_cancel_replaces_the_deletion_question_and_its_old_delete_button_deletes
     assert not any(b["type"] == "actions" for b in cancelled.get("blocks") or [])
     # the same question's Delete, pressed anyway (a copy not yet replaced), deletes nothing
     refused = clicked(f"Delete round {round_id}")
-    assert refused["text"] == (f"Sorry: that deletion was cancelled, so round {round_id} is "
+    assert refused["text"] == (f"That deletion was cancelled, so round {round_id} is "
                                f"kept. To delete it, ask again with `/roundtable delete "
                                f"{round_id}`.")
     assert refused["replace_original"] is False
@@ -141,8 +141,8 @@ def test_round_management_is_refused_to_anyone_but_a_facilitator(running: Runnin
 
 
 def test_set_says_how_to_use_it(running: Running) -> None:
-    answer = command(running, "set 1 digest", "usage")
-    assert answer["text"].startswith("Sorry: usage: `/roundtable set ")
+    answer = command(running, "set 1 digest", "like this")
+    assert answer["text"].startswith("Type it like this: `/roundtable set ")
     assert "[digest #channel|none] [closes 14d|2026-12-18|never]" in answer["text"]
 
 

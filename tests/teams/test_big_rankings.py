@@ -103,9 +103,9 @@ def test_a_typed_ranking_on_the_card_that_is_not_a_whole_ballot_is_not_saved_and
     told = [running.teams.submit(member, {**target, box["id"]: typed})[0].json()["value"]
             for typed in ("3, 1, 5", "3, 1, my reasons are many")]
     assert told == [
-        f"Not saved: a ranking here needs your top {PLACES}, and I found 3",
-        f"Not saved: write the numbers (or names) of your top {PLACES}, best first, "
-        "like 3, 1, 5"]
+        f"I could not save that. A ranking here needs your top {PLACES}, and I found 3.",
+        f"I could not save that. Write the numbers (or names) of your top {PLACES}, best "
+        "first, like 3, 1, 5."]
     assert running.replies() == []
 
 

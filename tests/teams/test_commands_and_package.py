@@ -63,7 +63,7 @@ def test_set_or_review_sent_alone_from_the_suggested_commands_shows_how_it_is_ty
     for word, shown in (("review", "review N [on|off]"), ("set", "set [round] [digest")):
         running.teams.chat(facilitator, word)
         running.wait_for(lambda shown=shown: [c for c in running.stub.sent_to(facilitator)
-                                              if f"Sorry: usage: {shown}" in card_text(c)],
+                                              if f"Type it like this: {shown}" in card_text(c)],
                          f"the usage of {word}")
     assert running.replies() == []
 
@@ -124,9 +124,9 @@ def test_invite_typed_wrongly_shows_how_invite_is_typed(
     assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
     running.teams.chat(facilitator, f"invite 1 {words}")
     [said] = running.wait_for(lambda: [card_text(c) for c in running.stub.sent_to(facilitator)
-                                       if "Sorry" in card_text(c)], "the refusal")
-    assert said.endswith("usage: invite <round> to <team|email or Entra id …> "
-                         "[digest #channel]"), said
+                                       if "like this" in card_text(c)], "the refusal")
+    assert said.endswith("Type it like this: invite <round> to <team|email or Entra id …> "
+                         "[digest #channel]."), said
     assert "start" not in said
 
 

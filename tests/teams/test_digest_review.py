@@ -56,6 +56,8 @@ VOTE = "support-factors"
 LEAD = "Most of you asked for protected time first."
 Card = dict[str, Any]
 
+NOT_SAVED = "I could not save that."
+
 
 def draft_for_review(running: RunningTeams, tenant: Tenant, comments: int = 0
                      ) -> tuple[int, Card]:
@@ -278,8 +280,8 @@ def test_a_half_filled_or_refused_form_changes_nothing(
     save, inputs = form_of(card, round_id, PROMPT)
 
     running.teams.submit(facilitator, filled(save, inputs, rename_theme="1"), execute=False)
-    assert said_to(running, facilitator, "Not saved") == (
-        "Not saved: give both the theme and its new title")
+    assert said_to(running, facilitator, NOT_SAVED) == (
+        "I could not save that. Give both the theme and its new title.")
     running.teams.submit(facilitator, filled(save, inputs, rename_theme="1",
                                              rename_title="Kept?", merge_theme="2",
                                              merge_into="2"), execute=False)
@@ -293,12 +295,12 @@ def test_a_form_submitted_by_someone_not_a_facilitator_is_refused(
     round_id, draft = draft_for_review(running, tenant)
     running.wait_for(lambda: running.stub.sent_to(member), "the member's chat with the bot")
     [refused] = running.teams.submit(member, dict(edit_button(draft, PROMPT)["data"]))
-    assert "only facilitators can use review." in refused.json()["value"]
+    assert "Only facilitators can use review." in refused.json()["value"]
     save, inputs = form_of(opened(running, tenant.facilitator, draft, PROMPT), round_id,
                            PROMPT)
     running.teams.submit(member, filled(save, inputs, rename_theme="1",
                                         rename_title="Mine now", lead="Mine"), execute=False)
-    assert "only facilitators can use review." in said_to(running, member, "Not saved")
+    assert "Only facilitators can use review." in said_to(running, member, NOT_SAVED)
     assert edits(running) == [] and updates(running, tenant.facilitator) == []
 
 
@@ -400,9 +402,9 @@ def test_a_form_saved_from_a_draft_already_approved_changes_nothing_and_says_why
     running.teams.submit(facilitator, filled(save, inputs, rename_theme="1",
                                              rename_title="Too late", lead=LEAD),
                          execute=False)
-    assert said_to(running, facilitator, "Not saved") == (
-        f"Not saved: that draft of round {round_id} was already approved and posted, so "
-        "nothing was changed")
+    assert said_to(running, facilitator, NOT_SAVED) == (
+        f"I could not save that. That draft of round {round_id} was already approved and "
+        "posted, so nothing was changed.")
     assert edits(running) == []
 
 
@@ -416,13 +418,14 @@ def test_a_form_saved_from_a_draft_replaced_meanwhile_changes_nothing_and_says_w
 
     running.teams.submit(facilitator, filled(save, inputs, merge_theme="2", merge_into="1"),
                          execute=False)
-    assert said_to(running, facilitator, "Not saved") == (
-        f"Not saved: that draft of round {round_id} was replaced (by a newer draft, or a "
-        "digest posted meanwhile), so nothing was changed; please edit the newest draft")
+    assert said_to(running, facilitator, NOT_SAVED) == (
+        f"I could not save that. That draft of round {round_id} was replaced (by a newer "
+        "draft, or a digest posted meanwhile), so nothing was changed; please edit the newest "
+        "draft.")
     [reopened] = running.teams.submit(facilitator, dict(edit_button(draft, PROMPT)["data"]))
     assert reopened.json()["value"] == (
-        f"Sorry: that draft of round {round_id} was replaced (by a newer draft, or a digest "
-        "posted meanwhile), so nothing was changed; please edit the newest draft")
+        f"That draft of round {round_id} was replaced (by a newer draft, or a digest "
+        "posted meanwhile), so nothing was changed; please edit the newest draft.")
     assert edits(running) == []
 
 
@@ -450,7 +453,7 @@ def test_answers_moved_to_a_new_theme_in_teams_post_as_that_theme(
     assert {"new", "other"} <= {c["value"] for c in inputs["move_to"]["choices"]}
     running.teams.submit(facilitator, filled(save, inputs, move_answer=",".join(chosen),
                                              move_to="new"), execute=False)
-    assert "give the new theme its title" in said_to(running, facilitator, "new theme")
+    assert "Give the new theme its title." in said_to(running, facilitator, "new theme")
     running.teams.submit(facilitator, filled(
         save, inputs, move_answer=",".join(chosen), move_to="new",
         new_title="Someone to ask, inside or out"), execute=False)
@@ -539,9 +542,9 @@ def test_a_form_saved_after_another_edit_changes_the_theme_it_showed_or_nothing(
     saved = edits(running)
     running.teams.submit(facilitator, filled(*stale, rename_theme="1", rename_title="Mine",
                                              merge_theme="3", merge_into="1"), execute=False)
-    assert said_to(running, facilitator, "Not saved") == (
-        f"Not saved: theme 3, “{third.title[:39].rstrip()}…”, has changed since this form "
-        "was opened, so nothing was saved: please open the form again")
+    assert said_to(running, facilitator, NOT_SAVED) == (
+        f"I could not save that. Theme 3, “{third.title[:39].rstrip()}…”, has changed since "
+        "this form was opened, so nothing was saved: please open the form again.")
     assert edits(running) == saved
     assert question(current(running.database, round_id, NOW)) == now
 
@@ -640,8 +643,9 @@ def test_a_form_whose_inputs_are_not_text_or_no_theme_number_changes_nothing_and
         [answer] = running.teams.submit(facilitator, data)
         assert answer.status == 200
         told.append(answer.json()["value"])
-    assert told == ["Not saved: that form could not be read; please use the newest card"] * 5 + [
-        "Not saved: choose a theme from the list"] * 2
+    assert told == ["I could not save that. That form could not be read; please use the "
+                    "newest card."] * 5 + [
+        "I could not save that. Choose a theme from the list."] * 2
     assert edits(running) == []
 
 

@@ -398,8 +398,8 @@ def test_a_picture_or_file_alone_is_answered_and_one_sent_with_words_is_said_not
         told = running.wait_for(lambda b=before: [card_text(c) for c in stub.sent_to(amara)[b:]
                                                   if "could not save" in card_text(c)],
                                 "a word about the picture")
-        assert told == ["I could not save that: files and pictures are not kept, only words. "
-                        "Please write your answer here as text."]
+        assert told == ["I could not save that. Files and pictures are not kept, only words: "
+                        "please write your answer here as text."]
     assert running.replies() == []
 
     running.teams.chat(amara, "Protected time, as on the rota attached.", attachments=[FILE])
@@ -432,7 +432,9 @@ def test_a_ranking_card_requires_every_place_and_a_partial_ranking_is_still_refu
     index = {c["title"]: c["value"] for c in places[0]["choices"]}
     partial = {f"rank-{i}": index[o] for i, o in enumerate(TOP5[:3], start=1)}
     refused = teams.submit(dev, {**card["actions"][0]["data"], **partial})
-    assert refused[0].json()["value"] == "Not saved: rank your top 5"
+    assert refused[0].json()["value"] == (
+        "I could not save that. A ranking here needs your top 5, and 3 were chosen: choose 5 "
+        "options, best first.")
     assert running.replies() == []
 
 
@@ -508,7 +510,7 @@ def test_forget_me_s_card_shows_what_its_buttons_did_and_a_cancelled_one_deletes
     assert replaced_by(cancelled[0].json()) == "Nothing was deleted."
     pressed_later = running.teams.submit(ben, asked["Delete my answers"])
     assert pressed_later[0].json()["value"] == (
-        "Sorry: you cancelled that, so nothing was deleted. To delete your answers, write "
+        "You cancelled that, so nothing was deleted. To delete your answers, write "
         "forget-me again.")
     assert [r.text for r in running.replies()] == ["Peer support."]
 

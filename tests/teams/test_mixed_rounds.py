@@ -147,9 +147,9 @@ def test_a_round_started_in_slack_keeps_its_digest_channel_when_set_from_teams(
             return str(running.wait_for(lambda: [card_text(c) for c in connector.sent(channel)
                                                  if expect in card_text(c)], expect)[0])
 
-        refused = answer(f"set {round_id} digest #Leaders (General)", "Sorry")
-        assert refused == (f"Sorry: round {round_id} was started in Slack: set its digest "
-                           "channel there")
+        refused = answer(f"set {round_id} digest #Leaders (General)", "started in Slack")
+        assert refused == (f"Round {round_id} was started in Slack: set its digest "
+                           "channel there.")
         assert running.scalars(select(Round.digest_channel)) == [DIGEST_CHANNEL]
         closes = answer(f"set {round_id} closes 14d", "; closes ")
         assert closes.startswith(f"Round {round_id}: digests go to ")

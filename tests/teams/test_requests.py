@@ -144,7 +144,7 @@ def test_a_start_form_naming_people_no_address_can_be_asks_teams_nothing_and_sta
                    "amara@nhs.net?x=1", "a b@nhs.net"):
         answered, = teams.submit(boss, {"roundtable": "start", "pack": PACK, "people": people})
         assert answered.status == 200
-        assert answered.json()["value"].startswith("Not saved: I can't find "), people[:40]
+        assert answered.json()["value"].startswith("I can't find "), people[:40]
         assert len(answered.json()["value"]) <= 500
     assert len(stub.calls) == calls  # the Connector was not asked
     assert running.scalars(select(Round)) == []
@@ -210,7 +210,7 @@ def test_a_start_form_naming_no_pack_says_so_without_naming_the_servers_folders(
     stub.conversations["a:1fola-chat"] = boss.aad
     told = [teams.submit(boss, {"roundtable": "start", "pack": pack, "people": "x@nhs.net"}
                          )[0].json()["value"] for pack in ("no-such-pack", "1")]
-    assert told == [f"Not saved: no pack {p!r} (known: {PACK})" for p in ("no-such-pack", "1")]
+    assert told == [f"No pack {p!r} (known: {PACK})." for p in ("no-such-pack", "1")]
     assert running.scalars(select(Round)) == []
 
 

@@ -133,7 +133,8 @@ def test_a_ranking_whose_places_are_not_the_cards_options_is_not_saved_and_says_
         answered, = teams.submit(amara, {**ballot, "rank-1": first, **rest})
         assert answered.status == 200
         told.append(answered.json()["value"])
-    assert told == ["Not saved: that form could not be read; please use the newest card"] * 6
+    assert told == ["I could not save that. That form could not be read; please use the "
+                    "newest card."] * 6
     assert running.replies() == []
     saved, = teams.submit(amara, {**ballot, **{f"rank-{p}": str(p - 1) for p in range(1, 6)}})
     assert saved.json()["value"] == "Saved as your answer to question 6."

@@ -12,11 +12,11 @@ from slack_bolt import Ack, App
 
 from bot.app import access, facilitation, participants, personal_data, review
 from bot.app.actors import Actor
+from bot.app.conversations import not_saved, why_refused
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
 from bot.core.incoming import Kept
-from bot.core.said import Said, said
-from bot.core.wording import sentence
+from bot.core.said import said
 from bot.slack import blocks, render, review_blocks
 from bot.slack.gateway import SlackGateway
 from bot.slack.listeners.failures import told_on_failure
@@ -29,12 +29,6 @@ from bot.slack.payloads import (
     draft_target,
     target,
 )
-
-
-def sorry(reason: Said) -> Said:
-    """A refusal answered to a button: "Sorry: " and the reason, ending as a sentence."""
-    ended = reason.plain.rstrip().endswith((".", "!", "?", "…"))
-    return said("Sorry: ", reason, "" if ended else ".")
 
 
 def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
@@ -50,7 +44,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             which = target(action.get("value"))
             asked = participants.question(app, actor(body), which.round, which.prompt)
         except (RoundtableError, ValueError) as exc:
-            slack.respond(body.get("response_url"), blocks.notice(str(exc)))
+            slack.respond(body.get("response_url"), blocks.notice(why_refused(exc).plain))
             return
         slack.open_view(body["trigger_id"], blocks.answer_view(asked))
 
@@ -62,7 +56,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             which = target(action.get("value"))
             participants.skip(app, actor(body), which.round, which.prompt)
         except (RoundtableError, ValueError) as exc:
-            slack.respond(body.get("response_url"), blocks.notice(str(exc)))
+            slack.respond(body.get("response_url"), blocks.notice(why_refused(exc).plain))
 
     @bolt.action(blocks.DONT_QUOTE)
     @guarded
@@ -72,7 +66,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             answer = answer_target(action.get("value"))
             done = participants.keep_from_quotes(app, actor(body), answer)
         except (RoundtableError, ValueError) as exc:
-            slack.respond(body.get("response_url"), blocks.notice(str(exc)))
+            slack.respond(body.get("response_url"), blocks.notice(why_refused(exc).plain))
             return
         original = (body.get("message") or {}).get("blocks")
         if isinstance(original, list) and original:
@@ -90,8 +84,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             kept = Kept.from_data(json.loads(str(action.get("value"))))
             done = participants.save_kept(app, actor(body), kept)
         except (RoundtableError, ValueError) as exc:
-            text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
-            slack.respond(body.get("response_url"), render.message(said("Not saved: ", text)))
+            slack.respond(body.get("response_url"), render.message(not_saved(exc)))
             return
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
@@ -117,8 +110,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             round_id, asked = deletion_target(action.get("value"))
             done = facilitation.delete(app, actor(body), round_id, asked)
         except (RoundtableError, ValueError) as exc:
-            text = exc.said if isinstance(exc, RoundtableError) else said(str(exc))
-            slack.respond(body.get("response_url"), render.message(sorry(text)))
+            slack.respond(body.get("response_url"), render.message(why_refused(exc)))
             return
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
@@ -134,7 +126,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             try:
                 done = facilitation.cancel_deletion(app, actor(body), round_id, asked)
             except RoundtableError as exc:
-                slack.respond(body.get("response_url"), render.message(sorry(exc.said)))
+                slack.respond(body.get("response_url"), render.message(why_refused(exc)))
                 return
         slack.respond(body.get("response_url"), render.message(done), replace_original=True)
 
@@ -147,7 +139,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             opened = review.waiting(app, actor(body), which.round, which.digest)
             form = review_blocks.edit_view(opened, which.prompt)
         except (RoundtableError, ValueError) as exc:
-            slack.respond(body.get("response_url"), blocks.notice(sentence(f"Sorry: {exc}")))
+            slack.respond(body.get("response_url"), blocks.notice(why_refused(exc).plain))
             return
         view_id = slack.open_view(body["trigger_id"], form)
         if view_id is not None:
@@ -161,7 +153,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             which = draft_target(action.get("value"), DraftTarget)
             done = review.approve(app, actor(body), which.round, which.digest)
         except (RoundtableError, ValueError) as exc:
-            slack.respond(body.get("response_url"), blocks.notice(sentence(f"Sorry: {exc}")))
+            slack.respond(body.get("response_url"), blocks.notice(why_refused(exc).plain))
             return
         slack.respond(body.get("response_url"), render.message(done))
 

@@ -19,6 +19,7 @@ from bot.app.command_words import (
     required_round,
     round_number,
 )
+from bot.app.conversations import why_refused
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
 from bot.core.said import Command, Said, said
@@ -80,7 +81,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         try:
             answer = run(app, actor, command, parsed.args)
         except RoundtableError as exc:
-            answer = said("Sorry: ", exc.said)
+            answer = why_refused(exc)
         slack.respond(command.get("response_url"),
                       answer if isinstance(answer, SlackMessage) else render.message(answer))
 

@@ -10,6 +10,7 @@ from slack_bolt import Ack, App
 
 from bot.app import access, facilitation, participants, review, review_form
 from bot.app.actors import Actor
+from bot.app.conversations import why_refused
 from bot.app.deadlines import Deadline, Late, Outcome
 from bot.app.facilitation import StartRequest
 from bot.app.roundtable import Roundtable
@@ -70,7 +71,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             participants.answer_in_form(app, actor, which.round, which.prompt, answer,
                                         f"view:{view.get('id')}")
         except (RoundtableError, ValueError) as exc:
-            ack(response_action="errors", errors={first: field_error(str(exc))})
+            ack(response_action="errors", errors={first: field_error(why_refused(exc).plain)})
             return
         ack()
         participants.refresh_home(app, actor)
@@ -98,7 +99,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             ack(response_action="errors", errors={field: field_error(str(exc))})
             return
         except (RoundtableError, ValueError) as exc:
-            ack(response_action="errors", errors={"lead": field_error(f"Sorry: {exc}")})
+            ack(response_action="errors", errors={"lead": field_error(why_refused(exc).plain)})
             return
         ack()
 

@@ -244,8 +244,7 @@ class TeamsGateway:
     def send_draft(self, channel_id: str, draft: Draft) -> Sent:
         """A digest waiting for review, with its edit forms and Approve (kept, so it can be
         updated)."""
-        return self._kept(self.post(channel_id, review_cards.draft_card(draft, zone=self.zone),
-                                    review_cards.SUMMARY))
+        return self._kept(self.post(channel_id, self._draft_card(draft), review_cards.SUMMARY))
 
     def update_draft(self, sent: Sent, draft: Draft) -> None:
         """A facilitator's copy of the draft brought up to date; one with their edit form
@@ -258,8 +257,12 @@ class TeamsGateway:
                 self.conversations.record_sent(FORM_TOLD, draft.digest_id, sent.message_id,
                                                sent.channel_id, sent.message_id)
             return
-        self._update(sent, activity(review_cards.draft_card(draft, zone=self.zone),
-                                    review_cards.SUMMARY))
+        self._update(sent, activity(self._draft_card(draft), review_cards.SUMMARY))
+
+    def _draft_card(self, draft: Draft) -> Element:
+        """The draft's card, whoever it names by the name Teams shows."""
+        return review_cards.draft_card(draft, zone=self.zone,
+                                       names=self.names(review_cards.people_named(draft)))
 
     def form_opened(self, digest_id: int, key: str, card_id: str) -> None:
         """A draft card (by its activity id) now shows an edit form being filled in."""

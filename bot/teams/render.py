@@ -119,16 +119,17 @@ def note(text: str) -> Element:
     return rich(run(text, subtle=True, size="Small"))
 
 
-def said_note(words: Said) -> Element:
+def said_note(words: Said, names: Mapping[str, str] | None = None) -> Element:
     """The bot's words as a note (one paragraph): small and grey, a command in a fixed-width
     font. Teams' cards show no inline code of Markdown, and runs are never read as Markdown,
     so a font, not backticks, sets a command apart."""
-    return said_line(words, subtle=True, size="Small")
+    return said_line(words, subtle=True, size="Small", names=names)
 
 
 def said_line(words: Said, *, bold: bool = False, subtle: bool = False,
-              size: str | None = None) -> Element:
-    """The bot's words in one paragraph (said_elements' paragraphs joined), in a style."""
+              size: str | None = None, names: Mapping[str, str] | None = None) -> Element:
+    """The bot's words in one paragraph (said_elements' paragraphs joined), in a style; a
+    channel or a person by their name in `names`."""
     style: Element = {}
     if bold:
         style["weight"] = "Bolder"
@@ -136,7 +137,7 @@ def said_line(words: Said, *, bold: bool = False, subtle: bool = False,
         style["isSubtle"] = True
     if size:
         style["size"] = size
-    return rich(*({**i, **style} for e in said_elements(words) for i in e["inlines"]))
+    return rich(*({**i, **style} for e in said_elements(words, names) for i in e["inlines"]))
 
 
 def code_block(text: str) -> Element:

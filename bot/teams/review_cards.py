@@ -62,6 +62,7 @@ from bot.core.digest.render_review import (
     local_deadline,
     not_listed_line,
     review_command,
+    settled_words,
     theme_size,
 )
 from bot.core.digest.synthesis import (
@@ -74,6 +75,7 @@ from bot.core.said import Said, said
 from bot.core.wording import counted
 from bot.teams.activities import OURS
 from bot.teams.cards import scoped_inputs
+from bot.teams.references import PLATFORM
 from bot.teams.render import (
     MAX_CARD_BYTES,
     Element,
@@ -117,12 +119,23 @@ def changed_meanwhile(round_id: int) -> Said:
 
 
 def draft_card(draft: Draft, editing: str = "",
-               hidden_words: Mapping[str, str] | None = None, *, zone: str = "UTC"
-               ) -> Element:
+               hidden_words: Mapping[str, str] | None = None, *, zone: str = "UTC",
+               names: Mapping[str, str] | None = None) -> Element:
     """The draft as a facilitator sees it: while it waits, each question with its Edit button
     (`editing`: the question whose form is open, which quotes again answers hidden in review
-    by their `hidden_words`), and Approve; once settled, what became of it."""
-    return _fitted(draft, editing, hidden_words or {}, zone, None)
+    by their `hidden_words`), and Approve; once settled, what became of it, whoever approved
+    it by their name in `names` (the gateway's, for `people_named`)."""
+    return _fitted(draft, editing, hidden_words or {}, zone, None, names or {})
+
+
+def people_named(draft: Draft) -> Said:
+    """The words of the draft card that name a person (who approved it), for the gateway to
+    look up their names."""
+    return said() if draft.waiting else _settled(draft)
+
+
+def _settled(draft: Draft) -> Said:
+    return settled_words(draft.approved_by, PLATFORM)
 
 
 def form_open(content: Element) -> bool:
@@ -133,25 +146,26 @@ def form_open(content: Element) -> bool:
 
 
 def _fitted(draft: Draft, editing: str, hidden_words: Mapping[str, str], zone: str,
-            notice: Said | None) -> Element:
+            notice: Said | None, names: Mapping[str, str]) -> Element:
     """draft_card, with `notice` under its heading."""
     content: Element = {}
     for listed in ANSWERS_LISTED if draft.waiting and editing else (0,):
         for quoted in QUOTED:
-            content = _card(draft, editing, listed, hidden_words, quoted, zone, notice)
+            content = _card(draft, editing, listed, hidden_words, quoted, zone, notice, names)
             if size(content) <= MAX_CARD_BYTES:
                 return content
     if editing:  # not even the form without answers fits: the draft, saying so
         return _fitted(draft, "", {}, zone,
-                       form_too_big_words("Teams", draft.view.round.id, editing))
+                       form_too_big_words("Teams", draft.view.round.id, editing), names)
     return fitted(content["body"], said_note(cut_words("Teams", draft.view.round.id)),
                   content.get("actions"))
 
 
 def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, str],
-          quoted: int | None, zone: str, notice: Said | None) -> Element:
+          quoted: int | None, zone: str, notice: Said | None, names: Mapping[str, str]
+          ) -> Element:
     """The card, listing `listed` answers to move in the open form, and `quoted` quotes a
-    theme (None: all); `notice`, when given, under its heading."""
+    theme (None: all); `notice`, when given, under its heading; `names`: draft_card's."""
     view = draft.view
     round_id = view.round.id
     body: list[Element] = [heading(f"For review: {view.round.title}")]
@@ -168,8 +182,7 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
         body.append(note("A newer draft, or a digest posted meanwhile, took the place of "
                          "this one."))
     else:
-        body.append(note("Posted as built at its review deadline." if draft.approved_by
-                         == "scheduler" else "Approved and posted."))
+        body.append(said_note(_settled(draft), names))
     if quoted is not None:
         body.append(said_note(said(
             "Fewer quotes are shown than the digest posts, for the card to fit in Teams"

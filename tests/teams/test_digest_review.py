@@ -324,6 +324,22 @@ def test_a_teams_facilitator_approves_a_reviewed_digest_once(
     assert len(tops) == 1 and digests() == tops
 
 
+def test_an_approved_draft_card_names_who_approved_it_by_their_teams_name(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Once approved, the facilitator's draft card says who approved it, by the name Teams
+    shows, as Slack's draft does: never an id, nor someone unnamed."""
+    running, facilitator = running_teams, tenant.facilitator
+    _, card = draft_for_review(running, tenant)
+    [approve] = card["actions"]
+    running.teams.submit(facilitator, dict(approve["data"]))
+    settled = running.wait_for(lambda: [c for c in updates(running, facilitator)
+                                        if "and posted" in rich_text(c)],
+                               "the draft card marked approved")[-1]
+    read = rich_text(settled).splitlines()
+    assert "Approved by Fola and posted." in read, read
+    assert facilitator.aad not in json_text(settled)
+
+
 def test_a_long_draft_opens_one_form_listing_fewer_answers_and_says_so() -> None:
     prompts = []
     for q in range(6):

@@ -28,6 +28,7 @@ from bot.core.digest.synthesis import (
 from bot.core.wording import counted
 from bot.teams.render import (
     Element,
+    closed_lines,
     fitted,
     heading,
     note,
@@ -102,7 +103,7 @@ def _theme(theme: ThemeView) -> list[Element]:
 def _quote(text: str, by: str | None, limit: int) -> Element:
     words = text.strip()
     words = words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
-    runs = [run("“" + words + "”", italic=True)]
+    runs = [run(f"“{closed_lines(words)}”", italic=True)]
     if by:
         runs.append(run(f" — {by}", subtle=True))
     return rich(*runs)

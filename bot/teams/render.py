@@ -8,6 +8,10 @@ checkbox (the Adaptive Cards renderer draws it as Markdown text): `choice_set` e
 (`as_written`). And no activity of ours carries a mention entity, without which Teams makes
 no mention of `<at>…</at>` or of anything else. So nothing anybody typed (an answer, a pack
 title, a channel's name) can ping, link or change the formatting.
+
+Nor can it turn what follows it around: every run, choice title and summary has each
+direction control its lines leave open closed where the line ends (`closed_lines`, through
+bot.core.direction_marks), so an override in someone's words stops at the end of them.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from bot.core.direction_marks import closed
 from bot.core.said import (
     AnswerForm,
     Code,
@@ -59,6 +64,12 @@ MARKDOWN = re.compile(r"[\\`*_~\[\]]|^\s*(?:[-+>#]|\d+(?=[.)]))", re.MULTILINE)
 at the start of a line (a number's `.` or `)` is escaped after the number)."""
 
 
+def closed_lines(text: str) -> str:
+    """`text` with each direction control left open closed at the end of its line (a line
+    break ends a paragraph in Unicode's bidi algorithm, and so whatever was still open)."""
+    return "\n".join(closed(line) for line in text.split("\n"))
+
+
 def as_written(text: str) -> str:
     """`text` for a field Teams reads as Markdown, shown as written: each character Markdown
     would read is escaped with a backslash (CommonMark's escape, which Teams' renderers
@@ -77,14 +88,15 @@ def choice_set(element: Element, choices: Sequence[tuple[str, str]]) -> Element:
     (`expanded`, or any multiple choice) show their titles as Markdown, so there the titles
     are escaped; a drop-down shows them as they are."""
     marked = element.get("style") == "expanded" or bool(element.get("isMultiSelect"))
+    titles = (closed_lines(title) for title, _ in choices)
     return {"type": "Input.ChoiceSet", **element, "choices": [
         {"title": as_written(title) if marked else title, "value": value}
-        for title, value in choices]}
+        for title, (_, value) in zip(titles, choices, strict=True)]}
 
 
 def run(text: str, *, bold: bool = False, italic: bool = False, code: bool = False,
         subtle: bool = False, size: str | None = None) -> Element:
-    out: Element = {"type": "TextRun", "text": text}
+    out: Element = {"type": "TextRun", "text": closed_lines(text)}
     if bold:
         out["weight"] = "Bolder"
     if italic:
@@ -243,4 +255,4 @@ def plain(words: Said, names: Mapping[str, str] | None = None) -> str:
             out.append(part.text)
         else:
             out.append(part)
-    return " ".join("".join(out).split())
+    return " ".join("".join(closed(p) for p in out).split())

@@ -82,6 +82,7 @@ from bot.teams.render import (
     action,
     card,
     choice_set,
+    closed_lines,
     fitted,
     heading,
     note,
@@ -258,7 +259,8 @@ def _vote_words(prompt: PromptDigest, quoted: int | None, anonymity: str) -> lis
 def _quote(reply_id: str, text: str, by: str) -> Element:
     """A quote as the draft shows it: its beginning, its attribution as the group will read
     it (`by`: render_review.attributed), and the id an edit names it by."""
-    return rich(run(f"“{_shown(text, QUOTE_CHARS)}”", italic=True), run(f"{by} ", subtle=True),
+    return rich(run(f"“{closed_lines(_shown(text, QUOTE_CHARS))}”", italic=True),
+                run(f"{by} ", subtle=True),
                 run(reply_id, code=True, subtle=True))
 
 

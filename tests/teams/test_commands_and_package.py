@@ -206,13 +206,16 @@ def test_the_words_teams_tells_people_to_write_are_in_a_fixed_width_font(
 
 def test_my_data_from_someone_never_asked_anything_names_no_other_platform(
         running_teams: RunningTeams, tenant: Tenant) -> None:
-    """Nobody asked Fola a question: there is no file to send, and the answer says so in
-    words true on Teams, where the bot keeps how to reach her (no "Slack id")."""
+    """Nobody asked Fola a question, but the bot keeps how to reach her in Teams: she gets the
+    file of that, and nothing she reads names another platform (no "Slack id")."""
     running, fola = running_teams, tenant.facilitator
     running.stub.conversations["a:1fola-chat"] = fola.aad
     assert running.teams.installed(fola, "a:1fola-chat").status == 200
     running.teams.chat(fola, "my-data")
-    [told] = running.wait_for(lambda: [card_text(c) for c in running.stub.sent("a:1fola-chat")
-                                       if "Hello!" not in card_text(c)], "the answer")
-    assert told == ("Roundtable holds no answers of yours and has asked you no questions, so "
-                    "there is no file of them to send.")
+    told = running.wait_for(lambda: (lambda texts: texts if any(
+        "I have sent you" in t for t in texts) else None)(
+        [card_text(c) for c in running.stub.sent("a:1fola-chat")
+         if "Hello!" not in card_text(c)]), "the answer")
+    assert any(t.startswith("Everything Roundtable holds about you") for t in told), told
+    assert any("0 answers and everything else held about you" in t for t in told), told
+    assert not any("Slack" in t for t in told), told

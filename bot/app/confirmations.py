@@ -157,13 +157,17 @@ class Confirmations:
                  remember: Callable[[list[Confirmed]], None] = lambda _: None,
                  given_up: Callable[[str, list[Saved]], None] = lambda *_: None,
                  recall: Recall = lambda *_: None,
-                 recall_offer: RecallOffer = lambda *_: None) -> None:
+                 recall_offer: RecallOffer = lambda *_: None,
+                 standing: Callable[[list[Saved]], list[Saved]] = lambda saved: saved) -> None:
         self.gateways, self.after, self.clock = gateways, after, clock
         """`after` runs once confirmations went out (the outbox's wake: a next question then
         comes below its answer's confirmation)."""
         self.remember, self.recall, self.recall_offer = remember, recall, recall_offer
         self.given_up = given_up
         """Called with the answers whose confirmation was given up: owed no more."""
+        self.standing = standing
+        """Those of the answers given that stand now (not deleted, nor their round, nor their
+        author forgotten): what a confirmation may repeat."""
         self._failures: dict[Key, int] = {}
         """Failures in a row (not rate limits) of a conversation's messages."""
         self._not_before: dict[Key, float] = {}
@@ -343,6 +347,7 @@ class Confirmations:
     def _post_each(self, gateway: ChatGateway, key: Key, waiting: Waiting) -> None:
         """Post what waits, in order, taking each part off `waiting` once it is posted: what
         is left when a post fails is what still waits."""
+        self._leave_out_gone(key, waiting)
         while waiting.notices:
             notice = waiting.notices[0]
             if isinstance(notice, Offered):
@@ -366,6 +371,28 @@ class Confirmations:
             self._withdraw(gateway, key, waiting.withdrawn[0])
             with self._changed:
                 waiting.withdrawn.pop(0)
+
+    def _leave_out_gone(self, key: Key, waiting: Waiting) -> None:
+        """Take off `waiting` the answers that no longer stand (deleted, their round deleted,
+        their author forgotten, while they waited): a confirmation must not repeat words
+        someone took back. The others are confirmed as they would have been."""
+        if not waiting.saved and not waiting.revised:
+            return
+        try:
+            standing = {id(s) for s in self.standing([*waiting.saved, *waiting.revised])}
+        except Exception:  # noqa: BLE001 - the database is away: forget-me cannot run either
+            log.exception("could not check that the answers to confirm still stand")
+            return
+        gone = [s for s in waiting.saved if id(s) not in standing]
+        with self._changed:
+            before = len(waiting.saved) + len(waiting.revised)
+            waiting.saved[:] = [s for s in waiting.saved if id(s) in standing]
+            waiting.revised[:] = [s for s in waiting.revised if id(s) in standing]
+            left_out = before - len(waiting.saved) - len(waiting.revised)
+        if left_out:
+            log.info("left out of a confirmation %d %s deleted while it waited", left_out,
+                     _answers(left_out))
+        self._give_up(gone, key[0])
 
     def _refused(self, key: Key, rest: Waiting, exc: DeliveryError, stopping: bool) -> None:
         """What is left of a conversation's messages after the platform refused one: waits

@@ -25,6 +25,7 @@ from bot.app.outbox import Outbox
 from bot.app.platforms import Platform
 from bot.app.spool import Spool
 from bot.config import Settings
+from bot.core.answers import still_standing
 from bot.core.bot_messages import confirmation_of, offer_of, remember_confirmation
 from bot.core.confirmations_owed import confirmed as owed_confirmed
 from bot.core.confirmations_owed import take_over
@@ -76,6 +77,7 @@ class Roundtable:
                                            remember=self._confirmed,
                                            given_up=self._given_up,
                                            recall=self._confirmation_of,
+                                           standing=self._standing,
                                            recall_offer=self._offer_of)
         self.conversations = Conversations(
             self.clock, self.confirmations,
@@ -114,6 +116,11 @@ class Roundtable:
         with transaction(self.database.sessions) as session:
             for round_id, answer_ids in by_round.items():
                 owed_confirmed(session, platform, round_id, answer_ids)
+
+    def _standing(self, saved: list[Saved]) -> list[Saved]:
+        """Those of these answers that still stand, to confirm."""
+        with self.database.sessions() as session:
+            return still_standing(session, saved)
 
     def _take_over_confirmations(self) -> None:
         """Post the confirmations that processes gone owed (their leases lapsed)."""

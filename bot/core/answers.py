@@ -327,6 +327,23 @@ def as_it_stands(session: Session, round_id: int, participant: Participant, prom
                  reason=reason, updated=updated, files_dropped=files_dropped)
 
 
+def still_standing(session: Session, saved: Sequence[Saved]) -> list[Saved]:
+    """Those of these answers that stand now, to be repeated in a confirmation: an answer
+    deleted since, or its round, or its author forgotten, is left out."""
+    standing = []
+    for one in saved:
+        participant = session.get(Participant, one.asked.participant.id)
+        if participant is None:
+            continue
+        if one.external_id is None:
+            if session.get(Round, one.asked.round_id) is not None:
+                standing.append(one)
+        elif as_it_stands(session, one.asked.round_id, participant, one.asked.prompt.id,
+                          one.external_id, vote=not isinstance(one.answer, str)) is not None:
+            standing.append(one)
+    return standing
+
+
 def delete_from_chat(session: Session, external_id: str, now: datetime,
                      author: Author | None) -> Asked | None:
     """Honour the deletion of an answer made in its conversation (RoundtableError when it is

@@ -254,6 +254,16 @@ LATER = "Peer support from the pharmacy next door."
 def _shared_confirmation(bot: Harness, pacing: HeldClock) -> int:
     """Person 0's second answer to round 1 waits for its turn when a new round asks them, and
     their answer to it joins the same confirmation. The new round's id."""
+    second = _waiting_with_another_round_s_answer(bot)
+    pacing.advance(Confirmations.SPACING)
+    wait(bot, lambda: _holding(bot, LATER), "the shared confirmation")
+    wait(bot, lambda: len(_remembered(bot)) >= 2, "the shared confirmation, remembered")
+    return second
+
+
+def _waiting_with_another_round_s_answer(bot: Harness) -> int:
+    """Person 0's second answer to round 1 waits for its turn, and their answer to a new
+    round's question joins it. The new round's id."""
     _answered(bot)  # the first answer is confirmed at once, the next a second after
     bot.write(0, NEXT)
     wait(bot, lambda: len(bot.app.confirmations.queued()) == 1, "the second answer, saved")
@@ -265,10 +275,17 @@ def _shared_confirmation(bot: Harness, pacing: HeldClock) -> int:
     wait(bot, lambda: len(bot.app.confirmations.queued()) == 2, "its answer, saved")
     [second] = [r.round_id for r in bot.replies() if r.text == LATER]
     assert second != first
-    pacing.advance(Confirmations.SPACING)
-    wait(bot, lambda: _holding(bot, LATER), "the shared confirmation")
-    wait(bot, lambda: len(_remembered(bot)) >= 2, "the shared confirmation, remembered")
     return second
+
+
+def test_a_confirmation_waiting_when_a_round_is_deleted_repeats_only_the_answers_that_stand(
+        paced: tuple[Harness, HeldClock]) -> None:
+    bot, pacing = paced
+    second = _waiting_with_another_round_s_answer(bot)
+    facilitation.delete(bot.app, OPERATOR, second)
+    pacing.advance(Confirmations.SPACING)
+    wait(bot, lambda: _holding(bot, NEXT), "the confirmation of the answer that stands")
+    assert _holding(bot, LATER) == []
 
 
 def test_deleting_a_round_takes_down_a_confirmation_it_shares_with_another_round(

@@ -317,3 +317,26 @@ def test_a_confirmation_of_someone_forgotten_meanwhile_keeps_nobody_elses_from_b
     running.wait_for(lambda: running.scalars(select(BotMessage).where(
         BotMessage.kind == "confirmation", BotMessage.channel_id == "D" + BEN)),
         "his confirmation, kept")
+
+
+def test_a_confirmation_waiting_when_its_author_is_forgotten_is_never_posted(
+        running: Running) -> None:
+    """Hers waits behind his, held at Slack, while she is forgotten: her words are not
+    repeated in chat afterwards, and his confirmation is posted."""
+    start_round(running)
+    sent_to_everyone(running)
+    saved = "Saved as your answer"
+    running.stub.hold("chat.postMessage", lambda params: params.get("channel") == "D" + BEN
+                      and saved in str(params.get("text")))
+    running.slack.dm(BEN, BEN_SAID, thread_ts=question_ts(running, BEN, "done-well"))
+    running.wait_for(lambda: running.stub.held, "his confirmation on its way")
+    running.slack.dm(AMARA, AMARA_SAID[0], thread_ts=question_ts(running, AMARA, "done-well"))
+    running.wait_for(lambda: running.bot.confirmations.queued(), "hers, waiting behind his")
+    running.slack.command(AMARA, "forget-me")
+    _said(running, "cannot be undone")
+    running.slack.click(AMARA, "forget_confirm")
+    _said(running, "Done. Roundtable deleted")
+    running.stub.release()
+    running.bot.confirmations.stop()  # posts everything still waiting, then ends
+    assert [c for c in running.stub.posted("D" + BEN) if saved in c.params["text"]]
+    assert not [c for c in running.stub.posted() if AMARA_SAID[0] in json.dumps(c.params)]

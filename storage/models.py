@@ -390,6 +390,8 @@ class OwedConfirmation(Base):
     updated: Mapped[bool] = mapped_column(Boolean, default=False)
     """The vote replaced an earlier ballot: its confirmation says so."""
     files_dropped: Mapped[bool] = mapped_column(Boolean, default=False)
+    added: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Words kept beside an answer given already: confirmed as added, not as the answer."""
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -199,3 +199,40 @@ def test_it_keeps_confirmations_owed_from_0018_and_gives_their_table_up_going_ba
         to("head")
     assert "owed_confirmations" in tables()
     assert current_revision(database.engine) == head_revision()
+
+
+def test_it_confirms_words_owed_before_0019_as_saved_and_keeps_added_ones_going_forward(
+        database: Database) -> None:
+    """0019 gives confirmations owed whether their words were added to an answer: one owed
+    before it was not; going back drops what 0019 added."""
+    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
+
+    def to(revision: str) -> None:
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(database.engine).get_columns("owed_confirmations")}
+
+    with transaction(database.sessions) as session:
+        round_ = started_round(session, NOW, 1)
+        round_id, person = round_.id, participant(session, "U0001").id
+    try:
+        to("0018")
+        assert "added" not in columns()
+        with database.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO owed_confirmations (platform, channel_id, round_id, participant_id, "
+                "prompt_id, answer_id, vote, updated, files_dropped, created_at) VALUES "
+                "('slack', 'D1', :round, :person, 'done-well', 'D1:1.2', false, false, false, "
+                ":at)"), {"round": round_id, "person": person, "at": NOW})
+        to("head")
+        with database.engine.connect() as connection:
+            assert connection.execute(text("SELECT added FROM owed_confirmations")).all() == [
+                (False,)]
+        to("0018")
+        assert "added" not in columns()
+    finally:
+        to("head")
+    assert current_revision(database.engine) == head_revision()

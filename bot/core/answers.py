@@ -301,7 +301,7 @@ def edit_from_chat(session: Session, external_id: str, text: str, now: datetime,
 
 def as_it_stands(session: Session, round_id: int, participant: Participant, prompt_id: str,
                  answer_id: str, *, vote: bool = False, updated: bool = False,
-                 files_dropped: bool = False) -> Saved | None:
+                 files_dropped: bool = False, added: bool = False) -> Saved | None:
     """An answer saved earlier, to confirm as it stands now: written words by the id of the
     message they came in (as edited since), a vote (typed in words, or chosen in a form) as
     the person's ballot on the question now; None when it was deleted since (or its question
@@ -316,7 +316,7 @@ def as_it_stands(session: Session, round_id: int, participant: Participant, prom
         if reply is None or reply.text is None:
             return None
         return Saved(asked, reply.text, answer_id, quotable=reply.quotable,
-                     files_dropped=files_dropped)
+                     files_dropped=files_dropped, added=added)
     ballot = next((r for r in session.scalars(live.where(
         Reply.prompt_id == prompt_id, Reply.participant_id == participant.id).order_by(Reply.id))
         if r.choices), None)

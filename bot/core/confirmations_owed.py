@@ -60,6 +60,7 @@ def owe(
             "vote": not isinstance(s.answer, str),
             "updated": s.updated,
             "files_dropped": s.files_dropped,
+            "added": s.added,
             "claimed_by": worker,
             "claimed_at": now,
             "created_at": now,
@@ -134,6 +135,7 @@ def take_over(session: Session, platforms: Sequence[str], now: datetime, worker:
             vote=row.vote,
             updated=row.updated,
             files_dropped=row.files_dropped,
+            added=row.added,
         )
         if saved is None:
             gone.append(row.id)

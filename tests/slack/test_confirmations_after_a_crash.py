@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, or_, select
 
 from storage.database import Database
-from storage.models import OwedConfirmation, Reply, Round
+from storage.models import OwedConfirmation, QuestionMessage, Reply, Round
 from tests.helpers import ROUNDTABLE, cli_env, run_cli, seed_pack
 from tests.outbox.fanout import missing_and_repeated, people
 from tests.scheduling.test_two_servers import free_port
@@ -305,3 +305,58 @@ def _healthy(driver: SlackDriver) -> Any:
         return driver.get("/healthz").status == 200
     except OSError:
         return False
+
+
+def test_it_posts_the_confirmation_of_words_added_to_an_answer_as_added_after_a_crash(
+    database: Database, database_url: str, stub: SlackStub, tmp_path: Path
+) -> None:
+    [user] = people(stub, 1)
+    env = cli_env(
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=stub.base_url,
+        ROUNDTABLE_LEASE_SECONDS="2",
+    )
+    started = run_cli("round", "start", PACK, "--to", user, env=env, cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    first = seed_pack().prompts[0].id
+    later = f"More words of {user}"
+
+    server, driver = serving(env, stub, tmp_path)
+    try:
+        stub.wait_for(
+            lambda: missing_and_repeated(stub, [user], [first])[0] == 0,
+            what="the first question",
+        )
+        with database.sessions() as session:
+            [question] = session.scalars(
+                select(QuestionMessage.message_id).where(QuestionMessage.prompt_id == first)
+            )
+        driver.dm(user, f"Answer of {user}", thread_ts=question)
+        stub.wait_for(lambda: saved_to(stub, user), what="the answer's confirmation")
+        stub.hold("chat.postMessage", lambda params: later in str(params.get("blocks")))
+        driver.dm(user, later, thread_ts=question)  # to the question answered already
+        stub.wait_for(
+            lambda: answered(database) == 2 and stub.held,
+            what="the added words stored, and their confirmation on its way",
+        )
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=30)
+    stub.release()
+
+    server, _ = serving(env, stub, tmp_path)
+    try:
+        stub.wait_for(
+            lambda: len(saved_to(stub, user)) == 2,
+            timeout=30,
+            what="the confirmation the killed process owed",
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    confirmation = stub.posted("D" + user)[-1]
+    assert later in str(confirmation.params["blocks"])
+    assert str(confirmation.params["text"]).startswith("Added to your answer to question 1")
+    assert "You had answered it already" in str(confirmation.params["blocks"])

@@ -38,7 +38,7 @@ def quoted_last(text: str) -> str:
 
 def sentence(reason: str) -> str:
     """A reason worded to follow "Sorry: " (a refusal's text), standing alone, as under a
-    form's field: "an answer needs some text" → "An answer needs some text."."""
+    form's field: "round 3 is closed" → "Round 3 is closed."."""
     reason = reason.strip()
     if not reason:
         return reason

@@ -550,8 +550,9 @@ def test_an_answer_of_characters_that_show_nothing_is_refused_like_an_empty_one(
     form = running.wait_for(lambda: running.stub.calls_to("views.open"), "the form")[0]
     refusals = [running.slack.submit(user, form.answer["view"], {"answer": {"value": {
         "type": "plain_text_input", "value": text}}}).json() for text in ("   ", INVISIBLE)]
+    needs_words = "An answer needs some words: write your answer and send it again."
     assert refusals == [{"response_action": "errors",
-                         "errors": {"answer": "An answer needs some text."}}] * 2, refusals
+                         "errors": {"answer": needs_words}}] * 2, refusals
     assert running.replies() == []
     assert not [c for c in running.stub.posted("D" + user)
                 if c.params["text"].startswith("Saved")]

@@ -329,10 +329,14 @@ def test_it_posts_the_confirmation_of_words_added_to_an_answer_as_added_after_a_
             lambda: missing_and_repeated(stub, [user], [first])[0] == 0,
             what="the first question",
         )
-        with database.sessions() as session:
-            [question] = session.scalars(
-                select(QuestionMessage.message_id).where(QuestionMessage.prompt_id == first)
-            )
+
+        def question_ts() -> str | None:  # recorded just after Slack took the post
+            with database.sessions() as session:
+                return session.scalar(
+                    select(QuestionMessage.message_id).where(QuestionMessage.prompt_id == first)
+                )
+
+        question = stub.wait_for(question_ts, what="the question's message recorded")
         driver.dm(user, f"Answer of {user}", thread_ts=question)
         stub.wait_for(lambda: saved_to(stub, user), what="the answer's confirmation")
         stub.hold("chat.postMessage", lambda params: later in str(params.get("blocks")))

@@ -121,6 +121,8 @@ def home(app: Roundtable, actor: Actor) -> HomeView:
 
 
 def refresh_home(app: Roundtable, actor: Actor) -> None:
+    if not app.signed_in(actor.platform):  # nobody's home to publish from here
+        return
     try:
         app.gateway(actor.platform).publish_home(actor.user_id, home(app, actor))
     except DeliveryError as exc:

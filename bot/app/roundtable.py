@@ -148,6 +148,13 @@ class Roundtable:
     def gateway(self, platform: str) -> ChatGateway:
         return self.platforms[platform].gateway
 
+    def signed_in(self, platform: str) -> bool:
+        """Whether the bot holds credentials for `platform` here: a command line with no
+        token (the demo, an operator's machine) has a platform it cannot call."""
+        return platform in self.platforms and {
+            "slack": self.settings.slack_enabled,
+            "teams": self.settings.teams_enabled}.get(platform, True)
+
     def facilitators(self) -> tuple[str, ...]:
         return self.settings.facilitators
 

@@ -96,7 +96,14 @@ def choice_set(element: Element, choices: Sequence[tuple[str, str]]) -> Element:
 
 def run(text: str, *, bold: bool = False, italic: bool = False, code: bool = False,
         subtle: bool = False, size: str | None = None) -> Element:
-    out: Element = {"type": "TextRun", "text": closed_lines(text)}
+    return {"type": "TextRun", "text": closed_lines(text),
+            **_style(bold=bold, italic=italic, code=code, subtle=subtle, size=size)}
+
+
+def _style(*, bold: bool = False, italic: bool = False, code: bool = False,
+           subtle: bool = False, size: str | None = None) -> Element:
+    """A text run's style properties, only those set."""
+    out: Element = {}
     if bold:
         out["weight"] = "Bolder"
     if italic:
@@ -142,13 +149,7 @@ def said_line(words: Said, *, bold: bool = False, subtle: bool = False,
               size: str | None = None, names: Mapping[str, str] | None = None) -> Element:
     """The bot's words in one paragraph (said_elements' paragraphs joined), in a style; a
     channel or a person by their name in `names`."""
-    style: Element = {}
-    if bold:
-        style["weight"] = "Bolder"
-    if subtle:
-        style["isSubtle"] = True
-    if size:
-        style["size"] = size
+    style = _style(bold=bold, subtle=subtle, size=size)
     return rich(*({**i, **style} for e in said_elements(words, names) for i in e["inlines"]))
 
 

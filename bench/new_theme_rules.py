@@ -1,7 +1,8 @@
 """Rules for "a new theme since the last digest", on labelled sets the fine-tuned layers never
 trained on.
 
-Usage: python bench/new_theme_rules.py [--data CSV ...] [--seed N] [--two] [--mixed] [--all]
+Usage: python bench/new_theme_rules.py [--data CSV ...] [--seed N] [--two] [--mixed]
+       [--growth-first | --wide | --words-read] [--all]
 
 The runs are bench/new_themes.py's: per question and per labelled theme H held out, (a) 40
 more answers of the other themes after a first digest of 40% of them (any new theme is false),
@@ -9,7 +10,13 @@ then (b) H's first five answers, and all of them, after (a) (exactly one new the
 is right). Errors are counted as there: false new themes plus (b) runs that are not right.
 With --two, also (c): five answers of each of two held-out themes at once (two_subjects);
 with --mixed, (d): H's five answers in the same period as the 40 others (Run.among), and how
-well the views of growth tell H's answers from the others there (`separation`).
+well the views of growth tell H's answers from the others there (`separation`), and how many
+of H's answers are read and within an earlier theme's reach (`reached`). With
+--growth-first, only the shipped rule and the rules tried for (d) in the seventeenth session
+(`growth_first`) are printed. With --wide, the shipped rule, the rule before it and the
+rules of the eighteenth session, which read the words of every new answer and every earlier
+answer of the question (`Wide`, `wide_words`); with --words-read, the shipped rule and the rule
+before it alone.
 
 The shipped rule (novelty.new_themes, since the fifteenth session) reads the words: three or
 more new answers sharing a word, or words of one family (WORD_FAMILY: the model's vectors of
@@ -18,15 +25,16 @@ often than WORDS_BY_CHANCE over the number of words tested, are a new theme (the
 answers read counting for their themes' sizes; the answers of two such words one theme when
 one answer holds both). Since the sixteenth session words exactly two new answers share are
 tested too, in a family of tests of their own at the same level (novelty.PAIRED), and the
-answers they tie count towards the three. Printed: that rule over a grid of both knobs, and
-the fifteenth session's rule (no pairs) beside it. From the thirteenth
-session to the fourteenth, the answer vectors and the engine's consensus could announce a group
-as well (grouped by the consensus, new when beyond the earlier themes' reach); on the decide
-sets they added almost no new subject found and most of the false new themes, and were dropped
-(that rule is at commit 8ad93f1, its figures in bench/results/2026-12-06f-new-theme-rules.txt).
-The knobs were chosen on the decide sets below, at seeds 2026 and 2027: fewest errors among
-the rules that make no more false new themes than the rule before them (45 in the 396 runs of
-both seeds).
+answers they tie count towards the three. Since the eighteenth session the words of every new
+answer are read (changes.WORDS_READ_AT_MOST), not only of those judged one by one. Printed:
+that rule over a grid of both knobs, and the fifteenth session's rule (no pairs) beside it.
+From the thirteenth session to the fourteenth, the answer vectors and the engine's consensus
+could announce a group as well (grouped by the consensus, new when beyond the earlier themes'
+reach); on the decide sets they added almost no new subject found and most of the false new
+themes, and were dropped (that rule is at commit 8ad93f1, its figures in
+bench/results/2026-12-06f-new-theme-rules.txt). The knobs were chosen on the decide sets
+below, at seeds 2026 and 2027: fewest errors among the rules that make no more false new
+themes than the rule before them (45 in the 396 runs of both seeds).
 
 The vectors-only rule (shipped until the twelfth session): an answer is covered by an earlier
 theme when it is at least as close to the theme's centroid as the cover quantile of its own
@@ -67,7 +75,9 @@ import digest_quality as dq  # noqa: E402
 import new_themes as nt  # noqa: E402
 
 from bot.core.digest import novelty  # noqa: E402
+from bot.core.digest.changes import not_judged  # noqa: E402
 from bot.core.digest.model import DigestView  # noqa: E402
+from bot.core.digest.spread import spread  # noqa: E402
 from storage.models import Digest  # noqa: E402
 
 ALONE = 1.01
@@ -93,9 +103,32 @@ class Judged:
     earlier_texts: tuple[tuple[str, ...], ...]
     sizes: tuple[int, ...]
     earlier: list[Matrix]
+    worded_ids: list[str]
+    worded: tuple[str, ...]
+    """The other new answers whose words alone the shipped rule reads (changes.reading)."""
+    wide: Wide | None = None
+    """With --wide: what the words could read of the same digest (eighteenth session)."""
 
 
-Rule = Callable[[Judged], list[list[int]]]
+@dataclass
+class Wide:
+    """Every new answer judged (up to WIDE_AT_MOST, spread) and every earlier answer of the
+    question still there, each earlier theme's whole and the earlier unthemed answers that
+    are answers: what a words test could read, words costing no model run. With the
+    answers' vectors, taken over all of them together."""
+
+    fresh: list[str]
+    texts: tuple[str, ...]
+    earlier_texts: tuple[tuple[str, ...], ...]
+    unthemed: tuple[str, ...]
+    new: Matrix
+    earlier: list[Matrix]
+
+
+IndexRule = Callable[[Judged], list[list[int]]]
+"""A rule giving groups by index in `Judged.fresh`, then `Judged.worded_ids`."""
+Rule = Callable[[Judged], list[set[str]]]
+"""A rule giving the groups of new answers it announces as new themes, by reply id."""
 
 
 @dataclass
@@ -109,33 +142,133 @@ class Run:
     digest."""
 
 
-def judged(later: DigestView, before: Digest) -> Judged:
-    fresh, new, earlier, sizes = nt.judged_texts(later, before)
+def judged(later: DigestView, before: Digest, wide: bool = False) -> Judged:
+    fresh, new, earlier, sizes, worded_ids, worded = nt.judged_texts(later, before)
     vectors = novelty._vectors([*new, *(t for group in earlier for t in group)])
     assert vectors is not None
     return Judged(fresh, new, vectors[:len(fresh)], earlier, sizes,
-                  novelty._split(vectors[len(fresh):], earlier))
+                  novelty._split(vectors[len(fresh):], earlier), worded_ids, worded,
+                  wide_reading(later, before) if wide else None)
 
 
-def runs(path: Path, seed: int, mixed: bool = False) -> list[Run]:
-    """(a) and (b) of each held-out run; with `mixed`, (d) from the same digests."""
-    return [Run(run.held_ids, judged(run.grown, run.before_a),
-                judged(run.later["five"], run.before_b), judged(run.later["all"], run.before_b),
-                judged(run.later["five"], run.before_a) if mixed else None)
+WIDE_AT_MOST = 400
+"""New answers the wide reading takes at most (spread): in these runs, all of them."""
+
+
+def wide_reading(later: DigestView, before: Digest) -> Wide:
+    """`Wide` of `later` against `before`: the answers changes.compare judges, uncapped."""
+    assert before.content is not None
+    prompt = later.prompts[0]
+    content = before.content["prompts"][0]
+    old = [set(t["reply_ids"]) for t in content["themes"]]
+    old_unthemed = set(content.get("unthemed_reply_ids", []))
+    seen = old_unthemed.union(*old)
+    current = [*prompt.unthemed_reply_ids, *(r for t in prompt.themes for r in t.reply_ids)]
+    out = not_judged(prompt)
+    texts = {a.reply_id: a.text for a in prompt.answers}
+    fresh = spread([r for r in current if r not in seen and r not in out and r in texts],
+                   WIDE_AT_MOST)
+    present = {r for r in current if r in texts}
+    holding = [sorted(o & present) for o in old if o & present]
+    unthemed = [r for r in current if r in old_unthemed and r not in out and r in texts]
+    earlier_texts = tuple(tuple(texts[r] for r in ids) for ids in holding)
+    vectors = novelty._vectors([*(texts[r] for r in fresh),
+                                *(t for group in earlier_texts for t in group)])
+    assert vectors is not None
+    return Wide(fresh, tuple(texts[r] for r in fresh), earlier_texts,
+                tuple(texts[r] for r in unthemed), vectors[:len(fresh)],
+                novelty._split(vectors[len(fresh):], earlier_texts))
+
+
+def runs(path: Path, seed: int, mixed: bool = False, wide: bool = False) -> list[Run]:
+    """(a) and (b) of each held-out run; with `mixed`, (d) from the same digests; with
+    `wide`, each with its wide reading."""
+    return [Run(run.held_ids, judged(run.grown, run.before_a, wide),
+                judged(run.later["five"], run.before_b, wide),
+                judged(run.later["all"], run.before_b, wide),
+                judged(run.later["five"], run.before_a, wide) if mixed else None)
             for rows in dq.load(path).values() for run in nt.held_out(rows, seed)]
 
 
-def words(level: float, family: float, paired: int = novelty.PAIRED) -> Rule:
-    """The shipped rule (novelty.new_themes) at this WORDS_BY_CHANCE and WORD_FAMILY (and
-    PAIRED: 0 tests no word two answers share)."""
-    def rule(judged: Judged) -> list[list[int]]:
-        with nt.knobs(WORDS_BY_CHANCE=level, WORD_FAMILY=family, PAIRED=paired):
-            return novelty.new_themes(judged.texts, judged.earlier_texts, judged.new,
-                                      judged.sizes)
+def by_id(rule: IndexRule) -> Rule:
+    """`rule`'s groups by reply id."""
+    return lambda judged: [{[*judged.fresh, *judged.worded_ids][i] for i in g}
+                           for g in rule(judged)]
+
+
+def wide_words(level: float, joint: bool = False) -> Rule:
+    """The shipped words test (novelty.new_words, WORD_FAMILY and PAIRED as shipped) at
+    WORDS_BY_CHANCE = `level`, on every new answer (`Wide`) against every earlier answer of
+    the question (each counting as one). With `joint`, a group is new only when its answers'
+    vectors are also closer to each other than to the earlier themes (`closer_together`).
+    Tried in the eighteenth session; not shipped."""
+    def rule(judged: Judged) -> list[set[str]]:
+        wide = judged.wide
+        assert wide is not None
+        earlier = [*(t for group in wide.earlier_texts for t in group), *wide.unthemed]
+        with nt.knobs(WORDS_BY_CHANCE=level):
+            found = novelty.new_words(wide.texts, earlier)
+        if joint:
+            found = [g for g in found if closer_together(sorted(g), wide.new, wide.earlier)]
+        return [{wide.fresh[i] for i in g} for g in found]
     return rule
 
 
-def on_vectors(rule: VectorRule) -> Rule:
+def closer_together(members: list[int], new: Matrix, earlier: list[Matrix]) -> bool:
+    """Whether a group's answers are closer to each other (each to the centroid of the rest)
+    than to the nearest earlier theme (the group's mean cosine to its centroid): the
+    vectors-only rule's test of a group."""
+    themes = [e for e in earlier if len(e)]
+    if not themes:
+        return True
+    vectors = new[members].astype(np.float64)
+    total = vectors.sum(axis=0)
+    cohesion = float(np.mean([np.dot(v, novelty._unit(total - v)) for v in vectors]))
+    centroids = np.array([novelty._unit(e.astype(np.float64).mean(axis=0)) for e in themes])
+    return cohesion > float((vectors @ centroids.T).mean(axis=0).max())
+
+
+def words(level: float, family: float, paired: int = novelty.PAIRED,
+          every: bool = True) -> IndexRule:
+    """The shipped rule (novelty.new_themes) at this WORDS_BY_CHANCE and WORD_FAMILY (and
+    PAIRED: 0 tests no word two answers share). Without `every`, on the new answers judged
+    one by one only, as until the eighteenth session (their words alone)."""
+    def rule(judged: Judged) -> list[list[int]]:
+        texts = [*judged.texts, *judged.worded] if every else judged.texts
+        with nt.knobs(WORDS_BY_CHANCE=level, WORD_FAMILY=family, PAIRED=paired):
+            return novelty.new_themes(texts, judged.earlier_texts, judged.new, judged.sizes)
+    return rule
+
+
+def growth_first(view: str, with_shipped: bool) -> IndexRule:
+    """Words tested among the new answers that no earlier theme's reach holds (`view`: "both"
+    as novelty.covering reads it, or "vectors" alone), the new answers it holds counting as
+    earlier answers (each as one answer read); with `with_shipped`, the shipped rule's groups
+    too (the answers of both one group when they share one). Tried in the seventeenth session
+    for (d); not shipped."""
+    def rule(judged: Judged) -> list[list[int]]:
+        themes = [e for e in judged.earlier if len(e)]
+        if view == "both":
+            free = [i for i, c in enumerate(novelty.covering(judged.new, judged.earlier))
+                    if c is None]
+        else:
+            over = novelty._reach(judged.new, themes) if themes else None
+            free = [i for i in range(len(judged.texts)) if over is None or over[i].max() < 0]
+        taken = [i for i in range(len(judged.texts)) if i not in set(free)]
+        earlier = [t for group in judged.earlier_texts for t in group]
+        weights = [size / len(group) for group, size in
+                   zip(judged.earlier_texts, judged.sizes, strict=True) for _ in group]
+        each = sum(weights) / len(weights) if weights else 1.0
+        found = [{free[i] for i in g} for g in novelty.new_words(
+            [judged.texts[i] for i in free], [*earlier, *(judged.texts[i] for i in taken)],
+            [*weights, *([each] * len(taken))])]
+        if with_shipped:
+            found += [set(g) for g in words(novelty.WORDS_BY_CHANCE, novelty.WORD_FAMILY)(judged)]
+        return [sorted(g) for g in novelty._merged(found) if len(g) >= novelty.NEW_GROUP_AT_LEAST]
+    return rule
+
+
+def on_vectors(rule: VectorRule) -> IndexRule:
     return lambda judged: rule(judged.new, judged.earlier)
 
 
@@ -265,7 +398,7 @@ def score_mixed(rule: Rule, all_runs: Sequence[Run]) -> tuple[int, int]:
     right = other = 0
     for run in all_runs:
         assert run.among is not None
-        found = [{run.among.fresh[i] for i in g} for g in rule(run.among)]
+        found = rule(run.among)
         mostly = [g for g in found if 2 * len(g & run.held) > len(g)]
         right += len(found) == 1 and len(mostly) == 1
         other += len(found) - len(mostly)
@@ -294,11 +427,40 @@ def separation(all_runs: Sequence[Run]) -> tuple[float, float]:
     return float(np.mean(by_view[0])), float(np.mean(by_view[1]))
 
 
+def reached(all_runs: Sequence[Run]) -> str:
+    """(d): how many of the subject's answers are read (changes.reading reads at most
+    JUDGED_AT_MOST new answers), and how many of them, and of the others read, are within
+    an earlier theme's reach (novelty.covering; by the vectors alone in brackets): the
+    growth step's view of them, per run on average."""
+    read = held = held_vectors = others = others_vectors = 0.0
+    fewer = 0
+    for run in all_runs:
+        assert run.among is not None
+        themes = [e for e in run.among.earlier if len(e)]
+        mine = [f in run.held for f in run.among.fresh]
+        covered = [c is not None for c in novelty.covering(run.among.new, run.among.earlier)]
+        by_vectors = ([bool(row.max() >= 0) for row in novelty._reach(run.among.new, themes)]
+                      if themes else [False] * len(mine))
+        read += sum(mine)
+        fewer += sum(mine) < novelty.NEW_GROUP_AT_LEAST
+        held += sum(m and c for m, c in zip(mine, covered, strict=True))
+        held_vectors += sum(m and c for m, c in zip(mine, by_vectors, strict=True))
+        others += sum(not m and c for m, c in zip(mine, covered, strict=True))
+        others_vectors += sum(not m and c for m, c in zip(mine, by_vectors, strict=True))
+    n = len(all_runs)
+    new = sum(len(run.among.fresh) for run in all_runs if run.among is not None) / n
+    return (f"(d) per run: {new:.1f} new answers read, {read / n:.2f} of them the subject's "
+            f"(fewer than {novelty.NEW_GROUP_AT_LEAST} in {fewer} runs); within an earlier "
+            f"theme's reach: {held / n:.2f} of the subject's ({held_vectors / n:.2f} by the "
+            f"vectors alone), {others / n:.1f} of the {new - read / n:.1f} others "
+            f"({others_vectors / n:.1f})")
+
+
 def score_two(rule: Rule, all_runs: Sequence[TwoRun]) -> tuple[int, int]:
     """(c) runs right, and runs with a new theme of two or more answers of each subject."""
     right = mixed = 0
     for run in all_runs:
-        found = [{run.later.fresh[i] for i in g} for g in rule(run.later)]
+        found = rule(run.later)
         mostly = [[g for g in found if 2 * len(g & h) > len(g)] for h in run.held]
         right += len(found) == 2 and all(len(m) == 1 for m in mostly)
         mixed += any(all(len(g & h) >= 2 for h in run.held) for g in found)
@@ -312,10 +474,36 @@ def score(rule: Rule, all_runs: Sequence[Run]) -> tuple[int, int, int, int]:
         false += len(rule(run.grown))
         for kind, later in enumerate((run.five, run.every)):
             found = rule(later)
-            ids = {later.fresh[i] for i in found[0]} if len(found) == 1 else set()
+            ids = found[0] if len(found) == 1 else set()
             right[kind] += bool(ids) and 2 * len(ids & run.held) > len(ids)
     five, every = right
     return false, five, every, false + 2 * len(all_runs) - five - every
+
+
+WIDE_LEVELS = (0.7, 1.0, 2.0, 5.0)
+"""WORDS_BY_CHANCE values tried with the wide reading."""
+
+
+def read_widely(all_runs: Sequence[Run]) -> str:
+    """How many new and earlier answers the shipped rule reads, and the wide reading, per
+    judgement on average, by kind of run."""
+    parts = []
+    for kind, field in (("(a)", "grown"), ("(b) five", "five"), ("(d)", "among")):
+        judgements: list[Judged] = [j for r in all_runs
+                                    if (j := getattr(r, field)) is not None and j.wide]
+        if not judgements:
+            continue
+        n = len(judgements)
+        new = sum(len(j.fresh) for j in judgements) / n
+        worded = sum(len(j.worded) for j in judgements) / n
+        earlier = sum(sum(len(g) for g in j.earlier_texts) for j in judgements) / n
+        wide_new = sum(len(j.wide.fresh) for j in judgements if j.wide) / n
+        wide_earlier = sum(sum(len(g) for g in j.wide.earlier_texts) + len(j.wide.unthemed)
+                           for j in judgements if j.wide) / n
+        parts.append(f"{kind}: {new:.1f} new judged one by one and {worded:.1f} more by "
+                     f"their words, against {earlier:.1f} earlier read; widely {wide_new:.1f} "
+                     f"against {wide_earlier:.1f}")
+    return "answers per judgement, " + "; ".join(parts)
 
 
 def main() -> None:
@@ -327,34 +515,64 @@ def main() -> None:
                         help="also (c): two new subjects at once, five answers each")
     parser.add_argument("--mixed", action="store_true",
                         help="also (d): a new subject's five answers among 40 others")
+    parser.add_argument("--growth-first", action="store_true",
+                        help="only the shipped rule and the rules that test words among the "
+                             "new answers no earlier theme's reach holds (seventeenth session)")
+    parser.add_argument("--wide", action="store_true",
+                        help="only the shipped rule and the words tested on every new and "
+                             "earlier answer (eighteenth session)")
+    parser.add_argument("--words-read", action="store_true",
+                        help="only the shipped rule and the rule before it, which read the "
+                             "words of the new answers judged one by one only")
     parser.add_argument("--all", action="store_true",
                         help="also the rules of the vectors alone shipped until the twelfth "
                              "session and tried then; slow")
     args = parser.parse_args()
     dq.QUESTIONS.update(dq.questions())
     files = args.data or [p for p in dq.data_files() if p.stem.startswith(dq.NEVER_TRAINED_DECIDE)]
-    all_runs = [run for path in files for run in runs(path, args.seed, args.mixed)]
+    all_runs = [run for path in files for run in runs(path, args.seed, args.mixed, args.wide)]
     print(f"{len(files)} sets, {len(all_runs)} runs of (a) and (b)\n")
+    if args.wide:
+        print(read_widely(all_runs) + "\n")
     now = (novelty.WORDS_BY_CHANCE, novelty.WORD_FAMILY)
     rules: list[tuple[str, Rule]] = [
         (f"words at {level}, by family at {family}{' (shipped)' if (level, family) == now else ''}",
-         words(level, family)) for family in FAMILIES for level in LEVELS]
+         by_id(words(level, family))) for family in FAMILIES for level in LEVELS]
     rules.append(("words at 0.1, each word alone (fourteenth session, first step)",
-                  words(0.1, ALONE)))
+                  by_id(words(0.1, ALONE))))
     rules.append(("words at 0.7, by family at 0.6, no word two answers share (fifteenth "
-                  "session)", words(0.7, 0.6, paired=0)))
+                  "session)", by_id(words(0.7, 0.6, paired=0))))
+    if args.growth_first:
+        rules = [("words at 0.7, by family at 0.6 (shipped)", by_id(words(*now))),
+                 *((f"words among the new answers beyond {label} reach"
+                    f"{', and the shipped rule' if both else ''}",
+                    by_id(growth_first(view, both)))
+                   for label, view in (("both views'", "both"), ("the vectors'", "vectors"))
+                   for both in (False, True))]
+    if args.wide or args.words_read:
+        rules = [("words at 0.7, by family at 0.6, of every new answer (shipped)",
+                  by_id(words(*now))),
+                 ("words at 0.7, by family at 0.6, of the new answers judged one by one only "
+                  "(shipped until the eighteenth session)", by_id(words(*now, every=False)))]
+    if args.wide:
+        rules += [*((f"words on every new answer against every earlier answer, at {level}",
+                     wide_words(level)) for level in WIDE_LEVELS),
+                  *((f"words on every new answer against every earlier answer, at {level}, "
+                     f"and the group's vectors closer together than to the earlier themes",
+                     wide_words(level, joint=True)) for level in WIDE_LEVELS)]
     if args.all:
         rules += [
             *((f"vectors only, cover {c}, link {g}"
                f"{' (before)' if (c, g) == (VECTORS_ONLY_COVER, VECTORS_ONLY_LINK) else ''}",
-               on_vectors(vectors_only(c, g, False)))
+               by_id(on_vectors(vectors_only(c, g, False))))
               for c in (0.1, 0.25, 0.4) for g in (0.05, 0.1, 0.15, 0.25)),
             *((f"relative link, cover {c}, link at quantile {q}",
-               on_vectors(vectors_only(c, q, True)))
+               by_id(on_vectors(vectors_only(c, q, True))))
               for c in (0.1, 0.25, 0.4) for q in (0.25, 0.5, 0.75)),
             *((f"as tight as the question's themes, cover {c}, at their quantile {q}",
-               on_vectors(as_tight(c, q))) for c in (0.1, 0.25) for q in (0.5, 0.75)),
-            *((f"group coverage, level {a}, link {g}", on_vectors(group_coverage(a, g)))
+               by_id(on_vectors(as_tight(c, q)))) for c in (0.1, 0.25) for q in (0.5, 0.75)),
+            *((f"group coverage, level {a}, link {g}",
+               by_id(on_vectors(group_coverage(a, g))))
               for g in (0.05, 0.1, 0.15, 0.25) for a in (0.01, 0.05, 0.1)),
         ]
     table(rules, lambda rule: score(rule, all_runs), "(a) false new themes",
@@ -367,6 +585,7 @@ def main() -> None:
         print(f"\n(d) how far the subject's answers stand from the earlier themes, against "
               f"the 40 others (mean AUC, 0.5 is chance): by the vectors {vectors:.3f}, by the "
               f"consensus {consensus:.3f}")
+        print(reached(all_runs))
     if args.two:
         two = [run for path in files for run in two_subjects(path, args.seed)]
         print(f"\n(c) {len(two)} runs: two new subjects at once\n")

@@ -79,12 +79,9 @@ from bot.core.digest.changes import (  # noqa: E402
     snapshot,
     with_changes,
 )
+from bot.core.digest.lexicon import says_nothing  # noqa: E402
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, RoundInfo  # noqa: E402
-from bot.core.digest.theme_views import (  # noqa: E402
-    engine_grouping,
-    says_nothing,
-    theme_views,
-)
+from bot.core.digest.theme_views import engine_grouping, theme_views  # noqa: E402
 from storage.models import Digest  # noqa: E402
 
 THRESHOLDS = (0.6, 0.65, 0.7, 0.75, 0.8)
@@ -183,9 +180,10 @@ def _direct_vectors(new: tuple[str, ...], earlier: tuple[tuple[str, ...], ...]) 
 
 def judged_texts(later: DigestView, before: Digest
                  ) -> tuple[list[str], tuple[str, ...], tuple[tuple[str, ...], ...],
-                            tuple[int, ...]]:
-    """What changes.compare judges of `later` against `before`: the new answers' ids and
-    texts, the texts of each earlier theme's answers it reads, and how many each holds."""
+                            tuple[int, ...], list[str], tuple[str, ...]]:
+    """What changes.compare judges of `later` against `before`: the ids and texts of the new
+    answers judged one by one, the texts of each earlier theme's answers it reads, how many
+    each holds, and the ids and texts of the other new answers whose words are read."""
     assert before.content is not None
     prompt = later.prompts[0]
     old = [set(t["reply_ids"]) for t in before.content["prompts"][0]["themes"]]
@@ -196,10 +194,10 @@ def judged_texts(later: DigestView, before: Digest
     texts = {a.reply_id: a.text for a in prompt.answers}
     present = set(current)
     holding = [o & present for o in old if o & present]
-    fresh, references = reading(prompt, everyone, holding)
+    fresh, worded, references = reading(prompt, everyone, holding)
     return (fresh, tuple(texts[r] for r in fresh),
             tuple(tuple(texts[r] for r in ids) for ids in references),
-            tuple(len(ids) for ids in holding))
+            tuple(len(ids) for ids in holding), worded, tuple(texts[r] for r in worded))
 
 
 @contextmanager
@@ -218,12 +216,14 @@ def knobs(**values: float) -> Iterator[None]:
 def direct_new_themes(later: DigestView, before: Digest) -> list[set[str]]:
     """The reply ids of each group of new answers the direct decision (novelty.judge: the
     new answers against the earlier digest's themes) makes a new theme."""
-    fresh, new, earlier, sizes = judged_texts(later, before)
+    fresh, new, earlier, sizes, worded, worded_texts = judged_texts(later, before)
     if not fresh:
         return []
     vectors = _direct_vectors(new, earlier)
     rows = None if vectors is None else np.asarray(vectors)[:len(fresh)]
-    return [{fresh[i] for i in group} for group in novelty.new_themes(new, earlier, rows, sizes)]
+    listed = [*fresh, *worded]
+    return [{listed[i] for i in group}
+            for group in novelty.new_themes([*new, *worded_texts], earlier, rows, sizes)]
 
 
 def gate(digest: DigestView, before: Digest, held: set[str]) -> str:

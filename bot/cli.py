@@ -427,9 +427,10 @@ def round_start(
     digest: Annotated[str | None, typer.Option(
         help="Channel id for the digests (the only place they are posted).")] = None,
     closes: Annotated[str | None, typer.Option(help="14d or 2026-12-18.")] = None,
-    mode: Annotated[Mode, typer.Option(
+    mode: Annotated[Mode | None, typer.Option(
         help="How quotes are attributed: named (name and role), by-role (role and "
-             "organisation, groups under three pooled), anonymous (nothing).")] = Mode.by_role,
+             "organisation, groups under three pooled), anonymous (nothing). Default: "
+             "by-role.")] = None,
     anonymous: Annotated[bool, typer.Option(help="Same as --mode anonymous.")] = False,
     owner: Annotated[str | None, typer.Option(
         help="The facilitator's user id who owns the round (acts on it from Slack); "
@@ -449,7 +450,20 @@ def round_start(
     from bot.core.errors import RoundtableError
     from bot.core.people import Audience
     from bot.core.rounds import mode_of
+    from bot.slack.app import USER_ID
 
+    application = _application()
+    try:  # the pack first, as in chat: a mistyped one is said before anything else
+        facilitation.startable_pack(application, OPERATOR, pack)
+    except RoundtableError as exc:
+        fail(str(exc))
+    if anonymous and mode not in (None, Mode.anonymous):
+        fail(f"--anonymous is --mode anonymous: give one of them, not --mode {mode.value} as "
+             "well")
+    if owner is not None:
+        given, owner = owner, owner.strip().lstrip("@")
+        if not USER_ID.fullmatch(owner):
+            fail(f"--owner: {given!r} is not a Slack user id (like U0123ABCD)")
     ids = [i.strip().lstrip("#@") for i in to.split(",") if i.strip()]
     if not ids:
         fail("--to names nobody")
@@ -458,8 +472,8 @@ def round_start(
                         users=tuple(i for i in ids if i[:1] not in {"C", "G", "S"}))
     request = facilitation.StartRequest(
         pack, audience, _channel(digest), closes,
-        mode_of("anonymous" if anonymous else mode.value), digest_cron, owner, review)
-    application = _application()
+        mode_of("anonymous" if anonymous else (mode or Mode.by_role).value), digest_cron,
+        owner, review)
     try:
         started = facilitation.start(application, OPERATOR, request, platform="slack")
     except RoundtableError as exc:
@@ -774,8 +788,7 @@ def digest(
         from bot.config import ConfigError
         from bot.core.errors import RoundtableError
 
-        try:
-            _settings().require_platform(receiving=False)  # before the digest is built: fail fast
+        try:  # the round is checked, then the platform's settings, before the digest is built
             from bot.terminal import working
 
             application = _application()
@@ -877,9 +890,11 @@ def _review_changes(rename: tuple[str, str] | None, merge: tuple[str, str] | Non
             fail("--merge: both themes must be of the same question")
         changes.append(Change("merge", prompt, theme=ThemeRef(number), into=ThemeRef(into)))
     if move:
-        to = (None if move[1].strip().lower() == "other"
-              else ThemeRef(_theme_ref("--move", move[1])[1]))
-        changes.append(Change("move", reply_id=move[0], to=to))
+        prompt, to = "", None
+        if move[1].strip().lower() != "other":
+            prompt, number = _theme_ref("--move", move[1])
+            to = ThemeRef(number)
+        changes.append(Change("move", prompt, reply_id=move[0], to=to))
     if new_theme:
         answers = tuple(a.strip() for a in new_theme[0].split(",") if a.strip())
         if not answers:
@@ -1034,9 +1049,16 @@ def audit_log(
     """Who started, closed, posted, exported which round; who ran forget-me, my-data or a
     purge; facilitator changes; when (oldest first)."""
     from bot.core.audit import entries, line
+    from bot.core.errors import NotFound
+    from bot.core.rounds import get_round
 
     with _database().sessions() as session:
         found = entries(session, round_id, limit)
+        if not found and round_id is not None:
+            try:  # a deleted round's entries outlive it; one never started has none
+                get_round(session, round_id)
+            except NotFound as exc:
+                fail(str(exc))
         for entry in found:
             typer.echo(line(entry))
     if not found:
@@ -1055,7 +1077,8 @@ def purge() -> None:
     application = _application()
     days = application.settings.retention_days
     typer.echo(apply_retention(application.database, application.clock(), days, OPERATOR,
-                               application.gateways).sentence(days))
+                               application.gateways,
+                               admins_homes=application.admins_homes()).sentence(days))
 
 
 @app.command("sbom")

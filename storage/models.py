@@ -303,6 +303,11 @@ class Digest(Base):
     """A digest in review (state "review") waits for approval until then."""
     approved_by: Mapped[str | None] = mapped_column(String(200))
     """Who approved it (as the audit log names them), or `scheduler` at the deadline."""
+    refused_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the platform last refused to post it for good (state failed), in its words; None
+    once it is posted."""
+    refused_hint: Mapped[str | None] = mapped_column(Text)
+    """What a person can do about that refusal, in the platform's terms."""
 
 
 class DigestEdit(Base):
@@ -366,24 +371,34 @@ class BotMessage(Base):
 
 
 class OwedConfirmation(Base):
-    """An answer saved and not yet confirmed to its author: written in the transaction that
-    saves the answer, deleted once the confirmation is posted. Claimed by the process that
-    will post it (as deliveries are: its `worker:` lease keeps the claim alive), so that when
-    that process dies, another one posts it."""
+    """An acknowledgement owed to someone and not yet posted: an answer's confirmation, that
+    an edit or a deletion of an answer was taken, a notice, a reply to a greeting (`kind`).
+    Written in the transaction that makes the change it acknowledges, deleted once it is
+    posted. Claimed by the process that will post it (as deliveries are: its `worker:` lease
+    keeps the claim alive), so that when that process dies, another one posts it."""
 
     __tablename__ = "owed_confirmations"
     __table_args__ = (Index("ix_owed_confirmations_answer_id", "answer_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default="saved", server_default="saved")
+    """`saved` (an answer's confirmation), `revised` (an answer edited), `withdrawn` (an answer
+    deleted), `notice`, `offer` (a reply offering to save words), `settled` (an offer's words
+    saved otherwise: what it says instead)."""
     channel_id: Mapped[str] = mapped_column(String(64))
     thread_id: Mapped[str | None] = mapped_column(String(64))
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
-    participant_id: Mapped[int] = mapped_column(
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    """The round it is about (an answer's, an offer's, a notice's about one of its questions):
+    deleting the round, or retention deleting its answers, deletes it."""
+    participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), index=True)
-    prompt_id: Mapped[str] = mapped_column(String(100))
-    answer_id: Mapped[str] = mapped_column(String(200))
-    """The external id of the message the answer came in."""
+    """Whose answer, or whose words a notice or an offer carries (forgetting them deletes it);
+    None for a notice to someone no round knows."""
+    prompt_id: Mapped[str | None] = mapped_column(String(100))
+    answer_id: Mapped[str | None] = mapped_column(String(200))
+    """The external id of the message the answer came in (of an offer: the id its words
+    would be saved under)."""
     vote: Mapped[bool] = mapped_column(Boolean, default=False)
     """A vote (typed in words, or chosen in a form): confirmed as the person's ballot on the
     question now."""
@@ -392,6 +407,28 @@ class OwedConfirmation(Base):
     files_dropped: Mapped[bool] = mapped_column(Boolean, default=False)
     added: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Words kept beside an answer given already: confirmed as added, not as the answer."""
+    said: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    """What a notice, an offer or a settled offer says (bot.core.said.to_parts)."""
+    kept: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The words an offer's button carries (Kept.to_data)."""
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class HomeOwed(Base):
+    """Someone's own page of the app (Slack's App Home) to publish again, after a change only
+    a use case knows of (a round deleted, someone forgotten, a round's answers deleted by
+    retention): written in the transaction that makes the change, published by a process
+    signed in to the platform (bot.app.homes), then deleted. Claimed as confirmations owed
+    are (its `worker:` lease keeps the claim alive); the rows of one person are published
+    once."""
+
+    __tablename__ = "homes_owed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, delete, exists, or_, select, union, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -32,10 +33,32 @@ from storage.queries import in_a_round
 QUESTION, DIGEST, MESSAGE = "question", "digest", "message"
 """What teams_sent records: question and digest parts (for recovery), and other messages the
 bot may have to change later (a confirmation that quotes someone who asks to be forgotten)."""
-FORM, FORM_TOLD = "form", "form-told"
+FORM, FORM_TOLD, FORM_CLOSING = "form", "form-told", "form-closing"
 """Draft cards of a digest (ref_id) with a facilitator's edit form open, which another's edit
-leaves as they are; and those whose facilitator was told so."""
-OF_DIGESTS = (DIGEST, FORM, FORM_TOLD)
+leaves as they are; those whose facilitator was told so; and those whose form is to close
+(answers it lists were deleted) but Teams refused to change the card: the next refresh
+closes it."""
+FORM_NOTES = (FORM, FORM_TOLD, FORM_CLOSING)
+"""All that is noted of a card's open form: forgotten together once it no longer shows."""
+OF_DIGESTS = (DIGEST, *FORM_NOTES)
+
+
+def note_sent(session: Session, kind: str, ref_id: int, part: str, key: str,
+              activity_id: str, now: datetime) -> None:
+    """What Teams created (or a draft card's form open: FORM), noted in the caller's
+    transaction; a second note of the same part is a no-op."""
+    try:
+        with session.begin_nested():
+            session.add(TeamsSent(kind=kind, ref_id=ref_id, part=part, conversation_key=key,
+                                  activity_id=activity_id, created_at=now))
+    except IntegrityError:
+        pass  # noted by an earlier attempt
+
+
+def unnote_sent(session: Session, kinds: Collection[str], ref_id: int, part: str) -> None:
+    """Forget what `note_sent` noted of one part, in the caller's transaction."""
+    session.execute(delete(TeamsSent).where(
+        TeamsSent.kind.in_(kinds), TeamsSent.ref_id == ref_id, TeamsSent.part == part))
 
 
 def forget_sent(session: Session, *, deliveries: Select[Any], messages: Select[Any],
@@ -62,14 +85,15 @@ def forget_unkept(session: Session, before: datetime) -> int:
     return int(getattr(gone, "rowcount", 0) or 0)
 
 
-def forget(session: Session, user_id: str) -> None:
-    """Delete the record kept to reach `user_id`, and their chat's link to them. The chat's
-    reference stays, nameless, so that the answer to forget-me, and to anything they write
-    later, still reaches them. Entra object ids never equal another platform's ids, so
-    nobody else's rows match."""
-    session.execute(delete(TeamsUser).where(TeamsUser.aad_object_id == user_id))
+def forget(session: Session, user_id: str) -> bool:
+    """Delete the record kept to reach `user_id`, and their chat's link to them; whether
+    there was a record. The chat's reference stays, nameless, so that the answer to
+    forget-me, and to anything they write later, still reaches them. Entra object ids never
+    equal another platform's ids, so nobody else's rows match."""
+    gone = session.execute(delete(TeamsUser).where(TeamsUser.aad_object_id == user_id))
     session.execute(update(TeamsConversation).where(TeamsConversation.aad_object_id == user_id)
                     .values(aad_object_id=None))
+    return bool(getattr(gone, "rowcount", 0))
 
 
 def forget_unneeded(session: Session, *, among: Collection[str] | None = None,

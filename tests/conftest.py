@@ -17,7 +17,9 @@ import os
 for _pool in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_pool, "1")
 
+import compileall
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -52,6 +54,19 @@ def _driver_url(url: str) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the project's modules once, before the test workers start. Where the
+    environment says PYTHONDONTWRITEBYTECODE (some CI images do), every worker, every
+    `roundtable` process a test starts and every forked command would otherwise compile the
+    same sources again: over a run, minutes of CPU. Cached code is only read, never trusted
+    over a newer source (the timestamps are checked as usual)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or not sys.dont_write_bytecode:
+        return  # a worker (the controller compiled), or Python caches as it imports
+    root = Path(__file__).resolve().parents[1]
+    for package in ("bot", "storage", "tests"):
+        compileall.compile_dir(root / package, quiet=1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

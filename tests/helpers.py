@@ -88,7 +88,16 @@ SHUTDOWN_POLL = 0.02
 its default, half a second, was the most of every test's teardown."""
 
 
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+PATIENCE = 60.0
+"""Seconds a test waits for what the bot does in the background before it fails: enough for a
+loaded machine running the suite; a wait ends as soon as what it waits for holds."""
+
+
+LAST_CALLS = 12
+"""How many of the bot's last calls a stand-in lists when a wait on it times out."""
+
+
+def wait_for(predicate: Callable[[], Any], what: str, timeout: float = PATIENCE) -> Any:
     """Poll until `predicate()` is truthy and return its value; fail naming `what` after
     `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.helpers import SHUTDOWN_POLL, wait_for
+from tests.helpers import LAST_CALLS, PATIENCE, SHUTDOWN_POLL, wait_for
 
 BOT_USER = "UROUNDTABLE"
 BOT_ID = "BROUNDTABLE"
@@ -141,6 +141,11 @@ class SlackStub:
         with self._lock:
             self._refusals.append((method, matches, [Failure(status, retry_after, error)] * times))
 
+    def refuse_no_more(self) -> None:
+        """Forget the refusals still waiting (`refuse`): every call goes through again."""
+        with self._lock:
+            self._refusals.clear()
+
     def hold(self, method: str, matches: Callable[[dict[str, Any]], bool]) -> None:
         """Calls of `method` whose parameters `matches` wait, with no effect, until
         `release()`, and then fail (500) with none: a caller killed meanwhile never knew."""
@@ -177,10 +182,18 @@ class SlackStub:
         return [c for c in self.calls_to("chat.postMessage")
                 if channel is None or c.answer.get("channel") == channel]
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 20.0,
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = PATIENCE,
                  what: str = "the expected calls") -> Any:
-        """Poll until `predicate()` is truthy; fail with `what` after `timeout` seconds."""
-        return wait_for(predicate, what, timeout)
+        """Poll until `predicate()` is truthy; fail with `what` after `timeout` seconds, and
+        with what the bot last called, so a failure shows what came instead."""
+        try:
+            return wait_for(predicate, what, timeout)
+        except AssertionError as timed_out:
+            last = [f"{c.method} {c.status} {c.params.get('channel', '')}: "
+                    f"{str(c.params.get('text', ''))[:120]!r}"
+                    for c in list(self.calls)[-LAST_CALLS:]]
+            raise AssertionError("\n".join([str(timed_out), "the bot's last calls:", *last])
+                                 ) from None
 
     # --- the server --------------------------------------------------------------------------
 
@@ -248,13 +261,16 @@ class SlackStub:
         self.release()
         if self._server is not None:
             self._server.shutdown()
-            self._server.server_close()
         with self._lock:
             for connection in self._open:
                 try:
                     connection.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass  # closed already
+        if self._server is not None:
+            # after the connections: it waits for every handler, and a handler waits for its
+            # connection's next request for as long as the client keeps it open
+            self._server.server_close()
 
     @property
     def root(self) -> str:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 import json
 import threading
@@ -25,7 +26,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.helpers import SHUTDOWN_POLL, wait_for
+from tests.helpers import LAST_CALLS, PATIENCE, SHUTDOWN_POLL, wait_for
 
 APP_ID = "2f0c6b8e-5d1a-4c3b-9e7f-0a1b2c3d4e5f"
 PASSWORD = "test-app-password"
@@ -75,12 +76,19 @@ class Team:
     members: list[str] = field(default_factory=list)
 
 
+@functools.cache
+def _keys() -> tuple[rsa.RSAPrivateKey, rsa.RSAPrivateKey]:
+    """The issuer's signing key and a forger's: made once per process (a 2048-bit key takes
+    a tenth of a second, and the suite starts a stand-in for most Teams tests)."""
+    return (rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
 class ConnectorStub:
     """Start with `start()`; `base_url` is both the service URL and the issuer's host."""
 
     def __init__(self) -> None:
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key, self.other_key = _keys()
         self.people: dict[str, Person] = {}
         self.teams: dict[str, Team] = {}
         self.conversations: dict[str, str] = {}
@@ -95,6 +103,10 @@ class ConnectorStub:
         """Activity ids no longer there (deleted in Teams): updating or deleting one gets 404."""
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._holds: list[tuple[str, Any]] = []
+        self._released = threading.Event()
+        self.holding = 0
+        """Calls waiting for `release()` now (`hold`)."""
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""
         self.bot_token = ""
@@ -125,6 +137,28 @@ class ConnectorStub:
         with self._lock:
             self._queued.setdefault(kind, []).extend(
                 [(where, None)] * after + [(where, Failure(status, retry_after))] * times)
+
+    def hold(self, kind: str, matches: Any) -> None:
+        """Calls of `kind` whose body `matches` wait until `release()`, then are answered as
+        any other: what the bot does meanwhile, elsewhere, happens before they land."""
+        with self._lock:
+            self._holds.append((kind, matches))
+            self._released.clear()
+
+    def release(self) -> None:
+        """Let the held calls go on, and hold no more."""
+        with self._lock:
+            self._holds.clear()
+        self._released.set()
+
+    def _held(self, kind: str, body: Any) -> None:
+        with self._lock:
+            if not any(k == kind and matches(body) for k, matches in self._holds):
+                return
+            self.holding += 1
+        self._released.wait(PATIENCE)
+        with self._lock:
+            self.holding -= 1
 
     # --- tokens the tests sign -------------------------------------------------------------
 
@@ -171,8 +205,16 @@ class ConnectorStub:
     def chat_of(self, person: Person) -> str:
         return next(c for c, aad in self.conversations.items() if aad == person.aad)
 
-    def wait_for(self, predicate: Any, what: str, timeout: float = 20.0) -> Any:
-        return wait_for(predicate, what, timeout)
+    def wait_for(self, predicate: Any, what: str, timeout: float = PATIENCE) -> Any:
+        """Poll until `predicate()` is truthy; a timeout also says what the bot last sent, so a
+        failure shows what came instead."""
+        try:
+            return wait_for(predicate, what, timeout)
+        except AssertionError as timed_out:
+            last = [f"{c.method} {c.status} {c.conversation or c.path}: "
+                    f"{card_text(c)[:120]!r}" for c in list(self.calls)[-LAST_CALLS:]]
+            raise AssertionError("\n".join([str(timed_out), "the bot's last calls:", *last])
+                                 ) from None
 
     # --- the server ------------------------------------------------------------------------
 
@@ -230,6 +272,7 @@ class ConnectorStub:
         conversation = parts[0] if parts else None
         kind = ("create" if not parts else "send" if method == "POST" else
                 "update" if method == "PUT" else "delete" if method == "DELETE" else "members")
+        self._held(kind, body)
         failure = self._failure(kind, conversation)
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}

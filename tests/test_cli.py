@@ -8,8 +8,10 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.core import TyperGroup
@@ -35,6 +37,9 @@ def test_it_runs_the_demo_to_a_digest_with_no_slack_settings(tmp_path: Path) -> 
     assert "Participation: 12 of 12 answered at least one question" in result.stdout
     assert "Protected time" in result.stdout
     assert "Most from" not in result.stdout  # a role named as most where it gave half or fewer
+    # a quote's attribution is never split across lines, however the quote wraps
+    attributions = re.findall(r"” — (.+)$", result.stdout, re.MULTILINE)
+    assert attributions and set(attributions) <= {"community pharmacist", "PCN pharmacy lead"}
     for question in (
         "Where have you seen",
         "Who needs to be bought in",
@@ -229,6 +234,9 @@ def test_it_starts_shows_and_closes_a_round(workdir: Path) -> None:
     assert closed[0] == "Round 1 closed."
     assert closed[1].startswith("No final digest was posted: the round has no digest channel.")
     assert "roundtable round set 1 --digest C0123" in closed[1]
+    # setting the channel posts the final digest: posting one as well would post it twice
+    assert closed[1].endswith(" on the server; its final digest is posted there as soon as it "
+                              "is set.")
     again = run_cli("round", "close", "1", cwd=workdir)
     assert again.returncode == 1 and "already closed" in again.stderr
 
@@ -444,3 +452,95 @@ def test_a_digest_schedule_on_cron_weekday_five_falls_on_fridays(workdir: Path) 
     assert changed.returncode == 0, changed.stderr
     assert re.search(r"digests go to #C0DIGEST1, the next on Fri \d\d [A-Z][a-z]{2} 12:00",
                      changed.stdout), changed.stdout
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (("--owner", "nobody"), "--owner: 'nobody' is not a Slack user id (like U0123ABCD)"),
+    (("--mode", "named", "--anonymous"),
+     "--anonymous is --mode anonymous: give one of them, not --mode named as well"),
+])
+def test_a_start_with_a_mistaken_option_is_refused_and_starts_nothing(
+        workdir: Path, options: tuple[str, ...], said: str) -> None:
+    started = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1", *options,
+                      cwd=workdir)
+    assert (started.returncode, started.stdout) == (1, ""), started.stdout
+    assert started.stderr.strip() == f"roundtable: {said}"
+    assert run_cli("round", "list", "--all", cwd=workdir).stdout.strip() == "No rounds."
+def test_status_of_round_zero_is_refused_not_taken_for_every_round(workdir: Path) -> None:
+    assert run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1",
+                   cwd=workdir).returncode == 0
+    for command in (("round", "status"), ("status",)):
+        shown = run_cli(*command, "0", cwd=workdir)
+        assert (shown.returncode, shown.stdout) == (1, ""), shown.stdout
+        assert shown.stderr.strip() == "roundtable: there is no round 0"
+def test_the_audit_of_a_round_that_never_was_says_so_and_a_deleted_ones_is_shown(
+        workdir: Path) -> None:
+    never = run_cli("audit", "--round", "99", cwd=workdir)
+    assert (never.returncode, never.stdout) == (1, ""), never.stdout
+    assert never.stderr.strip() == "roundtable: there is no round 99"
+    assert run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1",
+                   cwd=workdir).returncode == 0
+    deleted = run_cli("round", "delete", "1", "--yes", cwd=workdir)
+    assert deleted.returncode == 0, deleted.stderr
+    shown = run_cli("audit", "--round", "1", cwd=workdir)
+    assert shown.returncode == 0, shown.stderr
+    actions = [line.split("  ")[2] for line in shown.stdout.splitlines()]
+    assert actions[0] == "round.start" and actions[-1] == "round.delete", shown.stdout
+
+
+def test_posting_a_digest_says_what_is_wrong_with_the_round_before_asking_for_a_token(
+        workdir: Path) -> None:
+    """What can be checked without the platform is checked first: fixing the token would
+    only lead to the next refusal."""
+    assert run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1",
+                   cwd=workdir).returncode == 0
+    no_channel = run_cli("digest", "--round", "1", "--post", cwd=workdir)
+    assert no_channel.returncode == 1
+    assert no_channel.stderr.startswith(
+        "roundtable: round 1 has no digest channel, so its digest was not posted anywhere."
+    ), no_channel.stderr
+    never = run_cli("digest", "--round", "99", "--post", cwd=workdir)
+    assert never.returncode == 1
+    assert never.stderr.strip() == "roundtable: there is no round 99"
+
+
+def test_a_round_that_closes_before_its_next_scheduled_digest_says_the_final_one_is_next(
+        workdir: Path) -> None:
+    """The schedule's next digest falls after the close, when the round is closed: status and
+    set say the next digest is the final one, at the close, not a date it will never have."""
+    later = datetime.now(ZoneInfo("Europe/London")) + timedelta(days=5)
+    started = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1", "--digest",
+                      "C0DIGEST1", "--closes", "2d", "--digest-cron", f"0 12 {later.day} * *",
+                      cwd=workdir)
+    assert started.returncode == 0, started.stderr
+    moment = r"[A-Z][a-z]{2} \d\d [A-Z][a-z]{2}( \d{4})? 18:00 [A-Z]{3,4}"
+    status = run_cli("round", "status", "1", cwd=workdir)
+    assert status.returncode == 0, status.stderr
+    assert re.fullmatch(f"Next digest \\(the final one\\) when it closes {moment}",
+                        status.stdout.splitlines()[2]), status.stdout
+    changed = run_cli("round", "set", "1", "--closes", "3d", cwd=workdir)
+    assert changed.returncode == 0, changed.stderr
+    assert re.fullmatch(f"Round 1: digests go to #C0DIGEST1, the next \\(the final one\\) "
+                        f"when it closes {moment}\\.", changed.stdout.strip()), changed.stdout
+
+
+def test_start_says_a_pack_that_is_not_there_before_anything_else_it_was_given(
+        workdir: Path) -> None:
+    """As in chat, the pack is checked first: the operator hears it is not there, not that
+    --to names nobody."""
+    started = run_cli("round", "start", "nosuchpack", "--to", ",", cwd=workdir)
+    assert started.returncode == 1
+    assert "no pack 'nosuchpack' (known: sel-pharmacy-leadership)" in started.stderr, \
+        started.stderr
+    assert "No open rounds." in run_cli("round", "status", cwd=workdir).stdout
+
+
+def test_status_with_only_closed_rounds_names_the_commands_that_show_them(
+        workdir: Path) -> None:
+    assert run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U0AAA",
+                   cwd=workdir).returncode == 0
+    assert run_cli("round", "close", "1", cwd=workdir).returncode == 0
+    shown = run_cli("round", "status", cwd=workdir).stdout.strip()
+    assert re.fullmatch(r"No open rounds\. Round 1 closed on .+: `roundtable round status 1` "
+                        r"shows it; `roundtable round list --all` lists every round\.",
+                        shown), shown

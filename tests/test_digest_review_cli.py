@@ -13,17 +13,18 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import review
-from bot.app.actors import OPERATOR
+from bot.app.actors import OPERATOR, Actor
 from bot.app.roundtable import assemble
 from bot.config import load_settings
 from bot.core.errors import RoundtableError
 from bot.core.people import find_participant
 from bot.core.replies import record_reply
 from bot.scheduling import jobs
+from bot.slack.app import SlackPlatform
 from bot.slack.gateway import SlackGateway, make_client
 from storage.database import Database
 from storage.db import transaction
-from storage.models import AuditEntry, Digest, DigestEdit
+from storage.models import AuditEntry, Digest, DigestEdit, Reply
 from tests.helpers import PLATFORM, run_cli
 from tests.review_round import PROMPT, current, question, review_round, text_of, unquoted_in
 from tests.slack_api_stub import SlackStub
@@ -84,7 +85,7 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
                      "--merge", f"{PROMPT}/4", f"{PROMPT}/3", "--move", moved, "other",
                      "--hide", hidden, "--lead", PROMPT, "Time, a mentor and peers", env=env)
     assert edited.returncode == 0, edited.stderr
-    assert f"Theme 1 of {PROMPT} is now “Time away from the dispensary”." in edited.stdout
+    assert f"Theme {PROMPT}/1 is now “Time away from the dispensary”." in edited.stdout
     assert f"{PROMPT}/1  Time away from the dispensary" in edited.stdout
     assert "Lead: Time, a mentor and peers" in edited.stdout
     assert (f"  Hidden in review (each may be quoted again):\n      {hidden}  “{hidden_text}”\n"
@@ -169,13 +170,40 @@ def test_the_confirmations_name_a_renamed_theme_by_its_new_title_and_end_once(
     assert edited.returncode == 0, edited.stderr
     said = edited.stdout.splitlines()
     assert said[:5] == [
-        f"Theme 1 of {PROMPT} is now “Protected time”.",
-        f"Theme 2 of {PROMPT} is merged into theme 1, “Protected time”.",
-        f"Answer {moved} is now in theme 1, “Protected time”.",
+        f"Theme {PROMPT}/1 is now “Protected time”.",
+        f"Theme {PROMPT}/2 is merged into theme {PROMPT}/1, “Protected time”.",
+        f"Answer {moved} is now in theme {PROMPT}/1, “Protected time”.",
         f"Answers {grouped[0]} and {grouped[1]} of {PROMPT} are now a new theme, "
         "“Time to think.”",
         f"The lead of {PROMPT} is “Most of you asked for time first.”"]
     assert before.themes[0].title not in "\n".join(said[:5])
+
+
+def test_a_draft_approved_in_slack_and_refused_says_at_the_command_line_where_it_was_approved(
+        database: Database, database_url: str, stub: SlackStub, tmp_path: Path) -> None:
+    """The operator is on no platform: a draft a facilitator approved in Slack, then refused
+    by Slack for good, names the platform it was approved in, never the facilitator's id."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    round_id = review_round(database, now - timedelta(days=1), MEMBERS, starter=FACILITATOR,
+                            digest_cron="0 * * * *")
+    gateway = SlackGateway(make_client("xoxb-test", stub.base_url))
+    jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: now, "UTC"))
+    jobs.post_round_digest(round_id)
+    env = {"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-test",
+           "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": stub.base_url,
+           "ROUNDTABLE_FACILITATORS": FACILITATOR, "ROUNDTABLE_DATA_DIR": str(tmp_path)}
+    settings = load_settings(**env)
+    app = assemble(settings, database, [SlackPlatform(settings, database)])
+    stub.refuse("chat.postMessage", lambda p: p.get("channel") == "CDIGEST", times=20,
+                status=200, error="not_in_channel")
+    with pytest.raises(RoundtableError, match="could not be posted: not_in_channel"):
+        review.approve(app, Actor(PLATFORM, FACILITATOR), round_id, None)
+
+    shown = run_cli("digest", "review", str(round_id), env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert ("was approved by a facilitator in Slack but not posted: the digest channel refused "
+            "it: not_in_channel.") in shown.stdout, shown.stdout
+    assert FACILITATOR not in shown.stdout
 
 
 def test_edits_refused_with_approve_when_no_draft_waits_are_said_to_be_lost_and_how_to_keep(
@@ -280,3 +308,165 @@ def test_the_draft_says_which_questions_have_no_answers_yet(tmp_path: Path) -> N
     assert len(parts) == 6, shown.stdout
     said = [[line.strip() for line in part.strip().splitlines()[1:]] for part in parts]
     assert said == [["No answers yet."]] * 5 + [["No votes yet."]], shown.stdout
+
+
+def test_a_digest_slack_refused_at_its_review_deadline_is_shown_as_not_approved(
+        database: Database, database_url: str, stub: SlackStub) -> None:
+    """Nobody approved it; posted as built at its deadline, it was refused for good: the
+    draft says it was not posted at its deadline (not that someone approved it), why, and
+    that --approve posts it once that is fixed."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    round_id = review_round(database, now - timedelta(days=1), MEMBERS, starter=FACILITATOR,
+                            digest_cron="0 * * * *", unreviewed="post", hours=1)
+    gateway = SlackGateway(make_client("xoxb-test", stub.base_url))
+    jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: now, "UTC"))
+    jobs.post_round_digest(round_id)
+    stub.refuse("chat.postMessage", lambda p: p.get("channel") == "CDIGEST", times=20,
+                status=200, error="not_in_channel")
+    jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: now + timedelta(hours=2),
+                                 "UTC"))
+    jobs.settle_reviews()
+    env = {"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-test",
+           "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": stub.base_url}
+    shown = run_cli("digest", "review", str(round_id), env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "approved" not in shown.stdout.splitlines()[1], shown.stdout
+    assert ("was not posted at its review deadline: the digest channel refused it: "
+            "not_in_channel. Invite @Roundtable to the channel (type /invite @Roundtable there). "
+            f"Then roundtable digest review {round_id} --approve posts it."
+            ) in shown.stdout, shown.stdout
+
+
+def test_a_refused_drafts_reason_is_still_said_after_an_edit_at_the_command_line(
+        database: Database, database_url: str, stub: SlackStub) -> None:
+    """Refused for good at its review deadline (the bot not in the digest channel), then
+    edited at the command line: the facilitator's draft in Slack and `digest review` still
+    say why and what to fix, not only that it was refused."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    round_id = review_round(database, now - timedelta(days=1), MEMBERS, starter=FACILITATOR,
+                            digest_cron="0 * * * *", unreviewed="post", hours=1)
+    gateway = SlackGateway(make_client("xoxb-test", stub.base_url))
+    jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: now, "UTC"))
+    jobs.post_round_digest(round_id)
+    [draft] = stub.posted("DUFAC")
+    stub.refuse("chat.postMessage", lambda p: p.get("channel") == "CDIGEST", times=20,
+                status=200, error="not_in_channel")
+    jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: now + timedelta(hours=2),
+                                 "UTC"))
+    jobs.settle_reviews()
+    env = {"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-test",
+           "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": stub.base_url}
+    updates = len(stub.calls_to("chat.update"))
+
+    edited = run_cli("digest", "review", str(round_id), "--lead", PROMPT, "Time first",
+                     env=env)
+    assert edited.returncode == 0, edited.stderr
+    why = ("the digest channel refused it: not_in_channel. Invite @Roundtable to the channel "
+           "(type /invite @Roundtable there). Then ")
+    assert (f"was not posted at its review deadline: {why}roundtable digest review {round_id} "
+            "--approve posts it.") in edited.stdout, edited.stdout
+    stub.wait_for(lambda: stub.calls_to("chat.update")[updates:],
+                  what="the draft brought up to date")
+    shown = stub.message("DUFAC", draft.answer["ts"])
+    assert shown is not None and "Time first" in as_read(shown["blocks"], stub)
+    assert f"Not posted at its review deadline: {why}approve it to post it." in as_read(
+        shown["blocks"], stub).splitlines(), as_read(shown["blocks"], stub)
+
+
+def test_a_digest_slack_refused_for_good_is_posted_by_approving_it_again_once_fixed(
+        database: Database, database_url: str, stub: SlackStub) -> None:
+    """The bot is not in the digest channel: --approve says so, and that running it again once
+    that is fixed posts it; run again after the bot is invited, it posts the digest once."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    round_id = review_round(database, now - timedelta(days=1), MEMBERS, starter=FACILITATOR,
+                            digest_cron="0 * * * *")
+    gateway = SlackGateway(make_client("xoxb-test", stub.base_url))
+    jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: now, "UTC"))
+    jobs.post_round_digest(round_id)
+    env = {"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-test",
+           "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": stub.base_url}
+    stub.refuse("chat.postMessage", lambda p: p.get("channel") == "CDIGEST", times=20,
+                status=200, error="not_in_channel")
+
+    refused = run_cli("digest", "review", str(round_id), "--approve", env=env)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f"roundtable: the digest of round {round_id} could not be posted: not_in_channel. "
+        "Invite @Roundtable to the channel (type /invite @Roundtable there). Then run "
+        f"`roundtable digest review {round_id} --approve` again to post it."), refused.stderr
+    assert not [c for c in stub.posted("CDIGEST") if not c.params.get("thread_ts")]
+    shown = run_cli("digest", "review", str(round_id), env=env)  # the draft, still to post
+    assert shown.returncode == 0, shown.stderr
+    assert "No digest is waiting" not in shown.stdout
+    assert ("was approved at the command line but not posted: the digest channel refused it: "
+            "not_in_channel. Invite @Roundtable to the channel (type /invite @Roundtable there). "
+            f"Then roundtable digest review {round_id} --approve posts it."
+            ) in shown.stdout, shown.stdout
+
+    stub.refuse_no_more()  # the bot was invited
+    posted = run_cli("digest", "review", str(round_id), "--approve", env=env)
+    assert posted.returncode == 0, posted.stderr
+    assert posted.stdout.startswith(f"Approved: the digest of round {round_id} is posted in ")
+    again = run_cli("digest", "review", str(round_id), "--approve", env=env)
+    assert "and posted; nothing more was posted" in again.stdout, again.stdout
+    assert len([c for c in stub.posted("CDIGEST") if not c.params.get("thread_ts")]) == 1
+    with database.sessions() as session:
+        assert session.scalars(select(Digest.state)).all() == ["posted"]
+
+
+def test_an_answer_is_not_moved_into_the_theme_of_another_question(
+        database: Database, database_url: str) -> None:
+    """A theme named with another question's id is refused, naming the answer's question:
+    the number alone would pick a theme of the answer's own question the facilitator never
+    meant, and nothing is changed."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    round_id = review_round(database, now, MEMBERS, starter=FACILITATOR)
+    before = question(current(database, round_id, now))
+    moved = unquoted_in(before, 2)
+    refused = run_cli("digest", "review", str(round_id), "--move", moved, "done-well/1",
+                      env={"DATABASE_URL": database_url})
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.strip() == (
+        f"roundtable: answer {moved} is an answer to {PROMPT}, not to done-well: name a theme "
+        f"of {PROMPT} ({PROMPT}/1) or other")
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DigestEdit)) == 0
+    assert moved in question(current(database, round_id, now)).themes[1].reply_ids
+
+
+def test_a_reply_set_aside_is_hidden_only_by_a_command_that_also_moves_it(
+        database: Database, database_url: str) -> None:
+    """A reply set aside as not an answer is never quoted: hiding it alone would change
+    nothing, though the log would say a quote was hidden. Moved by the same command, it is
+    an answer, and the hide holds after the move."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    round_id = review_round(database, now, MEMBERS, starter=FACILITATOR)
+    with transaction(database.sessions) as session:
+        person = find_participant(session, MEMBERS[0], PLATFORM)
+        assert person is not None
+        record_reply(session, round_id, PROMPT, person, "👍", now, external_id="aside")
+        # words on a vote's question that name no option, as a chat message leaves them
+        session.add(Reply(round_id=round_id, prompt_id="support-factors",
+                          participant_id=person.id, text="+1", source="chat", created_at=now))
+    view = current(database, round_id, now)
+    aside = next(a.reply_id for a in question(view).answers if a.noise)
+    on_vote = next(a.reply_id for a in view.prompt("support-factors").answers  # type: ignore[union-attr]
+                   if a.noise)
+    env = {"DATABASE_URL": database_url}
+    refused = run_cli("digest", "review", str(round_id), "--hide", aside, env=env)
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr.strip() == (
+        f"roundtable: answer {aside} is set aside as not an answer: it is never quoted; move "
+        "it to a theme or other to count it")
+    comment = run_cli("digest", "review", str(round_id), "--hide", on_vote, env=env)
+    assert comment.stderr.strip() == (
+        f"roundtable: answer {on_vote} is set aside as not an answer: it is never quoted")
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DigestEdit)) == 0
+
+    both = run_cli("digest", "review", str(round_id), "--hide", aside, "--move", aside,
+                   f"{PROMPT}/1", env=env)
+    assert both.returncode == 0, both.stderr
+    hidden = both.stdout[both.stdout.index("Hidden in review"):]
+    assert f"      {aside}  “👍”" in hidden, both.stdout
+    assert "Set aside" not in both.stdout[both.stdout.index(f"[{PROMPT}]"):]

@@ -236,3 +236,117 @@ def test_it_confirms_words_owed_before_0019_as_saved_and_keeps_added_ones_going_
     finally:
         to("head")
     assert current_revision(database.engine) == head_revision()
+
+
+def test_it_keeps_confirmations_owed_before_0020_as_saved_and_only_those_going_back(
+        database: Database) -> None:
+    """0020 owes every acknowledgement, each of its kind: a confirmation owed before it is an
+    answer's; going back keeps the answers' confirmations and gives the others up (they have
+    no answer to confirm)."""
+    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
+
+    def to(revision: str) -> None:
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(database.engine).get_columns("owed_confirmations")}
+
+    def owed() -> list[tuple[object, ...]]:
+        with database.engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(
+                "SELECT kind, answer_id FROM owed_confirmations ORDER BY id"))]
+
+    with transaction(database.sessions) as session:
+        round_ = started_round(session, NOW, 1)
+        round_id, person = round_.id, participant(session, "U0001").id
+    try:
+        to("0019")
+        assert "kind" not in columns()
+        with database.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO owed_confirmations (platform, channel_id, round_id, participant_id, "
+                "prompt_id, answer_id, vote, updated, files_dropped, created_at) VALUES "
+                "('slack', 'D1', :round, :person, 'done-well', 'D1:1.2', false, false, false, "
+                ":at)"), {"round": round_id, "person": person, "at": NOW})
+        to("head")
+        assert owed() == [("saved", "D1:1.2")]
+        with database.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO owed_confirmations (platform, kind, channel_id, said, vote, updated, "
+                "files_dropped, created_at) VALUES ('slack', 'notice', 'D2', :said, false, "
+                "false, false, :at)"), {"said": json.dumps([{"text": "Hello."}]), "at": NOW})
+        assert owed() == [("saved", "D1:1.2"), ("notice", None)]
+        to("0019")
+        assert "kind" not in columns()
+        with database.engine.connect() as connection:
+            assert connection.execute(text("SELECT answer_id FROM owed_confirmations")).all() == [
+                ("D1:1.2",)]
+    finally:
+        to("head")
+    assert current_revision(database.engine) == head_revision()
+
+
+def test_it_adds_the_homes_owed_at_0021_and_gives_their_table_up_going_back(
+        database: Database) -> None:
+    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
+
+    def to(revision: str) -> None:
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+
+    def tables() -> set[str]:
+        return set(inspect(database.engine).get_table_names())
+
+    try:
+        to("0020")
+        assert "homes_owed" not in tables()
+        assert "owed_confirmations" in tables()
+    finally:
+        to("head")
+    assert "homes_owed" in tables()
+    assert current_revision(database.engine) == head_revision()
+
+
+def test_it_keeps_a_digests_refusal_from_0022_and_gives_it_up_going_back(
+        database: Database) -> None:
+    """0022 keeps why the platform refused a digest for good beside it (its drafts say so
+    until it is posted); going back drops it, and the digest stays as it was."""
+    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
+
+    def to(revision: str) -> None:
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(database.engine).get_columns("digests")}
+
+    with transaction(database.sessions) as session:
+        round_id = started_round(session, NOW, 1).id
+    try:
+        to("0021")
+        assert not {"refused_reason", "refused_hint"} & columns()
+        with database.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO digests (round_id, period, state, late, created_at) VALUES "
+                "(:round, 'week', 'failed', false, :at)"), {"round": round_id, "at": NOW})
+        to("head")
+        with database.engine.begin() as connection:
+            assert connection.execute(text(
+                "SELECT state, refused_reason, refused_hint FROM digests")).all() == [
+                ("failed", None, None)]
+            connection.execute(text(
+                "UPDATE digests SET refused_reason = 'not_in_channel', refused_hint = "
+                "'Invite @Roundtable to the channel.'"))
+        to("0021")
+        assert not {"refused_reason", "refused_hint"} & columns()
+        with database.engine.connect() as connection:
+            assert connection.execute(text("SELECT period, state FROM digests")).all() == [
+                ("week", "failed")]
+    finally:
+        to("head")
+    assert {"refused_reason", "refused_hint"} <= columns()
+    assert current_revision(database.engine) == head_revision()

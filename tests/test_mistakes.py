@@ -170,7 +170,7 @@ def test_a_slack_refusal_of_a_digest_says_what_to_do(workdir: Path, stub: SlackS
     assert refused.returncode == 1
     assert one_line(refused.stderr) == (
         "roundtable: I could not post the digest of round 1 in #CLEADS: not_in_channel. Invite "
-        "@Roundtable to the channel (type /invite @Roundtable there), then try again.")
+        "@Roundtable to the channel (type /invite @Roundtable there).")
 
 
 @pytest.mark.parametrize(("command", "setting"), [

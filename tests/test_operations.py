@@ -154,6 +154,7 @@ def test_it_starts_serving_with_the_bot_token_in_its_environment_and_logs_no_war
     assert [line for line in serving.lines if line["level"] != "INFO"] == []
 
 
+@pytest.mark.long
 def test_it_serves_on_this_machine_only_unless_roundtable_host_says_otherwise(
         tmp_path: Path) -> None:
     """Only the TLS proxy on the same machine should reach serve; in a container,

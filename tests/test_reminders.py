@@ -422,7 +422,7 @@ def test_a_close_moved_while_a_reminder_is_being_planned_still_tells_everyone(
     day3 = START + timedelta(days=3, hours=1)
     plan(database, round_id, day3)
     reminders.send_due(database.sessions, {"slack": gateway}, lambda: day3, LONDON)
-    later = day3 + timedelta(hours=1)
+    later = day3 + timedelta(days=2)  # a day after the first, a reminder may follow
     failed: list[BaseException] = []
 
     def move_the_close() -> None:
@@ -446,3 +446,67 @@ def test_a_close_moved_while_a_reminder_is_being_planned_still_tells_everyone(
             Participant, Participant.id == Reminder.participant_id).where(
             Participant.platform_user_id == "UBEN", Reminder.state == "pending")).scalars().all()
     assert sorted(planned) == [False, True]  # the second reminder, and the notice of the move
+
+
+@pytest.mark.parametrize("first", ["schedule", "remind"])
+def test_a_remind_at_the_moment_of_the_scheduled_reminder_skips_nobody(
+        database: Database, first: str) -> None:
+    """A facilitator's `remind` and the scheduled reminder of day 3 are planned at the same
+    moment, in either order: whichever commits second waits for the first, then finds
+    everyone's reminder waiting, so each of the three people gets exactly one reminder, as
+    when one follows the other."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one transaction write at a time: no two plans meet")
+    gateway = Transcript()
+    round_id = started(database, gateway)
+    day3 = START + timedelta(days=3, hours=1)
+    planned: dict[str, int] = {}
+    failed: list[BaseException] = []
+
+    def plan_as(who: str, session: Session) -> None:
+        planned[who] = (reminders.plan_now(session, round_id, day3, LONDON) if who == "remind"
+                        else reminders.plan_scheduled(session, round_id, day3, LONDON))
+
+    def second() -> None:
+        try:
+            with transaction(database.sessions) as session:
+                plan_as("remind" if first == "schedule" else "schedule", session)
+        except BaseException as exc:  # reported by the test below
+            failed.append(exc)
+
+    with transaction(database.sessions) as session:
+        plan_as(first, session)
+        other = threading.Thread(target=second)
+        other.start()
+        wait_for(lambda: not other.is_alive() or waiting_for_a_lock(database),
+                 "the second plan to wait for the first")
+    other.join(timeout=20)
+    assert not other.is_alive() and failed == []
+    # `remind` after the scheduled plan brings its reminders forward; the scheduled plan
+    # after `remind` finds them waiting
+    assert planned == {"schedule": 3 if first == "schedule" else 0, "remind": 3}
+    with database.sessions() as session:
+        rows = session.scalars(select(Participant.platform_user_id).select_from(Reminder).join(
+            Participant, Participant.id == Reminder.participant_id)).all()
+    assert sorted(rows) == sorted(p.platform_user_id for p in PEOPLE)
+
+
+def test_a_remind_hours_after_the_scheduled_reminder_does_not_remind_again(
+        database: Database) -> None:
+    """Nobody hears twice in a day: the scheduled reminder went out this morning, so the
+    facilitator's `remind` that afternoon leaves them be, says so, and the reminder a day
+    before the close still comes (the cap is not spent on a repeat)."""
+    gateway = Transcript()
+    round_id = started(database, gateway)
+    day3 = START + timedelta(days=3, hours=1)
+    assert plan(database, round_id, day3) == 3
+    reminders.send_due(database.sessions, {"slack": gateway}, lambda: day3, LONDON)
+    afternoon = day3 + timedelta(hours=5)
+    with transaction(database.sessions) as session:  # Mei's still waits for her morning
+        assert reminders.plan_now(session, round_id, afternoon, LONDON) == 1
+        assert reminders.reminded_lately(session, round_id, afternoon) == 2
+    hong_kong_morning = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
+    reminders.send_due(database.sessions, {"slack": gateway}, lambda: hong_kong_morning, LONDON)
+    assert sorted(reminded(gateway)) == ["DUAMARA", "DUBEN", "DUMEI"]
+    before_close = START + timedelta(days=13, hours=1)
+    assert plan(database, round_id, before_close) == 3

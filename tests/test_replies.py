@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.errors import InvalidAnswer, NotAllowed, RoundClosed
+from bot.core.answers import confirmed_again
+from bot.core.errors import InvalidAnswer, NotAllowed, RoundClosed, RoundtableError
 from bot.core.replies import (
     delete_reply,
     dont_quote,
@@ -18,7 +19,7 @@ from bot.core.replies import (
 from bot.core.rounds import close_round
 from storage.database import Database
 from storage.db import transaction
-from storage.models import Reply, ReplyVersion
+from storage.models import Participant, Reply, ReplyVersion
 from tests.helpers import TOP5, participant, started_round
 
 
@@ -172,7 +173,45 @@ def test_it_keeps_an_answer_that_says_dont_quote_me_from_quotes_for_good(
         assert not edited.quotable
         again = edit_reply(session, "D1:1.2", "GP practices", now).reply
         assert not again.quotable  # an edit never makes an answer quotable again
-        asked = dont_quote(session, "D1:1.1", ("slack", "U0001"))
-        assert not asked.quotable
+        with pytest.raises(RoundtableError, match="You asked already that this answer is "
+                           "never quoted"):
+            dont_quote(session, "D1:1.1", ("slack", "U0001"))  # its words asked already
         with pytest.raises(NotAllowed):
             dont_quote(session, "D1:1.1", ("slack", "U0002"))
+        pressed = record_reply(session, round_.id, "future-leaders", person, "Trainees", now,
+                               external_id="D1:1.3").reply
+        assert dont_quote(session, "D1:1.3", ("slack", "U0001")) is pressed
+        assert not pressed.quotable
+
+
+def test_a_confirmation_shown_again_holds_only_its_authors_answers_as_they_stand(
+        database: Database, now: datetime) -> None:
+    """"Don't quote me" shows a confirmation again from what its button lists: written words
+    as edited since (and still added beside the answer given before), a vote as the ballot
+    now, typed in words; anyone else's answer, or one deleted since, is left out."""
+    with transaction(database.sessions) as session:
+        round_ = started_round(session, now)
+        amara, ben = participant(session, "U0001"), participant(session, "U0002")
+        record_reply(session, round_.id, "done-well", amara, "Covid vaccines", now,
+                     external_id="D1:1.1")
+        record_reply(session, round_.id, "done-well", amara, "And flu jabs", now,
+                     external_id="D1:1.2")
+        record_vote(session, round_.id, "support-factors", amara, TOP5, now, source="chat",
+                    external_id="D1:1.3", text=", ".join(TOP5))
+        record_vote(session, round_.id, "support-factors", amara, list(reversed(TOP5)), now,
+                    source="chat", external_id="D1:1.4", text="the other way round")
+        record_reply(session, round_.id, "bought-in", amara, "GP practices", now,
+                     external_id="D1:1.5")
+        record_reply(session, round_.id, "done-well", ben, "Ben's words", now,
+                     external_id="D2:1.1")
+        edit_reply(session, "D1:1.2", "And flu jabs in pharmacies", now)
+        delete_reply(session, "D1:1.5", now)
+    with database.sessions() as session:
+        person = session.get_one(Participant, amara.id)
+        shown = confirmed_again(session, person, [
+            "D1:1.2", (round_.id, "support-factors"), "D2:1.1", "D1:1.5", "D9:9.9",
+            (round_.id, "best-support")])
+    assert [(s.asked.prompt.id, s.answer, s.added, s.updated) for s in shown] == [
+        ("done-well", "And flu jabs in pharmacies", True, True),
+        ("support-factors", tuple(reversed(TOP5)), False, False)]
+    assert shown[1].typed

@@ -19,9 +19,18 @@ from bot.scheduling import jobs
 from bot.scheduling.service import RETENTION_AT, RETENTION_JOB, Scheduler
 from storage.database import Database
 from storage.db import transaction
-from storage.models import BotMessage, Delivery, Digest, InboxEvent, Participant, Reply, TeamsSent
+from storage.models import (
+    BotMessage,
+    Delivery,
+    Digest,
+    InboxEvent,
+    OwedConfirmation,
+    Participant,
+    Reply,
+    TeamsSent,
+)
 from tests.fakes import Transcript
-from tests.helpers import seed_pack
+from tests.helpers import seed_pack, stored_values
 
 NOW = datetime(2027, 12, 1, 3, 30, tzinfo=UTC)
 DAYS = 365
@@ -153,3 +162,32 @@ def test_it_deletes_notes_of_teams_activities_whose_message_is_no_longer_kept(
         assert sorted(session.execute(select(TeamsSent.kind, TeamsSent.part))) == [
             ("digest", "0"), ("message", "h-just-sent"), ("message", "h-kept"),
             ("question", "done-well")]
+
+
+def test_it_deletes_acknowledgements_owed_of_a_purged_round_or_never_posted(
+        database: Database) -> None:
+    """An acknowledgement the bot owes holds a person's words (the reply to a greeting carries
+    them for its button): it goes with its round's answers, and one that no process posted
+    (its platform served by none) goes once a day old, as a home owed does."""
+    due = _round(database, "due", ["UOLD"], closed_days_ago=DAYS + 1)
+    kept = _round(database, "kept", ["UNEW"], closed_days_ago=None)
+    with transaction(database.sessions) as session:
+        people = {p.platform_user_id: p.id for p in session.scalars(select(Participant))}
+        for round_id, person, words, at in (
+                (due, "UOLD", "hello, words of a purged round", NOW - timedelta(hours=1)),
+                (kept, "UNEW", "hello, words waiting an hour", NOW - timedelta(hours=1)),
+                (kept, "UNEW", "hello, words waiting two days", NOW - timedelta(days=2)),
+                (None, None, "a notice waiting two days", NOW - timedelta(days=2))):
+            session.add(OwedConfirmation(
+                platform="teams", kind="offer" if person else "notice", channel_id="t-chat",
+                round_id=round_id, participant_id=people.get(person or ""),
+                said=[{"text": words}], kept={"text": words} if person else None,
+                created_at=at))
+    jobs.install(jobs.JobContext(database, {"slack": Transcript()}, lambda: NOW,
+                                 "Europe/London", DAYS))
+    jobs.apply_retention()
+    with database.sessions() as session:
+        held = "\n".join(stored_values(session))
+        assert "purged round" not in held and "two days" not in held
+        assert [said for said in session.scalars(select(OwedConfirmation.said))] == [
+            [{"text": "hello, words waiting an hour"}]]

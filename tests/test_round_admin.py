@@ -122,20 +122,20 @@ def test_status_who_names_people_only_in_a_named_round(
     shown = cli(database_url, "round", "status", str(named), "--who", tmp_path=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines()[-3:] == [
-        "Not answered yet (2): Person 1, Person 3",
-        "Answered some (1): Person 2",
-        "Answered all: 0 people",
+        "Not answered yet: 2 people — Person 1, Person 3",
+        "Answered some: 1 person — Person 2",
+        "Answered all: nobody",
     ]
     counted = cli(database_url, "round", "status", str(anonymous), "--who", tmp_path=tmp_path)
     assert counted.stdout.splitlines()[-1] == (
-        "Not answered yet: 2 people · answered some: 1 · answered all: 0 (names are shown only "
-        "in named rounds)")
+        "Not answered yet: 2 people · answered some: 1 person · answered all: nobody (names are "
+        "shown only in named rounds)")
     assert "Person" not in counted.stdout
     # in Slack, a message holds a few dozen names; the rest are counted
     app = assemble(load_settings(DATABASE_URL=database_url, ROUNDTABLE_DATA_DIR=str(tmp_path)),
                    database, [])
     shown = facilitation.status(app, OPERATOR, named, who=True, names_shown=1).plain
-    assert "Not answered yet (2): Person 1 and 1 more" in shown.splitlines()
+    assert "Not answered yet: 2 people — Person 1 and 1 more" in shown.splitlines()
 
 
 def test_the_command_line_says_when_the_bot_cannot_post_to_the_digest_channel(
@@ -214,7 +214,7 @@ def test_a_closed_round_given_a_digest_channel_posts_its_final_digest_there(
     changed = cli(database_url, "round", "set", "1", "--digest", "CDIGEST", tmp_path=tmp_path,
                   **slack)
     assert changed.stdout.strip() == (
-        "Round 1: digests go to #CDIGEST. Posted the digest of round 1 in #CDIGEST.")
+        "Round 1: digests go to #CDIGEST. Posted its final digest in #CDIGEST.")
     assert len(stub.posted("CDIGEST")) >= 1
     with database.sessions() as session:
         assert session.scalars(select(Digest.period)).all() == ["final"]
@@ -268,7 +268,7 @@ def test_a_reopened_round_sends_what_its_closing_held_back_and_closes_again_with
 
     closed = cli(database_url, "round", "close", str(round_id), tmp_path=tmp_path,
                  **slack_settings(stub))
-    assert f"Posted the digest of round {round_id} in #CDIGEST" in closed.stdout, closed.stderr
+    assert "Posted its final digest in #CDIGEST." in closed.stdout, closed.stderr
     with database.sessions() as session:
         assert sorted(p[:6] for p in session.scalars(select(Digest.period))) == [
             "final", "final-"]
@@ -323,9 +323,10 @@ def test_delete_asks_first_then_leaves_nothing_of_the_round_behind(
     assert deleted.stdout.splitlines()[-1].strip() == (
         f"Round {doomed} is deleted, with its 2 answers and 1 digest.")
     after = row_counts(database)
-    # the deletion's own audit line stays: who deleted what, and when
+    # the deletion's own audit line stays: who deleted what, and when; and the Homes of the
+    # three asked (not the one who said stop) wait for the serving process to publish them
     assert after == {**before, "participants": before["participants"] + 1,
-                     "audit_log": before["audit_log"] + 1}
+                     "audit_log": before["audit_log"] + 1, "homes_owed": 3}
     with database.sessions() as session:
         assert session.scalars(select(Participant.platform_user_id).order_by(
             Participant.platform_user_id)).all() == ["U0001", "U0004"]

@@ -28,6 +28,8 @@ OPT = RANK.options
     ("Time. Safety. Networks. Purpose. Development.", (OPT[0], OPT[5], OPT[6], OPT[2], OPT[4])),
     ("protected time, pyschological safety, leadership developement, relationships & "
      "networks, exec backing", (OPT[0], OPT[5], OPT[4], OPT[6], OPT[7])),
+    ("Protected tiem, psychological safety, relationships, executive backing, leadership "
+     "development", (OPT[0], OPT[5], OPT[6], OPT[7], OPT[4])),
 ])
 def test_it_reads_a_ranking_typed_by_number_or_name(typed: str, ballot: tuple[str, ...]) -> None:
     assert read_vote(RANK, typed).ballot == ballot
@@ -45,7 +47,7 @@ def test_it_says_why_named_options_are_not_a_ballot(typed: str, problem: str) ->
 @pytest.mark.parametrize("typed", [
     "Honestly protected time matters most", "11, 1, 2, 3, 4", "Not protected time, 1, 2, 3, 4",
     "the first one", "", "Protected time. Everything else follows.", "Time is what we lack",
-    "Timing and safety",
+    "Timing and safety", "hand, 2, 3, 4, 5", "Relationships hand networks, 1, 2, 3, 4",
 ])
 def test_it_takes_words_that_are_not_only_options_for_no_vote(typed: str) -> None:
     assert read_vote(RANK, typed).named == ()
@@ -63,3 +65,24 @@ def test_it_keeps_the_words_after_a_ballot_as_the_reason() -> None:
                                               "All of them, really.")
     assert vote.ballot == (OPT[0], OPT[5], OPT[6], OPT[2], OPT[4])
     assert reason == "All of them, really."
+
+
+@pytest.mark.parametrize(("typed", "unread"), [
+    ("Protected time, psychological safety, relationships, exec support, leadership "
+     "development", ("exec support",)),
+    ("1. Protected time\n2. Leadership training\n3. Safety\n4. Networks\n5. Purpose",
+     ("Leadership training",)),
+    ("11, 1, 2, 3, 4", ("11",)),
+])
+def test_it_names_the_pieces_of_a_ballot_that_it_could_not_match(
+        typed: str, unread: tuple[str, ...]) -> None:
+    vote = read_vote(RANK, typed)
+    assert vote.named == () and vote.unread == unread
+
+
+@pytest.mark.parametrize("typed", [
+    "Honestly protected time matters most", "Protected time. Everything else follows.",
+    "Time, safety, networks - but really it is all about the culture we build together",
+])
+def test_it_names_no_piece_of_words_that_are_not_a_ballot(typed: str) -> None:
+    assert read_vote(RANK, typed).unread == ()

@@ -5,7 +5,6 @@ everything. Refusals say who may, so the person knows whom to ask."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app.actors import Actor
@@ -30,18 +29,18 @@ def may_start(app: Roundtable, actor: Actor) -> bool:
     """A facilitator: may start rounds."""
     if is_admin(app, actor):
         return True
-    configured = app.platforms[actor.platform].facilitators
     with app.database.sessions() as session:
-        return people.is_facilitator(session, actor.user_id, configured, actor.platform)
+        return people.is_facilitator(session, actor.user_id,
+                                     app.facilitators_on(actor.platform), actor.platform)
 
 
 def may_facilitate(app: Roundtable, actor: Actor) -> bool:
     """A facilitator, or on the team of some round: may use the facilitators' commands
     (each round's own check comes after)."""
-    if may_start(app, actor):
-        return True
     with app.database.sessions() as session:
-        return bool(people.rounds_of(session, actor.platform, actor.user_id))
+        return people.facilitates(session, actor.platform, actor.user_id,
+                                  app.facilitators_on(actor.platform),
+                                  admin=is_admin(app, actor))
 
 
 FACILITATOR_ONLY = frozenset({"start", "invite", "status", "remind", "digest", "close", "set",
@@ -63,14 +62,8 @@ def require_facilitator(app: Roundtable, actor: Actor, what: str) -> None:
 def may_act_on(app: Roundtable, session: Session, actor: Actor, round_: Round) -> bool:
     """Admins on every round; otherwise its co-facilitators, and whoever started it while
     they are still a facilitator."""
-    if is_admin(app, actor):
-        return True
-    if round_.platform != actor.platform:
-        return False
-    if round_.started_by == actor.user_id:
-        configured = app.platforms[actor.platform].facilitators
-        return people.is_facilitator(session, actor.user_id, configured, actor.platform)
-    return actor.user_id in people.round_team(session, round_)
+    return is_admin(app, actor) or people.acts_on(
+        session, round_, actor.platform, actor.user_id, app.facilitators_on(actor.platform))
 
 
 def round_of(app: Roundtable, session: Session, actor: Actor, round_id: int) -> Round:
@@ -86,10 +79,7 @@ def round_of(app: Roundtable, session: Session, actor: Actor, round_id: int) -> 
 def visible_rounds(app: Roundtable, session: Session, actor: Actor, *, open_only: bool = True
                    ) -> list[Round]:
     """The rounds this actor may act on (every round, for an admin), oldest first."""
-    query = select(Round).order_by(Round.id)
-    if open_only:
-        query = query.where(Round.status == "open")
-    if not is_admin(app, actor):
-        query = query.where(Round.id.in_(people.rounds_of(session, actor.platform,
-                                                          actor.user_id)))
-    return [r for r in session.scalars(query) if may_act_on(app, session, actor, r)]
+    return people.rounds_acted_on(session, actor.platform, actor.user_id,
+                                  app.facilitators_on(actor.platform), admin=is_admin(app, actor),
+                                  open_only=open_only)
+

@@ -120,13 +120,16 @@ def required_round(args: list[str], command: str) -> int:
 
 
 def parse_start(args: list[str], who: str, audience: Callable[[list[str]], Audience],
-                channel: Channel, digest: str | None = None) -> StartRequest:
+                channel: Channel, digest: str | None = None, *,
+                known_pack: Callable[[str], object]) -> StartRequest:
     """`<pack> to <who …> [digest #channel] [closes 14d|date] [named|anonymous|by-role]`, by
     role when no mode is said. `audience` reads the platform's tokens naming people,
-    `channel` a digest channel; `digest` is where digests go unless one is named."""
+    `channel` a digest channel; `digest` is where digests go unless one is named;
+    `known_pack` refuses a pack that is not there, before the people are read."""
     shown = start_usage(who)
     if len(args) < 3 or args[1].lower() != "to":
         raise usage(shown)
+    known_pack(args[0])
     rest = args[2:]
     people = _asked(rest, audience, shown)
     closes = mode = None

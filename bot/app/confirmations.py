@@ -3,26 +3,30 @@ conversation, and short notices, all posted by one loop of their own.
 
 Platforms take about one message a second per conversation, so a conversation's confirmation
 goes out at once, and answers saved within the next SPACING seconds join the one after it: a
-burst of answers becomes a message a second per person, not one per answer. `add` only queues
-(it is called right after the inbox commits a batch, and must not fail there); the pacing and
-the posting happen on this loop. Everything waiting is posted when the process stops.
+burst of answers becomes a message a second per person, not one per answer. `confirm` and its
+siblings only queue (they are called right after the inbox commits a batch, and must not fail
+there); the pacing and the posting happen on this loop. Everything waiting is posted when the
+process stops.
 
-An answer's confirmation is owed in the database from the transaction that saved the answer
-(bot.core.confirmations_owed): what waits here is only this process's copy, and a process that
-dies leaves it to the next. Where each confirmation landed is handed to `remember` (the
-application stores it, so that forget-me can delete it later: it repeats the person's words,
-and settles what was owed) as soon as it is posted, so that a crash afterwards does not post it
-again; other messages' in batches, whenever the loop has nothing due. What cannot be recorded
-(the database is away) is kept and recorded again until it is: a process never posts again
-what it owes (its rows are its own while its lease lives), so the worst a failure to record
-costs is one repeat, by the process that comes after it, if this one stops before it records.
+Everything posted here is owed in the database from the transaction that made the change it
+acknowledges (bot.core.confirmations_owed): an answer's confirmation, an edit's, a deletion's,
+a notice, an offer. What waits here is only this process's copy, and a process that dies
+leaves it to the next (`take_over` queues what it owed). Where each confirmation landed is
+handed to `remember` (the application stores it, so that forget-me can delete it later: it
+repeats the person's words, and settles what was owed) as soon as it is posted, so that a
+crash afterwards does not post it again; other messages' (and that the other
+acknowledgements are owed no more) in batches, whenever the loop has nothing due, in the same
+write (bot.app.confirmation_records). What cannot be recorded (the database is away) is kept
+and recorded again until it is: a process never posts again what it owes (its rows are its
+own while its lease lives), so the worst a failure to record costs is one repeat, by the
+process that comes after it, if this one stops before it records.
 
 What a platform refuses for now is posted again by this loop, after the Retry-After it gave or
-a pause that grows with each failure (RETRY_FIRST, doubling, at most RETRY_LONGEST); after
-GIVE_UP_AFTER failures that are not rate limits, or at once when trying again cannot help (the
-conversation is gone, the person deactivated), it is given up: said once in the log, and the
-answers' confirmations handed to `given_up` (owed no more). A failure while stopping leaves
-them owed in the database, for the next process.
+a pause that grows with each failure; after some failures that are not rate limits, or at once
+when trying again cannot help (the conversation is gone, the person deactivated), it is given
+up (bot.app.confirmation_backoff): said once in the log, and the answers' confirmations handed
+to `given_up` (owed no more, as the rest given up is). A failure while stopping leaves them
+owed in the database, for the next process.
 
 An edited answer is confirmed as updated (`revise`): its own confirmation, if `recall` finds
 where it landed, is changed to say so (what was handed over is remembered first, so a
@@ -44,25 +48,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.app.confirmation_backoff import Backoff
+from bot.app.confirmation_records import Confirmed, Records, Remember
 from bot.app.loops import Faults, Loop
-from bot.core.incoming import Kept, external_id
+from bot.core.confirmations_owed import (
+    Notice,
+    Offered,
+    Owed,
+    Owing,
+    Revised,
+    Settled,
+    Withdrawn,
+)
+from bot.core.incoming import external_id
 from bot.core.ports import ChatGateway, DeliveryError, Gateways, Sent, Where
-from bot.core.questions import Asked, Saved
-from bot.core.said import Said, WhereAsked, said
+from bot.core.questions import Asked, Saved, deleted
+from bot.core.said import Said
 
 log = logging.getLogger(__name__)
 CONFIRMED_TOGETHER = 20
 """Answers confirmed in one message at most."""
-RETRY_FIRST = 2.0
-"""Seconds before a conversation's messages refused for now (not rate limited) are tried
-again; twice as long after each further failure, up to RETRY_LONGEST."""
-RETRY_LONGEST = 300.0
-RECORD_AGAIN = 1.0
-"""Seconds between attempts to record where confirmations landed, while the database cannot
-be reached."""
-GIVE_UP_AFTER = 12
-"""Failures in a row (not rate limits) after which a conversation's messages are given up:
-some half an hour of a platform that keeps failing."""
 
 Key = tuple[str, Where]
 """(platform, where): one queue per conversation and thread."""
@@ -75,77 +80,15 @@ RecallOffer = Callable[[str, str], Sent | None]
 words would be saved under)."""
 
 
-@dataclass(frozen=True)
-class Confirmed:
-    """A confirmation that landed: where, and whose answers (in which round) it repeats;
-    one that repeats answers of several rounds is handed over once for each."""
-
-    platform: str
-    sent: Sent
-    participant_id: int
-    round_id: int
-    answer_id: str | None = None
-    """The answer it confirms, when it confirms one alone (of an offer: the id its words
-    would be saved under)."""
-    offer_for: str | None = None
-    """An offer's question (prompt id): its button holds words that are not an answer."""
-    answers: tuple[str, ...] = ()
-    """The answers of the round it confirms (their external ids): no longer owed."""
-
-
-@dataclass(frozen=True)
-class Revised:
-    """An answer edited: to confirm as updated."""
-
-    saved: Saved
-
-
-@dataclass(frozen=True)
-class Withdrawn:
-    """An answer deleted: its confirmation should stop repeating it."""
-
-    asked: Asked
-    answer_id: str
-    rest: bool = False
-    """Other words the person wrote to the question still answer it."""
-
-
-@dataclass(frozen=True)
-class Offered:
-    """Words not taken as an answer: the bot's reply, with a button to save them as one."""
-
-    said: Said
-    kept: Kept
-    participant_id: int
-    """Whose words its button carries (forget-me deletes it)."""
-
-
-@dataclass(frozen=True)
-class Settled:
-    """An offer whose words were saved otherwise: what it says instead."""
-
-    answer_id: str
-    """The id the words it holds were saved under."""
-    said: Said
-
-
-def deleted(asked: Asked, rest: bool = False) -> Said:
-    """What a deleted answer's confirmation says instead of the answer (`rest`: other words
-    still answer the question)."""
-    if rest:
-        return said(f"You deleted these words from your answer to question {asked.number}, "
-                    "and they are deleted here too. The rest of your answer stays.")
-    return said(f"You deleted your answer to question {asked.number}, and it is deleted "
-                "here too. The question is open again: answer it ", WhereAsked(),
-                " whenever you like.")
-
-
 @dataclass
 class Waiting:
     saved: list[Saved] = field(default_factory=list)
-    notices: list[Said | Offered | Settled] = field(default_factory=list)
-    revised: list[Saved] = field(default_factory=list)
+    notices: list[Notice | Offered | Settled] = field(default_factory=list)
+    revised: list[Revised] = field(default_factory=list)
     withdrawn: list[Withdrawn] = field(default_factory=list)
+
+
+Arrived = Saved | Notice | Offered | Settled | Revised | Withdrawn
 
 
 class Confirmations:
@@ -154,37 +97,34 @@ class Confirmations:
     def __init__(self, gateways: Gateways, *, after: Callable[[], None] = lambda: None,
                  clock: Callable[[], float] = time.monotonic,
                  faults: Faults | None = None,
-                 remember: Callable[[list[Confirmed]], None] = lambda _: None,
+                 remember: Remember = lambda *_: None,
                  given_up: Callable[[str, list[Saved]], None] = lambda *_: None,
                  recall: Recall = lambda *_: None,
                  recall_offer: RecallOffer = lambda *_: None,
-                 standing: Callable[[list[Saved]], list[Saved]] = lambda saved: saved) -> None:
+                 standing: Callable[[list[Saved]], list[Saved]] = lambda saved: saved,
+                 owing: Callable[[list[int]], set[int]] = set) -> None:
         self.gateways, self.after, self.clock = gateways, after, clock
         """`after` runs once confirmations went out (the outbox's wake: a next question then
         comes below its answer's confirmation)."""
-        self.remember, self.recall, self.recall_offer = remember, recall, recall_offer
+        self.recall, self.recall_offer = recall, recall_offer
         self.given_up = given_up
         """Called with the answers whose confirmation was given up: owed no more."""
         self.standing = standing
         """Those of the answers given that stand now (not deleted, nor their round, nor their
         author forgotten): what a confirmation may repeat."""
-        self._failures: dict[Key, int] = {}
-        """Failures in a row (not rate limits) of a conversation's messages."""
-        self._not_before: dict[Key, float] = {}
-        """When a conversation refused for now may be tried again."""
-        self._record_again: float | None = None
-        """When to record again where confirmations landed, after recording failed
-        (time.monotonic(): not the pacing clock, which a test may hold still)."""
-        self._confirmed: list[Confirmed] = []
+        self.owing = owing
+        """Those of the rows given that are owed still: a notice, an offer or a deletion's
+        acknowledgement whose rows went with its round or its reader is not posted."""
+        self._backoff = Backoff()
         self._posting: Waiting | None = None
         """What the loop is posting now (taken from `_waiting`)."""
-        self._arrived: list[tuple[Key, Saved | Said | Offered | Settled | Revised | Withdrawn]
-                            ] = []
+        self._arrived: list[tuple[Key, Arrived]] = []
         self._waiting: dict[Key, Waiting] = {}
         self._due: list[tuple[float, int, Key]] = []
         self._order = itertools.count()  # equal times never compare the keys
         self._last: dict[Key, float] = {}
         self._changed = threading.Condition()
+        self._records = Records(remember, self._changed)
         self.loop = Loop("confirmations", self._step, faults=faults, on_stop=self._poke)
 
     def start(self) -> None:
@@ -200,17 +140,24 @@ class Confirmations:
             self._arrived += [((platform, where), s) for s in saved]
             self._changed.notify()
 
-    def revise(self, platform: str, where: Where, saved: Saved) -> None:
+    def revise(self, platform: str, where: Where, saved: Saved, owed: Owing = ()) -> None:
         """After an edit is committed: queue the confirmation that the answer was updated
-        (`where`: the conversation and thread the edited message is in)."""
+        (`where`: the conversation and thread the edited message is in; `owed`: the rows
+        that owe it)."""
         with self._changed:
-            self._arrived.append(((platform, where), Revised(saved)))
+            self._arrived.append(((platform, where), Revised(saved, owed)))
             self._changed.notify()
 
-    def notify(self, platform: str, where: Where, said: Said) -> None:
+    def notify(self, platform: str, where: Where, said: Said, owed: Owing = ()) -> None:
         """Queue a short notice (what could not be saved, and why)."""
         with self._changed:
-            self._arrived.append(((platform, where), said))
+            self._arrived.append(((platform, where), Notice(said, owed)))
+            self._changed.notify()
+
+    def take_over(self, owed: list[Owed]) -> None:
+        """Queue what a process that is gone owed, in order."""
+        with self._changed:
+            self._arrived += [((one.platform, one.where), one.what) for one in owed]
             self._changed.notify()
 
     def offer(self, platform: str, where: Where, offered: Offered) -> None:
@@ -221,8 +168,8 @@ class Confirmations:
 
     def offering(self, platform: str, answer_id: str) -> int | None:
         """Whose words an offer holds (their participant id) while it waits to be posted, or
-        was posted and is not remembered yet (`answer_id`: the id the words would be saved
-        under); None when no such offer of this process holds them."""
+        was posted and is not remembered yet, or is being remembered (`answer_id`: the id the
+        words would be saved under); None when no such offer of this process holds them."""
         with self._changed:
             notices = [*(item for _, item in self._arrived),
                        *(n for w in [*self._waiting.values(), self._posting] if w is not None
@@ -231,11 +178,13 @@ class Confirmations:
                             and _answer_id(n) == answer_id), None)
             if offered is not None:
                 return offered
-            return next((c.participant_id for c in self._confirmed
+            return next((c.participant_id for c in [*self._records.confirmed,
+                                                    *self._records.recording]
                          if c.platform == platform and c.offer_for is not None
                          and c.answer_id == answer_id), None)
 
-    def settle_offer(self, platform: str, where: Where, answer_id: str, said: Said) -> None:
+    def settle_offer(self, platform: str, where: Where, answer_id: str, said: Said,
+                     owed: Owing = ()) -> None:
         """The words an offer holds were saved otherwise (`answer_id`: the id they were saved
         under): the offer (in the conversation `where`) is to say `said` instead, before
         what is queued after it there. Still waiting for its turn, it is posted as `said`
@@ -244,20 +193,20 @@ class Confirmations:
             for waiting in self._waiting.values():
                 for at, notice in enumerate(waiting.notices):
                     if isinstance(notice, Offered) and _answer_id(notice) == answer_id:
-                        waiting.notices[at] = said
+                        waiting.notices[at] = Notice(said, notice.owed + owed)
                         return
             for at, (key, item) in enumerate(self._arrived):
                 if isinstance(item, Offered) and _answer_id(item) == answer_id:
-                    self._arrived[at] = (key, said)
+                    self._arrived[at] = (key, Notice(said, item.owed + owed))
                     return
-            self._arrived.append(((platform, where), Settled(answer_id, said)))
+            self._arrived.append(((platform, where), Settled(answer_id, said, owed)))
             self._changed.notify()
 
     def withdraw(self, platform: str, where: Where, asked: Asked, answer_id: str,
-                 rest: bool = False) -> None:
+                 rest: bool = False, owed: Owing = ()) -> None:
         """After a deletion is committed: queue the change of the answer's confirmation."""
         with self._changed:
-            self._arrived.append(((platform, where), Withdrawn(asked, answer_id, rest)))
+            self._arrived.append(((platform, where), Withdrawn(asked, answer_id, rest, owed)))
             self._changed.notify()
 
     def queued(self) -> list[Saved]:
@@ -266,7 +215,7 @@ class Confirmations:
             return ([item.saved if isinstance(item, Revised) else item
                      for _, item in self._arrived if isinstance(item, Saved | Revised)]
                     + [s for waiting in self._waiting.values()
-                       for s in waiting.saved + waiting.revised])
+                       for s in waiting.saved + [r.saved for r in waiting.revised]])
 
     def _poke(self) -> None:
         with self._changed:
@@ -283,7 +232,7 @@ class Confirmations:
             self._take_arrived()
             now = self.clock()
             while not self.loop.stopping.is_set() and not self._arrived and (
-                    not self._due or self._due[0][0] > now) and not self._record_due():
+                    not self._due or self._due[0][0] > now) and not self._records.due():
                 self._changed.wait(self._wait(now))
                 self._take_arrived()
                 now = self.clock()
@@ -295,7 +244,7 @@ class Confirmations:
             if not self._due or (self._due[0][0] > now and not stopping):
                 return True
             _, _, key = heapq.heappop(self._due)
-            not_before = self._not_before.get(key, now)
+            not_before = self._backoff.not_before(key, now)
             if not_before > now and not stopping:
                 heapq.heappush(self._due, (not_before, next(self._order), key))
                 return True
@@ -317,10 +266,10 @@ class Confirmations:
                 self._waiting[key] = Waiting()
                 due = self._last.get(key, -self.SPACING) + self.SPACING
                 heapq.heappush(self._due, (due, next(self._order), key))
-            if isinstance(item, Said | Offered | Settled):
+            if isinstance(item, Notice | Offered | Settled):
                 self._waiting[key].notices.append(item)
             elif isinstance(item, Revised):
-                self._waiting[key].revised.append(item.saved)
+                self._waiting[key].revised.append(item)
             elif isinstance(item, Withdrawn):
                 self._waiting[key].withdrawn.append(item)
             else:
@@ -338,10 +287,12 @@ class Confirmations:
             self._post_each(gateway, key, waiting)
         except DeliveryError as exc:
             self._refused(key, waiting, exc, stopping)
+        except Exception as exc:  # noqa: BLE001 - what waits is owed: it is not dropped here
+            log.exception("could not post to a conversation on %s", platform)
+            self._refused(key, waiting, DeliveryError(exc.__class__.__name__), stopping)
         else:
             with self._changed:
-                self._failures.pop(key, None)
-                self._not_before.pop(key, None)
+                self._backoff.cleared(key)
         self.after()
 
     def _post_each(self, gateway: ChatGateway, key: Key, waiting: Waiting) -> None:
@@ -355,31 +306,35 @@ class Confirmations:
             elif isinstance(notice, Settled):
                 self._settle(gateway, key, notice)
             else:
-                gateway.say(key[1], notice)
+                gateway.say(key[1], notice.said)
             with self._changed:
                 waiting.notices.pop(0)
+                self._records.discharged += notice.owed
         while waiting.saved:
             batch = waiting.saved[:CONFIRMED_TOGETHER]
             self._confirm(gateway, key, batch)
             with self._changed:
                 del waiting.saved[:len(batch)]
         while waiting.revised:
-            self._revise(gateway, key, waiting.revised[0])
+            self._revise(gateway, key, waiting.revised[0].saved)
             with self._changed:
-                waiting.revised.pop(0)
+                self._records.discharged += waiting.revised.pop(0).owed
         while waiting.withdrawn:
             self._withdraw(gateway, key, waiting.withdrawn[0])
             with self._changed:
-                waiting.withdrawn.pop(0)
+                self._records.discharged += waiting.withdrawn.pop(0).owed
 
     def _leave_out_gone(self, key: Key, waiting: Waiting) -> None:
         """Take off `waiting` the answers that no longer stand (deleted, their round deleted,
         their author forgotten, while they waited): a confirmation must not repeat words
-        someone took back. The others are confirmed as they would have been."""
+        someone took back. The others are confirmed as they would have been. So too the
+        other acknowledgements owed no more (`_leave_out_unowed`)."""
+        self._leave_out_unowed(waiting)
         if not waiting.saved and not waiting.revised:
             return
         try:
-            standing = {id(s) for s in self.standing([*waiting.saved, *waiting.revised])}
+            standing = {id(s) for s in self.standing(
+                [*waiting.saved, *(r.saved for r in waiting.revised)])}
         except Exception:  # noqa: BLE001 - the database is away: forget-me cannot run either
             log.exception("could not check that the answers to confirm still stand")
             return
@@ -387,12 +342,37 @@ class Confirmations:
         with self._changed:
             before = len(waiting.saved) + len(waiting.revised)
             waiting.saved[:] = [s for s in waiting.saved if id(s) in standing]
-            waiting.revised[:] = [s for s in waiting.revised if id(s) in standing]
+            self._records.discharged += [n for r in waiting.revised if id(r.saved) not in standing
+                                 for n in r.owed]
+            waiting.revised[:] = [r for r in waiting.revised if id(r.saved) in standing]
             left_out = before - len(waiting.saved) - len(waiting.revised)
         if left_out:
             log.info("left out of a confirmation %d %s deleted while it waited", left_out,
                      _answers(left_out))
         self._give_up(gone, key[0])
+
+    def _leave_out_unowed(self, waiting: Waiting) -> None:
+        """Take off `waiting` the notices, offers and deletions' acknowledgements none of
+        whose rows is owed any more: they went with their round (deleted, or its answers by
+        retention) or their reader (forgotten) while they waited, so nothing about either is
+        posted after. One that replaced another waiting (an offer settled) is owed while
+        either row is."""
+        owing = [n for item in [*waiting.notices, *waiting.withdrawn] for n in item.owed]
+        if not owing:
+            return
+        try:
+            owed = self.owing(owing)
+        except Exception:  # noqa: BLE001 - the database is away: no deletion can commit either
+            log.exception("could not check that the notices to post are owed still")
+            return
+        with self._changed:
+            before = len(waiting.notices) + len(waiting.withdrawn)
+            waiting.notices[:] = [n for n in waiting.notices if _owed(n, owed)]
+            waiting.withdrawn[:] = [w for w in waiting.withdrawn if _owed(w, owed)]
+            left_out = before - len(waiting.notices) - len(waiting.withdrawn)
+        if left_out:
+            log.info("left out %d %s owed no more (a round deleted, or someone forgotten, "
+                     "while they waited)", left_out, "notice" if left_out == 1 else "notices")
 
     def _refused(self, key: Key, rest: Waiting, exc: DeliveryError, stopping: bool) -> None:
         """What is left of a conversation's messages after the platform refused one: waits
@@ -400,30 +380,31 @@ class Confirmations:
         platform, _ = key
         answers = len(rest.saved) + len(rest.revised)
         with self._changed:
-            failures = self._failures.get(key, 0) + (exc.retry_after is None)
-            self._failures[key] = failures
+            failures = self._backoff.failed(key, exc)
         if stopping:
             log.warning("could not confirm %d %s on %s before stopping (%s): owed still",
                         answers, _answers(answers), platform, exc.reason)
             return
-        if exc.permanent or failures >= GIVE_UP_AFTER:
+        if self._backoff.gives_up(exc, failures):
             if answers:
                 log.warning("gave up confirming %d %s on %s: %s", answers, _answers(answers),
                             platform, exc.reason)
             else:
                 log.warning("gave up a notice on %s: %s", platform, exc.reason)
             with self._changed:
-                self._failures.pop(key, None)
-                self._not_before.pop(key, None)
-            self._give_up([*rest.saved, *rest.revised], platform)
+                self._backoff.cleared(key)
+            self._give_up(rest.saved, platform)
+            with self._changed:  # owed no more either
+                self._records.discharged += [
+                    n for item in [*rest.notices, *rest.revised, *rest.withdrawn]
+                    for n in item.owed]
             return
-        pause = exc.retry_after if exc.retry_after is not None else min(
-            RETRY_FIRST * 2 ** (failures - 1), RETRY_LONGEST)
+        pause = self._backoff.pause(exc, failures)
         log.info("confirming %d %s on %s again in %.0f s: %s", answers, _answers(answers),
                  platform, pause, exc.reason)
         with self._changed:
             now = self.clock()
-            self._not_before[key] = now + pause
+            self._backoff.wait_until(key, now + pause)
             later = self._waiting.get(key)
             if later is None:
                 self._waiting[key] = rest
@@ -451,7 +432,7 @@ class Confirmations:
         first = batch[0]
         answer = first.external_id if len(batch) == 1 else None
         with self._changed:
-            self._confirmed += [
+            self._records.confirmed += [
                 Confirmed(platform, sent, first.asked.participant.id, round_id, answer,
                           answers=tuple(s.external_id for s in batch
                                         if s.asked.round_id == round_id and s.external_id))
@@ -464,7 +445,7 @@ class Confirmations:
         sent = gateway.offer_to_save(where, offered.said, offered.kept)
         with self._changed:
             kept = offered.kept
-            self._confirmed.append(Confirmed(platform, sent, offered.participant_id,
+            self._records.confirmed.append(Confirmed(platform, sent, offered.participant_id,
                                              kept.round_id, _answer_id(offered),
                                              offer_for=kept.prompt_id))
 
@@ -508,45 +489,26 @@ class Confirmations:
             return None
 
     def flush(self) -> None:
-        """Hand over where the confirmations posted since the last flush landed (any thread:
-        forget-me flushes before it looks). What cannot be recorded now (the database is
-        away) is kept, and handed over again RECORD_AGAIN seconds later, until it is: while
-        it is not, its answers are owed still, and only a process that dies before it is
-        would post them again."""
-        with self._changed:
-            confirmed, self._confirmed = self._confirmed, []
-        if not confirmed:
-            return
-        try:
-            self.remember(confirmed)
-        except Exception:  # noqa: BLE001 - kept, to record again
-            with self._changed:
-                self._confirmed[:0] = confirmed
-                first = self._record_again is None
-                self._record_again = time.monotonic() + RECORD_AGAIN
-                self._changed.notify()
-            if first:
-                log.exception("could not record where %d confirmations landed; trying again",
-                              len(confirmed))
-            return
-        with self._changed:
-            failed, self._record_again = self._record_again, None
-        if failed is not None:
-            log.info("recorded where %d confirmations landed, at last", len(confirmed))
-
-    def _record_due(self) -> bool:
-        return self._record_again is not None and self._record_again <= time.monotonic()
+        """Hand over where the confirmations posted since the last flush landed, and what is
+        owed no more (any thread: forget-me flushes before it looks; Records.flush)."""
+        self._records.flush()
 
     def _wait(self, now: float) -> float | None:
         """Seconds until something is due: a conversation's turn, or recording again."""
         waits = [self._due[0][0] - now] if self._due else []
-        if self._record_again is not None:
-            waits.append(self._record_again - time.monotonic())
+        record = self._records.wait()
+        if record is not None:
+            waits.append(record)
         return max(0.0, min(waits)) if waits else None
 
 
 def _answers(count: int) -> str:
     return "answer" if count == 1 else "answers"
+
+
+def _owed(item: Notice | Offered | Settled | Withdrawn, owed: set[int]) -> bool:
+    """Whether `item` is owed still: one owed in no row (queued as it is) always is."""
+    return not item.owed or not owed.isdisjoint(item.owed)
 
 
 def _answer_id(offered: Offered) -> str:

@@ -27,7 +27,7 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from bot.app.confirmations import Confirmations, Offered
+from bot.app.confirmations import Confirmations
 from bot.app.inbox import FollowUp
 from bot.app.small_talk import Talk, small_talk
 from bot.core import audit
@@ -40,9 +40,19 @@ from bot.core.answers import (
     delete_from_chat,
     edit_from_chat,
     question_waiting,
+    skip,
 )
-from bot.core.bot_messages import offer_holding
-from bot.core.confirmations_owed import not_owed, owe
+from bot.core.bot_messages import offer_holding, take_back_offers
+from bot.core.confirmations_owed import (
+    Offered,
+    not_owed,
+    owe,
+    owe_notice,
+    owe_offer,
+    owe_revision,
+    owe_settling,
+    owe_withdrawal,
+)
 from bot.core.errors import NotFound, RoundClosed, RoundtableError, as_sentence
 from bot.core.inbox import Received
 from bot.core.incoming import (
@@ -56,8 +66,8 @@ from bot.core.incoming import (
 )
 from bot.core.people import find_participant, stop_asking
 from bot.core.ports import Clock, Where
-from bot.core.questions import Saved, added_to
-from bot.core.replies import is_answered
+from bot.core.questions import Asked, Saved, added_to, saved_as_answer
+from bot.core.replies import asks_not_to_be_quoted, is_answered
 from bot.core.said import Command, OpenQuestions, Said, WhereAsked, said
 from bot.core.typed_votes import comment_notice, read_vote_and_reason
 from storage.leases import PROCESS
@@ -67,7 +77,8 @@ log = logging.getLogger(__name__)
 NO_QUESTION = said("I have no open question waiting for an answer here (a round may "
                    "have closed). Use the buttons on the questions, or see your open "
                    "questions ", OpenQuestions(), ".")
-STOPPED = said("Done: Roundtable will not message you again. Your answers are kept; ",
+STOPPED = said("Done: Roundtable will send you no more questions or reminders, in any round. "
+               "Your answers are kept; ",
                Command("my-data"), " sends you a copy and ", Command("forget-me"),
                " deletes them.")
 NOT_SAVED = "I could not save that. "
@@ -81,6 +92,16 @@ HELP_HERE = said("Write here to answer the question waiting, or answer another o
                  WhereAsked(), ". ") + YOUR_DATA
 
 
+SORRY = said("Sorry, something went wrong on my side and that was not done. Please try again "
+             "in a few minutes; if it keeps happening, tell your facilitator.")
+"""What a person is told, on every platform, when their command, button or form failed for a
+reason of ours (logged with its traceback), not because of anything they sent."""
+UNCHANGED = said("I could not update the message whose button you pressed: it still shows as "
+                 "it was.")
+"""Said after what a button did, on every platform, when what it did was done but the message
+it was on could not be changed to show it (the platform refused)."""
+
+
 def why_refused(exc: RoundtableError | ValueError) -> Said:
     """Why something a person sent (a form, a button) was refused, as a sentence."""
     return as_sentence(exc.said if isinstance(exc, RoundtableError) else said(str(exc)))
@@ -91,9 +112,10 @@ def not_saved(exc: RoundtableError | ValueError) -> Said:
     return said(NOT_SAVED, why_refused(exc))
 
 
-ALONE = frozenset({"stop", "help", "my-data", "forget-me"})
+ALONE = frozenset({"stop", "help", "my-data", "forget-me", "questions", "skip"})
 """Words that, written alone, are the person speaking about themselves, not an answer (as a
-Teams chat reads them before they reach the inbox): nobody answers a question with "stop"."""
+Teams chat reads them before they reach the inbox): nobody answers a question with "stop",
+and "skip" puts the question waiting aside, as its button does."""
 
 
 def alone(text: str) -> str | None:
@@ -106,16 +128,30 @@ ABOUT_ME = said("I'm Roundtable: I ask you a workshop's questions one at a time,
                 "keep your answers for the group's digest. ")
 SAVE_OFFER = ("Not a greeting but your answer? Press Save as my answer and I will save what "
               "you wrote as it.")
+SAVE_WORDLESS = ("Meant that as your answer? Press Save as my answer and I will save what "
+                 "you sent as it.")
+OFFER_DELETED = said("You deleted that message; nothing of it was saved.")
+"""What the offer to save a message's words says once its writer deleted it: its button, and
+the words it held, gone."""
 
 
 def small_talk_reply(talk: Talk, waiting: Waiting | None) -> Said:
-    """What the bot says to a greeting (hello) or a question about itself (how it works),
-    and what waits for an answer."""
+    """What the bot says to a greeting (hello), a question about itself (how it works) or
+    emoji alone, and what waits for an answer."""
     if waiting is None:  # no question to point at: what there is, then what else I do
         return (said("Hello! ") + NO_QUESTION if talk == "greeting"
+                else NO_QUESTION if talk == "no words"
                 else ABOUT_ME + NO_QUESTION + " " + YOUR_DATA)
+    if talk == "no words":
+        return waiting_line(waiting) + said(" ", SAVE_WORDLESS)
     opening = said("Hello! ") if talk == "greeting" else ABOUT_ME + HELP_HERE + " "
     return opening + waiting_line(waiting) + said(" ", SAVE_OFFER)
+
+
+def skipped(asked: Asked) -> Said:
+    """What the person is told once a question is put aside (its button, or "skip")."""
+    return said(f"Skipped question {asked.number} for now. It stays open ",
+                OpenQuestions(yours=True), ", and you can still answer it ", WhereAsked(), ".")
 
 
 def help_reply(waiting: Waiting | None) -> Said:
@@ -214,25 +250,26 @@ class Conversations:
             return follow_ups, said(f"Kept as your comment on question {number}.")
         if before is not None and before.answered:  # since the greeting, or before it
             return follow_ups, said(added_to(number))
-        return follow_ups, said(f"Saved as your answer to question {number}.")
+        return follow_ups, said(saved_as_answer(number))
 
     def _small_talk(self, session: Session, platform: str, event: Written, talk: Talk,
                     offered: Offers) -> list[FollowUp]:
-        """A greeting or a question about the bot: not an answer. The reply says what waits,
-        and its button keeps the words, to save them as the answer after all (`offered`
-        notes whose words it holds)."""
+        """A greeting, a question about the bot or emoji alone: not an answer. The reply
+        says what waits, and its button keeps the words, to save them as the answer after
+        all (`offered` notes whose words it holds)."""
         where = Where(event.channel_id, event.thread_id)
         waiting = question_waiting(session, _chat_message(event), platform)
         reply = small_talk_reply(talk, waiting)
         if waiting is None:
-            return [partial(self.confirmations.notify, platform, where, reply)]
+            return [self._notice(session, platform, where, reply)]
         asked = waiting.asked
         kept = Kept(asked.round_id, asked.prompt.id, event.channel_id, event.message_id,
                     event.text, event.thread_id)
-        offered[(platform, external_id(event.channel_id, event.message_id))] = \
-            asked.participant.id
-        return [partial(self.confirmations.offer, platform, where,
-                        Offered(reply, kept, asked.participant.id))]
+        answer = external_id(event.channel_id, event.message_id)
+        offered[(platform, answer)] = asked.participant.id
+        offer = Offered(reply, kept, asked.participant.id)
+        owed = owe_offer(session, platform, where, offer, answer, self.clock(), self.worker)
+        return [partial(self.confirmations.offer, platform, where, replace(offer, owed=owed))]
 
     def _answers(self, session: Session, platform: str, written: list[Written],
                  now: datetime) -> list[FollowUp]:
@@ -254,13 +291,13 @@ class Conversations:
             where = Where(message.channel_id, message.thread_id)
             files = w.files > 0
             if outcome.asked is None:
-                follow_ups.append(partial(self.confirmations.notify, platform, where,
-                                          NO_QUESTION))
+                follow_ups.append(self._notice(session, platform, where, NO_QUESTION))
             elif outcome.refused:
                 # in a closed round, the file is not what stands in the way
                 refusal = (FILES_ONLY if files and not message.text.strip() and not outcome.closed
                            else said(NOT_SAVED, as_sentence(said(outcome.refused))))
-                follow_ups.append(partial(self.confirmations.notify, platform, where, refusal))
+                follow_ups.append(self._notice(session, platform, where, refusal,
+                                               outcome.asked))
             elif outcome.created and outcome.vote is not None:
                 saved.setdefault(where, []).append(Saved(outcome.asked, outcome.vote,
                                                          message.external_id, typed=True,
@@ -269,13 +306,14 @@ class Conversations:
                                                          files_dropped=files))
             elif outcome.created and outcome.comment is not None:
                 asked = outcome.asked
-                follow_ups.append(partial(self.confirmations.notify, platform, where,
-                                          comment_notice(asked.number, asked.prompt,
-                                                         outcome.comment,
-                                                         voted=outcome.beside_ballot)))
+                follow_ups.append(self._notice(
+                    session, platform, where,
+                    comment_notice(asked.number, asked.prompt, outcome.comment,
+                                   voted=outcome.beside_ballot,
+                                   quotable=not asks_not_to_be_quoted(message.text)), asked))
                 if files:
-                    follow_ups.append(partial(self.confirmations.notify, platform, where,
-                                              FILE_NOT_KEPT))
+                    follow_ups.append(self._notice(session, platform, where, FILE_NOT_KEPT,
+                                                   asked))
             elif outcome.created:
                 saved.setdefault(where, []).append(Saved(outcome.asked, message.text,
                                                          message.external_id,
@@ -290,28 +328,55 @@ class Conversations:
     def _about_themselves(self, session: Session, platform: str, event: Written,
                           now: datetime) -> list[FollowUp]:
         """`stop` stops messaging the writer (their answers stay); `help` gets what to do
-        here and the question waiting; the other words get how to use them."""
+        here and the question waiting, `questions` where their open questions are and the
+        question waiting; `skip` puts that question aside; the other words get how to use
+        them."""
         where = Where(event.channel_id, event.thread_id)
         word = alone(event.text)
-        if word == "help":
+        if word in ("help", "questions", "skip"):
             waiting = question_waiting(session, _chat_message(event), platform)
-            return [partial(self.confirmations.notify, platform, where, help_reply(waiting))]
+            asked = waiting.asked if waiting is not None else None
+            if word == "skip" and waiting is not None and not waiting.answered:
+                return [self._skip(session, platform, where, waiting.asked, event, now)]
+            if word == "help" or waiting is None:
+                reply = help_reply(waiting)
+            elif word == "skip":
+                reply = said("No question is waiting to be skipped. ") + waiting_line(waiting)
+            else:
+                reply = said("Your open questions are ", OpenQuestions(yours=True),
+                             ". ") + waiting_line(waiting)
+            return [self._notice(session, platform, where, reply, asked)]
         if word != "stop":
-            return [partial(self.confirmations.notify, platform, where, HELP_HERE)]
+            return [self._notice(session, platform, where, HELP_HERE)]
         stop_asking(session, platform, event.author_id, now,
                     audit.person(platform, event.author_id))
-        return [partial(self.confirmations.notify, platform, where, STOPPED)]
+        return [self._notice(session, platform, where, STOPPED)]
+
+    def _skip(self, session: Session, platform: str, where: Where, asked: Asked,
+              event: Written, now: datetime) -> FollowUp:
+        """"skip" written while `asked` waits: it is put aside, and the next one follows."""
+        try:
+            with session.begin_nested():
+                asked = skip(session, asked.round_id, asked.prompt.id, event.author_id, now,
+                             platform)[0]
+        except RoundtableError as exc:
+            return self._notice(session, platform, where, said("I could not skip it. ",
+                                                               as_sentence(exc.said)), asked)
+        return self._notice(session, platform, where, skipped(asked), asked)
 
     def _change(self, session: Session, platform: str, event: Edited | Deleted,
                 now: datetime, offered: Offers) -> list[FollowUp]:
         """An edit or a deletion of an answer, by its author. An edit of a message stored as
-        nothing may make it an answer (`_unstored_edited`); a deletion of one, or a change of
-        someone else's message, changes nothing. An edit that changed the answer is
+        nothing may make it an answer (`_unstored_edited`); a deletion of one takes its words
+        back from an offer to save them (`_unstored_deleted`); a change of someone else's
+        message changes nothing. An edit that changed the answer is
         confirmed as an update; a deletion's confirmation stops repeating the words
         deleted."""
         answer = external_id(event.channel_id, event.message_id)
-        if isinstance(event, Edited) and not replies_by_external_id(session, answer):
-            return self._unstored_edited(session, platform, event, answer, now, offered)
+        if not replies_by_external_id(session, answer):
+            if isinstance(event, Edited):
+                return self._unstored_edited(session, platform, event, answer, now, offered)
+            return self._unstored_deleted(session, platform, event, answer, now, offered)
         try:
             with session.begin_nested():
                 if isinstance(event, Deleted):
@@ -322,32 +387,36 @@ class Conversations:
                         return []
                     rest = is_answered(session, asked.round_id, asked.participant.id,
                                        asked.prompt.id)
-                    return [partial(self.confirmations.withdraw, platform,
-                                    Where(event.channel_id), asked, answer, rest)]
+                    where = Where(event.channel_id)
+                    owed = owe_withdrawal(session, platform, where, asked, answer, now,
+                                          self.worker)
+                    return [partial(self.confirmations.withdraw, platform, where, asked,
+                                    answer, rest, owed)]
                 saved = edit_from_chat(session, answer, event.text, now,
                                        (platform, event.author_id))
         except RoundClosed as exc:  # only an edit: a deletion is honoured in a closed round
             thread = event.thread_id if isinstance(event, Edited) else None
-            return [partial(self.confirmations.notify, platform,
-                            Where(event.channel_id, thread),
-                            said("I could not save that edit. ", as_sentence(exc.said)))]
+            return [self._notice(session, platform, Where(event.channel_id, thread),
+                                 said("I could not save that edit. ", as_sentence(exc.said)))]
         except RoundtableError as exc:
             log.info("ignored a change on %s: %s", platform, exc)
             return []
         where = Where(event.channel_id, event.thread_id)
         if saved is None:  # the words are as they were: only a file came with the edit
-            return [partial(self.confirmations.notify, platform, where, FILE_NOT_KEPT)
+            return [self._notice(session, platform, where, FILE_NOT_KEPT)
                     ] if event.files else []
         asked = saved.asked
         if asked.prompt.kind != "text" and isinstance(saved.answer, str):
             # still a comment on a vote's question, not a vote: said as when it was written
             typed = read_vote_and_reason(asked.prompt, saved.answer)[0]
             voted = is_answered(session, asked.round_id, asked.participant.id, asked.prompt.id)
-            return [partial(self.confirmations.notify, platform, where,
-                            comment_notice(asked.number, asked.prompt, typed, voted=voted))]
+            return [self._notice(session, platform, where,
+                                 comment_notice(asked.number, asked.prompt, typed, voted=voted,
+                                                quotable=saved.quotable), asked)]
         if event.files:
             saved = replace(saved, files_dropped=True)
-        return [partial(self.confirmations.revise, platform, where, saved)]
+        owed = owe_revision(session, platform, where, saved, now, self.worker)
+        return [partial(self.confirmations.revise, platform, where, saved, owed)]
 
     def _unstored_edited(self, session: Session, platform: str, event: Edited, answer: str,
                          now: datetime, offers: Offers) -> list[FollowUp]:
@@ -356,11 +425,7 @@ class Conversations:
         that carried only files (told that only words are kept): a reply written now, as if
         sent with those words. Of any other message (a command, words written when no
         question waited) the edit changes nothing: taking it as an answer would surprise."""
-        offered = offer_holding(session, platform, answer, event.author_id) is not None
-        if not offered:
-            person = find_participant(session, event.author_id, platform)
-            offered = person is not None and person.id in (
-                offers.get((platform, answer)), self.confirmations.offering(platform, answer))
+        offered = self._offered_to(session, platform, answer, event.author_id, offers) is not None
         if not offered and not event.files:
             return []
         if alone(event.text) or small_talk(event.text) is not None or not event.text.strip():
@@ -376,8 +441,48 @@ class Conversations:
                 said(f"You edited that message into your answer to question {asked.number}, "
                      "and it is saved."))
         where = Where(event.channel_id, event.thread_id)
-        return [partial(self.confirmations.settle_offer, platform, where, answer, done),
+        owed = owe_settling(session, platform, where, answer, done, now, self.worker,
+                            asked.participant.id)
+        return [partial(self.confirmations.settle_offer, platform, where, answer, done, owed),
                 *follow_ups]
+
+    def _unstored_deleted(self, session: Session, platform: str, event: Deleted, answer: str,
+                          now: datetime, offers: Offers) -> list[FollowUp]:
+        """A deletion of a message not stored as an answer. When the bot offered to save its
+        words (the offer posted, or still waiting for its turn), the offer takes them back: it
+        says OFFER_DELETED instead, button and words gone, and no offer of them is owed any
+        more (a process taking over would post the words again)."""
+        person = self._offered_to(session, platform, answer, event.author_id, offers)
+        if person is None:
+            return []
+        take_back_offers(session, platform, answer, person)
+        not_owed(session, platform, answer)
+        where = Where(event.channel_id)
+        owed = owe_settling(session, platform, where, answer, OFFER_DELETED, now, self.worker,
+                            person)
+        return [partial(self.confirmations.settle_offer, platform, where, answer, OFFER_DELETED,
+                        owed)]
+
+    def _offered_to(self, session: Session, platform: str, answer: str, author_id: str | None,
+                    offers: Offers) -> int | None:
+        """Whose words an offer holds (posted and remembered, queued by this batch, or
+        waiting to be posted) when they are `author_id`'s (None: the platform did not say who
+        wrote the message, and its conversation vouches for it); else None."""
+        held = offer_holding(session, platform, answer, author_id)
+        if held is not None:
+            return held.participant_id
+        offered = offers.get((platform, answer)) or self.confirmations.offering(platform, answer)
+        if offered is None or author_id is None:
+            return offered
+        person = find_participant(session, author_id, platform)
+        return offered if person is not None and person.id == offered else None
+
+    def _notice(self, session: Session, platform: str, where: Where, notice: Said,
+                about: Asked | None = None) -> FollowUp:
+        """A notice owed in this transaction (`about`: the question it speaks of), to post
+        after the commit."""
+        owed = owe_notice(session, platform, where, notice, self.clock(), self.worker, about)
+        return partial(self.confirmations.notify, platform, where, notice, owed)
 
 
 def _chat_message(written: Written, question: tuple[int, str] | None = None) -> ChatMessage:

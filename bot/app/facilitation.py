@@ -25,24 +25,25 @@ from bot.app.access import (
     who,
 )
 from bot.app.actors import Actor
-from bot.app.participants import refresh_home
 from bot.app.personal_data import left_in_chat
 from bot.app.roundtable import Roundtable
 from bot.config import ConfigError
 from bot.core import audit, digest_review, reminders
-from bot.core.bot_messages import holding_words_in, take_down
+from bot.core.bot_messages import forms_opened_since, holding_words_in, take_down
 from bot.core.dates import local_date_time, local_time, parse_closes
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
 from bot.core.digest_posts import post_digest
 from bot.core.direction_marks import closed
 from bot.core.errors import NotAllowed, NotFound, RoundtableError
+from bot.core.homes_owed import owe_homes
 from bot.core.inbox import backlog_line
 from bot.core.packs import Pack, PackError, find_pack, load_pack, pack_files
-from bot.core.people import Audience, said_stop
+from bot.core.people import Audience, said_stop, team_to_reach
 from bot.core.ports import DeliveryError
 from bot.core.privacy import Policy, notice
 from bot.core.round_changes import (
+    FINAL_PERIOD,
     Changes,
     Contents,
     change_round,
@@ -63,7 +64,14 @@ from bot.core.rounds import (
 )
 from bot.core.rounds import set_digest_channel as set_round_channel
 from bot.core.said import Code, Command, Place, Said, Someone, Strong, lines, said, to_parts
-from bot.core.status import RoundLine, Who, round_lines, round_status, who_answered
+from bot.core.status import (
+    RoundLine,
+    Who,
+    final_is_next,
+    round_lines,
+    round_status,
+    who_answered,
+)
 from bot.core.wording import counted, listed
 from bot.scheduling.jobs import forget_digest_job
 from bot.scheduling.timing import digest_trigger, next_digest_time
@@ -118,18 +126,10 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
     """Resolve the audience on its platform, create the round, and wake the sender."""
     if not may_start(app, actor):
         raise NotAllowed(said=refusal("start"))
+    pack = startable_pack(app, actor, request.pack)
     on = platform or actor.platform
     if on not in app.platforms:
         raise RoundtableError(f"Roundtable is not set up for {on} here")
-    if not actor.is_operator and not PACK_ID.fullmatch(request.pack):
-        # find_pack also takes file paths; from chat only the ids of packs in the folder go
-        raise RoundtableError(said=said(f"{request.pack[:40]!r} is not a pack id (see ",
-                                        Code("roundtable packs list"), ")"))
-    try:
-        pack = find_pack(request.pack, app.settings.packs_dir)
-    except PackError as exc:
-        # the file and line are for the operator: in a chat they name the server's folders
-        raise RoundtableError(str(exc) if actor.is_operator else exc.problem) from None
     now, zone = app.clock(), app.settings.timezone
     closes = parse_closes(request.closes, now, zone) if request.closes else None
     if request.digest_cron:
@@ -173,6 +173,20 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
         "get them in the morning).",
         f" It closes {closing}." if closing else "", left_out, where), tuple(stopped), closing,
         problem)
+
+
+def startable_pack(app: Roundtable, actor: Actor, pack_id: str) -> Pack:
+    """The pack `pack_id` names, for a round `actor` starts; one that is not there is refused
+    before anything else of the command is read (it is cheap to check, and local)."""
+    if not actor.is_operator and not PACK_ID.fullmatch(pack_id):
+        # find_pack also takes file paths; from chat only the ids of packs in the folder go
+        raise RoundtableError(said=said(f"{pack_id[:40]!r} is not a pack id (see ",
+                                        Code("roundtable packs list"), ")"))
+    try:
+        return find_pack(pack_id, app.settings.packs_dir)
+    except PackError as exc:
+        # the file and line are for the operator: in a chat they name the server's folders
+        raise RoundtableError(str(exc) if actor.is_operator else exc.problem) from None
 
 
 def _channel_problem(app: Roundtable, platform: str, channel: str | None) -> str | None:
@@ -223,10 +237,10 @@ def status(app: Roundtable, actor: Actor, round_id: int | None, *, who: bool = F
     how many more)."""
     require_facilitator(app, actor, "status")
     with app.database.sessions() as session:
-        rounds = ([round_of(app, session, actor, round_id)] if round_id
+        rounds = ([round_of(app, session, actor, round_id)] if round_id is not None
                   else visible_rounds(app, session, actor))
         out = [_status(app, session, r, names_shown if who else 0) for r in rounds] or [
-            said("No open rounds.")]
+            _none_open(app, session, actor)]
     with app.database.inbox_sessions() as session:
         if (inbox := backlog_line(session)) is not None:
             out.append(said("Warning: ", inbox))
@@ -234,6 +248,23 @@ def status(app: Roundtable, actor: Actor, round_id: int | None, *, who: bool = F
         out.append(said(f"Warning: {counted(spooled, 'incoming message')} kept in the spool "
                         "while the database was away, to be stored when it answers again."))
     return lines(out)
+
+
+def _none_open(app: Roundtable, session: Session, actor: Actor) -> Said:
+    """`status` when none of the actor's rounds is open: which closed last, and the commands
+    that show it and every round."""
+    ended = [r for r in visible_rounds(app, session, actor, open_only=False)
+             if r.status == "closed"]
+    if not ended:
+        return said("No open rounds.")
+    last = max(ended, key=lambda r: (r.closed_at or r.created_at, r.id))
+    when = (f" closed on {local_date_time(last.closed_at, app.settings.timezone)}"
+            if last.closed_at else " is closed")
+    shown, listed_all = ((Code(f"roundtable round status {last.id}"),
+                          Code("roundtable round list --all")) if actor.is_operator
+                         else (Command(f"status {last.id}"), Command("list all")))
+    return said(f"No open rounds. Round {last.id}{when}: ", shown, " shows it; ", listed_all,
+                " lists every round.")
 
 
 def _status(app: Roundtable, session: Session, round_: Round, who: int | None) -> Said:
@@ -258,22 +289,31 @@ def _names(names: list[str], shown: int | None) -> str:
     open right-to-left reorders the names after it."""
     names = [closed(name) for name in names]
     if shown is None or len(names) <= shown:
-        return ", ".join(names) if names else "nobody"
+        return ", ".join(names)
     return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
+
+
+def _people(n: int) -> str:
+    """How many people are at one stage of `status N who`: "nobody", "1 person", "3 people"."""
+    return counted(n, "person", "people") if n else "nobody"
 
 
 def _who(found: Who, shown: int | None) -> list[Said]:
     people = found.counts
+    stopped = f" · stopped: {_people(people['stopped'])}" if people["stopped"] else ""
     if not found.named:
-        return [said(f"Not answered yet: {counted(people['not yet'], 'person', 'people')} · "
-                     f"answered some: {people['some']} · answered all: {people['all']}"
-                     + (f" · stopped: {people['stopped']}" if people["stopped"] else "")
-                     + " (names are shown only in named rounds)")]
-    out = [said(f"Not answered yet ({len(found.not_yet)}): {_names(found.not_yet, shown)}")]
+        return [said(f"Not answered yet: {_people(people['not yet'])} · answered some: "
+                     f"{_people(people['some'])} · answered all: {_people(people['all'])}"
+                     f"{stopped} (names are shown only in named rounds)")]
+
+    def named(label: str, names: list[str]) -> Said:
+        return said(f"{label}: {_people(len(names))}"
+                    + (f" — {_names(names, shown)}" if names else ""))
+
+    out = [named("Not answered yet", found.not_yet)]
     if found.some:
-        out.append(said(f"Answered some ({len(found.some)}): {_names(found.some, shown)}"))
-    out.append(said(f"Answered all: {counted(people['all'], 'person', 'people')}"
-                    + (f" · stopped: {people['stopped']}" if people["stopped"] else "")))
+        out.append(named("Answered some", found.some))
+    out.append(said(f"Answered all: {_people(people['all'])}{stopped}"))
     return out
 
 
@@ -382,18 +422,22 @@ def set_round(app: Roundtable, actor: Actor, round_id: int | None, chosen: Round
         final_due = status == "closed" and channel and not session.scalar(
             select(Digest.id).where(Digest.round_id == round_id, Digest.period == "final"))
     out = [said(f"Round {round_id}: ")]
-    if channel:
-        out.append(said("digests go to ", Place(channel)))
-        when = next_digest_time(cron, True, now, zone) if status == "open" else None
-        if when is not None:
-            out.append(said(f", the next on {local_time(when, zone)}"))
+    when = next_digest_time(cron, True, now, zone) if channel and status == "open" else None
+    if channel and closes_at is not None and final_is_next(when, closes_at):
+        out.append(said("digests go to ", Place(channel), ", the next (the final one) when it "
+                        f"closes {local_date_time(closes_at, zone)}."))
     else:
-        out.append(said("no digest channel, so no digests are posted"))
-    if status == "open":
-        out.append(said(f"; closes {local_date_time(closes_at, zone)}."
-                        if closes_at else "; no closing date."))
-    else:
-        out.append(said("."))
+        if channel:
+            out.append(said("digests go to ", Place(channel)))
+            if when is not None:
+                out.append(said(f", the next on {local_time(when, zone)}"))
+        else:
+            out.append(said("no digest channel, so no digests are posted"))
+        if status == "open":
+            out.append(said(f"; closes {local_date_time(closes_at, zone)}."
+                            if closes_at else "; no closing date."))
+        else:
+            out.append(said("."))
     if moved:
         out.append(said(" ", _told_of_move(app, moved)))
     if channel and channel != before:
@@ -405,7 +449,7 @@ def set_round(app: Roundtable, actor: Actor, round_id: int | None, chosen: Round
                         *((Place(channel),) if channel else ("there is none",)), "."))
     if final_due:
         try:
-            out.append(said(" ", digest(app, actor, round_id, period="final")))
+            out.append(said(" ", digest(app, actor, round_id, period=FINAL_PERIOD)))
         except RoundtableError as exc:
             out.append(said(" ", exc.said))
     return said(*out)
@@ -417,7 +461,11 @@ def reopen(app: Roundtable, actor: Actor, round_id: int, closes: str | None = No
     now, zone = app.clock(), app.settings.timezone
     closes_at = parse_closes(closes, now, zone) if closes else None
     with transaction(app.database.sessions) as session:
-        round_of(app, session, actor, round_id)
+        if round_of(app, session, actor, round_id).status == "open" and closes:
+            raise RoundtableError(said=said(
+                f"round {round_id} is open already; to change when it closes: ",
+                Command(f"set {round_id} closes {closes}"), " in chat, or ",
+                Code(f"roundtable round set {round_id} --closes {closes}"), " on the server"))
         round_ = reopen_round(session, round_id, now, closes_at, zone)
         audit.record(session, now, who(actor), "round.reopen", round_id=round_id)
         closes_at, channel = round_.closes_at, round_.digest_channel
@@ -510,15 +558,16 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
     work = take_down(app.gateways, holding)
     with transaction(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
-        homes = _homes_listing(app, session, actor, round_id)
+        opened = forms_opened_since(session, [round_id], holding, app.clock())
+        owe_homes(session, _homes_listing(app, session, actor, round_id), app.clock())
         what = delete_round(session, round_id)
         forget_digest_job(session, round_id)
         audit.record(session, app.clock(), who(actor), "round.delete", round_id=round_id,
                      detail=f"{counted(what.answers, 'answer')}, "
                             f"{counted(what.digests, 'digest')}")
     app.database.drop_deleted()
-    for home in homes:
-        refresh_home(app, home)
+    app.homes.wake()
+    take_down(app.gateways, opened)
     done = said(f"Round {round_id} is deleted, with its {counted(what.answers, 'answer')} "
                 f"and {counted(what.digests, 'digest')}.")
     if work.failed:
@@ -528,10 +577,10 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
 
 
 def _homes_listing(app: Roundtable, session: Session, actor: Actor, round_id: int
-                   ) -> list[Actor]:
+                   ) -> list[tuple[str, str]]:
     """Whose home lists the round: the people sent its questions while it is open (their
-    open questions), and the facilitator deleting it (their rounds); those on a platform
-    served here."""
+    open questions), its team, the facilitator deleting it and the admins (their rounds);
+    those on a platform Roundtable runs on here."""
     people = session.execute(
         select(Participant.platform, Participant.platform_user_id)
         .join(Delivery, Delivery.participant_id == Participant.id)
@@ -539,10 +588,12 @@ def _homes_listing(app: Roundtable, session: Session, actor: Actor, round_id: in
         .where(Delivery.round_id == round_id, Delivery.state == "sent",
                Round.status == "open", Participant.opted_out.is_(False))
         .order_by(Participant.id)).all()
-    homes = [Actor(platform, user_id) for platform, user_id in people]
-    if actor not in homes:
-        homes.append(actor)
-    return [home for home in homes if home.platform in app.platforms]
+    round_ = session.get_one(Round, round_id)
+    homes = [(platform, user_id) for platform, user_id in people]
+    homes += [(round_.platform, user_id) for user_id in team_to_reach(session, round_)]
+    homes.append((actor.platform, actor.user_id))
+    homes += app.admins_homes()
+    return [home for home in dict.fromkeys(homes) if home[0] in app.platforms]
 
 
 def chosen_round(app: Roundtable, actor: Actor, round_id: int | None, *,
@@ -559,7 +610,7 @@ def chosen_round(app: Roundtable, actor: Actor, round_id: int | None, *,
         return ids[0]
     if not ids:
         raise RoundtableError("you have no open round")
-    raise RoundtableError("which round? your open rounds: " + ", ".join(map(str, ids)))
+    raise RoundtableError("which round? Your open rounds: " + ", ".join(map(str, ids)))
 
 
 def remind(app: Roundtable, actor: Actor, round_id: int | None) -> Said:
@@ -569,7 +620,11 @@ def remind(app: Roundtable, actor: Actor, round_id: int | None) -> Said:
     zone = app.settings.timezone
     now = app.clock()
     with transaction(app.database.sessions) as session:
+        if get_round(session, chosen).status != "open":
+            raise RoundtableError(f"round {chosen} is closed: it takes no more answers, so "
+                                  "nobody is reminded")
         planned = reminders.plan_now(session, chosen, now, zone)
+        lately = reminders.reminded_lately(session, chosen, now)
         audit.record(session, now, who(actor), "round.remind", round_id=chosen,
                      detail=f"{planned} planned")
     reminders.send_due(app.database.sessions, app.gateways, app.clock, zone)
@@ -577,16 +632,24 @@ def remind(app: Roundtable, actor: Actor, round_id: int | None) -> Said:
         waiting = reminders.waiting(session, chosen, now)
     later = (f" {counted(waiting, 'person', 'people')} will be reminded when it is working "
              "hours where they are." if waiting else "")
-    return said(f"Reminded {counted(planned - min(waiting, planned), 'person', 'people')} "
-                f"who have open questions in round {chosen}.{later} Nobody gets more than "
-                f"{reminders.MAX_REMINDERS} reminders.")
+    if lately:
+        later += (f" {counted(lately, 'person', 'people')} reminded less than a day ago "
+                  f"{'is' if lately == 1 else 'are'} not reminded again yet.")
+    sent = planned - min(waiting, planned)
+    reminded = (f"Reminded {counted(sent, 'person', 'people')} who "
+                f"{'has' if sent == 1 else 'have'} open questions in round {chosen}." if sent
+                else f"Reminded nobody in round {chosen}.")
+    return said(f"{reminded}{later} Nobody gets more than {reminders.MAX_REMINDERS} reminders.")
 
 
-def set_channel_hint(round_id: int) -> Said:
-    """How to give a round its digest channel, in chat or on the server."""
+def set_channel_hint(round_id: int, closed: bool = False) -> Said:
+    """How to give a round its digest channel, in chat or on the server. A closed round posts
+    its final digest there as the channel is set: told to post one too, a facilitator would
+    post it twice."""
     return said("Set one: ", Command(f"set {round_id} digest #channel"),
                 " in chat, or ", Code(f"roundtable round set {round_id} --digest C0123"),
-                " on the server; then post the digest.")
+                " on the server; " + ("its final digest is posted there as soon as it is set."
+                                      if closed else "then post the digest."))
 
 
 def no_digest_channel(round_id: int) -> Said:
@@ -598,9 +661,11 @@ def no_digest_channel(round_id: int) -> Said:
 def digest(app: Roundtable, actor: Actor, round_id: int | None, period: str | None = None
            ) -> Said:
     """Post the digest now, to the round's digest channel and nowhere else; when there is
-    none, or the platform refuses it, say why and what to do."""
+    none, or the platform refuses it, say why and what to do. The period "final" is the
+    round's final digest (at its close), and is called so."""
     require_facilitator(app, actor, "digest")
     chosen = chosen_round(app, actor, round_id)
+    named = "its final digest" if period == FINAL_PERIOD else f"the digest of round {chosen}"
     with app.database.sessions() as session:
         round_ = get_round(session, chosen)
         channel, purged = round_.digest_channel, round_.purged_at
@@ -609,6 +674,10 @@ def digest(app: Roundtable, actor: Actor, round_id: int | None, period: str | No
                               "(retention): there is nothing left to digest")
     if channel is None:
         raise RoundtableError(said=no_digest_channel(chosen))
+    try:  # the round first, then the platform, then the digest is built
+        app.settings.require_platform(receiving=False)
+    except ConfigError as exc:
+        raise RoundtableError(str(exc)) from None
     try:
         sent = post_digest(app.database.sessions, app.gateways, chosen,
                            period or f"manual:{app.clock().isoformat()}", app.clock,
@@ -616,16 +685,17 @@ def digest(app: Roundtable, actor: Actor, round_id: int | None, period: str | No
     except NotFound as exc:  # the channel was unset meanwhile
         raise RoundtableError(said=no_digest_channel(chosen)) from exc
     except DeliveryError as exc:
-        raise RoundtableError(said=said(f"I could not post the digest of round {chosen} in ",
+        raise RoundtableError(said=said(f"I could not post {named} in ",
                                         Place(channel), f": {exc.reason}.",
                                         f" {exc.hint}" if exc.hint else "")) from exc
     if sent is None:
-        return said(f"The digest of round {chosen} for that period was already posted.")
+        return said("Its final digest was already posted." if period == FINAL_PERIOD
+                    else f"The digest of round {chosen} for that period was already posted.")
     if digest_review.supersede_waiting(app.database.sessions, app.gateways, chosen, app.clock,
                                        summariser=app.summariser):
-        return said(f"Posted the digest of round {chosen} in ", Place(sent.channel_id),
+        return said(f"Posted {named} in ", Place(sent.channel_id),
                     "; it takes the place of the draft that was waiting for review.")
-    return said(f"Posted the digest of round {chosen} in ", Place(sent.channel_id), ".")
+    return said(f"Posted {named} in ", Place(sent.channel_id), ".")
 
 
 @dataclass(frozen=True)
@@ -657,9 +727,9 @@ def close(app: Roundtable, actor: Actor, round_id: int | None) -> Closed:
         audit.record(session, app.clock(), who(actor), "round.close", round_id=chosen)
     if not has_channel:
         return Closed(chosen, said("No final digest was posted: the round has no digest "
-                                   "channel. ", set_channel_hint(chosen)))
+                                   "channel. ", set_channel_hint(chosen, closed=True)))
     try:
-        return Closed(chosen, digest(app, actor, chosen, period="final"))
+        return Closed(chosen, digest(app, actor, chosen, period=FINAL_PERIOD))
     except RoundtableError as exc:
         return Closed(chosen, exc.said)
 

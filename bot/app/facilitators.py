@@ -54,7 +54,7 @@ def remove_facilitator(app: Roundtable, actor: Actor, user_id: str,
                 raise NotAllowed(said=said(
                     "only Roundtable's admins can remove a facilitator. To take someone off "
                     "one of your rounds: ", *_for_one_round("remove-facilitator")))
-            if user_id in app.platforms[actor.platform].facilitators:
+            if user_id in app.facilitators_on(actor.platform):
                 raise RoundtableError("they are a facilitator by the server's settings "
                                       "(ROUNDTABLE_FACILITATORS): the operator removes them "
                                       "there")

@@ -118,6 +118,32 @@ class Loop:
                 return
 
 
+class WokenLoop(Loop):
+    """A loop whose passes run when woken (`wake()`: work arrived in this process), else
+    after `idle()` seconds (work another process left, or put off until then)."""
+
+    def __init__(self, name: str, work: Callable[[], object], idle: Callable[[], float], *,
+                 faults: Faults | None = None) -> None:
+        self._wake = threading.Event()
+        super().__init__(name, self._pass, faults=faults, on_stop=self._wake.set)
+        self.work, self.idle = work, idle
+
+    def start(self) -> None:
+        super().start()
+        self.wake()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _pass(self) -> bool:
+        self._wake.wait(self.idle())
+        self._wake.clear()
+        if self.stopping.is_set():
+            return False
+        self.work()
+        return True
+
+
 def stop_all(loops: Iterable[Loop]) -> None:
     for loop in loops:
         loop.stop()

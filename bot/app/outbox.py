@@ -7,11 +7,10 @@ one, restarted) recovers them. Each delivery goes out on the platform of its per
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from bot.app.loops import Faults, Loop
+from bot.app.loops import Faults, WokenLoop
 from bot.core import sending
 from bot.core.ports import Clock, Gateways
 from storage import leases
@@ -32,8 +31,7 @@ class Outbox:
                  faults: Faults | None = None) -> None:
         self.database, self.gateways, self.clock, self.zone = database, gateways, clock, zone
         self.lease_ttl, self.worker = lease_ttl, worker
-        self._wake = threading.Event()
-        self.loop = Loop("outbox", self._step, faults=faults, on_stop=self._wake.set)
+        self.loop = WokenLoop("outbox", self._pass, self._idle, faults=faults)
         self._senders: ThreadPoolExecutor | None = None
         self._dues: list[datetime] = []
         """When the deliveries this outbox put off fall due (those still ahead)."""
@@ -43,10 +41,9 @@ class Outbox:
         self._senders = ThreadPoolExecutor(sending.IN_FLIGHT,
                                            thread_name_prefix="roundtable-sender")
         self.loop.start()
-        self.wake()
 
     def wake(self) -> None:
-        self._wake.set()
+        self.loop.wake()
 
     def stop(self) -> None:
         self.loop.stop(timeout=30)
@@ -59,11 +56,7 @@ class Outbox:
         leases.acquire(self.database.sessions, self.worker, self.clock(), self.lease_ttl,
                        name=leases.worker_lease(self.worker))
 
-    def _step(self) -> bool:
-        self._wake.wait(self._idle())
-        self._wake.clear()
-        if self.loop.stopping.is_set():
-            return False
+    def _pass(self) -> None:
         began = self.clock()
         outcomes = sending.send_due(self.database.sessions, self.gateways, self.clock,
                                     self.zone, stopping=self.loop.stopping.is_set,
@@ -71,7 +64,6 @@ class Outbox:
         # Those that fell due only once the pass had begun are kept: it may have missed them.
         self._dues = [*(d for d in self._dues if d > began),
                       *(o.until for o in outcomes if o.until is not None)]
-        return True
 
     def _idle(self) -> float:
         """Seconds to wait for a wake before the next pass."""

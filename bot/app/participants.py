@@ -11,23 +11,24 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.app.access import may_facilitate, visible_rounds, who
+from bot.app.access import who
 from bot.app.actors import Actor
-from bot.app.conversations import STOPPED, help_reply
+from bot.app.conversations import STOPPED, help_reply, skipped
 from bot.app.roundtable import Roundtable
 from bot.core import answers
-from bot.core.confirmations_owed import owe
-from bot.core.home import HomeView, home_view
+from bot.core.confirmations_owed import owe, owe_notice
+from bot.core.home import HomeView
 from bot.core.incoming import Kept
 from bot.core.people import find_participant, stop_asking
 from bot.core.ports import DeliveryError, Where
 from bot.core.questions import Asked, Saved
 from bot.core.replies import answer_count, dont_quote, is_answered
-from bot.core.said import OpenQuestions, Said, WhereAsked, said
+from bot.core.said import Said, said
 from storage.db import transaction
 from storage.models import Delivery
 
 log = logging.getLogger(__name__)
+NOT_QUOTED = said("Done: that answer counts in its theme but will never be quoted.")
 MY_DATA_FILE = "roundtable-my-data.json"
 
 
@@ -94,33 +95,44 @@ def help_here(app: Roundtable, actor: Actor, channel_id: str, *,
 
 def skip(app: Roundtable, actor: Actor, round_id: int, prompt_id: str) -> None:
     """Put a question aside for now; the next one follows the notice that says so."""
+    now = app.clock()
     with transaction(app.database.sessions) as session:
-        asked, _ = answers.skip(session, round_id, prompt_id, actor.user_id, app.clock(),
+        asked, _ = answers.skip(session, round_id, prompt_id, actor.user_id, now,
                                 actor.platform)
         channel = _conversation(session, asked)
-    notice = said(f"Skipped question {asked.number} for now. It stays open ",
-                  OpenQuestions(yours=True), ", and you can still answer it ", WhereAsked(),
-                  ".")
+        notice = skipped(asked)
+        if channel is not None:  # owed with the skip, as every acknowledgement is
+            owed = owe_notice(session, actor.platform, Where(channel), notice, now,
+                              app.outbox.worker, asked)
     if channel is not None:
-        app.confirmations.notify(actor.platform, Where(channel), notice)
+        app.confirmations.notify(actor.platform, Where(channel), notice, owed)
     app.outbox.wake()
 
 
 def keep_from_quotes(app: Roundtable, actor: Actor, external_id: str) -> Said:
     """"Don't quote me" on one of the actor's answers: counted in its theme, never quoted."""
+    not_quoted(app, actor, external_id)
+    return NOT_QUOTED
+
+
+def not_quoted(app: Roundtable, actor: Actor, external_id: str,
+               shown: Sequence[answers.Shown] = ()) -> list[Saved]:
+    """"Don't quote me" on one of the actor's answers (RoundtableError when it is not their
+    live answer, or they asked already), pressed on a confirmation that showed the answers
+    `shown` (that one alone, when none are given): those answers as they stand now, to confirm
+    again with the note in place of that one's button; empty when none stands any more."""
     with transaction(app.database.sessions) as session:
-        dont_quote(session, external_id, (actor.platform, actor.user_id))
-    return said("Done: that answer counts in its theme but will never be quoted.")
+        reply = dont_quote(session, external_id, (actor.platform, actor.user_id))
+        return answers.confirmed_again(session, reply.participant, shown or [external_id])
 
 
 def home(app: Roundtable, actor: Actor) -> HomeView:
-    facilitating = may_facilitate(app, actor)
-    with app.database.sessions() as session:
-        rounds = visible_rounds(app, session, actor, open_only=False) if facilitating else None
-        return home_view(session, actor.platform, actor.user_id, rounds)
+    return app.home_of(actor.platform, actor.user_id)
 
 
 def refresh_home(app: Roundtable, actor: Actor) -> None:
+    """Publish the actor's home now, from the request they made (one person: a change many
+    people's homes show is owed to them, bot.core.homes_owed)."""
     if not app.signed_in(actor.platform):  # nobody's home to publish from here
         return
     try:
@@ -144,7 +156,8 @@ def stop_person(app: Roundtable, actor: Actor, platform: str, user_id: str
 
 
 def answers_kept(app: Roundtable, actor: Actor) -> int:
-    """How many answers `forget` would delete (asked before it is done)."""
+    """How many answers `forget` would delete (asked before it is done), not counting any
+    the person deleted: they hold no words."""
     with app.database.sessions() as session:
         participant = find_participant(session, actor.user_id, actor.platform)
         return 0 if participant is None else answer_count(session, participant)

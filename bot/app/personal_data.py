@@ -17,20 +17,23 @@ from sqlalchemy.orm import Session
 
 from bot.app.access import who
 from bot.app.actors import Actor
-from bot.app.participants import refresh_home
+from bot.app.participants import answers_kept
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
 from bot.core.bot_messages import (
     TakeDown,
     TakenDown,
+    card_form_closed,
     forget_forms,
     forms_of,
+    forms_opened_since,
     remember_copy,
     repeating,
     take_down,
 )
 from bot.core.errors import RoundtableError
 from bot.core.forgetting import Erased, erase
+from bot.core.homes_owed import owe_homes
 from bot.core.imports import IMPORT_PLATFORM, imported_round, one_imported_person
 from bot.core.people import find_participant
 from bot.core.personal_data import (
@@ -42,7 +45,7 @@ from bot.core.personal_data import (
 from bot.core.ports import Attachment, DeliveryError, Sent, Where
 from bot.core.rounds import round_pack
 from bot.core.said import Command, Place, Said, said
-from bot.core.wording import PLATFORM_NAMES, counted, listed
+from bot.core.wording import PLATFORM_NAMES, all_of_yours, counted, listed
 from storage.db import transaction
 from storage.models import Delivery, InboxEvent, Reply, Round
 
@@ -122,8 +125,19 @@ def my_data(app: Roundtable, actor: Actor) -> Said:
     _remember_copy(app, actor, sent, {r["round"] for r in data["rounds"]}
                    | {a["round"] for a in data["answers"]})
     return said(f"I have sent you {MY_DATA_FILE} in our conversation: "
-                f"{counted(len(data['answers']), 'answer')} and everything else held about "
-                "you. ", Command("forget-me"), " deletes it all.")
+                f"{_answers_held(data['answers'])}. ", Command("forget-me"), " deletes it all.")
+
+
+def _answers_held(answers: Sequence[dict[str, Any]]) -> str:
+    """The answers a copy holds, and apart from them those the person deleted: of these only
+    that they were given is kept (their question and dates), not their words."""
+    deleted = sum(1 for a in answers if a["deleted_at"] is not None)
+    held = counted(len(answers) - deleted, "answer")
+    if not deleted:
+        return f"{held} and everything else held about you"
+    words = "its words are" if deleted == 1 else "their words are"
+    return (f"{held}, and everything else held about you, including that you deleted "
+            f"{counted(deleted, 'answer')} ({words} gone)")
 
 
 def _remember_copy(app: Roundtable, actor: Actor, sent: Sequence[Sent], round_ids: set[int]
@@ -150,6 +164,18 @@ def export_person(app: Roundtable, actor: Actor, platform: str, user_id: str
                      subject=audit.person(platform, user_id),
                      detail="exported" if data is not None else "nothing held")
     return data
+
+
+def forget_warning(app: Roundtable, actor: Actor) -> Said:
+    """forget-me's question, above its Delete and Cancel buttons: all that Delete deletes,
+    the same on every platform."""
+    count = answers_kept(app, actor)
+    return said("This deletes everything Roundtable holds about you: "
+                f"{all_of_yours(count, 'answer or vote', 'answers and votes')}, the questions "
+                f"sent to you, your name, time zone and {_their_id(actor.platform)}. My "
+                "messages that repeat your answers are deleted, and digest messages that drew "
+                "on them are replaced. You will get no more questions. It cannot be undone. (",
+                Command("my-data"), " first sends you a copy of it all.)")
 
 
 def forget_asked() -> str:
@@ -209,13 +235,21 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
     work = take_down(app.gateways, messages)
     now = app.clock()
     with transaction(app.database.sessions) as session:
+        # a form opened on a draft of their rounds since `forms_of` read them may list
+        # their words too: found here, with the rounds locked (bot.app.review.form_opened)
+        opened = forms_opened_since(session, sorted(rounds), messages, now, _form_closed(app))
         erased = erase(session, platform, user_id, now)
         forget_forms(session, rounds)
+        # their open questions are gone from their home
+        if yourself or (participant is not None and platform in app.platforms):
+            owe_homes(session, [(platform, user_id)], now)
         audit.record(session, now, audit.FORGOTTEN if yourself else who(actor),
                      "participant.forget", detail=_counts(erased, work))
+    work.failed += take_down(app.gateways, opened).failed
     for round_id in sorted(rounds):  # drafts waiting for review quote them no more
-        digest_review.refresh_drafts(app.database.sessions, app.gateways, round_id, app.clock,
-                                     summariser=app.summariser)
+        work.failed += digest_review.refresh_drafts(
+            app.database.sessions, app.gateways, round_id, app.clock,
+            summariser=app.summariser, closing=card_form_closed(round_id))
     waiting = 0
     with transaction(app.database.inbox_sessions) as inbox:
         events = inbox_events_of(inbox.scalars(select(InboxEvent)), user_id, conversations)
@@ -223,11 +257,9 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
             inbox.execute(delete(InboxEvent).where(InboxEvent.id.in_([e.id for e in events])))
             waiting = len(events)
     app.database.drop_deleted()
-    if yourself:
-        refresh_home(app, actor)
-    elif participant is not None and platform in app.platforms:
-        refresh_home(app, Actor(platform, user_id))  # their open questions are gone
-    if participant is None and not (erased.facilitator or erased.audit_entries or waiting):
+    app.homes.wake()
+    if participant is None and not (erased.facilitator or erased.audit_entries or waiting
+                                    or erased.reached):
         return said("Roundtable held nothing about " + ("you" if yourself else "them")
                     + "; it will not ask " + ("you" if yourself else "them")
                     + " in any future round.")
@@ -316,6 +348,9 @@ def _forgotten(erased: Erased, work: TakenDown, waiting: int, platform: str, *,
         deleted.append(f"{your} label and role from the imported file"
                        if platform == IMPORT_PLATFORM
                        else f"{your} name, role, time zone and {_their_id(platform)}")
+    elif erased.reached:  # someone never asked, whom Teams had named (writing to the bot)
+        deleted.append(f"the name, email address, time zone and {_their_id(platform)} kept to "
+                       f"reach {you}")
     out = (said(f"Done. Roundtable deleted {listed(deleted)}.") if deleted
            else said(f"Done. Roundtable held no answers, name or role of {your}s."))
     if work.deleted or work.replaced:

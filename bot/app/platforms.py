@@ -38,6 +38,18 @@ class Platform(Protocol):
         app)."""
         ...
 
+    def is_user_id(self, user_id: str) -> bool:
+        """Whether `user_id` has the form of a person's id on this platform (a Slack member
+        id, an Entra object id): ids configured for every platform (ROUNDTABLE_ADMINS) are
+        each used on their own."""
+        ...
+
+    @property
+    def signed_in(self) -> bool:
+        """Whether this process holds the platform's credentials: a command line with no
+        token (the demo, an operator's machine) has a platform it cannot call."""
+        ...
+
     def translate(self, payload: dict[str, Any]) -> Incoming | None:
         """An event stored in the platform's own form (by an earlier version)."""
         ...

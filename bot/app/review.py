@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -26,12 +26,20 @@ from bot.app.actors import Actor
 from bot.app.deadlines import Outcome
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
-from bot.core.bot_messages import form_closed, remember_form, take_down
+from bot.core.bot_messages import (
+    forget_form,
+    form_closed,
+    form_outdated,
+    remember_form,
+    sent_again,
+    take_down,
+)
 from bot.core.digest.build import build_digest
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT, lead_of, load_edits
 from bot.core.digest.model import AnswerView, DigestView, Draft, PromptDigest, ThemeView
-from bot.core.digest.render_review import approver
+from bot.core.digest.render_review import POSTED_LATER, approver, theme_id
 from bot.core.digest.theme_marks import ThemeMark, marked
+from bot.core.digest_posts import post_again
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.ports import DeliveryError, Sent
 from bot.core.said import Code, DirectChat, Place, Said, lines, said
@@ -68,12 +76,13 @@ class Reviewing:
 
 
 def reviewing(app: Roundtable, actor: Actor, round_id: int) -> Reviewing:
-    """The round's digest as it would post now, and its draft waiting for approval."""
+    """The round's digest as it would post now, and its draft to approve (waiting, or
+    refused for good by the platform once approved)."""
     require_facilitator(app, actor, "review")
     now = app.clock()
     with reading(app.database.sessions) as session:
         round_ = round_of(app, session, actor, round_id)
-        row = digest_review.waiting_draft(session, round_.id)
+        row = digest_review.approvable_draft(session, round_.id)
         draft = (digest_review.draft_of(session, row, now, summariser=app.summariser)
                  if row is not None else None)
         view = draft.view if draft is not None else build_digest(
@@ -90,6 +99,11 @@ class Opened:
     """The words of the answers hidden in review, by id, for the form's "Quote again"
     (digest_review.hidden_words): the draft shows none of them."""
 
+    def listing(self, prompt_id: str) -> list[str]:
+        """The answers an edit form of this question lists word for word, by id."""
+        prompt = self.draft.view.prompt(prompt_id)
+        return [] if prompt is None else [a.reply_id for a in prompt.answers]
+
 
 def waiting(app: Roundtable, actor: Actor, round_id: int, digest_id: int) -> Opened:
     """The draft `digest_id` of the round, as it would post now, while it is the one waiting
@@ -103,18 +117,57 @@ def waiting(app: Roundtable, actor: Actor, round_id: int, digest_id: int) -> Ope
         return Opened(draft, digest_review.hidden_words(session, draft.view))
 
 
-def form_opened(app: Roundtable, actor: Actor, round_id: int, form_id: str) -> None:
+def form_opened(app: Roundtable, actor: Actor, round_id: int, form_id: str,
+                listing: Collection[str] = (), *, keep: Callable[[Session], None] | None = None
+                ) -> Said | None:
     """An edit form the actor opened on a draft of the round (`form_id`: the platform's id
-    of it): it lists answers word for word, so it is closed when they are deleted
-    (bot.core.bot_messages.FORM)."""
+    of it; `listing`: the answers it lists word for word, `Opened.listing`): kept, so that it
+    is closed when they are deleted (bot.core.bot_messages.FORM), or closed at once when some
+    already are. `keep`: how the platform keeps it instead, in the transaction that checks
+    it (a Teams form is on a draft's card, kept by the adapter); such a form the adapter
+    closes itself. None when it is kept open; else why it is closed."""
     form = Sent(actor.user_id, form_id)
+    now = app.clock()
     with transaction(app.database.sessions) as session:
-        round_ = session.get(Round, round_id)
-        if round_ is not None and round_.purged_at is None:
-            remember_form(session, actor.platform, form, round_id, app.clock())
-            return
-    # its answers were deleted while it opened: nothing would close it later
-    take_down(app.gateways, [form_closed(actor.platform, form, round_id, app.clock())])
+        # locked: a deletion of the round, or forget-me, either finds this form or has
+        # happened before (and the check below sees what it deleted)
+        round_ = session.get(Round, round_id, with_for_update=True)
+        if round_ is None or round_.purged_at is not None:
+            closing = form_closed(actor.platform, form, round_id, now)
+        elif digest_review.any_gone(session, round_id, listing):
+            closing = form_outdated(actor.platform, form, now)
+        else:
+            if keep is None:
+                remember_form(session, actor.platform, form, round_id, now)
+            else:
+                keep(session)
+            return None
+    if keep is None:  # its words were deleted while it opened: nothing would close it later
+        take_down(app.gateways, [closing])
+    return closing.note
+
+
+def form_not_opened(round_id: int, why: str) -> Said:
+    """What a facilitator is told when the platform would not show the edit form they asked
+    for (nothing is kept as open)."""
+    return said(f"The edit form on the draft digest of round {round_id} could not be opened "
+                f"({why}). Press Edit on the draft again.")
+
+
+def draft_sent_again(app: Roundtable, platform: str, channel_id: str, old_id: str,
+                     new_id: str) -> None:
+    """A facilitator's copy of a draft the platform no longer had, sent again as a new
+    message (a form opened on it came so): kept under its new id, so that it is brought up
+    to date, and a form open on it closed when answers it lists are deleted."""
+    with transaction(app.database.sessions) as session:
+        sent_again(session, platform, Sent(channel_id, old_id), Sent(channel_id, new_id))
+
+
+def form_done(app: Roundtable, actor: Actor, form_id: str) -> None:
+    """The actor saved or closed an edit form: it is no longer open, so nothing is kept to
+    close it."""
+    with transaction(app.database.sessions) as session:
+        forget_form(session, actor.platform, Sent(actor.user_id, form_id))
 
 
 def _reviewed_round(app: Roundtable, session: Session, actor: Actor, round_id: int) -> Round:
@@ -148,6 +201,7 @@ def _still_waiting(session: Session, round_id: int, digest_id: int, *, lock: boo
     return row
 
 
+
 def _stale(round_id: int, state: str, by: str | None) -> str:
     if state == "superseded":
         return (f"that draft of round {round_id} was replaced (by a newer draft, or a digest "
@@ -155,7 +209,9 @@ def _stale(round_id: int, state: str, by: str | None) -> str:
     if by == audit.SCHEDULER:
         return (f"that draft of round {round_id} was already posted at its review deadline, "
                 "so nothing was changed")
-    if state in ("claimed", "posted"):
+    if state == "claimed":
+        return f"that draft of round {round_id} was already approved, so nothing was changed"
+    if state == "posted":
         return (f"that draft of round {round_id} was already approved and posted, so nothing "
                 "was changed")
     return f"that draft of round {round_id} is not waiting for review, so nothing was changed"
@@ -231,22 +287,29 @@ class ChangeRefused(RoundtableError):
 
 
 def edit(app: Roundtable, actor: Actor, round_id: int, changes: list[Change],
-         digest_id: int | None = None, seen_at: datetime | None = None) -> Said:
+         digest_id: int | None = None, seen_at: datetime | None = None, *,
+         saved: Callable[[Session], None] | None = None) -> Said:
     """Make the changes, all or none, against the digest as it is now; then bring the drafts
     shown to facilitators up to date. `digest_id`: the draft the changes were asked on (a
     card's or a message's form), which must still be the one waiting for review; `seen_at`:
     when that form's draft was built (review_form.seen_in), so that the answers given since, which
-    the facilitator could not see, may join a theme they make."""
+    the facilitator could not see, may join a theme they make. `saved`: what the platform
+    does once they are all made, in the transaction that stores them (a Teams card's form is
+    no longer kept as open, so its card follows the draft again); a refusal does not do it."""
     if not changes:
         raise RoundtableError("nothing to change")
     with _editing(app, actor, round_id, digest_id) as (session, view, now):
         done = []
         renamed: dict[tuple[str, ...], str] = {}
+        placed = _placed(view, changes)
         for change in changes:
             try:
-                done.append(_change(session, actor, now, view, change, seen_at, renamed))
+                done.append(_change(session, actor, now, view, change, seen_at, renamed,
+                                    placed))
             except RoundtableError as exc:
                 raise ChangeRefused(change, exc) from None
+        if saved is not None:
+            saved(session)
     _refresh(app, round_id)
     return lines(done)
 
@@ -290,12 +353,22 @@ def edit_outcome(round_id: int, outcome: Outcome[Said]) -> Said:
     return said(f"Your changes to the draft of round {round_id} were not saved: ", words)
 
 
+def _placed(view: DigestView, changes: list[Change]) -> set[str]:
+    """The answers a request moves or makes a theme of: a reply set aside as not an answer
+    among them is taken for one, so the request may hide it too."""
+    named = [_named(view, change) for change in changes]
+    return ({c.reply_id for c in named if c.action == "move"}
+            | {r for c in named if c.action == "group" for r in c.reply_ids})
+
+
 def _change(session: Session, actor: Actor, now: datetime, view: DigestView, change: Change,
             seen_at: datetime | None = None,
-            renamed: dict[tuple[str, ...], str] | None = None) -> Said:
+            renamed: dict[tuple[str, ...], str] | None = None,
+            placed: Collection[str] = ()) -> Said:
     """One change, stored and audited; what it did, in a line. `renamed`: the titles given by
     the request's earlier renames, by the answers of the theme renamed (the view still has
-    the old ones), so a merge or move into that theme names it as it will be."""
+    the old ones), so a merge or move into that theme names it as it will be. `placed`: the
+    answers the request moves or groups (`_placed`)."""
     renamed = {} if renamed is None else renamed
     change = _named(view, change)
 
@@ -321,7 +394,7 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
                 text=title, detail=f"theme {number} of {prompt_id} ({size}) renamed "
                                    f"“{title}”")
         renamed[tuple(chosen.reply_ids)] = title
-        return said(f"Theme {number} of {prompt_id} is now {quoted_last(title)}")
+        return said(f"Theme {theme_id(prompt_id, number)} is now {quoted_last(title)}")
     if change.action == "merge":
         (number, merged), (into, kept) = (_theme(question, change.theme),
                                           _theme(question, change.into))
@@ -331,10 +404,16 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
         _record(session, actor, now, round_id, prompt_id, "merge", theme=kept.reply_ids,
                 other=merged.reply_ids, detail=f"theme {number} of {prompt_id} merged "
                                                f"into theme {into}")
-        return said(f"Theme {number} of {prompt_id} is merged into theme {into}, "
-                    + quoted_last(title_of(kept)))
+        return said(f"Theme {theme_id(prompt_id, number)} is merged into theme "
+                    f"{theme_id(prompt_id, into)}, " + quoted_last(title_of(kept)))
     if change.action == "move":
         reply_id = change.reply_id
+        if change.prompt_id and change.prompt_id != prompt_id:
+            # a theme is numbered within its question: the number alone would pick a theme
+            # of the answer's own question that the facilitator never meant
+            raise RoundtableError(f"answer {reply_id} is an answer to {prompt_id}, not to "
+                                  f"{change.prompt_id}: name a theme of {prompt_id} "
+                                  f"({prompt_id}/1) or other")
         set_aside = any(a.reply_id == reply_id and a.noise for a in question.answers)
         if change.to is None:
             target, where = None, "Other answers"
@@ -343,8 +422,10 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
         else:
             number, chosen = _theme(question, change.to)
             if reply_id in chosen.reply_ids:
-                raise RoundtableError(f"answer {reply_id} is in theme {number} already")
-            target, where = chosen.reply_ids, f"theme {number}, “{title_of(chosen)}”"
+                raise RoundtableError(f"answer {reply_id} is in theme "
+                                      f"{theme_id(prompt_id, number)} already")
+            target, where = (chosen.reply_ids,
+                             f"theme {theme_id(prompt_id, number)}, “{title_of(chosen)}”")
         _record(session, actor, now, round_id, prompt_id, "move", theme=target,
                 reply_id=reply_id, detail=f"answer {reply_id} of {prompt_id} moved to "
                                           + ("other answers" if target is None
@@ -354,7 +435,7 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
     if change.action == "group":
         return _group(session, actor, now, round_id, question, change, seen_at)
     if change.action == "hide":
-        _quoted_now(question, change.reply_id)
+        _quoted_now(question, change.reply_id, placed=change.reply_id in placed)
         _record(session, actor, now, round_id, prompt_id, "hide", reply_id=change.reply_id,
                 detail=f"quote {change.reply_id} of {prompt_id} hidden")
         return said(_hidden_said(question, change.reply_id))
@@ -402,7 +483,8 @@ def _group(session: Session, actor: Actor, now: datetime, round_id: int,
 def approve(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None = None
             ) -> Said:
     """Post the round's digest waiting for review (the one named, when given); once, however
-    many facilitators approve it."""
+    many facilitators approve it. One the platform refused for good (the bot not in the
+    channel, say) is tried again, once, when approved again."""
     require_facilitator(app, actor, "approve")
     with reading(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
@@ -412,14 +494,31 @@ def approve(app: Roundtable, actor: Actor, round_id: int, digest_id: int | None 
         if row is None or row.round_id != round_id:
             raise NotFound(f"round {round_id} has no digest waiting for review")
         digest_id, state, by = row.id, row.state, row.approved_by
-    if state != "review":
+    if state not in ("review", "failed"):
         return _settled(round_id, state, by, actor.platform)
     try:
-        posted = digest_review.release(app.database.sessions, app.gateways, digest_id,
-                                       app.clock, who(actor), summariser=app.summariser)
+        if state == "review":
+            posted = digest_review.release(app.database.sessions, app.gateways, digest_id,
+                                           app.clock, who(actor), summariser=app.summariser)
+        else:  # refused for good before: tried again, once it may have been fixed
+            posted = post_again(app.database.sessions, app.gateways, digest_id, app.clock,
+                                who(actor), summariser=app.summariser)
     except DeliveryError as exc:
-        raise RoundtableError(f"the digest of round {round_id} could not be posted: "
-                              f"{exc.reason}" + (f". {exc.hint}" if exc.hint else "")) from exc
+        # its copies say it was not posted and why, keeping Approve (refused for good), or
+        # that it is approved and not posted yet (Approve on them would only say it again)
+        digest_review.refresh_draft(app.database.sessions, app.gateways, digest_id, app.clock,
+                                    summariser=app.summariser)
+        if exc.permanent:
+            again = (said("run ", Code(f"roundtable digest review {round_id} --approve"),
+                          " again") if actor.is_operator
+                     else said("press Approve on the draft again"))
+            raise RoundtableError(said=said(
+                f"the digest of round {round_id} could not be posted: ",
+                exc.refusal.then(again, " to post it"))) from exc
+        # the approval stands: the digest stays claimed, and recovery posts it
+        why = exc.reason + (f". {exc.hint}" if exc.hint else "")
+        return said(f"Approved: the digest of round {round_id} could not be posted yet "
+                    f"({why}); {POSTED_LATER}, so there is nothing more to do.")
     if posted is None:
         with reading(app.database.sessions) as session:
             row = session.get_one(Digest, digest_id)
@@ -518,7 +617,11 @@ def _settled(round_id: int, state: str, by: str | None, platform: str) -> Said:
     if by == audit.SCHEDULER:
         return said(f"The digest of round {round_id} was already posted at its review "
                     "deadline.")
-    if state in ("claimed", "posted"):
+    if state == "claimed":
+        return said(f"The digest of round {round_id} was already approved",
+                    approver(by, platform), f" and is not posted yet: {POSTED_LATER}. "
+                    "Nothing more was posted.")
+    if state == "posted":
         return said(f"The digest of round {round_id} was already approved",
                     approver(by, platform), " and posted; nothing more was posted.")
     return said(f"The digest of round {round_id} is not waiting for review ({state}).")
@@ -598,10 +701,16 @@ def _answer(question: PromptDigest, reply_id: str) -> AnswerView:
     return next(a for a in question.answers if a.reply_id == reply_id)
 
 
-def _quoted_now(question: PromptDigest, reply_id: str) -> None:
+def _quoted_now(question: PromptDigest, reply_id: str, *, placed: bool = False) -> None:
     """Refuse to hide what is not quoted now (nothing would change, and the log would say it
-    did)."""
+    did); `placed`: the same request moves it, so one set aside is an answer by then."""
     answer = _answer(question, reply_id)
+    if answer.noise and not placed:
+        counting = ("" if question.kind != "text" else  # a vote's comment is not moved
+                    "; move it to " + ("a theme or " if question.themes else "")
+                    + "other to count it")
+        raise RoundtableError(f"answer {reply_id} is set aside as not an answer: it is never "
+                              f"quoted{counting}")
     if answer.hidden:
         raise RoundtableError(f"answer {reply_id} is hidden already")
     if not answer.quotable:

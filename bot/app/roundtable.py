@@ -1,5 +1,5 @@
 """The application, assembled: settings, the database, the platforms, and the loops that run
-in a process (inbox, confirmations, outbox, leases; the schedule where it is wanted).
+in a process (inbox, confirmations, outbox, homes, leases; the schedule where it is wanted).
 
 Every adapter (Slack, Teams, the command line) holds one `Roundtable` and calls the use cases
 of bot.app with it. Making one starts nothing; `start` starts the loops the process needs.
@@ -16,8 +16,10 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.app.confirmations import Confirmations, Confirmed
+from bot.app.confirmation_records import Confirmed
+from bot.app.confirmations import Confirmations
 from bot.app.conversations import Conversations
+from bot.app.homes import Homes
 from bot.app.inbox import Inbox, WorkerWatch
 from bot.app.logs import keep_logs_clean
 from bot.app.loops import Faults, Loop
@@ -28,10 +30,11 @@ from bot.config import Settings
 from bot.core.answers import still_standing
 from bot.core.bot_messages import confirmation_of, offer_of, remember_confirmation
 from bot.core.confirmations_owed import confirmed as owed_confirmed
-from bot.core.confirmations_owed import take_over
+from bot.core.confirmations_owed import discharged, still_owed, take_over
 from bot.core.digest.build import Summariser
 from bot.core.digest.model_answers import SharedAnswers
 from bot.core.digest.summariser import Endpoint, summariser
+from bot.core.home import HomeView, home_of
 from bot.core.ports import ChatGateway, Clock, Gateways, Sent, utcnow
 from bot.core.questions import Saved
 from bot.scheduling.jobs import JobContext
@@ -63,6 +66,7 @@ class Roundtable:
     inbox: Inbox = field(init=False)
     conversations: Conversations = field(init=False)
     """The inbox's handler (what people write); also saves words a button kept."""
+    homes: Homes = field(init=False)
     keeper: Loop | None = None
     """The lease loop, once started."""
 
@@ -78,6 +82,7 @@ class Roundtable:
                                            given_up=self._given_up,
                                            recall=self._confirmation_of,
                                            standing=self._standing,
+                                           owing=self._still_owed,
                                            recall_offer=self._offer_of)
         self.conversations = Conversations(
             self.clock, self.confirmations,
@@ -85,27 +90,32 @@ class Roundtable:
         self.inbox = Inbox(self.database, self.conversations, self.clock, spool=self.spool,
                            handled_elsewhere=WorkerWatch(self.database, self.clock),
                            faults=self.faults)
+        self.homes = Homes(self.database, self._publish_home, self._signed_in_platforms,
+                           self.clock, self.outbox.worker, self.faults)
 
-    def _confirmed(self, confirmed: list[Confirmed]) -> None:
-        """Keep where confirmations landed: they repeat people's words (forget-me). One of
-        someone forgotten since cannot be kept (their rows are gone): the others are."""
+    def _confirmed(self, confirmed: list[Confirmed], done: list[int]) -> None:
+        """Keep where confirmations landed: they repeat people's words (forget-me); and that
+        the acknowledgements `done` are owed no more. One of someone forgotten since cannot
+        be kept (their rows are gone): the others are."""
         try:
-            self._remember(confirmed)
+            self._remember(confirmed, done)
         except IntegrityError:
+            self._remember([], done)
             for one in confirmed:
                 try:
-                    self._remember([one])
+                    self._remember([one], [])
                 except IntegrityError:
                     log.info("not recording a confirmation of someone forgotten since")
 
-    def _remember(self, confirmed: list[Confirmed]) -> None:
+    def _remember(self, confirmed: list[Confirmed], done: list[int]) -> None:
         now = self.clock()
         with transaction(self.database.sessions) as session:
-            for one in confirmed:
+            for one in confirmed:  # before `done`: an offer reads what its deletion owes
                 remember_confirmation(session, one.platform, one.sent, one.participant_id,
                                       one.round_id, now, one.answer_id,
                                       offer_for=one.offer_for)
                 owed_confirmed(session, one.platform, one.round_id, one.answers)
+            discharged(session, done)
 
     def _given_up(self, platform: str, saved: list[Saved]) -> None:
         """Confirmations the platform refused for good: owed no more."""
@@ -122,14 +132,19 @@ class Roundtable:
         with self.database.sessions() as session:
             return still_standing(session, saved)
 
-    def _take_over_confirmations(self) -> None:
-        """Post the confirmations that processes gone owed (their leases lapsed)."""
+    def _still_owed(self, owed: list[int]) -> set[int]:
+        """Those of these acknowledgements that are owed still (their rows stand)."""
+        with self.database.sessions() as session:
+            return still_owed(session, owed)
+
+    def take_over_owed(self) -> None:
+        """Post the acknowledgements (confirmations, notices) that processes gone owed
+        (their leases lapsed)."""
         with transaction(self.database.sessions) as session:
             owed = take_over(session, list(self.platforms), self.clock(), self.outbox.worker)
         if owed:
-            log.info("posting %d confirmations owed by a process that stopped", len(owed))
-        for one in owed:
-            self.confirmations.confirm(one.platform, one.where, [one.saved])
+            log.info("posting %d acknowledgements owed by a process that stopped", len(owed))
+            self.confirmations.take_over(owed)
 
     def _confirmation_of(self, platform: str, round_id: int, answer_id: str) -> Sent | None:
         """Where the confirmation of this one answer landed, if it is remembered."""
@@ -149,14 +164,32 @@ class Roundtable:
         return self.platforms[platform].gateway
 
     def signed_in(self, platform: str) -> bool:
-        """Whether the bot holds credentials for `platform` here: a command line with no
-        token (the demo, an operator's machine) has a platform it cannot call."""
-        return platform in self.platforms and {
-            "slack": self.settings.slack_enabled,
-            "teams": self.settings.teams_enabled}.get(platform, True)
+        """Whether the bot holds credentials for `platform` here (Platform.signed_in)."""
+        return platform in self.platforms and self.platforms[platform].signed_in
 
-    def facilitators(self) -> tuple[str, ...]:
-        return self.settings.facilitators
+    def home_of(self, platform: str, user_id: str) -> HomeView:
+        """Someone's home as it is now (a facilitator's rounds, anyone's open questions)."""
+        with self.database.sessions() as session:
+            return home_of(session, platform, user_id, self.facilitators_on(platform),
+                           admin=user_id in self.settings.admins)
+
+    def facilitators_on(self, platform: str) -> tuple[str, ...]:
+        """The user ids configured as facilitators on `platform` (others are added in the
+        app); none on a platform this process does not run."""
+        return self.platforms[platform].facilitators if platform in self.platforms else ()
+
+    def admins_homes(self) -> list[tuple[str, str]]:
+        """The admins' homes, each on the platform its id belongs to, where Roundtable runs on
+        it here: they list every round, so a change to any round (its deletion, retention
+        deleting its answers) owes them."""
+        return [(name, admin) for name, platform in self.platforms.items()
+                for admin in self.settings.admins if platform.is_user_id(admin)]
+
+    def _publish_home(self, platform: str, user_id: str) -> None:
+        self.gateway(platform).publish_home(user_id, self.home_of(platform, user_id))
+
+    def _signed_in_platforms(self) -> list[str]:
+        return [name for name in self.platforms if self.signed_in(name)]
 
     def start(self, *, worker: bool = False, schedule: bool = False) -> None:
         """Start taking events (the inbox) and sending (confirmations, the outbox). A
@@ -168,20 +201,23 @@ class Roundtable:
         self.confirmations.start()
         self.inbox.start(capturing=not worker, lease_ttl=ttl)
         self.outbox.start()
+        self.homes.start()
         self.keeper = Loop("leases", self._keep_leases, faults=self.faults)
         self.keeper.start()
 
     def job_context(self) -> JobContext:
         """What the scheduled jobs of this process work with."""
         return JobContext(self.database, self.gateways, self.clock, self.settings.timezone,
-                          self.settings.retention_days, self.summariser)
+                          self.settings.retention_days, self.summariser,
+                          tuple(self.admins_homes()))
 
     @property
     def loops(self) -> list[Loop]:
         """The loops this process runs (none before `start`)."""
         if self.keeper is None:
             return []
-        return [*self.inbox.loops, self.confirmations.loop, self.outbox.loop, self.keeper]
+        return [*self.inbox.loops, self.confirmations.loop, self.outbox.loop, self.homes.loop,
+                self.keeper]
 
     def stop(self) -> None:
         """Finish the work in hand: stored events, confirmations, the outbox sweep."""
@@ -191,14 +227,15 @@ class Roundtable:
             self.scheduler.stop()
         self.inbox.stop()
         self.confirmations.stop()
+        self.homes.stop()
         self.outbox.stop()
         for platform in self.platforms.values():
             platform.close()
 
     def _keep_leases(self) -> bool:
         """One beat of the process's leases: its sender's, its inbox worker's, and the
-        scheduler's (taken, kept or given up); then the confirmations owed by processes whose
-        leases lapsed are taken over."""
+        scheduler's (taken, kept or given up); then the acknowledgements owed by processes
+        whose leases lapsed are taken over."""
         keeper = self.keeper
         beat = (self.settings.lease_seconds / 3 if self.scheduler is None
                 else min(self.settings.lease_seconds / 3, self.scheduler.lease_check_seconds))
@@ -209,9 +246,9 @@ class Roundtable:
             except Exception as exc:  # noqa: BLE001 - the database is away: /healthz says so
                 log.warning("could not keep a lease (%s): %s", renew.__qualname__, exc)
         try:
-            self._take_over_confirmations()
+            self.take_over_owed()
         except Exception as exc:  # noqa: BLE001 - they stay owed; the next beat tries again
-            log.warning("could not take over the confirmations owed: %s", exc)
+            log.warning("could not take over the acknowledgements owed: %s", exc)
         return keeper is None or not keeper.stopping.wait(beat)
 
 

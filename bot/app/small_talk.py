@@ -1,5 +1,6 @@
 """Messages that are only a greeting or a question about the bot itself ("hi", "who are
-you?"): written to the bot while a question waits, they are not an answer to it.
+you?"), or have no word at all ("👍"): written to the bot while a question waits, they are
+not an answer to it.
 
 Recognition is deliberately narrow: a short, closed list of everyday English phrases, matched
 against the whole message (case, punctuation and emoji ignored, a "please" or the bot's name
@@ -12,8 +13,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-Talk = Literal["greeting", "about"]
-"""A greeting, or a question about the bot (what it is, how it works, a call for help)."""
+from bot.core.replies import shows_nothing
+
+Talk = Literal["greeting", "about", "no words"]
+"""A greeting, a question about the bot (what it is, how it works, a call for help), or a
+message of emoji or punctuation only (a thumbs-up to the question is not an answer to it)."""
 
 GREETINGS = frozenset({
     "hi", "hello", "hey", "hiya", "howdy", "greetings", "good morning", "good afternoon",
@@ -35,6 +39,9 @@ is what the bot keeps of them to save later."""
 SHORTCODE = re.compile(r":[a-z0-9_+'-]+:")
 """An emoji written as its name (Slack sends `:wave:`)."""
 WORD = re.compile(r"[a-z]+")
+LETTER_OR_DIGIT = re.compile(r"\w")
+"""In any language: a message with none ("👍", ":+1:", "?") says nothing a digest could quote
+(one that shows nothing at all is refused as an answer: bot.core.replies.shows_nothing)."""
 
 
 def small_talk(text: str) -> Talk | None:
@@ -42,6 +49,8 @@ def small_talk(text: str) -> Talk | None:
     if len(text) > LONGEST:
         return None
     lowered = SHORTCODE.sub(" ", text.lower()).replace("'", "").replace("\u2019", "")
+    if not shows_nothing(text) and not LETTER_OR_DIGIT.search(lowered):
+        return "no words"
     words = WORD.findall(lowered)
     while len(words) > 1 and words[-1] in ADDRESSED:
         words.pop()

@@ -5,7 +5,7 @@ question that is waiting. Answering or skipping the question waiting queues the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import insert, select
@@ -19,6 +19,7 @@ from bot.core.people import suppressed
 from bot.core.questions import Asked, Saved
 from bot.core.replies import (
     Author,
+    answered_before,
     asks_not_to_be_quoted,
     check_text_answer,
     delete_reply,
@@ -299,6 +300,14 @@ def edit_from_chat(session: Session, external_id: str, text: str, now: datetime,
     return Saved(asked, reply.text or "", external_id, updated=True, quotable=reply.quotable)
 
 
+def asked_again(session: Session, round_id: int, participant: Participant, prompt_id: str
+                ) -> Asked | None:
+    """The question as it was asked of this person; None when its round (or the question)
+    is gone."""
+    round_ = session.get(Round, round_id)
+    return _asked_in(round_pack(round_), round_id, participant, prompt_id) if round_ else None
+
+
 def as_it_stands(session: Session, round_id: int, participant: Participant, prompt_id: str,
                  answer_id: str, *, vote: bool = False, updated: bool = False,
                  files_dropped: bool = False, added: bool = False) -> Saved | None:
@@ -306,8 +315,7 @@ def as_it_stands(session: Session, round_id: int, participant: Participant, prom
     message they came in (as edited since), a vote (typed in words, or chosen in a form) as
     the person's ballot on the question now; None when it was deleted since (or its question
     is gone)."""
-    round_ = session.get(Round, round_id)
-    asked = _asked_in(round_pack(round_), round_id, participant, prompt_id) if round_ else None
+    asked = asked_again(session, round_id, participant, prompt_id)
     if asked is None:
         return None
     live = select(Reply).where(Reply.round_id == round_id, Reply.deleted_at.is_(None))
@@ -325,6 +333,46 @@ def as_it_stands(session: Session, round_id: int, participant: Participant, prom
     reason = read_vote_and_reason(asked.prompt, ballot.text)[1] if ballot.text else None
     return Saved(asked, tuple(ballot.choices), answer_id, typed=ballot.source != "form",
                  reason=reason, updated=updated, files_dropped=files_dropped)
+
+
+Shown = str | tuple[int, str]
+"""An answer a confirmation showed: written words by the external id of their message, a vote
+by its round and question (a new ballot keeps the row of the first)."""
+
+
+def shown_of(saved: Saved) -> Shown | None:
+    """How a confirmation names an answer it shows, to show it again (None: it cannot)."""
+    if not isinstance(saved.answer, str):
+        return saved.asked.round_id, saved.asked.prompt.id
+    return saved.external_id
+
+
+def confirmed_again(session: Session, participant: Participant, shown: Sequence[Shown]
+                    ) -> list[Saved]:
+    """The person's answers a confirmation showed, as they stand now and in that order, to
+    confirm again: written words as edited since (updated, or added beside an answer given
+    before), a vote as their ballot now. Anyone else's answers, and answers deleted since
+    (or whose question is gone), are left out."""
+    written = {one for one in shown if isinstance(one, str)}
+    rows = session.scalars(select(Reply).where(
+        Reply.participant_id == participant.id, Reply.external_id.in_(written),
+        Reply.deleted_at.is_(None), Reply.text.is_not(None))) if written else ()
+    by_id = {r.external_id: r for r in rows}
+    out = []
+    for one in dict.fromkeys(shown):
+        if isinstance(one, tuple):
+            saved = as_it_stands(session, one[0], participant, one[1], "", vote=True)
+            if saved is not None:
+                out.append(replace(saved, external_id=None))
+            continue
+        reply = by_id.get(one)  # read above: the live words are at hand
+        asked = None if reply is None else asked_again(session, reply.round_id, participant,
+                                                       reply.prompt_id)
+        if reply is not None and asked is not None:
+            out.append(Saved(asked, reply.text or "", one, quotable=reply.quotable,
+                             updated=bool(reply.versions),
+                             added=answered_before(session, reply)))
+    return out
 
 
 def still_standing(session: Session, saved: Sequence[Saved]) -> list[Saved]:

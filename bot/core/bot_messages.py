@@ -16,16 +16,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.ports import DeliveryError, Gateways, Sent
 from bot.core.said import Said, said
-from storage.models import BotMessage, Digest, Participant, Reply
+from storage.models import BotMessage, Digest, OwedConfirmation, Participant, Reply, Round
 
 log = logging.getLogger(__name__)
 CONFIRMATION = "confirmation"
 OFFER = "offer"
+TAKEN_BACK = "offer-withdrawn"
+"""An offer whose words their writer took back by deleting their message: replaced by a line
+saying nothing was saved (it holds the words until that lands, so it is taken down as an
+offer is), and no longer one whose button holds words (my-data)."""
 DIGEST = "digest"
 DRAFT = "review"
 """A draft digest shown to a facilitator (bot.core.digest_review), quoting answers."""
@@ -33,7 +37,8 @@ MY_DATA = "my-data"
 """What holds a copy of someone's data sent by my-data: a file, or messages holding it."""
 FORM = "review-form"
 """An edit form open on a draft digest (a Slack modal, by its view id; its channel the
-facilitator's id): it lists the answers to move and the quotes to hide, word for word."""
+facilitator's id): it lists the answers to move and the quotes to hide, word for word. Kept
+while it is open: the facilitator saving or cancelling it deletes it (`forget_form`)."""
 
 
 def remember_confirmation(session: Session, platform: str, sent: Sent, participant_id: int,
@@ -42,10 +47,15 @@ def remember_confirmation(session: Session, platform: str, sent: Sent, participa
     """A confirmation; `answer_id` (the answer's external id) when it confirms that one
     answer alone, so that an edit of it can update it. With `offer_for` (a prompt id), an
     offer: `answer_id` is then the id the words its button holds would be saved under. A
-    confirmation repeating answers of several rounds is remembered once for each."""
+    confirmation repeating answers of several rounds is remembered once for each. An offer
+    whose words their writer took back while it was being posted is remembered as taken back
+    (TAKEN_BACK), as if it had been remembered before."""
+    kind = CONFIRMATION
+    if offer_for is not None:
+        kind = TAKEN_BACK if answer_id is not None and _taken_back(
+            session, platform, answer_id, participant_id) else OFFER
     session.add(BotMessage(platform=platform, channel_id=sent.channel_id,
-                           message_id=sent.message_id,
-                           kind=CONFIRMATION if offer_for is None else OFFER,
+                           message_id=sent.message_id, kind=kind,
                            round_id=round_id, participant_id=participant_id,
                            answer_id=answer_id, prompt_id=offer_for, created_at=now))
 
@@ -128,7 +138,7 @@ class Repeating:
 def repeating(session: Session, participant_id: int) -> Repeating:
     confirmations = each_once(session.scalars(select(BotMessage).where(
         BotMessage.participant_id == participant_id,
-        BotMessage.kind.in_((CONFIRMATION, OFFER))).order_by(BotMessage.id)))
+        BotMessage.kind.in_((CONFIRMATION, OFFER, TAKEN_BACK))).order_by(BotMessage.id)))
     answered = select(Reply.id).where(
         Reply.participant_id == participant_id, Reply.round_id == BotMessage.round_id,
         Reply.prompt_id == BotMessage.prompt_id, Reply.created_at <= BotMessage.created_at,
@@ -159,24 +169,57 @@ def unsaved_offers(session: Session, participant_id: int) -> list[BotMessage]:
         ~saved.exists()).order_by(BotMessage.id)))
 
 
-def offer_holding(session: Session, platform: str, answer_id: str, user_id: str
+def offer_holding(session: Session, platform: str, answer_id: str, user_id: str | None
                   ) -> BotMessage | None:
     """The offer whose button holds the words of this person's message (by the id they would
-    be saved under), while they are not saved."""
+    be saved under), while they are not saved (`user_id` None: whoever wrote it, as the
+    conversation the id names vouches)."""
     saved = select(Reply.id).where(Reply.external_id == answer_id)
-    return session.scalar(
-        select(BotMessage).join(Participant, Participant.id == BotMessage.participant_id)
-        .where(BotMessage.platform == platform, BotMessage.kind == OFFER,
-               BotMessage.answer_id == answer_id, Participant.platform_user_id == user_id,
-               ~saved.exists())
-        .order_by(BotMessage.id.desc()).limit(1))
+    query = (select(BotMessage).join(Participant, Participant.id == BotMessage.participant_id)
+             .where(BotMessage.platform == platform, BotMessage.kind == OFFER,
+                    BotMessage.answer_id == answer_id, ~saved.exists()))
+    if user_id is not None:
+        query = query.where(Participant.platform_user_id == user_id)
+    return session.scalar(query.order_by(BotMessage.id.desc()).limit(1))
+
+
+def take_back_offers(session: Session, platform: str, answer_id: str, participant_id: int
+                     ) -> None:
+    """The offers holding the words of this message, which its writer (`participant_id`)
+    deleted: offers no more (TAKEN_BACK). Called before the deletion owes the offer's
+    replacement (`_taken_back` reads that)."""
+    _hold_offers_of(session, participant_id)
+    session.execute(update(BotMessage).where(
+        BotMessage.platform == platform, BotMessage.kind == OFFER,
+        BotMessage.answer_id == answer_id).values(kind=TAKEN_BACK))
+
+
+def _taken_back(session: Session, platform: str, answer_id: str, participant_id: int) -> bool:
+    """Whether the words an offer being remembered holds were taken back already: their
+    message's deletion owes the offer's replacement (a `settled` acknowledgement, as an edit
+    that saved them does), and they are saved as no answer."""
+    _hold_offers_of(session, participant_id)
+    replacing = select(OwedConfirmation.id).where(
+        OwedConfirmation.platform == platform, OwedConfirmation.kind == "settled",
+        OwedConfirmation.answer_id == answer_id)
+    saved = select(Reply.id).where(Reply.external_id == answer_id)
+    return bool(session.scalar(select(replacing.exists() & ~saved.exists())))
+
+
+def _hold_offers_of(session: Session, participant_id: int) -> None:
+    """Take the person's row for this transaction: an offer of theirs being remembered and
+    the deletion of the message whose words it holds come one after the other, so that each
+    sees the other's rows (on PostgreSQL they would not, at once; SQLite writes one at a
+    time). A lock that lets rows referring to the person be written meanwhile."""
+    session.execute(select(Participant.id).where(Participant.id == participant_id)
+                    .with_for_update(key_share=True))
 
 
 def offer_of(session: Session, platform: str, answer_id: str) -> Sent | None:
     """The newest offer to save the words of this message (by the id they would be saved
-    under), saved since or not."""
+    under), saved since or not, or taken back."""
     row = session.scalar(select(BotMessage).where(
-        BotMessage.platform == platform, BotMessage.kind == OFFER,
+        BotMessage.platform == platform, BotMessage.kind.in_((OFFER, TAKEN_BACK)),
         BotMessage.answer_id == answer_id).order_by(BotMessage.id.desc()).limit(1))
     return None if row is None else Sent(row.channel_id, row.message_id)
 
@@ -195,8 +238,44 @@ def holding_words_in(session: Session, round_ids: Iterable[int], now: datetime
                      else _form_closed(m.round_id, now) if m.kind == FORM else None,
                      file=m.kind == MY_DATA, form=m.kind == FORM)
             for m in each_once(session.scalars(select(BotMessage).where(
-                BotMessage.kind.in_((CONFIRMATION, OFFER, DRAFT, MY_DATA, FORM)),
+                BotMessage.kind.in_((CONFIRMATION, OFFER, TAKEN_BACK, DRAFT, MY_DATA, FORM)),
                 BotMessage.round_id.in_(list(round_ids))).order_by(BotMessage.id)))]
+
+
+def forms_opened_since(session: Session, round_ids: Iterable[int], taking: Iterable[TakeDown],
+                       now: datetime, note: Said | None = None) -> list[TakeDown]:
+    """The edit forms of these rounds that are not among `taking` (what `holding_words_in`,
+    or forget-me's `forms_of`, found before the platforms were called): opened meanwhile, as
+    the rounds were being deleted (or someone who answered in them forgotten), each to be
+    closed with `note` (by default: the round's answers were deleted). Called in the
+    transaction that deletes the rows (the forms' rows go with them), it first locks the
+    rounds, so that a form being opened is either found here or is recorded after that
+    transaction (bot.app.review.form_opened closes it when its round is gone)."""
+    ids = list(round_ids)
+    session.execute(select(Round.id).where(Round.id.in_(ids)).with_for_update())
+    known = {(t.platform, t.sent.channel_id, t.sent.message_id) for t in taking if t.form}
+    return [form_closed(m.platform, Sent(m.channel_id, m.message_id), m.round_id or 0, now)
+            if note is None else TakeDown(m.platform, Sent(m.channel_id, m.message_id), note,
+                                          form=True)
+            for m in each_once(session.scalars(select(BotMessage).where(
+                BotMessage.kind == FORM, BotMessage.round_id.in_(ids)).order_by(BotMessage.id)))
+            if (m.platform, m.channel_id, m.message_id) not in known]
+
+
+def sent_again(session: Session, platform: str, old: Sent, new: Sent) -> None:
+    """A message of ours the platform no longer had, sent again in its place: what was kept
+    of it (a facilitator's copy of a draft, say) names the new one from now on."""
+    session.execute(update(BotMessage).where(
+        BotMessage.platform == platform, BotMessage.channel_id == old.channel_id,
+        BotMessage.message_id == old.message_id).values(channel_id=new.channel_id,
+                                                         message_id=new.message_id))
+
+
+def forget_form(session: Session, platform: str, form: Sent) -> None:
+    """A form saved or closed by the facilitator: nothing is left to close."""
+    session.execute(delete(BotMessage).where(
+        BotMessage.kind == FORM, BotMessage.platform == platform,
+        BotMessage.channel_id == form.channel_id, BotMessage.message_id == form.message_id))
 
 
 def each_once(messages: Iterable[BotMessage]) -> list[BotMessage]:
@@ -216,6 +295,22 @@ def _draft_removed(round_id: int | None, now: datetime) -> Said:
 def form_closed(platform: str, form: Sent, round_id: int, now: datetime) -> TakeDown:
     """An edit form of the round to close, its answers deleted."""
     return TakeDown(platform, form, _form_closed(round_id, now), form=True)
+
+
+def form_outdated(platform: str, form: Sent, now: datetime) -> TakeDown:
+    """An edit form to close as it opens: answers it lists were deleted (or their author
+    forgotten) since its draft was read, and nothing would close it later."""
+    return TakeDown(platform, form, said(
+        f"This form was closed on {now:%d %B %Y}: answers it listed were deleted while it "
+        "opened. Press Edit on the draft again to edit it as it is now."), form=True)
+
+
+def card_form_closed(round_id: int) -> Said:
+    """What a facilitator is told when an edit form open on their copy of a draft (a Teams
+    card) is closed, as the copy no longer quotes someone who asked to be forgotten."""
+    return said(f"Your form on the draft digest of round {round_id} was closed: someone who "
+                "answered in this round asked Roundtable to delete their answers. Press Edit "
+                "on the draft to edit it as it is now.")
 
 
 def _form_closed(round_id: int | None, now: datetime) -> Said:

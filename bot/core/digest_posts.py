@@ -4,6 +4,7 @@ unfinished (the platform failed it, or the process died)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -93,11 +94,16 @@ def send_claimed(sessions: sessionmaker[Session], gateways: Gateways,
 
 
 def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock, *,
-                    summariser: Summariser | None = None) -> list[Posted]:
+                    summariser: Summariser | None = None,
+                    posted_now: Callable[[int], None] | None = None,
+                    refused: Callable[[int, DeliveryError], None] | None = None
+                    ) -> list[Posted]:
     """Digests claimed over STALE_DIGEST_CLAIM ago and never marked posted (the platform failed
     them, or their poster died): each is looked for in its channel first, by the id its top
     message carries, and only what is not there is posted. One worker takes each (a
-    conditional UPDATE).
+    conditional UPDATE). One the platform refuses for good (the bot taken out of the channel)
+    is failed, keeping why, as a refused post leaves it, and handed to `refused` (to say so);
+    one it fails for a passing reason is tried again at a later pass.
 
     A look-up the platform refuses for now (Slack allows about one history read a minute) is
     not waited for: the digest is handed back as it was, the pass goes on, and a later one
@@ -128,13 +134,62 @@ def recover_digests(sessions: sessionmaker[Session], gateways: Gateways, clock: 
             found = gateways[platform].find_digest(channel, digest_id, round_began)
             recovered.append(_send_digest(sessions, gateways, digest_id, clock, posted=found,
                                           summariser=summariser))
+            if posted_now is not None:  # a reviewed draft's copies said "not posted yet"
+                posted_now(digest_id)
         except DeliveryError as exc:
+            if exc.permanent:
+                _refused(sessions, digest_id, exc)  # the look-up's refusal leaves it claimed
+                log.warning("digest %s refused for good: %s", digest_id, exc.reason)
+                if refused is not None:
+                    refused(digest_id, exc)
+                continue
             if exc.retry_after is None:
                 log.warning("digest %s still not posted: %s", digest_id, exc.reason)
                 continue
             _hand_back(sessions, digest_id, now, claimed_at)
             log.info("digest %s put off for %.0f s: %s", digest_id, exc.retry_after, exc.reason)
     return recovered
+
+
+def post_again(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
+               clock: Clock, actor: str, *, summariser: Summariser | None = None
+               ) -> Posted | None:
+    """Post a digest the platform refused for good (state failed) once more, now that it may
+    take it (the bot invited to the channel, or the round given another channel): claimed as
+    an approval claims it, by `actor` (whose approval it then is: one refused at its review
+    deadline was not approved before), so that it is posted once however many ask; None when
+    it was not failed (someone else took it first). Parts that reached the channel before are
+    looked for first, as recovery does, and not posted again."""
+    now = clock()
+    with transaction(sessions) as session:
+        if not claim_from(session, digest_id, "failed", actor, now):
+            return None
+        row = session.get_one(Digest, digest_id)
+        round_ = get_round(session, row.round_id)
+        platform = row.platform or round_.platform
+        # where the round's digests go now: a channel set since the refusal takes it
+        row.channel_id = digest_channels(session, round_).get(platform) or row.channel_id
+        channel, round_began = str(row.channel_id), round_.created_at
+        audit.record(session, now, actor, "digest.retry", round_id=round_.id,
+                     detail=f"period {row.period}")
+    try:
+        found = gateway_for(gateways, platform).find_digest(channel, digest_id, round_began)
+    except DeliveryError as exc:
+        if exc.permanent:  # refused for good still: failed, as a refused post leaves it
+            _refused(sessions, digest_id, exc)
+        raise  # else the claim stands, and recovery finishes it
+    return _send_digest(sessions, gateways, digest_id, clock, posted=found, actor=actor,
+                        summariser=summariser)
+
+
+def claim_from(session: Session, digest_id: int, state: str, actor: str, now: datetime
+               ) -> bool:
+    """Claim a digest in `state` (waiting for review, or refused for good) for posting, as
+    released by `actor`: a conditional UPDATE, so that only one of those asking at once
+    posts it. False when it was not in `state` any more."""
+    return bool(cast(CursorResult[Any], session.execute(
+        update(Digest).where(Digest.id == digest_id, Digest.state == state)
+        .values(state="claimed", created_at=now, approved_by=actor))).rowcount)
 
 
 def _hand_back(sessions: sessionmaker[Session], digest_id: int, taken_at: datetime,
@@ -145,6 +200,14 @@ def _hand_back(sessions: sessionmaker[Session], digest_id: int, taken_at: dateti
         session.execute(update(Digest).where(
             Digest.id == digest_id, Digest.state == "claimed", Digest.created_at == taken_at)
             .values(created_at=claimed_at))
+
+
+def _refused(sessions: sessionmaker[Session], digest_id: int, exc: DeliveryError) -> None:
+    """A digest the platform refused for good: failed, with why and what to fix, which its
+    drafts say until it is posted (Draft.refused)."""
+    with transaction(sessions) as session:
+        row = session.get_one(Digest, digest_id)
+        row.state, row.refused_reason, row.refused_hint = "failed", exc.reason, exc.hint
 
 
 def _send_digest(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
@@ -165,12 +228,12 @@ def _send_digest(sessions: sessionmaker[Session], gateways: Gateways, digest_id:
         sent = gateway.post_digest(channel, view, digest_id, top=posted)
     except DeliveryError as exc:
         if exc.permanent:
-            with transaction(sessions) as session:
-                session.get_one(Digest, digest_id).state = "failed"
+            _refused(sessions, digest_id, exc)
         raise
     with transaction(sessions) as session:
         row = session.get_one(Digest, digest_id)
         row.state, row.message_id, row.posted_at = "posted", sent.message_id, clock()
+        row.refused_reason = row.refused_hint = None
         row.content = snapshot(view)  # what the next digest compares against
         remember_digest(session, platform, round_id, digest_id, sent.parts,
                         [p.prompt_id for p in view.prompts], clock())

@@ -10,10 +10,11 @@ draft still waiting: it holds every answer the older one did.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,21 +22,20 @@ from bot.core import audit
 from bot.core.bot_messages import DRAFT
 from bot.core.digest.build import Summariser, build_digest
 from bot.core.digest.model import DigestView, Draft
-from bot.core.digest_posts import claim_channels, send_claimed
-from bot.core.errors import RoundtableError
+from bot.core.digest_posts import claim_channels, claim_from, send_claimed
+from bot.core.errors import Refusal, RoundtableError
 from bot.core.packs import Prompt
-from bot.core.people import round_team
+from bot.core.people import NOT_PEOPLE, round_team
 from bot.core.ports import Clock, DeliveryError, Gateways, Posted, Sent
 from bot.core.public_ids import public_reply_id
 from bot.core.rounds import get_round, round_pack
+from bot.core.said import Said
 from bot.core.typed_votes import read_vote_and_reason
 from storage.db import reading, transaction
 from storage.models import BotMessage, Digest, Reply, Round
 
 log = logging.getLogger(__name__)
 REVIEW, POST, WAIT = "review", "post", "wait"
-NOT_PEOPLE = {"cli", "import"}
-"""Who starts a round without being someone to message (the command line, an import)."""
 
 
 def in_review(round_: Round) -> bool:
@@ -89,15 +89,27 @@ def latest_draft(session: Session, round_id: int) -> Digest | None:
                           .order_by(Digest.id.desc()).limit(1))
 
 
+def approvable_draft(session: Session, round_id: int) -> Digest | None:
+    """The round's draft a facilitator may approve: the one waiting, else the latest one
+    approved that the platform refused for good (approving it again posts it)."""
+    waiting = waiting_draft(session, round_id)
+    if waiting is not None:
+        return waiting
+    latest = latest_draft(session, round_id)
+    return latest if latest is not None and latest.state == "failed" else None
+
+
 def draft_of(session: Session, row: Digest, now: datetime, *,
              summariser: Summariser | None = None) -> Draft:
     """The draft as it would post now: built afresh (headlines worded by the `summariser`'s
     model as the post will be), with every edit made so far."""
     round_ = get_round(session, row.round_id)
     view = build_digest(session, row.round_id, now, late=row.late, summariser=summariser)
+    refused = (Refusal(row.refused_reason, row.refused_hint)
+               if row.refused_reason is not None else None)
     return Draft(row.id, row.period, view, row.state,
                  row.review_until.isoformat() if row.review_until else None,
-                 round_.unreviewed, row.approved_by)
+                 round_.unreviewed, row.approved_by, refused=refused)
 
 
 def hidden_words(session: Session, view: DigestView) -> dict[str, str]:
@@ -120,6 +132,20 @@ def hidden_words(session: Session, view: DigestView) -> dict[str, str]:
     return {reply_id: words[reply_id] for reply_id in hidden if reply_id in words}
 
 
+def any_gone(session: Session, round_id: int, answer_ids: Collection[str]) -> bool:
+    """Whether any of these answers of the round (by the ids a draft names them by) is gone:
+    deleted, or its author forgotten, since the draft was read."""
+    wanted = set(answer_ids)
+    if not wanted:
+        return False
+    round_ = get_round(session, round_id)
+    rows = session.execute(select(Reply.id, Reply.external_id, Reply.source).where(
+        Reply.round_id == round_id, Reply.deleted_at.is_(None)))
+    standing = {public_reply_id(round_.secret, round_.anonymity, row_id, external_id, source)
+                for row_id, external_id, source in rows}
+    return not wanted <= standing
+
+
 def _quoted_words(prompt: Prompt | None, choices: list[str] | None, text: str) -> str:
     """What the digest quotes of a reply: of a typed ballot, the reason after it (the ballot
     itself is counted, never quoted); else its words."""
@@ -134,10 +160,7 @@ def release(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
     someone else, posted at its deadline, or superseded)."""
     now = clock()
     with transaction(sessions) as session:
-        taken = cast(CursorResult[Any], session.execute(
-            update(Digest).where(Digest.id == digest_id, Digest.state == "review")
-            .values(state="claimed", approved_by=actor, created_at=now))).rowcount
-        if not taken:
+        if not claim_from(session, digest_id, "review", actor, now):
             return None
         row = session.get_one(Digest, digest_id)
         round_ = get_round(session, row.round_id)
@@ -167,6 +190,8 @@ def settle_due(sessions: sessionmaker[Session], gateways: Gateways, clock: Clock
                 refresh_draft(sessions, gateways, digest_id, clock, summariser=summariser)
         except DeliveryError as exc:
             log.warning("digest %s not posted at its review deadline: %s", digest_id, exc.reason)
+            if exc.permanent:  # failed: its copies say why, and keep Approve to post it
+                refresh_draft(sessions, gateways, digest_id, clock, summariser=summariser)
         except RoundtableError as exc:  # its channel was taken away meanwhile
             log.warning("digest %s not posted at its review deadline: %s", digest_id, exc)
     return posted
@@ -203,30 +228,43 @@ def send_drafts(sessions: sessionmaker[Session], gateways: Gateways, digest_id: 
 
 
 def refresh_drafts(sessions: sessionmaker[Session], gateways: Gateways, round_id: int,
-                   clock: Clock, *, summariser: Summariser | None = None) -> None:
+                   clock: Clock, *, summariser: Summariser | None = None,
+                   closing: Said | None = None) -> list[tuple[str, str | None]]:
     """Bring the facilitators' copies of the round's latest draft up to date (after an edit,
-    an approval, or its posting)."""
+    an approval, or its posting; `closing`: after answers were deleted, Draft.closing); those
+    left as they were, as `refresh_draft` says."""
     with reading(sessions) as session:
         row = latest_draft(session, round_id)
-    if row is not None:
-        refresh_draft(sessions, gateways, row.id, clock, summariser=summariser)
+    if row is None:
+        return []
+    return refresh_draft(sessions, gateways, row.id, clock, summariser=summariser,
+                         closing=closing)
 
 
 def refresh_draft(sessions: sessionmaker[Session], gateways: Gateways, digest_id: int,
-                  clock: Clock, *, summariser: Summariser | None = None) -> None:
-    """Bring the facilitators' copies of one draft up to date."""
+                  clock: Clock, *, summariser: Summariser | None = None,
+                  closing: Said | None = None) -> list[tuple[str, str | None]]:
+    """Bring the facilitators' copies of one draft up to date; (platform, why) of each copy
+    left as it was (why None: this process runs no gateway for that platform), so that
+    forget-me can say which still show what it deleted."""
     now = clock()
     with reading(sessions) as session:
         row = session.get_one(Digest, digest_id)
         shown = session.execute(select(BotMessage.platform, BotMessage.channel_id,
                                        BotMessage.message_id).where(
             BotMessage.digest_id == row.id, BotMessage.kind == DRAFT)).all()
-        draft = draft_of(session, row, now, summariser=summariser)
+        if not shown:  # a digest posted as built has no copies to bring up to date
+            return []
+        draft = replace(draft_of(session, row, now, summariser=summariser), closing=closing)
+    left: list[tuple[str, str | None]] = []
     for platform, channel, message in shown:
         gateway = gateways.get(platform)
         if gateway is None:
+            left.append((platform, None))
             continue
         try:
             gateway.update_draft(Sent(channel, message), draft)
         except DeliveryError as exc:
             log.warning("draft digest %s not brought up to date: %s", row.id, exc.reason)
+            left.append((platform, exc.reason))
+    return left

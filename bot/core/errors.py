@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.core.said import Said, said
+from dataclasses import dataclass
+
+from bot.core.said import Part, Said, said
 
 
 class RoundtableError(Exception):
@@ -35,6 +37,22 @@ def as_sentence(words: Said) -> Said:
     parts = list(words.parts)
     if parts and isinstance(parts[0], str) and parts[0]:
         parts[0] = parts[0][0].upper() + parts[0][1:]
-    if not words.plain.rstrip().endswith((".", "!", "?")):
+    if not words.plain.rstrip().endswith((".", "!", "?", "…")):
         parts.append(".")
     return said(*parts)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a platform refused something for good, in its words, and what a person can do
+    about it in its terms (a DeliveryError's reason and hint)."""
+
+    reason: str
+    hint: str | None = None
+
+    def then(self, *next_step: Part | Said) -> Said:
+        """The refusal as one instruction: why, what to fix, and `next_step` once it is
+        fixed ("not_in_channel. Invite @Roundtable to the channel (…). Then approve it.")."""
+        if self.hint:
+            return said(f"{self.reason}. {self.hint.rstrip('.')}. Then ", *next_step, ".")
+        return said(f"{self.reason}. Once that is fixed, ", *next_step, ".")

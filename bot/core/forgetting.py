@@ -58,6 +58,9 @@ class Erased:
     digests_scrubbed: int = 0
     facilitator: bool = False
     audit_entries: int = 0
+    reached: bool = False
+    """A record kept to reach them (their name, email, time zone and id on the platform)
+    was deleted."""
 
 
 def erase(session: Session, platform: str, user_id: str, now: datetime) -> Erased:
@@ -77,7 +80,7 @@ def erase(session: Session, platform: str, user_id: str, now: datetime) -> Erase
     session.execute(delete(BotMessage).where(BotMessage.kind == FORM,
                                              BotMessage.platform == platform,
                                              BotMessage.channel_id == user_id))
-    reach.forget(session, user_id)
+    done.reached = reach.forget(session, user_id)
     done.audit_entries = audit.forget_person(session, audit.person(platform, user_id))
     _forget_reviewer(session, audit.person(platform, user_id))
     suppress(session, platform, user_id, now)

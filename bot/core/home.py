@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from bot.core.answers import open_questions
-from bot.core.people import find_participant
+from bot.core.people import facilitates, find_participant, rounds_acted_on
 from bot.core.questions import Asked
 from bot.core.rounds import delivery_counts, participation
 from storage.models import Round
@@ -53,3 +53,13 @@ def home_view(session: Session, platform: str, user_id: str, rounds: Sequence[Ro
     questions = (open_questions(session, participant)
                  if participant is not None and not participant.opted_out else [])
     return HomeView(rounds is not None, tuple(lines), tuple(questions))
+
+
+def home_of(session: Session, platform: str, user_id: str, configured: tuple[str, ...], *,
+            admin: bool) -> HomeView:
+    """Someone's home as it is now: a facilitator (an admin, one of `configured`, one added in
+    the app, or on some round's team) sees the rounds they may act on."""
+    rounds = (rounds_acted_on(session, platform, user_id, configured, admin=admin,
+                              open_only=False)
+              if facilitates(session, platform, user_id, configured, admin=admin) else None)
+    return home_view(session, platform, user_id, rounds)

@@ -198,6 +198,10 @@ def remove_facilitator(session: Session, platform_user_id: str, platform: str) -
     return int(getattr(listed, "rowcount", 0) or 0) + int(getattr(teams, "rowcount", 0) or 0)
 
 
+NOT_PEOPLE = frozenset({"cli", "import"})
+"""Who starts a round without being someone to message (the command line, an import)."""
+
+
 def round_team(session: Session, round_: Round) -> set[str]:
     """Who facilitates a round, on its platform: whoever started it and those they added."""
     team = set(session.scalars(select(RoundFacilitator.platform_user_id).where(
@@ -205,6 +209,12 @@ def round_team(session: Session, round_: Round) -> set[str]:
     if round_.started_by:
         team.add(round_.started_by)
     return team
+
+
+def team_to_reach(session: Session, round_: Round) -> list[str]:
+    """The round's team that can be messaged (not the command line or an import that
+    started it), in order."""
+    return sorted(round_team(session, round_) - NOT_PEOPLE)
 
 
 def add_to_team(session: Session, round_: Round, platform_user_id: str, added_by: str,
@@ -234,6 +244,39 @@ def rounds_of(session: Session, platform: str, platform_user_id: str) -> set[int
         Round, Round.id == RoundFacilitator.round_id).where(
         Round.platform == platform, RoundFacilitator.platform_user_id == platform_user_id))
     return set(started) | set(added)
+
+
+def acts_on(session: Session, round_: Round, platform: str, platform_user_id: str,
+            configured: tuple[str, ...]) -> bool:
+    """Whether someone who is no admin may act on the round: its co-facilitators, and
+    whoever started it while they are still a facilitator (`configured`: the platform's)."""
+    if round_.platform != platform:
+        return False
+    if round_.started_by == platform_user_id:
+        return is_facilitator(session, platform_user_id, configured, platform)
+    return platform_user_id in round_team(session, round_)
+
+
+def rounds_acted_on(session: Session, platform: str, platform_user_id: str,
+                    configured: tuple[str, ...], *, admin: bool, open_only: bool = True
+                    ) -> list[Round]:
+    """The rounds someone may act on (every round, for an admin), oldest first."""
+    query = select(Round).order_by(Round.id)
+    if open_only:
+        query = query.where(Round.status == "open")
+    if admin:
+        return list(session.scalars(query))
+    query = query.where(Round.id.in_(rounds_of(session, platform, platform_user_id)))
+    return [r for r in session.scalars(query)
+            if acts_on(session, r, platform, platform_user_id, configured)]
+
+
+def facilitates(session: Session, platform: str, platform_user_id: str,
+                configured: tuple[str, ...], *, admin: bool) -> bool:
+    """An admin, a facilitator, or on the team of some round: may use the facilitators'
+    commands."""
+    return (admin or is_facilitator(session, platform_user_id, configured, platform)
+            or bool(rounds_of(session, platform, platform_user_id)))
 
 
 def fingerprint(platform: str, platform_user_id: str) -> str:

@@ -226,11 +226,11 @@ def _copies(session: Session, participant: Participant) -> list[dict[str, Any]]:
 COPY_HOLDS = ("A copy of your data that you asked for with my-data: it repeats every answer "
               "you had given then, there in our conversation. forget-me deletes it; so does "
               "deleting a round it covers, or that round's retention period running out.")
-OFFER_HOLDS = ("My reply to a message of yours I did not take as an answer (a greeting, or "
-               "a question about me). Its Save as my answer button holds your words, there in "
-               "our conversation only, not in Roundtable's database: press it to save them "
-               "as your answer to this question. forget-me deletes the reply; so does "
-               "deleting the round, or its retention period running out.")
+OFFER_HOLDS = ("My reply to a message of yours I did not take as an answer (a greeting, a "
+               "question about me, or emoji alone). Its Save as my answer button holds your "
+               "words, there in our conversation only, not in Roundtable's database: press it "
+               "to save them as your answer to this question. forget-me deletes the reply; "
+               "so does deleting the round, or its retention period running out.")
 
 
 def _facilitating(session: Session, platform: str, user_id: str) -> dict[str, Any]:

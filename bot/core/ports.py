@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core.digest.model import DigestView, Draft
+from bot.core.errors import Refusal
 from bot.core.incoming import Kept
 from bot.core.questions import Question, Saved
 from bot.core.said import Said
@@ -45,6 +46,10 @@ class DeliveryError(Exception):
         """The platform said when to try again (rate limited): no fault of the person's."""
         self.hint = hint
         """What a person can do about it, in the platform's terms ("invite the app")."""
+
+    @property
+    def refusal(self) -> Refusal:
+        return Refusal(self.reason, self.hint)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.packs import Pack, Prompt
-from bot.core.said import Command, Said, said
+from bot.core.replies import asks_not_to_be_quoted
+from bot.core.said import Command, Said, WhereAsked, said
 from bot.core.wording import counted, listed
 from storage.models import Participant
 
@@ -82,17 +83,50 @@ class Saved:
                    "them under your first choice.")
 
 
+WRONG_QUESTION = said("Not the right question? Answer the one you meant ", WhereAsked(),
+                      ", and delete the message you wrote.")
+"""Under the confirmation of written answers: how to move words to the question meant."""
+NOT_QUOTED_NOTE = "You asked that this answer is never quoted: it counts in its theme, that is all."
+"""Under the confirmation of a written answer kept from quotes, in place of "Don't quote me"."""
+
+
+def quote_choice(asked: Asked, text: str, external_id: str | None, quotable: bool = True
+                 ) -> bool | None:
+    """What the confirmation of a written answer (`text`) offers: "Don't quote me" (True),
+    NOT_QUOTED_NOTE once the person asked, in its words or with the button (False); neither
+    for a vote or an answer with no id (None)."""
+    if asked.prompt.kind != "text" or external_id is None:
+        return None
+    return quotable and not asks_not_to_be_quoted(text)
+
+
 def added_to(number: int) -> str:
     """What saving words beside an answer given already says, wherever they were saved."""
     return f"Added to your answer to question {number}, which you had answered already: " \
         + Saved.KEPT_BESIDE
 
 
+def saved_as_answer(number: int) -> str:
+    """What saving an answer says where the answer itself is not shown again."""
+    return f"Saved as your answer to question {number}."
+
+
+def deleted(asked: Asked, rest: bool = False) -> Said:
+    """What a deleted answer's confirmation says instead of the answer (`rest`: other words
+    still answer the question)."""
+    if rest:
+        return said(f"You deleted these words from your answer to question {asked.number}, "
+                    "and they are deleted here too. The rest of your answer stays.")
+    return said(f"You deleted your answer to question {asked.number}, and it is deleted "
+                "here too. The question is open again: answer it ", WhereAsked(),
+                " whenever you like.")
+
+
 def form_saved(one: Saved) -> str:
     """The line by a form an answer was given in (its confirmation follows in the chat)."""
     if one.added:
         return added_to(one.asked.number)
-    return f"Saved as your answer to question {one.asked.number}."
+    return saved_as_answer(one.asked.number)
 
 
 def saved_as(one: Saved) -> str:

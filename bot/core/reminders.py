@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.dates import readers_zone, round_closes
@@ -45,10 +44,12 @@ BEFORE_CLOSE = timedelta(days=1)
 PLAN_AHEAD = timedelta(hours=18)
 """How far a reader's time can come before a day before the close: from just before 08:00
 back to 17:00 the day before (15 hours), with room for a clock change."""
+LATELY = timedelta(days=1)
+"""Nobody is reminded again within this: a facilitator's `remind` and a scheduled reminder
+meeting (or following each other within hours) would say the same thing twice."""
 CLAIM_LEASE = timedelta(minutes=10)
 RETRY_AFTER = timedelta(minutes=5)
 """A reminder the platform failed, without saying when to try again, is tried this much later."""
-NOTICE_NUMBER_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def move_close(session: Session, round_: Round, closes_at: datetime | None, now:
     about the new one. When the old one was planned already, its rows still waiting are moved
     to each reader's time before the new close if that has come (so none comes after it, and
     nobody gets two), or taken back and planned again when it comes."""
+    lock_round(session, round_.id)
     old = _before_close(round_)
     claimed = old is not None and old in reminder_times(round_)[:round_.reminder_slots_done]
     waiting_rows = _planned_for(session, round_, old, zone) if old and claimed else []
@@ -131,6 +133,7 @@ def _tell_of_move(session: Session, round_: Round, told: datetime, now: datetime
         Reminder.round_id == round_.id, Reminder.state == "pending",
         Reminder.moved_from.is_not(None)))}
     numbers = _last_numbers(session, round_.id)
+    notices = []
     for participant_id, timezone in _who_to_remind(session, round_):
         row = pending.get(participant_id)
         if row is not None:
@@ -138,27 +141,20 @@ def _tell_of_move(session: Session, round_: Round, told: datetime, now: datetime
                 session.delete(row)  # back to the close they were told
             continue
         if participant_id in reminded:
-            _add_notice(session, round_.id, participant_id, numbers.get(participant_id, 0) + 1,
-                        next_working_time(now, timezone, zone), now, told)
+            notices.append({"round_id": round_.id, "participant_id": participant_id,
+                            "number": numbers.get(participant_id, 0) + 1, "state": "pending",
+                            "not_before": next_working_time(now, timezone, zone),
+                            "created_at": now, "moved_from": told})
+    if notices:
+        session.execute(insert(Reminder), notices)
 
 
-def _add_notice(session: Session, round_id: int, participant_id: int, number: int,
-                not_before: datetime | None, now: datetime, told: datetime) -> None:
-    """Plan one notice of a moved close under the next free reminder number. A facilitator's
-    `remind` planning the same person a reminder meanwhile can take that number first (the
-    round's row orders a move after the scheduler's plans, not after `remind`'s); the notice
-    then takes the next one, so moving a close does not fail for it."""
-    for attempt in range(NOTICE_NUMBER_TRIES):
-        try:
-            with session.begin_nested():
-                session.add(Reminder(
-                    round_id=round_id, participant_id=participant_id, number=number,
-                    state="pending", not_before=not_before, created_at=now, moved_from=told))
-            return
-        except IntegrityError:
-            if attempt == NOTICE_NUMBER_TRIES - 1:
-                raise
-            number = _last_numbers(session, round_id, participant_id).get(participant_id, 0) + 1
+def lock_round(session: Session, round_id: int) -> None:
+    """Take the round's row for this transaction before reading its reminders' numbers: every
+    plan of reminders (the scheduler's, a facilitator's `remind`, notices of a moved close)
+    takes it first, so two plans meeting come one after the other, the second reading what
+    the first planned, and none finds the number it read as free taken."""
+    session.execute(select(Round.id).where(Round.id == round_id).with_for_update())
 
 
 def told_of_move(session: Session, round_id: int, now: datetime) -> int:
@@ -168,15 +164,11 @@ def told_of_move(session: Session, round_id: int, now: datetime) -> int:
         Reminder.moved_from.is_not(None), Reminder.created_at == now)) or 0
 
 
-def _last_numbers(session: Session, round_id: int, participant_id: int | None = None
-                  ) -> dict[int, int]:
-    """Each participant's highest reminder number in the round (nudges and notices), or only
-    `participant_id`'s."""
-    query = select(Reminder.participant_id, func.max(Reminder.number)).where(
-        Reminder.round_id == round_id)
-    if participant_id is not None:
-        query = query.where(Reminder.participant_id == participant_id)
-    return dict(session.execute(query.group_by(Reminder.participant_id)).all())
+def _last_numbers(session: Session, round_id: int) -> dict[int, int]:
+    """Each participant's highest reminder number in the round (nudges and notices)."""
+    return dict(session.execute(
+        select(Reminder.participant_id, func.max(Reminder.number))
+        .where(Reminder.round_id == round_id).group_by(Reminder.participant_id)).all())
 
 
 def _before_close(round_: Round) -> ReminderTime | None:
@@ -225,33 +217,58 @@ def plan_now(session: Session, round_id: int, now: datetime, zone: str,
     """Plan one reminder for everyone with open questions who is under the cap: now (in their
     working hours), or the `scheduled` one at each reader's time. A scheduled one skips
     people told of a moved close less than FIRST_AFTER ago: that notice named the close, and
-    a reminder hours after it would only repeat it."""
+    a reminder hours after it would only repeat it. Nobody is reminded twice within LATELY:
+    a plan skips whoever was sent one since, a scheduled one whoever has one waiting, and a
+    facilitator's `remind` brings a waiting one forward to now instead of adding another."""
+    lock_round(session, round_id)
     round_ = get_round(session, round_id)
     sent_so_far: dict[int, int] = dict(session.execute(
         select(Reminder.participant_id, func.count())
         .where(Reminder.round_id == round_id, Reminder.moved_from.is_(None))
         .group_by(Reminder.participant_id)).all())
     numbers = _last_numbers(session, round_id)
-    told = set(session.scalars(select(Reminder.participant_id).where(
+    left_be = set(session.scalars(select(Reminder.participant_id).where(
         Reminder.round_id == round_id, Reminder.moved_from.is_not(None),
         Reminder.created_at > now - FIRST_AFTER))) if scheduled else set()
-    planned = 0
+    left_be |= _sent_since(session, round_id, now - LATELY)
+    waiting_rows = {r.participant_id: r for r in session.scalars(select(Reminder).where(
+        Reminder.round_id == round_id, Reminder.moved_from.is_(None),
+        Reminder.state == "pending"))}
+    rows: list[dict[str, object]] = []
+    brought = 0
     for participant_id, timezone in _who_to_remind(session, round_):
-        if sent_so_far.get(participant_id, 0) >= MAX_REMINDERS or participant_id in told:
+        waiting_row = waiting_rows.get(participant_id)
+        if participant_id in left_be or (waiting_row is not None and scheduled is not None):
             continue
-        not_before = (scheduled.for_reader(round_, timezone, zone, now) if scheduled
-                      else next_working_time(now, timezone, zone))
-        row = Reminder(round_id=round_id, participant_id=participant_id,
-                       number=numbers.get(participant_id, 0) + 1,
-                       state="pending", not_before=not_before, created_at=now,
-                       scheduled_for=scheduled.at if scheduled else None)
-        try:
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError:
-            continue  # planned concurrently
-        planned += 1
-    return planned
+        if waiting_row is not None:  # `remind`: the one waiting comes now, as planned now
+            waiting_row.not_before = next_working_time(now, timezone, zone)
+            waiting_row.created_at = now
+            brought += 1
+        elif sent_so_far.get(participant_id, 0) < MAX_REMINDERS:
+            rows.append({"round_id": round_id, "participant_id": participant_id,
+                         "number": numbers.get(participant_id, 0) + 1, "state": "pending",
+                         "not_before": (scheduled.for_reader(round_, timezone, zone, now)
+                                        if scheduled else next_working_time(now, timezone, zone)),
+                         "created_at": now,
+                         "scheduled_for": scheduled.at if scheduled else None})
+    if rows:
+        session.execute(insert(Reminder), rows)
+    session.flush()
+    return len(rows) + brought
+
+
+def _sent_since(session: Session, round_id: int, since: datetime) -> set[int]:
+    return set(session.scalars(select(Reminder.participant_id).where(
+        Reminder.round_id == round_id, Reminder.moved_from.is_(None),
+        Reminder.sent_at > since)))
+
+
+def reminded_lately(session: Session, round_id: int, now: datetime) -> int:
+    """How many people with open questions a plan at `now` leaves be, since they were sent a
+    reminder less than LATELY before it."""
+    lately = _sent_since(session, round_id, now - LATELY)
+    return sum(1 for participant_id, _ in _who_to_remind(session, get_round(session, round_id))
+               if participant_id in lately)
 
 
 def waiting(session: Session, round_id: int, planned_at: datetime) -> int:

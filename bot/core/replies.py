@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.core.errors import InvalidAnswer, NotAllowed, NotFound, RoundClosed
+from bot.core.errors import InvalidAnswer, NotAllowed, NotFound, RoundClosed, RoundtableError
 from bot.core.packs import Prompt
 from bot.core.rounds import get_round, round_pack, vote_questions
 from bot.core.typed_votes import read_vote_and_reason
@@ -116,16 +116,26 @@ def record_vote(
 
 
 def is_answered(session: Session, round_id: int, participant_id: int, prompt_id: str,
-                *, besides: str | None = None) -> bool:
+                *, besides: str | None = None, before: int | None = None) -> bool:
     """Whether the person has a live (not deleted) answer to this question (to a vote: a
-    ballot; their comments on it are not answers), `besides` the one with that external id."""
+    ballot; their comments on it are not answers), `besides` the one with that external id,
+    or written `before` the reply with that id."""
     query = select(Reply.id).where(
         Reply.round_id == round_id, Reply.participant_id == participant_id,
         Reply.prompt_id == prompt_id, Reply.deleted_at.is_(None),
         is_an_answer(vote_questions([get_round(session, round_id)])))
     if besides is not None:
         query = query.where(Reply.external_id.is_distinct_from(besides))
+    if before is not None:
+        query = query.where(Reply.id < before)
     return session.scalar(query.limit(1)) is not None
+
+
+def answered_before(session: Session, reply: Reply) -> bool:
+    """Whether the person had a live answer to the question before `reply` was written: its
+    words were kept beside that answer (confirmed as added, not as the answer)."""
+    return is_answered(session, reply.round_id, reply.participant_id, reply.prompt_id,
+                       before=reply.id)
 
 
 Author = tuple[str, str]
@@ -208,8 +218,12 @@ def _read_again(session: Session, reply: Reply, text: str) -> None:
 
 
 def dont_quote(session: Session, external_id: str, author: Author) -> Reply:
-    """The author asks that this answer be counted but never quoted (for good)."""
+    """The author asks that this answer be counted but never quoted (for good); refused
+    when they asked already (a second press of the button, on another device)."""
     reply = _live_by_external_id(session, external_id, author)
+    if not reply.quotable:
+        raise RoundtableError("You asked already that this answer is never quoted: it counts "
+                              "in its theme, that is all.")
     reply.quotable = False
     return reply
 
@@ -227,9 +241,10 @@ def delete_reply(session: Session, external_id: str, now: datetime,
 
 
 def answer_count(session: Session, participant: Participant) -> int:
-    """How many answers this person has stored, in every round (what `forget-me` deletes)."""
+    """How many answers this person has stored, in every round (what `forget-me` deletes):
+    one they deleted holds no words, and is not counted as theirs."""
     return session.scalar(select(func.count(Reply.id)).where(
-        Reply.participant_id == participant.id)) or 0
+        Reply.participant_id == participant.id, Reply.deleted_at.is_(None))) or 0
 
 
 def check_text_answer(round_: Round, prompt_id: str, prompt: Prompt | None, text: str,

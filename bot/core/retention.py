@@ -16,11 +16,16 @@ period. Incoming
 events set aside after failing, kept word for word for a person to look at, go once they are
 older than the period; a language model's answers kept for every process, once older than
 theirs (storage.model_answers.KEPT). Notes of Teams activities (`teams_sent`) whose delivery,
-digest or kept message is gone are deleted too, once a day old.
+digest or kept message is gone are deleted too, once a day old; so are homes owed that no
+process published (bot.core.homes_owed.KEPT), and acknowledgements owed that none posted
+(bot.core.confirmations_owed.KEPT; those of a purged round go with its answers). The homes
+of a purged round's team, and those of the admins the caller names (they list every round),
+are owed (published again by a serving process: its line shows the counts kept).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -28,9 +33,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.bot_messages import holding_words_in, take_down
+from bot.core.bot_messages import forms_opened_since, holding_words_in, take_down
+from bot.core.confirmations_owed import forget_owed
+from bot.core.homes_owed import Home, forget_stale_homes, owe_homes
 from bot.core.inbox import MAX_ATTEMPTS
-from bot.core.people import forget_roundless
+from bot.core.people import forget_roundless, team_to_reach
 from bot.core.ports import Gateways
 from bot.core.rounds import participation
 from bot.core.wording import counted, listed
@@ -121,15 +128,21 @@ def due_rounds(session: Session, now: datetime, days: int) -> list[int]:
     ).order_by(Round.id)))
 
 
-def purge(session: Session, now: datetime, days: int) -> Purged:
+def purge(session: Session, now: datetime, days: int, admins_homes: Iterable[Home] = ()
+          ) -> Purged:
     """Delete what is due in the main database (see the module); the inbox's set-aside events
-    are `purge_inbox`'s, as they may live in a database of their own."""
+    are `purge_inbox`'s, as they may live in a database of their own. `admins_homes` are owed
+    when any round is purged (an admin's home lists every round)."""
     done = Purged()
     for round_id in due_rounds(session, now, days):
         done.answers += _purge_round(session, round_id, now, done)
         done.rounds.append(round_id)
+    if done.rounds:
+        owe_homes(session, admins_homes, now)
     done.people = _purge_people(session, now, days)
     reach.forget_unkept(session, now - NOTES_SETTLE)
+    forget_stale_homes(session, now)
+    forget_owed(session, now)
     session.execute(delete(ModelAnswer).where(ModelAnswer.created_at < now - MODEL_ANSWERS_KEPT))
     return done
 
@@ -139,6 +152,9 @@ def _purge_round(session: Session, round_id: int, now: datetime, done: Purged) -
     done.digests += session.scalar(select(func.count(Digest.id)).where(
         Digest.round_id == round_id)) or 0
     round_ = session.get_one(Round, round_id)
+    # its team's homes list it: with its counts as they are kept from now on
+    owe_homes(session, [(round_.platform, user_id)
+                        for user_id in team_to_reach(session, round_)], now)
     # the counts stay: who was invited and who answered is known only from the rows going now
     turnout = participation(session, round_)
     round_.summary = {"invited": turnout.invited, "answered_any": turnout.answered_any,
@@ -160,6 +176,9 @@ def _purge_round(session: Session, round_id: int, now: datetime, done: Purged) -
     session.execute(delete(Reminder).where(Reminder.round_id == round_id))
     session.execute(delete(Delivery).where(Delivery.round_id == round_id))
     session.execute(delete(RoundFacilitator).where(RoundFacilitator.round_id == round_id))
+    # what was owed about it (a notice naming its question, an offer holding someone's
+    # words): a process taking over would post it
+    forget_owed(session, now, round_id)
     round_.audience = {k: v for k, v in (round_.audience or {}).items() if k != "users"}
     round_.purged_at = now
     return answers
@@ -182,19 +201,22 @@ def purge_inbox(session: Session, now: datetime, days: int) -> int:
 
 
 def apply_retention(database: Database, now: datetime, days: int, actor: str,
-                    gateways: Gateways) -> Purged:
+                    gateways: Gateways, *, admins_homes: Iterable[Home] = ()) -> Purged:
     """Delete what has been kept long enough: on the platforms (through `gateways`), then in
     the main database and the inbox's (the daily job and `roundtable purge`); one audit line
-    says what went (a run that finds nothing due writes none)."""
+    says what went (a run that finds nothing due writes none). The application names the
+    admins' homes, owed with the rounds' teams' (`purge`)."""
     with database.sessions() as session:
         holding = holding_words_in(session, due_rounds(session, now, days), now)
     taken = take_down(gateways, holding)
     with transaction(database.sessions) as session:
-        done = purge(session, now, days)
+        opened = forms_opened_since(session, due_rounds(session, now, days), holding, now)
+        done = purge(session, now, days, admins_homes)
     done.messages, done.messages_left = taken.deleted + taken.replaced, len(taken.failed)
     with transaction(database.inbox_sessions) as session:
         done.inbox_events = purge_inbox(session, now, days)
     database.drop_deleted()
+    take_down(gateways, opened)
     if done.anything:
         with transaction(database.sessions) as session:
             audit.record(session, now, actor, "retention.purge",

@@ -75,8 +75,8 @@ class AnswerForm:
 @dataclass(frozen=True)
 class QuoteButton:
     """The other way to keep an answer from quotes, as an aside after "write “don't quote
-    me” in an answer": in Slack, " (or press the button under my reply to it)"; nothing in
-    Teams, whose replies have no such button."""
+    me” in an answer": " (or press the button under my reply to it)", the "Don't quote me"
+    under the confirmation of a written answer, in Slack and in Teams alike."""
 
 
 Marker = DirectChat | WhereAsked | AnswerForm | QuoteButton

@@ -65,16 +65,27 @@ class RoundStatus:
                        "(kept for the retention period after closing); the counts above are "
                        "as they were then")
         when = []
-        if self.next_digest is not None and self.status == "open":
-            when.append(f"next digest {local_time(self.next_digest, zone)}")
-        if self.closes_at is not None and self.status == "open":
-            when.append(f"closes {local_time(self.closes_at, zone)}")
+        if (self.status == "open" and self.closes_at is not None
+                and final_is_next(self.next_digest, self.closes_at)):
+            when.append(f"next digest (the final one) when it closes "
+                        f"{local_time(self.closes_at, zone)}")
+        elif self.status == "open":
+            if self.next_digest is not None:
+                when.append(f"next digest {local_time(self.next_digest, zone)}")
+            if self.closes_at is not None:
+                when.append(f"closes {local_time(self.closes_at, zone)}")
         if when:
             text = ", ".join(when)
             out.append(text[0].upper() + text[1:])
         if self.failures:
             out.append("Not delivered: " + "; ".join(f"{who}: {why}" for who, why in self.failures))
         return out
+
+
+def final_is_next(next_digest: datetime | None, closes_at: datetime | None) -> bool:
+    """Whether an open round closes, posting its final digest, before its schedule's next
+    digest (which then never comes)."""
+    return next_digest is not None and closes_at is not None and closes_at <= next_digest
 
 
 def round_status(session: Session, round_: Round, next_digest: datetime | None) -> RoundStatus:

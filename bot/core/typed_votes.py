@@ -5,7 +5,9 @@ The reading is strict on purpose: every word must name an option (in full, or sh
 with one slip of the keyboard, as long as only one option fits), be its number, or be one of a
 few joining words ("then", "and", "first", "my top five is"). A message with any other word is
 not a vote; it is kept as the person's comment on the question instead, so that a
-reason is never mistaken for a ballot and nothing anybody wrote is dropped.
+reason is never mistaken for a ballot and nothing anybody wrote is dropped. When the rest of
+such a message reads as options, the pieces that did not are named back ("exec support"), so
+that the person can write them again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 from bot.core.packs import Prompt
 from bot.core.said import AnswerForm, Said, said
+from bot.core.wording import listed
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SEPARATORS = re.compile(r"[,;\n>/|→]+|(?<=[^\W\d])\.(?=\s|$)|\bthen\b|\bfollowed by\b|\bnext\b",
@@ -39,6 +42,9 @@ class TypedVote:
 
     named: tuple[str, ...]
     problem: str | None = None
+    unread: tuple[str, ...] = ()
+    """Pieces of a ballot, as typed, that fit no option (or several), when the rest of the
+    message named options: then `named` is empty, as the message is no vote."""
 
     @property
     def ballot(self) -> tuple[str, ...] | None:
@@ -48,17 +54,39 @@ class TypedVote:
 def read_vote(prompt: Prompt, text: str) -> TypedVote:
     """The options a message names for a rank or choice question, checked as a ballot."""
     named: list[str] = []
+    unread: list[str] = []
     for chunk in _SEPARATORS.split(text):
         words = _WORD.findall(_folded(chunk))
         if not words:
             continue
         options = _whole_names(prompt, words) or _one_shortened(prompt, words)
         if options is None:
-            return TypedVote(())
-        named += options
+            unread.append(chunk)
+        else:
+            named += options
+    if unread:
+        meant = [_LIST_MARK.sub("", c).strip(" .") for c in unread if _meant_as_option(prompt, c)]
+        return TypedVote((), unread=tuple(meant) if named and len(meant) == len(unread) else ())
     if not named:
         return TypedVote(())
     return TypedVote(tuple(named), _problem(prompt, named))
+
+
+_LIST_MARK = re.compile(r"^\s*(?:\d+[.)]\s+|[-*•]\s*)")
+UNREAD_WORDS = 1
+"""Words a piece may hold that are neither an option's nor joining words, and still be taken
+for an option typed wrongly ("exec support") rather than for words of the person's own."""
+
+
+def _meant_as_option(prompt: Prompt, chunk: str) -> bool:
+    """Whether a piece that fits no one option looks meant as one: a number alone (none of
+    the options'), or words of which some are options' words and at most UNREAD_WORDS not."""
+    content = [w for w in _WORD.findall(_folded(_LIST_MARK.sub("", chunk))) if w not in JOINING]
+    if content and all(w.isdigit() for w in content):
+        return True
+    names = [n for _, name in _option_words(prompt) for n in name]
+    known = [w for w in content if any(_same_word(w, n) for n in names)]
+    return bool(known) and len(content) - len(known) <= UNREAD_WORDS
 
 
 _REASON_START = re.compile(r"\n|(?<=[.!?])\s|\s[-–—]\s|\s(?=(?:because|as|since)\b)|:\s",
@@ -136,14 +164,19 @@ def _one_shortened(prompt: Prompt, words: list[str]) -> list[str] | None:
 
 SHORTEST_PREFIX = 3
 """A word this long or longer that begins an option's word stands for it ("psych", "dev")."""
+SHORTEST_SLIP = 4
+"""A word this long or longer may carry one slip of the keyboard ("tiem" for "time"), when the
+option's word is as long too: with three, "hand", "land" or "thme" would fit "and" and "the",
+which several options hold. In the seed pack no four-letter slip fits two options."""
 
 
 def _same_word(typed: str, word: str) -> bool:
     """`typed` is `word`, its beginning ("analytics" by "analyt"), or `word` with one slip of
-    the keyboard (a letter added, dropped, changed or two swapped) once it has five letters."""
+    the keyboard (a letter added, dropped, changed or two swapped) once both have four
+    letters."""
     if typed == word or (len(typed) >= SHORTEST_PREFIX and word.startswith(typed)):
         return True
-    return len(typed) >= 5 and _one_slip(typed, word)
+    return min(len(typed), len(word)) >= SHORTEST_SLIP and _one_slip(typed, word)
 
 
 def _one_slip(a: str, b: str) -> bool:
@@ -194,20 +227,40 @@ def _example(wanted: int, options: int) -> list[int]:
     return picked + [n for n in range(1, options + 1) if n not in picked][:wanted - len(picked)]
 
 
+def _pieces(unread: tuple[str, ...]) -> str:
+    return listed([f"“{piece}”" for piece in unread])
+
+
+def which_unread(typed: TypedVote) -> str | None:
+    """The pieces of a ballot that fit no option, asked about ("Which option is “exec
+    support”?"); None when there are none to name."""
+    if not typed.unread:
+        return None
+    if len(typed.unread) == 1:
+        return f"Which option is {_pieces(typed.unread)}?"
+    return f"Which options are {_pieces(typed.unread)}?"
+
+
 def comment_notice(number: int, prompt: Prompt, typed: TypedVote, *,
-                   voted: bool = False) -> Said:
+                   voted: bool = False, quotable: bool = True) -> Said:
     """What the bot says when words to a vote's question were kept as a comment (`voted`:
-    beside the person's ballot)."""
+    beside the person's ballot; not `quotable`: they asked not to be quoted, so no digest
+    shows it)."""
     vote = "ranking" if prompt.kind == "rank" else "choice"
     beside = f", beside your {vote}" if voted else ""
-    kept = (f"I kept your message as a comment on question {number}{beside}: it appears in "
-            "the digest under the question, as your words. ")
+    shown = ("it appears in the digest under the question, as your words" if quotable else
+             "as you asked, it is never quoted, so the digest does not show it")
+    kept = f"I kept your message as a comment on question {number}{beside}: {shown}. "
     if voted:
         return said(kept, f"To change your {vote}, use ", AnswerForm(),
                     f". {how_to_type(prompt)}")
     found = ""
     if typed.named and typed.problem:
         found = f"I found {', '.join(typed.named)} in it, but {typed.problem}. "
+    elif typed.unread:
+        pieces = _pieces(typed.unread)
+        found = (f"I could not tell which option {pieces} is. " if len(typed.unread) == 1 else
+                 f"I could not tell which options {pieces} are. ")
     verb = "rank" if prompt.kind == "rank" else "choose"
     return said(kept, f"{found}It is not a vote yet: to {verb}, use ", AnswerForm(),
                 f". {how_to_type(prompt)}")

@@ -36,16 +36,6 @@ def quoted_last(text: str) -> str:
     return f"“{text}”" + ("" if text.rstrip().endswith(_ENDS_SENTENCE) else ".")
 
 
-def sentence(reason: str) -> str:
-    """A reason worded to follow "Sorry: " (a refusal's text), standing alone, as under a
-    form's field: "round 3 is closed" → "Round 3 is closed."."""
-    reason = reason.strip()
-    if not reason:
-        return reason
-    reason = reason[0].upper() + reason[1:]
-    return reason if reason.endswith((".", "!", "?", "…")) else reason + "."
-
-
 def all_of_yours(n: int, one: str, many: str | None = None) -> str:
     """"all 3 of your answers", "your one answer", "your answers (none so far)"."""
     many = many or one + "s"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 from bot.core import audit, digest_posts, digest_review, reminders, retention, sending
 from bot.core.digest.build import Summariser
 from bot.core.errors import RoundtableError
+from bot.core.homes_owed import Home
+from bot.core.people import NOT_PEOPLE
 from bot.core.ports import Clock, DeliveryError, Gateways, Where
 from bot.core.rounds import close_round
 from bot.core.said import Code, Place, said
@@ -31,7 +34,6 @@ log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(minutes=1)
 """A digest posted this long after its time says that it is late."""
 FINAL_PERIOD = "final"
-NOT_PEOPLE = digest_review.NOT_PEOPLE
 EVENT_LEDGER_KEEPS = timedelta(days=7)
 
 
@@ -44,6 +46,8 @@ class JobContext:
     retention_days: int = retention.DEFAULT_DAYS
     summariser: Summariser | None = None
     """Words digest headlines with the configured language model (None: offline only)."""
+    admins_homes: tuple[Home, ...] = ()
+    """The admins' homes (they list every round): owed again when retention changes a round."""
 
 
 _context: JobContext | None = None
@@ -160,7 +164,8 @@ def apply_retention() -> None:
     retention period, and old set-aside incoming events, are deleted (bot.core.retention)."""
     ctx = context()
     done = retention.apply_retention(ctx.database, ctx.clock(), ctx.retention_days,
-                                     audit.SCHEDULER, ctx.gateways)
+                                     audit.SCHEDULER, ctx.gateways,
+                                     admins_homes=ctx.admins_homes)
     if done.anything:
         log.info("retention: %s", done.line())
 
@@ -174,9 +179,30 @@ def forget_lapsed_leases() -> None:
 def recover_digests() -> None:
     """Post (or find already posted) digests whose claim was left unfinished."""
     ctx = context()
-    for sent in digest_posts.recover_digests(ctx.database.sessions, ctx.gateways, ctx.clock,
-                                             summariser=ctx.summariser):
+    for sent in digest_posts.recover_digests(
+            ctx.database.sessions, ctx.gateways, ctx.clock, summariser=ctx.summariser,
+            posted_now=partial(_refresh_draft, ctx), refused=partial(_refused_at_recovery, ctx)):
         log.info("an unfinished digest is now posted in %s", sent.channel_id)
+
+
+def _refresh_draft(ctx: JobContext, digest_id: int) -> None:
+    """The facilitators' copies of a draft brought up to date (it was posted, refused, or a
+    newer one took its place)."""
+    digest_review.refresh_draft(ctx.database.sessions, ctx.gateways, digest_id, ctx.clock,
+                                summariser=ctx.summariser)
+
+
+def _refused_at_recovery(ctx: JobContext, digest_id: int, exc: DeliveryError) -> None:
+    """A digest recovery found refused for good (failed now) is told as one refused when
+    first posted: a reviewed one's drafts say why and keep Approve; of one posted as built,
+    the round's starter hears it."""
+    with ctx.database.sessions() as session:
+        row = session.get_one(Digest, digest_id)
+        reviewed, round_id, further = row.review_until is not None, row.round_id, row.platform
+    if reviewed:
+        _refresh_draft(ctx, digest_id)
+    else:
+        _tell_starter(ctx, round_id, exc, own_channel=further is None)
 
 
 def settle_reviews() -> None:
@@ -200,8 +226,7 @@ def _hold(ctx: JobContext, round_id: int, period: str, *, late: bool) -> bool:
         digest_id = held.id if held is not None else None
     if digest_id is not None:
         if older_id is not None:  # its copies now say that this one took its place
-            digest_review.refresh_draft(ctx.database.sessions, ctx.gateways, older_id,
-                                        ctx.clock, summariser=ctx.summariser)
+            _refresh_draft(ctx, older_id)
         shown = digest_review.send_drafts(ctx.database.sessions, ctx.gateways, digest_id,
                                           ctx.clock, summariser=ctx.summariser)
         log.info("digest of round %s for %s waits for review (shown to %s)", round_id, period,
@@ -229,24 +254,27 @@ def _post(ctx: JobContext, round_id: int, period: str, *, late: bool) -> None:
         log.info("digest of round %s for %s posted%s", round_id, period, " (late)" if late else "")
 
 
-def _tell_starter(ctx: JobContext, round_id: int, exc: DeliveryError) -> None:
+def _tell_starter(ctx: JobContext, round_id: int, exc: DeliveryError, *,
+                  own_channel: bool = True) -> None:
     """The facilitator who started the round hears that its digest could not be posted, why,
-    and what to do (a scheduled digest has nobody else to tell)."""
+    and what to do (a scheduled digest has nobody else to tell). `own_channel`: it was the
+    round's digest channel on the round's own platform, which is then named."""
     with ctx.database.sessions() as session:
         round_ = session.get(Round, round_id)
         if round_ is None or not round_.started_by or round_.started_by in NOT_PEOPLE:
             return
         platform, starter, channel = round_.platform, round_.started_by, round_.digest_channel
+        closed = round_.status == "closed"
     gateway = ctx.gateways.get(platform)
     if gateway is None:
         return
-    where = said(" in ", Place(channel)) if channel else said()
+    where = said(" in ", Place(channel)) if channel and own_channel else said()
     try:
         gateway.say(Where(gateway.open_direct(starter)), said(
-            f"The scheduled digest of round {round_id} could not be posted", where,
-            f": {exc.reason}.", f" {exc.hint}" if exc.hint else "",
-            " Once that is fixed, the ", Code("digest"), " command posts it now; otherwise "
-            "the next one is tried at the next digest time."))
+            f"The {'final' if closed else 'scheduled'} digest of round {round_id} could not be "
+            "posted", where, ": ", exc.refusal.then("the ", Code("digest"), " command posts it"),
+            " Nothing will post it otherwise: the round is closed." if closed else
+            " Otherwise the next one is tried at the next digest time."))
     except DeliveryError as again:
         log.warning("could not tell the facilitator of round %s about its digest: %s",
                     round_id, again.reason)

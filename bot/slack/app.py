@@ -58,6 +58,7 @@ class SlackPlatform:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         self.client = make_client(token, settings.slack_api_url, settings.https_proxy)
         self.gateway = SlackGateway(self.client)
+        self.signed_in = bool(token)
         self.directory: SlackDirectory | BareDirectory = (
             SlackDirectory(self.client, database.sessions) if token
             else BareDirectory("SLACK_BOT_TOKEN", USER_ID, "U0123ABCD"))
@@ -65,6 +66,9 @@ class SlackPlatform:
         self._listeners: ThreadPoolExecutor | None = None
         self._messages: MessageReader | None = None
         self._bolt: App | None = None
+
+    def is_user_id(self, user_id: str) -> bool:
+        return USER_ID.fullmatch(user_id) is not None
 
     def translate(self, payload: dict[str, Any]) -> Incoming | None:
         """Events stored as Slack sent them, by versions before the application layer. Their

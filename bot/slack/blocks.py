@@ -38,18 +38,19 @@ from bot.core.home import HomeView
 from bot.core.incoming import Kept
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import (
+    NOT_QUOTED_NOTE,
+    WRONG_QUESTION,
     Asked,
     Question,
     Saved,
     how_it_goes,
+    quote_choice,
     saved_as,
     saved_to,
     saved_together,
 )
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, correction, read_back
-from bot.core.replies import asks_not_to_be_quoted
 from bot.core.typed_votes import how_to_type, numbered_options
-from bot.core.wording import all_of_yours
 from bot.slack.limits import HEADER_TEXT, RICH_TEXT, SECTION_TEXT, VIEW_BLOCKS
 from bot.slack.messages import (
     Part,
@@ -78,7 +79,6 @@ FORGET_CANCEL = "forget_cancel"
 DONT_QUOTE = "answer_dont_quote"
 SAVE_KEPT = "kept_save"
 SAVE_KEPT_LABEL = "Save as my answer"
-NOT_QUOTED_NOTE = "You asked that this answer is never quoted: it counts in its theme, that is all."
 MODES = (("role", "By role: quotes carry role (and organisation), never a name"),
          ("named", "Named: quotes carry the person's name and role"),
          ("anonymous", "Anonymous: no name, role or organisation anywhere"))
@@ -149,8 +149,7 @@ def confirmation(one: Saved, text: str) -> SlackMessage:
             "It appears in full in the round's export."))
     if one.added:
         blocks.append(context(Saved.ADDED))
-    blocks.append(context("Not the right question? Reply in the thread of the one you meant, "
-                           "and delete this message's original."))
+    blocks.append(context(said_mrkdwn(WRONG_QUESTION)))
     return message(what, blocks + _dont_quote(asked, text, one.external_id, one.quotable))
 
 
@@ -158,9 +157,10 @@ def _dont_quote(asked: Asked, text: str, external_id: str | None,
                 quotable: bool = True) -> list[Block]:
     """The "Don't quote me" button under a written answer (or the note, when it says so or
     the person asked already)."""
-    if asked.prompt.kind != "text" or external_id is None:
+    offered = quote_choice(asked, text, external_id, quotable)
+    if offered is None:
         return []
-    if not quotable or asks_not_to_be_quoted(text):
+    if not offered:
         return [context(NOT_QUOTED_NOTE)]
     return [ActionsBlock(elements=[ButtonElement(
         text=plain("Don't quote me", 75), action_id=DONT_QUOTE,
@@ -206,8 +206,7 @@ def _confirmations(saved: Sequence[Saved]) -> SlackMessage:
     how = correction(saved)
     if how is not None:
         blocks.append(context(said_mrkdwn(how)))
-    blocks.append(context("Not the right question? Reply in the thread of the one you meant, "
-                          "and delete the original message."))
+    blocks.append(context(said_mrkdwn(WRONG_QUESTION)))
     return message(what, blocks)
 
 
@@ -391,13 +390,8 @@ def home_view(home: HomeView) -> dict[str, Any]:
     return View(type="home", blocks=blocks).to_dict()
 
 
-def forget_prompt(count: int) -> SlackMessage:
-    text = (f"This deletes everything Roundtable holds about you: "
-            f"{all_of_yours(count, 'answer or vote', 'answers and votes')}, the questions sent "
-            "to you, your name, time zone and Slack id. My messages that repeat your answers are "
-            "deleted, and digest messages that drew on them are replaced. You will get no "
-            "more questions. It cannot be undone. "
-            "(`/roundtable my-data` first sends you a copy of it all.)")
+def forget_prompt(text: str) -> SlackMessage:
+    """forget-me's question (`text`, mrkdwn) with its Delete everything and Cancel buttons."""
     return message(text, [section(text), ActionsBlock(elements=[
         ButtonElement(text=plain("Delete everything", 75), action_id=FORGET_CONFIRM,
                       style="danger"),

@@ -4,6 +4,7 @@ true); the command words themselves are bot.app.command_words'."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.app import command_words
 from bot.app.command_words import Typed
@@ -54,9 +55,9 @@ def audience(tokens: list[str]) -> Audience:
     return Audience(tuple(channels), tuple(groups), tuple(users))
 
 
-def parse_start(args: list[str]) -> StartRequest:
+def parse_start(args: list[str], known_pack: Callable[[str], object]) -> StartRequest:
     """`<pack> to <#C…|@group|@user …> [options]` (bot.app.command_words.parse_start)."""
-    return command_words.parse_start(args, WHO, audience, channel)
+    return command_words.parse_start(args, WHO, audience, channel, known_pack=known_pack)
 
 
 def parse_set(args: list[str]) -> tuple[int | None, RoundSettings]:

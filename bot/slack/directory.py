@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience, Looked, Person
 from bot.core.ports import DeliveryError
+from bot.core.said import Place, said
 from bot.slack.gateway import calling
 from storage.models import Participant
 
@@ -32,13 +33,27 @@ def members(client: WebClient, audience: Audience) -> list[str]:
     """The user ids the audience names, in order, once each."""
     ids: list[str] = []
     for channel in audience.channels:
-        ids += _paged(f"the members of channel {channel}", client.conversations_members,
-                      "members", channel=channel, limit=200)
+        ids += _channel_members(client, channel)
     for group in audience.groups:
         ids += _call(f"the members of user group {group}", client.usergroups_users_list,
                      usergroup=group)["users"]
     ids += audience.users
     return list(dict.fromkeys(ids))
+
+
+def _channel_members(client: WebClient, channel: str) -> list[str]:
+    """A channel's members; one the bot cannot see (private, and it is not in it) is
+    refused naming the channel and how to let the bot in."""
+    try:
+        return _paged(f"the members of channel {channel}", client.conversations_members,
+                      "members", channel=channel, limit=200)
+    except RoundtableError as exc:
+        if not isinstance(exc.__cause__, DeliveryError) or exc.__cause__.reason not in {
+                "not_in_channel", "channel_not_found"}:
+            raise
+        raise RoundtableError(said=said(
+            "I cannot see ", Place(channel), f", so I cannot ask its members: {INVITE}, "
+            "then start the round again")) from exc
 
 
 def people(client: WebClient, sessions: sessionmaker[Session], user_ids: Iterable[str],

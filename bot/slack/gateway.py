@@ -176,8 +176,7 @@ def make_client(token: str, base_url: str, proxy: str | None = None) -> WebClien
 
 
 HINTS = {
-    "not_in_channel": "Invite @Roundtable to the channel (type /invite @Roundtable there), "
-                      "then try again.",
+    "not_in_channel": "Invite @Roundtable to the channel (type /invite @Roundtable there).",
     "channel_not_found": "The channel is private or gone: invite @Roundtable to it (type "
                          "/invite @Roundtable there), or choose another channel.",
     "is_archived": "The channel is archived: choose another channel for the digests.",

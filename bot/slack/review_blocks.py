@@ -128,7 +128,7 @@ def draft_message(draft: Draft) -> SlackMessage:
             blocks.append(rich(cut))
             break
         blocks += question
-    if draft.waiting:
+    if draft.approvable:
         blocks.append(ActionsBlock(elements=[ButtonElement(
             text=plain("Approve and post", 75), action_id=REVIEW_APPROVE, value=value,
             style="primary", confirm=ConfirmObject(
@@ -145,7 +145,7 @@ def _state(draft: Draft) -> ContextBlock:
     if draft.state == "superseded":
         return context("A newer draft, or a digest posted meanwhile, took the place of this one.")
     if not draft.waiting:
-        return context(said_mrkdwn(settled_words(draft.approved_by, "slack")))
+        return context(said_mrkdwn(settled_words(draft, "slack")))
     return context(f"{deadline_line(draft.unreviewed, _when(draft.review_until))} Edits carry "
                    "over to the round's later digests.")
 
@@ -278,6 +278,7 @@ def edit_view(opened: Opened, prompt_id: str) -> dict[str, Any]:
     return View(
         type="modal", callback_id=REVIEW_VIEW, title=plain("Edit the draft", 24),
         submit=plain("Save", 24), close=plain("Cancel", 24), blocks=blocks,
+        notify_on_close=True,  # its record goes once it is closed (review.form_done)
         private_metadata=json.dumps({"round": view.round.id, "digest": digest_id,
                                      "prompt": prompt_id,
                                      review_form.SEEN: view.round.generated_at}),

@@ -28,6 +28,7 @@ from bot.teams.activities import (
     parse,
     tenants_named,
 )
+from bot.teams.commands import OBJECT_ID
 from bot.teams.connector import Connector, Retrying
 from bot.teams.directory import TeamsDirectory
 from bot.teams.endpoint import MESSAGES_PATH, TENANT_REFUSED, TeamsEndpoint
@@ -102,7 +103,11 @@ class TeamsPlatform:
                                     settings.teams_service_url, settings.timezone)
         self.directory = TeamsDirectory(self.connector, self.conversations)
         self.facilitators: tuple[str, ...] = settings.teams_facilitators
+        self.signed_in = settings.teams_enabled
         self.listeners: Listeners | None = None
+
+    def is_user_id(self, user_id: str) -> bool:
+        return OBJECT_ID.match(user_id) is not None
 
     def translate(self, payload: dict[str, Any]) -> Incoming | None:
         """Teams' events are stored already translated (bot.core.incoming)."""

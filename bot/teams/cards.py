@@ -11,24 +11,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeGuard
 
+from bot.app.confirmations import CONFIRMED_TOGETHER
+from bot.core.answers import Shown, shown_of
 from bot.core.home import HomeView
 from bot.core.incoming import Kept
 from bot.core.packs import Pack, Prompt
 from bot.core.questions import (
+    NOT_QUOTED_NOTE,
+    WRONG_QUESTION,
     Asked,
     Question,
     Saved,
     how_it_goes,
+    quote_choice,
     saved_as,
     saved_to,
     saved_together,
 )
 from bot.core.read_back import NOT_WHAT_YOU_MEANT, ReadBack, correction, read_back
 from bot.core.said import Code, Said, said
-from bot.core.typed_votes import how_to_type, numbered_options, read_vote
-from bot.core.wording import all_of_yours, counted, listed
+from bot.core.typed_votes import how_to_type, numbered_options, read_vote, which_unread
+from bot.core.wording import counted, listed
 from bot.teams.activities import OURS
 from bot.teams.render import (
     MAX_CARD_BYTES,
@@ -46,6 +52,7 @@ from bot.teams.render import (
     said_note,
     size,
 )
+from storage.models import row_id
 
 ANSWER, SKIP, START, FORGET, CANCEL = "answer", "skip", "start", "forget", "cancel"
 ON, QUESTIONS = "on", "questions"
@@ -53,6 +60,14 @@ ON, QUESTIONS = "on", "questions"
 DELETE_ROUND = "delete-round"
 SAVE_KEPT = "save-kept"
 SAVE_KEPT_LABEL = "Save as my answer"
+DONT_QUOTE = "dont-quote"
+DONT_QUOTE_LABEL = "Don't quote me"
+SHOWN, FILES = "card", "files"
+"""What a "Don't quote me" button carries besides its answer: the answers its card shows, and
+that the card said files were not kept (DontQuote)."""
+ANSWER_ID_CHARS = 200
+"""The longest answer id a "Don't quote me" button may carry (an answer's external id)."""
+STALE = "that card could not be read; please use the newest one"
 ANSWER_INPUT = "answer"
 RANK_INPUT = "rank-{}"
 RANKING_INPUT = "ranking"
@@ -63,6 +78,8 @@ RANK_LISTS_BYTES = 12_000
 the rest of MAX_CARD_BYTES holds the question, its numbered options (up to 100 of 75
 characters) and a pack's intro. Beyond it the ranking is written in one box."""
 QUOTE_CHARS = 1500
+SHARED_CUTS = (400, 200, 100)
+"""How much of each question and answer a confirmation of several shows: the most that fits."""
 OPTION = re.compile(r"[0-9]{1,4}")
 UNREADABLE = "that form could not be read; please use the newest card"
 
@@ -188,8 +205,10 @@ def _typed_ranking(prompt: Prompt, text: str) -> list[str]:
     vote = read_vote(prompt, text)
     if vote.ballot is not None:
         return list(vote.ballot)
-    raise ValueError(vote.problem or f"write the numbers (or names) of your top "
-                                     f"{prompt.places}, best first, like {_example(prompt)}")
+    how = (f"the numbers (or names) of your top {prompt.places}, best first, like "
+           f"{_example(prompt)}")
+    asked = which_unread(vote)
+    raise ValueError(vote.problem or (f"{asked} Write {how}" if asked else f"write {how}"))
 
 
 def _example(prompt: Prompt) -> str:
@@ -207,31 +226,57 @@ def _choice(value: object) -> str:
 
 def confirmations_card(saved: Sequence[Saved]) -> Element:
     """Which question each answer was saved to, and its start; a vote typed in words is read
-    back as understood."""
+    back as understood; a written answer has its "Don't quote me" (or the note, once asked).
+    The buttons of a card of several list what it shows, so that pressing one can put the
+    card back with only that answer changed: the starts are cut shorter to make room for the
+    lists, and when even that is not enough, the lists are left out (a button then leaves
+    the card as it was)."""
     if len(saved) == 1:
         return _confirmation_card(saved[0])
+    shown = [shown_of(one) for one in saved]
+    listed = [one for one in shown if one is not None]
+    for lists in ([listed] if len(listed) == len(shown) else []) + [[]]:
+        for cut in SHARED_CUTS:
+            built = _shared_card(saved, lists, cut)
+            if size(built) <= MAX_CARD_BYTES:
+                return built
+    return built
+
+
+def _shared_card(saved: Sequence[Saved], shown: list[Shown], cut: int) -> Element:
+    """A card of several answers, each question and answer cut at `cut` characters; the
+    buttons list `shown` (none: not listed)."""
+    files = any(s.files_dropped for s in saved)
     body = [rich(run(saved_together(saved), bold=True))]
     for one in saved:
         body.append(rich(run(saved_to(one, saved), bold=True),
-                         run(_cut(one.asked.prompt.question, 400), bold=True)))
+                         run(_cut(one.asked.prompt.question, cut), bold=True)))
         understood = read_back(one)
         if understood is not None:
             body += _read_back(understood, under_question=True)
             continue
         text = one.answer if isinstance(one.answer, str) else "; ".join(one.answer)
-        body.append(rich(run(_cut(text, 400), italic=True)))
+        body.append(rich(run(_cut(text, cut), italic=True)))
+        offered = quote_choice(one.asked, text, one.external_id, one.quotable)
+        if offered:  # under its answer: a card's own actions stop at five
+            body.append({"type": "ActionSet", "actions": [_dont_quote(one, shown, files)]})
+        elif offered is not None:
+            body.append(note(NOT_QUOTED_NOTE))
     how = correction(saved)
     if how is not None:
         body.append(note(plain(how)))
-    if any(s.files_dropped for s in saved):
+    if files:
         body.append(note(Saved.FILES_NOT_KEPT))
+    body.append(note(plain(WRONG_QUESTION)))
     return card(body)
 
 
 def _confirmation_card(one: Saved) -> Element:
+    """One answer saved: a written one with "Don't quote me" (or the note, once asked)."""
     understood = read_back(one)
     what = understood.saved if understood is not None else saved_as(one)
     body = [rich(run(what, bold=True), run(one.asked.prompt.question))]
+    actions: list[Element] = []
     if understood is not None:
         body += _read_back(understood)
         body.append(note(plain(NOT_WHAT_YOU_MEANT)))
@@ -243,11 +288,69 @@ def _confirmation_card(one: Saved) -> Element:
                              "the start is shown here."))
         if one.added:
             body.append(note(Saved.ADDED))
+        offered = quote_choice(one.asked, text, one.external_id, one.quotable)
+        if offered:
+            actions.append(_dont_quote(one, None, one.files_dropped))
+        elif offered is not None:
+            body.append(note(NOT_QUOTED_NOTE))
+        body.append(note(plain(WRONG_QUESTION)))
     else:
         body += [rich(f"{i}. {c}") for i, c in enumerate(one.answer, start=1)]
     if one.files_dropped:
         body.append(note(Saved.FILES_NOT_KEPT))
-    return card(body)
+    return card(body, actions)
+
+
+def _dont_quote(one: Saved, shown: list[Shown] | None, files: bool) -> Element:
+    """The "Don't quote me" button of a written answer: it carries what its card shows
+    besides the answer's words (DontQuote), to show it again with the note in its place."""
+    data: dict[str, Any] = {OURS: DONT_QUOTE, "answer": one.external_id}
+    if shown is not None:
+        data[SHOWN] = [list(s) if isinstance(s, tuple) else s for s in shown]
+    if files:
+        data[FILES] = True
+    return action(DONT_QUOTE_LABEL, DONT_QUOTE, data)
+
+
+@dataclass(frozen=True)
+class DontQuote:
+    """What a "Don't quote me" button says: its answer (an external id), the answers its
+    card shows, in order (its answer alone on a card of one; none when a card of several had
+    no room to list them), and whether the card said that files sent were not kept."""
+
+    answer: str
+    shown: tuple[Shown, ...]
+    files: bool = False
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> DontQuote:
+        """The button's data, checked as anything a client sends is (ValueError)."""
+        answer, listed, files = data.get("answer"), data.get(SHOWN), data.get(FILES, False)
+        if not _answer_id(answer) or not isinstance(files, bool):
+            raise ValueError(STALE)
+        if listed is None:
+            return cls(answer, (answer,), files)
+        if not isinstance(listed, list) or len(listed) > CONFIRMED_TOGETHER:
+            raise ValueError(STALE)
+        shown = tuple(_shown(one) for one in listed)
+        if shown and answer not in shown:
+            raise ValueError(STALE)
+        return cls(answer, shown, files)
+
+
+def _answer_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and 0 < len(value) <= ANSWER_ID_CHARS
+
+
+def _shown(value: object) -> Shown:
+    """One answer a "Don't quote me" button lists: an external id, or [round, question]."""
+    if _answer_id(value):
+        return value
+    if isinstance(value, list) and len(value) == 2:
+        round_id, prompt_id = row_id(value[0]), value[1]
+        if round_id is not None and isinstance(prompt_id, str) and 0 < len(prompt_id) <= 100:
+            return round_id, prompt_id
+    raise ValueError(STALE)
 
 
 def _read_back(understood: ReadBack, *, under_question: bool = False) -> list[Element]:
@@ -395,13 +498,12 @@ def scoped_inputs(data: Mapping[str, Any], round_id: int, prompt_id: str) -> dic
                        if isinstance(k, str) and k.endswith(suffix)}}
 
 
-def forget_card(count: int, asked: str) -> Element:
-    """forget-me's question; both buttons carry `asked`, the question's id."""
-    text = (f"This deletes {all_of_yours(count, 'answer')} from Roundtable, and you will get "
-            "no more questions. It cannot be undone.")
-    return card([rich(text)], [action("Delete my answers", FORGET, {OURS: FORGET, "asked": asked},
-                                      destructive=True),
-                               action("Cancel", CANCEL, {OURS: CANCEL, "asked": asked})])
+def forget_card(words: Said, asked: str) -> Element:
+    """forget-me's question (`words`: all that its Delete deletes); both buttons carry
+    `asked`, the question's id."""
+    return card(said_elements(words), [
+        action("Delete everything", FORGET, {OURS: FORGET, "asked": asked}, destructive=True),
+        action("Cancel", CANCEL, {OURS: CANCEL, "asked": asked})])
 
 
 def delete_card(round_id: int, asked: str, words: Said) -> Element:

@@ -3,7 +3,8 @@
 Answers are written in the same 1:1 chat, so there a message is a command only when it is
 exactly one: `stop` alone stops, but "Stop the duplicate audits" is an answer; a command that
 takes a round is one when a round number follows it, or something typed as one (`close 3x`,
-`status #2`, refused with a clear message rather than kept as an answer). In a channel no
+`status #2`, refused with a clear message rather than kept as an answer); `start` is one alone,
+with a pack's id alone (its usage is shown), or followed by `<pack> to …`. In a channel no
 answers are taken, so a command's word is enough and any mistake after it is explained.
 Facilitators name people by email or Entra object id; in a channel, `team` means the team's
 members and the digests go to that channel unless `digest` names another. The command words
@@ -18,7 +19,7 @@ from collections.abc import Callable
 
 from bot.app import command_words
 from bot.app.command_words import ALL, SET_OPTIONS, WHO, Typed
-from bot.app.facilitation import RoundSettings, StartRequest
+from bot.app.facilitation import PACK_ID, RoundSettings, StartRequest
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience
 from bot.core.said import Code, Said, Strong, said
@@ -50,21 +51,23 @@ HELP = said(Strong("Roundtable"), _with_commands(
 For facilitators (here, or with @Roundtable in a team's channel):
 • `start <pack> to <email or Entra id …> [digest #channel] [closes 14d] [named|anonymous|by-role]`
 • in a channel: `start <pack> to team`: everyone in the team, digests in that channel
-• `form`: the same as a form
+• `form`: a form to start a round
 • `list [all]` · `status [round] [who]` · `remind [round]` · `digest [round]` · \
 `close [round]`
 • `set [round] [digest #channel|none] [closes 14d|never] [schedule <cron>|default]`: where the \
 round's digests go (and only there), when it closes, when digests come
-• `review <round>`: the digest waiting for your approval, in your chat with me, to approve; \
-`review <round> on|off [unapproved post|wait] [within 24h]`: whether scheduled digests wait \
-for approval, and what becomes of one nobody approves in time
+• `review <round>`: the digest waiting for your approval, in your chat with me, to edit \
+and approve; `review <round> on|off [unapproved post|wait] [within 24h]`: whether scheduled \
+digests wait for approval, and what becomes of one nobody approves in time
 • `invite <round> to <team|email …>`: add people here to a round (started here or in Slack)
 • `reopen <round> [closes 14d]` · `delete <round>` (asks first)
 • `add-facilitator <email or Entra id> [round N]` · `remove-facilitator <email or Entra id> \
 [round N]`: a co-facilitator of one of your rounds (admins: a facilitator of any round)
 For everyone: `questions` (your open questions), `stop` (no more questions), `my-data` \
-(everything Roundtable holds about you), `forget-me` (delete your answers; asks first); \
+(everything Roundtable holds about you), `forget-me` (delete it all; asks first); \
 written in a channel, what concerns you alone is answered in your 1:1 chat with me.
+Write "don't quote me" in an answer (or press the button under my reply): it counts, but is \
+never quoted.
 Anything else you write here answers the question waiting."""))
 """The list of commands, one paragraph a line (a card's runs show no Markdown list)."""
 
@@ -107,7 +110,16 @@ def _is_command(name: str, args: list[str]) -> bool:
     if name in PERSON_AND_ROUND:
         return _person(first) and (len(args) == 1 or (
             len(args) == 3 and args[1].lower() == "round" and _typed_as_round(args[2])))
-    return name == "start" and len(args) >= 3 and args[1].lower() == "to"
+    if name == "start":  # alone, or with a pack alone: shows its usage, as in Slack
+        return (not args or (len(args) == 1 and _typed_as_pack(first))
+                or (len(args) >= 3 and args[1].lower() == "to"))
+    return False
+
+
+def _typed_as_pack(token: str) -> bool:
+    """A pack's id, as written alone after `start`: lower case, and a hyphen or digit in it
+    (`sel-pharmacy-leadership`), so an answer such as "Start early" is still an answer."""
+    return bool(PACK_ID.fullmatch(token)) and any(c == "-" or c.isdigit() for c in token)
 
 
 def _typed_as_round(token: str) -> bool:
@@ -138,13 +150,14 @@ def channel_named(channels: dict[str, str]) -> Callable[[str], str | None]:
 
 
 def parse_start(args: list[str], *, team: str | None, here: str | None,
-                channels: dict[str, str]) -> StartRequest:
+                channels: dict[str, str], known_pack: Callable[[str], object]
+                ) -> StartRequest:
     """`<pack> to <team|email|Entra id …> [options]` (bot.app.command_words.parse_start).
 
     `team` is the key of the channel the command came from (None in a 1:1 chat), `here` the
     channel itself, `channels` the channels the bot knows by lower-cased name (and key)."""
     return command_words.parse_start(args, PEOPLE, _audience(team), channel_named(channels),
-                                     here)
+                                     here, known_pack=known_pack)
 
 
 def _audience(team: str | None) -> Callable[[list[str]], Audience]:

@@ -17,7 +17,9 @@ from datetime import datetime
 from microsoft_teams.api.activities.message import MessageActivityInput
 from microsoft_teams.api.clients.conversation.params import CreateConversationParams
 from microsoft_teams.api.models import Account, ConversationAccount
+from sqlalchemy.orm import Session
 
+from bot.core.bot_messages import card_form_closed
 from bot.core.digest.model import DigestView, Draft
 from bot.core.home import HomeView
 from bot.core.incoming import Kept
@@ -35,7 +37,17 @@ from bot.teams.references import (
     message_key,
 )
 from bot.teams.render import CARD_TYPE, MAX_CARD_BYTES, Element
-from storage.reach import DIGEST, FORM, FORM_TOLD, MESSAGE, QUESTION
+from storage.reach import (
+    DIGEST,
+    FORM,
+    FORM_CLOSING,
+    FORM_NOTES,
+    FORM_TOLD,
+    MESSAGE,
+    QUESTION,
+    note_sent,
+    unnote_sent,
+)
 
 log = logging.getLogger(__name__)
 FILE_TEXT = 20_000
@@ -249,8 +261,25 @@ class TeamsGateway:
     def update_draft(self, sent: Sent, draft: Draft) -> None:
         """A facilitator's copy of the draft brought up to date; one with their edit form
         open is left as it is (replacing it would lose what they typed), and they are told
-        once that the draft changed."""
-        if draft.waiting and sent.message_id in self.conversations.sent(FORM, draft.digest_id):
+        once that the draft changed; unless the form is to close (`Draft.closing`: it may
+        list deleted answers), then it is replaced, and they are told why. When Teams refuses
+        that, the form is still noted as open, and as to close: the next refresh closes it."""
+        if draft.waiting and sent.message_id in (
+                forms := self.conversations.sent(FORM, draft.digest_id)):
+            closing = draft.closing
+            if closing is None and sent.message_id in self.conversations.sent(
+                    FORM_CLOSING, draft.digest_id):
+                closing = card_form_closed(draft.view.round.id)
+            if closing is not None:
+                try:
+                    self._update(sent, activity(self._draft_card(draft), review_cards.SUMMARY))
+                except DeliveryError:
+                    self.conversations.record_sent(FORM_CLOSING, draft.digest_id,
+                                                   sent.message_id, *forms[sent.message_id])
+                    raise
+                self.conversations.unrecord_sent(FORM_NOTES, draft.digest_id, sent.message_id)
+                self.say(Where(sent.channel_id), closing)
+                return
             if sent.message_id not in self.conversations.sent(FORM_TOLD, draft.digest_id):
                 self.say(Where(sent.channel_id), review_cards.changed_meanwhile(
                     draft.view.round.id))
@@ -264,23 +293,37 @@ class TeamsGateway:
         return review_cards.draft_card(draft, zone=self.zone,
                                        names=self.names(review_cards.people_named(draft)))
 
-    def form_opened(self, digest_id: int, key: str, card_id: str) -> None:
-        """A draft card (by its activity id) now shows an edit form being filled in."""
-        self.conversations.record_sent(FORM, digest_id, message_key(card_id), key, card_id)
+    def note_form(self, digest_id: int, key: str, card_id: str, session: Session) -> None:
+        """A draft card (by its activity id) now shows an edit form being filled in: noted in
+        the caller's transaction (bot.app.review.form_opened's, which first checks that the
+        answers the form lists are all still there). One forget-me could not close before
+        is open afresh, on the answers there are now: nothing is to close any more."""
+        unnote_sent(session, (FORM_CLOSING,), digest_id, message_key(card_id))
+        note_sent(session, FORM, digest_id, message_key(card_id), key, card_id,
+                  self.conversations.clock())
 
     def form_closed(self, digest_id: int, card_id: str) -> None:
-        """The draft card's form was closed or saved: the card follows the draft again."""
-        self.conversations.unrecord_sent((FORM, FORM_TOLD), digest_id, message_key(card_id))
+        """The draft card's form was closed: the card follows the draft again."""
+        self.conversations.unrecord_sent(FORM_NOTES, digest_id, message_key(card_id))
+
+    def form_saved(self, digest_id: int, card_id: str, session: Session) -> None:
+        """`form_closed`, in the caller's transaction (bot.app.review.edit's, which stores
+        the form's changes): a form refused is left open."""
+        unnote_sent(session, FORM_NOTES, digest_id, message_key(card_id))
 
     def replace_card(self, key: str, activity_id: str, content: Element, summary: str = ""
-                     ) -> None:
+                     ) -> str:
         """Put `content` in place of a card of ours, named by its activity id (the card a
         button was pressed on); when that card is gone, `content` comes as a new message,
-        since the person pressing the button is waiting for it."""
+        since the person pressing the button is waiting for it. The activity id that shows
+        `content` (the new message's, noted under the core's key when it is long)."""
         reference = self.conversations.get(key)
         if reference is None or not self._put(reference, activity_id, activity(content,
                                                                                 summary)):
-            self.post(key, content, summary)
+            sent = self.post(key, content, summary)
+            self._kept(sent)
+            return sent.message_id
+        return activity_id
 
     def _update(self, sent: Sent, message: MessageActivityInput) -> bool:
         """Replace a message of ours in place; one not kept, or deleted meanwhile, is left

@@ -27,7 +27,7 @@ COMMANDS = {
     "personal": [("help", "What Roundtable does and its commands"),
                  ("questions", "Your open questions, to answer here"),
                  ("stop", "No more questions for you"),
-                 ("forget-me", "Delete your answers (asks first)"),
+                 ("forget-me", "Delete everything Roundtable holds about you (asks first)"),
                  ("form", "Start a round with a form (facilitators)"),
                  LIST, STATUS,
                  REVIEW, SET],

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +26,7 @@ from bot.core.people import suppressed
 from bot.core.ports import Clock
 from storage.db import transaction
 from storage.models import Participant, TeamsConversation, TeamsSent, TeamsUser
+from storage.reach import note_sent, unnote_sent
 
 PLATFORM = "teams"
 KEY_PREFIX = "t-"
@@ -199,17 +200,12 @@ class Conversations:
 
     def record_sent(self, kind: str, ref_id: int, part: str, key: str, activity_id: str) -> None:
         """What Teams created, written the moment it says so (a second write is a no-op)."""
-        try:
-            with transaction(self.sessions) as session:
-                session.add(TeamsSent(kind=kind, ref_id=ref_id, part=part, conversation_key=key,
-                                      activity_id=activity_id, created_at=self.clock()))
-        except IntegrityError:
-            pass  # recorded by an earlier attempt
+        with transaction(self.sessions) as session:
+            note_sent(session, kind, ref_id, part, key, activity_id, self.clock())
 
     def unrecord_sent(self, kinds: tuple[str, ...], ref_id: int, part: str) -> None:
         with transaction(self.sessions) as session:
-            session.execute(delete(TeamsSent).where(
-                TeamsSent.kind.in_(kinds), TeamsSent.ref_id == ref_id, TeamsSent.part == part))
+            unnote_sent(session, kinds, ref_id, part)
 
     def sent(self, kind: str, ref_id: int) -> dict[str, tuple[str, str]]:
         """The parts of a question delivery or a digest Teams took: part → (key, activity)."""

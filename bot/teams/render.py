@@ -23,6 +23,7 @@ from typing import Any
 
 from bot.core.direction_marks import closed
 from bot.core.said import (
+    QUOTE_BUTTON,
     AnswerForm,
     Code,
     Command,
@@ -55,7 +56,7 @@ button (bot.teams.cards.question_card)."""
 ANSWER_FORM = "the form on its card"
 """The form that answers a question already asked (bot.core.said.AnswerForm)."""
 MARKERS: dict[type[Marker], str] = {DirectChat: DIRECT_CHAT, WhereAsked: WHERE_ASKED,
-                                    AnswerForm: ANSWER_FORM, QuoteButton: ""}
+                                    AnswerForm: ANSWER_FORM, QuoteButton: QUOTE_BUTTON}
 """The places and things each platform names its own way, as Teams' words name them."""
 
 

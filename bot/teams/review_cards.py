@@ -136,7 +136,7 @@ def people_named(draft: Draft) -> Said:
 
 
 def _settled(draft: Draft) -> Said:
-    return settled_words(draft.approved_by, PLATFORM)
+    return settled_words(draft, PLATFORM)
 
 
 def form_open(content: Element) -> bool:
@@ -215,7 +215,7 @@ def _card(draft: Draft, editing: str, listed: int, hidden_words: Mapping[str, st
             action("Close", OPEN, {OURS: OPEN, **which, "prompt": ""})]})
     actions = ([action("Approve and post", APPROVE, {OURS: APPROVE, "round": round_id,
                                                      "digest": draft.digest_id},
-                       primary=True)] if draft.waiting else [])
+                       primary=True)] if draft.approvable else [])
     return card(body, actions)
 
 

@@ -118,6 +118,17 @@ class Harness(Protocol):
     def refusals(self) -> int:
         """How many calls the stand-in answered 429."""
 
+    def hold_posts(self, who: int, words: str) -> None:
+        """The bot's posts to person `who` holding `words` wait at the platform (and what
+        posts them waits with them) until `release`."""
+
+    def holding(self) -> bool:
+        """Whether a post `hold_posts` holds is waiting at the platform now."""
+
+    def release(self) -> None:
+        """Let the held posts be answered (Slack fails them, Teams takes them), and hold no
+        more."""
+
     def replies(self) -> list[Reply]: ...
 
     def deliveries(self) -> list[Delivery]: ...
@@ -311,6 +322,17 @@ class SlackHarness:
 
     def refusals(self) -> int:
         return len([c for c in self.stub.calls if c.status == 429])
+
+    def hold_posts(self, who: int, words: str) -> None:
+        channel = "D" + MEMBERS[who]
+        self.stub.hold("chat.postMessage", lambda params: params.get("channel") == channel
+                       and words in json.dumps(params))
+
+    def holding(self) -> bool:
+        return bool(self.stub.held)
+
+    def release(self) -> None:
+        self.stub.release()
 
     def replies(self) -> list[Reply]:
         return self.running.replies()
@@ -514,6 +536,16 @@ class TeamsHarness:
 
     def refusals(self) -> int:
         return len([c for c in self.stub.calls if c.status == 429])
+
+    def hold_posts(self, who: int, words: str) -> None:
+        # an activity's body does not name its chat: the words alone pick it
+        self.stub.hold("send", lambda body: words in json.dumps(body))
+
+    def holding(self) -> bool:
+        return self.stub.holding > 0
+
+    def release(self) -> None:
+        self.stub.release()
 
     def replies(self) -> list[Reply]:
         return self.running.replies()

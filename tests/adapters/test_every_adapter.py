@@ -4,6 +4,7 @@ tests, one suite run over both adapters (Slack and Teams) on both databases."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,7 +31,7 @@ from tests.adapters.harness import (
     harness,
 )
 from tests.helpers import HeldClock, wait_for
-from tests.teams.conftest import MEMBER_NAMES, Tenant
+from tests.teams.conftest import MEMBER_NAMES, PACK, Tenant
 from tests.teams_connector_stub import ConnectorStub
 
 PLATFORMS = ["slack", "teams"]
@@ -157,6 +158,29 @@ def test_set_and_review_change_a_round_alike_on_both(bot: Harness, database: Dat
         f"Type it like this: {SET_USAGE}.")
 
 
+def test_reopen_with_a_closing_date_on_an_open_round_says_how_to_move_its_close(
+        bot: Harness, database: Database) -> None:
+    """A facilitator who types `reopen N closes 7d` to give an open round more time is told
+    the command that does it; the round is left as it was."""
+    bot.start()
+    n = _round(bot, database).id
+    answer = bot.command(f"reopen {n} closes 7d").replace("`/roundtable ", "").replace("`", "")
+    assert answer == (f"Round {n} is open already; to change when it closes: set {n} closes 7d "
+                      f"in chat, or roundtable round set {n} --closes 7d on the server.")
+    assert bot.command(f"reopen {n}") == f"Round {n} is open already."
+    assert _round(bot, database).closes_at is None
+
+
+def test_a_command_that_could_mean_two_rounds_asks_which_and_changes_nothing(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    amara = "<@UAMARA|amara>" if bot.platform == "slack" else "amara@nhs.net"
+    assert "started" in bot.command(f"start {PACK} to {amara}")
+    assert bot.command("close") == "Which round? Your open rounds: 1, 2."
+    with database.sessions() as session:
+        assert set(session.scalars(select(Round.status))) == {"open"}
+
+
 def test_a_digest_channel_nobody_has_gets_the_same_words_on_both(bot: Harness) -> None:
     said = [bot.command(text).replace("`/roundtable ", "").replace("`", "")
             for text in ("set 1 digest weekly", "set digest weekly closes 14d")]
@@ -174,8 +198,8 @@ def test_the_first_message_tells_each_person_how_their_words_will_be_used(
     assert ("what you write may be quoted word for word in digests posted to "
             f"{bot.digest_channel_read} and in the facilitators' exports") in first, first
     assert "Write “don't quote me” in an answer" in first, first
-    # a button under each reply keeps that answer from quotes in Slack; Teams' replies have none
-    assert ("press the button under my reply" in first) == (bot.platform == "slack"), first
+    # a button under the reply to a written answer keeps it from quotes, on both platforms
+    assert "press the button under my reply" in first, first
 
 
 def test_help_says_what_roundtable_does_and_how_to_stop_it(bot: Harness) -> None:
@@ -185,6 +209,21 @@ def test_help_says_what_roundtable_does_and_how_to_stop_it(bot: Harness) -> None
                             else "Roundtable asks a workshop's questions"), shown
     assert bot.platform == "slack" or ("`" not in shown and "**" not in shown), shown
     assert "stop" in shown and "my-data" in shown and "forget-me" in shown
+
+
+def test_help_names_the_same_commands_in_the_same_words_on_both(bot: Harness) -> None:
+    """A facilitator reads each command's placeholders (<pack>, <round>) as typed, and the
+    same choices and promises on either platform."""
+    shown = bot.command("help").replace("`", "").replace("/roundtable ", "")
+    for words in ("start <pack> to ", "status [round] [who]",
+                  "set [round] [digest #channel|none] [closes 14d|never] "
+                  "[schedule <cron>|default]: where the round's digests go",
+                  "review <round>: the digest waiting for your approval, in ",
+                  ", to edit and approve; review <round> on|off [unapproved post|wait]",
+                  "reopen <round> [closes 14d]", "delete <round> (asks first)",
+                  "forget-me", "delete it all", "asks first", "don't quote me"):
+        assert words in shown, (words, shown)
+    assert "the same as a form" not in shown, shown
 
 
 def wait(bot: Harness, predicate: Callable[[], object], what: str) -> None:
@@ -440,3 +479,28 @@ def test_a_slack_walk_fails_when_the_bot_answered_with_blocks_slack_would_refuse
             with urllib.request.urlopen(request) as answered:
                 assert answered.status == 200
     bot.stub.violations.clear()  # seen, as the test meant: no more to report at its end
+
+
+def test_a_pack_that_is_not_there_is_said_before_anything_about_the_audience(
+        bot: Harness, database: Database) -> None:
+    """The pack is checked first: a facilitator who mistyped it hears that, not that the
+    people named cannot be told apart, on both platforms alike."""
+    said = bot.command("start nosuchpack to team")
+    assert said == f"No pack 'nosuchpack' (known: {PACK}).", said
+    with database.sessions() as session:
+        assert session.scalars(select(Round)).all() == []
+
+
+def test_status_with_only_closed_rounds_says_where_to_look(bot: Harness) -> None:
+    bot.start()
+    assert "closed" in bot.command("close 1")
+    shown = bot.command("status").replace("`/roundtable ", "").replace("`", "")
+    assert re.fullmatch(r"No open rounds\. Round 1 closed on \w{3} \d\d \w{3} \d{4} \d\d:\d\d "
+                        r"\w+: status 1 shows it; list all lists every round\.", shown), shown
+
+
+def test_closing_a_round_says_it_posted_its_final_digest(bot: Harness) -> None:
+    bot.start()
+    closed = bot.command("close 1")
+    assert closed == ("Round 1 is closed; no more answers are taken. Posted its final digest "
+                      f"in {bot.digest_channel_read}."), closed

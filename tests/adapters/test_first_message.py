@@ -83,6 +83,27 @@ def test_the_first_message_tells_each_person_how_their_words_are_used(bot: Harne
     assert "with no name, role or organisation" in first
 
 
+def test_a_second_remind_the_same_day_reminds_nobody_again_and_says_why(bot: Harness) -> None:
+    bot.start(closes="14d")
+    assert bot.command("remind").startswith("Reminded 5 people")
+    again = bot.command("remind")
+    round_id = bot.deliveries()[0].round_id
+    assert again == (f"Reminded nobody in round {round_id}. 5 people reminded less than a day "
+                     "ago are not reminded again yet. Nobody gets more than 2 reminders."), again
+    assert sum("A gentle reminder" in m for m in bot.said_to(0)) == 1
+
+
+def test_a_closed_round_reminds_nobody_and_says_so(bot: Harness) -> None:
+    """Nobody is nudged to answer a round that takes no more answers, and the facilitator is
+    not told they were."""
+    bot.start()
+    round_id = bot.deliveries()[0].round_id
+    bot.command(f"close {round_id}")
+    assert bot.command(f"remind {round_id}") == (
+        f"Round {round_id} is closed: it takes no more answers, so nobody is reminded.")
+    assert not any("A gentle reminder" in m for who in range(5) for m in bot.said_to(who))
+
+
 def test_people_reminded_of_a_close_the_facilitator_moves_are_told_the_new_one(
         bot: Harness) -> None:
     bot.start(closes="14d")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from bot.app import facilitation
 from bot.app.actors import OPERATOR
@@ -21,7 +21,7 @@ from bot.core import audit
 from bot.core.retention import apply_retention
 from storage.database import Database
 from storage.db import transaction
-from storage.models import BotMessage, Round
+from storage.models import BotMessage, InboxEvent, Participant, Round
 from tests.adapters.harness import MEMBERS, Harness, SlackHarness, TeamsHarness, harness
 from tests.adapters.test_every_adapter import (
     PLATFORMS,
@@ -288,6 +288,42 @@ def test_a_confirmation_waiting_when_a_round_is_deleted_repeats_only_the_answers
     assert _holding(bot, LATER) == []
 
 
+NO_WORDS = "An answer needs some words"
+"""The notice a message of nothing to see gets: it is owed about the question it answered."""
+
+
+def _notice_waiting(bot: Harness) -> None:
+    """Person 0 sends a blank message a moment after a notice was posted to them: the notice
+    that it needs words waits for its turn (the pacing clock held)."""
+    bot.start()
+    bot.write(0, "", files=1)  # its notice goes out at once; the next one waits its turn
+    wait(bot, lambda: any("Files and pictures" in m for m in bot.said_to(0)),
+         "the notice about the file")
+    bot.write(0, "\u2800")  # the blank Braille cell: it shows nothing
+    wait(bot, lambda: NO_WORDS in _everything_stored(bot), "the notice, owed")
+    assert not any(NO_WORDS in m for m in bot.said_to(0))
+
+
+def test_a_notice_waiting_when_its_round_is_deleted_is_never_posted(
+        paced: tuple[Harness, HeldClock]) -> None:
+    bot, pacing = paced
+    _notice_waiting(bot)
+    facilitation.delete(bot.app, OPERATOR, _round_id(bot))
+    pacing.advance(Confirmations.SPACING)
+    bot.app.confirmations.stop()  # posts everything still waiting, then ends
+    assert not any(NO_WORDS in m for m in bot.said_to(0))
+
+
+def test_a_notice_waiting_when_its_reader_is_forgotten_is_never_posted(
+        paced: tuple[Harness, HeldClock]) -> None:
+    bot, pacing = paced
+    _notice_waiting(bot)
+    assert _forget_me(bot).startswith("Done.")
+    pacing.advance(Confirmations.SPACING)
+    bot.app.confirmations.stop()
+    assert not any(NO_WORDS in m for m in bot.said_to(0))
+
+
 def test_deleting_a_round_takes_down_a_confirmation_it_shares_with_another_round(
         paced: tuple[Harness, HeldClock]) -> None:
     bot, pacing = paced
@@ -319,3 +355,97 @@ def test_a_confirmation_of_two_rounds_answers_names_each_round_s_question(
                              f"question 1 of round {second}."), shared
     assert f"Round {first}, question {number}: " in shared, shared
     assert f"Round {second}, question 1: {QUESTION}" in shared, shared
+
+
+DELETED = "You deleted that message; nothing of it was saved."
+
+
+def test_deleting_a_greeting_takes_its_words_back_from_the_reply(bot: Harness) -> None:
+    _greeted(bot)
+    bot.delete(0)
+    wait(bot, lambda: _holding(bot) == [], "the reply to the greeting, replaced")
+    assert DELETED in bot.shown_to(0)
+    assert not any(SAVE in m for m in bot.shown_to(0))  # nor its button
+    assert WORDS not in _everything_stored(bot)
+    assert bot.replies() == []
+    # nor does my-data say a reply of the bot's still holds words of theirs
+    assert "not in Roundtable's database" not in _my_data(bot)
+
+
+def test_a_greeting_deleted_before_its_posted_reply_was_recorded_is_not_listed_as_held(
+        paced: tuple[Harness, HeldClock]) -> None:
+    """The reply to a greeting is posted, and the confirmation after it holds up its loop
+    before where the reply landed is recorded, when the greeting is deleted: my-data never
+    says the reply holds the words."""
+    bot, pacing = paced
+    bot.start()
+    bot.write(0, "", files=1)  # its notice goes out at once; what follows waits its turn
+    wait(bot, lambda: any("Files and pictures" in m for m in bot.said_to(0)),
+         "the notice about the file")
+    bot.write(0, ANSWER)
+    wait(bot, lambda: bot.replies() != [], "the answer, saved")
+    bot.write(0, WORDS)
+    wait(bot, lambda: WORDS in _everything_stored(bot), "the reply to the greeting, owed")
+    bot.hold_posts(0, ANSWER)  # the answer's confirmation, posted after the reply
+    pacing.advance(Confirmations.SPACING)
+    wait(bot, lambda: bot.holding() and offers(bot, 0), "the reply posted, then the hold")
+    bot.delete(0)
+    wait(bot, lambda: WORDS not in _everything_stored(bot), "the deletion, honoured")
+    bot.release()
+    wait(bot, lambda: [m for m in _remembered(bot) if m.prompt_id is not None],
+         "where the reply landed, recorded")
+    assert "not in Roundtable's database" not in _my_data(bot)
+
+
+def _waiting_for_locks(bot: Harness) -> int:
+    """How many transactions of the PostgreSQL database wait for another's lock now."""
+    with bot.app.database.engine.connect() as watching:
+        return int(watching.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()")).scalar() or 0)
+
+
+def test_a_greeting_deleted_while_its_reply_is_being_recorded_is_taken_back(
+        bot: Harness) -> None:
+    """Where the reply to a greeting landed is being recorded (its transaction waits, as one
+    on a busy database may) when the greeting is deleted: the deletion is not lost for
+    finding the reply neither recorded nor waiting to be, and my-data never lists it."""
+    app = bot.app
+    if app.database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time: the recording never waits")
+    bot.start()
+    person = MEMBERS[0] if isinstance(bot, SlackHarness) else bot.tenant.members[0].aad
+    with app.database.sessions() as busy, busy.begin():  # holds person 0's row a while
+        busy.execute(select(Participant.id).where(Participant.platform_user_id == person)
+                     .with_for_update(key_share=True))
+        bot.write(0, WORDS)
+        wait(bot, lambda: offers(bot, 0) and _waiting_for_locks(bot) == 1,
+             "the reply posted, and where it landed being recorded")
+        bot.delete(0)
+        with app.database.sessions() as session:
+            wait(bot, lambda: _waiting_for_locks(bot) == 2 or not session.scalars(
+                select(InboxEvent.id)).all(), "the deletion, handled or waiting in turn")
+    wait(bot, lambda: _remembered(bot), "where the reply landed, recorded")
+    with app.database.sessions() as session:
+        wait(bot, lambda: not session.scalars(select(InboxEvent.id)).all(),
+             "the deletion, handled")
+    assert "not in Roundtable's database" not in _my_data(bot)
+    wait(bot, lambda: DELETED in bot.shown_to(0), "the reply, replaced")
+
+
+def test_a_greeting_deleted_before_its_reply_was_posted_is_never_repeated(
+        paced: tuple[Harness, HeldClock]) -> None:
+    bot, pacing = paced
+    bot.start()
+    bot.write(0, "Hello!")  # its reply goes out at once; the next one waits its turn
+    wait(bot, lambda: offers(bot, 0), "the reply to the first greeting")
+    bot.write(0, WORDS)
+    wait(bot, lambda: WORDS in _everything_stored(bot), "the reply to the second, owed")
+    bot.delete(0)
+    # were the process to die now, no process taking over would post the words
+    wait(bot, lambda: WORDS not in _everything_stored(bot), "the deletion, honoured")
+    pacing.advance(Confirmations.SPACING)
+    wait(bot, lambda: DELETED in bot.said_to(0), "what the deletion did")
+    assert WORDS not in bot.everything_sent()
+    assert len(offers(bot, 0)) == 1
+    assert bot.replies() == []

@@ -21,7 +21,7 @@ from storage.database import Database
 from storage.db import transaction
 from storage.models import BotMessage, Round
 from tests.adapters.harness import MEMBERS, Harness, SlackHarness, TeamsHarness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant
+from tests.adapters.test_every_adapter import PLATFORMS, _tenant, answer_text_question, wait
 from tests.adapters.test_greeting_privacy import (
     ANSWER,
     _answered,
@@ -58,6 +58,20 @@ def _sent_a_copy(bot: Harness) -> None:
         bot.running.wait_for(lambda: [c for c in bot.stub.sent_to(member)
                                       if SENT in card_text(c)], "the answer")
     assert _copies(bot) != []
+
+
+def _told_of_my_data(bot: Harness) -> str:
+    """Person 0 asks for their data: what the bot answers once the copy is sent."""
+    _my_data(bot)
+    if isinstance(bot, SlackHarness):
+        stub = bot.stub
+        return str(bot.running.wait_for(lambda: [
+            c for c in stub.calls_to("response_url") if SENT in c.params.get("text", "")],
+            "the answer")[0].params["text"])
+    assert isinstance(bot, TeamsHarness)
+    member = bot.tenant.members[0]
+    return bot.running.wait_for(lambda: [card_text(c) for c in bot.stub.sent_to(member)
+                                         if SENT in card_text(c)], "the answer")[0]
 
 
 def _copies(bot: Harness) -> list[str]:
@@ -114,3 +128,42 @@ def test_a_copy_of_my_data_lists_the_copies_sent_before_and_where_they_are(
 def test_a_first_copy_of_my_data_says_none_was_sent_before(bot: Harness) -> None:
     _answered(bot)
     assert '"copies_of_your_data_sent_before": []' in _my_data(bot)
+
+
+def _forget_me_warning(bot: Harness) -> str:
+    """Person 0 writes forget-me: the question it asks before deleting anything."""
+    if isinstance(bot, SlackHarness):
+        assert bot.running.slack.command(MEMBERS[0], "forget-me").status == 200
+        asked = bot.running.wait_for(lambda: [c for c in bot.stub.calls_to("response_url")
+                                              if "cannot be undone" in c.params.get("text", "")],
+                                     "the question")
+        return str(asked[0].params["text"])
+    assert isinstance(bot, TeamsHarness)
+    member = bot.tenant.members[0]
+    bot.running.teams.chat(member, "forget-me")
+    return str(bot.running.wait_for(lambda: next((card_text(c) for c in bot.stub.sent_to(member)
+                                                  if "cannot be undone" in card_text(c)), None),
+                                    "the forget-me card"))
+
+
+def test_forget_me_counts_the_answers_it_holds_not_one_deleted(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    answer_text_question(bot, 0, database, 1)
+    answer_text_question(bot, 0, database, 2)
+    bot.delete(0)
+    wait(bot, lambda: [r for r in bot.replies() if r.deleted_at is not None], "the deletion")
+    warned = _forget_me_warning(bot)
+    assert "everything Roundtable holds about you: your one answer or vote," in warned, warned
+
+
+def test_my_data_counts_the_answers_it_holds_and_says_apart_one_deleted(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    answer_text_question(bot, 0, database, 1)
+    answer_text_question(bot, 0, database, 2)
+    bot.delete(0)
+    wait(bot, lambda: [r for r in bot.replies() if r.deleted_at is not None], "the deletion")
+    told = _told_of_my_data(bot)
+    assert ("in our conversation: 1 answer, and everything else held about you, including "
+            "that you deleted 1 answer (its words are gone).") in told, told

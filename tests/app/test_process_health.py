@@ -59,7 +59,7 @@ def test_a_loop_that_fails_comes_back_and_health_says_503_until_it_does(
         _, taken = running.slack.dm(user, "Protected time for leadership")
         assert taken.status == 200  # stored: the handler failing does not stop answers
         running.wait_for(lambda: running.slack.get("/healthz").status == 200,
-                         "the handler to come back", timeout=30)
+                         "the handler to come back")
         running.wait_for(lambda: [r.text for r in running.replies()]
                          == ["Protected time for leadership"], "the answer to be handled")
         running.wait_for(lambda: confirmed(running, user, "Protected time for leadership"),

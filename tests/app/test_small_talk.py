@@ -1,5 +1,5 @@
-"""Which whole messages are small talk (a greeting, a question about the bot) and not an
-answer: a closed list, the whole message only."""
+"""Which whole messages are small talk (a greeting, a question about the bot, no word at all)
+and not an answer: a closed list, the whole message only."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.app.small_talk import small_talk
     ("Good morning :wave:", "greeting"), ("hi Roundtable", "greeting"),
     ("What is this?", "about"), ("what’s this??", "about"), ("Help me", "about"),
     ("help me please", "about"), ("Who are you?", "about"),
+    ("👍", "no words"), (":+1::skin-tone-2:", "no words"), ("👋", "no words"), ("?", "no words"),
 ])
 def test_it_recognises_a_whole_message_of_small_talk(text: str, talk: str) -> None:
     assert small_talk(text) == talk
@@ -20,7 +21,8 @@ def test_it_recognises_a_whole_message_of_small_talk(text: str, talk: str) -> No
 
 @pytest.mark.parametrize("text", [
     "Hi, protected time made it work.", "Hello GPs and the ICS board", "help",
-    "Help me understand the budget", "who are you working with at the PCN?", "", "👋",
+    "Help me understand the budget", "who are you working with at the PCN?", "", "\u2800",
+    "3, 1, 5, 2, 4", "5", "Dim 👎", "👍 Cytuno",
     "hi " + "!" * 200, "Morning.", "Evenings", "Thanks",
 ])
 def test_it_takes_anything_else_for_an_answer(text: str) -> None:

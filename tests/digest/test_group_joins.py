@@ -221,7 +221,7 @@ def test_answers_that_joined_the_facilitators_theme_are_its_growth_whatever_the_
         ThemeView(TITLE, "", [], ["d", "e", "g", "h"], {}, "chat")], answers=answers)])
 
     def split_from(new: Sequence[str], earlier: Sequence[Sequence[str]],
-                   sizes: Sequence[int]) -> Judgement:
+                   sizes: Sequence[int], worded: Sequence[str]) -> Judgement:
         assert list(new) == ["answer f"]
         return Judgement([0] * len(new), [])
 

@@ -148,7 +148,7 @@ def test_compare_names_grown_themes_as_shown_now_and_new_ones_from_their_answers
     asked: list[list[str]] = []
 
     def judge(new: Sequence[str], earlier: Sequence[Sequence[str]],
-              sizes: Sequence[int]) -> Judgement:
+              sizes: Sequence[int], worded: Sequence[str]) -> Judgement:
         assert [list(e) for e in earlier] == [["answer a", "answer b"],
                                               ["answer c", "answer d"]]
         asked.append(list(new))
@@ -185,7 +185,7 @@ def test_a_theme_shown_grows_by_no_more_new_answers_than_it_holds() -> None:
         "abcd", "efg")
 
     def judge(new: Sequence[str], earlier: Sequence[Sequence[str]],
-              sizes: Sequence[int]) -> Judgement:
+              sizes: Sequence[int], worded: Sequence[str]) -> Judgement:
         return Judgement([0] * len(new), [])
 
     changes = compare(snapshot(before), after, "week 1", judge=judge)
@@ -247,3 +247,53 @@ def test_a_large_theme_growing_as_before_is_no_new_theme() -> None:
     changes = compare(snapshot(before), after, "week 2", judge=judge)
     assert changes.new_themes == [], [(c.title, c.added) for c in changes.new_themes]
     assert sum(c.added for c in changes.grown_themes) >= 30
+
+
+
+BUSY = {
+    "Rota gaps on {}": ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays",
+                        "Saturdays", "Sundays", "weekends", "evenings", "mornings", "nights",
+                        "lunchtimes", "holidays", "Easter", "Christmas"),
+    "Training cut for {}": ("technicians", "dispensers", "starters", "locums", "trainees",
+                            "managers", "assistants", "students", "apprentices", "checkers",
+                            "drivers", "cleaners", "porters", "buyers", "clerks"),
+    "The {} crashes": ("software", "portal", "printer", "scanner", "till", "tablet",
+                       "intranet", "fridge", "phone", "router", "laptop", "server", "website",
+                       "app", "keyboard"),
+    "Letters from {} arrive late": ("wards", "hospices", "clinics", "hospitals", "surgeries",
+                                    "dentists", "opticians", "hostels", "prisons", "schools",
+                                    "councils", "charities", "courts", "labs", "units"),
+    "Shortages of {}": ("antibiotics", "inhalers", "insulin", "painkillers", "drops",
+                        "patches", "creams", "vaccines", "strips", "dressings", "syrups",
+                        "pessaries", "capsules", "sprays", "gels"),
+    "Heating broken in {}": ("kitchens", "basements", "stockrooms", "offices", "corridors",
+                             "toilets", "lobbies", "annexes", "attics", "pantries", "sheds",
+                             "cellars", "studios", "lofts", "yards"),
+}
+PARKING = ["No parking for patients", "Parking costs too much", "Parking spaces always full",
+           "Parking fines every week", "Van parking impossible"]
+
+
+def test_a_new_subject_among_many_other_new_answers_is_read_in_every_answers_words() -> None:
+    """Six themes of nine short answers, then 36 more of them and five about parking in the
+    same week: only 21 of the 41 new answers are judged one by one (every other one), none of
+    them about parking, but the words of every new answer are read."""
+    texts: dict[str, str] = {}
+    earlier_ids: dict[str, list[str]] = {}
+    others: list[str] = []
+    for n, (pattern, fillers) in enumerate(BUSY.items()):
+        earlier_ids[pattern] = [f"t{n}-{i}" for i in range(9)]
+        texts |= {f"t{n}-{i}": pattern.format(f) for i, f in enumerate(fillers)}
+        others += [f"t{n}-{i}" for i in range(9, 15)]
+    parking = [f"parking{i}" for i in range(5)]
+    texts |= dict(zip(parking, PARKING, strict=True))
+    # none of the new answers in a theme yet; one in two is judged one by one, from the
+    # first: parking's are in between
+    since = [*(r for pair in zip(others, parking, strict=False) for r in pair), *others[5:]]
+    themes = [theme(n, *ids) for n, ids in earlier_ids.items()]
+    before, after = digests(themes, themes, [r for ids in earlier_ids.values() for r in ids],
+                            since, texts=texts)
+    after = replace(after, prompts=[replace(after.prompts[0], unthemed_reply_ids=since)])
+    changes = compare(snapshot(before), after, "week 2", judge=judge)
+    assert [(c.added, c.total) for c in changes.new_themes] == [(5, 5)]
+    assert "parking" in changes.new_themes[0].title.lower()

@@ -23,8 +23,10 @@ from bot.core.digest.render_html import render_html
 from bot.core.digest.render_md import render_md
 from bot.core.digest.render_text import render_text
 from bot.core.digest.theme_views import is_verbatim
+from bot.core.forgetting import erase
 from bot.core.people import Person
 from bot.slack.digest_blocks import digest_messages
+from bot.teams.digest_cards import digest_cards
 from storage.database import Database
 from storage.db import transaction
 from tests.digest.builders import (
@@ -288,3 +290,31 @@ def test_no_theme_title_or_summary_holds_a_mention_link_or_tag(view: DigestView)
         for theme in prompt.themes:
             assert markup(theme.title) is None, theme.title
             assert markup(theme.summary) is None, theme.summary
+
+
+def test_every_format_says_how_many_asked_to_be_forgotten(
+        database: Database, now: datetime) -> None:
+    """The terminal digest, the exports and the Slack and Teams messages carry the same facts:
+    someone who asked for everything about them to be deleted is said to be left out."""
+    people = [Person(f"U{i}", f"P{i}", "PCN pharmacy lead", None) for i in range(3)]
+    said = [Said(f"U{i}", "bought-in", f"The ICS board, answer {i}") for i in range(3)]
+    with transaction(database.sessions) as session:
+        round_ = round_with(session, now, people, said)
+        erase(session, "slack", "U2", now)
+        view = build_digest(session, round_.id, now)
+    note = "1 person invited asked for everything about them to be deleted, and is not counted."
+    word = Document(io.BytesIO(render_docx(view)))
+    page = Blocks()
+    page.feed(render_html(view, charts=False))
+    slack = json.dumps([m.blocks for m in digest_messages(view, charts=False)],
+                       ensure_ascii=False)
+    teams = json.dumps(digest_cards(view), ensure_ascii=False)
+    shown = {
+        "text": render_text(view), "md": render_md(view),
+        "html": " ".join(page.words), "docx": "\n".join(p.text for p in word.paragraphs),
+        "slack": slack, "teams": teams,
+    }
+    html_note = " ".join(re.findall(r"\w+", note))
+    missing = [name for name, words in shown.items()
+               if (html_note if name == "html" else note) not in " ".join(words.split())]
+    assert missing == []

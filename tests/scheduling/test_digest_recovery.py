@@ -1,6 +1,7 @@
 """A digest whose claim was left unfinished (Slack failed it, or its poster died) is found in
 the channel or posted, once; a fresh claim is left to its poster; a gone channel is not
-retried for ever; while Slack refuses the history and thread reads that look for it, the sweep
+retried for ever, nor one Slack refuses for good when recovery tries it again (the round's
+starter is told once); while Slack refuses the history and thread reads that look for it, the sweep
 goes on without waiting for them."""
 
 from __future__ import annotations
@@ -128,6 +129,36 @@ def test_a_failed_post_is_taken_up_again_and_a_gone_channel_given_up(
     assert failed_post(database, gateway, round_id, "week-after", LATER).state == "failed"
     assert recover_digests(database.sessions, {"slack": gateway},
                            lambda: LATER + 2 * STALE_DIGEST_CLAIM) == []
+
+
+def test_a_digest_slack_refuses_for_good_at_recovery_is_given_up_and_its_starter_told_once(
+        database: Database, stub: SlackStub, gateway: SlackGateway) -> None:
+    """Slack failed the scheduled digest for a passing reason; by the time recovery tries it
+    again the bot was taken out of the channel. It is not tried at every sweep: it is failed,
+    keeps why, and the facilitator who started the round hears it, once."""
+    stub.add_user("UFAC", "Fola")
+    with transaction(database.sessions) as session:
+        round_id = start_round(session, RoundRequest(
+            seed_pack(), [Person("UAMARA", "Amara")], started_by="UFAC",
+            digest_channel="CLEADS", platform="slack"), CLAIMED).id
+    stub.fail_next("chat.postMessage", status=200, error="internal_error", times=1)
+    digest = failed_post(database, gateway, round_id, CLAIMED.isoformat(), CLAIMED)
+    assert digest.state == "claimed"
+    stub.refuse("conversations.history", lambda p: p.get("channel") == "CLEADS", times=5,
+                status=200, error="not_in_channel")
+
+    for at in (LATER, LATER + 2 * STALE_DIGEST_CLAIM):
+        jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda at=at: at, "UTC"))
+        jobs.recover_digests()
+    assert len(stub.calls_to("conversations.history", ok_only=False)) == 1
+    with database.sessions() as session:
+        row = session.get_one(Digest, digest.id)
+        assert (row.state, row.refused_reason) == ("failed", "not_in_channel")
+    [told] = stub.posted("DUFAC")
+    assert told.params["text"].startswith(
+        f"The scheduled digest of round {round_id} could not be posted in <#CLEADS>: "
+        "not_in_channel. Invite @Roundtable to the channel"), told.params["text"]
+    assert digest_posts(stub, digest.id) == []
 
 
 def test_a_digest_cut_short_in_its_thread_gets_only_its_missing_parts(

@@ -26,7 +26,7 @@ from storage.database import Database
 from storage.db import transaction
 from storage.models import JOBS_TABLE, Digest, Round
 from tests.fakes import Transcript
-from tests.helpers import seed_pack
+from tests.helpers import PATIENCE, seed_pack
 from tests.slack_api_stub import SlackStub
 
 LONDON = "Europe/London"
@@ -148,7 +148,7 @@ class Ticking:
         self.scheduler.stop()
 
 
-def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+def wait_for(condition: Callable[[], bool], seconds: float = PATIENCE) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting for the scheduler"
@@ -252,6 +252,31 @@ def test_the_facilitator_who_started_a_round_hears_why_its_scheduled_digest_fail
         "channel_not_found.")
     assert "/invite @Roundtable" in told.params["text"]
     assert digests(database) == [(FRIDAY_NOON.isoformat(), False)]
+
+
+def test_the_facilitator_hears_that_a_final_digest_that_failed_is_not_tried_again(
+        database: Database) -> None:
+    """A closed round has no next digest time: the starter is told only the command posts it."""
+    stub = SlackStub().start()
+    stub.add_user("UFAC", "Fola")
+    try:
+        gateway = SlackGateway(make_client("xoxb-test", stub.base_url))
+        with transaction(database.sessions) as session:
+            round_id = start_round(session, RoundRequest(
+                seed_pack(), [Person("UAMARA", "Amara")], started_by="UFAC",
+                digest_channel="CGONE", platform="slack",
+                closes_at=FRIDAY_NOON - timedelta(hours=1)), FRIDAY_NOON - timedelta(days=4)).id
+        jobs.install(jobs.JobContext(database, {"slack": gateway}, lambda: FRIDAY_NOON,
+                                     LONDON))
+        assert jobs.close_due_rounds() == [round_id]
+        [told] = stub.posted("DUFAC")
+    finally:
+        stub.stop()
+    text = told.params["text"]
+    assert text.startswith(f"The final digest of round {round_id} could not be posted in "
+                           "<#CGONE>: channel_not_found."), text
+    assert "next digest time" not in text
+    assert text.endswith("Nothing will post it otherwise: the round is closed."), text
 
 
 def within(seconds: float, job: Callable[[], object]) -> None:

@@ -93,7 +93,6 @@ def test_it_posts_each_digest_once_and_hands_the_schedule_over(
         before = len(posted(postgres))
         stub.wait_for(
             lambda: holder_pid(postgres) not in (leader, None),
-            timeout=30,
             what="the other process to take the schedule over",
         )
         stub.wait_for(

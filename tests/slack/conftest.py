@@ -35,6 +35,7 @@ from bot.slack.app import SlackPlatform
 from storage.database import Database
 from storage.models import InboxEvent, Reply
 from tests.conftest import NOW
+from tests.helpers import PATIENCE
 from tests.slack_api_stub import BOT_USER, TEAM, SlackStub
 
 SECRET = "test-signing-secret"
@@ -125,16 +126,20 @@ class SlackDriver:
         body = urlencode({"payload": json.dumps({**base, **payload})}).encode()
         return self.signed(body, "application/x-www-form-urlencoded")
 
-    def click(self, user: str, action_id: str, value: str = "", channel: str | None = None
-              ) -> Response:
-        return self.interact({
+    def click(self, user: str, action_id: str, value: str = "", channel: str | None = None,
+              message: dict[str, Any] | None = None) -> Response:
+        """A button pressed; `message`: the message it is on, as Slack sends it along."""
+        payload: dict[str, Any] = {
             "type": "block_actions", "user": {"id": user, "team_id": TEAM},
             "container": {"type": "message", "channel_id": channel or "D" + user},
             "channel": {"id": channel or "D" + user},
             "response_url": self.stub.response_url(f"act-{next(self._ids)}"),
             "actions": [{"type": "button", "action_id": action_id, "block_id": "b",
                          "value": value, "action_ts": str(time.time())}],
-        })
+        }
+        if message is not None:
+            payload["message"] = message
+        return self.interact(payload)
 
     def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> Response:
         """The person submits a modal: Slack closes it unless the app answers with errors."""
@@ -171,7 +176,7 @@ class Running:
         with self.database.sessions() as session:
             return session.scalar(query)
 
-    def wait_for(self, predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+    def wait_for(self, predicate: Callable[[], Any], what: str, timeout: float = PATIENCE) -> Any:
         return self.stub.wait_for(predicate, timeout, what)
 
 

@@ -27,7 +27,7 @@ def test_someone_whose_only_reply_was_plus_one_has_not_answered_anywhere(
     running.wait_for(lambda: len(running.replies()) == 3, "the three replies")
 
     assert "2 of 5 answered" in _said(running, FACILITATOR, f"status {round_id}")
-    assert "Not answered yet: 3 people · answered some: 2" in _said(
+    assert "Not answered yet: 3 people · answered some: 2 people" in _said(
         running, FACILITATOR, f"status {round_id} who")
     running.slack.event({"type": "app_home_opened", "user": FACILITATOR,
                          "channel": "D" + FACILITATOR, "tab": "home"})

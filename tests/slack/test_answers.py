@@ -92,6 +92,21 @@ def test_it_stores_a_long_answer_whole_and_shows_it_cut(running: Running) -> Non
     assert len(shown) < 6000 and "export" in shown and "30,000 characters" in shown
 
 
+def test_a_confirmation_says_in_plain_words_what_to_do_if_the_answer_went_astray(
+        running: Running) -> None:
+    """A pharmacist whose words went to the wrong question is told what to do in their own
+    terms: the message they wrote, not "this message's original"."""
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    running.slack.dm(user, "Protected time made it work.")
+    confirmation = running.wait_for(lambda: [c for c in running.stub.posted("D" + user)
+                                             if c.params["text"].startswith("Saved")], "it")
+    read = as_read(confirmation[0].params["blocks"], running.stub)
+    assert ("Not the right question? Answer the one you meant in its thread, and delete "
+            "the message you wrote.") in read, read
+
+
 def test_it_follows_edits_and_deletions_made_in_slack(running: Running) -> None:
     start_round(running)
     sent_to_everyone(running)
@@ -310,8 +325,9 @@ def test_stop_or_help_written_alone_in_the_conversation_is_not_taken_for_an_answ
                               "one in its thread. `/roundtable stop` stops the questions")
     running.slack.dm(stopped, " STOP. ")
     told = running.wait_for(lambda: _said_to(running, stopped)[1:], "the stop's answer")
-    assert told[0].startswith("Done: Roundtable will not message you again. Your answers are "
-                              "kept; `/roundtable my-data` sends you a copy")
+    assert told[0].startswith("Done: Roundtable will send you no more questions or reminders, "
+                              "in any round. Your answers are kept; `/roundtable my-data` "
+                              "sends you a copy")
     assert running.scalar(select(Participant.opted_out).where(
         Participant.platform_user_id == stopped))
     running.slack.dm(answering, "Stop the duplicate audits.")
@@ -322,8 +338,8 @@ def test_stop_or_help_written_alone_in_the_conversation_is_not_taken_for_an_answ
     running.slack.command(FACILITATOR, "remind")
     running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
                               if "Reminded" in c.params.get("text", "")], "the reminders")
-    assert not [t for t in _said_to(running, stopped) if "reminder" in t]
-    assert [t for t in _said_to(running, helped) if "reminder" in t]
+    assert not [t for t in _said_to(running, stopped) if t.startswith("A gentle reminder")]
+    assert [t for t in _said_to(running, helped) if t.startswith("A gentle reminder")]
 
 
 def test_it_shows_open_questions_on_the_home_tab_with_an_answer_form(running: Running) -> None:

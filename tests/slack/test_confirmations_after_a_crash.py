@@ -157,7 +157,6 @@ def test_it_posts_the_confirmations_a_killed_process_owed_once(
     try:
         stub.wait_for(
             lambda: len(confirmations(stub)) >= PEOPLE - 1,  # none for the deletion
-            timeout=30,
             what="the confirmations the killed process owed",
         )
     finally:
@@ -179,20 +178,23 @@ def serving(
 ) -> tuple[subprocess.Popen[bytes], SlackDriver]:
     """`roundtable serve` in a process of its own, listening."""
     port = free_port()
+    log = tmp_path / f"serve-{port}.log"
     server = subprocess.Popen(
         [ROUNDTABLE, "serve"],
         env={**env, "PORT": str(port)},
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / f"serve-{port}.log", "w"),
+        stderr=open(log, "w"),
     )  # noqa: SIM115
     driver = SlackDriver(port, stub)
-    stub.wait_for(
-        lambda: server.poll() is not None or _healthy(driver),
-        timeout=20,
-        what="the server to listen",
-    )
-    assert server.poll() is None, (tmp_path / f"serve-{port}.log").read_text()
+    try:
+        stub.wait_for(lambda: server.poll() is not None or _healthy(driver),
+                      what="the server to listen")
+    except AssertionError as timed_out:  # what the process said while starting
+        server.kill()
+        server.wait(timeout=30)
+        raise AssertionError(f"{timed_out}\n{log.read_text(errors='replace')}") from None
+    assert server.poll() is None, log.read_text()
     return server, driver
 
 
@@ -276,7 +278,6 @@ def test_it_posts_the_confirmations_of_form_answers_a_killed_process_owed_once(
     try:
         stub.wait_for(
             lambda: saved_to(stub, writer) and saved_to(stub, ranker),
-            timeout=30,
             what="the confirmations of the form answers the killed process owed",
         )
     finally:
@@ -354,7 +355,6 @@ def test_it_posts_the_confirmation_of_words_added_to_an_answer_as_added_after_a_
     try:
         stub.wait_for(
             lambda: len(saved_to(stub, user)) == 2,
-            timeout=30,
             what="the confirmation the killed process owed",
         )
     finally:

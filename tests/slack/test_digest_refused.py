@@ -36,5 +36,5 @@ def test_closing_says_the_round_closed_and_why_its_final_digest_did_not_post(
     running.stub.fail_next("chat.postMessage", status=200, error="is_archived")
     running.slack.command(FACILITATOR, f"close {round_id}")
     [said] = running.wait_for(lambda: told(running, "is closed"), "the answer")
-    assert "could not post the digest" in said and "archived" in said
+    assert "could not post its final digest" in said and "archived" in said
     assert running.scalar(select(Round.status)) == "closed"

@@ -5,6 +5,7 @@ posted; approving posts it once, and a second facilitator's approval posts nothi
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ from tests.review_round import (
 )
 from tests.slack.conftest import CHANNEL, DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
 from tests.slack.test_round_commands import command
-from tests.slack_api_stub import view_problems
+from tests.slack_api_stub import TEAM, view_problems
 from tests.slack_reading import as_read
 
 CO_FACILITATOR = "UCOFAC"
@@ -686,6 +687,54 @@ def test_an_open_edit_form_shows_no_answer_once_someone_it_lists_is_forgotten(
         "it as it is now.")
 
 
+def test_a_form_opened_while_someone_it_lists_is_being_forgotten_is_closed_too(
+        running: Running) -> None:
+    """Forget-me first takes the person's words down in Slack (the open form among them),
+    then deletes their rows: a second form opened on the draft meanwhile, read while their
+    answers were still there, is closed too, not left listing them."""
+    round_id = drafted(running)
+    form, view_id = _open_and_shown(running)
+    [user] = running.scalars(select(Participant.platform_user_id).join(
+        Reply, Reply.participant_id == Participant.id).where(Reply.text == TIME[0]))
+    running.stub.hold("views.update", lambda params: params["view_id"] == view_id)
+    forgetting = threading.Thread(target=forget, args=(running.bot, OPERATOR, "slack", user))
+    forgetting.start()
+    try:
+        running.wait_for(lambda: running.stub.held, "the forgetting under way in Slack")
+        running.stub.views["VMIDWAY"] = form.params["view"]  # opened as they are forgotten
+        review.form_opened(running.bot, Actor("slack", FACILITATOR), round_id, "VMIDWAY")
+    finally:
+        running.stub.release()
+        forgetting.join(30)
+    assert not forgetting.is_alive()
+    assert _form_now(running, "VMIDWAY") == (
+        f"This form was closed on {running.bot.clock():%d %B %Y}: someone who answered in this "
+        "round asked Roundtable to delete their answers. Press Edit on the draft again to edit "
+        "it as it is now.")
+    assert running.scalars(select(BotMessage).where(BotMessage.kind == FORM)) == []
+
+
+def test_a_form_read_before_someone_it_lists_was_forgotten_and_opened_after_is_closed(
+        running: Running) -> None:
+    """The draft is read for a form (listing their answer), forget-me runs to its end, and
+    only then does Slack say the form is open: it is closed, not left listing the words."""
+    round_id = drafted(running)
+    [digest_id] = running.scalars(select(Digest.id).where(Digest.state == "review"))
+    facilitator = Actor("slack", FACILITATOR)
+    opened = review.waiting(running.bot, facilitator, round_id, digest_id)
+    form = review_blocks.edit_view(opened, PROMPT)
+    assert TIME[0] in json.dumps(form)
+    [user] = running.scalars(select(Participant.platform_user_id).join(
+        Reply, Reply.participant_id == Participant.id).where(Reply.text == TIME[0]))
+    forget(running.bot, OPERATOR, "slack", user)
+    running.stub.views["VLATE"] = form  # Slack opened it as they were forgotten
+    review.form_opened(running.bot, facilitator, round_id, "VLATE", opened.listing(PROMPT))
+    assert _form_now(running, "VLATE") == (
+        f"This form was closed on {running.bot.clock():%d %B %Y}: answers it listed were "
+        "deleted while it opened. Press Edit on the draft again to edit it as it is now.")
+    assert running.scalars(select(BotMessage).where(BotMessage.kind == FORM)) == []
+
+
 def test_a_form_closed_before_its_round_is_deleted_is_left_alone(running: Running) -> None:
     round_id = drafted(running)
     _, view_id = _open_and_shown(running)
@@ -708,6 +757,48 @@ def test_a_form_that_opens_as_its_round_is_deleted_is_closed_at_once(running: Ru
     assert _form_now(running, "VLATE").endswith(
         f"round {round_id}'s answers were deleted, so there is nothing left to edit.")
     assert running.scalars(select(BotMessage)) == []
+
+
+def test_a_form_opened_while_its_round_is_being_deleted_is_closed_with_it(
+        running: Running) -> None:
+    """The deletion first takes the round's messages down in Slack (a big round's take a
+    while), then deletes its rows: a form opened meanwhile is closed too, not left listing
+    deleted answers."""
+    round_id = drafted(running)
+    form = open_form(running)
+    running.stub.hold("chat.update", lambda params: True)  # the draft being replaced
+    deleting = threading.Thread(target=facilitation.delete,
+                                args=(running.bot, OPERATOR, round_id))
+    deleting.start()
+    try:
+        running.wait_for(lambda: running.stub.held, "the deletion under way in Slack")
+        running.stub.views["VMIDWAY"] = form.params["view"]  # opened as the round goes
+        review.form_opened(running.bot, Actor("slack", FACILITATOR), round_id, "VMIDWAY")
+    finally:
+        running.stub.release()
+        deleting.join(30)
+    assert not deleting.is_alive()
+    assert _form_now(running, "VMIDWAY").endswith(
+        f"round {round_id}'s answers were deleted, so there is nothing left to edit.")
+    assert running.scalars(select(BotMessage)) == []
+
+
+def test_a_form_saved_or_cancelled_is_no_longer_kept_to_be_closed(running: Running) -> None:
+    """A form Slack has closed (saved, or cancelled) needs no closing later: its record
+    goes, so records of forms do not pile up."""
+    drafted(running)
+    saved, saved_id = _open_and_shown(running)
+    answered = running.slack.submit(FACILITATOR, saved.answer["view"], {
+        "rename_theme": theme(saved, "rename_theme", 1),
+        "rename_title": {"value": {"value": "Time away from the dispensary"}}})
+    assert answered.status == 200 and not answered.body, answered.body
+    cancelled, cancelled_id = _open_and_shown(running)
+    assert running.slack.interact({
+        "type": "view_closed", "user": {"id": FACILITATOR, "team_id": TEAM},
+        "view": cancelled.answer["view"], "is_cleared": False}).status == 200
+    running.stub.close_view(cancelled_id)
+    running.wait_for(lambda: not running.scalars(select(BotMessage.message_id).where(
+        BotMessage.kind == FORM)), "the forms' records gone")
 
 
 def test_a_facilitator_who_is_forgotten_leaves_no_id_with_the_forms_they_opened(
@@ -793,3 +884,186 @@ def test_an_approved_draft_names_who_approved_it_as_slack_shows_a_person(
         if c.params["text"].startswith(f"Draft digest of round {later} "))
         if m and "and posted" in as_read(m["blocks"])], "the later draft marked approved")
     assert "Approved at the command line and posted." in shown[0].splitlines(), shown
+
+
+def test_an_edit_form_slack_would_not_open_says_so_and_to_press_edit_again(
+        running: Running) -> None:
+    """Slack refuses to open the edit form (views.open): the facilitator is told it could not
+    be opened and to press Edit again, nothing is kept as an open form, and Edit pressed again
+    opens it."""
+    round_id = drafted(running)
+    running.stub.refuse("views.open", lambda p: True, status=200, error="expired_trigger_id")
+    edit = button(draft_in(running, FACILITATOR), f"{review_blocks.REVIEW_EDIT}:{PROMPT}")
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, edit["action_id"], edit["value"])
+    told = respond_text(running, answers, "could not be opened")
+    assert told == (f"The edit form on the draft digest of round {round_id} could not be "
+                    "opened (expired_trigger_id). Press Edit on the draft again.")
+    assert running.scalars(select(BotMessage).where(BotMessage.kind == FORM)) == []
+    assert open_form(running).params["view"]["blocks"]
+    running.wait_for(lambda: running.scalars(select(BotMessage).where(
+        BotMessage.kind == FORM)), "the form kept as open")
+
+
+def test_an_approval_slack_refuses_for_good_says_how_to_post_it_and_approve_again_does(
+        running: Running) -> None:
+    """The bot is not in the digest channel: the approval says why the digest could not be
+    posted and what posts it once that is fixed, and the drafts say it was not posted and keep
+    Approve; once the bot is invited, Approve pressed again posts it, once, and a second
+    facilitator's approval after that posts nothing."""
+    running.stub.add_user(CO_FACILITATOR, "Cora Cofacilitator")
+    round_id = drafted(running, co_facilitator=True)
+    running.stub.refuse("chat.postMessage", lambda p: p.get("channel") == DIGEST_CHANNEL,
+                        times=20, status=200, error="not_in_channel")
+    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    told = respond_text(running, answers, "could not be posted")
+    assert (f"The digest of round {round_id} could not be posted: not_in_channel. Invite "
+            "@Roundtable to the channel (type /invite @Roundtable there). Then press Approve on "
+            "the draft again to post it.") in told, told
+    assert tops(running) == []
+    refused = running.wait_for(lambda: "but not posted" in as_read(
+        draft_in(running, CO_FACILITATOR)["blocks"]) and draft_in(running, CO_FACILITATOR),
+        "the co-facilitator's draft saying it was not posted")
+    assert ("Approved by @Fola Facilitator, but not posted: the digest channel refused it: "
+            "not_in_channel. Invite @Roundtable to the channel (type /invite @Roundtable "
+            "there). Then approve it again.") in as_read(refused["blocks"],
+                                                         running.stub).splitlines()
+    assert button(refused, review_blocks.REVIEW_APPROVE)
+
+    running.stub.refuse_no_more()  # the bot was invited
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    posted = respond_text(running, answers, "Approved")
+    assert posted == f"Approved: the digest of round {round_id} is posted in <#{DIGEST_CHANNEL}>."
+    assert len(tops(running)) == 1
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(CO_FACILITATOR, approve["action_id"], approve["value"])
+    again = respond_text(running, answers, "already approved")
+    assert "and posted; nothing more was posted" in again, again
+    assert len(tops(running)) == 1
+    [row] = running.scalars(select(Digest))
+    assert row.state == "posted"
+    posted_draft = draft_in(running, CO_FACILITATOR)
+    assert "Approved by @Fola Facilitator and posted." in as_read(
+        posted_draft["blocks"], running.stub).splitlines()
+    assert review_blocks.REVIEW_APPROVE not in json.dumps(posted_draft["blocks"])
+
+
+def test_a_digest_slack_refuses_for_good_at_its_review_deadline_says_so_on_every_draft(
+        running: Running) -> None:
+    """Nobody approved it and the round posts it as built at its deadline, but the bot is not
+    in the digest channel: every facilitator's draft says it was not posted, why, and what to
+    do, and keeps Approve, which posts it once the bot is invited."""
+    running.stub.add_user(CO_FACILITATOR, "Cora Cofacilitator")
+    round_id = drafted(running, co_facilitator=True, unreviewed="post", hours=24)
+    draft_in(running, FACILITATOR)
+    draft_in(running, CO_FACILITATOR)
+    running.stub.refuse("chat.postMessage", lambda p: p.get("channel") == DIGEST_CHANNEL,
+                        times=20, status=200, error="not_in_channel")
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(hours=25), "Europe/London"))
+    jobs.settle_reviews()
+    assert tops(running) == []
+    said_now = ("Not posted at its review deadline: the digest channel refused it: "
+                "not_in_channel. Invite @Roundtable to the channel (type /invite @Roundtable "
+                "there). Then approve it to post it.")
+    for user in (FACILITATOR, CO_FACILITATOR):
+        refused = draft_in(running, user)
+        assert said_now in as_read(refused["blocks"], running.stub).splitlines(), as_read(
+            refused["blocks"], running.stub)
+        assert button(refused, review_blocks.REVIEW_APPROVE)
+
+    running.stub.refuse_no_more()  # the bot was invited
+    approve = button(draft_in(running, CO_FACILITATOR), review_blocks.REVIEW_APPROVE)
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(CO_FACILITATOR, approve["action_id"], approve["value"])
+    posted = respond_text(running, answers, "Approved")
+    assert posted == f"Approved: the digest of round {round_id} is posted in <#{DIGEST_CHANNEL}>."
+    assert len(tops(running)) == 1
+    assert "Approved by @Cora Cofacilitator and posted." in as_read(
+        draft_in(running, FACILITATOR)["blocks"], running.stub).splitlines()
+
+
+def test_an_approval_slack_fails_to_post_is_kept_and_says_it_will_be_posted(
+        running: Running) -> None:
+    """Slack failing the digest's post does not undo the approval: the facilitator is told it
+    is approved and will be posted when Slack takes it, a second approval meanwhile does not
+    claim it was posted, and the recovery posts it once."""
+    round_id = drafted(running, co_facilitator=True)
+    # Slack's own "could not complete the operation", which trying again may mend
+    running.stub.refuse("chat.postMessage", lambda p: p.get("channel") == DIGEST_CHANNEL,
+                        times=20, status=200, error="fatal_error")
+    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    told = respond_text(running, answers, f"round {round_id}")
+    assert told.startswith(f"Approved: the digest of round {round_id} could not be posted "
+                           "yet"), told
+    assert "tries again" in told and "not done" not in told
+    assert tops(running) == []
+    copy = running.wait_for(lambda: [line for line in as_read(
+        draft_in(running, FACILITATOR)["blocks"], running.stub).splitlines()
+        if line.startswith("Approved")], "the draft's copy to settle")
+    assert copy == ["Approved by @Fola Facilitator, and not posted yet: Roundtable tries again "
+                    "within about a quarter of an hour."], copy
+
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(CO_FACILITATOR, approve["action_id"], approve["value"])
+    again = respond_text(running, answers, "already approved")
+    assert "not posted yet" in again and "and posted" not in again, again
+
+    running.stub.refuse_no_more()
+    jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                 lambda: FRIDAY_NOON + timedelta(minutes=30), "Europe/London"))
+    jobs.recover_digests()
+    assert len(tops(running)) == 1
+    [row] = running.scalars(select(Digest))
+    assert (row.state, row.approved_by) == ("posted", f"slack:{FACILITATOR}")
+    assert "Approved by @Fola Facilitator and posted." in as_read(
+        draft_in(running, FACILITATOR)["blocks"], running.stub).splitlines()
+
+
+def test_an_approved_digest_slack_refuses_for_good_at_recovery_says_so_on_every_draft(
+        running: Running) -> None:
+    """Approved while Slack failed for a passing reason, then the bot was taken out of the
+    digest channel before recovery tried again: recovery gives it up as an approval refused
+    for good does (every draft says why and keeps Approve) instead of trying at every sweep;
+    once the bot is invited, Approve posts it once."""
+    running.stub.add_user(CO_FACILITATOR, "Cora Cofacilitator")
+    round_id = drafted(running, co_facilitator=True)
+    running.stub.refuse("chat.postMessage", lambda p: p.get("channel") == DIGEST_CHANNEL,
+                        times=20, status=200, error="fatal_error")
+    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    respond_text(running, answers, "could not be posted yet")
+    running.stub.refuse_no_more()
+    for method in ("conversations.history", "chat.postMessage"):  # the bot was removed
+        running.stub.refuse(method, lambda p: p.get("channel") == DIGEST_CHANNEL, times=20,
+                            status=200, error="not_in_channel")
+
+    for at in (FRIDAY_NOON + timedelta(minutes=30), FRIDAY_NOON + timedelta(minutes=60)):
+        # the second sweep finds nothing to try again
+        jobs.install(jobs.JobContext(running.database, running.bot.gateways,
+                                     lambda at=at: at, "Europe/London"))
+        jobs.recover_digests()
+    assert len(running.stub.calls_to("conversations.history", ok_only=False)) == 1
+    assert tops(running) == []
+    [row] = running.scalars(select(Digest))
+    assert (row.state, row.refused_reason) == ("failed", "not_in_channel")
+    for user in (FACILITATOR, CO_FACILITATOR):
+        refused = draft_in(running, user)
+        assert ("Approved by @Fola Facilitator, but not posted: the digest channel refused it: "
+                "not_in_channel. Invite @Roundtable to the channel (type /invite @Roundtable "
+                "there). Then approve it again.") in as_read(refused["blocks"],
+                                                             running.stub).splitlines()
+        assert button(refused, review_blocks.REVIEW_APPROVE)
+
+    running.stub.refuse_no_more()  # the bot was invited
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(CO_FACILITATOR, approve["action_id"], approve["value"])
+    posted = respond_text(running, answers, "Approved")
+    assert posted == f"Approved: the digest of round {round_id} is posted in <#{DIGEST_CHANNEL}>."
+    assert len(tops(running)) == 1

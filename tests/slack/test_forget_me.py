@@ -19,7 +19,7 @@ from bot.core.digest.render_csv import render_csv
 from bot.core.digest.render_md import render_md
 from bot.core.imports import import_replies
 from storage.db import transaction
-from storage.models import BotMessage, Digest, InboxEvent, QuestionMessage, Reply
+from storage.models import BotMessage, Digest, HomeOwed, InboxEvent, QuestionMessage, Reply
 from tests.helpers import stored_values
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
 from tests.slack.test_answers import answer_buttons
@@ -106,7 +106,12 @@ def test_forget_me_forgets_and_says_exactly_what_was_done(running: Running) -> N
     assert "1 message waiting to be handled" in done
     assert f"withdrew from round {round_id}" in done and "one-way fingerprint" in done
 
-    # nothing left about her: no id, no name, no words, in either database
+    # nothing left about her: no id, no name, no words, in either database (once her App
+    # Home is published again, without her questions: her id is kept until that is recorded)
+    running.wait_for(lambda: [c for c in running.stub.calls_to("views.publish")
+                              if c.params["user_id"] == AMARA], "her home published again")
+    running.wait_for(lambda: not running.scalars(select(HomeOwed.id)),
+                     "her home recorded as published")
     with running.database.sessions() as session:
         left = "\n".join(stored_values(session))
     with running.database.inbox_sessions() as session:
@@ -266,9 +271,9 @@ def test_forgetting_someone_for_them_takes_their_questions_off_their_home_tab(
 
     forget(running.bot, OPERATOR, "slack", BEN)
 
-    published = [c for c in running.stub.calls_to("views.publish")[1:]
-                 if c.params["user_id"] == BEN]
-    assert published and answer_buttons(published[0].params["view"]) == []
+    published = running.wait_for(lambda: [c for c in running.stub.calls_to("views.publish")[1:]
+                                          if c.params["user_id"] == BEN], "Ben's home again")
+    assert answer_buttons(published[0].params["view"]) == []
 
 
 def test_forget_me_says_what_it_deletes_in_plain_words_however_many_answers(

@@ -84,7 +84,7 @@ def test_it_says_a_round_number_too_large_to_exist_is_no_round(running: Running)
                  if huge[:10] in c.params.get("text", "")]
         return found if len(found) == 3 else None  # the three answer in any order
 
-    said = running.wait_for(answers, "an answer to each command naming the round", timeout=10)
+    said = running.wait_for(answers, "an answer to each command naming the round")
     assert all("There is no round" in s for s in said), said
     button = running.slack.click("UAMARA", "answer_open",
                                  json.dumps({"round": int(huge), "prompt": "done-well"}))

@@ -319,7 +319,7 @@ def test_an_edit_the_model_takes_long_over_closes_the_form_in_time_and_is_saved(
     told = running.wait_for(lambda: [c.params["text"] for c in running.stub.posted(
         "D" + FACILITATOR) if "are saved" in c.params.get("text", "")], "that it is saved")
     assert told[0].startswith(f"Your changes to the draft of round {round_of_form(form)} are "
-                              f"saved: Theme 1 of {PROMPT} is now "), told
+                              f"saved: Theme {PROMPT}/1 is now "), told
 
 
 def test_an_edit_refused_after_its_form_closed_says_why_in_a_direct_message(

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.slack import blocks
 from storage.models import Delivery, Digest, Participant, Round
 from tests.slack.conftest import CHANNEL, DIGEST_CHANNEL, FACILITATOR, MEMBERS, PACK, Running
 from tests.slack.test_answers import answer_buttons
@@ -46,7 +47,7 @@ def test_a_round_started_without_a_digest_channel_is_given_one_in_slack_and_post
     # Slack shows a mention as the person's name (in an answer only its asker sees)
     assert f"started by <@{FACILITATOR}>" in listed["text"]
     who = command(running, f"status {round_id} who", "Not answered yet")
-    assert "Not answered yet (5): Amara, Ben, Chidi, Dev, Elif" in who["text"]
+    assert "Not answered yet: 5 people — Amara, Ben, Chidi, Dev, Elif" in who["text"]
 
 
 def test_a_facilitator_is_told_when_choosing_a_channel_the_bot_cannot_post_to(
@@ -71,6 +72,41 @@ def test_a_facilitator_is_told_when_choosing_a_channel_the_bot_cannot_post_to(
     assert "no digest can be posted" not in fine["text"]
     again = command(running, f"set {round_id} closes 3d", "closes")
     assert "no digest can be posted" not in again["text"]
+
+
+def test_an_audience_channel_the_bot_cannot_see_is_named_with_how_to_invite_it(
+        running: Running) -> None:
+    """Starting a round for a private channel the bot is not in is refused in the
+    facilitator's words: the channel as Slack names it (no id, no error code) and how to let
+    the bot in; no round is kept."""
+    refused = command(running, f"start {PACK} to <#CPRIVATE|private>", "cannot see")
+    assert refused["text"] == (
+        "I cannot see <#CPRIVATE>, so I cannot ask its members: invite @Roundtable to it "
+        "(type /invite @Roundtable there), then start the round again.")
+    assert running.scalar(select(Round.id)) is None
+
+    # the Home tab's Start form says the same, in a DM, with the channel named as Slack does
+    form = {"id": "VSTART", "type": "modal", "callback_id": blocks.START_VIEW}
+    assert running.slack.submit(FACILITATOR, form, {
+        "pack": {"value": {"type": "static_select", "selected_option": {"value": PACK}}},
+        "channel": {"value": {"type": "conversations_select",
+                              "selected_conversation": "CPRIVATE"}}}).status == 200
+    told = running.wait_for(lambda: [c.params["text"] for c in running.stub.posted(
+        "D" + FACILITATOR) if "not started" in c.params.get("text", "")], "the refusal")
+    assert told == ["The round was not started: I cannot see <#CPRIVATE>, so I cannot ask its "
+                    "members: invite @Roundtable to it (type /invite @Roundtable there), then "
+                    "start the round again."]
+    assert running.scalar(select(Round.id)) is None
+
+
+def test_one_person_reminded_is_said_in_the_singular(running: Running) -> None:
+    started = command(running, f"start {PACK} to <@{MEMBERS[0]}|amara>", "started")
+    round_id = int(started["text"].split()[1])
+    running.wait_for(lambda: running.scalars(select(Delivery).where(
+        Delivery.state == "sent")), "question 1 sent")
+    reminded = command(running, "remind", "Reminded")
+    assert reminded["text"] == (f"Reminded 1 person who has open questions in round "
+                                f"{round_id}. Nobody gets more than 2 reminders.")
 
 
 def test_a_closed_round_is_reopened_and_a_mistaken_one_deleted_after_a_button(

@@ -32,6 +32,7 @@ from bot.config import Settings, load_settings
 from bot.teams.app import TeamsPlatform
 from storage.database import Database
 from storage.models import Reply
+from tests.helpers import PATIENCE
 from tests.slack.conftest import advancing_clock
 from tests.teams_connector_stub import APP_ID, PASSWORD, TENANT, ConnectorStub, Person, Team
 
@@ -181,7 +182,7 @@ class RunningTeams:
         with self.database.sessions() as session:
             return list(session.scalars(query))
 
-    def wait_for(self, predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+    def wait_for(self, predicate: Callable[[], Any], what: str, timeout: float = PATIENCE) -> Any:
         return self.stub.wait_for(predicate, what, timeout)
 
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.database import Database
-from storage.models import Round
+from storage.models import Delivery, Participant, Round
 from tests.teams.conftest import RunningTeams, Tenant, run_teams
 from tests.teams_connector_stub import MESSAGE_BYTES, Call, ConnectorStub, card_text
 
@@ -48,9 +48,15 @@ def asked(running: RunningTeams, tenant: Tenant) -> Call:
                             "start big-ranking to team").status == 200
     running.wait_for(lambda: running.scalars(select(Round)), "the round")
     member = tenant.members[0]
-    return running.wait_for(lambda: next((c for c in stub.sent_to(member)
+    card = running.wait_for(lambda: next((c for c in stub.sent_to(member)
                                           if "Question 1 of 1" in card_text(c)), None),
                             "the ranking's card to reach Amara")
+    # the card is out before its sending is recorded; until then it is not yet open to her
+    running.wait_for(lambda: running.scalars(
+        select(Delivery.id).join(Participant, Participant.id == Delivery.participant_id)
+        .where(Participant.platform_user_id == member.aad, Delivery.state == "sent")),
+        "the card's sending to Amara recorded")
+    return card
 
 
 def test_the_connector_stand_in_refuses_an_activity_over_teams_size_as_teams_does(
@@ -100,12 +106,15 @@ def test_a_typed_ranking_on_the_card_that_is_not_a_whole_ballot_is_not_saved_and
     content = asked(running, tenant).body["attachments"][0]["content"]
     [box] = [e for e in content["body"] if e.get("type") == "Input.Text"]
     target = content["actions"][0]["data"]
+    almost = ", ".join(map(str, range(1, PLACES))) + ", Support of kind 99"
     told = [running.teams.submit(member, {**target, box["id"]: typed})[0].json()["value"]
-            for typed in ("3, 1, 5", "3, 1, my reasons are many")]
+            for typed in ("3, 1, 5", "3, 1, my reasons are many", almost)]
     assert told == [
         f"I could not save that. A ranking here needs your top {PLACES}, and I found 3.",
         f"I could not save that. Write the numbers (or names) of your top {PLACES}, best "
-        "first, like 3, 1, 5."]
+        "first, like 3, 1, 5.",
+        "I could not save that. Which option is “Support of kind 99”? Write the numbers (or "
+        f"names) of your top {PLACES}, best first, like 3, 1, 5."]
     assert running.replies() == []
 
 

@@ -54,6 +54,47 @@ def test_twenty_long_written_answers_fit_in_one_card_each_under_its_question() -
     card = confirmations_card(saved)
     assert size(card) < MAX_CARD_BYTES
     assert _read(card).count("\nBecause Because") == 20
+    assert [b["data"]["answer"] for b in _dont_quote_buttons(card)] == [s.external_id
+                                                                        for s in saved]
+
+
+TEAMS_ID = "t-vjrwqvdh2ya7qu2imuhrl5oq6ubgk7pb:1:17966253091800{:05d}"
+"""An answer's id as Teams answers are kept: the conversation's key and the message's id."""
+
+
+def _dont_quote_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for e in card["body"] if e.get("type") == "ActionSet" for a in e["actions"]
+            if a["title"] == "Don't quote me"]
+
+
+def test_each_dont_quote_button_of_a_shared_confirmation_lists_what_the_card_shows() -> None:
+    """So that pressing one can show the card again: the answers' ids, a vote by its round
+    and question (a new ballot keeps its first row), and that a file was not kept; where the
+    lists would not fit beside twenty long answers, the starts are cut shorter first, then
+    the lists are left out."""
+    written = [Saved(Asked(3, Participant(), WRITE, 2), f"Mutual aid {n}", TEAMS_ID.format(n),
+                     files_dropped=n == 1) for n in range(2)]
+    typed = Saved(Asked(3, Participant(), RANK, 4), ("Option 5", "Option 1", "Option 3"),
+                  TEAMS_ID.format(9), typed=True)
+    card = confirmations_card([written[0], typed, written[1]])
+    buttons = _dont_quote_buttons(card)
+    assert [b["data"]["answer"] for b in buttons] == [TEAMS_ID.format(0), TEAMS_ID.format(1)]
+    for button in buttons:
+        assert button["data"]["card"] == [TEAMS_ID.format(0), [3, "top"], TEAMS_ID.format(1)]
+        assert button["data"]["files"] is True
+        assert button["fallback"]["data"] == button["data"]  # Action.Submit's too
+
+    long = Prompt(id="long", section="S", kind="text", question="Why? " * 200)
+    for many, listed in ((10, True), (20, False)):
+        saved = [Saved(Asked(1, Participant(), long, n), "Because " * 300, TEAMS_ID.format(n))
+                 for n in range(many)]
+        card = confirmations_card(saved)
+        assert size(card) < MAX_CARD_BYTES
+        assert _read(card).count("\nBecause Because") == many
+        buttons = _dont_quote_buttons(card)
+        assert len(buttons) == many
+        assert all(b["data"]["card"] == ([s.external_id for s in saved] if listed else [])
+                   for b in buttons)
 
 
 HOSTILE = "What's *really* [click](https://evil.example)\n- a list\n1. numbered _too_"

@@ -30,7 +30,8 @@ from tests.teams_connector_stub import APP_ID, Call, card_text
     "invite them to lunch", "delete the duplicate audits", "delete 3 of the audits",
     "list all the PCNs", "reopen the Saturday clinics", "reopen 2 clinics",
     "status who cares", "status 3 who knows", "remove-facilitator roles from the board",
-    "add-facilitator fola@nhs.net for round 2",
+    "add-facilitator fola@nhs.net for round 2", "Start early", "start now", "Start small.",
+    "start Sel-pharmacy-leadership",
 ])
 def test_an_answer_that_begins_like_a_command_is_an_answer(text: str) -> None:
     assert command(text) is None
@@ -49,23 +50,50 @@ def test_an_answer_that_begins_like_a_command_is_an_answer(text: str) -> None:
     ("remove-facilitator fola@nhs.net", "remove-facilitator"),
     ("add-facilitator fola@nhs.net round 2", "add-facilitator"),
     ("remove-facilitator 00000000-0000-0000-0000-000000001001 round 2", "remove-facilitator"),
+    ("start sel-pharmacy-leadership", "start"), ("start ics-2026", "start"),
 ])
 def test_a_command_alone_is_a_command(text: str, name: str) -> None:
     found = command(text)
     assert found is not None and found.name == name
 
 
-def test_set_or_review_sent_alone_from_the_suggested_commands_shows_how_it_is_typed(
+def test_set_review_or_start_sent_alone_shows_how_it_is_typed(
         running_teams: RunningTeams, tenant: Tenant) -> None:
+    """As the suggested commands send set and review, and as Slack answers /roundtable start:
+    a facilitator's command word alone is not taken for an answer."""
     running, facilitator = running_teams, tenant.facilitator
     running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
     assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
-    for word, shown in (("review", "review N [on|off]"), ("set", "set [round] [digest")):
+    for word, shown in (("review", "review N [on|off]"), ("set", "set [round] [digest"),
+                        ("start", "start <pack> to <team|email")):
         running.teams.chat(facilitator, word)
         running.wait_for(lambda shown=shown: [c for c in running.stub.sent_to(facilitator)
                                               if f"Type it like this: {shown}" in card_text(c)],
                          f"the usage of {word}")
     assert running.replies() == []
+
+
+def test_start_and_a_pack_alone_shows_how_it_is_typed_and_is_not_an_answer(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """A facilitator with a question waiting who writes `start <pack>` without `to …` is
+    shown how start is typed; an answer that begins "Start" is still saved as one."""
+    running, facilitator = running_teams, tenant.facilitator
+    pharmacists = running.stub.add_team("Pharmacists", [facilitator])
+    assert running.teams.added_to_team(pharmacists, facilitator).status == 200
+    running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
+    assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
+    running.teams.chat(facilitator, f"start {PACK} to {facilitator.email}")
+    running.wait_for(lambda: [c for c in running.stub.sent_to(facilitator)
+                              if "Question 1 of 6" in card_text(c)], "question 1 to Fola")
+    running.teams.chat(facilitator, f"start {PACK}")
+    running.wait_for(lambda: [c for c in running.stub.sent_to(facilitator) if
+                              "Type it like this: start <pack> to <team|email" in card_text(c)],
+                     "the usage of start")
+    assert running.replies() == []
+    running.teams.chat(facilitator, "Start early")
+    running.wait_for(lambda: [r for r in running.replies() if r.text == "Start early"],
+                     "the answer saved")
+    assert [r.text for r in running.replies()] == ["Start early"]
 
 
 @pytest.mark.parametrize("text", ["close 3x", "status #2", "remind 1.", "set 2x closes 14d",
@@ -102,6 +130,9 @@ def test_it_packages_the_manifest_and_both_icons(tmp_path: Path) -> None:
                  for lists in manifest["bots"][0]["commandLists"]}
     assert {"set", "review", "list"} <= {c["title"] for c in suggested["personal"]}
     assert {"set", "review", "list"} <= {c["title"] for c in suggested["team"]}
+    # forget-me deletes everything held about the person, as its card and help say
+    assert {c["title"]: c["description"] for c in suggested["personal"]}["forget-me"] == (
+        "Delete everything Roundtable holds about you (asks first)")
     for commands in suggested.values():  # the manifest schema's limits
         assert len(commands) <= 10
         assert all(len(c["title"]) <= 32 and len(c["description"]) <= 128 for c in commands)

@@ -7,14 +7,18 @@ nothing."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.app import review
-from bot.app.actors import OPERATOR
+from bot.app.actors import OPERATOR, Actor
+from bot.app.personal_data import forget
 from bot.app.review_form import theme_value
+from bot.core import audit
 from bot.core.bot_messages import DRAFT
 from bot.core.dates import local_time
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
@@ -28,9 +32,12 @@ from bot.core.digest.model import (
     ThemeView,
 )
 from bot.core.digest.render_review import theme_size
+from bot.core.errors import Refusal
 from bot.core.people import find_participant
 from bot.core.replies import record_reply
 from bot.scheduling import jobs
+from bot.teams.connector import RETRIES
+from bot.teams.gateway import TeamsGateway
 from bot.teams.render import MAX_CARD_BYTES, size
 from bot.teams.review_cards import draft_card, form_fields
 from storage.db import transaction
@@ -176,7 +183,7 @@ def test_a_teams_facilitator_edits_the_draft_in_its_card_and_the_digest_shows_it
         lead=LEAD), execute=False)
 
     reply = said_to(running, facilitator, "Time away from the dispensary")
-    assert f"Theme 4 of {PROMPT} is merged into theme 3" in reply
+    assert f"Theme {PROMPT}/4 is merged into theme {PROMPT}/3" in reply
     assert f"Answer {moved} is now in Other answers." in reply
     assert f"Answer {hidden} is no longer quoted; it still counts." in reply
     # the lead's own full stop ends the sentence: none after the closing quotation mark
@@ -264,8 +271,9 @@ def test_an_edit_pressed_on_a_card_id_longer_than_teams_gives_gets_400_and_store
                          card_id=card_id)
     card = running.wait_for(lambda: updates(running, facilitator), "the form opened")[0]
     form_of(card, round_id, PROMPT)
-    assert [t.activity_id for t in running.scalars(
-        select(TeamsSent).where(TeamsSent.kind == FORM))] == [card_id]
+    kept = running.wait_for(lambda: running.scalars(select(TeamsSent).where(
+        TeamsSent.kind == FORM)), "the form kept as open, once its card shows it")
+    assert [t.activity_id for t in kept] == [card_id]
 
 
 def test_a_half_filled_or_refused_form_changes_nothing(
@@ -322,6 +330,30 @@ def test_a_teams_facilitator_approves_a_reviewed_digest_once(
     assert again[0].json()["value"] == (f"The digest of round {round_id} was already approved "
                                         "by Fola and posted; nothing more was posted.")
     assert len(tops) == 1 and digests() == tops
+
+
+def test_a_card_refused_by_teams_for_good_says_why_after_a_later_edit_too(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Teams refuses the approved digest for good (the app removed from the team): the
+    facilitator's card says why and what to fix, and still does once the draft is edited
+    from the command line, until the digest is posted."""
+    running, stub, fola = running_teams, running_teams.stub, tenant.facilitator
+    round_id, card = draft_for_review(running, tenant)
+    why = ("the digest channel refused it: ServiceError. Teams refused: the app may have been "
+           "removed, or blocked by this person or the tenant's admin. Add Roundtable to the "
+           "team (or for the person) again. Then approve it again.")
+    stub.fail_next("send", status=403, where=tenant.team.channel_id)
+    [approve] = buttons(card, "digest-approve")
+    [answered] = running.teams.submit(fola, dict(approve["data"]))
+    assert "could not be posted: ServiceError" in answered.json()["value"], answered.body
+    refused = running.wait_for(lambda: updates(running, fola), "the card saying so")[-1]
+    assert f"Approved by Fola, but not posted: {why}" in rich_text(refused), rich_text(refused)
+
+    review.edit(running.bot, OPERATOR, round_id, [review.Change("lead", PROMPT, text=LEAD)])
+    now = running.wait_for(lambda: [c for c in updates(running, fola)
+                                    if LEAD in json_text(c)], "the card brought up to date")[-1]
+    assert f"Approved by Fola, but not posted: {why}" in rich_text(now), rich_text(now)
+    assert buttons(now, "digest-approve")
 
 
 def test_an_approved_draft_card_names_who_approved_it_by_their_teams_name(
@@ -543,13 +575,13 @@ def test_a_form_saved_after_another_edit_changes_the_theme_it_showed_or_nothing(
                                     PROMPT) for _ in range(3))
     running.teams.submit(facilitator, filled(*merging, merge_theme="3", merge_into="2"),
                          execute=False)
-    said_to(running, facilitator, f"Theme 3 of {PROMPT} is merged into theme 2")
+    said_to(running, facilitator, f"Theme {PROMPT}/3 is merged into theme {PROMPT}/2")
 
     running.teams.submit(facilitator, filled(*mine, rename_theme="2",
                                              rename_title="Someone outside to learn from"),
                          execute=False)
     assert said_to(running, facilitator, "Someone outside") == (
-        f"Theme 1 of {PROMPT} is now “Someone outside to learn from”.")
+        f"Theme {PROMPT}/1 is now “Someone outside to learn from”.")
     now = question(current(running.database, round_id, NOW))
     assert [(t.title, set(t.reply_ids)) for t in now.themes[:2]] == [
         ("Someone outside to learn from", {*second.reply_ids, *third.reply_ids}),
@@ -643,6 +675,40 @@ def test_edit_pressed_on_a_draft_card_teams_no_longer_has_opens_the_form_in_a_ne
                             "the form in a new card")[0]
     save, inputs = form_of(content(card), round_id, PROMPT)
     assert save["data"]["prompt"] == PROMPT and "rename_title" in inputs
+
+
+def test_a_form_opened_in_a_new_card_is_closed_there_once_someone_it_lists_is_forgotten(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """The draft's card is gone from Teams, so Edit (Action.Submit) brings the form as a new
+    card: that card is the one kept as the draft's, with its form open, so forget-me replaces
+    it (none of their words left) and tells the facilitator why."""
+    running, stub, fola = running_teams, running_teams.stub, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    [card_id] = running.scalars(select(BotMessage.message_id).where(BotMessage.kind == DRAFT))
+    stub.gone.add(card_id)
+    drafts_before = len([c for c in stub.sent_to(fola) if "For review" in card_text(c)])
+    running.teams.submit(fola, dict(edit_button(draft, PROMPT)["data"]), execute=False,
+                         card_id=card_id)
+    new = running.wait_for(lambda: [c for c in stub.sent_to(fola)
+                                    if "For review" in card_text(c)][drafts_before:],
+                           "the form in a new card")[0]
+    running.wait_for(lambda: running.scalars(select(TeamsSent).where(
+        TeamsSent.kind == FORM, TeamsSent.activity_id == new.activity_id)),
+        "the new card's form kept as open")
+    theirs = their_words(running, tenant.members[0])
+    assert any(words in json_text(content(new)) for words in theirs)
+
+    forget(running.bot, OPERATOR, "teams", tenant.members[0].aad)
+
+    now = running.wait_for(lambda: [content(c) for c in list(stub.calls)
+                                    if c.method == "PUT" and c.status == 200
+                                    and c.path.endswith(new.activity_id or "-")],
+                           "the new card replaced")[-1]
+    assert buttons(now, "digest-edit") == [] and buttons(now, "digest-open")
+    assert not any(words in json_text(now) for words in theirs)
+    assert said_to(running, fola, "asked Roundtable to delete their answers").startswith(
+        f"Your form on the draft digest of round {round_id} was closed")
+    assert running.scalars(select(TeamsSent).where(TeamsSent.kind == FORM)) == []
 
 
 def test_a_form_whose_inputs_are_not_text_or_no_theme_number_changes_nothing_and_says_why(
@@ -800,3 +866,238 @@ def test_a_draft_posted_as_built_at_its_deadline_says_so_and_when() -> None:
     assert ("Nothing is posted until a facilitator approves it or its deadline passes. If "
             "nobody has approved it by Fri 11 Dec 12:00 GMT, it is posted as built."
             ) in rich_text(draft_card(draft, zone="Europe/London"))
+
+
+def test_a_draft_whose_post_was_refused_for_good_says_so_and_keeps_approve() -> None:
+    """Approved, then refused by Teams for good (the bot removed from the channel): the card
+    says it was not posted and keeps Approve, which posts it once that is fixed; no Edit."""
+    info = RoundInfo(7, "pack", "A round", "", "", "open", "anonymous", "", None, "")
+    prompts = [PromptDigest("q", "Section", "text", "What went well?", 0)]
+    draft = Draft(3, "week", DigestView(info, {}, prompts), "failed",
+                  "2026-12-11T12:00:00+00:00", "wait", "teams:aad-fola")
+    card = draft_card(draft, zone="Europe/London", names={"aad-fola": "Fola"})
+    assert ("Approved by Fola, but not posted: the digest channel refused it. Once that is "
+            "fixed, approve it again.") in rich_text(card), rich_text(card)
+    assert [b["data"]["digest"] for b in buttons(card, "digest-approve")] == [3]
+    assert buttons(card, "digest-open") == []
+    at_deadline = draft_card(replace(draft, approved_by=audit.SCHEDULER))
+    assert ("Not posted at its review deadline: the digest channel refused it. Once that is "
+            "fixed, approve it to post it.") in rich_text(at_deadline)
+    assert buttons(at_deadline, "digest-approve")
+    refused_now = draft_card(replace(draft, approved_by=audit.SCHEDULER, refused=Refusal(
+        "Forbidden", "Add Roundtable to the team again.")))
+    assert ("Not posted at its review deadline: the digest channel refused it: Forbidden. Add "
+            "Roundtable to the team again. Then approve it to post it."
+            ) in rich_text(refused_now), rich_text(refused_now)
+    assert buttons(refused_now, "digest-approve")
+
+
+def test_a_card_with_its_form_open_lists_no_answer_once_someone_it_lists_is_forgotten(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Forget-me closes a Slack form listing someone's answers; a Teams form is on the draft's
+    card, which a draft brought up to date leaves as it is while the form is open: after
+    forget-me it is replaced all the same, and the facilitator told why."""
+    running, fola = running_teams, tenant.facilitator
+    round_id, card = draft_for_review(running, tenant)
+    [sent] = [c for c in running.stub.sent_to(fola) if "For review" in card_text(c)]
+    [answer] = running.teams.submit(fola, dict(edit_button(card, PROMPT)["data"]),
+                                    card_id=sent.activity_id)
+    with running.database.sessions() as session:
+        person = find_participant(session, tenant.members[0].aad, "teams")
+        assert person is not None
+        theirs = list(session.scalars(select(Reply.text).where(
+            Reply.participant_id == person.id, Reply.prompt_id == PROMPT)))
+    shown = [words for words in theirs if words in json_text(answer.json()["value"])]
+    assert shown  # the form lists their answers word for word
+
+    forget(running.bot, OPERATOR, "teams", tenant.members[0].aad)
+
+    now = running.wait_for(lambda: updates(running, fola), "the card replaced")[-1]
+    assert not any(words in json_text(now) for words in shown)
+    assert buttons(now, "digest-edit") == []  # its form closed
+    assert said_to(running, fola, "asked Roundtable to delete their answers") == (
+        f"Your form on the draft digest of round {round_id} was closed: someone who answered "
+        "in this round asked Roundtable to delete their answers. Press Edit on the draft to "
+        "edit it as it is now.")
+
+
+def test_an_edit_whose_card_teams_would_not_change_says_so_and_keeps_no_form_open(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Action.Submit: the Bot Connector refuses to put the draft with its form open in place
+    of the card (429 until the retries run out). The facilitator is told the form could not
+    be opened and to press Edit again, and nothing keeps it as open: the card, which still
+    shows the draft, follows the next edit."""
+    running, stub, fola = running_teams, running_teams.stub, tenant.facilitator
+    round_id, card = draft_for_review(running, tenant)
+    [sent] = [c for c in stub.sent_to(fola) if "For review" in card_text(c)]
+    stub.fail_next("update", status=429, retry_after=0, times=RETRIES + 1)
+    running.teams.submit(fola, dict(edit_button(card, PROMPT)["data"]), execute=False,
+                         card_id=sent.activity_id)
+    assert said_to(running, fola, "could not be opened") == (
+        f"The edit form on the draft digest of round {round_id} could not be opened "
+        "(Throttled). Press Edit on the draft again.")
+    assert running.scalars(select(TeamsSent).where(TeamsSent.kind == FORM)) == []
+
+    review.edit(running.bot, OPERATOR, round_id, [review.Change(
+        "rename", PROMPT, theme=review.ThemeRef(1), text="Time away from the dispensary")])
+    running.wait_for(lambda: [c for c in updates(running, fola)
+                              if "Time away from the dispensary" in json_text(c)],
+                     "the card brought up to date")
+    assert not [c for c in stub.sent_to(fola) if "Another facilitator" in card_text(c)]
+
+
+def test_a_refused_save_does_not_keep_open_a_form_forget_me_closed(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Forget-me closes a card's form that lists Amara's answers, but Teams will not change
+    the card just then, so the form still shows, noted as one to close. Saved there and
+    refused, it is not kept as open again (that would skip the check every opening goes
+    through): the next edit of the draft replaces the card, her words and the form gone."""
+    running, stub, fola = running_teams, running_teams.stub, tenant.facilitator
+    round_id, card = draft_for_review(running, tenant)
+    [sent] = [c for c in stub.sent_to(fola) if "For review" in card_text(c)]
+    theirs = their_words(running, tenant.members[0])
+    [answer] = running.teams.submit(fola, dict(edit_button(card, PROMPT)["data"]),
+                                    card_id=sent.activity_id)
+    save, inputs = form_of(dict(answer.json()["value"]), round_id, PROMPT)
+    stub.fail_next("update", status=429, retry_after=0, times=RETRIES + 1)
+    forget(running.bot, OPERATOR, "teams", tenant.members[0].aad)
+    assert updates(running, fola) == []  # the form, and her words, still on the card
+
+    running.teams.submit(fola, filled(save, inputs, merge_theme="2", merge_into="2"),
+                         execute=False, card_id=sent.activity_id)
+    said_to(running, fola, NOT_SAVED)
+    review.edit(running.bot, OPERATOR, round_id, [review.Change(
+        "rename", PROMPT, theme=review.ThemeRef(1), text="Time away from the dispensary")])
+    running.wait_for(lambda: updates(running, fola) or [
+        c for c in stub.sent_to(fola) if "Another facilitator" in card_text(c)],
+        "the card brought up to date, or left as it was")
+    assert not [c for c in stub.sent_to(fola) if "Another facilitator" in card_text(c)]
+    [now] = updates(running, fola)
+    assert "Time away from the dispensary" in json_text(now)
+    assert buttons(now, "digest-edit") == []
+    assert not any(words in json_text(now) for words in theirs)
+
+
+def not_closed_at_forget_me(running: RunningTeams, tenant: Tenant
+                            ) -> tuple[int, Call, list[str], str]:
+    """The facilitator's card shows the form of a draft listing Amara's answers; Teams
+    refuses to change the card as forget-me closes it. The round, the card, her words, and
+    what forget-me answered."""
+    stub, fola = running.stub, tenant.facilitator
+    round_id, card = draft_for_review(running, tenant)
+    [sent] = [c for c in stub.sent_to(fola) if "For review" in card_text(c)]
+    theirs = their_words(running, tenant.members[0])
+    running.teams.submit(fola, dict(edit_button(card, PROMPT)["data"]),
+                         card_id=sent.activity_id)
+    stub.fail_next("update", status=429, retry_after=0, times=RETRIES + 1)
+    done = forget(running.bot, OPERATOR, "teams", tenant.members[0].aad).plain
+    return round_id, sent, theirs, done
+
+
+def test_a_card_form_teams_would_not_close_at_forget_me_is_said_and_closed_by_a_later_refresh(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Forget-me would close a card's form that lists Amara's answers, but Teams refuses to
+    change the card: forget-me's answer says a message could not be changed, and the card is
+    still known to show the form, so the next refresh of the draft closes it (her words
+    gone) and tells the facilitator why."""
+    running, stub, fola = running_teams, running_teams.stub, tenant.facilitator
+    round_id, _, theirs, done = not_closed_at_forget_me(running, tenant)
+    assert ("1 message could not be changed in Teams (Throttled): ask an admin to remove it."
+            in done), done
+    assert updates(running, fola) == []  # the form, and her words, still on the card
+    assert running.scalars(select(TeamsSent).where(TeamsSent.kind == FORM))
+
+    review.edit(running.bot, OPERATOR, round_id, [review.Change(
+        "rename", PROMPT, theme=review.ThemeRef(1), text="Time away from the dispensary")])
+    [now] = running.wait_for(lambda: updates(running, fola), "the card replaced")
+    assert "Time away from the dispensary" in json_text(now)
+    assert buttons(now, "digest-edit") == []  # its form closed
+    assert not any(words in json_text(now) for words in theirs)
+    assert said_to(running, fola, "asked Roundtable to delete their answers") == (
+        f"Your form on the draft digest of round {round_id} was closed: someone who answered "
+        "in this round asked Roundtable to delete their answers. Press Edit on the draft to "
+        "edit it as it is now.")
+    assert not [c for c in stub.sent_to(fola) if "Another facilitator" in card_text(c)]
+    assert running.scalars(select(TeamsSent).where(TeamsSent.kind == FORM)) == []
+
+
+def test_a_form_opened_again_after_forget_me_could_not_close_it_is_left_open_by_a_refresh(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """The form forget-me could not close is opened again on the same card (Edit: it lists
+    the answers there are now): it is an open form like any other, which a co-facilitator's
+    edit leaves as it is, telling her so."""
+    running, stub, fola = running_teams, running_teams.stub, tenant.facilitator
+    round_id, sent, theirs, _ = not_closed_at_forget_me(running, tenant)
+    [card] = [content(c) for c in stub.sent_to(fola) if "For review" in card_text(c)]
+    [answer] = running.teams.submit(fola, dict(edit_button(card, PROMPT)["data"]),
+                                    card_id=sent.activity_id)
+    assert not any(words in json_text(answer.json()["value"]) for words in theirs)
+
+    review.edit(running.bot, OPERATOR, round_id, [review.Change(
+        "rename", PROMPT, theme=review.ThemeRef(1), text="Time away from the dispensary")])
+    said_to(running, fola, "Another facilitator changed")
+    assert updates(running, fola) == []
+    assert not [c for c in stub.sent_to(fola) if "asked Roundtable to delete" in card_text(c)]
+
+
+def their_words(running: RunningTeams, person: Person) -> list[str]:
+    """What `person` answered to PROMPT, word for word."""
+    with running.database.sessions() as session:
+        found = find_participant(session, person.aad, "teams")
+        assert found is not None
+        return list(session.scalars(select(Reply.text).where(
+            Reply.participant_id == found.id, Reply.prompt_id == PROMPT)))
+
+
+def test_a_card_form_read_before_someone_it_lists_was_forgotten_and_shown_after_is_closed(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Action.Submit: Edit reads the draft (listing Amara's answers); forget-me runs to its
+    end while Teams is still putting the form in place of the card; only then does the card
+    show it. It is closed at once: the card shows the draft as it is now, with no form and
+    none of her words, the facilitator is told why, and nothing keeps the form as open."""
+    running, stub, fola = running_teams, running_teams.stub, tenant.facilitator
+    round_id, card = draft_for_review(running, tenant)
+    [sent] = [c for c in stub.sent_to(fola) if "For review" in card_text(c)]
+    theirs = their_words(running, tenant.members[0])
+    stub.hold("update", lambda body: "digest-edit" in json_text(body))
+    running.teams.submit(fola, dict(edit_button(card, PROMPT)["data"]), execute=False,
+                         card_id=sent.activity_id)
+    stub.wait_for(lambda: stub.holding, "the form on its way to the card")
+
+    forget(running.bot, OPERATOR, "teams", tenant.members[0].aad)
+    stub.release()
+
+    told = said_to(running, fola, "deleted while it opened")
+    assert told == (f"This form was closed on {running.bot.clock():%d %B %Y}: answers it "
+                    "listed were deleted while it opened. Press Edit on the draft again to "
+                    "edit it as it is now.")
+    shown = updates(running, fola)
+    assert any(words in json_text(shown[-2]) for words in theirs)  # the form, landed late
+    assert buttons(shown[-1], "digest-edit") == [] and buttons(shown[-1], "digest-open")
+    assert not any(words in json_text(shown[-1]) for words in theirs)
+    assert running.scalars(select(TeamsSent).where(TeamsSent.kind == FORM)) == []
+
+
+def test_a_card_form_read_before_someone_it_lists_was_forgotten_is_not_kept_after(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """The order Action.Execute can meet, played step by step: the draft read for the form,
+    forget-me to its end, then the form kept as the card shows it. It is not kept, and the
+    words that close it say why."""
+    running, fola = running_teams, tenant.facilitator
+    round_id, _ = draft_for_review(running, tenant)
+    [digest_id] = running.scalars(select(Digest.id))
+    [chat] = running.scalars(select(BotMessage.channel_id).where(BotMessage.kind == DRAFT))
+    [card_key] = running.scalars(select(BotMessage.message_id).where(BotMessage.kind == DRAFT))
+    facilitator = Actor("teams", fola.aad)
+    opened = review.waiting(running.bot, facilitator, round_id, digest_id)
+    assert set(their_words(running, tenant.members[0])) & {
+        a.text for p in opened.draft.view.prompts for a in p.answers}
+
+    forget(running.bot, OPERATOR, "teams", tenant.members[0].aad)
+    gateway = running.bot.gateways["teams"]
+    assert isinstance(gateway, TeamsGateway)
+    closing = review.form_opened(running.bot, facilitator, round_id, card_key,
+                                 opened.listing(PROMPT),
+                                 keep=partial(gateway.note_form, digest_id, chat, card_key))
+    assert closing is not None and "deleted while it opened" in closing.plain
+    assert running.scalars(select(TeamsSent).where(TeamsSent.kind == FORM)) == []

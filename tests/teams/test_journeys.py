@@ -112,9 +112,11 @@ def test_it_stops_and_forgets_a_participant_on_request(running_teams: RunningTea
     card = running.wait_for(lambda: next((c for c in running.stub.sent_to(ben)
                                           if "cannot be undone" in card_text(c)), None),
                             "the forget-me card")
-    assert card_text(card).startswith("This deletes your one answer from Roundtable")
+    assert card_text(card).startswith(
+        "This deletes everything Roundtable holds about you: your one answer or vote, the "
+        "questions sent to you, your name, time zone and Teams id.")
     delete = card.body["attachments"][0]["content"]["actions"][0]
-    assert (delete["title"], delete["style"]) == ("Delete my answers", "destructive")
+    assert (delete["title"], delete["style"]) == ("Delete everything", "destructive")
     # Teams refuses to delete one of the bot's messages: the answer, in the card's place,
     # says so whole
     running.stub.fail_next("delete", 403)
@@ -365,7 +367,7 @@ def test_stop_written_as_a_sentence_stops_rather_than_answering(
         running.teams.chat(person, words)
         told = running.wait_for(
             lambda p=person: [card_text(c) for c in stub.sent_to(p)
-                              if "will not message you again" in card_text(c)],
+                              if "no more questions or reminders" in card_text(c)],
             f"{person.name} told the questions stop")
         assert not any("Saved as your answer" in card_text(c) for c in stub.sent_to(person))
         assert not any("Question 2 of 6" in card_text(c) for c in stub.sent_to(person)), told
@@ -508,16 +510,16 @@ def test_forget_me_s_card_shows_what_its_buttons_did_and_a_cancelled_one_deletes
     asked = forget_card()
     cancelled = running.teams.submit(ben, asked["Cancel"])
     assert replaced_by(cancelled[0].json()) == "Nothing was deleted."
-    pressed_later = running.teams.submit(ben, asked["Delete my answers"])
+    pressed_later = running.teams.submit(ben, asked["Delete everything"])
     assert pressed_later[0].json()["value"] == (
         "You cancelled that, so nothing was deleted. To delete your answers, write "
         "forget-me again.")
     assert [r.text for r in running.replies()] == ["Peer support."]
 
     asked = forget_card()
-    done = replaced_by(running.teams.submit(ben, asked["Delete my answers"])[0].json())
+    done = replaced_by(running.teams.submit(ben, asked["Delete everything"])[0].json())
     assert done.startswith("Done. Roundtable deleted 1 answer")
-    again = replaced_by(running.teams.submit(ben, asked["Delete my answers"])[0].json())
+    again = replaced_by(running.teams.submit(ben, asked["Delete everything"])[0].json())
     assert again == "Roundtable held nothing about you; it will not ask you in any future round."
     assert running.replies() == []
 
@@ -750,3 +752,28 @@ def test_a_teams_digest_cut_short_by_a_failure_gets_only_its_missing_parts_under
     assert digest.state == "posted" and digest.message_id == posted.top.message_id
     found = gateways["teams"].find_digest(channel, digest.id, began)
     assert found is not None and found.message_id == digest.message_id
+
+
+def test_dont_quote_me_pressed_by_a_client_without_execute_changes_the_confirmation_in_place(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Action.Submit (older clients, Outlook): the confirmation the button was on is put back
+    with the note in the button's place, and the answer is never quoted."""
+    running, stub, ben = running_teams, running_teams.stub, tenant.members[1]
+    start_from_channel(running, tenant)
+    question(running, ben, 1)
+    running.teams.chat(ben, "Peer support from the PCN lead.")
+    confirmation = running.wait_for(lambda: next((c for c in stub.sent_to(ben)
+                                                  if "Peer support" in card_text(c)), None),
+                                    "the confirmation")
+    [button] = confirmation.body["attachments"][0]["content"]["actions"]
+    assert (button["title"], button["fallback"]["type"]) == ("Don't quote me", "Action.Submit")
+    running.teams.submit(ben, button["data"], execute=False, card_id=confirmation.activity_id)
+    [put] = running.wait_for(lambda: [c for c in stub.calls if c.method == "PUT"
+                                      and c.path.endswith("/" + str(confirmation.activity_id))],
+                             "the confirmation changed")
+    assert "actions" not in put.body["attachments"][0]["content"]
+    assert card_text(put).endswith("Peer support from the PCN lead.\nYou asked that this answer "
+                                   "is never quoted: it counts in its theme, that is all.\nNot "
+                                   "the right question? Answer the one you meant on its card, "
+                                   "and delete the message you wrote."), card_text(put)
+    assert [r.quotable for r in running.replies()] == [False]

@@ -56,7 +56,7 @@ def start_slack_round(slack: SlackDriver, stub: SlackStub) -> int:
     assert slack.command(FACILITATOR, f"start {PACK} to <#{CHANNEL}|leaders> digest "
                                       f"<#{DIGEST_CHANNEL}|digest>").status == 200
     said = stub.wait_for(lambda: [c for c in stub.calls_to("response_url")
-                                  if "started" in c.params.get("text", "")], 20, "the start")
+                                  if "started" in c.params.get("text", "")], what="the start")
     return int(said[0].params["text"].split()[1])
 
 

@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.app import review
+from bot.app.actors import OPERATOR
 from bot.core.people import find_participant
 from bot.core.replies import record_reply
 from bot.scheduling import jobs
@@ -131,7 +133,7 @@ def test_a_teams_edit_the_model_takes_long_over_is_saved_and_the_chat_says_so(
         assert said_to(running, facilitator, "Saving your changes")
         told = said_to(running, facilitator, f"Your changes to the draft of round {round_id}")
         assert told.startswith(f"Your changes to the draft of round {round_id} are saved: "
-                               f"Theme 1 of {PROMPT} is now “{RENAMED}”."), told
+                               f"Theme {PROMPT}/1 is now “{RENAMED}”."), told
         running.wait_for(lambda: [c for c in updates(running, facilitator)
                                   if RENAMED in json_text(c)], "the draft card brought up to date")
 
@@ -153,3 +155,43 @@ def test_a_teams_edit_refused_while_the_model_worded_it_says_why_in_the_chat(
     assert told.startswith(f"Your changes to the draft of round {round_id} were not saved: "), told
     assert "already approved" in told, told
     assert not [e for e in running.scalars(select(DigestEdit)) if e.action == "rename"]
+
+
+def test_a_teams_edit_refused_after_the_buttons_wait_leaves_its_form_open(
+        database: Database, database_url: str, connector: ConnectorStub, tenant: Tenant,
+        endpoint: tuple[StandIn, str]) -> None:
+    """The form is saved while the model words the draft again, past the wait of the
+    button, and refused (a theme merged into itself): the chat says why, and the form stays
+    open on the card, so another facilitator's edit leaves the card as it is (what was typed
+    stays) and says so."""
+    stand_in, url = endpoint
+    fola = tenant.facilitator
+    with run_teams(database, database_url, connector, fola, ROUNDTABLE_LLM_URL=url,
+                   ROUNDTABLE_LLM_MODEL="local-model", ROUNDTABLE_LLM_TIMEOUT="20") as running:
+        answering(stand_in)
+        round_id, draft = draft_for_review(running, tenant)
+        [sent] = [c for c in connector.sent_to(fola) if "For review" in card_text(c)]
+        [edit] = [b for b in buttons(draft, "digest-open") if b["data"]["prompt"] == PROMPT]
+        [answer] = running.teams.submit(fola, dict(edit["data"]), card_id=sent.activity_id)
+        save, inputs = form_of(dict(answer.json()["value"]), round_id, PROMPT)
+        with transaction(running.database.sessions) as session:
+            person = find_participant(session, tenant.members[0].aad, "teams")
+            assert person is not None
+            record_reply(session, round_id, PROMPT, person, TIME[10], FRIDAY_NOON,
+                         external_id="late-answer")
+        headline = stand_in.reply
+        slow(stand_in)
+        running.teams.submit(fola, filled(save, inputs, merge_theme="2", merge_into="2"),
+                             execute=False, card_id=sent.activity_id)
+        assert said_to(running, fola, "Saving your changes")
+        told = said_to(running, fola, f"Your changes to the draft of round {round_id} were")
+        assert "not saved: a theme cannot be merged into itself" in told, told
+        stand_in.reply = headline
+
+        review.edit(running.bot, OPERATOR, round_id, [review.Change("lead", PROMPT,
+                                                                    text="Time first")])
+        running.wait_for(lambda: updates(running, fola) or [
+            c for c in connector.sent_to(fola) if "Another facilitator" in card_text(c)],
+            "the card brought up to date, or left as it was")
+        assert updates(running, fola) == []
+        said_to(running, fola, "Another facilitator changed")

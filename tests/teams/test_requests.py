@@ -193,13 +193,21 @@ def test_it_welcomes_only_its_own_arrival_and_tells_a_guest_with_no_entra_id_why
     time.sleep(0.3)  # time for a welcome to the other bot, had one been sent
     assert [card_text(c)[:24] for c in stub.sent()] == ["Roundtable is here. Faci"]
 
-    guest = teams._base("invoke", amara, teams.personal(amara))
-    del guest["from"]["aadObjectId"]
-    guest.update(name="adaptiveCard/action", value={"action": {
-        "type": "Action.Execute", "data": {"roundtable": "skip", "round": 1, "prompt": "x"}}})
-    answered = teams.send(guest)
-    assert answered.status == 200
-    assert answered.json()["value"].startswith("Not saved: Teams did not say who you are.")
+    def pressed_by_a_guest(verb: str) -> str:
+        guest = teams._base("invoke", amara, teams.personal(amara))
+        del guest["from"]["aadObjectId"]
+        guest.update(name="adaptiveCard/action", value={"action": {
+            "type": "Action.Execute", "data": {"roundtable": verb, "round": 1, "prompt": "x",
+                                               "answer": "Protected time"}}})
+        answered = teams.send(guest)
+        assert answered.status == 200
+        return str(answered.json()["value"])
+    assert pressed_by_a_guest("answer") == (
+        "I could not save that. Teams did not say who you are: sign in to Teams with your "
+        "work account to use Roundtable's buttons.")
+    assert pressed_by_a_guest("skip") == (
+        "Teams did not say who you are: sign in to Teams with your work account to use "
+        "Roundtable's buttons.")
     assert running.replies() == []
 
 

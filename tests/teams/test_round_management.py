@@ -68,7 +68,7 @@ def test_a_facilitator_lists_rounds_sees_who_has_not_answered_and_reopens_a_clos
     # by name, not by an Entra object id nobody can read
     assert f"started by {fola.name}" in listed and fola.aad not in listed
     who = in_chat(running, fola, f"status {round_id} who", "Not answered yet")
-    assert "Not answered yet (5): Amara, Ben, Chidi, Dev, Elif" in who
+    assert "Not answered yet: 5 people — Amara, Ben, Chidi, Dev, Elif" in who
 
     in_chat(running, fola, f"close {round_id}", "is closed")
     assert "No open rounds (list all shows the closed ones too)." in in_chat(

@@ -103,6 +103,7 @@ def test_without_a_tenant_setting_every_tenant_is_served(
 
 
 
+@pytest.mark.long
 def test_serve_with_teams_and_no_tenant_setting_logs_nothing_to_worry_about(
         tmp_path: Path, connector: ConnectorStub) -> None:
     """The Teams SDK says at start that TENANT_ID (a variable of its own, which Roundtable

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.core.digest.lexicon import says_nothing
 from bot.core.digest.model import DigestView, PromptDigest, RankMove, SinceLast, ThemeChange
 from bot.core.digest.novelty import Judgement
-from bot.core.digest.spread import clustering_sample, read_first
+from bot.core.digest.spread import clustering_sample, read_first, spread
 from bot.core.digest.theme_views import OTHER_ROLES
 from bot.core.digest.titles import distinctive_terms, title
 from bot.core.wording import reading_order
@@ -197,12 +197,30 @@ JUDGED_AT_MOST = 40
 """New answers to a question that are judged one by one; beyond, an even sample of them."""
 EARLIER_JUDGED = 10
 """Answers of each earlier theme (spread over it) that new answers are judged against."""
+WORDS_READ_AT_MOST = 400
+"""New answers to a question whose words are read for a new subject; beyond, an even sample
+of them. Reading them costs no model run of the answers (only of words not met before, each
+read alone once for its family), so far more are read than JUDGED_AT_MOST (eighteenth
+session): a bound on the words test's cost, not a value chosen on a score."""
 
 
-NewAnswers = Callable[[Sequence[str], Sequence[Sequence[str]], Sequence[int]], Judgement]
-"""(the new answers, each earlier theme's answers read, how many answers each earlier theme
-holds) -> which earlier theme covers each new answer, and the groups of new answers that make
-new themes (novelty.judge)."""
+NewAnswers = Callable[[Sequence[str], Sequence[Sequence[str]], Sequence[int], Sequence[str]],
+                      Judgement]
+"""(the new answers judged one by one, each earlier theme's answers read, how many answers
+each earlier theme holds, the other new answers whose words alone are read) -> which earlier
+theme covers each new answer judged, and the groups of new answers (of both kinds, by their
+index in the two lists one after the other) that make new themes (novelty.judge)."""
+
+
+class Reading(NamedTuple):
+    """What the decision reads of one question's answers."""
+
+    judged: list[str]
+    """New answers judged one by one: at most JUDGED_AT_MOST."""
+    worded: list[str]
+    """The other new answers whose words are read: at most WORDS_READ_AT_MOST in all."""
+    earlier: list[list[str]]
+    """Each earlier theme's answers read: at most EARLIER_JUDGED each."""
 
 
 def not_judged(prompt: PromptDigest) -> set[str]:
@@ -211,18 +229,21 @@ def not_judged(prompt: PromptDigest) -> set[str]:
     return {a.reply_id for a in prompt.answers if a.set_aside}
 
 
-def reading(prompt: PromptDigest, new: Sequence[str], earlier: Sequence[Set[str]]
-            ) -> tuple[list[str], list[list[str]]]:
-    """What the decision reads of one question, however many answers came in: at most
-    JUDGED_AT_MOST of the `new` answers (an even sample stands for them all) and
-    EARLIER_JUDGED of each `earlier` theme's. Those the engine's model read to find the
-    themes come first (`spread.read_first`): read again, they cost no model run. A question
-    of up to SAMPLE answers was read whole, so there they are simply spread."""
+def reading(prompt: PromptDigest, new: Sequence[str], earlier: Sequence[Set[str]]) -> Reading:
+    """What the decision reads of one question, however many answers came in: the words of
+    at most WORDS_READ_AT_MOST of the `new` answers, at most JUDGED_AT_MOST of them judged one
+    by one (an even sample stands for them all), and EARLIER_JUDGED of each `earlier` theme's.
+    Those the engine's model read to find the themes are judged first (`spread.read_first`):
+    read again, they cost no model run. A question of up to SAMPLE answers was read whole, so
+    there they are simply spread."""
     kept = [a for a in prompt.answers if not says_nothing(a.text)]
     answers = [a.reply_id for a in kept if not a.set_aside]
     read = {answers[i] for i in clustering_sample([a.set_aside for a in kept])}
-    return (read_first(new, read, JUDGED_AT_MOST),
-            [read_first(sorted(ids), read, EARLIER_JUDGED) for ids in earlier])
+    worded = spread(new, WORDS_READ_AT_MOST)
+    judged = read_first(worded, read, JUDGED_AT_MOST)
+    chosen = set(judged)
+    return Reading(judged, [r for r in worded if r not in chosen],
+                   [read_first(sorted(ids), read, EARLIER_JUDGED) for ids in earlier])
 
 
 def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
@@ -266,13 +287,16 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
            if len(ids) >= NEW_THEME_AT_LEAST and len(ids & fresh_set) * 2 > len(ids)]
     judged_out = not_judged(prompt)
     everyone = [r for r in fresh if r in texts and r not in theirs and r not in judged_out]
-    # In a large round each new answer read counts for `weight` of them (`reading`).
+    # In a large round each new answer judged counts for `weight` of them (`reading`).
     earlier = [i for i, o in enumerate(survivors) if any(r in texts for r in o)]
     holding = [{r for r in survivors[i] if r in texts} for i in earlier]
-    fresh, references = reading(prompt, everyone, holding)
+    fresh, worded, references = reading(prompt, everyone, holding)
     weight = len(everyone) / len(fresh) if fresh else 1.0
     judged = judge([texts[r] for r in fresh], [[texts[r] for r in ids] for ids in references],
-                   [len(ids) for ids in holding])
+                   [len(ids) for ids in holding], [texts[r] for r in worded])
+    # a group's answers are of all those whose words were read: each counts for `by_words`
+    listed = [*fresh, *worded]
+    by_words = len(everyone) / len(listed) if listed else 1.0
     for covered in judged.covered_by:
         if covered is None:
             continue
@@ -284,18 +308,18 @@ def _judged(prompt: PromptDigest, fresh: list[str], survivors: list[set[str]],
             grow(old_titles[earlier[covered]] if earlier[covered] < len(old_titles) else "",
                  len(held) + round(judged.covered_by.count(covered) * weight), weight)
     for group in judged.groups:
-        ids = [fresh[i] for i in group]
+        ids = [listed[i] for i in group]
         mine = set(ids)
         now = max(shown, key=lambda s: len(s[1] & mine), default=None)
         if (now is not None and len(now[1] & mine) * 2 > len(mine)
                 and len(now[1] & mine) * 2 > len(now[1]) and now[1] not in continuing):
-            new.append(ThemeChange(prompt.prompt_id, now[0].title, round(len(mine) * weight),
-                                   len(now[1])))
+            new.append(ThemeChange(prompt.prompt_id, now[0].title,
+                                   round(len(mine) * by_words), len(now[1])))
             continue
         members = [texts[r] for r in ids]
         others = [t for r, t in texts.items() if r not in mine]
         named = title(members, range(len(members)), distinctive_terms(members, others))
-        size = round(len(mine) * weight)
+        size = round(len(mine) * by_words)
         new.append(ThemeChange(prompt.prompt_id, named, size, size))
     # A theme shown now grew by at most the new answers it holds ("grew by 5 to 9" of a theme
     # that had 5 would not add up): the judge may find a new answer of its subject that the

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.core.digest.ranking import RankRow
+from bot.core.errors import Refusal
+from bot.core.said import Said
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,21 @@ class Draft:
     unreviewed: str
     """What happens at `review_until` if nobody approves: post (as built) or wait."""
     approved_by: str | None = None
+    closing: Said | None = None
+    """Why an edit form open on a copy of it is closed as the copy is brought up to date:
+    answers the form may list were deleted (forget-me). None: an open form is left as it is,
+    so that nothing typed in it is lost."""
+    refused: Refusal | None = None
+    """Why the platform last refused its post for good (state failed), and what to fix, as
+    kept with the digest until it is posted; None when not known (refused before this was
+    kept)."""
 
     @property
     def waiting(self) -> bool:
         return self.state == "review"
+
+    @property
+    def approvable(self) -> bool:
+        """Waiting, or approved and refused for good by the platform (failed): approving it
+        again posts it (bot.app.review.approve)."""
+        return self.state in ("review", "failed")

@@ -8,9 +8,11 @@ false "new theme" lines and missed ones.
 A new subject is read in the words: a word (or words of one family, "money" and "funding")
 that new answers share, far more often than the earlier answers use it (more than chance
 allows, each earlier theme counted at its size), marks those answers as a new subject; answers
-so tied, NEW_GROUP_AT_LEAST or more, make one new theme. Until the fifteenth session the
-answer vectors and the engine's consensus could also announce a group; on the sets chosen on
-they added almost no new subject found and most of the false new themes (docs/digest.md).
+so tied, NEW_GROUP_AT_LEAST or more, make one new theme. Words cost no model run of the
+answers, so they are read in more of the new answers than are judged one by one
+(changes.reading). Until the fifteenth session the answer vectors and the engine's consensus
+could also announce a group; on the sets chosen on they added almost no new subject found and
+most of the false new themes (docs/digest.md).
 
 Which earlier theme each other new answer continues is read in two views, each on that
 theme's own scale (how close its own members are to the rest of it): the answer vectors
@@ -80,13 +82,16 @@ class Judgement:
 
 
 def judge(new: Sequence[str], earlier: Sequence[Sequence[str]],
-          sizes: Sequence[int] | None = None) -> Judgement:
-    """Which earlier theme covers each of the `new` answers, and the new themes among them.
-    `sizes`: how many answers each earlier theme holds, where only some of them are given."""
-    if not new:
+          sizes: Sequence[int] | None = None, worded: Sequence[str] = ()) -> Judgement:
+    """Which earlier theme covers each of the `new` answers, and the new themes among them
+    and the `worded` ones, other new answers whose words alone are read (they cost no model
+    run): a group's indices run over `new`, then `worded`. `sizes`: how many answers each
+    earlier theme holds, where only some of them are given."""
+    if not new and not worded:
         return Judgement([], [])
-    vectors = _vectors([*new, *(t for group in earlier for t in group)])
-    groups = new_themes(new, earlier, None if vectors is None else vectors[: len(new)], sizes)
+    vectors = _vectors([*new, *(t for group in earlier for t in group)]) if new else None
+    groups = new_themes([*new, *worded], earlier,
+                        None if vectors is None else vectors[: len(new)], sizes)
     grouped = {i for group in groups for i in group}
     covered = ([None] * len(new) if vectors is None
                else covering(vectors[: len(new)], _split(vectors[len(new):], earlier)))
@@ -97,8 +102,9 @@ def new_themes(new: Sequence[str], earlier: Sequence[Sequence[str]],
                vectors: Matrix | None = None, sizes: Sequence[int] | None = None
                ) -> list[list[int]]:
     """The groups of `new` answers (their indices) that make a new theme each: those sharing
-    a new subject's words (`new_words`), the most central first by their `vectors`. Each
-    earlier theme's answers count for the `sizes` it holds."""
+    a new subject's words (`new_words`), the most central first by their `vectors` (which
+    may cover only the first of the `new` answers: those beyond come last). Each earlier
+    theme's answers count for the `sizes` it holds."""
     sizes = sizes or [len(group) for group in earlier]
     weights = [size / len(group) for group, size in zip(earlier, sizes, strict=True)
                for _ in group]
@@ -307,8 +313,14 @@ def covering(new: Matrix, earlier: Sequence[Matrix]) -> list[int | None]:
 
 
 def _central_first(members: list[int], vectors: Matrix) -> list[int]:
-    centre = _unit(vectors[members].astype(np.float64).sum(axis=0))
-    return sorted(members, key=lambda i: -float(np.dot(vectors[i], centre)))
+    """`members` with a row of `vectors`, the closest to their centroid first; the others
+    after them, in order."""
+    known = [i for i in members if i < len(vectors)]
+    if not known:
+        return members
+    centre = _unit(vectors[known].astype(np.float64).sum(axis=0))
+    return [*sorted(known, key=lambda i: -float(np.dot(vectors[i], centre))),
+            *(i for i in members if i >= len(vectors))]
 
 
 def _within(over: NDArray[np.float64]) -> bool:

@@ -30,6 +30,11 @@ ATTRIBUTION = {
 """How a round's anonymity attributes quotes, said once at the top of a draft."""
 
 
+def theme_id(prompt_id: str, number: int) -> str:
+    """A theme as the facilitator names it in an edit: "best-support/2"."""
+    return f"{prompt_id}/{number}"
+
+
 def review_text(view: DigestView, draft: Draft | None,
                 hidden_words: Mapping[str, str] | None = None, zone: str = "UTC") -> str:
     """The draft (or the digest as it would be built now, `draft` None); each answer hidden
@@ -44,6 +49,13 @@ def review_text(view: DigestView, draft: Draft | None,
     elif draft.waiting:
         lines.append(f"Digest of {_when(draft.period, zone)} waits for approval. "
                      + local_deadline(draft, zone))
+    elif draft.approvable:  # released, and refused for good by the platform
+        released = ("was not posted at its review deadline" if draft.approved_by
+                    == audit.SCHEDULER else
+                    f"was approved{approver(draft.approved_by, '').plain} but not posted")
+        lines.append(f"Digest of {_when(draft.period, zone)} {released}: the digest channel "
+                     "refused it" + refused_then(
+                         draft, f"roundtable digest review {info.id} --approve posts it").plain)
     lines.append("The group is pointed to the full synthesis for every answer; to make it: "
                  f"roundtable export --round {info.id} --format docx (or md, html, csv).")
     lines.append(attribution_rule(info.anonymity))
@@ -61,7 +73,8 @@ def review_text(view: DigestView, draft: Draft | None,
             lines.append("  No answers yet.")
             continue
         for number, theme in enumerate(prompt.themes, start=1):
-            lines.append(f"  {prompt.prompt_id}/{number}  {theme.title} ({theme_size(theme)})")
+            lines.append(f"  {theme_id(prompt.prompt_id, number)}  {theme.title} "
+                         f"({theme_size(theme)})")
             for quote in theme.quotes:
                 lines.append(f"      {quote.reply_id}  “{quote_text(quote.text, QUOTE_SHOWN)}”"
                              + attributed(quote.by, info.anonymity))
@@ -72,7 +85,7 @@ def review_text(view: DigestView, draft: Draft | None,
         if rest:
             lines.append(_rest_heading(bool(quoted), bool(themed)))
         for answer in rest:
-            where = next((f"{prompt.prompt_id}/{n}" for n, t in enumerate(prompt.themes, 1)
+            where = next((theme_id(prompt.prompt_id, n) for n, t in enumerate(prompt.themes, 1)
                           if answer.reply_id in t.reply_ids), "other")
             lines.append(f"      {answer.reply_id}  " + (f"[{where}]  " if themed else "")
                          + f"“{quote_text(answer.text, QUOTE_SHOWN)}”")
@@ -202,12 +215,38 @@ def deadline_line(unreviewed: str, when: str) -> str:
             f"{when}, it keeps waiting for approval.")
 
 
-def settled_words(approved_by: str | None, platform: str) -> Said:
-    """What became of a draft no longer waiting, by who released it (Digest.approved_by, as
-    the audit log names them): the schedule, or whoever `approver` names."""
-    if approved_by == audit.SCHEDULER:
+POSTED_LATER = "Roundtable tries again within about a quarter of an hour"
+"""When an approved digest the platform failed is posted (digest_posts.recover_digests takes
+a claim STALE_DIGEST_CLAIM old, at its next sweep)."""
+
+
+def settled_words(draft: Draft, platform: str) -> Said:
+    """What became of a draft no longer waiting, by who released it (Draft.approved_by, as
+    the audit log names them): the schedule, or whoever `approver` names; and when the
+    platform refused its post for good (state failed), why if known and what posts it."""
+    by = draft.approved_by
+    if draft.state == "failed":
+        at_deadline = by == audit.SCHEDULER
+        then = "approve it to post it" if at_deadline else "approve it again"
+        what = (said("Not posted at its review deadline") if at_deadline
+                else said("Approved", approver(by, platform), ", but not posted"))
+        return said(what, ": the digest channel refused it", refused_then(draft, then))
+    if draft.state == "claimed":  # approved, or due at its deadline, and not posted yet
+        what = (said("Due at its review deadline") if by == audit.SCHEDULER
+                else said("Approved", approver(by, platform)))
+        return said(what, f", and not posted yet: {POSTED_LATER}.")
+    if by == audit.SCHEDULER:
         return said("Posted as built at its review deadline.")
-    return said("Approved", approver(approved_by, platform), " and posted.")
+    return said("Approved", approver(by, platform), " and posted.")
+
+
+def refused_then(draft: Draft, then: str) -> Said:
+    """After "the digest channel refused it": why and what to fix, as the platform said when
+    it refused (Draft.refused), then `then`, what posts it once that is fixed; only `then`
+    after "Once that is fixed" when why is not known."""
+    if draft.refused is not None:
+        return said(": ", draft.refused.then(then))
+    return said(". Once that is fixed, ", then, ".")
 
 
 def approver(approved_by: str | None, platform: str) -> Said:

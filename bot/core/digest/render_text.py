@@ -20,11 +20,13 @@ from bot.core.digest.synthesis import (
     top_label,
     top_line,
     unquoted_line,
+    withdrawn_line,
 )
 from bot.core.digest.theme_views import quote_text
 from bot.core.wording import counted
 
 WIDTH = 88
+NO_BREAK = "\u00a0"
 
 
 def render_text(digest: DigestView) -> str:
@@ -36,6 +38,8 @@ def render_text(digest: DigestView) -> str:
         f"Participation: {people['answered_any']} of {people['invited']} answered at least one "
         f"question; {people['answered_all']} answered all.",
     ]
+    if withdrawn := withdrawn_line(people):
+        lines += _wrapped(withdrawn, 0)
     for role, row in people["by_role"].items():
         lines.append(f"  {role}: {row['answered_any']} of {row['invited']}")
     if people["by_organisation"]:
@@ -64,13 +68,13 @@ def _prompt_lines(prompt: PromptDigest) -> list[str]:
         if theme.summary:
             lines += _wrapped(theme.summary, 5)
         for quote in theme.quotes:
-            lines += _wrapped(_quoted(quote.text, quote.by), 7)
+            lines += _quoted(quote.text, quote.by)
     others = other_answers(prompt)
     if others:
         lines.append("   * " + others_heading(prompt, len(others)))
     for answer in others[:OTHERS_LISTED]:
         text = quote_text(answer.text)
-        lines += _wrapped(_quoted(text, answer.by), 7)
+        lines += _quoted(text, answer.by)
     if len(others) > OTHERS_LISTED:
         lines.append(f"     …and {len(others) - OTHERS_LISTED} more, all in the CSV export.")
     unquoted = unquoted_line(prompt)
@@ -95,21 +99,25 @@ def _vote_lines(prompt: PromptDigest) -> list[str]:
         lines.append(f"   * {places.get(reasons.option, '')}. {reasons.option}: why people put "
                      "it first")
         for quote in reasons.quotes:
-            lines += _wrapped(_quoted(quote.text, quote.by), 7)
+            lines += _quoted(quote.text, quote.by)
     if prompt.comments:
         lines.append(f"   * {comments_heading(prompt)}")
     for quote in prompt.comments[:OTHERS_LISTED]:
-        lines += _wrapped(_quoted(quote.text, quote.by), 7)
+        lines += _quoted(quote.text, quote.by)
     return lines
 
 
-def _wrapped(text: str, indent: int) -> list[str]:
+def _wrapped(text: str, indent: int, tail: str = "") -> list[str]:
+    """`text` wrapped at WIDTH, then `tail` (a quote's attribution) kept whole on one line."""
     pad = " " * indent
-    return textwrap.wrap(
-        " ".join(text.split()), WIDTH, initial_indent=pad, subsequent_indent=pad + "  "
-    ) or [pad]
+    # no-break spaces keep the tail's words on one line while wrapping; any the text held
+    # are gone, as split() splits on them too
+    kept = NO_BREAK.join(tail.split())
+    return [line.replace(NO_BREAK, " ") for line in textwrap.wrap(
+        " ".join(text.split()) + (f" {kept}" if kept else ""), WIDTH,
+        initial_indent=pad, subsequent_indent=pad + "  ")] or [pad]
 
 
-def _quoted(text: str, by: str | None) -> str:
+def _quoted(text: str, by: str | None) -> list[str]:
     """“What they said” — who said it, as every other format marks a quote."""
-    return f"“{text}”" + (f" — {by}" if by else "")
+    return _wrapped(f"“{text}”", 7, f"— {by}" if by else "")

@@ -167,7 +167,7 @@ def _participation(view: DigestView) -> list[Block]:
             f"of them: {counted(view.answer_count, 'answer or vote', 'answers and votes')} in "
             "all. "
             + ANONYMITY_NOTE.get(view.round.anonymity, "")
-            + _withdrawn(people.get("withdrawn", 0))
+            + (f" {withdrawn}" if (withdrawn := withdrawn_line(people)) else "")
         ),
     ]
     if people["silent_roles"]:
@@ -189,13 +189,14 @@ def _participation(view: DigestView) -> list[Block]:
     return blocks
 
 
-def _withdrawn(n: int) -> str:
-    """" 1 person invited asked for everything about them to be deleted…" (forget-me)."""
+def withdrawn_line(people: dict[str, Any]) -> str:
+    """"1 person invited asked for everything about them to be deleted…" (forget-me), as
+    every format says it; "" when nobody did."""
+    n = people.get("withdrawn", 0)
     if not n:
         return ""
-    who = "1 person" if n == 1 else f"{n} people"
-    return (f" {who} invited asked for everything about them to be deleted, and "
-            f"{'is' if n == 1 else 'are'} not counted.")
+    return (f"{counted(n, 'person', 'people')} invited asked for everything about them to be "
+            f"deleted, and {'is' if n == 1 else 'are'} not counted.")
 
 
 def where_the_rest_is(view: DigestView, questions_are: str) -> str:
@@ -218,7 +219,7 @@ def headline(view: DigestView) -> tuple[Run, ...]:
         Run(str(people["answered_all"]), bold=True),
         Run(f" answered all. {counted(view.answer_count, 'answer or vote', 'answers and votes')}"
             f" across {counted(len(view.prompts), 'question')}."),
-    )
+    ) + ((Run(f" {withdrawn}"),) if (withdrawn := withdrawn_line(people)) else ())
 
 
 def silent_line(people: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from bot.app.conversations import not_saved, why_refused
 from bot.app.roundtable import Roundtable
 from bot.core.errors import RoundtableError
 from bot.core.incoming import Kept
+from bot.core.ports import DeliveryError
 from bot.core.said import said
 from bot.slack import blocks, render, review_blocks
 from bot.slack.gateway import SlackGateway
@@ -141,9 +142,15 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         except (RoundtableError, ValueError) as exc:
             slack.respond(body.get("response_url"), blocks.notice(why_refused(exc).plain))
             return
-        view_id = slack.open_view(body["trigger_id"], form)
+        try:
+            view_id = slack.open_view(body["trigger_id"], form)
+        except DeliveryError as exc:
+            slack.respond(body.get("response_url"),
+                          render.message(review.form_not_opened(which.round, exc.reason)))
+            return
         if view_id is not None:
-            review.form_opened(app, actor(body), which.round, view_id)
+            review.form_opened(app, actor(body), which.round, view_id,
+                               opened.listing(which.prompt))
 
     @bolt.action(review_blocks.REVIEW_APPROVE)
     @guarded

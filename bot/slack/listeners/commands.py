@@ -31,14 +31,16 @@ from bot.slack.listeners.failures import told_on_failure
 from bot.slack.messages import SlackMessage
 from bot.slack.mrkdwn import escape, said_mrkdwn, to_plain
 
-HELP = """*Roundtable* asks a workshop's questions to the people who could not be in the room.
+HELP = escape("""\
+*Roundtable* asks a workshop's questions to the people who could not be in the room.
 For facilitators:
 • `/roundtable start <pack> to #channel @group @person …` \
 `[digest #channel] [closes 14d|2026-12-18] [named|anonymous|by-role]` (by role unless you say)
 • `/roundtable list [all]` · `status [round] [who]` · `remind [round]` · `digest [round]` · \
 `close [round]`
-• `/roundtable set [round] [digest #channel] [closes 14d|never] [schedule <cron>]`: where the \
-round's digests go (and only there), when it closes, when digests come
+• `/roundtable set [round] [digest #channel|none] [closes 14d|never] \
+[schedule <cron>|default]`: where the round's digests go (and only there), when it closes, \
+when digests come
 • `/roundtable review <round>`: the digest waiting for your approval, in a DM, to edit and \
 approve; `review <round> on|off [unapproved post|wait] [within 24h]`: whether scheduled \
 digests wait for approval, and what becomes of one nobody approves in time
@@ -51,7 +53,8 @@ For everyone:
 • `/roundtable forget-me`: delete it all (asks first)
 • Write "don't quote me" in an answer (or press the button under my reply): it counts, but \
 is never quoted
-The Home tab shows your open questions (and, for facilitators, your rounds and a Start form)."""
+The Home tab shows your open questions (and, for facilitators, your rounds and a Start form).""")
+"""The list of commands, escaped: Slack would read `<pack>` as a link and show "pack"."""
 WORKING = "Working on it…"
 """What a slow command's acknowledgement says; its answer follows at the response_url."""
 SLOW = {"start", "remind", "digest", "close", "set", "my-data", "review"}
@@ -95,7 +98,8 @@ def as_read(typed: Typed) -> Typed:
 
 
 def _start(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
-    return facilitation.start(app, actor, parse_start(args)).said
+    request = parse_start(args, lambda pack: facilitation.startable_pack(app, actor, pack))
+    return facilitation.start(app, actor, request).said
 
 
 def _status(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
@@ -133,7 +137,7 @@ def _delete(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[s
 
 def _forget_me(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]
                ) -> SlackMessage:
-    return blocks.forget_prompt(participants.answers_kept(app, actor))
+    return blocks.forget_prompt(render.mrkdwn(personal_data.forget_warning(app, actor)))
 
 
 RUNS: dict[str, Run] = {

@@ -19,15 +19,13 @@ from typing import Any
 
 from slack_bolt import Ack
 
+from bot.app.conversations import SORRY
 from bot.core.ports import DeliveryError, Where
-from bot.core.said import said
 from bot.slack import render
 from bot.slack.gateway import SlackGateway
 
 log = logging.getLogger(__name__)
 
-SORRY = said("Sorry, something went wrong on my side and that was not done. Please try again "
-             "in a few minutes; if it keeps happening, tell your facilitator.")
 ERROR_TEXT = 150
 """How much of a view error Slack shows by a form's field."""
 

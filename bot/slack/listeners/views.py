@@ -14,11 +14,10 @@ from bot.app.conversations import why_refused
 from bot.app.deadlines import Deadline, Late, Outcome
 from bot.app.facilitation import StartRequest
 from bot.app.roundtable import Roundtable
-from bot.core.errors import RoundtableError
+from bot.core.errors import RoundtableError, as_sentence
 from bot.core.people import Audience
 from bot.core.ports import DeliveryError, Where
 from bot.core.said import Said, said
-from bot.core.wording import sentence
 from bot.slack import blocks, review_blocks
 from bot.slack.gateway import SlackGateway
 from bot.slack.listeners.failures import ERROR_TEXT, told_on_failure
@@ -34,17 +33,18 @@ from bot.slack.payloads import (
 
 log = logging.getLogger(__name__)
 
-REVIEW_WAIT = 2.5
+REVIEW_WAIT = 2.0
 """Seconds a review form's submission waits for its changes to be saved. Slack closes the
-form with an error after three; a change can take longer where the language model words the
-draft again (answers came in since it was opened): then the form closes at once, and the
-outcome (saved, or why not) follows in a direct message."""
+form with an error after three, counted from before the request reached the listener, so a
+busy server needs the second left over; a change can take longer where the language model
+words the draft again (answers came in since it was opened): then the form closes at once,
+and the outcome (saved, or why not) follows in a direct message."""
 
 
 def field_error(reason: str) -> str:
     """A refusal as a form shows it under a field: a sentence, within Slack's 150
     characters."""
-    return shortened(sentence(reason), ERROR_TEXT)
+    return shortened(as_sentence(said(reason.strip())).plain, ERROR_TEXT)
 
 
 def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
@@ -102,6 +102,16 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             ack(response_action="errors", errors={"lead": field_error(why_refused(exc).plain)})
             return
         ack()
+        if view.get("id"):  # Slack closes the form now
+            review.form_done(app, actor, str(view["id"]))
+
+    @bolt.view_closed(review_blocks.REVIEW_VIEW)
+    @guarded
+    def review_closed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        ack()
+        if view.get("id"):
+            review.form_done(app, Actor(slack.platform, str(body["user"]["id"])),
+                             str(view["id"]))
 
     @bolt.view(blocks.START_VIEW)
     @guarded
@@ -138,7 +148,7 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         try:
             outcome = facilitation.start(app, actor, request).said
         except RoundtableError as exc:
-            outcome = said(f"The round was not started: {exc}")
+            outcome = as_sentence(said("The round was not started: ", exc.said))
         try:
             slack.say(Where(slack.open_direct(actor.user_id)), outcome)
         except DeliveryError:

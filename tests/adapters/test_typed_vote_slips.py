@@ -1,0 +1,50 @@
+"""A ranking a pharmacist types with a slip in an option's name, on both platforms: a slip in
+a four-letter word ("tiem") is forgiven as one in a longer word is, and a piece of a ranking
+that names no option is named back, so that they can write it again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storage.database import Database
+from tests.adapters.harness import Harness, harness
+from tests.adapters.test_every_adapter import PLATFORMS, _tenant, answer_text_questions, wait
+
+RANKING = ("Protected tiem, psychological safety, relationships, executive backing, "
+           "leadership development")
+UNREAD = ("Protected time, psychological safety, relationships, exec support, "
+          "leadership development")
+
+
+@pytest.fixture(params=PLATFORMS)
+def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
+        tmp_path: Path) -> Iterator[Harness]:
+    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
+        yield running
+
+
+def test_a_slip_in_a_four_letter_word_of_a_ranking_is_forgiven(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    answer_text_questions(bot, range(1), database)
+    bot.write(0, RANKING)
+    wait(bot, lambda: any("as I read your message" in m for m in bot.said_to(0)), "the ranking")
+    [vote] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
+    assert vote.choices == ["Protected time", "Psychological safety",
+                            "Relationships and networks", "Executive backing and trust",
+                            "Leadership development"]
+
+
+def test_a_piece_of_a_ranking_that_names_no_option_is_named_back(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    answer_text_questions(bot, range(1), database)
+    bot.write(0, UNREAD)
+    wait(bot, lambda: any("as a comment" in m for m in bot.said_to(0)), "the comment's notice")
+    notice = next(m for m in bot.said_to(0) if "as a comment" in m)
+    assert "I could not tell which option “exec support” is. It is not a vote yet" in notice, \
+        notice
+    assert not [r for r in bot.replies() if r.prompt_id == "support-factors" and r.choices]

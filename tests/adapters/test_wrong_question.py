@@ -1,0 +1,32 @@
+"""An answer saved to a question its writer did not mean: every confirmation of a written
+answer says how to put it right, on both platforms, in the platform's words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storage.database import Database
+from tests.adapters.harness import Harness, harness
+from tests.adapters.test_every_adapter import PLATFORMS, _tenant, wait
+
+WHERE = {"slack": "in its thread", "teams": "on its card"}
+
+
+@pytest.fixture(params=PLATFORMS)
+def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
+        tmp_path: Path) -> Iterator[Harness]:
+    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
+        yield running
+
+
+def test_a_confirmation_says_how_to_move_an_answer_to_the_question_meant(bot: Harness) -> None:
+    bot.start()
+    bot.write(0, "Protected time made the difference in our PCN.")
+    wait(bot, lambda: any("Saved as your answer to question 1" in m for m in bot.said_to(0)),
+         "the confirmation")
+    confirmation = next(m for m in bot.said_to(0) if "Saved as your answer to question 1" in m)
+    assert (f"Not the right question? Answer the one you meant {WHERE[bot.platform]}, and "
+            "delete the message you wrote.") in confirmation, confirmation

@@ -209,7 +209,7 @@ class Roundtable:
         """What the scheduled jobs of this process work with."""
         return JobContext(self.database, self.gateways, self.clock, self.settings.timezone,
                           self.settings.retention_days, self.summariser,
-                          tuple(self.admins_homes()))
+                          tuple(self.admins_homes()), wake_sender=self.outbox.wake)
 
     @property
     def loops(self) -> list[Loop]:

@@ -8,6 +8,7 @@ twice: the work it does is claimed in the database.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -48,6 +49,10 @@ class JobContext:
     """Words digest headlines with the configured language model (None: offline only)."""
     admins_homes: tuple[Home, ...] = ()
     """The admins' homes (they list every round): owed again when retention changes a round."""
+    wake_sender: Callable[[], None] | None = None
+    """The process's own sender (its outbox), woken to send what is due instead of a second
+    sender working beside it: the outbox alone knows when what it put off falls due again, and
+    deliveries another sender put off in the meantime left it idle for its full minute."""
 
 
 _context: JobContext | None = None
@@ -149,7 +154,10 @@ def remind_due() -> None:
 
 def send_due_deliveries() -> None:
     ctx = context()
-    sending.send_due(ctx.database.sessions, ctx.gateways, ctx.clock, ctx.zone)
+    if ctx.wake_sender is not None:
+        ctx.wake_sender()
+    else:
+        sending.send_due(ctx.database.sessions, ctx.gateways, ctx.clock, ctx.zone)
 
 
 def forget_old_events() -> None:

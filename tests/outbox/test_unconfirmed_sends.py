@@ -22,6 +22,7 @@ from bot.slack.gateway import SlackGateway, make_client
 from storage.database import Database
 from storage.db import transaction
 from storage.models import Delivery, Round
+from tests.fakes import Transcript
 from tests.helpers import StillThenRunning, seed_pack, wait_for
 from tests.outbox.fanout import missing_and_repeated, people, working_zone
 from tests.slack_api_stub import DROP, SlackStub
@@ -101,3 +102,22 @@ def test_it_closes_rounds_and_sends_on_while_unconfirmed_sends_wait_for_their_hi
     finally:
         scheduler.stop()
     assert missing_and_repeated(stub, [*unconfirmed, "UBEN", "UCARA"], FIRST) == (0, 0)
+
+
+def test_the_schedule_wakes_its_process_s_sender_instead_of_sending_beside_it(
+    database: Database,
+) -> None:
+    """A second sender in the process put off deliveries the outbox did not know of, so the
+    outbox slept its full minute while they fell due (a killed sender's look-ups then crept
+    along at one a sweep)."""
+    gateway, woken = Transcript(), []
+    with transaction(database.sessions) as session:
+        start_round(session, RoundRequest(seed_pack(), [Person("UAMARA", timezone=working_zone())],
+                                          platform="slack"), utcnow())
+    jobs.install(jobs.JobContext(database, {"slack": gateway}, utcnow, "UTC",
+                                 wake_sender=lambda: woken.append(True)))
+    jobs.send_due_deliveries()
+    assert woken == [True]
+    assert gateway.sent == []  # the outbox sends it, once woken
+    with database.sessions() as session:
+        assert session.scalars(select(Delivery.state)).all() == ["pending"]

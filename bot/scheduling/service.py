@@ -126,8 +126,8 @@ class Scheduler:
 
 
 def sweep() -> None:
-    """The periodic work: close due rounds, remind, send what is due, finish digests, prune
-    the event ledger."""
+    """The periodic work: close due rounds, remind, wake the process's sender for what is due,
+    finish digests, prune the event ledger."""
     for step in (jobs.close_due_rounds, jobs.remind_due, jobs.send_due_deliveries,
                  jobs.recover_digests, jobs.settle_reviews, jobs.forget_old_events,
                  jobs.forget_lapsed_leases):

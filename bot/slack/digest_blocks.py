@@ -33,6 +33,7 @@ from bot.core.digest.synthesis import (
     top_line,
     unquoted_line,
     where_the_rest_is,
+    withdrawn_line,
 )
 from bot.core.digest.synthesis import (
     headline as synthesis_headline,
@@ -106,6 +107,7 @@ def top_message(view: DigestView, hint: str) -> SlackMessage:
         f"Roundtable digest for {inert(info.title)}: {people['answered_any']} of "
         f"{people['invited']} have answered"
         + (f"; {inert(silent_line(people))}" if people["silent_roles"] else ".")
+        + (f" {withdrawn}" if (withdrawn := withdrawn_line(people)) else "")
     )
     return message(text, blocks)
 

@@ -24,6 +24,7 @@ from tests.helpers import stored_values
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
 from tests.slack.test_answers import answer_buttons
 from tests.slack.test_round_loop import asked, question_ts, sent_to_everyone, start_round
+from tests.slack_reading import as_read
 from tests.test_imports import write_csv
 
 AMARA, BEN = MEMBERS[0], MEMBERS[1]
@@ -345,3 +346,18 @@ def test_a_confirmation_waiting_when_its_author_is_forgotten_is_never_posted(
     running.bot.confirmations.stop()  # posts everything still waiting, then ends
     assert [c for c in running.stub.posted("D" + BEN) if saved in c.params["text"]]
     assert not [c for c in running.stub.posted() if AMARA_SAID[0] in json.dumps(c.params)]
+
+
+def test_the_digest_top_messages_fallback_says_someone_asked_to_be_forgotten(
+        running: Running) -> None:
+    """The top message's plain text (what a notification or a screen reader gives) says what
+    its blocks say: someone invited asked for everything about them to be deleted."""
+    start_round(running)
+    sent_to_everyone(running)
+    forget(running.bot, OPERATOR, "slack", AMARA)
+    _digest(running)
+
+    top = running.stub.posted(DIGEST_CHANNEL)[0].params
+    assert "asked for everything about them to be deleted" in as_read(top["blocks"])
+    assert top["text"].endswith(
+        "1 person invited asked for everything about them to be deleted, and is not counted.")

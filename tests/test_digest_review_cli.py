@@ -179,6 +179,34 @@ def test_the_confirmations_name_a_renamed_theme_by_its_new_title_and_end_once(
     assert before.themes[0].title not in "\n".join(said[:5])
 
 
+def test_the_audit_names_each_review_change_as_the_facilitator_types_it(
+        database: Database, database_url: str) -> None:
+    """`roundtable audit` names a theme as review shows it and edits take it (best-support/1),
+    for every kind of change."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    round_id = review_round(database, now, MEMBERS, starter=FACILITATOR)
+    before = question(current(database, round_id, now))
+    hidden, moved = before.themes[0].quotes[0].reply_id, unquoted_in(before, 2)
+    size = len(before.themes[0].reply_ids)
+    env = {"DATABASE_URL": database_url}
+    edited = run_cli("digest", "review", str(round_id),
+                     "--rename", f"{PROMPT}/1", "Protected time",
+                     "--merge", f"{PROMPT}/4", f"{PROMPT}/3", "--move", moved, f"{PROMPT}/1",
+                     "--hide", hidden, "--lead", PROMPT, "Time first", env=env)
+    assert edited.returncode == 0, edited.stderr
+
+    logged = run_cli("audit", "--round", str(round_id), env=env)
+    assert logged.returncode == 0, logged.stderr
+    details = [line.split("  ", 4)[-1] for line in logged.stdout.splitlines()
+               if "  digest." in line]
+    assert details == [
+        f"theme {PROMPT}/1 ({size} answers) renamed “Protected time”",
+        f"theme {PROMPT}/4 merged into theme {PROMPT}/3",
+        f"answer {moved} of {PROMPT} moved to theme {PROMPT}/1",
+        f"quote {hidden} of {PROMPT} hidden",
+        f"lead of {PROMPT} written"]
+
+
 def test_a_draft_approved_in_slack_and_refused_says_at_the_command_line_where_it_was_approved(
         database: Database, database_url: str, stub: SlackStub, tmp_path: Path) -> None:
     """The operator is on no platform: a draft a facilitator approved in Slack, then refused

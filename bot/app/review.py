@@ -391,7 +391,7 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
         number, chosen = _theme(question, change.theme)
         size = counted(len(chosen.reply_ids), "answer")
         _record(session, actor, now, round_id, prompt_id, "rename", theme=chosen.reply_ids,
-                text=title, detail=f"theme {number} of {prompt_id} ({size}) renamed "
+                text=title, detail=f"theme {theme_id(prompt_id, number)} ({size}) renamed "
                                    f"“{title}”")
         renamed[tuple(chosen.reply_ids)] = title
         return said(f"Theme {theme_id(prompt_id, number)} is now {quoted_last(title)}")
@@ -402,8 +402,9 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
             raise RoundtableError("a theme cannot be merged into itself: give two different "
                                   "theme numbers")
         _record(session, actor, now, round_id, prompt_id, "merge", theme=kept.reply_ids,
-                other=merged.reply_ids, detail=f"theme {number} of {prompt_id} merged "
-                                               f"into theme {into}")
+                other=merged.reply_ids,
+                detail=f"theme {theme_id(prompt_id, number)} merged into theme "
+                       f"{theme_id(prompt_id, into)}")
         return said(f"Theme {theme_id(prompt_id, number)} is merged into theme "
                     f"{theme_id(prompt_id, into)}, " + quoted_last(title_of(kept)))
     if change.action == "move":
@@ -429,7 +430,7 @@ def _change(session: Session, actor: Actor, now: datetime, view: DigestView, cha
         _record(session, actor, now, round_id, prompt_id, "move", theme=target,
                 reply_id=reply_id, detail=f"answer {reply_id} of {prompt_id} moved to "
                                           + ("other answers" if target is None
-                                             else f"theme {number}"))
+                                             else f"theme {theme_id(prompt_id, number)}"))
         return said(f"Answer {reply_id} is now in {where}"
                     + (", taken for an answer." if set_aside else "."))
     if change.action == "group":

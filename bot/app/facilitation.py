@@ -34,6 +34,7 @@ from bot.core.dates import local_date_time, local_time, parse_closes
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
 from bot.core.digest_posts import post_digest
+from bot.core.digest_refused import MANUAL
 from bot.core.direction_marks import closed
 from bot.core.errors import NotAllowed, NotFound, RoundtableError
 from bot.core.homes_owed import owe_homes
@@ -680,7 +681,7 @@ def digest(app: Roundtable, actor: Actor, round_id: int | None, period: str | No
         raise RoundtableError(str(exc)) from None
     try:
         sent = post_digest(app.database.sessions, app.gateways, chosen,
-                           period or f"manual:{app.clock().isoformat()}", app.clock,
+                           period or f"{MANUAL}{app.clock().isoformat()}", app.clock,
                            actor=who(actor), summariser=app.summariser)
     except NotFound as exc:  # the channel was unset meanwhile
         raise RoundtableError(said=no_digest_channel(chosen)) from exc

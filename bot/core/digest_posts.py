@@ -15,6 +15,7 @@ from bot.core import audit
 from bot.core.bot_messages import remember_digest
 from bot.core.digest.build import Summariser, build_digest
 from bot.core.digest.changes import claim_digest, snapshot
+from bot.core.digest_refused import tell_digest_refused
 from bot.core.errors import NotFound
 from bot.core.ports import Clock, DeliveryError, Gateways, Posted, Sent, gateway_for
 from bot.core.rounds import digest_channels, get_round
@@ -77,8 +78,9 @@ def send_claimed(sessions: sessionmaker[Session], gateways: Gateways,
                  claimed: list[tuple[str, int]], own_platform: str, clock: Clock,
                  actor: str = audit.SCHEDULER, *, summariser: Summariser | None = None
                  ) -> Posted | None:
-    """Post each claimed digest; a failure on a further platform is logged and left to
-    recovery, one on the round's own platform raised."""
+    """Post each claimed digest; a failure on the round's own platform is raised, one on a
+    further platform logged and left to recovery, or told to the round's starter when the
+    platform refused it for good (nothing tries it again)."""
     first: Posted | None = None
     for platform, digest_id in claimed:
         try:
@@ -88,6 +90,8 @@ def send_claimed(sessions: sessionmaker[Session], gateways: Gateways,
             if platform == own_platform or len(claimed) == 1:
                 raise
             log.warning("digest %s not posted on %s yet: %s", digest_id, platform, exc.reason)
+            if exc.permanent:
+                tell_digest_refused(sessions, gateways, digest_id, exc)
             continue
         first = first or sent
     return first

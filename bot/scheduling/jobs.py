@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit, digest_posts, digest_review, reminders, retention, sending
 from bot.core.digest.build import Summariser
+from bot.core.digest_refused import tell_digest_refused, tell_refused
 from bot.core.errors import RoundtableError
 from bot.core.homes_owed import Home
-from bot.core.people import NOT_PEOPLE
-from bot.core.ports import Clock, DeliveryError, Gateways, Where
+from bot.core.ports import Clock, DeliveryError, Gateways
 from bot.core.rounds import close_round
-from bot.core.said import Code, Place, said
 from bot.scheduling.timing import digest_trigger, latest_fire_time
 from storage import leases
 from storage.database import Database
@@ -205,12 +204,11 @@ def _refused_at_recovery(ctx: JobContext, digest_id: int, exc: DeliveryError) ->
     first posted: a reviewed one's drafts say why and keep Approve; of one posted as built,
     the round's starter hears it."""
     with ctx.database.sessions() as session:
-        row = session.get_one(Digest, digest_id)
-        reviewed, round_id, further = row.review_until is not None, row.round_id, row.platform
+        reviewed = session.get_one(Digest, digest_id).review_until is not None
     if reviewed:
         _refresh_draft(ctx, digest_id)
     else:
-        _tell_starter(ctx, round_id, exc, own_channel=further is None)
+        tell_digest_refused(ctx.database.sessions, ctx.gateways, digest_id, exc)
 
 
 def settle_reviews() -> None:
@@ -253,7 +251,7 @@ def _post(ctx: JobContext, round_id: int, period: str, *, late: bool) -> None:
     except DeliveryError as exc:
         log.warning("digest of round %s for %s not posted: %s", round_id, period, exc.reason)
         if exc.permanent:
-            _tell_starter(ctx, round_id, exc)
+            tell_refused(ctx.database.sessions, ctx.gateways, round_id, period, exc)
         return
     except RoundtableError as exc:
         log.warning("digest of round %s for %s not posted: %s", round_id, period, exc)
@@ -262,27 +260,3 @@ def _post(ctx: JobContext, round_id: int, period: str, *, late: bool) -> None:
         log.info("digest of round %s for %s posted%s", round_id, period, " (late)" if late else "")
 
 
-def _tell_starter(ctx: JobContext, round_id: int, exc: DeliveryError, *,
-                  own_channel: bool = True) -> None:
-    """The facilitator who started the round hears that its digest could not be posted, why,
-    and what to do (a scheduled digest has nobody else to tell). `own_channel`: it was the
-    round's digest channel on the round's own platform, which is then named."""
-    with ctx.database.sessions() as session:
-        round_ = session.get(Round, round_id)
-        if round_ is None or not round_.started_by or round_.started_by in NOT_PEOPLE:
-            return
-        platform, starter, channel = round_.platform, round_.started_by, round_.digest_channel
-        closed = round_.status == "closed"
-    gateway = ctx.gateways.get(platform)
-    if gateway is None:
-        return
-    where = said(" in ", Place(channel)) if channel and own_channel else said()
-    try:
-        gateway.say(Where(gateway.open_direct(starter)), said(
-            f"The {'final' if closed else 'scheduled'} digest of round {round_id} could not be "
-            "posted", where, ": ", exc.refusal.then("the ", Code("digest"), " command posts it"),
-            " Nothing will post it otherwise: the round is closed." if closed else
-            " Otherwise the next one is tried at the next digest time."))
-    except DeliveryError as again:
-        log.warning("could not tell the facilitator of round %s about its digest: %s",
-                    round_id, again.reason)

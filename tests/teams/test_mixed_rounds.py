@@ -154,3 +154,37 @@ def test_a_round_started_in_slack_keeps_its_digest_channel_when_set_from_teams(
         closes = answer(f"set {round_id} closes 14d", "; closes ")
         assert closes.startswith(f"Round {round_id}: digests go to ")
         assert running.scalars(select(Round.closes_at)) != [None]
+
+
+def test_the_facilitator_hears_once_that_the_digest_was_refused_on_the_other_platform(
+        database: Database, database_url: str, connector: ConnectorStub, tenant: Tenant,
+        slack_stub: SlackStub) -> None:
+    """The digest posts in Slack; Teams refuses its copy for good (the channel is gone). The
+    facilitator who started the round hears it where they work, once, with what to fix."""
+    chosen = both_settings(database_url, connector, slack_stub, tenant)["settings"]
+    platforms = [SlackPlatform(chosen, database), TeamsPlatform(chosen, database)]
+    with serving(chosen, database, platforms) as (bot, port):
+        slack, teams = SlackDriver(port, slack_stub), TeamsDriver(port, connector)
+        running = RunningTeams(bot, teams, connector, database)
+        round_id = start_slack_round(slack, slack_stub)
+        invite_team(teams, tenant, round_id)
+        running.wait_for(lambda: all_sent(database, 10), "ten first questions", timeout=60)
+        connector.fail_next("send", status=404, where=tenant.team.channel_id)
+
+        assert slack.command(FACILITATOR, "digest").status == 200
+        slack_stub.wait_for(lambda: [c for c in slack_stub.calls_to("response_url")
+                                     if "Posted the digest" in c.params.get("text", "")],
+                            what="the digest posted in Slack")
+
+        def told() -> list[str]:
+            return [c.params["text"] for c in slack_stub.posted("D" + FACILITATOR)
+                    if "could not be posted" in c.params.get("text", "")]
+
+        slack_stub.wait_for(told, what="the facilitator told")
+        assert told() == [
+            f"The digest of round {round_id} could not be posted in Teams: ServiceError. "
+            "Teams does not know that conversation any more: add Roundtable to the team "
+            "again, or choose another channel. Then the `digest` command posts it there, and "
+            f"in <#{DIGEST_CHANNEL}> again. Otherwise the next one is tried at the next "
+            "digest time."]
+        assert not [c for c in connector.sent() if "Digest:" in card_text(c)]

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,11 @@ SEED_PACK_PATH = PROMPTS_DIR / "sel-pharmacy-leadership.yaml"
 TOP5 = ["Protected time", "Insights from elsewhere", "Clear purpose and motivation",
         "Information and analytics", "Leadership development"]
 """A valid ballot for the seed pack's ranked question."""
+
+
+def day_in_words(day: date) -> str:
+    """A day as a reader in the UK writes it: 4 December 2026, no leading zero."""
+    return f"{day.day} {day:%B %Y}"
 
 
 def seed_pack() -> Pack:

@@ -116,11 +116,11 @@ def test_it_purges_what_the_retention_period_no_longer_keeps(workdir: Path) -> N
     assert "Answers and digests deleted" in status and "2 of 2 answered" in status
     refused = run_cli("digest", "--round", "1", cwd=workdir)
     assert refused.returncode == 1 and "(retention): nothing is left" in refused.stderr
-    reopened = run_cli("round", "reopen", "1", cwd=workdir)
+    reopened, today = run_cli("round", "reopen", "1", cwd=workdir), datetime.now(UTC)
     assert reopened.returncode == 1
     assert reopened.stderr.strip() == (
         f"roundtable: round 1 cannot be reopened: its answers and digests were deleted on "
-        f"{datetime.now(UTC):%d %b %Y} under the retention period; start a new round instead")
+        f"{today.day} {today:%b %Y} under the retention period; start a new round instead")
     assert "closed" in run_cli("round", "list", "--all", cwd=workdir).stdout
 
 

@@ -360,8 +360,8 @@ def test_a_close_moved_weeks_later_after_the_reminder_is_told_and_reminded_the_d
     assert sent == [FIRST_REMINDER, datetime(2026, 12, 19, 8, 0, tzinfo=UTC),
                     datetime(2027, 1, 7, 17, 0, tzinfo=UTC)]
     said = gateway.to("DUKIM")[1:]
-    assert "The round now closes Fri 08 Jan 2027 18:00 GMT, later than I said." in said[1]
-    assert said[2].startswith("A gentle reminder") and "Fri 08 Jan 18:00 GMT" in said[2]
+    assert "The round now closes Fri 8 Jan 2027 18:00 GMT, later than I said." in said[1]
+    assert said[2].startswith("A gentle reminder") and "Fri 8 Jan 18:00 GMT" in said[2]
 
 
 def test_a_close_moved_earlier_after_a_reminder_is_told_at_once_and_not_repeated(
@@ -374,7 +374,7 @@ def test_a_close_moved_earlier_after_a_reminder_is_told_at_once_and_not_repeated
     assert sent == [datetime(2026, 12, 19, 9, 0, tzinfo=UTC),
                     datetime(2026, 12, 21, 10, 0, tzinfo=UTC)]
     said = gateway.to("DUKIM")[1:]
-    assert "The round closes Fri 08 Jan 18:00 GMT." in said[0]
+    assert "The round closes Fri 8 Jan 18:00 GMT." in said[0]
     assert "The round now closes Wed 23 Dec 2026 18:00 GMT, earlier than I said." in said[1]
     assert len(said) == 2
 

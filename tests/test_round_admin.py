@@ -258,7 +258,7 @@ def test_a_reopened_round_sends_what_its_closing_held_back_and_closes_again_with
                    tmp_path=tmp_path)
     assert reopened.returncode == 0, reopened.stderr
     assert reopened.stdout.strip() == (
-        f"Round {round_id} is open again; it closes Thu 01 Jan 2099 18:00 GMT. Closing it again "
+        f"Round {round_id} is open again; it closes Thu 1 Jan 2099 18:00 GMT. Closing it again "
         "posts a new final digest.")
     again = cli(database_url, "round", "reopen", str(round_id), tmp_path=tmp_path)
     assert again.stderr.strip() == f"roundtable: round {round_id} is open already"

@@ -47,5 +47,5 @@ def test_it_shows_failed_deliveries_with_their_reason_and_the_next_digest(
         lines = round_status(session, get_round(session, round_id), friday).lines("Europe/London")
     assert lines[1].startswith("1 delivered, 0 pending, 1 failed · 0 of 2 answered")
     assert "0 reminders sent, 0 digests posted" in lines[1]
-    assert lines[2] == "Next digest Fri 27 Nov 12:00 GMT, closes Mon 07 Dec 10:00 GMT"
+    assert lines[2] == "Next digest Fri 27 Nov 12:00 GMT, closes Mon 7 Dec 10:00 GMT"
     assert lines[3] == f"Not delivered: {who}: user_not_found"  # names only when named

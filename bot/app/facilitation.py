@@ -30,7 +30,7 @@ from bot.app.roundtable import Roundtable
 from bot.config import ConfigError
 from bot.core import audit, digest_review, reminders
 from bot.core.bot_messages import forms_opened_since, holding_words_in, take_down
-from bot.core.dates import local_date_time, local_time, parse_closes
+from bot.core.dates import local_date_time, local_time, parse_closes, short_date
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
 from bot.core.digest_posts import post_digest
@@ -671,7 +671,7 @@ def digest(app: Roundtable, actor: Actor, round_id: int | None, period: str | No
         round_ = get_round(session, chosen)
         channel, purged = round_.digest_channel, round_.purged_at
     if purged is not None:
-        raise RoundtableError(f"round {chosen}'s answers were deleted on {purged:%d %b %Y} "
+        raise RoundtableError(f"round {chosen}'s answers were deleted on {short_date(purged)} "
                               "(retention): there is nothing left to digest")
     if channel is None:
         raise RoundtableError(said=no_digest_channel(chosen))
@@ -744,7 +744,7 @@ def digest_view(app: Roundtable, actor: Actor, round_id: int, what: str | None) 
         round_ = round_of(app, session, actor, round_id)
         if round_.purged_at is not None:
             raise RoundtableError(f"round {round_id}'s answers were deleted on "
-                                  f"{round_.purged_at:%d %b %Y} (retention): nothing is left "
+                                  f"{short_date(round_.purged_at)} (retention): nothing is left "
                                   "to show")
         view = build_digest(session, round_id, app.clock(), summariser=app.summariser)
     if what is not None:

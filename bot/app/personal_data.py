@@ -31,6 +31,7 @@ from bot.core.bot_messages import (
     repeating,
     take_down,
 )
+from bot.core.dates import long_date
 from bot.core.errors import RoundtableError
 from bot.core.forgetting import Erased, erase
 from bot.core.homes_owed import owe_homes
@@ -282,14 +283,14 @@ def _question_numbers(session: Session, parts: Sequence[Any]) -> dict[int, str]:
 
 def _removed(app: Roundtable, digest_part: str | None) -> Said:
     """What a digest message drawing on a forgotten person's answers says instead."""
-    return said(f"This digest message ({digest_part}) was removed on {app.clock():%d %B %Y}: "
+    return said(f"This digest message ({digest_part}) was removed on {long_date(app.clock())}: "
                 "someone asked Roundtable to delete their answers, and it drew on them. The "
                 "next digest and the export leave them out.")
 
 
 def _form_closed(app: Roundtable) -> Said:
     """What an edit form of a round a forgotten person answered in shows instead."""
-    return said(f"This form was closed on {app.clock():%d %B %Y}: someone who answered in this "
+    return said(f"This form was closed on {long_date(app.clock())}: someone who answered in this "
                 "round asked Roundtable to delete their answers. Press Edit on the draft again "
                 "to edit it as it is now.")
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.core.dates import long_date
 from bot.core.ports import DeliveryError, Gateways, Sent
 from bot.core.said import Said, said
 from storage.models import BotMessage, Digest, OwedConfirmation, Participant, Reply, Round
@@ -288,7 +289,7 @@ def each_once(messages: Iterable[BotMessage]) -> list[BotMessage]:
 
 
 def _draft_removed(round_id: int | None, now: datetime) -> Said:
-    return said(f"This draft of round {round_id}'s digest was removed on {now:%d %B %Y}: "
+    return said(f"This draft of round {round_id}'s digest was removed on {long_date(now)}: "
                 "the round's answers were deleted.")
 
 
@@ -301,7 +302,7 @@ def form_outdated(platform: str, form: Sent, now: datetime) -> TakeDown:
     """An edit form to close as it opens: answers it lists were deleted (or their author
     forgotten) since its draft was read, and nothing would close it later."""
     return TakeDown(platform, form, said(
-        f"This form was closed on {now:%d %B %Y}: answers it listed were deleted while it "
+        f"This form was closed on {long_date(now)}: answers it listed were deleted while it "
         "opened. Press Edit on the draft again to edit it as it is now."), form=True)
 
 
@@ -314,7 +315,7 @@ def card_form_closed(round_id: int) -> Said:
 
 
 def _form_closed(round_id: int | None, now: datetime) -> Said:
-    return said(f"This form was closed on {now:%d %B %Y}: round {round_id}'s answers were "
+    return said(f"This form was closed on {long_date(now)}: round {round_id}'s answers were "
                 "deleted, so there is nothing left to edit.")
 
 

@@ -24,13 +24,30 @@ def readers_zone(zone: str | None, default_zone: str) -> ZoneInfo:
 
 
 def local_time(moment: datetime, zone: str) -> str:
-    """A moment as people read it, in `zone`: Fri 11 Dec 12:00 GMT."""
-    return f"{moment.astimezone(ZoneInfo(zone)):%a %d %b %H:%M %Z}"
+    """A moment as people read it, in `zone`: Fri 4 Dec 12:00 GMT."""
+    moment = moment.astimezone(ZoneInfo(zone))
+    return f"{moment:%a} {moment.day} {moment:%b %H:%M %Z}"
 
 
 def local_date_time(moment: datetime, zone: str) -> str:
     """A moment weeks away as people read it, in `zone`: Fri 18 Dec 2026 18:00 GMT."""
-    return f"{moment.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M %Z}"
+    moment = moment.astimezone(ZoneInfo(zone))
+    return f"{moment:%a} {moment.day} {moment:%b %Y %H:%M %Z}"
+
+
+def short_date(day: date) -> str:
+    """A day as a sentence mentions it in passing: 4 Dec 2026."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def long_date(day: date) -> str:
+    """A day as a notice or a document gives it: 4 December 2026."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def long_date_time(moment: datetime) -> str:
+    """A moment as a document gives it, in the moment's own zone: 4 December 2026, 14:00."""
+    return f"{long_date(moment)}, {moment:%H:%M}"
 
 
 def round_closes(closes_at: datetime, zone: str, *, weeks_away: bool = False,

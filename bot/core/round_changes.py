@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.core.dates import short_date
 from bot.core.errors import RoundClosed, RoundtableError
 from bot.core.people import forget_roundless
 from bot.core.reminders import move_close
@@ -81,7 +82,7 @@ def reopen_round(session: Session, round_id: int, now: datetime,
     if round_.purged_at is not None:
         raise RoundtableError(
             f"round {round_id} cannot be reopened: its answers and digests were deleted on "
-            f"{round_.purged_at:%d %b %Y} under the retention period; start a new round "
+            f"{short_date(round_.purged_at)} under the retention period; start a new round "
             "instead")
     if closes_at is not None and closes_at <= now:
         raise RoundtableError("the closing date is in the past")

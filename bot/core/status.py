@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.core.dates import local_time
+from bot.core.dates import local_time, short_date
 from bot.core.rounds import MODE_NAMES, delivery_counts, participation, taking_part
 from bot.core.wording import counted
 from storage.models import Delivery, Digest, Participant, Reminder, Reply, Round
@@ -61,7 +61,7 @@ class RoundStatus:
             out.append(f"{self.withdrawn} {'person' if self.withdrawn == 1 else 'people'} "
                        "asked to be forgotten: no longer counted as invited")
         if self.purged_at is not None:
-            out.append(f"Answers and digests deleted {self.purged_at.astimezone(tz):%d %b %Y} "
+            out.append(f"Answers and digests deleted {short_date(self.purged_at.astimezone(tz))} "
                        "(kept for the retention period after closing); the counts above are "
                        "as they were then")
         when = []

@@ -48,6 +48,7 @@ from bot.app.review_form import (
     SHOW,
     Choice,
 )
+from bot.core.dates import local_time
 from bot.core.digest.edits import LEAD_LIMIT, TITLE_LIMIT
 from bot.core.digest.model import Draft, PromptDigest, QuoteView
 from bot.core.digest.render_review import (
@@ -157,7 +158,7 @@ def _when(iso: str | None) -> str:
     moment = datetime.fromisoformat(iso)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # stored in UTC
     return (f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}"
-            f"|{moment.astimezone(UTC):%a %d %b %H:%M} UTC>")
+            f"|{local_time(moment, 'UTC')}>")
 
 
 def _question_text(prompt: PromptDigest) -> str:

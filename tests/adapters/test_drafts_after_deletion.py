@@ -28,6 +28,7 @@ from tests.adapters.harness import (
 )
 from tests.adapters.test_every_adapter import PLATFORMS, _tenant, saved_to, wait
 from tests.adapters.test_walk import draft_now
+from tests.helpers import day_in_words
 from tests.teams_connector_stub import card_text
 
 ANSWER = "Protected time made it work."
@@ -74,7 +75,7 @@ def _drafts_now(bot: Harness) -> list[str]:
 
 def _removed(bot: Harness, round_id: int) -> str:
     return (f"This draft of round {round_id}'s digest was removed on "
-            f"{bot.app.clock():%d %B %Y}: the round's answers were deleted.")
+            f"{day_in_words(bot.app.clock())}: the round's answers were deleted.")
 
 
 def test_deleting_a_round_replaces_its_drafts_in_the_facilitator_s_chat(

@@ -53,7 +53,8 @@ def _closes_at(bot: Harness) -> datetime:
 
 
 def _as_read_in(moment: datetime, zone: str) -> str:
-    return f"{moment.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M %Z}"
+    moment = moment.astimezone(ZoneInfo(zone))
+    return f"{moment:%a} {moment.day} {moment:%b %Y %H:%M %Z}"
 
 
 def test_the_first_message_says_when_the_round_closes_in_the_readers_own_time(

@@ -46,6 +46,7 @@ from storage.models import (
 )
 from tests.conftest import NOW
 from tests.digest.test_stable_themes import TIME
+from tests.helpers import day_in_words
 from tests.review_round import (
     PROMPT,
     current,
@@ -143,7 +144,7 @@ def test_a_reviewed_digest_is_edited_and_approved_in_slack_and_posts_once(
     assert until is not None
     until = until.replace(tzinfo=until.tzinfo or UTC)
     date = (f"<!date^{int(until.timestamp())}^{{date_short_pretty}} at {{time}}"
-            f"|{until:%a %d %b %H:%M} UTC>")
+            f"|{until:%a} {until.day} {until:%b %H:%M} UTC>")
     assert ("Nothing is posted until a facilitator approves it. If nobody has approved it by "
             f"{date}, it keeps waiting for approval.") in json.dumps(draft["blocks"])
     for member in MEMBERS:
@@ -633,7 +634,7 @@ def test_an_open_edit_form_shows_no_answer_once_its_round_is_deleted_and_saving_
 
     facilitation.delete(running.bot, OPERATOR, round_id)
     assert _form_now(running, view_id) == (
-        f"This form was closed on {running.bot.clock():%d %B %Y}: round {round_id}'s answers "
+        f"This form was closed on {day_in_words(running.bot.clock())}: round {round_id}'s answers "
         "were deleted, so there is nothing left to edit.")
 
     # a form saved as the round went (before Slack showed the change) is refused, clearly
@@ -682,9 +683,9 @@ def test_an_open_edit_form_shows_no_answer_once_someone_it_lists_is_forgotten(
                                      if "Done." in c.params.get("text", "")], "done")
     assert "could not be changed" not in done[0].params["text"]
     assert _form_now(running, view_id) == (
-        f"This form was closed on {running.bot.clock():%d %B %Y}: someone who answered in this "
-        "round asked Roundtable to delete their answers. Press Edit on the draft again to edit "
-        "it as it is now.")
+        f"This form was closed on {day_in_words(running.bot.clock())}: someone who answered "
+        "in this round asked Roundtable to delete their answers. Press Edit on the draft again "
+        "to edit it as it is now.")
 
 
 def test_a_form_opened_while_someone_it_lists_is_being_forgotten_is_closed_too(
@@ -708,9 +709,9 @@ def test_a_form_opened_while_someone_it_lists_is_being_forgotten_is_closed_too(
         forgetting.join(30)
     assert not forgetting.is_alive()
     assert _form_now(running, "VMIDWAY") == (
-        f"This form was closed on {running.bot.clock():%d %B %Y}: someone who answered in this "
-        "round asked Roundtable to delete their answers. Press Edit on the draft again to edit "
-        "it as it is now.")
+        f"This form was closed on {day_in_words(running.bot.clock())}: someone who answered "
+        "in this round asked Roundtable to delete their answers. Press Edit on the draft again "
+        "to edit it as it is now.")
     assert running.scalars(select(BotMessage).where(BotMessage.kind == FORM)) == []
 
 
@@ -730,7 +731,7 @@ def test_a_form_read_before_someone_it_lists_was_forgotten_and_opened_after_is_c
     running.stub.views["VLATE"] = form  # Slack opened it as they were forgotten
     review.form_opened(running.bot, facilitator, round_id, "VLATE", opened.listing(PROMPT))
     assert _form_now(running, "VLATE") == (
-        f"This form was closed on {running.bot.clock():%d %B %Y}: answers it listed were "
+        f"This form was closed on {day_in_words(running.bot.clock())}: answers it listed were "
         "deleted while it opened. Press Edit on the draft again to edit it as it is now.")
     assert running.scalars(select(BotMessage).where(BotMessage.kind == FORM)) == []
 

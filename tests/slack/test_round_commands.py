@@ -190,9 +190,9 @@ def test_a_facilitator_is_told_when_a_round_closes_in_the_rounds_time_zone(
     assert " It closes Fri 18 Dec 2026 18:00 GMT." in started["text"]
     round_id = int(started["text"].split()[1])
     changed = command(running, f"set {round_id} closes 2027-04-02", "closes")
-    assert changed["text"].endswith("; closes Fri 02 Apr 2027 18:00 BST.")
+    assert changed["text"].endswith("; closes Fri 2 Apr 2027 18:00 BST.")
     listed = command(running, "list", f"Round {round_id}")
-    assert " · closes Fri 02 Apr 18:00 BST · " in listed["text"]
+    assert " · closes Fri 2 Apr 18:00 BST · " in listed["text"]
 
 
 def test_deleting_an_open_round_takes_its_questions_off_its_peoples_home_tabs(

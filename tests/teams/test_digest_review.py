@@ -53,6 +53,7 @@ from storage.models import (
 )
 from storage.reach import FORM
 from tests.conftest import NOW
+from tests.helpers import day_in_words
 from tests.review_round import PROMPT, answer_all, current, question, text_of, unquoted_in
 from tests.teams.conftest import RunningTeams, Tenant
 from tests.teams.test_round import start_from_channel
@@ -1068,7 +1069,7 @@ def test_a_card_form_read_before_someone_it_lists_was_forgotten_and_shown_after_
     stub.release()
 
     told = said_to(running, fola, "deleted while it opened")
-    assert told == (f"This form was closed on {running.bot.clock():%d %B %Y}: answers it "
+    assert told == (f"This form was closed on {day_in_words(running.bot.clock())}: answers it "
                     "listed were deleted while it opened. Press Edit on the draft again to "
                     "edit it as it is now.")
     shown = updates(running, fola)

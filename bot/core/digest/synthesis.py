@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.core.dates import long_date, long_date_time
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, SinceLast, ThemeView
 from bot.core.digest.ranking import RankRow, in_top
 from bot.core.digest.theme_views import quote_text
@@ -493,7 +494,7 @@ def _long_date(iso: str) -> str:
         day = date.fromisoformat(iso[:10])
     except ValueError:
         return iso
-    return f"{day.day} {day:%B %Y}"
+    return long_date(day)
 
 
 def _long_time(iso: str) -> str:
@@ -501,4 +502,4 @@ def _long_time(iso: str) -> str:
         moment = datetime.fromisoformat(iso)
     except ValueError:
         return iso
-    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
+    return f"{long_date_time(moment)} UTC"

@@ -58,7 +58,7 @@ def test_a_digest_is_reviewed_and_approved_at_the_command_line(
     shown = run_cli("digest", "review", str(round_id), env=env)
     assert shown.returncode == 0, shown.stderr
     waits = next(line for line in shown.stdout.splitlines() if "waits for approval" in line)
-    moment = r"[A-Z][a-z]{2} \d\d [A-Z][a-z]{2} \d\d:\d\d [A-Z]{3,4}"  # Fri 11 Dec 12:00 GMT
+    moment = r"[A-Z][a-z]{2} [1-9]\d? [A-Z][a-z]{2} \d\d:\d\d [A-Z]{3,4}"  # Fri 11 Dec 12:00 GMT
     assert re.fullmatch(f"Digest of {moment} waits for approval. Nothing is posted until a "
                         f"facilitator approves it. If nobody has approved it by {moment}, it "
                         "keeps waiting for approval.", waits), waits

@@ -444,6 +444,8 @@ def round_start(
 ) -> None:
     """Start a round: the running service (`roundtable serve`) sends each person the first
     question in a direct message, in their working hours."""
+    from datetime import UTC, datetime
+
     from bot.app import facilitation
     from bot.app.actors import OPERATOR
     from bot.app.health import unsent_warning
@@ -452,9 +454,11 @@ def round_start(
     from bot.core.rounds import mode_of
     from bot.slack.app import USER_ID
 
-    application = _application()
+    # every check of what was typed comes before the database is opened: a mistake
+    # changes nothing, and is said even when the database cannot be reached
+    settings = _settings()
     try:  # the pack first, as in chat: a mistyped one is said before anything else
-        facilitation.startable_pack(application, OPERATOR, pack)
+        read = facilitation.startable_pack(settings, OPERATOR, pack)
     except RoundtableError as exc:
         fail(str(exc))
     if anonymous and mode not in (None, Mode.anonymous):
@@ -475,7 +479,13 @@ def round_start(
         mode_of("anonymous" if anonymous else (mode or Mode.by_role).value), digest_cron,
         owner, review)
     try:
-        started = facilitation.start(application, OPERATOR, request, platform="slack")
+        ready = facilitation.ready_to_start(settings, request, read, datetime.now(UTC))
+    except RoundtableError as exc:
+        fail(str(exc))
+    application = _application()
+    try:
+        started = facilitation.start(application, OPERATOR, request, platform="slack",
+                                     ready=ready)
     except RoundtableError as exc:
         fail(str(exc))
     invited = counted(started.invited, "person", "people")

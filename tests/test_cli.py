@@ -4,10 +4,13 @@ console script for the demo; forked with the application imported for the rest).
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from typer.testing import CliRunner
 
 from bot.app.health import NO_SENDER
 from bot.cli import app
+from prompts import PROMPTS_DIR
 from tests.helpers import run_cli, run_script
 from tests.test_imports import rows, write_csv
 
@@ -466,6 +470,61 @@ def test_a_start_with_a_mistaken_option_is_refused_and_starts_nothing(
     assert (started.returncode, started.stdout) == (1, ""), started.stdout
     assert started.stderr.strip() == f"roundtable: {said}"
     assert run_cli("round", "list", "--all", cwd=workdir).stdout.strip() == "No rounds."
+
+
+UNREACHABLE = "postgresql://nobody@127.0.0.1:1/roundtable"  # nothing listens on port 1
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (("no-such-pack", "--to", "U1"), "no pack 'no-such-pack' (known: sel-pharmacy-leadership)"),
+    (("sel-pharmacy-leadership", "--to", "U1", "--owner", "nobody"),
+     "--owner: 'nobody' is not a Slack user id (like U0123ABCD)"),
+    (("sel-pharmacy-leadership", "--to", " , "), "--to names nobody"),
+    (("sel-pharmacy-leadership", "--to", "U1", "--mode", "named", "--anonymous"),
+     "--anonymous is --mode anonymous: give one of them, not --mode named as well"),
+    (("sel-pharmacy-leadership", "--to", "U1", "--digest", "leads"),
+     "--digest: 'leads' is not a Slack channel id (C…): in Slack, open the channel's name → "
+     "About; the id is at the bottom"),
+    (("sel-pharmacy-leadership", "--to", "U1", "--closes", "soon"),
+     "cannot read the closing date 'soon': use a number of days like 14d or a date like "
+     "2026-12-18"),
+    (("sel-pharmacy-leadership", "--to", "U1", "--digest-cron", "fridays"),
+     "cannot read the schedule 'fridays': give 5 cron fields (minute hour day month weekday), "
+     "or 6 with seconds first"),
+])
+@pytest.mark.parametrize("database", ["unreachable", "not created"])
+def test_a_start_mistyped_is_refused_before_the_database_is_touched(
+        tmp_path: Path, options: tuple[str, ...], said: str, database: str) -> None:
+    """The mistake is what the facilitator must fix: it is said, not a database error, and
+    no database file is created for a round that was never started."""
+    env = {"DATABASE_URL": UNREACHABLE} if database == "unreachable" else {}
+    started = run_cli("round", "start", *options, cwd=tmp_path, env=env)
+    assert (started.returncode, started.stdout) == (1, ""), started.stdout
+    # one line: the pack's names the folder it looked in first
+    assert started.stderr.startswith("roundtable: ") and started.stderr.count("\n") == 1
+    assert started.stderr.strip().endswith(said), started.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_start_reads_its_pack_file_once(workdir: Path) -> None:
+    """A pack read twice could change between the check and the round (a file being saved):
+    the round is started from the pack that was checked. A named pipe gives its text once."""
+    pipe = workdir / "pack.yaml"
+    os.mkfifo(pipe)
+    text = Path(PROMPTS_DIR / "sel-pharmacy-leadership.yaml").read_text(encoding="utf-8")
+
+    def give_once() -> None:
+        with pipe.open("w", encoding="utf-8") as writing:
+            writing.write(text)
+
+    threading.Thread(target=give_once, daemon=True, name="pack-pipe").start()
+    try:
+        started = run_cli("round", "start", str(pipe), "--to", "U1", cwd=workdir, timeout=30)
+    finally:
+        with suppress(OSError):  # a second reader still waiting gets an empty file
+            os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.startswith("Round 1 started for 1 person."), started.stdout
 def test_status_of_round_zero_is_refused_not_taken_for_every_round(workdir: Path) -> None:
     assert run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1",
                    cwd=workdir).returncode == 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +28,7 @@ from bot.app.access import (
 from bot.app.actors import Actor
 from bot.app.personal_data import left_in_chat
 from bot.app.roundtable import Roundtable
-from bot.config import ConfigError
+from bot.config import ConfigError, Settings
 from bot.core import audit, digest_review, reminders
 from bot.core.bot_messages import forms_opened_since, holding_words_in, take_down
 from bot.core.dates import local_date_time, local_time, parse_closes, short_date
@@ -122,19 +123,20 @@ def policy(app: Roundtable) -> Policy:
     return Policy(app.settings.retention_days, app.settings.llm_url, app.settings.privacy_text)
 
 
-def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | None = None
-          ) -> Started:
-    """Resolve the audience on its platform, create the round, and wake the sender."""
+def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | None = None,
+          ready: Ready | None = None) -> Started:
+    """Resolve the audience on its platform, create the round, and wake the sender; `ready`
+    is the request already read (its pack read once), when the caller read it first."""
     if not may_start(app, actor):
         raise NotAllowed(said=refusal("start"))
-    pack = startable_pack(app, actor, request.pack)
+    now, zone = app.clock(), app.settings.timezone
+    if ready is None:
+        ready = ready_to_start(app.settings, request,
+                               startable_pack(app.settings, actor, request.pack), now)
+    pack, closes = ready.pack, ready.closes
     on = platform or actor.platform
     if on not in app.platforms:
         raise RoundtableError(f"Roundtable is not set up for {on} here")
-    now, zone = app.clock(), app.settings.timezone
-    closes = parse_closes(request.closes, now, zone) if request.closes else None
-    if request.digest_cron:
-        digest_trigger(request.digest_cron, zone)  # refuse a schedule it cannot read
     directory = app.platforms[on].directory
     looked = directory.resolve(request.audience, now)
     owner = request.owner if actor.is_operator and request.owner else actor.user_id
@@ -176,7 +178,25 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
         problem)
 
 
-def startable_pack(app: Roundtable, actor: Actor, pack_id: str) -> Pack:
+@dataclass(frozen=True)
+class Ready:
+    """A start request read and checked, nothing stored yet."""
+    pack: Pack
+    closes: datetime | None
+
+
+def ready_to_start(settings: Settings, request: StartRequest, pack: Pack, now: datetime
+                   ) -> Ready:
+    """`request` with `pack` read, its closing date and digest schedule checked: what can be
+    refused without the database is refused before it is touched."""
+    zone = settings.timezone
+    closes = parse_closes(request.closes, now, zone) if request.closes else None
+    if request.digest_cron:
+        digest_trigger(request.digest_cron, zone)  # refuse a schedule it cannot read
+    return Ready(pack, closes)
+
+
+def startable_pack(settings: Settings, actor: Actor, pack_id: str) -> Pack:
     """The pack `pack_id` names, for a round `actor` starts; one that is not there is refused
     before anything else of the command is read (it is cheap to check, and local)."""
     if not actor.is_operator and not PACK_ID.fullmatch(pack_id):
@@ -184,7 +204,7 @@ def startable_pack(app: Roundtable, actor: Actor, pack_id: str) -> Pack:
         raise RoundtableError(said=said(f"{pack_id[:40]!r} is not a pack id (see ",
                                         Code("roundtable packs list"), ")"))
     try:
-        return find_pack(pack_id, app.settings.packs_dir)
+        return find_pack(pack_id, settings.packs_dir)
     except PackError as exc:
         # the file and line are for the operator: in a chat they name the server's folders
         raise RoundtableError(str(exc) if actor.is_operator else exc.problem) from None

@@ -112,7 +112,8 @@ class Commands:
         here = where.key if where.kind == "channel" else None
         if found.name == "start":
             request = parse_start(args, team=here, here=here, channels=self._channels(),
-                                  known_pack=lambda p: facilitation.startable_pack(app, actor, p))
+                                  known_pack=lambda p: facilitation.startable_pack(
+                                      app.settings, actor, p))
             return facilitation.start(app, actor, request).said
         if found.name == "invite":
             return facilitation.invite(app, actor, *parse_invite(

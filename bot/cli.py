@@ -932,11 +932,13 @@ def export(
     format: Annotated[ExportFormat, typer.Option(help="File format.")] = ExportFormat.docx,
     out: Annotated[
         Path | None,
-        typer.Option(help="File to write (default: round-ID-synthesis.FORMAT here)."),
+        typer.Option(help="File to write (default: round-ID-synthesis.FORMAT here); a folder "
+                          "not there yet is created."),
     ] = None,
 ) -> None:
     """Write the synthesis document of a round, laid out like the workshop's synthesis pack
-    (md, docx, html), or every answer as CSV; prints the path written."""
+    (md, docx, html), or every answer as CSV; prints the path of each file written, the
+    document first (a Markdown export's charts follow), and says so when it made the folder."""
     from bot.app import facilitation
     from bot.app.actors import OPERATOR
     from bot.core.digest.export import default_name, write_export
@@ -946,6 +948,7 @@ def export(
     path = out or Path.cwd() / default_name(round_id, format.value)
     from bot.terminal import working
 
+    created = _missing_folder(path)
     try:
         with working(f"Writing {path.name}"):
             written = write_export(view, format.value, path)
@@ -953,9 +956,26 @@ def export(
         fail(f"cannot write {path}: {exc.strerror or exc}")
     facilitation.record_view(application, OPERATOR, round_id,
                              f"round.export ({format.value})")
-    for extra in written[1:]:
-        typer.echo(f"chart: {extra}", err=True)
-    typer.echo(str(written[0]))
+    _say_written(written, created)
+
+
+def _missing_folder(path: Path) -> Path | None:
+    """The outermost of `path`'s folders that is not there yet (writing `path` creates it)."""
+    missing = None
+    for folder in path.parents:
+        if folder.exists():
+            break
+        missing = folder
+    return missing
+
+
+def _say_written(written: Sequence[Path], created: Path | None) -> None:
+    """Each file written, one path a line on stdout (the document first, for scripts); the
+    folder made for them, when there was none, said beside them on stderr."""
+    if created is not None:
+        typer.echo(f"Created the folder {created}", err=True)
+    for path in written:
+        typer.echo(str(path))
 
 
 def _person(user: str, platform: Platform | HeldOn) -> tuple[str, str]:
@@ -997,11 +1017,12 @@ def participant_export(
     if data is None:
         fail(f"Roundtable holds nothing about {user_id} on {on}")
     path = out or Path.cwd() / f"roundtable-data-{user_id}.json"
+    created = _missing_folder(path)
     try:
         write_private(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror or exc}")
-    typer.echo(str(path))
+    _say_written([path], created)
 
 
 @participant_app.command("stop")

@@ -43,6 +43,15 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def test_a_persons_data_written_into_a_folder_not_there_yet_says_it_made_it(
+        workdir: Path) -> None:
+    result = run_cli("participant", "export", "U1", "--out", "requests/una.json", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout, result.stderr) == ("requests/una.json\n",
+                                              "Created the folder requests\n")
+    assert json.loads((workdir / "requests/una.json").read_text(encoding="utf-8"))
+
+
 def test_it_exports_a_persons_data_as_a_private_json_file(workdir: Path) -> None:
     result = run_cli("participant", "export", "U1", cwd=workdir)
     assert result.returncode == 0, result.stderr

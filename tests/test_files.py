@@ -105,7 +105,7 @@ def test_the_command_line_writes_0600_files(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert exported.returncode == 0 and person.returncode == 0, exported.stderr + person.stderr
-    for written in (exported.stdout.strip(), person.stdout.strip()):
+    for written in exported.stdout.splitlines() + person.stdout.splitlines():
         assert mode(Path(written)) == 0o600, written
     assert mode(tmp_path / "db") == 0o700
     assert mode(tmp_path / "db" / "roundtable.db") == 0o600

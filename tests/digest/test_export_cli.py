@@ -44,7 +44,9 @@ def test_it_exports_markdown_with_its_chart_csv_and_html(
     md = run_cli("export", "--round", "1", "--format", "md", "--out", str(tmp_path / "s.md"),
              cwd=tmp_path, env=env)
     assert md.returncode == 0, md.stderr
-    assert md.stdout.strip() == str(tmp_path / "s.md")
+    assert md.stdout.splitlines() == [str(tmp_path / "s.md"),
+                                      str(tmp_path / "round-1-support-factors.png")]
+    assert md.stderr == ""  # the folder was there
     text = (tmp_path / "s.md").read_text(encoding="utf-8")
     assert "](<round-1-support-factors.png>)" in text
     assert (tmp_path / "round-1-support-factors.png").read_bytes().startswith(b"\x89PNG")
@@ -53,6 +55,23 @@ def test_it_exports_markdown_with_its_chart_csv_and_html(
     assert len(rows) == 71 and rows[0]["role"]  # the demo is by role: no names
     html = run_cli("export", "--round", "1", "--format", "html", cwd=tmp_path, env=env)
     assert Path(html.stdout.strip()).read_text("utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_an_export_into_a_folder_not_there_yet_says_it_made_it_and_each_file_written(
+    demo: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    _, env = demo
+    md = run_cli("export", "--round", "1", "--format", "md", "--out", "board/march/s.md",
+                 cwd=tmp_path, env=env)
+    assert md.returncode == 0, md.stderr
+    assert md.stderr == "Created the folder board\n"
+    assert md.stdout.splitlines() == ["board/march/s.md",
+                                      "board/march/round-1-support-factors.png"]
+    assert sorted(p.name for p in (tmp_path / "board/march").iterdir()) == [
+        "round-1-support-factors.png", "s.md"]
+    again = run_cli("export", "--round", "1", "--format", "csv", "--out", "board/all.csv",
+                    cwd=tmp_path, env=env)
+    assert (again.stdout, again.stderr) == ("board/all.csv\n", "")
 
 
 def test_it_prints_the_digest_as_markdown_json_and_slack_blocks(

@@ -265,3 +265,24 @@ def round_after(args: list[str], refusal: str | Said) -> int | None:
         return round_id(rest[1])
     raise (RoundtableError(refusal) if isinstance(refusal, str)
            else RoundtableError(said=refusal))
+
+
+def help_lines(text: str, name: str) -> list[str]:
+    """The lines of a help `text` that give the command `name`: each command in it is written
+    between backticks, its name first (after the slash command, on Slack)."""
+    return [line for line in text.splitlines() if name.lower() in _commands_in(line)]
+
+
+def help_commands(text: str) -> frozenset[str]:
+    """The names of every command a help `text` gives."""
+    return frozenset(name for line in text.splitlines() for name in _commands_in(line))
+
+
+def _commands_in(line: str) -> set[str]:
+    """The names of the commands a help line writes between backticks."""
+    names = set()
+    for code in line.split("`")[1::2]:
+        words = [word for word in code.split() if not word.startswith("/")]
+        if words:
+            names.add(words[0].lower())
+    return names

@@ -4,7 +4,9 @@ Answers are written in the same 1:1 chat, so there a message is a command only w
 exactly one: `stop` alone stops, but "Stop the duplicate audits" is an answer; a command that
 takes a round is one when a round number follows it, or something typed as one (`close 3x`,
 `status #2`, refused with a clear message rather than kept as an answer); `start` is one alone,
-with a pack's id alone (its usage is shown), or followed by `<pack> to …`. In a channel no
+with a pack's id alone (its usage is shown), or followed by `<pack> to …`; `help` followed
+by a command's name is help about that command (in a channel, a word that names none is
+said so; in the 1:1 chat, "Help me" is small talk). In a channel no
 answers are taken, so a command's word is enough and any mistake after it is explained.
 Facilitators name people by email or Entra object id; in a channel, `team` means the team's
 members and the digests go to that channel unless `digest` names another. The command words
@@ -18,7 +20,7 @@ import shlex
 from collections.abc import Callable
 
 from bot.app import command_words
-from bot.app.command_words import ALL, SET_OPTIONS, WHO, Typed
+from bot.app.command_words import ALL, SET_OPTIONS, WHO, Typed, help_commands, help_lines
 from bot.app.facilitation import PACK_ID, RoundSettings, StartRequest
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience
@@ -46,7 +48,7 @@ def _with_commands(text: str) -> Said:
     return said(*(Code(p) if i % 2 else p for i, p in enumerate(text.split("`")) if p))
 
 
-HELP = said(Strong("Roundtable"), _with_commands(
+HELP_TEXT = (
     """ asks a workshop's questions to the people who could not be in the room.
 For facilitators (here, or with @Roundtable in a team's channel):
 • `start <pack> to <email or Entra id …> [digest #channel] [closes 14d] [named|anonymous|by-role]`
@@ -68,8 +70,20 @@ For everyone: `questions` (your open questions), `stop` (no more questions), `my
 written in a channel, what concerns you alone is answered in your 1:1 chat with me.
 Write "don't quote me" in an answer (or press the button under my reply): it counts, but is \
 never quoted.
-Anything else you write here answers the question waiting."""))
+Anything else you write here answers the question waiting.""")
+HELP = said(Strong("Roundtable"), _with_commands(HELP_TEXT))
+HELP_COMMANDS = help_commands(HELP_TEXT)
 """The list of commands, one paragraph a line (a card's runs show no Markdown list)."""
+
+
+def help_with(args: list[str]) -> Said:
+    """`help`: every command; `help <command>`: the lines of the help that give it."""
+    if not args:
+        return HELP
+    shown = help_lines(HELP_TEXT, args[0])
+    if not shown:
+        return said("I don't know ", Code(args[0][:30]), ".\n", HELP)
+    return _with_commands("\n".join(shown))
 
 
 def command(text: str, *, answers_here: bool = True) -> Typed | None:
@@ -84,6 +98,9 @@ def command(text: str, *, answers_here: bool = True) -> Typed | None:
     name, args = tokens[0].lower(), tokens[1:]
     if not args and name.rstrip(".!?") in BARE:  # "Stop." is stop: no answer is that word
         return Typed(name.rstrip(".!?"))
+    if name == "help" and len(args) == 1 and (not answers_here
+                                              or args[0].lower() in HELP_COMMANDS):
+        return Typed(name, args)  # in the 1:1 chat, "Help me" is not a command
     if name in WITH_ARGUMENTS and (not answers_here or _is_command(name, args)):
         return Typed(name, args)
     return None

@@ -81,6 +81,10 @@ class Harness(Protocol):
         """The facilitator types the command `text` where they talk to the bot (Slack's
         /roundtable, Teams' 1:1 chat, where answers are written too); the answer as read."""
 
+    def command_in_channel(self, text: str) -> str:
+        """The facilitator types the command `text` in the team's channel (Slack's
+        /roundtable there, `@Roundtable text` on Teams, where no answers are taken)."""
+
     digest_channel: str
     """The round's digest channel as the facilitator names it in a command."""
 
@@ -255,6 +259,9 @@ class SlackHarness:
         answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
                                        f"the answer to {text!r}")[0]
         return self.read_message(answer.params)
+
+    def command_in_channel(self, text: str) -> str:
+        return self.command(text)  # a slash command is the same command in any channel
 
     def _draft(self) -> dict[str, Any]:
         posted = self.running.wait_for(
@@ -460,6 +467,14 @@ class TeamsHarness:
         assert [r.status for r in responses] == [200]
         answer = self.running.wait_for(lambda: self.stub.sent_to(facilitator)[before:],
                                        f"the answer to {text!r}")[0]
+        return card_text(answer)
+
+    def command_in_channel(self, text: str) -> str:
+        before = len(self.stub.sent(self.channel))
+        assert self.running.teams.in_channel(self.tenant.team, self.tenant.facilitator,
+                                             text).status == 200
+        answer = self.running.wait_for(lambda: self.stub.sent(self.channel)[before:],
+                                       f"the answer to {text!r} in the channel")[0]
         return card_text(answer)
 
     def _draft(self) -> dict[str, Any]:

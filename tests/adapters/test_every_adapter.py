@@ -504,3 +504,25 @@ def test_closing_a_round_says_it_posted_its_final_digest(bot: Harness) -> None:
     closed = bot.command("close 1")
     assert closed == ("Round 1 is closed; no more answers are taken. Posted its final digest "
                       f"in {bot.digest_channel_read}."), closed
+
+
+def test_help_with_a_command_shows_that_commands_lines_of_the_help(bot: Harness) -> None:
+    """`help start` answers with the lines of the help that give `start`, word for word as
+    the whole help gives them; nothing of the other commands."""
+    whole = bot.command("help").splitlines()
+    shown = bot.command("help start").splitlines()
+    assert shown and set(shown) <= set(whole), (shown, whole)
+    assert any("start <pack> to " in line for line in shown), shown
+    assert not any("forget-me" in line or "reopen <round>" in line for line in shown), shown
+    assert len(shown) < len(whole) / 3, shown
+
+
+def test_help_with_a_word_it_does_not_know_says_so_and_shows_every_command(
+        bot: Harness) -> None:
+    """Where commands are typed (Slack's /roundtable, a Teams channel); in Teams' 1:1 chat,
+    where answers are written, "Help me" stays small talk (test_a_greeting_is_not_an_answer_...)."""
+    whole = bot.command_in_channel("help")
+    shown = bot.command_in_channel("help frobnicate")
+    assert shown.startswith("I don't know `frobnicate`." if bot.platform == "slack"
+                            else "I don't know frobnicate."), shown
+    assert shown.endswith(whole), shown

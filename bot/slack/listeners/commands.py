@@ -12,6 +12,7 @@ from bot.app.actors import Actor
 from bot.app.command_words import (
     DELETE_USAGE,
     Typed,
+    help_lines,
     parse_list,
     parse_reopen,
     parse_review,
@@ -71,8 +72,8 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         actor = Actor(slack.platform, str(command.get("user_id")))
         run = RUNS.get(parsed.name)
         if run is None:
-            ack(text=HELP if parsed.name == "help" else
-                f"I don't know `{escape(parsed.name[:30])}`.\n" + HELP)
+            ack(text=help_with(parsed.args) if parsed.name == "help" else
+                _unknown(parsed.name))
             return
         if parsed.name in access.FACILITATOR_ONLY and not access.may_facilitate(
                 app, actor):
@@ -87,6 +88,17 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             answer = why_refused(exc)
         slack.respond(command.get("response_url"),
                       answer if isinstance(answer, SlackMessage) else render.message(answer))
+
+
+def help_with(args: list[str]) -> str:
+    """`help`: every command; `help <command>`: the lines of the help that give it."""
+    if not args:
+        return HELP
+    return "\n".join(help_lines(HELP, args[0])) or _unknown(args[0])
+
+
+def _unknown(name: str) -> str:
+    return f"I don't know `{escape(name[:30])}`.\n" + HELP
 
 
 def as_read(typed: Typed) -> Typed:

@@ -24,6 +24,7 @@ from bot.core.said import Code, DirectChat, Said, said
 from bot.teams import cards
 from bot.teams.commands import (
     HELP,
+    help_with,
     parse_invite,
     parse_set,
     parse_start,
@@ -54,7 +55,10 @@ class Commands:
             return
         try:
             key = self._answer_in(name, actor, where)
-            if name == "help":
+            if name == "help" and found.args:
+                self.gateway.send_card(where.key, self.gateway.said_card(
+                    help_with(found.args)), "Roundtable help")
+            elif name == "help":
                 self._help(actor, where)
             elif name == "form":
                 channels = [(c.key, c.name or "a channel") for c in self.conversations.channels()]

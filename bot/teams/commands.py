@@ -72,8 +72,8 @@ Write "don't quote me" in an answer (or press the button under my reply): it cou
 never quoted.
 Anything else you write here answers the question waiting.""")
 HELP = said(Strong("Roundtable"), _with_commands(HELP_TEXT))
-HELP_COMMANDS = help_commands(HELP_TEXT)
 """The list of commands, one paragraph a line (a card's runs show no Markdown list)."""
+HELP_COMMANDS = help_commands(HELP_TEXT)
 
 
 def help_with(args: list[str]) -> Said:

@@ -69,7 +69,7 @@ from bot.core.ports import Clock, Where
 from bot.core.questions import Asked, Saved, added_to, saved_as_answer
 from bot.core.replies import asks_not_to_be_quoted, is_answered
 from bot.core.said import Command, OpenQuestions, Said, WhereAsked, said
-from bot.core.typed_votes import comment_notice, read_vote_and_reason
+from bot.core.typed_votes import TypedVote, comment_notice, read_vote_and_reason
 from storage.leases import PROCESS
 from storage.queries import replies_by_external_id
 
@@ -146,6 +146,14 @@ def small_talk_reply(talk: Talk, waiting: Waiting | None) -> Said:
         return waiting_line(waiting) + said(" ", SAVE_WORDLESS)
     opening = said("Hello! ") if talk == "greeting" else ABOUT_ME + HELP_HERE + " "
     return opening + waiting_line(waiting) + said(" ", SAVE_OFFER)
+
+
+def commented(asked: Asked, typed: TypedVote, *, voted: bool, quotable: bool, files: bool
+              ) -> Said:
+    """What words kept as a comment on a vote's question get: one reply saying so (and, when
+    files came with them, that those were not kept, as an answer's confirmation says it)."""
+    notice = comment_notice(asked.number, asked.prompt, typed, voted=voted, quotable=quotable)
+    return notice + "\n" + FILE_NOT_KEPT if files else notice
 
 
 def skipped(asked: Asked) -> Said:
@@ -308,12 +316,9 @@ class Conversations:
                 asked = outcome.asked
                 follow_ups.append(self._notice(
                     session, platform, where,
-                    comment_notice(asked.number, asked.prompt, outcome.comment,
-                                   voted=outcome.beside_ballot,
-                                   quotable=not asks_not_to_be_quoted(message.text)), asked))
-                if files:
-                    follow_ups.append(self._notice(session, platform, where, FILE_NOT_KEPT,
-                                                   asked))
+                    commented(asked, outcome.comment, voted=outcome.beside_ballot,
+                              quotable=not asks_not_to_be_quoted(message.text), files=files),
+                    asked))
             elif outcome.created:
                 saved.setdefault(where, []).append(Saved(outcome.asked, message.text,
                                                          message.external_id,
@@ -411,8 +416,8 @@ class Conversations:
             typed = read_vote_and_reason(asked.prompt, saved.answer)[0]
             voted = is_answered(session, asked.round_id, asked.participant.id, asked.prompt.id)
             return [self._notice(session, platform, where,
-                                 comment_notice(asked.number, asked.prompt, typed, voted=voted,
-                                                quotable=saved.quotable), asked)]
+                                 commented(asked, typed, voted=voted, quotable=saved.quotable,
+                                           files=event.files > 0), asked)]
         if event.files:
             saved = replace(saved, files_dropped=True)
         owed = owe_revision(session, platform, where, saved, now, self.worker)

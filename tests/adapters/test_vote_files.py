@@ -1,0 +1,86 @@
+"""Words and a file sent together in answer to a vote's question, on both platforms: one reply
+says what became of the words (a ranking stored, or kept as a comment) and that the file was
+not kept, in the words any other answer's confirmation uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.core.questions import Saved
+from storage.database import Database
+from storage.models import OwedConfirmation
+from tests.adapters.harness import Harness, harness
+from tests.adapters.test_every_adapter import PLATFORMS, _tenant, answer_text_questions, wait
+
+RANKING = ("Protected time, psychological safety, relationships, executive backing, "
+           "leadership development")
+COMMENT = "Honestly it is time that matters, more than any list"
+
+
+@pytest.fixture(params=PLATFORMS)
+def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
+        tmp_path: Path) -> Iterator[Harness]:
+    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
+        yield running
+
+
+def told_after(bot: Harness, before: int, found: str) -> list[str]:
+    """What person 0 was sent since their `before`th message, once one says `found` and the
+    bot owes them nothing more."""
+    wait(bot, lambda: any(found in m for m in bot.said_to(0)[before:]), repr(found))
+    wait(bot, lambda: not _owed(bot), "every acknowledgement owed to be posted")
+    return bot.said_to(0)[before:]
+
+
+def _owed(bot: Harness) -> list[int]:
+    with bot.app.database.sessions() as session:
+        return list(session.scalars(select(OwedConfirmation.id)))
+
+
+def test_a_comment_sent_with_a_file_gets_one_reply_saying_both(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    answer_text_questions(bot, range(1), database)
+    before = len(bot.said_to(0))
+    bot.write(0, COMMENT, files=1)
+    told = told_after(bot, before, "as a comment")
+    assert len(told) == 1, told
+    assert told[0].startswith("I kept your message as a comment on question 6: "), told
+    assert "It is not a vote yet" in told[0]
+    assert Saved.FILES_NOT_KEPT in told[0], told
+    [comment] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
+    assert comment.text == COMMENT and not comment.choices
+
+
+def test_a_ranking_sent_with_a_file_gets_one_reply_saying_both(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    answer_text_questions(bot, range(1), database)
+    before = len(bot.said_to(0))
+    bot.write(0, RANKING, files=1)
+    told = told_after(bot, before, "as I read your message")
+    assert len(told) == 1, told
+    assert Saved.FILES_NOT_KEPT in told[0], told
+    [vote] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
+    assert vote.choices is not None and vote.choices[0] == "Protected time"
+
+
+def test_a_comment_sent_with_a_file_and_edited_is_still_told_the_file_was_not_kept(
+        bot: Harness, database: Database) -> None:
+    """As an edited answer's confirmation says it again, so does the edited comment's."""
+    bot.start()
+    answer_text_questions(bot, range(1), database)
+    bot.write(0, COMMENT, files=1)
+    told_after(bot, 0, "as a comment")
+    before = len(bot.said_to(0))
+    bot.edit(0, "Time matters most, and then trust", files=1)
+    told = told_after(bot, before, "as a comment")
+    assert len(told) == 1, told
+    assert told[0].startswith("I kept your message as a comment on question 6: "), told
+    assert Saved.FILES_NOT_KEPT in told[0], told
+    [comment] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
+    assert comment.text == "Time matters most, and then trust"

@@ -249,7 +249,9 @@ class Reply(Base):
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
     text: Mapped[str | None] = mapped_column(Words)
-    choices: Mapped[list[str] | None] = mapped_column(JSON)
+    choices: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    """None is stored as SQL NULL, not JSON null: queries tell a ballot from a comment by
+    `choices IS NOT NULL`, also once a ballot was edited into a comment."""
     source: Mapped[str] = mapped_column(String(16), default="chat")
     external_id: Mapped[str | None] = mapped_column(String(200))
     """The answer's id where it came from (conversation and message, a CSV's id): for

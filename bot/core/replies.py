@@ -205,16 +205,18 @@ def _has_ballot(session: Session, reply: Reply) -> bool:
 
 
 def _read_again(session: Session, reply: Reply, text: str) -> None:
-    """A typed vote edited in chat: the ballot follows the words where they still name one
-    (else the ballot stands, and the edited words are kept with it). A comment on a vote's
-    question, from someone who has not voted, edited into words that name a ballot becomes
-    their vote, as those words written anew would have."""
+    """A typed vote edited in chat: the ballot follows the words, as those words written
+    anew would have been read. Words that name a ballot are the vote; words that do not
+    are a comment, and the question waits for a vote again (the ballot they replaced is
+    kept as a version): a ballot standing beside words that no longer say it would count a
+    vote the person took back, and leave their words out of the digest. A comment on a
+    vote's question, from someone who has not voted, edited into a ballot becomes their
+    vote."""
     prompt = round_pack(session.get_one(Round, reply.round_id)).prompt(reply.prompt_id)
     if prompt is None or prompt.kind == "text":
         return
     ballot = read_vote_and_reason(prompt, text)[0].ballot
-    if ballot is not None:
-        reply.choices = list(ballot)
+    reply.choices = list(ballot) if ballot is not None else None
 
 
 def dont_quote(session: Session, external_id: str, author: Author) -> Reply:

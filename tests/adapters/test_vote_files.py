@@ -84,3 +84,24 @@ def test_a_comment_sent_with_a_file_and_edited_is_still_told_the_file_was_not_ke
     assert Saved.FILES_NOT_KEPT in told[0], told
     [comment] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
     assert comment.text == "Time matters most, and then trust"
+
+
+def test_a_typed_ranking_edited_into_words_that_name_none_is_kept_as_a_comment(
+        bot: Harness, database: Database) -> None:
+    """The ranking the person took back no longer counts, their words are their comment,
+    and they are told so (and how to rank again), as if they had written them anew."""
+    bot.start()
+    answer_text_questions(bot, range(1), database)
+    bot.write(0, "3, 1, 5, 2, 4")
+    told_after(bot, 0, "as I read your message")
+    before = len(bot.said_to(0))
+    bot.edit(0, "Actually I cannot choose, they all matter")
+    told = told_after(bot, before, "as a comment")
+    assert len(told) == 1, told
+    assert told[0].startswith("I kept your message as a comment on question 6: it appears in "
+                              "the digest under the question, as your words."), told
+    assert "It is not a vote yet" in told[0], told
+    [comment] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
+    assert comment.text == "Actually I cannot choose, they all matter" and not comment.choices
+    assert "Actually I cannot choose, they all matter" in "\n".join(bot.digest())
+

@@ -66,7 +66,7 @@ from bot.core.incoming import (
 )
 from bot.core.people import find_participant, stop_asking
 from bot.core.ports import Clock, Where
-from bot.core.questions import Asked, Saved, added_to, saved_as_answer
+from bot.core.questions import Asked, Saved, added_to, comment_deleted, saved_as_answer
 from bot.core.replies import asks_not_to_be_quoted, is_answered
 from bot.core.said import Command, OpenQuestions, Said, WhereAsked, said
 from bot.core.typed_votes import TypedVote, comment_notice, read_vote_and_reason
@@ -378,7 +378,9 @@ class Conversations:
         confirmed as an update; a deletion's confirmation stops repeating the words
         deleted."""
         answer = external_id(event.channel_id, event.message_id)
-        if not replies_by_external_id(session, answer):
+        stored = replies_by_external_id(session, answer)
+        comment = all(r.choices is None for r in stored)  # before a deletion clears them
+        if not stored:
             if isinstance(event, Edited):
                 return self._unstored_edited(session, platform, event, answer, now, offered)
             return self._unstored_deleted(session, platform, event, answer, now, offered)
@@ -393,6 +395,10 @@ class Conversations:
                     rest = is_answered(session, asked.round_id, asked.participant.id,
                                        asked.prompt.id)
                     where = Where(event.channel_id)
+                    if asked.prompt.kind != "text" and comment:
+                        # a comment: its notice is no confirmation to change in place
+                        return [self._notice(session, platform, where,
+                                             comment_deleted(asked, rest), asked)]
                     owed = owe_withdrawal(session, platform, where, asked, answer, now,
                                           self.worker)
                     return [partial(self.confirmations.withdraw, platform, where, asked,

@@ -122,6 +122,14 @@ def deleted(asked: Asked, rest: bool = False) -> Said:
                 " whenever you like.")
 
 
+def comment_deleted(asked: Asked, voted: bool) -> Said:
+    """What deleting a comment on a vote's question says (`voted`: the person's ballot on it
+    stands): its notice said the digest shows it, and the digest no longer does."""
+    vote = "ranking" if asked.prompt.kind == "rank" else "choice"
+    return said(f"You deleted your comment on question {asked.number}, and it is deleted here "
+                "too: the digest does not show it." + (f" Your {vote} stands." if voted else ""))
+
+
 def form_saved(one: Saved) -> str:
     """The line by a form an answer was given in (its confirmation follows in the chat)."""
     if one.added:

@@ -105,3 +105,49 @@ def test_a_typed_ranking_edited_into_words_that_name_none_is_kept_as_a_comment(
     assert comment.text == "Actually I cannot choose, they all matter" and not comment.choices
     assert "Actually I cannot choose, they all matter" in "\n".join(bot.digest())
 
+
+def test_a_deleted_comment_on_a_vote_s_question_is_said_deleted(
+        bot: Harness, database: Database) -> None:
+    """Its notice said the digest shows it: the person is told it is deleted too."""
+    bot.start()
+    answer_text_questions(bot, range(1), database)
+    bot.write(0, "3, 1")
+    told_after(bot, 0, "as a comment")
+    before = len(bot.said_to(0))
+    bot.delete(0)
+    told = told_after(bot, before, "You deleted")
+    assert told == ["You deleted your comment on question 6, and it is deleted here too: the "
+                    "digest does not show it."], told
+    assert [r.deleted_at is not None for r in bot.replies()
+            if r.prompt_id == "support-factors"] == [True]
+
+
+def test_a_deleted_comment_beside_a_ranking_leaves_the_ranking(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    answer_text_questions(bot, range(1), database)
+    bot.write(0, "3, 1, 5, 2, 4")
+    told_after(bot, 0, "as I read your message")
+    bot.write(0, COMMENT)
+    told_after(bot, 0, "beside your ranking")
+    before = len(bot.said_to(0))
+    bot.delete(0)
+    told = told_after(bot, before, "You deleted")
+    assert told == ["You deleted your comment on question 6, and it is deleted here too: the "
+                    "digest does not show it. Your ranking stands."], told
+    [vote] = [r for r in bot.replies() if r.prompt_id == "support-factors"
+              and r.deleted_at is None]
+    assert vote.choices is not None and len(vote.choices) == 5
+
+
+def test_a_deleted_typed_ranking_opens_the_question_again(
+        bot: Harness, database: Database) -> None:
+    bot.start()
+    answer_text_questions(bot, range(1), database)
+    bot.write(0, "3, 1, 5, 2, 4")
+    told_after(bot, 0, "as I read your message")
+    bot.delete(0)
+    wait(bot, lambda: any(m.startswith("You deleted your answer to question 6, and it is "
+                                       "deleted here too. The question is open again")
+                          for m in bot.shown_to(0)), "the confirmation changed")
+    assert not any("You deleted your comment" in m for m in bot.said_to(0))

@@ -311,6 +311,7 @@ class Conversations:
                                                          message.external_id, typed=True,
                                                          reason=outcome.reason,
                                                          updated=outcome.replaced,
+                                                         quotable=outcome.quotable,
                                                          files_dropped=files))
             elif outcome.created and outcome.comment is not None:
                 asked = outcome.asked

@@ -72,6 +72,9 @@ class ChatAnswer:
     """Refused because the question's round is closed."""
     added: bool = False
     """Words to a written question the person had answered already: kept beside that answer."""
+    quotable: bool = True
+    """False when the vote stored may not be quoted (its words, or the ballot's before, asked
+    so): the digest does not show its reason."""
 
 
 def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: datetime,
@@ -116,7 +119,8 @@ def answer_from_chat(session: Session, messages: Sequence[ChatMessage], now: dat
                 stored.add(message.external_id)
                 talk.answered(asked)
                 out.append(ChatAnswer(asked, created=True, vote=typed.ballot, reason=reason,
-                                      replaced=recorded.replaced))
+                                      replaced=recorded.replaced,
+                                      quotable=recorded.reply.quotable))
                 votes.append((asked.round_id, asked.participant.id))
                 continue
         except RoundtableError as exc:
@@ -296,7 +300,7 @@ def edit_from_chat(session: Session, external_id: str, text: str, now: datetime,
     if reply.choices:  # a typed vote, read again from the edited words
         reason = read_vote_and_reason(asked.prompt, reply.text)[1] if reply.text else None
         return Saved(asked, tuple(reply.choices), external_id, typed=True, reason=reason,
-                     updated=True)
+                     updated=True, quotable=reply.quotable)
     return Saved(asked, reply.text or "", external_id, updated=True, quotable=reply.quotable)
 
 
@@ -332,7 +336,8 @@ def as_it_stands(session: Session, round_id: int, participant: Participant, prom
         return None
     reason = read_vote_and_reason(asked.prompt, ballot.text)[1] if ballot.text else None
     return Saved(asked, tuple(ballot.choices), answer_id, typed=ballot.source != "form",
-                 reason=reason, updated=updated, files_dropped=files_dropped)
+                 reason=reason, updated=updated, files_dropped=files_dropped,
+                 quotable=ballot.quotable)
 
 
 Shown = str | tuple[int, str]

@@ -81,6 +81,9 @@ class Saved:
 
     REASON_KEPT = ("Your words after it are kept with it, as your reason: the digest shows "
                    "them under your first choice.")
+    REASON_NOT_QUOTED = ("Your words after it are kept with it, as your reason: as you asked, "
+                         "they are never quoted, so the digest does not show them.")
+    """REASON_KEPT once the person asked that the answer is never quoted."""
 
 
 WRONG_QUESTION = said("Not the right question? Answer the one you meant ", WhereAsked(),

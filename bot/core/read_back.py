@@ -26,6 +26,9 @@ class ReadBack:
     reason_kept: bool
     updated: bool = False
     """It replaced the vote stored before (the message was edited)."""
+    quotable: bool = True
+    """False once the person asked that it is never quoted: the digest does not show the
+    reason."""
 
     @property
     def saved(self) -> str:
@@ -45,7 +48,9 @@ class ReadBack:
 
     @property
     def note(self) -> str | None:
-        return Saved.REASON_KEPT if self.reason_kept else None
+        if not self.reason_kept:
+            return None
+        return Saved.REASON_KEPT if self.quotable else Saved.REASON_NOT_QUOTED
 
 
 def read_back(saved: Saved) -> ReadBack | None:
@@ -55,7 +60,7 @@ def read_back(saved: Saved) -> ReadBack | None:
         return None
     vote = "ranking" if saved.asked.prompt.kind == "rank" else "choice"
     return ReadBack(saved.asked.number, vote, tuple(saved.answer), bool(saved.reason),
-                    saved.updated)
+                    saved.updated, saved.quotable)
 
 
 def correction(saved: Sequence[Saved]) -> Said | None:

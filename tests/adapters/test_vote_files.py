@@ -151,3 +151,17 @@ def test_a_deleted_typed_ranking_opens_the_question_again(
                                        "deleted here too. The question is open again")
                           for m in bot.shown_to(0)), "the confirmation changed")
     assert not any("You deleted your comment" in m for m in bot.said_to(0))
+
+
+def test_a_reason_after_a_ranking_that_asks_not_to_be_quoted_is_not_said_to_be_shown(
+        bot: Harness, database: Database) -> None:
+    """The digest never quotes it: the confirmation says so, not that the digest shows it."""
+    bot.start()
+    answer_text_questions(bot, range(1), database)
+    words = "3, 1, 5, 2, 4 because the board never listened, don't quote me"
+    bot.write(0, words)
+    [told] = told_after(bot, 0, "as I read your message")[-1:]
+    assert ("Your words after it are kept with it, as your reason: as you asked, they are "
+            "never quoted, so the digest does not show them.") in told, told
+    assert "the digest shows them" not in told, told
+    assert "the board never listened" not in "\n".join(bot.digest())

@@ -21,7 +21,7 @@ import compileall
 import shutil
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 from storage.database import Database, connect
 from storage.db import make_engine
-from storage.migrate import upgrade
+from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import Base
 from tests.pg_cluster import private_postgres  # noqa: F401 - a fixture, for every test
 from tests.stand_in_limits import slack_within_limits  # noqa: F401 - a fixture, for every test
@@ -145,6 +145,16 @@ def database(database_url: str) -> Iterator[Database]:
     if database.inbox is not None:
         database.inbox.kw["bind"].dispose()
     engine.dispose()
+
+
+@pytest.fixture
+def to(database: Database) -> Iterator[Callable[[str], None]]:
+    """Takes the test's database to a revision (`migrate`); at the end, back to head."""
+    from tests.helpers import migrate
+
+    yield lambda revision: migrate(database, revision)
+    migrate(database, "head")
+    assert current_revision(database.engine) == head_revision()
 
 
 @pytest.fixture

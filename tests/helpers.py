@@ -164,3 +164,15 @@ class StillThenRunning:
 
     def run_on(self, ahead: float) -> None:
         self.ahead = ahead + (self.still - time.monotonic())
+
+
+def migrate(database: Any, revision: str) -> None:
+    """Take the test's database to `revision` with Alembic: up to "head", down to any other."""
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.upgrade if revision == "head" else command.downgrade)(config, revision)

@@ -5,11 +5,9 @@ back makes them one person again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from alembic import command
 from sqlalchemy import func, select
 
 from bot.core.imports import IMPORT_PLATFORM, import_replies, one_imported_person
@@ -18,27 +16,12 @@ from bot.core.replies import ROOM_SOURCE, record_reply
 from bot.core.rounds import RoundRequest, start_round
 from storage.database import Database
 from storage.db import transaction
-from storage.migrate import alembic_config, current_revision, head_revision
 from storage.models import Participant, Reply
 from tests.conftest import NOW
 from tests.helpers import seed_pack
 from tests.test_imports import write_csv
 
 BEFORE = "0012"
-
-
-@pytest.fixture
-def to(database: Database) -> Iterator[Callable[[str], None]]:
-    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
-
-    def go(revision: str) -> None:
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
-
-    yield go
-    go("head")
-    assert current_revision(database.engine) == head_revision()
 
 
 def _people(database: Database) -> dict[str, tuple[str | None, list[int]]]:

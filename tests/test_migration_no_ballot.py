@@ -4,10 +4,8 @@ migration the question waits for a vote again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
-from alembic import command
 from sqlalchemy import func, select, text
 
 from bot.core.people import Person, upsert_participant
@@ -15,27 +13,12 @@ from bot.core.replies import record_reply
 from bot.core.rounds import RoundRequest, start_round
 from storage.database import Database
 from storage.db import transaction
-from storage.migrate import alembic_config, current_revision, head_revision
 from storage.models import Reply
 from storage.queries import is_an_answer
 from tests.conftest import NOW
 from tests.helpers import seed_pack
 
 BEFORE = "0022"
-
-
-@pytest.fixture
-def to(database: Database) -> Iterator[Callable[[str], None]]:
-    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
-
-    def go(revision: str) -> None:
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
-
-    yield go
-    go("head")
-    assert current_revision(database.engine) == head_revision()
 
 
 def test_an_edited_comment_on_a_vote_s_question_stored_before_is_not_a_vote_after(

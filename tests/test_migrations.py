@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -14,11 +13,11 @@ from bot.core.people import Person, upsert_participant
 from bot.core.replies import record_reply, record_vote
 from storage.database import Database
 from storage.db import transaction
-from storage.migrate import alembic_config, current_revision, head_revision, upgrade
+from storage.migrate import current_revision, head_revision, upgrade
 from storage.model_answers import DatabaseModelAnswers
 from storage.models import Base
 from tests.conftest import NOW
-from tests.helpers import TOP5, participant, started_round
+from tests.helpers import TOP5, migrate, participant, started_round
 
 
 def test_it_has_no_difference_between_models_and_migrations(database: Database) -> None:
@@ -38,12 +37,8 @@ def test_it_keeps_the_groupings_of_a_database_it_upgrades_past_0010_and_back(
         database: Database) -> None:
     """0010 moves the model's groupings into model_answers, where every process finds them
     under the same keys; going back moves them back (headlines had no table then)."""
-    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
-
     def to(revision: str) -> None:
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+        migrate(database, revision)
 
     grouping = {"key": "a" * 64, "labels": [0, 1, -1, 0, 1]}
     try:
@@ -73,12 +68,8 @@ def test_it_decodes_the_words_of_slack_messages_stored_before_0012_and_only_thos
     """Before 0012 a Slack answer was kept as Slack encodes it; after, as its reader saw it.
     Answers from a form, from Teams or from an import were never encoded and stay as they
     are, `<` and all."""
-    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
-
     def to(revision: str) -> None:
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+        migrate(database, revision)
 
     with transaction(database.sessions) as session:
         round_ = started_round(session, NOW)
@@ -137,12 +128,8 @@ def test_it_merges_roles_and_organisations_stored_in_two_spellings_into_the_firs
     """Before roles were kept as first written, "Community Pharmacist" and "community
     pharmacist " were two groups in every digest. 0015 makes them the first one written,
     spaced as a new one is stored; going back leaves them merged."""
-    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
-
     def to(revision: str) -> None:
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+        migrate(database, revision)
 
     stored = {"U0001": ("Community Pharmacist ", "Northside  Hub"),
               "U0002": ("community pharmacist", "northside hub"),
@@ -182,12 +169,8 @@ def test_it_merges_roles_and_organisations_stored_in_two_spellings_into_the_firs
 
 def test_it_keeps_confirmations_owed_from_0018_and_gives_their_table_up_going_back(
         database: Database) -> None:
-    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
-
     def to(revision: str) -> None:
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+        migrate(database, revision)
 
     def tables() -> set[str]:
         return set(inspect(database.engine).get_table_names())
@@ -205,12 +188,8 @@ def test_it_confirms_words_owed_before_0019_as_saved_and_keeps_added_ones_going_
         database: Database) -> None:
     """0019 gives confirmations owed whether their words were added to an answer: one owed
     before it was not; going back drops what 0019 added."""
-    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
-
     def to(revision: str) -> None:
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+        migrate(database, revision)
 
     def columns() -> set[str]:
         return {c["name"] for c in inspect(database.engine).get_columns("owed_confirmations")}
@@ -243,12 +222,8 @@ def test_it_keeps_confirmations_owed_before_0020_as_saved_and_only_those_going_b
     """0020 owes every acknowledgement, each of its kind: a confirmation owed before it is an
     answer's; going back keeps the answers' confirmations and gives the others up (they have
     no answer to confirm)."""
-    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
-
     def to(revision: str) -> None:
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+        migrate(database, revision)
 
     def columns() -> set[str]:
         return {c["name"] for c in inspect(database.engine).get_columns("owed_confirmations")}
@@ -290,12 +265,8 @@ def test_it_keeps_confirmations_owed_before_0020_as_saved_and_only_those_going_b
 
 def test_it_adds_the_homes_owed_at_0021_and_gives_their_table_up_going_back(
         database: Database) -> None:
-    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
-
     def to(revision: str) -> None:
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+        migrate(database, revision)
 
     def tables() -> set[str]:
         return set(inspect(database.engine).get_table_names())
@@ -314,12 +285,8 @@ def test_it_keeps_a_digests_refusal_from_0022_and_gives_it_up_going_back(
         database: Database) -> None:
     """0022 keeps why the platform refused a digest for good beside it (its drafts say so
     until it is posted); going back drops it, and the digest stays as it was."""
-    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
-
     def to(revision: str) -> None:
-        with database.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+        migrate(database, revision)
 
     def columns() -> set[str]:
         return {c["name"] for c in inspect(database.engine).get_columns("digests")}

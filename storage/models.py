@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -372,6 +373,22 @@ class BotMessage(Base):
     created_at: Mapped[datetime]
 
 
+class OwedKind(StrEnum):
+    """What an owed acknowledgement is (`OwedConfirmation.kind`)."""
+
+    SAVED = "saved"
+    """An answer's confirmation."""
+    REVISED = "revised"
+    """That an edit of an answer was taken."""
+    WITHDRAWN = "withdrawn"
+    """That a deletion of an answer was taken."""
+    NOTICE = "notice"
+    OFFER = "offer"
+    """A reply offering to save words as an answer."""
+    SETTLED = "settled"
+    """What an offer says instead once its words were saved otherwise."""
+
+
 class OwedConfirmation(Base):
     """An acknowledgement owed to someone and not yet posted: an answer's confirmation, that
     an edit or a deletion of an answer was taken, a notice, a reply to a greeting (`kind`).
@@ -384,10 +401,9 @@ class OwedConfirmation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(16), default="saved", server_default="saved")
-    """`saved` (an answer's confirmation), `revised` (an answer edited), `withdrawn` (an answer
-    deleted), `notice`, `offer` (a reply offering to save words), `settled` (an offer's words
-    saved otherwise: what it says instead)."""
+    kind: Mapped[str] = mapped_column(String(16), default=OwedKind.SAVED,
+                                      server_default=OwedKind.SAVED.value)
+    """An `OwedKind`."""
     channel_id: Mapped[str] = mapped_column(String(64))
     thread_id: Mapped[str | None] = mapped_column(String(64))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))

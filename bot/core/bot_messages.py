@@ -22,7 +22,15 @@ from sqlalchemy.orm import Session
 from bot.core.dates import long_date
 from bot.core.ports import DeliveryError, Gateways, Sent
 from bot.core.said import Said, said
-from storage.models import BotMessage, Digest, OwedConfirmation, Participant, Reply, Round
+from storage.models import (
+    BotMessage,
+    Digest,
+    OwedConfirmation,
+    OwedKind,
+    Participant,
+    Reply,
+    Round,
+)
 
 log = logging.getLogger(__name__)
 CONFIRMATION = "confirmation"
@@ -201,7 +209,7 @@ def _taken_back(session: Session, platform: str, answer_id: str, participant_id:
     that saved them does), and they are saved as no answer."""
     _hold_offers_of(session, participant_id)
     replacing = select(OwedConfirmation.id).where(
-        OwedConfirmation.platform == platform, OwedConfirmation.kind == "settled",
+        OwedConfirmation.platform == platform, OwedConfirmation.kind == OwedKind.SETTLED,
         OwedConfirmation.answer_id == answer_id)
     saved = select(Reply.id).where(Reply.external_id == answer_id)
     return bool(session.scalar(select(replacing.exists() & ~saved.exists())))

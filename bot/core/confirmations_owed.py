@@ -33,7 +33,7 @@ from bot.core.replies import is_answered
 from bot.core.said import Said, from_parts, to_parts
 from bot.core.sending import CLAIM_GRACE
 from storage.leases import unclaimed_or_abandoned
-from storage.models import OwedConfirmation, Participant
+from storage.models import OwedConfirmation, OwedKind, Participant
 from storage.queries import replies_by_external_id
 
 KEPT = timedelta(days=1)
@@ -136,7 +136,7 @@ def owe_revision(session: Session, platform: str, where: Where, saved: Saved, no
     acknowledgement (that the answer was updated)."""
     if saved.external_id is None:
         return ()
-    return _owe_one(session, kind="revised", **_answer(saved),
+    return _owe_one(session, kind=OwedKind.REVISED, **_answer(saved),
                     **_owed_by(platform, where, now, worker))
 
 
@@ -144,7 +144,7 @@ def owe_withdrawal(session: Session, platform: str, where: Where, asked: Asked, 
                    now: datetime, worker: str) -> Owing:
     """Record that this deletion of an answer, made in this transaction, is owed its
     acknowledgement (the answer's confirmation says it is deleted)."""
-    return _owe_one(session, kind="withdrawn", round_id=asked.round_id,
+    return _owe_one(session, kind=OwedKind.WITHDRAWN, round_id=asked.round_id,
                     participant_id=asked.participant.id, prompt_id=asked.prompt.id,
                     answer_id=answer_id, **_owed_by(platform, where, now, worker))
 
@@ -155,7 +155,7 @@ def owe_notice(session: Session, platform: str, where: Where, said: Said, now: d
     of one). A notice about a question names it, may restate it, and says what became of
     the person's words to it: the deletion of its round, or forget-me, deletes it (their
     rows'), so that a process taking over does not post it."""
-    return _owe_one(session, kind="notice", said=to_parts(said),
+    return _owe_one(session, kind=OwedKind.NOTICE, said=to_parts(said),
                     round_id=about.round_id if about is not None else None,
                     participant_id=about.participant.id if about is not None else None,
                     **_owed_by(platform, where, now, worker))
@@ -165,7 +165,7 @@ def owe_offer(session: Session, platform: str, where: Where, offered: Offered, a
               now: datetime, worker: str) -> Owing:
     """Record that this reply to words not taken as an answer is owed, with its button
     (`answer_id`: the id the words would be saved under)."""
-    return _owe_one(session, kind="offer", said=to_parts(offered.said),
+    return _owe_one(session, kind=OwedKind.OFFER, said=to_parts(offered.said),
                     kept=offered.kept.to_data(), round_id=offered.kept.round_id,
                     participant_id=offered.participant_id, answer_id=answer_id,
                     **_owed_by(platform, where, now, worker))
@@ -175,7 +175,7 @@ def owe_settling(session: Session, platform: str, where: Where, answer_id: str, 
                  now: datetime, worker: str, participant_id: int | None = None) -> Owing:
     """Record that the offer holding the words saved under `answer_id` is owed its change to
     `said`."""
-    return _owe_one(session, kind="settled", said=to_parts(said), answer_id=answer_id,
+    return _owe_one(session, kind=OwedKind.SETTLED, said=to_parts(said), answer_id=answer_id,
                     participant_id=participant_id, **_owed_by(platform, where, now, worker))
 
 
@@ -207,7 +207,7 @@ def confirmed(session: Session, platform: str, round_id: int, answer_ids: Sequen
         session.execute(
             delete(OwedConfirmation).where(
                 OwedConfirmation.platform == platform,
-                OwedConfirmation.kind == "saved",
+                OwedConfirmation.kind == OwedKind.SAVED,
                 OwedConfirmation.round_id == round_id,
                 OwedConfirmation.answer_id.in_(answer_ids),
             )
@@ -236,7 +236,7 @@ def not_owed(session: Session, platform: str, answer_id: str) -> None:
     session.execute(
         delete(OwedConfirmation).where(
             OwedConfirmation.platform == platform,
-            OwedConfirmation.kind.in_(("saved", "revised", "offer")),
+            OwedConfirmation.kind.in_((OwedKind.SAVED, OwedKind.REVISED, OwedKind.OFFER)),
             OwedConfirmation.answer_id == answer_id,
         )
     )
@@ -270,13 +270,13 @@ def take_over(session: Session, platforms: Sequence[str], now: datetime, worker:
     )
     rows = list(session.scalars(select(OwedConfirmation).where(OwedConfirmation.id.in_(claimed))
                                 .order_by(OwedConfirmation.id)))
-    confirming = {(r.platform, r.answer_id) for r in rows if r.kind == "saved"}
-    last_edit = {(r.platform, r.answer_id): r.id for r in rows if r.kind == "revised"}
+    confirming = {(r.platform, r.answer_id) for r in rows if r.kind == OwedKind.SAVED}
+    last_edit = {(r.platform, r.answer_id): r.id for r in rows if r.kind == OwedKind.REVISED}
     owed: list[Owed] = []
     gone: list[int] = []
     for row in rows:
         what = None
-        if row.kind != "revised" or (
+        if row.kind != OwedKind.REVISED or (
                 (row.platform, row.answer_id) not in confirming
                 and last_edit[(row.platform, row.answer_id)] == row.id):
             what = _as_it_stands(session, row)
@@ -294,18 +294,18 @@ def _as_it_stands(session: Session, row: OwedConfirmation) -> Acknowledgement | 
     owing = (row.id,)
     if row.said is not None:
         said = from_parts(row.said)
-        if row.kind == "offer" and row.kept is not None and row.participant_id is not None:
+        if row.kind == OwedKind.OFFER and row.kept is not None and row.participant_id is not None:
             if row.answer_id is not None and replies_by_external_id(session, row.answer_id):
                 return None  # its words were saved since: their confirmation says so
             return Offered(said, Kept.from_data(row.kept), row.participant_id, owing)
-        if row.kind == "settled" and row.answer_id is not None:
+        if row.kind == OwedKind.SETTLED and row.answer_id is not None:
             return Settled(row.answer_id, said, owing)
         return Notice(said, owing)
     if row.round_id is None or row.participant_id is None or row.prompt_id is None \
             or row.answer_id is None:
         return None
     person = session.get_one(Participant, row.participant_id)
-    if row.kind == "withdrawn":
+    if row.kind == OwedKind.WITHDRAWN:
         asked = asked_again(session, row.round_id, person, row.prompt_id)
         if asked is None:
             return None
@@ -316,7 +316,7 @@ def _as_it_stands(session: Session, row: OwedConfirmation) -> Acknowledgement | 
                          added=row.added)
     if saved is None:
         return None
-    return Revised(replace(saved, updated=True), owing) if row.kind == "revised" else saved
+    return Revised(replace(saved, updated=True), owing) if row.kind == OwedKind.REVISED else saved
 
 
 def forget_owed(session: Session, now: datetime, round_id: int | None = None) -> int:

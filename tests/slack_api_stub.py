@@ -76,6 +76,9 @@ class SlackStub:
         self._released = threading.Event()
         self.held: list[Call] = []
         """Calls held (`hold`) and not yet answered."""
+        self._withholds: list[tuple[str, Callable[[dict[str, Any]], bool]]] = []
+        self.withheld: list[Call] = []
+        """Calls that took effect (`withhold`) and are not yet answered."""
         self._random_rate = 0.0
         self._random_modes: tuple[int, ...] = (429, 500)
         self._random = random.Random(20261126)
@@ -152,10 +155,19 @@ class SlackStub:
         with self._lock:
             self._holds.append((method, matches))
 
+    def withhold(self, method: str, matches: Callable[[dict[str, Any]], bool]) -> None:
+        """Calls of `method` whose parameters `matches` take effect (a message posted is in
+        the channel) but their answer waits until `release()`: the platform is slow to
+        answer, and meanwhile the caller does not know where its message landed."""
+        with self._lock:
+            self._withholds.append((method, matches))
+
     def release(self) -> None:
-        """Answer the held calls (500, no effect), and hold no more."""
+        """Answer the held calls (500, no effect) and the withheld ones (as they took
+        effect), and hold and withhold no more."""
         with self._lock:
             self._holds.clear()
+            self._withholds.clear()
         self._released.set()
 
     def fail_at_random(self, rate: float, modes: tuple[int, ...] = (429, 500)) -> None:
@@ -337,8 +349,21 @@ class SlackStub:
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         answer = self._answer(method, params)
-        self._record(Call(method, params, 200, bool(answer.get("ok")), answer))
+        call = Call(method, params, 200, bool(answer.get("ok")), answer)
+        self._record(call)
+        self._withheld(method, call)
         return 200, {}, answer
+
+    def _withheld(self, method: str, call: Call) -> None:
+        """Wait for `release()` before answering this call, if it is withheld."""
+        with self._lock:
+            if not any(m == method and matches(call.params)
+                       for m, matches in self._withholds):
+                return
+            self.withheld.append(call)
+        self._released.wait()
+        with self._lock:
+            self.withheld.remove(call)
 
     def _held(self, method: str, params: dict[str, Any]) -> bool:
         """Whether this call was held (it has waited for `release()`)."""

@@ -28,7 +28,14 @@ from bot.app.platforms import Platform
 from bot.app.spool import Spool
 from bot.config import Settings
 from bot.core.answers import still_standing
-from bot.core.bot_messages import confirmation_of, offer_of, remember_confirmation
+from bot.core.bot_messages import (
+    TakeDown,
+    confirmation_of,
+    offer_of,
+    remember_confirmation,
+    take_down,
+)
+from bot.core.confirmations_gone import gone_since_posted
 from bot.core.confirmations_owed import confirmed as owed_confirmed
 from bot.core.confirmations_owed import discharged, still_owed, take_over
 from bot.core.digest.build import Summariser
@@ -95,27 +102,42 @@ class Roundtable:
 
     def _confirmed(self, confirmed: list[Confirmed], done: list[int]) -> None:
         """Keep where confirmations landed: they repeat people's words (forget-me); and that
-        the acknowledgements `done` are owed no more. One of someone forgotten since cannot
-        be kept (their rows are gone): the others are."""
+        the acknowledgements `done` are owed no more. One repeating words deleted while it
+        was being posted (or of someone forgotten, or a round deleted, since) is not kept
+        but taken down, as the deletion would have taken it down had it been kept. One that
+        cannot be kept (someone forgotten since, an offer) is left out: the others are."""
         try:
-            self._remember(confirmed, done)
+            gone = self._remember(confirmed, done)
         except IntegrityError:
-            self._remember([], done)
+            gone = self._remember([], done)
             for one in confirmed:
                 try:
-                    self._remember([one], [])
+                    gone += self._remember([one], [])
                 except IntegrityError:
                     log.info("not recording a confirmation of someone forgotten since")
+        if gone:
+            log.info("took down %d %s of words deleted while being posted", len(gone),
+                     "confirmation" if len(gone) == 1 else "confirmations")
+            take_down(self.gateways, gone)
 
-    def _remember(self, confirmed: list[Confirmed], done: list[int]) -> None:
+    def _remember(self, confirmed: list[Confirmed], done: list[int]) -> list[TakeDown]:
+        """Record these; those to take down instead (`gone_since_posted`)."""
         now = self.clock()
+        gone: list[TakeDown] = []
         with transaction(self.database.sessions) as session:
             for one in confirmed:  # before `done`: an offer reads what its deletion owes
-                remember_confirmation(session, one.platform, one.sent, one.participant_id,
-                                      one.round_id, now, one.answer_id,
-                                      offer_for=one.offer_for)
+                withdrawn = None if one.offer_for is not None else gone_since_posted(
+                    session, one.platform, one.sent, one.participant_id, one.round_id,
+                    one.answers)
+                if withdrawn is not None:
+                    gone.append(withdrawn)
+                else:
+                    remember_confirmation(session, one.platform, one.sent, one.participant_id,
+                                          one.round_id, now, one.answer_id,
+                                          offer_for=one.offer_for)
                 owed_confirmed(session, one.platform, one.round_id, one.answers)
             discharged(session, done)
+        return gone
 
     def _given_up(self, platform: str, saved: list[Saved]) -> None:
         """Confirmations the platform refused for good: owed no more."""

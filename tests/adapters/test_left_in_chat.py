@@ -14,7 +14,7 @@ from bot.app import facilitation
 from bot.app.actors import OPERATOR
 from storage.database import Database
 from tests.adapters.harness import Harness, SlackHarness, TeamsHarness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant
+from tests.adapters.test_every_adapter import PLATFORMS, _tenant, wait
 from tests.adapters.test_greeting_privacy import ANSWER, _answered, _forget_me, _holding, _round_id
 
 SKIP = "Skip for now"
@@ -25,6 +25,21 @@ def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
         tmp_path: Path) -> Iterator[Harness]:
     with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
         yield running
+
+
+def test_a_confirmation_being_posted_while_its_author_is_forgotten_does_not_stay(
+        bot: Harness) -> None:
+    """The platform has not answered the post of the confirmation repeating her answer
+    when she is forgotten: once it has, the confirmation is taken down, as forget-me takes
+    down those it knows of."""
+    bot.start()
+    bot.hold_posts(0, ANSWER)
+    bot.write(0, ANSWER)
+    wait(bot, bot.holding, "the confirmation, on its way")
+    assert _forget_me(bot).startswith("Done.")
+    bot.release()
+    bot.app.confirmations.stop()  # answered, and recorded or taken down
+    assert _holding(bot, ANSWER) == []
 
 
 def test_a_question_of_a_deleted_round_says_the_round_was_deleted(bot: Harness) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from bot.app.confirmations import Confirmations
 from bot.core import reminders
+from bot.core.replies import delete_reply
 from storage.database import Database
 from storage.db import transaction
 from storage.models import (
@@ -27,6 +28,7 @@ from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running, 
 from tests.slack.test_round_loop import question_ts, rank, sent_to_everyone, start_round
 from tests.slack_api_stub import Call, SlackStub
 from tests.slack_reading import as_read
+from tests.test_reminders import waiting_for_a_lock
 
 TRICKY = [
     "<!channel> we need <!here> and <!everyone> to read this",
@@ -216,6 +218,70 @@ def test_a_deleted_answers_confirmation_no_longer_repeats_it(running: Running) -
                             "whenever you like.")
     assert "Words I stand by." in shown(kept)
     assert "Words I regret" not in json.dumps(running.stub.history["D" + user])
+
+
+def test_an_answer_deleted_while_its_confirmation_is_being_posted_is_not_repeated_after(
+        running: Running, database: Database, database_url: str, stub: SlackStub) -> None:
+    """The confirmation is in the chat, but Slack has not said where yet, when the answer
+    is deleted (the deletion handled by another process, which finds no confirmation to
+    change): once Slack answers, the confirmation says the answer is deleted, as one
+    recorded before would."""
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    thread = question_ts(running, user, "done-well")
+    stub.withhold("chat.postMessage", lambda params: params.get("channel") == "D" + user
+                  and "Saved" in str(params.get("text")))
+    ts, _ = running.slack.dm(user, "Words I regret writing.", thread_ts=thread)
+    saved = running.wait_for(lambda: stub.withheld, "the confirmation, posted")[0]
+    running.bot.inbox.stop()  # the deletion goes to the other process
+    with run_bot(database, database_url, stub) as other:
+        other.slack.event({"type": "message", "subtype": "message_deleted",
+                           "channel": "D" + user, "channel_type": "im", "hidden": True,
+                           "ts": "1900001000.1", "deleted_ts": ts,
+                           "previous_message": {"user": user, "ts": ts, "thread_ts": thread}})
+        other.wait_for(lambda: other.replies()[0].deleted_at is not None, "the deletion")
+        other.bot.confirmations.stop()  # its acknowledgement, done
+    stub.release()
+    running.bot.confirmations.stop()  # the confirmation, answered and recorded (or not)
+
+    def shown() -> str:
+        found = stub.message("D" + user, saved.answer["ts"])
+        return as_read(found["blocks"]) if found else ""
+
+    assert shown() == ("You deleted your answer to question 1, and it is deleted here "
+                       "too. The question is open again: answer it in its thread "
+                       "whenever you like.")
+
+
+def test_a_deletion_committing_while_a_confirmation_is_recorded_is_seen_by_the_recording(
+        running: Running, database: Database, stub: SlackStub) -> None:
+    """On PostgreSQL, where transactions run side by side: the answer's deletion has
+    changed its row, not yet committed, when Slack answers where its confirmation landed.
+    Recording it waits for the deletion, and then sees it: the confirmation says the answer
+    is deleted (nothing else would look for it: the deletion looks once it has committed)."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time: the recording never waits")
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    stub.withhold("chat.postMessage", lambda params: params.get("channel") == "D" + user
+                  and "Saved" in str(params.get("text")))
+    running.slack.dm(user, "Words I regret writing.",
+                     thread_ts=question_ts(running, user, "done-well"))
+    saved = running.wait_for(lambda: stub.withheld, "the confirmation, posted")[0]
+    answer = running.replies()[0].external_id or ""
+    with transaction(database.sessions) as deleting:
+        delete_reply(deleting, answer, running.bot.clock())
+        deleting.flush()  # the row changed, and locked until this commits
+        stub.release()
+        running.wait_for(lambda: waiting_for_a_lock(database),
+                         "the recording, waiting for the deletion")
+    running.bot.confirmations.stop()  # recorded, or taken down
+    found = stub.message("D" + user, saved.answer["ts"])
+    assert found is not None and as_read(found["blocks"]) == (
+        "You deleted your answer to question 1, and it is deleted here too. The question is "
+        "open again: answer it in its thread whenever you like.")
 
 
 def test_it_confirms_an_edit_anew_when_it_knows_no_confirmation_of_that_answer(

@@ -325,6 +325,25 @@ def test_a_confirmation_of_someone_forgotten_meanwhile_keeps_nobody_elses_from_b
         "his confirmation, kept")
 
 
+def test_a_confirmation_being_posted_when_its_author_is_forgotten_is_deleted_after(
+        running: Running) -> None:
+    """Hers is in the chat, but Slack has not said where yet, while she is forgotten: once
+    Slack answers, it is deleted, as forget-me deletes those it knows of."""
+    start_round(running)
+    sent_to_everyone(running)
+    running.stub.withhold("chat.postMessage", lambda params: params.get("channel") == "D" + AMARA
+                          and "Saved as your answer" in str(params.get("text")))
+    running.slack.dm(AMARA, AMARA_SAID[0], thread_ts=question_ts(running, AMARA, "done-well"))
+    posted = running.wait_for(lambda: running.stub.withheld, "her confirmation, posted")[0]
+    running.slack.command(AMARA, "forget-me")
+    _said(running, "cannot be undone")
+    running.slack.click(AMARA, "forget_confirm")
+    _said(running, "Done. Roundtable deleted")
+    running.stub.release()
+    running.bot.confirmations.stop()  # answered, and recorded (or not)
+    assert running.stub.message("D" + AMARA, posted.answer["ts"]) is None
+
+
 def test_a_confirmation_waiting_when_its_author_is_forgotten_is_never_posted(
         running: Running) -> None:
     """Hers waits behind his, held at Slack, while she is forgotten: her words are not

@@ -79,6 +79,8 @@ class SlackStub:
         self._withholds: list[tuple[str, Callable[[dict[str, Any]], bool]]] = []
         self.withheld: list[Call] = []
         """Calls that took effect (`withhold`) and are not yet answered."""
+        self._answers: list[tuple[Call, threading.Event]] = []
+        """The withheld calls, each with what `release` sets to answer it."""
         self._random_rate = 0.0
         self._random_modes: tuple[int, ...] = (429, 500)
         self._random = random.Random(20261126)
@@ -162,13 +164,20 @@ class SlackStub:
         with self._lock:
             self._withholds.append((method, matches))
 
-    def release(self) -> None:
+    def release(self, method: str | None = None) -> None:
         """Answer the held calls (500, no effect) and the withheld ones (as they took
-        effect), and hold and withhold no more."""
+        effect), and hold and withhold no more; given a `method`, only the withheld calls of
+        that method, which is withheld no more."""
         with self._lock:
-            self._holds.clear()
-            self._withholds.clear()
-        self._released.set()
+            if method is None:
+                self._holds.clear()
+            self._withholds = [w for w in self._withholds
+                               if method is not None and w[0] != method]
+            for call, answer in self._answers:
+                if method in (None, call.method):
+                    answer.set()
+        if method is None:
+            self._released.set()
 
     def fail_at_random(self, rate: float, modes: tuple[int, ...] = (429, 500)) -> None:
         """Answer this share of Web API calls with 429 (Retry-After: 0) or 500, at random.
@@ -360,10 +369,13 @@ class SlackStub:
             if not any(m == method and matches(call.params)
                        for m, matches in self._withholds):
                 return
+            answer = threading.Event()
             self.withheld.append(call)
-        self._released.wait()
+            self._answers.append((call, answer))
+        answer.wait()
         with self._lock:
             self.withheld.remove(call)
+            self._answers.remove((call, answer))
 
     def _held(self, method: str, params: dict[str, Any]) -> bool:
         """Whether this call was held (it has waited for `release()`)."""

@@ -24,6 +24,7 @@ from bot.core.bot_messages import (
     TakeDown,
     TakenDown,
     card_form_closed,
+    confirmations_recorded_since,
     forget_forms,
     forms_of,
     forms_opened_since,
@@ -239,6 +240,8 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
         # a form opened on a draft of their rounds since `forms_of` read them may list
         # their words too: found here, with the rounds locked (bot.app.review.form_opened)
         opened = forms_opened_since(session, sorted(rounds), messages, now, _form_closed(app))
+        if participant is not None:  # so too one whose post the platform answered meanwhile
+            opened += confirmations_recorded_since(session, participant.id, messages)
         erased = erase(session, platform, user_id, now)
         forget_forms(session, rounds)
         # their open questions are gone from their home

@@ -271,6 +271,23 @@ def forms_opened_since(session: Session, round_ids: Iterable[int], taking: Itera
             if (m.platform, m.channel_id, m.message_id) not in known]
 
 
+def confirmations_recorded_since(session: Session, participant_id: int,
+                                 taking: Iterable[TakeDown]) -> list[TakeDown]:
+    """The confirmations and offers repeating this person's words that are not among
+    `taking` (what forget-me found before the platforms were called): recorded meanwhile,
+    as they were being forgotten, each to be deleted. Called in the transaction that
+    forgets them, after their rounds are locked (`forms_opened_since`), it first locks their
+    row: a confirmation being recorded locks both in the same order
+    (bot.core.confirmations_gone), so that it is either found here or recorded after that
+    transaction, and then taken down, its author gone."""
+    session.execute(select(Participant.id).where(Participant.id == participant_id)
+                    .with_for_update())
+    known = {(t.platform, t.sent.channel_id, t.sent.message_id) for t in taking}
+    return [TakeDown(m.platform, Sent(m.channel_id, m.message_id))
+            for m in repeating(session, participant_id).confirmations
+            if (m.platform, m.channel_id, m.message_id) not in known]
+
+
 def sent_again(session: Session, platform: str, old: Sent, new: Sent) -> None:
     """A message of ours the platform no longer had, sent again in its place: what was kept
     of it (a facilitator's copy of a draft, say) names the new one from now on."""

@@ -7,6 +7,7 @@ my-data sends exactly the person's own data."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -342,6 +343,38 @@ def test_a_confirmation_being_posted_when_its_author_is_forgotten_is_deleted_aft
     running.stub.release()
     running.bot.confirmations.stop()  # answered, and recorded (or not)
     assert running.stub.message("D" + AMARA, posted.answer["ts"]) is None
+
+
+def test_a_confirmation_recorded_as_its_author_is_being_forgotten_is_deleted(
+        running: Running) -> None:
+    """Forget-me has looked for her confirmations, and is deleting the one it found, when
+    Slack answers where her second landed, and it is recorded: forget-me finds it before it
+    deletes her rows, and deletes it too."""
+    start_round(running)
+    sent_to_everyone(running)
+    running.slack.dm(AMARA, AMARA_SAID[0], thread_ts=question_ts(running, AMARA, "done-well"))
+    running.wait_for(lambda: running.scalars(select(BotMessage).where(
+        BotMessage.kind == "confirmation")), "her first confirmation, recorded")
+    running.stub.withhold("chat.postMessage", lambda params: params.get("channel") == "D" + AMARA
+                          and "Saved as your answer" in str(params.get("text")))
+    running.slack.dm(AMARA, AMARA_SAID[1], thread_ts=asked(running, AMARA, "bought-in"))
+    posted = running.wait_for(lambda: running.stub.withheld, "her second, posted")[0]
+    running.slack.command(AMARA, "forget-me")
+    _said(running, "cannot be undone")
+    running.stub.withhold("chat.delete", lambda params: True)
+    confirming = threading.Thread(target=running.slack.click, args=(AMARA, "forget_confirm"))
+    confirming.start()
+    running.wait_for(lambda: [c for c in running.stub.withheld if c.method == "chat.delete"],
+                     "the first, being deleted")
+    running.stub.release("chat.postMessage")
+    running.wait_for(lambda: len(running.scalars(select(BotMessage).where(
+        BotMessage.kind == "confirmation"))) == 2, "her second, recorded")
+    running.stub.release()
+    _said(running, "Done. Roundtable deleted")
+    confirming.join()
+    assert running.stub.message("D" + AMARA, posted.answer["ts"]) is None
+    assert not [c for c in running.stub.posted("D" + AMARA) if "Saved as your answer" in
+                c.params["text"] and running.stub.message("D" + AMARA, c.answer["ts"])]
 
 
 def test_a_confirmation_waiting_when_its_author_is_forgotten_is_never_posted(

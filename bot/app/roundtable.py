@@ -103,9 +103,10 @@ class Roundtable:
     def _confirmed(self, confirmed: list[Confirmed], done: list[int]) -> None:
         """Keep where confirmations landed: they repeat people's words (forget-me); and that
         the acknowledgements `done` are owed no more. One repeating words deleted while it
-        was being posted (or of someone forgotten, or a round deleted, since) is not kept
-        but taken down, as the deletion would have taken it down had it been kept. One that
-        cannot be kept (someone forgotten since, an offer) is left out: the others are."""
+        was being posted (or of someone forgotten, or a round deleted, since; so too an
+        offer holding words in its button) is not kept but taken down, as the deletion
+        would have taken it down had it been kept. One that cannot be kept otherwise is left
+        out: the others are."""
         try:
             gone = self._remember(confirmed, done)
         except IntegrityError:
@@ -126,9 +127,8 @@ class Roundtable:
         gone: list[TakeDown] = []
         with transaction(self.database.sessions) as session:
             for one in confirmed:  # before `done`: an offer reads what its deletion owes
-                withdrawn = None if one.offer_for is not None else gone_since_posted(
-                    session, one.platform, one.sent, one.participant_id, one.round_id,
-                    one.answers)
+                withdrawn = gone_since_posted(session, one.platform, one.sent,
+                                              one.participant_id, one.round_id, one.answers)
                 if withdrawn is not None:
                     gone.append(withdrawn)
                 else:

@@ -21,7 +21,8 @@ def gone_since_posted(session: Session, platform: str, sent: Sent, participant_i
     """How to take down a confirmation just posted, of these answers of the round, whose
     words no longer all stand; None when they do (it is to be recorded). Its author
     forgotten, or its round deleted, since: deleted, as forget-me and a round's deletion
-    delete those recorded. One of its answers deleted: it says so, as the deletion's
+    delete those recorded (so too an offer, which confirms no answer, whose button holds
+    its author's words). One of its answers deleted: it says so, as the deletion's
     acknowledgement does, when it confirms that answer alone; else deleted.
 
     Called in the transaction that records it, it locks the rows it reads: its round's

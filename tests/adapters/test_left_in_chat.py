@@ -15,7 +15,14 @@ from bot.app.actors import OPERATOR
 from storage.database import Database
 from tests.adapters.harness import Harness, SlackHarness, TeamsHarness, harness
 from tests.adapters.test_every_adapter import PLATFORMS, _tenant, wait
-from tests.adapters.test_greeting_privacy import ANSWER, _answered, _forget_me, _holding, _round_id
+from tests.adapters.test_greeting_privacy import (
+    ANSWER,
+    WORDS,
+    _answered,
+    _forget_me,
+    _holding,
+    _round_id,
+)
 
 SKIP = "Skip for now"
 
@@ -40,6 +47,20 @@ def test_a_confirmation_being_posted_while_its_author_is_forgotten_does_not_stay
     bot.release()
     bot.app.confirmations.stop()  # answered, and recorded or taken down
     assert _holding(bot, ANSWER) == []
+
+
+def test_a_reply_to_a_greeting_being_posted_while_its_writer_is_forgotten_does_not_stay(
+        bot: Harness) -> None:
+    """The reply offering to save her greeting holds its words in its button: once the
+    platform answers its post, it is taken down, as forget-me takes down those it knows."""
+    bot.start()
+    bot.hold_posts(0, WORDS)
+    bot.write(0, WORDS)
+    wait(bot, bot.holding, "the reply, on its way")
+    assert _forget_me(bot).startswith("Done.")
+    bot.release()
+    bot.app.confirmations.stop()  # answered, and recorded or taken down
+    assert _holding(bot, WORDS) == []
 
 
 def test_a_question_of_a_deleted_round_says_the_round_was_deleted(bot: Harness) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from sqlalchemy import select
@@ -66,6 +66,23 @@ def invite_team(teams: TeamsDriver, tenant: Tenant, round_id: int) -> None:
                             f"invite {round_id} to team").status == 200
 
 
+@contextmanager
+def mixed_round(database: Database, database_url: str, connector: ConnectorStub, tenant: Tenant,
+                slack_stub: SlackStub
+                ) -> Iterator[tuple[SlackDriver, TeamsDriver, RunningTeams, int]]:
+    """One process serving both platforms, a round started in Slack with the Teams team
+    invited, once its ten first questions are sent."""
+    chosen = both_settings(database_url, connector, slack_stub, tenant)["settings"]
+    platforms = [SlackPlatform(chosen, database), TeamsPlatform(chosen, database)]
+    with serving(chosen, database, platforms) as (bot, port):
+        slack, teams = SlackDriver(port, slack_stub), TeamsDriver(port, connector)
+        running = RunningTeams(bot, teams, connector, database)
+        round_id = start_slack_round(slack, slack_stub)
+        invite_team(teams, tenant, round_id)
+        running.wait_for(lambda: all_sent(database, 10), "ten first questions", timeout=60)
+        yield slack, teams, running, round_id
+
+
 def all_sent(database: Database, count: int) -> bool:
     with database.sessions() as session:
         states = list(session.scalars(select(Delivery.state)))
@@ -75,14 +92,8 @@ def all_sent(database: Database, count: int) -> bool:
 def test_one_digest_covers_both_platforms_and_is_posted_on_each(
         database: Database, database_url: str, connector: ConnectorStub, tenant: Tenant,
         slack_stub: SlackStub) -> None:
-    chosen = both_settings(database_url, connector, slack_stub, tenant)["settings"]
-    platforms = [SlackPlatform(chosen, database), TeamsPlatform(chosen, database)]
-    with serving(chosen, database, platforms) as (bot, port):
-        slack, teams = SlackDriver(port, slack_stub), TeamsDriver(port, connector)
-        running = RunningTeams(bot, teams, connector, database)
-        round_id = start_slack_round(slack, slack_stub)
-        invite_team(teams, tenant, round_id)
-        running.wait_for(lambda: all_sent(database, 10), "ten first questions", timeout=60)
+    with mixed_round(database, database_url, connector, tenant, slack_stub) as (
+            slack, teams, running, round_id):
         with database.sessions() as session:
             platforms_of = sorted(session.scalars(select(Participant.platform).join(
                 Delivery, Delivery.participant_id == Participant.id)))
@@ -161,14 +172,8 @@ def test_the_facilitator_hears_once_that_the_digest_was_refused_on_the_other_pla
         slack_stub: SlackStub) -> None:
     """The digest posts in Slack; Teams refuses its copy for good (the channel is gone). The
     facilitator who started the round hears it where they work, once, with what to fix."""
-    chosen = both_settings(database_url, connector, slack_stub, tenant)["settings"]
-    platforms = [SlackPlatform(chosen, database), TeamsPlatform(chosen, database)]
-    with serving(chosen, database, platforms) as (bot, port):
-        slack, teams = SlackDriver(port, slack_stub), TeamsDriver(port, connector)
-        running = RunningTeams(bot, teams, connector, database)
-        round_id = start_slack_round(slack, slack_stub)
-        invite_team(teams, tenant, round_id)
-        running.wait_for(lambda: all_sent(database, 10), "ten first questions", timeout=60)
+    with mixed_round(database, database_url, connector, tenant, slack_stub) as (
+            slack, teams, running, round_id):
         connector.fail_next("send", status=404, where=tenant.team.channel_id)
 
         assert slack.command(FACILITATOR, "digest").status == 200

@@ -370,6 +370,10 @@ class BotMessage(Base):
     prompt_id: Mapped[str | None] = mapped_column(String(100))
     answer_id: Mapped[str | None] = mapped_column(String(200))
     """A confirmation of one answer: that answer's external id (its edits update it)."""
+    answers: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    """A confirmation of several answers: the external ids of those of its round it repeats
+    (the deletion of one replaces it); SQL NULL on one of a single answer, and on rows kept
+    before it was recorded."""
     created_at: Mapped[datetime]
 
 

@@ -317,3 +317,40 @@ def test_it_keeps_a_digests_refusal_from_0022_and_gives_it_up_going_back(
         to("head")
     assert {"refused_reason", "refused_hint"} <= columns()
     assert current_revision(database.engine) == head_revision()
+
+
+def test_it_keeps_the_answers_a_confirmation_repeats_from_0024_and_gives_them_up_going_back(
+        database: Database) -> None:
+    """0024 keeps which answers a confirmation of several repeats; rows kept before name
+    none, and going back drops the list, the confirmation kept as it was."""
+    def to(revision: str) -> None:
+        migrate(database, revision)
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(database.engine).get_columns("bot_messages")}
+
+    with transaction(database.sessions) as session:
+        round_id = started_round(session, NOW, 1).id
+    try:
+        to("0023")
+        assert "answers" not in columns()
+        with database.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO bot_messages (platform, channel_id, message_id, kind, round_id, "
+                "created_at) VALUES ('slack', 'D1', '1.1', 'confirmation', :round, :at)"),
+                {"round": round_id, "at": NOW})
+        to("head")
+        with database.engine.begin() as connection:
+            assert connection.execute(text(
+                "SELECT message_id, answers FROM bot_messages")).all() == [("1.1", None)]
+            connection.execute(text("UPDATE bot_messages SET answers = :ids"),
+                               {"ids": json.dumps(["D1:1.0", "D1:1.1"])})
+        to("0023")
+        assert "answers" not in columns()
+        with database.engine.connect() as connection:
+            assert connection.execute(text(
+                "SELECT message_id, kind FROM bot_messages")).all() == [("1.1", "confirmation")]
+    finally:
+        to("head")
+    assert "answers" in columns()
+    assert current_revision(database.engine) == head_revision()

@@ -32,10 +32,12 @@ An edited answer is confirmed as updated (`revise`): its own confirmation, if `r
 where it landed, is changed to say so (what was handed over is remembered first, so a
 confirmation posted moments before is found); else a new one says it. A deleted answer's
 confirmation, where `recall` finds it, no longer repeats the words: it says they are deleted
-(`withdraw`). A reply to words not taken as an answer (a greeting) carries them in its button
-(`offer`), so it is remembered as a confirmation is; once they are saved otherwise (the
-message edited into an answer), the reply is replaced (`settle_offer`), so its button is gone:
-posted as what replaces it, when it was still waiting for its turn.
+(`withdraw`); so too a confirmation of several answers repeating them (`recall_together`),
+which then says whether the others stay saved. A reply to words not taken as an answer (a
+greeting) carries them in its button (`offer`), so it is remembered as a confirmation is;
+once they are saved otherwise (the message edited into an answer), the reply is replaced
+(`settle_offer`), so its button is gone: posted as what replaces it, when it was still
+waiting for its turn.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ from bot.core.confirmations_owed import (
 )
 from bot.core.incoming import external_id
 from bot.core.ports import ChatGateway, DeliveryError, Gateways, Sent, Where
-from bot.core.questions import Asked, Saved, deleted
+from bot.core.questions import Asked, Saved, deleted, deleted_among
 from bot.core.said import Said
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,9 @@ Key = tuple[str, Where]
 
 Recall = Callable[[str, int, str], Sent | None]
 """Where the confirmation of one answer landed, if it is known: (platform, round, answer)."""
+RecallTogether = Callable[[str, int, str], list[tuple[Sent, bool]]]
+"""Where the confirmations of several answers repeating one landed, each with whether
+another answer it repeats is saved still: (platform, round, answer)."""
 RecallOffer = Callable[[str, str], Sent | None]
 """Where the offer to save a message's words landed, if it is known: (platform, the id the
 words would be saved under)."""
@@ -100,6 +105,7 @@ class Confirmations:
                  remember: Remember = lambda *_: None,
                  given_up: Callable[[str, list[Saved]], None] = lambda *_: None,
                  recall: Recall = lambda *_: None,
+                 recall_together: RecallTogether = lambda *_: [],
                  recall_offer: RecallOffer = lambda *_: None,
                  standing: Callable[[list[Saved]], list[Saved]] = lambda saved: saved,
                  owing: Callable[[list[int]], set[int]] = set) -> None:
@@ -107,6 +113,7 @@ class Confirmations:
         """`after` runs once confirmations went out (the outbox's wake: a next question then
         comes below its answer's confirmation)."""
         self.recall, self.recall_offer = recall, recall_offer
+        self.recall_together = recall_together
         self.given_up = given_up
         """Called with the answers whose confirmation was given up: owed no more."""
         self.standing = standing
@@ -473,13 +480,23 @@ class Confirmations:
             self._confirm(gateway, key, [saved])
 
     def _withdraw(self, gateway: ChatGateway, key: Key, withdrawn: Withdrawn) -> None:
-        """Replace the deleted answer's own confirmation, if it is known (one of several
-        answers, or none kept, is left: it would take a new message to say less)."""
+        """Replace the deleted answer's own confirmation, if it is known; else those of
+        several answers repeating it, which then say whether the others stay saved (none
+        kept is left: it would take a new message to say less)."""
         platform, _ = key
+        asked, answer_id = withdrawn.asked, withdrawn.answer_id
         self.flush()
-        earlier = self._recall(platform, withdrawn.asked.round_id, withdrawn.answer_id)
+        earlier = self._recall(platform, asked.round_id, answer_id)
         if earlier is not None:
-            gateway.replace_message(earlier, deleted(withdrawn.asked, withdrawn.rest))
+            gateway.replace_message(earlier, deleted(asked, withdrawn.rest))
+            return
+        try:
+            together = self.recall_together(platform, asked.round_id, answer_id)
+        except Exception:  # noqa: BLE001 - the deletion is saved; forget-me takes it down
+            log.exception("could not look up the confirmations repeating a deleted answer")
+            return
+        for sent, others_stand in together:
+            gateway.replace_message(sent, deleted_among(asked, withdrawn.rest, others_stand))
 
     def _recall(self, platform: str, round_id: int, answer_id: str) -> Sent | None:
         try:

@@ -31,6 +31,7 @@ from bot.core.answers import still_standing
 from bot.core.bot_messages import (
     TakeDown,
     confirmation_of,
+    confirmations_repeating,
     offer_of,
     remember_confirmation,
     take_down,
@@ -88,6 +89,7 @@ class Roundtable:
                                            remember=self._confirmed,
                                            given_up=self._given_up,
                                            recall=self._confirmation_of,
+                                           recall_together=self._confirmations_repeating,
                                            standing=self._standing,
                                            owing=self._still_owed,
                                            recall_offer=self._offer_of)
@@ -134,7 +136,7 @@ class Roundtable:
                 else:
                     remember_confirmation(session, one.platform, one.sent, one.participant_id,
                                           one.round_id, now, one.answer_id,
-                                          offer_for=one.offer_for)
+                                          offer_for=one.offer_for, answers=one.answers)
                 owed_confirmed(session, one.platform, one.round_id, one.answers)
             discharged(session, done)
         return gone
@@ -172,6 +174,12 @@ class Roundtable:
         """Where the confirmation of this one answer landed, if it is remembered."""
         with self.database.sessions() as session:
             return confirmation_of(session, platform, round_id, answer_id)
+
+    def _confirmations_repeating(self, platform: str, round_id: int, answer_id: str
+                                 ) -> list[tuple[Sent, bool]]:
+        """Where confirmations of several answers repeating this one landed, if remembered."""
+        with self.database.sessions() as session:
+            return confirmations_repeating(session, platform, round_id, answer_id)
 
     def _offer_of(self, platform: str, answer_id: str) -> Sent | None:
         """Where the offer to save the words of this message landed, if it is remembered."""

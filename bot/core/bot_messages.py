@@ -52,13 +52,15 @@ while it is open: the facilitator saving or cancelling it deletes it (`forget_fo
 
 def remember_confirmation(session: Session, platform: str, sent: Sent, participant_id: int,
                           round_id: int | None, now: datetime, answer_id: str | None = None,
-                          *, offer_for: str | None = None) -> None:
+                          *, offer_for: str | None = None, answers: Sequence[str] = ()
+                          ) -> None:
     """A confirmation; `answer_id` (the answer's external id) when it confirms that one
     answer alone, so that an edit of it can update it. With `offer_for` (a prompt id), an
     offer: `answer_id` is then the id the words its button holds would be saved under. A
     confirmation repeating answers of several rounds is remembered once for each. An offer
     whose words their writer took back while it was being posted is remembered as taken back
-    (TAKEN_BACK), as if it had been remembered before."""
+    (TAKEN_BACK), as if it had been remembered before. `answers`: those of the round a
+    confirmation of several answers repeats (`confirmations_repeating`)."""
     kind = CONFIRMATION
     if offer_for is not None:
         kind = TAKEN_BACK if answer_id is not None and _taken_back(
@@ -66,7 +68,9 @@ def remember_confirmation(session: Session, platform: str, sent: Sent, participa
     session.add(BotMessage(platform=platform, channel_id=sent.channel_id,
                            message_id=sent.message_id, kind=kind,
                            round_id=round_id, participant_id=participant_id,
-                           answer_id=answer_id, prompt_id=offer_for, created_at=now))
+                           answer_id=answer_id, prompt_id=offer_for,
+                           answers=list(answers) if kind == CONFIRMATION and answer_id is None
+                           and answers else None, created_at=now))
 
 
 def remember_copy(session: Session, platform: str, sent: Iterable[Sent], participant_id: int,
@@ -114,6 +118,27 @@ def confirmation_of(session: Session, platform: str, round_id: int, answer_id: s
         BotMessage.round_id == round_id, BotMessage.answer_id == answer_id)
         .order_by(BotMessage.id.desc()).limit(1))
     return None if row is None else Sent(row.channel_id, row.message_id)
+
+
+def confirmations_repeating(session: Session, platform: str, round_id: int, answer_id: str
+                            ) -> list[tuple[Sent, bool]]:
+    """The confirmations of several answers that repeat this one, each with whether another
+    answer it repeats (of any round) is saved still. Rows kept before they named their
+    answers name none here."""
+    rows = [m for m in session.scalars(select(BotMessage).where(
+        BotMessage.platform == platform, BotMessage.kind == CONFIRMATION,
+        BotMessage.round_id == round_id, BotMessage.answer_id.is_(None),
+        BotMessage.answers.is_not(None)).order_by(BotMessage.id)) if answer_id in (m.answers or ())]
+    found: list[tuple[Sent, bool]] = []
+    for row in rows:
+        repeated = session.scalars(select(BotMessage.answers).where(
+            BotMessage.platform == platform, BotMessage.channel_id == row.channel_id,
+            BotMessage.message_id == row.message_id, BotMessage.answers.is_not(None)))
+        others = [a for ids in repeated for a in ids or () if a != answer_id]
+        stand = bool(others) and session.scalar(select(Reply.id).where(
+            Reply.external_id.in_(others), Reply.deleted_at.is_(None)).limit(1)) is not None
+        found.append((Sent(row.channel_id, row.message_id), stand))
+    return found
 
 
 def remember_digest(session: Session, platform: str, round_id: int, digest_id: int,

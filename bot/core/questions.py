@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.core.packs import Pack, Prompt
 from bot.core.replies import asks_not_to_be_quoted
-from bot.core.said import Command, Said, WhereAsked, said
+from bot.core.said import Command, Said, WhereAsked, lines, said
 from bot.core.wording import counted, listed
 from storage.models import Participant
 
@@ -123,6 +123,15 @@ def deleted(asked: Asked, rest: bool = False) -> Said:
     return said(f"You deleted your answer to question {asked.number}, and it is deleted "
                 "here too. The question is open again: answer it ", WhereAsked(),
                 " whenever you like.")
+
+
+def deleted_among(asked: Asked, rest: bool, others_stand: bool) -> Said:
+    """What a confirmation of several answers says instead of them once one is deleted
+    (`others_stand`: other answers it repeated are saved still)."""
+    gone = deleted(asked, rest)
+    if not others_stand:
+        return gone
+    return lines([gone, "The other answers this message confirmed are still saved."])
 
 
 def comment_deleted(asked: Asked, voted: bool) -> Said:

@@ -188,6 +188,34 @@ def test_words_deleted_from_an_answer_leave_the_rest_of_it_and_the_question_answ
     assert any(FIRST in m for m in bot.shown_to(0))  # its own confirmation stands
 
 
+
+def test_words_deleted_from_answers_confirmed_together_leave_their_confirmation(
+        paced: tuple[Harness, HeldClock]) -> None:
+    """Words that arrive while the last confirmation went out this second are confirmed
+    together, in one message repeating each: deleting one takes its words off it too."""
+    bot, pacing = paced
+    bot.start()
+    bot.app.outbox.stop()  # question 2 waits: more words join the answer to question 1
+    bot.write(0, FIRST)
+    wait(bot, lambda: saved_to(bot, 0), "the first confirmation, at once")
+    bot.write(0, SECOND)
+    bot.write(0, MORE)
+    wait(bot, lambda: len(bot.replies()) == 3, "the words, saved")
+    pacing.advance(Confirmations.SPACING)
+    wait_said(bot, lambda m: SECOND in m and MORE in m)
+    bot.delete(0)
+
+    def turn_came(m: str) -> bool:  # its acknowledgement waits its turn, a second on
+        pacing.advance(Confirmations.SPACING)
+        return "You deleted" in m
+
+    told = wait_shown(bot, turn_came)
+    assert told == ("You deleted these words from your answer to question 1, and they are "
+                    "deleted here too. The rest of your answer stays.\n"
+                    "The other answers this message confirmed are still saved."), told
+    assert not any(MORE in m for m in bot.shown_to(0))
+    assert any(FIRST in m for m in bot.shown_to(0))  # its own confirmation stands
+
 def test_a_deleted_answer_opens_its_question_again(bot: Harness) -> None:
     bot.start()
     bot.write(0, FIRST)

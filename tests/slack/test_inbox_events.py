@@ -7,14 +7,15 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from storage.database import Database
 from storage.db import transaction
-from storage.models import InboxEvent, Reply
+from storage.models import BotMessage, InboxEvent, OwedConfirmation, Reply
 from tests.slack.conftest import FACILITATOR, MEMBERS, Running, run_bot
 from tests.slack.test_round_loop import asked, said_to, sent_to_everyone, start_round
 from tests.slack_api_stub import SlackStub
+from tests.slack_reading import as_read
 
 
 def test_an_answer_edited_at_once_keeps_the_edit_and_the_next_answers_the_next_question(
@@ -110,17 +111,7 @@ def test_answers_that_arrive_together_are_confirmed_in_one_message(running: Runn
     start_round(running)
     sent_to_everyone(running)
     user = MEMBERS[3]
-    running.bot.inbox.stop()  # a burst lands while the handler is busy: stored, not handled
-    with transaction(running.database.inbox_sessions) as session:
-        for n, text in enumerate(["Covid jabs", "The ICS board", "Trainee leads"]):
-            ts = f"1900001000.{n:06d}"
-            session.add(InboxEvent(
-                platform="slack", event_id=f"EvBurst{n}", received_at=datetime.now(UTC),
-                payload=json.dumps({"type": "message", "channel": "D" + user,
-                                    "channel_type": "im", "user": user, "text": text,
-                                    "ts": ts, "event_ts": ts})))
-    running.bot.inbox.start()
-    running.wait_for(lambda: len(running.replies()) == 3, "the three answers")
+    _burst(running, user)
     said = running.wait_for(lambda: said_to(running, user, "Saved"), "a confirmation")
     asked(running, user, "bought-in")  # the next question follows
     # the next question follows the confirmation; none waits to be posted after it
@@ -133,6 +124,78 @@ def test_answers_that_arrive_together_are_confirmed_in_one_message(running: Runn
                         if c.params["text"] == said[0])
     assert all(t in json.dumps(confirmation.params["blocks"])
                for t in ("Covid jabs", "The ICS board", "Trainee leads"))
+
+
+BURST = ["Covid jabs", "The ICS board", "Trainee leads"]
+
+
+def _burst(running: Running, user: str) -> list[str]:
+    """Three answers land together, while the handler is busy (stored, not handled), and are
+    handled at once: their timestamps, in order."""
+    running.bot.inbox.stop()
+    stamps = [f"1900001000.{n:06d}" for n in range(len(BURST))]
+    with transaction(running.database.inbox_sessions) as session:
+        for n, (text, ts) in enumerate(zip(BURST, stamps, strict=True)):
+            session.add(InboxEvent(
+                platform="slack", event_id=f"EvBurst{n}", received_at=datetime.now(UTC),
+                payload=json.dumps({"type": "message", "channel": "D" + user,
+                                    "channel_type": "im", "user": user, "text": text,
+                                    "ts": ts, "event_ts": ts})))
+    running.bot.inbox.start()
+    running.wait_for(lambda: len(running.replies()) == 3, "the three answers")
+    return stamps
+
+
+def test_deleting_one_of_answers_confirmed_together_takes_its_words_off_the_confirmation(
+        running: Running) -> None:
+    """The one message confirming answers that arrived together repeats each of them: once
+    one is deleted, it no longer shows those words, and says the others stay saved."""
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[3]
+    stamps = _burst(running, user)
+    said = running.wait_for(lambda: said_to(running, user, "Saved"), "a confirmation")
+    confirmation = next(c for c in running.stub.posted("D" + user)
+                        if c.params["text"] == said[0])
+    assert "The ICS board" in json.dumps(confirmation.params["blocks"])
+    running.wait_for(lambda: running.scalars(select(BotMessage)), "the confirmation kept")
+    running.slack.event({"type": "message", "subtype": "message_deleted", "channel": "D" + user,
+                         "channel_type": "im", "ts": "1900002000.000001", "hidden": True,
+                         "deleted_ts": stamps[1],
+                         "previous_message": {"user": user, "ts": stamps[1]}})
+
+    def shown() -> str:
+        now = running.stub.message("D" + user, confirmation.answer["ts"])
+        return "" if now is None or now["text"] == said[0] else as_read(now["blocks"])
+
+    assert running.wait_for(shown, "the confirmation, changed") == (
+        "You deleted these words from your answer to question 1, and they are deleted here "
+        "too. The rest of your answer stays.\n"
+        "The other answers this message confirmed are still saved.")
+    assert not any("The ICS board" in json.dumps(c.params)
+                   for c in running.stub.calls_to("chat.update"))
+
+
+
+def test_a_confirmation_of_several_kept_before_it_named_them_is_left_as_it_was(
+        running: Running) -> None:
+    """A confirmation of answers that arrived together, kept before confirmations named the
+    answers they repeat: deleting one of them leaves it as it was (forget-me still takes it
+    down)."""
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[3]
+    stamps = _burst(running, user)
+    running.wait_for(lambda: running.scalars(select(BotMessage)), "the confirmation kept")
+    with transaction(running.database.sessions) as session:
+        session.execute(update(BotMessage).values(answers=None))
+    running.slack.event({"type": "message", "subtype": "message_deleted", "channel": "D" + user,
+                         "channel_type": "im", "ts": "1900002000.000001", "hidden": True,
+                         "deleted_ts": stamps[1],
+                         "previous_message": {"user": user, "ts": stamps[1]}})
+    running.wait_for(lambda: [r for r in running.replies() if r.deleted_at is not None]
+                     and not running.scalars(select(OwedConfirmation)), "the deletion, taken")
+    assert not running.stub.calls_to("chat.update")
 
 
 def test_answers_written_in_a_burst_are_confirmed_together_not_one_message_each(

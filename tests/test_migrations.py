@@ -4,6 +4,7 @@ what a database holds survives an upgrade."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -17,7 +18,11 @@ from storage.migrate import current_revision, head_revision, upgrade
 from storage.model_answers import DatabaseModelAnswers
 from storage.models import Base
 from tests.conftest import NOW
-from tests.helpers import TOP5, migrate, participant, started_round
+from tests.helpers import TOP5, participant, started_round
+
+
+def tables(database: Database) -> set[str]:
+    return set(inspect(database.engine).get_table_names())
 
 
 def test_it_has_no_difference_between_models_and_migrations(database: Database) -> None:
@@ -34,12 +39,9 @@ def test_it_upgrades_twice_without_harm(database: Database) -> None:
 
 
 def test_it_keeps_the_groupings_of_a_database_it_upgrades_past_0010_and_back(
-        database: Database) -> None:
+        database: Database, to: Callable[[str], None]) -> None:
     """0010 moves the model's groupings into model_answers, where every process finds them
     under the same keys; going back moves them back (headlines had no table then)."""
-    def to(revision: str) -> None:
-        migrate(database, revision)
-
     grouping = {"key": "a" * 64, "labels": [0, 1, -1, 0, 1]}
     try:
         to("0009")
@@ -64,13 +66,10 @@ def test_it_keeps_the_groupings_of_a_database_it_upgrades_past_0010_and_back(
 
 
 def test_it_decodes_the_words_of_slack_messages_stored_before_0012_and_only_those(
-        database: Database) -> None:
+        database: Database, to: Callable[[str], None]) -> None:
     """Before 0012 a Slack answer was kept as Slack encodes it; after, as its reader saw it.
     Answers from a form, from Teams or from an import were never encoded and stay as they
     are, `<` and all."""
-    def to(revision: str) -> None:
-        migrate(database, revision)
-
     with transaction(database.sessions) as session:
         round_ = started_round(session, NOW)
         amara, ben = participant(session, "U0001"), participant(session, "U0002")
@@ -124,13 +123,10 @@ def test_it_decodes_the_words_of_slack_messages_stored_before_0012_and_only_thos
 
 
 def test_it_merges_roles_and_organisations_stored_in_two_spellings_into_the_first(
-        database: Database) -> None:
+        database: Database, to: Callable[[str], None]) -> None:
     """Before roles were kept as first written, "Community Pharmacist" and "community
     pharmacist " were two groups in every digest. 0015 makes them the first one written,
     spaced as a new one is stored; going back leaves them merged."""
-    def to(revision: str) -> None:
-        migrate(database, revision)
-
     stored = {"U0001": ("Community Pharmacist ", "Northside  Hub"),
               "U0002": ("community pharmacist", "northside hub"),
               "U0003": ("COMMUNITY  PHARMACIST", None),
@@ -168,29 +164,20 @@ def test_it_merges_roles_and_organisations_stored_in_two_spellings_into_the_firs
 
 
 def test_it_keeps_confirmations_owed_from_0018_and_gives_their_table_up_going_back(
-        database: Database) -> None:
-    def to(revision: str) -> None:
-        migrate(database, revision)
-
-    def tables() -> set[str]:
-        return set(inspect(database.engine).get_table_names())
-
+        database: Database, to: Callable[[str], None]) -> None:
     try:
         to("0017")
-        assert "owed_confirmations" not in tables()
+        assert "owed_confirmations" not in tables(database)
     finally:
         to("head")
-    assert "owed_confirmations" in tables()
+    assert "owed_confirmations" in tables(database)
     assert current_revision(database.engine) == head_revision()
 
 
 def test_it_confirms_words_owed_before_0019_as_saved_and_keeps_added_ones_going_forward(
-        database: Database) -> None:
+        database: Database, to: Callable[[str], None]) -> None:
     """0019 gives confirmations owed whether their words were added to an answer: one owed
     before it was not; going back drops what 0019 added."""
-    def to(revision: str) -> None:
-        migrate(database, revision)
-
     def columns() -> set[str]:
         return {c["name"] for c in inspect(database.engine).get_columns("owed_confirmations")}
 
@@ -218,13 +205,10 @@ def test_it_confirms_words_owed_before_0019_as_saved_and_keeps_added_ones_going_
 
 
 def test_it_keeps_confirmations_owed_before_0020_as_saved_and_only_those_going_back(
-        database: Database) -> None:
+        database: Database, to: Callable[[str], None]) -> None:
     """0020 owes every acknowledgement, each of its kind: a confirmation owed before it is an
     answer's; going back keeps the answers' confirmations and gives the others up (they have
     no answer to confirm)."""
-    def to(revision: str) -> None:
-        migrate(database, revision)
-
     def columns() -> set[str]:
         return {c["name"] for c in inspect(database.engine).get_columns("owed_confirmations")}
 
@@ -264,30 +248,21 @@ def test_it_keeps_confirmations_owed_before_0020_as_saved_and_only_those_going_b
 
 
 def test_it_adds_the_homes_owed_at_0021_and_gives_their_table_up_going_back(
-        database: Database) -> None:
-    def to(revision: str) -> None:
-        migrate(database, revision)
-
-    def tables() -> set[str]:
-        return set(inspect(database.engine).get_table_names())
-
+        database: Database, to: Callable[[str], None]) -> None:
     try:
         to("0020")
-        assert "homes_owed" not in tables()
-        assert "owed_confirmations" in tables()
+        assert "homes_owed" not in tables(database)
+        assert "owed_confirmations" in tables(database)
     finally:
         to("head")
-    assert "homes_owed" in tables()
+    assert "homes_owed" in tables(database)
     assert current_revision(database.engine) == head_revision()
 
 
 def test_it_keeps_a_digests_refusal_from_0022_and_gives_it_up_going_back(
-        database: Database) -> None:
+        database: Database, to: Callable[[str], None]) -> None:
     """0022 keeps why the platform refused a digest for good beside it (its drafts say so
     until it is posted); going back drops it, and the digest stays as it was."""
-    def to(revision: str) -> None:
-        migrate(database, revision)
-
     def columns() -> set[str]:
         return {c["name"] for c in inspect(database.engine).get_columns("digests")}
 
@@ -320,12 +295,9 @@ def test_it_keeps_a_digests_refusal_from_0022_and_gives_it_up_going_back(
 
 
 def test_it_keeps_the_answers_a_confirmation_repeats_from_0024_and_gives_them_up_going_back(
-        database: Database) -> None:
+        database: Database, to: Callable[[str], None]) -> None:
     """0024 keeps which answers a confirmation of several repeats; rows kept before name
     none, and going back drops the list, the confirmation kept as it was."""
-    def to(revision: str) -> None:
-        migrate(database, revision)
-
     def columns() -> set[str]:
         return {c["name"] for c in inspect(database.engine).get_columns("bot_messages")}
 

@@ -130,6 +130,21 @@ def respond_text(running: Running, before: int, expect: str) -> str:
     return str(found[0])
 
 
+NOT_IN_CHANNEL = ("Approved by @Fola Facilitator, but not posted: the digest channel refused it: "
+                  "not_in_channel. Invite @Roundtable to the channel (type /invite @Roundtable "
+                  "there). Then approve it again.")
+"""What every draft says once an approval was refused for the bot's absence from the channel."""
+
+
+def approve_and_see_it_posted(running: Running, who: str, approve: dict[str, Any],
+                              round_id: int) -> None:
+    """`who` presses Approve and is told the digest is posted, once."""
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(who, approve["action_id"], approve["value"])
+    posted = respond_text(running, answers, "Approved")
+    assert posted == f"Approved: the digest of round {round_id} is posted in <#{DIGEST_CHANNEL}>."
+    assert len(tops(running)) == 1
+
 def test_a_reviewed_digest_is_edited_and_approved_in_slack_and_posts_once(
         running: Running) -> None:
     running.stub.add_user(CO_FACILITATOR, "Cora Cofacilitator")
@@ -927,18 +942,11 @@ def test_an_approval_slack_refuses_for_good_says_how_to_post_it_and_approve_agai
     refused = running.wait_for(lambda: "but not posted" in as_read(
         draft_in(running, CO_FACILITATOR)["blocks"]) and draft_in(running, CO_FACILITATOR),
         "the co-facilitator's draft saying it was not posted")
-    assert ("Approved by @Fola Facilitator, but not posted: the digest channel refused it: "
-            "not_in_channel. Invite @Roundtable to the channel (type /invite @Roundtable "
-            "there). Then approve it again.") in as_read(refused["blocks"],
-                                                         running.stub).splitlines()
+    assert NOT_IN_CHANNEL in as_read(refused["blocks"], running.stub).splitlines()
     assert button(refused, review_blocks.REVIEW_APPROVE)
 
     running.stub.refuse_no_more()  # the bot was invited
-    answers = len(running.stub.calls_to("response_url"))
-    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
-    posted = respond_text(running, answers, "Approved")
-    assert posted == f"Approved: the digest of round {round_id} is posted in <#{DIGEST_CHANNEL}>."
-    assert len(tops(running)) == 1
+    approve_and_see_it_posted(running, FACILITATOR, approve, round_id)
     answers = len(running.stub.calls_to("response_url"))
     running.slack.click(CO_FACILITATOR, approve["action_id"], approve["value"])
     again = respond_text(running, answers, "already approved")
@@ -978,11 +986,7 @@ def test_a_digest_slack_refuses_for_good_at_its_review_deadline_says_so_on_every
 
     running.stub.refuse_no_more()  # the bot was invited
     approve = button(draft_in(running, CO_FACILITATOR), review_blocks.REVIEW_APPROVE)
-    answers = len(running.stub.calls_to("response_url"))
-    running.slack.click(CO_FACILITATOR, approve["action_id"], approve["value"])
-    posted = respond_text(running, answers, "Approved")
-    assert posted == f"Approved: the digest of round {round_id} is posted in <#{DIGEST_CHANNEL}>."
-    assert len(tops(running)) == 1
+    approve_and_see_it_posted(running, CO_FACILITATOR, approve, round_id)
     assert "Approved by @Cora Cofacilitator and posted." in as_read(
         draft_in(running, FACILITATOR)["blocks"], running.stub).splitlines()
 
@@ -1056,15 +1060,8 @@ def test_an_approved_digest_slack_refuses_for_good_at_recovery_says_so_on_every_
     assert (row.state, row.refused_reason) == ("failed", "not_in_channel")
     for user in (FACILITATOR, CO_FACILITATOR):
         refused = draft_in(running, user)
-        assert ("Approved by @Fola Facilitator, but not posted: the digest channel refused it: "
-                "not_in_channel. Invite @Roundtable to the channel (type /invite @Roundtable "
-                "there). Then approve it again.") in as_read(refused["blocks"],
-                                                             running.stub).splitlines()
+        assert NOT_IN_CHANNEL in as_read(refused["blocks"], running.stub).splitlines()
         assert button(refused, review_blocks.REVIEW_APPROVE)
 
     running.stub.refuse_no_more()  # the bot was invited
-    answers = len(running.stub.calls_to("response_url"))
-    running.slack.click(CO_FACILITATOR, approve["action_id"], approve["value"])
-    posted = respond_text(running, answers, "Approved")
-    assert posted == f"Approved: the digest of round {round_id} is posted in <#{DIGEST_CHANNEL}>."
-    assert len(tops(running)) == 1
+    approve_and_see_it_posted(running, CO_FACILITATOR, approve, round_id)

@@ -32,7 +32,7 @@ from storage.models import (
 )
 from tests.helpers import TOP5, stepping, stored_values
 from tests.teams.conftest import PACK, RunningTeams, Tenant, replaced_by, run_teams
-from tests.teams.test_round import question, start_from_channel
+from tests.teams.test_round import confirmed_with_its_button, question, start_from_channel
 from tests.teams_connector_stub import Call, ConnectorStub, Person, card_text
 
 
@@ -759,13 +759,7 @@ def test_dont_quote_me_pressed_by_a_client_without_execute_changes_the_confirmat
     """Action.Submit (older clients, Outlook): the confirmation the button was on is put back
     with the note in the button's place, and the answer is never quoted."""
     running, stub, ben = running_teams, running_teams.stub, tenant.members[1]
-    start_from_channel(running, tenant)
-    question(running, ben, 1)
-    running.teams.chat(ben, "Peer support from the PCN lead.")
-    confirmation = running.wait_for(lambda: next((c for c in stub.sent_to(ben)
-                                                  if "Peer support" in card_text(c)), None),
-                                    "the confirmation")
-    [button] = confirmation.body["attachments"][0]["content"]["actions"]
+    confirmation, button = confirmed_with_its_button(running, tenant, ben)
     assert (button["title"], button["fallback"]["type"]) == ("Don't quote me", "Action.Submit")
     running.teams.submit(ben, button["data"], execute=False, card_id=confirmation.activity_id)
     [put] = running.wait_for(lambda: [c for c in stub.calls if c.method == "PUT"

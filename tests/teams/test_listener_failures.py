@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from bot.teams.connector import RETRIES
 from tests.teams.conftest import RunningTeams, Tenant, replaced_by
-from tests.teams.test_round import question, start_from_channel
+from tests.teams.test_round import confirmed_with_its_button, question
 from tests.teams_connector_stub import card_text
 
 SORRY = ("Sorry, something went wrong on my side and that was not done. Please try again in "
@@ -87,13 +87,7 @@ def test_a_button_whose_card_teams_would_not_update_says_what_it_did_not_that_no
     429s until the retries run out). The person is told in the chat what was done and that
     the card still shows as it was; nothing says it was not done."""
     running, stub, ben = running_teams, running_teams.stub, tenant.members[1]
-    start_from_channel(running, tenant)
-    question(running, ben, 1)
-    running.teams.chat(ben, "Peer support from the PCN lead.")
-    confirmation = running.wait_for(lambda: next((c for c in stub.sent_to(ben)
-                                                  if "Peer support" in card_text(c)), None),
-                                    "the confirmation")
-    [button] = confirmation.body["attachments"][0]["content"]["actions"]
+    confirmation, button = confirmed_with_its_button(running, tenant, ben)
     question(running, ben, 2)
     before = len(stub.sent_to(ben))
     stub.fail_next("update", status=500)
@@ -114,13 +108,7 @@ def test_a_button_answered_by_execute_needs_no_update_from_the_connector(
     in the HTTP answer, so a Bot Connector refusing every update and post meanwhile cannot
     turn a change made into a "not done"."""
     running, stub, ben = running_teams, running_teams.stub, tenant.members[1]
-    start_from_channel(running, tenant)
-    question(running, ben, 1)
-    running.teams.chat(ben, "Peer support from the PCN lead.")
-    confirmation = running.wait_for(lambda: next((c for c in stub.sent_to(ben)
-                                                  if "Peer support" in card_text(c)), None),
-                                    "the confirmation")
-    [button] = confirmation.body["attachments"][0]["content"]["actions"]
+    confirmation, button = confirmed_with_its_button(running, tenant, ben)
     question(running, ben, 2)
     before = len(stub.calls)
     for kind in ("update", "send"):

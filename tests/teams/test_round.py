@@ -5,6 +5,7 @@ the right questions; the digest posts to the channel and accounts for every answ
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from sqlalchemy import select
 
@@ -41,6 +42,20 @@ def question(running: RunningTeams, person: Person, number: int) -> Call:
                QuestionMessage.prompt_id.is_not(None)))) >= number,
         f"question {number} to be recorded as asked of {person.name}")
     return card
+
+
+def confirmed_with_its_button(running: RunningTeams, tenant: Tenant, person: Person
+                              ) -> tuple[Call, dict[str, Any]]:
+    """A round started from the channel, `person`'s words to question 1 confirmed: the
+    confirmation card and its one button ("Don't quote me")."""
+    start_from_channel(running, tenant)
+    question(running, person, 1)
+    running.teams.chat(person, "Peer support from the PCN lead.")
+    confirmation = running.wait_for(lambda: next((c for c in running.stub.sent_to(person)
+                                                  if "Peer support" in card_text(c)), None),
+                                    "the confirmation")
+    [button] = confirmation.body["attachments"][0]["content"]["actions"]
+    return confirmation, button
 
 
 def target(call: Call) -> dict[str, object]:

@@ -61,4 +61,3 @@ def tell_refused(sessions: sessionmaker[Session], gateways: Gateways, round_id: 
     except DeliveryError as failed:
         log.warning("could not tell the facilitator of round %s about its digest: %s",
                     round_id, failed.reason)
-

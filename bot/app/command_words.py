@@ -17,7 +17,7 @@ from bot.app.facilitation import RoundSettings, StartRequest, mode_chosen
 from bot.core.errors import NotFound, RoundtableError
 from bot.core.people import Audience
 from bot.core.rounds import MAX_ROUND
-from bot.core.said import Command, Said, said
+from bot.core.said import Code, Command, Said, Strong, said
 
 MODES = ("named", "anonymous", "by-role")
 START_OPTIONS = {"digest", "closes", *MODES}
@@ -265,6 +265,28 @@ def round_after(args: list[str], refusal: str | Said) -> int | None:
         return round_id(rest[1])
     raise (RoundtableError(refusal) if isinstance(refusal, str)
            else RoundtableError(said=refusal))
+
+
+def help_said(text: str, args: list[str]) -> Said:
+    """`help`: every command of the help `text`, after Roundtable's name; `help <command>`:
+    the lines of it that give the command; a word that names none is said so, before the
+    whole help. Each platform writes its own `text` (how its commands are typed) and renders
+    the result its own way."""
+    if not args:
+        return said(Strong("Roundtable"), with_commands(text))
+    shown = help_lines(text, args[0])
+    return with_commands("\n".join(shown)) if shown else unknown_command(text, args[0])
+
+
+def unknown_command(text: str, name: str) -> Said:
+    """What a word that names no command gets: that it names none, and the whole help."""
+    return said("I don't know ", Code(name[:30]), ".\n", help_said(text, []))
+
+
+def with_commands(text: str) -> Said:
+    """`text` with each command written between backticks as a Code part, so that every
+    platform shows it as code (Teams, which has no inline code, in a fixed-width font)."""
+    return said(*(Code(p) if i % 2 else p for i, p in enumerate(text.split("`")) if p))
 
 
 def help_lines(text: str, name: str) -> list[str]:

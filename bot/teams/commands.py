@@ -20,11 +20,11 @@ import shlex
 from collections.abc import Callable
 
 from bot.app import command_words
-from bot.app.command_words import ALL, SET_OPTIONS, WHO, Typed, help_commands, help_lines
+from bot.app.command_words import ALL, SET_OPTIONS, WHO, Typed, help_commands, help_said
 from bot.app.facilitation import PACK_ID, RoundSettings, StartRequest
 from bot.core.errors import RoundtableError
 from bot.core.people import Audience
-from bot.core.said import Code, Said, Strong, said
+from bot.core.said import Code, said
 
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
@@ -40,12 +40,6 @@ PEOPLE = "team|email or Entra id …"
 """How people are named in `start`, for its usage line."""
 PERSON_AND_ROUND_USAGE = said("name them by email or Entra id for every round, or add ",
                               Code("round N"), " for one")
-
-
-def _with_commands(text: str) -> Said:
-    """`text` with each command written between backticks as a Code part: Teams shows no
-    inline code, so it sets each in a fixed-width font instead."""
-    return said(*(Code(p) if i % 2 else p for i, p in enumerate(text.split("`")) if p))
 
 
 HELP_TEXT = (
@@ -71,19 +65,9 @@ written in a channel, what concerns you alone is answered in your 1:1 chat with 
 Write "don't quote me" in an answer (or press the button under my reply): it counts, but is \
 never quoted.
 Anything else you write here answers the question waiting.""")
-HELP = said(Strong("Roundtable"), _with_commands(HELP_TEXT))
+HELP = help_said(HELP_TEXT, [])
 """The list of commands, one paragraph a line (a card's runs show no Markdown list)."""
 HELP_COMMANDS = help_commands(HELP_TEXT)
-
-
-def help_with(args: list[str]) -> Said:
-    """`help`: every command; `help <command>`: the lines of the help that give it."""
-    if not args:
-        return HELP
-    shown = help_lines(HELP_TEXT, args[0])
-    if not shown:
-        return said("I don't know ", Code(args[0][:30]), ".\n", HELP)
-    return _with_commands("\n".join(shown))
 
 
 def command(text: str, *, answers_here: bool = True) -> Typed | None:

@@ -12,13 +12,14 @@ from bot.app.actors import Actor
 from bot.app.command_words import (
     DELETE_USAGE,
     Typed,
-    help_lines,
+    help_said,
     parse_list,
     parse_reopen,
     parse_review,
     parse_status,
     required_round,
     round_number,
+    unknown_command,
 )
 from bot.app.conversations import why_refused
 from bot.app.roundtable import Roundtable
@@ -30,10 +31,9 @@ from bot.slack.command_text import parse_set, parse_start, person_and_round, spl
 from bot.slack.gateway import SlackGateway
 from bot.slack.listeners.failures import told_on_failure
 from bot.slack.messages import SlackMessage
-from bot.slack.mrkdwn import escape, said_mrkdwn, to_plain
+from bot.slack.mrkdwn import said_mrkdwn, to_plain
 
-HELP = escape("""\
-*Roundtable* asks a workshop's questions to the people who could not be in the room.
+HELP_TEXT = (""" asks a workshop's questions to the people who could not be in the room.
 For facilitators:
 • `/roundtable start <pack> to #channel @group @person …` \
 `[digest #channel] [closes 14d|2026-12-18] [named|anonymous|by-role]` (by role unless you say)
@@ -55,7 +55,8 @@ For everyone:
 • Write "don't quote me" in an answer (or press the button under my reply): it counts, but \
 is never quoted
 The Home tab shows your open questions (and, for facilitators, your rounds and a Start form).""")
-"""The list of commands, escaped: Slack would read `<pack>` as a link and show "pack"."""
+"""The list of commands, plain: it is escaped as it is rendered (Slack would read `<pack>` as
+a link and show "pack")."""
 WORKING = "Working on it…"
 """What a slow command's acknowledgement says; its answer follows at the response_url."""
 SLOW = {"start", "remind", "digest", "close", "set", "my-data", "review"}
@@ -72,8 +73,8 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
         actor = Actor(slack.platform, str(command.get("user_id")))
         run = RUNS.get(parsed.name)
         if run is None:
-            ack(text=help_with(parsed.args) if parsed.name == "help" else
-                _unknown(parsed.name))
+            ack(text=said_mrkdwn(help_said(HELP_TEXT, parsed.args) if parsed.name == "help"
+                                 else unknown_command(HELP_TEXT, parsed.name)))
             return
         if parsed.name in access.FACILITATOR_ONLY and not access.may_facilitate(
                 app, actor):
@@ -88,17 +89,6 @@ def register(bolt: App, app: Roundtable, slack: SlackGateway) -> None:
             answer = why_refused(exc)
         slack.respond(command.get("response_url"),
                       answer if isinstance(answer, SlackMessage) else render.message(answer))
-
-
-def help_with(args: list[str]) -> str:
-    """`help`: every command; `help <command>`: the lines of the help that give it."""
-    if not args:
-        return HELP
-    return "\n".join(help_lines(HELP, args[0])) or _unknown(args[0])
-
-
-def _unknown(name: str) -> str:
-    return f"I don't know `{escape(name[:30])}`.\n" + HELP
 
 
 def as_read(typed: Typed) -> Typed:

@@ -9,6 +9,7 @@ from bot.app.actors import Actor
 from bot.app.command_words import (
     DELETE_USAGE,
     Typed,
+    help_said,
     parse_list,
     parse_reopen,
     parse_review,
@@ -24,7 +25,7 @@ from bot.core.said import Code, DirectChat, Said, said
 from bot.teams import cards
 from bot.teams.commands import (
     HELP,
-    help_with,
+    HELP_TEXT,
     parse_invite,
     parse_set,
     parse_start,
@@ -57,7 +58,7 @@ class Commands:
             key = self._answer_in(name, actor, where)
             if name == "help" and found.args:
                 self.gateway.send_card(where.key, self.gateway.said_card(
-                    help_with(found.args)), "Roundtable help")
+                    help_said(HELP_TEXT, found.args)), "Roundtable help")
             elif name == "help":
                 self._help(actor, where)
             elif name == "form":

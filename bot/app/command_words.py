@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from bot.app.facilitation import RoundSettings, StartRequest, mode_chosen
 from bot.core.errors import NotFound, RoundtableError
+from bot.core.packs import Pack
 from bot.core.people import Audience
 from bot.core.rounds import MAX_ROUND
 from bot.core.said import Code, Command, Said, Strong, said
@@ -121,15 +122,17 @@ def required_round(args: list[str], command: str) -> int:
 
 def parse_start(args: list[str], who: str, audience: Callable[[list[str]], Audience],
                 channel: Channel, digest: str | None = None, *,
-                known_pack: Callable[[str], object]) -> StartRequest:
+                known_pack: Callable[[str], Pack]) -> tuple[StartRequest, Pack]:
     """`<pack> to <who …> [digest #channel] [closes 14d|date] [named|anonymous|by-role]`, by
     role when no mode is said. `audience` reads the platform's tokens naming people,
     `channel` a digest channel; `digest` is where digests go unless one is named;
-    `known_pack` refuses a pack that is not there, before the people are read."""
+    `known_pack` reads the pack (refusing one that is not there) before the people are read,
+    and what it read comes back beside the request, for the round to start with it: the
+    pack is read once."""
     shown = start_usage(who)
     if len(args) < 3 or args[1].lower() != "to":
         raise usage(shown)
-    known_pack(args[0])
+    pack = known_pack(args[0])
     rest = args[2:]
     people = _asked(rest, audience, shown)
     closes = mode = None
@@ -145,7 +148,7 @@ def parse_start(args: list[str], who: str, audience: Callable[[list[str]], Audie
             closes = rest.pop(0)
         else:
             raise usage(shown)
-    return StartRequest(args[0], people, digest, closes, mode_chosen(mode))
+    return StartRequest(args[0], people, digest, closes, mode_chosen(mode)), pack
 
 
 def invite_usage(who: str) -> str:

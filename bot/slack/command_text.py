@@ -10,6 +10,7 @@ from bot.app import command_words
 from bot.app.command_words import Typed
 from bot.app.facilitation import RoundSettings, StartRequest
 from bot.core.errors import RoundtableError
+from bot.core.packs import Pack
 from bot.core.people import Audience
 
 SLASH_COMMAND = "/roundtable"
@@ -55,7 +56,8 @@ def audience(tokens: list[str]) -> Audience:
     return Audience(tuple(channels), tuple(groups), tuple(users))
 
 
-def parse_start(args: list[str], known_pack: Callable[[str], object]) -> StartRequest:
+def parse_start(args: list[str], known_pack: Callable[[str], Pack]
+                ) -> tuple[StartRequest, Pack]:
     """`<pack> to <#C…|@group|@user …> [options]` (bot.app.command_words.parse_start)."""
     return command_words.parse_start(args, WHO, audience, channel, known_pack=known_pack)
 

@@ -23,6 +23,7 @@ from bot.app import command_words
 from bot.app.command_words import ALL, SET_OPTIONS, WHO, Typed, help_commands, help_said
 from bot.app.facilitation import PACK_ID, RoundSettings, StartRequest
 from bot.core.errors import RoundtableError
+from bot.core.packs import Pack
 from bot.core.people import Audience
 from bot.core.said import Code, said
 
@@ -151,8 +152,8 @@ def channel_named(channels: dict[str, str]) -> Callable[[str], str | None]:
 
 
 def parse_start(args: list[str], *, team: str | None, here: str | None,
-                channels: dict[str, str], known_pack: Callable[[str], object]
-                ) -> StartRequest:
+                channels: dict[str, str], known_pack: Callable[[str], Pack]
+                ) -> tuple[StartRequest, Pack]:
     """`<pack> to <team|email|Entra id …> [options]` (bot.app.command_words.parse_start).
 
     `team` is the key of the channel the command came from (None in a 1:1 chat), `here` the

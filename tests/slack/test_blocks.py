@@ -101,7 +101,7 @@ def test_twenty_typed_rankings_with_reasons_fit_in_one_message() -> None:
 
 def test_it_reads_the_start_command_in_slacks_escaped_forms() -> None:
     def read(args: list[str]) -> StartRequest:
-        return parse_start(args, lambda pack: None)  # every pack is there
+        return parse_start(args, lambda pack: seed_pack())[0]  # every pack is there
 
     start = read(["sel-pharmacy-leadership", "to", "<#C1|leaders>", "<!subteam^S1|@pcn>",
                          "<@U1|amara>", "<@U2>", "digest", "<#C9>", "closes", "14d",

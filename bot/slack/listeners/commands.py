@@ -100,8 +100,9 @@ def as_read(typed: Typed) -> Typed:
 
 
 def _start(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:
-    request = parse_start(args, lambda pack: facilitation.startable_pack(app.settings, actor, pack))
-    return facilitation.start(app, actor, request).said
+    request, pack = parse_start(
+        args, lambda pack: facilitation.startable_pack(app.settings, actor, pack))
+    return facilitation.start(app, actor, request, pack=pack).said
 
 
 def _status(app: Roundtable, actor: Actor, command: dict[str, Any], args: list[str]) -> Said:

@@ -116,10 +116,11 @@ class Commands:
         args, app = found.args, self.app
         here = where.key if where.kind == "channel" else None
         if found.name == "start":
-            request = parse_start(args, team=here, here=here, channels=self._channels(),
-                                  known_pack=lambda p: facilitation.startable_pack(
-                                      app.settings, actor, p))
-            return facilitation.start(app, actor, request).said
+            request, pack = parse_start(args, team=here, here=here,
+                                        channels=self._channels(),
+                                        known_pack=lambda p: facilitation.startable_pack(
+                                            app.settings, actor, p))
+            return facilitation.start(app, actor, request, pack=pack).said
         if found.name == "invite":
             return facilitation.invite(app, actor, *parse_invite(
                 args, team=here, here=here, channels=self._channels()))

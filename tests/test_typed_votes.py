@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.packs import Prompt
 from bot.core.typed_votes import read_vote, read_vote_and_reason
 from tests.helpers import seed_pack
 
@@ -37,11 +38,22 @@ def test_it_reads_a_ranking_typed_by_number_or_name(typed: str, ballot: tuple[st
 
 @pytest.mark.parametrize(("typed", "problem"), [
     ("3, 1, 5", "a ranking here needs your top 5, and I found 3"),
-    ("3, 1, 5, 1, 4", "Protected time is named twice"),
+    ("3, 1, 5, 1, 4", "you named Protected time twice, and a ranking here needs your top 5, "
+                      "each named once"),
+    ("1, 1, 1, 2, 2", "you named Protected time 3 times and Insights from elsewhere twice, and "
+                      "a ranking here needs your top 5, each named once"),
 ])
 def test_it_says_why_named_options_are_not_a_ballot(typed: str, problem: str) -> None:
     vote = read_vote(RANK, typed)
     assert vote.ballot is None and vote.problem == problem and vote.named
+
+
+def test_it_says_an_option_chosen_twice_is_taken_once() -> None:
+    choose = Prompt(id="choose", section="S", kind="choice", question="Pick two?",
+                    options=OPT, pick=2)
+    vote = read_vote(choose, "protected time and protected time")
+    assert vote.ballot is None and vote.problem == (
+        "you named Protected time twice, and this question takes each option once")
 
 
 @pytest.mark.parametrize("typed", [

@@ -193,9 +193,14 @@ def _one_slip(a: str, b: str) -> bool:
 
 
 def _problem(prompt: Prompt, named: list[str]) -> str | None:
-    if len(set(named)) != len(named):
-        twice = next(o for o in named if named.count(o) > 1)
-        return f"{twice} is named twice"
+    """Why the options named are no ballot here (None: they are one). An option named more
+    than once is said, each once, with what the question takes."""
+    repeated = [f"{option} {_times(named.count(option))}" for option in dict.fromkeys(named)
+                if named.count(option) > 1]
+    if repeated:
+        takes = (f"a ranking here needs your top {prompt.places}, each named once"
+                 if prompt.kind == "rank" else "this question takes each option once")
+        return f"you named {listed(repeated)}, and {takes}"
     if prompt.kind == "rank":
         wanted = prompt.places
         if len(named) != wanted:
@@ -203,6 +208,10 @@ def _problem(prompt: Prompt, named: list[str]) -> str | None:
     elif len(named) > prompt.picks:
         return f"this question takes at most {prompt.picks}, and I found {len(named)}"
     return None
+
+
+def _times(n: int) -> str:
+    return "twice" if n == 2 else f"{n} times"
 
 
 def numbered_options(prompt: Prompt) -> str:
@@ -256,7 +265,7 @@ def comment_notice(number: int, prompt: Prompt, typed: TypedVote, *,
                     f". {how_to_type(prompt)}")
     found = ""
     if typed.named and typed.problem:
-        found = f"I found {', '.join(typed.named)} in it, but {typed.problem}. "
+        found = f"I found {', '.join(dict.fromkeys(typed.named))} in it, but {typed.problem}. "
     elif typed.unread:
         pieces = _pieces(typed.unread)
         found = (f"I could not tell which option {pieces} is. " if len(typed.unread) == 1 else

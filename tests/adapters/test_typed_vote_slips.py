@@ -1,6 +1,7 @@
 """A ranking a pharmacist types with a slip in an option's name, on both platforms: a slip in
 a four-letter word ("tiem") is forgiven as one in a longer word is, and a piece of a ranking
-that names no option is named back, so that they can write it again."""
+that names no option is named back, so that they can write it again; an option named twice
+is listed back once, and said to be named twice."""
 
 from __future__ import annotations
 
@@ -48,3 +49,27 @@ def test_a_piece_of_a_ranking_that_names_no_option_is_named_back(
     assert "I could not tell which option “exec support” is. It is not a vote yet" in notice, \
         notice
     assert not [r for r in bot.replies() if r.prompt_id == "support-factors" and r.choices]
+
+
+def test_a_ranking_that_names_an_option_twice_names_it_once_and_says_what_is_wrong(
+        bot: Harness, database: Database) -> None:
+    """By number or by name, each option the person named is listed back once, and the
+    notice says which one came twice and what a ranking here takes."""
+    bot.start()
+    answer_text_questions(bot, range(2), database)
+    bot.write(0, "3, 3, 1")
+    bot.write(1, "Protected time, protected time, 2, 3, 4")
+    told = [newest_notice(bot, who) for who in range(2)]
+    assert ("I found Clear purpose and motivation, Protected time in it, but you named Clear "
+            "purpose and motivation twice, and a ranking here needs your top 5, each named "
+            "once. It is not a vote yet") in told[0], told[0]
+    assert ("I found Protected time, Insights from elsewhere, Clear purpose and motivation, "
+            "Information and analytics in it, but you named Protected time twice, and a "
+            "ranking here needs your top 5, each named once. It is not a vote yet") in told[1], \
+        told[1]
+    assert not [r for r in bot.replies() if r.prompt_id == "support-factors" and r.choices]
+
+
+def newest_notice(bot: Harness, who: int) -> str:
+    wait(bot, lambda: any("as a comment" in m for m in bot.said_to(who)), "the notice")
+    return next(m for m in reversed(bot.said_to(who)) if "as a comment" in m)

@@ -108,13 +108,15 @@ def test_a_typed_ranking_on_the_card_that_is_not_a_whole_ballot_is_not_saved_and
     target = content["actions"][0]["data"]
     almost = ", ".join(map(str, range(1, PLACES))) + ", Support of kind 99"
     told = [running.teams.submit(member, {**target, box["id"]: typed})[0].json()["value"]
-            for typed in ("3, 1, 5", "3, 1, my reasons are many", almost)]
+            for typed in ("3, 1, 5", "3, 1, my reasons are many", almost, "3, 3, 1")]
     assert told == [
         f"I could not save that. A ranking here needs your top {PLACES}, and I found 3.",
         f"I could not save that. Write the numbers (or names) of your top {PLACES}, best "
         "first, like 3, 1, 5.",
         "I could not save that. Which option is “Support of kind 99”? Write the numbers (or "
-        f"names) of your top {PLACES}, best first, like 3, 1, 5."]
+        f"names) of your top {PLACES}, best first, like 3, 1, 5.",
+        f"I could not save that. You named {OPTIONS[2]} twice, and a ranking here needs your "
+        f"top {PLACES}, each named once."]
     assert running.replies() == []
 
 

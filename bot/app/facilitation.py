@@ -30,7 +30,12 @@ from bot.app.personal_data import left_in_chat
 from bot.app.roundtable import Roundtable
 from bot.config import ConfigError, Settings
 from bot.core import audit, digest_review, reminders
-from bot.core.bot_messages import forms_opened_since, holding_words_in, take_down
+from bot.core.bot_messages import (
+    confirmations_recorded_in,
+    forms_opened_since,
+    holding_words_in,
+    take_down,
+)
 from bot.core.dates import local_date_time, local_time, parse_closes, short_date
 from bot.core.digest.build import build_digest
 from bot.core.digest.model import DigestView
@@ -571,6 +576,7 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
     """Delete the round and everything Roundtable holds of it; refused when `asked`, the
     question whose button this is, was cancelled."""
     require_facilitator(app, actor, "delete")
+    app.confirmations.flush()  # where this process's latest confirmations landed
     with app.database.sessions() as session:
         round_of(app, session, actor, round_id)
         if asked is not None and audit.recorded(session, DELETE_CANCELLED, round_id, asked):
@@ -582,6 +588,8 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
     with transaction(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
         opened = forms_opened_since(session, [round_id], holding, app.clock())
+        # so too one whose post the platform answered meanwhile, recorded as the round stood
+        opened += confirmations_recorded_in(session, [round_id], holding)
         owe_homes(session, _homes_listing(app, session, actor, round_id), app.clock())
         what = delete_round(session, round_id)
         forget_digest_job(session, round_id)

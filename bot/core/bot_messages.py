@@ -285,8 +285,7 @@ def forms_opened_since(session: Session, round_ids: Iterable[int], taking: Itera
     transaction that deletes the rows (the forms' rows go with them), it first locks the
     rounds, so that a form being opened is either found here or is recorded after that
     transaction (bot.app.review.form_opened closes it when its round is gone)."""
-    ids = list(round_ids)
-    session.execute(select(Round.id).where(Round.id.in_(ids)).with_for_update())
+    ids = _lock_rounds(session, round_ids)
     known = {(t.platform, t.sent.channel_id, t.sent.message_id) for t in taking if t.form}
     return [form_closed(m.platform, Sent(m.channel_id, m.message_id), m.round_id or 0, now)
             if note is None else TakeDown(m.platform, Sent(m.channel_id, m.message_id), note,
@@ -294,6 +293,30 @@ def forms_opened_since(session: Session, round_ids: Iterable[int], taking: Itera
             for m in each_once(session.scalars(select(BotMessage).where(
                 BotMessage.kind == FORM, BotMessage.round_id.in_(ids)).order_by(BotMessage.id)))
             if (m.platform, m.channel_id, m.message_id) not in known]
+
+
+def confirmations_recorded_in(session: Session, round_ids: Iterable[int],
+                              taking: Iterable[TakeDown]) -> list[TakeDown]:
+    """The confirmations and offers of these rounds that are not among `taking` (what
+    `holding_words_in` found before the platforms were called): recorded meanwhile, as the
+    rounds were being deleted, each to be deleted. Called in the transaction that deletes
+    the rounds' rows, it first locks the rounds: a confirmation being recorded locks its
+    round first (bot.core.confirmations_gone), so that it is either found here or recorded
+    after that transaction, and then taken down, its round gone."""
+    ids = _lock_rounds(session, round_ids)
+    known = {(t.platform, t.sent.channel_id, t.sent.message_id) for t in taking}
+    return [TakeDown(m.platform, Sent(m.channel_id, m.message_id))
+            for m in each_once(session.scalars(select(BotMessage).where(
+                BotMessage.kind.in_((CONFIRMATION, OFFER, TAKEN_BACK)),
+                BotMessage.round_id.in_(ids)).order_by(BotMessage.id)))
+            if (m.platform, m.channel_id, m.message_id) not in known]
+
+
+def _lock_rounds(session: Session, round_ids: Iterable[int]) -> list[int]:
+    """Take the rounds' rows for this transaction; their ids."""
+    ids = list(round_ids)
+    session.execute(select(Round.id).where(Round.id.in_(ids)).with_for_update())
+    return ids
 
 
 def confirmations_recorded_since(session: Session, participant_id: int,

@@ -30,7 +30,8 @@ def gone_since_posted(session: Session, platform: str, sent: Sent, participant_i
     deletion of an answer changes its row first), then its author's: a deletion committed
     while the confirmation was being posted is seen here, and one committed after finds
     the record (a deletion of an answer looks for its confirmation once it has committed;
-    forget-me looks again, `confirmations_recorded_since`)."""
+    forget-me and a round's deletion look again, `confirmations_recorded_since` and
+    `confirmations_recorded_in`)."""
     round_stands = session.scalar(select(Round.id).where(Round.id == round_id)
                                   .with_for_update(key_share=True)) is not None
     replies = list(session.scalars(select(Reply).where(

@@ -3,15 +3,18 @@ who`, `set N digest #channel`, `reopen N`, and `delete N` behind a confirmation 
 
 from __future__ import annotations
 
+import json
+import threading
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.slack import blocks
-from storage.models import Delivery, Digest, Participant, Round
+from storage.models import BotMessage, Delivery, Digest, Participant, Round
 from tests.slack.conftest import CHANNEL, DIGEST_CHANNEL, FACILITATOR, MEMBERS, PACK, Running
 from tests.slack.test_answers import answer_buttons
-from tests.slack.test_round_loop import sent_to_everyone
+from tests.slack.test_forget_me import AMARA, AMARA_SAID
+from tests.slack.test_round_loop import asked, question_ts, sent_to_everyone, start_round
 
 OUTSIDER = MEMBERS[0]
 
@@ -24,6 +27,13 @@ def command(running: Running, text: str, expect: str, user: str = FACILITATOR) -
                                       [before:] if expect in c.params.get("text", "")],
                              f"an answer to {text!r} saying {expect!r}")
     return dict(found[0])
+
+
+def delete_button(running: Running, round_id: int) -> dict[str, Any]:
+    """Ask to delete the round: the Delete button of the question that comes back."""
+    asked = command(running, f"delete {round_id}", "Deleting it removes")
+    return dict(next(e for b in asked["blocks"] if b["type"] == "actions"
+                     for e in b["elements"] if e.get("style") == "danger"))
 
 
 def test_a_round_started_without_a_digest_channel_is_given_one_in_slack_and_posts_there(
@@ -206,11 +216,81 @@ def test_deleting_an_open_round_takes_its_questions_off_its_peoples_home_tabs(
     home = running.wait_for(lambda: running.stub.calls_to("views.publish"), "Ben's home tab")
     assert len(answer_buttons(home[0].params["view"])) == 6
 
-    asked = command(running, f"delete {round_id}", "Deleting it removes")
-    delete = next(e for b in asked["blocks"] if b["type"] == "actions" for e in b["elements"]
-                  if e["style"] == "danger")
+    delete = delete_button(running, round_id)
     running.slack.click(FACILITATOR, delete["action_id"], delete["value"], channel=CHANNEL)
     published = running.wait_for(lambda: [c for c in running.stub.calls_to("views.publish")[1:]
                                           if c.params["user_id"] == "UBEN"],
                                  "Ben's home tab published again")
     assert answer_buttons(published[0].params["view"]) == []
+
+
+SAVED = "Saved as your answer"
+
+
+def _confirmations(running: Running) -> list[BotMessage]:
+    return running.scalars(select(BotMessage).where(BotMessage.kind == "confirmation"))
+
+
+def _repeated_to_amara(running: Running) -> list[str]:
+    """The words of Amara's answers that a message of the bot's in her DM still repeats."""
+    shown = json.dumps(running.stub.history.get("D" + AMARA, []))
+    return [words for words in AMARA_SAID if words in shown]
+
+
+def _deleted(running: Running, round_id: int) -> None:
+    running.wait_for(lambda: [c for c in running.stub.calls_to("response_url")
+                              if f"Round {round_id} is deleted" in c.params.get("text", "")],
+                     "the deletion")
+
+
+def _withhold_confirmations_to_amara(running: Running) -> None:
+    running.stub.withhold("chat.postMessage", lambda params: params.get("channel") == "D" + AMARA
+                          and SAVED in str(params.get("text")))
+
+
+def test_a_confirmation_recorded_as_its_round_is_being_deleted_is_deleted(
+        running: Running) -> None:
+    """The deletion has looked for the messages repeating the round's answers, and is
+    deleting Amara's first confirmation, when Slack answers where her second landed, and it
+    is recorded: the deletion finds it before it deletes the round's rows, and deletes it
+    too. No message of the bot's repeats her words."""
+    round_id = start_round(running)
+    sent_to_everyone(running)
+    running.slack.dm(AMARA, AMARA_SAID[0], thread_ts=question_ts(running, AMARA, "done-well"))
+    running.wait_for(lambda: _confirmations(running), "her first confirmation, recorded")
+    _withhold_confirmations_to_amara(running)
+    running.slack.dm(AMARA, AMARA_SAID[1], thread_ts=asked(running, AMARA, "bought-in"))
+    posted = running.wait_for(lambda: running.stub.withheld, "her second, posted")[0]
+    delete = delete_button(running, round_id)
+    running.stub.withhold("chat.delete", lambda params: True)
+    deleting = threading.Thread(target=running.slack.click, args=(
+        FACILITATOR, delete["action_id"], delete["value"]), kwargs={"channel": CHANNEL})
+    deleting.start()
+    running.wait_for(lambda: [c for c in running.stub.withheld if c.method == "chat.delete"],
+                     "the first, being deleted")
+    running.stub.release("chat.postMessage")
+    running.wait_for(lambda: len(_confirmations(running)) == 2, "her second, recorded")
+    running.stub.release()
+    _deleted(running, round_id)
+    deleting.join()
+    assert running.stub.message("D" + AMARA, posted.answer["ts"]) is None
+    assert _repeated_to_amara(running) == []
+
+
+def test_a_confirmation_being_posted_when_its_round_is_deleted_is_deleted_after(
+        running: Running) -> None:
+    """Amara's confirmation is in the chat, but Slack has not said where yet, while the
+    round is deleted: once Slack answers, it is deleted, as the deletion deletes those it
+    knows of."""
+    round_id = start_round(running)
+    sent_to_everyone(running)
+    _withhold_confirmations_to_amara(running)
+    running.slack.dm(AMARA, AMARA_SAID[0], thread_ts=question_ts(running, AMARA, "done-well"))
+    posted = running.wait_for(lambda: running.stub.withheld, "her confirmation, posted")[0]
+    delete = delete_button(running, round_id)
+    running.slack.click(FACILITATOR, delete["action_id"], delete["value"], channel=CHANNEL)
+    _deleted(running, round_id)
+    running.stub.release()
+    running.bot.confirmations.stop()  # answered, and recorded (or not)
+    assert running.stub.message("D" + AMARA, posted.answer["ts"]) is None
+    assert _repeated_to_amara(running) == []

@@ -510,3 +510,67 @@ def test_a_remind_hours_after_the_scheduled_reminder_does_not_remind_again(
     assert sorted(reminded(gateway)) == ["DUAMARA", "DUBEN", "DUMEI"]
     before_close = START + timedelta(days=13, hours=1)
     assert plan(database, round_id, before_close) == 3
+
+
+def second_waits_for_first(database: Database, first: Callable[[Session], object],
+                           second: Callable[[Session], object]) -> None:
+    """On PostgreSQL: `first` runs in a transaction that has not committed when `second`
+    starts in another, and waits for it; then `first` commits, and `second` goes on."""
+    failed: list[BaseException] = []
+
+    def run_second() -> None:
+        try:
+            with transaction(database.sessions) as session:
+                second(session)
+        except BaseException as exc:  # reported by the caller's assertion below
+            failed.append(exc)
+
+    with transaction(database.sessions) as session:
+        first(session)
+        other = threading.Thread(target=run_second)
+        other.start()
+        wait_for(lambda: not other.is_alive() or waiting_for_a_lock(database),
+                 "the second transaction to wait for the first")
+    other.join(timeout=20)
+    assert not other.is_alive() and failed == []
+
+
+def gentle_reminders_sent(database: Database, round_id: int, user: str) -> list[datetime]:
+    """When the person was sent each reminder of the round (not notices of a moved close)."""
+    with database.sessions() as session:
+        sent = session.scalars(select(Reminder.sent_at).join(
+            Participant, Participant.id == Reminder.participant_id).where(
+            Reminder.round_id == round_id, Participant.platform_user_id == user,
+            Reminder.moved_from.is_(None), Reminder.sent_at.is_not(None)))
+        return sorted(at.astimezone(UTC) for at in sent if at is not None)
+
+
+@pytest.mark.parametrize("first", ["plan", "move"])
+def test_a_close_moved_as_its_reminder_is_planned_reminds_the_day_before_the_new_close(
+        database: Database, first: str) -> None:
+    """Ben was reminded 3 days after the start. On Saturday 5 December, as the reminder a
+    day before Monday's close is planned, a facilitator moves the close a week later; in
+    either order, whichever commits second waits for the first, then reads the round as the
+    first left it. Ben is reminded the day before the new close, not on Sunday a week before
+    it (which would leave none for the day before, all being planned)."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one transaction write at a time: no two plans meet")
+    gateway = Transcript()
+    round_id = started(database, gateway)
+    day3 = START + timedelta(days=3, hours=1)
+    plan(database, round_id, day3)
+    reminders.send_due(database.sessions, {"slack": gateway}, lambda: day3, LONDON)
+    due = datetime(2026, 12, 5, 16, 0, tzinfo=UTC)  # the reminder before Monday's, planned
+    closes_at = START + timedelta(days=21)  # Monday 14 December
+
+    def planned(session: Session) -> None:
+        reminders.plan_scheduled(session, round_id, due, LONDON)
+
+    def moved(session: Session) -> None:
+        change_round(session, round_id, Changes(closes_at=closes_at), due, LONDON)
+
+    second_waits_for_first(database, *((planned, moved) if first == "plan"
+                                       else (moved, planned)))
+    run_hourly(database, gateway, due, closes_at, {})
+    assert gentle_reminders_sent(database, round_id, "UBEN") == [
+        day3, datetime(2026, 12, 13, 9, 0, tzinfo=UTC)]

@@ -153,8 +153,10 @@ def lock_round(session: Session, round_id: int) -> None:
     """Take the round's row for this transaction before reading its reminders' numbers: every
     plan of reminders (the scheduler's, a facilitator's `remind`, notices of a moved close)
     takes it first, so two plans meeting come one after the other, the second reading what
-    the first planned, and none finds the number it read as free taken."""
-    session.execute(select(Round.id).where(Round.id == round_id).with_for_update())
+    the first planned, and none finds the number it read as free taken. The round is read
+    again as it is then (this session may hold it as it was before the lock): its close, and
+    which reminder times were acted on, as the plan or move that came first left them."""
+    session.get(Round, round_id, with_for_update=True, populate_existing=True)
 
 
 def told_of_move(session: Session, round_id: int, now: datetime) -> int:
@@ -195,6 +197,7 @@ def _planned_for(session: Session, round_: Round, scheduled: ReminderTime, zone:
 
 def plan_scheduled(session: Session, round_id: int, now: datetime, zone: str) -> int:
     """Plan the reminder whose time has come, once; returns how many people it will reach."""
+    lock_round(session, round_id)  # a close moved meanwhile moves the reminder before it
     round_ = get_round(session, round_id)
     times = [t for t in reminder_times(round_) if t.planned_at <= now]
     due = len(times)

@@ -5,12 +5,14 @@ same word."""
 
 from __future__ import annotations
 
+import json
+import threading
 from typing import Any
 from urllib.parse import unquote
 
 from sqlalchemy import select
 
-from storage.models import Delivery, Participant, Round, RoundFacilitator, TeamsSent
+from storage.models import BotMessage, Delivery, Participant, Round, RoundFacilitator, TeamsSent
 from tests.teams.conftest import PACK, RunningTeams, Tenant, replaced_by
 from tests.teams.test_round import question, start_from_channel
 from tests.teams_connector_stub import Call, Person, card_text
@@ -237,3 +239,38 @@ def test_the_owner_shares_a_round_by_email_and_takes_it_back(running_teams: Runn
     assert running.scalars(select(RoundFacilitator)) == []
     assert "only facilitators can use status." in in_chat(
         running, dev, f"status {round_id}", "facilitators")
+
+
+def test_a_confirmation_recorded_as_its_round_is_being_deleted_is_deleted(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """The deletion has looked for the messages repeating the round's answers, and is
+    deleting Amara's first confirmation, when her second answer is confirmed and the
+    confirmation recorded: the deletion finds it before it deletes the round's rows, and
+    deletes it too. No message of the bot's in her chat repeats her words."""
+    running, amara = running_teams, tenant.members[0]
+    said = ["Peer support from the pharmacy next door.", "Commissioners who call back."]
+    round_id = started(running, tenant)
+    fola = facilitator_chat(running, tenant)
+    question(running, amara, 1)
+    running.teams.chat(amara, said[0])
+
+    def confirmations() -> list[BotMessage]:
+        return running.scalars(select(BotMessage).where(BotMessage.kind == "confirmation"))
+
+    running.wait_for(confirmations, "her first confirmation, recorded")
+    question(running, amara, 2)
+    asked = card_sent(running, fola, f"delete {round_id}", "Deleting it removes")
+    running.stub.hold("delete", lambda body: True)
+    deleting = threading.Thread(target=running.teams.submit, args=(
+        fola, buttons(asked)[f"Delete round {round_id}"]["data"]), kwargs={"execute": False})
+    deleting.start()
+    running.wait_for(lambda: running.stub.holding, "the first, being deleted")
+    running.teams.chat(amara, said[1])
+    running.wait_for(lambda: len(confirmations()) == 2, "her second, recorded")
+    running.stub.release()
+    running.wait_for(lambda: [c for c in running.stub.sent_to(fola)
+                              if "is deleted" in card_text(c)], "the deletion")
+    deleting.join()
+    shown = [json.dumps(c.body) for c in running.stub.sent_to(amara)
+             if c.activity_id not in running.stub.gone]
+    assert [words for words in said if any(words in one for one in shown)] == []

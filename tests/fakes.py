@@ -64,8 +64,9 @@ class Transcript:
         return self._step("confirmed " + ", ".join(s.asked.prompt.id for s in saved),
                           where.channel_id)
 
-    def update_confirmation(self, sent: Sent, saved: Saved) -> bool:
-        self._step(f"updated {sent.message_id}: {saved.asked.prompt.id}", sent.channel_id)
+    def update_confirmation(self, sent: Sent, saved: Sequence[Saved]) -> bool:
+        self._step(f"updated {sent.message_id}: " + ", ".join(s.asked.prompt.id for s in saved),
+                   sent.channel_id)
         return True
 
     def replace_message(self, sent: Sent, said: Said) -> None:

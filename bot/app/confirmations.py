@@ -48,7 +48,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.app.confirmation_backoff import Backoff
 from bot.app.confirmation_records import Confirmed, Records, Remember
@@ -62,6 +62,7 @@ from bot.core.confirmations_owed import (
     Settled,
     Withdrawn,
 )
+from bot.core.confirmed_together import Together
 from bot.core.incoming import external_id
 from bot.core.ports import ChatGateway, DeliveryError, Gateways, Sent, Where
 from bot.core.questions import Asked, Saved, deleted, deleted_among
@@ -77,9 +78,9 @@ Key = tuple[str, Where]
 
 Recall = Callable[[str, int, str], Sent | None]
 """Where the confirmation of one answer landed, if it is known: (platform, round, answer)."""
-RecallTogether = Callable[[str, int, str], list[tuple[Sent, bool]]]
-"""Where the confirmations of several answers repeating one landed, each with whether
-another answer it repeats is saved still: (platform, round, answer)."""
+RecallTogether = Callable[[str, int, str], list[Together]]
+"""Where the confirmations of several answers repeating one landed, each with its answers as
+they stand now: (platform, round, answer)."""
 RecallOffer = Callable[[str, str], Sent | None]
 """Where the offer to save a message's words landed, if it is known: (platform, the id the
 words would be saved under)."""
@@ -470,14 +471,38 @@ class Confirmations:
             gateway.replace_message(offer, settled.said)
 
     def _revise(self, gateway: ChatGateway, key: Key, saved: Saved) -> None:
-        """Update the answer's own confirmation to say it was updated; else post one."""
+        """Update the answer's own confirmation to say it was updated, or those of several
+        answers repeating it to repeat its new words; else post one."""
         platform, _ = key
-        earlier = None
         if saved.external_id is not None:
             self.flush()  # a confirmation posted moments ago is remembered before it is looked for
             earlier = self._recall(platform, saved.asked.round_id, saved.external_id)
-        if earlier is None or not gateway.update_confirmation(earlier, saved):
-            self._confirm(gateway, key, [saved])
+            if earlier is not None and gateway.update_confirmation(earlier, [saved]):
+                return
+            if earlier is None and self._revise_together(gateway, platform, saved,
+                                                          saved.external_id):
+                return
+        self._confirm(gateway, key, [saved])
+
+    def _revise_together(self, gateway: ChatGateway, platform: str, saved: Saved,
+                         answer_id: str) -> bool:
+        """Bring the confirmations of several answers repeating the edited one up to date,
+        its new words beside the others' as they stand (one whose answers were deleted in
+        part repeats none: it says what was deleted); whether one was."""
+        try:
+            together = self.recall_together(platform, saved.asked.round_id, answer_id)
+        except Exception:  # noqa: BLE001 - the edit is saved; a new confirmation says so
+            log.exception("could not look up the confirmations repeating an edited answer")
+            return False
+        updated = False
+        for one in together:
+            if one.gone:
+                continue
+            shown = [replace(saved, added=s.added) if _same(s, saved) else s
+                     for s in one.standing]
+            if any(_same(s, saved) for s in shown):
+                updated = gateway.update_confirmation(one.sent, shown) or updated
+        return updated
 
     def _withdraw(self, gateway: ChatGateway, key: Key, withdrawn: Withdrawn) -> None:
         """Replace the deleted answer's own confirmation, if it is known; else those of
@@ -495,8 +520,9 @@ class Confirmations:
         except Exception:  # noqa: BLE001 - the deletion is saved; forget-me takes it down
             log.exception("could not look up the confirmations repeating a deleted answer")
             return
-        for sent, others_stand in together:
-            gateway.replace_message(sent, deleted_among(asked, withdrawn.rest, others_stand))
+        for one in together:
+            gateway.replace_message(one.sent, deleted_among(asked, withdrawn.rest,
+                                                            bool(one.standing)))
 
     def _recall(self, platform: str, round_id: int, answer_id: str) -> Sent | None:
         try:
@@ -531,3 +557,8 @@ def _owed(item: Notice | Offered | Settled | Withdrawn, owed: set[int]) -> bool:
 def _answer_id(offered: Offered) -> str:
     """The id the words an offer holds would be saved under."""
     return external_id(offered.kept.channel_id, offered.kept.message_id)
+
+
+def _same(one: Saved, other: Saved) -> bool:
+    """Whether these are the same answer (by round and id)."""
+    return (one.asked.round_id, one.external_id) == (other.asked.round_id, other.external_id)

@@ -31,7 +31,6 @@ from bot.core.answers import still_standing
 from bot.core.bot_messages import (
     TakeDown,
     confirmation_of,
-    confirmations_repeating,
     offer_of,
     remember_confirmation,
     take_down,
@@ -39,6 +38,7 @@ from bot.core.bot_messages import (
 from bot.core.confirmations_gone import gone_since_posted
 from bot.core.confirmations_owed import confirmed as owed_confirmed
 from bot.core.confirmations_owed import discharged, still_owed, take_over
+from bot.core.confirmed_together import Together, confirmed_together
 from bot.core.digest.build import Summariser
 from bot.core.digest.model_answers import SharedAnswers
 from bot.core.digest.summariser import Endpoint, summariser
@@ -176,10 +176,11 @@ class Roundtable:
             return confirmation_of(session, platform, round_id, answer_id)
 
     def _confirmations_repeating(self, platform: str, round_id: int, answer_id: str
-                                 ) -> list[tuple[Sent, bool]]:
-        """Where confirmations of several answers repeating this one landed, if remembered."""
+                                 ) -> list[Together]:
+        """Where confirmations of several answers repeating this one landed, if remembered,
+        with their answers as they stand."""
         with self.database.sessions() as session:
-            return confirmations_repeating(session, platform, round_id, answer_id)
+            return confirmed_together(session, platform, round_id, answer_id)
 
     def _offer_of(self, platform: str, answer_id: str) -> Sent | None:
         """Where the offer to save the words of this message landed, if it is remembered."""

@@ -121,24 +121,32 @@ def confirmation_of(session: Session, platform: str, round_id: int, answer_id: s
 
 
 def confirmations_repeating(session: Session, platform: str, round_id: int, answer_id: str
-                            ) -> list[tuple[Sent, bool]]:
-    """The confirmations of several answers that repeat this one, each with whether another
-    answer it repeats (of any round) is saved still. Rows kept before they named their
-    answers name none here."""
+                            ) -> list[Repeated]:
+    """The confirmations of several answers that repeat this one, each with the answers it
+    repeats (of every round). Rows kept before they named their answers name none here."""
     rows = [m for m in session.scalars(select(BotMessage).where(
         BotMessage.platform == platform, BotMessage.kind == CONFIRMATION,
         BotMessage.round_id == round_id, BotMessage.answer_id.is_(None),
         BotMessage.answers.is_not(None)).order_by(BotMessage.id)) if answer_id in (m.answers or ())]
-    found: list[tuple[Sent, bool]] = []
+    found: list[Repeated] = []
     for row in rows:
-        repeated = session.scalars(select(BotMessage.answers).where(
+        repeated = session.execute(select(BotMessage.round_id, BotMessage.answers).where(
             BotMessage.platform == platform, BotMessage.channel_id == row.channel_id,
-            BotMessage.message_id == row.message_id, BotMessage.answers.is_not(None)))
-        others = [a for ids in repeated for a in ids or () if a != answer_id]
-        stand = bool(others) and session.scalar(select(Reply.id).where(
-            Reply.external_id.in_(others), Reply.deleted_at.is_(None)).limit(1)) is not None
-        found.append((Sent(row.channel_id, row.message_id), stand))
+            BotMessage.message_id == row.message_id, BotMessage.answers.is_not(None))
+            .order_by(BotMessage.id))
+        found.append(Repeated(Sent(row.channel_id, row.message_id),
+                              [(r, a) for r, ids in repeated if r is not None
+                               for a in ids or ()]))
     return found
+
+
+@dataclass(frozen=True)
+class Repeated:
+    """A confirmation of several answers: where it landed, and the answers it repeats, as
+    (round, external id), in the order it shows them."""
+
+    sent: Sent
+    answers: list[tuple[int, str]]
 
 
 def remember_digest(session: Session, platform: str, round_id: int, digest_id: int,

@@ -122,9 +122,9 @@ class ChatGateway(Protocol):
         answers that arrived together)."""
         ...
 
-    def update_confirmation(self, sent: Sent, saved: Saved) -> bool:
-        """Make a confirmation of one answer confirm it as it stands now (`saved`, revised);
-        False when that message is gone."""
+    def update_confirmation(self, sent: Sent, saved: Sequence[Saved]) -> bool:
+        """Make a confirmation confirm its answers as they stand now (`saved`: one revised,
+        `updated`, and those confirmed with it); False when that message is gone."""
         ...
 
     def replace_message(self, sent: Sent, said: Said) -> None:

@@ -160,22 +160,29 @@ def saved_as(one: Saved) -> str:
     return f"Saved as your answer to question {number}: "
 
 
-def saved_together(saved: Sequence[Saved]) -> str:
+def saved_together(saved: Sequence[Saved], revised: bool = False) -> str:
     """The first line of one confirmation of several answers: which question each was saved
     to, naming the round of each when they are of several (question 1 of two rounds is two
-    questions)."""
+    questions). `revised`: the confirmation brought up to date after an edit of those of
+    them `updated`, which it says."""
     several = _of_several_rounds(saved)
     named = list(dict.fromkeys(
         f"question {s.asked.number}" + (f" of round {s.asked.round_id}" if several else "")
         for s in saved))
     if len(named) == 1 and all(s.added for s in saved):
-        return f"Added {len(saved)} messages to your answer to {named[0]}."
-    if len(named) == 1:
-        return f"Saved {len(saved)} messages as your answer to {named[0]}."
-    if several:
-        return f"Saved {len(saved)} answers, to {listed(named)}."
-    numbers = [n.removeprefix("question ") for n in named]
-    return f"Saved {len(saved)} answers, to questions {listed(numbers)}."
+        what = f"Added {len(saved)} messages to your answer to {named[0]}"
+    elif len(named) == 1:
+        what = f"Saved {len(saved)} messages as your answer to {named[0]}"
+    elif several:
+        what = f"Saved {len(saved)} answers, to {listed(named)}"
+    else:
+        numbers = [n.removeprefix("question ") for n in named]
+        what = f"Saved {len(saved)} answers, to questions {listed(numbers)}"
+    edited = sum(s.updated for s in saved) if revised else 0
+    if edited:
+        what += (", and updated one as you edited it" if edited == 1
+                 else f", and updated {edited} as you edited them")
+    return what + "."
 
 
 def saved_to(one: Saved, saved: Sequence[Saved]) -> str:

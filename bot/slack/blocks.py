@@ -167,13 +167,13 @@ def _dont_quote(asked: Asked, text: str, external_id: str | None,
         value=json.dumps({"answer": external_id}))])]
 
 
-def confirmations(saved: Sequence[Saved]) -> SlackMessage:
+def confirmations(saved: Sequence[Saved], revised: bool = False) -> SlackMessage:
     """One message for answers that arrived together in a conversation: which question each
     was saved to, and its start; a vote typed in words is read back as its own confirmation
     would; a file sent with the words is said not to be kept. (Slack takes about one message
     a second per conversation; bot.app.confirmations sends at most 20 together: two blocks
-    each, 44 blocks of the 50.)"""
-    out = _confirmations(saved)
+    each, 44 blocks of the 50.) `revised`: brought up to date after an edit of one of them."""
+    out = _confirmations(saved, revised)
     if not any(s.files_dropped for s in saved):
         return out
     # under the words saved (of one answer), or above the last line (of several)
@@ -182,13 +182,13 @@ def confirmations(saved: Sequence[Saved]) -> SlackMessage:
     return SlackMessage(out.text, [*out.blocks[:at], note, *out.blocks[at:]], out.files)
 
 
-def _confirmations(saved: Sequence[Saved]) -> SlackMessage:
+def _confirmations(saved: Sequence[Saved], revised: bool) -> SlackMessage:
     if len(saved) == 1:
         one = saved[0]
         if isinstance(one.answer, str):
             return confirmation(one, one.answer)
         return vote_confirmation(one)
-    what = saved_together(saved)
+    what = saved_together(saved, revised)
     blocks: list[Block] = [section(what)]
     for one in saved:
         question = line(words(saved_to(one, saved) + one.asked.prompt.question, 200,

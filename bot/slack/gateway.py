@@ -333,8 +333,8 @@ class SlackGateway:
         return self.post(where.channel_id, blocks.confirmations(saved),
                          thread_ts=where.thread_id)
 
-    def update_confirmation(self, sent: Sent, saved: Saved) -> bool:
-        return self._update(sent, blocks.confirmations([saved]))
+    def update_confirmation(self, sent: Sent, saved: Sequence[Saved]) -> bool:
+        return self._update(sent, blocks.confirmations(saved, revised=True))
 
     def replace_message(self, sent: Sent, said: Said) -> None:
         self._update(sent, render.message(said))

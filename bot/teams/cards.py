@@ -224,30 +224,31 @@ def _choice(value: object) -> str:
     return value
 
 
-def confirmations_card(saved: Sequence[Saved]) -> Element:
+def confirmations_card(saved: Sequence[Saved], revised: bool = False) -> Element:
     """Which question each answer was saved to, and its start; a vote typed in words is read
     back as understood; a written answer has its "Don't quote me" (or the note, once asked).
     The buttons of a card of several list what it shows, so that pressing one can put the
     card back with only that answer changed: the starts are cut shorter to make room for the
     lists, and when even that is not enough, the lists are left out (a button then leaves
-    the card as it was)."""
+    the card as it was). `revised`: brought up to date after an edit of one of them."""
     if len(saved) == 1:
         return _confirmation_card(saved[0])
     shown = [shown_of(one) for one in saved]
     listed = [one for one in shown if one is not None]
     for lists in ([listed] if len(listed) == len(shown) else []) + [[]]:
         for cut in SHARED_CUTS:
-            built = _shared_card(saved, lists, cut)
+            built = _shared_card(saved, lists, cut, revised)
             if size(built) <= MAX_CARD_BYTES:
                 return built
     return built
 
 
-def _shared_card(saved: Sequence[Saved], shown: list[Shown], cut: int) -> Element:
+def _shared_card(saved: Sequence[Saved], shown: list[Shown], cut: int, revised: bool = False
+                 ) -> Element:
     """A card of several answers, each question and answer cut at `cut` characters; the
     buttons list `shown` (none: not listed)."""
     files = any(s.files_dropped for s in saved)
-    body = [rich(run(saved_together(saved), bold=True))]
+    body = [rich(run(saved_together(saved, revised), bold=True))]
     for one in saved:
         body.append(rich(run(saved_to(one, saved), bold=True),
                          run(_cut(one.asked.prompt.question, cut), bold=True)))

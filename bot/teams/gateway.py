@@ -176,8 +176,9 @@ class TeamsGateway:
                    else "Added" if all(s.added for s in saved) else "Saved")
         return self._kept(self.post(where.channel_id, cards.confirmations_card(saved), summary))
 
-    def update_confirmation(self, sent: Sent, saved: Saved) -> bool:
-        return self._update(sent, activity(cards.confirmations_card([saved]), "Updated"))
+    def update_confirmation(self, sent: Sent, saved: Sequence[Saved]) -> bool:
+        return self._update(sent, activity(cards.confirmations_card(saved, revised=True),
+                                           "Updated"))
 
     def replace_message(self, sent: Sent, said: Said) -> None:
         names = self.names(said)

@@ -49,6 +49,7 @@ def paced(request: pytest.FixtureRequest, database: Database, database_url: str,
 FIRST = "Protected time made it work."
 SECOND = "The ICS board and the LPC."
 MORE = "And a named lead in each PCN."
+EDITED = "And a named lead in every PCN, paid for it."
 FILES_ONLY = "Files and pictures are not kept, only words"
 FILE_NOT_KEPT = "Only your words are saved: files and pictures are not kept"
 
@@ -194,15 +195,7 @@ def test_words_deleted_from_answers_confirmed_together_leave_their_confirmation(
     """Words that arrive while the last confirmation went out this second are confirmed
     together, in one message repeating each: deleting one takes its words off it too."""
     bot, pacing = paced
-    bot.start()
-    bot.app.outbox.stop()  # question 2 waits: more words join the answer to question 1
-    bot.write(0, FIRST)
-    wait(bot, lambda: saved_to(bot, 0), "the first confirmation, at once")
-    bot.write(0, SECOND)
-    bot.write(0, MORE)
-    wait(bot, lambda: len(bot.replies()) == 3, "the words, saved")
-    pacing.advance(Confirmations.SPACING)
-    wait_said(bot, lambda m: SECOND in m and MORE in m)
+    _confirmed_together(paced)
     bot.delete(0)
 
     def turn_came(m: str) -> bool:  # its acknowledgement waits its turn, a second on
@@ -215,6 +208,44 @@ def test_words_deleted_from_answers_confirmed_together_leave_their_confirmation(
                     "The other answers this message confirmed are still saved."), told
     assert not any(MORE in m for m in bot.shown_to(0))
     assert any(FIRST in m for m in bot.shown_to(0))  # its own confirmation stands
+
+def _confirmed_together(paced: tuple[Harness, HeldClock]) -> Harness:
+    """FIRST confirmed alone, at once; SECOND and MORE, written within its second, confirmed
+    together in one message a second on (MORE the last message person 0 wrote)."""
+    bot, pacing = paced
+    bot.start()
+    bot.app.outbox.stop()  # question 2 waits: more words join the answer to question 1
+    bot.write(0, FIRST)
+    wait(bot, lambda: saved_to(bot, 0), "the first confirmation, at once")
+    bot.write(0, SECOND)
+    bot.write(0, MORE)
+    wait(bot, lambda: len(bot.replies()) == 3, "the words, saved")
+    pacing.advance(Confirmations.SPACING)
+    wait_said(bot, lambda m: SECOND in m and MORE in m)
+    return bot
+
+
+def test_an_answer_edited_among_answers_confirmed_together_is_updated_in_their_confirmation(
+        paced: tuple[Harness, HeldClock]) -> None:
+    """The one message confirming answers that arrived together repeats each: once one is
+    edited, it repeats the new words beside the others', and no longer the old ones."""
+    bot, pacing = paced
+    _confirmed_together(paced)
+    bot.edit(0, EDITED)
+
+    def turn_came(m: str) -> bool:  # the edit's acknowledgement waits its turn, a second on
+        pacing.advance(Confirmations.SPACING)
+        return EDITED in m
+
+    told = wait_shown(bot, turn_came)
+    assert SECOND in told and MORE not in told, told
+    assert told.startswith("Added 2 messages to your answer to question 1"), told
+    assert "and updated one as you edited it." in told, told
+    assert not any(MORE in m for m in bot.shown_to(0))
+    assert not any(EDITED in m for m in bot.said_to(0)), "posted anew, not updated"
+    assert answers(bot) == sorted([("done-well", FIRST), ("done-well", SECOND),
+                                   ("done-well", EDITED)])
+
 
 def test_a_deleted_answer_opens_its_question_again(bot: Harness) -> None:
     bot.start()

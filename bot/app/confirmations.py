@@ -521,8 +521,9 @@ class Confirmations:
             log.exception("could not look up the confirmations repeating a deleted answer")
             return
         for one in together:
-            gateway.replace_message(one.sent, deleted_among(asked, withdrawn.rest,
-                                                            bool(one.standing)))
+            gone = [(g.asked, g.rest) for g in one.gone] or [(asked, withdrawn.rest)]
+            gateway.replace_message(one.sent, deleted_among(
+                gone, [s.asked for s in one.standing]))
 
     def _recall(self, platform: str, round_id: int, answer_id: str) -> Sent | None:
         try:

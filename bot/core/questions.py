@@ -125,13 +125,63 @@ def deleted(asked: Asked, rest: bool = False) -> Said:
                 " whenever you like.")
 
 
-def deleted_among(asked: Asked, rest: bool, others_stand: bool) -> Said:
-    """What a confirmation of several answers says instead of them once one is deleted
-    (`others_stand`: other answers it repeated are saved still)."""
-    gone = deleted(asked, rest)
-    if not others_stand:
-        return gone
-    return lines([gone, "The other answers this message confirmed are still saved."])
+def deleted_among(gone: Sequence[tuple[Asked, bool]], standing: Sequence[Asked]) -> Said:
+    """What a confirmation of several answers says instead of them once some are deleted:
+    which are gone (`gone`: the question of each, and whether other words still answer it)
+    and which are saved still (`standing`: the question of each)."""
+    if len(gone) == 1:
+        first = deleted(*gone[0])
+        return lines([first, "The other answers this message confirmed are still saved."]
+                     ) if standing else first
+    asked = [a for a, _ in gone]
+    one_question = len(_numbered([*asked, *standing])) == 1
+    total = len(gone) + len(standing)
+    how_many = f"{len(gone)} of the {total}" if standing else f"the {total}"
+    told: list[Said | str] = [
+        f"You deleted {how_many} messages this confirmed as your answer to "
+        f"{_questions(asked)}, and they are deleted here too." if one_question else
+        f"You deleted {how_many} answers this message confirmed, to {_questions(asked)}, "
+        "and they are deleted here too."]
+    if standing:
+        to = "" if one_question else f", to {_questions(standing)},"
+        told.append(f"The other one{to} is still saved." if len(standing) == 1
+                    else f"The other {len(standing)}{to} are still saved.")
+    shown = _numbered(standing)
+    for question in _numbered([a for a, rest in gone if rest and _number(a) not in shown]
+                              ).values():
+        told.append("The rest of your answer stays." if one_question
+                    else f"The rest of your answer to {_questions([question])} stays.")
+    open_again = list(_numbered([a for a, rest in gone if not rest]).values())
+    if open_again:
+        are = "is" if len(open_again) == 1 else "are"
+        which = _questions(open_again)
+        told.append(said(f"{which[0].upper()}{which[1:]} {are} open again: answer "
+                         f"{'it' if len(open_again) == 1 else 'them'} ", WhereAsked(),
+                         " whenever you like."))
+    return lines(told)
+
+
+def _number(asked: Asked) -> tuple[int, int]:
+    return asked.round_id, asked.number
+
+
+def _numbered(asked: Sequence[Asked]) -> dict[tuple[int, int], Asked]:
+    """These questions, each once, in order."""
+    each: dict[tuple[int, int], Asked] = {}
+    for one in asked:
+        each.setdefault(_number(one), one)
+    return each
+
+
+def _questions(asked: Sequence[Asked]) -> str:
+    """"question 2", "questions 1 and 2", "question 1 of round 3 and question 1 of round 4":
+    these questions, each once."""
+    named = list(_numbered(asked).values())
+    if len({a.round_id for a in named}) > 1:
+        return listed([f"question {a.number} of round {a.round_id}" for a in named])
+    if len(named) == 1:
+        return f"question {named[0].number}"
+    return "questions " + listed([str(a.number) for a in named])
 
 
 def comment_deleted(asked: Asked, voted: bool) -> Said:

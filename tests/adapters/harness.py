@@ -56,8 +56,9 @@ class Harness(Protocol):
         """Person `who` edits the last message they wrote to the bot into `text` (the
         message still carrying the `files` shared with it)."""
 
-    def delete(self, who: int) -> None:
-        """Person `who` deletes the last message they wrote to the bot."""
+    def delete(self, who: int, back: int = 0) -> None:
+        """Person `who` deletes the last message they wrote to the bot (`back`: the one that
+        many messages before it)."""
 
     def said_to(self, who: int) -> list[str]:
         """Everything person `who` was sent, as they read it, one string a message."""
@@ -160,6 +161,7 @@ class SlackHarness:
         self.running, self.stub, self.app = running, running.stub, running.bot
         self._events = 0
         self._written: dict[int, str] = {}
+        self._earlier: dict[int, list[str]] = {}
 
     def start(self, *, anonymous: bool = False, closes: str | None = None) -> None:
         extra = (" anonymous" if anonymous else "") + (f" closes {closes}" if closes else "")
@@ -175,6 +177,7 @@ class SlackHarness:
         self._events += 1
         ts = f"{1_900_000_000 + self._events}.000100"
         self._written[who] = ts
+        self._earlier.setdefault(who, []).append(ts)
         event: dict[str, Any] = {"type": "message", "channel": "D" + user,
                                  "channel_type": "im", "user": user, "text": text, "ts": ts,
                                  "event_ts": ts}
@@ -200,8 +203,8 @@ class SlackHarness:
             "previous_message": {"type": "message", "user": user, "ts": ts}},
             event_id=f"EvH{self._events}").status == 200
 
-    def delete(self, who: int) -> None:
-        user, ts = MEMBERS[who], self._written[who]
+    def delete(self, who: int, back: int = 0) -> None:
+        user, ts = MEMBERS[who], self._earlier[who][-1 - back]
         self._events += 1
         at = f"{1_900_000_000 + self._events}.000100"
         assert self.running.slack.event({
@@ -380,6 +383,7 @@ class TeamsHarness:
         self.app = running.bot
         self.channel = tenant.team.channel_id
         self._written: dict[int, str] = {}
+        self._earlier: dict[int, list[str]] = {}
 
     def start(self, *, anonymous: bool = False, closes: str | None = None) -> None:
         teams = self.running.teams
@@ -394,6 +398,7 @@ class TeamsHarness:
     def write(self, who: int, text: str, *, times: int = 1, files: int = 0) -> None:
         self._written[who], responses = self.running.teams.chat(
             self.tenant.members[who], text, times=times, attachments=_teams_files(files))
+        self._earlier.setdefault(who, []).append(self._written[who])
         assert {r.status for r in responses} == {200}
 
     def edit(self, who: int, text: str, *, files: int = 0) -> None:
@@ -401,9 +406,9 @@ class TeamsHarness:
         assert self.running.teams.edit(member, self._written[who], text,
                                        attachments=_teams_files(files)).status == 200
 
-    def delete(self, who: int) -> None:
+    def delete(self, who: int, back: int = 0) -> None:
         member = self.tenant.members[who]
-        assert self.running.teams.delete(member, self._written[who]).status == 200
+        assert self.running.teams.delete(member, self._earlier[who][-1 - back]).status == 200
 
     def said_to(self, who: int) -> list[str]:
         return [card_text(c) for c in self.stub.sent_to(self.tenant.members[who])]

@@ -209,19 +209,20 @@ def test_words_deleted_from_answers_confirmed_together_leave_their_confirmation(
     assert not any(MORE in m for m in bot.shown_to(0))
     assert any(FIRST in m for m in bot.shown_to(0))  # its own confirmation stands
 
-def _confirmed_together(paced: tuple[Harness, HeldClock]) -> Harness:
-    """FIRST confirmed alone, at once; SECOND and MORE, written within its second, confirmed
-    together in one message a second on (MORE the last message person 0 wrote)."""
+def _confirmed_together(paced: tuple[Harness, HeldClock], together: tuple[str, ...] = (
+        SECOND, MORE)) -> Harness:
+    """FIRST confirmed alone, at once; the words `together`, written within its second,
+    confirmed together in one message a second on."""
     bot, pacing = paced
     bot.start()
     bot.app.outbox.stop()  # question 2 waits: more words join the answer to question 1
     bot.write(0, FIRST)
     wait(bot, lambda: saved_to(bot, 0), "the first confirmation, at once")
-    bot.write(0, SECOND)
-    bot.write(0, MORE)
-    wait(bot, lambda: len(bot.replies()) == 3, "the words, saved")
+    for words in together:
+        bot.write(0, words)
+    wait(bot, lambda: len(bot.replies()) == 1 + len(together), "the words, saved")
     pacing.advance(Confirmations.SPACING)
-    wait_said(bot, lambda m: SECOND in m and MORE in m)
+    wait_said(bot, lambda m: all(words in m for words in together))
     return bot
 
 
@@ -245,6 +246,30 @@ def test_an_answer_edited_among_answers_confirmed_together_is_updated_in_their_c
     assert not any(EDITED in m for m in bot.said_to(0)), "posted anew, not updated"
     assert answers(bot) == sorted([("done-well", FIRST), ("done-well", SECOND),
                                    ("done-well", EDITED)])
+
+
+def test_a_second_deletion_among_answers_confirmed_together_says_which_are_gone_and_kept(
+        paced: tuple[Harness, HeldClock]) -> None:
+    """Once a deletion's acknowledgement replaced a confirmation of several answers, a
+    deletion of another of them says how many of them are gone and how many still saved."""
+    bot, pacing = paced
+    _confirmed_together(paced, (SECOND, MORE, EDITED))
+
+    def turn_came(found: Callable[[str], bool]) -> Callable[[str], bool]:
+        def came(m: str) -> bool:  # each acknowledgement waits its turn, a second on
+            pacing.advance(Confirmations.SPACING)
+            return found(m)
+        return came
+
+    bot.delete(0)
+    wait_shown(bot, turn_came(lambda m: m.startswith("You deleted these words")))
+    bot.delete(0, back=1)  # MORE
+    told = wait_shown(bot, turn_came(lambda m: m.startswith("You deleted 2")))
+    assert told == ("You deleted 2 of the 3 messages this confirmed as your answer to "
+                    "question 1, and they are deleted here too.\n"
+                    "The other one is still saved."), told
+    assert not any(MORE in m or EDITED in m for m in bot.shown_to(0))
+    assert answers(bot) == sorted([("done-well", FIRST), ("done-well", SECOND)])
 
 
 def test_a_deleted_answer_opens_its_question_again(bot: Harness) -> None:

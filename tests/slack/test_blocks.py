@@ -9,7 +9,7 @@ import pytest
 from bot.core.answers import Asked
 from bot.core.packs import MOST_OPTIONS, MOST_PLACES, Prompt
 from bot.core.ports import Question
-from bot.core.questions import Saved
+from bot.core.questions import Saved, deleted_among
 from bot.core.said import Command, OpenQuestions, Place, Strong, said
 from bot.slack import blocks, render
 from bot.slack.command_text import Audience, StartRequest, parse_start
@@ -127,6 +127,19 @@ def test_dont_quote_me_under_one_of_several_answers_leaves_the_others_their_butt
             for e in b["elements"]] == ["D1:2"]
     assert [b for b in marked if b["type"] == "rich_text"] == [
         b for b in shared if b["type"] == "rich_text"]  # the words shown as they were
+
+
+def test_a_confirmation_of_answers_to_several_questions_says_which_are_deleted_and_kept(
+        ) -> None:
+    """Two of its three answers deleted, one of them the only answer to its question: what
+    the confirmation says instead of them names each question, and which is open again."""
+    one, two, three = (Asked(1, Participant(), WRITE, n) for n in (1, 2, 3))
+    told = as_read(render.message(deleted_among([(one, False), (two, True)], [three])).blocks)
+    assert told == ("You deleted 2 of the 3 answers this message confirmed, to questions 1 "
+                    "and 2, and they are deleted here too.\n"
+                    "The other one, to question 3, is still saved.\n"
+                    "The rest of your answer to question 2 stays.\n"
+                    "Question 1 is open again: answer it in its thread whenever you like.")
 
 
 def test_the_bots_words_keep_their_style_and_others_words_show_as_written() -> None:

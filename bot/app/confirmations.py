@@ -156,10 +156,12 @@ class Confirmations:
             self._arrived.append(((platform, where), Revised(saved, owed)))
             self._changed.notify()
 
-    def notify(self, platform: str, where: Where, said: Said, owed: Owing = ()) -> None:
-        """Queue a short notice (what could not be saved, and why)."""
+    def notify(self, platform: str, where: Where, said: Said, owed: Owing = (),
+               instead_of: tuple[int, str] | None = None) -> None:
+        """Queue a short notice (what could not be saved, and why; `instead_of`: (round,
+        answer id) of the answer whose confirmation it replaces, where that is known)."""
         with self._changed:
-            self._arrived.append(((platform, where), Notice(said, owed)))
+            self._arrived.append(((platform, where), Notice(said, owed, instead_of)))
             self._changed.notify()
 
     def take_over(self, owed: list[Owed]) -> None:
@@ -313,6 +315,8 @@ class Confirmations:
                 self._offer(gateway, key, notice)
             elif isinstance(notice, Settled):
                 self._settle(gateway, key, notice)
+            elif notice.instead_of is not None:
+                self._say_instead(gateway, key, notice, notice.instead_of)
             else:
                 gateway.say(key[1], notice.said)
             with self._changed:
@@ -469,6 +473,18 @@ class Confirmations:
             return
         if offer is not None:
             gateway.replace_message(offer, settled.said)
+
+    def _say_instead(self, gateway: ChatGateway, key: Key, notice: Notice,
+                     answer: tuple[int, str]) -> None:
+        """Replace the answer's own confirmation with the notice (remembered first, so one
+        posted moments ago is found); else post it."""
+        platform, where = key
+        self.flush()
+        earlier = self._recall(platform, *answer)
+        if earlier is None:
+            gateway.say(where, notice.said)
+        else:
+            gateway.replace_message(earlier, notice.said)
 
     def _revise(self, gateway: ChatGateway, key: Key, saved: Saved) -> None:
         """Update the answer's own confirmation to say it was updated, or those of several

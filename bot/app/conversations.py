@@ -422,9 +422,11 @@ class Conversations:
             # still a comment on a vote's question, not a vote: said as when it was written
             typed = read_vote_and_reason(asked.prompt, saved.answer)[0]
             voted = is_answered(session, asked.round_id, asked.participant.id, asked.prompt.id)
+            # a vote before: its confirmation says so no more (a comment's notice: posted anew)
             return [self._notice(session, platform, where,
                                  commented(asked, typed, voted=voted, quotable=saved.quotable,
-                                           files=event.files > 0), asked)]
+                                           files=event.files > 0), asked,
+                                 instead_of=None if comment else answer)]
         if event.files:
             saved = replace(saved, files_dropped=True)
         owed = owe_revision(session, platform, where, saved, now, self.worker)
@@ -490,11 +492,14 @@ class Conversations:
         return offered if person is not None and person.id == offered else None
 
     def _notice(self, session: Session, platform: str, where: Where, notice: Said,
-                about: Asked | None = None) -> FollowUp:
-        """A notice owed in this transaction (`about`: the question it speaks of), to post
-        after the commit."""
-        owed = owe_notice(session, platform, where, notice, self.clock(), self.worker, about)
-        return partial(self.confirmations.notify, platform, where, notice, owed)
+                about: Asked | None = None, *, instead_of: str | None = None) -> FollowUp:
+        """A notice owed in this transaction (`about`: the question it speaks of; `instead_of`:
+        the answer to it whose confirmation it replaces, where that is known), to post after
+        the commit."""
+        owed = owe_notice(session, platform, where, notice, self.clock(), self.worker, about,
+                          instead_of)
+        replacing = (about.round_id, instead_of) if about and instead_of else None
+        return partial(self.confirmations.notify, platform, where, notice, owed, replacing)
 
 
 def _chat_message(written: Written, question: tuple[int, str] | None = None) -> ChatMessage:

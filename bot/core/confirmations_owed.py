@@ -71,6 +71,9 @@ class Notice:
 
     said: Said
     owed: Owing = ()
+    instead_of: tuple[int, str] | None = None
+    """(round, answer id): said in place of that answer's confirmation, where it is known
+    (it no longer says what became of the answer); else posted."""
 
 
 @dataclass(frozen=True)
@@ -150,14 +153,17 @@ def owe_withdrawal(session: Session, platform: str, where: Where, asked: Asked, 
 
 
 def owe_notice(session: Session, platform: str, where: Where, said: Said, now: datetime,
-               worker: str, about: Asked | None = None) -> Owing:
+               worker: str, about: Asked | None = None, instead_of: str | None = None
+               ) -> Owing:
     """Record that this notice is owed (`about`: the question it speaks of, when it speaks
-    of one). A notice about a question names it, may restate it, and says what became of
-    the person's words to it: the deletion of its round, or forget-me, deletes it (their
-    rows'), so that a process taking over does not post it."""
+    of one; `instead_of`: the answer, to it, whose confirmation it replaces). A notice about
+    a question names it, may restate it, and says what became of the person's words to it:
+    the deletion of its round, or forget-me, deletes it (their rows'), so that a process
+    taking over does not post it."""
     return _owe_one(session, kind=OwedKind.NOTICE, said=to_parts(said),
                     round_id=about.round_id if about is not None else None,
                     participant_id=about.participant.id if about is not None else None,
+                    answer_id=instead_of if about is not None else None,
                     **_owed_by(platform, where, now, worker))
 
 
@@ -300,7 +306,9 @@ def _as_it_stands(session: Session, row: OwedConfirmation) -> Acknowledgement | 
             return Offered(said, Kept.from_data(row.kept), row.participant_id, owing)
         if row.kind == OwedKind.SETTLED and row.answer_id is not None:
             return Settled(row.answer_id, said, owing)
-        return Notice(said, owing)
+        instead_of = (row.round_id, row.answer_id) if row.kind == OwedKind.NOTICE \
+            and row.round_id is not None and row.answer_id is not None else None
+        return Notice(said, owing, instead_of)
     if row.round_id is None or row.participant_id is None or row.prompt_id is None \
             or row.answer_id is None:
         return None

@@ -36,6 +36,15 @@ def told_after(bot: Harness, before: int, found: str) -> list[str]:
     return bot.said_to(0)[before:]
 
 
+def shown_after(bot: Harness, found: str) -> str:
+    """The one message person 0 reads now that says `found`, once there is one and the bot
+    owes them nothing more."""
+    wait(bot, lambda: any(found in m for m in bot.shown_to(0)), repr(found))
+    wait(bot, lambda: not _owed(bot), "every acknowledgement owed to be posted")
+    [shown] = [m for m in bot.shown_to(0) if found in m]
+    return shown
+
+
 def _owed(bot: Harness) -> list[int]:
     with bot.app.database.sessions() as session:
         return list(session.scalars(select(OwedConfirmation.id)))
@@ -89,18 +98,20 @@ def test_a_comment_sent_with_a_file_and_edited_is_still_told_the_file_was_not_ke
 def test_a_typed_ranking_edited_into_words_that_name_none_is_kept_as_a_comment(
         bot: Harness, database: Database) -> None:
     """The ranking the person took back no longer counts, their words are their comment,
-    and they are told so (and how to rank again), as if they had written them anew."""
+    and they are told so (and how to rank again), as if they had written them anew: in
+    place of the ranking's confirmation, which no longer says it is saved."""
     bot.start()
     answer_text_questions(bot, range(1), database)
     bot.write(0, "3, 1, 5, 2, 4")
     told_after(bot, 0, "as I read your message")
     before = len(bot.said_to(0))
     bot.edit(0, "Actually I cannot choose, they all matter")
-    told = told_after(bot, before, "as a comment")
-    assert len(told) == 1, told
-    assert told[0].startswith("I kept your message as a comment on question 6: it appears in "
-                              "the digest under the question, as your words."), told
-    assert "It is not a vote yet" in told[0], told
+    told = shown_after(bot, "as a comment")
+    assert told.startswith("I kept your message as a comment on question 6: it appears in "
+                           "the digest under the question, as your words."), told
+    assert "It is not a vote yet" in told, told
+    assert not any("as I read your message" in m for m in bot.shown_to(0))
+    assert bot.said_to(0)[before:] == []  # said in place, not anew
     [comment] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
     assert comment.text == "Actually I cannot choose, they all matter" and not comment.choices
     assert "Actually I cannot choose, they all matter" in "\n".join(bot.digest())

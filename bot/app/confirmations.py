@@ -54,6 +54,7 @@ from bot.app.confirmation_backoff import Backoff
 from bot.app.confirmation_records import Confirmed, Records, Remember
 from bot.app.loops import Faults, Loop
 from bot.core.confirmations_owed import (
+    ConfirmationOf,
     Notice,
     Offered,
     Owed,
@@ -157,9 +158,9 @@ class Confirmations:
             self._changed.notify()
 
     def notify(self, platform: str, where: Where, said: Said, owed: Owing = (),
-               instead_of: tuple[int, str] | None = None) -> None:
-        """Queue a short notice (what could not be saved, and why; `instead_of`: (round,
-        answer id) of the answer whose confirmation it replaces, where that is known)."""
+               instead_of: ConfirmationOf | None = None) -> None:
+        """Queue a short notice (what could not be saved, and why; `instead_of`: the answer
+        whose confirmation it is, Notice.instead_of)."""
         with self._changed:
             self._arrived.append(((platform, where), Notice(said, owed, instead_of)))
             self._changed.notify()
@@ -475,16 +476,19 @@ class Confirmations:
             gateway.replace_message(offer, settled.said)
 
     def _say_instead(self, gateway: ChatGateway, key: Key, notice: Notice,
-                     answer: tuple[int, str]) -> None:
+                     answer: ConfirmationOf) -> None:
         """Replace the answer's own confirmation with the notice (remembered first, so one
-        posted moments ago is found); else post it."""
+        posted moments ago is found); else post it, and keep where it landed as that."""
         platform, where = key
         self.flush()
-        earlier = self._recall(platform, *answer)
-        if earlier is None:
-            gateway.say(where, notice.said)
-        else:
+        earlier = self._recall(platform, answer.round_id, answer.answer_id)
+        if earlier is not None:
             gateway.replace_message(earlier, notice.said)
+            return
+        sent = gateway.say(where, notice.said)
+        with self._changed:
+            self._records.confirmed.append(Confirmed(platform, sent, answer.participant_id,
+                                                     answer.round_id, answer.answer_id))
 
     def _revise(self, gateway: ChatGateway, key: Key, saved: Saved) -> None:
         """Update the answer's own confirmation to say it was updated, or those of several

@@ -44,6 +44,7 @@ from bot.core.answers import (
 )
 from bot.core.bot_messages import offer_holding, take_back_offers
 from bot.core.confirmations_owed import (
+    ConfirmationOf,
     Offered,
     not_owed,
     owe,
@@ -319,7 +320,7 @@ class Conversations:
                     session, platform, where,
                     commented(asked, outcome.comment, voted=outcome.beside_ballot,
                               quotable=not asks_not_to_be_quoted(message.text), files=files),
-                    asked))
+                    asked, instead_of=message.external_id))
             elif outcome.created:
                 saved.setdefault(where, []).append(Saved(outcome.asked, message.text,
                                                          message.external_id,
@@ -397,9 +398,9 @@ class Conversations:
                                        asked.prompt.id)
                     where = Where(event.channel_id)
                     if asked.prompt.kind != "text" and comment:
-                        # a comment: its notice is no confirmation to change in place
                         return [self._notice(session, platform, where,
-                                             comment_deleted(asked, rest), asked)]
+                                             comment_deleted(asked, rest), asked,
+                                             instead_of=answer)]
                     owed = owe_withdrawal(session, platform, where, asked, answer, now,
                                           self.worker)
                     return [partial(self.confirmations.withdraw, platform, where, asked,
@@ -422,11 +423,9 @@ class Conversations:
             # still a comment on a vote's question, not a vote: said as when it was written
             typed = read_vote_and_reason(asked.prompt, saved.answer)[0]
             voted = is_answered(session, asked.round_id, asked.participant.id, asked.prompt.id)
-            # a vote before: its confirmation says so no more (a comment's notice: posted anew)
             return [self._notice(session, platform, where,
                                  commented(asked, typed, voted=voted, quotable=saved.quotable,
-                                           files=event.files > 0), asked,
-                                 instead_of=None if comment else answer)]
+                                           files=event.files > 0), asked, instead_of=answer)]
         if event.files:
             saved = replace(saved, files_dropped=True)
         owed = owe_revision(session, platform, where, saved, now, self.worker)
@@ -494,12 +493,13 @@ class Conversations:
     def _notice(self, session: Session, platform: str, where: Where, notice: Said,
                 about: Asked | None = None, *, instead_of: str | None = None) -> FollowUp:
         """A notice owed in this transaction (`about`: the question it speaks of; `instead_of`:
-        the answer to it whose confirmation it replaces, where that is known), to post after
-        the commit."""
+        the answer to it whose confirmation it is, Notice.instead_of), to post after the
+        commit."""
         owed = owe_notice(session, platform, where, notice, self.clock(), self.worker, about,
                           instead_of)
-        replacing = (about.round_id, instead_of) if about and instead_of else None
-        return partial(self.confirmations.notify, platform, where, notice, owed, replacing)
+        confirming = None if about is None or instead_of is None else ConfirmationOf(
+            about.round_id, instead_of, about.participant.id)
+        return partial(self.confirmations.notify, platform, where, notice, owed, confirming)
 
 
 def _chat_message(written: Written, question: tuple[int, str] | None = None) -> ChatMessage:

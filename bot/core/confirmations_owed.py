@@ -66,14 +66,24 @@ class Withdrawn:
 
 
 @dataclass(frozen=True)
+class ConfirmationOf:
+    """An answer whose confirmation a notice is: by its round and id, and whose it is."""
+
+    round_id: int
+    answer_id: str
+    participant_id: int
+
+
+@dataclass(frozen=True)
 class Notice:
     """A short notice (what could not be saved, and why; what a word typed alone does)."""
 
     said: Said
     owed: Owing = ()
-    instead_of: tuple[int, str] | None = None
-    """(round, answer id): said in place of that answer's confirmation, where it is known
-    (it no longer says what became of the answer); else posted."""
+    instead_of: ConfirmationOf | None = None
+    """The answer (a comment on a vote's question, or a vote become one) that the notice
+    says what became of: said in place of its confirmation, where that is known; else
+    posted, and kept as its confirmation, so that what becomes of it next replaces it."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +166,7 @@ def owe_notice(session: Session, platform: str, where: Where, said: Said, now: d
                worker: str, about: Asked | None = None, instead_of: str | None = None
                ) -> Owing:
     """Record that this notice is owed (`about`: the question it speaks of, when it speaks
-    of one; `instead_of`: the answer, to it, whose confirmation it replaces). A notice about
+    of one; `instead_of`: the answer to it whose confirmation it is). A notice about
     a question names it, may restate it, and says what became of the person's words to it:
     the deletion of its round, or forget-me, deletes it (their rows'), so that a process
     taking over does not post it."""
@@ -306,8 +316,10 @@ def _as_it_stands(session: Session, row: OwedConfirmation) -> Acknowledgement | 
             return Offered(said, Kept.from_data(row.kept), row.participant_id, owing)
         if row.kind == OwedKind.SETTLED and row.answer_id is not None:
             return Settled(row.answer_id, said, owing)
-        instead_of = (row.round_id, row.answer_id) if row.kind == OwedKind.NOTICE \
-            and row.round_id is not None and row.answer_id is not None else None
+        instead_of = None
+        if row.kind == OwedKind.NOTICE and row.round_id is not None \
+                and row.answer_id is not None and row.participant_id is not None:
+            instead_of = ConfirmationOf(row.round_id, row.answer_id, row.participant_id)
         return Notice(said, owing, instead_of)
     if row.round_id is None or row.participant_id is None or row.prompt_id is None \
             or row.answer_id is None:

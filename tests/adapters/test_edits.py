@@ -26,6 +26,7 @@ from tests.adapters.test_every_adapter import (
     wait,
 )
 from tests.adapters.test_greeting_privacy import WORDS, _holding
+from tests.adapters.test_vote_files import edit_taken, shown_after
 from tests.helpers import HeldClock
 
 
@@ -304,8 +305,9 @@ def test_a_comment_on_the_ranking_edited_into_a_ranking_is_the_person_s_vote(
     wait(bot, lambda: any("kept your message as a comment" in m for m in bot.said_to(0)),
          "the comment's notice")
     bot.edit(0, "3, 1, 5, 2, 4")
-    read = wait_said(bot, lambda m: "as I read your message" in m)
+    read = wait_shown(bot, lambda m: "as I read your message" in m)  # in the notice's place
     assert read.index("Clear purpose and motivation") < read.index("Protected time"), read
+    assert not any("as a comment" in m for m in bot.shown_to(0))
     [vote] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
     assert vote.text == "3, 1, 5, 2, 4" and vote.choices is not None and len(vote.choices) == 5
 
@@ -320,8 +322,9 @@ def test_a_comment_on_the_ranking_edited_into_another_comment_is_still_called_a_
          "the comment's notice")
     before = len(bot.said_to(0))
     bot.edit(0, "Time matters most, and then trust")
-    wait(bot, lambda: len(bot.said_to(0)) > before, "what the edit brings")
-    told = bot.said_to(0)[before]
+    edit_taken(bot, "Time matters most, and then trust")
+    told = shown_after(bot, "as a comment")  # its notice, said again in place
+    assert bot.said_to(0)[before:] == []
     assert told.startswith("I kept your message as a comment on question 6: "), told
     assert "It is not a vote yet" in told
     assert "your answer" not in told

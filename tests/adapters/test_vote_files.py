@@ -45,6 +45,12 @@ def shown_after(bot: Harness, found: str) -> str:
     return shown
 
 
+def edit_taken(bot: Harness, text: str) -> None:
+    """Return once person 0's edit into `text` is stored and what it owes them posted."""
+    wait(bot, lambda: any(r.text == text for r in bot.replies()), "the edit, stored")
+    wait(bot, lambda: not _owed(bot), "every acknowledgement owed to be posted")
+
+
 def _owed(bot: Harness) -> list[int]:
     with bot.app.database.sessions() as session:
         return list(session.scalars(select(OwedConfirmation.id)))
@@ -80,17 +86,19 @@ def test_a_ranking_sent_with_a_file_gets_one_reply_saying_both(
 
 def test_a_comment_sent_with_a_file_and_edited_is_still_told_the_file_was_not_kept(
         bot: Harness, database: Database) -> None:
-    """As an edited answer's confirmation says it again, so does the edited comment's."""
+    """As an edited answer's confirmation says it again, so does the edited comment's (its
+    notice, said again in place)."""
     bot.start()
     answer_text_questions(bot, range(1), database)
     bot.write(0, COMMENT, files=1)
     told_after(bot, 0, "as a comment")
     before = len(bot.said_to(0))
     bot.edit(0, "Time matters most, and then trust", files=1)
-    told = told_after(bot, before, "as a comment")
-    assert len(told) == 1, told
-    assert told[0].startswith("I kept your message as a comment on question 6: "), told
-    assert Saved.FILES_NOT_KEPT in told[0], told
+    edit_taken(bot, "Time matters most, and then trust")
+    told = shown_after(bot, "as a comment")
+    assert told.startswith("I kept your message as a comment on question 6: "), told
+    assert Saved.FILES_NOT_KEPT in told, told
+    assert bot.said_to(0)[before:] == []
     [comment] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
     assert comment.text == "Time matters most, and then trust"
 
@@ -119,16 +127,19 @@ def test_a_typed_ranking_edited_into_words_that_name_none_is_kept_as_a_comment(
 
 def test_a_deleted_comment_on_a_vote_s_question_is_said_deleted(
         bot: Harness, database: Database) -> None:
-    """Its notice said the digest shows it: the person is told it is deleted too."""
+    """Its notice said the digest shows it: it says instead that it is deleted too, as an
+    answer's confirmation does."""
     bot.start()
     answer_text_questions(bot, range(1), database)
     bot.write(0, "3, 1")
     told_after(bot, 0, "as a comment")
     before = len(bot.said_to(0))
     bot.delete(0)
-    told = told_after(bot, before, "You deleted")
-    assert told == ["You deleted your comment on question 6, and it is deleted here too: the "
-                    "digest does not show it."], told
+    told = shown_after(bot, "You deleted")
+    assert told == ("You deleted your comment on question 6, and it is deleted here too: the "
+                    "digest does not show it."), told
+    assert not any("as a comment" in m for m in bot.shown_to(0))
+    assert bot.said_to(0)[before:] == []  # said in place, not anew
     assert [r.deleted_at is not None for r in bot.replies()
             if r.prompt_id == "support-factors"] == [True]
 
@@ -143,9 +154,12 @@ def test_a_deleted_comment_beside_a_ranking_leaves_the_ranking(
     told_after(bot, 0, "beside your ranking")
     before = len(bot.said_to(0))
     bot.delete(0)
-    told = told_after(bot, before, "You deleted")
-    assert told == ["You deleted your comment on question 6, and it is deleted here too: the "
-                    "digest does not show it. Your ranking stands."], told
+    told = shown_after(bot, "You deleted")
+    assert told == ("You deleted your comment on question 6, and it is deleted here too: the "
+                    "digest does not show it. Your ranking stands."), told
+    assert not any("beside your ranking" in m for m in bot.shown_to(0))
+    assert any("as I read your message" in m for m in bot.shown_to(0))  # the ranking's
+    assert bot.said_to(0)[before:] == []
     [vote] = [r for r in bot.replies() if r.prompt_id == "support-factors"
               and r.deleted_at is None]
     assert vote.choices is not None and len(vote.choices) == 5

@@ -24,6 +24,7 @@ from storage.db import transaction
 from storage.models import BotMessage, Delivery, OwedConfirmation, Round
 from tests.conftest import NOW
 from tests.slack.conftest import MEMBERS, Running, application
+from tests.slack.test_answers import _at_the_ranking_question
 from tests.slack.test_confirmations_after_a_crash import delete, edit
 from tests.slack.test_round_loop import sent_to_everyone, start_round
 from tests.slack_api_stub import Call
@@ -102,6 +103,27 @@ def test_it_says_an_answer_was_deleted_and_not_its_edit_when_the_process_that_di
     [update] = updates(running)
     assert "You deleted your answer to question 1" in update
     assert "Protected time" not in update
+
+
+def test_a_comment_s_deletion_taken_over_is_said_in_place_of_its_notice(
+        running: Running) -> None:
+    """The notice that kept words as a comment on a vote's question is its confirmation:
+    the process taking over the comment's deletion says it there, not in a new message."""
+    thread = _at_the_ranking_question(running, USER)
+    ts, response = running.slack.dm(USER, "3, 1", thread_ts=thread)
+    assert response.status == 200
+    running.wait_for(lambda: [c for c in running.stub.posted(DM)
+                              if "as a comment" in str(c.params.get("text"))], "its notice")
+    running.wait_for(lambda: not owed(running), "the notice recorded")
+    handled_by_a_process_killed_then(running, Deleted(DM, USER, ts))
+
+    running.bot.take_over_owed()
+
+    running.wait_for(lambda: updates(running), "the notice changed to say so")
+    running.wait_for(lambda: not owed(running), "nothing owed any more")
+    [update] = updates(running)
+    assert "You deleted your comment on question 6" in update
+    assert not [c for c in running.stub.posted(DM) if "You deleted" in str(c.params)]
 
 
 def test_it_posts_the_replies_a_process_that_died_owed_in_order(running: Running) -> None:

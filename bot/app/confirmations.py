@@ -30,14 +30,17 @@ owed in the database, for the next process.
 
 An edited answer is confirmed as updated (`revise`): its own confirmation, if `recall` finds
 where it landed, is changed to say so (what was handed over is remembered first, so a
-confirmation posted moments before is found); else a new one says it. A deleted answer's
-confirmation, where `recall` finds it, no longer repeats the words: it says they are deleted
-(`withdraw`); so too a confirmation of several answers repeating them (`recall_together`),
-which then says whether the others stay saved. A reply to words not taken as an answer (a
-greeting) carries them in its button (`offer`), so it is remembered as a confirmation is;
-once they are saved otherwise (the message edited into an answer), the reply is replaced
-(`settle_offer`), so its button is gone: posted as what replaces it, when it was still
-waiting for its turn.
+confirmation posted moments before is found), or those of several answers repeating it
+(`recall_together`) repeat its new words beside the others'; else a new one says it. A
+deleted answer's confirmation, where `recall` finds it, no longer repeats the words: it says
+they are deleted (`withdraw`); so too a confirmation of several answers repeating them,
+which then says which of them are deleted and which stay saved. A notice about a comment on
+a vote's question is that comment's confirmation (`notify` with `instead_of`): said in
+place of the one known, else posted and remembered as one. A reply to words not taken as an
+answer (a greeting) carries them in its button (`offer`), so it is remembered as a
+confirmation is; once they are saved otherwise (the message edited into an answer), the
+reply is replaced (`settle_offer`), so its button is gone: posted as what replaces it, when
+it was still waiting for its turn.
 """
 
 from __future__ import annotations

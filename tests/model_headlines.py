@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bot.core.digest.summariser import GROUPING_SYSTEM
@@ -15,6 +18,9 @@ HOSTILE = ("{} Dave Smith", "“{}”", "{} <@U0123ABCD> <!channel>", "{} https:
 """A grounded headline with one thing added that must never reach a post."""
 HOSTILE_LEAKS = ("Dave", "Smith", "U0123ABCD", "<!channel", "evil.example")
 THEME = re.compile(r"^Theme (\d+) \(now called: .*\)$")
+HELD_AT_MOST = 15.0
+"""Seconds the stand-in holds an answer back at most, should a test never let it go: within
+the 20 s ROUNDTABLE_LLM_TIMEOUT of the tests that hold one."""
 
 
 def asked(stand_in: StandIn) -> tuple[int, int]:
@@ -66,3 +72,25 @@ def answering(stand_in: StandIn, hostile: bool = False) -> dict[int, str]:
 
     stand_in.reply = reply
     return proposed
+
+
+@contextmanager
+def held(stand_in: StandIn) -> Iterator[Callable[[], None]]:
+    """The model's next answer held back until the test lets it go (the function given): a
+    model that takes longer than the platform waits for a button or a form (REVIEW_WAIT), as
+    long as the test needs and no longer. Answers after it come at once, as before."""
+    answer = stand_in.reply
+    first = threading.Lock()
+    let_go = threading.Event()
+
+    def reply(request: dict[str, Any]) -> tuple[int, bytes, float]:
+        if first.acquire(blocking=False):
+            let_go.wait(HELD_AT_MOST)
+        return answer(request)
+
+    stand_in.reply = reply
+    try:
+        yield let_go.set
+    finally:
+        let_go.set()
+        stand_in.reply = answer

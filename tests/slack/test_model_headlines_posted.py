@@ -32,7 +32,7 @@ from storage.model_answers import DatabaseModelAnswers
 from storage.models import Round
 from tests.digest.test_stable_themes import TIME
 from tests.digest.test_summariser import StandIn, chat, endpoint
-from tests.model_headlines import HOSTILE_LEAKS, LABEL, answering, asked
+from tests.model_headlines import HOSTILE_LEAKS, LABEL, answering, asked, held
 from tests.review_round import PROMPT, current, question, review_round
 from tests.slack.conftest import FACILITATOR, MEMBERS, Running, run_bot
 from tests.slack.test_digest_review import (
@@ -302,19 +302,14 @@ def test_answers_are_stored_while_the_model_words_a_draft_being_edited(
 def test_an_edit_the_model_takes_long_over_closes_the_form_in_time_and_is_saved(
         with_patient_model: Running, stand_in: StandIn) -> None:
     """Slack gives a form's submission three seconds; the model, wording the draft again,
-    takes four: the form closes in time (no error shown), the change is saved after, and a
-    direct message says so."""
+    answers only after the form was answered: the form closes in time (no error shown), the
+    change is saved after, and a direct message says so."""
     running = with_patient_model
     form = edit_form_opened_before_an_answer(running, stand_in)
-    headline = stand_in.reply
-
-    def slow(request: dict[str, Any]) -> tuple[int, bytes, float]:
-        status, body, _ = headline(request)
-        return status, body, 4.0
-
-    stand_in.reply = slow
-    answered = running.slack.submit(FACILITATOR, form.answer["view"], rename(form))
-    assert answered.status == 200 and not answered.body, answered.body
+    with held(stand_in) as let_go:
+        answered = running.slack.submit(FACILITATOR, form.answer["view"], rename(form))
+        assert answered.status == 200 and not answered.body, answered.body
+        let_go()
     renamed(running)
     told = running.wait_for(lambda: [c.params["text"] for c in running.stub.posted(
         "D" + FACILITATOR) if "are saved" in c.params.get("text", "")], "that it is saved")
@@ -328,12 +323,14 @@ def test_an_edit_refused_after_its_form_closed_says_why_in_a_direct_message(
     approved, so the change cannot be made: the facilitator is told so, and why."""
     running = with_patient_model
     form = edit_form_opened_before_an_answer(running, stand_in)
-    headline = stand_in.reply
-    stand_in.reply = lambda request: (*headline(request)[:2], 4.0)
-    answered = running.slack.submit(FACILITATOR, form.answer["view"], rename(form))
-    assert answered.status == 200 and not answered.body, answered.body
-    approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
-    running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+    with held(stand_in) as let_go:
+        answered = running.slack.submit(FACILITATOR, form.answer["view"], rename(form))
+        assert answered.status == 200 and not answered.body, answered.body
+        approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
+        answers = len(running.stub.calls_to("response_url"))
+        running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+        respond_text(running, answers, "Approved")  # approved while the model words the edit
+        let_go()
     told = running.wait_for(lambda: [c.params["text"] for c in running.stub.posted(
         "D" + FACILITATOR) if "were not saved" in c.params.get("text", "")], "why not")
     assert told[0].startswith(

@@ -3,7 +3,7 @@ is approved carry the model's checked headlines, and the card says a model wrote
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
@@ -21,7 +21,7 @@ from storage.models import DigestEdit, Round
 from tests.conftest import NOW
 from tests.digest.test_stable_themes import TIME
 from tests.digest.test_summariser import StandIn, endpoint
-from tests.model_headlines import LABEL, answering, asked
+from tests.model_headlines import LABEL, answering, asked, held
 from tests.review_round import PROMPT, answer_all
 from tests.teams.conftest import RunningTeams, Tenant, run_teams
 from tests.teams.test_digest_review import (
@@ -94,32 +94,26 @@ def edit_opened_before_an_answer(running: RunningTeams, tenant: Tenant, stand_in
     return round_id, save, inputs
 
 
-def slow(stand_in: StandIn) -> None:
-    """The model takes five seconds over each answer from now on (longer than a card's
-    button waits before it is answered)."""
-    headline = stand_in.reply
-    stand_in.reply = lambda request: (*headline(request)[:2], 5.0)
-
-
 RENAMED = "Time away from the dispensary"
 
 
 @contextmanager
 def renamed_while_the_model_words_it(
         database: Database, database_url: str, connector: ConnectorStub, tenant: Tenant,
-        endpoint: tuple[StandIn, str]) -> Iterator[tuple[RunningTeams, int]]:
-    """The bot serving with a model; a draft's form saved (a rename) while the model, slow,
-    words the draft again. The running bot and the round."""
+        endpoint: tuple[StandIn, str]) -> Iterator[tuple[RunningTeams, int, Callable[[], None]]]:
+    """The bot serving with a model; a draft's form saved (a rename) while the model words
+    the draft again, its answer held back past the button's wait. The running bot, the round,
+    and what lets the model answer."""
     stand_in, url = endpoint
     with run_teams(database, database_url, connector, tenant.facilitator,
                    ROUNDTABLE_LLM_URL=url, ROUNDTABLE_LLM_MODEL="local-model",
                    ROUNDTABLE_LLM_TIMEOUT="20") as running:
         round_id, save, inputs = edit_opened_before_an_answer(running, tenant, stand_in)
-        slow(stand_in)
-        [answered] = running.teams.submit(tenant.facilitator, filled(
-            save, inputs, rename_theme="1", rename_title=RENAMED), execute=False)
-        assert answered.status == 200
-        yield running, round_id
+        with held(stand_in) as let_go:
+            [answered] = running.teams.submit(tenant.facilitator, filled(
+                save, inputs, rename_theme="1", rename_title=RENAMED), execute=False)
+            assert answered.status == 200
+            yield running, round_id, let_go
 
 
 def test_a_teams_edit_the_model_takes_long_over_is_saved_and_the_chat_says_so(
@@ -129,8 +123,9 @@ def test_a_teams_edit_the_model_takes_long_over_is_saved_and_the_chat_says_so(
     being saved, then that they are, and what changed; the draft card shows the new name."""
     facilitator = tenant.facilitator
     with renamed_while_the_model_words_it(database, database_url, connector, tenant,
-                                          endpoint) as (running, round_id):
+                                          endpoint) as (running, round_id, let_go):
         assert said_to(running, facilitator, "Saving your changes")
+        let_go()
         told = said_to(running, facilitator, f"Your changes to the draft of round {round_id}")
         assert told.startswith(f"Your changes to the draft of round {round_id} are saved: "
                                f"Theme {PROMPT}/1 is now “{RENAMED}”."), told
@@ -145,12 +140,13 @@ def test_a_teams_edit_refused_while_the_model_worded_it_says_why_in_the_chat(
     so the change cannot be made: the chat says it was not saved, and why."""
     facilitator = tenant.facilitator
     with renamed_while_the_model_words_it(database, database_url, connector, tenant,
-                                          endpoint) as (running, round_id):
+                                          endpoint) as (running, round_id, let_go):
         draft = running.wait_for(lambda: [c for c in running.stub.sent_to(facilitator)
                                           if "For review" in card_text(c)], "the draft")[-1]
         [approve] = buttons(content(draft), "digest-approve")
         approved = running.teams.submit(facilitator, dict(approve["data"]))
         assert approved[0].json()["value"].startswith("Approved"), approved[0].body
+        let_go()
         told = said_to(running, facilitator, f"Your changes to the draft of round {round_id}")
     assert told.startswith(f"Your changes to the draft of round {round_id} were not saved: "), told
     assert "already approved" in told, told
@@ -179,14 +175,13 @@ def test_a_teams_edit_refused_after_the_buttons_wait_leaves_its_form_open(
             assert person is not None
             record_reply(session, round_id, PROMPT, person, TIME[10], FRIDAY_NOON,
                          external_id="late-answer")
-        headline = stand_in.reply
-        slow(stand_in)
-        running.teams.submit(fola, filled(save, inputs, merge_theme="2", merge_into="2"),
-                             execute=False, card_id=sent.activity_id)
-        assert said_to(running, fola, "Saving your changes")
-        told = said_to(running, fola, f"Your changes to the draft of round {round_id} were")
+        with held(stand_in) as let_go:
+            running.teams.submit(fola, filled(save, inputs, merge_theme="2", merge_into="2"),
+                                 execute=False, card_id=sent.activity_id)
+            assert said_to(running, fola, "Saving your changes")
+            let_go()
+            told = said_to(running, fola, f"Your changes to the draft of round {round_id} were")
         assert "not saved: a theme cannot be merged into itself" in told, told
-        stand_in.reply = headline
 
         review.edit(running.bot, OPERATOR, round_id, [review.Change("lead", PROMPT,
                                                                     text="Time first")])

@@ -109,15 +109,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _truncate(engine: Engine) -> None:
     """Empty every table and restart its ids. DELETE and ALTER SEQUENCE, not TRUNCATE: on
-    tables this small they take a sixth of the time (TRUNCATE makes new files for each)."""
+    tables this small they take a sixth of the time (TRUNCATE makes new files for each); all
+    sent as one batch, not a round trip each (half the time again, after every test)."""
     with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
         sequences = conn.execute(text(
             "SELECT sequence_name FROM information_schema.sequences "
             "WHERE sequence_schema = current_schema()")).scalars().all()
-        for sequence in sequences:
-            conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+        conn.exec_driver_sql("; ".join([
+            *(f'DELETE FROM "{table.name}"' for table in reversed(Base.metadata.sorted_tables)),
+            *(f'ALTER SEQUENCE "{sequence}" RESTART' for sequence in sequences)]))
 
 
 @pytest.fixture(params=BACKENDS)

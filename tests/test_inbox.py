@@ -107,6 +107,23 @@ def test_what_was_acknowledged_outlives_a_handler_that_died(
     assert stored(database) == []
 
 
+def test_what_was_stored_while_no_handler_ran_is_handled_as_soon_as_one_starts(
+        database: Database, recorder: Recorder) -> None:
+    """Events left stored (by a process that stopped or died before handling them) are
+    handled when the next inbox starts, not only when it next looks (poll_seconds: 5 s in a
+    serving process; none comes within this test)."""
+    with transaction(database.inbox_sessions) as session:
+        session.add(InboxEvent(platform="slack", event_id="EvLeft", received_at=NOW,
+                               payload="{}"))
+    box = inbox_of(database, recorder, poll_seconds=3600)
+    box.start()
+    try:
+        wait_for(lambda: recorder.said == ["EvLeft"], "the event left stored to be handled")
+    finally:
+        box.stop()
+    assert stored(database) == []
+
+
 def test_it_sets_aside_an_event_that_keeps_failing_and_handles_the_rest(
         inbox: Inbox, recorder: Recorder, database: Database, database_url: str) -> None:
     inbox.capture("slack", "EvGood1", {})

@@ -135,6 +135,7 @@ class Inbox:
         self.loops.append(Loop("inbox-handle", self._handle_step, faults=self.faults,
                                on_stop=self._stored.set))
         self._replay()  # what an earlier process spooled
+        self._stored.set()  # what was stored while no handler ran: handled now, not a poll on
         for loop in self.loops:
             loop.start()
 

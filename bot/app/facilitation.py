@@ -720,13 +720,35 @@ def digest(app: Roundtable, actor: Actor, round_id: int | None, period: str | No
                                         Place(channel), f": {exc.reason}.",
                                         f" {exc.hint}" if exc.hint else "")) from exc
     if sent is None:
-        return said("Its final digest was already posted." if period == FINAL_PERIOD
-                    else f"The digest of round {chosen} for that period was already posted.")
+        if period == FINAL_PERIOD:
+            return _final_meanwhile(app, chosen, channel)
+        return said(f"The digest of round {chosen} for that period was already posted.")
     if digest_review.supersede_waiting(app.database.sessions, app.gateways, chosen, app.clock,
                                        summariser=app.summariser):
         return said(f"Posted {named} in ", Place(sent.channel_id),
                     "; it takes the place of the draft that was waiting for review.")
     return said(f"Posted {named} in ", Place(sent.channel_id), ".")
+
+
+def _final_meanwhile(app: Roundtable, round_id: int, channel: str) -> Said:
+    """What became of a round's final digest that the schedule took up between the round's
+    close (or its channel set) and the post that follows it: the schedule posts the final
+    digest of every closed round with a channel, so the facilitator is told where it stands,
+    not that it "was already posted"."""
+    with reading(app.database.sessions) as session:
+        row = session.scalar(select(Digest).where(Digest.round_id == round_id,
+                                                  Digest.period == FINAL_PERIOD))
+    if row is None:
+        return said("Its final digest was already posted.")
+    where = Place(row.channel_id or channel)
+    if row.state == "posted":
+        return said("Posted its final digest in ", where, ".")
+    if row.state == "review":
+        return said("Its final digest waits for review before it posts in ", where, ".")
+    if row.state == "failed":
+        return said("Its final digest could not be posted in ", where,
+                    f": {row.refused_reason}." if row.refused_reason else ".")
+    return said("Its final digest is being posted in ", where, ".")
 
 
 @dataclass(frozen=True)

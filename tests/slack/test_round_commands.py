@@ -5,16 +5,36 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from bot.app import facilitation
+from bot.app.actors import Actor
+from bot.core.rounds import close_round
+from bot.scheduling import jobs
+from bot.scheduling.jobs import FINAL_PERIOD
 from bot.slack import blocks
+from storage.database import Database
+from storage.db import transaction
 from storage.models import BotMessage, Delivery, Digest, Participant, Round
-from tests.slack.conftest import CHANNEL, DIGEST_CHANNEL, FACILITATOR, MEMBERS, PACK, Running
+from tests.helpers import started_round
+from tests.slack.conftest import (
+    CHANNEL,
+    DIGEST_CHANNEL,
+    FACILITATOR,
+    MEMBERS,
+    PACK,
+    Running,
+    application,
+    bot_settings,
+)
 from tests.slack.test_answers import answer_buttons
 from tests.slack.test_forget_me import AMARA, AMARA_SAID
 from tests.slack.test_round_loop import asked, question_ts, sent_to_everyone, start_round
+from tests.slack_api_stub import SlackStub
 
 OUTSIDER = MEMBERS[0]
 
@@ -294,3 +314,31 @@ def test_a_confirmation_being_posted_when_its_round_is_deleted_is_deleted_after(
     running.bot.confirmations.stop()  # answered, and recorded (or not)
     assert running.stub.message("D" + AMARA, posted.answer["ts"]) is None
     assert _repeated_to_amara(running) == []
+
+
+@pytest.mark.parametrize(("review", "told"), [
+    ("post", f"Posted its final digest in #{DIGEST_CHANNEL}."),
+    ("review", f"Its final digest waits for review before it posts in #{DIGEST_CHANNEL}."),
+])
+def test_a_close_whose_final_digest_the_schedule_took_up_meanwhile_says_where_it_stands(
+        database: Database, database_url: str, stub: SlackStub, now: datetime, review: str,
+        told: str) -> None:
+    """The schedule posts the final digest of every closed round that has a channel (or, in a
+    round whose digests are reviewed, sends it for review): its sweep can come between a
+    facilitator's close and the close's own post of it. The facilitator is told where the
+    final digest stands, not that it "was already posted" (which reads as if the round had
+    been closed before), and it is claimed once."""
+    with transaction(database.sessions) as session:
+        round_id = started_round(session, now, 2, started_by=FACILITATOR,
+                                 digest_channel=DIGEST_CHANNEL, review=review).id
+        close_round(session, round_id, now)
+    serving = application(bot_settings(database_url, stub), database)
+    jobs.install(jobs.JobContext(database, serving.gateways, serving.clock,
+                                 "Europe/London"))
+    jobs.close_due_rounds()  # the sweep, between the close's commit and its post
+    closing = facilitation.digest(serving, Actor("slack", FACILITATOR), round_id,
+                                  period=FINAL_PERIOD)
+    assert closing.plain == told, closing.plain
+    with database.sessions() as session:
+        assert session.scalars(select(Digest.period)).all() == [FINAL_PERIOD]
+    assert bool(stub.posted(DIGEST_CHANNEL)) == (review == "post")  # the draft goes to review

@@ -87,10 +87,20 @@ def help_here(app: Roundtable, actor: Actor, channel_id: str, *,
     platform: what to do there and the question waiting, restated. With `beside_commands`
     (the platform lists its commands too), None when no question waits: the list says the
     rest."""
-    with app.database.sessions() as session:
-        waiting = answers.question_waiting(
-            session, answers.ChatMessage(channel_id, actor.user_id, "help", ""), actor.platform)
+    waiting = _waiting(app, actor, channel_id)
     return None if beside_commands and waiting is None else help_reply(waiting)
+
+
+def question_waits(app: Roundtable, actor: Actor, channel_id: str) -> bool:
+    """Whether words `actor` writes in their conversation `channel_id` would answer a
+    question now."""
+    return _waiting(app, actor, channel_id) is not None
+
+
+def _waiting(app: Roundtable, actor: Actor, channel_id: str) -> answers.Waiting | None:
+    with app.database.sessions() as session:
+        return answers.question_waiting(
+            session, answers.ChatMessage(channel_id, actor.user_id, "", ""), actor.platform)
 
 
 def skip(app: Roundtable, actor: Actor, round_id: int, prompt_id: str) -> None:

@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.core.inbox import MAX_ATTEMPTS
 from bot.teams.commands import command
-from storage.models import InboxEvent
+from storage.models import InboxEvent, Round
 from tests.teams.conftest import PACK, RunningTeams, Tenant
-from tests.teams.test_round import start_from_channel
-from tests.teams_connector_stub import APP_ID, Call, card_text
+from tests.teams.test_round import question, start_from_channel
+from tests.teams.test_round_management import in_chat
+from tests.teams_connector_stub import APP_ID, Call, Person, card_text
 
 
 @pytest.mark.parametrize("text", [
@@ -73,18 +75,24 @@ def test_set_review_or_start_sent_alone_shows_how_it_is_typed(
     assert running.replies() == []
 
 
-def test_start_and_a_pack_alone_shows_how_it_is_typed_and_is_not_an_answer(
-        running_teams: RunningTeams, tenant: Tenant) -> None:
-    """A facilitator with a question waiting who writes `start <pack>` without `to …` is
-    shown how start is typed; an answer that begins "Start" is still saved as one."""
-    running, facilitator = running_teams, tenant.facilitator
+def asked_facilitator(running: RunningTeams, tenant: Tenant) -> Person:
+    """The facilitator, who started a round for themselves from their 1:1 chat (a facilitator
+    is asked questions too), once question 1 is waiting for them there."""
+    facilitator = tenant.facilitator
     pharmacists = running.stub.add_team("Pharmacists", [facilitator])
     assert running.teams.added_to_team(pharmacists, facilitator).status == 200
     running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
     assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
     running.teams.chat(facilitator, f"start {PACK} to {facilitator.email}")
-    running.wait_for(lambda: [c for c in running.stub.sent_to(facilitator)
-                              if "Question 1 of 6" in card_text(c)], "question 1 to Fola")
+    question(running, facilitator, 1)
+    return facilitator
+
+
+def test_start_and_a_pack_alone_shows_how_it_is_typed_and_is_not_an_answer(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """A facilitator with a question waiting who writes `start <pack>` without `to …` is
+    shown how start is typed; an answer that begins "Start" is still saved as one."""
+    running, facilitator = running_teams, asked_facilitator(running_teams, tenant)
     running.teams.chat(facilitator, f"start {PACK}")
     running.wait_for(lambda: [c for c in running.stub.sent_to(facilitator) if
                               "Type it like this: start <pack> to <team|email" in card_text(c)],
@@ -94,6 +102,19 @@ def test_start_and_a_pack_alone_shows_how_it_is_typed_and_is_not_an_answer(
     running.wait_for(lambda: [r for r in running.replies() if r.text == "Start early"],
                      "the answer saved")
     assert [r.text for r in running.replies()] == ["Start early"]
+
+
+def test_start_naming_no_pack_while_a_question_waits_is_a_facilitators_answer(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """"Start early to beat the queues" reads as `start` with pack "early"; written in the
+    1:1 chat by a facilitator with a question waiting, no pack being called that, it is
+    their answer, not a start refused (and their words dropped)."""
+    running, facilitator = running_teams, asked_facilitator(running_teams, tenant)
+    saved = in_chat(running, facilitator, "Start early to beat the queues", "Saved")
+    assert saved.startswith("Saved as your answer to question 1")
+    assert [r.text for r in running.replies()] == ["Start early to beat the queues"]
+    assert len(running.scalars(select(Round.id))) == 1
+    assert not [c for c in running.stub.sent_to(facilitator) if "no pack" in card_text(c)]
 
 
 @pytest.mark.parametrize("text", ["close 3x", "status #2", "remind 1.", "set 2x closes 14d",

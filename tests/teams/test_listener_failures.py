@@ -25,17 +25,17 @@ GONE = ("replies", "audit_log")
 
 
 @contextmanager
-def tables_gone(running: RunningTeams) -> Iterator[None]:
-    """The tables of answers and of the audit log renamed away while the bot runs, and back
-    afterwards."""
+def tables_gone(running: RunningTeams, tables: tuple[str, ...] = GONE) -> Iterator[None]:
+    """The tables (of answers and of the audit log, unless others are named) renamed away
+    while the bot runs, and back afterwards."""
     with running.database.sessions.begin() as session:
-        for table in GONE:
+        for table in tables:
             session.execute(text(f"ALTER TABLE {table} RENAME TO {table}_away"))
     try:
         yield
     finally:
         with running.database.sessions.begin() as session:
-            for table in GONE:
+            for table in tables:
                 session.execute(text(f"ALTER TABLE {table}_away RENAME TO {table}"))
 
 

@@ -1,7 +1,7 @@
 """Managing rounds from Teams as from Slack: `list [all]`, `status N who`, `reopen N`,
 `delete N` behind a card that asks first, and `add-facilitator`/`remove-facilitator … round N`;
-refused to anyone who does not facilitate, and never taken for an answer that starts with the
-same word."""
+refused to anyone who does not facilitate (in their 1:1 chat, such words are theirs: an answer),
+and never taken for an answer that starts with the same word."""
 
 from __future__ import annotations
 
@@ -14,10 +14,14 @@ from sqlalchemy import select
 
 from storage.models import BotMessage, Delivery, Participant, Round, RoundFacilitator, TeamsSent
 from tests.teams.conftest import PACK, RunningTeams, Tenant, replaced_by
+from tests.teams.test_listener_failures import tables_gone
 from tests.teams.test_round import question, start_from_channel
 from tests.teams_connector_stub import Call, Person, card_text
 
 FACILITATOR_CHAT = "a:1facilitator-chat"
+NO_QUESTION = ("I have no open question waiting for an answer here (a round may have closed). "
+               "Use the buttons on the questions, or see your open questions in the list "
+               "you get by writing questions.")
 
 
 def in_chat(running: RunningTeams, person: Person, text: str, expect: str) -> str:
@@ -26,6 +30,19 @@ def in_chat(running: RunningTeams, person: Person, text: str, expect: str) -> st
     before = len(running.stub.sent_to(person))
     running.teams.chat(person, text)
     found = running.wait_for(lambda: [card_text(c) for c in running.stub.sent_to(person)[before:]
+                                      if expect in card_text(c)],
+                             f"an answer to {text!r} saying {expect!r}")
+    return str(found[0])
+
+
+def in_team(running: RunningTeams, tenant: Tenant, person: Person, text: str, expect: str
+            ) -> str:
+    """`person` writes `text` mentioning the bot in the team's channel; what the bot then says
+    there that contains `expect`."""
+    channel = tenant.team.channel_id
+    before = len(running.stub.sent(channel))
+    assert running.teams.in_channel(tenant.team, person, text).status == 200
+    found = running.wait_for(lambda: [card_text(c) for c in running.stub.sent(channel)[before:]
                                       if expect in card_text(c)],
                              f"an answer to {text!r} saying {expect!r}")
     return str(found[0])
@@ -182,6 +199,8 @@ def test_a_cancelled_deletion_card_loses_its_buttons_and_its_old_delete_deletes_
 
 def test_round_management_is_refused_to_anyone_who_does_not_facilitate(
         running_teams: RunningTeams, tenant: Tenant) -> None:
+    """In a channel, refused; in the 1:1 chat, where answers are written, such words are no
+    command of theirs: with no question waiting, they are told so, as for any words."""
     running, ben = running_teams, tenant.members[1]
     round_id = started(running, tenant)
     question(running, ben, 1)
@@ -190,12 +209,34 @@ def test_round_management_is_refused_to_anyone_who_does_not_facilitate(
                  f"delete {round_id}", f"remove-facilitator {tenant.facilitator.email}",
                  f"add-facilitator {ben.email} round {round_id}"):
         word = text.split()[0]
-        said = in_chat(running, ben, text, "Sorry")
+        said = in_team(running, tenant, ben, text, "Sorry")
         assert said == (f"Sorry, only facilitators can use {word}. If you should be one, ask "
                         "one of Roundtable's admins to add you."), text
+        assert in_chat(running, ben, text, "no open question") == NO_QUESTION, text
     assert running.scalars(select(Round.status)) == ["closed"]
     assert running.scalars(select(RoundFacilitator)) == [] and running.replies() == []
     assert not [c for c in running.stub.sent_to(ben) if "Deleting it removes" in card_text(c)]
+    assert not [c for c in running.stub.sent_to(ben) if "Sorry" in card_text(c)]
+
+
+def test_a_facilitators_command_written_by_a_participant_in_their_chat_is_kept_as_words(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """"Start early to beat the queues" reads as `start` with pack "early": from someone who
+    may not start rounds, in the 1:1 chat, it is their answer; with no question waiting, they
+    are told so, as for any words, and no round starts."""
+    running, chidi = running_teams, tenant.members[2]
+    round_id = started(running, tenant)
+    question(running, chidi, 1)
+    saved = in_chat(running, chidi, "Start early to beat the queues", "Saved")
+    assert saved.startswith("Saved as your answer to question 1")
+    assert [r.text for r in running.replies()] == ["Start early to beat the queues"]
+
+    in_chat(running, facilitator_chat(running, tenant), f"close {round_id}", "is closed")
+    told = in_chat(running, chidi, f"start {PACK} to x@y.z", "no open question")
+    assert told == NO_QUESTION
+    assert running.scalars(select(Round.id)) == [round_id]
+    assert [r.text for r in running.replies()] == ["Start early to beat the queues"]
+    assert not [c for c in running.stub.sent_to(chidi) if "Sorry" in card_text(c)]
 
 
 def test_answers_that_start_with_the_new_command_words_are_stored_as_answers(
@@ -212,6 +253,19 @@ def test_answers_that_start_with_the_new_command_words_are_stored_as_answers(
                          f"answer {number}")
     assert [r.text for r in running.replies()] == answers
     assert not [c for c in running.stub.sent_to(chidi) if "Sorry" in card_text(c)]
+
+
+def test_words_like_a_facilitators_command_are_kept_when_who_facilitates_cannot_be_read(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Telling a facilitators' command from an answer reads who facilitates: when that cannot
+    be read (the database failing), the words are kept as an answer's are."""
+    running, chidi = running_teams, tenant.members[2]
+    started(running, tenant)
+    question(running, chidi, 1)
+    with tables_gone(running, ("facilitators",)):
+        saved = in_chat(running, chidi, "Start early to beat the queues", "Saved")
+    assert saved.startswith("Saved as your answer to question 1")
+    assert [r.text for r in running.replies()] == ["Start early to beat the queues"]
 
 
 def test_the_owner_shares_a_round_by_email_and_takes_it_back(running_teams: RunningTeams,
@@ -237,8 +291,8 @@ def test_the_owner_shares_a_round_by_email_and_takes_it_back(running_teams: Runn
     assert f"they can no longer act on round {round_id}" in in_chat(
         running, fola, f"remove-facilitator {dev.email} round {round_id}", "Done")
     assert running.scalars(select(RoundFacilitator)) == []
-    assert "only facilitators can use status." in in_chat(
-        running, dev, f"status {round_id}", "facilitators")
+    assert "only facilitators can use status." in in_team(
+        running, tenant, dev, f"status {round_id}", "facilitators")
 
 
 def test_a_confirmation_recorded_as_its_round_is_being_deleted_is_deleted(

@@ -1,5 +1,6 @@
 """What the bot does with each activity: keep its conversation reference, then store an answer
-in the inbox (before Teams is answered), run a command (commands.py), or take a card's button
+in the inbox (before Teams is answered), run a command (commands.py: words that read as one
+but are not the writer's to use go to the inbox), or take a card's button
 (actions.py; a draft digest's in review_forms.py).
 
 Handlers run on the SDK's loop and hand their blocking work (the database, sending) to
@@ -90,7 +91,7 @@ class Listeners:
         if activity.type == "message" and actor is not None:
             found = command(activities.words(activity),
                             answers_here=reference.kind == "personal")
-            if found is not None:
+            if found is not None and self.commands.taken(found, actor, reference):
                 self.chat.later(self.commands.run, found, actor, reference,
                                 told_in=reference.key)
                 return None

@@ -4,6 +4,10 @@ open questions, the questions of forget-me and of deleting a round)."""
 
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.app import access, facilitation, facilitators, participants, personal_data, review
 from bot.app.actors import Actor
 from bot.app.command_words import (
@@ -34,6 +38,7 @@ from bot.teams.commands import (
 from bot.teams.listeners.chat import Chat
 from bot.teams.references import Conversations, Reference
 
+log = logging.getLogger(__name__)
 PRIVATE = frozenset({"stop", "my-data", "forget-me", "delete"})
 """Commands whose answer is for the person alone: written in a channel (where Teams has no
 message only one person sees), it goes to their 1:1 chat, and the channel is told so."""
@@ -46,6 +51,33 @@ class Commands:
     def __init__(self, app: Roundtable, chat: Chat, conversations: Conversations) -> None:
         self.app, self.chat, self.gateway, self.conversations = (
             app, chat, chat.gateway, conversations)
+
+    def taken(self, found: Typed, actor: Actor, where: Reference) -> bool:
+        """Whether `found`, written by `actor` in `where`, is that command rather than words
+        for the inbox. In the 1:1 chat, where answers are written too, a facilitators' command
+        is words from someone who may not facilitate, and so is a `start <pack> to …` naming
+        no pack while a question waits for them ("Start early to beat the queues"): their
+        answer, never refused and lost. Elsewhere a command is always one."""
+        if where.kind != "personal" or found.name not in access.FACILITATOR_ONLY:
+            return True
+        try:
+            if not access.may_facilitate(self.app, actor):
+                return False
+            return not (found.name == "start" and len(found.args) >= 3
+                        and not self._pack(found.args[0], actor)
+                        and participants.question_waits(self.app, actor, where.key))
+        except SQLAlchemyError as exc:
+            # the database is away: the inbox keeps the words (or its spool), as an answer's
+            log.warning("could not tell a command from an answer: %s", exc.__class__.__name__)
+            return False
+
+    def _pack(self, pack_id: str, actor: Actor) -> bool:
+        """Whether `actor` could start a round with the pack `pack_id` names."""
+        try:
+            facilitation.startable_pack(self.app.settings, actor, pack_id)
+        except RoundtableError:
+            return False
+        return True
 
     def run(self, found: Typed, actor: Actor, where: Reference) -> None:
         """`found`, written by `actor` in `where`, done and answered."""

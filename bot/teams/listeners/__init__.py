@@ -1,6 +1,6 @@
 """What the bot does with each activity: keep its conversation reference, then store an answer
-in the inbox (before Teams is answered), run a command (commands.py: words that read as one
-but are not the writer's to use go to the inbox), or take a card's button
+in the inbox (before Teams is answered), run a command (commands.py: in the 1:1 chat, a `start`
+that names no pack may be an answer, and goes to the inbox), or take a card's button
 (actions.py; a draft digest's in review_forms.py).
 
 Handlers run on the SDK's loop and hand their blocking work (the database, sending) to

@@ -54,18 +54,17 @@ class Commands:
 
     def taken(self, found: Typed, actor: Actor, where: Reference) -> bool:
         """Whether `found`, written by `actor` in `where`, is that command rather than words
-        for the inbox. In the 1:1 chat, where answers are written too, a facilitators' command
-        is words from someone who may not facilitate, and so is a `start <pack> to …` naming
-        no pack while a question waits for them ("Start early to beat the queues"): their
-        answer, never refused and lost. Elsewhere a command is always one."""
-        if where.kind != "personal" or found.name not in access.FACILITATOR_ONLY:
+        for the inbox. In the 1:1 chat, where answers are written too, `start <word> to …`
+        naming no pack ("Start early to beat the queues") is words from someone who may not
+        start rounds, or from a facilitator while a question waits for them: their answer,
+        never refused and lost. Every other command is one: the others' shapes (a round
+        number, an email) are no answer's, and someone who may not use them is told so."""
+        if (where.kind != "personal" or found.name != "start" or len(found.args) < 3
+                or self._pack(found.args[0], actor)):
             return True
         try:
-            if not access.may_facilitate(self.app, actor):
-                return False
-            return not (found.name == "start" and len(found.args) >= 3
-                        and not self._pack(found.args[0], actor)
-                        and participants.question_waits(self.app, actor, where.key))
+            return (access.may_facilitate(self.app, actor)
+                    and not participants.question_waits(self.app, actor, where.key))
         except SQLAlchemyError as exc:
             # the database is away: the inbox keeps the words (or its spool), as an answer's
             log.warning("could not tell a command from an answer: %s", exc.__class__.__name__)

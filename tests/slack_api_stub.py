@@ -198,6 +198,10 @@ class SlackStub:
         with self._lock:
             return [c for c in self.calls if c.method == method and (c.ok or not ok_only)]
 
+    def responses(self, url: str) -> list[Call]:
+        """What the bot posted to the response_url `url` (one `response_url()` made)."""
+        return [c for c in self.calls_to("response_url") if self.root + c.answer["path"] == url]
+
     def posted(self, channel: str | None = None) -> list[Call]:
         """Messages actually posted (chat.postMessage that answered ok)."""
         return [c for c in self.calls_to("chat.postMessage")

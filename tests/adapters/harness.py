@@ -33,6 +33,7 @@ from tests.slack.conftest import (
 from tests.slack_api_stub import SlackStub
 from tests.slack_reading import as_read
 from tests.teams.conftest import MEMBER_NAMES, RunningTeams, run_teams
+from tests.teams.test_round import start_from_channel
 from tests.teams_connector_stub import Call, ConnectorStub, card_text
 
 NAMES = [m[1:].title() for m in MEMBERS]
@@ -46,7 +47,8 @@ class Harness(Protocol):
 
     def start(self, *, anonymous: bool = False, closes: str | None = None) -> None:
         """Start the seed pack for the five (closing `closes`: 14d, a date); return once each
-        was sent question 1."""
+        was sent question 1 and the facilitator was told the round started (an answer still
+        on its way would land among what a later step reads)."""
 
     def write(self, who: int, text: str, *, times: int = 1, files: int = 0) -> None:
         """Person `who` writes `text` to the bot, delivered `times` times (one event id),
@@ -165,11 +167,12 @@ class SlackHarness:
 
     def start(self, *, anonymous: bool = False, closes: str | None = None) -> None:
         extra = (" anonymous" if anonymous else "") + (f" closes {closes}" if closes else "")
-        assert self.running.slack.command(
+        acked = self.running.slack.command(
             FACILITATOR, f"start {PACK} to <#{CHANNEL}|leaders> digest <#{DIGEST_CHANNEL}|d>"
-            + extra).status == 200
-        self.running.wait_for(lambda: len([d for d in self.deliveries()
-                                           if d.state == "sent"]) == len(MEMBERS),
+            + extra)
+        assert acked.status == 200
+        self.running.answer_to(acked, "the facilitator to hear the round started")
+        self.running.wait_for(lambda: _asked_everyone(self.deliveries(), len(MEMBERS)),
                               "question 1 to reach everyone", timeout=60)
 
     def write(self, who: int, text: str, *, times: int = 1, files: int = 0) -> None:
@@ -226,12 +229,9 @@ class SlackHarness:
         button = next(e for c in reversed(self.stub.posted("D" + user))
                       for b in c.params.get("blocks") or [] if b["type"] == "actions"
                       for e in b["elements"] if e.get("text", {}).get("text") == label)
-        before = len(self.stub.calls_to("response_url"))
-        assert self.running.slack.click(user, button["action_id"],
-                                        button["value"]).status == 200
-        answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
-                                       f"what {label!r} did")[0]
-        return self.read_message(answer.params)
+        clicked = self.running.slack.click(user, button["action_id"], button["value"])
+        assert clicked.status == 200
+        return self.read_message(self.running.answer_to(clicked, f"what {label!r} did").params)
 
     def press_changed(self, who: int, label: str, **changed: object) -> str:
         user = MEMBERS[who]
@@ -239,11 +239,9 @@ class SlackHarness:
                       for b in c.params.get("blocks") or [] if b["type"] == "actions"
                       for e in b["elements"] if e.get("text", {}).get("text") == label)
         value = json.dumps({**json.loads(button["value"]), **changed})
-        before = len(self.stub.calls_to("response_url"))
-        assert self.running.slack.click(user, button["action_id"], value).status == 200
-        answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
-                                       f"what {label!r} did")[0]
-        return self.read_message(answer.params)
+        clicked = self.running.slack.click(user, button["action_id"], value)
+        assert clicked.status == 200
+        return self.read_message(self.running.answer_to(clicked, f"what {label!r} did").params)
 
     def digest(self) -> list[str]:
         before = len(self.stub.posted(DIGEST_CHANNEL))
@@ -253,15 +251,12 @@ class SlackHarness:
         return [self.read_message(c.params) for c in self.stub.posted(DIGEST_CHANNEL)[before:]]
 
     def command(self, text: str) -> str:
-        before = len(self.stub.calls_to("response_url"))
         acked = self.running.slack.command(FACILITATOR, text)
         assert acked.status == 200
         shown = _acknowledged(acked.body)
         if shown and shown.get("text") != commands.WORKING:
             return self.read_message(shown)
-        answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
-                                       f"the answer to {text!r}")[0]
-        return self.read_message(answer.params)
+        return self.read_message(self.running.answer_to(acked, f"the answer to {text!r}").params)
 
     def command_in_channel(self, text: str) -> str:
         return self.command(text)  # a slash command is the same command in any channel
@@ -301,12 +296,9 @@ class SlackHarness:
 
     def approve_review(self) -> str:
         approve = _slack_button(self._draft(), review_blocks.REVIEW_APPROVE)
-        before = len(self.stub.calls_to("response_url"))
-        assert self.running.slack.click(FACILITATOR, approve["action_id"],
-                                        approve["value"]).status == 200
-        answer = self.running.wait_for(lambda: self.stub.calls_to("response_url")[before:],
-                                       "what Approve did")[0]
-        return self.read_message(answer.params)
+        clicked = self.running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
+        assert clicked.status == 200
+        return self.read_message(self.running.answer_to(clicked, "what Approve did").params)
 
     def posted(self) -> str:
         return "\n".join(self.read_message(c.params) for c in self.stub.posted(DIGEST_CHANNEL))
@@ -351,6 +343,13 @@ class SlackHarness:
         return self.running.scalars(select(Delivery))
 
 
+def _asked_everyone(deliveries: list[Delivery], people: int) -> bool:
+    """Whether the newest round (the one just started: its start was answered) has sent
+    question 1 to all `people`; an earlier round's deliveries are not counted."""
+    newest = max((d.round_id for d in deliveries), default=None)
+    return len([d for d in deliveries if d.round_id == newest and d.state == "sent"]) == people
+
+
 def _slack_files(user: str, files: int) -> list[dict[str, Any]]:
     """What Slack's message event says of the files shared with it."""
     return [{"id": f"F0ROTA{n:04d}", "name": f"rota-{n}.pdf", "mimetype": "application/pdf",
@@ -386,13 +385,9 @@ class TeamsHarness:
         self._earlier: dict[int, list[str]] = {}
 
     def start(self, *, anonymous: bool = False, closes: str | None = None) -> None:
-        teams = self.running.teams
-        assert teams.added_to_team(self.tenant.team, self.tenant.facilitator).status == 200
         extra = (" anonymous" if anonymous else "") + (f" closes {closes}" if closes else "")
-        assert teams.in_channel(self.tenant.team, self.tenant.facilitator,
-                                f"start {PACK} to team{extra}").status == 200
-        self.running.wait_for(lambda: len([d for d in self.deliveries()
-                                           if d.state == "sent"]) == len(MEMBER_NAMES),
+        start_from_channel(self.running, self.tenant, extra)
+        self.running.wait_for(lambda: _asked_everyone(self.deliveries(), len(MEMBER_NAMES)),
                               "question 1 to reach everyone", timeout=60)
 
     def write(self, who: int, text: str, *, times: int = 1, files: int = 0) -> None:

@@ -190,12 +190,10 @@ def _press_on(bot: Harness, who: int, shown: dict[str, Any], answer: str) -> dic
     [button] = [b for b, a in zip(_quote_buttons(bot, shown), _answers(bot, shown),
                                   strict=True) if a == answer]
     if isinstance(bot, SlackHarness):
-        before = len(bot.stub.calls_to("response_url"))
-        assert bot.running.slack.click(MEMBERS[who], button["action_id"], button["value"],
-                                       message=shown).status == 200
-        answered = bot.running.wait_for(lambda: [
-            c for c in bot.stub.calls_to("response_url")[before:]
-            if c.answer["path"].startswith("/response/act-")], "what the button did")[0].params
+        clicked = bot.running.slack.click(MEMBERS[who], button["action_id"], button["value"],
+                                          message=shown)
+        assert clicked.status == 200
+        answered = bot.running.answer_to(clicked, "what the button did").params
         assert answered.get("replace_original") is True, answered
         return {**shown, "text": answered.get("text"), "blocks": answered["blocks"]}
     assert isinstance(bot, TeamsHarness)

@@ -101,14 +101,11 @@ def _my_data(bot: Harness) -> str:
     """Person 0 asks for their data: the file they get, as text."""
     if isinstance(bot, SlackHarness):
         before = len(bot.stub.uploaded("D" + MEMBERS[0]))
-        answered = len(bot.stub.calls_to("response_url"))
-        assert bot.running.slack.command(MEMBERS[0], "my-data").status == 200
+        acked = bot.running.slack.command(MEMBERS[0], "my-data")
+        assert acked.status == 200
         files = bot.running.wait_for(lambda: bot.stub.uploaded("D" + MEMBERS[0])[before:],
                                      "the file")
-        # the command's answer comes after the file: a button pressed next must not take it
-        # for its own
-        bot.running.wait_for(lambda: bot.stub.calls_to("response_url")[answered:],
-                             "the answer to my-data")
+        bot.running.answer_to(acked, "the answer to my-data")  # it comes after the file
         return str(files[0][1].decode())
     assert isinstance(bot, TeamsHarness)
     member = bot.tenant.members[0]

@@ -30,10 +30,9 @@ def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
 def _told(bot: Harness, command: str) -> str:
     """Person 0 writes `command` to the bot: the first thing they are told."""
     if isinstance(bot, SlackHarness):
-        stub, before = bot.stub, len(bot.stub.calls_to("response_url"))
-        assert bot.running.slack.command(MEMBERS[0], command).status == 200
-        return str(bot.running.wait_for(lambda: stub.calls_to("response_url")[before:],
-                                        f"the answer to {command}")[0].params["text"])
+        acked = bot.running.slack.command(MEMBERS[0], command)
+        assert acked.status == 200
+        return str(bot.running.answer_to(acked, f"the answer to {command}").params["text"])
     assert isinstance(bot, TeamsHarness)
     member = bot.tenant.members[0]
     before = len(bot.stub.sent_to(member))
@@ -45,10 +44,9 @@ def _told(bot: Harness, command: str) -> str:
 def _delete_everything(bot: Harness) -> str:
     """Person 0 presses Delete everything on forget-me's question: what they are told."""
     if isinstance(bot, SlackHarness):
-        stub, before = bot.stub, len(bot.stub.calls_to("response_url"))
-        assert bot.running.slack.click(MEMBERS[0], "forget_confirm").status == 200
-        return str(bot.running.wait_for(lambda: stub.calls_to("response_url")[before:],
-                                        "done")[0].params["text"])
+        clicked = bot.running.slack.click(MEMBERS[0], "forget_confirm")
+        assert clicked.status == 200
+        return str(bot.running.answer_to(clicked, "done").params["text"])
     assert isinstance(bot, TeamsHarness)
     member = bot.tenant.members[0]
     question = next(c for c in reversed(bot.stub.sent_to(member))

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from storage.database import Database
 from storage.models import InboxEvent, Reply
 from tests.conftest import NOW
 from tests.helpers import PATIENCE
-from tests.slack_api_stub import BOT_USER, TEAM, SlackStub
+from tests.slack_api_stub import BOT_USER, TEAM, Call, SlackStub
 
 SECRET = "test-signing-secret"
 FACILITATOR = "UFACILITATOR"
@@ -58,6 +58,8 @@ class Response:
     status: int
     body: bytes
     seconds: float
+    response_url: str | None = None
+    """Where the bot answers the command or click later (the stand-in records it there)."""
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -113,12 +115,13 @@ class SlackDriver:
         return ts, self.event(event, event_id=event_id, retry=retry)
 
     def command(self, user: str, text: str, channel: str = CHANNEL) -> Response:
+        url = self.stub.response_url(f"cmd-{next(self._ids)}")
         form = {"token": "legacy", "team_id": TEAM, "team_domain": "test", "channel_id": channel,
                 "channel_name": "leaders", "user_id": user, "user_name": user.lower(),
                 "command": "/roundtable", "text": text, "api_app_id": "AROUNDTABLE",
-                "response_url": self.stub.response_url(f"cmd-{next(self._ids)}"),
-                "trigger_id": f"trigger-{next(self._ids)}"}
-        return self.signed(urlencode(form).encode(), "application/x-www-form-urlencoded")
+                "response_url": url, "trigger_id": f"trigger-{next(self._ids)}"}
+        return replace(self.signed(urlencode(form).encode(), "application/x-www-form-urlencoded"),
+                       response_url=url)
 
     def interact(self, payload: dict[str, Any]) -> Response:
         base = {"token": "legacy", "api_app_id": "AROUNDTABLE", "team": {"id": TEAM},
@@ -129,17 +132,17 @@ class SlackDriver:
     def click(self, user: str, action_id: str, value: str = "", channel: str | None = None,
               message: dict[str, Any] | None = None) -> Response:
         """A button pressed; `message`: the message it is on, as Slack sends it along."""
+        url = self.stub.response_url(f"act-{next(self._ids)}")
         payload: dict[str, Any] = {
             "type": "block_actions", "user": {"id": user, "team_id": TEAM},
             "container": {"type": "message", "channel_id": channel or "D" + user},
-            "channel": {"id": channel or "D" + user},
-            "response_url": self.stub.response_url(f"act-{next(self._ids)}"),
+            "channel": {"id": channel or "D" + user}, "response_url": url,
             "actions": [{"type": "button", "action_id": action_id, "block_id": "b",
                          "value": value, "action_ts": str(time.time())}],
         }
         if message is not None:
             payload["message"] = message
-        return self.interact(payload)
+        return replace(self.interact(payload), response_url=url)
 
     def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> Response:
         """The person submits a modal: Slack closes it unless the app answers with errors."""
@@ -178,6 +181,14 @@ class Running:
 
     def wait_for(self, predicate: Callable[[], Any], what: str, timeout: float = PATIENCE) -> Any:
         return self.stub.wait_for(predicate, timeout, what)
+
+    def answer_to(self, acked: Response, what: str) -> Call:
+        """The answer the bot posted to the response_url of the command or click `acked`:
+        counting answers from before it would take an earlier one that came late (a start's
+        answer can follow the questions it sent, and the next command)."""
+        assert acked.response_url is not None, "only commands and clicks are answered later"
+        url = acked.response_url
+        return self.wait_for(lambda: self.stub.responses(url), what)[0]
 
 
 def advancing_clock(start: datetime = NOW) -> Callable[[], datetime]:

@@ -107,10 +107,8 @@ def test_a_display_name_left_open_right_to_left_reverses_no_other_name_in_status
     running.stub.add_user(MEMBERS[0], "Amara", display_name=f"Amara {RLO}ilA")
     round_id = start_round(running, " named")
     sent_to_everyone(running)
-    before = len(running.stub.calls_to("response_url"))
-    running.slack.command(FACILITATOR, f"status {round_id} who")
-    answer = running.wait_for(lambda: running.stub.calls_to("response_url")[before:],
-                              "the status")[0].params
+    answer = running.answer_to(running.slack.command(FACILITATOR, f"status {round_id} who"),
+                               "the status").params
     line = next(p for p in paragraphs(answer["blocks"]) if "Not answered yet" in p)
     assert f"Amara {RLO}ilA" in line, line  # the name as its owner wrote it, listed first
     assert open_at(line, line.index("Ben")) == [], line

@@ -34,13 +34,10 @@ OTHER = "UBEN"
 
 def _said(running: Running, user: str, text: str) -> str:
     """Type a command; what the bot answered (only to them)."""
-    before = len(running.stub.calls_to("response_url"))
     response = running.slack.command(user, text)
     if response.body.startswith(b"{") and "Working" not in response.json().get("text", ""):
         return str(response.json()["text"])  # answered at once (a refusal)
-    answers = running.wait_for(lambda: running.stub.calls_to("response_url")[before:],
-                               f"the answer to {text!r}")
-    return str(answers[0].params["text"])
+    return str(running.answer_to(response, f"the answer to {text!r}").params["text"])
 
 
 def _other_facilitator(running: Running) -> int:

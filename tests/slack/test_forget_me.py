@@ -290,11 +290,8 @@ def test_forget_me_says_what_it_deletes_in_plain_words_however_many_answers(
     running.wait_for(lambda: running.replies(), "the answer")
     warned = {}
     for user in MEMBERS[:2]:
-        before = len(running.stub.calls_to("response_url"))
-        running.slack.command(user, "forget-me")
-        warned[user] = running.wait_for(
-            lambda since=before: running.stub.calls_to("response_url")[since:],
-            "the warning")[0].params["text"]
+        warned[user] = running.answer_to(running.slack.command(user, "forget-me"),
+                                         "the warning").params["text"]
     assert warned[MEMBERS[0]].startswith(
         "This deletes everything Roundtable holds about you: your answers and votes (none so "
         "far), the questions sent to you,"), warned

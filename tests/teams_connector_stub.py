@@ -191,25 +191,25 @@ class ConnectorStub:
                 and (conversation is None or c.conversation == conversation)]
 
     def sent_to(self, person: Person) -> list[Call]:
-        chats = self._chats_of(person)
+        chats = self.chats_of(person)
         return [c for c in self.sent() if c.conversation in chats]
 
-    def _chats_of(self, person: Person) -> list[str]:
+    def chats_of(self, person: Person) -> list[str]:
         """The person's chats, read under the lock: the server's threads open chats while a
         test reads (iterating the dict meanwhile raised "changed size during iteration")."""
         with self._lock:
             return [c for c, aad in self.conversations.items() if aad == person.aad]
 
-    def open_chat(self, person: Person) -> str:
-        """The person's 1:1 chat with the bot (one a person), there from now on: as when the
-        bot creates it, or the person opens the app themselves."""
-        conversation = f"a:1{person.aad.replace('-', '')}{'c' * 70}"
+    def open_chat(self, person: Person, conversation: str | None = None) -> str:
+        """The person's 1:1 chat with the bot (`conversation`, else one a person), there from
+        now on: as when the bot creates it, or the person opens the app themselves."""
+        conversation = conversation or f"a:1{person.aad.replace('-', '')}{'c' * 70}"
         with self._lock:
             self.conversations[conversation] = person.aad
         return conversation
 
     def chat_of(self, person: Person) -> str:
-        return self._chats_of(person)[0]
+        return self.chats_of(person)[0]
 
     def wait_for(self, predicate: Any, what: str, timeout: float = PATIENCE) -> Any:
         """Poll until `predicate()` is truthy; a timeout also says what the bot last sent, so a

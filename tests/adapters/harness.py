@@ -456,10 +456,9 @@ class TeamsHarness:
 
     def command(self, text: str) -> str:
         facilitator = self.tenant.facilitator
-        if facilitator.aad not in self.stub.conversations.values():
+        if not self.stub.chats_of(facilitator):
             # the facilitator installs the bot for themselves, and is welcomed in that chat
-            chat = "a:1facilitator-chat-with-roundtable"
-            self.stub.conversations[chat] = facilitator.aad
+            chat = self.stub.open_chat(facilitator, "a:1facilitator-chat-with-roundtable")
             assert self.running.teams.installed(facilitator, chat).status == 200
             self.running.wait_for(lambda: self.stub.sent(chat), "the welcome")
         before = len(self.stub.sent_to(facilitator))
@@ -482,7 +481,7 @@ class TeamsHarness:
         facilitator = self.tenant.facilitator
 
         def drafts() -> list[Call]:
-            chats = {c for c, aad in self.stub.conversations.items() if aad == facilitator.aad}
+            chats = set(self.stub.chats_of(facilitator))
             return [c for c in list(self.stub.calls) if c.conversation in chats
                     and (c.method, c.status) in (("POST", 201), ("PUT", 200))
                     and "For review" in card_text(c)]

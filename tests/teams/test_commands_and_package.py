@@ -64,7 +64,7 @@ def test_set_review_or_start_sent_alone_shows_how_it_is_typed(
     """As the suggested commands send set and review, and as Slack answers /roundtable start:
     a facilitator's command word alone is not taken for an answer."""
     running, facilitator = running_teams, tenant.facilitator
-    running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
+    running.stub.open_chat(facilitator, "a:1facilitator-chat")
     assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
     for word, shown in (("review", "review N [on|off]"), ("set", "set [round] [digest"),
                         ("start", "start <pack> to <team|email")):
@@ -81,7 +81,7 @@ def asked_facilitator(running: RunningTeams, tenant: Tenant) -> Person:
     facilitator = tenant.facilitator
     pharmacists = running.stub.add_team("Pharmacists", [facilitator])
     assert running.teams.added_to_team(pharmacists, facilitator).status == 200
-    running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
+    running.stub.open_chat(facilitator, "a:1facilitator-chat")
     assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
     running.teams.chat(facilitator, f"start {PACK} to {facilitator.email}")
     question(running, facilitator, 1)
@@ -172,7 +172,7 @@ def test_it_refuses_an_app_id_that_is_not_one(tmp_path: Path) -> None:
 def test_invite_typed_wrongly_shows_how_invite_is_typed(
         running_teams: RunningTeams, tenant: Tenant, words: str) -> None:
     running, facilitator = running_teams, tenant.facilitator
-    running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
+    running.stub.open_chat(facilitator, "a:1facilitator-chat")
     assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
     running.teams.chat(facilitator, f"invite 1 {words}")
     [said] = running.wait_for(lambda: [card_text(c) for c in running.stub.sent_to(facilitator)
@@ -202,7 +202,7 @@ def test_commands_teams_shows_are_in_a_fixed_width_font_never_in_backticks(
         session.add(InboxEvent(platform="teams", event_id="set-aside", payload="{}",
                                received_at=running.bot.clock(), attempts=MAX_ATTEMPTS,
                                last_error="ValueError: unreadable"))
-    running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
+    running.stub.open_chat(facilitator, "a:1facilitator-chat")
     assert running.teams.installed(facilitator, "a:1facilitator-chat").status == 200
     asked = {"help": "asks a workshop's questions",
              f"start {PACK} to team": "works in a team's channel",
@@ -236,7 +236,7 @@ def test_the_words_teams_tells_people_to_write_are_in_a_fixed_width_font(
     fixed-width font, not left in the middle of the sentence as plain words."""
     running, stub, amara = running_teams, running_teams.stub, tenant.members[0]
     start_from_channel(running, tenant)
-    stub.conversations["a:1amara-chat"] = amara.aad
+    stub.open_chat(amara, "a:1amara-chat")
     assert running.teams.installed(amara, "a:1amara-chat").status == 200
     assert running.teams.in_channel(tenant.team, amara, "Protected time").status == 200
     channel = tenant.team.channel_id
@@ -261,7 +261,7 @@ def test_my_data_from_someone_never_asked_anything_names_no_other_platform(
     """Nobody asked Fola a question, but the bot keeps how to reach her in Teams: she gets the
     file of that, and nothing she reads names another platform (no "Slack id")."""
     running, fola = running_teams, tenant.facilitator
-    running.stub.conversations["a:1fola-chat"] = fola.aad
+    running.stub.open_chat(fola, "a:1fola-chat")
     assert running.teams.installed(fola, "a:1fola-chat").status == 200
     running.teams.chat(fola, "my-data")
     told = running.wait_for(lambda: (lambda texts: texts if any(

@@ -253,7 +253,7 @@ def test_a_facilitator_names_people_by_email_or_entra_id_in_their_chat_with_the_
     running, stub, teams = running_teams, running_teams.stub, running_teams.teams
     assert teams.added_to_team(tenant.team, tenant.facilitator).status == 200
     chat = "a:1facilitator-chat-with-roundtable"
-    stub.conversations[chat] = tenant.facilitator.aad
+    stub.open_chat(tenant.facilitator, chat)
     assert teams.installed(tenant.facilitator, chat).status == 200
     amara, ben = tenant.members[:2]
     teams.chat(tenant.facilitator, f'start sel-pharmacy-leadership to {amara.email}, '
@@ -271,7 +271,7 @@ def test_what_a_card_button_answers_by_the_card_names_commands_and_channels_the_
     running, teams, facilitator = running_teams, running_teams.teams, tenant.facilitator
     assert teams.added_to_team(tenant.team, facilitator).status == 200
     running.wait_for(lambda: running.stub.sent(tenant.team.channel_id), "the welcome")
-    running.stub.conversations["a:1facilitator-chat"] = facilitator.aad
+    running.stub.open_chat(facilitator, "a:1facilitator-chat")
     assert teams.installed(facilitator, "a:1facilitator-chat").status == 200
     amara, ben = tenant.members[:2]
     start = {"roundtable": "start", "pack": "sel-pharmacy-leadership", "people": amara.email}

@@ -69,7 +69,7 @@ def test_it_refuses_bodies_nested_too_deep_or_holding_half_a_surrogate_pair_with
         auth = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
         deep = b'{"type": "message", "value": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
         assert teams.post(deep, auth).status == 400
-    teams.stub.conversations["a:1amara-chat"] = person.aad
+    teams.stub.open_chat(person, "a:1amara-chat")
     _, answers = teams.chat(person, "half an emoji \ud83d")
     assert [a.status for a in answers] == [400]
     assert running_teams.replies() == []
@@ -79,7 +79,7 @@ def test_a_card_naming_an_id_no_row_can_have_is_told_it_could_not_be_read_and_ch
         running_teams: RunningTeams, tenant: Tenant) -> None:
     running, teams, stub = running_teams, running_teams.teams, running_teams.stub
     boss = tenant.facilitator  # facilitators' buttons reach the database too
-    stub.conversations["a:1fola-chat"] = boss.aad
+    stub.open_chat(boss, "a:1fola-chat")
     assert teams.in_channel(tenant.team, boss, f"start {PACK} to team").status == 200
     running.wait_for(lambda: running.scalars(select(Round)), "the round to start")
     buttons = [{"roundtable": verb, "prompt": "q1", "answer": "Kept?", "asked": "a1",
@@ -136,7 +136,7 @@ def test_a_start_form_naming_people_no_address_can_be_asks_teams_nothing_and_sta
         running_teams: RunningTeams, tenant: Tenant) -> None:
     running, teams, stub = running_teams, running_teams.teams, running_teams.stub
     boss = tenant.facilitator
-    stub.conversations["a:1fola-chat"] = boss.aad
+    stub.open_chat(boss, "a:1fola-chat")
     assert teams.added_to_team(tenant.team, boss).status == 200
     running.wait_for(lambda: stub.sent(), "the welcome in the channel")
     calls = len(stub.calls)
@@ -183,7 +183,7 @@ def test_it_welcomes_only_its_own_arrival_and_tells_a_guest_with_no_entra_id_why
         running_teams: RunningTeams, tenant: Tenant) -> None:
     running, teams, stub = running_teams, running_teams.teams, running_teams.stub
     amara = tenant.members[0]
-    stub.conversations["a:1amara-chat"] = amara.aad
+    stub.open_chat(amara, "a:1amara-chat")
     another_bot = teams._base("conversationUpdate", tenant.facilitator, teams.channel(tenant.team))
     another_bot.update(membersAdded=[{"id": "28:another-bot"}], channelData={
         **teams.team_data(tenant.team), "eventType": "teamMemberAdded"})
@@ -215,7 +215,7 @@ def test_a_start_form_naming_no_pack_says_so_without_naming_the_servers_folders(
         running_teams: RunningTeams, tenant: Tenant) -> None:
     running, teams, stub = running_teams, running_teams.teams, running_teams.stub
     boss = tenant.facilitator
-    stub.conversations["a:1fola-chat"] = boss.aad
+    stub.open_chat(boss, "a:1fola-chat")
     told = [teams.submit(boss, {"roundtable": "start", "pack": pack, "people": "x@nhs.net"}
                          )[0].json()["value"] for pack in ("no-such-pack", "1")]
     assert told == [f"No pack {p!r} (known: {PACK})." for p in ("no-such-pack", "1")]

@@ -63,7 +63,7 @@ def buttons(call: Call) -> dict[str, dict[str, Any]]:
 
 def facilitator_chat(running: RunningTeams, tenant: Tenant) -> Person:
     facilitator = tenant.facilitator
-    running.stub.conversations[FACILITATOR_CHAT] = facilitator.aad
+    running.stub.open_chat(facilitator, FACILITATOR_CHAT)
     assert running.teams.installed(facilitator, FACILITATOR_CHAT).status == 200
     return facilitator
 

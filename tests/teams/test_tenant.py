@@ -44,7 +44,7 @@ def from_tenant(activity: dict[str, Any], tenant: str | None) -> dict[str, Any]:
 
 def activities(running: RunningTeams, tenant: Tenant) -> dict[str, dict[str, Any]]:
     teams, person = running.teams, tenant.members[0]
-    running.stub.conversations.setdefault("a:1amara-chat", person.aad)
+    running.stub.open_chat(person, "a:1amara-chat")
     answer = {**teams._base("message", person, teams.personal(person)),
               "text": "Our PCN's weekly huddle", "textFormat": "plain"}
     added = {**teams._base("conversationUpdate", tenant.facilitator,

@@ -38,7 +38,8 @@ def health(app: Roundtable) -> Health:
     spool_ok = app.spool is not None and _writable(app.spool.folder)
     spooled = app.spool.waiting() if app.spool is not None else 0
     loops = {loop.name: loop.state() for loop in app.loops}
-    loops_ok = all(loop.healthy for loop in app.loops)
+    # a process whose loops have not started yet takes no answers and sends nothing
+    loops_ok = bool(app.loops) and all(loop.healthy for loop in app.loops)
     takes_answers = inbox or spool_ok
     return Health(loops_ok and takes_answers, {
         "database": "ok" if database else "does not answer",

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.app.health import health
+from bot.app.roundtable import assemble
+from bot.config import load_settings
 from storage.database import Database
 from storage.models import Lease
 from tests.slack.conftest import MEMBERS, Running, run_bot
@@ -77,3 +80,20 @@ def test_a_stopped_process_leaves_no_lease_rows_behind(
                     Lease.name.startswith("worker:"))).all()
     with database.sessions() as session:
         assert session.scalars(select(Lease.name)).all() == []
+
+
+def test_a_process_whose_loops_have_not_started_is_not_healthy(
+        database: Database, database_url: str, tmp_path: Path) -> None:
+    """Between taking its port and starting its loops a process answers /healthz, and it
+    handles and sends nothing yet: not healthy, until its loops run."""
+    app = assemble(load_settings(DATABASE_URL=database_url, ROUNDTABLE_DATA_DIR=str(tmp_path)),
+                   database, [])
+    report = health(app)
+    assert report.ok is False and report.as_json()["loops"] == {}
+    app.start()
+    try:
+        report = health(app)
+        assert report.ok is True, report.as_json()
+        assert {"inbox-handle", "outbox", "leases"} <= set(report.as_json()["loops"])
+    finally:
+        app.stop()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
+import socket
 import subprocess
 import sys
 import time
@@ -176,3 +178,24 @@ def migrate(database: Any, revision: str) -> None:
     with database.engine.begin() as connection:
         config.attributes["connection"] = connection
         (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+
+
+def free_port() -> int:
+    """A port no process on this machine listens on, for a process a test starts. Taken below
+    the range the system hands out to a bind to port 0 (what every stand-in and in-process
+    server does), so a server another test starts meanwhile cannot take it: such a port,
+    found free and let go, could be handed out again before the process under test binds it,
+    which then answered in its place."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ranges:
+            lowest = int(ranges.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        lowest = 32768
+    while True:
+        port = random.randrange(10_000, max(lowest, 10_001))
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port

@@ -37,6 +37,7 @@ import pytest
 
 from storage.db import make_engine
 from storage.migrate import upgrade
+from tests.helpers import free_port
 
 BINDIR_ENV = "ROUNDTABLE_TEST_PG_BINDIR"
 """Where the server binaries are, when neither pg_config nor /usr/lib/postgresql finds them."""
@@ -96,11 +97,6 @@ def find_bindir() -> Path:
 def _has_binaries(bindir: Path) -> bool:
     return all(os.access(bindir / name, os.X_OK) for name in ("initdb", "pg_ctl", "postgres"))
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PrivatePostgres:

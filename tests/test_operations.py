@@ -20,14 +20,16 @@ from bot.core.replies import record_reply
 from storage.database import Database
 from storage.db import transaction
 from storage.models import InboxEvent
-from tests.helpers import ROUNDTABLE, cli_env, participant, run_cli, started_round, wait_for
+from tests.helpers import (
+    ROUNDTABLE,
+    cli_env,
+    free_port,
+    participant,
+    run_cli,
+    started_round,
+    wait_for,
+)
 from tests.slack_api_stub import SlackStub
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_it_backs_up_both_sqlite_files_while_the_database_is_in_use_or_guides_to_pg_dump(

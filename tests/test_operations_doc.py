@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROUNDTABLE, cli_env
+from tests.helpers import ROUNDTABLE, cli_env, free_port
 from tests.slack_api_stub import SlackStub
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,11 +84,6 @@ def test_every_install_in_the_doc_also_installs_the_theme_engines_model() -> Non
                                  r"[/\\]model-requirements\.txt$", model), (line, model)
     assert installs >= 3  # the Debian server, its upgrades, Windows Server
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,16 +16,11 @@ from storage.database import Database
 from storage.db import make_engine, make_session_factory
 from storage.models import Digest, Lease
 from tests.conftest import _truncate
-from tests.helpers import ROUNDTABLE, cli_env, run_cli
+from tests.helpers import ROUNDTABLE, cli_env, free_port, run_cli
 from tests.slack_api_stub import SlackStub
 
 DIGESTS = "CDIGESTS"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -17,9 +17,8 @@ from sqlalchemy import func, or_, select
 
 from storage.database import Database
 from storage.models import OwedConfirmation, QuestionMessage, Reply, Round
-from tests.helpers import ROUNDTABLE, cli_env, run_cli, seed_pack
+from tests.helpers import ROUNDTABLE, cli_env, free_port, run_cli, seed_pack
 from tests.outbox.fanout import missing_and_repeated, people
-from tests.scheduling.test_two_servers import free_port
 from tests.slack.conftest import PACK, SECRET, SlackDriver
 from tests.slack_api_stub import SlackStub
 

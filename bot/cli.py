@@ -479,13 +479,13 @@ def round_start(
         mode_of("anonymous" if anonymous else (mode or Mode.by_role).value), digest_cron,
         owner, review)
     try:
-        ready = facilitation.ready_to_start(settings, request, read, datetime.now(UTC))
+        facilitation.ready_to_start(settings, request, read, datetime.now(UTC))
     except RoundtableError as exc:
         fail(str(exc))
     application = _application()
     try:
         started = facilitation.start(application, OPERATOR, request, platform="slack",
-                                     ready=ready)
+                                     pack=read)
     except RoundtableError as exc:
         fail(str(exc))
     invited = counted(started.invited, "person", "people")

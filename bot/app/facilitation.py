@@ -129,17 +129,14 @@ def policy(app: Roundtable) -> Policy:
 
 
 def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | None = None,
-          ready: Ready | None = None, pack: Pack | None = None) -> Started:
-    """Resolve the audience on its platform, create the round, and wake the sender; `ready`
-    is the request already read (its pack read once), when the caller read it first, and
-    `pack` its pack alone, when the caller read only that (a chat command reads it before
-    the people it names)."""
+          pack: Pack | None = None) -> Started:
+    """Resolve the audience on its platform, create the round, and wake the sender; `pack`
+    is the request's pack when the caller read it first (so the file is read once)."""
     if not may_start(app, actor):
         raise NotAllowed(said=refusal("start"))
     now, zone = app.clock(), app.settings.timezone
-    if ready is None:
-        ready = ready_to_start(app.settings, request, pack or startable_pack(
-            app.settings, actor, request.pack), now)
+    ready = ready_to_start(app.settings, request,
+                           pack or startable_pack(app.settings, actor, request.pack), now)
     pack, closes = ready.pack, ready.closes
     on = platform or actor.platform
     if on not in app.platforms:

@@ -294,13 +294,12 @@ def forms_opened_since(session: Session, round_ids: Iterable[int], taking: Itera
     rounds, so that a form being opened is either found here or is recorded after that
     transaction (bot.app.review.form_opened closes it when its round is gone)."""
     ids = _lock_rounds(session, round_ids)
-    known = {(t.platform, t.sent.channel_id, t.sent.message_id) for t in taking if t.form}
     return [form_closed(m.platform, Sent(m.channel_id, m.message_id), m.round_id or 0, now)
             if note is None else TakeDown(m.platform, Sent(m.channel_id, m.message_id), note,
                                           form=True)
-            for m in each_once(session.scalars(select(BotMessage).where(
-                BotMessage.kind == FORM, BotMessage.round_id.in_(ids)).order_by(BotMessage.id)))
-            if (m.platform, m.channel_id, m.message_id) not in known]
+            for m in _not_among(each_once(session.scalars(select(BotMessage).where(
+                BotMessage.kind == FORM, BotMessage.round_id.in_(ids))
+                .order_by(BotMessage.id))), [t for t in taking if t.form])]
 
 
 def confirmations_recorded_in(session: Session, round_ids: Iterable[int],
@@ -312,12 +311,10 @@ def confirmations_recorded_in(session: Session, round_ids: Iterable[int],
     round first (bot.core.confirmations_gone), so that it is either found here or recorded
     after that transaction, and then taken down, its round gone."""
     ids = _lock_rounds(session, round_ids)
-    known = {(t.platform, t.sent.channel_id, t.sent.message_id) for t in taking}
     return [TakeDown(m.platform, Sent(m.channel_id, m.message_id))
-            for m in each_once(session.scalars(select(BotMessage).where(
+            for m in _not_among(each_once(session.scalars(select(BotMessage).where(
                 BotMessage.kind.in_((CONFIRMATION, OFFER, TAKEN_BACK)),
-                BotMessage.round_id.in_(ids)).order_by(BotMessage.id)))
-            if (m.platform, m.channel_id, m.message_id) not in known]
+                BotMessage.round_id.in_(ids)).order_by(BotMessage.id))), taking)]
 
 
 def _lock_rounds(session: Session, round_ids: Iterable[int]) -> list[int]:
@@ -325,6 +322,13 @@ def _lock_rounds(session: Session, round_ids: Iterable[int]) -> list[int]:
     ids = list(round_ids)
     session.execute(select(Round.id).where(Round.id.in_(ids)).with_for_update())
     return ids
+
+
+def _not_among(messages: Iterable[BotMessage], taking: Iterable[TakeDown]
+               ) -> list[BotMessage]:
+    """The messages that are none of those being taken down already."""
+    known = {(t.platform, t.sent.channel_id, t.sent.message_id) for t in taking}
+    return [m for m in messages if (m.platform, m.channel_id, m.message_id) not in known]
 
 
 def confirmations_recorded_since(session: Session, participant_id: int,
@@ -338,10 +342,8 @@ def confirmations_recorded_since(session: Session, participant_id: int,
     transaction, and then taken down, its author gone."""
     session.execute(select(Participant.id).where(Participant.id == participant_id)
                     .with_for_update())
-    known = {(t.platform, t.sent.channel_id, t.sent.message_id) for t in taking}
     return [TakeDown(m.platform, Sent(m.channel_id, m.message_id))
-            for m in repeating(session, participant_id).confirmations
-            if (m.platform, m.channel_id, m.message_id) not in known]
+            for m in _not_among(repeating(session, participant_id).confirmations, taking)]
 
 
 def sent_again(session: Session, platform: str, old: Sent, new: Sent) -> None:

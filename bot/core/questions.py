@@ -215,19 +215,14 @@ def saved_together(saved: Sequence[Saved], revised: bool = False) -> str:
     to, naming the round of each when they are of several (question 1 of two rounds is two
     questions). `revised`: the confirmation brought up to date after an edit of those of
     them `updated`, which it says."""
-    several = _of_several_rounds(saved)
-    named = list(dict.fromkeys(
-        f"question {s.asked.number}" + (f" of round {s.asked.round_id}" if several else "")
-        for s in saved))
-    if len(named) == 1 and all(s.added for s in saved):
-        what = f"Added {len(saved)} messages to your answer to {named[0]}"
-    elif len(named) == 1:
-        what = f"Saved {len(saved)} messages as your answer to {named[0]}"
-    elif several:
-        what = f"Saved {len(saved)} answers, to {listed(named)}"
+    asked = [s.asked for s in saved]
+    questions = _questions(asked)
+    if len(_numbered(asked)) == 1:
+        what = (f"Added {len(saved)} messages to your answer to {questions}"
+                if all(s.added for s in saved)
+                else f"Saved {len(saved)} messages as your answer to {questions}")
     else:
-        numbers = [n.removeprefix("question ") for n in named]
-        what = f"Saved {len(saved)} answers, to questions {listed(numbers)}"
+        what = f"Saved {len(saved)} answers, to {questions}"
     edited = sum(s.updated for s in saved) if revised else 0
     if edited:
         what += (", and updated one as you edited it" if edited == 1

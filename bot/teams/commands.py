@@ -7,9 +7,9 @@ takes a round is one when a round number follows it, or something typed as one (
 with a pack's id alone (its usage is shown), or followed by `<pack> to …`; `help` followed
 by a command's name is help about that command (in a channel, a word that names none is
 said so; in the 1:1 chat, "Help me" is small talk). Who writes it is read next
-(bot.teams.listeners.commands, `Commands.taken`): in the 1:1 chat, a facilitators' command
-from someone who may not facilitate is their words, and so is a `start` naming no pack while
-a question waits ("Start early to beat the queues"). In a channel no
+(bot.teams.listeners.commands, `Commands.taken`): in the 1:1 chat, a `start` naming no
+pack is words from someone who may not start rounds, or from a facilitator while a question
+waits ("Start early to beat the queues"). In a channel no
 answers are taken, so a command's word is enough and any mistake after it is explained.
 Facilitators name people by email or Entra object id; in a channel, `team` means the team's
 members and the digests go to that channel unless `digest` names another. The command words

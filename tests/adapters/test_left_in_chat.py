@@ -34,33 +34,21 @@ def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
         yield running
 
 
-def test_a_confirmation_being_posted_while_its_author_is_forgotten_does_not_stay(
-        bot: Harness) -> None:
-    """The platform has not answered the post of the confirmation repeating her answer
-    when she is forgotten: once it has, the confirmation is taken down, as forget-me takes
-    down those it knows of."""
+@pytest.mark.parametrize("words", [ANSWER, WORDS], ids=["confirmation", "greeting-reply"])
+def test_a_reply_being_posted_while_its_writer_is_forgotten_does_not_stay(
+        bot: Harness, words: str) -> None:
+    """The platform has not answered the post of the reply repeating her words (the
+    confirmation of her answer, or the reply to her greeting, whose button holds its words)
+    when she is forgotten: once it has, the reply is taken down, as forget-me takes down
+    those it knows of."""
     bot.start()
-    bot.hold_posts(0, ANSWER)
-    bot.write(0, ANSWER)
-    wait(bot, bot.holding, "the confirmation, on its way")
-    assert _forget_me(bot).startswith("Done.")
-    bot.release()
-    bot.app.confirmations.stop()  # answered, and recorded or taken down
-    assert _holding(bot, ANSWER) == []
-
-
-def test_a_reply_to_a_greeting_being_posted_while_its_writer_is_forgotten_does_not_stay(
-        bot: Harness) -> None:
-    """The reply offering to save her greeting holds its words in its button: once the
-    platform answers its post, it is taken down, as forget-me takes down those it knows."""
-    bot.start()
-    bot.hold_posts(0, WORDS)
-    bot.write(0, WORDS)
+    bot.hold_posts(0, words)
+    bot.write(0, words)
     wait(bot, bot.holding, "the reply, on its way")
     assert _forget_me(bot).startswith("Done.")
     bot.release()
     bot.app.confirmations.stop()  # answered, and recorded or taken down
-    assert _holding(bot, WORDS) == []
+    assert _holding(bot, words) == []
 
 
 def test_a_question_of_a_deleted_round_says_the_round_was_deleted(bot: Harness) -> None:

@@ -27,7 +27,7 @@ from bot.scheduling import jobs
 from bot.slack import review_blocks
 from storage.database import Database
 from storage.db import transaction
-from storage.models import Digest, Round
+from storage.models import Digest, QuestionMessage, Round
 from tests.conftest import NOW
 from tests.helpers import HeldClock
 from tests.slack.conftest import DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running, run_bot
@@ -156,7 +156,11 @@ def test_a_packs_words_are_shown_as_written_in_the_question_form_home_tab_and_re
         choice = running.wait_for(lambda: running.stub.posted("D" + user)[1:] and [
             c for c in running.stub.posted("D" + user) if "Question 2 of 2" in c.params["text"]],
             "question 2")[0]
-        running.slack.dm(user, "1", thread_ts=choice.answer["ts"])
+        # a person replies once the question is shown; the bot records it a moment after
+        # Slack answers its post, and only a recorded question has a thread to answer in
+        running.wait_for(lambda: running.scalars(select(QuestionMessage.message_id).where(
+            QuestionMessage.prompt_id == "first")), "question 2 recorded")
+        running.slack.dm(user, "1", thread_ts=question_ts(running, user, "first"))
         vote = running.wait_for(lambda: [c for c in running.stub.posted("D" + user)
                                          if "as I read your message" in c.params["text"]],
                                 "the vote read back")[0].params["blocks"]

@@ -374,6 +374,10 @@ class BotMessage(Base):
     """A confirmation of several answers: the external ids of those of its round it repeats
     (the deletion of one replaces it); SQL NULL on one of a single answer, and on rows kept
     before it was recorded."""
+    files_dropped: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    """Those of `answers` whose message came with files, which were not kept: the
+    confirmation said so, and says so again when an edit brings it up to date. SQL NULL when
+    none did, and on rows kept before it was recorded."""
     created_at: Mapped[datetime]
 
 

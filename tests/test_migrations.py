@@ -326,3 +326,41 @@ def test_it_keeps_the_answers_a_confirmation_repeats_from_0024_and_gives_them_up
         to("head")
     assert "answers" in columns()
     assert current_revision(database.engine) == head_revision()
+
+
+def test_it_keeps_whose_files_a_confirmation_said_were_not_kept_from_0025_and_back(
+        database: Database, to: Callable[[str], None]) -> None:
+    """0025 keeps which answers of a confirmation of several came with files it said were not
+    kept; rows kept before name none, and going back drops the list, the confirmation and
+    the answers it repeats kept as they were."""
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(database.engine).get_columns("bot_messages")}
+
+    with transaction(database.sessions) as session:
+        round_id = started_round(session, NOW, 1).id
+    answers = json.dumps(["D1:1.0", "D1:1.1"])
+    try:
+        to("0024")
+        assert "files_dropped" not in columns()
+        with database.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO bot_messages (platform, channel_id, message_id, kind, round_id, "
+                "answers, created_at) VALUES ('slack', 'D1', '1.2', 'confirmation', :round, "
+                ":answers, :at)"), {"round": round_id, "answers": answers, "at": NOW})
+        to("head")
+        with database.engine.begin() as connection:
+            assert connection.execute(text(
+                "SELECT message_id, files_dropped FROM bot_messages")).all() == [("1.2", None)]
+            connection.execute(text("UPDATE bot_messages SET files_dropped = :ids"),
+                               {"ids": json.dumps(["D1:1.0"])})
+        to("0024")
+        assert "files_dropped" not in columns()
+        with database.engine.connect() as connection:
+            [(kind, kept)] = connection.execute(text(
+                "SELECT kind, answers FROM bot_messages")).all()
+            assert kind == "confirmation"
+            assert (json.loads(kept) if isinstance(kept, str) else kept) == ["D1:1.0", "D1:1.1"]
+    finally:
+        to("head")
+    assert "files_dropped" in columns()
+    assert current_revision(database.engine) == head_revision()

@@ -37,6 +37,8 @@ class Confirmed:
     """An offer's question (prompt id): its button holds words that are not an answer."""
     answers: tuple[str, ...] = ()
     """The answers of the round it confirms (their external ids): no longer owed."""
+    files_dropped: tuple[str, ...] = ()
+    """Those of `answers` whose files it said were not kept."""
 
 
 Remember = Callable[[list[Confirmed], list[int]], None]

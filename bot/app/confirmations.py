@@ -451,7 +451,10 @@ class Confirmations:
             self._records.confirmed += [
                 Confirmed(platform, sent, first.asked.participant.id, round_id, answer,
                           answers=tuple(s.external_id for s in batch
-                                        if s.asked.round_id == round_id and s.external_id))
+                                        if s.asked.round_id == round_id and s.external_id),
+                          files_dropped=tuple(s.external_id for s in batch
+                                              if s.asked.round_id == round_id
+                                              and s.external_id and s.files_dropped))
                 for round_id in dict.fromkeys(s.asked.round_id for s in batch)]
         self.flush()  # recorded at once: were the process to die now, it would be posted again
 
@@ -521,8 +524,9 @@ class Confirmations:
         for one in together:
             if one.gone:
                 continue
-            shown = [replace(saved, added=s.added) if _same(s, saved) else s
-                     for s in one.standing]
+            shown = [replace(saved, added=s.added,
+                             files_dropped=saved.files_dropped or s.files_dropped)
+                     if _same(s, saved) else s for s in one.standing]
             if any(_same(s, saved) for s in shown):
                 updated = gateway.update_confirmation(one.sent, shown) or updated
         return updated

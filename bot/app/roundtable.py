@@ -136,7 +136,8 @@ class Roundtable:
                 else:
                     remember_confirmation(session, one.platform, one.sent, one.participant_id,
                                           one.round_id, now, one.answer_id,
-                                          offer_for=one.offer_for, answers=one.answers)
+                                          offer_for=one.offer_for, answers=one.answers,
+                                          files_dropped=one.files_dropped)
                 owed_confirmed(session, one.platform, one.round_id, one.answers)
             discharged(session, done)
         return gone

@@ -52,25 +52,28 @@ while it is open: the facilitator saving or cancelling it deletes it (`forget_fo
 
 def remember_confirmation(session: Session, platform: str, sent: Sent, participant_id: int,
                           round_id: int | None, now: datetime, answer_id: str | None = None,
-                          *, offer_for: str | None = None, answers: Sequence[str] = ()
-                          ) -> None:
+                          *, offer_for: str | None = None, answers: Sequence[str] = (),
+                          files_dropped: Sequence[str] = ()) -> None:
     """A confirmation; `answer_id` (the answer's external id) when it confirms that one
     answer alone, so that an edit of it can update it. With `offer_for` (a prompt id), an
     offer: `answer_id` is then the id the words its button holds would be saved under. A
     confirmation repeating answers of several rounds is remembered once for each. An offer
     whose words their writer took back while it was being posted is remembered as taken back
     (TAKEN_BACK), as if it had been remembered before. `answers`: those of the round a
-    confirmation of several answers repeats (`confirmations_repeating`)."""
+    confirmation of several answers repeats (`confirmations_repeating`), and `files_dropped`
+    those of them whose files it said were not kept."""
     kind = CONFIRMATION
     if offer_for is not None:
         kind = TAKEN_BACK if answer_id is not None and _taken_back(
             session, platform, answer_id, participant_id) else OFFER
+    together = kind == CONFIRMATION and answer_id is None and bool(answers)
     session.add(BotMessage(platform=platform, channel_id=sent.channel_id,
                            message_id=sent.message_id, kind=kind,
                            round_id=round_id, participant_id=participant_id,
                            answer_id=answer_id, prompt_id=offer_for,
-                           answers=list(answers) if kind == CONFIRMATION and answer_id is None
-                           and answers else None, created_at=now))
+                           answers=list(answers) if together else None,
+                           files_dropped=list(files_dropped) if together and files_dropped
+                           else None, created_at=now))
 
 
 def remember_copy(session: Session, platform: str, sent: Iterable[Sent], participant_id: int,
@@ -123,20 +126,22 @@ def confirmation_of(session: Session, platform: str, round_id: int, answer_id: s
 def confirmations_repeating(session: Session, platform: str, round_id: int, answer_id: str
                             ) -> list[Repeated]:
     """The confirmations of several answers that repeat this one, each with the answers it
-    repeats (of every round). Rows kept before they named their answers name none here."""
+    repeats (of every round), and those of them whose files it said were not kept. Rows
+    kept before they named their answers name none here."""
     rows = [m for m in session.scalars(select(BotMessage).where(
         BotMessage.platform == platform, BotMessage.kind == CONFIRMATION,
         BotMessage.round_id == round_id, BotMessage.answer_id.is_(None),
         BotMessage.answers.is_not(None)).order_by(BotMessage.id)) if answer_id in (m.answers or ())]
     found: list[Repeated] = []
     for row in rows:
-        repeated = session.execute(select(BotMessage.round_id, BotMessage.answers).where(
-            BotMessage.platform == platform, BotMessage.channel_id == row.channel_id,
-            BotMessage.message_id == row.message_id, BotMessage.answers.is_not(None))
-            .order_by(BotMessage.id))
+        repeated = [(r, ids or [], files or []) for r, ids, files in session.execute(
+            select(BotMessage.round_id, BotMessage.answers, BotMessage.files_dropped).where(
+                BotMessage.platform == platform, BotMessage.channel_id == row.channel_id,
+                BotMessage.message_id == row.message_id, BotMessage.answers.is_not(None))
+            .order_by(BotMessage.id)) if r is not None]
         found.append(Repeated(Sent(row.channel_id, row.message_id),
-                              [(r, a) for r, ids in repeated if r is not None
-                               for a in ids or ()]))
+                              [(r, a) for r, ids, _ in repeated for a in ids],
+                              frozenset((r, a) for r, _, files in repeated for a in files)))
     return found
 
 
@@ -147,6 +152,8 @@ class Repeated:
 
     sent: Sent
     answers: list[tuple[int, str]]
+    files_dropped: frozenset[tuple[int, str]] = frozenset()
+    """Those of `answers` whose files it said were not kept."""
 
 
 def remember_digest(session: Session, platform: str, round_id: int, digest_id: int,

@@ -4,7 +4,7 @@ of one leaves it saying."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,7 +32,8 @@ class Together:
 
     sent: Sent
     standing: list[Saved]
-    """Those it repeats that stand, as they stand now, in the order it shows them."""
+    """Those it repeats that stand, as they stand now, in the order it shows them (those
+    whose files it said were not kept still say so)."""
     gone: list[Gone]
     """Those deleted (their words replaced by the acknowledgement of a deletion)."""
 
@@ -51,7 +52,8 @@ def confirmed_together(session: Session, platform: str, round_id: int, answer_id
                 continue  # its round deleted, or its author forgotten: nothing to name
             saved = _as_it_stands(session, reply) if reply.deleted_at is None else None
             if saved is not None:
-                standing.append(saved)
+                files = (round_of, one) in repeated.files_dropped
+                standing.append(replace(saved, files_dropped=files))
                 continue
             asked = asked_again(session, round_of, reply.participant, reply.prompt_id)
             if asked is not None:

@@ -249,6 +249,33 @@ def test_an_answer_edited_among_answers_confirmed_together_is_updated_in_their_c
                                    ("done-well", EDITED)])
 
 
+def test_an_edit_among_answers_confirmed_together_keeps_saying_a_file_was_not_kept(
+        paced: tuple[Harness, HeldClock]) -> None:
+    """The one message confirming answers that arrived together says the file sent with one
+    of them was not kept: brought up to date after an edit of another, it still says so."""
+    bot, pacing = paced
+    bot.start()
+    bot.app.outbox.stop()  # question 2 waits: more words join the answer to question 1
+    bot.write(0, FIRST)
+    wait(bot, lambda: saved_to(bot, 0), "the first confirmation, at once")
+    bot.write(0, SECOND, files=1)
+    bot.write(0, MORE)
+    wait(bot, lambda: len(bot.replies()) == 3, "the words, saved")
+    pacing.advance(Confirmations.SPACING)
+    together = wait_said(bot, lambda m: SECOND in m and MORE in m)
+    assert FILE_NOT_KEPT in together, together
+    bot.edit(0, EDITED)
+
+    def turn_came(m: str) -> bool:  # the edit's acknowledgement waits its turn, a second on
+        pacing.advance(Confirmations.SPACING)
+        return EDITED in m
+
+    told = wait_shown(bot, turn_came)
+    assert SECOND in told and MORE not in told, told
+    assert FILE_NOT_KEPT in told, told
+    assert not any(EDITED in m for m in bot.said_to(0)), "posted anew, not updated"
+
+
 def test_a_second_deletion_among_answers_confirmed_together_says_which_are_gone_and_kept(
         paced: tuple[Harness, HeldClock]) -> None:
     """Once a deletion's acknowledgement replaced a confirmation of several answers, a

@@ -26,7 +26,7 @@ from tests.adapters.test_every_adapter import (
     wait,
 )
 from tests.adapters.test_greeting_privacy import WORDS, _holding
-from tests.adapters.test_vote_files import edit_taken, shown_after
+from tests.adapters.test_vote_files import COMMENT, _owed, edit_taken, shown_after
 from tests.helpers import HeldClock
 
 
@@ -337,6 +337,68 @@ def test_a_comment_on_the_ranking_edited_into_a_ranking_is_the_person_s_vote(
     assert not any("as a comment" in m for m in bot.shown_to(0))
     [vote] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
     assert vote.text == "3, 1, 5, 2, 4" and vote.choices is not None and len(vote.choices) == 5
+
+
+def test_a_ranking_and_its_edit_into_a_comment_handled_in_one_batch_are_told_once(
+        bot: Harness, database: Database) -> None:
+    """The edit arrives while the ranking waits to be handled: the comment's notice, meant to
+    take the place of the ranking's confirmation, is the one message the person gets, and a
+    later edit changes it in place."""
+    bot.start()
+    for n in range(1, 6):
+        answer_text_question(bot, 0, database, n)
+    before = len(bot.said_to(0))
+    bot.app.inbox.stop()  # both wait in the inbox, to be handled in one batch
+    bot.write(0, "3, 1, 5, 2, 4")
+    bot.edit(0, COMMENT)
+    bot.app.inbox.start()
+    told = wait_said(bot, lambda m: "as a comment" in m)
+    edit_taken(bot, COMMENT)
+    assert bot.said_to(0)[before:] == [told], bot.said_to(0)[before:]
+    [comment] = [r for r in bot.replies() if r.prompt_id == "support-factors"]
+    assert comment.text == COMMENT and not comment.choices
+
+    bot.edit(0, "Time matters most, and then trust")
+    edit_taken(bot, "Time matters most, and then trust")
+    assert bot.said_to(0)[before:] == [told]  # said again in place, not anew
+
+
+def test_a_ranking_edited_into_a_comment_while_its_confirmation_waits_is_told_once(
+        paced: tuple[Harness, HeldClock], database: Database) -> None:
+    """The ranking's confirmation waits its turn when the edit makes it a comment: the
+    comment's notice, meant to take its place, is the one message the person gets, and a
+    later edit changes it in place."""
+    bot, pacing = paced
+    bot.start()
+
+    def turn_came(found: Callable[[], bool]) -> Callable[[], bool]:
+        def came() -> bool:  # each acknowledgement waits its turn, a second on
+            pacing.advance(Confirmations.SPACING)
+            return found()
+        return came
+
+    for n in range(1, 6):  # each confirmed at once: the last went out a second before
+        pacing.advance(Confirmations.SPACING)
+        answer_text_question(bot, 0, database, n)
+    pacing.advance(Confirmations.SPACING)
+    bot.write(0, "", files=1)  # told at once: what follows waits its turn, a second on
+    wait(bot, lambda: any(FILES_ONLY in m for m in bot.said_to(0)), "a word about the file")
+    before = len(bot.said_to(0))
+    bot.write(0, "3, 1, 5, 2, 4")
+    wait(bot, lambda: any(r.choices for r in bot.replies()), "the ranking, saved")
+    bot.edit(0, COMMENT)
+    wait(bot, lambda: any(r.text == COMMENT for r in bot.replies()), "the edit, stored")
+    told = wait_said(bot, lambda m: (pacing.advance(Confirmations.SPACING),
+                                     "as a comment" in m)[1])
+    wait(bot, turn_came(lambda: not _owed(bot)), "every acknowledgement owed to be posted")
+    assert bot.said_to(0)[before:] == [told], bot.said_to(0)[before:]
+
+    bot.edit(0, "Time matters most, and then trust")
+    wait(bot, turn_came(lambda: any(r.text == "Time matters most, and then trust"
+                                    for r in bot.replies()) and not _owed(bot)), "the edit")
+    pacing.advance(Confirmations.SPACING)
+    wait(bot, turn_came(lambda: not _owed(bot)), "every acknowledgement owed to be posted")
+    assert bot.said_to(0)[before:] == [told]  # said again in place, not anew
 
 
 def test_a_comment_on_the_ranking_edited_into_another_comment_is_still_called_a_comment(

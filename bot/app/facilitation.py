@@ -31,10 +31,9 @@ from bot.app.roundtable import Roundtable
 from bot.config import ConfigError, Settings
 from bot.core import audit, digest_review, reminders
 from bot.core.bot_messages import (
-    confirmations_recorded_in,
-    forms_opened_since,
     holding_words_in,
     take_down,
+    words_recorded_in,
 )
 from bot.core.dates import local_date_time, local_time, parse_closes, short_date
 from bot.core.digest.build import build_digest
@@ -584,9 +583,9 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
     work = take_down(app.gateways, holding)
     with transaction(app.database.sessions) as session:
         round_of(app, session, actor, round_id)
-        opened = forms_opened_since(session, [round_id], holding, app.clock())
-        # so too one whose post the platform answered meanwhile, recorded as the round stood
-        opened += confirmations_recorded_in(session, [round_id], holding)
+        # so too those whose post the platform answered meanwhile, recorded as the round
+        # stood (and forms opened meanwhile)
+        opened = words_recorded_in(session, [round_id], holding, app.clock())
         owe_homes(session, _homes_listing(app, session, actor, round_id), app.clock())
         what = delete_round(session, round_id)
         forget_digest_job(session, round_id)

@@ -30,6 +30,7 @@ from bot.core.bot_messages import (
     forms_opened_since,
     remember_copy,
     repeating,
+    rounds_standing,
     take_down,
 )
 from bot.core.dates import long_date
@@ -124,8 +125,11 @@ def my_data(app: Roundtable, actor: Actor) -> Said:
         log.warning("could not send someone their data on %s: %s", actor.platform, exc.reason)
         return said(f"I could not send you the file ({exc.reason}). Please try again later; "
                     "an admin can also export it for you.")
-    _remember_copy(app, actor, sent, {r["round"] for r in data["rounds"]}
-                   | {a["round"] for a in data["answers"]})
+    if not _remember_copy(app, actor, sent, {r["round"] for r in data["rounds"]}
+                          | {a["round"] for a in data["answers"]}):
+        return said(f"I sent you {MY_DATA_FILE}, but answers it held were deleted as it was "
+                    "sent, so I took it down. ", Command("my-data"), " sends you what "
+                    "Roundtable holds now.")
     return said(f"I have sent you {MY_DATA_FILE} in our conversation: "
                 f"{_answers_held(data['answers'])}. ", Command("forget-me"), " deletes it all.")
 
@@ -143,16 +147,21 @@ def _answers_held(answers: Sequence[dict[str, Any]]) -> str:
 
 
 def _remember_copy(app: Roundtable, actor: Actor, sent: Sequence[Sent], round_ids: set[int]
-                   ) -> None:
+                   ) -> bool:
     """The copy repeats every answer: forget-me, and the deletion of any round it covers,
-    take it down (rounds deleted meanwhile are left out)."""
+    take it down. False when it is taken down at once instead: a round it covers was
+    deleted (or purged) while it was being sent, or the person was (forgotten, or deleted
+    with their last round), so that it holds words that are gone, and that deletion could
+    not know of it."""
     with transaction(app.database.sessions) as session:
         participant = find_participant(session, actor.user_id, actor.platform)
-        if participant is None:  # forgotten meanwhile
-            return
-        rounds = list(session.scalars(select(Round.id).where(
-            Round.id.in_(round_ids), Round.purged_at.is_(None))))
-        remember_copy(session, actor.platform, sent, participant.id, rounds, app.clock())
+        rounds = rounds_standing(session, round_ids)
+        if participant is not None and rounds == round_ids:
+            remember_copy(session, actor.platform, sent, participant.id, sorted(rounds),
+                          app.clock())
+            return True
+    take_down(app.gateways, [TakeDown(actor.platform, one, file=True) for one in sent])
+    return False
 
 
 def export_person(app: Roundtable, actor: Actor, platform: str, user_id: str

@@ -31,6 +31,7 @@ from bot.core.bot_messages import (
     form_closed,
     form_outdated,
     remember_form,
+    rounds_standing,
     sent_again,
     take_down,
 )
@@ -131,8 +132,7 @@ def form_opened(app: Roundtable, actor: Actor, round_id: int, form_id: str,
     with transaction(app.database.sessions) as session:
         # locked: a deletion of the round, or forget-me, either finds this form or has
         # happened before (and the check below sees what it deleted)
-        round_ = session.get(Round, round_id, with_for_update=True)
-        if round_ is None or round_.purged_at is not None:
+        if not rounds_standing(session, [round_id]):
             closing = form_closed(actor.platform, form, round_id, now)
         elif digest_review.any_gone(session, round_id, listing):
             closing = form_outdated(actor.platform, form, now)

@@ -282,52 +282,72 @@ def holding_words_in(session: Session, round_ids: Iterable[int], now: datetime
     wonder where a draft went), and the edit forms open on those drafts (closed with a
     note). A round's deletion, or the end of its retention period, takes them down with its
     rows: the words are deleted, so no copy of the bot's should stay in chat."""
-    return [TakeDown(m.platform, Sent(m.channel_id, m.message_id),
-                     _draft_removed(m.round_id, now) if m.kind == DRAFT
-                     else _form_closed(m.round_id, now) if m.kind == FORM else None,
-                     file=m.kind == MY_DATA, form=m.kind == FORM)
-            for m in each_once(session.scalars(select(BotMessage).where(
-                BotMessage.kind.in_((CONFIRMATION, OFFER, TAKEN_BACK, DRAFT, MY_DATA, FORM)),
-                BotMessage.round_id.in_(list(round_ids))).order_by(BotMessage.id)))]
+    return [_taking_down(m, now) for m in _holding_words(session, list(round_ids))]
+
+
+def words_recorded_in(session: Session, round_ids: Iterable[int], taking: Iterable[TakeDown],
+                      now: datetime) -> list[TakeDown]:
+    """The messages of these rounds that `holding_words_in` would take down and that are not
+    among `taking` (what it found before the platforms were called): recorded meanwhile, as
+    the rounds' answers were being deleted (the round deleted, or purged), each to be taken
+    down as it says. Called in the transaction that deletes the rounds' rows, it first locks
+    the rounds: whatever records such a message locks its rounds first (`rounds_standing`;
+    an edit form, bot.app.review.form_opened), so that it is either found here or recorded
+    after that transaction, and then taken down, its round gone."""
+    ids = _lock_rounds(session, round_ids)
+    return [_taking_down(m, now)
+            for m in _not_among(_holding_words(session, ids), taking)]
+
+
+def _holding_words(session: Session, round_ids: list[int]) -> list[BotMessage]:
+    return each_once(session.scalars(select(BotMessage).where(
+        BotMessage.kind.in_((CONFIRMATION, OFFER, TAKEN_BACK, DRAFT, MY_DATA, FORM)),
+        BotMessage.round_id.in_(round_ids)).order_by(BotMessage.id)))
+
+
+def _taking_down(message: BotMessage, now: datetime) -> TakeDown:
+    """How a message holding words of a round whose answers are deleted is taken down."""
+    if message.kind == DRAFT:
+        return draft_removed(message.platform, Sent(message.channel_id, message.message_id),
+                             message.round_id or 0, now)
+    if message.kind == FORM:
+        return form_closed(message.platform, Sent(message.channel_id, message.message_id),
+                           message.round_id or 0, now)
+    return TakeDown(message.platform, Sent(message.channel_id, message.message_id),
+                    file=message.kind == MY_DATA)
 
 
 def forms_opened_since(session: Session, round_ids: Iterable[int], taking: Iterable[TakeDown],
-                       now: datetime, note: Said | None = None) -> list[TakeDown]:
-    """The edit forms of these rounds that are not among `taking` (what `holding_words_in`,
-    or forget-me's `forms_of`, found before the platforms were called): opened meanwhile, as
-    the rounds were being deleted (or someone who answered in them forgotten), each to be
-    closed with `note` (by default: the round's answers were deleted). Called in the
-    transaction that deletes the rows (the forms' rows go with them), it first locks the
-    rounds, so that a form being opened is either found here or is recorded after that
-    transaction (bot.app.review.form_opened closes it when its round is gone)."""
+                       now: datetime, note: Said) -> list[TakeDown]:
+    """The edit forms of these rounds that are not among `taking` (what forget-me's
+    `forms_of` found before the platforms were called): opened meanwhile, as someone who
+    answered in them was being forgotten, each to be closed with `note`. Called in the
+    transaction that forgets them, it first locks the rounds, so that a form being opened is
+    either found here or is recorded after that transaction (bot.app.review.form_opened
+    closes it when its round is gone)."""
     ids = _lock_rounds(session, round_ids)
-    return [form_closed(m.platform, Sent(m.channel_id, m.message_id), m.round_id or 0, now)
-            if note is None else TakeDown(m.platform, Sent(m.channel_id, m.message_id), note,
-                                          form=True)
+    return [TakeDown(m.platform, Sent(m.channel_id, m.message_id), note, form=True)
             for m in _not_among(each_once(session.scalars(select(BotMessage).where(
                 BotMessage.kind == FORM, BotMessage.round_id.in_(ids))
                 .order_by(BotMessage.id))), [t for t in taking if t.form])]
 
 
-def confirmations_recorded_in(session: Session, round_ids: Iterable[int],
-                              taking: Iterable[TakeDown]) -> list[TakeDown]:
-    """The confirmations and offers of these rounds that are not among `taking` (what
-    `holding_words_in` found before the platforms were called): recorded meanwhile, as the
-    rounds were being deleted, each to be deleted. Called in the transaction that deletes
-    the rounds' rows, it first locks the rounds: a confirmation being recorded locks its
-    round first (bot.core.confirmations_gone), so that it is either found here or recorded
-    after that transaction, and then taken down, its round gone."""
-    ids = _lock_rounds(session, round_ids)
-    return [TakeDown(m.platform, Sent(m.channel_id, m.message_id))
-            for m in _not_among(each_once(session.scalars(select(BotMessage).where(
-                BotMessage.kind.in_((CONFIRMATION, OFFER, TAKEN_BACK)),
-                BotMessage.round_id.in_(ids)).order_by(BotMessage.id))), taking)]
+def rounds_standing(session: Session, round_ids: Iterable[int]) -> set[int]:
+    """Those of these rounds whose answers stand (neither deleted nor purged), their rows
+    held for this transaction: a message holding their words recorded in it is found by
+    the deletion's re-check (`words_recorded_in` locks the rounds first), or is recorded
+    after the deletion has committed and sees here that they are gone (and is taken down
+    instead). A lock that lets other such records be written meanwhile."""
+    return set(session.scalars(select(Round.id).where(
+        Round.id.in_(list(round_ids)), Round.purged_at.is_(None))
+        .order_by(Round.id).with_for_update(key_share=True)))
 
 
 def _lock_rounds(session: Session, round_ids: Iterable[int]) -> list[int]:
     """Take the rounds' rows for this transaction; their ids."""
     ids = list(round_ids)
-    session.execute(select(Round.id).where(Round.id.in_(ids)).with_for_update())
+    session.execute(select(Round.id).where(Round.id.in_(ids)).order_by(Round.id)
+                    .with_for_update())
     return ids
 
 
@@ -378,9 +398,11 @@ def each_once(messages: Iterable[BotMessage]) -> list[BotMessage]:
     return list(once.values())
 
 
-def _draft_removed(round_id: int | None, now: datetime) -> Said:
-    return said(f"This draft of round {round_id}'s digest was removed on {long_date(now)}: "
-                "the round's answers were deleted.")
+def draft_removed(platform: str, draft: Sent, round_id: int, now: datetime) -> TakeDown:
+    """A facilitator's copy of a draft of the round to replace, its answers deleted."""
+    return TakeDown(platform, draft, said(
+        f"This draft of round {round_id}'s digest was removed on {long_date(now)}: the "
+        "round's answers were deleted."))
 
 
 def form_closed(platform: str, form: Sent, round_id: int, now: datetime) -> TakeDown:

@@ -9,20 +9,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.answers import asked_again
-from bot.core.bot_messages import TakeDown
+from bot.core.bot_messages import TakeDown, rounds_standing
 from bot.core.ports import Sent
 from bot.core.questions import deleted
 from bot.core.replies import is_answered
-from storage.models import Participant, Reply, Round
+from storage.models import Participant, Reply
 
 
 def gone_since_posted(session: Session, platform: str, sent: Sent, participant_id: int,
                       round_id: int, answer_ids: Sequence[str]) -> TakeDown | None:
     """How to take down a confirmation just posted, of these answers of the round, whose
     words no longer all stand; None when they do (it is to be recorded). Its author
-    forgotten, or its round deleted, since: deleted, as forget-me and a round's deletion
-    delete those recorded (so too an offer, which confirms no answer, whose button holds
-    its author's words). One of its answers deleted: it says so, as the deletion's
+    forgotten, or its round deleted (or purged), since: deleted, as forget-me and a round's
+    deletion delete those recorded (so too an offer, which confirms no answer, whose button
+    holds its author's words). One of its answers deleted: it says so, as the deletion's
     acknowledgement does, when it confirms that answer alone; else deleted.
 
     Called in the transaction that records it, it locks the rows it reads: its round's
@@ -30,10 +30,9 @@ def gone_since_posted(session: Session, platform: str, sent: Sent, participant_i
     deletion of an answer changes its row first), then its author's: a deletion committed
     while the confirmation was being posted is seen here, and one committed after finds
     the record (a deletion of an answer looks for its confirmation once it has committed;
-    forget-me and a round's deletion look again, `confirmations_recorded_since` and
-    `confirmations_recorded_in`)."""
-    round_stands = session.scalar(select(Round.id).where(Round.id == round_id)
-                                  .with_for_update(key_share=True)) is not None
+    forget-me and a round's deletion or purge look again, `confirmations_recorded_since`
+    and `words_recorded_in`)."""
+    round_stands = bool(rounds_standing(session, [round_id]))
     replies = list(session.scalars(select(Reply).where(
         Reply.round_id == round_id, Reply.external_id.in_(answer_ids))
         .order_by(Reply.id).with_for_update())) if answer_ids else []

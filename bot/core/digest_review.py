@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import audit
-from bot.core.bot_messages import DRAFT
+from bot.core.bot_messages import DRAFT, draft_removed, rounds_standing, take_down
 from bot.core.digest.build import Summariser, build_digest
 from bot.core.digest.model import DigestView, Draft
 from bot.core.digest_posts import claim_channels, claim_from, send_claimed
@@ -201,7 +201,9 @@ def send_drafts(sessions: sessionmaker[Session], gateways: Gateways, digest_id: 
                 clock: Clock, to: list[str] | None = None, *,
                 summariser: Summariser | None = None) -> int:
     """Show the draft to each of the round's facilitators (or those named) in a direct
-    message, remembered so that it can be brought up to date; how many got it."""
+    message, remembered so that it can be brought up to date; how many got it. Copies
+    posted as the round was deleted (or purged), which that deletion could not know of, are
+    replaced at once by the note it leaves in a draft's place (and none got it)."""
     now = clock()
     with reading(sessions) as session:
         row = session.get_one(Digest, digest_id)
@@ -218,12 +220,17 @@ def send_drafts(sessions: sessionmaker[Session], gateways: Gateways, digest_id: 
             sent.append(gateway.send_draft(gateway.open_direct(user), draft))
         except DeliveryError as exc:
             log.warning("draft digest %s not shown to a facilitator: %s", digest_id, exc.reason)
+    round_id = draft.view.round.id
     with transaction(sessions) as session:
-        for message in sent:
+        standing = bool(rounds_standing(session, [round_id]))
+        for message in sent if standing else []:
             session.add(BotMessage(platform=platform, channel_id=message.channel_id,
                                    message_id=message.message_id, kind=DRAFT,
-                                   round_id=draft.view.round.id, digest_id=digest_id,
-                                   created_at=now))
+                                   round_id=round_id, digest_id=digest_id, created_at=now))
+    if not standing:
+        take_down(gateways, [draft_removed(platform, message, round_id, now)
+                             for message in sent])
+        return 0
     return len(sent)
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.bot_messages import forms_opened_since, holding_words_in, take_down
+from bot.core.bot_messages import holding_words_in, take_down, words_recorded_in
 from bot.core.confirmations_owed import forget_owed
 from bot.core.homes_owed import Home, forget_stale_homes, owe_homes
 from bot.core.inbox import MAX_ATTEMPTS
@@ -210,13 +210,16 @@ def apply_retention(database: Database, now: datetime, days: int, actor: str,
         holding = holding_words_in(session, due_rounds(session, now, days), now)
     taken = take_down(gateways, holding)
     with transaction(database.sessions) as session:
-        opened = forms_opened_since(session, due_rounds(session, now, days), holding, now)
+        # so too those recorded meanwhile, as the rounds' answers stood
+        opened = words_recorded_in(session, due_rounds(session, now, days), holding, now)
         done = purge(session, now, days, admins_homes)
     done.messages, done.messages_left = taken.deleted + taken.replaced, len(taken.failed)
     with transaction(database.inbox_sessions) as session:
         done.inbox_events = purge_inbox(session, now, days)
     database.drop_deleted()
-    take_down(gateways, opened)
+    later = take_down(gateways, opened)
+    done.messages += later.deleted + later.replaced
+    done.messages_left += len(later.failed)
     if done.anything:
         with transaction(database.sessions) as session:
             audit.record(session, now, actor, "retention.purge",

@@ -10,13 +10,14 @@ from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.app import facilitation, review
 from bot.app.actors import OPERATOR, Actor
 from bot.app.personal_data import forget
 from bot.app.review import Opened
-from bot.core import audit
+from bot.core import audit, digest_review
 from bot.core.bot_messages import FORM
 from bot.core.digest.model import (
     AnswerView,
@@ -56,7 +57,7 @@ from tests.review_round import (
     unquoted_in,
 )
 from tests.slack.conftest import CHANNEL, DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
-from tests.slack.test_round_commands import command
+from tests.slack.test_round_commands import closing_round, command
 from tests.slack_api_stub import TEAM, view_problems
 from tests.slack_reading import as_read
 
@@ -797,6 +798,68 @@ def test_a_form_opened_while_its_round_is_being_deleted_is_closed_with_it(
     assert _form_now(running, "VMIDWAY").endswith(
         f"round {round_id}'s answers were deleted, so there is nothing left to edit.")
     assert running.scalars(select(BotMessage)) == []
+
+
+def _send_draft_to(running: Running, user: str) -> None:
+    """The waiting draft, sent to `user` too (as when a facilitator is added)."""
+    [digest_id] = running.scalars(select(Digest.id).where(Digest.state == "review"))
+    digest_review.send_drafts(running.database.sessions, running.bot.gateways, digest_id,
+                              running.bot.clock, to=[user])
+
+
+def _removed_note(running: Running, round_id: int) -> str:
+    return (f"This draft of round {round_id}'s digest was removed on "
+            f"{day_in_words(running.bot.clock())}: the round's answers were deleted.")
+
+
+@pytest.mark.parametrize("how", ["delete", "purge"])
+def test_a_draft_sent_while_its_round_s_answers_are_being_deleted_is_replaced_with_them(
+        running: Running, how: str) -> None:
+    """The deletion (or the end of the retention period) first replaces the round's drafts
+    in Slack, then deletes its rows: a draft sent to someone meanwhile, and recorded, is
+    replaced too, not left quoting the deleted answers."""
+    round_id = drafted(running)
+    running.stub.add_user(CO_FACILITATOR, "Cora Cofacilitator")
+    closing = closing_round(running, round_id, how)
+    running.stub.hold("chat.update", lambda params: True)  # the first draft being replaced
+    deleting = threading.Thread(target=closing)
+    deleting.start()
+    try:
+        running.wait_for(lambda: running.stub.held, "the deletion under way in Slack")
+        _send_draft_to(running, CO_FACILITATOR)
+    finally:
+        running.stub.release()
+        deleting.join(30)
+    assert not deleting.is_alive()
+    draft = running.wait_for(lambda: (m := draft_in(running, CO_FACILITATOR)).get(
+        "text") == _removed_note(running, round_id) and m, "the draft replaced")
+    assert TIME[0] not in json.dumps(draft)
+
+
+@pytest.mark.parametrize("how", ["delete", "purge"])
+def test_a_draft_being_sent_as_its_round_s_answers_are_deleted_is_replaced_after(
+        running: Running, how: str) -> None:
+    """A draft is in the chat, but Slack has not said where yet, while the round's answers
+    are deleted: once Slack answers, it is replaced, as the deletion replaces those it
+    knows of."""
+    round_id = drafted(running)
+    running.stub.add_user(CO_FACILITATOR, "Cora Cofacilitator")
+    closing = closing_round(running, round_id, how)
+    running.stub.withhold("chat.postMessage",
+                          lambda params: params.get("channel") == "D" + CO_FACILITATOR)
+    sending = threading.Thread(target=_send_draft_to, args=(running, CO_FACILITATOR))
+    sending.start()
+    try:
+        running.wait_for(lambda: running.stub.withheld, "the draft, posted")
+        closing()
+    finally:
+        running.stub.release()
+        sending.join(30)
+    assert not sending.is_alive()
+    draft = running.wait_for(lambda: (m := draft_in(running, CO_FACILITATOR)).get(
+        "text") == _removed_note(running, round_id) and m, "the draft replaced")
+    assert TIME[0] not in json.dumps(draft)
+    assert running.scalars(select(BotMessage).where(BotMessage.round_id == round_id)) == []
 
 
 def test_a_form_saved_or_cancelled_is_no_longer_kept_to_be_closed(running: Running) -> None:

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import facilitation
-from bot.app.actors import Actor
+from bot.app.actors import OPERATOR, Actor
+from bot.app.personal_data import my_data
+from bot.core import audit
+from bot.core.retention import apply_retention
 from bot.core.rounds import close_round
 from bot.scheduling import jobs
 from bot.scheduling.jobs import FINAL_PERIOD
@@ -312,6 +316,79 @@ def test_a_confirmation_being_posted_when_its_round_is_deleted_is_deleted_after(
     running.bot.confirmations.stop()  # answered, and recorded (or not)
     assert running.stub.message("D" + AMARA, posted.answer["ts"]) is None
     assert _repeated_to_amara(running) == []
+
+
+def closing_round(running: Running, round_id: int, how: str) -> Callable[[], object]:
+    """How a round's answers go: the round deleted ("delete"), or its retention period over
+    ("purge": it is closed long enough ago here, and purged when this is called)."""
+    if how == "purge":
+        with transaction(running.database.sessions) as session:  # closed past the period
+            session.execute(update(Round).where(Round.id == round_id).values(
+                status="closed", closed_at=running.bot.clock() - timedelta(days=400)))
+        return lambda: apply_retention(running.database, running.bot.clock(), 365,
+                                       audit.OPERATOR, running.bot.gateways)
+    return lambda: facilitation.delete(running.bot, OPERATOR, round_id)
+
+
+def _copies_to_amara(running: Running) -> list[str]:
+    """The files shared in Amara's DM, not deleted, that hold her words."""
+    return [content.decode() for shared, content in running.stub.uploaded("D" + AMARA)
+            if running.stub.files.get(shared["id"]) and AMARA_SAID[0] in content.decode()]
+
+
+def _answered_by_amara(running: Running) -> int:
+    round_id = start_round(running)
+    sent_to_everyone(running)
+    running.slack.dm(AMARA, AMARA_SAID[0], thread_ts=question_ts(running, AMARA, "done-well"))
+    running.wait_for(lambda: _confirmations(running), "her confirmation, recorded")
+    return round_id
+
+
+@pytest.mark.parametrize("how", ["delete", "purge"])
+def test_a_copy_of_someone_s_data_sent_as_its_round_s_answers_are_being_deleted_goes_too(
+        running: Running, how: str) -> None:
+    """The deletion (or the end of the retention period) is deleting Amara's confirmation in
+    Slack when she asks for her data: the copy, sent and recorded meanwhile, holds her
+    answer, and is deleted with the round's rows."""
+    round_id = _answered_by_amara(running)
+    closing = closing_round(running, round_id, how)
+    running.stub.hold("chat.delete", lambda params: True)
+    deleting = threading.Thread(target=closing)
+    deleting.start()
+    try:
+        running.wait_for(lambda: running.stub.held, "her confirmation, being deleted")
+        assert "I have sent you" in my_data(running.bot, Actor("slack", AMARA)).plain
+    finally:
+        running.stub.release()
+        deleting.join(30)
+    assert not deleting.is_alive()
+    assert running.stub.uploaded("D" + AMARA) != []
+    assert _copies_to_amara(running) == []
+
+
+@pytest.mark.parametrize("how", ["delete", "purge"])
+def test_a_copy_of_someone_s_data_being_sent_as_its_round_s_answers_are_deleted_goes_after(
+        running: Running, how: str) -> None:
+    """Amara's copy of her data is in her DM, but Slack has not said so yet, while the
+    round's answers are deleted: once Slack answers, the copy is deleted, and she is told
+    to ask again."""
+    round_id = _answered_by_amara(running)
+    closing = closing_round(running, round_id, how)
+    running.stub.withhold("files.completeUploadExternal", lambda params: True)
+    told: list[str] = []
+    sending = threading.Thread(target=lambda: told.append(
+        my_data(running.bot, Actor("slack", AMARA)).plain))
+    sending.start()
+    try:
+        running.wait_for(lambda: running.stub.withheld, "her copy, shared")
+        closing()
+    finally:
+        running.stub.release()
+        sending.join(30)
+    assert not sending.is_alive()
+    assert running.stub.uploaded("D" + AMARA) != []
+    assert _copies_to_amara(running) == []
+    assert told and "took it down" in told[0], told
 
 
 @pytest.mark.parametrize(("review", "told"), [

@@ -24,14 +24,15 @@ from bot.core.bot_messages import (
     TakeDown,
     TakenDown,
     card_form_closed,
-    confirmations_recorded_since,
     forget_forms,
     forms_of,
     forms_opened_since,
+    hold_person,
     remember_copy,
     repeating,
     rounds_standing,
     take_down,
+    words_recorded_since,
 )
 from bot.core.dates import long_date
 from bot.core.errors import RoundtableError
@@ -155,8 +156,9 @@ def _remember_copy(app: Roundtable, actor: Actor, sent: Sequence[Sent], round_id
     not know of it."""
     with transaction(app.database.sessions) as session:
         participant = find_participant(session, actor.user_id, actor.platform)
-        rounds = rounds_standing(session, round_ids)
-        if participant is not None and rounds == round_ids:
+        rounds = rounds_standing(session, round_ids)  # first, as forget-me locks them
+        if (participant is not None and hold_person(session, participant.id)
+                and rounds == round_ids):
             remember_copy(session, actor.platform, sent, participant.id, sorted(rounds),
                           app.clock())
             return True
@@ -250,7 +252,7 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
         # their words too: found here, with the rounds locked (bot.app.review.form_opened)
         opened = forms_opened_since(session, sorted(rounds), messages, now, _form_closed(app))
         if participant is not None:  # so too one whose post the platform answered meanwhile
-            opened += confirmations_recorded_since(session, participant.id, messages)
+            opened += words_recorded_since(session, participant.id, messages)
         erased = erase(session, platform, user_id, now)
         forget_forms(session, rounds)
         # their open questions are gone from their home

@@ -237,7 +237,7 @@ def take_back_offers(session: Session, platform: str, answer_id: str, participan
     """The offers holding the words of this message, which its writer (`participant_id`)
     deleted: offers no more (TAKEN_BACK). Called before the deletion owes the offer's
     replacement (`_taken_back` reads that)."""
-    _hold_offers_of(session, participant_id)
+    hold_person(session, participant_id)
     session.execute(update(BotMessage).where(
         BotMessage.platform == platform, BotMessage.kind == OFFER,
         BotMessage.answer_id == answer_id).values(kind=TAKEN_BACK))
@@ -247,7 +247,7 @@ def _taken_back(session: Session, platform: str, answer_id: str, participant_id:
     """Whether the words an offer being remembered holds were taken back already: their
     message's deletion owes the offer's replacement (a `settled` acknowledgement, as an edit
     that saved them does), and they are saved as no answer."""
-    _hold_offers_of(session, participant_id)
+    hold_person(session, participant_id)
     replacing = select(OwedConfirmation.id).where(
         OwedConfirmation.platform == platform, OwedConfirmation.kind == OwedKind.SETTLED,
         OwedConfirmation.answer_id == answer_id)
@@ -255,13 +255,15 @@ def _taken_back(session: Session, platform: str, answer_id: str, participant_id:
     return bool(session.scalar(select(replacing.exists() & ~saved.exists())))
 
 
-def _hold_offers_of(session: Session, participant_id: int) -> None:
-    """Take the person's row for this transaction: an offer of theirs being remembered and
-    the deletion of the message whose words it holds come one after the other, so that each
-    sees the other's rows (on PostgreSQL they would not, at once; SQLite writes one at a
-    time). A lock that lets rows referring to the person be written meanwhile."""
-    session.execute(select(Participant.id).where(Participant.id == participant_id)
-                    .with_for_update(key_share=True))
+def hold_person(session: Session, participant_id: int) -> bool:
+    """Take the person's row for this transaction; whether it stands (not forgotten). An
+    offer of theirs being remembered and the deletion of the message whose words it holds
+    come one after the other, so that each sees the other's rows (on PostgreSQL they would
+    not, at once; SQLite writes one at a time); so do a copy of their data being remembered
+    and forget-me (`words_recorded_since`). A lock that lets rows referring to the person
+    be written meanwhile."""
+    return session.scalar(select(Participant.id).where(Participant.id == participant_id)
+                          .with_for_update(key_share=True)) is not None
 
 
 def offer_of(session: Session, platform: str, answer_id: str) -> Sent | None:
@@ -358,19 +360,23 @@ def _not_among(messages: Iterable[BotMessage], taking: Iterable[TakeDown]
     return [m for m in messages if (m.platform, m.channel_id, m.message_id) not in known]
 
 
-def confirmations_recorded_since(session: Session, participant_id: int,
-                                 taking: Iterable[TakeDown]) -> list[TakeDown]:
-    """The confirmations and offers repeating this person's words that are not among
-    `taking` (what forget-me found before the platforms were called): recorded meanwhile,
-    as they were being forgotten, each to be deleted. Called in the transaction that
-    forgets them, after their rounds are locked (`forms_opened_since`), it first locks their
-    row: a confirmation being recorded locks both in the same order
-    (bot.core.confirmations_gone), so that it is either found here or recorded after that
-    transaction, and then taken down, its author gone."""
+def words_recorded_since(session: Session, participant_id: int, taking: Iterable[TakeDown]
+                         ) -> list[TakeDown]:
+    """The confirmations and offers repeating this person's words, and the copies of their
+    data, that are not among `taking` (what forget-me found before the platforms were
+    called): recorded meanwhile, as they were being forgotten, each to be deleted. Called in
+    the transaction that forgets them, after their rounds are locked (`forms_opened_since`),
+    it first locks their row: a confirmation being recorded locks both in the same order
+    (bot.core.confirmations_gone), as a copy does (`rounds_standing`, `hold_person`), so
+    that it is either found here or recorded after that transaction, and then taken down,
+    its author gone."""
     session.execute(select(Participant.id).where(Participant.id == participant_id)
                     .with_for_update())
-    return [TakeDown(m.platform, Sent(m.channel_id, m.message_id))
-            for m in _not_among(repeating(session, participant_id).confirmations, taking)]
+    mine = repeating(session, participant_id)
+    return ([TakeDown(m.platform, Sent(m.channel_id, m.message_id))
+             for m in _not_among(mine.confirmations, taking)]
+            + [TakeDown(m.platform, Sent(m.channel_id, m.message_id), file=True)
+               for m in _not_among(mine.copies, taking)])
 
 
 def sent_again(session: Session, platform: str, old: Sent, new: Sent) -> None:

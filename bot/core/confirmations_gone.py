@@ -30,8 +30,8 @@ def gone_since_posted(session: Session, platform: str, sent: Sent, participant_i
     deletion of an answer changes its row first), then its author's: a deletion committed
     while the confirmation was being posted is seen here, and one committed after finds
     the record (a deletion of an answer looks for its confirmation once it has committed;
-    forget-me and a round's deletion or purge look again, `confirmations_recorded_since`
-    and `words_recorded_in`)."""
+    forget-me and a round's deletion or purge look again, `words_recorded_since` and
+    `words_recorded_in`)."""
     round_stands = bool(rounds_standing(session, [round_id]))
     replies = list(session.scalars(select(Reply).where(
         Reply.round_id == round_id, Reply.external_id.in_(answer_ids))

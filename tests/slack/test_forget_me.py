@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app.actors import OPERATOR
-from bot.app.personal_data import forget
+from bot.app.actors import OPERATOR, Actor
+from bot.app.personal_data import forget, my_data
 from bot.core.digest.build import build_digest
 from bot.core.digest.render_csv import render_csv
 from bot.core.digest.render_md import render_md
@@ -55,6 +55,12 @@ def _digest(running: Running) -> list[Any]:
     running.wait_for(lambda: len(running.scalars(select(Digest).where(
         Digest.state == "posted"))) > before, "the digest")
     return running.scalars(select(BotMessage).where(BotMessage.kind == "digest"))
+
+
+def copies_to_amara(running: Running) -> list[str]:
+    """The files shared in Amara's DM, not deleted, that hold her words."""
+    return [content.decode() for shared, content in running.stub.uploaded("D" + AMARA)
+            if running.stub.files.get(shared["id"]) and AMARA_SAID[0] in content.decode()]
 
 
 def _said(running: Running, words: str) -> str:
@@ -372,6 +378,30 @@ def test_a_confirmation_recorded_as_its_author_is_being_forgotten_is_deleted(
     assert running.stub.message("D" + AMARA, posted.answer["ts"]) is None
     assert not [c for c in running.stub.posted("D" + AMARA) if "Saved as your answer" in
                 c.params["text"] and running.stub.message("D" + AMARA, c.answer["ts"])]
+
+
+def test_a_copy_of_someone_s_data_sent_as_they_are_being_forgotten_is_deleted(
+        running: Running) -> None:
+    """Forget-me is deleting her confirmation in Slack when she asks for her data (from
+    another device, say): the copy, sent and recorded meanwhile, holds her words, and is
+    deleted with her rows."""
+    start_round(running)
+    sent_to_everyone(running)
+    running.slack.dm(AMARA, AMARA_SAID[0], thread_ts=question_ts(running, AMARA, "done-well"))
+    running.wait_for(lambda: running.scalars(select(BotMessage).where(
+        BotMessage.kind == "confirmation")), "her confirmation, recorded")
+    running.stub.hold("chat.delete", lambda params: True)
+    forgetting = threading.Thread(target=forget, args=(running.bot, OPERATOR, "slack", AMARA))
+    forgetting.start()
+    try:
+        running.wait_for(lambda: running.stub.held, "her confirmation, being deleted")
+        assert "I have sent you" in my_data(running.bot, Actor("slack", AMARA)).plain
+    finally:
+        running.stub.release()
+        forgetting.join(30)
+    assert not forgetting.is_alive()
+    assert running.stub.uploaded("D" + AMARA) != []
+    assert copies_to_amara(running) == []
 
 
 def test_a_confirmation_waiting_when_its_author_is_forgotten_is_never_posted(

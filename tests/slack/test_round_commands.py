@@ -36,7 +36,7 @@ from tests.slack.conftest import (
     bot_settings,
 )
 from tests.slack.test_answers import answer_buttons
-from tests.slack.test_forget_me import AMARA, AMARA_SAID
+from tests.slack.test_forget_me import AMARA, AMARA_SAID, copies_to_amara
 from tests.slack.test_round_loop import asked, question_ts, sent_to_everyone, start_round
 from tests.slack_api_stub import SlackStub
 
@@ -330,12 +330,6 @@ def closing_round(running: Running, round_id: int, how: str) -> Callable[[], obj
     return lambda: facilitation.delete(running.bot, OPERATOR, round_id)
 
 
-def _copies_to_amara(running: Running) -> list[str]:
-    """The files shared in Amara's DM, not deleted, that hold her words."""
-    return [content.decode() for shared, content in running.stub.uploaded("D" + AMARA)
-            if running.stub.files.get(shared["id"]) and AMARA_SAID[0] in content.decode()]
-
-
 def _answered_by_amara(running: Running) -> int:
     round_id = start_round(running)
     sent_to_everyone(running)
@@ -363,7 +357,7 @@ def test_a_copy_of_someone_s_data_sent_as_its_round_s_answers_are_being_deleted_
         deleting.join(30)
     assert not deleting.is_alive()
     assert running.stub.uploaded("D" + AMARA) != []
-    assert _copies_to_amara(running) == []
+    assert copies_to_amara(running) == []
 
 
 @pytest.mark.parametrize("how", ["delete", "purge"])
@@ -387,7 +381,7 @@ def test_a_copy_of_someone_s_data_being_sent_as_its_round_s_answers_are_deleted_
         sending.join(30)
     assert not sending.is_alive()
     assert running.stub.uploaded("D" + AMARA) != []
-    assert _copies_to_amara(running) == []
+    assert copies_to_amara(running) == []
     assert told and "took it down" in told[0], told
 
 

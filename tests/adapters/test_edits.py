@@ -198,12 +198,7 @@ def test_words_deleted_from_answers_confirmed_together_leave_their_confirmation(
     bot, pacing = paced
     _confirmed_together(paced)
     bot.delete(0)
-
-    def turn_came(m: str) -> bool:  # its acknowledgement waits its turn, a second on
-        pacing.advance(Confirmations.SPACING)
-        return "You deleted" in m
-
-    told = wait_shown(bot, turn_came)
+    told = wait_shown(bot, in_turn(pacing, lambda m: "You deleted" in m))
     assert told == ("You deleted these words from your answer to question 1, and they are "
                     "deleted here too. The rest of your answer stays.\n"
                     "The other answers this message confirmed are still saved."), told
@@ -211,20 +206,29 @@ def test_words_deleted_from_answers_confirmed_together_leave_their_confirmation(
     assert any(FIRST in m for m in bot.shown_to(0))  # its own confirmation stands
 
 def _confirmed_together(paced: tuple[Harness, HeldClock], together: tuple[str, ...] = (
-        SECOND, MORE)) -> Harness:
-    """FIRST confirmed alone, at once; the words `together`, written within its second,
-    confirmed together in one message a second on."""
+        SECOND, MORE), with_a_file: str | None = None) -> str:
+    """FIRST confirmed alone, at once; the words `together` (one of them, `with_a_file`,
+    sent with a file), written within its second, confirmed together in one message a
+    second on: that message."""
     bot, pacing = paced
     bot.start()
     bot.app.outbox.stop()  # question 2 waits: more words join the answer to question 1
     bot.write(0, FIRST)
     wait(bot, lambda: saved_to(bot, 0), "the first confirmation, at once")
     for words in together:
-        bot.write(0, words)
+        bot.write(0, words, files=int(words == with_a_file))
     wait(bot, lambda: len(bot.replies()) == 1 + len(together), "the words, saved")
     pacing.advance(Confirmations.SPACING)
-    wait_said(bot, lambda m: all(words in m for words in together))
-    return bot
+    return wait_said(bot, lambda m: all(words in m for words in together))
+
+
+def in_turn(pacing: HeldClock, found: Callable[..., bool]) -> Callable[..., bool]:
+    """`found`, looked for with the pacing clock a second on at each look: each
+    acknowledgement waits its turn, a second after the last."""
+    def came(*seen: str) -> bool:
+        pacing.advance(Confirmations.SPACING)
+        return found(*seen)
+    return came
 
 
 def test_an_answer_edited_among_answers_confirmed_together_is_updated_in_their_confirmation(
@@ -234,12 +238,7 @@ def test_an_answer_edited_among_answers_confirmed_together_is_updated_in_their_c
     bot, pacing = paced
     _confirmed_together(paced)
     bot.edit(0, EDITED)
-
-    def turn_came(m: str) -> bool:  # the edit's acknowledgement waits its turn, a second on
-        pacing.advance(Confirmations.SPACING)
-        return EDITED in m
-
-    told = wait_shown(bot, turn_came)
+    told = wait_shown(bot, in_turn(pacing, lambda m: EDITED in m))
     assert SECOND in told and MORE not in told, told
     assert told.startswith("Added 2 messages to your answer to question 1"), told
     assert "and updated one as you edited it." in told, told
@@ -254,23 +253,10 @@ def test_an_edit_among_answers_confirmed_together_keeps_saying_a_file_was_not_ke
     """The one message confirming answers that arrived together says the file sent with one
     of them was not kept: brought up to date after an edit of another, it still says so."""
     bot, pacing = paced
-    bot.start()
-    bot.app.outbox.stop()  # question 2 waits: more words join the answer to question 1
-    bot.write(0, FIRST)
-    wait(bot, lambda: saved_to(bot, 0), "the first confirmation, at once")
-    bot.write(0, SECOND, files=1)
-    bot.write(0, MORE)
-    wait(bot, lambda: len(bot.replies()) == 3, "the words, saved")
-    pacing.advance(Confirmations.SPACING)
-    together = wait_said(bot, lambda m: SECOND in m and MORE in m)
+    together = _confirmed_together(paced, with_a_file=SECOND)
     assert FILE_NOT_KEPT in together, together
     bot.edit(0, EDITED)
-
-    def turn_came(m: str) -> bool:  # the edit's acknowledgement waits its turn, a second on
-        pacing.advance(Confirmations.SPACING)
-        return EDITED in m
-
-    told = wait_shown(bot, turn_came)
+    told = wait_shown(bot, in_turn(pacing, lambda m: EDITED in m))
     assert SECOND in told and MORE not in told, told
     assert FILE_NOT_KEPT in told, told
     assert not any(EDITED in m for m in bot.said_to(0)), "posted anew, not updated"
@@ -282,17 +268,10 @@ def test_a_second_deletion_among_answers_confirmed_together_says_which_are_gone_
     deletion of another of them says how many of them are gone and how many still saved."""
     bot, pacing = paced
     _confirmed_together(paced, (SECOND, MORE, EDITED))
-
-    def turn_came(found: Callable[[str], bool]) -> Callable[[str], bool]:
-        def came(m: str) -> bool:  # each acknowledgement waits its turn, a second on
-            pacing.advance(Confirmations.SPACING)
-            return found(m)
-        return came
-
     bot.delete(0)
-    wait_shown(bot, turn_came(lambda m: m.startswith("You deleted these words")))
+    wait_shown(bot, in_turn(pacing, lambda m: m.startswith("You deleted these words")))
     bot.delete(0, back=1)  # MORE
-    told = wait_shown(bot, turn_came(lambda m: m.startswith("You deleted 2")))
+    told = wait_shown(bot, in_turn(pacing, lambda m: m.startswith("You deleted 2")))
     assert told == ("You deleted 2 of the 3 messages this confirmed as your answer to "
                     "question 1, and they are deleted here too.\n"
                     "The other one is still saved."), told
@@ -370,13 +349,6 @@ def test_a_ranking_edited_into_a_comment_while_its_confirmation_waits_is_told_on
     later edit changes it in place."""
     bot, pacing = paced
     bot.start()
-
-    def turn_came(found: Callable[[], bool]) -> Callable[[], bool]:
-        def came() -> bool:  # each acknowledgement waits its turn, a second on
-            pacing.advance(Confirmations.SPACING)
-            return found()
-        return came
-
     for n in range(1, 6):  # each confirmed at once: the last went out a second before
         pacing.advance(Confirmations.SPACING)
         answer_text_question(bot, 0, database, n)
@@ -388,16 +360,15 @@ def test_a_ranking_edited_into_a_comment_while_its_confirmation_waits_is_told_on
     wait(bot, lambda: any(r.choices for r in bot.replies()), "the ranking, saved")
     bot.edit(0, COMMENT)
     wait(bot, lambda: any(r.text == COMMENT for r in bot.replies()), "the edit, stored")
-    told = wait_said(bot, lambda m: (pacing.advance(Confirmations.SPACING),
-                                     "as a comment" in m)[1])
-    wait(bot, turn_came(lambda: not _owed(bot)), "every acknowledgement owed to be posted")
+    told = wait_said(bot, in_turn(pacing, lambda m: "as a comment" in m))
+    wait(bot, in_turn(pacing, lambda: not _owed(bot)), "every acknowledgement owed to be posted")
     assert bot.said_to(0)[before:] == [told], bot.said_to(0)[before:]
 
     bot.edit(0, "Time matters most, and then trust")
-    wait(bot, turn_came(lambda: any(r.text == "Time matters most, and then trust"
+    wait(bot, in_turn(pacing, lambda: any(r.text == "Time matters most, and then trust"
                                     for r in bot.replies()) and not _owed(bot)), "the edit")
     pacing.advance(Confirmations.SPACING)
-    wait(bot, turn_came(lambda: not _owed(bot)), "every acknowledgement owed to be posted")
+    wait(bot, in_turn(pacing, lambda: not _owed(bot)), "every acknowledgement owed to be posted")
     assert bot.said_to(0)[before:] == [told]  # said again in place, not anew
 
 

@@ -182,6 +182,21 @@ class Running:
     def wait_for(self, predicate: Callable[[], Any], what: str, timeout: float = PATIENCE) -> Any:
         return self.stub.wait_for(predicate, timeout, what)
 
+    def meanwhile(self, first: Callable[[], object], waiting: str,
+                  then: Callable[[], object]) -> None:
+        """`first` on a thread of its own until a call it makes is held (or withheld) at the
+        stand-in (`waiting` says which), then `then` meanwhile; then the stand-in answers
+        and `first` ends."""
+        running = threading.Thread(target=first)
+        running.start()
+        try:
+            self.wait_for(lambda: self.stub.held or self.stub.withheld, waiting)
+            then()
+        finally:
+            self.stub.release()
+            running.join(PATIENCE)
+        assert not running.is_alive(), f"{waiting}: never ended"
+
     def answer_to(self, acked: Response, what: str) -> Call:
         """The answer the bot posted to the response_url of the command or click `acked`:
         counting answers from before it would take an earlier one that came late (a start's

@@ -5,7 +5,6 @@ posted; approving posts it once, and a second facilitator's approval posts nothi
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
@@ -714,16 +713,13 @@ def test_a_form_opened_while_someone_it_lists_is_being_forgotten_is_closed_too(
     [user] = running.scalars(select(Participant.platform_user_id).join(
         Reply, Reply.participant_id == Participant.id).where(Reply.text == TIME[0]))
     running.stub.hold("views.update", lambda params: params["view_id"] == view_id)
-    forgetting = threading.Thread(target=forget, args=(running.bot, OPERATOR, "slack", user))
-    forgetting.start()
-    try:
-        running.wait_for(lambda: running.stub.held, "the forgetting under way in Slack")
-        running.stub.views["VMIDWAY"] = form.params["view"]  # opened as they are forgotten
+
+    def opened() -> None:  # as they are forgotten
+        running.stub.views["VMIDWAY"] = form.params["view"]
         review.form_opened(running.bot, Actor("slack", FACILITATOR), round_id, "VMIDWAY")
-    finally:
-        running.stub.release()
-        forgetting.join(30)
-    assert not forgetting.is_alive()
+
+    running.meanwhile(lambda: forget(running.bot, OPERATOR, "slack", user),
+                      "the forgetting under way in Slack", opened)
     assert _form_now(running, "VMIDWAY") == (
         f"This form was closed on {day_in_words(running.bot.clock())}: someone who answered "
         "in this round asked Roundtable to delete their answers. Press Edit on the draft again "
@@ -784,17 +780,13 @@ def test_a_form_opened_while_its_round_is_being_deleted_is_closed_with_it(
     round_id = drafted(running)
     form = open_form(running)
     running.stub.hold("chat.update", lambda params: True)  # the draft being replaced
-    deleting = threading.Thread(target=facilitation.delete,
-                                args=(running.bot, OPERATOR, round_id))
-    deleting.start()
-    try:
-        running.wait_for(lambda: running.stub.held, "the deletion under way in Slack")
-        running.stub.views["VMIDWAY"] = form.params["view"]  # opened as the round goes
+
+    def opened() -> None:  # as the round goes
+        running.stub.views["VMIDWAY"] = form.params["view"]
         review.form_opened(running.bot, Actor("slack", FACILITATOR), round_id, "VMIDWAY")
-    finally:
-        running.stub.release()
-        deleting.join(30)
-    assert not deleting.is_alive()
+
+    running.meanwhile(lambda: facilitation.delete(running.bot, OPERATOR, round_id),
+                      "the deletion under way in Slack", opened)
     assert _form_now(running, "VMIDWAY").endswith(
         f"round {round_id}'s answers were deleted, so there is nothing left to edit.")
     assert running.scalars(select(BotMessage)) == []
@@ -822,15 +814,8 @@ def test_a_draft_sent_while_its_round_s_answers_are_being_deleted_is_replaced_wi
     running.stub.add_user(CO_FACILITATOR, "Cora Cofacilitator")
     closing = closing_round(running, round_id, how)
     running.stub.hold("chat.update", lambda params: True)  # the first draft being replaced
-    deleting = threading.Thread(target=closing)
-    deleting.start()
-    try:
-        running.wait_for(lambda: running.stub.held, "the deletion under way in Slack")
-        _send_draft_to(running, CO_FACILITATOR)
-    finally:
-        running.stub.release()
-        deleting.join(30)
-    assert not deleting.is_alive()
+    running.meanwhile(closing, "the deletion under way in Slack",
+                      lambda: _send_draft_to(running, CO_FACILITATOR))
     draft = running.wait_for(lambda: (m := draft_in(running, CO_FACILITATOR)).get(
         "text") == _removed_note(running, round_id) and m, "the draft replaced")
     assert TIME[0] not in json.dumps(draft)
@@ -847,15 +832,8 @@ def test_a_draft_being_sent_as_its_round_s_answers_are_deleted_is_replaced_after
     closing = closing_round(running, round_id, how)
     running.stub.withhold("chat.postMessage",
                           lambda params: params.get("channel") == "D" + CO_FACILITATOR)
-    sending = threading.Thread(target=_send_draft_to, args=(running, CO_FACILITATOR))
-    sending.start()
-    try:
-        running.wait_for(lambda: running.stub.withheld, "the draft, posted")
-        closing()
-    finally:
-        running.stub.release()
-        sending.join(30)
-    assert not sending.is_alive()
+    running.meanwhile(lambda: _send_draft_to(running, CO_FACILITATOR), "the draft, posted",
+                      closing)
     draft = running.wait_for(lambda: (m := draft_in(running, CO_FACILITATOR)).get(
         "text") == _removed_note(running, round_id) and m, "the draft replaced")
     assert TIME[0] not in json.dumps(draft)

@@ -391,15 +391,11 @@ def test_a_copy_of_someone_s_data_sent_as_they_are_being_forgotten_is_deleted(
     running.wait_for(lambda: running.scalars(select(BotMessage).where(
         BotMessage.kind == "confirmation")), "her confirmation, recorded")
     running.stub.hold("chat.delete", lambda params: True)
-    forgetting = threading.Thread(target=forget, args=(running.bot, OPERATOR, "slack", AMARA))
-    forgetting.start()
-    try:
-        running.wait_for(lambda: running.stub.held, "her confirmation, being deleted")
-        assert "I have sent you" in my_data(running.bot, Actor("slack", AMARA)).plain
-    finally:
-        running.stub.release()
-        forgetting.join(30)
-    assert not forgetting.is_alive()
+    told: list[str] = []
+    running.meanwhile(lambda: forget(running.bot, OPERATOR, "slack", AMARA),
+                      "her confirmation, being deleted",
+                      lambda: told.append(my_data(running.bot, Actor("slack", AMARA)).plain))
+    assert told and "I have sent you" in told[0], told
     assert running.stub.uploaded("D" + AMARA) != []
     assert copies_to_amara(running) == []
 

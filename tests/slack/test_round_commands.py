@@ -347,15 +347,10 @@ def test_a_copy_of_someone_s_data_sent_as_its_round_s_answers_are_being_deleted_
     round_id = _answered_by_amara(running)
     closing = closing_round(running, round_id, how)
     running.stub.hold("chat.delete", lambda params: True)
-    deleting = threading.Thread(target=closing)
-    deleting.start()
-    try:
-        running.wait_for(lambda: running.stub.held, "her confirmation, being deleted")
-        assert "I have sent you" in my_data(running.bot, Actor("slack", AMARA)).plain
-    finally:
-        running.stub.release()
-        deleting.join(30)
-    assert not deleting.is_alive()
+    told: list[str] = []
+    running.meanwhile(closing, "her confirmation, being deleted",
+                      lambda: told.append(my_data(running.bot, Actor("slack", AMARA)).plain))
+    assert told and "I have sent you" in told[0], told
     assert running.stub.uploaded("D" + AMARA) != []
     assert copies_to_amara(running) == []
 
@@ -370,16 +365,8 @@ def test_a_copy_of_someone_s_data_being_sent_as_its_round_s_answers_are_deleted_
     closing = closing_round(running, round_id, how)
     running.stub.withhold("files.completeUploadExternal", lambda params: True)
     told: list[str] = []
-    sending = threading.Thread(target=lambda: told.append(
-        my_data(running.bot, Actor("slack", AMARA)).plain))
-    sending.start()
-    try:
-        running.wait_for(lambda: running.stub.withheld, "her copy, shared")
-        closing()
-    finally:
-        running.stub.release()
-        sending.join(30)
-    assert not sending.is_alive()
+    running.meanwhile(lambda: told.append(my_data(running.bot, Actor("slack", AMARA)).plain),
+                      "her copy, shared", closing)
     assert running.stub.uploaded("D" + AMARA) != []
     assert copies_to_amara(running) == []
     assert told and "took it down" in told[0], told

@@ -156,6 +156,10 @@ def _remember_copy(app: Roundtable, actor: Actor, sent: Sequence[Sent], round_id
     not know of it."""
     with transaction(app.database.sessions) as session:
         participant = find_participant(session, actor.user_id, actor.platform)
+        if participant is None and not round_ids:
+            # never asked a question (a facilitator): nothing of a round in it, no one to
+            # record it for, as when it was read
+            return True
         rounds = rounds_standing(session, round_ids)  # first, as forget-me locks them
         if (participant is not None and hold_person(session, participant.id)
                 and rounds == round_ids):

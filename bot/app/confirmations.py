@@ -6,7 +6,10 @@ goes out at once, and answers saved within the next SPACING seconds join the one
 burst of answers becomes a message a second per person, not one per answer. `confirm` and its
 siblings only queue (they are called right after the inbox commits a batch, and must not fail
 there); the pacing and the posting happen on this loop. Everything waiting is posted when the
-process stops.
+process stops. A conversation's messages go out in the order of what they answer: the answers
+waiting are confirmed together where the first of them comes, up to the next notice or offer,
+which comes after them, so that an answer's confirmation never follows the reply to what was
+written after it (`_together`).
 
 Everything posted here is owed in the database from the transaction that made the change it
 acknowledges (bot.core.confirmations_owed): an answer's confirmation, an edit's, a deletion's,
@@ -90,15 +93,19 @@ RecallOffer = Callable[[str, str], Sent | None]
 words would be saved under)."""
 
 
+Arrived = Saved | Notice | Offered | Settled | Revised | Withdrawn
+
+
 @dataclass
 class Waiting:
-    saved: list[Saved] = field(default_factory=list)
-    notices: list[Notice | Offered | Settled] = field(default_factory=list)
-    revised: list[Revised] = field(default_factory=list)
-    withdrawn: list[Withdrawn] = field(default_factory=list)
+    """What a conversation is owed, in the order of what it acknowledges: posted in that
+    order (`_together`)."""
 
+    items: list[Arrived] = field(default_factory=list)
 
-Arrived = Saved | Notice | Offered | Settled | Revised | Withdrawn
+    def answers(self) -> list[Saved]:
+        """The answers among them: to confirm, or to confirm as updated."""
+        return [_answer(item) for item in self.items if isinstance(item, Saved | Revised)]
 
 
 class Confirmations:
@@ -113,6 +120,7 @@ class Confirmations:
                  recall_together: RecallTogether = lambda *_: [],
                  recall_offer: RecallOffer = lambda *_: None,
                  standing: Callable[[list[Saved]], list[Saved]] = lambda saved: saved,
+                 commented: Callable[[list[Saved]], list[Saved]] = lambda saved: [],
                  owing: Callable[[list[int]], set[int]] = set) -> None:
         self.gateways, self.after, self.clock = gateways, after, clock
         """`after` runs once confirmations went out (the outbox's wake: a next question then
@@ -124,6 +132,9 @@ class Confirmations:
         self.standing = standing
         """Those of the answers given that stand now (not deleted, nor their round, nor their
         author forgotten): what a confirmation may repeat."""
+        self.commented = commented
+        """Those of the answers given (that stand no more) that are votes edited into
+        comments since: what the log says of them."""
         self.owing = owing
         """Those of the rows given that are owed still: a notice, an offer or a deletion's
         acknowledgement whose rows went with its round or its reader is not posted."""
@@ -187,7 +198,7 @@ class Confirmations:
         with self._changed:
             notices = [*(item for _, item in self._arrived),
                        *(n for w in [*self._waiting.values(), self._posting] if w is not None
-                         for n in w.notices)]
+                         for n in w.items)]
             offered = next((n.participant_id for n in notices if isinstance(n, Offered)
                             and _answer_id(n) == answer_id), None)
             if offered is not None:
@@ -205,9 +216,9 @@ class Confirmations:
         alone, button and words gone."""
         with self._changed:
             for waiting in self._waiting.values():
-                for at, notice in enumerate(waiting.notices):
+                for at, notice in enumerate(waiting.items):
                     if isinstance(notice, Offered) and _answer_id(notice) == answer_id:
-                        waiting.notices[at] = Notice(said, notice.owed + owed)
+                        waiting.items[at] = Notice(said, notice.owed + owed)
                         return
             for at, (key, item) in enumerate(self._arrived):
                 if isinstance(item, Offered) and _answer_id(item) == answer_id:
@@ -226,10 +237,9 @@ class Confirmations:
     def queued(self) -> list[Saved]:
         """The answers whose confirmation waits for its turn."""
         with self._changed:
-            return ([item.saved if isinstance(item, Revised) else item
-                     for _, item in self._arrived if isinstance(item, Saved | Revised)]
-                    + [s for waiting in self._waiting.values()
-                       for s in waiting.saved + [r.saved for r in waiting.revised]])
+            return ([_answer(item) for _, item in self._arrived
+                     if isinstance(item, Saved | Revised)]
+                    + [s for waiting in self._waiting.values() for s in waiting.answers()])
 
     def _poke(self) -> None:
         with self._changed:
@@ -280,14 +290,7 @@ class Confirmations:
                 self._waiting[key] = Waiting()
                 due = self._last.get(key, -self.SPACING) + self.SPACING
                 heapq.heappush(self._due, (due, next(self._order), key))
-            if isinstance(item, Notice | Offered | Settled):
-                self._waiting[key].notices.append(item)
-            elif isinstance(item, Revised):
-                self._waiting[key].revised.append(item)
-            elif isinstance(item, Withdrawn):
-                self._waiting[key].withdrawn.append(item)
-            else:
-                self._waiting[key].saved.append(item)
+            self._waiting[key].items.append(item)
         self._arrived = []
 
     def _post(self, key: Key, waiting: Waiting, stopping: bool = False) -> None:
@@ -295,7 +298,7 @@ class Confirmations:
         gateway = self.gateways.get(platform)
         if gateway is None:
             log.warning("no gateway for %s: %d confirmations not posted", platform,
-                        len(waiting.saved) + len(waiting.revised))
+                        len(waiting.answers()))
             return
         try:
             self._post_each(gateway, key, waiting)
@@ -313,32 +316,29 @@ class Confirmations:
         """Post what waits, in order, taking each part off `waiting` once it is posted: what
         is left when a post fails is what still waits."""
         self._leave_out_gone(key, waiting)
-        while waiting.notices:
-            notice = waiting.notices[0]
-            if isinstance(notice, Offered):
-                self._offer(gateway, key, notice)
-            elif isinstance(notice, Settled):
-                self._settle(gateway, key, notice)
-            elif notice.instead_of is not None:
-                self._say_instead(gateway, key, notice, notice.instead_of)
+        while waiting.items:
+            item = waiting.items[0]
+            if isinstance(item, Saved):
+                batch = {id(s): s for s in _together(waiting.items)}
+                self._confirm(gateway, key, list(batch.values()))
+                with self._changed:
+                    waiting.items[:] = [i for i in waiting.items if id(i) not in batch]
+                continue
+            if isinstance(item, Offered):
+                self._offer(gateway, key, item)
+            elif isinstance(item, Settled):
+                self._settle(gateway, key, item)
+            elif isinstance(item, Revised):
+                self._revise(gateway, key, item.saved)
+            elif isinstance(item, Withdrawn):
+                self._withdraw(gateway, key, item)
+            elif item.instead_of is not None:
+                self._say_instead(gateway, key, item, item.instead_of)
             else:
-                gateway.say(key[1], notice.said)
+                gateway.say(key[1], item.said)
             with self._changed:
-                waiting.notices.pop(0)
-                self._records.discharged += notice.owed
-        while waiting.saved:
-            batch = waiting.saved[:CONFIRMED_TOGETHER]
-            self._confirm(gateway, key, batch)
-            with self._changed:
-                del waiting.saved[:len(batch)]
-        while waiting.revised:
-            self._revise(gateway, key, waiting.revised[0].saved)
-            with self._changed:
-                self._records.discharged += waiting.revised.pop(0).owed
-        while waiting.withdrawn:
-            self._withdraw(gateway, key, waiting.withdrawn[0])
-            with self._changed:
-                self._records.discharged += waiting.withdrawn.pop(0).owed
+                waiting.items.pop(0)
+                self._records.discharged += item.owed
 
     def _leave_out_gone(self, key: Key, waiting: Waiting) -> None:
         """Take off `waiting` the answers that no longer stand (deleted, their round deleted,
@@ -346,26 +346,43 @@ class Confirmations:
         someone took back. The others are confirmed as they would have been. So too the
         other acknowledgements owed no more (`_leave_out_unowed`)."""
         self._leave_out_unowed(waiting)
-        if not waiting.saved and not waiting.revised:
+        answers = waiting.answers()
+        if not answers:
             return
         try:
-            standing = {id(s) for s in self.standing(
-                [*waiting.saved, *(r.saved for r in waiting.revised)])}
+            standing = {id(s) for s in self.standing(answers)}
         except Exception:  # noqa: BLE001 - the database is away: forget-me cannot run either
             log.exception("could not check that the answers to confirm still stand")
             return
-        gone = [s for s in waiting.saved if id(s) not in standing]
+        left_out = [item for item in waiting.items if isinstance(item, Saved | Revised)
+                    and id(_answer(item)) not in standing]
+        if not left_out:
+            return
         with self._changed:
-            before = len(waiting.saved) + len(waiting.revised)
-            waiting.saved[:] = [s for s in waiting.saved if id(s) in standing]
-            self._records.discharged += [n for r in waiting.revised if id(r.saved) not in standing
-                                 for n in r.owed]
-            waiting.revised[:] = [r for r in waiting.revised if id(r.saved) in standing]
-            left_out = before - len(waiting.saved) - len(waiting.revised)
-        if left_out:
-            log.info("left out of a confirmation %d %s deleted while it waited", left_out,
-                     _answers(left_out))
-        self._give_up(gone, key[0])
+            out = {id(item) for item in left_out}
+            waiting.items[:] = [item for item in waiting.items if id(item) not in out]
+            self._records.discharged += [n for item in left_out if isinstance(item, Revised)
+                                         for n in item.owed]
+        self._say_left_out([_answer(item) for item in left_out])
+        self._give_up([item for item in left_out if isinstance(item, Saved)], key[0])
+
+    def _say_left_out(self, gone: list[Saved]) -> None:
+        """Say in the log what became of the answers left out of a confirmation: deleted
+        (their round deleted, their author forgotten), or votes edited into comments (the
+        comment's notice says so)."""
+        try:
+            comments = {id(s) for s in self.commented(gone)}
+        except Exception:  # noqa: BLE001 - only the log line is at stake
+            log.exception("could not check whether the answers left out became comments")
+            comments = set()
+        deleted_ = len(gone) - len(comments)
+        if deleted_:
+            log.info("left out of a confirmation %d %s deleted while it waited", deleted_,
+                     _answers(deleted_))
+        if comments:
+            log.info("left out of a confirmation %d %s edited into a comment while it waited "
+                     "(the comment's notice says so)", len(comments),
+                     "vote" if len(comments) == 1 else "votes")
 
     def _leave_out_unowed(self, waiting: Waiting) -> None:
         """Take off `waiting` the notices, offers and deletions' acknowledgements none of
@@ -373,7 +390,8 @@ class Confirmations:
         retention) or their reader (forgotten) while they waited, so nothing about either is
         posted after. One that replaced another waiting (an offer settled) is owed while
         either row is."""
-        owing = [n for item in [*waiting.notices, *waiting.withdrawn] for n in item.owed]
+        owing = [n for item in waiting.items if not isinstance(item, Saved | Revised)
+                 for n in item.owed]
         if not owing:
             return
         try:
@@ -382,10 +400,10 @@ class Confirmations:
             log.exception("could not check that the notices to post are owed still")
             return
         with self._changed:
-            before = len(waiting.notices) + len(waiting.withdrawn)
-            waiting.notices[:] = [n for n in waiting.notices if _owed(n, owed)]
-            waiting.withdrawn[:] = [w for w in waiting.withdrawn if _owed(w, owed)]
-            left_out = before - len(waiting.notices) - len(waiting.withdrawn)
+            before = len(waiting.items)
+            waiting.items[:] = [item for item in waiting.items
+                                if isinstance(item, Saved | Revised) or _owed(item, owed)]
+            left_out = before - len(waiting.items)
         if left_out:
             log.info("left out %d %s owed no more (a round deleted, or someone forgotten, "
                      "while they waited)", left_out, "notice" if left_out == 1 else "notices")
@@ -394,7 +412,7 @@ class Confirmations:
         """What is left of a conversation's messages after the platform refused one: waits
         for its next turn (before anything queued since), or is given up."""
         platform, _ = key
-        answers = len(rest.saved) + len(rest.revised)
+        answers = len(rest.answers())
         with self._changed:
             failures = self._backoff.failed(key, exc)
         if stopping:
@@ -409,11 +427,10 @@ class Confirmations:
                 log.warning("gave up a notice on %s: %s", platform, exc.reason)
             with self._changed:
                 self._backoff.cleared(key)
-            self._give_up(rest.saved, platform)
+            self._give_up([item for item in rest.items if isinstance(item, Saved)], platform)
             with self._changed:  # owed no more either
-                self._records.discharged += [
-                    n for item in [*rest.notices, *rest.revised, *rest.withdrawn]
-                    for n in item.owed]
+                self._records.discharged += [n for item in rest.items
+                                             if not isinstance(item, Saved) for n in item.owed]
             return
         pause = self._backoff.pause(exc, failures)
         log.info("confirming %d %s on %s again in %.0f s: %s", answers, _answers(answers),
@@ -426,10 +443,7 @@ class Confirmations:
                 self._waiting[key] = rest
                 heapq.heappush(self._due, (now + pause, next(self._order), key))
             else:  # queued while this was posted: it comes after what was refused
-                self._waiting[key] = Waiting(rest.saved + later.saved,
-                                             rest.notices + later.notices,
-                                             rest.revised + later.revised,
-                                             rest.withdrawn + later.withdrawn)
+                self._waiting[key] = Waiting(rest.items + later.items)
 
     def _give_up(self, saved: list[Saved], platform: str) -> None:
         if not saved:
@@ -575,6 +589,25 @@ class Confirmations:
 
 def _answers(count: int) -> str:
     return "answer" if count == 1 else "answers"
+
+
+def _answer(item: Saved | Revised) -> Saved:
+    return item.saved if isinstance(item, Revised) else item
+
+
+def _together(items: list[Arrived]) -> list[Saved]:
+    """The answers to confirm in one message, from the first of `items`: those that come
+    before the next message posted anew (a notice, an offer), which then comes after them,
+    as it was written after them. Changes to messages posted before (an edit's, a
+    deletion's, an offer settled) do not part them: those that change this confirmation
+    come after it still."""
+    together: list[Saved] = []
+    for item in items:
+        if isinstance(item, Notice | Offered):
+            break
+        if isinstance(item, Saved):
+            together.append(item)
+    return together[:CONFIRMED_TOGETHER]
 
 
 def _owed(item: Notice | Offered | Settled | Withdrawn, owed: set[int]) -> bool:

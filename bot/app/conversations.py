@@ -289,22 +289,33 @@ class Conversations:
                 ) -> tuple[list[FollowUp], list[ChatAnswer]]:
         """Store the answers (to `question` when the person chose it); what to say back, one
         message per conversation (and thread) for the answers of this batch, so a burst does
-        not become a burst of replies, and what became of each."""
+        not become a burst of replies (one for those before a notice there and one for
+        those after it: replies come in the order of what they answer), and what became of
+        each."""
         if not written:
             return [], []
         messages = [_chat_message(w, question) for w in written]
         saved: dict[Where, list[Saved]] = {}
         follow_ups: list[FollowUp] = []
+
+        def confirm(where: Where) -> None:
+            answers = saved.pop(where, [])
+            if answers:
+                owe(session, platform, where, answers, now, self.worker)
+                follow_ups.append(partial(self.confirmations.confirm, platform, where, answers))
+
         outcomes = answer_from_chat(session, messages, now, platform)
         for w, message, outcome in zip(written, messages, outcomes, strict=True):
             where = Where(message.channel_id, message.thread_id)
             files = w.files > 0
             if outcome.asked is None:
+                confirm(where)  # before the notice: replies in the order of what they answer
                 follow_ups.append(self._notice(session, platform, where, NO_QUESTION))
             elif outcome.refused:
                 # in a closed round, the file is not what stands in the way
                 refusal = (FILES_ONLY if files and not message.text.strip() and not outcome.closed
                            else said(NOT_SAVED, as_sentence(said(outcome.refused))))
+                confirm(where)
                 follow_ups.append(self._notice(session, platform, where, refusal,
                                                outcome.asked))
             elif outcome.created and outcome.vote is not None:
@@ -316,6 +327,7 @@ class Conversations:
                                                          files_dropped=files))
             elif outcome.created and outcome.comment is not None:
                 asked = outcome.asked
+                confirm(where)
                 follow_ups.append(self._notice(
                     session, platform, where,
                     commented(asked, outcome.comment, voted=outcome.beside_ballot,
@@ -327,9 +339,8 @@ class Conversations:
                                                          files_dropped=files,
                                                          added=outcome.added))
             # else: stored before, and confirmed then
-        for where, answers in saved.items():
-            owe(session, platform, where, answers, now, self.worker)
-            follow_ups.append(partial(self.confirmations.confirm, platform, where, answers))
+        for where in list(saved):
+            confirm(where)
         return follow_ups, outcomes
 
     def _about_themselves(self, session: Session, platform: str, event: Written,

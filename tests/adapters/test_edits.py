@@ -5,6 +5,7 @@ which the bot hears of it, and what they are told says where their words went.""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -343,10 +344,13 @@ def test_a_ranking_and_its_edit_into_a_comment_handled_in_one_batch_are_told_onc
 
 
 def test_a_ranking_edited_into_a_comment_while_its_confirmation_waits_is_told_once(
-        paced: tuple[Harness, HeldClock], database: Database) -> None:
+        paced: tuple[Harness, HeldClock], database: Database,
+        caplog: pytest.LogCaptureFixture) -> None:
     """The ranking's confirmation waits its turn when the edit makes it a comment: the
     comment's notice, meant to take its place, is the one message the person gets, and a
-    later edit changes it in place."""
+    later edit changes it in place. The log says the vote became a comment, not that it was
+    deleted."""
+    caplog.set_level(logging.INFO, logger="bot.app.confirmations")
     bot, pacing = paced
     bot.start()
     for n in range(1, 6):  # each confirmed at once: the last went out a second before
@@ -363,6 +367,9 @@ def test_a_ranking_edited_into_a_comment_while_its_confirmation_waits_is_told_on
     told = wait_said(bot, in_turn(pacing, lambda m: "as a comment" in m))
     wait(bot, in_turn(pacing, lambda: not _owed(bot)), "every acknowledgement owed to be posted")
     assert bot.said_to(0)[before:] == [told], bot.said_to(0)[before:]
+    left_out = [r.getMessage() for r in caplog.records if "left out of a" in r.getMessage()]
+    assert left_out == ["left out of a confirmation 1 vote edited into a comment while it "
+                        "waited (the comment's notice says so)"], left_out
 
     bot.edit(0, "Time matters most, and then trust")
     wait(bot, in_turn(pacing, lambda: any(r.text == "Time matters most, and then trust"

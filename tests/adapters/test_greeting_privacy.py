@@ -379,14 +379,14 @@ def test_a_greeting_deleted_before_its_posted_reply_was_recorded_is_not_listed_a
     bot.write(0, "", files=1)  # its notice goes out at once; what follows waits its turn
     wait(bot, lambda: any("Files and pictures" in m for m in bot.said_to(0)),
          "the notice about the file")
-    bot.write(0, ANSWER)
-    wait(bot, lambda: bot.replies() != [], "the answer, saved")
     bot.write(0, WORDS)
     wait(bot, lambda: WORDS in _everything_stored(bot), "the reply to the greeting, owed")
-    bot.hold_posts(0, ANSWER)  # the answer's confirmation, posted after the reply
+    bot.write(0, ANSWER)  # confirmed after the reply, as it was written after the greeting
+    wait(bot, lambda: bot.replies() != [], "the answer, saved")
+    bot.hold_posts(0, ANSWER)
     pacing.advance(Confirmations.SPACING)
     wait(bot, lambda: bot.holding() and offers(bot, 0), "the reply posted, then the hold")
-    bot.delete(0)
+    bot.delete(0, back=1)
     wait(bot, lambda: WORDS not in _everything_stored(bot), "the deletion, honoured")
     bot.release()
     wait(bot, lambda: [m for m in _remembered(bot) if m.prompt_id is not None],

@@ -142,6 +142,25 @@ def test_it_posts_the_replies_a_process_that_died_owed_in_order(running: Running
     assert str(helped.params["text"]).startswith("Write here to answer the question waiting")
 
 
+def test_it_confirms_an_answer_before_replying_to_what_followed_it_when_the_process_died(
+        running: Running) -> None:
+    """An answer, a file sent alone and `help`, handled in one batch by a process that died:
+    the process taking over replies in the order they were written."""
+    start_round(running)
+    sent_to_everyone(running)
+    handled_by_a_process_killed_then(
+        running, Written(DM, USER, "Protected time for leadership", "1900000100.1"),
+        Written(DM, USER, "", "1900000101.1", files=1), Written(DM, USER, "help", "1900000102.1"))
+
+    running.bot.take_over_owed()
+
+    running.wait_for(lambda: replies(running), "the reply to help")
+    running.wait_for(lambda: not owed(running), "nothing owed any more")
+    told = [str(c.params["text"]) for c in running.stub.posted(DM)
+            if str(c.params.get("text")).startswith(("Saved", "I could not", "Write here"))]
+    assert [t[:12] for t in told] == ["Saved as you", "I could not ", "Write here t"], told
+
+
 def test_it_takes_a_deleted_greeting_s_words_back_when_the_process_that_saw_it_died(
         running: Running) -> None:
     start_round(running)

@@ -27,6 +27,7 @@ from bot.app.deadlines import Outcome
 from bot.app.roundtable import Roundtable
 from bot.core import audit, digest_review
 from bot.core.bot_messages import (
+    draft_removed,
     forget_form,
     form_closed,
     form_outdated,
@@ -155,12 +156,20 @@ def form_not_opened(round_id: int, why: str) -> Said:
 
 
 def draft_sent_again(app: Roundtable, platform: str, channel_id: str, old_id: str,
-                     new_id: str) -> None:
-    """A facilitator's copy of a draft the platform no longer had, sent again as a new
-    message (a form opened on it came so): kept under its new id, so that it is brought up
-    to date, and a form open on it closed when answers it lists are deleted."""
+                     new_id: str, round_id: int) -> bool:
+    """A facilitator's copy of a draft of the round the platform no longer had, sent again
+    as a new message (a form opened on it came so): kept under its new id, so that it is
+    brought up to date, and a form open on it closed when answers it lists are deleted.
+    False when the round was deleted (or purged) as it was sent: that deletion could not
+    know of the new message, which is replaced at once by the note it leaves in a draft's
+    place (as bot.core.digest_review.send_drafts does)."""
+    now = app.clock()
     with transaction(app.database.sessions) as session:
-        sent_again(session, platform, Sent(channel_id, old_id), Sent(channel_id, new_id))
+        if rounds_standing(session, [round_id]):
+            sent_again(session, platform, Sent(channel_id, old_id), Sent(channel_id, new_id))
+            return True
+    take_down(app.gateways, [draft_removed(platform, Sent(channel_id, new_id), round_id, now)])
+    return False
 
 
 def form_done(app: Roundtable, actor: Actor, form_id: str) -> None:

@@ -12,9 +12,10 @@ from datetime import UTC, timedelta
 from functools import partial
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from bot.app import review
+from bot.app import facilitation, review
 from bot.app.actors import OPERATOR, Actor
 from bot.app.personal_data import forget
 from bot.app.review_form import theme_value
@@ -1102,3 +1103,46 @@ def test_a_card_form_read_before_someone_it_lists_was_forgotten_is_not_kept_afte
                                  keep=partial(gateway.note_form, digest_id, chat, card_key))
     assert closing is not None and "deleted while it opened" in closing.plain
     assert running.scalars(select(TeamsSent).where(TeamsSent.kind == FORM)) == []
+
+
+@pytest.mark.parametrize("pressed", ["Close", "Edit"])
+def test_a_draft_card_sent_again_as_its_round_is_deleted_says_it_was_removed(
+        running_teams: RunningTeams, tenant: Tenant, pressed: str) -> None:
+    """The draft's card is gone from Teams, so a button pressed on it (Action.Submit) brings
+    the draft as a new card; the round is deleted while Teams posts it. The deletion could
+    not know of that card: once Teams has posted it, it says the draft was removed, as the
+    deletion's other drafts do, and quotes none of the deleted answers."""
+    running, stub, fola = running_teams, running_teams.stub, tenant.facilitator
+    round_id, draft = draft_for_review(running, tenant)
+    [card_id] = running.scalars(select(BotMessage.message_id).where(BotMessage.kind == DRAFT))
+    stub.gone.add(card_id)
+    theirs = their_words(running, tenant.members[0])
+    data = dict(edit_button(draft, PROMPT)["data"])
+    if pressed == "Close":
+        data["prompt"] = ""
+    drafts_before = len([c for c in stub.sent_to(fola) if "For review" in card_text(c)])
+    stub.hold("send", lambda body: "For review" in json_text(body))
+    running.teams.submit(fola, data, execute=False, card_id=card_id)
+    stub.wait_for(lambda: stub.holding, "the draft on its way as a new card")
+
+    facilitation.delete(running.bot, OPERATOR, round_id)
+    stub.release()
+
+    new = running.wait_for(lambda: [c for c in stub.sent_to(fola)
+                                    if "For review" in card_text(c)][drafts_before:],
+                           "the draft in a new card")[0]
+    assert any(words in json_text(content(new)) for words in theirs)  # landed late
+    removed = (f"This draft of round {round_id}'s digest was removed on "
+               f"{day_in_words(running.bot.clock())}: the round's answers were deleted.")
+
+    def replacing(call: Call) -> bool:
+        return (call.method == "PUT" and call.status == 200
+                and call.path.endswith(new.activity_id or "-"))
+
+    running.wait_for(lambda: [c for c in list(stub.calls)
+                              if replacing(c) and removed in card_text(c)],
+                     "the new card replaced")
+    last = [c for c in list(stub.calls) if replacing(c)][-1]
+    assert removed in card_text(last)
+    assert not any(words in json_text(content(last)) for words in theirs)
+    assert running.scalars(select(BotMessage)) == []

@@ -121,7 +121,7 @@ class ReviewForms:
         no longer kept as open once the card no longer shows it. When Teams would not change
         the card, it is still kept (forget-me closes it), and the facilitator is told."""
         try:
-            self._draft_replaced(where.key, form.card_id, content, "close a form")
+            self._draft_replaced(where.key, form, content, "close a form")
         except DeliveryError:
             self.chat.say(where.key, UNCHANGED)
             return
@@ -132,11 +132,13 @@ class ReviewForms:
         """Action.Submit's form in place of its card, then kept as open; when Teams would not
         change the card, nothing is kept and the facilitator is told to press Edit again."""
         try:
-            form = replace(form, card_id=self._draft_replaced(where.key, form.card_id, content,
-                                                              "open a form"))
+            shown_in = self._draft_replaced(where.key, form, content, "open a form")
         except DeliveryError as exc:
             self.chat.say(where.key, review.form_not_opened(form.round_id, exc.reason))
             return
+        if shown_in is None:
+            return
+        form = replace(form, card_id=shown_in)
         closing = self._keep_form(actor, where, form)
         if closing is None:
             return
@@ -144,18 +146,23 @@ class ReviewForms:
                                 review_cards.SUMMARY, "close a form")
         self.chat.say(where.key, closing)
 
-    def _draft_replaced(self, key: str, card_id: str, content: Element, doing: str) -> str:
-        """`content` in place of a facilitator's copy of a draft: the activity id that shows
-        it, a new card's when Teams no longer had that one (the copy is kept as that card
-        from then on); DeliveryError (logged as what it was `doing`) when Teams refused."""
+    def _draft_replaced(self, key: str, form: OpenForm, content: Element, doing: str
+                        ) -> str | None:
+        """`content` in place of a facilitator's copy of a draft (the card `form` is on): the
+        activity id that shows it, a new card's when Teams no longer had that one (the copy
+        is kept as that card from then on); None when that new card came as the round was
+        deleted, and says so instead of `content`; DeliveryError (logged as what it was
+        `doing`) when Teams refused."""
         try:
-            shown_in = self.gateway.replace_card(key, card_id, content, review_cards.SUMMARY)
+            shown_in = self.gateway.replace_card(key, form.card_id, content,
+                                                 review_cards.SUMMARY)
         except DeliveryError as exc:
             log.warning("could not %s in Teams conversation %s: %s", doing, key, exc.reason)
             raise
-        if shown_in != card_id:
-            review.draft_sent_again(self.app, PLATFORM, key, message_key(card_id),
-                                    message_key(shown_in))
+        if shown_in != form.card_id and not review.draft_sent_again(
+                self.app, PLATFORM, key, message_key(form.card_id), message_key(shown_in),
+                form.round_id):
+            return None
         return shown_in
 
     def _keep_form(self, actor: Actor, where: Reference, form: OpenForm) -> Said | None:

@@ -179,19 +179,21 @@ def form_done(app: Roundtable, actor: Actor, form_id: str) -> None:
         forget_form(session, actor.platform, Sent(actor.user_id, form_id))
 
 
-def _reviewed_round(app: Roundtable, session: Session, actor: Actor, round_id: int) -> Round:
+def _reviewed_round(app: Roundtable, session: Session, actor: Actor, round_id: int, *,
+                    doing: str | None = None) -> Round:
     """The round a draft or its form is of (`round_of`), saying so when it was deleted
-    since, or its answers were (retention)."""
+    since, or its answers were (retention); `doing`: what was under way as they went."""
     try:
         round_ = round_of(app, session, actor, round_id)
     except NotFound:
         if audit.done_to_round(session, "round.delete", round_id):
-            raise NotFound(f"round {round_id} was deleted, with its answers and drafts, so "
-                           "nothing was changed") from None
+            raise NotFound(f"round {round_id} was deleted, with its answers and drafts, "
+                           + (f"while {doing}" if doing else "so nothing was changed")
+                           ) from None
         raise
     if round_.purged_at is not None:
-        raise RoundtableError(f"round {round_id}'s answers were deleted (retention): there is "
-                              "no digest to edit")
+        raise RoundtableError(f"round {round_id}'s answers were deleted (retention)"
+                              + (f" while {doing}" if doing else ": there is no digest to edit"))
     return round_
 
 
@@ -575,6 +577,9 @@ def show(app: Roundtable, actor: Actor, round_id: int) -> Said:
     if not digest_review.send_drafts(app.database.sessions, app.gateways, digest_id,
                                      app.clock, to=[actor.user_id],
                                      summariser=app.summariser):
+        with reading(app.database.sessions) as session:  # the draft sent says it was removed
+            _reviewed_round(app, session, actor, round_id,
+                            doing="its draft was being sent to you")
         raise RoundtableError("the draft could not be sent to you; try again in a minute")
     return said(f"The draft digest of round {round_id} is in ", DirectChat(), ".")
 

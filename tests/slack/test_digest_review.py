@@ -840,6 +840,36 @@ def test_a_draft_being_sent_as_its_round_s_answers_are_deleted_is_replaced_after
     assert running.scalars(select(BotMessage).where(BotMessage.round_id == round_id)) == []
 
 
+@pytest.mark.parametrize(("how", "gone"), [
+    ("delete", " was deleted, with its answers and drafts,"),
+    ("purge", "'s answers were deleted (retention)")])
+def test_review_says_the_round_was_deleted_when_it_is_as_the_draft_is_sent(
+        running: Running, how: str, gone: str) -> None:
+    """`/roundtable review` sends the facilitator the draft again; the round's answers are
+    deleted while Slack posts it. The draft says it was removed, and the facilitator is told
+    why they have none: the round was deleted (not that it could not be sent)."""
+    round_id = drafted(running)
+    draft_in(running, FACILITATOR)
+    closing = closing_round(running, round_id, how)
+    running.stub.withhold("chat.postMessage",
+                          lambda params: params.get("channel") == "D" + FACILITATOR)
+    answers = len(running.stub.calls_to("response_url"))
+    assert running.slack.command(FACILITATOR, f"review {round_id}").status == 200
+    try:
+        running.wait_for(lambda: running.stub.withheld, "the draft, posted")
+        closing()
+    finally:
+        running.stub.release()
+    told = respond_text(running, answers, "")  # the command's answer
+    assert told == f"Round {round_id}{gone} while its draft was being sent to you."
+    drafts = [c for c in running.stub.posted("D" + FACILITATOR)
+              if "For review" in json.dumps(c.params.get("blocks"))]
+    assert len(drafts) == 2
+    assert running.wait_for(lambda: (m := running.stub.message(
+        "D" + FACILITATOR, drafts[-1].answer["ts"])) and m.get("text") == _removed_note(
+        running, round_id), "the draft sent again, replaced")
+
+
 def test_a_form_saved_or_cancelled_is_no_longer_kept_to_be_closed(running: Running) -> None:
     """A form Slack has closed (saved, or cancelled) needs no closing later: its record
     goes, so records of forms do not pile up."""
@@ -1044,7 +1074,7 @@ def test_an_approval_slack_fails_to_post_is_kept_and_says_it_will_be_posted(
     approve = button(draft_in(running, FACILITATOR), review_blocks.REVIEW_APPROVE)
     answers = len(running.stub.calls_to("response_url"))
     running.slack.click(FACILITATOR, approve["action_id"], approve["value"])
-    told = respond_text(running, answers, f"round {round_id}")
+    told = respond_text(running, answers, "")  # the command's answer
     assert told.startswith(f"Approved: the digest of round {round_id} could not be posted "
                            "yet"), told
     assert "tries again" in told and "not done" not in told

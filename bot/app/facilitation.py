@@ -594,7 +594,7 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
                             f"{counted(what.digests, 'digest')}")
     app.database.drop_deleted()
     app.homes.wake()
-    take_down(app.gateways, opened)
+    work.failed += take_down(app.gateways, opened).failed
     done = said(f"Round {round_id} is deleted, with its {counted(what.answers, 'answer')} "
                 f"and {counted(what.digests, 'digest')}.")
     if work.failed:

@@ -56,7 +56,7 @@ from tests.review_round import (
     unquoted_in,
 )
 from tests.slack.conftest import CHANNEL, DIGEST_CHANNEL, FACILITATOR, MEMBERS, Running
-from tests.slack.test_round_commands import closing_round, command
+from tests.slack.test_round_commands import closing_round, command, delete_button
 from tests.slack_api_stub import TEAM, view_problems
 from tests.slack_reading import as_read
 
@@ -868,6 +868,33 @@ def test_review_says_the_round_was_deleted_when_it_is_as_the_draft_is_sent(
     assert running.wait_for(lambda: (m := running.stub.message(
         "D" + FACILITATOR, drafts[-1].answer["ts"])) and m.get("text") == _removed_note(
         running, round_id), "the draft sent again, replaced")
+
+
+def test_deleting_a_round_names_a_draft_sent_meanwhile_that_slack_kept(
+        running: Running) -> None:
+    """The deletion is replacing the round's draft in Slack when the draft is sent to a
+    co-facilitator too: the deletion replaces that one once the round's rows are gone, and
+    when Slack will not let it, the facilitator who deleted the round is told, as of the
+    messages it could not remove before."""
+    round_id = drafted(running)
+    running.stub.add_user(CO_FACILITATOR, "Cora Cofacilitator")
+    delete = delete_button(running, round_id)
+    running.stub.withhold("chat.update", lambda params: params.get("channel") == "D" + FACILITATOR)
+    running.stub.refuse("chat.update",
+                        lambda params: params.get("channel") == "D" + CO_FACILITATOR,
+                        status=200, error="cant_update_message")
+    answers = len(running.stub.calls_to("response_url"))
+    running.slack.click(FACILITATOR, delete["action_id"], delete["value"])
+    try:
+        running.wait_for(lambda: running.stub.withheld, "the first draft being replaced")
+        _send_draft_to(running, CO_FACILITATOR)
+    finally:
+        running.stub.release()
+    done = respond_text(running, answers, "is deleted")
+    assert done.startswith(f"Round {round_id} is deleted, with its "), done
+    assert done.endswith("1 message of mine holding someone's words could not be removed in "
+                         "Slack (cant_update_message): ask an admin to remove it."), done
+    assert TIME[0] in json.dumps(draft_in(running, CO_FACILITATOR))  # as it says
 
 
 def test_a_form_saved_or_cancelled_is_no_longer_kept_to_be_closed(running: Running) -> None:

@@ -120,7 +120,6 @@ class Confirmations:
                  recall_together: RecallTogether = lambda *_: [],
                  recall_offer: RecallOffer = lambda *_: None,
                  standing: Callable[[list[Saved]], list[Saved]] = lambda saved: saved,
-                 commented: Callable[[list[Saved]], list[Saved]] = lambda saved: [],
                  owing: Callable[[list[int]], set[int]] = set) -> None:
         self.gateways, self.after, self.clock = gateways, after, clock
         """`after` runs once confirmations went out (the outbox's wake: a next question then
@@ -132,9 +131,6 @@ class Confirmations:
         self.standing = standing
         """Those of the answers given that stand now (not deleted, nor their round, nor their
         author forgotten): what a confirmation may repeat."""
-        self.commented = commented
-        """Those of the answers given (that stand no more) that are votes edited into
-        comments since: what the log says of them."""
         self.owing = owing
         """Those of the rows given that are owed still: a notice, an offer or a deletion's
         acknowledgement whose rows went with its round or its reader is not posted."""
@@ -366,23 +362,15 @@ class Confirmations:
         self._say_left_out([_answer(item) for item in left_out])
         self._give_up([item for item in left_out if isinstance(item, Saved)], key[0])
 
-    def _say_left_out(self, gone: list[Saved]) -> None:
-        """Say in the log what became of the answers left out of a confirmation: deleted
-        (their round deleted, their author forgotten), or votes edited into comments (the
-        comment's notice says so)."""
-        try:
-            comments = {id(s) for s in self.commented(gone)}
-        except Exception:  # noqa: BLE001 - only the log line is at stake
-            log.exception("could not check whether the answers left out became comments")
-            comments = set()
-        deleted_ = len(gone) - len(comments)
-        if deleted_:
-            log.info("left out of a confirmation %d %s deleted while it waited", deleted_,
-                     _answers(deleted_))
-        if comments:
-            log.info("left out of a confirmation %d %s edited into a comment while it waited "
-                     "(the comment's notice says so)", len(comments),
-                     "vote" if len(comments) == 1 else "votes")
+    @staticmethod
+    def _say_left_out(gone: list[Saved]) -> None:
+        """Say in the log that these answers were left out of a confirmation: deleted (or
+        their round, or their author forgotten), or votes edited into comments (whose
+        notices say so)."""
+        if gone:
+            log.info("left out of a confirmation %d %s no longer saved as written while it "
+                     "waited (deleted, or a vote edited into a comment)", len(gone),
+                     _answers(len(gone)))
 
     def _leave_out_unowed(self, waiting: Waiting) -> None:
         """Take off `waiting` the notices, offers and deletions' acknowledgements none of

@@ -27,7 +27,7 @@ from bot.app.outbox import Outbox
 from bot.app.platforms import Platform
 from bot.app.spool import Spool
 from bot.config import Settings
-from bot.core.answers import edited_into_comments, still_standing
+from bot.core.answers import still_standing
 from bot.core.bot_messages import (
     TakeDown,
     confirmation_of,
@@ -91,7 +91,6 @@ class Roundtable:
                                            recall=self._confirmation_of,
                                            recall_together=self._confirmations_repeating,
                                            standing=self._standing,
-                                           commented=self._commented,
                                            owing=self._still_owed,
                                            recall_offer=self._offer_of)
         self.conversations = Conversations(
@@ -157,11 +156,6 @@ class Roundtable:
         """Those of these answers that still stand, to confirm."""
         with self.database.sessions() as session:
             return still_standing(session, saved)
-
-    def _commented(self, saved: list[Saved]) -> list[Saved]:
-        """Those of these votes that were edited into comments."""
-        with self.database.sessions() as session:
-            return edited_into_comments(session, saved)
 
     def _still_owed(self, owed: list[int]) -> set[int]:
         """Those of these acknowledgements that are owed still (their rows stand)."""

@@ -397,24 +397,6 @@ def still_standing(session: Session, saved: Sequence[Saved]) -> list[Saved]:
     return standing
 
 
-def edited_into_comments(session: Session, saved: Sequence[Saved]) -> list[Saved]:
-    """Those of these votes that are no longer the person's ballot while the words of their
-    message stand: edited into a comment (a vote's question keeps words naming no option
-    as one)."""
-    comments = []
-    for one in saved:
-        if isinstance(one.answer, str) or one.external_id is None:
-            continue
-        participant = session.get(Participant, one.asked.participant.id)
-        if participant is not None and as_it_stands(
-                session, one.asked.round_id, participant, one.asked.prompt.id,
-                one.external_id) is not None and as_it_stands(
-                session, one.asked.round_id, participant, one.asked.prompt.id,
-                one.external_id, vote=True) is None:
-            comments.append(one)
-    return comments
-
-
 def delete_from_chat(session: Session, external_id: str, now: datetime,
                      author: Author | None) -> Asked | None:
     """Honour the deletion of an answer made in its conversation (RoundtableError when it is

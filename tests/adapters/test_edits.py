@@ -368,8 +368,8 @@ def test_a_ranking_edited_into_a_comment_while_its_confirmation_waits_is_told_on
     wait(bot, in_turn(pacing, lambda: not _owed(bot)), "every acknowledgement owed to be posted")
     assert bot.said_to(0)[before:] == [told], bot.said_to(0)[before:]
     left_out = [r.getMessage() for r in caplog.records if "left out of a" in r.getMessage()]
-    assert left_out == ["left out of a confirmation 1 vote edited into a comment while it "
-                        "waited (the comment's notice says so)"], left_out
+    assert left_out == ["left out of a confirmation 1 answer no longer saved as written while "
+                        "it waited (deleted, or a vote edited into a comment)"], left_out
 
     bot.edit(0, "Time matters most, and then trust")
     wait(bot, in_turn(pacing, lambda: any(r.text == "Time matters most, and then trust"

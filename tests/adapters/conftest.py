@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from storage.database import Database
+from tests.adapters.harness import Harness, harness, leaders_tenant
 from tests.conftest import POSTGRES_ENV
+from tests.helpers import HeldClock
 
 HERE = os.path.dirname(__file__)
 PLATFORMS = {"slack", "teams"}
@@ -49,3 +54,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if left:
         config.hook.pytest_deselected(items=left)
         items[:] = kept
+
+
+@pytest.fixture(params=sorted(PLATFORMS))
+def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
+        tmp_path: Path) -> Iterator[Harness]:
+    """The bot on each platform, its people those of `leaders_tenant` (a module needing
+    others, or its data elsewhere, has its own)."""
+    with harness(request.param, database, database_url, str(tmp_path),
+                 leaders_tenant) as running:
+        yield running
+
+
+@pytest.fixture(params=sorted(PLATFORMS))
+def paced(request: pytest.FixtureRequest, database: Database, database_url: str,
+          tmp_path: Path) -> Iterator[tuple[Harness, HeldClock]]:
+    """The bot, its confirmations paced by a clock the test moves on."""
+    pacing = HeldClock()
+    with harness(request.param, database, database_url, str(tmp_path), leaders_tenant,
+                 pacing) as running:
+        yield running, pacing

@@ -32,7 +32,7 @@ from tests.slack.conftest import (
 )
 from tests.slack_api_stub import SlackStub
 from tests.slack_reading import as_read
-from tests.teams.conftest import MEMBER_NAMES, RunningTeams, run_teams
+from tests.teams.conftest import MEMBER_NAMES, RunningTeams, Tenant, run_teams
 from tests.teams.test_round import start_from_channel
 from tests.teams_connector_stub import Call, ConnectorStub, card_text
 
@@ -629,3 +629,11 @@ def harness(platform: str, database: Database, database_url: str, tmp: str,
             yield TeamsHarness(running, tenant)
     finally:
         connector.stop()
+
+
+def leaders_tenant(connector: ConnectorStub) -> Tenant:
+    """Fola, who facilitates, and the five members, in the team Leaders: the Teams side of
+    the people the Slack stand-in knows."""
+    facilitator = connector.add_person("Fola")
+    members = [connector.add_person(name) for name in MEMBER_NAMES]
+    return Tenant(facilitator, members, connector.add_team("Leaders", members))

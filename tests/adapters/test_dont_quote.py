@@ -5,24 +5,20 @@ deleted since, says why nothing changed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.app.confirmations import Confirmations
 from bot.core.questions import Saved
-from storage.database import Database
 from tests.adapters.harness import (
     MEMBERS,
     Harness,
     SlackHarness,
     TeamsHarness,
     _card_read,
-    harness,
 )
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant, wait
+from tests.adapters.test_every_adapter import wait
 from tests.helpers import HeldClock
 from tests.teams.conftest import replaced_by
 
@@ -30,13 +26,6 @@ BUTTON = "Don't quote me"
 KEPT_OUT = "Frankly the ICS board never listened to contractors."
 OTHERS = ["Protected time made it work.", "Peer support made it work."]
 NOTE = "You asked that this answer is never quoted: it counts in its theme, that is all."
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
-        yield running
 
 
 def _confirmed(bot: Harness, who: int, words: str) -> str:
@@ -132,16 +121,6 @@ def test_dont_quote_me_on_words_added_to_an_answer_still_says_they_were_added(
 TOGETHER = ["Protected learning time for locums.", "Our PCN lead backed us at the ICS board."]
 """Two messages that arrive while the confirmation before them still has its turn: confirmed
 together, in one message."""
-
-
-@pytest.fixture(params=PLATFORMS)
-def paced(request: pytest.FixtureRequest, database: Database, database_url: str,
-          tmp_path: Path) -> Iterator[tuple[Harness, HeldClock]]:
-    """The bot, its confirmations paced by a clock the test moves on."""
-    pacing = HeldClock()
-    with harness(request.param, database, database_url, str(tmp_path), _tenant,
-                 pacing) as running:
-        yield running, pacing
 
 
 def _sent_with(bot: Harness, who: int, words: str) -> dict[str, Any]:

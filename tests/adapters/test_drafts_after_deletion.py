@@ -5,11 +5,8 @@ says so instead, on Slack and Teams alike."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import update
 
 from bot.app import facilitation
@@ -24,21 +21,13 @@ from tests.adapters.harness import (
     Harness,
     SlackHarness,
     TeamsHarness,
-    harness,
 )
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant, saved_to, wait
+from tests.adapters.test_every_adapter import saved_to, wait
 from tests.adapters.test_walk import draft_now
 from tests.helpers import day_in_words
 from tests.teams_connector_stub import card_text
 
 ANSWER = "Protected time made it work."
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
-        yield running
 
 
 def _drafted(bot: Harness, database: Database) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,10 +17,8 @@ from bot.core.incoming import Edited, Written, to_payload
 from storage.database import Database
 from storage.db import transaction
 from storage.models import InboxEvent
-from tests.adapters.harness import MEMBERS, Harness, SlackHarness, harness
+from tests.adapters.harness import MEMBERS, Harness, SlackHarness, harness, leaders_tenant
 from tests.adapters.test_every_adapter import (
-    PLATFORMS,
-    _tenant,
     answer_text_question,
     offers,
     saved_to,
@@ -29,24 +27,6 @@ from tests.adapters.test_every_adapter import (
 from tests.adapters.test_greeting_privacy import WORDS, _holding
 from tests.adapters.test_vote_files import COMMENT, _owed, edit_taken, shown_after
 from tests.helpers import HeldClock
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
-        yield running
-
-
-@pytest.fixture(params=PLATFORMS)
-def paced(request: pytest.FixtureRequest, database: Database, database_url: str,
-          tmp_path: Path) -> Iterator[tuple[Harness, HeldClock]]:
-    """The bot, its confirmations paced by a clock the test moves on."""
-    pacing = HeldClock()
-    with harness(request.param, database, database_url, str(tmp_path), _tenant,
-                 pacing) as running:
-        yield running, pacing
-
 
 FIRST = "Protected time made it work."
 SECOND = "The ICS board and the LPC."
@@ -86,7 +66,7 @@ def test_a_greeting_and_its_edit_handled_in_one_batch_save_the_answer(
         database: Database, database_url: str, tmp_path: Path) -> None:
     """The edit arrives while the greeting waits to be handled: both are handled together,
     before the reply to the greeting is even queued."""
-    with harness("slack", database, database_url, str(tmp_path), _tenant) as bot:
+    with harness("slack", database, database_url, str(tmp_path), leaders_tenant) as bot:
         assert isinstance(bot, SlackHarness)
         bot.start()
         channel, user = "D" + MEMBERS[0], MEMBERS[0]

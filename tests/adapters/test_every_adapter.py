@@ -29,25 +29,12 @@ from tests.adapters.harness import (
     SlackHarness,
     TeamsHarness,
     harness,
+    leaders_tenant,
 )
 from tests.helpers import HeldClock, wait_for
-from tests.teams.conftest import MEMBER_NAMES, PACK, Tenant
-from tests.teams_connector_stub import ConnectorStub
+from tests.teams.conftest import PACK
 
 PLATFORMS = ["slack", "teams"]
-
-
-def _tenant(connector: ConnectorStub) -> Tenant:
-    facilitator = connector.add_person("Fola")
-    members = [connector.add_person(name) for name in MEMBER_NAMES]
-    return Tenant(facilitator, members, connector.add_team("Leaders", members))
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
-        yield running
 
 
 def saved_to(bot: Harness, who: int) -> list[str]:
@@ -347,7 +334,7 @@ def paced_bot(request: pytest.FixtureRequest, database: Database, database_url: 
               tmp_path: Path) -> Iterator[tuple[Harness, HeldClock]]:
     """The bot, its confirmations paced by a clock the test moves on."""
     pacing = HeldClock()
-    with harness(request.param, database, database_url, str(tmp_path), _tenant,
+    with harness(request.param, database, database_url, str(tmp_path), leaders_tenant,
                  pacing) as running:
         yield running, pacing
 
@@ -430,7 +417,7 @@ def test_a_save_button_whose_data_names_another_chat_answers_where_it_was_presse
         database: Database, database_url: str, tmp_path: Path) -> None:
     """A Teams client can send a card's data altered; the words are saved as the presser's,
     and what follows goes to the chat the button was pressed in, never to the one named."""
-    with harness("teams", database, database_url, str(tmp_path), _tenant) as bot:
+    with harness("teams", database, database_url, str(tmp_path), leaders_tenant) as bot:
         assert isinstance(bot, TeamsHarness)
         bot.start()
         bot.write(0, "hi")
@@ -472,7 +459,7 @@ def test_a_slack_walk_fails_when_the_bot_answered_with_blocks_slack_would_refuse
     too_long = {"text": "x", "blocks": [{"type": "section",
                                          "text": {"type": "mrkdwn", "text": "x" * 3001}}]}
     with pytest.raises(AssertionError, match="response_url: section text over 3,000"):
-        with harness("slack", database, database_url, str(tmp_path), _tenant) as bot:
+        with harness("slack", database, database_url, str(tmp_path), leaders_tenant) as bot:
             assert isinstance(bot, SlackHarness)
             request = urllib.request.Request(bot.stub.response_url(), json.dumps(
                 too_long).encode(), {"Content-Type": "application/json"})

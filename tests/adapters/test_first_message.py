@@ -13,8 +13,15 @@ from sqlalchemy import select
 
 from storage.database import Database
 from storage.models import Round
-from tests.adapters.harness import MEMBERS, Harness, SlackHarness, TeamsHarness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant
+from tests.adapters.harness import (
+    MEMBERS,
+    Harness,
+    SlackHarness,
+    TeamsHarness,
+    harness,
+    leaders_tenant,
+)
+from tests.adapters.test_every_adapter import PLATFORMS
 
 KOLKATA = "Asia/Kolkata"
 """In working hours when the round starts (10:00 in London), and 5 hours 30 minutes ahead."""
@@ -26,7 +33,7 @@ FIRST = "one at a time"
 def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
         tmp_path: Path) -> Iterator[Harness]:
     with harness(request.param, database, database_url, str(tmp_path / "data"),
-                 _tenant) as running:
+                 leaders_tenant) as running:
         yield running
 
 

@@ -4,31 +4,15 @@ answered adds to that answer and says so; and "help" alone says which question w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from storage.database import Database
-from tests.adapters.harness import Harness, harness
+from tests.adapters.harness import Harness
 from tests.adapters.test_every_adapter import (
     FIRST_QUESTION,
-    PLATFORMS,
     SAVE,
-    _tenant,
     offers,
     saved_to,
     wait,
 )
 from tests.adapters.test_greeting_privacy import WORDS, _greeted, _holding
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
-        yield running
-
 
 ANSWER = "Protected time made it work."
 

@@ -22,11 +22,17 @@ from bot.core.retention import apply_retention
 from storage.database import Database
 from storage.db import transaction
 from storage.models import BotMessage, InboxEvent, Participant, Round
-from tests.adapters.harness import MEMBERS, Harness, SlackHarness, TeamsHarness, harness
+from tests.adapters.harness import (
+    MEMBERS,
+    Harness,
+    SlackHarness,
+    TeamsHarness,
+    harness,
+    leaders_tenant,
+)
 from tests.adapters.test_every_adapter import (
     PLATFORMS,
     SAVE,
-    _tenant,
     offers,
     saved_to,
     wait,
@@ -46,7 +52,7 @@ NUMBERS = {"done-well": 1, "bought-in": 2}
 def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
         tmp_path: Path) -> Iterator[Harness]:
     with harness(request.param, database, database_url, str(tmp_path / "data"),
-                 _tenant) as running:
+                 leaders_tenant) as running:
         yield running
 
 
@@ -55,7 +61,7 @@ def paced(request: pytest.FixtureRequest, database: Database, database_url: str,
           tmp_path: Path) -> Iterator[tuple[Harness, HeldClock]]:
     """The bot, its confirmations paced by a clock the test moves on."""
     pacing = HeldClock()
-    with harness(request.param, database, database_url, str(tmp_path / "data"), _tenant,
+    with harness(request.param, database, database_url, str(tmp_path / "data"), leaders_tenant,
                  pacing) as running:
         yield running, pacing
 

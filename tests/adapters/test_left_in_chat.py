@@ -5,16 +5,12 @@ whoever deleted the round."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from bot.app import facilitation
 from bot.app.actors import OPERATOR
-from storage.database import Database
-from tests.adapters.harness import Harness, SlackHarness, TeamsHarness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant, wait
+from tests.adapters.harness import Harness, SlackHarness, TeamsHarness
+from tests.adapters.test_every_adapter import wait
 from tests.adapters.test_greeting_privacy import (
     ANSWER,
     WORDS,
@@ -25,13 +21,6 @@ from tests.adapters.test_greeting_privacy import (
 )
 
 SKIP = "Skip for now"
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
-        yield running
 
 
 @pytest.mark.parametrize("words", [ANSWER, WORDS], ids=["confirmation", "greeting-reply"])

@@ -20,8 +20,15 @@ from bot.core.retention import apply_retention
 from storage.database import Database
 from storage.db import transaction
 from storage.models import BotMessage, Round
-from tests.adapters.harness import MEMBERS, Harness, SlackHarness, TeamsHarness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant, answer_text_question, wait
+from tests.adapters.harness import (
+    MEMBERS,
+    Harness,
+    SlackHarness,
+    TeamsHarness,
+    harness,
+    leaders_tenant,
+)
+from tests.adapters.test_every_adapter import PLATFORMS, answer_text_question, wait
 from tests.adapters.test_greeting_privacy import (
     ANSWER,
     _answered,
@@ -40,7 +47,7 @@ SENT = "I have sent you"
 def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
         tmp_path: Path) -> Iterator[Harness]:
     with harness(request.param, database, database_url, str(tmp_path / "data"),
-                 _tenant) as running:
+                 leaders_tenant) as running:
         yield running
 
 

@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 
 from storage.database import Database
-from tests.adapters.harness import MEMBERS, Harness, SlackHarness, TeamsHarness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant
+from tests.adapters.harness import (
+    MEMBERS,
+    Harness,
+    SlackHarness,
+    TeamsHarness,
+    harness,
+    leaders_tenant,
+)
+from tests.adapters.test_every_adapter import PLATFORMS
 from tests.teams.conftest import replaced_by
 from tests.teams_connector_stub import card_text
 
@@ -23,7 +30,7 @@ NOTHING_TO_SEND = ("Roundtable holds no answers of yours and has asked you no qu
 def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
         tmp_path: Path) -> Iterator[Harness]:
     with harness(request.param, database, database_url, str(tmp_path / "data"),
-                 _tenant) as running:
+                 leaders_tenant) as running:
         yield running
 
 

@@ -5,24 +5,13 @@ same words on Slack and Teams."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from storage.database import Database
-from tests.adapters.harness import Harness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant, answer_text_questions, wait
+from tests.adapters.harness import Harness
+from tests.adapters.test_every_adapter import answer_text_questions, wait
 
 SENTENCES = re.compile(r"[A-Z“][^\n]*[.!?]")
 """One or more sentences on a line: a capital (or an opening quote) first, a stop last."""
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
-        yield running
 
 
 def newest(bot: Harness, who: int, words: str) -> str:

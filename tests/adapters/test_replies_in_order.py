@@ -4,15 +4,11 @@ when both wait for the same turn or were handled in one batch."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from bot.app.confirmations import Confirmations
-from storage.database import Database
-from tests.adapters.harness import Harness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant, saved_to, wait
+from tests.adapters.harness import Harness
+from tests.adapters.test_every_adapter import saved_to, wait
 from tests.adapters.test_greeting_privacy import WORDS
 from tests.helpers import HeldClock
 
@@ -20,23 +16,6 @@ ANSWER = "Protected time made it work."
 FILES_ONLY = "Files and pictures are not kept, only words"
 HELPED = "Write here to answer the question waiting"
 GREETED = "Hello! "
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
-        yield running
-
-
-@pytest.fixture(params=PLATFORMS)
-def paced(request: pytest.FixtureRequest, database: Database, database_url: str,
-          tmp_path: Path) -> Iterator[tuple[Harness, HeldClock]]:
-    """The bot, its confirmations paced by a clock the test moves on."""
-    pacing = HeldClock()
-    with harness(request.param, database, database_url, str(tmp_path), _tenant,
-                 pacing) as running:
-        yield running, pacing
 
 
 def _first(told: list[str], starts: str) -> int:

@@ -5,26 +5,14 @@ is listed back once, and said to be named twice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from storage.database import Database
-from tests.adapters.harness import Harness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant, answer_text_questions, wait
+from tests.adapters.harness import Harness
+from tests.adapters.test_every_adapter import answer_text_questions, wait
 
 RANKING = ("Protected tiem, psychological safety, relationships, executive backing, "
            "leadership development")
 UNREAD = ("Protected time, psychological safety, relationships, exec support, "
           "leadership development")
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
-        yield running
 
 
 def test_a_slip_in_a_four_letter_word_of_a_ranking_is_forgiven(

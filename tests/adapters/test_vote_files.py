@@ -4,28 +4,17 @@ not kept, in the words any other answer's confirmation uses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
 from bot.core.questions import Saved
 from storage.database import Database
 from storage.models import OwedConfirmation
-from tests.adapters.harness import Harness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant, answer_text_questions, wait
+from tests.adapters.harness import Harness
+from tests.adapters.test_every_adapter import answer_text_questions, wait
 
 RANKING = ("Protected time, psychological safety, relationships, executive backing, "
            "leadership development")
 COMMENT = "Honestly it is time that matters, more than any list"
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
-        yield running
 
 
 def told_after(bot: Harness, before: int, found: str) -> list[str]:

@@ -4,11 +4,8 @@ group sees it, from the command line or in chat."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import review
@@ -19,13 +16,11 @@ from bot.scheduling import jobs
 from storage.database import Database
 from storage.db import transaction
 from storage.models import Participant, Round
-from tests.adapters.harness import Harness, harness
+from tests.adapters.harness import Harness
 from tests.adapters.test_every_adapter import (
-    PLATFORMS,
     RANKED_BY_NAME,
     REASON,
     TEXT_ANSWERS,
-    _tenant,
     answer_text_questions,
     wait,
 )
@@ -38,13 +33,6 @@ VOTE = "support-factors"
 SMALL = "done-well"
 """A written question the walk's two people answer: too few answers for themes."""
 FRIDAY_NOON = NOW + timedelta(days=4, hours=2)  # the default digest time, in London
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
-        yield running
 
 
 def comment_and_reason(bot: Harness, database: Database) -> int:

@@ -5,24 +5,12 @@ questions are, an emoji alone is not taken for an answer, and a comment to a vot
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from storage.database import Database
-from tests.adapters.harness import Harness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant, answer_text_questions, wait
+from tests.adapters.harness import Harness
+from tests.adapters.test_every_adapter import answer_text_questions, wait
 
 FIRST = "Where have you seen clinical or professional system leadership work well"
 SAVE = "Save as my answer"
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
-        yield running
 
 
 def test_skip_typed_alone_puts_the_question_aside_and_saves_nothing(bot: Harness) -> None:

@@ -3,23 +3,10 @@ answer says how to put it right, on both platforms, in the platform's words."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from storage.database import Database
-from tests.adapters.harness import Harness, harness
-from tests.adapters.test_every_adapter import PLATFORMS, _tenant, wait
+from tests.adapters.harness import Harness
+from tests.adapters.test_every_adapter import wait
 
 WHERE = {"slack": "in its thread", "teams": "on its card"}
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path), _tenant) as running:
-        yield running
 
 
 def test_a_confirmation_says_how_to_move_an_answer_to_the_question_meant(bot: Harness) -> None:

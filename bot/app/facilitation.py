@@ -31,8 +31,10 @@ from bot.app.roundtable import Roundtable
 from bot.config import ConfigError, Settings
 from bot.core import audit, digest_review, reminders
 from bot.core.bot_messages import (
+    TakenDown,
     holding_words_in,
     take_down,
+    taken_down_counts,
     words_recorded_in,
 )
 from bot.core.dates import local_date_time, local_time, parse_closes, short_date
@@ -589,18 +591,32 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
         owe_homes(session, _homes_listing(app, session, actor, round_id), app.clock())
         what = delete_round(session, round_id)
         forget_digest_job(session, round_id)
-        audit.record(session, app.clock(), who(actor), "round.delete", round_id=round_id,
-                     detail=f"{counted(what.answers, 'answer')}, "
-                            f"{counted(what.digests, 'digest')}")
+        entry = audit.record(session, app.clock(), who(actor), "round.delete",
+                             round_id=round_id, detail=_deleted(what, work))
+        session.flush()
+        logged = entry.id
     app.database.drop_deleted()
     app.homes.wake()
-    work.failed += take_down(app.gateways, opened).failed
+    later = take_down(app.gateways, opened)
+    if later.removed or later.failed:
+        work.deleted, work.replaced = work.deleted + later.deleted, work.replaced + later.replaced
+        work.failed += later.failed
+        # the entry stood with the deletion; what this pass did is known only now
+        with transaction(app.database.sessions) as session:
+            audit.amend(session, logged, _deleted(what, work))
     done = said(f"Round {round_id} is deleted, with its {counted(what.answers, 'answer')} "
                 f"and {counted(what.digests, 'digest')}.")
     if work.failed:
         done += said(" ") + left_in_chat(work, "of mine holding someone's words could not be "
                                          "removed")
     return done
+
+
+def _deleted(what: Contents, work: TakenDown) -> str:
+    """The deletion's audit detail: counts only, as retention's purge words them."""
+    taken = taken_down_counts(work.removed, len(work.failed))
+    return (f"{counted(what.answers, 'answer')}, {counted(what.digests, 'digest')}"
+            + (f"; {taken}" if taken else ""))
 
 
 def _homes_listing(app: Roundtable, session: Session, actor: Actor, round_id: int

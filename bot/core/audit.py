@@ -27,10 +27,20 @@ def person(platform: str, user_id: str) -> str:
 
 
 def record(session: Session, at: datetime, actor: str, action: str, *,
-           round_id: int | None = None, subject: str | None = None, detail: str = "") -> None:
+           round_id: int | None = None, subject: str | None = None, detail: str = ""
+           ) -> AuditEntry:
     """Add an entry in the caller's transaction (so it stands or falls with what it records)."""
-    session.add(AuditEntry(at=at, actor=actor, action=action, round_id=round_id,
-                           subject=subject, detail=detail[:1000]))
+    entry = AuditEntry(at=at, actor=actor, action=action, round_id=round_id, subject=subject,
+                       detail=detail[:1000])
+    session.add(entry)
+    return entry
+
+
+def amend(session: Session, entry_id: int, detail: str) -> None:
+    """Give an entry the detail known only once the transaction it was written in was over
+    (what a deletion took off chat after its rows were gone)."""
+    session.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(
+        detail=detail[:1000]))
 
 
 def recorded(session: Session, action: str, round_id: int | None, detail: str) -> bool:

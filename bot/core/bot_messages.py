@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.core.dates import long_date
 from bot.core.ports import DeliveryError, Gateways, Sent
 from bot.core.said import Said, said
+from bot.core.wording import counted
 from storage.models import (
     BotMessage,
     Digest,
@@ -471,6 +472,20 @@ class TakenDown:
     @property
     def failed_on(self) -> list[str]:
         return list(dict.fromkeys(platform for platform, _ in self.failed))
+
+    @property
+    def removed(self) -> int:
+        """The messages deleted or replaced (forms closed are no message in anyone's chat)."""
+        return self.deleted + self.replaced
+
+
+def taken_down_counts(removed: int, left: int) -> str:
+    """How an audit line counts the bot's messages holding someone's words that were taken
+    off chat (deleted, or replaced by a note) and those left there; "" when there were none."""
+    if not removed and not left:
+        return ""
+    return (f"{counted(removed, 'message')} holding someone's words deleted in chat"
+            + (f", {left} could not be" if left else ""))
 
 
 def take_down(gateways: Gateways, messages: Iterable[TakeDown]) -> TakenDown:

@@ -33,7 +33,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.bot_messages import holding_words_in, take_down, words_recorded_in
+from bot.core.bot_messages import (
+    holding_words_in,
+    take_down,
+    taken_down_counts,
+    words_recorded_in,
+)
 from bot.core.confirmations_owed import forget_owed
 from bot.core.homes_owed import Home, forget_stale_homes, owe_homes
 from bot.core.inbox import MAX_ATTEMPTS
@@ -90,9 +95,8 @@ class Purged:
         return (f"rounds purged: {rounds}; {counted(self.answers, 'answer')}, "
                 f"{counted(self.digests, 'digest')}, {counted(self.people, 'person', 'people')}, "
                 f"{counted(self.inbox_events, 'set-aside incoming event')} deleted"
-                + (f"; {counted(self.messages, 'message')} holding someone's words deleted "
-                   "in chat" if self.messages else "")
-                + (f", {self.messages_left} could not be" if self.messages_left else ""))
+                + (f"; {taken}" if (taken := taken_down_counts(self.messages,
+                                                                self.messages_left)) else ""))
 
 
     def sentence(self, days: int) -> str:
@@ -213,12 +217,12 @@ def apply_retention(database: Database, now: datetime, days: int, actor: str,
         # so too those recorded meanwhile, as the rounds' answers stood
         opened = words_recorded_in(session, due_rounds(session, now, days), holding, now)
         done = purge(session, now, days, admins_homes)
-    done.messages, done.messages_left = taken.deleted + taken.replaced, len(taken.failed)
+    done.messages, done.messages_left = taken.removed, len(taken.failed)
     with transaction(database.inbox_sessions) as session:
         done.inbox_events = purge_inbox(session, now, days)
     database.drop_deleted()
     later = take_down(gateways, opened)
-    done.messages += later.deleted + later.replaced
+    done.messages += later.removed
     done.messages_left += len(later.failed)
     if done.anything:
         with transaction(database.sessions) as session:

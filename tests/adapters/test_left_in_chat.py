@@ -9,6 +9,7 @@ import pytest
 
 from bot.app import facilitation
 from bot.app.actors import OPERATOR
+from bot.core import audit
 from tests.adapters.harness import Harness, SlackHarness, TeamsHarness
 from tests.adapters.test_every_adapter import wait
 from tests.adapters.test_greeting_privacy import (
@@ -58,6 +59,24 @@ def test_a_question_left_after_forget_me_says_they_asked_to_be_forgotten(bot: Ha
         "was saved.")
 
 
+def _deletion_logged(bot: Harness, round_id: int) -> str:
+    """The round's deletion as `roundtable audit` prints it."""
+    with bot.app.database.sessions() as session:
+        return next(audit.line(entry) for entry in audit.entries(session, round_id)
+                    if entry.action == "round.delete")
+
+
+def test_the_audit_log_counts_the_messages_of_people_s_words_a_deletion_took_down(
+        bot: Harness) -> None:
+    _answered(bot)  # its confirmation repeats the answer
+    round_id = _round_id(bot)
+    facilitation.delete(bot.app, OPERATOR, round_id)
+    assert _deletion_logged(bot, round_id).endswith(
+        f"round {round_id}  1 answer, 0 digests; 1 message holding someone's words deleted "
+        "in chat")
+    assert _holding(bot, ANSWER) == []
+
+
 def test_deleting_a_round_names_the_messages_of_people_s_words_left_in_chat(
         bot: Harness) -> None:
     _answered(bot)  # its confirmation repeats the answer
@@ -75,3 +94,6 @@ def test_deleting_a_round_names_the_messages_of_people_s_words_left_in_chat(
                            f"{platform} ("), done
     assert done.endswith("): ask an admin to remove it.")
     assert _holding(bot, ANSWER) != []  # as it says
+    assert _deletion_logged(bot, round_id).endswith(
+        "1 answer, 0 digests; 0 messages holding someone's words deleted in chat, 1 could "
+        "not be")

@@ -14,6 +14,7 @@ from bot.core.digest.build import build_digest
 from bot.core.digest.changes import record_digest
 from bot.core.people import Person, find_participant, opt_out
 from bot.core.replies import record_reply
+from bot.core.retention import Purged
 from bot.core.rounds import RoundRequest, close_round, get_round, participation, start_round
 from bot.scheduling import jobs
 from bot.scheduling.service import RETENTION_AT, RETENTION_JOB, Scheduler
@@ -104,6 +105,12 @@ def test_the_daily_job_deletes_what_is_due_and_nothing_else(database: Database) 
     jobs.apply_retention()  # the next night: nothing due, nothing written
     with database.sessions() as session:
         assert len(entries(session)) == 1
+
+
+def test_its_audit_line_names_a_message_left_in_chat_when_it_took_none_down() -> None:
+    assert Purged(rounds=[3], answers=1, messages_left=1).line() == (
+        "rounds purged: 3; 1 answer, 0 digests, 0 people, 0 set-aside incoming events "
+        "deleted; 0 messages holding someone's words deleted in chat, 1 could not be")
 
 
 def test_the_retention_period_is_counted_from_the_close(database: Database) -> None:

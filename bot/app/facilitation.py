@@ -88,6 +88,8 @@ from storage.models import Delivery, Digest, Participant, Round
 
 PACK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 DELETE_CANCELLED = "round.delete.cancel"
+DELETED_MEANWHILE = "round.delete.meanwhile"
+"""The audit action of what a deletion found recorded while it ran, taken off chat after."""
 """The audit action of a Cancel pressed on the question `delete` asked (its id as detail)."""
 
 
@@ -591,19 +593,18 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
         owe_homes(session, _homes_listing(app, session, actor, round_id), app.clock())
         what = delete_round(session, round_id)
         forget_digest_job(session, round_id)
-        entry = audit.record(session, app.clock(), who(actor), "round.delete",
-                             round_id=round_id, detail=_deleted(what, work))
-        session.flush()
-        logged = entry.id
+        audit.record(session, app.clock(), who(actor), "round.delete", round_id=round_id,
+                     detail=_deleted(what, work))
     app.database.drop_deleted()
     app.homes.wake()
     later = take_down(app.gateways, opened)
     if later.removed or later.failed:
-        work.deleted, work.replaced = work.deleted + later.deleted, work.replaced + later.replaced
-        work.failed += later.failed
-        # the entry stood with the deletion; what this pass did is known only now
+        # the log is only added to: what this pass did, known once the rows were gone
         with transaction(app.database.sessions) as session:
-            audit.amend(session, logged, _deleted(what, work))
+            audit.record(session, app.clock(), who(actor), DELETED_MEANWHILE,
+                         round_id=round_id,
+                         detail=taken_down_counts(later.removed, len(later.failed)))
+        work.failed += later.failed
     done = said(f"Round {round_id} is deleted, with its {counted(what.answers, 'answer')} "
                 f"and {counted(what.digests, 'digest')}.")
     if work.failed:

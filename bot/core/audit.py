@@ -36,13 +36,6 @@ def record(session: Session, at: datetime, actor: str, action: str, *,
     return entry
 
 
-def amend(session: Session, entry_id: int, detail: str) -> None:
-    """Give an entry the detail known only once the transaction it was written in was over
-    (what a deletion took off chat after its rows were gone)."""
-    session.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(
-        detail=detail[:1000]))
-
-
 def recorded(session: Session, action: str, round_id: int | None, detail: str) -> bool:
     """Whether an entry of this action, round (None: of no round) and detail is in the log."""
     of_round = (AuditEntry.round_id.is_(None) if round_id is None

@@ -896,9 +896,11 @@ def test_deleting_a_round_names_a_draft_sent_meanwhile_that_slack_kept(
                          "Slack (cant_update_message): ask an admin to remove it."), done
     assert TIME[0] in json.dumps(draft_in(running, CO_FACILITATOR))  # as it says
     with running.database.sessions() as session:  # both passes, as `roundtable audit` shows
-        assert [audit.line(e).split("; ")[-1] for e in audit.entries(session, round_id)
-                if e.action == "round.delete"] == [
-            "1 message holding someone's words deleted in chat, 1 could not be"]
+        assert [(e.action, e.detail.split("; ")[-1]) for e in audit.entries(session, round_id)
+                if e.action.startswith("round.delete")] == [
+            ("round.delete", "1 message holding someone's words deleted in chat"),
+            ("round.delete.meanwhile",
+             "0 messages holding someone's words deleted in chat, 1 could not be")]
 
 
 def test_a_form_saved_or_cancelled_is_no_longer_kept_to_be_closed(running: Running) -> None:

@@ -604,7 +604,7 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
             audit.record(session, app.clock(), who(actor), DELETED_MEANWHILE,
                          round_id=round_id,
                          detail=taken_down_counts(later.removed, len(later.failed)))
-        work.failed += later.failed
+        work.add(later)
     done = said(f"Round {round_id} is deleted, with its {counted(what.answers, 'answer')} "
                 f"and {counted(what.digests, 'digest')}.")
     if work.failed:

@@ -32,6 +32,7 @@ from bot.core.bot_messages import (
     repeating,
     rounds_standing,
     take_down,
+    taken_down_counts,
     words_recorded_since,
 )
 from bot.core.dates import long_date
@@ -57,6 +58,8 @@ log = logging.getLogger(__name__)
 MY_DATA_FILE = "roundtable-my-data.json"
 FORGET_CANCELLED = "participant.forget.cancel"
 """The audit action of a Cancel pressed on forget-me's question (its id as detail)."""
+FORGOTTEN_MEANWHILE = "participant.forget.meanwhile"
+"""The audit action of what forget-me found recorded while it ran, taken off chat after."""
 
 
 def _platform_name(platform: str) -> str:
@@ -264,7 +267,14 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
             owe_homes(session, [(platform, user_id)], now)
         audit.record(session, now, audit.FORGOTTEN if yourself else who(actor),
                      "participant.forget", detail=_counts(erased, work))
-    work.failed += take_down(app.gateways, opened).failed
+    later = take_down(app.gateways, opened)
+    if later.removed or later.failed:
+        # the log is only added to: what this pass did, known once the rows were gone
+        with transaction(app.database.sessions) as session:
+            audit.record(session, app.clock(), audit.FORGOTTEN if yourself else who(actor),
+                         FORGOTTEN_MEANWHILE,
+                         detail=taken_down_counts(later.removed, len(later.failed)))
+    work.add(later)
     for round_id in sorted(rounds):  # drafts waiting for review quote them no more
         work.failed += digest_review.refresh_drafts(
             app.database.sessions, app.gateways, round_id, app.clock,

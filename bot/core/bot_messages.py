@@ -478,6 +478,16 @@ class TakenDown:
         """The messages deleted or replaced (forms closed are no message in anyone's chat)."""
         return self.deleted + self.replaced
 
+    def add(self, later: TakenDown) -> None:
+        """What a later pass did, counted with this one's."""
+        self.deleted += later.deleted
+        self.copies += later.copies
+        self.replaced += later.replaced
+        self.forms += later.forms
+        self.replaced_in = list(dict.fromkeys(self.replaced_in + later.replaced_in))
+        self.changed_on = list(dict.fromkeys(self.changed_on + later.changed_on))
+        self.failed += later.failed
+
 
 def taken_down_counts(removed: int, left: int) -> str:
     """How an audit line counts the bot's messages holding someone's words that were taken

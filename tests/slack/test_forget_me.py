@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bot.app.actors import OPERATOR, Actor
 from bot.app.personal_data import forget, my_data
+from bot.core import audit
 from bot.core.digest.build import build_digest
 from bot.core.digest.render_csv import render_csv
 from bot.core.digest.render_md import render_md
@@ -392,10 +393,18 @@ def test_a_copy_of_someone_s_data_sent_as_they_are_being_forgotten_is_deleted(
         BotMessage.kind == "confirmation")), "her confirmation, recorded")
     running.stub.hold("chat.delete", lambda params: True)
     told: list[str] = []
-    running.meanwhile(lambda: forget(running.bot, OPERATOR, "slack", AMARA),
+    running.meanwhile(lambda: told.append(forget(running.bot, OPERATOR, "slack", AMARA).plain),
                       "her confirmation, being deleted",
                       lambda: told.append(my_data(running.bot, Actor("slack", AMARA)).plain))
-    assert told and "I have sent you" in told[0], told
+    sent, done = told
+    assert "I have sent you" in sent, told
+    assert "In Slack: deleted 1 message of mine that repeated their answers and their data as "\
+           "my-data sent it to them." in done, done  # the copy found after is counted too
+    with running.database.sessions() as session:
+        assert [(e.action, e.detail) for e in audit.entries(session)
+                if e.action == "participant.forget.meanwhile"] == [
+            ("participant.forget.meanwhile",
+             "1 message holding someone's words deleted in chat")]
     assert running.stub.uploaded("D" + AMARA) != []
     assert copies_to_amara(running) == []
 

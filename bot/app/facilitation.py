@@ -34,6 +34,7 @@ from bot.core.bot_messages import (
     TakenDown,
     holding_words_in,
     take_down,
+    taken_down_after,
     taken_down_counts,
     words_recorded_in,
 )
@@ -88,9 +89,9 @@ from storage.models import Delivery, Digest, Participant, Round
 
 PACK_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 DELETE_CANCELLED = "round.delete.cancel"
+"""The audit action of a Cancel pressed on the question `delete` asked (its id as detail)."""
 DELETED_MEANWHILE = "round.delete.meanwhile"
 """The audit action of what a deletion found recorded while it ran, taken off chat after."""
-"""The audit action of a Cancel pressed on the question `delete` asked (its id as detail)."""
 
 
 def mode_chosen(word: str | None) -> Anonymity:
@@ -597,14 +598,8 @@ def delete(app: Roundtable, actor: Actor, round_id: int, asked: str | None = Non
                      detail=_deleted(what, work))
     app.database.drop_deleted()
     app.homes.wake()
-    later = take_down(app.gateways, opened)
-    if later.removed or later.failed:
-        # the log is only added to: what this pass did, known once the rows were gone
-        with transaction(app.database.sessions) as session:
-            audit.record(session, app.clock(), who(actor), DELETED_MEANWHILE,
-                         round_id=round_id,
-                         detail=taken_down_counts(later.removed, len(later.failed)))
-        work.add(later)
+    work.add(taken_down_after(app.database.sessions, app.gateways, opened, app.clock,
+                              who(actor), DELETED_MEANWHILE, round_id))
     done = said(f"Round {round_id} is deleted, with its {counted(what.answers, 'answer')} "
                 f"and {counted(what.digests, 'digest')}.")
     if work.failed:

@@ -32,7 +32,7 @@ from bot.core.bot_messages import (
     repeating,
     rounds_standing,
     take_down,
-    taken_down_counts,
+    taken_down_after,
     words_recorded_since,
 )
 from bot.core.dates import long_date
@@ -267,14 +267,9 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
             owe_homes(session, [(platform, user_id)], now)
         audit.record(session, now, audit.FORGOTTEN if yourself else who(actor),
                      "participant.forget", detail=_counts(erased, work))
-    later = take_down(app.gateways, opened)
-    if later.removed or later.failed:
-        # the log is only added to: what this pass did, known once the rows were gone
-        with transaction(app.database.sessions) as session:
-            audit.record(session, app.clock(), audit.FORGOTTEN if yourself else who(actor),
-                         FORGOTTEN_MEANWHILE,
-                         detail=taken_down_counts(later.removed, len(later.failed)))
-    work.add(later)
+    work.add(taken_down_after(app.database.sessions, app.gateways, opened, app.clock,
+                              audit.FORGOTTEN if yourself else who(actor),
+                              FORGOTTEN_MEANWHILE))
     for round_id in sorted(rounds):  # drafts waiting for review quote them no more
         work.failed += digest_review.refresh_drafts(
             app.database.sessions, app.gateways, round_id, app.clock,

@@ -27,13 +27,10 @@ def person(platform: str, user_id: str) -> str:
 
 
 def record(session: Session, at: datetime, actor: str, action: str, *,
-           round_id: int | None = None, subject: str | None = None, detail: str = ""
-           ) -> AuditEntry:
+           round_id: int | None = None, subject: str | None = None, detail: str = "") -> None:
     """Add an entry in the caller's transaction (so it stands or falls with what it records)."""
-    entry = AuditEntry(at=at, actor=actor, action=action, round_id=round_id, subject=subject,
-                       detail=detail[:1000])
-    session.add(entry)
-    return entry
+    session.add(AuditEntry(at=at, actor=actor, action=action, round_id=round_id,
+                           subject=subject, detail=detail[:1000]))
 
 
 def recorded(session: Session, action: str, round_id: int | None, detail: str) -> bool:

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core import audit
 from bot.core.dates import long_date
-from bot.core.ports import DeliveryError, Gateways, Sent
+from bot.core.ports import Clock, DeliveryError, Gateways, Sent
 from bot.core.said import Said, said
 from bot.core.wording import counted
+from storage.db import transaction
 from storage.models import (
     BotMessage,
     Digest,
@@ -496,6 +498,20 @@ def taken_down_counts(removed: int, left: int) -> str:
         return ""
     return (f"{counted(removed, 'message')} holding someone's words deleted in chat"
             + (f", {left} could not be" if left else ""))
+
+
+def taken_down_after(sessions: sessionmaker[Session], gateways: Gateways,
+                     messages: Iterable[TakeDown], clock: Clock, actor: str, action: str,
+                     round_id: int | None = None) -> TakenDown:
+    """Take down what a deletion's re-check found recorded while it ran (its rows gone by
+    now), and add to the audit log, as `action`, what that did, when it did anything: the
+    deletion's own entry stands as it was written, for the log is only added to."""
+    later = take_down(gateways, messages)
+    if later.removed or later.failed:
+        with transaction(sessions) as session:
+            audit.record(session, clock(), actor, action, round_id=round_id,
+                         detail=taken_down_counts(later.removed, len(later.failed)))
+    return later
 
 
 def take_down(gateways: Gateways, messages: Iterable[TakeDown]) -> TakenDown:

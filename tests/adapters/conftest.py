@@ -60,8 +60,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
         tmp_path: Path) -> Iterator[Harness]:
     """The bot on each platform, its people those of `leaders_tenant` (a module needing
-    others, or its data elsewhere, has its own)."""
-    with harness(request.param, database, database_url, str(tmp_path),
+    others has its own), its data folder one it makes in the test's folder."""
+    with harness(request.param, database, database_url, str(tmp_path / "data"),
                  leaders_tenant) as running:
         yield running
 
@@ -71,6 +71,6 @@ def paced(request: pytest.FixtureRequest, database: Database, database_url: str,
           tmp_path: Path) -> Iterator[tuple[Harness, HeldClock]]:
     """The bot, its confirmations paced by a clock the test moves on."""
     pacing = HeldClock()
-    with harness(request.param, database, database_url, str(tmp_path), leaders_tenant,
-                 pacing) as running:
+    with harness(request.param, database, database_url, str(tmp_path / "data"),
+                 leaders_tenant, pacing) as running:
         yield running, pacing

@@ -7,7 +7,7 @@ import json
 import re
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -329,19 +329,9 @@ def _public_ids(session: Session, round_id: int) -> list[tuple[Reply, str]]:
                                 r.source)) for r in replies]
 
 
-@pytest.fixture(params=PLATFORMS)
-def paced_bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-              tmp_path: Path) -> Iterator[tuple[Harness, HeldClock]]:
-    """The bot, its confirmations paced by a clock the test moves on."""
-    pacing = HeldClock()
-    with harness(request.param, database, database_url, str(tmp_path), leaders_tenant,
-                 pacing) as running:
-        yield running, pacing
-
-
 def test_a_ranking_typed_right_after_an_answer_is_read_back_in_their_shared_confirmation(
-        paced_bot: tuple[Harness, HeldClock], database: Database) -> None:
-    bot, pacing = paced_bot
+        paced: tuple[Harness, HeldClock], database: Database) -> None:
+    bot, pacing = paced
     bot.start()
     for n in range(1, 5):  # a second apart: each answer is confirmed on its own
         pacing.advance(Confirmations.SPACING)

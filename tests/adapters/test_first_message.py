@@ -3,38 +3,23 @@ will be used, and when the round closes, in their own time."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
-from storage.database import Database
 from storage.models import Round
 from tests.adapters.harness import (
     MEMBERS,
     Harness,
     SlackHarness,
     TeamsHarness,
-    harness,
-    leaders_tenant,
 )
-from tests.adapters.test_every_adapter import PLATFORMS
 
 KOLKATA = "Asia/Kolkata"
 """In working hours when the round starts (10:00 in London), and 5 hours 30 minutes ahead."""
 FIRST = "one at a time"
 """Words of the first message only (it says how answering works)."""
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path / "data"),
-                 leaders_tenant) as running:
-        yield running
 
 
 def _lives_in(bot: Harness, who: int, zone: str) -> None:

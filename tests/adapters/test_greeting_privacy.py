@@ -6,7 +6,6 @@ store."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from bot.app.actors import OPERATOR
 from bot.app.confirmations import Confirmations
 from bot.core import audit
 from bot.core.retention import apply_retention
-from storage.database import Database
 from storage.db import transaction
 from storage.models import BotMessage, InboxEvent, Participant, Round
 from tests.adapters.harness import (
@@ -27,11 +25,8 @@ from tests.adapters.harness import (
     Harness,
     SlackHarness,
     TeamsHarness,
-    harness,
-    leaders_tenant,
 )
 from tests.adapters.test_every_adapter import (
-    PLATFORMS,
     SAVE,
     offers,
     saved_to,
@@ -46,24 +41,6 @@ WORDS = "Good evening, Roundtable!"
 QUESTION = "Where have you seen clinical or professional system leadership work well"
 NUMBERS = {"done-well": 1, "bought-in": 2}
 """The number of the pack's first questions, as people are asked them."""
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path / "data"),
-                 leaders_tenant) as running:
-        yield running
-
-
-@pytest.fixture(params=PLATFORMS)
-def paced(request: pytest.FixtureRequest, database: Database, database_url: str,
-          tmp_path: Path) -> Iterator[tuple[Harness, HeldClock]]:
-    """The bot, its confirmations paced by a clock the test moves on."""
-    pacing = HeldClock()
-    with harness(request.param, database, database_url, str(tmp_path / "data"), leaders_tenant,
-                 pacing) as running:
-        yield running, pacing
 
 
 def _greeted(bot: Harness) -> None:

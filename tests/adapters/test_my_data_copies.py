@@ -5,11 +5,8 @@ my-data gives what is left."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select, update
 
 from bot.app import facilitation
@@ -25,10 +22,8 @@ from tests.adapters.harness import (
     Harness,
     SlackHarness,
     TeamsHarness,
-    harness,
-    leaders_tenant,
 )
-from tests.adapters.test_every_adapter import PLATFORMS, answer_text_question, wait
+from tests.adapters.test_every_adapter import answer_text_question, wait
 from tests.adapters.test_greeting_privacy import (
     ANSWER,
     _answered,
@@ -41,14 +36,6 @@ from tests.teams_connector_stub import card_text
 
 SENT = "I have sent you"
 """The start of what the bot answers once the copy is sent."""
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path / "data"),
-                 leaders_tenant) as running:
-        yield running
 
 
 def _sent_a_copy(bot: Harness) -> None:

@@ -4,34 +4,17 @@ what it deleted, and my-data then says there is nothing to send."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from storage.database import Database
 from tests.adapters.harness import (
     MEMBERS,
     Harness,
     SlackHarness,
     TeamsHarness,
-    harness,
-    leaders_tenant,
 )
-from tests.adapters.test_every_adapter import PLATFORMS
 from tests.teams.conftest import replaced_by
 from tests.teams_connector_stub import card_text
 
 NOTHING_TO_SEND = ("Roundtable holds no answers of yours and has asked you no questions, so "
                    "there is no file of them to send.")
-
-
-@pytest.fixture(params=PLATFORMS)
-def bot(request: pytest.FixtureRequest, database: Database, database_url: str,
-        tmp_path: Path) -> Iterator[Harness]:
-    with harness(request.param, database, database_url, str(tmp_path / "data"),
-                 leaders_tenant) as running:
-        yield running
 
 
 def _told(bot: Harness, command: str) -> str:

@@ -304,10 +304,13 @@ def words_recorded_in(session: Session, round_ids: Iterable[int], taking: Iterab
             for m in _not_among(_holding_words(session, ids), taking)]
 
 
-def _holding_words(session: Session, round_ids: list[int]) -> list[BotMessage]:
+def _holding_words(session: Session, round_ids: list[int],
+                   kinds: Sequence[str] = (CONFIRMATION, OFFER, TAKEN_BACK, DRAFT, MY_DATA, FORM)
+                   ) -> list[BotMessage]:
+    """The messages of these rounds, of these kinds, that hold someone's words."""
     return each_once(session.scalars(select(BotMessage).where(
-        BotMessage.kind.in_((CONFIRMATION, OFFER, TAKEN_BACK, DRAFT, MY_DATA, FORM)),
-        BotMessage.round_id.in_(round_ids)).order_by(BotMessage.id)))
+        BotMessage.kind.in_(kinds), BotMessage.round_id.in_(round_ids))
+        .order_by(BotMessage.id)))
 
 
 def _taking_down(message: BotMessage, now: datetime) -> TakeDown:
@@ -332,9 +335,8 @@ def forms_opened_since(session: Session, round_ids: Iterable[int], taking: Itera
     closes it when its round is gone)."""
     ids = _lock_rounds(session, round_ids)
     return [TakeDown(m.platform, Sent(m.channel_id, m.message_id), note, form=True)
-            for m in _not_among(each_once(session.scalars(select(BotMessage).where(
-                BotMessage.kind == FORM, BotMessage.round_id.in_(ids))
-                .order_by(BotMessage.id))), [t for t in taking if t.form])]
+            for m in _not_among(_holding_words(session, ids, [FORM]),
+                                [t for t in taking if t.form])]
 
 
 def rounds_standing(session: Session, round_ids: Iterable[int]) -> set[int]:

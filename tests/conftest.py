@@ -21,6 +21,7 @@ import compileall
 import shutil
 import sys
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,12 +70,55 @@ def pytest_configure(config: pytest.Config) -> None:
         compileall.compile_dir(root / package, quiet=1)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `long` run first, the rest in their order. Each test worker (xdist) runs
     its share in order while idle workers take from the end of the busiest one's queue: a
     long test late in a share ran on alone at the end of the run (the killed-sender fan-out,
     three quarters of a minute, when the other workers had finished)."""
+    _one_database_each(config, items)
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
+TESTS = Path(__file__).resolve().parent
+ONE_DATABASE_EACH = {
+    "slack", "teams",  # the bot at its HTTP endpoint, as Slack and Teams reach it
+    # the command line, run as a person runs it
+    "test_digest_review_cli.py", "test_round_admin.py", "test_import_people.py",
+    # the digest's words and numbers: the database only holds the answers they are made of
+    *(f"digest/test_{name}.py" for name in (
+        "renderers", "group_joins", "shared_headlines", "model_grouping", "votes_readable",
+        "totals", "anonymity")),
+}
+
+
+def _one_database_each(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The end-to-end tests (the bot at its endpoints, the command line) and the tests of the
+    digest's text run each on one database: about half of them on SQLite and half on
+    PostgreSQL, chosen by a hash of the test's name (the same every run). What they reach of
+    storage is the same code, run on both databases by the core and storage tests; two
+    copies of each were a fifth of the suite's time. A test marked `each_database` (writers racing,
+    a crash or an outage: how each database locks and fails is what it tests) keeps both
+    copies, as does every test when no PostgreSQL server is set (its PostgreSQL copies are
+    then skipped, visibly)."""
+    if not os.environ.get(POSTGRES_ENV):
+        return
+    kept, left = [], []
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        backend = None if spec is None else spec.params.get("database_url")
+        where = item.path.relative_to(TESTS)
+        if (backend not in BACKENDS or item.get_closest_marker("each_database") is not None
+                or not {where.parts[0], where.as_posix()} & ONE_DATABASE_EACH):
+            kept.append(item)
+            continue
+        others = "-".join(f"{k}={v}" for k, v in sorted(spec.params.items())
+                          if k != "database_url")
+        name = f"{item.path.name}::{getattr(item, 'originalname', item.name)}[{others}]"
+        chosen = BACKENDS[zlib.crc32(name.encode()) % 2]
+        (kept if backend == chosen else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.app import facilitation, participants
@@ -28,6 +29,9 @@ from tests.slack.test_answers import _at_the_ranking_question
 from tests.slack.test_confirmations_after_a_crash import delete, edit
 from tests.slack.test_round_loop import sent_to_everyone, start_round
 from tests.slack_api_stub import Call
+
+# On both databases: how each locks and fails is tested here (work taken over).
+pytestmark = pytest.mark.each_database
 
 USER = MEMBERS[0]
 DM = "D" + USER

@@ -220,6 +220,7 @@ def test_a_deleted_answers_confirmation_no_longer_repeats_it(running: Running) -
     assert "Words I regret" not in json.dumps(running.stub.history["D" + user])
 
 
+@pytest.mark.each_database
 def test_an_answer_deleted_while_its_confirmation_is_being_posted_is_not_repeated_after(
         running: Running, database: Database, database_url: str, stub: SlackStub) -> None:
     """The confirmation is in the chat, but Slack has not said where yet, when the answer
@@ -254,6 +255,7 @@ def test_an_answer_deleted_while_its_confirmation_is_being_posted_is_not_repeate
                        "whenever you like.")
 
 
+@pytest.mark.each_database
 def test_a_deletion_committing_while_a_confirmation_is_recorded_is_seen_by_the_recording(
         running: Running, database: Database, stub: SlackStub) -> None:
     """On PostgreSQL, where transactions run side by side: the answer's deletion has

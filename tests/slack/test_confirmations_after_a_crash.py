@@ -22,6 +22,9 @@ from tests.outbox.fanout import missing_and_repeated, people
 from tests.slack.conftest import PACK, SECRET, SlackDriver
 from tests.slack_api_stub import SlackStub
 
+# On both databases: how each locks and fails is tested here (processes killed mid-work).
+pytestmark = pytest.mark.each_database
+
 PEOPLE = 12
 SAVED = "Saved as your answer"
 CONFIRMING = "as your answer to question"

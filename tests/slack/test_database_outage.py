@@ -26,6 +26,9 @@ from tests.slack.test_round_loop import asked, sent_to_everyone, start_round
 from tests.slack_api_stub import Call, SlackStub
 from tests.slack_events import EventDeliverer
 
+# On both databases: how each locks and fails is tested here (the database going down).
+pytestmark = pytest.mark.each_database
+
 ANSWERS = 50
 RETRY_DELAYS = (0.1, 0.5, 1.0)
 """Slack's schedule (at once, after 1 minute, after 5 minutes), scaled down."""

@@ -703,6 +703,7 @@ def test_an_open_edit_form_shows_no_answer_once_someone_it_lists_is_forgotten(
         "to edit it as it is now.")
 
 
+@pytest.mark.each_database
 def test_a_form_opened_while_someone_it_lists_is_being_forgotten_is_closed_too(
         running: Running) -> None:
     """Forget-me first takes the person's words down in Slack (the open form among them),
@@ -772,6 +773,7 @@ def test_a_form_that_opens_as_its_round_is_deleted_is_closed_at_once(running: Ru
     assert running.scalars(select(BotMessage)) == []
 
 
+@pytest.mark.each_database
 def test_a_form_opened_while_its_round_is_being_deleted_is_closed_with_it(
         running: Running) -> None:
     """The deletion first takes the round's messages down in Slack (a big round's take a
@@ -804,6 +806,7 @@ def _removed_note(running: Running, round_id: int) -> str:
             f"{day_in_words(running.bot.clock())}: the round's answers were deleted.")
 
 
+@pytest.mark.each_database
 @pytest.mark.parametrize("how", ["delete", "purge"])
 def test_a_draft_sent_while_its_round_s_answers_are_being_deleted_is_replaced_with_them(
         running: Running, how: str) -> None:
@@ -821,6 +824,7 @@ def test_a_draft_sent_while_its_round_s_answers_are_being_deleted_is_replaced_wi
     assert TIME[0] not in json.dumps(draft)
 
 
+@pytest.mark.each_database
 @pytest.mark.parametrize("how", ["delete", "purge"])
 def test_a_draft_being_sent_as_its_round_s_answers_are_deleted_is_replaced_after(
         running: Running, how: str) -> None:
@@ -870,6 +874,7 @@ def test_review_says_the_round_was_deleted_when_it_is_as_the_draft_is_sent(
         running, round_id), "the draft sent again, replaced")
 
 
+@pytest.mark.each_database
 def test_deleting_a_round_names_a_draft_sent_meanwhile_that_slack_kept(
         running: Running) -> None:
     """The deletion is replacing the round's draft in Slack when the draft is sent to a

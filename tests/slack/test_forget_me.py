@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.app.actors import OPERATOR, Actor
@@ -307,6 +308,7 @@ def test_forget_me_says_what_it_deletes_in_plain_words_however_many_answers(
         "questions sent to you,"), warned
 
 
+@pytest.mark.each_database
 def test_a_confirmation_of_someone_forgotten_meanwhile_keeps_nobody_elses_from_being_kept(
         running: Running) -> None:
     """Hers cannot be recorded (she is gone): his is, as if hers were never posted."""
@@ -349,6 +351,7 @@ def test_a_confirmation_being_posted_when_its_author_is_forgotten_is_deleted_aft
     assert running.stub.message("D" + AMARA, posted.answer["ts"]) is None
 
 
+@pytest.mark.each_database
 def test_a_confirmation_recorded_as_its_author_is_being_forgotten_is_deleted(
         running: Running) -> None:
     """Forget-me has looked for her confirmations, and is deleting the one it found, when
@@ -381,6 +384,7 @@ def test_a_confirmation_recorded_as_its_author_is_being_forgotten_is_deleted(
                 c.params["text"] and running.stub.message("D" + AMARA, c.answer["ts"])]
 
 
+@pytest.mark.each_database
 def test_a_copy_of_someone_s_data_sent_as_they_are_being_forgotten_is_deleted(
         running: Running) -> None:
     """Forget-me is deleting her confirmation in Slack when she asks for her data (from

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from storage.database import Database
@@ -16,6 +17,9 @@ from tests.slack.conftest import FACILITATOR, MEMBERS, Running, run_bot
 from tests.slack.test_round_loop import asked, said_to, sent_to_everyone, start_round
 from tests.slack_api_stub import SlackStub
 from tests.slack_reading import as_read
+
+# On both databases: how each locks and fails is tested here (the inbox's claims of events).
+pytestmark = pytest.mark.each_database
 
 
 def test_an_answer_edited_at_once_keeps_the_edit_and_the_next_answers_the_next_question(

@@ -18,6 +18,9 @@ from tests.slack.conftest import FACILITATOR, MEMBERS, Running, run_bot
 from tests.slack.test_round_loop import asked, sent_to_everyone, start_round
 from tests.slack_api_stub import SlackStub
 
+# On both databases: how each locks and fails is tested here (the database failing under the bot).
+pytestmark = pytest.mark.each_database
+
 SORRY = ("Sorry, something went wrong on my side and that was not done. Please try again in "
          "a few minutes; if it keeps happening, tell your facilitator.")
 FAILED = "the Slack listener %s failed"

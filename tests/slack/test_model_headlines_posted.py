@@ -270,6 +270,7 @@ def renamed(running: Running) -> None:
                               if t[:1] == ["Time away from the dispensary"]], "the rename")
 
 
+@pytest.mark.each_database
 def test_answers_are_stored_while_the_model_words_a_draft_being_edited(
         with_patient_model: Running, stand_in: StandIn) -> None:
     """While the model words the draft again for an edit, the database takes other writes

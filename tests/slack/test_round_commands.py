@@ -270,6 +270,7 @@ def _withhold_confirmations_to_amara(running: Running) -> None:
                           and SAVED in str(params.get("text")))
 
 
+@pytest.mark.each_database
 def test_a_confirmation_recorded_as_its_round_is_being_deleted_is_deleted(
         running: Running) -> None:
     """The deletion has looked for the messages repeating the round's answers, and is
@@ -338,6 +339,7 @@ def _answered_by_amara(running: Running) -> int:
     return round_id
 
 
+@pytest.mark.each_database
 @pytest.mark.parametrize("how", ["delete", "purge"])
 def test_a_copy_of_someone_s_data_sent_as_its_round_s_answers_are_being_deleted_goes_too(
         running: Running, how: str) -> None:
@@ -355,6 +357,7 @@ def test_a_copy_of_someone_s_data_sent_as_its_round_s_answers_are_being_deleted_
     assert copies_to_amara(running) == []
 
 
+@pytest.mark.each_database
 @pytest.mark.parametrize("how", ["delete", "purge"])
 def test_a_copy_of_someone_s_data_being_sent_as_its_round_s_answers_are_deleted_goes_after(
         running: Running, how: str) -> None:
@@ -376,6 +379,7 @@ def test_a_copy_of_someone_s_data_being_sent_as_its_round_s_answers_are_deleted_
     ("post", f"Posted its final digest in #{DIGEST_CHANNEL}."),
     ("review", f"Its final digest waits for review before it posts in #{DIGEST_CHANNEL}."),
 ])
+@pytest.mark.each_database
 def test_a_close_whose_final_digest_the_schedule_took_up_meanwhile_says_where_it_stands(
         database: Database, database_url: str, stub: SlackStub, now: datetime, review: str,
         told: str) -> None:

@@ -8,12 +8,16 @@ import platform
 import subprocess
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import Lease
 from tests.helpers import ROUNDTABLE, cli_env
 from tests.slack.conftest import MEMBERS, SECRET, Running
 from tests.slack.test_round_loop import sent_to_everyone, start_round
+
+# On both databases: how each locks and fails is tested here (two processes sharing the database).
+pytestmark = pytest.mark.each_database
 
 
 def test_answers_stored_by_the_server_are_saved_and_confirmed_by_the_worker(

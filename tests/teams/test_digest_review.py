@@ -458,6 +458,7 @@ def test_a_form_saved_from_a_draft_already_approved_changes_nothing_and_says_why
     assert edits(running) == []
 
 
+@pytest.mark.each_database
 def test_a_form_saved_from_a_draft_replaced_meanwhile_changes_nothing_and_says_why(
         running_teams: RunningTeams, tenant: Tenant) -> None:
     running, facilitator = running_teams, tenant.facilitator

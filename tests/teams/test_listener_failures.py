@@ -18,6 +18,9 @@ from tests.teams.conftest import RunningTeams, Tenant, replaced_by
 from tests.teams.test_round import confirmed_with_its_button, question
 from tests.teams_connector_stub import card_text
 
+# On both databases: how each locks and fails is tested here (the database failing under the bot).
+pytestmark = pytest.mark.each_database
+
 SORRY = ("Sorry, something went wrong on my side and that was not done. Please try again in "
          "a few minutes; if it keeps happening, tell your facilitator.")
 FAILED = "a Teams listener failed"

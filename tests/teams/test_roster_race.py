@@ -15,6 +15,9 @@ from storage.database import Database
 from storage.models import TeamsUser
 from tests.helpers import wait_for
 
+# On both databases: how each locks and fails is tested here (two requests writing at once).
+pytestmark = pytest.mark.each_database
+
 AMARA = Member("00000000-0000-0000-0000-000000001002", "29:1amara", "https://smba.example",
                "tenant", "Amara", "amara@nhs.net")
 

@@ -10,6 +10,7 @@ import threading
 from typing import Any
 from urllib.parse import unquote
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import BotMessage, Delivery, Participant, Round, RoundFacilitator, TeamsSent
@@ -295,6 +296,7 @@ def test_the_owner_shares_a_round_by_email_and_takes_it_back(running_teams: Runn
         running, tenant, dev, f"status {round_id}", "facilitators")
 
 
+@pytest.mark.each_database
 def test_a_confirmation_recorded_as_its_round_is_being_deleted_is_deleted(
         running_teams: RunningTeams, tenant: Tenant) -> None:
     """The deletion has looked for the messages repeating the round's answers, and is

@@ -77,7 +77,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `long` run first, the rest in their order. Each test worker (xdist) runs
+    """Some tests run on one database (`_one_database_each`). Tests marked `long` run
+    first, the rest in their order. Each test worker (xdist) runs
     its share in order while idle workers take from the end of the busiest one's queue: a
     long test late in a share ran on alone at the end of the run (the killed-sender fan-out,
     three quarters of a minute, when the other workers had finished)."""
@@ -108,16 +109,18 @@ def _one_database_each(config: pytest.Config, items: list[pytest.Item]) -> None:
     then skipped, visibly)."""
     if not os.environ.get(POSTGRES_ENV):
         return
-    kept, left = [], []
+    kept: list[pytest.Item] = []
+    left: list[pytest.Item] = []
     for item in items:
         spec = getattr(item, "callspec", None)
-        backend = None if spec is None else spec.params.get("database_url")
-        where = item.path.relative_to(TESTS)
+        params: dict[str, object] = {} if spec is None else spec.params
+        backend = params.get("database_url")
+        where = item.path.relative_to(TESTS) if item.path.is_relative_to(TESTS) else None
         if (backend not in BACKENDS or item.get_closest_marker("each_database") is not None
-                or not {where.parts[0], where.as_posix()} & ONE_DATABASE_EACH):
+                or where is None or not {where.parts[0], where.as_posix()} & ONE_DATABASE_EACH):
             kept.append(item)
             continue
-        others = "-".join(f"{k}={v}" for k, v in sorted(spec.params.items())
+        others = "-".join(f"{k}={v}" for k, v in sorted(params.items())
                           if k != "database_url")
         name = f"{item.path.name}::{getattr(item, 'originalname', item.name)}[{others}]"
         chosen = BACKENDS[zlib.crc32(name.encode()) % 2]

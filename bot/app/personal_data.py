@@ -254,6 +254,7 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
         messages += forms_of(session, rounds, _form_closed(app))
     work = take_down(app.gateways, messages)
     now = app.clock()
+    by = audit.FORGOTTEN if yourself else who(actor)
     with transaction(app.database.sessions) as session:
         # a form opened on a draft of their rounds since `forms_of` read them may list
         # their words too: found here, with the rounds locked (bot.app.review.form_opened)
@@ -265,10 +266,8 @@ def forget(app: Roundtable, actor: Actor, platform: str | None = None,
         # their open questions are gone from their home
         if yourself or (participant is not None and platform in app.platforms):
             owe_homes(session, [(platform, user_id)], now)
-        audit.record(session, now, audit.FORGOTTEN if yourself else who(actor),
-                     "participant.forget", detail=_counts(erased, work))
-    work.add(taken_down_after(app.database.sessions, app.gateways, opened, app.clock,
-                              audit.FORGOTTEN if yourself else who(actor),
+        audit.record(session, now, by, "participant.forget", detail=_counts(erased, work))
+    work.add(taken_down_after(app.database.sessions, app.gateways, opened, app.clock, by,
                               FORGOTTEN_MEANWHILE))
     for round_id in sorted(rounds):  # drafts waiting for review quote them no more
         work.failed += digest_review.refresh_drafts(

@@ -217,13 +217,11 @@ def apply_retention(database: Database, now: datetime, days: int, actor: str,
         # so too those recorded meanwhile, as the rounds' answers stood
         opened = words_recorded_in(session, due_rounds(session, now, days), holding, now)
         done = purge(session, now, days, admins_homes)
-    done.messages, done.messages_left = taken.removed, len(taken.failed)
     with transaction(database.inbox_sessions) as session:
         done.inbox_events = purge_inbox(session, now, days)
     database.drop_deleted()
-    later = take_down(gateways, opened)
-    done.messages += later.removed
-    done.messages_left += len(later.failed)
+    taken.add(take_down(gateways, opened))
+    done.messages, done.messages_left = taken.removed, len(taken.failed)
     if done.anything:
         with transaction(database.sessions) as session:
             audit.record(session, now, actor, "retention.purge",

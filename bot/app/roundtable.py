@@ -35,7 +35,7 @@ from bot.core.bot_messages import (
     remember_confirmation,
     take_down,
 )
-from bot.core.confirmations_gone import gone_since_posted
+from bot.core.confirmations_gone import since_posted
 from bot.core.confirmations_owed import confirmed as owed_confirmed
 from bot.core.confirmations_owed import discharged, still_owed, take_over
 from bot.core.confirmed_together import Together, confirmed_together
@@ -106,9 +106,9 @@ class Roundtable:
         """Keep where confirmations landed: they repeat people's words (forget-me); and that
         the acknowledgements `done` are owed no more. One repeating words deleted while it
         was being posted (or of someone forgotten, or a round deleted, since; so too an
-        offer holding words in its button) is not kept but taken down, as the deletion
-        would have taken it down had it been kept. One that cannot be kept otherwise is left
-        out: the others are."""
+        offer holding words in its button) is taken down, or changed, as the deletion would
+        have done had it been kept. One that cannot be kept otherwise is left out: the
+        others are."""
         try:
             gone = self._remember(confirmed, done)
         except IntegrityError:
@@ -119,21 +119,21 @@ class Roundtable:
                 except IntegrityError:
                     log.info("not recording a confirmation of someone forgotten since")
         if gone:
-            log.info("took down %d %s of words deleted while being posted", len(gone),
+            log.info("took down or changed %d %s of words deleted while being posted", len(gone),
                      "confirmation" if len(gone) == 1 else "confirmations")
             take_down(self.gateways, gone)
 
     def _remember(self, confirmed: list[Confirmed], done: list[int]) -> list[TakeDown]:
-        """Record these; those to take down instead (`gone_since_posted`)."""
+        """Record these; those to take down or change instead (`since_posted`)."""
         now = self.clock()
         gone: list[TakeDown] = []
         with transaction(self.database.sessions) as session:
             for one in confirmed:  # before `done`: an offer reads what its deletion owes
-                withdrawn = gone_since_posted(session, one.platform, one.sent,
-                                              one.participant_id, one.round_id, one.answers)
-                if withdrawn is not None:
-                    gone.append(withdrawn)
-                else:
+                verdict = since_posted(session, one.platform, one.sent, one.participant_id,
+                                       one.round_id, one.answers)
+                if verdict.change is not None:
+                    gone.append(verdict.change)
+                if verdict.record:
                     remember_confirmation(session, one.platform, one.sent, one.participant_id,
                                           one.round_id, now, one.answer_id,
                                           offer_for=one.offer_for, answers=one.answers,

@@ -4,6 +4,7 @@ of one leaves it saying."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
@@ -41,26 +42,33 @@ class Together:
 def confirmed_together(session: Session, platform: str, round_id: int, answer_id: str
                        ) -> list[Together]:
     """The confirmations of several answers repeating this one, as their answers stand."""
-    found: list[Together] = []
-    for repeated in confirmations_repeating(session, platform, round_id, answer_id):
-        standing: list[Saved] = []
-        gone: list[Gone] = []
-        for round_of, one in repeated.answers:
-            reply = session.scalar(select(Reply).where(Reply.round_id == round_of,
-                                                       Reply.external_id == one))
-            if reply is None:
-                continue  # its round deleted, or its author forgotten: nothing to name
-            saved = _as_it_stands(session, reply) if reply.deleted_at is None else None
-            if saved is not None:
-                files = (round_of, one) in repeated.files_dropped
-                standing.append(replace(saved, files_dropped=files))
-                continue
-            asked = asked_again(session, round_of, reply.participant, reply.prompt_id)
-            if asked is not None:
-                gone.append(Gone(asked, is_answered(session, round_of, reply.participant_id,
-                                                    reply.prompt_id)))
-        found.append(Together(repeated.sent, standing, gone))
-    return found
+    return [Together(repeated.sent, *as_they_stand(session, repeated.answers,
+                                                    repeated.files_dropped))
+            for repeated in confirmations_repeating(session, platform, round_id, answer_id)]
+
+
+def as_they_stand(session: Session, answers: Sequence[tuple[int, str]],
+                  files_dropped: Collection[tuple[int, str]] = frozenset()
+                  ) -> tuple[list[Saved], list[Gone]]:
+    """These answers, (round, external id) in the order a confirmation shows them: those
+    that stand, as they stand now (`files_dropped`: those whose files it said were not
+    kept), and those deleted since."""
+    standing: list[Saved] = []
+    gone: list[Gone] = []
+    for round_of, one in answers:
+        reply = session.scalar(select(Reply).where(Reply.round_id == round_of,
+                                                   Reply.external_id == one))
+        if reply is None:
+            continue  # its round deleted, or its author forgotten: nothing to name
+        saved = _as_it_stands(session, reply) if reply.deleted_at is None else None
+        if saved is not None:
+            standing.append(replace(saved, files_dropped=(round_of, one) in files_dropped))
+            continue
+        asked = asked_again(session, round_of, reply.participant, reply.prompt_id)
+        if asked is not None:
+            gone.append(Gone(asked, is_answered(session, round_of, reply.participant_id,
+                                                reply.prompt_id)))
+    return standing, gone
 
 
 def _as_it_stands(session: Session, reply: Reply) -> Saved | None:

@@ -129,8 +129,14 @@ class Harness(Protocol):
         """The bot's posts to person `who` holding `words` wait at the platform (and what
         posts them waits with them) until `release`."""
 
+    def withhold_posts(self, who: int, words: str) -> None:
+        """The bot's posts to person `who` holding `words` are made, but the platform's
+        answer (where each landed) waits until `release`: meanwhile the bot does not know
+        where they are."""
+
     def holding(self) -> bool:
-        """Whether a post `hold_posts` holds is waiting at the platform now."""
+        """Whether a post `hold_posts` holds (or `withhold_posts` withholds) is waiting at
+        the platform now."""
 
     def release(self) -> None:
         """Let the held posts be answered (Slack fails them, Teams takes them), and hold no
@@ -330,8 +336,13 @@ class SlackHarness:
         self.stub.hold("chat.postMessage", lambda params: params.get("channel") == channel
                        and words in json.dumps(params))
 
+    def withhold_posts(self, who: int, words: str) -> None:
+        channel = "D" + MEMBERS[who]
+        self.stub.withhold("chat.postMessage", lambda params: params.get("channel") == channel
+                           and words in json.dumps(params))
+
     def holding(self) -> bool:
-        return bool(self.stub.held)
+        return bool(self.stub.held or self.stub.withheld)
 
     def release(self) -> None:
         self.stub.release()
@@ -554,6 +565,10 @@ class TeamsHarness:
     def hold_posts(self, who: int, words: str) -> None:
         # an activity's body does not name its chat: the words alone pick it
         self.stub.hold("send", lambda body: words in json.dumps(body))
+
+    def withhold_posts(self, who: int, words: str) -> None:
+        # held before it lands: to the bot, waiting for its answer all the same
+        self.hold_posts(who, words)
 
     def holding(self) -> bool:
         return self.stub.holding > 0

@@ -186,6 +186,33 @@ def test_words_deleted_from_answers_confirmed_together_leave_their_confirmation(
     assert not any(MORE in m for m in bot.shown_to(0))
     assert any(FIRST in m for m in bot.shown_to(0))  # its own confirmation stands
 
+def test_words_deleted_while_their_confirmation_with_others_is_posted_leave_it_saying_so(
+        paced: tuple[Harness, HeldClock]) -> None:
+    """The confirmation of words that arrived together is in the chat, but the platform has
+    not said where yet, when one of them is deleted: once it has, the confirmation says what
+    it would had it been known, and the other answers' confirmations stand."""
+    bot, pacing = paced
+    bot.start()
+    bot.app.outbox.stop()
+    bot.write(0, FIRST)
+    wait(bot, lambda: saved_to(bot, 0), "the first confirmation, at once")
+    bot.withhold_posts(0, MORE)
+    bot.write(0, SECOND)
+    bot.write(0, MORE)
+    wait(bot, lambda: len(bot.replies()) == 3, "the words, saved")
+    pacing.advance(Confirmations.SPACING)
+    wait(bot, bot.holding, "their confirmation, on its way")
+    bot.delete(0)
+    wait(bot, lambda: ("done-well", MORE) not in answers(bot), "the deletion")
+    bot.release()
+    told = wait_shown(bot, in_turn(pacing, lambda m: "You deleted" in m))
+    assert told == ("You deleted these words from your answer to question 1, and they are "
+                    "deleted here too. The rest of your answer stays.\n"
+                    "The other answers this message confirmed are still saved."), told
+    assert not any(MORE in m for m in bot.shown_to(0))
+    assert any(FIRST in m for m in bot.shown_to(0))
+
+
 def _confirmed_together(paced: tuple[Harness, HeldClock], together: tuple[str, ...] = (
         SECOND, MORE), with_a_file: str | None = None) -> str:
     """FIRST confirmed alone, at once; the words `together` (one of them, `with_a_file`,

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.core import audit
+from bot.core import audit, incoming
 from bot.core.errors import NotFound, RoundClosed, RoundtableError
 from bot.core.next_questions import ask_next
 from bot.core.packs import Pack
@@ -30,7 +30,7 @@ from bot.core.replies import (
 )
 from bot.core.rounds import round_pack, vote_questions
 from bot.core.typed_votes import TypedVote, read_vote_and_reason
-from storage.models import Delivery, Participant, QuestionMessage, Reply, Round
+from storage.models import BotMessage, Delivery, Participant, QuestionMessage, Reply, Round
 from storage.queries import is_an_answer
 
 NOT_ASKED = "That question was not asked of you: answer the questions Roundtable sent you."
@@ -174,6 +174,7 @@ class _Conversations:
     """What answering needs to know about some conversations, read in four queries."""
 
     def __init__(self, session: Session, channels: set[str]) -> None:
+        self._session = session
         deliveries = session.scalars(
             select(Delivery).where(Delivery.channel_id.in_(channels))
             .options(selectinload(Delivery.round), selectinload(Delivery.participant))).all()
@@ -216,8 +217,8 @@ class _Conversations:
                        and d.channel_id == message.channel_id), None)
             return None if to is None else _asked(to, chosen, self._pack(to))
         if message.thread_id:
-            delivery, prompt_id = self.threads.get((message.channel_id, message.thread_id),
-                                                   (None, None))
+            delivery, prompt_id = self.threads.get((message.channel_id, message.thread_id)
+                                                   ) or self._answered_in(message)
             if delivery is not None and prompt_id is not None:
                 return _asked(delivery, prompt_id, self._pack(delivery))
         delivery = self.newest_open.get(message.channel_id)
@@ -232,6 +233,28 @@ class _Conversations:
                         if pid not in answered and (delivery.id, pid) not in self.skipped),
                        asked[-1])
         return _asked(delivery, waiting, pack)
+
+    def _answered_in(self, message: ChatMessage) -> tuple[Delivery | None, str | None]:
+        """The question whose answer opened the thread `message` is in: the thread of the
+        person's own answer, or of the bot's confirmation of it, is where they add to it."""
+        channel, thread = message.channel_id, message.thread_id or ""
+        here = {d.round_id: d for d in self.deliveries.values() if d.channel_id == channel}
+        answers = [incoming.external_id(channel, thread)]
+        confirmation = self._session.execute(  # a bot message naming answers confirms them
+            select(BotMessage.answer_id, BotMessage.answers).where(
+                BotMessage.channel_id == channel, BotMessage.message_id == thread,
+                BotMessage.round_id.in_(list(here)),
+                BotMessage.answer_id.is_not(None) | BotMessage.answers.is_not(None))).first()
+        if confirmation is not None:
+            answers = [confirmation.answer_id] if confirmation.answer_id else list(
+                confirmation.answers or ())
+        asked = {(r.round_id, r.prompt_id) for r in self._session.execute(
+            select(Reply.round_id, Reply.prompt_id).where(
+                Reply.external_id.in_(answers), Reply.round_id.in_(list(here))))}
+        if len(asked) != 1:  # none, or a confirmation of answers to several questions
+            return None, None
+        round_id, prompt_id = asked.pop()
+        return here[round_id], prompt_id
 
     def round_of(self, asked: Asked) -> Round:
         return self.rounds[asked.round_id]

@@ -640,3 +640,25 @@ def test_an_answer_of_characters_that_show_nothing_is_refused_like_an_empty_one(
     assert running.replies() == []
     assert not [c for c in running.stub.posted("D" + user)
                 if c.params["text"].startswith("Saved")]
+
+
+def test_words_written_in_the_thread_of_an_answer_join_that_answer(running: Running) -> None:
+    """Someone answers question 1 outside its thread, question 2 follows, and then they
+    add to their answer in the thread Slack opens under it (or under its confirmation):
+    those words are added to their answer to question 1, not taken for question 2."""
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    ts, _ = running.slack.dm(user, "Protected time made it work.")
+    running.wait_for(lambda: _asked_ts(running, user, "bought-in"), "question 2")
+    saved = running.wait_for(lambda: _confirmations_to(running, user, "Saved"),
+                             "the confirmation")[0]
+    running.slack.dm(user, "And a named lead in each PCN.", thread_ts=ts)
+    running.slack.dm(user, "And backfill for the day.", thread_ts=saved.answer["ts"])
+    running.wait_for(lambda: len(running.replies()) == 3, "the added words")
+    assert sorted((r.prompt_id, r.text) for r in running.replies()) == [
+        ("done-well", "And a named lead in each PCN."),
+        ("done-well", "And backfill for the day."),
+        ("done-well", "Protected time made it work.")]
+    added = running.wait_for(lambda: _confirmations_to(running, user, "Added"), "added")
+    assert all("question 1" in c.params["text"] for c in added), [c.params for c in added]

@@ -6,7 +6,11 @@ Shapes as Teams sends them: a message carries `text` (in a channel with `<at>…
 bot's mention) and, with a file or a picture, `attachments`; a card's Action.Submit comes as a
 message with `value` and no text, its Action.Execute as an `invoke` named
 `adaptiveCard/action`; edits and deletions come as `messageUpdate` / `messageDelete` with the
-original message's id.
+original message's id. A reply that quotes an earlier message (Teams' "Reply" in a chat)
+carries the quote as a `quotedReply` entity with a `<quoted messageId="…"/>` mark in its text,
+or, from older clients, as a `<blockquote itemtype="http://schema.skype.com/Reply">` in its
+HTML (in `text` or in a `text/html` attachment, the plain `text` then starting with the
+quote's words run together).
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ from bot.teams.references import Member, Reference, conversation_key
 
 MENTION = re.compile(r"<at>([^<]*)</at>", re.IGNORECASE)
 TAG = re.compile(r"<[^>]+>")
+QUOTE_BLOCK = re.compile(
+    r"<blockquote\b([^>]*\bitemtype=\"http://schema\.skype\.com/Reply\"[^>]*)>(.*?)</blockquote>",
+    re.IGNORECASE | re.DOTALL)
+QUOTE_MARK = re.compile(r"<quoted\s+messageId=\"([^\"]*)\"\s*/>", re.IGNORECASE)
+ITEM_ID = re.compile(r"\bitemid=\"([^\"]*)\"", re.IGNORECASE)
 CARD_ACTION = "adaptiveCard/action"
 OURS = "roundtable"
 """The key every card action of ours carries in its data (what it is: answer, skip, …)."""
@@ -179,15 +188,70 @@ def timezone_of(activity: Activity) -> str | None:
 def words(activity: Activity) -> str:
     """What someone wrote: in a 1:1 chat word for word, a mention as the @name its writer
     saw (as Slack's are kept); in a channel (a command) without the bot's @mention. Text
-    Teams marks as HTML (`textFormat: xml`) is read as it shows."""
-    text = activity.text or ""
+    Teams marks as HTML (`textFormat: xml`) is read as it shows. A message it quotes is not
+    their words: it is left out, however Teams carried it."""
+    text = QUOTE_MARK.sub("", activity.text or "")
     if kind_of(activity) != "personal":
         text = MENTION.sub("", text)
     else:
         text = MENTION.sub(lambda m: "@" + html.unescape(m.group(1)).strip(), text)
     if activity.textFormat == "xml":
-        text = html.unescape(TAG.sub("", text.replace("<br>", "\n").replace("</p>", "\n")))
+        text = _plain(QUOTE_BLOCK.sub("", text))
+    else:
+        for shown in quoted(activity).shown:
+            text = _after(text, shown)
     return text.strip()
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """What a reply quotes: the quoted message's id, if Teams names it, and the words the
+    quote shows (its sender's name, then its text), each way Teams carried them."""
+
+    message_id: str | None = None
+    shown: tuple[str, ...] = ()
+
+
+def quoted(activity: Activity) -> Quoted:
+    """The message `activity` quotes (Teams' "Reply" in a chat); nothing when it quotes none."""
+    ids: list[str] = []
+    shown: list[str] = []
+    for entity in activity.entities or []:
+        data = entity.get("quotedReply") if entity.get("type") == "quotedReply" else None
+        if isinstance(data, dict):
+            ids.append(str(data.get("messageId") or ""))
+            shown.append(" ".join(str(data.get(k) or "") for k in ("senderName", "preview")))
+    ids += QUOTE_MARK.findall(activity.text or "")
+    pages = [activity.text or ""] + [
+        str(a.get("content")) for a in activity.attachments or [] if isinstance(a, dict)
+        and str(a.get("contentType") or "").startswith("text/html") and a.get("content")]
+    for page in pages:
+        for attributes, inside in QUOTE_BLOCK.findall(page):
+            ids += ITEM_ID.findall(attributes)[:1]
+            shown.append(_plain(inside))
+    return Quoted(next((i for i in ids if 0 < len(i) <= ID_CHARS), None),
+                  tuple(s for s in shown if s.strip()))
+
+
+def _plain(markup: str) -> str:
+    """HTML as its reader sees the words."""
+    return html.unescape(TAG.sub("", markup.replace("<br>", "\n").replace("</p>", "\n")))
+
+
+def _after(text: str, shown: str) -> str:
+    """`text` less the quote's words at its start, where Teams ran them together before the
+    reply's own (spaces aside); `text` itself when it does not start with them."""
+    wanted = [c for c in shown if not c.isspace()]
+    matched = 0
+    for at, char in enumerate(text):
+        if char.isspace():
+            continue
+        if char != wanted[matched]:
+            return text
+        matched += 1
+        if matched == len(wanted):
+            return text[at + 1:]
+    return text
 
 
 def files_in(activity: Activity) -> int:
@@ -214,11 +278,12 @@ def incoming(activity: Activity, key: str) -> Incoming | None:
     if kind_of(activity) != "personal" or not is_from_person(activity) or not activity.id:
         return None
     author = str(activity.from_.aadObjectId)  # type: ignore[union-attr]
+    thread = quoted(activity).message_id  # the card or answer it replies to
     if activity.type == "message" and activity.value is None:
         text, files = words(activity), files_in(activity)
-        return Written(key, author, text, activity.id, files=files) if text or files else None
+        return Written(key, author, text, activity.id, thread, files) if text or files else None
     if activity.type == "messageUpdate":
-        return Edited(key, author, activity.id, words(activity), files=files_in(activity))
+        return Edited(key, author, activity.id, words(activity), thread, files_in(activity))
     if activity.type == "messageDelete":
         return Deleted(key, author, activity.id)
     return None

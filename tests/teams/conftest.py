@@ -106,6 +106,30 @@ class TeamsDriver:
             activity["localTimezone"] = zone
         return activity["id"], [self.send(activity) for _ in range(times)]
 
+    def reply_quoting(self, person: Person, quoted_id: str, quote: tuple[str, str], text: str,
+                      form: str) -> tuple[str, Response]:
+        """The person replies in their chat quoting one of its messages (Teams' "Reply"),
+        `quote` its sender's name and the words it shows, as Teams carries it (`form`):
+        "html" (a blockquote in the HTML text), "run-together" (plain text starting with the
+        quote's words, the blockquote in a text/html attachment) or "entity" (a quotedReply
+        entity, and its mark in the text)."""
+        activity = self._base("message", person, self.personal(person))
+        sender, shown = quote
+        block = (f'<blockquote itemscope="" itemtype="http://schema.skype.com/Reply" '
+                 f'itemid="{quoted_id}"><strong itemprop="mri" itemid="28:{APP_ID}">{sender}'
+                 f'</strong><span itemprop="time" itemid="{quoted_id}"></span>'
+                 f'<p itemprop="preview">{shown}</p></blockquote>')
+        if form == "html":
+            activity.update(text=f"{block}<p>{text}</p>", textFormat="xml")
+        elif form == "run-together":
+            activity.update(text=f"{sender}{shown}{text}", textFormat="plain", attachments=[
+                {"contentType": "text/html", "content": f"{block}<p>{text}</p>"}])
+        else:
+            activity.update(text=f'<quoted messageId="{quoted_id}"/>{text}', textFormat="plain")
+            activity["entities"].append({"type": "quotedReply", "quotedReply": {
+                "messageId": quoted_id, "senderName": sender, "preview": shown}})
+        return activity["id"], self.send(activity)
+
     def edit(self, person: Person, activity_id: str, text: str,
              attachments: list[dict[str, Any]] | None = None) -> Response:
         activity = self._base("messageUpdate", person, self.personal(person), activity_id)

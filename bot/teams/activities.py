@@ -19,6 +19,7 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -27,7 +28,6 @@ from bot.core.incoming import Deleted, Edited, Incoming, Written
 from bot.teams.references import Member, Reference, conversation_key
 
 MENTION = re.compile(r"<at>([^<]*)</at>", re.IGNORECASE)
-TAG = re.compile(r"<[^>]+>")
 QUOTE_BLOCK = re.compile(
     r"<blockquote\b([^>]*\bitemtype=\"http://schema\.skype\.com/Reply\"[^>]*)>(.*?)</blockquote>",
     re.IGNORECASE | re.DOTALL)
@@ -193,6 +193,8 @@ def words(activity: Activity) -> str:
     text = QUOTE_MARK.sub("", activity.text or "")
     if kind_of(activity) != "personal":
         text = MENTION.sub("", text)
+    elif activity.textFormat == "xml":  # the name as HTML, read with the rest
+        text = MENTION.sub(lambda m: "@" + m.group(1).strip(), text)
     else:
         text = MENTION.sub(lambda m: "@" + html.unescape(m.group(1)).strip(), text)
     if activity.textFormat == "xml":
@@ -234,8 +236,61 @@ def quoted(activity: Activity) -> Quoted:
 
 
 def _plain(markup: str) -> str:
-    """HTML as its reader sees the words."""
-    return html.unescape(TAG.sub("", markup.replace("<br>", "\n").replace("</p>", "\n")))
+    """HTML as its reader sees the words: a line for each paragraph, line break and list
+    item, the items of a numbered list numbered as shown ("1. ", "2. "), of a bulleted list
+    marked "- " (so a ranking written as a numbered list reads as one)."""
+    reader = _Reader()
+    reader.feed(markup)
+    reader.close()
+    lines = (" ".join(line.split()) for line in "".join(reader.out).split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+class _Reader(HTMLParser):
+    """The words of some HTML, laid out as `_plain` says."""
+
+    BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "blockquote", "pre", "tr", "table",
+                        "h1", "h2", "h3", "h4", "h5", "h6"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.lists: list[int | None] = []
+        """For each list open, the number of its last item; None for a bulleted list."""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.out.append("\n")
+            return
+        if tag in self.BLOCKS:
+            self._new_line()
+        if tag in ("ol", "ul"):
+            start = dict(attrs).get("start") or "1"
+            first = int(start) - 1 if tag == "ol" and start.isdigit() else 0
+            self.lists.append(first if tag == "ol" else None)
+        elif tag == "li" and self.lists:
+            number = self.lists[-1]
+            if number is None:
+                self.out.append("- ")
+            else:
+                self.lists[-1] = number + 1
+                self.out.append(f"{number + 1}. ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("ol", "ul") and self.lists:
+            self.lists.pop()
+        if tag in self.BLOCKS:
+            self._new_line()
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data.replace("\r", " ").replace("\n", " "))
+
+    def _new_line(self) -> None:
+        if self.out and not self.out[-1].endswith("\n"):
+            self.out.append("\n")
 
 
 def _after(text: str, shown: str) -> str:

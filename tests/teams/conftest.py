@@ -95,11 +95,13 @@ class TeamsDriver:
 
     def chat(self, person: Person, text: str, *, activity_id: str | None = None,
              times: int = 1, zone: str | None = None,
-             attachments: list[dict[str, Any]] | None = None) -> tuple[str, list[Response]]:
+             attachments: list[dict[str, Any]] | None = None, formatted: bool = False
+             ) -> tuple[str, list[Response]]:
         """The person writes in their 1:1 chat with the bot (delivered `times` times), with
-        `attachments` (a picture, a file) when given."""
+        `attachments` (a picture, a file) when given; `formatted`: `text` is the HTML Teams
+        sends for a message with formatting."""
         activity = self._base("message", person, self.personal(person), activity_id)
-        activity.update(text=text, textFormat="plain")
+        activity.update(text=text, textFormat="xml" if formatted else "plain")
         if attachments:
             activity["attachments"] = attachments
         if zone:

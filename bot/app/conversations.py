@@ -68,7 +68,7 @@ from bot.core.incoming import (
 from bot.core.people import find_participant, stop_asking
 from bot.core.ports import Clock, Where
 from bot.core.questions import Asked, Saved, added_to, comment_deleted, saved_as_answer
-from bot.core.replies import asks_not_to_be_quoted, is_answered
+from bot.core.replies import asks_not_to_be_quoted, clear_tombstone, is_answered
 from bot.core.said import Command, OpenQuestions, Said, WhereAsked, said
 from bot.core.typed_votes import TypedVote, comment_notice, read_vote_and_reason
 from storage.leases import PROCESS
@@ -391,6 +391,10 @@ class Conversations:
         confirmed as an update; a deletion's confirmation stops repeating the words
         deleted."""
         answer = external_id(event.channel_id, event.message_id)
+        if isinstance(event, Edited) and event.restored:
+            restored = self._restored(session, platform, event, answer, now)
+            if restored is not None:
+                return restored
         stored = replies_by_external_id(session, answer)
         comment = all(r.choices is None for r in stored)  # before a deletion clears them
         if not stored:
@@ -441,6 +445,19 @@ class Conversations:
             saved = replace(saved, files_dropped=True)
         owed = owe_revision(session, platform, where, saved, now, self.worker)
         return [partial(self.confirmations.revise, platform, where, saved, owed)]
+
+    def _restored(self, session: Session, platform: str, event: Edited, answer: str,
+                  now: datetime) -> list[FollowUp] | None:
+        """A deleted answer brought back by its writer (Teams' Undo): saved anew, to the
+        question it answered, and confirmed as any answer is (beside the answer given
+        since, if any; refused if the round has closed). None when it was no deleted answer
+        of theirs: then it is read as an edit."""
+        question = clear_tombstone(session, answer, (platform, event.author_id))
+        if question is None:
+            return None
+        written = Written(event.channel_id, event.author_id, event.text, event.message_id,
+                          event.thread_id, event.files)
+        return self._stored(session, platform, [written], now, question)[0]
 
     def _unstored_edited(self, session: Session, platform: str, event: Edited, answer: str,
                          now: datetime, offers: Offers) -> list[FollowUp]:

@@ -37,6 +37,8 @@ class Edited:
     """The thread the edited message is in, if any (where its confirmation went)."""
     files: int = 0
     """Files and pictures the edited message carries: never kept, so the writer is told."""
+    restored: bool = False
+    """A deleted message its writer brought back (Teams' Undo), with its words."""
 
 
 @dataclass(frozen=True)

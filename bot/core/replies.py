@@ -242,6 +242,22 @@ def delete_reply(session: Session, external_id: str, now: datetime,
     return reply
 
 
+def clear_tombstone(session: Session, external_id: str, author: Author
+                    ) -> tuple[int, str] | None:
+    """A deleted answer its author brought back where they wrote it (Teams' Undo): its
+    tombstone goes, so that its words can be saved anew under their id; the round and
+    question it answered. None when the message is no deleted answer of theirs."""
+    stored = replies_by_external_id(session, external_id)
+    if not stored or any(r.deleted_at is None for r in stored) or any(
+            (r.participant.platform, r.participant.platform_user_id) != author for r in stored):
+        return None
+    question = (stored[0].round_id, stored[0].prompt_id)
+    for tombstone in stored:  # it holds no words: deleting it loses nothing
+        session.delete(tombstone)
+    session.flush()
+    return question
+
+
 def answer_count(session: Session, participant: Participant) -> int:
     """How many answers this person has stored, in every round (what `forget-me` deletes):
     one they deleted holds no words, and is not counted as theirs."""

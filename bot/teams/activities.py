@@ -84,6 +84,7 @@ class Activity(_Fields):
     membersAdded: list[Account] | None = None
     action: str | None = None
     replyToId: str | None = Field(None, max_length=ID_CHARS)
+    timestamp: str | None = Field(None, max_length=64)
     attachments: list[Any] | None = None
 
 
@@ -338,23 +339,34 @@ def incoming(activity: Activity, key: str) -> Incoming | None:
         text, files = words(activity), files_in(activity)
         return Written(key, author, text, activity.id, thread, files) if text or files else None
     if activity.type == "messageUpdate":
-        return Edited(key, author, activity.id, words(activity), thread, files_in(activity))
+        return Edited(key, author, activity.id, words(activity), thread, files_in(activity),
+                      restored=_restored(activity))
     if activity.type == "messageDelete":
         return Deleted(key, author, activity.id)
     return None
 
 
+def _restored(activity: Activity) -> bool:
+    """A message brought back after its deletion (Undo): an update Teams marks so."""
+    return (activity.channelData or {}).get("eventType") == "undeleteMessage"
+
+
 def event_id(activity: Activity) -> str:
-    """The id the inbox keeps an event under: a redelivered activity has the same; an edit
-    names its text (and the files it carries, if any), since it keeps the id of the message
-    it edits."""
+    """The id the inbox keeps an event under: a redelivered activity has the same. An edit,
+    a deletion and a message brought back keep the id of the message they change, so theirs
+    names when they were sent (and an edit its text and the files it carries, if any): a
+    message may be edited back to earlier words, or deleted, brought back and deleted
+    again."""
+    when = f"\0{activity.timestamp}" if activity.timestamp else ""
     if activity.type == "messageUpdate":
         files = files_in(activity)
-        edited = words(activity) + (f"\0{files}" if files else "")
+        edited = words(activity) + (f"\0{files}" if files else "") + when
         digest = hashlib.sha256(edited.encode()).hexdigest()[:16]
         return f"edit:{activity.id}:{digest}"
     if activity.type == "messageDelete":
-        return f"delete:{activity.id}"
+        if not when:
+            return f"delete:{activity.id}"
+        return f"delete:{activity.id}:{hashlib.sha256(when.encode()).hexdigest()[:16]}"
     return f"message:{activity.id}"
 
 

@@ -133,17 +133,33 @@ class TeamsDriver:
         return activity["id"], self.send(activity)
 
     def edit(self, person: Person, activity_id: str, text: str,
-             attachments: list[dict[str, Any]] | None = None) -> Response:
+             attachments: list[dict[str, Any]] | None = None, when: str | None = None
+             ) -> Response:
+        """The person edits a message of theirs (at `when`, the activity's timestamp)."""
         activity = self._base("messageUpdate", person, self.personal(person), activity_id)
         activity.update(text=text, textFormat="plain")
+        if when is not None:
+            activity["timestamp"] = when
         if attachments:
             activity["attachments"] = attachments
         activity["channelData"]["eventType"] = "editMessage"
         return self.send(activity)
 
-    def delete(self, person: Person, activity_id: str) -> Response:
+    def undelete(self, person: Person, activity_id: str, text: str, when: str) -> Response:
+        """The person brings back a message they deleted (Undo): an update marked so, with
+        the message's words, at `when` (the activity's timestamp)."""
+        activity = self._base("messageUpdate", person, self.personal(person), activity_id)
+        activity.update(text=text, textFormat="plain", timestamp=when)
+        activity["channelData"]["eventType"] = "undeleteMessage"
+        return self.send(activity)
+
+    def delete(self, person: Person, activity_id: str, when: str | None = None) -> Response:
+        """The person deletes a message of theirs (at `when`, the activity's timestamp: a
+        message deleted again after an Undo is deleted at another time)."""
         activity = self._base("messageDelete", person, self.personal(person), activity_id)
         activity["channelData"]["eventType"] = "softDeleteMessage"
+        if when is not None:
+            activity["timestamp"] = when
         return self.send(activity)
 
     def submit(self, person: Person, data: dict[str, Any], *, execute: bool = True,

@@ -239,7 +239,7 @@ def quoted(activity: Activity) -> Quoted:
 def _plain(markup: str) -> str:
     """HTML as its reader sees the words: a line for each paragraph, line break and list
     item, the items of a numbered list numbered as shown ("1. ", "2. "), of a bulleted list
-    marked "- " (so a ranking written as a numbered list reads as one)."""
+    marked "- " (so a ranking written as a numbered list reads as one), an emoji as itself."""
     reader = _Reader()
     reader.feed(markup)
     reader.close()
@@ -263,10 +263,14 @@ class _Reader(HTMLParser):
         if tag == "br":
             self.out.append("\n")
             return
+        found = dict(attrs)
+        if tag == "img" and "emoji" in (found.get("itemtype") or "").lower():
+            self.out.append(found.get("alt") or "")  # Teams draws an emoji as a picture
+            return
         if tag in self.BLOCKS:
             self._new_line()
         if tag in ("ol", "ul"):
-            start = dict(attrs).get("start") or "1"
+            start = found.get("start") or "1"
             first = int(start) - 1 if tag == "ol" and start.isdigit() else 0
             self.lists.append(first if tag == "ol" else None)
         elif tag == "li" and self.lists:

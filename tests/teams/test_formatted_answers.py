@@ -1,6 +1,7 @@
 """An answer written with Teams' formatting (paragraphs, line breaks, numbered and bulleted
-lists) comes as HTML: it is kept as it reads in the chat, a line for each paragraph and list
-item and a numbered list's numbers shown, not as words run together."""
+lists, emoji drawn as pictures) comes as HTML: it is kept as it reads in the chat, a line for
+each paragraph and list item, a numbered list's numbers and each emoji shown, not as words
+run together."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from tests.teams_connector_stub import card_text
 
 WRITTEN = ("<p>Three things made it work:</p><ol><li>Protected time</li>"
            "<li>Backfill &amp; cover</li><li>A named lead</li></ol>"
-           "<p>And we kept<br>meeting</p><ul><li>weekly</li><li>in person</li></ul>")
+           "<p>And we kept<br>meeting <img alt=\"🙂\" "
+           "itemtype=\"http://schema.skype.com/Emoji\" src=\"smile.png\"></p>"
+           "<ul><li>weekly</li><li>in person</li></ul>")
 AS_READ = ("Three things made it work:\n1. Protected time\n2. Backfill & cover\n"
-           "3. A named lead\nAnd we kept\nmeeting\n- weekly\n- in person")
+           "3. A named lead\nAnd we kept\nmeeting 🙂\n- weekly\n- in person")
 
 
 def test_an_answer_with_paragraphs_and_lists_is_kept_as_it_reads(

@@ -212,19 +212,21 @@ class Quoted:
 
 def quoted(activity: Activity) -> Quoted:
     """The message `activity` quotes (Teams' "Reply" in a chat); nothing when it quotes none."""
+    # A reply quotes one message: the first of each way it can be carried is read, so
+    # that a message made of quotes costs no more to read than any other.
     ids: list[str] = []
     shown: list[str] = []
-    for entity in activity.entities or []:
-        data = entity.get("quotedReply") if entity.get("type") == "quotedReply" else None
-        if isinstance(data, dict):
-            ids.append(str(data.get("messageId") or ""))
-            shown.append(" ".join(str(data.get(k) or "") for k in ("senderName", "preview")))
-    ids += QUOTE_MARK.findall(activity.text or "")
-    pages = [activity.text or ""] + [
-        str(a.get("content")) for a in activity.attachments or [] if isinstance(a, dict)
-        and str(a.get("contentType") or "").startswith("text/html") and a.get("content")]
-    for page in pages:
-        for quote in read_html(page).quotes:
+    data = next((e.get("quotedReply") for e in activity.entities or []
+                 if e.get("type") == "quotedReply"), None)
+    if isinstance(data, dict):
+        ids.append(str(data.get("messageId") or ""))
+        shown.append(" ".join(str(data.get(k) or "") for k in ("senderName", "preview")))
+    ids += QUOTE_MARK.findall(activity.text or "")[:1]
+    page = next((str(a.get("content")) for a in activity.attachments or []
+                 if isinstance(a, dict) and a.get("content")
+                 and str(a.get("contentType") or "").startswith("text/html")), "")
+    for html_text in (activity.text or "", page):
+        for quote in read_html(html_text).quotes[:1]:
             ids.append(quote.message_id or "")
             shown.append(quote.shown)
     return Quoted(next((i for i in ids if 0 < len(i) <= ID_CHARS), None),

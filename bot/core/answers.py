@@ -217,10 +217,10 @@ class _Conversations:
                        and d.channel_id == message.channel_id), None)
             return None if to is None else _asked(to, chosen, self._pack(to))
         if message.thread_id:
-            delivery, prompt_id = self.threads.get((message.channel_id, message.thread_id)
-                                                   ) or self._answered_in(message)
-            if delivery is not None and prompt_id is not None:
-                return _asked(delivery, prompt_id, self._pack(delivery))
+            found = (self.threads.get((message.channel_id, message.thread_id))
+                     or self._answered_in(message) or self._being_asked(message))
+            if found is not None and found[1] is not None:
+                return _asked(found[0], found[1], self._pack(found[0]))
         delivery = self.newest_open.get(message.channel_id)
         if delivery is None:
             return None
@@ -234,7 +234,7 @@ class _Conversations:
                        asked[-1])
         return _asked(delivery, waiting, pack)
 
-    def _answered_in(self, message: ChatMessage) -> tuple[Delivery | None, str | None]:
+    def _answered_in(self, message: ChatMessage) -> tuple[Delivery, str] | None:
         """The question whose answer opened the thread `message` is in: the thread of the
         person's own answer, or of the bot's confirmation of it, is where they add to it."""
         channel, thread = message.channel_id, message.thread_id or ""
@@ -252,9 +252,18 @@ class _Conversations:
             select(Reply.round_id, Reply.prompt_id).where(
                 Reply.external_id.in_(answers), Reply.round_id.in_(list(here))))}
         if len(asked) != 1:  # none, or a confirmation of answers to several questions
-            return None, None
+            return None
         round_id, prompt_id = asked.pop()
         return here[round_id], prompt_id
+
+    def _being_asked(self, message: ChatMessage) -> tuple[Delivery, str] | None:
+        """The question being posted in this conversation now, if one is: a thread the bot
+        does not know yet is most likely its message's, posted before the platform said
+        where (the sender writes it down once it has)."""
+        delivery = self.newest_open.get(message.channel_id)
+        if delivery is None or delivery.claimed_by is None or delivery.next_prompt_id is None:
+            return None
+        return delivery, delivery.next_prompt_id
 
     def round_of(self, asked: Asked) -> Round:
         return self.rounds[asked.round_id]

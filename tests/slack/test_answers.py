@@ -662,3 +662,29 @@ def test_words_written_in_the_thread_of_an_answer_join_that_answer(running: Runn
         ("done-well", "Protected time made it work.")]
     added = running.wait_for(lambda: _confirmations_to(running, user, "Added"), "added")
     assert all("question 1" in c.params["text"] for c in added), [c.params for c in added]
+
+
+@pytest.mark.each_database
+def test_a_reply_in_the_thread_of_a_question_slack_has_not_yet_said_was_posted_answers_it(
+        running: Running, stub: SlackStub) -> None:
+    """Question 2 is in the DM, but Slack has not yet told the bot where (so it is not yet
+    written down as asked) when the person replies in its thread: the words answer question
+    2, the question being asked, not question 1."""
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    stub.withhold("chat.postMessage", lambda params: params.get("channel") == "D" + user
+                  and "Question 2 of" in str(params.get("text")))
+    running.slack.dm(user, "Protected time made it work.",
+                     thread_ts=question_ts(running, user, "done-well"))
+    running.wait_for(lambda: stub.withheld, "question 2, posted")
+    posted = running.wait_for(lambda: next((m["ts"] for m in stub.history.get("D" + user, [])
+                                            if "Question 2 of" in str(m.get("text"))), None),
+                              "question 2 in the DM")
+    running.slack.dm(user, "The ICS board and the LPC.", thread_ts=posted)
+    running.wait_for(lambda: len(running.replies()) == 2, "the reply, saved")
+    stub.release()
+    assert sorted((r.prompt_id, r.text) for r in running.replies()) == [
+        ("bought-in", "The ICS board and the LPC."),
+        ("done-well", "Protected time made it work.")]
+    running.wait_for(lambda: _asked_ts(running, user, "future-leaders"), "question 3 next")

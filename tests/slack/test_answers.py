@@ -149,6 +149,18 @@ def _confirmations_to(running: Running, user: str, start: str) -> list[Call]:
     return [c for c in running.stub.posted("D" + user) if c.params["text"].startswith(start)]
 
 
+def _withholding(running: Running, stub: SlackStub, holding: str) -> str:
+    """A round started and its questions sent; the first member's DMs whose text holds
+    `holding` are posted, but Slack's answer (where they landed) waits for `stub.release`:
+    that member."""
+    start_round(running)
+    sent_to_everyone(running)
+    user = MEMBERS[0]
+    stub.withhold("chat.postMessage", lambda params: params.get("channel") == "D" + user
+                  and holding in str(params.get("text")))
+    return user
+
+
 def _answered_first(running: Running, text: str) -> tuple[str, str, str, Call]:
     """A round started, the first member's answer to question 1 written in its thread and
     confirmed: who, the thread, the answer's ts, and the confirmation."""
@@ -264,11 +276,7 @@ def test_a_deletion_committing_while_a_confirmation_is_recorded_is_seen_by_the_r
     is deleted (nothing else would look for it: the deletion looks once it has committed)."""
     if database.engine.dialect.name != "postgresql":
         pytest.skip("SQLite writes one transaction at a time: the recording never waits")
-    start_round(running)
-    sent_to_everyone(running)
-    user = MEMBERS[0]
-    stub.withhold("chat.postMessage", lambda params: params.get("channel") == "D" + user
-                  and "Saved" in str(params.get("text")))
+    user = _withholding(running, stub, "Saved")
     running.slack.dm(user, "Words I regret writing.",
                      thread_ts=question_ts(running, user, "done-well"))
     saved = running.wait_for(lambda: stub.withheld, "the confirmation, posted")[0]
@@ -670,11 +678,7 @@ def test_a_reply_in_the_thread_of_a_question_slack_has_not_yet_said_was_posted_a
     """Question 2 is in the DM, but Slack has not yet told the bot where (so it is not yet
     written down as asked) when the person replies in its thread: the words answer question
     2, the question being asked, not question 1."""
-    start_round(running)
-    sent_to_everyone(running)
-    user = MEMBERS[0]
-    stub.withhold("chat.postMessage", lambda params: params.get("channel") == "D" + user
-                  and "Question 2 of" in str(params.get("text")))
+    user = _withholding(running, stub, "Question 2 of")
     running.slack.dm(user, "Protected time made it work.",
                      thread_ts=question_ts(running, user, "done-well"))
     running.wait_for(lambda: stub.withheld, "question 2, posted")

@@ -19,6 +19,17 @@ def _kept(running: RunningTeams) -> list[tuple[str, str]]:
                   if isinstance(r, Reply) and r.deleted_at is None)
 
 
+def _answered(running: RunningTeams, tenant: Tenant) -> tuple[Person, str]:
+    """A round started, its first member's answer to question 1 confirmed: who, and the
+    answer's message."""
+    start_from_channel(running, tenant)
+    person = tenant.members[0]
+    question(running, person, 1)
+    message, _ = running.teams.chat(person, FIRST)
+    _confirmed(running, person, 1)
+    return person, message
+
+
 def _confirmed(running: RunningTeams, person: Person, times: int) -> None:
     running.wait_for(lambda: len([c for c in running.stub.sent_to(person)
                                   if FIRST in card_text(c)]) == times, "its confirmation")
@@ -35,11 +46,7 @@ def _deleted(running: RunningTeams, person: Person, message: str, times: int) ->
 def test_an_answer_brought_back_after_its_deletion_is_saved_again_each_time(
         running_teams: RunningTeams, tenant: Tenant) -> None:
     running = running_teams
-    start_from_channel(running, tenant)
-    person = tenant.members[0]
-    question(running, person, 1)
-    message, _ = running.teams.chat(person, FIRST)
-    _confirmed(running, person, 1)
+    person, message = _answered(running, tenant)
     for times, when in ((1, "2026-11-23T10:01:00.000Z"), (2, "2026-11-23T10:02:00.000Z")):
         _deleted(running, person, message, times)
         assert _kept(running) == []
@@ -54,11 +61,7 @@ def test_an_answer_brought_back_after_another_was_given_joins_it(
     """Question 1 was open again after the deletion, and answered anew: the words brought
     back join that answer, as words added to it."""
     running = running_teams
-    start_from_channel(running, tenant)
-    person = tenant.members[0]
-    question(running, person, 1)
-    message, _ = running.teams.chat(person, FIRST)
-    _confirmed(running, person, 1)
+    person, message = _answered(running, tenant)
     _deleted(running, person, message, 1)
     running.teams.chat(person, LATER)
     running.wait_for(lambda: [c for c in running.stub.sent_to(person) if LATER in card_text(c)],
@@ -75,11 +78,7 @@ def test_an_answer_brought_back_after_another_was_given_joins_it(
 def test_an_answer_edited_back_to_words_it_held_before_reads_them_again(
         running_teams: RunningTeams, tenant: Tenant) -> None:
     running = running_teams
-    start_from_channel(running, tenant)
-    person = tenant.members[0]
-    question(running, person, 1)
-    message, _ = running.teams.chat(person, FIRST)
-    _confirmed(running, person, 1)
+    person, message = _answered(running, tenant)
     for minute, words in ((1, LATER), (2, "Time, and money for backfill."), (3, LATER)):
         running.teams.edit(person, message, words, when=f"2026-11-23T10:0{minute}:00.000Z")
         running.wait_for(lambda: _kept(running) == [("done-well", words)],  # noqa: B023

@@ -196,9 +196,9 @@ def words(activity: Activity) -> str:
         text = MENTION.sub(lambda m: "@" + html.unescape(m.group(1)).strip(), text)
     if activity.textFormat == "xml":
         text = read_html(text).words
-    else:
-        for shown in quoted(activity).shown:
-            text = _after(text, shown)
+    else:  # the quote stands once before the words, however many ways Teams named it
+        text = next((cut for shown in quoted(activity).shown
+                     if (cut := _after(text, shown)) is not text), text)
     return text.strip()
 
 

@@ -448,7 +448,7 @@ class Conversations:
 
     def _restored(self, session: Session, platform: str, event: Edited, answer: str,
                   now: datetime) -> list[FollowUp] | None:
-        """A deleted answer brought back by its writer (Teams' Undo): saved anew, to the
+        """A deleted answer brought back by its writer (an Undo): saved anew, to the
         question it answered, and confirmed as any answer is (beside the answer given
         since, if any; refused if the round has closed). None when it was no deleted answer
         of theirs: then it is read as an edit."""

@@ -38,7 +38,8 @@ class Edited:
     files: int = 0
     """Files and pictures the edited message carries: never kept, so the writer is told."""
     restored: bool = False
-    """A deleted message its writer brought back (Teams' Undo), with its words."""
+    """A deleted message its writer brought back (an Undo, where the platform has one), with
+    its words."""
 
 
 @dataclass(frozen=True)

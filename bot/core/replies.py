@@ -244,7 +244,7 @@ def delete_reply(session: Session, external_id: str, now: datetime,
 
 def clear_tombstone(session: Session, external_id: str, author: Author
                     ) -> tuple[int, str] | None:
-    """A deleted answer its author brought back where they wrote it (Teams' Undo): its
+    """A deleted answer its author brought back where they wrote it (an Undo): its
     tombstone goes, so that its words can be saved anew under their id; the round and
     question it answered. None when the message is no deleted answer of theirs."""
     stored = replies_by_external_id(session, external_id)

@@ -7,8 +7,9 @@ is sent: a blockquote in the HTML text, the quote's words run together before th
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from storage.models import Reply
+from storage.models import BotMessage, Reply
 from tests.teams.conftest import RunningTeams, Tenant
 from tests.teams.test_round import question, start_from_channel
 from tests.teams_connector_stub import Person, card_text
@@ -56,6 +57,25 @@ def test_a_reply_quoting_ones_own_answer_adds_to_it(running_teams: RunningTeams,
     running = running_teams
     person, _, answer = _answered_first(running, tenant)
     running.teams.reply_quoting(person, answer, (person.name, FIRST), MORE, form)
+    running.wait_for(lambda: len(running.replies()) == 2, "the reply, saved")
+    assert _kept(running) == sorted([("done-well", FIRST), ("done-well", MORE)])
+
+
+def test_a_reply_quoting_the_confirmation_of_an_answer_adds_to_it(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    running = running_teams
+    person, _, _ = _answered_first(running, tenant)
+    confirmation = running.wait_for(lambda: next((c for c in running.stub.sent_to(person)
+                                                  if FIRST in card_text(c)), None),
+                                    "the confirmation")
+    assert confirmation.activity_id is not None
+    # written down milliseconds after it is posted: a quote of it before then goes to the
+    # question waiting, as a message quoting none would
+    running.wait_for(lambda: confirmation.activity_id in running.scalars(
+        select(BotMessage.message_id)), "where it landed, written down")
+    running.teams.reply_quoting(person, confirmation.activity_id,
+                                ("Roundtable", "Saved as your answer to question 1"), MORE,
+                                "entity")
     running.wait_for(lambda: len(running.replies()) == 2, "the reply, saved")
     assert _kept(running) == sorted([("done-well", FIRST), ("done-well", MORE)])
 

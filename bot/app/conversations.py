@@ -389,7 +389,7 @@ class Conversations:
         back from an offer to save them (`_unstored_deleted`); a change of someone else's
         message changes nothing. An edit that changed the answer is
         confirmed as an update; a deletion's confirmation stops repeating the words
-        deleted."""
+        deleted; a deleted answer brought back is saved again (`_restored`)."""
         answer = external_id(event.channel_id, event.message_id)
         if isinstance(event, Edited) and event.restored:
             restored = self._restored(session, platform, event, answer, now)

@@ -248,8 +248,7 @@ def clear_tombstone(session: Session, external_id: str, author: Author
     tombstone goes, so that its words can be saved anew under their id; the round and
     question it answered. None when the message is no deleted answer of theirs."""
     stored = replies_by_external_id(session, external_id)
-    if not stored or any(r.deleted_at is None for r in stored) or any(
-            (r.participant.platform, r.participant.platform_user_id) != author for r in stored):
+    if not stored or any(r.deleted_at is None or not _written_by(r, author) for r in stored):
         return None
     question = (stored[0].round_id, stored[0].prompt_id)
     for tombstone in stored:  # it holds no words: deleting it loses nothing
@@ -352,8 +351,11 @@ def _live_by_external_id(session: Session, external_id: str, author: Author | No
         raise NotFound("That answer is not stored, or was deleted, so there is nothing to "
                        "change.")
     reply = live[0]
-    if author is not None and (reply.participant.platform,
-                               reply.participant.platform_user_id) != author:
+    if author is not None and not _written_by(reply, author):
         raise NotAllowed("Only the person who wrote an answer can change it: change your own "
                          "answers where you wrote them.")
     return reply
+
+
+def _written_by(reply: Reply, author: Author) -> bool:
+    return (reply.participant.platform, reply.participant.platform_user_id) == author

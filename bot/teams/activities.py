@@ -182,11 +182,12 @@ def timezone_of(activity: Activity) -> str | None:
     return None
 
 
-def words(activity: Activity) -> str:
+def words(activity: Activity, quote: Quoted | None = None) -> str:
     """What someone wrote: in a 1:1 chat word for word, a mention as the @name its writer
     saw (as Slack's are kept); in a channel (a command) without the bot's @mention. Text
     Teams marks as HTML (`textFormat: xml`) is read as it shows. A message it quotes is not
-    their words: it is left out, however Teams carried it."""
+    their words: it is left out, however Teams carried it (`quote`: what `quoted` read of
+    it, when the caller has it already)."""
     text = QUOTE_MARK.sub("", activity.text or "")
     if kind_of(activity) != "personal":
         text = MENTION.sub("", text)
@@ -197,7 +198,7 @@ def words(activity: Activity) -> str:
     if activity.textFormat == "xml":
         text = read_html(text).words
     else:  # the quote stands once before the words, however many ways Teams named it
-        text = next((cut for shown in quoted(activity).shown
+        text = next((cut for shown in (quote or quoted(activity)).shown
                      if (cut := _after(text, shown)) is not text), text)
     return text.strip()
 
@@ -274,13 +275,14 @@ def incoming(activity: Activity, key: str) -> Incoming | None:
     if kind_of(activity) != "personal" or not is_from_person(activity) or not activity.id:
         return None
     author = str(activity.from_.aadObjectId)  # type: ignore[union-attr]
-    thread = quoted(activity).message_id  # the card or answer it replies to
+    quote = quoted(activity)
+    thread = quote.message_id  # the card or answer it replies to
     if activity.type == "message" and activity.value is None:
-        text, files = words(activity), files_in(activity)
+        text, files = words(activity, quote), files_in(activity)
         return Written(key, author, text, activity.id, thread, files) if text or files else None
     if activity.type == "messageUpdate":
-        return Edited(key, author, activity.id, words(activity), thread, files_in(activity),
-                      restored=_restored(activity))
+        return Edited(key, author, activity.id, words(activity, quote), thread,
+                      files_in(activity), restored=_restored(activity))
     if activity.type == "messageDelete":
         return Deleted(key, author, activity.id)
     return None

@@ -72,23 +72,33 @@ def read_html(markup: str) -> Html:
             text.append(html.unescape(found.get("alt", "")))
         elif name in BLOCKS:
             _new_line(text)
-            if name in ("ol", "ul") and closing and lists:
-                lists.pop()
-            elif name in ("ol", "ul"):
-                first = found.get("start", "1")
-                lists.append(None if name == "ul" else int(first) - 1 if first.isascii()
-                             and first.isdigit() and len(first) < 7 else 0)
-            elif name == "li" and not closing and lists:
-                number = lists[-1]
-                if number is None:
-                    text.append("- ")
-                else:
-                    lists[-1] = number + 1
-                    text.append(f"{number + 1}. ")
+            _listed(name, closing, found, lists, text)
     _add(out if quote is None else quote, markup[at:])
     if quote is not None:  # never closed: what it held is the quote's
         quotes.append(Quote(quote_id, _laid_out(quote)))
     return Html(_laid_out(out), tuple(quotes))
+
+
+def _listed(name: str, closing: bool, found: dict[str, str], lists: list[int | None],
+            text: list[str]) -> None:
+    """A list opened or closed (`lists`: each open list's last number, None when bulleted),
+    or an item begun: its number or bullet written."""
+    if name in ("ol", "ul") and closing:
+        if lists:
+            lists.pop()
+    elif name == "ul":
+        lists.append(None)
+    elif name == "ol":
+        first = found.get("start", "1")  # a number int() takes whole, or the first is 1
+        short = first.isascii() and first.isdigit() and len(first) < 7
+        lists.append(int(first) - 1 if short else 0)
+    elif name == "li" and not closing and lists:
+        number = lists[-1]
+        if number is None:
+            text.append("- ")
+        else:
+            lists[-1] = number + 1
+            text.append(f"{number + 1}. ")
 
 
 def _add(text: list[str], between: str) -> None:

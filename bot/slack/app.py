@@ -104,11 +104,12 @@ class SlackPlatform:
         return {EVENTS_PATH: SlackEndpoint(self.bolt(app), secret)}
 
     def socket(self, app: Roundtable) -> Callable[[], None] | None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
         token = (self.settings.slack_app_token.get_secret_value()
                  if self.settings.slack_app_token else "")
-        handler = SocketModeHandler(self.bolt(app), token, proxy=self.settings.https_proxy)
+        from bot.slack.socket import CheckedSocketModeHandler
+
+        handler = CheckedSocketModeHandler(self.bolt(app), token,
+                                           proxy=self.settings.https_proxy)
         self.socket_handler = handler
         return handler.start
 

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     TypeAdapter,
     ValidationError,
 )
@@ -38,20 +41,27 @@ OUR_BUTTONS = ("answer_open", "question_skip")
 QUOTE_BUTTONS = ("answer_dont_quote",)
 
 
+SlackId = Annotated[str, StringConstraints(max_length=64)]
+"""A user's, conversation's or workspace's id (Slack's are about eleven characters): bounded,
+since the bot repeats ids in what it stores and in the buttons it posts."""
+Timestamp = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}\.[0-9]{1,9}$")]
+"""A message's id in its conversation, as Slack writes every one ("1700000000.123456")."""
+
+
 class MessageFields(BaseModel):
     """The fields of a message event that the bot reads: each, when present, of its type."""
 
     model_config = ConfigDict(extra="allow")
     type: str | None = None
     subtype: str | None = None
-    channel: str | None = None
+    channel: SlackId | None = None
     channel_type: str | None = None
-    user: str | None = None
+    user: SlackId | None = None
     text: str | None = None
-    ts: str | None = None
-    thread_ts: str | None = None
-    deleted_ts: str | None = None
-    event_ts: str | None = None
+    ts: Timestamp | None = None
+    thread_ts: Timestamp | None = None
+    deleted_ts: Timestamp | None = None
+    event_ts: Timestamp | None = None
     bot_id: str | None = None
     tab: str | None = None
     hidden: bool | None = None
@@ -64,7 +74,41 @@ class MessageFields(BaseModel):
 
 class User(BaseModel):
     model_config = ConfigDict(extra="allow")
-    id: str
+    id: SlackId
+
+
+class Named(BaseModel):
+    """A workspace, conversation or user as a payload names it by object (`{"id": …}`)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: SlackId | None = None
+
+
+def _web_address(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError("not a web address")
+    _ = parts.port  # ValueError when it is no port number
+    return value
+
+
+class Envelope(BaseModel):
+    """What Bolt reads of every payload, whatever its kind, before any listener is chosen
+    (the workspace, user and conversation it concerns, where to answer): each, when present,
+    of the shape Slack sends, since Bolt assumes it and fails on another."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str | None = None
+    team: SlackId | Named | None = None
+    enterprise: SlackId | Named | None = None
+    user: SlackId | Named | None = None
+    channel: SlackId | Named | None = None
+    container: dict[str, Any] | None = None
+    message: dict[str, Any] | None = None
+    view: dict[str, Any] | None = None
+    authorizations: list[Named] | None = None
+    response_url: Annotated[str, AfterValidator(_web_address)] | None = None
+    response_urls: list[dict[str, Any]] | None = None
 
 
 class Action(BaseModel):
@@ -79,7 +123,7 @@ class Actions(BaseModel):
     model_config = ConfigDict(extra="allow")
     user: User
     trigger_id: str
-    actions: list[Action]
+    actions: list[Action] = Field(min_length=1)
 
 
 class View(BaseModel):
@@ -152,6 +196,7 @@ def problem(body: dict[str, Any]) -> str | None:
     """Why a signed payload cannot be acted on, or None."""
     kind = body.get("type")
     try:
+        Envelope.model_validate(body)
         if kind == "event_callback":
             event = body.get("event")
             if not isinstance(event, dict):
@@ -173,7 +218,8 @@ def problem(body: dict[str, Any]) -> str | None:
         elif kind is None and "ssl_check" not in body:
             SlashCommand.model_validate(body)
     except (ValidationError, ValueError) as exc:
-        return f"malformed {kind}: {str(exc).splitlines()[0]}"
+        return f"malformed {kind if isinstance(kind, str) else 'payload'}: " \
+            f"{str(exc).splitlines()[0]}"
     return None
 
 

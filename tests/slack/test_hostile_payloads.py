@@ -49,6 +49,9 @@ def test_it_refuses_interactivity_and_commands_bolt_cannot_read_with_400(
             "team": {"id": TEAM}, "trigger_id": "trigger-1",
             "response_url": running.stub.response_url("hostile"),
             "actions": [{"type": "button", "action_id": "start_open", "value": ""}]}
+    skip = {**base, "user": {"id": "UAMARA", "team_id": TEAM},
+            "actions": [{"type": "button", "action_id": "question_skip",
+                         "value": json.dumps({"round": 1, "prompt": "done-well"})}]}
     view = {"type": "view_submission", "user": {"id": FACILITATOR}, "team": {"id": TEAM},
             "view": {"type": "modal", "callback_id": "start_submit", "id": "V1",
                      "state": {"values": {}}}}
@@ -63,6 +66,17 @@ def test_it_refuses_interactivity_and_commands_bolt_cannot_read_with_400(
         "a view without its type": {**view, "view": {"callback_id": "start_submit"}},
         "a view of no user": {k: v for k, v in view.items() if k != "user"},
         "a view whose state is a list": {**view, "view": {**view["view"], "state": []}},
+        # what Bolt reads of every payload before choosing a listener, and fails on
+        "no action": {**base, "actions": []},
+        "a conversation as true": {**base, "channel": True},
+        "a conversation as a number": {**base, "channel": 0},
+        "a user as a number": {**base, "user": 1e308},
+        "a kind that is an object": {**base, "type": {"a": 1}},
+        "a workspace as a list": {**base, "team": ["T1"]},
+        # where the answer goes: Slack's own address, never anything else
+        **{f"an answer address {address!r}": {**skip, "response_url": address}
+           for address in ("", "NaN", "<@U999>", "\u202e", "htx", "http://127.0.0.1:43\"")},
+        "an answer address that is a list": {**skip, "response_url": [1, 2]},
     }
     statuses = {what: running.slack.signed(_interactivity(body), FORM).status
                 for what, body in malformed.items()}
@@ -73,6 +87,31 @@ def test_it_refuses_interactivity_and_commands_bolt_cannot_read_with_400(
     assert statuses == dict.fromkeys(statuses, 400)
     assert running.stub.calls_to("views.open") == []
     assert running.stub.calls_to("response_url") == []
+
+
+def test_it_refuses_message_events_whose_ids_are_not_slacks_with_400(
+        running: Running) -> None:
+    """Ids the bot would repeat (in what it stores, in the button that saves a greeting as an
+    answer) have the shape Slack gives every one; one that has not is refused at the door,
+    not failed on when the bot answers."""
+    good = {"type": "message", "channel": "DUAMARA", "channel_type": "im", "user": "UAMARA",
+            "text": "Hello", "ts": "1900000000.000100", "event_ts": "1900000000.000100"}
+    malformed = {
+        "a message id of words": {**good, "ts": "x" * 3000},
+        "a thread of words": {**good, "thread_ts": "the first one"},
+        "a message id with no dot": {**good, "ts": "1900000000"},
+        "a person's id of 3,000 characters": {**good, "user": "U" * 3000},
+        "a conversation's id of 3,000 characters": {**good, "channel": "D" * 3000},
+        "an edit of a message whose id is words": {
+            **good, "subtype": "message_changed", "ts": "1900000001.000100",
+            "message": {**good, "ts": "later"}},
+        "a deletion of no message id": {**good, "subtype": "message_deleted",
+                                        "deleted_ts": "-1"},
+    }
+    statuses = {what: running.slack.event(event).status for what, event in malformed.items()}
+    assert statuses == dict.fromkeys(statuses, 400)
+    assert running.waiting_events() == [] and running.replies() == []
+    assert running.stub.posted() == []
 
 
 def test_it_says_a_round_number_too_large_to_exist_is_no_round(running: Running) -> None:

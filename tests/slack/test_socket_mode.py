@@ -4,6 +4,7 @@ each envelope, and answers are stored once."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -74,6 +75,49 @@ def test_a_round_runs_over_socket_mode(database: Database, database_url: str, st
                           if "Protected time for leads" in str(c.params)], "the confirmation")
         assert [(r.prompt_id, r.text) for r in stored()] == [
             ("done-well", "Protected time for leads")]
+    finally:
+        handler.close()
+        bot.stop()
+
+
+def test_payloads_bolt_cannot_read_are_acknowledged_over_the_socket_and_change_nothing(
+        database: Database, database_url: str, stub: SlackStub,
+        sockets: SocketModeStub) -> None:
+    """Over the socket as at the HTTP endpoint: a payload of a shape Slack never sends is
+    refused before Bolt reads it (acknowledged, since Slack would only send it again), and
+    the next good one is taken as ever."""
+    settings = bot_settings(database_url, stub).model_copy(
+        update={"slack_app_token": SecretStr("xapp-test")})
+    bot = application(settings, database)
+    slack = bot.platforms["slack"]
+    slack.socket(bot)
+    handler = slack.socket_handler  # type: ignore[attr-defined]
+    bot.start()
+    handler.connect()
+    try:
+        wait_for(sockets.connected, "the app to connect")
+        hostile = [
+            sockets.send("events_api", dm_event(MEMBERS[0], "Hello", "EvBad1", "x" * 3000)),
+            sockets.send("interactive", {
+                "type": "block_actions", "user": {"id": MEMBERS[0], "team_id": TEAM},
+                "channel": True, "trigger_id": "t", "response_url": "NaN",
+                "actions": [{"action_id": "question_skip", "value": "{}"}]}),
+            sockets.send("slash_commands", {
+                "command": "/roundtable", "text": "status", "user_id": FACILITATOR,
+                "channel_id": CHANNEL, "team_id": TEAM, "response_url": "not an address",
+                "trigger_id": "t"}),
+        ]
+        wait_for(lambda: all(e in sockets.acks for e in hostile), "each to be acknowledged")
+        helped = sockets.send("slash_commands", {
+            "command": "/roundtable", "text": "help", "user_id": FACILITATOR,
+            "channel_id": CHANNEL, "team_id": TEAM, "response_url": stub.response_url("help"),
+            "trigger_id": "t2"})
+        wait_for(lambda: helped in sockets.acks, "the good command's acknowledgement")
+        assert "/roundtable start" in json.dumps(sockets.acks[helped].get("payload"))
+        assert all("payload" not in sockets.acks[e] for e in hostile)
+        with database.sessions() as session:
+            assert list(session.scalars(select(Reply))) == []
+        assert stub.calls_to("response_url") == [] and stub.posted() == []
     finally:
         handler.close()
         bot.stop()

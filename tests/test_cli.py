@@ -83,6 +83,9 @@ def test_it_names_a_malformed_setting_in_one_line(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
     env_file = run_cli("round", "status", cwd=tmp_path, env={"ROUNDTABLE_TIMEZONE": "Europe/Londn"})
     assert env_file.stderr.strip().startswith("roundtable: ROUNDTABLE_TIMEZONE: ")
+    # a name too long for a file's: the zone database's lookup fails in another way
+    too_long = run_cli("round", "status", cwd=tmp_path, env={"ROUNDTABLE_TIMEZONE": "x" * 300})
+    assert too_long.stderr.startswith("roundtable: ROUNDTABLE_TIMEZONE: unknown time zone")
 
 
 def test_it_imports_for_a_pack_and_prints_the_round_id_last(workdir: Path) -> None:

@@ -15,12 +15,25 @@ MOST_DAYS = 999
 """The furthest `Nd` a closing date may be."""
 
 
+def zone_named(name: str | None) -> ZoneInfo | None:
+    """The time zone of that IANA name, or None when there is none: a name a platform (or a
+    person) sends is not trusted to be one, and the file system refuses some before the
+    zone database can (a name too long for a file's is OSError, not "not found")."""
+    if not name or len(name) > ZONE_NAME_CHARS:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+ZONE_NAME_CHARS = 64
+"""Longer than any IANA zone's name ("America/Argentina/ComodRivadavia" is 32)."""
+
+
 def readers_zone(zone: str | None, default_zone: str) -> ZoneInfo:
     """A person's own time zone, or `default_zone` (the round's) when theirs is unknown."""
-    try:
-        return ZoneInfo(zone or default_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(default_zone)
+    return zone_named(zone) or ZoneInfo(default_zone)
 
 
 def local_time(moment: datetime, zone: str) -> str:

@@ -16,12 +16,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.dates import zone_named
 from bot.core.people import suppressed
 from bot.core.ports import Clock
 from storage.db import transaction
@@ -85,13 +85,7 @@ NAME_CHARS = 200
 
 
 def known_zone(zone: str | None) -> str | None:
-    if not zone:
-        return None
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return zone
+    return zone if zone_named(zone) is not None else None
 
 
 class Conversations:

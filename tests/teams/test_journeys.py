@@ -228,6 +228,22 @@ def test_it_takes_a_persons_time_zone_from_their_own_activities(
         Participant.platform_user_id == dev.aad)) == ["Pacific/Auckland"], "Dev's time zone")
 
 
+def test_an_answer_sent_with_a_time_zone_that_is_no_zone_is_kept_and_the_zone_is_not(
+        running_teams: RunningTeams, tenant: Tenant) -> None:
+    """Teams' `localTimezone` is the sender's client's word: a name no zone has (too long
+    even to look up) leaves the person's zone as it was, and takes nothing from the answer."""
+    running, dev = running_teams, tenant.members[3]
+    start_from_channel(running, tenant)
+    question(running, dev, 1)
+    for n, zone in enumerate(("x" * 3000, "Mars/Olympus_Mons", "../../etc/passwd")):
+        [response] = running.teams.chat(dev, f"Answer {n} from nowhere.", zone=zone)[1]
+        assert response.status == 200
+    running.wait_for(lambda: sorted(r.text for r in running.replies()) == [
+        f"Answer {n} from nowhere." for n in range(3)], "the three messages kept")
+    assert running.scalars(select(Participant.timezone).where(
+        Participant.platform_user_id == dev.aad)) == [None]
+
+
 def test_it_messages_people_after_a_restart_from_the_references_it_stored(
         database: Database, database_url: str, connector: ConnectorStub,
         tenant: Tenant) -> None:

@@ -275,6 +275,7 @@ class FormInput(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     selected_option: Chosen | None = None
+    selected_options: list[Chosen] | None = None
     selected_conversation: str | None = None
     selected_users: list[str] | None = None
     value: str | None = None

@@ -93,6 +93,7 @@ from bot.slack.messages import (
     words,
 )
 from bot.slack.mrkdwn import code_words, inert, said_mrkdwn
+from bot.slack.payloads import FormInput, form_inputs
 
 REVIEW_EDIT = "digest_review_edit"
 REVIEW_APPROVE = "digest_review_approve"
@@ -321,15 +322,16 @@ def _text(block_id: str, limit: int, initial: str = "") -> InputBlock:
                                                     initial_value=initial or None))
 
 
-def form_fields(values: dict[str, dict[str, Any]]) -> dict[str, str | list[str]]:
+def form_fields(values: Any) -> dict[str, str | list[str]]:
     """A submitted edit form's `view.state.values` as field name → value (the answers to move
-    and the quotes to hide: lists), for bot.app.review_form to read."""
+    and the quotes to hide: lists), for bot.app.review_form to read; ValueError when an input
+    is not of the shape this form's elements send."""
     fields: dict[str, str | list[str]] = {}
-    for block, states in values.items():
-        state = states.get("value") or {}
-        if "selected_options" in state:
-            fields[block] = [str(o.get("value")) for o in state["selected_options"] or []]
+    for block, states in form_inputs(values).items():
+        state = states.get("value") or FormInput()
+        if state.selected_options is not None:
+            fields[block] = [o.value for o in state.selected_options]
         else:
-            chosen = state.get("selected_option") or {}
-            fields[block] = str(chosen.get("value") or state.get("value") or "")
+            chosen = state.selected_option.value if state.selected_option else None
+            fields[block] = chosen or state.value or ""
     return fields

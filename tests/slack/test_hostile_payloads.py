@@ -254,6 +254,32 @@ def test_it_refuses_a_draft_digests_buttons_and_form_naming_no_draft_clearly(
     assert running.stub.posted(DIGEST_CHANNEL) == []
 
 
+def test_it_refuses_a_draft_edit_form_whose_inputs_are_not_what_the_form_sends(
+        running: Running) -> None:
+    """Each input of a draft's edit form as a shape its element never sends: refused inside
+    the form with the words any unreadable form gets, the draft unchanged and nothing
+    posted (the listener failed on them, and the facilitator was told nothing)."""
+    round_id = drafted(running)
+    form = open_form(running).answer["view"]
+    lead = {"lead": {"value": {"type": "plain_text_input", "value": "Read this first."}}}
+    tampered: dict[str, dict[str, Any]] = {
+        "an input as a text": {**lead, "rename_theme": "1"},
+        "an input's state as a number": {**lead, "rename_theme": {"value": 5}},
+        "an input's state as a list": {**lead, "hide": {"value": ["r1"]}},
+        "a choice as a text": {**lead, "rename_theme": {"value": {"selected_option": "1"}}},
+        "choices as a text": {**lead, "hide": {"value": {"selected_options": "r1"}}},
+        "a choice as a number": {**lead, "move_answer": {"value": {"selected_options": [5]}}},
+        "a lead as a number": {"lead": {"value": {"value": 5}}},
+    }
+    answers = {what: running.slack.submit(FACILITATOR, form, values).json()
+               for what, values in tampered.items()}
+    assert answers == dict.fromkeys(tampered, {"response_action": "errors", "errors": {
+        "lead": "That form could not be read; please open it again."}})
+    assert running.scalars(select(DigestEdit)) == []
+    assert running.scalar(select(Digest.state).where(Digest.round_id == round_id)) == "review"
+    assert running.stub.posted(DIGEST_CHANNEL) == []
+
+
 def test_it_refuses_a_start_form_whose_inputs_are_not_what_the_form_sends(
         running: Running) -> None:
     """Each input of the start form as a type its element never sends: refused inside the

@@ -175,6 +175,28 @@ def test_it_escapes_everything_people_wrote_in_html_and_markdown() -> None:
     assert "\\<script\\>alert(1)\\</script\\> & \\<!channel\\> \\*all\\* # of us" in markdown
 
 
+def test_it_shows_people_s_words_in_every_document_without_what_a_reader_cannot_see() -> None:
+    """Controls that show nothing (a bell, a backspace, a colour code's escape, a form feed)
+    are not written into a document or a terminal, and a right-to-left override left open
+    is closed where the words end, so it cannot reverse who said them: in Markdown, HTML,
+    Word and the terminal alike."""
+    words = ["Bell\x07 and back\x08space, an escape\x1b[31m and a form\x0cfeed",
+             "Reversed \u202eby an override left open"]
+    view = view_of({"done-well": words})
+    word = Document(io.BytesIO(render_docx(view)))
+    shown = {
+        "markdown": md_plain(render_md(view)),
+        "html": render_html(view, charts=False),
+        "word": "\n".join(p.text for p in word.paragraphs),
+        "terminal": render_text(view),
+    }
+    for where, text in shown.items():
+        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text), where
+        assert "Bell and backspace, an escape[31m and a form feed" in text, where
+        assert re.search("\u202eby an override left open\u202c", text), where
+        assert text.count("\u202e") == text.count("\u202c"), where
+
+
 def test_it_writes_a_word_file_with_a_heading_per_question_and_the_ranking(
     view: DigestView,
 ) -> None:

@@ -23,6 +23,7 @@ from bot.core.digest.synthesis import (
     withdrawn_line,
 )
 from bot.core.digest.theme_views import quote_text
+from bot.core.shown import shown
 from bot.core.wording import counted
 
 WIDTH = 88
@@ -53,7 +54,8 @@ def render_text(digest: DigestView) -> str:
         lines += [f"  - {line}" for line in since_last_lines(digest, digest.since_last)]
     for prompt in digest.prompts:
         lines += ["", *_prompt_lines(prompt)]
-    return "\n".join(lines) + "\n"
+    # what no part above made safe (a pack's words, a role) is made so line by line
+    return "\n".join(shown(line) for line in lines) + "\n"
 
 
 def _prompt_lines(prompt: PromptDigest) -> list[str]:
@@ -64,7 +66,7 @@ def _prompt_lines(prompt: PromptDigest) -> list[str]:
         return lines + _vote_lines(prompt)
     lines.append("   " + (answers_line(prompt) if prompt.answer_count else "No answers yet."))
     for theme in prompt.themes:
-        lines.append(f"   * {theme.title} ({theme_line(theme)})")
+        lines.append(f"   * {shown(theme.title)} ({theme_line(theme)})")
         if theme.summary:
             lines += _wrapped(theme.summary, 5)
         for quote in theme.quotes:
@@ -90,7 +92,8 @@ def _vote_lines(prompt: PromptDigest) -> list[str]:
         lines = _wrapped(f"{counted(prompt.answer_count, 'ballot')}. {points_line(prompt)}", 3)
     for row in prompt.ranking if prompt.answer_count else []:
         mark = f" ({top_label(prompt)})" if is_top(prompt, row) else ""
-        lines.append(f"   {row.place_label:>3}. {row.option}{mark}: {rank_detail(prompt, row)}")
+        lines.append(f"   {row.place_label:>3}. {shown(row.option)}{mark}: "
+                     f"{rank_detail(prompt, row)}")
     top = top_line(prompt) if prompt.answer_count else None
     if top:
         lines += _wrapped(top, 3)
@@ -114,10 +117,10 @@ def _wrapped(text: str, indent: int, tail: str = "") -> list[str]:
     # are gone, as split() splits on them too
     kept = NO_BREAK.join(tail.split())
     return [line.replace(NO_BREAK, " ") for line in textwrap.wrap(
-        " ".join(text.split()) + (f" {kept}" if kept else ""), WIDTH,
+        " ".join(shown(text).split()) + (f" {kept}" if kept else ""), WIDTH,
         initial_indent=pad, subsequent_indent=pad + "  ")] or [pad]
 
 
 def _quoted(text: str, by: str | None) -> list[str]:
     """“What they said” — who said it, as every other format marks a quote."""
-    return _wrapped(f"“{text}”", 7, f"— {by}" if by else "")
+    return _wrapped(f"“{shown(text)}”", 7, f"— {by}" if by else "")

@@ -8,7 +8,7 @@ quotes, and votes as a ranked list with a chart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from bot.core.digest.model import AnswerView, DigestView, PromptDigest, SinceLas
 from bot.core.digest.ranking import RankRow, in_top
 from bot.core.digest.theme_views import quote_text
 from bot.core.rounds import UNKNOWN_ROLE
+from bot.core.shown import shown
 from bot.core.wording import counted, plural
 
 
@@ -104,7 +105,32 @@ def plain(text: str) -> Paragraph:
 
 
 def synthesis(view: DigestView) -> list[Block]:
-    """The whole document."""
+    """The whole document, every text in it as shown back (bot.core.shown)."""
+    return [_shown(block) for block in _blocks(view)]
+
+
+def _shown(block: Block) -> Block:
+    if isinstance(block, Heading):
+        return replace(block, text=shown(block.text))
+    if isinstance(block, Paragraph):
+        return replace(block, runs=_shown_runs(block.runs))
+    if isinstance(block, Quote):
+        return replace(block, text=shown(block.text),
+                       by=None if block.by is None else shown(block.by))
+    if isinstance(block, Items):
+        return replace(block, items=tuple(_shown_runs(item) for item in block.items))
+    if isinstance(block, Table):
+        return replace(block, header=tuple(shown(h) for h in block.header),
+                       rows=tuple(tuple(shown(c) for c in row) for row in block.rows),
+                       caption=shown(block.caption))
+    return replace(block, alt=shown(block.alt))
+
+
+def _shown_runs(runs: tuple[Run, ...]) -> tuple[Run, ...]:
+    return tuple(replace(run, text=shown(run.text)) for run in runs)
+
+
+def _blocks(view: DigestView) -> list[Block]:
     info = view.round
     blocks: list[Block] = [
         Heading(1, info.title),

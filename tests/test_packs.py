@@ -101,6 +101,32 @@ def test_it_names_file_line_and_field_of_a_broken_pack(
     assert problem in message
 
 
+def test_a_pack_whose_aliases_stand_for_billions_of_values_is_refused_at_once(
+        tmp_path: Path) -> None:
+    """Aliases of aliases (YAML's "billion laughs"): a few lines that stand for 9^9 values
+    were read out whole, in minutes and gigabytes; an alias a pack uses to repeat a little
+    (a list of options named twice) is still read."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 9)]
+    bomb = write(tmp_path, "\n".join(lines) + "\n" + GOOD.replace("title: A tiny pack",
+                                                                  "title: *a8"))
+    with pytest.raises(PackError) as caught:
+        load_pack(bomb)
+    assert str(caught.value) == (
+        f"{bomb}: YAML: the file holds more than 100,000 values once its aliases (*name) are "
+        "read out; write the pack out without aliases of aliases")
+    repeated = GOOD.replace("options: [Alpha, Beta, Gamma]", "options: &three [A, B, C]") \
+        + "  - {id: again, section: Two, kind: rank, question: Again, pick: 2, options: *three}\n"
+    assert load_pack(write(tmp_path, repeated)).prompts[2].options == ("A", "B", "C")
+
+
+def test_a_pack_nested_deeper_than_python_reads_says_so(tmp_path: Path) -> None:
+    deep = write(tmp_path, GOOD + "notes: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(PackError) as caught:
+        load_pack(deep)
+    assert str(caught.value) == f"{deep}: YAML: lists or mappings nested too deeply"
+
+
 def test_it_refuses_a_pack_that_is_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "latin.yaml"
     path.write_bytes(GOOD.replace("tiny pack", "caf\xe9 pack").encode("latin-1"))

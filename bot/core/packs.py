@@ -132,10 +132,22 @@ class _ScalarsAsWritten(yaml.SafeLoader):
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
+MOST_VALUES = 100_000
+"""The most values (mappings, lists, texts) a pack file may hold once YAML's aliases are
+read out: a pack of a thousand questions holds some tens of thousands. An alias repeats
+what it names, so a few lines of aliases of aliases can stand for billions of values."""
+
+
 def _checked(source: str, path: Path | str) -> tuple[Pack | None, list[PackError]]:
     try:
         node = yaml.compose(source, Loader=_ScalarsAsWritten)
+        if node is not None and _values_in(node, {}) > MOST_VALUES:
+            return None, [PackError(path, None, "YAML", (
+                f"the file holds more than {MOST_VALUES:,} values once its aliases (*name) "
+                "are read out; write the pack out without aliases of aliases"))]
         data = yaml.load(source, Loader=_ScalarsAsWritten)  # noqa: S506 - a safe loader
+    except RecursionError:
+        return None, [PackError(path, None, "YAML", "lists or mappings nested too deeply")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -209,6 +221,20 @@ def _whole_number(value: object) -> int | None:
     if isinstance(value, int):
         return value
     return int(value) if isinstance(value, str) and value.strip().isdecimal() else None
+
+
+def _values_in(node: yaml.Node, counted: dict[int, int]) -> int:
+    """How many values `node` stands for with every alias read out (each node counted once
+    however many aliases name it: `counted` by node)."""
+    if id(node) in counted:
+        return counted[id(node)]
+    total = 1
+    if isinstance(node, yaml.MappingNode):
+        total += sum(_values_in(k, counted) + _values_in(v, counted) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        total += sum(_values_in(item, counted) for item in node.value)
+    counted[id(node)] = total
+    return total
 
 
 def _node_lines(node: yaml.Node, loc: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], int]]:

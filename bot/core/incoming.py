@@ -81,7 +81,9 @@ class Kept:
         if (isinstance(round_id, bool) or not isinstance(round_id, int)
                 or not 0 < round_id <= MAX_ROW_ID
                 or not all(isinstance(f, str) and f and len(f) <= KEPT_CHARS for f in fields)
-                or not (thread is None or isinstance(thread, str) and len(thread) <= 200)):
+                or not (thread is None or isinstance(thread, str) and len(thread) <= 200)
+                # ids: PostgreSQL refuses a NUL in any query that names one
+                or any("\x00" in str(f) for f in [*fields[:3], thread or ""])):
             raise ValueError(UNREADABLE)
         prompt, channel, message, text = (str(f) for f in fields)
         return cls(round_id, prompt, channel, message, text, thread)

@@ -161,11 +161,16 @@ UNREADABLE = "that form could not be read; please open it again"
 UNREADABLE_BUTTON = "that button could not be read; please ask again"
 
 
+Key = Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f]*$")]
+"""A question's, answer's or message's id as our buttons and forms carry it: text no
+database refuses (PostgreSQL refuses a NUL in any query)."""
+
+
 class Target(BaseModel):
     """What our buttons and forms carry: which question of which round."""
 
     round: RowId
-    prompt: str
+    prompt: Key
 
 
 class DraftTarget(BaseModel):
@@ -180,7 +185,7 @@ class DraftQuestion(DraftTarget):
     """What a draft's Edit buttons and edit form carry: one question of it too (and, the
     form, when its draft was built: bot.app.review_form.seen_in)."""
 
-    prompt: str = Field(max_length=100)
+    prompt: Key = Field(max_length=100)
 
 
 Draft = TypeVar("Draft", bound=DraftTarget)
@@ -189,12 +194,14 @@ Draft = TypeVar("Draft", bound=DraftTarget)
 class AnswerTarget(BaseModel):
     """What "don't quote me" carries: the answer's own id."""
 
-    answer: str
+    answer: Key
 
 
 def problem(body: dict[str, Any]) -> str | None:
     """Why a signed payload cannot be acted on, or None."""
     kind = body.get("type")
+    if _nul_outside_words(body, ()):
+        return "a NUL character outside what a person wrote"
     try:
         Envelope.model_validate(body)
         if kind == "event_callback":
@@ -223,6 +230,22 @@ def problem(body: dict[str, Any]) -> str | None:
     return None
 
 
+def _nul_outside_words(node: Any, path: tuple[str, ...]) -> bool:
+    """Whether a NUL character stands anywhere but in a person's words: a message's text (in
+    its blocks too) or what they typed in a form (`state.values.<block>.<action>.value`),
+    where it is dropped when stored (storage.models.Words). Anywhere else it is in an id or
+    a value of ours, which PostgreSQL would refuse in every query that names it."""
+    if isinstance(node, str):
+        words = path[-1:] == ("text",) or (
+            len(path) >= 5 and path[-5:-3] == ("state", "values") and path[-1] == "value")
+        return "\x00" in node and not words
+    if isinstance(node, dict):
+        return any(_nul_outside_words(v, (*path, str(k))) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_nul_outside_words(v, path) for v in node)
+    return False
+
+
 def target(value: Any) -> Target:
     """The round and question a button or form of ours names (ValueError when it does not)."""
     if not isinstance(value, str):
@@ -234,7 +257,7 @@ class DeletionTarget(BaseModel):
     """What the buttons of `delete`'s question carry: the round, and the question's id."""
 
     round: RowId
-    asked: str = Field(max_length=64)
+    asked: Key = Field(max_length=64)
 
 
 def deletion_target(value: Any) -> tuple[int, str | None]:

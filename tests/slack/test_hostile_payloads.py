@@ -77,6 +77,11 @@ def test_it_refuses_interactivity_and_commands_bolt_cannot_read_with_400(
         **{f"an answer address {address!r}": {**skip, "response_url": address}
            for address in ("", "NaN", "<@U999>", "\u202e", "htx", "http://127.0.0.1:43\"")},
         "an answer address that is a list": {**skip, "response_url": [1, 2]},
+        # a NUL where Slack never sends one (in an id, or in a value of ours, however deep)
+        "a person's id holding a NUL": {**skip, "user": {"id": "UAMARA\x00"}},
+        "a question's id holding a NUL": {**skip, "actions": [{
+            "type": "button", "action_id": "question_skip",
+            "value": json.dumps({"round": 1, "prompt": "done-well\x00"})}]},
     }
     statuses = {what: running.slack.signed(_interactivity(body), FORM).status
                 for what, body in malformed.items()}
@@ -107,6 +112,9 @@ def test_it_refuses_message_events_whose_ids_are_not_slacks_with_400(
             "message": {**good, "ts": "later"}},
         "a deletion of no message id": {**good, "subtype": "message_deleted",
                                         "deleted_ts": "-1"},
+        # PostgreSQL refuses a NUL in any query: such an event failed on every attempt there
+        "a person's id holding a NUL": {**good, "user": "UAMARA\x00"},
+        "a conversation's id holding a NUL": {**good, "channel": "\x00"},
     }
     statuses = {what: running.slack.event(event).status for what, event in malformed.items()}
     assert statuses == dict.fromkeys(statuses, 400)

@@ -479,7 +479,7 @@ def round_start(
         mode_of("anonymous" if anonymous else (mode or Mode.by_role).value), digest_cron,
         owner, review)
     try:
-        facilitation.ready_to_start(settings, request, read, datetime.now(UTC))
+        facilitation.ready_to_start(settings, OPERATOR, request, read, datetime.now(UTC))
     except RoundtableError as exc:
         fail(str(exc))
     application = _application()

@@ -83,7 +83,7 @@ from bot.core.status import (
 )
 from bot.core.wording import counted, listed
 from bot.scheduling.jobs import forget_digest_job
-from bot.scheduling.timing import digest_trigger, next_digest_time
+from bot.scheduling.timing import checked_digest_schedule, digest_trigger, next_digest_time
 from storage.db import reading, transaction
 from storage.models import Delivery, Digest, Participant, Round
 
@@ -139,7 +139,7 @@ def start(app: Roundtable, actor: Actor, request: StartRequest, platform: str | 
     if not may_start(app, actor):
         raise NotAllowed(said=refusal("start"))
     now, zone = app.clock(), app.settings.timezone
-    ready = ready_to_start(app.settings, request,
+    ready = ready_to_start(app.settings, actor, request,
                            pack or startable_pack(app.settings, actor, request.pack), now)
     pack, closes = ready.pack, ready.closes
     on = platform or actor.platform
@@ -193,15 +193,25 @@ class Ready:
     closes: datetime | None
 
 
-def ready_to_start(settings: Settings, request: StartRequest, pack: Pack, now: datetime
-                   ) -> Ready:
+def ready_to_start(settings: Settings, actor: Actor, request: StartRequest, pack: Pack,
+                   now: datetime) -> Ready:
     """`request` with `pack` read, its closing date and digest schedule checked: what can be
     refused without the database is refused before it is touched."""
     zone = settings.timezone
     closes = parse_closes(request.closes, now, zone) if request.closes else None
     if request.digest_cron:
-        digest_trigger(request.digest_cron, zone)  # refuse a schedule it cannot read
+        _check_schedule(actor, request.digest_cron, zone, now)
     return Ready(pack, closes)
+
+
+def _check_schedule(actor: Actor, cron: str, zone: str, now: datetime) -> None:
+    """Refuse a digest schedule that cannot be read or never falls due; from a facilitator,
+    one that falls due more often than hourly too (a slip that would post a digest a minute
+    to the group). The operator may set any schedule (a test of the scheduler, a demo)."""
+    if actor.is_operator:
+        digest_trigger(cron, zone)
+    else:
+        checked_digest_schedule(cron, zone, now)
 
 
 def startable_pack(settings: Settings, actor: Actor, pack_id: str) -> Pack:
@@ -419,7 +429,7 @@ def set_round(app: Roundtable, actor: Actor, round_id: int | None, chosen: Round
     closes = (parse_closes(chosen.closes, now, zone)
               if chosen.closes and chosen.closes.lower() != NEVER else None)
     if chosen.digest_cron:
-        digest_trigger(chosen.digest_cron, zone)  # refuse a schedule it cannot read
+        _check_schedule(actor, chosen.digest_cron, zone, now)
     changes = Changes(chosen.digest_channel, closes,
                       chosen.closes is not None and chosen.closes.lower() == NEVER,
                       chosen.digest_cron)

@@ -211,6 +211,38 @@ def digest_trigger(expression: str | None, zone: str) -> CronTrigger:
     return trigger
 
 
+DIGESTS_APART = timedelta(hours=1)
+"""The least time between two of a round's digests a facilitator may ask for: each goes to a
+group's channel (or to its facilitators for review), and a schedule more often than hourly is
+a slip (`* 9 * * fri` is every minute from 9:00 to 9:59, sixty digests), not a wish."""
+LOOKED_AHEAD = timedelta(days=8)
+"""How far ahead a new schedule is read for two digests too close: a week covers every
+weekday, and a day more the turn of one."""
+
+
+def checked_digest_schedule(expression: str, zone: str, now: datetime) -> CronTrigger:
+    """A schedule a facilitator gives, refused (RoundtableError) when it cannot be read, never
+    falls due, or falls due twice within DIGESTS_APART in the LOOKED_AHEAD after `now`.
+    Rounds stored with such a schedule before keep it (`digest_trigger` reads them)."""
+    trigger = digest_trigger(expression, zone)
+    until = now + LOOKED_AHEAD
+    previous = next_fire_time(trigger, now)
+    while previous is not None and previous < until:
+        fire = next_fire_time(trigger, previous)
+        if fire is not None and fire - previous < DIGESTS_APART:
+            gap = int((fire - previous).total_seconds())
+            apart = (f"{gap // 60} minutes" if gap >= 120 else "a minute" if gap == 60
+                     else f"{gap} second{'s' if gap != 1 else ''}")
+            local = ZoneInfo(zone)
+            raise RoundtableError(
+                f"the schedule {expression.strip()!r} posts digests {apart} apart "
+                f"({previous.astimezone(local):%a %H:%M:%S} and {fire.astimezone(local):%H:%M:%S})"
+                ": a digest goes to a group, so at most one an hour (`* 9 * * fri` is every "
+                "minute from 9:00, `0 9 * * fri` once at 9:00)")
+        previous = fire
+    return trigger
+
+
 def _cron_trigger(expression: str, zone: str) -> CronTrigger:
     fields = expression.split()
     if len(fields) not in (5, 6):

@@ -68,6 +68,14 @@ def test_a_round_started_without_a_digest_channel_is_given_one_in_slack_and_post
     status = command(running, f"status {round_id}", "No digest channel")
     assert "/roundtable set" in status["text"]
 
+    # a digest goes to a group: a minute's slip (`*` for `0`) would post sixty in an hour
+    for schedule, apart in (("* 9 * * mon", "a minute apart (Mon 09:00:00 and 09:01:00)"),
+                            ("0,30 9 * * mon", "30 minutes apart (Mon 09:00:00 and 09:30:00)"),
+                            ("*/10 0 9 * * mon", "10 seconds apart")):
+        refused = command(running, f"set {round_id} digest <#{DIGEST_CHANNEL}|digest> "
+                                   f"schedule {schedule}", "at most one an hour")
+        assert f"The schedule '{schedule}' posts digests {apart}" in refused["text"]
+    assert running.scalar(select(Round.digest_channel)) is None  # nothing changed
     changed = command(running, f"set {round_id} digest <#{DIGEST_CHANNEL}|digest> "
                                "schedule 0 9 * * mon", "digests go to")
     assert changed["text"].startswith(f"Round {round_id}: digests go to <#{DIGEST_CHANNEL}>, "

@@ -424,6 +424,15 @@ def test_a_closing_date_too_far_ahead_says_so(workdir: Path) -> None:
     assert result.stderr.strip() == ("roundtable: the closing date '100000d' is too far ahead: "
                                      "give at most 999d, or a date like 2026-12-18")
     assert "No open rounds." in run_cli("round", "status", cwd=workdir).stdout
+    # a date as far: the year 9999 was taken ("closes Fri 31 Dec", said without its year)
+    for far in ("9999-12-31", "2062-12-18"):
+        result = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1", "--closes",
+                         far, cwd=workdir)
+        assert result.returncode == 1
+        assert result.stderr.strip() == (
+            f"roundtable: the closing date {far} is too far ahead: give a date within 999 days, "
+            "or a number of days like 14d")
+    assert "No open rounds." in run_cli("round", "status", cwd=workdir).stdout
 
 
 @pytest.mark.parametrize("command, option", [

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, insert, select, update
@@ -254,12 +255,15 @@ def test_a_reopened_round_sends_what_its_closing_held_back_and_closes_again_with
     with database.sessions() as session:
         assert set(session.scalars(select(Delivery.last_error))) == {"closed"}
 
-    reopened = cli(database_url, "round", "reopen", str(round_id), "--closes", "2099-01-01",
-                   tmp_path=tmp_path)
+    # a date over a year ahead (within the 999 days a close may be), said with its year
+    later = datetime.combine(datetime.now(UTC).date() + timedelta(days=400), time(18),
+                             ZoneInfo("Europe/London"))
+    reopened = cli(database_url, "round", "reopen", str(round_id), "--closes",
+                   later.date().isoformat(), tmp_path=tmp_path)
     assert reopened.returncode == 0, reopened.stderr
     assert reopened.stdout.strip() == (
-        f"Round {round_id} is open again; it closes Thu 1 Jan 2099 18:00 GMT. Closing it again "
-        "posts a new final digest.")
+        f"Round {round_id} is open again; it closes {later:%a} {later.day} {later:%b %Y %H:%M} "
+        f"{later.tzname()}. Closing it again posts a new final digest.")
     again = cli(database_url, "round", "reopen", str(round_id), tmp_path=tmp_path)
     assert again.stderr.strip() == f"roundtable: round {round_id} is open already"
     with database.sessions() as session:

@@ -96,4 +96,9 @@ def parse_closes(text: str, now: datetime, zone: str) -> datetime:
     closes = datetime.combine(day, CLOSING_TIME, tzinfo=tz)
     if closes <= now:
         raise RoundtableError(f"the closing date {day.isoformat()} is already past")
+    if day > now.astimezone(tz).date() + timedelta(days=MOST_DAYS):
+        # as far as `Nd` may reach: 2062-12-18 is a slip for 2026, and the year 9999 is no
+        # closing date (nor one every later date sum can hold)
+        raise RoundtableError(f"the closing date {day.isoformat()} is too far ahead: give a "
+                              f"date within {MOST_DAYS} days, or a number of days like 14d")
     return closes

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -35,8 +36,10 @@ def dm_event(user: str, text: str, event_id: str, ts: str) -> dict[str, Any]:
                       "user": user, "text": text, "ts": ts, "event_ts": ts, "team": TEAM}}
 
 
-def test_a_round_runs_over_socket_mode(database: Database, database_url: str, stub: SlackStub,
-                                       sockets: SocketModeStub) -> None:
+@contextmanager
+def connected(database: Database, database_url: str, stub: SlackStub,
+              sockets: SocketModeStub) -> Iterator[None]:
+    """The bot running with its Socket Mode client connected to the local Socket Mode end."""
     settings = bot_settings(database_url, stub).model_copy(
         update={"slack_app_token": SecretStr("xapp-test")})
     bot = application(settings, database)
@@ -47,6 +50,15 @@ def test_a_round_runs_over_socket_mode(database: Database, database_url: str, st
     handler.connect()
     try:
         wait_for(sockets.connected, "the app to connect")
+        yield
+    finally:
+        handler.close()
+        bot.stop()
+
+
+def test_a_round_runs_over_socket_mode(database: Database, database_url: str, stub: SlackStub,
+                                       sockets: SocketModeStub) -> None:
+    with connected(database, database_url, stub, sockets):
         started = sockets.send("slash_commands", {
             "command": "/roundtable", "text": f"start {PACK} to <#{CHANNEL}|leaders>",
             "user_id": FACILITATOR, "channel_id": CHANNEL, "team_id": TEAM,
@@ -75,9 +87,6 @@ def test_a_round_runs_over_socket_mode(database: Database, database_url: str, st
                           if "Protected time for leads" in str(c.params)], "the confirmation")
         assert [(r.prompt_id, r.text) for r in stored()] == [
             ("done-well", "Protected time for leads")]
-    finally:
-        handler.close()
-        bot.stop()
 
 
 def test_payloads_bolt_cannot_read_are_acknowledged_over_the_socket_and_change_nothing(
@@ -86,16 +95,7 @@ def test_payloads_bolt_cannot_read_are_acknowledged_over_the_socket_and_change_n
     """Over the socket as at the HTTP endpoint: a payload of a shape Slack never sends is
     refused before Bolt reads it (acknowledged, since Slack would only send it again), and
     the next good one is taken as ever."""
-    settings = bot_settings(database_url, stub).model_copy(
-        update={"slack_app_token": SecretStr("xapp-test")})
-    bot = application(settings, database)
-    slack = bot.platforms["slack"]
-    slack.socket(bot)
-    handler = slack.socket_handler  # type: ignore[attr-defined]
-    bot.start()
-    handler.connect()
-    try:
-        wait_for(sockets.connected, "the app to connect")
+    with connected(database, database_url, stub, sockets):
         hostile = [
             sockets.send("events_api", dm_event(MEMBERS[0], "Hello", "EvBad1", "x" * 3000)),
             sockets.send("interactive", {
@@ -118,6 +118,3 @@ def test_payloads_bolt_cannot_read_are_acknowledged_over_the_socket_and_change_n
         with database.sessions() as session:
             assert list(session.scalars(select(Reply))) == []
         assert stub.calls_to("response_url") == [] and stub.posted() == []
-    finally:
-        handler.close()
-        bot.stop()

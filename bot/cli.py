@@ -456,6 +456,8 @@ def round_start(
 
     # every check of what was typed comes before the database is opened: a mistake
     # changes nothing, and is said even when the database cannot be reached
+    if closes is not None and not closes.strip():
+        fail("--closes: give a number of days like 14d or a date like 2026-12-18")
     settings = _settings()
     try:  # the pack first, as in chat: a mistyped one is said before anything else
         read = facilitation.startable_pack(settings, OPERATOR, pack)
@@ -499,6 +501,20 @@ def round_start(
     unsent = unsent_warning(application)
     if unsent is not None:
         typer.echo(unsent.plain)
+    _note_close_digests(digest_cron, settings.timezone)
+
+
+def _note_close_digests(cron: str | None, zone: str) -> None:
+    """The command line takes a schedule chat would refuse as too frequent (a test of the
+    scheduler, a demo), and says so on stderr, in case it was a slip."""
+    from datetime import UTC, datetime
+
+    from bot.scheduling.timing import too_close
+
+    close = too_close(cron, zone, datetime.now(UTC)) if cron else None
+    if close is not None:
+        typer.echo(f"roundtable: note: {close}; taken, as the command line takes any schedule "
+                   "(chat refuses one more often than hourly)", err=True)
 
 
 CHANNEL_ID = r"[CG][A-Z0-9]{2,}"
@@ -607,6 +623,8 @@ def round_set(
 
     cron = None if digest_cron is None else ("" if digest_cron.lower() == "default"
                                              else digest_cron)
+    if closes is not None and not closes.strip():
+        fail("--closes: give a number of days like 14d, a date like 2026-12-18, or never")
     chosen = facilitation.RoundSettings(_channel(digest), closes, cron)
     wants_review = review is not None or unreviewed is not None or review_hours is not None
     try:
@@ -618,6 +636,7 @@ def round_set(
             typer.echo(facilitation.set_round(application, OPERATOR, round_id, chosen).plain)
     except RoundtableError as exc:
         fail(str(exc))
+    _note_close_digests(cron, application.settings.timezone)
 
 
 @round_app.command("reopen")

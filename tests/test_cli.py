@@ -417,6 +417,38 @@ def test_a_csv_cell_over_the_size_limit_is_reported_at_its_own_line(workdir: Pat
     assert "nothing was imported" in result.stderr
 
 
+def test_an_empty_closing_date_is_refused_not_taken_for_none(workdir: Path) -> None:
+    """`--closes ""` (a shell variable left empty) started a round with no closing date, and
+    `round set` reported the round unchanged as if it had been set."""
+    started = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1", "--closes",
+                      "", cwd=workdir)
+    assert (started.returncode, started.stderr.strip()) == (1, (
+        "roundtable: --closes: give a number of days like 14d or a date like 2026-12-18"))
+    assert "No open rounds." in run_cli("round", "status", cwd=workdir).stdout
+    assert run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1", "--closes", "3d",
+                   cwd=workdir).returncode == 0
+    changed = run_cli("round", "set", "1", "--closes", "", cwd=workdir)
+    assert (changed.returncode, changed.stderr.strip()) == (1, (
+        "roundtable: --closes: give a number of days like 14d, a date like 2026-12-18, or "
+        "never"))
+    assert "Closes " in run_cli("round", "status", "1", cwd=workdir).stdout  # still
+
+
+def test_a_schedule_chat_would_refuse_as_too_frequent_is_taken_with_a_note(
+        workdir: Path) -> None:
+    """The operator may schedule digests a second apart (the scheduler's own tests do); a
+    minute's slip is still said, on stderr."""
+    started = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1",
+                      "--digest-cron", "* 9 * * fri", cwd=workdir)
+    assert started.returncode == 0, started.stderr
+    assert started.stderr.strip() == (
+        "roundtable: note: the schedule '* 9 * * fri' posts digests a minute apart (Fri "
+        "09:00:00 and 09:01:00); taken, as the command line takes any schedule (chat refuses "
+        "one more often than hourly)")
+    hourly = run_cli("round", "set", "1", "--digest-cron", "0 * * * *", cwd=workdir)
+    assert (hourly.returncode, hourly.stderr) == (0, "")
+
+
 def test_a_closing_date_too_far_ahead_says_so(workdir: Path) -> None:
     result = run_cli("round", "start", "sel-pharmacy-leadership", "--to", "U1", "--closes",
                      "100000d", cwd=workdir)

@@ -225,6 +225,18 @@ def checked_digest_schedule(expression: str, zone: str, now: datetime) -> CronTr
     falls due, or falls due twice within DIGESTS_APART in the LOOKED_AHEAD after `now`.
     Rounds stored with such a schedule before keep it (`digest_trigger` reads them)."""
     trigger = digest_trigger(expression, zone)
+    if (close := too_close(expression, zone, now)) is not None:
+        raise RoundtableError(f"{close}: a digest goes to a group, so at most one an hour "
+                              "(`* 9 * * fri` is every minute from 9:00, `0 9 * * fri` once "
+                              "at 9:00)")
+    return trigger
+
+
+def too_close(expression: str, zone: str, now: datetime) -> str | None:
+    """How a schedule that can be read falls due twice within DIGESTS_APART in the
+    LOOKED_AHEAD after `now` ("the schedule '…' posts digests a minute apart (Fri 09:00:00
+    and 09:01:00)"), or None when it never does."""
+    trigger = digest_trigger(expression, zone)
     until = now + LOOKED_AHEAD
     previous = next_fire_time(trigger, now)
     while previous is not None and previous < until:
@@ -234,13 +246,11 @@ def checked_digest_schedule(expression: str, zone: str, now: datetime) -> CronTr
             apart = (f"{gap // 60} minutes" if gap >= 120 else "a minute" if gap == 60
                      else f"{gap} second{'s' if gap != 1 else ''}")
             local = ZoneInfo(zone)
-            raise RoundtableError(
-                f"the schedule {expression.strip()!r} posts digests {apart} apart "
-                f"({previous.astimezone(local):%a %H:%M:%S} and {fire.astimezone(local):%H:%M:%S})"
-                ": a digest goes to a group, so at most one an hour (`* 9 * * fri` is every "
-                "minute from 9:00, `0 9 * * fri` once at 9:00)")
+            return (f"the schedule {expression.strip()!r} posts digests {apart} apart "
+                    f"({previous.astimezone(local):%a %H:%M:%S} and "
+                    f"{fire.astimezone(local):%H:%M:%S})")
         previous = fire
-    return trigger
+    return None
 
 
 def _cron_trigger(expression: str, zone: str) -> CronTrigger:

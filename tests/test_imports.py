@@ -76,6 +76,10 @@ def test_it_imports_a_thousand_rows_in_one_transaction(
         ({"id": "W" * 201}, 502, "id longer than 200 characters"),
         ({"participant": "p99", "role": "community pharmacist " * 6}, 502,
          "role longer than 100 characters"),
+        # PostgreSQL refused these with "unexpected error: DataError"
+        ({"id": "W\x000500"}, 502, "the id holds a NUL character"),
+        ({"participant": "p\x0099"}, 502, "the participant holds a NUL character"),
+        ({"participant": "p98", "role": "locum\x00"}, 502, "the role holds a NUL character"),
     ],
 )
 def test_it_imports_nothing_when_one_row_is_bad(
@@ -91,6 +95,17 @@ def test_it_imports_nothing_when_one_row_is_bad(
     assert str(caught.value).startswith(f"{path}:{line}: ")
     assert problem in str(caught.value)
     assert count(database) == 0
+
+
+def test_a_nul_character_in_a_text_is_dropped_and_the_rest_imported(
+    database: Database, now: datetime, tmp_path: Path
+) -> None:
+    data = rows(3)
+    data[1]["text"] = "answer with a stray\x00 NUL"
+    with transaction(database.sessions) as session:
+        import_replies(session, write_csv(tmp_path / "nul.csv", data), now, pack=seed_pack())
+    with database.sessions() as session:
+        assert "answer with a stray NUL" in session.scalars(select(Reply.text)).all()
 
 
 def test_it_names_the_line_with_bad_encoding(

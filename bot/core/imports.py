@@ -258,6 +258,12 @@ def _check(name: str, row: Row, pack: Pack, seen_ids: dict[str, int]) -> None:
         raise ImportError_(name, row.line, f"unknown prompt {row.prompt_id!r} (known: {known})")
     if not row.participant:
         raise ImportError_(name, row.line, "empty participant")
+    for column, value in (("id", row.id), ("participant", row.participant), ("role", row.role)):
+        if value and "\x00" in value:
+            # PostgreSQL refuses a NUL in any text; in a text it is dropped (as written in
+            # chat), but a label with one would name someone other than the file means
+            raise ImportError_(name, row.line, f"the {column} holds a NUL character (a file "
+                                               "exported by another program? save it as CSV)")
     if len(row.participant) > LABEL_LIMIT:
         raise ImportError_(name, row.line, f"participant label longer than {LABEL_LIMIT} "
                            "characters (a short label such as p14 is enough)")

@@ -232,11 +232,12 @@ def problem(body: dict[str, Any]) -> str | None:
 
 def _nul_outside_words(node: Any, path: tuple[str, ...]) -> bool:
     """Whether a NUL character stands anywhere but in a person's words: a message's text (in
-    its blocks too) or what they typed in a form (`state.values.<block>.<action>.value`),
-    where it is dropped when stored (storage.models.Words). Anywhere else it is in an id or
-    a value of ours, which PostgreSQL would refuse in every query that names it."""
+    its blocks too; not a slash command's `text`, which names people and rounds) or what
+    they typed in a form (`state.values.<block>.<action>.value`), where it is dropped when
+    stored (storage.models.Words). Anywhere else it is in an id or a value of ours, which
+    PostgreSQL would refuse in every query that names it."""
     if isinstance(node, str):
-        words = path[-1:] == ("text",) or (
+        words = (len(path) > 1 and path[-1] == "text") or (
             len(path) >= 5 and path[-5:-3] == ("state", "values") and path[-1] == "value")
         return "\x00" in node and not words
     if isinstance(node, dict):

@@ -89,6 +89,9 @@ def test_it_refuses_interactivity_and_commands_bolt_cannot_read_with_400(
                "response_url": running.stub.response_url("hostile-command")}
     statuses["a command of no user"] = running.slack.signed(
         urlencode(command).encode(), FORM).status
+    statuses["a command naming someone with a NUL"] = running.slack.signed(urlencode({
+        **command, "user_id": FACILITATOR, "text": "start sel-pharmacy-leadership to <@U\x00>"
+    }).encode(), FORM).status
     assert statuses == dict.fromkeys(statuses, 400)
     assert running.stub.calls_to("views.open") == []
     assert running.stub.calls_to("response_url") == []

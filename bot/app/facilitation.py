@@ -83,7 +83,7 @@ from bot.core.status import (
 )
 from bot.core.wording import counted, listed
 from bot.scheduling.jobs import forget_digest_job
-from bot.scheduling.timing import checked_digest_schedule, digest_trigger, next_digest_time
+from bot.scheduling.timing import check_digest_schedule, digest_trigger, next_digest_time
 from storage.db import reading, transaction
 from storage.models import Delivery, Digest, Participant, Round
 
@@ -211,7 +211,7 @@ def _check_schedule(actor: Actor, cron: str, zone: str, now: datetime) -> None:
     if actor.is_operator:
         digest_trigger(cron, zone)
     else:
-        checked_digest_schedule(cron, zone, now)
+        check_digest_schedule(cron, zone, now)
 
 
 def startable_pack(settings: Settings, actor: Actor, pack_id: str) -> Pack:

@@ -220,22 +220,20 @@ LOOKED_AHEAD = timedelta(days=8)
 weekday, and a day more the turn of one."""
 
 
-def checked_digest_schedule(expression: str, zone: str, now: datetime) -> CronTrigger:
-    """A schedule a facilitator gives, refused (RoundtableError) when it cannot be read, never
+def check_digest_schedule(expression: str, zone: str, now: datetime) -> None:
+    """Refuse (RoundtableError) a schedule a facilitator gives that cannot be read, never
     falls due, or falls due twice within DIGESTS_APART in the LOOKED_AHEAD after `now`.
     Rounds stored with such a schedule before keep it (`digest_trigger` reads them)."""
-    trigger = digest_trigger(expression, zone)
     if (close := too_close(expression, zone, now)) is not None:
         raise RoundtableError(f"{close}: a digest goes to a group, so at most one an hour "
                               "(`* 9 * * fri` is every minute from 9:00, `0 9 * * fri` once "
                               "at 9:00)")
-    return trigger
 
 
 def too_close(expression: str, zone: str, now: datetime) -> str | None:
-    """How a schedule that can be read falls due twice within DIGESTS_APART in the
-    LOOKED_AHEAD after `now` ("the schedule '…' posts digests a minute apart (Fri 09:00:00
-    and 09:01:00)"), or None when it never does."""
+    """How a schedule falls due twice within DIGESTS_APART in the LOOKED_AHEAD after `now`
+    ("the schedule '…' posts digests a minute apart (Fri 09:00:00 and 09:01:00)"), or None
+    when it never does; RoundtableError when it cannot be read or never falls due."""
     trigger = digest_trigger(expression, zone)
     until = now + LOOKED_AHEAD
     previous = next_fire_time(trigger, now)

@@ -104,10 +104,10 @@ class SlackPlatform:
         return {EVENTS_PATH: SlackEndpoint(self.bolt(app), secret)}
 
     def socket(self, app: Roundtable) -> Callable[[], None] | None:
+        from bot.slack.socket import CheckedSocketModeHandler  # the websocket client: here only
+
         token = (self.settings.slack_app_token.get_secret_value()
                  if self.settings.slack_app_token else "")
-        from bot.slack.socket import CheckedSocketModeHandler
-
         handler = CheckedSocketModeHandler(self.bolt(app), token,
                                            proxy=self.settings.https_proxy)
         self.socket_handler = handler

@@ -54,7 +54,8 @@ def render_text(digest: DigestView) -> str:
         lines += [f"  - {line}" for line in since_last_lines(digest, digest.since_last)]
     for prompt in digest.prompts:
         lines += ["", *_prompt_lines(prompt)]
-    # what no part above made safe (a pack's words, a role) is made so line by line
+    # shown line by line; people's words followed on their line by more (a quote's
+    # attribution, a title's counts, an option's points) are shown before it
     return "\n".join(shown(line) for line in lines) + "\n"
 
 
@@ -117,7 +118,7 @@ def _wrapped(text: str, indent: int, tail: str = "") -> list[str]:
     # are gone, as split() splits on them too
     kept = NO_BREAK.join(tail.split())
     return [line.replace(NO_BREAK, " ") for line in textwrap.wrap(
-        " ".join(shown(text).split()) + (f" {kept}" if kept else ""), WIDTH,
+        " ".join(text.split()) + (f" {kept}" if kept else ""), WIDTH,
         initial_indent=pad, subsequent_indent=pad + "  ")] or [pad]
 
 

@@ -9,6 +9,12 @@ chosen, and each set under ``bench/data/`` (``*.csv`` beside a ``*-themes.csv``;
 in ``bench/data/*-questions.csv``), written for this. ``STATUS`` says which sets were looked
 at while choosing the engine and which were kept unseen until scored once (the table prints
 it beside each set; docs/theme-engine.md tells the history).
+A file of one's own (--data) needs the columns id, prompt_id, theme and text (role and
+question are read when present; a spreadsheet's byte-order mark and column names in capitals
+are fine); its non-answers are labelled "noise", or as --non-answer-label says. Without a
+question column, each question's wording comes from a ``*questions*.csv`` beside it
+(prompt_id, question), else from the seed pack and bench/data, else the engine reads the
+answers without it.
 For each engine and question the answers go through ``find_themes`` exactly as in a digest
 (with the question's wording), and the result is compared with the labels:
 
@@ -242,16 +248,52 @@ def questions() -> dict[str, str]:
     return found
 
 
-def load(path: Path) -> dict[str, list[dict[str, str]]]:
-    """Rows of the labelled file grouped by prompt_id, in file order."""
-    by_prompt: dict[str, list[dict[str, str]]] = defaultdict(list)
-    with path.open(newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            by_prompt[row["prompt_id"]].append(row)
-    return dict(by_prompt)
-
-
 QUESTIONS: dict[str, str] = {}
+REQUIRED = ("id", "prompt_id", "theme", "text")
+NON_ANSWER = "noise"
+"""The label of a non-answer in every labelled file here; --non-answer-label names another."""
+NON_ANSWER_LABELS: set[str] = {NON_ANSWER}
+
+
+class UnreadableSet(Exception):
+    """A labelled file that cannot be scored, and why, in a line."""
+
+
+def load(path: Path) -> dict[str, list[dict[str, str]]]:
+    """Rows of the labelled file grouped by prompt_id, in file order.
+
+    Read as a spreadsheet may save it: a byte-order mark, column names in any case or with
+    spaces around them, columns beyond the four needed (id, prompt_id, theme, text; role
+    and question are read when present). A non-answer's label (NON_ANSWER_LABELS, any case)
+    becomes "noise". A question's wording comes from its rows' ``question`` column, else from
+    a ``*questions*.csv`` beside the file, else from the seed pack and bench/data."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            names = {name: name.strip().lower() for name in reader.fieldnames or []}
+            missing = [c for c in REQUIRED if c not in names.values()]
+            if missing:
+                raise UnreadableSet(f"{path}: no column {', '.join(missing)} (a labelled "
+                                    f"file has {', '.join(REQUIRED)}; role and question "
+                                    "are optional)")
+            rows = [{names[k]: (v or "").strip() for k, v in row.items() if k in names}
+                    for row in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UnreadableSet(f"{path}: {exc}") from exc
+    by_prompt: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        if row["theme"].lower() in NON_ANSWER_LABELS:
+            row["theme"] = NON_ANSWER
+        by_prompt[row["prompt_id"]].append(row)
+        if row.get("question"):
+            QUESTIONS[row["prompt_id"]] = row["question"]
+    for listed in sorted(path.parent.glob("*questions*.csv")):
+        if listed.resolve() != path.resolve():
+            with listed.open(newline="", encoding="utf-8-sig") as f:
+                for row in csv.DictReader(f):
+                    if row.get("prompt_id") and row.get("question"):
+                        QUESTIONS.setdefault(row["prompt_id"], row["question"])
+    return dict(by_prompt)
 
 
 PROPOSE: Proposer | None = None
@@ -501,7 +543,11 @@ def main() -> None:
     parser.add_argument("--llm-url", help="score a language model's grouping (an "
                         "OpenAI-compatible endpoint; key in ROUNDTABLE_LLM_KEY)")
     parser.add_argument("--llm-model", default="")
+    parser.add_argument("--non-answer-label", action="append", default=[], metavar="LABEL",
+                        help="a theme label that marks a non-answer in --data files "
+                             "(repeatable; \"noise\" always does)")
     args = parser.parse_args()
+    NON_ANSWER_LABELS.update(label.strip().lower() for label in args.non_answer_label)
     if args.llm_url:
         global PROPOSE
         PROPOSE = model_grouping(args.llm_url, args.llm_model)
@@ -512,8 +558,11 @@ def main() -> None:
         return
     chosen = args.engine or ["default"]
     summary = []
-    for path in files:
-        data = load(path)
+    try:
+        loaded = [(path, load(path)) for path in files]
+    except UnreadableSet as exc:
+        sys.exit(f"digest_quality: {exc}")
+    for path, data in loaded:
         name = set_name(path)
         for engine in chosen:
             start = time.perf_counter()
@@ -533,7 +582,7 @@ def main() -> None:
     for name, engine, s in summary:
         print(f"| {name} | {STATUS.get(name, 'not listed')} | {engine} | {s['ari']:.2f} | "
               f"{s['v']:.2f} | "
-              f"{int(s['hits'])}/{int(s['total'])} ({s['hits'] / s['total']:.0%}) | "
+              f"{int(s['hits'])}/{int(s['total'])} ({s['hits'] / max(s['total'], 1):.0%}) | "
               f"{int(s['k'])} ({int(s['k_true'])}) | {int(s['quoted'])} "
               f"({int(s['among_quotes'])}) | {int(s['set_aside'])} |")
     if not args.no_loqo and SAMPLE_DATA.resolve() in files:

@@ -264,6 +264,33 @@ def test_it_handles_only_noise() -> None:
     assert sorted(result.unthemed_ids) == sorted(a.id for a in answers(NOISE))
 
 
+def test_copies_of_one_answer_are_one_theme_not_several_of_one_title() -> None:
+    copies = ["Backfill funding", "backfill funding.", "Backfill Funding!", " backfill  funding"]
+    given = answers([copies[i % 4] for i in range(40)])
+    result = find_themes(given, question="What would help you take part?")
+    assert [(t.title, len(t.reply_ids)) for t in result.themes] == [("Backfill funding", 40)]
+    mixed_in = answers(KITCHEN + [copies[i % 4] for i in range(20)], prefix="m")
+    result = find_themes(mixed_in, question="What would make the office a better place to work?")
+    copy_ids = {a.id for a in mixed_in[len(KITCHEN):]}
+    holding = [t for t in result.themes if copy_ids & set(t.reply_ids)]
+    assert len(holding) == 1 and copy_ids <= set(holding[0].reply_ids), holding
+
+
+def test_the_answer_many_gave_in_everyday_words_is_a_theme_a_repeated_remark_is_not() -> None:
+    everyday = ["Proper lunch breaks", "proper lunch breaks.", "Proper lunch breaks please"]
+    assert not any(noise.is_specific(t) for t in everyday)
+    texts = [*KITCHEN, *CYCLING, *(everyday[i % 3] for i in range(9)),
+             *(NOISE[i % 2] for i in range(6))]  # "no comment", "see above" three times each
+    given = answers(texts)
+    result = find_themes(given, question="What would make the office a better place to work?")
+    said = {a.id: a.text for a in given}
+    breaks = {a.id for a in given if a.text in everyday}
+    assert any(breaks <= set(t.reply_ids) for t in result.themes), [
+        (t.title, [said[r] for r in t.reply_ids]) for t in result.themes]
+    remarks = {a.id for a in given if a.text in NOISE}
+    assert remarks <= set(result.unthemed_ids)
+
+
 def test_it_assigns_answers_beyond_the_sample_to_the_themes_found(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(spread, "SAMPLE", 16)

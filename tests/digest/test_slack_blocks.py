@@ -86,7 +86,10 @@ def test_it_keeps_every_message_of_a_1000_answer_digest_within_block_kit_limits(
 
 
 def test_it_pings_nobody_and_breaks_no_markup_whatever_the_answers_contain() -> None:
-    messages = digest_messages(thousand_answers())
+    # a thousand answers, and three to a question (listed, so each of them is shown)
+    messages = [*digest_messages(thousand_answers()),
+                *digest_messages(view_of({TEXT_PROMPTS[0]: [NASTY[0], NASTY[4], NASTY[5]]},
+                                         engine="tfidf"))]
     everything = [m.text for m in messages] + [t for m in messages for t in texts(m.blocks)]
     for text in everything:
         assert "<" not in text, text[:200]

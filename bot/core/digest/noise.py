@@ -56,6 +56,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -153,20 +154,29 @@ def not_answers(texts: Sequence[str], scores: NDArray[np.float64],
             for text, score, others in zip(texts, scores, shared, strict=True)]
 
 
+class Judged(NamedTuple):
+    """Each reply's reading: set aside as not an answer; doubtful (listed with the other
+    answers); read by the learned view as a remark about the exchange."""
+    refused: list[bool]
+    doubtful: list[bool]
+    remark: list[bool]
+
+
 def set_aside(texts: Sequence[str], plain: NDArray[np.float32], scores: NDArray[np.float64]
-              ) -> tuple[list[bool], list[bool]]:
-    """For each reply: (set aside as not an answer, doubtful). A reply of no letter, or of
-    far-out relevance, is set aside; one the word views flag (``not_answers``) only when
-    the learned view agrees (``remarks``), else it is doubtful, and so is one ``doubtful``
-    flags."""
+              ) -> Judged:
+    """For each reply: set aside as not an answer, doubtful, a remark. A reply of no letter,
+    or of far-out relevance, is set aside; one the word views flag (``not_answers``) only
+    when the learned view agrees (``remarks``), else it is doubtful, and so is one
+    ``doubtful`` flags."""
     floors = relevance_floors(scores)
     flagged = not_answers(texts, scores, floors)
     remark = remarks(plain)
     unsure = doubtful(remark, scores)
     refused = [flag and (says_nothing(text) or float(score) < floors[1] or said)
                for text, score, flag, said in zip(texts, scores, flagged, remark, strict=True)]
-    return refused, [(flag or other) and not no
-                     for flag, other, no in zip(flagged, unsure, refused, strict=True)]
+    return Judged(refused, [(flag or other) and not no
+                            for flag, other, no in zip(flagged, unsure, refused, strict=True)],
+                  remark)
 
 
 def centred_rows(plain: NDArray[np.float32]) -> NDArray[np.float64]:

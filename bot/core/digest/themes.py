@@ -86,7 +86,7 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
         raise ValueError(f"unknown theme engine {engine!r}; choose one of {', '.join(ENGINES)}")
     kept = [a for a in answers if not says_nothing(a.text)]
     sample = model_sample(len(kept))
-    refused, doubtful = _not_answers(kept, sample, question)
+    refused, doubtful, remark = _not_answers(kept, sample, question)
     # A doubtful reply (noise.doubtful: it reads like a remark about the exchange) is
     # listed with the other answers: never themed, titled or quoted, nor counted as refused.
     out = [no or unsure for no, unsure in zip(refused, doubtful, strict=True)]
@@ -96,6 +96,7 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
         out = [left_out or not noise.is_specific(a.text)
                for a, left_out in zip(kept, out, strict=True)]
     substantive = [a for a, left_out in zip(kept, out, strict=True) if not left_out]
+    remarks = [said for said, left_out in zip(remark, out, strict=True) if not left_out]
     non_answers = tuple(a.id for a in answers if says_nothing(a.text)) + tuple(
         a.id for a, no in zip(kept, refused, strict=True) if no)
     non_answer_ids = _in_order(answers, non_answers)
@@ -116,19 +117,24 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
     proposed = (_proposed(propose, [substantive[i] for i in sample], question)
                 if propose is not None else None)
     if proposed is None:
-        vectors, sample_labels = engines.run(engine, sample_texts)
+        vectors, sample_labels = _run_distinct(engine, sample_texts)
     else:
         vectors = engines.vectors(engine, sample_texts)
         sample_labels = _join_withheld(proposed, vectors)
     if sample_labels.max(initial=-1) < 0:
         return themes(by_model=proposed is not None)
     sizes = np.bincount(sample_labels[sample_labels >= 0])
-    # A theme names something: a group whose replies are all everyday words ("no comment",
-    # "see above", "not sure") is no theme; its replies are listed with the other answers.
+    # A group whose replies are all everyday words is a theme only when the learned view
+    # reads fewer than half of them as remarks: "no comment", "see above" and "not sure"
+    # are none, while "Protected time" or "More staff" from many people is the answer most
+    # of them gave. Its replies are otherwise listed with the other answers.
     named = np.zeros(len(sizes), dtype=bool)
-    for text, label in zip(sample_texts, sample_labels.tolist(), strict=True):
+    remarked = np.zeros(len(sizes), dtype=np.int64)
+    for i, label in zip(sample, sample_labels.tolist(), strict=True):
         if label >= 0:
-            named[label] |= noise.is_specific(text)
+            named[label] |= noise.is_specific(texts[i])
+            remarked[label] += remarks[i]
+    named |= 2 * remarked < sizes
     keep = (sample_labels >= 0) & (sizes[sample_labels] >= MIN_THEME) & named[sample_labels]
     sample_labels = renumber(sample_labels, keep)
     labels = _assign_rest(texts, sample, sample_labels)
@@ -139,6 +145,30 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
         built.append(_theme(substantive, members, label, sample, sample_labels, vectors))
     built.sort(key=lambda t: (-t[0], t[1]))
     return themes(tuple(t for _, _, t in built[:MAX_THEMES]), proposed is not None)
+
+
+def _run_distinct(engine: str, texts: Sequence[str]) -> tuple[NDArray[np.float32],
+                                                             NDArray[np.int64]]:
+    """The engine's vectors and groups of the texts, read once per distinct answer: copies of
+    one answer ("Protected time", "protected time.") are one point to the clustering, which
+    would otherwise share them out among several themes of one title, and always one group.
+    An answer no group takes that MIN_THEME people or more gave is a group of its own."""
+    keys = [" ".join(_WORDS.findall(text.casefold())) for text in texts]
+    first: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
+    position = {key: n for n, key in enumerate(first)}
+    distinct = [texts[i] for i in first.values()]
+    where = np.array([position[key] for key in keys], dtype=np.int64)
+    if len(distinct) >= MIN_TO_THEME:
+        vectors, labels = engines.run(engine, distinct)
+    else:
+        vectors = engines.vectors(engine, distinct)
+        labels = np.full(len(distinct), -1, dtype=np.int64)
+    labels = labels.copy()
+    lone = (labels < 0) & (np.bincount(where, minlength=len(distinct)) >= MIN_THEME)
+    labels[lone] = labels.max(initial=-1) + 1 + np.arange(int(lone.sum()))
+    return vectors[where], labels[where]
 
 
 def _proposed(propose: Proposer, answers: list[Answer],
@@ -171,41 +201,43 @@ def _in_order(answers: Sequence[Answer], ids: Sequence[str]) -> tuple[str, ...]:
 
 
 def _not_answers(kept: Sequence[Answer], sample: list[int],
-                 question: str) -> tuple[list[bool], list[bool]]:
-    """Which replies are set aside as not answers and which are doubtful, to be listed
-    with the other answers (``noise.set_aside``), judged on the sampled replies; a reply
-    outside the sample that names nothing specific follows the sampled reply most like it
-    (TF-IDF), and is doubtful when it shares no word with any sampled reply."""
-    unsure = [False] * len(kept)
+                 question: str) -> noise.Judged:
+    """Which replies are set aside as not answers, which are doubtful, to be listed with the
+    other answers, and which read as remarks (``noise.set_aside``), judged on the sampled
+    replies; a reply outside the sample that names nothing specific follows the sampled reply
+    most like it (TF-IDF), and is doubtful when it shares no word with any sampled reply.
+    Unjudged (too few replies, no model), every reply is taken for a possible remark."""
+    unjudged = noise.Judged([False] * len(kept), [False] * len(kept), [True] * len(kept))
     if len(kept) < noise.MIN_TO_JUDGE:
-        return [False] * len(kept), unsure
+        return unjudged
     try:
         encoder = embeddings.default_encoder()
     except embeddings.ModelUnavailable:
-        return [False] * len(kept), unsure
+        return unjudged
     texts = [kept[i].text for i in sample]
     plain = embeddings.pool(encoder, [*texts, question] if question else texts).plain
     asked = plain[len(texts)] if question else None
     scores = noise.relevance(plain[: len(texts)], np.ones(len(texts), dtype=bool), asked)
-    flags, doubtful = noise.set_aside(texts, plain[: len(texts)], scores)
-    refused = [False] * len(kept)
+    judged = noise.set_aside(texts, plain[: len(texts)], scores)
+    refused, unsure, remark = [False] * len(kept), [False] * len(kept), [False] * len(kept)
     for position, index in enumerate(sample):
-        refused[index] = flags[position]
-        unsure[index] = doubtful[position]
+        refused[index] = judged.refused[position]
+        unsure[index] = judged.doubtful[position]
+        remark[index] = judged.remark[position]
     in_sample = set(sample)
     outside = [i for i in range(len(kept))
                if i not in in_sample and not noise.is_specific(kept[i].text)]
-    if outside:
-        matrix = _tfidf(texts + [kept[i].text for i in outside])
-        if matrix is None:
-            return refused, unsure
-        similarity = (matrix[len(texts):] @ matrix[: len(texts)].T).toarray()
-        nearest = similarity.argmax(axis=1)
-        for row, index in enumerate(outside):
-            alike = similarity[row, nearest[row]] > 0
-            refused[index] = bool(alike and flags[nearest[row]])
-            unsure[index] = bool(not alike or doubtful[nearest[row]])
-    return refused, unsure
+    matrix = _tfidf(texts + [kept[i].text for i in outside]) if outside else None
+    if matrix is None:
+        return noise.Judged(refused, unsure, remark)
+    similarity = (matrix[len(texts):] @ matrix[: len(texts)].T).toarray()
+    nearest = similarity.argmax(axis=1)
+    for row, index in enumerate(outside):
+        alike = similarity[row, nearest[row]] > 0
+        refused[index] = bool(alike and judged.refused[nearest[row]])
+        unsure[index] = bool(not alike or judged.doubtful[nearest[row]])
+        remark[index] = bool(not alike or judged.remark[nearest[row]])
+    return noise.Judged(refused, unsure, remark)
 
 
 def _theme(substantive: Sequence[Answer], members: list[int], label: int,
@@ -251,6 +283,7 @@ def _assign_rest(texts: Sequence[str], sample: list[int],
 
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_WORDS = re.compile(r"\w+")
 
 
 def _tfidf(texts: Sequence[str]) -> csr_matrix | None:

@@ -212,6 +212,18 @@ def test_a_clause_that_opens_an_example_or_an_aside_is_no_title() -> None:
     assert titles.whole_clauses("Cheaper lunches, especially hot food") == ["Cheaper lunches"]
 
 
+@pytest.mark.parametrize("told", [
+    "My bike needs a covered shelter",  # one person's own
+    "They never built the covered bike shelter",  # who "they" are, the answer does not say
+    "Where is the covered bike shelter?",
+])
+def test_a_title_names_the_theme_s_subject_not_one_person_s_story_or_their_question(
+        told: str) -> None:
+    members = [told, "Covered shelter for the bikes", "A roof over the bike racks"]
+    scores = titles.distinctive_terms(members, KITCHEN)
+    assert titles.title(members, [0, 1, 2], scores) == "Covered shelter for the bikes"
+
+
 def test_it_lists_themes_largest_first() -> None:
     sizes = [len(t.reply_ids) for t in find_themes(mixed()).themes]
     assert sizes == sorted(sizes, reverse=True)

@@ -61,6 +61,8 @@ def title(members: Sequence[str], central_order: Sequence[int],
             support = sum(1 for seen in member_words if keys & seen)
             score = sum(scores[w] for w in keys) * math.sqrt(support)
             score *= (1.0 - 0.03 * rank) / math.sqrt(len(said))
+            if said[0] in _LEANS_ON_CONTEXT or _asked(clause, members[index]):
+                score *= _ELSEWHERE
             if best is None or score > best[0]:
                 best = (score, clause)
     if best is not None:
@@ -74,6 +76,24 @@ def title(members: Sequence[str], central_order: Sequence[int],
             if opening := _opening_phrase(clause):
                 return _capitalise(opening)
     return _capitalise(_first_clause(members[central_order[0]])) if members else "Other answers"
+
+
+_LEANS_ON_CONTEXT = frozenset({
+    "i", "id", "im", "ive", "ill", "my", "me", "he", "she", "his", "her", "hes", "shes",
+    "they", "theyre", "theyve", "theyd", "them", "their", "it", "its", "there", "theres",
+    "this", "that", "thats", "these", "those"})
+"""Words that open a clause about one person's own story ("I went…", "My dad…") or that
+point to something outside it ("It should…", "They buy…", "There were…"): such a clause
+names no subject a reader can take as the theme's."""
+_ELSEWHERE = 0.5
+"""How much less a clause that leans on its context, or asks a question, is worth as a title:
+chosen where another clause of the theme carrying as much of its words is preferred."""
+
+
+def _asked(clause: str, text: str) -> bool:
+    """Whether the clause ends on a question mark in its answer."""
+    at = text.find(clause)
+    return at >= 0 and text[at + len(clause):].lstrip(" '\"’”)").startswith("?")
 
 
 def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],

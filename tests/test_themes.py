@@ -303,6 +303,27 @@ def test_the_answer_many_gave_in_everyday_words_is_a_theme_a_repeated_remark_is_
     assert remarks <= set(result.unthemed_ids)
 
 
+def test_short_answers_many_people_repeat_are_themed_with_their_like_and_no_remark_is() -> None:
+    said = {
+        "shelter": ["Covered bike shelter", "covered bike shelter.", "A bike shelter with a roof"],
+        "kettle": ["A second kettle", "Another kettle in the kitchen", "second kettle!"],
+        "fruit": ["Free fruit", "Free fruit on Fridays", "free fruit"],
+        "remark": ["no comment", "see above"],
+    }
+    subject = {text: name for name, texts in said.items() for text in texts}
+    texts = [text for n in range(6) for texts in said.values() for text in texts[: n % 3 + 1]]
+    given = answers(texts)
+    result = find_themes(given, question="What would make the office a better place to work?")
+    of = {a.id: subject[a.text] for a in given}
+    for theme in result.themes:
+        assert len({of[r] for r in theme.reply_ids}) == 1, theme
+    for name in ("shelter", "kettle", "fruit"):
+        holding = [t for t in result.themes if of[t.reply_ids[0]] == name]
+        assert len(holding) == 1, (name, [t.title for t in result.themes])
+        assert len(holding[0].reply_ids) == sum(of[a.id] == name for a in given)
+    assert {a.id for a in given if of[a.id] == "remark"} <= set(result.unthemed_ids)
+
+
 def test_it_assigns_answers_beyond_the_sample_to_the_themes_found(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(spread, "SAMPLE", 16)

@@ -167,11 +167,14 @@ def set_aside(texts: Sequence[str], plain: NDArray[np.float32], scores: NDArray[
     """For each reply: set aside as not an answer, doubtful, a remark. A reply of no letter,
     or of far-out relevance, is set aside; one the word views flag (``not_answers``) only
     when the learned view agrees (``remarks``), else it is doubtful, and so is one
-    ``doubtful`` flags."""
+    ``doubtful`` flags or one of everyday words the learned view reads as a remark."""
     floors = relevance_floors(scores)
     flagged = not_answers(texts, scores, floors)
     remark = remarks(plain)
-    unsure = doubtful(remark, scores)
+    # A reply of everyday words read as a remark is doubtful whatever its relevance: copies
+    # of "no comment" lend each other the relevance and shared words that would clear it.
+    unsure = [other or (said and not is_specific(text))
+              for other, said, text in zip(doubtful(remark, scores), remark, texts, strict=True)]
     refused = [flag and (says_nothing(text) or float(score) < floors[1] or said)
                for text, score, flag, said in zip(texts, scores, flagged, remark, strict=True)]
     return Judged(refused, [(flag or other) and not no

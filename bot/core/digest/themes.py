@@ -33,6 +33,9 @@ ENGINES: tuple[str, ...] = ("default", *engines.REGISTRY)
 MIN_THEME = 2  # a "theme" of one answer is one person's point: it stays among the others
 MIN_TO_THEME = 5  # fewer answers than this are listed, not themed
 MAX_THEMES = 7  # themes shown per question, largest first; the rest are "other answers"
+COPIES_AS_POINTS = 2
+"""How many points copies of one answer are to the clustering: a popular answer weighs more
+than one said once, while every point keeps neighbours beyond its own copies."""
 
 
 @dataclass(frozen=True)
@@ -149,10 +152,11 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
 
 def _run_distinct(engine: str, texts: Sequence[str]) -> tuple[NDArray[np.float32],
                                                              NDArray[np.int64]]:
-    """The engine's vectors and groups of the texts, read once per distinct answer: copies of
-    one answer ("Protected time", "protected time.") are one point to the clustering, which
-    would otherwise share them out among several themes of one title, and always one group.
-    An answer no group takes that MIN_THEME people or more gave is a group of its own."""
+    """The engine's vectors and groups of the texts, copies of one answer ("Protected time",
+    "protected time.") counted as at most COPIES_AS_POINTS points: forty copies as forty
+    points made each copy's nearest neighbours its own copies, and the clustering's graphs fell
+    apart into several themes of one title. Copies always land in one group; an answer no
+    group takes that MIN_THEME people or more gave is a group of its own."""
     keys = [" ".join(_WORDS.findall(text.casefold())) for text in texts]
     first: dict[str, int] = {}
     for i, key in enumerate(keys):
@@ -160,13 +164,17 @@ def _run_distinct(engine: str, texts: Sequence[str]) -> tuple[NDArray[np.float32
     position = {key: n for n, key in enumerate(first)}
     distinct = [texts[i] for i in first.values()]
     where = np.array([position[key] for key in keys], dtype=np.int64)
-    if len(distinct) >= MIN_TO_THEME:
-        vectors, labels = engines.run(engine, distinct)
+    copies = np.bincount(where, minlength=len(distinct))
+    points = np.repeat(np.arange(len(distinct)), np.minimum(copies, COPIES_AS_POINTS))
+    if len(points) >= MIN_TO_THEME and len(distinct) > 1:
+        vectors, labels = engines.run(engine, [distinct[n] for n in points])
+        # a text's points are identical, so each lands where its first does
+        firsts = np.searchsorted(points, np.arange(len(distinct)))
+        vectors, labels = vectors[firsts], labels[firsts].copy()
     else:
         vectors = engines.vectors(engine, distinct)
         labels = np.full(len(distinct), -1, dtype=np.int64)
-    labels = labels.copy()
-    lone = (labels < 0) & (np.bincount(where, minlength=len(distinct)) >= MIN_THEME)
+    lone = (labels < 0) & (copies >= MIN_THEME)
     labels[lone] = labels.max(initial=-1) + 1 + np.arange(int(lone.sum()))
     return vectors[where], labels[where]
 

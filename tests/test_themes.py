@@ -204,6 +204,9 @@ def test_a_summary_repeats_no_answer_quoted_beside_it() -> None:
     one_left = titles.summary(3, [None] * 3, scores, members, shown="Different IT systems",
                               quoted=(0, 1))
     assert one_left == "They also say “Three logins before you can see a blood result”."
+    copied = [*members, "different IT systems, with no shared records!"]
+    assert titles.summary(4, [None] * 4, scores, copied, shown="Different IT systems",
+                          quoted=(0, 1)) == one_left  # a copy of a quote is a quote
 
 
 def test_a_clause_that_opens_an_example_or_an_aside_is_no_title() -> None:

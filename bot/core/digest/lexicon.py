@@ -58,6 +58,15 @@ def words(text: str) -> list[str]:
     return [w.lower().replace("'", "").replace("’", "") for w in WORD.findall(text)]
 
 
+_ANY_WORD = re.compile(r"\w+")
+
+
+def same_words(text: str) -> str:
+    """What two copies of one answer have in common: its words, any case, with no punctuation
+    or spacing ("Protected time!" and "protected  time." are one answer)."""
+    return " ".join(_ANY_WORD.findall(text.casefold()))
+
+
 def content_words(text: str) -> list[str]:
     """Words that are not stop words."""
     return [w for w in words(text) if w not in STOP_WORDS and len(w) > 1]

@@ -23,7 +23,7 @@ from scipy.sparse import csr_matrix
 
 from bot.core.digest import embeddings, engines, noise, titles
 from bot.core.digest.clustering import renumber
-from bot.core.digest.lexicon import STOP_WORDS, says_nothing
+from bot.core.digest.lexicon import STOP_WORDS, same_words, says_nothing
 from bot.core.digest.spread import clustering_sample, model_sample
 
 __all__ = ["ENGINES", "Answer", "Proposer", "Theme", "Themes", "find_themes"]
@@ -157,7 +157,7 @@ def _run_distinct(engine: str, texts: Sequence[str]) -> tuple[NDArray[np.float32
     points made each copy's nearest neighbours its own copies, and the clustering's graphs fell
     apart into several themes of one title. Copies always land in one group; an answer no
     group takes that MIN_THEME people or more gave is a group of its own."""
-    keys = [" ".join(_WORDS.findall(text.casefold())) for text in texts]
+    keys = [same_words(text) for text in texts]
     first: dict[str, int] = {}
     for i, key in enumerate(keys):
         first.setdefault(key, i)
@@ -291,7 +291,6 @@ def _assign_rest(texts: Sequence[str], sample: list[int],
 
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_WORDS = re.compile(r"\w+")
 
 
 def _tfidf(texts: Sequence[str]) -> csr_matrix | None:

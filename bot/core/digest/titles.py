@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from bot.core.digest import noise
 from bot.core.digest.grounded import markup
-from bot.core.digest.lexicon import STOP_WORDS, WORD, content_words, words
+from bot.core.digest.lexicon import STOP_WORDS, WORD, content_words, same_words, words
 from bot.core.wording import plural, reading_order
 
 Matrix = NDArray[np.float32]
@@ -100,10 +100,10 @@ def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
             members: Sequence[str] = (), shown: str = "", quoted: Sequence[int] = ()) -> str:
     """One sentence: the roles with three or more of the answers where they gave most of
     them, and up to two more things the theme's answers say in their own words (clauses other
-    than the title, from answers that are not `quoted`: the quotes are shown beside it, and a
-    summary repeating them tells a reader nothing). Every format shows the theme's count and
-    roles beside it ("5 answers · …"), so with nothing else to say there is no summary: ""
-    (not the count again)."""
+    than the title, from answers that are not `quoted` nor copies of one: the quotes are shown
+    beside it, and a summary repeating them tells a reader nothing). Every format shows the
+    theme's count and roles beside it ("5 answers · …"), so with nothing else to say there is
+    no summary: "" (not the count again)."""
     counts = Counter(r for r in roles if r)
     # Roles with fewer than three answers are not named: it could name the people.
     top = [(role, n) for role, n in sorted(counts.items(),
@@ -114,7 +114,8 @@ def summary(size: int, roles: Sequence[str | None], scores: dict[str, float],
     # pharmacists (3)" beside "6 answers" would contradict the count shown with it.
     if top and 2 * sum(n for _, n in top) > size:
         parts.append("mostly from " + " and ".join(f"{plural(role)} ({n})" for role, n in top))
-    said = _also_said([m for i, m in enumerate(members) if i not in set(quoted)], scores,
+    quoted_words = {same_words(members[i]) for i in quoted}
+    said = _also_said([m for m in members if same_words(m) not in quoted_words], scores,
                       shown)
     if said:
         parts.append("they also say " + " and ".join(f"“{clause}”" for clause in said))

@@ -289,6 +289,10 @@ def test_copies_of_one_answer_are_one_theme_not_several_of_one_title() -> None:
     copy_ids = {a.id for a in mixed_in[len(KITCHEN):]}
     holding = [t for t in result.themes if copy_ids & set(t.reply_ids)]
     assert len(holding) == 1 and copy_ids <= set(holding[0].reply_ids), holding
+    # too few different answers to group: each one that several people gave is its own theme
+    three = answers(["Backfill funding", "Protected time", "A mentor"] * 10, prefix="t")
+    assert sorted((t.title, len(t.reply_ids)) for t in find_themes(three).themes) == [
+        ("A mentor", 10), ("Backfill funding", 10), ("Protected time", 10)]
 
 
 def test_the_answer_many_gave_in_everyday_words_is_a_theme_a_repeated_remark_is_not() -> None:

@@ -156,7 +156,8 @@ def _run_distinct(engine: str, texts: Sequence[str]) -> tuple[NDArray[np.float32
     "protected time.") counted as at most COPIES_AS_POINTS points: forty copies as forty
     points made each copy's nearest neighbours its own copies, and the clustering's graphs fell
     apart into several themes of one title. Copies always land in one group; an answer no
-    group takes that MIN_THEME people or more gave is a group of its own."""
+    group takes that MIN_THEME people or more gave is a group of its own, and so is each
+    such answer where fewer than MIN_TO_THEME answers differ (too few to group)."""
     keys = [same_words(text) for text in texts]
     first: dict[str, int] = {}
     for i, key in enumerate(keys):
@@ -166,7 +167,7 @@ def _run_distinct(engine: str, texts: Sequence[str]) -> tuple[NDArray[np.float32
     where = np.array([position[key] for key in keys], dtype=np.int64)
     copies = np.bincount(where, minlength=len(distinct))
     points = np.repeat(np.arange(len(distinct)), np.minimum(copies, COPIES_AS_POINTS))
-    if len(points) >= MIN_TO_THEME and len(distinct) > 1:
+    if len(distinct) >= MIN_TO_THEME:
         vectors, labels = engines.run(engine, [distinct[n] for n in points])
         # a text's points are identical, so each lands where its first does
         firsts = np.searchsorted(points, np.arange(len(distinct)))

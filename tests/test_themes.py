@@ -227,6 +227,13 @@ def test_a_title_names_the_theme_s_subject_not_one_person_s_story_or_their_quest
     assert titles.title(members, [0, 1, 2], scores) == "Covered shelter for the bikes"
 
 
+def test_a_title_leaves_the_emoji_at_its_ends_to_the_quote() -> None:
+    members = ["🚲 Covered bike shelter 🙏🙏", "covered shelter for bikes 👍🏽", "Bike shelter ☔️"]
+    scores = titles.distinctive_terms(members, KITCHEN)
+    assert titles.title(members, [0, 1, 2], scores) == "Covered bike shelter"
+    assert titles.whole_clauses("Free fruit 🍎🍌, every Friday ✨") == ["Free fruit", "every Friday"]
+
+
 def test_it_lists_themes_largest_first() -> None:
     sizes = [len(t.reply_ids) for t in find_themes(mixed()).themes]
     assert sizes == sorted(sizes, reverse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
@@ -194,8 +195,23 @@ def whole_clauses(text: str) -> list[str]:
 def _clauses(text: str) -> list[str]:
     """The text between marks of punctuation, without list marks and stray quotes at the ends;
     a clause that held markup (a mention, link, user id or tag) holds MASK in its place."""
-    return [_LIST_MARK.sub("", part).strip(" '‘’\t*_~")
+    return [_unadorned(_LIST_MARK.sub("", part).strip(" '‘’\t*_~"))
             for part in _CLAUSE_BREAK.split(_masked(text))]
+
+
+def _unadorned(clause: str) -> str:
+    """The clause without emoji and other symbols at its ends ("Protected time 🙏🙏"): they
+    are no part of its words, and a title of them reads as a chat message."""
+    start, end = 0, len(clause)
+    while start < end and _adornment(clause[start]):
+        start += 1
+    while end > start and _adornment(clause[end - 1]):
+        end -= 1
+    return clause[start:end]
+
+
+def _adornment(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) in ("So", "Sk", "Mn", "Cf")
 
 
 MASK = "\x00"

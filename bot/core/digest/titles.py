@@ -87,8 +87,8 @@ _LEANS_ON_CONTEXT = frozenset({
 point to something outside it ("It should…", "They buy…", "There were…"): such a clause
 names no subject a reader can take as the theme's."""
 _ELSEWHERE = 0.5
-"""How much less a clause that leans on its context, or asks a question, is worth as a title:
-chosen where another clause of the theme carrying as much of its words is preferred."""
+"""What a clause that leans on its context, or asks a question, is worth as a title: half, so
+that it is still the title where no other clause of the theme carries half as much."""
 
 
 def _asked(clause: str, text: str) -> bool:

@@ -231,7 +231,8 @@ def test_a_title_leaves_the_emoji_at_its_ends_to_the_quote() -> None:
     members = ["🚲 Covered bike shelter 🙏🙏", "covered shelter for bikes 👍🏽", "Bike shelter ☔️"]
     scores = titles.distinctive_terms(members, KITCHEN)
     assert titles.title(members, [0, 1, 2], scores) == "Covered bike shelter"
-    assert titles.whole_clauses("Free fruit 🍎🍌, every Friday ✨") == ["Free fruit", "every Friday"]
+    clauses = titles.whole_clauses("Free fruit 🍎🍌, every Friday ✨")
+    assert clauses == ["Free fruit", "every Friday"]
 
 
 def test_it_lists_themes_largest_first() -> None:

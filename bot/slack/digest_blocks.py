@@ -22,6 +22,7 @@ from bot.core.digest.synthesis import (
     answers_line,
     comments_heading,
     is_top,
+    listed,
     other_answers,
     other_answers_heading,
     points_line,
@@ -149,10 +150,10 @@ def _theme_blocks(prompt: PromptDigest, hint: str) -> list[Block]:
         shown += 1
     others = other_answers(prompt)
     if others:
-        listed = others[:OTHER_ANSWERS_SHOWN]
+        listing, left = listed(others, OTHER_ANSWERS_SHOWN)
         blocks.append(_quotes_block(other_answers_heading(prompt),
-                                    [_quote(a.text, a.by, QUOTE_CHARS // 2) for a in listed],
-                                    len(others) - len(listed), hint))
+                                    [_quote(a.text, a.by, QUOTE_CHARS // 2) for a in listing],
+                                    left, hint))
     unquoted = unquoted_line(prompt)
     if unquoted:
         blocks.append(context(unquoted))

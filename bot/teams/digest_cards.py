@@ -13,6 +13,7 @@ from bot.core.digest.synthesis import (
     comments_heading,
     headline,
     is_top,
+    listed,
     other_answers,
     other_answers_heading,
     points_line,
@@ -80,11 +81,11 @@ def question_card(view: DigestView, prompt: PromptDigest, hint: str) -> Element:
         others = other_answers(prompt)
         if others:
             body.append(rich(run(other_answers_heading(prompt), bold=True), separator=True))
-            for answer in others[:OTHER_ANSWERS_SHOWN]:
+            listing, left = listed(others, OTHER_ANSWERS_SHOWN)
+            for answer in listing:
                 body.append(_quote(answer.text, answer.by, QUOTE_CHARS // 2))
-            if len(others) > OTHER_ANSWERS_SHOWN:
-                body.append(note(f"…and {len(others) - OTHER_ANSWERS_SHOWN} more in the "
-                                 "full synthesis"))
+            if left:
+                body.append(note(f"…and {left} more in the full synthesis"))
         unquoted = unquoted_line(prompt)
         if unquoted:
             body.append(note(unquoted))

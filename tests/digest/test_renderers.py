@@ -22,7 +22,7 @@ from bot.core.digest.render_docx import render_docx
 from bot.core.digest.render_html import render_html
 from bot.core.digest.render_md import render_md
 from bot.core.digest.render_text import render_text
-from bot.core.digest.theme_views import is_verbatim
+from bot.core.digest.theme_views import Grouping, is_verbatim
 from bot.core.forgetting import erase
 from bot.core.people import Person
 from bot.slack.digest_blocks import digest_messages
@@ -31,6 +31,7 @@ from storage.database import Database
 from storage.db import transaction
 from tests.digest.builders import (
     RANK_PROMPT,
+    TEXT_PROMPTS,
     Said,
     demo_people,
     demo_said,
@@ -340,3 +341,20 @@ def test_every_format_says_how_many_asked_to_be_forgotten(
     missing = [name for name, words in shown.items()
                if (html_note if name == "html" else note) not in " ".join(words.split())]
     assert missing == []
+
+
+def test_copies_of_an_answer_in_no_theme_are_listed_once_with_how_many_gave_it() -> None:
+    said = ["no comment", "A covered bike shelter", "No comment.", "no  comment", "Free fruit"]
+    view = view_of({TEXT_PROMPTS[0]: said},
+                   grouping=lambda answers, _: Grouping([], [a.reply_id for a in answers]))
+    md = md_plain(render_md(view))
+    assert md.count("no comment") == 1 and "No comment." not in md, md
+    assert "no comment  \n> — 3 answers" in md
+    assert "A covered bike shelter  \n> — Person" in md  # one answer keeps its writer
+    text = render_text(view)
+    assert text.count("no comment") == 1 and "3 answers" in text, text
+    slack = json.dumps([m.blocks for m in digest_messages(view)], ensure_ascii=False)
+    assert slack.count("no comment") == 1 and "3 answers" in slack
+    teams = json.dumps(digest_cards(view), ensure_ascii=False)
+    assert teams.count("no comment") == 1 and "3 answers" in teams
+    assert [a.text for a in view.prompts[0].answers] == said  # every answer still in the data

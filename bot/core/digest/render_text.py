@@ -10,6 +10,7 @@ from bot.core.digest.synthesis import (
     answers_line,
     comments_heading,
     is_top,
+    listed,
     other_answers,
     others_heading,
     points_line,
@@ -75,11 +76,11 @@ def _prompt_lines(prompt: PromptDigest) -> list[str]:
     others = other_answers(prompt)
     if others:
         lines.append("   * " + others_heading(prompt, len(others)))
-    for answer in others[:OTHERS_LISTED]:
-        text = quote_text(answer.text)
-        lines += _quoted(text, answer.by)
-    if len(others) > OTHERS_LISTED:
-        lines.append(f"     …and {len(others) - OTHERS_LISTED} more, all in the CSV export.")
+    listing, left = listed(others, OTHERS_LISTED)
+    for answer in listing:
+        lines += _quoted(quote_text(answer.text), answer.by)
+    if left:
+        lines.append(f"     …and {left} more, all in the CSV export.")
     unquoted = unquoted_line(prompt)
     if unquoted:
         lines += _wrapped(unquoted, 3)

@@ -8,11 +8,13 @@ quotes, and votes as a ranked list with a chart.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from bot.core.dates import long_date, long_date_time
+from bot.core.digest.lexicon import same_words
 from bot.core.digest.model import AnswerView, DigestView, PromptDigest, SinceLast, ThemeView
 from bot.core.digest.ranking import RankRow, in_top
 from bot.core.digest.theme_views import quote_text
@@ -78,9 +80,9 @@ ANONYMITY_NOTE = {
     "only in total.",
 }
 OTHERS_LISTED = 40
+"""Answers in no theme listed per question; the CSV export has every one."""
 LANGUAGE = "en-GB"
 """The language every export names, so that a screen reader speaks it as British English."""
-"""Answers in no theme listed per question; the CSV export has every one."""
 ORIGIN = {
     "room": "said in the room",
     "both": "in the room and the chat",
@@ -312,11 +314,12 @@ def _prompt(prompt: PromptDigest) -> list[Block]:
     for theme in prompt.themes:
         blocks += _theme(theme)
     others = other_answers(prompt)
+    listing, left = listed(others, OTHERS_LISTED)
     if others:
         blocks.append(Heading(4, others_heading(prompt, len(others))))
-        blocks += [Quote(a.reply_id, quote_text(a.text), a.by) for a in others[:OTHERS_LISTED]]
-    if len(others) > OTHERS_LISTED:
-        blocks.append(plain(f"…and {len(others) - OTHERS_LISTED} more, all in the CSV export."))
+        blocks += [Quote(a.reply_id, quote_text(a.text), a.by) for a in listing]
+    if left:
+        blocks.append(plain(f"…and {left} more, all in the CSV export."))
     unquoted = unquoted_line(prompt)
     if unquoted:
         blocks.append(plain(unquoted))
@@ -361,6 +364,26 @@ def other_answers(prompt: PromptDigest) -> list[AnswerView]:
     """Answers in no theme that say something and may be quoted, in the order given."""
     unthemed = set(prompt.unthemed_reply_ids)
     return [a for a in prompt.answers if a.reply_id in unthemed and not a.noise and a.quotable]
+
+
+def listed(others: Sequence[AnswerView], limit: int) -> tuple[list[AnswerView], int]:
+    """The first `limit` of the other answers as a digest lists them, copies of one answer
+    ("no comment" from six people) once, attributed with how many gave it; and how many other
+    answers that leaves unlisted."""
+    copies: dict[str, list[AnswerView]] = {}
+    for answer in others:
+        copies.setdefault(same_words(answer.text), []).append(answer)
+    first = list(copies.values())[:limit]
+    return [_once(same) for same in first], len(others) - sum(len(same) for same in first)
+
+
+def _once(copies: list[AnswerView]) -> AnswerView:
+    """One answer for its copies: their attribution where they share it, and their number."""
+    if len(copies) == 1:
+        return copies[0]
+    by = copies[0].by if len({a.by for a in copies}) == 1 else None
+    many = counted(len(copies), "answer")
+    return replace(copies[0], by=f"{by} ({many})" if by else many)
 
 
 OTHER_ANSWERS_SHOWN = 5

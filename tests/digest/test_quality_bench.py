@@ -7,10 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT.parent / "shared" / "data" / "replies-labeled.csv"
+LABELLED = ROOT / "bench" / "data" / "2026-12-04-keep-staff.csv"  # one question, six themes
 BENCH = ROOT / "bench" / "digest_quality.py"
 
 
@@ -25,10 +23,9 @@ def question_row(output: str, prompt: str) -> list[str]:
     return [cell.strip() for cell in rows[0].strip("|").split("|")]
 
 
-@pytest.mark.skipif(not SAMPLE.is_file(), reason="the sample file is not beside the checkout")
 def test_a_spreadsheets_file_with_its_own_labels_and_question_is_scored(tmp_path: Path) -> None:
-    with SAMPLE.open(newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if r["prompt_id"] == "best-support"]
+    with LABELLED.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
     non_answers = sum(r["theme"] == "noise" for r in rows)
     assert non_answers >= 2
     theirs = tmp_path / "theirs.csv"
@@ -40,7 +37,7 @@ def test_a_spreadsheets_file_with_its_own_labels_and_question_is_scored(tmp_path
             out.writerow([r["id"], "their-question",
                           "Not an answer" if r["theme"] == "noise" else r["theme"],
                           r["role"], r["text"],
-                          "What is the best support you have seen for leaders?"])
+                          "What would keep pharmacy staff in their posts?"])
 
     run = bench("--data", theirs, "--non-answer-label", "not an answer")
 

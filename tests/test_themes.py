@@ -303,6 +303,19 @@ def test_copies_of_one_answer_are_one_theme_not_several_of_one_title() -> None:
         ("A mentor", 10), ("Backfill funding", 10), ("Protected time", 10)]
 
 
+@pytest.mark.parametrize(("writers", "themed"), [(("w1", "w2"), True), (("w1", "w1"), False)])
+def test_a_theme_is_the_point_of_two_writers_not_one_person_s_two_answers(
+        writers: tuple[str, str], themed: bool) -> None:
+    others = ["A covered bike shelter", "Free fruit on Fridays", "A quiet room for calls",
+              "Later start on Mondays", "Standing desks"]
+    given = [Answer("b1", "Backfill funding", None, writers[0]),
+             Answer("b2", "backfill funding.", None, writers[1]),
+             *(Answer(f"o{i}", text, None, f"x{i}") for i, text in enumerate(others))]
+    result = find_themes(given, question="What would make the office a better place to work?")
+    assert ([(t.title, t.reply_ids) for t in result.themes]
+            == ([("Backfill funding", ("b1", "b2"))] if themed else []))
+
+
 def test_the_answer_many_gave_in_everyday_words_is_a_theme_a_repeated_remark_is_not() -> None:
     everyday = ["Proper lunch breaks", "proper lunch breaks.", "Proper lunch breaks please"]
     assert not any(noise.is_specific(t) for t in everyday)

@@ -152,6 +152,9 @@ def test_it_lists_every_answer_exactly_once_in_the_json(view: DigestView) -> Non
         assert len(placed) == len(set(placed)) == (prompt["answer_count"]
                                                    + prompt["not_answer_count"])
         assert set(placed) == {a["reply_id"] for a in prompt["answers"]}
+        # who wrote which answer is how themes count writers, never part of the output
+        assert all("writer" not in a for a in prompt["answers"])
+    assert any(a.writer for p in view.prompts for a in p.answers)
     assert json.loads(json.dumps(data)) == data
 
 

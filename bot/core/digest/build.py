@@ -349,4 +349,5 @@ def _answer_view(
         comment=comment,
         name=name,
         organisation=organisation,
+        writer=str(reply.participant_id),
     )

@@ -43,6 +43,9 @@ class AnswerView:
     reason: str | None = None
     """A ballot's reason: the words typed after it in the same message, verbatim (None where
     its writer asked not to be quoted or a facilitator hid it)."""
+    writer: str | None = field(default=None, compare=False, repr=False)
+    """Who wrote it, as a key of this build only, so that a theme is two writers' point and
+    not one person's two answers; in no output (``DigestView.to_json`` leaves it out)."""
 
     @property
     def set_aside(self) -> bool:
@@ -191,6 +194,9 @@ class DigestView:
     def to_json(self) -> dict[str, Any]:
         """The contract shape of PRODUCT.md (`roundtable digest --format json`)."""
         out = asdict(self)
+        for prompt in out["prompts"]:
+            for answer in prompt["answers"]:
+                del answer["writer"]
         for prompt in out["prompts"]:
             for row in prompt["ranking"]:
                 row["share"] = round(row["share"], 4)

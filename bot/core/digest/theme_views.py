@@ -103,7 +103,7 @@ def engine_grouping(answers: Sequence[AnswerView], question: str = "",
         given = dict(zip((a.id for a in sent), labels, strict=True))
         return [given.get(a.id, WITHHELD) for a in sample]
 
-    found = find_themes([Answer(a.reply_id, a.text, a.role) for a in answers],
+    found = find_themes([Answer(a.reply_id, a.text, a.role, a.writer) for a in answers],
                         question=question, engine=name,
                         propose=shown_only if propose is not None else None)
     return Grouping(

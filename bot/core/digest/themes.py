@@ -30,7 +30,7 @@ __all__ = ["ENGINES", "Answer", "Proposer", "Theme", "Themes", "find_themes"]
 
 log = logging.getLogger(__name__)
 ENGINES: tuple[str, ...] = ("default", *engines.REGISTRY)
-MIN_THEME = 2  # a "theme" of one answer is one person's point: it stays among the others
+MIN_THEME = 2  # a "theme" of one writer's answers is one person's point: they stay among the others
 MIN_TO_THEME = 5  # fewer answers than this are listed, not themed
 MAX_THEMES = 7  # themes shown per question, largest first; the rest are "other answers"
 COPIES_AS_POINTS = 2
@@ -43,6 +43,9 @@ class Answer:
     id: str
     text: str
     role: str | None = None
+    writer: str | None = None
+    """Who wrote it (any key): a theme needs answers of MIN_THEME writers; None, a writer of
+    its own."""
 
 
 @dataclass(frozen=True)
@@ -133,12 +136,15 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
     # of them gave. Its replies are otherwise listed with the other answers.
     named = np.zeros(len(sizes), dtype=bool)
     remarked = np.zeros(len(sizes), dtype=np.int64)
+    writers: list[set[str]] = [set() for _ in sizes]
     for i, label in zip(sample, sample_labels.tolist(), strict=True):
         if label >= 0:
             named[label] |= noise.is_specific(texts[i])
             remarked[label] += remarks[i]
+            writers[label].add(substantive[i].writer or f"answer {substantive[i].id}")
     named |= 2 * remarked < sizes
-    keep = (sample_labels >= 0) & (sizes[sample_labels] >= MIN_THEME) & named[sample_labels]
+    enough = np.array([len(w) >= MIN_THEME for w in writers], dtype=bool)
+    keep = (sample_labels >= 0) & enough[sample_labels] & named[sample_labels]
     sample_labels = renumber(sample_labels, keep)
     labels = _assign_rest(texts, sample, sample_labels)
 

@@ -197,7 +197,6 @@ class DigestView:
         for prompt in out["prompts"]:
             for answer in prompt["answers"]:
                 del answer["writer"]
-        for prompt in out["prompts"]:
             for row in prompt["ranking"]:
                 row["share"] = round(row["share"], 4)
                 row["place_label"] = f"={row['place']}" if row["tied"] else str(row["place"])

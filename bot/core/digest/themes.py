@@ -130,10 +130,10 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
     if sample_labels.max(initial=-1) < 0:
         return themes(by_model=proposed is not None)
     sizes = np.bincount(sample_labels[sample_labels >= 0])
-    # A group whose replies are all everyday words is a theme only when the learned view
-    # reads fewer than half of them as remarks: "no comment", "see above" and "not sure"
-    # are none, while "Protected time" or "More staff" from many people is the answer most
-    # of them gave. Its replies are otherwise listed with the other answers.
+    # A group is a theme when MIN_THEME writers or more gave its answers, and it names
+    # something or the learned view reads fewer than half of it as remarks: "no comment",
+    # "see above" and "not sure" are none, while "Protected time" or "More staff" from many
+    # people is the answer most of them gave. Other groups' replies are listed as others.
     named = np.zeros(len(sizes), dtype=bool)
     remarked = np.zeros(len(sizes), dtype=np.int64)
     writers: list[set[str]] = [set() for _ in sizes]
@@ -142,9 +142,8 @@ def find_themes(answers: Sequence[Answer], *, question: str = "",
             named[label] |= noise.is_specific(texts[i])
             remarked[label] += remarks[i]
             writers[label].add(substantive[i].writer or f"answer {substantive[i].id}")
-    named |= 2 * remarked < sizes
-    enough = np.array([len(w) >= MIN_THEME for w in writers], dtype=bool)
-    keep = (sample_labels >= 0) & enough[sample_labels] & named[sample_labels]
+    theme = (named | (2 * remarked < sizes)) & (np.array([len(w) for w in writers]) >= MIN_THEME)
+    keep = (sample_labels >= 0) & theme[sample_labels]
     sample_labels = renumber(sample_labels, keep)
     labels = _assign_rest(texts, sample, sample_labels)
 
@@ -164,13 +163,10 @@ def _run_distinct(engine: str, texts: Sequence[str]) -> tuple[NDArray[np.float32
     apart into several themes of one title. Copies always land in one group; an answer no
     group takes that MIN_THEME people or more gave is a group of its own, and so is each
     such answer where fewer than MIN_TO_THEME answers differ (too few to group)."""
-    keys = [same_words(text) for text in texts]
-    first: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        first.setdefault(key, i)
-    position = {key: n for n, key in enumerate(first)}
-    distinct = [texts[i] for i in first.values()]
-    where = np.array([position[key] for key in keys], dtype=np.int64)
+    position: dict[str, int] = {}  # each distinct answer's number, in order of appearance
+    where = np.array([position.setdefault(same_words(text), len(position)) for text in texts],
+                     dtype=np.int64)
+    distinct = [texts[i] for i in np.unique(where, return_index=True)[1]]
     copies = np.bincount(where, minlength=len(distinct))
     points = np.repeat(np.arange(len(distinct)), np.minimum(copies, COPIES_AS_POINTS))
     if len(distinct) >= MIN_TO_THEME:
